@@ -1,0 +1,63 @@
+"""Shared test setup: no network, no real keys, a private cache per test, cassettes on disk."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "leaky-notes"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CASSETTES = ROOT / "cassettes"
+
+PROVIDER_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "THREATMODEL_PROVIDER",
+    "THREATMODEL_MODEL",
+    "THREATMODEL_BASE_URL",
+    "GITHUB_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    for var in PROVIDER_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("THREATMODEL_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, object]:
+    return {
+        "filter_headers": ["authorization", "x-api-key", "api-key", "cookie", "set-cookie"],
+        "record_mode": "none",
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(CASSETTES / request.module.__name__.split(".")[-1])
+
+
+def git_repo_copy(src: Path, dest: Path) -> Path:
+    """Copy a fixture into ``dest`` and commit it, so tests exercise the git walker."""
+    shutil.copytree(src, dest)
+    run = lambda *a: subprocess.run(["git", *a], cwd=dest, check=True, capture_output=True)  # noqa: E731
+    run("init", "-q", "-b", "main")
+    run("-c", "user.email=t@example.com", "-c", "user.name=t", "add", "-A")
+    run("-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "init")
+    return dest
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    return git_repo_copy(EXAMPLE, tmp_path / "leaky-notes")

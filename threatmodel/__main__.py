@@ -1,0 +1,5 @@
+"""`python -m threatmodel` runs the CLI."""
+
+from threatmodel.cli import main
+
+main()

@@ -1,0 +1,63 @@
+"""Command-line interface: the only layer that prints and exits.
+
+Each command lives in its own module here and exposes ``register(app)``; this module finds
+them, runs Typer, and maps the typed errors of errors.py to one-line messages and exit codes:
+0 clean, 1 findings at or above --fail-on, 2 usage, configuration, repository or provider
+errors. Set THREATMODEL_DEBUG=1 to see a traceback for an unexpected error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+
+import typer
+
+from threatmodel.errors import ThreatModelError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="threatmodel",
+        help="Threat-model a repository the way a careful attacker would, with receipts.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root() -> None:
+        """Threat-model a repository the way a careful attacker would, with receipts."""
+
+    import threatmodel.cli as package
+
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            module = importlib.import_module(f"{package.__name__}.{info.name}")
+            module.register(app)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    app = build_app()
+    try:
+        app(args=argv, prog_name="threatmodel")
+    except ThreatModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("THREATMODEL_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (this is a bug in threatmodel; "
+            "re-run with THREATMODEL_DEBUG=1 for the traceback and report it)",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_ERROR)

@@ -1,0 +1,88 @@
+"""`threatmodel scan PATH`: write THREAT_MODEL.md (or JSON / SARIF) for a repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from threatmodel.cli._console import (
+    RichProgress,
+    err,
+    fails,
+    parse_severity,
+    summary_line,
+    write_output,
+)
+from threatmodel.collect.walk import resolve_root
+from threatmodel.config import resolve_settings
+from threatmodel.render import render
+from threatmodel.scan import ScanOptions, run_scan
+
+DEFAULT_OUT = {"md": "THREAT_MODEL.md", "json": "threatmodel.json", "sarif": "threatmodel.sarif"}
+
+
+def scan(
+    path: Annotated[Path, typer.Argument(help="Repository to scan.")] = Path("."),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output file ('-' for stdout).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md, json or sarif.")] = "md",
+    provider: Annotated[
+        str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name for the provider.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Stop the LLM pass at this cost (USD).")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Stop the LLM pass at this many tokens.")
+    ] = None,
+    fail_on: Annotated[
+        str | None, typer.Option(help="Exit 1 on a confirmed finding at or above this severity.")
+    ] = None,
+    template: Annotated[
+        Path | None, typer.Option(help="Jinja2 template for the Markdown report.")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder (default: user cache).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
+    jobs: Annotated[int | None, typer.Option(help="Parallel parser processes.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+) -> None:
+    """Scan a repository and write its threat model."""
+    threshold = parse_severity(fail_on)
+    root = resolve_root(path)
+    settings = resolve_settings(
+        root,
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        max_cost_usd=max_cost,
+        max_tokens=max_tokens,
+        cache_dir=cache_dir,
+    )
+    progress = RichProgress(quiet=quiet)
+    report = run_scan(root, settings, ScanOptions(jobs=jobs, use_cache=not no_cache), progress)
+    text = render(report, fmt, template=template)
+    target = out if out is not None else Path(DEFAULT_OUT.get(fmt, "THREAT_MODEL.md"))
+    write_output(text, target)
+    if not quiet:
+        if report.llm.status != "ran":
+            err.print(report.llm.message, markup=False)
+        for w in report.warnings:
+            err.print(f"warning: {w}", markup=False)
+        err.print(summary_line(report), markup=False)
+        if str(target) != "-":
+            err.print(f"wrote {target}", markup=False)
+    if fails(report, threshold):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(scan)

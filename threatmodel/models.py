@@ -1,0 +1,371 @@
+"""The data model: facts, claims, findings and the report (DESIGN.md's stable JSON contract).
+
+Every other layer imports from here and nowhere else below it. Models are frozen so that a
+fact, once collected, cannot be changed by a later stage; fingerprints ignore line numbers
+so that a finding keeps its identity when code moves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Frozen(BaseModel):
+    """Base for every model: immutable, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------- locations
+
+
+class Location(Frozen):
+    """A place in the repository. Paths are POSIX, relative to the root; lines are 1-based."""
+
+    path: str
+    line: int = Field(ge=1)
+
+
+class Evidence(Frozen):
+    """Lines of a file that support a claim, with the quoted text."""
+
+    path: str
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    snippet: str
+
+
+# --------------------------------------------------------------------------- facts
+
+
+class AuthStatus(StrEnum):
+    PUBLIC = "public"
+    AUTHENTICATED = "authenticated"
+    RESTRICTED = "restricted"  # authenticated and a role / permission check
+    UNKNOWN = "unknown"
+
+
+class RouteAuth(Frozen):
+    status: AuthStatus
+    mechanism: str | None = None  # e.g. "decorator login_required", "Depends(get_current_user)"
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Route(Frozen):
+    id: str  # "METHOD /path", unique within a report
+    method: str  # upper case; "ANY" when every method is accepted
+    path: str  # full path, prefixes applied, parameters normalised to {name}
+    framework: str
+    handler: str  # dotted or file-qualified name of the handler
+    location: Location
+    auth: RouteAuth
+    hidden: bool = False  # e.g. FastAPI include_in_schema=False
+    csrf_exempt: bool = False
+    rate_limited: bool | None = None  # None: the collector does not know
+
+
+class Middleware(Frozen):
+    kind: str  # auth | cors | csrf | session | security_headers | rate_limit | other
+    name: str
+    scope: str  # "global", a path prefix, or a route id
+    location: Location
+    options: dict[str, str] = Field(default_factory=dict)  # non-secret settings only
+
+
+class Policy(Frozen):
+    name: str
+    command: str  # ALL | SELECT | INSERT | UPDATE | DELETE
+    roles: list[str] = Field(default_factory=list)  # empty means PUBLIC
+    using: str | None = None
+    check: str | None = None
+    permissive: bool  # lets every row through for its roles (not Postgres' PERMISSIVE keyword)
+    restrictive: bool = False  # declared AS RESTRICTIVE
+    location: Location | None = None
+
+
+class Column(Frozen):
+    name: str
+    type: str | None = None
+    sensitive: bool = False
+
+
+class Grant(Frozen):
+    role: str
+    privileges: list[str]
+    location: Location | None = None
+
+
+class Table(Frozen):
+    name: str  # schema-qualified when the schema is not public, e.g. "storage.objects"
+    source: str  # sql | sqlalchemy | django | prisma | sequelize | mongoose | ...
+    rls_enabled: bool | None = None  # None: not a Postgres table with RLS semantics
+    policies: list[Policy] = Field(default_factory=list)
+    columns: list[Column] = Field(default_factory=list)
+    grants: list[Grant] = Field(default_factory=list)
+    location: Location
+
+
+class Bucket(Frozen):
+    name: str
+    public: bool
+    location: Location
+
+
+class EnvVar(Frozen):
+    name: str
+    client_exposed: bool
+    locations: list[Location] = Field(default_factory=list)
+
+
+class Secret(Frozen):
+    """A hardcoded secret. The value itself never enters the model."""
+
+    kind: str  # aws_access_key | stripe_key | private_key | jwt_secret | password | ...
+    name: str  # the variable / key it is assigned to, or the token format
+    location: Location
+    fingerprint: str  # sha256 prefix of the value: lets users match it without revealing it
+
+
+class Dependency(Frozen):
+    ecosystem: str  # pypi | npm
+    name: str
+    version: str | None = None
+    location: Location
+
+
+class Setting(Frozen):
+    """A security-relevant configuration value (never a secret value).
+
+    Keys are dotted and stable: ``debug``, ``cors.allow_origins``, ``cors.allow_credentials``,
+    ``jwt.verify``, ``jwt.algorithms``, ``csrf.enabled``, ``allowed_hosts``,
+    ``session.cookie_secure``, ``secret_key`` (value: "hardcoded" | "env"), ...
+    """
+
+    key: str
+    value: str
+    framework: str
+    location: Location
+
+
+class Sink(Frozen):
+    """A call that becomes dangerous when it receives attacker input."""
+
+    kind: str  # sql | command | http_request | redirect | template | eval | deserialize | file
+    call: str  # the callee as written, e.g. "cursor.execute"
+    dynamic: bool  # the argument is built from non-constant input
+    location: Location
+    handler: str | None = None  # the enclosing function
+
+
+class DbFunction(Frozen):
+    name: str
+    security_definer: bool
+    location: Location
+
+
+class Facts(Frozen):
+    routes: list[Route] = Field(default_factory=list)
+    middleware: list[Middleware] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    buckets: list[Bucket] = Field(default_factory=list)
+    env_vars: list[EnvVar] = Field(default_factory=list)
+    secrets: list[Secret] = Field(default_factory=list)
+    dependencies: list[Dependency] = Field(default_factory=list)
+    settings: list[Setting] = Field(default_factory=list)
+    sinks: list[Sink] = Field(default_factory=list)
+    functions: list[DbFunction] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- claims & findings
+
+ClaimKind = Literal[
+    "route_unauthenticated",
+    "missing_authorization",
+    "sql_injection",
+    "command_injection",
+    "hardcoded_secret",
+    "debug_enabled",
+    "weak_jwt",
+    "rls_permissive",
+    "rls_disabled",
+    "public_bucket",
+    "mass_assignment",
+    "ssrf",
+    "csrf_missing",
+    "missing_rate_limit",
+    "xss",
+    "open_redirect",
+    "info_leak",
+    "client_exposed_secret",
+    "cors_misconfigured",
+]
+CLAIM_KINDS: tuple[str, ...] = ClaimKind.__args__  # type: ignore[attr-defined]
+
+
+class RouteRef(Frozen):
+    method: str
+    path: str
+
+
+class Claim(Frozen):
+    """A machine-checkable statement. Which parameters matter depends on ``kind``."""
+
+    kind: ClaimKind
+    route: RouteRef | None = None
+    table: str | None = None
+    location: Location | None = None
+    name: str | None = None  # an env var, secret, bucket or policy name the kind refers to
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return ["info", "low", "medium", "high", "critical"].index(self.value)
+
+
+class Stride(StrEnum):
+    SPOOFING = "spoofing"
+    TAMPERING = "tampering"
+    REPUDIATION = "repudiation"
+    INFORMATION_DISCLOSURE = "information_disclosure"
+    DENIAL_OF_SERVICE = "denial_of_service"
+    ELEVATION_OF_PRIVILEGE = "elevation_of_privilege"
+
+
+class Verdict(StrEnum):
+    CONFIRMED = "confirmed"
+    REFUTED = "refuted"
+    UNVERIFIABLE = "unverifiable"
+
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_snippet(text: str) -> str:
+    """Whitespace-insensitive form of a quote, used for matching and fingerprints."""
+    return _WS.sub(" ", text).strip()
+
+
+class Finding(Frozen):
+    id: str = ""  # assigned by the pipeline ("TM-" + fingerprint prefix) unless the input had one
+    title: str
+    severity: Severity
+    stride: list[Stride] = Field(default_factory=list)
+    cwe: list[str] = Field(default_factory=list)  # "CWE-306"
+    source: Literal["llm", "rule", "external"]
+    rule_id: str | None = None  # for rule findings: the registered rule id
+    verdict: Verdict = Verdict.UNVERIFIABLE
+    claims: list[Claim] = Field(default_factory=list)
+    evidence: list[Evidence] = Field(default_factory=list)
+    attack: str = ""
+    mitigation: str = ""
+    reason: str | None = None  # why it was refuted (or why it could not be verified)
+    notes: list[str] = Field(default_factory=list)  # e.g. evidence line corrections
+    accepted: bool = False  # matched a baseline entry
+    acceptance: str | None = None  # the baseline justification
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fingerprint(self) -> str:
+        """Identity that survives line moves: claim parameters and quoted text, no lines."""
+        claims = sorted(
+            json.dumps(
+                {
+                    "kind": c.kind,
+                    "route": [c.route.method.upper(), c.route.path] if c.route else None,
+                    "table": c.table,
+                    "path": c.location.path if c.location else None,
+                    "name": c.name,
+                },
+                sort_keys=True,
+            )
+            for c in self.claims
+        )
+        quotes = sorted(f"{e.path}\0{normalize_snippet(e.snippet)}" for e in self.evidence)
+        basis = json.dumps({"claims": claims, "quotes": quotes}, sort_keys=True)
+        if not self.claims and not self.evidence:
+            basis += "\0" + self.title  # nothing checkable: the title is all there is
+        return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- report
+
+
+class RepoInfo(Frozen):
+    root: str
+    commit: str | None = None
+
+
+class VerifierStats(Frozen):
+    checked: int = 0
+    confirmed: int = 0
+    refuted: int = 0
+    unverifiable: int = 0
+
+
+class FileStats(Frozen):
+    scanned: int = 0
+    skipped: int = 0  # vendored, generated, minified, binary, too large, symlink out
+    not_parsed: list[str] = Field(default_factory=list)  # "path: reason"
+
+
+class Stats(Frozen):
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    duration_s: float = 0.0
+    verifier: VerifierStats = Field(default_factory=VerifierStats)
+    files: FileStats = Field(default_factory=FileStats)
+
+
+class StageHealth(Frozen):
+    """What one pipeline stage checked. A stage that could not run says so here."""
+
+    stage: str
+    ok: bool
+    checked: int = 0
+    message: str = ""
+
+
+class LlmRun(Frozen):
+    status: Literal["ran", "skipped", "partial", "failed"]
+    provider: str | None = None
+    model: str | None = None
+    message: str = ""  # e.g. how to enable the LLM pass when it was skipped
+    failed_chunks: list[str] = Field(default_factory=list)
+
+
+class Report(Frozen):
+    schema_version: str = SCHEMA_VERSION
+    tool: dict[str, str] = Field(default_factory=lambda: {"name": "threatmodel"})
+    repo: RepoInfo
+    facts: Facts
+    findings: list[Finding] = Field(default_factory=list)  # confirmed and unverifiable
+    suppressed: list[Finding] = Field(default_factory=list)  # refuted, with reason
+    stats: Stats = Field(default_factory=Stats)
+    llm: LlmRun
+    stages: list[StageHealth] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
+
+
+def model_json_schema() -> dict[str, Any]:
+    """JSON Schema of the report, generated from the models (exported by `threatmodel schema`)."""
+    return Report.model_json_schema(mode="serialization")

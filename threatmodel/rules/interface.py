@@ -1,0 +1,69 @@
+"""Rules: deterministic findings derived straight from facts, registered by a stable id.
+
+Like bandit's checks, each rule lives in its own module whose docstring documents it, and
+registers with ``@register``. A rule's findings carry claims and evidence like any LLM
+finding, and go through the same verifiers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from threatmodel.collect.reader import RepoReader
+from threatmodel.models import Evidence, Facts, Finding, Location
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    root: Path
+    reader: RepoReader
+
+    def evidence_at(self, location: Location, extra_lines: int = 0) -> Evidence:
+        """Evidence quoting the file at ``location`` (plus ``extra_lines`` after it)."""
+        end = location.line + extra_lines
+        return Evidence(
+            path=location.path,
+            start_line=location.line,
+            end_line=end,
+            snippet=self.reader.snippet(location.path, location.line, end),
+        )
+
+
+class Rule(ABC):
+    id: ClassVar[str]  # stable, e.g. "TM101"; never reused for another rule
+    name: ClassVar[str]  # short slug, e.g. "unauthenticated-write-route"
+
+    @abstractmethod
+    def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
+        """Findings (source="rule", rule_id=self.id) this rule derives from the facts."""
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+
+
+def register(cls: type[Rule]) -> type[Rule]:
+    if cls.id in _REGISTRY and _REGISTRY[cls.id] is not cls:
+        raise ValueError(f"rule id {cls.id!r} registered twice")
+    _REGISTRY[cls.id] = cls
+    return cls
+
+
+def all_rules() -> list[Rule]:
+    import threatmodel.rules as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name != "interface":
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return [_REGISTRY[k]() for k in sorted(_REGISTRY)]
+
+
+def run_rules(facts: Facts, ctx: RuleContext) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in all_rules():
+        findings.extend(rule.check(facts, ctx))
+    return findings

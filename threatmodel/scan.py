@@ -1,0 +1,154 @@
+"""The scan pipeline: walk, collect, rules, LLM pass, verify; returns a Report.
+
+This is the one place the layers are composed; ``cli`` calls it and renders the result.
+Stage health is recorded for every stage so a stage that could not run is visible in the
+report and fails the run in CI mode instead of silently thinning the results.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from threatmodel import __version__
+from threatmodel.analyze import run_llm_pass
+from threatmodel.collect import collect_facts
+from threatmodel.collect.cache import FactCache
+from threatmodel.collect.reader import RepoReader
+from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
+from threatmodel.config import Settings
+from threatmodel.models import FileStats, Finding, RepoInfo, Report, StageHealth, Stats
+from threatmodel.progress import NullProgress, Progress
+from threatmodel.rules import RuleContext, run_rules
+from threatmodel.verify import VerifyContext, verify_findings
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    jobs: int | None = None
+    use_cache: bool = True
+
+
+def git_commit(root: Path) -> str | None:
+    """HEAD's commit id, or None outside a git checkout (no GitPython import on the hot path)."""
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def assign_ids(findings: list[Finding]) -> list[Finding]:
+    """Stable ids from fingerprints for findings that came without one."""
+    return [f if f.id else f.model_copy(update={"id": f"TM-{f.fingerprint[:8]}"}) for f in findings]
+
+
+def dedupe(findings: list[Finding]) -> list[Finding]:
+    """One finding per fingerprint; a rule's finding wins over an LLM duplicate."""
+    best: dict[str, Finding] = {}
+    for f in findings:
+        cur = best.get(f.fingerprint)
+        if cur is None or (cur.source != "rule" and f.source == "rule"):
+            best[f.fingerprint] = f
+    return list(best.values())
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.title, f.fingerprint))
+
+
+def run_scan(
+    root: Path,
+    settings: Settings,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    options = options or ScanOptions()
+    progress = progress or NullProgress()
+    started = time.monotonic()
+    stages: list[StageHealth] = []
+
+    progress.start("walk")
+    walked = walk(root, options.max_file_bytes)
+    progress.finish()
+    stages.append(StageHealth(stage="walk", ok=True, checked=len(walked.files)))
+
+    cache = FactCache(settings.cache_dir) if options.use_cache else None
+    try:
+        collected = collect_facts(
+            root, walked.files, cache=cache, jobs=options.jobs, progress=progress
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    facts = collected.facts
+    stages.append(
+        StageHealth(
+            stage="collect",
+            ok=True,
+            checked=collected.files_parsed,
+            message=f"{len(collected.not_parsed)} files not parsed",
+        )
+    )
+
+    reader = RepoReader(root)
+    rule_findings = run_rules(facts, RuleContext(root=root, reader=reader))
+    stages.append(StageHealth(stage="rules", ok=True, checked=len(rule_findings)))
+
+    llm = run_llm_pass(facts, reader, settings, progress)
+    stages.append(
+        StageHealth(
+            stage="llm",
+            ok=llm.run.status in ("ran", "skipped"),
+            checked=len(llm.findings),
+            message=llm.run.message,
+        )
+    )
+
+    progress.start("verify", len(rule_findings) + len(llm.findings))
+    candidates = assign_ids(dedupe(rule_findings + llm.findings))
+    outcome = verify_findings(candidates, VerifyContext(facts=facts, reader=reader))
+    progress.finish()
+    stages.append(outcome.health)
+
+    warnings = []
+    if collected.not_parsed:
+        shown = ", ".join(collected.not_parsed[:3])
+        more = f" (+{len(collected.not_parsed) - 3} more)" if len(collected.not_parsed) > 3 else ""
+        warnings.append(f"{len(collected.not_parsed)} files not parsed: {shown}{more}")
+    warnings += [f"stage {s.stage} failed: {s.message}" for s in stages if not s.ok]
+
+    return Report(
+        tool={"name": "threatmodel", "version": __version__},
+        repo=RepoInfo(root=str(root), commit=git_commit(root)),
+        facts=facts,
+        findings=sort_findings(outcome.kept),
+        suppressed=sort_findings(outcome.suppressed),
+        stats=Stats(
+            llm_calls=llm.llm_calls,
+            input_tokens=llm.input_tokens,
+            output_tokens=llm.output_tokens,
+            cost_usd=round(llm.cost_usd, 6),
+            duration_s=round(time.monotonic() - started, 3),
+            verifier=outcome.stats,
+            files=FileStats(
+                scanned=len(walked.files),
+                skipped=len(walked.skipped),
+                not_parsed=collected.not_parsed,
+            ),
+        ),
+        llm=llm.run,
+        stages=stages,
+        warnings=warnings,
+    )

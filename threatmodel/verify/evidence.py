@@ -1,0 +1,81 @@
+"""The evidence check every finding passes first, whatever its claims.
+
+Each cited path must resolve inside the repository (refuted without being read otherwise),
+the lines must exist, and the quoted snippet must really be there, whitespace-insensitive.
+When the quote sits a few lines away from where the finding said, the location is
+corrected and the correction noted. An empty snippet is filled from the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.models import Evidence, normalize_snippet
+
+NEARBY_LINES = 15  # how far a quote may drift from its cited line and still count
+
+
+@dataclass
+class EvidenceResult:
+    ok: bool
+    evidence: list[Evidence] = field(default_factory=list)
+    reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
+    checked: list[Evidence] = []
+    notes: list[str] = []
+    for ev in items:
+        try:
+            lines = reader.lines(ev.path)
+        except PathRefused as exc:
+            return EvidenceResult(False, reason=f"evidence path refused: {exc}")
+        if ev.start_line > len(lines):
+            return EvidenceResult(
+                False,
+                reason=f"{ev.path} has {len(lines)} lines; evidence cites line {ev.start_line}",
+            )
+        end = min(max(ev.end_line, ev.start_line), len(lines))
+        quote = normalize_snippet(ev.snippet)
+        if not quote:
+            snippet = "\n".join(lines[ev.start_line - 1 : end])
+            checked.append(ev.model_copy(update={"end_line": end, "snippet": snippet}))
+            continue
+        span = end - ev.start_line + 1
+        found = _find(lines, quote, ev.start_line, span)
+        if found is None:
+            return EvidenceResult(
+                False,
+                reason=f"quoted text not found in {ev.path} near line {ev.start_line}",
+            )
+        start, stop = found
+        if start != ev.start_line:
+            notes.append(f"evidence in {ev.path} moved from line {ev.start_line} to {start}")
+        checked.append(
+            Evidence(
+                path=ev.path,
+                start_line=start,
+                end_line=stop,
+                snippet="\n".join(lines[start - 1 : stop]),
+            )
+        )
+    return EvidenceResult(True, evidence=checked, notes=notes)
+
+
+def _find(lines: list[str], quote: str, line: int, span: int) -> tuple[int, int] | None:
+    """First window (start, end) at or near ``line`` whose normalised text contains ``quote``."""
+    quote_lines = max(1, quote.count("\n") + 1, span)
+    order = [line] + [line + d * s for d in range(1, NEARBY_LINES + 1) for s in (-1, 1)]
+    for start in order:
+        if start < 1 or start > len(lines):
+            continue
+        for width in range(1, quote_lines + 3):
+            stop = min(len(lines), start + width - 1)
+            window = normalize_snippet(" ".join(lines[start - 1 : stop]))
+            if quote in window:
+                return start, stop
+            if stop == len(lines):
+                break
+    return None

@@ -1,0 +1,68 @@
+"""Verifier interface: one verifier per claim kind, registered by that kind (a stable id).
+
+A verifier receives one claim of its kind plus the facts and a safe file reader, and
+returns a ClaimResult: ``confirmed``, ``refuted`` with a one-line reason naming the
+contradicting fact, or ``unverifiable`` when the code cannot decide. It never guesses.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from threatmodel.collect.reader import RepoReader
+from threatmodel.models import Claim, Facts, Finding, Verdict
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    verdict: Verdict
+    reason: str = ""
+
+    @classmethod
+    def confirmed(cls, reason: str = "") -> ClaimResult:
+        return cls(Verdict.CONFIRMED, reason)
+
+    @classmethod
+    def refuted(cls, reason: str) -> ClaimResult:
+        return cls(Verdict.REFUTED, reason)
+
+    @classmethod
+    def unverifiable(cls, reason: str) -> ClaimResult:
+        return cls(Verdict.UNVERIFIABLE, reason)
+
+
+@dataclass(frozen=True)
+class VerifyContext:
+    facts: Facts
+    reader: RepoReader
+
+
+class Verifier(ABC):
+    kind: ClassVar[str]  # the claim kind this verifier decides; its registry id
+
+    @abstractmethod
+    def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
+        """Decide one claim. Must not raise for bad input: refute or mark unverifiable."""
+
+
+_REGISTRY: dict[str, type[Verifier]] = {}
+
+
+def register(cls: type[Verifier]) -> type[Verifier]:
+    if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
+        raise ValueError(f"verifier for {cls.kind!r} registered twice")
+    _REGISTRY[cls.kind] = cls
+    return cls
+
+
+def all_verifiers() -> dict[str, Verifier]:
+    import threatmodel.verify as package
+
+    for info in pkgutil.iter_modules(package.__path__):
+        if not info.name.startswith("_") and info.name != "interface":
+            importlib.import_module(f"{package.__name__}.{info.name}")
+    return {kind: cls() for kind, cls in sorted(_REGISTRY.items())}
