@@ -1,0 +1,1 @@
+"""Benchmarks for threatmodel: scripts that print tables (see README.md here)."""

@@ -1,0 +1,124 @@
+"""threatmodel benchmarks. Each prints a Markdown table; see benchmarks/README.md.
+
+    python benchmarks/run.py scale [--sizes 1000,10000,50000]
+    python benchmarks/run.py real PATH
+    python benchmarks/run.py incremental [--size 10000] [PATH]
+    python benchmarks/run.py tokens PATH [PATH ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from benchmarks.genrepo import generate  # noqa: E402
+from benchmarks.measure import Measurement, measure, table  # noqa: E402
+
+PY = sys.executable
+BIN = Path(PY).parent
+
+
+def scan_cmd(root: Path, *extra: str) -> list[str]:
+    return [str(BIN / "threatmodel"), "scan", str(root), "--provider", "none", "--format", "json",
+            "--out", "/dev/null", "--quiet", *extra]
+
+
+def compare(label: str, root: Path, cache: Path) -> list[dict[str, object]]:
+    """Scan (cold cache), parse floor and bandit on one tree, as rows."""
+    files = int(subprocess.run([PY, str(HERE / "floor.py"), str(root)], capture_output=True,
+                               text=True, check=True).stdout)
+    shutil.rmtree(cache, ignore_errors=True)
+    env = {"THREATMODEL_CACHE_DIR": str(cache)}
+    results: list[Measurement] = [
+        measure("floor (parse once, 1 process)", [PY, str(HERE / "floor.py"), str(root)]),
+        measure("threatmodel scan (cold)", scan_cmd(root), env=env),
+        measure("threatmodel scan (warm cache)", scan_cmd(root), env=env),
+    ]
+    bandit = shutil.which("bandit", path=str(BIN)) or shutil.which("bandit")
+    if bandit:
+        results.append(measure("bandit -r", [bandit, "-r", "-q", "-f", "json", "-o", "/dev/null", str(root)]))
+    floor = results[0].wall_s
+    return [
+        {"tree": label, "files parsed": files, "what": m.label, "wall s": m.wall_s, "cpu s": m.cpu_s,
+         "peak MiB": m.peak_mib, "× floor": m.wall_s / floor}
+        for m in results
+    ]
+
+
+def cmd_scale(args: argparse.Namespace) -> None:
+    rows: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
+        for n in [int(s) for s in args.sizes.split(",")]:
+            root = generate(Path(tmp) / f"repo{n}", n)
+            rows += compare(f"generated {n}", root, Path(tmp) / "cache")
+            shutil.rmtree(root)
+    print(table(rows))
+
+
+def cmd_real(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
+        print(table(compare(Path(args.path).name, Path(args.path).resolve(), Path(tmp) / "cache")))
+
+
+def _git(root: Path, *a: str) -> str:
+    return subprocess.run(["git", *a], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def cmd_incremental(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
+        if args.path:
+            root = Path(tmp) / "repo"
+            subprocess.run(["git", "clone", "-q", str(Path(args.path).resolve()), str(root)], check=True)
+        else:
+            root = generate(Path(tmp) / "repo", args.size)
+        env = {"THREATMODEL_CACHE_DIR": str(Path(tmp) / "cache")}
+        full = measure("full scan (cold cache)", scan_cmd(root), env=env)
+        target = next(p for p in sorted(root.rglob("*.py")) if ".git" not in p.parts)
+        target.write_text(target.read_text() + "\n\ndef added_later():\n    return 1\n")
+        rescan = measure("re-scan after a one-file change", scan_cmd(root), env=env)
+        rows = [full, rescan]
+        _git(root, "-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qam", "one file")
+        has_diff = subprocess.run([str(BIN / "threatmodel"), "diff", "--help"], capture_output=True).returncode == 0
+        if has_diff:
+            rows.append(measure("diff HEAD~1..HEAD (one-file commit)",
+                                [str(BIN / "threatmodel"), "diff", "--base", "HEAD~1", "--head", "HEAD",
+                                 str(root), "--provider", "none", "--out", "/dev/null"], env=env))
+        print(table([{"what": m.label, "wall s": m.wall_s, "cpu s": m.cpu_s, "peak MiB": m.peak_mib,
+                      "% of full": 100 * m.wall_s / full.wall_s} for m in rows]))
+
+
+def cmd_tokens(args: argparse.Namespace) -> None:
+    from benchmarks.tokens import token_rows
+
+    print(table(token_rows([Path(p).resolve() for p in args.paths])))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("scale")
+    p.add_argument("--sizes", default="1000,10000,50000")
+    p.set_defaults(func=cmd_scale)
+    p = sub.add_parser("real")
+    p.add_argument("path")
+    p.set_defaults(func=cmd_real)
+    p = sub.add_parser("incremental")
+    p.add_argument("path", nargs="?")
+    p.add_argument("--size", type=int, default=10000)
+    p.set_defaults(func=cmd_incremental)
+    p = sub.add_parser("tokens")
+    p.add_argument("paths", nargs="+")
+    p.set_defaults(func=cmd_tokens)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
