@@ -15,8 +15,14 @@ import warnings
 from threatmodel.collect.treesitter import parse_js
 
 SKIP = {".git", "node_modules", "dist", "build", ".venv", "venv", "__pycache__"}
-JS = {".js": "javascript", ".jsx": "jsx", ".mjs": "javascript", ".cjs": "javascript",
-      ".ts": "typescript", ".tsx": "tsx"}
+JS = {
+    ".js": "javascript",
+    ".jsx": "jsx",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".tsx": "tsx",
+}
 
 
 def main(root: str) -> int:

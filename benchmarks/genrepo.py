@@ -76,7 +76,7 @@ class {cls}(Base):
     owner_token = Column(String(64))
 '''
 
-TS_EXPRESS = '''import {{ Router }} from "express";
+TS_EXPRESS = """import {{ Router }} from "express";
 import {{ requireUser }} from "./auth";
 
 const router = Router();
@@ -93,9 +93,9 @@ router.delete("/{name}/:id", async (req, res) => {{
 }});
 
 export default router;
-'''
+"""
 
-TS_NEXT = '''import {{ NextResponse }} from "next/server";
+TS_NEXT = """import {{ NextResponse }} from "next/server";
 import {{ getServerSession }} from "next-auth";
 
 export async function GET(req: Request) {{
@@ -108,9 +108,9 @@ export async function POST(req: Request) {{
   const body = await req.json();
   return NextResponse.json({{ created: body.title }});
 }}
-'''
+"""
 
-TSX_COMPONENT = '''import React, {{ useState }} from "react";
+TSX_COMPONENT = """import React, {{ useState }} from "react";
 
 type Props = {{ title: string; items: string[] }};
 
@@ -123,7 +123,7 @@ export function {cls}List({{ title, items }}: Props) {{
     </section>
   );
 }}
-'''
+"""
 
 UTIL_PY = '''def helper_{i}_{j}(values, factor={j}):
     """Scale and filter values."""
@@ -135,20 +135,21 @@ UTIL_PY = '''def helper_{i}_{j}(values, factor={j}):
 
 '''
 
-UTIL_TS = '''export function helper{i}x{j}(values: number[], factor = {j}): number[] {{
+UTIL_TS = """export function helper{i}x{j}(values: number[], factor = {j}): number[] {{
   return values.filter((v) => v % {mod} === 0).map((v) => v * factor).sort((a, b) => a - b);
 }}
 
-'''
+"""
 
-SQL = '''create table public.{name} (
+SQL = """create table public.{name} (
   id bigserial primary key,
   owner uuid not null references auth.users (id),
   title text
 );
 alter table public.{name} enable row level security;
-create policy "{name} owner read" on public.{name} for select to authenticated using (auth.uid() = owner);
-'''
+create policy "{name} owner read" on public.{name}
+  for select to authenticated using (auth.uid() = owner);
+"""
 
 
 def _pad(text: str, filler: str, rng: random.Random, i: int, lines: int) -> str:
@@ -163,9 +164,18 @@ def generate(root: Path, n_files: int, seed: int = 7, git: bool = True) -> Path:
     rng = random.Random(seed)
     root.mkdir(parents=True, exist_ok=True)
     kinds = (
-        ["py_routes"] * 10 + ["py_fastapi"] * 8 + ["py_model"] * 7 + ["py_util"] * 10
-        + ["ts_express"] * 12 + ["ts_next"] * 8 + ["tsx"] * 15 + ["ts_util"] * 10
-        + ["sql"] * 3 + ["json"] * 7 + ["yaml"] * 4 + ["md"] * 6
+        ["py_routes"] * 10
+        + ["py_fastapi"] * 8
+        + ["py_model"] * 7
+        + ["py_util"] * 10
+        + ["ts_express"] * 12
+        + ["ts_next"] * 8
+        + ["tsx"] * 15
+        + ["ts_util"] * 10
+        + ["sql"] * 3
+        + ["json"] * 7
+        + ["yaml"] * 4
+        + ["md"] * 6
     )
     for i in range(n_files):
         kind = kinds[i % len(kinds)]
@@ -174,26 +184,44 @@ def generate(root: Path, n_files: int, seed: int = 7, git: bool = True) -> Path:
         fields = {"name": name, "cls": f"Item{i}", "env": f"SVC_{i % 97}_TIMEOUT"}
         lines = rng.randint(60, 200)
         if kind == "py_routes":
-            path, text = f"{pkg}/api/{name}.py", _pad(PY_ROUTES.format(**fields), UTIL_PY, rng, i, lines)
+            path, text = (
+                f"{pkg}/api/{name}.py",
+                _pad(PY_ROUTES.format(**fields), UTIL_PY, rng, i, lines),
+            )
         elif kind == "py_fastapi":
-            path, text = f"{pkg}/v1/{name}.py", _pad(PY_FASTAPI.format(**fields), UTIL_PY, rng, i, lines)
+            path, text = (
+                f"{pkg}/v1/{name}.py",
+                _pad(PY_FASTAPI.format(**fields), UTIL_PY, rng, i, lines),
+            )
         elif kind == "py_model":
-            path, text = f"{pkg}/models/{name}.py", _pad(PY_MODEL.format(**fields), UTIL_PY, rng, i, lines)
+            path, text = (
+                f"{pkg}/models/{name}.py",
+                _pad(PY_MODEL.format(**fields), UTIL_PY, rng, i, lines),
+            )
         elif kind == "py_util":
             path, text = f"{pkg}/lib/util{i}.py", _pad("", UTIL_PY, rng, i, lines)
         elif kind == "ts_express":
-            path, text = f"web{pkg}/routes/{name}.ts", _pad(TS_EXPRESS.format(**fields), UTIL_TS, rng, i, lines)
+            path, text = (
+                f"web{pkg}/routes/{name}.ts",
+                _pad(TS_EXPRESS.format(**fields), UTIL_TS, rng, i, lines),
+            )
         elif kind == "ts_next":
             path = f"web{pkg}/app/api/{name}/route.ts"
             text = _pad(TS_NEXT.format(**fields), UTIL_TS, rng, i, lines)
         elif kind == "tsx":
-            path, text = f"web{pkg}/components/{name}.tsx", _pad(TSX_COMPONENT.format(**fields), UTIL_TS, rng, i, lines)
+            path, text = (
+                f"web{pkg}/components/{name}.tsx",
+                _pad(TSX_COMPONENT.format(**fields), UTIL_TS, rng, i, lines),
+            )
         elif kind == "ts_util":
             path, text = f"web{pkg}/lib/util{i}.ts", _pad("", UTIL_TS, rng, i, lines)
         elif kind == "sql":
             path, text = f"supabase/migrations/{i:07d}_{name}.sql", SQL.format(**fields)
         elif kind == "json":
-            path, text = f"{pkg}/data/{name}.json", '{"name": "%s", "values": [1, 2, 3]}\n' % name
+            path, text = (
+                f"{pkg}/data/{name}.json",
+                '{"name": "' + name + '", "values": [1, 2, 3]}\n',
+            )
         elif kind == "yaml":
             path, text = f"{pkg}/config/{name}.yml", f"name: {name}\nreplicas: 2\n"
         else:

@@ -41,12 +41,17 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def measure(label: str, cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Measurement:
+def measure(
+    label: str, cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> Measurement:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=cwd, env={**os.environ, **(env or {})},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cmd,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     peak = 0
     while proc.poll() is None:
@@ -69,5 +74,9 @@ def table(rows: list[dict[str, object]]) -> str:
     keys = list(rows[0])
     out = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     for r in rows:
-        out.append("| " + " | ".join(f"{r[k]:.2f}" if isinstance(r[k], float) else str(r[k]) for k in keys) + " |")
+        out.append(
+            "| "
+            + " | ".join(f"{r[k]:.2f}" if isinstance(r[k], float) else str(r[k]) for k in keys)
+            + " |"
+        )
     return "\n".join(out)

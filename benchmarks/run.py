@@ -1,9 +1,9 @@
 """threatmodel benchmarks. Each prints a Markdown table; see benchmarks/README.md.
 
-    python benchmarks/run.py scale [--sizes 1000,10000,50000]
-    python benchmarks/run.py real PATH
-    python benchmarks/run.py incremental [--size 10000] [PATH]
-    python benchmarks/run.py tokens PATH [PATH ...]
+python benchmarks/run.py scale [--sizes 1000,10000,50000]
+python benchmarks/run.py real PATH
+python benchmarks/run.py incremental [--size 10000] [PATH]
+python benchmarks/run.py tokens PATH [PATH ...]
 """
 
 from __future__ import annotations
@@ -26,14 +26,28 @@ BIN = Path(PY).parent
 
 
 def scan_cmd(root: Path, *extra: str) -> list[str]:
-    return [str(BIN / "threatmodel"), "scan", str(root), "--provider", "none", "--format", "json",
-            "--out", "/dev/null", "--quiet", *extra]
+    return [
+        str(BIN / "threatmodel"),
+        "scan",
+        str(root),
+        "--provider",
+        "none",
+        "--format",
+        "json",
+        "--out",
+        "/dev/null",
+        "--quiet",
+        *extra,
+    ]
 
 
 def compare(label: str, root: Path, cache: Path) -> list[dict[str, object]]:
     """Scan (cold cache), parse floor and bandit on one tree, as rows."""
-    files = int(subprocess.run([PY, str(HERE / "floor.py"), str(root)], capture_output=True,
-                               text=True, check=True).stdout)
+    files = int(
+        subprocess.run(
+            [PY, str(HERE / "floor.py"), str(root)], capture_output=True, text=True, check=True
+        ).stdout
+    )
     shutil.rmtree(cache, ignore_errors=True)
     env = {"THREATMODEL_CACHE_DIR": str(cache)}
     results: list[Measurement] = [
@@ -43,11 +57,20 @@ def compare(label: str, root: Path, cache: Path) -> list[dict[str, object]]:
     ]
     bandit = shutil.which("bandit", path=str(BIN)) or shutil.which("bandit")
     if bandit:
-        results.append(measure("bandit -r", [bandit, "-r", "-q", "-f", "json", "-o", "/dev/null", str(root)]))
+        results.append(
+            measure("bandit -r", [bandit, "-r", "-q", "-f", "json", "-o", "/dev/null", str(root)])
+        )
     floor = results[0].wall_s
     return [
-        {"tree": label, "files parsed": files, "what": m.label, "wall s": m.wall_s, "cpu s": m.cpu_s,
-         "peak MiB": m.peak_mib, "× floor": m.wall_s / floor}
+        {
+            "tree": label,
+            "files parsed": files,
+            "what": m.label,
+            "wall s": m.wall_s,
+            "cpu s": m.cpu_s,
+            "peak MiB": m.peak_mib,
+            "x floor": m.wall_s / floor,
+        }
         for m in results
     ]
 
@@ -75,7 +98,9 @@ def cmd_incremental(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
         if args.path:
             root = Path(tmp) / "repo"
-            subprocess.run(["git", "clone", "-q", str(Path(args.path).resolve()), str(root)], check=True)
+            subprocess.run(
+                ["git", "clone", "-q", str(Path(args.path).resolve()), str(root)], check=True
+            )
         else:
             root = generate(Path(tmp) / "repo", args.size)
         env = {"THREATMODEL_CACHE_DIR": str(Path(tmp) / "cache")}
@@ -84,14 +109,56 @@ def cmd_incremental(args: argparse.Namespace) -> None:
         target.write_text(target.read_text() + "\n\ndef added_later():\n    return 1\n")
         rescan = measure("re-scan after a one-file change", scan_cmd(root), env=env)
         rows = [full, rescan]
-        _git(root, "-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qam", "one file")
-        has_diff = subprocess.run([str(BIN / "threatmodel"), "diff", "--help"], capture_output=True).returncode == 0
+        _git(
+            root,
+            "-c",
+            "user.email=b@example.com",
+            "-c",
+            "user.name=bench",
+            "commit",
+            "-qam",
+            "one file",
+        )
+        has_diff = (
+            subprocess.run(
+                [str(BIN / "threatmodel"), "diff", "--help"], capture_output=True
+            ).returncode
+            == 0
+        )
         if has_diff:
-            rows.append(measure("diff HEAD~1..HEAD (one-file commit)",
-                                [str(BIN / "threatmodel"), "diff", "--base", "HEAD~1", "--head", "HEAD",
-                                 str(root), "--provider", "none", "--out", "/dev/null"], env=env))
-        print(table([{"what": m.label, "wall s": m.wall_s, "cpu s": m.cpu_s, "peak MiB": m.peak_mib,
-                      "% of full": 100 * m.wall_s / full.wall_s} for m in rows]))
+            rows.append(
+                measure(
+                    "diff HEAD~1..HEAD (one-file commit)",
+                    [
+                        str(BIN / "threatmodel"),
+                        "diff",
+                        "--base",
+                        "HEAD~1",
+                        "--head",
+                        "HEAD",
+                        str(root),
+                        "--provider",
+                        "none",
+                        "--out",
+                        "/dev/null",
+                    ],
+                    env=env,
+                )
+            )
+        print(
+            table(
+                [
+                    {
+                        "what": m.label,
+                        "wall s": m.wall_s,
+                        "cpu s": m.cpu_s,
+                        "peak MiB": m.peak_mib,
+                        "% of full": 100 * m.wall_s / full.wall_s,
+                    }
+                    for m in rows
+                ]
+            )
+        )
 
 
 def cmd_tokens(args: argparse.Namespace) -> None:
@@ -101,7 +168,9 @@ def cmd_tokens(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("scale")
     p.add_argument("--sizes", default="1000,10000,50000")
