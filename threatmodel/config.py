@@ -40,6 +40,9 @@ class ProviderConfig:
     timeout_s: float = 120.0
     max_retries: int = 4
     concurrency: int = 4
+    context_tokens: int | None = None  # None: the model's known window (llm/pricing.py)
+    max_output_tokens: int = 4096
+    json_schema: bool = True  # openai-compatible: the server enforces response_format schemas
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,9 @@ def resolve_settings(
     table = repo_table(root)
     name = provider or env.get("THREATMODEL_PROVIDER") or table.get("provider")
     model = model or env.get("THREATMODEL_MODEL") or table.get("model")
+    flag_url = base_url
     base_url = base_url or env.get("THREATMODEL_BASE_URL") or table.get("base_url")
+    tuning = provider_tuning(table)
     cache = cache_dir or default_cache_dir(root)
 
     def settings(provider_config: ProviderConfig | None, skip_reason: str = "") -> Settings:
@@ -117,8 +122,11 @@ def resolve_settings(
             raise ConfigError(
                 "--provider openai-compatible needs --model (the server's model name)."
             )
-        local_key = env.get("OPENAI_API_KEY") or "not-needed"
-        return settings(ProviderConfig(name, model, base_url, local_key))
+        # A base URL named only by the scanned repository's pyproject (untrusted) never
+        # receives the user's OpenAI key.
+        trusted_url = bool(flag_url or env.get("THREATMODEL_BASE_URL"))
+        local_key = (env.get("OPENAI_API_KEY") if trusted_url else None) or "not-needed"
+        return settings(ProviderConfig(name, model, base_url, local_key, **tuning))
 
     key = env.get(KEY_VARS[name])
     if not key:
@@ -126,4 +134,37 @@ def resolve_settings(
             f"--provider {name} needs an API key: set {KEY_VARS[name]} in the environment "
             "(or use --provider none to run facts and rules only)."
         )
-    return settings(ProviderConfig(name, model or DEFAULT_MODELS[name], base_url, key))
+    if not (flag_url or env.get("THREATMODEL_BASE_URL")):
+        base_url = None  # a hosted key goes only where the user, not the repository, says
+    return settings(ProviderConfig(name, model or DEFAULT_MODELS[name], base_url, key, **tuning))
+
+
+def provider_tuning(table: dict[str, Any]) -> dict[str, Any]:
+    """Call tuning from ``[tool.threatmodel]``: timeout, max_retries, concurrency, ...
+
+    Bounded so that a hostile repository cannot make the scan hang or flood a provider.
+    """
+    bounds: dict[str, tuple[type, float, float]] = {
+        "timeout": (float, 1, 600),
+        "max_retries": (int, 0, 10),
+        "concurrency": (int, 1, 16),
+        "context_tokens": (int, 2048, 2_000_000),
+        "max_output_tokens": (int, 256, 32_768),
+    }
+    out: dict[str, Any] = {}
+    for key, (kind, low, high) in bounds.items():
+        if key not in table:
+            continue
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+            low <= value <= high
+        ):
+            raise ConfigError(
+                f"[tool.threatmodel] {key} must be a number from {low:g} to {high:g}."
+            )
+        out["timeout_s" if key == "timeout" else key] = kind(value)
+    if "json_schema" in table:
+        if not isinstance(table["json_schema"], bool):
+            raise ConfigError("[tool.threatmodel] json_schema must be true or false.")
+        out["json_schema"] = table["json_schema"]
+    return out

@@ -1,0 +1,155 @@
+"""Anthropic's Messages API through the official SDK.
+
+Structured calls force one tool whose ``input_schema`` is the findings schema
+(``tool_choice = {"type": "tool", "name": ...}``): the tool input *is* the answer. Models
+(and compatible servers such as llama-server's ``/v1/messages``) sometimes answer in plain
+text anyway; that text is parsed as JSON when it is JSON and otherwise returned with
+``finish_reason = "no_tool_call"`` so the caller can re-ask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import anthropic as sdk
+
+from threatmodel.config import ProviderConfig
+from threatmodel.llm._errors import map_sdk_error
+from threatmodel.llm.interface import (
+    FinishReason,
+    Message,
+    Provider,
+    StructuredResponse,
+    TextStream,
+    Usage,
+)
+from threatmodel.llm.openai import parse_json_object
+from threatmodel.llm.pricing import cost_usd, model_info
+from threatmodel.llm.retry import with_retries
+
+
+class AnthropicProvider(Provider):
+    name = "anthropic"
+    supports_json_schema = False
+    supports_tools = True
+    supports_streaming = True
+    key_hint = "check ANTHROPIC_API_KEY."
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.info = model_info(self.name, config.model)
+        context = config.context_tokens or self.info.context_tokens
+        super().__init__(config.model, context, config.max_output_tokens)
+        self.config = config
+        self.client = sdk.Anthropic(
+            api_key=config.api_key,
+            base_url=config.base_url,
+            timeout=config.timeout_s,
+            max_retries=0,  # llm/retry.py owns retries
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.model})"
+
+    @property
+    def cache_identity(self) -> str:
+        base = f":{self.config.base_url}" if self.config.base_url else ""
+        return f"{self.name}{base}:{self.model}"
+
+    def _retrying(self, call: Any, **kwargs: Any) -> Any:
+        def once() -> Any:
+            try:
+                return call(model=self.model, **kwargs)
+            except sdk.AnthropicError as exc:
+                raise map_sdk_error(exc, sdk, self.label, self.key_hint) from None
+
+        return with_retries(once, self.config.max_retries)
+
+    def _usage(self, usage: Any) -> Usage:
+        if usage is None:
+            return Usage()
+        tin, tout = int(usage.input_tokens or 0), int(usage.output_tokens or 0)
+        return Usage(tin, tout, cost_usd(self.info, tin, tout))
+
+    @staticmethod
+    def _messages(messages: Sequence[Message]) -> list[Any]:
+        return [{"role": m.role, "content": m.content} for m in messages]
+
+    def complete_structured(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        schema_name: str,
+        max_output_tokens: int | None = None,
+    ) -> StructuredResponse:
+        tool = {
+            "name": schema_name,
+            "description": "Record the findings of this analysis. Call exactly once.",
+            "input_schema": schema,
+        }
+        resp = self._retrying(
+            self.client.messages.create,
+            system=system,
+            messages=self._messages(messages),
+            max_tokens=max_output_tokens or self.max_output_tokens,
+            tools=[tool],
+            tool_choice={"type": "tool", "name": schema_name},
+        )
+        usage = self._usage(resp.usage)
+        stop = str(resp.stop_reason or "")
+        texts = [b.text for b in resp.content if getattr(b, "type", "") == "text"]
+        calls = [b for b in resp.content if getattr(b, "type", "") == "tool_use"]
+        text = "\n".join(texts)
+        if stop == "refusal":
+            return StructuredResponse(None, text, "refusal", usage, stop)
+        if calls:
+            data = calls[0].input if isinstance(calls[0].input, dict) else None
+            finish: FinishReason = "length" if stop == "max_tokens" else "stop"
+            return StructuredResponse(data, text, finish, usage, stop)
+        if stop == "max_tokens":
+            return StructuredResponse(parse_json_object(text), text, "length", usage, stop)
+        return StructuredResponse(parse_json_object(text), text, "no_tool_call", usage, stop)
+
+    def stream_text(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        max_output_tokens: int | None = None,
+    ) -> TextStream:
+        stream = self._retrying(
+            self.client.messages.create,
+            system=system,
+            messages=self._messages(messages),
+            max_tokens=max_output_tokens or self.max_output_tokens,
+            stream=True,
+        )
+        return _AnthropicTextStream(self, stream)
+
+
+class _AnthropicTextStream(TextStream):
+    """Reads the raw event stream: text deltas, usage from message_start / message_delta."""
+
+    def __init__(self, provider: AnthropicProvider, stream: Any) -> None:
+        self.provider = provider
+        self.stream = stream
+
+    def __iter__(self) -> Iterator[str]:
+        tin = tout = 0
+        try:
+            for event in self.stream:
+                kind = getattr(event, "type", "")
+                if kind == "message_start":
+                    tin = int(event.message.usage.input_tokens or 0)
+                    tout = int(event.message.usage.output_tokens or 0)
+                elif kind == "message_delta" and event.usage is not None:
+                    tout = int(event.usage.output_tokens or tout)
+                elif kind == "content_block_delta" and getattr(event.delta, "type", "") == (
+                    "text_delta"
+                ):
+                    yield event.delta.text
+        except sdk.AnthropicError as exc:
+            p = self.provider
+            raise map_sdk_error(exc, sdk, p.label, p.key_hint) from None
+        self.usage = Usage(tin, tout, cost_usd(self.provider.info, tin, tout))

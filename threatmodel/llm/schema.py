@@ -1,0 +1,161 @@
+"""The shape the LLM answers in, its wire JSON schema, and conversion to ``models.Finding``.
+
+The model fills ``LlmAnswer`` (a list of ``LlmFinding``); Pydantic validates it (a failure
+is re-asked with the error by analyze.py) and ``to_finding`` turns each one into a
+``models.Finding(source="llm")`` that the verifiers then check. Nothing here is trusted:
+paths are checked through ``RepoReader`` by the verifiers, and the claim kinds are limited
+to ``models.CLAIM_KINDS`` by the schema itself.
+
+``wire_schema()`` is the JSON schema sent to providers, in the strict subset OpenAI's
+structured outputs accept (every property required, nullable instead of optional,
+``additionalProperties: false``, no ``default``/``title``/length keywords); the bounds
+the wire schema cannot carry (list sizes, string lengths) are enforced by Pydantic.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from threatmodel.models import (
+    Claim,
+    ClaimKind,
+    Evidence,
+    Finding,
+    Location,
+    RouteRef,
+    Severity,
+    Stride,
+)
+
+SCHEMA_NAME = "record_findings"
+MAX_FINDINGS = 8
+
+SeverityName = Literal["critical", "high", "medium", "low", "info"]
+StrideName = Literal[
+    "spoofing",
+    "tampering",
+    "repudiation",
+    "information_disclosure",
+    "denial_of_service",
+    "elevation_of_privilege",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LlmRoute(_Strict):
+    method: str = Field(min_length=1, max_length=10)
+    path: str = Field(min_length=1, max_length=300)
+
+
+class LlmLocation(_Strict):
+    path: str = Field(min_length=1, max_length=300)
+    line: int = Field(ge=1)
+
+
+class LlmClaim(_Strict):
+    kind: ClaimKind
+    route: LlmRoute | None
+    table: str | None
+    location: LlmLocation | None
+    name: str | None
+
+
+class LlmEvidence(_Strict):
+    path: str = Field(min_length=1, max_length=300)
+    start_line: int = Field(ge=1)
+    end_line: int = Field(ge=1)
+    snippet: str = Field(min_length=1, max_length=1200)
+
+
+class LlmFinding(_Strict):
+    title: str = Field(min_length=3, max_length=200)
+    severity: SeverityName
+    stride: list[StrideName] = Field(max_length=6)
+    cwe: list[str] = Field(max_length=5)
+    claims: list[LlmClaim] = Field(min_length=1, max_length=5)
+    evidence: list[LlmEvidence] = Field(min_length=1, max_length=5)
+    attack: str = Field(max_length=2000)
+    mitigation: str = Field(max_length=2000)
+
+
+class LlmAnswer(_Strict):
+    findings: list[LlmFinding] = Field(max_length=MAX_FINDINGS)
+
+
+# Keywords outside OpenAI's strict subset. List bounds (minItems / maxItems) and minimum are
+# accepted by OpenAI, Anthropic and llama.cpp grammars, and keep a small model from looping.
+_DROP = frozenset({"title", "default", "minLength", "maxLength", "pattern"})
+
+
+def _strict(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {
+            k: ({p: _strict(s) for p, s in v.items()} if k == "properties" else _strict(v))
+            for k, v in node.items()
+            if k not in _DROP
+        }
+        if out.get("type") == "object" and "properties" in out:
+            out["required"] = sorted(out["properties"])
+            out["additionalProperties"] = False
+        return out
+    if isinstance(node, list):
+        return [_strict(v) for v in node]
+    return node
+
+
+@cache
+def _wire_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = _strict(LlmAnswer.model_json_schema())
+    return schema
+
+
+def wire_schema() -> dict[str, Any]:
+    """The strict JSON schema of ``LlmAnswer`` (a fresh copy: callers may not mutate ours)."""
+    return copy.deepcopy(_wire_schema())
+
+
+def _cwe(value: str) -> str | None:
+    digits = value.upper().removeprefix("CWE-").removeprefix("CWE").strip()
+    return f"CWE-{int(digits)}" if digits.isdigit() else None
+
+
+def to_finding(item: LlmFinding) -> Finding:
+    """A candidate ``models.Finding`` (source "llm", verdict left to the verifiers)."""
+    claims = [
+        Claim(
+            kind=c.kind,
+            route=RouteRef(method=c.route.method.upper(), path=c.route.path) if c.route else None,
+            table=c.table or None,
+            location=Location(path=c.location.path, line=c.location.line) if c.location else None,
+            name=c.name or None,
+        )
+        for c in item.claims
+    ]
+    evidence = [
+        Evidence(
+            path=e.path,
+            start_line=min(e.start_line, e.end_line),
+            end_line=max(e.start_line, e.end_line),
+            snippet=e.snippet,
+        )
+        for e in item.evidence
+    ]
+    cwes = sorted({c for c in (_cwe(v) for v in item.cwe) if c})
+    return Finding(
+        title=" ".join(item.title.split()),
+        severity=Severity(item.severity),
+        stride=sorted({Stride(s) for s in item.stride}),
+        cwe=cwes,
+        source="llm",
+        claims=claims,
+        evidence=evidence,
+        attack=item.attack.strip(),
+        mitigation=item.mitigation.strip(),
+    )
