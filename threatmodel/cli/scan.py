@@ -18,7 +18,8 @@ from threatmodel.cli._console import (
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import resolve_settings
 from threatmodel.render import render
-from threatmodel.scan import ScanOptions, run_scan
+from threatmodel.report_cache import scan_and_store
+from threatmodel.scan import ScanOptions
 
 DEFAULT_OUT = {"md": "THREAT_MODEL.md", "json": "threatmodel.json", "sarif": "threatmodel.sarif"}
 
@@ -68,7 +69,10 @@ def scan(
         cache_dir=cache_dir,
     )
     progress = RichProgress(quiet=quiet)
-    report = run_scan(root, settings, ScanOptions(jobs=jobs, use_cache=not no_cache), progress)
+    # scan_and_store also keeps the Report for `threatmodel ask` (skipped with --no-cache).
+    report = scan_and_store(
+        root, settings, ScanOptions(jobs=jobs, use_cache=not no_cache), progress
+    )
     text = render(report, fmt, template=template)
     target = out if out is not None else Path(DEFAULT_OUT.get(fmt, "THREAT_MODEL.md"))
     write_output(text, target)

@@ -1,0 +1,323 @@
+"""Which tables a route's handler writes or reads, found by parsing the handler's code.
+
+``ask`` answers "who can write to `orders`?" with the routes whose handlers touch the table.
+The facts name each route's handler and where it is, not what it does, so this module parses
+the handler (Python ``ast``, tree-sitter for JavaScript/TypeScript) and looks for:
+
+- SQL in string literals (f-string holes become placeholders), tokenised with pglast's
+  PostgreSQL scanner: ``INSERT INTO t``, ``UPDATE t``, ``DELETE FROM t`` are writes,
+  ``FROM t`` / ``JOIN t`` reads;
+- query-builder chains: ``.table("t")``, ``.from("t")``, ``.from_("t")``,
+  ``.collection("t")``, ``knex("t")`` followed by a write method (insert, update, upsert,
+  delete, insertOne, ...);
+- ORM calls on a model class: ``Order.objects.create``, ``Order.create``,
+  ``prisma.order.update``, ``session.add(Order(...))``, matched to a table by name.
+
+Only the handler itself is read (not helpers in other modules), so an answer built on this
+says which routes were seen writing, never that no other route can.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter
+from pglast import parser as pg
+
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.collect.treesitter import node_text, parse_js
+
+WRITE_METHODS = frozenset(
+    {
+        "insert", "insert_one", "insert_many", "insertOne", "insertMany", "update",
+        "update_one", "update_many", "updateOne", "updateMany", "upsert", "delete",
+        "delete_one", "delete_many", "deleteOne", "deleteMany", "remove", "create",
+        "createMany", "bulk_create", "bulk_update", "get_or_create", "update_or_create",
+        "destroy", "save", "replaceOne", "findOneAndUpdate", "findOneAndDelete",
+        "findByIdAndUpdate", "findByIdAndDelete", "findByIdAndRemove", "bulkCreate",
+    }
+)  # fmt: skip
+READ_METHODS = frozenset(
+    {"select", "find", "find_one", "findOne", "findMany", "findUnique", "findFirst", "get",
+     "filter", "all", "findAll", "findById", "aggregate", "count"}
+)  # fmt: skip
+SOURCE_METHODS = frozenset({"table", "from", "from_", "collection", "into"})
+SQL_WRITE = {"INSERT": "INTO", "UPDATE": None, "DELETE_P": "FROM"}
+FUNCTION_NODES = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition",
+     "generator_function_declaration", "function"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Access:
+    name: str  # table, collection or model name as written in the code
+    write: bool
+    line: int  # where in the handler's file
+    how: str  # "SQL INSERT", "orm create", ...
+
+
+@dataclass(frozen=True)
+class HandlerCode:
+    path: str
+    start: int
+    end: int
+    accesses: tuple[Access, ...]
+
+
+def sql_accesses(text: str) -> list[tuple[str, bool, str]]:
+    """(table, write, verb) for each table a SQL string writes or reads (pglast's scanner)."""
+    try:
+        tokens = pg.scan(text)
+    except Exception:  # pglast raises its own ParseError subclasses; any failure = not SQL
+        return []
+    out: list[tuple[str, bool, str]] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        name, target = tok.name, None
+        if name in SQL_WRITE:
+            want = SQL_WRITE[name]
+            j = i + 1
+            if want and j < len(tokens) and tokens[j].name == want:
+                j += 1
+            target, verb, write = j, name.removesuffix("_P"), True
+        elif name in ("FROM", "JOIN") and not (i and tokens[i - 1].name == "DELETE_P"):
+            target, verb, write = i + 1, name, False
+        if target is not None:
+            ident = _qualified(text, tokens, target)
+            if ident:
+                out.append((ident, write, verb))
+        i += 1
+    return out
+
+
+def _qualified(text: str, tokens: list[pg.Token], j: int) -> str | None:
+    parts: list[str] = []
+    while j < len(tokens) and tokens[j].name == "IDENT":
+        parts.append(text[tokens[j].start : tokens[j].end + 1].strip('"'))
+        if j + 2 < len(tokens) and tokens[j + 1].name == "ASCII_46":
+            j += 2
+            continue
+        break
+    return ".".join(parts) or None
+
+
+class HandlerIndex:
+    """Finds and analyses handlers on demand; parsed files are kept for the session."""
+
+    def __init__(self, reader: RepoReader) -> None:
+        self.reader = reader
+
+    def handler(self, path: str, line: int) -> HandlerCode | None:
+        try:
+            text = "\n".join(self.reader.lines(path))
+        except PathRefused:
+            return None
+        lang = detect_language(path)
+        if lang == "python":
+            return _python_handler(path, text, line)
+        if lang in JS_LANGUAGES:
+            return _js_handler(path, text, line, lang)
+        return None
+
+
+@cache
+def _python_tree(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return None
+
+
+def _python_handler(path: str, text: str, line: int) -> HandlerCode | None:
+    tree = _python_tree(text)
+    if tree is None:
+        return None
+    best: ast.FunctionDef | ast.AsyncFunctionDef | None = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            end = node.end_lineno or node.lineno
+            if first <= line <= end and (best is None or node.lineno > best.lineno):
+                best = node
+    if best is None:
+        return None
+    accesses: list[Access] = []
+    for node in ast.walk(best):
+        if isinstance(node, ast.Constant | ast.JoinedStr):
+            sql = _py_string(node)
+            if sql:
+                accesses += [Access(t, w, node.lineno, f"SQL {v}") for t, w, v in sql_accesses(sql)]
+        elif isinstance(node, ast.Call):
+            accesses += _py_call(node)
+    start = min([best.lineno] + [d.lineno for d in best.decorator_list])
+    return HandlerCode(path, start, best.end_lineno or best.lineno, _dedupe(accesses))
+
+
+def _py_string(node: ast.Constant | ast.JoinedStr) -> str | None:
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    # f-string: constant parts kept, each hole becomes a placeholder identifier
+    return "".join(
+        v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else " x "
+        for v in node.values
+    )
+
+
+def _py_call(call: ast.Call) -> list[Access]:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return []
+    method, write = func.attr, func.attr in WRITE_METHODS
+    if method == "add" and call.args and isinstance(call.args[0], ast.Call):
+        ctor = call.args[0].func  # session.add(Order(...)): SQLAlchemy insert
+        if isinstance(ctor, ast.Name) and ctor.id[:1].isupper():
+            return [Access(ctor.id, True, call.lineno, "orm add")]
+    if not write and method not in READ_METHODS:
+        return []
+    receiver: ast.expr = func.value
+    while True:  # walk down the chain: x.table("t").eq(...).update(...)
+        if isinstance(receiver, ast.Call):
+            inner = receiver.func
+            if (
+                isinstance(inner, ast.Attribute)
+                and inner.attr in SOURCE_METHODS
+                and receiver.args
+                and isinstance(receiver.args[0], ast.Constant)
+                and isinstance(receiver.args[0].value, str)
+            ):
+                return [Access(receiver.args[0].value, write, call.lineno, f"{method}()")]
+            receiver = inner
+        elif isinstance(receiver, ast.Attribute):
+            if receiver.attr == "objects" and isinstance(receiver.value, ast.Name):
+                return [Access(receiver.value.id, write, call.lineno, f"orm {method}")]
+            if receiver.attr == "query" and isinstance(receiver.value, ast.Name):
+                return [Access(receiver.value.id, write, call.lineno, f"orm {method}")]
+            receiver = receiver.value
+        elif isinstance(receiver, ast.Name):
+            if receiver is func.value and receiver.id[:1].isupper():  # Order.create(...)
+                return [Access(receiver.id, write, call.lineno, f"orm {method}")]
+            return []
+        else:
+            return []
+
+
+def _js_handler(path: str, text: str, line: int, lang: str) -> HandlerCode | None:
+    tree = parse_js(text, lang)
+    node = _js_function_at(tree.root_node, line)
+    if node is None:
+        return None
+    accesses: list[Access] = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        stack.extend(cur.children)
+        row = cur.start_point[0] + 1
+        if cur.type in ("string", "template_string"):
+            sql = "".join(
+                " x " if c.type == "template_substitution" else node_text(c)
+                for c in cur.children
+                if c.type not in ('"', "'", "`")
+            )
+            accesses += [Access(t, w, row, f"SQL {v}") for t, w, v in sql_accesses(sql)]
+        elif cur.type == "call_expression":
+            accesses += _js_call(cur, row)
+    end = node.end_point[0] + 1
+    return HandlerCode(path, node.start_point[0] + 1, end, _dedupe(accesses))
+
+
+def _js_function_at(root: tree_sitter.Node, line: int) -> tree_sitter.Node | None:
+    """The function whose text holds ``line``; for `app.get(path, fn)` on that line, fn."""
+    best: tree_sitter.Node | None = None
+    stack = [root]
+    while stack:
+        cur = stack.pop()
+        first, last = cur.start_point[0] + 1, cur.end_point[0] + 1
+        if not first <= line <= last:
+            continue
+        if cur.type in FUNCTION_NODES:
+            best = cur
+        stack.extend(cur.children)
+    if best is not None:
+        return best
+    for cur in _iter(root):  # the route call sits on the line and passes a function later
+        if cur.type == "call_expression" and cur.start_point[0] + 1 == line:
+            args = cur.child_by_field_name("arguments")
+            fns = [a for a in (args.named_children if args else []) if a.type in FUNCTION_NODES]
+            if fns:
+                return fns[-1]
+    return None
+
+
+def _iter(root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    out, stack = [], [root]
+    while stack:
+        cur = stack.pop()
+        out.append(cur)
+        stack.extend(cur.children)
+    return out
+
+
+def _js_call(call: tree_sitter.Node, row: int) -> list[Access]:
+    func = call.child_by_field_name("function")
+    if func is None or func.type != "member_expression":
+        return []
+    prop = func.child_by_field_name("property")
+    method = node_text(prop) if prop is not None else ""
+    write = method in WRITE_METHODS
+    if not write and method not in READ_METHODS:
+        return []
+    receiver = func.child_by_field_name("object")
+    while receiver is not None:
+        if receiver.type == "call_expression":
+            inner = receiver.child_by_field_name("function")
+            args = receiver.child_by_field_name("arguments")
+            first = args.named_children[0] if args and args.named_children else None
+            name = _js_string(first)
+            inner_prop = inner.child_by_field_name("property") if inner else None
+            if name and (
+                (inner_prop is not None and node_text(inner_prop) in SOURCE_METHODS)
+                or (inner is not None and inner.type == "identifier")  # knex("orders")
+            ):
+                return [Access(name, write, row, f"{method}()")]
+            receiver = inner
+        elif receiver.type == "member_expression":
+            obj = receiver.child_by_field_name("object")
+            rprop = receiver.child_by_field_name("property")
+            if obj is not None and node_text(obj) == "prisma" and rprop is not None:
+                return [Access(node_text(rprop), write, row, f"prisma {method}")]
+            receiver = obj
+        elif receiver.type == "identifier":
+            ident = node_text(receiver)
+            if receiver == func.child_by_field_name("object") and ident[:1].isupper():
+                return [Access(ident, write, row, f"orm {method}")]  # Order.create(...)
+            return []
+        else:
+            return []
+    return []
+
+
+def _js_string(node: tree_sitter.Node | None) -> str | None:
+    if node is None or node.type != "string":
+        return None
+    return "".join(node_text(c) for c in node.children if c.type == "string_fragment") or None
+
+
+def _dedupe(items: list[Access]) -> tuple[Access, ...]:
+    return tuple(sorted(set(items), key=lambda a: (a.line, a.name, a.how, a.write)))
+
+
+def table_matches(code_name: str, table: str) -> bool:
+    """Does a name seen in code (table, collection or model) denote ``table``?"""
+    a = code_name.lower().split(".")[-1]
+    b = table.lower().split(".")[-1]
+    snake = "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(code_name))
+    snake = snake.lower().split(".")[-1]
+    forms = {a, snake, a + "s", snake + "s", a + "es", snake + "es"}
+    if a.endswith("y"):
+        forms.add(a[:-1] + "ies")
+    return b in forms or any(b.endswith("_" + f) for f in (a, snake, a + "s", snake + "s"))

@@ -1,0 +1,103 @@
+"""The last scan's Report, kept in the cache folder and reused while the repository is unchanged.
+
+``threatmodel ask`` answers from a Report; scanning again for every session would make the
+session slow to open on a large repository. So ``scan`` stores the Report it produced beside
+the fact cache, keyed by a digest of the repository's state: the tool version plus the path
+and content digest of every file the walker would give the collectors. Any edit, added or
+removed file (committed or not) changes the key, and ``ask`` then scans again.
+
+The Report never holds a secret value (the model forbids it), so it is as safe to keep as
+the Markdown report itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from threatmodel import __version__
+from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
+from threatmodel.config import Settings
+from threatmodel.models import SCHEMA_VERSION, Report
+from threatmodel.progress import NullProgress, Progress
+from threatmodel.scan import ScanOptions, run_scan
+
+CACHE_FILE = "report.json"
+
+
+def repo_state(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """A digest that changes whenever a file the scan would read changes, appears or goes."""
+    digest = hashlib.sha256(f"{__version__}\0{SCHEMA_VERSION}\0".encode())
+    for rel in walk(root, max_file_bytes).files:
+        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
+        try:
+            with open(root / rel, "rb") as fh:
+                digest.update(hashlib.file_digest(fh, "sha256").digest())
+        except OSError:
+            digest.update(b"unreadable")
+    return digest.hexdigest()
+
+
+def load_report(cache_dir: Path, state: str) -> Report | None:
+    """The cached Report for this repository state, or None (absent, stale or unreadable)."""
+    try:
+        data = json.loads((cache_dir / CACHE_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("state") != state:
+        return None
+    try:
+        return Report.model_validate(data.get("report"))
+    except ValidationError:
+        return None  # written by an older, incompatible version: scan again
+
+
+def save_report(cache_dir: Path, state: str, report: Report) -> None:
+    """Store the Report atomically; a cache that cannot be written is skipped, not fatal."""
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = cache_dir / f".{CACHE_FILE}.{os.getpid()}.tmp"
+        payload = {"state": state, "report": report.model_dump(mode="json")}
+        tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, cache_dir / CACHE_FILE)
+    except OSError:
+        pass
+
+
+def scan_and_store(
+    root: Path,
+    settings: Settings,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Run a scan and remember its Report for ``ask`` (unless caching is turned off)."""
+    options = options or ScanOptions()
+    state = repo_state(root, options.max_file_bytes) if options.use_cache else ""
+    report = run_scan(root, settings, options, progress)
+    if options.use_cache:
+        save_report(settings.cache_dir, state, report)
+    return report
+
+
+def cached_or_scan(
+    root: Path,
+    settings: Settings,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+) -> tuple[Report, bool]:
+    """The cached Report when the repository is unchanged, else a fresh scan; (report, reused)."""
+    options = options or ScanOptions()
+    progress = progress or NullProgress()
+    state = repo_state(root, options.max_file_bytes)
+    if options.use_cache:
+        cached = load_report(settings.cache_dir, state)
+        if cached is not None:
+            return cached, True
+    report = run_scan(root, settings, options, progress)
+    if options.use_cache:
+        save_report(settings.cache_dir, state, report)
+    return report, False
