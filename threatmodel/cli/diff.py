@@ -1,0 +1,151 @@
+"""`threatmodel diff --base REF --head REF [PATH]`: what a change does to the threat model.
+
+Prints the pull-request comment (Markdown) or the diff as JSON; with ``--post`` it posts or
+updates the one marked comment on the GitHub pull request instead. ``--fail-on`` gates on the
+findings the change introduces, ``--sarif`` writes them for code scanning.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from threatmodel.cli._console import RichProgress, err, parse_severity, write_output
+from threatmodel.collect.walk import resolve_root
+from threatmodel.config import Settings, default_cache_dir, resolve_settings
+from threatmodel.delta import DiffReport
+from threatmodel.diff import DiffOptions, run_diff
+from threatmodel.diff.github import post_comment, resolve_target
+from threatmodel.errors import UsageError
+from threatmodel.models import Facts, RepoInfo, Report, Severity, Verdict
+from threatmodel.render.pr_comment import MARKER, render_pr_comment, verdict
+from threatmodel.render.sarif import render_sarif
+from threatmodel.scan import ScanOptions
+
+FORMATS = ("md", "json")
+
+
+def diff(
+    base: Annotated[str, typer.Option(help="Base commit, branch or tag (the PR's target).")],
+    head: Annotated[str, typer.Option(help="Head commit, branch or tag (the PR's tip).")] = "HEAD",
+    path: Annotated[Path, typer.Argument(help="Repository (or a folder inside it).")] = Path("."),
+    post: Annotated[
+        bool, typer.Option("--post", help="Post or update the PR comment instead of printing.")
+    ] = False,
+    repo: Annotated[
+        str | None, typer.Option(help="OWNER/NAME on GitHub (default: GITHUB_REPOSITORY).")
+    ] = None,
+    pr: Annotated[
+        int | None, typer.Option(help="Pull request number (default: from GITHUB_EVENT_PATH).")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help="Exit 1 on a new confirmed finding at or above this severity."),
+    ] = None,
+    sarif: Annotated[
+        Path | None, typer.Option(help="Write the new findings as SARIF 2.1.0 to this file.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="md or json.")] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model name for the provider.")] = None,
+    base_url: Annotated[
+        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option(help="Stop the LLM pass at this cost (USD).")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Stop the LLM pass at this many tokens.")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Cache folder (default: user cache).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
+    jobs: Annotated[int | None, typer.Option(help="Parallel parser processes.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+) -> None:
+    """Describe what changed in the architecture between two commits, for a pull request."""
+    threshold = parse_severity(fail_on)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
+    root = resolve_root(path)
+    target = resolve_target(repo, pr) if post else None  # fail before the slow part
+    cache = cache_dir or default_cache_dir(root)  # one cache for both commits
+
+    def settings_for(base_tree: Path) -> Settings:
+        return resolve_settings(
+            base_tree,
+            provider=provider,
+            model=model,
+            base_url=base_url,
+            max_cost_usd=max_cost,
+            max_tokens=max_tokens,
+            cache_dir=cache,
+        )
+
+    options = DiffOptions(
+        base=base,
+        head=head,
+        repo_slug=repo or os.environ.get("GITHUB_REPOSITORY") or None,
+        server_url=os.environ.get("GITHUB_SERVER_URL") or "https://github.com",
+        scan=ScanOptions(jobs=jobs, use_cache=not no_cache),
+    )
+    report = run_diff(root, options, settings_for, RichProgress(quiet=quiet))
+
+    text = render_pr_comment(report) if fmt == "md" else report.to_json()
+    if target is not None:
+        body = render_pr_comment(report)
+        result = post_comment(target, body, MARKER, create=report.architecture_changed)
+        if not quiet:
+            where = f"{target.repo}#{target.pr}"
+            msg = {
+                "created": f"posted a comment on {where}: {result.url or result.comment_id}",
+                "updated": f"updated the comment on {where}: {result.url or result.comment_id}",
+                "skipped": f"architecture unchanged: nothing posted on {where}",
+            }[result.action]
+            err.print(msg, markup=False)
+        if out is not None:
+            write_output(text, out)
+    else:
+        write_output(text, out)
+    if sarif is not None:
+        write_output(render_sarif(_new_findings_report(report, root)), sarif)
+    if not quiet:
+        if report.llm.status != "ran":
+            err.print(report.llm.message, markup=False)
+        for w in report.warnings:
+            err.print(f"warning: {w}", markup=False)
+        err.print(verdict(report).replace("**", ""), markup=False)
+    if _fails(report, threshold):
+        raise typer.Exit(1)
+
+
+def _new_findings_report(report: DiffReport, root: Path) -> Report:
+    """A Report holding only the findings the change introduces (what SARIF should flag)."""
+    return Report(
+        repo=RepoInfo(root=str(root), commit=report.head.commit),
+        facts=Facts(),
+        findings=report.new_findings,
+        llm=report.llm,
+    )
+
+
+def _fails(report: DiffReport, threshold: Severity | None) -> bool:
+    if threshold is None:
+        return False
+    return any(
+        f.verdict is Verdict.CONFIRMED and not f.accepted and f.severity.rank >= threshold.rank
+        for f in report.new_findings
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(diff)

@@ -1,0 +1,114 @@
+"""Git for ``threatmodel diff``: resolve refs, export a commit's tree, list the changed files.
+
+A commit's files are written to a temporary folder through a private index file
+(``git read-tree`` into ``GIT_INDEX_FILE``, then ``git checkout-index --prefix``), so the user's
+working tree, index, HEAD and worktree list are never touched. ``git archive`` was not used
+because it honours ``export-ignore`` attributes from the tree it exports: a pull request could
+add one and hide a file from its own review.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import git
+
+from threatmodel.errors import RepositoryError
+
+
+@dataclass(frozen=True)
+class GitRepo:
+    """A git repository and the folder inside it that is scanned."""
+
+    repo: git.Repo
+    root: Path  # the working tree root
+    prefix: str  # the scanned folder relative to root, POSIX, "" or ending in "/"
+
+
+def open_repo(path: Path) -> GitRepo:
+    """The repository containing ``path``; RepositoryError when there is none."""
+    try:
+        repo = git.Repo(path, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepositoryError(
+            f"{path} is not inside a git repository; `threatmodel diff` compares two commits."
+        ) from None
+    if repo.working_tree_dir is None:
+        raise RepositoryError(f"{path} is a bare repository; run diff in a checkout.")
+    root = Path(repo.working_tree_dir).resolve()
+    rel = path.resolve().relative_to(root).as_posix()
+    return GitRepo(repo=repo, root=root, prefix="" if rel == "." else rel + "/")
+
+
+def resolve_ref(gr: GitRepo, ref: str) -> str:
+    """The full commit SHA a ref names; RepositoryError saying how to fix a missing one."""
+    if not ref or ref.startswith("-"):  # never let a ref be read as an option by git
+        raise RepositoryError(f"invalid git ref {ref!r}.")
+    try:
+        return str(gr.repo.commit(ref).hexsha)
+    except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
+        raise RepositoryError(
+            f"git ref {ref!r} does not exist in {gr.root} (in CI, fetch it first: "
+            "actions/checkout with fetch-depth: 0)."
+        ) from None
+
+
+def export_tree(gr: GitRepo, sha: str, dest: Path) -> Path:
+    """Write the scanned folder of commit ``sha`` under ``dest`` and return it.
+
+    A folder that does not exist at that commit (added or removed by the change) exports as
+    an empty folder, so a diff against it reads as everything added or removed.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    tree = gr.repo.commit(sha).tree
+    if gr.prefix:
+        try:
+            tree = tree / gr.prefix.rstrip("/")
+        except KeyError:
+            return dest
+        if tree.type != "tree":
+            return dest
+    index_file = dest.parent / f".{dest.name}.index"
+    env = {
+        "GIT_INDEX_FILE": str(index_file),
+        # Never fetch large files while exporting; their pointers are what gets scanned.
+        "GIT_LFS_SKIP_SMUDGE": "1",
+    }
+    try:
+        gr.repo.git.read_tree(tree.hexsha, env=env)
+        gr.repo.git.checkout_index("-a", "-f", f"--prefix={dest}{os.sep}", env=env)
+    except git.GitCommandError as exc:
+        raise RepositoryError(
+            f"cannot export commit {sha[:12]}: {exc.stderr.strip() or exc}"
+        ) from None
+    finally:
+        index_file.unlink(missing_ok=True)
+    return dest
+
+
+def changed_files(gr: GitRepo, base: str, head: str) -> list[str]:
+    """Files that differ between the commits, relative to the scanned folder, sorted.
+
+    Renames are listed as the old and the new path, so both sides' facts count as touched.
+    """
+    spec = f":(top){gr.prefix}" if gr.prefix else ":(top)"
+    out = gr.repo.git.diff("--name-only", "-z", "--no-renames", base, head, "--", spec)
+    names = [n for n in out.split("\0") if n]
+    rel = [PurePosixPath(n).as_posix()[len(gr.prefix) :] for n in names]
+    return sorted(set(rel))
+
+
+def remote_slug(gr: GitRepo) -> str | None:
+    """OWNER/NAME from an ``origin`` remote on github.com, for evidence links; else None."""
+    try:
+        url = gr.repo.remotes.origin.url
+    except (AttributeError, IndexError, ValueError):
+        return None
+    for lead in ("https://github.com/", "git@github.com:", "ssh://git@github.com/"):
+        if url.startswith(lead):
+            slug = url[len(lead) :].removesuffix("/").removesuffix(".git")
+            if slug.count("/") == 1 and all(slug.split("/")):
+                return slug
+    return None
