@@ -1,13 +1,15 @@
-"""Dispatch a Report to the renderer of a format."""
+"""Dispatch a Report to the renderer of a format, after masking secret values in quotes."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from threatmodel.errors import UsageError
 from threatmodel.models import Report
 from threatmodel.render import json_report, markdown, sarif
+from threatmodel.render.redact import redact_report
 
 FORMATS: dict[str, Callable[..., str]] = {
     "md": markdown.render_markdown,
@@ -16,9 +18,37 @@ FORMATS: dict[str, Callable[..., str]] = {
 }
 
 
-def render(report: Report, fmt: str, template: Path | None = None) -> str:
+def render(
+    report: Report,
+    fmt: str,
+    template: Path | None = None,
+    link_base: str = "",
+    name: str | None = None,
+) -> str:
+    """The report as text in ``fmt``.
+
+    ``link_base`` is the repository root as seen from the folder the output is written to
+    (see ``link_base_for``); Markdown links and SARIF's ``uriBaseId`` use it. ``name`` is
+    the repository's display name (default: the last component of ``report.repo.root``).
+    """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
+    report = redact_report(report)
     if fmt == "md":
-        return markdown.render_markdown(report, template=template)
+        return markdown.render_markdown(report, template=template, link_base=link_base, name=name)
     return FORMATS[fmt](report)
+
+
+def link_base_for(root: Path, out: Path | None) -> str:
+    """The repository root relative to the output file's folder, POSIX style ("" = same).
+
+    Reports written inside the repository (the default, ``THREAT_MODEL.md`` at the root,
+    or ``docs/THREAT_MODEL.md``) get links that work on GitHub and in editors. A report
+    written outside the repository gets relative links back into it, which work in editors
+    and file browsers on the same machine. Standard output counts as the repository root.
+    """
+    if out is None or str(out) == "-":
+        return ""
+    folder = out.resolve().parent
+    rel = os.path.relpath(root.resolve(), folder)
+    return "" if rel == "." else Path(rel).as_posix()
