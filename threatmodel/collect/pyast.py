@@ -1,0 +1,212 @@
+"""Small AST helpers shared by the Python web-framework collectors.
+
+Names as written (``a.b.c``), string constants, keyword arguments, imports (so that a name
+used in one file can be followed to the file that defines it), and the normalisation of
+every framework's path-parameter syntax to ``{name}``. Nothing here walks a whole tree:
+callers walk once and use these on the nodes they meet.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def dotted(node: ast.AST | None) -> str:
+    """``a.b.c`` for Name / Attribute chains (a call unwraps to its callee); "" otherwise."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else node.attr
+    if isinstance(node, ast.Call):
+        return dotted(node.func)
+    return ""
+
+
+def last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def str_const(node: ast.AST | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def kw(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def arg_or_kw(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    """The argument given by position ``index`` or by keyword ``name``."""
+    if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
+        return call.args[index]
+    return kw(call, name)
+
+
+def str_list(node: ast.AST | None) -> list[str] | None:
+    """``["GET", "POST"]`` / ``("a",)`` / ``{"a"}`` -> list; None when not all constants."""
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        out = [str_const(e) for e in node.elts]
+        return [s for s in out if s is not None] if all(s is not None for s in out) else None
+    s = str_const(node)
+    return [s] if s is not None else None
+
+
+def bool_const(node: ast.AST | None) -> bool | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+def line_text(lines: list[str], line: int) -> str:
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
+def evidence(lines: list[str], line: int) -> list[Any]:
+    """``[line, text]``: the JSON-able form extracts use for one evidence line."""
+    return [line, line_text(lines, line)]
+
+
+def imports_of(tree: ast.Module) -> dict[str, list[Any]]:
+    """Top-level imports: local name -> [module, imported name or "", level].
+
+    ``from .auth import login_required as lr`` -> ``{"lr": ["auth", "login_required", 1]}``;
+    ``import app.views as v`` -> ``{"v": ["app.views", "", 0]}``. Only module-level imports
+    (and those under ``if``/``try``) are kept: that is where names used by decorators and
+    ``include()`` come from.
+    """
+    out: dict[str, list[Any]] = {}
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                if a.name != "*":
+                    out[a.asname or a.name] = [node.module or "", a.name, node.level]
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    out[a.asname] = [a.name, "", 0]
+                else:
+                    out[a.name.split(".")[0]] = [a.name.split(".")[0], "", 0]
+        elif isinstance(node, ast.If | ast.Try):
+            stack.extend(node.body)
+            stack.extend(node.orelse)
+            if isinstance(node, ast.Try):
+                for h in node.handlers:
+                    stack.extend(h.body)
+    return out
+
+
+def star_imports_of(tree: ast.Module) -> list[list[Any]]:
+    """``from x import *`` at module level: [[module, level]]."""
+    return [
+        [n.module or "", n.level]
+        for n in tree.body
+        if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
+    ]
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _params(path: str, open_: str, close: str) -> str:
+    """Replace ``open_ ... close`` parameters by ``{name}``, the name being after the last ':'
+    for Flask/Django (``<int:id>``) and before the first ':' for ``{name:regex}``."""
+    out, i = [], 0
+    while i < len(path):
+        j = path.find(close, i + 1) if path[i] == open_ else -1
+        if j == -1:
+            out.append(path[i])
+            i += 1
+            continue
+        inner = path[i + 1 : j]
+        name = inner.split(":")[-1] if open_ == "<" else inner.split(":")[0]
+        out.append("{" + name.strip() + "}")
+        i = j + 1
+    return "".join(out)
+
+
+def normalize_angle(path: str) -> str:
+    """Flask / Django converters: ``/users/<int:id>`` -> ``/users/{id}``."""
+    return _params(path, "<", ">")
+
+
+def normalize_brace(path: str) -> str:
+    """FastAPI / aiohttp / OpenAPI: ``/f/{p:path}``, ``/{id:\\d+}`` -> ``/f/{p}``, ``/{id}``."""
+    if ":" not in path:
+        return path
+    depth, out, start = 0, [], 0
+    # Regexes inside braces may contain braces ({id:\d{3}}): track depth to find the end.
+    for i, ch in enumerate(path):
+        if ch == "{":
+            if depth == 0:
+                out.append(path[start:i])
+                start = i
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append("{" + path[start + 1 : i].split(":")[0].strip() + "}")
+                start = i + 1
+    out.append(path[start:])
+    return "".join(out)
+
+
+def normalize_regex(pattern: str) -> str:
+    """Django ``re_path`` / ``url()``: ``^users/(?P<pk>[0-9]+)/$`` -> ``users/{pk}/``.
+
+    Named groups become ``{name}``, unnamed groups ``{arg1}``..., anchors and escapes go.
+    """
+    p = pattern.removeprefix("^").removesuffix("$").removesuffix(r"\Z")
+    out: list[str] = []
+    i, unnamed = 0, 0
+    while i < len(p):
+        ch = p[i]
+        if ch == "\\" and i + 1 < len(p):
+            out.append(p[i + 1])
+            i += 2
+            continue
+        if ch == "(":
+            depth, j = 1, i + 1
+            while j < len(p) and depth:
+                if p[j] == "\\":
+                    j += 1
+                elif p[j] == "(":
+                    depth += 1
+                elif p[j] == ")":
+                    depth -= 1
+                j += 1
+            group = p[i:j]
+            if group.startswith("(?P<"):
+                out.append("{" + group[4 : group.index(">")] + "}")
+            elif group.startswith("(?:") or group.startswith("(?="):
+                pass  # non-capturing / look-ahead: not a parameter, drop it
+            else:
+                unnamed += 1
+                out.append("{arg%d}" % unnamed)
+            i = j
+            continue
+        if ch in "?*+":
+            i += 1
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def join_paths(*parts: str) -> str:
+    """Join URL prefixes: ``("/api/", "/v1", "users/")`` -> ``/api/v1/users/``.
+
+    A trailing slash is kept from the last part only (it matters to Django and Flask).
+    """
+    segs = [p.strip("/") for p in parts if p and p.strip("/")]
+    path = "/" + "/".join(segs)
+    tail = next((p for p in reversed(parts) if p), "")
+    if tail.endswith("/") and path != "/":
+        path += "/"
+    return path

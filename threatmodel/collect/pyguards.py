@@ -1,0 +1,410 @@
+"""Does this Python function reject a request? The auth analysis shared by every framework.
+
+A decorator, a FastAPI dependency, a ``before_request`` hook or a helper the handler calls
+guards a route only if it *rejects* an unauthorised request: raises an auth exception or an
+HTTP 401/403, calls ``abort(401)``, returns a 401/403 response, or redirects to a login
+page. One that only logs, or returns None, guards nothing, whatever its name says. A guard
+is ``restricted`` when the condition it rejects on names a role, a permission, staff or
+admin; otherwise ``authenticated``.
+
+``summarize`` turns every function of a file into a small JSON-able summary; link time
+follows the ``calls`` and ``deps`` of a summary into other files (see pyweb_link.py).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from threatmodel.collect.pyast import FuncDef, dotted, kw, last, str_const
+
+AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
+
+# Exception names (lower case, substrings) that only an auth failure raises.
+_AUTH_EXC = (
+    "unauthori",
+    "forbidden",
+    "permissiondenied",
+    "notauthenticated",
+    "authenticationfailed",
+    "autherror",
+    "authenticationerror",
+    "authorizationerror",
+    "authexception",
+    "invalidtoken",
+    "tokenerror",
+    "expiredsignature",
+    "loginrequired",
+    "accessdenied",
+    "credential",
+    "notauthorized",
+    "nopermission",
+)
+_HTTP_EXC = ("httpexception", "httperror", "abort", "problem", "apierror", "exception", "response")
+_REDIRECTS = {"redirect", "HttpResponseRedirect", "RedirectResponse", "HTTPFound", "redirect_to_login"}
+_LOGIN_WORDS = ("login", "signin", "sign_in", "sign-in", "auth")
+# Words that make a test an auth test (identifiers and strings, lower case, substrings).
+AUTH_WORDS = (
+    "auth",
+    "token",
+    "session",
+    "user",
+    "login",
+    "jwt",
+    "api_key",
+    "apikey",
+    "credential",
+    "password",
+    "identity",
+    "bearer",
+    "logged",
+    "anonymous",
+    "verify",
+    "signature",
+)
+ROLE_WORDS = (
+    "role",
+    "admin",
+    "permission",
+    "has_perm",
+    "is_staff",
+    "superuser",
+    "group",
+    "scope",
+    "privilege",
+    "is_owner",
+)
+
+
+def _words(node: ast.AST) -> str:
+    """Identifiers, attributes and strings of an expression, lower case, space separated."""
+    out = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name):
+            out.append(n.id)
+        elif isinstance(n, ast.Attribute):
+            out.append(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 80:
+            out.append(n.value)
+        elif isinstance(n, ast.arg):
+            out.append(n.arg)
+    return " ".join(out).lower()
+
+
+def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
+    text = _words(node)
+    return any(w in text for w in words)
+
+
+def _status(node: ast.AST | None) -> int | None:
+    """401 / 403 from a literal or a named constant (``status.HTTP_401_UNAUTHORIZED``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    name = dotted(node).upper()
+    if "401" in name or name.endswith("UNAUTHORIZED"):
+        return 401
+    if "403" in name or name.endswith("FORBIDDEN"):
+        return 403
+    return None
+
+
+def _call_status(call: ast.Call) -> int | None:
+    for k in call.keywords:
+        if k.arg in ("status", "status_code", "code"):
+            return _status(k.value)
+    for a in call.args[:3]:
+        s = _status(a)
+        if s is not None and 100 <= s < 600:
+            return s
+    return None
+
+
+def _login_target(call: ast.Call) -> bool:
+    return any(
+        (s := str_const(n)) is not None and any(w in s.lower() for w in _LOGIN_WORDS)
+        for a in [*call.args, *(k.value for k in call.keywords)]
+        for n in ast.walk(a)
+    )
+
+
+def reject_of(expr: ast.AST | None, assigns: dict[str, ast.expr]) -> str | None:
+    """What rejecting an expression (raised, returned or called) amounts to.
+
+    "401", "403", "login" (redirect to a login page) or "exc" (an auth-named exception),
+    None when it is not a rejection. ``assigns`` resolves ``raise credentials_exception``.
+    """
+    if isinstance(expr, ast.Name) and expr.id in assigns:
+        expr = assigns[expr.id]
+    if isinstance(expr, ast.Tuple) and len(expr.elts) >= 2:
+        s = _status(expr.elts[1])
+        return str(s) if s in (401, 403) else None
+    name = dotted(expr)
+    low = last(name).lower()
+    if isinstance(expr, ast.Call):
+        if last(name) in _REDIRECTS:
+            return "login" if last(name) == "redirect_to_login" or _login_target(expr) else None
+        if low in ("unauthorized", "login_required", "handle_no_permission"):
+            return "401"  # flask-login's login_manager.unauthorized(), Django mixins
+        s = _call_status(expr)
+        if s in (401, 403):
+            return str(s)
+        if s is None and low in ("abort", "make_response", "jsonresponse", "httpresponse"):
+            return None
+    if any(w in low for w in _AUTH_EXC):
+        return "401" if "unauthori" in low or "authenticat" in low else "exc"
+    if isinstance(expr, ast.Name | ast.Attribute) and any(w in low for w in ("401", "403")):
+        return "exc"
+    return None
+
+
+def _stmt_reject(stmt: ast.stmt, assigns: dict[str, ast.expr]) -> str | None:
+    if isinstance(stmt, ast.Raise):
+        return reject_of(stmt.exc, assigns)
+    if isinstance(stmt, ast.Return):
+        return reject_of(stmt.value, assigns)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        if last(dotted(stmt.value)) in ("abort", "raise_for_status"):
+            return reject_of(stmt.value, assigns)
+        if last(dotted(stmt.value)).lower() in ("unauthorized", "handle_no_permission"):
+            return "401"
+    return None
+
+
+def _branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
+    """A reject among a branch's own statements (not nested deeper)."""
+    for stmt in body:
+        r = _stmt_reject(stmt, assigns)
+        if r:
+            return r
+    return None
+
+
+def _assigns(fn: FuncDef) -> dict[str, ast.expr]:
+    out: dict[str, ast.expr] = {}
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            out[n.targets[0].id] = n.value
+    return out
+
+
+def _kind(
+    reject: str, test: ast.AST | None, assigns: dict[str, ast.expr] | None = None
+) -> str | None:
+    """Status a reject on ``test`` proves; None when it is not about auth.
+
+    With ``assigns`` (a handler's own check) the test itself, or what the names in it were
+    assigned from (``resp = token_validator(request.headers...)``), must be about auth even
+    for a 401: a handler rejecting a bad form with 401 is not guarded by that.
+    """
+    if test is not None and mentions(test, ROLE_WORDS):
+        return RESTRICTED
+    if assigns is None:
+        strong = reject in ("401", "login", "exc")
+        return AUTHENTICATED if strong or (test and mentions(test, AUTH_WORDS)) else None
+    if test is None:
+        return None
+    sources: list[ast.AST] = [test]
+    sources += [assigns[n.id] for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in assigns]
+    if reject == "login" or any(mentions(s, AUTH_WORDS) for s in sources):
+        return AUTHENTICATED
+    return None
+
+
+_ISSUERS = ("login_user", "login", "create_access_token", "create_refresh_token", "encode_auth_token",
+            "remember", "set_access_cookies")  # fmt: skip
+
+
+def issues_credentials(fn: FuncDef) -> bool:
+    """Does the handler log the caller in (a login endpoint)? Its checks are the login itself."""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            name = last(dotted(n.func))
+            low = name.lower()
+            if name in _ISSUERS or (dotted(n.func) in ("jwt.encode",)):
+                return True
+            if "token" in low and any(w in low for w in ("create", "generate", "issue", "encode")):
+                return True
+        elif isinstance(n, ast.Assign):
+            for t in (e for t0 in n.targets for e in (t0.elts if isinstance(t0, ast.Tuple) else [t0])):
+                if isinstance(t, ast.Subscript) and dotted(t.value).endswith("session"):
+                    if mentions(t.slice, ("user", "auth", "login", "token", "role", "id")):
+                        return True
+    return False
+
+
+def guard_anywhere(fn: FuncDef) -> tuple[str | None, int]:
+    """A guard function's verdict: rejects anywhere in it (wrapper, except branch...)."""
+    assigns = _assigns(fn)
+    best: tuple[str | None, int] = (None, 0)
+    for node in ast.walk(fn):
+        if isinstance(node, ast.If | ast.While):
+            for body, test in ((node.body, node.test), (node.orelse, node.test)):
+                r = _branch_reject(body, assigns)
+                k = _kind(r, test) if r else None
+                best = _better(best, (k, node.lineno))
+        elif isinstance(node, ast.Try):
+            for h in node.handlers:
+                r = _branch_reject(h.body, assigns)
+                k = _kind(r, h.type) if r else None
+                best = _better(best, (k, h.lineno))
+    if best[0] is None:
+        # Unconditional reject (e.g. `raise PermissionDenied` after an early return).
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Raise | ast.Return | ast.Expr):
+                r = _stmt_reject(node, assigns)  # type: ignore[arg-type]
+                if r:
+                    k = RESTRICTED if mentions(fn, ROLE_WORDS) else AUTHENTICATED
+                    best = _better(best, (k, node.lineno))
+    return best
+
+
+def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
+    rank = {None: 0, AUTHENTICATED: 1, RESTRICTED: 2}
+    return b if rank[b[0]] > rank[a[0]] else a
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """A handler's top-level statements, looking through ``try`` and ``with`` bodies."""
+    out: list[ast.stmt] = []
+    for s in body:
+        out.append(s)
+        if isinstance(s, ast.Try):
+            out.extend(_top_level(s.body))
+        elif isinstance(s, ast.With | ast.AsyncWith):
+            out.extend(_top_level(s.body))
+    return out
+
+
+def inline_guard(fn: FuncDef) -> tuple[str | None, int]:
+    """A handler's own check: a top-level ``if`` that rejects on an auth condition.
+
+    ``CONDITIONAL`` when an auth rejection only happens deeper (under another branch):
+    some requests are checked, others may not be, and the code does not say which.
+    """
+    assigns = _assigns(fn)
+    best: tuple[str | None, int] = (None, 0)
+    top = _top_level(fn.body)
+    for stmt in top:
+        if isinstance(stmt, ast.If):
+            for body in (stmt.body, stmt.orelse):
+                r = _branch_reject(body, assigns)
+                if r:
+                    best = _better(best, (_kind(r, stmt.test, assigns), stmt.lineno))
+    if best[0] is not None:
+        return best
+    top_ids = {id(s) for s in top}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.If) and id(node) not in top_ids:
+            for body in (node.body, node.orelse):
+                r = _branch_reject(body, assigns)
+                if r and _kind(r, node.test, assigns):
+                    return (CONDITIONAL, node.lineno)
+    return best
+
+
+def top_calls(fn: FuncDef) -> list[list[Any]]:
+    """Calls made by the function's top-level statements: [[callee, line]].
+
+    These are the helpers that can guard it (``check_authorized(request)``,
+    ``user = require_user()``); a call nested in a branch guards only that branch.
+    """
+    out: list[list[Any]] = []
+    for stmt in _top_level(fn.body):
+        value: ast.AST | None = None
+        if isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign | ast.Return):
+            value = stmt.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and dotted(value.func):
+            out.append([dotted(value.func), stmt.lineno])
+    return out
+
+
+def depends_of(fn: FuncDef) -> list[list[Any]]:
+    """FastAPI ``Depends(x)`` / ``Security(x, scopes=[...])`` in the parameters: [[x, line, scoped]]."""
+    out: list[list[Any]] = []
+    defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
+    annotated = [a.annotation for a in [*fn.args.args, *fn.args.kwonlyargs] if a.annotation]
+    for node in [*defaults, *annotated]:
+        for call in ast.walk(node):
+            dep = depends_target(call)
+            if dep is not None:
+                out.append(dep)
+    return out
+
+
+def depends_target(node: ast.AST) -> list[Any] | None:
+    """``Depends(get_user)`` -> [callee, line, scoped]; a factory call names its factory."""
+    if not isinstance(node, ast.Call) or last(dotted(node.func)) not in ("Depends", "Security"):
+        return None
+    target = node.args[0] if node.args else kw(node, "dependency")
+    if target is None:
+        return None
+    scopes = kw(node, "scopes")
+    scoped = isinstance(scopes, ast.List | ast.Tuple) and bool(scopes.elts)
+    return [dotted(target), node.lineno, scoped]
+
+
+def is_decorator_shaped(fn: FuncDef) -> bool:
+    """Defines an inner function and returns it (a decorator or a decorator factory)."""
+    inner = {n.name for n in fn.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return bool(inner) and any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in inner
+        for n in fn.body
+    )
+
+
+def summarize(fn: FuncDef) -> dict[str, Any]:
+    """The JSON-able summary link time needs to judge ``fn`` as a guard or as a handler."""
+    guard, gline = guard_anywhere(fn)
+    issues = issues_credentials(fn)
+    inline, iline = (None, 0) if issues else inline_guard(fn)
+    calls = top_calls(fn)
+    for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
+        if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+            calls.extend(top_calls(inner))
+            for deeper in inner.body:
+                if isinstance(deeper, ast.FunctionDef | ast.AsyncFunctionDef):
+                    calls.extend(top_calls(deeper))
+    return {
+        "line": fn.lineno,
+        "guard": [guard, gline] if guard else None,
+        "inline": [inline, iline] if inline else None,
+        "calls": calls,
+        "deps": depends_of(fn),
+        "decorator": is_decorator_shaped(fn),
+        "role": mentions(fn, ROLE_WORDS),
+        "issues": issues,
+    }
+
+
+def summarize_with_text(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
+    """``summarize`` plus the text of every line it cites (link time cannot read files)."""
+    s = summarize(fn)
+    at = [s["line"], *(c[1] for c in s["calls"])]
+    at += [s[k][1] for k in ("inline", "guard") if s[k]]
+    s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
+    return s
+
+
+def _line(lines: list[str], n: int) -> str:
+    return lines[n - 1].strip() if 0 < n <= len(lines) else ""
+
+
+GUARD_MARKERS = (
+    "401",
+    "403",
+    "abort(",
+    "redirect",
+    "Unauthori",
+    "Forbidden",
+    "login",
+    "Permission",
+    "Auth",
+    "Depends",
+)
+
+
+def maybe_guards(text: str) -> bool:
+    """Cheap text test: could any function of this file reject a request?"""
+    return any(m in text for m in GUARD_MARKERS)

@@ -1,0 +1,147 @@
+"""The Python web collector: Flask, FastAPI/Starlette, Django/DRF, aiohttp and OpenAPI specs.
+
+One registered collector rather than one per framework because the frameworks share what
+is expensive and what spans files: every handler, decorator, dependency and hook is judged
+by the same guard analysis (pyguards.py), following names across files (pyweb_link.py), and
+an app often mixes them (connexion serves an OpenAPI spec from a Flask app). Each framework
+lives in its own module (flask.py, fastapi.py, django_urls.py, aiohttp.py, openapi.py) with
+an ``extract(tree, ctx)`` and a ``link(...)``; this module decides cheaply which of them a
+file needs, parses it once, and shares the per-file basics (imports, function summaries,
+classes).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from typing import Any
+
+from threatmodel.collect import aiohttp as aiohttp_fw
+from threatmodel.collect import django_urls, fastapi, flask, openapi
+from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.pyast import dotted, imports_of, line_text, star_imports_of, str_const
+from threatmodel.collect.pyguards import (
+    guard_anywhere,
+    is_decorator_shaped,
+    maybe_guards,
+    summarize_with_text,
+)
+from threatmodel.collect.pysettings import module_consts
+from threatmodel.collect.pyweb_link import GuardTable, Resolver
+from threatmodel.collect.source import SourceFile
+
+FRAMEWORKS = {
+    "flask": flask,
+    "fastapi": fastapi,
+    "django": django_urls,
+    "aiohttp": aiohttp_fw,
+}
+
+
+def decorator_info(dec: ast.expr, lines: list[str]) -> list[Any]:
+    """[callee, line, text, names among the arguments, strings among the arguments]."""
+    names: list[str] = []
+    strings: list[str] = []
+    if isinstance(dec, ast.Call):
+        for a in [*dec.args, *(k.value for k in dec.keywords)]:
+            elts = a.elts if isinstance(a, ast.List | ast.Tuple | ast.Set) else [a]
+            for e in elts:
+                if (s := str_const(e)) is not None:
+                    strings.append(s)
+                elif dotted(e):
+                    names.append(dotted(e))
+    return [dotted(dec), dec.lineno, line_text(lines, dec.lineno), names, strings]
+
+
+def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
+    attrs: dict[str, list[str]] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target = stmt.targets[0]
+            if isinstance(target, ast.Name):
+                v = stmt.value
+                elts = v.elts if isinstance(v, ast.List | ast.Tuple | ast.Set) else [v]
+                attrs[target.id] = [str_const(e) or dotted(e) for e in elts]
+    return {
+        "line": node.lineno,
+        "bases": [dotted(b) for b in node.bases],
+        "methods": sorted(
+            n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
+        ),
+        "attrs": attrs,
+        "decorators": [decorator_info(d, lines) for d in node.decorator_list],
+    }
+
+
+def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
+    """Imports, module-level names, classes and function summaries of one file.
+
+    ``full``: summarise every function (a framework file: handlers need their inline
+    checks); otherwise keep only what can be a guard (cheaper, smaller).
+    """
+    functions: dict[str, Any] = {}
+    classes: dict[str, Any] = {}
+    symbols: list[str] = []
+
+    def add(fn: ast.FunctionDef | ast.AsyncFunctionDef, qual: str) -> None:
+        if not full and not (is_decorator_shaped(fn) or guard_anywhere(fn)[0]):
+            return
+        functions[qual] = summarize_with_text(fn, lines)
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            add(node, node.name)
+        elif isinstance(node, ast.ClassDef):
+            classes[node.name] = _class_info(node, lines)
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                    add(item, f"{node.name}.{item.name}")
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return {
+        "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
+        "imports": imports_of(tree),
+        "stars": star_imports_of(tree),
+        "functions": functions,
+        "classes": classes,
+        "symbols": sorted(set(symbols)),
+    }
+
+
+@register
+class PythonWebCollector(Collector):
+    id = "pyweb"
+    version = 1
+
+    def wants(self, path: str, language: str) -> bool:
+        return language in ("python", "yaml", "json")
+
+    def extract(self, src: SourceFile) -> Extract:
+        if src.language != "python":
+            return openapi.extract(src)
+        text = src.text
+        wanted = [name for name, mod in FRAMEWORKS.items() if mod.relevant(text)]
+        if not wanted and not maybe_guards(text) and "SECRET" not in text:
+            return None
+        tree = src.python_ast
+        if tree is None:
+            return None
+        data = basics(tree, src.lines, full=bool(wanted))
+        for name in wanted:
+            part = FRAMEWORKS[name].extract(tree, src)
+            if part:
+                data["functions"].update(part.pop("extra_functions", {}))
+                data[name] = part
+        if not wanted and not data["functions"] and not data["consts"]:
+            return None
+        return data
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        py = {p: d for p, d in extracts.items() if p.endswith((".py", ".pyi"))}
+        specs = {p: d for p, d in extracts.items() if p not in py}
+        resolver = Resolver(py)
+        guards = GuardTable(resolver)
+        for name, mod in FRAMEWORKS.items():
+            mod.link({p: d for p, d in py.items() if name in d}, resolver, guards, out)
+        openapi.link(specs, resolver, guards, out)
