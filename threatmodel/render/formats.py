@@ -9,7 +9,7 @@ from pathlib import Path
 from threatmodel.errors import UsageError
 from threatmodel.models import Report
 from threatmodel.render import json_report, markdown, sarif
-from threatmodel.render.redact import redact_report
+from threatmodel.redact import redact_report
 
 FORMATS: dict[str, Callable[..., str]] = {
     "md": markdown.render_markdown,
