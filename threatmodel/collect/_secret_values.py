@@ -1,0 +1,234 @@
+"""What makes a string a secret: known token formats, placeholders, entropy.
+
+Token formats are matched by regular expressions over text (their shape is the signal;
+context does not matter). Literals assigned to secret-looking names are judged by
+``looks_like_secret``: not a placeholder, not an identifier, path, URL or sentence, and
+random enough for the name (a ``password``/``secret_key`` name accepts a short weak value,
+which is exactly the vulnerability; a generic ``token`` name needs a random-looking one).
+
+Nothing here returns a value: callers get kinds, positions and ``fingerprint(value)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from threatmodel.collect._names import words
+
+
+def fingerprint(value: str) -> str:
+    """sha256 prefix: lets a user match a finding to a key without revealing the key."""
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+# (kind, pattern, group holding the secret: 0 = whole match)
+TOKEN_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
+    (
+        "aws_access_key",
+        re.compile(
+            r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Z0-9])"
+        ),
+        0,
+    ),
+    ("github_token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b"), 0),
+    ("github_token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{50,}\b"), 0),
+    ("gitlab_token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), 0),
+    ("stripe_key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{20,}\b"), 0),
+    ("slack_token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b"), 0),
+    (
+        "slack_webhook",
+        re.compile(
+            r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}"
+        ),
+        0,
+    ),
+    ("google_api_key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])"), 0),
+    ("anthropic_key", re.compile(r"\bsk-ant-[A-Za-z0-9_\-]{32,}"), 0),
+    ("openai_key", re.compile(r"\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{40,}"), 0),
+    ("sendgrid_key", re.compile(r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b"), 0),
+    ("npm_token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), 0),
+    ("huggingface_token", re.compile(r"\bhf_[A-Za-z]{34}\b"), 0),
+    ("twilio_key", re.compile(r"\bSK[0-9a-f]{32}\b"), 0),
+    (
+        "private_key",
+        re.compile(
+            r"-----BEGIN ((?:RSA|EC|DSA|OPENSSH|PGP|ENCRYPTED) )?PRIVATE KEY( BLOCK)?-----"
+            r"(?:\\n|\s)+([A-Za-z0-9+/=:\s\\-]{40,}?)(?:\\n|\s)*-----END"
+        ),
+        3,
+    ),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"), 0),
+    (
+        "connection_string",
+        re.compile(
+            r"\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql"
+            r"|sqlserver)://[^\s:@/'\"`]+:([^\s@/'\"`]+)@[^\s'\"`/]+"
+        ),
+        1,
+    ),
+]
+
+_PLACEHOLDER_WORDS = frozenset(
+    {
+        "example",
+        "examples",
+        "changeme",
+        "change",
+        "placeholder",
+        "your",
+        "yours",
+        "dummy",
+        "sample",
+        "fake",
+        "todo",
+        "replace",
+        "redacted",
+        "insert",
+        "here",
+        "xxx",
+        "foo",
+        "bar",
+        "mock",
+        "none",
+        "null",
+        "undefined",
+        "default",
+        "test",
+        "testing",
+        "dev",
+    }
+)
+# Values that are local-development defaults in config files and connection strings.
+DEV_DEFAULTS = frozenset(
+    {
+        "postgres",
+        "password",
+        "pass",
+        "passwd",
+        "root",
+        "admin",
+        "secret",
+        "mysql",
+        "redis",
+        "guest",
+        "user",
+        "username",
+        "dev",
+        "local",
+        "docker",
+        "example",
+        "test",
+        "changeme",
+        "mongo",
+        "rabbitmq",
+        "pwd",
+        "pw",
+    }
+)
+_TEMPLATE = re.compile(r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{[a-z_]*\}|^\*+$|^\.+$")
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
+_REPEATED = re.compile(r"^(.)\1+$|^(?:0123456789|123456789|abcdef)")
+
+
+def is_placeholder(value: str) -> bool:
+    """Empty, templated, masked or obviously illustrative values."""
+    v = value.strip()
+    if len(v) < 4 or _TEMPLATE.search(v) or _REPEATED.search(v.lower()):
+        return True
+    lowered = v.lower()
+    if "xxxx" in lowered or "****" in v or "...." in v:
+        return True
+    # Only digit-free parts are read as words: "9devX" inside a random key is not "dev".
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", v) if p and not any(c.isdigit() for c in p)]
+    return any(w in _PLACEHOLDER_WORDS for p in parts for w in words(p))
+
+
+def _random_enough(value: str) -> bool:
+    has_digit = any(c.isdigit() for c in value)
+    has_alpha = any(c.isalpha() for c in value)
+    return len(value) >= 16 and entropy(value) >= 3.0 and has_digit and has_alpha
+
+
+def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
+    """Whether a literal assigned to the secret-looking ``name`` is a real secret.
+
+    ``context`` is ``code`` (application source: a weak ``password = "admin123"`` is the
+    vulnerability itself), ``config`` (YAML, committed .env, Dockerfile: local-development
+    defaults such as ``postgres`` do not count and weak values need 8 characters) or
+    ``test`` (tests, examples, .env.example: only random-looking values count).
+    """
+    v = value.strip()
+    if is_placeholder(v) or "\n" in v:
+        return False
+    lowered = v.lower()
+    if lowered in DEV_DEFAULTS and context != "code":
+        return False
+    if lowered == name.lower() or lowered in {"true", "false", "bearer", "basic", "token"}:
+        return False
+    if _IDENTIFIER.fullmatch(v) and not any(c.isdigit() for c in v):
+        return False  # "access_token", "SECRET_KEY": a key name, not a secret
+    if _PROSE.fullmatch(v) or re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v):
+        return False  # a sentence, a URL without credentials, a file path
+    if context == "test":
+        return _random_enough(v)
+    ws = set(words(name))
+    weak_ok = bool(ws & {"password", "passwd", "pwd", "secret", "passphrase"}) or "jwt" in ws
+    min_weak = 5 if context == "code" else 8
+    return (
+        _random_enough(v)
+        or (weak_ok and len(v) >= min_weak)
+        or (len(v) >= 10 and entropy(v) >= 2.8)
+    )
+
+
+def _jwt_is_public(token: str) -> bool:
+    """Supabase anon keys and similar JWTs are meant to ship to browsers."""
+    try:
+        payload = token.split(".")[1]
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and data.get("role") in ("anon", "public")
+
+
+def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
+    """(kind, offset, value) of every known-format token in ``text``; values stay in-process."""
+    for kind, pattern, group in TOKEN_PATTERNS:
+        for m in pattern.finditer(text):
+            value = m.group(group)
+            if value is None:
+                continue
+            if kind == "connection_string":
+                if value.lower() in DEV_DEFAULTS or is_placeholder(value):
+                    continue
+                value = m.group(0)
+            elif kind == "jwt":
+                if _jwt_is_public(value):
+                    continue
+            elif kind == "private_key":
+                if "..." in value or len(re.sub(r"\\n|\s", "", value)) < 40:
+                    continue
+            elif is_placeholder(value.split("_")[-1] if kind == "stripe_key" else value) or (
+                "EXAMPLE" in value
+            ):
+                continue
+            if kind in ("openai_key", "twilio_key") and not _random_enough(value):
+                continue
+            yield kind, m.start(), value

@@ -1,0 +1,222 @@
+"""Hardcoded secrets: known token formats anywhere, literals assigned to secret-looking names.
+
+Two detectors, both aiming at detect-secrets-grade precision:
+
+- **Token formats** (``_secret_values.TOKEN_PATTERNS``): cloud and SaaS keys, private key
+  blocks, JWTs (not public Supabase anon keys), connection strings with a password, matched
+  over the text of every source and config file.
+- **Assignments**: a string literal given to a name that says it holds a secret
+  (``SECRET_KEY = "..."``, ``app.config["JWT_SECRET"] = "..."``, ``{password: "..."}``,
+  ``connect(password="...")``, ``if pw == "..."``, YAML/JSON keys, committed ``.env``
+  lines, Dockerfile ``ENV``), parsed with Python's ``ast``, tree-sitter, PyYAML's composer,
+  judged by ``looks_like_secret`` (placeholders, entropy, context: tests and
+  ``.env.example`` need random-looking values, config files ignore dev defaults).
+
+**The value never leaves ``extract()``**: the extract holds the kind, the name, the line and
+a sha256 prefix of the value, nothing else, so neither the cache nor any report can leak it.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from threatmodel.collect._names import is_secret_name, words
+from threatmodel.collect._secret_scan import scan_js, scan_python, scan_structured
+from threatmodel.collect._secret_values import find_tokens, fingerprint, looks_like_secret
+from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.source import JS_LANGUAGES, SourceFile
+from threatmodel.models import Location, Secret
+
+_LANGUAGES = frozenset(
+    {*JS_LANGUAGES, "python", "env", "yaml", "json", "notebook", "toml", "ini", "dockerfile"}
+)
+# Other file types worth a token scan (keys pasted into shell scripts, PEM files, configs).
+_TOKEN_ONLY_SUFFIXES = (
+    ".pem", ".key", ".properties", ".conf", ".sh", ".bash", ".php", ".rb", ".go", ".java",
+    ".cs", ".xml", ".tf", ".tfvars", ".sql", ".html", ".vue", ".svelte", ".kt", ".swift",
+)  # fmt: skip
+_SKIP_NAMES = frozenset(
+    {"package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "uv.lock", "Pipfile.lock"}
+)
+_TEST_DIRS = frozenset(
+    {"test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "e2e", "cypress",
+     "testdata", "examples", "example", "docs", "mocks", "__mocks__", "samples"}
+)  # fmt: skip
+_ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "schema")
+
+
+def context_of(path: str) -> str:
+    """``test`` for tests, examples and env templates; ``config`` for config; else ``code``."""
+    p = PurePosixPath(path)
+    name = p.name.lower()
+    if any(part.lower() in _TEST_DIRS for part in p.parts[:-1]):
+        return "test"
+    stem = name.split(".")[0]
+    if stem.startswith("test_") or stem.endswith(("_test", "_tests")) or ".test." in name:
+        return "test"
+    if ".spec." in name or name in ("conftest.py", "setupTests.ts", "setupTests.js"):
+        return "test"
+    if name.startswith(".env") or name.endswith(".env"):
+        return "test" if any(t in name for t in _ENV_TEMPLATES) else "config"
+    if p.suffix.lower() in (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg") or (
+        name.startswith("dockerfile")
+    ):
+        return "config"
+    return "code"
+
+
+def secret_kind(name: str) -> str:
+    """A stable kind for a secret found by its name."""
+    ws = words(name)
+    pairs = set(itertools.pairwise(ws))
+    if "jwt" in ws:
+        return "jwt_secret"
+    if set(ws) & {"password", "passwd", "pwd", "passphrase"}:
+        return "password"
+    if ("private", "key") in pairs:
+        return "private_key"
+    if ("api", "key") in pairs or "apikey" in ws:
+        return "api_key"
+    if ("access", "key") in pairs:
+        return "access_key"
+    if ("secret", "key") in pairs or name.lower() in ("secret", "secret_key", "secretkey"):
+        return "secret_key"
+    if "token" in ws:
+        return "token"
+    if set(ws) & {"dsn", "url"} or ("connection", "string") in pairs:
+        return "connection_string"
+    return "secret"
+
+
+class _Findings:
+    """Secrets of one file, deduplicated by (line, fingerprint)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[int, str], list[Any]] = {}
+
+    def add(self, kind: str, name: str, line: int, value: str) -> None:
+        fp = fingerprint(value)
+        key = (line, fp)
+        held = self.items.get(key)
+        if held is None:
+            self.items[key] = [kind, name, line, fp]
+        elif held[1].startswith("<"):
+            held[1] = name  # a known token format keeps its kind and takes the assigned name
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _dotenv(text: str) -> Iterator[tuple[str, int, str]]:
+    """(name, line, value) of each assignment in a dotenv file (``export`` and quotes allowed)."""
+    for i, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) > 1:
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].strip()
+        yield name.strip(), i, value
+
+
+def _notebook_cells(text: str) -> Iterator[str]:
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return
+    for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            code = "".join(source) if isinstance(source, list) else str(source)
+            # IPython magics and shell escapes are not Python: blank them, keep line count
+            yield "\n".join(
+                "" if ln.lstrip().startswith(("%", "!")) else ln for ln in code.split("\n")
+            )
+
+
+def _raw_line(text: str, value: str) -> int:
+    """The line of a notebook's JSON text that holds ``value`` (as JSON-escaped)."""
+    needle = json.dumps(value)[1:-1]
+    offset = text.find(needle)
+    return _line_at(text, offset) if offset >= 0 else 1
+
+
+@register
+class SecretsCollector(Collector):
+    id = "secrets"
+    version = 1
+
+    def wants(self, path: str, language: str) -> bool:
+        name = PurePosixPath(path).name
+        if name in _SKIP_NAMES:
+            return False
+        return language in _LANGUAGES or name.lower().endswith(_TOKEN_ONLY_SUFFIXES)
+
+    def extract(self, src: SourceFile) -> Extract:
+        text = src.text
+        if not text:
+            return None
+        found = _Findings()
+        for kind, offset, value in find_tokens(text):
+            found.add(kind, f"<{kind}>", _line_at(text, offset), value)
+        context = context_of(src.path)
+        for name, line, value in self._assignments(src):
+            if is_secret_name(name) and looks_like_secret(value, name, context):
+                found.add(secret_kind(name), name, line, value)
+            else:
+                held = found.items.get((line, fingerprint(value)))
+                if held is not None and held[1].startswith("<"):
+                    held[1] = name
+        # A token nobody assigned is named by its format.
+        items = [
+            [k, k if n.startswith("<") else n, line, fp] for k, n, line, fp in found.items.values()
+        ]
+        return sorted(items, key=lambda i: (i[2], i[0], i[1])) or None
+
+    def _assignments(self, src: SourceFile) -> Iterator[tuple[str, int, str]]:
+        lang = src.language
+        if lang == "python":
+            module = src.python_ast
+            if module is not None:
+                yield from scan_python(module)
+        elif lang in JS_LANGUAGES:
+            tree = src.ts_tree
+            if tree is not None:
+                yield from scan_js(tree.root_node)
+        elif lang == "env":
+            yield from _dotenv(src.text)
+        elif lang in ("yaml", "json"):
+            yield from scan_structured(src.text)
+        elif lang == "dockerfile":
+            from threatmodel.collect.env import dockerfile_env
+
+            yield from ((n, line, v) for n, line, v in dockerfile_env(src.text) if v is not None)
+        elif lang == "notebook":
+            for cell in _notebook_cells(src.text):
+                try:
+                    cell_tree = ast.parse(cell)
+                except (SyntaxError, ValueError, RecursionError):
+                    continue
+                for name, _, value in scan_python(cell_tree):
+                    yield name, _raw_line(src.text, value), value
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        for path, items in extracts.items():
+            for kind, name, line, fp in items:
+                out.secrets.append(
+                    Secret(
+                        kind=kind,
+                        name=name,
+                        location=Location(path=path, line=line),
+                        fingerprint=fp,
+                    )
+                )
