@@ -76,13 +76,16 @@ def scan_python(tree: ast.AST) -> Iterator[Triple]:
                 value = _literal(default)
                 if value is not None:
                     yield arg.arg, default.lineno, value
-        elif isinstance(node, ast.Compare) and len(node.ops) == 1:
-            if isinstance(node.ops[0], ast.Eq | ast.NotEq):
-                left, right = node.left, node.comparators[0]
-                for a, b in ((left, right), (right, left)):
-                    name, value = _target_name(a), _literal(b)
-                    if name and value is not None:
-                        yield name, node.lineno, value
+        elif (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Eq | ast.NotEq)
+        ):
+            left, right = node.left, node.comparators[0]
+            for a, b in ((left, right), (right, left)):
+                name, value = _target_name(a), _literal(b)
+                if name and value is not None:
+                    yield name, node.lineno, value
 
 
 # --------------------------------------------------------------------------- JS / TS
