@@ -163,6 +163,7 @@ class Sink(Frozen):
     dynamic: bool  # the argument is built from non-constant input
     location: Location
     handler: str | None = None  # the enclosing function
+    handler_line: int | None = None  # first line of the enclosing function (links to routes)
 
 
 class DbFunction(Frozen):

@@ -1,29 +1,21 @@
 """route_unauthenticated: the claimed route exists and no auth guard protects it.
 
-Confirmed when a route with that method and path is in the facts with auth status
-``public``. Refuted when the route does not exist, or when it is guarded (the reason names
-the guard and where it is). Unverifiable when the collector could not decide (``unknown``).
+Confirmed when a route with that method and path (parameter names ignored) is in the facts
+with auth status ``public``. Refuted when the route does not exist (the reason says which
+methods the path does accept, or how many routes were collected), or when it is guarded
+(the reason names the guard and where it is, e.g. "GET /admin/users is guarded by
+decorator @require_admin at app/auth.py:14"). Unverifiable when the collector could not
+decide (``unknown``), or when no routes were collected at all (an unsupported framework
+must not turn every route claim into a refutation).
 """
 
 from __future__ import annotations
 
-from threatmodel.models import AuthStatus, Claim, Finding, Route
+from threatmodel.models import AuthStatus, Claim, Finding
+from threatmodel.verify._common import find_routes, guard_text, no_route_reason
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
-
-def find_routes(ctx: VerifyContext, method: str, path: str) -> list[Route]:
-    """Routes matching method (or ANY) and path, parameter names ignored."""
-    want = _shape(path)
-    return [
-        r
-        for r in ctx.facts.routes
-        if _shape(r.path) == want and (r.method == method.upper() or r.method == "ANY")
-    ]
-
-
-def _shape(path: str) -> str:
-    parts = [("{}" if p.startswith(("{", "<", ":")) else p) for p in path.strip("/").split("/")]
-    return "/" + "/".join(parts)
+GUARDED = (AuthStatus.AUTHENTICATED, AuthStatus.RESTRICTED)
 
 
 @register
@@ -33,25 +25,18 @@ class RouteUnauthenticated(Verifier):
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         if claim.route is None:
             return ClaimResult.unverifiable("claim names no route")
+        if not ctx.facts.routes:
+            return ClaimResult.unverifiable("no routes were collected from this repository")
         label = f"{claim.route.method.upper()} {claim.route.path}"
-        routes = find_routes(ctx, claim.route.method, claim.route.path)
+        routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
         if not routes:
-            return ClaimResult.refuted(f"no route {label} exists in the collected routes")
-        guarded = [
-            r for r in routes if r.auth.status in (AuthStatus.AUTHENTICATED, AuthStatus.RESTRICTED)
-        ]
-        if guarded:
-            r = guarded[0]
-            where = (
-                f" at {r.auth.evidence[0].path}:{r.auth.evidence[0].start_line}"
-                if r.auth.evidence
-                else ""
-            )
-            return ClaimResult.refuted(
-                f"{label} is guarded by {r.auth.mechanism or 'an auth check'}{where}"
-            )
-        if any(r.auth.status is AuthStatus.PUBLIC for r in routes):
-            return ClaimResult.confirmed()
+            return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
+        public = [r for r in routes if r.auth.status is AuthStatus.PUBLIC]
+        if public:
+            return ClaimResult.confirmed(f"{public[0].id} has no auth guard")
+        guarded = [r for r in routes if r.auth.status in GUARDED]
+        if guarded and len(guarded) == len(routes):
+            return ClaimResult.refuted(f"{label} is guarded by {guard_text(guarded[0])}")
         return ClaimResult.unverifiable(
             f"the auth status of {label} could not be decided from the code"
         )

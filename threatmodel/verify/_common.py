@@ -1,0 +1,79 @@
+"""Helpers the verifiers share: find the route, table, setting or secret a claim names.
+
+Every refutation reason must name a real fact, so these helpers also format facts the same
+way everywhere: ``path:line``, ``METHOD /path``, a guard and where it is.
+"""
+
+from __future__ import annotations
+
+from threatmodel.models import Claim, Facts, Finding, Location, Route, Setting, Table
+
+
+def at(loc: Location | None) -> str:
+    return f" at {loc.path}:{loc.line}" if loc is not None else ""
+
+
+def route_shape(path: str) -> str:
+    """Path with parameters blanked and no query string or trailing slash."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    parts = [
+        ("{}" if p.startswith(("{", "<", ":", "[")) or p == "*" else p)
+        for p in path.strip().strip("/").split("/")
+    ]
+    return "/" + "/".join(parts)
+
+
+def find_routes(facts: Facts, method: str, path: str) -> list[Route]:
+    """Routes matching method (or ANY; a claim's ANY / * matches every method) and path."""
+    want, method = route_shape(path), method.upper()
+    return [
+        r
+        for r in facts.routes
+        if route_shape(r.path) == want
+        and (method in ("ANY", "*", "") or r.method in (method, "ANY"))
+    ]
+
+
+def no_route_reason(facts: Facts, label: str, path: str) -> str:
+    """Why a claimed route is refuted: it is not among the collected routes."""
+    same_path = sorted({r.method for r in facts.routes if route_shape(r.path) == route_shape(path)})
+    if same_path:
+        return f"{path} accepts only {', '.join(same_path)}; no route {label} exists"
+    return f"no route {label} exists among the {len(facts.routes)} collected routes"
+
+
+def guard_text(route: Route) -> str:
+    ev = route.auth.evidence[0] if route.auth.evidence else None
+    where = f" at {ev.path}:{ev.start_line}" if ev is not None else ""
+    return f"{route.auth.mechanism or 'an auth check'}{where}"
+
+
+def find_table(facts: Facts, name: str) -> Table | None:
+    """A table by name, with or without the ``public.`` schema and quotes, case-insensitive."""
+    want = _table_key(name)
+    for t in facts.tables:
+        if _table_key(t.name) == want:
+            return t
+    return None
+
+
+def _table_key(name: str) -> str:
+    name = name.replace('"', "").strip().lower()
+    return name.removeprefix("public.")
+
+
+def settings(facts: Facts, key: str) -> list[Setting]:
+    return [s for s in facts.settings if s.key == key]
+
+
+def near(loc: Location, locs: list[Location], lines: int = 3) -> bool:
+    return any(loc.path == o.path and abs(loc.line - o.line) <= lines for o in locs)
+
+
+def claim_locations(claim: Claim, finding: Finding) -> list[Location]:
+    if claim.location is not None:
+        return [claim.location]
+    return [Location(path=e.path, line=e.start_line) for e in finding.evidence]
+
+
+TRUTHY = frozenset({"true", "1", "yes", "on"})
