@@ -1,17 +1,25 @@
 """Verify findings: the evidence check, then every claim by its kind's verifier.
 
-A finding is refuted when its evidence fails or any claim is refuted; confirmed when every
-claim is confirmed; unverifiable otherwise (including a kind with no verifier: said so in
-the reason, never silently passed).
+A finding is refuted when its evidence fails, a claim cites an impossible location, or any
+claim is refuted; confirmed when every claim is confirmed; unverifiable otherwise
+(including a kind with no verifier: said so in the reason, never silently passed). The
+stage's health records how many findings were checked and turns red when a verifier
+module failed to load, a verifier crashed, or a claim needed a verifier that is missing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from threatmodel.models import Finding, StageHealth, Verdict, VerifierStats
-from threatmodel.verify.evidence import check_evidence
-from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, all_verifiers
+from threatmodel.models import CLAIM_KINDS, Claim, Finding, StageHealth, Verdict, VerifierStats
+from threatmodel.verify.evidence import check_claim_locations, check_evidence
+from threatmodel.verify.interface import (
+    ClaimResult,
+    Verifier,
+    VerifyContext,
+    all_verifiers,
+    load_errors,
+)
 
 
 @dataclass
@@ -25,7 +33,10 @@ class VerifyOutcome:
 def verify_findings(findings: list[Finding], ctx: VerifyContext) -> VerifyOutcome:
     verifiers = all_verifiers()
     out = VerifyOutcome()
-    errors: list[str] = []
+    errors = [f"verifier module {m} failed to load: {why}" for m, why in load_errors().items()]
+    missing = sorted({c.kind for f in findings for c in f.claims if c.kind not in verifiers})
+    if missing:
+        errors.append(f"no verifier registered for claim kinds: {', '.join(missing)}")
     for finding in findings:
         try:
             verified = verify_one(finding, ctx, verifiers)
@@ -45,11 +56,17 @@ def verify_findings(findings: list[Finding], ctx: VerifyContext) -> VerifyOutcom
         refuted=counts[Verdict.REFUTED],
         unverifiable=counts[Verdict.UNVERIFIABLE],
     )
+    summary = (
+        f"{counts[Verdict.CONFIRMED]} confirmed, {counts[Verdict.REFUTED]} refuted, "
+        f"{counts[Verdict.UNVERIFIABLE]} unverifiable; "
+        f"{len(verifiers)}/{len(CLAIM_KINDS)} claim kinds have a verifier"
+    )
+    shown = "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
     out.health = StageHealth(
         stage="verify",
         ok=not errors,
         checked=len(findings),
-        message="; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""),
+        message=f"{shown} ({summary})" if errors else summary,
     )
     return out
 
@@ -58,8 +75,12 @@ def verify_one(finding: Finding, ctx: VerifyContext, verifiers: dict[str, Verifi
     ev = check_evidence(list(finding.evidence), ctx.reader)
     if not ev.ok:
         return finding.model_copy(update={"verdict": Verdict.REFUTED, "reason": ev.reason})
-    update = {"evidence": ev.evidence, "notes": [*finding.notes, *ev.notes]}
-    if not finding.claims:
+    claims = [_follow(c, ev.moved) for c in finding.claims]
+    bad_location = check_claim_locations(claims, ctx.reader)
+    if bad_location:
+        return finding.model_copy(update={"verdict": Verdict.REFUTED, "reason": bad_location})
+    update = {"evidence": ev.evidence, "claims": claims, "notes": [*finding.notes, *ev.notes]}
+    if not claims:
         return finding.model_copy(
             update={
                 **update,
@@ -67,19 +88,35 @@ def verify_one(finding: Finding, ctx: VerifyContext, verifiers: dict[str, Verifi
                 "reason": "no machine-checkable claim",
             }
         )
+    current = finding.model_copy(update=update)
     results: list[ClaimResult] = []
-    for claim in finding.claims:
+    for claim in claims:
         verifier = verifiers.get(claim.kind)
         if verifier is None:
             results.append(ClaimResult.unverifiable(f"no verifier for claim kind {claim.kind}"))
         else:
-            results.append(verifier.verify(claim, finding, ctx))
+            results.append(verifier.verify(claim, current, ctx))
     refuted = [r for r in results if r.verdict is Verdict.REFUTED]
     if refuted:
-        return finding.model_copy(
-            update={**update, "verdict": Verdict.REFUTED, "reason": refuted[0].reason}
-        )
+        return current.model_copy(update={"verdict": Verdict.REFUTED, "reason": refuted[0].reason})
     if all(r.verdict is Verdict.CONFIRMED for r in results):
-        return finding.model_copy(update={**update, "verdict": Verdict.CONFIRMED, "reason": None})
+        receipts = [f"confirmed: {r.reason}" for r in results if r.reason]
+        return current.model_copy(
+            update={
+                "verdict": Verdict.CONFIRMED,
+                "reason": None,
+                "notes": [*current.notes, *receipts],
+            }
+        )
     why = next(r.reason for r in results if r.verdict is Verdict.UNVERIFIABLE)
-    return finding.model_copy(update={**update, "verdict": Verdict.UNVERIFIABLE, "reason": why})
+    return current.model_copy(update={"verdict": Verdict.UNVERIFIABLE, "reason": why})
+
+
+def _follow(claim: Claim, moved: dict[tuple[str, int], int]) -> Claim:
+    """A claim citing the line its evidence was moved from cites the corrected line."""
+    loc = claim.location
+    if loc is None or (loc.path, loc.line) not in moved:
+        return claim
+    return claim.model_copy(
+        update={"location": loc.model_copy(update={"line": moved[(loc.path, loc.line)]})}
+    )

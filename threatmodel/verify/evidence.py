@@ -3,7 +3,10 @@
 Each cited path must resolve inside the repository (refuted without being read otherwise),
 the lines must exist, and the quoted snippet must really be there, whitespace-insensitive.
 When the quote sits a few lines away from where the finding said, the location is
-corrected and the correction noted. An empty snippet is filled from the file.
+corrected and the correction noted (``moved`` maps the old start to the new one, so the
+claims citing the old line follow). An elided quote ("a ... b") matches when its parts
+appear in order. An empty snippet is filled from the file. Claim locations are checked the
+same way: inside the repository, and a line the file has.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.models import Evidence, normalize_snippet
+from threatmodel.models import Claim, Evidence, normalize_snippet
 
 NEARBY_LINES = 15  # how far a quote may drift from its cited line and still count
 
@@ -22,11 +25,13 @@ class EvidenceResult:
     evidence: list[Evidence] = field(default_factory=list)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    moved: dict[tuple[str, int], int] = field(default_factory=dict)  # (path, old) -> new line
 
 
 def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
     checked: list[Evidence] = []
     notes: list[str] = []
+    moved: dict[tuple[str, int], int] = {}
     for ev in items:
         try:
             lines = reader.lines(ev.path)
@@ -53,6 +58,7 @@ def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
         start, stop = found
         if start != ev.start_line:
             notes.append(f"evidence in {ev.path} moved from line {ev.start_line} to {start}")
+            moved[(ev.path, ev.start_line)] = start
         checked.append(
             Evidence(
                 path=ev.path,
@@ -61,7 +67,22 @@ def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
                 snippet="\n".join(lines[start - 1 : stop]),
             )
         )
-    return EvidenceResult(True, evidence=checked, notes=notes)
+    return EvidenceResult(True, evidence=checked, notes=notes, moved=moved)
+
+
+def check_claim_locations(claims: list[Claim], reader: RepoReader) -> str | None:
+    """Why a claim's own location is impossible (refused path, line past the end), or None."""
+    for claim in claims:
+        loc = claim.location
+        if loc is None:
+            continue
+        try:
+            lines = reader.lines(loc.path)
+        except PathRefused as exc:
+            return f"claim location refused: {exc}"
+        if loc.line > len(lines):
+            return f"{loc.path} has {len(lines)} lines; the claim cites line {loc.line}"
+    return None
 
 
 def _find(lines: list[str], quote: str, line: int, span: int) -> tuple[int, int] | None:
@@ -74,8 +95,30 @@ def _find(lines: list[str], quote: str, line: int, span: int) -> tuple[int, int]
         for width in range(1, quote_lines + 3):
             stop = min(len(lines), start + width - 1)
             window = normalize_snippet(" ".join(lines[start - 1 : stop]))
-            if quote in window:
+            if _contains(window, quote):
                 return start, stop
             if stop == len(lines):
                 break
     return None
+
+
+ELLIPSES = ("...", "\u2026")
+
+
+def _contains(window: str, quote: str) -> bool:
+    """``quote`` is in ``window``; an elided quote's parts must appear in order."""
+    if quote in window:
+        return True
+    parts = [quote]
+    for mark in ELLIPSES:
+        parts = [p for part in parts for p in part.split(mark)]
+    parts = [p.strip() for p in parts if p.strip()]
+    if parts == [quote] or sum(len(p) for p in parts) < 12:
+        return False  # a quote that is mostly "..." proves nothing
+    pos = 0
+    for part in parts:
+        found = window.find(part, pos)
+        if found < 0:
+            return False
+        pos = found + len(part)
+    return True

@@ -50,6 +50,7 @@ class Verifier(ABC):
 
 
 _REGISTRY: dict[str, type[Verifier]] = {}
+_LOAD_ERRORS: dict[str, str] = {}  # module -> why it could not be imported
 
 
 def register(cls: type[Verifier]) -> type[Verifier]:
@@ -63,6 +64,14 @@ def all_verifiers() -> dict[str, Verifier]:
     import threatmodel.verify as package
 
     for info in pkgutil.iter_modules(package.__path__):
-        if not info.name.startswith("_") and info.name != "interface":
-            importlib.import_module(f"{package.__name__}.{info.name}")
+        if not info.name.startswith("_") and info.name not in ("interface", "evidence"):
+            try:
+                importlib.import_module(f"{package.__name__}.{info.name}")
+            except Exception as exc:  # a broken verifier module must be reported, not hidden
+                _LOAD_ERRORS[info.name] = f"{type(exc).__name__}: {exc}"
     return {kind: cls() for kind, cls in sorted(_REGISTRY.items())}
+
+
+def load_errors() -> dict[str, str]:
+    """Verifier modules that failed to import in this process (stage health reports them)."""
+    return dict(sorted(_LOAD_ERRORS.items()))
