@@ -69,7 +69,9 @@ def sample_facts() -> Facts:
                 rls_enabled=True,
                 policies=[
                     Policy(name='anyone "reads"', command="SELECT", using="true", permissive=True),
-                    Policy(name="owner", command="ALL", using="auth.uid() = user_id", permissive=False),
+                    Policy(
+                        name="owner", command="ALL", using="auth.uid() = user_id", permissive=False
+                    ),
                 ],
                 location=Location(path="db/0001.sql", line=3),
             ),
@@ -80,14 +82,20 @@ def sample_facts() -> Facts:
                 location=Location(path="db/0001.sql", line=1),
             ),
         ],
-        buckets=[Bucket(name="avatars", public=True, location=Location(path="db/0001.sql", line=9))],
+        buckets=[
+            Bucket(name="avatars", public=True, location=Location(path="db/0001.sql", line=9))
+        ],
         env_vars=[
             EnvVar(
                 name="NEXT_PUBLIC_SUPABASE_URL",
                 client_exposed=True,
                 locations=[Location(path="web/client.ts", line=2)],
             ),
-            EnvVar(name="DATABASE_URL", client_exposed=False, locations=[Location(path="app.py", line=2)]),
+            EnvVar(
+                name="DATABASE_URL",
+                client_exposed=False,
+                locations=[Location(path="app.py", line=2)],
+            ),
         ],
         secrets=[
             Secret(
@@ -98,9 +106,23 @@ def sample_facts() -> Facts:
             )
         ],
         dependencies=[
-            Dependency(ecosystem="pypi", name="stripe", version="7.0", location=Location(path="requirements.txt", line=1)),
-            Dependency(ecosystem="pypi", name="psycopg2", version="2.9", location=Location(path="requirements.txt", line=2)),
-            Dependency(ecosystem="npm", name="@supabase/supabase-js", location=Location(path="web/package.json", line=5)),
+            Dependency(
+                ecosystem="pypi",
+                name="stripe",
+                version="7.0",
+                location=Location(path="requirements.txt", line=1),
+            ),
+            Dependency(
+                ecosystem="pypi",
+                name="psycopg2",
+                version="2.9",
+                location=Location(path="requirements.txt", line=2),
+            ),
+            Dependency(
+                ecosystem="npm",
+                name="@supabase/supabase-js",
+                location=Location(path="web/package.json", line=5),
+            ),
         ],
     )
 
@@ -115,8 +137,20 @@ def sample_findings() -> tuple[list[Finding], list[Finding]]:
         source="rule",
         rule_id="TM101",
         verdict=Verdict.CONFIRMED,
-        claims=[Claim(kind="route_unauthenticated", route=RouteRef(method="POST", path="/api/notes/{id}/share"))],
-        evidence=[Evidence(path="app.py", start_line=10, end_line=11, snippet="def share(id):\n    q = f'```{id}'")],
+        claims=[
+            Claim(
+                kind="route_unauthenticated",
+                route=RouteRef(method="POST", path="/api/notes/{id}/share"),
+            )
+        ],
+        evidence=[
+            Evidence(
+                path="app.py",
+                start_line=10,
+                end_line=11,
+                snippet="def share(id):\n    q = f'```{id}'",
+            )
+        ],
         attack="Send POST with no session.",
         mitigation="Require a login.",
     )
@@ -129,7 +163,11 @@ def sample_findings() -> tuple[list[Finding], list[Finding]]:
         source="llm",
         verdict=Verdict.CONFIRMED,
         claims=[Claim(kind="hardcoded_secret", location=Location(path="config.py", line=4))],
-        evidence=[Evidence(path="config.py", start_line=4, end_line=4, snippet=f'STRIPE_KEY = "{SECRET_VALUE}"')],
+        evidence=[
+            Evidence(
+                path="config.py", start_line=4, end_line=4, snippet=f'STRIPE_KEY = "{SECRET_VALUE}"'
+            )
+        ],
         attack="# Accepted\nRead the key from [the repo](https://evil.example/x) then <img src=x>\n```\ncharge cards.",
         mitigation="Rotate the key and load it from the environment.",
     )
@@ -155,7 +193,11 @@ def sample_findings() -> tuple[list[Finding], list[Finding]]:
         rule_id="TM999",
         verdict=Verdict.CONFIRMED,
         claims=[Claim(kind="public_bucket", name="avatars")],
-        evidence=[Evidence(path="db/0001.sql", start_line=9, end_line=9, snippet="insert into storage.buckets")],
+        evidence=[
+            Evidence(
+                path="db/0001.sql", start_line=9, end_line=9, snippet="insert into storage.buckets"
+            )
+        ],
         accepted=True,
         acceptance="Avatars are public by design (expires 2099-01-01)",
     )
@@ -165,7 +207,9 @@ def sample_findings() -> tuple[list[Finding], list[Finding]]:
         severity=Severity.HIGH,
         source="llm",
         verdict=Verdict.REFUTED,
-        claims=[Claim(kind="route_unauthenticated", route=RouteRef(method="GET", path="/api/notes"))],
+        claims=[
+            Claim(kind="route_unauthenticated", route=RouteRef(method="GET", path="/api/notes"))
+        ],
         reason="GET /api/notes is guarded by decorator @login_required (app.py:19)",
     )
     return [secret, share, review, accepted], [refuted]
@@ -185,13 +229,17 @@ def sample_report(llm_status: str = "skipped") -> Report:
             output_tokens=900,
             cost_usd=0.0123,
             verifier=VerifierStats(checked=5, confirmed=3, refuted=1, unverifiable=1),
-            files=FileStats(scanned=12, skipped=2, not_parsed=["broken.py: invalid syntax (line 3)"]),
+            files=FileStats(
+                scanned=12, skipped=2, not_parsed=["broken.py: invalid syntax (line 3)"]
+            ),
         ),
         llm=LlmRun(
             status=llm_status,  # type: ignore[arg-type]
             provider=None if llm_status == "skipped" else "openai",
             model=None if llm_status == "skipped" else "gpt-4o-mini",
-            message="LLM pass skipped: set OPENAI_API_KEY to enable it." if llm_status == "skipped" else "",
+            message="LLM pass skipped: set OPENAI_API_KEY to enable it."
+            if llm_status == "skipped"
+            else "",
         ),
         stages=[
             StageHealth(stage="collect", ok=True, checked=12),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from threatmodel import __version__
 from threatmodel.analyze import run_llm_pass
+from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import collect_facts
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.reader import RepoReader
@@ -30,6 +31,8 @@ class ScanOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     jobs: int | None = None
     use_cache: bool = True
+    baseline: Path | None = None  # None: the repository's .threatmodel/baseline.json
+    use_baseline: bool = True
 
 
 def git_commit(root: Path) -> str | None:
@@ -129,7 +132,7 @@ def run_scan(
         warnings.append(f"{len(collected.not_parsed)} files not parsed: {shown}{more}")
     warnings += [f"stage {s.stage} failed: {s.message}" for s in stages if not s.ok]
 
-    return Report(
+    report = Report(
         tool={"name": "threatmodel", "version": __version__},
         repo=RepoInfo(root=str(root), commit=git_commit(root)),
         facts=facts,
@@ -152,3 +155,5 @@ def run_scan(
         stages=stages,
         warnings=warnings,
     )
+    # Accepted findings (baseline.py) stay in the report, marked, so they remain visible.
+    return resolve_and_apply(report, reader, options.baseline, options.use_baseline)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from threatmodel.baseline import load_baseline
 from threatmodel.cli._console import (
     RichProgress,
     err,
@@ -18,6 +19,8 @@ from threatmodel.cli._console import (
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import resolve_settings
 from threatmodel.render import render
+from threatmodel.render.formats import link_base_for
+from threatmodel.render.stable import display_name, root_label, stable_report
 from threatmodel.report_cache import scan_and_store
 from threatmodel.scan import ScanOptions
 
@@ -55,6 +58,16 @@ def scan(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
     jobs: Annotated[int | None, typer.Option(help="Parallel parser processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Accepted findings (default: .threatmodel/baseline.json in the repo)."),
+    ] = None,
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Ignore every baseline; report all findings.")
+    ] = False,
+    timings: Annotated[
+        bool, typer.Option("--timings", help="Record stats.duration_s (output then varies).")
+    ] = False,
 ) -> None:
     """Scan a repository and write its threat model."""
     threshold = parse_severity(fail_on)
@@ -68,13 +81,29 @@ def scan(
         max_tokens=max_tokens,
         cache_dir=cache_dir,
     )
+    if baseline is not None and not no_baseline:
+        load_baseline(baseline)  # fail on a bad file before the scan, not after it
     progress = RichProgress(quiet=quiet)
     # scan_and_store also keeps the Report for `threatmodel ask` (skipped with --no-cache).
     report = scan_and_store(
-        root, settings, ScanOptions(jobs=jobs, use_cache=not no_cache), progress
+        root,
+        settings,
+        ScanOptions(
+            jobs=jobs, use_cache=not no_cache, baseline=baseline, use_baseline=not no_baseline
+        ),
+        progress,
     )
-    text = render(report, fmt, template=template)
     target = out if out is not None else Path(DEFAULT_OUT.get(fmt, "THREAT_MODEL.md"))
+    # Byte-identical reports: root as given, no duration unless --timings (render/stable.py);
+    # Markdown links relative to the folder the report is written to.
+    report = stable_report(report, root_label(path), timings)
+    text = render(
+        report,
+        fmt,
+        template=template,
+        link_base=link_base_for(root, target),
+        name=display_name(root),
+    )
     write_output(text, target)
     if not quiet:
         if report.llm.status != "ran":

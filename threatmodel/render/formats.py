@@ -8,8 +8,8 @@ from pathlib import Path
 
 from threatmodel.errors import UsageError
 from threatmodel.models import Report
-from threatmodel.render import json_report, markdown, sarif
 from threatmodel.redact import redact_report
+from threatmodel.render import json_report, markdown, sarif
 
 FORMATS: dict[str, Callable[..., str]] = {
     "md": markdown.render_markdown,

@@ -19,7 +19,9 @@ from threatmodel.render.system import SystemView
 MAX_GROUPS_PER_BOUNDARY = 8
 MAX_STORES = 8
 MAX_LABEL = 60
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-./:*,+{}()@$=?!")
+_SAFE = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _-./:*,+{}()@$=?!"
+)
 _NAMED = {'"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "#": "#35;", ";": "#59;"}
 
 BOUNDARIES = [
@@ -147,7 +149,8 @@ def render_mermaid(facts: Facts, system: SystemView) -> str:
     for server in servers.values():
         d.lines.extend(f"  {server} --> {sid}" for sid in stores + services)
     if browser:
-        actor = actors.get("Anonymous internet user") or d.node("Anonymous internet user", "stadium")
+        anon = "Anonymous internet user"
+        actor = actors.get(anon) or d.node(anon, "stadium")
         d.lines.append(f"  {actor} -->|{label('reads')}| {browser}")
         if any("SUPABASE" in n.upper() for n in system.client_exposed) and stores:
             d.lines.append(f"  {browser} -.->|{label('direct from the browser')}| {stores[0]}")

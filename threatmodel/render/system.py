@@ -168,8 +168,7 @@ def _boundaries(facts: Facts, view: SystemView) -> list[str]:
         )
     if c["authenticated"]:
         out.append(
-            f"Signed-in users → server: {plural(c['authenticated'], 'entry point')} "
-            "behind a login."
+            f"Signed-in users → server: {plural(c['authenticated'], 'entry point')} behind a login."
         )
     if c["restricted"]:
         out.append(

@@ -15,7 +15,9 @@ from urllib.parse import quote
 # Markdown that opens a block at the start of a line (headings, fences, tables, setext
 # underlines, rules): escaped there so untrusted text cannot forge a section of the report.
 # Lists stay: numbered attacker steps should render as a list.
-_LINE_START = re.compile(r"^([ \t]*)(#|```|~~~|\||=+[ \t]*$|-{2,}[ \t]*$|\*{3,}[ \t]*$)", re.MULTILINE)
+_LINE_START = re.compile(
+    r"^([ \t]*)(#|```|~~~|\||=+[ \t]*$|-{2,}[ \t]*$|\*{3,}[ \t]*$)", re.MULTILINE
+)
 _BACKTICK_RUN = re.compile(r"`+")
 
 LANGUAGES = {

@@ -1,0 +1,68 @@
+"""`threatmodel baseline REPORT`: accept a report's findings into a baseline file.
+
+Reads a JSON report (``scan --format json``) or a SARIF log this tool wrote, and adds each
+confirmed finding's fingerprint with the justification (and optional expiry) to the
+baseline, keeping entries already there. Review the file before committing it: every
+entry is a risk someone decided to live with.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from threatmodel.baseline import (
+    BASELINE_PATH,
+    Baseline,
+    accepted_candidates,
+    extend_baseline,
+    load_baseline,
+)
+from threatmodel.cli._console import err, write_output
+from threatmodel.errors import InputFormatError, UsageError
+
+
+def baseline(
+    report: Annotated[Path, typer.Argument(help="JSON report or SARIF log from `scan`.")],
+    justification: Annotated[
+        str, typer.Option("--justification", "-j", help="Why these risks are accepted.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Baseline file to create or extend.")
+    ] = Path(BASELINE_PATH),
+    expires: Annotated[
+        str | None, typer.Option(help="Date (YYYY-MM-DD) after which the findings come back.")
+    ] = None,
+    include_review: Annotated[
+        bool, typer.Option("--include-review", help="Also accept unverifiable findings.")
+    ] = False,
+) -> None:
+    """Accept the findings of a report into a baseline (.threatmodel/baseline.json)."""
+    if not justification.strip():
+        raise UsageError("--justification must say why the findings are accepted.")
+    until = None
+    if expires is not None:
+        try:
+            until = date.fromisoformat(expires)
+        except ValueError:
+            raise UsageError(f"--expires {expires!r}: use a date like 2026-12-31.") from None
+    try:
+        doc = json.loads(report.read_text("utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{report}: {exc.strerror or exc}.") from None
+    except json.JSONDecodeError as exc:
+        raise InputFormatError(f"{report}: not JSON ({exc.msg} at line {exc.lineno}).") from None
+    existing: Baseline | None = load_baseline(out) if out.is_file() else None
+    result, added = extend_baseline(
+        existing, accepted_candidates(doc, include_review), justification.strip(), until
+    )
+    write_output(result.to_json(), out)
+    err.print(f"{added} findings accepted, {len(result.accepted)} in {out}", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(baseline)
