@@ -194,7 +194,8 @@ def _require_binding(decl: Node, out: dict[str, tuple[str, str]]) -> None:
     name, value = decl.child_by_field_name("name"), unwrap(decl.child_by_field_name("value"))
     member = None
     if value is not None and value.type == "member_expression":
-        member = node_text(value.child_by_field_name("property"))
+        prop = value.child_by_field_name("property")
+        member = node_text(prop) if prop is not None else None
         value = value.child_by_field_name("object")
     if name is None or value is None or value.type != "call_expression":
         return

@@ -1,0 +1,507 @@
+"""Express (and Koa-router / Fastify) routes, their middleware chains, and security middleware.
+
+Extract (per file, from the tree-sitter tree) an ordered list of registrations on each app or
+router object: ``app.METHOD(path, ...handlers)``, ``app.route(path).get().post()``,
+``app.use([path], ...middleware | router)``, Fastify's ``route({...})`` and
+``register(plugin, {prefix})``, and calls that hand the app to a function of another module
+(``require('./routes')(app)``). Each handler argument is kept as a reference (name, callee,
+line) plus what this file alone can say about it (an inline function's guard verdict, a
+known library guard, the security package it comes from). Functions that look like
+middleware are analysed by ``jsguard`` and listed by name so other files can use them.
+Settings (CORS, session cookie, CSRF, secret source) are read where the middleware is built.
+
+Link (``express_link``) replays the registrations in order across files, so a global
+``app.use(auth)`` registered after a route does not guard it, and mount prefixes combine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.collect import express_link
+from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.jsast import (
+    FUNCTION_TYPES,
+    call_args,
+    callee,
+    dotted,
+    imports,
+    is_test_path,
+    line_of,
+    object_props,
+    params,
+    string_value,
+    strings_of,
+    unwrap,
+    walk,
+)
+from threatmodel.collect.jsguard import analyse, known_call
+from threatmodel.collect.jssettings import middleware_kind, settings_of
+from threatmodel.collect.source import JS_LANGUAGES, SourceFile
+from threatmodel.collect.treesitter import node_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "all"})
+_APP_FACTORIES = {"express": "app", "Koa": "app", "Fastify": "app", "fastify": "app"}
+_ROUTER_FACTORIES = frozenset({"Router", "express.Router", "KoaRouter"})
+_RECEIVER_NAMES = ("app", "router", "server", "api", "fastify", "instance", "routes")
+# Cheap text test before parsing: registrations, or middleware that calls next / uses a guard.
+_MARKERS = (
+    "express",
+    "outer",
+    "fastify",
+    "koa",
+    ".get(",
+    ".post(",
+    ".use(",
+    "next",
+    "jwt",
+    "passport",
+)
+
+
+def _looks_receiver(name: str) -> bool:
+    low = name.lower()
+    return low in _RECEIVER_NAMES or low.endswith(("router", "app", "routes"))
+
+
+class _FileReader:
+    """Walks one file once and builds its extract."""
+
+    def __init__(self, src: SourceFile, root: Node) -> None:
+        self.src = src
+        self.root = root
+        self.imports = imports(root)
+        self.receivers: dict[str, dict[str, Any]] = {}
+        self.events: list[dict[str, Any]] = []
+        self.defs: dict[str, dict[str, Any]] = {}
+        self.aliases: dict[str, Node] = {}
+        self.consts: dict[str, str] = {}
+        self.arrays: dict[str, list[str]] = {}
+        self.exports: dict[str, str] = {}
+        self.functions: dict[str, list[str]] = {}
+        self.settings: list[list[Any]] = []
+        self._params_seen: set[str] = set()
+
+    # ------------------------------------------------------------------ declarations
+    def scan_declarations(self) -> None:
+        for node in walk(self.root):
+            t = node.type
+            if t == "variable_declarator":
+                self._declarator(node)
+            elif t == "function_declaration":
+                name = node.child_by_field_name("name")
+                if name is not None:
+                    self._function(node_text(name), node)
+            elif t == "assignment_expression":
+                self._assignment(node)
+            elif t == "pair":
+                value = unwrap(node.child_by_field_name("value"))
+                key = node.child_by_field_name("key")
+                if value is not None and key is not None and value.type in FUNCTION_TYPES:
+                    self._function(node_text(key), value, public=False)
+            elif t == "method_definition":
+                name = node.child_by_field_name("name")
+                if name is not None:
+                    self._function(node_text(name), node, public=False)
+            elif t == "export_statement":
+                self._export(node)
+
+    def _declarator(self, node: Node) -> None:
+        name_node = node.child_by_field_name("name")
+        value = unwrap(node.child_by_field_name("value"))
+        if name_node is None or value is None or name_node.type != "identifier":
+            return
+        name = node_text(name_node)
+        if value.type in FUNCTION_TYPES:
+            self._function(name, value)
+            return
+        text = string_value(value)
+        if text is not None:
+            self.consts[name] = text
+        elif value.type == "array" and (items := strings_of(value)) is not None:
+            self.arrays[name] = items
+        elif value.type in ("call_expression", "new_expression"):
+            kind = self._factory_kind(value)
+            if kind:
+                self.receivers[name] = {"kind": kind, "prefix": self._router_prefix(value)}
+            self.aliases[name] = value
+        elif value.type in ("member_expression", "identifier"):
+            self.aliases[name] = value
+
+    def _factory_kind(self, value: Node) -> str | None:
+        fn = value.child_by_field_name("function") or value.child_by_field_name("constructor")
+        name = dotted(fn)
+        origin = self.imports.get(name.split(".")[0], ("", ""))[0]
+        if name in _ROUTER_FACTORIES or name.endswith(".Router"):
+            return "router"
+        if origin in ("koa-router", "@koa/router", "express-promise-router"):
+            return "router"
+        if name in _APP_FACTORIES and (origin in ("express", "koa", "fastify") or name == "Koa"):
+            return "app"
+        if origin == "express" and name.split(".")[0] == name:
+            return "app"
+        return None
+
+    def _router_prefix(self, value: Node) -> str:
+        args = call_args(value)
+        props = object_props(args[0]) if args else {}
+        return string_value(props.get("prefix")) or ""
+
+    def _assignment(self, node: Node) -> None:
+        left, right = node.child_by_field_name("left"), unwrap(node.child_by_field_name("right"))
+        if left is None or right is None:
+            return
+        target = dotted(left)
+        if target in ("module.exports", "exports.default"):
+            if right.type in FUNCTION_TYPES:
+                self._function("<default>", right)
+                self.exports["default"] = "<default>"
+            elif right.type == "identifier":
+                self.exports["default"] = node_text(right)
+            elif right.type == "object":
+                for key, value in object_props(right).items():
+                    self.exports[key] = dotted(value) or key
+            return
+        if left.type == "member_expression" and right.type in FUNCTION_TYPES:
+            name = target.rpartition(".")[2]
+            self._function(name, right)
+            if target.startswith(("exports.", "module.exports.")):
+                self.exports[name] = name
+        elif target.startswith(("exports.", "module.exports.")) and right.type == "identifier":
+            self.exports[target.rpartition(".")[2]] = node_text(right)
+
+    def _export(self, node: Node) -> None:
+        decl = node.child_by_field_name("declaration")
+        value = node.child_by_field_name("value")
+        is_default = any(c.type == "default" for c in node.children)
+        if decl is not None:
+            if decl.type == "function_declaration" and (n := decl.child_by_field_name("name")):
+                self.exports["default" if is_default else node_text(n)] = node_text(n)
+            elif decl.type in ("lexical_declaration", "variable_declaration"):
+                for d in decl.named_children:
+                    n = d.child_by_field_name("name")
+                    if d.type == "variable_declarator" and n is not None:
+                        self.exports[node_text(n)] = node_text(n)
+        elif value is not None and is_default:
+            value = unwrap(value)
+            if value is not None and value.type in FUNCTION_TYPES:
+                self._function("<default>", value)
+                self.exports["default"] = "<default>"
+            elif value is not None and value.type == "identifier":
+                self.exports["default"] = node_text(value)
+        for clause in (c for c in node.named_children if c.type == "export_clause"):
+            for spec in clause.named_children:
+                name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+                if name is not None:
+                    self.exports[node_text(alias or name)] = node_text(name)
+
+    def _function(self, name: str, fn: Node, public: bool = True) -> None:
+        if public:
+            self.functions[name] = params(fn)
+        verdict = analyse(fn, self.imports)
+        if verdict is not None and name not in self.defs:
+            verdict.setdefault("line", line_of(fn))
+            self.defs[name] = verdict
+
+    # ------------------------------------------------------------------ registrations
+    def scan_calls(self) -> None:
+        params_seen = self._params_seen = self._receiver_params()
+        for node in walk(self.root):
+            if node.type != "call_expression":
+                continue
+            fn = node.child_by_field_name("function")
+            if fn is not None and fn.type == "member_expression":
+                obj = unwrap(fn.child_by_field_name("object"))
+                prop = node_text(fn.child_by_field_name("property") or fn)
+                recv = self._receiver(obj, params_seen)
+                if recv is not None:
+                    self._registration(node, recv, prop)
+                elif prop in METHODS and obj is not None and obj.type == "call_expression":
+                    self._route_chain(node, prop)
+            self._invoke(node, params_seen)
+            settings = settings_of(node, self.imports, self.consts)
+            self.settings.extend(settings)
+
+    def _receiver_params(self) -> set[str]:
+        out: set[str] = set()
+        for node in walk(self.root):
+            if node.type in FUNCTION_TYPES:
+                out.update(p for p in params(node) if p and _looks_receiver(p))
+        return out
+
+    def _receiver(self, obj: Node | None, params_seen: set[str]) -> str | None:
+        if obj is None or obj.type != "identifier":
+            return None
+        name = node_text(obj)
+        if name in self.receivers:
+            return name
+        if name in params_seen or (name in self.imports and _looks_receiver(name)):
+            self.receivers.setdefault(name, {"kind": "param", "prefix": ""})
+            return name
+        return None
+
+    def _registration(self, call: Node, recv: str, prop: str) -> None:
+        args = call_args(call)
+        if prop in METHODS and len(args) >= 2:
+            paths = self._paths(args[0], call)
+            if paths is not None:
+                handlers = [a for a in args[1:] if a.type != "object"]
+                opts = next((object_props(a) for a in args[1:] if a.type == "object"), {})
+                hooks = [
+                    v for k in ("preHandler", "onRequest", "preValidation") if (v := opts.get(k))
+                ]
+                refs = [self._ref(h) for h in [*_flatten(hooks), *handlers]]
+                self._add_route(recv, prop, paths, refs, call)
+        elif prop == "use" and args:
+            paths = self._paths(args[0], call) if args[0].type != "identifier" else None
+            if paths is None and args[0].type == "identifier" and args[0].text:
+                const = self.consts.get(node_text(args[0]))
+                paths = [const] if const is not None else None
+            rest = args[1:] if paths is not None else args
+            refs = [self._ref(a) for a in _flatten(rest)]
+            self.events.append({"op": "use", "recv": recv, "paths": paths or [""], "mws": refs})
+        elif prop == "route" and args and args[0].type == "object":
+            self._fastify_route(recv, args[0], call)
+        elif prop == "register" and args:
+            opts = object_props(args[1]) if len(args) > 1 else {}
+            prefix = string_value(opts.get("prefix")) or ""
+            target = self._target(args[0])
+            if target is not None:
+                self.events.append(
+                    {
+                        "op": "invoke",
+                        "recv": recv,
+                        "target": target,
+                        "args": {"0": recv},
+                        "prefix": prefix,
+                    }
+                )
+        elif prop == "prefix" and args and (p := string_value(args[0])) is not None:
+            self.receivers[recv]["prefix"] = p
+
+    def _route_chain(self, call: Node, method: str) -> None:
+        """``app.route('/x').get(h).post(h2)``: walk down to the ``route()`` call."""
+        node = unwrap(call.child_by_field_name("function"))
+        obj = unwrap(node.child_by_field_name("object")) if node is not None else None
+        while obj is not None and obj.type == "call_expression":
+            fn = obj.child_by_field_name("function")
+            if fn is None or fn.type != "member_expression":
+                return
+            prop = node_text(fn.child_by_field_name("property") or fn)
+            inner = unwrap(fn.child_by_field_name("object"))
+            if prop == "route":
+                recv = self._receiver(inner, self._params_seen)
+                args = call_args(obj)
+                paths = self._paths(args[0], obj) if args else None
+                if recv is not None and paths is not None:
+                    refs = [self._ref(a) for a in _flatten(call_args(call))]
+                    self._add_route(recv, method, paths, refs, call)
+                return
+            if prop not in METHODS:
+                return
+            obj = inner
+
+    def _fastify_route(self, recv: str, opts_node: Node, call: Node) -> None:
+        opts = object_props(opts_node)
+        methods = strings_of(opts.get("method")) or []
+        paths = strings_of(opts.get("url") or opts.get("path"))
+        if not methods or paths is None:
+            return
+        hooks = [v for k in ("preHandler", "onRequest", "preValidation") if (v := opts.get(k))]
+        handler = opts.get("handler")
+        refs = [self._ref(h) for h in _flatten(hooks) + ([handler] if handler is not None else [])]
+        for m in methods:
+            self._add_route(recv, m.lower(), paths, refs, call)
+
+    def _add_route(
+        self, recv: str, method: str, paths: list[str], refs: list[dict[str, Any]], call: Node
+    ) -> None:
+        if not refs:
+            return
+        self.events.append(
+            {
+                "op": "route",
+                "recv": recv,
+                "method": "ANY" if method == "all" else method.upper(),
+                "paths": paths,
+                "mws": refs,
+                "line": line_of(call),
+            }
+        )
+
+    def _paths(self, node: Node, call: Node) -> list[str] | None:
+        """Literal paths of a registration; template strings resolved through constants
+        and ``for (const x of [..literal..])`` loops."""
+        plain = strings_of(node)
+        if plain is not None:
+            return plain if all(p.startswith(("/", "*")) or p == "" for p in plain) else None
+        if node.type == "identifier":
+            const = self.consts.get(node_text(node))
+            return [const] if const is not None and const.startswith("/") else None
+        if node.type != "template_string":
+            return None
+        results = [""]
+        for part in node.named_children:
+            if part.type == "string_fragment":
+                results = [r + node_text(part) for r in results]
+            elif part.type == "template_substitution":
+                expr = part.named_children[0] if part.named_children else None
+                name = node_text(expr) if expr is not None else ""
+                options = self._substitution(name, call)
+                results = [r + o for r in results for o in options]
+        return results if all(r.startswith("/") for r in results) else None
+
+    def _substitution(self, name: str, call: Node) -> list[str]:
+        if name in self.consts:
+            return [self.consts[name]]
+        node = call.parent
+        while node is not None:
+            if node.type == "for_in_statement":
+                left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+                if left is not None and node_text(left) == name and right is not None:
+                    items = strings_of(right) or self.arrays.get(node_text(right))
+                    if items:
+                        return items
+            node = node.parent
+        return ["{" + name.rpartition(".")[2] + "}"]
+
+    def _target(self, given: Node) -> list[str] | None:
+        """What a mounted/registered value refers to: [kind, a, b]."""
+        node = unwrap(given)
+        if node is None:
+            return None
+        if node.type == "call_expression" and callee(node) == "require":
+            args = call_args(node)
+            spec = string_value(args[0]) if args else None
+            return ["import", spec, "*"] if spec else None
+        if node.type == "call_expression" and callee(node).endswith(".routes"):
+            base = callee(node).rsplit(".", 1)[0]
+            return ["local", base, ""] if base in self.receivers else self._target_name(base)
+        if node.type in ("identifier", "member_expression"):
+            return self._target_name(dotted(node))
+        return None
+
+    def _target_name(self, name: str) -> list[str] | None:
+        if not name:
+            return None
+        root, _, member = name.partition(".")
+        if root in self.receivers and not member:
+            return ["local", root, ""]
+        if root in self.imports:
+            spec, imported = self.imports[root]
+            return ["import", spec, member or imported]
+        if not member and root in self.functions:
+            return ["localfn", root, ""]
+        return None
+
+    def _ref(self, node: Node) -> dict[str, Any]:
+        """What the registration says about one handler argument."""
+        node = unwrap(node) or node
+        line = line_of(node)
+        ref: dict[str, Any] = {
+            "t": node_text(node).split("\n")[0][:100],
+            "line": line,
+            "s": self.src.line_text(line).strip()[:300],
+        }
+        if node.type in FUNCTION_TYPES:
+            ref["inline"] = analyse(node, self.imports) or {"v": "none", "why": ""}
+            return ref
+        seen = node
+        if node.type == "identifier" and node_text(node) in self.aliases:
+            seen = self.aliases[node_text(node)]
+            ref["alias"] = node_text(seen).split("\n")[0][:100]
+        if seen.type in ("call_expression", "new_expression"):
+            known = known_call(seen, self.imports) if seen.type == "call_expression" else None
+            if known is not None:
+                ref["inline"] = known
+            kind = middleware_kind(seen, self.imports)
+            if kind is not None:
+                ref["pkg"] = kind
+            name = callee(seen) if seen.type == "call_expression" else ""
+            ref["name"], ref["called"] = name, True
+            args = call_args(seen) if seen.type == "call_expression" else []
+            if len(args) == 1 and args[0].type in (
+                "identifier",
+                "member_expression",
+                "call_expression",
+            ):
+                ref["inner"] = self._ref(args[0])
+        else:
+            ref["name"], ref["called"] = dotted(seen), False
+        target = self._target(node)
+        if target is not None:
+            ref["target"] = target
+        return ref
+
+    def _invoke(self, call: Node, params_seen: set[str]) -> None:
+        """``routes(app)`` / ``require('./routes')(app)``: the app is handed to other code."""
+        mapping = {}
+        for i, a in enumerate(call_args(call)):
+            recv = self._receiver(a, params_seen) if a.type == "identifier" else None
+            if recv is not None:
+                mapping[str(i)] = recv
+        fn = call.child_by_field_name("function")
+        if not mapping or fn is None:
+            return
+        if fn.type == "member_expression" and dotted(fn).split(".")[0] in self.receivers:
+            return  # app.use(app2) and friends are registrations, handled elsewhere
+        target = self._target(fn)
+        if target is None:
+            return
+        for idx, name in mapping.items():
+            self.events.append(
+                {"op": "invoke", "recv": name, "target": target, "args": {idx: name}, "prefix": ""}
+            )
+
+
+def _alias_name(node: Node) -> str:
+    """``x = new Handler(db)`` / ``x = factory()`` / ``x = a.b``: the name ``x`` stands for."""
+    if node.type in ("call_expression", "new_expression"):
+        fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+        return dotted(fn)
+    return dotted(node)
+
+
+def _flatten(nodes: list[Node]) -> list[Node]:
+    out = []
+    for n in nodes:
+        out.extend(n.named_children if n.type == "array" else [n])
+    return out
+
+
+@register
+class ExpressCollector(Collector):
+    id = "express"
+    version = 1
+
+    def wants(self, path: str, language: str) -> bool:
+        return language in JS_LANGUAGES and not is_test_path(path)
+
+    def extract(self, src: SourceFile) -> Extract:
+        if not any(m in src.text for m in _MARKERS):
+            return None
+        tree = src.ts_tree
+        if tree is None:
+            return None
+        reader = _FileReader(src, tree.root_node)
+        reader.scan_declarations()
+        reader.scan_calls()
+        if not (reader.events or reader.defs or reader.settings):
+            return None
+        return {
+            "receivers": reader.receivers,
+            "events": reader.events,
+            "defs": reader.defs,
+            "imports": {k: list(v) for k, v in reader.imports.items()},
+            "exports": reader.exports,
+            "functions": reader.functions,
+            "settings": reader.settings,
+            "aliases": {k: a for k, v in reader.aliases.items() if (a := _alias_name(v))},
+        }
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        express_link.link(extracts, out, ctx)

@@ -1,0 +1,179 @@
+"""Auth checks made inside a request handler rather than by middleware.
+
+Many handlers guard themselves: ``const session = await getServerSession(); if (!session)
+return new Response(null, {status: 401})``, ``const { data: { user } } = await
+supabase.auth.getUser(); if (!user) redirect('/login')``, or Juice Shop's
+``const u = security.authenticatedUsers.get(token); if (u) {...} else next(new Error(..))``.
+A handler counts as guarded only when an ``if`` whose condition looks at the result of an
+auth lookup (or at ``req.user`` / ``req.session`` / ``req.auth``) has a branch that rejects:
+401/403, a redirect, ``notFound()``, ``next(err)`` or ``throw``. Calling an auth lookup
+without acting on it guards nothing. A condition that checks a role, an admin flag or a
+permission makes the handler ``restricted``. Clerk's ``auth.protect()`` counts as a check.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.collect.jsast import body_of, call_args, callee, dotted, line_of, unwrap, walk
+from threatmodel.collect.treesitter import node_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+AUTH_LOOKUPS = frozenset(
+    {
+        "getServerSession",
+        "getSession",
+        "auth",
+        "currentUser",
+        "getUser",
+        "getToken",
+        "getKindeServerSession",
+        "validateRequest",
+        "getIronSession",
+        "getAuth",
+        "verifyToken",
+        "verifyIdToken",
+        "jwtVerify",
+        "verify",
+        "getServerAuthSession",
+        "getCurrentUser",
+        "requireUser",
+        "getUserFromRequest",
+    }
+)
+_NOT_LOOKUPS = ("login", "signin", "signup", "register", "logout", "signout", "callback")
+_REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
+_ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
+_DENY = ("401", "403")
+_REJECT_CALLS = frozenset(
+    {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect"}
+)
+
+
+def is_auth_lookup(call: Node) -> bool:
+    name = callee(call)
+    if not name:
+        return False
+    last = name.rpartition(".")[2]
+    low = name.lower()
+    if any(w in last.lower() for w in _NOT_LOOKUPS):
+        return False
+    return last in AUTH_LOOKUPS or "session" in low or ".auth." in low or "authenticated" in low
+
+
+def _names_in(pattern: Node) -> set[str]:
+    return {
+        node_text(n)
+        for n in walk(pattern)
+        if n.type in ("identifier", "shorthand_property_identifier_pattern")
+    }
+
+
+def rejection(branch: Node) -> Node | None:
+    """The first statement in ``branch`` that ends the request with a refusal."""
+    for node in walk(branch):
+        t = node.type
+        if t == "throw_statement":
+            return node
+        if t == "call_expression":
+            name = callee(node)
+            last = name.rpartition(".")[2]
+            args = call_args(node)
+            if last in _REJECT_CALLS:
+                return node
+            status = last in ("status", "sendStatus", "writeHead") and bool(args)
+            if (status and node_text(args[0]) in _DENY) or (last == "next" and args):
+                return node
+            if last == "protect":
+                return node
+        if t in ("pair", "assignment_expression"):
+            key = node.child_by_field_name("key" if t == "pair" else "left")
+            value = node.child_by_field_name("value" if t == "pair" else "right")
+            denied = value is not None and node_text(value) in _DENY
+            if denied and key is not None and node_text(key).endswith("status"):
+                return node
+    return None
+
+
+def handler_auth(fn: Node) -> dict[str, Any] | None:
+    """{"v", "why", "line"} when the function rejects unauthenticated callers itself."""
+    body = body_of(fn)
+    if body is None:
+        return None
+    auth_vars: set[str] = set()
+    best: dict[str, Any] | None = None
+    for node in walk(body):
+        t = node.type
+        if t == "variable_declarator":
+            value = unwrap(node.child_by_field_name("value"))
+            name = node.child_by_field_name("name")
+            if value is not None and name is not None and _has_lookup(value):
+                auth_vars |= _names_in(name)
+        elif t == "assignment_expression":
+            right = unwrap(node.child_by_field_name("right"))
+            left = node.child_by_field_name("left")
+            if right is not None and left is not None and _has_lookup(right):
+                auth_vars |= _names_in(left)
+        elif t == "call_expression" and callee(node).endswith(("auth.protect", "auth().protect")):
+            found = _verdict(node, "auth.protect()", call_args(node))
+            best = _stronger(best, found)
+        elif t == "call_expression" and callee(node) == "" and node_text(node).startswith("auth()"):
+            if node_text(node).replace(" ", "").startswith("auth().protect("):
+                best = _stronger(best, _verdict(node, "auth().protect()", call_args(node)))
+        elif t in ("if_statement", "ternary_expression"):
+            cond = node.child_by_field_name("condition")
+            if cond is None or not _auth_condition(cond, auth_vars):
+                continue
+            for field in ("consequence", "alternative"):
+                branch = node.child_by_field_name(field)
+                reject = rejection(branch) if branch is not None else None
+                if reject is not None:
+                    best = _stronger(best, _verdict(reject, node_text(cond)[:80], [cond]))
+                    break
+    return best
+
+
+def _has_lookup(value: Node) -> bool:
+    return any(n.type == "call_expression" and is_auth_lookup(n) for n in walk(value))
+
+
+def _auth_condition(cond: Node, auth_vars: set[str]) -> bool:
+    for n in walk(cond):
+        if n.type == "identifier" and node_text(n) in auth_vars:
+            return True
+        if n.type == "member_expression" and dotted(n).startswith(_REQUEST_AUTH):
+            return True
+        if n.type == "call_expression" and (
+            is_auth_lookup(n) or callee(n).endswith("isAuthenticated")
+        ):
+            return True
+    return False
+
+
+def _verdict(node: Node, what: str, context: list[Node]) -> dict[str, Any]:
+    text = " ".join(node_text(c) for c in context).lower()
+    role = any(w in text for w in _ROLE_WORDS)
+    return {
+        "v": "restricted" if role else "authenticated",
+        "why": f"checks {what.splitlines()[0]} in the handler",
+        "line": line_of(node),
+        "s": source_line(node),
+    }
+
+
+def source_line(node: Node) -> str:
+    """The whole stripped source line ``node`` starts on (for evidence quotes)."""
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    lines = (root.text or b"").split(b"\n")
+    row = node.start_point[0]
+    return lines[row].decode("utf-8", "replace").strip()[:300] if row < len(lines) else ""
+
+
+def _stronger(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:
+    if a is None or (b["v"] == "restricted" and a["v"] != "restricted"):
+        return b
+    return a
