@@ -79,6 +79,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     d: dict[str, Any] = {
         "apps": [], "blueprints": {}, "registrations": [], "routes": [], "hooks": [],
         "settings": [], "middleware": [], "restful": [], "extra_functions": {},
+        "add_api": [],
         "consts": module_consts(tree),
     }  # fmt: skip
     for node in ast.walk(tree):
@@ -95,7 +96,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 _config_assign(stmt.targets[0], stmt.value, stmt.lineno, d, class_level=True)
     if not any(d[k] for k in ("apps", "blueprints", "registrations", "routes", "hooks")) and not (
-        d["settings"] or d["middleware"] or d["restful"]
+        d["settings"] or d["middleware"] or d["restful"] or d["add_api"]
     ):
         return None
     return d
@@ -139,7 +140,9 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
         })  # fmt: skip
     elif name == "before_request" or name == "before_app_request":
         if call.args:
-            d["hooks"].append([owner, dotted(call.args[0]), call.lineno, name])
+            d["hooks"].append([owner, dotted(call.args[0]), call.lineno, name, line_text(lines, call.lineno)])
+    elif name == "add_api" and call.args:  # connexion serves an OpenAPI spec
+        d["add_api"].append([str_const(call.args[0]), str_const(kw(call, "base_path"))])
     elif name == "add_resource" and call.args:
         urls = [u for a in call.args[1:] if (u := str_const(a)) is not None]
         d["restful"].append(["resource", owner, dotted(call.args[0]), urls, call.lineno])
@@ -190,7 +193,7 @@ def _function(
         callee = dotted(dec)
         verb, owner = last(callee), callee.rsplit(".", 1)[0] if "." in callee else ""
         if verb in ("before_request", "before_app_request") and not isinstance(dec, ast.Call):
-            d["hooks"].append([owner, qualname, fn.lineno, verb])
+            d["hooks"].append([owner, qualname, info[1], verb, info[2]])
             continue
         if not isinstance(dec, ast.Call) or not owner or (verb != "route" and verb not in VERBS):
             continue
@@ -255,12 +258,11 @@ def link(
 
     hooks: dict[tuple[str, str] | None, list[Guard]] = {}
     for p, d in fl.items():
-        for owner, fn, line, kind in d["hooks"]:
-            g = guards.as_guard(p, fn, f"before_request hook {fn}", (p, line, ""))
+        for owner, fn, line, kind, text in d["hooks"]:
+            g = guards.as_guard(p, fn, f"before_request hook {fn}", (p, line, text))
             if g is not None:
                 scope = None if kind == "before_app_request" else key(p, owner)
-                k = scope if scope in bps else None
-                hooks.setdefault(k, []).append(Guard(g.status, g.mechanism, ((p, line, _hook_text(extracts, p, fn, line)),)))
+                hooks.setdefault(scope if scope in bps else None, []).append(g)
     limiter = _limiter(fl)
     for p, d in fl.items():
         module = p.removesuffix(".py").replace("/", ".")
@@ -281,11 +283,6 @@ def link(
             if k == "secret_key":
                 v = resolve_secret(v, p, resolver)
             emit_setting(out, k, v, "flask", p, line)
-
-
-def _hook_text(extracts: Mapping[str, Any], path: str, fn: str, line: int) -> str:
-    summ = extracts[path]["functions"].get(fn)
-    return (summ or {}).get("text", {}).get(str(line), "") or f"before_request {fn}"
 
 
 def _limiter(fl: Mapping[str, Any]) -> bool | None:
@@ -329,8 +326,9 @@ def _emit(
         cls = extracts[p]["classes"].get(r["handler"]) if r["handler"] in extracts[p]["classes"] else None
         methods = methods or ([m.upper() for m in cls["methods"] if m in VIEW_METHODS] if cls else None)
         if cls:
+            line, text = cls["attr_lines"].get("decorators", [cls["line"], ""])
             for dec in cls["attrs"].get("decorators", []):
-                g = guards.as_guard(p, dec, f"view decorator {dec}", (p, cls["line"], f"decorators = [{dec}]"))
+                g = guards.as_guard(p, dec, f"view decorator {dec}", (p, line, text))
                 if g:
                     gs.append(g)
     full = normalize_angle(prefix.rstrip("/") + "/" + r["path"].lstrip("/")) if r["path"] else (prefix or "/")
@@ -364,8 +362,9 @@ def _restful(
             for m in methods or ["ANY"]:
                 gs: list[Guard] = []
                 if cls and target:
+                    at = cls["attr_lines"].get("method_decorators") or cls["attr_lines"].get("decorators") or [0, ""]
                     for dec in cls["attrs"].get("method_decorators", []) + cls["attrs"].get("decorators", []):
-                        g = guards.as_guard(target, dec, f"method_decorators {dec}", (target, cls["line"], f"method_decorators = [{dec}]"))
+                        g = guards.as_guard(target, dec, f"method_decorators {dec}", (target, at[0], at[1]))
                         if g:
                             gs.append(g)
                     gs += guards.handler_guards(target, f"{symbol}.{m}")

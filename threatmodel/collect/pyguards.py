@@ -284,12 +284,18 @@ def inline_guard(fn: FuncDef) -> tuple[str | None, int]:
     assigns = _assigns(fn)
     best: tuple[str | None, int] = (None, 0)
     top = _top_level(fn.body)
-    for stmt in top:
-        if isinstance(stmt, ast.If):
-            for body in (stmt.body, stmt.orelse):
-                r = _branch_reject(body, assigns)
-                if r:
-                    best = _better(best, (_kind(r, stmt.test, assigns), stmt.lineno))
+    i = 0
+    while i < len(top):  # grows: the branch that survives a check is top level too
+        stmt = top[i]
+        i += 1
+        if not isinstance(stmt, ast.If):
+            continue
+        for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
+            r = _branch_reject(body, assigns)
+            kind = _kind(r, stmt.test, assigns) if r else None
+            if kind:
+                best = _better(best, (kind, stmt.lineno))
+                top.extend(_top_level(other))
     if best[0] is not None:
         return best
     top_ids = {id(s) for s in top}

@@ -55,6 +55,7 @@ def decorator_info(dec: ast.expr, lines: list[str]) -> list[Any]:
 
 def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
     attrs: dict[str, list[str]] = {}
+    attr_lines: dict[str, list[Any]] = {"__class__": [node.lineno, line_text(lines, node.lineno)]}
     for stmt in node.body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
@@ -62,6 +63,7 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
                 v = stmt.value
                 elts = v.elts if isinstance(v, ast.List | ast.Tuple | ast.Set) else [v]
                 attrs[target.id] = [str_const(e) or dotted(e) for e in elts]
+                attr_lines[target.id] = [stmt.lineno, line_text(lines, stmt.lineno)]
     return {
         "line": node.lineno,
         "bases": [dotted(b) for b in node.bases],
@@ -69,6 +71,7 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
             n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         ),
         "attrs": attrs,
+        "attr_lines": attr_lines,
         "decorators": [decorator_info(d, lines) for d in node.decorator_list],
     }
 
