@@ -63,7 +63,19 @@ def all_rules() -> list[Rule]:
 
 
 def run_rules(facts: Facts, ctx: RuleContext) -> list[Finding]:
+    return run_rules_checked(facts, ctx)[0]
+
+
+def run_rules_checked(facts: Facts, ctx: RuleContext) -> tuple[list[Finding], list[str]]:
+    """Every rule's findings, and the rules that crashed (stage health reports them).
+
+    One broken rule must not hide the others' findings, nor be skipped silently.
+    """
     findings: list[Finding] = []
+    errors: list[str] = []
     for rule in all_rules():
-        findings.extend(rule.check(facts, ctx))
-    return findings
+        try:
+            findings.extend(rule.check(facts, ctx))
+        except Exception as exc:
+            errors.append(f"rule {rule.id} crashed: {type(exc).__name__}: {exc}")
+    return findings, errors

@@ -2,7 +2,10 @@
 
 A POST, PUT, PATCH or DELETE route whose auth status is ``public`` lets anyone on the
 internet create, change or delete data. Routes whose status is ``unknown`` are not
-reported: the collector could not decide, so neither can this rule.
+reported: the collector could not decide, so neither can this rule. Endpoints that are
+public by design (login, logout, register / signup, token issue and refresh, password
+reset and forgot-password, email verification, OAuth callbacks) are not reported either:
+an anonymous caller is exactly who they serve.
 """
 
 from __future__ import annotations
@@ -11,6 +14,26 @@ from threatmodel.models import Claim, Facts, Finding, RouteRef, Severity, Stride
 from threatmodel.rules.interface import Rule, RuleContext, register
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Path segments (lower case, "-" and "_" removed) that name an endpoint public by design.
+AUTH_SEGMENTS = frozenset(
+    {"login", "logout", "signin", "signout", "signup", "register", "registration", "token"}
+    | {"refresh", "refreshtoken", "passwordreset", "resetpassword", "forgotpassword"}
+    | {"forgot", "verifyemail", "confirmemail", "callback", "oauth", "authenticate", "session"}
+    | {"sessions", "tokens", "otp", "magiclink"}
+)
+
+
+def is_auth_endpoint(path: str) -> bool:
+    """True for /login, /api/v1/auth/token, /users/register, /password/reset ..."""
+    words = [
+        seg.lower().replace("-", "").replace("_", "")
+        for seg in path.strip("/").split("/")
+        if seg and not seg.startswith(("{", "<", ":"))
+    ]
+    if any(w in AUTH_SEGMENTS for w in words):
+        return True
+    joined = "".join(words[-2:])  # "/password/reset" -> "passwordreset"
+    return joined in AUTH_SEGMENTS or joined.endswith(("passwordreset", "resetpassword"))
 
 
 @register
@@ -22,6 +45,8 @@ class UnauthenticatedWriteRoute(Rule):
         out = []
         for route in facts.routes:
             if route.method not in WRITE_METHODS or route.auth.status != "public":
+                continue
+            if is_auth_endpoint(route.path):
                 continue
             out.append(
                 Finding(

@@ -1,0 +1,17 @@
+"""Small helpers the rules share (a finding's common fields, quoting a fact's location)."""
+
+from __future__ import annotations
+
+from threatmodel.models import Evidence, Location
+from threatmodel.rules.interface import RuleContext
+
+
+def evidence(ctx: RuleContext, location: Location | None) -> list[Evidence]:
+    """Evidence quoting ``location``, or none when the line cannot be read."""
+    if location is None:
+        return []
+    ev = ctx.evidence_at(location)
+    return [ev] if ev.snippet.strip() else []
+
+
+TRUTHY = frozenset({"true", "1", "yes", "on"})

@@ -1,0 +1,47 @@
+"""TM105 hardcoded-secret: a credential written into the source code.
+
+Anyone with read access to the repository (or its history, forks, CI logs, a leaked
+image) holds the credential. Critical for keys of live third-party services and private
+keys, high otherwise. The value never appears in the finding: the secret fact carries a
+fingerprint, and the renderer masks the quoted line.
+"""
+
+from __future__ import annotations
+
+from threatmodel.models import Claim, Facts, Finding, Severity, Stride
+from threatmodel.rules._helpers import evidence
+from threatmodel.rules.interface import Rule, RuleContext, register
+
+CRITICAL_KINDS = ("aws", "stripe", "private_key", "github", "openai", "anthropic", "service_role")
+
+
+@register
+class HardcodedSecret(Rule):
+    id = "TM105"
+    name = "hardcoded-secret"
+
+    def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
+        out = []
+        for s in facts.secrets:
+            critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
+            out.append(
+                Finding(
+                    title=f"Hardcoded {s.kind.replace('_', ' ')} in {s.name} ({s.location.path})",
+                    severity=Severity.CRITICAL if critical else Severity.HIGH,
+                    stride=[Stride.SPOOFING, Stride.INFORMATION_DISCLOSURE],
+                    cwe=["CWE-798"],
+                    source="rule",
+                    rule_id=self.id,
+                    claims=[Claim(kind="hardcoded_secret", name=s.name, location=s.location)],
+                    evidence=evidence(ctx, s.location),
+                    attack=(
+                        f"Read {s.location.path} from the repository or its history and use the "
+                        f"{s.kind.replace('_', ' ')} (fingerprint {s.fingerprint[:12]})."
+                    ),
+                    mitigation=(
+                        "Revoke and rotate the credential, load it from the environment or a "
+                        "secret manager, and purge it from the git history."
+                    ),
+                )
+            )
+        return out
