@@ -79,7 +79,7 @@ def test_guard_removed_is_named() -> None:
     head = Facts(routes=[route("DELETE", "/u/{id}", "public")])
     (c,) = compute_delta(base, head)
     assert c.action == "changed" and c.risk
-    assert c.detail == "auth restricted (require_admin) -> public: guard require_admin removed"
+    assert c.detail == "auth restricted (require_admin) → public: guard require_admin removed"
 
 
 def test_stronger_auth_is_a_change_without_risk() -> None:
@@ -92,8 +92,13 @@ def test_policy_that_became_permissive() -> None:
     base = Facts(tables=[table([policy("auth.uid() = owner", False)])])
     head = Facts(tables=[table([policy("true", True)])])
     (c,) = compute_delta(base, head)
-    assert (c.area, c.action, c.subject, c.risk) == ("policy", "changed", "notes: owners read", True)
-    assert "using (auth.uid() = owner) -> SELECT to authenticated using (true)" in c.detail
+    assert (c.area, c.action, c.subject, c.risk) == (
+        "policy",
+        "changed",
+        "notes: owners read",
+        True,
+    )
+    assert "using (auth.uid() = owner) → SELECT to authenticated using (true)" in c.detail
     assert c.detail.endswith("now lets every row through")
 
 
@@ -101,7 +106,7 @@ def test_rls_disabled_policy_dropped_and_table_added() -> None:
     base = Facts(tables=[table([policy("auth.uid() = owner", False)])])
     head = Facts(tables=[table([], rls=False), table([], rls=False, name="audit")])
     assert keys(base, head) == {
-        ("table", "changed", "notes", True),  # RLS on -> off
+        ("table", "changed", "notes", True),  # RLS on → off
         ("table", "added", "audit", True),  # a new table without RLS
         ("policy", "removed", "notes: owners read", False),
     }
@@ -137,7 +142,7 @@ def test_bucket_public_env_secret_dependency_setting_sink() -> None:
         ("middleware", "removed", "csrf CSRFProtect", True),
     }
     details = {c.subject: c.detail for c in compute_delta(base, head)}
-    assert details["npm react"] == "18.2.0 -> 18.3.1"
+    assert details["npm react"] == "18.2.0 → 18.3.1"
     assert "ab12" in details["stripe_key STRIPE"]
 
 
@@ -145,7 +150,10 @@ def test_changes_sorted_risky_first_then_by_area() -> None:
     base = Facts()
     head = Facts(
         dependencies=[Dependency(ecosystem="pypi", name="flask", location=loc("r.txt"))],
-        routes=[route("GET", "/b", "authenticated", "login_required"), route("GET", "/a", "public")],
+        routes=[
+            route("GET", "/b", "authenticated", "login_required"),
+            route("GET", "/a", "public"),
+        ],
     )
     order = [(c.area, c.subject) for c in compute_delta(base, head)]
     assert order == [("route", "GET /a"), ("route", "GET /b"), ("dependency", "pypi flask")]

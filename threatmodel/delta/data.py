@@ -44,7 +44,7 @@ def tables(base: Facts, head: Facts) -> Iterable[Change]:
     for old, new in both:
         notes, risk = [], False
         if old.rls_enabled != new.rls_enabled:
-            notes.append(f"{_rls_text(old)} -> {_rls_text(new)}")
+            notes.append(f"{_rls_text(old)} → {_rls_text(new)}")
             risk |= old.rls_enabled is True and new.rls_enabled is not True
         old_cols, new_cols = {c.name: c for c in old.columns}, {c.name: c for c in new.columns}
         plus = sorted(set(new_cols) - set(old_cols))
@@ -96,7 +96,7 @@ def _policies(old: Table, new: Table) -> Iterable[Change]:
         ):
             continue
         became_open = b.permissive and not a.permissive
-        detail = f"{_policy_text(a)} -> {_policy_text(b)}"
+        detail = f"{_policy_text(a)} → {_policy_text(b)}"
         if became_open:
             detail += ": now lets every row through"
         yield _c(
@@ -128,7 +128,7 @@ def buckets(base: Facts, head: Facts) -> Iterable[Change]:
                 "bucket",
                 "changed",
                 new.name,
-                "private -> public" if new.public else "public -> private",
+                "private → public" if new.public else "public → private",
                 new.public,
                 new.location,
             )

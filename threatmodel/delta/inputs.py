@@ -105,7 +105,7 @@ def dependencies(base: Facts, head: Facts) -> Iterable[Change]:
                 "dependency",
                 "changed",
                 f"{new.ecosystem} {new.name}",
-                f"{old.version or 'unpinned'} -> {new.version or 'unpinned'}",
+                f"{old.version or 'unpinned'} → {new.version or 'unpinned'}",
                 False,
                 new.location,
             )

@@ -34,7 +34,7 @@ class Change(Frozen):
     area: Area
     action: Literal["added", "removed", "changed"]
     subject: str  # what changed, e.g. "GET /admin/export" or "public.notes: notes are readable"
-    detail: str  # how, e.g. "authenticated -> public: guard login_required removed"
+    detail: str  # how, e.g. "authenticated → public: guard login_required removed"
     risk: bool  # widens the attack surface or weakens a control
     location: Location | None = None
     at: Literal["base", "head"] = "head"  # which commit `location` refers to (base if removed)

@@ -37,7 +37,7 @@ def routes(base: Facts, head: Facts) -> Iterable[Change]:
         if old.auth.status != new.auth.status or old.auth.mechanism != new.auth.mechanism:
             weaker = AUTH_RANK[new.auth.status] < AUTH_RANK[old.auth.status]
             risk |= weaker
-            text = f"auth {_auth_text(old)} -> {_auth_text(new)}"
+            text = f"auth {_auth_text(old)} → {_auth_text(new)}"
             if weaker and old.auth.mechanism and new.auth.mechanism != old.auth.mechanism:
                 text += f": guard {old.auth.mechanism} removed"
             notes.append(text)
@@ -76,7 +76,7 @@ def middleware(base: Facts, head: Facts) -> Iterable[Change]:
     for old, new in both:
         if old.options != new.options:
             diffs = [
-                f"{k}: {old.options.get(k, '(unset)')} -> {new.options.get(k, '(unset)')}"
+                f"{k}: {old.options.get(k, '(unset)')} → {new.options.get(k, '(unset)')}"
                 for k in sorted(set(old.options) | set(new.options))
                 if old.options.get(k) != new.options.get(k)
             ]
@@ -122,7 +122,7 @@ def settings(base: Facts, head: Facts) -> Iterable[Change]:
                 "setting",
                 "changed",
                 new.key,
-                f"{old.value} -> {new.value}",
+                f"{old.value} → {new.value}",
                 weak_setting(new) and not weak_setting(old),
                 new.location,
             )
