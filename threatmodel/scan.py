@@ -15,14 +15,15 @@ from pathlib import Path
 from threatmodel import __version__
 from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
-from threatmodel.collect import collect_facts
+from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
+from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, WalkResult, walk
 from threatmodel.config import Settings
-from threatmodel.models import FileStats, Finding, RepoInfo, Report, StageHealth, Stats
+from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
 from threatmodel.progress import NullProgress, Progress
-from threatmodel.rules import RuleContext, run_rules
+from threatmodel.rules import RuleContext
+from threatmodel.rules.interface import run_rules_checked
 from threatmodel.verify import VerifyContext, verify_findings
 
 
@@ -71,6 +72,53 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (-f.severity.rank, f.title, f.fingerprint))
 
 
+@dataclass
+class CollectedRepo:
+    """The facts of a repository and the health of the stages that produced them."""
+
+    facts: Facts
+    walked: WalkResult
+    collected: CollectResult
+    stages: list[StageHealth]
+
+
+def collect_repo_facts(
+    root: Path,
+    settings: Settings,
+    options: ScanOptions | None = None,
+    progress: Progress | None = None,
+) -> CollectedRepo:
+    """Walk and collect: the facts every later stage (rules, verify, ``threatmodel verify``) uses.
+
+    A collector whose link phase crashed turns the collect stage red: its facts are missing,
+    and verifiers would otherwise refute true claims for want of them.
+    """
+    options = options or ScanOptions()
+    progress = progress or NullProgress()
+    progress.start("walk")
+    walked = walk(root, options.max_file_bytes)
+    progress.finish()
+    cache = FactCache(settings.cache_dir) if options.use_cache else None
+    try:
+        collected = collect_facts(
+            root, walked.files, cache=cache, jobs=options.jobs, progress=progress
+        )
+    finally:
+        if cache is not None:
+            cache.close()
+    broken = [n for n in collected.not_parsed if n.startswith("(collector ")]
+    stages = [
+        StageHealth(stage="walk", ok=True, checked=len(walked.files)),
+        StageHealth(
+            stage="collect",
+            ok=not broken,
+            checked=collected.files_parsed,
+            message="; ".join(broken) or f"{len(collected.not_parsed)} files not parsed",
+        ),
+    ]
+    return CollectedRepo(collected.facts, walked, collected, stages)
+
+
 def run_scan(
     root: Path,
     settings: Settings,
@@ -82,32 +130,20 @@ def run_scan(
     started = time.monotonic()
     stages: list[StageHealth] = []
 
-    progress.start("walk")
-    walked = walk(root, options.max_file_bytes)
-    progress.finish()
-    stages.append(StageHealth(stage="walk", ok=True, checked=len(walked.files)))
-
-    cache = FactCache(settings.cache_dir) if options.use_cache else None
-    try:
-        collected = collect_facts(
-            root, walked.files, cache=cache, jobs=options.jobs, progress=progress
-        )
-    finally:
-        if cache is not None:
-            cache.close()
-    facts = collected.facts
-    stages.append(
-        StageHealth(
-            stage="collect",
-            ok=True,
-            checked=collected.files_parsed,
-            message=f"{len(collected.not_parsed)} files not parsed",
-        )
-    )
+    repo = collect_repo_facts(root, settings, options, progress)
+    walked, collected, facts = repo.walked, repo.collected, repo.facts
+    stages.extend(repo.stages)
 
     reader = RepoReader(root)
-    rule_findings = run_rules(facts, RuleContext(root=root, reader=reader))
-    stages.append(StageHealth(stage="rules", ok=True, checked=len(rule_findings)))
+    rule_findings, rule_errors = run_rules_checked(facts, RuleContext(root=root, reader=reader))
+    stages.append(
+        StageHealth(
+            stage="rules",
+            ok=not rule_errors,
+            checked=len(rule_findings),
+            message="; ".join(rule_errors),
+        )
+    )
 
     llm = run_llm_pass(facts, reader, settings, progress)
     stages.append(
