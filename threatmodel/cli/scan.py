@@ -16,6 +16,7 @@ from threatmodel.cli._console import (
     summary_line,
     write_output,
 )
+from threatmodel.cli._health import ci_mode, report_health
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import resolve_settings
 from threatmodel.render import render
@@ -58,6 +59,9 @@ def scan(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
     jobs: Annotated[int | None, typer.Option(help="Parallel parser processes.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    ci: Annotated[
+        bool, typer.Option("--ci", help="Exit 2 when a stage could not run (default when CI=true).")
+    ] = False,
     baseline: Annotated[
         Path | None,
         typer.Option(help="Accepted findings (default: .threatmodel/baseline.json in the repo)."),
@@ -113,6 +117,7 @@ def scan(
         err.print(summary_line(report), markup=False)
         if str(target) != "-":
             err.print(f"wrote {target}", markup=False)
+    report_health(report.stages, quiet, ci_mode(ci))
     if fails(report, threshold):
         raise typer.Exit(1)
 

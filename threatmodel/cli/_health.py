@@ -1,0 +1,46 @@
+"""Stage health on the terminal, and CI mode: a stage that could not run fails the run.
+
+Every pipeline stage records what it checked (``Report.stages``). This prints them in one
+line, prints a loud line per failed stage (even with ``--quiet``: it is an error, not
+progress), and in CI mode (``--ci``, or the ``CI`` / ``THREATMODEL_CI`` environment
+variable set to a true value, as CI services do) turns a failed stage into exit code 2.
+A silently skipped verifier is the worst failure this tool can have.
+"""
+
+from __future__ import annotations
+
+import os
+
+from threatmodel.cli._console import err
+from threatmodel.errors import StageFailed
+from threatmodel.models import StageHealth
+
+TRUE = frozenset({"1", "true", "yes", "on"})
+
+
+def ci_mode(flag: bool) -> bool:
+    if flag:
+        return True
+    return any(os.environ.get(v, "").strip().lower() in TRUE for v in ("CI", "THREATMODEL_CI"))
+
+
+def stage_line(stages: list[StageHealth]) -> str:
+    parts = []
+    for s in stages:
+        state = "ok" if s.ok else "FAILED"
+        if s.stage == "llm" and s.ok and s.checked == 0 and "skipped" in s.message.lower():
+            state = "skipped"
+        parts.append(f"{s.stage} {s.checked} {state}")
+    return "stages: " + ", ".join(parts)
+
+
+def report_health(stages: list[StageHealth], quiet: bool, ci: bool) -> None:
+    """Print stage health; raise StageFailed in CI mode when a stage could not run."""
+    failed = [s for s in stages if not s.ok]
+    if not quiet:
+        err.print(stage_line(stages), markup=False)
+    for s in failed:
+        err.print(f"STAGE FAILED: {s.stage}: {s.message or 'could not run'}", markup=False)
+    if failed and ci:
+        names = ", ".join(s.stage for s in failed)
+        raise StageFailed(f"stage(s) {names} could not run completely; failing because of CI mode")
