@@ -167,3 +167,44 @@ def test_token_is_never_sent_to_another_host(github: FakeGitHub) -> None:
         poster.close()
     assert TOKEN not in str(info.value)
     assert len(github.requests) == 1  # the first page only; the next link was not followed
+
+
+def test_composite_action_script_posts_against_the_merge_base(
+    history: History, github: FakeGitHub, tmp_path: Path
+) -> None:
+    """The `run` script of action.yml, executed by bash as the Actions runner would."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    action = yaml.safe_load((Path(__file__).parent.parent / "action.yml").read_text())
+    step = next(s for s in action["runs"]["steps"] if s.get("id") == "diff")
+    env = actions_env(github, tmp_path)
+    output, summary = tmp_path / "out.txt", tmp_path / "summary.md"
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}",
+        RUNNER_TEMP=str(tmp_path),
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        TM_BASE="",
+        TM_HEAD=history.c2,
+        TM_PR_BASE=history.c0,
+        TM_PATH=".",
+        TM_POST="true",
+        TM_FAIL_ON="",
+        TM_SARIF="",
+        TM_PROVIDER="",
+        TM_MODEL="",
+    )
+    proc = subprocess.run(["bash", "-c", step["run"]], cwd=history.repo, env=env,
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert TOKEN not in proc.stdout + proc.stderr
+    (created,) = github.writes()
+    assert (
+        created.method == "POST"
+        and "`payments: owners read their payments`" in created.body["body"]
+    )
+    assert "comment=" in output.read_text()
+    assert summary.read_text().startswith("🔴 **threatmodel**")
