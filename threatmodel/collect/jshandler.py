@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect.jsast import body_of, call_args, callee, dotted, line_of, unwrap, walk
+from threatmodel.collect.jsast import (
+    body_of,
+    call_args,
+    callee,
+    dotted,
+    line_of,
+    string_value,
+    unwrap,
+    walk,
+)
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -48,8 +57,9 @@ _REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request
 _ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
 _DENY = ("401", "403")
 _REJECT_CALLS = frozenset(
-    {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect"}
+    {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect", "rewrite"}
 )
+_AUTH_COOKIES = ("token", "session", "auth", "jwt", "sid")
 
 
 def is_auth_lookup(call: Node) -> bool:
@@ -60,6 +70,11 @@ def is_auth_lookup(call: Node) -> bool:
     low = name.lower()
     if any(w in last.lower() for w in _NOT_LOOKUPS):
         return False
+    if name.endswith(("cookies.get", "headers.get", "cookies")):
+        # req.cookies.get('token'), headers().get('authorization'): a credential read
+        args = call_args(call)
+        value = (string_value(args[0]) or "").lower() if args else ""
+        return any(w in value for w in (*_AUTH_COOKIES, "authorization"))
     return last in AUTH_LOOKUPS or "session" in low or ".auth." in low or "authenticated" in low
 
 
@@ -88,6 +103,8 @@ def rejection(branch: Node) -> Node | None:
                 return node
             if last == "protect":
                 return node
+        if t == "pair" and node_text(node.child_by_field_name("key") or node) == "redirect":
+            return node  # getServerSideProps: return { redirect: { destination: '/login' } }
         if t in ("pair", "assignment_expression"):
             key = node.child_by_field_name("key" if t == "pair" else "left")
             value = node.child_by_field_name("value" if t == "pair" else "right")
