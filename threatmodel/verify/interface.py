@@ -64,7 +64,7 @@ def all_verifiers() -> dict[str, Verifier]:
     import threatmodel.verify as package
 
     for info in pkgutil.iter_modules(package.__path__):
-        if not info.name.startswith("_") and info.name not in ("interface", "evidence"):
+        if not info.name.startswith("_") and info.name not in ("interface", "evidence", "inputs"):
             try:
                 importlib.import_module(f"{package.__name__}.{info.name}")
             except Exception as exc:  # a broken verifier module must be reported, not hidden
