@@ -17,30 +17,21 @@ from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.source import detect_language
 from threatmodel.config import Settings
 from threatmodel.delta import Change
+from threatmodel.llm.interface import Provider
 from threatmodel.models import Facts, Finding, LlmRun, Report, VerifierStats
 from threatmodel.progress import Progress
 from threatmodel.scan import assign_ids, dedupe, sort_findings
+from threatmodel.summarize import Focus
 from threatmodel.verify import VerifyContext, verify_findings
 
 
-@dataclass(frozen=True)
-class Focus:
-    """What the LLM pass of a diff may look at (route ids, table names, repo paths)."""
-
-    routes: frozenset[str] = frozenset()
-    tables: frozenset[str] = frozenset()
-    files: frozenset[str] = frozenset()
-
-    @property
-    def empty(self) -> bool:
-        return not (self.routes or self.tables or self.files)
-
-    def describe(self) -> list[str]:
-        return sorted(
-            [f"route {r}" for r in self.routes]
-            + [f"table {t}" for t in self.tables]
-            + [f"file {f}" for f in self.files]
-        )
+def describe_focus(focus: Focus) -> list[str]:
+    """What the pass was restricted to, for the comment's "how this was checked"."""
+    return sorted(
+        [f"route {r}" for r in focus.routes]
+        + [f"table {t}" for t in focus.tables]
+        + [f"file {f}" for f in focus.files]
+    )
 
 
 def build_focus(changes: list[Change], touched: list[str], head: Facts) -> Focus:
@@ -75,21 +66,31 @@ class FocusedOutcome:
 
 
 def run_focused_llm(
-    head: Report, head_dir: Path, settings: Settings, focus: Focus, progress: Progress
+    head: Report,
+    head_dir: Path,
+    settings: Settings,
+    focus: Focus,
+    progress: Progress,
+    provider: Provider | None = None,
 ) -> FocusedOutcome:
-    if settings.provider is None:
+    """``provider`` overrides the one built from ``settings`` (tests, embedding)."""
+    if provider is not None:
+        name, model = provider.name, provider.model
+    elif settings.provider is not None:
+        name, model = settings.provider.name, settings.provider.model
+    else:
         return FocusedOutcome(run=LlmRun(status="skipped", message=settings.skip_reason))
-    if focus.empty:
+    if focus.empty():
         return FocusedOutcome(
             run=LlmRun(
                 status="skipped",
-                provider=settings.provider.name,
-                model=settings.provider.model,
+                provider=name,
+                model=model,
                 message="LLM pass not needed: no component the threat model covers changed.",
             )
         )
     reader = RepoReader(head_dir)
-    llm = run_llm_pass(head.facts, reader, settings, progress, focus=focus)
+    llm = run_llm_pass(head.facts, reader, settings, progress, focus=focus, provider=provider)
     candidates = assign_ids(dedupe(llm.findings))
     outcome = verify_findings(candidates, VerifyContext(facts=head.facts, reader=reader))
     warnings = [] if outcome.health.ok else [f"stage verify failed: {outcome.health.message}"]

@@ -28,6 +28,7 @@ from threatmodel.diff.gitrefs import (
     remote_slug,
     resolve_ref,
 )
+from threatmodel.llm.interface import Provider
 from threatmodel.models import Finding, Stats
 from threatmodel.progress import NullProgress, Progress
 from threatmodel.render.redact import Redactor
@@ -54,7 +55,9 @@ def run_diff(
     options: DiffOptions,
     settings_for: SettingsFor,
     progress: Progress | None = None,
+    provider: Provider | None = None,
 ) -> DiffReport:
+    """``provider`` overrides the LLM provider built from the settings (tests, embedding)."""
     progress = progress or NullProgress()
     started = time.monotonic()
     gr = open_repo(path)
@@ -73,7 +76,7 @@ def run_diff(
         head = run_scan(head_dir, rules_only, options.scan, progress)
         changes = compute_delta(base.facts, head.facts)
         focus = focus_mod.build_focus(changes, touched, head.facts)
-        llm = focus_mod.run_focused_llm(head, head_dir, settings, focus, progress)
+        llm = focus_mod.run_focused_llm(head, head_dir, settings, focus, progress, provider)
 
     # Evidence quotes the lines it cites, and a secret's line holds its value: mask it now,
     # so neither the comment nor the JSON of a diff can carry it.
@@ -95,7 +98,7 @@ def run_diff(
         unchanged_findings=unchanged,
         suppressed=[red_head.finding(f) for f in llm.suppressed],
         llm=llm.run,
-        llm_focus=focus.describe(),
+        llm_focus=focus_mod.describe_focus(focus),
         stats=Stats(
             llm_calls=llm.llm_calls,
             input_tokens=llm.input_tokens,
