@@ -168,7 +168,10 @@ def sample_findings() -> tuple[list[Finding], list[Finding]]:
                 path="config.py", start_line=4, end_line=4, snippet=f'STRIPE_KEY = "{SECRET_VALUE}"'
             )
         ],
-        attack="# Accepted\nRead the key from [the repo](https://evil.example/x) then <img src=x>\n```\ncharge cards.",
+        attack=(
+            "# Accepted\nRead the key from [the repo](https://evil.example/x) then <img src=x>"
+            "\n```\ncharge cards."
+        ),
         mitigation="Rotate the key and load it from the environment.",
     )
     review = Finding(

@@ -66,7 +66,9 @@ def _rule(rid: str, findings: list[Finding], docs: dict[str, tuple[str, str]]) -
         short = help_text.split("\n", 1)[0].split(":", 1)[-1].strip() or name
         full = help_text.split("\n\n")[1] if "\n\n" in help_text else short
     else:
-        kind = rid.removeprefix("claim/")
+        # A claim-kind rule, or a rule id no longer registered: explain its claims' kind.
+        kinds = sorted({c.kind for f in findings for c in f.claims})
+        kind = rid.removeprefix("claim/") if rid.startswith("claim/") or not kinds else kinds[0]
         short, help_text, cwe = kind_help(kind)
         name, full = kind, help_text or short
         help_text = help_text or short
