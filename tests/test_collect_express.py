@@ -1,4 +1,4 @@
-"""Express routes, middleware order, mounted routers and guards, on tests/fixtures/js/express-app."""
+"""Express routes, middleware order, mounted routers and guards (fixtures/js/express-app)."""
 
 from __future__ import annotations
 
