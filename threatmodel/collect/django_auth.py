@@ -22,28 +22,74 @@ from threatmodel.models import AuthStatus, Location, Route, RouteAuth
 
 SAFE = ("GET", "HEAD", "OPTIONS")
 HTTP = ("get", "post", "put", "patch", "delete")
-MIXINS = {"LoginRequiredMixin": AUTHENTICATED, "PermissionRequiredMixin": RESTRICTED,
-          "UserPassesTestMixin": RESTRICTED, "StaffuserRequiredMixin": RESTRICTED,
-          "SuperuserRequiredMixin": RESTRICTED, "GroupRequiredMixin": RESTRICTED}  # fmt: skip
+MIXINS = {
+    "LoginRequiredMixin": AUTHENTICATED,
+    "PermissionRequiredMixin": RESTRICTED,
+    "UserPassesTestMixin": RESTRICTED,
+    "StaffuserRequiredMixin": RESTRICTED,
+    "SuperuserRequiredMixin": RESTRICTED,
+    "GroupRequiredMixin": RESTRICTED,
+}
 GET, GP = ["GET"], ["GET", "POST"]
-GENERIC = {"TemplateView": GET, "ListView": GET, "DetailView": GET, "FormView": GP,
-           "CreateView": GP, "UpdateView": GP, "DeleteView": GP, "LoginView": GP,
-           "LogoutView": GP, "PasswordChangeView": GP, "ListAPIView": GET,
-           "CreateAPIView": ["POST"], "ListCreateAPIView": GP, "RetrieveAPIView": GET,
-           "UpdateAPIView": ["PUT", "PATCH"], "DestroyAPIView": ["DELETE"],
-           "RetrieveUpdateAPIView": ["GET", "PUT", "PATCH"], "RetrieveDestroyAPIView": ["GET", "DELETE"],
-           "RetrieveUpdateDestroyAPIView": ["GET", "PUT", "PATCH", "DELETE"]}  # fmt: skip
-ACTIONS = {"list": ("GET", False), "create": ("POST", False), "retrieve": ("GET", True),
-           "update": ("PUT", True), "partial_update": ("PATCH", True), "destroy": ("DELETE", True)}  # fmt: skip
-VIEWSET_ACTIONS = {"ModelViewSet": list(ACTIONS), "ReadOnlyModelViewSet": ["list", "retrieve"],
-                   "ListModelMixin": ["list"], "CreateModelMixin": ["create"],
-                   "RetrieveModelMixin": ["retrieve"], "UpdateModelMixin": ["update", "partial_update"],
-                   "DestroyModelMixin": ["destroy"]}  # fmt: skip
-DRF_BASES = ("APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ModelViewSet", "ReadOnlyModelViewSet")
-PERMS = {"AllowAny": "public", "IsAuthenticated": AUTHENTICATED, "IsAdminUser": RESTRICTED,
-         "DjangoModelPermissions": RESTRICTED, "DjangoObjectPermissions": RESTRICTED,
-         "TokenHasScope": RESTRICTED, "TokenHasReadWriteScope": RESTRICTED}  # fmt: skip
-READ_ONLY_ANON = {"IsAuthenticatedOrReadOnly": AUTHENTICATED, "DjangoModelPermissionsOrAnonReadOnly": RESTRICTED}
+GENERIC = {
+    "TemplateView": GET,
+    "ListView": GET,
+    "DetailView": GET,
+    "FormView": GP,
+    "CreateView": GP,
+    "UpdateView": GP,
+    "DeleteView": GP,
+    "LoginView": GP,
+    "LogoutView": GP,
+    "PasswordChangeView": GP,
+    "ListAPIView": GET,
+    "CreateAPIView": ["POST"],
+    "ListCreateAPIView": GP,
+    "RetrieveAPIView": GET,
+    "UpdateAPIView": ["PUT", "PATCH"],
+    "DestroyAPIView": ["DELETE"],
+    "RetrieveUpdateAPIView": ["GET", "PUT", "PATCH"],
+    "RetrieveDestroyAPIView": ["GET", "DELETE"],
+    "RetrieveUpdateDestroyAPIView": ["GET", "PUT", "PATCH", "DELETE"],
+}
+ACTIONS = {
+    "list": ("GET", False),
+    "create": ("POST", False),
+    "retrieve": ("GET", True),
+    "update": ("PUT", True),
+    "partial_update": ("PATCH", True),
+    "destroy": ("DELETE", True),
+}
+VIEWSET_ACTIONS = {
+    "ModelViewSet": list(ACTIONS),
+    "ReadOnlyModelViewSet": ["list", "retrieve"],
+    "ListModelMixin": ["list"],
+    "CreateModelMixin": ["create"],
+    "RetrieveModelMixin": ["retrieve"],
+    "UpdateModelMixin": ["update", "partial_update"],
+    "DestroyModelMixin": ["destroy"],
+}
+DRF_BASES = (
+    "APIView",
+    "GenericAPIView",
+    "ViewSet",
+    "GenericViewSet",
+    "ModelViewSet",
+    "ReadOnlyModelViewSet",
+)
+PERMS = {
+    "AllowAny": "public",
+    "IsAuthenticated": AUTHENTICATED,
+    "IsAdminUser": RESTRICTED,
+    "DjangoModelPermissions": RESTRICTED,
+    "DjangoObjectPermissions": RESTRICTED,
+    "TokenHasScope": RESTRICTED,
+    "TokenHasReadWriteScope": RESTRICTED,
+}
+READ_ONLY_ANON = {
+    "IsAuthenticatedOrReadOnly": AUTHENTICATED,
+    "DjangoModelPermissionsOrAnonReadOnly": RESTRICTED,
+}
 METHOD_DECORATORS = {"require_GET": GET, "require_POST": ["POST"], "require_safe": GET}
 
 
@@ -59,10 +105,15 @@ class Judge:
 
     # ------------------------------------------------------------------ entry points
 
-    def builtin(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, handler: str) -> None:
+    def builtin(
+        self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, handler: str
+    ) -> None:
         admin = handler.endswith("admin.site")
-        auth = RouteAuth(status=AuthStatus.RESTRICTED, mechanism="Django admin site (staff only)") if admin \
-            else RouteAuth(status=AuthStatus.PUBLIC, mechanism="django.contrib.auth views")  # fmt: skip
+        auth = (
+            RouteAuth(status=AuthStatus.RESTRICTED, mechanism="Django admin site (staff only)")
+            if admin
+            else RouteAuth(status=AuthStatus.PUBLIC, mechanism="django.contrib.auth views")
+        )
         self._add(out, "ANY", route, handler, p, e["line"], auth)
 
     def view(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str) -> None:
@@ -93,35 +144,65 @@ class Judge:
             handler = f"{_mod(vfile) if vfile else vmod}.{vsym}".lstrip(".")
             for action in self._actions(chain):
                 method, detail = ACTIONS[action]
-                path = base + ("{%s}/" % lookup if detail else "")
+                path = base + (f"{{{lookup}}}/" if detail else "")
                 gs, _ = self._class_guards(chain, action, method)
                 self._add(out, method, path, f"{handler}.{action}", file or p, line, decide(gs))
             for c_file, c_name, _info in chain:
-                for key, decs in self.r.extracts.get(c_file, {}).get("django", {}).get("views", {}).items():
+                for key, decs in (
+                    self.r.extracts.get(c_file, {}).get("django", {}).get("views", {}).items()
+                ):
                     cls, _, meth = key.partition(".")
                     act = next((d for d in decs if last(d[0]) == "action"), None)
                     if cls != c_name or act is None:
                         continue
                     url = next((n[9:] for n in act[3] if n.startswith("url_path=")), meth)
-                    path = base + ("{%s}/" % lookup if act[5] else "") + url + "/"
+                    path = base + (f"{{{lookup}}}/" if act[5] else "") + url + "/"
                     for method in [s.upper() for s in act[4] if s.lower() in HTTP] or GET:
-                        gs, _ = self._class_guards(chain, meth, method, extra=decs, file=c_file)
-                        self._add(out, method, path, f"{handler}.{meth}", file or p, line, decide(gs))
+                        perms = [n[5:] for n in act[3] if n.startswith("perm=")]
+                        override = [perms, (c_file, act[1], act[2])] if perms else None
+                        gs, _ = self._class_guards(
+                            chain, meth, method, extra=decs, file=c_file, perms=override
+                        )
+                        self._add(
+                            out, method, path, f"{handler}.{meth}", file or p, line, decide(gs)
+                        )
 
     # ------------------------------------------------------------------ helpers
 
-    def _add(self, out: FactsBuilder, method: str, route: str, handler: str, p: str, line: int,
-             auth: RouteAuth, exempt: bool = False) -> None:  # fmt: skip
+    def _add(
+        self,
+        out: FactsBuilder,
+        method: str,
+        route: str,
+        handler: str,
+        p: str,
+        line: int,
+        auth: RouteAuth,
+        exempt: bool = False,
+    ) -> None:
         path = "/" + route.lstrip("/") if route else "/"
-        out.routes.append(Route(id=f"{method} {path}", method=method, path=path, framework="django",
-                                handler=handler, location=Location(path=p, line=line), auth=auth,
-                                csrf_exempt=exempt))  # fmt: skip
+        out.routes.append(
+            Route(
+                id=f"{method} {path}",
+                method=method,
+                path=path,
+                framework="django",
+                handler=handler,
+                location=Location(path=p, line=line),
+                auth=auth,
+                csrf_exempt=exempt,
+            )
+        )
 
     def _decs(self, file: str | None, symbol: str) -> list[Any]:
-        result: list[Any] = self.r.extracts.get(file or "", {}).get("django", {}).get("views", {}).get(symbol, [])
+        result: list[Any] = (
+            self.r.extracts.get(file or "", {}).get("django", {}).get("views", {}).get(symbol, [])
+        )
         return result
 
-    def _function(self, file: str | None, symbol: str, decs: list[Any]) -> tuple[list[str], list[Guard], bool]:
+    def _function(
+        self, file: str | None, symbol: str, decs: list[Any]
+    ) -> tuple[list[str], list[Guard], bool]:
         methods: list[str] = ["ANY"]
         gs: list[Guard] = []
         exempt, drf, perms = False, False, None
@@ -147,11 +228,19 @@ class Judge:
             return methods, gs + self._perm_guards_for(perms, file, methods[0]), exempt
         return methods, gs, exempt
 
-    def _chain(self, file: str | None, symbol: str, depth: int = 0) -> list[tuple[str, str, dict[str, Any]]]:
+    def _chain(
+        self, file: str | None, symbol: str, depth: int = 0
+    ) -> list[tuple[str, str, dict[str, Any]]]:
         """The class and its bases defined in the repository: [(file, name, class info)]."""
         info = self.r.extracts.get(file or "", {}).get("classes", {}).get(symbol)
         if file is None or info is None or depth > 5:
-            return [("", symbol, {"bases": [symbol], "methods": [], "attrs": {}, "decorators": [], "line": 0})]
+            return [
+                (
+                    "",
+                    symbol,
+                    {"bases": [symbol], "methods": [], "attrs": {}, "decorators": [], "line": 0},
+                )
+            ]
         out = [(file, symbol, info)]
         for base in info["bases"]:
             bfile, bsym, _ = self.r.resolve(file, base)
@@ -175,8 +264,15 @@ class Judge:
         acts |= {m for _f, _n, info in chain for m in info["methods"] if m in ACTIONS}
         return sorted(acts, key=list(ACTIONS).index)
 
-    def _class_guards(self, chain: list[Any], meth: str, method: str, extra: list[Any] | None = None,
-                      file: str | None = None) -> tuple[list[Guard], bool]:  # fmt: skip
+    def _class_guards(
+        self,
+        chain: list[Any],
+        meth: str,
+        method: str,
+        extra: list[Any] | None = None,
+        file: str | None = None,
+        perms: list[Any] | None = None,
+    ) -> tuple[list[Guard], bool]:
         gs: list[Guard] = []
         exempt = False
         drf = False
@@ -184,29 +280,45 @@ class Judge:
             where = (c_file, info["line"], info.get("attr_lines", {}).get("__class__", [0, ""])[1])
             for base in info["bases"]:
                 b = last(base)
-                drf = drf or b in DRF_BASES or b in GENERIC and b.endswith("APIView") or b in VIEWSET_ACTIONS
+                drf = (
+                    drf
+                    or b in DRF_BASES
+                    or (b in GENERIC and b.endswith("APIView"))
+                    or b in VIEWSET_ACTIONS
+                )
                 if b in MIXINS:
                     gs.append(Guard(MIXINS[b], f"mixin {b}", (where,)))
             decs = list(info["decorators"])
-            decs += self._decs(c_file, f"{c_name}.{meth}") + self._decs(c_file, f"{c_name}.dispatch")
+            decs += self._decs(c_file, f"{c_name}.{meth}") + self._decs(
+                c_file, f"{c_name}.dispatch"
+            )
             for callee, line, text, names, *_ in decs:
                 for name in [callee, *names] if last(callee) == "method_decorator" else [callee]:
                     if last(name) == "csrf_exempt":
                         exempt = True
-                    elif c_file and (g := self.g.as_guard(c_file, name, f"decorator {name}", (c_file, line, text))):
+                    elif c_file and (
+                        g := self.g.as_guard(
+                            c_file, name, f"decorator {name}", (c_file, line, text)
+                        )
+                    ):
                         gs.append(g)
             if c_file:
                 gs += self.g.handler_guards(c_file, f"{c_name}.{meth}")
                 gs += self.g.handler_guards(c_file, f"{c_name}.dispatch")
         for callee, line, text, *_ in extra or []:
-            if file and (g := self.g.as_guard(file, callee, f"decorator @{callee}", (file, line, text))):
+            if last(callee) == "action":
+                continue
+            if file and (
+                g := self.g.as_guard(file, callee, f"decorator @{callee}", (file, line, text))
+            ):
                 gs.append(g)
         if drf:
             attrs = _merged_attrs(chain)
-            perms = None
-            if "permission_classes" in attrs:
+            if perms is None and "permission_classes" in attrs:
                 owner = next((c for c in chain if "permission_classes" in c[2]["attrs"]), chain[0])
-                line, text = owner[2].get("attr_lines", {}).get("permission_classes", [owner[2]["line"], ""])
+                line, text = (
+                    owner[2].get("attr_lines", {}).get("permission_classes", [owner[2]["line"], ""])
+                )
                 perms = [attrs["permission_classes"], (owner[0], line, text)]
             if "get_permissions" in {m for _f, _n, i in chain for m in i["methods"]}:
                 gs.append(Guard("unknown", "get_permissions() decides per request", ()))
@@ -214,13 +326,16 @@ class Judge:
                 gs += self._perm_guards_for(perms, chain[0][0], method)
         return gs, exempt
 
-    def _perm_guards_for(self, perms: list[Any] | None, file: str | None, method: str) -> list[Guard]:
+    def _perm_guards_for(
+        self, perms: list[Any] | None, file: str | None, method: str
+    ) -> list[Guard]:
         if perms is None:
             if self.default_perms is not None:
                 names, line, text = self.default_perms
                 where = (self.settings_path, line, text)
-                return [self._perm(n, file, method, where, "DEFAULT_PERMISSION_CLASSES ") for n in names] or \
-                    [Guard("public", "DRF default AllowAny", ())]  # fmt: skip
+                return [
+                    self._perm(n, file, method, where, "DEFAULT_PERMISSION_CLASSES ") for n in names
+                ] or [Guard("public", "DRF default AllowAny", ())]
             if self.have_settings:
                 return [Guard("public", "DRF default AllowAny (no DEFAULT_PERMISSION_CLASSES)", ())]
             return [Guard("unknown", "DRF permissions set outside the repository", ())]

@@ -45,8 +45,16 @@ MIDDLEWARE_KINDS = {
     "RatelimitMiddleware": "rate_limit",
 }
 # Well-known URLconfs of Django itself (the app's own code never lists them).
-AUTH_URLS = ["login/", "logout/", "password_change/", "password_change/done/",
-             "password_reset/", "password_reset/done/", "reset/<uidb64>/<token>/", "reset/done/"]  # fmt: skip
+AUTH_URLS = [
+    "login/",
+    "logout/",
+    "password_change/",
+    "password_change/done/",
+    "password_reset/",
+    "password_reset/done/",
+    "reset/<uidb64>/<token>/",
+    "reset/done/",
+]
 
 
 def relevant(text: str) -> bool:
@@ -68,17 +76,31 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
                     d["perms"][node.name] = _permission_verdict(item)
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.decorator_list:
-                    d["views"][f"{node.name}.{item.name}"] = [_dec(x, lines) for x in item.decorator_list]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and last(dotted(node.func)) == "register":
-            owner = dotted(node.func).rsplit(".", 1)[0]
-            prefix = str_const(node.args[0]) if node.args else None
-            if prefix is not None and len(node.args) > 1 and owner:
-                d["routers"].setdefault(owner, []).append([prefix, dotted(node.args[1]), node.lineno])
-    assigned = {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+                    d["views"][f"{node.name}.{item.name}"] = [
+                        _dec(x, lines) for x in item.decorator_list
+                    ]
+    for call in ast.walk(tree):
+        if isinstance(call, ast.Call) and last(dotted(call.func)) == "register":
+            owner = dotted(call.func).rsplit(".", 1)[0]
+            prefix = str_const(call.args[0]) if call.args else None
+            if prefix is not None and len(call.args) > 1 and owner:
+                d["routers"].setdefault(owner, []).append(
+                    [prefix, dotted(call.args[1]), call.lineno]
+                )
+    assigned = {
+        t.id
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     if assigned & set(SETTINGS_MARKERS):
         d["settings"] = _settings(tree, lines)
-    if d["urls"] is None and not (d["routers"] or d["views"] or d["perms"]) and d["settings"] is None:
+    if (
+        d["urls"] is None
+        and not (d["routers"] or d["views"] or d["perms"])
+        and d["settings"] is None
+    ):
         return None
     return d
 
@@ -101,12 +123,15 @@ def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
     strings: list[str] = []
     detail = None
     if isinstance(dec, ast.Call):
-        for a in [*dec.args, *(k.value for k in dec.keywords if k.arg != "detail")]:
+        args = [(None, a) for a in dec.args] + [
+            (k.arg, k.value) for k in dec.keywords if k.arg != "detail"
+        ]
+        for arg, a in args:
             for e in a.elts if isinstance(a, ast.List | ast.Tuple | ast.Set) else [a]:
                 if (s := str_const(e)) is not None:
                     strings.append(s)
                 elif dotted(e):
-                    names.append(dotted(e))
+                    names.append(("perm=" if arg == "permission_classes" else "") + dotted(e))
         detail = bool_const(kw(dec, "detail"))
         url_path = str_const(kw(dec, "url_path"))
         if url_path is not None:
@@ -133,7 +158,11 @@ def _patterns(node: ast.expr, lines: list[str]) -> list[dict[str, Any]]:
             continue
         regex = last(dotted(e.func)) != "path"
         route = normalize_regex(raw) if regex else normalize_angle(raw)
-        entry: dict[str, Any] = {"route": route, "line": e.lineno, "text": line_text(lines, e.lineno)}
+        entry: dict[str, Any] = {
+            "route": route,
+            "line": e.lineno,
+            "text": line_text(lines, e.lineno),
+        }
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:
@@ -171,15 +200,23 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
             s["values"].append(["debug", str(b).lower(), line])
         elif name == "SECRET_KEY":
             src = secret_source(v, {})
-            s["values"].append(["secret_key", src if not src.startswith("ref:") else "unknown", line])
+            s["values"].append(
+                ["secret_key", src if not src.startswith("ref:") else "unknown", line]
+            )
         elif name == "ALLOWED_HOSTS" and (hosts := str_list(v)) is not None:
             s["values"].append(["allowed_hosts", ",".join(hosts), line])
-        elif name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE") and (b := bool_const(v)) is not None:
+        elif (
+            name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+            and (b := bool_const(v)) is not None
+        ):
             key = "session.cookie_secure" if name.startswith("SESSION") else "csrf.cookie_secure"
             s["values"].append([key, str(b).lower(), line])
         elif name in ("CORS_ALLOW_ALL_ORIGINS", "CORS_ORIGIN_ALLOW_ALL") and bool_const(v):
             s["values"].append(["cors.allow_origins", "*", line])
-        elif name in ("CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST") and (o := str_list(v)) is not None:
+        elif (
+            name in ("CORS_ALLOWED_ORIGINS", "CORS_ORIGIN_WHITELIST")
+            and (o := str_list(v)) is not None
+        ):
             s["values"].append(["cors.allow_origins", ",".join(o), line])
         elif name == "CORS_ALLOW_CREDENTIALS" and (b := bool_const(v)) is not None:
             s["values"].append(["cors.allow_credentials", str(b).lower(), line])
@@ -191,8 +228,11 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
             for k, val in zip(v.keys, v.values, strict=False):
                 if str_const(k) == "DEFAULT_PERMISSION_CLASSES":
                     perms = str_list(val)
-                    s["default_permissions"] = [perms or [], k.lineno if k else line,
-                                                line_text(lines, k.lineno if k else line)]  # fmt: skip
+                    s["default_permissions"] = [
+                        perms or [],
+                        k.lineno if k else line,
+                        line_text(lines, k.lineno if k else line),
+                    ]
     return s
 
 
@@ -237,15 +277,23 @@ def _include_target(p: str, e: dict[str, Any], resolver: Resolver) -> str | None
     if e.get("kind") == "include_name":
         target, symbol, module = resolver.resolve(p, e["name"])
         if target and symbol and target in resolver.extracts:
-            return resolver.module_file(f"{module}.{symbol}" if module else symbol, target) or target
+            return (
+                resolver.module_file(f"{module}.{symbol}" if module else symbol, target) or target
+            )
         return resolver.module_file(f"{module}.{symbol}") if module else None
     return None
 
 
 def _walk(
-    p: str, entries: list[dict[str, Any]], prefix: str, urlconfs: Mapping[str, Any],
-    resolver: Resolver, judge: django_auth.Judge, out: FactsBuilder, depth: int,
-) -> None:  # fmt: skip
+    p: str,
+    entries: list[dict[str, Any]],
+    prefix: str,
+    urlconfs: Mapping[str, Any],
+    resolver: Resolver,
+    judge: django_auth.Judge,
+    out: FactsBuilder,
+    depth: int,
+) -> None:
     if depth > 10:
         return
     for e in entries:
@@ -259,7 +307,9 @@ def _walk(
                 _walk(target, urlconfs[target], route, urlconfs, resolver, judge, out, depth + 1)
             elif kind == "include" and e["module"] == "django.contrib.auth.urls":
                 for sub in AUTH_URLS:
-                    judge.builtin(out, p, e, route + normalize_angle(sub), "django.contrib.auth.views")
+                    judge.builtin(
+                        out, p, e, route + normalize_angle(sub), "django.contrib.auth.views"
+                    )
         elif kind == "admin":
             judge.builtin(out, p, e, route, "django.contrib.admin.site")
         elif kind == "router":

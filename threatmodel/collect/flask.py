@@ -6,42 +6,30 @@ on another blueprint (nested prefixes combine), ``before_request`` hooks, flask-
 ``add_resource``, the decorators above each handler, extensions (flask-cors, CSRFProtect,
 flask-limiter, Talisman, Flask-Session) and settings (``app.run(debug=True)``,
 ``app.secret_key``, ``SESSION_COOKIE_SECURE``...).
-Link: resolves owners and registrations across files, then decides each route's auth from
-its hooks, decorators and the handler's own checks (pyguards / pyweb_link).
+Link (flask_link.py): resolves owners and registrations across files, then decides each
+route's auth from its hooks, decorators and the handler's own checks.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
 from typing import Any
 
-from threatmodel.collect.interface import FactsBuilder
+from threatmodel.collect.flask_link import link
 from threatmodel.collect.pyast import (
     bool_const,
     dotted,
     kw,
     last,
     line_text,
-    normalize_angle,
     str_const,
     str_list,
 )
 from threatmodel.collect.pyguards import summarize_with_text
-from threatmodel.collect.pysettings import (
-    cors_options,
-    emit_middleware,
-    emit_setting,
-    module_consts,
-    resolve_secret,
-    secret_source,
-)
-from threatmodel.collect.pyweb_link import Guard, GuardTable, Resolver, decide
+from threatmodel.collect.pysettings import cors_options, module_consts, secret_source
 from threatmodel.collect.source import SourceFile
-from threatmodel.models import Location, Route
 
 VERBS = ("get", "post", "put", "patch", "delete")
-VIEW_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 EXTENSIONS = {
     "CORS": "cors",
     "CSRFProtect": "csrf",
@@ -77,11 +65,19 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     qual = _qualnames(tree)
     d: dict[str, Any] = {
-        "apps": [], "blueprints": {}, "registrations": [], "routes": [], "hooks": [],
-        "settings": [], "middleware": [], "restful": [], "extra_functions": {},
+        "apps": [],
+        "blueprints": {},
+        "registrations": [],
+        "routes": [],
+        "hooks": [],
+        "settings": [],
+        "middleware": [],
+        "restful": [],
+        "extra_functions": {},
         "add_api": [],
+        "imports_flask": "flask" in src.text.lower(),
         "consts": module_consts(tree),
-    }  # fmt: skip
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             _assign(node, d, lines)
@@ -107,7 +103,9 @@ def _assign(node: ast.Assign, d: dict[str, Any], lines: list[str]) -> None:
     assert isinstance(call, ast.Call)
     ctor = last(dotted(call.func))
     names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-    if ctor in ("Flask", "App", "FlaskApp") and (ctor == "Flask" or "connexion" in dotted(call.func)):
+    if ctor in ("Flask", "App", "FlaskApp") and (
+        ctor == "Flask" or "connexion" in dotted(call.func)
+    ):
         for n in names:
             d["apps"].extend([n, f"{n}.app"])
     elif ctor == "Blueprint":
@@ -132,21 +130,30 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
         if view is None:
             return
         cls = dotted(view.func) if isinstance(view, ast.Call) else ""
-        d["routes"].append({
-            "methods": [m.upper() for m in methods] if methods else None, "path": rule,
-            "owner": owner, "handler": cls.rsplit(".", 1)[0] if cls.endswith(".as_view")
-            else dotted(view), "view_class": cls.endswith(".as_view"), "line": call.lineno,
-            "decorators": [],
-        })  # fmt: skip
+        d["routes"].append(
+            {
+                "methods": [m.upper() for m in methods] if methods else None,
+                "path": rule,
+                "owner": owner,
+                "handler": cls.rsplit(".", 1)[0] if cls.endswith(".as_view") else dotted(view),
+                "view_class": cls.endswith(".as_view"),
+                "line": call.lineno,
+                "decorators": [],
+            }
+        )
     elif name == "before_request" or name == "before_app_request":
         if call.args:
-            d["hooks"].append([owner, dotted(call.args[0]), call.lineno, name, line_text(lines, call.lineno)])
+            d["hooks"].append(
+                [owner, dotted(call.args[0]), call.lineno, name, line_text(lines, call.lineno)]
+            )
     elif name == "add_api" and call.args:  # connexion serves an OpenAPI spec
         d["add_api"].append([str_const(call.args[0]), str_const(kw(call, "base_path"))])
     elif name == "add_resource" and call.args:
         urls = [u for a in call.args[1:] if (u := str_const(a)) is not None]
         d["restful"].append(["resource", owner, dotted(call.args[0]), urls, call.lineno])
-    elif name in EXTENSIONS and (call.args or kw(call, "app")):
+    elif name in EXTENSIONS and (
+        name != "Session" or (call.args and "app" in dotted(call.args[0]))
+    ):
         opts = cors_options(call) if name == "CORS" else {}
         if name == "Limiter":
             opts["default_limits"] = str(kw(call, "default_limits") is not None).lower()
@@ -207,10 +214,17 @@ def _function(
         else:
             methods = [verb.upper()]
         others = [i for i in decs if i[0] != callee]
-        d["routes"].append({
-            "methods": methods, "path": path, "owner": owner, "handler": qualname,
-            "view_class": False, "line": fn.lineno, "decorators": others,
-        })  # fmt: skip
+        d["routes"].append(
+            {
+                "methods": methods,
+                "path": path,
+                "owner": owner,
+                "handler": qualname,
+                "view_class": False,
+                "line": fn.lineno,
+                "decorators": others,
+            }
+        )
 
 
 def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
@@ -218,158 +232,4 @@ def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
     return [dotted(dec), dec.lineno, line_text(lines, dec.lineno), args]
 
 
-# --------------------------------------------------------------------------- link
-
-
-def link(
-    extracts: Mapping[str, Any], resolver: Resolver, guards: GuardTable, out: FactsBuilder
-) -> None:
-    fl = {p: d["flask"] for p, d in extracts.items()}
-    apps = {(p, a) for p, d in fl.items() for a in d["apps"]}
-    bps = {(p, n): v for p, d in fl.items() for n, v in d["blueprints"].items()}
-
-    def key(file: str, name: str) -> tuple[str, str] | None:
-        if (file, name) in bps or (file, name) in apps:
-            return (file, name)
-        target, symbol, _ = resolver.resolve(file, name)
-        if target and ((target, symbol) in bps or (target, symbol) in apps):
-            return (target, symbol)
-        return None
-
-    parents: dict[tuple[str, str], list[tuple[tuple[str, str] | None, str | None]]] = {}
-    for p, d in fl.items():
-        for owner, child, prefix, _line in d["registrations"]:
-            ck = key(p, child)
-            if ck in bps:
-                parents.setdefault(ck, []).append((key(p, owner), prefix))
-
-    def prefixes(k: tuple[str, str] | None, depth: int = 0) -> list[tuple[str, list[Any]]]:
-        """[(prefix, blueprint chain)] for a route owner."""
-        if k is None or k in apps or depth > 8:
-            return [("", [])]
-        own = bps[k]["prefix"]
-        regs = parents.get(k) or [(None, None)]
-        res = []
-        for parent, reg_prefix in regs:
-            pre = reg_prefix if reg_prefix is not None else (own or "")
-            for pp, chain in prefixes(parent, depth + 1):
-                res.append((pp.rstrip("/") + ("/" + pre.strip("/") if pre.strip("/") else ""), [*chain, k]))
-        return res
-
-    hooks: dict[tuple[str, str] | None, list[Guard]] = {}
-    for p, d in fl.items():
-        for owner, fn, line, kind, text in d["hooks"]:
-            g = guards.as_guard(p, fn, f"before_request hook {fn}", (p, line, text))
-            if g is not None:
-                scope = None if kind == "before_app_request" else key(p, owner)
-                hooks.setdefault(scope if scope in bps else None, []).append(g)
-    limiter = _limiter(fl)
-    for p, d in fl.items():
-        module = p.removesuffix(".py").replace("/", ".")
-        for r in d["routes"]:
-            owner_key = key(p, r["owner"]) if r["owner"] else None
-            for prefix, chain in prefixes(owner_key):
-                _emit(out, p, module, r, prefix, chain, hooks, guards, extracts, limiter)
-        _restful(out, p, module, d, fl, guards, extracts, limiter)
-        for rec in d["middleware"]:
-            emit_middleware(out, rec, p)
-            if rec[0] == "cors":
-                for opt in ("allow_origins", "allow_credentials"):
-                    value = rec[4].get(opt, "*" if opt == "allow_origins" else "false")
-                    emit_setting(out, f"cors.{opt}", value, "flask", p, rec[2])
-            if rec[0] == "csrf":
-                emit_setting(out, "csrf.enabled", "true", "flask", p, rec[2])
-        for k, v, line in d["settings"]:
-            if k == "secret_key":
-                v = resolve_secret(v, p, resolver)
-            emit_setting(out, k, v, "flask", p, line)
-
-
-def _limiter(fl: Mapping[str, Any]) -> bool | None:
-    recs = [m for d in fl.values() for m in d["middleware"] if m[0] == "rate_limit"]
-    if not recs:
-        return False
-    return True if any(m[4].get("default_limits") == "true" for m in recs) else None
-
-
-def _route_guards(
-    p: str, r: dict[str, Any], guards: GuardTable, extracts: Mapping[str, Any]
-) -> tuple[list[Guard], bool, bool]:
-    gs: list[Guard] = []
-    csrf_exempt = limited = False
-    for callee, line, text, _args in r["decorators"]:
-        low = last(callee)
-        if low == "exempt":
-            csrf_exempt = csrf_exempt or "csrf" in callee.lower()
-            continue
-        if low == "limit" or low == "shared_limit":
-            limited = True
-            continue
-        g = guards.as_guard(p, callee, f"decorator @{callee}", (p, line, text))
-        if g:
-            gs.append(g)
-    gs.extend(guards.handler_guards(p, r["handler"]))
-    return gs, csrf_exempt, limited
-
-
-def _emit(
-    out: FactsBuilder, p: str, module: str, r: dict[str, Any], prefix: str,
-    chain: list[Any], hooks: dict[Any, list[Guard]], guards: GuardTable,
-    extracts: Mapping[str, Any], limiter: bool | None,
-) -> None:  # fmt: skip
-    gs, csrf_exempt, limited = _route_guards(p, r, guards, extracts)
-    gs += hooks.get(None, [])
-    for bp in chain:
-        gs += hooks.get(bp, [])
-    methods = r["methods"]
-    if r["view_class"]:
-        cls = extracts[p]["classes"].get(r["handler"]) if r["handler"] in extracts[p]["classes"] else None
-        methods = methods or ([m.upper() for m in cls["methods"] if m in VIEW_METHODS] if cls else None)
-        if cls:
-            line, text = cls["attr_lines"].get("decorators", [cls["line"], ""])
-            for dec in cls["attrs"].get("decorators", []):
-                g = guards.as_guard(p, dec, f"view decorator {dec}", (p, line, text))
-                if g:
-                    gs.append(g)
-    full = normalize_angle(prefix.rstrip("/") + "/" + r["path"].lstrip("/")) if r["path"] else (prefix or "/")
-    for method in methods or ["ANY"]:
-        out.routes.append(
-            Route(
-                id=f"{method} {full}", method=method, path=full, framework="flask",
-                handler=f"{module}.{r['handler']}", location=Location(path=p, line=r["line"]),
-                auth=decide(gs), csrf_exempt=csrf_exempt,
-                rate_limited=True if limited else limiter,
-            )
-        )  # fmt: skip
-
-
-def _restful(
-    out: FactsBuilder, p: str, module: str, d: dict[str, Any], fl: Mapping[str, Any],
-    guards: GuardTable, extracts: Mapping[str, Any], limiter: bool | None,
-) -> None:  # fmt: skip
-    """flask-restful ``api.add_resource(Cls, "/url")``: one route per HTTP method of Cls."""
-    prefixes = {n: pre for q in fl.values() for kind, n, _t, pre in
-                (x for x in q["restful"] if x[0] == "api")}  # fmt: skip
-    for rec in d["restful"]:
-        if rec[0] != "resource":
-            continue
-        _, owner, cls_name, urls, line = rec
-        target, symbol, _ = guards.r.resolve(p, cls_name)
-        cls = extracts.get(target or "", {}).get("classes", {}).get(symbol)
-        methods = [m for m in (cls or {}).get("methods", []) if m in VIEW_METHODS]
-        for url in urls:
-            full = normalize_angle(prefixes.get(owner, "").rstrip("/") + "/" + url.lstrip("/"))
-            for m in methods or ["ANY"]:
-                gs: list[Guard] = []
-                if cls and target:
-                    at = cls["attr_lines"].get("method_decorators") or cls["attr_lines"].get("decorators") or [0, ""]
-                    for dec in cls["attrs"].get("method_decorators", []) + cls["attrs"].get("decorators", []):
-                        g = guards.as_guard(target, dec, f"method_decorators {dec}", (target, at[0], at[1]))
-                        if g:
-                            gs.append(g)
-                    gs += guards.handler_guards(target, f"{symbol}.{m}")
-                out.routes.append(Route(
-                    id=f"{m.upper()} {full}", method=m.upper(), path=full, framework="flask",
-                    handler=f"{module}.{cls_name}.{m}" if m != "ANY" else f"{module}.{cls_name}",
-                    location=Location(path=p, line=line), auth=decide(gs), rate_limited=limiter,
-                ))  # fmt: skip
+__all__ = ["extract", "link", "relevant"]

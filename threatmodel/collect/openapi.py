@@ -58,7 +58,7 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
     if not _looks_like_spec(src):
         return None
     try:
-        doc = yaml.load(src.text, Loader=_Loader)  # noqa: S506 - a safe loader
+        doc = yaml.load(src.text, Loader=_Loader)
     except yaml.YAMLError:
         src.parse_errors.append("OpenAPI document is not valid YAML/JSON")
         return None
@@ -86,13 +86,18 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
             own = _security(op.get("security"))
             sec = own if own is not None else default_sec
             sline = _line_of(lines, "security", mline) if own is not None else 0
-            ops.append({
-                "method": method.upper(), "path": str(path), "line": mline,
-                "operation": str(op.get("operationId") or ""),
-                "controller": str(op.get("x-openapi-router-controller") or controller or ""),
-                "security": sec, "security_line": sline,
-                "security_text": lines[sline - 1].strip() if sline else "",
-            })  # fmt: skip
+            ops.append(
+                {
+                    "method": method.upper(),
+                    "path": str(path),
+                    "line": mline,
+                    "operation": str(op.get("operationId") or ""),
+                    "controller": str(op.get("x-openapi-router-controller") or controller or ""),
+                    "security": sec,
+                    "security_line": sline,
+                    "security_text": lines[sline - 1].strip() if sline else "",
+                }
+            )
     return {"base": base, "ops": ops} if ops else None
 
 
@@ -120,23 +125,38 @@ def link(
         for op, (file, symbol) in zip(spec["ops"], resolved, strict=True):
             gs: list[Guard] = []
             sec = op["security"]
-            ev = ((path, op["security_line"] or op["line"], op["security_text"] or op["method"].lower() + ":"),)
+            ev = (
+                (
+                    path,
+                    op["security_line"] or op["line"],
+                    op["security_text"] or op["method"].lower() + ":",
+                ),
+            )
             if sec:
                 scoped = any(len(req) > 1 for req in sec)
                 schemes = ", ".join(sorted({req[0] for req in sec}))
-                gs.append(Guard("restricted" if scoped else "authenticated",
-                                f"OpenAPI security: {schemes}", ev))  # fmt: skip
+                gs.append(
+                    Guard(
+                        "restricted" if scoped else "authenticated",
+                        f"OpenAPI security: {schemes}",
+                        ev,
+                    )
+                )
             if file:
                 gs += guards.handler_guards(file, symbol)
             full = normalize_brace(join_paths(base, op["path"]) if base else op["path"])
             handler = op["operation"] or f"{op['method']} {op['path']}"
             out.routes.append(
                 Route(
-                    id=f"{op['method']} {full}", method=op["method"], path=full,
-                    framework=framework, handler=handler,
-                    location=Location(path=path, line=op["line"]), auth=decide(gs),
+                    id=f"{op['method']} {full}",
+                    method=op["method"],
+                    path=full,
+                    framework=framework,
+                    handler=handler,
+                    location=Location(path=path, line=op["line"]),
+                    auth=decide(gs),
                 )
-            )  # fmt: skip
+            )
 
 
 def _handler(op: dict[str, Any], resolver: Resolver) -> tuple[str | None, str]:

@@ -188,7 +188,7 @@ def normalize_regex(pattern: str) -> str:
                 pass  # non-capturing / look-ahead: not a parameter, drop it
             else:
                 unnamed += 1
-                out.append("{arg%d}" % unnamed)
+                out.append(f"{{arg{unnamed}}}")
             i = j
             continue
         if ch in "?*+":

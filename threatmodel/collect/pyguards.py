@@ -16,167 +16,16 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from threatmodel.collect.pyast import FuncDef, dotted, kw, last, str_const
+from threatmodel.collect.pyast import FuncDef, dotted, kw, last
+from threatmodel.collect.pyreject import (
+    AUTH_WORDS,
+    ROLE_WORDS,
+    branch_reject,
+    mentions,
+    stmt_reject,
+)
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
-
-# Exception names (lower case, substrings) that only an auth failure raises.
-_AUTH_EXC = (
-    "unauthori",
-    "forbidden",
-    "permissiondenied",
-    "notauthenticated",
-    "authenticationfailed",
-    "autherror",
-    "authenticationerror",
-    "authorizationerror",
-    "authexception",
-    "invalidtoken",
-    "tokenerror",
-    "expiredsignature",
-    "loginrequired",
-    "accessdenied",
-    "credential",
-    "notauthorized",
-    "nopermission",
-)
-_HTTP_EXC = ("httpexception", "httperror", "abort", "problem", "apierror", "exception", "response")
-_REDIRECTS = {"redirect", "HttpResponseRedirect", "RedirectResponse", "HTTPFound", "redirect_to_login"}
-_LOGIN_WORDS = ("login", "signin", "sign_in", "sign-in", "auth")
-# Words that make a test an auth test (identifiers and strings, lower case, substrings).
-AUTH_WORDS = (
-    "auth",
-    "token",
-    "session",
-    "user",
-    "login",
-    "jwt",
-    "api_key",
-    "apikey",
-    "credential",
-    "password",
-    "identity",
-    "bearer",
-    "logged",
-    "anonymous",
-    "verify",
-    "signature",
-)
-ROLE_WORDS = (
-    "role",
-    "admin",
-    "permission",
-    "has_perm",
-    "is_staff",
-    "superuser",
-    "group",
-    "scope",
-    "privilege",
-    "is_owner",
-)
-
-
-def _words(node: ast.AST) -> str:
-    """Identifiers, attributes and strings of an expression, lower case, space separated."""
-    out = []
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name):
-            out.append(n.id)
-        elif isinstance(n, ast.Attribute):
-            out.append(n.attr)
-        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 80:
-            out.append(n.value)
-        elif isinstance(n, ast.arg):
-            out.append(n.arg)
-    return " ".join(out).lower()
-
-
-def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
-    text = _words(node)
-    return any(w in text for w in words)
-
-
-def _status(node: ast.AST | None) -> int | None:
-    """401 / 403 from a literal or a named constant (``status.HTTP_401_UNAUTHORIZED``)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, int):
-        return node.value
-    name = dotted(node).upper()
-    if "401" in name or name.endswith("UNAUTHORIZED"):
-        return 401
-    if "403" in name or name.endswith("FORBIDDEN"):
-        return 403
-    return None
-
-
-def _call_status(call: ast.Call) -> int | None:
-    for k in call.keywords:
-        if k.arg in ("status", "status_code", "code"):
-            return _status(k.value)
-    for a in call.args[:3]:
-        s = _status(a)
-        if s is not None and 100 <= s < 600:
-            return s
-    return None
-
-
-def _login_target(call: ast.Call) -> bool:
-    return any(
-        (s := str_const(n)) is not None and any(w in s.lower() for w in _LOGIN_WORDS)
-        for a in [*call.args, *(k.value for k in call.keywords)]
-        for n in ast.walk(a)
-    )
-
-
-def reject_of(expr: ast.AST | None, assigns: dict[str, ast.expr]) -> str | None:
-    """What rejecting an expression (raised, returned or called) amounts to.
-
-    "401", "403", "login" (redirect to a login page) or "exc" (an auth-named exception),
-    None when it is not a rejection. ``assigns`` resolves ``raise credentials_exception``.
-    """
-    if isinstance(expr, ast.Name) and expr.id in assigns:
-        expr = assigns[expr.id]
-    if isinstance(expr, ast.Tuple) and len(expr.elts) >= 2:
-        s = _status(expr.elts[1])
-        return str(s) if s in (401, 403) else None
-    name = dotted(expr)
-    low = last(name).lower()
-    if isinstance(expr, ast.Call):
-        if last(name) in _REDIRECTS:
-            return "login" if last(name) == "redirect_to_login" or _login_target(expr) else None
-        if low in ("unauthorized", "login_required", "handle_no_permission"):
-            return "401"  # flask-login's login_manager.unauthorized(), Django mixins
-        s = _call_status(expr)
-        if s in (401, 403):
-            return str(s)
-        if s is None and low in ("abort", "make_response", "jsonresponse", "httpresponse"):
-            return None
-    if any(w in low for w in _AUTH_EXC):
-        return "401" if "unauthori" in low or "authenticat" in low else "exc"
-    if isinstance(expr, ast.Name | ast.Attribute) and any(w in low for w in ("401", "403")):
-        return "exc"
-    return None
-
-
-def _stmt_reject(stmt: ast.stmt, assigns: dict[str, ast.expr]) -> str | None:
-    if isinstance(stmt, ast.Raise):
-        return reject_of(stmt.exc, assigns)
-    if isinstance(stmt, ast.Return):
-        return reject_of(stmt.value, assigns)
-    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-        if last(dotted(stmt.value)) in ("abort", "raise_for_status"):
-            return reject_of(stmt.value, assigns)
-        if last(dotted(stmt.value)).lower() in ("unauthorized", "handle_no_permission"):
-            return "401"
-    return None
-
-
-def _branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
-    """A reject among a branch's own statements (not nested deeper)."""
-    for stmt in body:
-        r = _stmt_reject(stmt, assigns)
-        if r:
-            return r
-    return None
 
 
 def _assigns(fn: FuncDef) -> dict[str, ast.expr]:
@@ -187,8 +36,15 @@ def _assigns(fn: FuncDef) -> dict[str, ast.expr]:
     return out
 
 
+# Words that make a *positive* test an auth test when the whole handler sits under it.
+_STRONG_AUTH = ("is_authenticated", "current_user", "logged", "auth", "token", "jwt", "user_id")
+
+
 def _kind(
-    reject: str, test: ast.AST | None, assigns: dict[str, ast.expr] | None = None
+    reject: str,
+    test: ast.AST | None,
+    assigns: dict[str, ast.expr] | None = None,
+    strict: bool = False,
 ) -> str | None:
     """Status a reject on ``test`` proves; None when it is not about auth.
 
@@ -203,15 +59,48 @@ def _kind(
         return AUTHENTICATED if strong or (test and mentions(test, AUTH_WORDS)) else None
     if test is None:
         return None
+    if strict or reject == "login":  # login handlers, redirects: the test alone must say auth
+        return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
     sources: list[ast.AST] = [test]
-    sources += [assigns[n.id] for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in assigns]
-    if reject == "login" or any(mentions(s, AUTH_WORDS) for s in sources):
+    sources += [
+        assigns[n.id] for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in assigns
+    ]
+    if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None
 
 
-_ISSUERS = ("login_user", "login", "create_access_token", "create_refresh_token", "encode_auth_token",
-            "remember", "set_access_cookies")  # fmt: skip
+def _gated_body(fn: FuncDef) -> tuple[str | None, int]:
+    """``if request.user.is_authenticated: <all the work>`` with nothing served otherwise."""
+    body = [
+        s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if not body or not isinstance(body[-1], ast.If):
+        return None, 0
+    last_if = body[-1]
+    test = last_if.test
+    if isinstance(test, ast.UnaryOp) or not mentions(test, _STRONG_AUTH):
+        return None, 0
+    if any(
+        isinstance(s, ast.Return) and s.value is not None
+        for n in last_if.orelse
+        for s in ast.walk(n)
+    ):
+        return None, 0
+    if any(not isinstance(s, ast.Assign | ast.AnnAssign | ast.Expr) for s in body[:-1]):
+        return None, 0
+    return (RESTRICTED if mentions(test, ROLE_WORDS) else AUTHENTICATED), last_if.lineno
+
+
+_ISSUERS = (
+    "login_user",
+    "login",
+    "create_access_token",
+    "create_refresh_token",
+    "encode_auth_token",
+    "remember",
+    "set_access_cookies",
+)
 
 
 def issues_credentials(fn: FuncDef) -> bool:
@@ -225,10 +114,15 @@ def issues_credentials(fn: FuncDef) -> bool:
             if "token" in low and any(w in low for w in ("create", "generate", "issue", "encode")):
                 return True
         elif isinstance(n, ast.Assign):
-            for t in (e for t0 in n.targets for e in (t0.elts if isinstance(t0, ast.Tuple) else [t0])):
-                if isinstance(t, ast.Subscript) and dotted(t.value).endswith("session"):
-                    if mentions(t.slice, ("user", "auth", "login", "token", "role", "id")):
-                        return True
+            for t in (
+                e for t0 in n.targets for e in (t0.elts if isinstance(t0, ast.Tuple) else [t0])
+            ):
+                if (
+                    isinstance(t, ast.Subscript)
+                    and dotted(t.value).endswith("session")
+                    and mentions(t.slice, ("user", "auth", "login", "token", "role", "id"))
+                ):
+                    return True
     return False
 
 
@@ -239,19 +133,19 @@ def guard_anywhere(fn: FuncDef) -> tuple[str | None, int]:
     for node in ast.walk(fn):
         if isinstance(node, ast.If | ast.While):
             for body, test in ((node.body, node.test), (node.orelse, node.test)):
-                r = _branch_reject(body, assigns)
+                r = branch_reject(body, assigns)
                 k = _kind(r, test) if r else None
                 best = _better(best, (k, node.lineno))
         elif isinstance(node, ast.Try):
             for h in node.handlers:
-                r = _branch_reject(h.body, assigns)
+                r = branch_reject(h.body, assigns)
                 k = _kind(r, h.type) if r else None
                 best = _better(best, (k, h.lineno))
     if best[0] is None:
         # Unconditional reject (e.g. `raise PermissionDenied` after an early return).
         for node in ast.walk(fn):
             if isinstance(node, ast.Raise | ast.Return | ast.Expr):
-                r = _stmt_reject(node, assigns)  # type: ignore[arg-type]
+                r = stmt_reject(node, assigns)
                 if r:
                     k = RESTRICTED if mentions(fn, ROLE_WORDS) else AUTHENTICATED
                     best = _better(best, (k, node.lineno))
@@ -268,14 +162,12 @@ def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for s in body:
         out.append(s)
-        if isinstance(s, ast.Try):
-            out.extend(_top_level(s.body))
-        elif isinstance(s, ast.With | ast.AsyncWith):
+        if isinstance(s, ast.Try | ast.With | ast.AsyncWith):
             out.extend(_top_level(s.body))
     return out
 
 
-def inline_guard(fn: FuncDef) -> tuple[str | None, int]:
+def inline_guard(fn: FuncDef, strict: bool = False) -> tuple[str | None, int]:
     """A handler's own check: a top-level ``if`` that rejects on an auth condition.
 
     ``CONDITIONAL`` when an auth rejection only happens deeper (under another branch):
@@ -291,19 +183,22 @@ def inline_guard(fn: FuncDef) -> tuple[str | None, int]:
         if not isinstance(stmt, ast.If):
             continue
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
-            r = _branch_reject(body, assigns)
-            kind = _kind(r, stmt.test, assigns) if r else None
+            r = branch_reject(body, assigns)
+            kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
     if best[0] is not None:
         return best
+    gated = _gated_body(fn)
+    if gated[0]:
+        return gated
     top_ids = {id(s) for s in top}
     for node in ast.walk(fn):
         if isinstance(node, ast.If) and id(node) not in top_ids:
             for body in (node.body, node.orelse):
-                r = _branch_reject(body, assigns)
-                if r and _kind(r, node.test, assigns):
+                r = branch_reject(body, assigns)
+                if r and _kind(r, node.test, assigns, strict):
                     return (CONDITIONAL, node.lineno)
     return best
 
@@ -327,7 +222,7 @@ def top_calls(fn: FuncDef) -> list[list[Any]]:
 
 
 def depends_of(fn: FuncDef) -> list[list[Any]]:
-    """FastAPI ``Depends(x)`` / ``Security(x, scopes=[...])`` in the parameters: [[x, line, scoped]]."""
+    """FastAPI ``Depends(x)`` / ``Security(x, scopes=[...])`` parameters: [[x, line, scoped]]."""
     out: list[list[Any]] = []
     defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
     annotated = [a.annotation for a in [*fn.args.args, *fn.args.kwonlyargs] if a.annotation]
@@ -364,7 +259,7 @@ def summarize(fn: FuncDef) -> dict[str, Any]:
     """The JSON-able summary link time needs to judge ``fn`` as a guard or as a handler."""
     guard, gline = guard_anywhere(fn)
     issues = issues_credentials(fn)
-    inline, iline = (None, 0) if issues else inline_guard(fn)
+    inline, iline = inline_guard(fn, strict=issues)
     calls = top_calls(fn)
     for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
         if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -387,6 +282,7 @@ def summarize(fn: FuncDef) -> dict[str, Any]:
 def summarize_with_text(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
     """``summarize`` plus the text of every line it cites (link time cannot read files)."""
     s = summarize(fn)
+    s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
     at = [s["line"], *(c[1] for c in s["calls"])]
     at += [s[k][1] for k in ("inline", "guard") if s[k]]
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}

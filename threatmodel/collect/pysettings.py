@@ -22,7 +22,7 @@ _ENV_CALLS = ("getenv", "get", "env", "config", "str", "environ", "get_secret", 
 
 
 def secret_source(expr: ast.AST | None, consts: dict[str, str]) -> str:
-    """"hardcoded" | "env" | "unknown" | "ref:<dotted>" for the expression a key is set from."""
+    """ "hardcoded" | "env" | "unknown" | "ref:<dotted>" for the expression a key is set from."""
     if expr is None:
         return UNKNOWN
     if isinstance(expr, ast.Constant):
@@ -99,7 +99,9 @@ def cors_options(call: ast.Call) -> dict[str, str]:
     return opts
 
 
-def emit_setting(out: FactsBuilder, key: str, value: str, framework: str, path: str, line: int) -> None:
+def emit_setting(
+    out: FactsBuilder, key: str, value: str, framework: str, path: str, line: int
+) -> None:
     out.settings.append(
         Setting(key=key, value=value, framework=framework, location=Location(path=path, line=line))
     )

@@ -162,8 +162,10 @@ class GuardTable:
         result: tuple[str | None, str, int]
         if summ is None:
             known = KNOWN_GUARDS.get(symbol.rsplit(".", 1)[-1])
-            if file is not None and known is None and symbol in self.r.extracts[file].get(
-                "symbols", []
+            if (
+                file is not None
+                and known is None
+                and symbol in self.r.extracts[file].get("symbols", [])
             ):
                 result = (None, file, 0)  # a variable, e.g. a security scheme: not a guard
             else:
