@@ -238,10 +238,7 @@ class JsSinksCollector(Collector):
                     )
                 for key, value in jwt_settings(node):
                     settings.append([key, value, jsast.line_of(node)])
-            elif (
-                node.type == "pair"
-                and jsast.string_value(node.child_by_field_name("key")) == "$where"
-            ):
+            elif node.type == "pair" and _key_text(node) == "$where":
                 # MongoDB $where runs JavaScript on the server: a NoSQL injection sink
                 fn = enclosing_function(node)
                 flow = _Scope(fn, tree.root_node).classify(node.child_by_field_name("value"))
@@ -298,3 +295,11 @@ class JsSinksCollector(Collector):
                         location=Location(path=path, line=line),
                     )
                 )
+
+
+def _key_text(pair: Node) -> str:
+    """An object key as written: ``$where``, ``"$where"`` or ``'$where'``."""
+    key = pair.child_by_field_name("key")
+    if key is None:
+        return ""
+    return jsast.string_value(key) or node_text(key)

@@ -63,7 +63,7 @@ class InjectableSinkInHandler(Rule):
             out.append(
                 Finding(
                     title=(
-                        f"{route.method} {route.path} runs a {what} built from input ({sink.call})"
+                        f"{route.method} {route.path} runs {what} built from input ({sink.call})"
                     ),
                     severity=Severity.HIGH if sink.kind == "sql" else Severity.CRITICAL,
                     stride=[

@@ -179,10 +179,7 @@ def _js(text: str, loc: Location, kinds: set[str], lang: str) -> list[Candidate]
             continue
         fn = enclosing_function(node)
         if node.type == "pair":
-            if (
-                jsast.string_value(node.child_by_field_name("key")) != "$where"
-                or "sql" not in kinds
-            ):
+            if _key_text(node) != "$where" or "sql" not in kinds:
                 continue
             value = node.child_by_field_name("value")
             built = value is not None and value.type in ("template_string", "binary_expression")
@@ -261,3 +258,11 @@ def sql_placeholders(prefix: str | None) -> str:
     if ":" in prefix:
         return " (named placeholders)"
     return ""
+
+
+def _key_text(pair: Node) -> str:
+    """An object key as written: ``$where``, ``"$where"`` or ``'$where'``."""
+    key = pair.child_by_field_name("key")
+    if key is None:
+        return ""
+    return jsast.string_value(key) or node_text(key)

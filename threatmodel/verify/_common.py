@@ -35,11 +35,24 @@ def find_routes(facts: Facts, method: str, path: str) -> list[Route]:
 
 
 def no_route_reason(facts: Facts, label: str, path: str) -> str:
-    """Why a claimed route is refuted: it is not among the collected routes."""
-    same_path = sorted({r.method for r in facts.routes if route_shape(r.path) == route_shape(path)})
-    if same_path:
-        return f"{path} accepts only {', '.join(same_path)}; no route {label} exists"
-    return f"no route {label} exists among the {len(facts.routes)} collected routes"
+    """Why a claimed route is refuted: it is not among the collected routes (name the nearest)."""
+    want = route_shape(path)
+    same = sorted(r.id for r in facts.routes if route_shape(r.path) == want)
+    if same:
+        return f"no route {label} exists; that path is served only by {', '.join(same[:4])}"
+
+    def shared(r: Route) -> int:
+        a, b = route_shape(r.path).split("/"), want.split("/")
+        n = 0
+        while n < min(len(a), len(b)) and a[n] == b[n]:
+            n += 1
+        return n
+
+    nearest = sorted(facts.routes, key=lambda r: (-shared(r), r.id))[:3]
+    names = ", ".join(r.id for r in nearest)
+    return (
+        f"no route {label} exists among the {len(facts.routes)} collected routes (nearest: {names})"
+    )
 
 
 def guard_text(route: Route) -> str:

@@ -96,10 +96,17 @@ def _find(lines: list[str], quote: str, line: int, span: int) -> tuple[int, int]
             stop = min(len(lines), start + width - 1)
             window = normalize_snippet(" ".join(lines[start - 1 : stop]))
             if _contains(window, quote):
-                return start, stop
+                return _tighten(lines, quote, start, stop)
             if stop == len(lines):
                 break
     return None
+
+
+def _tighten(lines: list[str], quote: str, start: int, stop: int) -> tuple[int, int]:
+    """Drop leading lines the quote does not need (windows grow downward from ``start``)."""
+    while start < stop and _contains(normalize_snippet(" ".join(lines[start:stop])), quote):
+        start += 1
+    return start, stop
 
 
 ELLIPSES = ("...", "\u2026")

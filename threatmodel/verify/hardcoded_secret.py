@@ -10,7 +10,7 @@ Unverifiable when the line does hold a string literal the secrets collectors did
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Finding, Secret
+from threatmodel.models import Claim, Finding, Location, Secret
 from threatmodel.verify._common import at, claim_locations
 from threatmodel.verify._line import assigned_at, is_comment
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
@@ -22,6 +22,18 @@ def _confirm(s: Secret) -> ClaimResult:
     )
 
 
+def _at(s: Secret, loc: Location, name: str | None) -> bool:
+    """The secret sits on the cited line (a named one may be cited a line or two off; a
+    private key block anywhere inside it)."""
+    if s.location.path != loc.path:
+        return False
+    if s.location.line == loc.line:
+        return True
+    if "private_key" in s.kind and s.location.line <= loc.line <= s.location.line + 40:
+        return True
+    return name is not None and name == s.name and abs(s.location.line - loc.line) <= 2
+
+
 @register
 class HardcodedSecret(Verifier):
     kind = "hardcoded_secret"
@@ -30,7 +42,7 @@ class HardcodedSecret(Verifier):
         locs = claim_locations(claim, finding)
         for loc in locs:
             for s in ctx.facts.secrets:
-                if s.location.path == loc.path and abs(s.location.line - loc.line) <= 2:
+                if _at(s, loc, claim.name):
                     return _confirm(s)
         if not locs:
             named = [s for s in ctx.facts.secrets if claim.name and s.name == claim.name]
