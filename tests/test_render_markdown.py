@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from render_sample import HOSTILE_PATH, SECRET_VALUE, sample_report
+from render_sample import HOSTILE_PATH, SECRET_VALUE, sample_findings, sample_report
 
 from threatmodel.errors import UsageError
 from threatmodel.render import render
@@ -203,3 +203,42 @@ def test_helpers_handle_backticks() -> None:
     assert fence("x = '``````'", "a.py").startswith("```````python\n")
     assert md_text("ok\n## Fake\n---\n1. step") == "ok\n\\## Fake\n\\---\n1. step"
     assert HOSTILE_PATH  # the sample carries it into the entry-point table above
+
+
+def test_fix_first_names_distinct_problems_with_their_look_alikes() -> None:
+    from threatmodel.render.view import top_risks
+
+    findings, _ = sample_findings()
+    share = next(f for f in findings if f.id == "TM-share001")
+    twins = [share.model_copy(update={"id": f"TM-twin{i}"}) for i in range(7)]
+    top = top_risks([share, *twins])
+    assert len(top) == 1 and len(top[0].similar) == 7
+    md = render(sample_report().model_copy(update={"findings": [*findings, *twins]}), "md")
+    line = next(x for x in md.splitlines() if x.startswith("2. **HIGH** [TM-share001]"))
+    assert "and 7 more like it" in line and line.endswith(", …")
+
+
+def test_findings_link_to_routes_through_the_sink_handler() -> None:
+    from threatmodel.models import Claim, Location, Sink
+
+    findings, _ = sample_findings()
+    facts = sample_report().facts
+    sink = Sink(
+        kind="sql",
+        call="cursor.execute",
+        dynamic=True,
+        location=Location(path="views.py", line=7),
+        handler="this.h20",  # the route's handler is "app.h20": same last name
+    )
+    sqli = findings[1].model_copy(
+        update={
+            "id": "TM-sqli0001",
+            "claims": [Claim(kind="sql_injection", location=sink.location)],
+        }
+    )
+    report = sample_report().model_copy(
+        update={"facts": facts.model_copy(update={"sinks": [sink]}), "findings": [sqli]}
+    )
+    routes = section(render(report, "md"), "## Entry points")
+    row = next(x for x in routes.splitlines() if x.startswith("| GET | `/api/notes` |"))
+    assert "[TM-sqli0001](#tm-sqli0001)" in row

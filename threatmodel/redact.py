@@ -10,6 +10,7 @@ token formats are the right tool here: this is masking text, not understanding c
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from threatmodel.models import Evidence, Finding, Report, Route
@@ -33,12 +34,35 @@ TOKEN_FORMATS = [
 ]
 
 
-def mask_line(line: str) -> str:
-    """A line known to hold a secret, with its literal values masked."""
-    masked, n = _STRING.subn(lambda m: f"{m.group('q')}{MASK}{m.group('q')}", line)
-    if n:
-        return masked
-    return _ASSIGNED.sub(lambda m: m.group(1) + MASK, line)
+def _fingerprint(value: str) -> str:
+    # The same sha256 prefix the secret collectors record (collect/_secret_values.py).
+    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def _is_key(line: str, end: int) -> bool:
+    """A literal used as a subscript or mapping key (``config['KEY']``, ``{'KEY': ...}``)."""
+    rest = line[end:].lstrip()
+    return rest.startswith(("]", ":"))
+
+
+def mask_line(line: str, fingerprints: frozenset[str] = frozenset()) -> str:
+    """A line known to hold a secret, with the secret's literal masked.
+
+    The literal whose value hashes to a collected secret's fingerprint is the secret; when
+    none does (the secret is part of a longer string), every literal that is not a key is
+    masked, which over-masks rather than leaks.
+    """
+    literals = list(_STRING.finditer(line))
+    if not literals:
+        return _ASSIGNED.sub(lambda m: m.group(1) + MASK, line)
+    exact = [m for m in literals if _fingerprint(m.group(0)[1:-1]) in fingerprints]
+    chosen = exact or [m for m in literals if not _is_key(line, m.end())] or literals
+    out, pos = [], 0
+    for m in chosen:
+        q = m.group("q")
+        out += [line[pos : m.start()], f"{q}{MASK}{q}"]
+        pos = m.end()
+    return "".join(out) + line[pos:]
 
 
 def mask_tokens(text: str) -> str:
@@ -49,12 +73,17 @@ def mask_tokens(text: str) -> str:
 
 class Redactor:
     def __init__(self, report: Report) -> None:
-        self.secret_lines = {(s.location.path, s.location.line) for s in report.facts.secrets}
+        self.secret_lines: dict[tuple[str, int], frozenset[str]] = {}
+        for s in report.facts.secrets:
+            key = (s.location.path, s.location.line)
+            self.secret_lines[key] = self.secret_lines.get(key, frozenset()) | {s.fingerprint}
 
     def snippet(self, ev: Evidence) -> Evidence:
         lines = ev.snippet.split("\n")
         out = [
-            mask_line(text) if (ev.path, ev.start_line + i) in self.secret_lines else text
+            mask_line(text, self.secret_lines[(ev.path, ev.start_line + i)])
+            if (ev.path, ev.start_line + i) in self.secret_lines
+            else text
             for i, text in enumerate(lines)
         ]
         text = mask_tokens("\n".join(out))

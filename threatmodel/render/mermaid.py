@@ -118,7 +118,8 @@ def render_mermaid(facts: Facts, system: SystemView) -> str:
             group_nodes.append((d.node(_group_text(prefix, members), indent=2), members[0]))
         rest = [r for _, members in groups[MAX_GROUPS_PER_BOUNDARY:] for r in members]
         if rest:
-            group_nodes.append((d.node(f"{len(rest)} more routes", indent=2), rest[0]))
+            more = f"{len(rest)} more route{'s' if len(rest) != 1 else ''}"
+            group_nodes.append((d.node(more, indent=2), rest[0]))
         d.lines.append("  end")
         boundary_ids.append((actors[actor], sid, status))
 

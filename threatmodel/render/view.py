@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from threatmodel.models import Finding, Location, Report, Severity, Stride, Verdict
+from threatmodel.models import Facts, Finding, Location, Report, Severity, Stride, Verdict
 from threatmodel.render.mermaid import render_mermaid
 from threatmodel.render.system import SystemView, build_system
 from threatmodel.render.text import repo_link
@@ -41,6 +41,12 @@ NOT_COVERED = [
 
 
 @dataclass
+class TopRisk:
+    finding: Finding
+    similar: list[Finding]  # more confirmed findings of the same rule / claim kind
+
+
+@dataclass
 class StrideGroup:
     title: str
     findings: list[Finding]
@@ -54,7 +60,7 @@ class ReportView:
     confirmed: list[Finding]  # confirmed, not accepted: the threats to fix
     review: list[Finding]
     accepted: list[Finding]
-    top: list[Finding]
+    top: list[TopRisk]
     stride_groups: list[StrideGroup]
     system: SystemView
     mermaid: str
@@ -108,7 +114,7 @@ def build_view(report: Report, link_base: str = "", name: str | None = None) -> 
         confirmed=worst,
         review=review,
         accepted=accepted,
-        top=worst[:3],
+        top=top_risks(worst),
         stride_groups=_by_stride(worst),
         system=system,
         mermaid=render_mermaid(f, system),
@@ -131,17 +137,57 @@ def build_view(report: Report, link_base: str = "", name: str | None = None) -> 
             "database functions": len(f.functions),
         },
         unknown_auth=sum(1 for r in f.routes if r.auth.status.value == "unknown"),
-        route_findings=_route_findings([*confirmed, *review]),
+        route_findings=_route_findings([*confirmed, *review], f),
     )
 
 
-def _route_findings(findings: list[Finding]) -> dict[str, list[str]]:
+def _route_findings(findings: list[Finding], facts: Facts) -> dict[str, list[str]]:
+    """Route id -> findings about it: named in a claim, or at a sink inside its handler."""
+    sink_handler = {(s.location.path, s.location.line): _short(s.handler) for s in facts.sinks}
+    # Collectors name a handler differently ("contributionsHandler.update" at the route,
+    # "this.update" at the sink): match on the last name, and only when one handler has it.
+    handlers: dict[str, set[str]] = defaultdict(set)
+    routes_of: dict[str, list[str]] = defaultdict(list)
+    for r in facts.routes:
+        handlers[_short(r.handler)].add(r.handler)
+        routes_of[_short(r.handler)].append(f"{r.method} {r.path}")
+    routes_of = {k: v for k, v in routes_of.items() if k and len(handlers[k]) == 1}
     out: dict[str, set[str]] = defaultdict(set)
     for x in findings:
         for c in x.claims:
             if c.route is not None:
                 out[f"{c.route.method.upper()} {c.route.path}"].add(x.id)
+            elif c.location is not None:
+                handler = sink_handler.get((c.location.path, c.location.line))
+                for rid in routes_of.get(handler or "", []):
+                    out[rid].add(x.id)
     return {k: sorted(v) for k, v in out.items()}
+
+
+def _short(handler: str | None) -> str:
+    last = (handler or "").rsplit(".", 1)[-1]
+    return "" if last.startswith("<") else last
+
+
+def _kind(f: Finding) -> str:
+    return f.rule_id or ",".join(sorted({c.kind for c in f.claims})) or f.title
+
+
+def top_risks(worst: list[Finding], n: int = 3) -> list[TopRisk]:
+    """The ``n`` worst risks of different kinds, each with its look-alikes.
+
+    Three hardcoded keys in one file are one thing to fix, not the three worst risks: the
+    list names distinct problems (by rule, or by claim kind for LLM findings) in severity
+    order, and says how many more places share each.
+    """
+    out: dict[str, TopRisk] = {}
+    for f in worst:
+        key = _kind(f)
+        if key in out:
+            out[key].similar.append(f)
+        elif len(out) < n:
+            out[key] = TopRisk(finding=f, similar=[])
+    return list(out.values())
 
 
 def _by_stride(findings: list[Finding]) -> list[StrideGroup]:
