@@ -234,7 +234,7 @@ def _result(
             evidence.append(_evidence(loc, root))
         except (KeyError, TypeError, ValueError, ValidationError):
             refute = refute or f"location {n + 1} has no usable file and line"
-    cwes = sorted({f"CWE-{m}" for t in [*tags, rule_id, message] for m in _CWE.findall(t)})
+    cwes = sorted({f"CWE-{int(m)}" for t in [*tags, rule_id, message] for m in _CWE.findall(t)})
     kind = guess_kind(rule_id, tags, cwes, message)
     claims = []
     if kind is not None and evidence:

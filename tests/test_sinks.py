@@ -1,0 +1,91 @@
+"""The sinks collectors: which calls are dangerous and when their input is dynamic."""
+
+from __future__ import annotations
+
+from threatmodel.collect.sinks_js import JsSinksCollector
+from threatmodel.collect.sinks_python import PythonSinksCollector
+from threatmodel.collect.source import SourceFile
+
+PY = """
+import os, subprocess, requests, jwt, yaml
+from sqlalchemy import text
+
+BASE = "SELECT * FROM t"
+
+def handler(request, cur, uid):
+    cur.execute("SELECT * FROM t WHERE id = ?", (uid,))
+    cur.execute(f"SELECT * FROM t WHERE id = {uid}")
+    q = "SELECT * FROM t WHERE name = '%s'" % request.args["n"]
+    cur.execute(q)
+    cur.execute("SELECT * FROM t WHERE a = {}".format(uid))
+    cur.execute(BASE)
+    cur.execute(text(f"DELETE FROM t WHERE id = {uid}"))
+    subprocess.run(["ls", uid])
+    subprocess.run("ls " + uid, shell=True)
+    os.system("uptime")
+    requests.get(request.args["u"])
+    yaml.load(request.data, Loader=yaml.SafeLoader)
+    yaml.load(request.data)
+    jwt.decode(request.headers["a"], verify=False)
+    jwt.decode(request.headers["a"], "k3y", algorithms=["none", "HS256"])
+"""
+
+JS = """
+const { exec } = require("child_process");
+function h(req, res) {
+  db.query(`SELECT * FROM t WHERE id = ${req.params.id}`);
+  db.query("SELECT * FROM t WHERE id = ?", [req.params.id]);
+  const sql = "SELECT * FROM t WHERE n = '" + req.query.n + "'";
+  db.query(sql);
+  exec("ls " + req.query.dir);
+  res.redirect("/home");
+  col.find({ $where: `this.a == ${req.query.a}` });
+  jwt.verify(token, "short", { algorithms: ["none"] });
+  const re = /x/; re.exec("abc");
+}
+"""
+
+
+def sinks_of(extract: dict) -> list[tuple[str, str, bool, int]]:
+    return [(k, c, d, line) for k, c, d, line, *_ in extract["sinks"]]
+
+
+def test_python_sinks_tell_built_queries_from_parameterised_ones() -> None:
+    got = sinks_of(PythonSinksCollector().extract(SourceFile.from_bytes("h.py", PY.encode())))
+    sql = [(c, d, line) for k, c, d, line in got if k == "sql"]
+    assert sql == [
+        ("cur.execute", False, 8),
+        ("cur.execute", True, 9),
+        ("cur.execute", True, 11),
+        ("cur.execute", True, 12),
+        ("cur.execute", False, 13),
+        ("cur.execute", False, 14),
+        ("text", True, 14),
+    ]
+    cmd = [(d, line) for k, c, d, line in got if k == "command"]
+    assert cmd == [(False, 15), (True, 16), (False, 17)]
+    assert ("http_request", "requests.get", True, 18) in got
+    deser = [line for k, _, _, line in got if k == "deserialize"]
+    assert deser == [20]  # the SafeLoader call is not a sink
+
+
+def test_python_jwt_misuse_becomes_settings() -> None:
+    data = PythonSinksCollector().extract(SourceFile.from_bytes("h.py", PY.encode()))
+    assert ["jwt.verify", "false", 21] in data["settings"]
+    assert ["jwt.algorithms", "none,HS256", 22] in data["settings"]
+    assert ["jwt.secret", "literal-short", 22] in data["settings"]
+
+
+def test_js_sinks_and_jwt_settings() -> None:
+    data = JsSinksCollector().extract(SourceFile.from_bytes("routes/h.js", JS.encode()))
+    got = sinks_of(data)
+    assert ("sql", "db.query", True, 4) in got
+    assert ("sql", "db.query", False, 5) in got
+    assert ("sql", "db.query", True, 7) in got
+    assert ("command", "exec", True, 8) in got
+    assert ("redirect", "res.redirect", False, 9) in got
+    assert ("sql", "$where", True, 10) in got
+    assert not any(c == "re.exec" for _, c, _, _ in got)
+    assert ["jwt.algorithms", "none", 11] in data["settings"]
+    assert ["jwt.secret", "literal-short", 11] in data["settings"]
+    assert all(s[4] == "h" for s in data["sinks"])  # enclosing function recorded
