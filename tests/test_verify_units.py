@@ -64,7 +64,7 @@ def test_quote_far_away_or_invented_is_refuted(repo: Path) -> None:
     far = check_evidence([ev("mod.py", 1, "line_39 = 39")], RepoReader(repo))
     made_up = check_evidence([ev("mod.py", 5, "os.system(cmd)")], RepoReader(repo))
     assert not far.ok and not made_up.ok
-    assert "quoted text not found in mod.py near line 5" == made_up.reason
+    assert made_up.reason == "quoted text not found in mod.py near line 5"
 
 
 def test_elided_quote_matches_its_parts_in_order(repo: Path) -> None:
