@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import sys
 from typing import Any
+from urllib.parse import quote
 
 from threatmodel import __version__
 from threatmodel.models import Evidence, Finding, Location, Report, Severity, Verdict
@@ -99,7 +100,8 @@ def _physical(path: str, start: int, end: int | None, snippet: str | None) -> di
         region["snippet"] = {"text": snippet}
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+            # A relative URI reference: spaces and other reserved characters percent-encoded.
+            "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": "%SRCROOT%"},
             "region": region,
         }
     }
