@@ -169,8 +169,9 @@ def test_token_is_never_sent_to_another_host(github: FakeGitHub) -> None:
     assert len(github.requests) == 1  # the first page only; the next link was not followed
 
 
+@pytest.mark.parametrize("fork", [False, True])
 def test_composite_action_script_posts_against_the_merge_base(
-    history: History, github: FakeGitHub, tmp_path: Path
+    history: History, github: FakeGitHub, tmp_path: Path, fork: bool
 ) -> None:
     """The `run` script of action.yml, executed by bash as the Actions runner would."""
     import subprocess
@@ -190,6 +191,7 @@ def test_composite_action_script_posts_against_the_merge_base(
         TM_BASE="",
         TM_HEAD=history.c2,
         TM_PR_BASE=history.c0,
+        TM_FORK="true" if fork else "false",
         TM_PATH=".",
         TM_POST="true",
         TM_FAIL_ON="",
@@ -201,10 +203,12 @@ def test_composite_action_script_posts_against_the_merge_base(
                           capture_output=True, text=True, timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert TOKEN not in proc.stdout + proc.stderr
-    (created,) = github.writes()
-    assert (
-        created.method == "POST"
-        and "`payments: owners read their payments`" in created.body["body"]
-    )
     assert "comment=" in output.read_text()
     assert summary.read_text().startswith("🔴 **threatmodel**")
+    assert summary.read_text().rstrip().endswith(MARKER)
+    if fork:  # read-only token: nothing posted, the job summary carries the comment
+        assert github.writes() == [] and "from a fork" in proc.stdout
+        return
+    (created,) = github.writes()
+    assert created.method == "POST"
+    assert "`payments: owners read their payments`" in created.body["body"]
