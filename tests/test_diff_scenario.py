@@ -167,3 +167,19 @@ def test_head_scan_reuses_the_cache_and_parses_only_changed_files(
     run_diff(history.repo, options, settings_for)  # a re-run parses nothing at all
     assert parsed == []
     assert os.listdir(cache)
+
+
+def test_a_folder_inside_the_repository_is_diffed_and_linked_with_its_prefix(
+    history: History,
+) -> None:
+    h = history  # PATH is supabase/, a folder of the repository: only it is compared
+    proc = run_cli("diff", "--base", h.c0, "--head", h.c1, str(h.repo / "supabase"),
+                   "--format", "json", "-q")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["path_prefix"] == "supabase/"
+    assert report["changes"] == [] and report["changed_files"] == []  # app.py is outside
+    proc = run_cli("diff", "--base", h.c1, "--head", h.c2, str(h.repo / "supabase"),
+                   "--repo", "o/r", "-q")  # fmt: skip
+    url = f"https://github.com/o/r/blob/{h.c2}/supabase/migrations/0003_share_payments.sql#L4"
+    assert f"[migrations/0003_share_payments.sql#L4]({url})" in proc.stdout
