@@ -62,6 +62,9 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
     except yaml.YAMLError:
         src.parse_errors.append("OpenAPI document is not valid YAML/JSON")
         return None
+    except RecursionError:  # PyYAML builds nested values recursively
+        src.parse_errors.append("OpenAPI document nested too deeply to parse")
+        return None
     if not isinstance(doc, dict) or not isinstance(doc.get("paths"), dict):
         return None
     if "openapi" not in doc and "swagger" not in doc:
