@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
-from threatmodel.collect.nextjs import NextJsCollector, route_of
+from threatmodel.collect.nextjs import NextJsCollector
+from threatmodel.collect.nextjs_files import route_of
 from threatmodel.collect.nextjs_mw import matches
 from threatmodel.models import Facts
 

@@ -125,6 +125,10 @@ def object_props(node: Node | None) -> dict[str, Node]:
                 out[name] = value
         elif child.type == "shorthand_property_identifier":
             out[node_text(child)] = child
+        elif child.type == "method_definition":
+            method = child.child_by_field_name("name")  # { async authorized() { ... } }
+            if method is not None:
+                out[node_text(method)] = child
     return out
 
 

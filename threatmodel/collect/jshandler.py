@@ -52,7 +52,22 @@ AUTH_LOOKUPS = frozenset(
         "getUserFromRequest",
     }
 )
-_NOT_LOOKUPS = ("login", "signin", "signup", "register", "logout", "signout", "callback")
+_ACCESS_CHECKS = ("hasaccess", "permission", "authoriz", "isowner", "canaccess", "currentuser")
+_NOT_LOOKUPS = (
+    "login",
+    "signin",
+    "signup",
+    "register",
+    "logout",
+    "signout",
+    "callback",
+    "exchange",  # exchangeCodeForSession: the sign-in step itself
+    "create",
+    "set",
+    "update",
+    "refresh",
+    "destroy",
+)
 _REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
 _ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
 _DENY = ("401", "403")
@@ -75,6 +90,8 @@ def is_auth_lookup(call: Node) -> bool:
         args = call_args(call)
         value = (string_value(args[0]) or "").lower() if args else ""
         return any(w in value for w in (*_AUTH_COOKIES, "authorization"))
+    if any(w in last.lower() for w in _ACCESS_CHECKS):
+        return True  # verifyCurrentUserHasAccessToPost(id), isAuthorized(req), canEdit(...)
     return last in AUTH_LOOKUPS or "session" in low or ".auth." in low or "authenticated" in low
 
 
@@ -133,6 +150,9 @@ def handler_auth(fn: Node) -> dict[str, Any] | None:
             left = node.child_by_field_name("left")
             if right is not None and left is not None and _has_lookup(right):
                 auth_vars |= _names_in(left)
+        elif t == "call_expression" and callee(node).endswith("auth.updateUser"):
+            # Supabase answers an error unless the request carries a signed-in session.
+            best = _stronger(best, _verdict(node, "supabase.auth.updateUser()", []))
         elif t == "call_expression" and callee(node).endswith(("auth.protect", "auth().protect")):
             found = _verdict(node, "auth.protect()", call_args(node))
             best = _stronger(best, found)
@@ -143,13 +163,68 @@ def handler_auth(fn: Node) -> dict[str, Any] | None:
             cond = node.child_by_field_name("condition")
             if cond is None or not _auth_condition(cond, auth_vars):
                 continue
-            for field in ("consequence", "alternative"):
+            # Which branch does a signed-out caller take? When the condition also depends on
+            # something else (a view name, a token type) the refusal is not a login guard.
+            taken = _anonymous(cond, auth_vars)
+            if taken is None:
+                continue
+            for field in ["consequence"] if taken else ["alternative"]:
                 branch = node.child_by_field_name(field)
+                if branch is not None and branch.type == "else_clause":
+                    first = branch.named_children[0] if branch.named_children else None
+                    if first is not None and first.type == "if_statement":
+                        continue  # else-if: that `if` is judged on its own
                 reject = rejection(branch) if branch is not None else None
                 if reject is not None:
                     best = _stronger(best, _verdict(reject, node_text(cond)[:80], [cond]))
                     break
     return best
+
+
+def _anonymous(cond: Node | None, auth_vars: set[str]) -> bool | None:
+    """The condition's value for a signed-out caller (every auth lookup empty), if decidable."""
+    cond = unwrap(cond)
+    if cond is None:
+        return None
+    t = cond.type
+    if t == "identifier":
+        return False if node_text(cond) in auth_vars else None
+    if t == "member_expression":
+        name = dotted(cond)
+        if name.split(".")[0] in auth_vars or name.startswith(_REQUEST_AUTH):
+            return False
+        return None
+    if t == "call_expression":
+        return False if is_auth_lookup(cond) or callee(cond).endswith("isAuthenticated") else None
+    if t == "unary_expression" and node_text(cond).startswith("!") and cond.named_children:
+        inner = _anonymous(cond.named_children[0], auth_vars)
+        return None if inner is None else not inner
+    if t == "binary_expression":
+        op = node_text(cond.child_by_field_name("operator") or cond)
+        left = _anonymous(cond.child_by_field_name("left"), auth_vars)
+        right = _anonymous(cond.child_by_field_name("right"), auth_vars)
+        if op == "&&":
+            return False if False in (left, right) else (None if None in (left, right) else True)
+        if op == "||":
+            return True if True in (left, right) else (None if None in (left, right) else False)
+        if op in ("===", "==", "!==", "!="):
+            return _compare(cond, op, auth_vars)
+    return None
+
+
+def _compare(cond: Node, op: str, auth_vars: set[str]) -> bool | None:
+    """``session?.user?.role !== 'admin'`` for a signed-out caller: undefined vs a literal."""
+    left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
+    for a, b in ((left, right), (right, left)):
+        if a is None or b is None or a.type not in ("identifier", "member_expression"):
+            continue
+        if _anonymous(a, auth_vars) is not False:
+            continue
+        if node_text(b) in ("null", "undefined"):
+            return op in ("===", "==")
+        if b.type in ("string", "number", "true"):
+            return op in ("!==", "!=")
+    return None
 
 
 def _has_lookup(value: Node) -> bool:

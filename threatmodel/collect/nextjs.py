@@ -23,186 +23,34 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect import nextjs_mw
+from threatmodel.collect import nextjs_flow, nextjs_mw
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import (
-    FUNCTION_TYPES,
     body_of,
     call_args,
-    callee,
-    dotted,
     imports,
     is_test_path,
     line_of,
     resolve_module,
-    string_value,
     unwrap,
-    walk,
 )
-from threatmodel.collect.jsguard import name_looks_auth
 from threatmodel.collect.jshandler import handler_auth
+from threatmodel.collect.nextjs_files import (
+    HTTP,
+    NextFile,
+    has_use_server,
+    is_fn,
+    methods_of,
+    route_of,
+)
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
-from threatmodel.collect.treesitter import node_text
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-HTTP = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
-_CERTAIN_WRAPPERS = frozenset({"withApiAuthRequired", "withPageAuthRequired"})
 _HELPER_HINTS = ("session", "auth", "getUser", "token", "Session", "Auth", "user")
-
-
-def segment(seg: str) -> str | None:
-    """One folder name as a URL segment; None when it does not appear in the URL."""
-    if (seg.startswith("(") and seg.endswith(")")) or seg.startswith("@"):
-        return None
-    if seg.startswith("[") and seg.endswith("]"):
-        return "{" + seg.strip("[]").removeprefix("...") + "}"
-    return seg
-
-
-def route_of(path: str) -> tuple[str, str, str] | None:
-    """(kind, app root, URL) for a file Next.js routes, else None."""
-    parts = path.split("/")
-    stem = PurePosixPath(parts[-1]).stem
-    for marker in ("app", "pages"):
-        if marker not in parts[:-1]:
-            continue
-        i = parts.index(marker)
-        rest = parts[i + 1 : -1]
-        if any(p.startswith(("_", "(.")) for p in rest):
-            return None
-        root = "/".join(parts[:i]).removesuffix("src").rstrip("/")
-        if marker == "app":
-            if stem not in ("route", "page", "layout"):
-                return None
-            segs = [s for p in rest if (s := segment(p)) is not None]
-            return stem, root, "/" + "/".join(segs)
-        if stem.startswith("_") or stem in ("404", "500"):
-            return None
-        segs = [s for p in [*rest, stem] if p != "index" and (s := segment(p)) is not None]
-        kind = "api" if rest[:1] == ["api"] else "pagefile"
-        return kind, root, "/" + "/".join(segs)
-    return None
-
-
-class _File:
-    def __init__(self, src: SourceFile, root: Node) -> None:
-        self.src, self.root = src, root
-        self.functions: dict[str, Node] = {}
-        self.exports: dict[str, Node] = {}  # exported name -> function / call / other value
-        for node in walk(root):
-            if node.type == "function_declaration" and (n := node.child_by_field_name("name")):
-                self.functions.setdefault(node_text(n), node)
-            elif node.type == "variable_declarator":
-                value = unwrap(node.child_by_field_name("value"))
-                name = node.child_by_field_name("name")
-                if value is not None and name is not None and value.type in FUNCTION_TYPES:
-                    self.functions.setdefault(node_text(name), value)
-        for node in root.named_children:
-            if node.type == "export_statement":
-                self._export(node)
-
-    def _export(self, node: Node) -> None:
-        decl = node.child_by_field_name("declaration")
-        value = unwrap(node.child_by_field_name("value"))
-        if any(c.type == "default" for c in node.children):
-            target = decl if decl is not None else value
-            if target is not None and target.type == "identifier":
-                target = self.functions.get(node_text(target), target)
-            if target is not None:
-                self.exports["default"] = target
-            return
-        if decl is not None and decl.type == "function_declaration":
-            self.exports[node_text(decl.child_by_field_name("name") or decl)] = decl
-        elif decl is not None:
-            for d in decl.named_children:
-                name, v = d.child_by_field_name("name"), unwrap(d.child_by_field_name("value"))
-                if name is None or v is None:
-                    continue
-                if name.type == "object_pattern":  # export const { GET, POST } = handlers
-                    for p in name.named_children:
-                        self.exports[node_text(p)] = v
-                else:
-                    self.exports[node_text(name)] = v
-        for clause in (c for c in node.named_children if c.type == "export_clause"):
-            for spec in clause.named_children:
-                name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
-                if name is not None:
-                    local = node_text(name)
-                    self.exports[node_text(alias or name)] = self.functions.get(local, name)
-
-    def verdict(self, target: Node) -> tuple[dict[str, Any] | None, list[str]]:
-        """What a handler (function or wrapper call) decides itself, and what it calls."""
-        target = unwrap(target) or target
-        fn, wrapper = (target, None) if target.type in FUNCTION_TYPES else (None, target)
-        found: dict[str, Any] | None = None
-        if wrapper is not None and wrapper.type == "call_expression":
-            inner = next((unwrap(a) for a in call_args(wrapper) if _is_fn(a)), None)
-            args = call_args(wrapper)
-            if inner is None and args:
-                inner = self.functions.get(node_text(args[0]))  # withAuth(handler)
-            fn = inner
-            name = callee(wrapper).rpartition(".")[2]
-            if name in _CERTAIN_WRAPPERS:
-                found = {
-                    "v": "authenticated",
-                    "why": f"wrapped in {name}()",
-                    "line": line_of(wrapper),
-                }
-            elif name_looks_auth(name):
-                found = {"v": "unknown", "why": f"wrapped in {name}()", "line": line_of(wrapper)}
-        if fn is None:
-            return self._quote(found), []
-        own = handler_auth(fn)
-        if own is not None:
-            found = own
-        return self._quote(found), _calls(fn)
-
-    def _quote(self, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        if v is not None and "s" not in v:
-            v["s"] = self.src.line_text(v["line"]).strip()[:300]
-        return v
-
-
-def _is_fn(node: Node) -> bool:
-    n = unwrap(node)
-    return n is not None and n.type in FUNCTION_TYPES
-
-
-def _calls(fn: Node) -> list[str]:
-    return sorted({c for n in walk(fn) if n.type == "call_expression" and (c := callee(n))})
-
-
-def _methods(fn: Node) -> list[str]:
-    """Methods a pages-router API handler accepts, from its ``req.method`` checks."""
-    found: set[str] = set()
-    for n in walk(fn):
-        if n.type == "binary_expression":
-            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
-            for a, b in ((left, right), (right, left)):
-                if a is not None and dotted(a).endswith(".method") and (s := string_value(b)):
-                    found.add(s.upper())
-        elif n.type == "switch_statement" and dotted(n.child_by_field_name("value")).endswith(
-            ".method"
-        ):
-            found.update(
-                s.upper()
-                for c in walk(n)
-                if c.type == "switch_case" and (s := string_value(c.child_by_field_name("value")))
-            )
-    return sorted(m for m in found if m in HTTP) or ["ANY"]
-
-
-def _directive(body: Node | None) -> bool:
-    first = body.named_children[0] if body is not None and body.named_children else None
-    return (
-        first is not None
-        and first.type == "expression_statement"
-        and string_value(first.named_children[0] if first.named_children else None) == "use server"
-    )
 
 
 @register
@@ -229,7 +77,7 @@ class NextJsCollector(Collector):
         tree = src.ts_tree
         if tree is None:
             return None
-        f = _File(src, tree.root_node)
+        f = NextFile(src, tree.root_node)
         out: dict[str, Any] = {
             "next": 'from "next' in text or "from 'next" in text,
             "imports": {k: list(v) for k, v in imports(tree.root_node).items()},
@@ -240,12 +88,9 @@ class NextJsCollector(Collector):
             out["route"] = list(route)
             out["handlers"] = self._handlers(f, route[0])
         if is_mw and ("config" in text or "middleware" in text):
-            mw = nextjs_mw.analyse(tree.root_node)
-            if mw["guard"] is not None:
-                mw["guard"] = f._quote(mw["guard"])
-            out["middleware"] = mw
+            out["middleware"] = nextjs_mw.analyse(tree.root_node)
         if server:
-            out["handlers"].extend(self._actions(f, _directive(tree.root_node)))
+            out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
         if helpers_possible:
             for fname, fn in f.functions.items():
                 v = handler_auth(fn)
@@ -255,7 +100,7 @@ class NextJsCollector(Collector):
             return None
         return out
 
-    def _handlers(self, f: _File, kind: str) -> list[dict[str, Any]]:
+    def _handlers(self, f: NextFile, kind: str) -> list[dict[str, Any]]:
         out = []
         if kind == "route":
             for method in HTTP:
@@ -266,11 +111,11 @@ class NextJsCollector(Collector):
             if kind == "api":
                 fn = unwrap(target)
                 inner = (
-                    next((a for a in call_args(fn) if _is_fn(a)), None)
+                    next((a for a in call_args(fn) if is_fn(a)), None)
                     if fn is not None and fn.type == "call_expression"
                     else None
                 )
-                for method in _methods(inner or fn or target):
+                for method in methods_of(inner or fn or target):
                     out.append(self._handler(f, method, "default", target))
             else:
                 h = self._handler(f, "GET", "default", target)
@@ -282,20 +127,20 @@ class NextJsCollector(Collector):
                 out.append(h)
         return out
 
-    def _handler(self, f: _File, method: str, name: str, target: Node) -> dict[str, Any]:
+    def _handler(self, f: NextFile, method: str, name: str, target: Node) -> dict[str, Any]:
         v, calls = f.verdict(target)
         return {"method": method, "name": name, "line": line_of(target), "v": v, "calls": calls}
 
-    def _actions(self, f: _File, whole_file: bool) -> list[dict[str, Any]]:
+    def _actions(self, f: NextFile, whole_file: bool) -> list[dict[str, Any]]:
         out = []
         names = {n: fn for n, fn in f.exports.items() if n != "default"} if whole_file else {}
         for fname, fn in f.functions.items():
-            if _directive(body_of(fn)):
+            if has_use_server(body_of(fn)):
                 names[fname] = fn
         for fname in sorted(names):
             fn = names[fname]
             value = unwrap(fn)
-            if value is None or (whole_file and not _is_fn(fn) and value.type != "call_expression"):
+            if value is None or (whole_file and not is_fn(fn) and value.type != "call_expression"):
                 continue
             h = self._handler(f, "POST", fname, fn)
             h["action"] = True
@@ -343,14 +188,7 @@ class NextJsCollector(Collector):
                         if r == root and _under(url, prefix)
                     ]
                 if not action:
-                    for m, mw in mws.items():
-                        if (
-                            _mw_root(m) == root
-                            and mw["guard"]
-                            and nextjs_mw.matches(mw["matcher"], url)
-                            and nextjs_mw.in_scope(mw["guard"], url)
-                        ):
-                            cands.append((m, _why(mw["guard"], "middleware matches it and")))
+                    cands += _middleware_guards(mws, root, url)
                 out.routes.append(
                     Route(
                         id=f"{h['method']} {path}",
@@ -381,6 +219,27 @@ def _helper(
     if local:
         return local[0]
     return None
+
+
+def _middleware_guards(
+    mws: dict[str, dict[str, Any]], root: str, url: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """middleware.ts files of this app whose matcher covers ``url`` and that reject there."""
+    out = []
+    for mod, mw in mws.items():
+        if _mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
+            continue
+        stmt = nextjs_flow.run(mw["program"], url)
+        if stmt is not None:
+            how = stmt[3] if len(stmt) > 3 else "redirects or rejects signed-out requests"
+            verdict = {
+                "v": "authenticated",
+                "line": stmt[1],
+                "s": stmt[2],
+                "why": f"middleware: {how}",
+            }
+            out.append((mod, verdict))
+    return out
 
 
 def _why(v: dict[str, Any], who: str) -> dict[str, Any]:

@@ -20,14 +20,15 @@ from threatmodel.collect.jsast import (
     FUNCTION_TYPES,
     call_args,
     callee,
-    dotted,
+    line_of,
     object_props,
     string_value,
     strings_of,
     unwrap,
     walk,
 )
-from threatmodel.collect.jshandler import handler_auth, rejection
+from threatmodel.collect.jshandler import source_line
+from threatmodel.collect.nextjs_flow import Program, compile_function
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -108,59 +109,35 @@ def _route_matchers(root: Node) -> dict[str, list[str]]:
     return out
 
 
-def _path_conditions(
-    cond: Node, matchers: dict[str, list[str]], negated: bool, scope: dict[str, list[str]]
-) -> None:
-    for n in walk(cond):
-        neg = negated
-        p = n.parent
-        while p is not None and p is not cond.parent:
-            if p.type == "unary_expression" and node_text(p).startswith("!"):
-                neg = not neg
-            p = p.parent
-        if n.type != "call_expression":
-            continue
-        args = call_args(n)
-        name = callee(n)
-        patterns: list[str] = []
-        if name.endswith("startsWith") and args and (s := string_value(args[0])) is not None:
-            patterns = [s + "(.*)"]
-        elif name in matchers:
-            patterns = matchers[name]
-        scope["except" if neg else "only"].extend(patterns)
+def _arrays(root: Node) -> dict[str, list[str]]:
+    out = {}
+    for node in walk(root):
+        if node.type == "variable_declarator":
+            name, value = (
+                node.child_by_field_name("name"),
+                unwrap(node.child_by_field_name("value")),
+            )
+            if name is None or value is None or value.type != "array":
+                continue
+            items = strings_of(value)
+            if items is not None:
+                out[node_text(name)] = items
+    return out
 
 
 def analyse(root: Node) -> dict[str, Any]:
-    """{"matcher": [...] | None, "guard": verdict with "only"/"except" patterns | None}."""
-    matchers = _route_matchers(root)
+    """{"matcher": patterns | None, "program": compiled guard logic | None}.
+
+    The program is run per route path at link time (``nextjs_flow.run``).
+    """
+    matchers, arrays = _route_matchers(root), _arrays(root)
     fn, wrapper = _middleware_function(root)
-    guard: dict[str, Any] | None = None
+    program: Program | None = None
     if wrapper is not None:
-        guard = _wrapper_guard(wrapper)
-    if fn is not None and guard is None:
-        guard = handler_auth(fn)
-        if guard is not None:
-            guard["scope"] = _scope(fn, matchers)
-    return {"matcher": _matcher(root), "guard": guard}
-
-
-def _scope(fn: Node, matchers: dict[str, list[str]]) -> dict[str, list[str]]:
-    scope: dict[str, list[str]] = {"only": [], "except": []}
-    for node in walk(fn):
-        if node.type != "if_statement":
-            continue
-        cond, then = node.child_by_field_name("condition"), node.child_by_field_name("consequence")
-        if cond is None or then is None:
-            continue
-        if rejection(then) is not None or _protects(then):
-            _path_conditions(cond, matchers, False, scope)
-        elif "next()" in node_text(then) and "return" in node_text(then):
-            _path_conditions(cond, matchers, True, scope)  # early pass-through: not guarded
-    return scope
-
-
-def _protects(node: Node) -> bool:
-    return any(n.type == "call_expression" and callee(n).endswith("protect") for n in walk(node))
+        program = _wrapper_program(wrapper, matchers, arrays)
+    elif fn is not None:
+        program = compile_function(fn, matchers, arrays)
+    return {"matcher": _matcher(root), "program": program}
 
 
 def _middleware_function(root: Node) -> tuple[Node | None, Node | None]:
@@ -193,57 +170,30 @@ def _middleware_function(root: Node) -> tuple[Node | None, Node | None]:
     return None, None
 
 
-def _wrapper_guard(wrapper: Node) -> dict[str, Any] | None:
+def _reject_all(node: Node, why: str) -> Program:
+    return [["reject", line_of(node), source_line(node), why]]
+
+
+def _wrapper_program(
+    wrapper: Node, matchers: dict[str, list[str]], arrays: dict[str, list[str]]
+) -> Program | None:
     if wrapper.type == "export_statement":  # export { default } from "next-auth/middleware"
-        return {
-            "v": "authenticated",
-            "why": "next-auth/middleware redirects to sign-in",
-            "line": wrapper.start_point[0] + 1,
-            "scope": {"only": [], "except": []},
-        }
+        return _reject_all(wrapper, "next-auth/middleware")
     name = callee(wrapper)
     args = call_args(wrapper)
     inner = next((a for a in map(unwrap, args) if a is not None and a.type in FUNCTION_TYPES), None)
-    line = wrapper.start_point[0] + 1
+    program = compile_function(inner, matchers, arrays) if inner is not None else []
     if name == "withAuth":
-        return {
-            "v": "authenticated",
-            "why": "next-auth withAuth redirects to sign-in",
-            "line": line,
-            "scope": {"only": [], "except": []},
-        }
-    if name == "authMiddleware":
+        options = next((a for a in args if a.type == "object"), None)
+        authorized = object_props(object_props(options).get("callbacks")).get("authorized")
+        lets_all = authorized is not None and all(
+            node_text(r).replace(" ", "").rstrip(";") == "returntrue"
+            for r in walk(authorized)
+            if r.type == "return_statement"
+        )
+        # withAuth itself redirects signed-out visitors unless `authorized` always says yes.
+        return program if lets_all else _reject_all(wrapper, "withAuth") + program
+    if name == "authMiddleware":  # Clerk (v4): everything but publicRoutes needs a session
         public = strings_of(object_props(args[0]).get("publicRoutes")) if args else None
-        return {
-            "v": "authenticated",
-            "why": "Clerk authMiddleware",
-            "line": line,
-            "scope": {"only": [], "except": public or []},
-        }
-    if inner is not None:
-        found = handler_auth(inner)
-        if found is not None:
-            found["scope"] = _scope(inner, _route_matchers(_root(wrapper)))
-            return found
-    if dotted(wrapper.child_by_field_name("function")) in ("auth", "NextAuth"):
-        return {
-            "v": "unknown",
-            "why": "NextAuth middleware: guarded only if its authorized callback says so",
-            "line": line,
-            "scope": {"only": [], "except": []},
-        }
-    return None
-
-
-def _root(node: Node) -> Node:
-    while node.parent is not None:
-        node = node.parent
-    return node
-
-
-def in_scope(guard: dict[str, Any], path: str) -> bool:
-    scope = guard.get("scope") or {}
-    only, exc = scope.get("only") or [], scope.get("except") or []
-    if only and not matches(only, path):
-        return False
-    return not (exc and matches(exc, path))
+        return [["if", ["path_match", public or []], [["pass"]], []], *_reject_all(wrapper, name)]
+    return program if inner is not None else None

@@ -1,0 +1,186 @@
+"""How Next.js sees one source file: its route (from the path) and its exported handlers.
+
+``route_of`` maps a path to (kind, app root, URL) the way the Next.js router does;
+``NextFile`` indexes a parsed file's functions and exports (``export function GET``,
+``export { handler as POST }``, ``export default withAuth(handler)``) and asks ``jshandler``
+what each handler decides about auth itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.collect.jsast import (
+    FUNCTION_TYPES,
+    call_args,
+    callee,
+    dotted,
+    line_of,
+    string_value,
+    unwrap,
+    walk,
+)
+from threatmodel.collect.jsguard import name_looks_auth
+from threatmodel.collect.jshandler import handler_auth
+from threatmodel.collect.source import SourceFile
+from threatmodel.collect.treesitter import node_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+HTTP = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_CERTAIN_WRAPPERS = frozenset({"withApiAuthRequired", "withPageAuthRequired"})
+
+
+def segment(seg: str) -> str | None:
+    """One folder name as a URL segment; None when it does not appear in the URL."""
+    if (seg.startswith("(") and seg.endswith(")")) or seg.startswith("@"):
+        return None
+    if seg.startswith("[") and seg.endswith("]"):
+        return "{" + seg.strip("[]").removeprefix("...") + "}"
+    return seg
+
+
+def route_of(path: str) -> tuple[str, str, str] | None:
+    """(kind, app root, URL) for a file Next.js routes, else None."""
+    parts = path.split("/")
+    stem = PurePosixPath(parts[-1]).stem
+    for marker in ("app", "pages"):
+        if marker not in parts[:-1]:
+            continue
+        i = parts.index(marker)
+        rest = parts[i + 1 : -1]
+        if any(p.startswith(("_", "(.")) for p in rest):
+            return None
+        root = "/".join(parts[:i]).removesuffix("src").rstrip("/")
+        if marker == "app":
+            if stem not in ("route", "page", "layout"):
+                return None
+            segs = [s for p in rest if (s := segment(p)) is not None]
+            return stem, root, "/" + "/".join(segs)
+        if stem.startswith("_") or stem in ("404", "500"):
+            return None
+        segs = [s for p in [*rest, stem] if p != "index" and (s := segment(p)) is not None]
+        kind = "api" if rest[:1] == ["api"] else "pagefile"
+        return kind, root, "/" + "/".join(segs)
+    return None
+
+
+class NextFile:
+    def __init__(self, src: SourceFile, root: Node) -> None:
+        self.src, self.root = src, root
+        self.functions: dict[str, Node] = {}
+        self.exports: dict[str, Node] = {}  # exported name -> function / call / other value
+        for node in walk(root):
+            if node.type == "function_declaration" and (n := node.child_by_field_name("name")):
+                self.functions.setdefault(node_text(n), node)
+            elif node.type == "variable_declarator":
+                value = unwrap(node.child_by_field_name("value"))
+                name = node.child_by_field_name("name")
+                if value is not None and name is not None and value.type in FUNCTION_TYPES:
+                    self.functions.setdefault(node_text(name), value)
+        for node in root.named_children:
+            if node.type == "export_statement":
+                self._export(node)
+
+    def _export(self, node: Node) -> None:
+        decl = node.child_by_field_name("declaration")
+        value = unwrap(node.child_by_field_name("value"))
+        if any(c.type == "default" for c in node.children):
+            target = decl if decl is not None else value
+            if target is not None and target.type == "identifier":
+                target = self.functions.get(node_text(target), target)
+            if target is not None:
+                self.exports["default"] = target
+            return
+        if decl is not None and decl.type == "function_declaration":
+            self.exports[node_text(decl.child_by_field_name("name") or decl)] = decl
+        elif decl is not None:
+            for d in decl.named_children:
+                name, v = d.child_by_field_name("name"), unwrap(d.child_by_field_name("value"))
+                if name is None or v is None:
+                    continue
+                if name.type == "object_pattern":  # export const { GET, POST } = handlers
+                    for p in name.named_children:
+                        self.exports[node_text(p)] = v
+                else:
+                    self.exports[node_text(name)] = v
+        for clause in (c for c in node.named_children if c.type == "export_clause"):
+            for spec in clause.named_children:
+                name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+                if name is not None:
+                    local = node_text(name)
+                    self.exports[node_text(alias or name)] = self.functions.get(local, name)
+
+    def verdict(self, target: Node) -> tuple[dict[str, Any] | None, list[str]]:
+        """What a handler (function or wrapper call) decides itself, and what it calls."""
+        target = unwrap(target) or target
+        fn, wrapper = (target, None) if target.type in FUNCTION_TYPES else (None, target)
+        found: dict[str, Any] | None = None
+        if wrapper is not None and wrapper.type == "call_expression":
+            inner = next((unwrap(a) for a in call_args(wrapper) if is_fn(a)), None)
+            args = call_args(wrapper)
+            if inner is None and args:
+                inner = self.functions.get(node_text(args[0]))  # withAuth(handler)
+            fn = inner
+            name = callee(wrapper).rpartition(".")[2]
+            if name in ("NextAuth", "handlers"):
+                return None, []  # the sign-in endpoints themselves: public by design
+            if name in _CERTAIN_WRAPPERS:
+                found = {
+                    "v": "authenticated",
+                    "why": f"wrapped in {name}()",
+                    "line": line_of(wrapper),
+                }
+            elif name_looks_auth(name):
+                found = {"v": "unknown", "why": f"wrapped in {name}()", "line": line_of(wrapper)}
+        if fn is None:
+            return self._quote(found), []
+        own = handler_auth(fn)
+        if own is not None:
+            found = own
+        return self._quote(found), calls_in(fn)
+
+    def _quote(self, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None and "s" not in v:
+            v["s"] = self.src.line_text(v["line"]).strip()[:300]
+        return v
+
+
+def is_fn(node: Node) -> bool:
+    n = unwrap(node)
+    return n is not None and n.type in FUNCTION_TYPES
+
+
+def calls_in(fn: Node) -> list[str]:
+    return sorted({c for n in walk(fn) if n.type == "call_expression" and (c := callee(n))})
+
+
+def methods_of(fn: Node) -> list[str]:
+    """Methods a pages-router API handler accepts, from its ``req.method`` checks."""
+    found: set[str] = set()
+    for n in walk(fn):
+        if n.type == "binary_expression":
+            left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
+            for a, b in ((left, right), (right, left)):
+                if a is not None and dotted(a).endswith(".method") and (s := string_value(b)):
+                    found.add(s.upper())
+        elif n.type == "switch_statement" and dotted(n.child_by_field_name("value")).endswith(
+            ".method"
+        ):
+            found.update(
+                s.upper()
+                for c in walk(n)
+                if c.type == "switch_case" and (s := string_value(c.child_by_field_name("value")))
+            )
+    return sorted(m for m in found if m in HTTP) or ["ANY"]
+
+
+def has_use_server(body: Node | None) -> bool:
+    first = body.named_children[0] if body is not None and body.named_children else None
+    return (
+        first is not None
+        and first.type == "expression_statement"
+        and string_value(first.named_children[0] if first.named_children else None) == "use server"
+    )
