@@ -89,3 +89,14 @@ def test_route_of_and_matcher() -> None:
     neg = ["/((?!api|_next/static|favicon.ico).*)"]
     assert matches(neg, "/settings") and not matches(neg, "/api/notes/{id}")
     assert matches(None, "/anything")
+
+
+def test_middleware_flow_per_path() -> None:
+    # Signed-in visitors are bounced off /login (not a guard); signed-out ones off /dashboard;
+    # /blog is outside the matcher.
+    facts = collect(FIXTURES / "next-withauth", NextJsCollector())
+    assert status(facts, "GET", "/dashboard") == "authenticated"
+    assert status(facts, "GET", "/login") == "public"
+    assert status(facts, "GET", "/blog") == "public"
+    evidence = by_route(facts)[("GET", "/dashboard")].auth.evidence[0]
+    assert (evidence.path, evidence.start_line) == ("middleware.ts", 20)
