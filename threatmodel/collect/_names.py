@@ -161,6 +161,11 @@ _NOT_SECRET_WORDS = frozenset(
         "hash",
         "hashed",
         "digest",
+        "address",
+        "addr",
+        "contract",
+        "symbol",
+        "status",
     }
 )
 
@@ -182,12 +187,21 @@ def is_sensitive_column(name: str) -> bool:
     return bool(set(ws) & _SENSITIVE_WORDS) or _has_pair(ws, _SENSITIVE_PAIRS)
 
 
+# Words that, before a final "key", make it a cryptographic key (SECRET_COOKIE_KEY, cryptoKey).
+KEY_QUALIFIERS = frozenset(
+    {"secret", "private", "api", "signing", "encryption", "crypto", "cipher", "hmac",
+     "jwt", "master", "access", "auth", "client", "app", "service", "license", "aes"}
+)  # fmt: skip
+
+
 def is_secret_name(name: str) -> bool:
     """An identifier or config key that, when given a literal value, holds a secret."""
     ws = words(name)
     if not ws:
         return False
     pair = _has_pair(ws, _SECRET_PAIRS)
+    if ws[-1] == "key" and len(ws) > 1 and set(ws[:-1]) & KEY_QUALIFIERS:
+        return True
     # The last word decides what the value is: SECRET_KEY holds a secret, TOKEN_URL a URL.
     if ws[-1] in _NOT_SECRET_WORDS and not (pair and ws[-1] in {"key", "url"}):
         return False

@@ -41,6 +41,42 @@ def _literal(node: ast.AST | None) -> str | None:
     return None
 
 
+# Calls whose positional argument is a key: (callee suffix, argument index, name to report).
+_KEY_ARGS = {
+    "jwt.encode": (1, "jwt_secret"),
+    "jwt.decode": (1, "jwt_secret"),
+    "hmac.new": (0, "hmac_secret"),
+    "jwt.sign": (1, "jwt_secret"),
+    "jwt.verify": (1, "jwt_secret"),
+    "createHmac": (1, "hmac_secret"),
+    "cookieParser": (0, "cookie_secret"),
+    "createCipheriv": (1, "cipher_key"),
+    "createDecipheriv": (1, "cipher_key"),
+}
+
+
+def _callee(name: str) -> tuple[int, str] | None:
+    parts = name.split(".")
+    return _KEY_ARGS.get(".".join(parts[-2:])) or _KEY_ARGS.get(parts[-1])
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _positional_key(call: ast.Call) -> Iterator[Triple]:
+    spec = _callee(_dotted(call.func))
+    if spec is not None and len(call.args) > spec[0]:
+        arg = call.args[spec[0]]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str | bytes):
+            value = arg.value if isinstance(arg.value, str) else arg.value.decode("latin-1")
+            yield spec[1], arg.lineno, value
+
+
 def scan_python(tree: ast.AST) -> Iterator[Triple]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AnnAssign):
@@ -57,6 +93,7 @@ def scan_python(tree: ast.AST) -> Iterator[Triple]:
                 if key and value is not None:
                     yield key, v.lineno, value
         elif isinstance(node, ast.Call):
+            yield from _positional_key(node)
             for kw in node.keywords:
                 value = _literal(kw.value)
                 if kw.arg and value is not None:
@@ -118,6 +155,18 @@ def _js_name(node: tree_sitter.Node | None) -> str | None:
     return None
 
 
+def _js_positional_key(call: tree_sitter.Node) -> Iterator[Triple]:
+    func = call.child_by_field_name("function")
+    args = call.child_by_field_name("arguments")
+    if func is None or args is None or func.type not in ("identifier", "member_expression"):
+        return
+    spec = _callee(node_text(func))
+    if spec is not None and args.named_child_count > spec[0]:
+        value = _js_string(args.named_children[spec[0]])
+        if value is not None:
+            yield spec[1], call.start_point[0] + 1, value
+
+
 _JS_PAIRS = {
     "variable_declarator": ("name", "value"),
     "assignment_expression": ("left", "right"),
@@ -143,6 +192,8 @@ def scan_js(root: tree_sitter.Node) -> Iterator[Triple]:
             value = _js_string(value_node)
             if value is not None:
                 yield node_text(name_node), node.start_point[0] + 1, value
+        elif node.type == "call_expression":
+            yield from _js_positional_key(node)
         elif node.type == "binary_expression":
             op = node.child_by_field_name("operator")
             if op is not None and node_text(op) in ("==", "===", "!=", "!=="):
@@ -162,7 +213,8 @@ def scan_structured(text: str) -> Iterator[Triple]:
     if len(text) > 500_000:
         return  # a data dump, not configuration; the token scan still covers it
     try:
-        documents = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
+        documents = list(yaml.compose_all(text, Loader=loader))
     except yaml.YAMLError:
         return
     stack: list[yaml.Node] = [d for d in documents if d is not None]

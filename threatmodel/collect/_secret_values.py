@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from threatmodel.collect._names import words
+from threatmodel.collect._names import KEY_QUALIFIERS, words
 
 
 def fingerprint(value: str) -> str:
@@ -69,7 +69,7 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
         "private_key",
         re.compile(
             r"-----BEGIN ((?:RSA|EC|DSA|OPENSSH|PGP|ENCRYPTED) )?PRIVATE KEY( BLOCK)?-----"
-            r"(?:\\n|\s)+([A-Za-z0-9+/=:\s\\-]{40,}?)(?:\\n|\s)*-----END"
+            r"(?:\\[rn]|\s)+([A-Za-z0-9+/=:\s\\-]{40,}?)(?:\\[rn]|\s)*-----END"
         ),
         3,
     ),
@@ -100,7 +100,6 @@ _PLACEHOLDER_WORDS = frozenset(
         "replace",
         "redacted",
         "insert",
-        "here",
         "xxx",
         "foo",
         "bar",
@@ -110,7 +109,6 @@ _PLACEHOLDER_WORDS = frozenset(
         "undefined",
         "default",
         "test",
-        "testing",
         "dev",
     }
 )
@@ -166,13 +164,36 @@ def _random_enough(value: str) -> bool:
     return len(value) >= 16 and entropy(value) >= 3.0 and has_digit and has_alpha
 
 
+# Words that mark an identifier-shaped value as naming a field rather than being a secret.
+_FIELD_WORDS = frozenset(
+    {"password", "passwd", "token", "field", "input", "name", "id", "type", "hash", "confirm",
+     "confirmation", "new", "old", "current", "access", "refresh", "bearer", "header", "param",
+     "user", "username", "email"}
+)  # fmt: skip
+
+
+# Words that make a string a message about credentials rather than a credential.
+_MESSAGE_WORDS = frozenset(
+    {"password", "passwords", "passwd", "secret", "token", "key", "must", "should", "please",
+     "invalid", "enter", "required", "incorrect", "wrong", "your", "the", "is", "not", "be"}
+)  # fmt: skip
+
+
+def _strong_name(name: str) -> bool:
+    """Names whose literal is a credential whatever it looks like (a weak one is the bug)."""
+    ws = words(name)
+    if set(ws) & {"password", "passwd", "pwd", "secret", "passphrase", "jwt"}:
+        return True
+    return len(ws) > 1 and ws[-1] == "key" and bool(set(ws[:-1]) & KEY_QUALIFIERS)
+
+
 def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     """Whether a literal assigned to the secret-looking ``name`` is a real secret.
 
     ``context`` is ``code`` (application source: a weak ``password = "admin123"`` is the
     vulnerability itself), ``config`` (YAML, committed .env, Dockerfile: local-development
-    defaults such as ``postgres`` do not count and weak values need 8 characters) or
-    ``test`` (tests, examples, .env.example: only random-looking values count).
+    defaults such as ``postgres`` do not count and weak values need 6 characters) or
+    ``template`` (.env.example: only random-looking values count).
     """
     v = value.strip()
     if is_placeholder(v) or "\n" in v:
@@ -182,15 +203,30 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False
     if lowered == name.lower() or lowered in {"true", "false", "bearer", "basic", "token"}:
         return False
-    if _IDENTIFIER.fullmatch(v) and not any(c.isdigit() for c in v):
-        return False  # "access_token", "SECRET_KEY": a key name, not a secret
-    if _PROSE.fullmatch(v) or re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v):
-        return False  # a sentence, a URL without credentials, a file path
-    if context == "test":
+    # "access_token", "new_password", "SECRET_KEY" name a field or a variable; but
+    # "session_cookie_secret_key_here" assigned to a cookie secret is the secret itself.
+    if (
+        _IDENTIFIER.fullmatch(v)
+        and not any(c.isdigit() for c in v)
+        and (v.isupper() or set(words(v)) & _FIELD_WORDS or not _strong_name(name))
+    ):
+        return False
+    if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
+        return False  # a schema type, not a value
+    if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v):
+        return False  # a URL without credentials, a file path
+    if any(c.isalpha() and not c.isascii() for c in v):
+        return False  # a translation
+    weak_ok = _strong_name(name)
+    if _PROSE.fullmatch(v) or len(v.split()) > 2:
+        # A sentence is a message, unless a password field holds a short passphrase
+        # ("my little nest of vipers") that says nothing about passwords.
+        sentence = len(v.split()) > 8 or v.rstrip()[-1:] in ".?!:" or v[:1].isupper()
+        if not weak_ok or sentence or set(words(v)) & _MESSAGE_WORDS:
+            return False
+    if context in ("test", "template"):
         return _random_enough(v)
-    ws = set(words(name))
-    weak_ok = bool(ws & {"password", "passwd", "pwd", "secret", "passphrase"}) or "jwt" in ws
-    min_weak = 5 if context == "code" else 8
+    min_weak = 4 if context == "code" else 6
     return (
         _random_enough(v)
         or (weak_ok and len(v) >= min_weak)
@@ -223,7 +259,7 @@ def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
                 if _jwt_is_public(value):
                     continue
             elif kind == "private_key":
-                if "..." in value or len(re.sub(r"\\n|\s", "", value)) < 40:
+                if "..." in value or len(re.sub(r"\\[rn]|\s", "", value)) < 40:
                     continue
             elif is_placeholder(value.split("_")[-1] if kind == "stripe_key" else value) or (
                 "EXAMPLE" in value

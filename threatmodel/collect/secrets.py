@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import itertools
 import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -45,13 +46,21 @@ _SKIP_NAMES = frozenset(
 )
 _TEST_DIRS = frozenset(
     {"test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "e2e", "cypress",
-     "testdata", "examples", "example", "docs", "mocks", "__mocks__", "samples"}
+     "testdata", "examples", "example", "docs", "mocks", "__mocks__", "samples", "i18n", "l10n",
+     "locales", "locale", "translations", "lang"}
 )  # fmt: skip
+_KEY_NAME = re.compile(r"[A-Za-z_$][\w$.\-]{0,63}")
+_FIXTURE_KINDS = frozenset({"jwt", "connection_string"})
 _ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "schema")
 
 
 def context_of(path: str) -> str:
-    """``test`` for tests, examples and env templates; ``config`` for config; else ``code``."""
+    """How literals in this file are judged (see ``looks_like_secret``).
+
+    ``test`` (tests, examples, docs, translations: literals there are fixtures and prose, so
+    only high-value token formats count), ``template`` (``.env.example``: only random-looking
+    values), ``config`` (YAML, JSON, committed .env, Dockerfile) or ``code``.
+    """
     p = PurePosixPath(path)
     name = p.name.lower()
     if any(part.lower() in _TEST_DIRS for part in p.parts[:-1]):
@@ -59,10 +68,10 @@ def context_of(path: str) -> str:
     stem = name.split(".")[0]
     if stem.startswith("test_") or stem.endswith(("_test", "_tests")) or ".test." in name:
         return "test"
-    if ".spec." in name or name in ("conftest.py", "setupTests.ts", "setupTests.js"):
+    if ".spec." in name or name in ("conftest.py", "setuptests.ts", "setuptests.js"):
         return "test"
     if name.startswith(".env") or name.endswith(".env"):
-        return "test" if any(t in name for t in _ENV_TEMPLATES) else "config"
+        return "template" if any(t in name for t in _ENV_TEMPLATES) else "config"
     if p.suffix.lower() in (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg") or (
         name.startswith("dockerfile")
     ):
@@ -166,16 +175,23 @@ class SecretsCollector(Collector):
         if not text:
             return None
         found = _Findings()
-        for kind, offset, value in find_tokens(text):
-            found.add(kind, f"<{kind}>", _line_at(text, offset), value)
         context = context_of(src.path)
-        for name, line, value in self._assignments(src):
+        for kind, offset, value in find_tokens(text):
+            if context == "test" and kind in _FIXTURE_KINDS:
+                continue  # tests are full of sample JWTs and local connection strings
+            found.add(kind, f"<{kind}>", _line_at(text, offset), value)
+        for name, line, value in self._assignments(src) if context != "test" else ():
+            if not _KEY_NAME.fullmatch(name):
+                continue  # "Invalid password." is a translation key, not a variable
             if is_secret_name(name) and looks_like_secret(value, name, context):
                 found.add(secret_kind(name), name, line, value)
             else:
                 held = found.items.get((line, fingerprint(value)))
                 if held is not None and held[1].startswith("<"):
                     held[1] = name
+        key_file = src.path.lower().endswith((".key", ".pem")) and "\n" not in text.strip()
+        if key_file and not found.items and looks_like_secret(text.strip(), "key", "template"):
+            found.add("key_file", "<key_file>", 1, text.strip())  # a bare key in a key file
         # A token nobody assigned is named by its format.
         items = [
             [k, k if n.startswith("<") else n, line, fp] for k, n, line, fp in found.items.values()
