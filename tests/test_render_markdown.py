@@ -110,7 +110,7 @@ def test_secret_values_never_appear_but_names_and_places_do(md: str) -> None:
 def test_entry_point_and_data_store_tables(md: str) -> None:
     routes = section(md, "## Entry points")
     assert (
-        "| POST | `/api/notes/{id}/share` | **public** |  | [app.py#L10](app.py#L10) `app.h10` "
+        "| POST | `/api/notes/{id}/share` | public |  | [app.py#L10](app.py#L10) `app.h10` "
         "| [TM-share001](#tm-share001) |"
     ) in routes
     assert "| DELETE | `/admin/users/{id}` | restricted | @require_admin |" in routes
