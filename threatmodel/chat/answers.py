@@ -129,10 +129,10 @@ def _table_access(q: str, ctx: ChatContext, write: bool) -> Answer | None:
     seen = _routes_touching(name, ctx, write)
     if seen:
         lines.append(f"Routes whose handlers {'write' if write else 'read'} it:")
-        for r, acc in seen:
-            where = f"{r.location.path}:{acc.line}"  # the handler's file
+        for r, code_path, acc in seen:
+            where = f"{code_path}:{acc.line}"  # the handler's file
             lines.append(f"  {r.method} {r.path} [{r.auth.status.value}]  {acc.how} at {where}")
-            cites.append(cite(r.location.path, acc.line))
+            cites.append(cite(code_path, acc.line))
     else:
         lines.append(
             f"No route handler was seen {'writing' if write else 'reading'} it directly "
@@ -175,15 +175,15 @@ def _table_access(q: str, ctx: ChatContext, write: bool) -> Answer | None:
     return Answer(q, "table_writers" if write else "table_readers", "\n".join(lines), cites)
 
 
-def _routes_touching(name: str, ctx: ChatContext, write: bool) -> list[tuple[Route, Access]]:
+def _routes_touching(name: str, ctx: ChatContext, write: bool) -> list[tuple[Route, str, Access]]:
     out = []
     for r in sorted(ctx.report.facts.routes, key=lambda r: (r.path, r.method)):
-        code = ctx.handlers.handler(r.location.path, r.location.line)
+        code = ctx.handlers.for_route(r.location.path, r.location.line, r.handler)
         if code is None:
             continue
         for acc in code.accesses:
             if acc.write == write and table_matches(acc.name, name):
-                out.append((r, acc))
+                out.append((r, code.path, acc))
                 break
     return out
 

@@ -21,9 +21,10 @@ from threatmodel.verify.evidence import check_evidence
 
 CITATION = re.compile(
     r"(?<![\w/.@-])"
-    r"((?:[\w@.+-]+/)*[\w@+-][\w@.+-]*\.[A-Za-z0-9]{1,10})"  # a path with an extension
+    # a path: a file name with an extension, or any path with a folder (etc/passwd)
+    r"((?:[\w@.+-]+/)*[\w@+-][\w@.+-]*\.[A-Za-z0-9]{1,10}|(?:[\w@.+-]+/)+[\w@+-][\w@.+-]*)"
     r":(\d{1,7})(?:\s*[-\u2013]\s*(\d{1,7}))?"  # :line or :start-end
-    r"(?:\s*[:(]?\s*`([^`\n]{3,200})`)?"  # an optional `quote` right after
+    r"(?:[ \t]*[:(]?[ \t]+`([^`\n]{3,200})`)?"  # an optional `quote` right after
 )
 MAX_CITATIONS = 60  # a runaway answer is not checked citation by citation forever
 
@@ -55,7 +56,8 @@ def check_one(path: str, start: int, end: int | None, quote: str, reader: RepoRe
     evidence = Evidence(path=path, start_line=start, end_line=stop, snippet=quote)
     result = check_evidence([evidence], reader)
     if not result.ok:
-        return Citation(path, start, "failed", end, result.reason)
+        reason = result.reason.removeprefix("evidence path refused: ")
+        return Citation(path, start, "failed", end, reason)
     checked = result.evidence[0]
     note = "; ".join(result.notes)
     if checked.start_line != start:  # the quote is nearby, not on the cited line
@@ -77,11 +79,17 @@ def mark(text: str, citations: list[Citation]) -> str:
 
 
 def uncited_paragraphs(text: str) -> int:
-    """Paragraphs or list items that state something (a sentence or more) without a citation."""
-    count = 0
-    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)", text):
-        body = block.strip()
-        if len(body) < 60 or body.endswith(":"):  # a heading or a lead-in, not a claim
+    """Lines that state something (a sentence or more) without a citation; code is skipped.
+
+    Models write one paragraph or list item per line, so a line is the unit of a claim.
+    """
+    count, in_code = 0, False
+    for line in text.splitlines():
+        body = line.strip()
+        if body.startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code or len(body) < 60 or body.endswith(":"):  # code, a heading or a lead-in
             continue
         if not CITATION.search(body):
             count += 1

@@ -124,6 +124,43 @@ class HandlerIndex:
             return _js_handler(path, text, line, lang)
         return None
 
+    def for_route(self, path: str, line: int, handler: str) -> HandlerCode | None:
+        """The route's handler: at its location, else by its dotted name (``pkg.mod.func``).
+
+        Routes declared outside the code (an OpenAPI file for connexion, a urls.py) point
+        at the declaration; the dotted handler name then says which module to parse.
+        """
+        code = self.handler(path, line)
+        if code is not None or detect_language(path) in JS_LANGUAGES:
+            return code
+        parts = [p for p in handler.replace(":", ".").split(".") if p.isidentifier()]
+        for cut in range(len(parts) - 1, 0, -1):
+            module, names = parts[:cut], parts[cut:]
+            for candidate in ("/".join(module) + ".py", "/".join(module) + "/__init__.py"):
+                try:
+                    text = "\n".join(self.reader.lines(candidate))
+                except PathRefused:
+                    continue
+                found = _python_def_line(text, names)
+                if found is not None:
+                    return _python_handler(candidate, text, found)
+        return None
+
+
+def _python_def_line(text: str, names: list[str]) -> int | None:
+    """Line of the def ``names[-1]`` at module level, or inside class ``names[0]``."""
+    tree = _python_tree(text)
+    if tree is None or len(names) > 2:
+        return None
+    body: list[ast.stmt] = tree.body
+    if len(names) == 2:
+        classes = [n for n in body if isinstance(n, ast.ClassDef) and n.name == names[0]]
+        body = classes[0].body if classes else []
+    for node in body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == names[-1]:
+            return node.lineno
+    return None
+
 
 @cache
 def _python_tree(text: str) -> ast.Module | None:
@@ -147,13 +184,23 @@ def _python_handler(path: str, text: str, line: int) -> HandlerCode | None:
     if best is None:
         return None
     accesses: list[Access] = []
+    models = _model_vars(best)
     for node in ast.walk(best):
         if isinstance(node, ast.Constant | ast.JoinedStr):
             sql = _py_string(node)
             if sql:
                 accesses += [Access(t, w, node.lineno, f"SQL {v}") for t, w, v in sql_accesses(sql)]
         elif isinstance(node, ast.Call):
-            accesses += _py_call(node)
+            accesses += _py_call(node, models)
+        elif isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:  # user.email = ...: a loaded model instance is changed
+                if (
+                    isinstance(t, ast.Attribute)
+                    and isinstance(t.value, ast.Name)
+                    and t.value.id in models
+                ):
+                    accesses.append(Access(models[t.value.id], True, node.lineno, "orm set"))
     start = min([best.lineno] + [d.lineno for d in best.decorator_list])
     return HandlerCode(path, start, best.end_lineno or best.lineno, _dedupe(accesses))
 
@@ -168,15 +215,62 @@ def _py_string(node: ast.Constant | ast.JoinedStr) -> str | None:
     )
 
 
-def _py_call(call: ast.Call) -> list[Access]:
+def _model_vars(fn: ast.AST) -> dict[str, str]:
+    """Local names bound to a model: ``u = User(...)``, ``u = User.query...first()``."""
+    out: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            model = _model_root(node.value)
+            if model:
+                out[node.targets[0].id] = model
+    return out
+
+
+def _model_root(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        return expr.func.id if expr.func.id[:1].isupper() else None  # User(...)
+    chain: list[str] = []
+    while isinstance(expr, ast.Call | ast.Attribute):
+        if isinstance(expr, ast.Attribute):
+            chain.append(expr.attr)
+            expr = expr.value
+        else:
+            expr = expr.func
+    if isinstance(expr, ast.Name) and expr.id[:1].isupper() and {"query", "objects"} & set(chain):
+        return expr.id  # User.query.filter_by(...).first(), User.objects.get(...)
+    return None
+
+
+WRITE_VERBS = ("delete", "update", "create", "insert", "remove", "add", "upsert", "destroy")
+
+
+def is_write(method: str) -> bool:
+    """insert, update_one, ... and model helpers named for a write: delete_user, addUser."""
+    if method in WRITE_METHODS:
+        return True
+    first = method.split("_")[0]
+    for verb in WRITE_VERBS:
+        if first == verb or (first.startswith(verb) and first[len(verb) : len(verb) + 1].isupper()):
+            return True
+    return False
+
+
+def _py_call(call: ast.Call, models: dict[str, str]) -> list[Access]:
     func = call.func
     if not isinstance(func, ast.Attribute):
         return []
-    method, write = func.attr, func.attr in WRITE_METHODS
-    if method == "add" and call.args and isinstance(call.args[0], ast.Call):
-        ctor = call.args[0].func  # session.add(Order(...)): SQLAlchemy insert
+    method, write = func.attr, is_write(func.attr)
+    if method == "add" and call.args:
+        arg = call.args[0]  # session.add(Order(...)) / session.add(order): an insert
+        ctor = arg.func if isinstance(arg, ast.Call) else None
         if isinstance(ctor, ast.Name) and ctor.id[:1].isupper():
             return [Access(ctor.id, True, call.lineno, "orm add")]
+        if isinstance(arg, ast.Name) and arg.id in models:
+            return [Access(models[arg.id], True, call.lineno, "orm add")]
     if not write and method not in READ_METHODS:
         return []
     receiver: ast.expr = func.value
@@ -268,7 +362,7 @@ def _js_call(call: tree_sitter.Node, row: int) -> list[Access]:
         return []
     prop = func.child_by_field_name("property")
     method = node_text(prop) if prop is not None else ""
-    write = method in WRITE_METHODS
+    write = is_write(method)
     if not write and method not in READ_METHODS:
         return []
     receiver = func.child_by_field_name("object")

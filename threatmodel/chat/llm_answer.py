@@ -65,6 +65,7 @@ def answer_with_llm(
     memory: Conversation,
     on_delta: Callable[[str], None] | None = None,
     budget: int = DEFAULT_CONTEXT_TOKENS,
+    answer_tokens: int = MAX_ANSWER_TOKENS,
 ) -> tuple[Answer, Usage]:
     """Stream the model's answer to ``on_delta``; return it with checked citations.
 
@@ -73,7 +74,7 @@ def answer_with_llm(
     """
     system, user, notes, _ = build_prompt(question, ctx, budget)
     messages = [*memory.messages(), Message("user", user)]
-    stream = provider.stream_text(system, messages, max_output_tokens=MAX_ANSWER_TOKENS)
+    stream = provider.stream_text(system, messages, max_output_tokens=answer_tokens)
     parts: list[str] = []
     for delta in stream:
         parts.append(delta)

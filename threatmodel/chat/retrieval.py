@@ -223,8 +223,14 @@ def retrieve(question: str, ctx: ChatContext, budget: int) -> Retrieved:
             out.notes.append(f"{path}: {exc}")
     for r in routes:
         anchors.insert(0, (r.location.path, r.location.line))
+    by_location = {(r.location.path, r.location.line): r for r in facts.routes}
     seen: set[tuple[str, int]] = set()
     for path, line in anchors:
+        route = by_location.get((path, line))
+        if route is not None:  # show the handler's code, wherever the route was declared
+            code = ctx.handlers.for_route(path, line, route.handler)
+            if code is not None:
+                path, line = code.path, max(code.start, 2)
         if (path, line) in seen:
             continue
         seen.add((path, line))
