@@ -43,6 +43,14 @@ def vcr_config() -> dict[str, object]:
     }
 
 
+def pytest_recording_configure(config: pytest.Config, vcr: object) -> None:
+    # LLM-pass cassettes match a request by chunk and turn, not by the exact prompt text
+    # (tests/llm_cassettes.py); opt in with match_on=LLM_MATCH_ON in a module's vcr_config.
+    from llm_cassettes import llm_chunk_matcher
+
+    vcr.register_matcher("llm_chunk", llm_chunk_matcher)  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
     return str(CASSETTES / request.module.__name__.split(".")[-1])

@@ -1,18 +1,58 @@
 """The LLM pass: summaries in, candidate findings out (verified later, never trusted).
 
-``run_llm_pass`` turns the facts into token-budgeted chunks (summarize.py), asks the
-configured provider for findings in the structured Finding shape, and returns them with
-token and cost accounting. With no provider it returns at once, saying how to enable it.
+``run_llm_pass`` turns the facts into token-budgeted chunks (summarize.py), renders the
+prompts (``prompts/analyze_*.j2``, StrictUndefined, repository data only inside a delimited
+block), asks the configured provider for ``llm/schema.LlmAnswer`` per chunk with bounded
+concurrency, and returns the candidate findings with token and cost accounting.
+
+What can go wrong is an outcome, never a crash:
+- an answer that fails validation (or a refusal, JSON cut off at the output limit, plain
+  text instead of a tool call) is re-asked with the problem up to ``MAX_REASKS`` times,
+  then the chunk is recorded as failed (``LlmRun.failed_chunks``, status "partial");
+- a call that fails after retries fails its chunk; a rejected key stops the pass;
+- ``--max-tokens`` / ``--max-cost`` are checked *before* each call (the call's prompt plus
+  its output limit must fit), so a budget is never overshot; the pass stops cleanly and
+  keeps what it has.
+Answers are cached on disk (llm/cache.py): a re-run of an unchanged repository makes no
+call. With no provider it returns at once, saying how to enable it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from pydantic import ValidationError
 
 from threatmodel.collect.reader import RepoReader
 from threatmodel.config import Settings
+from threatmodel.errors import ProviderError
+from threatmodel.llm.interface import Message, Provider, ProviderAuthError, StructuredResponse
+from threatmodel.llm.schema import (
+    MAX_FINDINGS,
+    SCHEMA_NAME,
+    LlmAnswer,
+    claim_vocabulary,
+    to_finding,
+    wire_schema,
+)
 from threatmodel.models import Facts, Finding, LlmRun
 from threatmodel.progress import Progress
+from threatmodel.summarize import Chunk, Focus, count_tokens, summarize
+
+__all__ = ["AnalyzeOutcome", "Focus", "run_llm_pass"]
+
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+MAX_REASKS = 2
+CHUNK_CAP_TOKENS = 6_000  # smaller chunks keep the model focused and a failure cheap
+PROMPT_OVERHEAD_TOKENS = 600  # chunk template text around the data, and the re-ask text
 
 
 @dataclass
@@ -23,11 +63,276 @@ class AnalyzeOutcome:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_hits: int = 0  # answers served from the cache (no call made)
+    chunks: int = 0
+
+
+@cache
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PROMPTS)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # plain-text prompts, not HTML
+        keep_trailing_newline=True,
+    )
+
+
+def render_prompt(name: str, **values: Any) -> str:
+    return _env().get_template(name).render(**values).strip() + "\n"
+
+
+def data_block(data: str) -> tuple[str, str]:
+    """(marker, data): a marker the data cannot forge, since it hashes the data itself."""
+    safe = data.replace("REPO_DATA_", "REPO-DATA-")
+    return f"REPO_DATA_{hashlib.sha256(safe.encode()).hexdigest()[:12].upper()}", safe
+
+
+class Budget:
+    """Thread-safe token / cost budget: a call reserves its worst case before it is made."""
+
+    def __init__(self, max_tokens: int | None, max_cost: float | None) -> None:
+        self.max_tokens, self.max_cost = max_tokens, max_cost
+        self.tokens = 0
+        self.cost = 0.0
+        self.exhausted = False
+        self._lock = threading.Lock()
+
+    def reserve(self, tokens: int, cost: float) -> bool:
+        with self._lock:
+            if (
+                self.exhausted
+                or (self.max_tokens is not None and self.tokens + tokens > self.max_tokens)
+                or (self.max_cost is not None and self.cost + cost > self.max_cost)
+            ):
+                self.exhausted = True
+                return False
+            self.tokens += tokens
+            self.cost += cost
+            return True
+
+    def settle(self, reserved_tokens: int, reserved_cost: float, tokens: int, cost: float) -> None:
+        with self._lock:
+            self.tokens += tokens - reserved_tokens
+            self.cost += cost - reserved_cost
+
+
+@dataclass
+class _ChunkResult:
+    chunk: Chunk
+    findings: list[Finding] = field(default_factory=list)
+    failed: str | None = None
+    calls: int = 0
+    hits: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+
+
+class _Pass:
+    """One LLM pass: shared state for the worker threads."""
+
+    def __init__(self, provider: Provider, settings: Settings, focus: Focus | None) -> None:
+        self.provider = provider
+        self.budget = Budget(settings.max_tokens, settings.max_cost_usd)
+        self.schema = wire_schema()
+        self.focus = sorted(focus.routes | focus.tables | focus.files) if focus else []
+        self.system = render_prompt(
+            "analyze_system.j2",
+            claim_kinds=claim_vocabulary(),
+            max_findings=MAX_FINDINGS,
+            schema_name=SCHEMA_NAME,
+        )
+        self.system_tokens = count_tokens(self.system)
+        self.fatal: str | None = None
+
+    def chunk_budget(self) -> int:
+        p = self.provider
+        room = p.context_tokens - 2 * p.max_output_tokens - self.system_tokens
+        return min(CHUNK_CAP_TOKENS, room - PROMPT_OVERHEAD_TOKENS)
+
+    def prompt(self, chunk: Chunk) -> str:
+        marker, data = data_block(chunk.data)
+        name = "analyze_cross.j2" if chunk.kind == "cross" else "analyze_chunk.j2"
+        return render_prompt(
+            name,
+            title=chunk.title,
+            marker=marker,
+            data=data,
+            focus=self.focus,
+            max_findings=MAX_FINDINGS,
+        )
+
+    def _ask(self, messages: list[Message], out: _ChunkResult) -> StructuredResponse | None:
+        """One answer (from the cache or a call inside the budget); None when out of budget."""
+        p = self.provider
+        lookup = getattr(p, "cached", None)
+        if callable(lookup):
+            hit = lookup(self.system, messages, self.schema, SCHEMA_NAME, None)
+            if isinstance(hit, StructuredResponse):
+                out.hits += 1
+                return hit
+        est_in = self.system_tokens + sum(count_tokens(m.content) for m in messages) + 50
+        info = getattr(p, "info", None)
+        est_cost = 0.0
+        if info is not None:
+            est_cost = est_in * info.input_per_mtok + p.max_output_tokens * info.output_per_mtok
+            est_cost /= 1e6
+        est_tokens = est_in + p.max_output_tokens
+        if not self.budget.reserve(est_tokens, est_cost):
+            return None
+        try:
+            resp = p.complete_structured(self.system, messages, self.schema, SCHEMA_NAME)
+        except BaseException:
+            self.budget.settle(est_tokens, est_cost, 0, 0.0)
+            raise
+        u = resp.usage
+        self.budget.settle(est_tokens, est_cost, u.total_tokens, u.cost_usd)
+        if resp.cached:
+            out.hits += 1
+        else:
+            out.calls += 1
+            out.input_tokens += u.input_tokens
+            out.output_tokens += u.output_tokens
+            out.cost += u.cost_usd
+        return resp
+
+    def run_chunk(self, chunk: Chunk) -> _ChunkResult:
+        out = _ChunkResult(chunk)
+        if self.fatal:
+            out.failed = f"not analysed: {self.fatal}"
+            return out
+        messages = [Message("user", self.prompt(chunk))]
+        problem = ""
+        for _attempt in range(MAX_REASKS + 1):
+            try:
+                resp = self._ask(messages, out)
+            except ProviderAuthError as exc:
+                self.fatal = str(exc)
+                out.failed = str(exc)
+                return out
+            except ProviderError as exc:
+                out.failed = str(exc)
+                return out
+            if resp is None:
+                out.failed = "not analysed: the token / cost budget was reached"
+                return out
+            answer, problem, errors = check_answer(resp)
+            if answer is not None:
+                out.findings = [to_finding(f) for f in answer.findings]
+                return out
+            reply = resp.text or (json.dumps(resp.data) if resp.data is not None else "")
+            messages += [
+                Message("assistant", reply[:8000] or "(no answer)"),
+                Message(
+                    "user",
+                    render_prompt(
+                        "analyze_reask.j2",
+                        problem=problem,
+                        errors=errors,
+                        max_findings=MAX_FINDINGS,
+                        schema_name=SCHEMA_NAME,
+                    ),
+                ),
+            ]
+        out.failed = f"{problem} (still after {MAX_REASKS} re-asks)"
+        return out
+
+
+def check_answer(resp: StructuredResponse) -> tuple[LlmAnswer | None, str, list[str]]:
+    """(answer, problem, errors): the validated answer, or why it cannot be used."""
+    if resp.finish_reason == "refusal":
+        return None, "the model refused to answer", [resp.text[:300]] if resp.text else []
+    if resp.data is None:
+        problem = {
+            "length": "the answer was cut off at the output limit (invalid JSON)",
+            "no_tool_call": f"plain text came back instead of a call to {SCHEMA_NAME}",
+        }.get(resp.finish_reason, "the answer was not a JSON object")
+        return None, problem, ["Give fewer, shorter findings."]
+    try:
+        return LlmAnswer.model_validate(resp.data), "", []
+    except ValidationError as exc:
+        errors = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:8]
+        ]
+        return None, "the answer does not follow the schema", errors
 
 
 def run_llm_pass(
-    facts: Facts, reader: RepoReader, settings: Settings, progress: Progress
+    facts: Facts,
+    reader: RepoReader,
+    settings: Settings,
+    progress: Progress,
+    focus: Focus | None = None,
+    provider: Provider | None = None,
 ) -> AnalyzeOutcome:
-    if settings.provider is None:
+    """Run the LLM pass. ``focus`` restricts it to changed routes / tables / files (diff);
+    ``provider`` overrides the one built from ``settings`` (tests, embedding)."""
+    if settings.provider is None and provider is None:
         return AnalyzeOutcome(run=LlmRun(status="skipped", message=settings.skip_reason))
-    raise NotImplementedError("the LLM pass lands with issue 6")
+    if provider is None:
+        from threatmodel.llm import build_provider
+
+        assert settings.provider is not None
+        provider = build_provider(settings.provider, settings.cache_dir / "llm")
+    name, model = provider.name, provider.model
+    state = _Pass(provider, settings, focus)
+    chunks = summarize(facts, reader, state.chunk_budget(), focus)
+    progress.start("llm", len(chunks))
+    workers = settings.provider.concurrency if settings.provider else 1
+    results: list[_ChunkResult] = []
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for result in pool.map(state.run_chunk, chunks):
+                results.append(result)
+                progress.advance()
+                if result.failed:
+                    progress.note(f"LLM chunk {result.chunk.id} failed: {result.failed}")
+    finally:
+        progress.finish()
+    return _outcome(results, name, model, state)
+
+
+def _outcome(results: list[_ChunkResult], name: str, model: str, state: _Pass) -> AnalyzeOutcome:
+    found: dict[str, Finding] = {}
+    for r in results:
+        for f in r.findings:
+            found.setdefault(f.fingerprint, f)
+    failed = sorted(f"{r.chunk.id}: {r.failed}" for r in results if r.failed)
+    out = AnalyzeOutcome(
+        findings=sorted(found.values(), key=lambda f: (-f.severity.rank, f.title, f.fingerprint)),
+        llm_calls=sum(r.calls for r in results),
+        input_tokens=sum(r.input_tokens for r in results),
+        output_tokens=sum(r.output_tokens for r in results),
+        cost_usd=sum(r.cost for r in results),
+        cache_hits=sum(r.hits for r in results),
+        chunks=len(results),
+    )
+    done = len(results) - len(failed)
+    counts = (
+        f"{done} of {len(results)} chunks analysed, {out.llm_calls} calls, "
+        f"{out.cache_hits} answers from cache, {out.input_tokens} tokens sent"
+    )
+    budget = state.budget
+    status: Literal["ran", "partial", "failed"]
+    if budget.exhausted:
+        limit = []
+        if budget.max_tokens is not None:
+            limit.append(f"--max-tokens {budget.max_tokens}")
+        if budget.max_cost is not None:
+            limit.append(f"--max-cost {budget.max_cost:g}")
+        status = "partial"
+        message = (
+            f"LLM pass stopped at the budget ({' / '.join(limit)}): {counts}; partial results kept."
+        )
+    elif failed:
+        status = "failed" if done == 0 else "partial"
+        message = f"LLM pass {'failed' if done == 0 else 'partial'}: {counts}."
+        if state.fatal:
+            message += f" {state.fatal}"
+    else:
+        status, message = "ran", f"LLM pass: {counts}."
+    out.run = LlmRun(
+        status=status, provider=name, model=model, message=message, failed_chunks=failed
+    )
+    return out

@@ -37,7 +37,7 @@ class AnthropicProvider(Provider):
     key_hint = "check ANTHROPIC_API_KEY."
 
     def __init__(self, config: ProviderConfig) -> None:
-        self.info = model_info(self.name, config.model)
+        self.info = model_info(self.name, config.model, config.base_url)
         context = config.context_tokens or self.info.context_tokens
         super().__init__(config.model, context, config.max_output_tokens)
         self.config = config

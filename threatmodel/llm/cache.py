@@ -66,6 +66,7 @@ class CachedProvider(Provider):
         self.supports_json_schema = inner.supports_json_schema
         self.supports_tools = inner.supports_tools
         self.supports_streaming = inner.supports_streaming
+        self.info = getattr(inner, "info", None)  # pricing, for budget estimates
 
     @property
     def cache_identity(self) -> str:
@@ -103,6 +104,18 @@ class CachedProvider(Provider):
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, sort_keys=True)
         os.replace(tmp, path)
+
+    def cached(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        schema_name: str,
+        max_output_tokens: int | None = None,
+    ) -> StructuredResponse | None:
+        """The cached answer for this request, or None: lets callers skip budget checks."""
+        key = cache_key(self.inner, system, messages, schema, schema_name, max_output_tokens)
+        return self.lookup(key)
 
     def complete_structured(
         self,

@@ -53,7 +53,7 @@ class OpenAIProvider(Provider):
     key_hint = "check OPENAI_API_KEY."
 
     def __init__(self, config: ProviderConfig, info: ModelInfo | None = None) -> None:
-        self.info = info or model_info(self.name, config.model)
+        self.info = info or model_info(self.name, config.model, config.base_url)
         context = config.context_tokens or self.info.context_tokens
         super().__init__(config.model, context, config.max_output_tokens)
         self.config = config
@@ -181,7 +181,7 @@ class OpenAICompatibleProvider(OpenAIProvider):
     key_hint = "check the key your server expects in OPENAI_API_KEY."
 
     def __init__(self, config: ProviderConfig) -> None:
-        super().__init__(config, model_info(self.name, config.model))
+        super().__init__(config, model_info(self.name, config.model, config.base_url))
         self.supports_json_schema = config.json_schema
 
     @property

@@ -49,9 +49,12 @@ UNKNOWN_HOSTED = ModelInfo(15.00, 75.00, 128_000, known=False)
 LOCAL = ModelInfo(0.0, 0.0, 8_192)
 
 
-def model_info(provider: str, model: str) -> ModelInfo:
+_LOOPBACK = ("http://127.0.0.1", "http://localhost", "http://[::1]")
+
+
+def model_info(provider: str, model: str, base_url: str | None = None) -> ModelInfo:
     """Price and context of ``model`` on ``provider`` (local servers are free)."""
-    if provider == "openai-compatible":
+    if provider == "openai-compatible" or (base_url or "").startswith(_LOOPBACK):
         return LOCAL
     name = model.lower()
     for prefix in sorted(_TABLE, key=len, reverse=True):

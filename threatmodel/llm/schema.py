@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from threatmodel.models import (
+    CLAIM_KINDS,
     Claim,
     ClaimKind,
     Evidence,
@@ -79,8 +80,8 @@ class LlmFinding(_Strict):
     severity: SeverityName
     stride: list[StrideName] = Field(max_length=6)
     cwe: list[str] = Field(max_length=5)
-    claims: list[LlmClaim] = Field(min_length=1, max_length=5)
-    evidence: list[LlmEvidence] = Field(min_length=1, max_length=5)
+    claims: list[LlmClaim] = Field(min_length=1, max_length=3)
+    evidence: list[LlmEvidence] = Field(min_length=1, max_length=3)
     attack: str = Field(max_length=2000)
     mitigation: str = Field(max_length=2000)
 
@@ -159,3 +160,49 @@ def to_finding(item: LlmFinding) -> Finding:
         attack=item.attack.strip(),
         mitigation=item.mitigation.strip(),
     )
+
+
+# What each claim kind asserts and which parameters it needs: the system prompt's vocabulary.
+CLAIM_HELP: dict[str, tuple[str, str]] = {
+    "route_unauthenticated": ("route", "The route is reachable without logging in."),
+    "missing_authorization": (
+        "route (and table when relevant)",
+        "A logged-in user can act on objects or functions that are not theirs (IDOR, "
+        "missing role check).",
+    ),
+    "sql_injection": ("location", "A SQL query at that line is built from request input."),
+    "command_injection": ("location", "A shell command at that line is built from input."),
+    "hardcoded_secret": ("location, name", "A credential is written in the code there."),
+    "debug_enabled": ("location", "Debug mode or a debug endpoint is on in production."),
+    "weak_jwt": ("location", "JWTs are not verified, accept 'none', or use a weak secret."),
+    "rls_permissive": (
+        "table, name (the policy)",
+        "A row-level-security policy lets every row through.",
+    ),
+    "rls_disabled": ("table", "A table reachable by clients has row-level security off."),
+    "public_bucket": ("name (the bucket)", "A storage bucket is public."),
+    "mass_assignment": ("route, location", "Request fields are written to a model unfiltered."),
+    "ssrf": ("location", "The server fetches a URL the request controls."),
+    "csrf_missing": ("route", "A state-changing, cookie-authenticated route has no CSRF check."),
+    "missing_rate_limit": ("route", "A login / reset / costly route has no rate limit."),
+    "xss": ("location", "Request input reaches HTML unescaped."),
+    "open_redirect": ("location", "The app redirects to a URL the request controls."),
+    "info_leak": ("location", "Secrets, stack traces or other users' data reach a response."),
+    "client_exposed_secret": (
+        "name (the env var), location",
+        "A secret is exposed to the browser (e.g. a NEXT_PUBLIC_ / VITE_ variable).",
+    ),
+    "cors_misconfigured": ("location", "CORS allows any origin with credentials."),
+}
+
+
+def claim_vocabulary() -> list[dict[str, str]]:
+    """The vocabulary for the system prompt, in CLAIM_KINDS order."""
+    return [
+        {
+            "kind": k,
+            "params": CLAIM_HELP.get(k, ("location", ""))[0],
+            "meaning": CLAIM_HELP.get(k, ("", k))[1],
+        }
+        for k in CLAIM_KINDS
+    ]

@@ -1,0 +1,308 @@
+"""Find the code the LLM needs to see: a handler's extent and the guards wrapped around it.
+
+summarize.py asks two questions of the code, always through ``RepoReader`` and a real
+parser (Python's ``ast``, tree-sitter for JavaScript/TypeScript):
+
+- ``unit_extent(path, line)``: the lines of the function or statement a fact points at
+  (a Flask handler with its decorators, an Express ``router.get(...)`` call, a Next.js
+  ``export async function GET``), so the model sees the whole handler and nothing else.
+- ``guard_definitions(path, line)``: the definitions of the decorators / middleware wrapped
+  around that handler (``@audit``, ``requireAuth``), followed through imports to the file
+  that defines them. A wrapper that *looks* like a guard but checks nothing is exactly what
+  an attacker looks for, so the model gets its body.
+
+Files that do not parse give a fixed window of lines instead: never an exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from threatmodel.collect import jsast
+from threatmodel.collect.pyast import FuncDef, dotted, imports_of, last
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.collect.treesitter import node_text, parse_js
+
+if TYPE_CHECKING:
+    from tree_sitter import Node, Tree
+
+FALLBACK_LINES = 25  # window shown when the file cannot be parsed
+_ROUTE_DECORATORS = frozenset(
+    {
+        "route",
+        "get",
+        "post",
+        "put",
+        "patch",
+        "delete",
+        "head",
+        "options",
+        "api_route",
+        "websocket",
+        "api_view",
+        "action",
+    }
+)
+_JS_STATEMENTS = frozenset(
+    {
+        "expression_statement",
+        "export_statement",
+        "function_declaration",
+        "lexical_declaration",
+        "variable_declaration",
+        "method_definition",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """Lines ``start..end`` of ``path``; ``label`` says what they are."""
+
+    path: str
+    start: int
+    end: int
+    label: str
+
+
+class CodeIndex:
+    """Parses each file once (per summarise run) and answers extent / guard questions."""
+
+    def __init__(self, reader: RepoReader) -> None:
+        self.reader = reader
+        self._py: dict[str, ast.Module | None] = {}
+        self._js: dict[str, Tree | None] = {}
+
+    # ------------------------------------------------------------------ parsing
+
+    def _text(self, path: str) -> str | None:
+        try:
+            return "\n".join(self.reader.lines(path))
+        except PathRefused:
+            return None
+
+    def python(self, path: str) -> ast.Module | None:
+        if path not in self._py:
+            text = self._text(path)
+            tree = None
+            if text is not None:
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        tree = ast.parse(text)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    tree = None
+            self._py[path] = tree
+        return self._py[path]
+
+    def js(self, path: str) -> Tree | None:
+        if path not in self._js:
+            text = self._text(path)
+            self._js[path] = parse_js(text, detect_language(path)) if text is not None else None
+        return self._js[path]
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.reader.check(path)
+        except PathRefused:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ extents
+
+    def unit_extent(self, path: str, line: int) -> tuple[int, int]:
+        """First and last line of the function / statement at ``line`` (a window otherwise)."""
+        lang = detect_language(path)
+        found: tuple[int, int] | None = None
+        if lang == "python":
+            fn = self._py_function_at(path, line)
+            if fn is not None:
+                found = (_py_start(fn), fn.end_lineno or fn.lineno)
+        elif lang in JS_LANGUAGES:
+            node = self._js_unit_at(path, line)
+            if node is not None:
+                found = (node.start_point[0] + 1, node.end_point[0] + 1)
+        return found or (line, line + FALLBACK_LINES - 1)
+
+    def _py_function_at(self, path: str, line: int) -> FuncDef | None:
+        tree = self.python(path)
+        if tree is None:
+            return None
+        best: FuncDef | None = None
+        for node in ast.walk(tree):
+            # The innermost function containing the line is the handler.
+            if (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                and _py_start(node) <= line <= (node.end_lineno or node.lineno)
+                and (best is None or _py_start(node) >= _py_start(best))
+            ):
+                best = node
+        return best
+
+    def _js_unit_at(self, path: str, line: int) -> Node | None:
+        tree = self.js(path)
+        if tree is None:
+            return None
+        row = line - 1
+        outer: Node | None = None
+        inner_fn: Node | None = None
+        for node in jsast.walk(tree.root_node):
+            if node.start_point[0] > row or node.end_point[0] < row:
+                continue
+            if node.type in _JS_STATEMENTS and node.start_point[0] == row:
+                if outer is None or node.end_byte - node.start_byte > (
+                    outer.end_byte - outer.start_byte
+                ):
+                    outer = node
+            elif node.type in jsast.FUNCTION_TYPES:
+                inner_fn = node  # walk is depth first: the last one is the innermost
+        return outer or inner_fn
+
+    # ------------------------------------------------------------------ guards
+
+    def guard_definitions(self, path: str, line: int) -> list[CodeRef]:
+        """Definitions of the decorators / middleware wrapped around the handler at ``line``."""
+        lang = detect_language(path)
+        if lang == "python":
+            return self._py_guards(path, line)
+        if lang in JS_LANGUAGES:
+            return self._js_guards(path, line)
+        return []
+
+    def _py_guards(self, path: str, line: int) -> list[CodeRef]:
+        fn = self._py_function_at(path, line)
+        tree = self.python(path)
+        if fn is None or tree is None:
+            return []
+        out: list[CodeRef] = []
+        for dec in fn.decorator_list:
+            name = dotted(dec)
+            if not name or ("." in name and last(name) in _ROUTE_DECORATORS):
+                continue
+            ref = self._py_resolve(path, tree, name)
+            if ref is not None:
+                out.append(ref)
+        return out
+
+    def _py_resolve(self, path: str, tree: ast.Module, name: str) -> CodeRef | None:
+        head, _, rest = name.partition(".")
+        if not rest:
+            local = _py_toplevel_def(tree, head)
+            if local is not None:
+                return _py_ref(path, local, f"decorator {name}")
+        imported = imports_of(tree).get(head)
+        if imported is None:
+            return None
+        module, member, level = str(imported[0]), str(imported[1]), int(imported[2])
+        if rest:  # `import auth` then `@auth.guard`, or `from pkg import mod` then `@mod.guard`
+            target = last(rest)
+            if member:
+                module = f"{module}.{member}" if module else member
+        else:  # `from auth import guard` then `@guard`
+            target = member or head
+        for candidate in _py_module_paths(path, module, level):
+            other = self.python(candidate)
+            if other is None:
+                continue
+            found = _py_toplevel_def(other, target)
+            if found is not None:
+                return _py_ref(candidate, found, f"decorator {name}")
+        return None
+
+    def _js_guards(self, path: str, line: int) -> list[CodeRef]:
+        tree = self.js(path)
+        unit = self._js_unit_at(path, line)
+        if tree is None or unit is None:
+            return []
+        call = next((n for n in jsast.walk(unit) if n.type == "call_expression"), None)
+        if call is None:
+            return []
+        names = [node_text(a) for a in jsast.call_args(call) if a.type == "identifier"]
+        out: list[CodeRef] = []
+        imports = jsast.imports(tree.root_node)
+        for name in names:
+            ref = _js_toplevel_def(path, tree.root_node, name)
+            if ref is None and name in imports:
+                spec, member = imports[name]
+                target = self._js_module(path, spec)
+                other = self.js(target) if target else None
+                if other is not None and target is not None:
+                    wanted = name if member in ("*", "default") else member
+                    ref = _js_toplevel_def(target, other.root_node, wanted)
+            if ref is not None:
+                out.append(CodeRef(ref.path, ref.start, ref.end, f"middleware {name}"))
+        return out
+
+    def _js_module(self, from_path: str, spec: str) -> str | None:
+        if not spec.startswith("."):
+            return None
+        base = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), spec))
+        candidates = [base] + [base + s for s in jsast.JS_SUFFIXES]
+        candidates += [f"{base}/index{s}" for s in jsast.JS_SUFFIXES]
+        return next((c for c in candidates if self.exists(c)), None)
+
+
+def _py_start(node: FuncDef) -> int:
+    return min([node.lineno] + [d.lineno for d in node.decorator_list])
+
+
+def _py_ref(path: str, node: FuncDef, label: str) -> CodeRef:
+    return CodeRef(path, _py_start(node), node.end_lineno or node.lineno, label)
+
+
+def _py_toplevel_def(tree: ast.Module, name: str) -> FuncDef | None:
+    return next(
+        (
+            n
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name
+        ),
+        None,
+    )
+
+
+def _py_module_paths(from_path: str, module: str, level: int) -> list[str]:
+    """Repository files a Python import may name (package-relative, then root, then sibling)."""
+    rel = module.replace(".", "/") if module else ""
+    bases: list[str] = []
+    here = posixpath.dirname(from_path)
+    if level > 0:
+        up = here
+        for _ in range(level - 1):
+            up = posixpath.dirname(up)
+        bases.append(posixpath.join(up, rel) if rel else up)
+    elif rel:
+        bases += [rel, posixpath.join(here, rel) if here else rel]
+    out: list[str] = []
+    for base in bases:
+        for raw in (f"{base}.py", f"{base}/__init__.py"):
+            cand = posixpath.normpath(raw)
+            if not cand.startswith("../") and cand not in out:
+                out.append(cand)
+    return out
+
+
+def _js_toplevel_def(path: str, root: Node, name: str) -> CodeRef | None:
+    for node in root.named_children:
+        inner = (
+            node.named_children[0]
+            if node.type == "export_statement" and (node.named_children)
+            else node
+        )
+        if inner.type in ("function_declaration", "generator_function_declaration"):
+            ident = inner.child_by_field_name("name")
+            if ident is not None and node_text(ident) == name:
+                return CodeRef(path, node.start_point[0] + 1, node.end_point[0] + 1, name)
+        elif inner.type in ("lexical_declaration", "variable_declaration"):
+            for decl in inner.named_children:
+                ident = (
+                    decl.child_by_field_name("name") if decl.type == "variable_declarator" else None
+                )
+                if ident is not None and node_text(ident) == name:
+                    return CodeRef(path, node.start_point[0] + 1, node.end_point[0] + 1, name)
+    return None
