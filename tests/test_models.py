@@ -35,3 +35,11 @@ def test_secret_model_has_no_value() -> None:
         kind="stripe_key", name="K", location=Location(path="a", line=1), fingerprint="abc"
     ).model_dump()
     assert set(dumped) == {"kind", "name", "location", "fingerprint"}
+
+
+def test_finding_json_round_trips_and_fingerprint_is_recomputed() -> None:
+    f = finding(3)
+    data = f.model_dump(mode="json")
+    data["fingerprint"] = "forged"
+    back = Finding.model_validate(data)
+    assert back == f and back.fingerprint == f.fingerprint != "forged"

@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 SCHEMA_VERSION = "1.0"
 
@@ -278,6 +278,14 @@ class Finding(Frozen):
     notes: list[str] = Field(default_factory=list)  # e.g. evidence line corrections
     accepted: bool = False  # matched a baseline entry
     acceptance: str | None = None  # the baseline justification
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        """Accept a report's own JSON back: ``fingerprint`` is recomputed, never trusted."""
+        if isinstance(data, dict) and "fingerprint" in data:
+            data = {k: v for k, v in data.items() if k != "fingerprint"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
