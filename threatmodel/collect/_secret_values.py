@@ -89,6 +89,7 @@ _PLACEHOLDER_WORDS = frozenset(
         "example",
         "examples",
         "changeme",
+        "changethis",
         "change",
         "placeholder",
         "your",
@@ -179,6 +180,10 @@ _MESSAGE_WORDS = frozenset(
 )  # fmt: skip
 
 
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
 def _strong_name(name: str) -> bool:
     """Names whose literal is a credential whatever it looks like (a weak one is the bug)."""
     ws = words(name)
@@ -201,8 +206,8 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     lowered = v.lower()
     if lowered in DEV_DEFAULTS and context != "code":
         return False
-    if lowered == name.lower() or lowered in {"true", "false", "bearer", "basic", "token"}:
-        return False
+    if _squash(lowered) == _squash(name) or lowered in {"true", "false", "bearer", "basic"}:
+        return False  # SECRET_MULTILINE = "SecretMultiline": an enum constant
     # "access_token", "new_password", "SECRET_KEY" name a field or a variable; but
     # "session_cookie_secret_key_here" assigned to a cookie secret is the secret itself.
     if (
@@ -221,11 +226,13 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     if _PROSE.fullmatch(v) or len(v.split()) > 2:
         # A sentence is a message, unless a password field holds a short passphrase
         # ("my little nest of vipers") that says nothing about passwords.
-        sentence = len(v.split()) > 8 or v.rstrip()[-1:] in ".?!:" or v[:1].isupper()
+        sentence = len(v.split()) > 12 or v.rstrip()[-1:] in ".?!:" or v[:1].isupper()
         if not weak_ok or sentence or set(words(v)) & _MESSAGE_WORDS:
             return False
     if context in ("test", "template"):
         return _random_enough(v)
+    if context == "config" and v.isalpha() and v.islower() and len(v) < 8:
+        return False  # POSTGRES_PASSWORD: myapp, a local service default
     min_weak = 4 if context == "code" else 6
     return (
         _random_enough(v)
@@ -252,8 +259,9 @@ def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
             if value is None:
                 continue
             if kind == "connection_string":
-                if value.lower() in DEV_DEFAULTS or is_placeholder(value):
-                    continue
+                user = m.group(0).split("://", 1)[1].split(":", 1)[0]
+                if value.lower() in DEV_DEFAULTS or is_placeholder(value) or value in user:
+                    continue  # postgres://app:app@db/app: a local default
                 value = m.group(0)
             elif kind == "jwt":
                 if _jwt_is_public(value):

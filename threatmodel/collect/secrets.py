@@ -47,10 +47,12 @@ _SKIP_NAMES = frozenset(
 _TEST_DIRS = frozenset(
     {"test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "e2e", "cypress",
      "testdata", "examples", "example", "docs", "mocks", "__mocks__", "samples", "i18n", "l10n",
-     "locales", "locale", "translations", "lang"}
+     "locales", "locale", "translations", "lang", ".github", ".devcontainer", ".circleci"}
 )  # fmt: skip
 _KEY_NAME = re.compile(r"[A-Za-z_$][\w$.\-]{0,63}")
-_FIXTURE_KINDS = frozenset({"jwt", "connection_string"})
+_FIXTURE_KINDS = frozenset({"jwt", "connection_string", "private_key"})
+# Names that say their value is not real.
+_FAKE_NAME_WORDS = frozenset({"dummy", "fake", "example", "sample", "test", "mock", "demo"})
 _ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "schema")
 
 
@@ -176,19 +178,25 @@ class SecretsCollector(Collector):
             return None
         found = _Findings()
         context = context_of(src.path)
+        tokens: dict[int, list[str]] = {}  # line -> token values, to merge with assignments
         for kind, offset, value in find_tokens(text):
             if context == "test" and kind in _FIXTURE_KINDS:
-                continue  # tests are full of sample JWTs and local connection strings
-            found.add(kind, f"<{kind}>", _line_at(text, offset), value)
+                continue  # tests are full of sample JWTs, local databases and test keys
+            line = _line_at(text, offset)
+            found.add(kind, f"<{kind}>", line, value)
+            tokens.setdefault(line, []).append(value)
         for name, line, value in self._assignments(src) if context != "test" else ():
-            if not _KEY_NAME.fullmatch(name):
-                continue  # "Invalid password." is a translation key, not a variable
+            held = [t for t in tokens.get(line, ()) if t in value]
+            if held:  # a known token format assigned to a name: keep its kind, take the name
+                found.add("", name, line, held[0])
+                continue
+            if not _KEY_NAME.fullmatch(name) or set(words(name)) & _FAKE_NAME_WORDS:
+                continue  # "Invalid password." is a translation key; DUMMY_PASSWORD is fake
+            kind = secret_kind(name)
+            if kind == "connection_string":
+                continue  # URLs count only through the connection-string token format
             if is_secret_name(name) and looks_like_secret(value, name, context):
-                found.add(secret_kind(name), name, line, value)
-            else:
-                held = found.items.get((line, fingerprint(value)))
-                if held is not None and held[1].startswith("<"):
-                    held[1] = name
+                found.add(kind, name, line, value)
         key_file = src.path.lower().endswith((".key", ".pem")) and "\n" not in text.strip()
         if key_file and not found.items and looks_like_secret(text.strip(), "key", "template"):
             found.add("key_file", "<key_file>", 1, text.strip())  # a bare key in a key file
