@@ -34,6 +34,7 @@ from threatmodel.collect.source import SourceFile
 _INTERESTING = re.compile(
     r"\b(create|alter|drop|grant|revoke|insert\s+into\s+storage|update\s+storage)\b", re.I
 )
+_META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
 _CMD = {
     "all": "ALL",
     "select": "SELECT",
@@ -311,10 +312,17 @@ def _leading_newlines(text: str, offset: int) -> int:
     return n
 
 
+def _reason(exc: Exception) -> str:
+    """The parser's message without the quoted source text (it could hold a secret)."""
+    return str(exc.args[0] if exc.args else exc).split(" at or near ")[0].split(" at end")[0]
+
+
 def parse_file(text: str) -> tuple[list[dict[str, Any]], str | None]:
     """Every schema operation of a SQL file with its line, and why part of it failed (if so)."""
     pieces: list[tuple[int, Any]] = []
     error: str | None = None
+    # psql meta-commands (\set, \connect) are not SQL: blank them, keeping offsets and lines.
+    text = _META.sub(lambda m: " " * len(m.group(0)), text)
     try:
         pieces = [(raw.stmt_location or 0, raw.stmt) for raw in parser.parse_sql(text)]
     except parser.ParseError:
@@ -325,7 +333,7 @@ def parse_file(text: str) -> tuple[list[dict[str, Any]], str | None]:
                 parsed = parser.parse_sql(text[part])
             except parser.ParseError as exc:
                 if error is None:
-                    error = f"SQL not parsed at line {_line_of(text, part.start)}: {exc.args[0]}"
+                    error = f"SQL not parsed at line {_line_of(text, part.start)}: {_reason(exc)}"
                 continue
             pieces.extend((part.start + (raw.stmt_location or 0), raw.stmt) for raw in parsed)
     ops = []
@@ -405,7 +413,7 @@ class SqlCollector(Collector):
         try:
             ops, error = parse_file(src.text)
         except parser.ParseError as exc:  # the scanner itself failed (unterminated quote)
-            ops, error = [], f"SQL not parsed: {exc.args[0]}"
+            ops, error = [], f"SQL not parsed: {_reason(exc)}"
         if error:
             src.parse_errors.append(error)
         return {"ops": ops} if ops else None
