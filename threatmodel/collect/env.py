@@ -62,7 +62,7 @@ def _env_objects(tree: ast.Module) -> tuple[set[str], set[str]]:
     config_funcs: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            if _dotted(node.value.func) in ("environ.Env", "Env"):
+            if _dotted(node.value.func).split(".")[-1] == "Env":
                 env_objs.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.ImportFrom) and node.module == "decouple":
             config_funcs.update(a.asname or a.name for a in node.names if a.name == "config")
