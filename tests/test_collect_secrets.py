@@ -212,6 +212,7 @@ def test_no_value_in_the_cached_report(
     [
         ("app/settings.py", "code"),
         ("tests/test_api.py", "test"),
+        ("netbox/configuration_testing.py", "test"),
         ("src/auth.spec.ts", "test"),
         ("src/i18n/de.json", "test"),
         (".env", "config"),

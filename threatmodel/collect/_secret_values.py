@@ -143,6 +143,10 @@ DEV_DEFAULTS = frozenset(
 _TEMPLATE = re.compile(r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{[a-z_]*\}|^\*+$|^\.+$")
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
+_FILE_PATH = re.compile(
+    r"[\w.\-]+(?:/[\w.\-]+)*\.(?:md|rst|html?|py|js|ts|json|ya?ml|txt|png|jpe?g|svg|css|pem|crt"
+    r"|key|pub|p12|jks|env|cfg|conf|ini|toml|xml|csv)"
+)
 _REPEATED = re.compile(r"^(.)\1+$|^(?:0123456789|123456789|abcdef)")
 
 
@@ -218,7 +222,7 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False
     if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
         return False  # a schema type, not a value
-    if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v):
+    if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v) or _FILE_PATH.fullmatch(v):
         return False  # a URL without credentials, a file path
     if any(c.isalpha() and not c.isascii() for c in v):
         return False  # a translation
@@ -251,9 +255,33 @@ def _jwt_is_public(token: str) -> bool:
     return isinstance(data, dict) and data.get("role") in ("anon", "public")
 
 
+# A token format can only match where one of its literal parts occurs: checking with ``in``
+# first skips most patterns on most files (the scan is ~10x faster).
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    "aws_access_key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
+    "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab_token": ("glpat-",),
+    "stripe_key": ("_live_", "_test_"),
+    "slack_token": ("xox",),
+    "slack_webhook": ("hooks.slack.com",),
+    "google_api_key": ("AIza",),
+    "anthropic_key": ("sk-ant-",),
+    "openai_key": ("sk-",),
+    "sendgrid_key": ("SG.",),
+    "npm_token": ("npm_",),
+    "huggingface_token": ("hf_",),
+    "twilio_key": ("SK",),
+    "private_key": ("PRIVATE KEY",),
+    "jwt": ("eyJ",),
+    "connection_string": ("://",),
+}
+
+
 def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
     """(kind, offset, value) of every known-format token in ``text``; values stay in-process."""
     for kind, pattern, group in TOKEN_PATTERNS:
+        if not any(n in text for n in _NEEDLES[kind]):
+            continue
         for m in pattern.finditer(text):
             value = m.group(group)
             if value is None:

@@ -49,6 +49,9 @@ _TEST_DIRS = frozenset(
      "testdata", "examples", "example", "docs", "mocks", "__mocks__", "samples", "i18n", "l10n",
      "locales", "locale", "translations", "lang", ".github", ".devcontainer", ".circleci"}
 )  # fmt: skip
+# Every secret-looking name contains one of these (see _names.is_secret_name, _KEY_ARGS).
+_NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "dsn", "jwt", "hmac",
+               "cookieparser", "cipher", "database_url", "db_url", "connection")  # fmt: skip
 _KEY_NAME = re.compile(r"[A-Za-z_$][\w$.\-]{0,63}")
 _FIXTURE_KINDS = frozenset({"jwt", "connection_string", "private_key"})
 # Names that say their value is not real.
@@ -68,7 +71,11 @@ def context_of(path: str) -> str:
     if any(part.lower() in _TEST_DIRS for part in p.parts[:-1]):
         return "test"
     stem = name.split(".")[0]
-    if stem.startswith("test_") or stem.endswith(("_test", "_tests")) or ".test." in name:
+    if (
+        stem.startswith("test_")
+        or stem.endswith(("_test", "_tests", "_testing"))
+        or (".test." in name)
+    ):
         return "test"
     if ".spec." in name or name in ("conftest.py", "setuptests.ts", "setuptests.js"):
         return "test"
@@ -208,6 +215,9 @@ class SecretsCollector(Collector):
 
     def _assignments(self, src: SourceFile) -> Iterator[tuple[str, int, str]]:
         lang = src.language
+        lowered = src.text.lower()
+        if not any(hint in lowered for hint in _NAME_HINTS):
+            return  # no secret-looking name anywhere: skip walking the tree
         if lang == "python":
             module = src.python_ast
             if module is not None:
