@@ -100,6 +100,15 @@ def _near(start: int, end: int, line: int) -> bool:
     return start - AFTER <= line <= end + BEFORE
 
 
+def _header(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
+    """The line a finding cites when it means "this whole function": its ``def`` line.
+
+    A claim citing a handler's ``def`` (or a JS route callback's first line) is about the
+    whole body, so every call in that function is a candidate, not only nearby ones.
+    """
+    return fn.lineno
+
+
 def _python(text: str, loc: Location, kinds: set[str]) -> list[Candidate] | None:
     try:
         with warnings.catch_warnings():
@@ -110,7 +119,8 @@ def _python(text: str, loc: Location, kinds: set[str]) -> list[Candidate] | None
     out = []
     for site in call_sites(tree):
         call = site.call
-        if not _near(call.lineno, call.end_lineno or call.lineno, loc.line):
+        cited_header = site.function is not None and _header(site.function) == loc.line
+        if not cited_header and not _near(call.lineno, call.end_lineno or call.lineno, loc.line):
             continue
         info = describe_call(call, site.scope)
         if info is None or info.kind not in kinds:
@@ -175,9 +185,10 @@ def _js(text: str, loc: Location, kinds: set[str], lang: str) -> list[Candidate]
         if node.type not in ("call_expression", "new_expression", "pair"):
             continue
         start, end = node.start_point[0] + 1, node.end_point[0] + 1
-        if not _near(start, end, loc.line):
-            continue
         fn = enclosing_function(node)
+        cited_header = fn is not None and fn.start_point[0] + 1 == loc.line
+        if not cited_header and not _near(start, end, loc.line):
+            continue
         if node.type == "pair":
             if _key_text(node) != "$where" or "sql" not in kinds:
                 continue
