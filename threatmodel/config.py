@@ -21,7 +21,7 @@ from typing import Any
 from threatmodel.errors import ConfigError
 
 PROVIDERS = ("openai", "anthropic", "openai-compatible", "none")
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest"}
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 
 ENABLE_HINT = (

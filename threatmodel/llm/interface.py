@@ -129,7 +129,8 @@ class Provider(ABC):
     def __init__(self, model: str, context_tokens: int, max_output_tokens: int = 4096) -> None:
         self.model = model
         self.context_tokens = context_tokens
-        self.max_output_tokens = max_output_tokens
+        # A quarter of the window at most: the prompt, a re-ask and its answer must fit too.
+        self.max_output_tokens = max(256, min(max_output_tokens, context_tokens // 4))
 
     @property
     def cache_identity(self) -> str:

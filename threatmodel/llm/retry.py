@@ -40,10 +40,14 @@ def parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value.strip() else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def backoff_delay(attempt: int, retry_after: float | None, base_s: float) -> float:
@@ -58,9 +62,10 @@ def with_retries(
     call: Callable[[], T],
     max_retries: int,
     base_s: float = 1.0,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
 ) -> T:
     """Run ``call``; on ProviderTransientError retry up to ``max_retries`` times."""
+    sleep = sleep or time.sleep  # looked up per call, so tests can patch time.sleep
     attempt = 0
     while True:
         try:
