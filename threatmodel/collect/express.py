@@ -44,6 +44,7 @@ from threatmodel.collect.treesitter import node_text
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+_SERVER_MARKERS = ("express", "Router", "fastify", "koa", "(req", "req,", "request, reply")
 METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "all"})
 _RECEIVER_NAMES = ("app", "router", "server", "api", "fastify", "instance", "routes")
 # Cheap text test before parsing: registrations, or middleware that calls next / uses a guard.
@@ -70,6 +71,12 @@ class _FileReader(Declarations):
     """Walks one file: its declarations (Declarations), then its registrations."""
 
     # ------------------------------------------------------------------ registrations
+    @property
+    def _server_side(self) -> bool:
+        """Only server code may register routes on an app it was handed or imported."""
+        text = self.src.text
+        return any(m in text for m in _SERVER_MARKERS)
+
     def scan_calls(self) -> None:
         params_seen = self._params_seen = self._receiver_params()
         for node in walk(self.root):
@@ -101,6 +108,8 @@ class _FileReader(Declarations):
         name = node_text(obj)
         if name in self.receivers:
             return name
+        if not self._server_side:
+            return None  # `api.get('/users', config)` in browser code is an HTTP client call
         if name in params_seen or (name in self.imports and _looks_receiver(name)):
             self.receivers.setdefault(name, {"kind": "param", "prefix": ""})
             return name
