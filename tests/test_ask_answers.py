@@ -88,7 +88,14 @@ def test_what_guards_route(ctx: ChatContext, question: str) -> None:
     assert a is not None and a.intent == "route_guard"
     assert a.text.startswith("DELETE /users/{user_id} -> app.delete_user (app.py:34, flask)")
     assert "auth: restricted via decorator @login_required, @require_admin" in a.text
-    assert {"app.py:34", "app.py:32-33"} <= labels(a)
+    assert "    app.py:32  @login_required\n    app.py:33  @require_admin" in a.text
+    assert {"app.py:34", "app.py:32-33", "app.py:32", "app.py:33"} <= labels(a)
+
+
+def test_guard_shows_express_middleware(ctx: ChatContext) -> None:
+    a = answer_deterministic("what guards GET /api/health?", ctx)
+    assert a is not None and "auth: unknown" in a.text
+    assert "wrapped by" not in a.text  # no middleware argument before the handler
 
 
 def test_guard_lists_findings_on_the_route(ctx: ChatContext) -> None:

@@ -97,6 +97,14 @@ def _guard_block(r: Route, ctx: ChatContext) -> tuple[str, list[Citation]]:
         first = e.snippet.strip().splitlines()[0] if e.snippet.strip() else ""
         lines.append(f"    {e.path}:{e.start_line}  {first}")
         cites.append(Citation(e.path, e.start_line, "fact", e.end_line))
+    code = ctx.handlers.for_route(loc.path, loc.line, r.handler)
+    if code is not None and code.wrappers:
+        lines.append("  wrapped by (as written on the handler):")
+        for text, line in code.wrappers:
+            lines.append(
+                f"    {code.path}:{line}  {'@' if code.path.endswith('.py') else ''}{text}"
+            )
+            cites.append(cite(code.path, line))
     for m in sorted(ctx.report.facts.middleware, key=lambda m: (m.kind, m.name)):
         prefix = m.scope.rstrip("/")
         under = m.scope.startswith("/") and (r.path == prefix or r.path.startswith(prefix + "/"))

@@ -66,6 +66,9 @@ class HandlerCode:
     start: int
     end: int
     accesses: tuple[Access, ...]
+    # what wraps the handler: Python decorators, or the middleware an Express-style route
+    # call passes before it, as (source text, line)
+    wrappers: tuple[tuple[str, int], ...] = ()
 
 
 def sql_accesses(text: str) -> list[tuple[str, bool, str]]:
@@ -202,7 +205,12 @@ def _python_handler(path: str, text: str, line: int) -> HandlerCode | None:
                 ):
                     accesses.append(Access(models[t.value.id], True, node.lineno, "orm set"))
     start = min([best.lineno] + [d.lineno for d in best.decorator_list])
-    return HandlerCode(path, start, best.end_lineno or best.lineno, _dedupe(accesses))
+    wrappers = tuple((_short(ast.unparse(d)), d.lineno) for d in best.decorator_list)
+    return HandlerCode(path, start, best.end_lineno or best.lineno, _dedupe(accesses), wrappers)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _py_string(node: ast.Constant | ast.JoinedStr) -> str | None:
@@ -321,7 +329,13 @@ def _js_handler(path: str, text: str, line: int, lang: str) -> HandlerCode | Non
         elif cur.type == "call_expression":
             accesses += _js_call(cur, row)
     end = node.end_point[0] + 1
-    return HandlerCode(path, node.start_point[0] + 1, end, _dedupe(accesses))
+    wrappers: tuple[tuple[str, int], ...] = ()
+    args = node.parent
+    if args is not None and args.type == "arguments" and len(args.named_children) > 2:
+        wrappers = tuple(  # router.get(path, requireUser, handler): the middle arguments
+            (_short(node_text(a)), a.start_point[0] + 1) for a in args.named_children[1:-1]
+        )
+    return HandlerCode(path, node.start_point[0] + 1, end, _dedupe(accesses), wrappers)
 
 
 def _js_function_at(root: tree_sitter.Node, line: int) -> tree_sitter.Node | None:

@@ -53,7 +53,7 @@ def build_prompt(question: str, ctx: ChatContext, budget: int) -> tuple[str, str
     user = (
         _env()
         .get_template("ask_question.j2")
-        .render(context=context, notes=retrieved.notes, question=question)
+        .render(context=context, notes=retrieved.notes, question=question, example=example)
     )
     return system, user, retrieved.notes, count_tokens(user)
 
