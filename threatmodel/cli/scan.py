@@ -72,6 +72,14 @@ def scan(
     timings: Annotated[
         bool, typer.Option("--timings", help="Record stats.duration_s (output then varies).")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 2 when the LLM pass or another stage did not complete (failed chunks, "
+            "budget reached); the partial report is written first.",
+        ),
+    ] = False,
 ) -> None:
     """Scan a repository and write its threat model."""
     threshold = parse_severity(fail_on)
@@ -117,7 +125,7 @@ def scan(
         err.print(summary_line(report), markup=False)
         if str(target) != "-":
             err.print(f"wrote {target}", markup=False)
-    report_health(report.stages, quiet, ci_mode(ci))
+    report_health(report.stages, quiet, ci_mode(ci) or strict)
     if fails(report, threshold):
         raise typer.Exit(1)
 
