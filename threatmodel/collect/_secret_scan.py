@@ -215,7 +215,7 @@ def scan_structured(text: str) -> Iterator[Triple]:
     try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: 10x faster
         documents = list(yaml.compose_all(text, Loader=loader))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         return
     stack: list[yaml.Node] = [d for d in documents if d is not None]
     while stack:

@@ -212,7 +212,7 @@ class DependencyCollector(Collector):
                 ]
             else:
                 deps = list(package_json(src.text))
-        except (ValueError, tomllib.TOMLDecodeError, yaml.YAMLError, AttributeError) as exc:
+        except (ValueError, yaml.YAMLError, AttributeError, RecursionError) as exc:
             src.parse_errors.append(f"{name} not parsed: {type(exc).__name__}")
             return None
         return {"deps": deps} if deps else None

@@ -161,8 +161,8 @@ def dockerfile_env(text: str) -> Iterator[tuple[str, int, str | None]]:
 def compose_names(text: str) -> Iterator[tuple[str, int]]:
     """Names under ``services.*.environment`` of a compose file."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (yaml.YAMLError, RecursionError):  # hostile nesting must not stop the scan
         return
     if not isinstance(root, yaml.MappingNode):
         return

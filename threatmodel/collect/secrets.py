@@ -149,7 +149,7 @@ def _dotenv(text: str) -> Iterator[tuple[str, int, str]]:
 def _notebook_cells(text: str) -> Iterator[str]:
     try:
         nb = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return
     for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
         if isinstance(cell, dict) and cell.get("cell_type") == "code":

@@ -414,6 +414,8 @@ class SqlCollector(Collector):
             ops, error = parse_file(src.text)
         except parser.ParseError as exc:  # the scanner itself failed (unterminated quote)
             ops, error = [], f"SQL not parsed: {_reason(exc)}"
+        except RecursionError:
+            ops, error = [], "SQL nested too deeply to analyse"
         if error:
             src.parse_errors.append(error)
         return {"ops": ops} if ops else None
