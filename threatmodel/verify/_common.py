@@ -23,21 +23,36 @@ def route_shape(path: str) -> str:
     return "/" + "/".join(parts)
 
 
+# Routes by shape, for the last Facts' route list (held, so ``is`` cannot match a new list
+# at a recycled address). Without it every claim re-shaped every route: quadratic, ~90 s of
+# a 10k-file scan (benchmarks/, issue 11).
+_BY_SHAPE: tuple[list[Route], int, dict[str, list[Route]]] | None = None
+
+
+def _routes_by_shape(facts: Facts) -> dict[str, list[Route]]:
+    global _BY_SHAPE
+    if _BY_SHAPE is None or _BY_SHAPE[0] is not facts.routes or _BY_SHAPE[1] != len(facts.routes):
+        index: dict[str, list[Route]] = {}
+        for r in facts.routes:
+            index.setdefault(route_shape(r.path), []).append(r)
+        _BY_SHAPE = (facts.routes, len(facts.routes), index)
+    return _BY_SHAPE[2]
+
+
 def find_routes(facts: Facts, method: str, path: str) -> list[Route]:
     """Routes matching method (or ANY; a claim's ANY / * matches every method) and path."""
     want, method = route_shape(path), method.upper()
     return [
         r
-        for r in facts.routes
-        if route_shape(r.path) == want
-        and (method in ("ANY", "*", "") or r.method in (method, "ANY"))
+        for r in _routes_by_shape(facts).get(want, [])
+        if method in ("ANY", "*", "") or r.method in (method, "ANY")
     ]
 
 
 def no_route_reason(facts: Facts, label: str, path: str) -> str:
     """Why a claimed route is refuted: it is not among the collected routes (name the nearest)."""
     want = route_shape(path)
-    same = sorted(r.id for r in facts.routes if route_shape(r.path) == want)
+    same = sorted(r.id for r in _routes_by_shape(facts).get(want, []))
     if same:
         return f"no route {label} exists; that path is served only by {', '.join(same[:4])}"
 
