@@ -163,6 +163,56 @@ class CodeIndex:
                 inner_fn = node  # walk is depth first: the last one is the innermost
         return outer or inner_fn
 
+    def python_function(self, dotted_name: str) -> CodeRef | None:
+        """The definition of a handler named ``pkg.module.func`` (connexion, Django urls)."""
+        module, _, func = dotted_name.rpartition(".")
+        if not module or not func:
+            return None
+        rel = module.replace(".", "/")
+        for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
+            tree = self.python(candidate)
+            found = _py_toplevel_def(tree, func) if tree is not None else None
+            if found is not None:
+                return _py_ref(candidate, found, f"handler {dotted_name}")
+        return None
+
+    def js_member_function(self, path: str, dotted_name: str) -> CodeRef | None:
+        """The body of ``obj.method`` used as an Express handler in ``path``.
+
+        ``obj`` is followed to the module it comes from (``require``/``import``, directly or
+        through ``new Handler(...)``), where ``method`` is a method, an object property, a
+        ``this.method = function`` assignment or a top-level function.
+        """
+        obj, _, member = dotted_name.rpartition(".")
+        tree = self.js(path)
+        if tree is None or not obj or "." in obj or not member.isidentifier():
+            return None
+        imports = jsast.imports(tree.root_node)
+        source = obj
+        for node in jsast.walk(tree.root_node):
+            name = node.child_by_field_name("name") if node.type == "variable_declarator" else None
+            if name is not None and node_text(name) == obj:
+                value = jsast.unwrap(node.child_by_field_name("value"))
+                callee = None
+                if value is not None and value.type in ("new_expression", "call_expression"):
+                    field_ = "constructor" if value.type == "new_expression" else "function"
+                    callee = value.child_by_field_name(field_)
+                if callee is not None and callee.type == "identifier":
+                    source = node_text(callee)
+                break
+        if source not in imports:
+            return None
+        module = self._js_module(path, imports[source][0])
+        other = self.js(module) if module else None
+        if other is None or module is None:
+            return None
+        for node in jsast.walk(other.root_node):
+            if _js_defines(node, member):
+                return CodeRef(
+                    module, node.start_point[0] + 1, node.end_point[0] + 1, f"handler {dotted_name}"
+                )
+        return None
+
     # ------------------------------------------------------------------ guards
 
     def guard_definitions(self, path: str, line: int) -> list[CodeRef]:
@@ -306,3 +356,26 @@ def _js_toplevel_def(path: str, root: Node, name: str) -> CodeRef | None:
                 if ident is not None and node_text(ident) == name:
                     return CodeRef(path, node.start_point[0] + 1, node.end_point[0] + 1, name)
     return None
+
+
+def _js_defines(node: Node, member: str) -> bool:
+    """``node`` defines a function called ``member`` (method, property, assignment, decl)."""
+    if node.type in ("method_definition", "function_declaration"):
+        name = node.child_by_field_name("name")
+        return name is not None and node_text(name) == member
+    if node.type in ("pair", "variable_declarator", "assignment_expression"):
+        key = node.child_by_field_name(
+            {"pair": "key", "variable_declarator": "name", "assignment_expression": "left"}[
+                node.type
+            ]
+        )
+        value = jsast.unwrap(
+            node.child_by_field_name("right" if node.type == "assignment_expression" else "value")
+        )
+        if key is None or value is None or value.type not in jsast.FUNCTION_TYPES:
+            return False
+        if key.type == "member_expression":
+            prop = key.child_by_field_name("property")
+            return prop is not None and node_text(prop) == member
+        return node_text(key).strip("'\"") == member
+    return False

