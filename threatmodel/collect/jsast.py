@@ -32,12 +32,50 @@ JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
 def walk(node: Node) -> Iterator[Node]:
-    """Every node under ``node`` (itself included), depth first, without recursion."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
+    """Every node under ``node`` (itself included), depth first, without recursion.
+
+    The collectors walk each file's tree many times over (whole file, then each handler), so
+    the last tree's nodes are listed once, in this order, and any walk of one of its nodes is
+    a slice of that list (a subtree is ``descendant_count`` nodes from its own position).
+    Measured on generated TypeScript: the JS collectors' time halves (benchmarks/, issue 11).
+    """
+    global _INDEXED
+    indexed = _INDEXED
+    if indexed is not None:
+        i = indexed[2].get(node.id)
+        if i is not None and indexed[1][i] == node:  # same tree: Node equality checks it
+            return iter(indexed[1][i : i + node.descendant_count])
+    if node.type == "program":  # a tree's root: list it for the walks that follow
+        nodes = list(_cursor_walk(node))
+        index = {n.id: i for i, n in enumerate(nodes)}
+        # Held with its root, the tree stays alive, so no other tree reuses these ids. Two
+        # nodes sharing an id (never seen, but not promised) would make slices ambiguous.
+        _INDEXED = (node, nodes, index) if len(index) == len(nodes) else None
+        return iter(nodes)
+    return _cursor_walk(node)
+
+
+_INDEXED: tuple[Node, list[Node], dict[int, int]] | None = None
+
+
+def _cursor_walk(node: Node) -> Iterator[Node]:
+    """Pre-order, as ``walk``; a TreeCursor is twice as fast as building ``children`` lists."""
+    cursor = node.walk()
+    yield node
+    depth = 0
+    while True:
+        if cursor.goto_first_child():
+            depth += 1
+            yield cursor.node  # type: ignore[misc]
+            continue
+        while True:
+            if depth == 0:
+                return
+            if cursor.goto_next_sibling():
+                yield cursor.node  # type: ignore[misc]
+                break
+            cursor.goto_parent()
+            depth -= 1
 
 
 def walk_shallow(node: Node) -> Iterator[Node]:
