@@ -6,8 +6,9 @@ the fact cache, keyed by a digest of the repository's state: the tool version pl
 and content digest of every file the walker would give the collectors. Any edit, added or
 removed file (committed or not) changes the key, and ``ask`` then scans again.
 
-The Report never holds a secret value (the model forbids it), so it is as safe to keep as
-the Markdown report itself.
+The Report is stored with its evidence snippets masked (``redact.redact_report``, as for every
+report format): a finding about a hardcoded key quotes the key's line, and the cache must not
+keep the value.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.config import Settings
 from threatmodel.models import SCHEMA_VERSION, Report
 from threatmodel.progress import NullProgress, Progress
+from threatmodel.redact import redact_report
 from threatmodel.scan import ScanOptions, run_scan
 
 CACHE_FILE = "report.json"
@@ -68,7 +70,9 @@ def save_report(cache_dir: Path, state: str, report: Report) -> None:
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = cache_dir / f".{CACHE_FILE}.{os.getpid()}.tmp"
-        payload = {"state": state, "report": report.model_dump(mode="json")}
+        # Evidence quotes the lines that hold hardcoded secrets: mask them, as every report
+        # format does, so the cache never holds a secret value.
+        payload = {"state": state, "report": redact_report(report).model_dump(mode="json")}
         tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, cache_dir / CACHE_FILE)
     except OSError:
@@ -104,7 +108,8 @@ def cached_or_scan(
         cached = load_report(settings.cache_dir, state)
         if cached is not None:
             return cached, True
-    report = run_scan(root, settings, options, progress)
+    # Masked like the stored copy, so a fresh and a reused Report are the same Report.
+    report = redact_report(run_scan(root, settings, options, progress))
     if options.use_cache:
         save_report(settings.cache_dir, state, report)
     return report, False

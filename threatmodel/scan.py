@@ -166,6 +166,7 @@ def run_scan(
         shown = ", ".join(collected.not_parsed[:3])
         more = f" (+{len(collected.not_parsed) - 3} more)" if len(collected.not_parsed) > 3 else ""
         warnings.append(f"{len(collected.not_parsed)} files not parsed: {shown}{more}")
+    warnings += collected.warnings
     warnings += [f"stage {s.stage} failed: {s.message}" for s in stages if not s.ok]
     # Name every chunk the LLM pass could not analyse, so a partial report says what it lacks.
     warnings += [f"LLM chunk not analysed: {c}" for c in llm.run.failed_chunks]

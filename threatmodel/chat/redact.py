@@ -27,6 +27,9 @@ TOKEN_FORMATS = re.compile(
 )
 STRING = re.compile(r"""(["'`])((?:\\.|(?!\1).){6,})\1""")
 SECRET_NAME = re.compile(r"(secret|passw|pwd|token|api[_-]?key|private|credential)", re.I)
+# KEY=value / key: value without quotes (.env, YAML, INI, compose lists): the value group.
+UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"`][^\s#]*)""")
+URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]*:)([^@\s/]+)(@)", re.I)
 
 
 def _entropy(text: str) -> float:
@@ -38,10 +41,24 @@ def redact_line(text: str, facts: Facts, path: str, line: int) -> str:
     """``text`` (line ``line`` of ``path``) with secret values masked."""
     if any(s.location.path == path and s.location.line == line for s in facts.secrets):
         text = STRING.sub(lambda m: m.group(1) + MASK + m.group(1), text)
+        # An unquoted value (.env, YAML) has no literal to mask: mask what follows the key.
+        text = UNQUOTED.sub(lambda m: m.group(1) + MASK, text)
     text = TOKEN_FORMATS.sub(MASK, text)
+    text = URL_PASSWORD.sub(lambda m: m.group(1) + MASK + m.group(3), text)
     if SECRET_NAME.search(text):
         text = STRING.sub(_mask_random, text)
+        text = UNQUOTED.sub(_mask_unquoted, text)
     return text
+
+
+def _mask_unquoted(m: re.Match[str]) -> str:
+    """``KEY: value`` where the key names a secret and the value looks random."""
+    value = m.group(3)
+    if "://" in value:
+        return m.group(0)  # a URL (its password, if any, is masked above)
+    if SECRET_NAME.search(m.group(2)) and len(value) >= 12 and _entropy(value) > 3.0:
+        return m.group(1) + MASK
+    return m.group(0)
 
 
 def _mask_random(m: re.Match[str]) -> str:

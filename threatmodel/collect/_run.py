@@ -33,6 +33,7 @@ class CollectResult:
     not_parsed: list[str] = field(default_factory=list)  # "path: reason"
     files_parsed: int = 0
     cache_hits: int = 0
+    warnings: list[str] = field(default_factory=list)  # collectors' notes for the report
 
 
 @dataclass
@@ -101,6 +102,7 @@ def collect_facts(
                 f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}"
             )
     result.facts = builder.build()
+    result.warnings = list(dict.fromkeys(builder.warnings))  # de-duplicated, in order
     result.not_parsed.sort()
     return result
 

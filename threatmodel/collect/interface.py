@@ -103,6 +103,8 @@ class FactsBuilder:
     settings: list[Setting] = field(default_factory=list)
     sinks: list[Sink] = field(default_factory=list)
     functions: list[DbFunction] = field(default_factory=list)
+    # Notes for the report's warnings, not facts (e.g. possible prompt injection at a line).
+    warnings: list[str] = field(default_factory=list)
 
     def add_env_read(self, name: str, location: Location, client_exposed: bool) -> None:
         """Record that env var ``name`` is read (or declared) at ``location``; merges by name."""

@@ -16,6 +16,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from threatmodel.collect._secret_scan import scan_python
+from threatmodel.collect._secret_values import find_tokens, looks_like_secret
 from threatmodel.collect.pyast import FuncDef, dotted, kw, last
 from threatmodel.collect.pyreject import (
     AUTH_WORDS,
@@ -286,6 +288,13 @@ def summarize_with_text(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
     at = [s["line"], *(c[1] for c in s["calls"])]
     at += [s[k][1] for k in ("inline", "guard") if s[k]]
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
+    # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
+    for name, n, value in scan_python(fn):
+        if str(n) in s["text"] and value and looks_like_secret(value, name):
+            s["text"][str(n)] = s["text"][str(n)].replace(value, "[REDACTED]")
+    for n, text in s["text"].items():
+        for _kind, _offset, token in find_tokens(text):
+            s["text"][n] = s["text"][n].replace(token, "[REDACTED]")
     return s
 
 
