@@ -44,7 +44,11 @@ class RepoReader:
             raise PathRefused(f"{path} is a symlink that points outside the repository") from None
         except OSError as exc:
             raise PathRefused(f"{path}: {exc.strerror or exc}") from None
-        if not resolved.is_file():
+        try:
+            is_file = resolved.is_file()  # a stat, never an open: FIFOs and devices are refused
+        except OSError as exc:  # e.g. a name too long for the file system
+            raise PathRefused(f"{path[:120]}: {exc.strerror or exc}") from None
+        if not is_file:
             raise PathRefused(f"{path} does not exist in the repository")
         return resolved
 
