@@ -193,11 +193,6 @@ def test_no_value_in_reports_console_or_fact_cache(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="report_cache.save_report stores the unredacted Report: rule evidence quotes the "
-    "secret's line (threatmodel/report_cache.py, not the collectors)",
-)
 def test_no_value_in_the_cached_report(
     scanned: tuple[list[Path], Path, str], planted: dict[str, str]
 ) -> None:

@@ -235,3 +235,19 @@ def test_provider_dying_mid_run_then_resume(provider: str, tmp_path: Path) -> No
     assert second.llm.status == "ran"
     assert second.stats.llm_calls == 2
     assert {SQLI_TITLE, CMDI_TITLE} <= confirmed_titles(second)
+
+
+@pytest.mark.parametrize("fault", BAD_ANSWERS)
+def test_a_bad_answer_is_asked_again_on_the_next_run(fault: str, tmp_path: Path) -> None:
+    """A refusal, a cut-off or off-schema answer is not kept: the next run asks again, and
+    only for that chunk."""
+    repo = shop_repo(tmp_path)
+    cache = tmp_path / "cache"
+    with FakeLLM(per_chunk({ORDERS: [fault]}), shop_answer) as fake:
+        first = scan(repo, settings_for("openai", fake.url, cache))
+        assert first.llm.status == "partial"
+        fake.reset()  # the model behaves now
+        second = scan(repo, settings_for("openai", fake.url, cache))
+    assert [r.chunk for r in fake.requests] == ["routes in app/orders.py (part 1)"]
+    assert second.llm.status == "ran", second.llm.message
+    assert SQLI_TITLE in confirmed_titles(second)

@@ -6,8 +6,12 @@ not finished (each answer is written atomically the moment it arrives). The key 
 everything that decides an answer: the provider's identity (name, model, base URL for
 self-hosted servers), the system prompt, the messages, the schema and the output limit.
 
-What is stored is the model's answer and its usage, never the prompt or a key. Streaming
-free-text calls (``ask``) are passed through uncached: they are interactive.
+What is stored is the model's answer and its usage, never the prompt or a key. Only a usable
+answer is stored: complete (``finish_reason`` "stop") and valid against the requested JSON
+schema. A refusal, an answer cut off at the output limit, plain text instead of the tool
+call or JSON off the schema is used for this run's re-ask but not kept, so the next run asks
+that chunk again instead of replaying the failure forever. Streaming free-text calls
+(``ask``) are passed through uncached: they are interactive.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import jsonschema
 
 from threatmodel.llm.interface import (
     Message,
@@ -53,6 +59,17 @@ def cache_key(
         sort_keys=True,
     )
     return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def usable(resp: StructuredResponse, schema: dict[str, Any]) -> bool:
+    """A complete answer that follows ``schema``: worth keeping for the next run."""
+    if resp.finish_reason != "stop" or resp.data is None:
+        return False
+    try:
+        jsonschema.validate(resp.data, schema)
+    except (jsonschema.ValidationError, jsonschema.SchemaError, RecursionError):
+        return False
+    return True
 
 
 class CachedProvider(Provider):
@@ -132,7 +149,8 @@ class CachedProvider(Provider):
         resp = self.inner.complete_structured(
             system, messages, schema, schema_name, max_output_tokens
         )
-        self.store(key, resp)
+        if usable(resp, schema):
+            self.store(key, resp)
         return resp
 
     def stream_text(
