@@ -4,7 +4,9 @@ The real provider modules (official OpenAI and Anthropic SDKs) talk to a fake se
 loopback (``tests/fakes/llm_server.py``) that injects faults: 429 with retry-after, 500
 (with and without retry-after), a hang past the client timeout, a dropped connection,
 JSON cut off at the output limit, JSON that fails the schema, a refusal, plain text
-instead of a tool call, and a rejected key. For each, the scan:
+instead of a tool call, a rejected key, and malformed replies (a body that is not JSON, a
+completion without its fields, JSON nested 100,000 levels deep, absurd line numbers). For
+each, the scan:
 
 - retries transient failures and re-asks bad answers, within the configured limits (the
   server counts the calls);
@@ -39,6 +41,7 @@ from robust_support import (
 )
 
 from threatmodel.analyze import MAX_REASKS
+from threatmodel.render import render
 
 TRANSIENT = ("429", "500", "500-no-retry-after", "hang", "drop")
 BAD_ANSWERS = ("truncated", "bad_schema", "refusal", "plain_text")
@@ -251,3 +254,34 @@ def test_a_bad_answer_is_asked_again_on_the_next_run(fault: str, tmp_path: Path)
     assert [r.chunk for r in fake.requests] == ["routes in app/orders.py (part 1)"]
     assert second.llm.status == "ran", second.llm.message
     assert SQLI_TITLE in confirmed_titles(second)
+
+
+MALFORMED = ("garbage_body", "wrong_shape", "deep_json")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize("fault", MALFORMED)
+def test_malformed_reply_fails_only_its_chunk(
+    provider: str, fault: str, tmp_path: Path, clean_titles: set[str]
+) -> None:
+    """A 200 reply that is not JSON, lacks the completion's fields, or nests 100,000 levels
+    deep is a failed chunk, never a crash of the scan."""
+    repo = shop_repo(tmp_path)
+    with FakeLLM(per_chunk({ORDERS: [fault]}), shop_answer) as fake:
+        report = scan(repo, settings_for(provider, fake.url, tmp_path / "cache"))
+    calls = fake.calls_per_chunk()
+    assert 1 <= calls["routes in app/orders.py (part 1)"] <= MAX_REASKS + 1
+    assert report.llm.status == "partial"
+    assert [c.split(":")[0] for c in report.llm.failed_chunks] == ["routes in app/orders.py#1"]
+    assert confirmed_titles(report) == clean_titles - {SQLI_TITLE}
+
+
+def test_absurd_numbers_in_a_valid_answer_are_refuted(tmp_path: Path) -> None:
+    repo = shop_repo(tmp_path)
+    with FakeLLM(per_chunk({ORDERS: ["huge_numbers"]}), shop_answer) as fake:
+        report = scan(repo, settings_for("anthropic", fake.url, tmp_path / "cache"))
+    assert report.llm.status == "ran"
+    huge = [f for f in report.suppressed if f.title.startswith("Huge numbers")]
+    assert len(huge) == 1 and "evidence cites line 1" + "0" * 30 in str(huge[0].reason)
+    for fmt in ("md", "json", "sarif"):
+        assert render(report, fmt)

@@ -6,6 +6,7 @@ block), asks the configured provider for ``llm/schema.LlmAnswer`` per chunk with
 concurrency, and returns the candidate findings with token and cost accounting.
 
 What can go wrong is an outcome, never a crash:
+- a reply the provider module cannot read (not JSON, fields missing) fails its chunk;
 - an answer that fails validation (or a refusal, JSON cut off at the output limit, plain
   text instead of a tool call) is re-asked with the problem up to ``MAX_REASKS`` times,
   then the chunk is recorded as failed (``LlmRun.failed_chunks``, status "partial");
@@ -182,6 +183,17 @@ class _Pass:
             return None
         try:
             resp = p.complete_structured(self.system, messages, self.schema, SCHEMA_NAME)
+        except ProviderError:
+            self.budget.settle(est_tokens, est_cost, 0, 0.0)
+            raise
+        except Exception as exc:
+            # A reply the SDK or the provider module could not read (a body that is not
+            # JSON, a completion without its fields, JSON nested past the recursion limit):
+            # this chunk fails, the pass and the findings already verified go on.
+            self.budget.settle(est_tokens, est_cost, 0, 0.0)
+            raise ProviderError(
+                f"{p.name}: unreadable reply from the provider ({type(exc).__name__})"
+            ) from None
         except BaseException:
             self.budget.settle(est_tokens, est_cost, 0, 0.0)
             raise

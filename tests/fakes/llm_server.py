@@ -45,6 +45,10 @@ FAULTS = (
     "refusal",  # the model declines
     "plain_text",  # prose instead of JSON / instead of the forced tool call
     "401",  # the key is rejected (fatal)
+    "garbage_body",  # 200 with a body that is not JSON at all
+    "wrong_shape",  # 200 with JSON that is not a completion / message object
+    "deep_json",  # an answer nested 100,000 levels deep
+    "huge_numbers",  # a schema-valid finding citing line 10**30, a 400-digit CWE
 )
 COOKIE = "fake_llm_session=cookie-c00k1e-5e55i0n-value-91f3"
 
@@ -212,6 +216,12 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             if data.get("stream"):
                 self._stream(api, data)
                 return
+            if action == "garbage_body":
+                self._send_raw(200, b"<html>502 Bad Gateway</html>\x00\xff", "application/json")
+                return
+            if action == "deep_json":
+                self._send_raw(200, _deep_reply(api, req), "application/json")
+                return
             status, payload, headers = _reply(api, action, req, fake)
             self._send(status, payload, headers)
 
@@ -223,6 +233,13 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
             self.send_header("set-cookie", COOKIE)
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def _send_raw(self, status: int, raw: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(raw)))
             self.end_headers()
             self.wfile.write(raw)
 
@@ -279,6 +296,21 @@ def _reply(api: str, action: str, req: Recorded, fake: FakeLLM) -> tuple[int, An
     if action == "401":
         error = {"type": "authentication_error", "message": "invalid x-api-key"}
         return 401, {"type": "error", "error": error}, {}
+    if action == "wrong_shape":
+        return 200, {"object": "surprise", "content": None, "choices": None, "usage": "x"}, {}
+    if action == "huge_numbers":
+        finding = {
+            "title": "Huge numbers " + "T" * 150,
+            "severity": "high",
+            "stride": [],
+            "cwe": ["CWE-" + "9" * 400],
+            "claims": [{"kind": "sql_injection", "route": None, "table": None,
+                        "location": {"path": "app/orders.py", "line": 10**30}, "name": None}],
+            "evidence": [{"path": "app/orders.py", "start_line": 10**30, "end_line": 10**30 + 5,
+                          "snippet": "x" * 1200}],
+            "attack": "", "mitigation": "",
+        }  # fmt: skip
+        return _reply(api, "ok", req, _Fixed(fake, {"findings": [finding]}))
     answer = json.dumps(fake.answer(req)) if action in ("ok", "truncated") else ""
     if action == "truncated":
         text, finish = answer[: max(1, len(answer) // 2)], "length"
@@ -294,6 +326,28 @@ def _reply(api: str, action: str, req: Recorded, fake: FakeLLM) -> tuple[int, An
     if api == "openai":
         return 200, _openai_completion(req, text, finish), {}
     return 200, _anthropic_message(req, text, finish), {}
+
+
+class _Fixed:
+    """A stand-in for FakeLLM whose answer is fixed (for the faults that forge one)."""
+
+    def __init__(self, fake: FakeLLM, answer: dict[str, Any]) -> None:
+        self.fake = fake
+        self.fixed = answer
+
+    def answer(self, _req: Recorded) -> dict[str, Any]:
+        return self.fixed
+
+
+def _deep_reply(api: str, req: Recorded) -> bytes:
+    """A well-formed reply whose answer nests 100,000 levels deep (built as text)."""
+    depth = 100_000
+    deep = '{"findings": ' + "[" * depth + "]" * depth + "}"
+    if api == "openai":
+        shell = _openai_completion(req, "@@", "stop")
+        return json.dumps(shell).replace('"@@"', json.dumps(deep)).encode()
+    shell = _anthropic_message(req, "{}", "stop")
+    return json.dumps(shell).replace("{}", deep, 1).encode()
 
 
 def _openai_completion(req: Recorded, text: str, finish: str) -> dict[str, Any]:
