@@ -34,7 +34,6 @@ SKIP_DIRS = frozenset(
         "site-packages",
         ".venv",
         "venv",
-        "env",
         ".tox",
         ".nox",
         "__pycache__",
@@ -190,7 +189,9 @@ def _directory_walk(root: Path) -> Iterator[str]:
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if d not in SKIP_DIRS and not _ignored(specs, _join(rel_dir, d) + "/")
+            if d not in SKIP_DIRS
+            and not (d == "env" and _is_virtualenv(Path(dirpath) / d))
+            and not _ignored(specs, _join(rel_dir, d) + "/")
         )
         for name in filenames:
             rel = _join(rel_dir, name)
@@ -211,9 +212,17 @@ def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str) -> bool:
     return False
 
 
+def _is_virtualenv(path: Path) -> bool:
+    """``env/`` is a common virtualenv name but also an ordinary folder (``config/env/``)."""
+    return (path / "pyvenv.cfg").is_file()
+
+
 def _skip_reason(root: Path, rel: str, max_file_bytes: int) -> str | None:
     parts = rel.split("/")
-    if any(p in SKIP_DIRS for p in parts[:-1]):
+    if any(p in SKIP_DIRS for p in parts[:-1]) or any(
+        p == "env" and _is_virtualenv(root.joinpath(*parts[: i + 1]))
+        for i, p in enumerate(parts[:-1])
+    ):
         return "vendored or generated directory"
     name = parts[-1]
     lower = name.lower()
