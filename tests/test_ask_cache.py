@@ -20,7 +20,7 @@ def test_reuse_and_invalidate_in_git_repo(tmp_path: Path) -> None:
     first, reused = cached_or_scan(repo, settings)
     assert not reused and (tmp_path / "cache" / CACHE_FILE).is_file()
     again, reused = cached_or_scan(repo, settings)
-    assert reused and again == first
+    assert reused and again.model_dump(mode="json") == first.model_dump(mode="json")
     # an uncommitted edit changes the state
     (repo / "app.py").write_text((repo / "app.py").read_text() + "\n# edited\n")
     _, reused = cached_or_scan(repo, settings)
@@ -58,3 +58,16 @@ def test_scan_command_saves_the_report_for_ask(tmp_path: Path) -> None:
     assert load_report(cache, repo_state(repo)) is not None
     _, reused = cached_or_scan(repo, resolve_settings(repo, cache_dir=cache))
     assert reused
+
+
+def test_rescan_ignores_a_matching_cache(tmp_path: Path) -> None:
+    repo = git_repo_copy(SHOP, tmp_path / "shop")
+    settings = resolve_settings(repo, cache_dir=tmp_path / "cache")
+    cached_or_scan(repo, settings)
+    _, reused = cached_or_scan(repo, settings, reuse=False)
+    assert not reused
+    args = ["ask", str(repo), "/env", "--cache-dir", str(tmp_path / "cache")]
+    result = CliRunner().invoke(build_app(), [*args, "--rescan"])
+    assert result.exit_code == 0 and "fresh scan" in result.stderr
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0 and "cached scan (repository unchanged)" in result.stderr

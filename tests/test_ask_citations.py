@@ -134,3 +134,10 @@ def test_memory_stays_in_budget() -> None:
     big = Conversation(budget=100)
     big.add("q", "word " * 1000)
     assert big.messages()[0].content == "q" and big.tokens() <= 100
+
+
+def test_retrieval_reads_the_location_a_question_names() -> None:
+    got = retrieve("explain the risk at app.py:35", shop_context(), 800)
+    first = got.excerpts[0]
+    assert (first.path, first.start, first.end) == ("app.py", 31, 36)  # delete_user, whole
+    assert 'app.py:35 |     db().execute(f"DELETE FROM users WHERE id = {user_id}")' in first.text

@@ -99,12 +99,16 @@ def cached_or_scan(
     settings: Settings,
     options: ScanOptions | None = None,
     progress: Progress | None = None,
+    reuse: bool = True,
 ) -> tuple[Report, bool]:
-    """The cached Report when the repository is unchanged, else a fresh scan; (report, reused)."""
+    """The cached Report when the repository is unchanged, else a fresh scan; (report, reused).
+
+    ``reuse=False`` scans even when a cached Report matches (``ask --rescan``).
+    """
     options = options or ScanOptions()
     progress = progress or NullProgress()
     state = repo_state(root, options.max_file_bytes)
-    if options.use_cache:
+    if options.use_cache and reuse:
         cached = load_report(settings.cache_dir, state)
         if cached is not None:
             return cached, True

@@ -101,11 +101,17 @@ def finding_ref(question: str) -> tuple[int | None, str | None]:
     return None, None
 
 
-def mentioned_paths(question: str) -> list[str]:
-    """File paths a question mentions (``src/app.py``, `config.py`): read later via RepoReader."""
-    out = []
-    for tok in re.findall(r"[\w./\\-]+\.[A-Za-z]{1,8}\b", question[:5000]):
-        tok = tok.strip("./") if tok.startswith("./") else tok
-        if not re.fullmatch(r"[\d.]+", tok) and tok not in out:
-            out.append(tok)
+def mentioned_locations(question: str) -> list[tuple[str, int]]:
+    """(path, line) for each file a question names (``src/app.py``, ``app.py:60``; line 1
+    when none is given). Only names: the files are read later, through RepoReader."""
+    out: list[tuple[str, int]] = []
+    for m in re.finditer(r"([\w./\\-]+\.[A-Za-z]{1,8})\b(?::(\d{1,7}))?", question[:5000]):
+        tok = m.group(1).removeprefix("./")
+        loc = (tok, max(1, int(m.group(2) or 1)))
+        if not re.fullmatch(r"[\d.]+", tok) and loc not in out:
+            out.append(loc)
     return out[:5]
+
+
+def mentioned_paths(question: str) -> list[str]:
+    return list(dict.fromkeys(path for path, _ in mentioned_locations(question)))

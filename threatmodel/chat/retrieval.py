@@ -17,7 +17,12 @@ from functools import cache
 import tiktoken
 
 from threatmodel.chat.answers import ChatContext
-from threatmodel.chat.entities import find_name, find_routes, find_table, mentioned_paths
+from threatmodel.chat.entities import (
+    find_name,
+    find_routes,
+    find_table,
+    mentioned_locations,
+)
 from threatmodel.chat.redact import redact_lines
 from threatmodel.collect.reader import PathRefused
 from threatmodel.models import Facts
@@ -215,10 +220,10 @@ def retrieve(question: str, ctx: ChatContext, budget: int) -> Retrieved:
         used += cost
         if anchor and score(text) > 0:
             anchors.append(anchor)
-    for path in mentioned_paths(question):
+    for path, line in mentioned_locations(question):
         try:
             ctx.reader.check(path)
-            anchors.insert(0, (path, 1))
+            anchors.insert(0, (path, line))
         except PathRefused as exc:
             out.notes.append(f"{path}: {exc}")
     for r in routes:

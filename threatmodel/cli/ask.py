@@ -80,12 +80,7 @@ def build_engine(root: Path, settings: Settings, rescan: bool, quiet: bool) -> E
     if not quiet:
         err.print(f"loading the threat model of {root} ...", markup=False)
     options = ScanOptions(use_cache=True)
-    if rescan:
-        from threatmodel.report_cache import scan_and_store
-
-        report, reused = scan_and_store(root, settings, options, progress), False
-    else:
-        report, reused = cached_or_scan(root, settings, options, progress)
+    report, reused = cached_or_scan(root, settings, options, progress, reuse=not rescan)
     if not quiet:
         how = "cached scan (repository unchanged)" if reused else "fresh scan"
         err.print(f"{how}: {summary_line(report)}", markup=False)
