@@ -225,7 +225,7 @@ def retrieve(question: str, ctx: ChatContext, budget: int) -> Retrieved:
             ctx.reader.check(path)
             anchors.insert(0, (path, line))
         except PathRefused as exc:
-            out.notes.append(f"{path}: {exc}")
+            out.notes.append(str(exc))  # says which path and why
     for r in routes:
         anchors.insert(0, (r.location.path, r.location.line))
     by_location = {(r.location.path, r.location.line): r for r in facts.routes}
