@@ -50,6 +50,8 @@ FAULTS = (
     "deep_json",  # an answer nested 100,000 levels deep
     "huge_numbers",  # a schema-valid finding citing line 10**30, a 400-digit CWE
 )
+# Faults that replace the whole HTTP reply, so they apply to streaming requests too.
+_STATUS_FAULTS = frozenset({"429", "500", "500-no-retry-after", "401", "garbage_body"})
 COOKIE = "fake_llm_session=cookie-c00k1e-5e55i0n-value-91f3"
 
 _TITLE = re.compile(r"^(?:Component: (.*)|(Overview of the whole application).*)$", re.M)
@@ -213,7 +215,7 @@ def _handler_for(fake: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
-            if data.get("stream"):
+            if data.get("stream") and action not in _STATUS_FAULTS:
                 self._stream(api, data)
                 return
             if action == "garbage_body":

@@ -46,6 +46,17 @@ def map_sdk_error(exc: Exception, sdk: ModuleType, label: str, key_hint: str) ->
     return ProviderError(f"{label}: {type(exc).__name__}: {_short(exc)}")
 
 
+# What the SDKs raise, outside their own exception classes, when a reply cannot be decoded:
+# a body that is not UTF-8 or not JSON (ValueError), JSON nested past the recursion limit;
+# for streams also events missing their fields. Such a reply is a provider failure.
+UNREADABLE: tuple[type[Exception], ...] = (ValueError, RecursionError)
+UNREADABLE_STREAM: tuple[type[Exception], ...] = (*UNREADABLE, AttributeError, TypeError, KeyError)
+
+
+def unreadable(label: str, exc: Exception) -> ProviderError:
+    return ProviderError(f"{label}: unreadable reply from the server ({type(exc).__name__}).")
+
+
 def _short(exc: Exception) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 300 else text[:297] + "..."

@@ -15,7 +15,7 @@ from typing import Any
 import anthropic as sdk
 
 from threatmodel.config import ProviderConfig
-from threatmodel.llm._errors import map_sdk_error
+from threatmodel.llm._errors import UNREADABLE, UNREADABLE_STREAM, map_sdk_error, unreadable
 from threatmodel.llm.interface import (
     FinishReason,
     Message,
@@ -63,6 +63,8 @@ class AnthropicProvider(Provider):
                 return call(model=self.model, **kwargs)
             except sdk.AnthropicError as exc:
                 raise map_sdk_error(exc, sdk, self.label, self.key_hint) from None
+            except UNREADABLE as exc:
+                raise unreadable(self.label, exc) from None
 
         return with_retries(once, self.config.max_retries)
 
@@ -152,4 +154,6 @@ class _AnthropicTextStream(TextStream):
         except sdk.AnthropicError as exc:
             p = self.provider
             raise map_sdk_error(exc, sdk, p.label, p.key_hint) from None
+        except UNREADABLE_STREAM as exc:
+            raise unreadable(self.provider.label, exc) from None
         self.usage = Usage(tin, tout, cost_usd(self.provider.info, tin, tout))

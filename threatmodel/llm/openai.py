@@ -16,7 +16,7 @@ from typing import Any
 import openai as sdk
 
 from threatmodel.config import ProviderConfig
-from threatmodel.llm._errors import map_sdk_error
+from threatmodel.llm._errors import UNREADABLE, UNREADABLE_STREAM, map_sdk_error, unreadable
 from threatmodel.llm.interface import (
     FinishReason,
     Message,
@@ -86,6 +86,8 @@ class OpenAIProvider(Provider):
                 return self.client.chat.completions.create(model=self.model, **kwargs)
             except sdk.OpenAIError as exc:
                 raise map_sdk_error(exc, sdk, self.label, self.key_hint) from None
+            except UNREADABLE as exc:
+                raise unreadable(self.label, exc) from None
 
         return with_retries(once, self.config.max_retries)
 
@@ -166,6 +168,8 @@ class _OpenAITextStream(TextStream):
         except sdk.OpenAIError as exc:
             p = self.provider
             raise map_sdk_error(exc, sdk, p.label, p.key_hint) from None
+        except UNREADABLE_STREAM as exc:
+            raise unreadable(self.provider.label, exc) from None
         self.usage = usage
 
 
