@@ -147,7 +147,9 @@ def walk(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> WalkResult
     for rel in sorted(set(_candidates(root))):
         reason = _skip_reason(root, rel, max_file_bytes)
         if reason:
-            result.skipped.append(f"{rel}: {reason}")
+            # A name that is not UTF-8 arrives with surrogate escapes: keep the message printable.
+            shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
+            result.skipped.append(f"{shown}: {reason}")
         else:
             result.files.append(rel)
     return result
@@ -218,6 +220,11 @@ def _is_virtualenv(path: Path) -> bool:
 
 
 def _skip_reason(root: Path, rel: str, max_file_bytes: int) -> str | None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        # Paths are UTF-8 in every report format; such a file could be read but never named.
+        return "file name is not valid UTF-8"
     parts = rel.split("/")
     if any(p in SKIP_DIRS for p in parts[:-1]) or any(
         p == "env" and _is_virtualenv(root.joinpath(*parts[: i + 1]))

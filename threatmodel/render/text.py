@@ -114,6 +114,9 @@ def repo_link(base: str, path: str, start: int, end: int | None = None) -> str:
     anchor = line_anchor(start, end)
     label = f"{path}{anchor}".replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
     label = label.replace("`", "'").replace("<", "&lt;")
+    # A file name may hold a line break: shown raw it would end the link text and let the
+    # rest of the name open a heading or break a table row.
+    label = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in label)
     return f"[{label}]({quote(target, safe='/._-~')}{anchor})"
 
 
