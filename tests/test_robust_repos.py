@@ -46,6 +46,7 @@ def test_non_utf8_file_name_is_skipped_not_a_crash(use_git: bool, tmp_path: Path
     report = scan(repo, resolve_settings(repo, provider="none", cache_dir=tmp_path / "c"))
     assert [r.path for r in report.facts.routes] == ["/hidden"]
     assert report.stats.files.skipped >= 1
+    assert any("names are not valid UTF-8: caf\\xe9.py" in w for w in report.warnings)
     for fmt in ("md", "json", "sarif"):
         assert render(report, fmt)
     done = cli("scan", str(repo), "--provider", "none", "-f", "json", "-o", str(tmp_path / "r"))

@@ -18,7 +18,7 @@ from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, WalkResult, walk
+from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.config import Settings
 from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
 from threatmodel.progress import NullProgress, Progress
@@ -166,6 +166,14 @@ def run_scan(
         shown = ", ".join(collected.not_parsed[:3])
         more = f" (+{len(collected.not_parsed) - 3} more)" if len(collected.not_parsed) > 3 else ""
         warnings.append(f"{len(collected.not_parsed)} files not parsed: {shown}{more}")
+    # Not analysed and not nameable in the report's paths: say so, or it is a place to hide.
+    odd = [s.rsplit(": ", 1)[0] for s in walked.skipped if s.endswith(f": {NOT_UTF8_NAME}")]
+    if odd:
+        more = f" (+{len(odd) - 3} more)" if len(odd) > 3 else ""
+        warnings.append(
+            f"{len(odd)} files not analysed, their names are not valid UTF-8: "
+            f"{', '.join(odd[:3])}{more}"
+        )
     warnings += collected.warnings
     warnings += [f"stage {s.stage} failed: {s.message}" for s in stages if not s.ok]
     # Name every chunk the LLM pass could not analyse, so a partial report says what it lacks.

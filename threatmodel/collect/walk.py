@@ -114,6 +114,9 @@ KEEP_NAMES = frozenset(
 )
 
 
+NOT_UTF8_NAME = "file name is not valid UTF-8"
+
+
 @dataclass
 class WalkResult:
     files: list[str] = field(default_factory=list)  # repo-relative POSIX paths, sorted
@@ -148,7 +151,7 @@ def walk(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> WalkResult
         reason = _skip_reason(root, rel, max_file_bytes)
         if reason:
             # A name that is not UTF-8 arrives with surrogate escapes: keep the message printable.
-            shown = rel.encode("utf-8", "backslashreplace").decode("utf-8")
+            shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
             result.skipped.append(f"{shown}: {reason}")
         else:
             result.files.append(rel)
@@ -224,7 +227,7 @@ def _skip_reason(root: Path, rel: str, max_file_bytes: int) -> str | None:
         rel.encode("utf-8")
     except UnicodeEncodeError:
         # Paths are UTF-8 in every report format; such a file could be read but never named.
-        return "file name is not valid UTF-8"
+        return NOT_UTF8_NAME
     parts = rel.split("/")
     if any(p in SKIP_DIRS for p in parts[:-1]) or any(
         p == "env" and _is_virtualenv(root.joinpath(*parts[: i + 1]))
