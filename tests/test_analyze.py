@@ -319,3 +319,28 @@ def test_planted_secrets_never_reach_the_provider(tmp_path: Path) -> None:
     assert "def charge():" in sent
     for value in PLANTED_VALUES:
         assert value not in sent, value
+
+
+def test_cache_keeps_reasked_exchanges_that_ended_well_and_retries_failures(
+    example: tuple[Facts, RepoReader], tmp_path: Path
+) -> None:
+    cut = StructuredResponse(None, '{"findings": [', "length")
+
+    def script(system: str, messages: Sequence[Message]) -> StructuredResponse:
+        if is_component(messages):  # bad first, fine after one re-ask
+            return cut if len(messages) == 1 else ok([SEARCH])
+        if "database" in messages[0].content.splitlines()[0]:
+            return cut  # never usable: the chunk fails
+        return ok()
+
+    inner = Scripted(script)
+    first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
+    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1) + 1
+    before = len(inner.calls)
+    second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
+    asked_again = inner.calls[before:]
+    # the component chunk (re-asked, then usable) replays from the cache in full; only the
+    # chunk that failed is asked again, so a transient failure heals on the next run
+    assert all(not is_component(c) for c in asked_again)
+    assert len(asked_again) == MAX_REASKS + 1
+    assert second.cache_hits == 3 and [f.title for f in second.findings] == [SEARCH["title"]]

@@ -127,6 +127,8 @@ class _ChunkResult:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
+    # Fresh answers that were re-asked: cached only if the chunk ends well (see run_chunk).
+    reasked: list[tuple[list[Message], StructuredResponse]] = field(default_factory=list)
 
 
 class _Pass:
@@ -208,6 +210,15 @@ class _Pass:
             out.cost += u.cost_usd
         return resp
 
+    def _remember(self, out: _ChunkResult) -> None:
+        """The cache keeps only usable answers, so a failed chunk is asked again next run.
+        A chunk that ended well after re-asks keeps its whole exchange: an unchanged
+        repository then replays it with no call at all."""
+        remember = getattr(self.provider, "remember", None)
+        if callable(remember):
+            for messages, resp in out.reasked:
+                remember(self.system, messages, self.schema, SCHEMA_NAME, resp)
+
     def run_chunk(self, chunk: Chunk) -> _ChunkResult:
         out = _ChunkResult(chunk)
         if self.fatal:
@@ -231,7 +242,10 @@ class _Pass:
             answer, problem, errors = check_answer(resp)
             if answer is not None:
                 out.findings = [to_finding(f) for f in answer.findings]
+                self._remember(out)
                 return out
+            if not resp.cached:
+                out.reasked.append((list(messages), resp))
             reply = resp.text or (json.dumps(resp.data) if resp.data is not None else "")
             messages += [
                 Message("assistant", reply[:8000] or "(no answer)"),

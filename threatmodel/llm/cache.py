@@ -134,6 +134,20 @@ class CachedProvider(Provider):
         key = cache_key(self.inner, system, messages, schema, schema_name, max_output_tokens)
         return self.lookup(key)
 
+    def remember(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        schema_name: str,
+        resp: StructuredResponse,
+        max_output_tokens: int | None = None,
+    ) -> None:
+        """Keep an unusable answer after all: its re-ask led to a usable one, so replaying the
+        whole exchange on the next run costs nothing and gives the same result."""
+        key = cache_key(self.inner, system, messages, schema, schema_name, max_output_tokens)
+        self.store(key, resp)
+
     def complete_structured(
         self,
         system: str,
