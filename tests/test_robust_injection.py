@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import FIXTURES, git_repo_copy
 from fakes.llm_server import FakeLLM, Recorded
-from robust_support import PROVIDERS, llm_finding, scan, settings_for
+from robust_support import PROVIDERS, cli, llm_finding, scan, settings_for
 
 from threatmodel.collect.injection import classify, scan_text
 from threatmodel.config import Settings
@@ -227,3 +229,32 @@ def test_detector_flags(text: str, label: str) -> None:
 def test_detector_leaves_ordinary_text_alone(text: str) -> None:
     assert classify(text) is None
     assert scan_text(text) == []
+
+
+def test_pull_request_comment_flags_injected_text(tmp_path: Path) -> None:
+    """A pull request that adds text aimed at the model is called out in the PR comment."""
+    repo = tmp_path / "inventory"
+    repo.mkdir()
+    (repo / "README.md").write_text("# inventory\n", encoding="utf-8")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "base")
+    shutil.copytree(INJECTION_APP, repo, dirs_exist_ok=True)
+    git("add", "-A")
+    git("commit", "-q", "-m", "feature")
+    done = cli(
+        "diff", "--base", "HEAD~1", str(repo), "--provider", "none",
+        env={"THREATMODEL_CACHE_DIR": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "possible prompt injection at app.py:14" in done.stdout
+    assert "POST /admin/users/{user_id}/delete" in done.stdout
