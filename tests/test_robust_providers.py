@@ -25,7 +25,9 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes.llm_server import FakeLLM, after, per_chunk
+from fakes.llm_server import FAULTS, FakeLLM, after, per_chunk
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from robust_support import (
     CMDI_TITLE,
     PROVIDERS,
@@ -41,6 +43,7 @@ from robust_support import (
 )
 
 from threatmodel.analyze import MAX_REASKS
+from threatmodel.models import Verdict
 from threatmodel.render import render
 
 TRANSIENT = ("429", "500", "500-no-retry-after", "hang", "drop")
@@ -285,3 +288,47 @@ def test_absurd_numbers_in_a_valid_answer_are_refuted(tmp_path: Path) -> None:
     assert len(huge) == 1 and "evidence cites line 1" + "0" * 30 in str(huge[0].reason)
     for fmt in ("md", "json", "sarif"):
         assert render(report, fmt)
+
+
+# ---------------------------------------------------------------------- chaos
+
+
+# hang is slow, 401 stops the pass (tested above), huge_numbers replaces the answer itself.
+CHAOS = tuple(f for f in FAULTS if f not in ("hang", "401", "huge_numbers")) + ("ok",) * 4
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    script=st.lists(st.sampled_from(CHAOS), min_size=1, max_size=30),
+    provider=st.sampled_from(PROVIDERS),
+)
+def test_any_sequence_of_faults_keeps_the_invariants(
+    script: list[str], provider: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Whatever the server does, call after call: no crash, bounded calls, every chunk
+    either analysed or named as failed, rule findings intact, nothing false confirmed."""
+    tmp = tmp_path_factory.mktemp("chaos")
+    plan = lambda _req, i: script[i] if i < len(script) else "ok"  # noqa: E731
+    with FakeLLM(plan, shop_answer) as fake:
+        report = scan(
+            shop_repo(tmp), settings_for(provider, fake.url, tmp / "cache", concurrency=2)
+        )
+    per_chunk_limit = (RETRIES + 1) * (MAX_REASKS + 1)
+    assert all(n <= per_chunk_limit for n in fake.calls_per_chunk().values())
+    failed = {c.split(":")[0] for c in report.llm.failed_chunks}
+    assert failed <= {
+        "routes in app/admin.py#1",
+        "routes in app/orders.py#1",
+        "routes in app/reports.py#1",
+        "cross-component",
+    }
+    assert report.llm.status == (
+        "ran" if not failed else "partial" if len(failed) < 4 else "failed"
+    )
+    rules = {f.title for f in report.findings if f.source == "rule"}
+    assert len(rules) == 4 and all(
+        f.verdict == Verdict.CONFIRMED for f in report.findings if f.source == "rule"
+    )
+    llm = confirmed_titles(report) - rules
+    assert llm <= {SQLI_TITLE, CMDI_TITLE}
+    assert (SQLI_TITLE in llm) == ("routes in app/orders.py#1" not in failed)
