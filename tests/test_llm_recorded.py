@@ -15,14 +15,18 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, git_repo_copy
 from llm_cassettes import LLM_MATCH_ON
 
 from threatmodel.config import ProviderConfig, Settings
-from threatmodel.models import Report, Verdict
+from threatmodel.models import Report
 from threatmodel.scan import ScanOptions, run_scan
 
 LOCAL = "http://127.0.0.1:8088"
 MODEL = "SmolLM2-135M-Instruct"
+# Two routes, two chunks: recording on CPU runs at about one token a second under load.
+TINY = FIXTURES / "llm" / "tiny"
+TINY_SECRET = "sk_live_51TinyPlantedZ9xW8vU7tS6rQ5pO4nM3lK2jI1hG0f"
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,7 @@ def vcr_config(vcr_config: dict[str, object]) -> dict[str, object]:
     return {
         **vcr_config,
         "match_on": LLM_MATCH_ON,
+        "allow_playback_repeats": True,  # the re-run asks the failed chunks again
         "record_mode": os.environ.get("THREATMODEL_RECORD", "none"),
     }
 
@@ -45,7 +50,7 @@ def local_settings(provider: str, cache_dir: Path, **budget: float | int | None)
         max_retries=0,
         concurrency=2,
         context_tokens=8192,
-        max_output_tokens=400,
+        max_output_tokens=700,
     )
     return Settings(
         provider=config,
@@ -59,34 +64,41 @@ def scan(repo: Path, settings: Settings) -> Report:
     return run_scan(repo, settings, ScanOptions(use_cache=False, jobs=1))
 
 
+# What SmolLM2-135M really does with each API (see the cassettes): under the server's JSON
+# grammar it loops until the output limit; asked for a forced tool on /v1/messages it
+# chats in plain text instead, until the output limit. Both end as "cut off".
+RECORDED_PROBLEM = {
+    "openai-compatible": "cut off at the output limit",
+    "anthropic": "cut off at the output limit",
+}
+
+
 @pytest.mark.vcr
 @pytest.mark.parametrize("provider", ["openai-compatible", "anthropic"])
-def test_scan_with_recorded_local_model(provider: str, example_repo: Path, tmp_path: Path) -> None:
+def test_scan_with_recorded_local_model(provider: str, tmp_path: Path) -> None:
+    repo = git_repo_copy(TINY, tmp_path / "tiny")
     settings = local_settings(provider, tmp_path / "cache")
-    report = scan(example_repo, settings)
+    report = scan(repo, settings)
 
     assert report.llm.provider == provider
-    assert report.stats.llm_calls >= 3  # one per chunk at least, re-asks on top
     assert report.stats.input_tokens > 0
-    assert report.llm.status in ("ran", "partial", "failed")
-    # Every chunk either gave schema-valid findings or is named with the reason it failed.
+    # Every chunk was asked, re-asked twice with the problem, then recorded as failed by name:
+    # no crash, and the rest of the report (facts, rules, verification) is all there.
+    assert report.stats.llm_calls == 2 * 3
+    assert report.llm.status == "failed"
+    assert [f.split(": ", 1)[0] for f in report.llm.failed_chunks] == [
+        "cross-component",
+        "routes in app.py#1",
+    ]
     for failed in report.llm.failed_chunks:
-        assert ": " in failed and failed.split(": ", 1)[1]
-    if report.llm.status != "ran":
-        assert report.llm.failed_chunks
-    # What the tiny model invented never reaches the report as confirmed without a check:
-    llm = [f for f in report.findings + report.suppressed if f.source == "llm"]
-    for f in llm:
-        assert f.verdict in (Verdict.CONFIRMED, Verdict.REFUTED, Verdict.UNVERIFIABLE)
-        if f.verdict == Verdict.REFUTED:
-            assert f.reason
-    # The deterministic findings are all still there, whatever the model said.
+        assert RECORDED_PROBLEM[provider] in failed and "after 2 re-asks" in failed
+    assert not [f for f in report.findings + report.suppressed if f.source == "llm"]
+    assert any(r.id == "GET /notes/search" for r in report.facts.routes)
     assert any(f.source == "rule" for f in report.findings)
 
-    # A re-run of the unchanged repository is served from the answer cache: no call at all.
-    again = scan(example_repo, settings)
-    assert again.stats.llm_calls == 0
-    assert again.stats.input_tokens == 0
-    assert "answers from cache" in again.llm.message
-    assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in report.findings]
+    # Failed answers are not cached (llm/cache.py keeps usable answers only), so a re-run
+    # asks those chunks again instead of replaying the failure forever; same model, same
+    # result. (A re-run where every chunk was usable makes no call: test_llm_authored.py.)
+    again = scan(repo, settings)
     assert again.llm.failed_chunks == report.llm.failed_chunks
+    assert again.stats.llm_calls == report.stats.llm_calls

@@ -71,7 +71,7 @@ class AnthropicProvider(Provider):
     def _usage(self, usage: Any) -> Usage:
         if usage is None:
             return Usage()
-        tin, tout = int(usage.input_tokens or 0), int(usage.output_tokens or 0)
+        tin, tout = _input_tokens(usage), int(usage.output_tokens or 0)
         return Usage(tin, tout, cost_usd(self.info, tin, tout))
 
     @staticmethod
@@ -143,7 +143,7 @@ class _AnthropicTextStream(TextStream):
             for event in self.stream:
                 kind = getattr(event, "type", "")
                 if kind == "message_start":
-                    tin = int(event.message.usage.input_tokens or 0)
+                    tin = _input_tokens(event.message.usage)
                     tout = int(event.message.usage.output_tokens or 0)
                 elif kind == "message_delta" and event.usage is not None:
                     tout = int(event.usage.output_tokens or tout)
@@ -157,3 +157,10 @@ class _AnthropicTextStream(TextStream):
         except UNREADABLE_STREAM as exc:
             raise unreadable(self.provider.label, exc) from None
         self.usage = Usage(tin, tout, cost_usd(self.provider.info, tin, tout))
+
+
+def _input_tokens(usage: Any) -> int:
+    """Every prompt token sent: prompt-cache reads and writes are reported apart from
+    ``input_tokens`` (and billed); counting them all keeps budgets on the safe side."""
+    parts = ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+    return sum(int(getattr(usage, name, None) or 0) for name in parts)
