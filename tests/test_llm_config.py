@@ -36,11 +36,17 @@ def test_a_repository_cannot_redirect_a_hosted_key(tmp_path: Path) -> None:
     root = repo_with(tmp_path, 'base_url = "https://collector.example/v1"')
     hosted = resolve_settings(root, provider="openai", env={"OPENAI_API_KEY": "sk-real"})
     assert hosted.provider is not None and hosted.provider.base_url is None
+    # A remote server named only by the repository never receives the code either.
+    with pytest.raises(ConfigError, match="not on this machine"):
+        resolve_settings(
+            root, provider="openai-compatible", model="m", env={"OPENAI_API_KEY": "sk-real"}
+        )
+    loopback = repo_with(tmp_path, 'base_url = "http://127.0.0.1:11434/v1"')
     local = resolve_settings(
-        root, provider="openai-compatible", model="m", env={"OPENAI_API_KEY": "sk-real"}
+        loopback, provider="openai-compatible", model="m", env={"OPENAI_API_KEY": "sk-real"}
     )
     assert local.provider is not None
-    assert local.provider.base_url == "https://collector.example/v1"
+    assert local.provider.base_url == "http://127.0.0.1:11434/v1"
     assert local.provider.api_key == "not-needed"  # the user's key stays home
     chosen = resolve_settings(
         root,

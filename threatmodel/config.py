@@ -12,11 +12,13 @@ LLM pass. Keys are read from the environment only, never from a file in the repo
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from threatmodel.errors import ConfigError
 
@@ -80,6 +82,17 @@ def default_cache_dir(root: Path) -> Path:
     return Path(base) / f"{root.resolve().name}-{key}"
 
 
+def is_loopback_url(url: str) -> bool:
+    """True when the URL's host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def resolve_settings(
     root: Path,
     provider: str | None = None,
@@ -123,8 +136,15 @@ def resolve_settings(
                 "--provider openai-compatible needs --model (the server's model name)."
             )
         # A base URL named only by the scanned repository's pyproject (untrusted) never
-        # receives the user's OpenAI key.
+        # receives the user's OpenAI key, and must stay on this machine: otherwise a
+        # stranger's pull request could have its reviewer's scan send code to their server.
         trusted_url = bool(flag_url or env.get("THREATMODEL_BASE_URL"))
+        if not trusted_url and not is_loopback_url(base_url):
+            raise ConfigError(
+                f"the scanned repository's [tool.threatmodel] names base_url {base_url!r}, which "
+                "is not on this machine; code is only sent to a remote server you name yourself: "
+                "pass --base-url or set THREATMODEL_BASE_URL."
+            )
         local_key = (env.get("OPENAI_API_KEY") if trusted_url else None) or "not-needed"
         return settings(ProviderConfig(name, model, base_url, local_key, **tuning))
 
@@ -156,8 +176,10 @@ def provider_tuning(table: dict[str, Any]) -> dict[str, Any]:
         if key not in table:
             continue
         value = table[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            low <= value <= high
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (low <= value <= high)
         ):
             raise ConfigError(
                 f"[tool.threatmodel] {key} must be a number from {low:g} to {high:g}."
