@@ -29,7 +29,8 @@ SEEDS: dict[str, str] = {
         "bp = Blueprint('b', __name__, url_prefix='/b')\n"
         "@app.route('/x/<int:id>', methods=['POST'])\n@login_required\n"
         "def x(id):\n    cur.execute(f'select {id}')\n    return os.environ['K']\n"
-        "app.register_blueprint(bp, url_prefix='/api')\nSECRET_KEY = 'sk_live_abcdefghijklmnop1234'\n"
+        "app.register_blueprint(bp, url_prefix='/api')\n"
+        "SECRET_KEY = 'sk_live_abcdefghijklmnop1234'\n"
     ),
     "server.js": (
         "const express = require('express');\nconst app = express();\n"
