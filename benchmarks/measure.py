@@ -8,7 +8,6 @@ really needed, not the largest single process.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ def _tree_rss_kib(pid: int) -> int:
 def measure(
     label: str, cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> Measurement:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
@@ -54,14 +52,20 @@ def measure(
         stderr=subprocess.PIPE,
     )
     peak = 0
-    while proc.poll() is None:
+    # wait4 gives this child's own usage (its waited-for workers included); the
+    # RUSAGE_CHILDREN totals would mix in every earlier measurement, and their ru_maxrss is
+    # the largest child ever, not this one's.
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
         peak = max(peak, _tree_rss_kib(proc.pid))
         time.sleep(0.02)
     wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
     stderr = proc.stderr.read().decode() if proc.stderr else ""
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    peak = max(peak, after.ru_maxrss)  # a very short run may finish between samples
+    cpu = usage.ru_utime + usage.ru_stime
+    peak = max(peak, usage.ru_maxrss)  # a very short run may finish between samples
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"{label}: {' '.join(cmd)} exited {proc.returncode}: {stderr[-2000:]}")
     return Measurement(label, wall, cpu, peak / 1024, proc.returncode)

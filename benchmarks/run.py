@@ -60,7 +60,7 @@ def compare(label: str, root: Path, cache: Path) -> list[dict[str, object]]:
         results.append(
             measure("bandit -r", [bandit, "-r", "-q", "-f", "json", "-o", "/dev/null", str(root)])
         )
-    floor = results[0].wall_s
+    floor = results[0]
     return [
         {
             "tree": label,
@@ -69,7 +69,9 @@ def compare(label: str, root: Path, cache: Path) -> list[dict[str, object]]:
             "wall s": m.wall_s,
             "cpu s": m.cpu_s,
             "peak MiB": m.peak_mib,
-            "x floor": m.wall_s / floor,
+            "wall x floor": m.wall_s / floor.wall_s,
+            "cpu x floor": m.cpu_s / floor.cpu_s,
+            "wall ms/file": 1000 * m.wall_s / max(files, 1),
         }
         for m in results
     ]
@@ -94,6 +96,19 @@ def _git(root: Path, *a: str) -> str:
     return subprocess.run(["git", *a], cwd=root, check=True, capture_output=True, text=True).stdout
 
 
+def _change_one_file(root: Path) -> None:
+    """Append a function to the first tracked Python or JS/TS file (sorted by path)."""
+    tracked = _git(root, "ls-files").splitlines()
+    rel = next(p for p in sorted(tracked) if p.endswith((".py", ".ts", ".js")))
+    path = root / rel
+    added = (
+        "\n\ndef added_later():\n    return 1\n"
+        if rel.endswith(".py")
+        else "\nexport function addedLater() {\n  return 1;\n}\n"
+    )
+    path.write_text(path.read_text("utf-8") + added, "utf-8")
+
+
 def cmd_incremental(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="tm-bench-") as tmp:
         if args.path:
@@ -105,10 +120,10 @@ def cmd_incremental(args: argparse.Namespace) -> None:
             root = generate(Path(tmp) / "repo", args.size)
         env = {"THREATMODEL_CACHE_DIR": str(Path(tmp) / "cache")}
         full = measure("full scan (cold cache)", scan_cmd(root), env=env)
-        target = next(p for p in sorted(root.rglob("*.py")) if ".git" not in p.parts)
-        target.write_text(target.read_text() + "\n\ndef added_later():\n    return 1\n")
+        same = measure("re-scan, nothing changed", scan_cmd(root), env=env)
+        _change_one_file(root)
         rescan = measure("re-scan after a one-file change", scan_cmd(root), env=env)
-        rows = [full, rescan]
+        rows = [full, same, rescan]
         _git(
             root,
             "-c",
