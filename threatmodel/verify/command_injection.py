@@ -12,9 +12,27 @@ The cited file is parsed and the command / eval calls near the cited line are cl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from threatmodel.models import Claim, Finding
-from threatmodel.verify._code import candidates, line_text, locations
+from threatmodel.verify._code import Candidate
+from threatmodel.verify._sinks import check_sinks
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+
+
+def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
+    """Any non-constant command confirms; else the first call decides."""
+    for c in found:
+        if c.dynamic:
+            return [ClaimResult.confirmed(f"{c.call} at {c.where} runs non-constant `{c.arg}`")]
+    c = found[0]
+    if c.flow == "const":
+        return [ClaimResult.refuted(f"{c.call} at {c.where} runs the constant `{c.arg}`")]
+    return [
+        ClaimResult.refuted(
+            f"{c.call} at {c.where} runs a fixed program with an argument list, no shell"
+        )
+    ]
 
 
 @register
@@ -22,34 +40,4 @@ class CommandInjection(Verifier):
     kind = "command_injection"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        locs = locations(claim, finding)
-        if not locs:
-            return ClaimResult.unverifiable("the claim cites no location to check")
-        refutations: list[str] = []
-        unsure: list[str] = []
-        for loc in locs:
-            found = candidates(ctx.reader, loc, {"command", "eval"})
-            if found is None:
-                unsure.append(f"{loc.path} cannot be parsed as Python or JavaScript")
-                continue
-            if not found:
-                refutations.append(
-                    f"no command or eval call near {loc.path}:{loc.line} "
-                    f"(the line reads `{line_text(ctx.reader, loc)}`)"
-                )
-                continue
-            for c in found:
-                if c.dynamic:
-                    return ClaimResult.confirmed(
-                        f"{c.call} at {c.where} runs non-constant `{c.arg}`"
-                    )
-            c = found[0]
-            if c.flow == "const":
-                refutations.append(f"{c.call} at {c.where} runs the constant `{c.arg}`")
-            else:
-                refutations.append(
-                    f"{c.call} at {c.where} runs a fixed program with an argument list, no shell"
-                )
-        if unsure:
-            return ClaimResult.unverifiable(unsure[0])
-        return ClaimResult.refuted(refutations[0])
+        return check_sinks(claim, finding, ctx, {"command", "eval"}, "command or eval call", _judge)

@@ -10,7 +10,8 @@ route facts, so it goes to review.
 from __future__ import annotations
 
 from threatmodel.models import AuthStatus, Claim, Finding
-from threatmodel.verify._common import find_routes, guard_text, no_route_reason
+from threatmodel.verify._common import guard_text
+from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 
@@ -19,14 +20,10 @@ class MissingAuthorization(Verifier):
     kind = "missing_authorization"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        if claim.route is None:
-            return ClaimResult.unverifiable("claim names no route")
-        if not ctx.facts.routes:
-            return ClaimResult.unverifiable("no routes were collected from this repository")
-        label = f"{claim.route.method.upper()} {claim.route.path}"
-        routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
-        if not routes:
-            return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
+        found = claimed_routes(claim, ctx)
+        if isinstance(found, ClaimResult):
+            return found
+        label, routes = found
         statuses = {r.auth.status for r in routes}
         if statuses == {AuthStatus.RESTRICTED}:
             return ClaimResult.refuted(f"{label} is restricted by {guard_text(routes[0])}")

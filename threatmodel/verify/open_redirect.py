@@ -12,11 +12,32 @@ The cited file is parsed and the redirect calls near the cited line are classifi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from threatmodel.models import Claim, Finding
-from threatmodel.verify._code import candidates, line_text, locations
+from threatmodel.verify._code import Candidate
+from threatmodel.verify._sinks import check_sinks
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 ROUTE_BUILDERS = ("url_for(", "reverse(", "request.url_for(")
+
+
+def _judge_one(c: Candidate) -> ClaimResult:
+    if c.flow == "const":
+        return ClaimResult.refuted(f"{c.call} at {c.where} redirects to the constant {c.arg}")
+    if c.arg.startswith(ROUTE_BUILDERS) and not c.from_request:
+        return ClaimResult.refuted(f"{c.call} at {c.where} redirects to the route `{c.arg}`")
+    if c.from_request and c.validated:
+        return ClaimResult.unverifiable(f"the target at {c.where} is checked by a safe-URL helper")
+    if c.from_request:
+        return ClaimResult.confirmed(f"{c.call} at {c.where} redirects to `{c.arg}`")
+    return ClaimResult.unverifiable(
+        f"the target `{c.arg}` of {c.call} at {c.where} is not traceable"
+    )
+
+
+def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
+    return [_judge_one(c) for c in found]
 
 
 @register
@@ -24,33 +45,4 @@ class OpenRedirect(Verifier):
     kind = "open_redirect"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        locs = locations(claim, finding)
-        if not locs:
-            return ClaimResult.unverifiable("the claim cites no location to check")
-        refutations: list[str] = []
-        unsure: list[str] = []
-        for loc in locs:
-            found = candidates(ctx.reader, loc, {"redirect"})
-            if found is None:
-                unsure.append(f"{loc.path} cannot be parsed as Python or JavaScript")
-                continue
-            if not found:
-                refutations.append(
-                    f"no redirect near {loc.path}:{loc.line} "
-                    f"(the line reads `{line_text(ctx.reader, loc)}`)"
-                )
-                continue
-            for c in found:
-                if c.flow == "const":
-                    refutations.append(f"{c.call} at {c.where} redirects to the constant {c.arg}")
-                elif c.arg.startswith(ROUTE_BUILDERS) and not c.from_request:
-                    refutations.append(f"{c.call} at {c.where} redirects to the route `{c.arg}`")
-                elif c.from_request and c.validated:
-                    unsure.append(f"the target at {c.where} is checked by a safe-URL helper")
-                elif c.from_request:
-                    return ClaimResult.confirmed(f"{c.call} at {c.where} redirects to `{c.arg}`")
-                else:
-                    unsure.append(f"the target `{c.arg}` of {c.call} at {c.where} is not traceable")
-        if unsure:
-            return ClaimResult.unverifiable(unsure[0])
-        return ClaimResult.refuted(refutations[0])
+        return check_sinks(claim, finding, ctx, {"redirect"}, "redirect", _judge)

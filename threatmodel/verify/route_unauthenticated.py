@@ -12,7 +12,8 @@ must not turn every route claim into a refutation).
 from __future__ import annotations
 
 from threatmodel.models import AuthStatus, Claim, Finding
-from threatmodel.verify._common import find_routes, guard_text, no_route_reason
+from threatmodel.verify._common import guard_text
+from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 GUARDED = (AuthStatus.AUTHENTICATED, AuthStatus.RESTRICTED)
@@ -23,14 +24,10 @@ class RouteUnauthenticated(Verifier):
     kind = "route_unauthenticated"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        if claim.route is None:
-            return ClaimResult.unverifiable("claim names no route")
-        if not ctx.facts.routes:
-            return ClaimResult.unverifiable("no routes were collected from this repository")
-        label = f"{claim.route.method.upper()} {claim.route.path}"
-        routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
-        if not routes:
-            return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
+        found = claimed_routes(claim, ctx)
+        if isinstance(found, ClaimResult):
+            return found
+        label, routes = found
         public = [r for r in routes if r.auth.status is AuthStatus.PUBLIC]
         if public:
             return ClaimResult.confirmed(f"{public[0].id} has no auth guard")

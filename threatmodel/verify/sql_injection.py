@@ -15,9 +15,34 @@ calls within a few lines of the cited line are classified:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from threatmodel.models import Claim, Finding
-from threatmodel.verify._code import candidates, line_text, locations, sql_placeholders
+from threatmodel.verify._code import Candidate, sql_placeholders
+from threatmodel.verify._sinks import check_sinks
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+
+
+def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
+    """Any dynamic query confirms; else the first call decides."""
+    for c in found:
+        if c.dynamic:
+            how = "from request input" if c.flow != "built" else "from non-constant input"
+            return [ClaimResult.confirmed(f"{c.call} at {c.where} runs `{c.arg}`, built {how}")]
+    c = found[0]
+    if c.flow == "const" and c.parameterised:
+        return [
+            ClaimResult.refuted(
+                f"{c.call} at {c.where} passes parameters separately{sql_placeholders(c.prefix)}"
+            )
+        ]
+    if c.flow == "const":
+        return [ClaimResult.refuted(f"{c.call} at {c.where} runs a constant query string")]
+    return [
+        ClaimResult.unverifiable(
+            f"the query `{c.arg}` passed to {c.call} at {c.where} is not traceable"
+        )
+    ]
 
 
 @register
@@ -25,40 +50,4 @@ class SqlInjection(Verifier):
     kind = "sql_injection"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        locs = locations(claim, finding)
-        if not locs:
-            return ClaimResult.unverifiable("the claim cites no location to check")
-        refutations: list[str] = []
-        unsure: list[str] = []
-        for loc in locs:
-            found = candidates(ctx.reader, loc, {"sql"})
-            if found is None:
-                unsure.append(f"{loc.path} cannot be parsed as Python or JavaScript")
-                continue
-            if not found:
-                refutations.append(
-                    f"no SQL execution call near {loc.path}:{loc.line} "
-                    f"(the line reads `{line_text(ctx.reader, loc)}`)"
-                )
-                continue
-            for c in found:
-                if c.dynamic:
-                    how = "from request input" if c.flow != "built" else "from non-constant input"
-                    return ClaimResult.confirmed(
-                        f"{c.call} at {c.where} runs `{c.arg}`, built {how}"
-                    )
-            c = found[0]
-            if c.flow == "const" and c.parameterised:
-                refutations.append(
-                    f"{c.call} at {c.where} passes parameters separately"
-                    f"{sql_placeholders(c.prefix)}"
-                )
-            elif c.flow == "const":
-                refutations.append(f"{c.call} at {c.where} runs a constant query string")
-            else:
-                unsure.append(
-                    f"the query `{c.arg}` passed to {c.call} at {c.where} is not traceable"
-                )
-        if unsure:
-            return ClaimResult.unverifiable(unsure[0])
-        return ClaimResult.refuted(refutations[0])
+        return check_sinks(claim, finding, ctx, {"sql"}, "SQL execution call", _judge)

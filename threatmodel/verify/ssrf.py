@@ -12,9 +12,27 @@ The cited file is parsed and the HTTP client calls near the cited line are class
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from threatmodel.models import Claim, Finding
-from threatmodel.verify._code import candidates, fixed_origin, line_text, locations
+from threatmodel.verify._code import Candidate, fixed_origin
+from threatmodel.verify._sinks import check_sinks
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+
+
+def _judge_one(c: Candidate) -> ClaimResult:
+    origin = fixed_origin(c.prefix)
+    if c.flow == "const":
+        return ClaimResult.refuted(f"{c.call} at {c.where} requests the constant URL `{c.arg}`")
+    if origin is not None:
+        return ClaimResult.refuted(f"{c.call} at {c.where} always requests host {origin}")
+    if c.from_request:
+        return ClaimResult.confirmed(f"{c.call} at {c.where} requests `{c.arg}` from input")
+    return ClaimResult.unverifiable(f"the URL `{c.arg}` of {c.call} at {c.where} is not traceable")
+
+
+def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
+    return [_judge_one(c) for c in found]
 
 
 @register
@@ -22,34 +40,4 @@ class Ssrf(Verifier):
     kind = "ssrf"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        locs = locations(claim, finding)
-        if not locs:
-            return ClaimResult.unverifiable("the claim cites no location to check")
-        refutations: list[str] = []
-        unsure: list[str] = []
-        for loc in locs:
-            found = candidates(ctx.reader, loc, {"http_request"})
-            if found is None:
-                unsure.append(f"{loc.path} cannot be parsed as Python or JavaScript")
-                continue
-            if not found:
-                refutations.append(
-                    f"no outbound HTTP request near {loc.path}:{loc.line} "
-                    f"(the line reads `{line_text(ctx.reader, loc)}`)"
-                )
-                continue
-            for c in found:
-                origin = fixed_origin(c.prefix)
-                if c.flow == "const":
-                    refutations.append(f"{c.call} at {c.where} requests the constant URL `{c.arg}`")
-                elif origin is not None:
-                    refutations.append(f"{c.call} at {c.where} always requests host {origin}")
-                elif c.from_request:
-                    return ClaimResult.confirmed(
-                        f"{c.call} at {c.where} requests `{c.arg}` from input"
-                    )
-                else:
-                    unsure.append(f"the URL `{c.arg}` of {c.call} at {c.where} is not traceable")
-        if unsure:
-            return ClaimResult.unverifiable(unsure[0])
-        return ClaimResult.refuted(refutations[0])
+        return check_sinks(claim, finding, ctx, {"http_request"}, "outbound HTTP request", _judge)

@@ -1,0 +1,26 @@
+"""The route lookup the route-level verifiers share, with its early answers.
+
+route_unauthenticated and missing_authorization both start the same way: a claim without
+a route, or a repository where no routes were collected at all, is unverifiable (an
+unsupported framework must not turn every route claim into a refutation); a route that is
+not among the collected ones is refuted, naming the nearest routes that do exist.
+"""
+
+from __future__ import annotations
+
+from threatmodel.models import Claim, Route
+from threatmodel.verify._common import find_routes, no_route_reason
+from threatmodel.verify.interface import ClaimResult, VerifyContext
+
+
+def claimed_routes(claim: Claim, ctx: VerifyContext) -> ClaimResult | tuple[str, list[Route]]:
+    """The routes the claim names and its ``METHOD /path`` label, or the answer already due."""
+    if claim.route is None:
+        return ClaimResult.unverifiable("claim names no route")
+    if not ctx.facts.routes:
+        return ClaimResult.unverifiable("no routes were collected from this repository")
+    label = f"{claim.route.method.upper()} {claim.route.path}"
+    routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
+    if not routes:
+        return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
+    return label, routes
