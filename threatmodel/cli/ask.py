@@ -28,8 +28,16 @@ from threatmodel.chat.answers import ChatContext
 from threatmodel.chat.engine import Engine
 from threatmodel.chat.types import Answer
 from threatmodel.cli._console import RichProgress, err, summary_line
+from threatmodel.cli._options import (
+    BaseUrl,
+    CacheDir,
+    Model,
+    Provider,
+    Quiet,
+    settings_from_options,
+)
 from threatmodel.collect.walk import resolve_root
-from threatmodel.config import Settings, resolve_settings
+from threatmodel.config import Settings
 from threatmodel.errors import ProviderError
 from threatmodel.report_cache import cached_or_scan
 from threatmodel.scan import ScanOptions
@@ -44,26 +52,18 @@ def ask(
         str | None, typer.Argument(help="Answer this one question and exit.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One-shot answer as JSON.")] = False,
-    provider: Annotated[
-        str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name for the provider.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
-    ] = None,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache folder (default: user cache).")
-    ] = None,
+    provider: Provider = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    cache_dir: CacheDir = None,
     rescan: Annotated[
         bool, typer.Option("--rescan", help="Scan again even if a cached scan matches.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Ask questions about a repository's threat model (facts first, then the LLM)."""
     root = resolve_root(path)
-    settings = resolve_settings(
-        root, provider=provider, model=model, base_url=base_url, cache_dir=cache_dir
-    )
+    settings = settings_from_options(root, provider, model, base_url, cache_dir)
     engine = build_engine(root, settings, rescan=rescan, quiet=quiet or as_json)
     if question is not None:
         raise typer.Exit(one_shot(engine, question, as_json))

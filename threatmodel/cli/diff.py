@@ -14,8 +14,20 @@ from typing import Annotated
 import typer
 
 from threatmodel.cli._console import RichProgress, err, parse_severity, write_output
+from threatmodel.cli._options import (
+    BaseUrl,
+    CacheDir,
+    Jobs,
+    MaxCost,
+    MaxTokens,
+    Model,
+    NoCache,
+    Provider,
+    Quiet,
+    settings_from_options,
+)
 from threatmodel.collect.walk import resolve_root
-from threatmodel.config import Settings, default_cache_dir, resolve_settings
+from threatmodel.config import Settings, default_cache_dir
 from threatmodel.delta import DiffReport
 from threatmodel.diff import DiffOptions, run_diff
 from threatmodel.diff.github import post_comment, resolve_target
@@ -52,25 +64,15 @@ def diff(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
     ] = None,
-    provider: Annotated[
-        str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name for the provider.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
-    ] = None,
-    max_cost: Annotated[
-        float | None, typer.Option(help="Stop the LLM pass at this cost (USD).")
-    ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option(help="Stop the LLM pass at this many tokens.")
-    ] = None,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache folder (default: user cache).")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
-    jobs: Annotated[int | None, typer.Option(help="Parallel parser processes.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    provider: Provider = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    max_cost: MaxCost = None,
+    max_tokens: MaxTokens = None,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
+    jobs: Jobs = None,
+    quiet: Quiet = False,
 ) -> None:
     """Describe what changed in the architecture between two commits, for a pull request."""
     threshold = parse_severity(fail_on)
@@ -81,14 +83,8 @@ def diff(
     cache = cache_dir or default_cache_dir(root)  # one cache for both commits
 
     def settings_for(base_tree: Path) -> Settings:
-        return resolve_settings(
-            base_tree,
-            provider=provider,
-            model=model,
-            base_url=base_url,
-            max_cost_usd=max_cost,
-            max_tokens=max_tokens,
-            cache_dir=cache,
+        return settings_from_options(
+            base_tree, provider, model, base_url, cache, max_cost=max_cost, max_tokens=max_tokens
         )
 
     options = DiffOptions(

@@ -17,8 +17,20 @@ from threatmodel.cli._console import (
     write_output,
 )
 from threatmodel.cli._health import ci_mode, report_health
+from threatmodel.cli._options import (
+    BaseUrl,
+    CacheDir,
+    Ci,
+    Jobs,
+    MaxCost,
+    MaxTokens,
+    Model,
+    NoCache,
+    Provider,
+    Quiet,
+    settings_from_options,
+)
 from threatmodel.collect.walk import resolve_root
-from threatmodel.config import resolve_settings
 from threatmodel.render import render
 from threatmodel.render.formats import link_base_for
 from threatmodel.render.stable import display_name, root_label, stable_report
@@ -34,34 +46,22 @@ def scan(
         Path | None, typer.Option("--out", "-o", help="Output file ('-' for stdout).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, json or sarif.")] = "md",
-    provider: Annotated[
-        str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Model name for the provider.")] = None,
-    base_url: Annotated[
-        str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")
-    ] = None,
-    max_cost: Annotated[
-        float | None, typer.Option(help="Stop the LLM pass at this cost (USD).")
-    ] = None,
-    max_tokens: Annotated[
-        int | None, typer.Option(help="Stop the LLM pass at this many tokens.")
-    ] = None,
+    provider: Provider = None,
+    model: Model = None,
+    base_url: BaseUrl = None,
+    max_cost: MaxCost = None,
+    max_tokens: MaxTokens = None,
     fail_on: Annotated[
         str | None, typer.Option(help="Exit 1 on a confirmed finding at or above this severity.")
     ] = None,
     template: Annotated[
         Path | None, typer.Option(help="Jinja2 template for the Markdown report.")
     ] = None,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache folder (default: user cache).")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
-    jobs: Annotated[int | None, typer.Option(help="Parallel parser processes.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    ci: Annotated[
-        bool, typer.Option("--ci", help="Exit 2 when a stage could not run (default when CI=true).")
-    ] = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
+    jobs: Jobs = None,
+    quiet: Quiet = False,
+    ci: Ci = False,
     baseline: Annotated[
         Path | None,
         typer.Option(help="Accepted findings (default: .threatmodel/baseline.json in the repo)."),
@@ -84,14 +84,8 @@ def scan(
     """Scan a repository and write its threat model."""
     threshold = parse_severity(fail_on)
     root = resolve_root(path)
-    settings = resolve_settings(
-        root,
-        provider=provider,
-        model=model,
-        base_url=base_url,
-        max_cost_usd=max_cost,
-        max_tokens=max_tokens,
-        cache_dir=cache_dir,
+    settings = settings_from_options(
+        root, provider, model, base_url, cache_dir, max_cost=max_cost, max_tokens=max_tokens
     )
     if baseline is not None and not no_baseline:
         load_baseline(baseline)  # fail on a bad file before the scan, not after it

@@ -19,6 +19,7 @@ import typer
 from threatmodel import __version__
 from threatmodel.cli._console import RichProgress, err, write_output
 from threatmodel.cli._health import ci_mode, report_health
+from threatmodel.cli._options import CacheDir, Ci, NoCache, Quiet
 from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import resolve_settings
@@ -49,14 +50,10 @@ def verify(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
     ] = None,
-    cache_dir: Annotated[
-        Path | None, typer.Option(help="Cache folder (default: user cache).")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
-    ci: Annotated[
-        bool, typer.Option("--ci", help="Exit 2 when a stage could not run (default when CI=true).")
-    ] = False,
+    cache_dir: CacheDir = None,
+    no_cache: NoCache = False,
+    quiet: Quiet = False,
+    ci: Ci = False,
 ) -> None:
     """Verify findings from any tool against the repository's code."""
     started = time.monotonic()

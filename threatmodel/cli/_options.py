@@ -1,0 +1,51 @@
+"""Command-line options several commands share, declared once so their flags and help agree.
+
+``scan``, ``diff``, ``ask`` and ``verify`` take the same provider / model / budget / cache
+options; each is an ``Annotated`` alias a command uses as its parameter type (the default
+value stays in the command's signature). ``settings_from_options`` turns the LLM options
+into ``Settings`` the way every command does (flag, then environment, then the repository's
+config; see config.resolve_settings).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from threatmodel.config import Settings, resolve_settings
+
+Provider = Annotated[str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")]
+Model = Annotated[str | None, typer.Option(help="Model name for the provider.")]
+BaseUrl = Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")]
+MaxCost = Annotated[float | None, typer.Option(help="Stop the LLM pass at this cost (USD).")]
+MaxTokens = Annotated[int | None, typer.Option(help="Stop the LLM pass at this many tokens.")]
+CacheDir = Annotated[Path | None, typer.Option(help="Cache folder (default: user cache).")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")]
+Jobs = Annotated[int | None, typer.Option(help="Parallel parser processes.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
+Ci = Annotated[
+    bool, typer.Option("--ci", help="Exit 2 when a stage could not run (default when CI=true).")
+]
+
+
+def settings_from_options(
+    root: Path,
+    provider: str | None,
+    model: str | None,
+    base_url: str | None,
+    cache_dir: Path | None,
+    max_cost: float | None = None,
+    max_tokens: int | None = None,
+) -> Settings:
+    """Settings for ``root`` from the shared options (None: not given on the command line)."""
+    return resolve_settings(
+        root,
+        provider=provider,
+        model=model,
+        base_url=base_url,
+        max_cost_usd=max_cost,
+        max_tokens=max_tokens,
+        cache_dir=cache_dir,
+    )
