@@ -15,64 +15,34 @@ from typing import Any
 import anthropic as sdk
 
 from threatmodel.config import ProviderConfig
-from threatmodel.llm._errors import UNREADABLE, UNREADABLE_STREAM, map_sdk_error, unreadable
-from threatmodel.llm.interface import (
-    FinishReason,
-    Message,
-    Provider,
-    StructuredResponse,
-    TextStream,
-    Usage,
-)
+from threatmodel.llm._sdk import SdkProvider, SdkTextStream
+from threatmodel.llm.interface import FinishReason, Message, StructuredResponse, TextStream, Usage
 from threatmodel.llm.openai import parse_json_object
-from threatmodel.llm.pricing import cost_usd, model_info
-from threatmodel.llm.retry import with_retries
+from threatmodel.llm.pricing import model_info
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(SdkProvider):
     name = "anthropic"
     supports_json_schema = False
     supports_tools = True
     supports_streaming = True
     key_hint = "check ANTHROPIC_API_KEY."
+    sdk = sdk
+    sdk_error = sdk.AnthropicError
 
     def __init__(self, config: ProviderConfig) -> None:
-        self.info = model_info(self.name, config.model, config.base_url)
-        context = config.context_tokens or self.info.context_tokens
-        super().__init__(config.model, context, config.max_output_tokens)
-        self.config = config
-        self.client = sdk.Anthropic(
-            api_key=config.api_key,
-            base_url=config.base_url,
-            timeout=config.timeout_s,
-            max_retries=0,  # llm/retry.py owns retries
-        )
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.model})"
+        info = model_info(self.name, config.model, config.base_url)
+        super().__init__(config, info, sdk.Anthropic)
 
     @property
     def cache_identity(self) -> str:
         base = f":{self.config.base_url}" if self.config.base_url else ""
         return f"{self.name}{base}:{self.model}"
 
-    def _retrying(self, call: Any, **kwargs: Any) -> Any:
-        def once() -> Any:
-            try:
-                return call(model=self.model, **kwargs)
-            except sdk.AnthropicError as exc:
-                raise map_sdk_error(exc, sdk, self.label, self.key_hint) from None
-            except UNREADABLE as exc:
-                raise unreadable(self.label, exc) from None
-
-        return with_retries(once, self.config.max_retries)
-
     def _usage(self, usage: Any) -> Usage:
         if usage is None:
             return Usage()
-        tin, tout = _input_tokens(usage), int(usage.output_tokens or 0)
-        return Usage(tin, tout, cost_usd(self.info, tin, tout))
+        return self.priced(_input_tokens(usage), int(usage.output_tokens or 0))
 
     @staticmethod
     def _messages(messages: Sequence[Message]) -> list[Any]:
@@ -130,33 +100,23 @@ class AnthropicProvider(Provider):
         return _AnthropicTextStream(self, stream)
 
 
-class _AnthropicTextStream(TextStream):
+class _AnthropicTextStream(SdkTextStream):
     """Reads the raw event stream: text deltas, usage from message_start / message_delta."""
 
-    def __init__(self, provider: AnthropicProvider, stream: Any) -> None:
-        self.provider = provider
-        self.stream = stream
-
-    def __iter__(self) -> Iterator[str]:
+    def deltas(self) -> Iterator[str]:
         tin = tout = 0
-        try:
-            for event in self.stream:
-                kind = getattr(event, "type", "")
-                if kind == "message_start":
-                    tin = _input_tokens(event.message.usage)
-                    tout = int(event.message.usage.output_tokens or 0)
-                elif kind == "message_delta" and event.usage is not None:
-                    tout = int(event.usage.output_tokens or tout)
-                elif kind == "content_block_delta" and getattr(event.delta, "type", "") == (
-                    "text_delta"
-                ):
-                    yield event.delta.text
-        except sdk.AnthropicError as exc:
-            p = self.provider
-            raise map_sdk_error(exc, sdk, p.label, p.key_hint) from None
-        except UNREADABLE_STREAM as exc:
-            raise unreadable(self.provider.label, exc) from None
-        self.usage = Usage(tin, tout, cost_usd(self.provider.info, tin, tout))
+        for event in self.stream:
+            kind = getattr(event, "type", "")
+            if kind == "message_start":
+                tin = _input_tokens(event.message.usage)
+                tout = int(event.message.usage.output_tokens or 0)
+            elif kind == "message_delta" and event.usage is not None:
+                tout = int(event.usage.output_tokens or tout)
+            elif kind == "content_block_delta" and getattr(event.delta, "type", "") == (
+                "text_delta"
+            ):
+                yield event.delta.text
+        self.usage = self.provider.priced(tin, tout)
 
 
 def _input_tokens(usage: Any) -> int:

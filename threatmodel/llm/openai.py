@@ -16,17 +16,9 @@ from typing import Any
 import openai as sdk
 
 from threatmodel.config import ProviderConfig
-from threatmodel.llm._errors import UNREADABLE, UNREADABLE_STREAM, map_sdk_error, unreadable
-from threatmodel.llm.interface import (
-    FinishReason,
-    Message,
-    Provider,
-    StructuredResponse,
-    TextStream,
-    Usage,
-)
-from threatmodel.llm.pricing import ModelInfo, cost_usd, model_info
-from threatmodel.llm.retry import with_retries
+from threatmodel.llm._sdk import SdkProvider, SdkTextStream
+from threatmodel.llm.interface import FinishReason, Message, StructuredResponse, TextStream, Usage
+from threatmodel.llm.pricing import ModelInfo, model_info
 
 # Reasoning models accept only the default temperature.
 _NO_TEMPERATURE = ("o1", "o3", "o4", "gpt-5")
@@ -45,28 +37,18 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(SdkProvider):
     name = "openai"
     supports_json_schema = True
     supports_tools = True
     supports_streaming = True
     key_hint = "check OPENAI_API_KEY."
+    sdk = sdk
+    sdk_error = sdk.OpenAIError
 
     def __init__(self, config: ProviderConfig, info: ModelInfo | None = None) -> None:
-        self.info = info or model_info(self.name, config.model, config.base_url)
-        context = config.context_tokens or self.info.context_tokens
-        super().__init__(config.model, context, config.max_output_tokens)
-        self.config = config
-        self.client = sdk.OpenAI(
-            api_key=config.api_key,
-            base_url=config.base_url,
-            timeout=config.timeout_s,
-            max_retries=0,  # llm/retry.py owns retries
-        )
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} ({self.model})"
+        info = info or model_info(self.name, config.model, config.base_url)
+        super().__init__(config, info, sdk.OpenAI)
 
     def _messages(self, system: str, messages: Sequence[Message]) -> list[Any]:
         return [{"role": "system", "content": system}] + [
@@ -81,21 +63,12 @@ class OpenAIProvider(Provider):
         return args
 
     def _call(self, **kwargs: Any) -> Any:
-        def once() -> Any:
-            try:
-                return self.client.chat.completions.create(model=self.model, **kwargs)
-            except sdk.OpenAIError as exc:
-                raise map_sdk_error(exc, sdk, self.label, self.key_hint) from None
-            except UNREADABLE as exc:
-                raise unreadable(self.label, exc) from None
-
-        return with_retries(once, self.config.max_retries)
+        return self._retrying(self.client.chat.completions.create, **kwargs)
 
     def _usage(self, usage: Any) -> Usage:
         if usage is None:
             return Usage()
-        tin, tout = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-        return Usage(tin, tout, cost_usd(self.info, tin, tout))
+        return self.priced(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
 
     def response_format(self, schema: dict[str, Any], schema_name: str) -> dict[str, Any]:
         return {
@@ -152,24 +125,16 @@ class OpenAIProvider(Provider):
         return _OpenAITextStream(self, stream)
 
 
-class _OpenAITextStream(TextStream):
-    def __init__(self, provider: OpenAIProvider, stream: Any) -> None:
-        self.provider = provider
-        self.stream = stream
+class _OpenAITextStream(SdkTextStream):
+    provider: OpenAIProvider
 
-    def __iter__(self) -> Iterator[str]:
+    def deltas(self) -> Iterator[str]:
         usage = Usage()
-        try:
-            for event in self.stream:
-                if event.usage is not None:
-                    usage = self.provider._usage(event.usage)
-                if event.choices and event.choices[0].delta.content:
-                    yield event.choices[0].delta.content
-        except sdk.OpenAIError as exc:
-            p = self.provider
-            raise map_sdk_error(exc, sdk, p.label, p.key_hint) from None
-        except UNREADABLE_STREAM as exc:
-            raise unreadable(self.provider.label, exc) from None
+        for event in self.stream:
+            if event.usage is not None:
+                usage = self.provider._usage(event.usage)
+            if event.choices and event.choices[0].delta.content:
+                yield event.choices[0].delta.content
         self.usage = usage
 
 
