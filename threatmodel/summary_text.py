@@ -1,0 +1,75 @@
+"""Facts as the plain text the LLM reads: one table, one route, the global settings.
+
+The renderers ``summarize.py`` packs into chunks, kept apart from the packing so each can
+be read (and changed) alone. Every line names where the fact comes from (``path:line``) so
+the model can cite it; lists are sorted so prompts, and the LLM cache keys, stay stable.
+"""
+
+from __future__ import annotations
+
+from threatmodel.models import Facts, Route, Table
+
+
+def table_text(t: Table) -> str:
+    rls = {True: "enabled", False: "DISABLED", None: "n/a"}[t.rls_enabled]
+    out = [
+        f"table {t.name} (from {t.source}, row level security {rls}) at "
+        f"{t.location.path}:{t.location.line}"
+    ]
+    if t.columns:
+        cols = ", ".join(
+            f"{c.name}{' ' + c.type if c.type else ''}{' [sensitive]' if c.sensitive else ''}"
+            for c in t.columns[:40]
+        )
+        out.append(f"  columns: {cols}{' ...' if len(t.columns) > 40 else ''}")
+    for p in sorted(t.policies, key=lambda p: (p.name, p.command)):
+        roles = ", ".join(p.roles) or "PUBLIC"
+        text = f'  policy "{p.name}" FOR {p.command} TO {roles}'
+        text += f" USING ({p.using})" if p.using else ""
+        text += f" WITH CHECK ({p.check})" if p.check else ""
+        text += " [RESTRICTIVE]" if p.restrictive else ""
+        text += " [lets every row through]" if p.permissive else ""
+        out.append(text)
+    for g in sorted(t.grants, key=lambda g: g.role):
+        out.append(f"  grant {', '.join(g.privileges)} to {g.role}")
+    return "\n".join(out)
+
+
+def route_text(r: Route, facts: Facts, sinks: list[str], tables: list[str]) -> str:
+    out = [
+        f"route {r.id}  handler {r.handler} at {r.location.path}:{r.location.line} ({r.framework})"
+    ]
+    auth = f"  auth: {r.auth.status.value}"
+    auth += f" via {r.auth.mechanism}" if r.auth.mechanism else ""
+    out.append(auth)
+    flags = [n for n, on in (("csrf_exempt", r.csrf_exempt), ("hidden", r.hidden)) if on]
+    if r.rate_limited is not None:
+        flags.append("rate limited" if r.rate_limited else "not rate limited")
+    if flags:
+        out.append(f"  flags: {', '.join(flags)}")
+    mws = [
+        f"{m.kind} {m.name} ({m.scope})"
+        for m in facts.middleware
+        if m.scope != "global" and (m.scope == r.id or r.path.startswith(m.scope))
+    ]
+    if mws:
+        out.append(f"  middleware: {'; '.join(sorted(mws))}")
+    if sinks:
+        out.append(f"  dangerous calls: {'; '.join(sinks)}")
+    if tables:
+        out.append(f"  tables named in the handler: {', '.join(tables)}")
+    return "\n".join(out)
+
+
+def global_text(facts: Facts) -> str:
+    lines = [
+        f"global middleware: {m.kind} {m.name} at {m.location.path}:{m.location.line}"
+        + (f" {dict(sorted(m.options.items()))}" if m.options else "")
+        for m in sorted(facts.middleware, key=lambda m: (m.kind, m.name))
+        if m.scope == "global"
+    ]
+    lines += [
+        f"setting {s.key} = {s.value} ({s.framework}) at {s.location.path}:{s.location.line}"
+        for s in sorted(facts.settings, key=lambda s: (s.key, s.location.path))
+    ]
+    return "\n".join(lines[:30])
