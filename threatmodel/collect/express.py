@@ -17,6 +17,7 @@ Link (``express_link``) replays the registrations in order across files, so a gl
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect import express_link
@@ -71,8 +72,8 @@ class _FileReader(Declarations):
     """Walks one file: its declarations (Declarations), then its registrations."""
 
     # ------------------------------------------------------------------ registrations
-    @property
-    def _server_side(self) -> bool:
+    @cached_property  # once per file: it scans the whole text, and it is asked per call
+    def _server_side(self) -> bool:  # (a 850 KB bundled library took 14 s; issue 11)
         """Only server code may register routes on an app it was handed or imported."""
         text = self.src.text
         return any(m in text for m in _SERVER_MARKERS)
