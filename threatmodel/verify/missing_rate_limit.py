@@ -11,7 +11,8 @@ repository.
 from __future__ import annotations
 
 from threatmodel.models import Claim, Finding
-from threatmodel.verify._common import at, find_routes, no_route_reason
+from threatmodel.verify._common import at
+from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 
@@ -21,19 +22,15 @@ class MissingRateLimit(Verifier):
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         limits = [m for m in ctx.facts.middleware if m.kind == "rate_limit"]
-        if claim.route is None:
-            if limits:
-                m = limits[0]
-                return ClaimResult.refuted(
-                    f"rate limiting {m.name} applies to {m.scope}{at(m.location)}"
-                )
-            return ClaimResult.unverifiable("claim names no route")
-        if not ctx.facts.routes:
-            return ClaimResult.unverifiable("no routes were collected from this repository")
-        label = f"{claim.route.method.upper()} {claim.route.path}"
-        routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
-        if not routes:
-            return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
+        if claim.route is None and limits:  # a route-less claim: is anything rate limited?
+            m = limits[0]
+            return ClaimResult.refuted(
+                f"rate limiting {m.name} applies to {m.scope}{at(m.location)}"
+            )
+        found = claimed_routes(claim, ctx)
+        if isinstance(found, ClaimResult):
+            return found
+        label, routes = found
         route = routes[0]
         covering = [
             m
