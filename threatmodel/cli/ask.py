@@ -27,15 +27,9 @@ from rich.console import Console
 from threatmodel.chat.answers import ChatContext
 from threatmodel.chat.engine import Engine
 from threatmodel.chat.types import Answer
+from threatmodel.cli import _options as opt
 from threatmodel.cli._console import RichProgress, err, summary_line
-from threatmodel.cli._options import (
-    BaseUrl,
-    CacheDir,
-    Model,
-    Provider,
-    Quiet,
-    settings_from_options,
-)
+from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import Settings
 from threatmodel.errors import ProviderError
@@ -52,14 +46,14 @@ def ask(
         str | None, typer.Argument(help="Answer this one question and exit.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One-shot answer as JSON.")] = False,
-    provider: Provider = None,
-    model: Model = None,
-    base_url: BaseUrl = None,
-    cache_dir: CacheDir = None,
+    provider: opt.Provider = None,
+    model: opt.Model = None,
+    base_url: opt.BaseUrl = None,
+    cache_dir: opt.CacheDir = None,
     rescan: Annotated[
         bool, typer.Option("--rescan", help="Scan again even if a cached scan matches.")
     ] = False,
-    quiet: Quiet = False,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Ask questions about a repository's threat model (facts first, then the LLM)."""
     root = resolve_root(path)

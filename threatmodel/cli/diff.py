@@ -13,19 +13,9 @@ from typing import Annotated
 
 import typer
 
+from threatmodel.cli import _options as opt
 from threatmodel.cli._console import RichProgress, err, parse_severity, write_output
-from threatmodel.cli._options import (
-    BaseUrl,
-    CacheDir,
-    Jobs,
-    MaxCost,
-    MaxTokens,
-    Model,
-    NoCache,
-    Provider,
-    Quiet,
-    settings_from_options,
-)
+from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import Settings, default_cache_dir
 from threatmodel.delta import DiffReport
@@ -64,15 +54,15 @@ def diff(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
     ] = None,
-    provider: Provider = None,
-    model: Model = None,
-    base_url: BaseUrl = None,
-    max_cost: MaxCost = None,
-    max_tokens: MaxTokens = None,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
-    jobs: Jobs = None,
-    quiet: Quiet = False,
+    provider: opt.Provider = None,
+    model: opt.Model = None,
+    base_url: opt.BaseUrl = None,
+    max_cost: opt.MaxCost = None,
+    max_tokens: opt.MaxTokens = None,
+    cache_dir: opt.CacheDir = None,
+    no_cache: opt.NoCache = False,
+    jobs: opt.Jobs = None,
+    quiet: opt.Quiet = False,
 ) -> None:
     """Describe what changed in the architecture between two commits, for a pull request."""
     threshold = parse_severity(fail_on)

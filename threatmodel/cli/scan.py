@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from threatmodel.baseline import load_baseline
+from threatmodel.cli import _options as opt
 from threatmodel.cli._console import (
     RichProgress,
     err,
@@ -17,19 +18,7 @@ from threatmodel.cli._console import (
     write_output,
 )
 from threatmodel.cli._health import ci_mode, report_health
-from threatmodel.cli._options import (
-    BaseUrl,
-    CacheDir,
-    Ci,
-    Jobs,
-    MaxCost,
-    MaxTokens,
-    Model,
-    NoCache,
-    Provider,
-    Quiet,
-    settings_from_options,
-)
+from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
 from threatmodel.render import render
 from threatmodel.render.formats import link_base_for
@@ -46,22 +35,22 @@ def scan(
         Path | None, typer.Option("--out", "-o", help="Output file ('-' for stdout).")
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, json or sarif.")] = "md",
-    provider: Provider = None,
-    model: Model = None,
-    base_url: BaseUrl = None,
-    max_cost: MaxCost = None,
-    max_tokens: MaxTokens = None,
+    provider: opt.Provider = None,
+    model: opt.Model = None,
+    base_url: opt.BaseUrl = None,
+    max_cost: opt.MaxCost = None,
+    max_tokens: opt.MaxTokens = None,
     fail_on: Annotated[
         str | None, typer.Option(help="Exit 1 on a confirmed finding at or above this severity.")
     ] = None,
     template: Annotated[
         Path | None, typer.Option(help="Jinja2 template for the Markdown report.")
     ] = None,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
-    jobs: Jobs = None,
-    quiet: Quiet = False,
-    ci: Ci = False,
+    cache_dir: opt.CacheDir = None,
+    no_cache: opt.NoCache = False,
+    jobs: opt.Jobs = None,
+    quiet: opt.Quiet = False,
+    ci: opt.Ci = False,
     baseline: Annotated[
         Path | None,
         typer.Option(help="Accepted findings (default: .threatmodel/baseline.json in the repo)."),

@@ -17,9 +17,9 @@ from typing import Annotated
 import typer
 
 from threatmodel import __version__
+from threatmodel.cli import _options as opt
 from threatmodel.cli._console import RichProgress, err, write_output
 from threatmodel.cli._health import ci_mode, report_health
-from threatmodel.cli._options import CacheDir, Ci, NoCache, Quiet
 from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import resolve_settings
@@ -50,10 +50,10 @@ def verify(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
     ] = None,
-    cache_dir: CacheDir = None,
-    no_cache: NoCache = False,
-    quiet: Quiet = False,
-    ci: Ci = False,
+    cache_dir: opt.CacheDir = None,
+    no_cache: opt.NoCache = False,
+    quiet: opt.Quiet = False,
+    ci: opt.Ci = False,
 ) -> None:
     """Verify findings from any tool against the repository's code."""
     started = time.monotonic()
