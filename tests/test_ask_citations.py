@@ -9,11 +9,11 @@ from ask_support import SHOP, shop_context
 from threatmodel.chat.citations import check_citations, mark, uncited_paragraphs
 from threatmodel.chat.handlers import HandlerIndex, sql_accesses, table_matches
 from threatmodel.chat.llm_answer import build_prompt
-from threatmodel.chat.redact import MASK, redact_line
 from threatmodel.chat.retrieval import count_tokens, retrieve
 from threatmodel.chat.session import Conversation
 from threatmodel.collect.reader import RepoReader
 from threatmodel.models import Facts
+from threatmodel.redact import MASK, mask_lines, secret_locations
 
 
 @pytest.fixture(scope="module")
@@ -97,11 +97,13 @@ def test_table_matches(code: str, table: str, ok: bool) -> None:
 def test_redaction() -> None:
     facts = shop_context().report.facts
     line = 'API_TOKEN = "tok_9f8e7d6c5b4a39281706f5e4d3c2b1a0"'
-    assert redact_line(line, facts, "settings.py", 3) == f'API_TOKEN = "{MASK}"'
+    secrets = secret_locations(facts)["settings.py"]
+    assert mask_lines([line], 3, secrets) == [f'API_TOKEN = "{MASK}"']
+    none = secret_locations(Facts()).get("x.py", {})
     stripe = 'key = "sk_live_51MzQv2HkT8pLw3XcR7yN4bJ6dE0fG9aS2uV5"'
-    assert "sk_live" not in redact_line(stripe, Facts(), "x.py", 1)
+    assert "sk_live" not in mask_lines([stripe], 1, none)[0]
     keep = 'title = "an ordinary sentence here"'
-    assert redact_line(keep, Facts(), "x.py", 1) == keep
+    assert mask_lines([keep], 1, none) == [keep]
 
 
 def test_retrieval_in_budget_and_redacted() -> None:

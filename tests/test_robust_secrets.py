@@ -82,14 +82,14 @@ def answer_about_secrets(req: Recorded) -> dict[str, object]:
                 "hardcoded_secret",
                 "app/__init__.py",
                 9,
-                'STRIPE_KEY = "[REDACTED stripe_key]"',
+                'STRIPE_KEY = "«redacted»"',
                 "Stripe live key hardcoded in the payments module",
             ),
             llm_finding(
                 "hardcoded_secret",
                 ".env",
                 1,
-                "SECRET_KEY=[REDACTED]",
+                "SECRET_KEY=«redacted»",
                 "Secret key committed in .env",
             ),
         ]

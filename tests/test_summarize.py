@@ -10,8 +10,8 @@ from conftest import EXAMPLE, FIXTURES, git_repo_copy
 from threatmodel.collect.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.models import Facts
+from threatmodel.redact import MASK, mask_line
 from threatmodel.scan import ScanOptions, run_scan
-from threatmodel.scrub import scrub_line
 from threatmodel.summarize import Focus, count_tokens, summarize
 
 PLANTED = FIXTURES / "llm" / "planted"
@@ -115,7 +115,7 @@ def test_planted_secrets_never_reach_a_chunk(tmp_path: Path) -> None:
     assert "def charge():" in text and "decorator require_partner" in text
     for value in PLANTED_VALUES:
         assert value not in text, value
-    assert "[REDACTED" in text
+    assert MASK in text
 
 
 @pytest.mark.parametrize(
@@ -127,14 +127,14 @@ def test_planted_secrets_never_reach_a_chunk(tmp_path: Path) -> None:
         ('url = "postgres://app:S3cr3tPa55@db.internal/app"', "url = "),
     ],
 )
-def test_scrub_line_redacts_values_and_keeps_code(line: str, kept: str) -> None:
-    out = scrub_line(line)
-    assert "[REDACTED" in out and kept in out
+def test_mask_line_redacts_values_and_keeps_code(line: str, kept: str) -> None:
+    out = mask_line(line)
+    assert MASK in out and kept in out
     secret = line.split('"')[-2] if "postgres" not in line else "S3cr3tPa55"
     assert secret.split()[-1] not in out
 
 
-def test_scrub_line_leaves_ordinary_code_alone() -> None:
+def test_mask_line_leaves_ordinary_code_alone() -> None:
     code = 'rows = db().execute("SELECT id FROM notes WHERE owner = ?", (g.user_id,))'
-    assert scrub_line(code) == code
-    assert scrub_line('x = "anything"', force=True) == 'x = "[REDACTED secret]"'
+    assert mask_line(code) == code
+    assert mask_line('x = "anything"', force=True) == f'x = "{MASK}"'

@@ -1,92 +1,185 @@
-"""Keep secret values out of every report format, even when evidence quotes their line.
+"""The one place text is masked so secret values never leave the machine or reach a report.
 
-A finding about a hardcoded key quotes the line that holds it, and verification needs that
-quote; the report must not repeat the value. Before rendering, every evidence snippet line
-that is the location of a collected secret has its string literals (and the value after an
-``=`` or ``:`` in .env-style files) masked, and every snippet is swept for well-known token
-formats in case a secret was quoted from a line the collectors did not flag. Regexes over
-token formats are the right tool here: this is masking text, not understanding code.
+Three kinds of text quote repository lines: evidence snippets in reports (``redact_report``,
+``Redactor``), code excerpts put in front of an LLM (``summarize``) and excerpts ``ask`` shows
+and sends (``chat/retrieval``). All of them go through ``mask_line`` / ``mask_lines``, so a
+token format or secret-name rule added here (or in ``collect/_secret_values.py``, which
+decides what a secret is) covers every output at once. A masked value becomes ``MASK``.
+
+A line is masked by these nets, any of which suffices (over-masking is safe, leaking is not):
+
+- every token-format value (``_secret_values.mask_tokens``: AWS, Stripe, GitHub, OpenAI,
+  JWT, private keys, URL passwords, ...), wherever it appears;
+- on a line where the secrets collector found a value (``Facts.secrets``), the literal whose
+  hash is that secret's fingerprint, else every literal that is not a mapping key, else the
+  unquoted value after ``KEY=`` / ``key:`` (.env, YAML);
+- a literal assigned to a secret-looking name that ``looks_like_secret`` accepts;
+- a long random-looking literal (a word of 16+ characters, letters and digits, high entropy;
+  or, on a line naming a secret, any 16+ character high-entropy literal without spaces);
+- the unquoted value of a secret-named ``KEY=value`` / ``key: value`` that looks random.
+
+Regexes here run over token and literal shapes of single lines, not over code structure.
+
+Layering: depends only on ``models`` and ``collect`` (``_secret_values``, ``_names``); it
+sits right after collect, so summarize, render, chat and diff can all use it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
+from collections.abc import Collection, Mapping
 
-from threatmodel.models import Evidence, Finding, Report, Route
+from threatmodel.collect._names import is_secret_name
+from threatmodel.collect._secret_values import (
+    MASK,
+    entropy,
+    fingerprint,
+    looks_like_secret,
+    mask_tokens,
+)
+from threatmodel.models import Evidence, Facts, Finding, Report, Route
 
-MASK = "«redacted»"
-
-# String literals: '...', "...", `...` (no multi-line handling: a snippet line is masked
-# one line at a time, which over-masks rather than leaks).
-_STRING = re.compile(r"""(?P<q>["'`])(?:\\.|(?!(?P=q)).)+(?P=q)""")
-# KEY=value or key: value without quotes (.env, YAML, INI).
-_ASSIGNED = re.compile(r"""^(\s*(?:export\s+)?[\w.\-]+\s*[=:]\s*)([^\s#'"`][^\s#]*)""")
-TOKEN_FORMATS = [
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{10,}\b"),  # Stripe
-    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,}\b"),  # OpenAI / Anthropic
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),  # GitHub
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9\-]{10,}\b"),  # Slack
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),  # Google API key
-    re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\b"),  # JWT
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
+__all__ = [
+    "MASK",
+    "Redactor",
+    "mask_line",
+    "mask_lines",
+    "redact_report",
+    "secret_locations",
 ]
 
+# A quoted literal on one line ('...', "...", `...`) with backslash escapes. Every literal is
+# matched however short: skipping a short one would pair its closing quote with the next
+# opening one and take the code *between* two literals for a literal.
+_STRING = re.compile(r"""(?P<q>["'`])(?P<body>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
+# KEY=value or key: value without quotes (.env, YAML, INI, compose lists).
+_UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"`][^\s#]*)""")
+# The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`.
+_ASSIGNED = re.compile(r"""([A-Za-z_$][\w$.-]*)['"]?\s*(?:=|:|=>|:=)\s*[rbuf]*$""")
+_IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
 
-def _fingerprint(value: str) -> str:
-    # The same sha256 prefix the secret collectors record (collect/_secret_values.py).
-    return hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:16]
+# {path: {line: fingerprints of the secrets collected on that line}}
+SecretLines = Mapping[int, frozenset[str]]
+
+
+def secret_locations(facts: Facts) -> dict[str, dict[int, frozenset[str]]]:
+    """Where the secrets collector found values: path -> line -> their fingerprints."""
+    out: dict[str, dict[int, frozenset[str]]] = {}
+    for s in facts.secrets:
+        lines = out.setdefault(s.location.path, {})
+        lines[s.location.line] = lines.get(s.location.line, frozenset()) | {s.fingerprint}
+    return out
 
 
 def _is_key(line: str, end: int) -> bool:
     """A literal used as a subscript or mapping key (``config['KEY']``, ``{'KEY': ...}``)."""
-    rest = line[end:].lstrip()
-    return rest.startswith(("]", ":"))
+    return line[end:].lstrip().startswith(("]", ":"))
 
 
-def mask_line(line: str, fingerprints: frozenset[str] = frozenset()) -> str:
+def _random_word(value: str) -> bool:
+    """A word of the literal is a long random-looking token ("Bearer <token>" counts)."""
+    return any(
+        len(word) >= 16
+        and any(c.isdigit() for c in word)
+        and any(c.isalpha() for c in word)
+        and entropy(word) >= 3.5
+        for word in value.split()
+    )
+
+
+def _names_secret(line: str) -> bool:
+    return any(is_secret_name(name) for name in _IDENT.findall(line))
+
+
+def _forced(line: str, fingerprints: frozenset[str]) -> str:
     """A line known to hold a secret, with the secret's literal masked.
 
-    The literal whose value hashes to a collected secret's fingerprint is the secret; when
-    none does (the secret is part of a longer string), every literal that is not a key is
-    masked, which over-masks rather than leaks.
+    The literal whose value hashes to a collected fingerprint is the secret; when none does
+    (the secret is part of a longer string, or no fingerprint is known), every literal that
+    is not a key is masked; with no literal, the unquoted value after the key.
     """
-    literals = list(_STRING.finditer(line))
+    literals = [m for m in _STRING.finditer(line) if m.group("body")]
     if not literals:
-        return _ASSIGNED.sub(lambda m: m.group(1) + MASK, line)
-    exact = [m for m in literals if _fingerprint(m.group(0)[1:-1]) in fingerprints]
+        return _UNQUOTED.sub(lambda m: m.group(1) + MASK, line)
+    exact = [m for m in literals if fingerprint(m.group("body")) in fingerprints]
     chosen = exact or [m for m in literals if not _is_key(line, m.end())] or literals
     out, pos = [], 0
     for m in chosen:
-        q = m.group("q")
-        out += [line[pos : m.start()], f"{q}{MASK}{q}"]
+        out += [line[pos : m.start()], f"{m.group('q')}{MASK}{m.group('q')}"]
         pos = m.end()
     return "".join(out) + line[pos:]
 
 
-def mask_tokens(text: str) -> str:
-    for pattern in TOKEN_FORMATS:
-        text = pattern.sub(MASK, text)
-    return text
+def _unquoted(m: re.Match[str]) -> str:
+    """``KEY: value`` where the key names a secret and the value looks like one."""
+    name, value = m.group(2), m.group(3)
+    if MASK in value or "://" in value or not is_secret_name(name):
+        return m.group(0)  # a URL's password, if any, is a token span
+    if looks_like_secret(value, name, "config") or (len(value) >= 12 and entropy(value) > 3.0):
+        return m.group(1) + MASK
+    return m.group(0)
+
+
+def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool = False) -> str:
+    """``line`` with its secret values replaced by MASK.
+
+    ``force`` (or a non-empty ``fingerprints``) says the secrets collector found a value on
+    this line; ``fingerprints`` are those values' fingerprints, to mask exactly their literal.
+    """
+    if force or fingerprints:
+        line = _forced(line, fingerprints)
+    line = mask_tokens(line)
+    named = _names_secret(line)
+
+    def literal(m: re.Match[str]) -> str:
+        value, q = m.group("body"), m.group("q")
+        if len(value) < 4 or MASK in value:
+            return m.group(0)
+        before = _ASSIGNED.search(line[: m.start()])
+        name = before.group(1).rsplit(".", 1)[-1] if before else ""
+        if (
+            (name and is_secret_name(name) and looks_like_secret(value, name))
+            or _random_word(value)
+            or (named and len(value) >= 16 and " " not in value and entropy(value) > 3.5)
+        ):
+            return f"{q}{MASK}{q}"
+        return m.group(0)
+
+    line = _STRING.sub(literal, line)
+    return _UNQUOTED.sub(_unquoted, line)
+
+
+def mask_lines(
+    lines: list[str], first_line: int, secret_lines: Collection[int] | SecretLines = ()
+) -> list[str]:
+    """``lines`` (one file's lines from ``first_line`` on, 1-based) masked; ``secret_lines``
+    are the line numbers where the secrets collector found a value, or a mapping from them
+    to those values' fingerprints (``secret_locations(facts)[path]``).
+
+    Token formats are masked over the whole block first, so a private key spanning lines is
+    masked line by line (the line count never changes).
+    """
+    lines = mask_tokens("\n".join(lines)).split("\n")
+    prints = secret_lines if isinstance(secret_lines, Mapping) else {}
+    return [
+        mask_line(
+            text,
+            prints.get(first_line + i, frozenset()),
+            force=(first_line + i) in secret_lines,
+        )
+        for i, text in enumerate(lines)
+    ]
 
 
 class Redactor:
+    """Masks the evidence of one report's findings and routes (its Facts say where secrets are)."""
+
     def __init__(self, report: Report) -> None:
-        self.secret_lines: dict[tuple[str, int], frozenset[str]] = {}
-        for s in report.facts.secrets:
-            key = (s.location.path, s.location.line)
-            self.secret_lines[key] = self.secret_lines.get(key, frozenset()) | {s.fingerprint}
+        self.secrets = secret_locations(report.facts)
 
     def snippet(self, ev: Evidence) -> Evidence:
         lines = ev.snippet.split("\n")
-        out = [
-            mask_line(text, self.secret_lines[(ev.path, ev.start_line + i)])
-            if (ev.path, ev.start_line + i) in self.secret_lines
-            else text
-            for i, text in enumerate(lines)
-        ]
-        text = mask_tokens("\n".join(out))
+        text = "\n".join(mask_lines(lines, ev.start_line, self.secrets.get(ev.path, {})))
         return ev if text == ev.snippet else ev.model_copy(update={"snippet": text})
 
     def finding(self, f: Finding) -> Finding:

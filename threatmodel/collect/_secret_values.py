@@ -255,6 +255,26 @@ def _jwt_is_public(token: str) -> bool:
     return isinstance(data, dict) and data.get("role") in ("anon", "public")
 
 
+# Shapes looser than TOKEN_PATTERNS (shorter bodies, publishable Stripe keys, a private key
+# block cut off by the end of an excerpt, a password in any URL): too loose to report as a
+# finding, but text that leaves the machine or reaches a report is masked on them too.
+# (kind, pattern, group holding the secret)
+MASK_ONLY_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
+    ("stripe_key", re.compile(r"\b[srp]k_(?:live|test)_[0-9A-Za-z]{10,}"), 0),
+    ("openai_key", re.compile(r"\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), 0),
+    ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}"), 0),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), 0),
+    (
+        "private_key",
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY[A-Z ]*-----[\s\S]*?(?:-----END [A-Z ]*-----|\Z)"
+        ),
+        0,
+    ),
+    ("url_password", re.compile(r"\b[a-z][a-z0-9+.-]*://[^:/\s@]*:([^@\s/]+)@", re.I), 1),
+]
+MASK = "«redacted»"
+
 # A token format can only match where one of its literal parts occurs: checking with ``in``
 # first skips most patterns on most files (the scan is ~10x faster).
 _NEEDLES: dict[str, tuple[str, ...]] = {
@@ -274,6 +294,7 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "private_key": ("PRIVATE KEY",),
     "jwt": ("eyJ",),
     "connection_string": ("://",),
+    "url_password": ("://",),
 }
 
 
@@ -304,3 +325,34 @@ def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
             if kind in ("openai_key", "twilio_key") and not _random_enough(value):
                 continue
             yield kind, m.start(), value
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Merged (start, end) spans of every token-format value in ``text``, for masking.
+
+    Every shape of TOKEN_PATTERNS and MASK_ONLY_PATTERNS counts, without the judgement
+    ``find_tokens`` applies (placeholders, public JWTs, local-default passwords): masking
+    one of those costs nothing, missing a real one leaks it.
+    """
+    spans: list[tuple[int, int]] = []
+    for kind, pattern, group in TOKEN_PATTERNS + MASK_ONLY_PATTERNS:
+        if not any(n in text for n in _NEEDLES[kind]):
+            continue
+        spans += [m.span(group) for m in pattern.finditer(text) if m.group(group)]
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mask_tokens(text: str) -> str:
+    """``text`` with every token-format value replaced by MASK; line breaks are kept (each
+    line of a multi-line private key becomes one MASK), so line numbers still hold."""
+    out, pos = [], 0
+    for start, end in token_spans(text):
+        out += [text[pos:start], re.sub(r"[^\n]+", MASK, text[start:end])]
+        pos = end
+    return "".join(out) + text[pos:]

@@ -17,7 +17,7 @@ import ast
 from typing import Any
 
 from threatmodel.collect._secret_scan import scan_python
-from threatmodel.collect._secret_values import find_tokens, looks_like_secret
+from threatmodel.collect._secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.collect.pyast import FuncDef, dotted, kw, last
 from threatmodel.collect.pyreject import (
     AUTH_WORDS,
@@ -291,10 +291,8 @@ def summarize_with_text(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
     for name, n, value in scan_python(fn):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
-            s["text"][str(n)] = s["text"][str(n)].replace(value, "[REDACTED]")
-    for n, text in s["text"].items():
-        for _kind, _offset, token in find_tokens(text):
-            s["text"][n] = s["text"][n].replace(token, "[REDACTED]")
+            s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
+    s["text"] = {n: mask_tokens(text) for n, text in s["text"].items()}
     return s
 
 

@@ -31,7 +31,7 @@ from threatmodel.diff.gitrefs import (
 from threatmodel.llm.interface import Provider
 from threatmodel.models import Finding, Stats
 from threatmodel.progress import NullProgress, Progress
-from threatmodel.render.redact import Redactor
+from threatmodel.redact import Redactor
 from threatmodel.scan import ScanOptions, run_scan
 
 
