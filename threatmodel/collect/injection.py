@@ -20,7 +20,9 @@ rare in ordinary code, and a false alarm costs a reader a glance.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
+from itertools import accumulate
 from pathlib import PurePosixPath
 
 from threatmodel.collect.interface import (
@@ -108,6 +110,50 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
+# A cheap superset of each pattern, aligned with PATTERNS: the words one of which it needs
+# (the last one also accepts the two shapes below). A line holding none of a pattern's words
+# cannot match it, so that search is skipped; a line holding no word at all is not even
+# normalised. That is most lines of most files, and str.find over the lower-cased file is an
+# order of magnitude faster than a regex over it. No word holds a space or an underscore,
+# which normalise() rewrites, so a word found in the normalised line is also in the raw
+# lower-cased line. "you are" and "act as" need a model's name after them.
+_NEEDS: tuple[tuple[str, ...], ...] = (
+    ("ignore", "disregard", "forget", "override", "bypass"),
+    ("issue", "finding", "vulnerabilit", "threat", "problem", "bug", "report", "flag"),
+    ("mark", "treat", "consider", "classify", "label", "regard", "report", "flag"),
+    ("verdict", "confirmed", "verified", "audited", "reviewed"),
+    ("finding",),
+    ("llm", "language", "chatgpt", "claude", "gemini", "copilot", "assistant", "a.i.",
+     "inst]", "<|im_"),
+)  # fmt: skip
+_WORDS = tuple(sorted({word for words in _NEEDS for word in words}))
+_AI = re.compile(r"ais?(?![a-z0-9])")  # "ai" as a word; the character before is checked
+_TAG = re.compile(r"<[\s_/]*(?:system|instruction)")
+
+
+def _ai_words(low: str) -> list[int]:
+    """Offsets of "ai" / "ais" as a word and of a <system> / <instructions> tag."""
+    found = [
+        m.start()
+        for m in _AI.finditer(low)
+        if not (m.start() and low[m.start() - 1].isascii() and low[m.start() - 1].isalnum())
+    ]
+    if "system" in low or "instruction" in low:
+        found.extend(m.start() for m in _TAG.finditer(low))
+    return found
+
+
+def _candidates(low: str) -> list[int]:
+    """Offsets in the lower-cased text where some pattern could match (a superset)."""
+    found: list[int] = []
+    for word in _WORDS:
+        at = low.find(word)
+        while at >= 0:
+            found.append(at)
+            at = low.find(word, at + 1)
+    return found + _ai_words(low)
+
+
 def normalise(text: str) -> str:
     """Lower case, separators as spaces, runs of blanks collapsed."""
     return " ".join(text.lower().replace("_", " ").split())
@@ -118,24 +164,42 @@ def classify(text: str) -> str | None:
     line = normalise(text)
     if not line:
         return None
-    for label, pattern in PATTERNS:
-        if pattern.search(line):
+    low = text.lower()
+    for (label, pattern), words in zip(PATTERNS, _NEEDS, strict=True):
+        could = any(word in low for word in words)
+        if not could and pattern is PATTERNS[-1][1]:
+            could = bool(_ai_words(low))
+        if could and pattern.search(line):
             return label
     return None
 
 
 def scan_text(text: str, findings_blocks: bool = True) -> list[tuple[int, str]]:
     """(line, label) hits of ``text``, at most MAX_HITS_PER_FILE."""
+    lines = text.splitlines(keepends=True)
+    # Line numbers (0-based) worth classifying: those holding a bidi control or a candidate
+    # word. Offsets map to lines through the lines' start offsets, which hold in the
+    # lower-cased text too unless lower() changed its length (a few non-ASCII letters do);
+    # then every line is a candidate.
+    low = text.lower()
+    # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text.
+    hidden = set() if text.isascii() else {m.start() for m in HIDDEN.finditer(text)}
+    if len(low) == len(text):
+        starts = list(accumulate((len(line) for line in lines), initial=0))
+        wanted = sorted({bisect_right(starts, at) - 1 for at in (*hidden, *_candidates(low))})
+    else:
+        wanted = list(range(len(lines)))
     hits: list[tuple[int, str]] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if HIDDEN.search(line):
+    for index in wanted:
+        line = lines[index]
+        if hidden and HIDDEN.search(line):
             label: str | None = "hides text with bidirectional Unicode controls"
         else:
             label = classify(line)
             if label == "carries a ready-made findings block" and not findings_blocks:
                 label = None
         if label:
-            hits.append((number, label))
+            hits.append((index + 1, label))
             if len(hits) >= MAX_HITS_PER_FILE:
                 break
     return hits
