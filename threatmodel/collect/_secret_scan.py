@@ -13,7 +13,7 @@ Used by secrets.py; the values it yields are judged there and never stored.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import tree_sitter
 import yaml
@@ -77,8 +77,12 @@ def _positional_key(call: ast.Call) -> Iterator[Triple]:
             yield spec[1], arg.lineno, value
 
 
-def scan_python(tree: ast.AST) -> Iterator[Triple]:
-    for node in ast.walk(tree):
+def scan_python(tree: ast.AST, nodes: Iterable[ast.AST] | None = None) -> Iterator[Triple]:
+    """(name, line, literal value) of every assignment-like pair under ``tree``.
+
+    ``nodes``: ``ast.walk(tree)`` already listed by the caller, so the tree is not walked again.
+    """
+    for node in ast.walk(tree) if nodes is None else nodes:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             value = _literal(node.value)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

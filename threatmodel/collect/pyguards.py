@@ -8,12 +8,15 @@ is ``restricted`` when the condition it rejects on names a role, a permission, s
 admin; otherwise ``authenticated``.
 
 ``summarize`` turns every function of a file into a small JSON-able summary; link time
-follows the ``calls`` and ``deps`` of a summary into other files (see pyweb_link.py).
+follows the ``calls`` and ``deps`` of a summary into other files (see pyweb_link.py). It walks
+each function's tree once (``walk``) and every pass reads that list: walking is most of the
+cost, and a file's functions are summarised on every cold scan.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 from typing import Any
 
 from threatmodel.collect._secret_scan import scan_python
@@ -24,15 +27,21 @@ from threatmodel.collect.pyreject import (
     ROLE_WORDS,
     branch_reject,
     mentions,
+    mentions_in,
     stmt_reject,
 )
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
 
 
-def _assigns(fn: FuncDef) -> dict[str, ast.expr]:
+def walk(fn: FuncDef) -> list[ast.AST]:
+    """Every node of ``fn`` in ``ast.walk`` order, for the passes below to share."""
+    return list(ast.walk(fn))
+
+
+def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
     out: dict[str, ast.expr] = {}
-    for n in ast.walk(fn):
+    for n in nodes:
         if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
             out[n.targets[0].id] = n.value
     return out
@@ -105,9 +114,9 @@ _ISSUERS = (
 )
 
 
-def issues_credentials(fn: FuncDef) -> bool:
+def issues_credentials(fn: FuncDef, nodes: list[ast.AST] | None = None) -> bool:
     """Does the handler log the caller in (a login endpoint)? Its checks are the login itself."""
-    for n in ast.walk(fn):
+    for n in walk(fn) if nodes is None else nodes:
         if isinstance(n, ast.Call):
             name = last(dotted(n.func))
             low = name.lower()
@@ -128,11 +137,19 @@ def issues_credentials(fn: FuncDef) -> bool:
     return False
 
 
-def guard_anywhere(fn: FuncDef) -> tuple[str | None, int]:
-    """A guard function's verdict: rejects anywhere in it (wrapper, except branch...)."""
-    assigns = _assigns(fn)
+def guard_anywhere(
+    fn: FuncDef,
+    nodes: list[ast.AST] | None = None,
+    assigns: dict[str, ast.expr] | None = None,
+) -> tuple[str | None, int]:
+    """A guard function's verdict: rejects anywhere in it (wrapper, except branch...).
+
+    ``nodes`` and ``assigns``: ``walk(fn)`` and its assignments, when the caller has them.
+    """
+    nodes = walk(fn) if nodes is None else nodes
+    assigns = _assigns(nodes) if assigns is None else assigns
     best: tuple[str | None, int] = (None, 0)
-    for node in ast.walk(fn):
+    for node in nodes:
         if isinstance(node, ast.If | ast.While):
             for body, test in ((node.body, node.test), (node.orelse, node.test)):
                 r = branch_reject(body, assigns)
@@ -145,11 +162,11 @@ def guard_anywhere(fn: FuncDef) -> tuple[str | None, int]:
                 best = _better(best, (k, h.lineno))
     if best[0] is None:
         # Unconditional reject (e.g. `raise PermissionDenied` after an early return).
-        for node in ast.walk(fn):
+        for node in nodes:
             if isinstance(node, ast.Raise | ast.Return | ast.Expr):
                 r = stmt_reject(node, assigns)
                 if r:
-                    k = RESTRICTED if mentions(fn, ROLE_WORDS) else AUTHENTICATED
+                    k = RESTRICTED if mentions_in(nodes, ROLE_WORDS) else AUTHENTICATED
                     best = _better(best, (k, node.lineno))
     return best
 
@@ -169,13 +186,19 @@ def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def inline_guard(fn: FuncDef, strict: bool = False) -> tuple[str | None, int]:
+def inline_guard(
+    fn: FuncDef,
+    strict: bool = False,
+    nodes: list[ast.AST] | None = None,
+    assigns: dict[str, ast.expr] | None = None,
+) -> tuple[str | None, int]:
     """A handler's own check: a top-level ``if`` that rejects on an auth condition.
 
     ``CONDITIONAL`` when an auth rejection only happens deeper (under another branch):
     some requests are checked, others may not be, and the code does not say which.
     """
-    assigns = _assigns(fn)
+    nodes = walk(fn) if nodes is None else nodes
+    assigns = _assigns(nodes) if assigns is None else assigns
     best: tuple[str | None, int] = (None, 0)
     top = _top_level(fn.body)
     i = 0
@@ -196,7 +219,7 @@ def inline_guard(fn: FuncDef, strict: bool = False) -> tuple[str | None, int]:
     if gated[0]:
         return gated
     top_ids = {id(s) for s in top}
-    for node in ast.walk(fn):
+    for node in nodes:
         if isinstance(node, ast.If) and id(node) not in top_ids:
             for body in (node.body, node.orelse):
                 r = branch_reject(body, assigns)
@@ -257,11 +280,13 @@ def is_decorator_shaped(fn: FuncDef) -> bool:
     )
 
 
-def summarize(fn: FuncDef) -> dict[str, Any]:
+def summarize(fn: FuncDef, nodes: list[ast.AST] | None = None) -> dict[str, Any]:
     """The JSON-able summary link time needs to judge ``fn`` as a guard or as a handler."""
-    guard, gline = guard_anywhere(fn)
-    issues = issues_credentials(fn)
-    inline, iline = inline_guard(fn, strict=issues)
+    nodes = walk(fn) if nodes is None else nodes
+    assigns = _assigns(nodes)
+    guard, gline = guard_anywhere(fn, nodes, assigns)
+    issues = issues_credentials(fn, nodes)
+    inline, iline = inline_guard(fn, issues, nodes, assigns)
     calls = top_calls(fn)
     for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
         if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -276,20 +301,23 @@ def summarize(fn: FuncDef) -> dict[str, Any]:
         "calls": calls,
         "deps": depends_of(fn),
         "decorator": is_decorator_shaped(fn),
-        "role": mentions(fn, ROLE_WORDS),
+        "role": mentions_in(nodes, ROLE_WORDS),
         "issues": issues,
     }
 
 
-def summarize_with_text(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
+def summarize_with_text(
+    fn: FuncDef, lines: list[str], nodes: list[ast.AST] | None = None
+) -> dict[str, Any]:
     """``summarize`` plus the text of every line it cites (link time cannot read files)."""
-    s = summarize(fn)
+    nodes = walk(fn) if nodes is None else nodes
+    s = summarize(fn, nodes)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
     at = [s["line"], *(c[1] for c in s["calls"])]
     at += [s[k][1] for k in ("inline", "guard") if s[k]]
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
-    for name, n, value in scan_python(fn):
+    for name, n, value in scan_python(fn, nodes):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
             s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
     s["text"] = {n: mask_tokens(text) for n, text in s["text"].items()}

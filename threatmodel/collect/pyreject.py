@@ -9,6 +9,7 @@ identifiers and short strings: comments never count, they are not in the tree.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable
 
 from threatmodel.collect.pyast import dotted, last, str_const
 
@@ -76,8 +77,12 @@ ROLE_WORDS = (
 
 def _words(node: ast.AST) -> str:
     """Identifiers, attributes and strings of an expression, lower case, space separated."""
+    return _words_of(ast.walk(node))
+
+
+def _words_of(nodes: Iterable[ast.AST]) -> str:
     out = []
-    for n in ast.walk(node):
+    for n in nodes:
         if isinstance(n, ast.Name):
             out.append(n.id)
         elif isinstance(n, ast.Attribute):
@@ -91,6 +96,12 @@ def _words(node: ast.AST) -> str:
 
 def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
     text = _words(node)
+    return any(w in text for w in words)
+
+
+def mentions_in(nodes: Iterable[ast.AST], words: tuple[str, ...]) -> bool:
+    """``mentions`` over nodes already walked (``list(ast.walk(node))``): no second walk."""
+    text = _words_of(nodes)
     return any(w in text for w in words)
 
 

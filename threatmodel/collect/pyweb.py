@@ -25,6 +25,7 @@ from threatmodel.collect.pyguards import (
     is_decorator_shaped,
     maybe_guards,
     summarize_with_text,
+    walk,
 )
 from threatmodel.collect.pysettings import module_consts
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
@@ -87,9 +88,10 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     symbols: list[str] = []
 
     def add(fn: ast.FunctionDef | ast.AsyncFunctionDef, qual: str) -> None:
-        if not full and not (is_decorator_shaped(fn) or guard_anywhere(fn)[0]):
+        nodes = walk(fn)  # once, for the guard test and the summary
+        if not full and not (is_decorator_shaped(fn) or guard_anywhere(fn, nodes)[0]):
             return
-        functions[qual] = summarize_with_text(fn, lines)
+        functions[qual] = summarize_with_text(fn, lines, nodes)
 
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
