@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -26,21 +27,35 @@ from threatmodel.config import Settings
 from threatmodel.models import SCHEMA_VERSION, Report
 from threatmodel.progress import NullProgress, Progress
 from threatmodel.redact import redact_report
-from threatmodel.scan import ScanOptions, run_scan
+from threatmodel.scan import CollectedRepo, ScanOptions, run_scan
 
 CACHE_FILE = "report.json"
 
 
 def repo_state(root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
     """A digest that changes whenever a file the scan would read changes, appears or goes."""
+    return state_of(root, walk(root, max_file_bytes).files, {})
+
+
+def state_of(root: Path, files: list[str], digests: Mapping[str, str]) -> str:
+    """``repo_state`` over walked ``files``, reusing the digests collect already computed.
+
+    Each file counts as sha256(path NUL content), the fact cache's key (collect/_run.py), so
+    a scan's own digests give the same state as reading the files again; a file no collector
+    read (none wanted it, or it was unreadable then) is read here.
+    """
     digest = hashlib.sha256(f"{__version__}\0{SCHEMA_VERSION}\0".encode())
-    for rel in walk(root, max_file_bytes).files:
-        digest.update(rel.encode("utf-8", "surrogateescape") + b"\0")
-        try:
-            with open(root / rel, "rb") as fh:
-                digest.update(hashlib.file_digest(fh, "sha256").digest())
-        except OSError:
-            digest.update(b"unreadable")
+    for rel in files:
+        name = rel.encode("utf-8", "surrogateescape")
+        digest.update(name + b"\0")
+        known = digests.get(rel)
+        if known is None:
+            try:
+                known = hashlib.sha256(name + b"\0" + (root / rel).read_bytes()).hexdigest()
+            except OSError:
+                digest.update(b"unreadable")
+                continue
+        digest.update(bytes.fromhex(known))
     return digest.hexdigest()
 
 
@@ -87,10 +102,16 @@ def scan_and_store(
 ) -> Report:
     """Run a scan and remember its Report for ``ask`` (unless caching is turned off)."""
     options = options or ScanOptions()
-    state = repo_state(root, options.max_file_bytes) if options.use_cache else ""
-    report = run_scan(root, settings, options, progress)
-    if options.use_cache:
-        save_report(settings.cache_dir, state, report)
+    states: list[str] = []
+
+    def keep_state(repo: CollectedRepo) -> None:
+        # Keyed on what collect read, not on a second read of every file (a tenth of a cold
+        # scan's reading on a large repository).
+        states.append(state_of(root, repo.walked.files, repo.collected.digests))
+
+    report = run_scan(root, settings, options, progress, keep_state if options.use_cache else None)
+    if options.use_cache and states:
+        save_report(settings.cache_dir, states[0], report)
     return report
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,13 +125,17 @@ def run_scan(
     settings: Settings,
     options: ScanOptions | None = None,
     progress: Progress | None = None,
+    on_collected: Callable[[CollectedRepo], None] | None = None,
 ) -> Report:
+    """Scan ``root``; ``on_collected`` sees the walked and collected repository (its digests)."""
     options = options or ScanOptions()
     progress = progress or NullProgress()
     started = time.monotonic()
     stages: list[StageHealth] = []
 
     repo = collect_repo_facts(root, settings, options, progress)
+    if on_collected is not None:
+        on_collected(repo)
     walked, collected, facts = repo.walked, repo.collected, repo.facts
     stages.extend(repo.stages)
 

@@ -40,6 +40,9 @@ class CollectResult:
     files_parsed: int = 0
     cache_hits: int = 0
     warnings: list[str] = field(default_factory=list)  # collectors' notes for the report
+    # path -> sha256(path NUL content) of every file a collector read: the report cache keys
+    # the repository's state on them instead of reading and hashing every file again.
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,6 +89,8 @@ def collect_facts(
     for fr in _extract_all(root, files, collectors, sig, cache, jobs):
         progress.advance()
         result.files_parsed += 1
+        if fr.digest:
+            result.digests[fr.path] = fr.digest
         if fr.payload is None:
             continue
         if fr.cached:
