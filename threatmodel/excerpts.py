@@ -163,17 +163,25 @@ class CodeIndex:
                 inner_fn = node  # walk is depth first: the last one is the innermost
         return outer or inner_fn
 
-    def python_function(self, dotted_name: str) -> CodeRef | None:
-        """The definition of a handler named ``pkg.module.func`` (connexion, Django urls)."""
-        module, _, func = dotted_name.rpartition(".")
-        if not module or not func:
-            return None
-        rel = module.replace(".", "/")
-        for candidate in (f"{rel}.py", f"{rel}/__init__.py"):
-            tree = self.python(candidate)
-            found = _py_toplevel_def(tree, func) if tree is not None else None
-            if found is not None:
-                return _py_ref(candidate, found, f"handler {dotted_name}")
+    def python_function(self, dotted_name: str, near: str = "") -> CodeRef | None:
+        """The definition of a handler named ``pkg.module.func`` (connexion, Django urls).
+
+        The name may end in a class (a Django class-based view: its whole body) or in
+        ``Class.method`` (a viewset action: the method, or the class when the method is
+        inherited). The module is looked for from the repository root, then from each folder
+        above ``near`` (the file that routes to it): Django names modules from the folder
+        holding ``manage.py``, which need not be the root.
+        """
+        parts = dotted_name.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            module, attrs = parts[:split], parts[split:]
+            if len(attrs) > 2:
+                break
+            for candidate in _py_module_files("/".join(module), near):
+                tree = self.python(candidate)
+                found = _py_member(tree, attrs) if tree is not None else None
+                if found is not None:
+                    return _py_ref(candidate, found, f"handler {dotted_name}")
         return None
 
     def js_member_function(self, path: str, dotted_name: str) -> CodeRef | None:
@@ -297,12 +305,52 @@ class CodeIndex:
         return next((c for c in candidates if self.exists(c)), None)
 
 
-def _py_start(node: FuncDef) -> int:
+def _py_start(node: FuncDef | ast.ClassDef) -> int:
     return min([node.lineno] + [d.lineno for d in node.decorator_list])
 
 
-def _py_ref(path: str, node: FuncDef, label: str) -> CodeRef:
+def _py_ref(path: str, node: FuncDef | ast.ClassDef, label: str) -> CodeRef:
     return CodeRef(path, _py_start(node), node.end_lineno or node.lineno, label)
+
+
+def _py_member(tree: ast.Module, attrs: list[str]) -> FuncDef | ast.ClassDef | None:
+    """``func``, ``Class`` or ``Class.method`` at the top of a module (the class if the
+    method is not its own)."""
+    if len(attrs) == 1:
+        return _py_toplevel_def(tree, attrs[0]) or _py_toplevel_class(tree, attrs[0])
+    cls = _py_toplevel_class(tree, attrs[0])
+    if cls is None:
+        return None
+    own = next(
+        (
+            n
+            for n in cls.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == attrs[1]
+        ),
+        None,
+    )
+    return own or cls
+
+
+def _py_toplevel_class(tree: ast.Module, name: str) -> ast.ClassDef | None:
+    return next(
+        (n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name),
+        None,
+    )
+
+
+def _py_module_files(rel: str, near: str) -> list[str]:
+    """``rel.py`` / ``rel/__init__.py`` from the root, then from each folder above ``near``."""
+    bases = [""]
+    folder = posixpath.dirname(near)
+    while folder:
+        bases.append(folder)
+        folder = posixpath.dirname(folder)
+    return [
+        posixpath.join(base, f"{rel}{suffix}")
+        for base in bases
+        for suffix in (".py", "/__init__.py")
+    ]
 
 
 def _py_toplevel_def(tree: ast.Module, name: str) -> FuncDef | None:

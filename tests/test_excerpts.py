@@ -1,0 +1,75 @@
+"""CodeIndex.python_function resolves the view a Django route names, not the URLconf line.
+
+A Django route's location is its ``path(...)`` line in ``urls.py``; the code an attacker
+cares about (and the LLM must see) is the view: a function, a class-based view's class, or
+a viewset's action method, named by the route's dotted ``handler``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from threatmodel.collect.reader import RepoReader
+from threatmodel.config import resolve_settings
+from threatmodel.excerpts import CodeIndex
+from threatmodel.scan import ScanOptions, collect_repo_facts
+
+DJANGO = Path(__file__).parent / "fixtures" / "python" / "django_app"
+
+
+def _def_line(path: Path, head: str) -> int:
+    """1-based line of the first line of ``path`` that starts with ``head`` (stripped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.strip().startswith(head))
+
+
+@pytest.mark.parametrize(
+    ("handler", "head", "label"),
+    [
+        ("shop.views.index", "def index(", "a function view"),
+        ("shop.views.Dashboard", "class Dashboard(", "a class-based view: the class"),
+        ("shop.views.OrderViewSet.cancel", "@action(", "a viewset's own action, decorated"),
+        ("shop.views.OrderViewSet.list", "class OrderViewSet(", "an inherited action: the class"),
+    ],
+)
+def test_django_handler_resolves_to_its_view(handler: str, head: str, label: str) -> None:
+    ref = CodeIndex(RepoReader(DJANGO)).python_function(handler, near="shop/urls.py")
+    assert ref is not None, label
+    assert ref.path == "shop/views.py"
+    assert ref.start == _def_line(DJANGO / "shop" / "views.py", head), label
+    assert ref.end > ref.start or head.startswith("def ")
+
+
+def test_every_collected_django_route_resolves_to_views_py() -> None:
+    facts = collect_repo_facts(
+        DJANGO, resolve_settings(DJANGO), ScanOptions(use_cache=False, jobs=1)
+    ).facts
+    index = CodeIndex(RepoReader(DJANGO))
+    routes = [r for r in facts.routes if r.handler.startswith("shop.views.")]
+    assert len(routes) >= 10
+    for r in routes:
+        ref = index.python_function(r.handler, near=r.location.path)
+        assert ref is not None, r.id
+        assert ref.path == "shop/views.py", r.id
+        assert r.location.path.endswith("urls.py")
+
+
+def test_modules_named_from_a_subfolder_resolve_through_near(tmp_path: Path) -> None:
+    """manage.py in ``src/``: modules are named from there, not from the repository root."""
+    shutil.copytree(DJANGO, tmp_path / "src")
+    index = CodeIndex(RepoReader(tmp_path))
+    assert index.python_function("shop.views.account") is None  # no hint, not at the root
+    ref = index.python_function("shop.views.account", near="src/shop/urls.py")
+    assert ref is not None
+    assert ref.path == "src/shop/views.py"
+    assert ref.start == _def_line(tmp_path / "src" / "shop" / "views.py", "@login_required")
+
+
+def test_unknown_names_resolve_to_nothing() -> None:
+    index = CodeIndex(RepoReader(DJANGO))
+    assert index.python_function("shop.views.missing", near="shop/urls.py") is None
+    assert index.python_function("django.contrib.admin.site", near="project/urls.py") is None
+    assert index.python_function("views", near="shop/urls.py") is None
