@@ -359,6 +359,11 @@ def _outcome(results: list[_ChunkResult], name: str, model: str, state: _Pass) -
     else:
         status, message = "ran", f"LLM pass: {counts}."
     out.run = LlmRun(
-        status=status, provider=name, model=model, message=message, failed_chunks=failed
+        status=status,
+        provider=name,
+        model=model,
+        message=message,
+        failed_chunks=failed,
+        budget_reached=budget.exhausted,
     )
     return out

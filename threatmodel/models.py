@@ -357,6 +357,7 @@ class LlmRun(Frozen):
     model: str | None = None
     message: str = ""  # e.g. how to enable the LLM pass when it was skipped
     failed_chunks: list[str] = Field(default_factory=list)
+    budget_reached: bool = False  # stopped at --max-tokens / --max-cost (partial by request)
 
 
 class Report(Frozen):

@@ -20,6 +20,7 @@ from threatmodel.cli._console import (
 from threatmodel.cli._health import ci_mode, report_health
 from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
+from threatmodel.errors import StageFailed
 from threatmodel.render import render
 from threatmodel.render.formats import link_base_for
 from threatmodel.render.stable import display_name, root_label, stable_report
@@ -66,7 +67,8 @@ def scan(
         typer.Option(
             "--strict",
             help="Exit 2 when the LLM pass or another stage did not complete (failed chunks, "
-            "budget reached); the partial report is written first.",
+            "budget reached); the partial report is written first. CI mode (--ci, CI=true) "
+            "fails only on a stage that could not run at all.",
         ),
     ] = False,
 ) -> None:
@@ -109,6 +111,10 @@ def scan(
         if str(target) != "-":
             err.print(f"wrote {target}", markup=False)
     report_health(report.stages, quiet, ci_mode(ci) or strict)
+    if strict and report.llm.status == "partial":
+        raise StageFailed(
+            f"the LLM pass did not complete ({report.llm.message}); failing because of --strict"
+        )
     if fails(report, threshold):
         raise typer.Exit(1)
 
