@@ -99,7 +99,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"|\b(?:dear|hey|hello)\s+" + _MODEL + r"\b"
             r"|\b(?:ai|llm|assistant)s?\s*[:,]\s*(?:ignore|do not|don't|mark|report|treat|say)\b"
             r"|</?\s*(?:system|instructions?)\s*>"
-            r"|\[/?inst\]|<\|im_(?:start|end)\|>"
+            r"|\[/?inst\]|<\|im[ _](?:start|end)\|>"  # normalise() turns "_" into " "
         ),
     ),
 )
