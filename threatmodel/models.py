@@ -346,7 +346,8 @@ class StageHealth(Frozen):
     """What one pipeline stage checked. A stage that could not run says so here."""
 
     stage: str
-    ok: bool
+    ok: bool  # False: the stage could not run (fails the run in CI mode)
+    partial: bool = False  # ran, but not over everything (failed LLM chunks, a budget)
     checked: int = 0
     message: str = ""
 

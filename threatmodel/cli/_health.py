@@ -27,7 +27,7 @@ def ci_mode(flag: bool) -> bool:
 def stage_line(stages: list[StageHealth]) -> str:
     parts = []
     for s in stages:
-        state = "ok" if s.ok else "FAILED"
+        state = "FAILED" if not s.ok else "PARTIAL" if s.partial else "ok"
         if s.stage == "llm" and s.ok and s.checked == 0 and "skipped" in s.message.lower():
             state = "skipped"
         parts.append(f"{s.stage} {s.checked} {state}")
@@ -41,6 +41,9 @@ def report_health(stages: list[StageHealth], quiet: bool, ci: bool) -> None:
         err.print(stage_line(stages), markup=False)
     for s in failed:
         err.print(f"STAGE FAILED: {s.stage}: {s.message or 'could not run'}", markup=False)
+    for s in stages:
+        if s.ok and s.partial:
+            err.print(f"STAGE PARTIAL: {s.stage}: {s.message}", markup=False)
     if failed and ci:
         names = ", ".join(s.stage for s in failed)
         raise StageFailed(f"stage(s) {names} could not run completely; failing because of CI mode")
