@@ -67,15 +67,8 @@ def load_report(cache_dir: Path, state: str) -> Report | None:
         return None
     if not isinstance(data, dict) or data.get("state") != state:
         return None
-    report = data.get("report")
-    if isinstance(report, dict):
-        # ``fingerprint`` is computed from the finding, dumped but not accepted back as input.
-        for key in ("findings", "suppressed"):
-            for finding in report.get(key) or []:
-                if isinstance(finding, dict):
-                    finding.pop("fingerprint", None)
     try:
-        return Report.model_validate(report)
+        return Report.model_validate(data.get("report"))
     except ValidationError:
         return None  # written by an older, incompatible version: scan again
 
