@@ -124,7 +124,7 @@ def test_cli_budget_stops_with_the_partial_report_written(
         main([*args, "--format", "json", "-o", str(out)])
     assert exit_.value.code in (0, None)
     report = json.loads(out.read_text())
-    assert report["llm"]["status"] == "partial"
+    assert report["llm"]["status"] == "partial" and report["llm"]["budget_reached"] is True
     assert "--max-tokens 8000" in report["llm"]["message"]
     assert "partial results kept" in report["llm"]["message"]
     assert report["stats"]["llm_calls"] == 1
