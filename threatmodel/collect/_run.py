@@ -213,6 +213,8 @@ def _extract_one(path: str, data: bytes, interested: list[Collector]) -> str:
     src = SourceFile.from_bytes(path, data)
     extracts: dict[str, Any] = {}
     for c in interested:
+        if not c.admits(src.text):
+            continue  # cannot find anything here; SourceFile parses lazily, maybe never
         try:
             extracts[c.id] = c.extract(src)
         except RecursionError:

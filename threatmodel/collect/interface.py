@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +56,13 @@ class Collector(ABC):
     id: ClassVar[str]
     # Bump when extract() output changes, so cached extracts of older versions are ignored.
     version: ClassVar[int] = 1
+    # A necessary condition on a file's text for extract() to find anything (say, the names of
+    # the framework's imports): a file it does not match is never handed to extract(), and a
+    # file no collector's gate lets through is never parsed. Scanning text for a few words runs
+    # in C and costs a fraction of walking a parse tree, and most files of an application hold
+    # no route, sink or secret (issue 11). None lets every file through. A gate must never
+    # change a fact: tests/test_collect_gates.py links fixtures with and without gates.
+    gate: ClassVar[re.Pattern[str] | None] = None
 
     @abstractmethod
     def wants(self, path: str, language: str) -> bool:
@@ -63,6 +71,10 @@ class Collector(ABC):
     @abstractmethod
     def extract(self, src: SourceFile) -> Extract:
         """Per-file facts as JSON-able data. Raise nothing: return None when not applicable."""
+
+    def admits(self, text: str) -> bool:
+        """Does the file's text pass ``gate``? (See there.)"""
+        return self.gate is None or self.gate.search(text) is not None
 
     @abstractmethod
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
