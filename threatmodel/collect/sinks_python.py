@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from threatmodel.collect._pyexpr import Flow, Scope, call_sites, classify, dotted, mentions_request
+from threatmodel.collect._pygates import admits, gate
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location, Setting, Sink
@@ -192,13 +193,37 @@ def _literal_length(node: ast.expr, scope: Scope) -> int | None:
     return None
 
 
+# What a file must spell for sink_kind() or jwt_settings() to match one of its calls: the
+# callee's last identifier as a call (open, execute, eval ...), or the module every dotted
+# name of a family starts with (subprocess.*, pickle.*, requests.*, jwt.* ...). Keep in step
+# with the name sets above: tests/test_pygates.py checks a call to each of them is admitted.
+GATE = gate(
+    calls=[
+        *("eval", "exec", "system", "popen", "popen2", "popen3", "getoutput", "urlopen"),
+        *("redirect", "HttpResponseRedirect", "HttpResponsePermanentRedirect"),
+        *("RedirectResponse", "render_template_string", "Template", "Markup", "from_string"),
+        *("open", "send_file", "FileResponse", "text", "read_sql", "read_sql_query"),
+        *SQL_METHODS,
+    ],
+    words=[
+        *("subprocess", "pickle", "cPickle", "marshal", "dill", "jsonpickle", "yaml", "shelve"),
+        *("requests", "httpx", "urllib3", "jwt"),
+    ],
+    substrings=["get_unverified_claims"],
+)
+
+
 @register
 class PythonSinksCollector(Collector):
     id = "sinks_python"
     version = 1
+    gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"
+
+    def admits(self, text: str) -> bool:
+        return admits(self.gate, text)
 
     def extract(self, src: SourceFile) -> Extract:
         tree = src.python_ast

@@ -1,0 +1,110 @@
+"""The Python collectors' text gates (collect/_pygates.py) admit every spelling Python accepts.
+
+A gate too narrow silently loses sinks; these tests pin the spellings a plain word search
+would miss (NFKC look-alikes, a gap between callee and "("), check every sink name the
+Python sinks collector knows is admitted as a call, and that a file without any is not.
+"""
+
+from __future__ import annotations
+
+import ast
+import unicodedata
+
+import pytest
+
+from threatmodel.collect import sinks_python as sp
+from threatmodel.collect._pygates import LOOKALIKE_RANGES, admits, gate
+
+SINKS = sp.PythonSinksCollector()
+
+
+def _lookalike_ranges() -> list[tuple[int, int]]:
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x80, 0x110000):
+        c = chr(cp)
+        if not ("a" + c).isidentifier():
+            continue
+        if any(
+            ch.isascii() and (ch.isalnum() or ch == "_") for ch in unicodedata.normalize("NFKC", c)
+        ):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return ranges
+
+
+def test_lookalike_table_matches_this_pythons_unicode() -> None:
+    assert list(LOOKALIKE_RANGES) == _lookalike_ranges()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "\uff45\uff56\uff41\uff4c(x)",  # fullwidth letters: NFKC makes it eval
+        "os.\uff53ystem(cmd)",
+        "(cur.execute)(q)",
+        "[cur.execute  # why\n(q)]",  # inside brackets a call spans lines
+        "os.system \\\n (cmd)",
+        "text (q)",
+    ],
+)
+def test_admits_spellings_python_reads_as_a_sink(code: str) -> None:
+    tree = ast.parse(code)
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
+    assert sp.sink_kind(call) is not None  # the premise: Python sees a sink here
+    assert SINKS.admits(code)
+
+
+def _sink_names() -> list[str]:
+    names = [
+        *sp.EVAL_CALLS,
+        *sp.COMMAND_CALLS,
+        *sp.DESERIALIZE_CALLS,
+        *sp.HTTP_CALLS,
+        *sp.REDIRECT_CALLS,
+        *sp.TEMPLATE_CALLS,
+        *sp.FILE_CALLS,
+        *sp.SQL_FUNCTIONS,
+        *(f"cursor.{m}" for m in sp.SQL_METHODS),
+        "env.from_string",
+        "django.http.HttpResponseRedirect",
+    ]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("name", _sink_names())
+def test_every_sink_name_is_admitted(name: str) -> None:
+    code = f"def f(x):\n    return {name}(x)\n"
+    call = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call))
+    assert sp.sink_kind(call) is not None
+    assert SINKS.admits(code)
+
+
+@pytest.mark.parametrize(
+    "code", ["jwt.decode(t, k)", "x.get_unverified_claims(t)", "jwt.encode(p, 'k')"]
+)
+def test_jwt_calls_are_admitted(code: str) -> None:
+    call = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call))
+    assert sp.jwt_settings(call, sp.Scope())
+    assert SINKS.admits(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "def total(items):\n    return sum(i.price for i in items)\n",
+        "# open the door\nevaluate(x)\nreopened = 1\n",
+        "x = 'café'\n",  # non-ASCII, but no look-alike of an identifier character
+    ],
+)
+def test_rejects_files_without_a_sink(code: str) -> None:
+    assert not SINKS.admits(code)
+
+
+def test_gate_pattern_parts() -> None:
+    pattern = gate(calls=["open"], words=["yaml"], substrings=["get_unverified"])
+    assert pattern.search("f = open (p)") and not pattern.search("opened(p)")
+    assert pattern.search("import yaml") and not pattern.search("yamlish = 1")
+    assert pattern.search("x.get_unverified_claims") and not pattern.search("open # (")
+    assert admits(None, "anything")
