@@ -10,6 +10,7 @@ loads the page can read them. Only names are recorded, never values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,9 @@ def _env_object(node: Node | None) -> bool:
 class JsEnvCollector(Collector):
     id = "env_js"
     version = 1
+    # Every read names ``.env`` literally (``process.env``, ``import.meta.env``, ``Bun.env``,
+    # ``= process.env`` when destructured): extract() returns None without it.
+    gate = re.compile(r"\.env")
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES

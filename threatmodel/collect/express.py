@@ -16,6 +16,7 @@ Link (``express_link``) replays the registrations in order across files, so a gl
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,10 @@ _MARKERS = (
     "jwt",
     "passport",
 )
+# The same markers as the collector's gate: extract() returns None without one of them, so the
+# gate admits every file whose extract link() can use (router-exporting files, guard
+# definitions and re-exported middleware included: they reach link() only through extract()).
+_GATE = re.compile("|".join(re.escape(m) for m in _MARKERS))
 
 
 def _looks_receiver(name: str) -> bool:
@@ -341,6 +346,7 @@ def _flatten(nodes: list[Node]) -> list[Node]:
 class ExpressCollector(Collector):
     id = "express"
     version = 1
+    gate = _GATE
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)

@@ -14,6 +14,7 @@ the repository is decided by its name only when the name says auth, else ``unkno
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,8 @@ def _guard_class(cls: Node) -> str | None:
 class NestJsCollector(Collector):
     id = "nestjs"
     version = 1
+    # The markers extract() checks before parsing; it returns None without one of them.
+    gate = re.compile(r"@Controller|canActivate|Global|APP_GUARD")
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("typescript", "javascript") and ".spec." not in path

@@ -206,6 +206,9 @@ def js_models(root: tree_sitter.Node) -> list[dict[str, Any]]:
 class JsOrmCollector(Collector):
     id = "orm_js"
     version = 1
+    # JS: the markers extract() checks before parsing. Prisma: a model or view block starts
+    # with the keyword at a line's start (_BLOCK), so the word must appear.
+    gate = re.compile(r"Schema|\.define\(|\.init\(|\bmodel\b|\bview\b")
 
     def wants(self, path: str, language: str) -> bool:
         return language == "prisma" or language in JS_LANGUAGES

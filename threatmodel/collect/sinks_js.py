@@ -15,6 +15,7 @@ Link: adds the facts with the enclosing function's name and first line.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,35 @@ HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "reques
 REQUEST_NAMES = frozenset({"req", "request", "ctx"})
 SHORT_KEY = 32
 MAX_DEPTH = 6
+# The gate: a word every fact of extract() names literally. Callee names are built from the
+# identifiers' own text (jsast.dotted), so each sink needs its last name, or its object's,
+# written in the file: sink_kind's names, ``Function`` (new Function), ``child_process`` (the
+# command sinks require it), the JWT libraries, ``$where`` and ``innerHTML``/``outerHTML``.
+# Plain substrings, no word boundaries: wider than needed, never narrower.
+_GATE_WORDS = (
+    *EVAL_CALLS,
+    "Function",
+    "child_process",
+    "fetch",
+    *HTTP_LIBS,  # axios, needle, got, superagent, request, http(s)
+    "redirect",
+    "render",  # ejs.render, pug.render
+    "compile",
+    "template",
+    "write",  # document.write
+    "serialize",
+    "load",  # yaml.load
+    "readFile",
+    "createRead",
+    "sendFile",
+    "download",
+    *SQL_METHODS,
+    "jwt",
+    "jsonwebtoken",
+    "$where",
+    "innerHTML",
+    "outerHTML",
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +247,8 @@ def function_name(fn: Node | None) -> str | None:
 class JsSinksCollector(Collector):
     id = "sinks_js"
     version = 1
+    # The last name only: ``vm .runInNewContext`` may be split by spaces or lines.
+    gate = re.compile("|".join(sorted({re.escape(w.rsplit(".", 1)[-1]) for w in _GATE_WORDS})))
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not jsast.is_test_path(path)
