@@ -184,7 +184,8 @@ def _extract_batch(
     out: list[_FileResult] = []
     todo: list[tuple[int, list[Collector], bytes]] = []
     for path in paths:
-        interested = [c for c in collectors if c.wants(path, detect_language(path))]
+        language = detect_language(path)
+        interested = [c for c in collectors if c.wants(path, language)]
         if not interested:
             out.append(_FileResult(path, "", None, cached=False))
             continue
