@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap, walk
+from threatmodel.collect.jsast import dotted, line_of, nodes_of, string_value, unwrap
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.treesitter import node_text
 from threatmodel.models import Location
@@ -33,6 +33,7 @@ CLIENT_PREFIXES = (
     "GATSBY_",
 )
 _ENV_OBJECTS = frozenset({"process.env", "import.meta.env", "Bun.env"})
+_READ_TYPES = frozenset({"member_expression", "subscript_expression", "variable_declarator"})
 
 
 def is_client_exposed(name: str) -> bool:
@@ -66,7 +67,7 @@ class JsEnvCollector(Collector):
         if tree is None:
             return None
         reads: set[tuple[str, int]] = set()
-        for node in walk(tree.root_node):
+        for node in nodes_of(tree.root_node, _READ_TYPES):
             t = node.type
             if t == "member_expression":
                 obj = node.child_by_field_name("object")

@@ -31,12 +31,12 @@ from threatmodel.collect.jsast import (
     dotted,
     is_test_path,
     line_of,
+    nodes_of,
     object_props,
     params,
     string_value,
     strings_of,
     unwrap,
-    walk,
 )
 from threatmodel.collect.jsguard import analyse, known_call
 from threatmodel.collect.jssettings import middleware_kind, settings_of
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 _SERVER_MARKERS = ("express", "Router", "fastify", "koa", "(req", "req,", "request, reply")
 METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "all"})
+_CALL = frozenset({"call_expression"})
 _RECEIVER_NAMES = ("app", "router", "server", "api", "fastify", "instance", "routes")
 # Cheap text test before parsing: registrations, or middleware that calls next / uses a guard.
 _MARKERS = (
@@ -85,9 +86,7 @@ class _FileReader(Declarations):
 
     def scan_calls(self) -> None:
         params_seen = self._params_seen = self._receiver_params()
-        for node in walk(self.root):
-            if node.type != "call_expression":
-                continue
+        for node in nodes_of(self.root, _CALL):
             fn = node.child_by_field_name("function")
             if fn is not None and fn.type == "member_expression":
                 obj = unwrap(fn.child_by_field_name("object"))
@@ -103,9 +102,8 @@ class _FileReader(Declarations):
 
     def _receiver_params(self) -> set[str]:
         out: set[str] = set()
-        for node in walk(self.root):
-            if node.type in FUNCTION_TYPES:
-                out.update(p for p in params(node) if p and _looks_receiver(p))
+        for node in nodes_of(self.root, FUNCTION_TYPES):
+            out.update(p for p in params(node) if p and _looks_receiver(p))
         return out
 
     def _receiver(self, obj: Node | None, params_seen: set[str]) -> str | None:

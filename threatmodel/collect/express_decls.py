@@ -17,12 +17,12 @@ from threatmodel.collect.jsast import (
     dotted,
     imports,
     line_of,
+    nodes_of,
     object_props,
     params,
     string_value,
     strings_of,
     unwrap,
-    walk,
 )
 from threatmodel.collect.jsguard import analyse
 from threatmodel.collect.source import SourceFile
@@ -33,6 +33,16 @@ if TYPE_CHECKING:
 
 _APP_FACTORIES = {"express": "app", "Koa": "app", "Fastify": "app", "fastify": "app"}
 _ROUTER_FACTORIES = frozenset({"Router", "express.Router", "KoaRouter"})
+_DECLARATION_TYPES = frozenset(
+    {
+        "variable_declarator",
+        "function_declaration",
+        "assignment_expression",
+        "pair",
+        "method_definition",
+        "export_statement",
+    }
+)
 
 
 class Declarations:
@@ -55,7 +65,7 @@ class Declarations:
 
     # ------------------------------------------------------------------ declarations
     def scan_declarations(self) -> None:
-        for node in walk(self.root):
+        for node in nodes_of(self.root, _DECLARATION_TYPES):
             t = node.type
             if t == "variable_declarator":
                 self._declarator(node)

@@ -21,6 +21,7 @@ from threatmodel.collect.jsast import (
     callee,
     dotted,
     line_of,
+    memo,
     string_value,
     unwrap,
     walk,
@@ -133,6 +134,17 @@ def rejection(branch: Node) -> Node | None:
 
 def handler_auth(fn: Node) -> dict[str, Any] | None:
     """{"v", "why", "line"} when the function rejects unauthenticated callers itself."""
+    slot = memo("handler_auth", fn)
+    if slot is not None and slot[1] in slot[0]:
+        known = slot[0][slot[1]]
+        return dict(known) if known is not None else None  # a copy: callers may add keys
+    found = _handler_auth(fn)
+    if slot is not None:
+        slot[0][slot[1]] = dict(found) if found is not None else None
+    return found
+
+
+def _handler_auth(fn: Node) -> dict[str, Any] | None:
     body = body_of(fn)
     if body is None:
         return None

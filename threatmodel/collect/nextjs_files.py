@@ -17,6 +17,7 @@ from threatmodel.collect.jsast import (
     callee,
     dotted,
     line_of,
+    nodes_of,
     string_value,
     unwrap,
     walk,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 HTTP = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_DECLS = frozenset({"function_declaration", "variable_declarator"})
 _CERTAIN_WRAPPERS = frozenset({"withApiAuthRequired", "withPageAuthRequired"})
 
 
@@ -72,7 +74,7 @@ class NextFile:
         self.src, self.root = src, root
         self.functions: dict[str, Node] = {}
         self.exports: dict[str, Node] = {}  # exported name -> function / call / other value
-        for node in walk(root):
+        for node in nodes_of(root, _DECLS):
             if node.type == "function_declaration" and (n := node.child_by_field_name("name")):
                 self.functions.setdefault(node_text(n), node)
             elif node.type == "variable_declarator":

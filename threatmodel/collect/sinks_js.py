@@ -35,6 +35,7 @@ EVAL_CALLS = frozenset({"eval", "vm.runInNewContext", "vm.runInThisContext", "vm
 HTTP_LIBS = frozenset({"axios", "needle", "got", "superagent", "request", "http", "https"})
 HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "request"})
 REQUEST_NAMES = frozenset({"req", "request", "ctx"})
+_SINK_TYPES = frozenset({"call_expression", "new_expression", "pair", "assignment_expression"})
 SHORT_KEY = 32
 MAX_DEPTH = 6
 # The gate: a word every fact of extract() names literally. Callee names are built from the
@@ -259,7 +260,7 @@ class JsSinksCollector(Collector):
             return None
         sinks: list[list[Any]] = []
         settings: list[list[Any]] = []
-        for node in jsast.walk(tree.root_node):
+        for node in jsast.nodes_of(tree.root_node, _SINK_TYPES):
             if node.type in ("call_expression", "new_expression"):
                 fn = enclosing_function(node)
                 info = describe(node, src.text, fn, tree.root_node)
