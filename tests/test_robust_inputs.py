@@ -165,12 +165,14 @@ def hostile_repo(root: Path) -> Path:
     )
     (root / "latin1.py").write_bytes(b"# caf\xe9\nx = '\xff\xfe'\n")
     (root / "nul.js").write_bytes(b"const a = 1;\x00\x00\x00binary")
-    (root / "broken.py").write_text("def f(:\n    pass\n")
+    # A file is parsed only when a collector looks for something it names (collector gates),
+    # so the broken files import Flask.
+    (root / "broken.py").write_text("from flask import Flask\ndef f(:\n    pass\n")
     (root / "broken.ts").write_text("export function (x: { => ;\n")
     (root / "broken.sql").write_text("create tabel oops (;\n")
     (root / "broken.json").write_text('{"a": [1, 2,,}')
     (root / "broken.yml").write_text("a: [1, 2\n  b: }\n")
-    (root / "deep.py").write_bytes(deep_nesting("deep.py", 10_000))
+    (root / "deep.py").write_bytes(b"import flask\n" + deep_nesting("deep.py", 10_000))
     (root / "deep.ts").write_bytes(deep_nesting("deep.ts", 10_000))
     (root / "bundle.js").write_bytes(b"var a=1;" * (20 * 1024 * 1024 // 8))  # 20 MB, one line
     os.symlink(root / "loop", root / "loop")  # a self-referencing symlink

@@ -49,7 +49,7 @@ class CollectResult:
 class _FileResult:
     path: str
     digest: str  # "" when no collector wants the file or it could not be read (never cached)
-    # JSON {"extracts": {collector id: JSON text of its data}, "errors": [...]}; None: skip
+    # The file's errors and extracts as _payload() frames them (cached as is); None: skip
     payload: str | None
     cached: bool
 
@@ -102,9 +102,9 @@ def collect_facts(
                 fresh = []
         # Extracts always pass through JSON, cached or not, so a cold and a warm scan link
         # exactly the same data.
-        entry = json.loads(fr.payload)
-        result.not_parsed.extend(f"{fr.path}: {e}" for e in entry["errors"])
-        for cid, data in entry["extracts"].items():
+        errors, extracts = _unframe(fr.payload)
+        result.not_parsed.extend(f"{fr.path}: {e}" for e in errors)
+        for cid, data in extracts:
             if data != "null" and cid in per_collector:
                 per_collector[cid][fr.path] = data
     if cache is not None and fresh:
@@ -226,10 +226,23 @@ def _extract_one(path: str, data: bytes, interested: list[Collector]) -> str:
 
 
 def _payload(extracts: dict[str, Any], errors: list[str]) -> str:
-    texts: dict[str, str] = {}
+    """One line of JSON errors, then a ``collector id TAB JSON`` line per collector.
+
+    Compact JSON never holds a raw newline, so the frames split on newlines; the main
+    process slices each collector's JSON text out without decoding it (a JSON document of
+    JSON strings would be decoded twice, escapes and all: a third of a warm scan's collect).
+    """
+    lines = []
     for cid, data in extracts.items():
         try:
-            texts[cid] = json.dumps(data, separators=(",", ":"))
+            lines.append(f"{cid}\t{json.dumps(data, separators=(',', ':'))}")
         except (TypeError, ValueError):  # a collector returned something JSON cannot hold
             errors = sorted({*errors, f"{cid} failed: extracts not JSON"})
-    return json.dumps({"extracts": texts, "errors": errors}, separators=(",", ":"))
+    return "\n".join([json.dumps(errors, separators=(",", ":")), *lines])
+
+
+def _unframe(payload: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """_payload()'s errors and (collector id, JSON text) pairs."""
+    first, *lines = payload.split("\n")
+    errors: list[str] = [] if first == "[]" else json.loads(first)
+    return errors, [(cid, text) for cid, _, text in (line.partition("\t") for line in lines)]
