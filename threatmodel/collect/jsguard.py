@@ -20,10 +20,10 @@ from threatmodel.collect.jsast import (
     call_args,
     callee,
     line_of,
+    nodes_of,
     params,
     string_value,
     unwrap,
-    walk,
     walk_shallow,
 )
 from threatmodel.collect.jshandler import handler_auth
@@ -97,6 +97,19 @@ AUTH_LIKE_NAMES = (
     "requireuser",
     "ensureuser",
 )
+
+
+# The node types _middleware_verdict reads: its words, and what _rejects can accept.
+_WORD_TYPES = (
+    "identifier",
+    "property_identifier",
+    "shorthand_property_identifier",
+    "string_fragment",
+)
+_VERDICT_TYPES = frozenset(
+    {*_WORD_TYPES, "throw_statement", "assignment_expression", "call_expression"}
+)
+_CALL = frozenset({"call_expression"})
 
 
 def name_looks_auth(name: str) -> bool:
@@ -214,7 +227,7 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
         return {"v": NONE, "why": "", "line": line_of(fn), "next": False}
     reject: Node | None = None  # the first statement that ends the request with a refusal
     words: set[str] = set()
-    for node in walk(body):
+    for node in nodes_of(body, _VERDICT_TYPES):
         t = node.type
         if t in (
             "identifier",
@@ -226,9 +239,7 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
         elif reject is None and _rejects(node, res, nxt):
             reject = node
     # Does it hand the request on (a middleware) or is it the endpoint itself?
-    passes = any(
-        n.type == "call_expression" and callee(n) == nxt and not call_args(n) for n in walk(body)
-    )
+    passes = any(callee(n) == nxt and not call_args(n) for n in nodes_of(body, _CALL))
     text = " ".join(sorted(words))
     auth_related = any(w in text for w in _AUTH_WORDS)
     # Even a 401 needs an auth-related check behind it: a captcha or body validator that

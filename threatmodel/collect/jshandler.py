@@ -22,6 +22,7 @@ from threatmodel.collect.jsast import (
     dotted,
     line_of,
     memo,
+    nodes_of,
     string_value,
     unwrap,
     walk,
@@ -76,6 +77,19 @@ _REJECT_CALLS = frozenset(
     {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect", "rewrite"}
 )
 _AUTH_COOKIES = ("token", "session", "auth", "jwt", "sid")
+# The node types each pass reads (jsast.nodes_of): the others cannot change its answer.
+_REJECTION_TYPES = frozenset(
+    {"throw_statement", "call_expression", "pair", "assignment_expression"}
+)
+_HANDLER_TYPES = frozenset(
+    {
+        "variable_declarator",
+        "assignment_expression",
+        "call_expression",
+        "if_statement",
+        "ternary_expression",
+    }
+)
 
 
 def is_auth_lookup(call: Node) -> bool:
@@ -106,7 +120,7 @@ def _names_in(pattern: Node) -> set[str]:
 
 def rejection(branch: Node) -> Node | None:
     """The first statement in ``branch`` that ends the request with a refusal."""
-    for node in walk(branch):
+    for node in nodes_of(branch, _REJECTION_TYPES):
         t = node.type
         if t == "throw_statement":
             return node
@@ -150,7 +164,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
         return None
     auth_vars: set[str] = set()
     best: dict[str, Any] | None = None
-    for node in walk(body):
+    for node in nodes_of(body, _HANDLER_TYPES):
         t = node.type
         if t == "variable_declarator":
             value = unwrap(node.child_by_field_name("value"))
@@ -162,14 +176,19 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
             left = node.child_by_field_name("left")
             if right is not None and left is not None and _has_lookup(right):
                 auth_vars |= _names_in(left)
-        elif t == "call_expression" and callee(node).endswith("auth.updateUser"):
-            # Supabase answers an error unless the request carries a signed-in session.
-            best = _stronger(best, _verdict(node, "supabase.auth.updateUser()", []))
-        elif t == "call_expression" and callee(node).endswith(("auth.protect", "auth().protect")):
-            found = _verdict(node, "auth.protect()", call_args(node))
-            best = _stronger(best, found)
-        elif t == "call_expression" and callee(node) == "" and node_text(node).startswith("auth()"):
-            if node_text(node).replace(" ", "").startswith("auth().protect("):
+        elif t == "call_expression":
+            called = callee(node)
+            if called.endswith("auth.updateUser"):
+                # Supabase answers an error unless the request carries a signed-in session.
+                best = _stronger(best, _verdict(node, "supabase.auth.updateUser()", []))
+            elif called.endswith(("auth.protect", "auth().protect")):
+                found = _verdict(node, "auth.protect()", call_args(node))
+                best = _stronger(best, found)
+            elif (
+                called == ""
+                and node_text(node).startswith("auth()")
+                and node_text(node).replace(" ", "").startswith("auth().protect(")
+            ):
                 best = _stronger(best, _verdict(node, "auth().protect()", call_args(node)))
         elif t in ("if_statement", "ternary_expression"):
             cond = node.child_by_field_name("condition")
