@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from threatmodel.collect import _run, collect_facts
-from threatmodel.collect.cache import CacheReader, FactCache
+from threatmodel.collect.cache import FactCache
 from threatmodel.collect.walk import walk
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -79,17 +79,37 @@ def test_cache_lookup_is_by_signature_and_digest(tmp_path: Path) -> None:
     cache = FactCache(tmp_path)
     cache.put_many("sig1", [("d1", '{"a":1}'), ("d2", '{"b":2}')])
     assert cache.lookup("sig1", ["d1", "d3"]) == {"d1": '{"a":1}'}
-    reader = CacheReader(cache.path)
-    assert reader.lookup("sig1", ["d2"]) == {"d2": '{"b":2}'}
-    assert reader.lookup("other", ["d1"]) == {}
+    assert cache.lookup("other", ["d1"]) == {}
     # A new signature drops the old entries: they could never be hit again.
     cache.put_many("sig2", [("d1", "{}")])
     assert cache.lookup("sig1", ["d1", "d2"]) == {}
-    reader.close()
     cache.close()
 
 
 def test_unreadable_cache_is_only_a_miss(tmp_path: Path) -> None:
     bad = tmp_path / "facts.sqlite3"
     bad.write_bytes(b"not a database at all" * 100)
-    assert CacheReader(bad).lookup("sig", ["d"]) == {}
+    cache = FactCache(tmp_path)
+    assert cache.lookup("sig", ["d"]) == {}
+    cache.put_many("sig", [("d", "{}")])  # not written, and no error
+    assert cache.lookup("sig", ["d"]) == {}
+    assert bad.read_bytes().startswith(b"not a database")
+    cache.close()
+
+
+def test_a_rescan_after_one_edit_starts_no_worker(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_run, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(_run, "BATCH", 3)
+    cold = _collect(repo, tmp_path / "cache", jobs=2)
+    target = sorted(repo.rglob("*.py"))[0]
+    target.write_text(target.read_text() + "\n\ndef added_later():\n    return 1\n")
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a process pool was started for one changed file")
+
+    monkeypatch.setattr(_run, "ProcessPoolExecutor", no_pool)
+    again = _collect(repo, tmp_path / "cache", jobs=2)
+    assert again.cache_hits == len(cold.digests) - 1  # every file read but the edited one
+    assert again.facts.routes == cold.facts.routes

@@ -5,9 +5,10 @@ repository is large enough to pay for them, and each file's extracts are cached 
 hash (see cache.py): an unchanged file is never parsed twice. A file that fails to parse,
 or makes a collector raise, is counted in ``not_parsed``; it never stops the scan.
 
-It streams: workers read their own files and query the cache themselves, send back each
-file's extracts as JSON text, and new cache entries are written as they arrive, so only the
-extracts (which linking needs) are held, never file contents nor the whole cache.
+It streams: the main process reads and hashes a batch of files at a time and looks them up
+in the cache; workers get the paths of the misses, read and parse them, and send back each
+file's extracts as text; new cache entries are written as they arrive. Only the extracts
+(which linking needs) are held, never file contents nor the whole cache.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from threatmodel import __version__
-from threatmodel.collect.cache import CacheReader, FactCache
+from threatmodel.collect.cache import FactCache
 from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext, all_collectors
 from threatmodel.collect.source import SourceFile, detect_language
 from threatmodel.models import Facts
@@ -116,7 +118,9 @@ def collect_facts(
     for c in collectors:
         texts = per_collector.pop(c.id)
         try:
-            c.link({path: json.loads(text) for path, text in texts.items()}, builder, ctx)
+            # In ``files`` order, whichever order the workers finished in.
+            decoded = {path: json.loads(texts[path]) for path in files if path in texts}
+            c.link(decoded, builder, ctx)
         except Exception as exc:  # a broken collector must not sink the scan, nor hide
             result.not_parsed.append(
                 f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}"
@@ -135,79 +139,108 @@ def _extract_all(
     cache: FactCache | None,
     jobs: int,
 ) -> Iterator[_FileResult]:
-    batches = [files[i : i + BATCH] for i in range(0, len(files), BATCH)]
-    if jobs <= 1 or len(files) < PARALLEL_THRESHOLD:
-        lookup = cache.lookup if cache is not None else None
-        for batch in batches:
-            yield from _extract_batch(root, batch, collectors, sig, lookup)
-        return
-    # Workers get the root and the cache's path, never file contents nor cache entries: each
-    # reads its own files and looks their digests up itself (fork keeps the imports).
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        initializer=_init_worker,
-        initargs=(str(root), str(cache.path) if cache is not None else "", sig),
-    ) as pool:
-        for batch_result in pool.map(_worker_batch, batches):
-            yield from batch_result
+    """Every file's result, in ``files`` order.
+
+    The main process reads and hashes each batch and looks it up in the cache (cheap: a
+    tenth of a second per 10k files); only the misses are parsed, by worker processes when
+    there are enough of them to pay for a pool. A warm scan, or a re-scan after one edit,
+    never starts a worker.
+    """
+    lookup = cache.lookup if cache is not None else None
+    parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
+    pool: ProcessPoolExecutor | None = None
+    in_flight: deque[Future[list[_FileResult]]] = deque()
+    misses: list[str] = []  # paths read and not found in the cache, not yet handed out
+    try:
+        for start in range(0, len(files), BATCH):
+            read = _read_batch(root, files[start : start + BATCH], collectors, sig, lookup)
+            for fr, data in read:
+                if data is None:
+                    yield fr  # cached, unreadable, or wanted by no collector
+                elif not parallel:
+                    yield _extract(fr, data, collectors)
+                else:
+                    misses.append(fr.path)
+            if len(misses) >= BATCH:
+                # Workers get paths, never contents: each reads its own files (fork keeps the
+                # imports), so only the parsed extracts cross a pipe.
+                pool = pool or ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
+                in_flight.append(pool.submit(_worker_batch, str(root), misses))
+                misses = []
+            while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
+                yield from in_flight.popleft().result()
+        if misses:
+            if pool is None:  # a handful of changed files: not worth a pool
+                yield from _worker_batch(str(root), misses, collectors)
+            else:
+                in_flight.append(pool.submit(_worker_batch, str(root), misses))
+        while in_flight:
+            yield from in_flight.popleft().result()
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
-_worker_state: dict[str, Any] = {}
+_worker_collectors: list[Collector] = []
 
 
-def _init_worker(root: str, cache_path: str, sig: str) -> None:
-    _worker_state["root"] = Path(root)
-    _worker_state["collectors"] = all_collectors()
-    _worker_state["sig"] = sig
-    _worker_state["reader"] = CacheReader(Path(cache_path)) if cache_path else None
+def _init_worker() -> None:
+    _worker_collectors[:] = all_collectors()
 
 
-def _worker_batch(paths: list[str]) -> list[_FileResult]:
-    reader: CacheReader | None = _worker_state["reader"]
-    return _extract_batch(
-        _worker_state["root"],
-        paths,
-        _worker_state["collectors"],
-        _worker_state["sig"],
-        reader.lookup if reader is not None else None,
-    )
+def _worker_batch(
+    root: str, paths: list[str], collectors: list[Collector] | None = None
+) -> list[_FileResult]:
+    """Read and extract ``paths`` (cache misses), in a worker or in the main process."""
+    collectors = collectors or _worker_collectors
+    out = []
+    for fr, data in _read_batch(Path(root), paths, collectors, "", None):
+        out.append(fr if data is None else _extract(fr, data, collectors))
+    return out
 
 
-def _extract_batch(
+def _read_batch(
     root: Path,
     paths: list[str],
     collectors: list[Collector],
     sig: str,
     lookup: Callable[[str, list[str]], dict[str, str]] | None,
-) -> list[_FileResult]:
-    """Read a batch of files, look their digests up in one query, extract the misses."""
-    out: list[_FileResult] = []
-    todo: list[tuple[int, list[Collector], bytes]] = []
+) -> list[tuple[_FileResult, bytes | None]]:
+    """Read and hash a batch of files and look their digests up in one query.
+
+    Each result comes with the file's bytes when it still has to be extracted (a cache
+    miss), else with None (a hit, an unreadable file, or a file no collector wants).
+    """
+    out: list[tuple[_FileResult, bytes | None]] = []
     for path in paths:
         language = detect_language(path)
-        interested = [c for c in collectors if c.wants(path, language)]
-        if not interested:
-            out.append(_FileResult(path, "", None, cached=False))
+        if not any(c.wants(path, language) for c in collectors):
+            out.append((_FileResult(path, "", None, cached=False), None))
             continue
         try:
             data = (root / path).read_bytes()
         except OSError as exc:
             error = f"unreadable: {exc.strerror or exc}"
-            out.append(_FileResult(path, "", _payload({}, [error]), cached=False))
+            out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None))
             continue
         # The path is part of the key: extracts may depend on where a file lives (Next.js).
         digest = hashlib.sha256(path.encode() + b"\0" + data).hexdigest()
-        out.append(_FileResult(path, digest, None, cached=False))
-        todo.append((len(out) - 1, interested, data))
-    hits = lookup(sig, [out[i].digest for i, _, _ in todo]) if lookup and todo else {}
-    for i, interested, data in todo:
-        fr = out[i]
+        out.append((_FileResult(path, digest, None, cached=False), data))
+    digests = [fr.digest for fr, data in out if data is not None]
+    hits = lookup(sig, digests) if lookup and digests else {}
+    for i, (fr, _) in enumerate(out):
         hit = hits.get(fr.digest)
         if hit is not None:
             fr.payload, fr.cached = hit, True
-        else:
-            fr.payload = _extract_one(fr.path, data, interested)
+            out[i] = (fr, None)
     return out
+
+
+def _extract(fr: _FileResult, data: bytes, collectors: list[Collector]) -> _FileResult:
+    language = detect_language(fr.path)
+    interested = [c for c in collectors if c.wants(fr.path, language)]
+    fr.payload = _extract_one(fr.path, data, interested)
+    return fr
 
 
 def _extract_one(path: str, data: bytes, interested: list[Collector]) -> str:
