@@ -13,7 +13,7 @@ Used by secrets.py; the values it yields are judged there and never stored.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import tree_sitter
 import yaml
@@ -180,10 +180,18 @@ _JS_PAIRS = {
 }
 
 
-def scan_js(root: tree_sitter.Node) -> Iterator[Triple]:
+def scan_js(
+    root: tree_sitter.Node, keep: Callable[[tree_sitter.Node], bool] | None = None
+) -> Iterator[Triple]:
+    """(name, line, literal value) pairs under ``root``, depth first in source order.
+
+    ``keep``: a subtree it refuses is skipped (it holds no pair worth yielding).
+    """
     stack = [root]
     while stack:
         node = stack.pop()
+        if keep is not None and not keep(node):
+            continue
         stack.extend(reversed(node.named_children))
         fields = _JS_PAIRS.get(node.type)
         if fields is not None:

@@ -275,7 +275,7 @@ MASK_ONLY_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
 ]
 MASK = "«redacted»"
 
-# A token format can only match where one of its literal parts occurs: checking with ``in``
+# A token format can only match where one of its literal parts occurs: checking for them
 # first skips most patterns on most files (the scan is ~10x faster).
 _NEEDLES: dict[str, tuple[str, ...]] = {
     "aws_access_key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
@@ -296,12 +296,32 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "connection_string": ("://",),
     "url_password": ("://",),
 }
+# One search per kind for any of its needles: an alternation runs in one pass over the text,
+# where ``any(n in text ...)`` scans the text once per needle (eight for AWS).
+_NEEDLE_RES: dict[str, re.Pattern[str]] = {
+    kind: re.compile("|".join(re.escape(n) for n in needles)) for kind, needles in _NEEDLES.items()
+}
+# "://" is in most files (any URL); a connection string spells its scheme before it.
+_DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb+srv", "redis",
+               "rediss", "amqp", "amqps", "mssql", "sqlserver")  # fmt: skip
+
+
+def _may_match(kind: str, text: str) -> bool:
+    """Does ``text`` hold a literal part of every match of ``kind``'s pattern?"""
+    if kind != "connection_string":
+        return _NEEDLE_RES[kind].search(text) is not None
+    at = text.find("://")
+    while at >= 0:
+        if text.endswith(_DB_SCHEMES, max(0, at - 11), at):
+            return True
+        at = text.find("://", at + 3)
+    return False
 
 
 def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
     """(kind, offset, value) of every known-format token in ``text``; values stay in-process."""
     for kind, pattern, group in TOKEN_PATTERNS:
-        if not any(n in text for n in _NEEDLES[kind]):
+        if not _may_match(kind, text):
             continue
         for m in pattern.finditer(text):
             value = m.group(group)
@@ -336,7 +356,7 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     """
     spans: list[tuple[int, int]] = []
     for kind, pattern, group in TOKEN_PATTERNS + MASK_ONLY_PATTERNS:
-        if not any(n in text for n in _NEEDLES[kind]):
+        if not _may_match(kind, text):
             continue
         spans += [m.span(group) for m in pattern.finditer(text) if m.group(group)]
     merged: list[tuple[int, int]] = []

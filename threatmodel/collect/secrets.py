@@ -27,6 +27,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from threatmodel.collect._names import is_secret_name, words
+from threatmodel.collect._secret_names import js_keep, may_name_secret, python_nodes
 from threatmodel.collect._secret_scan import scan_js, scan_python, scan_structured
 from threatmodel.collect._secret_values import find_tokens, fingerprint, looks_like_secret
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
@@ -192,7 +193,11 @@ class SecretsCollector(Collector):
             line = _line_at(text, offset)
             found.add(kind, f"<{kind}>", line, value)
             tokens.setdefault(line, []).append(value)
-        for name, line, value in self._assignments(src) if context != "test" else ():
+        # Walking the tree costs far more than the token scan and finds nothing in most
+        # files: walk only where a secret-looking name can occur (a necessary condition, see
+        # _secret_names) or a token can take the name it is assigned to (any name).
+        walk = context != "test" and (bool(tokens) or may_name_secret(text, src.language))
+        for name, line, value in self._assignments(src, bool(tokens)) if walk else ():
             held = [t for t in tokens.get(line, ()) if t in value]
             if held:  # a known token format assigned to a name: keep its kind, take the name
                 found.add("", name, line, held[0])
@@ -213,7 +218,11 @@ class SecretsCollector(Collector):
         ]
         return sorted(items, key=lambda i: (i[2], i[0], i[1])) or None
 
-    def _assignments(self, src: SourceFile) -> Iterator[tuple[str, int, str]]:
+    def _assignments(
+        self, src: SourceFile, held_tokens: bool = False
+    ) -> Iterator[tuple[str, int, str]]:
+        """(name, line, value) of literals given names; ``held_tokens``: the file holds a
+        token format, whose assigned name counts whatever it is (see ``extract``)."""
         lang = src.language
         lowered = src.text.lower()
         if not any(hint in lowered for hint in _NAME_HINTS):
@@ -221,11 +230,12 @@ class SecretsCollector(Collector):
         if lang == "python":
             module = src.python_ast
             if module is not None:
-                yield from scan_python(module)
+                nodes = None if held_tokens else python_nodes(module, src.text)
+                yield from scan_python(module, nodes)
         elif lang in JS_LANGUAGES:
             tree = src.ts_tree
             if tree is not None:
-                yield from scan_js(tree.root_node)
+                yield from scan_js(tree.root_node, None if held_tokens else js_keep)
         elif lang == "env":
             yield from _dotenv(src.text)
         elif lang in ("yaml", "json"):
@@ -236,6 +246,8 @@ class SecretsCollector(Collector):
             yield from ((n, line, v) for n, line, v in dockerfile_env(src.text) if v is not None)
         elif lang == "notebook":
             for cell in _notebook_cells(src.text):
+                if not (held_tokens or may_name_secret(cell, "python")):
+                    continue  # no literal here can be given a secret-looking name
                 try:
                     cell_tree = ast.parse(cell)
                 except (SyntaxError, ValueError, RecursionError):
