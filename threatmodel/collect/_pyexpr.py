@@ -59,9 +59,13 @@ def assignments(body: list[ast.stmt] | ast.AST) -> dict[str, list[ast.expr]]:
     Subscripts are keyed as ``app.config['KEY']`` so that a later read of the same
     subscript resolves (common for Flask settings). Nested functions are not entered.
     """
+    return _assignments_of(_nodes_no_nested(body if isinstance(body, list) else [body]))
+
+
+def _assignments_of(nodes: list[ast.AST]) -> dict[str, list[ast.expr]]:
+    """``assignments`` over the nodes ``_nodes_no_nested`` listed (no second walk)."""
     out: dict[str, list[ast.expr]] = {}
-    roots = body if isinstance(body, list) else [body]
-    for node in _walk_no_nested(roots):
+    for node in nodes:
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 for key in _target_keys(target):
@@ -87,18 +91,31 @@ def assignments(body: list[ast.stmt] | ast.AST) -> dict[str, list[ast.expr]]:
     return out
 
 
-def _walk_no_nested(roots: list[ast.stmt] | list[ast.AST]) -> Iterator[ast.AST]:
-    """Nodes of ``roots`` in source order; function and class bodies are yielded, not entered."""
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_AST = ast.AST
+
+
+def _nodes_no_nested(roots: list[ast.stmt] | list[ast.AST]) -> list[ast.AST]:
+    """Nodes of ``roots`` in source order (depth first); function and class bodies are
+    listed, not entered. One list serves both the assignments and the calls of a body."""
+    out: list[ast.AST] = []
     stack: list[ast.AST] = list(reversed(roots))
+    pop, push, append = stack.pop, stack.append, out.append
     while stack:
-        node = stack.pop()
-        yield node
+        node = pop()
+        append(node)
         if isinstance(node, _NESTED):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
-
-
-_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        children: list[ast.AST] = []
+        for name in node._fields:  # ast.iter_child_nodes without its generators
+            v = getattr(node, name, None)
+            if isinstance(v, _AST):
+                children.append(v)
+            elif isinstance(v, list):
+                children.extend([x for x in v if isinstance(x, _AST)])
+        for child in reversed(children):
+            push(child)
+    return out
 
 
 def _target_keys(target: ast.AST) -> list[str]:
@@ -220,23 +237,25 @@ class CallSite:
 
 def call_sites(tree: ast.Module) -> Iterator[CallSite]:
     """Every call in the module with the scope of its innermost enclosing function."""
-    module_scope = Scope(module=assignments(tree.body))
-    yield from _calls_in(tree.body, None, module_scope)
+    nodes = _nodes_no_nested(tree.body)
+    yield from _calls_in(nodes, None, Scope(module=_assignments_of(nodes)))
 
 
 def _calls_in(
-    body: list[ast.stmt],
+    nodes: list[ast.AST],
     fn: ast.FunctionDef | ast.AsyncFunctionDef | None,
     scope: Scope,
 ) -> Iterator[CallSite]:
-    for node in _walk_no_nested(body):
+    """Calls among ``nodes`` (one body, listed once), then into nested bodies."""
+    for node in nodes:
         if isinstance(node, ast.Call):
             yield CallSite(node, fn, scope)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            inner = Scope(local=assignments(node.body), module=scope.module, params=params_of(node))
-            yield from _calls_in(node.body, node, inner)
+            body = _nodes_no_nested(node.body)
+            inner = Scope(local=_assignments_of(body), module=scope.module, params=params_of(node))
+            yield from _calls_in(body, node, inner)
         elif isinstance(node, ast.ClassDef):
-            yield from _calls_in(node.body, fn, scope)
+            yield from _calls_in(_nodes_no_nested(node.body), fn, scope)
 
 
 def function_at(tree: ast.Module, line: int) -> ast.FunctionDef | ast.AsyncFunctionDef | None:

@@ -17,7 +17,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.collect.interface import FactsBuilder
-from threatmodel.collect.pyast import dotted, last, line_text, normalize_brace, str_const
+from threatmodel.collect.pyast import (
+    dotted,
+    last,
+    line_text,
+    normalize_brace,
+    str_const,
+    tree_nodes,
+)
 from threatmodel.collect.pyweb_link import Guard, GuardTable, Resolver, decide
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location, Middleware, Route
@@ -39,7 +46,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "middlewares": [],
         "session": [],
     }
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             ctor = last(dotted(node.value.func))
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]

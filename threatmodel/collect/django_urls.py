@@ -28,6 +28,7 @@ from threatmodel.collect.pyast import (
     normalize_regex,
     str_const,
     str_list,
+    tree_nodes,
 )
 from threatmodel.collect.pyguards import ROLE_WORDS, mentions
 from threatmodel.collect.pysettings import emit_middleware, emit_setting, secret_source
@@ -79,7 +80,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
-    for call in ast.walk(tree):
+    for call in tree_nodes(tree):
         if isinstance(call, ast.Call) and last(dotted(call.func)) == "register":
             owner = dotted(call.func).rsplit(".", 1)[0]
             prefix = str_const(call.args[0]) if call.args else None

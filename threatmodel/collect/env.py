@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.pyast import tree_nodes, walk
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location
 
@@ -60,7 +61,7 @@ def _env_objects(tree: ast.Module) -> tuple[set[str], set[str]]:
     """Names bound to django-environ ``Env()`` objects, and to decouple's ``config``."""
     env_objs: set[str] = set()
     config_funcs: set[str] = set()
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             if _dotted(node.value.func).split(".")[-1] == "Env":
                 env_objs.update(t.id for t in node.targets if isinstance(t, ast.Name))
@@ -71,7 +72,7 @@ def _env_objects(tree: ast.Module) -> tuple[set[str], set[str]]:
 
 def python_reads(tree: ast.Module) -> Iterator[tuple[str, int]]:
     env_objs, config_funcs = _env_objects(tree)
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Subscript) and _dotted(node.value) in _ENVIRON:
             name = _str(node.slice)
             if name:
@@ -103,7 +104,7 @@ def python_reads(tree: ast.Module) -> Iterator[tuple[str, int]]:
 def _settings_fields(cls: ast.ClassDef) -> Iterator[tuple[str, int]]:
     """pydantic-settings: each annotated field is read from the env var of its name."""
     prefix = ""
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if isinstance(node, ast.Call) and _dotted(node.func).endswith("SettingsConfigDict"):
             prefix = next((_str(k.value) or "" for k in node.keywords if k.arg == "env_prefix"), "")
         elif isinstance(node, ast.Assign) and any(

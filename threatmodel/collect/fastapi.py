@@ -27,6 +27,7 @@ from threatmodel.collect.pyast import (
     normalize_brace,
     str_const,
     str_list,
+    tree_nodes,
 )
 from threatmodel.collect.pyguards import depends_target
 from threatmodel.collect.pysettings import (
@@ -89,7 +90,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "settings": [],
         "guards_mw": [],
     }
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             ctor = last(dotted(node.value.func))
             names = [t.id for t in node.targets if isinstance(t, ast.Name)]

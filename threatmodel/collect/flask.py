@@ -24,6 +24,7 @@ from threatmodel.collect.pyast import (
     line_text,
     str_const,
     str_list,
+    tree_nodes,
 )
 from threatmodel.collect.pyguards import summarize_with_text
 from threatmodel.collect.pysettings import cors_options, module_consts, secret_source
@@ -78,7 +79,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "imports_flask": "flask" in src.text.lower(),
         "consts": module_consts(tree),
     }
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             _assign(node, d, lines)
         elif isinstance(node, ast.Call):

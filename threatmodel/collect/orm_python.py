@@ -21,6 +21,7 @@ from typing import Any
 
 from threatmodel.collect._names import is_sensitive_column
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.pyast import tree_nodes
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import Column, Location, Table
 
@@ -139,7 +140,7 @@ def _django_class(cls: ast.ClassDef, path: str) -> dict[str, Any] | None:
 
 def python_models(tree: ast.Module, path: str, text: str) -> Iterator[dict[str, Any]]:
     django = "django" in text
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):
         if isinstance(node, ast.ClassDef):
             bases = {_dotted(b) for b in node.bases}
             in_models = PurePosixPath(path).stem == "models" or "/models/" in path

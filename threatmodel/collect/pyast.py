@@ -2,8 +2,9 @@
 
 Names as written (``a.b.c``), string constants, keyword arguments, imports (so that a name
 used in one file can be followed to the file that defines it), and the normalisation of
-every framework's path-parameter syntax to ``{name}``. Nothing here walks a whole tree:
-callers walk once and use these on the nodes they meet.
+every framework's path-parameter syntax to ``{name}``. ``walk`` lists a tree's nodes in
+``ast.walk`` order about twice as fast, and ``tree_nodes`` lists a whole module once for
+all the collectors that read it (walking is most of what the Python collectors cost).
 """
 
 from __future__ import annotations
@@ -12,6 +13,43 @@ import ast
 from typing import Any
 
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
+_AST = ast.AST
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """Every node under ``node`` (itself first), in exactly ``ast.walk``'s breadth-first order.
+
+    The same traversal as ``ast.walk`` (fields in ``_fields`` order, AST values and the AST
+    items of lists), without its two generator layers per node.
+    """
+    out: list[ast.AST] = [node]
+    append = out.append
+    for n in out:  # the list grows while it is read: breadth-first, as ast.walk's deque
+        for name in n._fields:
+            v = getattr(n, name, None)
+            if isinstance(v, _AST):
+                append(v)
+            elif isinstance(v, list):
+                for x in v:
+                    if isinstance(x, _AST):
+                        append(x)
+    return out
+
+
+_last_tree: list[Any] = [None, None]  # [module, its walk]: the file every collector is on
+
+
+def tree_nodes(tree: ast.Module) -> list[ast.AST]:
+    """``walk(tree)`` of a whole module, listed once for every collector that reads it.
+
+    Collectors run one file after another on the same parsed tree, so remembering the last
+    tree is enough; it is held (not its id) so a new tree can never be mistaken for it.
+    Callers must not change the list.
+    """
+    if _last_tree[0] is not tree:
+        _last_tree[0], _last_tree[1] = tree, walk(tree)
+    nodes: list[ast.AST] = _last_tree[1]
+    return nodes
 
 
 def dotted(node: ast.AST | None) -> str:

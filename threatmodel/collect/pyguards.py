@@ -22,6 +22,7 @@ from typing import Any
 from threatmodel.collect._secret_scan import scan_python
 from threatmodel.collect._secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.collect.pyast import FuncDef, dotted, kw, last
+from threatmodel.collect.pyast import walk as walk_nodes
 from threatmodel.collect.pyreject import (
     AUTH_WORDS,
     ROLE_WORDS,
@@ -36,7 +37,7 @@ AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditi
 
 def walk(fn: FuncDef) -> list[ast.AST]:
     """Every node of ``fn`` in ``ast.walk`` order, for the passes below to share."""
-    return list(ast.walk(fn))
+    return walk_nodes(fn)
 
 
 def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
@@ -74,7 +75,7 @@ def _kind(
         return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
     sources: list[ast.AST] = [test]
     sources += [
-        assigns[n.id] for n in ast.walk(test) if isinstance(n, ast.Name) and n.id in assigns
+        assigns[n.id] for n in walk_nodes(test) if isinstance(n, ast.Name) and n.id in assigns
     ]
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
@@ -95,7 +96,7 @@ def _gated_body(fn: FuncDef) -> tuple[str | None, int]:
     if any(
         isinstance(s, ast.Return) and s.value is not None
         for n in last_if.orelse
-        for s in ast.walk(n)
+        for s in walk_nodes(n)
     ):
         return None, 0
     if any(not isinstance(s, ast.Assign | ast.AnnAssign | ast.Expr) for s in body[:-1]):
@@ -252,7 +253,7 @@ def depends_of(fn: FuncDef) -> list[list[Any]]:
     defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
     annotated = [a.annotation for a in [*fn.args.args, *fn.args.kwonlyargs] if a.annotation]
     for node in [*defaults, *annotated]:
-        for call in ast.walk(node):
+        for call in walk_nodes(node):
             dep = depends_target(call)
             if dep is not None:
                 out.append(dep)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from threatmodel.collect.pyast import dotted, last, str_const
+from threatmodel.collect.pyast import dotted, last, str_const, walk
 
 # Exception names (lower case, substrings) that only an auth failure raises.
 _AUTH_EXC = (
@@ -77,7 +77,7 @@ ROLE_WORDS = (
 
 def _words(node: ast.AST) -> str:
     """Identifiers, attributes and strings of an expression, lower case, space separated."""
-    return _words_of(ast.walk(node))
+    return _words_of(walk(node))
 
 
 def _words_of(nodes: Iterable[ast.AST]) -> str:
