@@ -7,7 +7,7 @@ of the repository is refused *before* anything is opened. Files are cached per r
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES
 
@@ -19,51 +19,48 @@ class PathRefused(Exception):
 class RepoReader:
     def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES * 5) -> None:
         self.root = root.resolve()
+        self._root = str(self.root)
+        self._root_prefix = self._root.rstrip(os.sep) + os.sep
         self.max_bytes = max_bytes
         self._lines: dict[str, list[str]] = {}
 
     def check(self, path: str) -> Path:
         """The absolute path for a repo-relative ``path``, or PathRefused (nothing is read)."""
+        # String operations, not pathlib: rules and verifiers check thousands of paths.
         if not path or "\0" in path:
             raise PathRefused("empty or malformed path")
-        posix = PurePosixPath(path.replace("\\", "/"))
-        if (
-            posix.is_absolute()
-            or path.startswith(("/", "\\"))
-            or (len(path) > 1 and path[1] == ":")
-        ):
+        posix = path.replace("\\", "/")
+        if posix.startswith("/") or (len(path) > 1 and path[1] == ":"):
             raise PathRefused(f"{path} is an absolute path, outside the repository")
-        if ".." in posix.parts:
+        parts = [p for p in posix.split("/") if p not in ("", ".")]
+        if ".." in parts:
             raise PathRefused(f"{path} climbs out of the repository with '..'")
-        candidate = self.root.joinpath(*posix.parts)
         # Resolve symlinks (each component) and insist the target stays in the repository.
         try:
-            resolved = Path(os.path.realpath(candidate))
-            resolved.relative_to(self.root)
-        except ValueError:
-            raise PathRefused(f"{path} is a symlink that points outside the repository") from None
+            resolved = os.path.realpath(os.path.join(self._root, *parts))
         except OSError as exc:
             raise PathRefused(f"{path}: {exc.strerror or exc}") from None
+        if resolved != self._root and not resolved.startswith(self._root_prefix):
+            raise PathRefused(f"{path} is a symlink that points outside the repository")
         try:
-            is_file = resolved.is_file()  # a stat, never an open: FIFOs and devices are refused
-        except OSError as exc:  # e.g. a name too long for the file system
-            raise PathRefused(f"{path[:120]}: {exc.strerror or exc}") from None
+            is_file = os.path.isfile(resolved)  # a stat, never an open: FIFOs are refused
+        except (OSError, ValueError) as exc:  # e.g. a name too long for the file system
+            raise PathRefused(f"{path[:120]}: {exc}") from None
         if not is_file:
             raise PathRefused(f"{path} does not exist in the repository")
-        return resolved
+        return Path(resolved)
 
     def lines(self, path: str) -> list[str]:
         """The file's lines (UTF-8, replacement on bad bytes); PathRefused when not readable."""
-        key = str(PurePosixPath(path.replace("\\", "/")))
-        if key not in self._lines:
+        if path not in self._lines:  # keyed as named: another spelling is only read again
             target = self.check(path)
             try:
                 if target.stat().st_size > self.max_bytes:
                     raise PathRefused(f"{path} is larger than {self.max_bytes} bytes")
-                self._lines[key] = target.read_bytes().decode("utf-8", "replace").splitlines()
+                self._lines[path] = target.read_bytes().decode("utf-8", "replace").splitlines()
             except OSError as exc:
                 raise PathRefused(f"{path}: {exc.strerror or exc}") from None
-        return self._lines[key]
+        return self._lines[path]
 
     def snippet(self, path: str, start: int, end: int | None = None) -> str:
         """Lines start..end (1-based, inclusive) joined, or "" when out of range or refused."""
