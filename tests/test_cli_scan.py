@@ -65,3 +65,22 @@ def test_fail_on_exits_1_when_a_confirmed_finding_is_severe(
     assert proc.returncode == 1
     bad = run_cli("scan", str(example_repo), "--out", str(tmp_path / "x.md"), "--fail-on", "severe")
     assert bad.returncode == 2 and "--fail-on" in bad.stderr
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    # `scan` must not pay for prompt_toolkit (ask) or GitPython's diff machinery at start-up.
+    code = (
+        "import sys; from threatmodel.cli import build_app; build_app(['scan', '--help']); "
+        "print(sorted(m for m in sys.modules if m.startswith('threatmodel.cli.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = out.stdout.strip()
+    assert "threatmodel.cli.scan" in loaded
+    assert "threatmodel.cli.ask" not in loaded and "threatmodel.cli.diff" not in loaded
+    everything = subprocess.run(
+        [sys.executable, "-c", code.replace("['scan', '--help']", "['--help']")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "threatmodel.cli.ask" in everything and "threatmodel.cli.diff" in everything
