@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from threatmodel.collect import _pyexpr
+from threatmodel.collect import _pyexpr, flask
 from threatmodel.collect.pyast import tree_nodes, walk
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,3 +91,29 @@ def test_tree_nodes_remembers_only_the_same_tree() -> None:
 def test_assignments_of_each_target_kind(code: str, expected: dict[str, int]) -> None:
     found = _pyexpr.assignments(ast.parse(code).body)
     assert {k: len(v) for k, v in found.items()} == expected
+
+
+def _reference_qualnames(tree: ast.Module) -> dict[int, str]:
+    """flask._qualnames as it was, through ast.iter_child_nodes."""
+    out: dict[int, str] = {}
+    stack: list[tuple[ast.AST, str]] = [(tree, "")]
+    while stack:
+        node, prefix = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                out[id(child)] = f"{prefix}{child.name}"
+                stack.append((child, f"{prefix}{child.name}."))
+            elif isinstance(child, ast.stmt):
+                stack.append((child, prefix))
+    return out
+
+
+def test_flask_qualnames_match_the_full_walk() -> None:
+    code = (
+        "def f():\n    class A:\n        def m(self): pass\n"
+        "try:\n    def g(): pass\nexcept E:\n    def h(): pass\nelse:\n    def i(): pass\n"
+        "finally:\n    def j(): pass\n"
+        "match x:\n    case 1:\n        def k(): pass\n"
+    )
+    for tree in [ast.parse(code), *TREES]:
+        assert flask._qualnames(tree) == _reference_qualnames(tree)

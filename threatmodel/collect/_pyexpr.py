@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from threatmodel.collect.pyast import CHILD_FIELDS
+
 # Names whose attributes carry the HTTP request in Flask, Django, Starlette / FastAPI.
 REQUEST_NAMES = frozenset({"request", "req"})
 MAX_DEPTH = 6  # name resolution depth: a -> b -> c ...; deeper chains are "opaque"
@@ -107,7 +109,7 @@ def _nodes_no_nested(roots: list[ast.stmt] | list[ast.AST]) -> list[ast.AST]:
         if isinstance(node, _NESTED):
             continue
         children: list[ast.AST] = []
-        for name in node._fields:  # ast.iter_child_nodes without its generators
+        for name in CHILD_FIELDS.get(node.__class__, node._fields):  # iter_child_nodes, inlined
             v = getattr(node, name, None)
             if isinstance(v, _AST):
                 children.append(v)

@@ -46,13 +46,22 @@ def relevant(text: str) -> bool:
     return "flask" in text or "Flask" in text or "connexion" in text or "debug=True" in text
 
 
+# The fields that hold statements under a statement (or the module): only they can lead
+# to a def, so expressions are never listed (iter_child_nodes lists them all).
+_STMT_LISTS = ("body", "orelse", "finalbody")
+
+
 def _qualnames(tree: ast.Module) -> dict[int, str]:
-    """id(def node) -> qualified name, through classes and enclosing functions."""
+    """id(def node) -> qualified name, through classes and enclosing functions.
+
+    Statement by statement, as Python nests defs: handlers of ``except`` and ``match``
+    cases are not statements, so defs under them are left out (as they always were).
+    """
     out: dict[int, str] = {}
     stack: list[tuple[ast.AST, str]] = [(tree, "")]
     while stack:
         node, prefix = stack.pop()
-        for child in ast.iter_child_nodes(node):
+        for child in (c for f in _STMT_LISTS for c in getattr(node, f, None) or ()):
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 q = f"{prefix}{child.name}"
                 out[id(child)] = q

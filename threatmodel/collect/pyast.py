@@ -15,17 +15,56 @@ from typing import Any
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 _AST = ast.AST
 
+# Fields that hold only identifiers, strings or numbers in a parsed tree (the grammar's
+# identifier / string / constant / int): never a node, so the walks below skip them.
+# tests/test_pyast_walk.py checks the walks still equal ast.walk on hundreds of files.
+_LEAF_FIELDS: dict[str, tuple[str, ...]] = {
+    "FunctionDef": ("name", "type_comment"),
+    "AsyncFunctionDef": ("name", "type_comment"),
+    "ClassDef": ("name",),
+    "Assign": ("type_comment",),
+    "For": ("type_comment",),
+    "AsyncFor": ("type_comment",),
+    "With": ("type_comment",),
+    "AsyncWith": ("type_comment",),
+    "AnnAssign": ("simple",),
+    "ImportFrom": ("module", "level"),
+    "Global": ("names",),
+    "Nonlocal": ("names",),
+    "Constant": ("value", "kind"),
+    "Attribute": ("attr",),
+    "Name": ("id",),
+    "FormattedValue": ("conversion",),
+    "comprehension": ("is_async",),
+    "ExceptHandler": ("name",),
+    "arg": ("arg", "type_comment"),
+    "keyword": ("arg",),
+    "alias": ("name", "asname"),
+    "MatchSingleton": ("value",),
+    "MatchStar": ("name",),
+    "MatchAs": ("name",),
+    "MatchMapping": ("rest",),
+    "MatchClass": ("kwd_attrs",),
+}
+# Node class -> the fields that may hold nodes, in _fields order (other classes: _fields).
+CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f in cls._fields if f not in _LEAF_FIELDS.get(name, ()))
+    for name, cls in vars(ast).items()
+    if isinstance(cls, type) and issubclass(cls, ast.AST)
+}
+
 
 def walk(node: ast.AST) -> list[ast.AST]:
     """Every node under ``node`` (itself first), in exactly ``ast.walk``'s breadth-first order.
 
     The same traversal as ``ast.walk`` (fields in ``_fields`` order, AST values and the AST
-    items of lists), without its two generator layers per node.
+    items of lists), without its two generator layers per node nor the fields that never
+    hold a node (``CHILD_FIELDS``).
     """
     out: list[ast.AST] = [node]
-    append = out.append
+    append, fields = out.append, CHILD_FIELDS
     for n in out:  # the list grows while it is read: breadth-first, as ast.walk's deque
-        for name in n._fields:
+        for name in fields.get(n.__class__, n._fields):
             v = getattr(n, name, None)
             if isinstance(v, _AST):
                 append(v)
