@@ -2,7 +2,8 @@
 
 A gate too narrow silently loses sinks; these tests pin the spellings a plain word search
 would miss (NFKC look-alikes, a gap between callee and "("), check every sink name the
-Python sinks collector knows is admitted as a call, and that a file without any is not.
+Python sinks collector knows is admitted as a call, and that a file without any is not;
+likewise every model form of the Python ORM collector.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import unicodedata
 
 import pytest
 
+from threatmodel.collect import orm_python
 from threatmodel.collect import sinks_python as sp
 from threatmodel.collect._pygates import LOOKALIKE_RANGES, admits, gate
+from threatmodel.collect.source import SourceFile
 
 SINKS = sp.PythonSinksCollector()
 
@@ -108,3 +111,29 @@ def test_gate_pattern_parts() -> None:
     assert pattern.search("import yaml") and not pattern.search("yamlish = 1")
     assert pattern.search("x.get_unverified_claims") and not pattern.search("open # (")
     assert admits(None, "anything")
+
+
+ORM = orm_python.PythonOrmCollector()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "class User(db.Model):\n    id = db.Column(db.Integer)\n",
+        "class User(db.Model):\n    __tablename__ = 'users'\n    id: Mapped[int]\n",
+        "class User(Model):\n    id: Mapped[int]\n",  # only the annotation names a column
+        "class A(Model):\n    n = sa.orm.column_property(x)\n",
+        "from django.db import models\nclass P(models.Model):\n    n = models.CharField()\n",
+        "t = Table('t', meta, Column('id', Integer))\n",
+    ],
+)
+def test_orm_gate_admits_every_model_form(code: str) -> None:
+    src = SourceFile.from_bytes("app/models.py", code.encode())
+    assert ORM.extract(src)  # the premise: a model is found
+    assert ORM.admits(code)
+
+
+def test_orm_gate_rejects_pydantic_models() -> None:
+    code = "from pydantic import BaseModel\nclass Item(BaseModel):\n    name: str\n"
+    assert ORM.extract(SourceFile.from_bytes("app/schemas.py", code.encode())) is None
+    assert not ORM.admits(code)

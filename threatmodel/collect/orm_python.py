@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from threatmodel.collect._names import is_sensitive_column
+from threatmodel.collect._pygates import admits, gate
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import tree_nodes
 from threatmodel.collect.source import SourceFile
@@ -159,13 +160,26 @@ def python_models(tree: ast.Module, path: str, text: str) -> Iterator[dict[str, 
                 yield table
 
 
+# What a file must spell for python_models() to find a model: a SQLAlchemy class needs
+# ``__tablename__`` or a column (Column / mapped_column / column_property call, ``Mapped[]``
+# annotation), ``Table(...)`` needs "Column", a Django model needs "django". Narrower than
+# the text test in extract(): a pydantic ``BaseModel)`` file passes that one, not this.
+GATE = gate(
+    substrings=["Column", "mapped_column", "column_property", "__tablename__", "Mapped", "django"]
+)
+
+
 @register
 class PythonOrmCollector(Collector):
     id = "orm_python"
     version = 1
+    gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"
+
+    def admits(self, text: str) -> bool:
+        return admits(self.gate, text)
 
     def extract(self, src: SourceFile) -> Extract:
         text = src.text
