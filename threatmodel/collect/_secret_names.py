@@ -56,10 +56,11 @@ _QUALIFIERS = tuple(
 _NAME_CHARS = re.compile(r"[\w$.\-]*")  # what _KEY_NAME lets a name hold
 # A letter spelt as an escape in a decoded string: Python \x41 \u0041 \N{...} \101, a
 # line continuation inside a string ("pass\<newline>word").
+# Every branch starts with a backslash or a quote, so the search skips other characters fast.
 _PY_SPLIT = re.compile(
-    r"\\[xuUN0-7]|[\w$.\-]\\\r?\n[\w$.\-]"
+    r"\\[xuUN0-7]|\\\n(?<=[\w$.\-]\\\n)[\w$.\-]|\\\r\n(?<=[\w$.\-]\\\r\n)[\w$.\-]"
     # implicit concatenation: "pass" "word", 'pass' \<newline> r'word', "pass"  # c <newline> "word"
-    r"""|(?<=[\w$.\-])["']{1,3}(?:\s|\\|#[^\n]*)*[rRuU]?["']{1,3}(?=[\w$.\-])"""
+    r"""|["'](?<=[\w$.\-]["'])["']{0,2}(?:\s|\\|#[^\n]*+)*+[rRuU]?["']{1,3}(?=[\w$.\-])"""
 )
 # YAML \x41 \u0041 \U00000041, JSON \u0041, YAML's escaped line break in a quoted scalar.
 _DATA_SPLIT = re.compile(r"\\(?:[xuU]|\r?\n)")
