@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 
-from threatmodel.collect import orm_python
+from threatmodel.collect import env, orm_python
 from threatmodel.collect import sinks_python as sp
 from threatmodel.collect._pygates import LOOKALIKE_RANGES, admits, gate
 from threatmodel.collect.source import SourceFile
@@ -137,3 +137,23 @@ def test_orm_gate_rejects_pydantic_models() -> None:
     code = "from pydantic import BaseModel\nclass Item(BaseModel):\n    name: str\n"
     assert ORM.extract(SourceFile.from_bytes("app/schemas.py", code.encode())) is None
     assert not ORM.admits(code)
+
+
+@pytest.mark.parametrize(
+    ("code", "names"),
+    [
+        ("from decouple import config\nA = config('A')\n", ["A"]),
+        ("import de\nenv = de.Env()\nSettings = 1\nB = env('B')\n", ["B"]),
+        ("class S(BaseSettings):\n    db_url: str\n", ["DB_URL"]),
+        ("import os\nC = os.getenv('C')\nD = os.environ['D']\n", ["C", "D"]),
+    ],
+)
+def test_env_reads_pass_its_name_test(code: str, names: list[str]) -> None:
+    src = SourceFile.from_bytes("app/settings.py", code.encode())
+    assert [n for n, _ in env.EnvCollector().extract(src)] == names
+
+
+def test_env_skips_a_settings_file_without_reads() -> None:
+    code = "from django.conf import settings\nclass Settings:\n    debug = settings.DEBUG\n"
+    assert not admits(env._READ_NAMES, code)
+    assert env.EnvCollector().extract(SourceFile.from_bytes("app/x.py", code.encode())) is None
