@@ -19,7 +19,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.jsast import call_args, callee, line_of, object_props, string_value, walk
+from threatmodel.collect.jsast import (
+    call_args,
+    callee,
+    line_of,
+    nodes_of,
+    object_props,
+    string_value,
+)
 from threatmodel.collect.jsguard import name_looks_auth
 from threatmodel.collect.source import SourceFile
 from threatmodel.collect.treesitter import node_text
@@ -29,6 +36,10 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 VERBS = {"Get", "Post", "Put", "Patch", "Delete", "All", "Head", "Options"}
+# The node types each pass reads (jsast.nodes_of lists them in source order).
+_READ_TYPES = frozenset({"class_declaration", "call_expression", "object"})
+_METHOD = frozenset({"method_definition"})
+_RETURN = frozenset({"return_statement"})
 _ROLE = ("role", "admin", "permission", "policy", "ability", "casl")
 _PUBLIC = {"Public", "SkipAuth", "AllowAnonymous", "IsPublic", "NoAuth"}
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
@@ -71,13 +82,10 @@ def _path(args: list[Node]) -> str:
 
 def _guard_class(cls: Node) -> str | None:
     """What a class with canActivate() checks: 'restricted', 'authenticated' or 'none'."""
-    for node in walk(cls):
-        if (
-            node.type == "method_definition"
-            and node_text(node.child_by_field_name("name") or node) == "canActivate"
-        ):
+    for node in nodes_of(cls, _METHOD):
+        if node_text(node.child_by_field_name("name") or node) == "canActivate":
             body = node_text(node).lower()
-            returns = [node_text(n) for n in walk(node) if n.type == "return_statement"]
+            returns = [node_text(n) for n in nodes_of(node, _RETURN)]
             if returns and all(
                 r.replace(" ", "") in ("returntrue;", "returntrue") for r in returns
             ):
@@ -109,7 +117,7 @@ class NestJsCollector(Collector):
         if tree is None:
             return None
         out: dict[str, Any] = {"controllers": [], "guards": {}, "global_guards": [], "prefix": None}
-        for node in walk(tree.root_node):
+        for node in nodes_of(tree.root_node, _READ_TYPES):
             if node.type == "class_declaration":
                 name = node_text(node.child_by_field_name("name") or node)
                 verdict = _guard_class(node)

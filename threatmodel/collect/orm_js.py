@@ -12,12 +12,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import tree_sitter
 
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.jsast import nodes_of
 from threatmodel.collect.orm_python import orm_table
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.treesitter import node_text
@@ -138,19 +139,15 @@ def _option(obj: tree_sitter.Node | None, key: str) -> str | None:
     return None
 
 
-def _walk(root: tree_sitter.Node) -> Iterator[tree_sitter.Node]:
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.named_children))
+# The node types js_models reads, listed in source order by jsast.nodes_of.
+_MODEL_TYPES = frozenset({"new_expression", "call_expression"})
 
 
 def js_models(root: tree_sitter.Node) -> list[dict[str, Any]]:
     models: list[dict[str, Any]] = []
     schemas: dict[str, dict[str, Any]] = {}  # mongoose schema variable -> model entry
     registered: list[tuple[str, str]] = []  # mongoose.model("User", UserSchema)
-    for node in _walk(root):
+    for node in nodes_of(root, _MODEL_TYPES):
         if node.type == "new_expression":
             ctor = node.child_by_field_name("constructor")
             args = node.child_by_field_name("arguments")

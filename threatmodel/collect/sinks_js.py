@@ -178,7 +178,10 @@ class _Scope:
         return False
 
 
-def describe(node: Node, text: str, fn: Node | None, root: Node) -> JsCall | None:
+def describe(
+    node: Node, text: str, fn: Node | None, root: Node, scope: _Scope | None = None
+) -> JsCall | None:
+    """The sink ``node`` is, if any; ``scope``: ``_Scope(fn, root)`` when already built."""
     found = sink_kind(node, text)
     if found is None:
         return None
@@ -187,7 +190,7 @@ def describe(node: Node, text: str, fn: Node | None, root: Node) -> JsCall | Non
     arg = args[0] if args else None
     if kind == "eval" and name == "new Function":
         arg = args[-1] if args else None
-    scope = _Scope(fn, root)
+    scope = scope or _Scope(fn, root)
     flow = scope.classify(arg)
     from_req = scope.from_request(arg)
     parameterised = kind == "sql" and len(args) > 1 and args[1].type in ("array", "object")
@@ -260,10 +263,21 @@ class JsSinksCollector(Collector):
             return None
         sinks: list[list[Any]] = []
         settings: list[list[Any]] = []
-        for node in jsast.nodes_of(tree.root_node, _SINK_TYPES):
+        root = tree.root_node
+        scopes: dict[int, _Scope] = {}  # one per function (-1: the module): built on demand
+
+        def scope_of(fn: Node | None) -> _Scope:
+            key = fn.id if fn is not None else -1
+            if key not in scopes:
+                scopes[key] = _Scope(fn, root)
+            return scopes[key]
+
+        for node in jsast.nodes_of(root, _SINK_TYPES):
             if node.type in ("call_expression", "new_expression"):
-                fn = enclosing_function(node)
-                info = describe(node, src.text, fn, tree.root_node)
+                # Most calls are no sink: name them before looking for their function.
+                sink = sink_kind(node, src.text) is not None
+                fn = enclosing_function(node) if sink else None
+                info = describe(node, src.text, fn, root, scope_of(fn)) if sink else None
                 if info is not None:
                     start = jsast.line_of(fn) if fn is not None else None
                     sinks.append(
@@ -274,7 +288,7 @@ class JsSinksCollector(Collector):
             elif node.type == "pair" and _key_text(node) == "$where":
                 # MongoDB $where runs JavaScript on the server: a NoSQL injection sink
                 fn = enclosing_function(node)
-                flow = _Scope(fn, tree.root_node).classify(node.child_by_field_name("value"))
+                flow = scope_of(fn).classify(node.child_by_field_name("value"))
                 start = jsast.line_of(fn) if fn is not None else None
                 sinks.append(
                     [
@@ -290,7 +304,7 @@ class JsSinksCollector(Collector):
                 left = node.child_by_field_name("left")
                 if left is not None and jsast.dotted(left).endswith((".innerHTML", ".outerHTML")):
                     fn = enclosing_function(node)
-                    flow = _Scope(fn, tree.root_node).classify(node.child_by_field_name("right"))
+                    flow = scope_of(fn).classify(node.child_by_field_name("right"))
                     start = jsast.line_of(fn) if fn is not None else None
                     sinks.append(
                         [
