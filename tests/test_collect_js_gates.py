@@ -13,6 +13,7 @@ from pathlib import Path
 from threatmodel.collect import collect_facts
 from threatmodel.collect.env_js import JsEnvCollector
 from threatmodel.collect.express import ExpressCollector
+from threatmodel.collect.jssettings import may_configure
 from threatmodel.collect.nestjs import NestJsCollector
 from threatmodel.collect.orm_js import JsOrmCollector
 from threatmodel.collect.sinks_js import JsSinksCollector
@@ -55,3 +56,10 @@ def test_gates_admit_aliased_and_split_names() -> None:
     assert JsEnvCollector().admits("const { A } = import.meta.env")
     assert ExpressCollector().admits("const { Router: R } = require('ex' + 'press')")
     assert JsOrmCollector().admits("view Totals {\n  n Int\n}\n")
+
+
+def test_settings_need_a_security_package_import() -> None:
+    # express skips settings_of on every call of a file that imports no such package
+    assert may_configure({"session": ("express-session", "default")})
+    assert may_configure({"cookieParser": ("cookie-parser", "*")})
+    assert not may_configure({"express": ("express", "*"), "db": ("./db", "*")})

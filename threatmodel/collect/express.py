@@ -39,7 +39,7 @@ from threatmodel.collect.jsast import (
     unwrap,
 )
 from threatmodel.collect.jsguard import analyse, known_call
-from threatmodel.collect.jssettings import middleware_kind, settings_of
+from threatmodel.collect.jssettings import may_configure, middleware_kind, settings_of
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.treesitter import node_text
 
@@ -86,6 +86,7 @@ class _FileReader(Declarations):
 
     def scan_calls(self) -> None:
         params_seen = self._params_seen = self._receiver_params()
+        configurable = may_configure(self.imports)
         for node in nodes_of(self.root, _CALL):
             fn = node.child_by_field_name("function")
             if fn is not None and fn.type == "member_expression":
@@ -97,8 +98,8 @@ class _FileReader(Declarations):
                 elif prop in METHODS and obj is not None and obj.type == "call_expression":
                     self._route_chain(node, prop)
             self._invoke(node, params_seen)
-            settings = settings_of(node, self.imports, self.consts)
-            self.settings.extend(settings)
+            if configurable:  # most files import no security package: skip the naming
+                self.settings.extend(settings_of(node, self.imports, self.consts))
 
     def _receiver_params(self) -> set[str]:
         out: set[str] = set()

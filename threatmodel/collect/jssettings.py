@@ -120,6 +120,12 @@ def _origins(node: Node | None) -> str:
     return "dynamic"
 
 
+def may_configure(imports: dict[str, tuple[str, str]]) -> bool:
+    """Can ``settings_of`` find anything in a file with these imports? Every setting comes
+    from a call to something imported from cookie-parser or a PACKAGE_KINDS package."""
+    return any(spec == "cookie-parser" or spec in PACKAGE_KINDS for spec, _ in imports.values())
+
+
 def settings_of(
     call: Node, imports: dict[str, tuple[str, str]], consts: dict[str, str]
 ) -> list[list[Any]]:
