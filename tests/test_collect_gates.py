@@ -10,12 +10,14 @@ the same comparison on real checkouts.
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from pathlib import Path
 
 import pytest
 
 from threatmodel.collect import collect_facts
 from threatmodel.collect.interface import Collector, all_collectors
+from threatmodel.collect.source import SourceFile
 from threatmodel.collect.walk import walk
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,6 +42,37 @@ def test_gates_change_no_fact(root: Path, monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setattr(type(c), "gate", None)
     ungated = _facts(root)
     assert gated == ungated
+
+
+def test_a_file_no_collector_looks_into_is_never_parsed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "util.py").write_text("def double(x):\n    return 2 * x\n")
+    (tmp_path / "broken.py").write_text("def f(:\n    pass\n")
+    (tmp_path / "broken.ts").write_text("export function (x: { => ;\n")
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n@app.get('/a')\ndef a(:\n  pass\n"
+    )
+    files = ["app.py", "broken.py", "broken.ts", "util.py"]
+    parsed: list[str] = []
+    real_parse = SourceFile.python_ast.func  # type: ignore[attr-defined]
+
+    def counting_parse(src: SourceFile) -> object:
+        parsed.append(src.path)
+        return real_parse(src)
+
+    monkeypatch.setattr(SourceFile, "python_ast", cached_property(counting_parse))
+    SourceFile.python_ast.__set_name__(SourceFile, "python_ast")  # type: ignore[attr-defined]
+    result = collect_facts(tmp_path, files, cache=None, jobs=1)
+    # The broken files name nothing any collector looks for: they are read, never parsed,
+    # and their syntax errors cost no fact. app.py is parsed for its routes: its error counts.
+    assert [n.split(":")[0] for n in result.not_parsed] == ["app.py"]
+    assert sorted(set(parsed)) == ["app.py"]
+    for c in all_collectors():
+        monkeypatch.setattr(type(c), "gate", None)
+    parsed.clear()
+    collect_facts(tmp_path, files, cache=None, jobs=1)
+    assert "util.py" in parsed or "broken.py" in parsed  # without gates, more is parsed
 
 
 def test_gate_is_a_text_search(monkeypatch: pytest.MonkeyPatch) -> None:
