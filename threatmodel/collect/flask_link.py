@@ -66,6 +66,12 @@ def link(
                 scope = None if kind == "before_app_request" else key(p, owner)
                 hooks.setdefault(scope if scope in bps else None, []).append(g)
     limiter = _limiter(fl)
+    # Computed once: per file it made linking quadratic in the number of Flask files.
+    restful_prefixes = {
+        n: pre
+        for q in fl.values()
+        for kind, n, _t, pre in (x for x in q["restful"] if x[0] == "api")
+    }
     for p, d in fl.items():
         module = p.removesuffix(".py").replace("/", ".")
         for r in d["routes"]:
@@ -74,7 +80,7 @@ def link(
                 continue  # `@x.get("/")` on something not known to be Flask (FastAPI...)
             for prefix, chain in prefixes(owner_key):
                 _emit(out, p, module, r, prefix, chain, hooks, guards, extracts, limiter)
-        _restful(out, p, module, d, fl, guards, extracts, limiter)
+        _restful(out, p, module, d, restful_prefixes, guards, extracts, limiter)
         for rec in d["middleware"]:
             emit_middleware(out, rec, p)
             if rec[0] == "cors":
@@ -174,17 +180,15 @@ def _restful(
     p: str,
     module: str,
     d: dict[str, Any],
-    fl: Mapping[str, Any],
+    prefixes: Mapping[str, Any],
     guards: GuardTable,
     extracts: Mapping[str, Any],
     limiter: bool | None,
 ) -> None:
-    """flask-restful ``api.add_resource(Cls, "/url")``: one route per HTTP method of Cls."""
-    prefixes = {
-        n: pre
-        for q in fl.values()
-        for kind, n, _t, pre in (x for x in q["restful"] if x[0] == "api")
-    }
+    """flask-restful ``api.add_resource(Cls, "/url")``: one route per HTTP method of Cls.
+
+    ``prefixes``: each ``Api`` object's URL prefix by name (from every file).
+    """
     for rec in d["restful"]:
         if rec[0] != "resource":
             continue

@@ -154,10 +154,11 @@ class NextJsCollector(Collector):
         )
         if not is_next:
             return
-        helpers: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        for mod, x in sorted(extracts.items()):
-            for name, v in x["helpers"].items():
-                helpers.setdefault(name, []).append((mod, v))
+        # (function name, module) -> its verdict: a route's helper is found by key, not by
+        # scanning every module that defines a function of that name (quadratic at 50k files).
+        helpers = {
+            (name, mod): v for mod, x in extracts.items() for name, v in x["helpers"].items()
+        }
         mws = {mod: x["middleware"] for mod, x in extracts.items() if "middleware" in x}
         layouts = [
             (x["route"][1], x["route"][2], mod, h["v"])
@@ -206,7 +207,7 @@ def _helper(
     call: str,
     mod: str,
     x: dict[str, Any],
-    helpers: dict[str, list[tuple[str, dict[str, Any]]]],
+    helpers: Mapping[tuple[str, str], dict[str, Any]],
     files: frozenset[str],
 ) -> tuple[str, dict[str, Any]] | None:
     root = call.split(".")[0]
@@ -214,11 +215,10 @@ def _helper(
     if root in x["imports"]:
         target = resolve_module(mod, x["imports"][root][0], files)
         want = last if "." in call else x["imports"][root][1]
-        return next(((m, v) for m, v in helpers.get(want, []) if m == target), None)
-    local = [(m, v) for m, v in helpers.get(last, []) if m == mod]
-    if local:
-        return local[0]
-    return None
+        found = helpers.get((want, target)) if target is not None else None
+        return (target, found) if target is not None and found is not None else None
+    local = helpers.get((last, mod))
+    return (mod, local) if local is not None else None
 
 
 def _middleware_guards(
