@@ -204,8 +204,9 @@ class JsOrmCollector(Collector):
     id = "orm_js"
     version = 1
     # JS: the markers extract() checks before parsing. Prisma: a model or view block starts
-    # with the keyword at a line's start (_BLOCK), so the word must appear.
-    gate = re.compile(r"Schema|\.define\(|\.init\(|\bmodel\b|\bview\b")
+    # with the keyword at a line's start (_BLOCK), so the word must appear. No \b: a pattern
+    # that starts with one cannot skip ahead by its first characters, and costs ten times more.
+    gate = re.compile(r"Schema|\.(?:define|init)\(|model|view")
 
     def wants(self, path: str, language: str) -> bool:
         return language == "prisma" or language in JS_LANGUAGES
