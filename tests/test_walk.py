@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import detect_language
 from threatmodel.collect.walk import resolve_root, walk
 from threatmodel.errors import RepositoryError
 
@@ -86,3 +87,23 @@ def test_reader_refuses_paths_outside_without_reading(tmp_path: Path, path: str,
     reader = RepoReader(repo)
     with pytest.raises(PathRefused, match=why):
         reader.lines(path)
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("app/main.py", "python"),
+        ("web/Page.TSX", "tsx"),
+        ("..py", "python"),  # a name of dots and a suffix: the suffix counts
+        (".py", "other"),  # a hidden file named ".py" has no suffix
+        ("notes.py.", "other"),  # a trailing dot: no suffix
+        ("types.d.ts", "typescript"),
+        ("deploy/.env.production", "env"),
+        ("config/prod.env", "env"),
+        ("Dockerfile.dev", "dockerfile"),
+        ("requirements-dev.in", "requirements"),
+        ("Makefile", "other"),
+    ],
+)
+def test_detect_language_by_name(path: str, language: str) -> None:
+    assert detect_language(path) == language

@@ -12,7 +12,6 @@ import ast
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -48,15 +47,16 @@ JS_LANGUAGES = frozenset({"javascript", "jsx", "typescript", "tsx"})
 
 def detect_language(path: str) -> str:
     """Language of a file by name; ``env`` for dotenv files, ``other`` when unknown."""
-    p = PurePosixPath(path)
-    name = p.name.lower()
+    # String operations, not PurePosixPath: called for every file on every scan.
+    name = path.rpartition("/")[2].lower()
     if name == ".env" or name.startswith(".env.") or name.endswith(".env"):
         return "env"
     if name in {"dockerfile"} or name.startswith("dockerfile."):
         return "dockerfile"
     if name.startswith("requirements") and name.endswith((".txt", ".in")):
         return "requirements"
-    return LANGUAGE_BY_SUFFIX.get(p.suffix.lower(), "other")
+    dot = name.rfind(".")  # PurePosixPath.suffix: none for ".bashrc" nor a trailing dot
+    return LANGUAGE_BY_SUFFIX.get(name[dot:] if 0 < dot < len(name) - 1 else "", "other")
 
 
 @dataclass
