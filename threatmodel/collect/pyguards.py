@@ -40,6 +40,55 @@ def walk(fn: FuncDef) -> list[ast.AST]:
     return walk_nodes(fn)
 
 
+# Which of Walked's lists a node class goes to. Parsed trees hold exactly these classes
+# (never subclasses), so ``n.__class__`` selects the same nodes as the ``isinstance`` tests
+# of the passes that read each list.
+_BRANCHES, _STMTS, _ASSIGNS, _ISSUERS_AT, _WORDS, _SECRETS = range(6)
+_GROUPS: dict[type, tuple[int, ...]] = {
+    ast.If: (_BRANCHES,),
+    ast.While: (_BRANCHES,),
+    ast.Try: (_BRANCHES,),
+    ast.Raise: (_STMTS,),
+    ast.Return: (_STMTS,),
+    ast.Expr: (_STMTS,),
+    ast.Assign: (_ASSIGNS, _ISSUERS_AT, _SECRETS),
+    ast.Call: (_ISSUERS_AT, _SECRETS),
+    ast.Name: (_WORDS,),
+    ast.Attribute: (_WORDS,),
+    ast.Constant: (_WORDS,),
+    ast.arg: (_WORDS,),
+    ast.AnnAssign: (_SECRETS,),
+    ast.Dict: (_SECRETS,),
+    ast.FunctionDef: (_SECRETS,),
+    ast.AsyncFunctionDef: (_SECRETS,),
+    ast.Lambda: (_SECRETS,),
+    ast.Compare: (_SECRETS,),
+}
+
+
+class Walked:
+    """``walk(fn)`` sorted in one pass into the nodes each analysis reads, in walk order.
+
+    Summarising a function used to loop over all its nodes once per question (assignments,
+    guard, credentials, words, secrets); each question only looks at a few node classes, so
+    one pass hands each its own (short) list and the answers are the same.
+    """
+
+    __slots__ = ("assigns", "branches", "issuers", "nodes", "secrets", "stmts", "words")
+
+    def __init__(self, fn: FuncDef, nodes: list[ast.AST] | None = None) -> None:
+        self.nodes = walk_nodes(fn) if nodes is None else nodes
+        lists: list[list[ast.AST]] = [[], [], [], [], [], []]
+        groups = _GROUPS
+        for n in self.nodes:
+            g = groups.get(n.__class__)
+            if g is not None:
+                for i in g:
+                    lists[i].append(n)
+        self.branches, self.stmts, assigns, self.issuers, self.words, self.secrets = lists
+        self.assigns = _assigns(assigns)
+
+
 def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
     out: dict[str, ast.expr] = {}
     for n in nodes:
@@ -115,9 +164,10 @@ _ISSUERS = (
 )
 
 
-def issues_credentials(fn: FuncDef, nodes: list[ast.AST] | None = None) -> bool:
+def issues_credentials(fn: FuncDef, nodes: list[ast.AST] | Walked | None = None) -> bool:
     """Does the handler log the caller in (a login endpoint)? Its checks are the login itself."""
-    for n in walk(fn) if nodes is None else nodes:
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    for n in w.issuers:
         if isinstance(n, ast.Call):
             name = last(dotted(n.func))
             low = name.lower()
@@ -139,18 +189,16 @@ def issues_credentials(fn: FuncDef, nodes: list[ast.AST] | None = None) -> bool:
 
 
 def guard_anywhere(
-    fn: FuncDef,
-    nodes: list[ast.AST] | None = None,
-    assigns: dict[str, ast.expr] | None = None,
+    fn: FuncDef, nodes: list[ast.AST] | Walked | None = None
 ) -> tuple[str | None, int]:
     """A guard function's verdict: rejects anywhere in it (wrapper, except branch...).
 
-    ``nodes`` and ``assigns``: ``walk(fn)`` and its assignments, when the caller has them.
+    ``nodes``: ``walk(fn)`` or its ``Walked``, when the caller has it.
     """
-    nodes = walk(fn) if nodes is None else nodes
-    assigns = _assigns(nodes) if assigns is None else assigns
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    assigns = w.assigns
     best: tuple[str | None, int] = (None, 0)
-    for node in nodes:
+    for node in w.branches:
         if isinstance(node, ast.If | ast.While):
             for body, test in ((node.body, node.test), (node.orelse, node.test)):
                 r = branch_reject(body, assigns)
@@ -163,11 +211,11 @@ def guard_anywhere(
                 best = _better(best, (k, h.lineno))
     if best[0] is None:
         # Unconditional reject (e.g. `raise PermissionDenied` after an early return).
-        for node in nodes:
+        for node in w.stmts:
             if isinstance(node, ast.Raise | ast.Return | ast.Expr):
                 r = stmt_reject(node, assigns)
                 if r:
-                    k = RESTRICTED if mentions_in(nodes, ROLE_WORDS) else AUTHENTICATED
+                    k = RESTRICTED if mentions_in(w.words, ROLE_WORDS) else AUTHENTICATED
                     best = _better(best, (k, node.lineno))
     return best
 
@@ -190,16 +238,15 @@ def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
 def inline_guard(
     fn: FuncDef,
     strict: bool = False,
-    nodes: list[ast.AST] | None = None,
-    assigns: dict[str, ast.expr] | None = None,
+    nodes: list[ast.AST] | Walked | None = None,
 ) -> tuple[str | None, int]:
     """A handler's own check: a top-level ``if`` that rejects on an auth condition.
 
     ``CONDITIONAL`` when an auth rejection only happens deeper (under another branch):
     some requests are checked, others may not be, and the code does not say which.
     """
-    nodes = walk(fn) if nodes is None else nodes
-    assigns = _assigns(nodes) if assigns is None else assigns
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    assigns = w.assigns
     best: tuple[str | None, int] = (None, 0)
     top = _top_level(fn.body)
     i = 0
@@ -220,7 +267,7 @@ def inline_guard(
     if gated[0]:
         return gated
     top_ids = {id(s) for s in top}
-    for node in nodes:
+    for node in w.branches:
         if isinstance(node, ast.If) and id(node) not in top_ids:
             for body in (node.body, node.orelse):
                 r = branch_reject(body, assigns)
@@ -281,13 +328,19 @@ def is_decorator_shaped(fn: FuncDef) -> bool:
     )
 
 
-def summarize(fn: FuncDef, nodes: list[ast.AST] | None = None) -> dict[str, Any]:
-    """The JSON-able summary link time needs to judge ``fn`` as a guard or as a handler."""
-    nodes = walk(fn) if nodes is None else nodes
-    assigns = _assigns(nodes)
-    guard, gline = guard_anywhere(fn, nodes, assigns)
-    issues = issues_credentials(fn, nodes)
-    inline, iline = inline_guard(fn, issues, nodes, assigns)
+def summarize(
+    fn: FuncDef,
+    nodes: list[ast.AST] | Walked | None = None,
+    guard_of: tuple[str | None, int] | None = None,
+) -> dict[str, Any]:
+    """The JSON-able summary link time needs to judge ``fn`` as a guard or as a handler.
+
+    ``guard_of``: ``guard_anywhere(fn)`` when the caller has already asked it.
+    """
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
+    issues = issues_credentials(fn, w)
+    inline, iline = inline_guard(fn, issues, w)
     calls = top_calls(fn)
     for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
         if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -302,27 +355,41 @@ def summarize(fn: FuncDef, nodes: list[ast.AST] | None = None) -> dict[str, Any]
         "calls": calls,
         "deps": depends_of(fn),
         "decorator": is_decorator_shaped(fn),
-        "role": mentions_in(nodes, ROLE_WORDS),
+        "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
     }
 
 
 def summarize_with_text(
-    fn: FuncDef, lines: list[str], nodes: list[ast.AST] | None = None
+    fn: FuncDef,
+    lines: list[str],
+    nodes: list[ast.AST] | Walked | None = None,
+    guard_of: tuple[str | None, int] | None = None,
 ) -> dict[str, Any]:
     """``summarize`` plus the text of every line it cites (link time cannot read files)."""
-    nodes = walk(fn) if nodes is None else nodes
-    s = summarize(fn, nodes)
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    s = summarize(fn, w, guard_of)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
     at = [s["line"], *(c[1] for c in s["calls"])]
     at += [s[k][1] for k in ("inline", "guard") if s[k]]
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
-    for name, n, value in scan_python(fn, nodes):
+    # Only nodes spanning a cited line can yield a pair masked below: every line scan_python
+    # reports for a node lies within that node's lines.
+    cited = [int(n) for n in s["text"]]
+    near = [n for n in w.secrets if _spans(n, cited)]
+    for name, n, value in scan_python(fn, near):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
             s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
     s["text"] = {n: mask_tokens(text) for n, text in s["text"].items()}
     return s
+
+
+def _spans(node: ast.AST, lines: list[int]) -> bool:
+    """Does ``node`` (a statement or an expression) span one of ``lines``?"""
+    first: int = getattr(node, "lineno", 0)
+    end: int = getattr(node, "end_lineno", None) or first
+    return any(first <= n <= end for n in lines)
 
 
 def _line(lines: list[str], n: int) -> str:

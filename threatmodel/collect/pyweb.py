@@ -21,11 +21,11 @@ from threatmodel.collect import django_urls, fastapi, flask, openapi
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import dotted, imports_of, line_text, star_imports_of, str_const
 from threatmodel.collect.pyguards import (
+    Walked,
     guard_anywhere,
     is_decorator_shaped,
     maybe_guards,
     summarize_with_text,
-    walk,
 )
 from threatmodel.collect.pysettings import module_consts
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
@@ -88,10 +88,13 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     symbols: list[str] = []
 
     def add(fn: ast.FunctionDef | ast.AsyncFunctionDef, qual: str) -> None:
-        nodes = walk(fn)  # once, for the guard test and the summary
-        if not full and not (is_decorator_shaped(fn) or guard_anywhere(fn, nodes)[0]):
-            return
-        functions[qual] = summarize_with_text(fn, lines, nodes)
+        walked = Walked(fn)  # once, for the guard test and the summary
+        guard = None
+        if not full and not is_decorator_shaped(fn):
+            guard = guard_anywhere(fn, walked)
+            if not guard[0]:
+                return
+        functions[qual] = summarize_with_text(fn, lines, walked, guard)
 
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
