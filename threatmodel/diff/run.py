@@ -1,7 +1,8 @@
 """Run ``threatmodel diff``: facts at two commits, their delta, and the findings it brings.
 
-Both commits are exported to a temporary folder (the working tree is never touched) and
-scanned with the ordinary pipeline, facts and rules only. Both scans share one fact cache
+Both commits are written to a temporary folder (the working tree is never touched; hard
+links where it is safe, see gitrefs.link_tree) and scanned with the ordinary pipeline, facts
+and rules only. Both scans share one fact cache
 (keyed by path and content hash), so the head scan re-parses only the files the change
 touched. The LLM pass, when a provider is configured, then runs once, on the head commit,
 restricted to the changed components and what they touch, and its findings are verified
@@ -11,6 +12,7 @@ like any other. Findings are new, resolved or unchanged by fingerprint.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from threatmodel.diff.gitrefs import (
     GitRepo,
     changed_files,
     export_tree,
+    link_tree,
     open_repo,
     remote_slug,
     resolve_ref,
@@ -65,9 +68,15 @@ def run_diff(
     head_sha = resolve_ref(gr, options.head)
     touched = changed_files(gr, base_sha, head_sha)
 
-    with tempfile.TemporaryDirectory(prefix="threatmodel-diff-") as tmp:
-        base_dir = export_tree(gr, base_sha, Path(tmp) / "base")
-        head_dir = export_tree(gr, head_sha, Path(tmp) / "head")
+    # Inside .git when it is writable: hard links need the working tree's file system.
+    scratch = gr.repo.git_dir if os.access(gr.repo.git_dir, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="threatmodel-diff-", dir=scratch) as tmp:
+        head_dir = link_tree(gr, head_sha, Path(tmp) / "head") or export_tree(
+            gr, head_sha, Path(tmp) / "head"
+        )
+        base_dir = link_tree(
+            gr, base_sha, Path(tmp) / "base", head_dir, head_sha, touched
+        ) or export_tree(gr, base_sha, Path(tmp) / "base")
         settings = settings_for(base_dir)
         rules_only = dataclasses.replace(settings, provider=None)
         progress.note(f"scanning base {options.base} ({base_sha[:12]})")
