@@ -134,32 +134,25 @@ def cmd_incremental(args: argparse.Namespace) -> None:
             "-qam",
             "one file",
         )
-        has_diff = (
-            subprocess.run(
-                [str(BIN / "threatmodel"), "diff", "--help"], capture_output=True
-            ).returncode
-            == 0
-        )
-        if has_diff:
-            rows.append(
-                measure(
-                    "diff HEAD~1..HEAD (one-file commit)",
-                    [
-                        str(BIN / "threatmodel"),
-                        "diff",
-                        "--base",
-                        "HEAD~1",
-                        "--head",
-                        "HEAD",
-                        str(root),
-                        "--provider",
-                        "none",
-                        "--out",
-                        "/dev/null",
-                    ],
-                    env=env,
-                )
+        rows.append(
+            measure(
+                "diff HEAD~1..HEAD (one-file commit)",
+                [
+                    str(BIN / "threatmodel"),
+                    "diff",
+                    "--base",
+                    "HEAD~1",
+                    "--head",
+                    "HEAD",
+                    str(root),
+                    "--provider",
+                    "none",
+                    "--out",
+                    "/dev/null",
+                ],
+                env=env,
             )
+        )
         print(
             table(
                 [
