@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from threatmodel.collect import jsast
+from threatmodel.collect import jsast, jsindex
 from threatmodel.collect.jshandler import handler_auth
 from threatmodel.collect.treesitter import parse_js
 
@@ -25,7 +25,7 @@ TYPES = [
 
 
 def _plain(node: Node, types: frozenset[str]) -> list[int]:
-    return [n.id for n in jsast._cursor_walk(node) if n.type in types]
+    return [n.id for n in jsindex._cursor_walk(node) if n.type in types]
 
 
 def test_nodes_of_is_a_filtered_walk_in_walk_order() -> None:
@@ -35,7 +35,7 @@ def test_nodes_of_is_a_filtered_walk_in_walk_order() -> None:
         language = "tsx" if path.suffix == ".tsx" else "typescript"
         tree = parse_js(path.read_text(), language)
         root = tree.root_node
-        assert [n.id for n in jsast.walk(root)] == [n.id for n in jsast._cursor_walk(root)]
+        assert [n.id for n in jsast.walk(root)] == [n.id for n in jsindex._cursor_walk(root)]
         for types in TYPES:
             assert [n.id for n in jsast.nodes_of(root, types)] == _plain(root, types)
         for fn in jsast.nodes_of(root, jsast.FUNCTION_TYPES):  # subtrees: slices of the listing
@@ -55,5 +55,5 @@ def test_memo_answers_once_per_tree_and_hands_out_copies() -> None:
     again = handler_auth(fn)
     assert again is not None and "extra" not in again and again["v"] == "authenticated"
     other = parse_js(src, "javascript").root_node  # another tree: listed afresh, no stale memo
-    jsast.walk(other)
+    jsast.nodes_of(other, TYPES[0])
     assert jsast.memo("handler_auth", fn) is None

@@ -9,156 +9,20 @@ and makes every one read code the same way (always from the parse tree, never by
 from __future__ import annotations
 
 import posixpath
-from bisect import bisect_left
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from threatmodel.collect.jsindex import FUNCTION_TYPES as FUNCTION_TYPES
+from threatmodel.collect.jsindex import memo as memo
+from threatmodel.collect.jsindex import nodes_of as nodes_of
+from threatmodel.collect.jsindex import walk as walk
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-FUNCTION_TYPES = frozenset(
-    {
-        "arrow_function",
-        "function_expression",
-        "function_declaration",
-        "function",
-        "generator_function_declaration",
-        "method_definition",
-    }
-)
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "__mocks__", "cypress", "e2e", "spec"})
 JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """Every node under ``node`` (itself included), depth first, without recursion.
-
-    The collectors walk each file's tree many times over (whole file, then each handler), so
-    the last tree's nodes are listed once, in this order, and any walk of one of its nodes is
-    a slice of that list (a subtree is ``descendant_count`` nodes from its own position).
-    Measured on generated TypeScript: the JS collectors' time halves (benchmarks/, issue 11).
-    """
-    found = _indexed(node)
-    if found is not None:
-        nodes, i = found[0].nodes, found[1]
-        return iter(nodes[i : i + node.descendant_count])
-    return _cursor_walk(node)
-
-
-def nodes_of(node: Node, types: frozenset[str]) -> list[Node]:
-    """The nodes of ``walk(node)`` whose type is in ``types``, in the same order.
-
-    Most passes over a whole file look at one to six node types among hundreds of thousands
-    of nodes: the listing groups node positions by type once, so such a pass reads only its
-    own nodes instead of asking every node its type (issue 11).
-    """
-    found = _indexed(node)
-    if found is None:
-        return [n for n in _cursor_walk(node) if n.type in types]
-    index, start = found
-    stop = start + node.descendant_count
-    picked: list[int] = []
-    for t in types:
-        positions = index.by_type.get(t)
-        if positions:
-            picked.extend(positions[bisect_left(positions, start) : bisect_left(positions, stop)])
-    if len(types) > 1:
-        picked.sort()
-    nodes = index.nodes
-    return [nodes[i] for i in picked]
-
-
-class _Index:
-    """One tree's nodes in walk order, each node's position, and positions by node type."""
-
-    def __init__(self, root: Node) -> None:
-        self.root = root  # held, so the tree stays alive and no other tree reuses node ids
-        nodes: list[Node] = []
-        position: dict[int, int] = {}
-        by_type: dict[str, list[int]] = {}
-        # _cursor_walk's order, inlined: one Python loop per node instead of three (listing,
-        # positions, types) is a fifth of the JS collectors' time on generated TypeScript.
-        cursor = root.walk()
-        first, sibling, parent = (
-            cursor.goto_first_child,
-            cursor.goto_next_sibling,
-            cursor.goto_parent,
-        )
-        node, i, depth = root, 0, 0
-        while True:
-            nodes.append(node)
-            position[node.id] = i
-            positions = by_type.get(node.type)
-            if positions is None:
-                by_type[node.type] = [i]
-            else:
-                positions.append(i)
-            i += 1
-            if first():
-                depth += 1
-                node = cursor.node  # type: ignore[assignment]
-                continue
-            while depth and not sibling():
-                parent()
-                depth -= 1
-            if not depth:
-                break
-            node = cursor.node  # type: ignore[assignment]
-        self.nodes, self.position, self.by_type = nodes, position, by_type
-        # Results of analyses several collectors ask about the same node (see ``memo``).
-        self.memo: dict[tuple[str, int], Any] = {}
-
-
-def _indexed(node: Node) -> tuple[_Index, int] | None:
-    """The listing holding ``node`` and its position there, listing a new tree's root."""
-    global _INDEXED
-    index = _INDEXED
-    if index is not None:
-        i = index.position.get(node.id)
-        if i is not None and index.nodes[i] == node:  # same tree: Node equality checks it
-            return index, i
-    if node.type == "program":  # a tree's root: list it for the walks that follow
-        index = _Index(node)
-        # Two nodes sharing an id (never seen, but not promised) would make slices ambiguous.
-        _INDEXED = index if len(index.position) == len(index.nodes) else None
-        return (index, 0) if _INDEXED is not None else None
-    return None
-
-
-_INDEXED: _Index | None = None
-
-
-def memo(kind: str, node: Node) -> tuple[dict[tuple[str, int], Any], tuple[str, int]] | None:
-    """Where to keep the ``kind`` analysis of ``node`` for the rest of its tree's extraction.
-
-    The Express and Next.js collectors both ask ``handler_auth`` about the same functions of a
-    file; keyed by the node's position in its listed tree, an answer is computed once and
-    dropped with the listing. None when the node's tree is not the listed one.
-    """
-    found = _indexed(node)
-    return (found[0].memo, (kind, found[1])) if found is not None else None
-
-
-def _cursor_walk(node: Node) -> Iterator[Node]:
-    """Pre-order, as ``walk``; a TreeCursor is twice as fast as building ``children`` lists."""
-    cursor = node.walk()
-    yield node
-    depth = 0
-    while True:
-        if cursor.goto_first_child():
-            depth += 1
-            yield cursor.node  # type: ignore[misc]
-            continue
-        while True:
-            if depth == 0:
-                return
-            if cursor.goto_next_sibling():
-                yield cursor.node  # type: ignore[misc]
-                break
-            cursor.goto_parent()
-            depth -= 1
 
 
 def walk_shallow(node: Node) -> Iterator[Node]:
