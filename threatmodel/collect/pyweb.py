@@ -19,7 +19,14 @@ from typing import Any
 from threatmodel.collect import aiohttp as aiohttp_fw
 from threatmodel.collect import django_urls, fastapi, flask, openapi
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.pyast import dotted, imports_of, line_text, star_imports_of, str_const
+from threatmodel.collect.pyast import (
+    dotted,
+    imports_of,
+    line_text,
+    star_imports_of,
+    str_const,
+    walk_split,
+)
 from threatmodel.collect.pyguards import (
     Walked,
     guard_anywhere,
@@ -87,26 +94,28 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     classes: dict[str, Any] = {}
     symbols: list[str] = []
 
-    def add(fn: ast.FunctionDef | ast.AsyncFunctionDef, qual: str) -> None:
-        walked = Walked(fn)  # once, for the guard test and the summary
-        guard = None
-        if not full and not is_decorator_shaped(fn):
-            guard = guard_anywhere(fn, walked)
-            if not guard[0]:
-                return
-        functions[qual] = summarize_with_text(fn, lines, walked, guard)
-
+    defs: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            add(node, node.name)
+            defs.append((node, node.name))
         elif isinstance(node, ast.ClassDef):
             classes[node.name] = _class_info(node, lines)
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    add(item, f"{node.name}.{item.name}")
+                    defs.append((item, f"{node.name}.{item.name}"))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
+    # One walk of the module lists every function's nodes (and serves tree_nodes after).
+    parts = walk_split(tree, [d[0] for d in defs]) if defs else []
+    for (fn, qual), nodes in zip(defs, parts, strict=True):
+        walked = Walked(fn, nodes)  # once, for the guard test and the summary
+        guard = None
+        if not full and not is_decorator_shaped(fn):
+            guard = guard_anywhere(fn, walked)
+            if not guard[0]:
+                continue
+        functions[qual] = summarize_with_text(fn, lines, walked, guard)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
         "imports": imports_of(tree),
