@@ -365,8 +365,13 @@ def summarize_with_text(
     lines: list[str],
     nodes: list[ast.AST] | Walked | None = None,
     guard_of: tuple[str | None, int] | None = None,
+    masked: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """``summarize`` plus the text of every line it cites (link time cannot read files)."""
+    """``summarize`` plus the text of every line it cites (link time cannot read files).
+
+    ``masked``: ``mask_tokens`` answers already computed for this file's lines (a file
+    repeats many lines: ``def get_queryset(self):``, ``return super()...``), filled here.
+    """
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     s = summarize(fn, w, guard_of)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
@@ -381,7 +386,11 @@ def summarize_with_text(
     for name, n, value in scan_python(fn, near):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
             s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
-    s["text"] = {n: mask_tokens(text) for n, text in s["text"].items()}
+    memo = {} if masked is None else masked
+    for n, text in s["text"].items():
+        if text not in memo:
+            memo[text] = mask_tokens(text)
+        s["text"][n] = memo[text]
     return s
 
 

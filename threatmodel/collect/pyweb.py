@@ -108,6 +108,7 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
             symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
     # One walk of the module lists every function's nodes (and serves tree_nodes after).
     parts = walk_split(tree, [d[0] for d in defs]) if defs else []
+    masked: dict[str, str] = {}  # this file's lines, masked once each
     for (fn, qual), nodes in zip(defs, parts, strict=True):
         walked = Walked(fn, nodes)  # once, for the guard test and the summary
         guard = None
@@ -115,7 +116,7 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
             guard = guard_anywhere(fn, walked)
             if not guard[0]:
                 continue
-        functions[qual] = summarize_with_text(fn, lines, walked, guard)
+        functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
         "imports": imports_of(tree),
