@@ -80,7 +80,11 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
-    for call in tree_nodes(tree):
+    # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
+    # appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
+    text = src.text
+    calls = tree_nodes(tree) if "register" in text or not text.isascii() else []
+    for call in calls:
         if isinstance(call, ast.Call) and last(dotted(call.func)) == "register":
             owner = dotted(call.func).rsplit(".", 1)[0]
             prefix = str_const(call.args[0]) if call.args else None

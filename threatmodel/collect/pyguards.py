@@ -381,8 +381,13 @@ def summarize_with_text(
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
     # Only nodes spanning a cited line can yield a pair masked below: every line scan_python
     # reports for a node lies within that node's lines.
-    cited = [int(n) for n in s["text"]]
-    near = [n for n in w.secrets if _spans(n, cited)]
+    cited = [int(n) for n in s["text"]]  # sorted
+    lo, hi = cited[0], cited[-1]
+    near = [
+        n
+        for n in w.secrets
+        if n.lineno <= hi and (n.end_lineno or n.lineno) >= lo and _spans(n, cited)  # type: ignore[attr-defined]
+    ]
     for name, n, value in scan_python(fn, near):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
             s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
