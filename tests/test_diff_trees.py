@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
+from diff_support import commit_all, git
 
-from tests.diff_support import commit_all, git
 from threatmodel.diff.gitrefs import changed_files, export_tree, link_tree, open_repo
 
 
