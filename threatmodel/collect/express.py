@@ -104,7 +104,8 @@ class _FileReader(Declarations):
     def _receiver_params(self) -> set[str]:
         out: set[str] = set()
         for node in nodes_of(self.root, FUNCTION_TYPES):
-            out.update(p for p in params(node) if p and _looks_receiver(p))
+            if node.child_count:  # not the bare `function` keyword FUNCTION_TYPES also names
+                out.update(p for p in params(node) if p and _looks_receiver(p))
         return out
 
     def _receiver(self, obj: Node | None, params_seen: set[str]) -> str | None:
