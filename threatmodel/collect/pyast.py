@@ -111,6 +111,11 @@ def walk_split(tree: ast.Module, roots: list[ast.AST]) -> list[list[ast.AST]]:
 _last_tree: list[Any] = [None, None]  # [module, its walk]: the file every collector is on
 
 
+def has_tree_nodes(tree: ast.Module) -> bool:
+    """Is ``tree_nodes(tree)`` already listed (free to ask)?"""
+    return _last_tree[0] is tree
+
+
 def tree_nodes(tree: ast.Module) -> list[ast.AST]:
     """``walk(tree)`` of a whole module, listed once for every collector that reads it.
 

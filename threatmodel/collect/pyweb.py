@@ -21,10 +21,12 @@ from threatmodel.collect import django_urls, fastapi, flask, openapi
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import (
     dotted,
+    has_tree_nodes,
     imports_of,
     line_text,
     star_imports_of,
     str_const,
+    walk,
     walk_split,
 )
 from threatmodel.collect.pyguards import (
@@ -84,11 +86,15 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
     }
 
 
-def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
+def basics(
+    tree: ast.Module, lines: list[str], full: bool, module_walk: bool = False
+) -> dict[str, Any]:
     """Imports, module-level names, classes and function summaries of one file.
 
     ``full``: summarise every function (a framework file: handlers need their inline
-    checks); otherwise keep only what can be a guard (cheaper, smaller).
+    checks); otherwise keep only what can be a guard (cheaper, smaller). ``module_walk``:
+    ``tree_nodes(tree)`` will be asked for after this; then one walk of the module lists
+    every function's nodes too, else each function is walked alone (fewer nodes).
     """
     functions: dict[str, Any] = {}
     classes: dict[str, Any] = {}
@@ -106,8 +112,11 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
-    # One walk of the module lists every function's nodes (and serves tree_nodes after).
-    parts = walk_split(tree, [d[0] for d in defs]) if defs else []
+    # Either way each function's nodes are exactly walk(fn): the output does not depend on it.
+    if defs and module_walk and not has_tree_nodes(tree):
+        parts = walk_split(tree, [d[0] for d in defs])  # and fills tree_nodes
+    else:
+        parts = [walk(d[0]) for d in defs]
     masked: dict[str, str] = {}  # this file's lines, masked once each
     for (fn, qual), nodes in zip(defs, parts, strict=True):
         walked = Walked(fn, nodes)  # once, for the guard test and the summary
@@ -145,7 +154,8 @@ class PythonWebCollector(Collector):
         tree = src.python_ast
         if tree is None:
             return None
-        data = basics(tree, src.lines, full=bool(wanted))
+        # flask, fastapi and aiohttp list the whole tree (tree_nodes); django rarely does.
+        data = basics(tree, src.lines, bool(wanted), any(n != "django" for n in wanted))
         for name in wanted:
             part = FRAMEWORKS[name].extract(tree, src)
             if part:
