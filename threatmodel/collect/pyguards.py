@@ -9,8 +9,9 @@ admin; otherwise ``authenticated``.
 
 ``summarize`` turns every function of a file into a small JSON-able summary; link time
 follows the ``calls`` and ``deps`` of a summary into other files (see pyweb_link.py). It walks
-each function's tree once (``walk``) and every pass reads that list: walking is most of the
-cost, and a file's functions are summarised on every cold scan.
+each function's tree once and sorts the nodes in one pass into the few lists each question
+reads (``Walked``): walking is most of the cost, and a file's functions are summarised on
+every cold scan.
 """
 
 from __future__ import annotations
