@@ -15,7 +15,7 @@ import pytest
 
 from threatmodel.collect import env, orm_python
 from threatmodel.collect import sinks_python as sp
-from threatmodel.collect._pygates import LOOKALIKE_RANGES, admits, gate
+from threatmodel.collect._pygates import LOOKALIKE_RANGES, gate
 from threatmodel.collect.source import SourceFile
 
 SINKS = sp.PythonSinksCollector()
@@ -110,7 +110,7 @@ def test_gate_pattern_parts() -> None:
     assert pattern.search("f = open (p)") and not pattern.search("opened(p)")
     assert pattern.search("import yaml") and not pattern.search("yamlish = 1")
     assert pattern.search("x.get_unverified_claims") and not pattern.search("open # (")
-    assert admits(None, "anything")
+    assert pattern.search("x = '\uff59aml'") and not pattern.search("x = 'café'")
 
 
 ORM = orm_python.PythonOrmCollector()
@@ -155,5 +155,5 @@ def test_env_reads_pass_its_name_test(code: str, names: list[str]) -> None:
 
 def test_env_skips_a_settings_file_without_reads() -> None:
     code = "from django.conf import settings\nclass Settings:\n    debug = settings.DEBUG\n"
-    assert not admits(env._READ_NAMES, code)
+    assert env._READ_NAMES.search(code) is None
     assert env.EnvCollector().extract(SourceFile.from_bytes("app/x.py", code.encode())) is None

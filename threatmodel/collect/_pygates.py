@@ -7,7 +7,7 @@ has to hold for every way Python lets a name reach the AST, not only the usual s
   comments, backslash-newlines and the ``)`` of a parenthesised callee between
   (``open (x)``, ``(text)(q)``, ``execute  # why\\n(q)``): ``gate(calls=...)``;
 - Python folds identifiers to NFKC while parsing, so ``\\uff45val(x)`` (a fullwidth e) *is*
-  ``eval(x)`` in the AST. Hostile code can spell any name that way, so ``admits()`` also
+  ``eval(x)`` in the AST. Hostile code can spell any name that way, so a ``PythonGate`` also
   lets through a file holding any character whose NFKC form has an ASCII letter, digit or
   underscore (``LOOKALIKE``). Few real files hold one, so this costs little.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 # Code points (ranges) that may continue a Python identifier and whose NFKC form holds an
 # ASCII letter, digit or "_" (CPython 3.11 Unicode tables; tests/test_pygates.py recomputes
@@ -50,9 +51,27 @@ _CALL_GAP = r"(?:[\s)\\]|#[^\n]*)*+\("
 _CALL, _WORD, _PLAIN = "\x00", "\x01", "\x02"  # end markers in the trie, see gate()
 
 
+@dataclass(frozen=True)
+class PythonGate:
+    """A Collector.gate for Python source: the pattern, or an NFKC look-alike (see above).
+
+    The look-alike test is not part of the pattern because any alternative that does not
+    start with a literal stops ``re`` from skipping ahead, which made the search four times
+    slower; ``str.isascii`` is O(1) on CPython, so an ASCII file (nearly all) pays nothing.
+    """
+
+    pattern: re.Pattern[str]
+
+    def search(self, text: str) -> object | None:
+        found = self.pattern.search(text)
+        if found is None and not text.isascii():
+            return LOOKALIKE.search(text)
+        return found
+
+
 def gate(
     calls: Iterable[str] = (), words: Iterable[str] = (), substrings: Iterable[str] = ()
-) -> re.Pattern[str]:
+) -> PythonGate:
     """One pattern: a call whose callee's last identifier is one of ``calls``, an identifier
     that ends in one of ``words`` (``requests``, also ``my_requests``), or a substring.
 
@@ -62,7 +81,8 @@ def gate(
     """
     keys = [*(n + _CALL for n in calls), *(n + _WORD for n in words), *substrings]
     tail = {_CALL: _CALL_GAP, _WORD: r"\b", _PLAIN: ""}
-    return re.compile(_trie(sorted(k if k[-1] in tail else k + _PLAIN for k in keys), tail))
+    keys = sorted(k if k[-1] in tail else k + _PLAIN for k in keys)
+    return PythonGate(re.compile(_trie(keys, tail)))
 
 
 def _trie(keys: list[str], tail: dict[str, str]) -> str:
@@ -74,15 +94,3 @@ def _trie(keys: list[str], tail: dict[str, str]) -> str:
         for c, rest in sorted(groups.items())
     ]
     return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-
-def admits(pattern: re.Pattern[str] | None, text: str) -> bool:
-    """Collector.admits for a Python gate: the pattern, or an NFKC look-alike (see above).
-
-    The look-alike test is not part of the pattern because any alternative that does not
-    start with a literal stops ``re`` from skipping ahead, which made the search four times
-    slower; ``str.isascii`` is O(1) on CPython, so an ASCII file (nearly all) pays nothing.
-    """
-    if pattern is None or pattern.search(text) is not None:
-        return True
-    return not text.isascii() and LOOKALIKE.search(text) is not None

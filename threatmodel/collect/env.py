@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from threatmodel.collect._pygates import admits, gate
+from threatmodel.collect._pygates import gate
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import tree_nodes, walk
 from threatmodel.collect.source import SourceFile
@@ -219,7 +219,7 @@ class EnvCollector(Collector):
                 "environ" not in src.text
                 and "getenv" not in src.text
                 and ("Settings" not in src.text and "config(" not in src.text)
-            ) or not admits(_READ_NAMES, src.text):
+            ) or _READ_NAMES.search(src.text) is None:
                 return None
             tree = src.python_ast
             found = list(python_reads(tree)) if tree is not None else []

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import (
@@ -44,6 +43,12 @@ from threatmodel.models import (
 Extract = Any  # JSON-serialisable: dict / list / str / int / float / bool / None
 
 
+class TextGate(Protocol):
+    """What Collector.gate needs: ``re.Pattern.search``'s shape (a match, or None)."""
+
+    def search(self, text: str) -> object | None: ...
+
+
 @dataclass(frozen=True)
 class LinkContext:
     """What link() may know beyond the extracts: the root and the full file list."""
@@ -62,7 +67,8 @@ class Collector(ABC):
     # in C and costs a fraction of walking a parse tree, and most files of an application hold
     # no route, sink or secret (issue 11). None lets every file through. A gate must never
     # change a fact: tests/test_collect_gates.py links fixtures with and without gates.
-    gate: ClassVar[re.Pattern[str] | None] = None
+    # A compiled pattern, or any TextGate (the Python collectors' also admit NFKC look-alikes).
+    gate: ClassVar[TextGate | None] = None
 
     @abstractmethod
     def wants(self, path: str, language: str) -> bool:

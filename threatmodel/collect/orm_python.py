@@ -20,7 +20,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from threatmodel.collect._names import is_sensitive_column
-from threatmodel.collect._pygates import admits, gate
+from threatmodel.collect._pygates import gate
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import tree_nodes
 from threatmodel.collect.source import SourceFile
@@ -177,9 +177,6 @@ class PythonOrmCollector(Collector):
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"
-
-    def admits(self, text: str) -> bool:
-        return admits(self.gate, text)
 
     def extract(self, src: SourceFile) -> Extract:
         text = src.text

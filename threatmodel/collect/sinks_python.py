@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from threatmodel.collect._pyexpr import Flow, Scope, call_sites, classify, dotted, mentions_request
-from threatmodel.collect._pygates import admits, gate
+from threatmodel.collect._pygates import gate
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location, Setting, Sink
@@ -221,9 +221,6 @@ class PythonSinksCollector(Collector):
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"
-
-    def admits(self, text: str) -> bool:
-        return admits(self.gate, text)
 
     def extract(self, src: SourceFile) -> Extract:
         tree = src.python_ast
