@@ -65,7 +65,7 @@ def test_linked_trees_equal_gits_export(
     scratch = tmp_path / "scratch"  # same file system as the repository
     head_dir = link_tree(gr, head, scratch / "head")
     assert head_dir is not None
-    base_dir = link_tree(gr, base, scratch / "base", head_dir, head, touched)
+    base_dir = link_tree(gr, base, scratch / "base", head_dir, touched)
     assert base_dir is not None
     assert _tree(head_dir) == _tree(export_tree(gr, head, tmp_path / "export-head"))
     assert _tree(base_dir) == _tree(export_tree(gr, base, tmp_path / "export-base"))
@@ -102,6 +102,6 @@ def test_the_working_tree_is_never_written(repo: tuple[Path, str, str], tmp_path
     before = _tree(root / "app")
     head_dir = link_tree(gr, head, tmp_path / "head")
     assert head_dir is not None
-    link_tree(gr, base, tmp_path / "base", head_dir, head, changed_files(gr, base, head))
+    link_tree(gr, base, tmp_path / "base", head_dir, changed_files(gr, base, head))
     assert _tree(root / "app") == before
     assert git(root, "status", "--porcelain") == ""

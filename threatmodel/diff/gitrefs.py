@@ -123,7 +123,6 @@ def link_tree(
     sha: str,
     dest: Path,
     source: Path | None = None,
-    source_sha: str | None = None,
     touched: Iterable[str] = (),
 ) -> Path | None:
     """Commit ``sha``'s scanned folder under ``dest`` as hard links, or None (then export).
@@ -131,8 +130,9 @@ def link_tree(
     Without ``source``: links to the working tree, only when HEAD is ``sha`` and every file
     of the folder is unmodified there (same content as far as git can tell, and the size of
     its blob: a smudge or end-of-line filter would change it). With ``source``, a folder
-    already holding commit ``source_sha``: links to it for every file the two commits share,
-    and writes the ``touched`` files from ``sha``'s objects. None when links cannot be made
+    holding another commit, and ``touched``, every file that differs between the two (the
+    caller's ``changed_files``): links to it for the files they share, and writes the
+    touched ones from ``sha``'s objects. None when links cannot be made
     (another file system) or the working tree does not hold ``sha``.
     """
     entries = _entries(gr, sha)
@@ -142,8 +142,6 @@ def link_tree(
         spec = f":(top){gr.prefix}" if gr.prefix else ":(top)"
         if gr.repo.head.commit.hexsha != sha or gr.repo.git.diff("HEAD", "--name-only", "--", spec):
             return None
-    elif source_sha is None:
-        raise ValueError("a source folder needs the commit it holds")
     if any(not _safe_name(rel) for rel in entries):
         return None  # let git's own checkout refuse it
     try:

@@ -74,9 +74,9 @@ def run_diff(
         head_dir = link_tree(gr, head_sha, Path(tmp) / "head") or export_tree(
             gr, head_sha, Path(tmp) / "head"
         )
-        base_dir = link_tree(
-            gr, base_sha, Path(tmp) / "base", head_dir, head_sha, touched
-        ) or export_tree(gr, base_sha, Path(tmp) / "base")
+        base_dir = link_tree(gr, base_sha, Path(tmp) / "base", head_dir, touched) or export_tree(
+            gr, base_sha, Path(tmp) / "base"
+        )
         settings = settings_for(base_dir)
         rules_only = dataclasses.replace(settings, provider=None)
         progress.note(f"scanning base {options.base} ({base_sha[:12]})")
