@@ -13,7 +13,11 @@ APP = Path(__file__).parent / "fixtures" / "js" / "nest-app"
 
 def test_routes_prefixes_and_guards() -> None:
     routes = by_route(collect(APP, NestJsCollector()))
-    got = {key: r.auth.status.value for key, r in routes.items()}
+    got = {
+        key: r.auth.status.value
+        for key, r in routes.items()
+        if key[1].startswith(("/api/cats", "/api/owners"))
+    }
     assert got == {
         ("GET", "/api/cats"): "public",
         ("GET", "/api/cats/{id}"): "public",  # LoggingGuard's canActivate returns true
@@ -24,3 +28,27 @@ def test_routes_prefixes_and_guards() -> None:
     owners = routes[("GET", "/api/owners")]
     assert owners.handler == "OwnersController.list"
     assert owners.auth.evidence[0].snippet == '@UseGuards(AuthGuard("jwt"))'
+
+
+def test_module_middleware_binds_by_path_method_and_controller() -> None:
+    routes = by_route(collect(APP, NestJsCollector()))
+    got = {
+        key: r.auth.status.value
+        for key, r in routes.items()
+        if key[1].startswith(("/api/shelters", "/api/adoptions"))
+    }
+    assert got == {
+        ("GET", "/api/shelters"): "public",  # excluded, and "shelters/*" needs a segment
+        ("POST", "/api/shelters"): "public",  # "shelters/*" does not match "shelters"
+        ("GET", "/api/shelters/{id}"): "public",  # excluded for every method
+        ("DELETE", "/api/shelters/{id}"): "public",
+        ("POST", "/api/shelters/{id}/visits"): "authenticated",  # shelters/*
+        ("GET", "/api/adoptions"): "authenticated",  # forRoutes(AdoptionsController)
+        ("POST", "/api/adoptions"): "authenticated",
+    }
+    visit = routes[("POST", "/api/shelters/{id}/visits")]
+    assert visit.auth.mechanism == "middleware SessionMiddleware"
+    assert visit.auth.evidence[0].path == "src/shelters/shelters.module.ts"
+    assert visit.auth.evidence[0].snippet == ".apply(SessionMiddleware)"
+    # TraceMiddleware is bound to every route but only calls next(): it changes nothing.
+    assert routes[("GET", "/api/cats")].auth.status.value == "public"

@@ -10,6 +10,12 @@ at method, class and global level: passport's ``AuthGuard('jwt')`` and guards wh
 permissions (or a ``@Roles()`` decorator next to a guard) make it ``restricted``; a
 ``@Public()``/``@SkipAuth()`` decorator lifts a global guard. A guard whose code is not in
 the repository is decided by its name only when the name says auth, else ``unknown``.
+
+Module middleware counts too: ``consumer.apply(AuthMiddleware).exclude(...).forRoutes(...)``
+in a module's ``configure()`` binds the middleware to routes named by path (``:param`` and
+``*`` wildcards, relative to the global prefix) and method, or by controller class. A
+middleware class (one with a ``use()`` method) can refuse when its ``use()`` throws or
+answers 401/403 itself; one that always calls ``next()`` guards nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +34,14 @@ from threatmodel.collect.jsast import (
     string_value,
 )
 from threatmodel.collect.jsguard import name_looks_auth
+from threatmodel.collect.nestjs_mw import (
+    ROLE_WORDS,
+    binding,
+    method_name,
+    middleware_class,
+    middleware_verdict,
+    spec_matches,
+)
 from threatmodel.collect.source import SourceFile
 from threatmodel.collect.treesitter import node_text
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
@@ -40,7 +54,6 @@ VERBS = {"Get", "Post", "Put", "Patch", "Delete", "All", "Head", "Options"}
 _READ_TYPES = frozenset({"class_declaration", "call_expression", "object"})
 _METHOD = frozenset({"method_definition"})
 _RETURN = frozenset({"return_statement"})
-_ROLE = ("role", "admin", "permission", "policy", "ability", "casl")
 _PUBLIC = {"Public", "SkipAuth", "AllowAnonymous", "IsPublic", "NoAuth"}
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
 
@@ -90,7 +103,7 @@ def _guard_class(cls: Node) -> str | None:
                 r.replace(" ", "") in ("returntrue;", "returntrue") for r in returns
             ):
                 return "none"
-            return "restricted" if any(w in body for w in _ROLE) else "authenticated"
+            return "restricted" if any(w in body for w in ROLE_WORDS) else "authenticated"
     return None
 
 
@@ -99,30 +112,32 @@ class NestJsCollector(Collector):
     id = "nestjs"
     version = 1
     # The markers extract() checks before parsing; it returns None without one of them.
-    gate = re.compile(r"@Controller|canActivate|Global|APP_GUARD")
+    gate = re.compile(r"@Controller|canActivate|Global|APP_GUARD|forRoutes|NestMiddleware")
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("typescript", "javascript") and ".spec." not in path
 
     def extract(self, src: SourceFile) -> Extract:
-        text = src.text
-        if (
-            "@Controller" not in text
-            and "canActivate" not in text
-            and "Global" not in text
-            and "APP_GUARD" not in text
-        ):
-            return None
-        tree = src.ts_tree
+        tree = src.ts_tree  # the gate holds the markers; no file without one reaches here
         if tree is None:
             return None
-        out: dict[str, Any] = {"controllers": [], "guards": {}, "global_guards": [], "prefix": None}
+        out: dict[str, Any] = {
+            "controllers": [],
+            "guards": {},
+            "global_guards": [],
+            "prefix": None,
+            "middleware": {},
+            "bindings": [],
+        }
         for node in nodes_of(tree.root_node, _READ_TYPES):
             if node.type == "class_declaration":
                 name = node_text(node.child_by_field_name("name") or node)
                 verdict = _guard_class(node)
                 if verdict is not None:
                     out["guards"][name] = verdict
+                refuses = middleware_class(node)
+                if refuses is not None:
+                    out["middleware"][name] = refuses
                 decos = [c for c in node.children if c.type == "decorator"]
                 if node.parent is not None and node.parent.type == "export_statement":
                     decos += [c for c in node.parent.children if c.type == "decorator"]
@@ -134,6 +149,10 @@ class NestJsCollector(Collector):
                 args = call_args(node)
                 if name.endswith(".setGlobalPrefix") and args:
                     out["prefix"] = string_value(args[0])
+                elif method_name(node) == "forRoutes":
+                    bound = binding(node, src)
+                    if bound is not None:
+                        out["bindings"].append(bound)
                 elif name.endswith(".useGlobalGuards"):
                     out["global_guards"] += [
                         [g, line_of(node), src.line_text(line_of(node)).strip()]
@@ -146,7 +165,7 @@ class NestJsCollector(Collector):
                     out["global_guards"].append(
                         [node_text(props["useClass"]), line, src.line_text(line).strip()]
                     )
-        if not (out["controllers"] or out["guards"] or out["global_guards"] or out["prefix"]):
+        if not any(out.values()):
             return None
         return out
 
@@ -190,17 +209,21 @@ class NestJsCollector(Collector):
                 out += [["guard", g, line, src.line_text(line).strip()] for g in _guard_names(args)]
             elif name in _PUBLIC:
                 out.append(["public", name, line, src.line_text(line).strip()])
-            elif any(w in name.lower() for w in _ROLE):
+            elif any(w in name.lower() for w in ROLE_WORDS):
                 out.append(["roles", name, line, src.line_text(line).strip()])
         return out
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         guards: dict[str, str] = {}
+        middleware: dict[str, str] = {}
+        bindings: list[tuple[str, dict[str, Any]]] = []
         globals_: list[tuple[str, list[Any]]] = []
         prefix = ""
         for mod in sorted(extracts):
             x = extracts[mod]
             guards.update(x["guards"])
+            middleware.update(x["middleware"])
+            bindings += [(mod, b) for b in x["bindings"]]
             globals_ += [(mod, g) for g in x["global_guards"]]
             prefix = x["prefix"] or prefix
         for mod in sorted(extracts):
@@ -213,7 +236,21 @@ class NestJsCollector(Collector):
                     ]
                     path = "/" + "/".join(_param(s) for p in parts for s in p.split("/"))
                     meta = [(mod, m) for m in ctrl["decos"] + r["decos"]]
-                    auth = _auth(meta, globals_, guards)
+                    local = "/".join(  # forRoutes paths leave out the global prefix
+                        p.strip("/") for p in (ctrl["prefix"], r["path"]) if p.strip("/")
+                    )
+                    bound = [
+                        (bmod, name, b["line"], b["text"])
+                        for bmod, b in bindings
+                        if any(
+                            spec_matches(s, ctrl["name"], r["method"], local) for s in b["routes"]
+                        )
+                        and not any(
+                            spec_matches(s, ctrl["name"], r["method"], local) for s in b["exclude"]
+                        )
+                        for name in b["apply"]
+                    ]
+                    auth = _auth(meta, globals_, guards, bound, middleware)
                     out.routes.append(
                         Route(
                             id=f"{r['method']} {path}",
@@ -238,22 +275,32 @@ def _guard_verdict(name: str, guards: dict[str, str]) -> str | None:
     if base in guards:
         return None if guards[base] == "none" else guards[base]
     low = base.lower()
-    if any(w in low for w in _ROLE):
+    if any(w in low for w in ROLE_WORDS):
         return "restricted"
     return "authenticated" if name_looks_auth(base) else "unknown"
 
 
 def _auth(
-    meta: list[tuple[str, list[Any]]], globals_: list[tuple[str, list[Any]]], guards: dict[str, str]
+    meta: list[tuple[str, list[Any]]],
+    globals_: list[tuple[str, list[Any]]],
+    guards: dict[str, str],
+    bound: list[tuple[str, str, int, str]],
+    middleware: Mapping[str, str],
 ) -> RouteAuth:
     public = any(m[0] == "public" for _, m in meta)
     roles = any(m[0] == "roles" for _, m in meta)
     cands = [(mod, m[1], m[2], m[3]) for mod, m in meta if m[0] == "guard"]
     if not public:
         cands += [(mod, g[0], g[1], g[2]) for mod, g in globals_]
+    # Module middleware runs whatever @Public() says (that decorator is read by guards).
+    cands += [(mod, f"middleware {name}", line, snippet) for mod, name, line, snippet in bound]
     best: tuple[int, str, str, str, int, str] | None = None
     for mod, name, line, snippet in cands:
-        v = _guard_verdict(name, guards)
+        if name.startswith("middleware "):
+            base = name.removeprefix("middleware ")
+            v = middleware_verdict(base, middleware)
+        else:
+            v = _guard_verdict(name, guards)
         if v is None:
             continue
         if v == "authenticated" and roles:
@@ -265,6 +312,6 @@ def _auth(
     _, v, name, mod, line, snippet = best
     return RouteAuth(
         status=AuthStatus(v),
-        mechanism=f"guard {name}",
+        mechanism=name if name.startswith("middleware ") else f"guard {name}",
         evidence=[Evidence(path=mod, start_line=line, end_line=line, snippet=snippet)],
     )
