@@ -13,5 +13,8 @@ def test_routes_and_auth() -> None:
         "POST /notes/{note_id}": "authenticated",  # await check_authorized(request)
         "DELETE /admin/purge": "restricted",  # check_permission, under the /admin/ sub-app
         "GET /whoami": "authenticated",  # raises HTTPUnauthorized itself
+        # board/routes.py names only `router = app.router` and its add_get calls
+        "GET /board": "authenticated",  # redirects to login when authorized_userid is empty
+        "GET /login": "public",  # redirects the signed-in away: no guard
     }
     assert [m.kind for m in facts.middleware] == ["session"]

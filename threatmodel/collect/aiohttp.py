@@ -33,7 +33,9 @@ VERBS = ("get", "post", "put", "patch", "delete", "head")
 
 
 def relevant(text: str) -> bool:
-    return "aiohttp" in text
+    # A routes module often imports only its handlers (``router = app.router`` then
+    # ``router.add_get(...)``), so the registrations count as well as the import.
+    return "aiohttp" in text or "router.add_" in text or "add_routes(" in text
 
 
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:

@@ -121,12 +121,16 @@ def _kind(
         return AUTHENTICATED if strong or (test and mentions(test, AUTH_WORDS)) else None
     if test is None:
         return None
-    if strict or reject == "login":  # login handlers, redirects: the test alone must say auth
-        return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
     sources: list[ast.AST] = [test]
     sources += [
         assigns[n.id] for n in walk_nodes(test) if isinstance(n, ast.Name) and n.id in assigns
     ]
+    if strict:  # the test alone must say auth
+        return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
+    if reject == "login":
+        # A redirect to the login page: the test, or what its names were assigned from
+        # (``username = await authorized_userid(request)``), must say auth strongly.
+        return AUTHENTICATED if any(mentions(s, _STRONG_AUTH) for s in sources) else None
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None
