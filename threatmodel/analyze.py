@@ -311,9 +311,8 @@ def run_llm_pass(
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for result in pool.map(state.run_chunk, chunks):
                 results.append(result)
+                # A failed chunk is named once, in the report's warnings the CLI prints.
                 progress.advance()
-                if result.failed:
-                    progress.note(f"LLM chunk {result.chunk.id} failed: {result.failed}")
     finally:
         progress.finish()
     return _outcome(results, name, model, state)

@@ -18,7 +18,9 @@ from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.cache import FactCache
+from threatmodel.collect.interface import all_collectors
 from threatmodel.collect.reader import RepoReader
+from threatmodel.collect.source import detect_language
 from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.config import Settings
 from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
@@ -108,8 +110,16 @@ def collect_repo_facts(
         if cache is not None:
             cache.close()
     broken = [n for n in collected.not_parsed if n.startswith("(collector ")]
+    nothing = nothing_to_scan(walked)
     stages = [
-        StageHealth(stage="walk", ok=True, checked=len(walked.files)),
+        StageHealth(
+            stage="walk",
+            # An empty folder (or one of only skipped files) is not a clean repository: the
+            # stage fails, so every output says nothing was scanned and CI mode fails.
+            ok=not nothing,
+            checked=len(walked.files),
+            message=nothing,
+        ),
         StageHealth(
             stage="collect",
             ok=not broken,
@@ -118,6 +128,31 @@ def collect_repo_facts(
         ),
     ]
     return CollectedRepo(collected.facts, walked, collected, stages)
+
+
+def nothing_to_scan(walked: WalkResult) -> str:
+    """Why nothing walked can be scanned, or "" when some file is code a collector reads.
+
+    A collector that wants any file at all (the prompt-injection check reads every text file)
+    does not make a folder of READMEs and images a scanned repository.
+    """
+    readers = [c for c in all_collectors() if not c.wants("notes.txt", "text")]
+    if any(any(c.wants(f, detect_language(f)) for c in readers) for f in walked.files):
+        return ""
+    # No root in the text: the report holds the path as typed (render/stable.py).
+    if walked.files:
+        n = len(walked.files)
+        shown = ", ".join(walked.files[:3]) + (" ..." if n > 3 else "")
+        what = "the only file" if n == 1 else f"none of the {n} files"
+        verb = "is not" if n == 1 else "is"
+        return (
+            f"nothing was scanned: {what} ({shown}) {verb} code, SQL or configuration "
+            "threatmodel reads"
+        )
+    if walked.skipped:
+        shown = ", ".join(walked.skipped[:3]) + (" ..." if len(walked.skipped) > 3 else "")
+        return f"nothing was scanned: every file was skipped ({shown})"
+    return "nothing was scanned: the folder holds no file"
 
 
 def run_scan(

@@ -8,8 +8,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from threatmodel import tally
 from threatmodel.errors import UsageError
 from threatmodel.models import Report, Severity
+from threatmodel.tally import nothing_scanned
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -52,13 +54,34 @@ class RichProgress:
             self._progress = None
 
 
-def write_output(text: str, out: Path | None) -> None:
-    """Write to a file (creating parent folders) or to stdout when out is None or '-'."""
+def check_output(out: Path | None, flag: str = "--out", create_parents: bool = False) -> None:
+    """Fail before the work when ``out`` cannot be written: its folder must exist already.
+
+    A mistyped ``-o /nonexistent/dir/x.md`` is an error, not a reason to create folders; only
+    a command's own default location (``baseline``'s ``.threatmodel/``) is created.
+    """
+    if out is None or str(out) == "-" or create_parents:
+        return
+    folder = out.parent
+    if out.is_dir():
+        raise UsageError(f"{flag} {out}: is a folder; name the file to write.")
+    if not folder.is_dir():
+        raise UsageError(
+            f"{flag} {out}: folder {folder} does not exist; create it first or write elsewhere."
+        )
+
+
+def write_output(
+    text: str, out: Path | None, flag: str = "--out", create_parents: bool = False
+) -> None:
+    """Write to a file or to stdout when out is None or '-'; the file's folder must exist."""
     if out is None or str(out) == "-":
         sys.stdout.write(text)
         return
+    check_output(out, flag, create_parents)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
+        if create_parents:
+            out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
@@ -74,25 +97,17 @@ def parse_severity(value: str | None) -> Severity | None:
         raise UsageError(f"--fail-on {value!r}: choose one of {choices}.") from None
 
 
-def fails(report: Report, threshold: Severity | None) -> bool:
-    """True when a confirmed, not accepted finding is at or above the threshold."""
-    if threshold is None:
-        return False
-    return any(
-        f.verdict == "confirmed" and not f.accepted and f.severity.rank >= threshold.rank
-        for f in report.findings
-    )
-
-
 def summary_line(report: Report) -> str:
-    by = {s: 0 for s in Severity}
-    for f in report.findings:
-        if f.verdict == "confirmed":
-            by[f.severity] += 1
-    counts = ", ".join(f"{n} {s.value}" for s, n in by.items() if n) or "none"
-    review = sum(1 for f in report.findings if f.verdict == "unverifiable")
+    """The one-line result on stderr, counted as the report and ``--fail-on`` count (tally)."""
+    if (nothing := nothing_scanned(report)) is not None:
+        return nothing
+    threats = tally.by_severity(tally.open_threats(report.findings))
+    accepted = len(tally.accepted(report.findings))
+    if accepted:
+        threats += f" ({accepted} more accepted in the baseline)"
     return (
         f"{len(report.facts.routes)} routes, {len(report.facts.tables)} tables, "
-        f"{len(report.facts.secrets)} secrets; confirmed threats: {counts}; "
-        f"{review} need review; {len(report.suppressed)} suppressed"
+        f"{len(report.facts.secrets)} secrets; confirmed threats: {threats}; "
+        f"{len(tally.to_review(report.findings))} need review; "
+        f"{len(report.suppressed)} suppressed"
     )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 
-from threatmodel.cli._console import err
-from threatmodel.errors import StageFailed
-from threatmodel.models import StageHealth
+from threatmodel.cli._console import err, summary_line
+from threatmodel.errors import ProviderError, StageFailed
+from threatmodel.models import Report, StageHealth
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -47,3 +47,35 @@ def report_health(stages: list[StageHealth], quiet: bool, ci: bool) -> None:
     if failed and ci:
         names = ", ".join(s.stage for s in failed)
         raise StageFailed(f"stage(s) {names} could not run completely; failing because of CI mode")
+
+
+def print_outcome(report: Report) -> None:
+    """The run's result on stderr, each thing once: the STAGE lines say what failed."""
+    if report.llm.status == "skipped":
+        err.print(report.llm.message, markup=False)
+    echoed = {f"stage {s.stage} failed: {s.message}" for s in report.stages if not s.ok}
+    for w in report.warnings:
+        if w not in echoed:
+            err.print(f"warning: {w}", markup=False)
+    err.print(summary_line(report), markup=False)
+
+
+def finish_run(report: Report, ci: bool, quiet: bool, strict: bool = False) -> None:
+    """Stage health, then the exit code the README's table gives (the report is written).
+
+    An LLM pass that could not analyse a single chunk (server unreachable, key rejected,
+    model unknown) is a provider error, exit 2 like any other: the user asked for it and did
+    not get it. A partial pass fails only with ``--strict``.
+    """
+    if report.llm.status == "failed":
+        report_health(report.stages, quiet, ci=False)
+        raise ProviderError(
+            f"the LLM provider {report.llm.provider or ''} could not be used, so the report "
+            "holds facts and rules only; check --base-url, --model and the API key (the "
+            "warnings above say what each chunk got), or pass --provider none."
+        )
+    report_health(report.stages, quiet, ci)
+    if strict and report.llm.status == "partial":
+        raise StageFailed(
+            f"the LLM pass did not complete ({report.llm.message}); failing because of --strict"
+        )

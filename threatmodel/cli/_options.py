@@ -16,14 +16,39 @@ import typer
 
 from threatmodel.config import Settings, resolve_settings
 
+
+def _more_than_zero(value: float | None) -> float | None:
+    # A budget of zero or less would stop the pass before its first call: a typo, not a plan.
+    if value is not None and not value > 0:
+        raise typer.BadParameter(f"{value:g} is not a budget; give a number above 0.")
+    return value
+
+
+def _at_least_one(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise typer.BadParameter(f"{value} is not a count; give a whole number of 1 or more.")
+    return value
+
+
 Provider = Annotated[str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")]
 Model = Annotated[str | None, typer.Option(help="Model name for the provider.")]
 BaseUrl = Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")]
-MaxCost = Annotated[float | None, typer.Option(help="Stop the LLM pass at this cost (USD).")]
-MaxTokens = Annotated[int | None, typer.Option(help="Stop the LLM pass at this many tokens.")]
+MaxCost = Annotated[
+    float | None,
+    typer.Option(help="Stop the LLM pass before it costs more (USD).", callback=_more_than_zero),
+]
+MaxTokens = Annotated[
+    int | None,
+    typer.Option(help="Stop the LLM pass before it uses more tokens.", callback=_at_least_one),
+]
 CacheDir = Annotated[Path | None, typer.Option(help="Cache folder (default: user cache).")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")]
-Jobs = Annotated[int | None, typer.Option(help="Parallel parser processes.")]
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        help="Parallel parser processes (default: CPUs, at most 4).", callback=_at_least_one
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]
 Ci = Annotated[
     bool, typer.Option("--ci", help="Exit 2 when a stage could not run (default when CI=true).")

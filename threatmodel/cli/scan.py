@@ -7,21 +7,21 @@ from typing import Annotated
 
 import typer
 
+from threatmodel import tally
 from threatmodel.baseline import load_baseline
 from threatmodel.cli import _options as opt
 from threatmodel.cli._console import (
     RichProgress,
+    check_output,
     err,
-    fails,
     parse_severity,
-    summary_line,
     write_output,
 )
-from threatmodel.cli._health import ci_mode, report_health
+from threatmodel.cli._health import ci_mode, finish_run, print_outcome
 from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
-from threatmodel.errors import StageFailed
-from threatmodel.render import render
+from threatmodel.errors import UsageError
+from threatmodel.render import FORMATS, render
 from threatmodel.render.formats import link_base_for
 from threatmodel.render.stable import display_name, root_label, stable_report
 from threatmodel.report_cache import scan_and_store
@@ -33,7 +33,14 @@ DEFAULT_OUT = {"md": "THREAT_MODEL.md", "json": "threatmodel.json", "sarif": "th
 def scan(
     path: Annotated[Path, typer.Argument(help="Repository to scan.")] = Path("."),
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output file ('-' for stdout).")
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Output file, '-' for stdout (default: THREAT_MODEL.md, threatmodel.json or "
+            "threatmodel.sarif in the current folder, by --format).",
+            show_default=False,
+        ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="md, json or sarif.")] = "md",
     provider: opt.Provider = None,
@@ -72,8 +79,12 @@ def scan(
         ),
     ] = False,
 ) -> None:
-    """Scan a repository and write its threat model."""
+    """Scan a repository and write its threat model (THREAT_MODEL.md by default)."""
     threshold = parse_severity(fail_on)
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    target = out if out is not None else Path(DEFAULT_OUT[fmt])
+    check_output(target)  # a bad --out fails now, not after the scan
     root = resolve_root(path)
     settings = settings_from_options(
         root, provider, model, base_url, cache_dir, max_cost=max_cost, max_tokens=max_tokens
@@ -90,7 +101,6 @@ def scan(
         ),
         progress,
     )
-    target = out if out is not None else Path(DEFAULT_OUT.get(fmt, "THREAT_MODEL.md"))
     # Byte-identical reports: root as given, no duration unless --timings (render/stable.py);
     # Markdown links relative to the folder the report is written to.
     report = stable_report(report, root_label(path), timings)
@@ -103,19 +113,11 @@ def scan(
     )
     write_output(text, target)
     if not quiet:
-        if report.llm.status != "ran":
-            err.print(report.llm.message, markup=False)
-        for w in report.warnings:
-            err.print(f"warning: {w}", markup=False)
-        err.print(summary_line(report), markup=False)
+        print_outcome(report)
         if str(target) != "-":
             err.print(f"wrote {target}", markup=False)
-    report_health(report.stages, quiet, ci_mode(ci) or strict)
-    if strict and report.llm.status == "partial":
-        raise StageFailed(
-            f"the LLM pass did not complete ({report.llm.message}); failing because of --strict"
-        )
-    if fails(report, threshold):
+    finish_run(report, ci_mode(ci) or strict, quiet, strict)
+    if tally.fails(report.findings, threshold):
         raise typer.Exit(1)
 
 

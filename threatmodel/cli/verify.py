@@ -18,7 +18,7 @@ import typer
 
 from threatmodel import __version__
 from threatmodel.cli import _options as opt
-from threatmodel.cli._console import RichProgress, err, write_output
+from threatmodel.cli._console import RichProgress, check_output, err, write_output
 from threatmodel.cli._health import ci_mode, report_health
 from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.walk import resolve_root
@@ -26,6 +26,7 @@ from threatmodel.config import resolve_settings
 from threatmodel.errors import UsageError
 from threatmodel.models import (
     Facts,
+    FileStats,
     Finding,
     LlmRun,
     RepoInfo,
@@ -35,7 +36,7 @@ from threatmodel.models import (
     Verdict,
     VerifierStats,
 )
-from threatmodel.render import render
+from threatmodel.render import FORMATS, render
 from threatmodel.scan import ScanOptions, collect_repo_facts, git_commit, sort_findings
 from threatmodel.verify import VerifyContext, verify_findings
 from threatmodel.verify.inputs import Loaded, load_findings
@@ -57,6 +58,9 @@ def verify(
 ) -> None:
     """Verify findings from any tool against the repository's code."""
     started = time.monotonic()
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    check_output(out)
     try:
         text = findings.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -67,10 +71,17 @@ def verify(
     collected = collect_repo_facts(root, settings, ScanOptions(use_cache=not no_cache), progress)
     source, loaded = load_findings(text, root, collected.facts)
     report = verify_loaded(loaded, collected.facts, root, collected.stages)
-    report = report.model_copy(
-        update={"stats": report.stats.model_copy(update={"duration_s": _since(started)})}
+    files = FileStats(
+        scanned=len(collected.walked.files),
+        skipped=len(collected.walked.skipped),
+        not_parsed=collected.collected.not_parsed,
     )
-    write_output(render(report, fmt), out)
+    report = report.model_copy(
+        update={
+            "stats": report.stats.model_copy(update={"duration_s": _since(started), "files": files})
+        }
+    )
+    write_output(render(report, fmt, kind="verify"), out)
     if not quiet:
         for f in [*report.findings, *report.suppressed]:
             why = f": {f.reason}" if f.reason else ""

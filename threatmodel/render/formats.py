@@ -24,18 +24,22 @@ def render(
     template: Path | None = None,
     link_base: str = "",
     name: str | None = None,
+    kind: str = "scan",
 ) -> str:
     """The report as text in ``fmt``.
 
     ``link_base`` is the repository root as seen from the folder the output is written to
     (see ``link_base_for``); Markdown links and SARIF's ``uriBaseId`` use it. ``name`` is
     the repository's display name (default: the last component of ``report.repo.root``).
+    ``kind`` is "verify" for ``threatmodel verify``'s verdicts, which are not a threat model.
     """
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
     report = redact_report(report)
     if fmt == "md":
-        return markdown.render_markdown(report, template=template, link_base=link_base, name=name)
+        return markdown.render_markdown(
+            report, template=template, link_base=link_base, name=name, kind=kind
+        )
     return FORMATS[fmt](report)
 
 

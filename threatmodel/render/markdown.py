@@ -15,7 +15,15 @@ import jinja2
 
 from threatmodel.errors import UsageError
 from threatmodel.models import Report
-from threatmodel.render.text import code_span, fence, heading_anchor, md_cell, md_code_cell, md_text
+from threatmodel.render.text import (
+    code_span,
+    fence,
+    finding_anchor,
+    heading_anchor,
+    md_cell,
+    md_code_cell,
+    md_text,
+)
 from threatmodel.render.view import build_view
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,12 +48,17 @@ def _env(loader: jinja2.BaseLoader) -> jinja2.Environment:
         text=md_text,
         fence=fence,
         anchor=heading_anchor,
+        fid=finding_anchor,
     )
     return env
 
 
 def render_markdown(
-    report: Report, template: Path | None = None, link_base: str = "", name: str | None = None
+    report: Report,
+    template: Path | None = None,
+    link_base: str = "",
+    name: str | None = None,
+    kind: str = "scan",
 ) -> str:
     if template is not None:
         if not template.is_file():
@@ -55,7 +68,7 @@ def render_markdown(
     else:
         env = _env(jinja2.FileSystemLoader(str(TEMPLATES)))
         tname = DEFAULT_TEMPLATE
-    view = build_view(report, link_base=link_base, name=name)
+    view = build_view(report, link_base=link_base, name=name, kind=kind)
     try:
         text = env.get_template(tname).render(report=report, view=view)
     except jinja2.TemplateError as exc:

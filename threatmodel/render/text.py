@@ -8,6 +8,7 @@ These helpers keep such text inert while leaving ordinary prose and `code` reada
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from urllib.parse import quote
@@ -124,3 +125,21 @@ def heading_anchor(text: str) -> str:
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to dashes."""
     slug = re.sub(r"[^\w\- ]", "", text.strip().lower())
     return slug.replace(" ", "-")
+
+
+_SLUG_SAFE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def finding_anchor(finding_id: str) -> str:
+    """The HTML id (and ``#fragment``) of a finding: slug-safe, distinct for distinct ids.
+
+    Ids come from other tools too (``python.hardcoded#0.2``); a ``#`` or ``.`` in a fragment
+    breaks the link. A slug-safe id is kept (lower case, as ``tm-1a2b3c4d``); any other gets
+    its characters folded to dashes plus a short hash of the original, so two ids that fold
+    alike still get different anchors.
+    """
+    low = finding_id.lower()
+    if _SLUG_SAFE.fullmatch(low):
+        return low
+    slug = re.sub(r"[^a-z0-9_-]+", "-", low).strip("-")[:60] or "finding"
+    return f"{slug}-{hashlib.sha256(finding_id.encode()).hexdigest()[:6]}"

@@ -12,7 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from threatmodel.models import Facts, Finding, Location, Report, Severity, Stride, Verdict
+from threatmodel import tally
+from threatmodel.models import Facts, Finding, Location, Report, Stride
 from threatmodel.render.mermaid import render_mermaid
 from threatmodel.render.system import SystemView, build_system
 from threatmodel.render.text import repo_link
@@ -25,7 +26,6 @@ STRIDE_TITLES = {
     Stride.DENIAL_OF_SERVICE: "Denial of service",
     Stride.ELEVATION_OF_PRIVILEGE: "Elevation of privilege",
 }
-SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
 
 # Fixed limits of the method, stated in every report next to what the scan itself reports.
 NOT_COVERED = [
@@ -56,6 +56,8 @@ class StrideGroup:
 class ReportView:
     name: str
     link_base: str
+    kind: str  # "scan": a threat model; "verify": verdicts on findings from another source
+    nothing_scanned: str | None  # why no file was scanned (tally.nothing_scanned), or None
     counts: dict[str, dict[str, int]]  # severity -> {confirmed, review, accepted}
     confirmed: list[Finding]  # confirmed, not accepted: the threats to fix
     review: list[Finding]
@@ -96,20 +98,21 @@ def _name(root: str) -> str:
     return name if name not in ("", ".", "..") else "repository"
 
 
-def build_view(report: Report, link_base: str = "", name: str | None = None) -> ReportView:
+def build_view(
+    report: Report, link_base: str = "", name: str | None = None, kind: str = "scan"
+) -> ReportView:
     f = report.facts
-    confirmed = [x for x in report.findings if x.verdict is Verdict.CONFIRMED and not x.accepted]
-    review = [x for x in report.findings if x.verdict is Verdict.UNVERIFIABLE and not x.accepted]
-    accepted = [x for x in report.findings if x.accepted]
-    counts = {s.value: {"confirmed": 0, "review": 0, "accepted": 0} for s in SEVERITIES}
-    for bucket, items in (("confirmed", confirmed), ("review", review), ("accepted", accepted)):
-        for x in items:
-            counts[x.severity.value][bucket] += 1
+    confirmed = tally.open_threats(report.findings)
+    review = tally.to_review(report.findings)
+    accepted = tally.accepted(report.findings)
+    counts = tally.bucket_counts(report.findings)
     worst = sorted(confirmed, key=lambda x: (-x.severity.rank, x.title, x.fingerprint))
     system = build_system(f)
     return ReportView(
         name=name or _name(report.repo.root),
         link_base=link_base,
+        kind=kind,
+        nothing_scanned=tally.nothing_scanned(report),
         counts=counts,
         confirmed=worst,
         review=review,

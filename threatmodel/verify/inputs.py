@@ -112,8 +112,10 @@ def load_findings(text: str, root: Path, facts: Facts) -> tuple[str, list[Loaded
         return "sarif", _sarif(doc, root, facts)
     if isinstance(doc, dict) and isinstance(doc.get("findings"), list):
         items = [*doc["findings"], *(doc.get("suppressed") or [])]
+        _check_entries(items, "its 'findings'")
         return "threatmodel", [_own(item, i) for i, item in enumerate(items)]
     if isinstance(doc, list):
+        _check_entries(doc, "the array")
         return "array", [_own(item, i) for i, item in enumerate(doc)]
     raise InputFormatError(
         "findings file has no 'findings' array and is not SARIF 2.1.0 (no 'runs'); pass this "
@@ -122,6 +124,40 @@ def load_findings(text: str, root: Path, facts: Facts) -> tuple[str, list[Loaded
 
 
 # --------------------------------------------------------------------------- this tool's JSON
+
+# A finding names at least one of these; an entry with none of them is not a finding at all.
+FINDING_FIELDS = ("title", "claims", "evidence")
+
+
+def _check_entries(items: list[Any], where: str) -> None:
+    """InputFormatError naming the entries that are not findings at all.
+
+    A finding with a defect (a bad evidence line, an unknown claim kind) is still a finding:
+    it is loaded and refuted or left for review with the reason. A number, a string or an
+    object without a title, claims or evidence is not one; counting it as a "suppressed
+    claim" would report a verdict on nothing, so the whole file is refused instead.
+    """
+    bad = [
+        f"entry {i + 1} is {_what(item)}"
+        for i, item in enumerate(items)
+        if not isinstance(item, dict) or not any(k in item for k in FINDING_FIELDS)
+    ]
+    if bad:
+        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+        raise InputFormatError(
+            f"findings file: {'; '.join(bad[:3])}{more} in {where}; each finding is a JSON "
+            "object with a title, claims and evidence (see `threatmodel schema`), or pass "
+            "a SARIF 2.1.0 log."
+        )
+
+
+def _what(item: Any) -> str:
+    if isinstance(item, dict):
+        keys = ", ".join(sorted(str(k) for k in item)[:4]) or "no keys"
+        return f"an object without title, claims or evidence ({keys})"
+    kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    name = "null" if item is None else kind.get(type(item), "a list")
+    return f"{name} ({json.dumps(item)[:40]})"
 
 
 def _own(item: Any, index: int) -> Loaded:
