@@ -172,6 +172,34 @@ def accepted_candidates(doc: object, include_review: bool = False) -> list[Basel
     return found
 
 
+def why_none(doc: object, include_review: bool = False) -> str:
+    """Why ``accepted_candidates`` found nothing in ``doc``: one clause a user can act on."""
+    assert isinstance(doc, dict)  # accepted_candidates refused anything else
+    if isinstance(doc.get("findings"), list):
+        findings = [f for f in doc["findings"] if isinstance(f, dict)]
+        if not findings:
+            return "the report has no findings"
+        review = sum(1 for f in findings if f.get("verdict") == "unverifiable")
+        if review and not include_review:
+            return (
+                f"the report has no confirmed findings; {review} need review "
+                "(--include-review accepts them too)"
+            )
+        return "its findings have no fingerprint (is it a threatmodel report?)"
+    runs = [r for r in doc.get("runs") or [] if isinstance(r, dict)]
+    tools = sorted(
+        {str(((r.get("tool") or {}).get("driver") or {}).get("name") or "?") for r in runs}
+    )
+    results = sum(len(r.get("results") or []) for r in runs)
+    if results == 0:
+        return "the SARIF log has no results"
+    return (
+        f"its {results} SARIF results (from {', '.join(tools)}) carry no threatmodel "
+        "fingerprint; a baseline accepts this tool's findings: run `threatmodel scan "
+        "--format json` (or `threatmodel verify` on this log) and pass that report"
+    )
+
+
 def _entry(fp: str, fid: object, title: object) -> BaselineEntry:
     return BaselineEntry(
         fingerprint=fp,

@@ -13,9 +13,12 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import Annotated, Any
 
 import typer
+import typer.core
 
+from threatmodel import __version__
 from threatmodel.errors import ThreatModelError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -28,6 +31,7 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     third of a second (prompt_toolkit for ``ask``, GitPython for ``diff``), which is the whole
     budget of a warm scan of a small repository; ``--help`` and errors still see every command.
     """
+    _hide_flag_types()
     app = typer.Typer(
         name="threatmodel",
         help="Threat-model a repository the way a careful attacker would, with receipts.",
@@ -37,7 +41,17 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     )
 
     @app.callback()
-    def _root() -> None:
+    def _root(
+        version: Annotated[
+            bool,
+            typer.Option(
+                "--version",
+                callback=_print_version,
+                is_eager=True,
+                help="Print the version and exit.",
+            ),
+        ] = False,
+    ) -> None:
         """Threat-model a repository the way a careful attacker would, with receipts."""
 
     import threatmodel.cli as package
@@ -47,6 +61,34 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     for name in [command] if command in names else names:
         importlib.import_module(f"{package.__name__}.{name}").register(app)
     return app
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"threatmodel {__version__}")
+        raise typer.Exit(0)
+
+
+def _hide_flag_types() -> None:
+    """Show a flag as ``--quiet -q``, not ``--quiet -q <bool>``.
+
+    Typer's rich help prints every option's type, flags included, which reads as if
+    ``--quiet true`` were the way to use it (it is an error). Its plain help already leaves
+    flags bare; this makes the rich panel agree. Guarded: a Typer without the hook is left
+    as it is.
+    """
+    option = getattr(typer.core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None or getattr(shown, "hides_flags", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) and not getattr(self, "count", False):
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.hides_flags = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,8 +21,9 @@ from threatmodel.baseline import (
     accepted_candidates,
     extend_baseline,
     load_baseline,
+    why_none,
 )
-from threatmodel.cli._console import err, write_output
+from threatmodel.cli._console import check_output, err, write_output
 from threatmodel.errors import InputFormatError, UsageError
 
 
@@ -50,18 +51,32 @@ def baseline(
             until = date.fromisoformat(expires)
         except ValueError:
             raise UsageError(f"--expires {expires!r}: use a date like 2026-12-31.") from None
+        if until < date.today():
+            # An acceptance that has already expired accepts nothing: every finding would
+            # come back on the next scan, with a note, which is surely not what was meant.
+            raise UsageError(
+                f"--expires {until} is in the past: the findings would come back on the next "
+                "scan. Give a future date, or leave --expires out to accept them until removed."
+            )
+    # The tool's own folder is made when missing (the default, or another repository's);
+    # any other missing folder is a typo to report, not to create.
+    own_folder = out.parent.name == Path(BASELINE_PATH).parent.name
+    check_output(out, "--out", create_parents=own_folder)
     try:
         doc = json.loads(report.read_text("utf-8"))
     except OSError as exc:
         raise UsageError(f"{report}: {exc.strerror or exc}.") from None
     except json.JSONDecodeError as exc:
         raise InputFormatError(f"{report}: not JSON ({exc.msg} at line {exc.lineno}).") from None
+    candidates = accepted_candidates(doc, include_review)
+    if not candidates:
+        raise InputFormatError(f"{report}: nothing to accept, {why_none(doc, include_review)}.")
     existing: Baseline | None = load_baseline(out) if out.is_file() else None
-    result, added = extend_baseline(
-        existing, accepted_candidates(doc, include_review), justification.strip(), until
-    )
-    write_output(result.to_json(), out)
-    err.print(f"{added} findings accepted, {len(result.accepted)} in {out}", markup=False)
+    result, added = extend_baseline(existing, candidates, justification.strip(), until)
+    write_output(result.to_json(), out, create_parents=own_folder)
+    already = len(candidates) - added
+    note = f" ({already} were accepted already)" if already else ""
+    err.print(f"{added} findings accepted{note}; {len(result.accepted)} in {out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,8 +13,15 @@ from typing import Annotated
 
 import typer
 
+from threatmodel import tally
 from threatmodel.cli import _options as opt
-from threatmodel.cli._console import RichProgress, err, parse_severity, write_output
+from threatmodel.cli._console import (
+    RichProgress,
+    check_output,
+    err,
+    parse_severity,
+    write_output,
+)
 from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import Settings, default_cache_dir
@@ -22,7 +29,7 @@ from threatmodel.delta import DiffReport
 from threatmodel.diff import DiffOptions, run_diff
 from threatmodel.diff.github import post_comment, resolve_target
 from threatmodel.errors import UsageError
-from threatmodel.models import Facts, RepoInfo, Report, Severity, Verdict
+from threatmodel.models import Facts, RepoInfo, Report
 from threatmodel.render.pr_comment import MARKER, render_pr_comment, verdict
 from threatmodel.render.sarif import render_sarif
 from threatmodel.scan import ScanOptions
@@ -50,7 +57,9 @@ def diff(
     sarif: Annotated[
         Path | None, typer.Option(help="Write the new findings as SARIF 2.1.0 to this file.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="md or json.")] = "md",
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="md (the comment) or json; SARIF: --sarif FILE.")
+    ] = "md",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Output file (default: stdout).")
     ] = None,
@@ -66,8 +75,15 @@ def diff(
 ) -> None:
     """Describe what changed in the architecture between two commits, for a pull request."""
     threshold = parse_severity(fail_on)
+    if fmt == "sarif":
+        raise UsageError(
+            "diff --format is md (the comment) or json; for SARIF of the new findings add "
+            "--sarif FILE (e.g. --sarif threatmodel.sarif), it is written next to the comment."
+        )
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}.")
+        raise UsageError(f"--format {fmt!r}: choose md or json (and --sarif FILE for SARIF).")
+    check_output(out)
+    check_output(sarif, "--sarif")
     root = resolve_root(path)
     target = resolve_target(repo, pr) if post else None  # fail before the slow part
     cache = cache_dir or default_cache_dir(root)  # one cache for both commits
@@ -103,14 +119,14 @@ def diff(
     else:
         write_output(text, out)
     if sarif is not None:
-        write_output(render_sarif(_new_findings_report(report, root)), sarif)
+        write_output(render_sarif(_new_findings_report(report, root)), sarif, "--sarif")
     if not quiet:
         if report.llm.status != "ran":
             err.print(report.llm.message, markup=False)
         for w in report.warnings:
             err.print(f"warning: {w}", markup=False)
         err.print(verdict(report).replace("**", ""), markup=False)
-    if _fails(report, threshold):
+    if tally.fails(report.new_findings, threshold):
         raise typer.Exit(1)
 
 
@@ -121,15 +137,6 @@ def _new_findings_report(report: DiffReport, root: Path) -> Report:
         facts=Facts(),
         findings=report.new_findings,
         llm=report.llm,
-    )
-
-
-def _fails(report: DiffReport, threshold: Severity | None) -> bool:
-    if threshold is None:
-        return False
-    return any(
-        f.verdict is Verdict.CONFIRMED and not f.accepted and f.severity.rank >= threshold.rank
-        for f in report.new_findings
     )
 
 
