@@ -11,7 +11,17 @@ both ``diff`` (which computes it, with git) and ``render`` (which prints it) can
 """
 
 from threatmodel.delta.compare import classify_findings, compute_delta
-from threatmodel.delta.model import Change, DiffReport, RefInfo
+from threatmodel.delta.escalation import escalations
+from threatmodel.delta.model import Change, DiffReport, Escalation, RefInfo
 from threatmodel.delta.surface import weak_setting
 
-__all__ = ["Change", "DiffReport", "RefInfo", "classify_findings", "compute_delta", "weak_setting"]
+__all__ = [
+    "Change",
+    "DiffReport",
+    "Escalation",
+    "RefInfo",
+    "classify_findings",
+    "compute_delta",
+    "escalations",
+    "weak_setting",
+]

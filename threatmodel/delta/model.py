@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from threatmodel.models import Finding, Frozen, LlmRun, Location, Stats
+from threatmodel.models import Finding, Frozen, LlmRun, Location, Severity, Stats
 
 Area = Literal[
     "route",
@@ -40,6 +40,15 @@ class Change(Frozen):
     at: Literal["base", "head"] = "head"  # which commit `location` refers to (base if removed)
 
 
+class Escalation(Frozen):
+    """A finding already on the base that the change made worse (delta/escalation.py)."""
+
+    fingerprint: str
+    id: str
+    base_severity: Severity  # its severity on the base (the finding shows the head's)
+    reason: str  # e.g. "GET /api/search is now public (was authenticated)"
+
+
 class RefInfo(Frozen):
     ref: str  # as the user named it
     commit: str  # full SHA
@@ -55,7 +64,11 @@ class DiffReport(Frozen):
     path_prefix: str = ""  # the scanned folder inside the git repository ("" or "sub/dir/")
     changes: list[Change] = Field(default_factory=list)
     changed_files: list[str] = Field(default_factory=list)
+    # The findings the change brings: new ones, and escalated ones (already on the base but
+    # reachable by more people or more severe now, see ``escalated``). --fail-on and --sarif
+    # count all of them.
     new_findings: list[Finding] = Field(default_factory=list)
+    escalated: list[Escalation] = Field(default_factory=list)
     resolved_findings: list[Finding] = Field(default_factory=list)
     unchanged_findings: list[Finding] = Field(default_factory=list)
     suppressed: list[Finding] = Field(default_factory=list)  # refuted LLM claims about the change

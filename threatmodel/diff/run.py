@@ -6,7 +6,8 @@ and rules only. Both scans share one fact cache
 (keyed by path and content hash), so the head scan re-parses only the files the change
 touched. The LLM pass, when a provider is configured, then runs once, on the head commit,
 restricted to the changed components and what they touch, and its findings are verified
-like any other. Findings are new, resolved or unchanged by fingerprint.
+like any other. Findings are new, resolved or unchanged by fingerprint; an unchanged one
+whose reach or severity grew is escalated and counted with the new ones.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from threatmodel.config import Settings
-from threatmodel.delta import DiffReport, RefInfo, classify_findings, compute_delta
+from threatmodel.delta import DiffReport, RefInfo, classify_findings, compute_delta, escalations
 from threatmodel.diff import focus as focus_mod
 from threatmodel.diff.gitrefs import (
     GitRepo,
@@ -35,7 +36,7 @@ from threatmodel.llm.interface import Provider
 from threatmodel.models import Finding, Stats
 from threatmodel.progress import NullProgress, Progress
 from threatmodel.redact import Redactor
-from threatmodel.scan import ScanOptions, run_scan
+from threatmodel.scan import ScanOptions, run_scan, sort_findings
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,12 @@ def run_diff(
     head_findings = [red_head.finding(f) for f in _merge(head.findings, llm.kept)]
     base_findings = [red_base.finding(f) for f in base.findings]
     new, resolved, unchanged = classify_findings(base_findings, head_findings)
+    # Already there, but worse now: reported with the new findings (delta/escalation.py).
+    worse = escalations(base_findings, unchanged, base.facts, head.facts)
+    if worse:
+        grown = {e.fingerprint for e in worse}
+        new = sort_findings([*new, *(f for f in unchanged if f.fingerprint in grown)])
+        unchanged = [f for f in unchanged if f.fingerprint not in grown]
     warnings = sorted({*base.warnings, *head.warnings, *llm.warnings})
     return DiffReport(
         base=RefInfo(ref=options.base, commit=base_sha),
@@ -103,6 +110,7 @@ def run_diff(
         changes=changes,
         changed_files=touched,
         new_findings=new,
+        escalated=worse,
         resolved_findings=resolved,
         unchanged_findings=unchanged,
         suppressed=[red_head.finding(f) for f in llm.suppressed],

@@ -1,7 +1,8 @@
 """The pull-request comment of ``threatmodel diff``: a verdict, the delta, the new findings.
 
 Layout: one line of verdict; the table of architectural changes (risky ones first); the new
-findings with links to their evidence at the head commit; everything else (resolved and
+findings (escalated ones, already on the base but worse now, marked with the reason) with
+links to their evidence at the head commit; everything else (resolved and
 unchanged findings, suppressed LLM claims, how the LLM pass ran) folded in ``<details>``.
 When nothing architectural changed the whole comment is one "architecture unchanged" line,
 so pull requests that only touch styling or docs get no noise.
@@ -16,7 +17,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from threatmodel.delta import Change, DiffReport
+from threatmodel import tally
+from threatmodel.delta import Change, DiffReport, Escalation
 from threatmodel.models import Evidence, Finding, Location, Severity, Verdict
 from threatmodel.render.text import code_span, fence, line_anchor, md_cell, md_code_cell, md_text
 
@@ -89,8 +91,7 @@ def verdict(report: DiffReport) -> str:
         )
     risky = [c for c in report.changes if c.risk]
     new = report.new_findings
-    confirmed = [f for f in new if f.verdict is Verdict.CONFIRMED]
-    if any(f.severity.rank >= Severity.HIGH.rank for f in confirmed):
+    if any(f.severity.rank >= Severity.HIGH.rank for f in tally.open_threats(new)):
         icon = "🔴"
     elif risky or new:
         icon = "🟠"
@@ -99,8 +100,9 @@ def verdict(report: DiffReport) -> str:
     parts = [f"{_plural(len(report.changes), 'architecture change')}"]
     if risky:
         parts[0] += f" ({len(risky)} raising risk)"
+    worse = f", {len(report.escalated)} of them escalated" if report.escalated else ""
     parts.append(
-        f"{_plural(len(new), 'new finding')} ({_severity_counts(new)})"
+        f"{_plural(len(new), 'new finding')} ({_severity_counts(new)}{worse})"
         if new
         else "no new findings"
     )
@@ -122,7 +124,13 @@ def _changes_table(changes: list[Change], links: _Links) -> list[str]:
     return rows + [_change_row(c, links) for c in changes]
 
 
-def _finding(f: Finding, links: _Links, at: str = "head", snippets: bool = True) -> list[str]:
+def _finding(
+    f: Finding,
+    links: _Links,
+    at: str = "head",
+    snippets: bool = True,
+    escalated: Escalation | None = None,
+) -> list[str]:
     state = "confirmed" if f.verdict is Verdict.CONFIRMED else "needs review"
     source = f.rule_id or f.source
     head = (
@@ -130,6 +138,10 @@ def _finding(f: Finding, links: _Links, at: str = "head", snippets: bool = True)
         f"· {state} · `{f.id}` ({_cell(source)})"
     )
     out = [head]
+    if escalated is not None:
+        out.append(
+            f"  ⬆️ **Escalated**: already on the base branch, worse now: {_cell(escalated.reason)}"
+        )
     if f.evidence:
         out.append("  " + " · ".join(links.evidence(e, at) for e in f.evidence[:3]))
     if snippets and f.evidence:
@@ -173,11 +185,17 @@ def _body(report: DiffReport, links: _Links, compact: bool = False) -> list[str]
             out += _details(f"{len(rest)} more changes", _changes_table(rest, links))
     if report.new_findings:
         out += ["", "#### New findings", ""]
+        worse = {e.fingerprint: e for e in report.escalated}
         for f in report.new_findings[:MAX_NEW_FINDINGS]:
-            out += [*_finding(f, links, snippets=not compact), ""]
+            up = worse.get(f.fingerprint)
+            out += [*_finding(f, links, snippets=not compact, escalated=up), ""]
         rest_f = report.new_findings[MAX_NEW_FINDINGS:]
         if rest_f:
-            more = [line for f in rest_f for line in _finding(f, links, snippets=False)]
+            more = [
+                line
+                for f in rest_f
+                for line in _finding(f, links, snippets=False, escalated=worse.get(f.fingerprint))
+            ]
             out += _details(f"{len(rest_f)} more new findings", more)
     if compact:
         return out

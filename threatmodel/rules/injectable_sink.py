@@ -9,36 +9,12 @@ here.
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Facts, Finding, Route, Severity, Sink, Stride
+from threatmodel.models import Claim, Facts, Finding, Severity, Stride
+from threatmodel.reach import handler_route
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
 KINDS = {"sql": "sql_injection", "command": "command_injection", "eval": "command_injection"}
-
-
-def handler_route(sink: Sink, routes: list[Route]) -> Route | None:
-    """The route whose handler function contains ``sink``, if any."""
-    if not sink.handler or sink.handler.startswith("<anonymous"):
-        if sink.handler_line is None:
-            return None
-        same = [
-            r
-            for r in routes
-            if r.location.path == sink.location.path
-            and sink.handler_line - 3 <= r.location.line <= sink.handler_line
-        ]
-        return same[0] if same else None
-    name = sink.handler.rsplit(".", 1)[-1]
-    for r in routes:
-        if r.handler == sink.handler:
-            return r
-    for r in routes:
-        if r.handler.rsplit(".", 1)[-1] == name and r.location.path == sink.location.path:
-            return r
-    for r in routes:
-        if r.handler.rsplit(".", 1)[-1] == name and len(name) > 6:
-            return r
-    return None
 
 
 @register
