@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -237,14 +238,28 @@ def test_own_json_is_loaded_leniently(repo: Path) -> None:
         },
         {"id": "b", "title": "bad line", "evidence": [{"path": "mod.py", "start_line": 0}]},
         {"title": "no id", "claims": [{"kind": "timing_attack"}]},
-        "not an object",
     ]
     _, loaded = load_findings(json.dumps(doc), repo, Facts())
-    assert [i.finding.id for i in loaded] == ["a", "b", "F3", "F4"]
+    assert [i.finding.id for i in loaded] == ["a", "b", "F3"]
     assert loaded[0].finding.severity is Severity.HIGH and loaded[0].refute is None
     assert loaded[1].refute and "evidence 1 is malformed" in loaded[1].refute
     assert loaded[2].unknown_kinds == ["timing_attack"]
-    assert loaded[3].refute == "the input finding is not a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("doc", "named"),
+    [
+        ([1, 2, 3], "entry 1 is a number (1); entry 2 is a number (2); entry 3 is a number (3)"),
+        ([{"title": "ok"}, "text"], 'entry 2 is a string ("text")'),
+        ({"findings": [{"foo": 1}]}, "entry 1 is an object without title, claims or evidence"),
+        ([None], "entry 1 is null"),
+    ],
+)
+def test_entries_that_are_not_findings_refuse_the_file(repo: Path, doc: Any, named: str) -> None:
+    """Issue 21: `[1,2,3]` was reported as "3 claims suppressed"; it holds no finding at all."""
+    with pytest.raises(InputFormatError) as err:
+        load_findings(json.dumps(doc), repo, Facts())
+    assert named in str(err.value)
 
 
 def test_unreadable_findings_file_is_a_typed_error(repo: Path) -> None:

@@ -160,12 +160,7 @@ def _what(item: Any) -> str:
     return f"{name} ({json.dumps(item)[:40]})"
 
 
-def _own(item: Any, index: int) -> Loaded:
-    if not isinstance(item, dict):
-        finding = Finding(
-            id=f"F{index + 1}", title=str(item)[:200], severity=Severity.MEDIUM, source="external"
-        )
-        return Loaded(finding, refute="the input finding is not a JSON object")
+def _own(item: dict[str, Any], index: int) -> Loaded:
     fid = str(item.get("id") or f"F{index + 1}")
     source: Literal["llm", "rule", "external"] = (
         item["source"] if item.get("source") in ("llm", "rule", "external") else "external"
