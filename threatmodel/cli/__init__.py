@@ -22,6 +22,12 @@ from threatmodel import __version__
 from threatmodel.errors import ThreatModelError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+ROOT_HELP = (
+    "Threat-model a repository the way a careful attacker would, with receipts.\n\n"
+    "Start with `threatmodel scan PATH`: it writes THREAT_MODEL.md. Exit codes: 0 clean, "
+    "1 a confirmed finding at or above --fail-on, 2 a usage, input, repository or provider "
+    "error (one line on stderr says how to fix it)."
+)
 
 
 def build_app(argv: list[str] | None = None) -> typer.Typer:
@@ -34,7 +40,7 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
     _hide_flag_types()
     app = typer.Typer(
         name="threatmodel",
-        help="Threat-model a repository the way a careful attacker would, with receipts.",
+        help=ROOT_HELP,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,

@@ -24,14 +24,20 @@ def _more_than_zero(value: float | None) -> float | None:
     return value
 
 
-def _at_least_one(value: int | None) -> int | None:
+def at_least_one(value: int | None) -> int | None:
     if value is not None and value < 1:
         raise typer.BadParameter(f"{value} is not a count; give a whole number of 1 or more.")
     return value
 
 
-Provider = Annotated[str | None, typer.Option(help="openai, anthropic, openai-compatible or none.")]
-Model = Annotated[str | None, typer.Option(help="Model name for the provider.")]
+Provider = Annotated[
+    str | None,
+    typer.Option(
+        help="openai, anthropic, openai-compatible or none (default: the provider whose API key "
+        "is set, else none: facts and rules only)."
+    ),
+]
+Model = Annotated[str | None, typer.Option(help="Model name (default: the provider's default).")]
 BaseUrl = Annotated[str | None, typer.Option(help="Base URL of an OpenAI-compatible server.")]
 MaxCost = Annotated[
     float | None,
@@ -39,14 +45,14 @@ MaxCost = Annotated[
 ]
 MaxTokens = Annotated[
     int | None,
-    typer.Option(help="Stop the LLM pass before it uses more tokens.", callback=_at_least_one),
+    typer.Option(help="Stop the LLM pass before it uses more tokens.", callback=at_least_one),
 ]
 CacheDir = Annotated[Path | None, typer.Option(help="Cache folder (default: user cache).")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Parse every file again.")]
 Jobs = Annotated[
     int | None,
     typer.Option(
-        help="Parallel parser processes (default: CPUs, at most 4).", callback=_at_least_one
+        help="Parallel parser processes (default: CPUs, at most 4).", callback=at_least_one
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")]

@@ -36,13 +36,21 @@ def baseline(
         Path, typer.Option("--out", "-o", help="Baseline file to create or extend.")
     ] = Path(BASELINE_PATH),
     expires: Annotated[
-        str | None, typer.Option(help="Date (YYYY-MM-DD) after which the findings come back.")
+        str | None,
+        typer.Option(
+            help="A future date (YYYY-MM-DD) after which the findings come back "
+            "(default: accepted until removed from the file)."
+        ),
     ] = None,
     include_review: Annotated[
         bool, typer.Option("--include-review", help="Also accept unverifiable findings.")
     ] = False,
 ) -> None:
-    """Accept the findings of a report into a baseline (.threatmodel/baseline.json)."""
+    """Accept a report's confirmed findings: later scans show them as accepted, not failing.
+
+    REPORT is `threatmodel scan --format json` output (or its SARIF). The entries go to
+    .threatmodel/baseline.json in the current folder unless --out names another file.
+    """
     if not justification.strip():
         raise UsageError("--justification must say why the findings are accepted.")
     until = None

@@ -48,14 +48,22 @@ def diff(
         str | None, typer.Option(help="OWNER/NAME on GitHub (default: GITHUB_REPOSITORY).")
     ] = None,
     pr: Annotated[
-        int | None, typer.Option(help="Pull request number (default: from GITHUB_EVENT_PATH).")
+        int | None,
+        typer.Option(
+            help="Pull request number (default: from GITHUB_EVENT_PATH).",
+            callback=opt.at_least_one,
+        ),
     ] = None,
     fail_on: Annotated[
         str | None,
-        typer.Option(help="Exit 1 on a new confirmed finding at or above this severity."),
+        typer.Option(
+            help="Exit 1 on a new or escalated confirmed finding at or above this severity: "
+            "critical, high, medium, low or info."
+        ),
     ] = None,
     sarif: Annotated[
-        Path | None, typer.Option(help="Write the new findings as SARIF 2.1.0 to this file.")
+        Path | None,
+        typer.Option(help="Also write the new and escalated findings as SARIF 2.1.0 to this file."),
     ] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="md (the comment) or json; SARIF: --sarif FILE.")

@@ -49,7 +49,11 @@ def scan(
     max_cost: opt.MaxCost = None,
     max_tokens: opt.MaxTokens = None,
     fail_on: Annotated[
-        str | None, typer.Option(help="Exit 1 on a confirmed finding at or above this severity.")
+        str | None,
+        typer.Option(
+            help="Exit 1 on a confirmed, not accepted finding at or above this severity: "
+            "critical, high, medium, low or info."
+        ),
     ] = None,
     template: Annotated[
         Path | None, typer.Option(help="Jinja2 template for the Markdown report.")
