@@ -13,7 +13,7 @@ import os
 
 from threatmodel.cli._console import err, summary_line
 from threatmodel.errors import ProviderError, StageFailed
-from threatmodel.models import Report, StageHealth
+from threatmodel.models import LlmRun, Report, StageHealth
 
 TRUE = frozenset({"1", "true", "yes", "on"})
 
@@ -60,6 +60,16 @@ def print_outcome(report: Report) -> None:
     err.print(summary_line(report), markup=False)
 
 
+def check_provider(llm: LlmRun) -> None:
+    """ProviderError when the LLM pass could not analyse a single chunk (README: exit 2)."""
+    if llm.status == "failed":
+        raise ProviderError(
+            f"the LLM provider {llm.provider or ''} could not be used, so the report holds "
+            "facts and rules only; check --base-url, --model and the API key (the warnings "
+            "above say what each chunk got), or pass --provider none."
+        )
+
+
 def finish_run(report: Report, ci: bool, quiet: bool, strict: bool = False) -> None:
     """Stage health, then the exit code the README's table gives (the report is written).
 
@@ -69,11 +79,7 @@ def finish_run(report: Report, ci: bool, quiet: bool, strict: bool = False) -> N
     """
     if report.llm.status == "failed":
         report_health(report.stages, quiet, ci=False)
-        raise ProviderError(
-            f"the LLM provider {report.llm.provider or ''} could not be used, so the report "
-            "holds facts and rules only; check --base-url, --model and the API key (the "
-            "warnings above say what each chunk got), or pass --provider none."
-        )
+        check_provider(report.llm)
     report_health(report.stages, quiet, ci)
     if strict and report.llm.status == "partial":
         raise StageFailed(

@@ -22,6 +22,7 @@ from threatmodel.cli._console import (
     parse_severity,
     write_output,
 )
+from threatmodel.cli._health import check_provider
 from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.walk import resolve_root
 from threatmodel.config import Settings, default_cache_dir
@@ -134,6 +135,7 @@ def diff(
         for w in report.warnings:
             err.print(f"warning: {w}", markup=False)
         err.print(verdict(report).replace("**", ""), markup=False)
+    check_provider(report.llm)
     if tally.fails(report.new_findings, threshold):
         raise typer.Exit(1)
 
