@@ -89,6 +89,8 @@ def scan(
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
     target = out if out is not None else Path(DEFAULT_OUT[fmt])
     check_output(target)  # a bad --out fails now, not after the scan
+    if template is not None and not template.is_file():
+        raise UsageError(f"--template {template}: no such file.")
     root = resolve_root(path)
     settings = settings_from_options(
         root, provider, model, base_url, cache_dir, max_cost=max_cost, max_tokens=max_tokens
