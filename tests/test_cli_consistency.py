@@ -22,7 +22,19 @@ from typer.testing import CliRunner
 
 from threatmodel import __version__, tally
 from threatmodel.cli import build_app
-from threatmodel.models import Finding, Severity, Verdict
+from threatmodel.models import (
+    AuthStatus,
+    Claim,
+    Facts,
+    Finding,
+    Location,
+    Route,
+    RouteAuth,
+    Severity,
+    Sink,
+    Verdict,
+)
+from threatmodel.reach import routes_reaching
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "leaky-notes"
 
@@ -292,3 +304,34 @@ def test_an_unchanged_finding_on_an_unchanged_route_is_not_escalated(notes: Path
     commit_all(notes, "lines move")
     data = json.loads(cli("diff", "--base", base, str(notes), "-f", "json", "-q").stdout)
     assert data["escalated"] == [] and data["new_findings"] == []
+
+
+def test_every_route_of_a_shared_handler_reaches_its_sink() -> None:
+    def route(method: str, path: str, status: AuthStatus) -> Route:
+        return Route(
+            id=f"{method} {path}",
+            method=method,
+            path=path,
+            framework="flask",
+            handler="app.search",
+            location=Location(path="app.py", line=10),
+            auth=RouteAuth(status=status),
+        )
+
+    at = Location(path="app.py", line=14)
+    facts = Facts(
+        routes=[
+            route("GET", "/search", AuthStatus.AUTHENTICATED),
+            route("POST", "/search", AuthStatus.PUBLIC),
+        ],
+        sinks=[
+            Sink(kind="sql", call="db.execute", dynamic=True, location=at, handler="app.search")
+        ],
+    )
+    finding = Finding(
+        title="sqli",
+        severity=Severity.HIGH,
+        source="rule",
+        claims=[Claim(kind="sql_injection", location=at)],
+    )
+    assert {r.id for r in routes_reaching(finding, facts)} == {"GET /search", "POST /search"}

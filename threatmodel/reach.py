@@ -49,6 +49,10 @@ def routes_reaching(finding: Finding, facts: Facts) -> list[Route]:
         if c.location is not None:
             sink = sinks.get((c.location.path, c.location.line))
             route = handler_route(sink, facts.routes) if sink is not None else None
-            if route is not None:
-                found.setdefault((route.method.upper(), route.path), route)
+            if route is None:
+                continue
+            # One handler can serve several routes (two decorators, ``methods=[...]``).
+            for r in facts.routes:
+                if r.handler == route.handler and r.location.path == route.location.path:
+                    found.setdefault((r.method.upper(), r.path), r)
     return list(found.values())
