@@ -58,7 +58,7 @@ def baseline(
         try:
             until = date.fromisoformat(expires)
         except ValueError:
-            raise UsageError(f"--expires {expires!r}: use a date like 2026-12-31.") from None
+            raise UsageError(f"--expires {expires!r}: use a date like 2030-12-31.") from None
         if until < date.today():
             # An acceptance that has already expired accepts nothing: every finding would
             # come back on the next scan, with a note, which is surely not what was meant.
