@@ -296,6 +296,26 @@ def test_removing_a_guard_escalates_the_injection_behind_it(notes: Path, tmp_pat
     assert esc["fingerprint"] in {f["fingerprint"] for f in data["new_findings"]}
 
 
+def test_a_baseline_acceptance_does_not_cover_the_escalated_finding(
+    notes: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    _report(notes, report)
+    out = notes / ".threatmodel" / "baseline.json"
+    assert cli("baseline", str(report), "-j", "behind login", "-o", str(out)).returncode == 0
+    git(notes, "init", "-q", "-b", "main")
+    base = commit_all(notes, "leaky-notes, every finding accepted")
+    app = notes / "app.py"
+    app.write_text(
+        app.read_text().replace('@api.get("/search")\n@login_required\n', '@api.get("/search")\n')
+    )
+    commit_all(notes, "search without login")
+    proc = cli("diff", "--base", base, str(notes), "--fail-on", "high", "-f", "json", "-q")
+    assert proc.returncode == 1, proc.stderr
+    (escalated,) = json.loads(proc.stdout)["new_findings"]
+    assert escalated["accepted"] is False and "GET /api/search" in escalated["title"]
+
+
 def test_an_unchanged_finding_on_an_unchanged_route_is_not_escalated(notes: Path) -> None:
     git(notes, "init", "-q", "-b", "main")
     base = commit_all(notes, "leaky-notes")

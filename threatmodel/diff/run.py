@@ -98,7 +98,7 @@ def run_diff(
     worse = escalations(base_findings, unchanged, base.facts, head.facts)
     if worse:
         grown = {e.fingerprint for e in worse}
-        new = sort_findings([*new, *(f for f in unchanged if f.fingerprint in grown)])
+        new = sort_findings([*new, *(_unaccept(f) for f in unchanged if f.fingerprint in grown)])
         unchanged = [f for f in unchanged if f.fingerprint not in grown]
     warnings = sorted({*base.warnings, *head.warnings, *llm.warnings})
     return DiffReport(
@@ -126,6 +126,17 @@ def run_diff(
             files=head.stats.files,
         ),
         warnings=warnings,
+    )
+
+
+def _unaccept(f: Finding) -> Finding:
+    """An escalated finding is a risk nobody accepted yet: a baseline entry made for it as it
+    was on the base (behind a guard, less severe) does not cover it now."""
+    if not f.accepted:
+        return f
+    note = f"baseline acceptance set aside, the change made it worse: {f.acceptance or ''}"
+    return f.model_copy(
+        update={"accepted": False, "acceptance": None, "notes": sorted([*f.notes, note])}
     )
 
 
