@@ -200,7 +200,7 @@ def test_unreachable_provider_exits_2_and_names_each_error_once(
     chunks = [m.group(0) for ln in chunk_lines if (m := name.search(ln))]
     assert chunks and len(chunks) == len(set(chunks)), proc.stderr
     assert sum("LLM pass failed:" in ln for ln in lines) == 1, proc.stderr
-    assert lines[-1].startswith("error: the LLM provider openai-compatible could not be used")
+    assert lines[-1].startswith("error: the LLM provider openai-compatible could not analyse")
 
 
 # ------------------------------------------------------------------ verify

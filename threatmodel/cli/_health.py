@@ -64,9 +64,9 @@ def check_provider(llm: LlmRun) -> None:
     """ProviderError when the LLM pass could not analyse a single chunk (README: exit 2)."""
     if llm.status == "failed":
         raise ProviderError(
-            f"the LLM provider {llm.provider or ''} could not be used, so the report holds "
-            "facts and rules only; check --base-url, --model and the API key (the warnings "
-            "above say what each chunk got), or pass --provider none."
+            f"the LLM provider {llm.provider or ''} could not analyse anything, so the "
+            "output holds facts and rules only; check --base-url, --model and the API key, "
+            "or pass --provider none."
         )
 
 
