@@ -118,6 +118,7 @@ def surfaces(tmp_path_factory: pytest.TempPathFactory) -> Surfaces:
     _git(repo, "commit", "-q", "-m", "add the payments service")
     cache = tmp / "cache"
     out = tmp / "out"
+    out.mkdir()  # -o never creates folders (issue 21)
     env = {
         "THREATMODEL_CACHE_DIR": str(cache),
         "OPENAI_API_KEY": API_KEY,
