@@ -87,19 +87,30 @@ class _FileReader(Declarations):
     def scan_calls(self) -> None:
         params_seen = self._params_seen = self._receiver_params()
         configurable = may_configure(self.imports)
+        # Registrations replay in source order; a chain Router().use(a).get(p, h) is visited
+        # outermost first, so each event is keyed by where its method name stands.
+        keys: list[int] = []
         for node in nodes_of(self.root, _CALL):
             fn = node.child_by_field_name("function")
-            if fn is not None and fn.type == "member_expression":
-                obj = unwrap(fn.child_by_field_name("object"))
-                prop = node_text(fn.child_by_field_name("property") or fn)
-                recv = self._receiver(obj, params_seen)
-                if recv is not None:
-                    self._registration(node, recv, prop)
-                elif prop in METHODS and obj is not None and obj.type == "call_expression":
-                    self._route_chain(node, prop)
-            self._invoke(node, params_seen)
+            before = len(self.events)
+            self._scan_call(node, fn, params_seen)
+            key = (fn.child_by_field_name("property") or fn) if fn is not None else node
+            keys.extend([key.start_byte] * (len(self.events) - before))
             if configurable:  # most files import no security package: skip the naming
                 self.settings.extend(settings_of(node, self.imports, self.consts))
+        order = sorted(range(len(self.events)), key=keys.__getitem__)
+        self.events = [self.events[i] for i in order]
+
+    def _scan_call(self, node: Node, fn: Node | None, params_seen: set[str]) -> None:
+        if fn is not None and fn.type == "member_expression":
+            obj = unwrap(fn.child_by_field_name("object"))
+            prop = node_text(fn.child_by_field_name("property") or fn)
+            recv = self._receiver(obj, params_seen)
+            if recv is not None:
+                self._registration(node, recv, prop)
+            elif prop in METHODS and obj is not None and obj.type == "call_expression":
+                self._route_chain(node, prop)
+        self._invoke(node, params_seen)
 
     def _receiver_params(self) -> set[str]:
         out: set[str] = set()
@@ -109,6 +120,11 @@ class _FileReader(Declarations):
         return out
 
     def _receiver(self, obj: Node | None, params_seen: set[str]) -> str | None:
+        if obj is not None and obj.type == "call_expression":
+            return self._chained(obj)
+        if obj is not None and obj.type == "member_expression":
+            name = dotted(obj)  # this.router, in a class that builds its router
+            return name if name in self.receivers else None
         if obj is None or obj.type != "identifier":
             return None
         name = node_text(obj)
@@ -120,6 +136,11 @@ class _FileReader(Declarations):
             self.receivers.setdefault(name, {"kind": "param", "prefix": ""})
             return name
         return None
+
+    def _chained(self, obj: Node) -> str | None:
+        """The receiver of ``Router().get(...)`` / ``Router().use(a).post(...)``."""
+        root = obj if self._factory_kind(obj) else self._chain_root(obj)
+        return None if root is None else self.anonymous_receiver(root)
 
     def _registration(self, call: Node, recv: str, prop: str) -> None:
         args = call_args(call)
@@ -255,6 +276,24 @@ class _FileReader(Declarations):
             args = call_args(node)
             spec = string_value(args[0]) if args else None
             return ["import", spec, "*"] if spec else None
+        if node.type == "call_expression" and (recv := self._receiver_value(node)) is not None:
+            return ["local", recv, ""]  # Router().post(...) handed over inline
+        if node.type == "call_expression":
+            # require('./routes/app')() / makeRouter(): the router the function returns
+            made = self._target(node.child_by_field_name("function") or node)
+            if made is not None and made[0] in ("import", "localfn"):
+                return ["made", *made]
+        if node.type == "member_expression":
+            obj = unwrap(node.child_by_field_name("object"))
+            prop = node.child_by_field_name("property")
+            if obj is not None and obj.type == "identifier" and node_text(obj) in self.aliases:
+                obj = self.aliases[node_text(obj)]  # const c = new Ctl(); app.use(c.router)
+            if obj is not None and obj.type == "new_expression" and prop is not None:
+                made = self._target_name(dotted(obj.child_by_field_name("constructor")))
+                if made is not None:  # new ItemsController().router: that class's this.router
+                    kind, a, _ = made
+                    field = "this." + node_text(prop)
+                    return ["import", a, field] if kind == "import" else ["local", field, ""]
         if node.type == "call_expression" and callee(node).endswith(".routes"):
             base = callee(node).rsplit(".", 1)[0]
             return ["local", base, ""] if base in self.receivers else self._target_name(base)
@@ -371,6 +410,7 @@ class ExpressCollector(Collector):
             "functions": reader.functions,
             "settings": reader.settings,
             "aliases": {k: a for k, v in reader.aliases.items() if (a := alias_name(v))},
+            "returns": reader.returns,
         }
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:

@@ -110,6 +110,14 @@ class _Linker:
         return str(exports.get(name, name))
 
     def receiver_of(self, mod: str, target: list[str]) -> tuple[str, str] | None:
+        if target[0] == "made":  # the router a factory function returns
+            _, kind, a, b = target
+            other = mod if kind == "localfn" else self.module(mod, a)
+            if other is None:
+                return None
+            fn = a if kind == "localfn" else self.exported(other, b)
+            made = self.x[other].get("returns", {}).get(fn)
+            return (other, made) if made in self.x[other]["receivers"] else None
         kind, a, b = target
         if kind == "local":
             return (mod, a) if a in self.x[mod]["receivers"] else None
@@ -122,6 +130,8 @@ class _Linker:
         return None
 
     def function_of(self, mod: str, target: list[str]) -> tuple[str, list[str]] | None:
+        if len(target) != 3:
+            return None  # a function's result ("made") is no function we can read
         kind, a, b = target
         if kind == "localfn":
             params = self.x[mod]["functions"].get(a)

@@ -1,0 +1,58 @@
+"""Express routers built in factories and classes, chains, and guards read by what they do
+(fixtures/js/express-factories)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from js_support import by_route, collect
+
+from threatmodel.collect.express import ExpressCollector
+from threatmodel.models import Facts
+
+APP = Path(__file__).parent / "fixtures" / "js" / "express-factories"
+
+
+@pytest.fixture(scope="module")
+def facts() -> Facts:
+    return collect(APP, ExpressCollector())
+
+
+def status(facts: Facts, method: str, path: str) -> str:
+    return by_route(facts)[(method, path)].auth.status.value
+
+
+def test_every_route_found_under_its_mount(facts: Facts) -> None:
+    assert sorted(by_route(facts)) == sorted(
+        [
+            ("GET", "/account"),
+            ("GET", "/admin/feed"),
+            ("GET", "/admin/stats"),
+            ("GET", "/api/status"),
+            ("POST", "/api/v1/events"),
+            ("GET", "/app"),
+            ("POST", "/app/ping"),
+            ("GET", "/items"),
+            ("DELETE", "/items/{id}"),
+            ("GET", "/login"),
+            ("POST", "/login"),
+        ]
+    )
+
+
+def test_factory_routers_keep_their_guards(facts: Facts) -> None:
+    # require('./routes/app')() returns the module's router; its routes sit under /app
+    assert status(facts, "POST", "/app/ping") == "authenticated"
+    # const { Router: R } = require('express'); a guard exported as module.exports = function
+    assert status(facts, "GET", "/account") == "authenticated"
+    # a class whose field holds the router, mounted as new ItemsController().router
+    assert status(facts, "GET", "/items") == "public"
+    assert status(facts, "DELETE", "/items/{id}") == "authenticated"
+
+
+def test_optional_jwt_and_inverted_checks_do_not_authenticate(facts: Facts) -> None:
+    assert status(facts, "GET", "/admin/stats") == "authenticated"
+    assert status(facts, "GET", "/admin/feed") == "public"  # credentialsRequired: false
+    # isNotAuthenticated redirects callers who are signed in: anyone else gets through
+    assert status(facts, "GET", "/login") == "public"
