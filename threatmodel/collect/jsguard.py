@@ -306,7 +306,8 @@ def _refuses_signed_in(reject: Node, nxt: str) -> bool:
                     return False
                 hands_on = any(callee(n) == nxt for n in nodes_of(then, _CALL)) and bool(nxt)
                 return hands_on and not _positive(cond)
-        node, child = node.parent, node
+        child = node
+        node = node.parent
     return False
 
 
