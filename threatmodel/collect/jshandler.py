@@ -146,6 +146,9 @@ def rejection(branch: Node) -> Node | None:
     return None
 
 
+_FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
+
+
 def handler_auth(fn: Node) -> dict[str, Any] | None:
     """{"v", "why", "line"} when the function rejects unauthenticated callers itself."""
     slot = memo("handler_auth", fn)
@@ -156,6 +159,16 @@ def handler_auth(fn: Node) -> dict[str, Any] | None:
     if slot is not None:
         slot[0][slot[1]] = dict(found) if found is not None else None
     return found
+
+
+def wrapper_auth(value: Node) -> dict[str, Any] | None:
+    """The strongest check among the functions a call is built from (``client.use(fn)``)."""
+    best: dict[str, Any] | None = None
+    for node in nodes_of(value, _FUNCTIONS):
+        found = handler_auth(node) if node.child_count else None
+        if found is not None:
+            best = _stronger(best, found)
+    return best
 
 
 def _handler_auth(fn: Node) -> dict[str, Any] | None:

@@ -34,7 +34,7 @@ from threatmodel.collect.jsast import (
     resolve_module,
     unwrap,
 )
-from threatmodel.collect.jshandler import handler_auth
+from threatmodel.collect.jshandler import handler_auth, wrapper_auth
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
@@ -72,7 +72,8 @@ class NextJsCollector(Collector):
         text = src.text
         server = "use server" in text
         helpers_possible = any(h in text for h in _HELPER_HINTS)
-        if route is None and not is_mw and not server and not helpers_possible:
+        barrel = "export *" in text or ("export {" in text and " from " in text)
+        if route is None and not is_mw and not server and not helpers_possible and not barrel:
             return None
         tree = src.ts_tree
         if tree is None:
@@ -83,6 +84,7 @@ class NextJsCollector(Collector):
             "imports": {k: list(v) for k, v in imports(tree.root_node).items()},
             "handlers": [],
             "helpers": {},
+            "reexports": f.reexports,
         }
         if route is not None:
             out["route"] = list(route)
@@ -96,7 +98,17 @@ class NextJsCollector(Collector):
                 v = handler_auth(fn)
                 if v is not None:
                     out["helpers"][fname] = f._quote(v)
-        if not (out["handlers"] or out["helpers"] or "middleware" in out or "route" in out):
+            for fname, value in f.guarded_values().items():
+                v = wrapper_auth(value)
+                if v is not None:
+                    out["helpers"].setdefault(fname, f._quote(v))
+        if not (
+            out["handlers"]
+            or out["helpers"]
+            or out["reexports"]
+            or "middleware" in out
+            or "route" in out
+        ):
             return None
         return out
 
@@ -172,14 +184,14 @@ class NextJsCollector(Collector):
             kind, root, url = x.get("route") or ["action", "", ""]
             if kind == "layout":
                 continue
-            for h in x["handlers"]:
+            for h, hmod in [(h, mod) for h in x["handlers"]] + _reexported(mod, x, files, extracts):
                 action = h.get("action", False)
                 path = f"action:{mod}#{h['name']}" if action else url
                 cands: list[tuple[str, dict[str, Any]]] = []
                 if h["v"]:
-                    cands.append((mod, h["v"]))
+                    cands.append((hmod, h["v"]))
                 for call in h["calls"]:
-                    hit = _helper(call, mod, x, helpers, files)
+                    hit = _helper(call, hmod, extracts[hmod], helpers, files, extracts)
                     if hit is not None:
                         cands.append((hit[0], _why(hit[1], f"calls {call}(), which")))
                 if kind in ("page", "pagefile"):
@@ -197,10 +209,32 @@ class NextJsCollector(Collector):
                         path=path,
                         framework="nextjs",
                         handler=f"{mod}#{h['name']}",
-                        location=Location(path=mod, line=h["line"]),
+                        location=Location(path=mod, line=h["line"] if hmod == mod else 1),
                         auth=_auth(cands),
                     )
                 )
+
+
+def _reexported(
+    mod: str, x: Extract, files: frozenset[str], extracts: Mapping[str, Extract]
+) -> list[tuple[dict[str, Any], str]]:
+    """Handlers a route file re-exports (``export { GET } from '../other/route'``,
+    ``export * from``, ``export { default } from`` a page), judged where they are defined."""
+    if not x.get("route") or x["route"][0] == "layout":
+        return []
+    out: list[tuple[dict[str, Any], str]] = []
+    own = {h["method"] for h in x["handlers"]}
+    for spec, imported, exported in x.get("reexports", []):
+        other = resolve_module(mod, spec, files)
+        if other is None or other == mod or other not in extracts:
+            continue
+        for h in extracts[other]["handlers"]:
+            if h.get("action") or h["method"] in own:
+                continue
+            if imported == "*" or h["name"] == imported:
+                name = h["method"] if exported in ("*", imported) else exported
+                out.append(({**h, "method": name if name in HTTP else h["method"]}, other))
+    return out
 
 
 def _helper(
@@ -209,16 +243,42 @@ def _helper(
     x: dict[str, Any],
     helpers: Mapping[tuple[str, str], dict[str, Any]],
     files: frozenset[str],
+    extracts: Mapping[str, Extract] | None = None,
 ) -> tuple[str, dict[str, Any]] | None:
     root = call.split(".")[0]
     last = call.rpartition(".")[2]
     if root in x["imports"]:
         target = resolve_module(mod, x["imports"][root][0], files)
         want = last if "." in call else x["imports"][root][1]
-        found = helpers.get((want, target)) if target is not None else None
-        return (target, found) if target is not None and found is not None else None
+        return _exported_helper(target, want, helpers, files, extracts or {}, 0)
     local = helpers.get((last, mod))
     return (mod, local) if local is not None else None
+
+
+def _exported_helper(
+    mod: str | None,
+    name: str,
+    helpers: Mapping[tuple[str, str], dict[str, Any]],
+    files: frozenset[str],
+    extracts: Mapping[str, Extract],
+    depth: int,
+) -> tuple[str, dict[str, Any]] | None:
+    """The helper ``mod`` exports as ``name``, following barrels (``export * from './x'``)."""
+    if mod is None or depth > 4:
+        return None
+    found = helpers.get((name, mod))
+    if found is not None:
+        return mod, found
+    for spec, imported, exported in (extracts.get(mod) or {}).get("reexports", []):
+        if exported not in ("*", name):
+            continue
+        other = resolve_module(mod, spec, files)
+        hit = _exported_helper(
+            other, name if imported == "*" else imported, helpers, files, extracts, depth + 1
+        )
+        if hit is not None:
+            return hit
+    return None
 
 
 def _middleware_guards(
