@@ -147,6 +147,7 @@ def rejection(branch: Node) -> Node | None:
 
 
 _FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
+_CALLS = frozenset({"call_expression"})
 
 
 def handler_auth(fn: Node) -> dict[str, Any] | None:
@@ -156,9 +157,62 @@ def handler_auth(fn: Node) -> dict[str, Any] | None:
         known = slot[0][slot[1]]
         return dict(known) if known is not None else None  # a copy: callers may add keys
     found = _handler_auth(fn)
+    if found is None or found["v"] != "restricted":
+        # A verified signature names its mechanism, where `isValid = receiver.verify()`
+        # alone reads as a login check.
+        found = _signature_check(fn) or found
     if slot is not None:
         slot[0][slot[1]] = dict(found) if found is not None else None
     return found
+
+
+# Library calls that verify a webhook sender's signature and fail (throw or answer false,
+# which callers turn into a refusal) when it does not match: Stripe, Svix, QStash, Slack,
+# GitHub-style HMAC compares.
+_SIGNATURE_CALLS = frozenset(
+    {"constructEvent", "constructEventAsync", "timingSafeEqual", "verifySlackRequest"}
+)
+_SIGNATURE_WORDS = ("signature", "svix", "webhook", "hmac", "upstash")
+
+
+def _signature_check(fn: Node) -> dict[str, Any] | None:
+    """A handler (or wrapper) that verifies a webhook signature before acting."""
+    body = body_of(fn)
+    if body is None:
+        return None
+    for node in nodes_of(body, _CALLS):
+        name = callee(node)
+        last = name.rpartition(".")[2]
+        found = last in _SIGNATURE_CALLS
+        if not found and last == "verify":
+            # receiver.verify({signature, body}) / wh.verify(payload, headers): a signature
+            # verifier, unlike jwt.verify, is handed the signature or the svix headers
+            text = node_text(node).lower()
+            found = any(w in text or w in name.lower() for w in _SIGNATURE_WORDS)
+        if found:
+            mechanism, what = _secret_kind(body) if last == "timingSafeEqual" else _WEBHOOK
+            return {
+                "v": "authenticated",
+                "why": f"verifies {what} with {name}()",
+                "mechanism": mechanism,
+                "line": line_of(node),
+                "s": source_line(node),
+            }
+    return None
+
+
+_WEBHOOK = ("webhook_signature", "the caller's signature")
+
+
+def _secret_kind(body: Node) -> tuple[str, str]:
+    """What a constant-time compare checks: a signature header, an API key, or a token
+    the caller got in a link (reset, confirm, unsubscribe)."""
+    text = node_text(body).lower()
+    if "signature" in text and "header" in text:
+        return _WEBHOOK
+    if any(w in text for w in ("apikey", "api_key", "api-key", "authorization", "x-auth")):
+        return "api_key", "an API key"
+    return "url_token", "a secret token from the link"
 
 
 def wrapper_auth(value: Node) -> dict[str, Any] | None:

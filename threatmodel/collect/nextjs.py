@@ -39,6 +39,7 @@ from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
     has_use_server,
+    calls_in,
     is_fn,
     methods_of,
     route_of,
@@ -50,7 +51,17 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
-_HELPER_HINTS = ("session", "auth", "getUser", "token", "Session", "Auth", "user")
+_HELPER_HINTS = (
+    "session",
+    "auth",
+    "getUser",
+    "token",
+    "Session",
+    "Auth",
+    "user",
+    "ignature",
+    "timingSafeEqual",
+)
 
 
 @register
@@ -102,9 +113,17 @@ class NextJsCollector(Collector):
                 v = wrapper_auth(value)
                 if v is not None:
                     out["helpers"].setdefault(fname, f._quote(v))
+            # Exported functions that decide nothing themselves may call one that does
+            # (withCron -> verifyQstashSignature): their calls are followed at link time.
+            out["calls"] = {
+                fname: calls_in(fn)[:60]
+                for fname, fn in f.functions.items()
+                if fname in f.exports and fname not in out["helpers"]
+            }
         if not (
             out["handlers"]
             or out["helpers"]
+            or out.get("calls")
             or out["reexports"]
             or "middleware" in out
             or "route" in out
@@ -269,6 +288,18 @@ def _exported_helper(
     found = helpers.get((name, mod))
     if found is not None:
         return mod, found
+    x = extracts.get(mod) or {}
+    for call in x.get("calls", {}).get(name, []) if depth < 2 else []:
+        root = call.split(".")[0]
+        if root in x["imports"]:
+            target = resolve_module(mod, x["imports"][root][0], files)
+            want = call.rpartition(".")[2] if "." in call else x["imports"][root][1]
+            hit = _exported_helper(target, want, helpers, files, extracts, depth + 1)
+        else:
+            local = helpers.get((call, mod))
+            hit = (mod, local) if local is not None else None
+        if hit is not None:
+            return hit[0], _why(hit[1], f"calls {call}(), which")
     for spec, imported, exported in (extracts.get(mod) or {}).get("reexports", []):
         if exported not in ("*", name):
             continue
@@ -325,4 +356,5 @@ def _auth(cands: list[tuple[str, dict[str, Any]]]) -> RouteAuth:
     if v["v"] not in _RANK:
         return RouteAuth(status=AuthStatus.PUBLIC)
     ev = [Evidence(path=mod, start_line=v["line"], end_line=v["line"], snippet=v.get("s", ""))]
-    return RouteAuth(status=AuthStatus(v["v"]), mechanism=f"{v['why']} ({mod})", evidence=ev)
+    named = f"{v['mechanism']}: " if v.get("mechanism") else ""  # webhook_signature, ...
+    return RouteAuth(status=AuthStatus(v["v"]), mechanism=f"{named}{v['why']} ({mod})", evidence=ev)
