@@ -38,8 +38,8 @@ from threatmodel.collect.jshandler import handler_auth, wrapper_auth
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
-    has_use_server,
     calls_in,
+    has_use_server,
     is_fn,
     methods_of,
     route_of,
