@@ -40,6 +40,7 @@ from threatmodel.collect.nextjs_files import (
     NextFile,
     calls_in,
     has_use_server,
+    host_of,
     is_fn,
     methods_of,
     route_of,
@@ -102,6 +103,9 @@ class NextJsCollector(Collector):
             out["handlers"] = self._handlers(f, route[0])
         if is_mw and ("config" in text or "middleware" in text):
             out["middleware"] = nextjs_mw.analyse(tree.root_node)
+        elif route is None and "NextResponse" in text and "redirect" in text:
+            # a helper middleware.ts may hand the request to (updateSession(req))
+            out["programs"] = nextjs_mw.helper_programs(tree.root_node, f.functions, f.exports)
         if server:
             out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
         if helpers_possible:
@@ -124,6 +128,7 @@ class NextJsCollector(Collector):
             out["handlers"]
             or out["helpers"]
             or out.get("calls")
+            or out.get("programs")
             or out["reexports"]
             or "middleware" in out
             or "route" in out
@@ -203,15 +208,20 @@ class NextJsCollector(Collector):
             kind, root, url = x.get("route") or ["action", "", ""]
             if kind == "layout":
                 continue
+            # The host folder leaves the path (the file's location still names it).
+            _host, where = host_of(url)
             for h, hmod in [(h, mod) for h in x["handlers"]] + _reexported(mod, x, files, extracts):
                 action = h.get("action", False)
-                path = f"action:{mod}#{h['name']}" if action else url
+                path = f"action:{mod}#{h['name']}" if action else where
                 cands: list[tuple[str, dict[str, Any]]] = []
                 if h["v"]:
                     cands.append((hmod, h["v"]))
                 for call in h["calls"]:
                     hit = _helper(call, hmod, extracts[hmod], helpers, files, extracts)
-                    if hit is not None:
+                    if hit is not None and hit[1]["v"] == "none":
+                        # the wrapper is read and rejects no one: its name proves nothing
+                        cands = [c for c in cands if c[1]["why"] != f"wrapped in {call}()"]
+                    elif hit is not None:
                         cands.append((hit[0], _why(hit[1], f"calls {call}(), which")))
                 if kind in ("page", "pagefile"):
                     cands += [
@@ -220,7 +230,7 @@ class NextJsCollector(Collector):
                         if r == root and _under(url, prefix)
                     ]
                 if not action:
-                    cands += _middleware_guards(mws, root, url)
+                    cands += _middleware_guards(mws, root, where, extracts, files)
                 out.routes.append(
                     Route(
                         id=f"{h['method']} {path}",
@@ -267,8 +277,10 @@ def _helper(
     root = call.split(".")[0]
     last = call.rpartition(".")[2]
     if root in x["imports"]:
-        target = resolve_module(mod, x["imports"][root][0], files)
-        want = last if "." in call else x["imports"][root][1]
+        spec, imported = x["imports"][root]
+        target = resolve_module(mod, spec, files)
+        # ns.requireUser() names the export; client.action() is a method of the export
+        want = last if "." in call and imported == "*" else imported
         return _exported_helper(target, want, helpers, files, extracts or {}, 0)
     local = helpers.get((last, mod))
     return (mod, local) if local is not None else None
@@ -300,6 +312,8 @@ def _exported_helper(
             hit = (mod, local) if local is not None else None
         if hit is not None:
             return hit[0], _why(hit[1], f"calls {call}(), which")
+    if name in x.get("calls", {}):
+        return mod, {"v": "none", "why": "", "line": 0}  # defined here, and it checks nothing
     for spec, imported, exported in (extracts.get(mod) or {}).get("reexports", []):
         if exported not in ("*", name):
             continue
@@ -313,14 +327,30 @@ def _exported_helper(
 
 
 def _middleware_guards(
-    mws: dict[str, dict[str, Any]], root: str, url: str
+    mws: dict[str, dict[str, Any]],
+    root: str,
+    url: str,
+    extracts: Mapping[str, Extract],
+    files: frozenset[str],
 ) -> list[tuple[str, dict[str, Any]]]:
     """middleware.ts files of this app whose matcher covers ``url`` and that reject there."""
     out = []
     for mod, mw in mws.items():
         if _mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
             continue
-        stmt = nextjs_flow.run(mw["program"], url)
+
+        def resolve(name: str, mod: str = mod) -> list[Any] | None:
+            imported = extracts[mod]["imports"].get(name)
+            other = resolve_module(mod, imported[0], files) if imported else None
+            program = (
+                (extracts.get(other) or {}).get("programs", {}).get(imported[1])
+                if other and imported
+                else None
+            )
+            # its refusals are quoted from the helper's file
+            return None if program is None else nextjs_mw.located(program, str(other))
+
+        stmt = nextjs_flow.run(mw["program"], url, resolve)
         if stmt is not None:
             how = stmt[3] if len(stmt) > 3 else "redirects or rejects signed-out requests"
             verdict = {
@@ -329,7 +359,7 @@ def _middleware_guards(
                 "s": stmt[2],
                 "why": f"middleware: {how}",
             }
-            out.append((mod, verdict))
+            out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
     return out
 
 

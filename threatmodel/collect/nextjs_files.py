@@ -44,6 +44,20 @@ def segment(seg: str) -> str | None:
     return seg
 
 
+_HOST_PARAMS = frozenset({"{domain}", "{host}", "{hostname}"})
+
+
+def host_of(url: str) -> tuple[str | None, str]:
+    """(host, path) of a URL built from folders: ``/app.example.com/x`` is ``/x`` on host
+    app.example.com, and ``/{domain}/x`` is ``/x`` on whichever host the middleware rewrote
+    (the platforms pattern). Other URLs have no host."""
+    first, _, rest = url.lstrip("/").partition("/")
+    is_host = first in _HOST_PARAMS or (
+        "." in first and not first.startswith(("{", ".")) and not first.endswith(".txt")
+    )
+    return (first, "/" + rest) if is_host else (None, url)
+
+
 def route_of(path: str) -> tuple[str, str, str] | None:
     """(kind, app root, URL) for a file Next.js routes, else None."""
     parts = path.split("/")

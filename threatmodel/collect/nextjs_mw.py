@@ -197,3 +197,31 @@ def _wrapper_program(
         public = strings_of(object_props(args[0]).get("publicRoutes")) if args else None
         return [["if", ["path_match", public or []], [["pass"]], []], *_reject_all(wrapper, name)]
     return program if inner is not None else None
+
+
+def helper_programs(
+    root: Node, functions: dict[str, Node], exports: dict[str, Node]
+) -> dict[str, Program]:
+    """Programs of the exported functions a middleware may delegate to, when they refuse."""
+    matchers, arrays = _route_matchers(root), _arrays(root)
+    out = {}
+    for name, fn in functions.items():
+        if name in exports or any(v is fn for v in exports.values()):
+            program = compile_function(fn, matchers, arrays)
+            if "reject" in repr(program):
+                out[name] = program
+    return out
+
+
+def located(program: Program, mod: str) -> Program:
+    """The program with each refusal naming the file it stands in (for evidence)."""
+    out: Program = []
+    for s in program:
+        if s[0] == "reject":
+            why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"
+            out.append([*s[:3], why, mod])
+        elif s[0] == "if":
+            out.append(["if", s[1], located(s[2], mod), located(s[3], mod)])
+        else:
+            out.append(s)
+    return out
