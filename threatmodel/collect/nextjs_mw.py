@@ -213,15 +213,22 @@ def helper_programs(
     return out
 
 
-def located(program: Program, mod: str) -> Program:
-    """The program with each refusal naming the file it stands in (for evidence)."""
+def located(program: Program, mod: str, under_auth: bool = False) -> Program:
+    """The helper's program with each refusal naming its file (for evidence).
+
+    A redirect no identity check leads to (a short link sending everyone on to its
+    destination) refuses no one in particular: it becomes a pass.
+    """
     out: Program = []
     for s in program:
-        if s[0] == "reject":
+        if s[0] == "reject" and not under_auth:
+            out.append(["pass"])
+        elif s[0] == "reject":
             why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"
             out.append([*s[:3], why, mod])
         elif s[0] == "if":
-            out.append(["if", s[1], located(s[2], mod), located(s[3], mod)])
+            auth = under_auth or "'auth'" in repr(s[1])
+            out.append(["if", s[1], located(s[2], mod, auth), located(s[3], mod, auth)])
         else:
             out.append(s)
     return out
