@@ -267,53 +267,6 @@ class _FileReader(Declarations):
             node = node.parent
         return ["{" + name.rpartition(".")[2] + "}"]
 
-    def _target(self, given: Node) -> list[str] | None:
-        """What a mounted/registered value refers to: [kind, a, b]."""
-        node = unwrap(given)
-        if node is None:
-            return None
-        if node.type == "call_expression" and callee(node) == "require":
-            args = call_args(node)
-            spec = string_value(args[0]) if args else None
-            return ["import", spec, "*"] if spec else None
-        if node.type == "call_expression" and (recv := self._receiver_value(node)) is not None:
-            return ["local", recv, ""]  # Router().post(...) handed over inline
-        if node.type == "call_expression":
-            # require('./routes/app')() / makeRouter(): the router the function returns
-            made = self._target(node.child_by_field_name("function") or node)
-            if made is not None and made[0] in ("import", "localfn"):
-                return ["made", *made]
-        if node.type == "member_expression":
-            obj = unwrap(node.child_by_field_name("object"))
-            prop = node.child_by_field_name("property")
-            if obj is not None and obj.type == "identifier" and node_text(obj) in self.aliases:
-                obj = self.aliases[node_text(obj)]  # const c = new Ctl(); app.use(c.router)
-            if obj is not None and obj.type == "new_expression" and prop is not None:
-                made = self._target_name(dotted(obj.child_by_field_name("constructor")))
-                if made is not None:  # new ItemsController().router: that class's this.router
-                    kind, a, _ = made
-                    field = "this." + node_text(prop)
-                    return ["import", a, field] if kind == "import" else ["local", field, ""]
-        if node.type == "call_expression" and callee(node).endswith(".routes"):
-            base = callee(node).rsplit(".", 1)[0]
-            return ["local", base, ""] if base in self.receivers else self._target_name(base)
-        if node.type in ("identifier", "member_expression"):
-            return self._target_name(dotted(node))
-        return None
-
-    def _target_name(self, name: str) -> list[str] | None:
-        if not name:
-            return None
-        root, _, member = name.partition(".")
-        if root in self.receivers and not member:
-            return ["local", root, ""]
-        if root in self.imports:
-            spec, imported = self.imports[root]
-            return ["import", spec, member or imported]
-        if not member and root in self.functions:
-            return ["localfn", root, ""]
-        return None
-
     def _ref(self, node: Node) -> dict[str, Any]:
         """What the registration says about one handler argument."""
         node = unwrap(node) or node
