@@ -65,3 +65,13 @@ def test_middleware_delegating_to_a_helper_in_another_file(facts: Facts) -> None
     assert account.status.value == "authenticated"
     assert account.evidence[0].path == "lib/supabase/middleware.ts"
     assert auth(facts, "GET", "/").status.value == "public"
+
+
+def test_membership_and_role_checks_in_a_wrapper_restrict(facts: Facts) -> None:
+    # findFirst({where: {id: teamId, members: {some: {userId: session.user.id}}}}) + 404
+    team = auth(facts, "GET", "/api/teams/{teamId}")
+    assert team.status.value == "restricted"
+    assert team.evidence[0].path == "lib/auth/team.ts"
+    assert auth(facts, "DELETE", "/api/admin").status.value == "restricted"  # staffRole
+    # a lookup by the caller's identity alone is their own profile, not an access check
+    assert auth(facts, "GET", "/api/items").status.value == "authenticated"

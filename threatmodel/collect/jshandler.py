@@ -230,6 +230,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
     if body is None:
         return None
     auth_vars: set[str] = set()
+    owned: set[str] = set()  # records fetched for the caller (see _owned)
     best: dict[str, Any] | None = None
     for node in nodes_of(body, _HANDLER_TYPES):
         t = node.type
@@ -238,11 +239,22 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
             name = node.child_by_field_name("name")
             if value is not None and name is not None and _has_lookup(value):
                 auth_vars |= _names_in(name)
+            elif value is not None and name is not None and _owned(value, auth_vars):
+                owned |= _names_in(name)
+            elif (
+                name is not None
+                and value is not None
+                and any(w in node_text(name).lower() for w in _ROLE_WORDS)
+                and _mentions(value, auth_vars)
+            ):
+                owned |= _names_in(name)  # adminRole = await getAdminRole(session.user.id)
         elif t == "assignment_expression":
             right = unwrap(node.child_by_field_name("right"))
             left = node.child_by_field_name("left")
             if right is not None and left is not None and _has_lookup(right):
                 auth_vars |= _names_in(left)
+            elif right is not None and left is not None and _owned(right, auth_vars):
+                owned |= _names_in(left)
         elif t == "call_expression":
             called = callee(node)
             if called.endswith("auth.updateUser"):
@@ -259,6 +271,15 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                 best = _stronger(best, _verdict(node, "auth().protect()", call_args(node)))
         elif t in ("if_statement", "ternary_expression"):
             cond = node.child_by_field_name("condition")
+            if cond is not None and best is not None and _mentions(cond, owned):
+                # a record looked up by the caller's identity and the request's choice
+                # (workspace, post) and refused when absent: an ownership check
+                then = node.child_by_field_name("consequence")
+                reject = rejection(then) if then is not None else None
+                if reject is not None:
+                    found = _verdict(reject, node_text(cond)[:80], [])
+                    best = _stronger(best, {**found, "v": "restricted"})
+                continue
             if cond is None or not _auth_condition(cond, auth_vars):
                 continue
             # Which branch does a signed-out caller take? When the condition also depends on
@@ -323,6 +344,28 @@ def _compare(cond: Node, op: str, auth_vars: set[str]) -> bool | None:
         if b.type in ("string", "number", "true"):
             return op in ("!==", "!=")
     return None
+
+
+def _owned(value: Node, auth_vars: set[str]) -> bool:
+    """A lookup filtered both by the caller's identity (``userId: session.user.id``) and
+    by something else the request chose (``id: workspaceId``): the record exists only when
+    the caller may reach it. A lookup by identity alone is the caller's own profile."""
+    identity = other = False
+    for n in walk(value):
+        if n.type != "pair":
+            continue
+        v = unwrap(n.child_by_field_name("value"))
+        if v is None or v.type not in ("identifier", "member_expression", "binary_expression"):
+            continue
+        if _mentions(v, auth_vars):
+            identity = True
+        elif v.type != "binary_expression" or v.named_children:
+            other = True
+    return identity and other
+
+
+def _mentions(node: Node, names: set[str]) -> bool:
+    return bool(names) and any(n.type == "identifier" and node_text(n) in names for n in walk(node))
 
 
 def _has_lookup(value: Node) -> bool:
