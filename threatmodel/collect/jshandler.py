@@ -73,6 +73,7 @@ _NOT_LOOKUPS = (
 _REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
 _ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
 _DENY = ("401", "403")
+_NOT_YOURS = (*_DENY, "404")  # a record the caller may not reach is often "not found"
 _REJECT_CALLS = frozenset(
     {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect", "rewrite"}
 )
@@ -118,7 +119,7 @@ def _names_in(pattern: Node) -> set[str]:
     }
 
 
-def rejection(branch: Node) -> Node | None:
+def rejection(branch: Node, deny: tuple[str, ...] = _DENY) -> Node | None:
     """The first statement in ``branch`` that ends the request with a refusal."""
     for node in nodes_of(branch, _REJECTION_TYPES):
         t = node.type
@@ -131,7 +132,7 @@ def rejection(branch: Node) -> Node | None:
             if last in _REJECT_CALLS:
                 return node
             status = last in ("status", "sendStatus", "writeHead") and bool(args)
-            if (status and node_text(args[0]) in _DENY) or (last == "next" and args):
+            if (status and node_text(args[0]) in deny) or (last == "next" and args):
                 return node
             if last == "protect":
                 return node
@@ -140,7 +141,7 @@ def rejection(branch: Node) -> Node | None:
         if t in ("pair", "assignment_expression"):
             key = node.child_by_field_name("key" if t == "pair" else "left")
             value = node.child_by_field_name("value" if t == "pair" else "right")
-            denied = value is not None and node_text(value) in _DENY
+            denied = value is not None and node_text(value) in deny
             if denied and key is not None and node_text(key).endswith("status"):
                 return node
     return None
@@ -275,7 +276,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                 # a record looked up by the caller's identity and the request's choice
                 # (workspace, post) and refused when absent: an ownership check
                 then = node.child_by_field_name("consequence")
-                reject = rejection(then) if then is not None else None
+                reject = rejection(then, _NOT_YOURS) if then is not None else None
                 if reject is not None:
                     found = _verdict(reject, node_text(cond)[:80], [])
                     best = _stronger(best, {**found, "v": "restricted"})
