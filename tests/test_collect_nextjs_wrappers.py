@@ -75,3 +75,11 @@ def test_membership_and_role_checks_in_a_wrapper_restrict(facts: Facts) -> None:
     assert auth(facts, "DELETE", "/api/admin").status.value == "restricted"  # staffRole
     # a lookup by the caller's identity alone is their own profile, not an access check
     assert auth(facts, "GET", "/api/items").status.value == "authenticated"
+
+
+def test_hmac_compare_and_verifying_library_handlers(facts: Facts) -> None:
+    slack = auth(facts, "POST", "/api/slack")
+    assert slack.status.value == "authenticated"
+    assert (slack.mechanism or "").startswith("webhook_signature")
+    workflow = auth(facts, "POST", "/api/workflow")
+    assert (workflow.mechanism or "").startswith("webhook_signature")

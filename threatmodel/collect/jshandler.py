@@ -181,6 +181,16 @@ def _signature_check(fn: Node) -> dict[str, Any] | None:
     body = body_of(fn)
     if body is None:
         return None
+    hmac = _hmac_compare(body)
+    if hmac is not None:
+        mechanism, what = _secret_kind(body)
+        return {
+            "v": "authenticated",
+            "why": f"compares {what} with an HMAC it computes",
+            "mechanism": mechanism,
+            "line": line_of(hmac),
+            "s": source_line(hmac),
+        }
     for node in nodes_of(body, _CALLS):
         name = callee(node)
         last = name.rpartition(".")[2]
@@ -203,6 +213,26 @@ def _signature_check(fn: Node) -> dict[str, Any] | None:
 
 
 _WEBHOOK = ("webhook_signature", "the caller's signature")
+_DIGESTS = frozenset({"variable_declarator"})
+_IFS = frozenset({"if_statement"})
+
+
+def _hmac_compare(body: Node) -> Node | None:
+    """``expected = hmac.digest('hex'); if (sig !== expected) throw``: the refusal."""
+    digests = set()
+    for d in nodes_of(body, _DIGESTS):
+        value, name = d.child_by_field_name("value"), d.child_by_field_name("name")
+        if value is not None and name is not None and ".digest(" in node_text(value):
+            digests |= _names_in(name)
+    if not digests:
+        return None
+    for node in nodes_of(body, _IFS):
+        cond, then = node.child_by_field_name("condition"), node.child_by_field_name("consequence")
+        if cond is not None and then is not None and _mentions(cond, digests):
+            found = rejection(then)
+            if found is not None:
+                return found
+    return None
 
 
 def _secret_kind(body: Node) -> tuple[str, str]:

@@ -217,6 +217,9 @@ class NextJsCollector(Collector):
                 if h["v"]:
                     cands.append((hmod, h["v"]))
                 for call in h["calls"]:
+                    known = _library_wrapper(call, extracts[hmod]["imports"])
+                    if known is not None:
+                        cands.append((hmod, {**known, "line": h["line"], "s": ""}))
                     hit = _helper(call, hmod, extracts[hmod], helpers, files, extracts)
                     if hit is not None and hit[1]["v"] == "none":
                         # the wrapper is read and rejects no one: its name proves nothing
@@ -242,6 +245,25 @@ class NextJsCollector(Collector):
                         auth=_auth(cands),
                     )
                 )
+
+
+# Library handlers that verify the caller's signature before running the code they wrap.
+_VERIFYING_WRAPPERS = {
+    ("@upstash/workflow/nextjs", "serve"): "Upstash Workflow serve() checks the QStash signature",
+    ("@upstash/qstash/nextjs", "verifySignatureAppRouter"): "QStash verifySignatureAppRouter()",
+    (
+        "@upstash/qstash/dist/nextjs",
+        "verifySignatureAppRouter",
+    ): "QStash verifySignatureAppRouter()",
+}
+
+
+def _library_wrapper(call: str, imports: dict[str, list[str]]) -> dict[str, Any] | None:
+    spec, name = imports.get(call, ["", ""])
+    why = _VERIFYING_WRAPPERS.get((spec, name))
+    if why is None:
+        return None
+    return {"v": "authenticated", "why": why, "mechanism": "webhook_signature"}
 
 
 def _reexported(
@@ -310,7 +332,7 @@ def _exported_helper(
         else:
             local = helpers.get((call, mod))
             hit = (mod, local) if local is not None else None
-        if hit is not None:
+        if hit is not None and hit[1]["v"] != "none":
             return hit[0], _why(hit[1], f"calls {call}(), which")
     if name in x.get("calls", {}):
         return mod, {"v": "none", "why": "", "line": 0}  # defined here, and it checks nothing
