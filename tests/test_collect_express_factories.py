@@ -31,6 +31,8 @@ def test_every_route_found_under_its_mount(facts: Facts) -> None:
             ("GET", "/admin/stats"),
             ("GET", "/api/status"),
             ("POST", "/api/v1/events"),
+            ("POST", "/api/reset/{token}"),
+            ("GET", "/api/things/{id}"),
             ("GET", "/app"),
             ("POST", "/app/ping"),
             ("GET", "/items"),
@@ -56,3 +58,10 @@ def test_optional_jwt_and_inverted_checks_do_not_authenticate(facts: Facts) -> N
     assert status(facts, "GET", "/admin/feed") == "public"  # credentialsRequired: false
     # isNotAuthenticated redirects callers who are signed in: anyone else gets through
     assert status(facts, "GET", "/login") == "public"
+
+
+def test_secret_link_token_gates_the_route_with_its_mechanism(facts: Facts) -> None:
+    reset = by_route(facts)[("POST", "/api/reset/{token}")].auth
+    assert reset.status.value == "authenticated"
+    assert (reset.mechanism or "").startswith("url_token")
+    assert status(facts, "GET", "/api/things/{id}") == "public"  # an id is no secret

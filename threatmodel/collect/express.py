@@ -62,6 +62,7 @@ _MARKERS = (
     "next",
     "jwt",
     "passport",
+    "(req,",  # controllers: their handlers may check a link's token themselves
 )
 # The same markers as the collector's gate: extract() returns None without one of them, so the
 # gate admits every file whose extract link() can use (router-exporting files, guard

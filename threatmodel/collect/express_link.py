@@ -295,8 +295,11 @@ class _Linker:
             evidence.append(
                 Evidence(path=v["mod"], start_line=v["line"], end_line=v["line"], snippet=v["s"])
             )
+        named = f"{v['mechanism']}: " if v.get("mechanism") else ""  # url_token, ...
         return RouteAuth(
-            status=AuthStatus(v["v"]), mechanism=f"middleware {ref['t']}{why}", evidence=evidence
+            status=AuthStatus(v["v"]),
+            mechanism=f"{named}middleware {ref['t']}{why}",
+            evidence=evidence,
         )
 
     def emit(self, out: FactsBuilder) -> None:

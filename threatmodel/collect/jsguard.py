@@ -131,7 +131,7 @@ def _known_call(call: Node, imports: dict[str, tuple[str, str]]) -> dict[str, An
     name = callee(call)
     if not name:
         return None
-    if name.endswith("passport.authenticate") or name == "authenticate":
+    if name.endswith(("passport.authenticate", "passport.authorize")) or name == "authenticate":
         args = call_args(call)
         strategies = _strategies(args[0]) if args else []
         if strategies and any(s.lower() in GUARD_STRATEGIES for s in strategies):

@@ -262,6 +262,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
         return None
     auth_vars: set[str] = set()
     owned: set[str] = set()  # records fetched for the caller (see _owned)
+    linked: set[str] = set()  # records fetched by a secret token from the URL
     best: dict[str, Any] | None = None
     for node in nodes_of(body, _HANDLER_TYPES):
         t = node.type
@@ -272,6 +273,8 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                 auth_vars |= _names_in(name)
             elif value is not None and name is not None and _owned(value, auth_vars):
                 owned |= _names_in(name)
+            elif value is not None and name is not None and _by_link_token(value):
+                linked |= _names_in(name)
             elif (
                 name is not None
                 and value is not None
@@ -310,6 +313,14 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                 if reject is not None:
                     found = _verdict(reject, node_text(cond)[:80], [])
                     best = _stronger(best, {**found, "v": "restricted"})
+                continue
+            if cond is not None and best is None and _mentions(cond, linked):
+                then = node.child_by_field_name("consequence")
+                reject = rejection(then) if then is not None else None
+                if reject is not None:  # the record the link's secret token names
+                    found = _verdict(reject, node_text(cond)[:80], [])
+                    best = {**found, "mechanism": "url_token"}
+                    best["why"] = f"looks up the link's secret token and {best['why']}"
                 continue
             if cond is None or not _auth_condition(cond, auth_vars):
                 continue
@@ -393,6 +404,20 @@ def _owned(value: Node, auth_vars: set[str]) -> bool:
         elif v.type != "binary_expression" or v.named_children:
             other = True
     return identity and other
+
+
+_SECRET_PARAMS = ("token", "secret")
+
+
+def _by_link_token(value: Node) -> bool:
+    """A lookup keyed by a secret token from the URL (``req.params.token``): reset,
+    confirm and unsubscribe links."""
+    return any(
+        n.type == "member_expression"
+        and ".params." in f".{dotted(n)}"
+        and any(w in dotted(n).rpartition(".")[2].lower() for w in _SECRET_PARAMS)
+        for n in walk(value)
+    ) and any(n.type == "call_expression" for n in walk(value))
 
 
 def _mentions(node: Node, names: set[str]) -> bool:
