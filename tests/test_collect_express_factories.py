@@ -65,3 +65,10 @@ def test_secret_link_token_gates_the_route_with_its_mechanism(facts: Facts) -> N
     assert reset.status.value == "authenticated"
     assert (reset.mechanism or "").startswith("url_token")
     assert status(facts, "GET", "/api/things/{id}") == "public"  # an id is no secret
+
+
+def test_apps_of_a_monorepo_never_lend_each_other_guards() -> None:
+    mono = collect(APP.parent / "express-monorepo", ExpressCollector())
+    # apps/admin defines requireAdmin; apps/shop imports one from a package not in the repo
+    assert status(mono, "GET", "/reports") == "restricted"
+    assert status(mono, "GET", "/orders") == "unknown"

@@ -92,11 +92,22 @@ class _Linker:
         self.routes: dict[tuple[str, str, str], _Pending] = {}
         self.middleware: dict[tuple[str, str, str, str, int], Middleware] = {}
         self.done: set[tuple[str, str]] = set()
-        self._unique: dict[str, tuple[str, dict[str, Any]] | None] = {}
+        # A guard found by its name alone, when one module of the same app defines it: the
+        # apps of a monorepo (each with its own package.json) never lend each other guards.
+        self._roots = sorted(
+            (p.rpartition("/")[0] for p in self.files if p.rpartition("/")[2] == "package.json"),
+            key=len,
+            reverse=True,
+        )
+        self._unique: dict[tuple[str, str], tuple[str, dict[str, Any]] | None] = {}
         for mod in sorted(extracts):
             for name, verdict in extracts[mod]["defs"].items():
-                key = name.rpartition(".")[2]
+                key = (self.app_root(mod), name.rpartition(".")[2])
                 self._unique[key] = None if key in self._unique else (mod, verdict)
+
+    def app_root(self, mod: str) -> str:
+        """The folder of the nearest package.json above ``mod`` ('' for the repository)."""
+        return next((r for r in self._roots if not r or mod.startswith(r + "/")), "")
 
     # ----------------------------------------------------------------- resolution
     def module(self, mod: str, spec: str) -> str | None:
@@ -182,7 +193,7 @@ class _Linker:
         elif root in data["aliases"]:
             target = data["aliases"][root]
             return self._lookup(mod, f"{target}.{member}" if member else target, depth + 1)
-        hit = self._unique.get(last)
+        hit = self._unique.get((self.app_root(mod), last))
         return {**hit[1], "mod": hit[0]} if hit is not None and depth == 0 else None
 
     # ----------------------------------------------------------------- replay
