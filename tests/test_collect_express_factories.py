@@ -33,6 +33,8 @@ def test_every_route_found_under_its_mount(facts: Facts) -> None:
             ("POST", "/api/v1/events"),
             ("POST", "/api/reset/{token}"),
             ("GET", "/api/things/{id}"),
+            ("GET", "/notes/{id}"),
+            ("PUT", "/notes/{id}"),
             ("GET", "/app"),
             ("POST", "/app/ping"),
             ("GET", "/items"),
@@ -72,3 +74,11 @@ def test_apps_of_a_monorepo_never_lend_each_other_guards() -> None:
     # apps/admin defines requireAdmin; apps/shop imports one from a package not in the repo
     assert status(mono, "GET", "/reports") == "restricted"
     assert status(mono, "GET", "/orders") == "unknown"
+
+
+def test_service_that_refuses_non_owners_restricts(facts: Facts) -> None:
+    # the handler hands req.session.userId to updateNote, which throws 403 on a mismatch
+    put = by_route(facts)[("PUT", "/notes/{id}")].auth
+    assert put.status.value == "restricted"
+    assert put.evidence[-1].path == "services/notes.js"
+    assert status(facts, "GET", "/notes/{id}") == "authenticated"  # compares, refuses no one

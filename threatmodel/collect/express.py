@@ -39,6 +39,7 @@ from threatmodel.collect.jsast import (
     unwrap,
 )
 from threatmodel.collect.jsguard import analyse, known_call
+from threatmodel.collect.jshandler import identity_calls
 from threatmodel.collect.jssettings import may_configure, middleware_kind, settings_of
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.treesitter import node_text
@@ -63,6 +64,7 @@ _MARKERS = (
     "jwt",
     "passport",
     "(req,",  # controllers: their handlers may check a link's token themselves
+    "403",  # services that refuse a caller who does not own the record
 )
 # The same markers as the collector's gate: extract() returns None without one of them, so the
 # gate admits every file whose extract link() can use (router-exporting files, guard
@@ -279,6 +281,9 @@ class _FileReader(Declarations):
         }
         if node.type in FUNCTION_TYPES:
             ref["inline"] = analyse(node, self.imports) or {"v": "none", "why": ""}
+            calls = identity_calls(node)
+            if calls:  # a service it hands the caller's id may check ownership (link)
+                ref["idcalls"] = calls
             return ref
         seen = node
         if node.type == "identifier" and node_text(node) in self.aliases:
@@ -353,7 +358,7 @@ class ExpressCollector(Collector):
         reader = _FileReader(src, tree.root_node)
         reader.scan_declarations()
         reader.scan_calls()
-        if not (reader.events or reader.defs or reader.settings):
+        if not (reader.events or reader.defs or reader.settings or reader.owners):
             return None
         return {
             "receivers": reader.receivers,
@@ -365,6 +370,7 @@ class ExpressCollector(Collector):
             "settings": reader.settings,
             "aliases": {k: a for k, v in reader.aliases.items() if (a := alias_name(v))},
             "returns": reader.returns,
+            "owners": reader.owners,
         }
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:

@@ -28,6 +28,7 @@ from threatmodel.collect.jsast import (
     walk_shallow,
 )
 from threatmodel.collect.jsguard import analyse, known_call
+from threatmodel.collect.jshandler import owner_params
 from threatmodel.collect.source import SourceFile
 from threatmodel.collect.treesitter import node_text
 
@@ -74,6 +75,8 @@ class Declarations:
         self._fn_nodes: dict[str, Node] = {}
         # start byte of a factory call that heads a chain -> the receiver it makes
         self.anonymous: dict[int, str] = {}
+        # function -> {param index: [line, quote]}: params it checks a record's owner against
+        self.owners: dict[str, dict[str, list[Any]]] = {}
 
     # ------------------------------------------------------------------ declarations
     def scan_declarations(self) -> None:
@@ -340,6 +343,9 @@ class Declarations:
         if public:
             self.functions[name] = params(fn)
             self._fn_nodes.setdefault(name, fn)
+            owners = owner_params(fn)
+            if owners:
+                self.owners[name] = owners
         verdict = analyse(fn, self.imports)
         if verdict is not None and name not in self.defs:
             verdict.setdefault("line", line_of(fn))

@@ -283,9 +283,36 @@ class _Linker:
             )
 
     # ----------------------------------------------------------------- output
+    def ownership(self, mod: str, ref: dict[str, Any]) -> dict[str, Any] | None:
+        """The handler hands the caller's id to a function that refuses non-owners."""
+        for name, idx, _line in ref.get("idcalls", []):
+            root, _, member = name.partition(".")
+            if root not in self.x[mod]["imports"]:
+                continue
+            spec, imported = self.x[mod]["imports"][root]
+            other = self.module(mod, spec)
+            if other is None:
+                continue
+            fname = self.exported(other, member or imported)
+            found = self.x[other].get("owners", {}).get(fname, {}).get(str(idx))
+            if found is not None:
+                why = f"{name}() refuses callers who do not own the record"
+                return {
+                    "v": "restricted",
+                    "why": why,
+                    "line": found[0],
+                    "s": found[1],
+                    "mod": other,
+                }
+        return None
+
     def auth(self, chain: Chain) -> RouteAuth:
         best: tuple[int, str, dict[str, Any], dict[str, Any]] | None = None
         for _scope, mod, ref in chain:
+            owns = self.ownership(mod, ref) if ref.get("_h") and "idcalls" in ref else None
+            if owns is not None:
+                best = (_RANK["restricted"], mod, ref, owns)
+                continue
             v = self.verdict(mod, ref)
             if v is not None and ref.get("_h") and v.get("hc"):
                 v = {**v["hc"], "mod": v.get("mod", mod)}  # the endpoint checks auth itself

@@ -23,6 +23,7 @@ from threatmodel.collect.jsast import (
     line_of,
     memo,
     nodes_of,
+    params,
     string_value,
     unwrap,
     walk,
@@ -418,6 +419,52 @@ def _by_link_token(value: Node) -> bool:
         and any(w in dotted(n).rpartition(".")[2].lower() for w in _SECRET_PARAMS)
         for n in walk(value)
     ) and any(n.type == "call_expression" for n in walk(value))
+
+
+_BINARY = frozenset({"binary_expression"})
+
+
+def owner_params(fn: Node) -> dict[str, list[Any]]:
+    """Parameters a function compares to a record's field and refuses on mismatch:
+    ``if (article.author.id !== userId) throw new HttpException(403)``. A caller that
+    passes the signed-in user's id there is checking ownership. {index: [line, quote]}."""
+    names = params(fn)
+    body = body_of(fn)
+    out: dict[str, list[Any]] = {}
+    if body is None or not any(names):
+        return out
+    for node in nodes_of(body, _IFS):
+        cond, then = node.child_by_field_name("condition"), node.child_by_field_name("consequence")
+        if cond is None or then is None:
+            continue
+        for b in nodes_of(cond, _BINARY):
+            op = node_text(b.child_by_field_name("operator") or b)
+            left, right = b.child_by_field_name("left"), b.child_by_field_name("right")
+            if op not in ("!==", "!=") or left is None or right is None:
+                continue
+            for a, other in ((left, right), (right, left)):
+                name = node_text(a)
+                if a.type == "identifier" and name in names and other.type == "member_expression":
+                    reject = rejection(then, _NOT_YOURS)
+                    if reject is not None:
+                        out.setdefault(
+                            str(names.index(name)), [line_of(reject), source_line(reject)]
+                        )
+    return out
+
+
+def identity_calls(fn: Node) -> list[list[Any]]:
+    """Calls a handler makes with the signed-in user's identity as an argument:
+    [[callee, argument index, line], ...] (``updateArticle(body, slug, req.auth.user.id)``)."""
+    out: list[list[Any]] = []
+    body = body_of(fn)
+    for call in nodes_of(body, _CALLS) if body is not None else []:
+        name = callee(call)
+        for i, arg in enumerate(call_args(call)):
+            text = node_text(arg).replace("?.", ".")
+            if name and text.startswith(_REQUEST_AUTH):
+                out.append([name, i, line_of(call)])
+    return out[:20]
 
 
 def _mentions(node: Node, names: set[str]) -> bool:
