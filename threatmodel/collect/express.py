@@ -38,8 +38,8 @@ from threatmodel.collect.jsast import (
     strings_of,
     unwrap,
 )
+from threatmodel.collect.jscallers import identity_calls
 from threatmodel.collect.jsguard import analyse, known_call
-from threatmodel.collect.jshandler import identity_calls
 from threatmodel.collect.jssettings import may_configure, middleware_kind, settings_of
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.treesitter import node_text

@@ -27,8 +27,8 @@ from threatmodel.collect.jsast import (
     unwrap,
     walk_shallow,
 )
+from threatmodel.collect.jscallers import owner_params
 from threatmodel.collect.jsguard import analyse, known_call
-from threatmodel.collect.jshandler import owner_params
 from threatmodel.collect.source import SourceFile
 from threatmodel.collect.treesitter import node_text
 

@@ -45,6 +45,7 @@ from threatmodel.collect.nextjs_files import (
     methods_of,
     route_of,
 )
+from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 
@@ -210,25 +211,25 @@ class NextJsCollector(Collector):
                 continue
             # The host folder leaves the path (the file's location still names it).
             _host, where = host_of(url)
-            for h, hmod in [(h, mod) for h in x["handlers"]] + _reexported(mod, x, files, extracts):
+            for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):
                 action = h.get("action", False)
                 path = f"action:{mod}#{h['name']}" if action else where
                 cands: list[tuple[str, dict[str, Any]]] = []
                 if h["v"]:
                     cands.append((hmod, h["v"]))
                 for call in h["calls"]:
-                    known = _library_wrapper(call, extracts[hmod]["imports"])
+                    known = library_wrapper(call, extracts[hmod]["imports"])
                     if known is not None:
                         cands.append((hmod, {**known, "line": h["line"], "s": ""}))
-                    hit = _helper(call, hmod, extracts[hmod], helpers, files, extracts)
+                    hit = helper(call, hmod, extracts[hmod], helpers, files, extracts)
                     if hit is not None and hit[1]["v"] == "none":
                         # the wrapper is read and rejects no one: its name proves nothing
                         cands = [c for c in cands if c[1]["why"] != f"wrapped in {call}()"]
                     elif hit is not None:
-                        cands.append((hit[0], _why(hit[1], f"calls {call}(), which")))
+                        cands.append((hit[0], why(hit[1], f"calls {call}(), which")))
                 if kind in ("page", "pagefile"):
                     cands += [
-                        (m, _why(v, "its layout"))
+                        (m, why(v, "its layout"))
                         for r, prefix, m, v in layouts
                         if r == root and _under(url, prefix)
                     ]
@@ -245,107 +246,6 @@ class NextJsCollector(Collector):
                         auth=_auth(cands),
                     )
                 )
-
-
-# Library handlers that verify the caller's signature before running the code they wrap.
-_VERIFYING_WRAPPERS = {
-    ("@upstash/workflow/nextjs", "serve"): "Upstash Workflow serve() checks the QStash signature",
-    ("@upstash/qstash/nextjs", "verifySignatureAppRouter"): "QStash verifySignatureAppRouter()",
-    (
-        "@upstash/qstash/dist/nextjs",
-        "verifySignatureAppRouter",
-    ): "QStash verifySignatureAppRouter()",
-}
-
-
-def _library_wrapper(call: str, imports: dict[str, list[str]]) -> dict[str, Any] | None:
-    spec, name = imports.get(call, ["", ""])
-    why = _VERIFYING_WRAPPERS.get((spec, name))
-    if why is None:
-        return None
-    return {"v": "authenticated", "why": why, "mechanism": "webhook_signature"}
-
-
-def _reexported(
-    mod: str, x: Extract, files: frozenset[str], extracts: Mapping[str, Extract]
-) -> list[tuple[dict[str, Any], str]]:
-    """Handlers a route file re-exports (``export { GET } from '../other/route'``,
-    ``export * from``, ``export { default } from`` a page), judged where they are defined."""
-    if not x.get("route") or x["route"][0] == "layout":
-        return []
-    out: list[tuple[dict[str, Any], str]] = []
-    own = {h["method"] for h in x["handlers"]}
-    for spec, imported, exported in x.get("reexports", []):
-        other = resolve_module(mod, spec, files)
-        if other is None or other == mod or other not in extracts:
-            continue
-        for h in extracts[other]["handlers"]:
-            if h.get("action") or h["method"] in own:
-                continue
-            if imported == "*" or h["name"] == imported:
-                name = h["method"] if exported in ("*", imported) else exported
-                out.append(({**h, "method": name if name in HTTP else h["method"]}, other))
-    return out
-
-
-def _helper(
-    call: str,
-    mod: str,
-    x: dict[str, Any],
-    helpers: Mapping[tuple[str, str], dict[str, Any]],
-    files: frozenset[str],
-    extracts: Mapping[str, Extract] | None = None,
-) -> tuple[str, dict[str, Any]] | None:
-    root = call.split(".")[0]
-    last = call.rpartition(".")[2]
-    if root in x["imports"]:
-        spec, imported = x["imports"][root]
-        target = resolve_module(mod, spec, files)
-        # ns.requireUser() names the export; client.action() is a method of the export
-        want = last if "." in call and imported == "*" else imported
-        return _exported_helper(target, want, helpers, files, extracts or {}, 0)
-    local = helpers.get((last, mod))
-    return (mod, local) if local is not None else None
-
-
-def _exported_helper(
-    mod: str | None,
-    name: str,
-    helpers: Mapping[tuple[str, str], dict[str, Any]],
-    files: frozenset[str],
-    extracts: Mapping[str, Extract],
-    depth: int,
-) -> tuple[str, dict[str, Any]] | None:
-    """The helper ``mod`` exports as ``name``, following barrels (``export * from './x'``)."""
-    if mod is None or depth > 4:
-        return None
-    found = helpers.get((name, mod))
-    if found is not None:
-        return mod, found
-    x = extracts.get(mod) or {}
-    for call in x.get("calls", {}).get(name, []) if depth < 2 else []:
-        root = call.split(".")[0]
-        if root in x["imports"]:
-            target = resolve_module(mod, x["imports"][root][0], files)
-            want = call.rpartition(".")[2] if "." in call else x["imports"][root][1]
-            hit = _exported_helper(target, want, helpers, files, extracts, depth + 1)
-        else:
-            local = helpers.get((call, mod))
-            hit = (mod, local) if local is not None else None
-        if hit is not None and hit[1]["v"] != "none":
-            return hit[0], _why(hit[1], f"calls {call}(), which")
-    if name in x.get("calls", {}):
-        return mod, {"v": "none", "why": "", "line": 0}  # defined here, and it checks nothing
-    for spec, imported, exported in (extracts.get(mod) or {}).get("reexports", []):
-        if exported not in ("*", name):
-            continue
-        other = resolve_module(mod, spec, files)
-        hit = _exported_helper(
-            other, name if imported == "*" else imported, helpers, files, extracts, depth + 1
-        )
-        if hit is not None:
-            return hit
-    return None
 
 
 def _middleware_guards(
@@ -383,10 +283,6 @@ def _middleware_guards(
             }
             out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
     return out
-
-
-def _why(v: dict[str, Any], who: str) -> dict[str, Any]:
-    return {**v, "why": f"{who} {v['why'].replace(' in the handler', '')}"}
 
 
 def _under(url: str, prefix: str) -> bool:

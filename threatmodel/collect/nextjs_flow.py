@@ -25,7 +25,8 @@ from threatmodel.collect.jsast import (
     unwrap,
     walk,
 )
-from threatmodel.collect.jshandler import is_auth_lookup, rejection, source_line
+from threatmodel.collect.jshandler import is_auth_lookup
+from threatmodel.collect.jsreject import rejection, source_line
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:

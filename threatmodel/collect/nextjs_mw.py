@@ -27,7 +27,7 @@ from threatmodel.collect.jsast import (
     unwrap,
     walk,
 )
-from threatmodel.collect.jshandler import source_line
+from threatmodel.collect.jsreject import source_line
 from threatmodel.collect.nextjs_flow import Program, compile_function
 from threatmodel.collect.treesitter import node_text
 
