@@ -38,6 +38,7 @@ from threatmodel.collect.jsast import (
     strings_of,
     unwrap,
 )
+from threatmodel.collect.jscallers import identity_calls
 from threatmodel.collect.jsguard import analyse, known_call
 from threatmodel.collect.jssettings import may_configure, middleware_kind, settings_of
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
@@ -62,6 +63,8 @@ _MARKERS = (
     "next",
     "jwt",
     "passport",
+    "(req,",  # controllers: their handlers may check a link's token themselves
+    "403",  # services that refuse a caller who does not own the record
 )
 # The same markers as the collector's gate: extract() returns None without one of them, so the
 # gate admits every file whose extract link() can use (router-exporting files, guard
@@ -87,19 +90,30 @@ class _FileReader(Declarations):
     def scan_calls(self) -> None:
         params_seen = self._params_seen = self._receiver_params()
         configurable = may_configure(self.imports)
+        # Registrations replay in source order; a chain Router().use(a).get(p, h) is visited
+        # outermost first, so each event is keyed by where its method name stands.
+        keys: list[int] = []
         for node in nodes_of(self.root, _CALL):
             fn = node.child_by_field_name("function")
-            if fn is not None and fn.type == "member_expression":
-                obj = unwrap(fn.child_by_field_name("object"))
-                prop = node_text(fn.child_by_field_name("property") or fn)
-                recv = self._receiver(obj, params_seen)
-                if recv is not None:
-                    self._registration(node, recv, prop)
-                elif prop in METHODS and obj is not None and obj.type == "call_expression":
-                    self._route_chain(node, prop)
-            self._invoke(node, params_seen)
+            before = len(self.events)
+            self._scan_call(node, fn, params_seen)
+            key = (fn.child_by_field_name("property") or fn) if fn is not None else node
+            keys.extend([key.start_byte] * (len(self.events) - before))
             if configurable:  # most files import no security package: skip the naming
                 self.settings.extend(settings_of(node, self.imports, self.consts))
+        order = sorted(range(len(self.events)), key=keys.__getitem__)
+        self.events = [self.events[i] for i in order]
+
+    def _scan_call(self, node: Node, fn: Node | None, params_seen: set[str]) -> None:
+        if fn is not None and fn.type == "member_expression":
+            obj = unwrap(fn.child_by_field_name("object"))
+            prop = node_text(fn.child_by_field_name("property") or fn)
+            recv = self._receiver(obj, params_seen)
+            if recv is not None:
+                self._registration(node, recv, prop)
+            elif prop in METHODS and obj is not None and obj.type == "call_expression":
+                self._route_chain(node, prop)
+        self._invoke(node, params_seen)
 
     def _receiver_params(self) -> set[str]:
         out: set[str] = set()
@@ -109,6 +123,11 @@ class _FileReader(Declarations):
         return out
 
     def _receiver(self, obj: Node | None, params_seen: set[str]) -> str | None:
+        if obj is not None and obj.type == "call_expression":
+            return self._chained(obj)
+        if obj is not None and obj.type == "member_expression":
+            name = dotted(obj)  # this.router, in a class that builds its router
+            return name if name in self.receivers else None
         if obj is None or obj.type != "identifier":
             return None
         name = node_text(obj)
@@ -120,6 +139,11 @@ class _FileReader(Declarations):
             self.receivers.setdefault(name, {"kind": "param", "prefix": ""})
             return name
         return None
+
+    def _chained(self, obj: Node) -> str | None:
+        """The receiver of ``Router().get(...)`` / ``Router().use(a).post(...)``."""
+        root = obj if self._factory_kind(obj) else self._chain_root(obj)
+        return None if root is None else self.anonymous_receiver(root)
 
     def _registration(self, call: Node, recv: str, prop: str) -> None:
         args = call_args(call)
@@ -246,35 +270,6 @@ class _FileReader(Declarations):
             node = node.parent
         return ["{" + name.rpartition(".")[2] + "}"]
 
-    def _target(self, given: Node) -> list[str] | None:
-        """What a mounted/registered value refers to: [kind, a, b]."""
-        node = unwrap(given)
-        if node is None:
-            return None
-        if node.type == "call_expression" and callee(node) == "require":
-            args = call_args(node)
-            spec = string_value(args[0]) if args else None
-            return ["import", spec, "*"] if spec else None
-        if node.type == "call_expression" and callee(node).endswith(".routes"):
-            base = callee(node).rsplit(".", 1)[0]
-            return ["local", base, ""] if base in self.receivers else self._target_name(base)
-        if node.type in ("identifier", "member_expression"):
-            return self._target_name(dotted(node))
-        return None
-
-    def _target_name(self, name: str) -> list[str] | None:
-        if not name:
-            return None
-        root, _, member = name.partition(".")
-        if root in self.receivers and not member:
-            return ["local", root, ""]
-        if root in self.imports:
-            spec, imported = self.imports[root]
-            return ["import", spec, member or imported]
-        if not member and root in self.functions:
-            return ["localfn", root, ""]
-        return None
-
     def _ref(self, node: Node) -> dict[str, Any]:
         """What the registration says about one handler argument."""
         node = unwrap(node) or node
@@ -286,6 +281,9 @@ class _FileReader(Declarations):
         }
         if node.type in FUNCTION_TYPES:
             ref["inline"] = analyse(node, self.imports) or {"v": "none", "why": ""}
+            calls = identity_calls(node)
+            if calls:  # a service it hands the caller's id may check ownership (link)
+                ref["idcalls"] = calls
             return ref
         seen = node
         if node.type == "identifier" and node_text(node) in self.aliases:
@@ -360,7 +358,7 @@ class ExpressCollector(Collector):
         reader = _FileReader(src, tree.root_node)
         reader.scan_declarations()
         reader.scan_calls()
-        if not (reader.events or reader.defs or reader.settings):
+        if not (reader.events or reader.defs or reader.settings or reader.owners):
             return None
         return {
             "receivers": reader.receivers,
@@ -371,6 +369,8 @@ class ExpressCollector(Collector):
             "functions": reader.functions,
             "settings": reader.settings,
             "aliases": {k: a for k, v in reader.aliases.items() if (a := alias_name(v))},
+            "returns": reader.returns,
+            "owners": reader.owners,
         }
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:

@@ -92,11 +92,22 @@ class _Linker:
         self.routes: dict[tuple[str, str, str], _Pending] = {}
         self.middleware: dict[tuple[str, str, str, str, int], Middleware] = {}
         self.done: set[tuple[str, str]] = set()
-        self._unique: dict[str, tuple[str, dict[str, Any]] | None] = {}
+        # A guard found by its name alone, when one module of the same app defines it: the
+        # apps of a monorepo (each with its own package.json) never lend each other guards.
+        self._roots = sorted(
+            (p.rpartition("/")[0] for p in self.files if p.rpartition("/")[2] == "package.json"),
+            key=len,
+            reverse=True,
+        )
+        self._unique: dict[tuple[str, str], tuple[str, dict[str, Any]] | None] = {}
         for mod in sorted(extracts):
             for name, verdict in extracts[mod]["defs"].items():
-                key = name.rpartition(".")[2]
+                key = (self.app_root(mod), name.rpartition(".")[2])
                 self._unique[key] = None if key in self._unique else (mod, verdict)
+
+    def app_root(self, mod: str) -> str:
+        """The folder of the nearest package.json above ``mod`` ('' for the repository)."""
+        return next((r for r in self._roots if not r or mod.startswith(r + "/")), "")
 
     # ----------------------------------------------------------------- resolution
     def module(self, mod: str, spec: str) -> str | None:
@@ -110,6 +121,14 @@ class _Linker:
         return str(exports.get(name, name))
 
     def receiver_of(self, mod: str, target: list[str]) -> tuple[str, str] | None:
+        if target[0] == "made":  # the router a factory function returns
+            _, kind, a, b = target
+            other = mod if kind == "localfn" else self.module(mod, a)
+            if other is None:
+                return None
+            fn = a if kind == "localfn" else self.exported(other, b)
+            made = self.x[other].get("returns", {}).get(fn)
+            return (other, made) if made in self.x[other]["receivers"] else None
         kind, a, b = target
         if kind == "local":
             return (mod, a) if a in self.x[mod]["receivers"] else None
@@ -122,6 +141,8 @@ class _Linker:
         return None
 
     def function_of(self, mod: str, target: list[str]) -> tuple[str, list[str]] | None:
+        if len(target) != 3:
+            return None  # a function's result ("made") is no function we can read
         kind, a, b = target
         if kind == "localfn":
             params = self.x[mod]["functions"].get(a)
@@ -172,7 +193,7 @@ class _Linker:
         elif root in data["aliases"]:
             target = data["aliases"][root]
             return self._lookup(mod, f"{target}.{member}" if member else target, depth + 1)
-        hit = self._unique.get(last)
+        hit = self._unique.get((self.app_root(mod), last))
         return {**hit[1], "mod": hit[0]} if hit is not None and depth == 0 else None
 
     # ----------------------------------------------------------------- replay
@@ -262,9 +283,36 @@ class _Linker:
             )
 
     # ----------------------------------------------------------------- output
+    def ownership(self, mod: str, ref: dict[str, Any]) -> dict[str, Any] | None:
+        """The handler hands the caller's id to a function that refuses non-owners."""
+        for name, idx, _line in ref.get("idcalls", []):
+            root, _, member = name.partition(".")
+            if root not in self.x[mod]["imports"]:
+                continue
+            spec, imported = self.x[mod]["imports"][root]
+            other = self.module(mod, spec)
+            if other is None:
+                continue
+            fname = self.exported(other, member or imported)
+            found = self.x[other].get("owners", {}).get(fname, {}).get(str(idx))
+            if found is not None:
+                why = f"{name}() refuses callers who do not own the record"
+                return {
+                    "v": "restricted",
+                    "why": why,
+                    "line": found[0],
+                    "s": found[1],
+                    "mod": other,
+                }
+        return None
+
     def auth(self, chain: Chain) -> RouteAuth:
         best: tuple[int, str, dict[str, Any], dict[str, Any]] | None = None
         for _scope, mod, ref in chain:
+            owns = self.ownership(mod, ref) if ref.get("_h") and "idcalls" in ref else None
+            if owns is not None:
+                best = (_RANK["restricted"], mod, ref, owns)
+                continue
             v = self.verdict(mod, ref)
             if v is not None and ref.get("_h") and v.get("hc"):
                 v = {**v["hc"], "mod": v.get("mod", mod)}  # the endpoint checks auth itself
@@ -285,8 +333,11 @@ class _Linker:
             evidence.append(
                 Evidence(path=v["mod"], start_line=v["line"], end_line=v["line"], snippet=v["s"])
             )
+        named = f"{v['mechanism']}: " if v.get("mechanism") else ""  # url_token, ...
         return RouteAuth(
-            status=AuthStatus(v["v"]), mechanism=f"middleware {ref['t']}{why}", evidence=evidence
+            status=AuthStatus(v["v"]),
+            mechanism=f"{named}middleware {ref['t']}{why}",
+            evidence=evidence,
         )
 
     def emit(self, out: FactsBuilder) -> None:

@@ -209,9 +209,21 @@ def _require_binding(decl: Node, out: dict[str, tuple[str, str]]) -> None:
 def resolve_module(from_path: str, spec: str, files: frozenset[str] | set[str]) -> str | None:
     """The repository file a relative import names, trying the usual suffixes and index files."""
     if spec.startswith(("@/", "~/")):
-        # The common tsconfig alias for the source root; try both conventions.
-        for base in ("src/" + spec[2:], spec[2:]):
-            hit = _with_suffix(base, files)
+        # The common tsconfig alias for the source root, from the importing file's own app
+        # outwards (a monorepo's apps/web/lib/...), trying both conventions.
+        parts = posixpath.dirname(from_path).split("/") if "/" in from_path else []
+        for depth in range(len(parts), -1, -1):
+            root = "/".join(parts[:depth])
+            for base in (f"{root}/src/{spec[2:]}", f"{root}/{spec[2:]}"):
+                hit = _with_suffix(base.lstrip("/"), files)
+                if hit:
+                    return hit
+        return None
+    if not spec.startswith(".") and "/" in spec and not spec.startswith("@"):
+        # baseUrl imports (``app/x/page``): only a file of this repository can match
+        parts = posixpath.dirname(from_path).split("/") if "/" in from_path else []
+        for depth in range(len(parts), -1, -1):
+            hit = _with_suffix(posixpath.join("/".join(parts[:depth]), spec), files)
             if hit:
                 return hit
         return None

@@ -21,6 +21,7 @@ from threatmodel.collect.jsast import (
     callee,
     line_of,
     nodes_of,
+    object_props,
     params,
     string_value,
     unwrap,
@@ -130,7 +131,7 @@ def _known_call(call: Node, imports: dict[str, tuple[str, str]]) -> dict[str, An
     name = callee(call)
     if not name:
         return None
-    if name.endswith("passport.authenticate") or name == "authenticate":
+    if name.endswith(("passport.authenticate", "passport.authorize")) or name == "authenticate":
         args = call_args(call)
         strategies = _strategies(args[0]) if args else []
         if strategies and any(s.lower() in GUARD_STRATEGIES for s in strategies):
@@ -141,8 +142,11 @@ def _known_call(call: Node, imports: dict[str, tuple[str, str]]) -> dict[str, An
     origin = imports.get(root)
     if origin is not None:
         key = (origin[0], origin[1] if not base else "*")
-        if key in PACKAGE_GUARDS:
-            return {"v": PACKAGE_GUARDS[key], "why": f"{name}() from {origin[0]}"}
+        if key in PACKAGE_GUARDS or (not base and origin[1] in KNOWN_GUARDS):
+            verdict = PACKAGE_GUARDS.get(key) or KNOWN_GUARDS[origin[1]]
+            if _optional(call):
+                return {"v": NONE, "why": f"{name}() with credentialsRequired: false"}
+            return {"v": verdict, "why": f"{name}() from {origin[0]}"}
     for candidate in (name, last):
         if candidate in KNOWN_GUARDS:
             verdict = KNOWN_GUARDS[candidate]
@@ -150,6 +154,14 @@ def _known_call(call: Node, imports: dict[str, tuple[str, str]]) -> dict[str, An
                 verdict = RESTRICTED
             return {"v": verdict, "why": f"{name}()"}
     return None
+
+
+def _optional(call: Node) -> bool:
+    """``expressjwt({credentialsRequired: false})`` reads a token if sent, rejects no one."""
+    args = call_args(call)
+    opts = object_props(args[0]) if args else {}
+    flag = opts.get("credentialsRequired")
+    return flag is not None and node_text(flag) == "false"
 
 
 def _strategies(node: Node) -> list[str]:
@@ -227,6 +239,7 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
         return {"v": NONE, "why": "", "line": line_of(fn), "next": False}
     reject: Node | None = None  # the first statement that ends the request with a refusal
     words: set[str] = set()
+    inverted: Node | None = None  # a refusal only of callers who are signed in
     for node in nodes_of(body, _VERDICT_TYPES):
         t = node.type
         if t in (
@@ -237,7 +250,10 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
         ):
             words.add(node_text(node).lower())
         elif reject is None and _rejects(node, res, nxt):
-            reject = node
+            if _refuses_signed_in(node, nxt):
+                inverted = inverted or node
+            else:
+                reject = node
     # Does it hand the request on (a middleware) or is it the endpoint itself?
     passes = any(callee(n) == nxt and not call_args(n) for n in nodes_of(body, _CALL))
     text = " ".join(sorted(words))
@@ -246,11 +262,64 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
     # answers 401 is not a login guard.
     if not auth_related:
         reject = None
+    if reject is None and inverted is not None:
+        why = "inverted check: it refuses only callers who are already signed in"
+        return {"v": NONE, "why": why, "line": line_of(inverted), "next": passes}
     if reject is None:
         return {"v": NONE, "why": "never rejects the request", "line": line_of(fn), "next": passes}
     verdict = RESTRICTED if any(w in text for w in _ROLE_WORDS) else AUTHENTICATED
     how = node_text(reject).split("\n")[0][:60]
     return {"v": verdict, "why": f"rejects with {how}", "line": line_of(reject), "next": passes}
+
+
+_IDENTITY_WORDS = ("authenticated", "user", "session", "logged", "signedin", "token", "auth")
+_NEGATIONS = ("!", "== null", "=== null", "== undefined", "=== undefined")
+
+
+def _refuses_signed_in(reject: Node, nxt: str) -> bool:
+    """Is this refusal reached only when the caller *has* an identity?
+
+    ``if (req.isAuthenticated()) return res.redirect('/home')`` or
+    ``if (!req.user) return next(); res.redirect('/')`` let anonymous callers through:
+    a guard for the login page, not an authentication. Decided by the nearest condition
+    that names an identity: its polarity, and which side of it the refusal stands on.
+    """
+    node: Node | None = reject.parent
+    child: Node = reject
+    while node is not None and node.type not in FUNCTION_TYPES:
+        if node.type == "if_statement":
+            cond = node.child_by_field_name("condition")
+            if cond is not None and _names_identity(cond):
+                in_else = child == node.child_by_field_name("alternative")
+                return _positive(cond) != in_else
+            return False
+        if node.type == "statement_block":
+            # A refusal after `if (cond) return next()` runs when cond is false.
+            for sib in reversed([c for c in node.named_children if c.end_byte <= child.start_byte]):
+                if sib.type != "if_statement":
+                    continue
+                cond, then = (
+                    sib.child_by_field_name("condition"),
+                    sib.child_by_field_name("consequence"),
+                )
+                if cond is None or then is None or not _names_identity(cond):
+                    return False
+                hands_on = any(callee(n) == nxt for n in nodes_of(then, _CALL)) and bool(nxt)
+                return hands_on and not _positive(cond)
+        child = node
+        node = node.parent
+    return False
+
+
+def _names_identity(cond: Node) -> bool:
+    low = node_text(cond).lower()
+    return any(w in low for w in _IDENTITY_WORDS) and not any(w in low for w in _ROLE_WORDS)
+
+
+def _positive(cond: Node) -> bool:
+    """Does the condition hold when the caller is signed in (no negation in it)?"""
+    text = node_text(cond).replace(" ", "")
+    return not any(n.replace(" ", "") in text for n in _NEGATIONS) and "!=" not in text
 
 
 def _rejects(node: Node, res: str, nxt: str) -> bool:

@@ -27,6 +27,15 @@ from threatmodel.collect.jsast import (
     unwrap,
     walk,
 )
+from threatmodel.collect.jscallers import by_link_token, owned_lookup, signature_check
+from threatmodel.collect.jsreject import (
+    NOT_YOURS,
+    REQUEST_AUTH,
+    mentions,
+    names_in,
+    rejection,
+    source_line,
+)
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -70,17 +79,8 @@ _NOT_LOOKUPS = (
     "refresh",
     "destroy",
 )
-_REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
 _ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
-_DENY = ("401", "403")
-_REJECT_CALLS = frozenset(
-    {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect", "rewrite"}
-)
 _AUTH_COOKIES = ("token", "session", "auth", "jwt", "sid")
-# The node types each pass reads (jsast.nodes_of): the others cannot change its answer.
-_REJECTION_TYPES = frozenset(
-    {"throw_statement", "call_expression", "pair", "assignment_expression"}
-)
 _HANDLER_TYPES = frozenset(
     {
         "variable_declarator",
@@ -110,40 +110,8 @@ def is_auth_lookup(call: Node) -> bool:
     return last in AUTH_LOOKUPS or "session" in low or ".auth." in low or "authenticated" in low
 
 
-def _names_in(pattern: Node) -> set[str]:
-    return {
-        node_text(n)
-        for n in walk(pattern)
-        if n.type in ("identifier", "shorthand_property_identifier_pattern")
-    }
-
-
-def rejection(branch: Node) -> Node | None:
-    """The first statement in ``branch`` that ends the request with a refusal."""
-    for node in nodes_of(branch, _REJECTION_TYPES):
-        t = node.type
-        if t == "throw_statement":
-            return node
-        if t == "call_expression":
-            name = callee(node)
-            last = name.rpartition(".")[2]
-            args = call_args(node)
-            if last in _REJECT_CALLS:
-                return node
-            status = last in ("status", "sendStatus", "writeHead") and bool(args)
-            if (status and node_text(args[0]) in _DENY) or (last == "next" and args):
-                return node
-            if last == "protect":
-                return node
-        if t == "pair" and node_text(node.child_by_field_name("key") or node) == "redirect":
-            return node  # getServerSideProps: return { redirect: { destination: '/login' } }
-        if t in ("pair", "assignment_expression"):
-            key = node.child_by_field_name("key" if t == "pair" else "left")
-            value = node.child_by_field_name("value" if t == "pair" else "right")
-            denied = value is not None and node_text(value) in _DENY
-            if denied and key is not None and node_text(key).endswith("status"):
-                return node
-    return None
+_FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
+_CALLS = frozenset({"call_expression"})
 
 
 def handler_auth(fn: Node) -> dict[str, Any] | None:
@@ -153,9 +121,23 @@ def handler_auth(fn: Node) -> dict[str, Any] | None:
         known = slot[0][slot[1]]
         return dict(known) if known is not None else None  # a copy: callers may add keys
     found = _handler_auth(fn)
+    if found is None or found["v"] != "restricted":
+        # A verified signature names its mechanism, where `isValid = receiver.verify()`
+        # alone reads as a login check.
+        found = signature_check(fn) or found
     if slot is not None:
         slot[0][slot[1]] = dict(found) if found is not None else None
     return found
+
+
+def wrapper_auth(value: Node) -> dict[str, Any] | None:
+    """The strongest check among the functions a call is built from (``client.use(fn)``)."""
+    best: dict[str, Any] | None = None
+    for node in nodes_of(value, _FUNCTIONS):
+        found = handler_auth(node) if node.child_count else None
+        if found is not None:
+            best = _stronger(best, found)
+    return best
 
 
 def _handler_auth(fn: Node) -> dict[str, Any] | None:
@@ -163,6 +145,8 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
     if body is None:
         return None
     auth_vars: set[str] = set()
+    owned: set[str] = set()  # records fetched for the caller (see owned_lookup)
+    linked: set[str] = set()  # records fetched by a secret token from the URL
     best: dict[str, Any] | None = None
     for node in nodes_of(body, _HANDLER_TYPES):
         t = node.type
@@ -170,12 +154,25 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
             value = unwrap(node.child_by_field_name("value"))
             name = node.child_by_field_name("name")
             if value is not None and name is not None and _has_lookup(value):
-                auth_vars |= _names_in(name)
+                auth_vars |= names_in(name)
+            elif value is not None and name is not None and owned_lookup(value, auth_vars):
+                owned |= names_in(name)
+            elif value is not None and name is not None and by_link_token(value):
+                linked |= names_in(name)
+            elif (
+                name is not None
+                and value is not None
+                and any(w in node_text(name).lower() for w in _ROLE_WORDS)
+                and mentions(value, auth_vars)
+            ):
+                owned |= names_in(name)  # adminRole = await getAdminRole(session.user.id)
         elif t == "assignment_expression":
             right = unwrap(node.child_by_field_name("right"))
             left = node.child_by_field_name("left")
             if right is not None and left is not None and _has_lookup(right):
-                auth_vars |= _names_in(left)
+                auth_vars |= names_in(left)
+            elif right is not None and left is not None and owned_lookup(right, auth_vars):
+                owned |= names_in(left)
         elif t == "call_expression":
             called = callee(node)
             if called.endswith("auth.updateUser"):
@@ -192,6 +189,23 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                 best = _stronger(best, _verdict(node, "auth().protect()", call_args(node)))
         elif t in ("if_statement", "ternary_expression"):
             cond = node.child_by_field_name("condition")
+            if cond is not None and best is not None and mentions(cond, owned):
+                # a record looked up by the caller's identity and the request's choice
+                # (workspace, post) and refused when absent: an ownership check
+                then = node.child_by_field_name("consequence")
+                reject = rejection(then, NOT_YOURS) if then is not None else None
+                if reject is not None:
+                    found = _verdict(reject, node_text(cond)[:80], [])
+                    best = _stronger(best, {**found, "v": "restricted"})
+                continue
+            if cond is not None and best is None and mentions(cond, linked):
+                then = node.child_by_field_name("consequence")
+                reject = rejection(then) if then is not None else None
+                if reject is not None:  # the record the link's secret token names
+                    found = _verdict(reject, node_text(cond)[:80], [])
+                    best = {**found, "mechanism": "url_token"}
+                    best["why"] = f"looks up the link's secret token and {best['why']}"
+                continue
             if cond is None or not _auth_condition(cond, auth_vars):
                 continue
             # Which branch does a signed-out caller take? When the condition also depends on
@@ -222,7 +236,7 @@ def _anonymous(cond: Node | None, auth_vars: set[str]) -> bool | None:
         return False if node_text(cond) in auth_vars else None
     if t == "member_expression":
         name = dotted(cond)
-        if name.split(".")[0] in auth_vars or name.startswith(_REQUEST_AUTH):
+        if name.split(".")[0] in auth_vars or name.startswith(REQUEST_AUTH):
             return False
         return None
     if t == "call_expression":
@@ -266,7 +280,7 @@ def _auth_condition(cond: Node, auth_vars: set[str]) -> bool:
     for n in walk(cond):
         if n.type == "identifier" and node_text(n) in auth_vars:
             return True
-        if n.type == "member_expression" and dotted(n).startswith(_REQUEST_AUTH):
+        if n.type == "member_expression" and dotted(n).startswith(REQUEST_AUTH):
             return True
         if n.type == "call_expression" and (
             is_auth_lookup(n) or callee(n).endswith("isAuthenticated")
@@ -284,16 +298,6 @@ def _verdict(node: Node, what: str, context: list[Node]) -> dict[str, Any]:
         "line": line_of(node),
         "s": source_line(node),
     }
-
-
-def source_line(node: Node) -> str:
-    """The whole stripped source line ``node`` starts on (for evidence quotes)."""
-    root = node
-    while root.parent is not None:
-        root = root.parent
-    lines = (root.text or b"").split(b"\n")
-    row = node.start_point[0]
-    return lines[row].decode("utf-8", "replace").strip()[:300] if row < len(lines) else ""
 
 
 def _stronger(a: dict[str, Any] | None, b: dict[str, Any]) -> dict[str, Any]:

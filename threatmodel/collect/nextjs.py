@@ -34,15 +34,18 @@ from threatmodel.collect.jsast import (
     resolve_module,
     unwrap,
 )
-from threatmodel.collect.jshandler import handler_auth
+from threatmodel.collect.jshandler import handler_auth, wrapper_auth
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
+    calls_in,
     has_use_server,
+    host_of,
     is_fn,
     methods_of,
     route_of,
 )
+from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 
@@ -50,7 +53,17 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
-_HELPER_HINTS = ("session", "auth", "getUser", "token", "Session", "Auth", "user")
+_HELPER_HINTS = (
+    "session",
+    "auth",
+    "getUser",
+    "token",
+    "Session",
+    "Auth",
+    "user",
+    "ignature",
+    "timingSafeEqual",
+)
 
 
 @register
@@ -72,7 +85,8 @@ class NextJsCollector(Collector):
         text = src.text
         server = "use server" in text
         helpers_possible = any(h in text for h in _HELPER_HINTS)
-        if route is None and not is_mw and not server and not helpers_possible:
+        barrel = "export *" in text or ("export {" in text and " from " in text)
+        if route is None and not is_mw and not server and not helpers_possible and not barrel:
             return None
         tree = src.ts_tree
         if tree is None:
@@ -83,12 +97,16 @@ class NextJsCollector(Collector):
             "imports": {k: list(v) for k, v in imports(tree.root_node).items()},
             "handlers": [],
             "helpers": {},
+            "reexports": f.reexports,
         }
         if route is not None:
             out["route"] = list(route)
             out["handlers"] = self._handlers(f, route[0])
         if is_mw and ("config" in text or "middleware" in text):
             out["middleware"] = nextjs_mw.analyse(tree.root_node)
+        elif route is None and "NextResponse" in text and "redirect" in text:
+            # a helper middleware.ts may hand the request to (updateSession(req))
+            out["programs"] = nextjs_mw.helper_programs(tree.root_node, f.functions, f.exports)
         if server:
             out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
         if helpers_possible:
@@ -96,7 +114,26 @@ class NextJsCollector(Collector):
                 v = handler_auth(fn)
                 if v is not None:
                     out["helpers"][fname] = f._quote(v)
-        if not (out["handlers"] or out["helpers"] or "middleware" in out or "route" in out):
+            for fname, value in f.guarded_values().items():
+                v = wrapper_auth(value)
+                if v is not None:
+                    out["helpers"].setdefault(fname, f._quote(v))
+            # Exported functions that decide nothing themselves may call one that does
+            # (withCron -> verifyQstashSignature): their calls are followed at link time.
+            out["calls"] = {
+                fname: calls_in(fn)[:60]
+                for fname, fn in f.functions.items()
+                if fname in f.exports and fname not in out["helpers"]
+            }
+        if not (
+            out["handlers"]
+            or out["helpers"]
+            or out.get("calls")
+            or out.get("programs")
+            or out["reexports"]
+            or "middleware" in out
+            or "route" in out
+        ):
             return None
         return out
 
@@ -172,24 +209,32 @@ class NextJsCollector(Collector):
             kind, root, url = x.get("route") or ["action", "", ""]
             if kind == "layout":
                 continue
-            for h in x["handlers"]:
+            # The host folder leaves the path (the file's location still names it).
+            _host, where = host_of(url)
+            for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):
                 action = h.get("action", False)
-                path = f"action:{mod}#{h['name']}" if action else url
+                path = f"action:{mod}#{h['name']}" if action else where
                 cands: list[tuple[str, dict[str, Any]]] = []
                 if h["v"]:
-                    cands.append((mod, h["v"]))
+                    cands.append((hmod, h["v"]))
                 for call in h["calls"]:
-                    hit = _helper(call, mod, x, helpers, files)
-                    if hit is not None:
-                        cands.append((hit[0], _why(hit[1], f"calls {call}(), which")))
+                    known = library_wrapper(call, extracts[hmod]["imports"])
+                    if known is not None:
+                        cands.append((hmod, {**known, "line": h["line"], "s": ""}))
+                    hit = helper(call, hmod, extracts[hmod], helpers, files, extracts)
+                    if hit is not None and hit[1]["v"] == "none":
+                        # the wrapper is read and rejects no one: its name proves nothing
+                        cands = [c for c in cands if c[1]["why"] != f"wrapped in {call}()"]
+                    elif hit is not None:
+                        cands.append((hit[0], why(hit[1], f"calls {call}(), which")))
                 if kind in ("page", "pagefile"):
                     cands += [
-                        (m, _why(v, "its layout"))
+                        (m, why(v, "its layout"))
                         for r, prefix, m, v in layouts
                         if r == root and _under(url, prefix)
                     ]
                 if not action:
-                    cands += _middleware_guards(mws, root, url)
+                    cands += _middleware_guards(mws, root, where, extracts, files)
                 out.routes.append(
                     Route(
                         id=f"{h['method']} {path}",
@@ -197,39 +242,37 @@ class NextJsCollector(Collector):
                         path=path,
                         framework="nextjs",
                         handler=f"{mod}#{h['name']}",
-                        location=Location(path=mod, line=h["line"]),
+                        location=Location(path=mod, line=h["line"] if hmod == mod else 1),
                         auth=_auth(cands),
                     )
                 )
 
 
-def _helper(
-    call: str,
-    mod: str,
-    x: dict[str, Any],
-    helpers: Mapping[tuple[str, str], dict[str, Any]],
-    files: frozenset[str],
-) -> tuple[str, dict[str, Any]] | None:
-    root = call.split(".")[0]
-    last = call.rpartition(".")[2]
-    if root in x["imports"]:
-        target = resolve_module(mod, x["imports"][root][0], files)
-        want = last if "." in call else x["imports"][root][1]
-        found = helpers.get((want, target)) if target is not None else None
-        return (target, found) if target is not None and found is not None else None
-    local = helpers.get((last, mod))
-    return (mod, local) if local is not None else None
-
-
 def _middleware_guards(
-    mws: dict[str, dict[str, Any]], root: str, url: str
+    mws: dict[str, dict[str, Any]],
+    root: str,
+    url: str,
+    extracts: Mapping[str, Extract],
+    files: frozenset[str],
 ) -> list[tuple[str, dict[str, Any]]]:
     """middleware.ts files of this app whose matcher covers ``url`` and that reject there."""
     out = []
     for mod, mw in mws.items():
         if _mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
             continue
-        stmt = nextjs_flow.run(mw["program"], url)
+
+        def resolve(name: str, mod: str = mod) -> list[Any] | None:
+            imported = extracts[mod]["imports"].get(name)
+            other = resolve_module(mod, imported[0], files) if imported else None
+            program = (
+                (extracts.get(other) or {}).get("programs", {}).get(imported[1])
+                if other and imported
+                else None
+            )
+            # its refusals are quoted from the helper's file
+            return None if program is None else nextjs_mw.located(program, str(other))
+
+        stmt = nextjs_flow.run(mw["program"], url, resolve)
         if stmt is not None:
             how = stmt[3] if len(stmt) > 3 else "redirects or rejects signed-out requests"
             verdict = {
@@ -238,12 +281,8 @@ def _middleware_guards(
                 "s": stmt[2],
                 "why": f"middleware: {how}",
             }
-            out.append((mod, verdict))
+            out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
     return out
-
-
-def _why(v: dict[str, Any], who: str) -> dict[str, Any]:
-    return {**v, "why": f"{who} {v['why'].replace(' in the handler', '')}"}
 
 
 def _under(url: str, prefix: str) -> bool:
@@ -265,4 +304,5 @@ def _auth(cands: list[tuple[str, dict[str, Any]]]) -> RouteAuth:
     if v["v"] not in _RANK:
         return RouteAuth(status=AuthStatus.PUBLIC)
     ev = [Evidence(path=mod, start_line=v["line"], end_line=v["line"], snippet=v.get("s", ""))]
-    return RouteAuth(status=AuthStatus(v["v"]), mechanism=f"{v['why']} ({mod})", evidence=ev)
+    named = f"{v['mechanism']}: " if v.get("mechanism") else ""  # webhook_signature, ...
+    return RouteAuth(status=AuthStatus(v["v"]), mechanism=f"{named}{v['why']} ({mod})", evidence=ev)

@@ -12,6 +12,7 @@ or ``throw`` before the function returns anything else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect.jsast import (
@@ -24,7 +25,8 @@ from threatmodel.collect.jsast import (
     unwrap,
     walk,
 )
-from threatmodel.collect.jshandler import is_auth_lookup, rejection, source_line
+from threatmodel.collect.jshandler import is_auth_lookup
+from threatmodel.collect.jsreject import rejection, source_line
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -81,9 +83,13 @@ class _Compiler:
             return [["reject", line_of(s), source_line(s)]]
         if t == "return_statement":
             found = rejection(s) or _protect(s)
-            return [
-                ["reject", line_of(found), source_line(found)] if found is not None else ["pass"]
-            ]
+            if found is not None:
+                return [["reject", line_of(found), source_line(found)]]
+            value = unwrap(s.named_children[0]) if s.named_children else None
+            if value is not None and value.type == "call_expression" and "." not in callee(value):
+                # return updateSession(req): the helper decides, read where it is defined
+                return [["call", callee(value)]] if callee(value) else [["pass"]]
+            return [["pass"]]
         if t == "expression_statement":
             found = _protect(s) or _bare_redirect(s)
             if found is not None:
@@ -184,8 +190,14 @@ def compile_function(
     return c.block(fn.child_by_field_name("body"))
 
 
-def run(program: Program, path: str) -> list[Any] | None:
-    """The reject statement an anonymous request to ``path`` reaches, or None."""
+def run(
+    program: Program, path: str, resolve: Callable[[str], Program | None] | None = None
+) -> list[Any] | None:
+    """The reject statement an anonymous request to ``path`` reaches, or None.
+
+    ``resolve`` gives the program of a function the middleware hands the request to
+    (``return updateSession(req)``); one it cannot give lets the request through."""
+    depth = [0]
     from threatmodel.collect.nextjs_mw import matches  # nextjs_mw imports this module
 
     def value(c: Any) -> bool | None:
@@ -218,6 +230,14 @@ def run(program: Program, path: str) -> list[Any] | None:
                 return "reject", s
             if s[0] == "pass":
                 return "pass", None
+            if s[0] == "call":
+                sub = resolve(s[1]) if resolve is not None and depth[0] < 3 else None
+                if sub is None:
+                    return "pass", None
+                depth[0] += 1
+                kind, found = execute(sub)
+                depth[0] -= 1
+                return ("reject", found) if kind == "reject" else ("pass", None)
             if s[0] == "if":
                 v = value(s[1])
                 branches = [s[2]] if v is True else [s[3]] if v is False else [s[2], s[3]]

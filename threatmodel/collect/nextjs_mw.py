@@ -27,7 +27,7 @@ from threatmodel.collect.jsast import (
     unwrap,
     walk,
 )
-from threatmodel.collect.jshandler import source_line
+from threatmodel.collect.jsreject import source_line
 from threatmodel.collect.nextjs_flow import Program, compile_function
 from threatmodel.collect.treesitter import node_text
 
@@ -197,3 +197,38 @@ def _wrapper_program(
         public = strings_of(object_props(args[0]).get("publicRoutes")) if args else None
         return [["if", ["path_match", public or []], [["pass"]], []], *_reject_all(wrapper, name)]
     return program if inner is not None else None
+
+
+def helper_programs(
+    root: Node, functions: dict[str, Node], exports: dict[str, Node]
+) -> dict[str, Program]:
+    """Programs of the exported functions a middleware may delegate to, when they refuse."""
+    matchers, arrays = _route_matchers(root), _arrays(root)
+    out = {}
+    for name, fn in functions.items():
+        if name in exports or any(v is fn for v in exports.values()):
+            program = compile_function(fn, matchers, arrays)
+            if "reject" in repr(program):
+                out[name] = program
+    return out
+
+
+def located(program: Program, mod: str, under_auth: bool = False) -> Program:
+    """The helper's program with each refusal naming its file (for evidence).
+
+    A redirect no identity check leads to (a short link sending everyone on to its
+    destination) refuses no one in particular: it becomes a pass.
+    """
+    out: Program = []
+    for s in program:
+        if s[0] == "reject" and not under_auth:
+            out.append(["pass"])
+        elif s[0] == "reject":
+            why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"
+            out.append([*s[:3], why, mod])
+        elif s[0] == "if":
+            auth = under_auth or "'auth'" in repr(s[1])
+            out.append(["if", s[1], located(s[2], mod, auth), located(s[3], mod, auth)])
+        else:
+            out.append(s)
+    return out
