@@ -176,7 +176,7 @@ class SchemaState:
 
     # ------------------------------------------------------------------ output
 
-    def emit(self, out: FactsBuilder) -> None:
+    def emit(self, out: FactsBuilder, project: str | None = None) -> None:
         for t in self.tables.values():
             out.tables.append(
                 Table(
@@ -205,6 +205,7 @@ class SchemaState:
                         for role, privs in sorted(t.grants.items())
                     ],
                     location=t.location,
+                    project=project,
                 )
             )
         for name, (public, loc) in self.buckets.items():
