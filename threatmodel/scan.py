@@ -18,6 +18,7 @@ from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.cache import FactCache
+from threatmodel.collect.proof import ProveOptions, attach, prove, sql_projects
 from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.config import Settings
@@ -35,6 +36,7 @@ class ScanOptions:
     use_cache: bool = True
     baseline: Path | None = None  # None: the repository's .threatmodel/baseline.json
     use_baseline: bool = True
+    prove: ProveOptions = ProveOptions()  # RLS proof on a real PostgreSQL (collect/proof/)
 
 
 def git_commit(root: Path) -> str | None:
@@ -139,6 +141,22 @@ def run_scan(
     walked, collected, facts = repo.walked, repo.collected, repo.facts
     stages.extend(repo.stages)
 
+    proof = None
+    if any(t.source == "sql" for t in facts.tables):
+        progress.start("prove")
+        outcome = prove(root, sql_projects(walked.files), options.prove)
+        progress.finish()
+        facts, proof = attach(facts, outcome)
+        stages.append(
+            StageHealth(
+                stage="prove",
+                ok=True,  # without a database the static reading stands; the warning says so
+                partial=proof.status == "unavailable",
+                checked=sum(1 for t in facts.tables if t.proof is not None),
+                message=proof.message,
+            )
+        )
+
     reader = RepoReader(root)
     rule_findings, rule_errors = run_rules_checked(facts, RuleContext(root=root, reader=reader))
     stages.append(
@@ -184,6 +202,13 @@ def run_scan(
             f"{', '.join(odd[:3])}{more}"
         )
     warnings += collected.warnings
+    if proof is not None and proof.status == "unavailable":
+        warnings.append(proof.message)
+    if proof is not None and proof.skipped:
+        warnings.append(
+            f"proof: {len(proof.skipped)} migration statements failed on {proof.database} "
+            f"and were skipped (first: {proof.skipped[0]})"
+        )
     warnings += [f"stage {s.stage} failed: {s.message}" for s in stages if not s.ok]
     # Name every chunk the LLM pass could not analyse, so a partial report says what it lacks.
     warnings += [f"LLM chunk not analysed: {c}" for c in llm.run.failed_chunks]
@@ -210,6 +235,7 @@ def run_scan(
         llm=llm.run,
         stages=stages,
         warnings=warnings,
+        proof=proof,
     )
     # Accepted findings (baseline.py) stay in the report, marked, so they remain visible.
     return resolve_and_apply(report, reader, options.baseline, options.use_baseline)

@@ -23,9 +23,10 @@ from typing import Any
 
 from threatmodel.collect.proof.apply import Cluster, apply_migrations
 from threatmodel.collect.proof.probe import Check, probe
+from threatmodel.collect.proof.read import disagreements
 from threatmodel.collect.proof.seed import TableInfo, discover, seed, seed_objects
 from threatmodel.collect.proof.server import Database, DatabaseUnavailable, embedded, from_url
-from threatmodel.models import ProofCheck, ProofRun, TableProof
+from threatmodel.models import Facts, ProofCheck, ProofRun, TableProof
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,22 @@ class ProofOutcome:
     projects: dict[str, ProvenProject] = field(default_factory=dict)
 
 
+def sql_projects(files: list[str]) -> dict[str, list[str]]:
+    """The repository's ``.sql`` files per Supabase project, each in migration order."""
+    from threatmodel.collect._sql_projects import group_by_project
+    from threatmodel.collect.sql import migration_order
+
+    sql = sorted((f for f in files if f.lower().endswith(".sql")), key=migration_order)
+    return group_by_project(sql, frozenset(files))
+
+
 def _open(options: ProveOptions) -> AbstractContextManager[Database]:
     if options.database_url:
         return from_url(options.database_url, options.allow_remote)
     return embedded()
 
 
-def prove(
-    root: Path, projects: dict[str, list[str]], options: ProveOptions
-) -> ProofOutcome:
+def prove(root: Path, projects: dict[str, list[str]], options: ProveOptions) -> ProofOutcome:
     """Prove every project's tables; ``projects`` maps a project to its SQL files, in order."""
     if not options.enabled:
         return ProofOutcome(ProofRun(status="off", message="proof turned off (--no-prove)"))
@@ -146,4 +154,26 @@ def _table_proof(
         owner_columns=table.owner_columns,
         checks=[ProofCheck(**asdict(c)) for c in checks],
         note=table.error,
+    )
+
+
+def attach(facts: Facts, outcome: ProofOutcome) -> tuple[Facts, ProofRun]:
+    """Facts whose SQL tables carry their proof, and the run with every disagreement listed."""
+    run = outcome.run
+    if not outcome.projects:
+        return facts, run
+    only = next(iter(outcome.projects)) if len(outcome.projects) == 1 else None
+    tables = []
+    found: list[str] = []
+    for table in facts.tables:
+        project = outcome.projects.get(table.project if table.project is not None else only or "")
+        proof = project.tables.get(table.name) if project and table.source == "sql" else None
+        if proof is None:
+            tables.append(table)
+            continue
+        table = table.model_copy(update={"proof": proof})
+        found += disagreements(table, len(run.skipped))
+        tables.append(table)
+    return facts.model_copy(update={"tables": tables}), run.model_copy(
+        update={"disagreements": found}
     )

@@ -94,7 +94,9 @@ def _select(
 ) -> Check:
     try:
         with conn.transaction():
-            seen = {r[0] for r in conn.execute(f"SELECT ctid::text FROM {table.qualified}{scope}", args)}
+            seen = {
+                r[0] for r in conn.execute(f"SELECT ctid::text FROM {table.qualified}{scope}", args)
+            }
     except Exception as exc:  # permission denied: nothing read
         return Check(role, "SELECT", False, error=message(exc))
     reached = {k for k, ctid in enumerate(rows) if ctid and ctid in seen}
@@ -121,7 +123,14 @@ def _write(
                     reached.add(k)
         except Exception as exc:  # refused: permission, a policy's WITH CHECK, a trigger
             error = error or message(exc)
-    return Check(role, command, bool(reached), len(reached), other_rows=_other(i, reached), error=None if reached else error)
+    return Check(
+        role,
+        command,
+        bool(reached),
+        len(reached),
+        other_rows=_other(i, reached),
+        error=None if reached else error,
+    )
 
 
 def _insert(
@@ -156,4 +165,6 @@ def _insert(
     else:
         other = results[1] if len(results) > 1 else None
     allowed = any(results)
-    return Check(role, "INSERT", allowed, int(allowed), other_rows=other, error=None if allowed else error)
+    return Check(
+        role, "INSERT", allowed, int(allowed), other_rows=other, error=None if allowed else error
+    )

@@ -172,9 +172,11 @@ def row_values(
             if i < len(keys) and parent[1] in keys[i]:
                 values[col.name] = ("%s::" + col.type, keys[i][parent[1]])
                 continue
-        if col.name in table.owner_columns or (col.not_null and not col.has_default):
-            values[col.name] = value_sql(col, table, i)
-        elif not required_only and col.name in table.check_values:
+        if (
+            col.name in table.owner_columns
+            or (col.not_null and not col.has_default)
+            or (not required_only and col.name in table.check_values)
+        ):
             values[col.name] = value_sql(col, table, i)
     return values
 

