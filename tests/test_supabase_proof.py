@@ -132,3 +132,42 @@ def test_remote_database_needs_to_be_named(tmp_path: Path) -> None:
     )
     assert outcome.run.status == "unavailable"
     assert "remote host" in outcome.run.message and "static reading only" in outcome.run.message
+
+
+def test_edge_function_service_role_needs_a_caller_check(tmp_path: Path) -> None:
+    report = _scan(FIXTURE, tmp_path, prove_on=False)
+    routes = {r.path: r for r in report.facts.routes if r.framework == "supabase_functions"}
+    assert routes["/functions/v1/admin-export"].auth.status == "public"
+    assert routes["/functions/v1/admin-export"].auth.mechanism == "verify_jwt = false"
+    assert routes["/functions/v1/my-notes"].auth.status == "authenticated"
+    bypass = sorted(s.location.path for s in report.facts.sinks if s.kind == "rls_bypass")
+    assert bypass == [
+        "supabase/functions/admin-export/index.ts",
+        "supabase/functions/my-notes/index.ts",
+    ]
+    flagged = [f for f in report.findings if f.rule_id == "TM121"]
+    assert [f.claims[0].route.path for f in flagged if f.claims[0].route] == [
+        "/functions/v1/admin-export"
+    ]
+    assert flagged[0].verdict == "confirmed"
+
+
+def test_verify_jwt_alone_is_not_a_caller_check(tmp_path: Path) -> None:
+    fn = tmp_path / "supabase" / "functions" / "hello"
+    fn.mkdir(parents=True)
+    (fn / "index.ts").write_text(
+        'import { serve } from "https://deno.land/std/http/server.ts";\n'
+        'const key = Deno.env.get("SERVICE_ROLE_KEY");\n'
+        "serve(async () => {\n"
+        '  const db = createClient(Deno.env.get("SUPABASE_URL"), key);\n'
+        '  await db.from("profiles").delete().neq("id", "");\n'
+        '  return new Response("ok");\n'
+        "});\n"
+    )
+    facts = collect_facts(tmp_path, ["supabase/functions/hello/index.ts"]).facts
+    (route,) = facts.routes
+    assert (route.auth.status, route.auth.mechanism) == (
+        "public",
+        "verify_jwt (the public anon key passes)",
+    )
+    assert [(s.kind, s.location.line) for s in facts.sinks] == [("rls_bypass", 4)]

@@ -234,6 +234,7 @@ ClaimKind = Literal[
     "info_leak",
     "client_exposed_secret",
     "cors_misconfigured",
+    "rls_bypass",
 ]
 CLAIM_KINDS: tuple[str, ...] = ClaimKind.__args__  # type: ignore[attr-defined]
 
