@@ -171,3 +171,34 @@ def test_verify_jwt_alone_is_not_a_caller_check(tmp_path: Path) -> None:
         "verify_jwt (the public anon key passes)",
     )
     assert [(s.kind, s.location.line) for s in facts.sinks] == [("rls_bypass", 4)]
+
+
+def _jwt(role: str) -> str:
+    import base64
+    import json
+
+    def part(data: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    claims = {"iss": "supabase", "ref": "abcdefghijklmnop", "role": role, "exp": 2000000000}
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJlLW5vdC1yZWFs"
+
+
+def test_service_role_key_in_a_bundle_is_critical_anon_is_not(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "dist" / "assets").mkdir(parents=True)
+    (root / "src").mkdir()
+    (root / "src" / "main.ts").write_text("export const x = 1;\n")
+    service, anon = _jwt("service_role"), _jwt("anon")
+    (root / "dist" / "assets" / "index-4f2a.js").write_text(
+        f'var a="{anon}";var s="{service}";createClient(u,a);\n'
+    )
+    report = _scan(root, tmp_path, prove_on=False)
+    flagged = [f for f in report.findings if f.rule_id == "TM122"]
+    assert len(flagged) == 1 and flagged[0].severity == "critical"
+    assert flagged[0].verdict == "confirmed"
+    assert flagged[0].claims[0].location is not None
+    assert flagged[0].claims[0].location.path == "dist/assets/index-4f2a.js"
+    assert not any(f.rule_id == "TM105" for f in report.findings)
+    text = report.to_json()
+    assert service not in text and anon not in text

@@ -17,6 +17,7 @@ from threatmodel import __version__
 from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import CollectResult, collect_facts
+from threatmodel.collect.bundles import scan_bundles
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.proof import ProveOptions, attach, prove, sql_projects
 from threatmodel.collect.reader import RepoReader
@@ -140,6 +141,12 @@ def run_scan(
         on_collected(repo)
     walked, collected, facts = repo.walked, repo.collected, repo.facts
     stages.extend(repo.stages)
+
+    # Built browser bundles are skipped by the walk (generated) and usually git-ignored:
+    # read from disk for keys that must never ship (collect/bundles.py).
+    bundled = scan_bundles(root)
+    if bundled:
+        facts = facts.model_copy(update={"secrets": [*facts.secrets, *bundled]})
 
     proof = None
     if any(t.source == "sql" for t in facts.tables):
