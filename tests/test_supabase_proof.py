@@ -202,3 +202,40 @@ def test_service_role_key_in_a_bundle_is_critical_anon_is_not(tmp_path: Path) ->
     assert not any(f.rule_id == "TM105" for f in report.findings)
     text = report.to_json()
     assert service not in text and anon not in text
+
+
+def test_definer_functions_views_and_grants_are_facts(tmp_path: Path) -> None:
+    mig = tmp_path / "supabase" / "migrations"
+    mig.mkdir(parents=True)
+    (mig / "0001.sql").write_text(
+        "create table public.orders (id uuid primary key, user_id uuid, total int);\n"
+        "alter table public.orders enable row level security;\n"
+        'create policy "own" on public.orders for select using (auth.uid() = user_id);\n'
+        "grant select on public.orders to anon;\n"
+        "create view public.order_totals as select user_id, sum(total) from orders group by 1;\n"
+        "create view public.my_orders with (security_invoker = true) as select * from orders;\n"
+        "create function public.all_orders() returns setof orders language sql\n"
+        "  security definer as $$ select * from orders $$;\n"
+        "create function public.admin_only() returns void language sql security definer\n"
+        "  as $$ select 1 $$;\n"
+        "revoke execute on function public.admin_only() from public;\n"
+        "revoke execute on function public.admin_only() from anon, authenticated;\n"
+        "create function public.on_signup() returns trigger language plpgsql security definer\n"
+        "  as $$ begin return new; end $$;\n"
+    )
+    report = _scan(tmp_path, tmp_path / "out", prove_on=False)
+    facts = report.facts
+    callable_by = {f.name: f.callable_by for f in facts.functions}
+    assert callable_by == {
+        "admin_only": [],
+        "all_orders": ["anon", "authenticated"],
+        "on_signup": [],
+    }
+    views = {v.name: (v.security_invoker, v.tables) for v in facts.views}
+    assert views == {"my_orders": (True, ["orders"]), "order_totals": (False, ["orders"])}
+    (orders,) = facts.tables
+    assert [(g.role, g.privileges) for g in orders.grants] == [("anon", ["SELECT"])]
+    found = {f.rule_id: f for f in report.findings if f.rule_id in ("TM123", "TM124")}
+    assert "all_orders" in found["TM123"].title and found["TM123"].verdict == "confirmed"
+    assert "order_totals" in found["TM124"].title and found["TM124"].verdict == "confirmed"
+    assert not any("admin_only" in f.title or "my_orders" in f.title for f in report.findings)

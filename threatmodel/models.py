@@ -197,6 +197,20 @@ class DbFunction(Frozen):
     name: str
     security_definer: bool
     location: Location
+    # API roles (anon, authenticated) that can call it through PostgREST's /rpc: it is in the
+    # exposed schema, not a trigger function, and EXECUTE was not revoked from them.
+    callable_by: list[str] = Field(default_factory=list)
+
+
+class View(Frozen):
+    """A SQL view. Without ``security_invoker`` it reads its tables with its owner's rights,
+    so the RLS policies of those tables do not apply to the caller."""
+
+    name: str
+    security_invoker: bool
+    tables: list[str] = Field(default_factory=list)  # the tables its query reads
+    location: Location
+    project: str | None = None  # as Table.project
 
 
 class Facts(Frozen):
@@ -210,6 +224,7 @@ class Facts(Frozen):
     settings: list[Setting] = Field(default_factory=list)
     sinks: list[Sink] = Field(default_factory=list)
     functions: list[DbFunction] = Field(default_factory=list)
+    views: list[View] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- claims & findings

@@ -149,7 +149,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"
