@@ -239,3 +239,41 @@ def test_definer_functions_views_and_grants_are_facts(tmp_path: Path) -> None:
     assert "all_orders" in found["TM123"].title and found["TM123"].verdict == "confirmed"
     assert "order_totals" in found["TM124"].title and found["TM124"].verdict == "confirmed"
     assert not any("admin_only" in f.title or "my_orders" in f.title for f in report.findings)
+
+
+def test_shared_helpers_count_as_the_functions_own_code(tmp_path: Path) -> None:
+    shared = tmp_path / "supabase" / "functions" / "_shared"
+    shared.mkdir(parents=True)
+    (shared / "auth.ts").write_text(
+        'import { jwtVerify } from "https://deno.land/x/jose/index.ts";\n'
+        "export async function verifyUser(req: Request) {\n"
+        '  const token = (req.headers.get("Authorization") ?? "").slice(7);\n'
+        "  const { payload } = await jwtVerify(token, JWKS);\n"
+        "  return payload.sub;\n"
+        "}\n"
+        "export const getAdminClient = () => {\n"
+        '  const key = Deno.env.get("SB_SECRET_KEY");\n'
+        '  return createClient(Deno.env.get("SUPABASE_URL")!, key);\n'
+        "};\n"
+    )
+    paths = ["supabase/functions/_shared/auth.ts"]
+    for name, checks in (("open", False), ("closed", True)):
+        fn = tmp_path / "supabase" / "functions" / name
+        fn.mkdir()
+        call = "  const user = await verifyUser(req);\n" if checks else ""
+        (fn / "index.ts").write_text(
+            'import { getAdminClient, verifyUser } from "../_shared/auth.ts";\n'
+            "Deno.serve(async (req) => {\n"
+            f"{call}"
+            "  const db = getAdminClient();\n"
+            '  return new Response(JSON.stringify(await db.from("scene").select()));\n'
+            "});\n"
+        )
+        paths.append(f"supabase/functions/{name}/index.ts")
+    facts = collect_facts(tmp_path, paths).facts
+    auth = {r.handler: r.auth.status for r in facts.routes}
+    assert auth == {"open": "public", "closed": "authenticated"}
+    assert sorted((s.handler, s.location.line) for s in facts.sinks) == [
+        ("closed", 4),
+        ("open", 3),
+    ]

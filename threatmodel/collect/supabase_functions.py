@@ -5,20 +5,25 @@ A function that calls ``Deno.serve(...)`` (or std's ``serve(...)``) answers
 ``[functions.<name>] verify_jwt = false`` in ``supabase/config.toml``) only checks that the
 caller holds *a* project JWT, and the public anon key is one: it authenticates no user. So
 the route is ``authenticated`` only when the function checks its caller itself: it calls
-``auth.getUser()`` (or ``auth.getClaims()``, ``jwtVerify()``) and answers 401/403 or throws.
+``auth.getUser()`` (or ``auth.getClaims()``) and answers 401/403 or throws, or verifies the
+token with ``jwtVerify()`` (jose), which throws by itself.
 
 A client made with the service-role key (``createClient(url,
 Deno.env.get("SUPABASE_SERVICE_ROLE_KEY"))``, directly or through a variable) bypasses row
 level security on purpose; it is recorded as an ``rls_bypass`` sink, so the function's own
-caller check is what stands between a visitor and every row (rule TM121).
+caller check is what stands between a visitor and every row (rule TM121). Helpers imported
+from the function's shared modules (``import { getAdminClient, verifyUser } from
+"../_shared/auth.ts"``) count as the function's own code where it calls them.
 Text-level reading: these files are small, and the idioms above are what the docs teach.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import tomllib
 from collections.abc import Mapping
+from pathlib import PurePosixPath
 from typing import Any
 
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
@@ -26,11 +31,19 @@ from threatmodel.collect.source import SourceFile
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth, Sink
 
 _FUNCTION = re.compile(r"(?:^|/)supabase/functions/([^/_][^/]*)/index\.(?:ts|js|mjs|tsx)$")
+_MODULE = re.compile(r"(?:^|/)supabase/functions/.+\.(?:ts|js|mjs|tsx)$")
+_EXPORT = re.compile(
+    r"^export\s+(?:default\s+)?(?:async\s+)?(?:function\s*\*?\s*|const\s+|let\s+)(\w+)", re.M
+)
+_IMPORT = re.compile(r"import\s*\{([^}]*)\}\s*from\s*['\"](\.{1,2}/[^'\"]+)['\"]")
 _SERVE = re.compile(r"\b(?:Deno\.serve|serve)\s*\(")
 _CREATE = re.compile(r"\bcreateClient\s*(?:<[^>]*>)?\s*\(")
-_SERVICE = re.compile(r"service_?role", re.I)
+# The service-role key, or the newer secret API key that replaces it (sb_secret_...).
+_SERVICE = re.compile(r"service_?role|sb_secret|supabase_secret_key", re.I)
 _ASSIGNED = re.compile(r"\b(?:const|let|var)\s+(\w+)\s*(?::[^=]+)?=\s*([^;\n]+)")
-_CHECK = re.compile(r"\.auth\.(?:getUser|getClaims)\s*\(|\bjwtVerify\s*\(|\bverifyJwt\w*\s*\(")
+_CHECK = re.compile(r"\.auth\.(?:getUser|getClaims)\s*\(")
+# These throw on a missing or bad token by themselves: no rejection needs to follow.
+_CHECK_THROWS = re.compile(r"\bjwtVerify\s*\(|\bjwt\.verify\s*\(|\bverifyJwt\w*\s*\(")
 _REJECT = re.compile(r"status\s*:\s*40[13]\b|\bthrow\b|Unauthori[sz]ed|Forbidden")
 
 
@@ -61,10 +74,44 @@ def service_clients(text: str) -> list[int]:
 
 def caller_check(text: str) -> int | None:
     """Line of the function's own caller check, when a rejection follows it."""
+    throws = _CHECK_THROWS.search(text)
+    if throws is not None:
+        return _line(text, throws.start())
     m = _CHECK.search(text)
     if m is None or not _REJECT.search(text, m.end()):
         return None
     return _line(text, m.start())
+
+
+def exported_helpers(text: str) -> dict[str, list[str]]:
+    """Exported helpers of a shared module that create a service client or check the caller.
+
+    Each export's text runs to the next export: shared modules are flat lists of helpers.
+    """
+    starts = list(_EXPORT.finditer(text))
+    found: dict[str, list[str]] = {}
+    for m, nxt in zip(starts, [*starts[1:], None], strict=False):
+        body = text[m.start() : nxt.start() if nxt else len(text)]
+        kinds = (["service"] if service_clients(body) else []) + (
+            ["check"] if caller_check(body) else []
+        )
+        if kinds:
+            found[m.group(1)] = kinds
+    return found
+
+
+def imported_calls(text: str) -> list[tuple[str, str, int]]:
+    """(relative module, name, line of its first call) for each named relative import called."""
+    calls = []
+    for m in _IMPORT.finditer(text):
+        for raw in m.group(1).split(","):
+            name = raw.split(" as ")[-1].strip()
+            if not name:
+                continue
+            call = re.search(rf"\b{re.escape(name)}\s*\(", text[m.end() :])
+            if call is not None:
+                calls.append((m.group(2), name, _line(text, m.end() + call.start())))
+    return calls
 
 
 @register
@@ -73,7 +120,7 @@ class SupabaseFunctionsCollector(Collector):
     version = 1
 
     def wants(self, path: str, language: str) -> bool:
-        return bool(_FUNCTION.search(path)) or path.endswith("supabase/config.toml")
+        return bool(_MODULE.search(path)) or path.endswith("supabase/config.toml")
 
     def extract(self, src: SourceFile) -> Extract:
         if src.path.endswith("config.toml"):
@@ -93,12 +140,14 @@ class SupabaseFunctionsCollector(Collector):
         serve = _SERVE.search(src.text)
         found = _FUNCTION.search(src.path)
         if serve is None or found is None:
-            return None
+            helpers = exported_helpers(src.text)
+            return {"helpers": helpers} if helpers else None
         return {
             "name": found.group(1),
             "line": _line(src.text, serve.start()),
             "service": service_clients(src.text),
             "check": caller_check(src.text),
+            "calls": imported_calls(src.text),
         }
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
@@ -112,6 +161,7 @@ class SupabaseFunctionsCollector(Collector):
             name = ex["name"]
             base = path.split("functions/")[0]
             verify = name not in off.get(base, set())
+            ex = _with_helpers(path, ex, extracts)
             out.routes.append(_route(path, ex, verify))
             for line in ex["service"]:
                 out.sinks.append(
@@ -124,6 +174,29 @@ class SupabaseFunctionsCollector(Collector):
                         handler_line=ex["line"],
                     )
                 )
+
+
+def _resolve(path: str, module: str, extracts: Mapping[str, Extract]) -> str | None:
+    """The extract key of ``module`` imported from ``path`` (``../_shared/auth.ts``)."""
+    target = str(PurePosixPath(posixpath.normpath(posixpath.join(posixpath.dirname(path), module))))
+    for candidate in (target, f"{target}.ts", f"{target}/index.ts"):
+        if candidate in extracts:
+            return candidate
+    return None
+
+
+def _with_helpers(path: str, ex: dict[str, Any], extracts: Mapping[str, Extract]) -> dict[str, Any]:
+    """The function's extract with the calls into shared helpers counted as its own code:
+    a service client made by ``getAdminClient()``, a caller check done by ``verifyUser(req)``."""
+    service, check = list(ex["service"]), ex["check"]
+    for module, name, line in ex.get("calls", []):
+        key = _resolve(path, module, extracts)
+        kinds = extracts[key].get("helpers", {}).get(name, []) if key else []
+        if "service" in kinds:
+            service.append(line)
+        if "check" in kinds and check is None:
+            check = line
+    return {**ex, "service": sorted(set(service)), "check": check}
 
 
 def _route(path: str, ex: dict[str, Any], verify_jwt: bool) -> Route:

@@ -15,6 +15,7 @@ status ``unavailable`` and the reason, and the static reading stands.
 
 from __future__ import annotations
 
+import re
 import time
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -27,6 +28,9 @@ from threatmodel.collect.proof.read import disagreements
 from threatmodel.collect.proof.seed import TableInfo, discover, seed, seed_objects
 from threatmodel.collect.proof.server import Database, DatabaseUnavailable, embedded, from_url
 from threatmodel.models import Facts, ProofCheck, ProofRun, TableProof
+
+
+_CREATES = re.compile(r"\bcreate\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -113,9 +117,12 @@ def _prove_on(
             if time.monotonic() - started > options.time_budget_s:
                 notes.append(f"time budget spent: project {project or '.'} not proven")
                 continue
+            files = [(p, _read(root, p)) for p in paths]
+            if not any(_CREATES.search(text) for _, text in files):
+                continue  # an empty schema.sql, queries: no table to prove
             name = cluster.new_database(index)
             with cluster.connect(name) as conn:
-                applied = apply_migrations(conn, [(p, _read(root, p)) for p in paths])
+                applied = apply_migrations(conn, files)
                 statements += applied.statements
                 skipped += applied.skipped
                 tables = discover(conn)
@@ -162,12 +169,17 @@ def attach(facts: Facts, outcome: ProofOutcome) -> tuple[Facts, ProofRun]:
     run = outcome.run
     if not outcome.projects:
         return facts, run
-    only = next(iter(outcome.projects)) if len(outcome.projects) == 1 else None
     tables = []
     found: list[str] = []
     for table in facts.tables:
-        project = outcome.projects.get(table.project if table.project is not None else only or "")
-        proof = project.tables.get(table.name) if project and table.source == "sql" else None
+        # A table with no project is from the repository's only schema-bearing project.
+        keys = [table.project] if table.project is not None else sorted(outcome.projects)
+        proofs = [
+            outcome.projects[k].tables[table.name]
+            for k in keys
+            if k in outcome.projects and table.name in outcome.projects[k].tables
+        ]
+        proof = proofs[0] if proofs and table.source == "sql" else None
         if proof is None:
             tables.append(table)
             continue

@@ -1,6 +1,8 @@
 """Set up one scratch database per Supabase project and apply its migrations in order.
 
-Repository SQL is untrusted: it runs as ``tm_migrator``, a role that can log in but is not a
+Repository SQL is untrusted: it runs as the migration role (``postgres`` on the embedded
+cluster, whose bootstrap superuser is ``tm_admin``, so ``OWNER TO postgres`` works as on
+Supabase; ``tm_migrator`` on a database given by URL), a role that can log in but is not a
 superuser (so ``COPY ... PROGRAM``, C functions, server file reads and ``ALTER SYSTEM`` are
 refused), owns the scratch database and Supabase's schemas (so policies on
 ``storage.objects`` and triggers on ``auth.users`` work as they do on a project), and has a
@@ -22,7 +24,6 @@ from threatmodel.collect.proof.seed import message
 from threatmodel.collect.proof.server import Database, DatabaseUnavailable, connect
 from threatmodel.collect.proof.shim import ROLES_SQL, SCHEMA_SQL, database_sql
 
-MIGRATOR = "tm_migrator"
 TEMPLATE = "tm_supabase_shim"
 _META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
 
@@ -40,6 +41,7 @@ class Cluster:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.migrator = db.migrator
         self.admin = connect(db.conninfo, connect_timeout=10)
         row = self.admin.execute("SHOW server_version").fetchone()
         self.version = f"PostgreSQL {str(row[0]).split()[0]}" if row else "PostgreSQL"
@@ -49,17 +51,17 @@ class Cluster:
 
     def _setup(self) -> None:
         a = self.admin
-        if a.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (MIGRATOR,)).fetchone():
-            a.execute(f"ALTER ROLE {MIGRATOR} LOGIN NOSUPERUSER PASSWORD '{self._password}'")
+        if a.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (self.migrator,)).fetchone():
+            a.execute(f"ALTER ROLE {self.migrator} LOGIN NOSUPERUSER PASSWORD '{self._password}'")
         else:
-            a.execute(f"CREATE ROLE {MIGRATOR} LOGIN NOSUPERUSER PASSWORD '{self._password}'")
+            a.execute(f"CREATE ROLE {self.migrator} LOGIN NOSUPERUSER PASSWORD '{self._password}'")
         a.execute(ROLES_SQL)
-        a.execute(f"GRANT anon, authenticated, service_role TO {MIGRATOR}")
-        a.execute(f"ALTER ROLE {MIGRATOR} SET statement_timeout = '10s'")
+        a.execute(f"GRANT anon, authenticated, service_role TO {self.migrator}")
+        a.execute(f"ALTER ROLE {self.migrator} SET statement_timeout = '10s'")
         # Seeding writes rows without firing the project's triggers or FK checks.
-        a.execute(f"GRANT SET ON PARAMETER session_replication_role TO {MIGRATOR}")
+        a.execute(f"GRANT SET ON PARAMETER session_replication_role TO {self.migrator}")
         a.execute(f"DROP DATABASE IF EXISTS {TEMPLATE}")
-        a.execute(f"CREATE DATABASE {TEMPLATE} OWNER {MIGRATOR}")
+        a.execute(f"CREATE DATABASE {TEMPLATE} OWNER {self.migrator}")
         self.created.append(TEMPLATE)
         with self.connect(TEMPLATE) as conn:
             conn.execute(SCHEMA_SQL)
@@ -67,14 +69,14 @@ class Cluster:
     def connect(self, dbname: str) -> Any:
         """A connection as the unprivileged migration role."""
         try:
-            return connect(self.db.conninfo, dbname=dbname, user=MIGRATOR, password=self._password)
+            return connect(self.db.conninfo, dbname=dbname, user=self.migrator, password=self._password)
         except DatabaseUnavailable as exc:
             raise DatabaseUnavailable(f"could not log in as the migration role: {exc}") from exc
 
     def new_database(self, index: int) -> str:
         name = f"tm_project_{index}"
         self.admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        self.admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {MIGRATOR}")
+        self.admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} OWNER {self.migrator}")
         self.admin.execute(database_sql(name))
         self.created.append(name)
         return name
@@ -87,8 +89,8 @@ class Cluster:
             except Exception:  # best effort: an embedded cluster is deleted anyway
                 continue
         try:
-            self.admin.execute(f"DROP OWNED BY {MIGRATOR}")
-            self.admin.execute(f"DROP ROLE IF EXISTS {MIGRATOR}")
+            self.admin.execute(f"DROP OWNED BY {self.migrator}")
+            self.admin.execute(f"DROP ROLE IF EXISTS {self.migrator}")
         except Exception:  # best effort, as above
             pass
         self.admin.close()

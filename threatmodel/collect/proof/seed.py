@@ -46,6 +46,7 @@ class TableInfo:
     fks: dict[str, tuple[str, str]]  # column -> (parent table, parent column)
     owner_columns: list[str] = field(default_factory=list)
     check_values: dict[str, str] = field(default_factory=dict)
+    unique: set[str] = field(default_factory=set)  # single-column primary or unique keys
     rows: list[str | None] = field(default_factory=list)  # ctid of user i's row, None if unseeded
     keys: list[dict[str, Any]] = field(default_factory=list)  # user i's row's column values
     error: str | None = None
@@ -84,6 +85,7 @@ def discover(conn: Any) -> dict[str, TableInfo]:
         ]
         fks: dict[str, tuple[str, str]] = {}
         checks: dict[str, str] = {}
+        unique: set[str] = set()
         for kind, child, parent_schema, parent, parent_col, definition in conn.execute(
             "SELECT con.contype, ca.attname, pn.nspname, pc.relname, pa.attname,"
             " pg_get_constraintdef(con.oid)"
@@ -94,17 +96,21 @@ def discover(conn: Any) -> dict[str, TableInfo]:
             " LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace"
             " LEFT JOIN pg_attribute pa ON pa.attrelid = con.confrelid"
             "  AND pa.attnum = con.confkey[1]"
-            " WHERE con.conrelid = %s AND con.contype IN ('f', 'c')"
+            " WHERE con.conrelid = %s AND con.contype IN ('f', 'c', 'p', 'u')"
             " AND cardinality(con.conkey) = 1",
             (oid,),
         ).fetchall():
-            if kind == "f" and parent is not None:
+            if kind in ("p", "u") and child is not None:
+                unique.add(child)
+            elif kind == "f" and parent is not None:
                 fks[child] = (_fact_name(parent_schema, parent), parent_col)
             elif kind == "c" and child is not None:
                 found = _CHECK_IN.search(definition or "")
                 if found and found.group(1) == child:
                     checks[child] = found.group(2).replace("''", "'")
-        info = TableInfo(_fact_name(schema, name), qualified, cols, fks, check_values=checks)
+        info = TableInfo(
+            _fact_name(schema, name), qualified, cols, fks, check_values=checks, unique=unique
+        )
         info.owner_columns = [
             c.name
             for c in cols
@@ -130,7 +136,8 @@ def value_sql(col: Column, table: TableInfo, i: int) -> tuple[str, Any]:
     if base == "uuid":
         return "gen_random_uuid()", None
     if base in ("integer", "bigint", "smallint", "numeric", "real", "double precision"):
-        return "%s::" + t, str(i + 1)
+        # A key must not collide with the project's own seed rows (ids 1, 2, ...).
+        return "%s::" + t, str(i + 1 + (31000 if col.name in table.unique else 0))
     if base == "boolean":
         return "false", None
     if base in ("json", "jsonb"):

@@ -40,8 +40,9 @@ class DatabaseUnavailable(Exception):
 class Database:
     """Where to connect, and which database the proof may create scratch databases in."""
 
-    conninfo: str  # libpq keyword/value string
-    label: str  # "PostgreSQL 18.6 (embedded)" once connected; the kind before
+    conninfo: str  # libpq keyword/value string, as a superuser (or the database's owner)
+    label: str  # "embedded" or "given"
+    migrator: str  # the unprivileged role repository SQL runs as
 
 
 def binaries() -> Path | None:
@@ -124,7 +125,7 @@ def embedded() -> Iterator[Database]:
                 os.chown(p, *ids)
             os.chmod(scratch, 0o700)
         _run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"]
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "tm_admin", "--auth=trust"]
             + ["--encoding=UTF8", "--no-sync", "--no-instructions"],
             ids,
             120,
@@ -141,8 +142,11 @@ def embedded() -> Iterator[Database]:
         )
         started = True
         yield Database(
-            conninfo=f"host={sock} port=5432 user=postgres dbname=postgres",
+            conninfo=f"host={sock} port=5432 user=tm_admin dbname=postgres",
             label="embedded",
+            # Supabase's migrations run as (and hand objects to) "postgres"; here it is an
+            # ordinary role, since the superuser is tm_admin.
+            migrator="postgres",
         )
     finally:
         if started:
@@ -171,7 +175,7 @@ def from_url(url: str, allow_remote: bool = False) -> Iterator[Database]:
             "--database-url names a remote host; the proof creates and drops scratch databases, "
             "so it only uses a local one (a Unix socket or loopback) unless --allow-remote-db"
         )
-    yield Database(conninfo=url, label="given")
+    yield Database(conninfo=url, label="given", migrator="tm_migrator")
 
 
 def connect(conninfo: str, dbname: str | None = None, **kwargs: Any) -> Any:

@@ -6,8 +6,9 @@ roles migrations grant to; ``auth.uid()``, ``auth.role()``, ``auth.jwt()`` and
 ``auth.email()`` reading ``request.jwt.claims`` as PostgREST sets it; ``auth.users``;
 ``storage.buckets`` and ``storage.objects`` (RLS on) with ``storage.foldername``,
 ``storage.filename`` and ``storage.extension``; an ``extensions`` schema on the search path,
-with ``uuid_generate_v4()`` standing in for ``uuid-ossp`` (the embedded server has no
-libuuid). Supabase's default privileges are reproduced: ``anon`` and ``authenticated`` get
+with ``uuid_generate_v4()`` standing in for ``uuid-ossp`` and ``gen_random_bytes()`` for
+``pgcrypto`` (the embedded server has neither libuuid nor OpenSSL); the
+``supabase_realtime`` publication. Supabase's default privileges are reproduced: ``anon`` and ``authenticated`` get
 every privilege on tables, sequences and functions created in ``public``, so what protects
 a table is RLS, as on a real project.
 """
@@ -44,14 +45,28 @@ GRANT ALL ON SCHEMA public TO anon, authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION extensions.uuid_generate_v4() RETURNS uuid
   LANGUAGE sql VOLATILE AS 'SELECT gen_random_uuid()';
+-- pgcrypto's most used function in column defaults (the embedded server has no OpenSSL).
+CREATE OR REPLACE FUNCTION extensions.gen_random_bytes(n integer) RETURNS bytea
+  LANGUAGE sql VOLATILE AS $f$
+  SELECT decode(string_agg(lpad(to_hex((random() * 255)::int), 2, '0'), ''), 'hex')
+  FROM generate_series(1, n)
+$f$;
+CREATE PUBLICATION supabase_realtime;
 
 CREATE TABLE auth.users (
   instance_id uuid, id uuid PRIMARY KEY, aud text, role text, email text UNIQUE,
-  encrypted_password text, email_confirmed_at timestamptz, phone text,
+  encrypted_password text, email_confirmed_at timestamptz, invited_at timestamptz,
+  confirmation_token text, confirmation_sent_at timestamptz, recovery_token text,
+  recovery_sent_at timestamptz, email_change_token_new text, email_change text,
+  email_change_sent_at timestamptz, last_sign_in_at timestamptz,
   raw_app_meta_data jsonb DEFAULT '{}'::jsonb, raw_user_meta_data jsonb DEFAULT '{}'::jsonb,
-  is_super_admin boolean, is_anonymous boolean DEFAULT false,
-  created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now(),
-  last_sign_in_at timestamptz, confirmed_at timestamptz, deleted_at timestamptz
+  is_super_admin boolean, created_at timestamptz DEFAULT now(),
+  updated_at timestamptz DEFAULT now(), phone text UNIQUE, phone_confirmed_at timestamptz,
+  phone_change text, phone_change_token text, phone_change_sent_at timestamptz,
+  confirmed_at timestamptz, email_change_token_current text,
+  email_change_confirm_status smallint, banned_until timestamptz,
+  reauthentication_token text, reauthentication_sent_at timestamptz,
+  is_sso_user boolean DEFAULT false, deleted_at timestamptz, is_anonymous boolean DEFAULT false
 );
 GRANT ALL ON auth.users TO service_role;
 
@@ -101,9 +116,12 @@ CREATE OR REPLACE FUNCTION storage.extension(name text) RETURNS text
 $f$;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA storage TO anon, authenticated, service_role;
 
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON TABLES TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
-ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public
+  GRANT ALL ON TABLES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public
+  GRANT ALL ON SEQUENCES TO anon, authenticated, service_role;
+ALTER DEFAULT PRIVILEGES IN SCHEMA public
+  GRANT ALL ON FUNCTIONS TO anon, authenticated, service_role;
 """
 
 
