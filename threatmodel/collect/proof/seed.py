@@ -22,8 +22,8 @@ USERS = (
     uuid.UUID("00000000-0000-4000-a000-00000000000b"),
 )
 _OWNER_NAME = re.compile(
-    r"^(user|owner|author|creator|created_by|profile|member|account|uploader|sender|customer)"
-    r"(_?id|_uuid)?$|^(uid|user_uuid)$",
+    r"^(user|owner|author|creator|created_by|profile|member|account|uploader|sender|customer"
+    r"|actor)(_?id|_uuid)?$|^(uid|user_uuid)$",
     re.I,
 )
 _CHECK_IN = re.compile(r"\((\w+)\s*=\s*ANY\s*\(ARRAY\['((?:[^']|'')*)'", re.I)
