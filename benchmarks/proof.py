@@ -61,7 +61,8 @@ def generate(root: Path, migrations: int, tables: int) -> None:
         t = f"t{(j * 7) % tables:02d}"
         files[j].append(
             f"alter table public.{t} add column if not exists note_{j} text;\n"
-            f"insert into storage.buckets (id, name, public) values ('b{j}', 'b{j}', {j % 2 == 0});\n"
+            "insert into storage.buckets (id, name, public)"
+            f" values ('b{j}', 'b{j}', {j % 2 == 0});\n"
             f'create policy "own files {j}" on storage.objects for select to authenticated\n'
             f"  using (bucket_id = 'b{j}' and owner = auth.uid());\n"
         )

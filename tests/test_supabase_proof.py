@@ -76,7 +76,7 @@ def test_proof_reads_what_each_role_reaches(proven: Report) -> None:
     assert (own.reached, own.other_rows) == (1, False)
     assert not _check(proven, "notes", "anon", "SELECT").allowed
     assert _check(proven, "notes", "user_b", "DELETE").other_rows is False
-    upload = [c for c in proven.facts.tables if c.name == "storage.objects"][0].proof
+    upload = next(c for c in proven.facts.tables if c.name == "storage.objects").proof
     assert upload is not None
     inserts = {c.role: c.allowed for c in upload.checks if c.command == "INSERT"}
     assert inserts == {"anon": False, "user_a": True, "user_b": True}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatmodel import __version__
@@ -37,7 +37,8 @@ class ScanOptions:
     use_cache: bool = True
     baseline: Path | None = None  # None: the repository's .threatmodel/baseline.json
     use_baseline: bool = True
-    prove: ProveOptions = ProveOptions()  # RLS proof on a real PostgreSQL (collect/proof/)
+    # RLS proof on a real PostgreSQL (collect/proof/)
+    prove: ProveOptions = field(default_factory=ProveOptions)
 
 
 def git_commit(root: Path) -> str | None:
@@ -151,9 +152,9 @@ def run_scan(
     proof = None
     if any(t.source == "sql" for t in facts.tables):
         progress.start("prove")
-        outcome = prove(root, sql_projects(walked.files), options.prove)
+        proved = prove(root, sql_projects(walked.files), options.prove)
         progress.finish()
-        facts, proof = attach(facts, outcome)
+        facts, proof = attach(facts, proved)
         stages.append(
             StageHealth(
                 stage="prove",

@@ -181,7 +181,8 @@ def _relations(node: Any) -> list[str]:
             if name not in found:
                 found.append(name)
         elif isinstance(item, ast.Node):
-            stack.extend(getattr(item, a) for a in reversed(item.__slots__))
+            slots: tuple[str, ...] = getattr(item, "__slots__", ())
+            stack.extend(getattr(item, a) for a in reversed(slots))
     return found
 
 

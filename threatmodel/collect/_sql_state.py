@@ -275,6 +275,10 @@ class SchemaState:
         for name, (invoker, tables, loc) in self.views.items():
             out.views.append(
                 View(
-                    name=name, security_invoker=invoker, tables=tables, location=loc, project=project
+                    name=name,
+                    security_invoker=invoker,
+                    tables=tables,
+                    location=loc,
+                    project=project,
                 )
             )

@@ -47,7 +47,9 @@ def built_files(root: Path) -> Iterator[Path]:
     for base, dirs, _ in os.walk(root):
         rel = Path(base).relative_to(root)
         depth = len(rel.parts)
-        dirs[:] = [d for d in dirs if d not in ("node_modules", ".git")] if depth < _MAX_DEPTH else []
+        dirs[:] = (
+            [d for d in dirs if d not in ("node_modules", ".git")] if depth < _MAX_DEPTH else []
+        )
         for parts in BUILT_DIRS:
             top = Path(base, *parts)
             if parts[0] not in dirs or not top.is_dir():

@@ -4,10 +4,11 @@ service-role key) for callers it has not checked.
 For a database object (the claim names a ``SECURITY DEFINER`` function or a view, or sits
 at one): confirmed when the function is callable by ``anon``/``authenticated`` through the
 API, or when the view lacks ``security_invoker`` and reads a table with RLS enabled;
-refuted otherwise. For code: confirmed when the claim's location (within 3 lines) or its route's file holds a
-service-role client (an ``rls_bypass`` sink) and the route answering there is public, with
-no caller check of its own. Refuted when the function checks its caller (the reason names
-the check) or when no service-role client is there. Unverifiable when no route is known.
+refuted otherwise. For code: confirmed when the claim's location (within 3 lines) or its
+route's file holds a service-role client (an ``rls_bypass`` sink) and the route answering
+there is public, with no caller check of its own. Refuted when the function checks its
+caller (the reason names the check) or when no service-role client is there. Unverifiable
+when no route is known.
 """
 
 from __future__ import annotations
@@ -86,8 +87,10 @@ def _database_object(claim: Claim, facts: Facts) -> ClaimResult | None:
                     f"view {view.name}{at(view.location)} has no security_invoker and reads "
                     f"{', '.join(t.name for t in behind)}, which have RLS enabled"
                 )
-            why = "runs as the caller (security_invoker)" if view.security_invoker else (
-                "reads no table with RLS enabled"
+            why = (
+                "runs as the caller (security_invoker)"
+                if view.security_invoker
+                else ("reads no table with RLS enabled")
             )
             return ClaimResult.refuted(f"view {view.name}{at(view.location)} {why}")
     return None

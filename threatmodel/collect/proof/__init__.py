@@ -29,7 +29,6 @@ from threatmodel.collect.proof.seed import TableInfo, discover, seed, seed_objec
 from threatmodel.collect.proof.server import Database, DatabaseUnavailable, embedded, from_url
 from threatmodel.models import Facts, ProofCheck, ProofRun, TableProof
 
-
 _CREATES = re.compile(r"\bcreate\b", re.I)
 
 

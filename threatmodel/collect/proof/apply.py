@@ -69,7 +69,9 @@ class Cluster:
     def connect(self, dbname: str) -> Any:
         """A connection as the unprivileged migration role."""
         try:
-            return connect(self.db.conninfo, dbname=dbname, user=self.migrator, password=self._password)
+            return connect(
+                self.db.conninfo, dbname=dbname, user=self.migrator, password=self._password
+            )
         except DatabaseUnavailable as exc:
             raise DatabaseUnavailable(f"could not log in as the migration role: {exc}") from exc
 

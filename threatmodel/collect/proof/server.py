@@ -125,8 +125,10 @@ def embedded() -> Iterator[Database]:
                 os.chown(p, *ids)
             os.chmod(scratch, 0o700)
         _run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-U", "tm_admin", "--auth=trust"]
-            + ["--encoding=UTF8", "--no-sync", "--no-instructions"],
+            [
+                *(str(bin_dir / "initdb"), "-D", str(data), "-U", "tm_admin", "--auth=trust"),
+                *("--encoding=UTF8", "--no-sync", "--no-instructions"),
+            ],
             ids,
             120,
         )
@@ -135,8 +137,10 @@ def embedded() -> Iterator[Database]:
             " -c synchronous_commit=off -c full_page_writes=off -c max_connections=20"
         )
         _run(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60"]
-            + ["-l", str(scratch / "server.log"), "start"],
+            [
+                *(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60"),
+                *("-l", str(scratch / "server.log"), "start"),
+            ],
             ids,
             90,
         )

@@ -8,9 +8,9 @@ roles migrations grant to; ``auth.uid()``, ``auth.role()``, ``auth.jwt()`` and
 ``storage.filename`` and ``storage.extension``; an ``extensions`` schema on the search path,
 with ``uuid_generate_v4()`` standing in for ``uuid-ossp`` and ``gen_random_bytes()`` for
 ``pgcrypto`` (the embedded server has neither libuuid nor OpenSSL); the
-``supabase_realtime`` publication. Supabase's default privileges are reproduced: ``anon`` and ``authenticated`` get
-every privilege on tables, sequences and functions created in ``public``, so what protects
-a table is RLS, as on a real project.
+``supabase_realtime`` publication. Supabase's default privileges are reproduced: ``anon``
+and ``authenticated`` get every privilege on tables, sequences and functions created in
+``public``, so what protects a table is RLS, as on a real project.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ DECLARE r text;
 BEGIN
   FOREACH r IN ARRAY ARRAY['anon', 'authenticated', 'service_role', 'authenticator',
       'supabase_admin', 'supabase_auth_admin', 'supabase_storage_admin', 'dashboard_user',
-      'pgbouncer', 'supabase_realtime_admin', 'supabase_replication_admin', 'supabase_read_only_user']
+      'pgbouncer', 'supabase_realtime_admin', 'supabase_replication_admin',
+      'supabase_read_only_user']
   LOOP
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('CREATE ROLE %I NOLOGIN', r);
