@@ -104,5 +104,9 @@ def disagreements(table: Table, skipped: int) -> list[str]:
 
 
 def sentences(lines: list[str]) -> str:
-    """' Proven on ...: anon read 2 of 2 rows of t.' for each line, to append to an attack."""
-    return "".join(f" {line[:1].upper()}{line[1:]}." for line in lines)
+    """' Proven on X: anon read 2 of 2 rows of t; user A ...' to append to an attack."""
+    if not lines:
+        return ""
+    head, _, _ = lines[0].partition(": ")
+    parts = [line.partition(": ")[2] if line.startswith(head) else line for line in lines]
+    return f" {head[:1].upper()}{head[1:]}: {'; '.join(parts)}."

@@ -118,7 +118,22 @@ def discover(conn: Any) -> dict[str, TableInfo]:
             or (c.name not in fks and c.type in ("uuid", "text") and _OWNER_NAME.match(c.name))
         ]
         tables[info.name] = info
+    _inherit_owners(tables)
     return tables
+
+
+def _inherit_owners(tables: dict[str, TableInfo]) -> None:
+    """A foreign key to a parent's owner column (``notes.owner -> profiles.id -> auth.users``)
+    is an owner column too; followed to a fixed point for longer chains."""
+    changed = True
+    while changed:
+        changed = False
+        for table in tables.values():
+            for col, (parent, parent_col) in table.fks.items():
+                owner = parent in tables and parent_col in tables[parent].owner_columns
+                if owner and col not in table.owner_columns:
+                    table.owner_columns.append(col)
+                    changed = True
 
 
 def value_sql(col: Column, table: TableInfo, i: int) -> tuple[str, Any]:
