@@ -277,3 +277,15 @@ def test_shared_helpers_count_as_the_functions_own_code(tmp_path: Path) -> None:
         ("closed", 4),
         ("open", 3),
     ]
+
+
+def test_scan_says_when_no_database_could_be_had(tmp_path: Path) -> None:
+    settings = Settings(provider=None, cache_dir=tmp_path / "cache")
+    # a remote host not named with --allow-remote-db: refused before any connection
+    prove_opts = ProveOptions(database_url="postgresql://db.example.com/app")
+    report = run_scan(FIXTURE, settings, ScanOptions(use_cache=False, prove=prove_opts))
+    assert report.proof is not None and report.proof.status == "unavailable"
+    assert any("static reading only" in w for w in report.warnings)
+    assert all(t.proof is None for t in report.facts.tables)
+    # the static reading stands: the public profiles policy is still reported
+    assert any('"profiles are public"' in f.title for f in report.findings)
