@@ -103,6 +103,29 @@ class Grant(Frozen):
     location: Location | None = None
 
 
+class ProofCheck(Frozen):
+    """One command tried by one role on a real PostgreSQL (see collect/proof/)."""
+
+    role: str  # anon | user_a | user_b
+    command: str  # SELECT | INSERT | UPDATE | DELETE
+    allowed: bool  # the command had an effect (read, wrote, changed or deleted a row)
+    reached: int = 0  # seeded rows it reached (INSERT: 1 when a row was accepted)
+    total: int = 0  # seeded rows of the table (or of the bucket)
+    # Reached a row of the other user (for anon: any user's); INSERT: wrote a row owned by the
+    # other user. None when the table has no owner column to tell.
+    other_rows: bool | None = None
+    bucket: str | None = None  # storage.objects: the bucket whose objects were tried
+    error: str | None = None  # the database's refusal, when not allowed
+
+
+class TableProof(Frozen):
+    database: str  # "PostgreSQL 18.6"
+    seeded: int  # rows written as service_role (one per synthetic user)
+    owner_columns: list[str] = Field(default_factory=list)
+    checks: list[ProofCheck] = Field(default_factory=list)
+    note: str | None = None  # why part of it could not be proven
+
+
 class Table(Frozen):
     name: str  # schema-qualified when the schema is not public, e.g. "storage.objects"
     source: str  # sql | sqlalchemy | django | prisma | sequelize | mongoose | ...
@@ -111,6 +134,10 @@ class Table(Frozen):
     columns: list[Column] = Field(default_factory=list)
     grants: list[Grant] = Field(default_factory=list)
     location: Location
+    # The Supabase project folder (config.toml or its own migrations/) when a repository
+    # holds more than one: each is its own database.
+    project: str | None = None
+    proof: TableProof | None = None  # what a real PostgreSQL did (None: not proven)
 
 
 class Bucket(Frozen):
@@ -170,6 +197,20 @@ class DbFunction(Frozen):
     name: str
     security_definer: bool
     location: Location
+    # API roles (anon, authenticated) that can call it through PostgREST's /rpc: it is in the
+    # exposed schema, not a trigger function, and EXECUTE was not revoked from them.
+    callable_by: list[str] = Field(default_factory=list)
+
+
+class View(Frozen):
+    """A SQL view. Without ``security_invoker`` it reads its tables with its owner's rights,
+    so the RLS policies of those tables do not apply to the caller."""
+
+    name: str
+    security_invoker: bool
+    tables: list[str] = Field(default_factory=list)  # the tables its query reads
+    location: Location
+    project: str | None = None  # as Table.project
 
 
 class Facts(Frozen):
@@ -183,6 +224,7 @@ class Facts(Frozen):
     settings: list[Setting] = Field(default_factory=list)
     sinks: list[Sink] = Field(default_factory=list)
     functions: list[DbFunction] = Field(default_factory=list)
+    views: list[View] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- claims & findings
@@ -207,6 +249,7 @@ ClaimKind = Literal[
     "info_leak",
     "client_exposed_secret",
     "cors_misconfigured",
+    "rls_bypass",
 ]
 CLAIM_KINDS: tuple[str, ...] = ClaimKind.__args__  # type: ignore[attr-defined]
 
@@ -361,6 +404,18 @@ class LlmRun(Frozen):
     budget_reached: bool = False  # stopped at --max-tokens / --max-cost (partial by request)
 
 
+class ProofRun(Frozen):
+    """The proof stage: which database, what was skipped, where it and the static reading differ."""
+
+    status: Literal["proven", "unavailable", "off", "nothing"]
+    database: str | None = None  # "PostgreSQL 18.6 (embedded)"
+    message: str = ""
+    statements: int = 0  # migration statements applied
+    skipped: list[str] = Field(default_factory=list)  # "path:line: reason", not applied
+    disagreements: list[str] = Field(default_factory=list)  # static vs proof, which was right
+    duration_s: float = 0.0
+
+
 class Report(Frozen):
     schema_version: str = SCHEMA_VERSION
     tool: dict[str, str] = Field(default_factory=lambda: {"name": "threatmodel"})
@@ -372,6 +427,7 @@ class Report(Frozen):
     llm: LlmRun
     stages: list[StageHealth] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    proof: ProofRun | None = None  # None: no SQL schema to prove
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"

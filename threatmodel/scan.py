@@ -10,15 +10,17 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatmodel import __version__
 from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import CollectResult, collect_facts
+from threatmodel.collect.bundles import scan_bundles
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.interface import all_collectors
+from threatmodel.collect.proof import ProveOptions, attach, prove, sql_projects
 from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.source import detect_language
 from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
@@ -37,6 +39,8 @@ class ScanOptions:
     use_cache: bool = True
     baseline: Path | None = None  # None: the repository's .threatmodel/baseline.json
     use_baseline: bool = True
+    # RLS proof on a real PostgreSQL (collect/proof/)
+    prove: ProveOptions = field(default_factory=ProveOptions)
 
 
 def git_commit(root: Path) -> str | None:
@@ -174,6 +178,28 @@ def run_scan(
     walked, collected, facts = repo.walked, repo.collected, repo.facts
     stages.extend(repo.stages)
 
+    # Built browser bundles are skipped by the walk (generated) and usually git-ignored:
+    # read from disk for keys that must never ship (collect/bundles.py).
+    bundled = scan_bundles(root)
+    if bundled:
+        facts = facts.model_copy(update={"secrets": [*facts.secrets, *bundled]})
+
+    proof = None
+    if any(t.source == "sql" for t in facts.tables):
+        progress.start("prove")
+        proved = prove(root, sql_projects(walked.files), options.prove)
+        progress.finish()
+        facts, proof = attach(facts, proved)
+        stages.append(
+            StageHealth(
+                stage="prove",
+                ok=True,  # without a database the static reading stands; the warning says so
+                partial=proof.status == "unavailable",
+                checked=sum(1 for t in facts.tables if t.proof is not None),
+                message=proof.message,
+            )
+        )
+
     reader = RepoReader(root)
     rule_findings, rule_errors = run_rules_checked(facts, RuleContext(root=root, reader=reader))
     stages.append(
@@ -219,6 +245,13 @@ def run_scan(
             f"{', '.join(odd[:3])}{more}"
         )
     warnings += collected.warnings
+    if proof is not None and proof.status == "unavailable":
+        warnings.append(proof.message)
+    if proof is not None and proof.skipped:
+        warnings.append(
+            f"proof: {len(proof.skipped)} migration statements failed on {proof.database} "
+            f"and were skipped (first: {proof.skipped[0]})"
+        )
     warnings += [f"stage {s.stage} failed: {s.message}" for s in stages if not s.ok]
     # Name every chunk the LLM pass could not analyse, so a partial report says what it lacks.
     warnings += [f"LLM chunk not analysed: {c}" for c in llm.run.failed_chunks]
@@ -245,6 +278,7 @@ def run_scan(
         llm=llm.run,
         stages=stages,
         warnings=warnings,
+        proof=proof,
     )
     # Accepted findings (baseline.py) stay in the report, marked, so they remain visible.
     return resolve_and_apply(report, reader, options.baseline, options.use_baseline)

@@ -19,6 +19,7 @@ from threatmodel.cli._console import (
 )
 from threatmodel.cli._health import ci_mode, finish_run, print_outcome
 from threatmodel.cli._options import settings_from_options
+from threatmodel.collect.proof import ProveOptions
 from threatmodel.collect.walk import resolve_root
 from threatmodel.errors import UsageError
 from threatmodel.render import FORMATS, render
@@ -60,6 +61,24 @@ def scan(
     ] = None,
     cache_dir: opt.CacheDir = None,
     no_cache: opt.NoCache = False,
+    no_prove: Annotated[
+        bool,
+        typer.Option(
+            "--no-prove",
+            help="Do not prove RLS on a real PostgreSQL (the static reading of migrations only).",
+        ),
+    ] = False,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Prove on your own local PostgreSQL (a Unix socket or loopback URL) instead of "
+            "the embedded one; scratch databases are created in it and dropped.",
+        ),
+    ] = None,
+    allow_remote_db: Annotated[
+        bool,
+        typer.Option(help="Let --database-url name a host that is not this machine."),
+    ] = False,
     jobs: opt.Jobs = None,
     quiet: opt.Quiet = False,
     ci: opt.Ci = False,
@@ -103,7 +122,13 @@ def scan(
         root,
         settings,
         ScanOptions(
-            jobs=jobs, use_cache=not no_cache, baseline=baseline, use_baseline=not no_baseline
+            jobs=jobs,
+            use_cache=not no_cache,
+            baseline=baseline,
+            use_baseline=not no_baseline,
+            prove=ProveOptions(
+                enabled=not no_prove, database_url=database_url, allow_remote=allow_remote_db
+            ),
         ),
         progress,
     )

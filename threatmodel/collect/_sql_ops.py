@@ -2,7 +2,8 @@
 
 ``statement_ops`` turns a statement into the small operations ``_sql_state.SchemaState``
 applies in migration order: ``create_table``, ``rls``, ``create_policy``, ``alter_policy``,
-``drop_policy``, ``rename_*``, ``grant``/``revoke``, ``function``, ``bucket`` ... Statements
+``drop_policy``, ``rename_*``, ``grant``/``revoke``, ``function``, ``function_grant``,
+``view``, ``bucket`` ... Statements
 that change nothing the threat model cares about give no operation. pglast's nodes are
 dynamically shaped, so handlers take ``Any``.
 """
@@ -118,6 +119,13 @@ def _create_table(s: Any) -> list[dict[str, Any]]:
 
 
 def _alter_table(s: Any) -> list[dict[str, Any]]:
+    if s.objtype == ObjectType.OBJECT_VIEW:
+        return [
+            {"op": "view_invoker", "name": _rel(s.relation), "invoker": _invoker(cmd.def_)}
+            for cmd in s.cmds
+            if cmd.subtype == AlterTableType.AT_SetRelOptions
+            and any(o.defname == "security_invoker" for o in cmd.def_ or ())
+        ]
     if s.objtype != ObjectType.OBJECT_TABLE:
         return []
     table, ops = _rel(s.relation), []
@@ -155,7 +163,46 @@ def _rename(s: Any) -> list[dict[str, Any]]:
 
 def _create_function(s: Any) -> list[dict[str, Any]]:
     definer = any(o.defname == "security" and bool(o.arg.boolval) for o in s.options or ())
-    return [{"op": "function", "name": _names(s.funcname), "definer": definer}]
+    returns = s.returnType.names[-1].sval if s.returnType is not None else None
+    trigger = returns in ("trigger", "event_trigger")
+    return [{"op": "function", "name": _names(s.funcname), "definer": definer, "trigger": trigger}]
+
+
+def _relations(node: Any) -> list[str]:
+    """Every table a query reads (RangeVar nodes anywhere in it), in order, once each."""
+    found: list[str] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list | tuple):
+            stack.extend(reversed(item))
+        elif isinstance(item, ast.RangeVar):
+            name = _rel(item)
+            if name not in found:
+                found.append(name)
+        elif isinstance(item, ast.Node):
+            slots: tuple[str, ...] = getattr(item, "__slots__", ())
+            stack.extend(getattr(item, a) for a in reversed(slots))
+    return found
+
+
+def _invoker(options: Any) -> bool:
+    value = next((o.arg for o in options or () if o.defname == "security_invoker"), None)
+    if value is None:
+        return False
+    text = str(getattr(value, "sval", getattr(value, "boolval", getattr(value, "ival", ""))))
+    return text.lower() in ("true", "on", "1", "yes", "t")
+
+
+def _view(s: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "op": "view",
+            "name": _rel(s.view),
+            "invoker": _invoker(s.options),
+            "tables": _relations(s.query),
+        }
+    ]
 
 
 def _alter_function(s: Any) -> list[dict[str, Any]]:
@@ -190,6 +237,16 @@ def _delete(s: Any) -> list[dict[str, Any]]:
 
 
 def _grant(s: Any) -> list[dict[str, Any]]:
+    if s.objtype == ObjectType.OBJECT_FUNCTION and s.targtype == GrantTargetType.ACL_TARGET_OBJECT:
+        privs = {p.priv_name.lower() for p in s.privileges or () if p.priv_name}
+        if privs and "execute" not in privs:
+            return []
+        roles = _roles(s.grantees) or ["public"]
+        return [
+            {"op": "function_grant", "name": _names(o.objname), "roles": roles, "grant": s.is_grant}
+            for o in s.objects
+            if isinstance(o, ast.ObjectWithArgs)
+        ]
     return [_grant_op(s)] if s.objtype == ObjectType.OBJECT_TABLE else []
 
 
@@ -236,6 +293,8 @@ def _drop_ops(stmt: Any) -> list[dict[str, Any]]:
         elif stmt.removeType == ObjectType.OBJECT_POLICY:
             parts = [p.sval for p in obj]
             ops.append({"op": "drop_policy", "table": _names(obj[:-1]), "name": parts[-1]})
+        elif stmt.removeType == ObjectType.OBJECT_VIEW:
+            ops.append({"op": "drop_view", "name": _names(obj)})
         elif stmt.removeType == ObjectType.OBJECT_FUNCTION and isinstance(obj, ast.ObjectWithArgs):
             ops.append({"op": "drop_function", "name": _names(obj.objname)})
     return ops
@@ -265,6 +324,7 @@ _HANDLERS: dict[str, Any] = {
     "RenameStmt": _rename,
     "GrantStmt": _grant,
     "CreateFunctionStmt": _create_function,
+    "ViewStmt": _view,
     "AlterFunctionStmt": _alter_function,
     "InsertStmt": _insert,
     "UpdateStmt": _update,

@@ -14,9 +14,33 @@ from typing import Any
 
 from threatmodel.collect._names import is_sensitive_column
 from threatmodel.collect.interface import FactsBuilder
-from threatmodel.models import Bucket, Column, DbFunction, Grant, Location, Policy, Table
+from threatmodel.models import (
+    Bucket,
+    Column,
+    DbFunction,
+    Grant,
+    Location,
+    Policy,
+    Table,
+    View,
+)
 
 _RLS_ALWAYS_ON = frozenset({"storage.objects", "storage.buckets"})
+# Roles PostgREST serves requests as. Supabase grants them EXECUTE on every function of the
+# public schema by default privileges, so revoking from PUBLIC alone leaves them able to call.
+API_ROLES = ("anon", "authenticated")
+
+
+def _schema(name: str) -> str:
+    return name.split(".", 1)[0] if "." in name else "public"
+
+
+@dataclass
+class _Function:
+    definer: bool
+    trigger: bool
+    location: Location
+    callers: set[str] = field(default_factory=lambda: set(API_ROLES))
 
 
 def _permissive(p: dict[str, Any]) -> bool:
@@ -42,7 +66,8 @@ class SchemaState:
     def __init__(self) -> None:
         self.tables: dict[str, _Table] = {}
         self.buckets: dict[str, tuple[bool, Location]] = {}
-        self.functions: dict[str, tuple[bool, Location]] = {}
+        self.functions: dict[str, _Function] = {}
+        self.views: dict[str, tuple[bool, list[str], Location]] = {}
 
     def _table(self, name: str, loc: Location) -> _Table:
         if name not in self.tables:
@@ -169,14 +194,41 @@ class SchemaState:
         self.buckets.pop(op["name"], None)
 
     def _op_function(self, op: dict[str, Any], loc: Location) -> None:
-        self.functions[op["name"]] = (bool(op["definer"]), loc)
+        old = self.functions.get(op["name"])
+        fn = _Function(bool(op["definer"]), bool(op.get("trigger")), loc)
+        if old is not None:  # CREATE OR REPLACE and ALTER FUNCTION keep the privileges
+            fn.callers = old.callers
+            if "trigger" not in op:
+                fn.trigger = old.trigger
+        self.functions[op["name"]] = fn
+
+    def _op_function_grant(self, op: dict[str, Any], loc: Location) -> None:
+        fn = self.functions.get(op["name"])
+        if fn is None:
+            return
+        roles = set(op["roles"]) & set(API_ROLES)
+        if op["grant"]:
+            fn.callers |= roles | (set(API_ROLES) if "public" in op["roles"] else set())
+        else:
+            fn.callers -= roles
+
+    def _op_view(self, op: dict[str, Any], loc: Location) -> None:
+        self.views[op["name"]] = (bool(op["invoker"]), list(op["tables"]), loc)
+
+    def _op_view_invoker(self, op: dict[str, Any], loc: Location) -> None:
+        if op["name"] in self.views:
+            _, tables, where = self.views[op["name"]]
+            self.views[op["name"]] = (bool(op["invoker"]), tables, where)
+
+    def _op_drop_view(self, op: dict[str, Any], loc: Location) -> None:
+        self.views.pop(op["name"], None)
 
     def _op_drop_function(self, op: dict[str, Any], loc: Location) -> None:
         self.functions.pop(op["name"], None)
 
     # ------------------------------------------------------------------ output
 
-    def emit(self, out: FactsBuilder) -> None:
+    def emit(self, out: FactsBuilder, project: str | None = None) -> None:
         for t in self.tables.values():
             out.tables.append(
                 Table(
@@ -205,9 +257,28 @@ class SchemaState:
                         for role, privs in sorted(t.grants.items())
                     ],
                     location=t.location,
+                    project=project,
                 )
             )
         for name, (public, loc) in self.buckets.items():
             out.buckets.append(Bucket(name=name, public=public, location=loc))
-        for name, (definer, loc) in self.functions.items():
-            out.functions.append(DbFunction(name=name, security_definer=definer, location=loc))
+        for name, fn in self.functions.items():
+            exposed = _schema(name) == "public" and not fn.trigger
+            out.functions.append(
+                DbFunction(
+                    name=name,
+                    security_definer=fn.definer,
+                    location=fn.location,
+                    callable_by=sorted(fn.callers) if exposed else [],
+                )
+            )
+        for name, (invoker, tables, loc) in self.views.items():
+            out.views.append(
+                View(
+                    name=name,
+                    security_invoker=invoker,
+                    tables=tables,
+                    location=loc,
+                    project=project,
+                )
+            )

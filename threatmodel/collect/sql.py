@@ -7,7 +7,8 @@ buckets (``insert into storage.buckets``, ``update storage.buckets set public``)
 pglast rejects is split into statements with pglast's scanner and each is parsed alone:
 the statements that parse still count, and the first failure is recorded as the reason.
 
-Link: applies every file's operations in migration order (paths sorted the way migration
+Link: per Supabase project (``_sql_projects.py``: each is its own database), applies every
+file's operations in migration order (paths sorted the way migration
 tools sort them: by name, numbers compared as numbers) and reports the **final** state, so
 a policy dropped or replaced later is gone and a table whose RLS a later migration disables
 is reported disabled. Policies on ``storage.objects`` become that table's policies.
@@ -25,6 +26,7 @@ from typing import Any
 from pglast import ast, parse_plpgsql, parser
 
 from threatmodel.collect._sql_ops import statement_ops
+from threatmodel.collect._sql_projects import group_by_project
 from threatmodel.collect._sql_state import SchemaState
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.source import SourceFile
@@ -147,7 +149,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"
@@ -166,8 +168,12 @@ class SqlCollector(Collector):
         return {"ops": ops} if ops else None
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        state = SchemaState()
-        for path in sorted(extracts, key=migration_order):
-            for op in extracts[path]["ops"]:
-                state.apply(path, op)
-        state.emit(out)
+        ordered = sorted(extracts, key=migration_order)
+        projects = group_by_project(ordered, frozenset(ctx.files))
+        for project, paths in sorted(projects.items()):
+            state = SchemaState()
+            for path in paths:
+                for op in extracts[path]["ops"]:
+                    state.apply(path, op)
+            # Named only when there is more than one database to tell apart.
+            state.emit(out, project if len(projects) > 1 else None)

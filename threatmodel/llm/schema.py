@@ -193,6 +193,10 @@ CLAIM_HELP: dict[str, tuple[str, str]] = {
         "A secret is exposed to the browser (e.g. a NEXT_PUBLIC_ / VITE_ variable).",
     ),
     "cors_misconfigured": ("location", "CORS allows any origin with credentials."),
+    "rls_bypass": (
+        "location (the service-role client), route",
+        "Code uses a key that bypasses RLS (Supabase service_role) for an unchecked caller.",
+    ),
 }
 
 

@@ -122,6 +122,12 @@ KIND_HELP: dict[str, tuple[str, str, str]] = {
         "origins that need access.",
         "CWE-942",
     ),
+    "rls_bypass": (
+        "Row level security bypassed for an unchecked caller",
+        "A Supabase client made with the service-role key ignores every policy. Check the "
+        "caller (auth.getUser) before using it, or use a client with the caller's own JWT.",
+        "CWE-862",
+    ),
 }
 
 

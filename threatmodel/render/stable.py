@@ -8,8 +8,8 @@ rendering (the fields stay, with documented values):
   machines and checkouts. Reports record the path as it was given on the command line
   (``.`` when scanning the current folder, ``examples/leaky-notes``, or an absolute path if
   one was typed), POSIX style.
-- ``stats.duration_s``: wall-clock time differs on every run. It is ``0.0`` unless the scan
-  ran with ``--timings``.
+- ``stats.duration_s`` and ``proof.duration_s``: wall-clock time differs on every run. They
+  are ``0.0`` unless the scan ran with ``--timings``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,10 @@ def root_label(given: str | os.PathLike[str]) -> str:
 def stable_report(report: Report, root: str, timings: bool = False) -> Report:
     repo = report.repo.model_copy(update={"root": root})
     stats = report.stats if timings else report.stats.model_copy(update={"duration_s": 0.0})
-    return report.model_copy(update={"repo": repo, "stats": stats})
+    proof = report.proof
+    if proof is not None and not timings:
+        proof = proof.model_copy(update={"duration_s": 0.0})
+    return report.model_copy(update={"repo": repo, "stats": stats, "proof": proof})
 
 
 def display_name(resolved_root: Path) -> str:

@@ -8,6 +8,7 @@ fingerprint, and the renderer masks the quoted line.
 
 from __future__ import annotations
 
+from threatmodel.collect.bundles import KIND as BUNDLED
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
@@ -23,6 +24,8 @@ class HardcodedSecret(Rule):
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
         for s in facts.secrets:
+            if s.kind == BUNDLED:
+                continue  # TM122 reports keys in built bundles, without quoting the bundle
             critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
             out.append(
                 Finding(

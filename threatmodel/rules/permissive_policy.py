@@ -5,11 +5,24 @@ table for its command: with Supabase, any visitor holding the public anon key ca
 write) all of them through the REST API. Reported per policy, in the final schema after
 every migration; high when it applies to everyone (no role, ``public`` or ``anon``) or to a
 write command, medium when only signed-in users (``authenticated``) get every row.
+
+A policy naming only roles that bypass RLS (``service_role``, ``postgres``,
+``supabase_admin``) is never reported: those roles see every row with or without it. When
+the table was proven on a real PostgreSQL (``Table.proof``), the finding cites what the
+database did, and a policy the database shows opens nothing beyond each caller's own rows
+is not reported (the disagreement is listed in the report's ``proof``).
 """
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Facts, Finding, Severity, Stride
+from threatmodel.collect.proof.read import (
+    applies,
+    bypass_only,
+    describe,
+    proof_open,
+    sentences,
+)
+from threatmodel.models import Claim, Facts, Finding, Policy, Severity, Stride, Table
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -27,8 +40,11 @@ class PermissiveRlsPolicy(Rule):
             if not table.rls_enabled:
                 continue
             for p in table.policies:
-                if not p.permissive or p.restrictive:
+                if not p.permissive or p.restrictive or bypass_only(p):
                     continue
+                proven = proven_by(table, p)
+                if proven == []:
+                    continue  # the database shows no caller reaching rows not its own
                 roles = {r.lower() for r in p.roles} or {"public"}
                 wide = bool(roles & OPEN_ROLES) or p.command != "SELECT"
                 who = ", ".join(sorted(roles))
@@ -52,7 +68,7 @@ class PermissiveRlsPolicy(Rule):
                         attack=(
                             f"Call the database API as {who} and {p.command} rows of {table.name}: "
                             f"the policy's condition ({p.using or p.check or 'none'}) "
-                            "lets every row through."
+                            "lets every row through." + sentences(proven or [])
                         ),
                         mitigation=(
                             "Restrict the policy to the rows the caller owns, e.g. "
@@ -61,3 +77,15 @@ class PermissiveRlsPolicy(Rule):
                     )
                 )
         return out
+
+
+def proven_by(table: Table, policy: Policy) -> list[str] | None:
+    """What the database showed for the policy's roles and commands (None: not proven)."""
+    if table.proof is None or table.proof.note:
+        return None
+    relevant = [c for c in table.proof.checks if applies(policy, c)]
+    if not relevant or all(proof_open(c) is None for c in relevant):
+        return None
+    return [
+        describe(c, table.name, table.proof.database) for c in relevant if proof_open(c) is True
+    ]

@@ -11,6 +11,7 @@ or that are granted to ``anon`` / ``authenticated`` explicitly.
 
 from __future__ import annotations
 
+from threatmodel.collect.proof.read import describe, exposures, sentences
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride, Table
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
@@ -68,7 +69,7 @@ class RlsDisabledExposedTable(Rule):
                     evidence=evidence(ctx, table.location),
                     attack=(
                         f"With the public anon key, query /rest/v1/{table.name.split('.')[-1]} "
-                        "and read, change or delete every row."
+                        "and read, change or delete every row." + sentences(_proven(table))
                     ),
                     mitigation=(
                         f"ALTER TABLE {table.name} ENABLE ROW LEVEL SECURITY and add policies "
@@ -77,3 +78,11 @@ class RlsDisabledExposedTable(Rule):
                 )
             )
         return out
+
+
+def _proven(table: Table) -> list[str]:
+    """What the real database let anon do, when the table was proven."""
+    if table.proof is None:
+        return []
+    db = table.proof.database
+    return [describe(c, table.name, db) for c in exposures(table) if c.role == "anon"]
