@@ -115,7 +115,7 @@ def test_database_corrects_the_static_reading(tmp_path: Path) -> None:
     text = "\n".join(report.proof.disagreements)
     assert "secrets: the static reading closes SELECT to anon" in text
     assert "internal: the static reading opens SELECT to anon" in text
-    exposed = [f for f in report.findings if f.rule_id == "TM120"]
+    exposed = [f for f in report.findings if f.rule_id == "TM130"]
     assert [f.claims[0].table for f in exposed] == ["secrets"]
     assert exposed[0].verdict == "confirmed"
     assert not any('"open"' in f.title for f in report.findings)
@@ -145,7 +145,7 @@ def test_edge_function_service_role_needs_a_caller_check(tmp_path: Path) -> None
         "supabase/functions/admin-export/index.ts",
         "supabase/functions/my-notes/index.ts",
     ]
-    flagged = [f for f in report.findings if f.rule_id == "TM121"]
+    flagged = [f for f in report.findings if f.rule_id == "TM131"]
     assert [f.claims[0].route.path for f in flagged if f.claims[0].route] == [
         "/functions/v1/admin-export"
     ]
@@ -194,7 +194,7 @@ def test_service_role_key_in_a_bundle_is_critical_anon_is_not(tmp_path: Path) ->
         f'var a="{anon}";var s="{service}";createClient(u,a);\n'
     )
     report = _scan(root, tmp_path, prove_on=False)
-    flagged = [f for f in report.findings if f.rule_id == "TM122"]
+    flagged = [f for f in report.findings if f.rule_id == "TM132"]
     assert len(flagged) == 1 and flagged[0].severity == "critical"
     assert flagged[0].verdict == "confirmed"
     assert flagged[0].claims[0].location is not None
@@ -235,9 +235,9 @@ def test_definer_functions_views_and_grants_are_facts(tmp_path: Path) -> None:
     assert views == {"my_orders": (True, ["orders"]), "order_totals": (False, ["orders"])}
     (orders,) = facts.tables
     assert [(g.role, g.privileges) for g in orders.grants] == [("anon", ["SELECT"])]
-    found = {f.rule_id: f for f in report.findings if f.rule_id in ("TM123", "TM124")}
-    assert "all_orders" in found["TM123"].title and found["TM123"].verdict == "confirmed"
-    assert "order_totals" in found["TM124"].title and found["TM124"].verdict == "confirmed"
+    found = {f.rule_id: f for f in report.findings if f.rule_id in ("TM133", "TM134")}
+    assert "all_orders" in found["TM133"].title and found["TM133"].verdict == "confirmed"
+    assert "order_totals" in found["TM134"].title and found["TM134"].verdict == "confirmed"
     assert not any("admin_only" in f.title or "my_orders" in f.title for f in report.findings)
 
 

@@ -11,7 +11,7 @@ token with ``jwtVerify()`` (jose), which throws by itself.
 A client made with the service-role key (``createClient(url,
 Deno.env.get("SUPABASE_SERVICE_ROLE_KEY"))``, directly or through a variable) bypasses row
 level security on purpose; it is recorded as an ``rls_bypass`` sink, so the function's own
-caller check is what stands between a visitor and every row (rule TM121). Helpers imported
+caller check is what stands between a visitor and every row (rule TM131). Helpers imported
 from the function's shared modules (``import { getAdminClient, verifyUser } from
 "../_shared/auth.ts"``) count as the function's own code where it calls them.
 Text-level reading: these files are small, and the idioms above are what the docs teach.

@@ -1,4 +1,4 @@
-"""TM122 service-role-key-in-bundle: built browser code carries a Supabase key that bypasses
+"""TM132 service-role-key-in-bundle: built browser code carries a Supabase key that bypasses
 row level security.
 
 ``collect/bundles.py`` reads built output (``dist/``, ``build/``, ``out/``,
@@ -17,7 +17,7 @@ from threatmodel.rules.interface import Rule, RuleContext, register
 
 @register
 class BundledServiceKey(Rule):
-    id = "TM122"
+    id = "TM132"
     name = "service-role-key-in-bundle"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:

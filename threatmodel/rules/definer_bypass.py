@@ -1,12 +1,12 @@
-"""TM123 security-definer-rpc and TM124 view-bypasses-rls: database objects that read tables
+"""TM133 security-definer-rpc and TM134 view-bypasses-rls: database objects that read tables
 with their owner's rights, reachable through Supabase's API.
 
-- TM123: a ``SECURITY DEFINER`` function in the exposed ``public`` schema that ``anon`` or
+- TM133: a ``SECURITY DEFINER`` function in the exposed ``public`` schema that ``anon`` or
   ``authenticated`` may execute (Supabase grants them EXECUTE by default; revoking from
   PUBLIC alone does not take it away) is callable as ``/rest/v1/rpc/<name>`` and runs as its
   owner, who bypasses RLS. Medium: whether that matters depends on what the body does and
   whether it checks ``auth.uid()`` itself. Trigger functions cannot be called and are skipped.
-- TM124: a view without ``security_invoker = true`` over a table with RLS enabled is served
+- TM134: a view without ``security_invoker = true`` over a table with RLS enabled is served
   by the API and reads that table as the view's owner, so the table's policies do not apply
   to the caller. High.
 """
@@ -30,7 +30,7 @@ def rls_tables_behind(view: View, facts: Facts) -> list[Table]:
 
 @register
 class SecurityDefinerRpc(Rule):
-    id = "TM123"
+    id = "TM133"
     name = "security-definer-rpc"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
@@ -66,7 +66,7 @@ class SecurityDefinerRpc(Rule):
 
 @register
 class ViewBypassesRls(Rule):
-    id = "TM124"
+    id = "TM134"
     name = "view-bypasses-rls"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:

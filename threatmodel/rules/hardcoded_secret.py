@@ -25,7 +25,7 @@ class HardcodedSecret(Rule):
         out = []
         for s in facts.secrets:
             if s.kind == BUNDLED:
-                continue  # TM122 reports keys in built bundles, without quoting the bundle
+                continue  # TM132 reports keys in built bundles, without quoting the bundle
             critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
             out.append(
                 Finding(

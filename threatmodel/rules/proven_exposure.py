@@ -1,4 +1,4 @@
-"""TM120 proven-rls-exposure: a real PostgreSQL let a caller reach rows not its own, and the
+"""TM130 proven-rls-exposure: a real PostgreSQL let a caller reach rows not its own, and the
 static reading of the migrations did not see it.
 
 The proof stage (``collect/proof/``) applies the migrations to a real PostgreSQL and tries
@@ -18,7 +18,7 @@ from threatmodel.rules.interface import Rule, RuleContext, register
 
 @register
 class ProvenRlsExposure(Rule):
-    id = "TM120"
+    id = "TM130"
     name = "proven-rls-exposure"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:

@@ -1,4 +1,4 @@
-"""TM121 service-role-client-without-caller-check: an Edge Function reads or writes with the
+"""TM131 service-role-client-without-caller-check: an Edge Function reads or writes with the
 service-role key (RLS bypassed) and never checks who is calling.
 
 ``collect/supabase_functions.py`` records each service-role ``createClient`` as an
@@ -17,7 +17,7 @@ from threatmodel.rules.interface import Rule, RuleContext, register
 
 @register
 class ServiceRoleFunction(Rule):
-    id = "TM121"
+    id = "TM131"
     name = "service-role-client-without-caller-check"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
