@@ -83,6 +83,12 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
         "attrs": attrs,
         "attr_lines": attr_lines,
         "decorators": [decorator_info(d, lines) for d in node.decorator_list],
+        # Each method's own decorators: Flask-RESTful / RESTX resources route by method.
+        "method_decs": {
+            n.name: [decorator_info(d, lines) for d in n.decorator_list]
+            for n in node.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.decorator_list
+        },
     }
 
 
@@ -139,7 +145,7 @@ def basics(
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
