@@ -70,9 +70,20 @@ def _presence(lit: Literal) -> bool:
     return False
 
 
+# Which route or which form was asked for, or an anti-CSRF token: never who is calling.
+_ROUTING_ATTRS = {"endpoint", "path", "method", "url_rule", "full_path", "url", "blueprint"}
+_NOT_IDENTITY = ("csrf", "xsrf", "nonce")
+
+
+def _not_identity(node: ast.expr) -> bool:
+    return mentions(node, _NOT_IDENTITY) or any(
+        isinstance(n, ast.Attribute) and n.attr in _ROUTING_ATTRS for n in ast.walk(node)
+    )
+
+
 def _asserts_identity(lit: Literal) -> bool:
     node, positive = lit
-    if _presence(lit):
+    if _presence(lit) or _not_identity(node):
         return False
     if isinstance(node, ast.Compare):  # `role != "admin"` either way says who the caller is
         positive = True
@@ -94,7 +105,9 @@ def pass_verdict(test: ast.expr, passes_when: bool, strong: bool) -> str | None:
     for conj in ors:
         ident = [lit for lit in conj if _asserts_identity(lit)]
         if not ident:
-            lone = len(ors) == 1 and not any(_inverted(x) or _presence(x) for x in conj)
+            lone = len(ors) == 1 and not any(
+                _inverted(x) or _presence(x) or _not_identity(x[0]) for x in conj
+            )
             if strong and lone:
                 role = False
                 continue
@@ -112,6 +125,8 @@ def _inverted(lit: Literal) -> bool:
 
 
 _STRONG = ("401", "login", "exc")
+# A test on these decides by deployment, not by caller: a check under it is config-dependent.
+_CONFIG_WORDS = ("config", "setting", "environ", "getenv", "feature", "visibility")
 Path = list[tuple[ast.expr, bool]]  # the enclosing tests and the value each has on the way
 
 
@@ -167,6 +182,8 @@ def guard_verdict(
                 if (rb is None) != (ro is None) and _anonymous_reaches(path):
                     r = rb or ro or ""
                     k = pass_verdict(s.test, rb is None, r in _STRONG)
+                    if k and any(mentions(t, _CONFIG_WORDS) for t, _h in path):
+                        k = "conditional"  # checked only in some configurations
                     best = _better(best, (k, s.lineno))
                 stack.append((s.body, [*path, (s.test, True)]))
                 stack.append((s.orelse, [*path, (s.test, False)]))
@@ -200,5 +217,5 @@ def _reject_line(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> int:
 
 
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
-    rank = {None: 0, "authenticated": 1, "restricted": 2}
+    rank = {None: 0, "conditional": 1, "authenticated": 2, "restricted": 3}
     return b if rank[b[0]] > rank[a[0]] else a

@@ -88,6 +88,8 @@ class Resolver:
         head, _, rest = name.partition(".")
         if not rest and (head in data.get("functions", {}) or head in data.get("classes", {})):
             return from_file, head, ""
+        if rest and name in data.get("functions", {}):  # a nested def: `factory.hook`
+            return from_file, name, ""
         if not rest and head in data.get("symbols", []):
             return from_file, head, ""
         imp = data.get("imports", {}).get(head)
@@ -190,6 +192,8 @@ class GuardTable:
         status, _file, _line = self.verdict(from_file, name)
         if status in (AUTHENTICATED, RESTRICTED):
             return Guard(status, mechanism, (where,))
+        if status == CONDITIONAL:
+            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
         if status == UNRESOLVED and any(w in name.lower() for w in AUTHISH):
             return Guard("unknown", f"{mechanism} (not found in the repository)", (where,))
         return None
