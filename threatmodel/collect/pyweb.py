@@ -142,6 +142,23 @@ def basics(
     }
 
 
+def _reexports(src: SourceFile) -> dict[str, Any] | None:
+    """A package's ``__init__`` or a module of ``from .x import *``: only its imports.
+
+    Nothing to judge in it, but a name imported through it (``from app.deps import
+    get_user`` where ``app/deps/__init__.py`` re-exports) resolves only if it is known.
+    """
+    if not (src.path.endswith("__init__.py") or "import *" in src.text):
+        return None
+    tree = src.python_ast
+    if tree is None:
+        return None
+    imports, stars = imports_of(tree), star_imports_of(tree)
+    if not imports and not stars:
+        return None
+    return {"imports": imports, "stars": stars, "functions": {}, "classes": {}, "symbols": []}
+
+
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
@@ -156,7 +173,7 @@ class PythonWebCollector(Collector):
         text = src.text
         wanted = [name for name, mod in FRAMEWORKS.items() if mod.relevant(text)]
         if not wanted and not maybe_guards(text) and "SECRET" not in text:
-            return None
+            return _reexports(src)
         tree = src.python_ast
         if tree is None:
             return None
@@ -168,7 +185,7 @@ class PythonWebCollector(Collector):
                 data["functions"].update(part.pop("extra_functions", {}))
                 data[name] = part
         if not wanted and not data["functions"] and not data["consts"]:
-            return None
+            return _reexports(src)
         return data
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
