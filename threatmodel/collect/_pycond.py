@@ -62,7 +62,7 @@ def disjuncts(test: ast.expr, holds: bool) -> list[list[Literal]]:
 
 def _presence(lit: Literal) -> bool:
     """A header, cookie or parameter merely being there (``"X-Token" in request.headers``)."""
-    node, positive = lit
+    node = lit[0]
     if isinstance(node, ast.Compare) and isinstance(node.ops[0], ast.In | ast.NotIn):
         return mentions(node.comparators[0], ("headers", "cookies", "args", "meta", "query"))
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
@@ -131,10 +131,15 @@ Path = list[tuple[ast.expr, bool]]  # the enclosing tests and the value each has
 
 
 def block_reject(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
-    """A reject among a block's own statements, or an ``if`` of it whose both arms reject."""
+    """A reject among a block's own statements, or an ``if`` of it whose both arms reject.
+
+    A reject that says it is about a CSRF token (``HTTPForbidden(reason="CSRF ...")``) turns
+    away forged requests, not anonymous callers: none.
+    """
     r = branch_reject(block, assigns)
     if r:
-        return r
+        csrf = any(stmt_reject(s, assigns) and mentions(s, _NOT_IDENTITY) for s in block)
+        return None if csrf else r
     for s in block:
         if isinstance(s, ast.If) and s.orelse:
             a, b = block_reject(s.body, assigns), block_reject(s.orelse, assigns)
@@ -170,7 +175,7 @@ def guard_verdict(
     role_words = any(mentions(n, ROLE_WORDS) for n in fn.body)
     while stack:
         block, path = stack.pop()
-        if path == [] and (r := branch_reject(block, assigns)):
+        if path == [] and block_reject([s for s in block if not isinstance(s, ast.If)], assigns):
             k = "restricted" if role_words else "authenticated"
             best = _better(best, (k, _reject_line(block, assigns)))
         for s in block:
