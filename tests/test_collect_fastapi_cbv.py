@@ -30,6 +30,8 @@ def test_paths_through_constant_and_fstring_prefixes_and_router_subclass(facts) 
         ("GET /api/things/public", "public", None),
     ],
 )
-def test_controller_and_router_dependencies_guard(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]
+def test_controller_and_router_dependencies_guard(
+    facts, route: str, status: str, mechanism: str | None
+) -> None:  # type: ignore[no-untyped-def]
     r = routes_by_id(facts)[route]
     assert (r.auth.status, r.auth.mechanism) == (status, mechanism)

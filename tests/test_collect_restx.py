@@ -50,6 +50,8 @@ def test_resource_methods_are_routes_under_namespace_api_and_blueprint(facts) ->
         ),
     ],
 )
-def test_auth_by_what_the_guard_lets_through(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]
+def test_auth_by_what_the_guard_lets_through(
+    facts, route: str, status: str, mechanism: str | None
+) -> None:  # type: ignore[no-untyped-def]
     r = routes_by_id(facts)[route]
     assert (r.auth.status, r.auth.mechanism) == (status, mechanism)

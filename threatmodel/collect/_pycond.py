@@ -95,7 +95,7 @@ def _asserts_identity(lit: Literal) -> bool:
 
 
 def pass_verdict(test: ast.expr, passes_when: bool, strong: bool) -> str | None:
-    """"restricted", "authenticated" or None: what requiring ``test == passes_when`` proves.
+    """ "restricted", "authenticated" or None: what requiring ``test == passes_when`` proves.
 
     ``strong``: the rejection itself says auth (401, a login redirect, an auth exception),
     so a lone condition that names nothing still counts (``if not check(x): abort(401)``).
@@ -176,7 +176,7 @@ def guard_verdict(
     while stack:
         block, path = stack.pop()
         if path == [] and block_reject([s for s in block if not isinstance(s, ast.If)], assigns):
-            k = "restricted" if role_words else "authenticated"
+            k: str | None = "restricted" if role_words else "authenticated"
             best = _better(best, (k, _reject_line(block, assigns)))
         for s in block:
             if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -185,8 +185,7 @@ def guard_verdict(
                 rb = block_reject(s.body, assigns)
                 ro = block_reject(s.orelse, assigns) if s.orelse else None
                 if (rb is None) != (ro is None) and _anonymous_reaches(path):
-                    r = rb or ro or ""
-                    k = pass_verdict(s.test, rb is None, r in _STRONG)
+                    k = pass_verdict(s.test, rb is None, (rb or ro) in _STRONG)
                     if k and any(mentions(t, _CONFIG_WORDS) for t, _h in path):
                         k = "conditional"  # checked only in some configurations
                     best = _better(best, (k, s.lineno))
@@ -197,10 +196,9 @@ def guard_verdict(
                 stack.append((s.orelse, path))
                 stack.append((s.finalbody, path))
                 for h in s.handlers:
-                    r = branch_reject(h.body, assigns)
-                    if r and _anonymous_reaches(path):
-                        k = _exc_kind(r, h.type)
-                        best = _better(best, (k, h.lineno))
+                    hr = branch_reject(h.body, assigns)
+                    if hr and _anonymous_reaches(path):
+                        best = _better(best, (_exc_kind(hr, h.type), h.lineno))
                     stack.append((h.body, path))
             elif isinstance(s, ast.With | ast.AsyncWith | ast.For | ast.AsyncFor):
                 stack.append((s.body, path))
