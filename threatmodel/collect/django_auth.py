@@ -117,7 +117,11 @@ class Judge:
         self._add(out, "ANY", route, handler, p, e["line"], auth)
 
     def view(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str) -> None:
-        file, symbol, module = self.r.resolve(p, e["view"])
+        if e.get("dotted"):  # Django 1.x "app.views.index": a module path, not a local name
+            module, _, symbol = e["view"].rpartition(".")
+            file = self.r.module_file(module)
+        else:
+            file, symbol, module = self.r.resolve(p, e["view"])
         handler = f"{_mod(file) if file else module}.{symbol}".lstrip(".")
         if e["kind"] == "function":
             decs = self._decs(file, symbol)
