@@ -327,9 +327,7 @@ def _flatten(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _local_list(
-    p: str, name: str, resolver: Resolver
-) -> tuple[str, list[dict[str, Any]]] | None:
+def _local_list(p: str, name: str, resolver: Resolver) -> tuple[str, list[dict[str, Any]]] | None:
     """``include(check_urls)``: a list of paths assigned in this module (or imported)."""
     target, symbol, _ = resolver.resolve(p, name)
     lists = resolver.extracts.get(target or "", {}).get("django", {}).get("lists", {})

@@ -312,6 +312,22 @@ def is_decorator_shaped(fn: FuncDef) -> bool:
     )
 
 
+# A guard that admits a caller by something other than a login: named in its mechanism so
+# that no finding calls the route unauthenticated (the issue-17 vocabulary).
+_GATES = (
+    ("api_key", ("api_key", "apikey", "x-api-key")),
+    ("webhook_signature", ("signature", "hmac", "compare_digest", "construct_event", "svix")),
+)
+
+
+def gate_kind(words: list[ast.AST]) -> str | None:
+    """ "api_key" or "webhook_signature" when a guard's names say that is what it checks."""
+    for kind, markers in _GATES:
+        if mentions_in(words, markers):
+            return kind
+    return None
+
+
 def summarize(
     fn: FuncDef,
     nodes: list[ast.AST] | Walked | None = None,
@@ -341,6 +357,7 @@ def summarize(
         "decorator": is_decorator_shaped(fn),
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
+        "gate": gate_kind(w.words) if guard else None,
     }
 
 

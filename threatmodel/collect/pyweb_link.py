@@ -43,6 +43,18 @@ KNOWN_GUARDS: dict[str, str] = {
     "check_permission": RESTRICTED,  # aiohttp_security
     "verify_jwt_in_request": AUTHENTICATED,  # flask_jwt_extended
 }
+# Library calls that verify a webhook payload's signature and raise when it does not match:
+# Stripe, Svix / Clerk / Resend (Webhook.verify), Slack (SignatureVerifier), QStash (Receiver),
+# GitHub-style HMAC helpers.
+SIGNATURE_CHECKS = {
+    "construct_event",
+    "verify_header",
+    "verify_signature",
+    "verify_webhook",
+    "verify_webhook_signature",
+    "is_valid_request",
+    "validate_signature",
+}
 # Names that sound like auth: unresolved ones make a route "unknown", never "public".
 AUTHISH = ("auth", "login", "token", "jwt", "permission", "role", "admin", "user", "secure")
 
@@ -191,7 +203,9 @@ class GuardTable:
         """A Guard for a decorator / dependency / hook named ``name``; None if it guards nothing."""
         status, _file, _line = self.verdict(from_file, name)
         if status in (AUTHENTICATED, RESTRICTED):
-            return Guard(status, mechanism, (where,))
+            file, symbol, _ = self.r.resolve(from_file, name)
+            gate = (self.summary(file, symbol) or {}).get("gate")
+            return Guard(status, f"{mechanism} ({gate})" if gate else mechanism, (where,))
         if status == CONDITIONAL:
             return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
         if status == UNRESOLVED and any(w in name.lower() for w in AUTHISH):
@@ -211,11 +225,19 @@ class GuardTable:
             if status == CONDITIONAL:
                 out.append(Guard("unknown", "auth check on some paths only", ((file, line, text),)))
             else:
-                out.append(Guard(status, "check in the handler", ((file, line, text),)))
+                gate = summ.get("gate")
+                what = f"check in the handler ({gate})" if gate else "check in the handler"
+                out.append(Guard(status, what, ((file, line, text),)))
         for callee, line in summ["calls"]:
+            where = ((file, line, lines.get(line, "")),)
+            if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
+                # The payload's signature is verified (it raises when it does not match):
+                # only the holder of the webhook secret gets through.
+                out.append(Guard(AUTHENTICATED, f"webhook_signature: {callee}()", where))
+                continue
             st, _f, _l = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
-                out.append(Guard(st, f"call {callee}()", ((file, line, lines.get(line, "")),)))
+                out.append(Guard(st, f"call {callee}()", where))
         return out
 
 
