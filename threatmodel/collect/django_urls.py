@@ -311,6 +311,8 @@ def link(
     included: set[str] = set()
     for p, entries in urlconfs.items():
         for e in _flatten(entries):
+            if e.get("kind") == "include_name" and _local_list(p, e["name"], resolver):
+                continue  # a list of paths, not another URLconf
             target = _include_target(p, e, resolver)
             if target:
                 included.add(target)

@@ -328,6 +328,21 @@ def gate_kind(words: list[ast.AST]) -> str | None:
     return None
 
 
+def dispatch_calls(stmts: list[ast.AST]) -> list[list[Any]] | None:
+    """``[[callee, line]]`` when every ``return`` of a view returns a call of another function.
+
+    A view that hands each method to another view (``if POST: return create(request)``;
+    ``return listing(request)``) is guarded when each of those is.
+    """
+    returns = [n for n in stmts if isinstance(n, ast.Return)]
+    out: list[list[Any]] = []
+    for r in returns:
+        if not (isinstance(r.value, ast.Call) and dotted(r.value.func)):
+            return None
+        out.append([dotted(r.value.func), r.lineno])
+    return out or None
+
+
 def summarize(
     fn: FuncDef,
     nodes: list[ast.AST] | Walked | None = None,
@@ -358,6 +373,7 @@ def summarize(
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
         "gate": gate_kind(w.words) if guard else None,
+        "dispatch": dispatch_calls(w.stmts),
     }
 
 

@@ -238,7 +238,37 @@ class GuardTable:
             st, _f, _l = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
                 out.append(Guard(st, f"call {callee}()", where))
+        if not out and summ.get("dispatch"):
+            out += self._dispatch(file, summ["dispatch"], lines)
         return out
+
+    def _dispatch(self, file: str, calls: list[list[Any]], lines: dict[int, str]) -> list[Guard]:
+        """A view whose every return hands over to another view: guarded if each one is."""
+        statuses: list[str] = []
+        mechs: list[str] = []
+        for callee, _line in calls:
+            target, symbol, _ = self.r.resolve(file, callee)
+            summ = self.summary(target, symbol)
+            if summ is None or target is None:
+                return []
+            gs = [  # summarize_with_text's [callee, line, text] of each decorator
+                g
+                for dec, dline, dtext in summ.get("decorators", [])
+                if (g := self.as_guard(target, dec, dec, (target, dline, dtext))) is not None
+            ]
+            gs += self.handler_guards(target, symbol) if not summ.get("dispatch") else []
+            auth = decide(gs)
+            if auth.status.value not in (AUTHENTICATED, RESTRICTED):
+                return []
+            statuses.append(auth.status.value)
+            mechs.append(auth.mechanism or "")
+        names = ", ".join(sorted({c for c, _ in calls}))
+        gates = [g for g in ("api_key", "webhook_signature") if all(g in m for m in mechs)]
+        names += f") ({gates[0]}" if gates else ""
+        status = AUTHENTICATED if AUTHENTICATED in statuses else RESTRICTED
+        first = calls[0][1]
+        where = ((file, first, lines.get(first, "")),)
+        return [Guard(status, f"every branch hands over to a guarded view ({names})", where)]
 
 
 def decide(guards: list[Guard]) -> RouteAuth:
