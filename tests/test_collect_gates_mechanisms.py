@@ -26,6 +26,11 @@ def facts():  # type: ignore[no-untyped-def]
             "check in the handler (webhook_signature)",
         ),
         ("POST /webhooks/unsigned", "public", None),
+        (
+            "GET /reset/{token}",
+            "authenticated",
+            "url_token: {token} in the path (a secret link)",
+        ),
     ],
 )
 def test_gate_named(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]

@@ -222,3 +222,15 @@ def _reject_line(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> int:
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
     rank = {None: 0, "conditional": 1, "authenticated": 2, "restricted": 3}
     return b if rank[b[0]] > rank[a[0]] else a
+
+
+def inverted_check(test: ast.expr, passes_when: bool) -> bool:
+    """Does some way through ``test`` require the caller to have *no* identity?
+
+    ``if not open or user.is_authenticated: return 403`` passes guests only: a sign-up
+    page, not a login check.
+    """
+    return any(
+        any(_inverted(lit) for lit in conj) and not any(_asserts_identity(lit) for lit in conj)
+        for conj in disjuncts(test, passes_when)
+    )

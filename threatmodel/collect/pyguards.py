@@ -20,7 +20,7 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
-from threatmodel.collect._pycond import guard_verdict
+from threatmodel.collect._pycond import guard_verdict, inverted_check
 from threatmodel.collect._secret_scan import scan_python
 from threatmodel.collect._secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.collect.pyast import FuncDef, dotted, kw, last
@@ -242,6 +242,8 @@ def inline_guard(
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
+            if kind and inverted_check(stmt.test, body is stmt.orelse):
+                kind = None  # turns away callers who are logged in
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))

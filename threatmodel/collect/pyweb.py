@@ -13,6 +13,7 @@ classes).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ from threatmodel.collect.pyguards import (
 from threatmodel.collect.pysettings import module_consts
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
+from threatmodel.models import AuthStatus, Route, RouteAuth
 
 FRAMEWORKS = {
     "flask": flask,
@@ -142,6 +144,27 @@ def basics(
     }
 
 
+_TOKEN_PARAM = re.compile(r"\{((?:\w*_)?token|signed_\w+|\w*signature|uidb64)\}")
+
+
+def url_token(route: Route) -> Route:
+    """A public route whose path carries a secret (a reset, confirm or unsubscribe link).
+
+    The caller is admitted by holding the link, not by a login: named as such so no finding
+    calls the route unauthenticated. Other statuses are left as they are.
+    """
+    names = _TOKEN_PARAM.findall(route.path)
+    if route.auth.status != AuthStatus.PUBLIC or not names:
+        return route
+    name = next((n for n in names if "token" in n), names[0])
+    auth = RouteAuth(
+        status=AuthStatus.AUTHENTICATED,
+        mechanism=f"url_token: {{{name}}} in the path (a secret link)",
+        evidence=route.auth.evidence,
+    )
+    return route.model_copy(update={"auth": auth})
+
+
 def _reexports(src: SourceFile) -> dict[str, Any] | None:
     """A package's ``__init__`` or a module of ``from .x import *``: only its imports.
 
@@ -193,6 +216,8 @@ class PythonWebCollector(Collector):
         specs = {p: d for p, d in extracts.items() if p not in py}
         resolver = Resolver(py)
         guards = GuardTable(resolver)
+        first = len(out.routes)
         for name, mod in FRAMEWORKS.items():
             mod.link({p: d for p, d in py.items() if name in d}, resolver, guards, out)
         openapi.link(specs, resolver, guards, out)
+        out.routes[first:] = [url_token(r) for r in out.routes[first:]]
