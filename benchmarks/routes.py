@@ -11,6 +11,9 @@ manifest pins (the apps' code is never committed here). The manifest
 - ``table``: the framework's own route table, dumped from the app installed in a scratch
   virtualenv (Flask ``url_map``, FastAPI ``app.routes``, Django's resolver, Express's router
   stack): ``[[METHOD, PATH], ...]``; ``ANY`` matches every method. Gives found and invented.
+  ``mounts``: path prefixes whose pages the framework generates behind one mount the facts
+  model as one route (``admin.site.urls`` is ``ANY /admin/``): a table row under a mount is
+  found when the facts have the mount.
 - ``count``: the number of routes an earlier, checked run found (no regression).
 - ``sample``: routes checked by reading the code, each ``{method, path, auth, where}`` with
   ``where`` the ``file:line`` that decides. Gives found (of the sample) and auth right.
@@ -70,7 +73,13 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     if "table" in oracle:
         table = {(m.upper(), norm_path(p)) for m, p in oracle["table"]}
         table = {t for t in table if t[0] not in ("HEAD", "OPTIONS")}
-        row["found"] = f"{sum(_matches(m, p, facts) for m, p in table)}/{len(table)}"
+        mounts = [norm_path(x) for x in oracle.get("mounts", [])]
+
+        def found(m: str, p: str) -> bool:
+            mount = next((x for x in mounts if p.startswith(x)), None)
+            return _matches("ANY", mount, facts) if mount else _matches(m, p, facts)
+
+        row["found"] = f"{sum(found(m, p) for m, p in table)}/{len(table)}"
         row["invented"] = sum(1 for m, p in facts if not _matches(m, p, table))
     elif "count" in oracle:
         row["found"] = f"{len(routes)}/{oracle['count']}"  # every route fact, as counted
