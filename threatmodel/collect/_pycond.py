@@ -7,17 +7,23 @@ event: not a guard). ``if T: <reject>`` passes on ``not T``: ``if not user or no
 user.is_admin: abort(403)`` passes on ``user and user.is_admin``. A disjunct that asserts
 the caller has *no* identity (``if user.is_authenticated: abort(403)``, a sign-up page
 for guests only) is an inverted check: it authenticates no one.
+
+Also here: what kind of gate a guard is when it is not a login (``gate_kind``: an API key,
+a webhook signature), and a view that only hands over to other views (``dispatch_calls``).
 """
 
 from __future__ import annotations
 
 import ast
+from typing import Any
 
+from threatmodel.collect.pyast import dotted
 from threatmodel.collect.pyreject import (
     AUTH_WORDS,
     ROLE_WORDS,
     branch_reject,
     mentions,
+    mentions_in,
     stmt_reject,
 )
 
@@ -234,3 +240,34 @@ def inverted_check(test: ast.expr, passes_when: bool) -> bool:
         any(_inverted(lit) for lit in conj) and not any(_asserts_identity(lit) for lit in conj)
         for conj in disjuncts(test, passes_when)
     )
+
+
+# A guard that admits a caller by something other than a login: named in its mechanism so
+# that no finding calls the route unauthenticated (the issue-17 vocabulary).
+_GATES = (
+    ("api_key", ("api_key", "apikey", "x-api-key")),
+    ("webhook_signature", ("signature", "hmac", "compare_digest", "construct_event", "svix")),
+)
+
+
+def gate_kind(words: list[ast.AST]) -> str | None:
+    """ "api_key" or "webhook_signature" when a guard's names say that is what it checks."""
+    for kind, markers in _GATES:
+        if mentions_in(words, markers):
+            return kind
+    return None
+
+
+def dispatch_calls(stmts: list[ast.AST]) -> list[list[Any]] | None:
+    """``[[callee, line]]`` when every ``return`` of a view returns a call of another function.
+
+    A view that hands each method to another view (``if POST: return create(request)``;
+    ``return listing(request)``) is guarded when each of those is.
+    """
+    returns = [n for n in stmts if isinstance(n, ast.Return)]
+    out: list[list[Any]] = []
+    for r in returns:
+        if not (isinstance(r.value, ast.Call) and dotted(r.value.func)):
+            return None
+        out.append([dotted(r.value.func), r.lineno])
+    return out or None

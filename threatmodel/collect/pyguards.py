@@ -20,7 +20,7 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
-from threatmodel.collect._pycond import guard_verdict, inverted_check
+from threatmodel.collect._pycond import dispatch_calls, gate_kind, guard_verdict, inverted_check
 from threatmodel.collect._secret_scan import scan_python
 from threatmodel.collect._secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.collect.pyast import FuncDef, dotted, kw, last
@@ -312,37 +312,6 @@ def is_decorator_shaped(fn: FuncDef) -> bool:
         isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in inner
         for n in fn.body
     )
-
-
-# A guard that admits a caller by something other than a login: named in its mechanism so
-# that no finding calls the route unauthenticated (the issue-17 vocabulary).
-_GATES = (
-    ("api_key", ("api_key", "apikey", "x-api-key")),
-    ("webhook_signature", ("signature", "hmac", "compare_digest", "construct_event", "svix")),
-)
-
-
-def gate_kind(words: list[ast.AST]) -> str | None:
-    """ "api_key" or "webhook_signature" when a guard's names say that is what it checks."""
-    for kind, markers in _GATES:
-        if mentions_in(words, markers):
-            return kind
-    return None
-
-
-def dispatch_calls(stmts: list[ast.AST]) -> list[list[Any]] | None:
-    """``[[callee, line]]`` when every ``return`` of a view returns a call of another function.
-
-    A view that hands each method to another view (``if POST: return create(request)``;
-    ``return listing(request)``) is guarded when each of those is.
-    """
-    returns = [n for n in stmts if isinstance(n, ast.Return)]
-    out: list[list[Any]] = []
-    for r in returns:
-        if not (isinstance(r.value, ast.Call) and dotted(r.value.func)):
-            return None
-        out.append([dotted(r.value.func), r.lineno])
-    return out or None
 
 
 def summarize(
