@@ -11,6 +11,8 @@ manifest pins (the apps' code is never committed here). The manifest
 - ``table``: the framework's own route table, dumped from the app installed in a scratch
   virtualenv (Flask ``url_map``, FastAPI ``app.routes``, Django's resolver, Express's router
   stack): ``[[METHOD, PATH], ...]``; ``ANY`` matches every method. Gives found and invented.
+  A row may carry a third element, the auth status the framework's own data implies (FastAPI:
+  from each route's dependant tree): then "table auth" counts the found routes that agree.
   ``mounts``: path prefixes whose pages the framework generates behind one mount the facts
   model as one route (``admin.site.urls`` is ``ANY /admin/``): a table row under a mount is
   found when the facts have the mount.
@@ -71,7 +73,7 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     unknown = sum(1 for r in routes if r.auth.status.value == "unknown")
     row["unknown"] = f"{unknown}/{len(routes)}"
     if "table" in oracle:
-        table = {(m.upper(), norm_path(p)) for m, p in oracle["table"]}
+        table = {(m.upper(), norm_path(p)) for m, p, *_ in oracle["table"]}
         table = {t for t in table if t[0] not in ("HEAD", "OPTIONS")}
         mounts = [norm_path(x) for x in oracle.get("mounts", [])]
 
@@ -81,6 +83,12 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
 
         row["found"] = f"{sum(found(m, p) for m, p in table)}/{len(table)}"
         row["invented"] = sum(1 for m, p in facts if not _matches(m, p, table))
+        graded = [(m.upper(), norm_path(p), a) for m, p, *rest in oracle["table"] for a in rest]
+        if graded:
+            status = {(r.method, r.path): r.auth.status.value for r in routes}
+            got = [status.get((m, p), status.get(("ANY", p))) for m, p, _a in graded]
+            right = sum(g == a for g, (_m, _p, a) in zip(got, graded, strict=True))
+            row["table auth"] = f"{right}/{sum(g is not None for g in got)}"
     elif "count" in oracle:
         row["found"] = f"{len(routes)}/{oracle['count']}"  # every route fact, as counted
     if "sample" in oracle:
@@ -112,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     manifest = json.loads(args.manifest.read_text())
     cols = ["app", "framework", "commit", "routes", "found", "invented", "sample found"]
-    cols += ["auth right", "unknown"]
+    cols += ["auth right", "table auth", "unknown"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     per_fw: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -131,11 +139,12 @@ def main(argv: list[str] | None = None) -> int:
             for m in row.get("misses", []):
                 print(f"|   miss: {m} |")
         per_fw[row["framework"]].append(row)
-    print("\n| framework | apps | found | invented | auth right |\n|---|---|---|---|---|")
+    print("\n| framework | apps | found | invented | auth right | table auth |")
+    print("|---|---|---|---|---|---|")
     for fw, rows in sorted(per_fw.items()):
         print(
             f"| {fw} | {len(rows)} | {_sum(rows, 'found')} | {_total(rows)} | "
-            f"{_sum(rows, 'auth right')} |"
+            f"{_sum(rows, 'auth right')} | {_sum(rows, 'table auth')} |"
         )
     return 0
 
