@@ -19,6 +19,8 @@ def test_routes_through_local_lists_constants_and_patterns(facts) -> None:  # ty
         "ANY /api/checks/",
         "ANY /items/{code}/edit/",
         "ANY /items/{code}/remove/",
+        "GET /api/devices/",
+        "POST /api/devices/",
     ]
 
 
@@ -33,6 +35,18 @@ def test_routes_through_local_lists_constants_and_patterns(facts) -> None:  # ty
             "ANY /api/checks/",
             "authenticated",
             "every branch hands over to a guarded view (create_check, list_checks) (api_key)",
+        ),
+        # DRF model permissions named by dotted path; anonymous reads follow a setting.
+        (
+            "GET /api/devices/",
+            "unknown",
+            "DEFAULT_PERMISSION_CLASSES permission class TokenPerms"
+            " (anonymous reads depend on settings.LOGIN_REQUIRED)",
+        ),
+        (
+            "POST /api/devices/",
+            "restricted",
+            "DEFAULT_PERMISSION_CLASSES permission class TokenPerms",
         ),
     ],
 )

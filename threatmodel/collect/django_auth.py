@@ -358,9 +358,18 @@ class Judge:
             status = "public" if method in SAFE else READ_ONLY_ANON[short]
             return Guard(status, f"{via}permission_classes {short}", (where,))
         tfile, tsym, _ = self.r.resolve(file or "", name)
+        if tfile is None and "." in name:  # settings name it by dotted path: "app.perms.Cls"
+            tfile, tsym = self.r.module_file(name.rsplit(".", 1)[0]), short
         verdict = self.r.extracts.get(tfile or "", {}).get("django", {}).get("perms", {}).get(tsym)
         if verdict is None:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
+        if verdict.startswith("config:"):
+            # DRF's authenticated_users_only set from a setting: reads by anonymous callers
+            # depend on the deployment; writes still need the model permission.
+            if method in SAFE:
+                what = f"{via}permission class {short} (anonymous reads depend on {verdict[7:]})"
+                return Guard("unknown", what, (where,))
+            return Guard(RESTRICTED, f"{via}permission class {short}", (where,))
         return Guard(verdict, f"{via}permission class {short}", (where,))
 
 

@@ -83,6 +83,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
                     d["perms"][node.name] = _permission_verdict(item)
+            if node.name in d["perms"] and (setting := _anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}"
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.decorator_list:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
@@ -117,6 +119,20 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     ):
         return None
     return d
+
+
+def _anon_setting(cls: ast.ClassDef) -> str | None:
+    """``self.authenticated_users_only = settings.LOGIN_REQUIRED``: the setting's name.
+
+    DRF's model permissions let anonymous callers through when that attribute is false.
+    """
+    for n in ast.walk(cls):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1:
+            t = n.targets[0]
+            name = t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "")
+            if name == "authenticated_users_only" and not isinstance(n.value, ast.Constant):
+                return dotted(n.value) or "a setting"
+    return None
 
 
 def _permission_verdict(fn: ast.FunctionDef) -> str:
