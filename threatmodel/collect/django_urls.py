@@ -83,12 +83,12 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
                     d["perms"][node.name] = _permission_verdict(item)
-            if node.name in d["perms"] and (setting := _anon_setting(node)):
-                d["perms"][node.name] = f"config:{setting}"
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.decorator_list:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
+            if node.name in d["perms"] and (setting := _anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}"
     if lists:
         d["lists"] = lists
     # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
