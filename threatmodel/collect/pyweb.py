@@ -171,7 +171,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
     Nothing to judge in it, but a name imported through it (``from app.deps import
     get_user`` where ``app/deps/__init__.py`` re-exports) resolves only if it is known.
     """
-    if not (src.path.endswith("__init__.py") or "import *" in src.text):
+    if "import" not in src.text or not (src.path.endswith("__init__.py") or "import *" in src.text):
         return None
     tree = src.python_ast
     if tree is None:
