@@ -141,6 +141,24 @@ def _call(call: ast.Call, d: dict[str, Any]) -> None:
         d["session"].append([dotted(args[1]), call.lineno])
 
 
+def _instance_method(p: str, handler: str, resolver: Resolver) -> tuple[str | None, str]:
+    """``h.timeline`` where ``h`` is an instance handed in (``setup_routes(app, handler)``).
+
+    The class is the one class of the same package (the routes file's folder) with a method of
+    that name; none or several: unresolved.
+    """
+    method = handler.rsplit(".", 1)[1]
+    folder = p.rsplit("/", 1)[0] + "/" if "/" in p else ""
+    hits = [
+        (f, f"{name}.{method}")
+        for f, data in resolver.extracts.items()
+        if f.startswith(folder) and "/" not in f[len(folder) :]
+        for name, cls in data.get("classes", {}).items()
+        if method in cls.get("methods", [])
+    ]
+    return hits[0] if len(hits) == 1 else (None, handler)
+
+
 def link(
     extracts: Mapping[str, Any], resolver: Resolver, guards: GuardTable, out: FactsBuilder
 ) -> None:
@@ -168,6 +186,8 @@ def link(
                 continue
             full = normalize_brace(prefix_of.get(last(owner), "").rstrip("/") + path)
             target, symbol, _ = resolver.resolve(p, handler)
+            if target is None and "." in handler:
+                target, symbol = _instance_method(p, handler, resolver)
             gs = list(mw)
             if target:
                 gs += guards.handler_guards(target, symbol)

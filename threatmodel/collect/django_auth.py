@@ -117,7 +117,11 @@ class Judge:
         self._add(out, "ANY", route, handler, p, e["line"], auth)
 
     def view(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str) -> None:
-        file, symbol, module = self.r.resolve(p, e["view"])
+        if e.get("dotted"):  # Django 1.x "app.views.index": a module path, not a local name
+            module, _, symbol = e["view"].rpartition(".")
+            file = self.r.module_file(module)
+        else:
+            file, symbol, module = self.r.resolve(p, e["view"])
         handler = f"{_mod(file) if file else module}.{symbol}".lstrip(".")
         if e["kind"] == "function":
             decs = self._decs(file, symbol)
@@ -354,9 +358,18 @@ class Judge:
             status = "public" if method in SAFE else READ_ONLY_ANON[short]
             return Guard(status, f"{via}permission_classes {short}", (where,))
         tfile, tsym, _ = self.r.resolve(file or "", name)
+        if tfile is None and "." in name:  # settings name it by dotted path: "app.perms.Cls"
+            tfile, tsym = self.r.module_file(name.rsplit(".", 1)[0]), short
         verdict = self.r.extracts.get(tfile or "", {}).get("django", {}).get("perms", {}).get(tsym)
         if verdict is None:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
+        if verdict.startswith("config:"):
+            # DRF's authenticated_users_only set from a setting: reads by anonymous callers
+            # depend on the deployment; writes still need the model permission.
+            if method in SAFE:
+                what = f"{via}permission class {short} (anonymous reads depend on {verdict[7:]})"
+                return Guard("unknown", what, (where,))
+            return Guard(RESTRICTED, f"{via}permission class {short}", (where,))
         return Guard(verdict, f"{via}permission class {short}", (where,))
 
 

@@ -65,11 +65,18 @@ def relevant(text: str) -> bool:
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {"urls": None, "routers": {}, "views": {}, "settings": None, "perms": {}}
+    consts = _str_consts(tree)
+    lists: dict[str, list[dict[str, Any]]] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AugAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "urlpatterns" for t in targets):
-                d["urls"] = (d["urls"] or []) + _patterns(node.value, lines)
+                d["urls"] = (d["urls"] or []) + _patterns(node.value, lines, consts)
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple):
+                # A local list of paths, for ``include(check_urls)``.
+                entries = _patterns(node.value, lines, consts)
+                for t in (t for t in targets if isinstance(t, ast.Name) and entries):
+                    lists[t.id] = entries
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list:
             d["views"][node.name] = [_dec(x, lines) for x in node.decorator_list]
         elif isinstance(node, ast.ClassDef):
@@ -80,6 +87,10 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
+            if node.name in d["perms"] and (setting := _anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}"
+    if lists:
+        d["lists"] = lists
     # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
     # appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
     text = src.text
@@ -108,6 +119,20 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     ):
         return None
     return d
+
+
+def _anon_setting(cls: ast.ClassDef) -> str | None:
+    """``self.authenticated_users_only = settings.LOGIN_REQUIRED``: the setting's name.
+
+    DRF's model permissions let anonymous callers through when that attribute is false.
+    """
+    for n in ast.walk(cls):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1:
+            t = n.targets[0]
+            name = t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "")
+            if name == "authenticated_users_only" and not isinstance(n.value, ast.Constant):
+                return dotted(n.value) or "a setting"
+    return None
 
 
 def _permission_verdict(fn: ast.FunctionDef) -> str:
@@ -145,19 +170,57 @@ def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
     return [dotted(dec), dec.lineno, line_text(lines, dec.lineno), names, strings, detail]
 
 
-def _patterns(node: ast.expr, lines: list[str]) -> list[dict[str, Any]]:
-    """Entries of a urlpatterns expression (lists, ``+`` of lists, ``router.urls``)."""
+def _str_consts(tree: ast.Module) -> dict[str, str]:
+    """Module-level string constants, first assignment wins (the default configuration)."""
+    out: dict[str, str] = {}
+    for n in tree.body:
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            v = str_const(n.value)
+            if v is not None and n.targets[0].id not in out:
+                out[n.targets[0].id] = v
+    return out
+
+
+def _text(node: ast.AST | None, consts: dict[str, str]) -> str | None:
+    """A route as written: a string, a module constant, or an f-string of constants."""
+    if isinstance(node, ast.Name):
+        return consts.get(node.id)
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue):
+                if not isinstance(v.value, ast.Name) or v.value.id not in consts:
+                    return None
+                parts.append(consts[v.value.id])
+            else:
+                parts.append(str_const(v) or "")
+        return "".join(parts)
+    return str_const(node)
+
+
+def _patterns(
+    node: ast.expr, lines: list[str], consts: dict[str, str] | None = None, views: str = ""
+) -> list[dict[str, Any]]:
+    """Entries of a urlpatterns expression (lists, ``+`` of lists, ``router.urls``).
+
+    Django 1.x ``patterns("app.views", url(r"^$", "index"))``: the first argument prefixes
+    the dotted-string views.
+    """
+    consts = consts or {}
     if isinstance(node, ast.BinOp):
-        return _patterns(node.left, lines) + _patterns(node.right, lines)
+        return _patterns(node.left, lines, consts) + _patterns(node.right, lines, consts)
     if isinstance(node, ast.Attribute) and node.attr == "urls":
         return [{"kind": "router", "router": dotted(node.value), "route": "", "line": node.lineno}]
+    if isinstance(node, ast.Call) and last(dotted(node.func)) == "patterns" and node.args:
+        listed = ast.List(elts=list(node.args[1:]), ctx=ast.Load())
+        return _patterns(listed, lines, consts, str_const(node.args[0]) or "")
     if not isinstance(node, ast.List | ast.Tuple):
         return []
     out = []
     for e in node.elts:
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
-        raw = str_const(e.args[0]) if e.args else str_const(kw(e, "route"))
+        raw = _text(e.args[0] if e.args else kw(e, "route"), consts)
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
         if raw is None or view is None:
             continue
@@ -173,7 +236,7 @@ def _patterns(node: ast.expr, lines: list[str]) -> list[dict[str, Any]]:
             if isinstance(target, ast.Tuple) and target.elts:
                 target = target.elts[0]
             if isinstance(target, ast.List | ast.Tuple):
-                entry |= {"kind": "inline", "entries": _patterns(target, lines)}
+                entry |= {"kind": "inline", "entries": _patterns(target, lines, consts)}
             elif isinstance(target, ast.Attribute) and target.attr == "urls":
                 entry |= {"kind": "router", "router": dotted(target.value)}
             elif (mod := str_const(target)) is not None:
@@ -184,6 +247,10 @@ def _patterns(node: ast.expr, lines: list[str]) -> list[dict[str, Any]]:
             entry |= {"kind": "admin"}
         elif isinstance(view, ast.Call) and last(dotted(view.func)) == "as_view":
             entry |= {"kind": "class", "view": dotted(view.func).rsplit(".", 1)[0]}
+        elif (dotted_view := str_const(view)) is not None and dotted_view:
+            # Django 1.x: a view named by its dotted path, under patterns()' prefix.
+            full = f"{views}.{dotted_view}" if views else dotted_view
+            entry |= {"kind": "function", "view": full, "dotted": True}
         elif dotted(view):
             entry |= {"kind": "function", "view": dotted(view)}
         else:
@@ -260,6 +327,8 @@ def link(
     included: set[str] = set()
     for p, entries in urlconfs.items():
         for e in _flatten(entries):
+            if e.get("kind") == "include_name" and _local_list(p, e["name"], resolver):
+                continue  # a list of paths, not another URLconf
             target = _include_target(p, e, resolver)
             if target:
                 included.add(target)
@@ -274,6 +343,13 @@ def _flatten(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if e.get("kind") == "inline":
             out.extend(_flatten(e["entries"]))
     return out
+
+
+def _local_list(p: str, name: str, resolver: Resolver) -> tuple[str, list[dict[str, Any]]] | None:
+    """``include(check_urls)``: a list of paths assigned in this module (or imported)."""
+    target, symbol, _ = resolver.resolve(p, name)
+    lists = resolver.extracts.get(target or "", {}).get("django", {}).get("lists", {})
+    return (target or p, lists[symbol]) if symbol in lists else None
 
 
 def _include_target(p: str, e: dict[str, Any], resolver: Resolver) -> str | None:
@@ -306,6 +382,8 @@ def _walk(
         kind = e["kind"]
         if kind == "inline":
             _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)
+        elif kind == "include_name" and (local := _local_list(p, e["name"], resolver)):
+            _walk(local[0], local[1], route, urlconfs, resolver, judge, out, depth + 1)
         elif kind in ("include", "include_name"):
             target = _include_target(p, e, resolver)
             if target in urlconfs and target is not None:

@@ -14,17 +14,15 @@ token is present, not that it is valid: ``unknown``.
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
 from typing import Any
 
-from threatmodel.collect.interface import FactsBuilder
+from threatmodel.collect.fastapi_link import link
 from threatmodel.collect.pyast import (
     bool_const,
     dotted,
     kw,
     last,
     line_text,
-    normalize_brace,
     str_const,
     str_list,
     tree_nodes,
@@ -32,13 +30,9 @@ from threatmodel.collect.pyast import (
 from threatmodel.collect.pyguards import depends_target
 from threatmodel.collect.pysettings import (
     cors_options,
-    emit_middleware,
-    emit_setting,
     secret_source,
 )
-from threatmodel.collect.pyweb_link import Guard, GuardTable, Resolver, decide
 from threatmodel.collect.source import SourceFile
-from threatmodel.models import Location, Route
 
 VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 SCHEMES = (
@@ -89,7 +83,24 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "middleware": [],
         "settings": [],
         "guards_mw": [],
+        "router_classes": {},
+        "classes": {},
+        "consts": {},
     }
+    methods = {
+        id(f): c.name
+        for c in tree.body
+        if isinstance(c, ast.ClassDef)
+        for f in c.body
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        _class(c, d, lines)
+    for stmt in tree.body:  # string constants a prefix may name (``prefix=user_prefix``)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            t, v = stmt.targets[0], str_const(stmt.value)
+            if isinstance(t, ast.Name) and v is not None and len(v) < 200:
+                d["consts"][t.id] = v
     for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             ctor = last(dotted(node.value.func))
@@ -100,19 +111,21 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     d["apps"][n] = _deps(kw(call, "dependencies"), lines)
                 if bool_const(kw(call, "debug")):
                     d["settings"].append(["debug", "true", node.lineno])
-            elif ctor == "APIRouter":
+            elif ctor.endswith("Router"):  # APIRouter, or a subclass (resolved at link time)
                 for n in names:
                     d["routers"][n] = [
-                        str_const(kw(call, "prefix")) or "",
+                        _prefix(kw(call, "prefix"), d["consts"]),
                         _deps(kw(call, "dependencies"), lines),
+                        "" if ctor == "APIRouter" else dotted(call.func),
                     ]
             elif ctor in SCHEMES and bool_const(kw(call, "auto_error")) is not False:
                 d["schemes"].extend(names)
         elif isinstance(node, ast.Call):
-            _call(node, d, lines)
+            _call(node, d, lines)  # (include_router prefixes: ref:NAME, resolved at link)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            _function(node, d, lines)
-    if not any(d.values()):
+            _function(node, d, lines, methods.get(id(node)))
+    controllers = any(deps for _bases, deps in d["classes"].values())
+    if not controllers and not any(d[k] for k in d if k not in ("classes", "consts")):
         return None
     return d
 
@@ -126,9 +139,7 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
             if name == "include_router"
             else (call.args[1] if len(call.args) > 1 else kw(call, "app"))
         )
-        prefix = (
-            str_const(kw(call, "prefix")) if name == "include_router" else str_const(call.args[0])
-        )
+        prefix = _prefix(kw(call, "prefix") if name == "include_router" else call.args[0])
         if child is not None:
             d["includes"].append(
                 [
@@ -173,8 +184,70 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
         )
 
 
+def _prefix(node: ast.AST | None, consts: dict[str, str] | None = None) -> str:
+    """A prefix as written: the string, or ``ref:NAME`` for a constant named there.
+
+    An f-string of this module's constants (``f"{base}/tags"``) is spelled out.
+    """
+    if isinstance(node, ast.Name | ast.Attribute):
+        return f"ref:{dotted(node)}"
+    if isinstance(node, ast.JoinedStr) and consts is not None:
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name):
+                parts.append(consts.get(v.value.id, "{" + v.value.id + "}"))
+            else:
+                parts.append(str_const(v) or "")
+        return "".join(parts)
+    return str_const(node) or ""
+
+
+def _class(c: ast.ClassDef, d: dict[str, Any], lines: list[str]) -> None:
+    """A router subclass's default prefix and dependencies; a controller's ``Depends`` attributes.
+
+    ``class UserRouter(APIRouter): def __init__(self, prefix="", **kw):
+    super().__init__(prefix=prefix, dependencies=[Depends(get_user)], **kw)``;
+    ``class Ctl(Base): user = Depends(get_user)`` guards every route method of Ctl.
+    """
+    bases = [dotted(b) for b in c.bases if dotted(b)]
+    deps: list[list[Any]] = []
+    for stmt in c.body:
+        value = stmt.value if isinstance(stmt, ast.Assign | ast.AnnAssign) else None
+        dep = depends_target(value) if value is not None else None
+        if dep:
+            deps.append([*dep, line_text(lines, dep[1])])
+    if bases or deps:
+        d["classes"][c.name] = [bases, deps]
+    if not any(last(b).endswith("Router") for b in bases):
+        return
+    init = next(
+        (f for f in c.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None
+    )
+    if init is None:
+        return
+    prefix = ""
+    args = init.args.args[len(init.args.args) - len(init.args.defaults) :]
+    for a, default in zip(args, init.args.defaults, strict=True):
+        if a.arg == "prefix":
+            prefix = str_const(default) or ""
+    rdeps: list[list[Any]] = []
+    for n in ast.walk(init):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "__init__"
+        ):
+            rdeps += _deps(kw(n, "dependencies"), lines)
+            if (p := str_const(kw(n, "prefix"))) is not None:
+                prefix = p
+    d["router_classes"][c.name] = [prefix, rdeps]
+
+
 def _function(
-    fn: ast.FunctionDef | ast.AsyncFunctionDef, d: dict[str, Any], lines: list[str]
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    d: dict[str, Any],
+    lines: list[str],
+    cls: str | None = None,
 ) -> None:
     limited = any(last(dotted(x)) == "limit" for x in fn.decorator_list)
     for dec in fn.decorator_list:
@@ -209,7 +282,8 @@ def _function(
                 "owner": owner,
                 "path": path,
                 "methods": methods,
-                "handler": fn.name,
+                "handler": f"{cls}.{fn.name}" if cls else fn.name,
+                "cls": cls,
                 "line": fn.lineno,
                 "deps": deps,
                 "limited": limited,
@@ -218,126 +292,4 @@ def _function(
         )
 
 
-# --------------------------------------------------------------------------- link
-
-
-def link(
-    extracts: Mapping[str, Any], resolver: Resolver, guards: GuardTable, out: FactsBuilder
-) -> None:
-    fa = {p: d["fastapi"] for p, d in extracts.items()}
-    owners: dict[tuple[str, str], list[list[Any]]] = {}  # (file, var) -> own deps
-    for p, d in fa.items():
-        for n, deps in d["apps"].items():
-            owners[(p, n)] = [[p, *x] for x in deps]
-        for n, (_prefix, deps) in d["routers"].items():
-            owners[(p, n)] = [[p, *x] for x in deps]
-    schemes = {(p, s) for p, d in fa.items() for s in d["schemes"]}
-
-    def key(file: str, name: str) -> tuple[str, str] | None:
-        if (file, name) in owners:
-            return (file, name)
-        target, symbol, _ = resolver.resolve(file, name)
-        return (target, symbol) if target and (target, symbol) in owners else None
-
-    parents: dict[tuple[str, str], list[tuple[tuple[str, str] | None, str, list[list[Any]]]]] = {}
-    for p, d in fa.items():
-        for owner, child, prefix, deps, _line in d["includes"]:
-            ck = key(p, child)
-            if ck:
-                parents.setdefault(ck, []).append((key(p, owner), prefix, [[p, *x] for x in deps]))
-
-    def chains(k: tuple[str, str] | None, depth: int = 0) -> list[tuple[str, list[list[Any]]]]:
-        if k is None or depth > 8:
-            return [("", [])]
-        own_prefix = fa[k[0]]["routers"].get(k[1], [""])[0] if k[1] in fa[k[0]]["routers"] else ""
-        own = owners.get(k, [])
-        ups = parents.get(k) or [(None, "", [])]
-        res = []
-        for parent, prefix, deps in ups:
-            for pp, pdeps in chains(parent, depth + 1):
-                res.append((pp.rstrip("/") + prefix + own_prefix, pdeps + deps + own))
-        return res
-
-    mw_guards: list[Guard] = []
-    for p, d in fa.items():
-        for fn, line, text in d["guards_mw"]:
-            g = guards.as_guard(p, fn, f"HTTP middleware {fn}", (p, line, text))
-            if g:  # a middleware that rejects may still let some paths through: unknown
-                mw_guards.append(
-                    Guard("unknown", g.mechanism + " (path exemptions not analysed)", g.evidence)
-                )
-    for p, d in fa.items():
-        module = p.removesuffix(".py").replace("/", ".")
-        for r in d["routes"]:
-            for prefix, inherited in chains(key(p, r["owner"])):
-                gs = list(mw_guards)
-                for dfile, name, line, _scoped, text in inherited + [[p, *x] for x in r["deps"]]:
-                    gs += _dep_guard(dfile, name, line, text, guards, schemes)
-                gs += guards.handler_guards(p, r["handler"])
-                full = normalize_brace(prefix + r["path"]) or "/"
-                for m in r["methods"]:
-                    out.routes.append(
-                        Route(
-                            id=f"{m} {full}",
-                            method=m,
-                            path=full,
-                            framework="fastapi",
-                            handler=f"{module}.{r['handler']}",
-                            location=Location(path=p, line=r["line"]),
-                            auth=decide(gs),
-                            hidden=r["hidden"],
-                            rate_limited=True if r["limited"] else None,
-                        )
-                    )
-        for rec in d["middleware"]:
-            emit_middleware(out, rec, p)
-            if rec[0] == "cors":
-                emit_setting(
-                    out, "cors.allow_origins", rec[4].get("allow_origins", ""), "fastapi", p, rec[2]
-                )
-                emit_setting(
-                    out,
-                    "cors.allow_credentials",
-                    rec[4].get("allow_credentials", "false"),
-                    "fastapi",
-                    p,
-                    rec[2],
-                )
-        for k, v, line in d["settings"]:
-            emit_setting(out, k, v if not v.startswith("ref:") else "unknown", "fastapi", p, line)
-
-
-def _dep_guard(
-    file: str,
-    name: str,
-    line: int,
-    text: str,
-    guards: GuardTable,
-    schemes: set[tuple[str, str]],
-    depth: int = 0,
-) -> list[Guard]:
-    where = (file, line, text)
-    g = guards.as_guard(file, name, f"Depends({name})", where)
-    if g:
-        return [g]
-    target, symbol, _ = guards.r.resolve(file, name)
-    if target and (target, symbol) in schemes:
-        return [
-            Guard(
-                "unknown",
-                f"security scheme {name} (checks a token is present, not valid)",
-                (where,),
-            )
-        ]
-    summ = guards.summary(target, symbol)
-    if summ and depth < 4 and target:
-        for sub, sline, _scoped in summ["deps"]:
-            if _dep_guard(target, sub, sline, "", guards, schemes, depth + 1):
-                return [
-                    Guard(
-                        "unknown",
-                        f"Depends({name}) requires a token it does not validate",
-                        (where,),
-                    )
-                ]
-    return []
+__all__ = ["extract", "link", "relevant"]

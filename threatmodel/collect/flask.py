@@ -83,6 +83,9 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "settings": [],
         "middleware": [],
         "restful": [],
+        "namespaces": {},
+        "add_ns": [],
+        "class_routes": [],
         "extra_functions": {},
         "add_api": [],
         "imports_flask": "flask" in src.text.lower(),
@@ -95,15 +98,17 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             _call(node, d, lines)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _function(node, qual.get(id(node), node.name), d, lines)
+        elif isinstance(node, ast.ClassDef) and node.decorator_list:
+            _class_route(node, qual.get(id(node), node.name), d)
         elif isinstance(node, ast.Assign) and len(node.targets) == 1:
             _config_assign(node.targets[0], node.value, node.lineno, d)
     for cls in (n for n in tree.body if isinstance(n, ast.ClassDef) and "Config" in n.name):
         for stmt in cls.body:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 _config_assign(stmt.targets[0], stmt.value, stmt.lineno, d, class_level=True)
-    if not any(d[k] for k in ("apps", "blueprints", "registrations", "routes", "hooks")) and not (
-        d["settings"] or d["middleware"] or d["restful"] or d["add_api"]
-    ):
+    keys = ("apps", "blueprints", "registrations", "routes", "hooks", "settings", "middleware")
+    more = ("restful", "add_api", "namespaces", "add_ns", "class_routes")
+    if not any(d[k] for k in (*keys, *more)):
         return None
     return d
 
@@ -122,9 +127,26 @@ def _assign(node: ast.Assign, d: dict[str, Any], lines: list[str]) -> None:
         prefix = str_const(kw(call, "url_prefix"))
         for n in names:
             d["blueprints"][n] = {"prefix": prefix, "line": node.lineno}
-    elif ctor == "Api" and names:  # flask-restful / flask-restx Api(app, prefix=)
-        target = dotted(call.args[0]) if call.args else ""
-        d["restful"].append(["api", names[0], target, str_const(kw(call, "prefix")) or ""])
+    elif ctor == "Api" and names:  # flask-restful / flask-restx Api(app, prefix=, decorators=)
+        target = dotted(call.args[0]) if call.args else dotted(kw(call, "app"))
+        prefix = str_const(kw(call, "prefix")) or ""
+        decs = _names(kw(call, "decorators"))
+        text = line_text(lines, node.lineno)
+        d["restful"].append(["api", names[0], target, prefix, decs, node.lineno, text])
+    elif (
+        ctor == "Namespace" or (ctor == "namespace" and isinstance(call.func, ast.Attribute))
+    ) and names:
+        # flask-restx: Namespace(name, path=, decorators=), or api.namespace(...) (added at once)
+        name = str_const(call.args[0]) if call.args else str_const(kw(call, "name"))
+        path = str_const(call.args[2]) if len(call.args) > 2 else str_const(kw(call, "path"))
+        d["namespaces"][names[0]] = {
+            "path": path if path is not None else f"/{name or names[0]}",
+            "decorators": _names(kw(call, "decorators")),
+            "line": node.lineno,
+            "text": line_text(lines, node.lineno),
+        }
+        if ctor == "namespace":
+            d["add_ns"].append([dotted(call.func).rsplit(".", 1)[0], names[0], None, node.lineno])
 
 
 def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
@@ -156,6 +178,9 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
             d["hooks"].append(
                 [owner, dotted(call.args[0]), call.lineno, name, line_text(lines, call.lineno)]
             )
+    elif name == "add_namespace" and call.args:  # flask-restx api.add_namespace(ns, path=)
+        path = str_const(call.args[1]) if len(call.args) > 1 else str_const(kw(call, "path"))
+        d["add_ns"].append([owner, dotted(call.args[0]), path, call.lineno])
     elif name == "add_api" and call.args:  # connexion serves an OpenAPI spec
         d["add_api"].append([str_const(call.args[0]), str_const(kw(call, "base_path"))])
     elif name == "add_resource" and call.args:
@@ -235,6 +260,26 @@ def _function(
                 "decorators": others,
             }
         )
+
+
+def _names(node: ast.AST | None) -> list[str]:
+    """``decorators=[a, b.c]`` -> ["a", "b.c"]."""
+    if not isinstance(node, ast.List | ast.Tuple):
+        return []
+    return [n for e in node.elts if (n := dotted(e))]
+
+
+def _class_route(node: ast.ClassDef, qualname: str, d: dict[str, Any]) -> None:
+    """flask-restx ``@ns.route("/a", "/b")`` (or ``@api.route``) on a Resource class."""
+    for dec in node.decorator_list:
+        if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):
+            continue
+        if dec.func.attr != "route":
+            continue
+        paths = [p for a in dec.args if (p := str_const(a)) is not None]
+        if paths:
+            owner = dotted(dec.func.value)
+            d["class_routes"].append([owner, qualname, paths, node.lineno])
 
 
 def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from threatmodel.collect.flask_resources import VIEW_METHODS, Resources
 from threatmodel.collect.interface import FactsBuilder
 from threatmodel.collect.pyast import last, normalize_angle
 from threatmodel.collect.pysettings import emit_middleware, emit_setting, resolve_secret
 from threatmodel.collect.pyweb_link import Guard, GuardTable, Resolver, decide
 from threatmodel.models import Location, Route
-
-VIEW_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 
 def link(
@@ -66,12 +65,6 @@ def link(
                 scope = None if kind == "before_app_request" else key(p, owner)
                 hooks.setdefault(scope if scope in bps else None, []).append(g)
     limiter = _limiter(fl)
-    # Computed once: per file it made linking quadratic in the number of Flask files.
-    restful_prefixes = {
-        n: pre
-        for q in fl.values()
-        for kind, n, _t, pre in (x for x in q["restful"] if x[0] == "api")
-    }
     for p, d in fl.items():
         module = p.removesuffix(".py").replace("/", ".")
         for r in d["routes"]:
@@ -80,7 +73,6 @@ def link(
                 continue  # `@x.get("/")` on something not known to be Flask (FastAPI...)
             for prefix, chain in prefixes(owner_key):
                 _emit(out, p, module, r, prefix, chain, hooks, guards, extracts, limiter)
-        _restful(out, p, module, d, restful_prefixes, guards, extracts, limiter)
         for rec in d["middleware"]:
             emit_middleware(out, rec, p)
             if rec[0] == "cors":
@@ -93,6 +85,7 @@ def link(
             if k == "secret_key":
                 v = resolve_secret(v, p, resolver)
             emit_setting(out, k, v, "flask", p, line)
+    Resources(fl, extracts, resolver, guards, key, prefixes, hooks, limiter).emit(out)
 
 
 def _limiter(fl: Mapping[str, Any]) -> bool | None:
@@ -173,59 +166,3 @@ def _emit(
                 rate_limited=True if limited else limiter,
             )
         )
-
-
-def _restful(
-    out: FactsBuilder,
-    p: str,
-    module: str,
-    d: dict[str, Any],
-    prefixes: Mapping[str, Any],
-    guards: GuardTable,
-    extracts: Mapping[str, Any],
-    limiter: bool | None,
-) -> None:
-    """flask-restful ``api.add_resource(Cls, "/url")``: one route per HTTP method of Cls.
-
-    ``prefixes``: each ``Api`` object's URL prefix by name (from every file).
-    """
-    for rec in d["restful"]:
-        if rec[0] != "resource":
-            continue
-        _, owner, cls_name, urls, line = rec
-        target, symbol, _ = guards.r.resolve(p, cls_name)
-        cls = extracts.get(target or "", {}).get("classes", {}).get(symbol)
-        methods = [m for m in (cls or {}).get("methods", []) if m in VIEW_METHODS]
-        for url in urls:
-            full = normalize_angle(prefixes.get(owner, "").rstrip("/") + "/" + url.lstrip("/"))
-            for m in methods or ["ANY"]:
-                gs: list[Guard] = []
-                if cls and target:
-                    at = (
-                        cls["attr_lines"].get("method_decorators")
-                        or cls["attr_lines"].get("decorators")
-                        or [0, ""]
-                    )
-                    for dec in cls["attrs"].get("method_decorators", []) + cls["attrs"].get(
-                        "decorators", []
-                    ):
-                        g = guards.as_guard(
-                            target, dec, f"method_decorators {dec}", (target, at[0], at[1])
-                        )
-                        if g:
-                            gs.append(g)
-                    gs += guards.handler_guards(target, f"{symbol}.{m}")
-                out.routes.append(
-                    Route(
-                        id=f"{m.upper()} {full}",
-                        method=m.upper(),
-                        path=full,
-                        framework="flask",
-                        handler=f"{module}.{cls_name}.{m}"
-                        if m != "ANY"
-                        else f"{module}.{cls_name}",
-                        location=Location(path=p, line=line),
-                        auth=decide(gs),
-                        rate_limited=limiter,
-                    )
-                )

@@ -20,6 +20,7 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
+from threatmodel.collect._pycond import dispatch_calls, gate_kind, guard_verdict, inverted_check
 from threatmodel.collect._secret_scan import scan_python
 from threatmodel.collect._secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.collect.pyast import FuncDef, dotted, kw, last
@@ -30,7 +31,6 @@ from threatmodel.collect.pyreject import (
     branch_reject,
     mentions,
     mentions_in,
-    stmt_reject,
 )
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
@@ -201,28 +201,7 @@ def guard_anywhere(
     ``nodes``: ``walk(fn)`` or its ``Walked``, when the caller has it.
     """
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
-    assigns = w.assigns
-    best: tuple[str | None, int] = (None, 0)
-    for node in w.branches:
-        if isinstance(node, ast.If | ast.While):
-            for body, test in ((node.body, node.test), (node.orelse, node.test)):
-                r = branch_reject(body, assigns)
-                k = _kind(r, test) if r else None
-                best = _better(best, (k, node.lineno))
-        elif isinstance(node, ast.Try):
-            for h in node.handlers:
-                r = branch_reject(h.body, assigns)
-                k = _kind(r, h.type) if r else None
-                best = _better(best, (k, h.lineno))
-    if best[0] is None:
-        # Unconditional reject (e.g. `raise PermissionDenied` after an early return).
-        for node in w.stmts:
-            if isinstance(node, ast.Raise | ast.Return | ast.Expr):
-                r = stmt_reject(node, assigns)
-                if r:
-                    k = RESTRICTED if mentions_in(w.words, ROLE_WORDS) else AUTHENTICATED
-                    best = _better(best, (k, node.lineno))
-    return best
+    return guard_verdict(fn, w.assigns)
 
 
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
@@ -263,6 +242,8 @@ def inline_guard(
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
+            if kind and inverted_check(stmt.test, body is stmt.orelse):
+                kind = None  # turns away callers who are logged in
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
@@ -362,6 +343,8 @@ def summarize(
         "decorator": is_decorator_shaped(fn),
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
+        "gate": gate_kind(w.words) if guard else None,
+        "dispatch": dispatch_calls(w.stmts),
     }
 
 

@@ -13,6 +13,7 @@ classes).
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ from threatmodel.collect.pyguards import (
 from threatmodel.collect.pysettings import module_consts
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
+from threatmodel.models import AuthStatus, Route, RouteAuth
 
 FRAMEWORKS = {
     "flask": flask,
@@ -83,6 +85,12 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
         "attrs": attrs,
         "attr_lines": attr_lines,
         "decorators": [decorator_info(d, lines) for d in node.decorator_list],
+        # Each method's own decorators: Flask-RESTful / RESTX resources route by method.
+        "method_decs": {
+            n.name: [decorator_info(d, lines) for d in n.decorator_list]
+            for n in node.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.decorator_list
+        },
     }
 
 
@@ -136,10 +144,48 @@ def basics(
     }
 
 
+_TOKEN_PARAM = re.compile(r"\{((?:\w*_)?token|signed_\w+|\w*signature|uidb64)\}")
+
+
+def url_token(route: Route) -> Route:
+    """A public route whose path carries a secret (a reset, confirm or unsubscribe link).
+
+    The caller is admitted by holding the link, not by a login: named as such so no finding
+    calls the route unauthenticated. Other statuses are left as they are.
+    """
+    names = _TOKEN_PARAM.findall(route.path)
+    if route.auth.status != AuthStatus.PUBLIC or not names:
+        return route
+    name = next((n for n in names if "token" in n), names[0])
+    auth = RouteAuth(
+        status=AuthStatus.AUTHENTICATED,
+        mechanism=f"url_token: {{{name}}} in the path (a secret link)",
+        evidence=route.auth.evidence,
+    )
+    return route.model_copy(update={"auth": auth})
+
+
+def _reexports(src: SourceFile) -> dict[str, Any] | None:
+    """A package's ``__init__`` or a module of ``from .x import *``: only its imports.
+
+    Nothing to judge in it, but a name imported through it (``from app.deps import
+    get_user`` where ``app/deps/__init__.py`` re-exports) resolves only if it is known.
+    """
+    if "import" not in src.text or not (src.path.endswith("__init__.py") or "import *" in src.text):
+        return None
+    tree = src.python_ast
+    if tree is None:
+        return None
+    imports, stars = imports_of(tree), star_imports_of(tree)
+    if not imports and not stars:
+        return None
+    return {"imports": imports, "stars": stars, "functions": {}, "classes": {}, "symbols": []}
+
+
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -150,7 +196,7 @@ class PythonWebCollector(Collector):
         text = src.text
         wanted = [name for name, mod in FRAMEWORKS.items() if mod.relevant(text)]
         if not wanted and not maybe_guards(text) and "SECRET" not in text:
-            return None
+            return _reexports(src)
         tree = src.python_ast
         if tree is None:
             return None
@@ -162,7 +208,7 @@ class PythonWebCollector(Collector):
                 data["functions"].update(part.pop("extra_functions", {}))
                 data[name] = part
         if not wanted and not data["functions"] and not data["consts"]:
-            return None
+            return _reexports(src)
         return data
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
@@ -170,6 +216,8 @@ class PythonWebCollector(Collector):
         specs = {p: d for p, d in extracts.items() if p not in py}
         resolver = Resolver(py)
         guards = GuardTable(resolver)
+        first = len(out.routes)
         for name, mod in FRAMEWORKS.items():
             mod.link({p: d for p, d in py.items() if name in d}, resolver, guards, out)
         openapi.link(specs, resolver, guards, out)
+        out.routes[first:] = [url_token(r) for r in out.routes[first:]]

@@ -43,6 +43,18 @@ KNOWN_GUARDS: dict[str, str] = {
     "check_permission": RESTRICTED,  # aiohttp_security
     "verify_jwt_in_request": AUTHENTICATED,  # flask_jwt_extended
 }
+# Library calls that verify a webhook payload's signature and raise when it does not match:
+# Stripe, Svix / Clerk / Resend (Webhook.verify), Slack (SignatureVerifier), QStash (Receiver),
+# GitHub-style HMAC helpers.
+SIGNATURE_CHECKS = {
+    "construct_event",
+    "verify_header",
+    "verify_signature",
+    "verify_webhook",
+    "verify_webhook_signature",
+    "is_valid_request",
+    "validate_signature",
+}
 # Names that sound like auth: unresolved ones make a route "unknown", never "public".
 AUTHISH = ("auth", "login", "token", "jwt", "permission", "role", "admin", "user", "secure")
 
@@ -88,6 +100,8 @@ class Resolver:
         head, _, rest = name.partition(".")
         if not rest and (head in data.get("functions", {}) or head in data.get("classes", {})):
             return from_file, head, ""
+        if rest and name in data.get("functions", {}):  # a nested def: `factory.hook`
+            return from_file, name, ""
         if not rest and head in data.get("symbols", []):
             return from_file, head, ""
         imp = data.get("imports", {}).get(head)
@@ -189,7 +203,11 @@ class GuardTable:
         """A Guard for a decorator / dependency / hook named ``name``; None if it guards nothing."""
         status, _file, _line = self.verdict(from_file, name)
         if status in (AUTHENTICATED, RESTRICTED):
-            return Guard(status, mechanism, (where,))
+            file, symbol, _ = self.r.resolve(from_file, name)
+            gate = (self.summary(file, symbol) or {}).get("gate")
+            return Guard(status, f"{mechanism} ({gate})" if gate else mechanism, (where,))
+        if status == CONDITIONAL:
+            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
         if status == UNRESOLVED and any(w in name.lower() for w in AUTHISH):
             return Guard("unknown", f"{mechanism} (not found in the repository)", (where,))
         return None
@@ -207,12 +225,50 @@ class GuardTable:
             if status == CONDITIONAL:
                 out.append(Guard("unknown", "auth check on some paths only", ((file, line, text),)))
             else:
-                out.append(Guard(status, "check in the handler", ((file, line, text),)))
+                gate = summ.get("gate")
+                what = f"check in the handler ({gate})" if gate else "check in the handler"
+                out.append(Guard(status, what, ((file, line, text),)))
         for callee, line in summ["calls"]:
+            where = ((file, line, lines.get(line, "")),)
+            if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
+                # The payload's signature is verified (it raises when it does not match):
+                # only the holder of the webhook secret gets through.
+                out.append(Guard(AUTHENTICATED, f"webhook_signature: {callee}()", where))
+                continue
             st, _f, _l = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
-                out.append(Guard(st, f"call {callee}()", ((file, line, lines.get(line, "")),)))
+                out.append(Guard(st, f"call {callee}()", where))
+        if not out and summ.get("dispatch"):
+            out += self._dispatch(file, summ["dispatch"], lines)
         return out
+
+    def _dispatch(self, file: str, calls: list[list[Any]], lines: dict[int, str]) -> list[Guard]:
+        """A view whose every return hands over to another view: guarded if each one is."""
+        statuses: list[str] = []
+        mechs: list[str] = []
+        for callee, _line in calls:
+            target, symbol, _ = self.r.resolve(file, callee)
+            summ = self.summary(target, symbol)
+            if summ is None or target is None:
+                return []
+            gs = [  # summarize_with_text's [callee, line, text] of each decorator
+                g
+                for dec, dline, dtext in summ.get("decorators", [])
+                if (g := self.as_guard(target, dec, dec, (target, dline, dtext))) is not None
+            ]
+            gs += self.handler_guards(target, symbol) if not summ.get("dispatch") else []
+            auth = decide(gs)
+            if auth.status.value not in (AUTHENTICATED, RESTRICTED):
+                return []
+            statuses.append(auth.status.value)
+            mechs.append(auth.mechanism or "")
+        names = ", ".join(sorted({c for c, _ in calls}))
+        gates = [g for g in ("api_key", "webhook_signature") if all(g in m for m in mechs)]
+        names += f") ({gates[0]}" if gates else ""
+        status = AUTHENTICATED if AUTHENTICATED in statuses else RESTRICTED
+        first = calls[0][1]
+        where = ((file, first, lines.get(first, "")),)
+        return [Guard(status, f"every branch hands over to a guarded view ({names})", where)]
 
 
 def decide(guards: list[Guard]) -> RouteAuth:

@@ -1,0 +1,55 @@
+"""Django: include() of local lists, constant prefixes, patterns() with dotted views, dispatch."""
+
+from __future__ import annotations
+
+import pytest
+from pyweb_facts import facts_of, routes_by_id
+
+
+@pytest.fixture(scope="module")
+def facts():  # type: ignore[no-untyped-def]
+    return facts_of("django_old")
+
+
+def test_routes_through_local_lists_constants_and_patterns(facts) -> None:  # type: ignore[no-untyped-def]
+    assert sorted(routes_by_id(facts)) == [
+        "ANY /",
+        "ANY /account/{user_id}/",
+        "ANY /admin/",
+        "ANY /api/checks/",
+        "ANY /items/{code}/edit/",
+        "ANY /items/{code}/remove/",
+        "GET /api/devices/",
+        "POST /api/devices/",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("route", "status", "mechanism"),
+    [
+        ("ANY /items/{code}/edit/", "authenticated", "decorator @login_required"),
+        ("ANY /items/{code}/remove/", "public", None),
+        ("ANY /account/{user_id}/", "authenticated", "decorator @login_required"),
+        ("ANY /", "public", None),
+        (
+            "ANY /api/checks/",
+            "authenticated",
+            "every branch hands over to a guarded view (create_check, list_checks) (api_key)",
+        ),
+        # DRF model permissions named by dotted path; anonymous reads follow a setting.
+        (
+            "GET /api/devices/",
+            "unknown",
+            "DEFAULT_PERMISSION_CLASSES permission class TokenPerms"
+            " (anonymous reads depend on settings.LOGIN_REQUIRED)",
+        ),
+        (
+            "POST /api/devices/",
+            "restricted",
+            "DEFAULT_PERMISSION_CLASSES permission class TokenPerms",
+        ),
+    ],
+)
+def test_auth(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]
+    r = routes_by_id(facts)[route]
+    assert (r.auth.status, r.auth.mechanism) == (status, mechanism)
