@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -291,9 +292,11 @@ def run_llm_pass(
     progress: Progress,
     focus: Focus | None = None,
     provider: Provider | None = None,
+    files: Sequence[str] = (),
 ) -> AnalyzeOutcome:
     """Run the LLM pass. ``focus`` restricts it to changed routes / tables / files (diff);
-    ``provider`` overrides the one built from ``settings`` (tests, embedding)."""
+    ``provider`` overrides the one built from ``settings`` (tests, embedding); ``files``
+    (the walk's list) is where setup, output and configuration chunks come from."""
     if settings.provider is None and provider is None:
         return AnalyzeOutcome(run=LlmRun(status="skipped", message=settings.skip_reason))
     if provider is None:
@@ -303,7 +306,7 @@ def run_llm_pass(
         provider = build_provider(settings.provider, settings.cache_dir / "llm")
     name, model = provider.name, provider.model
     state = _Pass(provider, settings, focus)
-    chunks = summarize(facts, reader, state.chunk_budget(), focus)
+    chunks = summarize(facts, reader, state.chunk_budget(), focus, files)
     progress.start("llm", len(chunks))
     workers = settings.provider.concurrency if settings.provider else 1
     results: list[_ChunkResult] = []

@@ -150,7 +150,7 @@ def run_scan(
         )
     )
 
-    llm = run_llm_pass(facts, reader, settings, progress)
+    llm = run_llm_pass(facts, reader, settings, progress, files=walked.files)
     stages.append(
         StageHealth(
             stage="llm",
