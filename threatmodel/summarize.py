@@ -196,8 +196,9 @@ def _key(ref: CodeRef | str) -> tuple[str, int, int] | str:
 
 
 def _title(prefix: str, names: list[str]) -> str:
+    names = [n for n in names if n]
     shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
-    return f"{prefix} {shown}"
+    return f"{prefix} {shown}" if shown else prefix
 
 
 def _pack(
@@ -227,7 +228,7 @@ def _pack(
             n = len(chunks) + 1
             chunks.append(
                 Chunk(
-                    f"{prefix} {names[0]}#{n}",
+                    f"{_title(prefix, names[:1])}#{n}",
                     kind,
                     _title(prefix, names) + f" (part {n})",
                     data,
@@ -338,7 +339,7 @@ def _setup_sections(
     ]
     configs = [(p, t) for p, t in configuration_text(b.reader, files)]
     configs = [(p, t) for p, t in configs if focus is None or p in focus.files]
-    if names and (configs or focus is None):
+    if names and configs:  # with no config file, the overview's env var lines suffice
         conf.append(("environment variables", _Section("\n".join(names))))
     conf += [(p, _Section(t)) for p, t in configs]
     return app, out, conf
@@ -369,7 +370,7 @@ def summarize(
     chunks += _pack(b, "application setup in", "application", app, budget)
     db = _database_sections(b, used_tables, focus)
     if db:
-        chunks += _pack(b, "database", "database", [("tables", s) for s in db], budget)
+        chunks += _pack(b, "database", "database", [("", s) for s in db], budget)
     chunks += _pack(b, "configuration in", "configuration", conf, budget)
     if chunks or focus is None:
         text = _cross_text(b, focus, budget)
