@@ -13,7 +13,7 @@ each app's docs, pinned commits); juice-shop's ``vuln-code-snippet vuln-line`` m
 OWASP BenchmarkPython's ``expectedresults-0.1.csv`` (true cases 00001-00899 only, every
 ``--bench-step``-th; a case counts as present when its handler's lines are all quoted) are
 read from the checkouts. Checkouts live under ``--corpus`` as ``OWNER+NAME``.
-Targets (issue 19): ≥ 95% of lines present; tokens ≤ 0.25 × source on apps over 100 files.
+Targets (issue 19): ≥ 95% of lines present; tokens ≤ 0.25 x source on apps over 100 files.
 """
 
 from __future__ import annotations
@@ -101,10 +101,11 @@ def bench_cases(root: Path, step: int) -> list[tuple[str, int, int]]:
         path = f"testcode/{name}.py"
         # By lines, not ast: a third of the cases use Python 3.12 f-strings.
         lines = (root / path).read_text().splitlines()
-        heads = [i for i, t in enumerate(lines, 1) if t.startswith(("def ", "@"))]
+        # The case's last route handler (POST, where the request data is used) to the end.
+        heads = [i for i, t in enumerate(lines, 1) if t.lstrip().startswith("@app.route")]
         last = max((i for i, t in enumerate(lines, 1) if t.strip()), default=0)
         if heads:
-            out.append((path, heads[0], last))
+            out.append((path, heads[-1], last))
     return out
 
 
