@@ -17,6 +17,7 @@ from threatmodel.errors import UsageError
 from threatmodel.models import Report
 from threatmodel.render.text import code_span, fence, heading_anchor, md_cell, md_code_cell, md_text
 from threatmodel.render.view import build_view
+from threatmodel.words import plural
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = "threat_model.md.j2"
@@ -40,6 +41,7 @@ def _env(loader: jinja2.BaseLoader) -> jinja2.Environment:
         text=md_text,
         fence=fence,
         anchor=heading_anchor,
+        plural=plural,
     )
     return env
 
