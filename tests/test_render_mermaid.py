@@ -8,10 +8,9 @@ never into the repository. Without Node the check is skipped with the reason; in
 
 from __future__ import annotations
 
-import re
-
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
