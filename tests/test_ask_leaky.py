@@ -41,3 +41,15 @@ def test_who_can_write_includes_the_leaked_service_role_key(ctx: ChatContext) ->
     assert a is not None and a.intent == "table_writers"
     assert "Anyone can write to every row" in a.text
     assert "VITE_SUPABASE_SERVICE_ROLE_KEY is shipped to the browser" in a.text
+
+
+def test_open_question_is_asked_with_the_scans_chunks(ctx: ChatContext) -> None:
+    from threatmodel.chat.llm_answer import build_prompt
+    from threatmodel.chat.retrieval import retrieve
+
+    got = retrieve("is GET /api/search safe from injection?", ctx, 6_000)
+    assert got.chunks and "GET /api/search" in got.chunks[0].routes
+    # the scan's chunk, as summarize built it (whole, not re-excerpted)
+    assert "--- handler of GET /api/search: app.py lines" in got.chunks[0].data
+    _, user, _, tokens = build_prompt("is GET /api/search safe from injection?", ctx, 6_000)
+    assert f"CHUNK {got.chunks[0].title}:" in user and tokens <= 6_000

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatmodel.chat import listings
+from threatmodel.chat.chunks import ChunkIndex
 from threatmodel.chat.entities import (
     find_name,
     find_routes,
@@ -38,11 +39,13 @@ class ChatContext:
     reader: RepoReader = field(init=False)
     handlers: HandlerIndex = field(init=False)
     references: ReferenceIndex = field(init=False)
+    chunks: ChunkIndex = field(init=False)  # the scan's chunks, for open questions
 
     def __post_init__(self) -> None:
         self.reader = RepoReader(self.root)
         self.handlers = HandlerIndex(self.reader)
         self.references = ReferenceIndex(self.root, self.reader)
+        self.chunks = ChunkIndex(self.report.facts, self.reader)
 
 
 Handler = Callable[[str, ChatContext], Answer | None]
