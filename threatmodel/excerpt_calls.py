@@ -175,3 +175,88 @@ def callees(index: CodeIndex, refs: list[CodeRef], depth: int = MAX_DEPTH) -> li
                     return out
         frontier = nxt
     return out
+
+
+MAX_CONSTANTS = 4  # per route: allow-lists, query templates, patterns the code checks against
+MAX_CONSTANT_LINES = 25
+
+
+def _py_constants(index: CodeIndex, ref: CodeRef) -> list[CodeRef]:
+    tree = index.python(ref.path)
+    if tree is None:
+        return []
+    used = {
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and ref.start <= n.lineno <= ref.end
+    }
+    out = []
+    for node in tree.body:
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign) and node.value is not None
+            else []
+        )
+        names = [t.id for t in targets if isinstance(t, ast.Name) and t.id in used]
+        end = node.end_lineno or node.lineno
+        if (
+            names
+            and end - node.lineno < MAX_CONSTANT_LINES
+            and not ref.start <= node.lineno <= ref.end
+        ):
+            out.append(CodeRef(ref.path, node.lineno, end, f"constant {names[0]}"))
+    return out
+
+
+def _js_constants(index: CodeIndex, ref: CodeRef) -> list[CodeRef]:
+    tree = index.js(ref.path)
+    if tree is None:
+        return []
+    used = {
+        node_text(n)
+        for n in jsast.walk(tree.root_node)
+        if n.type == "identifier" and ref.start <= n.start_point[0] + 1 <= ref.end
+    }
+    out = []
+    for node in tree.root_node.named_children:
+        inner = (
+            node.named_children[0]
+            if node.type == "export_statement" and node.named_children
+            else node
+        )
+        if inner.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for decl in inner.named_children:
+            name = decl.child_by_field_name("name") if decl.type == "variable_declarator" else None
+            value = jsast.unwrap(decl.child_by_field_name("value")) if name is not None else None
+            if name is None or value is None or node_text(name) not in used:
+                continue
+            if value.type in jsast.FUNCTION_TYPES or value.type in ("call_expression", "class"):
+                continue  # functions are callees; require()/factories are not data
+            start, end = node.start_point[0] + 1, node.end_point[0] + 1
+            if end - start < MAX_CONSTANT_LINES and not ref.start <= start <= ref.end:
+                out.append(CodeRef(ref.path, start, end, f"constant {node_text(name)}"))
+    return out
+
+
+def constants(index: CodeIndex, refs: list[CodeRef]) -> list[CodeRef]:
+    """Module-level values the code in ``refs`` reads (an allow-list a redirect is checked
+    against, a query template, a pattern): the data its behaviour depends on."""
+    out: list[CodeRef] = []
+    seen = {(r.path, r.start) for r in refs}
+    for ref in refs:
+        lang = detect_language(ref.path)
+        found = (
+            _py_constants(index, ref)
+            if lang == "python"
+            else _js_constants(index, ref)
+            if lang in JS_LANGUAGES
+            else []
+        )
+        for c in found:
+            if (c.path, c.start) not in seen:
+                seen.add((c.path, c.start))
+                out.append(c)
+                if len(out) >= MAX_CONSTANTS:
+                    return out
+    return out

@@ -35,7 +35,7 @@ from threatmodel.chunk_builder import (
 from threatmodel.chunk_sections import application_refs, configuration_text, output_refs
 from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.excerpt_calls import callees, handler_definition
+from threatmodel.excerpt_calls import callees, constants, handler_definition
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import AuthStatus, Facts, Route
 from threatmodel.summary_text import global_text, route_text, table_text
@@ -144,6 +144,7 @@ def _component_sections(
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
         # then the dataflow engine's flows when it is wired in.
         code += callees(b.index, code)
+        code += constants(b.index, code)
         code += [c for c in (flows(r) if flows is not None else ()) if c not in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
