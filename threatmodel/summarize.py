@@ -43,6 +43,7 @@ from threatmodel.summary_text import global_text, route_text, table_text
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
 MIN_CHUNK_TOKENS = 1_000
+MAX_MODEL_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,19 @@ def _route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]
     return refs, guards
 
 
+def _model_code(b: ChunkBuilder, tables: list[str]) -> list[CodeRef]:
+    """The ORM model definitions of the tables a route's code names: their hooks, setters
+    and defaults (a password hashed in a setter, a role column with a default) are code."""
+    out = []
+    for name in tables:
+        t = b.tables[name]
+        if t.source != "sql" and detect_language(t.location.path) in CODE_LANGUAGES:
+            start, end = b.index.unit_extent(t.location.path, t.location.line)
+            end = min(end, start + MAX_MODEL_LINES - 1)  # the columns and their hooks
+            out.append(CodeRef(t.location.path, start, end, f"model of {name}"))
+    return out
+
+
 def _component_sections(
     b: ChunkBuilder, focus: Focus | None, flows: FlowRefs | None
 ) -> dict[str, list[_Section]]:
@@ -163,7 +177,7 @@ def _component_sections(
         ):
             continue
         text = route_text(r, facts, sinks, named)
-        refs: list[CodeRef | str] = [*named, *code, *guards]
+        refs: list[CodeRef | str] = [*named, *code, *guards, *_model_code(b, named)]
         risk = _risk(r, sinks, named)
         by_file[r.location.path].append(_Section(text, refs, [r.id], named, risk))
     return by_file
