@@ -162,7 +162,11 @@ def callees(index: CodeIndex, refs: list[CodeRef], depth: int = MAX_DEPTH) -> li
             found: list[CodeRef] = []
             if lang == "python":
                 names = _py_calls(index, ref)
-                found = [r for n in names if (r := resolve_python(index, ref.path, n))]
+                found = [
+                    CodeRef(r.path, r.start, r.end, f"called {n}")
+                    for n in names
+                    if (r := resolve_python(index, ref.path, n))
+                ]
             elif lang in JS_LANGUAGES:
                 found = _js_callees(index, ref)
             for r in found:
