@@ -53,3 +53,13 @@ def test_open_question_is_asked_with_the_scans_chunks(ctx: ChatContext) -> None:
     assert "--- handler of GET /api/search: app.py lines" in got.chunks[0].data
     _, user, _, tokens = build_prompt("is GET /api/search safe from injection?", ctx, 6_000)
     assert f"CHUNK {got.chunks[0].title}:" in user and tokens <= 6_000
+
+
+def test_ask_counts_one_policy_in_the_singular(ctx: ChatContext) -> None:
+    import re
+
+    a = answer_deterministic("/tables", ctx)
+    b = answer_deterministic("who can read the notes table?", ctx)
+    assert a is not None and b is not None
+    assert "1 policy" in a.text + b.text
+    assert not re.search(r"\b1 policies\b", a.text + b.text)

@@ -39,6 +39,7 @@ from threatmodel.excerpt_calls import callees, constants, handler_definition
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import AuthStatus, Facts, Route
 from threatmodel.summary_text import global_text, route_text, table_text
+from threatmodel.words import plural
 
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
@@ -290,7 +291,7 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
         open_ = sorted(p.name for p in t.policies if p.permissive)
         lines.append(
-            f"{mark}table {t.name}: rls {rls}, {len(t.policies)} policies"
+            f"{mark}table {t.name}: rls {rls}, {plural(len(t.policies), 'policy')}"
             + (f", permissive: {', '.join(open_)}" if open_ else "")
             + f"; defined at {b.at(t.location)}"
         )

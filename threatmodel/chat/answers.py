@@ -27,6 +27,7 @@ from threatmodel.chat.references import ReferenceIndex
 from threatmodel.chat.types import Answer, Citation, cite
 from threatmodel.collect.reader import RepoReader
 from threatmodel.models import Report, Route
+from threatmodel.words import plural
 
 WRITE_OPS = ("INSERT", "UPDATE", "DELETE", "ALL")
 READ_OPS = ("SELECT", "ALL")
@@ -167,7 +168,7 @@ def _table_access(q: str, ctx: ChatContext, write: bool) -> Answer | None:
             )
         else:
             chosen = [i for i, p in enumerate(t.policies) if p.command.upper() in ops]
-            lines.append(f"  row-level security is ON; {len(chosen)} policies apply:")
+            lines.append(f"  row-level security is ON; {plural(len(chosen), 'policy')} apply:")
             for i in chosen:
                 text, c = listings.policy_line(t, i)
                 lines.append(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from threatmodel.chat.types import Citation, cite
 from threatmodel.models import Facts, Finding, Route, Table
+from threatmodel.words import plural
 
 Listing = tuple[str, list[Citation]]
 
@@ -58,7 +59,7 @@ def tables(facts: Facts) -> Listing:
     for t in sorted(facts.tables, key=lambda t: (t.name, t.source)):
         rls = {True: "RLS on", False: "RLS off", None: "no RLS semantics"}[t.rls_enabled]
         lines.append(
-            f"  {t.name}  ({t.source}, {rls}, {len(t.policies)} policies)  "
+            f"  {t.name}  ({t.source}, {rls}, {plural(len(t.policies), 'policy')})  "
             f"{t.location.path}:{t.location.line}"
         )
         cites.append(cite(t.location.path, t.location.line))
