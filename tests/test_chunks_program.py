@@ -158,3 +158,30 @@ def test_flow_hook_adds_the_engines_excerpts(tmp_path: Path) -> None:
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files, flows=flows)
     assert seen == ["GET /note"]
     assert "--- flow sink: settings.py lines 6-6" in chunks[0].data
+
+
+def test_route_table_in_a_nested_package_root(tmp_path: Path) -> None:
+    # demos/polls is the package root: routes.py imports `pkg.views`, not `demos.polls.pkg...`
+    files = write(
+        tmp_path,
+        {
+            "demos/polls/pkg/__init__.py": "",
+            "demos/polls/pkg/routes.py": (
+                "from pkg.views import poll\n\n\ndef setup(app):\n"
+                '    app.router.add_get("/poll/{id}", poll)\n'
+            ),
+            "demos/polls/pkg/views.py": (
+                "async def poll(request):\n    return request.match_info['id']\n"
+            ),
+        },
+    )
+    r = route(
+        "/poll/{id}",
+        "demos.polls.pkg.routes.poll",
+        "demos/polls/pkg/routes.py",
+        5,
+        AuthStatus.PUBLIC,
+        "aiohttp",
+    )
+    (chunk, *_) = summarize(Facts(routes=[r]), RepoReader(tmp_path), 6000, files=files)
+    assert ": demos/polls/pkg/views.py lines 1-2" in chunk.data

@@ -28,6 +28,7 @@ from threatmodel.excerpts import (
     CodeRef,
     _js_toplevel_def,
     _py_member,
+    _py_module_files,
     _py_module_paths,
     _py_ref,
 )
@@ -73,11 +74,21 @@ def resolve_python(index: CodeIndex, path: str, name: str) -> CodeRef | None:
     for mod, attrs in tries:
         if not attrs or len(attrs) > 2:
             continue
-        for candidate in _py_module_paths(path, mod, level):
+        for candidate in _candidates(path, mod, level):
             ref = _py_def_in(index, candidate, attrs)
             if ref is not None:
                 return ref
     return None
+
+
+def _candidates(path: str, module: str, level: int) -> list[str]:
+    """Files an import may name: package-relative / root / sibling, then (absolute imports)
+    from each folder above ``path``: an app whose package root is ``demos/polls`` imports
+    ``aiohttpdemo_polls.views``, not ``demos.polls.aiohttpdemo_polls.views``."""
+    out = _py_module_paths(path, module, level)
+    if level == 0 and module:
+        out += [c for c in _py_module_files(module.replace(".", "/"), path) if c not in out]
+    return out
 
 
 def handler_definition(index: CodeIndex, path: str, line: int, handler: str) -> CodeRef | None:

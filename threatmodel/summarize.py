@@ -134,6 +134,15 @@ def _route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]
     return refs, guards
 
 
+def _top_level_extent(b: ChunkBuilder, path: str, line: int) -> tuple[int, int]:
+    """The module-level statement at ``line`` (a model class, a ``sa.Table(...)``)."""
+    tree = b.index.python(path) if detect_language(path) == "python" else None
+    for node in tree.body if tree is not None else ():
+        if node.lineno <= line <= (node.end_lineno or node.lineno):
+            return node.lineno, node.end_lineno or node.lineno
+    return b.index.unit_extent(path, line)
+
+
 def _model_code(b: ChunkBuilder, tables: list[str]) -> list[CodeRef]:
     """The ORM model definitions of the tables a route's code names: their hooks, setters
     and defaults (a password hashed in a setter, a role column with a default) are code."""
@@ -141,7 +150,7 @@ def _model_code(b: ChunkBuilder, tables: list[str]) -> list[CodeRef]:
     for name in tables:
         t = b.tables[name]
         if t.source != "sql" and detect_language(t.location.path) in CODE_LANGUAGES:
-            start, end = b.index.unit_extent(t.location.path, t.location.line)
+            start, end = _top_level_extent(b, t.location.path, t.location.line)
             end = min(end, start + MAX_MODEL_LINES - 1)  # the columns and their hooks
             out.append(CodeRef(t.location.path, start, end, f"model of {name}"))
     return out
