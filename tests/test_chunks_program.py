@@ -185,3 +185,20 @@ def test_route_table_in_a_nested_package_root(tmp_path: Path) -> None:
     )
     (chunk, *_) = summarize(Facts(routes=[r]), RepoReader(tmp_path), 6000, files=files)
     assert ": demos/polls/pkg/views.py lines 1-2" in chunk.data
+
+
+def test_configuration_never_shows_a_multi_line_key(tmp_path: Path) -> None:
+    blob = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7plantedKEYbody"
+    files = write(
+        tmp_path,
+        {
+            "config.yaml": (
+                "tls:\n  key: |\n    -----BEGIN PRIVATE KEY-----\n"
+                f"    {blob}\n    -----END PRIVATE KEY-----\n  port: 8443\n"
+            )
+        },
+    )
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
+    text = "\n".join(c.data for c in chunks)
+    assert "config.yaml" in text and "port: 8443" in text
+    assert blob not in text and "plantedKEYbody" not in text

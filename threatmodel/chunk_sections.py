@@ -31,7 +31,7 @@ from threatmodel.collect.jsast import is_test_path
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpts import CodeIndex, CodeRef
-from threatmodel.redact import MASK, mask_line
+from threatmodel.redact import MASK, mask_line, mask_lines
 
 MAX_FILE_BYTES = 200_000  # bigger files are data or bundles, not configuration
 MAX_LINE_CHARS = 400  # a longer line is minified: not readable, not sent
@@ -74,6 +74,7 @@ _NOT_CONFIG = frozenset({"setup.cfg", "tox.ini", "pytest.ini", "mypy.ini", ".fla
 _KEY_VALUE = re.compile(
     r"""^(\s*(?:export\s+|ENV\s+|ARG\s+|-\s+)?["']?([\w.\-]+)["']?\s*(?:=|:\s|:$)\s*)(.*?)\s*,?$"""
 )
+_BLOB = re.compile(r"\s*[-\s]*[A-Za-z0-9+/=_.\-]{20,}\s*")
 _BENIGN = re.compile(
     r"""^["']?(?:true|false|yes|no|on|off|null|none|~|\d{1,6}(?:\.\d+)?
     |\$\{?[A-Za-z_]\w*(?::?-[^}]*)?\}?|[a-z][a-z_-]{0,23})["']?$""",
@@ -202,6 +203,8 @@ def redact_config_line(line: str, env_file: bool) -> str:
     """A config line with its value withheld unless it is plainly not a secret."""
     m = _KEY_VALUE.match(line)
     if m is None:
+        if _BLOB.fullmatch(line):
+            return MASK  # a line of a multi-line value (a key block, a certificate)
         return mask_line(line, force=env_file)
     head, name, value = m.group(1), m.group(2), m.group(3)
     if env_file:
@@ -223,15 +226,19 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
         if not lines:
             continue
         env_file = _is_env_file(posixpath.basename(path))
+        head = lines[:MAX_CONFIG_LINES]
+        # Token formats first, over the whole block (a private key spans lines), then each
+        # line's value withheld unless plainly not a secret.
+        masked = mask_lines(head, 1)
         shown = [
             f"{no:>5} | {redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
-            for no, text in enumerate(lines[:MAX_CONFIG_LINES], 1)
+            for no, text in enumerate(masked, 1)
             if text.strip()
         ]
         if len(lines) > MAX_CONFIG_LINES:
             shown.append(f"      ... ({len(lines) - MAX_CONFIG_LINES} more lines)")
         if shown:
             last = min(len(lines), MAX_CONFIG_LINES)
-            head = f"--- configuration, values withheld: {path} lines 1-{last}"
-            out.append((path, head + "\n" + "\n".join(shown)))
+            title = f"--- configuration, values withheld: {path} lines 1-{last}"
+            out.append((path, title + "\n" + "\n".join(shown)))
     return out
