@@ -128,7 +128,9 @@ def render_mermaid(facts: Facts, system: SystemView) -> str:
     if system.components:
         sid = d.subgraph("Server")
         for comp in system.components:
-            servers[comp.name] = d.node(f"{comp.name} app ({comp.routes} routes)", indent=2)
+            servers[comp.name] = d.node(
+                f"{comp.name} app ({plural(comp.routes, 'route')})", indent=2
+            )
         d.lines.append("  end")
 
     stores = _stores(d, facts, system)
