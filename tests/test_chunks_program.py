@@ -139,9 +139,13 @@ def test_riskiest_component_first_and_small_ones_share_a_request(tmp_path: Path)
             )
         ],
     )
-    (chunk,) = [c for c in summarize(facts, RepoReader(tmp_path), 6000) if c.kind == "component"]
-    assert chunk.routes == ("GET /c", "GET /a", "GET /b")  # one request, the public sink first
-    assert chunk.title == "routes in c.py, a.py, b.py (part 1)"
+    risky, shared = [
+        c for c in summarize(facts, RepoReader(tmp_path), 6000) if c.kind == "component"
+    ]
+    # the public route with a dangerous call first, in a request of its own; the small
+    # components without one share the next
+    assert risky.routes == ("GET /c",) and risky.title == "routes in c.py (part 1)"
+    assert shared.routes == ("GET /a", "GET /b") and shared.title == "routes in a.py, b.py (part 1)"
 
 
 def test_flow_hook_adds_the_engines_excerpts(tmp_path: Path) -> None:

@@ -92,6 +92,7 @@ class _Section:
     routes: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
     risk: int = 0
+    sinks: int = 0  # dangerous calls in the route's code
 
 
 def _words(text: str) -> set[str]:
@@ -131,7 +132,7 @@ def _component_sections(
         text = route_text(r, facts, sinks, named)
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named)
-        by_file[r.location.path].append(_Section(text, refs, [r.id], named, risk))
+        by_file[r.location.path].append(_Section(text, refs, [r.id], named, risk, len(sinks)))
     return by_file
 
 
@@ -269,10 +270,19 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
     return text
 
 
-def _by_risk(by_file: dict[str, list[_Section]]) -> list[tuple[str, _Section]]:
-    """Components riskiest first (then by path); a component's routes stay together."""
+def _route_chunks(b: ChunkBuilder, by_file: dict[str, list[_Section]], budget: int) -> list[Chunk]:
+    """Components riskiest first (then by path), a component's routes together. One with
+    dangerous calls gets its own request(s): the model's whole attention, and a failed
+    answer costs only that component; the others share requests up to the budget."""
     order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
-    return [(p, s) for p in order for s in by_file[p]]
+    chunks: list[Chunk] = []
+    shared: list[tuple[str, _Section]] = []
+    for path in order:
+        if any(s.sinks for s in by_file[path]):
+            chunks += _pack(b, "routes in", "component", [(path, s) for s in by_file[path]], budget)
+        else:
+            shared += [(path, s) for s in by_file[path]]
+    return chunks + _pack(b, "routes in", "component", shared, budget)
 
 
 def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
@@ -330,7 +340,7 @@ def summarize(
     focus = None if focus is None or focus.empty() else focus
     b = ChunkBuilder(facts, reader)
     by_file = _component_sections(b, focus, flows)
-    chunks = _pack(b, "routes in", "component", _by_risk(by_file), budget)
+    chunks = _route_chunks(b, by_file, budget)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
     chunks += _pack(b, "output in", "output", out, budget)
