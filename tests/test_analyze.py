@@ -140,9 +140,10 @@ def test_valid_answers_become_llm_findings(
     assert [f.title for f in out.findings] == ["SQL injection in search"]
     f = out.findings[0]
     assert f.source == "llm" and f.cwe == ["CWE-89"] and f.claims[0].kind == "sql_injection"
-    assert out.llm_calls == len(provider.calls) == out.chunks == 3
-    assert out.input_tokens == 300 and out.cost_usd == pytest.approx(0.003)
-    assert "3 of 3 chunks analysed" in out.run.message
+    # component, application setup, database, overview
+    assert out.llm_calls == len(provider.calls) == out.chunks == 4
+    assert out.input_tokens == 400 and out.cost_usd == pytest.approx(0.004)
+    assert "4 of 4 chunks analysed" in out.run.message
 
 
 def test_schema_error_is_reasked_with_the_error(
@@ -212,7 +213,7 @@ def test_rejected_key_stops_the_pass(example: tuple[Facts, RepoReader], tmp_path
     )
     assert out.run.status == "failed" and len(provider.calls) == 1
     assert "OPENAI_API_KEY" in out.run.message
-    assert sum("not analysed" in f for f in out.run.failed_chunks) == 2
+    assert sum("not analysed" in f for f in out.run.failed_chunks) == 3
 
 
 def test_token_budget_stops_cleanly_and_is_never_exceeded(
@@ -253,8 +254,8 @@ def test_cached_rerun_makes_no_call(example: tuple[Facts, RepoReader], tmp_path:
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
     calls = len(inner.calls)
     second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path, max_tokens=1)
-    assert len(inner.calls) == calls == 3  # nothing new was asked, even under a tiny budget
-    assert second.llm_calls == 0 and second.cache_hits == 3 and second.run.status == "ran"
+    assert len(inner.calls) == calls == 4  # nothing new was asked, even under a tiny budget
+    assert second.llm_calls == 0 and second.cache_hits == 4 and second.run.status == "ran"
     assert [f.fingerprint for f in second.findings] == [f.fingerprint for f in first.findings]
     cached = "\n".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))
     assert "SQL injection in search" in cached and STRIPE_EXAMPLE not in cached
@@ -335,7 +336,7 @@ def test_cache_keeps_reasked_exchanges_that_ended_well_and_retries_failures(
 
     inner = Scripted(script)
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
-    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1) + 1
+    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1) + 2
     before = len(inner.calls)
     second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
     asked_again = inner.calls[before:]
@@ -343,4 +344,4 @@ def test_cache_keeps_reasked_exchanges_that_ended_well_and_retries_failures(
     # chunk that failed is asked again, so a transient failure heals on the next run
     assert all(not is_component(c) for c in asked_again)
     assert len(asked_again) == MAX_REASKS + 1
-    assert second.cache_hits == 3 and [f.title for f in second.findings] == [SEARCH["title"]]
+    assert second.cache_hits == 4 and [f.title for f in second.findings] == [SEARCH["title"]]

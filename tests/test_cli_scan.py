@@ -30,7 +30,7 @@ def test_scan_example_writes_markdown_with_entry_points(example_repo: Path, tmp_
     text = out.read_text()
     assert "| POST | `/api/notes/{note_id}/share` | public |" in text
     assert "| DELETE | `/admin/users/{user_id}` | restricted" in text
-    assert "LLM pass skipped" in text and "LLM pass skipped" in proc.stderr
+    assert "LLM pass was skipped" in text and "LLM pass skipped" in proc.stderr
     assert "OPENAI_API_KEY" in proc.stderr  # says how to enable it
 
 

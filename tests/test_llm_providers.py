@@ -224,7 +224,10 @@ def test_anthropic_forces_the_tool_and_reads_its_input() -> None:
     resp = ask(anthropic_provider(handler))
     assert sent[0]["tool_choice"] == {"type": "tool", "name": SCHEMA_NAME}
     assert sent[0]["tools"][0]["input_schema"] == wire_schema()
-    assert sent[0]["system"] == "system text"
+    # one system block, marked for prompt caching (the tools and system are a stable prefix)
+    assert sent[0]["system"] == [
+        {"type": "text", "text": "system text", "cache_control": {"type": "ephemeral"}}
+    ]
     assert resp.data == ANSWER and resp.finish_reason == "stop"
 
 

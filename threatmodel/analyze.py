@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -66,6 +67,9 @@ class AnalyzeOutcome:
     cost_usd: float = 0.0
     cache_hits: int = 0  # answers served from the cache (no call made)
     chunks: int = 0
+    cached_input_tokens: int = 0  # prompt tokens the provider read from its prompt cache
+    cached_cost_usd: float = 0.0
+    fixed_tokens_per_call: int = 0  # system prompt, schema and prompt template of a call
 
 
 @cache
@@ -86,6 +90,45 @@ def data_block(data: str) -> tuple[str, str]:
     """(marker, data): a marker the data cannot forge, since it hashes the data itself."""
     safe = data.replace("REPO_DATA_", "REPO-DATA-")
     return f"REPO_DATA_{hashlib.sha256(safe.encode()).hexdigest()[:12].upper()}", safe
+
+
+def system_prompt() -> str:
+    """The system prompt: the same in every call of every pass (a cacheable prefix)."""
+    return render_prompt(
+        "analyze_system.j2",
+        claim_kinds=claim_vocabulary(),
+        max_findings=MAX_FINDINGS,
+        schema_name=SCHEMA_NAME,
+    )
+
+
+def focus_names(focus: Focus | None) -> list[str]:
+    return sorted(focus.routes | focus.tables | focus.files) if focus else []
+
+
+def chunk_prompt(chunk: Chunk, focus: list[str]) -> str:
+    """The user message that asks about ``chunk`` (its data inside the delimited block)."""
+    marker, data = data_block(chunk.data)
+    name = "analyze_cross.j2" if chunk.kind == "cross" else "analyze_chunk.j2"
+    return render_prompt(
+        name, title=chunk.title, marker=marker, data=data, focus=focus, max_findings=MAX_FINDINGS
+    )
+
+
+def chunk_budget(context_tokens: int, max_output_tokens: int, system_tokens: int) -> int:
+    """Data tokens per chunk: what the window leaves after the prompt, a re-ask and answers."""
+    room = context_tokens - 2 * max_output_tokens - system_tokens
+    return min(CHUNK_CAP_TOKENS, room - PROMPT_OVERHEAD_TOKENS)
+
+
+def fixed_tokens(system: str, schema: dict[str, Any], focus: list[str]) -> int:
+    """Tokens every call pays whatever its data: system prompt, schema, prompt template."""
+    empty = Chunk("", "component", "", "", 0)
+    return (
+        count_tokens(system)
+        + count_tokens(json.dumps(schema, sort_keys=True))
+        + count_tokens(chunk_prompt(empty, focus))
+    )
 
 
 class Budget:
@@ -127,6 +170,8 @@ class _ChunkResult:
     input_tokens: int = 0
     output_tokens: int = 0
     cost: float = 0.0
+    cached_tokens: int = 0
+    cached_cost: float = 0.0
     # Fresh answers that were re-asked: cached only if the chunk ends well (see run_chunk).
     reasked: list[tuple[list[Message], StructuredResponse]] = field(default_factory=list)
 
@@ -138,32 +183,17 @@ class _Pass:
         self.provider = provider
         self.budget = Budget(settings.max_tokens, settings.max_cost_usd)
         self.schema = wire_schema()
-        self.focus = sorted(focus.routes | focus.tables | focus.files) if focus else []
-        self.system = render_prompt(
-            "analyze_system.j2",
-            claim_kinds=claim_vocabulary(),
-            max_findings=MAX_FINDINGS,
-            schema_name=SCHEMA_NAME,
-        )
+        self.focus = focus_names(focus)
+        self.system = system_prompt()
         self.system_tokens = count_tokens(self.system)
         self.fatal: str | None = None
 
     def chunk_budget(self) -> int:
         p = self.provider
-        room = p.context_tokens - 2 * p.max_output_tokens - self.system_tokens
-        return min(CHUNK_CAP_TOKENS, room - PROMPT_OVERHEAD_TOKENS)
+        return chunk_budget(p.context_tokens, p.max_output_tokens, self.system_tokens)
 
     def prompt(self, chunk: Chunk) -> str:
-        marker, data = data_block(chunk.data)
-        name = "analyze_cross.j2" if chunk.kind == "cross" else "analyze_chunk.j2"
-        return render_prompt(
-            name,
-            title=chunk.title,
-            marker=marker,
-            data=data,
-            focus=self.focus,
-            max_findings=MAX_FINDINGS,
-        )
+        return chunk_prompt(chunk, self.focus)
 
     def _ask(self, messages: list[Message], out: _ChunkResult) -> StructuredResponse | None:
         """One answer (from the cache or a call inside the budget); None when out of budget."""
@@ -208,6 +238,8 @@ class _Pass:
             out.input_tokens += u.input_tokens
             out.output_tokens += u.output_tokens
             out.cost += u.cost_usd
+            out.cached_tokens += u.cached_input_tokens
+            out.cached_cost += u.cached_cost_usd
         return resp
 
     def _remember(self, out: _ChunkResult) -> None:
@@ -291,9 +323,11 @@ def run_llm_pass(
     progress: Progress,
     focus: Focus | None = None,
     provider: Provider | None = None,
+    files: Sequence[str] = (),
 ) -> AnalyzeOutcome:
     """Run the LLM pass. ``focus`` restricts it to changed routes / tables / files (diff);
-    ``provider`` overrides the one built from ``settings`` (tests, embedding)."""
+    ``provider`` overrides the one built from ``settings`` (tests, embedding); ``files``
+    (the walk's list) is where setup, output and configuration chunks come from."""
     if settings.provider is None and provider is None:
         return AnalyzeOutcome(run=LlmRun(status="skipped", message=settings.skip_reason))
     if provider is None:
@@ -303,7 +337,7 @@ def run_llm_pass(
         provider = build_provider(settings.provider, settings.cache_dir / "llm")
     name, model = provider.name, provider.model
     state = _Pass(provider, settings, focus)
-    chunks = summarize(facts, reader, state.chunk_budget(), focus)
+    chunks = summarize(facts, reader, state.chunk_budget(), focus, files)
     progress.start("llm", len(chunks))
     workers = settings.provider.concurrency if settings.provider else 1
     results: list[_ChunkResult] = []
@@ -332,6 +366,9 @@ def _outcome(results: list[_ChunkResult], name: str, model: str, state: _Pass) -
         cost_usd=sum(r.cost for r in results),
         cache_hits=sum(r.hits for r in results),
         chunks=len(results),
+        cached_input_tokens=sum(r.cached_tokens for r in results),
+        cached_cost_usd=sum(r.cached_cost for r in results),
+        fixed_tokens_per_call=fixed_tokens(state.system, state.schema, state.focus),
     )
     done = len(results) - len(failed)
     counts = (

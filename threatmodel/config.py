@@ -102,7 +102,10 @@ def resolve_settings(
     max_tokens: int | None = None,
     cache_dir: Path | None = None,
     env: dict[str, str] | None = None,
+    need_key: bool = True,
 ) -> Settings:
+    """``need_key=False`` (``scan --plan``: no call is made) accepts a hosted provider
+    without its API key."""
     env = dict(os.environ) if env is None else env
     table = repo_table(root)
     name = provider or env.get("THREATMODEL_PROVIDER") or table.get("provider")
@@ -149,7 +152,7 @@ def resolve_settings(
         return settings(ProviderConfig(name, model, base_url, local_key, **tuning))
 
     key = env.get(KEY_VARS[name])
-    if not key:
+    if not key and need_key:
         raise ConfigError(
             f"--provider {name} needs an API key: set {KEY_VARS[name]} in the environment "
             "(or use --provider none to run facts and rules only)."

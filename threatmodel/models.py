@@ -377,12 +377,15 @@ class FileStats(Frozen):
 
 class Stats(Frozen):
     llm_calls: int = 0
-    input_tokens: int = 0
+    input_tokens: int = 0  # every prompt token sent, cached_input_tokens included
     output_tokens: int = 0
     cost_usd: float = 0.0
     duration_s: float = 0.0
     verifier: VerifierStats = Field(default_factory=VerifierStats)
     files: FileStats = Field(default_factory=FileStats)
+    cached_input_tokens: int = 0  # prompt tokens the provider served from its prompt cache
+    cached_input_cost_usd: float = 0.0  # what those cost (part of cost_usd)
+    fixed_tokens_per_call: int = 0  # system prompt + schema + prompt template, per call
 
 
 class StageHealth(Frozen):

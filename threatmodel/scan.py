@@ -211,7 +211,7 @@ def run_scan(
         )
     )
 
-    llm = run_llm_pass(facts, reader, settings, progress)
+    llm = run_llm_pass(facts, reader, settings, progress, files=walked.files)
     stages.append(
         StageHealth(
             stage="llm",
@@ -267,6 +267,9 @@ def run_scan(
             input_tokens=llm.input_tokens,
             output_tokens=llm.output_tokens,
             cost_usd=round(llm.cost_usd, 6),
+            cached_input_tokens=llm.cached_input_tokens,
+            cached_input_cost_usd=round(llm.cached_cost_usd, 6),
+            fixed_tokens_per_call=llm.fixed_tokens_per_call,
             duration_s=round(time.monotonic() - started, 3),
             verifier=outcome.stats,
             files=FileStats(

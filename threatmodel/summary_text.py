@@ -61,7 +61,8 @@ def route_text(r: Route, facts: Facts, sinks: list[str], tables: list[str]) -> s
     return "\n".join(out)
 
 
-def global_text(facts: Facts) -> str:
+def global_text(facts: Facts, limit: int | None = 30) -> str:
+    """Global middleware and settings, one line each (the first ``limit`` lines)."""
     lines = [
         f"global middleware: {m.kind} {m.name} at {m.location.path}:{m.location.line}"
         + (f" {dict(sorted(m.options.items()))}" if m.options else "")
@@ -72,4 +73,4 @@ def global_text(facts: Facts) -> str:
         f"setting {s.key} = {s.value} ({s.framework}) at {s.location.path}:{s.location.line}"
         for s in sorted(facts.settings, key=lambda s: (s.key, s.location.path))
     ]
-    return "\n".join(lines[:30])
+    return "\n".join(lines[:limit])

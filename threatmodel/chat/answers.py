@@ -14,12 +14,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatmodel.chat import listings
-from threatmodel.chat.entities import find_name, find_routes, find_table, finding_ref
+from threatmodel.chat.chunks import ChunkIndex
+from threatmodel.chat.entities import (
+    find_name,
+    find_routes,
+    find_table,
+    finding_ref,
+    similar_names,
+)
 from threatmodel.chat.handlers import Access, HandlerIndex, table_matches
 from threatmodel.chat.references import ReferenceIndex
 from threatmodel.chat.types import Answer, Citation, cite
 from threatmodel.collect.reader import RepoReader
 from threatmodel.models import Report, Route
+from threatmodel.words import plural
 
 WRITE_OPS = ("INSERT", "UPDATE", "DELETE", "ALL")
 READ_OPS = ("SELECT", "ALL")
@@ -32,11 +40,13 @@ class ChatContext:
     reader: RepoReader = field(init=False)
     handlers: HandlerIndex = field(init=False)
     references: ReferenceIndex = field(init=False)
+    chunks: ChunkIndex = field(init=False)  # the scan's chunks, for open questions
 
     def __post_init__(self) -> None:
         self.reader = RepoReader(self.root)
         self.handlers = HandlerIndex(self.reader)
         self.references = ReferenceIndex(self.root, self.reader)
+        self.chunks = ChunkIndex(self.report.facts, self.reader)
 
 
 Handler = Callable[[str, ChatContext], Answer | None]
@@ -158,7 +168,7 @@ def _table_access(q: str, ctx: ChatContext, write: bool) -> Answer | None:
             )
         else:
             chosen = [i for i, p in enumerate(t.policies) if p.command.upper() in ops]
-            lines.append(f"  row-level security is ON; {len(chosen)} policies apply:")
+            lines.append(f"  row-level security is ON; {plural(len(chosen), 'policy')} apply:")
             for i in chosen:
                 text, c = listings.policy_line(t, i)
                 lines.append(text)
@@ -180,7 +190,27 @@ def _table_access(q: str, ctx: ChatContext, write: bool) -> Answer | None:
                     cites.append(cite(g.location.path, g.location.line))
     if not tables:
         lines.append(f"No table named `{name}` is in the facts (schema, migrations, models).")
+    if any(t.rls_enabled is not None for t in tables):
+        lines += _bypass_keys(ctx, verb, cites)
     return Answer(q, "table_writers" if write else "table_readers", "\n".join(lines), cites)
+
+
+def _bypass_keys(ctx: ChatContext, verb: str, cites: list[Citation]) -> list[str]:
+    """The report's own findings that hand anyone a role bypassing row-level security: a
+    service-role key shipped to the browser makes every policy above moot."""
+    out = []
+    for f in ctx.report.findings:
+        claims = [c for c in f.claims if c.kind == "client_exposed_secret"]
+        if not claims or "SERVICE_ROLE" not in (claims[0].name or "").upper():
+            continue
+        out.append(
+            f"Anyone can {verb} every row: {f.id} {claims[0].name} is shipped to the browser, "
+            "and the service role bypasses row-level security."
+        )
+        for e in f.evidence[:2]:
+            out.append(f"  {e.path}:{e.start_line}  {_line(ctx, e.path, e.start_line)}")
+            cites.append(cite(e.path, e.start_line))
+    return out
 
 
 def _routes_touching(name: str, ctx: ChatContext, write: bool) -> list[tuple[Route, str, Access]]:
@@ -229,6 +259,13 @@ def name_reads(q: str, ctx: ChatContext) -> Answer | None:
             f"`{name}` is not an environment variable or secret in the facts and does not "
             "appear in the parsed Python/JavaScript code."
         )
+        for other in similar_names(name, facts):
+            lines.append(f"Did you mean `{other}`?")
+            for e in facts.env_vars:
+                if e.name == other:
+                    for loc in sorted(e.locations, key=lambda x: (x.path, x.line))[:5]:
+                        lines.append(f"  {loc.path}:{loc.line}  {_line(ctx, loc.path, loc.line)}")
+                        cites.append(cite(loc.path, loc.line))
     return Answer(q, "name_reads", "\n".join(lines), cites)
 
 

@@ -9,6 +9,7 @@ question's path may be the tail of the route's.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from threatmodel.models import Facts, Route, Table
@@ -27,6 +28,13 @@ def norm_path(path: str) -> tuple[str, ...]:
     return tuple("{}" if _PARAM.match(s) else s.lower() for s in segs)
 
 
+def _instance(asked: tuple[str, ...], template: tuple[str, ...]) -> bool:
+    """``asked`` is ``template`` with its parameters given values (or left as parameters)."""
+    return len(asked) == len(template) and all(
+        a == t or t == "{}" for a, t in zip(asked, template, strict=True)
+    )
+
+
 def find_routes(question: str, facts: Facts) -> list[Route]:
     """Routes the question names by path (and method when given), best matches only."""
     q = question[:2000]  # a route reference is short; never scan a huge paste with regexes
@@ -38,8 +46,10 @@ def find_routes(question: str, facts: Facts) -> list[Route]:
         best = 0
         for qp in paths:
             if qp == rpath:
-                best = max(best, 3)
-            elif qp and len(qp) < len(rpath) and rpath[-len(qp) :] == qp:
+                best = max(best, 4)
+            elif _instance(qp, rpath):
+                best = max(best, 3)  # "/users/3" is a request to "/users/{id}"
+            elif qp and len(qp) < len(rpath) and _instance(qp, rpath[-len(qp) :]):
                 best = max(best, 2)
         if not paths and route.handler.split(".")[-1] in set(_WORD.findall(q)):
             best = 1  # named by its handler function
@@ -67,6 +77,38 @@ def find_table(question: str, facts: Facts) -> tuple[str | None, list[Table]]:
         return quoted[0], []
     m = re.search(r"\b(?:to|into|from|in|on|table)\s+([A-Za-z_][\w.]*)\s*\??\s*$", q)
     return (m.group(1), []) if m else (None, [])
+
+
+# Prefixes bundlers use to ship a variable to the browser; "SERVICE_ROLE_KEY" asked about
+# may be known only as "VITE_SUPABASE_SERVICE_ROLE_KEY".
+_PUBLIC_PREFIXES = (
+    "NEXT_PUBLIC_",
+    "VITE_",
+    "REACT_APP_",
+    "PUBLIC_",
+    "EXPO_PUBLIC_",
+    "NUXT_PUBLIC_",
+)
+
+
+def similar_names(name: str, facts: Facts) -> list[str]:
+    """Known env var / secret names the user may have meant by an unknown ``name``: the same
+    name under a bundler prefix, a name ending with it, or a close spelling."""
+    known = sorted({e.name for e in facts.env_vars} | {s.name for s in facts.secrets})
+    want = name.upper()
+    out = [
+        k
+        for k in known
+        if k.upper() != want
+        and (
+            any(k.upper() == p + want for p in _PUBLIC_PREFIXES)
+            or k.upper().endswith("_" + want)
+            or want.endswith("_" + k.upper())
+        )
+    ]
+    if not out:
+        out = difflib.get_close_matches(name, known, n=3, cutoff=0.8)
+    return out[:3]
 
 
 def find_name(question: str, facts: Facts) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from threatmodel.chat.types import Citation, cite
 from threatmodel.models import Facts, Finding, Route, Table
+from threatmodel.words import plural
 
 Listing = tuple[str, list[Citation]]
 
@@ -32,7 +33,7 @@ def routes(facts: Facts, only: set[str] | None = None) -> Listing:
         text, c = route_line(r)
         lines.append(text)
         cites.append(c)
-    head = f"{len(chosen)} of {len(facts.routes)} routes"
+    head = f"{len(chosen)} of {plural(len(facts.routes), 'route')}"
     return head + (":\n" + "\n".join(lines) if lines else "."), cites
 
 
@@ -54,11 +55,11 @@ def policy_line(table: Table, idx: int) -> tuple[str, Citation | None]:
 def tables(facts: Facts) -> Listing:
     if not facts.tables:
         return "No tables were found (no SQL schema, migrations or ORM models parsed).", []
-    lines, cites = [f"{len(facts.tables)} tables:"], []
+    lines, cites = [f"{plural(len(facts.tables), 'table')}:"], []
     for t in sorted(facts.tables, key=lambda t: (t.name, t.source)):
         rls = {True: "RLS on", False: "RLS off", None: "no RLS semantics"}[t.rls_enabled]
         lines.append(
-            f"  {t.name}  ({t.source}, {rls}, {len(t.policies)} policies)  "
+            f"  {t.name}  ({t.source}, {rls}, {plural(len(t.policies), 'policy')})  "
             f"{t.location.path}:{t.location.line}"
         )
         cites.append(cite(t.location.path, t.location.line))
@@ -79,8 +80,9 @@ def findings(report_findings: list[Finding], suppressed: int) -> Listing:
     if not report_findings:
         text = "No findings."
     else:
-        text = f"{len(report_findings)} findings (`show finding N` for one):\n" + "\n".join(
-            finding_brief(i, f) for i, f in enumerate(report_findings, 1)
+        text = (
+            f"{plural(len(report_findings), 'finding')} (`show finding N` for one):\n"
+            + "\n".join(finding_brief(i, f) for i, f in enumerate(report_findings, 1))
         )
     if suppressed:
         text += f"\n{suppressed} more were suppressed (refuted by the verifiers)."

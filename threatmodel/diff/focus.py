@@ -90,7 +90,16 @@ def run_focused_llm(
             )
         )
     reader = RepoReader(head_dir)
-    llm = run_llm_pass(head.facts, reader, settings, progress, focus=focus, provider=provider)
+    # Setup, output and configuration chunks look only at the files the change touched.
+    llm = run_llm_pass(
+        head.facts,
+        reader,
+        settings,
+        progress,
+        focus=focus,
+        provider=provider,
+        files=sorted(focus.files),
+    )
     candidates = assign_ids(dedupe(llm.findings))
     outcome = verify_findings(candidates, VerifyContext(facts=head.facts, reader=reader))
     warnings = [] if outcome.health.ok else [f"stage verify failed: {outcome.health.message}"]

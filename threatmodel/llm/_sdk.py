@@ -64,8 +64,15 @@ class SdkProvider(Provider):
 
         return with_retries(once, self.config.max_retries)
 
-    def priced(self, input_tokens: int, output_tokens: int) -> Usage:
-        return Usage(input_tokens, output_tokens, cost_usd(self.info, input_tokens, output_tokens))
+    def priced(
+        self, input_tokens: int, output_tokens: int, cached: int = 0, written: int = 0
+    ) -> Usage:
+        """Usage of a call: ``cached`` prompt tokens were read from the provider's prompt
+        cache, ``written`` were written to it (Anthropic bills writes above input)."""
+        cost = cost_usd(self.info, input_tokens, output_tokens, cached, written)
+        return Usage(
+            input_tokens, output_tokens, cost, cached, cached * self.info.cached_rate / 1e6
+        )
 
 
 class SdkTextStream(TextStream):

@@ -42,7 +42,12 @@ class AnthropicProvider(SdkProvider):
     def _usage(self, usage: Any) -> Usage:
         if usage is None:
             return Usage()
-        return self.priced(_input_tokens(usage), int(usage.output_tokens or 0))
+        return self.priced(
+            _input_tokens(usage),
+            int(usage.output_tokens or 0),
+            int(getattr(usage, "cache_read_input_tokens", None) or 0),
+            int(getattr(usage, "cache_creation_input_tokens", None) or 0),
+        )
 
     @staticmethod
     def _messages(messages: Sequence[Message]) -> list[Any]:
@@ -63,7 +68,7 @@ class AnthropicProvider(SdkProvider):
         }
         resp = self._retrying(
             self.client.messages.create,
-            system=system,
+            system=_cached_system(system),
             messages=self._messages(messages),
             max_tokens=max_output_tokens or self.max_output_tokens,
             tools=[tool],
@@ -117,6 +122,13 @@ class _AnthropicTextStream(SdkTextStream):
             ):
                 yield event.delta.text
         self.usage = self.provider.priced(tin, tout)
+
+
+def _cached_system(system: str) -> list[Any]:
+    """The system prompt as one block marked for prompt caching: the tools (the schema) and
+    the system prompt come before it, are the same in every call of a pass, and are read
+    from Anthropic's cache from the second call on (when at least the model's minimum)."""
+    return [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
 
 
 def _input_tokens(usage: Any) -> int:

@@ -59,15 +59,19 @@ class Message:
 class Usage:
     """Tokens and cost of one call (cost from ``llm/pricing.py``; 0.0 for local servers)."""
 
-    input_tokens: int = 0
+    input_tokens: int = 0  # every prompt token, cached or not
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cached_input_tokens: int = 0  # of input_tokens, read from the provider's prompt cache
+    cached_cost_usd: float = 0.0  # what those cached tokens cost (part of cost_usd)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
             self.cost_usd + other.cost_usd,
+            self.cached_input_tokens + other.cached_input_tokens,
+            self.cached_cost_usd + other.cached_cost_usd,
         )
 
     @property

@@ -68,7 +68,11 @@ class OpenAIProvider(SdkProvider):
     def _usage(self, usage: Any) -> Usage:
         if usage is None:
             return Usage()
-        return self.priced(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+        # Automatic prefix caching: the system prompt and schema come first in every request,
+        # so from the second call on the provider reports them as cached.
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = int(getattr(details, "cached_tokens", None) or 0) if details is not None else 0
+        return self.priced(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0), cached)
 
     def response_format(self, schema: dict[str, Any], schema_name: str) -> dict[str, Any]:
         return {

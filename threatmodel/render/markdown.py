@@ -25,6 +25,7 @@ from threatmodel.render.text import (
     md_text,
 )
 from threatmodel.render.view import build_view
+from threatmodel.words import plural
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 DEFAULT_TEMPLATE = "threat_model.md.j2"
@@ -49,6 +50,7 @@ def _env(loader: jinja2.BaseLoader) -> jinja2.Environment:
         fence=fence,
         anchor=heading_anchor,
         fid=finding_anchor,
+        plural=plural,
     )
     return env
 

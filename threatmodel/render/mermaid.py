@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from threatmodel.models import AuthStatus, Facts, Route
 from threatmodel.render.system import SystemView
+from threatmodel.words import plural
 
 MAX_GROUPS_PER_BOUNDARY = 8
 MAX_STORES = 8
@@ -93,9 +94,9 @@ def _group(routes: list[Route]) -> list[tuple[str, list[Route]]]:
 
 def _group_text(prefix: str, routes: list[Route]) -> str:
     methods = " ".join(sorted({r.method for r in routes}))
-    noun = "route" if len(routes) == 1 else "routes"
-    shown = routes[0].path if len(routes) == 1 else prefix.rstrip("/") + "/*"
-    return f"{methods} {shown} ({len(routes)} {noun})"
+    if len(routes) == 1:  # a node that is one route names it; a count adds nothing
+        return f"{methods} {routes[0].path}"
+    return f"{methods} {prefix.rstrip('/')}/* ({plural(len(routes), 'route')})"
 
 
 def render_mermaid(facts: Facts, system: SystemView) -> str:
@@ -127,7 +128,9 @@ def render_mermaid(facts: Facts, system: SystemView) -> str:
     if system.components:
         sid = d.subgraph("Server")
         for comp in system.components:
-            servers[comp.name] = d.node(f"{comp.name} app ({comp.routes} routes)", indent=2)
+            servers[comp.name] = d.node(
+                f"{comp.name} app ({plural(comp.routes, 'route')})", indent=2
+            )
         d.lines.append("  end")
 
     stores = _stores(d, facts, system)

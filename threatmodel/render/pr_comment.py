@@ -21,6 +21,7 @@ from threatmodel import tally
 from threatmodel.delta import Change, DiffReport, Escalation
 from threatmodel.models import Evidence, Finding, Location, Severity, Verdict
 from threatmodel.render.text import code_span, fence, line_anchor, md_cell, md_code_cell, md_text
+from threatmodel.words import plural
 
 MARKER = "<!-- threatmodel-pr-comment -->"
 MAX_TABLE_ROWS = 60  # the rest is folded; GitHub caps a comment at 65,536 characters
@@ -72,10 +73,6 @@ class _Links:
         return self.link(e.path, e.start_line, e.end_line, at)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _severity_counts(findings: list[Finding]) -> str:
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     return ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
@@ -97,12 +94,12 @@ def verdict(report: DiffReport) -> str:
         icon = "🟠"
     else:
         icon = "🟢"
-    parts = [f"{_plural(len(report.changes), 'architecture change')}"]
+    parts = [f"{plural(len(report.changes), 'architecture change')}"]
     if risky:
         parts[0] += f" ({len(risky)} raising risk)"
     worse = f", {len(report.escalated)} of them escalated" if report.escalated else ""
     parts.append(
-        f"{_plural(len(new), 'new finding')} ({_severity_counts(new)}{worse})"
+        f"{plural(len(new), 'new finding')} ({_severity_counts(new)}{worse})"
         if new
         else "no new findings"
     )
@@ -217,7 +214,7 @@ def _how(report: DiffReport) -> list[str]:
     lines = [
         f"- Compared {code_span(report.base.ref)} (`{report.base.commit[:12]}`) with "
         f"{code_span(report.head.ref)} (`{report.head.commit[:12]}`); "
-        f"{_plural(len(report.changed_files), 'file')} changed.",
+        f"{plural(len(report.changed_files), 'file')} changed.",
         "- Facts come from parsers and findings from rules; every finding was verified "
         "against the code at the head commit.",
     ]

@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from threatmodel.models import AuthStatus, Facts, Route
+from threatmodel.words import plural
 
 # Dependency name -> service name, for libraries whose purpose is to call a third party.
 EXTERNAL_SERVICES = {
@@ -163,10 +164,6 @@ def build_system(facts: Facts) -> SystemView:
     return view
 
 
-def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
-
-
 def _boundaries(facts: Facts, view: SystemView) -> list[str]:
     c = view.auth_counts
     out = []
@@ -197,10 +194,14 @@ def _boundaries(facts: Facts, view: SystemView) -> list[str]:
     rls = [t for t in facts.tables if t.rls_enabled is not None]
     if rls:
         off = sum(1 for t in rls if not t.rls_enabled)
-        out.append(
-            f"Clients → database: {plural(len(rls), 'table')} governed by row-level security "
-            f"({off} with RLS disabled)."
-        )
+        if not off:
+            state = "governed by row-level security"
+        elif off == len(rls):
+            state = "with row-level security disabled"
+        else:
+            on = len(rls) - off
+            state = f"reachable by clients: {on} governed by row-level security, {off} with it off"
+        out.append(f"Clients → database: {plural(len(rls), 'table')} {state}.")
     if facts.buckets:
         public = sum(1 for b in facts.buckets if b.public)
         out.append(f"Internet → storage: {plural(len(facts.buckets), 'bucket')} ({public} public).")

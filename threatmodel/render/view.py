@@ -8,6 +8,7 @@ stores, and links to ``path#Lline`` relative to where the report is written. Cus
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +81,9 @@ class ReportView:
     def link(self, path: str, start: int, end: int | None = None) -> str:
         return repo_link(self.link_base, path, start, end)
 
+    def notes(self, f: Finding) -> list[str]:
+        return informative_notes(f)
+
     def loc(self, location: Location | None) -> str:
         return self.link(location.path, location.line) if location else ""
 
@@ -128,16 +132,17 @@ def build_view(
         client_env=sorted((e for e in f.env_vars if e.client_exposed), key=lambda e: e.name),
         server_env=sorted((e for e in f.env_vars if not e.client_exposed), key=lambda e: e.name),
         fact_counts={
-            "routes": len(f.routes),
+            # singular nouns: the template counts them with the plural filter
+            "route": len(f.routes),
             "middleware": len(f.middleware),
-            "tables": len(f.tables),
-            "buckets": len(f.buckets),
-            "env vars": len(f.env_vars),
-            "secrets": len(f.secrets),
-            "dependencies": len(f.dependencies),
-            "settings": len(f.settings),
-            "sinks": len(f.sinks),
-            "database functions": len(f.functions),
+            "table": len(f.tables),
+            "bucket": len(f.buckets),
+            "env var": len(f.env_vars),
+            "secret": len(f.secrets),
+            "dependency": len(f.dependencies),
+            "setting": len(f.settings),
+            "sink": len(f.sinks),
+            "database function": len(f.functions),
         },
         unknown_auth=sum(1 for r in f.routes if r.auth.status.value == "unknown"),
         route_findings=_route_findings([*confirmed, *review], f),
@@ -201,3 +206,24 @@ def _by_stride(findings: list[Finding]) -> list[StrideGroup]:
         groups[key].append(x)
     order = [*STRIDE_TITLES.values(), "Unclassified"]
     return [StrideGroup(title=t, findings=groups[t]) for t in order if groups.get(t)]
+
+
+_STOP = frozenset({"the", "and", "for", "with", "from", "that", "this", "are", "was", "its", "not"})
+_WORD = re.compile(r"[a-z_][a-z0-9_]{2,}")
+_LOCATION = re.compile(r"\bat \S+:\d+\b|\S+:\d+")
+
+
+def informative_notes(f: Finding) -> list[str]:
+    """The finding's notes, less those that only say again what its title and evidence say
+    ("confirmed: debug is true at app.py:76" under "Debug mode is on"): a note is kept when
+    at least a third of its words are new."""
+    known = f.title + " " + " ".join(f"{e.path} {e.snippet}" for e in f.evidence)
+    seen = set(_WORD.findall(known.lower()))
+    out = []
+    for note in sorted(f.notes):
+        body = _LOCATION.sub(" ", note.removeprefix("confirmed: ")).lower()
+        words = [w for w in _WORD.findall(body) if w not in _STOP]
+        new = [w for w in words if w not in seen]
+        if not words or len(new) * 3 >= len(words):
+            out.append(note)
+    return out

@@ -11,6 +11,8 @@ API keys, site keys of captchas) are not reported.
 
 from __future__ import annotations
 
+import posixpath
+
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -50,6 +52,12 @@ PUBLIC_MARKERS = (
 )
 
 
+def is_env_file(path: str) -> bool:
+    """``.env``, ``.env.example``, ``prod.env``: files that assign variables, not read them."""
+    name = posixpath.basename(path)
+    return name.startswith(".env") or name.endswith(".env")
+
+
 def looks_secret(name: str) -> bool:
     """True when an env var name says it holds a credential that must stay on the server."""
     upper = name.upper()
@@ -68,7 +76,9 @@ class ClientExposedSecret(Rule):
         for var in facts.env_vars:
             if not var.client_exposed or not looks_secret(var.name) or not var.locations:
                 continue
-            where = var.locations[0]
+            # The code that reads the variable first: an env file's assignment (often empty,
+            # in .env.example) shows the name, not that the bundle takes it.
+            locations = sorted(var.locations, key=lambda loc: (is_env_file(loc.path), loc.path))
             out.append(
                 Finding(
                     title=f"{var.name} is shipped to the browser but looks like a secret",
@@ -77,8 +87,14 @@ class ClientExposedSecret(Rule):
                     cwe=["CWE-200", "CWE-522"],
                     source="rule",
                     rule_id=self.id,
-                    claims=[Claim(kind="client_exposed_secret", name=var.name, location=where)],
-                    evidence=[ctx.evidence_at(loc) for loc in var.locations[:3]],
+                    # The claim keeps the variable's first location: it is part of the
+                    # fingerprint, which baselines of accepted findings match on.
+                    claims=[
+                        Claim(
+                            kind="client_exposed_secret", name=var.name, location=var.locations[0]
+                        )
+                    ],
+                    evidence=[ctx.evidence_at(loc) for loc in locations[:3]],
                     attack=(
                         f"Open the site, read the JavaScript bundle and take the value of "
                         f"{var.name}; the bundler inlined it because of its public prefix."

@@ -15,6 +15,21 @@ from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
 KINDS = {"sql": "sql_injection", "command": "command_injection", "eval": "command_injection"}
+# Each kind of sink has its own fix: a reader of one finding should not have to pick theirs.
+MITIGATIONS = {
+    "sql": (
+        "Pass the values as bound parameters (cursor.execute(sql, params), the ORM's filters "
+        "or text() with bind parameters); never format request data into the SQL string."
+    ),
+    "command": (
+        "Run the program with an argument list and no shell (subprocess.run([...]), "
+        "execFile), and check the input against an allow-list of expected values."
+    ),
+    "eval": (
+        "Never evaluate input as code: parse it as data (json.loads, ast.literal_eval, "
+        "JSON.parse) or map it to a fixed set of allowed operations."
+    ),
+}
 
 
 @register
@@ -58,10 +73,7 @@ class InjectableSinkInHandler(Rule):
                         f"Send {route.method} {route.path} with a crafted parameter; {sink.call} "
                         f"in {route.handler} runs the {what} it is built into."
                     ),
-                    mitigation=(
-                        "Pass values as bound parameters (SQL), as an argument list without a "
-                        "shell (commands), and never eval input."
-                    ),
+                    mitigation=MITIGATIONS[sink.kind],
                 )
             )
         return out

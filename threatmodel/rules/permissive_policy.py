@@ -27,6 +27,22 @@ from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
 OPEN_ROLES = frozenset({"public", "anon"})
+# What a policy that lets every row through gives, by command: the words of the title and
+# the STRIDE threats (reading is disclosure; writing is tampering).
+_GIVES: dict[str, tuple[str, list[Stride]]] = {
+    "SELECT": ("read every row of", [Stride.INFORMATION_DISCLOSURE]),
+    "INSERT": ("insert any row into", [Stride.TAMPERING]),
+    "UPDATE": ("change every row of", [Stride.TAMPERING]),
+    "DELETE": ("delete every row of", [Stride.TAMPERING, Stride.DENIAL_OF_SERVICE]),
+}
+_ALL = ("read and change every row of", [Stride.INFORMATION_DISCLOSURE, Stride.TAMPERING])
+
+
+def role_words(roles: set[str]) -> str:
+    """Who a policy is for, as a reader says it: "anyone" for public, else the role names."""
+    if roles == {"public"}:
+        return "anyone"
+    return " and ".join(sorted(roles))
 
 
 @register
@@ -47,12 +63,13 @@ class PermissiveRlsPolicy(Rule):
                     continue  # the database shows no caller reaching rows not its own
                 roles = {r.lower() for r in p.roles} or {"public"}
                 wide = bool(roles & OPEN_ROLES) or p.command != "SELECT"
-                who = ", ".join(sorted(roles))
+                who = role_words(roles)
+                gives, stride = _GIVES.get(p.command.upper(), _ALL)
                 out.append(
                     Finding(
-                        title=f'Policy "{p.name}" gives {who} every row of {table.name}',
+                        title=f'Policy "{p.name}" lets {who} {gives} {table.name}',
                         severity=Severity.HIGH if wide else Severity.MEDIUM,
-                        stride=[Stride.INFORMATION_DISCLOSURE, Stride.TAMPERING],
+                        stride=stride,
                         cwe=["CWE-284"],
                         source="rule",
                         rule_id=self.id,
@@ -66,7 +83,8 @@ class PermissiveRlsPolicy(Rule):
                         ],
                         evidence=evidence(ctx, p.location),
                         attack=(
-                            f"Call the database API as {who} and {p.command} rows of {table.name}: "
+                            f"Call the database API as {', '.join(sorted(roles))} and "
+                            f"{p.command} rows of {table.name}: "
                             f"the policy's condition ({p.using or p.check or 'none'}) "
                             "lets every row through." + sentences(proven or [])
                         ),

@@ -9,7 +9,7 @@ when its name is public by design (an anon or publishable key).
 from __future__ import annotations
 
 from threatmodel.models import Claim, Finding
-from threatmodel.rules.client_exposed_secret import looks_secret
+from threatmodel.rules.client_exposed_secret import is_env_file, looks_secret
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 
@@ -23,7 +23,8 @@ class ClientExposedSecretVerifier(Verifier):
         var = next((v for v in ctx.facts.env_vars if v.name == claim.name), None)
         if var is None:
             return ClaimResult.refuted(f"no environment variable {claim.name} is read in the code")
-        where = f"{var.locations[0].path}:{var.locations[0].line}" if var.locations else "the code"
+        reads = sorted(var.locations, key=lambda loc: (is_env_file(loc.path), loc.path))
+        where = f"{reads[0].path}:{reads[0].line}" if reads else "the code"
         if not var.client_exposed:
             return ClaimResult.refuted(
                 f"{var.name} (read at {where}) has no public prefix, so it is not shipped to "

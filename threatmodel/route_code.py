@@ -1,0 +1,81 @@
+"""The code a route's chunk shows, and how much the route matters (summarize.py packs it).
+
+``route_refs`` finds a route's own code whatever declared it: a decorated function, a
+connexion operation in an OpenAPI spec, a Django ``path()`` line and its view, an Express
+``obj.method`` in another module, or a route table's line and the view it names.
+``model_code`` shows the ORM models of the tables that code names; ``route_risk`` orders
+components so the token budget goes to public routes with dangerous calls first.
+"""
+
+from __future__ import annotations
+
+from threatmodel.chunk_builder import CODE_LANGUAGES, ChunkBuilder
+from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.excerpt_calls import handler_definition
+from threatmodel.excerpts import CodeRef
+from threatmodel.models import AuthStatus, Route
+
+MAX_MODEL_LINES = 40
+
+
+def route_risk(r: Route, sinks: list[str], tables: list[str]) -> int:
+    """How much a route's chunk matters: reachable without auth, dangerous calls, writes."""
+    score = 3 * len(sinks) + 2 * sum("non-constant" in s for s in sinks) + len(tables)
+    if r.auth.status in (AuthStatus.PUBLIC, AuthStatus.UNKNOWN):
+        score += 4
+    return score + (1 if r.method not in ("GET", "HEAD", "OPTIONS") else 0)
+
+
+def route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]:
+    """(code, guards) of a route: its declaration, its handler's definition, the guards."""
+    start, end = b.index.unit_extent(r.location.path, r.location.line)
+    handler = CodeRef(r.location.path, start, end, f"handler of {r.id}")
+    guards = b.index.guard_definitions(r.location.path, r.location.line)
+    refs = [handler]
+    if detect_language(r.location.path) not in CODE_LANGUAGES:
+        # Declared in a spec (OpenAPI for connexion): show the declaration's head and
+        # the Python function it names, with that function's decorators.
+        refs = [CodeRef(r.location.path, start, min(end, start + 7), f"route {r.id}")]
+        code = b.index.python_function(r.handler)
+        if code is not None:
+            refs.append(code)
+            guards = b.index.guard_definitions(code.path, code.end)
+    elif r.framework == "django" and (
+        code := b.index.python_function(r.handler, near=r.location.path)
+    ):
+        # The route's location is its `path(...)` line in urls.py: show that line and
+        # the view it names (function, class-based view, or viewset action).
+        refs = [CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}"), code]
+        guards = b.index.guard_definitions(code.path, code.start)
+    elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
+        # `router.get("/x", auth, handlers.show)`: the body lives in another module.
+        code = b.index.js_member_function(r.location.path, r.handler)
+        if code is not None:
+            refs.append(code)
+    elif code := handler_definition(b.index, r.location.path, r.location.line, r.handler):
+        # A route table (aiohttp `router.add_get("/", views.index)`): its line, and the view.
+        refs = [CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}"), code]
+        guards = b.index.guard_definitions(code.path, code.start)
+    return refs, guards
+
+
+def _top_level_extent(b: ChunkBuilder, path: str, line: int) -> tuple[int, int]:
+    """The module-level statement at ``line`` (a model class, a ``sa.Table(...)``)."""
+    tree = b.index.python(path) if detect_language(path) == "python" else None
+    for node in tree.body if tree is not None else ():
+        if node.lineno <= line <= (node.end_lineno or node.lineno):
+            return node.lineno, node.end_lineno or node.lineno
+    return b.index.unit_extent(path, line)
+
+
+def model_code(b: ChunkBuilder, tables: list[str]) -> list[CodeRef]:
+    """The ORM model definitions of the tables a route's code names: their hooks, setters
+    and defaults (a password hashed in a setter, a role column with a default) are code."""
+    out = []
+    for name in tables:
+        t = b.tables[name]
+        if t.source != "sql" and detect_language(t.location.path) in CODE_LANGUAGES:
+            start, end = _top_level_extent(b, t.location.path, t.location.line)
+            end = min(end, start + MAX_MODEL_LINES - 1)  # the columns and their hooks
+            out.append(CodeRef(t.location.path, start, end, f"model of {name}"))
+    return out
