@@ -18,7 +18,13 @@ A line is masked by these nets, any of which suffices (over-masking is safe, lea
   or, on a line naming a secret, any 16+ character high-entropy literal without spaces);
 - the unquoted value of a secret-named ``KEY=value`` / ``key: value`` that looks random.
 
-Regexes here run over token and literal shapes of single lines, not over code structure.
+Only values are masked: a mapping key or subscript (``{"verify_signature": False}``) is code
+a reviewer needs, not a secret (a token-format key is still masked by the first net).
+
+Regexes here run over token and literal shapes of single lines, not over code structure,
+and each line is read a bounded number of times (a literal's name is looked for in the
+``_NAME_REACH`` characters before it), so a 250 KB minified line costs linear time. Report
+evidence is first cut to ``SNIPPET_LIMIT`` characters around what it cites (``cap_snippet``).
 
 Layering: depends only on ``models`` and ``collect`` (``_secret_values``, ``_names``); it
 sits right after collect, so summarize, render, chat and diff can all use it.
