@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from threatmodel.code.pyparse import NotPython, parse_python  # noqa: E402
+from threatmodel.code.pyparse import NotPython, parse_python
 
 
 def count(root: Path) -> tuple[int, int, list[str], float]:

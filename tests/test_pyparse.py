@@ -76,7 +76,10 @@ def test_pep701_file_yields_routes_sinks_secrets(tmp_path: Path) -> None:
     result = _facts(tmp_path, {"app.py": FLASK_PEP701})
     assert result.not_parsed == []
     facts = result.facts
-    assert {(r.method, r.path) for r in facts.routes} >= {("GET", "/users/{name}"), ("POST", "/run")}
+    assert {(r.method, r.path) for r in facts.routes} >= {
+        ("GET", "/users/{name}"),
+        ("POST", "/run"),
+    }
     kinds = {(s.kind, s.location.line, s.dynamic) for s in facts.sinks}
     assert ("sql", 11, True) in kinds
     assert ("command", 17, True) in kinds
@@ -155,9 +158,7 @@ def test_fallback_equals_interpreter_on_own_code(path: Path) -> None:
             and id(n) not in inside_fstrings
         ]
 
-    got_consts = {
-        id(v) for n in ast.walk(got) if isinstance(n, ast.JoinedStr) for v in n.values
-    }
+    got_consts = {id(v) for n in ast.walk(got) if isinstance(n, ast.JoinedStr) for v in n.values}
     assert positions(expected) == [
         (n.lineno, n.col_offset, n.end_lineno, n.end_col_offset)
         for n in ast.walk(got)
