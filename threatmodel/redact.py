@@ -54,6 +54,7 @@ __all__ = [
     "mask_line",
     "mask_lines",
     "redact_report",
+    "secret_literal",
     "secret_locations",
 ]
 
@@ -197,6 +198,14 @@ def mask_lines(
     ]
 
 
+def secret_literal(text: str, prints: Collection[str]) -> str:
+    """The quoted literal in ``text`` whose value has one of these fingerprints, or ""."""
+    for m in _STRING.finditer(text):
+        if fingerprint(m.group("body")) in prints:
+            return m.group(0)
+    return ""
+
+
 def cap_snippet(text: str, focus: str = "", limit: int = SNIPPET_LIMIT) -> str:
     """``text`` cut to at most ``limit`` characters around ``focus`` (a part of it to keep in
     view, e.g. the secret's literal or the quote a claim cited), each cut marked by CUT.
@@ -250,10 +259,8 @@ class Redactor:
             return ""
         for row, line in enumerate(ev.snippet.split("\n")):
             prints = secrets.get(ev.start_line + row)
-            if prints:
-                for m in _STRING.finditer(line):
-                    if fingerprint(m.group("body")) in prints:
-                        return m.group(0)
+            if prints and (found := secret_literal(line, prints)):
+                return found
         return ""
 
     def finding(self, f: Finding) -> Finding:

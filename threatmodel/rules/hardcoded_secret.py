@@ -9,6 +9,7 @@ fingerprint, and the renderer masks the quoted line.
 from __future__ import annotations
 
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
+from threatmodel.redact import secret_locations
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -22,6 +23,9 @@ class HardcodedSecret(Rule):
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
+        # Every secret of a line focuses its (cut) evidence on the line's first secret, so
+        # the thousand secrets of a one-line fixture quote one window, and are one finding.
+        on_line = secret_locations(facts)
         for s in facts.secrets:
             critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
             out.append(
@@ -33,7 +37,7 @@ class HardcodedSecret(Rule):
                     source="rule",
                     rule_id=self.id,
                     claims=[Claim(kind="hardcoded_secret", name=s.name, location=s.location)],
-                    evidence=evidence(ctx, s.location),
+                    evidence=evidence(ctx, s.location, on_line[s.location.path][s.location.line]),
                     attack=(
                         f"Read {s.location.path} from the repository or its history and use the "
                         f"{s.kind.replace('_', ' ')} (fingerprint {s.fingerprint[:12]})."
