@@ -100,7 +100,7 @@ def test_one_line_fixture_of_secrets_is_one_finding_with_a_short_snippet(
     secret on it was the whole line (each normalised again for its fingerprint)."""
     root = tmp_path / "repo"
     root.mkdir()
-    rows = ",".join('{"id": %d, "token": "q8Zr2VtLw9XcN4bH%05d"}' % (i, i) for i in range(1000))
+    rows = ",".join(f'{{"id": {i}, "token": "q8Zr2VtLw9XcN4bH{i:05d}"}}' for i in range(1000))
     (root / "data.json").write_text(f"[{rows}]")
     report = run_scan(
         root, resolve_settings(root, provider="none", cache_dir=tmp_path / "c"), ScanOptions()
