@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.measure import measure, table  # noqa: E402
+from benchmarks.run import scan_cmd  # noqa: E402
 from threatmodel.redact import SNIPPET_LIMIT  # noqa: E402
 
 # The upstream commits measured (see benchmarks/README.md for the numbers).
@@ -72,23 +73,11 @@ def main() -> None:
         for name, root in (("mealie", args.mealie), ("saleor", args.saleor)):
             cache, out = Path(tmp) / f"cache-{name}", Path(tmp) / f"{name}.json"
             shutil.rmtree(cache, ignore_errors=True)
-            cmd = [
-                str(Path(sys.executable).parent / "threatmodel"),
-                "scan",
-                str(root),
-                "--provider",
-                "none",
-                "--format",
-                "json",
-                "--out",
-                str(out),
-                "--quiet",
-                "--cache-dir",
-                str(cache),
-                *(["--jobs", str(args.jobs)] if args.jobs else []),
-            ]
+            jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+            cmd = scan_cmd(root, "--cache-dir", str(cache), *jobs, out=str(out))
             m = measure(f"{name} (cold)", cmd)
-            sizes = _snippets(json.loads(out.read_text()))
+            report = json.loads(out.read_text())
+            sizes = _snippets(report)
             files, py = _files(root)
             wall[name] = m.wall_s
             rows.append(
@@ -99,6 +88,7 @@ def main() -> None:
                     "wall s": m.wall_s,
                     "cpu s": m.cpu_s,
                     "peak MiB": m.peak_mib,
+                    "not parsed": len(report["stats"]["files"]["not_parsed"]),
                     "snippets": len(sizes),
                     "longest snippet": max(sizes, default=0),
                 }

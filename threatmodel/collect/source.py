@@ -4,8 +4,9 @@ Every collector interested in a file receives the same ``SourceFile``, so a Pyth
 parsed once (``code.pyparse``: whatever Python runs the tool) and a TypeScript file goes
 through tree-sitter once, however many collectors read it. A file that cannot be parsed
 records why in ``parse_errors`` and the collectors get ``None``: the pipeline reports it as
-not parsed. Invalid UTF-8 is decoded with replacement characters and only noted in
-``decode_errors``: the file's facts are still collected.
+not parsed. Invalid UTF-8 is decoded with replacement characters and noted in
+``parse_errors`` as ``INVALID_UTF8`` + the byte offset, which the pipeline reports as a
+warning, not as not parsed: the file's facts are still collected.
 """
 
 from __future__ import annotations
