@@ -92,6 +92,8 @@ class _Rewrite:
         self.tokens = [t for t in self.all_tokens if t.formatted]
         self.starts = [t.start for t in self.all_tokens]
         self.alias_marks: set[tuple[int, int]] = set()
+        # (row, byte column) of a `type` statement's name -> the column of `type` itself
+        self.alias_names: dict[tuple[int, int], int] = {}
         self.shifts: dict[int, list[tuple[int, int]]] = {}  # row -> (byte column, inserted)
 
     # -- positions ---------------------------------------------------------------------
@@ -148,7 +150,10 @@ class _Rewrite:
                 if nxt[1].string in ("[", "="):
                     row, col = tok.start
                     edits.append((row, col, col + 4, _ALIAS_MARK))
-                    self.alias_marks.add((row, len(lines[row - 1][:col].encode())))
+                    at = len(lines[row - 1][:col].encode())
+                    self.alias_marks.add((row, at))
+                    name_at = len(lines[row - 1][: nxt[0].start[1]].encode())
+                    self.alias_names[(row, name_at)] = at
                     if nxt[1].string == "[":
                         edits += _blank_brackets(toks, i + 2, lines)
             elif tok.string == "except":
@@ -262,6 +267,14 @@ class _Restore(ast.NodeTransformer):
         mark = (node.lineno, node.col_offset) in self.rw.alias_marks
         if mark and isinstance(value, ast.Name) and value.id == "_":
             return None
+        self.generic_visit(node)
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> ast.AST:
+        # `type X = ...` starts where `type` does, as 3.12's TypeAlias node.
+        at = self.rw.alias_names.get((node.lineno, node.col_offset))
+        if at is not None:
+            node.col_offset = at
         self.generic_visit(node)
         return node
 
