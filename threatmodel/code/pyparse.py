@@ -77,7 +77,7 @@ def _parse(text: str, filename: str, mode: str) -> ast.AST:
         raise NotPython(None, str(exc)) from None
     try:
         return _Rewrite(text, mode).parse(filename)
-    except (SyntaxError, LexError, tokenize.TokenError, IndentationError, ValueError):
+    except (SyntaxError, LexError, tokenize.TokenError, ValueError):
         raise NotPython(first.lineno, first.msg) from None
 
 
