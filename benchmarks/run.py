@@ -25,7 +25,7 @@ PY = sys.executable
 BIN = Path(PY).parent
 
 
-def scan_cmd(root: Path, *extra: str) -> list[str]:
+def scan_cmd(root: Path, *extra: str, out: str = "/dev/null") -> list[str]:
     return [
         str(BIN / "threatmodel"),
         "scan",
@@ -35,7 +35,7 @@ def scan_cmd(root: Path, *extra: str) -> list[str]:
         "--format",
         "json",
         "--out",
-        "/dev/null",
+        out,
         "--quiet",
         *extra,
     ]

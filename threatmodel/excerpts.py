@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import ast
 import posixpath
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect import jsast
 from threatmodel.collect.pyast import FuncDef, dotted, imports_of, last
 from threatmodel.collect.reader import PathRefused, RepoReader
@@ -89,15 +89,7 @@ class CodeIndex:
     def python(self, path: str) -> ast.Module | None:
         if path not in self._py:
             text = self._text(path)
-            tree = None
-            if text is not None:
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        tree = ast.parse(text)
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    tree = None
-            self._py[path] = tree
+            self._py[path] = python_tree(text) if text is not None else None
         return self._py[path]
 
     def js(self, path: str) -> Tree | None:

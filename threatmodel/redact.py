@@ -18,7 +18,13 @@ A line is masked by these nets, any of which suffices (over-masking is safe, lea
   or, on a line naming a secret, any 16+ character high-entropy literal without spaces);
 - the unquoted value of a secret-named ``KEY=value`` / ``key: value`` that looks random.
 
-Regexes here run over token and literal shapes of single lines, not over code structure.
+Only values are masked: a mapping key or subscript (``{"verify_signature": False}``) is code
+a reviewer needs, not a secret (a token-format key is still masked by the first net).
+
+Regexes here run over token and literal shapes of single lines, not over code structure,
+and each line is read a bounded number of times (a literal's name is looked for in the
+``_NAME_REACH`` characters before it), so a 250 KB minified line costs linear time. Report
+evidence is first cut to ``SNIPPET_LIMIT`` characters around what it cites (``cap_snippet``).
 
 Layering: depends only on ``models`` and ``collect`` (``_secret_values``, ``_names``); it
 sits right after collect, so summarize, render, chat and diff can all use it.
@@ -40,11 +46,15 @@ from threatmodel.collect._secret_values import (
 from threatmodel.models import Evidence, Facts, Finding, Report, Route
 
 __all__ = [
+    "CUT",
     "MASK",
+    "SNIPPET_LIMIT",
     "Redactor",
+    "cap_snippet",
     "mask_line",
     "mask_lines",
     "redact_report",
+    "secret_literal",
     "secret_locations",
 ]
 
@@ -57,6 +67,16 @@ _UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"
 # The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`.
 _ASSIGNED = re.compile(r"""([A-Za-z_$][\w$.-]*)['"]?\s*(?:=|:|=>|:=)\s*[rbuf]*$""")
 _IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
+_KEY_AFTER = re.compile(r"\s*[\]:]")
+# How far before a literal its name is looked for: a name, quotes and an operator. Bounded
+# so that a 250 KB line is not searched again before each of its thousands of literals.
+_NAME_REACH = 160
+
+# Evidence snippets are cut to a readable window (a minified bundle or a JSON fixture is one
+# 250 KB line). CUT marks each cut: it is an ellipsis, so the evidence check (which accepts
+# elided quotes) still finds a cut snippet in the file.
+SNIPPET_LIMIT = 2000
+CUT = "\u2026"
 
 # {path: {line: fingerprints of the secrets collected on that line}}
 SecretLines = Mapping[int, frozenset[str]]
@@ -73,7 +93,7 @@ def secret_locations(facts: Facts) -> dict[str, dict[int, frozenset[str]]]:
 
 def _is_key(line: str, end: int) -> bool:
     """A literal used as a subscript or mapping key (``config['KEY']``, ``{'KEY': ...}``)."""
-    return line[end:].lstrip().startswith(("]", ":"))
+    return _KEY_AFTER.match(line, end) is not None
 
 
 def _random_word(value: str) -> bool:
@@ -135,12 +155,19 @@ def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool
         value, q = m.group("body"), m.group("q")
         if len(value) < 4 or MASK in value:
             return m.group(0)
-        before = _ASSIGNED.search(line[: m.start()])
+        before = _ASSIGNED.search(line[max(0, m.start() - _NAME_REACH) : m.start()])
         name = before.group(1).rsplit(".", 1)[-1] if before else ""
         if (
             (name and is_secret_name(name) and looks_like_secret(value, name))
             or _random_word(value)
-            or (named and len(value) >= 16 and " " not in value and entropy(value) > 3.5)
+            # A key names a value, it is not one: {"verify_signature": False} stays readable.
+            or (
+                named
+                and len(value) >= 16
+                and " " not in value
+                and entropy(value) > 3.5
+                and not _is_key(line, m.end())
+            )
         ):
             return f"{q}{MASK}{q}"
         return m.group(0)
@@ -171,6 +198,47 @@ def mask_lines(
     ]
 
 
+def secret_literal(text: str, prints: Collection[str]) -> str:
+    """The quoted literal in ``text`` whose value has one of these fingerprints, or ""."""
+    for m in _STRING.finditer(text):
+        if fingerprint(m.group("body")) in prints:
+            return m.group(0)
+    return ""
+
+
+def cap_snippet(text: str, focus: str = "", limit: int = SNIPPET_LIMIT) -> str:
+    """``text`` cut to at most ``limit`` characters around ``focus`` (a part of it to keep in
+    view, e.g. the secret's literal or the quote a claim cited), each cut marked by CUT.
+
+    Long lines are windowed first (the line holding ``focus`` around it, the others from
+    their start); if the lines are still too many, the last ones give way to one CUT line.
+    """
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    at = text.find(focus) if focus else -1
+    focus_row = text.count("\n", 0, at) if at >= 0 else -1
+    focus_col = at - (text.rfind("\n", 0, at) + 1) if at >= 0 else 0
+    width = max(120, limit // len(lines) - 1)
+    out = []
+    for row, line in enumerate(lines):
+        if len(line) > width:
+            middle = focus_col + len(focus) // 2 if row == focus_row else 0
+            a = max(0, min(middle - width // 2, len(line) - width))
+            line = (CUT if a else "") + line[a : a + width - 2] + CUT
+        out.append(line)
+    capped = "\n".join(out)
+    if len(capped) <= limit:
+        return capped
+    keep, size = [], 0
+    for line in out:
+        if size + len(line) + 1 > limit - len(CUT) - 1:
+            break
+        keep.append(line)
+        size += len(line) + 1
+    return "\n".join([*keep, CUT])
+
+
 class Redactor:
     """Masks the evidence of one report's findings and routes (its Facts say where secrets are)."""
 
@@ -178,9 +246,22 @@ class Redactor:
         self.secrets = secret_locations(report.facts)
 
     def snippet(self, ev: Evidence) -> Evidence:
-        lines = ev.snippet.split("\n")
-        text = "\n".join(mask_lines(lines, ev.start_line, self.secrets.get(ev.path, {})))
+        secrets = self.secrets.get(ev.path, {})
+        # Cut first: masking then reads a window, not a whole minified line.
+        lines = cap_snippet(ev.snippet, self._secret_literal(ev, secrets)).split("\n")
+        text = "\n".join(mask_lines(lines, ev.start_line, secrets))
         return ev if text == ev.snippet else ev.model_copy(update={"snippet": text})
+
+    @staticmethod
+    def _secret_literal(ev: Evidence, secrets: SecretLines) -> str:
+        """The literal of a secret collected in ``ev``'s lines, to keep a cut window on it."""
+        if len(ev.snippet) <= SNIPPET_LIMIT:
+            return ""
+        for row, line in enumerate(ev.snippet.split("\n")):
+            prints = secrets.get(ev.start_line + row)
+            if prints and (found := secret_literal(line, prints)):
+                return found
+        return ""
 
     def finding(self, f: Finding) -> Finding:
         evidence = [self.snippet(e) for e in f.evidence]

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import cache
 
 from pglast import parser as pg
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
 
@@ -152,7 +152,7 @@ class HandlerIndex:
 
 def _python_def_line(text: str, names: list[str]) -> int | None:
     """Line of the def ``names[-1]`` at module level, or inside class ``names[0]``."""
-    tree = _python_tree(text)
+    tree = python_tree(text)
     if tree is None or len(names) > 2:
         return None
     body: list[ast.stmt] = tree.body
@@ -165,16 +165,8 @@ def _python_def_line(text: str, names: list[str]) -> int | None:
     return None
 
 
-@cache
-def _python_tree(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
-        return None
-
-
 def _python_handler(path: str, text: str, line: int) -> HandlerCode | None:
-    tree = _python_tree(text)
+    tree = python_tree(text)
     if tree is None:
         return None
     best: ast.FunctionDef | ast.AsyncFunctionDef | None = None

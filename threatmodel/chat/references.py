@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
 from threatmodel.collect.treesitter import node_text, parse_js
@@ -58,9 +59,8 @@ class ReferenceIndex:
 
 
 def _python(path: str, text: str, index: dict[str, set[tuple[str, int, str]]]) -> None:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = python_tree(text)
+    if tree is None:
         return
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and CONSTANT.fullmatch(node.id):

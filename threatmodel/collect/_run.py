@@ -26,7 +26,7 @@ from typing import Any
 from threatmodel import __version__
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext, all_collectors
-from threatmodel.collect.source import SourceFile, detect_language
+from threatmodel.collect.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.models import Facts
 from threatmodel.progress import NullProgress, Progress
 
@@ -88,6 +88,7 @@ def collect_facts(
     per_collector: dict[str, dict[str, str]] = {c.id: {} for c in collectors}
     result = CollectResult(facts=Facts())
     fresh: list[tuple[str, str]] = []
+    bad_utf8: list[str] = []
     for fr in _extract_all(root, files, collectors, sig, cache, jobs):
         progress.advance()
         result.files_parsed += 1
@@ -105,7 +106,8 @@ def collect_facts(
         # Extracts always pass through JSON, cached or not, so a cold and a warm scan link
         # exactly the same data.
         errors, extracts = _unframe(fr.payload)
-        result.not_parsed.extend(f"{fr.path}: {e}" for e in errors)
+        result.not_parsed.extend(f"{fr.path}: {e}" for e in errors if not is_decode_note(e))
+        bad_utf8.extend(f"{fr.path} ({e})" for e in errors if is_decode_note(e))
         for cid, data in extracts:
             if data != "null" and cid in per_collector:
                 per_collector[cid][fr.path] = data
@@ -127,8 +129,20 @@ def collect_facts(
             )
     result.facts = builder.build()
     result.warnings = list(dict.fromkeys(builder.warnings))  # de-duplicated, in order
+    if bad_utf8:
+        more = f" (+{len(bad_utf8) - 3} more)" if len(bad_utf8) > 3 else ""
+        result.warnings.append(
+            f"{len(bad_utf8)} file{' is' if len(bad_utf8) == 1 else 's are'} not valid UTF-8, "
+            f"read with replacement characters: "
+            f"{', '.join(sorted(bad_utf8)[:3])}{more}"
+        )
     result.not_parsed.sort()
     return result
+
+
+def is_decode_note(error: str) -> bool:
+    """A file's "invalid UTF-8" note: it was read (with replacements), not left unparsed."""
+    return error.startswith(INVALID_UTF8)
 
 
 def _extract_all(

@@ -18,7 +18,6 @@ a sha256 prefix of the value, nothing else, so neither the cache nor any report 
 
 from __future__ import annotations
 
-import ast
 import itertools
 import json
 import re
@@ -26,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect._names import is_secret_name, words
 from threatmodel.collect._secret_names import js_keep, may_name_secret, python_nodes
 from threatmodel.collect._secret_scan import scan_js, scan_python, scan_structured
@@ -248,9 +248,8 @@ class SecretsCollector(Collector):
             for cell in _notebook_cells(src.text):
                 if not (held_tokens or may_name_secret(cell, "python")):
                     continue  # no literal here can be given a secret-looking name
-                try:
-                    cell_tree = ast.parse(cell)
-                except (SyntaxError, ValueError, RecursionError):
+                cell_tree = python_tree(cell)
+                if cell_tree is None:
                     continue
                 for name, _, value in scan_python(cell_tree):
                     yield name, _raw_line(src.text, value), value

@@ -1,18 +1,22 @@
 """One source file as the collectors see it: text, language, and a parse tree made once.
 
 Every collector interested in a file receives the same ``SourceFile``, so a Python file is
-``ast.parse``d once and a TypeScript file goes through tree-sitter once, however many
-collectors read it. A file that cannot be decoded or parsed records why in
-``parse_errors`` and the collectors get ``None``: the pipeline reports it as not parsed.
+parsed once (``code.pyparse``: whatever Python runs the tool) and a TypeScript file goes
+through tree-sitter once, however many collectors read it. A file that cannot be parsed
+records why in ``parse_errors`` and the collectors get ``None``: the pipeline reports it as
+not parsed. Invalid UTF-8 is decoded with replacement characters and noted in
+``parse_errors`` as ``INVALID_UTF8`` + the byte offset, which the pipeline reports as a
+warning, not as not parsed: the file's facts are still collected.
 """
 
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
+
+from threatmodel.code.pyparse import NotPython, parse_python
 
 if TYPE_CHECKING:
     import tree_sitter
@@ -41,6 +45,10 @@ LANGUAGE_BY_SUFFIX = {
     ".ini": "ini",
     ".md": "markdown",
 }
+
+# How a decoding note begins in ``parse_errors``: the pipeline reports it as a warning,
+# not as a file not parsed (its facts are still collected).
+INVALID_UTF8 = "invalid UTF-8 at byte "
 
 JS_LANGUAGES = frozenset({"javascript", "jsx", "typescript", "tsx"})
 
@@ -79,7 +87,7 @@ class SourceFile:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             # Keep going with replacement characters so the rest of the file still counts.
-            errors.append(f"invalid UTF-8 at byte {exc.start}; decoded with replacements")
+            errors.append(f"{INVALID_UTF8}{exc.start}")
             text = data.decode("utf-8", "replace")
         if text.startswith("\ufeff"):
             text = text[1:]
@@ -95,12 +103,10 @@ class SourceFile:
         if self.language != "python" or not self.text:
             return None
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # invalid escape sequences in user code
-                return ast.parse(self.text, filename=self.path)
-        except (SyntaxError, ValueError) as exc:
-            line = getattr(exc, "lineno", None)
-            self.parse_errors.append(f"Python syntax error{f' at line {line}' if line else ''}")
+            return parse_python(self.text, filename=self.path)
+        except NotPython as exc:
+            # Never "syntax error": valid code of a newer Python must not be called broken.
+            self.parse_errors.append(str(exc))
         except (RecursionError, MemoryError):
             self.parse_errors.append("Python source nested too deeply to parse")
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from threatmodel.collect.bundles import KIND as BUNDLED
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
+from threatmodel.redact import secret_locations
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -23,6 +24,9 @@ class HardcodedSecret(Rule):
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
+        # Every secret of a line focuses its (cut) evidence on the line's first secret, so
+        # the thousand secrets of a one-line fixture quote one window, and are one finding.
+        on_line = secret_locations(facts)
         for s in facts.secrets:
             if s.kind == BUNDLED:
                 continue  # TM132 reports keys in built bundles, without quoting the bundle
@@ -36,7 +40,7 @@ class HardcodedSecret(Rule):
                     source="rule",
                     rule_id=self.id,
                     claims=[Claim(kind="hardcoded_secret", name=s.name, location=s.location)],
-                    evidence=evidence(ctx, s.location),
+                    evidence=evidence(ctx, s.location, on_line[s.location.path][s.location.line]),
                     attack=(
                         f"Read {s.location.path} from the repository or its history and use the "
                         f"{s.kind.replace('_', ' ')} (fingerprint {s.fingerprint[:12]})."

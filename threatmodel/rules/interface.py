@@ -10,12 +10,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from threatmodel.collect.reader import RepoReader
 from threatmodel.models import Evidence, Facts, Finding, Location
+from threatmodel.redact import SNIPPET_LIMIT, cap_snippet, secret_literal
 
 
 @dataclass(frozen=True)
@@ -23,15 +25,20 @@ class RuleContext:
     root: Path
     reader: RepoReader
 
-    def evidence_at(self, location: Location, extra_lines: int = 0) -> Evidence:
-        """Evidence quoting the file at ``location`` (plus ``extra_lines`` after it)."""
+    def evidence_at(
+        self, location: Location, extra_lines: int = 0, secrets: Collection[str] = ()
+    ) -> Evidence:
+        """Evidence quoting the file at ``location`` (plus ``extra_lines`` after it).
+
+        A long quote (a minified or one-line fixture) is cut to a window: around the first
+        literal whose fingerprint is one of ``secrets``, if any, else the start.
+        """
         end = location.line + extra_lines
-        return Evidence(
-            path=location.path,
-            start_line=location.line,
-            end_line=end,
-            snippet=self.reader.snippet(location.path, location.line, end),
-        )
+        snippet = self.reader.snippet(location.path, location.line, end)
+        if len(snippet) > SNIPPET_LIMIT:
+            focus = secret_literal(snippet, secrets) if secrets else ""
+            snippet = cap_snippet(snippet, focus)
+        return Evidence(path=location.path, start_line=location.line, end_line=end, snippet=snippet)
 
 
 class Rule(ABC):

@@ -10,10 +10,10 @@ below the cited line counts (LLMs often cite the line that builds the string).
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect import jsast
 from threatmodel.collect._pyexpr import Scope, call_sites, dotted
 from threatmodel.collect.reader import PathRefused, RepoReader
@@ -110,11 +110,8 @@ def _header(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int | None:
 
 
 def _python(text: str, loc: Location, kinds: set[str]) -> list[Candidate] | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = python_tree(text)
+    if tree is None:
         return None
     out = []
     for site in call_sites(tree):

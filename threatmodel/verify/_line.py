@@ -9,9 +9,9 @@ JavaScript through tree-sitter (declarators, assignments and object pairs).
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect import jsast
 from threatmodel.collect._pyexpr import dotted
 from threatmodel.collect.reader import PathRefused, RepoReader
@@ -53,11 +53,8 @@ def assigned_at(reader: RepoReader, loc: Location) -> list[Assigned] | None:
 
 
 def _python(text: str, line: int) -> list[Assigned] | None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+    tree = python_tree(text)
+    if tree is None:
         return None
     out: list[Assigned] = []
     for node in ast.walk(tree):

@@ -8,10 +8,10 @@ around the cited line with their function's scope. Files are read via ``RepoRead
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.collect import jsast
 from threatmodel.collect._pyexpr import Scope, function_at, scope_for
 from threatmodel.collect.reader import PathRefused, RepoReader
@@ -31,11 +31,10 @@ class PyWindow:
 
 def python_window(reader: RepoReader, loc: Location) -> PyWindow | None:
     try:
-        text = "\n".join(reader.lines(loc.path))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (PathRefused, SyntaxError, ValueError, RecursionError):
+        tree = python_tree("\n".join(reader.lines(loc.path)))
+    except PathRefused:
+        return None
+    if tree is None:
         return None
     fn = function_at(tree, loc.line)
     nodes = [

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.models import Claim, Evidence, normalize_snippet
+from threatmodel.redact import cap_snippet
 
 NEARBY_LINES = 15  # how far a quote may drift from its cited line and still count
 
@@ -45,7 +46,7 @@ def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
         end = min(max(ev.end_line, ev.start_line), len(lines))
         quote = normalize_snippet(ev.snippet)
         if not quote:
-            snippet = "\n".join(lines[ev.start_line - 1 : end])
+            snippet = cap_snippet("\n".join(lines[ev.start_line - 1 : end]))
             checked.append(ev.model_copy(update={"end_line": end, "snippet": snippet}))
             continue
         span = end - ev.start_line + 1
@@ -64,10 +65,18 @@ def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
                 path=ev.path,
                 start_line=start,
                 end_line=stop,
-                snippet="\n".join(lines[start - 1 : stop]),
+                snippet=cap_snippet("\n".join(lines[start - 1 : stop]), _focus(ev.snippet)),
             )
         )
     return EvidenceResult(True, evidence=checked, notes=notes, moved=moved)
+
+
+def _focus(quote: str) -> str:
+    """A piece of the cited quote as written, to keep a cut snippet's window on it."""
+    first = quote.split("\n", 1)[0]
+    for mark in ELLIPSES:
+        first = first.split(mark, 1)[0]
+    return first.strip()[:80]
 
 
 def check_claim_locations(claims: list[Claim], reader: RepoReader) -> str | None:
