@@ -31,6 +31,7 @@ from threatmodel.models import (
     Dependency,
     EnvVar,
     Facts,
+    Flow,
     Location,
     Middleware,
     Route,
@@ -121,6 +122,7 @@ class FactsBuilder:
     settings: list[Setting] = field(default_factory=list)
     sinks: list[Sink] = field(default_factory=list)
     functions: list[DbFunction] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
     # Notes for the report's warnings, not facts (e.g. possible prompt injection at a line).
     warnings: list[str] = field(default_factory=list)
 
@@ -160,6 +162,10 @@ class FactsBuilder:
             settings=sorted(self.settings, key=lambda s: (s.key, _loc(s.location))),
             sinks=sorted(self.sinks, key=lambda s: (_loc(s.location), s.kind)),
             functions=sorted(self.functions, key=lambda f: (f.name, _loc(f.location))),
+            flows=sorted(
+                self.flows,
+                key=lambda f: (_loc(f.sink_location), f.claim, _loc(f.source_location)),
+            ),
         )
 
 
