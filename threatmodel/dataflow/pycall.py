@@ -78,7 +78,7 @@ class CallMixin:
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
                 return got
-        if qual and self.may_be_repo(func, qual, f):
+        if qual and self.may_be_repo(func, qual, f) and not receiver.labels:
             pairs = [(str(i), a.all_labels()) for i, a in enumerate(args)]
             pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
             labels = tuple((k, v) for k, v in pairs if v)
