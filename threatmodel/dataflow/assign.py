@@ -36,7 +36,9 @@ class AssignMixin:
                     f.attrs[target.attr] = value
             check_store(target, value, None, f, line)
         elif isinstance(target, ast.Subscript):
-            key_value = self.expr(target.slice, f) if not isinstance(target.slice, ast.Slice) else None
+            key_value = (
+                self.expr(target.slice, f) if not isinstance(target.slice, ast.Slice) else None
+            )
             check_store(target, value, key_value, f, line)
             base = dotted(target.value)
             if not base:
@@ -44,7 +46,12 @@ class AssignMixin:
             old = f.env.get(base) or self.expr(target.value, f)
             if key_value is not None and key_value.known and not key_value.labels:
                 k = key_value.const
-                if old.seq and isinstance(k, int) and old.items is not None and 0 <= k < len(old.items):
+                if (
+                    old.seq
+                    and isinstance(k, int)
+                    and old.items is not None
+                    and 0 <= k < len(old.items)
+                ):
                     items = tuple((i, value if i == k else v) for i, v in old.items)
                     f.env[base] = Value(old.labels, items=items, seq=True)
                     return
@@ -72,7 +79,8 @@ class AssignMixin:
             entities = kw.get("resolve_entities")
             network = kw.get("no_network")
             risky = (
-                entities is not None and not (isinstance(entities, ast.Constant) and not entities.value)
+                entities is not None
+                and not (isinstance(entities, ast.Constant) and not entities.value)
             ) or (isinstance(network, ast.Constant) and network.value is False)
             if risky:
                 for n in names:

@@ -53,7 +53,9 @@ class Linker:
                     out.add(_through(got, lab))
         return frozenset(out)
 
-    def bindings(self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int) -> dict[str, frozenset[Label]]:
+    def bindings(
+        self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
+    ) -> dict[str, frozenset[Label]]:
         params: list[str] = summ["params"]
         out: dict[str, frozenset[Label]] = {}
         for key, raw in lab.args:
@@ -89,8 +91,9 @@ class Linker:
         out = []
         for _qual, (path, summ) in self.summaries.items():
             for kind, line, callee, raw in summ["hits"]:
-                got = self.resolve(self.labels(raw, path), None, 0)
-                if got:
+                raw_labels = self.labels(raw, path)
+                got = self.resolve(raw_labels, None, 0)
+                if got or not raw_labels:
                     out.append((kind, line, callee, path, got))
             for qual, _line, raw_args in summ["calls"]:
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
@@ -98,7 +101,12 @@ class Linker:
         return out
 
     def param_sinks(
-        self, qual: str, args: tuple[tuple[str, frozenset[Label]], ...], bind: Bind | None, depth: int, seen: set[str]
+        self,
+        qual: str,
+        args: tuple[tuple[str, frozenset[Label]], ...],
+        bind: Bind | None,
+        depth: int,
+        seen: set[str],
     ) -> list[tuple[str, int, str, str, frozenset[Label]]]:
         found = self.summaries.get(qual)
         if found is None or depth > MAX_DEPTH or qual in seen:
@@ -113,7 +121,9 @@ class Linker:
             if not any(x.kind in ("param", "self") for x in labels):
                 continue
             got = frozenset(x for x in self.resolve(labels, inner, depth) if x.path != path or True)
-            via_params = self.resolve(frozenset(x for x in labels if x.kind in ("param", "self")), inner, depth)
+            via_params = self.resolve(
+                frozenset(x for x in labels if x.kind in ("param", "self")), inner, depth
+            )
             if via_params:
                 out.append((kind, line, callee, path, via_params))
             del got
@@ -142,6 +152,31 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
     out: dict[tuple[Any, ...], Flow] = {}
     for kind, line, callee, path, labels in linker.hits():
         spec = REGISTRY.get(kind)
+        if not labels and spec is not None and spec.taint:
+            key = (kind, path, line, "constant")
+            out.setdefault(
+                key,
+                Flow(
+                    claim=kind,
+                    cwe=list(spec.cwe),
+                    source_kind="constant",
+                    source="constant",
+                    source_location=Location(path=path, line=line),
+                    sink=callee,
+                    sink_location=Location(path=path, line=line),
+                    steps=[Location(path=path, line=line)],
+                    broken_by="constant",
+                ),
+            )
+            continue
+        wanted = {
+            "weak_random": {"random"},
+            "weak_hash": {"pattern"},
+            "insecure_cookie": {"pattern"},
+        }
+        labels = frozenset(
+            x for x in labels if x.kind in wanted.get(kind, {"request", "database", "config"})
+        )
         for lab in sorted(labels, key=lambda x: (x.kind != "request", x.path, x.line)):
             source_path = lab.path or path
             broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None

@@ -66,7 +66,9 @@ def check_patterns(
     if weak is not None:
         off = kwargs.get("usedforsecurity")
         data_from_request = any(
-            x.kind == "request" for a in args[1 if qual.endswith(".new") else 0 :] for x in a.all_labels()
+            x.kind == "request"
+            for a in args[1 if qual.endswith(".new") else 0 :]
+            for x in a.all_labels()
         )
         if not (off is not None and off.known and not off.const) and (
             f.security_text or data_from_request

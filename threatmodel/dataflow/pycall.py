@@ -54,7 +54,7 @@ class CallMixin:
         line = node.lineno
         for kind, row in self.catalog.sinks_for(recv_qual, method):
             value = dangerous_value(kind, row, node, args, kwargs, receiver, f, self)
-            if value is not None and value.all_labels():
+            if value is not None:  # a constant sink is kept too: it refutes a claim there
                 f.hits.append(Hit(kind, line, qual or f".{method}", value.all_labels()))
         check_patterns(self, node, qual, method, args, kwargs, receiver, f)
         everything = [receiver, *args, *kwargs.values()]
@@ -116,7 +116,9 @@ class CallMixin:
         calls = [x for x in receiver.labels if x.kind == "call"]
         if not calls:
             return None
-        pairs = [("self", frozenset(calls))] + [(str(i), a.all_labels()) for i, a in enumerate(args)]
+        pairs = [("self", frozenset(calls))] + [
+            (str(i), a.all_labels()) for i, a in enumerate(args)
+        ]
         pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
         labels = tuple((k, v) for k, v in pairs if v)
         out = {Label("call", f"{c.origin}.{method}", line, args=labels) for c in calls}
@@ -201,7 +203,9 @@ class CallMixin:
             else:
                 new = Value(old.all_labels() | args[1].all_labels())
         elif method == "set" and len(args) == 3 and args[0].known and args[1].known:
-            items = tuple((k, v) for k, v in (old.items or ()) if k != (args[0].const, args[1].const))
+            items = tuple(
+                (k, v) for k, v in (old.items or ()) if k != (args[0].const, args[1].const)
+            )
             new = Value(old.labels, items=(*items, ((args[0].const, args[1].const), args[2])))
         elif method == "update" and args and old.items is not None and args[0].items is not None:
             keys = {k for k, _ in args[0].items}

@@ -183,7 +183,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             base = self.import_base(s)
             for alias in s.names:
                 if alias.name != "*":
-                    f.aliases[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+                    f.aliases[alias.asname or alias.name] = (
+                        f"{base}.{alias.name}" if base else alias.name
+                    )
                     f.env.pop(alias.asname or alias.name, None)
         elif isinstance(s, ast.Delete):
             for t in s.targets:
@@ -246,14 +248,20 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
 
 def _deco_name(d: ast.expr) -> str:
     node = d.func if isinstance(d, ast.Call) else d
-    return node.attr if isinstance(node, ast.Attribute) else (node.id if isinstance(node, ast.Name) else "")
+    return (
+        node.attr
+        if isinstance(node, ast.Attribute)
+        else (node.id if isinstance(node, ast.Name) else "")
+    )
 
 
 def _defaults(fn: FuncNode) -> dict[str, ast.expr]:
     a = fn.args
     pos = [*a.posonlyargs, *a.args]
     out = {p.arg: d for p, d in zip(pos[len(pos) - len(a.defaults) :], a.defaults, strict=False)}
-    out.update({p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None})
+    out.update(
+        {p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None}
+    )
     return out
 
 

@@ -24,7 +24,9 @@ def _truthy(v: Value | None) -> bool:
     return v is not None and (not v.known or bool(v.const))
 
 
-def _command(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _command(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     if _truthy(kwargs.get("shell")):
         return arg
     if arg.seq and arg.items:
@@ -38,7 +40,9 @@ def _command(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], 
     return arg  # a string without a shell is the program's name
 
 
-def _unsafe_yaml(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _unsafe_yaml(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     loader = next((k.value for k in call.keywords if k.arg == "Loader"), None)
     if loader is None and len(call.args) > 1:
         loader = call.args[1]
@@ -47,7 +51,9 @@ def _unsafe_yaml(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Valu
     return arg
 
 
-def _xml_entities(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _xml_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     # xml.dom.minidom / sax parse with a parser that turned external entities on
     parser = call.args[1] if len(call.args) > 1 else None
     if parser is None:
@@ -56,13 +62,17 @@ def _xml_entities(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Val
     return arg if key and f.env.get(f"{key}.<external>") is not None else None
 
 
-def _sax_entities(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _sax_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     assert isinstance(call.func, ast.Attribute)
     key = dotted(call.func.value)
     return arg if key and f.env.get(f"{key}.<external>") is not None else None
 
 
-def _lxml_entities(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _lxml_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     parser = call.args[1] if len(call.args) > 1 else None
     if parser is None:
         parser = next((k.value for k in call.keywords if k.arg == "parser"), None)
@@ -72,30 +82,40 @@ def _lxml_entities(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Va
     return arg if key and f.env.get(f"{key}.<external>") is not None else None
 
 
-def _ldap(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _ldap(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     # ``conn.search(base, filter)`` is ldap3; other ``.search`` methods (re, lists) are not
     text = " ".join(f.aliases.values())
     return arg if "ldap" in text else None
 
 
-def _etree(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _etree(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     text = " ".join(f.aliases.values())
     return arg if "etree" in text or "lxml" in text else None
 
 
-def _mongo(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _mongo(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     text = " ".join(f.aliases.values())
     if "pymongo" not in text and "motor" not in text and "mongo" not in text:
         return None
     return arg
 
 
-def _template_env(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _template_env(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     text = " ".join(f.aliases.values())
     return arg if "jinja2" in text or "mako" in text else None
 
 
-def _html_handler(call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame) -> Value | None:
+def _html_handler(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
     if not f.route or arg.items is not None:  # a dict / list body is JSON
         return None
     return arg
