@@ -54,7 +54,9 @@ def kind_categories(answers: dict[str, tuple[str, bool, str]]) -> dict[str, str]
     return out
 
 
-def score(answers: dict[str, tuple[str, bool, str]], flagged: set[tuple[str, str]]) -> dict[str, dict[str, tuple[float, float, float, int]]]:
+def score(
+    answers: dict[str, tuple[str, bool, str]], flagged: set[tuple[str, str]]
+) -> dict[str, dict[str, tuple[float, float, float, int]]]:
     out: dict[str, dict[str, tuple[float, float, float, int]]] = {}
     for name, (lo, hi) in SLICES.items():
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # tp fn fp tn

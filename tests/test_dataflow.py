@@ -7,12 +7,16 @@ import textwrap
 import pytest
 
 from threatmodel import dataflow
-from threatmodel.collect.source import SourceFile
 from threatmodel.claims import REGISTRY
+from threatmodel.collect.source import SourceFile
 from threatmodel.models import CLAIM_KINDS, Flow
 from threatmodel.rules.flow_finding import proves
 
-HEAD = "from flask import Flask, request, redirect, make_response, session\nimport os, subprocess, pickle, yaml, hashlib, random\napp = Flask(__name__)\n"
+HEAD = (
+    "from flask import Flask, request, redirect, make_response, session\n"
+    "import os, subprocess, pickle, yaml, hashlib, random\n"
+    "app = Flask(__name__)\n"
+)
 
 
 def run(body: str, extra: dict[str, str] | None = None) -> list[Flow]:
@@ -140,7 +144,9 @@ def test_loop_and_augmented_assignment() -> None:
 def test_guard_that_returns_sanitizes() -> None:
     code = "bar = request.args['p']\nif '../' in bar:\n    return 'no'\nopen('/d/' + bar)\n"
     assert "path_traversal" not in proven(run(handler(code)))
-    allow = "u = request.args['u']\nif u not in ['/a', '/b']:\n    return 'no'\nreturn redirect(u)\n"
+    allow = (
+        "u = request.args['u']\nif u not in ['/a', '/b']:\n    return 'no'\nreturn redirect(u)\n"
+    )
     assert "open_redirect" not in proven(run(handler(allow)))
 
 

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
 from threatmodel.dataflow.values import CLEAN, Value, join
-
-if TYPE_CHECKING:
-    from threatmodel.dataflow.python import Engine
 
 PARSE_VIEWS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "pathlib.Path"})
 CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
 
 
-class AssignMixin:
-    def assign(self: Engine, target: ast.AST, value: Value, f: Frame, line: int) -> None:
+class AssignMixin(EngineBase):
+    def assign(self, target: ast.AST, value: Value, f: Frame, line: int) -> None:
         value = value.step(line)
         if isinstance(target, ast.Name):
             f.env[target.id] = value
@@ -52,12 +50,12 @@ class AssignMixin:
                     and old.items is not None
                     and 0 <= k < len(old.items)
                 ):
-                    items = tuple((i, value if i == k else v) for i, v in old.items)
-                    f.env[base] = Value(old.labels, items=items, seq=True)
+                    new_items = tuple((i, value if i == k else v) for i, v in old.items)
+                    f.env[base] = Value(old.labels, items=new_items, seq=True)
                     return
                 if not old.seq and old.items is not None:
-                    items = tuple((kk, v) for kk, v in old.items if kk != k) + ((k, value),)
-                    f.env[base] = Value(old.labels, items=items)
+                    kept = (*tuple((kk, v) for kk, v in old.items if kk != k), (k, value))
+                    f.env[base] = Value(old.labels, items=kept)
                     return
                 if not old.seq and not old.labels and not old.known:
                     f.env[base] = Value(items=((k, value),))
@@ -67,7 +65,7 @@ class AssignMixin:
         elif isinstance(target, ast.Starred):
             self.assign(target.value, value, f, line)
 
-    def mark_parser(self: Engine, node: ast.expr, targets: list[ast.expr], f: Frame) -> None:
+    def mark_parser(self, node: ast.expr, targets: list[ast.expr], f: Frame) -> None:
         """``p = lxml.etree.XMLParser(resolve_entities=True)``: parsing with ``p`` loads
         external entities; ``url = urlparse(bar)``: a guard on ``url`` guards ``bar``."""
         if not isinstance(node, ast.Call):
@@ -91,15 +89,21 @@ class AssignMixin:
                 for n in names:
                     f.views[n] = source
 
-    def return_sink(self: Engine, value: Value, f: Frame, line: int) -> None:
+    def return_sink(self, value: Value, f: Frame, line: int) -> None:
         for kind, row in self.catalog.sinks_for("<return>", None):
             from threatmodel.dataflow.sinkconds import CONDITIONS
 
-            got = CONDITIONS[row.when](ast.Call(), value, CLEAN, {}, f) if row.when else value
+            got = (
+                CONDITIONS[row.when](
+                    ast.Call(func=ast.Name(id="return"), args=[], keywords=[]), value, CLEAN, {}, f
+                )
+                if row.when
+                else value
+            )
             if got is not None and got.all_labels():
                 f.hits.append(Hit(kind, line, "return", got.all_labels()))
 
-    def guard(self: Engine, test: ast.expr, f: Frame, negated: bool) -> None:
+    def guard(self, test: ast.expr, f: Frame, negated: bool) -> None:
         """After ``if test: <leave>`` the test was false (``negated``: it was true)."""
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             self.guard(test.operand, f, not negated)
@@ -115,10 +119,13 @@ class AssignMixin:
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             op, right = test.ops[0], test.comparators[0]
             left_const = isinstance(test.left, ast.Constant) and isinstance(test.left.value, str)
-            if left_const and isinstance(op, ast.In) and not negated:
-                kinds, subject = self.catalog.guarded_by(str(test.left.value)), right  # type: ignore[union-attr]
-            elif left_const and isinstance(op, ast.NotIn) and negated:
-                kinds, subject = self.catalog.guarded_by(str(test.left.value)), right  # type: ignore[union-attr]
+            if (left_const and isinstance(op, ast.In) and not negated) or (
+                left_const and isinstance(op, ast.NotIn) and negated
+            ):
+                kinds, subject = (
+                    self.catalog.guarded_by(str(getattr(test.left, "value", ""))),
+                    right,
+                )
             elif _constants(right) and (
                 (isinstance(op, ast.NotIn | ast.NotEq) and not negated)
                 or (isinstance(op, ast.In | ast.Eq) and negated)
@@ -132,7 +139,7 @@ class AssignMixin:
         if kinds and subject is not None:
             self.sanitize_names(subject, kinds, f)
 
-    def sanitize_names(self: Engine, node: ast.AST, kinds: frozenset[str], f: Frame) -> None:
+    def sanitize_names(self, node: ast.AST, kinds: frozenset[str], f: Frame) -> None:
         for sub in ast.walk(node):
             key = dotted(sub)
             if not key:

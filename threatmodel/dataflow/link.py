@@ -120,13 +120,11 @@ class Linker:
             labels = self.labels(raw, path)
             if not any(x.kind in ("param", "self") for x in labels):
                 continue
-            got = frozenset(x for x in self.resolve(labels, inner, depth) if x.path != path or True)
             via_params = self.resolve(
                 frozenset(x for x in labels if x.kind in ("param", "self")), inner, depth
             )
             if via_params:
                 out.append((kind, line, callee, path, via_params))
-            del got
         for cqual, _line, raw_args in summ["calls"]:
             cargs = tuple((k, self.labels(v, path)) for k, v in raw_args)
             out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
@@ -150,6 +148,7 @@ def _through(got: Label, via: Label) -> Label:
 def flows(extracts: Mapping[str, Any]) -> list[Flow]:
     linker = Linker(extracts)
     out: dict[tuple[Any, ...], Flow] = {}
+    key: tuple[Any, ...]
     for kind, line, callee, path, labels in linker.hits():
         spec = REGISTRY.get(kind)
         if not labels and spec is not None and spec.taint:

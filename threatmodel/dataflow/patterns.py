@@ -21,7 +21,7 @@ from threatmodel.dataflow.frame import Frame, Hit, dotted
 from threatmodel.dataflow.values import Label, Value
 
 if TYPE_CHECKING:
-    from threatmodel.dataflow.python import Engine
+    from threatmodel.dataflow.base import EngineBase
 
 WEAK_HASHES = frozenset({"md5", "sha1", "md4", "md2", "sha", "ripemd160"})
 SECURITY_WORDS = re.compile(
@@ -52,7 +52,7 @@ def random_source(qual: str) -> bool:
 
 
 def check_patterns(
-    engine: Engine,
+    engine: EngineBase,
     node: ast.Call,
     qual: str,
     method: str | None,
@@ -98,11 +98,11 @@ def check_patterns(
             key = dotted(node.func.value) if isinstance(node.func, ast.Attribute) else ""
             if key:
                 f.env[f"{key}.<external>"] = Value()
-    if method in ("update", "setdefault") and isinstance(node.func, ast.Attribute):
-        if _is_session(node.func.value, f):
-            labels = frozenset(x for a in args for x in a.all_labels() if x.kind == "request")
-            if labels:
-                f.hits.append(Hit("trust_boundary", line, "session", labels))
+    on_session = isinstance(node.func, ast.Attribute) and _is_session(node.func.value, f)
+    if method in ("update", "setdefault") and on_session:
+        labels = frozenset(x for a in args for x in a.all_labels() if x.kind == "request")
+        if labels:
+            f.hits.append(Hit("trust_boundary", line, "session", labels))
     del engine
 
 
@@ -112,7 +112,7 @@ def _is_session(node: ast.AST, f: Frame) -> bool:
         return False
     head, _, rest = name.partition(".")
     full = (f.aliases.get(head, head) + ("." + rest if rest else "")) if head else name
-    return full in SESSION_NAMES or full.endswith(".session") and "request" in full
+    return full in SESSION_NAMES or (full.endswith(".session") and "request" in full)
 
 
 def check_store(target: ast.AST, value: Value, key: Value | None, f: Frame, line: int) -> None:
@@ -127,6 +127,6 @@ def check_store(target: ast.AST, value: Value, key: Value | None, f: Frame, line
     if randoms:
         text = dotted(base if base is not None else target)
         if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
-            text += f" {target.slice.value}"
+            text += f" {target.slice.value!s}"
         if SECURITY_WORDS.search(text):
             f.hits.append(Hit("weak_random", line, text, randoms))

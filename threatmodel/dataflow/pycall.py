@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
 from threatmodel.dataflow.sinkconds import dangerous_value
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
-
-if TYPE_CHECKING:
-    from threatmodel.dataflow.python import Engine
 
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
@@ -34,21 +32,18 @@ STR_METHODS = frozenset(
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
 
 
-def _args(node: ast.Call, engine: Engine, f: Frame) -> tuple[list[Value], dict[str, Value]]:
+def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], dict[str, Value]]:
     args = [engine.expr(a, f) for a in node.args]
     kwargs = {k.arg or "**": engine.expr(k.value, f) for k in node.keywords}
     return args, kwargs
 
 
-class CallMixin:
-    def call(self: Engine, node: ast.Call, f: Frame) -> Value:  # noqa: C901, PLR0911, PLR0912
+class CallMixin(EngineBase):
+    def call(self, node: ast.Call, f: Frame) -> Value:
         func = node.func
         method = func.attr if isinstance(func, ast.Attribute) else None
         qual = qualify(func, f)
-        if isinstance(func, ast.Attribute) and not qual:
-            recv_qual = ""
-        else:
-            recv_qual = qual
+        recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
         receiver = self.expr(func.value, f) if isinstance(func, ast.Attribute) else CLEAN
         args, kwargs = _args(node, self, f)
         line = node.lineno
@@ -95,7 +90,7 @@ class CallMixin:
                 return const(folded)
         return tainted(*everything).step(line)
 
-    def may_be_repo(self: Engine, func: ast.expr, qual: str, f: Frame) -> bool:
+    def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:
         """Could ``qual`` be one of the repository's functions (link() decides)? It must be
         named through an import or a def, and not live in the standard library."""
         head = dotted(func).split(".", 1)[0]
@@ -104,7 +99,7 @@ class CallMixin:
         return qual.split(".", 1)[0] not in _STDLIB
 
     def method_call_labels(
-        self: Engine,
+        self,
         method: str,
         receiver: Value,
         args: list[Value],
@@ -129,8 +124,8 @@ class CallMixin:
         rest = receiver.labels - frozenset(calls)
         return Value(frozenset(out) | rest)
 
-    def method(  # noqa: C901, PLR0911, PLR0912
-        self: Engine,
+    def method(
+        self,
         node: ast.Call,
         method: str,
         receiver: Value,
@@ -144,16 +139,16 @@ class CallMixin:
         line = node.lineno
         if method in BOOL_METHODS:
             return CLEAN
-        if receiver.known and all(a.known for a in args) and not kwargs:
-            if method in STR_METHODS or method in BOOL_METHODS:
-                try:
-                    got = getattr(receiver.const, method)(*[a.const for a in args])
-                except Exception:  # noqa: BLE001 - not foldable
-                    got = UNKNOWN
-                if isinstance(got, str | bytes | tuple | int | bool):
-                    return const(got)
-                if isinstance(got, list) and all(isinstance(x, str) for x in got):
-                    return Value(items=tuple((i, const(x)) for i, x in enumerate(got)), seq=True)
+        foldable = receiver.known and all(a.known for a in args) and not kwargs
+        if foldable and method in STR_METHODS:
+            try:
+                got = getattr(receiver.const, method)(*[a.const for a in args])
+            except Exception:
+                got = UNKNOWN
+            if isinstance(got, str | bytes | tuple | int | bool):
+                return const(got)
+            if isinstance(got, list) and all(isinstance(x, str) for x in got):
+                return Value(items=tuple((i, const(x)) for i, x in enumerate(got)), seq=True)
         if method in ("get", "pop", "setdefault") and receiver.items is not None and args:
             k = args[0]
             got = receiver.item(k.const) if k.known else None
@@ -171,9 +166,9 @@ class CallMixin:
             f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
             return receiver.items[-1][1]
         if method == "get" and len(args) >= 2 and receiver.items is not None:
-            k = args[0], args[1]
-            if k[0].known and k[1].known:
-                got = receiver.item((k[0].const, k[1].const))
+            pair = args[0], args[1]
+            if pair[0].known and pair[1].known:
+                got = receiver.item((pair[0].const, pair[1].const))
                 if got is not None:
                     return got
         if key and method in ("append", "add", "extend", "insert", "update", "set", "appendleft"):
@@ -182,7 +177,7 @@ class CallMixin:
         return None
 
     def mutate(
-        self: Engine, key: str, method: str, receiver: Value, args: list[Value], f: Frame, line: int
+        self, key: str, method: str, receiver: Value, args: list[Value], f: Frame, line: int
     ) -> None:
         old = f.env.get(key, receiver)
         new: Value

@@ -10,13 +10,11 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
-
-if TYPE_CHECKING:
-    from threatmodel.dataflow.python import Engine
 
 REQUEST_OBJECTS = frozenset(
     {"flask.request", "quart.request", "bottle.request", "werkzeug.local.request"}
@@ -50,7 +48,7 @@ def _fold(fn: Callable[..., Any], *args: Any) -> Any:
     """``fn(*args)`` on known constants, or UNKNOWN when it fails or grows too large."""
     try:
         out = fn(*args)
-    except Exception:  # noqa: BLE001 - any failure just means "not folded"
+    except Exception:
         return UNKNOWN
     if isinstance(out, str | bytes) and len(out) > 10_000:
         return UNKNOWN
@@ -61,10 +59,10 @@ def request_label(line: int, origin: str = "request") -> Value:
     return Value(frozenset({Label("request", origin, line)}))
 
 
-class ExprMixin:
+class ExprMixin(EngineBase):
     """The expression half of ``Engine`` (kept apart to keep modules small)."""
 
-    def expr(self: Engine, node: ast.AST | None, f: Frame) -> Value:  # noqa: C901, PLR0911, PLR0912
+    def expr(self, node: ast.AST | None, f: Frame) -> Value:
         if node is None:
             return CLEAN
         if isinstance(node, ast.Constant):
@@ -97,7 +95,11 @@ class ExprMixin:
         if isinstance(node, ast.UnaryOp):
             v = self.expr(node.operand, f)
             if v.known:
-                ops = {ast.Not: operator.not_, ast.USub: operator.neg, ast.UAdd: operator.pos}
+                ops: dict[type, Callable[[Any], Any]] = {
+                    ast.Not: operator.not_,
+                    ast.USub: operator.neg,
+                    ast.UAdd: operator.pos,
+                }
                 fn = ops.get(type(node.op))
                 if fn is not None:
                     return const(_fold(fn, v.const))
@@ -121,15 +123,15 @@ class ExprMixin:
         if isinstance(node, ast.Set):
             return tainted(*(self.expr(e, f) for e in node.elts))
         if isinstance(node, ast.Dict):
-            items: list[tuple[Any, Value]] = []
+            pairs: list[tuple[Any, Value]] = []
             loose: list[Value] = []
-            for k, v in zip(node.keys, node.values, strict=False):
-                key, val = self.expr(k, f) if k is not None else CLEAN, self.expr(v, f)
+            for k, v_node in zip(node.keys, node.values, strict=False):
+                key, val = self.expr(k, f) if k is not None else CLEAN, self.expr(v_node, f)
                 if k is not None and key.known and not key.labels:
-                    items.append((key.const, val))
+                    pairs.append((key.const, val))
                 else:
                     loose.append(val)
-            return Value(tainted(*loose).labels, items=tuple(items))
+            return Value(tainted(*loose).labels, items=tuple(pairs))
         if isinstance(node, ast.Subscript):
             return self.subscript(node, f)
         if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
@@ -144,7 +146,7 @@ class ExprMixin:
             return CLEAN
         return tainted(*(self.expr(c, f) for c in ast.iter_child_nodes(node)))
 
-    def name(self: Engine, node: ast.Name, f: Frame) -> Value:
+    def name(self, node: ast.Name, f: Frame) -> Value:
         if node.id in f.env:
             return f.env[node.id]
         qual = f.aliases.get(node.id)
@@ -154,14 +156,14 @@ class ExprMixin:
             return self.module_value(qual)
         return CLEAN
 
-    def attribute(self: Engine, node: ast.Attribute, f: Frame) -> Value:
+    def attribute(self, node: ast.Attribute, f: Frame) -> Value:
         key = dotted(node)
         if key and key in f.env:
             return f.env[key]
         base = self.expr(node.value, f)
-        if key.startswith("self.") and key.count(".") == 1 and f.qual.count(".") >= 2:
-            if "self" not in f.env or not f.env["self"].labels:
-                return Value(frozenset({Label("self", node.attr, node.lineno)}))
+        own = key.startswith("self.") and key.count(".") == 1 and f.qual.count(".") >= 2
+        if own and ("self" not in f.env or not f.env["self"].labels):
+            return Value(frozenset({Label("self", node.attr, node.lineno)}))
         if not base.labels and not base.items:
             qual = f.aliases.get(key.partition(".")[0]) if key else None
             if qual is not None:
@@ -178,16 +180,18 @@ class ExprMixin:
                 out.add(lab)
         return Value(frozenset(out))
 
-    def subscript(self: Engine, node: ast.Subscript, f: Frame) -> Value:
+    def subscript(self, node: ast.Subscript, f: Frame) -> Value:
         base = self.expr(node.value, f)
         if isinstance(node.slice, ast.Slice):
             lo, hi = self.expr(node.slice.lower, f), self.expr(node.slice.upper, f)
-            if base.known and (node.slice.lower is None or lo.known):
-                if node.slice.upper is None or hi.known:
-                    s = slice(lo.const if lo.known else None, hi.const if hi.known else None)
-                    folded = _fold(operator.getitem, base.const, s)
-                    if folded is not UNKNOWN:
-                        return const(folded)
+            bounds = (node.slice.lower is None or lo.known) and (
+                node.slice.upper is None or hi.known
+            )
+            if base.known and bounds:
+                s = slice(lo.const if lo.known else None, hi.const if hi.known else None)
+                folded = _fold(operator.getitem, base.const, s)
+                if folded is not UNKNOWN:
+                    return const(folded)
             if base.seq and base.items and lo.known and node.slice.upper is None:
                 kept = [v for _, v in base.items][lo.const :]
                 return Value(base.labels, items=_seq(kept), seq=True)
@@ -208,7 +212,7 @@ class ExprMixin:
                     return const(folded)
         return base.flat()
 
-    def boolop(self: Engine, node: ast.BoolOp, f: Frame) -> Value:
+    def boolop(self, node: ast.BoolOp, f: Frame) -> Value:
         out: Value | None = None
         for v_node in node.values:
             v = self.expr(v_node, f)
@@ -221,7 +225,7 @@ class ExprMixin:
             out = v if out is None else join(out, v)
         return out if out is not None else const(isinstance(node.op, ast.And))
 
-    def compare(self: Engine, node: ast.Compare, f: Frame) -> Value:
+    def compare(self, node: ast.Compare, f: Frame) -> Value:
         left = self.expr(node.left, f)
         result: Any = True
         for op, right_node in zip(node.ops, node.comparators, strict=False):
@@ -237,7 +241,7 @@ class ExprMixin:
         return const(bool(result))
 
     def comprehension(
-        self: Engine, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
     ) -> Value:
         saved = dict(f.env)
         for gen in node.generators:
@@ -250,7 +254,7 @@ class ExprMixin:
         f.env = saved
         return tainted(*parts).step(node.lineno)
 
-    def element(self: Engine, seq: Value) -> Value:
+    def element(self, seq: Value) -> Value:
         """One element of an iterable: any of its items, or the whole's labels."""
         if seq.items:
             out = Value(seq.labels)

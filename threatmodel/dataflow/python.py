@@ -17,9 +17,11 @@ import ast
 import re
 from typing import Any
 
+from threatmodel.dataflow.assign import AssignMixin
+from threatmodel.dataflow.assign import join_env as _join_env
+from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
 from threatmodel.dataflow.frame import Frame, dotted
-from threatmodel.dataflow.assign import AssignMixin, join_env as _join_env, summary as _summary
 from threatmodel.dataflow.patterns import SECURITY_WORDS
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import ExprMixin, request_label
@@ -82,12 +84,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         """Run ``body``; True when it always leaves (return, raise, break, continue)."""
-        for stmt in body:
-            if self.stmt(stmt, f):
-                return True
-        return False
+        return any(self.stmt(stmt, f) for stmt in body)
 
-    def stmt(self, s: ast.stmt, f: Frame) -> bool:  # noqa: C901, PLR0911, PLR0912
+    def stmt(self, s: ast.stmt, f: Frame) -> bool:
         line = s.lineno
         if isinstance(s, ast.Assign):
             value = self.expr(s.value, f)
@@ -152,10 +151,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
                 f.env = _join_env(f.env, other)
             return self.block(s.finalbody, f) or (not outs)
         elif isinstance(s, ast.With | ast.AsyncWith):
-            for item in s.items:
-                value = self.expr(item.context_expr, f)
-                if item.optional_vars is not None:
-                    self.assign(item.optional_vars, value, f, line)
+            for wi in s.items:
+                value = self.expr(wi.context_expr, f)
+                if wi.optional_vars is not None:
+                    self.assign(wi.optional_vars, value, f, line)
             return self.block(s.body, f)
         elif isinstance(s, ast.Match):
             return self.match(s, f)
@@ -167,10 +166,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         elif isinstance(s, ast.ClassDef):
             qual = f"{f.qual}.{s.name}"
             f.defs[s.name] = qual
-            for item in s.body:
-                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    static = any(_deco_name(d) == "staticmethod" for d in item.decorator_list)
-                    self.function(item, f, f"{qual}.{item.name}", method=not static)
+            for member in s.body:
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                    static = any(_deco_name(d) == "staticmethod" for d in member.decorator_list)
+                    self.function(member, f, f"{qual}.{member.name}", method=not static)
         elif isinstance(s, ast.Import):
             for alias in s.names:
                 if alias.asname:

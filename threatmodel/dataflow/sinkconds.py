@@ -14,7 +14,7 @@ from threatmodel.dataflow.frame import Frame, dotted, qualify
 from threatmodel.dataflow.values import Value, tainted
 
 if TYPE_CHECKING:
-    from threatmodel.dataflow.python import Engine
+    from threatmodel.dataflow.base import EngineBase
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "pwsh"})
 Cond = Callable[[ast.Call, Value, Value, dict[str, Value], Frame], Value | None]
@@ -143,7 +143,7 @@ def dangerous_value(
     kwargs: dict[str, Value],
     receiver: Value,
     f: Frame,
-    engine: Engine,
+    engine: EngineBase,
 ) -> Value | None:
     """The value that makes ``call`` dangerous under ``row``, or None when it is not a sink."""
     del engine, kind

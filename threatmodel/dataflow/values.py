@@ -43,7 +43,7 @@ class Label:
         return replace(self, safe=self.safe | kinds, via=(*self.via, name)[-4:])
 
     def step(self, line: int) -> Label:
-        if self.steps and self.steps[-1] == line or line == self.line:
+        if (self.steps and self.steps[-1] == line) or line == self.line:
             return self
         return replace(self, steps=(*self.steps, line)[-MAX_STEPS:])
 

@@ -22,9 +22,15 @@ from threatmodel.claims import REGISTRY
 from threatmodel.models import Claim, Finding, Flow
 from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
 from threatmodel.verify._code import locations
+from threatmodel.verify._command_line import CommandInjection
+from threatmodel.verify._sql_line import SqlInjection
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
-NEAR = 1  # a tool may cite the statement's first line or the call's
+NEAR = 1
+NOT_PYTHON: dict[str, type[Verifier]] = {
+    "command_injection": CommandInjection,
+    "sql_injection": SqlInjection,
+}  # a tool may cite the statement's first line or the call's
 
 
 def _touches(flow: Flow, path: str, line: int) -> bool:
@@ -53,6 +59,9 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
     locs = locations(claim, finding)
     if not locs:
         return ClaimResult.unverifiable("the claim cites no location to check")
+    line_verifier = NOT_PYTHON.get(kind)
+    if line_verifier is not None and not all(loc.path.endswith(".py") for loc in locs):
+        return line_verifier().verify(claim, finding, ctx)  # JS/TS: no dataflow yet
     refutations: list[str] = []
     for loc in locs:
         near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]

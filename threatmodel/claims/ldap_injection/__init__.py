@@ -17,7 +17,11 @@ SPEC = KindSpec(
         SinkRow(".search", kw="search_filter", arg=None, when="ldap"),
         *(SinkRow(f".{m}", arg=2, when="ldap") for m in ("search_s", "search_st", "search_ext_s")),
     ),
-    sanitizers=("ldap3.utils.conv.escape_filter_chars", "ldap.filter.escape_filter_chars")
-    + ("ldap.dn.escape_dn_chars", "ldap.filter.filter_format"),
+    sanitizers=(
+        "ldap3.utils.conv.escape_filter_chars",
+        "ldap.filter.escape_filter_chars",
+        "ldap.dn.escape_dn_chars",
+        "ldap.filter.filter_format",
+    ),
     guard_needles=("(", ")", "*", "\\", "&", "|"),
 )

@@ -22,8 +22,14 @@ SPEC = KindSpec(
         SinkRow("starlette.responses.FileResponse"),
         SinkRow("pathlib.Path.__truediv__", arg=1),
     ),
-    sanitizers=("werkzeug.utils.secure_filename", "werkzeug.utils.safe_join", "flask.safe_join")
-    + ("os.path.basename", "int", "uuid.UUID"),
+    sanitizers=(
+        "werkzeug.utils.secure_filename",
+        "werkzeug.utils.safe_join",
+        "flask.safe_join",
+        "os.path.basename",
+        "int",
+        "uuid.UUID",
+    ),
     guard_needles=("..", "/"),
     prefix_guard=True,
 )

@@ -5,8 +5,7 @@ from threatmodel.claims.spec import KindSpec
 SPEC = KindSpec(
     kind="trust_boundary",
     title="Trust boundary violation",
-    meaning="user input is stored at `location` in the session, mixing trusted and untrusted "
-    "data",
+    meaning="user input is stored at `location` in the session, mixing trusted and untrusted data",
     params="location",
     cwe=("CWE-501",),
     stride=("tampering", "elevation_of_privilege"),

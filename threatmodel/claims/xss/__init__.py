@@ -17,8 +17,20 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("django.http.HttpResponse", "django.utils.safestring.mark_safe")),
         SinkRow("<return>", when="html_handler"),
     ),
-    sanitizers=("html.escape", "markupsafe.escape", "flask.escape", "bleach.clean", "cgi.escape")
-    + ("django.utils.html.escape", "flask.render_template", "flask.jsonify", "json.dumps")
-    + ("django.shortcuts.render", "int", "float", "<escape_html>"),
+    sanitizers=(
+        "html.escape",
+        "markupsafe.escape",
+        "flask.escape",
+        "bleach.clean",
+        "cgi.escape",
+        "django.utils.html.escape",
+        "flask.render_template",
+        "flask.jsonify",
+        "json.dumps",
+        "django.shortcuts.render",
+        "int",
+        "float",
+        "<escape_html>",
+    ),
     guard_needles=("<", ">"),
 )
