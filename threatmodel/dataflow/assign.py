@@ -10,6 +10,7 @@ from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
 from threatmodel.dataflow.values import CLEAN, Value, join
 
+PATH_MAKERS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 PARSE_VIEWS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "pathlib.Path"})
 CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
 
@@ -19,6 +20,7 @@ class AssignMixin(EngineBase):
         value = value.step(line)
         if isinstance(target, ast.Name):
             f.env[target.id] = value
+            f.paths.discard(target.id)
             f.views.pop(target.id, None)
             check_store(target, value, None, f, line)
         elif isinstance(target, ast.Tuple | ast.List):
@@ -83,6 +85,12 @@ class AssignMixin(EngineBase):
             if risky:
                 for n in names:
                     f.env[f"{n}.<external>"] = CLEAN
+        if qual in PATH_MAKERS or (
+            isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("resolve", "joinpath", "absolute", "with_name")
+            and dotted(node.func.value) in f.paths
+        ):
+            f.paths.update(names)
         if qual in PARSE_VIEWS and len(node.args) == 1:
             source = dotted(node.args[0])
             if source:
@@ -108,6 +116,7 @@ class AssignMixin(EngineBase):
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             self.guard(test.operand, f, not negated)
             return
+        self.literal_facts(test, f, negated)
         if isinstance(test, ast.BoolOp):
             # false ``a or b`` means every part is false; true ``a and b``: every part true
             if isinstance(test.op, ast.Or) != negated:
@@ -132,12 +141,41 @@ class AssignMixin(EngineBase):
             ):
                 kinds, subject = self.catalog.taint_kinds, test.left  # an allow-list
         elif isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and negated:
-            if test.func.attr == "startswith":
+            if test.func.attr == "startswith" and _real_prefix(test):
                 kinds, subject = self.catalog.prefix_kinds, test.func.value
             elif test.func.attr in CHAR_CLASS:
                 kinds, subject = self.catalog.taint_kinds, test.func.value
         if kinds and subject is not None:
             self.sanitize_names(subject, kinds, f)
+
+    def literal_facts(self, test: ast.expr, f: Frame, negated: bool) -> None:
+        """``x.startswith(q)``, ``x.endswith(q)`` and no ``q`` inside ``x[1:-1]``: ``x`` is
+        a quoted string literal, which eval / exec read as a constant string (no code)."""
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and negated:
+            arg = test.args[0] if test.args else None
+            name = dotted(test.func.value)
+            if (
+                name
+                and isinstance(arg, ast.Constant)
+                and test.func.attr in ("startswith", "endswith")
+            ):
+                f.facts.add((name, test.func.attr, str(arg.value)))
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and not negated:
+            left, right = test.left, test.comparators[0]
+            inner = (
+                isinstance(right, ast.Subscript)
+                and isinstance(right.slice, ast.Slice)
+                and ast.unparse(right.slice) in ("1:-1",)
+            )
+            if isinstance(test.ops[0], ast.In) and isinstance(left, ast.Constant) and inner:
+                assert isinstance(right, ast.Subscript)
+                f.facts.add((dotted(right.value), "inner_free", str(left.value)))
+        for name, _, quote in list(f.facts):
+            if (
+                quote in ("'", '"')
+                and {(name, t, quote) for t in ("startswith", "endswith", "inner_free")} <= f.facts
+            ):
+                self.sanitize_names(ast.Name(id=name), frozenset({"code_injection"}), f)
 
     def sanitize_names(self, node: ast.AST, kinds: frozenset[str], f: Frame) -> None:
         for sub in ast.walk(node):
@@ -154,6 +192,18 @@ def _sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:
         return Value(frozenset(x.sanitized(kinds, name) for x in v.labels), v.const)
     items = tuple((k, _sanitize_keep(x, kinds, name)) for k, x in v.items)
     return Value(frozenset(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
+
+
+def _real_prefix(test: ast.Call) -> bool:
+    """A prefix check that pins a location (a folder, a URL origin), not one character."""
+    arg = test.args[0] if test.args else None
+    if isinstance(arg, ast.Constant):
+        return (
+            isinstance(arg.value, str)
+            and len(arg.value) > 1
+            and ("/" in arg.value or ":" in arg.value)
+        )
+    return arg is not None
 
 
 def _constants(node: ast.AST) -> bool:

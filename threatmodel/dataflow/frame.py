@@ -42,7 +42,11 @@ class Frame:
     defs: dict[str, str]  # function / class names visible here -> qualified names
     route: bool = False  # a Flask-style handler: its returned string is the HTML body
     security_text: bool = False  # the function's text names passwords / tokens / secrets
-    views: dict[str, str] = field(default_factory=dict)  # url -> bar for url = urlparse(bar)
+    views: dict[str, str] = field(default_factory=dict)
+    paths: set[str] = field(default_factory=set)  # names holding a pathlib path
+    facts: set[tuple[str, str, str]] = field(
+        default_factory=set
+    )  # (name, test, quote)  # url -> bar for url = urlparse(bar)
     hits: list[Hit] = field(default_factory=list)
     calls: list[CallRec] = field(default_factory=list)
     returns: list[Value] = field(default_factory=list)

@@ -93,6 +93,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             for t in s.targets:
                 self.assign(t, value, f, line)
             self.mark_parser(s.value, s.targets, f)
+            if _is_path_expr(s.value, f):
+                f.paths.update(dotted(t) for t in s.targets if dotted(t))
         elif isinstance(s, ast.AnnAssign):
             if s.value is not None:
                 self.assign(s.target, self.expr(s.value, f), f, line)
@@ -278,3 +280,12 @@ def _case_matches(pattern: ast.pattern, subject: Value) -> bool | None:
             return True
         return False if all(g is False for g in got) else None
     return None
+
+
+def _is_path_expr(node: ast.expr, f: Frame) -> bool:
+    """``base / name`` where ``base`` holds a pathlib path (``(base / name).resolve()`` too)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("resolve", "absolute") and _is_path_expr(node.func.value, f)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return dotted(node.left) in f.paths or _is_path_expr(node.left, f)
+    return False

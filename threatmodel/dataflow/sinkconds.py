@@ -32,7 +32,8 @@ def _command(
     if arg.seq and arg.items:
         first = arg.items[0][1]
         program = str(first.const).rsplit("/", 1)[-1].lower() if first.known else ""
-        if program in SHELLS:  # sh -c "<string>": the string is a shell command
+        if program in SHELLS or not first.known:  # sh -c "<string>": a shell command
+            # (a program chosen between constants, e.g. per OS, may be a shell: every item)
             return tainted(*(v for _, v in arg.items))
         return first
     if arg.known:
@@ -121,7 +122,19 @@ def _html_handler(
     return arg
 
 
+def _path_receiver(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # ``p.read_text()`` where ``p`` was built as a pathlib path (not a queryset's .exists())
+    assert isinstance(call.func, ast.Attribute)
+    node = call.func.value
+    from threatmodel.dataflow.python import _is_path_expr
+
+    return recv if dotted(node) in f.paths or _is_path_expr(node, f) else None
+
+
 CONDITIONS: dict[str, Cond] = {
+    "path_receiver": _path_receiver,
     "command": _command,
     "unsafe_yaml": _unsafe_yaml,
     "xml_entities": _xml_entities,
@@ -147,7 +160,9 @@ def dangerous_value(
 ) -> Value | None:
     """The value that makes ``call`` dangerous under ``row``, or None when it is not a sink."""
     del engine, kind
-    if row.kw is not None:
+    if row.kw == "<receiver>":
+        arg = receiver
+    elif row.kw is not None:
         arg = kwargs.get(row.kw)
     elif row.arg == -1:
         arg = tainted(*args, *kwargs.values())

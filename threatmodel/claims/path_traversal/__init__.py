@@ -20,7 +20,16 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("flask.send_file", "django.http.FileResponse")),
         SinkRow("fastapi.responses.FileResponse"),
         SinkRow("starlette.responses.FileResponse"),
-        SinkRow("pathlib.Path.__truediv__", arg=1),
+        *(SinkRow(c) for c in ("os.path.exists", "os.path.isfile", "os.path.getsize")),
+        # methods of a pathlib path built from input: the receiver is the dangerous value
+        *(
+            SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
+            for m in ("read_text", "read_bytes", "write_text", "write_bytes", "open")
+        ),
+        *(
+            SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
+            for m in ("exists", "unlink", "is_file", "stat", "mkdir", "touch", "rmdir")
+        ),
     ),
     sanitizers=(
         "werkzeug.utils.secure_filename",
