@@ -17,9 +17,11 @@ class Hit:
     line: int
     callee: str
     labels: frozenset[Label]
+    note: str = ""  # why a constant sink is safe beyond being constant
 
     def to_json(self) -> list[Any]:
-        return [self.kind, self.line, self.callee, [x.to_json() for x in self.labels]]
+        labels = [x.to_json() for x in self.labels]
+        return [self.kind, self.line, self.callee, labels, self.note]
 
 
 @dataclass

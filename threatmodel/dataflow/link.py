@@ -90,11 +90,11 @@ class Linker:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
         out = []
         for _qual, (path, summ) in self.summaries.items():
-            for kind, line, callee, raw in summ["hits"]:
+            for kind, line, callee, raw, note in summ["hits"]:
                 raw_labels = self.labels(raw, path)
                 got = self.resolve(raw_labels, None, 0)
                 if got or not raw_labels:
-                    out.append((kind, line, callee, path, got))
+                    out.append((kind, line, callee + note_sep(note), path, got))
             for qual, _line, raw_args in summ["calls"]:
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
                 out += self.param_sinks(qual, args, None, 0, set())
@@ -116,7 +116,7 @@ class Linker:
         if not any(inner.values()):
             return []
         out = []
-        for kind, line, callee, raw in summ["hits"]:
+        for kind, line, callee, raw, _note in summ["hits"]:
             labels = self.labels(raw, path)
             if not any(x.kind in ("param", "self") for x in labels):
                 continue
@@ -129,6 +129,13 @@ class Linker:
             cargs = tuple((k, self.labels(v, path)) for k, v in raw_args)
             out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
         return out
+
+
+NOTE = " | "
+
+
+def note_sep(note: str) -> str:
+    return f"{NOTE}{note}" if note else ""
 
 
 def _through(got: Label, via: Label) -> Label:
@@ -151,6 +158,7 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
     key: tuple[Any, ...]
     for kind, line, callee, path, labels in linker.hits():
         spec = REGISTRY.get(kind)
+        callee, _, note = callee.partition(NOTE)
         if not labels and spec is not None and spec.taint:
             key = (kind, path, line, "constant")
             out.setdefault(
@@ -164,7 +172,7 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
                     sink=callee,
                     sink_location=Location(path=path, line=line),
                     steps=[Location(path=path, line=line)],
-                    broken_by="constant",
+                    broken_by=f"constant; {note}" if note else "constant",
                 ),
             )
             continue

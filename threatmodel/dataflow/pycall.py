@@ -50,7 +50,10 @@ class CallMixin(EngineBase):
         for kind, row in self.catalog.sinks_for(recv_qual, method):
             value = dangerous_value(kind, row, node, args, kwargs, receiver, f, self)
             if value is not None:  # a constant sink is kept too: it refutes a claim there
-                f.hits.append(Hit(kind, line, qual or f".{method}", value.all_labels()))
+                bound = len(args) > 1 or any(k in kwargs for k in ("params", "parameters"))
+                note = "passes parameters separately" if kind == "sql_injection" and bound else ""
+                callee = qual or dotted(func) or f".{method}"
+                f.hits.append(Hit(kind, line, callee, value.all_labels(), note))
         check_patterns(self, node, qual, method, args, kwargs, receiver, f)
         everything = [receiver, *args, *kwargs.values()]
         if random_source(qual):

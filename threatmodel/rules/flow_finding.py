@@ -10,7 +10,7 @@ value stored as a security value (weak_random), request input stored in the sess
 from __future__ import annotations
 
 from threatmodel.claims import REGISTRY
-from threatmodel.models import Claim, Facts, Finding, Flow, Severity, Stride
+from threatmodel.models import Claim, Facts, Finding, Flow, Route, Severity, Stride
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -20,6 +20,20 @@ FINDING_SOURCES = {
     "insecure_cookie": "pattern",
     "weak_random": "random",
 }
+
+
+BUILT = {
+    "sql_injection": "SQL query",
+    "command_injection": "shell command",
+    "code_injection": "code",
+}
+
+
+def route_of(flow: Flow, routes: list[Route]) -> Route | None:
+    """The route declared closest above the sink in its file (its handler holds the sink)."""
+    loc = flow.sink_location
+    same = [r for r in routes if r.location.path == loc.path and r.location.line <= loc.line]
+    return max(same, key=lambda r: r.location.line) if same else None
 
 
 def proves(flow: Flow) -> bool:
@@ -43,10 +57,18 @@ class FlowFinding(Rule):
             seen.add(key)
             steps = " -> ".join(str(s.line) for s in flow.steps)
             what = f"{flow.source} (line {flow.source_location.line})"
+            route = route_of(flow, facts.routes)
+            title = f"{spec.title}: {flow.sink} at line {flow.sink_location.line}" + (
+                f" receives {what}" if spec.taint else ""
+            )
+            if route is not None and flow.claim in BUILT:
+                title = f"{route.method} {route.path} runs {BUILT[flow.claim]} built from input "
+                title += f"({flow.sink})"
+            elif route is not None:
+                title = f"{route.method} {route.path}: {title}"
             out.append(
                 Finding(
-                    title=f"{spec.title}: {flow.sink} at line {flow.sink_location.line}"
-                    + (f" receives {what}" if spec.taint else ""),
+                    title=title,
                     severity=Severity(spec.severity),
                     stride=[Stride(s) for s in spec.stride],
                     cwe=list(spec.cwe),

@@ -42,7 +42,8 @@ def _touches(flow: Flow, path: str, line: int) -> bool:
 def _why_not(flow: Flow) -> str:
     where = f"{flow.sink} at {flow.sink_location.path}:{flow.sink_location.line}"
     if flow.source_kind == "constant":
-        return f"{where} receives a constant value"
+        extra = (flow.broken_by or "").partition("; ")[2]
+        return f"{where} receives a constant value" + (f" ({extra})" if extra else "")
     if flow.broken_by is not None:
         return (
             f"the {flow.source} value (line {flow.source_location.line}) reaching {where} "
