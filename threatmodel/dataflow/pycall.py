@@ -152,6 +152,12 @@ class CallMixin(EngineBase):
                 return const(got)
             if isinstance(got, list) and all(isinstance(x, str) for x in got):
                 return Value(items=tuple((i, const(x)) for i, x in enumerate(got)), seq=True)
+        if method == "get" and len(args) >= 2 and receiver.items is not None:
+            pair = args[0], args[1]
+            if pair[0].known and pair[1].known:
+                got = receiver.item((pair[0].const, pair[1].const))
+                if got is not None:
+                    return got
         if method in ("get", "pop", "setdefault") and receiver.items is not None and args:
             k = args[0]
             got = receiver.item(k.const) if k.known else None
@@ -168,12 +174,6 @@ class CallMixin(EngineBase):
         if method == "pop" and receiver.seq and receiver.items and not args and key:
             f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
             return receiver.items[-1][1]
-        if method == "get" and len(args) >= 2 and receiver.items is not None:
-            pair = args[0], args[1]
-            if pair[0].known and pair[1].known:
-                got = receiver.item((pair[0].const, pair[1].const))
-                if got is not None:
-                    return got
         if key and method in ("append", "add", "extend", "insert", "update", "set", "appendleft"):
             self.mutate(key, method, receiver, args, f, line)
             return CLEAN

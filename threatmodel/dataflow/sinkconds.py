@@ -114,10 +114,23 @@ def _template_env(
     return arg if "jinja2" in text or "mako" in text else None
 
 
+def _response_body(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # ``(body, status, headers)``: only the body is HTML; a header value is not XSS
+    if arg.seq and arg.items:
+        return arg.items[0][1]
+    return arg
+
+
 def _html_handler(
     call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
 ) -> Value | None:
-    if not f.route or arg.items is not None:  # a dict / list body is JSON
+    if not f.route:
+        return None
+    if arg.seq and arg.items:  # (body, status, headers)
+        arg = arg.items[0][1]
+    if arg.items is not None:  # a dict / list body is JSON
         return None
     return arg
 
@@ -145,6 +158,7 @@ CONDITIONS: dict[str, Cond] = {
     "mongo": _mongo,
     "template_env": _template_env,
     "html_handler": _html_handler,
+    "response_body": _response_body,
 }
 
 

@@ -13,7 +13,8 @@ SPEC = KindSpec(
     help="Render through an autoescaping template, or escape with html.escape / "
     "markupsafe.escape; never mark input safe (Markup, |safe).",
     sinks=(
-        *(SinkRow(c) for c in ("flask.make_response", "flask.Response", "markupsafe.Markup")),
+        *(SinkRow(c, when="response_body") for c in ("flask.make_response", "flask.Response")),
+        SinkRow("markupsafe.Markup"),
         *(SinkRow(c) for c in ("django.http.HttpResponse", "django.utils.safestring.mark_safe")),
         SinkRow("<return>", when="html_handler"),
     ),
