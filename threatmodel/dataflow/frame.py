@@ -46,6 +46,7 @@ class Frame:
     security_text: bool = False  # the function's text names passwords / tokens / secrets
     views: dict[str, str] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)  # names holding a pathlib path
+    loops: list[list[dict[str, Value]]] = field(default_factory=list)  # break/continue envs
     facts: set[tuple[str, str, str]] = field(
         default_factory=set
     )  # (name, test, quote)  # url -> bar for url = urlparse(bar)

@@ -29,6 +29,7 @@ SECURITY_WORDS = re.compile(
     re.IGNORECASE,
 )
 SECURE_RANDOM = frozenset({"random.SystemRandom", "random.seed", "random.Random.seed"})
+MAYBE_REQUEST = frozenset({"request", "call", "param", "self"})  # link() decides
 SESSION_NAMES = frozenset({"flask.session", "quart.session", "request.session", "session"})
 
 
@@ -86,7 +87,7 @@ def check_patterns(
             f.hits.append(Hit("insecure_cookie", line, ".set_cookie", frozenset({label})))
         value = args[1] if len(args) > 1 else kwargs.get("value")
         if value is not None:
-            randoms = frozenset(x for x in value.all_labels() if x.kind == "random")
+            randoms = frozenset(x for x in value.all_labels() if x.kind in ("random", "call"))
             if randoms:
                 f.hits.append(Hit("weak_random", line, ".set_cookie", randoms))
     if method == "setFeature" and len(node.args) == 2:
@@ -119,11 +120,11 @@ def check_store(target: ast.AST, value: Value, key: Value | None, f: Frame, line
     """An assignment to ``target``: session stores (trust boundary), security names (random)."""
     base = target.value if isinstance(target, ast.Subscript) else None
     if base is not None and _is_session(base, f):
-        labels = [x for x in value.all_labels() if x.kind == "request"]
-        labels += [x for x in (key.all_labels() if key else ()) if x.kind == "request"]
+        labels = [x for x in value.all_labels() if x.kind in MAYBE_REQUEST]
+        labels += [x for x in (key.all_labels() if key else ()) if x.kind in MAYBE_REQUEST]
         if labels:
             f.hits.append(Hit("trust_boundary", line, "session", frozenset(labels)))
-    randoms = frozenset(x for x in value.all_labels() if x.kind == "random")
+    randoms = frozenset(x for x in value.all_labels() if x.kind in ("random", "call"))
     if randoms:
         text = dotted(base if base is not None else target)
         if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):

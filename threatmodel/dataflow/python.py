@@ -113,25 +113,33 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         elif isinstance(s, ast.Raise | ast.Break | ast.Continue):
             if isinstance(s, ast.Raise) and s.exc is not None:
                 self.expr(s.exc, f)
+            if not isinstance(s, ast.Raise) and f.loops:
+                f.loops[-1].append(dict(f.env))  # what a break / continue carries on with
             return True
         elif isinstance(s, ast.If):
             return self.if_(s, f)
         elif isinstance(s, ast.For | ast.AsyncFor):
             item = self.element(self.expr(s.iter, f))
             before = dict(f.env)
+            f.loops.append([])
             for _ in range(2):
                 self.assign(s.target, item, f, line)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
+            for left in f.loops.pop():
+                f.env = _join_env(f.env, left)
             self.block(s.orelse, f)
         elif isinstance(s, ast.While):
             test = self.expr(s.test, f)
             if test.known and not test.const:
                 return False
             before = dict(f.env)
+            f.loops.append([])
             for _ in range(2):
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
+            for left in f.loops.pop():
+                f.env = _join_env(f.env, left)
             self.expr(s.test, f)
         elif isinstance(s, ast.Try | ast.TryStar):
             before = dict(f.env)
