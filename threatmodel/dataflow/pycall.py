@@ -25,6 +25,10 @@ KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.c
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
 BOOL_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric"})
+RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
+MUTATORS = frozenset(
+    {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
+)
 STR_METHODS = frozenset(
     {"upper", "lower", "strip", "lstrip", "rstrip", "replace", "format", "join", "split"}
     | {"encode", "decode", "title", "capitalize", "casefold", "zfill", "center", "rsplit"}
@@ -66,6 +70,10 @@ class CallMixin(EngineBase):
             return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
         if qual in NUMERIC:
             return CLEAN
+        if qual in RESPONSES and args:
+            # a response object carries its body; headers and status are not the page
+            body = args[0]
+            return (body.items[0][1] if body.seq and body.items else body).step(line)
         if qual in CONFIG or (qual.startswith("os.environ") and method == "get"):
             return Value(frozenset({Label("config", qual, line)}))
         if method in DB_METHODS:
@@ -142,6 +150,12 @@ class CallMixin(EngineBase):
         line = node.lineno
         if method in BOOL_METHODS:
             return CLEAN
+        if method == "replace" and len(args) >= 2 and args[0].known and args[1].known:
+            # ``s.replace("'", "&apos;")``: the character a kind's guard looks for is gone
+            gone, new = str(args[0].const), str(args[1].const)
+            kinds = self.catalog.guarded_by(gone) if gone and gone not in new else frozenset()
+            if kinds and receiver.all_labels():
+                return receiver.flat().sanitized(kinds, f".replace({gone!r})").step(line)
         foldable = receiver.known and all(a.known for a in args) and not kwargs
         if foldable and method in STR_METHODS:
             try:
@@ -174,7 +188,7 @@ class CallMixin(EngineBase):
         if method == "pop" and receiver.seq and receiver.items and not args and key:
             f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
             return receiver.items[-1][1]
-        if key and method in ("append", "add", "extend", "insert", "update", "set", "appendleft"):
+        if key and method in MUTATORS:
             self.mutate(key, method, receiver, args, f, line)
             return CLEAN
         return None
