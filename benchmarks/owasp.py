@@ -140,7 +140,7 @@ def run_verify(root: Path, work: Path, answers: dict[str, tuple[str, bool, str]]
     report = json.loads(out.read_text())
     cats = kind_categories(answers)
     tally: dict[str, dict[str, int]] = {"true": defaultdict(int), "false": defaultdict(int)}
-    for f in report["findings"]:
+    for f in report["findings"] + report.get("suppressed", []):
         kinds = [c["kind"] for c in f.get("claims") or []]
         loc = (f.get("evidence") or [{}])[0].get("path", "")
         m = TEST.search(loc)

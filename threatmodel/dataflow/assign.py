@@ -21,6 +21,7 @@ class AssignMixin(EngineBase):
         if isinstance(target, ast.Name):
             f.env[target.id] = value
             f.paths.discard(target.id)
+            f.lines_of.setdefault(target.id, []).append(line)
             f.views.pop(target.id, None)
             check_store(target, value, None, f, line)
         elif isinstance(target, ast.Tuple | ast.List):

@@ -17,11 +17,12 @@ class Hit:
     line: int
     callee: str
     labels: frozenset[Label]
-    note: str = ""  # why a constant sink is safe beyond being constant
+    note: str = ""  # why a constant sink is safe beyond being constant ("safe: ..." as called)
+    lines: tuple[int, ...] = ()  # where the call's argument names were set or configured
 
     def to_json(self) -> list[Any]:
         labels = [x.to_json() for x in self.labels]
-        return [self.kind, self.line, self.callee, labels, self.note]
+        return [self.kind, self.line, self.callee, labels, self.note, list(self.lines)]
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Frame:
     security_text: bool = False  # the function's text names passwords / tokens / secrets
     views: dict[str, str] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)  # names holding a pathlib path
+    lines_of: dict[str, list[int]] = field(default_factory=dict)  # name -> set / used lines
     loops: list[list[dict[str, Value]]] = field(default_factory=list)  # break/continue envs
     facts: set[tuple[str, str, str]] = field(
         default_factory=set

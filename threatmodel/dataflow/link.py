@@ -21,6 +21,7 @@ from threatmodel.models import Flow, Location
 MAX_DEPTH = 4
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
 Bind = Mapping[str, frozenset[Label]]
+HitRow = tuple[str, int, str, str, frozenset[Label], tuple[int, ...]]
 
 
 def module_name(path: str) -> str:
@@ -86,15 +87,15 @@ class Linker:
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ["ret"], path), inner, depth)
 
-    def hits(self) -> list[tuple[str, int, str, str, frozenset[Label]]]:
+    def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
         out = []
         for _qual, (path, summ) in self.summaries.items():
-            for kind, line, callee, raw, note in summ["hits"]:
+            for kind, line, callee, raw, note, lines in summ["hits"]:
                 raw_labels = self.labels(raw, path)
                 got = self.resolve(raw_labels, None, 0)
                 if got or not raw_labels:
-                    out.append((kind, line, callee + note_sep(note), path, got))
+                    out.append((kind, line, callee + note_sep(note), path, got, tuple(lines)))
             for qual, _line, raw_args in summ["calls"]:
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
                 out += self.param_sinks(qual, args, None, 0, set())
@@ -107,7 +108,7 @@ class Linker:
         bind: Bind | None,
         depth: int,
         seen: set[str],
-    ) -> list[tuple[str, int, str, str, frozenset[Label]]]:
+    ) -> list[HitRow]:
         found = self.summaries.get(qual)
         if found is None or depth > MAX_DEPTH or qual in seen:
             return []
@@ -116,7 +117,7 @@ class Linker:
         if not any(inner.values()):
             return []
         out = []
-        for kind, line, callee, raw, _note in summ["hits"]:
+        for kind, line, callee, raw, _note, lines in summ["hits"]:
             labels = self.labels(raw, path)
             if not any(x.kind in ("param", "self") for x in labels):
                 continue
@@ -124,7 +125,7 @@ class Linker:
                 frozenset(x for x in labels if x.kind in ("param", "self")), inner, depth
             )
             if via_params:
-                out.append((kind, line, callee, path, via_params))
+                out.append((kind, line, callee, path, via_params, tuple(lines)))
         for cqual, _line, raw_args in summ["calls"]:
             cargs = tuple((k, self.labels(v, path)) for k, v in raw_args)
             out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
@@ -132,6 +133,12 @@ class Linker:
 
 
 NOTE = " | "
+
+
+def _constant_reason(note: str, safe: bool) -> str:
+    if safe:
+        return note.removeprefix("safe: ")
+    return f"constant; {note}" if note else "constant"
 
 
 def note_sep(note: str) -> str:
@@ -156,23 +163,25 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
     linker = Linker(extracts)
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
-    for kind, line, callee, path, labels in linker.hits():
+    for kind, line, callee, path, labels, lines in linker.hits():
+        extra = [Location(path=path, line=n) for n in lines if n != line]
         spec = REGISTRY.get(kind)
         callee, _, note = callee.partition(NOTE)
-        if not labels and spec is not None and spec.taint:
-            key = (kind, path, line, "constant")
+        if not labels and spec is not None and (spec.taint or note.startswith("safe: ")):
+            safe = note.startswith("safe: ")
+            key = (kind, path, line, "constant", safe)
             out.setdefault(
                 key,
                 Flow(
                     claim=kind,
                     cwe=list(spec.cwe),
-                    source_kind="constant",
-                    source="constant",
+                    source_kind="safe_call" if safe else "constant",
+                    source=callee if safe else "constant",
                     source_location=Location(path=path, line=line),
                     sink=callee,
                     sink_location=Location(path=path, line=line),
-                    steps=[Location(path=path, line=line)],
-                    broken_by=f"constant; {note}" if note else "constant",
+                    steps=[*extra, Location(path=path, line=line)],
+                    broken_by=_constant_reason(note, safe),
                 ),
             )
             continue
@@ -184,6 +193,8 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
         labels = frozenset(
             x for x in labels if x.kind in wanted.get(kind, {"request", "database", "config"})
         )
+        if not labels and note.startswith("safe: ") and spec is not None:
+            continue
         for lab in sorted(labels, key=lambda x: (x.kind != "request", x.path, x.line)):
             source_path = lab.path or path
             broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None
@@ -192,6 +203,7 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
                 continue
             steps = [Location(path=source_path, line=lab.line)]
             steps += [Location(path=source_path, line=s) for s in lab.steps if s != line]
+            steps += [e for e in extra if e not in steps]
             steps.append(Location(path=path, line=line))
             out[key] = Flow(
                 claim=kind,

@@ -51,13 +51,21 @@ class CallMixin(EngineBase):
         receiver = self.expr(func.value, f) if isinstance(func, ast.Attribute) else CLEAN
         args, kwargs = _args(node, self, f)
         line = node.lineno
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            f.lines_of.setdefault(func.value.id, []).append(line)
         for kind, row in self.catalog.sinks_for(recv_qual, method):
             value = dangerous_value(kind, row, node, args, kwargs, receiver, f, self)
-            if value is not None:  # a constant sink is kept too: it refutes a claim there
-                bound = len(args) > 1 or any(k in kwargs for k in ("params", "parameters"))
-                note = "passes parameters separately" if kind == "sql_injection" and bound else ""
-                callee = qual or dotted(func) or f".{method}"
-                f.hits.append(Hit(kind, line, callee, value.all_labels(), note))
+            callee = qual or dotted(func) or f".{method}"
+            lines = _arg_lines(node, f)
+            if value is None:  # not dangerous as called: kept to refute a claim there
+                why = SAFE_AS_CALLED.get(row.when)
+                if why:
+                    f.hits.append(Hit(kind, line, callee, frozenset(), f"safe: {why}", lines))
+                continue
+            # a constant sink is kept too: it refutes a claim there
+            bound = len(args) > 1 or any(k in kwargs for k in ("params", "parameters"))
+            note = "passes parameters separately" if kind == "sql_injection" and bound else ""
+            f.hits.append(Hit(kind, line, callee, value.all_labels(), note, lines))
         check_patterns(self, node, qual, method, args, kwargs, receiver, f)
         everything = [receiver, *args, *kwargs.values()]
         if random_source(qual):
@@ -228,6 +236,26 @@ class CallMixin(EngineBase):
             if old.known and args:
                 new = Value(new.labels, items=old.items, seq=old.seq)
         f.env[key] = new.step(line)
+
+
+SAFE_AS_CALLED = {
+    "unsafe_yaml": "yaml.load with a safe Loader",
+    "xml_entities": "the parser does not resolve external entities",
+    "sax_entities": "the parser does not resolve external entities",
+    "lxml_entities": "lxml's default parser does not load external entities",
+    "command": "a fixed program with an argument list and no shell",
+}
+
+
+def _arg_lines(node: ast.Call, f: Frame) -> tuple[int, ...]:
+    """Lines where the names a call reads were assigned or configured (a tool may cite the
+    query's assignment rather than the ``execute`` line)."""
+    out: set[int] = set()
+    for arg in [*node.args, *(k.value for k in node.keywords)]:
+        for sub in ast.walk(arg):
+            if isinstance(sub, ast.Name):
+                out.update(f.lines_of.get(sub.id, [])[-4:])
+    return tuple(sorted(out))
 
 
 def _fold_builtin(qual: str, args: list[Any]) -> Any:

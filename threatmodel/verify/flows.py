@@ -18,14 +18,17 @@ xss, ssrf and open_redirect keep their line verifiers for now.
 
 from __future__ import annotations
 
+import re
+
 from threatmodel.claims import REGISTRY
 from threatmodel.models import Claim, Finding, Flow
 from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
-from threatmodel.verify._code import locations
+from threatmodel.verify._code import line_text, locations
 from threatmodel.verify._command_line import CommandInjection
 from threatmodel.verify._sql_line import SqlInjection
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
+IMPORT = re.compile(r"\s*(import|from)\s+[\w.]+")
 NEAR = 1
 NOT_PYTHON: dict[str, type[Verifier]] = {
     "command_injection": CommandInjection,
@@ -41,6 +44,8 @@ def _touches(flow: Flow, path: str, line: int) -> bool:
 
 def _why_not(flow: Flow) -> str:
     where = f"{flow.sink} at {flow.sink_location.path}:{flow.sink_location.line}"
+    if flow.source_kind == "safe_call":
+        return f"{where} is safe as called: {flow.broken_by}"
     if flow.source_kind == "constant":
         extra = (flow.broken_by or "").partition("; ")[2]
         return f"{where} receives a constant value" + (f" ({extra})" if extra else "")
@@ -66,6 +71,11 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
     refutations: list[str] = []
     for loc in locs:
         near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]
+        if not near and IMPORT.match(line_text(ctx.reader, loc)):
+            # a claim on ``import pickle`` is about the file's uses of it: all of them decide
+            near = [
+                f for f in ctx.facts.flows if f.claim == kind and f.sink_location.path == loc.path
+            ]
         for flow in near:
             if proves(flow):
                 steps = " -> ".join(f"{s.line}" for s in flow.steps)
