@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from threatmodel.claims import REGISTRY
 from threatmodel.models import (
     CLAIM_KINDS,
     Claim,
@@ -194,6 +195,11 @@ CLAIM_HELP: dict[str, tuple[str, str]] = {
     ),
     "cors_misconfigured": ("location", "CORS allows any origin with credentials."),
 }
+
+
+# Kinds of the claim registry (threatmodel/claims/<kind>/) explain themselves.
+for _kind, _spec in REGISTRY.items():
+    CLAIM_HELP.setdefault(_kind, (_spec.params, _spec.meaning[0].upper() + _spec.meaning[1:] + "."))
 
 
 def claim_vocabulary() -> list[dict[str, str]]:
