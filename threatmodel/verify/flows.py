@@ -29,7 +29,7 @@ from threatmodel.verify._sql_line import SqlInjection
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 IMPORT = re.compile(r"\s*(import|from)\s+[\w.]+")
-NEAR = 1
+NEAR = 0  # the call's own line; the assignments of its arguments are steps
 NOT_PYTHON: dict[str, type[Verifier]] = {
     "command_injection": CommandInjection,
     "sql_injection": SqlInjection,
