@@ -35,10 +35,16 @@ class Linker:
         for path, data in extracts.items():
             for qual, summ in data["summaries"].items():
                 self.summaries[qual] = (path, summ)
-        self._cache: dict[tuple[str, int], list[Label]] = {}
+        self._decoded: dict[tuple[int, str], frozenset[Label]] = {}
 
     def labels(self, data: list[Any], path: str) -> frozenset[Label]:
-        return frozenset(Label.from_json(x, path) for x in data)
+        # summaries are read again for every call: decode each JSON list once
+        key = (id(data), path)
+        got = self._decoded.get(key)
+        if got is None:
+            got = frozenset(Label.from_json(x, path) for x in data)
+            self._decoded[key] = got
+        return got
 
     def resolve(self, labels: frozenset[Label], bind: Bind | None, depth: int) -> frozenset[Label]:
         out: set[Label] = set()

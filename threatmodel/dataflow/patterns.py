@@ -72,7 +72,7 @@ def check_patterns(
             for x in a.all_labels()
         )
         if not (off is not None and off.known and not off.const) and (
-            f.security_text or data_from_request
+            data_from_request or bool(SECURITY_WORDS.search(f.text))
         ):
             f.hits.append(Hit("weak_hash", line, qual, frozenset({Label("pattern", weak, line)})))
     if method == "set_cookie":

@@ -22,7 +22,6 @@ from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
 from threatmodel.dataflow.frame import Frame, dotted
-from threatmodel.dataflow.patterns import SECURITY_WORDS
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import ExprMixin, request_label
 from threatmodel.dataflow.values import CLEAN, Label, Value
@@ -67,7 +66,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
         end = fn.end_lineno or fn.lineno
-        f.security_text = bool(SECURITY_WORDS.search("\n".join(self.lines[fn.lineno - 1 : end])))
+        f.text = "\n".join(self.lines[fn.lineno - 1 : end])
         defaults = _defaults(fn)
         for p in [*params, *(x for x in (a.vararg, a.kwarg) if x is not None)]:
             ann = ast.unparse(p.annotation) if p.annotation is not None else ""
