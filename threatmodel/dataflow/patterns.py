@@ -3,8 +3,8 @@
 These are not request -> sink flows, so each has its own honest predicate:
 
 - weak_hash: MD5 / SHA-1 (``hashlib.md5``, ``hashlib.new('sha1')`` ...) not marked
-  ``usedforsecurity=False``, in a function whose text names passwords, tokens, secrets or
-  signatures, or hashing request input (a cache key or an ETag is not a finding);
+  ``usedforsecurity=False``, in a function whose text names passwords, secrets, credentials
+  or signatures, or hashing request input (a cache key or an ETag is not a finding);
 - insecure_cookie: ``set_cookie`` without ``secure=True``, or with ``httponly=False``;
 - weak_random: a ``random`` module value (not ``SystemRandom``) stored under a name that
   says session, token, password, secret, key, nonce, salt or OTP, or set as a cookie;
@@ -29,6 +29,9 @@ SECURITY_WORDS = re.compile(
     re.IGNORECASE,
 )
 SECURE_RANDOM = frozenset({"random.SystemRandom", "random.seed", "random.Random.seed"})
+# MD5 / SHA-1 break where the input is guessable (passwords) or a collision forges a
+# signature; a digest of a high-entropy token used as a cache key is not a finding.
+HASH_CONTEXT = re.compile(r"passw|passwd|pwd|secret|credential|signature|signing", re.I)
 MAYBE_REQUEST = frozenset({"request", "call", "param", "self"})  # link() decides
 SESSION_NAMES = frozenset({"flask.session", "quart.session", "request.session", "session"})
 
@@ -72,7 +75,7 @@ def check_patterns(
             for x in a.all_labels()
         )
         if not (off is not None and off.known and not off.const) and (
-            data_from_request or bool(SECURITY_WORDS.search(f.text))
+            data_from_request or bool(HASH_CONTEXT.search(f.text))
         ):
             f.hits.append(Hit("weak_hash", line, qual, frozenset({Label("pattern", weak, line)})))
     if method == "set_cookie":

@@ -55,7 +55,7 @@ class CallMixin(EngineBase):
             f.lines_of.setdefault(func.value.id, []).append(line)
         for kind, row in self.catalog.sinks_for(recv_qual, method):
             value = dangerous_value(kind, row, node, args, kwargs, receiver, f, self)
-            callee = qual or dotted(func) or f".{method}"
+            callee = qual or written(func) or f".{method}"
             lines = _arg_lines(node, f)
             if value is None:  # not dangerous as called: kept to refute a claim there
                 why = SAFE_AS_CALLED.get(row.when)
@@ -245,6 +245,16 @@ SAFE_AS_CALLED = {
     "lxml_entities": "lxml's default parser does not load external entities",
     "command": "a fixed program with an argument list and no shell",
 }
+
+
+def written(node: ast.AST) -> str:
+    """The callee as a reader names it: ``db().execute`` -> ``db.execute``."""
+    if isinstance(node, ast.Call):
+        return written(node.func)
+    if isinstance(node, ast.Attribute):
+        inner = written(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _arg_lines(node: ast.Call, f: Frame) -> tuple[int, ...]:

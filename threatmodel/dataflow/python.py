@@ -62,7 +62,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             names.append(a.vararg.arg)
         if a.kwarg:
             names.append(a.kwarg.arg)
-        decos = [_deco_name(d) for d in fn.decorator_list]
+        decos = [_route_deco(d) for d in fn.decorator_list]
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
         end = fn.end_lineno or fn.lineno
@@ -261,6 +261,15 @@ def _deco_name(d: ast.expr) -> str:
         if isinstance(node, ast.Attribute)
         else (node.id if isinstance(node, ast.Name) else "")
     )
+
+
+def _route_deco(d: ast.expr) -> str:
+    """``route`` / ``get`` ... for ``@app.get(...)``-style decorators (a method of an app or
+    router object), "" for anything else: ``@patch(...)`` / ``@mock.patch`` are not routes."""
+    if not isinstance(d, ast.Call) or not isinstance(d.func, ast.Attribute):
+        return ""
+    base = dotted(d.func.value).lower()
+    return "" if not base or "mock" in base or "patch" in base else d.func.attr
 
 
 def _defaults(fn: FuncNode) -> dict[str, ast.expr]:

@@ -87,6 +87,9 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
             refutations.append(_why_not(near[0]))
     if refutations and len(refutations) == len(locs):
         return ClaimResult.refuted(refutations[0])
+    if line_verifier is not None and not refutations:
+        # no flow at the line: the line verifier still knows "no such call near here"
+        return line_verifier().verify(claim, finding, ctx)
     return ClaimResult.unverifiable(
         f"no {kind.replace('_', ' ')} sink the dataflow engine knows at the cited line"
     )
