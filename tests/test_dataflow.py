@@ -212,3 +212,15 @@ def test_registry_kinds_are_claim_kinds_with_specs() -> None:
     for kind, spec in REGISTRY.items():
         assert kind in CLAIM_KINDS
         assert spec.cwe and spec.help and spec.meaning
+
+
+def test_list_remove_del_and_reverse_move_elements() -> None:
+    base = "lst = ['safe', request.args['p'], 'moresafe']\n"
+    assert "command_injection" not in proven(
+        run(handler(base + "lst.remove('safe')\nos.system(lst[1])\n"))
+    )
+    assert "command_injection" in proven(
+        run(handler(base + "lst.remove('safe')\nos.system(lst[0])\n"))
+    )
+    assert "command_injection" not in proven(run(handler(base + "del lst[1]\nos.system(lst[1])\n")))
+    assert "command_injection" in proven(run(handler(base + "lst.reverse()\nos.system(lst[1])\n")))

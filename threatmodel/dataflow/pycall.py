@@ -196,6 +196,13 @@ class CallMixin(EngineBase):
         if method == "pop" and receiver.seq and receiver.items and not args and key:
             f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
             return receiver.items[-1][1]
+        if method == "popleft" and receiver.seq and receiver.items and not args and key:
+            tail = tuple(enumerate([v for _, v in receiver.items[1:]]))
+            f.env[key] = Value(receiver.labels, items=tail, seq=True)
+            return receiver.items[0][1]
+        if key and receiver.seq and receiver.items is not None and method in REORDER:
+            f.env[key] = _reorder(receiver, method, args)
+            return CLEAN
         if key and method in MUTATORS:
             self.mutate(key, method, receiver, args, f, line)
             return CLEAN
@@ -245,6 +252,28 @@ SAFE_AS_CALLED = {
     "lxml_entities": "lxml's default parser does not load external entities",
     "command": "a fixed program with an argument list and no shell",
 }
+
+
+REORDER = frozenset({"remove", "reverse", "clear", "sort"})
+
+
+def _reorder(lst: Value, method: str, args: list[Value]) -> Value:
+    """``remove`` / ``reverse`` / ``clear`` / ``sort`` on a list with known positions."""
+    vals = [v for _, v in lst.items or ()]
+    if method == "clear":
+        vals = []
+    elif method == "reverse":
+        vals.reverse()
+    elif method == "remove" and args and args[0].known:
+        for i, v in enumerate(vals):
+            if not v.known:
+                return Value(lst.all_labels())  # which one goes is not known
+            if v.const == args[0].const:
+                del vals[i]
+                break
+    elif method in ("remove", "sort"):
+        return Value(lst.all_labels())
+    return Value(lst.labels, items=tuple(enumerate(vals)), seq=True)
 
 
 def written(node: ast.AST) -> str:

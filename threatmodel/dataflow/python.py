@@ -125,8 +125,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
                 self.assign(s.target, item, f, line)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
-            for left in f.loops.pop():
-                f.env = _join_env(f.env, left)
+            for carried in f.loops.pop():
+                f.env = _join_env(f.env, carried)
             self.block(s.orelse, f)
         elif isinstance(s, ast.While):
             test = self.expr(s.test, f)
@@ -137,8 +137,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             for _ in range(2):
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
-            for left in f.loops.pop():
-                f.env = _join_env(f.env, left)
+            for carried in f.loops.pop():
+                f.env = _join_env(f.env, carried)
             self.expr(s.test, f)
         elif isinstance(s, ast.Try | ast.TryStar):
             before = dict(f.env)
@@ -197,8 +197,27 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
                     f.env.pop(alias.asname or alias.name, None)
         elif isinstance(s, ast.Delete):
             for t in s.targets:
-                f.env.pop(dotted(t), None)
+                self.delete(t, f)
         return False
+
+    def delete(self, t: ast.expr, f: Frame) -> None:
+        """``del x`` forgets x; ``del lst[0]`` / ``del d['k']`` drop that element."""
+        if not isinstance(t, ast.Subscript):
+            f.env.pop(dotted(t), None)
+            return
+        base = dotted(t.value)
+        old = f.env.get(base)
+        key = self.expr(t.slice, f) if not isinstance(t.slice, ast.Slice) else None
+        if old is None or old.items is None or key is None or not key.known:
+            return
+        if old.seq and isinstance(key.const, int) and -len(old.items) <= key.const < len(old.items):
+            vals = [v for _, v in old.items]
+            del vals[key.const]
+            f.env[base] = Value(old.labels, items=tuple(enumerate(vals)), seq=True)
+        elif not old.seq:
+            f.env[base] = Value(
+                old.labels, items=tuple((k, v) for k, v in old.items if k != key.const)
+            )
 
     def import_base(self, s: ast.ImportFrom) -> str:
         if not s.level:

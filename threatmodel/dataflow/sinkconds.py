@@ -174,6 +174,7 @@ def dangerous_value(
 ) -> Value | None:
     """The value that makes ``call`` dangerous under ``row``, or None when it is not a sink."""
     del engine, kind
+    arg: Value | None
     if row.kw == "<receiver>":
         arg = receiver
     elif row.kw is not None:
