@@ -36,6 +36,7 @@ class Linker:
             for qual, summ in data["summaries"].items():
                 self.summaries[qual] = (path, summ)
         self._decoded: dict[tuple[int, str], frozenset[Label]] = {}
+        self._results: dict[tuple[Label, int], frozenset[Label]] = {}
 
     def labels(self, data: list[Any], path: str) -> frozenset[Label]:
         # summaries are read again for every call: decode each JSON list once
@@ -82,6 +83,16 @@ class Linker:
         return out
 
     def call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        if bind is None:  # the same call label is met from many places: resolve it once
+            key = (lab, depth)
+            got = self._results.get(key)
+            if got is None:
+                got = self._call_result(lab, None, depth)
+                self._results[key] = got
+            return got
+        return self._call_result(lab, bind, depth)
+
+    def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
         found = self.summaries.get(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import replace
 from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
@@ -34,6 +35,15 @@ STR_METHODS = frozenset(
     | {"encode", "decode", "title", "capitalize", "casefold", "zfill", "center", "rsplit"}
 )
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
+# Widely used libraries are never the repository's own code: a call into them passes its
+# inputs through now, which is what link() would conclude anyway, and keeps extracts small.
+LIBRARIES = frozenset(
+    {"django", "rest_framework", "graphene", "graphql", "flask", "werkzeug", "jinja2"}
+    | {"fastapi", "starlette", "pydantic", "sqlalchemy", "requests", "httpx", "aiohttp"}
+    | {"celery", "boto3", "botocore", "redis", "psycopg2", "yaml", "lxml", "markupsafe"}
+    | {"numpy", "pandas", "pytest", "mock", "jwt", "stripe", "opentelemetry", "structlog"}
+    | {"google", "babel", "ldap3", "elementpath", "bleach", "dateutil", "pytz", "attr"}
+)
 
 
 def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], dict[str, Value]]:
@@ -95,7 +105,7 @@ class CallMixin(EngineBase):
         if qual and self.may_be_repo(func, qual, f) and not receiver.labels:
             pairs = [(str(i), a.all_labels()) for i, a in enumerate(args)]
             pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
-            labels = tuple((k, v) for k, v in pairs if v)
+            labels = tuple((k, shallow(v)) for k, v in pairs if v)
             if any(v for _, v in labels):
                 f.calls.append(CallRec(qual, line, labels))
             return Value(frozenset({Label("call", qual, line, args=labels)}))
@@ -115,7 +125,8 @@ class CallMixin(EngineBase):
         head = dotted(func).split(".", 1)[0]
         if head not in f.aliases and head not in f.defs:
             return False
-        return qual.split(".", 1)[0] not in _STDLIB
+        root = qual.split(".", 1)[0]
+        return root not in _STDLIB and root not in LIBRARIES
 
     def method_call_labels(
         self,
@@ -134,7 +145,7 @@ class CallMixin(EngineBase):
             (str(i), a.all_labels()) for i, a in enumerate(args)
         ]
         pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
-        labels = tuple((k, v) for k, v in pairs if v)
+        labels = tuple((k, shallow(v)) for k, v in pairs if v)
         out = {Label("call", f"{c.origin}.{method}", line, args=labels) for c in calls}
         for k, v in labels:
             if k != "self" and v:
@@ -252,6 +263,26 @@ SAFE_AS_CALLED = {
     "lxml_entities": "lxml's default parser does not load external entities",
     "command": "a fixed program with an argument list and no shell",
 }
+
+
+NESTING = 3  # call labels inside call labels kept this deep; deeper ones pass their inputs
+
+
+def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
+    """``f(g(h(x)))``: keep three levels of calls to resolve, treat deeper ones as passing
+    their arguments through (what link() assumes of an unknown function), so labels and
+    the extract stay small."""
+    out: set[Label] = set()
+    for lab in labels:
+        if lab.kind != "call":
+            out.add(lab)
+        elif depth >= NESTING:
+            for _, inner in lab.args:
+                out |= shallow(inner, depth)
+        else:
+            args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
+            out.add(replace(lab, args=args) if args != lab.args else lab)
+    return frozenset(out)
 
 
 REORDER = frozenset({"remove", "reverse", "clear", "sort"})
