@@ -193,6 +193,26 @@ class Sink(Frozen):
     handler_line: int | None = None  # first line of the enclosing function (links to routes)
 
 
+class Flow(Frozen):
+    """A value followed from a source to a sink by the dataflow engine (``threatmodel.dataflow``).
+
+    ``source_kind``: request (client input), database, config, random (a ``random`` module
+    value) or pattern (a call that is the finding by itself, e.g. MD5). ``broken_by`` names
+    the sanitizer or guard that makes the value safe for ``claim`` (None: unbroken).
+    """
+
+    claim: str  # the claim kind the sink belongs to (claims registry)
+    cwe: list[str] = Field(default_factory=list)
+    source_kind: str
+    source: str  # request.args, parameter id, os.getenv, hashlib.md5 ...
+    source_location: Location
+    sink: str  # the callee as resolved, e.g. subprocess.run
+    sink_location: Location
+    steps: list[Location] = Field(default_factory=list)  # source, assignments, sink, in order
+    sanitizers: list[str] = Field(default_factory=list)  # sanitizers / guards met on the way
+    broken_by: str | None = None
+
+
 class DbFunction(Frozen):
     name: str
     security_definer: bool
@@ -225,6 +245,7 @@ class Facts(Frozen):
     sinks: list[Sink] = Field(default_factory=list)
     functions: list[DbFunction] = Field(default_factory=list)
     views: list[View] = Field(default_factory=list)
+    flows: list[Flow] = Field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- claims & findings
@@ -250,6 +271,19 @@ ClaimKind = Literal[
     "client_exposed_secret",
     "cors_misconfigured",
     "rls_bypass",
+    # kinds of the claim registry (threatmodel/claims/<kind>/), checked by dataflow
+    "code_injection",
+    "path_traversal",
+    "insecure_deserialization",
+    "xxe",
+    "ldap_injection",
+    "xpath_injection",
+    "template_injection",
+    "nosql_injection",
+    "weak_hash",
+    "weak_random",
+    "insecure_cookie",
+    "trust_boundary",
 ]
 CLAIM_KINDS: tuple[str, ...] = ClaimKind.__args__  # type: ignore[attr-defined]
 

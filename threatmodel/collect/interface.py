@@ -31,6 +31,7 @@ from threatmodel.models import (
     Dependency,
     EnvVar,
     Facts,
+    Flow,
     Location,
     Middleware,
     Route,
@@ -123,6 +124,7 @@ class FactsBuilder:
     sinks: list[Sink] = field(default_factory=list)
     functions: list[DbFunction] = field(default_factory=list)
     views: list[View] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
     # Notes for the report's warnings, not facts (e.g. possible prompt injection at a line).
     warnings: list[str] = field(default_factory=list)
 
@@ -163,6 +165,10 @@ class FactsBuilder:
             sinks=sorted(self.sinks, key=lambda s: (_loc(s.location), s.kind)),
             functions=sorted(self.functions, key=lambda f: (f.name, _loc(f.location))),
             views=sorted(self.views, key=lambda v: (v.name, _loc(v.location))),
+            flows=sorted(
+                self.flows,
+                key=lambda f: (_loc(f.sink_location), f.claim, _loc(f.source_location)),
+            ),
         )
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from threatmodel.claims import REGISTRY
 from threatmodel.models import (
     CLAIM_KINDS,
     Claim,
@@ -198,6 +199,11 @@ CLAIM_HELP: dict[str, tuple[str, str]] = {
         "Code uses a key that bypasses RLS (Supabase service_role) for an unchecked caller.",
     ),
 }
+
+
+# Kinds of the claim registry (threatmodel/claims/<kind>/) explain themselves.
+for _kind, _spec in REGISTRY.items():
+    CLAIM_HELP.setdefault(_kind, (_spec.params, _spec.meaning[0].upper() + _spec.meaning[1:] + "."))
 
 
 def claim_vocabulary() -> list[dict[str, str]]:

@@ -6,6 +6,8 @@ own; they are grouped under a SARIF rule per claim kind, whose help comes from h
 
 from __future__ import annotations
 
+from threatmodel.claims import REGISTRY
+
 # kind -> (short description, help text, default CWE)
 KIND_HELP: dict[str, tuple[str, str, str]] = {
     "route_unauthenticated": (
@@ -129,6 +131,11 @@ KIND_HELP: dict[str, tuple[str, str, str]] = {
         "CWE-862",
     ),
 }
+
+
+# Kinds of the claim registry (threatmodel/claims/<kind>/) carry their own help text.
+for _kind, _spec in REGISTRY.items():
+    KIND_HELP.setdefault(_kind, (_spec.title, _spec.help, _spec.cwe[0]))
 
 
 def kind_help(kind: str) -> tuple[str, str, str]:

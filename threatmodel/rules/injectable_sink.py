@@ -4,7 +4,7 @@ A ``dynamic`` sink fact (the query / command / code is put together from a non-c
 part, see the sinks collectors) inside the function that handles a route: the request
 reaches the interpreter. SQL is high, commands and eval are critical. Sinks outside route
 handlers are left to the LLM pass and review: whether input reaches them is not decided
-here.
+here. Python files are left to the dataflow rule (TM120), which follows the value.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class InjectableSinkInHandler(Rule):
         out = []
         for sink in facts.sinks:
             kind = KINDS.get(sink.kind)
-            if kind is None or not sink.dynamic:
-                continue
+            if kind is None or not sink.dynamic or sink.location.path.endswith(".py"):
+                continue  # Python sinks are decided by dataflow (TM120), not by ``dynamic``
             route = handler_route(sink, facts.routes)
             if route is None:
                 continue

@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from pydantic import ValidationError
 
+from threatmodel.claims import REGISTRY
 from threatmodel.errors import InputFormatError
 from threatmodel.models import (
     CLAIM_KINDS,
@@ -70,11 +71,26 @@ CWE_KINDS = {
     "770": "missing_rate_limit",
     "209": "info_leak",
 }
+# Kinds of the claim registry, by their CWEs (registry first: CWE-94 is code injection).
+CWE_KINDS.update(
+    {cwe.removeprefix("CWE-"): kind for kind, spec in REGISTRY.items() for cwe in spec.cwe}
+)
+CWE_KINDS.update({"327": "weak_hash", "338": "weak_random", "1336": "template_injection"})
+# Bandit test ids whose CWE is too broad to say the kind (XML parsing is CWE-20).
+BANDIT_KINDS = {
+    **{f"B{n}": "xxe" for n in (*range(313, 321), *range(405, 412))},
+    **{"B506": "insecure_deserialization", "B301": "insecure_deserialization"},
+    **{"B403": "insecure_deserialization", "B302": "insecure_deserialization"},
+    **{"B102": "code_injection", "B307": "code_injection", "B311": "weak_random"},
+    **{"B303": "weak_hash", "B324": "weak_hash", "B608": "sql_injection"},
+    **{f"B{n}": "command_injection" for n in (404, 602, 603, 604, 605, 606, 607, 609)},
+    **{"B310": "ssrf", "B701": "template_injection", "B702": "template_injection"},
+}
 # Words in rule ids / tags / messages, most specific first. Bandit ids are included.
 WORD_KINDS: list[tuple[tuple[str, ...], str]] = [
     (("sql", "sqli", "b608", "nosql"), "sql_injection"),
     (("command-inject", "os-command", "subprocess", "shell", "b602", "b605"), "command_injection"),
-    (("eval", "code-injection", "b307"), "command_injection"),
+    (("eval", "code-injection"), "code_injection"),
     (("ssrf", "server-side-request"), "ssrf"),
     (("open-redirect", "openredirect", "unvalidated-redirect"), "open_redirect"),
     (("xss", "cross-site-scripting", "html-injection"), "xss"),
@@ -339,6 +355,8 @@ def _sarif_severity(
 
 def guess_kind(rule_id: str, tags: list[str], cwes: list[str], message: str) -> str | None:
     """The claim kind a SARIF result is about, or None when nothing says so clearly."""
+    if rule_id in BANDIT_KINDS:
+        return BANDIT_KINDS[rule_id]
     for cwe in cwes:
         kind = CWE_KINDS.get(cwe.split("-")[-1])
         if kind is not None:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from threatmodel.models import Claim, Finding
 from threatmodel.verify._code import Candidate, sql_placeholders
 from threatmodel.verify._sinks import check_sinks
-from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext
 
 
 def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
@@ -45,7 +45,6 @@ def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
     ]
 
 
-@register
 class SqlInjection(Verifier):
     kind = "sql_injection"
 

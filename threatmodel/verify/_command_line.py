@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from threatmodel.models import Claim, Finding
 from threatmodel.verify._code import Candidate
 from threatmodel.verify._sinks import check_sinks
-from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext
 
 
 def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
@@ -35,7 +35,6 @@ def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
     ]
 
 
-@register
 class CommandInjection(Verifier):
     kind = "command_injection"
 

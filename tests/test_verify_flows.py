@@ -1,0 +1,90 @@
+"""Registry kinds are verified from flows; Bandit SARIF results map to kinds by test id / CWE."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from threatmodel import dataflow
+from threatmodel.collect.reader import RepoReader
+from threatmodel.collect.source import SourceFile
+from threatmodel.models import Claim, Facts, Finding, Location, Severity, Verdict
+from threatmodel.verify.flows import judge
+from threatmodel.verify.inputs import guess_kind
+from threatmodel.verify.interface import VerifyContext
+
+APP = textwrap.dedent(
+    """\
+    from flask import Flask, request
+    import subprocess
+    import yaml
+    app = Flask(__name__)
+
+    @app.route('/a', methods=['POST'])
+    def a():
+        cmd = "echo " + request.form['x']
+        subprocess.run(cmd, shell=True)
+        subprocess.run(["ls", "-l"])
+        yaml.load(request.data, Loader=yaml.SafeLoader)
+        q = "SELECT 1"
+        cur.execute(q)
+        return "ok"
+    """
+)
+
+
+def _ctx(tmp_path: Path) -> VerifyContext:
+    (tmp_path / "app.py").write_text(APP)
+    extract = dataflow.extract(SourceFile.from_bytes("app.py", APP.encode()))
+    assert extract is not None
+    facts = Facts(flows=dataflow.flows({"app.py": extract}))
+    return VerifyContext(facts=facts, reader=RepoReader(tmp_path))
+
+
+def _verdict(ctx: VerifyContext, kind: str, line: int) -> tuple[Verdict, str]:
+    claim = Claim(kind=kind, location=Location(path="app.py", line=line))  # type: ignore[arg-type]
+    finding = Finding(
+        title="t", severity=Severity.HIGH, stride=[], source="external", claims=[claim]
+    )
+    got = judge(kind, claim, finding, ctx)
+    return got.verdict, got.reason
+
+
+def test_request_to_shell_is_confirmed(tmp_path: Path) -> None:
+    verdict, reason = _verdict(_ctx(tmp_path), "command_injection", 9)
+    assert verdict is Verdict.CONFIRMED
+    assert "request.form" in reason
+
+
+def test_argv_without_shell_and_safe_yaml_are_refuted_with_the_reason(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    verdict, reason = _verdict(ctx, "command_injection", 10)
+    assert verdict is Verdict.REFUTED
+    assert "constant" in reason or "argument list" in reason
+    verdict, reason = _verdict(ctx, "insecure_deserialization", 11)
+    assert verdict is Verdict.REFUTED
+    assert "safe Loader" in reason
+
+
+def test_the_query_assignment_line_is_part_of_the_flow(tmp_path: Path) -> None:
+    verdict, reason = _verdict(_ctx(tmp_path), "sql_injection", 12)  # q = "SELECT 1"
+    assert verdict is Verdict.REFUTED
+    assert "constant" in reason
+
+
+def test_an_import_line_is_judged_by_the_file(tmp_path: Path) -> None:
+    verdict, _ = _verdict(_ctx(tmp_path), "command_injection", 2)  # import subprocess
+    assert verdict is Verdict.CONFIRMED
+
+
+def test_no_sink_at_the_line_is_unverifiable(tmp_path: Path) -> None:
+    verdict, _ = _verdict(_ctx(tmp_path), "xxe", 14)
+    assert verdict is Verdict.UNVERIFIABLE
+
+
+def test_bandit_ids_and_registry_cwes_name_kinds() -> None:
+    assert guess_kind("B314", [], ["CWE-20"], "") == "xxe"
+    assert guess_kind("B311", [], ["CWE-330"], "") == "weak_random"
+    assert guess_kind("X", [], ["CWE-22"], "") == "path_traversal"
+    assert guess_kind("X", [], ["CWE-94"], "") == "code_injection"
+    assert guess_kind("X", [], ["CWE-643"], "") == "xpath_injection"

@@ -1,0 +1,19 @@
+"""code_injection: request input is evaluated as Python code."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+SPEC = KindSpec(
+    kind="code_injection",
+    title="Code injection",
+    meaning="user input reaches eval/exec/compile at `location` and runs as code",
+    params="location",
+    cwe=("CWE-94", "CWE-95"),
+    stride=("tampering", "elevation_of_privilege"),
+    severity="critical",
+    help="Never evaluate input; parse data with json or ast.literal_eval.",
+    sinks=(
+        *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
+        SinkRow("code.InteractiveInterpreter.runsource"),
+    ),
+    sanitizers=("ast.literal_eval", "int", "float"),
+)

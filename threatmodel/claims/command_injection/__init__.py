@@ -1,0 +1,29 @@
+"""command_injection: a shell command or program is chosen by request input."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+_SUBPROCESS = ("run", "call", "Popen", "check_output", "check_call")
+
+SPEC = KindSpec(
+    kind="command_injection",
+    title="OS command injection",
+    meaning="a shell command at `location` is built from user input",
+    params="location",
+    cwe=("CWE-78",),
+    stride=("tampering", "elevation_of_privilege"),
+    severity="critical",
+    help="Run a fixed program with an argument list and no shell; never put input in a "
+    "shell string (shlex.quote when a shell is unavoidable).",
+    sinks=(
+        *(SinkRow(f"os.{f}") for f in ("system", "popen", "popen2", "popen3")),
+        *(SinkRow(f"os.{f}", arg=-1) for f in ("execl", "execlp", "execv", "execvp", "spawnl")),
+        SinkRow("subprocess.getoutput"),
+        SinkRow("subprocess.getstatusoutput"),
+        SinkRow("commands.getoutput"),
+        *(SinkRow(f"subprocess.{f}", when="command") for f in _SUBPROCESS),
+        *(SinkRow(f"subprocess.{f}", kw="args", arg=None, when="command") for f in _SUBPROCESS),
+        SinkRow("asyncio.create_subprocess_shell"),
+    ),
+    sanitizers=("shlex.quote", "pipes.quote", "int", "float"),
+    guard_needles=(";", "&", "|", "$", "`"),
+)

@@ -1,0 +1,25 @@
+"""insecure_deserialization: request input is deserialised by a format that runs code."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+SPEC = KindSpec(
+    kind="insecure_deserialization",
+    title="Insecure deserialization",
+    meaning="user input is deserialised at `location` by pickle, marshal, unsafe YAML or "
+    "similar, which can run code",
+    params="location",
+    cwe=("CWE-502",),
+    stride=("tampering", "elevation_of_privilege"),
+    severity="critical",
+    help="Parse untrusted data as JSON or with yaml.safe_load; never unpickle it.",
+    sinks=(
+        *(SinkRow(f"pickle.{f}") for f in ("loads", "load", "Unpickler")),
+        *(SinkRow(f"_pickle.{f}") for f in ("loads", "load")),
+        *(SinkRow(f"cPickle.{f}") for f in ("loads", "load")),
+        *(SinkRow(c) for c in ("marshal.loads", "marshal.load", "dill.loads", "dill.load")),
+        *(SinkRow(c) for c in ("jsonpickle.decode", "shelve.open", "yaml.unsafe_load")),
+        *(SinkRow(c) for c in ("yaml.full_load", "yaml.unsafe_load_all", "pandas.read_pickle")),
+        SinkRow("yaml.load", when="unsafe_yaml"),
+        SinkRow("yaml.load_all", when="unsafe_yaml"),
+    ),
+)

@@ -1,0 +1,44 @@
+"""path_traversal: a file path is chosen by request input (read, write or serve any file)."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+SPEC = KindSpec(
+    kind="path_traversal",
+    title="Path traversal",
+    meaning="a filesystem path at `location` is built from user input (../ escapes the folder)",
+    params="location",
+    cwe=("CWE-22",),
+    stride=("information_disclosure", "tampering"),
+    severity="high",
+    help="Resolve the path and check it stays under the intended folder "
+    "(werkzeug.utils.safe_join, Path.resolve().is_relative_to).",
+    sinks=(
+        *(SinkRow(c) for c in ("open", "io.open", "codecs.open", "os.open", "os.remove")),
+        *(SinkRow(c) for c in ("os.unlink", "os.rmdir", "os.listdir", "shutil.rmtree")),
+        *(SinkRow(c) for c in ("shutil.copy", "shutil.copyfile", "shutil.move", "os.rename")),
+        *(SinkRow(c) for c in ("pathlib.Path", "pathlib.PurePath", "os.path.join")),
+        *(SinkRow(c) for c in ("flask.send_file", "django.http.FileResponse")),
+        SinkRow("fastapi.responses.FileResponse"),
+        SinkRow("starlette.responses.FileResponse"),
+        *(SinkRow(c) for c in ("os.path.exists", "os.path.isfile", "os.path.getsize")),
+        # methods of a pathlib path built from input: the receiver is the dangerous value
+        *(
+            SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
+            for m in ("read_text", "read_bytes", "write_text", "write_bytes", "open")
+        ),
+        *(
+            SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
+            for m in ("exists", "unlink", "is_file", "stat", "mkdir", "touch", "rmdir")
+        ),
+    ),
+    sanitizers=(
+        "werkzeug.utils.secure_filename",
+        "werkzeug.utils.safe_join",
+        "flask.safe_join",
+        "os.path.basename",
+        "int",
+        "uuid.UUID",
+    ),
+    guard_needles=("..", "/"),
+    prefix_guard=True,
+)

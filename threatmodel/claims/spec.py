@@ -1,0 +1,48 @@
+"""The shape of one claim kind's registry entry: its spec and its catalog rows, as data.
+
+A kind lives in ``threatmodel/claims/<kind>/__init__.py`` as one ``SPEC``. Catalog rows say
+which calls are sinks for the kind (callee, dangerous argument, condition), which calls
+sanitize a value for it, and which membership tests in an exiting ``if`` guard it; the
+dataflow engine reads them, nothing else decides what a sink is. Adding a sink is one row,
+adding a kind is one folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SinkRow:
+    """``callee`` is a dotted name as imports resolve it (``subprocess.run``), or
+    ``.method`` for a method of any receiver (``.execute``). ``arg`` / ``kw`` name the
+    dangerous argument (``arg=-1``: every argument). ``when`` names a condition the engine
+    evaluates at the call (``dataflow.conditions``): the call is a sink only when it holds.
+    ``whole``: only a value tainted as a whole counts (a dict whose values are tainted is a
+    normal query document, a tainted document is an injection)."""
+
+    callee: str
+    arg: int | None = 0
+    kw: str | None = None
+    when: str = ""
+    whole: bool = False
+    language: str = "python"
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """What a claim kind means, how it is reported, and its catalog."""
+
+    kind: str
+    title: str  # short noun phrase for reports
+    meaning: str  # what the claim asserts, for the LLM's vocabulary
+    params: str  # which claim parameters matter
+    cwe: tuple[str, ...]
+    stride: tuple[str, ...]  # Stride values
+    severity: str  # Severity value of a confirmed finding
+    help: str  # report / SARIF help text: why it matters and the fix
+    taint: bool = True  # checked by request -> sink flows (else by a pattern predicate)
+    sinks: tuple[SinkRow, ...] = ()
+    sanitizers: tuple[str, ...] = ()  # callees (dotted or ``.method``) whose result is safe
+    guard_needles: tuple[str, ...] = ()  # ``if "<needle>" in x: return`` makes x safe
+    prefix_guard: bool = False  # ``if not x.startswith(...): return`` makes x safe

@@ -1,0 +1,23 @@
+"""sql_injection: a SQL statement is built from request input instead of bound parameters."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+SPEC = KindSpec(
+    kind="sql_injection",
+    title="SQL injection",
+    meaning="a SQL query at `location` is built from user input rather than bound parameters",
+    params="location",
+    cwe=("CWE-89",),
+    stride=("tampering", "information_disclosure", "elevation_of_privilege"),
+    severity="high",
+    help="Pass values as bound parameters (cursor.execute(sql, params)), never format them "
+    "into the statement.",
+    sinks=(
+        *(SinkRow(f".{m}") for m in ("execute", "executemany", "executescript", "mogrify")),
+        *(SinkRow(f".{m}") for m in ("raw", "exec_driver_sql", "extra")),
+        *(SinkRow(c) for c in ("sqlalchemy.text", "pandas.read_sql", "pandas.read_sql_query")),
+        SinkRow("django.db.models.expressions.RawSQL"),
+    ),
+    sanitizers=("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier"),
+    guard_needles=("'", '"', ";", "--"),
+)

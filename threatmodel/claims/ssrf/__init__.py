@@ -1,0 +1,23 @@
+"""ssrf: the server fetches a URL taken from request input."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+_VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+
+SPEC = KindSpec(
+    kind="ssrf",
+    title="Server-side request forgery",
+    meaning="an outbound HTTP request at `location` goes to a URL taken from user input",
+    params="location",
+    cwe=("CWE-918",),
+    stride=("information_disclosure", "elevation_of_privilege"),
+    severity="high",
+    help="Fetch only allow-listed hosts; resolve and reject private addresses.",
+    sinks=(
+        *(SinkRow(f"{lib}.{v}") for lib in ("requests", "httpx") for v in _VERBS),
+        SinkRow("urllib.request.urlopen"),
+        SinkRow("urllib.request.Request"),
+        SinkRow("urllib3.PoolManager.request", arg=1),
+    ),
+    prefix_guard=True,
+)

@@ -1,0 +1,19 @@
+"""template_injection: request input becomes template source (server-side template injection)."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+SPEC = KindSpec(
+    kind="template_injection",
+    title="Server-side template injection",
+    meaning="user input is compiled as a template at `location` (Jinja2, Mako, Django)",
+    params="location",
+    cwe=("CWE-1336",),
+    stride=("tampering", "elevation_of_privilege"),
+    severity="critical",
+    help="Render fixed templates and pass input as context variables, never as template text.",
+    sinks=(
+        *(SinkRow(c) for c in ("flask.render_template_string", "jinja2.Template")),
+        *(SinkRow(c) for c in ("mako.template.Template", "django.template.Template")),
+        SinkRow(".from_string", when="template_env"),
+    ),
+)

@@ -1,0 +1,37 @@
+"""xss: request input is written into an HTML response without escaping."""
+
+from threatmodel.claims.spec import KindSpec, SinkRow
+
+SPEC = KindSpec(
+    kind="xss",
+    title="Cross-site scripting",
+    meaning="user input is rendered into HTML at `location` without escaping",
+    params="location",
+    cwe=("CWE-79",),
+    stride=("tampering", "information_disclosure"),
+    severity="medium",
+    help="Render through an autoescaping template, or escape with html.escape / "
+    "markupsafe.escape; never mark input safe (Markup, |safe).",
+    sinks=(
+        *(SinkRow(c, when="response_body") for c in ("flask.make_response", "flask.Response")),
+        SinkRow("markupsafe.Markup"),
+        *(SinkRow(c) for c in ("django.http.HttpResponse", "django.utils.safestring.mark_safe")),
+        SinkRow("<return>", when="html_handler"),
+    ),
+    sanitizers=(
+        "html.escape",
+        "markupsafe.escape",
+        "flask.escape",
+        "bleach.clean",
+        "cgi.escape",
+        "django.utils.html.escape",
+        "flask.render_template",
+        "flask.jsonify",
+        "json.dumps",
+        "django.shortcuts.render",
+        "int",
+        "float",
+        "<escape_html>",
+    ),
+    guard_needles=("<", ">"),
+)

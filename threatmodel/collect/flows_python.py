@@ -1,0 +1,54 @@
+"""Python dataflow: request (and database / config) values followed to the registry's sinks.
+
+Extract (per file): the dataflow engine's per-function summaries (``threatmodel.dataflow``).
+Link: the summaries are resolved across files (calls into the repository's own functions,
+through imports) into ``Flow`` facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from threatmodel import dataflow
+from threatmodel.claims import REGISTRY
+from threatmodel.collect._pygates import gate
+from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.source import SourceFile
+
+
+def _gate_names() -> list[str]:
+    """Last identifiers of every catalog sink and sanitizer, from the registry."""
+    names: set[str] = set()
+    for spec in REGISTRY.values():
+        for row in spec.sinks:
+            names.add(row.callee.rsplit(".", 1)[-1])
+        for name in spec.sanitizers:
+            names.add(name.rsplit(".", 1)[-1])
+    return sorted(n for n in names if n.isidentifier())
+
+
+# A file matters to dataflow when it names a sink, a sanitizer or a source, or has a
+# function that returns a constant (a wrapper whose summary breaks a flow). Any other
+# function passes its arguments through, which is what link() assumes of a function it
+# has no summary for, so skipping the file loses nothing.
+GATE = gate(
+    calls=[*_gate_names(), "set_cookie", "getenv", "fetchone", "fetchall", "setFeature"],
+    words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape"],
+    substrings=['return "', "return '", "return f'", 'return f"', "return None"],
+)
+
+
+@register
+class PythonFlowsCollector(Collector):
+    id = "flows_python"
+    version = 1
+    gate = GATE
+
+    def wants(self, path: str, language: str) -> bool:
+        return language == "python"
+
+    def extract(self, src: SourceFile) -> Extract:
+        return dataflow.extract(src)
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        out.flows.extend(dataflow.flows(extracts))

@@ -1,0 +1,32 @@
+"""The engine's parts as one type, so its mixins (expressions, calls, assignments) type-check."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from threatmodel.dataflow.catalog import Catalog
+from threatmodel.dataflow.frame import Frame
+from threatmodel.dataflow.values import Value
+
+
+class EngineBase:
+    module: str
+    lines: list[str]
+    catalog: Catalog
+    summaries: dict[str, dict[str, Any]]
+
+    def expr(self, node: ast.AST | None, f: Frame) -> Value:
+        raise NotImplementedError
+
+    def call(self, node: ast.Call, f: Frame) -> Value:
+        raise NotImplementedError
+
+    def assign(self, target: ast.AST, value: Value, f: Frame, line: int) -> None:
+        raise NotImplementedError
+
+    def element(self, seq: Value) -> Value:
+        raise NotImplementedError
+
+    def module_value(self, qual: str) -> Value:
+        raise NotImplementedError

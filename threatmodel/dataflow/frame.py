@@ -1,0 +1,85 @@
+"""What the Python engine knows inside one function while it reads it statement by statement."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+from threatmodel.dataflow.values import Label, Value
+
+
+@dataclass
+class Hit:
+    """A catalog sink (or pattern) met, with the labels of its dangerous value."""
+
+    kind: str
+    line: int
+    callee: str
+    labels: frozenset[Label]
+    note: str = ""  # why a constant sink is safe beyond being constant ("safe: ..." as called)
+    lines: tuple[int, ...] = ()  # where the call's argument names were set or configured
+
+    def to_json(self) -> list[Any]:
+        labels = [x.to_json() for x in self.labels]
+        return [self.kind, self.line, self.callee, labels, self.note, list(self.lines)]
+
+
+@dataclass
+class CallRec:
+    """A call to a function whose summary link() may know: checked for parameter -> sink."""
+
+    qual: str
+    line: int
+    args: tuple[tuple[str, frozenset[Label]], ...]
+
+    def to_json(self) -> list[Any]:
+        return [self.qual, self.line, [[k, [x.to_json() for x in v]] for k, v in self.args]]
+
+
+@dataclass
+class Frame:
+    qual: str  # module.function (nested: module.outer.inner; methods: module.Class.method)
+    env: dict[str, Value]
+    aliases: dict[str, str]  # local name -> dotted name it was imported as
+    defs: dict[str, str]  # function / class names visible here -> qualified names
+    route: bool = False  # a Flask-style handler: its returned string is the HTML body
+    text: str = ""  # the function's source, read only by pattern predicates (weak hash)
+    views: dict[str, str] = field(default_factory=dict)
+    paths: set[str] = field(default_factory=set)  # names holding a pathlib path
+    lines_of: dict[str, list[int]] = field(default_factory=dict)  # name -> set / used lines
+    loops: list[list[dict[str, Value]]] = field(default_factory=list)  # break/continue envs
+    facts: set[tuple[str, str, str]] = field(
+        default_factory=set
+    )  # (name, test, quote)  # url -> bar for url = urlparse(bar)
+    hits: list[Hit] = field(default_factory=list)
+    calls: list[CallRec] = field(default_factory=list)
+    returns: list[Value] = field(default_factory=list)
+    attrs: dict[str, Value] = field(default_factory=dict)  # self.<attr> stores
+
+    def child(self, qual: str) -> Frame:
+        """The frame a nested function starts from: it sees this one's names (closure)."""
+        return Frame(qual, dict(self.env), dict(self.aliases), dict(self.defs))
+
+
+def dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return ""
+
+
+def qualify(node: ast.AST, frame: Frame) -> str:
+    """The dotted name ``node`` spells with its first part resolved through imports/defs."""
+    name = dotted(node)
+    if not name:
+        return ""
+    head, _, rest = name.partition(".")
+    if head in frame.env and f"{head}" not in frame.aliases:
+        return ""  # a local variable: its methods are not module functions
+    base = frame.aliases.get(head) or frame.defs.get(head)
+    if base is None:
+        return name
+    return f"{base}.{rest}" if rest else base

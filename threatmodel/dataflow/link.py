@@ -1,0 +1,237 @@
+"""Across files: resolve ``call`` labels with the callees' summaries and build ``Flow`` facts.
+
+A label ``call helpers.utils.get_param(0: request.args)`` becomes what that function returns
+given its arguments: the request labels when it returns its parameter, nothing when it
+returns a constant, the arguments' labels when the callee is not the repository's (an
+unknown function is assumed to pass its input through). Methods of objects a repository
+class built read ``self.<attr>`` from that class's ``__init__``. Calls are also checked for
+parameter -> sink: a request value passed to a function that runs it reaches that sink.
+Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from threatmodel.claims import REGISTRY
+from threatmodel.dataflow.values import Label
+from threatmodel.models import Flow, Location
+
+MAX_DEPTH = 4
+CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
+Bind = Mapping[str, frozenset[Label]]
+HitRow = tuple[str, int, str, str, frozenset[Label], tuple[int, ...]]
+
+
+def module_name(path: str) -> str:
+    mod = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    return mod.removeprefix("src.")
+
+
+class Linker:
+    def __init__(self, extracts: Mapping[str, Any]) -> None:
+        self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
+        for path, data in extracts.items():
+            for qual, summ in data["summaries"].items():
+                self.summaries[qual] = (path, summ)
+        self._decoded: dict[tuple[int, str], frozenset[Label]] = {}
+        self._results: dict[tuple[Label, int], frozenset[Label]] = {}
+
+    def labels(self, data: list[Any], path: str) -> frozenset[Label]:
+        # summaries are read again for every call: decode each JSON list once
+        key = (id(data), path)
+        got = self._decoded.get(key)
+        if got is None:
+            got = frozenset(Label.from_json(x, path) for x in data)
+            self._decoded[key] = got
+        return got
+
+    def resolve(self, labels: frozenset[Label], bind: Bind | None, depth: int) -> frozenset[Label]:
+        out: set[Label] = set()
+        for lab in labels:
+            if lab.kind in CONCRETE:
+                out.add(lab)
+            elif lab.kind in ("param", "self"):
+                key = lab.origin if lab.kind == "param" else f"self.{lab.origin}"
+                for got in (bind or {}).get(key, ()):
+                    out.add(_through(got, lab))
+            elif lab.kind == "call":
+                for got in self.call_result(lab, bind, depth + 1):
+                    out.add(_through(got, lab))
+        return frozenset(out)
+
+    def bindings(
+        self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
+    ) -> dict[str, frozenset[Label]]:
+        params: list[str] = summ["params"]
+        out: dict[str, frozenset[Label]] = {}
+        for key, raw in lab.args:
+            if key == "self":
+                continue
+            name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+            out[name] = self.resolve(raw, bind, depth)
+        selfs = dict(lab.args).get("self", frozenset())
+        for ctor in selfs:
+            init = self.summaries.get(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
+            if init is None:
+                continue
+            ipath, isumm = init
+            ibind = self.bindings(ctor, isumm, bind, depth)
+            for attr, raw_attr in isumm["attrs"].items():
+                out[f"self.{attr}"] = self.resolve(self.labels(raw_attr, ipath), ibind, depth + 1)
+        return out
+
+    def call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        if bind is None:  # the same call label is met from many places: resolve it once
+            key = (lab, depth)
+            got = self._results.get(key)
+            if got is None:
+                got = self._call_result(lab, None, depth)
+                self._results[key] = got
+            return got
+        return self._call_result(lab, bind, depth)
+
+    def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        found = self.summaries.get(lab.origin)
+        if found is None or depth > MAX_DEPTH:
+            # not the repository's function (or too deep): its result carries its inputs
+            out: set[Label] = set()
+            for _, raw in lab.args:
+                out |= self.resolve(raw, bind, depth)
+            return frozenset(out)
+        path, summ = found
+        inner = self.bindings(lab, summ, bind, depth)
+        return self.resolve(self.labels(summ["ret"], path), inner, depth)
+
+    def hits(self) -> list[HitRow]:
+        """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
+        out = []
+        for _qual, (path, summ) in self.summaries.items():
+            for kind, line, callee, raw, note, lines in summ["hits"]:
+                raw_labels = self.labels(raw, path)
+                got = self.resolve(raw_labels, None, 0)
+                if got or not raw_labels:
+                    out.append((kind, line, callee + note_sep(note), path, got, tuple(lines)))
+            for qual, _line, raw_args in summ["calls"]:
+                args = tuple((k, self.labels(v, path)) for k, v in raw_args)
+                out += self.param_sinks(qual, args, None, 0, set())
+        return out
+
+    def param_sinks(
+        self,
+        qual: str,
+        args: tuple[tuple[str, frozenset[Label]], ...],
+        bind: Bind | None,
+        depth: int,
+        seen: set[str],
+    ) -> list[HitRow]:
+        found = self.summaries.get(qual)
+        if found is None or depth > MAX_DEPTH or qual in seen:
+            return []
+        path, summ = found
+        inner = self.bindings(Label("call", qual, 0, args=args), summ, bind, depth)
+        if not any(inner.values()):
+            return []
+        out = []
+        for kind, line, callee, raw, _note, lines in summ["hits"]:
+            labels = self.labels(raw, path)
+            if not any(x.kind in ("param", "self") for x in labels):
+                continue
+            via_params = self.resolve(
+                frozenset(x for x in labels if x.kind in ("param", "self")), inner, depth
+            )
+            if via_params:
+                out.append((kind, line, callee, path, via_params, tuple(lines)))
+        for cqual, _line, raw_args in summ["calls"]:
+            cargs = tuple((k, self.labels(v, path)) for k, v in raw_args)
+            out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
+        return out
+
+
+NOTE = " | "
+
+
+def _constant_reason(note: str, safe: bool) -> str:
+    if safe:
+        return note.removeprefix("safe: ")
+    return f"constant; {note}" if note else "constant"
+
+
+def note_sep(note: str) -> str:
+    return f"{NOTE}{note}" if note else ""
+
+
+def _through(got: Label, via: Label) -> Label:
+    """``got`` as it comes out of ``via`` (a parameter / call): sanitizers on the way apply."""
+    if not via.safe and not via.steps:
+        return got
+    out = got
+    for name in via.via:
+        out = out.sanitized(via.safe, name)
+    if via.safe and not via.via:
+        out = out.sanitized(via.safe, "sanitizer")
+    for line in via.steps:
+        out = out.step(line)
+    return out
+
+
+def flows(extracts: Mapping[str, Any]) -> list[Flow]:
+    linker = Linker(extracts)
+    out: dict[tuple[Any, ...], Flow] = {}
+    key: tuple[Any, ...]
+    for kind, line, callee, path, labels, lines in linker.hits():
+        extra = [Location(path=path, line=n) for n in lines if n != line]
+        spec = REGISTRY.get(kind)
+        callee, _, note = callee.partition(NOTE)
+        if not labels and spec is not None and (spec.taint or note.startswith("safe: ")):
+            safe = note.startswith("safe: ")
+            key = (kind, path, line, "constant", safe)
+            out.setdefault(
+                key,
+                Flow(
+                    claim=kind,
+                    cwe=list(spec.cwe),
+                    source_kind="safe_call" if safe else "constant",
+                    source=callee if safe else "constant",
+                    source_location=Location(path=path, line=line),
+                    sink=callee,
+                    sink_location=Location(path=path, line=line),
+                    steps=[*extra, Location(path=path, line=line)],
+                    broken_by=_constant_reason(note, safe),
+                ),
+            )
+            continue
+        wanted = {
+            "weak_random": {"random"},
+            "weak_hash": {"pattern"},
+            "insecure_cookie": {"pattern"},
+        }
+        labels = frozenset(
+            x for x in labels if x.kind in wanted.get(kind, {"request", "database", "config"})
+        )
+        if not labels and note.startswith("safe: ") and spec is not None:
+            continue
+        for lab in sorted(labels, key=lambda x: (x.kind != "request", x.path, x.line)):
+            source_path = lab.path or path
+            broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None
+            key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)
+            if key in out:
+                continue
+            steps = [Location(path=source_path, line=lab.line)]
+            steps += [Location(path=source_path, line=s) for s in lab.steps if s != line]
+            steps += [e for e in extra if e not in steps]
+            steps.append(Location(path=path, line=line))
+            out[key] = Flow(
+                claim=kind,
+                cwe=list(spec.cwe) if spec else [],
+                source_kind=lab.kind,
+                source=lab.origin,
+                source_location=Location(path=source_path, line=lab.line),
+                sink=callee,
+                sink_location=Location(path=path, line=line),
+                steps=steps,
+                sanitizers=sorted(set(lab.via)),
+                broken_by=broken,
+            )
+    return list(out.values())

@@ -1,0 +1,334 @@
+"""Calls: sinks met, sanitizers, sources, container methods, and calls into the repo's code.
+
+A call's result carries its receiver's and arguments' labels unless the callee is known
+better: a catalog sanitizer marks the result safe for its kinds; a numeric conversion drops
+injection taint; ``os.getenv`` / ``cursor.fetchone`` make config / database values; a
+function that may be the repository's own becomes a ``call`` label that link() resolves
+with the callee's summary (parameter -> return), so a wrapper returning a constant is clean.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from dataclasses import replace
+from typing import Any
+
+from threatmodel.dataflow.base import EngineBase
+from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
+from threatmodel.dataflow.patterns import check_patterns, random_source
+from threatmodel.dataflow.sinkconds import dangerous_value
+from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+
+NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
+NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
+KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.copy"})
+CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
+DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
+BOOL_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric"})
+RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
+MUTATORS = frozenset(
+    {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
+)
+STR_METHODS = frozenset(
+    {"upper", "lower", "strip", "lstrip", "rstrip", "replace", "format", "join", "split"}
+    | {"encode", "decode", "title", "capitalize", "casefold", "zfill", "center", "rsplit"}
+)
+_STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
+# Widely used libraries are never the repository's own code: a call into them passes its
+# inputs through now, which is what link() would conclude anyway, and keeps extracts small.
+LIBRARIES = frozenset(
+    {"django", "rest_framework", "graphene", "graphql", "flask", "werkzeug", "jinja2"}
+    | {"fastapi", "starlette", "pydantic", "sqlalchemy", "requests", "httpx", "aiohttp"}
+    | {"celery", "boto3", "botocore", "redis", "psycopg2", "yaml", "lxml", "markupsafe"}
+    | {"numpy", "pandas", "pytest", "mock", "jwt", "stripe", "opentelemetry", "structlog"}
+    | {"google", "babel", "ldap3", "elementpath", "bleach", "dateutil", "pytz", "attr"}
+)
+
+
+def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], dict[str, Value]]:
+    args = [engine.expr(a, f) for a in node.args]
+    kwargs = {k.arg or "**": engine.expr(k.value, f) for k in node.keywords}
+    return args, kwargs
+
+
+class CallMixin(EngineBase):
+    def call(self, node: ast.Call, f: Frame) -> Value:
+        func = node.func
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        qual = qualify(func, f)
+        recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
+        receiver = self.expr(func.value, f) if isinstance(func, ast.Attribute) else CLEAN
+        args, kwargs = _args(node, self, f)
+        line = node.lineno
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            f.lines_of.setdefault(func.value.id, []).append(line)
+        for kind, row in self.catalog.sinks_for(recv_qual, method):
+            value = dangerous_value(kind, row, node, args, kwargs, receiver, f, self)
+            callee = qual or written(func) or f".{method}"
+            lines = _arg_lines(node, f)
+            if value is None:  # not dangerous as called: kept to refute a claim there
+                why = SAFE_AS_CALLED.get(row.when)
+                if why:
+                    f.hits.append(Hit(kind, line, callee, frozenset(), f"safe: {why}", lines))
+                continue
+            # a constant sink is kept too: it refutes a claim there
+            bound = len(args) > 1 or any(k in kwargs for k in ("params", "parameters"))
+            note = "passes parameters separately" if kind == "sql_injection" and bound else ""
+            f.hits.append(Hit(kind, line, callee, value.all_labels(), note, lines))
+        check_patterns(self, node, qual, method, args, kwargs, receiver, f)
+        everything = [receiver, *args, *kwargs.values()]
+        if random_source(qual):
+            return Value(frozenset({Label("random", qual, line)}))
+        safe = self.catalog.sanitizes(recv_qual, method)
+        if safe:
+            name = qual or str(method)
+            if "int" in qual.split(".")[-1:] or qual in NUMERIC:
+                return CLEAN
+            return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
+        if qual in NUMERIC:
+            return CLEAN
+        if qual in RESPONSES and args:
+            # a response object carries its body; headers and status are not the page
+            body = args[0]
+            return (body.items[0][1] if body.seq and body.items else body).step(line)
+        if qual in CONFIG or (qual.startswith("os.environ") and method == "get"):
+            return Value(frozenset({Label("config", qual, line)}))
+        if method in DB_METHODS:
+            return Value(frozenset({Label("database", f".{method}", line)}))
+        if qual in KEEP and args:
+            return args[0]
+        if method is not None and not qual:
+            got = self.method(node, method, receiver, args, kwargs, f)
+            if got is not None:
+                return got
+        if qual and self.may_be_repo(func, qual, f) and not receiver.labels:
+            pairs = [(str(i), a.all_labels()) for i, a in enumerate(args)]
+            pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
+            labels = tuple((k, shallow(v)) for k, v in pairs if v)
+            if any(v for _, v in labels):
+                f.calls.append(CallRec(qual, line, labels))
+            return Value(frozenset({Label("call", qual, line, args=labels)}))
+        if method is not None and not qual:
+            out = self.method_call_labels(method, receiver, args, kwargs, line, f)
+            if out is not None:
+                return out
+        if qual and all(a.known for a in args) and not kwargs and args:
+            folded = _fold_builtin(qual, [a.const for a in args])
+            if folded is not UNKNOWN:
+                return const(folded)
+        return tainted(*everything).step(line)
+
+    def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:
+        """Could ``qual`` be one of the repository's functions (link() decides)? It must be
+        named through an import or a def, and not live in the standard library."""
+        head = dotted(func).split(".", 1)[0]
+        if head not in f.aliases and head not in f.defs:
+            return False
+        root = qual.split(".", 1)[0]
+        return root not in _STDLIB and root not in LIBRARIES
+
+    def method_call_labels(
+        self,
+        method: str,
+        receiver: Value,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        line: int,
+        f: Frame,
+    ) -> Value | None:
+        """A method of an object a repo call returned: a ``call`` label on ``Class.method``."""
+        calls = [x for x in receiver.labels if x.kind == "call"]
+        if not calls:
+            return None
+        pairs = [("self", frozenset(calls))] + [
+            (str(i), a.all_labels()) for i, a in enumerate(args)
+        ]
+        pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
+        labels = tuple((k, shallow(v)) for k, v in pairs if v)
+        out = {Label("call", f"{c.origin}.{method}", line, args=labels) for c in calls}
+        for k, v in labels:
+            if k != "self" and v:
+                f.calls.append(CallRec(f"{calls[0].origin}.{method}", line, labels))
+                break
+        rest = receiver.labels - frozenset(calls)
+        return Value(frozenset(out) | rest)
+
+    def method(
+        self,
+        node: ast.Call,
+        method: str,
+        receiver: Value,
+        args: list[Value],
+        kwargs: dict[str, Value],
+        f: Frame,
+    ) -> Value | None:
+        """Container and string methods, element-level where the receiver's items are known."""
+        assert isinstance(node.func, ast.Attribute)
+        key = dotted(node.func.value)
+        line = node.lineno
+        if method in BOOL_METHODS:
+            return CLEAN
+        if method == "replace" and len(args) >= 2 and args[0].known and args[1].known:
+            # ``s.replace("'", "&apos;")``: the character a kind's guard looks for is gone
+            gone, new = str(args[0].const), str(args[1].const)
+            kinds = self.catalog.guarded_by(gone) if gone and gone not in new else frozenset()
+            if kinds and receiver.all_labels():
+                return receiver.flat().sanitized(kinds, f".replace({gone!r})").step(line)
+        foldable = receiver.known and all(a.known for a in args) and not kwargs
+        if foldable and method in STR_METHODS:
+            try:
+                got = getattr(receiver.const, method)(*[a.const for a in args])
+            except Exception:
+                got = UNKNOWN
+            if isinstance(got, str | bytes | tuple | int | bool):
+                return const(got)
+            if isinstance(got, list) and all(isinstance(x, str) for x in got):
+                return Value(items=tuple((i, const(x)) for i, x in enumerate(got)), seq=True)
+        if method == "get" and len(args) >= 2 and receiver.items is not None:
+            pair = args[0], args[1]
+            if pair[0].known and pair[1].known:
+                got = receiver.item((pair[0].const, pair[1].const))
+                if got is not None:
+                    return got
+        if method in ("get", "pop", "setdefault") and receiver.items is not None and args:
+            k = args[0]
+            got = receiver.item(k.const) if k.known else None
+            default = args[1] if len(args) > 1 else const(None)
+            if method == "pop" and receiver.seq and got is not None and key:
+                rest = [v for kk, v in receiver.items if kk != k.const]
+                f.env[key] = Value(receiver.labels, items=tuple(enumerate(rest)), seq=True)
+                return got
+            if got is not None:
+                return got
+            if k.known and not receiver.labels and not receiver.seq:
+                return default
+            return join(receiver.flat(), default)
+        if method == "pop" and receiver.seq and receiver.items and not args and key:
+            f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
+            return receiver.items[-1][1]
+        if method == "popleft" and receiver.seq and receiver.items and not args and key:
+            tail = tuple(enumerate([v for _, v in receiver.items[1:]]))
+            f.env[key] = Value(receiver.labels, items=tail, seq=True)
+            return receiver.items[0][1]
+        if key and receiver.seq and receiver.items is not None and method in REORDER:
+            f.env[key] = _reorder(receiver, method, args)
+            return CLEAN
+        if key and method in MUTATORS:
+            self.mutate(key, method, receiver, args, f, line)
+            return CLEAN
+        return None
+
+    def mutate(
+        self, key: str, method: str, receiver: Value, args: list[Value], f: Frame, line: int
+    ) -> None:
+        old = f.env.get(key, receiver)
+        new: Value
+        if method == "append" and args and old.seq and old.items is not None:
+            new = Value(old.labels, items=(*old.items, (len(old.items), args[0])), seq=True)
+        elif method == "extend" and args and old.seq and old.items is not None and args[0].seq:
+            extra = [v for _, v in args[0].items or ()]
+            new = Value(
+                old.labels | args[0].labels,
+                items=tuple(enumerate([v for _, v in old.items] + extra)),
+                seq=True,
+            )
+        elif method == "insert" and len(args) == 2 and old.seq and old.items is not None:
+            vals = [v for _, v in old.items]
+            if args[0].known and isinstance(args[0].const, int):
+                vals.insert(args[0].const, args[1])
+                new = Value(old.labels, items=tuple(enumerate(vals)), seq=True)
+            else:
+                new = Value(old.all_labels() | args[1].all_labels())
+        elif method == "set" and len(args) == 3 and args[0].known and args[1].known:
+            items = tuple(
+                (k, v) for k, v in (old.items or ()) if k != (args[0].const, args[1].const)
+            )
+            new = Value(old.labels, items=(*items, ((args[0].const, args[1].const), args[2])))
+        elif method == "update" and args and old.items is not None and args[0].items is not None:
+            keys = {k for k, _ in args[0].items}
+            items = tuple((k, v) for k, v in old.items if k not in keys) + args[0].items
+            new = Value(old.labels | args[0].labels, items=items)
+        else:
+            new = Value(old.labels | tainted(*args).labels, old.const, old.items, old.seq)
+            if old.known and args:
+                new = Value(new.labels, items=old.items, seq=old.seq)
+        f.env[key] = new.step(line)
+
+
+SAFE_AS_CALLED = {
+    "unsafe_yaml": "yaml.load with a safe Loader",
+    "xml_entities": "the parser does not resolve external entities",
+    "sax_entities": "the parser does not resolve external entities",
+    "lxml_entities": "lxml's default parser does not load external entities",
+    "command": "a fixed program with an argument list and no shell",
+}
+
+
+NESTING = 3  # call labels inside call labels kept this deep; deeper ones pass their inputs
+
+
+def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
+    """``f(g(h(x)))``: keep three levels of calls to resolve, treat deeper ones as passing
+    their arguments through (what link() assumes of an unknown function), so labels and
+    the extract stay small."""
+    out: set[Label] = set()
+    for lab in labels:
+        if lab.kind != "call":
+            out.add(lab)
+        elif depth >= NESTING:
+            for _, inner in lab.args:
+                out |= shallow(inner, depth)
+        else:
+            args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
+            out.add(replace(lab, args=args) if args != lab.args else lab)
+    return frozenset(out)
+
+
+REORDER = frozenset({"remove", "reverse", "clear", "sort"})
+
+
+def _reorder(lst: Value, method: str, args: list[Value]) -> Value:
+    """``remove`` / ``reverse`` / ``clear`` / ``sort`` on a list with known positions."""
+    vals = [v for _, v in lst.items or ()]
+    if method == "clear":
+        vals = []
+    elif method == "reverse":
+        vals.reverse()
+    elif method == "remove" and args and args[0].known:
+        for i, v in enumerate(vals):
+            if not v.known:
+                return Value(lst.all_labels())  # which one goes is not known
+            if v.const == args[0].const:
+                del vals[i]
+                break
+    elif method in ("remove", "sort"):
+        return Value(lst.all_labels())
+    return Value(lst.labels, items=tuple(enumerate(vals)), seq=True)
+
+
+def written(node: ast.AST) -> str:
+    """The callee as a reader names it: ``db().execute`` -> ``db.execute``."""
+    if isinstance(node, ast.Call):
+        return written(node.func)
+    if isinstance(node, ast.Attribute):
+        inner = written(node.value)
+        return f"{inner}.{node.attr}" if inner else ""
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _arg_lines(node: ast.Call, f: Frame) -> tuple[int, ...]:
+    """Lines where the names a call reads were assigned or configured (a tool may cite the
+    query's assignment rather than the ``execute`` line)."""
+    out: set[int] = set()
+    for arg in [*node.args, *(k.value for k in node.keywords)]:
+        for sub in ast.walk(arg):
+            if isinstance(sub, ast.Name):
+                out.update(f.lines_of.get(sub.id, [])[-4:])
+    return tuple(sorted(out))
+
+
+def _fold_builtin(qual: str, args: list[Any]) -> Any:
+    if qual == "str" and len(args) == 1 and isinstance(args[0], str | int | float):
+        return str(args[0])
+    return UNKNOWN

@@ -1,0 +1,326 @@
+"""The Python taint engine: reads each function statement by statement over the file's AST.
+
+One pass per function in source order, with branch-sensitive environments: an ``if`` whose
+condition folds to a constant runs only the branch taken; both branches of an unknown
+condition are joined; an ``if`` whose body always leaves (``return`` / ``raise``) guards
+the rest of the function (``if '../' in name: return`` makes ``name`` safe for path
+traversal after it, an allow-list test makes it safe for every kind); loops run their body
+twice; an assignment overwrites (a value overwritten with a constant is clean). Every
+function (nested ones and methods included) gets a summary: its parameters, the labels of
+what it returns in terms of those parameters, the sinks it reaches, and what ``__init__``
+stores on ``self``. ``link`` resolves the summaries across files.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from threatmodel.dataflow.assign import AssignMixin
+from threatmodel.dataflow.assign import join_env as _join_env
+from threatmodel.dataflow.assign import summary as _summary
+from threatmodel.dataflow.catalog import CATALOG, Catalog
+from threatmodel.dataflow.frame import Frame, dotted
+from threatmodel.dataflow.pycall import CallMixin
+from threatmodel.dataflow.pyexpr import ExprMixin, request_label
+from threatmodel.dataflow.values import CLEAN, Label, Value
+
+ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route"})
+HTML_DECORATORS = frozenset({"route"})  # Flask / Quart: a returned str is the HTML body
+REQUEST_TYPES = re.compile(r"\b(Request|HttpRequest|WSGIRequest|HttpRequestBase)\b")
+FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+class Engine(ExprMixin, CallMixin, AssignMixin):
+    def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
+        self.module = module
+        self.lines = lines
+        self.catalog = catalog
+        self.summaries: dict[str, dict[str, Any]] = {}
+
+    def module_value(self, qual: str) -> Value:
+        return CLEAN
+
+    # ------------------------------------------------------------------ file and functions
+    def run(self, tree: ast.Module) -> dict[str, dict[str, Any]]:
+        top = Frame(self.module, {}, {}, {})
+        self.block(tree.body, top)
+        self.summaries[self.module] = _summary(top, [])
+        return self.summaries
+
+    def function(self, fn: FuncNode, parent: Frame, qual: str, method: bool) -> None:
+        f = parent.child(qual)
+        a = fn.args
+        params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
+        names = [p.arg for p in params]
+        if method and names:
+            names = names[1:]
+            f.env[params[0].arg] = CLEAN
+            params = params[1:]
+        if a.vararg:
+            names.append(a.vararg.arg)
+        if a.kwarg:
+            names.append(a.kwarg.arg)
+        decos = [_route_deco(d) for d in fn.decorator_list]
+        route = any(d in ROUTE_DECORATORS for d in decos)
+        f.route = any(d in HTML_DECORATORS for d in decos)
+        end = fn.end_lineno or fn.lineno
+        f.text = "\n".join(self.lines[fn.lineno - 1 : end])
+        defaults = _defaults(fn)
+        for p in [*params, *(x for x in (a.vararg, a.kwarg) if x is not None)]:
+            ann = ast.unparse(p.annotation) if p.annotation is not None else ""
+            default = defaults.get(p.arg)
+            if p.arg in ("request", "req") or REQUEST_TYPES.search(ann):
+                f.env[p.arg] = request_label(fn.lineno)
+            elif route and not (default is not None and "Depends" in ast.unparse(default)):
+                f.env[p.arg] = Value(frozenset({Label("request", f"parameter {p.arg}", fn.lineno)}))
+            else:
+                f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
+        self.block(fn.body, f)
+        self.summaries[qual] = _summary(f, names)
+
+    # ------------------------------------------------------------------ statements
+    def block(self, body: list[ast.stmt], f: Frame) -> bool:
+        """Run ``body``; True when it always leaves (return, raise, break, continue)."""
+        return any(self.stmt(stmt, f) for stmt in body)
+
+    def stmt(self, s: ast.stmt, f: Frame) -> bool:
+        line = s.lineno
+        if isinstance(s, ast.Assign):
+            value = self.expr(s.value, f)
+            for t in s.targets:
+                self.assign(t, value, f, line)
+            self.mark_parser(s.value, s.targets, f)
+            if _is_path_expr(s.value, f):
+                f.paths.update(dotted(t) for t in s.targets if dotted(t))
+        elif isinstance(s, ast.AnnAssign):
+            if s.value is not None:
+                self.assign(s.target, self.expr(s.value, f), f, line)
+        elif isinstance(s, ast.AugAssign):
+            old = self.expr(s.target, f)
+            value = self.expr(ast.BinOp(left=s.target, op=s.op, right=s.value, lineno=line), f)
+            del old
+            self.assign(s.target, value, f, line)
+        elif isinstance(s, ast.Expr):
+            self.expr(s.value, f)
+        elif isinstance(s, ast.Return):
+            value = self.expr(s.value, f) if s.value is not None else CLEAN
+            f.returns.append(value)
+            self.return_sink(value, f, line)
+            return True
+        elif isinstance(s, ast.Raise | ast.Break | ast.Continue):
+            if isinstance(s, ast.Raise) and s.exc is not None:
+                self.expr(s.exc, f)
+            if not isinstance(s, ast.Raise) and f.loops:
+                f.loops[-1].append(dict(f.env))  # what a break / continue carries on with
+            return True
+        elif isinstance(s, ast.If):
+            return self.if_(s, f)
+        elif isinstance(s, ast.For | ast.AsyncFor):
+            item = self.element(self.expr(s.iter, f))
+            before = dict(f.env)
+            f.loops.append([])
+            for _ in range(2):
+                self.assign(s.target, item, f, line)
+                self.block(s.body, f)
+                f.env = _join_env(before, f.env)
+            for carried in f.loops.pop():
+                f.env = _join_env(f.env, carried)
+            self.block(s.orelse, f)
+        elif isinstance(s, ast.While):
+            test = self.expr(s.test, f)
+            if test.known and not test.const:
+                return False
+            before = dict(f.env)
+            f.loops.append([])
+            for _ in range(2):
+                self.block(s.body, f)
+                f.env = _join_env(before, f.env)
+            for carried in f.loops.pop():
+                f.env = _join_env(f.env, carried)
+            self.expr(s.test, f)
+        elif isinstance(s, ast.Try | ast.TryStar):
+            before = dict(f.env)
+            left = self.block(s.body, f)
+            after = f.env
+            outs = [] if left else [after]
+            for h in s.handlers:
+                f.env = _join_env(before, after)
+                if h.name:
+                    f.env[h.name] = CLEAN
+                if not self.block(h.body, f):
+                    outs.append(f.env)
+            if not left:
+                f.env = after
+                self.block(s.orelse, f)
+                outs[0] = f.env
+            f.env = outs[0] if outs else _join_env(before, after)
+            for other in outs[1:]:
+                f.env = _join_env(f.env, other)
+            return self.block(s.finalbody, f) or (not outs)
+        elif isinstance(s, ast.With | ast.AsyncWith):
+            for wi in s.items:
+                value = self.expr(wi.context_expr, f)
+                if wi.optional_vars is not None:
+                    self.assign(wi.optional_vars, value, f, line)
+            return self.block(s.body, f)
+        elif isinstance(s, ast.Match):
+            return self.match(s, f)
+        elif isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef):
+            qual = f"{f.qual}.{s.name}"
+            f.defs[s.name] = qual
+            f.env.pop(s.name, None)
+            self.function(s, f, qual, method=False)
+        elif isinstance(s, ast.ClassDef):
+            qual = f"{f.qual}.{s.name}"
+            f.defs[s.name] = qual
+            for member in s.body:
+                if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
+                    static = any(_deco_name(d) == "staticmethod" for d in member.decorator_list)
+                    self.function(member, f, f"{qual}.{member.name}", method=not static)
+        elif isinstance(s, ast.Import):
+            for alias in s.names:
+                if alias.asname:
+                    f.aliases[alias.asname] = alias.name
+                else:
+                    head = alias.name.split(".")[0]
+                    f.aliases[head] = head
+                f.env.pop(alias.asname or alias.name.split(".")[0], None)
+        elif isinstance(s, ast.ImportFrom):
+            base = self.import_base(s)
+            for alias in s.names:
+                if alias.name != "*":
+                    f.aliases[alias.asname or alias.name] = (
+                        f"{base}.{alias.name}" if base else alias.name
+                    )
+                    f.env.pop(alias.asname or alias.name, None)
+        elif isinstance(s, ast.Delete):
+            for t in s.targets:
+                self.delete(t, f)
+        return False
+
+    def delete(self, t: ast.expr, f: Frame) -> None:
+        """``del x`` forgets x; ``del lst[0]`` / ``del d['k']`` drop that element."""
+        if not isinstance(t, ast.Subscript):
+            f.env.pop(dotted(t), None)
+            return
+        base = dotted(t.value)
+        old = f.env.get(base)
+        key = self.expr(t.slice, f) if not isinstance(t.slice, ast.Slice) else None
+        if old is None or old.items is None or key is None or not key.known:
+            return
+        if old.seq and isinstance(key.const, int) and -len(old.items) <= key.const < len(old.items):
+            vals = [v for _, v in old.items]
+            del vals[key.const]
+            f.env[base] = Value(old.labels, items=tuple(enumerate(vals)), seq=True)
+        elif not old.seq:
+            f.env[base] = Value(
+                old.labels, items=tuple((k, v) for k, v in old.items if k != key.const)
+            )
+
+    def import_base(self, s: ast.ImportFrom) -> str:
+        if not s.level:
+            return s.module or ""
+        parts = self.module.split(".")
+        # a module's package is its dotted name minus the last part (``pkg.__init__`` too)
+        pkg = parts[: len(parts) - s.level]
+        return ".".join([*pkg, *([s.module] if s.module else [])])
+
+    def if_(self, s: ast.If, f: Frame) -> bool:
+        test = self.expr(s.test, f)
+        if test.known and not test.labels:
+            return self.block(s.body if test.const else s.orelse, f)
+        before = dict(f.env)
+        body_left = self.block(s.body, f)
+        after_body = f.env
+        f.env = dict(before)
+        else_left = self.block(s.orelse, f)
+        if body_left and else_left:
+            return True
+        if body_left:
+            self.guard(s.test, f, negated=False)  # we only get here when the test was false
+            return False
+        if else_left:
+            f.env = after_body
+            self.guard(s.test, f, negated=True)
+            return False
+        f.env = _join_env(after_body, f.env)
+        return False
+
+    def match(self, s: ast.Match, f: Frame) -> bool:
+        subject = self.expr(s.subject, f)
+        before = dict(f.env)
+        outs: list[dict[str, Value]] = []
+        for case in s.cases:
+            hit = _case_matches(case.pattern, subject)
+            if hit is False:
+                continue
+            f.env = dict(before)
+            if isinstance(case.pattern, ast.MatchAs) and case.pattern.name:
+                f.env[case.pattern.name] = subject
+            if not self.block(case.body, f):
+                outs.append(f.env)
+            if hit is True and case.guard is None:
+                break
+        else:
+            outs.append(before)
+        if not outs:
+            return True
+        f.env = outs[0]
+        for other in outs[1:]:
+            f.env = _join_env(f.env, other)
+        return False
+
+
+def _deco_name(d: ast.expr) -> str:
+    node = d.func if isinstance(d, ast.Call) else d
+    return (
+        node.attr
+        if isinstance(node, ast.Attribute)
+        else (node.id if isinstance(node, ast.Name) else "")
+    )
+
+
+def _route_deco(d: ast.expr) -> str:
+    """``route`` / ``get`` ... for ``@app.get(...)``-style decorators (a method of an app or
+    router object), "" for anything else: ``@patch(...)`` / ``@mock.patch`` are not routes."""
+    if not isinstance(d, ast.Call) or not isinstance(d.func, ast.Attribute):
+        return ""
+    base = dotted(d.func.value).lower()
+    return "" if not base or "mock" in base or "patch" in base else d.func.attr
+
+
+def _defaults(fn: FuncNode) -> dict[str, ast.expr]:
+    a = fn.args
+    pos = [*a.posonlyargs, *a.args]
+    out = {p.arg: d for p, d in zip(pos[len(pos) - len(a.defaults) :], a.defaults, strict=False)}
+    out.update(
+        {p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None}
+    )
+    return out
+
+
+def _case_matches(pattern: ast.pattern, subject: Value) -> bool | None:
+    """True / False when the case surely matches / surely does not; None when unknown."""
+    if isinstance(pattern, ast.MatchAs) and pattern.pattern is None:
+        return True
+    if isinstance(pattern, ast.MatchValue) and isinstance(pattern.value, ast.Constant):
+        if subject.known and not subject.labels:
+            return bool(subject.const == pattern.value.value)
+        return None
+    if isinstance(pattern, ast.MatchOr):
+        got = [_case_matches(p, subject) for p in pattern.patterns]
+        if any(g is True for g in got):
+            return True
+        return False if all(g is False for g in got) else None
+    return None
+
+
+def _is_path_expr(node: ast.expr, f: Frame) -> bool:
+    """``base / name`` where ``base`` holds a pathlib path (``(base / name).resolve()`` too)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.attr in ("resolve", "absolute") and _is_path_expr(node.func.value, f)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return dotted(node.left) in f.paths or _is_path_expr(node.left, f)
+    return False

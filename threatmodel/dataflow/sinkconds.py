@@ -1,0 +1,200 @@
+"""The conditions catalog rows name (``SinkRow.when``): when a call is a sink, and which
+value is the dangerous one. ``subprocess.run(["sh", "-c", cmd])`` is a shell command even
+without ``shell=True``; ``yaml.load`` with a safe loader is not a sink; XML parsers are
+sinks only when entities are resolved."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from threatmodel.claims.spec import SinkRow
+from threatmodel.dataflow.frame import Frame, dotted, qualify
+from threatmodel.dataflow.values import Value, tainted
+
+if TYPE_CHECKING:
+    from threatmodel.dataflow.base import EngineBase
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "pwsh"})
+Cond = Callable[[ast.Call, Value, Value, dict[str, Value], Frame], Value | None]
+
+
+def _truthy(v: Value | None) -> bool:
+    return v is not None and (not v.known or bool(v.const))
+
+
+def _command(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    if _truthy(kwargs.get("shell")):
+        return arg
+    if arg.seq and arg.items:
+        first = arg.items[0][1]
+        program = str(first.const).rsplit("/", 1)[-1].lower() if first.known else ""
+        if program in SHELLS or not first.known:  # sh -c "<string>": a shell command
+            # (a program chosen between constants, e.g. per OS, may be a shell: every item)
+            return tainted(*(v for _, v in arg.items))
+        return first
+    if arg.known:
+        return None
+    return arg  # a string without a shell is the program's name
+
+
+def _unsafe_yaml(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    loader = next((k.value for k in call.keywords if k.arg == "Loader"), None)
+    if loader is None and len(call.args) > 1:
+        loader = call.args[1]
+    if loader is not None and "Safe" in dotted(loader):
+        return None
+    return arg
+
+
+def _xml_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # xml.dom.minidom / sax parse with a parser that turned external entities on
+    parser = call.args[1] if len(call.args) > 1 else None
+    if parser is None:
+        parser = next((k.value for k in call.keywords if k.arg == "parser"), None)
+    key = dotted(parser) if parser is not None else ""
+    return arg if key and f.env.get(f"{key}.<external>") is not None else None
+
+
+def _sax_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    assert isinstance(call.func, ast.Attribute)
+    key = dotted(call.func.value)
+    return arg if key and f.env.get(f"{key}.<external>") is not None else None
+
+
+def _lxml_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    parser = call.args[1] if len(call.args) > 1 else None
+    if parser is None:
+        parser = next((k.value for k in call.keywords if k.arg == "parser"), None)
+    if parser is None:
+        return None  # lxml >= 5 default parser does not load external entities
+    key = dotted(parser)
+    return arg if key and f.env.get(f"{key}.<external>") is not None else None
+
+
+def _ldap(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # ``conn.search(base, filter)`` is ldap3; other ``.search`` methods (re, lists) are not
+    text = " ".join(f.aliases.values())
+    return arg if "ldap" in text else None
+
+
+def _etree(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    text = " ".join(f.aliases.values())
+    return arg if "etree" in text or "lxml" in text else None
+
+
+def _mongo(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    text = " ".join(f.aliases.values())
+    if "pymongo" not in text and "motor" not in text and "mongo" not in text:
+        return None
+    return arg
+
+
+def _template_env(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    text = " ".join(f.aliases.values())
+    return arg if "jinja2" in text or "mako" in text else None
+
+
+def _response_body(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # ``(body, status, headers)``: only the body is HTML; a header value is not XSS
+    if arg.seq and arg.items:
+        return arg.items[0][1]
+    return arg
+
+
+def _html_handler(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    if not f.route:
+        return None
+    if arg.seq and arg.items:  # (body, status, headers)
+        arg = arg.items[0][1]
+    if arg.items is not None:  # a dict / list body is JSON
+        return None
+    return arg
+
+
+def _path_receiver(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # ``p.read_text()`` where ``p`` was built as a pathlib path (not a queryset's .exists())
+    assert isinstance(call.func, ast.Attribute)
+    node = call.func.value
+    from threatmodel.dataflow.python import _is_path_expr
+
+    return recv if dotted(node) in f.paths or _is_path_expr(node, f) else None
+
+
+CONDITIONS: dict[str, Cond] = {
+    "path_receiver": _path_receiver,
+    "command": _command,
+    "unsafe_yaml": _unsafe_yaml,
+    "xml_entities": _xml_entities,
+    "sax_entities": _sax_entities,
+    "lxml_entities": _lxml_entities,
+    "ldap": _ldap,
+    "etree": _etree,
+    "mongo": _mongo,
+    "template_env": _template_env,
+    "html_handler": _html_handler,
+    "response_body": _response_body,
+}
+
+
+def dangerous_value(
+    kind: str,
+    row: SinkRow,
+    call: ast.Call,
+    args: list[Value],
+    kwargs: dict[str, Value],
+    receiver: Value,
+    f: Frame,
+    engine: EngineBase,
+) -> Value | None:
+    """The value that makes ``call`` dangerous under ``row``, or None when it is not a sink."""
+    del engine, kind
+    arg: Value | None
+    if row.kw == "<receiver>":
+        arg = receiver
+    elif row.kw is not None:
+        arg = kwargs.get(row.kw)
+    elif row.arg == -1:
+        arg = tainted(*args, *kwargs.values())
+    elif row.arg is not None and row.arg < len(args):
+        arg = args[row.arg]
+    else:
+        arg = None
+    if arg is None:
+        return None
+    if row.when:
+        got = CONDITIONS[row.when](call, arg, receiver, kwargs, f)
+        if got is None:
+            return None
+        arg = got
+    if row.whole:
+        return Value(arg.labels)
+    return arg
+
+
+__all__ = ["CONDITIONS", "dangerous_value", "qualify"]

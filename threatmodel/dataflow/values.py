@@ -1,0 +1,147 @@
+"""The abstract values the Python taint engine computes: labels, constants and containers.
+
+A ``Label`` says where (part of) a value comes from: the HTTP request, the database or
+configuration, a parameter of the function being summarised, ``self.<attr>``, or a call to a
+function whose summary is only known once every file is read (``call``: resolved in link).
+A label remembers the claim kinds it was sanitized for and the lines it went through.
+
+A ``Value`` is the labels of the whole value, its constant when one is known (so conditions
+fold and dead branches are skipped), and the values of its items when it is a container
+with known keys / positions (element-level taint: ``d['a'] = x; d['b']`` is clean).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+MAX_STEPS = 8  # lines kept per label: enough for a proof, bounded for loops
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "?"
+
+
+UNKNOWN: Any = _Unknown()
+
+Args = tuple[tuple[str, frozenset["Label"]], ...]
+
+
+@dataclass(frozen=True)
+class Label:
+    kind: str  # request | database | config | param | self | call | random
+    origin: str  # request.args / param name / attr / callee qualified name
+    line: int
+    safe: frozenset[str] = frozenset()  # claim kinds a sanitizer made this value safe for
+    args: Args = ()  # call: ("0"/"1"/kw name/"self", labels of that argument)
+    steps: tuple[int, ...] = ()
+    via: tuple[str, ...] = ()  # sanitizers met (names), for the report
+    path: str = ""  # file of ``line``; set when a file's labels are read in link
+
+    def sanitized(self, kinds: frozenset[str], name: str) -> Label:
+        return replace(self, safe=self.safe | kinds, via=(*self.via, name)[-4:])
+
+    def step(self, line: int) -> Label:
+        if (self.steps and self.steps[-1] == line) or line == self.line:
+            return self
+        return replace(self, steps=(*self.steps, line)[-MAX_STEPS:])
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.kind,
+            self.origin,
+            self.line,
+            sorted(self.safe),
+            [[k, [x.to_json() for x in sorted_labels(v)]] for k, v in self.args],
+            list(self.steps),
+            list(self.via),
+        ]
+
+    @staticmethod
+    def from_json(data: list[Any], path: str) -> Label:
+        kind, origin, line, safe, args, steps, via = data
+        return Label(
+            kind,
+            origin,
+            line,
+            frozenset(safe),
+            tuple((k, frozenset(Label.from_json(x, path) for x in v)) for k, v in args),
+            tuple(steps),
+            tuple(via),
+            path,
+        )
+
+
+def sorted_labels(labels: frozenset[Label]) -> list[Label]:
+    return sorted(labels, key=lambda x: (x.kind, x.origin, x.line, x.steps, sorted(x.safe)))
+
+
+@dataclass(frozen=True)
+class Value:
+    labels: frozenset[Label] = frozenset()
+    const: Any = UNKNOWN
+    items: tuple[tuple[Any, Value], ...] | None = None  # known keys (dict) or positions (list)
+    seq: bool = False  # items are list positions 0..n-1
+
+    @property
+    def known(self) -> bool:
+        return self.const is not UNKNOWN
+
+    def all_labels(self) -> frozenset[Label]:
+        if not self.items:
+            return self.labels
+        out = set(self.labels)
+        for _, v in self.items:
+            out |= v.all_labels()
+        return frozenset(out)
+
+    def flat(self) -> Value:
+        """The value as one thing (str(x), x.format(), a call's result)."""
+        return Value(self.all_labels(), self.const if self.items is None else UNKNOWN)
+
+    def item(self, key: Any) -> Value | None:
+        for k, v in self.items or ():
+            if k == key:
+                return v
+        return None
+
+    def step(self, line: int) -> Value:
+        if not self.labels and not self.items:
+            return self
+        items = None if self.items is None else tuple((k, v.step(line)) for k, v in self.items)
+        return Value(frozenset(x.step(line) for x in self.labels), self.const, items, self.seq)
+
+    def sanitized(self, kinds: frozenset[str], name: str) -> Value:
+        return Value(frozenset(x.sanitized(kinds, name) for x in self.all_labels()), self.const)
+
+
+CLEAN = Value()
+
+
+def const(value: Any) -> Value:
+    return Value(const=value)
+
+
+def tainted(*values: Value) -> Value:
+    """A value built from all of ``values`` (no constant known)."""
+    out: set[Label] = set()
+    for v in values:
+        out |= v.all_labels()
+    return Value(frozenset(out))
+
+
+def join(a: Value, b: Value) -> Value:
+    """Either ``a`` or ``b`` (two branches meet)."""
+    if a is b:
+        return a
+    same = a.known and b.known and type(a.const) is type(b.const) and a.const == b.const
+    items = None
+    if a.items is not None and b.items is not None and a.seq == b.seq:
+        keys = [k for k, _ in a.items] + [k for k, _ in b.items if a.item(k) is None]
+        if not a.seq or len(a.items) == len(b.items):
+            items = tuple((k, join(a.item(k) or CLEAN, b.item(k) or CLEAN)) for k in keys)
+    labels = a.labels | b.labels
+    if items is None and (a.items or b.items):
+        labels = a.all_labels() | b.all_labels()
+    return Value(labels, a.const if same else UNKNOWN, items, a.seq and items is not None)

@@ -1,0 +1,87 @@
+"""TM120 dataflow: a finding per unbroken flow the engine proved (``facts.flows``).
+
+Injection kinds: a request value reaches the kind's sink with no sanitizer or guard for
+that kind on the way; the flow's steps are the proof. Pattern kinds: MD5/SHA-1 in a
+security context (weak_hash), a cookie without Secure (insecure_cookie), a ``random``
+value stored as a security value (weak_random), request input stored in the session
+(trust_boundary). Severity, CWE, STRIDE and the fix come from the claim registry.
+"""
+
+from __future__ import annotations
+
+from threatmodel.claims import REGISTRY
+from threatmodel.models import Claim, Facts, Finding, Flow, Route, Severity, Stride
+from threatmodel.rules._helpers import evidence
+from threatmodel.rules.interface import Rule, RuleContext, register
+
+# Which source kinds make a flow a finding, per claim kind (others: request input only).
+FINDING_SOURCES = {
+    "weak_hash": "pattern",
+    "insecure_cookie": "pattern",
+    "weak_random": "random",
+}
+
+
+BUILT = {
+    "sql_injection": "SQL query",
+    "command_injection": "shell command",
+    "code_injection": "code",
+}
+
+
+def route_of(flow: Flow, routes: list[Route]) -> Route | None:
+    """The route declared closest above the sink in its file (its handler holds the sink)."""
+    loc = flow.sink_location
+    same = [r for r in routes if r.location.path == loc.path and r.location.line <= loc.line]
+    return max(same, key=lambda r: r.location.line) if same else None
+
+
+def proves(flow: Flow) -> bool:
+    """Is ``flow`` by itself proof of its claim kind?"""
+    return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
+
+
+@register
+class FlowFinding(Rule):
+    id = "TM120"
+    name = "dataflow"
+
+    def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
+        out: list[Finding] = []
+        seen: set[tuple[str, str, int]] = set()
+        for flow in facts.flows:
+            spec = REGISTRY.get(flow.claim)
+            key = (flow.claim, flow.sink_location.path, flow.sink_location.line)
+            if spec is None or not proves(flow) or key in seen:
+                continue
+            seen.add(key)
+            steps = " -> ".join(str(s.line) for s in flow.steps)
+            what = f"{flow.source} (line {flow.source_location.line})"
+            route = route_of(flow, facts.routes)
+            title = f"{spec.title}: {flow.sink} at line {flow.sink_location.line}" + (
+                f" receives {what}" if spec.taint else ""
+            )
+            if route is not None and flow.claim in BUILT:
+                title = f"{route.method} {route.path} runs {BUILT[flow.claim]} built from input "
+                title += f"({flow.sink})"
+            elif route is not None:
+                title = f"{route.method} {route.path}: {title}"
+            out.append(
+                Finding(
+                    title=title,
+                    severity=Severity(spec.severity),
+                    stride=[Stride(s) for s in spec.stride],
+                    cwe=list(spec.cwe),
+                    source="rule",
+                    rule_id=self.id,
+                    claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
+                    evidence=evidence(ctx, flow.sink_location),
+                    attack=(
+                        f"{what} flows to {flow.sink} through lines {steps}."
+                        if spec.taint
+                        else f"{spec.meaning.replace('`location`', 'this line')}."
+                    ),
+                    mitigation=spec.help,
+                )
+            )
+        return out

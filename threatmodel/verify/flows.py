@@ -1,0 +1,109 @@
+"""Claims the dataflow engine decides: one verifier per claim-registry kind, reading flows.
+
+For a claim at ``path:line`` the flows of its kind that touch that line (sink, source or a
+step) decide (``facts.flows``, see ``threatmodel.dataflow``):
+
+- confirmed: an unbroken flow from request input to the kind's sink (for pattern kinds:
+  the pattern flow: MD5 in a security context, a cookie without Secure, a ``random`` value
+  stored as a security value);
+- refuted: every flow there is broken, and the reason names the break: the value is a
+  constant, a sanitizer or guard makes it safe for this kind, or it comes only from the
+  database / configuration, not from the request;
+- unverifiable: the engine knows no sink of this kind at the line (an import, an idiom the
+  catalog lacks), or the file was not parsed.
+
+command_injection and sql_injection are decided here too (their sinks are catalog rows);
+xss, ssrf and open_redirect keep their line verifiers for now.
+"""
+
+from __future__ import annotations
+
+import re
+
+from threatmodel.claims import REGISTRY
+from threatmodel.models import Claim, Finding, Flow
+from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
+from threatmodel.verify._code import line_text, locations
+from threatmodel.verify._command_line import CommandInjection
+from threatmodel.verify._sql_line import SqlInjection
+from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+
+IMPORT = re.compile(r"\s*(import|from)\s+[\w.]+")
+NEAR = 0  # the call's own line; the assignments of its arguments are steps
+NOT_PYTHON: dict[str, type[Verifier]] = {
+    "command_injection": CommandInjection,
+    "sql_injection": SqlInjection,
+}  # a tool may cite the statement's first line or the call's
+
+
+def _touches(flow: Flow, path: str, line: int) -> bool:
+    if flow.sink_location.path == path and abs(flow.sink_location.line - line) <= NEAR:
+        return True
+    return any(s.path == path and s.line == line for s in flow.steps)
+
+
+def _why_not(flow: Flow) -> str:
+    where = f"{flow.sink} at {flow.sink_location.path}:{flow.sink_location.line}"
+    if flow.source_kind == "safe_call":
+        return f"{where} is safe as called: {flow.broken_by}"
+    if flow.source_kind == "constant":
+        extra = (flow.broken_by or "").partition("; ")[2]
+        return f"{where} receives a constant value" + (f" ({extra})" if extra else "")
+    if flow.broken_by is not None:
+        return (
+            f"the {flow.source} value (line {flow.source_location.line}) reaching {where} "
+            f"is made safe by {flow.broken_by}"
+        )
+    wanted = FINDING_SOURCES.get(flow.claim, "request")
+    return (
+        f"{where} receives {flow.source_kind} data ({flow.source}, line "
+        f"{flow.source_location.line}), not {wanted} input"
+    )
+
+
+def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
+    locs = locations(claim, finding)
+    if not locs:
+        return ClaimResult.unverifiable("the claim cites no location to check")
+    line_verifier = NOT_PYTHON.get(kind)
+    if line_verifier is not None and not all(loc.path.endswith(".py") for loc in locs):
+        return line_verifier().verify(claim, finding, ctx)  # JS/TS: no dataflow yet
+    refutations: list[str] = []
+    for loc in locs:
+        near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]
+        if not near and IMPORT.match(line_text(ctx.reader, loc)):
+            # a claim on ``import pickle`` is about the file's uses of it: all of them decide
+            near = [
+                f for f in ctx.facts.flows if f.claim == kind and f.sink_location.path == loc.path
+            ]
+        for flow in near:
+            if proves(flow):
+                steps = " -> ".join(f"{s.line}" for s in flow.steps)
+                return ClaimResult.confirmed(
+                    f"{flow.source} (line {flow.source_location.line}) reaches {flow.sink} at "
+                    f"line {flow.sink_location.line} through lines {steps}"
+                )
+        if near:
+            refutations.append(_why_not(near[0]))
+    if refutations and len(refutations) == len(locs):
+        return ClaimResult.refuted(refutations[0])
+    if line_verifier is not None and not refutations:
+        # no flow at the line: the line verifier still knows "no such call near here"
+        return line_verifier().verify(claim, finding, ctx)
+    return ClaimResult.unverifiable(
+        f"no {kind.replace('_', ' ')} sink the dataflow engine knows at the cited line"
+    )
+
+
+def _make(kind: str) -> type[Verifier]:
+    def verify(self: Verifier, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
+        return judge(kind, claim, finding, ctx)
+
+    name = "".join(p.title() for p in kind.split("_")) + "Flows"
+    return type(name, (Verifier,), {"kind": kind, "verify": verify, "__module__": __name__})
+
+
+LINE_VERIFIED = frozenset({"xss", "ssrf", "open_redirect"})
+for _kind in sorted(REGISTRY):
+    if _kind not in LINE_VERIFIED:
+        register(_make(_kind))
