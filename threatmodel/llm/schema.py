@@ -193,6 +193,14 @@ CLAIM_HELP: dict[str, tuple[str, str]] = {
         "A secret is exposed to the browser (e.g. a NEXT_PUBLIC_ / VITE_ variable).",
     ),
     "cors_misconfigured": ("location", "CORS allows any origin with credentials."),
+    "default_credentials": (
+        "location, name",
+        "A weak default password or key in config / compose (e.g. POSTGRES_PASSWORD=password).",
+    ),
+    "cost_abuse": (
+        "route",
+        "A public route spends the operator's paid API (LLM, SMS) with no rate limit.",
+    ),
 }
 
 

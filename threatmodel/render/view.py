@@ -16,6 +16,7 @@ from threatmodel.models import Facts, Finding, Location, Report, Severity, Strid
 from threatmodel.render.mermaid import render_mermaid
 from threatmodel.render.system import SystemView, build_system
 from threatmodel.render.text import repo_link
+from threatmodel.verify._rank import fix_first_key
 
 STRIDE_TITLES = {
     Stride.SPOOFING: "Spoofing",
@@ -60,6 +61,7 @@ class ReportView:
     confirmed: list[Finding]  # confirmed, not accepted: the threats to fix
     review: list[Finding]
     accepted: list[Finding]
+    outside: list[Finding]  # not production code: folded, severity low at most, never fix-first
     top: list[TopRisk]
     stride_groups: list[StrideGroup]
     system: SystemView
@@ -98,14 +100,17 @@ def _name(root: str) -> str:
 
 def build_view(report: Report, link_base: str = "", name: str | None = None) -> ReportView:
     f = report.facts
-    confirmed = [x for x in report.findings if x.verdict is Verdict.CONFIRMED and not x.accepted]
-    review = [x for x in report.findings if x.verdict is Verdict.UNVERIFIABLE and not x.accepted]
+    # Findings outside production (tests, fixtures, docs, CI, dev runners) are folded away.
+    outside = [x for x in report.findings if x.scope != "production" and not x.accepted]
+    production = [x for x in report.findings if x.scope == "production"]
+    confirmed = [x for x in production if x.verdict is Verdict.CONFIRMED and not x.accepted]
+    review = [x for x in production if x.verdict is Verdict.UNVERIFIABLE and not x.accepted]
     accepted = [x for x in report.findings if x.accepted]
     counts = {s.value: {"confirmed": 0, "review": 0, "accepted": 0} for s in SEVERITIES}
     for bucket, items in (("confirmed", confirmed), ("review", review), ("accepted", accepted)):
         for x in items:
             counts[x.severity.value][bucket] += 1
-    worst = sorted(confirmed, key=lambda x: (-x.severity.rank, x.title, x.fingerprint))
+    worst = sorted(confirmed, key=fix_first_key)
     system = build_system(f)
     return ReportView(
         name=name or _name(report.repo.root),
@@ -114,6 +119,7 @@ def build_view(report: Report, link_base: str = "", name: str | None = None) -> 
         confirmed=worst,
         review=review,
         accepted=accepted,
+        outside=sorted(outside, key=fix_first_key),
         top=top_risks(worst),
         stride_groups=_by_stride(worst),
         system=system,

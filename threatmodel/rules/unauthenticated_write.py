@@ -1,7 +1,13 @@
-"""TM101 unauthenticated-write-route: a route that changes state and has no auth guard.
+"""TM101 unauthenticated-write-route: a route that changes data and has no auth guard.
 
-A POST, PUT, PATCH or DELETE route whose auth status is ``public`` lets anyone on the
-internet create, change or delete data. Routes whose status is ``unknown`` are not
+A route whose auth status is ``public`` and whose handler's code writes (``collect.effects``:
+a database write, a file or storage write, email, SMS, a payment or another outbound side
+effect, followed into the repository's own functions) lets anyone on the internet create,
+change or delete data. The HTTP method decides nothing: a read-only POST is not reported, a
+GET that writes is. A POST / PUT / PATCH / DELETE whose handler code cannot be located is
+still reported, and its verifier marks it "needs review" with the effect link missing. A
+handler that verifies a webhook signature is authenticated by it and is not reported.
+Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
 reset and forgot-password, email verification, OAuth callbacks) are not reported either:
@@ -10,6 +16,7 @@ an anonymous caller is exactly who they serve.
 
 from __future__ import annotations
 
+from threatmodel.collect.effects import handler_code
 from threatmodel.models import Claim, Facts, Finding, RouteRef, Severity, Stride
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -44,10 +51,14 @@ class UnauthenticatedWriteRoute(Rule):
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
         for route in facts.routes:
-            if route.method not in WRITE_METHODS or route.auth.status != "public":
+            if route.auth.status != "public" or is_auth_endpoint(route.path):
                 continue
-            if is_auth_endpoint(route.path):
+            code = handler_code(ctx.reader, route)
+            if code is not None and (code.signature is not None or not code.writes):
+                continue  # authenticated by a signature, or reads only
+            if code is None and route.method not in WRITE_METHODS:
                 continue
+            effect = code.writes[0] if code is not None else None
             out.append(
                 Finding(
                     title=f"{route.method} {route.path} changes data without authentication",
@@ -63,7 +74,11 @@ class UnauthenticatedWriteRoute(Rule):
                             location=route.location,
                         )
                     ],
-                    evidence=[ctx.evidence_at(route.location), *route.auth.evidence],
+                    evidence=[
+                        ctx.evidence_at(route.location),
+                        *route.auth.evidence,
+                        *([ctx.evidence_at(effect.location)] if effect else []),
+                    ],
                     attack=(
                         f"Send {route.method} {route.path} with no session or token; the handler "
                         f"{route.handler} runs for any caller."

@@ -1,0 +1,363 @@
+"""What a route's handler does: the writes and outbound side effects in its code.
+
+"Changes data" is decided by effects, never by the HTTP method: a handler changes data when
+its code (or a function of the repository it calls, a few calls deep) writes to a database,
+a file or storage, or triggers an outbound side effect (email, SMS, payment, a paid API).
+Effects are one catalog row per callee pattern (``EFFECTS``), like a sink catalog. A handler
+that checks a webhook signature (``hmac.compare_digest``, ``stripe.Webhook.construct_event``)
+records that as a ``signature`` guard: its caller is authenticated by the signature.
+
+The handler's code is found from the route fact: the function at (or just below) the route's
+line, else the dotted handler name resolved to a module of the repository. ``None`` means the
+code could not be located: the effect link of a proof is then missing, not absent.
+JavaScript / TypeScript handlers are read by ``effects_js``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+
+from threatmodel.collect.pyast import dotted, str_const
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.models import Location, Route
+
+DEPTH = 3  # calls into the repository's own functions followed from the handler
+
+# (effect kind, regex over the callee's dotted name). First match wins; order matters.
+EFFECTS: list[tuple[str, re.Pattern[str]]] = [
+    ("paid_api", re.compile(r"(^|\.)(chat\.)?completions\.create$|ChatCompletion\.create$")),
+    (
+        "paid_api",
+        re.compile(
+            r"(openai|anthropic|llm|claude|gemini|genai|cohere)\w*\..*(create|generate\w*|invoke|complete\w*|chat)$",
+            re.I,
+        ),
+    ),
+    ("paid_api", re.compile(r"(^|\.)(generate_content|generateText|streamText|generateObject)$")),
+    (
+        "sms",
+        re.compile(
+            r"(twilio|sms|client)\w*\.messages\.create$|(^|\.)send_sms$|sns\w*\.publish$", re.I
+        ),
+    ),
+    (
+        "payment",
+        re.compile(
+            r"stripe\.\w+\.(create|modify|capture|confirm)$|(^|\.)(Charge|PaymentIntent|Refund|Transfer)\.create$"
+        ),
+    ),
+    (
+        "email",
+        re.compile(
+            r"(^|\.)(send_mail|send_mass_mail|send_email|sendmail|send_message|mail_admins|send_templated_mail)$|(mail|email|msg|message)\w*\.send$",
+            re.I,
+        ),
+    ),
+    (
+        "storage",
+        re.compile(r"(^|\.)(upload_file|upload_fileobj|put_object|upload_blob|upload_from_\w+)$"),
+    ),
+    (
+        "file_write",
+        re.compile(
+            r"(^|\.)(write_text|write_bytes|makedirs|mkdir|remove|unlink|rmtree|rename|replace|copyfile|move)$"
+        ),
+    ),
+    (
+        "db_write",
+        re.compile(
+            r"(^|\.)(save|create_all|drop_all|bulk_create|bulk_update|update_or_create|get_or_create|insert_one|insert_many|update_one|update_many|delete_one|delete_many|replace_one|find_one_and_update|find_one_and_delete|bulk_write|executemany)$"
+        ),
+    ),
+    (
+        "db_write",
+        re.compile(
+            r"(objects|query|session|db|collection|table|manager|qs|queryset|repo\w*|crud|conn\w*|cursor|cur)\b.*\.(create|add|add_all|update|delete|insert|merge|commit|flush|upsert|remove|destroy)$",
+            re.I,
+        ),
+    ),
+    ("db_write", re.compile(r"(^|\.)(filter|exclude|all|get)\(?\)?\.(update|delete)$")),
+    ("db_write", re.compile(r"(^|\.)(hset|hmset|lpush|rpush|sadd|setex|incr)$")),
+    (
+        "outbound",
+        re.compile(r"^(requests|httpx|session|client|aiohttp\w*)\.(post|put|patch|delete)$"),
+    ),
+]
+SIGNATURE = re.compile(
+    r"(compare_digest|construct_event|verify_signature|verify_webhook|validate_signature|"
+    r"check_signature|verify_header|Webhook\.verify|webhook\w*\.verify|constructEvent)$",
+    re.I,
+)
+_SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
+_FILE_WRITE_MODES = frozenset("wax+")
+SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build"})
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str  # db_write | file_write | storage | email | sms | payment | paid_api | outbound
+    call: str  # the callee as written
+    location: Location
+
+
+@dataclass(frozen=True)
+class HandlerCode:
+    """A handler's code, as far as it could be read, and what it does."""
+
+    name: str
+    location: Location
+    effects: list[Effect] = field(default_factory=list)
+    signature: Location | None = None  # where it verifies a webhook signature
+
+    @property
+    def writes(self) -> list[Effect]:
+        return [e for e in self.effects if e.kind != "paid_api"]
+
+    @property
+    def paid(self) -> list[Effect]:
+        return [e for e in self.effects if e.kind in ("paid_api", "sms")]
+
+
+def classify_call(name: str, call: ast.Call | None = None) -> str | None:
+    """The effect kind of a call by its dotted callee name (and arguments), or None."""
+    if not name:
+        return None
+    tail = name.rsplit(".", 1)[-1]
+    if call is not None and tail in ("execute", "raw", "executescript"):
+        first = str_const(call.args[0]) if call.args else None
+        return "db_write" if first is not None and _SQL_WRITE.match(first) else None
+    if call is not None and name == "open":
+        mode = str_const(call.args[1]) if len(call.args) > 1 else None
+        for k in call.keywords:
+            if k.arg == "mode":
+                mode = str_const(k.value)
+        return "file_write" if mode and _FILE_WRITE_MODES & set(mode) else None
+    for kind, pattern in EFFECTS:
+        if pattern.search(name):
+            return kind
+    return None
+
+
+class _Files:
+    """Python module files of the repository, listed once per reader (module resolution)."""
+
+    _cache: dict[str, list[str]] = {}
+
+    @classmethod
+    def of(cls, reader: RepoReader) -> list[str]:
+        key = str(reader.root)
+        if key not in cls._cache:
+            out: list[str] = []
+            for dirpath, dirs, files in os.walk(reader.root):
+                dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+                rel = os.path.relpath(dirpath, reader.root).replace(os.sep, "/")
+                for f in files:
+                    if f.endswith((".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
+                        out.append(f if rel == "." else f"{rel}/{f}")
+            cls._cache[key] = out
+        return cls._cache[key]
+
+
+def _parse(reader: RepoReader, path: str) -> ast.Module | None:
+    try:
+        text = "\n".join(reader.lines(path))
+    except PathRefused:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+Fn = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _defs(tree: ast.Module) -> dict[str, Fn]:
+    """Module-level functions and ``Class.method`` names."""
+    out: dict[str, Fn] = {}
+    for node in tree.body:
+        if isinstance(node, Fn):
+            out[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for sub in node.body:
+                if isinstance(sub, Fn):
+                    out[f"{node.name}.{sub.name}"] = sub
+    return out
+
+
+WRITE_METHODS = ("post", "put", "patch", "delete", "create", "update", "destroy")
+WRITE_METHODS += ("perform_create", "perform_update", "perform_destroy", "form_valid")
+
+
+def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | None:
+    """The handler's file and functions: at the route's line, else by its dotted name."""
+    path, line = route.location.path, route.location.line
+    if path.endswith(".py"):
+        tree = _parse(reader, path)
+        if tree is not None:
+            for node in ast.walk(tree):
+                if isinstance(node, Fn):
+                    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                    if first <= line <= node.lineno:
+                        return path, [node]
+    parts = [p for p in re.split(r"[.:]", route.handler) if p]
+    for cut in range(len(parts) - 1, 0, -1):
+        module, names = "/".join(parts[:cut]), parts[cut:]
+        for f in _module_files(reader, module):
+            tree = _parse(reader, f)
+            if tree is None:
+                continue
+            defs = _defs(tree)
+            want = ".".join(names)
+            if want in defs:
+                return f, [defs[want]]
+            if len(names) == 1:  # a class-based view: its write methods
+                method = route.method.lower()
+                fns = [
+                    fn
+                    for k, fn in defs.items()
+                    if k.startswith(names[0] + ".")
+                    and k.split(".", 1)[1] in (method, *WRITE_METHODS)
+                ]
+                if fns:
+                    return f, fns
+    return None
+
+
+def _module_files(reader: RepoReader, module: str) -> list[str]:
+    wanted = (f"{module}.py", f"{module}/__init__.py")
+    return [
+        f for f in _Files.of(reader) if f.endswith(wanted) and (f in wanted or f"/{module}" in f)
+    ][:3]
+
+
+def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
+    """Local name -> (file, function) for ``from repo.module import f``."""
+    out: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module.replace(".", "/")
+            if node.level:
+                here = path.rsplit("/", node.level)[0] if "/" in path else ""
+                base = f"{here}/{base}" if here else base
+            files = _module_files(reader, base)
+            for a in node.names:
+                if files:
+                    out[a.asname or a.name] = (files[0], a.name)
+    return out
+
+
+def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
+    found = _find_handler(reader, route)
+    if found is None:
+        return None
+    path, fns = found
+    effects: list[Effect] = []
+    signature: list[Location] = []
+    seen: set[tuple[str, str]] = set()
+    for fn in fns:
+        _scan(reader, path, fn, 0, effects, signature, seen)
+    first = fns[0]
+    return HandlerCode(
+        name=first.name,
+        location=Location(path=path, line=first.lineno),
+        effects=_unique(effects),
+        signature=signature[0] if signature else None,
+    )
+
+
+def _scan(
+    reader: RepoReader,
+    path: str,
+    fn: Fn,
+    depth: int,
+    effects: list[Effect],
+    signature: list[Location],
+    seen: set[tuple[str, str]],
+) -> None:
+    seen.add((path, f"{fn.name}:{fn.lineno}"))
+    tree = _parse(reader, path) if depth < DEPTH else None
+    defs = _defs(tree) if tree is not None else {}
+    imported = _imports(tree, path, reader) if tree is not None else {}
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        name = dotted(node.func)
+        where = Location(path=path, line=node.lineno)
+        if SIGNATURE.search(name):
+            signature.append(where)
+        kind = classify_call(name, node)
+        if kind is not None:
+            effects.append(Effect(kind=kind, call=name, location=where))
+            continue
+        if tree is None:
+            continue
+        target = _callee(name, defs, imported, fn)
+        if target is None:
+            continue
+        tpath, tfn = target if isinstance(target, tuple) else (path, target)
+        if tpath != path:
+            ttree = _parse(reader, tpath)
+            tfn_node = _defs(ttree).get(tfn) if ttree is not None and isinstance(tfn, str) else None
+        else:
+            tfn_node = tfn if not isinstance(tfn, str) else None
+        if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
+            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen)
+
+
+def _callee(
+    name: str, defs: dict[str, Fn], imported: dict[str, tuple[str, str]], fn: Fn
+) -> Fn | tuple[str, str] | None:
+    """A call into the repository's own code: same-module function, self.method, import."""
+    if name in defs:
+        return defs[name]
+    if name.startswith(("self.", "cls.")):
+        method = name.split(".", 1)[1]
+        owners = [k for k, v in defs.items() if v is fn and "." in k]
+        if owners:
+            key = f"{owners[0].split('.', 1)[0]}.{method}"
+            return defs.get(key)
+    if name in imported:
+        return imported[name]
+    return None
+
+
+def _unique(effects: list[Effect]) -> list[Effect]:
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for e in effects:
+        key = (e.call, e.location.path, e.location.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+_HANDLERS: dict[tuple[str, str, str, int, str], HandlerCode | None] = {}
+
+
+def handler_code(reader: RepoReader, route: Route) -> HandlerCode | None:
+    """The route's handler and its effects, or None when its code cannot be located.
+
+    Memoised per repository and route: the rule and the verifier both ask.
+    """
+    key = (str(reader.root), route.method, route.location.path, route.location.line, route.handler)
+    if key not in _HANDLERS:
+        _HANDLERS[key] = _handler_code(reader, route)
+    return _HANDLERS[key]
+
+
+def _handler_code(reader: RepoReader, route: Route) -> HandlerCode | None:
+    if route.handler.endswith(".py") or route.location.path.endswith(".py"):
+        return python_handler(reader, route)
+    from threatmodel.collect.effects_js import js_handler
+
+    if route.location.path.endswith((".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
+        return js_handler(reader, route, _Files.of(reader))
+    return python_handler(reader, route)
