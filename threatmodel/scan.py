@@ -19,8 +19,8 @@ from threatmodel.baseline import resolve_and_apply
 from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.collect.scope import ScopeConfig
+from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.config import Settings, repo_table
 from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
 from threatmodel.progress import NullProgress, Progress

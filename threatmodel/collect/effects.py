@@ -262,7 +262,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
     signature: list[Location] = []
     seen: set[tuple[str, str]] = set()
     for fn in fns:
-        _scan(reader, path, fn, 0, effects, signature, seen)
+        _scan(reader, path, fn, 0, effects, signature, seen, route.method)
     first = fns[0]
     return HandlerCode(
         name=first.name,
@@ -280,12 +280,13 @@ def _scan(
     effects: list[Effect],
     signature: list[Location],
     seen: set[tuple[str, str]],
+    method: str = "ANY",
 ) -> None:
     seen.add((path, f"{fn.name}:{fn.lineno}"))
     tree = _parse(reader, path) if depth < DEPTH else None
     defs = _defs(tree) if tree is not None else {}
     imported = _imports(tree, path, reader) if tree is not None else {}
-    for node in ast.walk(fn):
+    for node in _walk(fn, method):
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func)
@@ -308,7 +309,43 @@ def _scan(
         else:
             tfn_node = tfn if not isinstance(tfn, str) else None
         if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
-            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen)
+            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method)
+
+
+def _walk(fn: ast.AST, method: str) -> list[ast.AST]:
+    """The function's nodes, without the branches ``if request.method == "X"`` rules out for
+    a route serving ``method`` (one handler often serves GET and POST)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = [fn]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.If) and method != "ANY":
+            wanted = _method_test(node.test)
+            if wanted is not None:
+                stack.append(node.test)
+                stack.extend(node.body if method in wanted else node.orelse)
+                continue
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _method_test(test: ast.expr) -> set[str] | None:
+    """``request.method == "POST"`` / ``in ("POST", "PUT")`` -> the methods it admits."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    if not dotted(test.left).endswith("method"):
+        return None
+    right = test.comparators[0]
+    values = right.elts if isinstance(right, ast.Tuple | ast.List | ast.Set) else [right]
+    names = {v.upper() for e in values if (v := str_const(e)) is not None}
+    if not names:
+        return None
+    if isinstance(test.ops[0], ast.Eq | ast.In):
+        return names
+    if isinstance(test.ops[0], ast.NotEq | ast.NotIn):
+        return {m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD") if m not in names}
+    return None
 
 
 def _callee(

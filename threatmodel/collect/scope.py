@@ -19,6 +19,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from threatmodel.collect.entrypoints import entry_points
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.models import Scope
 
@@ -121,7 +122,8 @@ class Classifier:
         if scope != "production" or self.config.match(path):
             return scope
         if path.endswith(".py") and any(a <= line <= b for a, b in self.main_blocks(path)):
-            return "dev"
+            # A runner a deployment file starts (`CMD python app.py`) is production.
+            return "production" if entry_points(self.reader).running(path) else "dev"
         return scope
 
     def main_blocks(self, path: str) -> list[tuple[int, int]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from threatmodel.collect.scope import Classifier
 from threatmodel.models import (
     CLAIM_KINDS,
     Claim,
@@ -20,7 +21,6 @@ from threatmodel.models import (
     Verdict,
     VerifierStats,
 )
-from threatmodel.collect.scope import Classifier
 from threatmodel.verify._scope import scoped
 from threatmodel.verify.evidence import check_claim_locations, check_evidence
 from threatmodel.verify.interface import (
