@@ -111,7 +111,9 @@ def build_view(report: Report, link_base: str = "", name: str | None = None) -> 
         for x in items:
             counts[x.severity.value][bucket] += 1
     worst = sorted(confirmed, key=fix_first_key)
-    system = build_system(f)
+    # "Change data" is what a handler's code proves (TM101 confirmed), not a method.
+    writes = sum(1 for x in confirmed if x.rule_id == "TM101")
+    system = build_system(f, writes)
     return ReportView(
         name=name or _name(report.repo.root),
         link_base=link_base,

@@ -7,6 +7,8 @@ change or delete data. The HTTP method decides nothing: a read-only POST is not 
 GET that writes is. A POST / PUT / PATCH / DELETE whose handler code cannot be located is
 still reported, and its verifier marks it "needs review" with the effect link missing. A
 handler that verifies a webhook signature is authenticated by it and is not reported.
+A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
+reported at low severity for review ("accepts anonymous requests"), never as confirmed.
 Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
@@ -54,15 +56,24 @@ class UnauthenticatedWriteRoute(Rule):
             if route.auth.status != "public" or is_auth_endpoint(route.path):
                 continue
             code = handler_code(ctx.reader, route)
-            if code is not None and (code.signature is not None or not code.writes):
-                continue  # authenticated by a signature, or reads only
-            if code is None and route.method not in WRITE_METHODS:
-                continue
-            effect = code.writes[0] if code is not None else None
+            if code is not None and code.signature is not None:
+                continue  # authenticated by the signature it checks
+            writes = code.writes if code is not None else []
+            if not writes and route.method not in WRITE_METHODS:
+                continue  # a read: not this rule's
+            effect = writes[0] if writes else None
+            # A write-method route whose handler was read and writes nothing found stays
+            # visible for review at low severity: the effect link is missing, not proven absent.
+            read_only = code is not None and not writes
+            title = (
+                f"{route.method} {route.path} accepts anonymous requests (no write found)"
+                if read_only
+                else f"{route.method} {route.path} changes data without authentication"
+            )
             out.append(
                 Finding(
-                    title=f"{route.method} {route.path} changes data without authentication",
-                    severity=Severity.HIGH,
+                    title=title,
+                    severity=Severity.LOW if read_only else Severity.HIGH,
                     stride=[Stride.TAMPERING, Stride.ELEVATION_OF_PRIVILEGE],
                     cwe=["CWE-306"],
                     source="rule",
