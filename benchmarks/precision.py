@@ -118,7 +118,9 @@ def report(scans: Path, md: Path) -> int:
         pct = f"{100 * t / (t + f_):.0f}%" if t + f_ else "n/a"
         if (t + f_ and t / (t + f_) < TARGET_TRUE) or f_ > MAX_FALSE:
             failed += 1
-        lines.append(f"| {app} | `{got or commit[:12]}` | {len(found)} | {t} | {f_} | {u} | {pct} |")
+        lines.append(
+            f"| {app} | `{got or commit[:12]}` | {len(found)} | {t} | {f_} | {u} | {pct} |"
+        )
     md.write_text("\n".join([*lines, *body]) + "\n")
     return 1 if failed else 0
 

@@ -32,7 +32,10 @@ KIND = "default_credential"
 _COMPOSE = re.compile(r"^(docker-)?compose[\w.-]*\.ya?ml$", re.I)
 _WEAK_EXTRA = frozenset({"admin123", "password123", "123456", "12345678", "qwerty", "letmein"})
 _DEFAULT_WORDS = frozenset({"default", "admin", "initial", "superuser", "root", "bootstrap"})
-_ENV_CALLS = ("getenv", "environ.get", "env", "config", "env.str")
+# Calls that read a setting from the environment with a default: os.getenv, environ.get,
+# environs' env / env.str, python-decouple's config.
+_ENV_CALLS = frozenset({"getenv", "os.getenv", "environ.get", "os.environ.get", "env", "env.str"})
+_ENV_CALLS |= {"config", "environ.setdefault", "os.environ.setdefault"}
 
 
 def weak(value: str) -> bool:
@@ -92,8 +95,7 @@ def _env_entries(env: yaml.Node | None) -> Iterator[tuple[str, int, str]]:
 def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and len(node.args) >= 2:
-            name = _dotted(node.func)
-            if not name.endswith(_ENV_CALLS):
+            if _dotted(node.func) not in _ENV_CALLS:
                 continue
             key, default = node.args[0], node.args[1]
             if (
@@ -149,5 +151,10 @@ class DefaultCredentialsCollector(Collector):
         for path, items in extracts.items():
             for name, line, fp in items:
                 out.secrets.append(
-                    Secret(kind=KIND, name=name, location=Location(path=path, line=line), fingerprint=fp)
+                    Secret(
+                        kind=KIND,
+                        name=name,
+                        location=Location(path=path, line=line),
+                        fingerprint=fp,
+                    )
                 )

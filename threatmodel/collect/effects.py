@@ -64,7 +64,7 @@ EFFECTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "file_write",
         re.compile(
-            r"(^|\.)(write_text|write_bytes|makedirs|mkdir|remove|unlink|rmtree|rename|replace|copyfile|move)$"
+            r"(^|\.)(write_text|write_bytes|remove|unlink|rmtree|rename|copyfile)$|^(shutil\.move|os\.replace)$"
         ),
     ),
     (
@@ -97,6 +97,17 @@ _FILE_WRITE_MODES = frozenset("wax+")
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build"})
 
 
+DATA_WRITES = frozenset({"db_write", "file_write", "storage"})
+SIDE_EFFECTS = frozenset({"email", "payment"})
+# URLs of paid APIs called over plain HTTP (fetch, requests.post): the host decides.
+PAID_URL = re.compile(
+    r"api\.openai\.com|api\.anthropic\.com|api\.groq\.com|generativelanguage\.googleapis|"
+    r"api\.mistral\.ai|api\.cohere|/chat/completions|/v1/messages|api\.twilio\.com|"
+    r"openrouter\.ai|api\.together|replicate\.com",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Effect:
     kind: str  # db_write | file_write | storage | email | sms | payment | paid_api | outbound
@@ -115,7 +126,14 @@ class HandlerCode:
 
     @property
     def writes(self) -> list[Effect]:
-        return [e for e in self.effects if e.kind != "paid_api"]
+        """Effects that change data or trigger a side effect for the operator (not spending
+        on a paid API: that is cost abuse; not a call to another service, whose effect the
+        code does not show)."""
+        return [e for e in self.effects if e.kind in DATA_WRITES or e.kind in SIDE_EFFECTS]
+
+    @property
+    def data_writes(self) -> list[Effect]:
+        return [e for e in self.effects if e.kind in DATA_WRITES]
 
     @property
     def paid(self) -> list[Effect]:
@@ -138,7 +156,17 @@ def classify_call(name: str, call: ast.Call | None = None) -> str | None:
         return "file_write" if mode and _FILE_WRITE_MODES & set(mode) else None
     for kind, pattern in EFFECTS:
         if pattern.search(name):
+            if kind == "outbound" and call is not None and call.args:
+                url = str_const(call.args[0]) or _fstring_prefix(call.args[0])
+                if url and PAID_URL.search(url):
+                    return "paid_api"
             return kind
+    return None
+
+
+def _fstring_prefix(node: ast.expr) -> str | None:
+    if isinstance(node, ast.JoinedStr) and node.values:
+        return str_const(node.values[0])
     return None
 
 

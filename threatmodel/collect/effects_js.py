@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from threatmodel.collect import jsast
-from threatmodel.collect.effects import SIGNATURE, Effect, HandlerCode
+from threatmodel.collect.effects import PAID_URL, SIGNATURE, Effect, HandlerCode
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import detect_language
 from threatmodel.collect.treesitter import node_text, parse_js
@@ -44,9 +44,7 @@ JS_EFFECTS: list[tuple[str, re.Pattern[str]]] = [
     ("storage", re.compile(r"\.(upload|putObject|uploadFile)$|^put$")),
     (
         "file_write",
-        re.compile(
-            r"^fs\w*\.(write\w*|append\w*|unlink\w*|rename\w*|rm\w*|mkdir\w*)$|createWriteStream$"
-        ),
+        re.compile(r"^fs\w*\.(write\w*|append\w*|unlink\w*|rename\w*|rm\w*)$|createWriteStream$"),
     ),
     (
         "outbound",
@@ -64,6 +62,10 @@ def classify_js(name: str, call: Node) -> str | None:
         first = jsast.string_value(args[0]) if args else None
         if first is not None and _SQL_WRITE.match(first):
             return "db_write"
+    if name in ("fetch", "axios.post", "got.post") and args:
+        url = node_text(args[0])
+        if PAID_URL.search(url):
+            return "paid_api"
     if name == "fetch" and len(args) > 1:
         method = jsast.object_props(args[1]).get("method")
         value = (jsast.string_value(method) or "").upper() if method is not None else ""

@@ -85,6 +85,8 @@ def classify_path(path: str) -> str:
         hit = _DIRS.get(d.lower())
         if hit is not None:
             return hit
+        if d.startswith(".") and d not in (".", ".."):
+            return "dev"  # .devcontainer, .vscode, .husky: tooling folders
     name = parts[-1].lower()
     for pattern, scope in _FILES:
         if pattern.search(name):

@@ -28,7 +28,7 @@ AUTH_SEGMENTS = frozenset(
     {"login", "logout", "signin", "signout", "signup", "register", "registration", "token"}
     | {"refresh", "refreshtoken", "passwordreset", "resetpassword", "forgotpassword"}
     | {"forgot", "verifyemail", "confirmemail", "callback", "oauth", "authenticate", "session"}
-    | {"sessions", "tokens", "otp", "magiclink"}
+    | {"sessions", "tokens", "otp", "magiclink", "reset", "jwks", "jwksjson", "wellknown"}
 )
 
 
@@ -65,15 +65,19 @@ class UnauthenticatedWriteRoute(Rule):
             # A write-method route whose handler was read and writes nothing found stays
             # visible for review at low severity: the effect link is missing, not proven absent.
             read_only = code is not None and not writes
-            title = (
-                f"{route.method} {route.path} accepts anonymous requests (no write found)"
-                if read_only
-                else f"{route.method} {route.path} changes data without authentication"
-            )
+            # Email and payments are side effects (spam, card testing), not tampering: medium.
+            side_only = bool(writes) and code is not None and not code.data_writes
+            if read_only:
+                title, severity = "accepts anonymous requests (no write found)", Severity.LOW
+            elif side_only:
+                kinds = " and ".join(sorted({e.kind for e in writes}))
+                title, severity = f"triggers {kinds} without authentication", Severity.MEDIUM
+            else:
+                title, severity = "changes data without authentication", Severity.HIGH
             out.append(
                 Finding(
-                    title=title,
-                    severity=Severity.LOW if read_only else Severity.HIGH,
+                    title=f"{route.method} {route.path} {title}",
+                    severity=severity,
                     stride=[Stride.TAMPERING, Stride.ELEVATION_OF_PRIVILEGE],
                     cwe=["CWE-306"],
                     source="rule",

@@ -65,7 +65,9 @@ def in_production(loc: Location, why: str, ctx: VerifyContext) -> ClaimResult:
     runs = entries.running(loc.path)
     if ".run(" in line:  # the framework's development server
         if runs is not None:
-            step = ProofStep(kind="fact", text=f"deployment runs {loc.path} directly", location=runs)
+            step = ProofStep(
+                kind="fact", text=f"deployment runs {loc.path} directly", location=runs
+            )
             return ClaimResult.confirmed(f"{why}; production runs it", (setting, step))
         dev = Classifier(ctx.reader).at(loc.path, loc.line) == "dev"
         where = 'under `if __name__ == "__main__"`' if dev else "in a runner"

@@ -27,11 +27,15 @@ class DefaultCredentials(Verifier):
         hits = [
             s
             for s in facts
-            if any(s.location.path == loc.path and abs(s.location.line - loc.line) <= 1 for loc in locs)
+            if any(
+                s.location.path == loc.path and abs(s.location.line - loc.line) <= 1 for loc in locs
+            )
             or (not locs and claim.name is not None and s.name == claim.name)
         ]
         if hits:
             s = hits[0]
             why = f"{s.name}{at(s.location)} defaults to a guessable value (fingerprint {s.fingerprint[:12]})"
-            return ClaimResult.confirmed(why, (ProofStep(kind="secret", text=why, location=s.location),))
+            return ClaimResult.confirmed(
+                why, (ProofStep(kind="secret", text=why, location=s.location),)
+            )
         return ClaimResult.unverifiable("no weak default credential was recognised there")

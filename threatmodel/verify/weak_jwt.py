@@ -70,7 +70,9 @@ class WeakJwt(Verifier):
                 keyish = any(w in v.target.lower() for w in ("jwt", "secret", "key"))
                 if keyish and v.kind == "literal" and 0 < v.length < SHORT_KEY:
                     why = f"{v.target} at {loc.path}:{loc.line} is a {v.length}-character literal"
-                    return ClaimResult.confirmed(why, (ProofStep(kind="setting", text=why, location=loc),))
+                    return ClaimResult.confirmed(
+                        why, (ProofStep(kind="setting", text=why, location=loc),)
+                    )
             verified = [s for s in near if s.key == "jwt.verify"]
             if verified:
                 reasons.append(
