@@ -295,7 +295,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
     return HandlerCode(
         name=first.name,
         location=Location(path=path, line=first.lineno),
-        effects=_unique(effects),
+        effects=ordered(_unique(effects), path),
         signature=signature[0] if signature else None,
     )
 
@@ -391,6 +391,11 @@ def _callee(
     if name in imported:
         return imported[name]
     return None
+
+
+def ordered(effects: list[Effect], path: str) -> list[Effect]:
+    """The handler's own file first, then by place: deterministic whatever the walk order."""
+    return sorted(effects, key=lambda e: (e.location.path != path, e.location.path, e.location.line))
 
 
 def _unique(effects: list[Effect]) -> list[Effect]:

@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from threatmodel.collect import jsast
-from threatmodel.collect.effects import PAID_URL, SIGNATURE, Effect, HandlerCode
+from threatmodel.collect.effects import PAID_URL, SIGNATURE, Effect, HandlerCode, ordered
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import detect_language
 from threatmodel.collect.treesitter import node_text, parse_js
@@ -186,7 +186,7 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
     return HandlerCode(
         name=_fn_name(fn0) or route.handler,
         location=Location(path=m0.path, line=jsast.line_of(fn0)),
-        effects=effects,
+        effects=ordered(effects, m0.path),
         signature=signature[0] if signature else None,
     )
 
