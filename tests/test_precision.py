@@ -31,7 +31,7 @@ def by_rule(report: Report, rule: str) -> list[Finding]:
     return [f for f in [*report.findings, *report.suppressed] if f.rule_id == rule]
 
 
-FLASK = '''from flask import Flask, request, jsonify
+FLASK = """from flask import Flask, request, jsonify
 import sqlite3
 
 app = Flask(__name__)
@@ -80,7 +80,7 @@ def stripe_hook():
         return "", 400
     db().execute("DELETE FROM carts")
     return ""
-'''
+"""
 
 
 def test_changes_data_is_decided_by_effects_not_methods(tmp_path: Path) -> None:
@@ -100,7 +100,9 @@ def test_changes_data_is_decided_by_effects_not_methods(tmp_path: Path) -> None:
     # A GET that writes is reported; the GET of a GET/POST handler whose write is POST-only
     # is not; a webhook that checks its signature is not.
     assert found["/stats"].verdict is Verdict.CONFIRMED
-    assert "GET" not in {f.claims[0].route.method for f in found.values() if f.claims[0].route.path == "/upload"}
+    assert "GET" not in {
+        f.claims[0].route.method for f in found.values() if f.claims[0].route.path == "/upload"
+    }
     assert "/hooks/stripe" not in found
 
 
@@ -130,7 +132,9 @@ def test_scope_folds_tests_and_dev_runners(tmp_path: Path) -> None:
     assert debug.verdict is Verdict.UNVERIFIABLE and debug.scope == "dev"
     assert "entry-point" in (debug.reason or "")
     md = render_markdown(report)
-    fix_first = md.split("**Fix first:**", 1)[1].split("## System", 1)[0] if "**Fix first:**" in md else ""
+    fix_first = (
+        md.split("**Fix first:**", 1)[1].split("## System", 1)[0] if "**Fix first:**" in md else ""
+    )
     assert secret.id not in fix_first
     assert "## Outside production" in md and "<details>" in md
 
@@ -154,7 +158,7 @@ def test_scope_is_configurable(tmp_path: Path) -> None:
     assert secret.scope == "production" and secret.severity.value == "critical"
 
 
-JWT_ROUTING = '''import jwt
+JWT_ROUTING = """import jwt
 
 OWNER_FIELD = "owner"
 
@@ -166,21 +170,23 @@ def is_ours(token):
 
 def user_of(token, key):
     return jwt.decode(token, key, algorithms=["HS256"])["sub"]
-'''
-JWT_IDENTITY = '''import jwt
+"""
+JWT_IDENTITY = """import jwt
 
 
 def current_user(token):
     claims = jwt.decode(token, options={"verify_signature": False})
     return lookup(claims["sub"])
-'''
+"""
 
 
 @pytest.mark.parametrize(
     ("source", "verdict"),
     [(JWT_ROUTING, Verdict.REFUTED), (JWT_IDENTITY, Verdict.CONFIRMED)],
 )
-def test_weak_jwt_needs_the_payload_to_decide(tmp_path: Path, source: str, verdict: Verdict) -> None:
+def test_weak_jwt_needs_the_payload_to_decide(
+    tmp_path: Path, source: str, verdict: Verdict
+) -> None:
     found = by_rule(scan(tmp_path, {"auth.py": source}), "TM109")
     assert found and found[0].verdict is verdict
     if verdict is Verdict.CONFIRMED:
@@ -205,7 +211,7 @@ def test_default_credentials_in_compose_with_a_published_port(tmp_path: Path) ->
 
 
 def test_cost_abuse_is_its_own_finding(tmp_path: Path) -> None:
-    src = '''from flask import Flask, request
+    src = """from flask import Flask, request
 from openai import OpenAI
 
 app = Flask(__name__)
@@ -216,7 +222,7 @@ client = OpenAI()
 def ask():
     out = client.chat.completions.create(model="m", messages=[request.json])
     return out.choices[0].message.content
-'''
+"""
     report = scan(tmp_path, {"app.py": src})
     cost = by_rule(report, "TM120")
     assert len(cost) == 1 and cost[0].verdict is Verdict.CONFIRMED

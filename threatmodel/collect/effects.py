@@ -395,7 +395,9 @@ def _callee(
 
 def ordered(effects: list[Effect], path: str) -> list[Effect]:
     """The handler's own file first, then by place: deterministic whatever the walk order."""
-    return sorted(effects, key=lambda e: (e.location.path != path, e.location.path, e.location.line))
+    return sorted(
+        effects, key=lambda e: (e.location.path != path, e.location.path, e.location.line)
+    )
 
 
 def _unique(effects: list[Effect]) -> list[Effect]:

@@ -16,6 +16,7 @@ from threatmodel.models import (
     CLAIM_KINDS,
     Claim,
     Finding,
+    ProofKind,
     ProofStep,
     StageHealth,
     Verdict,
@@ -122,6 +123,15 @@ def verify_one(finding: Finding, ctx: VerifyContext, verifiers: dict[str, Verifi
         )
     why = next(r.reason for r in results if r.verdict is Verdict.UNVERIFIABLE)
     return current.model_copy(update={"verdict": Verdict.UNVERIFIABLE, "reason": why})
+
+
+# The link a verifier's one-fact confirmation stands for, by claim kind (absent: "fact").
+STEP_KIND: dict[str, ProofKind] = {
+    **dict.fromkeys(("hardcoded_secret", "client_exposed_secret", "default_credentials"), "secret"),
+    **dict.fromkeys(("rls_permissive", "rls_disabled", "public_bucket"), "policy"),
+    **dict.fromkeys(("sql_injection", "command_injection", "ssrf", "xss", "open_redirect"), "sink"),
+    **dict.fromkeys(("debug_enabled", "cors_misconfigured", "weak_jwt", "csrf_missing"), "setting"),
+}
 
 
 def proof_chain(claims: list[Claim], results: list[ClaimResult]) -> list[ProofStep]:
