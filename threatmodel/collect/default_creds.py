@@ -9,8 +9,9 @@ service that uses it is reachable: anyone who reaches the port logs in with it. 
   with a weak value (a word such as ``postgres``, ``password``, ``admin``, ``changeme``, or
   a short lower-case word);
 - Python: a weak literal default of a secret-named setting read from the environment
-  (``os.getenv("ADMIN_PASSWORD", "admin")``), or a module constant naming a default / admin
-  / initial password (``DEFAULT_ADMIN_PASSWORD = "admin"``).
+  (``os.getenv("ADMIN_PASSWORD", "admin")``), a module constant naming a default / admin
+  / initial password (``DEFAULT_ADMIN_PASSWORD = "admin"``), or a password field's default
+  in a settings class (pydantic ``BaseSettings``: ``POSTGRES_PASSWORD: str = "mealie"``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import PurePosixPath
 import yaml
 
 from threatmodel.collect._names import is_secret_name, words
+from threatmodel.collect._pygates import gate
 from threatmodel.collect._secret_values import DEV_DEFAULTS, fingerprint, is_placeholder
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.source import SourceFile
@@ -107,15 +109,40 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
                 and weak(default.value)
             ):
                 yield key.value, node.lineno, default.value
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            t, v = stmt.targets[0], stmt.value
-            if not (isinstance(t, ast.Name) and isinstance(v, ast.Constant)):
+    bodies: list[tuple[list[ast.stmt], bool]] = [(tree.body, False)]
+    bodies += [
+        (n.body, any(_dotted(b).endswith("Settings") for b in n.bases))
+        for n in tree.body
+        if isinstance(n, ast.ClassDef)
+    ]
+    for body, settings_class in bodies:
+        for stmt in body:
+            found = _constant(stmt)
+            if found is None:
                 continue
-            if not isinstance(v.value, str) or not _password_name(t.id):
+            name, value = found
+            if not _password_name(name) or is_placeholder(value):
                 continue
-            if set(words(t.id)) & _DEFAULT_WORDS and weak(v.value):
-                yield t.id, stmt.lineno, v.value
+            # A settings class field (pydantic BaseSettings) is a default the environment
+            # overrides: a password there is a default credential, whatever it looks like.
+            password = bool(set(words(name)) & {"password", "passwd", "pwd"})
+            default = bool(set(words(name)) & _DEFAULT_WORDS)
+            if (settings_class and password) or (default and (weak(value) or password)):
+                yield name, stmt.lineno, value
+
+
+def _constant(stmt: ast.stmt) -> tuple[str, str] | None:
+    """``NAME = "value"`` / ``NAME: str = "value"`` -> (name, value)."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return None
+    if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+        if isinstance(value.value, str) and value.value.strip():
+            return target.id, value.value
+    return None
 
 
 def _dotted(node: ast.AST) -> str:
@@ -131,13 +158,15 @@ def _dotted(node: ast.AST) -> str:
 class DefaultCredentialsCollector(Collector):
     id = "default_credentials"
     version = 1
+    # Only files that name a password are parsed (a file without one holds no default).
+    gate = gate(substrings=["password", "PASSWORD", "Password", "passwd", "PASSWD", "pwd", "PWD"])
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python" or bool(_COMPOSE.match(PurePosixPath(path).name))
 
     def extract(self, src: SourceFile) -> Extract:
         text = src.text
-        if not text or not re.search(r"pass|pwd|secret", text, re.I):
+        if not text:
             return None
         if src.language == "python":
             tree = src.python_ast

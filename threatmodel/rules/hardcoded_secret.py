@@ -8,6 +8,7 @@ fingerprint, and the renderer masks the quoted line.
 
 from __future__ import annotations
 
+from threatmodel.collect.default_creds import KIND
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
@@ -22,9 +23,10 @@ class HardcodedSecret(Rule):
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
+        defaults = {(s.location.path, s.location.line) for s in facts.secrets if s.kind == KIND}
         for s in facts.secrets:
-            if s.kind == "default_credential":
-                continue  # TM121's: a weak default is not a leaked secret
+            if s.kind == KIND or (s.location.path, s.location.line) in defaults:
+                continue  # TM121's: a default credential is not a leaked secret
             critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
             out.append(
                 Finding(
