@@ -190,7 +190,18 @@ class _Files:
         return cls._cache[key]
 
 
+_TREES: dict[tuple[str, str], ast.Module | None] = {}
+
+
 def _parse(reader: RepoReader, path: str) -> ast.Module | None:
+    """One parse per file per repository: every route's handler lookup asks again."""
+    key = (str(reader.root), path)
+    if key not in _TREES:
+        _TREES[key] = _parse_file(reader, path)
+    return _TREES[key]
+
+
+def _parse_file(reader: RepoReader, path: str) -> ast.Module | None:
     try:
         text = "\n".join(reader.lines(path))
     except PathRefused:

@@ -148,8 +148,14 @@ class _Loader:
         return None
 
 
+_LOADERS: dict[str, _Loader] = {}
+
+
 def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCode | None:
-    loader = _Loader(reader, files)
+    key = str(reader.root)
+    if key not in _LOADERS or _LOADERS[key].reader is not reader:
+        _LOADERS[key] = _Loader(reader, files)  # one parse per file while this reader lives
+    loader = _LOADERS[key]
     mod = loader.load(route.location.path)
     if mod is None:
         return None
