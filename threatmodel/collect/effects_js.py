@@ -168,14 +168,17 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
             fns.append((mod, node))
             break
         if node.type == "call_expression":
+            # router.post(path, auth, handler): the last function argument is the handler;
+            # withWorkspace(async (...) => {...}, {options}): the function, not the options.
             args = jsast.call_args(node)
-            last = args[-1] if args else None
-            if last is None:
-                continue
-            if last.type in jsast.FUNCTION_TYPES:
-                fns.append((mod, last))
-            elif (name := jsast.dotted(last)) and (hit := loader.lookup(mod, name)):
-                fns.append(hit)
+            inline = [a for a in args if a.type in jsast.FUNCTION_TYPES]
+            if inline:
+                fns.append((mod, inline[-1]))
+            else:
+                named = [a for a in args if jsast.dotted(a)]
+                hit = loader.lookup(mod, jsast.dotted(named[-1])) if named else None
+                if hit is not None:
+                    fns.append(hit)
             if fns:
                 break
     if not fns:
