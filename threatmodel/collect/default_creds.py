@@ -139,9 +139,13 @@ def _constant(stmt: ast.stmt) -> tuple[str, str] | None:
         target, value = stmt.target, stmt.value
     else:
         return None
-    if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
-        if isinstance(value.value, str) and value.value.strip():
-            return target.id, value.value
+    if (
+        isinstance(target, ast.Name)
+        and isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+        and value.value.strip()
+    ):
+        return target.id, value.value
     return None
 
 

@@ -101,9 +101,11 @@ def _unverified(call: ast.Call) -> bool:
 def _enclosing(tree: ast.Module, call: ast.Call) -> ast.AST | None:
     best: ast.AST | None = None
     for n in ast.walk(tree):
-        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef):
-            if n.lineno <= call.lineno <= (n.end_lineno or n.lineno):
-                best = n  # the innermost wins: ast.walk visits outer functions first
+        inside = isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and (
+            n.lineno <= call.lineno <= (n.end_lineno or n.lineno)
+        )
+        if inside:
+            best = n  # the innermost wins: ast.walk visits outer functions first
     return best
 
 

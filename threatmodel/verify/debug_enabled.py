@@ -15,10 +15,10 @@ the entry-point link named. Settings in a dev / local / test settings module lik
 
 from __future__ import annotations
 
+from threatmodel.collect.entrypoints import entry_points
 from threatmodel.collect.scope import Classifier
 from threatmodel.models import Claim, Finding, Location, ProofStep
 from threatmodel.verify._common import TRUTHY, at, claim_locations, settings
-from threatmodel.collect.entrypoints import entry_points
 from threatmodel.verify._line import assigned_at, is_comment
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 

@@ -34,7 +34,10 @@ class DefaultCredentials(Verifier):
         ]
         if hits:
             s = hits[0]
-            why = f"{s.name}{at(s.location)} defaults to a guessable value (fingerprint {s.fingerprint[:12]})"
+            why = (
+                f"{s.name}{at(s.location)} defaults to a guessable value "
+                f"(fingerprint {s.fingerprint[:12]})"
+            )
             return ClaimResult.confirmed(
                 why, (ProofStep(kind="secret", text=why, location=s.location),)
             )

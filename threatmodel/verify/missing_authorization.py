@@ -3,9 +3,9 @@
 Refuted when the route does not exist, or when it is ``restricted`` (a role or permission
 check guards it: the reason names the guard and where), or when its handler verifies a
 webhook signature. Confirmed when the route is ``public`` (no check of any kind), with the
-chain route → no guard → handler → its writes. Unverifiable when it is only ``authenticated``: whether
-the handler checks that the caller owns the object (IDOR / BOLA) is not decidable from the
-route facts, so it goes to review.
+chain route → no guard → handler → its writes. Unverifiable when it is only
+``authenticated``: whether the handler checks that the caller owns the object (IDOR /
+BOLA) is not decidable from the route facts, so it goes to review.
 """
 
 from __future__ import annotations

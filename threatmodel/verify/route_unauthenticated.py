@@ -7,9 +7,9 @@ storage, email, SMS, payment, outbound call; never the method alone). The proof 
 route → no guard on any path → handler → effect. A public write claim whose handler writes
 nothing that can be found, or whose code cannot be located, is unverifiable with the
 missing "effect" link named. A handler that verifies a webhook signature refutes the claim:
-its caller is authenticated by the signature. Refuted when the route does not exist (the reason says which
-methods the path does accept, or how many routes were collected), or when it is guarded
-(the reason names the guard and where it is, e.g. "GET /admin/users is guarded by
+its caller is authenticated by the signature. Refuted when the route does not exist (the
+reason says which methods the path does accept, or how many routes were collected), or
+when it is guarded (the reason names the guard and where it is, e.g. "GET /admin/users is guarded by
 decorator @require_admin at app/auth.py:14"). Unverifiable when the collector could not
 decide (``unknown``), or when no routes were collected at all (an unsupported framework
 must not turn every route claim into a refutation).

@@ -18,8 +18,8 @@ verifier). Unverifiable when what the payload decides cannot be traced.
 from __future__ import annotations
 
 from threatmodel.models import Claim, Finding, Location, ProofStep, Setting
-from threatmodel.verify._jwt_use import payload_use
 from threatmodel.verify._common import at, claim_locations
+from threatmodel.verify._jwt_use import payload_use
 from threatmodel.verify._line import assigned_at, is_comment
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
