@@ -122,12 +122,10 @@ def scan_python(tree: ast.AST, nodes: Iterable[ast.AST] | None = None) -> Iterat
             and len(node.ops) == 1
             and isinstance(node.ops[0], ast.Eq | ast.NotEq)
         ):
-            # ``if user.password == "LDAP"`` / ``== "password"`` tests a marker or a mode; a
-            # hardcoded credential check (``if pw == "Tr0ub4dor&3"``) is not a bare word.
             left, right = node.left, node.comparators[0]
             for a, b in ((left, right), (right, left)):
                 name, value = _target_name(a), _literal(b)
-                if name and value is not None and not value.strip().isalpha():
+                if name and value is not None:
                     yield name, node.lineno, value
 
 

@@ -135,10 +135,12 @@ _NOT_SECRET = re.compile(
 )
 
 
-def sentinel(value: str) -> bool:
-    """An all-capitals word (``"password": "LDAP"``, ``"OIDC"``): a marker, not a credential."""
+def sentinel(value: str, name: str) -> bool:
+    """A password field holding an all-capitals word (``"password": "LDAP"``, ``user.password
+    == "OIDC"``): a marker for "this account logs in elsewhere", not a credential."""
     v = value.strip()
-    return v.isalpha() and v.isupper() and len(v) <= 12
+    password = bool(set(words(name)) & {"password", "passwd", "pwd"})
+    return password and v.isalpha() and v.isupper() and len(v) <= 12
 
 
 def said_not_secret(text: str, line: int) -> bool:
@@ -229,7 +231,7 @@ class SecretsCollector(Collector):
             kind = secret_kind(name)
             if kind == "connection_string":
                 continue  # URLs count only through the connection-string token format
-            if sentinel(value) or said_not_secret(src.text, line):
+            if sentinel(value, name) or said_not_secret(src.text, line):
                 continue
             if is_secret_name(name) and looks_like_secret(value, name, context):
                 found.add(kind, name, line, value)
