@@ -196,7 +196,7 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 2
+    version = 3
 
     def wants(self, path: str, language: str) -> bool:
         name = PurePosixPath(path).name
