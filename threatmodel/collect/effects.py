@@ -87,11 +87,16 @@ EFFECTS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"^(requests|httpx|session|client|aiohttp\w*)\.(post|put|patch|delete)$"),
     ),
 ]
+# Calls that authenticate the request by what it carries: a webhook signature, a signed
+# link (``signer.unsign``), a one-time token (``check_token``), credentials (``authenticate``).
 SIGNATURE = re.compile(
     r"(compare_digest|construct_event|verify_signature|verify_webhook|validate_signature|"
-    r"check_signature|verify_header|Webhook\.verify|webhook\w*\.verify|constructEvent)$",
+    r"check_signature|verify_header|Webhook\.verify|webhook\w*\.verify|constructEvent|"
+    r"(^|\.)unsign|signing\.loads|check_token|constant_time_compare|verify_token|"
+    r"validate_token|timingSafeEqual|^authenticate)$",
     re.I,
 )
+_TOKEN_NAME = re.compile(r"token|signature|^sig$|hmac|otp|nonce", re.I)
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 _FILE_WRITE_MODES = frozenset("wax+")
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build"})
@@ -325,7 +330,10 @@ def _scan(
     tree = _parse(reader, path) if depth < DEPTH else None
     defs = _defs(tree) if tree is not None else {}
     imported = _imports(tree, path, reader) if tree is not None else {}
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
     for node in _walk(fn, method):
+        if isinstance(node, ast.Compare) and _compares_token(node, params):
+            signature.append(Location(path=path, line=node.lineno))
         if not isinstance(node, ast.Call):
             continue
         name = dotted(node.func)
@@ -349,6 +357,16 @@ def _scan(
             tfn_node = tfn if not isinstance(tfn, str) else None
         if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
             _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method)
+
+
+def _compares_token(node: ast.Compare, params: set[str]) -> bool:
+    """``if channel.make_token() == token``: a token from the request checked against one
+    the server computes (a capability link)."""
+    sides = [node.left, *node.comparators]
+    return (
+        any(isinstance(s, ast.Name) and s.id in params and _TOKEN_NAME.search(s.id) for s in sides)
+        and len(sides) == 2
+    )
 
 
 def _walk(fn: ast.AST, method: str) -> list[ast.AST]:

@@ -55,7 +55,7 @@ def public_route(route: Route, claim: Claim, ctx: VerifyContext) -> ClaimResult:
     if code is not None and code.signature is not None:
         sig = code.signature
         return ClaimResult.refuted(
-            f"{route.id}'s handler verifies a request signature at {sig.path}:{sig.line}: "
+            f"{route.id}'s handler verifies a request signature or token at {sig.path}:{sig.line}: "
             "its caller is authenticated by the signature"
         )
     writes = code.writes if code is not None else []
