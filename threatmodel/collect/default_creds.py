@@ -126,8 +126,8 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
             # A settings class field (pydantic BaseSettings) is a default the environment
             # overrides: a password there is a default credential, whatever it looks like.
             password = bool(set(words(name)) & {"password", "passwd", "pwd"})
-            default = bool(set(words(name)) & _DEFAULT_WORDS)
-            if (settings_class and password) or (default and (weak(value) or password)):
+            named_default = bool(set(words(name)) & _DEFAULT_WORDS)
+            if (settings_class and password) or (named_default and (weak(value) or password)):
                 yield name, stmt.lineno, value
 
 

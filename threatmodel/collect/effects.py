@@ -96,6 +96,8 @@ SIGNATURE = re.compile(
     r"validate_token|timingSafeEqual|^authenticate)$",
     re.I,
 )
+# A file written under a cache or temp folder is derived data, not a change to the app's data.
+SCRATCH_PATH = re.compile(r"cache|\btmp\b|\btemp|tempfile|mkstemp|gettempdir", re.I)
 _TOKEN_NAME = re.compile(r"token|signature|^sig$|hmac|otp|nonce", re.I)
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 _FILE_WRITE_MODES = frozenset("wax+")
@@ -235,8 +237,8 @@ def _defs(tree: ast.Module) -> dict[str, Fn]:
     return out
 
 
-WRITE_METHODS = ("post", "put", "patch", "delete", "create", "update", "destroy")
-WRITE_METHODS += ("perform_create", "perform_update", "perform_destroy", "form_valid")
+WRITE_METHODS: tuple[str, ...] = ("post", "put", "patch", "delete", "create", "update")
+WRITE_METHODS += ("destroy", "perform_create", "perform_update", "perform_destroy", "form_valid")
 
 
 def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | None:
@@ -341,6 +343,8 @@ def _scan(
         if SIGNATURE.search(name):
             signature.append(where)
         kind = classify_call(name, node)
+        if kind == "file_write" and node.args and _scratch(node.args[0], fn):
+            continue
         if kind is not None:
             effects.append(Effect(kind=kind, call=name, location=where))
             continue
@@ -357,6 +361,20 @@ def _scan(
             tfn_node = tfn if not isinstance(tfn, str) else None
         if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
             _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method)
+
+
+def _scratch(target: ast.expr, fn: Fn) -> bool:
+    """The written path names a cache or temp folder, following local assignments."""
+    values: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            t = node.targets[0]
+            if isinstance(t, ast.Name):
+                values[t.id] = ast.unparse(node.value)
+    text = ast.unparse(target)
+    for _ in range(3):
+        text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))
+    return bool(SCRATCH_PATH.search(text))
 
 
 def _compares_token(node: ast.Compare, params: set[str]) -> bool:

@@ -13,7 +13,14 @@ import re
 from typing import TYPE_CHECKING
 
 from threatmodel.collect import jsast
-from threatmodel.collect.effects import PAID_URL, SIGNATURE, Effect, HandlerCode, ordered
+from threatmodel.collect.effects import (
+    PAID_URL,
+    SCRATCH_PATH,
+    SIGNATURE,
+    Effect,
+    HandlerCode,
+    ordered,
+)
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import detect_language
 from threatmodel.collect.treesitter import node_text, parse_js
@@ -29,6 +36,7 @@ _NOT_STORES = re.compile(
     r"this\.cache|console|process|router|app|classList|formData|Date)\b",
     re.I,
 )
+_API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
 _DB_TAIL = re.compile(
     r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
     r"delete|deleteOne|deleteMany|destroy|remove|findOneAndUpdate|findByIdAndUpdate|"
@@ -74,7 +82,9 @@ def classify_js(name: str, call: Node) -> str | None:
         if pattern.search(name):
             return kind
     if "." in name and _DB_TAIL.search(name) and not _NOT_STORES.match(name):
-        return "db_write"
+        # lettersApi.create, stripeClient.customers.update: a third-party API, not a store.
+        receiver = name.rsplit(".", 1)[0]
+        return "outbound" if _API_CLIENT.search(receiver) else "db_write"
     return None
 
 
@@ -200,6 +210,36 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
     )
 
 
+def _chain_name(call: Node) -> str:
+    """``supabase.from("t").insert(...)`` -> ``supabase.insert``: the chain's root and the
+    method called, so builder chains classify like plain member calls."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression":
+        return ""
+    prop = fn.child_by_field_name("property")
+    root = fn.child_by_field_name("object")
+    while root is not None and root.type in ("call_expression", "member_expression"):
+        inner = "function" if root.type == "call_expression" else "object"
+        root = root.child_by_field_name(inner)
+    if prop is None or root is None or root.type not in ("identifier", "this"):
+        return ""
+    return f"{node_text(root)}.{node_text(prop)}"
+
+
+def _scratch(target: Node, fn: Node) -> bool:
+    """The written path names a cache or temp folder, following the function's declarations."""
+    values: dict[str, str] = {}
+    for node in jsast.walk(fn):
+        if node.type == "variable_declarator":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if name is not None and value is not None:
+                values[node_text(name)] = node_text(value)
+    text = node_text(target)
+    for _ in range(3):
+        text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))
+    return bool(SCRATCH_PATH.search(text))
+
+
 def _scan(
     loader: _Loader,
     mod: _Module,
@@ -213,11 +253,14 @@ def _scan(
     for node in jsast.walk(fn):
         if node.type != "call_expression":
             continue
-        name = jsast.callee(node)
+        name = jsast.callee(node) or _chain_name(node)
         where = Location(path=mod.path, line=jsast.line_of(node))
         if SIGNATURE.search(name):
             signature.append(where)
         kind = classify_js(name, node)
+        args = jsast.call_args(node)
+        if kind == "file_write" and args and _scratch(args[0], fn):
+            continue
         if kind is not None:
             effects.append(Effect(kind=kind, call=name, location=where))
             continue

@@ -35,7 +35,8 @@ class MissingAuthorization(Verifier):
             if code is not None and code.signature is not None:
                 sig = code.signature
                 return ClaimResult.refuted(
-                    f"{label}'s handler verifies a request signature or token at {sig.path}:{sig.line}"
+                    f"{label}'s handler verifies a request signature or token at "
+                    f"{sig.path}:{sig.line}"
                 )
             effects = tuple(effect_step(e) for e in (code.writes if code else [])[:3])
             return ClaimResult.confirmed(
