@@ -98,6 +98,14 @@ SIGNATURE = re.compile(
 )
 # A file written under a cache or temp folder is derived data, not a change to the app's data.
 SCRATCH_PATH = re.compile(r"cache|\btmp\b|\btemp|tempfile|mkstemp|gettempdir", re.I)
+# Request bodies, forms and uploads: what a caller sends beyond the URL.
+BODY = re.compile(
+    r"^(request|req|self\.request)\.(POST|FILES|data|json|get_json|form|files|body|stream|"
+    r"get_data|text|formData|file|content)\b"
+)
+_URL_TYPES = frozenset(
+    {"str", "int", "float", "bool", "UUID", "uuid.UUID", "Request", "HttpRequest"}
+)
 _TOKEN_NAME = re.compile(r"token|signature|^sig$|hmac|otp|nonce", re.I)
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 _FILE_WRITE_MODES = frozenset("wax+")
@@ -130,6 +138,7 @@ class HandlerCode:
     location: Location
     effects: list[Effect] = field(default_factory=list)
     signature: Location | None = None  # where it verifies a webhook signature
+    reads_body: bool = True  # reads a request body / form / upload (False: only URL parts)
 
     @property
     def writes(self) -> list[Effect]:
@@ -315,7 +324,25 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
         location=Location(path=path, line=first.lineno),
         effects=ordered(_unique(effects), path),
         signature=signature[0] if signature else None,
+        reads_body=any(_reads_body(fn) for fn in fns),
     )
+
+
+def _reads_body(fn: Fn) -> bool:
+    """The handler reads what the caller sends beyond the URL: ``request.json``, a form, an
+    upload, or (FastAPI) a parameter typed with a model, which the framework fills from the
+    body. Class-based views and serializers read it implicitly: a method of a class counts."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute) and BODY.match(dotted(node)):
+            return True
+        if isinstance(node, ast.Name) and node.id in ("serializer", "form", "serializer_class"):
+            return True
+    args = fn.args
+    for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        ann = dotted(a.annotation) if a.annotation is not None else ""
+        if ann and ann not in _URL_TYPES and ann[:1].isupper() and a.arg not in ("self", "cls"):
+            return True
+    return False
 
 
 def _scan(

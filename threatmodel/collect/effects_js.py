@@ -36,6 +36,10 @@ _NOT_STORES = re.compile(
     r"this\.cache|console|process|router|app|classList|formData|Date)\b",
     re.I,
 )
+_JS_BODY = re.compile(
+    r"\b(req|request|ctx\.request)\.(body|files?|json\(|formData\(|text\()|\bparsedInput\b|"
+    r"\bformData\b|await\s+(req|request)\.(json|formData|text)\(|\bbody\s*[:}]|getBody\("
+)
 _API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
 _DB_TAIL = re.compile(
     r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
@@ -202,7 +206,9 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
     for m, fn in fns:
         _scan(loader, m, fn, 0, effects, signature, seen)
     m0, fn0 = fns[0]
+    body = any(_JS_BODY.search(node_text(fn)) for _, fn in fns)
     return HandlerCode(
+        reads_body=body,
         name=_fn_name(fn0) or route.handler,
         location=Location(path=m0.path, line=jsast.line_of(fn0)),
         effects=ordered(effects, m0.path),

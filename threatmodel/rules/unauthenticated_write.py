@@ -7,6 +7,9 @@ change or delete data. The HTTP method decides nothing: a read-only POST is not 
 GET that writes is. A POST / PUT / PATCH / DELETE whose handler code cannot be located is
 still reported, and its verifier marks it "needs review" with the effect link missing. A
 handler that verifies a webhook signature is authenticated by it and is not reported.
+Severity follows what the caller controls: high when the handler reads a request body
+(form, JSON, upload) and writes data; medium when only URL parts reach a write (a counter,
+a cache, a thumbnail, a flag flipped by a link) or the effect is email or a payment.
 A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
 reported at low severity for review ("accepts anonymous requests"), never as confirmed.
 Routes whose status is ``unknown`` are not
@@ -72,6 +75,10 @@ class UnauthenticatedWriteRoute(Rule):
             elif side_only:
                 kinds = " and ".join(sorted({e.kind for e in writes}))
                 title, severity = f"triggers {kinds} without authentication", Severity.MEDIUM
+            elif code is not None and not code.reads_body:
+                # Only URL parts reach it: a counter, a cache, a thumbnail, a flag flipped by a
+                # link. Anonymous writes still, but the caller does not choose the data: medium.
+                title, severity = "writes without authentication (no request body)", Severity.MEDIUM
             else:
                 title, severity = "changes data without authentication", Severity.HIGH
             out.append(
