@@ -142,9 +142,9 @@ def proof_chain(claims: list[Claim], results: list[ClaimResult]) -> list[ProofSt
         if result.proof:
             chain = list(result.proof)
         else:
-            chain = [
-                ProofStep(kind="fact", text=result.reason or claim.kind, location=claim.location)
-            ]
+            kind = STEP_KIND.get(claim.kind, "fact")
+            text = result.reason or claim.kind
+            chain = [ProofStep(kind=kind, text=text, location=claim.location)]
         steps.extend(s for s in chain if s not in steps)
     return steps
 
