@@ -93,7 +93,8 @@ SIGNATURE = re.compile(
     r"(compare_digest|construct_event|verify_signature|verify_webhook|validate_signature|"
     r"check_signature|verify_header|Webhook\.verify|webhook\w*\.verify|constructEvent|"
     r"(^|\.)unsign|signing\.loads|check_token|constant_time_compare|verify_token|"
-    r"validate_token|timingSafeEqual|^authenticate)$",
+    r"validate_token|timingSafeEqual|^authenticate|verify_?\w*_?(signature|token|webhook|hmac)|"
+    r"(signature|hmac|webhook)_?(is_?)?valid\w*)$",
     re.I,
 )
 # A file written under a cache or temp folder is derived data, not a change to the app's data.
@@ -139,6 +140,7 @@ class HandlerCode:
     effects: list[Effect] = field(default_factory=list)
     signature: Location | None = None  # where it verifies a webhook signature
     reads_body: bool = True  # reads a request body / form / upload (False: only URL parts)
+    wrapper: str | None = None  # a decorator / wrapper whose checks were not analysed
 
     @property
     def writes(self) -> list[Effect]:
@@ -325,7 +327,30 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
         effects=ordered(_unique(effects), path),
         signature=signature[0] if signature else None,
         reads_body=any(_reads_body(fn) for fn in fns),
+        wrapper=next((w for fn in fns if (w := _decorator(fn))), None),
     )
+
+
+# Decorators that register a route or set HTTP details, and add no access check.
+_PLAIN_DECORATORS = re.compile(
+    r"(^|\.)(route|get|post|put|patch|delete|head|options|api_view|action|websocket|"
+    r"require_http_methods|require_GET|require_POST|require_safe|csrf_exempt|csrf_protect|"
+    r"ensure_csrf_cookie|never_cache|cache_page|cache_control|vary_on_\w+|xframe_options_\w+|"
+    r"atomic|non_atomic_requests|staticmethod|classmethod|property|cached_property|wraps|"
+    r"swagger_auto_schema|extend_schema\w*|doc|expect|marshal_with|marshal_list_with|"
+    r"response|responses|validate|use_kwargs|use_args|limit|limiter\.limit|gzip_page|"
+    r"sensitive_post_parameters|sensitive_variables|method_decorator|override|"
+    r"lru_cache|cache|timed|trace|instrument|log\w*)$"
+)
+
+
+def _decorator(fn: Fn) -> str | None:
+    """A decorator that may check access (not a route registration or an HTTP detail)."""
+    for d in fn.decorator_list:
+        name = dotted(d.func if isinstance(d, ast.Call) else d)
+        if name and not _PLAIN_DECORATORS.search(name):
+            return name
+    return None
 
 
 def _reads_body(fn: Fn) -> bool:

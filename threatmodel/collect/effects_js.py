@@ -175,6 +175,7 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
         return None
     line = route.location.line
     fns: list[tuple[_Module, Node]] = []
+    wrapper: str | None = None
     for node in jsast.walk(mod.root):
         if jsast.line_of(node) != line:
             continue
@@ -194,6 +195,7 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
                 if hit is not None:
                     fns.append(hit)
             if fns:
+                wrapper = _wrapper(node, args)
                 break
     if not fns:
         hit = loader.lookup(mod, route.handler) if route.handler else None
@@ -208,12 +210,32 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
     m0, fn0 = fns[0]
     body = any(_JS_BODY.search(node_text(fn)) for _, fn in fns)
     return HandlerCode(
+        wrapper=wrapper,
         reads_body=body,
         name=_fn_name(fn0) or route.handler,
         location=Location(path=m0.path, line=jsast.line_of(fn0)),
         effects=ordered(effects, m0.path),
         signature=signature[0] if signature else None,
     )
+
+
+# Wrappers known to add no access check (error handling, memoisation).
+_PLAIN_WRAPPERS = re.compile(
+    r"^(asyncHandler|catchAsync|catchErrors|wrapAsync|expressAsyncHandler|wrap|memo|"
+    r"forwardRef|cache|tryCatch|asyncWrapper|use)$"
+)
+
+
+def _wrapper(call: Node, args: list[Node]) -> str | None:
+    """The function a handler is passed through, when the call is not a route registration
+    (``router.post("/x", fn)`` names its path first): ``withWorkspace(fn)``,
+    ``authActionClient.schema(s).action(fn)``. Its checks are not analysed here."""
+    first = args[0] if args else None
+    if first is not None and first.type in ("string", "template_string"):
+        return None
+    name = jsast.callee(call) or _chain_name(call)
+    short = name.rsplit(".", 1)[-1]
+    return None if not name or _PLAIN_WRAPPERS.match(short) else name
 
 
 def _chain_name(call: Node) -> str:
@@ -230,6 +252,20 @@ def _chain_name(call: Node) -> str:
     if prop is None or root is None or root.type not in ("identifier", "this"):
         return ""
     return f"{node_text(root)}.{node_text(prop)}"
+
+
+_SIG_NAME = re.compile(r"signature|hmac|^sig$|digest", re.I)
+
+
+def _compares_signature(node: Node) -> bool:
+    """``if (webhookSignature !== computedSignature)``: a signature the request carries
+    checked against one the server computes."""
+    op = node.child_by_field_name("operator")
+    if op is None or node_text(op) not in ("===", "!==", "==", "!="):
+        return False
+    sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+    names = [jsast.dotted(s).rsplit(".", 1)[-1] for s in sides if s is not None]
+    return len(names) == 2 and any(_SIG_NAME.search(n) for n in names if n)
 
 
 def _scratch(target: Node, fn: Node) -> bool:
@@ -257,6 +293,8 @@ def _scan(
 ) -> None:
     seen.add(fn.id)
     for node in jsast.walk(fn):
+        if node.type == "binary_expression" and _compares_signature(node):
+            signature.append(Location(path=mod.path, line=jsast.line_of(node)))
         if node.type != "call_expression":
             continue
         name = jsast.callee(node) or _chain_name(node)

@@ -55,6 +55,18 @@ def effect_step(e: Effect) -> ProofStep:
     )
 
 
+def unguarded_wrapper(route: Route, code: HandlerCode | None) -> str | None:
+    """Why "no guard on any path" is not proven: the handler passes through a wrapper or
+    decorator whose checks were not analysed (``withWorkspace``, ``@custom_required``)."""
+    if code is None or code.wrapper is None or route.auth.status is not AuthStatus.PUBLIC:
+        return None
+    return (
+        f"{route.id} has no recognised guard, but its handler `{code.name}` at "
+        f"{code.location.path}:{code.location.line} is wrapped by `{code.wrapper}`, whose "
+        "checks were not analysed: the guard link is missing"
+    )
+
+
 def route_chain(route: Route, ctx: VerifyContext) -> tuple[list[ProofStep], HandlerCode | None]:
     """Route, guard and handler links (the effect links are the caller's to pick)."""
     code = handler_code(ctx.reader, route)

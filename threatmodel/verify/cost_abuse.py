@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from threatmodel.models import AuthStatus, Claim, Finding
 from threatmodel.verify._common import guard_text
-from threatmodel.verify._proof import effect_step, route_chain
+from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
 from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -39,6 +39,9 @@ class CostAbuse(Verifier):
                 f"{label} is public, but its handler could not be located: the paid-call link "
                 "is missing"
             )
+        wrapped = unguarded_wrapper(route, code)
+        if wrapped is not None:
+            return ClaimResult.unverifiable(wrapped)
         if not code.paid:
             return ClaimResult.refuted(
                 f"handler `{code.name}` at {code.location.path}:{code.location.line} calls no "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from threatmodel.models import AuthStatus, Claim, Finding
 from threatmodel.verify._common import guard_text
-from threatmodel.verify._proof import effect_step, route_chain
+from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
 from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -38,6 +38,9 @@ class MissingAuthorization(Verifier):
                     f"{label}'s handler verifies a request signature or token at "
                     f"{sig.path}:{sig.line}"
                 )
+            wrapped = unguarded_wrapper(public[0], code)
+            if wrapped is not None:
+                return ClaimResult.unverifiable(wrapped)
             effects = tuple(effect_step(e) for e in (code.writes if code else [])[:3])
             return ClaimResult.confirmed(
                 f"{label} has no auth or permission check", (*steps, *effects)

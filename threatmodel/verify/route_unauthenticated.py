@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from threatmodel.models import AuthStatus, Claim, Finding, Route
 from threatmodel.verify._common import guard_text
-from threatmodel.verify._proof import effect_step, route_chain
+from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
 from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -58,6 +58,9 @@ def public_route(route: Route, claim: Claim, ctx: VerifyContext) -> ClaimResult:
             f"{route.id}'s handler verifies a request signature or token at {sig.path}:{sig.line}: "
             "its caller is authenticated by the signature"
         )
+    wrapped = unguarded_wrapper(route, code)
+    if wrapped is not None:
+        return ClaimResult.unverifiable(wrapped)
     writes = code.writes if code is not None else []
     if writes:
         proof = (*steps, *(effect_step(e) for e in writes[:3]))
