@@ -64,7 +64,7 @@ EFFECTS: list[tuple[str, re.Pattern[str]]] = [
     (
         "file_write",
         re.compile(
-            r"(^|\.)(write_text|write_bytes|remove|unlink|rmtree|rename|copyfile)$|^(shutil\.move|os\.replace)$"
+            r"(^|\.)(write_text|write_bytes|unlink|rmtree)$|^(os\.(remove|rename|replace|rmdir)|shutil\.\w+)$"
         ),
     ),
     (

@@ -29,6 +29,7 @@ SCOPES: tuple[str, ...] = get_args(Scope)
 _DIRS: dict[str, str] = {
     **dict.fromkeys(("test", "tests", "__tests__", "spec", "specs", "e2e", "cypress"), "test"),
     **dict.fromkeys(("playwright", "testing", "integration_tests", "unit_tests"), "test"),
+    **dict.fromkeys(("unittests", "unittest", "test_utils", "testutils", "qa"), "test"),
     **dict.fromkeys(("fixtures", "fixture", "__fixtures__", "testdata", "test_data"), "fixture"),
     **dict.fromkeys(("__mocks__", "mocks", "__snapshots__", "snapshots", "cassettes"), "fixture"),
     **dict.fromkeys(("examples", "example", "samples", "sample", "demo", "demos"), "example"),

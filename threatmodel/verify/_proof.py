@@ -55,10 +55,22 @@ def effect_step(e: Effect) -> ProofStep:
     )
 
 
-def unguarded_wrapper(route: Route, code: HandlerCode | None) -> str | None:
+def unguarded_wrapper(
+    route: Route, code: HandlerCode | None, ctx: VerifyContext | None = None
+) -> str | None:
     """Why "no guard on any path" is not proven: the handler passes through a wrapper or
-    decorator whose checks were not analysed (``withWorkspace``, ``@custom_required``)."""
-    if code is None or code.wrapper is None or route.auth.status is not AuthStatus.PUBLIC:
+    decorator whose checks were not analysed (``withWorkspace``, ``@custom_required``), or
+    the app's global middleware chain was not read (a Django app with no middleware facts:
+    ``MIDDLEWARE = OTHER_LIST`` may hold a login-required middleware)."""
+    if route.auth.status is not AuthStatus.PUBLIC:
+        return None
+    if ctx is not None and route.framework == "django" and not ctx.facts.middleware:
+        return (
+            f"{route.id} has no recognised guard, but no middleware of this Django app was "
+            "collected (its MIDDLEWARE setting was not resolved), so a global login "
+            "middleware cannot be ruled out: the guard link is missing"
+        )
+    if code is None or code.wrapper is None:
         return None
     return (
         f"{route.id} has no recognised guard, but its handler `{code.name}` at "

@@ -39,7 +39,7 @@ class CostAbuse(Verifier):
                 f"{label} is public, but its handler could not be located: the paid-call link "
                 "is missing"
             )
-        wrapped = unguarded_wrapper(route, code)
+        wrapped = unguarded_wrapper(route, code, ctx)
         if wrapped is not None:
             return ClaimResult.unverifiable(wrapped)
         if not code.paid:

@@ -38,7 +38,7 @@ class MissingAuthorization(Verifier):
                     f"{label}'s handler verifies a request signature or token at "
                     f"{sig.path}:{sig.line}"
                 )
-            wrapped = unguarded_wrapper(public[0], code)
+            wrapped = unguarded_wrapper(public[0], code, ctx)
             if wrapped is not None:
                 return ClaimResult.unverifiable(wrapped)
             effects = tuple(effect_step(e) for e in (code.writes if code else [])[:3])

@@ -58,7 +58,7 @@ def public_route(route: Route, claim: Claim, ctx: VerifyContext) -> ClaimResult:
             f"{route.id}'s handler verifies a request signature or token at {sig.path}:{sig.line}: "
             "its caller is authenticated by the signature"
         )
-    wrapped = unguarded_wrapper(route, code)
+    wrapped = unguarded_wrapper(route, code, ctx)
     if wrapped is not None:
         return ClaimResult.unverifiable(wrapped)
     writes = code.writes if code is not None else []
