@@ -135,6 +135,16 @@ _NOT_SECRET = re.compile(
 )
 
 
+_REFERENCE_TAILS = frozenset({"name", "ref", "arn", "id", "path", "file", "env", "var"})
+
+
+def names_a_reference(name: str) -> bool:
+    """``existingSecret``, ``secretName``, ``passwordSecretRef``, ``SECRET_KEY_ENV``: the value
+    names where a secret is kept (a Kubernetes secret, a variable), not the secret."""
+    ws = words(name)
+    return bool(ws) and ("existing" in ws or ws[-1] in _REFERENCE_TAILS)
+
+
 def sentinel(value: str, name: str) -> bool:
     """A password field holding an all-capitals word (``"password": "LDAP"``, ``user.password
     == "OIDC"``): a marker for "this account logs in elsewhere", not a credential."""
@@ -196,7 +206,7 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 3
+    version = 4
 
     def wants(self, path: str, language: str) -> bool:
         name = PurePosixPath(path).name
@@ -231,7 +241,7 @@ class SecretsCollector(Collector):
             kind = secret_kind(name)
             if kind == "connection_string":
                 continue  # URLs count only through the connection-string token format
-            if sentinel(value, name) or said_not_secret(src.text, line):
+            if sentinel(value, name) or names_a_reference(name) or said_not_secret(src.text, line):
                 continue
             if is_secret_name(name) and looks_like_secret(value, name, context):
                 found.add(kind, name, line, value)
