@@ -124,11 +124,25 @@ PAID_URL = re.compile(
 )
 
 
+_DESTRUCTIVE = re.compile(r"delete|remove|destroy|drop|truncate|update|upsert|unlink|rm", re.I)
+_SQL_DESTRUCTIVE = re.compile(r"^\s*(delete|update|drop|truncate|alter|replace)\b", re.I)
+
+
+def destructive(kind: str, name: str, first_arg: str | None) -> bool:
+    """A write that deletes or changes existing records, not one that adds derived data."""
+    if kind not in ("db_write", "file_write", "storage"):
+        return False
+    if first_arg is not None and _SQL_DESTRUCTIVE.match(first_arg):
+        return True
+    return bool(_DESTRUCTIVE.search(name.rsplit(".", 1)[-1]))
+
+
 @dataclass(frozen=True)
 class Effect:
     kind: str  # db_write | file_write | storage | email | sms | payment | paid_api | outbound
     call: str  # the callee as written
     location: Location
+    destructive: bool = False  # deletes or overwrites existing data (delete, update, DROP)
 
 
 @dataclass(frozen=True)
@@ -398,7 +412,9 @@ def _scan(
         if kind == "file_write" and node.args and _scratch(node.args[0], fn):
             continue
         if kind is not None:
-            effects.append(Effect(kind=kind, call=name, location=where))
+            first = str_const(node.args[0]) if node.args else None
+            wipes = destructive(kind, name, first)
+            effects.append(Effect(kind=kind, call=name, location=where, destructive=wipes))
             continue
         if tree is None:
             continue

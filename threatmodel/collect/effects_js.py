@@ -19,6 +19,7 @@ from threatmodel.collect.effects import (
     SIGNATURE,
     Effect,
     HandlerCode,
+    destructive,
     ordered,
 )
 from threatmodel.collect.reader import PathRefused, RepoReader
@@ -306,7 +307,9 @@ def _scan(
         if kind == "file_write" and args and _scratch(args[0], fn):
             continue
         if kind is not None:
-            effects.append(Effect(kind=kind, call=name, location=where))
+            first = jsast.string_value(args[0]) if args else None
+            wipes = destructive(kind, name, first)
+            effects.append(Effect(kind=kind, call=name, location=where, destructive=wipes))
             continue
         if depth >= DEPTH or not name:
             continue

@@ -8,8 +8,9 @@ GET that writes is. A POST / PUT / PATCH / DELETE whose handler code cannot be l
 still reported, and its verifier marks it "needs review" with the effect link missing. A
 handler that verifies a webhook signature is authenticated by it and is not reported.
 Severity follows what the caller controls: high when the handler reads a request body
-(form, JSON, upload) and writes data; medium when only URL parts reach a write (a counter,
-a cache, a thumbnail, a flag flipped by a link) or the effect is email or a payment.
+(form, JSON, upload) and writes data, or deletes / overwrites data (a DELETE, an update);
+medium when only URL parts reach a write that adds derived data (a cache, a thumbnail),
+or the effect is email or a payment.
 A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
 reported at low severity for review ("accepts anonymous requests"), never as confirmed.
 Routes whose status is ``unknown`` are not
@@ -75,7 +76,9 @@ class UnauthenticatedWriteRoute(Rule):
             elif side_only:
                 kinds = " and ".join(sorted({e.kind for e in writes}))
                 title, severity = f"triggers {kinds} without authentication", Severity.MEDIUM
-            elif code is not None and not code.reads_body:
+            elif (
+                code is not None and not code.reads_body and not any(e.destructive for e in writes)
+            ):
                 # Only URL parts reach it: a counter, a cache, a thumbnail, a flag flipped by a
                 # link. Anonymous writes still, but the caller does not choose the data: medium.
                 title, severity = "writes without authentication (no request body)", Severity.MEDIUM
