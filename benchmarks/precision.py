@@ -109,7 +109,6 @@ def report(scans: Path, md: Path, before: Path | None = None) -> int:
             lines.append(f"| {app} | `{commit[:12]}` | {was} | not scanned | | | | |")
             continue
         data = json.loads(path.read_text())
-        got = (data.get("repo", {}).get("commit") or "")[:12]
         found = headline(data)
         t = f_ = u = 0
         body += ["", f"## {app}", ""]
@@ -130,7 +129,7 @@ def report(scans: Path, md: Path, before: Path | None = None) -> int:
         if (t + f_ and t / (t + f_) < TARGET_TRUE) or f_ > MAX_FALSE:
             failed += 1
         lines.append(
-            f"| {app} | `{got or commit[:12]}` | {was} | {len(found)} | {t} | {f_} | {u} | {pct} |"
+            f"| {app} | `{commit[:12]}` | {was} | {len(found)} | {t} | {f_} | {u} | {pct} |"
         )
     md.write_text("\n".join([*lines, *body]) + "\n")
     return 1 if failed else 0
