@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEPTH = 2
 _NOT_STORES = re.compile(
     r"^(Object|Promise|Array|Math|JSON|Reflect|document|window|crypto|hash|hmac|cipher|"
-    r"decipher|digest|url|headers|params|searchParams|map|set|cache|res|response|req|request|"
+    r"decipher|digest|url|headers|params|searchParams|map|set|cache|res|response|req|request|stream|"
     r"this\.cache|console|process|router|app|classList|formData|Date)\b",
     re.I,
 )
