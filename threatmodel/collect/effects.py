@@ -341,9 +341,40 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
         effects=ordered(_unique(effects), path),
         signature=signature[0] if signature else None,
         reads_body=any(_reads_body(fn) for fn in fns),
-        wrapper=next((w for fn in fns if (w := _decorator(fn))), None)
-        or _owner_wrapper(_parse(reader, path), fns[0]),
+        # A function decorator of the repository is read by the route collectors (pyguards):
+        # its verdict is in the route's auth. Class decorators and router classes are not.
+        wrapper=_owner_wrapper(_parse(reader, path), fns[0]),
     )
+
+
+_PLAIN_ROUTERS = frozenset(
+    {"APIRouter", "Blueprint", "Flask", "FastAPI", "Router", "web.Application"}
+)
+
+
+def _owner_wrapper(tree: ast.Module | None, fn: Fn) -> str | None:
+    """A class-based controller's decorator (``@controller(router)``), or a router made by a
+    class of the repository (``router = UserAPIRouter(...)``): both may add auth dependencies
+    this analysis does not read."""
+    if tree is None:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and fn in node.body and node.decorator_list:
+            d = node.decorator_list[0]
+            return dotted(d.func if isinstance(d, ast.Call) else d) or None
+    routers = {
+        t.id: dotted(n.value.func)
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    for d in fn.decorator_list:
+        base = dotted(d.func if isinstance(d, ast.Call) else d).split(".", 1)[0]
+        made_by = routers.get(base, "")
+        if made_by and made_by.rsplit(".", 1)[-1] not in _PLAIN_ROUTERS and made_by[:1].isupper():
+            return made_by
+    return None
 
 
 _PLAIN_ROUTERS = frozenset(
