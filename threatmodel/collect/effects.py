@@ -377,58 +377,6 @@ def _owner_wrapper(tree: ast.Module | None, fn: Fn) -> str | None:
     return None
 
 
-_PLAIN_ROUTERS = frozenset(
-    {"APIRouter", "Blueprint", "Flask", "FastAPI", "Router", "web.Application"}
-)
-
-
-def _owner_wrapper(tree: ast.Module | None, fn: Fn) -> str | None:
-    """A class-based controller's decorator (``@controller(router)``), or a router made by a
-    class of the repository (``router = UserAPIRouter(...)``): both may add auth dependencies
-    this analysis does not read."""
-    if tree is None:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and fn in node.body and node.decorator_list:
-            d = node.decorator_list[0]
-            return dotted(d.func if isinstance(d, ast.Call) else d) or None
-    routers = {
-        t.id: dotted(n.value.func)
-        for n in tree.body
-        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
-    for d in fn.decorator_list:
-        base = dotted(d.func if isinstance(d, ast.Call) else d).split(".", 1)[0]
-        made_by = routers.get(base, "")
-        if made_by and made_by.rsplit(".", 1)[-1] not in _PLAIN_ROUTERS and made_by[:1].isupper():
-            return made_by
-    return None
-
-
-# Decorators that register a route or set HTTP details, and add no access check.
-_PLAIN_DECORATORS = re.compile(
-    r"(^|\.)(route|get|post|put|patch|delete|head|options|api_view|action|websocket|"
-    r"require_http_methods|require_GET|require_POST|require_safe|csrf_exempt|csrf_protect|"
-    r"ensure_csrf_cookie|never_cache|cache_page|cache_control|vary_on_\w+|xframe_options_\w+|"
-    r"atomic|non_atomic_requests|staticmethod|classmethod|property|cached_property|wraps|"
-    r"swagger_auto_schema|extend_schema\w*|doc|expect|marshal_with|marshal_list_with|"
-    r"response|responses|validate|use_kwargs|use_args|limit|limiter\.limit|gzip_page|"
-    r"sensitive_post_parameters|sensitive_variables|method_decorator|override|"
-    r"lru_cache|cache|timed|trace|instrument|log\w*)$"
-)
-
-
-def _decorator(fn: Fn) -> str | None:
-    """A decorator that may check access (not a route registration or an HTTP detail)."""
-    for d in fn.decorator_list:
-        name = dotted(d.func if isinstance(d, ast.Call) else d)
-        if name and not _PLAIN_DECORATORS.search(name):
-            return name
-    return None
-
-
 def _reads_body(fn: Fn) -> bool:
     """The handler reads what the caller sends beyond the URL: ``request.json``, a form, an
     upload, or (FastAPI) a parameter typed with a model, which the framework fills from the
