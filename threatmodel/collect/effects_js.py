@@ -13,15 +13,8 @@ import re
 from typing import TYPE_CHECKING
 
 from threatmodel.collect import jsast
-from threatmodel.collect.effects import (
-    PAID_URL,
-    SCRATCH_PATH,
-    SIGNATURE,
-    Effect,
-    HandlerCode,
-    destructive,
-    ordered,
-)
+from threatmodel.collect.effects import Effect, HandlerCode, ordered
+from threatmodel.collect.effects_catalog import PAID_URL, SCRATCH_PATH, SIGNATURE, destructive
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import detect_language
 from threatmodel.collect.treesitter import node_text, parse_js
