@@ -59,7 +59,7 @@ def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
     """(name, line, value) of weak secret-named env entries of services with ports."""
     try:
         root = yaml.compose(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):  # hostile nesting must not crash the collector
         return
     if not isinstance(root, yaml.MappingNode):
         return
