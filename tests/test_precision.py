@@ -203,7 +203,7 @@ def test_default_credentials_in_compose_with_a_published_port(tmp_path: Path) ->
     )
     settings = 'import os\nADMIN_PASSWORD = os.getenv("ADMIN_PASSWORD", "admin")\n'
     report = scan(tmp_path, {"docker-compose.yml": compose, "settings.py": settings})
-    found = by_rule(report, "TM121")
+    found = by_rule(report, "TM122")
     names = sorted(f.claims[0].name or "" for f in found)
     assert names == ["ADMIN_PASSWORD", "POSTGRES_PASSWORD"]  # redis publishes no port
     assert all(f.severity.value == "medium" and f.verdict is Verdict.CONFIRMED for f in found)
@@ -224,7 +224,7 @@ def ask():
     return out.choices[0].message.content
 """
     report = scan(tmp_path, {"app.py": src})
-    cost = by_rule(report, "TM120")
+    cost = by_rule(report, "TM121")
     assert len(cost) == 1 and cost[0].verdict is Verdict.CONFIRMED
     assert cost[0].proof[-1].kind == "effect"
     write = by_rule(report, "TM101")

@@ -1,4 +1,4 @@
-"""TM120 cost-abuse: a public route spends the operator's paid API with no rate limit.
+"""TM121 cost-abuse: a public route spends the operator's paid API with no rate limit.
 
 A route whose auth status is ``public`` and whose handler's code (``collect.effects``)
 calls a metered third-party API (an LLM completion, an SMS send) lets anyone run up the
@@ -16,7 +16,7 @@ from threatmodel.rules.interface import Rule, RuleContext, register
 
 @register
 class CostAbuse(Rule):
-    id = "TM120"
+    id = "TM121"
     name = "cost-abuse"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:

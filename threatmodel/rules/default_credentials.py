@@ -1,4 +1,4 @@
-"""TM121 default-credentials: a guessable default password in config, compose or settings.
+"""TM122 default-credentials: a guessable default password in config, compose or settings.
 
 ``POSTGRES_PASSWORD=password`` for a compose service that publishes its port, or
 ``os.getenv("ADMIN_PASSWORD", "admin")`` in settings: whoever reaches the service, or an
@@ -15,7 +15,7 @@ from threatmodel.rules.interface import Rule, RuleContext, register
 
 @register
 class DefaultCredentials(Rule):
-    id = "TM121"
+    id = "TM122"
     name = "default-credentials"
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:

@@ -26,7 +26,7 @@ class HardcodedSecret(Rule):
         defaults = {(s.location.path, s.location.line) for s in facts.secrets if s.kind == KIND}
         for s in facts.secrets:
             if s.kind == KIND or (s.location.path, s.location.line) in defaults:
-                continue  # TM121's: a default credential is not a leaked secret
+                continue  # TM122's: a default credential is not a leaked secret
             critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
             out.append(
                 Finding(
