@@ -332,8 +332,10 @@ def test_any_sequence_of_faults_keeps_the_invariants(
         "ran" if not failed else "partial" if len(failed) < len(ALL_CHUNKS) else "failed"
     )
     rules = {f.title for f in report.findings if f.source == "rule"}
+    # Rule findings keep their own verdicts whatever the LLM does (the debug runner with no
+    # deployment file is "needs review" by its kind's predicate, issue 18): none is lost.
     assert len(rules) == 4 and all(
-        f.verdict == Verdict.CONFIRMED for f in report.findings if f.source == "rule"
+        f.verdict != Verdict.REFUTED for f in report.findings if f.source == "rule"
     )
     llm = confirmed_titles(report) - rules
     assert llm <= {SQLI_TITLE, CMDI_TITLE}

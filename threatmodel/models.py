@@ -284,6 +284,8 @@ ClaimKind = Literal[
     "weak_random",
     "insecure_cookie",
     "trust_boundary",
+    "default_credentials",
+    "cost_abuse",
 ]
 CLAIM_KINDS: tuple[str, ...] = ClaimKind.__args__  # type: ignore[attr-defined]
 
@@ -338,6 +340,27 @@ def normalize_snippet(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+ProofKind = Literal[
+    "route", "guard", "handler", "effect", "flow", "sink", "setting", "policy", "secret", "fact"
+]
+
+
+class ProofStep(Frozen):
+    """One link of a verdict's proof chain: what was established, and where.
+
+    A confirmed finding's ``proof`` lists its links in order (route → guards → handler →
+    effect / flow → sink, or the setting / policy / secret that decides it). ``flow`` steps
+    come from the dataflow engine; every step names the fact or line it rests on.
+    """
+
+    kind: ProofKind
+    text: str
+    location: Location | None = None
+
+
+Scope = Literal["production", "test", "fixture", "example", "docs", "ci", "dev"]
+
+
 class Finding(Frozen):
     id: str = ""  # assigned by the pipeline ("TM-" + fingerprint prefix) unless the input had one
     title: str
@@ -355,6 +378,8 @@ class Finding(Frozen):
     notes: list[str] = Field(default_factory=list)  # e.g. evidence line corrections
     accepted: bool = False  # matched a baseline entry
     acceptance: str | None = None  # the baseline justification
+    proof: list[ProofStep] = Field(default_factory=list)  # a confirmed verdict's chain
+    scope: Scope = "production"  # where the finding's code lives (collect/scope.py)
 
     @model_validator(mode="before")
     @classmethod

@@ -22,14 +22,16 @@ from threatmodel.collect.cache import FactCache
 from threatmodel.collect.interface import all_collectors
 from threatmodel.collect.proof import ProveOptions, attach, prove, sql_projects
 from threatmodel.collect.reader import RepoReader
+from threatmodel.collect.scope import ScopeConfig
 from threatmodel.collect.source import detect_language
 from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
-from threatmodel.config import Settings
+from threatmodel.config import Settings, repo_table
 from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
 from threatmodel.progress import NullProgress, Progress
 from threatmodel.rules import RuleContext
 from threatmodel.rules.interface import run_rules_checked
 from threatmodel.verify import VerifyContext, verify_findings
+from threatmodel.verify._rank import fix_first_key
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (-f.severity.rank, f.title, f.fingerprint))
+    """Fix-first order (verify/_rank.py): severity, reachability, confidence; never by title."""
+    return sorted(findings, key=fix_first_key)
 
 
 @dataclass
@@ -227,7 +230,8 @@ def run_scan(
 
     progress.start("verify", len(rule_findings) + len(llm.findings))
     candidates = assign_ids(dedupe(rule_findings + llm.findings))
-    outcome = verify_findings(candidates, VerifyContext(facts=facts, reader=reader))
+    scope = ScopeConfig.from_table(repo_table(root))
+    outcome = verify_findings(candidates, VerifyContext(facts=facts, reader=reader, scope=scope))
     progress.finish()
     stages.append(outcome.health)
 

@@ -4,7 +4,9 @@ The console's summary line, THREAT_MODEL.md's summary, the pull-request comment'
 the exit code of ``--fail-on`` all answer the same question, so they ask it here and cannot
 disagree: a finding is an open threat when it is confirmed and not accepted in the baseline;
 it needs review when it is unverifiable and not accepted; an accepted finding is shown in its
-own place and never counted as a threat, whatever its verdict.
+own place and never counted as a threat, whatever its verdict. Findings whose code lives
+outside production (tests, fixtures, examples, docs, CI, dev runners: ``Finding.scope``) are
+neither: they are listed apart, folded, and never fail a build.
 """
 
 from __future__ import annotations
@@ -17,14 +19,23 @@ SEVERITIES = [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, S
 BUCKETS = ("confirmed", "review", "accepted")
 
 
+def _live(f: Finding) -> bool:
+    return f.scope == "production" and not f.accepted
+
+
 def open_threats(findings: Iterable[Finding]) -> list[Finding]:
-    """Confirmed and not accepted: the threats to fix, and the only ones ``--fail-on`` sees."""
-    return [f for f in findings if f.verdict is Verdict.CONFIRMED and not f.accepted]
+    """Confirmed, in production, not accepted: the threats to fix; all ``--fail-on`` sees."""
+    return [f for f in findings if f.verdict is Verdict.CONFIRMED and _live(f)]
 
 
 def to_review(findings: Iterable[Finding]) -> list[Finding]:
-    """Unverifiable and not accepted: read by hand before acting."""
-    return [f for f in findings if f.verdict is Verdict.UNVERIFIABLE and not f.accepted]
+    """Unverifiable, in production, not accepted: read by hand before acting."""
+    return [f for f in findings if f.verdict is Verdict.UNVERIFIABLE and _live(f)]
+
+
+def outside_production(findings: Iterable[Finding]) -> list[Finding]:
+    """Not accepted, but in code that does not ship (tests, fixtures, docs, CI, dev tooling)."""
+    return [f for f in findings if f.scope != "production" and not f.accepted]
 
 
 def accepted(findings: Iterable[Finding]) -> list[Finding]:

@@ -105,6 +105,8 @@ def summary_line(report: Report) -> str:
     accepted = len(tally.accepted(report.findings))
     if accepted:
         threats += f" ({accepted} more accepted in the baseline)"
+    if outside := len(tally.outside_production(report.findings)):
+        threats += f" ({outside} more outside production)"
     return (
         f"{len(report.facts.routes)} routes, {len(report.facts.tables)} tables, "
         f"{len(report.facts.secrets)} secrets; confirmed threats: {threats}; "

@@ -128,6 +128,40 @@ class _Findings:
             held[1] = name  # a known token format keeps its kind and takes the assigned name
 
 
+_NOT_SECRET = re.compile(
+    r"not (actually |really )?a (real )?secret|not sensitive|no secret|nosec\b|"
+    r"pragma: allowlist secret|gitleaks:allow|noqa: ?S105|public (by design|key)",
+    re.I,
+)
+
+
+_REFERENCE_TAILS = frozenset({"name", "ref", "arn", "id", "path", "file", "env", "var"})
+
+
+def names_a_reference(name: str) -> bool:
+    """``existingSecret``, ``secretName``, ``passwordSecretRef``, ``SECRET_KEY_ENV``: the value
+    names where a secret is kept (a Kubernetes secret, a variable), not the secret."""
+    ws = words(name)
+    return bool(ws) and ("existing" in ws or ws[-1] in _REFERENCE_TAILS)
+
+
+def sentinel(value: str, name: str) -> bool:
+    """A password field holding an all-capitals word (``"password": "LDAP"``, ``user.password
+    == "OIDC"``): a marker for "this account logs in elsewhere", not a credential."""
+    v = value.strip()
+    password = bool(set(words(name)) & {"password", "passwd", "pwd"})
+    return password and v.isalpha() and v.isupper() and len(v) <= 12
+
+
+def said_not_secret(text: str, line: int) -> bool:
+    """The line, or the comment line above it, says the value is not a secret."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    above = lines[line - 2].strip() if 1 < line <= len(lines) + 1 else ""
+    comment = above if above.startswith(("#", "//", "/*", "*")) else ""
+    return bool(_NOT_SECRET.search(here) or _NOT_SECRET.search(comment))
+
+
 def _line_at(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + 1
 
@@ -172,7 +206,7 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 1
+    version = 4
 
     def wants(self, path: str, language: str) -> bool:
         name = PurePosixPath(path).name
@@ -207,6 +241,8 @@ class SecretsCollector(Collector):
             kind = secret_kind(name)
             if kind == "connection_string":
                 continue  # URLs count only through the connection-string token format
+            if sentinel(value, name) or names_a_reference(name) or said_not_secret(src.text, line):
+                continue
             if is_secret_name(name) and looks_like_secret(value, name, context):
                 found.add(kind, name, line, value)
         key_file = src.path.lower().endswith((".key", ".pem")) and "\n" not in text.strip()

@@ -198,6 +198,14 @@ CLAIM_HELP: dict[str, tuple[str, str]] = {
         "location (the service-role client), route",
         "Code uses a key that bypasses RLS (Supabase service_role) for an unchecked caller.",
     ),
+    "default_credentials": (
+        "location, name",
+        "A weak default password or key in config / compose (e.g. POSTGRES_PASSWORD=password).",
+    ),
+    "cost_abuse": (
+        "route",
+        "A public route spends the operator's paid API (LLM, SMS) with no rate limit.",
+    ),
 }
 
 

@@ -130,6 +130,19 @@ KIND_HELP: dict[str, tuple[str, str, str]] = {
         "caller (auth.getUser) before using it, or use a client with the caller's own JWT.",
         "CWE-862",
     ),
+    "default_credentials": (
+        "Weak default credentials",
+        "A configuration or compose file ships a guessable password or key (postgres / "
+        "password / admin / changeme). Anyone who reaches the service logs in with it. "
+        "Require the value from the environment with no default.",
+        "CWE-1392",
+    ),
+    "cost_abuse": (
+        "Public route spends a paid API",
+        "Anyone can call a route that calls a metered third-party API (an LLM, SMS, ...) "
+        "with no rate limit, running up the operator's bill. Require login or rate-limit it.",
+        "CWE-770",
+    ),
 }
 
 

@@ -149,15 +149,23 @@ def _result(f: Finding, rid: str, index: int, report: Report) -> dict[str, Any]:
             "cwe": sorted(f.cwe),
             "source": f.source,
             "claims": sorted({c.kind for c in f.claims}),
+            "scope": f.scope,
         },
     }
     if locations:
         result["locations"] = locations[:1]
-    if len(locations) > 1:
-        result["relatedLocations"] = [
-            {**loc, "id": i, "message": {"text": "Further evidence"}}
-            for i, loc in enumerate(locations[1:], start=1)
-        ]
+    related = [{**loc, "message": {"text": "Further evidence"}} for loc in locations[1:]] + [
+        {
+            **_physical(s.location.path, s.location.line, None, None),
+            "message": {"text": f"{s.kind}: {s.text}"},
+        }
+        for s in f.proof
+        if s.location is not None
+    ]
+    if related:
+        result["relatedLocations"] = [{**r, "id": i} for i, r in enumerate(related, start=1)]
+    if f.proof:
+        result["codeFlows"] = [_code_flow(f)]
     if f.accepted:
         result["suppressions"] = [
             {
@@ -167,6 +175,20 @@ def _result(f: Finding, rid: str, index: int, report: Report) -> dict[str, Any]:
             }
         ]
     return result
+
+
+def _code_flow(f: Finding) -> dict[str, Any]:
+    """The proof chain as one SARIF thread flow, link by link (``kinds`` names the link)."""
+    steps = []
+    for step in f.proof:
+        loc: dict[str, Any] = {"message": {"text": step.text}}
+        if step.location is not None:
+            loc.update(_physical(step.location.path, step.location.line, None, None))
+        steps.append({"location": loc, "kinds": [step.kind]})
+    return {
+        "message": {"text": "Proof chain"},
+        "threadFlows": [{"locations": steps}],
+    }
 
 
 def render_sarif(report: Report) -> str:

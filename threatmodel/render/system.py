@@ -148,7 +148,9 @@ def components(routes: list[Route]) -> list[Component]:
     ]
 
 
-def build_system(facts: Facts) -> SystemView:
+def build_system(facts: Facts, public_writes: int | None = None) -> SystemView:
+    """``public_writes``: public routes proven to change data (their handlers write); without
+    it, public routes whose method may write are counted."""
     view = SystemView(
         components=components(facts.routes),
         external=_services(facts, EXTERNAL_SERVICES, by_prefix=True),
@@ -156,8 +158,14 @@ def build_system(facts: Facts) -> SystemView:
     )
     counts = Counter(r.auth.status.value for r in facts.routes)
     view.auth_counts = {s.value: counts.get(s.value, 0) for s in AuthStatus}
-    view.public_writes = sum(
-        1 for r in facts.routes if r.auth.status is AuthStatus.PUBLIC and r.method in WRITE_METHODS
+    view.public_writes = (
+        public_writes
+        if public_writes is not None
+        else sum(
+            1
+            for r in facts.routes
+            if r.auth.status is AuthStatus.PUBLIC and r.method in WRITE_METHODS
+        )
     )
     view.client_exposed = sorted({e.name for e in facts.env_vars if e.client_exposed})
     view.boundaries = _boundaries(facts, view)

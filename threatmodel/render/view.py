@@ -18,6 +18,7 @@ from threatmodel.models import Facts, Finding, Location, Report, Stride
 from threatmodel.render.mermaid import render_mermaid
 from threatmodel.render.system import SystemView, build_system
 from threatmodel.render.text import repo_link
+from threatmodel.verify._rank import fix_first_key
 
 STRIDE_TITLES = {
     Stride.SPOOFING: "Spoofing",
@@ -63,6 +64,7 @@ class ReportView:
     confirmed: list[Finding]  # confirmed, not accepted: the threats to fix
     review: list[Finding]
     accepted: list[Finding]
+    outside: list[Finding]  # not production code: folded, severity low at most, never fix-first
     top: list[TopRisk]
     stride_groups: list[StrideGroup]
     system: SystemView
@@ -109,9 +111,13 @@ def build_view(
     confirmed = tally.open_threats(report.findings)
     review = tally.to_review(report.findings)
     accepted = tally.accepted(report.findings)
+    # Findings outside production (tests, fixtures, docs, CI, dev runners) are folded away.
+    outside = tally.outside_production(report.findings)
     counts = tally.bucket_counts(report.findings)
-    worst = sorted(confirmed, key=lambda x: (-x.severity.rank, x.title, x.fingerprint))
-    system = build_system(f)
+    worst = sorted(confirmed, key=fix_first_key)
+    # "Change data" is what a handler's code proves (TM101 confirmed), not a method.
+    writes = sum(1 for x in confirmed if x.rule_id == "TM101")
+    system = build_system(f, writes)
     return ReportView(
         name=name or _name(report.repo.root),
         link_base=link_base,
@@ -121,6 +127,7 @@ def build_view(
         confirmed=worst,
         review=review,
         accepted=accepted,
+        outside=sorted(outside, key=fix_first_key),
         top=top_risks(worst),
         stride_groups=_by_stride(worst),
         system=system,

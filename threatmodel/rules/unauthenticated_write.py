@@ -1,7 +1,19 @@
-"""TM101 unauthenticated-write-route: a route that changes state and has no auth guard.
+"""TM101 unauthenticated-write-route: a route that changes data and has no auth guard.
 
-A POST, PUT, PATCH or DELETE route whose auth status is ``public`` lets anyone on the
-internet create, change or delete data. Routes whose status is ``unknown`` are not
+A route whose auth status is ``public`` and whose handler's code writes (``collect.effects``:
+a database write, a file or storage write, email, SMS, a payment or another outbound side
+effect, followed into the repository's own functions) lets anyone on the internet create,
+change or delete data. The HTTP method decides nothing: a read-only POST is not reported, a
+GET that writes is. A POST / PUT / PATCH / DELETE whose handler code cannot be located is
+still reported, and its verifier marks it "needs review" with the effect link missing. A
+handler that verifies a webhook signature is authenticated by it and is not reported.
+Severity follows what the caller controls: high when the handler reads a request body
+(form, JSON, upload) and writes data, or deletes / overwrites data (a DELETE, an update);
+medium when only URL parts reach a write that adds derived data (a cache, a thumbnail),
+or the effect is email or a payment.
+A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
+reported at low severity for review ("accepts anonymous requests"), never as confirmed.
+Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
 reset and forgot-password, email verification, OAuth callbacks) are not reported either:
@@ -10,6 +22,7 @@ an anonymous caller is exactly who they serve.
 
 from __future__ import annotations
 
+from threatmodel.collect.effects import handler_code
 from threatmodel.models import Claim, Facts, Finding, RouteRef, Severity, Stride
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -19,7 +32,7 @@ AUTH_SEGMENTS = frozenset(
     {"login", "logout", "signin", "signout", "signup", "register", "registration", "token"}
     | {"refresh", "refreshtoken", "passwordreset", "resetpassword", "forgotpassword"}
     | {"forgot", "verifyemail", "confirmemail", "callback", "oauth", "authenticate", "session"}
-    | {"sessions", "tokens", "otp", "magiclink"}
+    | {"sessions", "tokens", "otp", "magiclink", "reset", "jwks", "jwksjson", "wellknown"}
 )
 
 
@@ -44,14 +57,37 @@ class UnauthenticatedWriteRoute(Rule):
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
         for route in facts.routes:
-            if route.method not in WRITE_METHODS or route.auth.status != "public":
+            if route.auth.status != "public" or is_auth_endpoint(route.path):
                 continue
-            if is_auth_endpoint(route.path):
-                continue
+            code = handler_code(ctx.reader, route)
+            if code is not None and code.signature is not None:
+                continue  # authenticated by the signature it checks
+            writes = code.writes if code is not None else []
+            if not writes and route.method not in WRITE_METHODS:
+                continue  # a read: not this rule's
+            effect = writes[0] if writes else None
+            # A write-method route whose handler was read and writes nothing found stays
+            # visible for review at low severity: the effect link is missing, not proven absent.
+            read_only = code is not None and not writes
+            # Email and payments are side effects (spam, card testing), not tampering: medium.
+            side_only = bool(writes) and code is not None and not code.data_writes
+            if read_only:
+                title, severity = "accepts anonymous requests (no write found)", Severity.LOW
+            elif side_only:
+                kinds = " and ".join(sorted({e.kind for e in writes}))
+                title, severity = f"triggers {kinds} without authentication", Severity.MEDIUM
+            elif (
+                code is not None and not code.reads_body and not any(e.destructive for e in writes)
+            ):
+                # Only URL parts reach it: a counter, a cache, a thumbnail, a flag flipped by a
+                # link. Anonymous writes still, but the caller does not choose the data: medium.
+                title, severity = "writes without authentication (no request body)", Severity.MEDIUM
+            else:
+                title, severity = "changes data without authentication", Severity.HIGH
             out.append(
                 Finding(
-                    title=f"{route.method} {route.path} changes data without authentication",
-                    severity=Severity.HIGH,
+                    title=f"{route.method} {route.path} {title}",
+                    severity=severity,
                     stride=[Stride.TAMPERING, Stride.ELEVATION_OF_PRIVILEGE],
                     cwe=["CWE-306"],
                     source="rule",
@@ -63,7 +99,11 @@ class UnauthenticatedWriteRoute(Rule):
                             location=route.location,
                         )
                     ],
-                    evidence=[ctx.evidence_at(route.location), *route.auth.evidence],
+                    evidence=[
+                        ctx.evidence_at(route.location),
+                        *route.auth.evidence,
+                        *([ctx.evidence_at(effect.location)] if effect else []),
+                    ],
                     attack=(
                         f"Send {route.method} {route.path} with no session or token; the handler "
                         f"{route.handler} runs for any caller."

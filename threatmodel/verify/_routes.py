@@ -23,4 +23,6 @@ def claimed_routes(claim: Claim, ctx: VerifyContext) -> ClaimResult | tuple[str,
     routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
     if not routes:
         return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
-    return label, routes
+    # Server actions share a shape ("action:file.ts#a", "#b"): the exact path names one.
+    exact = [r for r in routes if r.path == claim.route.path]
+    return label, exact or routes

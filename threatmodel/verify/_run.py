@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from threatmodel.models import CLAIM_KINDS, Claim, Finding, StageHealth, Verdict, VerifierStats
+from threatmodel.collect.scope import Classifier
+from threatmodel.models import (
+    CLAIM_KINDS,
+    Claim,
+    Finding,
+    ProofKind,
+    ProofStep,
+    StageHealth,
+    Verdict,
+    VerifierStats,
+)
+from threatmodel.verify._scope import scoped
 from threatmodel.verify.evidence import check_claim_locations, check_evidence
 from threatmodel.verify.interface import (
     ClaimResult,
@@ -37,9 +48,10 @@ def verify_findings(findings: list[Finding], ctx: VerifyContext) -> VerifyOutcom
     missing = sorted({c.kind for f in findings for c in f.claims if c.kind not in verifiers})
     if missing:
         errors.append(f"no verifier registered for claim kinds: {', '.join(missing)}")
+    classifier = Classifier(ctx.reader, ctx.scope)
     for finding in findings:
         try:
-            verified = verify_one(finding, ctx, verifiers)
+            verified = scoped(verify_one(finding, ctx, verifiers), ctx, classifier)
         except Exception as exc:  # a verifier bug: record loudly, never pass the finding silently
             errors.append(f"{finding.id or finding.title}: {type(exc).__name__}: {exc}")
             verified = finding.model_copy(
@@ -106,10 +118,35 @@ def verify_one(finding: Finding, ctx: VerifyContext, verifiers: dict[str, Verifi
                 "verdict": Verdict.CONFIRMED,
                 "reason": None,
                 "notes": [*current.notes, *receipts],
+                "proof": proof_chain(claims, results),
             }
         )
     why = next(r.reason for r in results if r.verdict is Verdict.UNVERIFIABLE)
     return current.model_copy(update={"verdict": Verdict.UNVERIFIABLE, "reason": why})
+
+
+# The link a verifier's one-fact confirmation stands for, by claim kind (absent: "fact").
+STEP_KIND: dict[str, ProofKind] = {
+    **dict.fromkeys(("hardcoded_secret", "client_exposed_secret", "default_credentials"), "secret"),
+    **dict.fromkeys(("rls_permissive", "rls_disabled", "public_bucket"), "policy"),
+    **dict.fromkeys(("sql_injection", "command_injection", "ssrf", "xss", "open_redirect"), "sink"),
+    **dict.fromkeys(("debug_enabled", "cors_misconfigured", "weak_jwt", "csrf_missing"), "setting"),
+}
+
+
+def proof_chain(claims: list[Claim], results: list[ClaimResult]) -> list[ProofStep]:
+    """Every confirmed claim's chain, in claim order; a verifier that gave no chain of its
+    own is represented by the fact its reason names, at the claim's location."""
+    steps: list[ProofStep] = []
+    for claim, result in zip(claims, results, strict=True):
+        if result.proof:
+            chain = list(result.proof)
+        else:
+            kind = STEP_KIND.get(claim.kind, "fact")
+            text = result.reason or claim.kind
+            chain = [ProofStep(kind=kind, text=text, location=claim.location)]
+        steps.extend(s for s in chain if s not in steps)
+    return steps
 
 
 def _follow(claim: Claim, moved: dict[tuple[str, int], int]) -> Claim:

@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from threatmodel.collect.reader import RepoReader
-from threatmodel.models import Claim, Facts, Finding, Verdict
+from threatmodel.collect.scope import ScopeConfig
+from threatmodel.models import Claim, Facts, Finding, ProofStep, Verdict
 
 
 @dataclass(frozen=True)
 class ClaimResult:
     verdict: Verdict
     reason: str = ""
+    proof: tuple[ProofStep, ...] = ()  # the chain of facts and lines a confirmation rests on
 
     @classmethod
-    def confirmed(cls, reason: str = "") -> ClaimResult:
-        return cls(Verdict.CONFIRMED, reason)
+    def confirmed(cls, reason: str = "", proof: tuple[ProofStep, ...] = ()) -> ClaimResult:
+        return cls(Verdict.CONFIRMED, reason, proof)
 
     @classmethod
     def refuted(cls, reason: str) -> ClaimResult:
@@ -39,6 +41,7 @@ class ClaimResult:
 class VerifyContext:
     facts: Facts
     reader: RepoReader
+    scope: ScopeConfig | None = None  # [tool.threatmodel.scope] of the scanned repository
 
 
 class Verifier(ABC):

@@ -1,9 +1,15 @@
 """route_unauthenticated: the claimed route exists and no auth guard protects it.
 
 Confirmed when a route with that method and path (parameter names ignored) is in the facts
-with auth status ``public``. Refuted when the route does not exist (the reason says which
-methods the path does accept, or how many routes were collected), or when it is guarded
-(the reason names the guard and where it is, e.g. "GET /admin/users is guarded by
+with auth status ``public`` and, for a claim that it changes data (a POST / PUT / PATCH /
+DELETE claim), its handler's code really writes (``collect.effects``: database, file,
+storage, email, SMS, payment, outbound call; never the method alone). The proof chain is
+route → no guard on any path → handler → effect. A public write claim whose handler writes
+nothing that can be found, or whose code cannot be located, is unverifiable with the
+missing "effect" link named. A handler that verifies a webhook signature refutes the claim:
+its caller is authenticated by the signature. Refuted when the route does not exist (the
+reason says which methods the path does accept, or how many routes were collected), or
+when it is guarded (the reason names the guard and where it is, e.g. "GET /admin/users is guarded by
 decorator @require_admin at app/auth.py:14"). Unverifiable when the collector could not
 decide (``unknown``), or when no routes were collected at all (an unsupported framework
 must not turn every route claim into a refutation).
@@ -11,8 +17,9 @@ must not turn every route claim into a refutation).
 
 from __future__ import annotations
 
-from threatmodel.models import AuthStatus, Claim, Finding
+from threatmodel.models import AuthStatus, Claim, Finding, Route
 from threatmodel.verify._common import guard_text
+from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
 from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -30,10 +37,44 @@ class RouteUnauthenticated(Verifier):
         label, routes = found
         public = [r for r in routes if r.auth.status is AuthStatus.PUBLIC]
         if public:
-            return ClaimResult.confirmed(f"{public[0].id} has no auth guard")
+            return public_route(public[0], claim, ctx)
         guarded = [r for r in routes if r.auth.status in GUARDED]
         if guarded and len(guarded) == len(routes):
             return ClaimResult.refuted(f"{label} is guarded by {guard_text(guarded[0])}")
         return ClaimResult.unverifiable(
             f"the auth status of {label} could not be decided from the code"
         )
+
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def public_route(route: Route, claim: Claim, ctx: VerifyContext) -> ClaimResult:
+    """A public route: confirmed with its chain, or the link that is missing."""
+    steps, code = route_chain(route, ctx)
+    if code is not None and code.signature is not None:
+        sig = code.signature
+        return ClaimResult.refuted(
+            f"{route.id}'s handler verifies a request signature or token at {sig.path}:{sig.line}: "
+            "its caller is authenticated by the signature"
+        )
+    wrapped = unguarded_wrapper(route, code, ctx)
+    if wrapped is not None:
+        return ClaimResult.unverifiable(wrapped)
+    writes = code.writes if code is not None else []
+    if writes:
+        proof = (*steps, *(effect_step(e) for e in writes[:3]))
+        return ClaimResult.confirmed(f"{route.id} has no auth guard and its handler writes", proof)
+    method = claim.route.method.upper() if claim.route is not None else route.method
+    if method in READ_METHODS:
+        return ClaimResult.confirmed(f"{route.id} has no auth guard", tuple(steps))
+    if code is None:
+        return ClaimResult.unverifiable(
+            f"{route.id} has no auth guard, but its handler `{route.handler}` could not be "
+            "located: the effect link (what it changes) is missing"
+        )
+    return ClaimResult.unverifiable(
+        f"{route.id} has no auth guard, but handler `{code.name}` at {code.location.path}:"
+        f"{code.location.line} was not seen to write (no database, file, storage or outbound "
+        "write): the effect link is missing"
+    )

@@ -7,12 +7,19 @@ such a fact near the cited location (anywhere, when the claim has none), or when
 line assigns a short literal to a JWT / secret key setting. Refuted when the cited line is a
 comment, when the JWT calls near it verify signatures with a non-literal key (the reason
 names the call), or when no JWT call or key is near the cited line at all.
+
+An unverified decode is a threat only when its payload decides identity or access, or
+reaches a response (``verify/_jwt_use.py``): confirmed with the chain decode → the use that
+decides. Refuted when the payload is only read for a routing claim (``iss``, ``owner``,
+``kid``) and the file also decodes with verification (e.g. reading the issuer to pick the
+verifier). Unverifiable when what the payload decides cannot be traced.
 """
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Finding, Location, Setting
+from threatmodel.models import Claim, Finding, Location, ProofStep, Setting
 from threatmodel.verify._common import at, claim_locations
+from threatmodel.verify._jwt_use import payload_use
 from threatmodel.verify._line import assigned_at, is_comment
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -42,9 +49,9 @@ class WeakJwt(Verifier):
         jwt = [s for s in ctx.facts.settings if s.key.startswith("jwt.")]
         locs = claim_locations(claim, finding)
         if not locs:
-            weak = [w for s in jwt if (w := _weak(s))]
+            weak = [(s, w) for s in jwt if (w := _weak(s))]
             if weak:
-                return ClaimResult.confirmed(weak[0])
+                return _decides(weak[0][0], weak[0][1], ctx)
             if jwt:
                 return ClaimResult.refuted(
                     f"every JWT check verifies its signature (e.g.{at(jwt[0].location)})"
@@ -56,14 +63,15 @@ class WeakJwt(Verifier):
                 reasons.append(f"line {loc.line} of {loc.path} is a comment")
                 continue
             near = [s for s in jwt if _near(s, loc)]
-            weak = [w for s in near if (w := _weak(s))]
+            weak = [(s, w) for s in near if (w := _weak(s))]
             if weak:
-                return ClaimResult.confirmed(weak[0])
+                return _decides(weak[0][0], weak[0][1], ctx)
             for v in assigned_at(ctx.reader, loc) or []:
                 keyish = any(w in v.target.lower() for w in ("jwt", "secret", "key"))
                 if keyish and v.kind == "literal" and 0 < v.length < SHORT_KEY:
+                    why = f"{v.target} at {loc.path}:{loc.line} is a {v.length}-character literal"
                     return ClaimResult.confirmed(
-                        f"{v.target} at {loc.path}:{loc.line} is a {v.length}-character literal"
+                        why, (ProofStep(kind="setting", text=why, location=loc),)
                     )
             verified = [s for s in near if s.key == "jwt.verify"]
             if verified:
@@ -74,3 +82,31 @@ class WeakJwt(Verifier):
             else:
                 reasons.append(f"no JWT decode, verify or key near {loc.path}:{loc.line}")
         return ClaimResult.refuted(reasons[0])
+
+
+def _decides(s: Setting, why: str, ctx: VerifyContext) -> ClaimResult:
+    """A weak setting, and for an unverified decode what its payload decides."""
+    setting = ProofStep(kind="setting", text=why, location=s.location)
+    if s.key != "jwt.verify":
+        return ClaimResult.confirmed(why, (setting,))
+    use = payload_use(ctx.reader, s.location) if s.location.path.endswith(".py") else None
+    if use is None:
+        return ClaimResult.unverifiable(
+            f"{why}, but what the unverified payload decides could not be traced: the "
+            "identity / access link is missing"
+        )
+    if use.decides is not None:
+        flow = ProofStep(
+            kind="flow",
+            text=f"the unverified payload decides identity, access or a response: {use.what}",
+            location=use.decides,
+        )
+        return ClaimResult.confirmed(f"{why}; {use.what}{at(use.decides)}", (setting, flow))
+    if use.verifying is not None and use.what.startswith("read for"):
+        return ClaimResult.refuted(
+            f"the unverified payload{at(s.location)} is only {use.what} (a routing claim) "
+            f"before the verifying decode{at(use.verifying)}; it decides no identity or access"
+        )
+    return ClaimResult.unverifiable(
+        f"{why}, but the payload is only {use.what}: the identity / access link is missing"
+    )

@@ -1,0 +1,193 @@
+"""Weak default credentials: guessable passwords shipped in config, compose files and settings.
+
+The secrets collector rightly ignores ``POSTGRES_PASSWORD=password`` in a compose file as a
+local-development default; it is not a leaked secret. It is a different threat when the
+service that uses it is reachable: anyone who reaches the port logs in with it. Reported as
+``Secret`` facts of kind ``default_credential`` (the value never leaves ``extract``):
+
+- compose files: a secret-named environment entry of a service that publishes ``ports:``,
+  with a weak value (a word such as ``postgres``, ``password``, ``admin``, ``changeme``, or
+  a short lower-case word);
+- Python: a weak literal default of a secret-named setting read from the environment
+  (``os.getenv("ADMIN_PASSWORD", "admin")``), a module constant naming a default / admin
+  / initial password (``DEFAULT_ADMIN_PASSWORD = "admin"``), or a password field's default
+  in a settings class (pydantic ``BaseSettings``: ``POSTGRES_PASSWORD: str = "mealie"``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import PurePosixPath
+
+import yaml
+
+from threatmodel.collect._names import is_secret_name, words
+from threatmodel.collect._pygates import gate
+from threatmodel.collect._secret_values import DEV_DEFAULTS, fingerprint, is_placeholder
+from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.source import SourceFile
+from threatmodel.models import Location, Secret
+
+KIND = "default_credential"
+_COMPOSE = re.compile(r"^(docker-)?compose[\w.-]*\.ya?ml$", re.I)
+_WEAK_EXTRA = frozenset({"admin123", "password123", "123456", "12345678", "qwerty", "letmein"})
+_DEFAULT_WORDS = frozenset({"default", "admin", "initial", "superuser", "root", "bootstrap"})
+# Calls that read a setting from the environment with a default: os.getenv, environ.get,
+# environs' env / env.str, python-decouple's config.
+_ENV_CALLS = frozenset({"getenv", "os.getenv", "environ.get", "os.environ.get", "env", "env.str"})
+_ENV_CALLS |= {"config", "environ.setdefault", "os.environ.setdefault"}
+
+
+def weak(value: str) -> bool:
+    v = value.strip()
+    if not v or "$" in v or "{" in v:
+        return False  # interpolated from the environment at run time
+    lowered = v.lower()
+    if lowered in DEV_DEFAULTS or lowered in _WEAK_EXTRA:
+        return True
+    return v.isalpha() and v.islower() and 4 <= len(v) < 8 and not is_placeholder(v)
+
+
+def _password_name(name: str) -> bool:
+    ws = set(words(name))
+    return is_secret_name(name) and bool(ws & {"password", "passwd", "pwd", "pass", "secret"})
+
+
+def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
+    """(name, line, value) of weak secret-named env entries of services with ports."""
+    try:
+        root = yaml.compose(text)
+    except (yaml.YAMLError, RecursionError):  # hostile nesting must not crash the collector
+        return
+    if not isinstance(root, yaml.MappingNode):
+        return
+    services = _get(root, "services")
+    if not isinstance(services, yaml.MappingNode):
+        return
+    for _key, svc in services.value:
+        if not isinstance(svc, yaml.MappingNode) or _get(svc, "ports") is None:
+            continue
+        env = _get(svc, "environment")
+        for name, line, value in _env_entries(env):
+            if _password_name(name) and weak(value):
+                yield name, line, value
+
+
+def _get(node: yaml.MappingNode, key: str) -> yaml.Node | None:
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v
+    return None
+
+
+def _env_entries(env: yaml.Node | None) -> Iterator[tuple[str, int, str]]:
+    if isinstance(env, yaml.MappingNode):
+        for k, v in env.value:
+            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode):
+                yield str(k.value), v.start_mark.line + 1, str(v.value)
+    elif isinstance(env, yaml.SequenceNode):
+        for item in env.value:
+            if isinstance(item, yaml.ScalarNode) and "=" in str(item.value):
+                name, _, value = str(item.value).partition("=")
+                yield name.strip(), item.start_mark.line + 1, value.strip()
+
+
+def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and len(node.args) >= 2:
+            if _dotted(node.func) not in _ENV_CALLS:
+                continue
+            key, default = node.args[0], node.args[1]
+            if (
+                isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+                and isinstance(default, ast.Constant)
+                and isinstance(default.value, str)
+                and _password_name(key.value)
+                and weak(default.value)
+            ):
+                yield key.value, node.lineno, default.value
+    bodies: list[tuple[list[ast.stmt], bool]] = [(tree.body, False)]
+    bodies += [
+        (n.body, any(_dotted(b).endswith("Settings") for b in n.bases))
+        for n in tree.body
+        if isinstance(n, ast.ClassDef)
+    ]
+    for body, settings_class in bodies:
+        for stmt in body:
+            found = _constant(stmt)
+            if found is None:
+                continue
+            name, value = found
+            if not _password_name(name) or is_placeholder(value):
+                continue
+            # A settings class field (pydantic BaseSettings) is a default the environment
+            # overrides: a password there is a default credential, whatever it looks like.
+            password = bool(set(words(name)) & {"password", "passwd", "pwd"})
+            named_default = bool(set(words(name)) & _DEFAULT_WORDS)
+            if (settings_class and password) or (named_default and (weak(value) or password)):
+                yield name, stmt.lineno, value
+
+
+def _constant(stmt: ast.stmt) -> tuple[str, str] | None:
+    """``NAME = "value"`` / ``NAME: str = "value"`` -> (name, value)."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return None
+    if (
+        isinstance(target, ast.Name)
+        and isinstance(value, ast.Constant)
+        and isinstance(value.value, str)
+        and value.value.strip()
+    ):
+        return target.id, value.value
+    return None
+
+
+def _dotted(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else node.attr
+    return ""
+
+
+@register
+class DefaultCredentialsCollector(Collector):
+    id = "default_credentials"
+    version = 1
+    # Only files that name a password are parsed (a file without one holds no default).
+    gate = gate(substrings=["password", "PASSWORD", "Password", "passwd", "PASSWD", "pwd", "PWD"])
+
+    def wants(self, path: str, language: str) -> bool:
+        return language == "python" or bool(_COMPOSE.match(PurePosixPath(path).name))
+
+    def extract(self, src: SourceFile) -> Extract:
+        text = src.text
+        if not text:
+            return None
+        if src.language == "python":
+            tree = src.python_ast
+            found = list(python_defaults(tree)) if tree is not None else []
+        else:
+            found = list(compose_defaults(text))
+        items = [[name, line, fingerprint(value)] for name, line, value in found]
+        return items or None
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        for path, items in extracts.items():
+            for name, line, fp in items:
+                out.secrets.append(
+                    Secret(
+                        kind=KIND,
+                        name=name,
+                        location=Location(path=path, line=line),
+                        fingerprint=fp,
+                    )
+                )

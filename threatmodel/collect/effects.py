@@ -1,0 +1,432 @@
+"""What a route's handler does: the writes and outbound side effects in its code.
+
+"Changes data" is decided by effects, never by the HTTP method: a handler changes data when
+its code (or a function of the repository it calls, a few calls deep) writes to a database,
+a file or storage, or triggers an outbound side effect (email, SMS, payment, a paid API).
+Effects are one catalog row per callee pattern (``effects_catalog.EFFECTS``). A handler
+that checks a webhook signature (``hmac.compare_digest``, ``stripe.Webhook.construct_event``)
+records that as a ``signature`` guard: its caller is authenticated by the signature.
+
+The handler's code is found from the route fact: the function at (or just below) the route's
+line, else the dotted handler name resolved to a module of the repository. ``None`` means the
+code could not be located: the effect link of a proof is then missing, not absent.
+JavaScript / TypeScript handlers are read by ``effects_js``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+
+from threatmodel.collect.effects_catalog import (
+    BODY,
+    DATA_WRITES,
+    DEPTH,
+    SCRATCH_PATH,
+    SIDE_EFFECTS,
+    SIGNATURE,
+    SKIP_DIRS,
+    TOKEN_NAME,
+    URL_TYPES,
+    classify_call,
+    destructive,
+)
+from threatmodel.collect.pyast import dotted, str_const
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.models import Location, Route
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str  # db_write | file_write | storage | email | sms | payment | paid_api | outbound
+    call: str  # the callee as written
+    location: Location
+    destructive: bool = False  # deletes or overwrites existing data (delete, update, DROP)
+
+
+@dataclass(frozen=True)
+class HandlerCode:
+    """A handler's code, as far as it could be read, and what it does."""
+
+    name: str
+    location: Location
+    effects: list[Effect] = field(default_factory=list)
+    signature: Location | None = None  # where it verifies a webhook signature
+    reads_body: bool = True  # reads a request body / form / upload (False: only URL parts)
+    wrapper: str | None = None  # a decorator / wrapper whose checks were not analysed
+
+    @property
+    def writes(self) -> list[Effect]:
+        """Effects that change data or trigger a side effect for the operator (not spending
+        on a paid API: that is cost abuse; not a call to another service, whose effect the
+        code does not show)."""
+        return [e for e in self.effects if e.kind in DATA_WRITES or e.kind in SIDE_EFFECTS]
+
+    @property
+    def data_writes(self) -> list[Effect]:
+        return [e for e in self.effects if e.kind in DATA_WRITES]
+
+    @property
+    def paid(self) -> list[Effect]:
+        return [e for e in self.effects if e.kind in ("paid_api", "sms")]
+
+
+class _Files:
+    """Python module files of the repository, listed once per reader (module resolution)."""
+
+    _cache: dict[str, list[str]] = {}
+
+    @classmethod
+    def of(cls, reader: RepoReader) -> list[str]:
+        key = str(reader.root)
+        if key not in cls._cache:
+            out: list[str] = []
+            for dirpath, dirs, files in os.walk(reader.root):
+                dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+                rel = os.path.relpath(dirpath, reader.root).replace(os.sep, "/")
+                for f in files:
+                    if f.endswith((".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
+                        out.append(f if rel == "." else f"{rel}/{f}")
+            cls._cache[key] = out
+        return cls._cache[key]
+
+
+_TREES: dict[tuple[str, str], ast.Module | None] = {}
+
+
+def _parse(reader: RepoReader, path: str) -> ast.Module | None:
+    """One parse per file per repository: every route's handler lookup asks again."""
+    key = (str(reader.root), path)
+    if key not in _TREES:
+        _TREES[key] = _parse_file(reader, path)
+    return _TREES[key]
+
+
+def _parse_file(reader: RepoReader, path: str) -> ast.Module | None:
+    try:
+        text = "\n".join(reader.lines(path))
+    except PathRefused:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+Fn = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _defs(tree: ast.Module) -> dict[str, Fn]:
+    """Module-level functions and ``Class.method`` names."""
+    out: dict[str, Fn] = {}
+    for node in tree.body:
+        if isinstance(node, Fn):
+            out[node.name] = node
+        elif isinstance(node, ast.ClassDef):
+            for sub in node.body:
+                if isinstance(sub, Fn):
+                    out[f"{node.name}.{sub.name}"] = sub
+    return out
+
+
+WRITE_METHODS: tuple[str, ...] = ("post", "put", "patch", "delete", "create", "update")
+WRITE_METHODS += ("destroy", "perform_create", "perform_update", "perform_destroy", "form_valid")
+
+
+def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | None:
+    """The handler's file and functions: at the route's line, else by its dotted name."""
+    path, line = route.location.path, route.location.line
+    if path.endswith(".py"):
+        tree = _parse(reader, path)
+        if tree is not None:
+            for node in ast.walk(tree):
+                if isinstance(node, Fn):
+                    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                    if first <= line <= node.lineno:
+                        return path, [node]
+    parts = [p for p in re.split(r"[.:]", route.handler) if p]
+    for cut in range(len(parts) - 1, 0, -1):
+        module, names = "/".join(parts[:cut]), parts[cut:]
+        for f in _module_files(reader, module):
+            tree = _parse(reader, f)
+            if tree is None:
+                continue
+            defs = _defs(tree)
+            want = ".".join(names)
+            if want in defs:
+                return f, [defs[want]]
+            if len(names) == 1:  # a class-based view: its write methods
+                method = route.method.lower()
+                fns = [
+                    fn
+                    for k, fn in defs.items()
+                    if k.startswith(names[0] + ".")
+                    and k.split(".", 1)[1] in (method, *WRITE_METHODS)
+                ]
+                if fns:
+                    return f, fns
+    return None
+
+
+def _module_files(reader: RepoReader, module: str) -> list[str]:
+    wanted = (f"{module}.py", f"{module}/__init__.py")
+    return [
+        f for f in _Files.of(reader) if f.endswith(wanted) and (f in wanted or f"/{module}" in f)
+    ][:3]
+
+
+def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
+    """Local name -> (file, function) for ``from repo.module import f``."""
+    out: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            base = node.module.replace(".", "/")
+            if node.level:
+                here = path.rsplit("/", node.level)[0] if "/" in path else ""
+                base = f"{here}/{base}" if here else base
+            files = _module_files(reader, base)
+            for a in node.names:
+                if files:
+                    out[a.asname or a.name] = (files[0], a.name)
+    return out
+
+
+def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
+    found = _find_handler(reader, route)
+    if found is None:
+        return None
+    path, fns = found
+    effects: list[Effect] = []
+    signature: list[Location] = []
+    seen: set[tuple[str, str]] = set()
+    for fn in fns:
+        _scan(reader, path, fn, 0, effects, signature, seen, route.method)
+    first = fns[0]
+    return HandlerCode(
+        name=first.name,
+        location=Location(path=path, line=first.lineno),
+        effects=ordered(_unique(effects), path),
+        signature=signature[0] if signature else None,
+        reads_body=any(_reads_body(fn) for fn in fns),
+        # A function decorator of the repository is read by the route collectors (pyguards):
+        # its verdict is in the route's auth. Class decorators and router classes are not.
+        wrapper=_owner_wrapper(_parse(reader, path), fns[0]),
+    )
+
+
+_PLAIN_ROUTERS = frozenset(
+    {"APIRouter", "Blueprint", "Flask", "FastAPI", "Router", "web.Application"}
+)
+
+
+def _owner_wrapper(tree: ast.Module | None, fn: Fn) -> str | None:
+    """A class-based controller's decorator (``@controller(router)``), or a router made by a
+    class of the repository (``router = UserAPIRouter(...)``): both may add auth dependencies
+    this analysis does not read."""
+    if tree is None:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and fn in node.body and node.decorator_list:
+            d = node.decorator_list[0]
+            return dotted(d.func if isinstance(d, ast.Call) else d) or None
+    routers = {
+        t.id: dotted(n.value.func)
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    for d in fn.decorator_list:
+        base = dotted(d.func if isinstance(d, ast.Call) else d).split(".", 1)[0]
+        made_by = routers.get(base, "")
+        if made_by and made_by.rsplit(".", 1)[-1] not in _PLAIN_ROUTERS and made_by[:1].isupper():
+            return made_by
+    return None
+
+
+def _reads_body(fn: Fn) -> bool:
+    """The handler reads what the caller sends beyond the URL: ``request.json``, a form, an
+    upload, or (FastAPI) a parameter typed with a model, which the framework fills from the
+    body. Class-based views and serializers read it implicitly: a method of a class counts."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Attribute) and BODY.match(dotted(node)):
+            return True
+        if isinstance(node, ast.Name) and node.id in ("serializer", "form", "serializer_class"):
+            return True
+    args = fn.args
+    for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+        ann = dotted(a.annotation) if a.annotation is not None else ""
+        if ann and ann not in URL_TYPES and ann[:1].isupper() and a.arg not in ("self", "cls"):
+            return True
+    return False
+
+
+def _scan(
+    reader: RepoReader,
+    path: str,
+    fn: Fn,
+    depth: int,
+    effects: list[Effect],
+    signature: list[Location],
+    seen: set[tuple[str, str]],
+    method: str = "ANY",
+) -> None:
+    seen.add((path, f"{fn.name}:{fn.lineno}"))
+    tree = _parse(reader, path) if depth < DEPTH else None
+    defs = _defs(tree) if tree is not None else {}
+    imported = _imports(tree, path, reader) if tree is not None else {}
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    for node in _walk(fn, method):
+        if isinstance(node, ast.Compare) and _compares_token(node, params):
+            signature.append(Location(path=path, line=node.lineno))
+        if not isinstance(node, ast.Call):
+            continue
+        name = dotted(node.func)
+        where = Location(path=path, line=node.lineno)
+        if SIGNATURE.search(name):
+            signature.append(where)
+        kind = classify_call(name, node)
+        if kind == "file_write" and node.args and _scratch(node.args[0], fn):
+            continue
+        if kind is not None:
+            first = str_const(node.args[0]) if node.args else None
+            wipes = destructive(kind, name, first)
+            effects.append(Effect(kind=kind, call=name, location=where, destructive=wipes))
+            continue
+        if tree is None:
+            continue
+        target = _callee(name, defs, imported, fn)
+        if target is None:
+            continue
+        tpath, tfn = target if isinstance(target, tuple) else (path, target)
+        if tpath != path:
+            ttree = _parse(reader, tpath)
+            tfn_node = _defs(ttree).get(tfn) if ttree is not None and isinstance(tfn, str) else None
+        else:
+            tfn_node = tfn if not isinstance(tfn, str) else None
+        if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
+            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method)
+
+
+def _scratch(target: ast.expr, fn: Fn) -> bool:
+    """The written path names a cache or temp folder, following local assignments."""
+    values: dict[str, str] = {}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            t = node.targets[0]
+            if isinstance(t, ast.Name):
+                values[t.id] = ast.unparse(node.value)
+    text = ast.unparse(target)
+    for _ in range(3):
+        text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))
+    return bool(SCRATCH_PATH.search(text))
+
+
+def _compares_token(node: ast.Compare, params: set[str]) -> bool:
+    """``if channel.make_token() == token``: a token from the request checked against one
+    the server computes (a capability link)."""
+    sides = [node.left, *node.comparators]
+    return (
+        any(isinstance(s, ast.Name) and s.id in params and TOKEN_NAME.search(s.id) for s in sides)
+        and len(sides) == 2
+    )
+
+
+def _walk(fn: ast.AST, method: str) -> list[ast.AST]:
+    """The function's nodes, without the branches ``if request.method == "X"`` rules out for
+    a route serving ``method`` (one handler often serves GET and POST)."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = [fn]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        if isinstance(node, ast.If) and method != "ANY":
+            wanted = _method_test(node.test)
+            if wanted is not None:
+                stack.append(node.test)
+                stack.extend(node.body if method in wanted else node.orelse)
+                continue
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _method_test(test: ast.expr) -> set[str] | None:
+    """``request.method == "POST"`` / ``in ("POST", "PUT")`` -> the methods it admits."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    if not dotted(test.left).endswith("method"):
+        return None
+    right = test.comparators[0]
+    values = right.elts if isinstance(right, ast.Tuple | ast.List | ast.Set) else [right]
+    names = {v.upper() for e in values if (v := str_const(e)) is not None}
+    if not names:
+        return None
+    if isinstance(test.ops[0], ast.Eq | ast.In):
+        return names
+    if isinstance(test.ops[0], ast.NotEq | ast.NotIn):
+        return {m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD") if m not in names}
+    return None
+
+
+def _callee(
+    name: str, defs: dict[str, Fn], imported: dict[str, tuple[str, str]], fn: Fn
+) -> Fn | tuple[str, str] | None:
+    """A call into the repository's own code: same-module function, self.method, import."""
+    if name in defs:
+        return defs[name]
+    if name.startswith(("self.", "cls.")):
+        method = name.split(".", 1)[1]
+        owners = [k for k, v in defs.items() if v is fn and "." in k]
+        if owners:
+            key = f"{owners[0].split('.', 1)[0]}.{method}"
+            return defs.get(key)
+    if name in imported:
+        return imported[name]
+    return None
+
+
+def ordered(effects: list[Effect], path: str) -> list[Effect]:
+    """The handler's own file first, then by place: deterministic whatever the walk order."""
+    return sorted(
+        effects, key=lambda e: (e.location.path != path, e.location.path, e.location.line)
+    )
+
+
+def _unique(effects: list[Effect]) -> list[Effect]:
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for e in effects:
+        key = (e.call, e.location.path, e.location.line)
+        if key not in seen:
+            seen.add(key)
+            out.append(e)
+    return out
+
+
+_HANDLERS: dict[tuple[str, str, str, int, str], HandlerCode | None] = {}
+
+
+def handler_code(reader: RepoReader, route: Route) -> HandlerCode | None:
+    """The route's handler and its effects, or None when its code cannot be located.
+
+    Memoised per repository and route: the rule and the verifier both ask.
+    """
+    key = (str(reader.root), route.method, route.location.path, route.location.line, route.handler)
+    if key not in _HANDLERS:
+        _HANDLERS[key] = _handler_code(reader, route)
+    return _HANDLERS[key]
+
+
+def _handler_code(reader: RepoReader, route: Route) -> HandlerCode | None:
+    if route.handler.endswith(".py") or route.location.path.endswith(".py"):
+        return python_handler(reader, route)
+    from threatmodel.collect.effects_js import js_handler
+
+    if route.location.path.endswith((".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
+        return js_handler(reader, route, _Files.of(reader))
+    return python_handler(reader, route)

@@ -1,0 +1,311 @@
+"""Effects of a JavaScript / TypeScript route handler (see ``effects`` for the idea).
+
+The handler is found from the route's line: the function passed to ``router.post(...)`` (the
+last function argument), or a named handler (``ctrl.update``, ``this.handleX``) defined in
+the route's file or a file it imports, or the function that starts on that line (Next.js
+``export async function POST``). Its calls, and calls into functions of the same files a few
+levels deep, are classified by one catalog of callee patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from threatmodel.collect import jsast
+from threatmodel.collect.effects import Effect, HandlerCode, ordered
+from threatmodel.collect.effects_catalog import PAID_URL, SCRATCH_PATH, SIGNATURE, destructive
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.collect.source import detect_language
+from threatmodel.collect.treesitter import node_text, parse_js
+from threatmodel.models import Location, Route
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+DEPTH = 2
+_NOT_STORES = re.compile(
+    r"^(Object|Promise|Array|Math|JSON|Reflect|document|window|crypto|hash|hmac|cipher|"
+    r"decipher|digest|url|headers|params|searchParams|map|set|cache|res|response|req|request|stream|"
+    r"this\.cache|console|process|router|app|classList|formData|Date)\b",
+    re.I,
+)
+_JS_BODY = re.compile(
+    r"\b(req|request|ctx\.request)\.(body|files?|json\(|formData\(|text\()|\bparsedInput\b|"
+    r"\bformData\b|await\s+(req|request)\.(json|formData|text)\(|\bbody\s*[:}]|getBody\("
+)
+_API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
+_DB_TAIL = re.compile(
+    r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
+    r"delete|deleteOne|deleteMany|destroy|remove|findOneAndUpdate|findByIdAndUpdate|"
+    r"findOneAndDelete|findByIdAndDelete|findByIdAndRemove|findOneAndRemove|bulkCreate|"
+    r"bulkWrite|increment|decrement|replaceOne|hset|lpush|rpush|sadd|incr)$"
+)
+JS_EFFECTS: list[tuple[str, re.Pattern[str]]] = [
+    ("paid_api", re.compile(r"completions\.create$|(anthropic|openai)\w*\.\w+(\.\w+)*$", re.I)),
+    ("paid_api", re.compile(r"^(generateText|streamText|generateObject|streamObject|embed)$")),
+    ("sms", re.compile(r"(twilio|client|sms)\w*\.messages\.create$|sns\w*\.publish$", re.I)),
+    ("payment", re.compile(r"stripe\.\w+(\.\w+)?\.(create|update|capture|confirm)$")),
+    ("email", re.compile(r"(sendMail|sendEmail|emails\.send|sgMail\.send|mail\w*\.send)$")),
+    ("storage", re.compile(r"\.(upload|putObject|uploadFile)$|^put$")),
+    (
+        "file_write",
+        re.compile(r"^fs\w*\.(write\w*|append\w*|unlink\w*|rename\w*|rm\w*)$|createWriteStream$"),
+    ),
+    (
+        "outbound",
+        re.compile(r"^(axios|got|superagent|request|needle|ky)\.(post|put|patch|delete)$"),
+    ),
+]
+_SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
+
+
+def classify_js(name: str, call: Node) -> str | None:
+    if not name:
+        return None
+    args = jsast.call_args(call)
+    if name.rsplit(".", 1)[-1] in ("query", "execute", "run", "exec", "$executeRawUnsafe"):
+        first = jsast.string_value(args[0]) if args else None
+        if first is not None and _SQL_WRITE.match(first):
+            return "db_write"
+    if name in ("fetch", "axios.post", "got.post") and args:
+        url = node_text(args[0])
+        if PAID_URL.search(url):
+            return "paid_api"
+    if name == "fetch" and len(args) > 1:
+        method = jsast.object_props(args[1]).get("method")
+        value = (jsast.string_value(method) or "").upper() if method is not None else ""
+        return "outbound" if value in ("POST", "PUT", "PATCH", "DELETE") else None
+    for kind, pattern in JS_EFFECTS:
+        if pattern.search(name):
+            return kind
+    if "." in name and _DB_TAIL.search(name) and not _NOT_STORES.match(name):
+        # lettersApi.create, stripeClient.customers.update: a third-party API, not a store.
+        receiver = name.rsplit(".", 1)[0]
+        return "outbound" if _API_CLIENT.search(receiver) else "db_write"
+    return None
+
+
+class _Module:
+    def __init__(self, path: str, root: Node) -> None:
+        self.path = path
+        self.root = root
+        self.defs: dict[str, Node] = {}
+        for node in jsast.walk(root):
+            if node.type in jsast.FUNCTION_TYPES:
+                name = _fn_name(node)
+                if name and name not in self.defs:
+                    self.defs[name] = node
+
+
+def _fn_name(fn: Node) -> str | None:
+    name = fn.child_by_field_name("name")
+    if name is not None:
+        return node_text(name)
+    parent = fn.parent
+    if parent is None:
+        return None
+    if parent.type == "variable_declarator":
+        target = parent.child_by_field_name("name")
+        return node_text(target) if target is not None else None
+    if parent.type == "assignment_expression":
+        left = jsast.dotted(parent.child_by_field_name("left"))
+        return left.rsplit(".", 1)[-1] if left else None
+    if parent.type == "pair":
+        key = parent.child_by_field_name("key")
+        return node_text(key).strip("'\"") if key is not None else None
+    return None
+
+
+class _Loader:
+    def __init__(self, reader: RepoReader, files: list[str]) -> None:
+        self.reader = reader
+        self.files = frozenset(files)
+        self.cache: dict[str, _Module | None] = {}
+
+    def load(self, path: str) -> _Module | None:
+        if path not in self.cache:
+            self.cache[path] = None
+            try:
+                text = "\n".join(self.reader.lines(path))
+            except PathRefused:
+                return None
+            lang = detect_language(path)
+            try:
+                tree = parse_js(text, lang)
+            except Exception:  # an unsupported dialect: no module, no effects
+                return None
+            self.cache[path] = _Module(path, tree.root_node)
+        return self.cache[path]
+
+    def imported(self, mod: _Module) -> list[_Module]:
+        out = []
+        for spec, _name in jsast.imports(mod.root).values():
+            target = jsast.resolve_module(mod.path, spec, self.files)
+            if target is not None and (m := self.load(target)) is not None:
+                out.append(m)
+        return out
+
+    def lookup(self, mod: _Module, name: str) -> tuple[_Module, Node] | None:
+        short = name.rsplit(".", 1)[-1]
+        if short in mod.defs:
+            return mod, mod.defs[short]
+        for other in self.imported(mod):
+            if short in other.defs:
+                return other, other.defs[short]
+        return None
+
+
+_LOADERS: dict[str, _Loader] = {}
+
+
+def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCode | None:
+    key = str(reader.root)
+    if key not in _LOADERS or _LOADERS[key].reader is not reader:
+        _LOADERS[key] = _Loader(reader, files)  # one parse per file while this reader lives
+    loader = _LOADERS[key]
+    mod = loader.load(route.location.path)
+    if mod is None:
+        return None
+    line = route.location.line
+    fns: list[tuple[_Module, Node]] = []
+    wrapper: str | None = None
+    for node in jsast.walk(mod.root):
+        if jsast.line_of(node) != line:
+            continue
+        if node.type in jsast.FUNCTION_TYPES:
+            fns.append((mod, node))
+            break
+        if node.type == "call_expression":
+            # router.post(path, auth, handler): the last function argument is the handler;
+            # withWorkspace(async (...) => {...}, {options}): the function, not the options.
+            args = jsast.call_args(node)
+            inline = [a for a in args if a.type in jsast.FUNCTION_TYPES]
+            if inline:
+                fns.append((mod, inline[-1]))
+            else:
+                named = [a for a in args if jsast.dotted(a)]
+                hit = loader.lookup(mod, jsast.dotted(named[-1])) if named else None
+                if hit is not None:
+                    fns.append(hit)
+            if fns:
+                wrapper = _wrapper(node, args)
+                break
+    if not fns:
+        hit = loader.lookup(mod, route.handler) if route.handler else None
+        if hit is None:
+            return None
+        fns.append(hit)
+    effects: list[Effect] = []
+    signature: list[Location] = []
+    seen: set[int] = set()
+    for m, fn in fns:
+        _scan(loader, m, fn, 0, effects, signature, seen)
+    m0, fn0 = fns[0]
+    body = any(_JS_BODY.search(node_text(fn)) for _, fn in fns)
+    return HandlerCode(
+        wrapper=wrapper,
+        reads_body=body,
+        name=_fn_name(fn0) or route.handler,
+        location=Location(path=m0.path, line=jsast.line_of(fn0)),
+        effects=ordered(effects, m0.path),
+        signature=signature[0] if signature else None,
+    )
+
+
+# Wrappers known to add no access check (error handling, memoisation).
+_PLAIN_WRAPPERS = re.compile(
+    r"^(asyncHandler|catchAsync|catchErrors|wrapAsync|expressAsyncHandler|wrap|memo|"
+    r"forwardRef|cache|tryCatch|asyncWrapper|use)$"
+)
+
+
+def _wrapper(call: Node, args: list[Node]) -> str | None:
+    """The function a handler is passed through, when the call is not a route registration
+    (``router.post("/x", fn)`` names its path first): ``withWorkspace(fn)``,
+    ``authActionClient.schema(s).action(fn)``. Its checks are not analysed here."""
+    first = args[0] if args else None
+    if first is not None and first.type in ("string", "template_string"):
+        return None
+    name = jsast.callee(call) or _chain_name(call)
+    short = name.rsplit(".", 1)[-1]
+    return None if not name or _PLAIN_WRAPPERS.match(short) else name
+
+
+def _chain_name(call: Node) -> str:
+    """``supabase.from("t").insert(...)`` -> ``supabase.insert``: the chain's root and the
+    method called, so builder chains classify like plain member calls."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression":
+        return ""
+    prop = fn.child_by_field_name("property")
+    root = fn.child_by_field_name("object")
+    while root is not None and root.type in ("call_expression", "member_expression"):
+        inner = "function" if root.type == "call_expression" else "object"
+        root = root.child_by_field_name(inner)
+    if prop is None or root is None or root.type not in ("identifier", "this"):
+        return ""
+    return f"{node_text(root)}.{node_text(prop)}"
+
+
+_SIG_NAME = re.compile(r"signature|hmac|^sig$|digest", re.I)
+
+
+def _compares_signature(node: Node) -> bool:
+    """``if (webhookSignature !== computedSignature)``: a signature the request carries
+    checked against one the server computes."""
+    op = node.child_by_field_name("operator")
+    if op is None or node_text(op) not in ("===", "!==", "==", "!="):
+        return False
+    sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
+    names = [jsast.dotted(s).rsplit(".", 1)[-1] for s in sides if s is not None]
+    return len(names) == 2 and any(_SIG_NAME.search(n) for n in names if n)
+
+
+def _scratch(target: Node, fn: Node) -> bool:
+    """The written path names a cache or temp folder, following the function's declarations."""
+    values: dict[str, str] = {}
+    for node in jsast.walk(fn):
+        if node.type == "variable_declarator":
+            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            if name is not None and value is not None:
+                values[node_text(name)] = node_text(value)
+    text = node_text(target)
+    for _ in range(3):
+        text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))
+    return bool(SCRATCH_PATH.search(text))
+
+
+def _scan(
+    loader: _Loader,
+    mod: _Module,
+    fn: Node,
+    depth: int,
+    effects: list[Effect],
+    signature: list[Location],
+    seen: set[int],
+) -> None:
+    seen.add(fn.id)
+    for node in jsast.walk(fn):
+        if node.type == "binary_expression" and _compares_signature(node):
+            signature.append(Location(path=mod.path, line=jsast.line_of(node)))
+        if node.type != "call_expression":
+            continue
+        name = jsast.callee(node) or _chain_name(node)
+        where = Location(path=mod.path, line=jsast.line_of(node))
+        if SIGNATURE.search(name):
+            signature.append(where)
+        kind = classify_js(name, node)
+        args = jsast.call_args(node)
+        if kind == "file_write" and args and _scratch(args[0], fn):
+            continue
+        if kind is not None:
+            first = jsast.string_value(args[0]) if args else None
+            wipes = destructive(kind, name, first)
+            effects.append(Effect(kind=kind, call=name, location=where, destructive=wipes))
+            continue
+        if depth >= DEPTH or not name:
+            continue
+        hit = loader.lookup(mod, name) if name.count(".") <= 1 else None
+        if hit is not None and hit[1].id not in seen:
+            _scan(loader, hit[0], hit[1], depth + 1, effects, signature, seen)
