@@ -88,3 +88,18 @@ def test_bandit_ids_and_registry_cwes_name_kinds() -> None:
     assert guess_kind("X", [], ["CWE-22"], "") == "path_traversal"
     assert guess_kind("X", [], ["CWE-94"], "") == "code_injection"
     assert guess_kind("X", [], ["CWE-643"], "") == "xpath_injection"
+
+
+def test_a_confirmed_flow_carries_its_chain_from_source_to_sink(tmp_path: Path) -> None:
+    ctx = _ctx(tmp_path)
+    claim = Claim(kind="command_injection", location=Location(path="app.py", line=9))
+    finding = Finding(
+        title="t", severity=Severity.HIGH, stride=[], source="external", claims=[claim]
+    )
+    got = judge("command_injection", claim, finding, ctx)
+    assert got.verdict is Verdict.CONFIRMED
+    kinds = [step.kind for step in got.proof]
+    assert kinds[0] == "flow" and kinds[-1] == "sink"
+    assert got.proof[0].location is not None and got.proof[0].location.line == 8
+    assert got.proof[-1].location is not None and got.proof[-1].location.line == 9
+    assert "subprocess.run" in got.proof[-1].text

@@ -10,6 +10,7 @@ value stored as a security value (weak_random), request input stored in the sess
 from __future__ import annotations
 
 from threatmodel.claims import REGISTRY
+from threatmodel.dataflow.proof import describe
 from threatmodel.models import Claim, Facts, Finding, Flow, Route, Severity, Stride
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
@@ -55,7 +56,6 @@ class FlowFinding(Rule):
             if spec is None or not proves(flow) or key in seen:
                 continue
             seen.add(key)
-            steps = " -> ".join(str(s.line) for s in flow.steps)
             what = f"{flow.source} (line {flow.source_location.line})"
             route = route_of(flow, facts.routes)
             title = f"{spec.title}: {flow.sink} at line {flow.sink_location.line}" + (
@@ -77,7 +77,7 @@ class FlowFinding(Rule):
                     claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
                     evidence=evidence(ctx, flow.sink_location),
                     attack=(
-                        f"{what} flows to {flow.sink} through lines {steps}."
+                        f"{describe(flow)}."
                         if spec.taint
                         else f"{spec.meaning.replace('`location`', 'this line')}."
                     ),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from threatmodel.claims import REGISTRY
+from threatmodel.dataflow.proof import describe, proof_steps
 from threatmodel.models import Claim, Finding, Flow
 from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
 from threatmodel.verify._code import line_text, locations
@@ -78,11 +79,7 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
             ]
         for flow in near:
             if proves(flow):
-                steps = " -> ".join(f"{s.line}" for s in flow.steps)
-                return ClaimResult.confirmed(
-                    f"{flow.source} (line {flow.source_location.line}) reaches {flow.sink} at "
-                    f"line {flow.sink_location.line} through lines {steps}"
-                )
+                return ClaimResult.confirmed(describe(flow), proof_steps(flow))
         if near:
             refutations.append(_why_not(near[0]))
     if refutations and len(refutations) == len(locs):
