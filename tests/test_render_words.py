@@ -98,20 +98,19 @@ def test_policy_title_and_stride_follow_its_command(
 
 
 def test_sql_and_command_injection_have_their_own_mitigation(tmp_path: Path) -> None:
+    # TM111 judges JS/TS handlers (Python sinks are the dataflow engine's, TM120)
     route = Route(
         id="GET /x",
         method="GET",
         path="/x",
-        framework="flask",
-        handler="app.x",
-        location=Location(path="app.py", line=1),
+        framework="express",
+        handler="x",
+        location=Location(path="app.js", line=1),
         auth=RouteAuth(status=AuthStatus.PUBLIC),
     )
     sinks = [
-        Sink(
-            kind=k, call=c, location=Location(path="app.py", line=n), dynamic=True, handler="app.x"
-        )
-        for k, c, n in (("sql", "db.execute", 3), ("command", "os.system", 4))
+        Sink(kind=k, call=c, location=Location(path="app.js", line=n), dynamic=True, handler="x")
+        for k, c, n in (("sql", "db.query", 3), ("command", "child_process.exec", 4))
     ]
     ctx = RuleContext(root=tmp_path, reader=RepoReader(tmp_path))
     found = InjectableSinkInHandler().check(Facts(routes=[route], sinks=sinks), ctx)

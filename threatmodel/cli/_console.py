@@ -12,6 +12,7 @@ from threatmodel import tally
 from threatmodel.errors import UsageError
 from threatmodel.models import Report, Severity
 from threatmodel.tally import nothing_scanned
+from threatmodel.words import plural
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -107,9 +108,11 @@ def summary_line(report: Report) -> str:
         threats += f" ({accepted} more accepted in the baseline)"
     if outside := len(tally.outside_production(report.findings)):
         threats += f" ({outside} more outside production)"
+    facts = report.facts
+    counted = [plural(len(facts.routes), "route"), plural(len(facts.tables), "table")]
     return (
-        f"{len(report.facts.routes)} routes, {len(report.facts.tables)} tables, "
-        f"{len(report.facts.secrets)} secrets; confirmed threats: {threats}; "
+        f"{', '.join(counted)}, {plural(len(facts.secrets), 'secret')}; "
+        f"confirmed threats: {threats}; "
         f"{len(tally.to_review(report.findings))} need review; "
         f"{len(report.suppressed)} suppressed"
     )

@@ -221,10 +221,13 @@ _LOCATION = re.compile(r"\bat \S+:\d+\b|\S+:\d+")
 
 
 def informative_notes(f: Finding) -> list[str]:
-    """The finding's notes, less those that only say again what its title and evidence say
-    ("confirmed: debug is true at app.py:76" under "Debug mode is on"): a note is kept when
-    at least a third of its words are new."""
-    known = f.title + " " + " ".join(f"{e.path} {e.snippet}" for e in f.evidence)
+    """The finding's notes, less those that only say again what its title, attack, proof and
+    evidence say ("confirmed: debug is true at app.py:76" under "Debug mode is on"): a note is
+    kept when at least a third of its words are new."""
+    known = " ".join(
+        [f.title, f.attack or "", *(s.text for s in f.proof)]
+        + [f"{e.path} {e.snippet}" for e in f.evidence]
+    )
     seen = set(_WORD.findall(known.lower()))
     out = []
     for note in sorted(f.notes):
