@@ -89,12 +89,18 @@ def test_accepting_every_finding_makes_console_report_and_exit_agree(
     proc = cli("scan", str(notes), "--fail-on", "high", "-o", str(md))
     assert proc.returncode == 0, proc.stderr
     # Before: "confirmed threats: 2 critical, 5 high, 1 medium" while the report said none.
-    assert "confirmed threats: none (7 more accepted in the baseline) (1 more outside production)" in proc.stderr
+    assert (
+        "confirmed threats: none (7 more accepted in the baseline) (1 more outside production)"
+        in proc.stderr
+    )
     assert "**No confirmed threats.**" in md.read_text()
     assert "7 accepted in the baseline" in md.read_text()
     loud = cli("scan", str(notes), "--fail-on", "high", "--no-baseline", "-o", str(md))
     assert loud.returncode == 1
-    assert "confirmed threats: 2 critical, 4 high, 1 medium (1 more outside production);" in loud.stderr
+    assert (
+        "confirmed threats: 2 critical, 4 high, 1 medium (1 more outside production);"
+        in loud.stderr
+    )
 
 
 # ------------------------------------------------------------------ baseline
