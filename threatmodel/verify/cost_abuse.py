@@ -9,10 +9,9 @@ API. Unverifiable when the handler's code cannot be located.
 
 from __future__ import annotations
 
-from threatmodel.models import AuthStatus, Claim, Finding
-from threatmodel.verify._common import guard_text
+from threatmodel.models import Claim, Finding
 from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
-from threatmodel.verify._routes import claimed_routes
+from threatmodel.verify._routes import public_claimed_route
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 
@@ -21,16 +20,10 @@ class CostAbuse(Verifier):
     kind = "cost_abuse"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        found = claimed_routes(claim, ctx)
+        found = public_claimed_route(claim, ctx)
         if isinstance(found, ClaimResult):
             return found
-        label, routes = found
-        public = [r for r in routes if r.auth.status is AuthStatus.PUBLIC]
-        if not public:
-            if all(r.auth.status is not AuthStatus.UNKNOWN for r in routes):
-                return ClaimResult.refuted(f"{label} is guarded by {guard_text(routes[0])}")
-            return ClaimResult.unverifiable(f"the auth status of {label} could not be decided")
-        route = public[0]
+        label, route = found
         if route.rate_limited:
             return ClaimResult.refuted(f"{label} is rate limited")
         steps, code = route_chain(route, ctx)

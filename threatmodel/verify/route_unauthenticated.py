@@ -17,13 +17,10 @@ must not turn every route claim into a refutation).
 
 from __future__ import annotations
 
-from threatmodel.models import AuthStatus, Claim, Finding, Route
-from threatmodel.verify._common import guard_text
+from threatmodel.models import Claim, Finding, Route
 from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
-from threatmodel.verify._routes import claimed_routes
+from threatmodel.verify._routes import public_claimed_route
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
-
-GUARDED = (AuthStatus.AUTHENTICATED, AuthStatus.RESTRICTED)
 
 
 @register
@@ -31,19 +28,10 @@ class RouteUnauthenticated(Verifier):
     kind = "route_unauthenticated"
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
-        found = claimed_routes(claim, ctx)
+        found = public_claimed_route(claim, ctx)
         if isinstance(found, ClaimResult):
             return found
-        label, routes = found
-        public = [r for r in routes if r.auth.status is AuthStatus.PUBLIC]
-        if public:
-            return public_route(public[0], claim, ctx)
-        guarded = [r for r in routes if r.auth.status in GUARDED]
-        if guarded and len(guarded) == len(routes):
-            return ClaimResult.refuted(f"{label} is guarded by {guard_text(guarded[0])}")
-        return ClaimResult.unverifiable(
-            f"the auth status of {label} could not be decided from the code"
-        )
+        return public_route(found[1], claim, ctx)
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
