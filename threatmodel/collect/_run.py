@@ -56,18 +56,26 @@ class _FileResult:
     cached: bool
 
 
-def signature(collectors: list[Collector]) -> str:
-    """Cache namespace: tool version, collector ids and versions, and the collect package's code.
+# What extract() runs: the collect package and the layers to its left (DESIGN.md "Layers").
+# A change in any of them can change an extract, so all of their code is in the signature.
+_EXTRACT_CODE = ("models.py", "errors.py", "progress.py", "code", "dataflow", "claims", "collect")
 
-    Hashing the code means a changed collector never serves stale extracts, even when
-    someone forgets to bump its ``version``.
+
+def signature(collectors: list[Collector]) -> str:
+    """Cache namespace: tool version, collector ids and versions, and the code extracts run.
+
+    Hashing the code means a changed collector, parser or dataflow rule never serves stale
+    extracts, even when someone forgets to bump a ``version``.
     """
     h = hashlib.sha256(
         (__version__ + "|" + ",".join(f"{c.id}:{c.version}" for c in collectors)).encode()
     )
-    package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.read_bytes())
+    package = Path(__file__).parent.parent
+    for name in _EXTRACT_CODE:
+        part = package / name
+        for path in sorted(part.rglob("*.py")) if part.is_dir() else [part]:
+            h.update(path.relative_to(package).as_posix().encode())
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
