@@ -19,11 +19,12 @@ A route is guarded when its handler rejects unauthenticated callers itself (see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect import nextjs_flow, nextjs_mw
+from threatmodel.collect import nextjs_mw, nextjs_run
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import (
     body_of,
@@ -33,8 +34,10 @@ from threatmodel.collect.jsast import (
     line_of,
     resolve_module,
     unwrap,
+    walk,
 )
-from threatmodel.collect.jshandler import handler_auth, wrapper_auth
+from threatmodel.collect.jshandler import handler_auth, is_auth_lookup, wrapper_auth
+from threatmodel.collect.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
@@ -45,6 +48,7 @@ from threatmodel.collect.nextjs_files import (
     methods_of,
     route_of,
 )
+from threatmodel.collect.nextjs_mw import host_values
 from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
@@ -52,6 +56,9 @@ from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+# A quoted hostname ("app.example.com", 'localhost:3000'): the file may define the hosts a
+# middleware dispatches on.
+_HOST_LITERAL = re.compile(r"""["'`](?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?["'`]|["'`]localhost""")
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
 _HELPER_HINTS = (
     "session",
@@ -86,7 +93,8 @@ class NextJsCollector(Collector):
         server = "use server" in text
         helpers_possible = any(h in text for h in _HELPER_HINTS)
         barrel = "export *" in text or ("export {" in text and " from " in text)
-        if route is None and not is_mw and not server and not helpers_possible and not barrel:
+        hosts = _HOST_LITERAL.search(text) is not None
+        if not (route or is_mw or server or helpers_possible or barrel or hosts):
             return None
         tree = src.ts_tree
         if tree is None:
@@ -107,6 +115,10 @@ class NextJsCollector(Collector):
         elif route is None and "NextResponse" in text and "redirect" in text:
             # a helper middleware.ts may hand the request to (updateSession(req))
             out["programs"] = nextjs_mw.helper_programs(tree.root_node, f.functions, f.exports)
+        if hosts and not is_mw:
+            # hostnames and host predicates a middleware elsewhere may dispatch on
+            found = host_values(tree.root_node, f.functions, f.exports)
+            out.update({k: v for k, v in found.items() if v})
         if server:
             out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
         if helpers_possible:
@@ -118,6 +130,13 @@ class NextJsCollector(Collector):
                 v = wrapper_auth(value)
                 if v is not None:
                     out["helpers"].setdefault(fname, f._quote(v))
+            # Exported functions that return who the caller is (getUserViaToken(req) ->
+            # getToken): a middleware testing their result tests the session.
+            out["getters"] = {
+                fname: 1
+                for fname, fn in f.functions.items()
+                if fname in f.exports and _returns_lookup(fn)
+            }
             # Exported functions that decide nothing themselves may call one that does
             # (withCron -> verifyQstashSignature): their calls are followed at link time.
             out["calls"] = {
@@ -129,8 +148,11 @@ class NextJsCollector(Collector):
             out["handlers"]
             or out["helpers"]
             or out.get("calls")
+            or out.get("getters")
             or out.get("programs")
             or out["reexports"]
+            or out.get("hostsets")
+            or out.get("hostfns")
             or "middleware" in out
             or "route" in out
         ):
@@ -185,7 +207,9 @@ class NextJsCollector(Collector):
         return out
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        files = frozenset(ctx.files) | frozenset(extracts)
+        files = RepoFiles(
+            frozenset(ctx.files) | frozenset(extracts), workspace_packages(ctx.root, ctx.files)
+        )
         is_next = any(PurePosixPath(p).name.startswith("next.config") for p in files) or any(
             x["next"] for x in extracts.values()
         )
@@ -210,7 +234,7 @@ class NextJsCollector(Collector):
             if kind == "layout":
                 continue
             # The host folder leaves the path (the file's location still names it).
-            _host, where = host_of(url)
+            host, where = host_of(url)
             for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):
                 action = h.get("action", False)
                 path = f"action:{mod}#{h['name']}" if action else where
@@ -234,7 +258,7 @@ class NextJsCollector(Collector):
                         if r == root and _under(url, prefix)
                     ]
                 if not action:
-                    cands += _middleware_guards(mws, root, where, extracts, files)
+                    cands += _middleware_guards(mws, root, host, where, extracts, files)
                 out.routes.append(
                     Route(
                         id=f"{h['method']} {path}",
@@ -251,28 +275,39 @@ class NextJsCollector(Collector):
 def _middleware_guards(
     mws: dict[str, dict[str, Any]],
     root: str,
+    host: str | None,
     url: str,
     extracts: Mapping[str, Extract],
     files: frozenset[str],
 ) -> list[tuple[str, dict[str, Any]]]:
-    """middleware.ts files of this app whose matcher covers ``url`` and that reject there."""
+    """middleware.ts files of this app whose matcher covers ``url`` and that reject there
+    (for a page in a host folder, as a request to that host)."""
     out = []
     for mod, mw in mws.items():
         if _mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
             continue
 
-        def resolve(name: str, mod: str = mod) -> list[Any] | None:
-            imported = extracts[mod]["imports"].get(name)
-            other = resolve_module(mod, imported[0], files) if imported else None
-            program = (
-                (extracts.get(other) or {}).get("programs", {}).get(imported[1])
-                if other and imported
-                else None
-            )
-            # its refusals are quoted from the helper's file
-            return None if program is None else nextjs_mw.located(program, str(other))
+        def resolve(name: str, where: str) -> tuple[list[Any], str] | None:
+            found = _exported(where, name, "programs", extracts, files)
+            if found is None:
+                return None
+            helper_mod = found[1]
 
-        stmt = nextjs_flow.run(mw["program"], url, resolve)
+            def getter(n: str) -> bool:
+                return _exported(helper_mod, n, "getters", extracts, files) is not None
+
+            # its refusals are quoted from the helper's file
+            return nextjs_mw.located(found[0], helper_mod, getter=getter), helper_mod
+
+        def lookup(kind: str, name: str, where: str) -> Any:
+            key = {"hosts": "hostsets", "hostfn": "hostfns"}.get(kind, "getters")
+            found = _exported(where, name, key, extracts, files)
+            if found is None:
+                return None
+            return found[0] if kind == "hosts" else found
+
+        known = host if host is not None and ("." in host or host == "localhost") else None
+        stmt = nextjs_run.run(mw["program"], url, resolve, known, lookup, mod)
         if stmt is not None:
             how = stmt[3] if len(stmt) > 3 else "redirects or rejects signed-out requests"
             verdict = {
@@ -283,6 +318,45 @@ def _middleware_guards(
             }
             out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
     return out
+
+
+def _exported(
+    mod: str,
+    name: str,
+    key: str,
+    extracts: Mapping[str, Extract],
+    files: frozenset[str],
+    depth: int = 0,
+) -> tuple[Any, str] | None:
+    """``extracts[m][key][n]`` for the definition ``name`` means in ``mod``: a local one, or
+    the one an import names, followed through barrels (``export * from``) and workspace
+    packages. Gives (value, defining module)."""
+    x = extracts.get(mod) or {}
+    local = (x.get(key) or {}).get(name)
+    if local is not None:
+        return local, mod
+    if depth > 4:
+        return None
+    imported = (x.get("imports") or {}).get(name)
+    if imported is not None and depth == 0:
+        other = resolve_module(mod, imported[0], files)
+        return _exported(other, imported[1], key, extracts, files, 1) if other else None
+    for spec, inner, exported in x.get("reexports", []):
+        if exported not in ("*", name):
+            continue
+        other = resolve_module(mod, spec, files)
+        if other is not None and other != mod:
+            hit = _exported(other, name if inner == "*" else inner, key, extracts, files, depth + 1)
+            if hit is not None:
+                return hit
+    return None
+
+
+def _returns_lookup(fn: Node) -> bool:
+    nodes = list(walk(fn))
+    return any(n.type == "return_statement" for n in nodes) and any(
+        n.type == "call_expression" and is_auth_lookup(n) for n in nodes
+    )
 
 
 def _under(url: str, prefix: str) -> bool:

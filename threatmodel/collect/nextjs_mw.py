@@ -14,6 +14,7 @@ Wrappers are recognised: next-auth's ``withAuth`` (always redirects to sign-in),
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect.jsast import (
@@ -28,7 +29,7 @@ from threatmodel.collect.jsast import (
     walk,
 )
 from threatmodel.collect.jsreject import source_line
-from threatmodel.collect.nextjs_flow import Program, compile_function
+from threatmodel.collect.nextjs_flow import Program, compile_function, compile_predicate
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -213,11 +214,58 @@ def helper_programs(
     return out
 
 
-def located(program: Program, mod: str, under_auth: bool = False) -> Program:
+# A hostname literal: "app.example.com", "api.localhost:8888", "localhost".
+_HOSTNAME = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z0-9-]+(?::\d+)?$|^localhost(?::\d+)?$")
+
+
+def host_values(
+    root: Node, functions: dict[str, Node], exports: dict[str, Node]
+) -> dict[str, dict[str, Any]]:
+    """The hostname sets and host predicates a file exports, for a middleware that
+    dispatches on the request's host (``ADMIN_HOSTNAMES.has(domain)``, ``isAppHost(d)``)."""
+    arrays = _arrays(root)
+    sets: dict[str, list[str]] = {}
+    for node in walk(root):
+        if node.type != "variable_declarator":
+            continue
+        name, value = node.child_by_field_name("name"), unwrap(node.child_by_field_name("value"))
+        if name is None or value is None or node_text(name) not in exports:
+            continue
+        if value.type == "new_expression":
+            args = value.child_by_field_name("arguments")
+            value = unwrap(args.named_children[0]) if args and args.named_children else None
+        # the literal members (a template such as `api.${DOMAIN}` is left out: a host folder
+        # names a literal host)
+        items = (
+            [v for c in value.named_children if (v := string_value(c)) is not None]
+            if value is not None and value.type == "array"
+            else []
+        )
+        if any(_HOSTNAME.match(i) for i in items):
+            sets[node_text(name)] = items
+    fns: dict[str, Program] = {}
+    for fname, fn in functions.items():
+        if fname not in exports:
+            continue
+        literals = (string_value(n) for n in walk(fn) if n.type in ("string", "template_string"))
+        if any(x is not None and _HOSTNAME.match(x) for x in literals):
+            program = compile_predicate(fn, {**arrays, **sets})
+            if program is not None:
+                fns[fname] = program
+    return {"hostsets": sets, "hostfns": fns}
+
+
+def located(
+    program: Program,
+    mod: str,
+    under_auth: bool = False,
+    getter: Callable[[str], bool] | None = None,
+) -> Program:
     """The helper's program with each refusal naming its file (for evidence).
 
     A redirect no identity check leads to (a short link sending everyone on to its
-    destination) refuses no one in particular: it becomes a pass.
+    destination) refuses no one in particular: it becomes a pass. ``getter(name)`` says
+    whether a function the conditions call returns the session (``getUserViaToken``).
     """
     out: Program = []
     for s in program:
@@ -227,8 +275,20 @@ def located(program: Program, mod: str, under_auth: bool = False) -> Program:
             why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"
             out.append([*s[:3], why, mod])
         elif s[0] == "if":
-            auth = under_auth or "'auth'" in repr(s[1])
-            out.append(["if", s[1], located(s[2], mod, auth), located(s[3], mod, auth)])
+            auth = under_auth or _tests_identity(s[1], getter)
+            out.append(
+                ["if", s[1], located(s[2], mod, auth, getter), located(s[3], mod, auth, getter)]
+            )
         else:
             out.append(s)
     return out
+
+
+def _tests_identity(cond: Any, getter: Callable[[str], bool] | None) -> bool:
+    if not isinstance(cond, list) or not cond:
+        return False
+    if cond[0] == "auth":
+        return True
+    if cond[0] == "callv":
+        return getter is not None and getter(cond[1])
+    return any(_tests_identity(c, getter) for c in cond[1:])
