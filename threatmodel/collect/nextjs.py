@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect import nextjs_mw, nextjs_run
+from threatmodel.collect import nextjs_mw
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import (
     body_of,
@@ -32,11 +32,10 @@ from threatmodel.collect.jsast import (
     imports,
     is_test_path,
     line_of,
-    resolve_module,
     unwrap,
     walk,
 )
-from threatmodel.collect.jshandler import handler_auth, is_auth_lookup, wrapper_auth
+from threatmodel.collect.jshandler import handler_auth, wrapper_auth
 from threatmodel.collect.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.collect.nextjs_files import (
     HTTP,
@@ -48,7 +47,9 @@ from threatmodel.collect.nextjs_files import (
     methods_of,
     route_of,
 )
+from threatmodel.collect.nextjs_link import middleware_guards, owned, returns_lookup
 from threatmodel.collect.nextjs_mw import host_values
+from threatmodel.collect.nextjs_owner import owned_calls, throws
 from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
@@ -94,7 +95,8 @@ class NextJsCollector(Collector):
         helpers_possible = any(h in text for h in _HELPER_HINTS)
         barrel = "export *" in text or ("export {" in text and " from " in text)
         hosts = _HOST_LITERAL.search(text) is not None
-        if not (route or is_mw or server or helpers_possible or barrel or hosts):
+        refuses = "throw " in text or "notFound(" in text
+        if not (route or is_mw or server or helpers_possible or barrel or hosts or refuses):
             return None
         tree = src.ts_tree
         if tree is None:
@@ -115,6 +117,11 @@ class NextJsCollector(Collector):
         elif route is None and "NextResponse" in text and "redirect" in text:
             # a helper middleware.ts may hand the request to (updateSession(req))
             out["programs"] = nextjs_mw.helper_programs(tree.root_node, f.functions, f.exports)
+        if refuses:
+            # functions that refuse: an ownership lookup keyed by the caller (nextjs_owner)
+            out["throwers"] = {
+                n: 1 for n, fn in f.functions.items() if n in f.exports and throws(fn)
+            }
         if hosts and not is_mw:
             # hostnames and host predicates a middleware elsewhere may dispatch on
             found = host_values(tree.root_node, f.functions, f.exports)
@@ -135,7 +142,7 @@ class NextJsCollector(Collector):
             out["getters"] = {
                 fname: 1
                 for fname, fn in f.functions.items()
-                if fname in f.exports and _returns_lookup(fn)
+                if fname in f.exports and returns_lookup(fn)
             }
             # Exported functions that decide nothing themselves may call one that does
             # (withCron -> verifyQstashSignature): their calls are followed at link time.
@@ -149,6 +156,7 @@ class NextJsCollector(Collector):
             or out["helpers"]
             or out.get("calls")
             or out.get("getters")
+            or out.get("throwers")
             or out.get("programs")
             or out["reexports"]
             or out.get("hostsets")
@@ -188,7 +196,15 @@ class NextJsCollector(Collector):
 
     def _handler(self, f: NextFile, method: str, name: str, target: Node) -> dict[str, Any]:
         v, calls = f.verdict(target)
-        return {"method": method, "name": name, "line": line_of(target), "v": v, "calls": calls}
+        h = {"method": method, "name": name, "line": line_of(target), "v": v, "calls": calls}
+        wrapped = unwrap(f.resolve(target))
+        if wrapped is not None and wrapped.type == "call_expression":
+            # the function a wrapper hands the caller to: does it fetch only what is theirs?
+            inner = next((n for n in walk(wrapped) if is_fn(n)), None)
+            owned = owned_calls(inner) if inner is not None else []
+            if owned:
+                h["owned"] = owned
+        return h
 
     def _actions(self, f: NextFile, whole_file: bool) -> list[dict[str, Any]]:
         out = []
@@ -258,7 +274,8 @@ class NextJsCollector(Collector):
                         if r == root and _under(url, prefix)
                     ]
                 if not action:
-                    cands += _middleware_guards(mws, root, host, where, extracts, files)
+                    cands += middleware_guards(mws, root, host, where, extracts, files)
+                cands += owned(h, hmod, cands, extracts, files)
                 out.routes.append(
                     Route(
                         id=f"{h['method']} {path}",
@@ -272,103 +289,8 @@ class NextJsCollector(Collector):
                 )
 
 
-def _middleware_guards(
-    mws: dict[str, dict[str, Any]],
-    root: str,
-    host: str | None,
-    url: str,
-    extracts: Mapping[str, Extract],
-    files: frozenset[str],
-) -> list[tuple[str, dict[str, Any]]]:
-    """middleware.ts files of this app whose matcher covers ``url`` and that reject there
-    (for a page in a host folder, as a request to that host)."""
-    out = []
-    for mod, mw in mws.items():
-        if _mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
-            continue
-
-        def resolve(name: str, where: str) -> tuple[list[Any], str] | None:
-            found = _exported(where, name, "programs", extracts, files)
-            if found is None:
-                return None
-            helper_mod = found[1]
-
-            def getter(n: str) -> bool:
-                return _exported(helper_mod, n, "getters", extracts, files) is not None
-
-            # its refusals are quoted from the helper's file
-            return nextjs_mw.located(found[0], helper_mod, getter=getter), helper_mod
-
-        def lookup(kind: str, name: str, where: str) -> Any:
-            key = {"hosts": "hostsets", "hostfn": "hostfns"}.get(kind, "getters")
-            found = _exported(where, name, key, extracts, files)
-            if found is None:
-                return None
-            return found[0] if kind == "hosts" else found
-
-        known = host if host is not None and ("." in host or host == "localhost") else None
-        stmt = nextjs_run.run(mw["program"], url, resolve, known, lookup, mod)
-        if stmt is not None:
-            how = stmt[3] if len(stmt) > 3 else "redirects or rejects signed-out requests"
-            verdict = {
-                "v": "authenticated",
-                "line": stmt[1],
-                "s": stmt[2],
-                "why": f"middleware: {how}",
-            }
-            out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
-    return out
-
-
-def _exported(
-    mod: str,
-    name: str,
-    key: str,
-    extracts: Mapping[str, Extract],
-    files: frozenset[str],
-    depth: int = 0,
-) -> tuple[Any, str] | None:
-    """``extracts[m][key][n]`` for the definition ``name`` means in ``mod``: a local one, or
-    the one an import names, followed through barrels (``export * from``) and workspace
-    packages. Gives (value, defining module)."""
-    x = extracts.get(mod) or {}
-    local = (x.get(key) or {}).get(name)
-    if local is not None:
-        return local, mod
-    if depth > 4:
-        return None
-    imported = (x.get("imports") or {}).get(name)
-    if imported is not None and depth == 0:
-        other = resolve_module(mod, imported[0], files)
-        return _exported(other, imported[1], key, extracts, files, 1) if other else None
-    for spec, inner, exported in x.get("reexports", []):
-        if exported not in ("*", name):
-            continue
-        other = resolve_module(mod, spec, files)
-        if other is not None and other != mod:
-            hit = _exported(other, name if inner == "*" else inner, key, extracts, files, depth + 1)
-            if hit is not None:
-                return hit
-    return None
-
-
-def _returns_lookup(fn: Node) -> bool:
-    nodes = list(walk(fn))
-    return any(n.type == "return_statement" for n in nodes) and any(
-        n.type == "call_expression" and is_auth_lookup(n) for n in nodes
-    )
-
-
 def _under(url: str, prefix: str) -> bool:
     return prefix == "/" or url == prefix or url.startswith(prefix.rstrip("/") + "/")
-
-
-def _mw_root(path: str) -> str:
-    return (
-        str(PurePosixPath(path).parent).removesuffix("src").rstrip("/").replace(".", "")
-        if "/" in path
-        else ""
-    )
 
 
 def _auth(cands: list[tuple[str, dict[str, Any]]]) -> RouteAuth:
