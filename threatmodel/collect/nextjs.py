@@ -49,6 +49,7 @@ from threatmodel.collect.nextjs_files import (
 )
 from threatmodel.collect.nextjs_link import middleware_guards, owned, returns_lookup
 from threatmodel.collect.nextjs_mw import host_values
+from threatmodel.collect.nextjs_nextauth import nextauth_programs
 from threatmodel.collect.nextjs_owner import owned_calls, throws
 from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
@@ -128,6 +129,11 @@ class NextJsCollector(Collector):
             out.update({k: v for k, v in found.items() if v})
         if server:
             out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
+        if "NextAuth" in text or "authorized" in text:
+            # NextAuth v5's `authorized` callback, which `auth` as a middleware runs
+            programs = nextauth_programs(tree.root_node)
+            if programs:
+                out["programs"] = {**out.get("programs", {}), **programs}
         if helpers_possible:
             for fname, fn in f.functions.items():
                 v = handler_auth(fn)

@@ -56,6 +56,8 @@ class _Compiler:
         # local names holding the request's path or host ("path" / "host")
         self.kinds: dict[str, str] = {}
         self.predicate = False  # compiling a host predicate: `return <cond>` is its value
+        # compiling NextAuth's `authorized` callback: a falsy return sends to sign-in
+        self.authorized = False
 
     def block(self, node: Node | None) -> Program:
         if node is None:
@@ -109,6 +111,10 @@ class _Compiler:
             if found is not None:
                 return [["reject", line_of(found), source_line(found)]]
             value = unwrap(s.named_children[0]) if s.named_children else None
+            if self.authorized:
+                refuse = [["reject", line_of(s), source_line(s), _AUTHORIZED]]
+                cond = self.cond(value) if value is not None else ["const", False]
+                return [["if", cond, [["pass"]], refuse]]
             if value is not None and value.type == "call_expression" and "." not in callee(value):
                 # return updateSession(req): the helper decides, read where it is defined
                 return [["call", callee(value)]] if callee(value) else [["pass"]]
@@ -326,6 +332,24 @@ def compile_function(
     c = _Compiler(matchers)
     c.vars.update({k: ["array", v] for k, v in arrays.items()})
     return c.block(fn.child_by_field_name("body"))
+
+
+_AUTHORIZED = "NextAuth's authorized callback refuses, sending to sign-in"
+
+
+def compile_authorized(fn: Node) -> Program:
+    """NextAuth's ``authorized({ auth, request })`` callback: a falsy return refuses."""
+    c = _Compiler({})
+    c.authorized = True
+    params = fn.child_by_field_name("parameters")
+    for p in walk(params) if params is not None else []:
+        if p.type == "shorthand_property_identifier_pattern" and node_text(p) == "auth":
+            c.vars["auth"] = ["auth"]
+    body = fn.child_by_field_name("body")
+    if body is not None and body.type != "statement_block":
+        refuse = [["reject", line_of(body), source_line(body), _AUTHORIZED]]
+        return [["if", c.cond(body), [["pass"]], refuse]]
+    return c.block(body)
 
 
 def compile_predicate(fn: Node, arrays: dict[str, list[str]]) -> Program | None:

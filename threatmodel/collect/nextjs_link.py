@@ -38,8 +38,9 @@ def middleware_guards(
         if mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
             continue
 
-        def resolve(name: str, where: str) -> tuple[list[Any], str] | None:
-            found = exported(where, name, "programs", extracts, files)
+        def resolve(name: str, where: str, spec: str) -> tuple[list[Any], str] | None:
+            other = resolve_module(where, spec, files) if spec else where
+            found = exported(other, name, "programs", extracts, files) if other else None
             if found is None:
                 return None
             helper_mod = found[1]

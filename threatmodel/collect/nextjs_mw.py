@@ -168,7 +168,21 @@ def _middleware_function(root: Node) -> tuple[Node | None, Node | None]:
         source = string_value(node.child_by_field_name("source"))
         if source == "next-auth/middleware":
             return None, node
+        if _exports_middleware(node) is not None:
+            return None, node  # export { auth as middleware } (from "./auth")
+        if is_default and value is not None and value.type == "identifier":
+            return None, value  # export default auth
     return None, None
+
+
+def _exports_middleware(node: Node) -> str | None:
+    """The local (or re-exported) name ``export { auth as middleware }`` exports."""
+    for clause in (c for c in node.named_children if c.type == "export_clause"):
+        for spec in clause.named_children:
+            name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+            if name is not None and node_text(alias or name) in ("middleware", "default"):
+                return node_text(name)
+    return None
 
 
 def _reject_all(node: Node, why: str) -> Program:
@@ -178,8 +192,16 @@ def _reject_all(node: Node, why: str) -> Program:
 def _wrapper_program(
     wrapper: Node, matchers: dict[str, list[str]], arrays: dict[str, list[str]]
 ) -> Program | None:
-    if wrapper.type == "export_statement":  # export { default } from "next-auth/middleware"
-        return _reject_all(wrapper, "next-auth/middleware")
+    if wrapper.type == "export_statement":
+        source = string_value(wrapper.child_by_field_name("source"))
+        if source == "next-auth/middleware":  # export { default } from "next-auth/middleware"
+            return _reject_all(wrapper, "next-auth/middleware")
+        # NextAuth v5: export { auth as middleware } from "./auth" runs the config's
+        # `authorized` callback, read where `auth` is defined
+        local = _exports_middleware(wrapper) or ""
+        return [["call", local, source]] if source else [["call", local]]
+    if wrapper.type == "identifier":  # export default auth / const middleware = auth
+        return [["call", node_text(wrapper)]]
     name = callee(wrapper)
     args = call_args(wrapper)
     inner = next((a for a in map(unwrap, args) if a is not None and a.type in FUNCTION_TYPES), None)
@@ -197,6 +219,9 @@ def _wrapper_program(
     if name == "authMiddleware":  # Clerk (v4): everything but publicRoutes needs a session
         public = strings_of(object_props(args[0]).get("publicRoutes")) if args else None
         return [["if", ["path_match", public or []], [["pass"]], []], *_reject_all(wrapper, name)]
+    if inner is not None and "." not in name:
+        # auth((req) => ...): NextAuth v5 runs the `authorized` callback first, if any
+        return [["guard", name], *program]
     return program if inner is not None else None
 
 
@@ -269,7 +294,8 @@ def located(
     """
     out: Program = []
     for s in program:
-        if s[0] == "reject" and not under_auth:
+        if s[0] == "reject" and not under_auth and len(s) <= 3:
+            # (a refusal that says why, NextAuth's `authorized` returning false, is one)
             out.append(["pass"])
         elif s[0] == "reject":
             why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"

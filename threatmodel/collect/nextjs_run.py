@@ -17,7 +17,7 @@ from typing import Any
 from threatmodel.collect.nextjs_flow import Program
 from threatmodel.collect.nextjs_mw import matches
 
-Resolve = Callable[[str, str], "tuple[Program, str] | None"]
+Resolve = Callable[[str, str, str], "tuple[Program, str] | None"]
 Lookup = Callable[[str, str, str], Any]
 _FALL = "fall"
 
@@ -32,11 +32,14 @@ def run(
 ) -> list[Any] | None:
     """The reject statement an anonymous request to ``path`` on ``host`` reaches, or None.
 
-    ``resolve(name, module)`` gives the program of a function the middleware hands the
-    request to (``return updateSession(req)``) and the module defining it; one it cannot
-    give lets the request through. ``lookup(kind, name, module)`` gives a constant the
-    program names: ``"hosts"`` a list of hostnames, ``"hostfn"`` a host predicate's program.
-    ``host`` None is any host: a test on it is undecided."""
+    ``resolve(name, module, spec)`` gives the program of a function the middleware hands
+    the request to (``return updateSession(req)``; ``spec`` when it is re-exported from a
+    module, ``export { auth as middleware } from "./auth"``) and the module defining it;
+    one it cannot give lets the request through. A ``guard`` statement (NextAuth's
+    ``authorized`` callback before the wrapped function) refuses or lets the rest run.
+    ``lookup(kind, name, module)`` gives a constant the program names: ``"hosts"`` a list
+    of hostnames, ``"hostfn"`` a host predicate's program. ``host`` None is any host: a
+    test on it is undecided."""
     depth = [0]
 
     def find(kind: str, name: str, where: str) -> Any:
@@ -117,14 +120,19 @@ def run(
                 return "reject", s
             if s[0] == "pass":
                 return "pass", None
-            if s[0] == "call":
-                sub = resolve(s[1], where) if resolve is not None and depth[0] < 3 else None
-                if sub is None:
+            if s[0] in ("call", "guard"):
+                spec = s[2] if len(s) > 2 else ""
+                sub = resolve(s[1], where, spec) if resolve is not None and depth[0] < 4 else None
+                kind, found = "pass", None
+                if sub is not None:
+                    depth[0] += 1
+                    kind, found = execute(*sub)
+                    depth[0] -= 1
+                if kind == "reject":
+                    return "reject", found
+                if s[0] == "call":  # return helper(req): the helper's answer is final
                     return "pass", None
-                depth[0] += 1
-                kind, found = execute(*sub)
-                depth[0] -= 1
-                return ("reject", found) if kind == "reject" else ("pass", None)
+                continue  # a guard that lets the request through: the rest runs
             if s[0] == "if":
                 v = value(s[1], where)
                 branches = [s[2]] if v is True else [s[3]] if v is False else [s[2], s[3]]
