@@ -43,10 +43,14 @@ def test_host_folder_pages_get_the_guard_of_the_helper_their_host_reaches(facts:
     settings = routes[("GET", "/settings")].auth
     assert settings.status.value == "authenticated"
     assert settings.evidence[0].path == "apps/web/lib/middleware/app.ts"
-    # ADMIN_HOSTS.has(domain), a Set exported through a barrel -> AdminMiddleware
+    # ADMIN_HOSTS.has(domain), a Set exported through a barrel -> AdminMiddleware, which
+    # sends signed-in callers without a staff row on with next(), never into the host folder
     users = routes[("GET", "/users")].auth
-    assert users.status.value == "authenticated"
+    assert users.status.value == "restricted"
     assert users.evidence[0].path == "apps/web/lib/middleware/admin.ts"
+    assert "next()" in (users.mechanism or "")
+    # the app host rewrites every signed-in caller into its folder: signed in is enough
+    assert settings.status.value == "authenticated"
     # the app host's exception list, and a page on no host, are not guarded
     assert routes[("GET", "/share/{id}")].auth.status.value == "public"
     assert routes[("GET", "/cloaked/{url}")].auth.status.value == "public"

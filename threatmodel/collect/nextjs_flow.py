@@ -79,6 +79,9 @@ class _Compiler:
                 if _looks_up(value) and not _tests_route(cond):
                     # (a test of the path, `AUTHENTICATED_PATHS.some(...)`, is not a lookup)
                     cond = ["auth"]
+                elif cond == ["unknown"] and (who := self._keyed_by_caller(value)) is not None:
+                    # db.members.findUnique({ userId: user.id, ... }): the caller's role
+                    cond = ["role", who]
                 self._bind_kinds(name, value)
                 for n in walk(name):
                     if n.type in ("identifier", "shorthand_property_identifier_pattern"):
@@ -118,7 +121,7 @@ class _Compiler:
             if value is not None and value.type == "call_expression" and "." not in callee(value):
                 # return updateSession(req): the helper decides, read where it is defined
                 return [["call", callee(value)]] if callee(value) else [["pass"]]
-            return [["pass"]]
+            return [["pass", line_of(s), source_line(s)]]
         if t == "expression_statement":
             found = _protect(s) or _bare_redirect(s)
             if found is not None:
@@ -251,6 +254,17 @@ class _Compiler:
                 suffix = "(.*)" if "startsWith" in node_text(node) else ""
                 return ["path_match", [i + suffix for i in items]]
         return self._callv(node)
+
+    def _keyed_by_caller(self, value: Node) -> Any:
+        """The identity (its condition) a method call's arguments name, else None."""
+        call = unwrap(value)
+        if call is None or call.type != "call_expression" or "." not in callee(call):
+            return None
+        for n in walk(call.child_by_field_name("arguments") or call):
+            known = self.vars.get(node_text(n)) if n.type == "identifier" else None
+            if known == ["auth"] or (isinstance(known, list) and known[:1] == ["callv"]):
+                return known
+        return None
 
     def _callv(self, node: Node) -> Any:
         """A call of a function defined elsewhere (``getUserViaToken(req)``): falsy for an

@@ -69,6 +69,17 @@ def middleware_guards(
                 "why": f"middleware: {how}",
             }
             out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
+            member = (
+                nextjs_run.turns_members_away(mw["program"], url, resolve, known, lookup, mod)
+                if known is not None
+                else None
+            )
+            if member is not None:
+                # a signed-in caller without the role it looks up never reaches the page
+                why = "middleware: a signed-in caller without the role it looks up gets next()"
+                where = member[4] if len(member) > 4 else mod
+                got = {"v": "restricted", "line": member[1], "s": member[2], "why": why}
+                out.append((where, got))
     return out
 
 

@@ -296,7 +296,7 @@ def located(
     for s in program:
         if s[0] == "reject" and not under_auth and len(s) <= 3:
             # (a refusal that says why, NextAuth's `authorized` returning false, is one)
-            out.append(["pass"])
+            out.append(["pass", *s[1:3], "", mod])
         elif s[0] == "reject":
             why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"
             out.append([*s[:3], why, mod])
@@ -305,6 +305,8 @@ def located(
             out.append(
                 ["if", s[1], located(s[2], mod, auth, getter), located(s[3], mod, auth, getter)]
             )
+        elif s[0] == "pass" and len(s) == 3:
+            out.append([*s, "", mod])  # where the request is let through, for evidence
         else:
             out.append(s)
     return out

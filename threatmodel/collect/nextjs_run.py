@@ -30,16 +30,49 @@ def run(
     lookup: Lookup | None = None,
     mod: str = "",
 ) -> list[Any] | None:
-    """The reject statement an anonymous request to ``path`` on ``host`` reaches, or None.
+    """The reject statement an anonymous request to ``path`` on ``host`` reaches, or None
+    (see ``outcome``)."""
+    kind, stmt = outcome(program, path, resolve, host, lookup, mod)
+    return stmt if kind == "reject" else None
 
-    ``resolve(name, module, spec)`` gives the program of a function the middleware hands
-    the request to (``return updateSession(req)``; ``spec`` when it is re-exported from a
-    module, ``export { auth as middleware } from "./auth"``) and the module defining it;
-    one it cannot give lets the request through. A ``guard`` statement (NextAuth's
-    ``authorized`` callback before the wrapped function) refuses or lets the rest run.
-    ``lookup(kind, name, module)`` gives a constant the program names: ``"hosts"`` a list
-    of hostnames, ``"hostfn"`` a host predicate's program. ``host`` None is any host: a
-    test on it is undecided."""
+
+def turns_members_away(
+    program: Program,
+    path: str,
+    resolve: Resolve | None,
+    host: str,
+    lookup: Lookup | None,
+    mod: str,
+) -> list[Any] | None:
+    """For a page in host folder ``host``: the ``NextResponse.next()`` a signed-in caller
+    without the role the middleware looks up (``findUnique({userId: user.id})`` empty)
+    ends at, instead of the rewrite into the host folder, or None. Such a caller never
+    reaches the page: it is restricted."""
+    _kind, stmt = outcome(program, path, resolve, host, lookup, mod, member=True)
+    quote = str(stmt[2]) if stmt is not None and len(stmt) > 2 else ""
+    return stmt if "NextResponse.next(" in quote and "rewrite" not in quote else None
+
+
+def outcome(
+    program: Program,
+    path: str,
+    resolve: Resolve | None = None,
+    host: str | None = None,
+    lookup: Lookup | None = None,
+    mod: str = "",
+    member: bool = False,
+) -> tuple[str, list[Any] | None]:
+    """How a request to ``path`` on ``host`` ends: ("reject" | "pass" | "fall", statement).
+
+    The caller is anonymous (every auth lookup empty), or with ``member`` signed in but
+    without any role or membership the middleware looks up. ``resolve(name, module,
+    spec)`` gives the program of a function the middleware hands the request to (``return
+    updateSession(req)``; ``spec`` when it is re-exported from a module, ``export { auth
+    as middleware } from "./auth"``) and the module defining it; one it cannot give lets
+    the request through. A ``guard`` statement (NextAuth's ``authorized`` callback before
+    the wrapped function) refuses or lets the rest run. ``lookup(kind, name, module)``
+    gives a constant the program names: ``"hosts"`` a list of hostnames, ``"hostfn"`` a
+    host predicate's program. ``host`` None is any host: a test on it is undecided."""
     depth = [0]
 
     def find(kind: str, name: str, where: str) -> Any:
@@ -75,7 +108,9 @@ def run(
         if op == "const":
             return bool(c[1])
         if op == "auth":
-            return False  # anonymous: every session / token lookup comes back empty
+            return member  # anonymous: every session / token lookup comes back empty
+        if op == "role":  # a lookup keyed by the caller: nobody here holds a role
+            return None if value(c[1], where) is None else False
         if op == "not":
             v = value(c[1], where)
             return None if v is None else not v
@@ -95,7 +130,7 @@ def run(
         if op.startswith("host_"):
             return host_value(c, where)
         if op == "callv":  # a helper returning the session is empty for an anonymous caller
-            return False if find("getter", c[1], where) is not None else None
+            return member if find("getter", c[1], where) is not None else None
         return None
 
     def predicate(stmts: Program, where: str) -> bool | str | None:
@@ -119,7 +154,7 @@ def run(
             if s[0] == "reject":
                 return "reject", s
             if s[0] == "pass":
-                return "pass", None
+                return "pass", s
             if s[0] in ("call", "guard"):
                 spec = s[2] if len(s) > 2 else ""
                 sub = resolve(s[1], where, spec) if resolve is not None and depth[0] < 4 else None
@@ -131,7 +166,7 @@ def run(
                 if kind == "reject":
                     return "reject", found
                 if s[0] == "call":  # return helper(req): the helper's answer is final
-                    return "pass", None
+                    return "pass", found
                 continue  # a guard that lets the request through: the rest runs
             if s[0] == "if":
                 v = value(s[1], where)
@@ -140,8 +175,7 @@ def run(
                 if all(r[0] == "reject" for r in results):
                     return results[0]
                 if any(r[0] == "pass" for r in results) and v is not None:
-                    return "pass", None
+                    return next(r for r in results if r[0] == "pass")
         return _FALL, None
 
-    kind, stmt = execute(program, mod)
-    return stmt if kind == "reject" else None
+    return execute(program, mod)
