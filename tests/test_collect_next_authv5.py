@@ -30,3 +30,14 @@ def test_auth_wrapping_a_function_is_judged_by_that_function() -> None:
     assert routes[("GET", "/settings")].auth.status.value == "authenticated"
     # the function's own exception (and auth() without an authorized callback refuses no one)
     assert routes[("GET", "/login")].auth.status.value == "public"
+
+
+def test_nextauth_config_auth_as_the_default_export_of_proxy_ts() -> None:
+    routes = by_route(collect(FIXTURES / "next-authv5-proxy", NextJsCollector()))
+    dashboard = routes[("GET", "/dashboard")].auth
+    assert dashboard.status.value == "authenticated"
+    assert dashboard.evidence[0].path == "auth.config.ts"
+    assert routes[("GET", "/")].auth.status.value == "public"
+    # a server action is not behind the page middleware
+    action = routes[("POST", "action:app/lib/actions.ts#deleteInvoice")]
+    assert action.auth.status.value == "public"

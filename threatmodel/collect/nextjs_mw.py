@@ -30,6 +30,7 @@ from threatmodel.collect.jsast import (
 )
 from threatmodel.collect.jsreject import source_line
 from threatmodel.collect.nextjs_flow import Program, compile_function, compile_predicate
+from threatmodel.collect.nextjs_nextauth import authorized_program
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -172,6 +173,10 @@ def _middleware_function(root: Node) -> tuple[Node | None, Node | None]:
             return None, node  # export { auth as middleware } (from "./auth")
         if is_default and value is not None and value.type == "identifier":
             return None, value  # export default auth
+        if is_default and value is not None and value.type == "member_expression":
+            obj = unwrap(value.child_by_field_name("object"))
+            if obj is not None and obj.type == "call_expression" and callee(obj) == "NextAuth":
+                return None, value  # export default NextAuth(authConfig).auth
     return None, None
 
 
@@ -202,6 +207,10 @@ def _wrapper_program(
         return [["call", local, source]] if source else [["call", local]]
     if wrapper.type == "identifier":  # export default auth / const middleware = auth
         return [["call", node_text(wrapper)]]
+    if wrapper.type == "member_expression":  # NextAuth(config).auth: config's callback
+        obj = unwrap(wrapper.child_by_field_name("object"))
+        args = call_args(obj) if obj is not None else []
+        return (authorized_program(args[0]) or []) if args else []
     name = callee(wrapper)
     args = call_args(wrapper)
     inner = next((a for a in map(unwrap, args) if a is not None and a.type in FUNCTION_TYPES), None)

@@ -23,7 +23,7 @@ _DECLS = frozenset({"variable_declarator"})
 _FUNCTIONS = ("function_expression", "arrow_function", "function", "method_definition")
 
 
-def _authorized(obj: Node | None) -> Program | None:
+def authorized_program(obj: Node | None) -> Program | None:
     """The program of ``{ callbacks: { authorized } }``, or a call of the config spread in."""
     obj = unwrap(obj)
     if obj is None:
@@ -67,7 +67,7 @@ def nextauth_programs(root: Node) -> dict[str, Program]:
         if value.type == "call_expression" and callee(value) == "NextAuth":
             args = value.child_by_field_name("arguments")
             first = args.named_children[0] if args is not None and args.named_children else None
-            program = _authorized(first)
+            program = authorized_program(first)
             targets = (
                 [p for p in name.named_children if node_text(p) == "auth"]
                 if name.type == "object_pattern"
@@ -80,7 +80,7 @@ def nextauth_programs(root: Node) -> dict[str, Program]:
             and name.type == "identifier"
             and "callbacks" in object_props(value)
         ):
-            program = _authorized(value)
+            program = authorized_program(value)
             if program is not None:
                 out[node_text(name)] = program
     return out
