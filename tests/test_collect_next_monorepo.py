@@ -77,3 +77,9 @@ def test_each_app_of_a_monorepo_is_its_own_component() -> None:
     assert sorted(r.component for r in health) == ["apps/docs", "apps/web"]
     assert len({r.id for r in health}) == 2
     assert {r.id for r in health} == {"GET /api/health", "GET /api/health (apps/web)"}
+
+
+def test_a_page_is_guarded_by_the_server_component_it_renders(facts: Facts) -> None:
+    invite = by_route(facts)[("GET", "/invite/{token}")].auth
+    assert invite.status.value == "authenticated"
+    assert "<AcceptInvite>" in (invite.mechanism or "")

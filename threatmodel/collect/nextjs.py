@@ -32,6 +32,7 @@ from threatmodel.collect.jsast import (
     imports,
     is_test_path,
     line_of,
+    nodes_of,
     unwrap,
     walk,
 )
@@ -53,6 +54,7 @@ from threatmodel.collect.nextjs_nextauth import nextauth_programs
 from threatmodel.collect.nextjs_owner import owned_calls, throws
 from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
+from threatmodel.collect.treesitter import node_text
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 
 if TYPE_CHECKING:
@@ -197,6 +199,10 @@ class NextJsCollector(Collector):
                     v, calls = f.verdict(gssp)
                     h["v"] = h["v"] or v
                     h["calls"] = sorted(set(h["calls"]) | set(calls))
+                if not h["v"]:
+                    # a server component the page renders runs on every request:
+                    # <VerifyEmailChange {...props} /> defined in the same file
+                    h["v"] = _rendered_verdict(f, target)
                 out.append(h)
         return out
 
@@ -297,6 +303,21 @@ class NextJsCollector(Collector):
 
 def _under(url: str, prefix: str) -> bool:
     return prefix == "/" or url == prefix or url.startswith(prefix.rstrip("/") + "/")
+
+
+_JSX = frozenset({"jsx_self_closing_element", "jsx_opening_element"})
+
+
+def _rendered_verdict(f: NextFile, target: Node) -> dict[str, Any] | None:
+    fn = unwrap(f.resolve(target))
+    for el in nodes_of(fn, _JSX) if fn is not None else []:
+        name = el.child_by_field_name("name")
+        comp = f.functions.get(node_text(name)) if name is not None else None
+        found = handler_auth(comp) if comp is not None and comp is not fn else None
+        if found is not None:
+            why = f"renders <{node_text(name)}>, which {found['why']}"
+            return f._quote({**found, "why": why})
+    return None
 
 
 def _auth(cands: list[tuple[str, dict[str, Any]]]) -> RouteAuth:
