@@ -311,11 +311,11 @@ _JSX = frozenset({"jsx_self_closing_element", "jsx_opening_element"})
 def _rendered_verdict(f: NextFile, target: Node) -> dict[str, Any] | None:
     fn = unwrap(f.resolve(target))
     for el in nodes_of(fn, _JSX) if fn is not None else []:
-        name = el.child_by_field_name("name")
-        comp = f.functions.get(node_text(name)) if name is not None else None
+        name = node_text(el.child_by_field_name("name") or el)
+        comp = f.functions.get(name)
         found = handler_auth(comp) if comp is not None and comp is not fn else None
         if found is not None:
-            why = f"renders <{node_text(name)}>, which {found['why']}"
+            why = f"renders <{name}>, which {found['why']}"
             return f._quote({**found, "why": why})
     return None
 

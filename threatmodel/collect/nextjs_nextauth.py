@@ -34,6 +34,7 @@ def authorized_program(obj: Node | None) -> Program | None:
         return None
     callbacks = unwrap(object_props(obj).get("callbacks"))
     for member in callbacks.named_children if callbacks is not None else []:
+        fn: Node | None
         if member.type == "method_definition":
             fn, key = member, member.child_by_field_name("name")
         elif member.type == "pair":
