@@ -23,6 +23,9 @@ def test_root_fields_are_routes_with_the_resolvers_guards() -> None:
         ("QUERY", "/graphql/Query.greeting"),
         ("MUTATION", "/graphql/Mutation.deleteUser"),
         ("MUTATION", "/graphql/Mutation.signup"),
+        ("MUTATION", "/graphql/Mutation.createNote"),
+        ("MUTATION", "/graphql/Mutation.deleteNote"),
+        ("MUTATION", "/graphql/Mutation.pingNote"),
     }
     assert routes[("QUERY", "/graphql/Query.posts")].auth.status.value == "public"
     assert routes[("QUERY", "/graphql/Query.me")].auth.status.value == "authenticated"
@@ -42,3 +45,14 @@ def test_resolver_shaped_objects_without_a_graphql_server_are_not_routes(tmp_pat
     )
     facts = collect(tmp_path, GraphqlJsCollector())
     assert facts.routes == []
+
+
+def test_combine_resolvers_guards_imported_from_another_file() -> None:
+    routes = by_route(collect(APP, ExpressCollector(), GraphqlJsCollector()))
+    create = routes[("MUTATION", "/graphql/Mutation.createNote")].auth
+    assert create.status.value == "authenticated"  # me ? skip : new ForbiddenError(...)
+    assert create.evidence[0].path == "authorization.js"
+    # the owner check compares the record's owner with the caller
+    assert routes[("MUTATION", "/graphql/Mutation.deleteNote")].auth.status.value == "restricted"
+    # a guard that refuses no one guards nothing
+    assert routes[("MUTATION", "/graphql/Mutation.pingNote")].auth.status.value == "public"

@@ -21,18 +21,20 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from threatmodel.collect.graphql_js_guards import guard_verdict, refs, strongest
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import (
     FUNCTION_TYPES,
     callee,
+    imports,
     is_test_path,
     line_of,
     nodes_of,
     params,
+    resolve_module,
     unwrap,
     walk,
 )
-from threatmodel.collect.jsreject import rejection, source_line
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.treesitter import node_text
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
@@ -46,42 +48,6 @@ _IDENTITY = ("user", "currentuser", "session", "userid", "viewer", "me", "auth",
 _ROLE = ("role", "admin", "permission", "isstaff", "scope")
 _PAIRS = frozenset({"pair"})
 _IFS = frozenset({"if_statement"})
-
-
-def _identity_test(cond: Node, ctx: str) -> bool:
-    """Does the condition look at who the caller is (``!ctx.user``, ``!context.session``)?"""
-    for n in walk(cond):
-        if n.type == "member_expression":
-            parts = node_text(n).replace("?.", ".").split(".")
-            if parts[0] == ctx and len(parts) > 1 and parts[1].lower() in _IDENTITY:
-                return True
-    return False
-
-
-def resolver_auth(fn: Node) -> dict[str, Any] | None:
-    """{"v", "why", "line", "s"} when the resolver throws for a caller without identity."""
-    names = params(fn)
-    ctx = names[2] if len(names) > 2 else ""
-    body = fn.child_by_field_name("body")
-    if not ctx or body is None:
-        return None
-    for node in nodes_of(body, _IFS):
-        cond = node.child_by_field_name("condition")
-        then = node.child_by_field_name("consequence")
-        if cond is None or then is None or not _identity_test(cond, ctx):
-            continue
-        if "!" not in node_text(cond) and "null" not in node_text(cond):
-            continue  # `if (ctx.user) {...}`: refuses only signed-in callers, if anyone
-        found = rejection(then)
-        if found is not None:
-            role = any(w in node_text(cond).lower() for w in _ROLE)
-            return {
-                "v": "restricted" if role else "authenticated",
-                "why": f"the resolver throws when {node_text(cond)[:80]}",
-                "line": line_of(found),
-                "s": source_line(found),
-            }
-    return None
 
 
 def _fields(obj: Node, local: dict[str, Node]) -> list[dict[str, Any]]:
@@ -104,14 +70,17 @@ def _fields(obj: Node, local: dict[str, Node]) -> list[dict[str, Any]]:
             continue
         verdict = None
         if value.type in (*FUNCTION_TYPES, "method_definition"):
-            verdict = resolver_auth(value)
+            verdict = guard_verdict(value)
         elif value.type == "call_expression":  # authenticated((parent, args, ctx) => ...)
             wrapper = local.get(callee(value))
             inner = _resolver_in(wrapper) if wrapper is not None else None
-            verdict = resolver_auth(inner) if inner is not None else None
+            verdict = guard_verdict(inner) if inner is not None else None
             if verdict is not None:
                 verdict["why"] = f"wrapped in {callee(value)}(): {verdict['why']}"
-        out.append({"name": node_text(name).strip("'\""), "line": line_of(member), "v": verdict})
+        field = {"name": node_text(name).strip("'\""), "line": line_of(member), "v": verdict}
+        if value.type == "call_expression":
+            field["refs"] = refs(value)  # combineResolvers(isAuthenticated, ..., resolver)
+        out.append(field)
     return out
 
 
@@ -162,7 +131,17 @@ class GraphqlJsCollector(Collector):
             if value is not None and value.type == "object":
                 roots.setdefault(node_text(key), []).extend(_fields(value, local))
         uses_lib = any(lib in src.text for lib in _LIBS)
-        return {"roots": roots, "lib": uses_lib} if roots or uses_lib else None
+        # guards other files' resolvers may name (isAuthenticated, isAdmin = combine(...))
+        defs = {n: r for n, v in local.items() if (r := refs(v)) and r != [["ref", n]]}
+        if not (roots or uses_lib or defs):
+            return None
+        found = imports(tree.root_node)
+        return {
+            "roots": roots,
+            "lib": uses_lib,
+            "defs": defs,
+            "imports": {k: list(v) for k, v in found.items()},
+        }
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         if not any(x.get("lib") for x in extracts.values()):
@@ -172,6 +151,7 @@ class GraphqlJsCollector(Collector):
             None,
         )
         base = endpoint.path.rstrip("/") if endpoint else "/graphql"
+        files = frozenset(ctx.files) | frozenset(extracts)
         seen: set[str] = set()
         for mod in sorted(extracts):
             for type_name, method in ROOTS:
@@ -188,16 +168,48 @@ class GraphqlJsCollector(Collector):
                             framework="graphql",
                             handler=f"{mod}#{type_name}.{f['name']}",
                             location=Location(path=mod, line=f["line"]),
-                            auth=_auth(endpoint, mod, f["v"]),
+                            auth=_auth(endpoint, mod, _verdict(mod, f, extracts, files)),
                         )
                     )
+
+
+def _verdict(
+    mod: str, field: dict[str, Any], extracts: Mapping[str, Extract], files: frozenset[str]
+) -> dict[str, Any] | None:
+    """The field's own check or the strongest guard it is combined with."""
+    own = [{**field["v"], "mod": mod}] if field["v"] else []
+    return strongest(own + _resolve(mod, field.get("refs", []), extracts, files, 0))
+
+
+def _resolve(
+    mod: str,
+    items: list[list[Any]],
+    extracts: Mapping[str, Extract],
+    files: frozenset[str],
+    depth: int,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    x = extracts.get(mod) or {}
+    for kind, value in items:
+        if kind == "v":
+            out.append({**value, "mod": mod})
+        elif depth < 4 and value in x.get("defs", {}):
+            out += _resolve(mod, x["defs"][value], extracts, files, depth + 1)
+        elif depth < 4 and value in x.get("imports", {}):
+            spec, name = x["imports"][value]
+            other = resolve_module(mod, spec, files)
+            target = (extracts.get(other) or {}).get("defs", {}) if other else {}
+            if name in target:
+                out += _resolve(str(other), target[name], extracts, files, depth + 1)
+    return out
 
 
 def _auth(endpoint: Route | None, mod: str, v: dict[str, Any] | None) -> RouteAuth:
     outer = endpoint.auth if endpoint is not None else None
     weak = outer is None or outer.status.value in ("public", "unknown")
     if v is not None and (weak or v["v"] == "restricted"):
-        ev = [Evidence(path=mod, start_line=v["line"], end_line=v["line"], snippet=v["s"])]
+        where = v.get("mod", mod)
+        ev = [Evidence(path=where, start_line=v["line"], end_line=v["line"], snippet=v["s"])]
         return RouteAuth(status=AuthStatus(v["v"]), mechanism=v["why"], evidence=ev)
     if endpoint is not None and outer is not None and outer.status.value != "public":
         why = f"GraphQL endpoint {endpoint.path}: {outer.mechanism or ''}"
