@@ -1,6 +1,7 @@
 """The apps of a monorepo: each app root is its own component.
 
-An app root is a folder with its own ``package.json`` that depends on a web framework, a
+An app root is a folder with its own ``package.json`` that depends on a web framework (in
+``dependencies``: a package listing one as a peer or dev dependency is a library), a
 ``manage.py``, a ``pyproject.toml``, or a ``supabase/`` folder. Every route belongs to the
 deepest app root above its file (``Route.component``, '' for the repository root), so two
 apps that both serve ``GET /api/health`` stay two routes with ids that say which app each
@@ -60,7 +61,8 @@ def _is_server_app(path: Path) -> bool:
     if not isinstance(data, dict):
         return False
     deps: set[str] = set()
-    for section in ("dependencies", "devDependencies", "peerDependencies"):
+    # runtime dependencies only: a library lists its framework as a peer or dev dependency
+    for section in ("dependencies",):
         table = data.get(section)
         if isinstance(table, dict):
             deps |= set(table)
