@@ -360,7 +360,7 @@ def _flatten(nodes: list[Node]) -> list[Node]:
 @register
 class ExpressCollector(Collector):
     id = "express"
-    version = 1
+    version = 2
     gate = _GATE
 
     def wants(self, path: str, language: str) -> bool:

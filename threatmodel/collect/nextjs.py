@@ -80,7 +80,7 @@ _HELPER_HINTS = (
 @register
 class NextJsCollector(Collector):
     id = "nextjs"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)
