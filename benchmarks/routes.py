@@ -18,7 +18,8 @@ manifest pins (the apps' code is never committed here). The manifest
   found when the facts have the mount.
 - ``count``: the number of routes an earlier, checked run found (no regression).
 - ``sample``: routes checked by reading the code, each ``{method, path, auth, where}`` with
-  ``where`` the ``file:line`` that decides. Gives found (of the sample) and auth right.
+  ``where`` the ``file:line`` that decides (and ``file``, the route's own file, when routes
+  of several hosts share the path). Gives found (of the sample) and auth right.
 
 An app may have a table and a sample. Paths compare after the collectors' own normalisation
 (``<int:id>``, ``(?P<id>...)`` and ``:id`` all become ``{id}``). Prints a Markdown table, one
@@ -46,6 +47,8 @@ MANIFEST = Path(__file__).resolve().parent / "routes_manifest.json"
 
 def norm_path(path: str) -> str:
     """An oracle's path in the facts' spelling."""
+    if path.startswith("action:"):  # a Next.js server action: action:<file>#<function>
+        return path
     if any(c in path for c in "^$(") or "\\" in path:
         path = normalize_regex(path)
     path = normalize_brace(normalize_angle(path))
@@ -93,11 +96,14 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
         row["found"] = f"{len(routes)}/{oracle['count']}"  # every route fact, as counted
     if "sample" in oracle:
         by_route = {(r.method, r.path): r for r in routes}
+        # pages of different hosts (Next.js host folders) share a path: "file" picks one
+        by_file = {(r.method, r.path, r.location.path): r for r in routes}
         found = right = 0
         misses: list[str] = []
         for s in oracle["sample"]:
             key = (s["method"], norm_path(s["path"]))
-            r = by_route.get(key) or by_route.get(("ANY", key[1]))
+            r = by_file.get((*key, s["file"])) if "file" in s else None
+            r = r or by_route.get(key) or by_route.get(("ANY", key[1]))
             found += r is not None
             if r is not None and r.auth.status.value == s["auth"]:
                 right += 1

@@ -70,6 +70,9 @@ class Route(Frozen):
     hidden: bool = False  # e.g. FastAPI include_in_schema=False
     csrf_exempt: bool = False
     rate_limited: bool | None = None  # None: the collector does not know
+    # The app of a monorepo the route belongs to (its root folder; '' for the repository's
+    # root app): routes of different apps never merge (collect/components.py).
+    component: str = ""
 
 
 class Middleware(Frozen):

@@ -25,6 +25,7 @@ from typing import Any
 
 from threatmodel import __version__
 from threatmodel.collect.cache import FactCache
+from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext, all_collectors
 from threatmodel.collect.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.models import Facts
@@ -135,6 +136,8 @@ def collect_facts(
             result.not_parsed.append(
                 f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}"
             )
+    # each app of a monorepo is its own component: routes of two apps never merge
+    builder.routes = with_components(builder.routes, app_roots(root, files))
     result.facts = builder.build()
     result.warnings = list(dict.fromkeys(builder.warnings))  # de-duplicated, in order
     if bad_utf8:

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect import express_link
+from threatmodel.collect import express_finale, express_link
 from threatmodel.collect.express_decls import Declarations, alias_name
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import (
@@ -108,12 +108,29 @@ class _FileReader(Declarations):
         if fn is not None and fn.type == "member_expression":
             obj = unwrap(fn.child_by_field_name("object"))
             prop = node_text(fn.child_by_field_name("property") or fn)
+            if prop == "resource" and dotted(obj) in self._finale:
+                self._finale_resource(node, params_seen)
             recv = self._receiver(obj, params_seen)
             if recv is not None:
                 self._registration(node, recv, prop)
             elif prop in METHODS and obj is not None and obj.type == "call_expression":
                 self._route_chain(node, prop)
         self._invoke(node, params_seen)
+
+    @cached_property
+    def _finale(self) -> set[str]:
+        return express_finale.library_names(self.imports)
+
+    def _finale_resource(self, call: Node, params_seen: set[str]) -> None:
+        """finale-rest's generated REST routes, on the app it was initialised with."""
+        app = express_finale.initialized_app(self.root, self._finale)
+        name = node_text(app) if app is not None else ""
+        recv = name if name in self.receivers else None
+        if recv is None:
+            return
+        handler = express_finale.ref(call, self.src.line_text(line_of(call)).strip()[:300])
+        for method, path in express_finale.resource_routes(call, self.root):
+            self._add_route(recv, method.lower(), [path], [handler], call)
 
     def _receiver_params(self) -> set[str]:
         out: set[str] = set()
@@ -343,7 +360,7 @@ def _flatten(nodes: list[Node]) -> list[Node]:
 @register
 class ExpressCollector(Collector):
     id = "express"
-    version = 1
+    version = 2
     gate = _GATE
 
     def wants(self, path: str, language: str) -> bool:

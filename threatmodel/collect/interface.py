@@ -177,10 +177,18 @@ def _loc(loc: Location) -> tuple[str, int]:
 
 
 def _unique_route_ids(routes: list[Route]) -> list[Route]:
+    """Ids unique within the report: a route of another app of a monorepo names its app
+    (``GET /api (apps/docs)``), a second route of the same app is numbered (``#2``)."""
     seen: dict[str, int] = {}
+    first_component: dict[str, str] = {}
     out = []
     for r in routes:
-        n = seen.get(r.id, 0) + 1
-        seen[r.id] = n
-        out.append(r if n == 1 else r.model_copy(update={"id": f"{r.id} #{n}"}))
+        rid = r.id
+        if rid in first_component and r.component != first_component[rid]:
+            rid = f"{r.id} ({r.component or '.'})"
+        first_component.setdefault(r.id, r.component)
+        n = seen.get(rid, 0) + 1
+        seen[rid] = n
+        final = rid if n == 1 else f"{rid} #{n}"
+        out.append(r if final == r.id else r.model_copy(update={"id": final}))
     return out

@@ -16,6 +16,7 @@ from threatmodel.collect.jsindex import FUNCTION_TYPES as FUNCTION_TYPES
 from threatmodel.collect.jsindex import memo as memo
 from threatmodel.collect.jsindex import nodes_of as nodes_of
 from threatmodel.collect.jsindex import walk as walk
+from threatmodel.collect.jsworkspace import package_candidates
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -226,8 +227,14 @@ def resolve_module(from_path: str, spec: str, files: frozenset[str] | set[str]) 
             hit = _with_suffix(posixpath.join("/".join(parts[:depth]), spec), files)
             if hit:
                 return hit
-        return None
     if not spec.startswith("."):
+        # A workspace package of this monorepo (``@acme/utils``), when the caller's file list
+        # knows them (``jsworkspace.RepoFiles``); any other bare import is a library.
+        packages = getattr(files, "packages", None)
+        for cand in package_candidates(spec, packages) if packages else []:
+            hit = _with_suffix(cand, files)
+            if hit:
+                return hit
         return None
     base = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), spec))
     return _with_suffix(base, files)

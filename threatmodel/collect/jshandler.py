@@ -100,8 +100,9 @@ def is_auth_lookup(call: Node) -> bool:
     low = name.lower()
     if any(w in last.lower() for w in _NOT_LOOKUPS):
         return False
-    if name.endswith(("cookies.get", "headers.get", "cookies")):
-        # req.cookies.get('token'), headers().get('authorization'): a credential read
+    if low.endswith(("cookies.get", "headers.get", "cookies")):
+        # req.cookies.get('token'), headers().get('authorization'), requestHeaders.get(...):
+        # a credential read (any casing of the receiver's name)
         args = call_args(call)
         value = (string_value(args[0]) or "").lower() if args else ""
         return any(w in value for w in (*_AUTH_COOKIES, "authorization"))

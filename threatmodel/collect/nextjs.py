@@ -19,11 +19,12 @@ A route is guarded when its handler rejects unauthenticated callers itself (see
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect import nextjs_flow, nextjs_mw
+from threatmodel.collect import nextjs_mw
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import (
     body_of,
@@ -31,10 +32,12 @@ from threatmodel.collect.jsast import (
     imports,
     is_test_path,
     line_of,
-    resolve_module,
+    nodes_of,
     unwrap,
+    walk,
 )
 from threatmodel.collect.jshandler import handler_auth, wrapper_auth
+from threatmodel.collect.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
@@ -45,13 +48,21 @@ from threatmodel.collect.nextjs_files import (
     methods_of,
     route_of,
 )
+from threatmodel.collect.nextjs_link import middleware_guards, owned, returns_lookup
+from threatmodel.collect.nextjs_mw import host_values
+from threatmodel.collect.nextjs_nextauth import nextauth_programs
+from threatmodel.collect.nextjs_owner import owned_calls, throws
 from threatmodel.collect.nextjs_resolve import helper, library_wrapper, reexported, why
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
+from threatmodel.collect.treesitter import node_text
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+# A quoted hostname ("app.example.com", 'localhost:3000'): the file may define the hosts a
+# middleware dispatches on.
+_HOST_LITERAL = re.compile(r"""["'`](?:[a-z0-9-]+\.)+[a-z]{2,}(?::\d+)?["'`]|["'`]localhost""")
 _RANK = {"unknown": 1, "authenticated": 2, "restricted": 3}
 _HELPER_HINTS = (
     "session",
@@ -69,7 +80,7 @@ _HELPER_HINTS = (
 @register
 class NextJsCollector(Collector):
     id = "nextjs"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)
@@ -86,7 +97,9 @@ class NextJsCollector(Collector):
         server = "use server" in text
         helpers_possible = any(h in text for h in _HELPER_HINTS)
         barrel = "export *" in text or ("export {" in text and " from " in text)
-        if route is None and not is_mw and not server and not helpers_possible and not barrel:
+        hosts = _HOST_LITERAL.search(text) is not None
+        refuses = "throw " in text or "notFound(" in text
+        if not (route or is_mw or server or helpers_possible or barrel or hosts or refuses):
             return None
         tree = src.ts_tree
         if tree is None:
@@ -107,8 +120,22 @@ class NextJsCollector(Collector):
         elif route is None and "NextResponse" in text and "redirect" in text:
             # a helper middleware.ts may hand the request to (updateSession(req))
             out["programs"] = nextjs_mw.helper_programs(tree.root_node, f.functions, f.exports)
+        if refuses:
+            # functions that refuse: an ownership lookup keyed by the caller (nextjs_owner)
+            out["throwers"] = {
+                n: 1 for n, fn in f.functions.items() if n in f.exports and throws(fn)
+            }
+        if hosts and not is_mw:
+            # hostnames and host predicates a middleware elsewhere may dispatch on
+            found = host_values(tree.root_node, f.functions, f.exports)
+            out.update({k: v for k, v in found.items() if v})
         if server:
             out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
+        if "NextAuth" in text or "authorized" in text:
+            # NextAuth v5's `authorized` callback, which `auth` as a middleware runs
+            programs = nextauth_programs(tree.root_node)
+            if programs:
+                out["programs"] = {**out.get("programs", {}), **programs}
         if helpers_possible:
             for fname, fn in f.functions.items():
                 v = handler_auth(fn)
@@ -118,6 +145,13 @@ class NextJsCollector(Collector):
                 v = wrapper_auth(value)
                 if v is not None:
                     out["helpers"].setdefault(fname, f._quote(v))
+            # Exported functions that return who the caller is (getUserViaToken(req) ->
+            # getToken): a middleware testing their result tests the session.
+            out["getters"] = {
+                fname: 1
+                for fname, fn in f.functions.items()
+                if fname in f.exports and returns_lookup(fn)
+            }
             # Exported functions that decide nothing themselves may call one that does
             # (withCron -> verifyQstashSignature): their calls are followed at link time.
             out["calls"] = {
@@ -129,8 +163,12 @@ class NextJsCollector(Collector):
             out["handlers"]
             or out["helpers"]
             or out.get("calls")
+            or out.get("getters")
+            or out.get("throwers")
             or out.get("programs")
             or out["reexports"]
+            or out.get("hostsets")
+            or out.get("hostfns")
             or "middleware" in out
             or "route" in out
         ):
@@ -161,12 +199,24 @@ class NextJsCollector(Collector):
                     v, calls = f.verdict(gssp)
                     h["v"] = h["v"] or v
                     h["calls"] = sorted(set(h["calls"]) | set(calls))
+                if not h["v"]:
+                    # a server component the page renders runs on every request:
+                    # <VerifyEmailChange {...props} /> defined in the same file
+                    h["v"] = _rendered_verdict(f, target)
                 out.append(h)
         return out
 
     def _handler(self, f: NextFile, method: str, name: str, target: Node) -> dict[str, Any]:
         v, calls = f.verdict(target)
-        return {"method": method, "name": name, "line": line_of(target), "v": v, "calls": calls}
+        h = {"method": method, "name": name, "line": line_of(target), "v": v, "calls": calls}
+        wrapped = unwrap(f.resolve(target))
+        if wrapped is not None and wrapped.type == "call_expression":
+            # the function a wrapper hands the caller to: does it fetch only what is theirs?
+            inner = next((n for n in walk(wrapped) if is_fn(n)), None)
+            owned = owned_calls(inner) if inner is not None else []
+            if owned:
+                h["owned"] = owned
+        return h
 
     def _actions(self, f: NextFile, whole_file: bool) -> list[dict[str, Any]]:
         out = []
@@ -185,7 +235,9 @@ class NextJsCollector(Collector):
         return out
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        files = frozenset(ctx.files) | frozenset(extracts)
+        files = RepoFiles(
+            frozenset(ctx.files) | frozenset(extracts), workspace_packages(ctx.root, ctx.files)
+        )
         is_next = any(PurePosixPath(p).name.startswith("next.config") for p in files) or any(
             x["next"] for x in extracts.values()
         )
@@ -210,7 +262,7 @@ class NextJsCollector(Collector):
             if kind == "layout":
                 continue
             # The host folder leaves the path (the file's location still names it).
-            _host, where = host_of(url)
+            host, where = host_of(url)
             for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):
                 action = h.get("action", False)
                 path = f"action:{mod}#{h['name']}" if action else where
@@ -234,7 +286,8 @@ class NextJsCollector(Collector):
                         if r == root and _under(url, prefix)
                     ]
                 if not action:
-                    cands += _middleware_guards(mws, root, where, extracts, files)
+                    cands += middleware_guards(mws, root, host, where, extracts, files)
+                cands += owned(h, hmod, cands, extracts, files)
                 out.routes.append(
                     Route(
                         id=f"{h['method']} {path}",
@@ -248,53 +301,23 @@ class NextJsCollector(Collector):
                 )
 
 
-def _middleware_guards(
-    mws: dict[str, dict[str, Any]],
-    root: str,
-    url: str,
-    extracts: Mapping[str, Extract],
-    files: frozenset[str],
-) -> list[tuple[str, dict[str, Any]]]:
-    """middleware.ts files of this app whose matcher covers ``url`` and that reject there."""
-    out = []
-    for mod, mw in mws.items():
-        if _mw_root(mod) != root or not mw["program"] or not nextjs_mw.matches(mw["matcher"], url):
-            continue
-
-        def resolve(name: str, mod: str = mod) -> list[Any] | None:
-            imported = extracts[mod]["imports"].get(name)
-            other = resolve_module(mod, imported[0], files) if imported else None
-            program = (
-                (extracts.get(other) or {}).get("programs", {}).get(imported[1])
-                if other and imported
-                else None
-            )
-            # its refusals are quoted from the helper's file
-            return None if program is None else nextjs_mw.located(program, str(other))
-
-        stmt = nextjs_flow.run(mw["program"], url, resolve)
-        if stmt is not None:
-            how = stmt[3] if len(stmt) > 3 else "redirects or rejects signed-out requests"
-            verdict = {
-                "v": "authenticated",
-                "line": stmt[1],
-                "s": stmt[2],
-                "why": f"middleware: {how}",
-            }
-            out.append((stmt[4] if len(stmt) > 4 else mod, verdict))
-    return out
-
-
 def _under(url: str, prefix: str) -> bool:
     return prefix == "/" or url == prefix or url.startswith(prefix.rstrip("/") + "/")
 
 
-def _mw_root(path: str) -> str:
-    return (
-        str(PurePosixPath(path).parent).removesuffix("src").rstrip("/").replace(".", "")
-        if "/" in path
-        else ""
-    )
+_JSX = frozenset({"jsx_self_closing_element", "jsx_opening_element"})
+
+
+def _rendered_verdict(f: NextFile, target: Node) -> dict[str, Any] | None:
+    fn = unwrap(f.resolve(target))
+    for el in nodes_of(fn, _JSX) if fn is not None else []:
+        name = node_text(el.child_by_field_name("name") or el)
+        comp = f.functions.get(name)
+        found = handler_auth(comp) if comp is not None and comp is not fn else None
+        if found is not None:
+            why = f"renders <{name}>, which {found['why']}"
+            return f._quote({**found, "why": why})
+    return None
 
 
 def _auth(cands: list[tuple[str, dict[str, Any]]]) -> RouteAuth:

@@ -14,6 +14,7 @@ Wrappers are recognised: next-auth's ``withAuth`` (always redirects to sign-in),
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect.jsast import (
@@ -28,7 +29,8 @@ from threatmodel.collect.jsast import (
     walk,
 )
 from threatmodel.collect.jsreject import source_line
-from threatmodel.collect.nextjs_flow import Program, compile_function
+from threatmodel.collect.nextjs_flow import Program, compile_function, compile_predicate
+from threatmodel.collect.nextjs_nextauth import authorized_program
 from threatmodel.collect.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -167,7 +169,25 @@ def _middleware_function(root: Node) -> tuple[Node | None, Node | None]:
         source = string_value(node.child_by_field_name("source"))
         if source == "next-auth/middleware":
             return None, node
+        if _exports_middleware(node) is not None:
+            return None, node  # export { auth as middleware } (from "./auth")
+        if is_default and value is not None and value.type == "identifier":
+            return None, value  # export default auth
+        if is_default and value is not None and value.type == "member_expression":
+            obj = unwrap(value.child_by_field_name("object"))
+            if obj is not None and obj.type == "call_expression" and callee(obj) == "NextAuth":
+                return None, value  # export default NextAuth(authConfig).auth
     return None, None
+
+
+def _exports_middleware(node: Node) -> str | None:
+    """The local (or re-exported) name ``export { auth as middleware }`` exports."""
+    for clause in (c for c in node.named_children if c.type == "export_clause"):
+        for spec in clause.named_children:
+            name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+            if name is not None and node_text(alias or name) in ("middleware", "default"):
+                return node_text(name)
+    return None
 
 
 def _reject_all(node: Node, why: str) -> Program:
@@ -177,8 +197,20 @@ def _reject_all(node: Node, why: str) -> Program:
 def _wrapper_program(
     wrapper: Node, matchers: dict[str, list[str]], arrays: dict[str, list[str]]
 ) -> Program | None:
-    if wrapper.type == "export_statement":  # export { default } from "next-auth/middleware"
-        return _reject_all(wrapper, "next-auth/middleware")
+    if wrapper.type == "export_statement":
+        source = string_value(wrapper.child_by_field_name("source"))
+        if source == "next-auth/middleware":  # export { default } from "next-auth/middleware"
+            return _reject_all(wrapper, "next-auth/middleware")
+        # NextAuth v5: export { auth as middleware } from "./auth" runs the config's
+        # `authorized` callback, read where `auth` is defined
+        local = _exports_middleware(wrapper) or ""
+        return [["call", local, source]] if source else [["call", local]]
+    if wrapper.type == "identifier":  # export default auth / const middleware = auth
+        return [["call", node_text(wrapper)]]
+    if wrapper.type == "member_expression":  # NextAuth(config).auth: config's callback
+        obj = unwrap(wrapper.child_by_field_name("object"))
+        args = call_args(obj) if obj is not None else []
+        return (authorized_program(args[0]) or []) if args else []
     name = callee(wrapper)
     args = call_args(wrapper)
     inner = next((a for a in map(unwrap, args) if a is not None and a.type in FUNCTION_TYPES), None)
@@ -196,6 +228,9 @@ def _wrapper_program(
     if name == "authMiddleware":  # Clerk (v4): everything but publicRoutes needs a session
         public = strings_of(object_props(args[0]).get("publicRoutes")) if args else None
         return [["if", ["path_match", public or []], [["pass"]], []], *_reject_all(wrapper, name)]
+    if inner is not None and "." not in name:
+        # auth((req) => ...): NextAuth v5 runs the `authorized` callback first, if any
+        return [["guard", name], *program]
     return program if inner is not None else None
 
 
@@ -213,22 +248,84 @@ def helper_programs(
     return out
 
 
-def located(program: Program, mod: str, under_auth: bool = False) -> Program:
+# A hostname literal: "app.example.com", "api.localhost:8888", "localhost".
+_HOSTNAME = re.compile(r"^(?:[a-z0-9-]+\.)+[a-z0-9-]+(?::\d+)?$|^localhost(?::\d+)?$")
+
+
+def host_values(
+    root: Node, functions: dict[str, Node], exports: dict[str, Node]
+) -> dict[str, dict[str, Any]]:
+    """The hostname sets and host predicates a file exports, for a middleware that
+    dispatches on the request's host (``ADMIN_HOSTNAMES.has(domain)``, ``isAppHost(d)``)."""
+    arrays = _arrays(root)
+    sets: dict[str, list[str]] = {}
+    for node in walk(root):
+        if node.type != "variable_declarator":
+            continue
+        name, value = node.child_by_field_name("name"), unwrap(node.child_by_field_name("value"))
+        if name is None or value is None or node_text(name) not in exports:
+            continue
+        if value.type == "new_expression":
+            args = value.child_by_field_name("arguments")
+            value = unwrap(args.named_children[0]) if args and args.named_children else None
+        # the literal members (a template such as `api.${DOMAIN}` is left out: a host folder
+        # names a literal host)
+        items = (
+            [v for c in value.named_children if (v := string_value(c)) is not None]
+            if value is not None and value.type == "array"
+            else []
+        )
+        if any(_HOSTNAME.match(i) for i in items):
+            sets[node_text(name)] = items
+    fns: dict[str, Program] = {}
+    for fname, fn in functions.items():
+        if fname not in exports:
+            continue
+        literals = (string_value(n) for n in walk(fn) if n.type in ("string", "template_string"))
+        if any(x is not None and _HOSTNAME.match(x) for x in literals):
+            program = compile_predicate(fn, {**arrays, **sets})
+            if program is not None:
+                fns[fname] = program
+    return {"hostsets": sets, "hostfns": fns}
+
+
+def located(
+    program: Program,
+    mod: str,
+    under_auth: bool = False,
+    getter: Callable[[str], bool] | None = None,
+) -> Program:
     """The helper's program with each refusal naming its file (for evidence).
 
     A redirect no identity check leads to (a short link sending everyone on to its
-    destination) refuses no one in particular: it becomes a pass.
+    destination) refuses no one in particular: it becomes a pass. ``getter(name)`` says
+    whether a function the conditions call returns the session (``getUserViaToken``).
     """
     out: Program = []
     for s in program:
-        if s[0] == "reject" and not under_auth:
-            out.append(["pass"])
+        if s[0] == "reject" and not under_auth and len(s) <= 3:
+            # (a refusal that says why, NextAuth's `authorized` returning false, is one)
+            out.append(["pass", *s[1:3], "", mod])
         elif s[0] == "reject":
             why = s[3] if len(s) > 3 else "redirects or rejects signed-out requests"
             out.append([*s[:3], why, mod])
         elif s[0] == "if":
-            auth = under_auth or "'auth'" in repr(s[1])
-            out.append(["if", s[1], located(s[2], mod, auth), located(s[3], mod, auth)])
+            auth = under_auth or _tests_identity(s[1], getter)
+            out.append(
+                ["if", s[1], located(s[2], mod, auth, getter), located(s[3], mod, auth, getter)]
+            )
+        elif s[0] == "pass" and len(s) == 3:
+            out.append([*s, "", mod])  # where the request is let through, for evidence
         else:
             out.append(s)
     return out
+
+
+def _tests_identity(cond: Any, getter: Callable[[str], bool] | None) -> bool:
+    if not isinstance(cond, list) or not cond:
+        return False
+    if cond[0] == "auth":
+        return True
+    if cond[0] == "callv":
+        return getter is not None and getter(cond[1])
+    return any(_tests_identity(c, getter) for c in cond[1:])
