@@ -8,7 +8,7 @@ from typing import Any
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
-from threatmodel.dataflow.values import CLEAN, Value, join
+from threatmodel.dataflow.values import CLEAN, Value, distinct, join
 
 PATH_MAKERS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 PARSE_VIEWS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "pathlib.Path"})
@@ -190,9 +190,9 @@ class AssignMixin(EngineBase):
 
 def _sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:
     if v.items is None:
-        return Value(frozenset(x.sanitized(kinds, name) for x in v.labels), v.const)
+        return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const)
     items = tuple((k, _sanitize_keep(x, kinds, name)) for k, x in v.items)
-    return Value(frozenset(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
+    return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
 
 
 def _real_prefix(test: ast.Call) -> bool:

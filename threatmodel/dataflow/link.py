@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.claims import REGISTRY
-from threatmodel.dataflow.values import Label
+from threatmodel.dataflow.values import Label, distinct
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
@@ -48,18 +48,18 @@ class Linker:
         return got
 
     def resolve(self, labels: frozenset[Label], bind: Bind | None, depth: int) -> frozenset[Label]:
-        out: set[Label] = set()
+        out: list[Label] = []
         for lab in labels:
             if lab.kind in CONCRETE:
-                out.add(lab)
+                out.append(lab)
             elif lab.kind in ("param", "self"):
                 key = lab.origin if lab.kind == "param" else f"self.{lab.origin}"
                 for got in (bind or {}).get(key, ()):
-                    out.add(_through(got, lab))
+                    out.append(_through(got, lab))
             elif lab.kind == "call":
                 for got in self.call_result(lab, bind, depth + 1):
-                    out.add(_through(got, lab))
-        return frozenset(out)
+                    out.append(_through(got, lab))
+        return distinct(out)
 
     def bindings(
         self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
@@ -96,10 +96,10 @@ class Linker:
         found = self.summaries.get(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
-            out: set[Label] = set()
+            out: list[Label] = []
             for _, raw in lab.args:
-                out |= self.resolve(raw, bind, depth)
-            return frozenset(out)
+                out += self.resolve(raw, bind, depth)
+            return distinct(out)
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ["ret"], path), inner, depth)
@@ -176,6 +176,12 @@ def _through(got: Label, via: Label) -> Label:
     return out
 
 
+def _source_order(lab: Label) -> tuple[Any, ...]:
+    """Request sources first, then by place; a total order, so which of two labels at one
+    place gives the flow never depends on set order."""
+    return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
+
+
 def flows(extracts: Mapping[str, Any]) -> list[Flow]:
     linker = Linker(extracts)
     out: dict[tuple[Any, ...], Flow] = {}
@@ -212,7 +218,7 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
         )
         if not labels and note.startswith("safe: ") and spec is not None:
             continue
-        for lab in sorted(labels, key=lambda x: (x.kind != "request", x.path, x.line)):
+        for lab in sorted(labels, key=_source_order):
             source_path = lab.path or path
             broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None
             key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)

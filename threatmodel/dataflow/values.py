@@ -12,7 +12,8 @@ with known keys / positions (element-level taint: ``d['a'] = x; d['b']`` is clea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 MAX_STEPS = 8  # lines kept per label: enough for a proof, bounded for loops
@@ -35,7 +36,12 @@ class Label:
     line: int
     safe: frozenset[str] = frozenset()  # claim kinds a sanitizer made this value safe for
     args: Args = ()  # call: ("0"/"1"/kw name/"self", labels of that argument)
-    steps: tuple[int, ...] = ()
+    # The lines a value went through are how it got here, not what it is: two labels that
+    # differ only in their path are one label (the first path met is kept). Counted in the
+    # label's identity, every loop and join doubled the paths a value could carry, which
+    # made summaries grow exponentially in the number of loops (a 150-line management
+    # command took seconds) and made the path a report shows depend on set order.
+    steps: tuple[int, ...] = field(default=(), compare=False)
     via: tuple[str, ...] = ()  # sanitizers met (names), for the report
     path: str = ""  # file of ``line``; set when a file's labels are read in link
 
@@ -71,6 +77,18 @@ class Label:
             tuple(via),
             path,
         )
+
+
+def distinct(labels: Iterable[Label]) -> frozenset[Label]:
+    """``labels`` as a set. Of labels that are one but for their path, the shortest path
+    (then the lowest lines) is kept whatever order they come in, so where two values meet
+    the path a report shows never depends on set order."""
+    out: dict[Label, Label] = {}
+    for lab in labels:
+        old = out.get(lab)
+        if old is None or (len(lab.steps), lab.steps) < (len(old.steps), old.steps):
+            out[lab] = lab
+    return frozenset(out.values())
 
 
 def sorted_labels(labels: frozenset[Label]) -> list[Label]:
@@ -113,7 +131,7 @@ class Value:
         return Value(frozenset(x.step(line) for x in self.labels), self.const, items, self.seq)
 
     def sanitized(self, kinds: frozenset[str], name: str) -> Value:
-        return Value(frozenset(x.sanitized(kinds, name) for x in self.all_labels()), self.const)
+        return Value(distinct(x.sanitized(kinds, name) for x in self.all_labels()), self.const)
 
 
 CLEAN = Value()
