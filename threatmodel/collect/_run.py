@@ -56,8 +56,13 @@ class _FileResult:
     cached: bool
 
 
+EXTRACT_CODE = ("code", "dataflow", "claims")  # packages next to collect/ that extracts depend on
+
+
 def signature(collectors: list[Collector]) -> str:
-    """Cache namespace: tool version, collector ids and versions, and the collect package's code.
+    """Cache namespace: tool version, collector ids and versions, and the code extracts come
+    from (the collect package and what its collectors run: the parser, the dataflow engine,
+    the claim catalogs).
 
     Hashing the code means a changed collector never serves stale extracts, even when
     someone forgets to bump its ``version``.
@@ -66,8 +71,9 @@ def signature(collectors: list[Collector]) -> str:
         (__version__ + "|" + ",".join(f"{c.id}:{c.version}" for c in collectors)).encode()
     )
     package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.read_bytes())
+    for folder in (package, *(package.parent / name for name in EXTRACT_CODE)):
+        for path in sorted(folder.rglob("*.py")):
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 

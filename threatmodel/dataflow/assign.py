@@ -6,6 +6,7 @@ import ast
 from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
+from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
 from threatmodel.dataflow.values import CLEAN, Value, distinct, join
@@ -222,14 +223,17 @@ def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
     return out
 
 
-def summary(f: Frame, params: list[str]) -> dict[str, Any]:
+def summary(f: Frame, params: list[str], table: LabelTable) -> dict[str, Any]:
+    """A function's summary as JSON, its labels as rows of the file's ``table``; empty
+    parts are left out (``link`` reads them as empty)."""
     ret = CLEAN
     for r in f.returns:
         ret = join(ret, r)
-    return {
+    out = {
         "params": params,
-        "ret": [x.to_json() for x in ret.all_labels()],
-        "hits": [h.to_json() for h in f.hits],
-        "calls": [c.to_json() for c in f.calls],
-        "attrs": {k: [x.to_json() for x in v.all_labels()] for k, v in f.attrs.items()},
+        "ret": table.ids(ret.all_labels()),
+        "hits": [h.to_json(table) for h in f.hits],
+        "calls": [c.to_json(table) for c in f.calls],
+        "attrs": {k: table.ids(v.all_labels()) for k, v in f.attrs.items()},
     }
+    return {k: v for k, v in out.items() if v}

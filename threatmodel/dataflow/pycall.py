@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import replace
 from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
@@ -290,7 +289,7 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
                 out += shallow(inner, depth)
         else:
             args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
-            out.append(replace(lab, args=args) if args != lab.args else lab)
+            out.append(lab.with_args(args) if args != lab.args else lab)
     return distinct(out)
 
 
