@@ -41,7 +41,7 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 1
+    version = 2  # labels in a table per file (dataflow.encode)
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:

@@ -22,4 +22,4 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
         return None
     engine = Engine(module_name(src.path), src.lines)
     summaries = engine.run(tree)
-    return {"summaries": summaries}
+    return {"labels": engine.table.rows, "summaries": summaries}

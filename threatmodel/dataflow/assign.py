@@ -6,9 +6,10 @@ import ast
 from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
+from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
-from threatmodel.dataflow.values import CLEAN, Value, join
+from threatmodel.dataflow.values import CLEAN, Value, distinct, join
 
 PATH_MAKERS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 PARSE_VIEWS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "pathlib.Path"})
@@ -190,9 +191,9 @@ class AssignMixin(EngineBase):
 
 def _sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:
     if v.items is None:
-        return Value(frozenset(x.sanitized(kinds, name) for x in v.labels), v.const)
+        return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const)
     items = tuple((k, _sanitize_keep(x, kinds, name)) for k, x in v.items)
-    return Value(frozenset(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
+    return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
 
 
 def _real_prefix(test: ast.Call) -> bool:
@@ -222,14 +223,17 @@ def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
     return out
 
 
-def summary(f: Frame, params: list[str]) -> dict[str, Any]:
+def summary(f: Frame, params: list[str], table: LabelTable) -> dict[str, Any]:
+    """A function's summary as JSON, its labels as rows of the file's ``table``; empty
+    parts are left out (``link`` reads them as empty)."""
     ret = CLEAN
     for r in f.returns:
         ret = join(ret, r)
-    return {
+    out = {
         "params": params,
-        "ret": [x.to_json() for x in ret.all_labels()],
-        "hits": [h.to_json() for h in f.hits],
-        "calls": [c.to_json() for c in f.calls],
-        "attrs": {k: [x.to_json() for x in v.all_labels()] for k, v in f.attrs.items()},
+        "ret": table.ids(ret.all_labels()),
+        "hits": [h.to_json(table) for h in f.hits],
+        "calls": [c.to_json(table) for c in f.calls],
+        "attrs": {k: table.ids(v.all_labels()) for k, v in f.attrs.items()},
     }
+    return {k: v for k, v in out.items() if v}

@@ -6,6 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
+from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.values import Label, Value
 
 
@@ -20,9 +21,13 @@ class Hit:
     note: str = ""  # why a constant sink is safe beyond being constant ("safe: ..." as called)
     lines: tuple[int, ...] = ()  # where the call's argument names were set or configured
 
-    def to_json(self) -> list[Any]:
-        labels = [x.to_json() for x in self.labels]
-        return [self.kind, self.line, self.callee, labels, self.note, list(self.lines)]
+    def to_json(self, table: LabelTable) -> list[Any]:
+        row = [self.kind, self.line, self.callee, table.ids(self.labels)]
+        if self.note or self.lines:
+            row.append(self.note)
+        if self.lines:
+            row.append(list(self.lines))
+        return row
 
 
 @dataclass
@@ -33,8 +38,8 @@ class CallRec:
     line: int
     args: tuple[tuple[str, frozenset[Label]], ...]
 
-    def to_json(self) -> list[Any]:
-        return [self.qual, self.line, [[k, [x.to_json() for x in v]] for k, v in self.args]]
+    def to_json(self, table: LabelTable) -> list[Any]:
+        return [self.qual, self.line, [[k, table.ids(v)] for k, v in self.args]]
 
 
 @dataclass

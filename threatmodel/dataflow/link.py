@@ -15,12 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.claims import REGISTRY
-from threatmodel.dataflow.values import Label
+from threatmodel.dataflow.encode import read_table
+from threatmodel.dataflow.values import Label, distinct
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
 Bind = Mapping[str, frozenset[Label]]
+NONE: list[Any] = []  # a part a summary leaves out when empty (never written to)
 HitRow = tuple[str, int, str, str, frozenset[Label], tuple[int, ...]]
 
 
@@ -32,39 +34,66 @@ def module_name(path: str) -> str:
 class Linker:
     def __init__(self, extracts: Mapping[str, Any]) -> None:
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
+        self._rows: dict[str, list[list[Any]]] = {}
         for path, data in extracts.items():
+            self._rows[path] = data["labels"]
             for qual, summ in data["summaries"].items():
                 self.summaries[qual] = (path, summ)
-        self._decoded: dict[tuple[int, str], frozenset[Label]] = {}
+        self._tables: dict[str, list[Label]] = {}
+        self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
+        self._reaching = self._reaching_sinks()
 
-    def labels(self, data: list[Any], path: str) -> frozenset[Label]:
-        # summaries are read again for every call: decode each JSON list once
-        key = (id(data), path)
-        got = self._decoded.get(key)
+    def _reaching_sinks(self) -> set[str]:
+        """Functions through which an argument can reach a sink: a hit of theirs reads a
+        parameter (or ``self``), or they call such a function. A call to any other
+        function is never followed for parameter -> sink (it would find nothing), which
+        spares most of link's work: most calls lead nowhere near a sink."""
+        callers: dict[str, list[str]] = {}
+        todo: list[str] = []
+        for qual, (path, summ) in self.summaries.items():
+            rows = self._rows[path]
+            for call in summ.get("calls", NONE):
+                callers.setdefault(call[0], []).append(qual)
+            if any(rows[i][0] in ("param", "self") for h in summ.get("hits", NONE) for i in h[3]):
+                todo.append(qual)
+        found = set(todo)
+        while todo:
+            for caller in callers.get(todo.pop(), ()):
+                if caller not in found:
+                    found.add(caller)
+                    todo.append(caller)
+        return found
+
+    def labels(self, ids: list[int], path: str) -> frozenset[Label]:
+        """The labels a summary names by row (``encode``); each file's table is read
+        once, and each list of rows once: summaries are read again for every call."""
+        got = self._decoded.get(id(ids))
         if got is None:
-            got = frozenset(Label.from_json(x, path) for x in data)
-            self._decoded[key] = got
+            table = self._tables.get(path)
+            if table is None:
+                table = self._tables[path] = read_table(self._rows[path], path)
+            got = self._decoded[id(ids)] = frozenset(table[i] for i in ids)
         return got
 
     def resolve(self, labels: frozenset[Label], bind: Bind | None, depth: int) -> frozenset[Label]:
-        out: set[Label] = set()
+        out: list[Label] = []
         for lab in labels:
             if lab.kind in CONCRETE:
-                out.add(lab)
+                out.append(lab)
             elif lab.kind in ("param", "self"):
                 key = lab.origin if lab.kind == "param" else f"self.{lab.origin}"
                 for got in (bind or {}).get(key, ()):
-                    out.add(_through(got, lab))
+                    out.append(_through(got, lab))
             elif lab.kind == "call":
                 for got in self.call_result(lab, bind, depth + 1):
-                    out.add(_through(got, lab))
-        return frozenset(out)
+                    out.append(_through(got, lab))
+        return distinct(out)
 
     def bindings(
         self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
     ) -> dict[str, frozenset[Label]]:
-        params: list[str] = summ["params"]
+        params: list[str] = summ.get("params", NONE)
         out: dict[str, frozenset[Label]] = {}
         for key, raw in lab.args:
             if key == "self":
@@ -78,7 +107,7 @@ class Linker:
                 continue
             ipath, isumm = init
             ibind = self.bindings(ctor, isumm, bind, depth)
-            for attr, raw_attr in isumm["attrs"].items():
+            for attr, raw_attr in isumm.get("attrs", {}).items():
                 out[f"self.{attr}"] = self.resolve(self.labels(raw_attr, ipath), ibind, depth + 1)
         return out
 
@@ -96,24 +125,26 @@ class Linker:
         found = self.summaries.get(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
-            out: set[Label] = set()
+            out: list[Label] = []
             for _, raw in lab.args:
-                out |= self.resolve(raw, bind, depth)
-            return frozenset(out)
+                out += self.resolve(raw, bind, depth)
+            return distinct(out)
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
-        return self.resolve(self.labels(summ["ret"], path), inner, depth)
+        return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
         out = []
         for _qual, (path, summ) in self.summaries.items():
-            for kind, line, callee, raw, note, lines in summ["hits"]:
+            for kind, line, callee, raw, note, lines in map(_hit, summ.get("hits", NONE)):
                 raw_labels = self.labels(raw, path)
                 got = self.resolve(raw_labels, None, 0)
                 if got or not raw_labels:
                     out.append((kind, line, callee + note_sep(note), path, got, tuple(lines)))
-            for qual, _line, raw_args in summ["calls"]:
+            for qual, _line, raw_args in summ.get("calls", NONE):
+                if qual not in self._reaching:
+                    continue
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
                 out += self.param_sinks(qual, args, None, 0, set())
         return out
@@ -134,7 +165,7 @@ class Linker:
         if not any(inner.values()):
             return []
         out = []
-        for kind, line, callee, raw, _note, lines in summ["hits"]:
+        for kind, line, callee, raw, _note, lines in map(_hit, summ.get("hits", NONE)):
             labels = self.labels(raw, path)
             if not any(x.kind in ("param", "self") for x in labels):
                 continue
@@ -143,13 +174,21 @@ class Linker:
             )
             if via_params:
                 out.append((kind, line, callee, path, via_params, tuple(lines)))
-        for cqual, _line, raw_args in summ["calls"]:
+        for cqual, _line, raw_args in summ.get("calls", NONE):
+            if cqual not in self._reaching:
+                continue
             cargs = tuple((k, self.labels(v, path)) for k, v in raw_args)
             out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
         return out
 
 
 NOTE = " | "
+
+
+def _hit(row: list[Any]) -> tuple[str, int, str, list[int], str, list[int]]:
+    """A hit row (``frame.Hit.to_json``) with its left-out note and lines put back."""
+    kind, line, callee, ids, *rest = row
+    return kind, line, callee, ids, rest[0] if rest else "", rest[1] if len(rest) > 1 else []
 
 
 def _constant_reason(note: str, safe: bool) -> str:
@@ -174,6 +213,12 @@ def _through(got: Label, via: Label) -> Label:
     for line in via.steps:
         out = out.step(line)
     return out
+
+
+def _source_order(lab: Label) -> tuple[Any, ...]:
+    """Request sources first, then by place; a total order, so which of two labels at one
+    place gives the flow never depends on set order."""
+    return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
 
 
 def flows(extracts: Mapping[str, Any]) -> list[Flow]:
@@ -212,7 +257,7 @@ def flows(extracts: Mapping[str, Any]) -> list[Flow]:
         )
         if not labels and note.startswith("safe: ") and spec is not None:
             continue
-        for lab in sorted(labels, key=lambda x: (x.kind != "request", x.path, x.line)):
+        for lab in sorted(labels, key=_source_order):
             source_path = lab.path or path
             broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None
             key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)

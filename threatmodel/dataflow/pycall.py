@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import ast
 import sys
-from dataclasses import replace
 from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
 from threatmodel.dataflow.sinkconds import dangerous_value
-from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+from threatmodel.dataflow.values import (
+    CLEAN,
+    UNKNOWN,
+    Label,
+    Value,
+    const,
+    distinct,
+    join,
+    tainted,
+)
 
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
@@ -272,17 +280,17 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
     """``f(g(h(x)))``: keep three levels of calls to resolve, treat deeper ones as passing
     their arguments through (what link() assumes of an unknown function), so labels and
     the extract stay small."""
-    out: set[Label] = set()
+    out: list[Label] = []
     for lab in labels:
         if lab.kind != "call":
-            out.add(lab)
+            out.append(lab)
         elif depth >= NESTING:
             for _, inner in lab.args:
-                out |= shallow(inner, depth)
+                out += shallow(inner, depth)
         else:
             args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
-            out.add(replace(lab, args=args) if args != lab.args else lab)
-    return frozenset(out)
+            out.append(lab.with_args(args) if args != lab.args else lab)
+    return distinct(out)
 
 
 REORDER = frozenset({"remove", "reverse", "clear", "sort"})

@@ -14,7 +14,16 @@ from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
-from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+from threatmodel.dataflow.values import (
+    CLEAN,
+    UNKNOWN,
+    Label,
+    Value,
+    const,
+    distinct,
+    join,
+    tainted,
+)
 
 REQUEST_OBJECTS = frozenset(
     {"flask.request", "quart.request", "bottle.request", "werkzeug.local.request"}
@@ -170,15 +179,15 @@ class ExprMixin(EngineBase):
                 full = qual + key[len(key.partition(".")[0]) :]
                 return self.module_value(full)
             return CLEAN
-        out: set[Label] = set()
+        out: list[Label] = []
         for lab in base.all_labels():
             if lab.kind == "request" and lab.origin == "request":
                 if node.attr in NOT_INPUT:
                     continue
-                out.add(Label("request", f"request.{node.attr}", lab.line, steps=lab.steps))
+                out.append(Label("request", f"request.{node.attr}", lab.line, steps=lab.steps))
             else:
-                out.add(lab)
-        return Value(frozenset(out))
+                out.append(lab)
+        return Value(distinct(out))
 
     def subscript(self, node: ast.Subscript, f: Frame) -> Value:
         base = self.expr(node.value, f)

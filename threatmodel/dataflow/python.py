@@ -21,6 +21,7 @@ from threatmodel.dataflow.assign import AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
+from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import ExprMixin, request_label
@@ -38,6 +39,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         self.lines = lines
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
+        self.table = LabelTable()
 
     def module_value(self, qual: str) -> Value:
         return CLEAN
@@ -46,7 +48,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
     def run(self, tree: ast.Module) -> dict[str, dict[str, Any]]:
         top = Frame(self.module, {}, {}, {})
         self.block(tree.body, top)
-        self.summaries[self.module] = _summary(top, [])
+        self.summaries[self.module] = _summary(top, [], self.table)
         return self.summaries
 
     def function(self, fn: FuncNode, parent: Frame, qual: str, method: bool) -> None:
@@ -78,7 +80,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
         self.block(fn.body, f)
-        self.summaries[qual] = _summary(f, names)
+        self.summaries[qual] = _summary(f, names, self.table)
 
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:

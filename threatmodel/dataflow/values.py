@@ -12,7 +12,8 @@ with known keys / positions (element-level taint: ``d['a'] = x; d['b']`` is clea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 MAX_STEPS = 8  # lines kept per label: enough for a proof, bounded for loops
@@ -28,56 +29,58 @@ UNKNOWN: Any = _Unknown()
 Args = tuple[tuple[str, frozenset["Label"]], ...]
 
 
-@dataclass(frozen=True)
+# Labels and values are built millions of times on a large repository: they are slotted and
+# not ``frozen`` (a frozen dataclass's __init__ is five times slower), and by convention
+# never assigned to after they are built (they are hashed: ``unsafe_hash``).
+@dataclass(unsafe_hash=True, slots=True)
 class Label:
     kind: str  # request | database | config | param | self | call | random
     origin: str  # request.args / param name / attr / callee qualified name
     line: int
     safe: frozenset[str] = frozenset()  # claim kinds a sanitizer made this value safe for
     args: Args = ()  # call: ("0"/"1"/kw name/"self", labels of that argument)
-    steps: tuple[int, ...] = ()
+    # The lines a value went through are how it got here, not what it is: two labels that
+    # differ only in their path are one label (the first path met is kept). Counted in the
+    # label's identity, every loop and join doubled the paths a value could carry, which
+    # made summaries grow exponentially in the number of loops (a 150-line management
+    # command took seconds) and made the path a report shows depend on set order.
+    steps: tuple[int, ...] = field(default=(), compare=False)
     via: tuple[str, ...] = ()  # sanitizers met (names), for the report
     path: str = ""  # file of ``line``; set when a file's labels are read in link
 
     def sanitized(self, kinds: frozenset[str], name: str) -> Label:
-        return replace(self, safe=self.safe | kinds, via=(*self.via, name)[-4:])
+        via = (*self.via, name)[-4:]
+        safe = self.safe | kinds
+        return Label(self.kind, self.origin, self.line, safe, self.args, self.steps, via, self.path)
 
     def step(self, line: int) -> Label:
-        if (self.steps and self.steps[-1] == line) or line == self.line:
+        steps = self.steps
+        if (steps and steps[-1] == line) or line == self.line:
             return self
-        return replace(self, steps=(*self.steps, line)[-MAX_STEPS:])
-
-    def to_json(self) -> list[Any]:
-        return [
-            self.kind,
-            self.origin,
-            self.line,
-            sorted(self.safe),
-            [[k, [x.to_json() for x in sorted_labels(v)]] for k, v in self.args],
-            list(self.steps),
-            list(self.via),
-        ]
-
-    @staticmethod
-    def from_json(data: list[Any], path: str) -> Label:
-        kind, origin, line, safe, args, steps, via = data
+        steps = (*steps, line)[-MAX_STEPS:]
         return Label(
-            kind,
-            origin,
-            line,
-            frozenset(safe),
-            tuple((k, frozenset(Label.from_json(x, path) for x in v)) for k, v in args),
-            tuple(steps),
-            tuple(via),
-            path,
+            self.kind, self.origin, self.line, self.safe, self.args, steps, self.via, self.path
+        )
+
+    def with_args(self, args: Args) -> Label:
+        return Label(
+            self.kind, self.origin, self.line, self.safe, args, self.steps, self.via, self.path
         )
 
 
-def sorted_labels(labels: frozenset[Label]) -> list[Label]:
-    return sorted(labels, key=lambda x: (x.kind, x.origin, x.line, x.steps, sorted(x.safe)))
+def distinct(labels: Iterable[Label]) -> frozenset[Label]:
+    """``labels`` as a set. Of labels that are one but for their path, the shortest path
+    (then the lowest lines) is kept whatever order they come in, so where two values meet
+    the path a report shows never depends on set order."""
+    out: dict[Label, Label] = {}
+    for lab in labels:
+        old = out.get(lab)
+        if old is None or (len(lab.steps), lab.steps) < (len(old.steps), old.steps):
+            out[lab] = lab
+    return frozenset(out.values())
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True, slots=True)
 class Value:
     labels: frozenset[Label] = frozenset()
     const: Any = UNKNOWN
@@ -113,7 +116,7 @@ class Value:
         return Value(frozenset(x.step(line) for x in self.labels), self.const, items, self.seq)
 
     def sanitized(self, kinds: frozenset[str], name: str) -> Value:
-        return Value(frozenset(x.sanitized(kinds, name) for x in self.all_labels()), self.const)
+        return Value(distinct(x.sanitized(kinds, name) for x in self.all_labels()), self.const)
 
 
 CLEAN = Value()
