@@ -1,8 +1,9 @@
-"""One dataflow engine (Python): taint followed from sources to the claim registry's sinks.
+"""The dataflow engines: taint followed from sources to the claim registry's sinks.
 
-``extract(src)`` reads one parsed file into per-function summaries (JSON-serialisable, so
-the collect cache keeps them); ``flows(extracts)`` resolves them across files into ``Flow``
-facts. JS/TS is not covered yet.
+``extract(src)`` reads one parsed Python file, ``extract_js(src)`` one JavaScript/TypeScript
+file (tree-sitter), into per-function summaries of the same shape (JSON-serialisable, so the
+collect cache keeps them); ``flows(extracts)`` resolves them across files into ``Flow`` facts,
+for either language.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from threatmodel.collect.source import SourceFile
+from threatmodel.dataflow.js import JsEngine
 from threatmodel.dataflow.link import flows, module_name
 from threatmodel.dataflow.python import Engine
 
-__all__ = ["extract", "flows", "module_name"]
+__all__ = ["extract", "extract_js", "flows", "module_name"]
 
 
 def extract(src: SourceFile) -> dict[str, Any] | None:
@@ -22,4 +24,12 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
         return None
     engine = Engine(module_name(src.path), src.lines)
     summaries = engine.run(tree)
+    return {"summaries": summaries}
+
+
+def extract_js(src: SourceFile) -> dict[str, Any] | None:
+    tree = src.ts_tree
+    if tree is None:
+        return None
+    summaries = JsEngine(src.path, src.text).run(tree.root_node)
     return {"summaries": summaries}

@@ -1,6 +1,6 @@
 """code_injection: request input is evaluated as Python code."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="code_injection",
@@ -14,6 +14,8 @@ SPEC = KindSpec(
     sinks=(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),
+        *(js(c) for c in ("eval", "Function", "setTimeout", "setInterval", "vm.Script")),
+        *(js(f"vm.{f}") for f in ("runInNewContext", "runInThisContext", "runInContext")),
     ),
-    sanitizers=("ast.literal_eval", "int", "float"),
+    sanitizers=("ast.literal_eval", "int", "float", "parseInt", "parseFloat", "Number"),
 )

@@ -1,0 +1,418 @@
+"""The JavaScript / TypeScript taint engine: statements, functions and sources over tree-sitter.
+
+Each function is read once, statement by statement, with branch-sensitive environments
+(an ``if`` whose condition folds runs only the branch taken; a branch that always leaves
+does not flow on; loops run twice), and gets a summary in the Python engine's shape
+(parameters, returned labels, sinks met, calls into the repository) so ``dataflow.link``
+resolves both languages the same way. Functions are named ``./dir/file.name`` (a module is
+its path without suffix or ``/index``); ``require`` / ESM imports of relative files resolve
+to those names, so calls into the repository's own modules, ``module.exports`` /
+``exports.x`` / ``export default``, classes and constructor functions (``this.m = (...) =>``)
+are followed. A nested callback that reaches a sink with a variable of its enclosing
+function passes that sink up to the enclosing function's summary (closures).
+
+Sources: a parameter named ``req`` / ``request`` or typed ``Request`` / ``NextRequest``
+(Express, Next.js route handlers), Koa's ``ctx``, NestJS ``@Body/@Query/@Param/@Headers``
+parameters, the ``params`` / ``searchParams`` of a Next.js page or route, and the arguments of
+exported server actions (``"use server"``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.collect.jsast import JS_SUFFIXES, imports, string_value, unwrap
+from threatmodel.collect.treesitter import node_text
+from threatmodel.dataflow.assign import join_env, summary
+from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
+from threatmodel.dataflow.frame import CallRec, Frame, Hit
+from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, REQ, JsExpr, Obj, request_value
+from threatmodel.dataflow.values import CLEAN, Label, Value, join
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+REQUEST_TYPES = re.compile(r"\b(Request|NextRequest|NextApiRequest|FastifyRequest)\b")
+NEST_SOURCES = re.compile(r"@(Body|Query|Param|Headers|UploadedFile|UploadedFiles)\b")
+VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
+DECLS = frozenset({"lexical_declaration", "variable_declaration"})
+
+
+def module_name(path: str) -> str:
+    """``./routes/search`` for ``routes/search.ts``, ``./lib`` for ``lib/index.js``."""
+    base = path
+    for suffix in JS_SUFFIXES:
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
+            break
+    base = base.removesuffix("/index")
+    return "./" + posixpath.normpath(base) if base not in ("index", "") else "./"
+
+
+class JsEngine(JsExpr):
+    def __init__(self, path: str, text: str, catalog: Catalog = JS_CATALOG) -> None:
+        self.path = path
+        self.module = module_name(path)
+        self.catalog = catalog
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.aliases: dict[str, str] = {}  # exported name -> the function it names
+        head = text.lstrip()[:40]
+        self.use_server = head.startswith(("'use server'", '"use server"'))
+        name = posixpath.basename(path).split(".")[0]
+        self.page = name in ("page", "layout")
+        self.route = name == "route"
+
+    def run(self, root: Node) -> dict[str, dict[str, Any]]:
+        top = Frame(self.module, {}, {}, {})
+        for local, (spec, name) in imports(root).items():
+            top.aliases[local] = self.import_qual(spec, name)
+        self.block(root.named_children, top)
+        self.summaries[self.module] = summary(top, [])
+        for alias, target in self.aliases.items():
+            if target in self.summaries and alias not in self.summaries:
+                self.summaries[alias] = self.summaries[target]
+        return self.summaries
+
+    def import_qual(self, spec: str, name: str) -> str:
+        spec = spec.removeprefix("node:")
+        if spec.startswith("."):
+            mod = module_name(posixpath.join(posixpath.dirname(self.path), spec))
+            return mod if name == "*" else f"{mod}.{name}"
+        return spec if name in ("*", "default") else f"{spec}.{name}"
+
+    def nested_qual(self, fn: Node, f: Frame) -> str:
+        name = fn.child_by_field_name("name")
+        label = node_text(name) if name is not None else f"<{fn.start_point[0] + 1}>"
+        return f"{f.qual}.{label}"
+
+    # ------------------------------------------------------------------ functions
+    def function(self, fn: Node, parent: Frame, qual: str, seed: list[Value] | None = None) -> None:
+        f = parent.child(qual)
+        f.views = dict(parent.views)
+        if fn.type in ("function_declaration", "function_expression", "function"):
+            f.views["this"] = qual  # a constructor function: ``this.m = ...`` are its methods
+        exported = _exported(fn)
+        names: list[str] = []
+        for i, p in enumerate(_params(fn)):
+            target = p.child_by_field_name("pattern") if p.type.endswith("_parameter") else p
+            target = target if target is not None else p
+            plain = unwrap(target)
+            name = node_text(plain) if plain is not None and plain.type == "identifier" else f"${i}"
+            names.append(name)
+            value = self.source(p, name, i, fn, qual, exported)
+            if value is None and seed is not None and i < len(seed):
+                value = seed[i]
+            if value is None:
+                value = Value(frozenset({Label("param", name, fn.start_point[0] + 1)}))
+            self.bind(target, value, f, fn.start_point[0] + 1)
+        body = fn.child_by_field_name("body")
+        if body is not None and body.type == "statement_block":
+            self.block(body.named_children, f)
+        elif body is not None:
+            f.returns.append(self.expr(body, f))
+        self.summaries[qual] = summary(f, names)
+        own = set(names)
+        for h in f.hits:  # closures: a sink reached with the enclosing function's variables
+            outer = frozenset(x for x in h.labels if x.kind == "param" and x.origin not in own)
+            if outer:
+                parent.hits.append(Hit(h.kind, h.line, h.callee, outer, h.note))
+        for c in f.calls:
+            args = tuple(
+                (k, frozenset(x for x in v if x.kind == "param" and x.origin not in own))
+                for k, v in c.args
+            )
+            if any(v for _, v in args):
+                parent.calls.append(CallRec(c.qual, c.line, args))
+
+    def source(
+        self, p: Node, name: str, i: int, fn: Node, qual: str, exported: bool
+    ) -> Value | None:
+        """What a parameter holds when the framework fills it from the request."""
+        text = node_text(p)
+        line = fn.start_point[0] + 1
+        nest = NEST_SOURCES.search(text)
+        if nest:
+            return request_value(f"@{nest.group(1)}", line)
+        if "@Req(" in text or "@Request(" in text:
+            return REQ
+        typ = p.child_by_field_name("type")
+        if name in ("req", "request") or (typ is not None and REQUEST_TYPES.search(node_text(typ))):
+            return REQ
+        if name == "ctx" and "Context" not in (node_text(typ) if typ is not None else "Context"):
+            return CTX
+        last = qual.rsplit(".", 1)[-1]
+        if self.route and last in VERBS and exported:
+            return REQ if i == 0 else request_value("route params", line)
+        if self.page and exported and i == 0 and last in ("default", "Page", "generateMetadata"):
+            return request_value("page params", line)
+        if exported and (self.use_server or _directive(fn)):
+            return request_value(f"server action argument {name}", line)
+        return None
+
+    # ------------------------------------------------------------------ statements
+    def block(self, body: list[Node], f: Frame) -> bool:
+        for s in body:  # function declarations are hoisted: calls before them resolve
+            decl = s.named_children[0] if s.type == "export_statement" and s.named_children else s
+            if decl.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+                name = decl.child_by_field_name("name")
+                if name is not None:
+                    f.defs[node_text(name)] = f"{f.qual}.{node_text(name)}"
+        return any([self.stmt(s, f) for s in body])
+
+    def stmt(self, s: Node | None, f: Frame) -> bool:
+        """Run one statement; True when it always leaves (return, throw, break)."""
+        if s is None:
+            return False
+        t = s.type
+        if t == "expression_statement":
+            for c in s.named_children:
+                self.expr(c, f)
+        elif t in DECLS:
+            for d in s.named_children:
+                if d.type == "variable_declarator":
+                    self.declare(d, f)
+        elif t == "return_statement":
+            value = self.expr(s.named_children[0], f) if s.named_children else CLEAN
+            f.returns.append(value)
+            return True
+        elif t in ("throw_statement", "break_statement", "continue_statement"):
+            for c in s.named_children:
+                self.expr(c, f)
+            return True
+        elif t == "statement_block":
+            return self.block(s.named_children, f)
+        elif t == "if_statement":
+            return self.if_(s, f)
+        elif t in LOOPS:
+            self.loop(s, f)
+        elif t == "try_statement":
+            left = self.stmt(s.child_by_field_name("body"), f)
+            handler = s.child_by_field_name("handler")
+            if handler is not None:
+                self.stmt(handler.child_by_field_name("body"), f)
+                left = False
+            self.stmt(s.child_by_field_name("finalizer"), f)
+            return left
+        elif t == "switch_statement":
+            before, envs = dict(f.env), []
+            self.expr(s.child_by_field_name("value"), f)
+            body = s.child_by_field_name("body")
+            for case in body.named_children if body is not None else []:
+                f.env = dict(before)
+                self.block([c for c in case.named_children if c.type.endswith(("statement", "declaration"))], f)
+                envs.append(f.env)
+            for env in envs:
+                before = join_env(before, env)
+            f.env = before
+        elif t in ("function_declaration", "generator_function_declaration"):
+            name = s.child_by_field_name("name")
+            self.function(s, f, f"{f.qual}.{node_text(name)}" if name is not None else self.nested_qual(s, f))
+        elif t == "class_declaration":
+            self.class_(s, f)
+        elif t == "export_statement":
+            self.export(s, f)
+        elif t == "labeled_statement":
+            return self.stmt(s.child_by_field_name("body"), f)
+        return False
+
+    def declare(self, d: Node, f: Frame) -> None:
+        name, value = d.child_by_field_name("name"), d.child_by_field_name("value")
+        inner = unwrap(value)
+        if name is not None and name.type == "identifier" and inner is not None:
+            if inner.type in FUNCTIONS:
+                qual = f"{f.qual}.{node_text(name)}"
+                f.defs[node_text(name)] = qual
+                self.function(inner, f, qual)
+                return
+            if inner.type == "class":
+                self.class_(inner, f, node_text(name))
+                return
+        self.bind(name, self.expr(value, f), f, d.start_point[0] + 1)
+
+    def if_(self, s: Node, f: Frame) -> bool:
+        cond = self.expr(s.child_by_field_name("condition"), f)
+        yes = s.child_by_field_name("consequence")
+        alt = s.child_by_field_name("alternative")
+        no = alt.named_children[-1] if alt is not None and alt.named_children else None
+        if cond.known and not isinstance(cond.const, Obj):
+            return self.stmt(yes if cond.const else no, f)
+        before = dict(f.env)
+        left_yes = self.stmt(yes, f)
+        env_yes, f.env = f.env, dict(before)
+        left_no = self.stmt(no, f)
+        if left_yes and not left_no:
+            return False  # f.env is the else branch's
+        if left_no and not left_yes:
+            f.env = env_yes
+            return False
+        f.env = join_env(env_yes, f.env)
+        return left_yes and left_no
+
+    def loop(self, s: Node, f: Frame) -> None:
+        right = s.child_by_field_name("right")
+        left = s.child_by_field_name("left")
+        for part in ("initializer", "condition", "increment"):
+            node = s.child_by_field_name(part)
+            if node is not None:
+                self.stmt(node, f) if node.type.endswith(("declaration", "statement")) else self.expr(node, f)
+        before = dict(f.env)
+        for _ in range(2):
+            if right is not None and left is not None:
+                seq = self.expr(right, f)
+                element = seq.flat()
+                for _, v in seq.items or ():
+                    element = join(element, v)
+                self.bind(left, element, f, s.start_point[0] + 1)
+            self.stmt(s.child_by_field_name("body"), f)
+            f.env = join_env(before, f.env)
+
+    def class_(self, s: Node, f: Frame, name: str = "") -> None:
+        node = s.child_by_field_name("name")
+        name = name or (node_text(node) if node is not None else f"<{s.start_point[0] + 1}>")
+        qual = f"{f.qual}.{name}"
+        f.defs.setdefault(name, qual)
+        body = s.child_by_field_name("body")
+        inner = f.child(qual)
+        inner.views = {"this": qual}
+        for m in body.named_children if body is not None else []:
+            if m.type == "method_definition":
+                mname = m.child_by_field_name("name")
+                label = node_text(mname) if mname is not None else "?"
+                self.function(m, inner, f"{qual}.{'__init__' if label == 'constructor' else label}")
+                if label == "constructor":
+                    inner.views["this"] = qual
+            elif m.type in ("public_field_definition", "field_definition"):
+                value = unwrap(m.child_by_field_name("value"))
+                mname = m.child_by_field_name("name") or m.child_by_field_name("property")
+                if value is not None and value.type in FUNCTIONS and mname is not None:
+                    self.function(value, inner, f"{qual}.{node_text(mname)}")
+        f.hits += inner.hits
+        f.calls += inner.calls
+
+    def export(self, s: Node, f: Frame) -> None:
+        decl = s.child_by_field_name("declaration")
+        value = s.child_by_field_name("value")
+        if decl is not None:
+            self.stmt(decl, f)
+            return
+        if value is None:
+            return
+        inner = unwrap(value)
+        if inner is not None and inner.type in FUNCTIONS:
+            self.function(inner, f, f"{self.module}.default")
+        elif inner is not None and inner.type == "identifier" and node_text(inner) in f.defs:
+            self.aliases[f"{self.module}.default"] = f.defs[node_text(inner)]
+        else:
+            self.expr(value, f)
+
+    # ------------------------------------------------------------------ assignments
+    def assignment(self, node: Node, f: Frame) -> Value:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        inner = unwrap(right)
+        target = node_text(left) if left is not None else ""
+        if inner is not None and inner.type in FUNCTIONS:
+            self.function(inner, f, self.assigned_qual(target, f) or self.nested_qual(inner, f))
+            return CLEAN
+        if inner is not None and inner.type == "identifier" and node_text(inner) in f.defs:
+            qual = self.assigned_qual(target, f)
+            if qual:
+                self.aliases[qual] = f.defs[node_text(inner)]
+                if qual.endswith(".default"):
+                    self.aliases[self.module] = f.defs[node_text(inner)]
+        if target == "module.exports" and inner is not None and inner.type == "object":
+            for c in inner.named_children:
+                key = c.child_by_field_name("key") if c.type == "pair" else c
+                val = c.child_by_field_name("value") if c.type == "pair" else c
+                if key is not None and val is not None and node_text(val) in f.defs:
+                    self.aliases[f"{self.module}.{node_text(key)}"] = f.defs[node_text(val)]
+        return super().assignment(node, f)
+
+    def assigned_qual(self, target: str, f: Frame) -> str:
+        if target == "module.exports":
+            return f"{self.module}.default"
+        for prefix in ("module.exports.", "exports."):
+            if target.startswith(prefix) and "." not in target[len(prefix) :]:
+                return f"{self.module}.{target[len(prefix) :]}"
+        if target.startswith("this.") and "." not in target[5:] and f.views.get("this"):
+            return f"{f.views['this']}.{target[5:]}"
+        if target.isidentifier():
+            f.defs[target] = f"{f.qual}.{target}"
+            return f.defs[target]
+        return ""
+
+    def bind(self, target: Node | None, value: Value, f: Frame, line: int) -> None:
+        if target is None:
+            return
+        t = target.type
+        if t in ("identifier", "shorthand_property_identifier_pattern"):
+            f.env[node_text(target)] = value.step(line)
+        elif t == "object_pattern":
+            for c in target.named_children:
+                if c.type == "shorthand_property_identifier_pattern":
+                    self.bind(c, self.attr(value, node_text(c), c, f), f, line)
+                elif c.type == "pair_pattern":
+                    key = c.child_by_field_name("key")
+                    name = string_value(key) if key is not None and key.type == "string" else None
+                    name = name or (node_text(key) if key is not None else "")
+                    self.bind(c.child_by_field_name("value"), self.attr(value, name, c, f), f, line)
+                elif c.type == "object_assignment_pattern":
+                    left = c.child_by_field_name("left")
+                    got = self.attr(value, node_text(left) if left is not None else "", c, f)
+                    self.bind(left, join(got, self.expr(c.child_by_field_name("right"), f)), f, line)
+                elif c.type == "rest_pattern":
+                    self.bind(c.named_children[0] if c.named_children else None, value, f, line)
+        elif t == "array_pattern":
+            for i, c in enumerate(target.named_children):
+                got = value.item(i)
+                self.bind(c, got if got is not None else value.flat(), f, line)
+        elif t == "assignment_pattern":
+            default = self.expr(target.child_by_field_name("right"), f)
+            self.bind(target.child_by_field_name("left"), join(value, default), f, line)
+        elif t == "rest_pattern":
+            self.bind(target.named_children[0] if target.named_children else None, value, f, line)
+        elif t in ("member_expression", "subscript_expression"):
+            obj = unwrap(target.child_by_field_name("object"))
+            prop = target.child_by_field_name("property")
+            if obj is not None and obj.type == "this" and prop is not None:
+                f.attrs[node_text(prop)] = value
+                return
+            if obj is not None and obj.type == "identifier" and node_text(obj) in f.env:
+                old = f.env[node_text(obj)]
+                if isinstance(old.const, Obj) or not value.all_labels():
+                    return
+                key = node_text(prop) if prop is not None and t == "member_expression" else None
+                if key is not None and old.items is not None and not old.seq:
+                    items = tuple((k, v) for k, v in old.items if k != key) + ((key, value),)
+                    f.env[node_text(obj)] = Value(old.labels, items=items)
+                else:
+                    f.env[node_text(obj)] = Value(old.all_labels() | value.all_labels())
+
+
+def _params(fn: Node) -> list[Node]:
+    ps = fn.child_by_field_name("parameters")
+    if ps is None:
+        p = fn.child_by_field_name("parameter")
+        return [p] if p is not None else []
+    return [p for p in ps.named_children if p.type not in ("comment", "decorator")]
+
+
+def _exported(fn: Node) -> bool:
+    node = fn.parent
+    for _ in range(3):
+        if node is None:
+            return False
+        if node.type == "export_statement":
+            return True
+        node = node.parent
+    return False
+
+
+def _directive(fn: Node) -> bool:
+    body = fn.child_by_field_name("body")
+    first = body.named_children[0] if body is not None and body.named_children else None
+    if first is None or first.type != "expression_statement" or not first.named_children:
+        return False
+    return string_value(first.named_children[0]) == "use server"

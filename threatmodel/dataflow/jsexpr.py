@@ -1,0 +1,366 @@
+"""Expressions and calls of the JavaScript / TypeScript taint engine (tree-sitter nodes).
+
+Values are the Python engine's (``values.Value``): labels, a constant when one is known,
+items for object and array literals. A few objects are known by what they are rather than
+by labels (``Obj``): the Express / Next.js request (its ``query``, ``body``, ``params``,
+``headers``, ``cookies``, ``url``, ``json()``, ``formData()`` ... are request input, its
+``session`` and ``user`` are not), Koa's ``ctx``, and an instance of a repository class (its
+methods are that class's functions). ``process.env`` is configuration; the results of the
+usual database reads are database values. A call to a repository function becomes a
+``call`` label that ``link`` resolves with the callee's summary; any other call passes its
+receiver's and arguments' labels through. Sinks are the registry's JavaScript rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.collect.treesitter import node_text
+from threatmodel.dataflow.frame import CallRec, Frame, Hit
+from threatmodel.dataflow.jsconds import check
+from threatmodel.dataflow.pycall import shallow
+from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from threatmodel.dataflow.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Obj:
+    kind: str  # req | ctx | instance
+    qual: str = ""
+
+
+REQ = Value(const=Obj("req"))
+CTX = Value(const=Obj("ctx"))
+REQUEST_ATTRS = frozenset(
+    {"query", "body", "params", "headers", "cookies", "signedCookies", "url", "originalUrl"}
+    | {"path", "hostname", "files", "file", "search", "searchParams", "nextUrl", "rawBody"}
+)
+REQUEST_METHODS = frozenset({"get", "header", "param", "json", "formData", "text", "arrayBuffer"})
+CTX_ATTRS = frozenset({"query", "params", "headers", "cookies", "url", "path", "querystring"})
+DB_READS = frozenset(
+    {"findOne", "findAll", "findByPk", "findById", "findMany", "findFirst", "findUnique"}
+    | {"findAndCountAll", "findOneAndUpdate", "fetchAll", "first"}
+)
+WRAPPERS = frozenset(
+    {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
+    | {"type_assertion", "await_expression", "sequence_expression"}
+)
+FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
+
+
+def request_value(origin: str, line: int) -> Value:
+    return Value(frozenset({Label("request", origin, line)}))
+
+
+def const_of(node: Node) -> Any:
+    if node.type == "number":
+        try:
+            return float(node_text(node))
+        except ValueError:
+            return UNKNOWN
+    return {"true": True, "false": False, "null": None, "undefined": None}.get(node.type, UNKNOWN)
+
+
+class JsExpr:
+    """The expression half of the JS engine (``js.JsEngine`` adds statements and functions)."""
+
+    catalog: Catalog
+    summaries: dict[str, dict[str, Any]]
+
+    def function(self, fn: Node, parent: Frame, qual: str, seed: list[Value] | None = None) -> None:
+        raise NotImplementedError
+
+    def nested_qual(self, fn: Node, f: Frame) -> str:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node: Node | None, f: Frame) -> Value:
+        if node is None:
+            return CLEAN
+        t = node.type
+        if t in WRAPPERS:
+            kids = [c for c in node.named_children if c.type != "comment"]
+            return self.expr(kids[-1] if kids else None, f)
+        if t == "string":
+            return const(string_value(node) or "")
+        if t == "template_string":
+            return self.template(node, f)
+        if t in ("number", "true", "false", "null", "undefined", "regex"):
+            return const(const_of(node)) if t != "regex" else CLEAN
+        if t == "identifier":
+            return f.env.get(node_text(node), CLEAN)
+        if t == "member_expression":
+            return self.member(node, f)
+        if t == "subscript_expression":
+            obj = self.expr(node.child_by_field_name("object"), f)
+            key = self.expr(node.child_by_field_name("index"), f)
+            got = obj.item(key.const) if key.known else None
+            return got if got is not None else self.attr(obj, "", node, f)
+        if t in ("call_expression", "new_expression"):
+            return self.call(node, f)
+        if t == "binary_expression":
+            return self.binary(node, f)
+        if t == "ternary_expression":
+            cond = self.expr(node.child_by_field_name("condition"), f)
+            yes = self.expr(node.child_by_field_name("consequence"), f)
+            no = self.expr(node.child_by_field_name("alternative"), f)
+            if cond.known and not isinstance(cond.const, Obj):
+                return yes if cond.const else no
+            return join(yes, no)
+        if t == "object":
+            return self.object_(node, f)
+        if t == "array":
+            items = []
+            for i, c in enumerate(node.named_children):
+                v = self.expr(c, f)
+                items.append((i, v if c.type != "spread_element" else v.flat()))
+            return Value(items=tuple(items), seq=True)
+        if t == "spread_element":
+            return self.expr(node.named_children[0] if node.named_children else None, f)
+        if t in ("assignment_expression", "augmented_assignment_expression"):
+            return self.assignment(node, f)
+        if t in FUNCTIONS:
+            self.function(node, f, self.nested_qual(node, f))
+            return CLEAN
+        if t == "unary_expression":
+            arg = self.expr(node.child_by_field_name("argument"), f)
+            return CLEAN if node_text(node)[:1] in "!+-~t" else arg  # typeof, !, numbers: clean
+        if t == "update_expression":
+            return CLEAN
+        for c in node.named_children:  # anything else: evaluate its parts (calls, sinks inside)
+            self.expr(c, f)
+        return CLEAN
+
+    def template(self, node: Node, f: Frame) -> Value:
+        parts = [c for c in node.named_children if c.type == "template_substitution"]
+        if not parts:
+            return const(node_text(node)[1:-1])
+        values = [self.expr(c.named_children[0] if c.named_children else None, f) for c in parts]
+        return tainted(*values)
+
+    def binary(self, node: Node, f: Frame) -> Value:
+        op = node.child_by_field_name("operator")
+        opt = node_text(op) if op is not None else ""
+        a = self.expr(node.child_by_field_name("left"), f)
+        b = self.expr(node.child_by_field_name("right"), f)
+        if opt in ("||", "??"):
+            if a.known and not isinstance(a.const, Obj):
+                return a if (a.const if opt == "||" else a.const is not None) else b
+            return join(a, b)
+        if opt == "&&":
+            return b
+        if opt == "+":
+            if a.known and b.known and not isinstance(a.const, Obj | bool):
+                try:
+                    return const(a.const + b.const)
+                except TypeError:
+                    return CLEAN
+            return tainted(a, b)
+        if a.known and b.known and opt in ("===", "==", "!==", "!="):
+            same = a.const == b.const
+            return const(same if opt in ("===", "==") else not same)
+        return CLEAN  # comparisons, arithmetic: a boolean or a number
+
+    def object_(self, node: Node, f: Frame) -> Value:
+        items: list[tuple[Any, Value]] = []
+        for c in node.named_children:
+            if c.type == "pair":
+                key = c.child_by_field_name("key")
+                name = string_value(key) if key is not None and key.type == "string" else None
+                name = name if name is not None else (node_text(key) if key is not None else "")
+                v = self.expr(c.child_by_field_name("value"), f)
+                if name == "$where":
+                    self.hit("$where", [v], c, "", f)
+                items.append((name, v))
+            elif c.type == "shorthand_property_identifier":
+                items.append((node_text(c), f.env.get(node_text(c), CLEAN)))
+            elif c.type == "spread_element":
+                inner = self.expr(c, f)
+                items += list(inner.items or ()) if not inner.seq else []
+                if inner.labels:
+                    items.append(("...", Value(inner.labels)))
+            elif c.type == "method_definition":
+                self.function(c, f, self.nested_qual(c, f))
+        return Value(items=tuple(items))
+
+    def member(self, node: Node, f: Frame) -> Value:
+        obj_node = node.child_by_field_name("object")
+        prop = node.child_by_field_name("property")
+        name = node_text(prop) if prop is not None else ""
+        if dotted(obj_node) == "process.env":
+            return Value(frozenset({Label("config", f"process.env.{name}", line_of(node))}))
+        obj = self.expr(obj_node, f)
+        return self.attr(obj, name, node, f)
+
+    def attr(self, obj: Value, name: str, node: Node, f: Frame) -> Value:
+        o = obj.const
+        if isinstance(o, Obj):
+            if o.kind == "req":
+                if name in REQUEST_ATTRS or not name:
+                    return request_value(_origin(node), line_of(node))
+                return CLEAN  # session, user, app, method ...: not what the client sent
+            if o.kind == "ctx":
+                if name == "request":
+                    return REQ
+                return request_value(_origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
+            return CLEAN
+        got = obj.item(name) if name else None
+        if got is not None:
+            return got
+        return obj.flat() if not obj.known else CLEAN
+
+    def assignment(self, node: Node, f: Frame) -> Value:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        value = self.expr(right, f)
+        if node.type == "augmented_assignment_expression":
+            value = tainted(self.expr(left, f), value)
+        self.bind(left, value, f, line_of(node))
+        return value
+
+    def bind(self, target: Node | None, value: Value, f: Frame, line: int) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ calls
+    def call(self, node: Node, f: Frame) -> Value:
+        line = line_of(node)
+        fn = unwrap(node.child_by_field_name("function") or node.child_by_field_name("constructor"))
+        arg_nodes = _args(node)
+        method = None
+        receiver = CLEAN
+        if fn is not None and fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            method = node_text(prop) if prop is not None else None
+            receiver = self.expr(fn.child_by_field_name("object"), f)
+        qual = self.qualify(fn, f)
+        args = [self.arg(a, f, method, receiver) for a in arg_nodes]
+        if isinstance(receiver.const, Obj):
+            got = self.object_call(receiver.const, method or "", node, args, f)
+            if got is not None:
+                return got
+        for kind, row in self.catalog.sinks_for(qual, method):
+            if kind == "sql_injection" and method == "query" and receiver.known:
+                continue  # ``"x".query`` and known objects are not database clients
+            picked = args if row.arg == -1 else args[row.arg : row.arg + 1] if row.arg is not None else []
+            self.hit(kind, picked, node, row.when, f, arg_nodes, qual)
+        name = qual or (f".{method}" if method else "")
+        safe = self.catalog.sanitizes(qual, method if not qual else None)
+        if safe:
+            return tainted(*args).sanitized(safe, name).step(line)
+        if method in DB_READS:
+            return Value(frozenset({Label("database", f".{method}", line)}))
+        if qual and self.repo(qual):
+            if node.type == "new_expression":
+                return Value(const=Obj("instance", qual))
+            return self.repo_call(qual, args, line, f)
+        if method == "then" and args:
+            return receiver
+        return tainted(receiver, *args).step(line) if (receiver.labels or any(args)) else CLEAN
+
+    def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
+        if a.type in FUNCTIONS:
+            # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
+            # docs) => ...)`` the database's rows
+            seed: list[Value] | None = None
+            if method in ("then", "map", "forEach", "filter", "reduce"):
+                seed = [receiver.flat() if method != "then" else receiver]
+            elif method in DB_READS or method == "find":
+                seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
+            self.function(a, f, self.nested_qual(a, f), seed)
+            return CLEAN
+        return self.expr(a, f)
+
+    def object_call(self, o: Obj, method: str, node: Node, args: list[Value], f: Frame) -> Value | None:
+        line = line_of(node)
+        if o.kind == "req" and method in REQUEST_METHODS:
+            return request_value(_origin(node), line)
+        if o.kind == "instance" and method:
+            return self.repo_call(f"{o.qual}.{method}", args, line, f)
+        return None
+
+    def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
+        pairs = tuple((str(i), shallow(a.all_labels())) for i, a in enumerate(args))
+        labels = tuple((k, v) for k, v in pairs if v)
+        if labels:
+            f.calls.append(CallRec(qual, line, labels))
+        return Value(frozenset({Label("call", qual, line, args=labels)}))
+
+    def qualify(self, fn: Node | None, f: Frame) -> str:
+        """The dotted name a callee spells, its head resolved through imports / local defs."""
+        if fn is None:
+            return ""
+        if fn.type == "member_expression":
+            obj = unwrap(fn.child_by_field_name("object"))
+            prop = fn.child_by_field_name("property")
+            if obj is not None and obj.type == "call_expression" and prop is not None:
+                inner = unwrap(obj.child_by_field_name("function"))
+                if inner is not None and node_text(inner) == "require":
+                    spec = string_value(_args(obj)[0]) if _args(obj) else None
+                    return f"{spec.removeprefix('node:')}.{node_text(prop)}" if spec else ""
+            if obj is not None and obj.type == "this" and prop is not None:
+                return f"{f.views.get('this', '')}.{node_text(prop)}" if f.views.get("this") else ""
+        name = dotted(fn)
+        if not name:
+            return ""
+        head, _, rest = name.partition(".")
+        base = f.aliases.get(head) or f.defs.get(head)
+        if base is None:
+            return "" if head in f.env else name
+        return f"{base}.{rest}" if rest else base
+
+    def repo(self, qual: str) -> bool:
+        """Is ``qual`` a function of this repository (a relative import or a local def)?"""
+        return "/" in qual.split(".", 1)[0] or qual.startswith("./")
+
+    # ------------------------------------------------------------------ sinks
+    def hit(
+        self,
+        kind: str,
+        values: list[Value],
+        node: Node,
+        when: str,
+        f: Frame,
+        arg_nodes: list[Node] | None = None,
+        qual: str = "",
+    ) -> None:
+        if kind == "$where":
+            kind = "nosql_injection"
+        value = check(when, values, node, arg_nodes or [], f, self.expr)
+        if value is None:
+            return
+        callee = qual if qual and not self.repo(qual) else _callee(node)
+        if isinstance(value, str):  # safe as called: kept to refute a claim there
+            f.hits.append(Hit(kind, line_of(node), callee, frozenset(), f"safe: {value}"))
+            return
+        labels = value.all_labels()
+        # only a value known to be constant refutes; an unknown clean value says nothing
+        if labels or (value.known and not isinstance(value.const, Obj)):
+            f.hits.append(Hit(kind, line_of(node), callee, labels))
+
+
+def _args(node: Node) -> list[Node]:
+    args = node.child_by_field_name("arguments")
+    if args is None:
+        return []
+    if args.type == "template_string":  # tagged template: sql`...` is parameterised
+        return []
+    return [a for a in args.named_children if a.type != "comment"]
+
+
+def _callee(node: Node) -> str:
+    if node.type == "pair":
+        return "$where"
+    fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+    text = dotted(unwrap(fn)) or (node_text(fn) if fn is not None else "")
+    return text[:80]
+
+
+def _origin(node: Node) -> str:
+    """``req.body.email`` for a read of the request: the first three parts of its text."""
+    text = dotted(node) or node_text(node).split("(")[0]
+    return ".".join(text.split(".")[:3])[:60]
