@@ -40,6 +40,10 @@ class Catalog:
             kinds |= self.sanitizers.get("<escape_html>", set())
         return frozenset(kinds)
 
+    @property
+    def sinks_kinds(self) -> frozenset[str]:
+        return frozenset(k for rows in self.sinks.values() for k, _ in rows)
+
     def guarded_by(self, needle: str) -> frozenset[str]:
         """Kinds a value is safe for once it is known not to contain ``needle``."""
         return frozenset(k for k, ns in self.needles.items() if any(n in needle for n in ns))

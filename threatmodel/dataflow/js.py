@@ -230,6 +230,11 @@ class JsEngine(JsExpr):
             if inner.type == "class":
                 self.class_(inner, f, node_text(name))
                 return
+            if inner.type == "object":
+                qual = f"{f.qual}.{node_text(name)}"
+                f.defs[node_text(name)] = qual
+                self.bind(name, self.object_(inner, f, qual), f, d.start_point[0] + 1)
+                return
         self.bind(name, self.expr(value, f), f, d.start_point[0] + 1)
 
     def if_(self, s: Node, f: Frame) -> bool:
@@ -239,9 +244,12 @@ class JsEngine(JsExpr):
         no = alt.named_children[-1] if alt is not None and alt.named_children else None
         if cond.known and not isinstance(cond.const, Obj):
             return self.stmt(yes if cond.const else no, f)
+        guard = self.guard(s.child_by_field_name("condition"), f)
         before = dict(f.env)
+        self.narrow(guard, True, f)
         left_yes = self.stmt(yes, f)
         env_yes, f.env = f.env, dict(before)
+        self.narrow(guard, False, f)
         left_no = self.stmt(no, f)
         if left_yes and not left_no:
             return False  # f.env is the else branch's
@@ -250,6 +258,40 @@ class JsEngine(JsExpr):
             return False
         f.env = join_env(env_yes, f.env)
         return left_yes and left_no
+
+    def guard(self, cond: Node | None, f: Frame) -> tuple[str, frozenset[str], bool] | None:
+        """``x.includes('/')`` / ``!x.includes('..')`` / ``[...].includes(x)`` as a guard:
+        (the variable, the kinds it is safe for, whether it is safe when the test holds)."""
+        cond = unwrap(cond)
+        negated = False
+        while cond is not None and cond.type == "unary_expression" and node_text(cond)[:1] == "!":
+            negated = not negated
+            cond = unwrap(cond.child_by_field_name("argument"))
+        if cond is None or cond.type != "call_expression":
+            return None
+        fn = unwrap(cond.child_by_field_name("function"))
+        args = cond.child_by_field_name("arguments")
+        arg = args.named_children[0] if args is not None and args.named_children else None
+        if fn is None or fn.type != "member_expression" or arg is None:
+            return None
+        prop = fn.child_by_field_name("property")
+        if prop is None or node_text(prop) not in ("includes", "has", "indexOf"):
+            return None
+        obj = unwrap(fn.child_by_field_name("object"))
+        needle = string_value(arg)
+        if obj is not None and obj.type == "identifier" and needle is not None:
+            kinds = self.catalog.guarded_by(needle)  # ``x.includes('/')`` true: x is unsafe
+            return (node_text(obj), kinds, negated) if kinds and node_text(prop) == "includes" else None
+        listed = self.expr(obj, f)
+        if arg.type == "identifier" and listed.seq and listed.items and all(v.known for _, v in listed.items):
+            return node_text(arg), frozenset(self.catalog.sinks_kinds), not negated  # an allow-list
+        return None
+
+    def narrow(self, guard: tuple[str, frozenset[str], bool] | None, branch: bool, f: Frame) -> None:
+        if guard is None or guard[2] != branch or guard[0] not in f.env:
+            return
+        name, kinds, _ = guard
+        f.env[name] = f.env[name].sanitized(kinds, "guard")
 
     def loop(self, s: Node, f: Frame) -> None:
         right = s.child_by_field_name("right")

@@ -51,6 +51,8 @@ def check(
     if when == "mongo_filter":
         return _mongo(value, args, f, expr)
     if when == "url_host":
+        if not value.all_labels():
+            return value  # a constant URL
         for node in args:
             if _fixed(node, f, expr):
                 return "the URL's scheme and host are fixed before any input"
@@ -68,23 +70,34 @@ def _receiver(call: Node) -> Node | None:
     return fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
 
 
+def _parsed(value: Value) -> Value | None:
+    """The request labels of ``value`` that may hold a parsed object: a JSON body's or a
+    query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)."""
+    got = frozenset(
+        x for x in value.labels if x.kind == "request" and "params" not in x.origin.split(".")
+    )
+    return Value(got) if got else None
+
+
 def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None:
-    if value.labels:
-        return Value(value.labels)  # the whole filter is request data: operators included
-    first = unwrap(args[0]) if args else None
-    if first is None or first.type != "object":
-        return None
-    props = object_props(first)
-    if QUERY_SHAPES & props.keys():
-        return None  # Sequelize / Prisma: ``where`` holds typed values, not Mongo operators
-    direct: list[Value] = []
-    for node in props.values():
+    for node in args:
         inner = unwrap(node)
-        # a request field as parsed (``req.body.id`` may be ``{"$ne": 1}``); a value
-        # built into a string is typed
+        if inner is not None and inner.type == "object" and QUERY_SHAPES & object_props(inner).keys():
+            return None  # Sequelize / Prisma: ``where`` holds typed values, not Mongo operators
+    first = unwrap(args[0]) if args else None
+    if first is None:
+        return None
+    if first.type != "object":
+        # the whole filter is request data (``find(req.body)``): operators included. Only
+        # a value read from the request here counts: a parameter may be any string
+        return _parsed(value)
+    direct: list[Value] = []
+    for node in object_props(first).values():
+        inner = unwrap(node)
+        # a request field as parsed; a value built into a string is typed
         if inner is not None and inner.type in ("member_expression", "subscript_expression"):
-            got = expr(inner, f)
-            if any(x.kind == "request" for x in got.labels):
+            got = _parsed(expr(inner, f))
+            if got is not None:
                 direct.append(got)
     return tainted(*direct) if direct else None
 

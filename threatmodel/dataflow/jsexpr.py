@@ -86,6 +86,8 @@ class JsExpr:
         t = node.type
         if t in WRAPPERS:
             kids = [c for c in node.named_children if c.type != "comment"]
+            if t in ("as_expression", "satisfies_expression"):
+                kids = kids[:1]  # ``x as T``: the value, not the type
             return self.expr(kids[-1] if kids else None, f)
         if t == "string":
             return const(string_value(node) or "")
@@ -167,14 +169,20 @@ class JsExpr:
             return const(same if opt in ("===", "==") else not same)
         return CLEAN  # comparisons, arithmetic: a boolean or a number
 
-    def object_(self, node: Node, f: Frame) -> Value:
+    def object_(self, node: Node, f: Frame, prefix: str = "") -> Value:
+        """An object literal; ``prefix``: the name it is bound to, so its methods get names
+        a call ``name.method()`` resolves to (``export const users = { get (t) {...} }``)."""
         items: list[tuple[Any, Value]] = []
         for c in node.named_children:
             if c.type == "pair":
                 key = c.child_by_field_name("key")
                 name = string_value(key) if key is not None and key.type == "string" else None
                 name = name if name is not None else (node_text(key) if key is not None else "")
-                v = self.expr(c.child_by_field_name("value"), f)
+                value = unwrap(c.child_by_field_name("value"))
+                if prefix and value is not None and value.type in FUNCTIONS:
+                    self.function(value, f, f"{prefix}.{name}")
+                    continue
+                v = self.expr(value, f)
                 if name == "$where":
                     self.hit("$where", [v], c, "", f)
                 items.append((name, v))
@@ -186,7 +194,9 @@ class JsExpr:
                 if inner.labels:
                     items.append(("...", Value(inner.labels)))
             elif c.type == "method_definition":
-                self.function(c, f, self.nested_qual(c, f))
+                mname = c.child_by_field_name("name")
+                qual = f"{prefix}.{node_text(mname)}" if prefix and mname is not None else ""
+                self.function(c, f, qual or self.nested_qual(c, f))
         return Value(items=tuple(items))
 
     def member(self, node: Node, f: Frame) -> Value:
@@ -244,8 +254,11 @@ class JsExpr:
             if got is not None:
                 return got
         for kind, row in self.catalog.sinks_for(qual, method):
-            if kind == "sql_injection" and method == "query" and receiver.known:
-                continue  # ``"x".query`` and known objects are not database clients
+            known = receiver.known and not (isinstance(receiver.const, Obj) and receiver.const.kind != "instance")
+            if known and method is not None and not qual:
+                continue  # a method of a constant or a known object is no client's
+            if kind == "nosql_injection" and any(x.kind == "database" for x in receiver.labels):
+                continue  # ``row.update({...})``: a row read from the database, not a collection
             picked = args if row.arg == -1 else args[row.arg : row.arg + 1] if row.arg is not None else []
             self.hit(kind, picked, node, row.when, f, arg_nodes, qual)
         name = qual or (f".{method}" if method else "")

@@ -15,7 +15,9 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),
         *(js(c) for c in ("eval", "Function", "setTimeout", "setInterval", "vm.Script")),
-        *(js(f"vm.{f}") for f in ("runInNewContext", "runInThisContext", "runInContext")),
+        js("vm.runInThisContext"),
+        # the sandbox is code's data too: ``runInContext('safeEval(x)', {x})`` runs x
+        *(js(f"vm.{f}", arg=-1) for f in ("runInNewContext", "runInContext")),
     ),
     sanitizers=("ast.literal_eval", "int", "float", "parseInt", "parseFloat", "Number"),
 )
