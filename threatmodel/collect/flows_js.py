@@ -35,4 +35,48 @@ class JsFlowsCollector(Collector):
         return dataflow.extract_js(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        out.flows.extend(dataflow.flows(extracts))
+        out.flows.extend(dataflow.flows(extracts, root_aliases(extracts)))
+
+
+def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:
+    """The names a tsconfig root alias gives the summaries: ``@/lib/x.f`` (and ``~/``) for
+    ``./apps/web/lib/x.f`` or ``./src/lib/x.f``, and the names ``export ... from`` gives
+    (``reexported``). The engine reads one file and cannot know the alias's folder; here
+    every file is known. A name two files would give (a monorepo's apps each with a
+    ``lib/x``) is left out: no guess."""
+    names = {q for data in extracts.values() if data for q in data["summaries"]}
+    known = reexported(extracts, names)
+    owners: dict[str, str | None] = {}
+    for qual in [*names, *known]:
+        parts = qual.removeprefix("./").split("/")
+        for i in range(1, len(parts)):
+            for prefix in ("@/", "~/"):
+                alias = prefix + "/".join(parts[i:])
+                owners[alias] = qual if owners.get(alias, qual) == qual else None
+    out = {alias: known.get(qual, qual) for alias, qual in owners.items() if qual is not None}
+    out.update(known)
+    return out
+
+
+def reexported(extracts: Mapping[str, Extract], names: set[str]) -> dict[str, str]:
+    """``mod.f`` -> the function it names through ``export ... from`` (two hops at most)."""
+    by_module: dict[str, list[str]] = {}
+    for qual in names:
+        by_module.setdefault(qual.rsplit(".", 1)[0], []).append(qual)
+    out: dict[str, str] = {}
+    for _ in range(2):
+        for data in extracts.values():
+            links = data.get("exports") if data else None
+            if not links:
+                continue
+            mod = data["module"]
+            for alias, target in links["names"].items():
+                out.setdefault(alias, out.get(target, target))
+            for star in links["star"]:
+                for qual in by_module.get(star, []):
+                    name = f"{mod}.{qual.rsplit('.', 1)[1]}"
+                    if name not in names:
+                        out.setdefault(name, out.get(qual, qual))
+        for alias in list(out):
+            by_module.setdefault(alias.rsplit(".", 1)[0], []).append(alias)
+    return out

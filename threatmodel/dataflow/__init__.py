@@ -27,9 +27,16 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
     return {"summaries": summaries}
 
 
+CLIENT_SINKS = ("__html", "innerHTML", "outerHTML", "location", "bypassSecurityTrust", ".html(")
+
+
 def extract_js(src: SourceFile) -> dict[str, Any] | None:
+    head = src.text.lstrip()
+    if head.startswith(("'use client'", '"use client"')) and not any(w in src.text for w in CLIENT_SINKS):
+        return None  # a React client component: no server input, no DOM sink written
     tree = src.ts_tree
     if tree is None:
         return None
-    summaries = JsEngine(src.path, src.text).run(tree.root_node)
-    return {"summaries": summaries}
+    engine = JsEngine(src.path, src.text)
+    summaries = engine.run(tree.root_node)
+    return {"summaries": summaries, "module": engine.module, "exports": engine.links()}

@@ -28,7 +28,15 @@ from threatmodel.collect.treesitter import node_text
 from threatmodel.dataflow.assign import join_env, summary
 from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
-from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, REQ, JsExpr, Obj, request_value
+from threatmodel.dataflow.jsexpr import (
+    CTX,
+    FUNCTIONS,
+    HTML_PROPERTIES,
+    REQ,
+    JsExpr,
+    Obj,
+    request_value,
+)
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
 if TYPE_CHECKING:
@@ -59,6 +67,8 @@ class JsEngine(JsExpr):
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
         self.aliases: dict[str, str] = {}  # exported name -> the function it names
+        self.reexports: list[str] = []  # modules re-exported whole (``export * from``)
+        self.raw_html = "__html" in text
         head = text.lstrip()[:40]
         self.use_server = head.startswith(("'use server'", '"use server"'))
         name = posixpath.basename(path).split(".")[0]
@@ -71,10 +81,16 @@ class JsEngine(JsExpr):
             top.aliases[local] = self.import_qual(spec, name)
         self.block(root.named_children, top)
         self.summaries[self.module] = summary(top, [])
-        for alias, target in self.aliases.items():
+        for alias, target in list(self.aliases.items()):
             if target in self.summaries and alias not in self.summaries:
                 self.summaries[alias] = self.summaries[target]
+                del self.aliases[alias]
         return self.summaries
+
+    def links(self) -> dict[str, Any]:
+        """Names only another file's summaries answer: ``export { a as b } from './x'``
+        (name -> name) and ``export * from './x'`` (modules), resolved by link."""
+        return {"names": self.aliases, "star": self.reexports}
 
     def import_qual(self, spec: str, name: str) -> str:
         spec = spec.removeprefix("node:")
@@ -113,7 +129,9 @@ class JsEngine(JsExpr):
             self.block(body.named_children, f)
         elif body is not None:
             f.returns.append(self.expr(body, f))
-        self.summaries[qual] = summary(f, names)
+        if f.hits or f.calls or not qual.endswith(">"):
+            # an anonymous callback that reaches nothing: no caller can name it
+            self.summaries[qual] = summary(f, names)
         own = set(names)
         for h in f.hits:  # closures: a sink reached with the enclosing function's variables
             outer = frozenset(x for x in h.labels if x.kind == "param" and x.origin not in own)
@@ -337,6 +355,18 @@ class JsEngine(JsExpr):
     def export(self, s: Node, f: Frame) -> None:
         decl = s.child_by_field_name("declaration")
         value = s.child_by_field_name("value")
+        source = string_value(s.child_by_field_name("source"))
+        if source is not None and source.startswith("."):  # a re-export: resolved in link
+            target = self.import_qual(source, "*")
+            clause = next((c for c in s.named_children if c.type == "export_clause"), None)
+            if clause is None:
+                self.reexports.append(target)  # export * from './x'
+            for spec in clause.named_children if clause is not None else []:
+                name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
+                if name is not None:
+                    public = node_text(alias or name)
+                    self.aliases[f"{self.module}.{public}"] = f"{target}.{node_text(name)}"
+            return
         if decl is not None:
             self.stmt(decl, f)
             return
@@ -418,6 +448,8 @@ class JsEngine(JsExpr):
         elif t in ("member_expression", "subscript_expression"):
             obj = unwrap(target.child_by_field_name("object"))
             prop = target.child_by_field_name("property")
+            if prop is not None and node_text(prop) in HTML_PROPERTIES:
+                self.hit("xss", [value], target, "", f, qual=f".{node_text(prop)}")
             if obj is not None and obj.type == "this" and prop is not None:
                 f.attrs[node_text(prop)] = value
                 return

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from threatmodel.collect.jsast import dotted, object_props, string_value, unwrap
 from threatmodel.collect.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
-from threatmodel.dataflow.values import Value, tainted
+from threatmodel.dataflow.values import Label, Value, tainted
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 Eval = Callable[["Node | None", Frame], Value]
 RESPONSES = frozenset({"res", "response", "resp", "reply"})
-FIXED = re.compile(r"^(/(?![/\\])|[?#]|https?://[^/?#${}]+[/?#])")  # a path, or a fixed host
+FIXED = re.compile(r"^(/[^/\\]|[?#]|https?://[^/?#]+[/?#])")  # a path, or a fixed host
 QUERY_SHAPES = frozenset({"where", "data", "include", "select", "attributes", "order"})
 
 
@@ -48,9 +48,18 @@ def check(
         if first is None or first.type in ("object", "array"):
             return None  # an object is sent as JSON
         return value
+    if when == "sql_text":
+        first = unwrap(args[0]) if args else None
+        if first is None or first.type in ("object", "array", "arrow_function", "function_expression"):
+            return None  # ``handler.execute({...})``: an options object, not a statement
+        return value
     if when == "mongo_filter":
         return _mongo(value, args, f, expr)
     if when == "url_host":
+        if len(values) == len(args) > 1:
+            # ``res.redirect([status,] url[, init])``: the URL is the first non-number
+            i = next((i for i, a in enumerate(args) if a.type != "number"), 0)
+            value, args = values[i], [args[i]]
         if not value.all_labels():
             return value  # a constant URL
         for node in args:
@@ -85,8 +94,8 @@ def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None
         if inner is not None and inner.type == "object" and QUERY_SHAPES & object_props(inner).keys():
             return None  # Sequelize / Prisma: ``where`` holds typed values, not Mongo operators
     first = unwrap(args[0]) if args else None
-    if first is None:
-        return None
+    if first is None or first.type in ("template_string", "binary_expression", "string"):
+        return None  # a string is no query document (``hmac.update(`${a}:${b}`)``)
     if first.type != "object":
         # the whole filter is request data (``find(req.body)``): operators included. Only
         # a value read from the request here counts: a parameter may be any string
@@ -103,26 +112,52 @@ def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None
 
 
 def _fixed(node: Node, f: Frame, expr: Eval) -> bool:
-    """Does the URL ``node`` builds start with a constant path or scheme + host?"""
+    """Does the URL ``node`` builds have its scheme and host fixed before any input: a
+    constant path (``/a/${x}``), ``https://host/...``, a configured base then a path
+    (``${API}/users/${id}``), or ``new URL(<such a path>, base)``?"""
     node = unwrap(node) or node
-    while node.type == "binary_expression":
-        left = node.child_by_field_name("left")
-        if left is None:
-            return False
-        node = unwrap(left) or left
-    if node.type == "template_string":
-        text = node_text(node)[1:]
-        if not text.startswith("${"):
-            return bool(FIXED.match(text))
-        subs = [c for c in node.named_children if c.type == "template_substitution"]
-        head = expr(subs[0].named_children[0] if subs and subs[0].named_children else None, f)
-        rest = text[text.find("}") + 1 :]
-        # ``${API_BASE}/users/${id}``: a configured or constant base, then a path
-        base = (head.known and not head.labels) or (
-            bool(head.labels) and all(x.kind == "config" for x in head.labels)
-        )
-        return base and rest.startswith("/")
-    text = string_value(node)
-    if text is not None:
-        return bool(FIXED.match(text))
+    if node.type == "new_expression" and node_text(node.child_by_field_name("constructor") or node) == "URL":
+        args = node.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        return first is not None and _fixed(first, f, expr)
+    prefix = ""
+    for text, value in _parts(node, f, expr):
+        if text is None:
+            if any(_input(x) for x in value.labels):
+                return False  # input (or what a caller may pass) before the host is known
+            text = value.const if isinstance(value.const, str) else "x"  # a configured part
+        prefix += text
+        if FIXED.match(prefix):
+            return True
+        if len(prefix) > 200:
+            break
     return False
+
+
+def _input(label: Label) -> bool:
+    """May ``label`` be request input? A repository function's result is taken for a
+    computed segment unless request input is passed to it here."""
+    if label.kind == "call":
+        return any(x.kind == "request" for _, v in label.args for x in v)
+    return label.kind in ("request", "param")
+
+
+def _parts(node: Node, f: Frame, expr: Eval) -> list[tuple[str | None, Value]]:
+    """A template string or ``+`` chain as its parts in order: (constant text, _) or
+    (None, value of a substitution)."""
+    node = unwrap(node) or node
+    if node.type == "binary_expression" and node_text(node.child_by_field_name("operator") or node) == "+":
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None:
+            return [(None, expr(node, f))]
+        return _parts(left, f, expr) + _parts(right, f, expr)
+    if node.type == "template_string":
+        out: list[tuple[str | None, Value]] = []
+        for c in node.named_children:
+            if c.type == "string_fragment":
+                out.append((node_text(c), Value()))
+            elif c.type == "template_substitution":
+                out.append((None, expr(c.named_children[0] if c.named_children else None, f)))
+        return out
+    text = string_value(node)
+    return [(text, Value())] if text is not None else [(None, expr(node, f))]

@@ -13,6 +13,7 @@ receiver's and arguments' labels through. Sinks are the registry's JavaScript ro
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,20 +39,38 @@ class Obj:
 REQ = Value(const=Obj("req"))
 CTX = Value(const=Obj("ctx"))
 REQUEST_ATTRS = frozenset(
-    {"query", "body", "params", "headers", "cookies", "signedCookies", "url", "originalUrl"}
-    | {"path", "hostname", "files", "file", "search", "searchParams", "nextUrl", "rawBody"}
+    {"query", "body", "params", "headers", "cookies", "signedCookies", "path", "hostname"}
+    | {"files", "file", "search", "searchParams", "rawBody"}
 )
+LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
+OWN = "this site's own origin"
+OWN_URL = frozenset({"url", "originalUrl", "nextUrl"})
+URL_PARTS = frozenset({"searchParams", "search", "hash", "pathname", "query", "username"})
 REQUEST_METHODS = frozenset({"get", "header", "param", "json", "formData", "text", "arrayBuffer"})
 CTX_ATTRS = frozenset({"query", "params", "headers", "cookies", "url", "path", "querystring"})
 DB_READS = frozenset(
     {"findOne", "findAll", "findByPk", "findById", "findMany", "findFirst", "findUnique"}
-    | {"findAndCountAll", "findOneAndUpdate", "fetchAll", "first"}
+    | {"findAndCountAll", "findOneAndUpdate", "fetchAll", "first", "query", "execute"}
+    | {"$queryRaw", "$queryRawUnsafe", "select", "selectFrom"}
 )
 WRAPPERS = frozenset(
     {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
     | {"type_assertion", "await_expression", "sequence_expression"}
 )
 FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
+# In the browser, the URL is the attacker's: DOM XSS starts here (Angular's route snapshot too)
+BROWSER_SOURCES = re.compile(
+    r"(^|\.)(location\.(search|hash|href)|document\.(URL|documentURI|referrer))$"
+    r"|\.snapshot\.(queryParams|params|fragment)$"
+)
+HTML_PROPERTIES = frozenset({"innerHTML", "outerHTML"})
+JSX = frozenset({"jsx_element", "jsx_self_closing_element", "jsx_fragment"})
+
+
+def own_url(origin: str, line: int) -> Value:
+    """This request's own URL (``req.url``, ``req.nextUrl``): its scheme and host are this
+    site's, so a redirect or fetch to it (``new URL('/login', req.url)``) stays on this site."""
+    return request_value(origin, line).sanitized(frozenset({"open_redirect", "ssrf"}), OWN)
 
 
 def request_value(origin: str, line: int) -> Value:
@@ -72,6 +91,7 @@ class JsExpr:
 
     catalog: Catalog
     summaries: dict[str, dict[str, Any]]
+    raw_html: bool  # the file writes raw HTML into JSX (``__html``)
 
     def function(self, fn: Node, parent: Frame, qual: str, seed: list[Value] | None = None) -> None:
         raise NotImplementedError
@@ -130,6 +150,13 @@ class JsExpr:
         if t in FUNCTIONS:
             self.function(node, f, self.nested_qual(node, f))
             return CLEAN
+        if t in JSX:
+            # markup: only ``dangerouslySetInnerHTML`` reaches a sink in it (walking every
+            # element of every component costs more than the rest of the file)
+            if self.raw_html:
+                for c in node.named_children:
+                    self.expr(c, f)
+            return CLEAN
         if t == "unary_expression":
             arg = self.expr(node.child_by_field_name("argument"), f)
             return CLEAN if node_text(node)[:1] in "!+-~t" else arg  # typeof, !, numbers: clean
@@ -185,6 +212,8 @@ class JsExpr:
                 v = self.expr(value, f)
                 if name == "$where":
                     self.hit("$where", [v], c, "", f)
+                elif name == "__html":  # React's dangerouslySetInnerHTML={{ __html: x }}
+                    self.hit("xss", [v], c, "", f, qual="dangerouslySetInnerHTML")
                 items.append((name, v))
             elif c.type == "shorthand_property_identifier":
                 items.append((node_text(c), f.env.get(node_text(c), CLEAN)))
@@ -205,6 +234,8 @@ class JsExpr:
         name = node_text(prop) if prop is not None else ""
         if dotted(obj_node) == "process.env":
             return Value(frozenset({Label("config", f"process.env.{name}", line_of(node))}))
+        if BROWSER_SOURCES.search(dotted(node)):
+            return request_value(dotted(node)[-60:], line_of(node))
         obj = self.expr(obj_node, f)
         return self.attr(obj, name, node, f)
 
@@ -212,6 +243,8 @@ class JsExpr:
         o = obj.const
         if isinstance(o, Obj):
             if o.kind == "req":
+                if name in OWN_URL:
+                    return own_url(_origin(node), line_of(node))
                 if name in REQUEST_ATTRS or not name:
                     return request_value(_origin(node), line_of(node))
                 return CLEAN  # session, user, app, method ...: not what the client sent
@@ -223,6 +256,9 @@ class JsExpr:
         got = obj.item(name) if name else None
         if got is not None:
             return got
+        if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
+            # the query or path of this request's URL: the client's, whatever the origin
+            return request_value(f"{_origin(node)}", line_of(node))
         return obj.flat() if not obj.known else CLEAN
 
     def assignment(self, node: Node, f: Frame) -> Value:
@@ -273,6 +309,10 @@ class JsExpr:
             return self.repo_call(qual, args, line, f)
         if method == "then" and args:
             return receiver
+        if method is not None and LOOKUP.match(method):
+            # ``cache.get(key)``, ``store.findLink({ key })``: what is stored under the key,
+            # not the key (``searchParams.get('q')`` is tainted through its receiver)
+            return receiver.flat().step(line) if receiver.all_labels() else CLEAN
         return tainted(receiver, *args).step(line) if (receiver.labels or any(args)) else CLEAN
 
     def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
@@ -342,7 +382,7 @@ class JsExpr:
         qual: str = "",
     ) -> None:
         if kind == "$where":
-            kind = "nosql_injection"
+            kind, qual = "nosql_injection", "$where"
         value = check(when, values, node, arg_nodes or [], f, self.expr)
         if value is None:
             return

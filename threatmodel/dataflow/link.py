@@ -30,13 +30,20 @@ def module_name(path: str) -> str:
 
 
 class Linker:
-    def __init__(self, extracts: Mapping[str, Any]) -> None:
+    def __init__(self, extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> None:
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
         for path, data in extracts.items():
             for qual, summ in data["summaries"].items():
                 self.summaries[qual] = (path, summ)
+        self.aliases = aliases or {}  # other names a function is called by (JS ``@/`` imports)
         self._decoded: dict[tuple[int, str], frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
+
+    def find(self, qual: str) -> tuple[str, dict[str, Any]] | None:
+        got = self.summaries.get(qual)
+        if got is None and qual in self.aliases:
+            got = self.summaries.get(self.aliases[qual])
+        return got
 
     def labels(self, data: list[Any], path: str) -> frozenset[Label]:
         # summaries are read again for every call: decode each JSON list once
@@ -59,7 +66,7 @@ class Linker:
             elif lab.kind == "call":
                 for got in self.call_result(lab, bind, depth + 1):
                     out.add(_through(got, lab))
-        return frozenset(out)
+        return _fewest(out)
 
     def bindings(
         self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
@@ -73,7 +80,7 @@ class Linker:
             out[name] = self.resolve(raw, bind, depth)
         selfs = dict(lab.args).get("self", frozenset())
         for ctor in selfs:
-            init = self.summaries.get(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
+            init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
             if init is None:
                 continue
             ipath, isumm = init
@@ -93,7 +100,7 @@ class Linker:
         return self._call_result(lab, bind, depth)
 
     def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
-        found = self.summaries.get(lab.origin)
+        found = self.find(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
             out: set[Label] = set()
@@ -126,7 +133,7 @@ class Linker:
         depth: int,
         seen: set[str],
     ) -> list[HitRow]:
-        found = self.summaries.get(qual)
+        found = self.find(qual)
         if found is None or depth > MAX_DEPTH or qual in seen:
             return []
         path, summ = found
@@ -162,6 +169,25 @@ def note_sep(note: str) -> str:
     return f"{NOTE}{note}" if note else ""
 
 
+def _fewest(labels: set[Label]) -> frozenset[Label]:
+    """One label per source, sanitizer set and file: the same value reached along several
+    paths differs only in the lines it passed, and a flow reports one path. Without this
+    the labels multiply at every call they pass (JS middleware, ``parse(req)`` helpers).
+    The path kept is the shortest (then the first in line order), whatever the set order."""
+    if len(labels) < 2:
+        return frozenset(labels)
+    best: dict[tuple[Any, ...], Label] = {}
+    for lab in labels:
+        if lab.kind not in CONCRETE:
+            best[(id(lab),)] = lab
+            continue
+        key = (lab.kind, lab.origin, lab.line, lab.path, lab.safe, lab.via)
+        old = best.get(key)
+        if old is None or (len(lab.steps), lab.steps) < (len(old.steps), old.steps):
+            best[key] = lab
+    return frozenset(best.values())
+
+
 def _through(got: Label, via: Label) -> Label:
     """``got`` as it comes out of ``via`` (a parameter / call): sanitizers on the way apply."""
     if not via.safe and not via.steps:
@@ -176,8 +202,8 @@ def _through(got: Label, via: Label) -> Label:
     return out
 
 
-def flows(extracts: Mapping[str, Any]) -> list[Flow]:
-    linker = Linker(extracts)
+def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> list[Flow]:
+    linker = Linker(extracts, aliases)
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
     for kind, line, callee, path, labels, lines in linker.hits():

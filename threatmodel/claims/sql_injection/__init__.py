@@ -21,8 +21,9 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("sqlalchemy.text", "pandas.read_sql", "pandas.read_sql_query")),
         SinkRow("django.db.models.expressions.RawSQL"),
         # JS: mysql / pg / sequelize / mysql2 take the statement first, knex / prisma raw forms
-        *(js(f".{m}") for m in ("query", "execute", "raw", "literal", "whereRaw", "orderByRaw")),
-        *(js(f".{m}") for m in ("havingRaw", "joinRaw", "$queryRawUnsafe", "$executeRawUnsafe")),
+        *(js(f".{m}", when="sql_text") for m in ("query", "execute", "raw", "literal")),
+        *(js(f".{m}", when="sql_text") for m in ("whereRaw", "orderByRaw", "havingRaw")),
+        *(js(f".{m}", when="sql_text") for m in ("joinRaw", "$queryRawUnsafe", "$executeRawUnsafe")),
     ),
     sanitizers=("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier", *_JS),
     guard_needles=("'", '"', ";", "--"),
