@@ -27,12 +27,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import yaml  # noqa: E402
+import yaml
 
-from threatmodel.collect import collect_facts  # noqa: E402
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk  # noqa: E402
-from threatmodel.models import Flow  # noqa: E402
-from threatmodel.rules.flow_finding import proves  # noqa: E402
+from threatmodel.collect import collect_facts
+from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
+from threatmodel.models import Flow
+from threatmodel.rules.flow_finding import proves
 
 MANIFEST = Path(__file__).resolve().parent / "jsflows_manifest.json"
 NEAR = 3

@@ -49,7 +49,7 @@ def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:
     owners: dict[str, str | None] = {}
     for qual in [*names, *known]:
         parts = qual.removeprefix("./").split("/")
-        for i in range(1, len(parts)):
+        for i in range(len(parts)):
             for prefix in ("@/", "~/"):
                 alias = prefix + "/".join(parts[i:])
                 owners[alias] = qual if owners.get(alias, qual) == qual else None

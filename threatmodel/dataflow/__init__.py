@@ -32,7 +32,9 @@ CLIENT_SINKS = ("__html", "innerHTML", "outerHTML", "location", "bypassSecurityT
 
 def extract_js(src: SourceFile) -> dict[str, Any] | None:
     head = src.text.lstrip()
-    if head.startswith(("'use client'", '"use client"')) and not any(w in src.text for w in CLIENT_SINKS):
+    if head.startswith(("'use client'", '"use client"')) and not any(
+        w in src.text for w in CLIENT_SINKS
+    ):
         return None  # a React client component: no server input, no DOM sink written
     tree = src.ts_tree
     if tree is None:

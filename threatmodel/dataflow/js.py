@@ -28,15 +28,8 @@ from threatmodel.collect.treesitter import node_text
 from threatmodel.dataflow.assign import join_env, summary
 from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
-from threatmodel.dataflow.jsexpr import (
-    CTX,
-    FUNCTIONS,
-    HTML_PROPERTIES,
-    REQ,
-    JsExpr,
-    Obj,
-    request_value,
-)
+from threatmodel.dataflow.jsbind import JsBind
+from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, REQ, Obj, request_value
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
 if TYPE_CHECKING:
@@ -60,7 +53,7 @@ def module_name(path: str) -> str:
     return "./" + posixpath.normpath(base) if base not in ("index", "") else "./"
 
 
-class JsEngine(JsExpr):
+class JsEngine(JsBind):
     def __init__(self, path: str, text: str, catalog: Catalog = JS_CATALOG) -> None:
         self.path = path
         self.module = module_name(path)
@@ -159,8 +152,8 @@ class JsEngine(JsExpr):
         typ = p.child_by_field_name("type")
         if name in ("req", "request") or (typ is not None and REQUEST_TYPES.search(node_text(typ))):
             return REQ
-        if name == "ctx" and "Context" not in (node_text(typ) if typ is not None else "Context"):
-            return CTX
+        if name == "ctx":
+            return CTX  # Koa: only its request parts (query, params, request.body ...) count
         last = qual.rsplit(".", 1)[-1]
         if self.route and last in VERBS and exported:
             return REQ if i == 0 else request_value("route params", line)
@@ -174,7 +167,11 @@ class JsEngine(JsExpr):
     def block(self, body: list[Node], f: Frame) -> bool:
         for s in body:  # function declarations are hoisted: calls before them resolve
             decl = s.named_children[0] if s.type == "export_statement" and s.named_children else s
-            if decl.type in ("function_declaration", "generator_function_declaration", "class_declaration"):
+            if decl.type in (
+                "function_declaration",
+                "generator_function_declaration",
+                "class_declaration",
+            ):
                 name = decl.child_by_field_name("name")
                 if name is not None:
                     f.defs[node_text(name)] = f"{f.qual}.{node_text(name)}"
@@ -220,14 +217,23 @@ class JsEngine(JsExpr):
             body = s.child_by_field_name("body")
             for case in body.named_children if body is not None else []:
                 f.env = dict(before)
-                self.block([c for c in case.named_children if c.type.endswith(("statement", "declaration"))], f)
+                self.block(
+                    [
+                        c
+                        for c in case.named_children
+                        if c.type.endswith(("statement", "declaration"))
+                    ],
+                    f,
+                )
                 envs.append(f.env)
             for env in envs:
                 before = join_env(before, env)
             f.env = before
         elif t in ("function_declaration", "generator_function_declaration"):
             name = s.child_by_field_name("name")
-            self.function(s, f, f"{f.qual}.{node_text(name)}" if name is not None else self.nested_qual(s, f))
+            self.function(
+                s, f, f"{f.qual}.{node_text(name)}" if name is not None else self.nested_qual(s, f)
+            )
         elif t == "class_declaration":
             self.class_(s, f)
         elif t == "export_statement":
@@ -277,47 +283,15 @@ class JsEngine(JsExpr):
         f.env = join_env(env_yes, f.env)
         return left_yes and left_no
 
-    def guard(self, cond: Node | None, f: Frame) -> tuple[str, frozenset[str], bool] | None:
-        """``x.includes('/')`` / ``!x.includes('..')`` / ``[...].includes(x)`` as a guard:
-        (the variable, the kinds it is safe for, whether it is safe when the test holds)."""
-        cond = unwrap(cond)
-        negated = False
-        while cond is not None and cond.type == "unary_expression" and node_text(cond)[:1] == "!":
-            negated = not negated
-            cond = unwrap(cond.child_by_field_name("argument"))
-        if cond is None or cond.type != "call_expression":
-            return None
-        fn = unwrap(cond.child_by_field_name("function"))
-        args = cond.child_by_field_name("arguments")
-        arg = args.named_children[0] if args is not None and args.named_children else None
-        if fn is None or fn.type != "member_expression" or arg is None:
-            return None
-        prop = fn.child_by_field_name("property")
-        if prop is None or node_text(prop) not in ("includes", "has", "indexOf"):
-            return None
-        obj = unwrap(fn.child_by_field_name("object"))
-        needle = string_value(arg)
-        if obj is not None and obj.type == "identifier" and needle is not None:
-            kinds = self.catalog.guarded_by(needle)  # ``x.includes('/')`` true: x is unsafe
-            return (node_text(obj), kinds, negated) if kinds and node_text(prop) == "includes" else None
-        listed = self.expr(obj, f)
-        if arg.type == "identifier" and listed.seq and listed.items and all(v.known for _, v in listed.items):
-            return node_text(arg), frozenset(self.catalog.sinks_kinds), not negated  # an allow-list
-        return None
-
-    def narrow(self, guard: tuple[str, frozenset[str], bool] | None, branch: bool, f: Frame) -> None:
-        if guard is None or guard[2] != branch or guard[0] not in f.env:
-            return
-        name, kinds, _ = guard
-        f.env[name] = f.env[name].sanitized(kinds, "guard")
-
     def loop(self, s: Node, f: Frame) -> None:
         right = s.child_by_field_name("right")
         left = s.child_by_field_name("left")
         for part in ("initializer", "condition", "increment"):
             node = s.child_by_field_name(part)
             if node is not None:
-                self.stmt(node, f) if node.type.endswith(("declaration", "statement")) else self.expr(node, f)
+                self.stmt(node, f) if node.type.endswith(
+                    ("declaration", "statement")
+                ) else self.expr(node, f)
         before = dict(f.env)
         for _ in range(2):
             if right is not None and left is not None:
@@ -379,90 +353,6 @@ class JsEngine(JsExpr):
             self.aliases[f"{self.module}.default"] = f.defs[node_text(inner)]
         else:
             self.expr(value, f)
-
-    # ------------------------------------------------------------------ assignments
-    def assignment(self, node: Node, f: Frame) -> Value:
-        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        inner = unwrap(right)
-        target = node_text(left) if left is not None else ""
-        if inner is not None and inner.type in FUNCTIONS:
-            self.function(inner, f, self.assigned_qual(target, f) or self.nested_qual(inner, f))
-            return CLEAN
-        if inner is not None and inner.type == "identifier" and node_text(inner) in f.defs:
-            qual = self.assigned_qual(target, f)
-            if qual:
-                self.aliases[qual] = f.defs[node_text(inner)]
-                if qual.endswith(".default"):
-                    self.aliases[self.module] = f.defs[node_text(inner)]
-        if target == "module.exports" and inner is not None and inner.type == "object":
-            for c in inner.named_children:
-                key = c.child_by_field_name("key") if c.type == "pair" else c
-                val = c.child_by_field_name("value") if c.type == "pair" else c
-                if key is not None and val is not None and node_text(val) in f.defs:
-                    self.aliases[f"{self.module}.{node_text(key)}"] = f.defs[node_text(val)]
-        return super().assignment(node, f)
-
-    def assigned_qual(self, target: str, f: Frame) -> str:
-        if target == "module.exports":
-            return f"{self.module}.default"
-        for prefix in ("module.exports.", "exports."):
-            if target.startswith(prefix) and "." not in target[len(prefix) :]:
-                return f"{self.module}.{target[len(prefix) :]}"
-        if target.startswith("this.") and "." not in target[5:] and f.views.get("this"):
-            return f"{f.views['this']}.{target[5:]}"
-        if target.isidentifier():
-            f.defs[target] = f"{f.qual}.{target}"
-            return f.defs[target]
-        return ""
-
-    def bind(self, target: Node | None, value: Value, f: Frame, line: int) -> None:
-        if target is None:
-            return
-        t = target.type
-        if t in ("identifier", "shorthand_property_identifier_pattern"):
-            f.env[node_text(target)] = value.step(line)
-        elif t == "object_pattern":
-            for c in target.named_children:
-                if c.type == "shorthand_property_identifier_pattern":
-                    self.bind(c, self.attr(value, node_text(c), c, f), f, line)
-                elif c.type == "pair_pattern":
-                    key = c.child_by_field_name("key")
-                    name = string_value(key) if key is not None and key.type == "string" else None
-                    name = name or (node_text(key) if key is not None else "")
-                    self.bind(c.child_by_field_name("value"), self.attr(value, name, c, f), f, line)
-                elif c.type == "object_assignment_pattern":
-                    left = c.child_by_field_name("left")
-                    got = self.attr(value, node_text(left) if left is not None else "", c, f)
-                    self.bind(left, join(got, self.expr(c.child_by_field_name("right"), f)), f, line)
-                elif c.type == "rest_pattern":
-                    self.bind(c.named_children[0] if c.named_children else None, value, f, line)
-        elif t == "array_pattern":
-            for i, c in enumerate(target.named_children):
-                got = value.item(i)
-                self.bind(c, got if got is not None else value.flat(), f, line)
-        elif t == "assignment_pattern":
-            default = self.expr(target.child_by_field_name("right"), f)
-            self.bind(target.child_by_field_name("left"), join(value, default), f, line)
-        elif t == "rest_pattern":
-            self.bind(target.named_children[0] if target.named_children else None, value, f, line)
-        elif t in ("member_expression", "subscript_expression"):
-            obj = unwrap(target.child_by_field_name("object"))
-            prop = target.child_by_field_name("property")
-            if prop is not None and node_text(prop) in HTML_PROPERTIES:
-                self.hit("xss", [value], target, "", f, qual=f".{node_text(prop)}")
-            if obj is not None and obj.type == "this" and prop is not None:
-                f.attrs[node_text(prop)] = value
-                return
-            if obj is not None and obj.type == "identifier" and node_text(obj) in f.env:
-                old = f.env[node_text(obj)]
-                if isinstance(old.const, Obj) or not value.all_labels():
-                    return
-                key = node_text(prop) if prop is not None and t == "member_expression" else None
-                if key is not None and old.items is not None and not old.seq:
-                    items = tuple((k, v) for k, v in old.items if k != key) + ((key, value),)
-                    f.env[node_text(obj)] = Value(old.labels, items=items)
-                else:
-                    f.env[node_text(obj)] = Value(old.all_labels() | value.all_labels())
 
 
 def _params(fn: Node) -> list[Node]:

@@ -50,7 +50,12 @@ def check(
         return value
     if when == "sql_text":
         first = unwrap(args[0]) if args else None
-        if first is None or first.type in ("object", "array", "arrow_function", "function_expression"):
+        if first is None or first.type in (
+            "object",
+            "array",
+            "arrow_function",
+            "function_expression",
+        ):
             return None  # ``handler.execute({...})``: an options object, not a statement
         return value
     if when == "mongo_filter":
@@ -76,7 +81,11 @@ def check(
 
 def _receiver(call: Node) -> Node | None:
     fn = unwrap(call.child_by_field_name("function"))
-    return fn.child_by_field_name("object") if fn is not None and fn.type == "member_expression" else None
+    return (
+        fn.child_by_field_name("object")
+        if fn is not None and fn.type == "member_expression"
+        else None
+    )
 
 
 def _parsed(value: Value) -> Value | None:
@@ -91,7 +100,11 @@ def _parsed(value: Value) -> Value | None:
 def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None:
     for node in args:
         inner = unwrap(node)
-        if inner is not None and inner.type == "object" and QUERY_SHAPES & object_props(inner).keys():
+        if (
+            inner is not None
+            and inner.type == "object"
+            and QUERY_SHAPES & object_props(inner).keys()
+        ):
             return None  # Sequelize / Prisma: ``where`` holds typed values, not Mongo operators
     first = unwrap(args[0]) if args else None
     if first is None or first.type in ("template_string", "binary_expression", "string"):
@@ -116,7 +129,10 @@ def _fixed(node: Node, f: Frame, expr: Eval) -> bool:
     constant path (``/a/${x}``), ``https://host/...``, a configured base then a path
     (``${API}/users/${id}``), or ``new URL(<such a path>, base)``?"""
     node = unwrap(node) or node
-    if node.type == "new_expression" and node_text(node.child_by_field_name("constructor") or node) == "URL":
+    if (
+        node.type == "new_expression"
+        and node_text(node.child_by_field_name("constructor") or node) == "URL"
+    ):
         args = node.child_by_field_name("arguments")
         first = args.named_children[0] if args is not None and args.named_children else None
         return first is not None and _fixed(first, f, expr)
@@ -146,7 +162,10 @@ def _parts(node: Node, f: Frame, expr: Eval) -> list[tuple[str | None, Value]]:
     """A template string or ``+`` chain as its parts in order: (constant text, _) or
     (None, value of a substitution)."""
     node = unwrap(node) or node
-    if node.type == "binary_expression" and node_text(node.child_by_field_name("operator") or node) == "+":
+    if (
+        node.type == "binary_expression"
+        and node_text(node.child_by_field_name("operator") or node) == "+"
+    ):
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         if left is None or right is None:
             return [(None, expr(node, f))]

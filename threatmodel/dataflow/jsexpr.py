@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.collect.treesitter import node_text
-from threatmodel.dataflow.frame import CallRec, Frame, Hit
+from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
-from threatmodel.dataflow.pycall import shallow
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
 
 if TYPE_CHECKING:
@@ -244,21 +243,21 @@ class JsExpr:
         if isinstance(o, Obj):
             if o.kind == "req":
                 if name in OWN_URL:
-                    return own_url(_origin(node), line_of(node))
+                    return own_url(origin(node), line_of(node))
                 if name in REQUEST_ATTRS or not name:
-                    return request_value(_origin(node), line_of(node))
+                    return request_value(origin(node), line_of(node))
                 return CLEAN  # session, user, app, method ...: not what the client sent
             if o.kind == "ctx":
                 if name == "request":
                     return REQ
-                return request_value(_origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
+                return request_value(origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
             return CLEAN
         got = obj.item(name) if name else None
         if got is not None:
             return got
         if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
             # the query or path of this request's URL: the client's, whatever the origin
-            return request_value(f"{_origin(node)}", line_of(node))
+            return request_value(f"{origin(node)}", line_of(node))
         return obj.flat() if not obj.known else CLEAN
 
     def assignment(self, node: Node, f: Frame) -> Value:
@@ -276,7 +275,7 @@ class JsExpr:
     def call(self, node: Node, f: Frame) -> Value:
         line = line_of(node)
         fn = unwrap(node.child_by_field_name("function") or node.child_by_field_name("constructor"))
-        arg_nodes = _args(node)
+        arg_nodes = call_args(node)
         method = None
         receiver = CLEAN
         if fn is not None and fn.type == "member_expression":
@@ -290,12 +289,20 @@ class JsExpr:
             if got is not None:
                 return got
         for kind, row in self.catalog.sinks_for(qual, method):
-            known = receiver.known and not (isinstance(receiver.const, Obj) and receiver.const.kind != "instance")
+            known = receiver.known and not (
+                isinstance(receiver.const, Obj) and receiver.const.kind != "instance"
+            )
             if known and method is not None and not qual:
                 continue  # a method of a constant or a known object is no client's
             if kind == "nosql_injection" and any(x.kind == "database" for x in receiver.labels):
                 continue  # ``row.update({...})``: a row read from the database, not a collection
-            picked = args if row.arg == -1 else args[row.arg : row.arg + 1] if row.arg is not None else []
+            picked = (
+                args
+                if row.arg == -1
+                else args[row.arg : row.arg + 1]
+                if row.arg is not None
+                else []
+            )
             self.hit(kind, picked, node, row.when, f, arg_nodes, qual)
         name = qual or (f".{method}" if method else "")
         safe = self.catalog.sanitizes(qual, method if not qual else None)
@@ -328,47 +335,19 @@ class JsExpr:
             return CLEAN
         return self.expr(a, f)
 
-    def object_call(self, o: Obj, method: str, node: Node, args: list[Value], f: Frame) -> Value | None:
-        line = line_of(node)
-        if o.kind == "req" and method in REQUEST_METHODS:
-            return request_value(_origin(node), line)
-        if o.kind == "instance" and method:
-            return self.repo_call(f"{o.qual}.{method}", args, line, f)
-        return None
+    def object_call(
+        self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
+    ) -> Value | None:
+        raise NotImplementedError
 
     def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
-        pairs = tuple((str(i), shallow(a.all_labels())) for i, a in enumerate(args))
-        labels = tuple((k, v) for k, v in pairs if v)
-        if labels:
-            f.calls.append(CallRec(qual, line, labels))
-        return Value(frozenset({Label("call", qual, line, args=labels)}))
+        raise NotImplementedError
 
     def qualify(self, fn: Node | None, f: Frame) -> str:
-        """The dotted name a callee spells, its head resolved through imports / local defs."""
-        if fn is None:
-            return ""
-        if fn.type == "member_expression":
-            obj = unwrap(fn.child_by_field_name("object"))
-            prop = fn.child_by_field_name("property")
-            if obj is not None and obj.type == "call_expression" and prop is not None:
-                inner = unwrap(obj.child_by_field_name("function"))
-                if inner is not None and node_text(inner) == "require":
-                    spec = string_value(_args(obj)[0]) if _args(obj) else None
-                    return f"{spec.removeprefix('node:')}.{node_text(prop)}" if spec else ""
-            if obj is not None and obj.type == "this" and prop is not None:
-                return f"{f.views.get('this', '')}.{node_text(prop)}" if f.views.get("this") else ""
-        name = dotted(fn)
-        if not name:
-            return ""
-        head, _, rest = name.partition(".")
-        base = f.aliases.get(head) or f.defs.get(head)
-        if base is None:
-            return "" if head in f.env else name
-        return f"{base}.{rest}" if rest else base
+        raise NotImplementedError
 
     def repo(self, qual: str) -> bool:
-        """Is ``qual`` a function of this repository (a relative import or a local def)?"""
-        return "/" in qual.split(".", 1)[0] or qual.startswith("./")
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ sinks
     def hit(
@@ -396,7 +375,7 @@ class JsExpr:
             f.hits.append(Hit(kind, line_of(node), callee, labels))
 
 
-def _args(node: Node) -> list[Node]:
+def call_args(node: Node) -> list[Node]:
     args = node.child_by_field_name("arguments")
     if args is None:
         return []
@@ -413,7 +392,7 @@ def _callee(node: Node) -> str:
     return text[:80]
 
 
-def _origin(node: Node) -> str:
+def origin(node: Node) -> str:
     """``req.body.email`` for a read of the request: the first three parts of its text."""
     text = dotted(node) or node_text(node).split("(")[0]
     return ".".join(text.split(".")[:3])[:60]

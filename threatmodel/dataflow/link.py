@@ -30,7 +30,9 @@ def module_name(path: str) -> str:
 
 
 class Linker:
-    def __init__(self, extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None
+    ) -> None:
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
         for path, data in extracts.items():
             for qual, summ in data["summaries"].items():

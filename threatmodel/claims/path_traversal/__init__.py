@@ -1,6 +1,7 @@
 """path_traversal: a file path is chosen by request input (read, write or serve any file)."""
 
 from threatmodel.claims.spec import KindSpec, SinkRow, js
+
 _FS = (
     *("readFile", "readFileSync", "createReadStream", "writeFile", "writeFileSync"),
     *("createWriteStream", "appendFile", "appendFileSync", "unlink", "unlinkSync", "rm"),

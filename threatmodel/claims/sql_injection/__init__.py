@@ -23,7 +23,10 @@ SPEC = KindSpec(
         # JS: mysql / pg / sequelize / mysql2 take the statement first, knex / prisma raw forms
         *(js(f".{m}", when="sql_text") for m in ("query", "execute", "raw", "literal")),
         *(js(f".{m}", when="sql_text") for m in ("whereRaw", "orderByRaw", "havingRaw")),
-        *(js(f".{m}", when="sql_text") for m in ("joinRaw", "$queryRawUnsafe", "$executeRawUnsafe")),
+        *(
+            js(f".{m}", when="sql_text")
+            for m in ("joinRaw", "$queryRawUnsafe", "$executeRawUnsafe")
+        ),
     ),
     sanitizers=("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier", *_JS),
     guard_needles=("'", '"', ";", "--"),

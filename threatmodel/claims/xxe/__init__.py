@@ -1,6 +1,7 @@
 """xxe: request input is parsed as XML by a parser that resolves external entities."""
 
 from threatmodel.claims.spec import KindSpec, SinkRow, js
+
 _JS_PARSE = ("parseXml", "parseXmlString")
 
 SPEC = KindSpec(
