@@ -12,14 +12,42 @@ import re
 from collections.abc import Mapping
 
 from threatmodel import dataflow
+from threatmodel.claims import REGISTRY
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.jsast import is_test_path
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 
-# A file matters when it reads a source or exports a function others may call: every
-# function the linker has no summary for passes its arguments through, so a file with no
-# function and no request reads adds nothing. The words are wide on purpose.
-GATE = re.compile(r"req|ctx|export|params|use server|@Body|@Query|@Param|function|=>")
+
+
+def _gate_words() -> list[str]:
+    """Last names of every JS catalog sink and sanitizer, from the registry."""
+    names: set[str] = set()
+    for spec in REGISTRY.values():
+        for row in spec.sinks:
+            if row.language == "javascript":
+                names.add(row.callee.rsplit(".", 1)[-1].lstrip("$"))
+        names.update(n.rsplit(".", 1)[-1] for n in spec.sanitizers)
+    return sorted(n for n in names if n)
+
+
+# A file matters to the engine when it names a sink, a sanitizer or a source, reads the
+# database or a store (``find``, ``get``: a lookup's result is not its key), returns a
+# constant (a wrapper whose summary breaks a flow) or re-exports another file. Any other
+# function passes its arguments through, which is what link() assumes of a function it has
+# no summary for, so skipping the file loses nothing. Plain substrings: wide, never narrow.
+GATE = re.compile(
+    "|".join(
+        re.escape(w)
+        for w in (
+            *_gate_words(),
+            *("req", "ctx", "Request", "params", "use server", "@Body", "@Query", "@Param"),
+            *("@Headers", "location", "snapshot", "document.", "process.env", "__html"),
+            *("find", "get", "lookup", "load", "read", "fetch", "select", "count", "has"),
+            *("return '", 'return "', "return `", "return null", "return undefined"),
+            *("return [", "return {", "from '.", 'from ".', "require('.", 'require(".'),
+        )
+    )
+)
 
 
 @register
