@@ -18,7 +18,6 @@ from threatmodel.collect.jsast import is_test_path
 from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 
 
-
 def _gate_words() -> list[str]:
     """Last names of every JS catalog sink and sanitizer, from the registry."""
     names: set[str] = set()

@@ -29,7 +29,7 @@ from threatmodel.dataflow.assign import join_env, summary
 from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
-from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, REQ, Obj, request_value
+from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
 if TYPE_CHECKING:
@@ -179,8 +179,15 @@ class JsEngine(JsBind):
 
     def stmt(self, s: Node | None, f: Frame) -> bool:
         """Run one statement; True when it always leaves (return, throw, break)."""
-        if s is None:
+        if s is None or self.depth > MAX_NEST:
             return False
+        self.depth += 1
+        try:
+            return self._stmt(s, f)
+        finally:
+            self.depth -= 1
+
+    def _stmt(self, s: Node, f: Frame) -> bool:
         t = s.type
         if t == "expression_statement":
             for c in s.named_children:

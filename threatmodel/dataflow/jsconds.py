@@ -158,7 +158,7 @@ def _input(label: Label) -> bool:
     return label.kind in ("request", "param")
 
 
-def _parts(node: Node, f: Frame, expr: Eval) -> list[tuple[str | None, Value]]:
+def _parts(node: Node, f: Frame, expr: Eval, depth: int = 0) -> list[tuple[str | None, Value]]:
     """A template string or ``+`` chain as its parts in order: (constant text, _) or
     (None, value of a substitution)."""
     node = unwrap(node) or node
@@ -167,9 +167,9 @@ def _parts(node: Node, f: Frame, expr: Eval) -> list[tuple[str | None, Value]]:
         and node_text(node.child_by_field_name("operator") or node) == "+"
     ):
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
-        if left is None or right is None:
+        if left is None or right is None or depth > 40:
             return [(None, expr(node, f))]
-        return _parts(left, f, expr) + _parts(right, f, expr)
+        return _parts(left, f, expr, depth + 1) + _parts(right, f, expr, depth + 1)
     if node.type == "template_string":
         out: list[tuple[str | None, Value]] = []
         for c in node.named_children:

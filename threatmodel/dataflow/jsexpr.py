@@ -43,6 +43,7 @@ REQUEST_ATTRS = frozenset(
 )
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 OWN = "this site's own origin"
+MAX_NEST = 120
 OWN_URL = frozenset({"url", "originalUrl", "nextUrl"})
 URL_PARTS = frozenset({"searchParams", "search", "hash", "pathname", "query", "username"})
 REQUEST_METHODS = frozenset({"get", "header", "param", "json", "formData", "text", "arrayBuffer"})
@@ -91,6 +92,7 @@ class JsExpr:
     catalog: Catalog
     summaries: dict[str, dict[str, Any]]
     raw_html: bool  # the file writes raw HTML into JSX (``__html``)
+    depth = 0  # expressions and statements being read, nested
 
     def function(self, fn: Node, parent: Frame, qual: str, seed: list[Value] | None = None) -> None:
         raise NotImplementedError
@@ -100,8 +102,15 @@ class JsExpr:
 
     # ------------------------------------------------------------------ expressions
     def expr(self, node: Node | None, f: Frame) -> Value:
-        if node is None:
-            return CLEAN
+        if node is None or self.depth > MAX_NEST:
+            return CLEAN  # hostile nesting: what is this deep is not followed
+        self.depth += 1
+        try:
+            return self._expr(node, f)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: Node, f: Frame) -> Value:
         t = node.type
         if t in WRAPPERS:
             kids = [c for c in node.named_children if c.type != "comment"]
