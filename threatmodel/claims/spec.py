@@ -29,6 +29,12 @@ class SinkRow:
     language: str = "python"
 
 
+def js(callee: str, arg: int | None = 0, when: str = "", whole: bool = False) -> SinkRow:
+    """A JavaScript / TypeScript row (``callee`` as ``require`` / ESM imports resolve it,
+    ``node:`` dropped; ``.method`` for any receiver)."""
+    return SinkRow(callee, arg=arg, when=when, whole=whole, language="javascript")
+
+
 @dataclass(frozen=True)
 class KindSpec:
     """What a claim kind means, how it is reported, and its catalog."""

@@ -1,8 +1,9 @@
-"""One dataflow engine (Python): taint followed from sources to the claim registry's sinks.
+"""The dataflow engines: taint followed from sources to the claim registry's sinks.
 
-``extract(src)`` reads one parsed file into per-function summaries (JSON-serialisable, so
-the collect cache keeps them); ``flows(extracts)`` resolves them across files into ``Flow``
-facts. JS/TS is not covered yet.
+``extract(src)`` reads one parsed Python file, ``extract_js(src)`` one JavaScript/TypeScript
+file (tree-sitter), into per-function summaries of the same shape (JSON-serialisable, so the
+collect cache keeps them); ``flows(extracts)`` resolves them across files into ``Flow`` facts,
+for either language.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from threatmodel.collect.source import SourceFile
+from threatmodel.dataflow.js import JsEngine
 from threatmodel.dataflow.link import flows, module_name
 from threatmodel.dataflow.python import Engine
 
-__all__ = ["extract", "flows", "module_name"]
+__all__ = ["extract", "extract_js", "flows", "module_name"]
 
 
 def extract(src: SourceFile) -> dict[str, Any] | None:
@@ -23,3 +25,25 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
     engine = Engine(module_name(src.path), src.lines)
     summaries = engine.run(tree)
     return {"labels": engine.table.rows, "summaries": summaries}
+
+
+CLIENT_SINKS = ("__html", "innerHTML", "outerHTML", "location", "bypassSecurityTrust", ".html(")
+
+
+def extract_js(src: SourceFile) -> dict[str, Any] | None:
+    head = src.text.lstrip()
+    if head.startswith(("'use client'", '"use client"')) and not any(
+        w in src.text for w in CLIENT_SINKS
+    ):
+        return None  # a React client component: no server input, no DOM sink written
+    tree = src.ts_tree
+    if tree is None:
+        return None
+    engine = JsEngine(src.path, src.text)
+    summaries = engine.run(tree.root_node)
+    return {
+        "labels": engine.table.rows,
+        "summaries": summaries,
+        "module": engine.module,
+        "exports": engine.links(),
+    }

@@ -1,4 +1,9 @@
-"""The registry's Python catalog rows, indexed for the engine's per-call lookups."""
+"""The registry's catalog rows of one language, indexed for the engine's per-call lookups.
+
+``CATALOG`` holds the Python rows, ``JS_CATALOG`` the JavaScript/TypeScript ones (rows with
+``language="javascript"``). Sanitizer names are shared: each language's callees are spelled as
+its imports resolve them, so a name of one never matches a call of the other.
+"""
 
 from __future__ import annotations
 
@@ -35,16 +40,20 @@ class Catalog:
             kinds |= self.sanitizers.get("<escape_html>", set())
         return frozenset(kinds)
 
+    @property
+    def sinks_kinds(self) -> frozenset[str]:
+        return frozenset(k for rows in self.sinks.values() for k, _ in rows)
+
     def guarded_by(self, needle: str) -> frozenset[str]:
         """Kinds a value is safe for once it is known not to contain ``needle``."""
         return frozenset(k for k, ns in self.needles.items() if any(n in needle for n in ns))
 
 
-def build() -> Catalog:
+def build(language: str = "python") -> Catalog:
     cat = Catalog()
     for kind, spec in REGISTRY.items():
         for row in spec.sinks:
-            if row.language == "python":
+            if row.language == language:
                 cat.sinks[row.callee].append((kind, row))
         for name in spec.sanitizers:
             cat.sanitizers[name].add(kind)
@@ -56,3 +65,4 @@ def build() -> Catalog:
 
 
 CATALOG = build()
+JS_CATALOG = build("javascript")

@@ -32,13 +32,16 @@ def module_name(path: str) -> str:
 
 
 class Linker:
-    def __init__(self, extracts: Mapping[str, Any]) -> None:
+    def __init__(
+        self, extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None
+    ) -> None:
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._rows: dict[str, list[list[Any]]] = {}
         for path, data in extracts.items():
             self._rows[path] = data["labels"]
             for qual, summ in data["summaries"].items():
                 self.summaries[qual] = (path, summ)
+        self.aliases = aliases or {}  # other names a function is called by (JS ``@/`` imports)
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
@@ -54,7 +57,10 @@ class Linker:
         for qual, (path, summ) in self.summaries.items():
             rows = self._rows[path]
             for call in summ.get("calls", NONE):
-                callers.setdefault(call[0], []).append(qual)
+                callee = (
+                    call[0] if call[0] in self.summaries else self.aliases.get(call[0], call[0])
+                )
+                callers.setdefault(callee, []).append(qual)
             if any(rows[i][0] in ("param", "self") for h in summ.get("hits", NONE) for i in h[3]):
                 todo.append(qual)
         found = set(todo)
@@ -64,6 +70,12 @@ class Linker:
                     found.add(caller)
                     todo.append(caller)
         return found
+
+    def find(self, qual: str) -> tuple[str, dict[str, Any]] | None:
+        got = self.summaries.get(qual)
+        if got is None and qual in self.aliases:
+            got = self.summaries.get(self.aliases[qual])
+        return got
 
     def labels(self, ids: list[int], path: str) -> frozenset[Label]:
         """The labels a summary names by row (``encode``); each file's table is read
@@ -102,7 +114,7 @@ class Linker:
             out[name] = self.resolve(raw, bind, depth)
         selfs = dict(lab.args).get("self", frozenset())
         for ctor in selfs:
-            init = self.summaries.get(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
+            init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
             if init is None:
                 continue
             ipath, isumm = init
@@ -122,7 +134,7 @@ class Linker:
         return self._call_result(lab, bind, depth)
 
     def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
-        found = self.summaries.get(lab.origin)
+        found = self.find(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
@@ -157,7 +169,7 @@ class Linker:
         depth: int,
         seen: set[str],
     ) -> list[HitRow]:
-        found = self.summaries.get(qual)
+        found = self.find(qual)
         if found is None or depth > MAX_DEPTH or qual in seen:
             return []
         path, summ = found
@@ -221,8 +233,8 @@ def _source_order(lab: Label) -> tuple[Any, ...]:
     return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
 
 
-def flows(extracts: Mapping[str, Any]) -> list[Flow]:
-    linker = Linker(extracts)
+def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> list[Flow]:
+    linker = Linker(extracts, aliases)
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
     for kind, line, callee, path, labels, lines in linker.hits():

@@ -4,7 +4,10 @@ A ``dynamic`` sink fact (the query / command / code is put together from a non-c
 part, see the sinks collectors) inside the function that handles a route: the request
 reaches the interpreter. SQL is high, commands and eval are critical. Sinks outside route
 handlers are left to the LLM pass and review: whether input reaches them is not decided
-here. Python files are left to the dataflow rule (TM120), which follows the value.
+here. Python files are left to the dataflow rule (TM120), which follows the value; so is a
+JS/TS sink the JS dataflow engine reached (a flow of its kind at the sink's line): TM120
+reports it when request input gets there unbroken, and a broken or constant flow is not
+re-reported here on ``dynamic`` alone.
 """
 
 from __future__ import annotations
@@ -39,10 +42,14 @@ class InjectableSinkInHandler(Rule):
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
+        decided = {(f.sink_location.path, f.sink_location.line, f.claim) for f in facts.flows}
         for sink in facts.sinks:
             kind = KINDS.get(sink.kind)
             if kind is None or not sink.dynamic or sink.location.path.endswith(".py"):
                 continue  # Python sinks are decided by dataflow (TM120), not by ``dynamic``
+            where = (sink.location.path, sink.location.line)
+            if {(*where, kind), (*where, "code_injection")} & decided:
+                continue  # the JS engine followed this call: its flow decides (TM120)
             route = handler_route(sink, facts.routes)
             if route is None:
                 continue

@@ -12,8 +12,10 @@ step) decide (``facts.flows``, see ``threatmodel.dataflow``):
 - unverifiable: the engine knows no sink of this kind at the line (an import, an idiom the
   catalog lacks), or the file was not parsed.
 
-command_injection and sql_injection are decided here too (their sinks are catalog rows);
-xss, ssrf and open_redirect keep their line verifiers for now.
+command_injection and sql_injection are decided here too (their sinks are catalog rows), in
+Python and JavaScript / TypeScript alike; where no flow touches the cited line (an idiom the
+engines do not follow), their line verifiers still answer. xss, ssrf and open_redirect keep
+their line verifiers for now.
 """
 
 from __future__ import annotations
@@ -67,8 +69,6 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
     if not locs:
         return ClaimResult.unverifiable("the claim cites no location to check")
     line_verifier = NOT_PYTHON.get(kind)
-    if line_verifier is not None and not all(loc.path.endswith(".py") for loc in locs):
-        return line_verifier().verify(claim, finding, ctx)  # JS/TS: no dataflow yet
     refutations: list[str] = []
     for loc in locs:
         near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]
@@ -85,7 +85,8 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
     if refutations and len(refutations) == len(locs):
         return ClaimResult.refuted(refutations[0])
     if line_verifier is not None and not refutations:
-        # no flow at the line: the line verifier still knows "no such call near here"
+        # no flow at the line: the line verifier still knows "no such call near here" (and
+        # reads JS idioms the engine does not follow)
         return line_verifier().verify(claim, finding, ctx)
     return ClaimResult.unverifiable(
         f"no {kind.replace('_', ' ')} sink the dataflow engine knows at the cited line"

@@ -1,6 +1,6 @@
 """code_injection: request input is evaluated as Python code."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="code_injection",
@@ -14,6 +14,10 @@ SPEC = KindSpec(
     sinks=(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),
+        *(js(c) for c in ("eval", "Function", "setTimeout", "setInterval", "vm.Script")),
+        js("vm.runInThisContext"),
+        # the sandbox is code's data too: ``runInContext('safeEval(x)', {x})`` runs x
+        *(js(f"vm.{f}", arg=-1) for f in ("runInNewContext", "runInContext")),
     ),
-    sanitizers=("ast.literal_eval", "int", "float"),
+    sanitizers=("ast.literal_eval", "int", "float", "parseInt", "parseFloat", "Number"),
 )

@@ -1,6 +1,6 @@
 """command_injection: a shell command or program is chosen by request input."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 _SUBPROCESS = ("run", "call", "Popen", "check_output", "check_call")
 
@@ -23,7 +23,10 @@ SPEC = KindSpec(
         *(SinkRow(f"subprocess.{f}", when="command") for f in _SUBPROCESS),
         *(SinkRow(f"subprocess.{f}", kw="args", arg=None, when="command") for f in _SUBPROCESS),
         SinkRow("asyncio.create_subprocess_shell"),
+        *(js(f"child_process.{f}") for f in ("exec", "execSync", "spawn", "spawnSync")),
+        *(js(f"child_process.{f}") for f in ("execFile", "execFileSync")),
+        *(js(f) for f in ("shelljs.exec", "execa.command", "execa.commandSync")),
     ),
-    sanitizers=("shlex.quote", "pipes.quote", "int", "float"),
+    sanitizers=("shlex.quote", "pipes.quote", "int", "float", "parseInt", "parseFloat", "Number"),
     guard_needles=(";", "&", "|", "$", "`"),
 )

@@ -1,6 +1,6 @@
 """insecure_deserialization: request input is deserialised by a format that runs code."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="insecure_deserialization",
@@ -21,5 +21,7 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("yaml.full_load", "yaml.unsafe_load_all", "pandas.read_pickle")),
         SinkRow("yaml.load", when="unsafe_yaml"),
         SinkRow("yaml.load_all", when="unsafe_yaml"),
+        *(js(c) for c in ("node-serialize.unserialize", "serialize-to-js.deserialize")),
+        *(js(c) for c in ("funcster.deepDeserialize", "cryo.parse")),
     ),
 )

@@ -1,9 +1,14 @@
 """nosql_injection: a MongoDB query document or $where code comes from request input."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 _METHODS = ("find", "find_one", "find_one_and_update", "update_one", "update_many")
 _METHODS2 = ("delete_one", "delete_many", "aggregate", "count_documents")
+_JS_METHODS = (
+    *("find", "findOne", "findOneAndUpdate", "findOneAndDelete", "findOneAndReplace"),
+    *("update", "updateOne", "updateMany", "deleteOne", "deleteMany", "remove"),
+    *("count", "countDocuments", "replaceOne", "aggregate"),
+)
 
 SPEC = KindSpec(
     kind="nosql_injection",
@@ -16,5 +21,12 @@ SPEC = KindSpec(
     severity="high",
     help="Build query documents from typed fields (str(value)), never pass a parsed request "
     "body as the filter; avoid $where.",
-    sinks=tuple(SinkRow(f".{m}", whole=True, when="mongo") for m in _METHODS + _METHODS2),
+    sinks=(
+        *(SinkRow(f".{m}", whole=True, when="mongo") for m in _METHODS + _METHODS2),
+        # JS: a filter that is request data, or holds a request field as it was parsed (a JSON
+        # body's ``{"$ne": null}``), and ``$where`` code (the key of an object literal)
+        *(js(f".{m}", when="mongo_filter") for m in _JS_METHODS),
+        js("$where"),
+    ),
+    sanitizers=("parseInt", "parseFloat", "Number", "mongo-sanitize"),
 )

@@ -1,6 +1,6 @@
 """open_redirect: the redirect target is taken from request input."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="open_redirect",
@@ -18,6 +18,7 @@ SPEC = KindSpec(
         SinkRow("django.http.HttpResponsePermanentRedirect"),
         SinkRow("starlette.responses.RedirectResponse"),
         SinkRow("fastapi.responses.RedirectResponse"),
+        js(".redirect", arg=-1, when="url_host"),  # res.redirect([status,] url), ctx.redirect
     ),
     sanitizers=("django.utils.http.url_has_allowed_host_and_scheme", "flask.url_for"),
     prefix_guard=True,

@@ -1,6 +1,12 @@
 """path_traversal: a file path is chosen by request input (read, write or serve any file)."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
+
+_FS = (
+    *("readFile", "readFileSync", "createReadStream", "writeFile", "writeFileSync"),
+    *("createWriteStream", "appendFile", "appendFileSync", "unlink", "unlinkSync", "rm"),
+    *("rmSync", "readdir", "readdirSync", "open", "openSync"),
+)
 
 SPEC = KindSpec(
     kind="path_traversal",
@@ -30,6 +36,8 @@ SPEC = KindSpec(
             SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
             for m in ("exists", "unlink", "is_file", "stat", "mkdir", "touch", "rmdir")
         ),
+        *(js(f"{m}.{f}") for m in ("fs", "fs.promises", "fs/promises", "fs-extra") for f in _FS),
+        *(js(f".{m}", when="response") for m in ("sendFile", "download", "attachment")),
     ),
     sanitizers=(
         "werkzeug.utils.secure_filename",
@@ -38,6 +46,7 @@ SPEC = KindSpec(
         "os.path.basename",
         "int",
         "uuid.UUID",
+        *("path.basename", "parseInt", "Number", "sanitize-filename"),
     ),
     guard_needles=("..", "/"),
     prefix_guard=True,

@@ -1,6 +1,9 @@
 """sql_injection: a SQL statement is built from request input instead of bound parameters."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
+
+# JS: numbers, and the drivers' own escaping of a value for a SQL literal
+_JS = ("parseInt", "parseFloat", "Number", "sqlstring.escape", "mysql.escape", "pg-format")
 
 SPEC = KindSpec(
     kind="sql_injection",
@@ -17,7 +20,14 @@ SPEC = KindSpec(
         *(SinkRow(f".{m}") for m in ("raw", "exec_driver_sql", "extra")),
         *(SinkRow(c) for c in ("sqlalchemy.text", "pandas.read_sql", "pandas.read_sql_query")),
         SinkRow("django.db.models.expressions.RawSQL"),
+        # JS: mysql / pg / sequelize / mysql2 take the statement first, knex / prisma raw forms
+        *(js(f".{m}", when="sql_text") for m in ("query", "execute", "raw", "literal")),
+        *(js(f".{m}", when="sql_text") for m in ("whereRaw", "orderByRaw", "havingRaw")),
+        *(
+            js(f".{m}", when="sql_text")
+            for m in ("joinRaw", "$queryRawUnsafe", "$executeRawUnsafe")
+        ),
     ),
-    sanitizers=("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier"),
+    sanitizers=("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier", *_JS),
     guard_needles=("'", '"', ";", "--"),
 )

@@ -1,8 +1,10 @@
 """ssrf: the server fetches a URL taken from request input."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+_JS_LIBS = ("axios", "needle", "request", "got", "superagent", "http", "https", "undici")
+_JS_VERBS = ("get", "post", "put", "patch", "delete", "head", "request", "fetch")
 
 SPEC = KindSpec(
     kind="ssrf",
@@ -18,6 +20,8 @@ SPEC = KindSpec(
         SinkRow("urllib.request.urlopen"),
         SinkRow("urllib.request.Request"),
         SinkRow("urllib3.PoolManager.request", arg=1),
+        *(js(c, when="url_host") for c in ("fetch", "axios", "needle", "request", "got")),
+        *(js(f"{lib}.{v}", when="url_host") for lib in _JS_LIBS for v in _JS_VERBS),
     ),
     prefix_guard=True,
 )

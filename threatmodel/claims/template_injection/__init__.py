@@ -1,6 +1,6 @@
 """template_injection: request input becomes template source (server-side template injection)."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="template_injection",
@@ -15,5 +15,8 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("flask.render_template_string", "jinja2.Template")),
         *(SinkRow(c) for c in ("mako.template.Template", "django.template.Template")),
         SinkRow(".from_string", when="template_env"),
+        *(js(f"{m}.{f}") for m in ("ejs", "pug", "jade") for f in ("render", "compile")),
+        *(js(f"{m}.compile") for m in ("handlebars", "Handlebars")),
+        *(js(c) for c in ("nunjucks.renderString", "lodash.template", "dot.template")),
     ),
 )

@@ -1,6 +1,6 @@
 """xss: request input is written into an HTML response without escaping."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="xss",
@@ -17,6 +17,12 @@ SPEC = KindSpec(
         SinkRow("markupsafe.Markup"),
         *(SinkRow(c) for c in ("django.http.HttpResponse", "django.utils.safestring.mark_safe")),
         SinkRow("<return>", when="html_handler"),
+        # JS: Express's res.send of a string is an HTML page; res.json / objects are not
+        *(js(f".{m}", when="html_response") for m in ("send", "write")),
+        # the browser: HTML written into the page, Angular's sanitizer switched off
+        *(js(c) for c in ("document.write", "document.writeln", ".html")),
+        js(".insertAdjacentHTML", arg=1),
+        *(js(f".bypassSecurityTrust{t}") for t in ("Html", "Script", "Url", "ResourceUrl")),
     ),
     sanitizers=(
         "html.escape",
@@ -32,6 +38,9 @@ SPEC = KindSpec(
         "int",
         "float",
         "<escape_html>",
+        *("escape-html", "validator.escape", "he.encode", "he.escape", "lodash.escape", "xss"),
+        *("dompurify.sanitize", "isomorphic-dompurify.sanitize", "sanitize-html"),
+        *("encodeURIComponent", "parseInt", "Number", "JSON.stringify"),
     ),
     guard_needles=("<", ">"),
 )

@@ -1,6 +1,8 @@
 """xxe: request input is parsed as XML by a parser that resolves external entities."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
+
+_JS_PARSE = ("parseXml", "parseXmlString")
 
 SPEC = KindSpec(
     kind="xxe",
@@ -19,6 +21,7 @@ SPEC = KindSpec(
         *(SinkRow(f".{f}", when="sax_entities") for f in ("parse", "feed")),
         *(SinkRow(f"lxml.etree.{f}", when="lxml_entities") for f in ("parse", "fromstring")),
         SinkRow("lxml.etree.XML", when="lxml_entities"),
+        *(js(f"{m}.{f}", when="noent") for m in ("libxmljs", "libxmljs2") for f in _JS_PARSE),
     ),
     sanitizers=("defusedxml",),
 )

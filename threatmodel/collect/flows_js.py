@@ -1,0 +1,109 @@
+"""JavaScript / TypeScript dataflow: request (and database / config) values followed to the
+registry's JavaScript sinks.
+
+Extract (per file): the JS engine's per-function summaries (``threatmodel.dataflow.js``).
+Link: the summaries are resolved across files (calls into the repository's own modules,
+through ``require`` / ESM imports) into ``Flow`` facts, by the same linker as Python's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from threatmodel import dataflow
+from threatmodel.claims import REGISTRY
+from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.collect.jsast import is_test_path
+from threatmodel.collect.source import JS_LANGUAGES, SourceFile
+
+
+def _gate_words() -> list[str]:
+    """Last names of every JS catalog sink and sanitizer, from the registry."""
+    names: set[str] = set()
+    for spec in REGISTRY.values():
+        for row in spec.sinks:
+            if row.language == "javascript":
+                names.add(row.callee.rsplit(".", 1)[-1].lstrip("$"))
+        names.update(n.rsplit(".", 1)[-1] for n in spec.sanitizers)
+    return sorted(n for n in names if n)
+
+
+# A file matters to the engine when it names a sink, a sanitizer or a source, reads the
+# database or a store (``find``, ``get``: a lookup's result is not its key), returns a
+# constant (a wrapper whose summary breaks a flow) or re-exports another file. Any other
+# function passes its arguments through, which is what link() assumes of a function it has
+# no summary for, so skipping the file loses nothing. Plain substrings: wide, never narrow.
+GATE = re.compile(
+    "|".join(
+        re.escape(w)
+        for w in (
+            *_gate_words(),
+            *("req", "ctx", "Request", "params", "use server", "@Body", "@Query", "@Param"),
+            *("@Headers", "location", "snapshot", "document.", "process.env", "__html"),
+            *("find", "get", "lookup", "load", "read", "fetch", "select", "count", "has"),
+            *("return '", 'return "', "return `", "return null", "return undefined"),
+            *("return [", "return {", "from '.", 'from ".', "require('.", 'require(".'),
+        )
+    )
+)
+
+
+@register
+class JsFlowsCollector(Collector):
+    id = "flows_js"
+    version = 1
+    gate = GATE
+
+    def wants(self, path: str, language: str) -> bool:
+        return language in JS_LANGUAGES and not is_test_path(path) and "/dist/" not in path
+
+    def extract(self, src: SourceFile) -> Extract:
+        return dataflow.extract_js(src)
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        out.flows.extend(dataflow.flows(extracts, root_aliases(extracts)))
+
+
+def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:
+    """The names a tsconfig root alias gives the summaries: ``@/lib/x.f`` (and ``~/``) for
+    ``./apps/web/lib/x.f`` or ``./src/lib/x.f``, and the names ``export ... from`` gives
+    (``reexported``). The engine reads one file and cannot know the alias's folder; here
+    every file is known. A name two files would give (a monorepo's apps each with a
+    ``lib/x``) is left out: no guess."""
+    names = {q for data in extracts.values() if data for q in data["summaries"]}
+    known = reexported(extracts, names)
+    owners: dict[str, str | None] = {}
+    for qual in [*names, *known]:
+        parts = qual.removeprefix("./").split("/")
+        for i in range(len(parts)):
+            for prefix in ("@/", "~/"):
+                alias = prefix + "/".join(parts[i:])
+                owners[alias] = qual if owners.get(alias, qual) == qual else None
+    out = {alias: known.get(qual, qual) for alias, qual in owners.items() if qual is not None}
+    out.update(known)
+    return out
+
+
+def reexported(extracts: Mapping[str, Extract], names: set[str]) -> dict[str, str]:
+    """``mod.f`` -> the function it names through ``export ... from`` (two hops at most)."""
+    by_module: dict[str, list[str]] = {}
+    for qual in names:
+        by_module.setdefault(qual.rsplit(".", 1)[0], []).append(qual)
+    out: dict[str, str] = {}
+    for _ in range(2):
+        for data in extracts.values():
+            links = data.get("exports") if data else None
+            if not links:
+                continue
+            mod = data["module"]
+            for alias, target in links["names"].items():
+                out.setdefault(alias, out.get(target, target))
+            for star in links["star"]:
+                for qual in by_module.get(star, []):
+                    name = f"{mod}.{qual.rsplit('.', 1)[1]}"
+                    if name not in names:
+                        out.setdefault(name, out.get(qual, qual))
+        for alias in list(out):
+            by_module.setdefault(alias.rsplit(".", 1)[0], []).append(alias)
+    return out

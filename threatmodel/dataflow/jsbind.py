@@ -1,0 +1,214 @@
+"""Assignments, guards and call targets of the JavaScript / TypeScript taint engine.
+
+``bind`` puts a value into a target: a name, a destructuring pattern (object, array,
+defaults, rest), ``this.x`` (what a constructor stores), a property of a local object, or
+``innerHTML`` (a DOM sink). ``assignment`` also names the functions it assigns
+(``module.exports = fn``, ``exports.f = fn``, ``this.m = (...) =>``). ``guard`` reads an
+``if`` test that makes a variable safe in one branch: ``!x.includes('/')`` (the registry's
+guard characters), or ``[...].includes(x)`` with constant items (an allow-list).
+``qualify`` names a callee through the file's imports and definitions; ``repo_call`` makes
+a call into the repository a ``call`` label that link resolves.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.collect.treesitter import node_text
+from threatmodel.dataflow.frame import CallRec, Frame
+from threatmodel.dataflow.jsexpr import (
+    FUNCTIONS,
+    HTML_PROPERTIES,
+    REQUEST_METHODS,
+    JsExpr,
+    Obj,
+    call_args,
+    origin,
+    request_value,
+)
+from threatmodel.dataflow.pycall import shallow
+from threatmodel.dataflow.values import CLEAN, Label, Value, join
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+
+class JsBind(JsExpr):
+    module: str
+    aliases: dict[str, str]
+
+    def assignment(self, node: Node, f: Frame) -> Value:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        inner = unwrap(right)
+        target = node_text(left) if left is not None else ""
+        if inner is not None and inner.type in FUNCTIONS:
+            self.function(inner, f, self.assigned_qual(target, f) or self.nested_qual(inner, f))
+            return CLEAN
+        if inner is not None and inner.type == "identifier" and node_text(inner) in f.defs:
+            qual = self.assigned_qual(target, f)
+            if qual:
+                self.aliases[qual] = f.defs[node_text(inner)]
+                if qual.endswith(".default"):
+                    self.aliases[self.module] = f.defs[node_text(inner)]
+        if target == "module.exports" and inner is not None and inner.type == "object":
+            for c in inner.named_children:
+                key = c.child_by_field_name("key") if c.type == "pair" else c
+                val = c.child_by_field_name("value") if c.type == "pair" else c
+                if key is not None and val is not None and node_text(val) in f.defs:
+                    self.aliases[f"{self.module}.{node_text(key)}"] = f.defs[node_text(val)]
+        return super().assignment(node, f)
+
+    def assigned_qual(self, target: str, f: Frame) -> str:
+        if target == "module.exports":
+            return f"{self.module}.default"
+        for prefix in ("module.exports.", "exports."):
+            if target.startswith(prefix) and "." not in target[len(prefix) :]:
+                return f"{self.module}.{target[len(prefix) :]}"
+        if target.startswith("this.") and "." not in target[5:] and f.views.get("this"):
+            return f"{f.views['this']}.{target[5:]}"
+        if target.isidentifier():
+            f.defs[target] = f"{f.qual}.{target}"
+            return f.defs[target]
+        return ""
+
+    def bind(self, target: Node | None, value: Value, f: Frame, line: int) -> None:
+        if target is None:
+            return
+        t = target.type
+        if t in ("identifier", "shorthand_property_identifier_pattern"):
+            f.env[node_text(target)] = value.step(line)
+        elif t == "object_pattern":
+            for c in target.named_children:
+                if c.type == "shorthand_property_identifier_pattern":
+                    self.bind(c, self.attr(value, node_text(c), c, f), f, line)
+                elif c.type == "pair_pattern":
+                    key = c.child_by_field_name("key")
+                    name = string_value(key) if key is not None and key.type == "string" else None
+                    name = name or (node_text(key) if key is not None else "")
+                    self.bind(c.child_by_field_name("value"), self.attr(value, name, c, f), f, line)
+                elif c.type == "object_assignment_pattern":
+                    left = c.child_by_field_name("left")
+                    got = self.attr(value, node_text(left) if left is not None else "", c, f)
+                    self.bind(
+                        left, join(got, self.expr(c.child_by_field_name("right"), f)), f, line
+                    )
+                elif c.type == "rest_pattern":
+                    self.bind(c.named_children[0] if c.named_children else None, value, f, line)
+        elif t == "array_pattern":
+            for i, c in enumerate(target.named_children):
+                elem = value.item(i)
+                self.bind(c, elem if elem is not None else value.flat(), f, line)
+        elif t == "assignment_pattern":
+            default = self.expr(target.child_by_field_name("right"), f)
+            self.bind(target.child_by_field_name("left"), join(value, default), f, line)
+        elif t == "rest_pattern":
+            self.bind(target.named_children[0] if target.named_children else None, value, f, line)
+        elif t in ("member_expression", "subscript_expression"):
+            obj = unwrap(target.child_by_field_name("object"))
+            prop = target.child_by_field_name("property")
+            if prop is not None and node_text(prop) in HTML_PROPERTIES:
+                self.hit("xss", [value], target, "", f, qual=f".{node_text(prop)}")
+            if obj is not None and obj.type == "this" and prop is not None:
+                f.attrs[node_text(prop)] = value
+                return
+            if obj is not None and obj.type == "identifier" and node_text(obj) in f.env:
+                old = f.env[node_text(obj)]
+                if isinstance(old.const, Obj) or not value.all_labels():
+                    return
+                field = node_text(prop) if prop is not None and t == "member_expression" else None
+                if field is not None and old.items is not None and not old.seq:
+                    items = (*tuple((k, v) for k, v in old.items if k != field), (field, value))
+                    f.env[node_text(obj)] = Value(old.labels, items=items)
+                else:
+                    f.env[node_text(obj)] = Value(old.all_labels() | value.all_labels())
+
+    def guard(self, cond: Node | None, f: Frame) -> tuple[str, frozenset[str], bool] | None:
+        """``x.includes('/')`` / ``!x.includes('..')`` / ``[...].includes(x)`` as a guard:
+        (the variable, the kinds it is safe for, whether it is safe when the test holds)."""
+        cond = unwrap(cond)
+        negated = False
+        while cond is not None and cond.type == "unary_expression" and node_text(cond)[:1] == "!":
+            negated = not negated
+            cond = unwrap(cond.child_by_field_name("argument"))
+        if cond is None or cond.type != "call_expression":
+            return None
+        fn = unwrap(cond.child_by_field_name("function"))
+        args = cond.child_by_field_name("arguments")
+        arg = args.named_children[0] if args is not None and args.named_children else None
+        if fn is None or fn.type != "member_expression" or arg is None:
+            return None
+        prop = fn.child_by_field_name("property")
+        if prop is None or node_text(prop) not in ("includes", "has", "indexOf"):
+            return None
+        obj = unwrap(fn.child_by_field_name("object"))
+        needle = string_value(arg)
+        if obj is not None and obj.type == "identifier" and needle is not None:
+            kinds = self.catalog.guarded_by(needle)  # ``x.includes('/')`` true: x is unsafe
+            return (
+                (node_text(obj), kinds, negated)
+                if kinds and node_text(prop) == "includes"
+                else None
+            )
+        listed = self.expr(obj, f)
+        if (
+            arg.type == "identifier"
+            and listed.seq
+            and listed.items
+            and all(v.known for _, v in listed.items)
+        ):
+            return node_text(arg), frozenset(self.catalog.sinks_kinds), not negated  # an allow-list
+        return None
+
+    def narrow(
+        self, guard: tuple[str, frozenset[str], bool] | None, branch: bool, f: Frame
+    ) -> None:
+        if guard is None or guard[2] != branch or guard[0] not in f.env:
+            return
+        name, kinds, _ = guard
+        f.env[name] = f.env[name].sanitized(kinds, "guard")
+
+    # ------------------------------------------------------------------ calls
+    def object_call(
+        self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
+    ) -> Value | None:
+        line = line_of(node)
+        if o.kind == "req" and method in REQUEST_METHODS:
+            return request_value(origin(node), line)
+        if o.kind == "instance" and method:
+            return self.repo_call(f"{o.qual}.{method}", args, line, f)
+        return None
+
+    def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
+        pairs = tuple((str(i), shallow(a.all_labels())) for i, a in enumerate(args))
+        labels = tuple((k, v) for k, v in pairs if v)
+        if labels:
+            f.calls.append(CallRec(qual, line, labels))
+        return Value(frozenset({Label("call", qual, line, args=labels)}))
+
+    def qualify(self, fn: Node | None, f: Frame) -> str:
+        """The dotted name a callee spells, its head resolved through imports / local defs."""
+        if fn is None:
+            return ""
+        if fn.type == "member_expression":
+            obj = unwrap(fn.child_by_field_name("object"))
+            prop = fn.child_by_field_name("property")
+            if obj is not None and obj.type == "call_expression" and prop is not None:
+                inner = unwrap(obj.child_by_field_name("function"))
+                if inner is not None and node_text(inner) == "require":
+                    spec = string_value(call_args(obj)[0]) if call_args(obj) else None
+                    return f"{spec.removeprefix('node:')}.{node_text(prop)}" if spec else ""
+            if obj is not None and obj.type == "this" and prop is not None:
+                return f"{f.views.get('this', '')}.{node_text(prop)}" if f.views.get("this") else ""
+        name = dotted(fn)
+        if not name:
+            return ""
+        head, _, rest = name.partition(".")
+        base = f.aliases.get(head) or f.defs.get(head)
+        if base is None:
+            return "" if head in f.env else name
+        return f"{base}.{rest}" if rest else base
+
+    def repo(self, qual: str) -> bool:
+        """Is ``qual`` a function of this repository (an import of its files or a local def)?"""
+        return qual.startswith(("./", "@/", "~/"))  # a relative or root-alias import

@@ -1,0 +1,182 @@
+"""When a JavaScript catalog row's call is a sink, evaluated at the call (``SinkRow.when``).
+
+``check`` answers with the dangerous value, ``None`` when the call is not a sink as written
+(a Mongo filter of typed fields, ``res.send`` of an object: JSON), or a sentence when it is
+safe as called (kept, so a claim there is refuted with that reason): a URL whose scheme and
+host are fixed before any input, ``res.sendFile`` under a ``root``, an XML parse without
+``noent``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from threatmodel.collect.jsast import dotted, object_props, string_value, unwrap
+from threatmodel.collect.treesitter import node_text
+from threatmodel.dataflow.frame import Frame
+from threatmodel.dataflow.values import Label, Value, tainted
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+Eval = Callable[["Node | None", Frame], Value]
+RESPONSES = frozenset({"res", "response", "resp", "reply"})
+FIXED = re.compile(r"^(/[^/\\]|[?#]|https?://[^/?#]+[/?#])")  # a path, or a fixed host
+QUERY_SHAPES = frozenset({"where", "data", "include", "select", "attributes", "order"})
+
+
+def check(
+    when: str, values: list[Value], call: Node, args: list[Node], f: Frame, expr: Eval
+) -> Value | str | None:
+    if not values and when != "":
+        return None
+    value = values[0] if len(values) == 1 else tainted(*values)
+    if not values:
+        return None
+    if when == "response":
+        opts = object_props(unwrap(args[1])) if len(args) > 1 else {}
+        if "root" in opts:
+            return "the file is served under the root option, which refuses paths leaving it"
+        return value
+    if when == "html_response":
+        obj = unwrap(_receiver(call))
+        if obj is None or dotted(obj).split(".")[-1] not in RESPONSES:
+            return None
+        first = unwrap(args[0]) if args else None
+        if first is None or first.type in ("object", "array"):
+            return None  # an object is sent as JSON
+        return value
+    if when == "sql_text":
+        first = unwrap(args[0]) if args else None
+        if first is None or first.type in (
+            "object",
+            "array",
+            "arrow_function",
+            "function_expression",
+        ):
+            return None  # ``handler.execute({...})``: an options object, not a statement
+        return value
+    if when == "mongo_filter":
+        return _mongo(value, args, f, expr)
+    if when == "url_host":
+        if len(values) == len(args) > 1:
+            # ``res.redirect([status,] url[, init])``: the URL is the first non-number
+            i = next((i for i, a in enumerate(args) if a.type != "number"), 0)
+            value, args = values[i], [args[i]]
+        if not value.all_labels():
+            return value  # a constant URL
+        for node in args:
+            if _fixed(node, f, expr):
+                return "the URL's scheme and host are fixed before any input"
+        return value
+    if when == "noent":
+        opts = object_props(unwrap(args[1])) if len(args) > 1 else {}
+        if "noent" in opts and node_text(opts["noent"]) == "true":
+            return value
+        return "parsed without noent: external entities are not substituted"
+    return value
+
+
+def _receiver(call: Node) -> Node | None:
+    fn = unwrap(call.child_by_field_name("function"))
+    return (
+        fn.child_by_field_name("object")
+        if fn is not None and fn.type == "member_expression"
+        else None
+    )
+
+
+def _parsed(value: Value) -> Value | None:
+    """The request labels of ``value`` that may hold a parsed object: a JSON body's or a
+    query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)."""
+    got = frozenset(
+        x for x in value.labels if x.kind == "request" and "params" not in x.origin.split(".")
+    )
+    return Value(got) if got else None
+
+
+def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None:
+    for node in args:
+        inner = unwrap(node)
+        if (
+            inner is not None
+            and inner.type == "object"
+            and QUERY_SHAPES & object_props(inner).keys()
+        ):
+            return None  # Sequelize / Prisma: ``where`` holds typed values, not Mongo operators
+    first = unwrap(args[0]) if args else None
+    if first is None or first.type in ("template_string", "binary_expression", "string"):
+        return None  # a string is no query document (``hmac.update(`${a}:${b}`)``)
+    if first.type != "object":
+        # the whole filter is request data (``find(req.body)``): operators included. Only
+        # a value read from the request here counts: a parameter may be any string
+        return _parsed(value)
+    direct: list[Value] = []
+    for node in object_props(first).values():
+        inner = unwrap(node)
+        # a request field as parsed; a value built into a string is typed
+        if inner is not None and inner.type in ("member_expression", "subscript_expression"):
+            got = _parsed(expr(inner, f))
+            if got is not None:
+                direct.append(got)
+    return tainted(*direct) if direct else None
+
+
+def _fixed(node: Node, f: Frame, expr: Eval) -> bool:
+    """Does the URL ``node`` builds have its scheme and host fixed before any input: a
+    constant path (``/a/${x}``), ``https://host/...``, a configured base then a path
+    (``${API}/users/${id}``), or ``new URL(<such a path>, base)``?"""
+    node = unwrap(node) or node
+    if (
+        node.type == "new_expression"
+        and node_text(node.child_by_field_name("constructor") or node) == "URL"
+    ):
+        args = node.child_by_field_name("arguments")
+        first = args.named_children[0] if args is not None and args.named_children else None
+        return first is not None and _fixed(first, f, expr)
+    prefix = ""
+    for text, value in _parts(node, f, expr):
+        if text is None:
+            if any(_input(x) for x in value.labels):
+                return False  # input (or what a caller may pass) before the host is known
+            text = value.const if isinstance(value.const, str) else "x"  # a configured part
+        prefix += text
+        if FIXED.match(prefix):
+            return True
+        if len(prefix) > 200:
+            break
+    return False
+
+
+def _input(label: Label) -> bool:
+    """May ``label`` be request input? A repository function's result is taken for a
+    computed segment unless request input is passed to it here."""
+    if label.kind == "call":
+        return any(x.kind == "request" for _, v in label.args for x in v)
+    return label.kind in ("request", "param")
+
+
+def _parts(node: Node, f: Frame, expr: Eval, depth: int = 0) -> list[tuple[str | None, Value]]:
+    """A template string or ``+`` chain as its parts in order: (constant text, _) or
+    (None, value of a substitution)."""
+    node = unwrap(node) or node
+    if (
+        node.type == "binary_expression"
+        and node_text(node.child_by_field_name("operator") or node) == "+"
+    ):
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if left is None or right is None or depth > 40:
+            return [(None, expr(node, f))]
+        return _parts(left, f, expr, depth + 1) + _parts(right, f, expr, depth + 1)
+    if node.type == "template_string":
+        out: list[tuple[str | None, Value]] = []
+        for c in node.named_children:
+            if c.type == "string_fragment":
+                out.append((node_text(c), Value()))
+            elif c.type == "template_substitution":
+                out.append((None, expr(c.named_children[0] if c.named_children else None, f)))
+        return out
+    text = string_value(node)
+    return [(text, Value())] if text is not None else [(None, expr(node, f))]

@@ -1,0 +1,407 @@
+"""Expressions and calls of the JavaScript / TypeScript taint engine (tree-sitter nodes).
+
+Values are the Python engine's (``values.Value``): labels, a constant when one is known,
+items for object and array literals. A few objects are known by what they are rather than
+by labels (``Obj``): the Express / Next.js request (its ``query``, ``body``, ``params``,
+``headers``, ``cookies``, ``url``, ``json()``, ``formData()`` ... are request input, its
+``session`` and ``user`` are not), Koa's ``ctx``, and an instance of a repository class (its
+methods are that class's functions). ``process.env`` is configuration; the results of the
+usual database reads are database values. A call to a repository function becomes a
+``call`` label that ``link`` resolves with the callee's summary; any other call passes its
+receiver's and arguments' labels through. Sinks are the registry's JavaScript rows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.collect.treesitter import node_text
+from threatmodel.dataflow.frame import Frame, Hit
+from threatmodel.dataflow.jsconds import check
+from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from threatmodel.dataflow.catalog import Catalog
+
+
+@dataclass(frozen=True)
+class Obj:
+    kind: str  # req | ctx | instance
+    qual: str = ""
+
+
+REQ = Value(const=Obj("req"))
+CTX = Value(const=Obj("ctx"))
+REQUEST_ATTRS = frozenset(
+    {"query", "body", "params", "headers", "cookies", "signedCookies", "path", "hostname"}
+    | {"files", "file", "search", "searchParams", "rawBody"}
+)
+LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
+OWN = "this site's own origin"
+MAX_NEST = 120
+OWN_URL = frozenset({"url", "originalUrl", "nextUrl"})
+URL_PARTS = frozenset({"searchParams", "search", "hash", "pathname", "query", "username"})
+REQUEST_METHODS = frozenset({"get", "header", "param", "json", "formData", "text", "arrayBuffer"})
+CTX_ATTRS = frozenset({"query", "params", "headers", "cookies", "url", "path", "querystring"})
+DB_READS = frozenset(
+    {"findOne", "findAll", "findByPk", "findById", "findMany", "findFirst", "findUnique"}
+    | {"findAndCountAll", "findOneAndUpdate", "fetchAll", "first", "query", "execute"}
+    | {"$queryRaw", "$queryRawUnsafe", "select", "selectFrom"}
+)
+WRAPPERS = frozenset(
+    {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
+    | {"type_assertion", "await_expression", "sequence_expression"}
+)
+FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
+# In the browser, the URL is the attacker's: DOM XSS starts here (Angular's route snapshot too)
+BROWSER_SOURCES = re.compile(
+    r"(^|\.)(location\.(search|hash|href)|document\.(URL|documentURI|referrer))$"
+    r"|\.snapshot\.(queryParams|params|fragment)$"
+)
+HTML_PROPERTIES = frozenset({"innerHTML", "outerHTML"})
+JSX = frozenset({"jsx_element", "jsx_self_closing_element", "jsx_fragment"})
+
+
+def own_url(origin: str, line: int) -> Value:
+    """This request's own URL (``req.url``, ``req.nextUrl``): its scheme and host are this
+    site's, so a redirect or fetch to it (``new URL('/login', req.url)``) stays on this site."""
+    return request_value(origin, line).sanitized(frozenset({"open_redirect", "ssrf"}), OWN)
+
+
+def request_value(origin: str, line: int) -> Value:
+    return Value(frozenset({Label("request", origin, line)}))
+
+
+def const_of(node: Node) -> Any:
+    if node.type == "number":
+        try:
+            return float(node_text(node))
+        except ValueError:
+            return UNKNOWN
+    return {"true": True, "false": False, "null": None, "undefined": None}.get(node.type, UNKNOWN)
+
+
+class JsExpr:
+    """The expression half of the JS engine (``js.JsEngine`` adds statements and functions)."""
+
+    catalog: Catalog
+    summaries: dict[str, dict[str, Any]]
+    raw_html: bool  # the file writes raw HTML into JSX (``__html``)
+    depth = 0  # expressions and statements being read, nested
+
+    def function(self, fn: Node, parent: Frame, qual: str, seed: list[Value] | None = None) -> None:
+        raise NotImplementedError
+
+    def nested_qual(self, fn: Node, f: Frame) -> str:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node: Node | None, f: Frame) -> Value:
+        if node is None or self.depth > MAX_NEST:
+            return CLEAN  # hostile nesting: what is this deep is not followed
+        self.depth += 1
+        try:
+            return self._expr(node, f)
+        finally:
+            self.depth -= 1
+
+    def _expr(self, node: Node, f: Frame) -> Value:
+        t = node.type
+        if t in WRAPPERS:
+            kids = [c for c in node.named_children if c.type != "comment"]
+            if t in ("as_expression", "satisfies_expression"):
+                kids = kids[:1]  # ``x as T``: the value, not the type
+            return self.expr(kids[-1] if kids else None, f)
+        if t == "string":
+            return const(string_value(node) or "")
+        if t == "template_string":
+            return self.template(node, f)
+        if t in ("number", "true", "false", "null", "undefined", "regex"):
+            return const(const_of(node)) if t != "regex" else CLEAN
+        if t == "identifier":
+            return f.env.get(node_text(node), CLEAN)
+        if t == "member_expression":
+            return self.member(node, f)
+        if t == "subscript_expression":
+            obj = self.expr(node.child_by_field_name("object"), f)
+            key = self.expr(node.child_by_field_name("index"), f)
+            got = obj.item(key.const) if key.known else None
+            return got if got is not None else self.attr(obj, "", node, f)
+        if t in ("call_expression", "new_expression"):
+            return self.call(node, f)
+        if t == "binary_expression":
+            return self.binary(node, f)
+        if t == "ternary_expression":
+            cond = self.expr(node.child_by_field_name("condition"), f)
+            yes = self.expr(node.child_by_field_name("consequence"), f)
+            no = self.expr(node.child_by_field_name("alternative"), f)
+            if cond.known and not isinstance(cond.const, Obj):
+                return yes if cond.const else no
+            return join(yes, no)
+        if t == "object":
+            return self.object_(node, f)
+        if t == "array":
+            items = []
+            for i, c in enumerate(node.named_children):
+                v = self.expr(c, f)
+                items.append((i, v if c.type != "spread_element" else v.flat()))
+            return Value(items=tuple(items), seq=True)
+        if t == "spread_element":
+            return self.expr(node.named_children[0] if node.named_children else None, f)
+        if t in ("assignment_expression", "augmented_assignment_expression"):
+            return self.assignment(node, f)
+        if t in FUNCTIONS:
+            self.function(node, f, self.nested_qual(node, f))
+            return CLEAN
+        if t in JSX:
+            # markup: only ``dangerouslySetInnerHTML`` reaches a sink in it (walking every
+            # element of every component costs more than the rest of the file)
+            if self.raw_html:
+                for c in node.named_children:
+                    self.expr(c, f)
+            return CLEAN
+        if t == "unary_expression":
+            arg = self.expr(node.child_by_field_name("argument"), f)
+            return CLEAN if node_text(node)[:1] in "!+-~t" else arg  # typeof, !, numbers: clean
+        if t == "update_expression":
+            return CLEAN
+        for c in node.named_children:  # anything else: evaluate its parts (calls, sinks inside)
+            self.expr(c, f)
+        return CLEAN
+
+    def template(self, node: Node, f: Frame) -> Value:
+        parts = [c for c in node.named_children if c.type == "template_substitution"]
+        if not parts:
+            return const(node_text(node)[1:-1])
+        values = [self.expr(c.named_children[0] if c.named_children else None, f) for c in parts]
+        return tainted(*values)
+
+    def binary(self, node: Node, f: Frame) -> Value:
+        op = node.child_by_field_name("operator")
+        opt = node_text(op) if op is not None else ""
+        a = self.expr(node.child_by_field_name("left"), f)
+        b = self.expr(node.child_by_field_name("right"), f)
+        if opt in ("||", "??"):
+            if a.known and not isinstance(a.const, Obj):
+                return a if (a.const if opt == "||" else a.const is not None) else b
+            return join(a, b)
+        if opt == "&&":
+            return b
+        if opt == "+":
+            if a.known and b.known and not isinstance(a.const, Obj | bool):
+                try:
+                    return const(a.const + b.const)
+                except TypeError:
+                    return CLEAN
+            return tainted(a, b)
+        if a.known and b.known and opt in ("===", "==", "!==", "!="):
+            same = a.const == b.const
+            return const(same if opt in ("===", "==") else not same)
+        return CLEAN  # comparisons, arithmetic: a boolean or a number
+
+    def object_(self, node: Node, f: Frame, prefix: str = "") -> Value:
+        """An object literal; ``prefix``: the name it is bound to, so its methods get names
+        a call ``name.method()`` resolves to (``export const users = { get (t) {...} }``)."""
+        items: list[tuple[Any, Value]] = []
+        for c in node.named_children:
+            if c.type == "pair":
+                key = c.child_by_field_name("key")
+                name = string_value(key) if key is not None and key.type == "string" else None
+                name = name if name is not None else (node_text(key) if key is not None else "")
+                value = unwrap(c.child_by_field_name("value"))
+                if prefix and value is not None and value.type in FUNCTIONS:
+                    self.function(value, f, f"{prefix}.{name}")
+                    continue
+                v = self.expr(value, f)
+                if name == "$where":
+                    self.hit("$where", [v], c, "", f)
+                elif name == "__html":  # React's dangerouslySetInnerHTML={{ __html: x }}
+                    self.hit("xss", [v], c, "", f, qual="dangerouslySetInnerHTML")
+                items.append((name, v))
+            elif c.type == "shorthand_property_identifier":
+                items.append((node_text(c), f.env.get(node_text(c), CLEAN)))
+            elif c.type == "spread_element":
+                inner = self.expr(c, f)
+                items += list(inner.items or ()) if not inner.seq else []
+                if inner.labels:
+                    items.append(("...", Value(inner.labels)))
+            elif c.type == "method_definition":
+                mname = c.child_by_field_name("name")
+                qual = f"{prefix}.{node_text(mname)}" if prefix and mname is not None else ""
+                self.function(c, f, qual or self.nested_qual(c, f))
+        return Value(items=tuple(items))
+
+    def member(self, node: Node, f: Frame) -> Value:
+        obj_node = node.child_by_field_name("object")
+        prop = node.child_by_field_name("property")
+        name = node_text(prop) if prop is not None else ""
+        if dotted(obj_node) == "process.env":
+            return Value(frozenset({Label("config", f"process.env.{name}", line_of(node))}))
+        if BROWSER_SOURCES.search(dotted(node)):
+            return request_value(dotted(node)[-60:], line_of(node))
+        obj = self.expr(obj_node, f)
+        return self.attr(obj, name, node, f)
+
+    def attr(self, obj: Value, name: str, node: Node, f: Frame) -> Value:
+        o = obj.const
+        if isinstance(o, Obj):
+            if o.kind == "req":
+                if name in OWN_URL:
+                    return own_url(origin(node), line_of(node))
+                if name in REQUEST_ATTRS or not name:
+                    return request_value(origin(node), line_of(node))
+                return CLEAN  # session, user, app, method ...: not what the client sent
+            if o.kind == "ctx":
+                if name == "request":
+                    return REQ
+                return request_value(origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
+            return CLEAN
+        got = obj.item(name) if name else None
+        if got is not None:
+            return got
+        if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
+            # the query or path of this request's URL: the client's, whatever the origin
+            return request_value(f"{origin(node)}", line_of(node))
+        return obj.flat() if not obj.known else CLEAN
+
+    def assignment(self, node: Node, f: Frame) -> Value:
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        value = self.expr(right, f)
+        if node.type == "augmented_assignment_expression":
+            value = tainted(self.expr(left, f), value)
+        self.bind(left, value, f, line_of(node))
+        return value
+
+    def bind(self, target: Node | None, value: Value, f: Frame, line: int) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ calls
+    def call(self, node: Node, f: Frame) -> Value:
+        line = line_of(node)
+        fn = unwrap(node.child_by_field_name("function") or node.child_by_field_name("constructor"))
+        arg_nodes = call_args(node)
+        method = None
+        receiver = CLEAN
+        if fn is not None and fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            method = node_text(prop) if prop is not None else None
+            receiver = self.expr(fn.child_by_field_name("object"), f)
+        qual = self.qualify(fn, f)
+        args = [self.arg(a, f, method, receiver) for a in arg_nodes]
+        if isinstance(receiver.const, Obj):
+            got = self.object_call(receiver.const, method or "", node, args, f)
+            if got is not None:
+                return got
+        for kind, row in self.catalog.sinks_for(qual, method):
+            known = receiver.known and not (
+                isinstance(receiver.const, Obj) and receiver.const.kind != "instance"
+            )
+            if known and method is not None and not qual:
+                continue  # a method of a constant or a known object is no client's
+            if kind == "nosql_injection" and any(x.kind == "database" for x in receiver.labels):
+                continue  # ``row.update({...})``: a row read from the database, not a collection
+            picked = (
+                args
+                if row.arg == -1
+                else args[row.arg : row.arg + 1]
+                if row.arg is not None
+                else []
+            )
+            self.hit(kind, picked, node, row.when, f, arg_nodes, qual)
+        name = qual or (f".{method}" if method else "")
+        safe = self.catalog.sanitizes(qual, method if not qual else None)
+        if safe:
+            return tainted(*args).sanitized(safe, name).step(line)
+        if method in DB_READS:
+            return Value(frozenset({Label("database", f".{method}", line)}))
+        if qual and self.repo(qual):
+            if node.type == "new_expression":
+                return Value(const=Obj("instance", qual))
+            return self.repo_call(qual, args, line, f)
+        if method == "then" and args:
+            return receiver
+        if method is not None and LOOKUP.match(method):
+            # ``cache.get(key)``, ``store.findLink({ key })``: what is stored under the key,
+            # not the key (``searchParams.get('q')`` is tainted through its receiver)
+            return receiver.flat().step(line) if receiver.all_labels() else CLEAN
+        return tainted(receiver, *args).step(line) if (receiver.labels or any(args)) else CLEAN
+
+    def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
+        if a.type in FUNCTIONS:
+            # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
+            # docs) => ...)`` the database's rows
+            seed: list[Value] | None = None
+            if method in ("then", "map", "forEach", "filter", "reduce"):
+                seed = [receiver.flat() if method != "then" else receiver]
+            elif method in DB_READS or method == "find":
+                seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
+            self.function(a, f, self.nested_qual(a, f), seed)
+            return CLEAN
+        return self.expr(a, f)
+
+    def object_call(
+        self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
+    ) -> Value | None:
+        raise NotImplementedError
+
+    def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
+        raise NotImplementedError
+
+    def qualify(self, fn: Node | None, f: Frame) -> str:
+        raise NotImplementedError
+
+    def repo(self, qual: str) -> bool:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ sinks
+    def hit(
+        self,
+        kind: str,
+        values: list[Value],
+        node: Node,
+        when: str,
+        f: Frame,
+        arg_nodes: list[Node] | None = None,
+        qual: str = "",
+    ) -> None:
+        if kind == "$where":
+            kind, qual = "nosql_injection", "$where"
+        value = check(when, values, node, arg_nodes or [], f, self.expr)
+        if value is None:
+            return
+        callee = qual if qual and not self.repo(qual) else _callee(node)
+        if isinstance(value, str):  # safe as called: kept to refute a claim there
+            f.hits.append(Hit(kind, line_of(node), callee, frozenset(), f"safe: {value}"))
+            return
+        labels = value.all_labels()
+        # only a value known to be constant refutes; an unknown clean value says nothing
+        if labels or (value.known and not isinstance(value.const, Obj)):
+            f.hits.append(Hit(kind, line_of(node), callee, labels))
+
+
+def call_args(node: Node) -> list[Node]:
+    args = node.child_by_field_name("arguments")
+    if args is None:
+        return []
+    if args.type == "template_string":  # tagged template: sql`...` is parameterised
+        return []
+    return [a for a in args.named_children if a.type != "comment"]
+
+
+def _callee(node: Node) -> str:
+    if node.type == "pair":
+        return "$where"
+    fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
+    text = dotted(unwrap(fn)) or (node_text(fn) if fn is not None else "")
+    return text[:80]
+
+
+def origin(node: Node) -> str:
+    """``req.body.email`` for a read of the request: the first three parts of its text."""
+    text = dotted(node) or node_text(node).split("(")[0]
+    return ".".join(text.split(".")[:3])[:60]
