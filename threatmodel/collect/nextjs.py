@@ -35,10 +35,12 @@ from threatmodel.collect.jsast import (
     unwrap,
 )
 from threatmodel.collect.jshandler import handler_auth, wrapper_auth
+from threatmodel.collect.nextjs_exposed import hidden_actions
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
     calls_in,
+    has_directive,
     has_use_server,
     host_of,
     is_fn,
@@ -69,7 +71,7 @@ _HELPER_HINTS = (
 @register
 class NextJsCollector(Collector):
     id = "nextjs"
-    version = 1
+    version = 2
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)
@@ -86,7 +88,9 @@ class NextJsCollector(Collector):
         server = "use server" in text
         helpers_possible = any(h in text for h in _HELPER_HINTS)
         barrel = "export *" in text or ("export {" in text and " from " in text)
-        if route is None and not is_mw and not server and not helpers_possible and not barrel:
+        # who imports what decides which server actions a browser can call (nextjs_exposed)
+        importer = "import " in text
+        if route is None and not (is_mw or server or helpers_possible or barrel or importer):
             return None
         tree = src.ts_tree
         if tree is None:
@@ -98,6 +102,8 @@ class NextJsCollector(Collector):
             "handlers": [],
             "helpers": {},
             "reexports": f.reexports,
+            "client": has_directive(tree.root_node, "use client"),
+            "server_module": has_use_server(tree.root_node),
         }
         if route is not None:
             out["route"] = list(route)
@@ -108,7 +114,7 @@ class NextJsCollector(Collector):
             # a helper middleware.ts may hand the request to (updateSession(req))
             out["programs"] = nextjs_mw.helper_programs(tree.root_node, f.functions, f.exports)
         if server:
-            out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
+            out["handlers"].extend(self._actions(f, out["server_module"]))
         if helpers_possible:
             for fname, fn in f.functions.items():
                 v = handler_auth(fn)
@@ -131,6 +137,7 @@ class NextJsCollector(Collector):
             or out.get("calls")
             or out.get("programs")
             or out["reexports"]
+            or out["imports"]
             or "middleware" in out
             or "route" in out
         ):
@@ -171,9 +178,11 @@ class NextJsCollector(Collector):
     def _actions(self, f: NextFile, whole_file: bool) -> list[dict[str, Any]]:
         out = []
         names = {n: fn for n, fn in f.exports.items() if n != "default"} if whole_file else {}
+        inline = set()
         for fname, fn in f.functions.items():
             if has_use_server(body_of(fn)):
                 names[fname] = fn
+                inline.add(fname)
         for fname in sorted(names):
             fn = names[fname]
             value = unwrap(fn)
@@ -181,6 +190,7 @@ class NextJsCollector(Collector):
                 continue
             h = self._handler(f, "POST", fname, fn)
             h["action"] = True
+            h["inline"] = fname in inline  # defined where a component hands it on
             out.append(h)
         return out
 
@@ -197,6 +207,7 @@ class NextJsCollector(Collector):
             (name, mod): v for mod, x in extracts.items() for name, v in x["helpers"].items()
         }
         mws = {mod: x["middleware"] for mod, x in extracts.items() if "middleware" in x}
+        hidden = hidden_actions(extracts, files, ctx.root)
         layouts = [
             (x["route"][1], x["route"][2], mod, h["v"])
             for mod, x in extracts.items()
@@ -213,6 +224,8 @@ class NextJsCollector(Collector):
             _host, where = host_of(url)
             for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):
                 action = h.get("action", False)
+                if action and (mod, h["name"]) in hidden:
+                    continue  # only server code calls it: not an endpoint of its own
                 path = f"action:{mod}#{h['name']}" if action else where
                 cands: list[tuple[str, dict[str, Any]]] = []
                 if h["v"]:
