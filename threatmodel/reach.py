@@ -8,7 +8,14 @@ that a finding already on the base branch became easier to reach (its route lost
 
 from __future__ import annotations
 
-from threatmodel.models import Facts, Finding, Route, Sink
+from threatmodel.code.pyparse import python_tree
+from threatmodel.collect._pyexpr import function_at
+from threatmodel.collect.effects import handler_code
+from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.models import AuthStatus, Facts, Finding, Flow, Route, Sink
+
+# Most open first: the route a reader should worry about leads a flow's proof chain.
+_OPENNESS = {AuthStatus.PUBLIC: 0, AuthStatus.UNKNOWN: 1, AuthStatus.AUTHENTICATED: 2}
 
 
 def handler_route(sink: Sink, routes: list[Route]) -> Route | None:
@@ -34,6 +41,45 @@ def handler_route(sink: Sink, routes: list[Route]) -> Route | None:
         if r.handler.rsplit(".", 1)[-1] == name and len(name) > 6:
             return r
     return None
+
+
+def flow_routes(flow: Flow, routes: list[Route], reader: RepoReader) -> list[Route]:
+    """The routes whose handler function holds ``flow``'s source (the request read or the
+    handler parameter it starts from), most open first.
+
+    The handler is the one the effects analysis reads for the route (``handler_code``), so
+    the flow's route is the same function the route's other findings speak of; a source in
+    a helper no route names as its handler links no route. Python only: a JS flow's route
+    is not linked yet.
+    """
+    loc = flow.source_location
+    if not loc.path.endswith(".py"):
+        return []
+    try:
+        tree = python_tree("\n".join(reader.lines(loc.path)))
+    except PathRefused:
+        return []
+    fn = function_at(tree, loc.line) if tree is not None else None
+    if fn is None:
+        return []
+    found = []
+    for r in routes:
+        if _short(r.handler) != fn.name:
+            continue
+        code = handler_code(reader, r)
+        if code is not None and (code.location.path, code.location.line) == (loc.path, fn.lineno):
+            found.append(r)
+    return sorted(found, key=openness)
+
+
+def openness(route: Route) -> int:
+    """0 for a public route, then unknown, authenticated, restricted: most open first."""
+    return _OPENNESS.get(route.auth.status, 3)
+
+
+def _short(handler: str) -> str:
+    """``pkg.views.Orders.list`` / ``app/x.ts#GET`` -> the function's own name."""
+    return handler.replace("#", ".").rsplit(".", 1)[-1]
 
 
 def routes_reaching(finding: Finding, facts: Facts) -> list[Route]:
