@@ -56,18 +56,24 @@ class _FileResult:
     cached: bool
 
 
+# The packages whose code decides what an extract holds (see ``signature``).
+EXTRACT_CODE = ("collect", "dataflow", "code", "claims")
+
+
 def signature(collectors: list[Collector]) -> str:
-    """Cache namespace: tool version, collector ids and versions, and the collect package's code.
+    """Cache namespace: tool version, collector ids and versions, and the code extracts run.
 
     Hashing the code means a changed collector never serves stale extracts, even when
-    someone forgets to bump its ``version``.
+    someone forgets to bump its ``version``; the collectors call into the dataflow engine,
+    the code kernel and the claim catalog, so their code counts too.
     """
     h = hashlib.sha256(
         (__version__ + "|" + ",".join(f"{c.id}:{c.version}" for c in collectors)).encode()
     )
-    package = Path(__file__).parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.read_bytes())
+    top = Path(__file__).parent.parent
+    for package in EXTRACT_CODE:
+        for path in sorted((top / package).rglob("*.py")):
+            h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
 
