@@ -56,3 +56,13 @@ def test_an_unreadable_next_version_hides_nothing(tmp_path: Path) -> None:
     shutil.copytree(APP, app)
     (app / "package.json").write_text('{"dependencies": {"next": "canary"}}')
     assert len(actions(collect(app, NextJsCollector()))) == 7
+
+
+def test_a_header_compared_with_a_secret_from_the_environment_is_a_gate(facts: Facts) -> None:
+    routes = {r.id: r for r in facts.routes}
+    cron = routes["POST /api/cron/reindex"].auth
+    assert cron.status.value == "authenticated"
+    assert (cron.mechanism or "").startswith("api_key")
+    assert cron.evidence[0].snippet.startswith('return new Response("Unauthorized"')
+    # the same compare with no refusal guards nothing
+    assert routes["POST /api/cron/open"].auth.status.value == "public"
