@@ -86,3 +86,20 @@ def test_fastapi_types_and_path_parameters() -> None:
     commands = proven_lines(found, "command_injection")
     assert 20 not in commands  # width: int is checked by FastAPI
     assert 21 in commands  # a str query parameter is request text
+
+
+def test_a_file_read_gives_the_files_content_not_the_callers_input() -> None:
+    found = flows(
+        """from flask import Flask, request, render_template_string
+app = Flask(__name__)
+
+
+@app.route("/page")
+def page():
+    name = request.args["name"]
+    text = open("/srv/pages/" + name).read()
+    return render_template_string(text)
+"""
+    )
+    assert proven_lines(found, "path_traversal") == {8}  # the path is still the caller's
+    assert not proven_lines(found, "template_injection")

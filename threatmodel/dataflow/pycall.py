@@ -23,6 +23,7 @@ from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, joi
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
 KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.copy"})
+FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
 BOOL_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric"})
@@ -87,6 +88,10 @@ class CallMixin(EngineBase):
                 return CLEAN
             return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
         if qual in NUMERIC:
+            return CLEAN
+        if qual in FILE_OPENERS:
+            # what ``open(p).read()`` gives is the file's content, not the caller's input
+            # (a path the caller chose is the path-traversal sink at this very call)
             return CLEAN
         if qual in RESPONSES and args:
             # a response object carries its body; headers and status are not the page
