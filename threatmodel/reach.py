@@ -1,7 +1,8 @@
 """Which routes reach a finding: the one answer the rules and the diff's escalation share.
 
-A finding reaches the network through a route when a claim names that route, or when a
-claim's location is a sink inside the route's handler function. The rules use the handler
+A finding reaches the network through a route when a claim names that route, when its
+proof chain starts at the route, or when a claim's location is a sink inside the route's
+handler function. The rules use the handler
 link to decide that a sink is request-reachable (TM111); ``threatmodel diff`` uses it to see
 that a finding already on the base branch became easier to reach (its route lost a guard).
 """
@@ -87,6 +88,12 @@ def routes_reaching(finding: Finding, facts: Facts) -> list[Route]:
     by_id = {(r.method.upper(), r.path): r for r in facts.routes}
     sinks = {(s.location.path, s.location.line): s for s in facts.sinks}
     found: dict[tuple[str, str], Route] = {}
+    for step in finding.proof:
+        # a proof chain that starts at a route names it (a flow's route, see flow_routes)
+        if step.kind == "route" and step.location is not None:
+            for r in facts.routes:
+                if r.location == step.location and step.text.startswith(f"{r.id} "):
+                    found.setdefault((r.method.upper(), r.path), r)
     for c in finding.claims:
         if c.route is not None:
             key = (c.route.method.upper(), c.route.path)
