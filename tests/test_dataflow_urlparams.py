@@ -103,3 +103,23 @@ def page():
     )
     assert proven_lines(found, "path_traversal") == {8}  # the path is still the caller's
     assert not proven_lines(found, "template_injection")
+
+
+def test_an_upload_saved_then_read_back_is_still_the_callers() -> None:
+    found = flows(
+        """from flask import Flask, request
+import yaml
+app = Flask(__name__)
+
+
+@app.route("/import", methods=["POST"])
+def import_yaml():
+    f = request.files["file"]
+    path = "/tmp/upload.yaml"
+    f.save(path)
+    with open(path) as fh:
+        data = fh.read()
+    return str(yaml.load(data))
+"""
+    )
+    assert proven_lines(found, "insecure_deserialization") == {13}
