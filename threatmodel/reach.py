@@ -86,6 +86,15 @@ def _short(handler: str) -> str:
 def routes_reaching(finding: Finding, facts: Facts) -> list[Route]:
     """The routes through which ``finding`` is reached, by method and path, in facts order."""
     by_id = {(r.method.upper(), r.path): r for r in facts.routes}
+
+    def _named(sink: Sink) -> Route | None:
+        # Collectors name a handler differently ("contributionsHandler.update" at the route,
+        # "this.update" at the sink): for the report, the last name decides when only one
+        # handler has it (not proof enough for TM111's reachability, hence not there).
+        name = _short(sink.handler or "")
+        named = [r for r in facts.routes if name[:1] not in ("", "<") and _short(r.handler) == name]
+        return named[0] if named and len({r.handler for r in named}) == 1 else None
+
     sinks = {(s.location.path, s.location.line): s for s in facts.sinks}
     found: dict[tuple[str, str], Route] = {}
     for step in finding.proof:
@@ -101,7 +110,7 @@ def routes_reaching(finding: Finding, facts: Facts) -> list[Route]:
                 found.setdefault(key, by_id[key])
         if c.location is not None:
             sink = sinks.get((c.location.path, c.location.line))
-            route = handler_route(sink, facts.routes) if sink is not None else None
+            route = None if sink is None else handler_route(sink, facts.routes) or _named(sink)
             if route is None:
                 continue
             # One handler can serve several routes (two decorators, ``methods=[...]``).
