@@ -236,3 +236,64 @@ def test_fix_first_orders_by_severity_then_reachability_not_title(tmp_path: Path
     ranked = [f for f in report.findings if f.scope == "production"]
     sev = [f.severity.rank for f in ranked]
     assert sev == sorted(sev, reverse=True)
+
+
+SQLI = """from flask import Flask, request
+from flask_login import login_required
+import sqlite3
+
+app = Flask(__name__)
+
+
+def find(term):
+    conn = sqlite3.connect("shop.db")
+    return conn.execute("SELECT * FROM items WHERE name = '" + term + "'").fetchall()
+
+
+@app.route("/search")
+def search():
+    term = request.args.get("q")
+    return str(find(term))
+
+
+@app.route("/admin/search")
+@login_required
+def admin_search():
+    term = request.args["q"]
+    return str(find(term))
+"""
+
+
+def test_a_flow_chain_starts_at_the_route_and_its_guard(tmp_path: Path) -> None:
+    report = scan(tmp_path, {"app.py": SQLI})
+    flows = [f for f in report.findings if f.rule_id == "TM120" and f.verdict is Verdict.CONFIRMED]
+    assert len(flows) == 1  # one sink, reached from two routes: the more open one leads
+    proof = flows[0].proof
+    assert [s.kind for s in proof[:3]] == ["route", "guard", "handler"]
+    assert "GET /search" in proof[0].text
+    assert proof[1].text.startswith("no auth guard on any path to GET /search")
+    assert proof[2].location is not None and proof[2].location.line == 14  # def search
+    assert proof[3].kind == "flow" and proof[3].location is not None
+    assert proof[3].location.line == 15  # request.args.get("q")
+    assert proof[-1].kind == "sink" and proof[-1].location is not None
+    assert proof[-1].location.line == 10
+    assert flows[0].title.startswith("GET /search runs SQL query built from input")
+    md = render_markdown(report)
+    assert "*route*: GET /search (flask) is served" in md
+    sarif = json.loads(render_sarif(report))
+    steps = next(
+        r["codeFlows"][0]["threadFlows"][0]["locations"]
+        for r in sarif["runs"][0]["results"]
+        if "codeFlows" in r and "SQL" in r["message"]["text"]
+    )
+    assert steps[0]["location"]["physicalLocation"]["region"]["startLine"] == 14
+
+
+def test_a_guarded_route_is_named_with_its_guard(tmp_path: Path) -> None:
+    only_admin = SQLI.replace('@app.route("/search")\ndef search():', "def search():")
+    report = scan(tmp_path, {"app.py": only_admin})
+    flow = next(f for f in report.findings if f.rule_id == "TM120")
+    assert flow.verdict is Verdict.CONFIRMED
+    route, guard = flow.proof[0], flow.proof[1]
+    assert "GET /admin/search" in route.text
+    assert guard.text.startswith("authenticated") and "login_required" in guard.text

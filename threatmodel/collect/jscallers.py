@@ -10,6 +10,7 @@ the service it hands the caller's id to (``if (article.author.id !== userId) thr
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.collect.jsast import (
@@ -52,6 +53,15 @@ def signature_check(fn: Node) -> dict[str, Any] | None:
     body = body_of(fn)
     if body is None:
         return None
+    shared = _env_secret_compare(body)
+    if shared is not None:
+        return {
+            "v": "authenticated",
+            "why": "compares a request header with a secret from the environment",
+            "mechanism": "api_key",
+            "line": line_of(shared),
+            "s": source_line(shared),
+        }
     hmac = _hmac_compare(body)
     if hmac is not None:
         mechanism, what = _secret_kind(body)
@@ -103,6 +113,39 @@ def _hmac_compare(body: Node) -> Node | None:
             found = rejection(then)
             if found is not None:
                 return found
+    return None
+
+
+_ENV_SECRET = re.compile(r"process\.env\.\w*(?:SECRET|TOKEN|KEY|PASSWORD)\w*", re.IGNORECASE)
+_UNEQUAL = frozenset({"!==", "!="})
+
+
+def _env_secret_compare(body: Node) -> Node | None:
+    """``const secret = process.env.CRON_SECRET; if (auth !== `Bearer ${secret}`) return
+    401``: a header the caller sends must equal a secret only the server knows (a shared
+    API key, a cron secret). The refusal is returned; the header must be read in the
+    handler (``req.headers.get(...)``) so that a secret compared with a body field or a
+    constant is not taken for a gate."""
+    text = node_text(body)
+    if "headers" not in text or not _ENV_SECRET.search(text):
+        return None
+    secrets: set[str] = set()
+    for d in nodes_of(body, _DIGESTS):
+        value, name = d.child_by_field_name("value"), d.child_by_field_name("name")
+        if value is not None and name is not None and _ENV_SECRET.search(node_text(value)):
+            secrets |= names_in(name)
+    for node in nodes_of(body, _IFS):
+        cond, then = node.child_by_field_name("condition"), node.child_by_field_name("consequence")
+        if cond is None or then is None:
+            continue
+        for cmp in walk(cond):
+            op = cmp.child_by_field_name("operator")
+            if cmp.type != "binary_expression" or op is None or node_text(op) not in _UNEQUAL:
+                continue
+            if mentions(cmp, secrets) or _ENV_SECRET.search(node_text(cmp)):
+                found = rejection(then)
+                if found is not None:
+                    return found
     return None
 
 

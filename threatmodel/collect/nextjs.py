@@ -38,10 +38,12 @@ from threatmodel.collect.jsast import (
 )
 from threatmodel.collect.jshandler import handler_auth, wrapper_auth
 from threatmodel.collect.jsworkspace import RepoFiles, workspace_packages
+from threatmodel.collect.nextjs_exposed import hidden_actions
 from threatmodel.collect.nextjs_files import (
     HTTP,
     NextFile,
     calls_in,
+    has_directive,
     has_use_server,
     host_of,
     is_fn,
@@ -99,7 +101,11 @@ class NextJsCollector(Collector):
         barrel = "export *" in text or ("export {" in text and " from " in text)
         hosts = _HOST_LITERAL.search(text) is not None
         refuses = "throw " in text or "notFound(" in text
-        if not (route or is_mw or server or helpers_possible or barrel or hosts or refuses):
+        # who imports what decides which server actions a browser can call (nextjs_exposed)
+        importer = "import " in text
+        if route is None and not (
+            is_mw or server or helpers_possible or barrel or hosts or refuses or importer
+        ):
             return None
         tree = src.ts_tree
         if tree is None:
@@ -111,6 +117,8 @@ class NextJsCollector(Collector):
             "handlers": [],
             "helpers": {},
             "reexports": f.reexports,
+            "client": has_directive(tree.root_node, "use client"),
+            "server_module": has_use_server(tree.root_node),
         }
         if route is not None:
             out["route"] = list(route)
@@ -130,7 +138,7 @@ class NextJsCollector(Collector):
             found = host_values(tree.root_node, f.functions, f.exports)
             out.update({k: v for k, v in found.items() if v})
         if server:
-            out["handlers"].extend(self._actions(f, has_use_server(tree.root_node)))
+            out["handlers"].extend(self._actions(f, out["server_module"]))
         if "NextAuth" in text or "authorized" in text:
             # NextAuth v5's `authorized` callback, which `auth` as a middleware runs
             programs = nextauth_programs(tree.root_node)
@@ -169,6 +177,7 @@ class NextJsCollector(Collector):
             or out["reexports"]
             or out.get("hostsets")
             or out.get("hostfns")
+            or out["imports"]
             or "middleware" in out
             or "route" in out
         ):
@@ -221,9 +230,11 @@ class NextJsCollector(Collector):
     def _actions(self, f: NextFile, whole_file: bool) -> list[dict[str, Any]]:
         out = []
         names = {n: fn for n, fn in f.exports.items() if n != "default"} if whole_file else {}
+        inline = set()
         for fname, fn in f.functions.items():
             if has_use_server(body_of(fn)):
                 names[fname] = fn
+                inline.add(fname)
         for fname in sorted(names):
             fn = names[fname]
             value = unwrap(fn)
@@ -231,6 +242,7 @@ class NextJsCollector(Collector):
                 continue
             h = self._handler(f, "POST", fname, fn)
             h["action"] = True
+            h["inline"] = fname in inline  # defined where a component hands it on
             out.append(h)
         return out
 
@@ -249,6 +261,7 @@ class NextJsCollector(Collector):
             (name, mod): v for mod, x in extracts.items() for name, v in x["helpers"].items()
         }
         mws = {mod: x["middleware"] for mod, x in extracts.items() if "middleware" in x}
+        hidden = hidden_actions(extracts, files, ctx.root)
         layouts = [
             (x["route"][1], x["route"][2], mod, h["v"])
             for mod, x in extracts.items()
@@ -265,6 +278,8 @@ class NextJsCollector(Collector):
             host, where = host_of(url)
             for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):
                 action = h.get("action", False)
+                if action and (mod, h["name"]) in hidden:
+                    continue  # only server code calls it: not an endpoint of its own
                 path = f"action:{mod}#{h['name']}" if action else where
                 cands: list[tuple[str, dict[str, Any]]] = []
                 if h["v"]:

@@ -61,6 +61,9 @@ class Frame:
     calls: list[CallRec] = field(default_factory=list)
     returns: list[Value] = field(default_factory=list)
     attrs: dict[str, Value] = field(default_factory=dict)  # self.<attr> stores
+    # path expression -> what was saved there (``upload.save(path)``): reading it back
+    # gives that content, not the file's own
+    written: dict[str, Value] = field(default_factory=dict)
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""

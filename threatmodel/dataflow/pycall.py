@@ -31,6 +31,7 @@ from threatmodel.dataflow.values import (
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
 KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.copy"})
+FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
 BOOL_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric"})
@@ -96,6 +97,14 @@ class CallMixin(EngineBase):
             return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
         if qual in NUMERIC:
             return CLEAN
+        if method == "save" and node.args and receiver.labels:
+            f.written[ast.unparse(node.args[0])] = receiver  # an upload saved to a path
+        if qual in FILE_OPENERS:
+            # what ``open(p).read()`` gives is the file's content, not the caller's input
+            # (a path the caller chose is the path-traversal sink at this very call),
+            # unless this function saved the caller's upload at that path first
+            saved = f.written.get(ast.unparse(node.args[0])) if node.args else None
+            return CLEAN if saved is None else saved.step(line)
         if qual in RESPONSES and args:
             # a response object carries its body; headers and status are not the page
             body = args[0]

@@ -25,6 +25,14 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import ExprMixin, request_label
+from threatmodel.dataflow.urlparams import (
+    ANY_PATH,
+    SCALAR_CONVERTERS,
+    SEGMENT,
+    path_converters,
+    scalar_annotation,
+    validates_annotations,
+)
 from threatmodel.dataflow.values import CLEAN, Label, Value
 
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route"})
@@ -40,6 +48,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
         self.table = LabelTable()
+        self.typed = validates_annotations(lines)  # FastAPI enforces parameter types
 
     def module_value(self, qual: str) -> Value:
         return CLEAN
@@ -70,17 +79,31 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         end = fn.end_lineno or fn.lineno
         f.text = "\n".join(self.lines[fn.lineno - 1 : end])
         defaults = _defaults(fn)
+        converters = path_converters(fn) if route else {}
         for p in [*params, *(x for x in (a.vararg, a.kwarg) if x is not None)]:
             ann = ast.unparse(p.annotation) if p.annotation is not None else ""
             default = defaults.get(p.arg)
             if p.arg in ("request", "req") or REQUEST_TYPES.search(ann):
                 f.env[p.arg] = request_label(fn.lineno)
             elif route and not (default is not None and "Depends" in ast.unparse(default)):
-                f.env[p.arg] = Value(frozenset({Label("request", f"parameter {p.arg}", fn.lineno)}))
+                f.env[p.arg] = self.url_param(p, converters, fn.lineno)
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
         self.block(fn.body, f)
         self.summaries[qual] = _summary(f, names, self.table)
+
+    def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
+        """A route parameter: request input, unless its converter or its enforced type
+        leaves no room for a payload (``urlparams``)."""
+        conv = converters.get(p.arg)
+        if conv in SCALAR_CONVERTERS or (
+            conv != "path" and scalar_annotation(p.annotation) and self.typed
+        ):
+            return CLEAN
+        label = Label("request", f"parameter {p.arg}", line)
+        if conv is not None and conv not in ANY_PATH:
+            label = label.sanitized(frozenset({"path_traversal"}), SEGMENT)
+        return Value(frozenset({label}))
 
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:

@@ -15,6 +15,7 @@ from typing import Any
 
 from threatmodel import tally
 from threatmodel.models import Facts, Finding, Location, Report, Stride
+from threatmodel.reach import routes_reaching
 from threatmodel.render.mermaid import render_mermaid
 from threatmodel.render.system import SystemView, build_system
 from threatmodel.render.text import repo_link
@@ -157,31 +158,13 @@ def build_view(
 
 
 def _route_findings(findings: list[Finding], facts: Facts) -> dict[str, list[str]]:
-    """Route id -> findings about it: named in a claim, or at a sink inside its handler."""
-    sink_handler = {(s.location.path, s.location.line): _short(s.handler) for s in facts.sinks}
-    # Collectors name a handler differently ("contributionsHandler.update" at the route,
-    # "this.update" at the sink): match on the last name, and only when one handler has it.
-    handlers: dict[str, set[str]] = defaultdict(set)
-    routes_of: dict[str, list[str]] = defaultdict(list)
-    for r in facts.routes:
-        handlers[_short(r.handler)].add(r.handler)
-        routes_of[_short(r.handler)].append(f"{r.method} {r.path}")
-    routes_of = {k: v for k, v in routes_of.items() if k and len(handlers[k]) == 1}
+    """Route id -> findings that reach it (``reach.routes_reaching``: the same answer the
+    diff's escalation uses)."""
     out: dict[str, set[str]] = defaultdict(set)
     for x in findings:
-        for c in x.claims:
-            if c.route is not None:
-                out[f"{c.route.method.upper()} {c.route.path}"].add(x.id)
-            elif c.location is not None:
-                handler = sink_handler.get((c.location.path, c.location.line))
-                for rid in routes_of.get(handler or "", []):
-                    out[rid].add(x.id)
+        for r in routes_reaching(x, facts):
+            out[f"{r.method} {r.path}"].add(x.id)
     return {k: sorted(v) for k, v in out.items()}
-
-
-def _short(handler: str | None) -> str:
-    last = (handler or "").rsplit(".", 1)[-1]
-    return "" if last.startswith("<") else last
 
 
 def _kind(f: Finding) -> str:

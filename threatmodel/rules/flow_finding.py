@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.proof import describe
-from threatmodel.models import Claim, Facts, Finding, Flow, Route, Severity, Stride
+from threatmodel.models import Claim, Facts, Finding, Flow, Severity, Stride
+from threatmodel.reach import flow_routes
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -28,13 +29,6 @@ BUILT = {
     "command_injection": "shell command",
     "code_injection": "code",
 }
-
-
-def route_of(flow: Flow, routes: list[Route]) -> Route | None:
-    """The route declared closest above the sink in its file (its handler holds the sink)."""
-    loc = flow.sink_location
-    same = [r for r in routes if r.location.path == loc.path and r.location.line <= loc.line]
-    return max(same, key=lambda r: r.location.line) if same else None
 
 
 def proves(flow: Flow) -> bool:
@@ -57,7 +51,8 @@ class FlowFinding(Rule):
                 continue
             seen.add(key)
             what = f"{flow.source} (line {flow.source_location.line})"
-            route = route_of(flow, facts.routes)
+            reaching = flow_routes(flow, facts.routes, ctx.reader)
+            route = reaching[0] if reaching else None
             title = f"{spec.title}: {flow.sink} at line {flow.sink_location.line}" + (
                 f" receives {what}" if spec.taint else ""
             )

@@ -24,10 +24,12 @@ import re
 
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.proof import describe, proof_steps
-from threatmodel.models import Claim, Finding, Flow
+from threatmodel.models import Claim, Finding, Flow, ProofStep, Route
+from threatmodel.reach import flow_routes, openness
 from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
 from threatmodel.verify._code import line_text, locations
 from threatmodel.verify._command_line import CommandInjection
+from threatmodel.verify._proof import route_chain
 from threatmodel.verify._sql_line import SqlInjection
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -64,6 +66,15 @@ def _why_not(flow: Flow) -> str:
     )
 
 
+def chain(flow: Flow, routes: list[Route], ctx: VerifyContext) -> tuple[ProofStep, ...]:
+    """The flow's proof chain, led by the route whose handler reads the source (``routes``,
+    most open first): route → guard (or why there is none) → handler → the flow's lines →
+    sink. A source outside every route handler (a helper, a worker) leaves the flow's own
+    links."""
+    head = route_chain(routes[0], ctx)[0] if routes else []
+    return (*head, *proof_steps(flow))
+
+
 def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
     locs = locations(claim, finding)
     if not locs:
@@ -77,9 +88,12 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
             near = [
                 f for f in ctx.facts.flows if f.claim == kind and f.sink_location.path == loc.path
             ]
-        for flow in near:
-            if proves(flow):
-                return ClaimResult.confirmed(describe(flow), proof_steps(flow))
+        proven = [(flow, flow_routes(flow, ctx.facts.routes, ctx.reader)) for flow in near]
+        proven = [(flow, routes) for flow, routes in proven if proves(flow)]
+        if proven:
+            # several sources reach the sink: the one through the most open route leads
+            flow, routes = min(proven, key=lambda p: openness(p[1][0]) if p[1] else 9)
+            return ClaimResult.confirmed(describe(flow), chain(flow, routes, ctx))
         if near:
             refutations.append(_why_not(near[0]))
     if refutations and len(refutations) == len(locs):

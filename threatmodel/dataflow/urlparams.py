@@ -1,0 +1,71 @@
+"""What a route handler's parameter can hold, from the route's own URL pattern and types.
+
+A parameter named in the route's path is matched by the framework's converter before the
+handler runs: ``<int:id>`` / ``{id:int}`` / ``<uuid:code>`` / ``<slug:s>`` admit no text an
+injection could use, and the default converter (Flask ``<name>``, Starlette and FastAPI
+``{name}``, Django ``<str:name>``) matches a single path segment, never a ``/``. Such a
+value can at most be ``..``, one level up, never a path of the caller's choosing: it is
+safe for path traversal. ``<path:p>`` / ``{p:path}`` match any path and stay request input.
+FastAPI validates annotations too: a parameter declared ``int``, ``UUID`` or ``datetime``
+holds that type or the request is refused (Flask and Django do not check annotations).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+# Converters whose matches carry no characters an injection needs.
+SCALAR_CONVERTERS = frozenset({"int", "float", "uuid", "slug"})
+ANY_PATH = frozenset({"path"})
+SCALAR_TYPES = frozenset(
+    {"int", "float", "bool", "UUID", "UUID1", "UUID3", "UUID4", "UUID5", "uuid.UUID"}
+    | {"datetime", "date", "time", "Decimal", "datetime.datetime", "datetime.date"}
+    | {"PositiveInt", "NonNegativeInt", "conint", "StrictInt", "StrictBool"}
+)
+SEGMENT = "one URL path segment (its converter matches no '/')"
+_ANGLE = re.compile(r"<(?:(\w+)(?:\([^>]*\))?:)?(\w+)>")
+_BRACE = re.compile(r"\{(\w+)(?::(\w+))?\}")
+
+
+def path_converters(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    """Parameter -> converter ("" for the default) for the names its route decorators'
+    path strings declare (the first string argument, or ``rule=`` / ``path=``)."""
+    out: dict[str, str] = {}
+    for d in fn.decorator_list:
+        if not isinstance(d, ast.Call):
+            continue
+        args = [*d.args[:1], *(k.value for k in d.keywords if k.arg in ("rule", "path"))]
+        for a in args:
+            if isinstance(a, ast.Constant) and isinstance(a.value, str):
+                for conv, name in _ANGLE.findall(a.value):
+                    out.setdefault(name, conv)
+                for name, conv in _BRACE.findall(a.value):
+                    out.setdefault(name, conv)
+    return out
+
+
+def scalar_annotation(annotation: ast.expr | None) -> bool:
+    """``int`` / ``UUID4`` / ``Annotated[int, Path()]`` / ``int | None``: a type FastAPI
+    checks that no injection text survives."""
+    if annotation is None:
+        return False
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value).endswith(
+        "Annotated"
+    ):
+        inner = annotation.slice
+        first = inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+        return scalar_annotation(first)
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        parts = [annotation.left, annotation.right]
+        return all(
+            scalar_annotation(p) or (isinstance(p, ast.Constant) and p.value is None) for p in parts
+        )
+    if isinstance(annotation, ast.Subscript) and ast.unparse(annotation.value).endswith("Optional"):
+        return scalar_annotation(annotation.slice)
+    return ast.unparse(annotation) in SCALAR_TYPES
+
+
+def validates_annotations(lines: list[str]) -> bool:
+    """Does this module build FastAPI routes (whose parameters' types are enforced)?"""
+    return any(line.startswith(("from fastapi", "import fastapi")) for line in lines)
