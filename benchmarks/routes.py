@@ -117,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--manifest", type=Path, default=MANIFEST)
     ap.add_argument("--app", action="append", help="only these apps (by name)")
     ap.add_argument("--verbose", action="store_true", help="list the sample's misses")
+    ap.add_argument("--dump", type=Path, help="write each app's routes to DIR/<app>.json")
     args = ap.parse_args(argv)
     manifest = json.loads(args.manifest.read_text())
     cols = ["app", "framework", "commit", "routes", "found", "invented", "sample found"]
@@ -131,7 +132,12 @@ def main(argv: list[str] | None = None) -> int:
         if not root.is_dir():
             print(f"| {app['name']} | not found at {root} |", file=sys.stderr)
             continue
-        row = score(app, collect(root))
+        routes = collect(root)
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            rows = [r.model_dump(mode="json") for r in routes]
+            (args.dump / f"{app['name']}.json").write_text(json.dumps(rows, indent=1))
+        row = score(app, routes)
         row["framework"] = ",".join(app["frameworks"])
         row["commit"] = app["commit"][:10]
         print("| " + " | ".join(str(row.get(c, "n/a")) for c in cols) + " |")

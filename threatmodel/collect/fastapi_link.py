@@ -3,7 +3,8 @@
 A router is an ``APIRouter`` or an instance of a subclass whose ``__init__`` passes a default
 prefix and ``dependencies`` up (resolved across files). ``include_router(prefix=NAME)``
 names a module constant. A route's guards: the app's and every including router's
-dependencies, its own, a class-based controller's ``Depends`` attributes (and its bases'),
+dependencies, its own (spelled out or through an ``Annotated`` alias defined in any module),
+a class-based controller's ``Depends`` attributes (and its bases'),
 HTTP middleware, and the handler's own checks. A dependency guards only if its definition
 rejects (raises 401/403...); one that returns None guards nothing. A bare security scheme
 only checks that a token is present, not that it is valid: ``unknown``.
@@ -86,6 +87,15 @@ def link(
                 res.append((pp.rstrip("/") + prefix + own_prefix.get(k, ""), pdeps + deps + own))
         return res
 
+    def alias_deps(file: str, refs: list[list[Any]]) -> list[list[Any]]:
+        """The dependencies an annotation's ``Annotated`` alias carries, where it is defined."""
+        out: list[list[Any]] = []
+        for name, _line, _text in refs:
+            target, symbol, _ = resolver.resolve(file, name)
+            for x in fa.get(target or "", {}).get("aliases", {}).get(symbol, []):
+                out.append([target, *x])
+        return out
+
     mw_guards: list[Guard] = []
     for p, d in fa.items():
         for fn, line, text in d["guards_mw"]:
@@ -100,7 +110,7 @@ def link(
             for prefix, inherited in chains(key(p, r["owner"])):
                 gs = list(mw_guards)
                 ctl = class_deps(p, r["cls"]) if r.get("cls") else []
-                own = [[p, *x] for x in r["deps"]]
+                own = [[p, *x] for x in r["deps"]] + alias_deps(p, r.get("alias_refs", []))
                 for dfile, name, line, _scoped, text in inherited + ctl + own:
                     gs += _dep_guard(dfile, name, line, text, guards, schemes)
                 gs += guards.handler_guards(p, r["handler"])

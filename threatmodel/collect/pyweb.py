@@ -185,7 +185,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 2
+    version = 3
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
