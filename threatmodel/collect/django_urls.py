@@ -31,7 +31,12 @@ from threatmodel.collect.pyast import (
     tree_nodes,
 )
 from threatmodel.collect.pyguards import ROLE_WORDS, mentions
-from threatmodel.collect.pysettings import emit_middleware, emit_setting, secret_source
+from threatmodel.collect.pysettings import (
+    emit_middleware,
+    emit_setting,
+    flag_default,
+    secret_source,
+)
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
 
@@ -66,6 +71,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {"urls": None, "routers": {}, "views": {}, "settings": None, "perms": {}}
     consts = _str_consts(tree)
+    anon = "authenticated_users_only" in src.text  # DRF model permissions set from a setting
     lists: dict[str, list[dict[str, Any]]] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AugAssign):
@@ -87,8 +93,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
-            if node.name in d["perms"] and (setting := _anon_setting(node)):
-                d["perms"][node.name] = f"config:{setting}"
+            if anon and (setting := _anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}:{_read_verdict(node)}"
     if lists:
         d["lists"] = lists
     # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
@@ -133,6 +139,23 @@ def _anon_setting(cls: ast.ClassDef) -> str | None:
             if name == "authenticated_users_only" and not isinstance(n.value, ast.Constant):
                 return dotted(n.value) or "a setting"
     return None
+
+
+def _read_verdict(cls: ast.ClassDef) -> str:
+    """What a read needs when anonymous callers are refused: a model permission class's
+    ``perms_map`` may ask a view permission for GET (restricted) or nothing (authenticated).
+    """
+    for n in cls.body:
+        if (
+            isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "perms_map" for t in n.targets)
+            and isinstance(n.value, ast.Dict)
+        ):
+            for k, v in zip(n.value.keys, n.value.values, strict=False):
+                if str_const(k) == "GET":
+                    has = isinstance(v, ast.List | ast.Tuple) and bool(v.elts)
+                    return "restricted" if has else "authenticated"
+    return "authenticated"
 
 
 def _permission_verdict(fn: ast.FunctionDef) -> str:
@@ -261,6 +284,7 @@ def _patterns(
 
 def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
     s: dict[str, Any] = {"values": [], "middleware": [], "default_permissions": None}
+    s["flags"] = {}  # NAME -> [default, line, text]: booleans whose default is written here
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
             continue
@@ -268,6 +292,12 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
         if not isinstance(t, ast.Name):
             continue
         name, v, line = t.id, node.value, node.lineno
+        if name.isupper():  # the last top-level assignment is the one that holds
+            b = flag_default(v)
+            if b is None:
+                s["flags"].pop(name, None)
+            else:
+                s["flags"][name] = [b, line, line_text(lines, line)]
         if name == "DEBUG" and (b := bool_const(v)) is not None:
             s["values"].append(["debug", str(b).lower(), line])
         elif name == "SECRET_KEY":

@@ -47,6 +47,49 @@ def secret_source(expr: ast.AST | None, consts: dict[str, str]) -> str:
     return UNKNOWN
 
 
+_TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def flag_default(expr: ast.AST | None) -> bool | None:
+    """The value a boolean setting takes when the deployment does not set it, if written here.
+
+    ``True``; ``getattr(configuration, "X", True)``; ``env.bool("X", default=True)``,
+    ``env("X", default=True)``, ``config("X", default=True, cast=bool)``;
+    ``os.environ.get("X", "true").lower() == "true"`` (and ``in ("1", "true")``). None when
+    the value is computed some other way or has no default: that is deployment input.
+    """
+    if (b := bool_const(expr)) is not None:
+        return b
+    if isinstance(expr, ast.Call):
+        name = last(dotted(expr.func))
+        if name == "getattr" and len(expr.args) == 3:
+            return bool_const(expr.args[2])
+        if name in ("bool", "env", "config", "get_bool", "getbool", "env_bool"):
+            return bool_const(kw(expr, "default"))
+        return None
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
+        left, right = expr.left, expr.comparators[0]
+        while isinstance(left, ast.Call) and isinstance(left.func, ast.Attribute):
+            if left.func.attr not in ("lower", "strip", "casefold"):
+                break
+            left = left.func.value
+        if not (
+            isinstance(left, ast.Call)
+            and ("environ" in dotted(left.func) or last(dotted(left.func)) in _ENV_CALLS)
+        ):
+            return None
+        default = str_const(left.args[1] if len(left.args) > 1 else kw(left, "default"))
+        if default is None:
+            return None
+        value = default.strip().lower()
+        if isinstance(expr.ops[0], ast.Eq | ast.NotEq) and (want := str_const(right)) is not None:
+            return (value == want.lower()) == isinstance(expr.ops[0], ast.Eq)
+        if isinstance(expr.ops[0], ast.In | ast.NotIn) and (options := str_list(right)):
+            hit = value in [o.lower() for o in options]
+            return hit == isinstance(expr.ops[0], ast.In)
+    return None
+
+
 def module_consts(tree: ast.Module) -> dict[str, str]:
     """Module-level (and class-level) ``*SECRET*`` / ``*KEY*`` names -> source classification."""
     out: dict[str, str] = {}
