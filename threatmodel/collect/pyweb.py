@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.collect import aiohttp as aiohttp_fw
-from threatmodel.collect import django_urls, fastapi, flask, openapi
+from threatmodel.collect import django_urls, fastapi, flask, graphql_py, openapi
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import (
     dotted,
@@ -47,6 +47,7 @@ FRAMEWORKS = {
     "fastapi": fastapi,
     "django": django_urls,
     "aiohttp": aiohttp_fw,
+    "graphql": graphql_py,  # last: its operations sit under the route that serves GraphQL
 }
 
 
