@@ -88,6 +88,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "classes": {},
         "consts": {},
         "aliases": {},
+        "docs": [],
     }
     methods = {
         id(f): c.name
@@ -112,6 +113,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             if ctor in ("FastAPI", "Starlette"):
                 for n in names:
                     d["apps"][n] = _deps(kw(call, "dependencies"), lines)
+                if ctor == "FastAPI" and names:
+                    d["docs"].append([_docs_urls(call, d["consts"]), node.lineno])
                 if bool_const(kw(call, "debug")):
                     d["settings"].append(["debug", "true", node.lineno])
             elif ctor.endswith("Router"):  # APIRouter, or a subclass (resolved at link time)
@@ -144,7 +147,9 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
             if name == "include_router"
             else (call.args[1] if len(call.args) > 1 else kw(call, "app"))
         )
-        prefix = _prefix(kw(call, "prefix") if name == "include_router" else call.args[0])
+        prefix = _prefix(
+            kw(call, "prefix") if name == "include_router" else call.args[0], d["consts"]
+        )
         if child is not None:
             d["includes"].append(
                 [
@@ -226,10 +231,35 @@ def _alias_refs(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) ->
     return out
 
 
+# FastAPI's own pages: (keyword, default URL). The OAuth2 redirect exists with the docs page.
+DOCS_PAGES = (
+    ("openapi_url", "/openapi.json"),
+    ("docs_url", "/docs"),
+    ("redoc_url", "/redoc"),
+    ("swagger_ui_oauth2_redirect_url", "/docs/oauth2-redirect"),
+)
+
+
+def _docs_urls(call: ast.Call, consts: dict[str, str]) -> dict[str, str | None]:
+    """``FastAPI(openapi_url=, docs_url=, ...)``: each page's URL as written, None if off."""
+    out: dict[str, str | None] = {}
+    for key, default in DOCS_PAGES:
+        node = kw(call, key)
+        if node is None:
+            out[key] = default
+        elif isinstance(node, ast.Constant) and node.value is None:
+            out[key] = None
+        else:
+            out[key] = _prefix(node, consts) or "ref:?"
+    return out
+
+
 def _prefix(node: ast.AST | None, consts: dict[str, str] | None = None) -> str:
     """A prefix as written: the string, or ``ref:NAME`` for a constant named there.
 
-    An f-string of this module's constants (``f"{base}/tags"``) is spelled out.
+    An f-string of this module's constants (``f"{base}/tags"``) is spelled out; a part that
+    names something elsewhere (``f"{settings.API_V1_STR}/x"``) stays ``{ref:NAME}``, looked up
+    at link time.
     """
     if isinstance(node, ast.Name | ast.Attribute):
         return f"ref:{dotted(node)}"
@@ -237,7 +267,9 @@ def _prefix(node: ast.AST | None, consts: dict[str, str] | None = None) -> str:
         parts = []
         for v in node.values:
             if isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name):
-                parts.append(consts.get(v.value.id, "{" + v.value.id + "}"))
+                parts.append(consts.get(v.value.id, "{ref:" + v.value.id + "}"))
+            elif isinstance(v, ast.FormattedValue) and dotted(v.value):
+                parts.append("{ref:" + dotted(v.value) + "}")
             else:
                 parts.append(str_const(v) or "")
         return "".join(parts)

@@ -90,6 +90,37 @@ def flag_default(expr: ast.AST | None) -> bool | None:
     return None
 
 
+def instance_defaults(tree: ast.Module) -> dict[str, str]:
+    """``settings = Settings()`` of a class with ``API_V1_STR: str = "/api/v1"``, in one module:
+    ``{"settings.API_V1_STR": "/api/v1"}``, the values the deployment gets unless it overrides
+    them (pydantic ``BaseSettings`` and plain config classes alike).
+    """
+    strs: dict[str, dict[str, str]] = {}
+    for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for stmt in c.body:
+            target = stmt.target if isinstance(stmt, ast.AnnAssign) else None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+            value = getattr(stmt, "value", None)
+            if (
+                isinstance(target, ast.Name)
+                and (v := str_const(value)) is not None
+                and len(v) < 200
+            ):
+                strs.setdefault(c.name, {})[target.id] = v
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign | ast.AnnAssign)
+            and isinstance(stmt.value, ast.Call)
+            and (cls := dotted(stmt.value.func)) in strs
+        ):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in (t for t in targets if isinstance(t, ast.Name)):
+                out.update({f"{t.id}.{k}": v for k, v in strs[cls].items()})
+    return out
+
+
 def module_consts(tree: ast.Module) -> dict[str, str]:
     """Module-level (and class-level) ``*SECRET*`` / ``*KEY*`` names -> source classification."""
     out: dict[str, str] = {}

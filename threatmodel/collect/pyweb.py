@@ -37,7 +37,7 @@ from threatmodel.collect.pyguards import (
     maybe_guards,
     summarize_with_text,
 )
-from threatmodel.collect.pysettings import module_consts
+from threatmodel.collect.pysettings import instance_defaults, module_consts
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import AuthStatus, Route, RouteAuth
@@ -137,6 +137,7 @@ def basics(
         functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
+        "defaults": instance_defaults(tree) if classes else {},
         "imports": imports_of(tree),
         "stars": star_imports_of(tree),
         "functions": functions,
@@ -196,7 +197,12 @@ class PythonWebCollector(Collector):
             return openapi.extract(src)
         text = src.text
         wanted = [name for name, mod in FRAMEWORKS.items() if mod.relevant(text)]
-        if not wanted and not maybe_guards(text) and "SECRET" not in text:
+        if (
+            not wanted
+            and not maybe_guards(text)
+            and "SECRET" not in text
+            and "Settings" not in text
+        ):
             return _reexports(src)
         tree = src.python_ast
         if tree is None:
@@ -208,7 +214,7 @@ class PythonWebCollector(Collector):
             if part:
                 data["functions"].update(part.pop("extra_functions", {}))
                 data[name] = part
-        if not wanted and not data["functions"] and not data["consts"]:
+        if not wanted and not data["functions"] and not data["consts"] and not data["defaults"]:
             return _reexports(src)
         return data
 
