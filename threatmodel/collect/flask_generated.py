@@ -47,8 +47,11 @@ def emit(
             )
         )
 
+    registered = {key(p, child) for p, d in fl.items() for _o, child, *_ in d["registrations"]}
     for p, d in fl.items():
         for owner, url, line, _text in d.get("static", []):
+            if owner not in d["apps"] and key(p, owner) not in registered:
+                continue  # a blueprint no app registers serves nothing
             for prefix, chain in res.prefixes(key(p, owner)):
                 add(
                     join_path(prefix, url) + "/<path:filename>",
