@@ -65,6 +65,20 @@ def _matches(method: str, path: str, routes: set[tuple[str, str]]) -> bool:
     return (method, path) in routes or ("ANY", path) in routes
 
 
+def route_for(routes: list[Route], key: tuple[str, str], mounts: list[str]) -> Route | None:
+    """The route fact that serves ``(method, path)``: the same method, else ``ANY``, else (for
+    ``ANY`` in an oracle) any method on that path; under a mount, the mount's route."""
+    method, path = key
+    mount = next((m for m in mounts if path.startswith(m)), None)
+    if mount:
+        path, method = mount, "ANY"
+    by_route = {(r.method, r.path): r for r in routes}
+    hit = by_route.get((method, path)) or by_route.get(("ANY", path))
+    if hit is None and method == "ANY":
+        hit = next((r for r in routes if r.path == path), None)
+    return hit
+
+
 def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     """One app's row: routes, found, invented, auth right, unknown share."""
     oracle = app["oracle"]
@@ -92,12 +106,11 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     elif "count" in oracle:
         row["found"] = f"{len(routes)}/{oracle['count']}"  # every route fact, as counted
     if "sample" in oracle:
-        by_route = {(r.method, r.path): r for r in routes}
         found = right = 0
         misses: list[str] = []
         for s in oracle["sample"]:
             key = (s["method"], norm_path(s["path"]))
-            r = by_route.get(key) or by_route.get(("ANY", key[1]))
+            r = route_for(routes, key, [norm_path(x) for x in oracle.get("mounts", [])])
             found += r is not None
             if r is not None and r.auth.status.value == s["auth"]:
                 right += 1

@@ -23,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.routes import MANIFEST, norm_path
+from benchmarks.routes import MANIFEST, norm_path, route_for
+from threatmodel.models import Route
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,8 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--method-prefix", default="", help="only these methods (comma-separated)")
     args = ap.parse_args(argv)
     app = next(a for a in json.loads(args.manifest.read_text())["apps"] if a["name"] == args.app)
-    facts = json.loads((args.dump / f"{args.app}.json").read_text())
-    by_key = {(r["method"], r["path"]): r for r in facts}
+    facts = [
+        Route.model_validate(r) for r in json.loads((args.dump / f"{args.app}.json").read_text())
+    ]
+    by_key = {(r.method, r.path): r for r in facts}
+    mounts = [norm_path(x) for x in app["oracle"].get("mounts", [])]
     have = {(s["method"], norm_path(s["path"])) for s in app["oracle"].get("sample", [])}
     if "table" in app["oracle"]:
         pool = sorted({(m.upper(), norm_path(p)) for m, p, *_ in app["oracle"]["table"]})
@@ -48,12 +52,12 @@ def main(argv: list[str] | None = None) -> int:
         pool = [k for k in pool if k[0] in args.method_prefix.split(",")]
     rng = random.Random(args.seed)
     for key in rng.sample(pool, min(args.n, len(pool))):
-        r = by_key.get(key) or by_key.get(("ANY", key[1]))
+        r = route_for(facts, key, mounts)
         if r is None:
             print(f"{key[0]} {key[1]}\tMISSING")
             continue
-        loc = f"{r['location']['path']}:{r['location']['line']}"
-        print(f"{key[0]} {key[1]}\t{r['auth']['status']}\t{r['auth']['mechanism']}\t{loc}")
+        loc = f"{r.location.path}:{r.location.line}"
+        print(f"{key[0]} {key[1]}\t{r.auth.status.value}\t{r.auth.mechanism}\t{loc}")
     return 0
 
 
