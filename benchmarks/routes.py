@@ -106,19 +106,19 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     elif "count" in oracle:
         row["found"] = f"{len(routes)}/{oracle['count']}"  # every route fact, as counted
     if "sample" in oracle:
-        found = right = 0
+        hits = right = 0
         misses: list[str] = []
         for s in oracle["sample"]:
             key = (s["method"], norm_path(s["path"]))
             r = route_for(routes, key, [norm_path(x) for x in oracle.get("mounts", [])])
-            found += r is not None
+            hits += r is not None
             if r is not None and r.auth.status.value == s["auth"]:
                 right += 1
             else:
-                got = r.auth.status.value if r else "missing"
-                misses.append(f"{key[0]} {key[1]}: {got}, expected {s['auth']} ({s['where']})")
+                said = r.auth.status.value if r else "missing"
+                misses.append(f"{key[0]} {key[1]}: {said}, expected {s['auth']} ({s['where']})")
         n = len(oracle["sample"])
-        row["sample found"] = f"{found}/{n}"
+        row["sample found"] = f"{hits}/{n}"
         row["auth right"] = f"{right}/{n}"
         row["misses"] = misses
     return row

@@ -171,7 +171,7 @@ def _docs_routes(
     spec = urls.get("openapi_url")
     if not spec:
         return
-    pages = [spec]
+    pages: list[str | None] = [spec]
     if urls.get("docs_url"):
         pages += [urls["docs_url"], urls.get("swagger_ui_oauth2_redirect_url")]
     pages.append(urls.get("redoc_url"))

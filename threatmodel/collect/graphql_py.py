@@ -213,7 +213,8 @@ def _fields(
 ) -> list[tuple[str, str, list[Any]]]:
     """Every field of a root type and of its bases (a subclass's own first)."""
     out: list[tuple[str, str, list[Any]]] = []
-    stack, done = [root], set()
+    stack: list[tuple[str, str]] = [root]
+    done: set[tuple[str, str]] = set()
     while stack:
         key = stack.pop(0)
         if key in done or len(done) > 500:

@@ -98,7 +98,7 @@ def instance_defaults(tree: ast.Module) -> dict[str, str]:
     strs: dict[str, dict[str, str]] = {}
     for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         for stmt in c.body:
-            target = stmt.target if isinstance(stmt, ast.AnnAssign) else None
+            target: ast.expr | None = stmt.target if isinstance(stmt, ast.AnnAssign) else None
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 target = stmt.targets[0]
             value = getattr(stmt, "value", None)
