@@ -36,6 +36,7 @@ from threatmodel.collect.pysettings import (
     emit_setting,
     flag_default,
     secret_source,
+    str_default,
 )
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
@@ -243,8 +244,13 @@ def _patterns(
     for e in node.elts:
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
-        raw = _text(e.args[0] if e.args else kw(e, "route"), consts)
+        first = e.args[0] if e.args else kw(e, "route")
+        raw = _text(first, consts)
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
+        # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
+        setting = dotted(first).removeprefix("settings.") if raw is None else ""
+        if setting and dotted(first).startswith("settings."):
+            raw = ""
         if raw is None or view is None:
             continue
         regex = last(dotted(e.func)) != "path"
@@ -254,6 +260,8 @@ def _patterns(
             "line": e.lineno,
             "text": line_text(lines, e.lineno),
         }
+        if setting and raw == "":
+            entry["setting"] = setting
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:
@@ -285,6 +293,7 @@ def _patterns(
 def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
     s: dict[str, Any] = {"values": [], "middleware": [], "default_permissions": None}
     s["flags"] = {}  # NAME -> [default, line, text]: booleans whose default is written here
+    s["strs"] = {}  # NAME -> default: strings (a URL prefix such as BASE_PATH)
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
             continue
@@ -298,6 +307,10 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
                 s["flags"].pop(name, None)
             else:
                 s["flags"][name] = [b, line, line_text(lines, line)]
+            if (text := str_default(v)) is None:
+                s["strs"].pop(name, None)
+            else:
+                s["strs"][name] = text
         if name == "DEBUG" and (b := bool_const(v)) is not None:
             s["values"].append(["debug", str(b).lower(), line])
         elif name == "SECRET_KEY":
@@ -409,6 +422,10 @@ def _walk(
         return
     for e in entries:
         route = prefix + e["route"]
+        if e.get("setting"):  # its default, or the entry is left out (as any unknown route)
+            if (value := judge.strs.get(e["setting"])) is None:
+                continue
+            route = prefix + normalize_angle(value)
         kind = e["kind"]
         if kind == "inline":
             _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)

@@ -90,6 +90,27 @@ def flag_default(expr: ast.AST | None) -> bool | None:
     return None
 
 
+def str_default(expr: ast.AST | None) -> str | None:
+    """The string a setting takes when the deployment does not set it, if written here.
+
+    ``"x"``; ``getattr(configuration, "X", "x")``; ``env("X", default="x")``,
+    ``os.environ.get("X", "x")``, ``os.getenv("X", "x")``; a one-argument normalising call of
+    an empty default (``trailing_slash(getattr(c, "BASE_PATH", ""))``) stays empty.
+    """
+    if (v := str_const(expr)) is not None:
+        return v
+    if not isinstance(expr, ast.Call):
+        return None
+    name = dotted(expr.func)
+    if last(name) == "getattr" and len(expr.args) == 3:
+        return str_const(expr.args[2])
+    if "environ" in name or last(name) in ("getenv", "env", "config"):
+        return str_const(expr.args[1] if len(expr.args) > 1 else kw(expr, "default"))
+    if len(expr.args) == 1 and not expr.keywords and str_default(expr.args[0]) == "":
+        return ""
+    return None
+
+
 def instance_defaults(tree: ast.Module) -> dict[str, str]:
     """``settings = Settings()`` of a class with ``API_V1_STR: str = "/api/v1"``, in one module:
     ``{"settings.API_V1_STR": "/api/v1"}``, the values the deployment gets unless it overrides
