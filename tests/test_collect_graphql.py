@@ -60,3 +60,11 @@ def test_operation_auth(facts, route: str, status: str, mechanism: str | None) -
 def test_operation_points_at_its_field(facts) -> None:  # type: ignore[no-untyped-def]
     r = routes_by_id(facts)["MUTATION /graphql/Mutation.orderCancel"]
     assert (r.location.path, r.location.line) == ("store/orders/schema.py", 23)
+
+
+def test_a_module_that_only_assembles_the_root_types_is_read() -> None:
+    # saleor's api.py mixes the apps' Query classes without importing graphene itself.
+    from threatmodel.collect.graphql_py import relevant
+
+    assert relevant("from .checkout.schema import CheckoutQueries\nclass Query(CheckoutQueries):")
+    assert not relevant("class QueryBuilder:\n    pass")

@@ -35,8 +35,13 @@ _FIELD_CALLS = ("field", "mutation", "List", "NonNull", "Argument")
 _RESOLVER_METHODS = ("mutate", "perform_mutation", "check_permissions")
 
 
+_RELEVANT = re.compile(r"graphene|strawberry|\bclass (?:Query|Mutation)\b")
+
+
 def relevant(text: str) -> bool:
-    return "graphene" in text or "strawberry" in text
+    """A graphene / strawberry module, or one that assembles the root types from mixins
+    (saleor's ``api.py`` imports only the ``graphql`` core)."""
+    return _RELEVANT.search(text) is not None
 
 
 def _perm_names(node: ast.AST | None) -> list[str] | None:
