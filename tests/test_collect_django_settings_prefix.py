@@ -12,8 +12,9 @@ from threatmodel.collect.pysettings import str_default
 
 def test_prefix_from_a_setting_default_and_none_without_one() -> None:
     # BASE_PATH defaults to "" (through a normalising call); PARTNER_MOUNT has no default in
-    # the repository, so its route cannot be placed and is left out.
-    assert sorted(routes_by_id(facts_of("django_basepath"))) == ["ANY /status/"]
+    # the repository, so its route cannot be placed and is left out. The API URLconf is
+    # included from the root's local list: under its prefix only, never again as a root.
+    assert sorted(routes_by_id(facts_of("django_basepath"))) == ["ANY /api/ping/", "ANY /status/"]
 
 
 @pytest.mark.parametrize(

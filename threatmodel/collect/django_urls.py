@@ -368,10 +368,14 @@ def link(
             emit_middleware(out, [kind, name, line, "global", {}], p)
     urlconfs = {p: d["urls"] for p, d in dj.items() if d["urls"] is not None}
     included: set[str] = set()
-    for p, entries in urlconfs.items():
+    pending = [(p, entries, 0) for p, entries in urlconfs.items()]
+    while pending:
+        p, entries, depth = pending.pop()
         for e in _flatten(entries):
-            if e.get("kind") == "include_name" and _local_list(p, e["name"], resolver):
-                continue  # a list of paths, not another URLconf
+            if e.get("kind") == "include_name" and (local := _local_list(p, e["name"], resolver)):
+                if depth < 5:  # a list of paths, not another URLconf: its includes count too
+                    pending.append((local[0], local[1], depth + 1))
+                continue
             target = _include_target(p, e, resolver)
             if target:
                 included.add(target)
