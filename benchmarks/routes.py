@@ -68,6 +68,20 @@ def _matches(method: str, path: str, routes: set[tuple[str, str]]) -> bool:
     return (method, path) in routes or ("ANY", path) in routes
 
 
+def route_for(routes: list[Route], key: tuple[str, str], mounts: list[str]) -> Route | None:
+    """The route fact that serves ``(method, path)``: the same method, else ``ANY``, else (for
+    ``ANY`` in an oracle) any method on that path; under a mount, the mount's route."""
+    method, path = key
+    mount = next((m for m in mounts if path.startswith(m)), None)
+    if mount:
+        path, method = mount, "ANY"
+    by_route = {(r.method, r.path): r for r in routes}
+    hit = by_route.get((method, path)) or by_route.get(("ANY", path))
+    if hit is None and method == "ANY":
+        hit = next((r for r in routes if r.path == path), None)
+    return hit
+
+
 def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     """One app's row: routes, found, invented, auth right, unknown share."""
     oracle = app["oracle"]
@@ -95,23 +109,22 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
     elif "count" in oracle:
         row["found"] = f"{len(routes)}/{oracle['count']}"  # every route fact, as counted
     if "sample" in oracle:
-        by_route = {(r.method, r.path): r for r in routes}
         # pages of different hosts (Next.js host folders) share a path: "file" picks one
         by_file = {(r.method, r.path, r.location.path): r for r in routes}
-        found = right = 0
+        hits = right = 0
         misses: list[str] = []
         for s in oracle["sample"]:
             key = (s["method"], norm_path(s["path"]))
             r = by_file.get((*key, s["file"])) if "file" in s else None
-            r = r or by_route.get(key) or by_route.get(("ANY", key[1]))
-            found += r is not None
+            r = r or route_for(routes, key, [norm_path(x) for x in oracle.get("mounts", [])])
+            hits += r is not None
             if r is not None and r.auth.status.value == s["auth"]:
                 right += 1
             else:
-                got = r.auth.status.value if r else "missing"
-                misses.append(f"{key[0]} {key[1]}: {got}, expected {s['auth']} ({s['where']})")
+                said = r.auth.status.value if r else "missing"
+                misses.append(f"{key[0]} {key[1]}: {said}, expected {s['auth']} ({s['where']})")
         n = len(oracle["sample"])
-        row["sample found"] = f"{found}/{n}"
+        row["sample found"] = f"{hits}/{n}"
         row["auth right"] = f"{right}/{n}"
         row["misses"] = misses
     return row
@@ -123,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--manifest", type=Path, default=MANIFEST)
     ap.add_argument("--app", action="append", help="only these apps (by name)")
     ap.add_argument("--verbose", action="store_true", help="list the sample's misses")
+    ap.add_argument("--dump", type=Path, help="write each app's routes to DIR/<app>.json")
     args = ap.parse_args(argv)
     manifest = json.loads(args.manifest.read_text())
     cols = ["app", "framework", "commit", "routes", "found", "invented", "sample found"]
@@ -137,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         if not root.is_dir():
             print(f"| {app['name']} | not found at {root} |", file=sys.stderr)
             continue
-        row = score(app, collect(root))
+        routes = collect(root)
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            rows = [r.model_dump(mode="json") for r in routes]
+            (args.dump / f"{app['name']}.json").write_text(json.dumps(rows, indent=1))
+        row = score(app, routes)
         row["framework"] = ",".join(app["frameworks"])
         row["commit"] = app["commit"][:10]
         print("| " + " | ".join(str(row.get(c, "n/a")) for c in cols) + " |")

@@ -20,6 +20,7 @@ def test_routes_through_local_lists_constants_and_patterns(facts) -> None:  # ty
         "ANY /items/{code}/edit/",
         "ANY /items/{code}/remove/",
         "GET /api/devices/",
+        "GET /api/racks/",
         "POST /api/devices/",
     ]
 
@@ -36,12 +37,20 @@ def test_routes_through_local_lists_constants_and_patterns(facts) -> None:  # ty
             "authenticated",
             "every branch hands over to a guarded view (create_check, list_checks) (api_key)",
         ),
-        # DRF model permissions named by dotted path; anonymous reads follow a setting.
+        # DRF model permissions named by dotted path; anonymous reads follow a setting whose
+        # default the settings module writes (getattr(configuration, ..., True)): refused, and
+        # perms_map asks a view permission for GET.
         (
             "GET /api/devices/",
-            "unknown",
+            "restricted",
             "DEFAULT_PERMISSION_CLASSES permission class TokenPerms"
-            " (anonymous reads depend on settings.LOGIN_REQUIRED)",
+            " (LOGIN_REQUIRED defaults to True)",
+        ),
+        # A setting read from the environment with no default is the deployment's to decide.
+        (
+            "GET /api/racks/",
+            "unknown",
+            "permission class RackPerms (anonymous reads depend on settings.RACKS_LOGIN_REQUIRED)",
         ),
         (
             "POST /api/devices/",

@@ -16,8 +16,12 @@ def test_routes_and_prefixes(facts) -> None:  # type: ignore[no-untyped-def]
         "DELETE /api/v1/items/{item_id}",
         "GET /",
         "GET /api/v1/items/{item_id}",
+        "GET /docs",  # FastAPI's own pages: on by default
+        "GET /docs/oauth2-redirect",
         "GET /internal/stats",
+        "GET /openapi.json",
         "GET /profile/{path}",
+        "GET /redoc",
         "POST /comments",
     ]
     assert all(r.framework == "fastapi" for r in facts.routes)

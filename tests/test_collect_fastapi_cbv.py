@@ -17,6 +17,10 @@ def test_paths_through_constant_and_fstring_prefixes_and_router_subclass(facts) 
         "GET /api/me/things",
         "GET /api/things/public",
         "GET /api/things/{thing_id}",
+        "GET /docs",  # FastAPI's own pages: on by default
+        "GET /docs/oauth2-redirect",
+        "GET /openapi.json",
+        "GET /redoc",
     ]
 
 

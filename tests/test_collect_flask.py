@@ -21,6 +21,7 @@ def test_routes_found_with_nested_prefixes_and_nothing_invented(facts) -> None: 
         "GET /api/me",
         "GET /api/v1/orders/{order_id}",
         "GET /health",
+        "GET /static/{filename}",  # Flask serves the app's static folder
         "POST /api/cart",
         "POST /api/login",
         "POST /api/v1/orders/{order_id}/refund",

@@ -15,12 +15,16 @@ def test_resource_methods_are_routes_under_namespace_api_and_blueprint(facts) ->
     assert sorted(routes_by_id(facts)) == [
         "DELETE /api/v1/items/by-id/{item_id}",
         "DELETE /api/v1/items/{item_id}",
+        "GET /api/v1/",  # RESTX's root (the docs page, doc defaults to "/")
         "GET /api/v1/items",
         "GET /api/v1/items/by-id/{item_id}",
         "GET /api/v1/items/ping",
         "GET /api/v1/items/{item_id}",
         "GET /api/v1/manage/stats",
+        "GET /api/v1/swagger.json",  # RESTX's spec
         "GET /api/v1/users/{user_id}",
+        "GET /static/{filename}",  # Flask's static files
+        "GET /swaggerui/{filename}",  # RESTX's Swagger UI assets
         "POST /api/v1/items",
         "POST /api/v1/items/signup",
         "POST /api/v1/items/{item_id}/attempt",

@@ -102,6 +102,22 @@ class Judge:
             if s["default_permissions"] and self.default_perms is None:
                 self.default_perms, self.settings_path = s["default_permissions"], p
         self.have_settings = bool(settings)
+        # Boolean settings whose default the settings modules write (``LOGIN_REQUIRED =
+        # getattr(configuration, "LOGIN_REQUIRED", True)``); two modules that disagree
+        # leave the setting to the deployment.
+        self.flags: dict[str, tuple[bool, str, int, str]] = {}
+        clash: set[str] = set()
+        for p, s in sorted(settings.items()):
+            for name, (value, line, text) in s.get("flags", {}).items():
+                if name in self.flags and self.flags[name][0] != value:
+                    clash.add(name)
+                self.flags.setdefault(name, (value, p, line, text))
+        for name in clash:
+            del self.flags[name]
+        strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
+        self.strs: dict[str, str] = {  # string defaults all settings modules agree on
+            k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
+        }
 
     # ------------------------------------------------------------------ entry points
 
@@ -365,11 +381,18 @@ class Judge:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
         if verdict.startswith("config:"):
             # DRF's authenticated_users_only set from a setting: reads by anonymous callers
-            # depend on the deployment; writes still need the model permission.
-            if method in SAFE:
-                what = f"{via}permission class {short} (anonymous reads depend on {verdict[7:]})"
+            # depend on it; writes still need the model permission. When the settings module
+            # writes the setting's default, that default decides.
+            _, setting, read = verdict.split(":")
+            if method not in SAFE:
+                return Guard(RESTRICTED, f"{via}permission class {short}", (where,))
+            flag = self.flags.get(last(setting))
+            if flag is None:
+                what = f"{via}permission class {short} (anonymous reads depend on {setting})"
                 return Guard("unknown", what, (where,))
-            return Guard(RESTRICTED, f"{via}permission class {short}", (where,))
+            value, spath, sline, stext = flag
+            what = f"{via}permission class {short} ({last(setting)} defaults to {value})"
+            return Guard(read if value else "public", what, (where, (spath, sline, stext)))
         return Guard(verdict, f"{via}permission class {short}", (where,))
 
 

@@ -31,7 +31,13 @@ from threatmodel.collect.pyast import (
     tree_nodes,
 )
 from threatmodel.collect.pyguards import ROLE_WORDS, mentions
-from threatmodel.collect.pysettings import emit_middleware, emit_setting, secret_source
+from threatmodel.collect.pysettings import (
+    emit_middleware,
+    emit_setting,
+    flag_default,
+    secret_source,
+    str_default,
+)
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
 
@@ -66,6 +72,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {"urls": None, "routers": {}, "views": {}, "settings": None, "perms": {}}
     consts = _str_consts(tree)
+    anon = "authenticated_users_only" in src.text  # DRF model permissions set from a setting
     lists: dict[str, list[dict[str, Any]]] = {}
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AugAssign):
@@ -87,8 +94,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
-            if node.name in d["perms"] and (setting := _anon_setting(node)):
-                d["perms"][node.name] = f"config:{setting}"
+            if anon and (setting := _anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}:{_read_verdict(node)}"
     if lists:
         d["lists"] = lists
     # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
@@ -133,6 +140,23 @@ def _anon_setting(cls: ast.ClassDef) -> str | None:
             if name == "authenticated_users_only" and not isinstance(n.value, ast.Constant):
                 return dotted(n.value) or "a setting"
     return None
+
+
+def _read_verdict(cls: ast.ClassDef) -> str:
+    """What a read needs when anonymous callers are refused: a model permission class's
+    ``perms_map`` may ask a view permission for GET (restricted) or nothing (authenticated).
+    """
+    for n in cls.body:
+        if (
+            isinstance(n, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "perms_map" for t in n.targets)
+            and isinstance(n.value, ast.Dict)
+        ):
+            for k, v in zip(n.value.keys, n.value.values, strict=False):
+                if str_const(k) == "GET":
+                    has = isinstance(v, ast.List | ast.Tuple) and bool(v.elts)
+                    return "restricted" if has else "authenticated"
+    return "authenticated"
 
 
 def _permission_verdict(fn: ast.FunctionDef) -> str:
@@ -220,8 +244,13 @@ def _patterns(
     for e in node.elts:
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
-        raw = _text(e.args[0] if e.args else kw(e, "route"), consts)
+        first = e.args[0] if e.args else kw(e, "route")
+        raw = _text(first, consts)
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
+        # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
+        setting = dotted(first).removeprefix("settings.") if raw is None else ""
+        if setting and dotted(first).startswith("settings."):
+            raw = ""
         if raw is None or view is None:
             continue
         regex = last(dotted(e.func)) != "path"
@@ -231,6 +260,8 @@ def _patterns(
             "line": e.lineno,
             "text": line_text(lines, e.lineno),
         }
+        if setting and raw == "":
+            entry["setting"] = setting
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:
@@ -261,6 +292,8 @@ def _patterns(
 
 def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
     s: dict[str, Any] = {"values": [], "middleware": [], "default_permissions": None}
+    s["flags"] = {}  # NAME -> [default, line, text]: booleans whose default is written here
+    s["strs"] = {}  # NAME -> default: strings (a URL prefix such as BASE_PATH)
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
             continue
@@ -268,6 +301,16 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
         if not isinstance(t, ast.Name):
             continue
         name, v, line = t.id, node.value, node.lineno
+        if name.isupper():  # the last top-level assignment is the one that holds
+            b = flag_default(v)
+            if b is None:
+                s["flags"].pop(name, None)
+            else:
+                s["flags"][name] = [b, line, line_text(lines, line)]
+            if (text := str_default(v)) is None:
+                s["strs"].pop(name, None)
+            else:
+                s["strs"][name] = text
         if name == "DEBUG" and (b := bool_const(v)) is not None:
             s["values"].append(["debug", str(b).lower(), line])
         elif name == "SECRET_KEY":
@@ -325,10 +368,14 @@ def link(
             emit_middleware(out, [kind, name, line, "global", {}], p)
     urlconfs = {p: d["urls"] for p, d in dj.items() if d["urls"] is not None}
     included: set[str] = set()
-    for p, entries in urlconfs.items():
+    pending = [(p, entries, 0) for p, entries in urlconfs.items()]
+    while pending:
+        p, entries, depth = pending.pop()
         for e in _flatten(entries):
-            if e.get("kind") == "include_name" and _local_list(p, e["name"], resolver):
-                continue  # a list of paths, not another URLconf
+            if e.get("kind") == "include_name" and (local := _local_list(p, e["name"], resolver)):
+                if depth < 5:  # a list of paths, not another URLconf: its includes count too
+                    pending.append((local[0], local[1], depth + 1))
+                continue
             target = _include_target(p, e, resolver)
             if target:
                 included.add(target)
@@ -379,6 +426,10 @@ def _walk(
         return
     for e in entries:
         route = prefix + e["route"]
+        if e.get("setting"):  # its default, or the entry is left out (as any unknown route)
+            if (value := judge.strs.get(e["setting"])) is None:
+                continue
+            route = prefix + normalize_angle(value)
         kind = e["kind"]
         if kind == "inline":
             _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)

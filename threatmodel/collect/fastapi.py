@@ -3,8 +3,9 @@
 Extract (per file): ``FastAPI(dependencies=[...])``, ``APIRouter(prefix=, dependencies=)``,
 ``include_router(child, prefix=, dependencies=)``, ``mount``, route decorators
 (``@app.get``, ``@router.api_route``; ``include_in_schema=False`` marks a route hidden),
-``add_api_route``, the handler's ``Depends``/``Security`` parameters, security scheme objects
-(``OAuth2PasswordBearer``...), ``add_middleware`` and ``@app.middleware("http")``.
+``add_api_route``, the handler's ``Depends``/``Security`` parameters (also through a module's
+``Annotated`` aliases: ``CurrentUser = Annotated[User, Depends(get_user)]``), security scheme
+objects (``OAuth2PasswordBearer``...), ``add_middleware`` and ``@app.middleware("http")``.
 Link: combines prefixes along include chains; a route is guarded by its own dependencies,
 its routers' and its app's. A dependency guards only if its definition rejects (raises
 401/403...); one that returns None guards nothing. A bare security scheme only checks that a
@@ -86,6 +87,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "router_classes": {},
         "classes": {},
         "consts": {},
+        "aliases": {},
+        "docs": [],
     }
     methods = {
         id(f): c.name
@@ -101,6 +104,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             t, v = stmt.targets[0], str_const(stmt.value)
             if isinstance(t, ast.Name) and v is not None and len(v) < 200:
                 d["consts"][t.id] = v
+        _alias(stmt, d, lines)
     for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             ctor = last(dotted(node.value.func))
@@ -109,6 +113,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             if ctor in ("FastAPI", "Starlette"):
                 for n in names:
                     d["apps"][n] = _deps(kw(call, "dependencies"), lines)
+                if ctor == "FastAPI" and names:
+                    d["docs"].append([_docs_urls(call, d["consts"]), node.lineno])
                 if bool_const(kw(call, "debug")):
                     d["settings"].append(["debug", "true", node.lineno])
             elif ctor.endswith("Router"):  # APIRouter, or a subclass (resolved at link time)
@@ -125,7 +131,9 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _function(node, d, lines, methods.get(id(node)))
     controllers = any(deps for _bases, deps in d["classes"].values())
-    if not controllers and not any(d[k] for k in d if k not in ("classes", "consts")):
+    if not controllers and not any(d[k] for k in d if k not in ("classes", "consts", "aliases")):
+        if d["aliases"]:  # a dependencies module: only its aliases matter to other files
+            return {k: v if k == "aliases" else type(v)() for k, v in d.items()}
         return None
     return d
 
@@ -139,7 +147,9 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
             if name == "include_router"
             else (call.args[1] if len(call.args) > 1 else kw(call, "app"))
         )
-        prefix = _prefix(kw(call, "prefix") if name == "include_router" else call.args[0])
+        prefix = _prefix(
+            kw(call, "prefix") if name == "include_router" else call.args[0], d["consts"]
+        )
         if child is not None:
             d["includes"].append(
                 [
@@ -184,10 +194,72 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
         )
 
 
+def _alias(stmt: ast.stmt, d: dict[str, Any], lines: list[str]) -> None:
+    """``CurrentUser = Annotated[User, Depends(get_user)]`` (or ``X: TypeAlias = ...``).
+
+    A parameter annotated with the alias depends on ``get_user`` exactly as if it had
+    spelled the ``Annotated[...]`` out: FastAPI reads the alias's metadata.
+    """
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+        target, value = stmt.target, stmt.value
+    else:
+        return
+    if not (isinstance(target, ast.Name) and isinstance(value, ast.Subscript)):
+        return
+    if last(dotted(value.value)) != "Annotated":
+        return
+    deps = [dep for n in ast.walk(value) if (dep := depends_target(n))]
+    if deps:
+        d["aliases"][target.id] = [[*dep, line_text(lines, dep[1])] for dep in deps]
+
+
+def _alias_refs(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> list[list[Any]]:
+    """Names in parameter annotations that may be ``Annotated`` aliases: [[name, line, text]].
+
+    Resolved at link time (the alias usually lives in another module, ``deps.py``).
+    """
+    out: list[list[Any]] = []
+    args = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    for a in args:
+        if a.annotation is None or any(depends_target(n) for n in ast.walk(a.annotation)):
+            continue
+        for n in ast.walk(a.annotation):
+            if isinstance(n, ast.Name | ast.Attribute) and (name := dotted(n)):
+                out.append([name, a.lineno, line_text(lines, a.lineno)])
+    return out
+
+
+# FastAPI's own pages: (keyword, default URL). The OAuth2 redirect exists with the docs page.
+DOCS_PAGES = (
+    ("openapi_url", "/openapi.json"),
+    ("docs_url", "/docs"),
+    ("redoc_url", "/redoc"),
+    ("swagger_ui_oauth2_redirect_url", "/docs/oauth2-redirect"),
+)
+
+
+def _docs_urls(call: ast.Call, consts: dict[str, str]) -> dict[str, str | None]:
+    """``FastAPI(openapi_url=, docs_url=, ...)``: each page's URL as written, None if off."""
+    out: dict[str, str | None] = {}
+    for key, default in DOCS_PAGES:
+        node = kw(call, key)
+        if node is None:
+            out[key] = default
+        elif isinstance(node, ast.Constant) and node.value is None:
+            out[key] = None
+        else:
+            out[key] = _prefix(node, consts) or "ref:?"
+    return out
+
+
 def _prefix(node: ast.AST | None, consts: dict[str, str] | None = None) -> str:
     """A prefix as written: the string, or ``ref:NAME`` for a constant named there.
 
-    An f-string of this module's constants (``f"{base}/tags"``) is spelled out.
+    An f-string of this module's constants (``f"{base}/tags"``) is spelled out; a part that
+    names something elsewhere (``f"{settings.API_V1_STR}/x"``) stays ``{ref:NAME}``, looked up
+    at link time.
     """
     if isinstance(node, ast.Name | ast.Attribute):
         return f"ref:{dotted(node)}"
@@ -195,7 +267,9 @@ def _prefix(node: ast.AST | None, consts: dict[str, str] | None = None) -> str:
         parts = []
         for v in node.values:
             if isinstance(v, ast.FormattedValue) and isinstance(v.value, ast.Name):
-                parts.append(consts.get(v.value.id, "{" + v.value.id + "}"))
+                parts.append(consts.get(v.value.id, "{ref:" + v.value.id + "}"))
+            elif isinstance(v, ast.FormattedValue) and dotted(v.value):
+                parts.append("{ref:" + dotted(v.value) + "}")
             else:
                 parts.append(str_const(v) or "")
         return "".join(parts)
@@ -286,6 +360,7 @@ def _function(
                 "cls": cls,
                 "line": fn.lineno,
                 "deps": deps,
+                "alias_refs": _alias_refs(fn, lines),
                 "limited": limited,
                 "hidden": bool_const(kw(dec, "include_in_schema")) is False,
             }

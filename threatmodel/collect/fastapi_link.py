@@ -3,7 +3,8 @@
 A router is an ``APIRouter`` or an instance of a subclass whose ``__init__`` passes a default
 prefix and ``dependencies`` up (resolved across files). ``include_router(prefix=NAME)``
 names a module constant. A route's guards: the app's and every including router's
-dependencies, its own, a class-based controller's ``Depends`` attributes (and its bases'),
+dependencies, its own (spelled out or through an ``Annotated`` alias defined in any module),
+a class-based controller's ``Depends`` attributes (and its bases'),
 HTTP middleware, and the handler's own checks. A dependency guards only if its definition
 rejects (raises 401/403...); one that returns None guards nothing. A bare security scheme
 only checks that a token is present, not that it is valid: ``unknown``.
@@ -11,6 +12,7 @@ only checks that a token is present, not that it is valid: ``unknown``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,12 +36,19 @@ def link(
         target, symbol, _ = resolver.resolve(file, name)
         return (target, symbol) if target and (target, symbol) in table else None
 
+    def lookup(file: str, name: str) -> str | None:
+        """A module constant, or a settings instance's default (``settings.API_V1_STR``)."""
+        target, symbol, _ = resolver.resolve(file, name)
+        data = resolver.extracts.get(target or "", {})
+        found = data.get("fastapi", {}).get("consts", {}).get(symbol)
+        return found if found is not None else data.get("defaults", {}).get(symbol)
+
     def text_of(file: str, value: str) -> str:
-        """A prefix as written, with ``ref:NAME`` looked up among module constants."""
-        if not value.startswith("ref:"):
-            return value
-        target, symbol, _ = resolver.resolve(file, value[4:])
-        return str(fa.get(target or "", {}).get("consts", {}).get(symbol, ""))
+        """A prefix as written, with ``ref:NAME`` (whole or ``{ref:NAME}`` in an f-string)
+        looked up; a part that cannot be found stays a ``{NAME}`` placeholder."""
+        if value.startswith("ref:"):
+            return lookup(file, value[4:]) or ""
+        return re.sub(r"\{ref:([\w.]+)\}", lambda m: lookup(file, m[1]) or "{" + m[1] + "}", value)
 
     owners: dict[tuple[str, str], list[list[Any]]] = {}  # (file, var) -> own deps
     own_prefix: dict[tuple[str, str], str] = {}
@@ -86,6 +95,15 @@ def link(
                 res.append((pp.rstrip("/") + prefix + own_prefix.get(k, ""), pdeps + deps + own))
         return res
 
+    def alias_deps(file: str, refs: list[list[Any]]) -> list[list[Any]]:
+        """The dependencies an annotation's ``Annotated`` alias carries, where it is defined."""
+        out: list[list[Any]] = []
+        for name, _line, _text in refs:
+            target, symbol, _ = resolver.resolve(file, name)
+            for x in fa.get(target or "", {}).get("aliases", {}).get(symbol, []):
+                out.append([target, *x])
+        return out
+
     mw_guards: list[Guard] = []
     for p, d in fa.items():
         for fn, line, text in d["guards_mw"]:
@@ -100,7 +118,7 @@ def link(
             for prefix, inherited in chains(key(p, r["owner"])):
                 gs = list(mw_guards)
                 ctl = class_deps(p, r["cls"]) if r.get("cls") else []
-                own = [[p, *x] for x in r["deps"]]
+                own = [[p, *x] for x in r["deps"]] + alias_deps(p, r.get("alias_refs", []))
                 for dfile, name, line, _scoped, text in inherited + ctl + own:
                     gs += _dep_guard(dfile, name, line, text, guards, schemes)
                 gs += guards.handler_guards(p, r["handler"])
@@ -119,6 +137,10 @@ def link(
                             rate_limited=True if r["limited"] else None,
                         )
                     )
+        for urls, line in d.get("docs", []):
+            _docs_routes(
+                out, p, line, {k: text_of(p, v) if v else v for k, v in urls.items()}, mw_guards
+            )
         for rec in d["middleware"]:
             emit_middleware(out, rec, p)
             if rec[0] == "cors":
@@ -135,6 +157,39 @@ def link(
                 )
         for k, v, line in d["settings"]:
             emit_setting(out, k, v if not v.startswith("ref:") else "unknown", "fastapi", p, line)
+
+
+def _docs_routes(
+    out: FactsBuilder, p: str, line: int, urls: Mapping[str, str | None], mw: list[Guard]
+) -> None:
+    """FastAPI's own pages: the OpenAPI schema, and the docs pages that read it.
+
+    They exist unless turned off (``openapi_url=None`` turns off all of them); the app's
+    dependencies do not guard them, its HTTP middleware does. A URL that cannot be told from
+    the repository (named from a runtime value) is left out rather than guessed.
+    """
+    spec = urls.get("openapi_url")
+    if not spec:
+        return
+    pages: list[str | None] = [spec]
+    if urls.get("docs_url"):
+        pages += [urls["docs_url"], urls.get("swagger_ui_oauth2_redirect_url")]
+    pages.append(urls.get("redoc_url"))
+    for page in pages:
+        if not page or "{" in page or not page.startswith("/"):
+            continue
+        out.routes.append(
+            Route(
+                id=f"GET {page}",
+                method="GET",
+                path=page,
+                framework="fastapi",
+                handler=f"fastapi.FastAPI.{page.strip('/').replace('/', '_') or 'root'}",
+                location=Location(path=p, line=line),
+                auth=decide(list(mw)),
+                hidden=True,
+            )
+        )
 
 
 def _dep_guard(

@@ -90,7 +90,16 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "add_api": [],
         "imports_flask": "flask" in src.text.lower(),
         "consts": module_consts(tree),
+        "static": [],
+        "api_docs": {},
     }
+    # Classes of this module that extend Flask construct apps too (``class MyFlask(Flask)``).
+    d["app_classes"] = {"Flask"} | {
+        c.name
+        for c in tree.body
+        if isinstance(c, ast.ClassDef) and any(last(dotted(b)) == "Flask" for b in c.bases)
+    }
+    d["restx"] = "flask_restx" in src.text or "flask_restplus" in src.text
     for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             _assign(node, d, lines)
@@ -106,6 +115,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         for stmt in cls.body:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 _config_assign(stmt.targets[0], stmt.value, stmt.lineno, d, class_level=True)
+    del d["app_classes"], d["restx"]
     keys = ("apps", "blueprints", "registrations", "routes", "hooks", "settings", "middleware")
     more = ("restful", "add_api", "namespaces", "add_ns", "class_routes")
     if not any(d[k] for k in (*keys, *more)):
@@ -118,21 +128,32 @@ def _assign(node: ast.Assign, d: dict[str, Any], lines: list[str]) -> None:
     assert isinstance(call, ast.Call)
     ctor = last(dotted(call.func))
     names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-    if ctor in ("Flask", "App", "FlaskApp") and (
-        ctor == "Flask" or "connexion" in dotted(call.func)
-    ):
+    if ctor in ("App", "FlaskApp") and "connexion" in dotted(call.func):
         for n in names:
             d["apps"].extend([n, f"{n}.app"])
+    elif ctor in d["app_classes"]:
+        for n in names:
+            d["apps"].extend([n, f"{n}.app"])
+        if names and (static := _static(call, "static")) is not None:
+            d["static"].append([names[0], *static, node.lineno, line_text(lines, node.lineno)])
     elif ctor == "Blueprint":
         prefix = str_const(kw(call, "url_prefix"))
         for n in names:
             d["blueprints"][n] = {"prefix": prefix, "line": node.lineno}
+        if names and (static := _static(call, None)) is not None:
+            d["static"].append([names[0], *static, node.lineno, line_text(lines, node.lineno)])
     elif ctor == "Api" and names:  # flask-restful / flask-restx Api(app, prefix=, decorators=)
         target = dotted(call.args[0]) if call.args else dotted(kw(call, "app"))
         prefix = str_const(kw(call, "prefix")) or ""
         decs = _names(kw(call, "decorators"))
         text = line_text(lines, node.lineno)
         d["restful"].append(["api", names[0], target, prefix, decs, node.lineno, text])
+        if d["restx"]:
+            doc = kw(call, "doc")
+            d["api_docs"][names[0]] = [
+                "/" if doc is None else str_const(doc),  # None: no page, or set elsewhere
+                bool_const(kw(call, "add_specs")) is not False,
+            ]
     elif (
         ctor == "Namespace" or (ctor == "namespace" and isinstance(call.func, ast.Attribute))
     ) and names:
@@ -147,6 +168,27 @@ def _assign(node: ast.Assign, d: dict[str, Any], lines: list[str]) -> None:
         }
         if ctor == "namespace":
             d["add_ns"].append([dotted(call.func).rsplit(".", 1)[0], names[0], None, node.lineno])
+
+
+def _static(call: ast.Call, default: str | None) -> list[str] | None:
+    """[URL path of the static files] when the app / blueprint serves a static folder.
+
+    Flask serves one whenever ``static_folder`` is not None (an app's defaults to
+    ``static``; a blueprint has none unless given), at ``static_url_path`` or ``/`` plus the
+    folder's last name. None when there is none, or its URL cannot be told from here.
+    """
+    folder_node, url_node = kw(call, "static_folder"), kw(call, "static_url_path")
+    if folder_node is None and default is None:
+        return None
+    if isinstance(folder_node, ast.Constant) and folder_node.value is None:
+        return None
+    url = str_const(url_node)
+    if url is None:
+        folder = default if folder_node is None else str_const(folder_node)
+        if folder is None or url_node is not None:
+            return None
+        url = "/" + folder.rstrip("/").rsplit("/", 1)[-1]
+    return [url]
 
 
 def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from threatmodel.collect import flask_generated
 from threatmodel.collect.flask_resources import VIEW_METHODS, Resources
 from threatmodel.collect.interface import FactsBuilder
 from threatmodel.collect.pyast import last, normalize_angle
@@ -85,7 +86,9 @@ def link(
             if k == "secret_key":
                 v = resolve_secret(v, p, resolver)
             emit_setting(out, k, v, "flask", p, line)
-    Resources(fl, extracts, resolver, guards, key, prefixes, hooks, limiter).emit(out)
+    res = Resources(fl, extracts, resolver, guards, key, prefixes, hooks, limiter)
+    res.emit(out)
+    flask_generated.emit(fl, key, res, hooks, out)
 
 
 def _limiter(fl: Mapping[str, Any]) -> bool | None:

@@ -60,14 +60,14 @@ class Resources:
         target, symbol, _ = self.resolver.resolve(file, name)
         return (target, symbol) if target and (target, symbol) in table else None
 
-    def _api_mounts(self, api: Key | None) -> list[tuple[str, list[Any], list[Guard]]]:
+    def api_mounts(self, api: Key | None) -> list[tuple[str, list[Any], list[Guard]]]:
         """(URL prefix, blueprint chain, Api decorators) for each place an Api serves."""
         if api is None:
             return [("", [], [])]
         _, _name, target, prefix, decs, line, text = self.apis[api]
         gs = self._named(api[0], decs, "Api decorators", line, text)
         owner = self.key(api[0], target) if target else None
-        return [(_join(pre, prefix), chain, gs) for pre, chain in self.prefixes(owner)]
+        return [(join_path(pre, prefix), chain, gs) for pre, chain in self.prefixes(owner)]
 
     def _named(
         self, file: str, names: Iterable[str], what: str, line: int, text: str
@@ -83,14 +83,14 @@ class Resources:
         """(prefix, blueprint chain, guards) for a class routed with ``@owner.route``."""
         nk = self._find(file, owner, self.spaces)
         if nk is None:
-            return self._api_mounts(self._find(file, owner, self.apis))
+            return self.api_mounts(self._find(file, owner, self.apis))
         ns = self.spaces[nk]
         gs = self._named(nk[0], ns["decorators"], "Namespace decorators", ns["line"], ns["text"])
         out = []
         for api, path in self.added.get(nk) or [(None, None)]:
-            for pre, chain, api_gs in self._api_mounts(api):
+            for pre, chain, api_gs in self.api_mounts(api):
                 out.append(
-                    (_join(pre, path if path is not None else ns["path"]), chain, api_gs + gs)
+                    (join_path(pre, path if path is not None else ns["path"]), chain, api_gs + gs)
                 )
         return out
 
@@ -115,20 +115,20 @@ class Resources:
             for owner, cls_name, paths, line in d["class_routes"]:
                 for pre, chain, gs in self.mounts(p, owner):
                     for url in paths:
-                        self._emit(out, p, module, cls_name, _join(pre, url), line, chain, gs)
+                        self._emit(out, p, module, cls_name, join_path(pre, url), line, chain, gs)
             for rec in d["restful"]:
                 if rec[0] != "resource":
                     continue
                 _, owner, cls_name, urls, line = rec
                 target, symbol, _ = self.resolver.resolve(p, cls_name)
-                for pre, chain, gs in self._api_mounts(self._find(p, owner, self.apis)):
+                for pre, chain, gs in self.api_mounts(self._find(p, owner, self.apis)):
                     for url in urls:
                         self._emit(
                             out,
                             p,
                             module,
                             cls_name,
-                            _join(pre, url),
+                            join_path(pre, url),
                             line,
                             chain,
                             gs,
@@ -169,7 +169,7 @@ class Resources:
             )
 
 
-def _join(prefix: str, path: str) -> str:
+def join_path(prefix: str, path: str) -> str:
     """Flask's and RESTX's joining: concatenation, one slash between the parts."""
     joined = prefix.rstrip("/") + "/" + path.lstrip("/") if path else prefix
     return normalize_angle(joined or "/")

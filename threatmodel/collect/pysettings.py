@@ -47,6 +47,101 @@ def secret_source(expr: ast.AST | None, consts: dict[str, str]) -> str:
     return UNKNOWN
 
 
+_TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def flag_default(expr: ast.AST | None) -> bool | None:
+    """The value a boolean setting takes when the deployment does not set it, if written here.
+
+    ``True``; ``getattr(configuration, "X", True)``; ``env.bool("X", default=True)``,
+    ``env("X", default=True)``, ``config("X", default=True, cast=bool)``;
+    ``os.environ.get("X", "true").lower() == "true"`` (and ``in ("1", "true")``). None when
+    the value is computed some other way or has no default: that is deployment input.
+    """
+    if (b := bool_const(expr)) is not None:
+        return b
+    if isinstance(expr, ast.Call):
+        name = last(dotted(expr.func))
+        if name == "getattr" and len(expr.args) == 3:
+            return bool_const(expr.args[2])
+        if name in ("bool", "env", "config", "get_bool", "getbool", "env_bool"):
+            return bool_const(kw(expr, "default"))
+        return None
+    if isinstance(expr, ast.Compare) and len(expr.ops) == 1:
+        left, right = expr.left, expr.comparators[0]
+        while isinstance(left, ast.Call) and isinstance(left.func, ast.Attribute):
+            if left.func.attr not in ("lower", "strip", "casefold"):
+                break
+            left = left.func.value
+        if not (
+            isinstance(left, ast.Call)
+            and ("environ" in dotted(left.func) or last(dotted(left.func)) in _ENV_CALLS)
+        ):
+            return None
+        default = str_const(left.args[1] if len(left.args) > 1 else kw(left, "default"))
+        if default is None:
+            return None
+        value = default.strip().lower()
+        if isinstance(expr.ops[0], ast.Eq | ast.NotEq) and (want := str_const(right)) is not None:
+            return (value == want.lower()) == isinstance(expr.ops[0], ast.Eq)
+        if isinstance(expr.ops[0], ast.In | ast.NotIn) and (options := str_list(right)):
+            hit = value in [o.lower() for o in options]
+            return hit == isinstance(expr.ops[0], ast.In)
+    return None
+
+
+def str_default(expr: ast.AST | None) -> str | None:
+    """The string a setting takes when the deployment does not set it, if written here.
+
+    ``"x"``; ``getattr(configuration, "X", "x")``; ``env("X", default="x")``,
+    ``os.environ.get("X", "x")``, ``os.getenv("X", "x")``; a one-argument normalising call of
+    an empty default (``trailing_slash(getattr(c, "BASE_PATH", ""))``) stays empty.
+    """
+    if (v := str_const(expr)) is not None:
+        return v
+    if not isinstance(expr, ast.Call):
+        return None
+    name = dotted(expr.func)
+    if last(name) == "getattr" and len(expr.args) == 3:
+        return str_const(expr.args[2])
+    if "environ" in name or last(name) in ("getenv", "env", "config"):
+        return str_const(expr.args[1] if len(expr.args) > 1 else kw(expr, "default"))
+    if len(expr.args) == 1 and not expr.keywords and str_default(expr.args[0]) == "":
+        return ""
+    return None
+
+
+def instance_defaults(tree: ast.Module) -> dict[str, str]:
+    """``settings = Settings()`` of a class with ``API_V1_STR: str = "/api/v1"``, in one module:
+    ``{"settings.API_V1_STR": "/api/v1"}``, the values the deployment gets unless it overrides
+    them (pydantic ``BaseSettings`` and plain config classes alike).
+    """
+    strs: dict[str, dict[str, str]] = {}
+    for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        for stmt in c.body:
+            target: ast.expr | None = stmt.target if isinstance(stmt, ast.AnnAssign) else None
+            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+                target = stmt.targets[0]
+            value = getattr(stmt, "value", None)
+            if (
+                isinstance(target, ast.Name)
+                and (v := str_const(value)) is not None
+                and len(v) < 200
+            ):
+                strs.setdefault(c.name, {})[target.id] = v
+    out: dict[str, str] = {}
+    for stmt in tree.body:
+        if (
+            isinstance(stmt, ast.Assign | ast.AnnAssign)
+            and isinstance(stmt.value, ast.Call)
+            and (cls := dotted(stmt.value.func)) in strs
+        ):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for t in (t for t in targets if isinstance(t, ast.Name)):
+                out.update({f"{t.id}.{k}": v for k, v in strs[cls].items()})
+    return out
+
+
 def module_consts(tree: ast.Module) -> dict[str, str]:
     """Module-level (and class-level) ``*SECRET*`` / ``*KEY*`` names -> source classification."""
     out: dict[str, str] = {}

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.collect import aiohttp as aiohttp_fw
-from threatmodel.collect import django_urls, fastapi, flask, openapi
+from threatmodel.collect import django_urls, fastapi, flask, graphql_py, openapi
 from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.collect.pyast import (
     dotted,
@@ -37,7 +37,7 @@ from threatmodel.collect.pyguards import (
     maybe_guards,
     summarize_with_text,
 )
-from threatmodel.collect.pysettings import module_consts
+from threatmodel.collect.pysettings import instance_defaults, module_consts
 from threatmodel.collect.pyweb_link import GuardTable, Resolver
 from threatmodel.collect.source import SourceFile
 from threatmodel.models import AuthStatus, Route, RouteAuth
@@ -47,6 +47,7 @@ FRAMEWORKS = {
     "fastapi": fastapi,
     "django": django_urls,
     "aiohttp": aiohttp_fw,
+    "graphql": graphql_py,  # last: its operations sit under the route that serves GraphQL
 }
 
 
@@ -136,6 +137,7 @@ def basics(
         functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
+        "defaults": instance_defaults(tree) if classes else {},
         "imports": imports_of(tree),
         "stars": star_imports_of(tree),
         "functions": functions,
@@ -185,7 +187,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 2
+    version = 3
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -195,7 +197,12 @@ class PythonWebCollector(Collector):
             return openapi.extract(src)
         text = src.text
         wanted = [name for name, mod in FRAMEWORKS.items() if mod.relevant(text)]
-        if not wanted and not maybe_guards(text) and "SECRET" not in text:
+        if (
+            not wanted
+            and not maybe_guards(text)
+            and "SECRET" not in text
+            and "Settings" not in text
+        ):
             return _reexports(src)
         tree = src.python_ast
         if tree is None:
@@ -207,7 +214,7 @@ class PythonWebCollector(Collector):
             if part:
                 data["functions"].update(part.pop("extra_functions", {}))
                 data[name] = part
-        if not wanted and not data["functions"] and not data["consts"]:
+        if not wanted and not data["functions"] and not data["consts"] and not data["defaults"]:
             return _reexports(src)
         return data
 
