@@ -46,7 +46,7 @@ def test_component_chunk_has_handlers_guards_and_tables(example: tuple[Facts, Re
     app = next(c for c in chunks if c.id == "routes in app.py#1")
     assert "POST /api/notes/{note_id}/share" in app.routes
     # the share handler, line-numbered, and the body of the @audit wrapper that checks nothing
-    assert "   50 | def share_note(note_id):" in app.data
+    assert "50|def share_note(note_id):" in app.data
     assert "--- decorator audit: auth.py lines 32-40" in app.data
     assert 'log.info("call %s", view.__name__)' in app.data
     # a guard used by three routes is shown once per chunk

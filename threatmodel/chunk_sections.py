@@ -231,12 +231,12 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
         # line's value withheld unless plainly not a secret.
         masked = mask_lines(head, 1)
         shown = [
-            f"{no:>5} | {redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
+            f"{no}|{redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
             for no, text in enumerate(masked, 1)
             if text.strip()
         ]
         if len(lines) > MAX_CONFIG_LINES:
-            shown.append(f"      ... ({len(lines) - MAX_CONFIG_LINES} more lines)")
+            shown.append(f"... ({len(lines) - MAX_CONFIG_LINES} more lines)")
         if shown:
             last = min(len(lines), MAX_CONFIG_LINES)
             title = f"--- configuration, values withheld: {path} lines 1-{last}"
