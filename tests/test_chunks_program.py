@@ -10,7 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from threatmodel.collect.reader import RepoReader
-from threatmodel.models import AuthStatus, Facts, Location, Route, RouteAuth, Setting, Sink
+from threatmodel.models import (
+    AuthStatus,
+    Facts,
+    Flow,
+    Location,
+    Route,
+    RouteAuth,
+    Setting,
+    Sink,
+)
 from threatmodel.summarize import summarize
 
 AIOHTTP = {
@@ -80,7 +89,16 @@ def test_route_table_chunk_holds_the_view_and_the_dao(tmp_path: Path) -> None:
         routes=[
             route("/", "views.index", "app/routes.py", 5, AuthStatus.PUBLIC, "aiohttp"),
             route("/poll/{id}", "views.poll", "app/routes.py", 6, AuthStatus.PUBLIC, "aiohttp"),
-        ]
+        ],
+        # the collectors find the f-string SQL in the DAO the view calls
+        sinks=[
+            Sink(
+                kind="sql",
+                call="conn.fetch",
+                dynamic=True,
+                location=Location(path="app/db.py", line=5),
+            )
+        ],
     )
     (chunk, *_) = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     data = chunk.data
@@ -96,6 +114,11 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     files = write(tmp_path, FLASK)
     facts = Facts(
         routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")],
+        sinks=[
+            Sink(
+                kind="sql", call="execute", dynamic=True, location=Location(path="store.py", line=5)
+            )
+        ],
         settings=[
             Setting(
                 key="debug",
@@ -121,12 +144,14 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     assert "s3cr3t-planted-value-123" not in every and "hunter2planted" not in every
 
 
-def test_riskiest_component_first_and_small_ones_share_a_request(tmp_path: Path) -> None:
+def test_riskiest_first_one_request_and_quiet_routes_left_to_the_overview(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": "def a():\n    return 1\n", "b.py": "def b(x):\n    return x\n"})
     write(tmp_path, {"c.py": "import os\n\n\ndef c(x):\n    os.system('ls ' + x)\n"})
+    post = route("/a", "a.a", "a.py", 1, AuthStatus.AUTHENTICATED, "flask")
+    post = post.model_copy(update={"id": "POST /a", "method": "POST"})
     facts = Facts(
         routes=[
-            route("/a", "a.a", "a.py", 1, AuthStatus.AUTHENTICATED, "flask"),
+            post,
             route("/b", "b.b", "b.py", 1, AuthStatus.AUTHENTICATED, "flask"),
             route("/c", "c.c", "c.py", 4, AuthStatus.PUBLIC, "flask"),
         ],
@@ -139,29 +164,79 @@ def test_riskiest_component_first_and_small_ones_share_a_request(tmp_path: Path)
             )
         ],
     )
-    risky, shared = [
-        c for c in summarize(facts, RepoReader(tmp_path), 6000) if c.kind == "component"
-    ]
-    # the public route with a dangerous call first, in a request of its own; the small
-    # components without one share the next
-    assert risky.routes == ("GET /c",) and risky.title == "routes in c.py (part 1)"
-    assert shared.routes == ("GET /a", "GET /b") and shared.title == "routes in a.py, b.py (part 1)"
+    chunks = summarize(facts, RepoReader(tmp_path), 6000)
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    # the public route with a dangerous call first; the write shares its request; the GET
+    # page with nothing dangerous is only the overview's line (its code is not sent)
+    assert comp.routes == ("GET /c", "POST /a") and comp.title == "routes in c.py, a.py (part 1)"
+    assert "b.py lines" not in "\n".join(c.data for c in chunks)
+    assert "route GET /b: auth authenticated; handler b.b at b.py:1" in chunks[-1].data
 
 
-def test_flow_hook_adds_the_engines_excerpts(tmp_path: Path) -> None:
-    from threatmodel.excerpts import CodeRef
-
+def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> None:
     files = write(tmp_path, FLASK)
-    facts = Facts(routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")])
-    seen: list[str] = []
+    flow = Flow(
+        claim="sql_injection",
+        source_kind="request",
+        source="request.args",
+        source_location=Location(path="web.py", line=10),
+        sink="sqlite3.Connection.execute",
+        sink_location=Location(path="store.py", line=5),
+        steps=[Location(path="web.py", line=10), Location(path="store.py", line=5)],
+    )
+    decided = flow.model_copy(update={"source_kind": "constant", "broken_by": "constant"})
+    facts = Facts(
+        routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")],
+        flows=[flow, decided],
+    )
+    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    assert (
+        "flow sql_injection: request value request.args at web.py:10 reaches "
+        "sqlite3.Connection.execute at store.py:5 (unbroken)"
+    ) in comp.data
+    assert "constant value" not in comp.data  # a value the engine proved constant is not sent
+    assert "store.py lines 4-5" in comp.data  # the sink's function, in another file
 
-    def flows(r: Route) -> list[CodeRef]:
-        seen.append(r.id)
-        return [CodeRef("settings.py", 6, 6, "flow sink")]
 
-    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files, flows=flows)
-    assert seen == ["GET /note"]
-    assert "--- flow sink: settings.py lines 6-6" in chunks[0].data
+def test_a_flow_no_route_holds_is_shown_by_its_sink_file(tmp_path: Path) -> None:
+    files = write(tmp_path, FLASK)
+    flow = Flow(
+        claim="sql_injection",
+        source_kind="request",
+        source="q",
+        source_location=Location(path="store.py", line=4),
+        sink="sqlite3.Connection.execute",
+        sink_location=Location(path="store.py", line=5),
+    )
+    chunks = summarize(Facts(flows=[flow]), RepoReader(tmp_path), 6000, files=files)
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    assert comp.title == "routes in store.py (part 1)"
+    assert "flow outside any known route: flow sql_injection" in comp.data
+    assert "--- flow sql_injection: store.py lines 4-5" in comp.data
+
+
+def test_code_shown_in_one_request_is_named_in_the_next(tmp_path: Path) -> None:
+    helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
+    mods = {"h.py": helper + "    return x\n"}
+    body = "".join(f"    v{i} = {i}\n" for i in range(30))
+    for n in range(8):
+        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}"
+        mods[f"m{n}.py"] += "    os.system(helper(x))\n"
+    write(tmp_path, mods)
+    facts = Facts(
+        routes=[route(f"/m{n}", "v", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(8)],
+        sinks=[
+            Sink(kind="command", call="os.system", dynamic=True, location=Location(path=p, line=36))
+            for p in (f"m{n}.py" for n in range(8))
+        ],
+    )
+    comps = [c for c in summarize(facts, RepoReader(tmp_path), 1000) if c.kind == "component"]
+    assert len(comps) > 1
+    head = "--- called helper: h.py lines 1-32"
+    full = [c for c in comps if head + "\n" in c.data]
+    named = [c for c in comps if f"({head}, in another request)" in c.data]
+    assert len(full) == 1 and named  # the helper's code is paid for once
 
 
 def test_route_table_in_a_nested_package_root(tmp_path: Path) -> None:
@@ -187,6 +262,7 @@ def test_route_table_in_a_nested_package_root(tmp_path: Path) -> None:
         AuthStatus.PUBLIC,
         "aiohttp",
     )
+    r = r.model_copy(update={"id": "POST /poll/{id}", "method": "POST"})  # a write: code shown
     (chunk, *_) = summarize(Facts(routes=[r]), RepoReader(tmp_path), 6000, files=files)
     assert ": demos/polls/pkg/views.py lines 1-2" in chunk.data
 

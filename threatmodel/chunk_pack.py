@@ -76,6 +76,7 @@ class Packer:
         chunks: list[Chunk] = []
         parts: list[str] = []
         seen: set[tuple[str, int, int] | str] = set()
+        cut: set[tuple[str, int, int] | str] = set()
         names: list[str] = []
         routes: list[str] = []
         tables: list[str] = []
@@ -97,8 +98,9 @@ class Packer:
                         tuple(sorted(set(tables))),
                     )
                 )
-                self.sent.update(seen)
+                self.sent.update(seen - cut)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
+            cut.clear()
 
         def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
             head = [sec.text] if sec.text else []
@@ -118,6 +120,8 @@ class Packer:
                 cost = sum(count_tokens(t) + 2 for t in texts)
             parts += texts
             seen.update(key(ref) for ref in sec.refs)
+            if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again
+                cut.update(key(ref) for ref in sec.refs)
             if name not in names:
                 names.append(name)
             routes += sec.routes

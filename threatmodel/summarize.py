@@ -68,12 +68,14 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
 
 
-def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) -> bool:
+def _detailed(
+    r: Route, sinks: list[str], flows: list[Flow], tables: list[str], guarded: bool
+) -> bool:
     """Whether a route's chunk shows its code. A route that calls nothing dangerous, carries
-    no flow, names no table and is not declared for writing (POST, PUT, PATCH, DELETE) is
-    the overview's one line: its code would spend the budget on pages that render a
-    template. (A Django view answers ANY method: its sinks, flows and tables decide.)"""
-    return bool(sinks or flows or tables) or r.method in _WRITES
+    no flow, names no table, has no guard code to judge and is not declared for writing
+    (POST, PUT, PATCH, DELETE) is the overview's one line: its code would spend the budget
+    on pages that render a template. (A Django view answers ANY method: the rest decide.)"""
+    return bool(sinks or flows or tables or guarded) or r.method in _WRITES
 
 
 def _component_sections(
@@ -107,7 +109,7 @@ def _component_sections(
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
-        if focus is None and not _detailed(r, sinks, found, named):
+        if focus is None and not _detailed(r, sinks, found, named, bool(guards)):
             continue  # the cross-component overview's line is its summary
         text = "\n".join(
             [route_text(r, facts, sinks, named)] + [f"  {flow_text(f)}" for f in found]
