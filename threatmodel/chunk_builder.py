@@ -63,8 +63,11 @@ class ChunkBuilder:
             end = min(ref.end, len(lines), ref.start + max_lines - 1)
             body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
             # `12|code`: the shortest numbering a model reads reliably (a padded `   12 | `
-            # costs two more tokens a line, 15% of a typical chunk).
-            numbered = [f"{ref.start + i}|{text}" for i, text in enumerate(body)]
+            # costs two more tokens a line, 15% of a typical chunk). Every line carries its
+            # number, so blank lines and trailing spaces can go without losing a citation.
+            numbered = [
+                f"{ref.start + i}|{text.rstrip()}" for i, text in enumerate(body) if text.strip()
+            ]
             if end < min(ref.end, len(lines)):
                 numbered.append(f"... ({min(ref.end, len(lines)) - end} more lines)")
             head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"

@@ -29,13 +29,18 @@ def shown(flow: Flow) -> bool:
     return flow.source_kind not in _DECIDED
 
 
-def flow_text(flow: Flow) -> str:
-    """One line: claim, source → sink, and whether (and by what) it is broken."""
-    src, sink = flow.source_location, flow.sink_location
+def _at(loc: Location, here: str) -> str:
+    return f"line {loc.line}" if loc.path == here else f"{loc.path}:{loc.line}"
+
+
+def flow_text(flow: Flow, here: str = "") -> str:
+    """One line: claim, source → sink, and whether (and by what) it is broken. Places in
+    ``here`` (the route's own file) are written as ``line N``."""
+    src, sink = _at(flow.source_location, here), _at(flow.sink_location, here)
     state = f"broken by {flow.broken_by}" if flow.broken_by else "unbroken"
     return (
-        f"flow {flow.claim}: {flow.source_kind} value {flow.source} at {src.path}:{src.line}"
-        f" reaches {flow.sink} at {sink.path}:{sink.line} ({state})"
+        f"flow {flow.claim}: {flow.source_kind} value {flow.source} at {src}"
+        f" reaches {flow.sink} at {sink} ({state})"
     )
 
 

@@ -95,11 +95,14 @@ def _component_sections(
         code += through
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
+        # A dangerous call a flow reaches is said by the flow's line, not twice.
+        reached = {f.sink_location for f in found}
         sinks = sorted(
             f"{s.kind} {s.call} at {s.location.path}:{s.location.line}"
             + (" with a non-constant argument" if s.dynamic else "")
             for s in facts.sinks
-            if any(
+            if s.location not in reached
+            and any(
                 s.location.path == ref.path and ref.start <= s.location.line <= ref.end
                 for ref in code
             )
@@ -111,9 +114,8 @@ def _component_sections(
             continue
         if focus is None and not _detailed(r, sinks, found, named, bool(guards)):
             continue  # the cross-component overview's line is its summary
-        text = "\n".join(
-            [route_text(r, facts, sinks, named)] + [f"  {flow_text(f)}" for f in found]
-        )
+        lines = dict.fromkeys(f"  {flow_text(f, code[0].path)}" for f in found)
+        text = "\n".join([route_text(r, facts, sinks, named), *lines])
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
         by_file[r.location.path].append(
