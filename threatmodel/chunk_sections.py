@@ -10,6 +10,9 @@ Route chunks show handlers; these three show what no handler holds (summarize.py
 - **output**: template and component lines that render data without escaping (``|safe``,
   ``{% autoescape false %}``, ``<%- %>``, ``{{{ }}}``, ``dangerouslySetInnerHTML``,
   ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each;
+- **client routing and contracts** (in the application chunk): a single-page app's browser
+  routes with their guards and matchers (a hidden admin page, a guard that runs only in the
+  browser), and Solidity contracts (code that holds value, which no collector parses);
 - **configuration**: ``.env`` files, compose files, Dockerfiles and config files, values
   withheld: an env file shows only which names are set (and which are empty), other config
   files keep booleans, numbers, ``${VAR}`` references and plain words of names that are
@@ -30,7 +33,7 @@ from threatmodel.collect._names import is_secret_name
 from threatmodel.collect.jsast import is_test_path
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.excerpts import CodeIndex, CodeRef, _js_toplevel_def
 from threatmodel.redact import MASK, mask_line, mask_lines
 
 MAX_FILE_BYTES = 200_000  # bigger files are data or bundles, not configuration
@@ -242,3 +245,75 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
             title = f"--- configuration, values withheld: {path} lines 1-{last}"
             out.append((path, title + "\n" + "\n".join(shown)))
     return out
+
+
+# Client-side routing of a single-page app: which pages exist, which guard each, and the
+# matcher functions that decide what a URL opens. A hidden admin page or a guard that only
+# runs in the browser is found here, not in any server route.
+_CLIENT_ROUTER = re.compile(
+    r""":\s*Routes\s*=|RouterModule\.for(?:Root|Child)\(|\bcreate(?:Browser|Hash|Memory)Router\(
+    |<Route\b|\bcreateRouter\(|\bnew\s+VueRouter\(""",
+    re.X,
+)
+_CLIENT_ROUTE_LINE = re.compile(
+    r"""^\s*(?:path|matcher|canActivate|canActivateChild|canLoad|canMatch|redirectTo
+    |loadChildren|beforeEnter|meta)\s*:|<Route\b""",
+    re.X,
+)
+_MATCHER = re.compile(r"^\s*matcher\s*:\s*([A-Za-z_$][\w$]*)")
+MAX_CONTRACT_LINES = 120
+_CONTRACT = re.compile(r"^\s*(?:abstract\s+)?contract\s+(\w+)")
+_ROUTER_IMPORT = re.compile(
+    r"""['"](?:@angular/router|react-router(?:-dom)?|vue-router|@tanstack/\w+-router)['"]"""
+)
+
+
+def client_route_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
+    """Route entries of a browser router (Angular, React Router, Vue Router): each entry's
+    path, guard and matcher lines, and the matcher functions defined beside them."""
+    out: list[CodeRef] = []
+    for path in _code_files(files):
+        if detect_language(path) not in JS_LANGUAGES:
+            continue
+        lines = _lines(index.reader, path)
+        # The router library imported, and a route table declared: a snippet of routes
+        # kept as data (an example, a code-fix exercise) imports nothing and runs nowhere.
+        if not lines or not any(_ROUTER_IMPORT.search(t) for t in lines):
+            continue
+        if not any(_CLIENT_ROUTER.search(t) for t in lines):
+            continue
+        spans = [
+            (no, no)
+            for no, text in enumerate(lines, 1)
+            if len(text) <= MAX_LINE_CHARS and _CLIENT_ROUTE_LINE.search(text)
+        ]
+        tree = index.js(path)
+        for text in lines:
+            m = _MATCHER.match(text)
+            found = _js_toplevel_def(path, tree.root_node, m.group(1)) if m and tree else None
+            if found is not None:
+                spans.append((found.start, min(found.end, found.start + MAX_STATEMENT_LINES)))
+        out += _merge(path, spans, "client-side route")
+    return out
+
+
+def contract_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
+    """Smart contracts (Solidity): programs that hold and move value, shown whole (their
+    head when long); no collector parses them, so the model reads them as they are. A
+    contract declared in several files (copies, variants) is shown once, from the file
+    named after it when there is one (Solidity's convention: ``Foo.sol`` holds ``Foo``)."""
+    owner: dict[str, str] = {}
+    lines_of: dict[str, list[str]] = {}
+    for path in sorted(files):
+        if not path.endswith(".sol") or is_test_path(path):
+            continue
+        lines = _lines(index.reader, path)
+        if not lines:
+            continue
+        lines_of[path] = lines
+        stem = posixpath.basename(path)[: -len(".sol")]
+        for m in (_CONTRACT.match(t) for t in lines):
+            if m and (m.group(1) not in owner or m.group(1) == stem):
+                owner[m.group(1)] = path
+    shown = sorted(set(owner.values()))
+    return [CodeRef(p, 1, min(len(lines_of[p]), MAX_CONTRACT_LINES), "contract") for p in shown]

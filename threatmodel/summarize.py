@@ -36,7 +36,13 @@ from dataclasses import dataclass
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_pack import Chunk, Packer, Section
-from threatmodel.chunk_sections import application_refs, configuration_text, output_refs
+from threatmodel.chunk_sections import (
+    application_refs,
+    client_route_refs,
+    configuration_text,
+    contract_refs,
+    output_refs,
+)
 from threatmodel.collect.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
@@ -223,6 +229,8 @@ def _setup_sections(
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
         app.append(("settings and middleware", Section(glob)))
         app += [(r.path, Section("", [r])) for r in app_refs]
+    extra = client_route_refs(b.index, files) + contract_refs(b.index, files)
+    app += [(r.path, Section("", [r])) for r in extra if _touches([r], focus)]
     out = [(r.path, Section("", [r])) for r in output_refs(b.index, files)]
     out = [(p, s) for p, s in out if focus is None or p in focus.files]
     conf: list[tuple[str, Section]] = []
