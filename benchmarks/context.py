@@ -36,7 +36,10 @@ MANIFEST = HERE / "context_manifest.json"
 WINDOW = 3
 _EXCERPT = re.compile(r"^--- .*?: (\S+) lines (\d+)-(\d+)$", re.M)
 _FACT_LINE = re.compile(r"(?:^|\s)([\w./@+-]+\.\w+):(\d+) \|", re.M)
-_MARKER = re.compile(r"vuln-code-snippet vuln-line\b")
+# The marker in a comment (`// ...` or `# ...`), followed by a challenge name: juice-shop's
+# own marker parser (lib/codingChallenges.ts) holds the words inside its regexes, which
+# label nothing.
+_MARKER = re.compile(r"(?://|#)\s*vuln-code-snippet vuln-line\s+\w")
 _SOURCE_EXT = (".html", ".jinja", ".j2", ".ejs", ".hbs", ".vue", ".svelte", ".pug")
 
 

@@ -170,7 +170,7 @@ def test_riskiest_first_one_request_and_quiet_routes_left_to_the_overview(tmp_pa
     # page with nothing dangerous is only the overview's line (its code is not sent)
     assert comp.routes == ("GET /c", "POST /a") and comp.title == "routes in c.py, a.py (part 1)"
     assert "b.py lines" not in "\n".join(c.data for c in chunks)
-    assert "route GET /b: auth authenticated; handler b.b at b.py:1" in chunks[-1].data
+    assert "route GET /b: auth authenticated; handler b.py:1 | def b(x):" in chunks[-1].data
 
 
 def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> None:
@@ -282,3 +282,43 @@ def test_configuration_never_shows_a_multi_line_key(tmp_path: Path) -> None:
     text = "\n".join(c.data for c in chunks)
     assert "config.yaml" in text and "port: 8443" in text
     assert blob not in text and "plantedKEYbody" not in text
+
+
+SPA = {
+    "web/app.routing.ts": (
+        "import { RouterModule, type Routes } from '@angular/router'\n"
+        "import { AdminGuard } from './guards'\n\n"
+        "const routes: Routes = [\n"
+        "  {\n    path: 'administration',\n    component: AdminComponent,\n"
+        "    canActivate: [AdminGuard]\n  },\n"
+        "  {\n    matcher: secretMatcher,\n    component: SaleComponent\n  }\n]\n\n"
+        "export function secretMatcher (url: any) {\n"
+        "  return url[0].toString() === 'hidden-sale' ? { consumed: url } : null\n}\n"
+    ),
+    # the same table kept as an exercise's data: it imports no router and runs nowhere
+    "data/fixes/routing_1.ts": "const routes: Routes = [\n  { path: 'administration' }\n]\n",
+    "chain/Vault.sol": (
+        "pragma solidity ^0.8.0;\ncontract Vault {\n  mapping(address => uint) b;\n"
+        "  function withdraw(uint a) public {\n"
+        '    (bool ok, ) = msg.sender.call{value: a}("");\n    b[msg.sender] -= a;\n  }\n}\n'
+    ),
+    # a variant of the same contract: shown once, from the file named after it
+    "data/fixes/vault_2.sol": "pragma solidity ^0.8.0;\ncontract Vault {\n}\n",
+}
+
+
+def test_browser_routes_and_contracts_reach_the_application_chunk(tmp_path: Path) -> None:
+    files = write(tmp_path, SPA)
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "application")
+    # each route's path and guard, and the matcher function that decides a hidden page
+    assert (
+        "--- client-side route: web/app.routing.ts lines 6-11\n6|    path: 'administration',"
+        in (data)
+    )
+    assert "8|    canActivate: [AdminGuard]" in data and "11|    matcher: secretMatcher," in data
+    assert "17|  return url[0].toString() === 'hidden-sale'" in data
+    assert "data/fixes/routing_1.ts" not in data  # no router imported: data, not the app
+    assert "--- contract: chain/Vault.sol lines 1-8" in data
+    assert "msg.sender.call{value: a}" in data
+    assert "vault_2.sol" not in data

@@ -105,10 +105,11 @@ def _lines(reader: RepoReader, path: str) -> list[str] | None:
         return None
 
 
-def _merge(path: str, spans: list[tuple[int, int]], label: str) -> list[CodeRef]:
+def _merge(path: str, spans: list[tuple[int, int]], label: str, gap: int = 1) -> list[CodeRef]:
+    """Spans as excerpts, joined when at most ``gap`` lines apart (one header, not two)."""
     out: list[CodeRef] = []
     for start, end in sorted(spans):
-        if out and start <= out[-1].end + 1:
+        if out and start <= out[-1].end + gap:
             last = out[-1]
             out[-1] = CodeRef(path, last.start, max(last.end, end), label)
         else:
@@ -293,7 +294,8 @@ def client_route_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
             found = _js_toplevel_def(path, tree.root_node, m.group(1)) if m and tree else None
             if found is not None:
                 spans.append((found.start, min(found.end, found.start + MAX_STATEMENT_LINES)))
-        out += _merge(path, spans, "client-side route")
+        # A route entry's lines are a few apart (path, component, guard): one excerpt each.
+        out += _merge(path, spans, "client-side route", gap=4)
     return out
 
 

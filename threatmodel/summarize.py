@@ -165,10 +165,9 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
         mark = "* " if focus is not None and r.id in focus.routes else ""
         auth = r.auth.status.value + (f" via {r.auth.mechanism}" if r.auth.mechanism else "")
-        # The handler by name and place, not its line of code: the component chunks quote
-        # the code of every route that has any, and this is one line per route.
-        where = f"{r.location.path}:{r.location.line}"
-        lines.append(f"{mark}route {r.id}: auth {auth}; handler {r.handler} at {where}")
+        # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
+        # for a route left out of the component chunks this line is its whole summary.
+        lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
     for t in sorted(facts.tables, key=lambda t: t.name):
         mark = "* " if focus is not None and t.name in focus.tables else ""
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
