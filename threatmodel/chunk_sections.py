@@ -5,8 +5,9 @@ Route chunks show handlers; these three show what no handler holds (summarize.py
 - **application**: settings facts, global middleware, and the lines of code that configure
   the application (Django ``MIDDLEWARE`` / ``DEBUG`` / ``TEMPLATES`` / session, cookie,
   CSRF, CORS and ``SECURE_*`` settings; Flask ``app.config`` / ``secret_key`` /
-  ``CSRFProtect``; Express ``app.use`` of sessions, CORS, helmet, csurf; template
-  ``autoescape``), each shown as its whole statement;
+  ``CSRFProtect``; Express ``app.use`` of sessions, CORS, helmet, csurf; REST resources
+  generated from ORM models (finale / epilogue) and their hooks; template ``autoescape``),
+  each shown as its whole statement;
 - **output**: template and component lines that render data without escaping (``|safe``,
   ``{% autoescape false %}``, ``<%- %>``, ``{{{ }}}``, ``dangerouslySetInnerHTML``,
   ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each;
@@ -52,7 +53,10 @@ _APP_KEYS = re.compile(
     |\bautoescape\b|\bjinja_env\b
     |\b(?:app|server|router)\.(?:use|set|disable|enable)\(
     |\b(?:helmet|csurf|cors|session|cookieSession|cookieParser|expressSession)\s*\(
-    |\bweb\.Application\(|\bmiddlewares\s*=|\bsetup\(\s*app\b""",
+    |\bweb\.Application\(|\bmiddlewares\s*=|\bsetup\(\s*app\b
+    |\b(?:finale|epilogue)\.(?:initialize|resource)\(
+    |\.(?:create|list|read|update|delete)\.(?:start|auth|fetch|data|write|send|complete)
+    \.(?:before|after)\(""",
     re.X,
 )
 _UNESCAPED = re.compile(
@@ -294,8 +298,13 @@ def client_route_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
             found = _js_toplevel_def(path, tree.root_node, m.group(1)) if m and tree else None
             if found is not None:
                 spans.append((found.start, min(found.end, found.start + MAX_STATEMENT_LINES)))
-        # A route entry's lines are a few apart (path, component, guard): one excerpt each.
-        out += _merge(path, spans, "client-side route", gap=4)
+        # A route entry's lines are a few apart (path, component, guard): one excerpt for
+        # neighbours, split before the excerpt cut (MAX_EXCERPT_LINES) would hide the rest.
+        for ref in _merge(path, spans, "client-side route", gap=4):
+            out += [
+                CodeRef(path, a, min(ref.end, a + MAX_STATEMENT_LINES * 2 - 1), ref.label)
+                for a in range(ref.start, ref.end + 1, MAX_STATEMENT_LINES * 2)
+            ]
     return out
 
 
