@@ -322,3 +322,21 @@ def test_browser_routes_and_contracts_reach_the_application_chunk(tmp_path: Path
     assert "--- contract: chain/Vault.sol lines 1-8" in data
     assert "msg.sender.call{value: a}" in data
     assert "vault_2.sol" not in data
+
+
+def test_rest_resources_generated_from_models_and_their_hooks_are_setup(tmp_path: Path) -> None:
+    server = (
+        "const finale = require('finale-rest')\n\n"
+        "function start (app, seq, models) {\n"
+        "  finale.initialize({ app, sequelize: seq })\n"
+        "  for (const { name, model } of models) {\n"
+        "    const resource = finale.resource({ model, endpoints: [`/api/${name}s`] })\n"
+        "    if (name === 'User') {\n"
+        "      resource.create.send.before((req, res, context) => {\n"
+        "        return context.continue\n      })\n    }\n  }\n}\n"
+    )
+    files = write(tmp_path, {"server.js": server})
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "application")
+    assert "4|  finale.initialize({ app, sequelize: seq })" in data
+    assert "8|      resource.create.send.before((req, res, context) => {" in data
