@@ -173,17 +173,21 @@ def test_riskiest_first_one_request_and_quiet_routes_left_to_the_overview(tmp_pa
     assert "route GET /b: auth authenticated; handler b.py:1 | def b(x):" in chunks[-1].data
 
 
+# request.args in FLASK's web.py reaches the SQL in store.py (as the dataflow engine says)
+SQL_FLOW = Flow(
+    claim="sql_injection",
+    source_kind="request",
+    source="request.args",
+    source_location=Location(path="web.py", line=10),
+    sink="sqlite3.Connection.execute",
+    sink_location=Location(path="store.py", line=5),
+    steps=[Location(path="web.py", line=10), Location(path="store.py", line=5)],
+)
+
+
 def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> None:
     files = write(tmp_path, FLASK)
-    flow = Flow(
-        claim="sql_injection",
-        source_kind="request",
-        source="request.args",
-        source_location=Location(path="web.py", line=10),
-        sink="sqlite3.Connection.execute",
-        sink_location=Location(path="store.py", line=5),
-        steps=[Location(path="web.py", line=10), Location(path="store.py", line=5)],
-    )
+    flow = SQL_FLOW
     decided = flow.model_copy(update={"source_kind": "constant", "broken_by": "constant"})
     facts = Facts(
         routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")],
@@ -201,14 +205,9 @@ def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> 
 
 def test_a_flow_no_route_holds_is_shown_by_its_sink_file(tmp_path: Path) -> None:
     files = write(tmp_path, FLASK)
-    flow = Flow(
-        claim="sql_injection",
-        source_kind="request",
-        source="q",
-        source_location=Location(path="store.py", line=4),
-        sink="sqlite3.Connection.execute",
-        sink_location=Location(path="store.py", line=5),
-    )
+    # the engine's flow from find_note's parameter: no route's code holds its source
+    where = Location(path="store.py", line=4)
+    flow = SQL_FLOW.model_copy(update={"source": "q", "source_location": where, "steps": []})
     chunks = summarize(Facts(flows=[flow]), RepoReader(tmp_path), 6000, files=files)
     (comp,) = [c for c in chunks if c.kind == "component"]
     assert comp.title == "routes in store.py (part 1)"
