@@ -208,8 +208,10 @@ def test_a_flow_no_route_holds_is_shown_by_its_sink_file(tmp_path: Path) -> None
     # the engine's flow from find_note's parameter: no route's code holds its source
     where = Location(path="store.py", line=4)
     flow = SQL_FLOW.model_copy(update={"source": "q", "source_location": where, "steps": []})
-    chunks = summarize(Facts(flows=[flow]), RepoReader(tmp_path), 6000, files=files)
-    (comp,) = [c for c in chunks if c.kind == "component"]
+    test = Location(path="tests/test_store.py", line=3)
+    in_test = flow.model_copy(update={"source_location": test, "sink_location": test})
+    chunks = summarize(Facts(flows=[flow, in_test]), RepoReader(tmp_path), 6000, files=files)
+    (comp,) = [c for c in chunks if c.kind == "component"]  # the test's flow is not sent
     assert comp.title == "routes in store.py (part 1)"
     assert "flow outside any known route: flow sql_injection" in comp.data
     assert "--- flow sql_injection: store.py lines 4-5" in comp.data

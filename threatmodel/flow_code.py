@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from threatmodel.collect.jsast import is_test_path
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Flow, Location
 
@@ -99,6 +100,7 @@ class FlowIndex:
         out: dict[str, list[Flow]] = defaultdict(list)
         for flows in self.by_path.values():
             for f in flows:
-                if id(f) not in self.claimed:
+                # A test's flow is not the application's: it would only spend the budget.
+                if id(f) not in self.claimed and not is_test_path(f.sink_location.path):
                     out[f.sink_location.path].append(f)
         return dict(out)
