@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from threatmodel.collect.reader import RepoReader
 from threatmodel.models import (
     AuthStatus,
@@ -144,7 +146,7 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     assert "s3cr3t-planted-value-123" not in every and "hunter2planted" not in every
 
 
-def test_riskiest_first_one_request_and_quiet_routes_left_to_the_overview(tmp_path: Path) -> None:
+def test_riskiest_first_and_quiet_routes_left_to_the_overview(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": "def a():\n    return 1\n", "b.py": "def b(x):\n    return x\n"})
     write(tmp_path, {"c.py": "import os\n\n\ndef c(x):\n    os.system('ls ' + x)\n"})
     post = route("/a", "a.a", "a.py", 1, AuthStatus.AUTHENTICATED, "flask")
@@ -165,10 +167,12 @@ def test_riskiest_first_one_request_and_quiet_routes_left_to_the_overview(tmp_pa
         ],
     )
     chunks = summarize(facts, RepoReader(tmp_path), 6000)
-    (comp,) = [c for c in chunks if c.kind == "component"]
-    # the public route with a dangerous call first; the write shares its request; the GET
-    # page with nothing dangerous is only the overview's line (its code is not sent)
-    assert comp.routes == ("GET /c", "POST /a") and comp.title == "routes in c.py, a.py (part 1)"
+    risky, shared = [c for c in chunks if c.kind == "component"]
+    # few dangerous components: the public route with a dangerous call first, in a request
+    # of its own (a failed answer costs only it); the write shares the next; the GET page
+    # with nothing dangerous is only the overview's line (its code is not sent)
+    assert risky.routes == ("GET /c",) and risky.title == "routes in c.py (part 1)"
+    assert shared.routes == ("POST /a",) and shared.title == "routes in a.py (part 1)"
     assert "b.py lines" not in "\n".join(c.data for c in chunks)
     assert "route GET /b: auth authenticated; handler b.py:1 | def b(x):" in chunks[-1].data
 
@@ -217,7 +221,10 @@ def test_a_flow_no_route_holds_is_shown_by_its_sink_file(tmp_path: Path) -> None
     assert "--- flow sql_injection: store.py lines 4-5" in comp.data
 
 
-def test_code_shown_in_one_request_is_named_in_the_next(tmp_path: Path) -> None:
+def test_code_shown_in_one_request_is_named_in_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("threatmodel.summarize.MAX_SOLO", 0)  # packed, as in a large app
     helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
     mods = {"h.py": helper + "    return x\n"}
     body = "".join(f"    v{i} = {i}\n" for i in range(30))

@@ -56,6 +56,7 @@ __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
 MIN_CHUNK_TOKENS = 1_000
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
 
 
 @dataclass(frozen=True)
@@ -200,12 +201,24 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
     return text
 
 
-def _route_sections(by_file: dict[str, list[Section]]) -> list[tuple[str, Section]]:
-    """Components riskiest first (then by path), a component's routes together, all packed
-    into shared requests: the budget goes to flows and risky routes first, and a small
-    component does not pay a request's fixed overhead alone."""
+def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chunk]:
+    """Components riskiest first (then by path), a component's routes together.
+
+    While few components have dangerous calls or flows (at most ``MAX_SOLO``), each gets its
+    own request(s): the model's whole attention, and a failed answer costs only that
+    component, for a bounded number of extra fixed overheads. With more (a large or
+    deliberately vulnerable app) everything is packed into shared requests, so the budget
+    goes to flows and risky routes first instead of to one prompt overhead per file.
+    """
     order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
-    return [(path, s) for path in order for s in by_file[path]]
+    risky = [p for p in order if any(s.sinks for s in by_file[p])]
+    if len(risky) > MAX_SOLO:
+        risky = []
+    chunks: list[Chunk] = []
+    for path in risky:
+        chunks += packer.pack("routes in", "component", [(path, s) for s in by_file[path]])
+    shared = [(p, s) for p in order if p not in risky for s in by_file[p]]
+    return chunks + packer.pack("routes in", "component", shared)
 
 
 def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
@@ -265,7 +278,7 @@ def summarize(
     b = ChunkBuilder(facts, reader)
     packer = Packer(b, budget)
     by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows))
-    chunks = packer.pack("routes in", "component", _route_sections(by_file))
+    chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
     chunks += packer.pack("output in", "output", out)
