@@ -9,8 +9,9 @@ module-level values they read (``excerpt_calls.py``), the decorators / middlewar
 around it (``excerpts.py``), and the dataflow engine's flows that start in that code, with
 the functions they pass through (``flow_code.py``). A route with no dangerous call, no
 flow, no table and no unauthenticated write is left to the overview's one line. Components
-are packed riskiest first (flows and public dangerous calls), sharing requests; an excerpt
-an earlier request holds is named, not repeated (``chunk_pack.py``).
+go riskiest first (flows and public dangerous calls; see ``_route_chunks`` for when they
+share requests); an excerpt an earlier request holds is named, not repeated
+(``chunk_pack.py``).
 
 Then the chunks no route holds (``chunk_sections.py``): *output* (templates rendering data
 unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
