@@ -43,7 +43,9 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
     repo = tmp_path / "repo"
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "views.py").write_text(
-        "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/ping')\n"
+        # a write, so its chunk shows its code (a GET page with nothing dangerous is only a
+        # line of the overview) and the pass asks at least two questions
+        "from flask import Flask\napp = Flask(__name__)\n\n\n@app.post('/ping')\n"
         "def ping():\n    return 'pong'\n",
         encoding="utf-8",
     )
@@ -148,7 +150,7 @@ def test_scan_refutes_llm_findings_citing_paths_outside(
             6,
             "def ping():",
             "Ping is public",
-            route=("GET", "/ping"),
+            route=("POST", "/ping"),
             severity="low",
         )
     )
