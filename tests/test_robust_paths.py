@@ -43,10 +43,10 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
     repo = tmp_path / "repo"
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "views.py").write_text(
-        # a write, so its chunk shows its code (a GET page with nothing dangerous is only a
-        # line of the overview) and the pass asks at least two questions
-        "from flask import Flask\napp = Flask(__name__)\n\n\n@app.post('/ping')\n"
-        "def ping():\n    return 'pong'\n",
+        "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/ping')\n"
+        # it reads a file, so its chunk shows its code (a page with nothing dangerous is only
+        # a line of the overview) and the pass asks at least two questions
+        "def ping():\n    return open('pong.txt').read()\n",
         encoding="utf-8",
     )
     os.symlink(outside / "secret.txt", repo / "app" / "settings.py")  # file link out
@@ -150,7 +150,7 @@ def test_scan_refutes_llm_findings_citing_paths_outside(
             6,
             "def ping():",
             "Ping is public",
-            route=("POST", "/ping"),
+            route=("GET", "/ping"),
             severity="low",
         )
     )
