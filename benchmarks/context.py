@@ -36,7 +36,10 @@ MANIFEST = HERE / "context_manifest.json"
 WINDOW = 3
 _EXCERPT = re.compile(r"^--- .*?: (\S+) lines (\d+)-(\d+)$", re.M)
 _FACT_LINE = re.compile(r"(?:^|\s)([\w./@+-]+\.\w+):(\d+) \|", re.M)
-_MARKER = re.compile(r"vuln-code-snippet vuln-line\b")
+# The marker in a comment (`// ...` or `# ...`), followed by a challenge name: juice-shop's
+# own marker parser (lib/codingChallenges.ts) holds the words inside its regexes, which
+# label nothing.
+_MARKER = re.compile(r"(?://|#)\s*vuln-code-snippet vuln-line\s+\w")
 _SOURCE_EXT = (".html", ".jinja", ".j2", ".ejs", ".hbs", ".vue", ".svelte", ".pug")
 
 
@@ -135,6 +138,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, required=True, help="folder of OWNER+NAME checkouts")
     ap.add_argument("--bench-step", type=int, default=10, help="BenchmarkPython sample step")
+    ap.add_argument(
+        "--bench-root",
+        type=Path,
+        help="BenchmarkPython checkout to plan (default: the corpus's); e.g. a copy holding only "
+        "cases 00001-00899 with their templates, which plans in a minute, not an hour",
+    )
     args = ap.parse_args()
     manifest = json.loads(MANIFEST.read_text())
     for app in manifest["apps"]:
@@ -144,7 +153,7 @@ def main() -> None:
     juice = args.corpus / "juice-shop+juice-shop"
     if juice.exists():
         report("juice-shop (markers)", juice, marker_labels(juice))
-    bench = args.corpus / "OWASP-Benchmark+BenchmarkPython"
+    bench = args.bench_root or args.corpus / "OWASP-Benchmark+BenchmarkPython"
     if bench.exists():
         report("BenchmarkPython 1-899", bench, [], bench_cases(bench, args.bench_step))
 

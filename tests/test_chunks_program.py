@@ -9,8 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from threatmodel.collect.reader import RepoReader
-from threatmodel.models import AuthStatus, Facts, Location, Route, RouteAuth, Setting, Sink
+from threatmodel.models import (
+    AuthStatus,
+    Facts,
+    Flow,
+    Location,
+    Route,
+    RouteAuth,
+    Setting,
+    Sink,
+)
 from threatmodel.summarize import summarize
 
 AIOHTTP = {
@@ -80,7 +91,16 @@ def test_route_table_chunk_holds_the_view_and_the_dao(tmp_path: Path) -> None:
         routes=[
             route("/", "views.index", "app/routes.py", 5, AuthStatus.PUBLIC, "aiohttp"),
             route("/poll/{id}", "views.poll", "app/routes.py", 6, AuthStatus.PUBLIC, "aiohttp"),
-        ]
+        ],
+        # the collectors find the f-string SQL in the DAO the view calls
+        sinks=[
+            Sink(
+                kind="sql",
+                call="conn.fetch",
+                dynamic=True,
+                location=Location(path="app/db.py", line=5),
+            )
+        ],
     )
     (chunk, *_) = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     data = chunk.data
@@ -96,6 +116,11 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     files = write(tmp_path, FLASK)
     facts = Facts(
         routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")],
+        sinks=[
+            Sink(
+                kind="sql", call="execute", dynamic=True, location=Location(path="store.py", line=5)
+            )
+        ],
         settings=[
             Setting(
                 key="debug",
@@ -121,12 +146,14 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     assert "s3cr3t-planted-value-123" not in every and "hunter2planted" not in every
 
 
-def test_riskiest_component_first_and_small_ones_share_a_request(tmp_path: Path) -> None:
+def test_riskiest_first_and_quiet_routes_left_to_the_overview(tmp_path: Path) -> None:
     write(tmp_path, {"a.py": "def a():\n    return 1\n", "b.py": "def b(x):\n    return x\n"})
     write(tmp_path, {"c.py": "import os\n\n\ndef c(x):\n    os.system('ls ' + x)\n"})
+    post = route("/a", "a.a", "a.py", 1, AuthStatus.AUTHENTICATED, "flask")
+    post = post.model_copy(update={"id": "POST /a", "method": "POST"})
     facts = Facts(
         routes=[
-            route("/a", "a.a", "a.py", 1, AuthStatus.AUTHENTICATED, "flask"),
+            post,
             route("/b", "b.b", "b.py", 1, AuthStatus.AUTHENTICATED, "flask"),
             route("/c", "c.c", "c.py", 4, AuthStatus.PUBLIC, "flask"),
         ],
@@ -139,29 +166,85 @@ def test_riskiest_component_first_and_small_ones_share_a_request(tmp_path: Path)
             )
         ],
     )
-    risky, shared = [
-        c for c in summarize(facts, RepoReader(tmp_path), 6000) if c.kind == "component"
-    ]
-    # the public route with a dangerous call first, in a request of its own; the small
-    # components without one share the next
+    chunks = summarize(facts, RepoReader(tmp_path), 6000)
+    risky, shared = [c for c in chunks if c.kind == "component"]
+    # few dangerous components: the public route with a dangerous call first, in a request
+    # of its own (a failed answer costs only it); the write shares the next; the GET page
+    # with nothing dangerous is only the overview's line (its code is not sent)
     assert risky.routes == ("GET /c",) and risky.title == "routes in c.py (part 1)"
-    assert shared.routes == ("GET /a", "GET /b") and shared.title == "routes in a.py, b.py (part 1)"
+    assert shared.routes == ("POST /a",) and shared.title == "routes in a.py (part 1)"
+    assert "b.py lines" not in "\n".join(c.data for c in chunks)
+    assert "route GET /b: auth authenticated; handler b.py:1 | def b(x):" in chunks[-1].data
 
 
-def test_flow_hook_adds_the_engines_excerpts(tmp_path: Path) -> None:
-    from threatmodel.excerpts import CodeRef
+# request.args in FLASK's web.py reaches the SQL in store.py (as the dataflow engine says)
+SQL_FLOW = Flow(
+    claim="sql_injection",
+    source_kind="request",
+    source="request.args",
+    source_location=Location(path="web.py", line=10),
+    sink="sqlite3.Connection.execute",
+    sink_location=Location(path="store.py", line=5),
+    steps=[Location(path="web.py", line=10), Location(path="store.py", line=5)],
+)
 
+
+def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> None:
     files = write(tmp_path, FLASK)
-    facts = Facts(routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")])
-    seen: list[str] = []
+    flow = SQL_FLOW
+    decided = flow.model_copy(update={"source_kind": "constant", "broken_by": "constant"})
+    facts = Facts(
+        routes=[route("/note", "web.note", "web.py", 8, AuthStatus.PUBLIC, "flask")],
+        flows=[flow, decided],
+    )
+    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    assert (
+        "flow sql_injection: request value request.args at line 10 reaches "
+        "sqlite3.Connection.execute at store.py:5 (unbroken)"
+    ) in comp.data
+    assert "constant value" not in comp.data  # a value the engine proved constant is not sent
+    assert "store.py lines 4-5" in comp.data  # the sink's function, in another file
 
-    def flows(r: Route) -> list[CodeRef]:
-        seen.append(r.id)
-        return [CodeRef("settings.py", 6, 6, "flow sink")]
 
-    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files, flows=flows)
-    assert seen == ["GET /note"]
-    assert "--- flow sink: settings.py lines 6-6" in chunks[0].data
+def test_a_flow_no_route_holds_is_shown_by_its_sink_file(tmp_path: Path) -> None:
+    files = write(tmp_path, FLASK)
+    # the engine's flow from find_note's parameter: no route's code holds its source
+    where = Location(path="store.py", line=4)
+    flow = SQL_FLOW.model_copy(update={"source": "q", "source_location": where, "steps": []})
+    test = Location(path="tests/test_store.py", line=3)
+    in_test = flow.model_copy(update={"source_location": test, "sink_location": test})
+    chunks = summarize(Facts(flows=[flow, in_test]), RepoReader(tmp_path), 6000, files=files)
+    (comp,) = [c for c in chunks if c.kind == "component"]  # the test's flow is not sent
+    assert comp.title == "routes in store.py (part 1)"
+    assert "flow outside any known route: flow sql_injection" in comp.data
+    assert "--- flow sql_injection: store.py lines 4-5" in comp.data
+
+
+def test_code_shown_in_one_request_is_named_in_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("threatmodel.summarize.MAX_SOLO", 0)  # packed, as in a large app
+    helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
+    mods = {"h.py": helper + "    return x\n"}
+    body = "".join(f"    v{i} = {i}\n" for i in range(30))
+    for n in range(8):
+        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}"
+        mods[f"m{n}.py"] += "    os.system(helper(x))\n"
+    write(tmp_path, mods)
+    facts = Facts(
+        routes=[route(f"/m{n}", "v", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(8)],
+        sinks=[
+            Sink(kind="command", call="os.system", dynamic=True, location=Location(path=p, line=36))
+            for p in (f"m{n}.py" for n in range(8))
+        ],
+    )
+    comps = [c for c in summarize(facts, RepoReader(tmp_path), 1000) if c.kind == "component"]
+    assert len(comps) > 1
+    head = "--- called helper: h.py lines 1-32"
+    full = [c for c in comps if head + "\n" in c.data]
+    named = [c for c in comps if f"({head}, in another request)" in c.data]
+    assert len(full) == 1 and named  # the helper's code is paid for once
 
 
 def test_route_table_in_a_nested_package_root(tmp_path: Path) -> None:
@@ -187,6 +270,7 @@ def test_route_table_in_a_nested_package_root(tmp_path: Path) -> None:
         AuthStatus.PUBLIC,
         "aiohttp",
     )
+    r = r.model_copy(update={"id": "POST /poll/{id}", "method": "POST"})  # a write: code shown
     (chunk, *_) = summarize(Facts(routes=[r]), RepoReader(tmp_path), 6000, files=files)
     assert ": demos/polls/pkg/views.py lines 1-2" in chunk.data
 
@@ -206,3 +290,61 @@ def test_configuration_never_shows_a_multi_line_key(tmp_path: Path) -> None:
     text = "\n".join(c.data for c in chunks)
     assert "config.yaml" in text and "port: 8443" in text
     assert blob not in text and "plantedKEYbody" not in text
+
+
+SPA = {
+    "web/app.routing.ts": (
+        "import { RouterModule, type Routes } from '@angular/router'\n"
+        "import { AdminGuard } from './guards'\n\n"
+        "const routes: Routes = [\n"
+        "  {\n    path: 'administration',\n    component: AdminComponent,\n"
+        "    canActivate: [AdminGuard]\n  },\n"
+        "  {\n    matcher: secretMatcher,\n    component: SaleComponent\n  }\n]\n\n"
+        "export function secretMatcher (url: any) {\n"
+        "  return url[0].toString() === 'hidden-sale' ? { consumed: url } : null\n}\n"
+    ),
+    # the same table kept as an exercise's data: it imports no router and runs nowhere
+    "data/fixes/routing_1.ts": "const routes: Routes = [\n  { path: 'administration' }\n]\n",
+    "chain/Vault.sol": (
+        "pragma solidity ^0.8.0;\ncontract Vault {\n  mapping(address => uint) b;\n"
+        "  function withdraw(uint a) public {\n"
+        '    (bool ok, ) = msg.sender.call{value: a}("");\n    b[msg.sender] -= a;\n  }\n}\n'
+    ),
+    # a variant of the same contract: shown once, from the file named after it
+    "data/fixes/vault_2.sol": "pragma solidity ^0.8.0;\ncontract Vault {\n}\n",
+}
+
+
+def test_browser_routes_and_contracts_reach_the_application_chunk(tmp_path: Path) -> None:
+    files = write(tmp_path, SPA)
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "application")
+    # each route's path and guard, and the matcher function that decides a hidden page
+    assert (
+        "--- client-side route: web/app.routing.ts lines 6-11\n6|    path: 'administration',"
+        in (data)
+    )
+    assert "8|    canActivate: [AdminGuard]" in data and "11|    matcher: secretMatcher," in data
+    assert "17|  return url[0].toString() === 'hidden-sale'" in data
+    assert "data/fixes/routing_1.ts" not in data  # no router imported: data, not the app
+    assert "--- contract: chain/Vault.sol lines 1-8" in data
+    assert "msg.sender.call{value: a}" in data
+    assert "vault_2.sol" not in data
+
+
+def test_rest_resources_generated_from_models_and_their_hooks_are_setup(tmp_path: Path) -> None:
+    server = (
+        "const finale = require('finale-rest')\n\n"
+        "function start (app, seq, models) {\n"
+        "  finale.initialize({ app, sequelize: seq })\n"
+        "  for (const { name, model } of models) {\n"
+        "    const resource = finale.resource({ model, endpoints: [`/api/${name}s`] })\n"
+        "    if (name === 'User') {\n"
+        "      resource.create.send.before((req, res, context) => {\n"
+        "        return context.continue\n      })\n    }\n  }\n}\n"
+    )
+    files = write(tmp_path, {"server.js": server})
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "application")
+    assert "4|  finale.initialize({ app, sequelize: seq })" in data
+    assert "8|      resource.create.send.before((req, res, context) => {" in data

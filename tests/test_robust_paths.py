@@ -44,7 +44,9 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "views.py").write_text(
         "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/ping')\n"
-        "def ping():\n    return 'pong'\n",
+        # it reads a file, so its chunk shows its code (a page with nothing dangerous is only
+        # a line of the overview) and the pass asks at least two questions
+        "def ping():\n    return open('pong.txt').read()\n",
         encoding="utf-8",
     )
     os.symlink(outside / "secret.txt", repo / "app" / "settings.py")  # file link out

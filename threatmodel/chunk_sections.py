@@ -5,11 +5,15 @@ Route chunks show handlers; these three show what no handler holds (summarize.py
 - **application**: settings facts, global middleware, and the lines of code that configure
   the application (Django ``MIDDLEWARE`` / ``DEBUG`` / ``TEMPLATES`` / session, cookie,
   CSRF, CORS and ``SECURE_*`` settings; Flask ``app.config`` / ``secret_key`` /
-  ``CSRFProtect``; Express ``app.use`` of sessions, CORS, helmet, csurf; template
-  ``autoescape``), each shown as its whole statement;
+  ``CSRFProtect``; Express ``app.use`` of sessions, CORS, helmet, csurf; REST resources
+  generated from ORM models (finale / epilogue) and their hooks; template ``autoescape``),
+  each shown as its whole statement;
 - **output**: template and component lines that render data without escaping (``|safe``,
   ``{% autoescape false %}``, ``<%- %>``, ``{{{ }}}``, ``dangerouslySetInnerHTML``,
   ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each;
+- **client routing and contracts** (in the application chunk): a single-page app's browser
+  routes with their guards and matchers (a hidden admin page, a guard that runs only in the
+  browser), and Solidity contracts (code that holds value, which no collector parses);
 - **configuration**: ``.env`` files, compose files, Dockerfiles and config files, values
   withheld: an env file shows only which names are set (and which are empty), other config
   files keep booleans, numbers, ``${VAR}`` references and plain words of names that are
@@ -30,7 +34,7 @@ from threatmodel.collect._names import is_secret_name
 from threatmodel.collect.jsast import is_test_path
 from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.excerpts import CodeIndex, CodeRef, _js_toplevel_def
 from threatmodel.redact import MASK, mask_line, mask_lines
 
 MAX_FILE_BYTES = 200_000  # bigger files are data or bundles, not configuration
@@ -49,7 +53,10 @@ _APP_KEYS = re.compile(
     |\bautoescape\b|\bjinja_env\b
     |\b(?:app|server|router)\.(?:use|set|disable|enable)\(
     |\b(?:helmet|csurf|cors|session|cookieSession|cookieParser|expressSession)\s*\(
-    |\bweb\.Application\(|\bmiddlewares\s*=|\bsetup\(\s*app\b""",
+    |\bweb\.Application\(|\bmiddlewares\s*=|\bsetup\(\s*app\b
+    |\b(?:finale|epilogue)\.(?:initialize|resource)\(
+    |\.(?:create|list|read|update|delete)\.(?:start|auth|fetch|data|write|send|complete)
+    \.(?:before|after)\(""",
     re.X,
 )
 _UNESCAPED = re.compile(
@@ -102,10 +109,11 @@ def _lines(reader: RepoReader, path: str) -> list[str] | None:
         return None
 
 
-def _merge(path: str, spans: list[tuple[int, int]], label: str) -> list[CodeRef]:
+def _merge(path: str, spans: list[tuple[int, int]], label: str, gap: int = 1) -> list[CodeRef]:
+    """Spans as excerpts, joined when at most ``gap`` lines apart (one header, not two)."""
     out: list[CodeRef] = []
     for start, end in sorted(spans):
-        if out and start <= out[-1].end + 1:
+        if out and start <= out[-1].end + gap:
             last = out[-1]
             out[-1] = CodeRef(path, last.start, max(last.end, end), label)
         else:
@@ -231,14 +239,92 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
         # line's value withheld unless plainly not a secret.
         masked = mask_lines(head, 1)
         shown = [
-            f"{no:>5} | {redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
+            f"{no}|{redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
             for no, text in enumerate(masked, 1)
             if text.strip()
         ]
         if len(lines) > MAX_CONFIG_LINES:
-            shown.append(f"      ... ({len(lines) - MAX_CONFIG_LINES} more lines)")
+            shown.append(f"... ({len(lines) - MAX_CONFIG_LINES} more lines)")
         if shown:
             last = min(len(lines), MAX_CONFIG_LINES)
             title = f"--- configuration, values withheld: {path} lines 1-{last}"
             out.append((path, title + "\n" + "\n".join(shown)))
     return out
+
+
+# Client-side routing of a single-page app: which pages exist, which guard each, and the
+# matcher functions that decide what a URL opens. A hidden admin page or a guard that only
+# runs in the browser is found here, not in any server route.
+_CLIENT_ROUTER = re.compile(
+    r""":\s*Routes\s*=|RouterModule\.for(?:Root|Child)\(|\bcreate(?:Browser|Hash|Memory)Router\(
+    |<Route\b|\bcreateRouter\(|\bnew\s+VueRouter\(""",
+    re.X,
+)
+_CLIENT_ROUTE_LINE = re.compile(
+    r"""^\s*(?:path|matcher|canActivate|canActivateChild|canLoad|canMatch|redirectTo
+    |loadChildren|beforeEnter|meta)\s*:|<Route\b""",
+    re.X,
+)
+_MATCHER = re.compile(r"^\s*matcher\s*:\s*([A-Za-z_$][\w$]*)")
+MAX_CONTRACT_LINES = 120
+_CONTRACT = re.compile(r"^\s*(?:abstract\s+)?contract\s+(\w+)")
+_ROUTER_IMPORT = re.compile(
+    r"""['"](?:@angular/router|react-router(?:-dom)?|vue-router|@tanstack/\w+-router)['"]"""
+)
+
+
+def client_route_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
+    """Route entries of a browser router (Angular, React Router, Vue Router): each entry's
+    path, guard and matcher lines, and the matcher functions defined beside them."""
+    out: list[CodeRef] = []
+    for path in _code_files(files):
+        if detect_language(path) not in JS_LANGUAGES:
+            continue
+        lines = _lines(index.reader, path)
+        # The router library imported, and a route table declared: a snippet of routes
+        # kept as data (an example, a code-fix exercise) imports nothing and runs nowhere.
+        if not lines or not any(_ROUTER_IMPORT.search(t) for t in lines):
+            continue
+        if not any(_CLIENT_ROUTER.search(t) for t in lines):
+            continue
+        spans = [
+            (no, no)
+            for no, text in enumerate(lines, 1)
+            if len(text) <= MAX_LINE_CHARS and _CLIENT_ROUTE_LINE.search(text)
+        ]
+        tree = index.js(path)
+        for text in lines:
+            m = _MATCHER.match(text)
+            found = _js_toplevel_def(path, tree.root_node, m.group(1)) if m and tree else None
+            if found is not None:
+                spans.append((found.start, min(found.end, found.start + MAX_STATEMENT_LINES)))
+        # A route entry's lines are a few apart (path, component, guard): one excerpt for
+        # neighbours, split before the excerpt cut (MAX_EXCERPT_LINES) would hide the rest.
+        for ref in _merge(path, spans, "client-side route", gap=4):
+            out += [
+                CodeRef(path, a, min(ref.end, a + MAX_STATEMENT_LINES * 2 - 1), ref.label)
+                for a in range(ref.start, ref.end + 1, MAX_STATEMENT_LINES * 2)
+            ]
+    return out
+
+
+def contract_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
+    """Smart contracts (Solidity): programs that hold and move value, shown whole (their
+    head when long); no collector parses them, so the model reads them as they are. A
+    contract declared in several files (copies, variants) is shown once, from the file
+    named after it when there is one (Solidity's convention: ``Foo.sol`` holds ``Foo``)."""
+    owner: dict[str, str] = {}
+    lines_of: dict[str, list[str]] = {}
+    for path in sorted(files):
+        if not path.endswith(".sol") or is_test_path(path):
+            continue
+        lines = _lines(index.reader, path)
+        if not lines:
+            continue
+        lines_of[path] = lines
+        stem = posixpath.basename(path)[: -len(".sol")]
+        for m in (_CONTRACT.match(t) for t in lines):
+            if m and (m.group(1) not in owner or m.group(1) == stem):
+                owner[m.group(1)] = path
+    shown = sorted(set(owner.values()))
+    return [CodeRef(p, 1, min(len(lines_of[p]), MAX_CONTRACT_LINES), "contract") for p in shown]

@@ -43,9 +43,10 @@ def route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]
     elif r.framework == "django" and (
         code := b.index.python_function(r.handler, near=r.location.path)
     ):
-        # The route's location is its `path(...)` line in urls.py: show that line and
-        # the view it names (function, class-based view, or viewset action).
-        refs = [CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}"), code]
+        # The route's location is its `path(...)` line in urls.py: show the view it names
+        # (function, class-based view, or viewset action). The line itself is the route
+        # text's `at urls.py:N`; quoting it again costs a request's worth over 100 routes.
+        refs = [code]
         guards = b.index.guard_definitions(code.path, code.start)
     elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
         # `router.get("/x", auth, handlers.show)`: the body lives in another module.
@@ -53,8 +54,9 @@ def route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]
         if code is not None:
             refs.append(code)
     elif code := handler_definition(b.index, r.location.path, r.location.line, r.handler):
-        # A route table (aiohttp `router.add_get("/", views.index)`): its line, and the view.
-        refs = [CodeRef(r.location.path, r.location.line, r.location.line, f"route {r.id}"), code]
+        # A route table (aiohttp `router.add_get("/", views.index)`): the view (its line is
+        # the route text's location).
+        refs = [code]
         guards = b.index.guard_definitions(code.path, code.start)
     return refs, guards
 

@@ -6,9 +6,12 @@ dangerous calls (sinks) in its code, the tables its code names (with RLS state, 
 and grants, and the ORM model's definition), and code read through ``RepoReader``: the
 handler (for a route table, the view it names), the repository functions it calls and the
 module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
-around it (``excerpts.py``), and the dataflow engine's flow excerpts through the
-``flows`` hook once that engine exists. Components are packed riskiest first (public, with
-dangerous calls), small ones sharing a request.
+around it (``excerpts.py``), and the dataflow engine's flows that start in that code, with
+the functions they pass through (``flow_code.py``). A route with no dangerous call, no
+flow, no table and no unauthenticated write is left to the overview's one line. Components
+go riskiest first (flows and public dangerous calls; see ``_route_chunks`` for when they
+share requests); an excerpt an earlier request holds is named, not repeated
+(``chunk_pack.py``).
 
 Then the chunks no route holds (``chunk_sections.py``): *output* (templates rendering data
 unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
@@ -29,20 +32,23 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from threatmodel.chunk_builder import (
-    MAX_EXCERPT_LINES,
-    ChunkBuilder,
-    count_tokens,
+from threatmodel.chunk_builder import ChunkBuilder, count_tokens
+from threatmodel.chunk_pack import Chunk, Packer, Section
+from threatmodel.chunk_sections import (
+    application_refs,
+    client_route_refs,
+    configuration_text,
+    contract_refs,
+    output_refs,
 )
-from threatmodel.chunk_sections import application_refs, configuration_text, output_refs
 from threatmodel.collect.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.models import Facts, Route
+from threatmodel.flow_code import FlowIndex, flow_text, flow_weight
+from threatmodel.models import Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
 from threatmodel.words import plural
@@ -50,6 +56,8 @@ from threatmodel.words import plural
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
 MIN_CHUNK_TOKENS = 1_000
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
 
 
 @dataclass(frozen=True)
@@ -64,62 +72,45 @@ class Focus:
         return not (self.routes or self.tables or self.files)
 
 
-ChunkKind = Literal["component", "application", "output", "configuration", "database", "cross"]
-# The dataflow engine's hook: given a route, the code of its flows (source and sink lines,
-# the steps between) to show in its chunk. None until that engine exists; summarize() then
-# shows the handler, its callees and its guards only.
-FlowRefs = Callable[[Route], Sequence[CodeRef]]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One LLM request's worth of repository data. ``data`` goes inside a data block."""
-
-    id: str
-    kind: ChunkKind
-    title: str
-    data: str
-    tokens: int
-    routes: tuple[str, ...] = ()
-    tables: tuple[str, ...] = ()
-
-
-@dataclass
-class _Section:
-    text: str
-    # Shown once per chunk however many sections need them: code excerpts, and tables by name.
-    refs: list[CodeRef | str] = field(default_factory=list)
-    routes: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)
-    risk: int = 0
-    sinks: int = 0  # dangerous calls in the route's code
-
-
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
 
 
+def _detailed(
+    r: Route, sinks: list[str], flows: list[Flow], tables: list[str], guarded: bool
+) -> bool:
+    """Whether a route's chunk shows its code. A route that calls nothing dangerous, carries
+    no flow, names no table, has no guard code to judge and is not declared for writing
+    (POST, PUT, PATCH, DELETE) is the overview's one line: its code would spend the budget
+    on pages that render a template. (A Django view answers ANY method: the rest decide.)"""
+    return bool(sinks or flows or tables or guarded) or r.method in _WRITES
+
+
 def _component_sections(
-    b: ChunkBuilder, focus: Focus | None, flows: FlowRefs | None
-) -> dict[str, list[_Section]]:
+    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex
+) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
     short = {t.name: t.name.rsplit(".", 1)[-1].lower() for t in facts.tables}
-    by_file: dict[str, list[_Section]] = defaultdict(list)
+    by_file: dict[str, list[Section]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
         code, guards = route_refs(b, r)
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
-        # then the dataflow engine's flows when it is wired in.
+        # the module values they read, then the code the dataflow engine's flows pass through.
         code += callees(b.index, code)
         code += constants(b.index, code)
-        code += [c for c in (flows(r) if flows is not None else ()) if c not in code]
+        found, through = flows.for_code(code)
+        code += through
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
+        # A dangerous call a flow reaches is said by the flow's line, not twice.
+        reached = {f.sink_location for f in found}
         sinks = sorted(
             f"{s.kind} {s.call} at {s.location.path}:{s.location.line}"
             + (" with a non-constant argument" if s.dynamic else "")
             for s in facts.sinks
-            if any(
+            if s.location not in reached
+            and any(
                 s.location.path == ref.path and ref.start <= s.location.line <= ref.end
                 for ref in code
             )
@@ -129,21 +120,33 @@ def _component_sections(
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
-        text = route_text(r, facts, sinks, named)
+        if focus is None and not _detailed(r, sinks, found, named, bool(guards)):
+            continue  # the cross-component overview's line is its summary
+        lines = dict.fromkeys(f"  {flow_text(f, code[0].path)}" for f in found)
+        text = "\n".join([route_text(r, facts, sinks, named), *lines])
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
-        risk = route_risk(r, sinks, named)
-        by_file[r.location.path].append(_Section(text, refs, [r.id], named, risk, len(sinks)))
+        risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
+        by_file[r.location.path].append(
+            Section(text, refs, [r.id], named, risk, len(sinks) + len(found))
+        )
+    # Flows no route holds (a helper module, a view no route table resolved), by sink file.
+    for path, held in sorted(flows.unclaimed().items()):
+        if focus is not None and path not in focus.files:
+            continue
+        text = "\n".join(f"flow outside any known route: {flow_text(f)}" for f in held)
+        risk = sum(flow_weight(f) for f in held)
+        by_file[path].append(Section(text, list(flows.refs(held)), risk=risk, sinks=len(held)))
     return by_file
 
 
-def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> list[_Section]:
+def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> list[Section]:
     out = []
     for t in sorted(b.facts.tables, key=lambda t: t.name):
         if t.name in used:
             continue
         if focus is not None and not (t.name in focus.tables or t.location.path in focus.files):
             continue
-        out.append(_Section(table_text(t), tables=[t.name]))
+        out.append(Section(table_text(t), tables=[t.name]))
     extras = [
         f"database function {f.name} at {f.location.path}:{f.location.line}"
         + (" SECURITY DEFINER" if f.security_definer else "")
@@ -154,81 +157,8 @@ def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> 
         for k in sorted(b.facts.buckets, key=lambda k: k.name)
     ]
     if extras and (focus is None or out):
-        out.append(_Section("\n".join(extras)))
+        out.append(Section("\n".join(extras)))
     return out
-
-
-def _key(ref: CodeRef | str) -> tuple[str, int, int] | str:
-    """An excerpt is shown once per chunk whatever it was reached as (handler, callee)."""
-    return ref if isinstance(ref, str) else (ref.path, ref.start, ref.end)
-
-
-def _title(prefix: str, names: list[str]) -> str:
-    names = [n for n in names if n]
-    shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
-    return f"{prefix} {shown}" if shown else prefix
-
-
-def _pack(
-    b: ChunkBuilder,
-    prefix: str,
-    kind: ChunkKind,
-    sections: list[tuple[str, _Section]],
-    budget: int,
-) -> list[Chunk]:
-    """Greedy packing of (component, section) pairs, in the order given, under budget.
-
-    Small components share a request (one fixed prompt overhead for several); a component
-    too big for one chunk continues in the next. Excerpts appear once per chunk.
-    """
-    chunks: list[Chunk] = []
-    parts: list[str] = []
-    seen: set[tuple[str, int, int] | str] = set()
-    names: list[str] = []
-    routes: list[str] = []
-    tables: list[str] = []
-    used = 0
-
-    def flush() -> None:
-        nonlocal parts, seen, names, routes, tables, used
-        if parts:
-            data = "\n\n".join(parts)
-            n = len(chunks) + 1
-            chunks.append(
-                Chunk(
-                    f"{_title(prefix, names[:1])}#{n}",
-                    kind,
-                    _title(prefix, names) + f" (part {n})",
-                    data,
-                    count_tokens(data),
-                    tuple(routes),
-                    tuple(sorted(set(tables))),
-                )
-            )
-        parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
-
-    for name, sec in sections:
-        texts = [sec.text] if sec.text else []
-        texts += [b.render(ref) for ref in sec.refs if _key(ref) not in seen]
-        cost = sum(count_tokens(t) + 2 for t in texts)
-        if used + cost > budget and used > 0:
-            flush()
-            texts = ([sec.text] if sec.text else []) + [b.render(ref) for ref in sec.refs]
-            cost = sum(count_tokens(t) + 2 for t in texts)
-        lines = MAX_EXCERPT_LINES
-        while used + cost > budget and lines > 5 and sec.refs:
-            lines //= 2  # too big alone: show less of each excerpt
-            texts = ([sec.text] if sec.text else []) + [b.render(ref, lines) for ref in sec.refs]
-            cost = sum(count_tokens(t) + 2 for t in texts)
-        parts += texts
-        seen.update(_key(ref) for ref in sec.refs)
-        if name not in names:
-            names.append(name)
-        routes += sec.routes
-        tables += sec.tables
-        used += cost
-    flush()
-    return chunks
 
 
 def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
@@ -237,6 +167,8 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
         mark = "* " if focus is not None and r.id in focus.routes else ""
         auth = r.auth.status.value + (f" via {r.auth.mechanism}" if r.auth.mechanism else "")
+        # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
+        # for a route left out of the component chunks this line is its whole summary.
         lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
     for t in sorted(facts.tables, key=lambda t: t.name):
         mark = "* " if focus is not None and t.name in focus.tables else ""
@@ -270,19 +202,24 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
     return text
 
 
-def _route_chunks(b: ChunkBuilder, by_file: dict[str, list[_Section]], budget: int) -> list[Chunk]:
-    """Components riskiest first (then by path), a component's routes together. One with
-    dangerous calls gets its own request(s): the model's whole attention, and a failed
-    answer costs only that component; the others share requests up to the budget."""
+def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chunk]:
+    """Components riskiest first (then by path), a component's routes together.
+
+    While few components have dangerous calls or flows (at most ``MAX_SOLO``), each gets its
+    own request(s): the model's whole attention, and a failed answer costs only that
+    component, for a bounded number of extra fixed overheads. With more (a large or
+    deliberately vulnerable app) everything is packed into shared requests, so the budget
+    goes to flows and risky routes first instead of to one prompt overhead per file.
+    """
     order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
+    risky = [p for p in order if any(s.sinks for s in by_file[p])]
+    if len(risky) > MAX_SOLO:
+        risky = []
     chunks: list[Chunk] = []
-    shared: list[tuple[str, _Section]] = []
-    for path in order:
-        if any(s.sinks for s in by_file[path]):
-            chunks += _pack(b, "routes in", "component", [(path, s) for s in by_file[path]], budget)
-        else:
-            shared += [(path, s) for s in by_file[path]]
-    return chunks + _pack(b, "routes in", "component", shared, budget)
+    for path in risky:
+        chunks += packer.pack("routes in", "component", [(path, s) for s in by_file[path]])
+    shared = [(p, s) for p in order if p not in risky for s in by_file[p]]
+    return chunks + packer.pack("routes in", "component", shared)
 
 
 def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
@@ -291,7 +228,7 @@ def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
 
 def _setup_sections(
     b: ChunkBuilder, files: Sequence[str], focus: Focus | None
-) -> tuple[list[tuple[str, _Section]], list[tuple[str, _Section]], list[tuple[str, _Section]]]:
+) -> tuple[list[tuple[str, Section]], list[tuple[str, Section]], list[tuple[str, Section]]]:
     """(application, output, configuration) sections: see chunk_sections.py."""
     facts = b.facts
     anchors: dict[str, set[int]] = defaultdict(set)
@@ -300,14 +237,16 @@ def _setup_sections(
     ]:
         anchors[loc.path].add(loc.line)
     app_refs = application_refs(b.index, files, anchors)
-    app: list[tuple[str, _Section]] = []
+    app: list[tuple[str, Section]] = []
     glob = global_text(facts, limit=None)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
-        app.append(("settings and middleware", _Section(glob)))
-        app += [(r.path, _Section("", [r])) for r in app_refs]
-    out = [(r.path, _Section("", [r])) for r in output_refs(b.index, files)]
+        app.append(("settings and middleware", Section(glob)))
+        app += [(r.path, Section("", [r])) for r in app_refs]
+    extra = client_route_refs(b.index, files) + contract_refs(b.index, files)
+    app += [(r.path, Section("", [r])) for r in extra if _touches([r], focus)]
+    out = [(r.path, Section("", [r])) for r in output_refs(b.index, files)]
     out = [(p, s) for p, s in out if focus is None or p in focus.files]
-    conf: list[tuple[str, _Section]] = []
+    conf: list[tuple[str, Section]] = []
     names = [
         f"env var {e.name}"
         + (" (exposed to the browser)" if e.client_exposed else "")
@@ -317,8 +256,8 @@ def _setup_sections(
     configs = [(p, t) for p, t in configuration_text(b.reader, files)]
     configs = [(p, t) for p, t in configs if focus is None or p in focus.files]
     if names and configs:  # with no config file, the overview's env var lines suffice
-        conf.append(("environment variables", _Section("\n".join(names))))
-    conf += [(p, _Section(t)) for p, t in configs]
+        conf.append(("environment variables", Section("\n".join(names))))
+    conf += [(p, Section(t)) for p, t in configs]
     return app, out, conf
 
 
@@ -328,27 +267,27 @@ def summarize(
     budget_tokens: int,
     focus: Focus | None = None,
     files: Sequence[str] = (),
-    flows: FlowRefs | None = None,
 ) -> list[Chunk]:
     """The chunks to send, each at most ~``budget_tokens`` of data, riskiest first.
 
     ``files`` are the repository's files (the walk's list): where application setup,
-    unescaped output and configuration files are looked for. ``flows`` is the dataflow
-    engine's hook (see ``FlowRefs``).
+    unescaped output and configuration files are looked for. Routes' chunks hold the
+    dataflow engine's flows (``facts.flows``, see ``flow_code.py``).
     """
     budget = max(budget_tokens, MIN_CHUNK_TOKENS)
     focus = None if focus is None or focus.empty() else focus
     b = ChunkBuilder(facts, reader)
-    by_file = _component_sections(b, focus, flows)
-    chunks = _route_chunks(b, by_file, budget)
+    packer = Packer(b, budget)
+    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows))
+    chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
-    chunks += _pack(b, "output in", "output", out, budget)
-    chunks += _pack(b, "application setup in", "application", app, budget)
+    chunks += packer.pack("output in", "output", out)
+    chunks += packer.pack("application setup in", "application", app)
     db = _database_sections(b, used_tables, focus)
     if db:
-        chunks += _pack(b, "database", "database", [("", s) for s in db], budget)
-    chunks += _pack(b, "configuration in", "configuration", conf, budget)
+        chunks += packer.pack("database", "database", [("", s) for s in db])
+    chunks += packer.pack("configuration in", "configuration", conf)
     if chunks or focus is None:
         text = _cross_text(b, focus, budget)
         if text:

@@ -1,0 +1,131 @@
+"""Packing sections into chunks under a token budget (summarize.py decides what and in which order).
+
+A *section* is one route (or table, or setup file) with the text and excerpts it needs.
+``Packer`` fills chunks greedily in the order given: small sections share a request (one
+fixed prompt overhead for several), a section too big for one chunk has its excerpts cut.
+An excerpt appears once per chunk, and once per *pass*: an excerpt an earlier chunk already
+holds (a helper many routes call, an ORM model) is named in one line instead of shown again,
+so repeated code is paid for once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
+from threatmodel.excerpts import CodeRef
+
+ChunkKind = Literal["component", "application", "output", "configuration", "database", "cross"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One LLM request's worth of repository data. ``data`` goes inside a data block."""
+
+    id: str
+    kind: ChunkKind
+    title: str
+    data: str
+    tokens: int
+    routes: tuple[str, ...] = ()
+    tables: tuple[str, ...] = ()
+
+
+@dataclass
+class Section:
+    text: str
+    # Shown once per chunk however many sections need them: code excerpts, and tables by name.
+    refs: list[CodeRef | str] = field(default_factory=list)
+    routes: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    risk: int = 0
+    sinks: int = 0  # dangerous calls and flows in the route's code
+
+
+def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
+    """An excerpt is shown once whatever it was reached as (handler, callee, flow step)."""
+    return ref if isinstance(ref, str) else (ref.path, ref.start, ref.end)
+
+
+def title(prefix: str, names: list[str]) -> str:
+    names = [n for n in names if n]
+    shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
+    return f"{prefix} {shown}" if shown else prefix
+
+
+class Packer:
+    """Packs sections into chunks; remembers across calls which excerpts were sent."""
+
+    def __init__(self, b: ChunkBuilder, budget: int) -> None:
+        self.b = b
+        self.budget = budget
+        self.sent: set[tuple[str, int, int] | str] = set()  # excerpts some chunk already holds
+
+    def _render(self, ref: CodeRef | str, lines: int = MAX_EXCERPT_LINES) -> str:
+        if isinstance(ref, CodeRef) and key(ref) in self.sent:
+            # Shown in full in another request of this pass; name it so the model knows it.
+            return f"(--- {ref.label}: {ref.path} lines {ref.start}-{ref.end}, in another request)"
+        return self.b.render(ref, lines)
+
+    def pack(
+        self, prefix: str, kind: ChunkKind, sections: list[tuple[str, Section]]
+    ) -> list[Chunk]:
+        """Greedy packing of (name, section) pairs, in the order given, under the budget."""
+        budget = self.budget
+        chunks: list[Chunk] = []
+        parts: list[str] = []
+        seen: set[tuple[str, int, int] | str] = set()
+        cut: set[tuple[str, int, int] | str] = set()
+        names: list[str] = []
+        routes: list[str] = []
+        tables: list[str] = []
+        used = 0
+
+        def flush() -> None:
+            nonlocal parts, seen, names, routes, tables, used
+            if parts:
+                data = "\n\n".join(parts)
+                n = len(chunks) + 1
+                chunks.append(
+                    Chunk(
+                        f"{title(prefix, names[:1])}#{n}",
+                        kind,
+                        title(prefix, names) + f" (part {n})",
+                        data,
+                        count_tokens(data),
+                        tuple(routes),
+                        tuple(sorted(set(tables))),
+                    )
+                )
+                self.sent.update(seen - cut)
+            parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
+            cut.clear()
+
+        def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
+            head = [sec.text] if sec.text else []
+            return head + [self._render(ref, lines) for ref in sec.refs if key(ref) not in seen]
+
+        for name, sec in sections:
+            texts = texts_of(sec)
+            cost = sum(count_tokens(t) + 2 for t in texts)
+            if used + cost > budget and used > 0:
+                flush()
+                texts = texts_of(sec)
+                cost = sum(count_tokens(t) + 2 for t in texts)
+            lines = MAX_EXCERPT_LINES
+            while used + cost > budget and lines > 5 and sec.refs:
+                lines //= 2  # too big alone: show less of each excerpt
+                texts = texts_of(sec, lines)
+                cost = sum(count_tokens(t) + 2 for t in texts)
+            parts += texts
+            seen.update(key(ref) for ref in sec.refs)
+            if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again
+                cut.update(key(ref) for ref in sec.refs)
+            if name not in names:
+                names.append(name)
+            routes += sec.routes
+            tables += sec.tables
+            used += cost
+        flush()
+        return chunks

@@ -1,0 +1,106 @@
+"""The dataflow engine's flows in the LLM's chunks (summarize.py packs them).
+
+A route's chunk holds the flows that start in its code (handler, view, the repository
+functions it calls): one line per flow naming its source, its sink and what breaks it, and
+the code the flow passes through (the function around its source, each step and its sink)
+when the route's own excerpts do not already hold those lines. Flows no route holds (a
+helper module, a view no route table resolved) are shown on their own, by sink file.
+
+Only flows that carry a value worth an attacker's look are shown: request, database,
+config and random values, and the pattern kinds (a weak hash, a cookie without Secure).
+A value the engine proved constant, or a call it proved safe (an argv list, no shell), is
+not: the engine already decided it, and it would only spend the budget.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from threatmodel.collect.jsast import is_test_path
+from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.models import Flow, Location
+
+_DECIDED = frozenset({"constant", "safe_call"})
+MAX_FLOW_UNIT_LINES = 60  # the function around a step: its head is where the value moves
+
+
+def shown(flow: Flow) -> bool:
+    """Whether a flow goes to the LLM (see the module docstring)."""
+    return flow.source_kind not in _DECIDED
+
+
+def _at(loc: Location, here: str) -> str:
+    return f"line {loc.line}" if loc.path == here else f"{loc.path}:{loc.line}"
+
+
+def flow_text(flow: Flow, here: str = "") -> str:
+    """One line: claim, source → sink, and whether (and by what) it is broken. Places in
+    ``here`` (the route's own file) are written as ``line N``."""
+    src, sink = _at(flow.source_location, here), _at(flow.sink_location, here)
+    state = f"broken by {flow.broken_by}" if flow.broken_by else "unbroken"
+    return (
+        f"flow {flow.claim}: {flow.source_kind} value {flow.source} at {src}"
+        f" reaches {flow.sink} at {sink} ({state})"
+    )
+
+
+def flow_weight(flow: Flow) -> int:
+    """How much a flow adds to its route's risk: unbroken request data most."""
+    if flow.broken_by:
+        return 1
+    return 6 if flow.source_kind == "request" else 3
+
+
+def _inside(loc: Location, refs: Iterable[CodeRef]) -> bool:
+    return any(r.path == loc.path and r.start <= loc.line <= r.end for r in refs)
+
+
+def _points(flow: Flow) -> list[Location]:
+    return [flow.source_location, *flow.steps, flow.sink_location]
+
+
+class FlowIndex:
+    """The shown flows of a scan, found by the code a route's chunk holds."""
+
+    def __init__(self, index: CodeIndex, flows: Sequence[Flow]) -> None:
+        self.index = index
+        self.by_path: dict[str, list[Flow]] = defaultdict(list)
+        for f in flows:
+            if shown(f):
+                self.by_path[f.source_location.path].append(f)
+        self.claimed: set[int] = set()  # ids of flows some route holds
+
+    def for_code(self, code: Sequence[CodeRef]) -> tuple[list[Flow], list[CodeRef]]:
+        """(flows that start in ``code``, the code they pass through that ``code`` lacks)."""
+        flows = [
+            f
+            for path in sorted({r.path for r in code})
+            for f in self.by_path.get(path, ())
+            if _inside(f.source_location, code)
+        ]
+        self.claimed.update(id(f) for f in flows)
+        return flows, self.refs(flows, code)
+
+    def refs(self, flows: Sequence[Flow], have: Sequence[CodeRef] = ()) -> list[CodeRef]:
+        """The functions around each flow's points, once each, skipping lines ``have`` holds."""
+        out: list[CodeRef] = []
+        for f in flows:
+            for loc in _points(f):
+                if _inside(loc, [*have, *out]):
+                    continue
+                start, end = self.index.unit_extent(loc.path, loc.line)
+                if end - start >= MAX_FLOW_UNIT_LINES:  # a long unit: the lines around the point
+                    start, end = max(start, loc.line - 3), min(end, loc.line + 3)
+                out.append(CodeRef(loc.path, start, end, f"flow {f.claim}"))
+        return out
+
+    def unclaimed(self) -> dict[str, list[Flow]]:
+        """Shown flows no route holds, by the file of their sink (after every route asked)."""
+        out: dict[str, list[Flow]] = defaultdict(list)
+        for flows in self.by_path.values():
+            for f in flows:
+                # A test's flow is not the application's: it would only spend the budget.
+                if id(f) not in self.claimed and not is_test_path(f.sink_location.path):
+                    out[f.sink_location.path].append(f)
+        return dict(out)
