@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.models import AuthStatus, Facts, Location, Route, RouteAuth, Setting, Sink
 from threatmodel.summarize import summarize
 

@@ -39,7 +39,7 @@ from threatmodel.chunk_builder import (
     count_tokens,
 )
 from threatmodel.chunk_sections import application_refs, configuration_text, output_refs
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import Facts, Route

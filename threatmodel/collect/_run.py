@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from threatmodel import __version__
+from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect.cache import FactCache
-from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext, all_collectors
-from threatmodel.collect.source import INVALID_UTF8, SourceFile, detect_language
+from threatmodel.collect.registry import all_collectors
 from threatmodel.models import Facts
 from threatmodel.progress import NullProgress, Progress
 

@@ -17,10 +17,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from threatmodel.collect import aiohttp as aiohttp_fw
-from threatmodel.collect import django_urls, fastapi, flask, openapi
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.pyast import (
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.pyast import (
     dotted,
     has_tree_nodes,
     imports_of,
@@ -30,16 +28,21 @@ from threatmodel.collect.pyast import (
     walk,
     walk_split,
 )
-from threatmodel.collect.pyguards import (
+from threatmodel.code.source import SourceFile
+from threatmodel.frameworks._python.guards import (
     Walked,
     guard_anywhere,
     is_decorator_shaped,
     maybe_guards,
     summarize_with_text,
 )
-from threatmodel.collect.pysettings import module_consts
-from threatmodel.collect.pyweb_link import GuardTable, Resolver
-from threatmodel.collect.source import SourceFile
+from threatmodel.frameworks._python.link import GuardTable, Resolver
+from threatmodel.frameworks._python.settings import module_consts
+from threatmodel.frameworks.aiohttp import routes as aiohttp_fw
+from threatmodel.frameworks.django import urls as django_urls
+from threatmodel.frameworks.fastapi import routes as fastapi
+from threatmodel.frameworks.flask import routes as flask
+from threatmodel.frameworks.openapi import routes as openapi
 from threatmodel.models import AuthStatus, Route, RouteAuth
 
 FRAMEWORKS = {

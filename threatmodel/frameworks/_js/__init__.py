@@ -1,0 +1,1 @@
+"""Helpers the JavaScript routers share: guards, rejections, callers, handler bodies."""

@@ -1,0 +1,1 @@
+"""Helpers every Python web framework shares: guard analysis, name resolution, settings."""
