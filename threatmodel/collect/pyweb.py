@@ -2,11 +2,12 @@
 
 One registered collector rather than one per framework because the frameworks share what
 is expensive and what spans files: every handler, decorator, dependency and hook is judged
-by the same guard analysis (pyguards.py), following names across files (pyweb_link.py), and
-an app often mixes them (connexion serves an OpenAPI spec from a Flask app). Each framework
-lives in its own module (flask.py, fastapi.py, django_urls.py, aiohttp.py, openapi.py) with
-an ``extract(tree, ctx)`` and a ``link(...)``; this module decides cheaply which of them a
-file needs, parses it once, and shares the per-file basics (imports, function summaries,
+by the same guard analysis (frameworks/_python/guards.py), following names across files
+(frameworks/_python/link.py), and an app often mixes them (connexion serves an OpenAPI spec
+from a Flask app). Each framework lives in its own folder of ``frameworks/`` (listed by
+``frameworks/registry.py``), whose routes module has a ``relevant(text)``, an
+``extract(tree, src)`` and a ``link(...)``; this module decides cheaply which of them a file
+needs, parses it once, and shares the per-file basics (imports, function summaries,
 classes).
 """
 
@@ -38,19 +39,12 @@ from threatmodel.frameworks._python.guards import (
 )
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import module_consts
-from threatmodel.frameworks.aiohttp import routes as aiohttp_fw
-from threatmodel.frameworks.django import urls as django_urls
-from threatmodel.frameworks.fastapi import routes as fastapi
-from threatmodel.frameworks.flask import routes as flask
 from threatmodel.frameworks.openapi import routes as openapi
+from threatmodel.frameworks.registry import routes_modules
 from threatmodel.models import AuthStatus, Route, RouteAuth
 
-FRAMEWORKS = {
-    "flask": flask,
-    "fastapi": fastapi,
-    "django": django_urls,
-    "aiohttp": aiohttp_fw,
-}
+# name -> routes module (relevant, extract, link) of each Python framework, in registry order
+FRAMEWORKS = routes_modules("pyweb", "python")
 
 
 def decorator_info(dec: ast.expr, lines: list[str]) -> list[Any]:

@@ -1,9 +1,10 @@
-"""Which collectors run: every module of ``collect/`` and every framework's modules.
+"""Which collectors run: every module of ``collect/`` and every framework's routes module.
 
 A collector registers itself (``code.collector.register``) when its module is imported, so
 discovery is importing: the modules of this package whose names do not start with ``_``,
-and every module of ``frameworks/`` (the frameworks' registered collectors: Express,
-NestJS, Next.js, Supabase Edge Functions; the Python frameworks are called by pyweb.py).
+and the ``routes`` module of every framework in ``frameworks/registry.py`` (Express, NestJS,
+Next.js and Supabase Edge Functions register their own collectors; the Python frameworks
+are run by pyweb.py).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import importlib
 import pkgutil
 
 import threatmodel.collect as package
-import threatmodel.frameworks as frameworks
 from threatmodel.code.collector import Collector, registered
+from threatmodel.frameworks.registry import FRAMEWORKS
 
 
 def all_collectors() -> list[Collector]:
@@ -21,6 +22,6 @@ def all_collectors() -> list[Collector]:
     for info in pkgutil.iter_modules(package.__path__):
         if not info.name.startswith("_"):
             importlib.import_module(f"{package.__name__}.{info.name}")
-    for info in pkgutil.walk_packages(frameworks.__path__, f"{frameworks.__name__}."):
-        importlib.import_module(info.name)
+    for fw in FRAMEWORKS:
+        importlib.import_module(fw.routes)
     return registered()
