@@ -27,8 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from threatmodel.collect.source import detect_language
-from threatmodel.collect.walk import walk
+from threatmodel.code.source import detect_language
+from threatmodel.code.walk import walk
 from threatmodel.summarize import count_tokens
 
 HERE = Path(__file__).resolve().parent

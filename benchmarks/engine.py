@@ -23,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from threatmodel import dataflow  # noqa: E402
+from threatmodel.code.source import SourceFile  # noqa: E402
 from threatmodel.collect.flows_python import GATE  # noqa: E402
-from threatmodel.collect.source import SourceFile  # noqa: E402
 
 
 def _files(root: Path, half: int) -> list[str]:

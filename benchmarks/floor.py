@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 
-from threatmodel.collect.treesitter import parse_js
+from threatmodel.code.treesitter import parse_js
 
 SKIP = {".git", "node_modules", "dist", "build", ".venv", "venv", "__pycache__"}
 JS = {

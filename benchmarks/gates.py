@@ -19,9 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.measure import table  # noqa: E402
+from threatmodel.code.walk import walk  # noqa: E402
 from threatmodel.collect import collect_facts  # noqa: E402
-from threatmodel.collect.interface import all_collectors  # noqa: E402
-from threatmodel.collect.walk import walk  # noqa: E402
+from threatmodel.collect.registry import all_collectors  # noqa: E402
 
 
 def _collect(root: Path, files: list[str]) -> tuple[dict[str, Any], list[str], float]:

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
 
+from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.collect import collect_facts
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.models import Flow
 from threatmodel.rules.flow_finding import proves
 

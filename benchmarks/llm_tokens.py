@@ -16,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from threatmodel.analyze import _Pass
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import walk
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.walk import walk
 from threatmodel.config import ProviderConfig, Settings
 from threatmodel.llm.openai import OpenAIProvider
 from threatmodel.scan import ScanOptions, run_scan

@@ -37,9 +37,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from threatmodel.code.pyast import normalize_angle, normalize_brace, normalize_regex
+from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.collect import collect_facts
-from threatmodel.collect.pyast import normalize_angle, normalize_brace, normalize_regex
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.models import Route
 
 MANIFEST = Path(__file__).resolve().parent / "routes_manifest.json"

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from threatmodel.analyze import run_llm_pass
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.config import Settings
 from threatmodel.llm.interface import (
     Message,

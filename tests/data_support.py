@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.code.source import SourceFile
 from threatmodel.models import Facts
 
 

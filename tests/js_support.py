@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext
-from threatmodel.collect.source import SourceFile, detect_language
-from threatmodel.collect.walk import walk
+from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.code.source import SourceFile, detect_language
+from threatmodel.code.walk import walk
 from threatmodel.models import Facts, Route
 
 

@@ -18,7 +18,7 @@ from conftest import EXAMPLE, FIXTURES, git_repo_copy
 from test_summarize import PLANTED_VALUES, STRIPE_EXAMPLE
 
 from threatmodel.analyze import MAX_REASKS, data_block, render_prompt, run_llm_pass
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import ENABLE_HINT, ProviderConfig, Settings
 from threatmodel.errors import ProviderError
 from threatmodel.llm.cache import CachedProvider

@@ -11,7 +11,7 @@ from threatmodel.chat.handlers import HandlerIndex, sql_accesses, table_matches
 from threatmodel.chat.llm_answer import build_prompt
 from threatmodel.chat.retrieval import count_tokens, retrieve
 from threatmodel.chat.session import Conversation
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.models import Facts
 from threatmodel.redact import MASK, mask_lines, secret_locations
 

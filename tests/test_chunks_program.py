@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.models import (
     AuthStatus,
     Facts,

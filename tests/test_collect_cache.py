@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.walk import walk
 from threatmodel.collect import _run, collect_facts
 from threatmodel.collect.cache import FactCache
-from threatmodel.collect.walk import walk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -22,7 +22,7 @@ def _modules_collect_imports() -> list[Path]:
     # A fresh interpreter, so modules other tests imported do not count.
     code = (
         "import sys\n"
-        "from threatmodel.collect.interface import all_collectors\n"
+        "from threatmodel.collect.registry import all_collectors\n"
         "all_collectors()\n"
         "for name, m in sorted(sys.modules.items()):\n"
         "    if name.startswith('threatmodel') and getattr(m, '__file__', None):\n"
@@ -44,7 +44,7 @@ def test_signature_hashes_every_module_collectors_import() -> None:
 
 
 def test_signature_changes_with_the_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from threatmodel.collect.interface import all_collectors
+    from threatmodel.collect.registry import all_collectors
 
     collectors = all_collectors()
     before = _run.signature(collectors)

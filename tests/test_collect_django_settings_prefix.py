@@ -7,7 +7,7 @@ import ast
 import pytest
 from pyweb_facts import facts_of, routes_by_id
 
-from threatmodel.collect.pysettings import str_default
+from threatmodel.frameworks._python.settings import str_default
 
 
 def test_prefix_from_a_setting_default_and_none_without_one() -> None:

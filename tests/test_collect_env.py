@@ -47,7 +47,7 @@ def test_dockerfile_values_stay_with_the_caller() -> None:
 
 
 def test_walker_keeps_config_env_folders(tmp_path: Path) -> None:
-    from threatmodel.collect.walk import walk
+    from threatmodel.code.walk import walk
 
     (tmp_path / "config" / "env").mkdir(parents=True)
     (tmp_path / "config" / "env" / "all.js").write_text("module.exports = {};\n")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from js_support import collect
 
+from threatmodel.code.reader import RepoReader
 from threatmodel.collect.env_js import JsEnvCollector, is_client_exposed
-from threatmodel.collect.reader import RepoReader
 from threatmodel.models import Claim, Finding, Severity
 from threatmodel.rules.client_exposed_secret import ClientExposedSecret, looks_secret
 from threatmodel.rules.interface import RuleContext

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
-from threatmodel.collect.express import ExpressCollector
-from threatmodel.collect.express_link import normalize_path, under
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.source import SourceFile
+from threatmodel.frameworks.express.link import normalize_path, under
+from threatmodel.frameworks.express.routes import ExpressCollector
 from threatmodel.models import Facts
 
 APP = Path(__file__).parent / "fixtures" / "js" / "express-app"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
-from threatmodel.collect.express import ExpressCollector
+from threatmodel.frameworks.express.routes import ExpressCollector
 from threatmodel.models import Facts
 
 APP = Path(__file__).parent / "fixtures" / "js" / "express-factories"

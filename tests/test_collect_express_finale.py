@@ -7,7 +7,7 @@ from pathlib import Path
 
 from js_support import by_route, collect
 
-from threatmodel.collect.express import ExpressCollector
+from threatmodel.frameworks.express.routes import ExpressCollector
 
 APP = Path(__file__).parent / "fixtures" / "js" / "express-finale"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pyweb_facts import facts_of, routes_by_id, settings_of
 
-from threatmodel.collect.pyast import join_paths, normalize_angle, normalize_brace, normalize_regex
+from threatmodel.code.pyast import join_paths, normalize_angle, normalize_brace, normalize_regex
 
 
 @pytest.fixture(scope="module")

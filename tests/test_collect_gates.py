@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.collector import Collector
+from threatmodel.code.source import SourceFile
+from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
-from threatmodel.collect.interface import Collector, all_collectors
-from threatmodel.collect.source import SourceFile
-from threatmodel.collect.walk import walk
+from threatmodel.collect.registry import all_collectors
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_ROOTS = sorted(

@@ -64,7 +64,7 @@ def test_operation_points_at_its_field(facts) -> None:  # type: ignore[no-untype
 
 def test_a_module_that_only_assembles_the_root_types_is_read() -> None:
     # saleor's api.py mixes the apps' Query classes without importing graphene itself.
-    from threatmodel.collect.graphql_py import relevant
+    from threatmodel.frameworks.graphql.python import relevant
 
     assert relevant("from .checkout.schema import CheckoutQueries\nclass Query(CheckoutQueries):")
     assert not relevant("class QueryBuilder:\n    pass")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from js_support import by_route, collect
 
-from threatmodel.collect.express import ExpressCollector
-from threatmodel.collect.graphql_js import GraphqlJsCollector
+from threatmodel.frameworks.express.routes import ExpressCollector
+from threatmodel.frameworks.graphql.js import GraphqlJsCollector
 
 APP = Path(__file__).parent / "fixtures" / "js" / "apollo-app"
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
 from threatmodel.collect.env_js import JsEnvCollector
-from threatmodel.collect.express import ExpressCollector
-from threatmodel.collect.jssettings import may_configure
-from threatmodel.collect.nestjs import NestJsCollector
 from threatmodel.collect.orm_js import JsOrmCollector
 from threatmodel.collect.sinks_js import JsSinksCollector
-from threatmodel.collect.walk import walk
+from threatmodel.frameworks.express.routes import ExpressCollector
+from threatmodel.frameworks.express.settings import may_configure
+from threatmodel.frameworks.nestjs.routes import NestJsCollector
 
 APP = Path(__file__).parent / "fixtures" / "js" / "gates-app"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from js_support import by_route, collect
 
-from threatmodel.collect.nestjs import NestJsCollector
+from threatmodel.frameworks.nestjs.routes import NestJsCollector
 
 APP = Path(__file__).parent / "fixtures" / "js" / "nest-app"
 

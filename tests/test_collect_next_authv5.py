@@ -8,7 +8,7 @@ from pathlib import Path
 
 from js_support import by_route, collect
 
-from threatmodel.collect.nextjs import NextJsCollector
+from threatmodel.frameworks.nextjs.routes import NextJsCollector
 
 FIXTURES = Path(__file__).parent / "fixtures" / "js"
 

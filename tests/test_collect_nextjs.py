@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
-from threatmodel.collect.nextjs import NextJsCollector
-from threatmodel.collect.nextjs_files import route_of
-from threatmodel.collect.nextjs_mw import matches
+from threatmodel.frameworks.nextjs.files import route_of
+from threatmodel.frameworks.nextjs.middleware import matches
+from threatmodel.frameworks.nextjs.routes import NextJsCollector
 from threatmodel.models import Facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "js"

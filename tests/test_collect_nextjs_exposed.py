@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from js_support import collect
 
-from threatmodel.collect.nextjs import NextJsCollector
+from threatmodel.frameworks.nextjs.routes import NextJsCollector
 from threatmodel.models import Facts
 
 APP = Path(__file__).parent / "fixtures" / "js" / "next15-actions"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
-from threatmodel.collect.nextjs import NextJsCollector
+from threatmodel.frameworks.nextjs.routes import NextJsCollector
 from threatmodel.models import Facts, RouteAuth
 
 APP = Path(__file__).parent / "fixtures" / "js" / "next-wrappers"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.source import SourceFile
 from threatmodel.collect.secrets import SecretsCollector, context_of
-from threatmodel.collect.source import SourceFile
 
 ALNUM = string.ascii_letters + string.digits
 # Fixed seed: a truly random draw can spell a placeholder word ("/dev/", "test") now and then,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pglast import parser
 
+from threatmodel.code.collector import FactsBuilder, LinkContext
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._rls import is_open, policy_is_permissive
-from threatmodel.collect.interface import FactsBuilder, LinkContext
-from threatmodel.collect.source import SourceFile
 from threatmodel.collect.sql import SqlCollector, migration_order, parse_file
 from threatmodel.models import Facts, Table
 

@@ -8,7 +8,7 @@ import pytest
 
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.source import SourceFile
 from threatmodel.models import CLAIM_KINDS, Flow
 from threatmodel.rules.flow_finding import proves
 

@@ -7,7 +7,7 @@ import textwrap
 from typing import Any
 
 from threatmodel import dataflow
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.source import SourceFile
 from threatmodel.dataflow.encode import LabelTable, read_table
 from threatmodel.dataflow.values import Label, distinct
 

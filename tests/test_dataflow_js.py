@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from threatmodel import dataflow
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.source import SourceFile
 from threatmodel.collect.flows_js import root_aliases
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.source import SourceFile
 from threatmodel.models import (
     AuthStatus,
     Claim,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 from threatmodel import dataflow
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.source import SourceFile
 from threatmodel.models import Flow
 from threatmodel.rules.flow_finding import proves
 

@@ -15,7 +15,7 @@ import pytest
 from diff_support import History, scripted_history
 
 from threatmodel.analyze import run_llm_pass
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings, resolve_settings
 from threatmodel.delta import DiffReport
 from threatmodel.diff import DiffOptions, run_diff

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import resolve_settings
 from threatmodel.excerpts import CodeIndex
 from threatmodel.scan import ScanOptions, collect_repo_facts

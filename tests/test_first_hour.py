@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from threatmodel.collect.walk import OWN_OUTPUT, walk
+from threatmodel.code.walk import OWN_OUTPUT, walk
 from threatmodel.config import resolve_settings
 from threatmodel.models import Evidence
 from threatmodel.redact import (

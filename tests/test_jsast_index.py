@@ -11,9 +11,9 @@ from pathlib import Path
 
 from tree_sitter import Node
 
-from threatmodel.collect import jsast, jsindex
-from threatmodel.collect.jshandler import handler_auth
-from threatmodel.collect.treesitter import parse_js
+from threatmodel.code import jsast, jsindex
+from threatmodel.code.treesitter import parse_js
+from threatmodel.frameworks._js.handler import handler_auth
 
 FIXTURES = Path(__file__).parent / "fixtures" / "js"
 TYPES = [

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from tree_sitter import Node
 
-from threatmodel.collect import jsindex
-from threatmodel.collect.treesitter import parse_js
+from threatmodel.code import jsindex
+from threatmodel.code.treesitter import parse_js
 
 FIXTURES = Path(__file__).parent / "fixtures" / "js"
 _LANGUAGE = {".js": "javascript", ".jsx": "javascript", ".ts": "typescript", ".tsx": "tsx"}

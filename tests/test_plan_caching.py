@@ -13,7 +13,7 @@ from test_analyze import Scripted
 
 from threatmodel.analyze import chunk_prompt, run_llm_pass
 from threatmodel.cli import main
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import ProviderConfig, Settings
 from threatmodel.llm.anthropic import AnthropicProvider, _cached_system
 from threatmodel.llm.interface import StructuredResponse, Usage

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from threatmodel.collect import _pyexpr, flask
-from threatmodel.collect.pyast import tree_nodes, walk, walk_split
+from threatmodel.code.pyast import tree_nodes, walk, walk_split
+from threatmodel.collect import _pyexpr
+from threatmodel.frameworks.flask import routes as flask
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -13,10 +13,10 @@ import unicodedata
 
 import pytest
 
+from threatmodel.code.source import SourceFile
 from threatmodel.collect import env, orm_python
 from threatmodel.collect import sinks_python as sp
 from threatmodel.collect._pygates import LOOKALIKE_RANGES, gate
-from threatmodel.collect.source import SourceFile
 
 SINKS = sp.PythonSinksCollector()
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from threatmodel.code.pyparse import NotPython, _Rewrite, parse_python
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._run import collect_facts
-from threatmodel.collect.source import SourceFile
 
 FLASK_PEP701 = """\
 from flask import Flask, request

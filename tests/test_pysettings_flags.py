@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from threatmodel.collect.pysettings import flag_default
+from threatmodel.frameworks._python.settings import flag_default
 
 
 @pytest.mark.parametrize(

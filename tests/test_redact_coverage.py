@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel.collect._secret_values import find_tokens, mask_tokens, token_spans
+from threatmodel.code.secret_values import find_tokens, mask_tokens, token_spans
 from threatmodel.redact import MASK, mask_line, mask_lines
 
 # (line, the secret value that must not survive masking)
@@ -66,7 +66,7 @@ def test_a_private_key_block_is_masked_line_by_line() -> None:
 
 
 def test_fingerprinted_lines_mask_exactly_the_secret() -> None:
-    from threatmodel.collect._secret_values import fingerprint
+    from threatmodel.code.secret_values import fingerprint
 
     line = "x = {'password': 'hunter2', 'user': 'bob'}"
     out = mask_lines([line], 7, {7: frozenset({fingerprint("hunter2")})})

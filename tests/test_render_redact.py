@@ -6,7 +6,7 @@ import hashlib
 
 from render_sample import SECRET_VALUE, sample_report
 
-from threatmodel.collect._secret_values import mask_tokens
+from threatmodel.code.secret_values import mask_tokens
 from threatmodel.redact import MASK, mask_line
 from threatmodel.render import render
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
-from threatmodel.collect.walk import walk
 from threatmodel.report_cache import repo_state, state_of
 
 FIXTURE = Path(__file__).parent / "fixtures" / "python" / "django_app"

@@ -17,8 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from threatmodel.collect.interface import FactsBuilder, LinkContext, all_collectors
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.collector import FactsBuilder, LinkContext
+from threatmodel.code.source import SourceFile
+from threatmodel.collect.registry import all_collectors
 from threatmodel.config import resolve_settings
 from threatmodel.scan import ScanOptions, run_scan
 

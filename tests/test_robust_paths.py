@@ -27,7 +27,7 @@ import pytest
 from fakes.llm_server import FakeLLM, Recorded
 from robust_support import cli, llm_finding, scan, settings_for
 
-from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Verdict
 
 CANARY = "canary-outside-the-repository-5f1e"

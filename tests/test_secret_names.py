@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 import threatmodel.collect.secrets as secrets_module
+from threatmodel.code.source import SourceFile, detect_language
 from threatmodel.collect._secret_names import may_name_secret
 from threatmodel.collect.secrets import SecretsCollector
-from threatmodel.collect.source import SourceFile, detect_language
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # A weak value is the finding for password-like names (see looks_like_secret), so no value

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from threatmodel.code.source import SourceFile
 from threatmodel.collect.sinks_js import JsSinksCollector
 from threatmodel.collect.sinks_python import PythonSinksCollector
-from threatmodel.collect.source import SourceFile
 
 PY = """
 import os, subprocess, requests, jwt, yaml

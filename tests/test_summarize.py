@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, FIXTURES, git_repo_copy
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.models import Facts
 from threatmodel.redact import MASK, mask_line

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from threatmodel.cli.verify import verify_loaded
-from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.config import resolve_settings
 from threatmodel.models import Facts, Finding, Report, Verdict
 from threatmodel.scan import ScanOptions, collect_repo_facts

@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 
 from threatmodel import dataflow
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.source import SourceFile
 from threatmodel.models import Claim, Facts, Finding, Location, Severity, Verdict
 from threatmodel.verify.flows import judge
 from threatmodel.verify.inputs import guess_kind

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from threatmodel.cli._health import report_health
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.errors import InputFormatError, StageFailed
 from threatmodel.models import (
     AuthStatus,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import detect_language
-from threatmodel.collect.walk import resolve_root, walk
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import detect_language
+from threatmodel.code.walk import resolve_root, walk
 from threatmodel.errors import RepositoryError
 
 

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import jinja2
 from pydantic import ValidationError
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.errors import ProviderError
 from threatmodel.llm.interface import Message, Provider, ProviderAuthError, StructuredResponse

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.errors import InputFormatError
 from threatmodel.models import Finding, Report
 from threatmodel.redact import Redactor

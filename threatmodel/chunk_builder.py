@@ -12,8 +12,8 @@ from functools import cache
 
 import tiktoken
 
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import JS_LANGUAGES
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import JS_LANGUAGES
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Facts, Location
 from threatmodel.redact import mask_lines

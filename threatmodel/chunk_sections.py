@@ -30,10 +30,10 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from threatmodel.collect._names import is_secret_name
-from threatmodel.collect.jsast import is_test_path
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.code.jsast import is_test_path
+from threatmodel.code.names import is_secret_name
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpts import CodeIndex, CodeRef, _js_toplevel_def
 from threatmodel.redact import MASK, mask_line, mask_lines
 

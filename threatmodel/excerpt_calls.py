@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import ast
 
-from threatmodel.collect import jsast
-from threatmodel.collect.pyast import dotted, imports_of
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code import jsast
+from threatmodel.code.pyast import dotted, imports_of
+from threatmodel.code.source import JS_LANGUAGES, detect_language
+from threatmodel.code.treesitter import node_text
 from threatmodel.excerpts import (
     CodeIndex,
     CodeRef,

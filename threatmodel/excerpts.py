@@ -21,12 +21,12 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threatmodel.code import jsast
+from threatmodel.code.pyast import FuncDef, dotted, imports_of, last
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect import jsast
-from threatmodel.collect.pyast import FuncDef, dotted, imports_of, last
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.collect.treesitter import node_text, parse_js
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import JS_LANGUAGES, detect_language
+from threatmodel.code.treesitter import node_text, parse_js
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree

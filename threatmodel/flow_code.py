@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from threatmodel.collect.jsast import is_test_path
+from threatmodel.code.jsast import is_test_path
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Flow, Location
 

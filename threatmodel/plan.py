@@ -22,7 +22,7 @@ from threatmodel.analyze import (
     focus_names,
     system_prompt,
 )
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.llm.pricing import ALTERNATIVES, MIN_CACHED_PREFIX, cost_usd, model_info
 from threatmodel.llm.schema import wire_schema

@@ -10,9 +10,9 @@ that a finding already on the base branch became easier to reach (its route lost
 from __future__ import annotations
 
 from threatmodel.code.pyparse import python_tree
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.collect._pyexpr import function_at
 from threatmodel.collect.effects import handler_code
-from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.models import AuthStatus, Facts, Finding, Flow, Route, Sink
 
 # Most open first: the route a reader should worry about leads a flow's proof chain.

@@ -3,7 +3,7 @@
 Three kinds of text quote repository lines: evidence snippets in reports (``redact_report``,
 ``Redactor``), code excerpts put in front of an LLM (``summarize``) and excerpts ``ask`` shows
 and sends (``chat/retrieval``). All of them go through ``mask_line`` / ``mask_lines``, so a
-token format or secret-name rule added here (or in ``collect/_secret_values.py``, which
+token format or secret-name rule added here (or in ``code/secret_values.py``, which
 decides what a secret is) covers every output at once. A masked value becomes ``MASK``.
 
 A line is masked by these nets, any of which suffices (over-masking is safe, leaking is not):
@@ -35,8 +35,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 
-from threatmodel.collect._names import is_secret_name
-from threatmodel.collect._secret_values import (
+from threatmodel.code.names import is_secret_name
+from threatmodel.code.secret_values import (
     MASK,
     entropy,
     fingerprint,

@@ -22,7 +22,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from threatmodel import __version__
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, walk
+from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.config import Settings
 from threatmodel.models import SCHEMA_VERSION, Report
 from threatmodel.progress import NullProgress, Progress

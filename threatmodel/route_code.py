@@ -10,7 +10,7 @@ components so the token budget goes to public routes with dangerous calls first.
 from __future__ import annotations
 
 from threatmodel.chunk_builder import CODE_LANGUAGES, ChunkBuilder
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpt_calls import handler_definition
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import AuthStatus, Route

@@ -16,15 +16,15 @@ from pathlib import Path
 from threatmodel import __version__
 from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.source import detect_language
+from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.bundles import scan_bundles
 from threatmodel.collect.cache import FactCache
-from threatmodel.collect.interface import all_collectors
 from threatmodel.collect.proof import ProveOptions, attach, prove, sql_projects
-from threatmodel.collect.reader import RepoReader
+from threatmodel.collect.registry import all_collectors
 from threatmodel.collect.scope import ScopeConfig
-from threatmodel.collect.source import detect_language
-from threatmodel.collect.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
 from threatmodel.config import Settings, repo_table
 from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
 from threatmodel.progress import NullProgress, Progress

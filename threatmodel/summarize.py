@@ -44,7 +44,7 @@ from threatmodel.chunk_sections import (
     contract_refs,
     output_refs,
 )
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, flow_text, flow_weight

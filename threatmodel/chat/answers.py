@@ -25,7 +25,7 @@ from threatmodel.chat.entities import (
 from threatmodel.chat.handlers import Access, HandlerIndex, table_matches
 from threatmodel.chat.references import ReferenceIndex
 from threatmodel.chat.types import Answer, Citation, cite
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.models import Report, Route
 from threatmodel.words import plural
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import walk
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.walk import walk
 from threatmodel.models import Facts
 from threatmodel.summarize import Chunk, count_tokens, summarize
 

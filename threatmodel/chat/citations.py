@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from threatmodel.chat.types import Citation
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.models import Evidence
 from threatmodel.verify.evidence import check_evidence
 

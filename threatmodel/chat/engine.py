@@ -19,7 +19,7 @@ from threatmodel.chat.entities import mentioned_paths
 from threatmodel.chat.llm_answer import DEFAULT_CONTEXT_TOKENS, MAX_ANSWER_TOKENS, answer_with_llm
 from threatmodel.chat.session import DEFAULT_MEMORY_TOKENS, Conversation
 from threatmodel.chat.types import Answer
-from threatmodel.collect.reader import PathRefused
+from threatmodel.code.reader import PathRefused
 from threatmodel.llm.interface import Provider, Usage
 
 MAX_DETERMINISTIC_CHARS = 5_000  # intent patterns never see more than this

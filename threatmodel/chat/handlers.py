@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pglast import parser as pg
 
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import JS_LANGUAGES, detect_language
 
 WRITE_METHODS = frozenset(
     {

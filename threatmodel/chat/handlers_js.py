@@ -20,7 +20,7 @@ from threatmodel.chat.handlers import (
     short,
     sql_accesses,
 )
-from threatmodel.collect.treesitter import node_text, parse_js
+from threatmodel.code.treesitter import node_text, parse_js
 
 
 def js_handler(path: str, text: str, line: int, lang: str) -> HandlerCode | None:

@@ -16,10 +16,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.collect.treesitter import node_text, parse_js
-from threatmodel.collect.walk import walk
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import JS_LANGUAGES, detect_language
+from threatmodel.code.treesitter import node_text, parse_js
+from threatmodel.code.walk import walk
 
 CONSTANT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*")
 JS_NAME_NODES = frozenset(

@@ -24,7 +24,7 @@ from threatmodel.chat.entities import (
     find_table,
     mentioned_locations,
 )
-from threatmodel.collect.reader import PathRefused
+from threatmodel.code.reader import PathRefused
 from threatmodel.models import Facts
 from threatmodel.redact import mask_lines, secret_locations
 from threatmodel.summarize import Chunk

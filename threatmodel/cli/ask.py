@@ -30,7 +30,7 @@ from threatmodel.chat.types import Answer
 from threatmodel.cli import _options as opt
 from threatmodel.cli._console import RichProgress, err, summary_line
 from threatmodel.cli._options import settings_from_options
-from threatmodel.collect.walk import resolve_root
+from threatmodel.code.walk import resolve_root
 from threatmodel.config import Settings
 from threatmodel.errors import ProviderError
 from threatmodel.report_cache import cached_or_scan

@@ -24,7 +24,7 @@ from threatmodel.cli._console import (
 )
 from threatmodel.cli._health import check_provider
 from threatmodel.cli._options import settings_from_options
-from threatmodel.collect.walk import resolve_root
+from threatmodel.code.walk import resolve_root
 from threatmodel.config import Settings, default_cache_dir
 from threatmodel.delta import DiffReport
 from threatmodel.diff import DiffOptions, run_diff

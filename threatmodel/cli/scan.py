@@ -19,9 +19,9 @@ from threatmodel.cli._console import (
 )
 from threatmodel.cli._health import ci_mode, finish_run, print_outcome
 from threatmodel.cli._options import settings_from_options
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.walk import resolve_root
 from threatmodel.collect.proof import ProveOptions
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import resolve_root
 from threatmodel.config import Settings
 from threatmodel.errors import ConfigError, UsageError
 from threatmodel.plan import plan_llm_pass, plan_text

@@ -20,8 +20,8 @@ from threatmodel import __version__
 from threatmodel.cli import _options as opt
 from threatmodel.cli._console import RichProgress, check_output, err, write_output
 from threatmodel.cli._health import ci_mode, report_health
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.walk import resolve_root
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.walk import resolve_root
 from threatmodel.config import resolve_settings
 from threatmodel.errors import UsageError
 from threatmodel.models import (

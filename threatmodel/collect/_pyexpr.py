@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from threatmodel.collect.pyast import CHILD_FIELDS
+from threatmodel.code.pyast import CHILD_FIELDS
 
 # Names whose attributes carry the HTTP request in Flask, Django, Starlette / FastAPI.
 REQUEST_NAMES = frozenset({"request", "req"})

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from threatmodel import __version__
+from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
-from threatmodel.collect.interface import Collector, FactsBuilder, LinkContext, all_collectors
-from threatmodel.collect.source import INVALID_UTF8, SourceFile, detect_language
+from threatmodel.collect.registry import all_collectors
 from threatmodel.models import Facts
 from threatmodel.progress import NullProgress, Progress
 
@@ -59,7 +60,16 @@ class _FileResult:
 
 # What extract() runs: the collect package and the layers to its left (DESIGN.md "Layers").
 # A change in any of them can change an extract, so all of their code is in the signature.
-_EXTRACT_CODE = ("models.py", "errors.py", "progress.py", "code", "dataflow", "claims", "collect")
+_EXTRACT_CODE = (
+    "models.py",
+    "errors.py",
+    "progress.py",
+    "code",
+    "frameworks",
+    "dataflow",
+    "claims",
+    "collect",
+)
 
 
 def signature(collectors: list[Collector]) -> str:

@@ -41,7 +41,7 @@ from collections.abc import Iterator
 
 import tree_sitter
 
-from threatmodel.collect._names import KEY_QUALIFIERS
+from threatmodel.code.names import KEY_QUALIFIERS
 
 _STEMS = ("passw", "pwd", "passphrase", "secret", "token", "credential", "jwt", "hmac",
           "cookieparser", "cipher")  # fmt: skip

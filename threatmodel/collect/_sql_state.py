@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from threatmodel.collect._names import is_sensitive_column
-from threatmodel.collect.interface import FactsBuilder
+from threatmodel.code.collector import FactsBuilder
+from threatmodel.code.names import is_sensitive_column
 from threatmodel.models import (
     Bucket,
     Column,

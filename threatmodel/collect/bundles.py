@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from threatmodel.collect._secret_values import fingerprint
+from threatmodel.code.secret_values import fingerprint
 from threatmodel.models import Location, Secret
 
 BUILT_DIRS = (("dist",), ("build",), ("out",), (".next", "static"))

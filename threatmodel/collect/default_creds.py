@@ -23,11 +23,11 @@ from pathlib import PurePosixPath
 
 import yaml
 
-from threatmodel.collect._names import is_secret_name, words
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.names import is_secret_name, words
+from threatmodel.code.secret_values import DEV_DEFAULTS, fingerprint, is_placeholder
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
-from threatmodel.collect._secret_values import DEV_DEFAULTS, fingerprint, is_placeholder
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location, Secret
 
 KIND = "default_credential"

@@ -21,8 +21,8 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import SourceFile
 from threatmodel.models import Dependency, Location
 
 _MANIFESTS = frozenset({"pyproject.toml", "Pipfile", "package.json"})

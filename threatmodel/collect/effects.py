@@ -21,6 +21,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from threatmodel.code.pyast import dotted, str_const
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.collect.effects_catalog import (
     BODY,
     DATA_WRITES,
@@ -34,8 +36,6 @@ from threatmodel.collect.effects_catalog import (
     classify_call,
     destructive,
 )
-from threatmodel.collect.pyast import dotted, str_const
-from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.models import Location, Route
 
 

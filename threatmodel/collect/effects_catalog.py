@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import re
 
-from threatmodel.collect.pyast import str_const
+from threatmodel.code.pyast import str_const
 
 DEPTH = 3  # calls into the repository's own functions followed from the handler
 

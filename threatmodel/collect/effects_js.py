@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from threatmodel.collect import jsast
+from threatmodel.code import jsast
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import detect_language
+from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect.effects import Effect, HandlerCode, ordered
 from threatmodel.collect.effects_catalog import PAID_URL, SCRATCH_PATH, SIGNATURE, destructive
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import detect_language
-from threatmodel.collect.treesitter import node_text, parse_js
 from threatmodel.models import Location, Route
 
 if TYPE_CHECKING:

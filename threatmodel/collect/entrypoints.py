@@ -13,7 +13,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Location
 
 _DEPLOY_FILE = re.compile(

@@ -26,10 +26,10 @@ from typing import Any
 
 import yaml
 
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.pyast import tree_nodes, walk
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.pyast import tree_nodes, walk
-from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location
 
 CLIENT_PREFIXES = ("NEXT_PUBLIC_", "VITE_", "REACT_APP_", "PUBLIC_", "EXPO_PUBLIC_",

@@ -14,10 +14,10 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.jsast import dotted, line_of, nodes_of, string_value, unwrap
-from threatmodel.collect.source import JS_LANGUAGES, SourceFile
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.jsast import dotted, line_of, nodes_of, string_value, unwrap
+from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.code.treesitter import node_text
 from threatmodel.models import Location
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.jsast import is_test_path
-from threatmodel.collect.source import JS_LANGUAGES, SourceFile
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.jsast import is_test_path
+from threatmodel.code.source import JS_LANGUAGES, SourceFile
 
 
 def _gate_words() -> list[str]:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import SourceFile
 
 
 def _gate_names() -> list[str]:

@@ -25,14 +25,8 @@ from collections.abc import Mapping
 from itertools import accumulate
 from pathlib import PurePosixPath
 
-from threatmodel.collect.interface import (
-    Collector,
-    Extract,
-    FactsBuilder,
-    LinkContext,
-    register,
-)
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import SourceFile
 
 MAX_HITS_PER_FILE = 5
 MAX_WARNINGS = 20  # then one line counting the rest: a hostile repo must not flood the report

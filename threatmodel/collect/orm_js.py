@@ -17,11 +17,11 @@ from typing import Any
 
 import tree_sitter
 
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.jsast import nodes_of
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.jsast import nodes_of
+from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.code.treesitter import node_text
 from threatmodel.collect.orm_python import orm_table
-from threatmodel.collect.source import JS_LANGUAGES, SourceFile
-from threatmodel.collect.treesitter import node_text
 
 # --------------------------------------------------------------------------- Prisma
 

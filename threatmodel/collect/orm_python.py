@@ -19,11 +19,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from threatmodel.collect._names import is_sensitive_column
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.names import is_sensitive_column
+from threatmodel.code.pyast import tree_nodes
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.pyast import tree_nodes
-from threatmodel.collect.source import SourceFile
 from threatmodel.models import Column, Location, Table
 
 _SA_COLUMNS = frozenset({"Column", "mapped_column", "column_property"})

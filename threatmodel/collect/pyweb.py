@@ -2,11 +2,12 @@
 
 One registered collector rather than one per framework because the frameworks share what
 is expensive and what spans files: every handler, decorator, dependency and hook is judged
-by the same guard analysis (pyguards.py), following names across files (pyweb_link.py), and
-an app often mixes them (connexion serves an OpenAPI spec from a Flask app). Each framework
-lives in its own module (flask.py, fastapi.py, django_urls.py, aiohttp.py, openapi.py) with
-an ``extract(tree, ctx)`` and a ``link(...)``; this module decides cheaply which of them a
-file needs, parses it once, and shares the per-file basics (imports, function summaries,
+by the same guard analysis (frameworks/_python/guards.py), following names across files
+(frameworks/_python/link.py), and an app often mixes them (connexion serves an OpenAPI spec
+from a Flask app). Each framework lives in its own folder of ``frameworks/`` (listed by
+``frameworks/registry.py``), whose routes module has a ``relevant(text)``, an
+``extract(tree, src)`` and a ``link(...)``; this module decides cheaply which of them a file
+needs, parses it once, and shares the per-file basics (imports, function summaries,
 classes).
 """
 
@@ -17,10 +18,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from threatmodel.collect import aiohttp as aiohttp_fw
-from threatmodel.collect import django_urls, fastapi, flask, graphql_py, openapi
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.pyast import (
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.pyast import (
     dotted,
     has_tree_nodes,
     imports_of,
@@ -30,25 +29,22 @@ from threatmodel.collect.pyast import (
     walk,
     walk_split,
 )
-from threatmodel.collect.pyguards import (
+from threatmodel.code.source import SourceFile
+from threatmodel.frameworks._python.guards import (
     Walked,
     guard_anywhere,
     is_decorator_shaped,
     maybe_guards,
     summarize_with_text,
 )
-from threatmodel.collect.pysettings import instance_defaults, module_consts
-from threatmodel.collect.pyweb_link import GuardTable, Resolver
-from threatmodel.collect.source import SourceFile
+from threatmodel.frameworks._python.link import GuardTable, Resolver
+from threatmodel.frameworks._python.settings import instance_defaults, module_consts
+from threatmodel.frameworks.openapi import routes as openapi
+from threatmodel.frameworks.registry import routes_modules
 from threatmodel.models import AuthStatus, Route, RouteAuth
 
-FRAMEWORKS = {
-    "flask": flask,
-    "fastapi": fastapi,
-    "django": django_urls,
-    "aiohttp": aiohttp_fw,
-    "graphql": graphql_py,  # last: its operations sit under the route that serves GraphQL
-}
+# name -> routes module (relevant, extract, link) of each Python framework, in registry order
+FRAMEWORKS = routes_modules("pyweb", "python")
 
 
 def decorator_info(dec: ast.expr, lines: list[str]) -> list[Any]:

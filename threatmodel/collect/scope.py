@@ -19,8 +19,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.collect.entrypoints import entry_points
-from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.models import Scope
 
 SCOPES: tuple[str, ...] = get_args(Scope)

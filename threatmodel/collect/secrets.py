@@ -25,13 +25,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.names import is_secret_name, words
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect._names import is_secret_name, words
+from threatmodel.code.secret_scan import scan_js, scan_python, scan_structured
+from threatmodel.code.secret_values import find_tokens, fingerprint, looks_like_secret
+from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect._secret_names import js_keep, may_name_secret, python_nodes
-from threatmodel.collect._secret_scan import scan_js, scan_python, scan_structured
-from threatmodel.collect._secret_values import find_tokens, fingerprint, looks_like_secret
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import JS_LANGUAGES, SourceFile
 from threatmodel.models import Location, Secret
 
 _LANGUAGES = frozenset(

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect import jsast
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import JS_LANGUAGES, SourceFile
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code import jsast
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.code.treesitter import node_text
 from threatmodel.models import Location, Setting, Sink
 
 if TYPE_CHECKING:

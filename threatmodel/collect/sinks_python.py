@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._pyexpr import Flow, Scope, call_sites, classify, dotted, mentions_request
 from threatmodel.collect._pygates import gate
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import SourceFile
 from threatmodel.models import Location, Setting, Sink
 
 SQL_METHODS = frozenset(

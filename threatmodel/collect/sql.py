@@ -25,11 +25,11 @@ from typing import Any
 
 from pglast import ast, parse_plpgsql, parser
 
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import SourceFile
 from threatmodel.collect._sql_ops import statement_ops
 from threatmodel.collect._sql_projects import group_by_project
 from threatmodel.collect._sql_state import SchemaState
-from threatmodel.collect.interface import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.collect.source import SourceFile
 
 # Statements worth parsing at all; a .sql file with none of these words is data or queries.
 _INTERESTING = re.compile(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from threatmodel.collect.source import SourceFile
+from threatmodel.code.source import SourceFile
 from threatmodel.dataflow.js import JsEngine
 from threatmodel.dataflow.link import flows, module_name
 from threatmodel.dataflow.python import Engine

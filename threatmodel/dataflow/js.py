@@ -23,8 +23,8 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect.jsast import JS_SUFFIXES, imports, string_value, unwrap
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code.jsast import JS_SUFFIXES, imports, string_value, unwrap
+from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.assign import join_env, summary
 from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
 from threatmodel.dataflow.encode import LabelTable

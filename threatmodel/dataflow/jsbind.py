@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import CallRec, Frame
 from threatmodel.dataflow.jsexpr import (
     FUNCTIONS,

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from threatmodel.collect.jsast import dotted, object_props, string_value, unwrap
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code.jsast import dotted, object_props, string_value, unwrap
+from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
 from threatmodel.dataflow.values import Label, Value, tainted
 

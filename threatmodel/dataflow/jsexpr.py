@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.collect.jsast import dotted, line_of, string_value, unwrap
-from threatmodel.collect.treesitter import node_text
+from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted

@@ -24,10 +24,10 @@ from threatmodel.dataflow.values import (
     join,
     tainted,
 )
+from threatmodel.frameworks.registry import request_sources
 
-REQUEST_OBJECTS = frozenset(
-    {"flask.request", "quart.request", "bottle.request", "werkzeug.local.request"}
-)
+# The frameworks' request objects (frameworks/<name>/__init__.py), as data.
+REQUEST_OBJECTS = request_sources("python").objects
 # Attributes of a request object that are not client input (server state, the auth user).
 NOT_INPUT = frozenset({"user", "session", "method", "app", "state", "auth", "is_secure", "config"})
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {

@@ -14,7 +14,6 @@ stores on ``self``. ``link`` resolves the summaries across files.
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any
 
 from threatmodel.dataflow.assign import AssignMixin
@@ -34,10 +33,13 @@ from threatmodel.dataflow.urlparams import (
     validates_annotations,
 )
 from threatmodel.dataflow.values import CLEAN, Label, Value
+from threatmodel.frameworks.registry import request_sources
 
-ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route"})
-HTML_DECORATORS = frozenset({"route"})  # Flask / Quart: a returned str is the HTML body
-REQUEST_TYPES = re.compile(r"\b(Request|HttpRequest|WSGIRequest|HttpRequestBase)\b")
+# The frameworks' request sources (frameworks/<name>/__init__.py), as data.
+SOURCES = request_sources("python")
+ROUTE_DECORATORS = SOURCES.route_decorators
+HTML_DECORATORS = SOURCES.html_decorators  # a returned str is the HTML body
+REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -85,7 +87,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             default = defaults.get(p.arg)
             if p.arg in ("request", "req") or REQUEST_TYPES.search(ann):
                 f.env[p.arg] = request_label(fn.lineno)
-            elif route and not (default is not None and "Depends" in ast.unparse(default)):
+            elif route and not (default is not None and SOURCES.injects(ast.unparse(default))):
                 f.env[p.arg] = self.url_param(p, converters, fn.lineno)
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatmodel.analyze import run_llm_pass
-from threatmodel.collect.reader import RepoReader
-from threatmodel.collect.source import detect_language
+from threatmodel.code.reader import RepoReader
+from threatmodel.code.source import detect_language
 from threatmodel.config import Settings
 from threatmodel.delta import Change
 from threatmodel.llm.interface import Provider

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.models import Evidence, Facts, Finding, Location
 from threatmodel.redact import SNIPPET_LIMIT, cap_snippet, secret_literal
 

@@ -1,7 +1,7 @@
 """TM131 service-role-client-without-caller-check: an Edge Function reads or writes with the
 service-role key (RLS bypassed) and never checks who is calling.
 
-``collect/supabase_functions.py`` records each service-role ``createClient`` as an
+``frameworks/supabase_functions/routes.py`` records each service-role ``createClient`` as an
 ``rls_bypass`` sink and each function as a route whose auth is its own caller check
 (``auth.getUser()`` and a 401/403): ``verify_jwt`` alone lets anyone with the public anon
 key in. A function with such a client and no check lets any visitor do whatever the

@@ -13,15 +13,15 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threatmodel.code import jsast
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect import jsast
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import JS_LANGUAGES, detect_language
+from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect._pyexpr import Scope, call_sites, dotted
-from threatmodel.collect.reader import PathRefused, RepoReader
 from threatmodel.collect.sinks_js import describe as describe_js
 from threatmodel.collect.sinks_js import enclosing_function
 from threatmodel.collect.sinks_python import describe_call
-from threatmodel.collect.source import JS_LANGUAGES, detect_language
-from threatmodel.collect.treesitter import node_text, parse_js
 from threatmodel.models import Claim, Finding, Location
 
 if TYPE_CHECKING:

@@ -13,8 +13,8 @@ import ast
 import warnings
 from dataclasses import dataclass
 
-from threatmodel.collect.pyast import dotted, str_const
-from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.code.pyast import dotted, str_const
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Location
 
 # Claims that choose how to verify a token, not who the caller is.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from threatmodel.code import jsast
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect import jsast
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import detect_language
+from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect._pyexpr import dotted
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.source import detect_language
-from threatmodel.collect.treesitter import node_text, parse_js
 from threatmodel.models import Location
 from threatmodel.verify._code import language, short
 

@@ -11,11 +11,11 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from threatmodel.code import jsast
 from threatmodel.code.pyparse import python_tree
-from threatmodel.collect import jsast
+from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.treesitter import parse_js
 from threatmodel.collect._pyexpr import Scope, function_at, scope_for
-from threatmodel.collect.reader import PathRefused, RepoReader
-from threatmodel.collect.treesitter import parse_js
 from threatmodel.models import Location
 from threatmodel.verify._code import AFTER, BEFORE, language
 
@@ -52,7 +52,7 @@ def js_window(reader: RepoReader, loc: Location) -> list[Node] | None:
         text = "\n".join(reader.lines(loc.path))
     except PathRefused:
         return None
-    from threatmodel.collect.source import detect_language
+    from threatmodel.code.source import detect_language
 
     tree = parse_js(text, detect_language(loc.path))
     return [

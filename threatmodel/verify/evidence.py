@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from threatmodel.collect.reader import PathRefused, RepoReader
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Claim, Evidence, normalize_snippet
 from threatmodel.redact import cap_snippet
 

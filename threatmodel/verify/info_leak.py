@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import ast
 
-from threatmodel.collect import jsast
+from threatmodel.code import jsast
+from threatmodel.code.treesitter import node_text
 from threatmodel.collect._pyexpr import dotted
-from threatmodel.collect.treesitter import node_text
 from threatmodel.models import Claim, Finding, Location
 from threatmodel.verify._code import locations, short
 from threatmodel.verify._window import is_js, is_python, js_window, python_window

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
-from threatmodel.collect.reader import RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.collect.scope import ScopeConfig
 from threatmodel.models import Claim, Facts, Finding, ProofStep, Verdict
 

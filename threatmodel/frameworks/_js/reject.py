@@ -1,0 +1,76 @@
+"""What ends a request with a refusal, shared by the JS handler and gate analyses.
+
+``rejection`` finds the statement in a branch that refuses the caller (401/403, a redirect,
+``notFound()``, ``next(err)``, ``throw``); ``source_line`` quotes it for evidence.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from threatmodel.code.jsast import call_args, callee, nodes_of, walk
+from threatmodel.code.treesitter import node_text
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
+_DENY = ("401", "403")
+NOT_YOURS = (*_DENY, "404")  # a record the caller may not reach is often "not found"
+_REJECT_CALLS = frozenset(
+    {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect", "rewrite"}
+)
+# The node types each pass reads (jsast.nodes_of): the others cannot change its answer.
+_REJECTION_TYPES = frozenset(
+    {"throw_statement", "call_expression", "pair", "assignment_expression"}
+)
+
+
+def names_in(pattern: Node) -> set[str]:
+    return {
+        node_text(n)
+        for n in walk(pattern)
+        if n.type in ("identifier", "shorthand_property_identifier_pattern")
+    }
+
+
+def rejection(branch: Node, deny: tuple[str, ...] = _DENY) -> Node | None:
+    """The first statement in ``branch`` that ends the request with a refusal."""
+    for node in nodes_of(branch, _REJECTION_TYPES):
+        t = node.type
+        if t == "throw_statement":
+            return node
+        if t == "call_expression":
+            name = callee(node)
+            last = name.rpartition(".")[2]
+            args = call_args(node)
+            if last in _REJECT_CALLS:
+                return node
+            status = last in ("status", "sendStatus", "writeHead") and bool(args)
+            if (status and node_text(args[0]) in deny) or (last == "next" and args):
+                return node
+            if last == "protect":
+                return node
+        if t == "pair" and node_text(node.child_by_field_name("key") or node) == "redirect":
+            return node  # getServerSideProps: return { redirect: { destination: '/login' } }
+        if t in ("pair", "assignment_expression"):
+            key = node.child_by_field_name("key" if t == "pair" else "left")
+            value = node.child_by_field_name("value" if t == "pair" else "right")
+            denied = value is not None and node_text(value) in deny
+            if denied and key is not None and node_text(key).endswith("status"):
+                return node
+    return None
+
+
+def mentions(node: Node, names: set[str]) -> bool:
+    return bool(names) and any(n.type == "identifier" and node_text(n) in names for n in walk(node))
+
+
+def source_line(node: Node) -> str:
+    """The whole stripped source line ``node`` starts on (for evidence quotes)."""
+    root = node
+    while root.parent is not None:
+        root = root.parent
+    lines = (root.text or b"").split(b"\n")
+    row = node.start_point[0]
+    return lines[row].decode("utf-8", "replace").strip()[:300] if row < len(lines) else ""

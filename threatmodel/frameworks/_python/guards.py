@@ -1,0 +1,422 @@
+"""Does this Python function reject a request? The auth analysis shared by every framework.
+
+A decorator, a FastAPI dependency, a ``before_request`` hook or a helper the handler calls
+guards a route only if it *rejects* an unauthorised request: raises an auth exception or an
+HTTP 401/403, calls ``abort(401)``, returns a 401/403 response, or redirects to a login
+page. One that only logs, or returns None, guards nothing, whatever its name says. A guard
+is ``restricted`` when the condition it rejects on names a role, a permission, staff or
+admin; otherwise ``authenticated``.
+
+``summarize`` turns every function of a file into a small JSON-able summary; link time
+follows the ``calls`` and ``deps`` of a summary into other files (see pyweb_link.py). It walks
+each function's tree once and sorts the nodes in one pass into the few lists each question
+reads (``Walked``): walking is most of the cost, and a file's functions are summarised on
+every cold scan.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from typing import Any
+
+from threatmodel.code.pyast import FuncDef, dotted, kw, last
+from threatmodel.code.pyast import walk as walk_nodes
+from threatmodel.code.secret_scan import scan_python
+from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
+from threatmodel.frameworks._python.cond import (
+    dispatch_calls,
+    gate_kind,
+    guard_verdict,
+    inverted_check,
+)
+from threatmodel.frameworks._python.reject import (
+    AUTH_WORDS,
+    ROLE_WORDS,
+    branch_reject,
+    mentions,
+    mentions_in,
+)
+
+AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
+
+
+def walk(fn: FuncDef) -> list[ast.AST]:
+    """Every node of ``fn`` in ``ast.walk`` order, for the passes below to share."""
+    return walk_nodes(fn)
+
+
+# Which of Walked's lists a node class goes to. Parsed trees hold exactly these classes
+# (never subclasses), so ``n.__class__`` selects the same nodes as the ``isinstance`` tests
+# of the passes that read each list.
+_BRANCHES, _STMTS, _ASSIGNS, _ISSUERS_AT, _WORDS, _SECRETS = range(6)
+_GROUPS: dict[type, tuple[int, ...]] = {
+    ast.If: (_BRANCHES,),
+    ast.While: (_BRANCHES,),
+    ast.Try: (_BRANCHES,),
+    ast.Raise: (_STMTS,),
+    ast.Return: (_STMTS,),
+    ast.Expr: (_STMTS,),
+    ast.Assign: (_ASSIGNS, _ISSUERS_AT, _SECRETS),
+    ast.Call: (_ISSUERS_AT, _SECRETS),
+    ast.Name: (_WORDS,),
+    ast.Attribute: (_WORDS,),
+    ast.Constant: (_WORDS,),
+    ast.arg: (_WORDS,),
+    ast.AnnAssign: (_SECRETS,),
+    ast.Dict: (_SECRETS,),
+    ast.FunctionDef: (_SECRETS,),
+    ast.AsyncFunctionDef: (_SECRETS,),
+    ast.Lambda: (_SECRETS,),
+    ast.Compare: (_SECRETS,),
+}
+
+
+class Walked:
+    """``walk(fn)`` sorted in one pass into the nodes each analysis reads, in walk order.
+
+    Summarising a function used to loop over all its nodes once per question (assignments,
+    guard, credentials, words, secrets); each question only looks at a few node classes, so
+    one pass hands each its own (short) list and the answers are the same.
+    """
+
+    __slots__ = ("assigns", "branches", "issuers", "nodes", "secrets", "stmts", "words")
+
+    def __init__(self, fn: FuncDef, nodes: list[ast.AST] | None = None) -> None:
+        self.nodes = walk_nodes(fn) if nodes is None else nodes
+        lists: list[list[ast.AST]] = [[], [], [], [], [], []]
+        groups = _GROUPS
+        for n in self.nodes:
+            g = groups.get(n.__class__)
+            if g is not None:
+                for i in g:
+                    lists[i].append(n)
+        self.branches, self.stmts, assigns, self.issuers, self.words, self.secrets = lists
+        self.assigns = _assigns(assigns)
+
+
+def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
+    out: dict[str, ast.expr] = {}
+    for n in nodes:
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            out[n.targets[0].id] = n.value
+    return out
+
+
+# Words that make a *positive* test an auth test when the whole handler sits under it.
+_STRONG_AUTH = ("is_authenticated", "current_user", "logged", "auth", "token", "jwt", "user_id")
+
+
+def _kind(
+    reject: str,
+    test: ast.AST | None,
+    assigns: dict[str, ast.expr] | None = None,
+    strict: bool = False,
+) -> str | None:
+    """Status a reject on ``test`` proves; None when it is not about auth.
+
+    With ``assigns`` (a handler's own check) the test itself, or what the names in it were
+    assigned from (``resp = token_validator(request.headers...)``), must be about auth even
+    for a 401: a handler rejecting a bad form with 401 is not guarded by that.
+    """
+    if test is not None and mentions(test, ROLE_WORDS):
+        return RESTRICTED
+    if assigns is None:
+        strong = reject in ("401", "login", "exc")
+        return AUTHENTICATED if strong or (test and mentions(test, AUTH_WORDS)) else None
+    if test is None:
+        return None
+    sources: list[ast.AST] = [test]
+    sources += [
+        assigns[n.id] for n in walk_nodes(test) if isinstance(n, ast.Name) and n.id in assigns
+    ]
+    if strict:  # the test alone must say auth
+        return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
+    if reject == "login":
+        # A redirect to the login page: the test, or what its names were assigned from
+        # (``username = await authorized_userid(request)``), must say auth strongly.
+        return AUTHENTICATED if any(mentions(s, _STRONG_AUTH) for s in sources) else None
+    if any(mentions(s, AUTH_WORDS) for s in sources):
+        return AUTHENTICATED
+    return None
+
+
+def _gated_body(fn: FuncDef) -> tuple[str | None, int]:
+    """``if request.user.is_authenticated: <all the work>`` with nothing served otherwise."""
+    body = [
+        s for s in fn.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if not body or not isinstance(body[-1], ast.If):
+        return None, 0
+    last_if = body[-1]
+    test = last_if.test
+    if isinstance(test, ast.UnaryOp) or not mentions(test, _STRONG_AUTH):
+        return None, 0
+    if any(
+        isinstance(s, ast.Return) and s.value is not None
+        for n in last_if.orelse
+        for s in walk_nodes(n)
+    ):
+        return None, 0
+    if any(not isinstance(s, ast.Assign | ast.AnnAssign | ast.Expr) for s in body[:-1]):
+        return None, 0
+    return (RESTRICTED if mentions(test, ROLE_WORDS) else AUTHENTICATED), last_if.lineno
+
+
+_ISSUERS = (
+    "login_user",
+    "login",
+    "create_access_token",
+    "create_refresh_token",
+    "encode_auth_token",
+    "remember",
+    "set_access_cookies",
+)
+
+
+def issues_credentials(fn: FuncDef, nodes: list[ast.AST] | Walked | None = None) -> bool:
+    """Does the handler log the caller in (a login endpoint)? Its checks are the login itself."""
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    for n in w.issuers:
+        if isinstance(n, ast.Call):
+            name = last(dotted(n.func))
+            low = name.lower()
+            if name in _ISSUERS or (dotted(n.func) in ("jwt.encode",)):
+                return True
+            if "token" in low and any(w in low for w in ("create", "generate", "issue", "encode")):
+                return True
+        elif isinstance(n, ast.Assign):
+            for t in (
+                e for t0 in n.targets for e in (t0.elts if isinstance(t0, ast.Tuple) else [t0])
+            ):
+                if (
+                    isinstance(t, ast.Subscript)
+                    and dotted(t.value).endswith("session")
+                    and mentions(t.slice, ("user", "auth", "login", "token", "role", "id"))
+                ):
+                    return True
+    return False
+
+
+def guard_anywhere(
+    fn: FuncDef, nodes: list[ast.AST] | Walked | None = None
+) -> tuple[str | None, int]:
+    """A guard function's verdict: rejects anywhere in it (wrapper, except branch...).
+
+    ``nodes``: ``walk(fn)`` or its ``Walked``, when the caller has it.
+    """
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    return guard_verdict(fn, w.assigns)
+
+
+def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
+    rank = {None: 0, AUTHENTICATED: 1, RESTRICTED: 2}
+    return b if rank[b[0]] > rank[a[0]] else a
+
+
+def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
+    """A handler's top-level statements, looking through ``try`` and ``with`` bodies."""
+    out: list[ast.stmt] = []
+    for s in body:
+        out.append(s)
+        if isinstance(s, ast.Try | ast.With | ast.AsyncWith):
+            out.extend(_top_level(s.body))
+    return out
+
+
+def inline_guard(
+    fn: FuncDef,
+    strict: bool = False,
+    nodes: list[ast.AST] | Walked | None = None,
+) -> tuple[str | None, int]:
+    """A handler's own check: a top-level ``if`` that rejects on an auth condition.
+
+    ``CONDITIONAL`` when an auth rejection only happens deeper (under another branch):
+    some requests are checked, others may not be, and the code does not say which.
+    """
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    assigns = w.assigns
+    best: tuple[str | None, int] = (None, 0)
+    top = _top_level(fn.body)
+    i = 0
+    while i < len(top):  # grows: the branch that survives a check is top level too
+        stmt = top[i]
+        i += 1
+        if not isinstance(stmt, ast.If):
+            continue
+        for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
+            r = branch_reject(body, assigns)
+            kind = _kind(r, stmt.test, assigns, strict) if r else None
+            if kind and inverted_check(stmt.test, body is stmt.orelse):
+                kind = None  # turns away callers who are logged in
+            if kind:
+                best = _better(best, (kind, stmt.lineno))
+                top.extend(_top_level(other))
+    if best[0] is not None:
+        return best
+    gated = _gated_body(fn)
+    if gated[0]:
+        return gated
+    top_ids = {id(s) for s in top}
+    for node in w.branches:
+        if isinstance(node, ast.If) and id(node) not in top_ids:
+            for body in (node.body, node.orelse):
+                r = branch_reject(body, assigns)
+                if r and _kind(r, node.test, assigns, strict):
+                    return (CONDITIONAL, node.lineno)
+    return best
+
+
+def top_calls(fn: FuncDef) -> list[list[Any]]:
+    """Calls made by the function's top-level statements: [[callee, line]].
+
+    These are the helpers that can guard it (``check_authorized(request)``,
+    ``user = require_user()``); a call nested in a branch guards only that branch.
+    """
+    out: list[list[Any]] = []
+    for stmt in _top_level(fn.body):
+        value: ast.AST | None = None
+        if isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign | ast.Return):
+            value = stmt.value
+        if isinstance(value, ast.Await):
+            value = value.value
+        if isinstance(value, ast.Call) and dotted(value.func):
+            out.append([dotted(value.func), stmt.lineno])
+    return out
+
+
+def depends_of(fn: FuncDef) -> list[list[Any]]:
+    """FastAPI ``Depends(x)`` / ``Security(x, scopes=[...])`` parameters: [[x, line, scoped]]."""
+    out: list[list[Any]] = []
+    defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
+    annotated = [a.annotation for a in [*fn.args.args, *fn.args.kwonlyargs] if a.annotation]
+    for node in [*defaults, *annotated]:
+        for call in walk_nodes(node):
+            dep = depends_target(call)
+            if dep is not None:
+                out.append(dep)
+    return out
+
+
+def depends_target(node: ast.AST) -> list[Any] | None:
+    """``Depends(get_user)`` -> [callee, line, scoped]; a factory call names its factory."""
+    if not isinstance(node, ast.Call) or last(dotted(node.func)) not in ("Depends", "Security"):
+        return None
+    target = node.args[0] if node.args else kw(node, "dependency")
+    if target is None:
+        return None
+    scopes = kw(node, "scopes")
+    scoped = isinstance(scopes, ast.List | ast.Tuple) and bool(scopes.elts)
+    return [dotted(target), node.lineno, scoped]
+
+
+def is_decorator_shaped(fn: FuncDef) -> bool:
+    """Defines an inner function and returns it (a decorator or a decorator factory)."""
+    inner = {n.name for n in fn.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+    return bool(inner) and any(
+        isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in inner
+        for n in fn.body
+    )
+
+
+def summarize(
+    fn: FuncDef,
+    nodes: list[ast.AST] | Walked | None = None,
+    guard_of: tuple[str | None, int] | None = None,
+) -> dict[str, Any]:
+    """The JSON-able summary link time needs to judge ``fn`` as a guard or as a handler.
+
+    ``guard_of``: ``guard_anywhere(fn)`` when the caller has already asked it.
+    """
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
+    issues = issues_credentials(fn, w)
+    inline, iline = inline_guard(fn, issues, w)
+    calls = top_calls(fn)
+    for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
+        if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
+            calls.extend(top_calls(inner))
+            for deeper in inner.body:
+                if isinstance(deeper, ast.FunctionDef | ast.AsyncFunctionDef):
+                    calls.extend(top_calls(deeper))
+    return {
+        "line": fn.lineno,
+        "guard": [guard, gline] if guard else None,
+        "inline": [inline, iline] if inline else None,
+        "calls": calls,
+        "deps": depends_of(fn),
+        "decorator": is_decorator_shaped(fn),
+        "role": mentions_in(w.words, ROLE_WORDS),
+        "issues": issues,
+        "gate": gate_kind(w.words) if guard else None,
+        "dispatch": dispatch_calls(w.stmts),
+    }
+
+
+def summarize_with_text(
+    fn: FuncDef,
+    lines: list[str],
+    nodes: list[ast.AST] | Walked | None = None,
+    guard_of: tuple[str | None, int] | None = None,
+    masked: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``summarize`` plus the text of every line it cites (link time cannot read files).
+
+    ``masked``: ``mask_tokens`` answers already computed for this file's lines (a file
+    repeats many lines: ``def get_queryset(self):``, ``return super()...``), filled here.
+    """
+    w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
+    s = summarize(fn, w, guard_of)
+    s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
+    at = [s["line"], *(c[1] for c in s["calls"])]
+    at += [s[k][1] for k in ("inline", "guard") if s[k]]
+    s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
+    # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
+    # Only nodes spanning a cited line can yield a pair masked below: every line scan_python
+    # reports for a node lies within that node's lines.
+    cited = [int(n) for n in s["text"]]  # sorted
+    lo, hi = cited[0], cited[-1]
+    near = [
+        n
+        for n in w.secrets
+        if n.lineno <= hi and (n.end_lineno or n.lineno) >= lo and _spans(n, cited)  # type: ignore[attr-defined]
+    ]
+    for name, n, value in scan_python(fn, near):
+        if str(n) in s["text"] and value and looks_like_secret(value, name):
+            s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
+    memo = {} if masked is None else masked
+    for n, text in s["text"].items():
+        if text not in memo:
+            memo[text] = mask_tokens(text)
+        s["text"][n] = memo[text]
+    return s
+
+
+def _spans(node: ast.AST, lines: list[int]) -> bool:
+    """Does ``node`` (a statement or an expression) span one of ``lines``?"""
+    first: int = getattr(node, "lineno", 0)
+    end: int = getattr(node, "end_lineno", None) or first
+    return any(first <= n <= end for n in lines)
+
+
+def _line(lines: list[str], n: int) -> str:
+    return lines[n - 1].strip() if 0 < n <= len(lines) else ""
+
+
+GUARD_MARKERS = (
+    "401",
+    "403",
+    "abort(",
+    "redirect",
+    "Unauthori",
+    "Forbidden",
+    "login",
+    "Permission",
+    "Auth",
+    "Depends",
+)
+
+
+def maybe_guards(text: str) -> bool:
+    """Cheap text test: could any function of this file reject a request?"""
+    return any(m in text for m in GUARD_MARKERS)

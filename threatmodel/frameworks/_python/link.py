@@ -1,0 +1,296 @@
+"""Link-time helpers for the Python web collectors: follow names across files, judge guards.
+
+``Resolver`` maps a name used in one file (``login_required``, ``auth.bp``,
+``views.home``) to the file and symbol that define it, through the file's imports, the way
+Python would. ``GuardTable`` answers "does this decorator / dependency / hook / helper
+reject unauthenticated requests?" by following its summary (pyguards.summarize) and the
+guards it calls or depends on, into other files. ``decide`` folds a route's guards into its
+``RouteAuth``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
+from threatmodel.models import AuthStatus, Evidence, RouteAuth
+
+UNRESOLVED = "unresolved"
+MAX_DEPTH = 5
+
+# Guards from libraries, by the module they come from (prefix) and their name.
+KNOWN_GUARDS: dict[str, str] = {
+    "login_required": AUTHENTICATED,
+    "jwt_required": AUTHENTICATED,
+    "fresh_jwt_required": AUTHENTICATED,
+    "jwt_refresh_token_required": AUTHENTICATED,
+    "auth_required": AUTHENTICATED,
+    "token_required": AUTHENTICATED,
+    "http_auth_required": AUTHENTICATED,
+    "login_user_required": AUTHENTICATED,
+    "roles_required": RESTRICTED,
+    "roles_accepted": RESTRICTED,
+    "permissions_required": RESTRICTED,
+    "permissions_accepted": RESTRICTED,
+    "admin_required": RESTRICTED,
+    "permission_required": RESTRICTED,
+    "user_passes_test": RESTRICTED,
+    "staff_member_required": RESTRICTED,
+    "superuser_required": RESTRICTED,
+    "check_authorized": AUTHENTICATED,  # aiohttp_security
+    "check_permission": RESTRICTED,  # aiohttp_security
+    "verify_jwt_in_request": AUTHENTICATED,  # flask_jwt_extended
+}
+# Library calls that verify a webhook payload's signature and raise when it does not match:
+# Stripe, Svix / Clerk / Resend (Webhook.verify), Slack (SignatureVerifier), QStash (Receiver),
+# GitHub-style HMAC helpers.
+SIGNATURE_CHECKS = {
+    "construct_event",
+    "verify_header",
+    "verify_signature",
+    "verify_webhook",
+    "verify_webhook_signature",
+    "is_valid_request",
+    "validate_signature",
+}
+# Names that sound like auth: unresolved ones make a route "unknown", never "public".
+AUTHISH = ("auth", "login", "token", "jwt", "permission", "role", "admin", "user", "secure")
+
+
+def module_names(path: str) -> list[str]:
+    """Dotted names a file may be imported as: ``src/app/views.py`` -> views, app.views, ..."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
+
+
+@dataclass
+class Resolver:
+    """Follows imports between the files that have extracts."""
+
+    extracts: Mapping[str, Mapping[str, Any]]
+    _by_module: dict[str, list[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for path in self.extracts:
+            if path.endswith(".py"):
+                for name in module_names(path):
+                    self._by_module.setdefault(name, []).append(path)
+        for paths in self._by_module.values():
+            paths.sort(key=lambda p: (p.count("/"), p))
+
+    def module_file(self, module: str, from_file: str = "", level: int = 0) -> str | None:
+        if level:
+            base = from_file.split("/")[:-1]
+            base = base[: len(base) - (level - 1)] if level > 1 else base
+            rel = "/".join([*base, *module.split(".")]) if module else "/".join(base)
+            for cand in (f"{rel}.py", f"{rel}/__init__.py"):
+                if cand in self.extracts:
+                    return cand
+            return None
+        paths = self._by_module.get(module)
+        return paths[0] if paths else None
+
+    def resolve(self, from_file: str, name: str, depth: int = 0) -> tuple[str | None, str, str]:
+        """(file defining it or None, symbol, module as imported) for ``name`` in ``from_file``."""
+        data = self.extracts.get(from_file, {})
+        head, _, rest = name.partition(".")
+        if not rest and (head in data.get("functions", {}) or head in data.get("classes", {})):
+            return from_file, head, ""
+        if rest and name in data.get("functions", {}):  # a nested def: `factory.hook`
+            return from_file, name, ""
+        if not rest and head in data.get("symbols", []):
+            return from_file, head, ""
+        imp = data.get("imports", {}).get(head)
+        if imp is None:
+            for mod, level in data.get("stars", []):
+                f = self.module_file(mod, from_file, level)
+                if f and f != from_file and depth < MAX_DEPTH:
+                    hit = self.resolve(f, name, depth + 1)
+                    if hit[0]:
+                        return hit
+            return (None, name, "") if not rest else (None, rest, "")
+        module, imported, level = imp
+        if imported:  # from module import imported [as head]
+            sub = self.module_file(f"{module}.{imported}" if module else imported, from_file, level)
+            if sub and rest:  # `from app import views` then `views.home`
+                return self._follow(sub, rest, depth)
+            target = self.module_file(module, from_file, level)
+            full = f"{imported}.{rest}" if rest else imported
+            if target and target != from_file:
+                return self._follow(target, full, depth)
+            return None, full, module
+        # `import a.b.c` (head "a") or `import a.b as head`: the longest prefix that is a file
+        parts = (f"{module}.{rest}" if rest else module).split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            f = self.module_file(".".join(parts[:i]))
+            if f:
+                return self._follow(f, ".".join(parts[i:]), depth)
+        return None, parts[-1], ".".join(parts[:-1])
+
+    def _follow(self, file: str, name: str, depth: int) -> tuple[str | None, str, str]:
+        if depth >= MAX_DEPTH:
+            return file, name, ""
+        hit = self.resolve(file, name, depth + 1)
+        return hit if hit[0] else (file, name, "")
+
+
+@dataclass(frozen=True)
+class Guard:
+    status: str  # authenticated | restricted | unknown | public
+    mechanism: str
+    evidence: tuple[tuple[str, int, str], ...] = ()
+
+
+class GuardTable:
+    """Decides whether a named function guards, following calls and dependencies."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.r = resolver
+        self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
+
+    def summary(self, file: str | None, symbol: str) -> dict[str, Any] | None:
+        if file is None:
+            return None
+        data = self.r.extracts.get(file, {})
+        fns = data.get("functions", {})
+        if symbol in fns:
+            result: dict[str, Any] = fns[symbol]
+            return result
+        if symbol in data.get("classes", {}):  # a callable class: its __call__
+            call: dict[str, Any] | None = fns.get(f"{symbol}.__call__")
+            return call
+        return None
+
+    def verdict(self, from_file: str, name: str, depth: int = 0) -> tuple[str | None, str, int]:
+        """(status or None or UNRESOLVED, defining file, line) of a guard candidate."""
+        file, symbol, module = self.r.resolve(from_file, name)
+        key = (file or module, symbol)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = (None, file or "", 0)  # cycle guard
+        summ = self.summary(file, symbol)
+        result: tuple[str | None, str, int]
+        if summ is None:
+            known = KNOWN_GUARDS.get(symbol.rsplit(".", 1)[-1])
+            if (
+                file is not None
+                and known is None
+                and symbol in self.r.extracts[file].get("symbols", [])
+            ):
+                result = (None, file, 0)  # a variable, e.g. a security scheme: not a guard
+            else:
+                result = (known or UNRESOLVED, file or "", 0)
+        elif summ["guard"]:
+            result = (summ["guard"][0], file or "", summ["guard"][1])
+        else:
+            result = (None, file or "", summ["line"])
+            if depth < MAX_DEPTH and file:
+                for callee, _ in [*summ["calls"], *((d[0], d[1]) for d in summ["deps"])]:
+                    st, f, line = self.verdict(file, callee, depth + 1)
+                    if st in (AUTHENTICATED, RESTRICTED):
+                        result = (st, f, line)
+                        break
+        self._memo[key] = result
+        return result
+
+    def as_guard(
+        self, from_file: str, name: str, mechanism: str, where: tuple[str, int, str]
+    ) -> Guard | None:
+        """A Guard for a decorator / dependency / hook named ``name``; None if it guards nothing."""
+        status, _file, _line = self.verdict(from_file, name)
+        if status in (AUTHENTICATED, RESTRICTED):
+            file, symbol, _ = self.r.resolve(from_file, name)
+            gate = (self.summary(file, symbol) or {}).get("gate")
+            return Guard(status, f"{mechanism} ({gate})" if gate else mechanism, (where,))
+        if status == CONDITIONAL:
+            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
+        if status == UNRESOLVED and any(w in name.lower() for w in AUTHISH):
+            return Guard("unknown", f"{mechanism} (not found in the repository)", (where,))
+        return None
+
+    def handler_guards(self, file: str, qualname: str) -> list[Guard]:
+        """Guards inside a handler: its own top-level checks and the helpers it calls."""
+        summ = self.r.extracts.get(file, {}).get("functions", {}).get(qualname)
+        if summ is None:
+            return []
+        out: list[Guard] = []
+        lines = {int(k): v for k, v in summ.get("text", {}).items()}
+        if summ["inline"]:
+            status, line = summ["inline"]
+            text = lines.get(line, "")
+            if status == CONDITIONAL:
+                out.append(Guard("unknown", "auth check on some paths only", ((file, line, text),)))
+            else:
+                gate = summ.get("gate")
+                what = f"check in the handler ({gate})" if gate else "check in the handler"
+                out.append(Guard(status, what, ((file, line, text),)))
+        for callee, line in summ["calls"]:
+            where = ((file, line, lines.get(line, "")),)
+            if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
+                # The payload's signature is verified (it raises when it does not match):
+                # only the holder of the webhook secret gets through.
+                out.append(Guard(AUTHENTICATED, f"webhook_signature: {callee}()", where))
+                continue
+            st, _f, _l = self.verdict(file, callee)
+            if st in (AUTHENTICATED, RESTRICTED):
+                out.append(Guard(st, f"call {callee}()", where))
+        if not out and summ.get("dispatch"):
+            out += self._dispatch(file, summ["dispatch"], lines)
+        return out
+
+    def _dispatch(self, file: str, calls: list[list[Any]], lines: dict[int, str]) -> list[Guard]:
+        """A view whose every return hands over to another view: guarded if each one is."""
+        statuses: list[str] = []
+        mechs: list[str] = []
+        for callee, _line in calls:
+            target, symbol, _ = self.r.resolve(file, callee)
+            summ = self.summary(target, symbol)
+            if summ is None or target is None:
+                return []
+            gs = [  # summarize_with_text's [callee, line, text] of each decorator
+                g
+                for dec, dline, dtext in summ.get("decorators", [])
+                if (g := self.as_guard(target, dec, dec, (target, dline, dtext))) is not None
+            ]
+            gs += self.handler_guards(target, symbol) if not summ.get("dispatch") else []
+            auth = decide(gs)
+            if auth.status.value not in (AUTHENTICATED, RESTRICTED):
+                return []
+            statuses.append(auth.status.value)
+            mechs.append(auth.mechanism or "")
+        names = ", ".join(sorted({c for c, _ in calls}))
+        gates = [g for g in ("api_key", "webhook_signature") if all(g in m for m in mechs)]
+        names += f") ({gates[0]}" if gates else ""
+        status = AUTHENTICATED if AUTHENTICATED in statuses else RESTRICTED
+        first = calls[0][1]
+        where = ((file, first, lines.get(first, "")),)
+        return [Guard(status, f"every branch hands over to a guarded view ({names})", where)]
+
+
+def decide(guards: list[Guard]) -> RouteAuth:
+    """Fold guards: restricted > authenticated > unknown > public."""
+    for status in (RESTRICTED, AUTHENTICATED, "unknown"):
+        hits = [g for g in guards if g.status == status]
+        if hits:
+            ev = sorted({e for g in hits for e in g.evidence})
+            return RouteAuth(
+                status=AuthStatus(status),
+                mechanism="; ".join(sorted({g.mechanism for g in hits})),
+                evidence=[
+                    Evidence(path=p, start_line=n, end_line=n, snippet=t) for p, n, t in ev if t
+                ],
+            )
+    public = [g for g in guards if g.status == "public"]
+    return RouteAuth(
+        status=AuthStatus.PUBLIC,
+        mechanism="; ".join(sorted({g.mechanism for g in public})) or None,
+        evidence=[
+            Evidence(path=p, start_line=n, end_line=n, snippet=t)
+            for p, n, t in sorted({e for g in public for e in g.evidence})
+            if t
+        ],
+    )

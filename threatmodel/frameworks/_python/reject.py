@@ -1,0 +1,188 @@
+"""Is this statement a rejection of the request? The words and shapes that say so.
+
+A rejection is raising an auth exception or an HTTP 401/403, ``abort(401)``, returning a
+401/403 response (``jsonify(...), 401``, ``Response(status=403)``), or redirecting to a login
+page. ``mentions`` tells whether an expression is about auth (or about roles), from its
+identifiers and short strings: comments never count, they are not in the tree.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+
+from threatmodel.code.pyast import dotted, last, str_const, walk
+
+# Exception names (lower case, substrings) that only an auth failure raises.
+_AUTH_EXC = (
+    "unauthori",
+    "forbidden",
+    "permissiondenied",
+    "notauthenticated",
+    "authenticationfailed",
+    "autherror",
+    "authenticationerror",
+    "authorizationerror",
+    "authexception",
+    "invalidtoken",
+    "tokenerror",
+    "expiredsignature",
+    "loginrequired",
+    "accessdenied",
+    "credential",
+    "notauthorized",
+    "nopermission",
+)
+_HTTP_EXC = ("httpexception", "httperror", "abort", "problem", "apierror", "exception", "response")
+_REDIRECTS = {
+    "redirect",
+    "HttpResponseRedirect",
+    "RedirectResponse",
+    "HTTPFound",
+    "redirect_to_login",
+}
+_LOGIN_WORDS = ("login", "signin", "sign_in", "sign-in", "auth")
+# Words that make a test an auth test (identifiers and strings, lower case, substrings).
+AUTH_WORDS = (
+    "auth",
+    "token",
+    "session",
+    "user",
+    "login",
+    "jwt",
+    "api_key",
+    "apikey",
+    "credential",
+    "password",
+    "identity",
+    "bearer",
+    "logged",
+    "anonymous",
+    "verify",
+    "signature",
+)
+ROLE_WORDS = (
+    "role",
+    "admin",
+    "permission",
+    "has_perm",
+    "is_staff",
+    "superuser",
+    "group",
+    "scope",
+    "privilege",
+    "is_owner",
+)
+
+
+def _words(node: ast.AST) -> str:
+    """Identifiers, attributes and strings of an expression, lower case, space separated."""
+    return _words_of(walk(node))
+
+
+def _words_of(nodes: Iterable[ast.AST]) -> str:
+    out = []
+    for n in nodes:
+        if isinstance(n, ast.Name):
+            out.append(n.id)
+        elif isinstance(n, ast.Attribute):
+            out.append(n.attr)
+        elif isinstance(n, ast.Constant) and isinstance(n.value, str) and len(n.value) < 80:
+            out.append(n.value)
+        elif isinstance(n, ast.arg):
+            out.append(n.arg)
+    return " ".join(out).lower()
+
+
+def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
+    text = _words(node)
+    return any(w in text for w in words)
+
+
+def mentions_in(nodes: Iterable[ast.AST], words: tuple[str, ...]) -> bool:
+    """``mentions`` over nodes already walked (``list(ast.walk(node))``): no second walk."""
+    text = _words_of(nodes)
+    return any(w in text for w in words)
+
+
+def _status(node: ast.AST | None) -> int | None:
+    """401 / 403 from a literal or a named constant (``status.HTTP_401_UNAUTHORIZED``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    name = dotted(node).upper()
+    if "401" in name or name.endswith("UNAUTHORIZED"):
+        return 401
+    if "403" in name or name.endswith("FORBIDDEN"):
+        return 403
+    return None
+
+
+def _call_status(call: ast.Call) -> int | None:
+    for k in call.keywords:
+        if k.arg in ("status", "status_code", "code"):
+            return _status(k.value)
+    for a in call.args[:3]:
+        s = _status(a)
+        if s is not None and 100 <= s < 600:
+            return s
+    return None
+
+
+def _login_target(call: ast.Call) -> bool:
+    return any(
+        (s := str_const(n)) is not None and any(w in s.lower() for w in _LOGIN_WORDS)
+        for a in [*call.args, *(k.value for k in call.keywords)]
+        for n in ast.walk(a)
+    )
+
+
+def reject_of(expr: ast.AST | None, assigns: dict[str, ast.expr]) -> str | None:
+    """What rejecting an expression (raised, returned or called) amounts to.
+
+    "401", "403", "login" (redirect to a login page) or "exc" (an auth-named exception),
+    None when it is not a rejection. ``assigns`` resolves ``raise credentials_exception``.
+    """
+    if isinstance(expr, ast.Name) and expr.id in assigns:
+        expr = assigns[expr.id]
+    if isinstance(expr, ast.Tuple) and len(expr.elts) >= 2:
+        s = _status(expr.elts[1])
+        return str(s) if s in (401, 403) else None
+    name = dotted(expr)
+    low = last(name).lower()
+    if isinstance(expr, ast.Call):
+        if last(name) in _REDIRECTS:
+            return "login" if last(name) == "redirect_to_login" or _login_target(expr) else None
+        if low in ("unauthorized", "login_required", "handle_no_permission"):
+            return "401"  # flask-login's login_manager.unauthorized(), Django mixins
+        s = _call_status(expr)
+        if s in (401, 403):
+            return str(s)
+        if s is None and low in ("abort", "make_response", "jsonresponse", "httpresponse"):
+            return None
+    if any(w in low for w in _AUTH_EXC):
+        return "401" if "unauthori" in low or "authenticat" in low else "exc"
+    if isinstance(expr, ast.Name | ast.Attribute) and any(w in low for w in ("401", "403")):
+        return "exc"
+    return None
+
+
+def stmt_reject(stmt: ast.stmt, assigns: dict[str, ast.expr]) -> str | None:
+    if isinstance(stmt, ast.Raise):
+        return reject_of(stmt.exc, assigns)
+    if isinstance(stmt, ast.Return):
+        return reject_of(stmt.value, assigns)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        if last(dotted(stmt.value)) in ("abort", "raise_for_status"):
+            return reject_of(stmt.value, assigns)
+        if last(dotted(stmt.value)).lower() in ("unauthorized", "handle_no_permission"):
+            return "401"
+    return None
+
+
+def branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
+    """A reject among a branch's own statements (not nested deeper)."""
+    for stmt in body:
+        r = stmt_reject(stmt, assigns)
+        if r:
+            return r
+    return None

@@ -1,0 +1,15 @@
+"""Django and Django REST framework: urls.py (URLconfs, includes, routers), auth.py (views)."""
+
+from threatmodel.frameworks._python import GUARDS
+from threatmodel.frameworks.base import Declared, RequestSources
+
+FRAMEWORK = Declared(
+    name="django",
+    language="python",
+    routes="threatmodel.frameworks.django.urls",
+    collector="pyweb",
+    guards=(*GUARDS, "threatmodel.frameworks.django.auth"),
+    sources=RequestSources(
+        types=frozenset({"HttpRequest", "WSGIRequest", "HttpRequestBase"}),
+    ),
+)

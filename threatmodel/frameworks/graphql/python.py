@@ -1,0 +1,281 @@
+"""GraphQL in Python (graphene, strawberry): each root field is an entry point of its own.
+
+A schema (``graphene.Schema(query=Query, mutation=Mutation)``, ``strawberry.Schema(...)``,
+or any ``*schema(...)`` builder given them) names its root types; every field of a root
+type, its bases' included (followed across files), is one route: method ``QUERY`` or
+``MUTATION``, path ``<endpoint>/<Type>.<field>`` where the endpoint is the app's route that
+serves GraphQL (else ``/graphql``) and the field is spelled as clients call it (camelCase
+unless the schema turns ``auto_camel_case`` off). Without a schema call, classes named
+``Query`` / ``Mutation`` are the roots.
+
+Who may call one, outermost first: the endpoint route's own guards (a view that refuses
+anonymous callers guards every operation); the field's ``permissions=`` (graphene helpers)
+or ``permission_classes=`` (strawberry); a graphene mutation's ``Meta.permissions``; the
+resolver's (``resolve_<field>``, a strawberry resolver, the mutation's ``mutate`` /
+``perform_mutation``) decorators and its own checks. A mutation that overrides
+``check_permissions`` decides per request: ``unknown`` unless its checks are read as a guard.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from threatmodel.code.collector import FactsBuilder
+from threatmodel.code.pyast import bool_const, dotted, kw, last, line_text, tree_nodes
+from threatmodel.code.source import SourceFile
+from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks._python.reject import ROLE_WORDS
+from threatmodel.models import AuthStatus, Location, Route
+
+ROOTS = (("query", "QUERY"), ("mutation", "MUTATION"))
+_FIELD_CALLS = ("field", "mutation", "List", "NonNull", "Argument")
+_RESOLVER_METHODS = ("mutate", "perform_mutation", "check_permissions")
+
+
+_RELEVANT = re.compile(r"graphene|strawberry|\bclass (?:Query|Mutation)\b")
+
+
+def relevant(text: str) -> bool:
+    """A graphene / strawberry module, or one that assembles the root types from mixins
+    (saleor's ``api.py`` imports only the ``graphql`` core)."""
+    return _RELEVANT.search(text) is not None
+
+
+def _perm_names(node: ast.AST | None) -> list[str] | None:
+    """``permissions=[A, B.c]`` -> ["A", "B.c"]; None when not given."""
+    if node is None:
+        return None
+    elts = node.elts if isinstance(node, ast.List | ast.Tuple | ast.Set) else [node]
+    return [dotted(e) or "?" for e in elts]
+
+
+def _field_call(value: ast.AST | None) -> ast.Call | None:
+    """The call that declares a field: ``graphene.String()``, ``X.Field()``, ``BaseField(..)``,
+    ``strawberry.field()``, ``strawberry_django.field()``."""
+    if not isinstance(value, ast.Call):
+        return None
+    name = dotted(value.func)
+    if name.startswith("graphene.") or last(name).endswith("Field") or last(name) in _FIELD_CALLS:
+        return value
+    return None
+
+
+def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
+    fields: list[list[Any]] = []
+    meta: list[str] | None = None
+    for stmt in c.body:
+        target: ast.AST | None = None
+        value: ast.AST | None = None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            target, value = stmt.target, stmt.value
+        if isinstance(target, ast.Name) and not target.id.startswith("_"):
+            call = _field_call(value)
+            if call is not None:
+                func = dotted(call.func)
+                mutation = func[: -len(".Field")] if func.endswith(".Field") else ""
+                perms = _perm_names(kw(call, "permissions") or kw(call, "permission_classes"))
+                resolver = dotted(kw(call, "resolver"))
+                fields.append([target.id, stmt.lineno, mutation, perms, resolver])
+        elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            for dec in stmt.decorator_list:  # @strawberry.field(permission_classes=[...])
+                name = last(dotted(dec))
+                if "strawberry" in dotted(dec) and name in ("field", "mutation"):
+                    perms = (
+                        _perm_names(kw(dec, "permission_classes"))
+                        if isinstance(dec, ast.Call)
+                        else None
+                    )
+                    fields.append([stmt.name, stmt.lineno, "", perms, f"{c.name}.{stmt.name}"])
+        elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            for s in stmt.body:
+                if isinstance(s, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "permissions" for t in s.targets
+                ):
+                    meta = _perm_names(s.value)
+    bases = [dotted(b) for b in c.bases if dotted(b)]
+    if not fields and meta is None and not bases:
+        return None
+    methods = [
+        n.name
+        for n in c.body
+        if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name in _RESOLVER_METHODS
+    ]
+    return {
+        "bases": bases,
+        "fields": fields,
+        "meta": meta,
+        "methods": methods,
+        "line": c.lineno,
+        "text": line_text(lines, c.lineno),
+    }
+
+
+def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
+    lines = src.lines
+    lib = "strawberry" if "strawberry" in src.text else "graphene"
+    d: dict[str, Any] = {"classes": {}, "schemas": [], "lib": lib}
+    for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        info = _class(c, lines)
+        if info is not None:
+            d["classes"][c.name] = info
+    for node in tree_nodes(tree):
+        if isinstance(node, ast.Call) and last(dotted(node.func)).lower().endswith("schema"):
+            roots = {k: dotted(kw(node, k)) for k, _m in ROOTS if dotted(kw(node, k))}
+            if "query" not in roots and node.args and dotted(node.args[0]):
+                roots["query"] = dotted(node.args[0])
+            if roots:
+                camel = True
+                for sub in ast.walk(node):
+                    for k in ("auto_camel_case", "auto_camelcase"):
+                        if isinstance(sub, ast.Call) and bool_const(kw(sub, k)) is False:
+                            camel = False
+                d["schemas"].append([roots, camel])
+    return d if d["classes"] or d["schemas"] else None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _perm_guard(names: list[str], where: tuple[str, int, str], what: str) -> Guard:
+    """Permissions a field or mutation declares: a login alone, or a role / permission."""
+    if not names:
+        return Guard("public", f"{what} empty", (where,))
+    login_only = all(
+        re.search(r"authenticated(_user)?$|isauthenticated$", last(n).lower()) for n in names
+    )
+    short = ", ".join(sorted({last(n) for n in names}))
+    if login_only:
+        return Guard(AuthStatus.AUTHENTICATED.value, f"{what} {short}", (where,))
+    if any(any(w in n.lower() for w in ROLE_WORDS) for n in names) or "." in "".join(names):
+        return Guard(AuthStatus.RESTRICTED.value, f"{what} {short}", (where,))
+    return Guard("unknown", f"{what} {short} (not analysed)", (where,))
+
+
+def link(
+    extracts: Mapping[str, Any], resolver: Resolver, guards: GuardTable, out: FactsBuilder
+) -> None:
+    gq = {p: d["graphql"] for p, d in extracts.items()}
+    classes = {(p, n): v for p, d in gq.items() for n, v in d["classes"].items()}
+
+    def find(file: str, name: str) -> tuple[str, str] | None:
+        if (file, name) in classes:
+            return (file, name)
+        target, symbol, _ = resolver.resolve(file, name)
+        return (target, symbol) if target and (target, symbol) in classes else None
+
+    roots: list[tuple[str, tuple[str, str], bool]] = []
+    for p, d in sorted(gq.items()):
+        for names, camel in d["schemas"]:
+            for k, method in ROOTS:
+                if k in names and (ck := find(p, names[k])) is not None:
+                    roots.append((method, ck, camel))
+    if not roots:
+        roots = [(m, k, True) for k in sorted(classes) for n, m in ROOTS if k[1] == n.title()]
+    endpoint = next(
+        (r for r in out.routes if "graphql" in r.path.lower() and r.method in ("ANY", "POST")),
+        None,
+    )
+    outer = [_endpoint_guard(endpoint)] if endpoint else []
+    base = endpoint.path.rstrip("/") if endpoint else "/graphql"
+    seen: set[str] = set()
+    for method, root, camel in roots:
+        for fp, cls, field in _fields(root, classes, find):
+            name = _camel(field[0]) if camel else field[0]
+            rid = f"{method} {base}/{root[1]}.{name}"
+            if rid in seen:
+                continue
+            seen.add(rid)
+            gs = [*outer, *_field_guards(fp, cls, field, classes, find, guards)]
+            out.routes.append(
+                Route(
+                    id=rid,
+                    method=method,
+                    path=f"{base}/{root[1]}.{name}",
+                    framework=gq[fp]["lib"],
+                    handler=f"{fp.removesuffix('.py').replace('/', '.')}.{cls}.{field[0]}",
+                    location=Location(path=fp, line=field[1]),
+                    auth=decide(gs),
+                )
+            )
+
+
+def _endpoint_guard(route: Route) -> Guard:
+    ev = tuple((e.path, e.start_line, e.snippet) for e in route.auth.evidence)
+    status = route.auth.status.value
+    mech = f"GraphQL endpoint {route.path}: {route.auth.mechanism}" if route.auth.mechanism else ""
+    return Guard(status if status != "public" else "public", mech, ev)
+
+
+def _fields(
+    root: tuple[str, str], classes: Mapping[tuple[str, str], Any], find: Any
+) -> list[tuple[str, str, list[Any]]]:
+    """Every field of a root type and of its bases (a subclass's own first)."""
+    out: list[tuple[str, str, list[Any]]] = []
+    stack: list[tuple[str, str]] = [root]
+    done: set[tuple[str, str]] = set()
+    while stack:
+        key = stack.pop(0)
+        if key in done or len(done) > 500:
+            continue
+        done.add(key)
+        info = classes[key]
+        out += [(key[0], key[1], f) for f in info["fields"]]
+        stack += [b for name in info["bases"] if (b := find(key[0], name)) is not None]
+    return out
+
+
+def _field_guards(
+    fp: str,
+    cls: str,
+    field: list[Any],
+    classes: Mapping[tuple[str, str], Any],
+    find: Any,
+    guards: GuardTable,
+) -> list[Guard]:
+    name, line, mutation, perms, resolver_name = field
+    text = classes[(fp, cls)]["text"]
+    where = (fp, line, text)
+    gs: list[Guard] = []
+    if perms is not None:
+        gs.append(_perm_guard(perms, where, "permissions"))
+    if mutation and (mk := find(fp, mutation)) is not None:
+        info = classes[mk]
+        mwhere = (mk[0], info["line"], info["text"])
+        if info["meta"] is not None:
+            gs.append(_perm_guard(info["meta"], mwhere, f"{mk[1]}.Meta.permissions"))
+        for m in info["methods"]:
+            gs += _method_guards(guards, mk[0], f"{mk[1]}.{m}")
+        if "check_permissions" in info["methods"] and not any(
+            g.status in ("authenticated", "restricted") for g in gs
+        ):
+            gs.append(Guard("unknown", f"{mk[1]}.check_permissions() decides per request", ()))
+        return gs
+    resolvers = [resolver_name] if resolver_name else [f"{cls}.resolve_{name}"]
+    for r in resolvers:
+        rfile, rsym, _ = guards.r.resolve(fp, r)
+        gs += _method_guards(guards, rfile or fp, rsym if rfile else r)
+    return gs
+
+
+def _method_guards(guards: GuardTable, file: str, qual: str) -> list[Guard]:
+    """A resolver's decorators (followed to their definitions) and its own checks."""
+    cls_name, _, method = qual.rpartition(".")
+    info = guards.r.extracts.get(file, {}).get("classes", {}).get(cls_name, {})
+    decs = info.get("method_decs", {}).get(method, []) if cls_name else []
+    if not cls_name:
+        decs = (
+            guards.r.extracts.get(file, {}).get("functions", {}).get(qual, {}).get("decorators", [])
+        )
+    gs = []
+    for callee, dline, dtext, *_rest in decs:
+        g = guards.as_guard(file, callee, f"decorator @{callee}", (file, dline, dtext))
+        if g:
+            gs.append(g)
+    return gs + guards.handler_guards(file, qual)
