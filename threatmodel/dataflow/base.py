@@ -30,3 +30,6 @@ class EngineBase:
 
     def module_value(self, qual: str) -> Value:
         raise NotImplementedError
+
+    def refine(self, test: ast.expr, f: Frame, truth: bool) -> None:
+        raise NotImplementedError

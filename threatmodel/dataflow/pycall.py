@@ -12,11 +12,12 @@ from __future__ import annotations
 import ast
 import sys
 from dataclasses import replace
-from typing import Any
 
+from threatmodel.dataflow import consts
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
+from threatmodel.dataflow.pyexpr import from_const
 from threatmodel.dataflow.sinkconds import dangerous_value
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
 
@@ -25,14 +26,15 @@ NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
 KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.copy"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
-BOOL_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric"})
+# Methods whose result is a number or a bool whatever the receiver holds: no text survives.
+BOOL_METHODS = frozenset(
+    {"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric", "isdecimal"}
+    | {"isidentifier", "isascii", "isspace", "islower", "isupper", "istitle", "isprintable"}
+    | {"find", "rfind", "index", "rindex", "count", "__len__", "__contains__", "bit_length"}
+)
 RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
 MUTATORS = frozenset(
     {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
-)
-STR_METHODS = frozenset(
-    {"upper", "lower", "strip", "lstrip", "rstrip", "replace", "format", "join", "split"}
-    | {"encode", "decode", "title", "capitalize", "casefold", "zfill", "center", "rsplit"}
 )
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
 # Widely used libraries are never the repository's own code: a call into them passes its
@@ -80,6 +82,10 @@ class CallMixin(EngineBase):
         everything = [receiver, *args, *kwargs.values()]
         if random_source(qual):
             return Value(frozenset({Label("random", qual, line)}))
+        if qual in consts.BUILTINS and not receiver.labels:
+            folded = self.fold_builtin(qual, args, kwargs)
+            if folded is not None:
+                return folded
         safe = self.catalog.sanitizes(recv_qual, method)
         if safe:
             name = qual or str(method)
@@ -113,11 +119,21 @@ class CallMixin(EngineBase):
             out = self.method_call_labels(method, receiver, args, kwargs, line, f)
             if out is not None:
                 return out
-        if qual and all(a.known for a in args) and not kwargs and args:
-            folded = _fold_builtin(qual, [a.const for a in args])
-            if folded is not UNKNOWN:
-                return const(folded)
         return tainted(*everything).step(line)
+
+    def fold_builtin(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
+        """``len("abc")``, ``max(3, n)`` with ``n`` known, ``len(lst)`` of a list whose
+        positions are all known: the constant, so conditions on it fold."""
+        if all(a.known for a in [*args, *kwargs.values()]):
+            known = {k: v.const for k, v in kwargs.items()}
+            got = consts.builtin(qual, [a.const for a in args], known)
+            if got is not UNKNOWN:
+                return from_const(got)
+        if qual == "len" and len(args) == 1 and not kwargs:
+            seq = args[0]
+            if seq.seq and seq.items is not None and not seq.labels:
+                return const(len(seq.items))
+        return None
 
     def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:
         """Could ``qual`` be one of the repository's functions (link() decides)? It must be
@@ -167,6 +183,11 @@ class CallMixin(EngineBase):
         assert isinstance(node.func, ast.Attribute)
         key = dotted(node.func.value)
         line = node.lineno
+        if receiver.known and all(a.known for a in [*args, *kwargs.values()]):
+            known = {k: v.const for k, v in kwargs.items()}
+            got = consts.method(receiver.const, method, [a.const for a in args], known)
+            if got is not UNKNOWN:
+                return from_const(got)
         if method in BOOL_METHODS:
             return CLEAN
         if method == "replace" and len(args) >= 2 and args[0].known and args[1].known:
@@ -175,16 +196,6 @@ class CallMixin(EngineBase):
             kinds = self.catalog.guarded_by(gone) if gone and gone not in new else frozenset()
             if kinds and receiver.all_labels():
                 return receiver.flat().sanitized(kinds, f".replace({gone!r})").step(line)
-        foldable = receiver.known and all(a.known for a in args) and not kwargs
-        if foldable and method in STR_METHODS:
-            try:
-                got = getattr(receiver.const, method)(*[a.const for a in args])
-            except Exception:
-                got = UNKNOWN
-            if isinstance(got, str | bytes | tuple | int | bool):
-                return const(got)
-            if isinstance(got, list) and all(isinstance(x, str) for x in got):
-                return Value(items=tuple((i, const(x)) for i, x in enumerate(got)), seq=True)
         if method == "get" and len(args) >= 2 and receiver.items is not None:
             pair = args[0], args[1]
             if pair[0].known and pair[1].known:
@@ -326,9 +337,3 @@ def _arg_lines(node: ast.Call, f: Frame) -> tuple[int, ...]:
             if isinstance(sub, ast.Name):
                 out.update(f.lines_of.get(sub.id, [])[-4:])
     return tuple(sorted(out))
-
-
-def _fold_builtin(qual: str, args: list[Any]) -> Any:
-    if qual == "str" and len(args) == 1 and isinstance(args[0], str | int | float):
-        return str(args[0])
-    return UNKNOWN

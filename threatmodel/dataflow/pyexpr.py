@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
 from typing import Any
 
+from threatmodel.dataflow import consts
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
@@ -21,38 +21,6 @@ REQUEST_OBJECTS = frozenset(
 )
 # Attributes of a request object that are not client input (server state, the auth user).
 NOT_INPUT = frozenset({"user", "session", "method", "app", "state", "auth", "is_secure", "config"})
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Mod: operator.mod,
-    ast.FloorDiv: operator.floordiv,
-    ast.Div: operator.truediv,
-}
-_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
-}
-_SMALL = (int, float, str, bool, bytes, type(None), tuple)
-
-
-def _fold(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` on known constants, or UNKNOWN when it fails or grows too large."""
-    try:
-        out = fn(*args)
-    except Exception:
-        return UNKNOWN
-    if isinstance(out, str | bytes) and len(out) > 10_000:
-        return UNKNOWN
-    return out if isinstance(out, _SMALL) else UNKNOWN
 
 
 def request_label(line: int, origin: str = "request") -> Value:
@@ -83,11 +51,10 @@ class ExprMixin(EngineBase):
             return inner if node.format_spec is None else tainted(inner)
         if isinstance(node, ast.BinOp):
             a, b = self.expr(node.left, f), self.expr(node.right, f)
-            op = _BINOPS.get(type(node.op))
-            if op and a.known and b.known and not (isinstance(node.op, ast.Mult) and _big(a, b)):
-                folded = _fold(op, a.const, b.const)
+            if a.known and b.known:
+                folded = consts.binop(node.op, a.const, b.const)
                 if folded is not UNKNOWN:
-                    return const(folded)
+                    return from_const(folded)
             if isinstance(node.op, ast.Add) and a.seq and b.seq and a.items and b.items:
                 items = a.items + tuple((len(a.items) + i, v) for i, (_, v) in enumerate(b.items))
                 return Value(a.labels | b.labels, items=items, seq=True)
@@ -95,14 +62,9 @@ class ExprMixin(EngineBase):
         if isinstance(node, ast.UnaryOp):
             v = self.expr(node.operand, f)
             if v.known:
-                ops: dict[type, Callable[[Any], Any]] = {
-                    ast.Not: operator.not_,
-                    ast.USub: operator.neg,
-                    ast.UAdd: operator.pos,
-                }
-                fn = ops.get(type(node.op))
-                if fn is not None:
-                    return const(_fold(fn, v.const))
+                folded = consts.unary(node.op, v.const)
+                if folded is not UNKNOWN:
+                    return const(folded)
             return CLEAN if isinstance(node.op, ast.Not) else v.flat()
         if isinstance(node, ast.BoolOp):
             return self.boolop(node, f)
@@ -110,9 +72,15 @@ class ExprMixin(EngineBase):
             return self.compare(node, f)
         if isinstance(node, ast.IfExp):
             test = self.expr(node.test, f)
-            if test.known:
+            if test.known and not test.labels:
                 return self.expr(node.body if test.const else node.orelse, f)
-            return join(self.expr(node.body, f), self.expr(node.orelse, f)).step(node.lineno)
+            arms = []
+            for arm, truth in ((node.body, True), (node.orelse, False)):
+                saved, facts = dict(f.env), set(f.facts)
+                self.refine(node.test, f, truth)
+                arms.append(self.expr(arm, f))
+                f.env, f.facts = saved, facts
+            return join(arms[0], arms[1]).step(node.lineno)
         if isinstance(node, ast.List | ast.Tuple):
             if any(isinstance(e, ast.Starred) for e in node.elts):
                 return tainted(*(self.expr(e, f) for e in node.elts))
@@ -189,9 +157,9 @@ class ExprMixin(EngineBase):
             )
             if base.known and bounds:
                 s = slice(lo.const if lo.known else None, hi.const if hi.known else None)
-                folded = _fold(operator.getitem, base.const, s)
+                folded = consts.fold(operator.getitem, base.const, s)
                 if folded is not UNKNOWN:
-                    return const(folded)
+                    return from_const(folded)
             if base.seq and base.items and lo.known and node.slice.upper is None:
                 kept = [v for _, v in base.items][lo.const :]
                 return Value(base.labels, items=_seq(kept), seq=True)
@@ -207,9 +175,9 @@ class ExprMixin(EngineBase):
                 if got is not None:
                     return got
             if base.known:
-                folded = _fold(operator.getitem, base.const, k)
+                folded = consts.fold(operator.getitem, base.const, k)
                 if folded is not UNKNOWN:
-                    return const(folded)
+                    return from_const(folded)
         return base.flat()
 
     def boolop(self, node: ast.BoolOp, f: Frame) -> Value:
@@ -230,10 +198,9 @@ class ExprMixin(EngineBase):
         result: Any = True
         for op, right_node in zip(node.ops, node.comparators, strict=False):
             right = self.expr(right_node, f)
-            fn = _CMPOPS.get(type(op))
-            if fn is None or not left.known or not right.known:
+            if not left.known or not right.known:
                 return CLEAN
-            got = _fold(fn, left.const, right.const)
+            got = consts.compare(op, left.const, right.const)
             if got is UNKNOWN:
                 return CLEAN
             result = result and got
@@ -243,15 +210,17 @@ class ExprMixin(EngineBase):
     def comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
     ) -> Value:
-        saved = dict(f.env)
+        saved, facts = dict(f.env), set(f.facts)
         for gen in node.generators:
             self.assign(gen.target, self.element(self.expr(gen.iter, f)), f, node.lineno)
+            for cond in gen.ifs:  # ``[c for c in s if c.isalnum()]``: only what passes
+                self.refine(cond, f, True)
         parts = (
             [self.expr(node.key, f), self.expr(node.value, f)]
             if isinstance(node, ast.DictComp)
             else [self.expr(node.elt, f)]
         )
-        f.env = saved
+        f.env, f.facts = saved, facts
         return tainted(*parts).step(node.lineno)
 
     def element(self, seq: Value) -> Value:
@@ -270,7 +239,10 @@ def _seq(vals: list[Value]) -> tuple[tuple[Any, Value], ...]:
     return tuple(enumerate(vals))
 
 
-def _big(a: Value, b: Value) -> bool:
-    return any(isinstance(x.const, str | bytes | tuple) for x in (a, b)) and any(
-        isinstance(x.const, int) and x.const > 10_000 for x in (a, b)
-    )
+def from_const(x: Any) -> Value:
+    """A folded result as a value: a list of constants keeps its positions."""
+    if isinstance(x, list):
+        return Value(items=tuple((i, const(v)) for i, v in enumerate(x)), seq=True)
+    if isinstance(x, tuple):
+        return Value(const=x, items=tuple((i, const(v)) for i, v in enumerate(x)), seq=True)
+    return const(x)

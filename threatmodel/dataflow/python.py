@@ -21,6 +21,7 @@ from threatmodel.dataflow.assign import AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
+from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import ExprMixin, request_label
@@ -32,7 +33,7 @@ REQUEST_TYPES = re.compile(r"\b(Request|HttpRequest|WSGIRequest|HttpRequestBase)
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(ExprMixin, CallMixin, AssignMixin):
+class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines
@@ -135,6 +136,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             before = dict(f.env)
             f.loops.append([])
             for _ in range(2):
+                self.refine(s.test, f, True)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
             for carried in f.loops.pop():
@@ -195,6 +197,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
                         f"{base}.{alias.name}" if base else alias.name
                     )
                     f.env.pop(alias.asname or alias.name, None)
+        elif isinstance(s, ast.Assert):
+            self.expr(s.test, f)
+            self.refine(s.test, f, True)  # past an assert, its test held
         elif isinstance(s, ast.Delete):
             for t in s.targets:
                 self.delete(t, f)
@@ -228,24 +233,27 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         return ".".join([*pkg, *([s.module] if s.module else [])])
 
     def if_(self, s: ast.If, f: Frame) -> bool:
+        """Both branches run, each knowing its test's truth (``conds.refine``); one whose
+        test folds to a constant runs alone; a branch that leaves drops out of the join."""
         test = self.expr(s.test, f)
         if test.known and not test.labels:
             return self.block(s.body if test.const else s.orelse, f)
-        before = dict(f.env)
+        before, facts = dict(f.env), set(f.facts)
+        self.refine(s.test, f, True)
         body_left = self.block(s.body, f)
-        after_body = f.env
-        f.env = dict(before)
+        after_body, body_facts = f.env, f.facts
+        f.env, f.facts = dict(before), set(facts)
+        self.refine(s.test, f, False)
         else_left = self.block(s.orelse, f)
         if body_left and else_left:
             return True
         if body_left:
-            self.guard(s.test, f, negated=False)  # we only get here when the test was false
-            return False
+            return False  # only the else path (the test was false) goes on
         if else_left:
-            f.env = after_body
-            self.guard(s.test, f, negated=True)
+            f.env, f.facts = after_body, body_facts
             return False
         f.env = _join_env(after_body, f.env)
+        f.facts = body_facts & f.facts
         return False
 
     def match(self, s: ast.Match, f: Frame) -> bool:
