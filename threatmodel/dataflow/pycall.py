@@ -13,7 +13,7 @@ import ast
 import sys
 from dataclasses import replace
 
-from threatmodel.dataflow import consts
+from threatmodel.dataflow import consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
@@ -23,7 +23,7 @@ from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, joi
 
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
-KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.copy"})
+KEEP = frozenset({"list", "tuple", "iter", "copy.copy", "copy.deepcopy", "collections.deque"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
 # Methods whose result is a number or a bool whatever the receiver holds: no text survives.
@@ -102,8 +102,8 @@ class CallMixin(EngineBase):
             return Value(frozenset({Label("config", qual, line)}))
         if method in DB_METHODS:
             return Value(frozenset({Label("database", f".{method}", line)}))
-        if qual in KEEP and args:
-            return args[0]
+        if qual in KEEP or qual in CONTAINER_CALLS:
+            return self.container_call(qual, args, kwargs)
         if method is not None and not qual:
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
@@ -120,6 +120,25 @@ class CallMixin(EngineBase):
             if out is not None:
                 return out
         return tainted(*everything).step(line)
+
+    def container_call(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        """``list(x)`` / ``copy.copy(x)`` keep elements (``list(d)``: the keys), ``dict(...)``
+        builds one, ``reversed`` reorders, ``next`` takes the first, ``sorted`` mixes."""
+        if qual == "dict":
+            return containers.dict_of(args, kwargs)
+        if not args:
+            return containers.seq([]) if qual != "next" else CLEAN
+        if qual == "reversed":
+            return containers.reversed_of(args[0])
+        if qual == "next":
+            return containers.first(args[0])
+        if qual == "sorted":
+            return containers.seq([]) if containers.exact_seq(args[0]) == [] else args[0].flat()
+        if qual in ("list", "tuple", "collections.deque"):
+            keys = containers.view(args[0], "keys")
+            if keys is not None:
+                return keys
+        return args[0]
 
     def fold_builtin(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
         """``len("abc")``, ``max(3, n)`` with ``n`` known, ``len(lst)`` of a list whose
@@ -190,6 +209,16 @@ class CallMixin(EngineBase):
                 return from_const(got)
         if method in BOOL_METHODS:
             return CLEAN
+        if method == "format" and receiver.known:
+            reads = containers.format_reads(receiver.const, args, kwargs)
+            if reads is not None:
+                return reads.step(line)
+        if method in ("keys", "values", "items") and not args:
+            got = containers.view(receiver, method)
+            if got is not None:
+                return got
+        if method == "copy" and not args and receiver.items is not None:
+            return receiver
         if method == "replace" and len(args) >= 2 and args[0].known and args[1].known:
             # ``s.replace("'", "&apos;")``: the character a kind's guard looks for is gone
             gone, new = str(args[0].const), str(args[1].const)
@@ -204,8 +233,16 @@ class CallMixin(EngineBase):
                     return got
         if method in ("get", "pop", "setdefault") and receiver.items is not None and args:
             k = args[0]
+            if k.known and receiver.seq and isinstance(k.const, int):
+                k = const(containers.index(k.const, len(receiver.items)))
             got = receiver.item(k.const) if k.known else None
             default = args[1] if len(args) > 1 else const(None)
+            if method == "setdefault" and key and got is None and k.known and not receiver.seq:
+                f.env[key] = Value(receiver.labels, items=(*receiver.items, (k.const, default)))
+                return default
+            if method == "pop" and not receiver.seq and key and k.known:
+                rest = tuple((kk, v) for kk, v in receiver.items if kk != k.const)
+                f.env[key] = Value(receiver.labels, items=rest)
             if method == "pop" and receiver.seq and got is not None and key:
                 rest = [v for kk, v in receiver.items if kk != k.const]
                 f.env[key] = Value(receiver.labels, items=tuple(enumerate(rest)), seq=True)
@@ -218,6 +255,10 @@ class CallMixin(EngineBase):
         if method == "pop" and receiver.seq and receiver.items and not args and key:
             f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
             return receiver.items[-1][1]
+        if method == "appendleft" and receiver.seq and receiver.items is not None and key:
+            vals = [args[0], *(v for _, v in receiver.items)] if args else []
+            f.env[key] = containers.seq(vals, receiver.labels)
+            return CLEAN
         if method == "popleft" and receiver.seq and receiver.items and not args and key:
             tail = tuple(enumerate([v for _, v in receiver.items[1:]]))
             f.env[key] = Value(receiver.labels, items=tail, seq=True)
@@ -226,6 +267,8 @@ class CallMixin(EngineBase):
             f.env[key] = _reorder(receiver, method, args)
             return CLEAN
         if key and method in MUTATORS:
+            if method == "update" and kwargs:  # ``d.update(b=x)`` / ``d.update(other, b=x)``
+                args = [containers.dict_of(args, kwargs)]
             self.mutate(key, method, receiver, args, f, line)
             return CLEAN
         return None
@@ -297,6 +340,7 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
 
 
 REORDER = frozenset({"remove", "reverse", "clear", "sort"})
+CONTAINER_CALLS = frozenset({"dict", "reversed", "next", "sorted"})
 
 
 def _reorder(lst: Value, method: str, args: list[Value]) -> Value:

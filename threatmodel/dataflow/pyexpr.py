@@ -11,7 +11,7 @@ import ast
 import operator
 from typing import Any
 
-from threatmodel.dataflow import consts
+from threatmodel.dataflow import consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
@@ -55,6 +55,12 @@ class ExprMixin(EngineBase):
                 folded = consts.binop(node.op, a.const, b.const)
                 if folded is not UNKNOWN:
                     return from_const(folded)
+            if isinstance(node.op, ast.BitOr) and a.items is not None and not a.seq:
+                return containers.merge(a, b)
+            if isinstance(node.op, ast.Mod) and a.known:
+                reads = containers.percent_reads(a.const, b)
+                if reads is not None:
+                    return reads.step(node.lineno)
             if isinstance(node.op, ast.Add) and a.seq and b.seq and a.items and b.items:
                 items = a.items + tuple((len(a.items) + i, v) for i, (_, v) in enumerate(b.items))
                 return Value(a.labels | b.labels, items=items, seq=True)
@@ -83,7 +89,8 @@ class ExprMixin(EngineBase):
             return join(arms[0], arms[1]).step(node.lineno)
         if isinstance(node, ast.List | ast.Tuple):
             if any(isinstance(e, ast.Starred) for e in node.elts):
-                return tainted(*(self.expr(e, f) for e in node.elts))
+                parts = [(isinstance(e, ast.Starred), self.expr(e, f)) for e in node.elts]
+                return containers.starred_list(parts)
             vals = [self.expr(e, f) for e in node.elts]
             if isinstance(node, ast.Tuple) and all(v.known for v in vals):
                 return Value(const=tuple(v.const for v in vals), items=_seq(vals), seq=True)
@@ -93,13 +100,20 @@ class ExprMixin(EngineBase):
         if isinstance(node, ast.Dict):
             pairs: list[tuple[Any, Value]] = []
             loose: list[Value] = []
+            out = Value(items=())
             for k, v_node in zip(node.keys, node.values, strict=False):
                 key, val = self.expr(k, f) if k is not None else CLEAN, self.expr(v_node, f)
-                if k is not None and key.known and not key.labels:
+                if k is None:  # ``{**other, ...}``: its keys, then the ones written after
+                    out = containers.merge(containers.merge(out, Value(items=tuple(pairs))), val)
+                    pairs = []
+                elif key.known and not key.labels:
                     pairs.append((key.const, val))
                 else:
-                    loose.append(val)
-            return Value(tainted(*loose).labels, items=tuple(pairs))
+                    loose += [key, val]  # a key from input is input too
+            out = containers.merge(out, Value(items=tuple(pairs)))
+            if loose:
+                return Value(out.all_labels() | tainted(*loose).labels, items=out.items)
+            return out
         if isinstance(node, ast.Subscript):
             return self.subscript(node, f)
         if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
@@ -121,7 +135,7 @@ class ExprMixin(EngineBase):
         if qual in REQUEST_OBJECTS:
             return request_label(node.lineno)
         if qual is not None:
-            return self.module_value(qual)
+            return self.module_value(qual, node.lineno)
         return CLEAN
 
     def attribute(self, node: ast.Attribute, f: Frame) -> Value:
@@ -136,7 +150,7 @@ class ExprMixin(EngineBase):
             qual = f.aliases.get(key.partition(".")[0]) if key else None
             if qual is not None:
                 full = qual + key[len(key.partition(".")[0]) :]
-                return self.module_value(full)
+                return self.module_value(full, node.lineno)
             return CLEAN
         out: set[Label] = set()
         for lab in base.all_labels():
@@ -151,19 +165,15 @@ class ExprMixin(EngineBase):
     def subscript(self, node: ast.Subscript, f: Frame) -> Value:
         base = self.expr(node.value, f)
         if isinstance(node.slice, ast.Slice):
-            lo, hi = self.expr(node.slice.lower, f), self.expr(node.slice.upper, f)
-            bounds = (node.slice.lower is None or lo.known) and (
-                node.slice.upper is None or hi.known
-            )
-            if base.known and bounds:
-                s = slice(lo.const if lo.known else None, hi.const if hi.known else None)
-                folded = consts.fold(operator.getitem, base.const, s)
+            sl = node.slice
+            parts = [self.expr(x, f) for x in (sl.lower, sl.upper, sl.step)]
+            written = (sl.lower is not None, sl.upper is not None, sl.step is not None)
+            if base.known and all(p.known for p, w in zip(parts, written, strict=True) if w):
+                bounds = [p.const if w else None for p, w in zip(parts, written, strict=True)]
+                folded = consts.fold(operator.getitem, base.const, slice(*bounds))
                 if folded is not UNKNOWN:
                     return from_const(folded)
-            if base.seq and base.items and lo.known and node.slice.upper is None:
-                kept = [v for _, v in base.items][lo.const :]
-                return Value(base.labels, items=_seq(kept), seq=True)
-            return base.flat()
+            return containers.sliced(base, parts[0], parts[1], parts[2], written)
         key = self.expr(node.slice, f)
         if key.known:
             k = key.const

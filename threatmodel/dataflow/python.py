@@ -24,7 +24,7 @@ from threatmodel.dataflow.catalog import CATALOG, Catalog
 from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.pycall import CallMixin
-from threatmodel.dataflow.pyexpr import ExprMixin, request_label
+from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.values import CLEAN, Label, Value
 
 ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route"})
@@ -40,12 +40,14 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
 
-    def module_value(self, qual: str) -> Value:
-        return CLEAN
+    def module_value(self, qual: str, line: int = 1) -> Value:
+        """A module attribute: ``flask.request`` (however imported) is the request."""
+        return request_label(line) if qual in REQUEST_OBJECTS else CLEAN
 
     # ------------------------------------------------------------------ file and functions
     def run(self, tree: ast.Module) -> dict[str, dict[str, Any]]:
         top = Frame(self.module, {}, {}, {})
+        self.hoist(tree.body, top)
         self.block(tree.body, top)
         self.summaries[self.module] = _summary(top, [])
         return self.summaries
@@ -78,6 +80,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 f.env[p.arg] = Value(frozenset({Label("request", f"parameter {p.arg}", fn.lineno)}))
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
+        self.hoist(fn.body, f)
         self.block(fn.body, f)
         self.summaries[qual] = _summary(f, names)
 
@@ -85,6 +88,13 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         """Run ``body``; True when it always leaves (return, raise, break, continue)."""
         return any(self.stmt(stmt, f) for stmt in body)
+
+    def hoist(self, body: list[ast.stmt], f: Frame) -> None:
+        """A function body names the functions and classes of its scope when it runs, so
+        one defined further down (``def helper`` after the view calling it) is known."""
+        for s in body:
+            if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                f.defs.setdefault(s.name, f"{f.qual}.{s.name}")
 
     def stmt(self, s: ast.stmt, f: Frame) -> bool:
         line = s.lineno
