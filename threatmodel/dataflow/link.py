@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.claims import REGISTRY
-from threatmodel.dataflow.values import Label
+from threatmodel.dataflow.values import ATTR, Label
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
@@ -93,6 +93,8 @@ class Linker:
         return self._call_result(lab, bind, depth)
 
     def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        if ATTR in lab.origin:
+            return self.attribute(lab, bind, depth)
         found = self.summaries.get(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
@@ -103,6 +105,22 @@ class Linker:
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ["ret"], path), inner, depth)
+
+    def attribute(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        """``obj.name`` of an object built by ``Class(...)``: what ``__init__`` stored as
+        ``self.name``, given the constructor's arguments; anything else (a class attribute,
+        a property, an unknown class) carries whatever the object was built from."""
+        name = lab.origin.rpartition(ATTR)[2]
+        out: set[Label] = set()
+        for ctor in dict(lab.args).get("self", frozenset()):
+            init = self.summaries.get(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
+            if init is None or name not in init[1]["attrs"] or depth > MAX_DEPTH:
+                out |= self.resolve(frozenset({ctor}), bind, depth)
+                continue
+            ipath, isumm = init
+            ibind = self.bindings(ctor, isumm, bind, depth)
+            out |= self.resolve(self.labels(isumm["attrs"][name], ipath), ibind, depth + 1)
+        return frozenset(out)
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""

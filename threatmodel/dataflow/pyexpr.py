@@ -14,7 +14,7 @@ from typing import Any
 from threatmodel.dataflow import consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
-from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+from threatmodel.dataflow.values import ATTR, CLEAN, UNKNOWN, Label, Value, const, join, tainted
 
 REQUEST_OBJECTS = frozenset(
     {"flask.request", "quart.request", "bottle.request", "werkzeug.local.request"}
@@ -158,6 +158,11 @@ class ExprMixin(EngineBase):
                 if node.attr in NOT_INPUT:
                     continue
                 out.add(Label("request", f"request.{node.attr}", lab.line, steps=lab.steps))
+            elif lab.kind == "call" and ATTR not in lab.origin:
+                # an attribute of an object a repository call built: link() reads what
+                # that class's __init__ stored under this name (``Foo(p).safe``)
+                origin = f"{lab.origin}{ATTR}{node.attr}"
+                out.add(Label("call", origin, node.lineno, args=(("self", frozenset({lab})),)))
             else:
                 out.add(lab)
         return Value(frozenset(out))

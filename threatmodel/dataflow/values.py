@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+ATTR = ".<attr>."  # in a call label's origin: ``Class.<attr>.name``, an attribute read
 MAX_STEPS = 8  # lines kept per label: enough for a proof, bounded for loops
 
 
