@@ -8,8 +8,10 @@ from typing import Any
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
+from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html
 from threatmodel.dataflow.values import CLEAN, Value, join
 
+RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
 PATH_MAKERS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 PARSE_VIEWS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "pathlib.Path"})
 
@@ -31,6 +33,8 @@ class AssignMixin(EngineBase):
                 self.assign(elt.value if isinstance(elt, ast.Starred) else elt, part, f, line)
         elif isinstance(target, ast.Attribute):
             key = dotted(target)
+            if target.attr in ("mimetype", "content_type") and dotted(target.value):
+                f.env[f"{dotted(target.value)}.{CONTENT_TYPE}"] = value  # resp.mimetype = ...
             if key:
                 f.env[key] = value
                 if key.startswith("self.") and key.count(".") == 1:
@@ -42,6 +46,15 @@ class AssignMixin(EngineBase):
             )
             check_store(target, value, key_value, f, line)
             base = dotted(target.value)
+            header = key_value.const if key_value is not None and key_value.known else None
+            owner = target.value
+            if (
+                isinstance(owner, ast.Attribute)
+                and owner.attr == "headers"
+                and dotted(owner.value)
+                and str(header).lower() == "content-type"
+            ):  # resp.headers["Content-Type"] = ...
+                f.env[f"{dotted(owner.value)}.{CONTENT_TYPE}"] = value
             if not base:
                 return
             old = f.env.get(base) or self.expr(target.value, f)
@@ -98,7 +111,14 @@ class AssignMixin(EngineBase):
                 for n in names:
                     f.views[n] = source
 
-    def return_sink(self, value: Value, f: Frame, line: int) -> None:
+    def return_sink(self, value: Value, f: Frame, line: int, node: ast.expr | None = None) -> None:
+        name = dotted(node) if node is not None else ""
+        if name and not_html(f.env.get(f"{name}.{CONTENT_TYPE}")):
+            return  # a response whose content type is not HTML
+        if isinstance(node, ast.Call) and qualify(node.func, f) in RESPONSES:
+            kwargs = {k.arg: self.expr(k.value, f) for k in node.keywords if k.arg}
+            if body_of(CLEAN, kwargs) is None:
+                return
         for kind, row in self.catalog.sinks_for("<return>", None):
             from threatmodel.dataflow.sinkconds import CONDITIONS
 

@@ -14,11 +14,12 @@ import sys
 from dataclasses import replace
 
 from threatmodel.dataflow import consts, containers
+from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
 from threatmodel.dataflow.pyexpr import from_const
-from threatmodel.dataflow.sinkconds import dangerous_value
+from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
 
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
@@ -32,7 +33,6 @@ BOOL_METHODS = frozenset(
     | {"isidentifier", "isascii", "isspace", "islower", "isupper", "istitle", "isprintable"}
     | {"find", "rfind", "index", "rindex", "count", "__len__", "__contains__", "bit_length"}
 )
-RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
 MUTATORS = frozenset(
     {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
 )
@@ -95,9 +95,10 @@ class CallMixin(EngineBase):
         if qual in NUMERIC:
             return CLEAN
         if qual in RESPONSES and args:
-            # a response object carries its body; headers and status are not the page
-            body = args[0]
-            return (body.items[0][1] if body.seq and body.items else body).step(line)
+            # a response object carries its body; headers and status are not the page, and
+            # a text/plain or JSON response has no HTML body
+            body = body_of(args[0] if len(args) == 1 else containers.seq(args), kwargs)
+            return CLEAN if body is None else body.step(line)
         if qual in CONFIG or (qual.startswith("os.environ") and method == "get"):
             return Value(frozenset({Label("config", qual, line)}))
         if method in DB_METHODS:

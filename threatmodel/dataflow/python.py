@@ -118,7 +118,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         elif isinstance(s, ast.Return):
             value = self.expr(s.value, f) if s.value is not None else CLEAN
             f.returns.append(value)
-            self.return_sink(value, f, line)
+            self.return_sink(value, f, line, s.value)
             return True
         elif isinstance(s, ast.Raise | ast.Break | ast.Continue):
             if isinstance(s, ast.Raise) and s.exc is not None:
