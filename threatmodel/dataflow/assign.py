@@ -22,6 +22,7 @@ class AssignMixin(EngineBase):
         if isinstance(target, ast.Name):
             f.env[target.id] = value
             f.facts = {x for x in f.facts if x[0] != target.id}  # facts were about the old value
+            f.lambdas.pop(target.id, None)
             f.paths.discard(target.id)
             f.lines_of.setdefault(target.id, []).append(line)
             f.views.pop(target.id, None)

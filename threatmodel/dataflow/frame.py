@@ -56,6 +56,7 @@ class Frame:
     calls: list[CallRec] = field(default_factory=list)
     returns: list[Value] = field(default_factory=list)
     attrs: dict[str, Value] = field(default_factory=dict)  # self.<attr> stores
+    lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # name -> lambda it holds
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""

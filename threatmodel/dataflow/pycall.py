@@ -57,6 +57,11 @@ def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], di
 class CallMixin(EngineBase):
     def call(self, node: ast.Call, f: Frame) -> Value:
         func = node.func
+        lam = func if isinstance(func, ast.Lambda) else None
+        if isinstance(func, ast.Name) and func.id in f.lambdas and func.id not in f.defs:
+            lam = f.lambdas[func.id]
+        if lam is not None:
+            return self.call_lambda(lam, node, f)
         method = func.attr if isinstance(func, ast.Attribute) else None
         qual = qualify(func, f)
         recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
@@ -121,6 +126,26 @@ class CallMixin(EngineBase):
             if out is not None:
                 return out
         return tainted(*everything).step(line)
+
+    def call_lambda(self, lam: ast.Lambda, node: ast.Call, f: Frame) -> Value:
+        """``(lambda x: 'safe')(p)``: the body read with the parameters bound to the call's
+        arguments (defaults where none is given)."""
+        args, kwargs = _args(node, self, f)
+        saved = dict(f.env)
+        params = [*lam.args.posonlyargs, *lam.args.args]
+        defaults = dict(zip([p.arg for p in params][::-1], lam.args.defaults[::-1], strict=False))
+        for i, p in enumerate(params):
+            default = defaults.get(p.arg)
+            f.env[p.arg] = (
+                args[i]
+                if i < len(args)
+                else kwargs.get(p.arg) or (self.expr(default, f) if default is not None else CLEAN)
+            )
+        for p in [*lam.args.kwonlyargs, *(x for x in (lam.args.vararg, lam.args.kwarg) if x)]:
+            f.env[p.arg] = kwargs.get(p.arg) or tainted(*args[len(params) :], *kwargs.values())
+        out = self.expr(lam.body, f)
+        f.env = saved
+        return out.step(node.lineno)
 
     def container_call(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value:
         """``list(x)`` / ``copy.copy(x)`` keep elements (``list(d)``: the keys), ``dict(...)``

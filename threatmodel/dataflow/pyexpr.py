@@ -196,17 +196,26 @@ class ExprMixin(EngineBase):
         return base.flat()
 
     def boolop(self, node: ast.BoolOp, f: Frame) -> Value:
+        """``a or b`` is ``a`` when truthy, else ``b``; ``a and b`` is ``a`` only when ``a``
+        is falsy ("", 0, None, an empty container: no data), else ``b``. Each operand is
+        read knowing the ones before it were true (``and``) or false (``or``)."""
         out: Value | None = None
-        for v_node in node.values:
+        saved, facts = dict(f.env), set(f.facts)
+        is_and = isinstance(node.op, ast.And)
+        for i, v_node in enumerate(node.values):
             v = self.expr(v_node, f)
             if v.known and not v.labels:
-                truthy = bool(v.const)
                 # ``a or b``: a truthy constant ends it; ``a and b``: a falsy one does
-                if truthy == isinstance(node.op, ast.Or):
-                    return v if out is None else join(out, v)
+                if bool(v.const) != is_and:
+                    out = v if out is None else join(out, v)
+                    break
                 continue
+            if is_and and i < len(node.values) - 1:
+                v = CLEAN  # only its falsy value can be the result
             out = v if out is None else join(out, v)
-        return out if out is not None else const(isinstance(node.op, ast.And))
+            self.refine(v_node, f, is_and)
+        f.env, f.facts = saved, facts
+        return out if out is not None else const(is_and)
 
     def compare(self, node: ast.Compare, f: Frame) -> Value:
         left = self.expr(node.left, f)

@@ -102,6 +102,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
             value = self.expr(s.value, f)
             for t in s.targets:
                 self.assign(t, value, f, line)
+                if isinstance(s.value, ast.Lambda) and isinstance(t, ast.Name):
+                    f.lambdas[t.id] = s.value  # called later: its body is read then
             self.mark_parser(s.value, s.targets, f)
             if _is_path_expr(s.value, f):
                 f.paths.update(dotted(t) for t in s.targets if dotted(t))
@@ -129,7 +131,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         elif isinstance(s, ast.If):
             return self.if_(s, f)
         elif isinstance(s, ast.For | ast.AsyncFor):
-            item = self.element(self.expr(s.iter, f))
+            seq = self.expr(s.iter, f)
+            if _empty(s.iter, seq):  # ``for x in []`` / ``range(0)``: the body never runs
+                return self.block(s.orelse, f)
+            item = self.element(seq)
             before = dict(f.env)
             f.loops.append([])
             for _ in range(2):
@@ -289,6 +294,24 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         for other in outs[1:]:
             f.env = _join_env(f.env, other)
         return False
+
+
+def _empty(node: ast.expr, seq: Value) -> bool:
+    """An iterable known to be empty: ``[]``, ``""``, ``range(0)``, ``range(5, 2)``."""
+    if seq.labels:
+        return False
+    if seq.known and isinstance(seq.const, str | bytes | tuple):
+        return len(seq.const) == 0
+    if seq.seq and seq.items is not None:
+        return not seq.items
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+        bounds = [a.value for a in node.args if isinstance(a, ast.Constant)]
+        if len(bounds) == len(node.args) and all(isinstance(b, int) for b in bounds):
+            try:
+                return len(range(*bounds)) == 0
+            except (TypeError, ValueError):
+                return False
+    return False
 
 
 def _deco_name(d: ast.expr) -> str:
