@@ -140,8 +140,8 @@ def method(receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any]) ->
     if not _sized((receiver, *args, *kwargs.values())):
         return UNKNOWN
     new = args[1] if name == "replace" and len(args) >= 2 else ""
-    sizes = (receiver, new) if isinstance(new, str | bytes) else (receiver, "")
-    if isinstance(receiver, str | bytes) and len(sizes[0]) * max(len(sizes[1]), 1) > MAX_LEN * 100:
+    grow = len(new) if isinstance(new, str | bytes) else 1
+    if isinstance(receiver, str | bytes) and len(receiver) * max(grow, 1) > MAX_LEN * 100:
         return UNKNOWN
     if name == "format" and isinstance(receiver, str) and _WIDE.search(receiver):
         return UNKNOWN

@@ -270,8 +270,8 @@ class CallMixin(EngineBase):
                 rest = tuple((kk, v) for kk, v in receiver.items if kk != k.const)
                 f.env[key] = Value(receiver.labels, items=rest)
             if method == "pop" and receiver.seq and got is not None and key:
-                rest = [v for kk, v in receiver.items if kk != k.const]
-                f.env[key] = Value(receiver.labels, items=tuple(enumerate(rest)), seq=True)
+                kept = [v for kk, v in receiver.items if kk != k.const]
+                f.env[key] = Value(receiver.labels, items=tuple(enumerate(kept)), seq=True)
                 return got
             if got is not None:
                 return got

@@ -89,8 +89,8 @@ class ExprMixin(EngineBase):
             return join(arms[0], arms[1]).step(node.lineno)
         if isinstance(node, ast.List | ast.Tuple):
             if any(isinstance(e, ast.Starred) for e in node.elts):
-                parts = [(isinstance(e, ast.Starred), self.expr(e, f)) for e in node.elts]
-                return containers.starred_list(parts)
+                starred = [(isinstance(e, ast.Starred), self.expr(e, f)) for e in node.elts]
+                return containers.starred_list(starred)
             vals = [self.expr(e, f) for e in node.elts]
             if isinstance(node, ast.Tuple) and all(v.known for v in vals):
                 return Value(const=tuple(v.const for v in vals), items=_seq(vals), seq=True)

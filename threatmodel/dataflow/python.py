@@ -305,8 +305,10 @@ def _empty(node: ast.expr, seq: Value) -> bool:
     if seq.seq and seq.items is not None:
         return not seq.items
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
-        bounds = [a.value for a in node.args if isinstance(a, ast.Constant)]
-        if len(bounds) == len(node.args) and all(isinstance(b, int) for b in bounds):
+        bounds = [
+            a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, int)
+        ]
+        if len(bounds) == len(node.args):
             try:
                 return len(range(*bounds)) == 0
             except (TypeError, ValueError):
