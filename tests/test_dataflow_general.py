@@ -166,3 +166,12 @@ def test_text_responses_are_not_html() -> None:
     tupled = base + "return p, 200, {'Content-Type': 'application/json'}\n"
     assert not flagged(tupled, "xss")
     assert flagged(tupled.replace("application/json", "text/html"), "xss")
+
+
+def test_catalog_rows_for_exec_spawn_and_elementtree() -> None:
+    assert flagged("os.execv(request.args['p'], ['x'])\n")
+    assert flagged("os.spawnv(os.P_WAIT, request.args['p'], ['x'])\n")
+    assert flagged("import asyncio\nasyncio.create_subprocess_exec(request.args['p'])\n")
+    code = "import xml.etree.ElementTree as ET\nET.fromstring(request.data)\n"
+    flows = [f for f in run(handler(code)) if f.claim == "xxe"]
+    assert flows and all(f.source_kind == "safe_call" and f.broken_by for f in flows)

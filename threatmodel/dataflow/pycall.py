@@ -341,6 +341,7 @@ SAFE_AS_CALLED = {
     "xml_entities": "the parser does not resolve external entities",
     "sax_entities": "the parser does not resolve external entities",
     "lxml_entities": "lxml's default parser does not load external entities",
+    "no_external_entities": "xml.etree.ElementTree does not load external entities",
     "command": "a fixed program with an argument list and no shell",
 }
 

@@ -173,7 +173,14 @@ def _path_receiver(
     return recv if dotted(node) in f.paths or _is_path_expr(node, f) else None
 
 
+def _no_external_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    return None  # never a sink: kept so a claim there is refuted with the reason
+
+
 CONDITIONS: dict[str, Cond] = {
+    "no_external_entities": _no_external_entities,
     "path_receiver": _path_receiver,
     "command": _command,
     "unsafe_yaml": _unsafe_yaml,
