@@ -175,3 +175,16 @@ def test_catalog_rows_for_exec_spawn_and_elementtree() -> None:
     code = "import xml.etree.ElementTree as ET\nET.fromstring(request.data)\n"
     flows = [f for f in run(handler(code)) if f.claim == "xxe"]
     assert flows and all(f.source_kind == "safe_call" and f.broken_by for f in flows)
+
+
+def test_facts_of_one_branch_do_not_leak_into_the_other() -> None:
+    code = (
+        "b = request.args['p']\n"
+        'if b.startswith("\'") and b.endswith("\'") and "\'" not in b[1:-1]:\n'
+        "    x = 1\n"
+        "else:\n"
+        "    eval(b)\n"
+    )
+    assert flagged(code, "code_injection")
+    inside = code.replace("    x = 1\nelse:\n", "")  # eval(b) now runs only when the test held
+    assert not flagged(inside, "code_injection")
