@@ -171,3 +171,25 @@ def percent_reads(template: Any, arg: Value) -> Value | None:
     names = {p.split(")", 1)[0] for p in template.split("%(")[1:]}
     got = [x for k, x in pairs if k in names]
     return tainted(*got) if got else CLEAN
+
+
+REORDER = frozenset({"remove", "reverse", "clear", "sort"})
+
+
+def reorder(lst: Value, method: str, args: list[Value]) -> Value:
+    """``remove`` / ``reverse`` / ``clear`` / ``sort`` on a list with known positions."""
+    vals = [v for _, v in lst.items or ()]
+    if method == "clear":
+        vals = []
+    elif method == "reverse":
+        vals.reverse()
+    elif method == "remove" and args and args[0].known:
+        for i, v in enumerate(vals):
+            if not v.known:
+                return Value(lst.all_labels())  # which one goes is not known
+            if v.const == args[0].const:
+                del vals[i]
+                break
+    elif method in ("remove", "sort"):
+        return Value(lst.all_labels())
+    return Value(lst.labels, items=tuple(enumerate(vals)), seq=True)

@@ -289,8 +289,8 @@ class CallMixin(EngineBase):
             tail = tuple(enumerate([v for _, v in receiver.items[1:]]))
             f.env[key] = Value(receiver.labels, items=tail, seq=True)
             return receiver.items[0][1]
-        if key and receiver.seq and receiver.items is not None and method in REORDER:
-            f.env[key] = _reorder(receiver, method, args)
+        if key and receiver.seq and receiver.items is not None and method in containers.REORDER:
+            f.env[key] = containers.reorder(receiver, method, args)
             return CLEAN
         if key and method in MUTATORS:
             if method == "update" and kwargs:  # ``d.update(b=x)`` / ``d.update(other, b=x)``
@@ -366,27 +366,7 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
     return frozenset(out)
 
 
-REORDER = frozenset({"remove", "reverse", "clear", "sort"})
 CONTAINER_CALLS = frozenset({"dict", "reversed", "next", "sorted"})
-
-
-def _reorder(lst: Value, method: str, args: list[Value]) -> Value:
-    """``remove`` / ``reverse`` / ``clear`` / ``sort`` on a list with known positions."""
-    vals = [v for _, v in lst.items or ()]
-    if method == "clear":
-        vals = []
-    elif method == "reverse":
-        vals.reverse()
-    elif method == "remove" and args and args[0].known:
-        for i, v in enumerate(vals):
-            if not v.known:
-                return Value(lst.all_labels())  # which one goes is not known
-            if v.const == args[0].const:
-                del vals[i]
-                break
-    elif method in ("remove", "sort"):
-        return Value(lst.all_labels())
-    return Value(lst.labels, items=tuple(enumerate(vals)), seq=True)
 
 
 def written(node: ast.AST) -> str:
