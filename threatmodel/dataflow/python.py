@@ -22,7 +22,7 @@ from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
 from threatmodel.dataflow.conds import CondMixin
-from threatmodel.dataflow.frame import Frame, dotted
+from threatmodel.dataflow.frame import Frame, Hit, dotted
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.values import CLEAN, Label, Value
@@ -87,7 +87,11 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         """Run ``body``; True when it always leaves (return, raise, break, continue)."""
-        return any(self.stmt(stmt, f) for stmt in body)
+        for i, stmt in enumerate(body):
+            if self.stmt(stmt, f):
+                self.dead(body[i + 1 :], f, f"line {stmt.lineno} always leaves before it")
+                return True
+        return False
 
     def hoist(self, body: list[ast.stmt], f: Frame) -> None:
         """A function body names the functions and classes of its scope when it runs, so
@@ -252,6 +256,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         test folds to a constant runs alone; a branch that leaves drops out of the join."""
         test = self.expr(s.test, f)
         if test.known and not test.labels:
+            why = f"the condition at line {s.lineno} is constant"
+            self.dead(s.orelse if test.const else s.body, f, why)
             return self.block(s.body if test.const else s.orelse, f)
         before, facts = dict(f.env), set(f.facts)
         self.refine(s.test, f, True)
@@ -270,6 +276,21 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         f.env = _join_env(after_body, f.env)
         f.facts = body_facts & f.facts
         return False
+
+    def dead(self, body: list[ast.stmt], f: Frame, reason: str) -> None:
+        """A branch that never runs: its sinks are kept as safe (so a claim there is refuted
+        with the reason, not left unverifiable), nothing else it does counts."""
+        if not body:
+            return
+        env, facts, hits = dict(f.env), set(f.facts), len(f.hits)
+        calls, returns, attrs = len(f.calls), len(f.returns), dict(f.attrs)
+        self.block(body, f)
+        why = f"safe: never runs ({reason})"
+        f.hits[hits:] = [
+            Hit(h.kind, h.line, h.callee, frozenset(), why, h.lines) for h in f.hits[hits:]
+        ]
+        del f.calls[calls:], f.returns[returns:]
+        f.env, f.facts, f.attrs = env, facts, attrs
 
     def match(self, s: ast.Match, f: Frame) -> bool:
         subject = self.expr(s.subject, f)
