@@ -188,3 +188,11 @@ def test_facts_of_one_branch_do_not_leak_into_the_other() -> None:
     assert flagged(code, "code_injection")
     inside = code.replace("    x = 1\nelse:\n", "")  # eval(b) now runs only when the test held
     assert not flagged(inside, "code_injection")
+
+
+def test_sinks_in_code_that_never_runs_are_safe_with_the_reason() -> None:
+    code = "bar = 'x'\nif not bar.startswith(\"'\"):\n    return 'no'\neval(bar)\n"
+    flows = [f for f in run(handler(code)) if f.claim == "code_injection"]
+    assert flows and all(f.broken_by and "never runs" in f.broken_by for f in flows)
+    live = "bar = request.args['p']\nif not bar.startswith(\"'\"):\n    return 'no'\neval(bar)\n"
+    assert flagged(live, "code_injection")
