@@ -5,6 +5,7 @@ checkout of github.com/OWASP-Benchmark/BenchmarkPython (GPL: never copied here).
 mapped to test cases by file and to categories by CWE (the answer key's CWE column against
 the claim registry's / Bandit rule's CWEs). Per category TPR, FPR and Youden (TPR - FPR) for
 the whole suite, for 00001-00899 (the tuning slice) and for 00900+ (scored only, never read).
+``--detail`` lists the mistakes (scan and verify) of the tuning slice only.
 Bandit is installed into a scratch venv under --work. ``verify`` is run over the checkout's
 ``results/BenchmarkPython-Bandit.sarif``: how many of Bandit's true and false positives it
 refutes (a Bandit result counts for a test case when its category is the case's).
@@ -26,7 +27,8 @@ from threatmodel.claims import REGISTRY
 from threatmodel.verify.inputs import BANDIT_KINDS, CWE_KINDS
 
 TEST = re.compile(r"BenchmarkTest(\d{5})")
-SLICES = {"all": (0, 10**6), "00001-00899": (1, 899), "00900+": (900, 10**6)}
+TUNE_LAST = 899
+SLICES = {"all": (0, 10**6), "00001-00899": (1, TUNE_LAST), "00900+": (TUNE_LAST + 1, 10**6)}
 
 
 def expected(root: Path) -> dict[str, tuple[str, bool, str]]:
@@ -132,7 +134,23 @@ def bandit_category(test_id: str, cwe: str, cats: dict[str, str]) -> str | None:
     return cats.get(kind) if kind else None
 
 
-def run_verify(root: Path, work: Path, answers: dict[str, tuple[str, bool, str]]) -> None:
+def tuning(test: str) -> bool:
+    """In the tuning slice 00001-00899 (the only cases whose ids may be shown)."""
+    m = TEST.search(test)
+    return bool(m) and 1 <= int(m.group(1)) <= TUNE_LAST
+
+
+def show_misses(answers: dict[str, tuple[str, bool, str]], flagged: set[tuple[str, str]]) -> None:
+    """Scan mistakes in the tuning slice only (00900+ is scored, never shown)."""
+    print("\n## scan mistakes in 00001-00899")
+    for test, (cat, real, _) in sorted(answers.items()):
+        if tuning(test) and ((test, cat) in flagged) != real:
+            print(f"{'missed' if real else 'false alarm'}: {test} {cat}")
+
+
+def run_verify(
+    root: Path, work: Path, answers: dict[str, tuple[str, bool, str]], detail: bool = False
+) -> None:
     sarif = root / "results" / "BenchmarkPython-Bandit.sarif"
     out = work / "verify.json"
     cmd = [sys.executable, "-m", "threatmodel", "verify", str(sarif), "--repo", str(root)]
@@ -152,9 +170,16 @@ def run_verify(root: Path, work: Path, answers: dict[str, tuple[str, bool, str]]
             continue
         side = "true" if real else "false"
         tally[side][str(f.get("verdict"))] += 1
+        wrong = (real and f.get("verdict") == "refuted") or (
+            not real and f.get("verdict") != "refuted"
+        )
+        if detail and wrong and tuning(test):
+            print(f"  {side} positive {test} {cat}: {f.get('verdict')}")
     for side in ("true", "false"):
         total = sum(tally[side].values())
-        print(f"Bandit {side} positives: {total}, verdicts {dict(tally[side])}")
+        refuted = tally[side].get("refuted", 0)
+        share = f" ({refuted / total:.1%} refuted)" if total else ""
+        print(f"Bandit {side} positives: {total}, verdicts {dict(tally[side])}{share}")
 
 
 def main() -> None:
@@ -163,12 +188,18 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path(".owasp-work"))
     ap.add_argument("--no-bandit", action="store_true")
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument(
+        "--detail", action="store_true", help="list the mistakes of 00001-00899 (never 00900+)"
+    )
     args = ap.parse_args()
     root: Path = args.path.resolve()
     work: Path = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
     answers = expected(root)
-    show("threatmodel scan --provider none", score(answers, run_scan(root, work)))
+    flagged_scan = run_scan(root, work)
+    show("threatmodel scan --provider none", score(answers, flagged_scan))
+    if args.detail:
+        show_misses(answers, flagged_scan)
     if not args.no_bandit:
         cats = kind_categories(answers)
         flagged = set()
@@ -181,7 +212,7 @@ def main() -> None:
         show("bandit", score(answers, flagged))
     if not args.no_verify:
         print("\n## threatmodel verify over results/BenchmarkPython-Bandit.sarif")
-        run_verify(root, work, answers)
+        run_verify(root, work, answers, args.detail)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,12 @@ from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
-from threatmodel.dataflow.values import CLEAN, Value, distinct, join
+from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html
+from threatmodel.dataflow.values import CLEAN, Value, join
 
+RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
 PATH_MAKERS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
 PARSE_VIEWS = frozenset({"urllib.parse.urlparse", "urllib.parse.urlsplit", "pathlib.Path"})
-CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
 
 
 class AssignMixin(EngineBase):
@@ -21,6 +22,8 @@ class AssignMixin(EngineBase):
         value = value.step(line)
         if isinstance(target, ast.Name):
             f.env[target.id] = value
+            f.facts = {x for x in f.facts if x[0] != target.id}  # facts were about the old value
+            f.lambdas.pop(target.id, None)
             f.paths.discard(target.id)
             f.lines_of.setdefault(target.id, []).append(line)
             f.views.pop(target.id, None)
@@ -32,6 +35,8 @@ class AssignMixin(EngineBase):
                 self.assign(elt.value if isinstance(elt, ast.Starred) else elt, part, f, line)
         elif isinstance(target, ast.Attribute):
             key = dotted(target)
+            if target.attr in ("mimetype", "content_type") and dotted(target.value):
+                f.env[f"{dotted(target.value)}.{CONTENT_TYPE}"] = value  # resp.mimetype = ...
             if key:
                 f.env[key] = value
                 if key.startswith("self.") and key.count(".") == 1:
@@ -43,6 +48,15 @@ class AssignMixin(EngineBase):
             )
             check_store(target, value, key_value, f, line)
             base = dotted(target.value)
+            header = key_value.const if key_value is not None and key_value.known else None
+            owner = target.value
+            if (
+                isinstance(owner, ast.Attribute)
+                and owner.attr == "headers"
+                and dotted(owner.value)
+                and str(header).lower() == "content-type"
+            ):  # resp.headers["Content-Type"] = ...
+                f.env[f"{dotted(owner.value)}.{CONTENT_TYPE}"] = value
             if not base:
                 return
             old = f.env.get(base) or self.expr(target.value, f)
@@ -99,7 +113,14 @@ class AssignMixin(EngineBase):
                 for n in names:
                     f.views[n] = source
 
-    def return_sink(self, value: Value, f: Frame, line: int) -> None:
+    def return_sink(self, value: Value, f: Frame, line: int, node: ast.expr | None = None) -> None:
+        name = dotted(node) if node is not None else ""
+        if name and not_html(f.env.get(f"{name}.{CONTENT_TYPE}")):
+            return  # a response whose content type is not HTML
+        if isinstance(node, ast.Call) and qualify(node.func, f) in RESPONSES:
+            kwargs = {k.arg: self.expr(k.value, f) for k in node.keywords if k.arg}
+            if body_of(CLEAN, kwargs) is None:
+                return
         for kind, row in self.catalog.sinks_for("<return>", None):
             from threatmodel.dataflow.sinkconds import CONDITIONS
 
@@ -112,108 +133,6 @@ class AssignMixin(EngineBase):
             )
             if got is not None and got.all_labels():
                 f.hits.append(Hit(kind, line, "return", got.all_labels()))
-
-    def guard(self, test: ast.expr, f: Frame, negated: bool) -> None:
-        """After ``if test: <leave>`` the test was false (``negated``: it was true)."""
-        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-            self.guard(test.operand, f, not negated)
-            return
-        self.literal_facts(test, f, negated)
-        if isinstance(test, ast.BoolOp):
-            # false ``a or b`` means every part is false; true ``a and b``: every part true
-            if isinstance(test.op, ast.Or) != negated:
-                for v in test.values:
-                    self.guard(v, f, negated)
-            return
-        kinds: frozenset[str] = frozenset()
-        subject: ast.AST | None = None
-        if isinstance(test, ast.Compare) and len(test.ops) == 1:
-            op, right = test.ops[0], test.comparators[0]
-            left_const = isinstance(test.left, ast.Constant) and isinstance(test.left.value, str)
-            if (left_const and isinstance(op, ast.In) and not negated) or (
-                left_const and isinstance(op, ast.NotIn) and negated
-            ):
-                kinds, subject = (
-                    self.catalog.guarded_by(str(getattr(test.left, "value", ""))),
-                    right,
-                )
-            elif _constants(right) and (
-                (isinstance(op, ast.NotIn | ast.NotEq) and not negated)
-                or (isinstance(op, ast.In | ast.Eq) and negated)
-            ):
-                kinds, subject = self.catalog.taint_kinds, test.left  # an allow-list
-        elif isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and negated:
-            if test.func.attr == "startswith" and _real_prefix(test):
-                kinds, subject = self.catalog.prefix_kinds, test.func.value
-            elif test.func.attr in CHAR_CLASS:
-                kinds, subject = self.catalog.taint_kinds, test.func.value
-        if kinds and subject is not None:
-            self.sanitize_names(subject, kinds, f)
-
-    def literal_facts(self, test: ast.expr, f: Frame, negated: bool) -> None:
-        """``x.startswith(q)``, ``x.endswith(q)`` and no ``q`` inside ``x[1:-1]``: ``x`` is
-        a quoted string literal, which eval / exec read as a constant string (no code)."""
-        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and negated:
-            arg = test.args[0] if test.args else None
-            name = dotted(test.func.value)
-            if (
-                name
-                and isinstance(arg, ast.Constant)
-                and test.func.attr in ("startswith", "endswith")
-            ):
-                f.facts.add((name, test.func.attr, str(arg.value)))
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and not negated:
-            left, right = test.left, test.comparators[0]
-            inner = (
-                isinstance(right, ast.Subscript)
-                and isinstance(right.slice, ast.Slice)
-                and ast.unparse(right.slice) in ("1:-1",)
-            )
-            if isinstance(test.ops[0], ast.In) and isinstance(left, ast.Constant) and inner:
-                assert isinstance(right, ast.Subscript)
-                f.facts.add((dotted(right.value), "inner_free", str(left.value)))
-        for name, _, quote in list(f.facts):
-            if (
-                quote in ("'", '"')
-                and {(name, t, quote) for t in ("startswith", "endswith", "inner_free")} <= f.facts
-            ):
-                self.sanitize_names(ast.Name(id=name), frozenset({"code_injection"}), f)
-
-    def sanitize_names(self, node: ast.AST, kinds: frozenset[str], f: Frame) -> None:
-        for sub in ast.walk(node):
-            key = dotted(sub)
-            if not key:
-                continue
-            for name in {key, key.split(".")[0], f.views.get(key.split(".")[0], "")}:
-                if name and name in f.env:
-                    f.env[name] = _sanitize_keep(f.env[name], kinds, "guard")
-
-
-def _sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:
-    if v.items is None:
-        return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const)
-    items = tuple((k, _sanitize_keep(x, kinds, name)) for k, x in v.items)
-    return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
-
-
-def _real_prefix(test: ast.Call) -> bool:
-    """A prefix check that pins a location (a folder, a URL origin), not one character."""
-    arg = test.args[0] if test.args else None
-    if isinstance(arg, ast.Constant):
-        return (
-            isinstance(arg.value, str)
-            and len(arg.value) > 1
-            and ("/" in arg.value or ":" in arg.value)
-        )
-    return arg is not None
-
-
-def _constants(node: ast.AST) -> bool:
-    if isinstance(node, ast.Constant):
-        return True
-    if isinstance(node, ast.List | ast.Tuple | ast.Set):
-        return bool(node.elts) and all(isinstance(e, ast.Constant) for e in node.elts)
-    return False
 
 
 def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:

@@ -28,5 +28,8 @@ class EngineBase:
     def element(self, seq: Value) -> Value:
         raise NotImplementedError
 
-    def module_value(self, qual: str) -> Value:
+    def module_value(self, qual: str, line: int = 1) -> Value:
+        raise NotImplementedError
+
+    def refine(self, test: ast.expr, f: Frame, truth: bool) -> None:
         raise NotImplementedError

@@ -64,6 +64,7 @@ class Frame:
     # path expression -> what was saved there (``upload.save(path)``): reading it back
     # gives that content, not the file's own
     written: dict[str, Value] = field(default_factory=dict)
+    lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # name -> lambda it holds
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.encode import read_table
-from threatmodel.dataflow.values import Label, distinct
+from threatmodel.dataflow.values import ATTR, Label, distinct
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
@@ -134,6 +134,8 @@ class Linker:
         return self._call_result(lab, bind, depth)
 
     def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        if ATTR in lab.origin:
+            return self.attribute(lab, bind, depth)
         found = self.find(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
@@ -144,6 +146,23 @@ class Linker:
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+
+    def attribute(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
+        """``obj.name`` of an object built by ``Class(...)``: what ``__init__`` stored as
+        ``self.name``, given the constructor's arguments; anything else (a class attribute,
+        a property, an unknown class) carries whatever the object was built from."""
+        name = lab.origin.rpartition(ATTR)[2]
+        out: list[Label] = []
+        for ctor in dict(lab.args).get("self", frozenset()):
+            init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
+            attrs = init[1].get("attrs", {}) if init is not None else {}
+            if init is None or name not in attrs or depth > MAX_DEPTH:
+                out += self.resolve(frozenset({ctor}), bind, depth)
+                continue
+            ipath, isumm = init
+            ibind = self.bindings(ctor, isumm, bind, depth)
+            out += self.resolve(self.labels(attrs[name], ipath), ibind, depth + 1)
+        return distinct(out)
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""

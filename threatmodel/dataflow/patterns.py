@@ -23,6 +23,12 @@ from threatmodel.dataflow.values import Label, Value
 if TYPE_CHECKING:
     from threatmodel.dataflow.base import EngineBase
 
+EXTERNAL_FEATURES = (
+    "feature_external_ges",
+    "feature_external_pes",
+    "external-general-entities",
+    "external-parameter-entities",
+)
 WEAK_HASHES = frozenset({"md5", "sha1", "md4", "md2", "sha", "ripemd160"})
 SECURITY_WORDS = re.compile(
     r"passw|passwd|pwd|secret|token|credential|signature|api_?key|auth|nonce|salt|otp|session",
@@ -94,14 +100,15 @@ def check_patterns(
             if randoms:
                 f.hits.append(Hit("weak_random", line, ".set_cookie", randoms))
     if method == "setFeature" and len(node.args) == 2:
-        feature = dotted(node.args[0])
+        # the feature's name or its URI string; the last setting wins (True then False: off)
+        feature = dotted(node.args[0]) or str(args[0].const if args[0].known else "")
         on = args[1]
-        if feature.endswith(("feature_external_ges", "feature_external_pes")) and (
-            not on.known or on.const
-        ):
-            key = dotted(node.func.value) if isinstance(node.func, ast.Attribute) else ""
-            if key:
+        key = dotted(node.func.value) if isinstance(node.func, ast.Attribute) else ""
+        if key and feature.endswith(EXTERNAL_FEATURES):
+            if not on.known or on.const:
                 f.env[f"{key}.<external>"] = Value()
+            else:
+                f.env.pop(f"{key}.<external>", None)
     on_session = isinstance(node.func, ast.Attribute) and _is_session(node.func.value, f)
     if method in ("update", "setdefault") and on_session:
         labels = frozenset(x for a in args for x in a.all_labels() if x.kind == "request")

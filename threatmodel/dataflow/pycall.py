@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import ast
 import sys
-from typing import Any
 
+from threatmodel.dataflow import consts, containers
+from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.sinkconds import dangerous_value
+from threatmodel.dataflow.pyexpr import from_const
+from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
     UNKNOWN,
@@ -30,18 +32,18 @@ from threatmodel.dataflow.values import (
 
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
-KEEP = frozenset({"list", "tuple", "sorted", "reversed", "iter", "next", "copy.copy"})
+KEEP = frozenset({"list", "tuple", "iter", "copy.copy", "copy.deepcopy", "collections.deque"})
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
-BOOL_METHODS = frozenset({"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric"})
-RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
+# Methods whose result is a number or a bool whatever the receiver holds: no text survives.
+BOOL_METHODS = frozenset(
+    {"startswith", "endswith", "isdigit", "isalnum", "isalpha", "isnumeric", "isdecimal"}
+    | {"isidentifier", "isascii", "isspace", "islower", "isupper", "istitle", "isprintable"}
+    | {"find", "rfind", "index", "rindex", "count", "__len__", "__contains__", "bit_length"}
+)
 MUTATORS = frozenset(
     {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
-)
-STR_METHODS = frozenset(
-    {"upper", "lower", "strip", "lstrip", "rstrip", "replace", "format", "join", "split"}
-    | {"encode", "decode", "title", "capitalize", "casefold", "zfill", "center", "rsplit"}
 )
 _STDLIB = frozenset(sys.stdlib_module_names) | {"builtins"}
 # Widely used libraries are never the repository's own code: a call into them passes its
@@ -64,6 +66,11 @@ def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], di
 class CallMixin(EngineBase):
     def call(self, node: ast.Call, f: Frame) -> Value:
         func = node.func
+        lam = func if isinstance(func, ast.Lambda) else None
+        if isinstance(func, ast.Name) and func.id in f.lambdas and func.id not in f.defs:
+            lam = f.lambdas[func.id]
+        if lam is not None:
+            return self.call_lambda(lam, node, f)
         method = func.attr if isinstance(func, ast.Attribute) else None
         qual = qualify(func, f)
         recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
@@ -89,6 +96,10 @@ class CallMixin(EngineBase):
         everything = [receiver, *args, *kwargs.values()]
         if random_source(qual):
             return Value(frozenset({Label("random", qual, line)}))
+        if qual in consts.BUILTINS and not receiver.labels:
+            folded = self.fold_builtin(qual, args, kwargs)
+            if folded is not None:
+                return folded
         safe = self.catalog.sanitizes(recv_qual, method)
         if safe:
             name = qual or str(method)
@@ -106,15 +117,16 @@ class CallMixin(EngineBase):
             saved = f.written.get(ast.unparse(node.args[0])) if node.args else None
             return CLEAN if saved is None else saved.step(line)
         if qual in RESPONSES and args:
-            # a response object carries its body; headers and status are not the page
-            body = args[0]
-            return (body.items[0][1] if body.seq and body.items else body).step(line)
+            # a response object carries its body; headers and status are not the page, and
+            # a text/plain or JSON response has no HTML body
+            body = body_of(args[0] if len(args) == 1 else containers.seq(args), kwargs)
+            return CLEAN if body is None else body.step(line)
         if qual in CONFIG or (qual.startswith("os.environ") and method == "get"):
             return Value(frozenset({Label("config", qual, line)}))
         if method in DB_METHODS:
             return Value(frozenset({Label("database", f".{method}", line)}))
-        if qual in KEEP and args:
-            return args[0]
+        if qual in KEEP or qual in CONTAINER_CALLS:
+            return self.container_call(qual, args, kwargs)
         if method is not None and not qual:
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
@@ -130,11 +142,60 @@ class CallMixin(EngineBase):
             out = self.method_call_labels(method, receiver, args, kwargs, line, f)
             if out is not None:
                 return out
-        if qual and all(a.known for a in args) and not kwargs and args:
-            folded = _fold_builtin(qual, [a.const for a in args])
-            if folded is not UNKNOWN:
-                return const(folded)
         return tainted(*everything).step(line)
+
+    def call_lambda(self, lam: ast.Lambda, node: ast.Call, f: Frame) -> Value:
+        """``(lambda x: 'safe')(p)``: the body read with the parameters bound to the call's
+        arguments (defaults where none is given)."""
+        args, kwargs = _args(node, self, f)
+        saved = dict(f.env)
+        params = [*lam.args.posonlyargs, *lam.args.args]
+        defaults = dict(zip([p.arg for p in params][::-1], lam.args.defaults[::-1], strict=False))
+        for i, p in enumerate(params):
+            default = defaults.get(p.arg)
+            f.env[p.arg] = (
+                args[i]
+                if i < len(args)
+                else kwargs.get(p.arg) or (self.expr(default, f) if default is not None else CLEAN)
+            )
+        for p in [*lam.args.kwonlyargs, *(x for x in (lam.args.vararg, lam.args.kwarg) if x)]:
+            f.env[p.arg] = kwargs.get(p.arg) or tainted(*args[len(params) :], *kwargs.values())
+        out = self.expr(lam.body, f)
+        f.env = saved
+        return out.step(node.lineno)
+
+    def container_call(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value:
+        """``list(x)`` / ``copy.copy(x)`` keep elements (``list(d)``: the keys), ``dict(...)``
+        builds one, ``reversed`` reorders, ``next`` takes the first, ``sorted`` mixes."""
+        if qual == "dict":
+            return containers.dict_of(args, kwargs)
+        if not args:
+            return containers.seq([]) if qual != "next" else CLEAN
+        if qual == "reversed":
+            return containers.reversed_of(args[0])
+        if qual == "next":
+            return containers.first(args[0])
+        if qual == "sorted":
+            return containers.seq([]) if containers.exact_seq(args[0]) == [] else args[0].flat()
+        if qual in ("list", "tuple", "collections.deque"):
+            keys = containers.view(args[0], "keys")
+            if keys is not None:
+                return keys
+        return args[0]
+
+    def fold_builtin(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
+        """``len("abc")``, ``max(3, n)`` with ``n`` known, ``len(lst)`` of a list whose
+        positions are all known: the constant, so conditions on it fold."""
+        if all(a.known for a in [*args, *kwargs.values()]):
+            known = {k: v.const for k, v in kwargs.items()}
+            got = consts.builtin(qual, [a.const for a in args], known)
+            if got is not UNKNOWN:
+                return from_const(got)
+        if qual == "len" and len(args) == 1 and not kwargs:
+            seq = args[0]
+            if seq.seq and seq.items is not None and not seq.labels:
+                return const(len(seq.items))
+        return None
 
     def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:
         """Could ``qual`` be one of the repository's functions (link() decides)? It must be
@@ -184,24 +245,29 @@ class CallMixin(EngineBase):
         assert isinstance(node.func, ast.Attribute)
         key = dotted(node.func.value)
         line = node.lineno
+        if receiver.known and all(a.known for a in [*args, *kwargs.values()]):
+            known = {k: v.const for k, v in kwargs.items()}
+            got = consts.method(receiver.const, method, [a.const for a in args], known)
+            if got is not UNKNOWN:
+                return from_const(got)
         if method in BOOL_METHODS:
             return CLEAN
+        if method == "format" and receiver.known:
+            reads = containers.format_reads(receiver.const, args, kwargs)
+            if reads is not None:
+                return reads.step(line)
+        if method in ("keys", "values", "items") and not args:
+            got = containers.view(receiver, method)
+            if got is not None:
+                return got
+        if method == "copy" and not args and receiver.items is not None:
+            return receiver
         if method == "replace" and len(args) >= 2 and args[0].known and args[1].known:
             # ``s.replace("'", "&apos;")``: the character a kind's guard looks for is gone
             gone, new = str(args[0].const), str(args[1].const)
             kinds = self.catalog.guarded_by(gone) if gone and gone not in new else frozenset()
             if kinds and receiver.all_labels():
                 return receiver.flat().sanitized(kinds, f".replace({gone!r})").step(line)
-        foldable = receiver.known and all(a.known for a in args) and not kwargs
-        if foldable and method in STR_METHODS:
-            try:
-                got = getattr(receiver.const, method)(*[a.const for a in args])
-            except Exception:
-                got = UNKNOWN
-            if isinstance(got, str | bytes | tuple | int | bool):
-                return const(got)
-            if isinstance(got, list) and all(isinstance(x, str) for x in got):
-                return Value(items=tuple((i, const(x)) for i, x in enumerate(got)), seq=True)
         if method == "get" and len(args) >= 2 and receiver.items is not None:
             pair = args[0], args[1]
             if pair[0].known and pair[1].known:
@@ -210,11 +276,19 @@ class CallMixin(EngineBase):
                     return got
         if method in ("get", "pop", "setdefault") and receiver.items is not None and args:
             k = args[0]
+            if k.known and receiver.seq and isinstance(k.const, int):
+                k = const(containers.index(k.const, len(receiver.items)))
             got = receiver.item(k.const) if k.known else None
             default = args[1] if len(args) > 1 else const(None)
+            if method == "setdefault" and key and got is None and k.known and not receiver.seq:
+                f.env[key] = Value(receiver.labels, items=(*receiver.items, (k.const, default)))
+                return default
+            if method == "pop" and not receiver.seq and key and k.known:
+                rest = tuple((kk, v) for kk, v in receiver.items if kk != k.const)
+                f.env[key] = Value(receiver.labels, items=rest)
             if method == "pop" and receiver.seq and got is not None and key:
-                rest = [v for kk, v in receiver.items if kk != k.const]
-                f.env[key] = Value(receiver.labels, items=tuple(enumerate(rest)), seq=True)
+                kept = [v for kk, v in receiver.items if kk != k.const]
+                f.env[key] = Value(receiver.labels, items=tuple(enumerate(kept)), seq=True)
                 return got
             if got is not None:
                 return got
@@ -224,14 +298,20 @@ class CallMixin(EngineBase):
         if method == "pop" and receiver.seq and receiver.items and not args and key:
             f.env[key] = Value(receiver.labels, items=receiver.items[:-1], seq=True)
             return receiver.items[-1][1]
+        if method == "appendleft" and receiver.seq and receiver.items is not None and key:
+            vals = [args[0], *(v for _, v in receiver.items)] if args else []
+            f.env[key] = containers.seq(vals, receiver.labels)
+            return CLEAN
         if method == "popleft" and receiver.seq and receiver.items and not args and key:
             tail = tuple(enumerate([v for _, v in receiver.items[1:]]))
             f.env[key] = Value(receiver.labels, items=tail, seq=True)
             return receiver.items[0][1]
-        if key and receiver.seq and receiver.items is not None and method in REORDER:
-            f.env[key] = _reorder(receiver, method, args)
+        if key and receiver.seq and receiver.items is not None and method in containers.REORDER:
+            f.env[key] = containers.reorder(receiver, method, args)
             return CLEAN
         if key and method in MUTATORS:
+            if method == "update" and kwargs:  # ``d.update(b=x)`` / ``d.update(other, b=x)``
+                args = [containers.dict_of(args, kwargs)]
             self.mutate(key, method, receiver, args, f, line)
             return CLEAN
         return None
@@ -278,6 +358,7 @@ SAFE_AS_CALLED = {
     "xml_entities": "the parser does not resolve external entities",
     "sax_entities": "the parser does not resolve external entities",
     "lxml_entities": "lxml's default parser does not load external entities",
+    "no_external_entities": "xml.etree.ElementTree does not load external entities",
     "command": "a fixed program with an argument list and no shell",
 }
 
@@ -302,26 +383,7 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
     return distinct(out)
 
 
-REORDER = frozenset({"remove", "reverse", "clear", "sort"})
-
-
-def _reorder(lst: Value, method: str, args: list[Value]) -> Value:
-    """``remove`` / ``reverse`` / ``clear`` / ``sort`` on a list with known positions."""
-    vals = [v for _, v in lst.items or ()]
-    if method == "clear":
-        vals = []
-    elif method == "reverse":
-        vals.reverse()
-    elif method == "remove" and args and args[0].known:
-        for i, v in enumerate(vals):
-            if not v.known:
-                return Value(lst.all_labels())  # which one goes is not known
-            if v.const == args[0].const:
-                del vals[i]
-                break
-    elif method in ("remove", "sort"):
-        return Value(lst.all_labels())
-    return Value(lst.labels, items=tuple(enumerate(vals)), seq=True)
+CONTAINER_CALLS = frozenset({"dict", "reversed", "next", "sorted"})
 
 
 def written(node: ast.AST) -> str:
@@ -343,9 +405,3 @@ def _arg_lines(node: ast.Call, f: Frame) -> tuple[int, ...]:
             if isinstance(sub, ast.Name):
                 out.update(f.lines_of.get(sub.id, [])[-4:])
     return tuple(sorted(out))
-
-
-def _fold_builtin(qual: str, args: list[Any]) -> Any:
-    if qual == "str" and len(args) == 1 and isinstance(args[0], str | int | float):
-        return str(args[0])
-    return UNKNOWN

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
 from typing import Any
 
+from threatmodel.dataflow import consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import (
+    ATTR,
     CLEAN,
     UNKNOWN,
     Label,
@@ -30,38 +31,6 @@ from threatmodel.frameworks.registry import request_sources
 REQUEST_OBJECTS = request_sources("python").objects
 # Attributes of a request object that are not client input (server state, the auth user).
 NOT_INPUT = frozenset({"user", "session", "method", "app", "state", "auth", "is_secure", "config"})
-_BINOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Mod: operator.mod,
-    ast.FloorDiv: operator.floordiv,
-    ast.Div: operator.truediv,
-}
-_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Gt: operator.gt,
-    ast.GtE: operator.ge,
-    ast.Lt: operator.lt,
-    ast.LtE: operator.le,
-    ast.Eq: operator.eq,
-    ast.NotEq: operator.ne,
-    ast.In: lambda a, b: a in b,
-    ast.NotIn: lambda a, b: a not in b,
-    ast.Is: operator.is_,
-    ast.IsNot: operator.is_not,
-}
-_SMALL = (int, float, str, bool, bytes, type(None), tuple)
-
-
-def _fold(fn: Callable[..., Any], *args: Any) -> Any:
-    """``fn(*args)`` on known constants, or UNKNOWN when it fails or grows too large."""
-    try:
-        out = fn(*args)
-    except Exception:
-        return UNKNOWN
-    if isinstance(out, str | bytes) and len(out) > 10_000:
-        return UNKNOWN
-    return out if isinstance(out, _SMALL) else UNKNOWN
 
 
 def request_label(line: int, origin: str = "request") -> Value:
@@ -92,11 +61,16 @@ class ExprMixin(EngineBase):
             return inner if node.format_spec is None else tainted(inner)
         if isinstance(node, ast.BinOp):
             a, b = self.expr(node.left, f), self.expr(node.right, f)
-            op = _BINOPS.get(type(node.op))
-            if op and a.known and b.known and not (isinstance(node.op, ast.Mult) and _big(a, b)):
-                folded = _fold(op, a.const, b.const)
+            if a.known and b.known:
+                folded = consts.binop(node.op, a.const, b.const)
                 if folded is not UNKNOWN:
-                    return const(folded)
+                    return from_const(folded)
+            if isinstance(node.op, ast.BitOr) and a.items is not None and not a.seq:
+                return containers.merge(a, b)
+            if isinstance(node.op, ast.Mod) and a.known:
+                reads = containers.percent_reads(a.const, b)
+                if reads is not None:
+                    return reads.step(node.lineno)
             if isinstance(node.op, ast.Add) and a.seq and b.seq and a.items and b.items:
                 items = a.items + tuple((len(a.items) + i, v) for i, (_, v) in enumerate(b.items))
                 return Value(a.labels | b.labels, items=items, seq=True)
@@ -104,14 +78,9 @@ class ExprMixin(EngineBase):
         if isinstance(node, ast.UnaryOp):
             v = self.expr(node.operand, f)
             if v.known:
-                ops: dict[type, Callable[[Any], Any]] = {
-                    ast.Not: operator.not_,
-                    ast.USub: operator.neg,
-                    ast.UAdd: operator.pos,
-                }
-                fn = ops.get(type(node.op))
-                if fn is not None:
-                    return const(_fold(fn, v.const))
+                folded = consts.unary(node.op, v.const)
+                if folded is not UNKNOWN:
+                    return const(folded)
             return CLEAN if isinstance(node.op, ast.Not) else v.flat()
         if isinstance(node, ast.BoolOp):
             return self.boolop(node, f)
@@ -119,12 +88,19 @@ class ExprMixin(EngineBase):
             return self.compare(node, f)
         if isinstance(node, ast.IfExp):
             test = self.expr(node.test, f)
-            if test.known:
+            if test.known and not test.labels:
                 return self.expr(node.body if test.const else node.orelse, f)
-            return join(self.expr(node.body, f), self.expr(node.orelse, f)).step(node.lineno)
+            arms = []
+            for arm, truth in ((node.body, True), (node.orelse, False)):
+                saved, facts = dict(f.env), set(f.facts)
+                self.refine(node.test, f, truth)
+                arms.append(self.expr(arm, f))
+                f.env, f.facts = saved, facts
+            return join(arms[0], arms[1]).step(node.lineno)
         if isinstance(node, ast.List | ast.Tuple):
             if any(isinstance(e, ast.Starred) for e in node.elts):
-                return tainted(*(self.expr(e, f) for e in node.elts))
+                starred = [(isinstance(e, ast.Starred), self.expr(e, f)) for e in node.elts]
+                return containers.starred_list(starred)
             vals = [self.expr(e, f) for e in node.elts]
             if isinstance(node, ast.Tuple) and all(v.known for v in vals):
                 return Value(const=tuple(v.const for v in vals), items=_seq(vals), seq=True)
@@ -134,13 +110,20 @@ class ExprMixin(EngineBase):
         if isinstance(node, ast.Dict):
             pairs: list[tuple[Any, Value]] = []
             loose: list[Value] = []
+            out = Value(items=())
             for k, v_node in zip(node.keys, node.values, strict=False):
                 key, val = self.expr(k, f) if k is not None else CLEAN, self.expr(v_node, f)
-                if k is not None and key.known and not key.labels:
+                if k is None:  # ``{**other, ...}``: its keys, then the ones written after
+                    out = containers.merge(containers.merge(out, Value(items=tuple(pairs))), val)
+                    pairs = []
+                elif key.known and not key.labels:
                     pairs.append((key.const, val))
                 else:
-                    loose.append(val)
-            return Value(tainted(*loose).labels, items=tuple(pairs))
+                    loose += [key, val]  # a key from input is input too
+            out = containers.merge(out, Value(items=tuple(pairs)))
+            if loose:
+                return Value(out.all_labels() | tainted(*loose).labels, items=out.items)
+            return out
         if isinstance(node, ast.Subscript):
             return self.subscript(node, f)
         if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
@@ -162,7 +145,7 @@ class ExprMixin(EngineBase):
         if qual in REQUEST_OBJECTS:
             return request_label(node.lineno)
         if qual is not None:
-            return self.module_value(qual)
+            return self.module_value(qual, node.lineno)
         return CLEAN
 
     def attribute(self, node: ast.Attribute, f: Frame) -> Value:
@@ -177,7 +160,7 @@ class ExprMixin(EngineBase):
             qual = f.aliases.get(key.partition(".")[0]) if key else None
             if qual is not None:
                 full = qual + key[len(key.partition(".")[0]) :]
-                return self.module_value(full)
+                return self.module_value(full, node.lineno)
             return CLEAN
         out: list[Label] = []
         for lab in base.all_labels():
@@ -185,6 +168,11 @@ class ExprMixin(EngineBase):
                 if node.attr in NOT_INPUT:
                     continue
                 out.append(Label("request", f"request.{node.attr}", lab.line, steps=lab.steps))
+            elif lab.kind == "call" and ATTR not in lab.origin:
+                # an attribute of an object a repository call built: link() reads what
+                # that class's __init__ stored under this name (``Foo(p).safe``)
+                origin = f"{lab.origin}{ATTR}{node.attr}"
+                out.append(Label("call", origin, node.lineno, args=(("self", frozenset({lab})),)))
             else:
                 out.append(lab)
         return Value(distinct(out))
@@ -192,19 +180,15 @@ class ExprMixin(EngineBase):
     def subscript(self, node: ast.Subscript, f: Frame) -> Value:
         base = self.expr(node.value, f)
         if isinstance(node.slice, ast.Slice):
-            lo, hi = self.expr(node.slice.lower, f), self.expr(node.slice.upper, f)
-            bounds = (node.slice.lower is None or lo.known) and (
-                node.slice.upper is None or hi.known
-            )
-            if base.known and bounds:
-                s = slice(lo.const if lo.known else None, hi.const if hi.known else None)
-                folded = _fold(operator.getitem, base.const, s)
+            sl = node.slice
+            parts = [self.expr(x, f) for x in (sl.lower, sl.upper, sl.step)]
+            written = (sl.lower is not None, sl.upper is not None, sl.step is not None)
+            if base.known and all(p.known for p, w in zip(parts, written, strict=True) if w):
+                bounds = [p.const if w else None for p, w in zip(parts, written, strict=True)]
+                folded = consts.fold(operator.getitem, base.const, slice(*bounds))
                 if folded is not UNKNOWN:
-                    return const(folded)
-            if base.seq and base.items and lo.known and node.slice.upper is None:
-                kept = [v for _, v in base.items][lo.const :]
-                return Value(base.labels, items=_seq(kept), seq=True)
-            return base.flat()
+                    return from_const(folded)
+            return containers.sliced(base, parts[0], parts[1], parts[2], written)
         key = self.expr(node.slice, f)
         if key.known:
             k = key.const
@@ -216,33 +200,41 @@ class ExprMixin(EngineBase):
                 if got is not None:
                     return got
             if base.known:
-                folded = _fold(operator.getitem, base.const, k)
+                folded = consts.fold(operator.getitem, base.const, k)
                 if folded is not UNKNOWN:
-                    return const(folded)
+                    return from_const(folded)
         return base.flat()
 
     def boolop(self, node: ast.BoolOp, f: Frame) -> Value:
+        """``a or b`` is ``a`` when truthy, else ``b``; ``a and b`` is ``a`` only when ``a``
+        is falsy ("", 0, None, an empty container: no data), else ``b``. Each operand is
+        read knowing the ones before it were true (``and``) or false (``or``)."""
         out: Value | None = None
-        for v_node in node.values:
+        saved, facts = dict(f.env), set(f.facts)
+        is_and = isinstance(node.op, ast.And)
+        for i, v_node in enumerate(node.values):
             v = self.expr(v_node, f)
             if v.known and not v.labels:
-                truthy = bool(v.const)
                 # ``a or b``: a truthy constant ends it; ``a and b``: a falsy one does
-                if truthy == isinstance(node.op, ast.Or):
-                    return v if out is None else join(out, v)
+                if bool(v.const) != is_and:
+                    out = v if out is None else join(out, v)
+                    break
                 continue
+            if is_and and i < len(node.values) - 1:
+                v = CLEAN  # only its falsy value can be the result
             out = v if out is None else join(out, v)
-        return out if out is not None else const(isinstance(node.op, ast.And))
+            self.refine(v_node, f, is_and)
+        f.env, f.facts = saved, facts
+        return out if out is not None else const(is_and)
 
     def compare(self, node: ast.Compare, f: Frame) -> Value:
         left = self.expr(node.left, f)
         result: Any = True
         for op, right_node in zip(node.ops, node.comparators, strict=False):
             right = self.expr(right_node, f)
-            fn = _CMPOPS.get(type(op))
-            if fn is None or not left.known or not right.known:
+            if not left.known or not right.known:
                 return CLEAN
-            got = _fold(fn, left.const, right.const)
+            got = consts.compare(op, left.const, right.const)
             if got is UNKNOWN:
                 return CLEAN
             result = result and got
@@ -252,15 +244,17 @@ class ExprMixin(EngineBase):
     def comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
     ) -> Value:
-        saved = dict(f.env)
+        saved, facts = dict(f.env), set(f.facts)
         for gen in node.generators:
             self.assign(gen.target, self.element(self.expr(gen.iter, f)), f, node.lineno)
+            for cond in gen.ifs:  # ``[c for c in s if c.isalnum()]``: only what passes
+                self.refine(cond, f, True)
         parts = (
             [self.expr(node.key, f), self.expr(node.value, f)]
             if isinstance(node, ast.DictComp)
             else [self.expr(node.elt, f)]
         )
-        f.env = saved
+        f.env, f.facts = saved, facts
         return tainted(*parts).step(node.lineno)
 
     def element(self, seq: Value) -> Value:
@@ -279,7 +273,10 @@ def _seq(vals: list[Value]) -> tuple[tuple[Any, Value], ...]:
     return tuple(enumerate(vals))
 
 
-def _big(a: Value, b: Value) -> bool:
-    return any(isinstance(x.const, str | bytes | tuple) for x in (a, b)) and any(
-        isinstance(x.const, int) and x.const > 10_000 for x in (a, b)
-    )
+def from_const(x: Any) -> Value:
+    """A folded result as a value: a list of constants keeps its positions."""
+    if isinstance(x, list):
+        return Value(items=tuple((i, const(v)) for i, v in enumerate(x)), seq=True)
+    if isinstance(x, tuple):
+        return Value(const=x, items=tuple((i, const(v)) for i, v in enumerate(x)), seq=True)
+    return const(x)

@@ -20,10 +20,11 @@ from threatmodel.dataflow.assign import AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
+from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.encode import LabelTable
-from threatmodel.dataflow.frame import Frame, dotted
+from threatmodel.dataflow.frame import Frame, Hit, dotted
 from threatmodel.dataflow.pycall import CallMixin
-from threatmodel.dataflow.pyexpr import ExprMixin, request_label
+from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.urlparams import (
     ANY_PATH,
     SCALAR_CONVERTERS,
@@ -43,7 +44,7 @@ REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(ExprMixin, CallMixin, AssignMixin):
+class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines
@@ -52,12 +53,14 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         self.table = LabelTable()
         self.typed = validates_annotations(lines)  # FastAPI enforces parameter types
 
-    def module_value(self, qual: str) -> Value:
-        return CLEAN
+    def module_value(self, qual: str, line: int = 1) -> Value:
+        """A module attribute: ``flask.request`` (however imported) is the request."""
+        return request_label(line) if qual in REQUEST_OBJECTS else CLEAN
 
     # ------------------------------------------------------------------ file and functions
     def run(self, tree: ast.Module) -> dict[str, dict[str, Any]]:
         top = Frame(self.module, {}, {}, {})
+        self.hoist(tree.body, top)
         self.block(tree.body, top)
         self.summaries[self.module] = _summary(top, [], self.table)
         return self.summaries
@@ -91,6 +94,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
                 f.env[p.arg] = self.url_param(p, converters, fn.lineno)
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
+        self.hoist(fn.body, f)
         self.block(fn.body, f)
         self.summaries[qual] = _summary(f, names, self.table)
 
@@ -110,7 +114,18 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         """Run ``body``; True when it always leaves (return, raise, break, continue)."""
-        return any(self.stmt(stmt, f) for stmt in body)
+        for i, stmt in enumerate(body):
+            if self.stmt(stmt, f):
+                self.dead(body[i + 1 :], f, f"line {stmt.lineno} always leaves before it")
+                return True
+        return False
+
+    def hoist(self, body: list[ast.stmt], f: Frame) -> None:
+        """A function body names the functions and classes of its scope when it runs, so
+        one defined further down (``def helper`` after the view calling it) is known."""
+        for s in body:
+            if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                f.defs.setdefault(s.name, f"{f.qual}.{s.name}")
 
     def stmt(self, s: ast.stmt, f: Frame) -> bool:
         line = s.lineno
@@ -118,6 +133,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             value = self.expr(s.value, f)
             for t in s.targets:
                 self.assign(t, value, f, line)
+                if isinstance(s.value, ast.Lambda) and isinstance(t, ast.Name):
+                    f.lambdas[t.id] = s.value  # called later: its body is read then
             self.mark_parser(s.value, s.targets, f)
             if _is_path_expr(s.value, f):
                 f.paths.update(dotted(t) for t in s.targets if dotted(t))
@@ -134,7 +151,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         elif isinstance(s, ast.Return):
             value = self.expr(s.value, f) if s.value is not None else CLEAN
             f.returns.append(value)
-            self.return_sink(value, f, line)
+            self.return_sink(value, f, line, s.value)
             return True
         elif isinstance(s, ast.Raise | ast.Break | ast.Continue):
             if isinstance(s, ast.Raise) and s.exc is not None:
@@ -145,7 +162,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         elif isinstance(s, ast.If):
             return self.if_(s, f)
         elif isinstance(s, ast.For | ast.AsyncFor):
-            item = self.element(self.expr(s.iter, f))
+            seq = self.expr(s.iter, f)
+            if _empty(s.iter, seq):  # ``for x in []`` / ``range(0)``: the body never runs
+                return self.block(s.orelse, f)
+            item = self.element(seq)
             before = dict(f.env)
             f.loops.append([])
             for _ in range(2):
@@ -162,6 +182,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
             before = dict(f.env)
             f.loops.append([])
             for _ in range(2):
+                self.refine(s.test, f, True)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
             for carried in f.loops.pop():
@@ -222,6 +243,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
                         f"{base}.{alias.name}" if base else alias.name
                     )
                     f.env.pop(alias.asname or alias.name, None)
+        elif isinstance(s, ast.Assert):
+            self.expr(s.test, f)
+            self.refine(s.test, f, True)  # past an assert, its test held
         elif isinstance(s, ast.Delete):
             for t in s.targets:
                 self.delete(t, f)
@@ -255,25 +279,45 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         return ".".join([*pkg, *([s.module] if s.module else [])])
 
     def if_(self, s: ast.If, f: Frame) -> bool:
+        """Both branches run, each knowing its test's truth (``conds.refine``); one whose
+        test folds to a constant runs alone; a branch that leaves drops out of the join."""
         test = self.expr(s.test, f)
         if test.known and not test.labels:
+            why = f"the condition at line {s.lineno} is constant"
+            self.dead(s.orelse if test.const else s.body, f, why)
             return self.block(s.body if test.const else s.orelse, f)
-        before = dict(f.env)
+        before, facts = dict(f.env), set(f.facts)
+        self.refine(s.test, f, True)
         body_left = self.block(s.body, f)
-        after_body = f.env
-        f.env = dict(before)
+        after_body, body_facts = f.env, f.facts
+        f.env, f.facts = dict(before), set(facts)
+        self.refine(s.test, f, False)
         else_left = self.block(s.orelse, f)
         if body_left and else_left:
             return True
         if body_left:
-            self.guard(s.test, f, negated=False)  # we only get here when the test was false
-            return False
+            return False  # only the else path (the test was false) goes on
         if else_left:
-            f.env = after_body
-            self.guard(s.test, f, negated=True)
+            f.env, f.facts = after_body, body_facts
             return False
         f.env = _join_env(after_body, f.env)
+        f.facts = body_facts & f.facts
         return False
+
+    def dead(self, body: list[ast.stmt], f: Frame, reason: str) -> None:
+        """A branch that never runs: its sinks are kept as safe (so a claim there is refuted
+        with the reason, not left unverifiable), nothing else it does counts."""
+        if not body:
+            return
+        env, facts, hits = dict(f.env), set(f.facts), len(f.hits)
+        calls, returns, attrs = len(f.calls), len(f.returns), dict(f.attrs)
+        self.block(body, f)
+        why = f"safe: never runs ({reason})"
+        f.hits[hits:] = [
+            Hit(h.kind, h.line, h.callee, frozenset(), why, h.lines) for h in f.hits[hits:]
+        ]
+        del f.calls[calls:], f.returns[returns:]
+        f.env, f.facts, f.attrs = env, facts, attrs
 
     def match(self, s: ast.Match, f: Frame) -> bool:
         subject = self.expr(s.subject, f)
@@ -298,6 +342,26 @@ class Engine(ExprMixin, CallMixin, AssignMixin):
         for other in outs[1:]:
             f.env = _join_env(f.env, other)
         return False
+
+
+def _empty(node: ast.expr, seq: Value) -> bool:
+    """An iterable known to be empty: ``[]``, ``""``, ``range(0)``, ``range(5, 2)``."""
+    if seq.labels:
+        return False
+    if seq.known and isinstance(seq.const, str | bytes | tuple):
+        return len(seq.const) == 0
+    if seq.seq and seq.items is not None:
+        return not seq.items
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
+        bounds = [
+            a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, int)
+        ]
+        if len(bounds) == len(node.args):
+            try:
+                return len(range(*bounds)) == 0
+            except (TypeError, ValueError):
+                return False
+    return False
 
 
 def _deco_name(d: ast.expr) -> str:

@@ -114,13 +114,41 @@ def _template_env(
     return arg if "jinja2" in text or "mako" in text else None
 
 
+CONTENT_TYPE = "<content_type>"  # env key suffix: the content type set on a response name
+
+
+def not_html(v: Value | None) -> bool:
+    """A known content type that a browser does not render as HTML (text/plain, JSON)."""
+    return v is not None and v.known and isinstance(v.const, str) and "html" not in v.const.lower()
+
+
+def _headers_type(v: Value | None) -> Value | None:
+    for k, x in (v.items or ()) if v is not None and not v.seq else ():
+        if isinstance(k, str) and k.lower() == "content-type":
+            return x
+    return None
+
+
+def body_of(arg: Value, kwargs: dict[str, Value]) -> Value | None:
+    """The HTML body of a response built from ``arg``: ``(body, status, headers)`` gives
+    the body; a non-HTML content type (``mimetype=``, ``content_type=``, a Content-Type
+    header) gives None."""
+    if any(not_html(kwargs.get(k)) for k in ("mimetype", "content_type")):
+        return None
+    if not_html(_headers_type(kwargs.get("headers"))):
+        return None
+    if arg.seq and arg.items:
+        if any(not_html(_headers_type(x)) for _, x in arg.items[1:]):
+            return None
+        return arg.items[0][1]
+    return arg
+
+
 def _response_body(
     call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
 ) -> Value | None:
     # ``(body, status, headers)``: only the body is HTML; a header value is not XSS
-    if arg.seq and arg.items:
-        return arg.items[0][1]
-    return arg
+    return body_of(arg, kwargs)
 
 
 def _html_handler(
@@ -128,11 +156,10 @@ def _html_handler(
 ) -> Value | None:
     if not f.route:
         return None
-    if arg.seq and arg.items:  # (body, status, headers)
-        arg = arg.items[0][1]
-    if arg.items is not None:  # a dict / list body is JSON
+    body = body_of(arg, {})  # (body, status, headers)
+    if body is None or body.items is not None:  # text/plain, or a dict / list body (JSON)
         return None
-    return arg
+    return body
 
 
 def _path_receiver(
@@ -146,7 +173,14 @@ def _path_receiver(
     return recv if dotted(node) in f.paths or _is_path_expr(node, f) else None
 
 
+def _no_external_entities(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    return None  # never a sink: kept so a claim there is refuted with the reason
+
+
 CONDITIONS: dict[str, Cond] = {
+    "no_external_entities": _no_external_entities,
     "path_receiver": _path_receiver,
     "command": _command,
     "unsafe_yaml": _unsafe_yaml,
@@ -197,4 +231,4 @@ def dangerous_value(
     return arg
 
 
-__all__ = ["CONDITIONS", "dangerous_value", "qualify"]
+__all__ = ["CONDITIONS", "CONTENT_TYPE", "dangerous_value", "not_html", "qualify"]

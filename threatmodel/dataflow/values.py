@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+ATTR = ".<attr>."  # in a call label's origin: ``Class.<attr>.name``, an attribute read
 MAX_STEPS = 8  # lines kept per label: enough for a proof, bounded for loops
 
 

@@ -17,6 +17,12 @@ SPEC = KindSpec(
     sinks=(
         *(SinkRow(f"os.{f}") for f in ("system", "popen", "popen2", "popen3")),
         *(SinkRow(f"os.{f}", arg=-1) for f in ("execl", "execlp", "execv", "execvp", "spawnl")),
+        *(SinkRow(f"os.{f}", arg=-1) for f in ("execle", "execlpe", "execve", "execvpe")),
+        *(SinkRow(f"os.{f}", arg=-1) for f in ("spawnle", "spawnlp", "spawnlpe", "spawnv")),
+        *(SinkRow(f"os.{f}", arg=-1) for f in ("spawnve", "spawnvp", "spawnvpe", "startfile")),
+        *(SinkRow(f"os.{f}", arg=-1) for f in ("posix_spawn", "posix_spawnp")),
+        SinkRow("pty.spawn"),
+        SinkRow("asyncio.create_subprocess_exec"),  # the program; its arguments are argv
         SinkRow("subprocess.getoutput"),
         SinkRow("subprocess.getstatusoutput"),
         SinkRow("commands.getoutput"),

@@ -22,6 +22,13 @@ SPEC = KindSpec(
         *(SinkRow(f"lxml.etree.{f}", when="lxml_entities") for f in ("parse", "fromstring")),
         SinkRow("lxml.etree.XML", when="lxml_entities"),
         *(js(f"{m}.{f}", when="noent") for m in ("libxmljs", "libxmljs2") for f in _JS_PARSE),
+        # the standard library's ElementTree never loads external entities: a claim on it
+        # is refuted with that reason
+        *(
+            SinkRow(f"xml.etree.{mod}.{f}", when="no_external_entities")
+            for mod in ("ElementTree", "cElementTree")
+            for f in ("parse", "fromstring", "XML", "iterparse", "XMLParser", "fromstringlist")
+        ),
     ),
     sanitizers=("defusedxml",),
 )

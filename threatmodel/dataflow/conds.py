@@ -1,0 +1,234 @@
+"""Conditions: what a test being true or false proves about the values it reads.
+
+``refine(test, f, truth)`` is called for the body of ``if test`` (true), its ``else``
+(false), the code after an ``if`` whose body always leaves (false), the arms of ``a if test
+else b``, ``while`` bodies, ``assert`` and comprehension filters. Every spelling of one fact
+gives the same fact: ``not``, ``and`` / ``or`` (De Morgan), ``in`` / ``not in`` either way
+round, ``x.find(c) == -1`` / ``x.count(c) == 0`` / ``x.__contains__(c)``, ``==`` / ``!=``
+with the constant on either side, chained comparisons. The facts:
+
+- ``c not in x`` (any spelling): ``x`` is safe for the kinds a catalog guard character
+  ``c`` protects (``'..' not in name`` for path traversal, ``"'" not in q`` for SQL);
+- ``x in (constants)`` / ``x == constant``: ``x`` is one of known constants (``==``: it
+  *is* that constant, so later tests on it fold);
+- ``x.isdigit()`` and the other character classes, ``isinstance(x, int)``: safe for every
+  injection kind; ``x.startswith('/base/')``: safe for the prefix-guarded kinds;
+- a catalog sanitizer used as a predicate (``url_has_allowed_host_and_scheme(u)``) makes
+  its argument safe for its kinds when true;
+- ``x.startswith(q)``, ``x.endswith(q)`` and ``q not in x[1:-1]`` for a quote ``q``
+  together: ``x`` is a plain string literal, which ``eval`` reads as data.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from threatmodel.dataflow.base import EngineBase
+from threatmodel.dataflow.frame import Frame, dotted, qualify
+from threatmodel.dataflow.values import Value, const, distinct
+
+CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
+NUMBER_TYPES = frozenset({"int", "float", "bool", "complex", "decimal.Decimal", "uuid.UUID"})
+_FLIP = {ast.NotIn: ast.In, ast.NotEq: ast.Eq, ast.IsNot: ast.Is}
+# ``x.find(c)`` is -1 exactly when c is absent; ``x.count(c)`` is 0 exactly then.
+_ABSENT = {"find": -1, "rfind": -1, "count": 0}
+
+
+class CondMixin(EngineBase):
+    def refine(self, test: ast.expr, f: Frame, truth: bool) -> None:
+        """Record what ``test`` evaluating to ``truth`` proves."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            self.refine(test.operand, f, not truth)
+        elif isinstance(test, ast.BoolOp):
+            # true ``a and b``: every part is true; false ``a or b``: every part is false
+            if isinstance(test.op, ast.And) == truth:
+                for v in test.values:
+                    self.refine(v, f, truth)
+        elif isinstance(test, ast.NamedExpr):
+            self.refine(test.value, f, truth)
+        elif isinstance(test, ast.Compare):
+            if len(test.ops) == 1:
+                self.compare_fact(test.left, test.ops[0], test.comparators[0], f, truth)
+            elif truth:  # a < b < c: every link holds
+                left = test.left
+                for op, right in zip(test.ops, test.comparators, strict=False):
+                    self.compare_fact(left, op, right, f, True)
+                    left = right
+        elif isinstance(test, ast.Call):
+            self.call_fact(test, f, truth)
+        self.literal_check(f)
+
+    def compare_fact(
+        self, left: ast.expr, op: ast.cmpop, right: ast.expr, f: Frame, truth: bool
+    ) -> None:
+        flipped = _FLIP.get(type(op))
+        if flipped is not None:
+            op, truth = flipped(), not truth
+        lv, rv = _literal(left), _literal(right)
+        if isinstance(op, ast.In):
+            if isinstance(lv, str) and not isinstance(rv, str):
+                self.contains_fact(right, lv, f, present=truth)
+            elif truth:
+                self.member_fact(left, right, f)
+            return
+        if isinstance(op, ast.Eq | ast.Is):
+            for probe, other in ((left, right), (right, left)):
+                absent = _absent_probe(probe)
+                value = self.expr(other, f)
+                if absent is not None and value.known and isinstance(value.const, int):
+                    method, subject, needle = absent
+                    # find(c) == -1 / count(c) == 0: c absent exactly when equal to the marker
+                    is_marker = value.const == _ABSENT[method]
+                    self.contains_fact(subject, needle, f, present=(truth != is_marker))
+                    return
+            if truth:
+                for name_node, other in ((left, right), (right, left)):
+                    value = self.expr(other, f)
+                    key = dotted(name_node)
+                    if key and value.known and not value.labels and key in f.env:
+                        f.env[key] = const(value.const)
+            return
+        if isinstance(op, ast.Gt | ast.GtE | ast.Lt | ast.LtE):
+            for probe, other, flip in ((left, right, False), (right, left, True)):
+                absent = _absent_probe(probe)
+                value = self.expr(other, f)
+                if absent is None or not value.known or not isinstance(value.const, int):
+                    continue
+                method, subject, needle = absent
+                marker = _ABSENT[method]
+                holds = _cmp(op, marker, value.const, flip)
+                # the test's truth at the marker vs at every larger value (present)
+                present_vals = [marker + 1, marker + 2, 10**6]
+                if all(_cmp(op, v, value.const, flip) != holds for v in present_vals):
+                    self.contains_fact(subject, needle, f, present=(holds != truth))
+                return
+
+    def contains_fact(self, subject: ast.expr, needle: str, f: Frame, present: bool) -> None:
+        if present:
+            return
+        inner = isinstance(subject, ast.Subscript) and isinstance(subject.slice, ast.Slice)
+        if inner and ast.unparse(subject) == f"{dotted(subject.value)}[1:-1]":  # type: ignore[attr-defined]
+            f.facts.add((ast.unparse(subject)[:-6], "inner_free", needle))
+        kinds = self.catalog.guarded_by(needle)
+        if kinds:
+            self.sanitize_names(subject, kinds, f)
+
+    def member_fact(self, subject: ast.expr, pool: ast.expr, f: Frame) -> None:
+        """``x in ('a', 'b')`` (a literal, or a name holding known constants) is true."""
+        if _literal(pool) is not None:
+            self.sanitize_names(subject, self.catalog.taint_kinds, f)
+            return
+        value = self.expr(pool, f)
+        if value.labels:
+            return
+        consts_known = value.known and isinstance(value.const, tuple | str | frozenset)
+        items = value.items is not None and all(
+            (v.known and not v.labels) if value.seq else True for _, v in value.items
+        )
+        if not (consts_known or items):
+            return
+        self.sanitize_names(subject, self.catalog.taint_kinds, f)
+
+    def call_fact(self, test: ast.Call, f: Frame, truth: bool) -> None:
+        func = test.func
+        arg = test.args[0] if test.args else None
+        if isinstance(func, ast.Attribute):
+            subject = func.value
+            if func.attr == "__contains__" and isinstance(_literal(arg), str):
+                self.contains_fact(subject, str(_literal(arg)), f, present=truth)
+            if not truth:
+                return
+            name = dotted(subject)
+            quote = _literal(arg)
+            if name and isinstance(quote, str) and func.attr in ("startswith", "endswith"):
+                f.facts.add((name, func.attr, quote))
+            if func.attr == "startswith" and _real_prefix(test):
+                self.sanitize_names(subject, self.catalog.prefix_kinds, f)
+            elif func.attr in CHAR_CLASS:
+                self.sanitize_names(subject, self.catalog.taint_kinds, f)
+            return
+        if not truth or arg is None:
+            return
+        qual = qualify(func, f)
+        if qual == "isinstance" and len(test.args) == 2:
+            types = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+            if all(qualify(t, f) in NUMBER_TYPES for t in types):
+                self.sanitize_names(arg, self.catalog.taint_kinds, f)
+            return
+        kinds = self.catalog.sanitizes(qual, None)
+        if kinds:  # a validator the catalog knows, used as a predicate
+            self.sanitize_names(arg, kinds, f)
+
+    def literal_check(self, f: Frame) -> None:
+        """A name that starts and ends with a quote with none in between is a string
+        literal: eval / exec read it as a constant string (no code)."""
+        for name, _, quote in list(f.facts):
+            if (
+                quote in ("'", '"')
+                and {(name, t, quote) for t in ("startswith", "endswith", "inner_free")} <= f.facts
+            ):
+                self.sanitize_names(ast.Name(id=name), frozenset({"code_injection"}), f)
+
+    def sanitize_names(self, node: ast.AST, kinds: frozenset[str], f: Frame) -> None:
+        for sub in ast.walk(node):
+            key = dotted(sub)
+            if not key:
+                continue
+            for name in {key, key.split(".")[0], f.views.get(key.split(".")[0], "")}:
+                if name and name in f.env:
+                    f.env[name] = sanitize_keep(f.env[name], kinds, "guard")
+
+
+def sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:
+    """``v`` safe for ``kinds``, keeping its constant and its items."""
+    if v.items is None:
+        return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const)
+    items = tuple((k, sanitize_keep(x, kinds, name)) for k, x in v.items)
+    return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
+
+
+def _literal(node: ast.AST | None) -> object:
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Tuple | ast.List | ast.Set) and all(
+        isinstance(e, ast.Constant) for e in node.elts
+    ):
+        return tuple(e.value for e in node.elts if isinstance(e, ast.Constant))
+    return None
+
+
+def _absent_probe(node: ast.AST) -> tuple[str, ast.expr, str] | None:
+    """``x.find('c')`` / ``x.count('c')``: (method, x, 'c')."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _ABSENT
+        and len(node.args) == 1
+        and isinstance(_literal(node.args[0]), str)
+    ):
+        return node.func.attr, node.func.value, str(_literal(node.args[0]))
+    return None
+
+
+def _cmp(op: ast.cmpop, a: int, b: int, flip: bool) -> bool:
+    if flip:
+        a, b = b, a
+    if isinstance(op, ast.Gt):
+        return a > b
+    if isinstance(op, ast.GtE):
+        return a >= b
+    if isinstance(op, ast.Lt):
+        return a < b
+    return a <= b
+
+
+def _real_prefix(test: ast.Call) -> bool:
+    """A prefix check that pins a location (a folder, a URL origin), not one character."""
+    arg = test.args[0] if test.args else None
+    if isinstance(arg, ast.Constant):
+        return (
+            isinstance(arg.value, str)
+            and len(arg.value) > 1
+            and ("/" in arg.value or ":" in arg.value)
+        )
+    return arg is not None
