@@ -83,6 +83,10 @@ def test_each_kind_is_found(code: str, kind: str) -> None:
         "res.sendFile(req.params.file, { root: 'public' })",
         "handler.execute({ data: req.body })",  # an options object, not SQL
         "exec('ls ' + req.session.dir)",  # the session is not what the client sent
+        # Node's crypto objects have an ``update`` too: a digest of the body, no query
+        "require('crypto').createHmac('sha256', k).update(req.body).digest('hex')",
+        "require('crypto').createHash('sha256').update(req.body.a).update(req.body).digest()",
+        "users.update(JSON.stringify(req.body))",  # a string is no query document
     ],
 )
 def test_safe_variants_are_not_found(code: str) -> None:

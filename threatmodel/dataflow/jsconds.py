@@ -25,6 +25,13 @@ Eval = Callable[["Node | None", Frame], Value]
 RESPONSES = frozenset({"res", "response", "resp", "reply"})
 FIXED = re.compile(r"^(/[^/\\]|[?#]|https?://[^/?#]+[/?#])")  # a path, or a fixed host
 QUERY_SHAPES = frozenset({"where", "data", "include", "select", "attributes", "order"})
+# Node's crypto objects have ``update`` too: ``createHmac(...).update(body)`` feeds a digest.
+CRYPTO_MAKERS = frozenset(
+    {"createHash", "createHmac", "createCipheriv", "createDecipheriv", "createSign"}
+    | {"createVerify"}
+)
+# Calls whose result is a string, whatever they are given: no query document.
+STRING_CALLS = frozenset({"JSON.stringify", "String", "toString", "join", "text"})
 
 
 def check(
@@ -59,7 +66,7 @@ def check(
             return None  # ``handler.execute({...})``: an options object, not a statement
         return value
     if when == "mongo_filter":
-        return _mongo(value, args, f, expr)
+        return None if _crypto(_receiver(call)) else _mongo(value, args, f, expr)
     if when == "url_host":
         if len(values) == len(args) > 1:
             # ``res.redirect([status,] url[, init])``: the URL is the first non-number
@@ -88,6 +95,38 @@ def _receiver(call: Node) -> Node | None:
     )
 
 
+def _crypto(receiver: Node | None) -> bool:
+    """Is ``receiver`` a hash, HMAC or cipher made right there (``crypto.createHmac(...)``)?"""
+    inner = unwrap(receiver)
+    while inner is not None and inner.type == "call_expression":
+        fn = unwrap(inner.child_by_field_name("function"))
+        if fn is None:
+            return False
+        if _last_name(fn) in CRYPTO_MAKERS:
+            return True
+        # ``createHmac(...).update(a).update(b)``: look through the chain
+        inner = unwrap(fn.child_by_field_name("object")) if fn.type == "member_expression" else None
+    return False
+
+
+def _last_name(fn: Node) -> str:
+    """The called name: ``b`` of ``a.b`` (whatever ``a`` is), or the identifier itself."""
+    prop = fn.child_by_field_name("property") if fn.type == "member_expression" else None
+    return node_text(prop if prop is not None else fn)
+
+
+def _string_call(node: Node) -> bool:
+    """``JSON.stringify(x)``, ``String(x)``, ``x.toString()``, ``await req.text()``: a string."""
+    if node.type == "await_expression" and node.named_children:
+        node = unwrap(node.named_children[0]) or node
+    if node.type != "call_expression":
+        return False
+    fn = unwrap(node.child_by_field_name("function"))
+    if fn is None:
+        return False
+    return dotted(fn) in STRING_CALLS or _last_name(fn) in STRING_CALLS
+
+
 def _parsed(value: Value) -> Value | None:
     """The request labels of ``value`` that may hold a parsed object: a JSON body's or a
     query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)."""
@@ -109,6 +148,8 @@ def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None
     first = unwrap(args[0]) if args else None
     if first is None or first.type in ("template_string", "binary_expression", "string"):
         return None  # a string is no query document (``hmac.update(`${a}:${b}`)``)
+    if _string_call(first):
+        return None
     if first.type != "object":
         # the whole filter is request data (``find(req.body)``): operators included. Only
         # a value read from the request here counts: a parameter may be any string
