@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.models import Route
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "leaky-notes"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -69,3 +71,13 @@ def git_repo_copy(src: Path, dest: Path) -> Path:
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
     return git_repo_copy(EXAMPLE, tmp_path / "leaky-notes")
+
+
+# Handlers of the routes a framework serves on its own (Flask's static files, FastAPI's and
+# Flask-RESTX's docs pages): real entry points, but no test about the app's code asks for them.
+_BUILT_IN = ("flask.static", "flask_restx.", "fastapi.FastAPI.")
+
+
+def declared_routes(routes: list[Route]) -> list[Route]:
+    """The routes the repository's own code declares, without the framework's built-ins."""
+    return [r for r in routes if not r.handler.startswith(_BUILT_IN)]

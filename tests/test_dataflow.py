@@ -14,7 +14,7 @@ from threatmodel.rules.flow_finding import proves
 
 HEAD = (
     "from flask import Flask, request, redirect, make_response, session\n"
-    "import os, subprocess, pickle, yaml, hashlib, random\n"
+    "import os, pathlib, subprocess, pickle, yaml, hashlib, random\n"
     "app = Flask(__name__)\n"
 )
 
@@ -45,6 +45,15 @@ def handler(lines: str) -> str:
         ("subprocess.run(['sh', '-c', f\"echo {request.form['x']}\"])\n", "command_injection"),
         ("eval(request.args.get('e'))\n", "code_injection"),
         ("open(request.args['f'])\n", "path_traversal"),
+        (
+            "import pathlib\npathlib.Path('/data', request.args['f']).read_text()\n",
+            "path_traversal",
+        ),
+        (
+            "import pathlib\np = pathlib.Path('/data', request.args['f'])\np.read_text()\n",
+            "path_traversal",
+        ),
+        ("os.remove(os.path.join('/data', request.args['f']))\n", "path_traversal"),
         ("pickle.loads(request.get_data())\n", "insecure_deserialization"),
         ("yaml.load(request.data, Loader=yaml.Loader)\n", "insecure_deserialization"),
         ("cur.execute('SELECT %s' % request.args['q'])\n", "sql_injection"),
@@ -71,6 +80,12 @@ def test_each_kind_is_found(code: str, kind: str) -> None:
         ("n = random.SystemRandom().random(); session['token'] = n\n", "weak_random"),
         ("import html\nreturn '<p>' + html.escape(request.args['n'])\n", "xss"),
         ("open(int(request.args['f']))\n", "path_traversal"),
+        # building a path touches no file: only what is done with it is the sink
+        (
+            "import pathlib\np = pathlib.Path('/data', request.args['f']); return p.name\n",
+            "path_traversal",
+        ),
+        ("return os.path.join('/data', request.args['f'])\n", "path_traversal"),
     ],
 )
 def test_safe_variants_are_not_found(code: str, kind: str) -> None:

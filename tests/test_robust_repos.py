@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import declared_routes
 from fakes.llm_server import FakeLLM
 from robust_support import API_KEY, cli, scan
 
@@ -44,7 +45,7 @@ def test_non_utf8_file_name_is_skipped_not_a_crash(use_git: bool, tmp_path: Path
     if use_git:
         _git_init(repo)
     report = scan(repo, resolve_settings(repo, provider="none", cache_dir=tmp_path / "c"))
-    assert [r.path for r in report.facts.routes] == ["/hidden"]
+    assert [r.path for r in declared_routes(report.facts.routes)] == ["/hidden"]
     assert report.stats.files.skipped >= 1
     assert any("names are not valid UTF-8: caf\\xe9.py" in w for w in report.warnings)
     for fmt in ("md", "json", "sarif"):
@@ -60,7 +61,9 @@ def test_line_breaks_in_a_file_name_cannot_restructure_the_report(tmp_path: Path
     (repo / "app" / "evil\n# Injected heading\n| x | y |\n.py").write_text(ROUTE, "utf-8")
     _git_init(repo)
     report = scan(repo, resolve_settings(repo, provider="none", cache_dir=tmp_path / "c"))
-    assert [r.path for r in report.facts.routes] == ["/hidden"], "the file was not skipped"
+    assert [r.path for r in declared_routes(report.facts.routes)] == ["/hidden"], (
+        "the file was not skipped"
+    )
     md = render(report, "md")
     lines = md.splitlines()
     assert not [ln for ln in lines if ln.startswith("# Injected")]
@@ -76,7 +79,7 @@ def test_git_file_pointing_elsewhere_is_not_followed(tmp_path: Path) -> None:
     (repo / "app.py").write_text(ROUTE, encoding="utf-8")
     (repo / ".git").write_text("gitdir: /etc\n", encoding="utf-8")
     report = scan(repo, resolve_settings(repo, provider="none", cache_dir=tmp_path / "c"))
-    assert [r.path for r in report.facts.routes] == ["/hidden"]
+    assert [r.path for r in declared_routes(report.facts.routes)] == ["/hidden"]
     assert report.repo.commit is None
     assert all(not p.startswith("/etc") for p in report.stats.files.not_parsed)
 

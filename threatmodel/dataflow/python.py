@@ -16,13 +16,13 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from threatmodel.dataflow.assign import AssignMixin
+from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
 from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.encode import LabelTable
-from threatmodel.dataflow.frame import Frame, Hit, dotted
+from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.urlparams import (
@@ -408,10 +408,18 @@ def _case_matches(pattern: ast.pattern, subject: Value) -> bool | None:
     return None
 
 
+_PATH_METHODS = frozenset(
+    {"resolve", "absolute", "joinpath", "with_name", "with_suffix", "with_stem", "expanduser"}
+)
+
+
 def _is_path_expr(node: ast.expr, f: Frame) -> bool:
-    """``base / name`` where ``base`` holds a pathlib path (``(base / name).resolve()`` too)."""
+    """A pathlib path built in place: ``Path(x)``, ``base / name`` where ``base`` holds a
+    path, and what ``resolve`` / ``joinpath`` / ``with_name`` ... of such a path give."""
+    if isinstance(node, ast.Call) and qualify(node.func, f) in PATH_MAKERS:
+        return True
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-        return node.func.attr in ("resolve", "absolute") and _is_path_expr(node.func.value, f)
+        return node.func.attr in _PATH_METHODS and _is_path_expr(node.func.value, f)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         return dotted(node.left) in f.paths or _is_path_expr(node.left, f)
     return False

@@ -22,7 +22,6 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("open", "io.open", "codecs.open", "os.open", "os.remove")),
         *(SinkRow(c) for c in ("os.unlink", "os.rmdir", "os.listdir", "shutil.rmtree")),
         *(SinkRow(c) for c in ("shutil.copy", "shutil.copyfile", "shutil.move", "os.rename")),
-        *(SinkRow(c) for c in ("pathlib.Path", "pathlib.PurePath", "os.path.join")),
         *(SinkRow(c) for c in ("flask.send_file", "django.http.FileResponse")),
         SinkRow("fastapi.responses.FileResponse"),
         SinkRow("starlette.responses.FileResponse"),
