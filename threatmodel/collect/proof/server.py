@@ -121,7 +121,6 @@ def embedded() -> Iterator[Database]:
     reap_orphans(Path(tempfile.gettempdir()))
     scratch = Path(tempfile.mkdtemp(prefix=_SCRATCH_PREFIX))
     data, sock = scratch / "data", scratch / "sock"
-    started = False
     try:
         (scratch / _OWNER_FILE).write_text(str(os.getpid()))
         sock.mkdir()
@@ -150,7 +149,6 @@ def embedded() -> Iterator[Database]:
             ids,
             90,
         )
-        started = True
         yield Database(
             conninfo=f"host={sock} port=5432 user=tm_admin dbname=postgres",
             label="embedded",
@@ -159,7 +157,9 @@ def embedded() -> Iterator[Database]:
             migrator="postgres",
         )
     finally:
-        if started:
+        # The pid file says a server runs, even for a scan interrupted while pg_ctl was
+        # still waiting for it to accept connections.
+        if (data / "postmaster.pid").exists():
             try:
                 _run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], ids, 60)
             except DatabaseUnavailable:
