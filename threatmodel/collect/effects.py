@@ -36,6 +36,12 @@ from threatmodel.collect.effects_catalog import (
     classify_call,
     destructive,
 )
+from threatmodel.collect.handler_gates import (
+    branch_nodes,
+    call_at,
+    capability_key,
+    first_run_test,
+)
 from threatmodel.models import Location, Route
 
 
@@ -57,6 +63,10 @@ class HandlerCode:
     signature: Location | None = None  # where it verifies a webhook signature
     reads_body: bool = True  # reads a request body / form / upload (False: only URL parts)
     wrapper: str | None = None  # a decorator / wrapper whose checks were not analysed
+    # Where a first-run gate is tested, when every write runs only before the app is set up.
+    first_run: Location | None = None
+    # The UUID-typed path parameter the handler looks its object up by (a capability URL).
+    capability: str | None = None
 
     @property
     def writes(self) -> list[Effect]:
@@ -207,6 +217,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
     for fn in fns:
         _scan(reader, path, fn, 0, effects, signature, seen, route.method)
     first = fns[0]
+    tree = _parse(reader, path)
     return HandlerCode(
         name=first.name,
         location=Location(path=path, line=first.lineno),
@@ -215,8 +226,30 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
         reads_body=any(_reads_body(fn) for fn in fns),
         # A function decorator of the repository is read by the route collectors (pyguards):
         # its verdict is in the route's auth. Class decorators and router classes are not.
-        wrapper=_owner_wrapper(_parse(reader, path), fns[0]),
+        wrapper=_owner_wrapper(tree, fns[0]),
+        first_run=_first_run(reader, path, fns, route.method, effects),
+        capability=capability_key(
+            first,
+            call_at(_parse(reader, route.location.path), route.location.line),
+            reader.lines(path),
+        ),
     )
+
+
+def _first_run(
+    reader: RepoReader, path: str, fns: list[Fn], method: str, effects: list[Effect]
+) -> Location | None:
+    """Where the handler tests the app's set-up state, when every write it makes runs only
+    before setup (scanned again in the steady state: the first-run branches left out)."""
+    tests = [t for fn in fns if (t := first_run_test(fn)) is not None]
+    if not tests or not any(e.kind in DATA_WRITES or e.kind in SIDE_EFFECTS for e in effects):
+        return None
+    steady: list[Effect] = []
+    for fn in fns:
+        _scan(reader, path, fn, 0, steady, [], set(), method, steady=True)
+    if any(e.kind in DATA_WRITES or e.kind in SIDE_EFFECTS for e in steady):
+        return None
+    return Location(path=path, line=tests[0].lineno)
 
 
 _PLAIN_ROUTERS = frozenset(
@@ -275,13 +308,14 @@ def _scan(
     signature: list[Location],
     seen: set[tuple[str, str]],
     method: str = "ANY",
+    steady: bool = False,
 ) -> None:
     seen.add((path, f"{fn.name}:{fn.lineno}"))
     tree = _parse(reader, path) if depth < DEPTH else None
     defs = _defs(tree) if tree is not None else {}
     imported = _imports(tree, path, reader) if tree is not None else {}
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
-    for node in _walk(fn, method):
+    for node in branch_nodes(fn, method, steady):
         if isinstance(node, ast.Compare) and _compares_token(node, params):
             signature.append(Location(path=path, line=node.lineno))
         if not isinstance(node, ast.Call):
@@ -310,7 +344,7 @@ def _scan(
         else:
             tfn_node = tfn if not isinstance(tfn, str) else None
         if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
-            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method)
+            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method, steady)
 
 
 def _scratch(target: ast.expr, fn: Fn) -> bool:
@@ -335,42 +369,6 @@ def _compares_token(node: ast.Compare, params: set[str]) -> bool:
         any(isinstance(s, ast.Name) and s.id in params and TOKEN_NAME.search(s.id) for s in sides)
         and len(sides) == 2
     )
-
-
-def _walk(fn: ast.AST, method: str) -> list[ast.AST]:
-    """The function's nodes, without the branches ``if request.method == "X"`` rules out for
-    a route serving ``method`` (one handler often serves GET and POST)."""
-    out: list[ast.AST] = []
-    stack: list[ast.AST] = [fn]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        if isinstance(node, ast.If) and method != "ANY":
-            wanted = _method_test(node.test)
-            if wanted is not None:
-                stack.append(node.test)
-                stack.extend(node.body if method in wanted else node.orelse)
-                continue
-        stack.extend(ast.iter_child_nodes(node))
-    return out
-
-
-def _method_test(test: ast.expr) -> set[str] | None:
-    """``request.method == "POST"`` / ``in ("POST", "PUT")`` -> the methods it admits."""
-    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
-        return None
-    if not dotted(test.left).endswith("method"):
-        return None
-    right = test.comparators[0]
-    values = right.elts if isinstance(right, ast.Tuple | ast.List | ast.Set) else [right]
-    names = {v.upper() for e in values if (v := str_const(e)) is not None}
-    if not names:
-        return None
-    if isinstance(test.ops[0], ast.Eq | ast.In):
-        return names
-    if isinstance(test.ops[0], ast.NotEq | ast.NotIn):
-        return {m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD") if m not in names}
-    return None
 
 
 def _callee(

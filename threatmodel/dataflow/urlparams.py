@@ -38,10 +38,18 @@ def path_converters(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
         args = [*d.args[:1], *(k.value for k in d.keywords if k.arg in ("rule", "path"))]
         for a in args:
             if isinstance(a, ast.Constant) and isinstance(a.value, str):
-                for conv, name in _ANGLE.findall(a.value):
+                for name, conv in pattern_converters(a.value).items():
                     out.setdefault(name, conv)
-                for name, conv in _BRACE.findall(a.value):
-                    out.setdefault(name, conv)
+    return out
+
+
+def pattern_converters(pattern: str) -> dict[str, str]:
+    """Parameter -> converter ("" for the default) of one URL pattern string."""
+    out: dict[str, str] = {}
+    for conv, name in _ANGLE.findall(pattern):
+        out.setdefault(name, conv)
+    for name, conv in _BRACE.findall(pattern):
+        out.setdefault(name, conv)
     return out
 
 

@@ -13,6 +13,10 @@ medium when only URL parts reach a write that adds derived data (a cache, a thum
 or the effect is email or a payment.
 A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
 reported at low severity for review ("accepts anonymous requests"), never as confirmed.
+Two by-design shapes are reported for review too (``collect.handler_gates``): a handler
+whose every write runs only before the app is set up (a first-run gate such as
+``if not is_setup():``) at medium, open until setup is finished; and a route addressed by a
+UUID-typed path parameter the handler looks its object up by (a capability URL) at low.
 Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
@@ -23,6 +27,7 @@ an anonymous caller is exactly who they serve.
 from __future__ import annotations
 
 from threatmodel.collect.effects import handler_code
+from threatmodel.collect.handler_gates import by_design
 from threatmodel.models import Claim, Facts, Finding, RouteRef, Severity, Stride
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -71,8 +76,17 @@ class UnauthenticatedWriteRoute(Rule):
             read_only = code is not None and not writes
             # Email and payments are side effects (spam, card testing), not tampering: medium.
             side_only = bool(writes) and code is not None and not code.data_writes
+            design = None if code is None else by_design(route.id, code.first_run, code.capability)
             if read_only:
                 title, severity = "accepts anonymous requests (no write found)", Severity.LOW
+            elif design is not None and code is not None and code.first_run is not None:
+                # Open until setup is finished: a takeover window, not a steady-state hole.
+                title, severity = (
+                    "writes without authentication until setup is done",
+                    Severity.MEDIUM,
+                )
+            elif design is not None:
+                title, severity = "writes by a capability URL (no login)", Severity.LOW
             elif side_only:
                 kinds = " and ".join(sorted({e.kind for e in writes}))
                 title, severity = f"triggers {kinds} without authentication", Severity.MEDIUM

@@ -12,11 +12,14 @@ reason says which methods the path does accept, or how many routes were collecte
 when it is guarded (the reason names the guard and where it is, e.g. "GET /admin/users is guarded by
 decorator @require_admin at app/auth.py:14"). Unverifiable when the collector could not
 decide (``unknown``), or when no routes were collected at all (an unsupported framework
-must not turn every route claim into a refutation).
+must not turn every route claim into a refutation). A write gated on the app's first-run
+state, or a route addressed by a capability URL (``collect.handler_gates.by_design``), is
+unverifiable with that reason: by design, unless the deployment leaves it exposed.
 """
 
 from __future__ import annotations
 
+from threatmodel.collect.handler_gates import by_design
 from threatmodel.models import Claim, Finding, Route
 from threatmodel.verify._proof import effect_step, route_chain, unguarded_wrapper
 from threatmodel.verify._routes import public_claimed_route
@@ -49,6 +52,9 @@ def public_route(route: Route, claim: Claim, ctx: VerifyContext) -> ClaimResult:
     wrapped = unguarded_wrapper(route, code, ctx)
     if wrapped is not None:
         return ClaimResult.unverifiable(wrapped)
+    design = None if code is None else by_design(route.id, code.first_run, code.capability)
+    if design is not None:
+        return ClaimResult.unverifiable(design)
     writes = code.writes if code is not None else []
     if writes:
         proof = (*steps, *(effect_step(e) for e in writes[:3]))
