@@ -7,6 +7,7 @@ its imports resolve them, so a name of one never matches a call of the other.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -45,8 +46,26 @@ class Catalog:
         return frozenset(k for rows in self.sinks.values() for k, _ in rows)
 
     def guarded_by(self, needle: str) -> frozenset[str]:
-        """Kinds a value is safe for once it is known not to contain ``needle``."""
-        return frozenset(k for k, ns in self.needles.items() if any(n in needle for n in ns))
+        """Kinds a value is safe for once it is known not to contain ``needle``: a guard
+        needle the absent text is part of is absent too (no ``.`` at all: no ``..``), and,
+        as the catalog has always read it, the absence of a text holding a guard needle."""
+        if not needle:
+            return frozenset()
+        return frozenset(
+            k for k, ns in self.needles.items() if any(n in needle or needle in n for n in ns)
+        )
+
+    def stripped_by(self, pattern: str, repl: str) -> frozenset[str]:
+        """Kinds ``re.sub(pattern, repl, x)`` makes ``x`` safe for: a guard needle's
+        character that the pattern matches on its own, and ``repl`` does not bring back, is
+        gone from the result (every occurrence is matched, or inside a removed match)."""
+        try:
+            rx = re.compile(pattern)
+        except (re.error, TypeError):
+            return frozenset()
+        chars = {c for ns in self.needles.values() for n in ns for c in n}
+        gone = [c for c in chars if rx.fullmatch(c) and c not in repl]
+        return frozenset(k for c in gone for k in self.guarded_by(c))
 
 
 def build(language: str = "python") -> Catalog:

@@ -108,6 +108,11 @@ class CallMixin(EngineBase):
             return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
         if qual in NUMERIC:
             return CLEAN
+        if qual == "re.sub" and len(args) >= 3 and args[0].known and args[1].known:
+            # ``re.sub(r"[^\w-]", "", name)``: the characters a kind's guard looks for are gone
+            kinds = self.catalog.stripped_by(str(args[0].const), str(args[1].const))
+            if kinds and args[2].all_labels():
+                return args[2].flat().sanitized(kinds, "re.sub").step(line)
         if method == "save" and node.args and receiver.labels:
             f.written[ast.unparse(node.args[0])] = receiver  # an upload saved to a path
         if qual in FILE_OPENERS:
