@@ -33,3 +33,6 @@ class EngineBase:
 
     def refine(self, test: ast.expr, f: Frame, truth: bool) -> None:
         raise NotImplementedError
+
+    def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:
+        raise NotImplementedError

@@ -10,7 +10,9 @@ with the constant on either side, chained comparisons. The facts:
 - ``c not in x`` (any spelling): ``x`` is safe for the kinds a catalog guard character
   ``c`` protects (``'..' not in name`` for path traversal, ``"'" not in q`` for SQL);
 - ``x in (constants)`` / ``x == constant``: ``x`` is one of known constants (``==``: it
-  *is* that constant, so later tests on it fold);
+  *is* that constant, so later tests on it fold); ``x in pool`` where the pool holds no
+  caller input (a folder listing, rows read, a lookup called with no argument) is an
+  allow-list too;
 - ``x.isdigit()`` and the other character classes, ``isinstance(x, int)``: safe for every
   injection kind; ``x.startswith('/base/')``: safe for the prefix-guarded kinds;
 - a catalog sanitizer used as a predicate (``url_has_allowed_host_and_scheme(u)``) makes
@@ -25,7 +27,7 @@ import ast
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted, qualify
-from threatmodel.dataflow.values import Value, const, distinct
+from threatmodel.dataflow.values import Label, Value, const, distinct
 
 CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
 NUMBER_TYPES = frozenset({"int", "float", "bool", "complex", "decimal.Decimal", "uuid.UUID"})
@@ -119,7 +121,15 @@ class CondMixin(EngineBase):
             self.sanitize_names(subject, self.catalog.taint_kinds, f)
             return
         value = self.expr(pool, f)
+        if value.all_labels() and all(_held(x) for x in value.all_labels()):
+            # one of the server's own values (a folder listing, rows read, a lookup's
+            # result): equal to something no caller chose
+            self.sanitize_names(subject, self.catalog.taint_kinds, f)
+            return
         if value.labels:
+            return
+        if not value.all_labels() and not value.known and value.items is None:
+            self.sanitize_names(subject, self.catalog.taint_kinds, f)
             return
         consts_known = value.known and isinstance(value.const, tuple | str | frozenset)
         items = value.items is not None and all(
@@ -185,6 +195,16 @@ def sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:
         return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const)
     items = tuple((k, sanitize_keep(x, kinds, name)) for k, x in v.items)
     return Value(distinct(x.sanitized(kinds, name) for x in v.labels), v.const, items, v.seq)
+
+
+# Label kinds of values the server holds, not the caller: a pool of these is an allow-list.
+HELD = frozenset({"database", "config"})
+
+
+def _held(label: Label) -> bool:
+    """Server-held: read from the database or configuration, or what a function of the
+    repository returns when given no argument at all (a listing, a registry)."""
+    return label.kind in HELD or (label.kind == "call" and not label.args)
 
 
 def _literal(node: ast.AST | None) -> object:

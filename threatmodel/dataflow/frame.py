@@ -65,6 +65,8 @@ class Frame:
     # gives that content, not the file's own
     written: dict[str, Value] = field(default_factory=dict)
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # name -> lambda it holds
+    params: tuple[str, ...] = ()  # the function's parameters (their checks are summarised)
+    exits: list[dict[str, Value]] = field(default_factory=list)  # params at each normal exit
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.claims import REGISTRY
+from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
 from threatmodel.dataflow.values import ATTR, Label, distinct
 from threatmodel.models import Flow, Location
@@ -136,6 +137,9 @@ class Linker:
     def _call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
         if ATTR in lab.origin:
             return self.attribute(lab, bind, depth)
+        qual, checks, key = lab.origin.rpartition(CHECKS)
+        if checks and "." not in key:
+            return self.checked(qual, key, lab, bind, depth)
         found = self.find(lab.origin)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
@@ -146,6 +150,23 @@ class Linker:
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+
+    def checked(
+        self, qual: str, key: str, lab: Label, bind: Bind | None, depth: int
+    ) -> frozenset[Label]:
+        """An argument after ``qual`` checked it (``dataflow.checks``): safe for the kinds
+        the callee's guards prove on every way out, else as it was."""
+        out: list[Label] = []
+        for _, raw in lab.args:
+            out += self.resolve(raw, bind, depth)
+        found = self.find(qual)
+        params: list[str] = found[1].get("params", NONE) if found is not None else NONE
+        name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+        kinds = frozenset(found[1].get("checks", {}).get(name, ())) if found else frozenset()
+        if not kinds:
+            return distinct(out)
+        short = qual.rsplit(".", 1)[-1]
+        return distinct(x.sanitized(kinds, f"{short}()") for x in out)
 
     def attribute(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
         """``obj.name`` of an object built by ``Class(...)``: what ``__init__`` stored as

@@ -20,6 +20,7 @@ from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
+from threatmodel.dataflow.checks import ChecksMixin, checked_params
 from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
@@ -44,7 +45,7 @@ REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
+class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines
@@ -94,9 +95,14 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 f.env[p.arg] = self.url_param(p, converters, fn.lineno)
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
+        f.params = tuple(names)
         self.hoist(fn.body, f)
-        self.block(fn.body, f)
+        if not self.block(fn.body, f):
+            f.exits.append({n: f.env[n] for n in f.params if n in f.env})
         self.summaries[qual] = _summary(f, names, self.table)
+        checks = checked_params(f)
+        if checks:
+            self.summaries[qual]["checks"] = checks
 
     def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
         """A route parameter: request input, unless its converter or its enforced type
@@ -136,6 +142,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 if isinstance(s.value, ast.Lambda) and isinstance(t, ast.Name):
                     f.lambdas[t.id] = s.value  # called later: its body is read then
             self.mark_parser(s.value, s.targets, f)
+            if isinstance(s.value, ast.Call | ast.Await):
+                self.checked_by(s.value, f)
             if _is_path_expr(s.value, f):
                 f.paths.update(dotted(t) for t in s.targets if dotted(t))
         elif isinstance(s, ast.AnnAssign):
@@ -148,9 +156,12 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
             self.assign(s.target, value, f, line)
         elif isinstance(s, ast.Expr):
             self.expr(s.value, f)
+            if isinstance(s.value, ast.Call | ast.Await):
+                self.checked_by(s.value, f)
         elif isinstance(s, ast.Return):
             value = self.expr(s.value, f) if s.value is not None else CLEAN
             f.returns.append(value)
+            f.exits.append({n: f.env[n] for n in f.params if n in f.env})
             self.return_sink(value, f, line, s.value)
             return True
         elif isinstance(s, ast.Raise | ast.Break | ast.Continue):
