@@ -78,3 +78,14 @@ def test_the_checks_reach_across_files() -> None:
     assert "path_traversal" not in proven(run(code, {"helpers.py": helper}))
     unchecked = "def check(x):\n    return None\n"
     assert "path_traversal" in proven(run(code, {"helpers.py": unchecked}))
+
+
+def test_a_parameter_passed_to_a_callee_first_still_reaches_the_sink() -> None:
+    code = (
+        "def log(x):\n    print(x)\n\n"
+        "def run_it(cmd):\n    log(cmd)\n    os.system(cmd)\n"
+        + handler("run_it(request.args['c'])\n")
+    )
+    assert "command_injection" in proven(run(code))
+    checked = RAISES + "def run_it(cmd):\n    check(cmd)\n    os.system(cmd)\n"
+    assert "command_injection" not in proven(run(checked + handler("run_it(request.args['c'])\n")))

@@ -62,7 +62,10 @@ class Linker:
                     call[0] if call[0] in self.summaries else self.aliases.get(call[0], call[0])
                 )
                 callers.setdefault(callee, []).append(qual)
-            if any(rows[i][0] in ("param", "self") for h in summ.get("hits", NONE) for i in h[3]):
+            hits = summ.get("hits", NONE)
+            if any(rows[i][0] in ("param", "self") for h in hits for i in h[3]) or any(
+                _param_like(x) for h in hits for x in self.labels(h[3], path) if x.kind == "call"
+            ):
                 todo.append(qual)
         found = set(todo)
         while todo:
@@ -218,12 +221,10 @@ class Linker:
             return []
         out = []
         for kind, line, callee, raw, _note, lines in map(_hit, summ.get("hits", NONE)):
-            labels = self.labels(raw, path)
-            if not any(x.kind in ("param", "self") for x in labels):
+            labels = frozenset(x for x in self.labels(raw, path) if _param_like(x))
+            if not labels:
                 continue
-            via_params = self.resolve(
-                frozenset(x for x in labels if x.kind in ("param", "self")), inner, depth
-            )
+            via_params = self.resolve(labels, inner, depth)
             if via_params:
                 out.append((kind, line, callee, path, via_params, tuple(lines)))
         for cqual, _line, raw_args in summ.get("calls", NONE):
@@ -235,6 +236,17 @@ class Linker:
 
 
 NOTE = " | "
+
+
+def _param_like(lab: Label) -> bool:
+    """A parameter (or ``self``), or one as a callee's checks left it (``#checks:``)."""
+    if lab.kind in ("param", "self"):
+        return True
+    return (
+        lab.kind == "call"
+        and CHECKS in lab.origin
+        and any(_param_like(x) for _, raw in lab.args for x in raw)
+    )
 
 
 def _hit(row: list[Any]) -> tuple[str, int, str, list[int], str, list[int]]:
