@@ -89,3 +89,12 @@ def test_a_parameter_passed_to_a_callee_first_still_reaches_the_sink() -> None:
     assert "command_injection" in proven(run(code))
     checked = RAISES + "def run_it(cmd):\n    check(cmd)\n    os.system(cmd)\n"
     assert "command_injection" not in proven(run(checked + handler("run_it(request.args['c'])\n")))
+
+
+def test_what_a_checking_callee_returns_is_its_own_value() -> None:
+    code = RAISES + (
+        "def pick(x):\n    if x not in ALLOWED:\n        raise ValueError(x)\n"
+        "    return request.args['other']\n"
+        + handler("n = request.args['n']\nn = pick(n)\nopen('/d/' + n)\n")
+    )
+    assert "path_traversal" in proven(run(code))

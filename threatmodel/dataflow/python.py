@@ -137,13 +137,13 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
         line = s.lineno
         if isinstance(s, ast.Assign):
             value = self.expr(s.value, f)
+            if isinstance(s.value, ast.Call | ast.Await):  # the arguments, before a target
+                self.checked_by(s.value, f)  # named like one (``x = f(x)``) is overwritten
             for t in s.targets:
                 self.assign(t, value, f, line)
                 if isinstance(s.value, ast.Lambda) and isinstance(t, ast.Name):
                     f.lambdas[t.id] = s.value  # called later: its body is read then
             self.mark_parser(s.value, s.targets, f)
-            if isinstance(s.value, ast.Call | ast.Await):
-                self.checked_by(s.value, f)
             if _is_path_expr(s.value, f):
                 f.paths.update(dotted(t) for t in s.targets if dotted(t))
         elif isinstance(s, ast.AnnAssign):
