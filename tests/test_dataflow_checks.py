@@ -98,3 +98,12 @@ def test_what_a_checking_callee_returns_is_its_own_value() -> None:
         + handler("n = request.args['n']\nn = pick(n)\nopen('/d/' + n)\n")
     )
     assert "path_traversal" in proven(run(code))
+
+
+def test_a_validator_that_calls_a_validator_checks_too() -> None:
+    wrapper = RAISES + "def validate(x):\n    check(x)\n"
+    code = wrapper + handler("n = request.args['n']\nvalidate(n)\nopen('/d/' + n)\n")
+    assert "path_traversal" not in proven(run(code))
+    lax = RAISES + "def validate(x, strict):\n    if strict:\n        check(x)\n"
+    code = lax + handler("n = request.args['n']\nvalidate(n, False)\nopen('/d/' + n)\n")
+    assert "path_traversal" in proven(run(code))

@@ -4,7 +4,8 @@
 every way out that does not raise; a caller's ``check(n)`` makes ``n`` safe after it, for the
 kinds the check proves (an allow-list: every kind; ``'..' not in name``: path traversal).
 The callee's summary names them (``checks``: parameter -> kinds, from the guards in force at
-each ``return`` and at its end); the caller's variable becomes a ``call`` label
+each ``return`` and at its end; ``checked_by``: parameter -> the callee it hands it to
+first, for a validator that calls another); the caller's variable becomes a ``call`` label
 ``<callee>#checks:<argument>`` that ``link`` resolves with that summary (an unknown callee
 passes its argument through, as any unknown call does). Only guards count: a parameter the
 callee reassigns (``name = secure_filename(name)``) is its local value, not the caller's.
@@ -41,6 +42,33 @@ def checked_params(f: Frame) -> dict[str, list[str]]:
             kinds = here if kinds is None else kinds & here
         if kinds:
             out[name] = sorted(kinds)
+    return out
+
+
+def forwarded_params(f: Frame) -> dict[str, str]:
+    """Parameter -> the ``<callee>#checks:<argument>`` it was handed to on every way out
+    (``def validate(x): check(x)``): its checks are that callee's, resolved in link."""
+    out: dict[str, str] = {}
+    if not f.exits:
+        return out
+    for name in f.params:
+        targets = set()
+        for env in f.exits:
+            value = env.get(name)
+            labels = list(value.all_labels()) if value is not None else []
+            inner = [x for lab in labels for _, raw in lab.args for x in raw]
+            if (
+                len(labels) != 1
+                or labels[0].kind != "call"
+                or CHECKS not in labels[0].origin
+                or not inner
+                or any(x.kind != "param" or x.origin != name for x in inner)
+            ):
+                targets = set()
+                break
+            targets.add(labels[0].origin)
+        if len(targets) == 1:
+            out[name] = targets.pop()
     return out
 
 

@@ -162,14 +162,27 @@ class Linker:
         out: list[Label] = []
         for _, raw in lab.args:
             out += self.resolve(raw, bind, depth)
-        found = self.find(qual)
-        params: list[str] = found[1].get("params", NONE) if found is not None else NONE
-        name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
-        kinds = frozenset(found[1].get("checks", {}).get(name, ())) if found else frozenset()
+        kinds = self.check_kinds(qual, key, depth)
         if not kinds:
             return distinct(out)
         short = qual.rsplit(".", 1)[-1]
         return distinct(x.sanitized(kinds, f"{short}()") for x in out)
+
+    def check_kinds(self, qual: str, key: str, depth: int) -> frozenset[str]:
+        """The kinds ``qual``'s checks prove of its argument ``key``, through the validators
+        it hands the argument to (bounded like every resolution)."""
+        found = self.find(qual)
+        if found is None or depth > MAX_DEPTH:
+            return frozenset()
+        summ = found[1]
+        params: list[str] = summ.get("params", NONE)
+        name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+        kinds = frozenset(summ.get("checks", {}).get(name, ()))
+        via = summ.get("checked_by", {}).get(name)
+        if via:
+            inner, _, inner_key = via.rpartition(CHECKS)
+            kinds |= self.check_kinds(inner, inner_key, depth + 1)
+        return kinds
 
     def attribute(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
         """``obj.name`` of an object built by ``Class(...)``: what ``__init__`` stored as

@@ -20,7 +20,7 @@ from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
-from threatmodel.dataflow.checks import ChecksMixin, checked_params
+from threatmodel.dataflow.checks import ChecksMixin, checked_params, forwarded_params
 from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
@@ -100,9 +100,11 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
         if not self.block(fn.body, f):
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
         self.summaries[qual] = _summary(f, names, self.table)
-        checks = checked_params(f)
+        checks, forwards = checked_params(f), forwarded_params(f)
         if checks:
             self.summaries[qual]["checks"] = checks
+        if forwards:
+            self.summaries[qual]["checked_by"] = forwards
 
     def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
         """A route parameter: request input, unless its converter or its enforced type
