@@ -126,6 +126,7 @@ def test_the_set_up_state_reads_through_negations() -> None:
     assert state("needs_install()") is False
     assert state("not isInstalled()") is False
     assert state("user.is_authenticated") is None
+    assert state("request.user.is_configured") is None  # one caller's state, not the app's
     assert state("is_setup(user)") is None  # a predicate of an argument, not of the app
 
 

@@ -47,6 +47,10 @@ _NOT_SET_UP = re.compile(
     r"^(?:needs?|requires?|pending)_(?:setup|install|installation|onboarding|bootstrap)$"
     r"|^(?:is_)?first_run$"
 )
+# Receivers whose state belongs to one caller or one object, not to the installation.
+PER_CALLER = frozenset(
+    {"request", "req", "user", "current_user", "self", "session", "profile", "account", "g"}
+)
 UUID_CONVERTERS = frozenset({"uuid"})
 UUID_TYPES = frozenset({"UUID", "UUID1", "UUID3", "UUID4", "UUID5", "uuid.UUID", "UUID4Str"})
 
@@ -78,9 +82,10 @@ def set_up_test(test: ast.expr) -> bool | None:
         if test.args or test.keywords:
             return None  # a predicate of an argument, not of the app's state
         test = test.func
-    name = _snake(dotted(test).rsplit(".", 1)[-1]) if dotted(test) else ""
-    if not name:
-        return None
+    parts = dotted(test).split(".") if dotted(test) else []
+    if not parts or {p.lower() for p in parts[:-1]} & PER_CALLER:
+        return None  # the caller's own state (``user.is_configured``), not the app's
+    name = _snake(parts[-1])
     if _SET_UP.match(name):
         return True
     if _NOT_SET_UP.match(name):
