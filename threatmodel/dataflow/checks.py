@@ -52,7 +52,7 @@ def forwarded_params(f: Frame) -> dict[str, str]:
     if not f.exits:
         return out
     for name in f.params:
-        targets = set()
+        targets: set[str] = set()
         for env in f.exits:
             value = env.get(name)
             labels = list(value.all_labels()) if value is not None else []
