@@ -14,7 +14,7 @@ from threatmodel.code.reader import RepoReader
 from threatmodel.collect.effects import handler_code
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth
 
-VIEWS = '''from app.models import Note
+VIEWS = """from app.models import Note
 
 
 def label(form):
@@ -23,7 +23,7 @@ def label(form):
 
 def add(request):
     Note.objects.create(body=request.POST["body"], title=label(request.POST))
-'''
+"""
 
 
 def test_handler_in_a_pep701_file_is_located_and_writes(tmp_path: Path) -> None:

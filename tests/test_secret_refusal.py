@@ -14,7 +14,7 @@ import pytest
 
 from threatmodel.collect import collect_facts
 
-APP = '''import os
+APP = """import os
 from flask import Flask, request
 from app.store import save, settings
 
@@ -60,7 +60,7 @@ def named():
 def link(secret):
     save(request.json)
     return "ok"
-'''
+"""
 
 
 @pytest.fixture(scope="module")

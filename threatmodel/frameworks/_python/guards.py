@@ -34,9 +34,9 @@ from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
     branch_reject,
-    secret_refusal,
     mentions,
     mentions_in,
+    secret_refusal,
 )
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
@@ -248,9 +248,7 @@ def inline_guard(
         if not isinstance(stmt, ast.If):
             continue
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
-            r = branch_reject(body, assigns) or secret_refusal(
-                stmt.test, body is stmt.body, body
-            )
+            r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in
