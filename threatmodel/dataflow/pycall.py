@@ -104,8 +104,8 @@ class CallMixin(EngineBase):
         if qual == "getattr" and len(node.args) in (2, 3) and args[1].known:
             # ``getattr(obj, "name", default)`` reads ``obj.name`` (or gives the default)
             read = ast.Attribute(value=node.args[0], attr=str(args[1].const), ctx=ast.Load())
-            got = self.expr(ast.copy_location(read, node), f)
-            return join(got, args[2]) if len(args) == 3 else got
+            attr = self.expr(ast.copy_location(read, node), f)
+            return join(attr, args[2]) if len(args) == 3 else attr
         if qual in SPLITEXT and len(args) == 1:
             # (root, ext): the extension is a dot and what follows the last one in the last
             # component, never a separator nor "..": no path escapes through it
