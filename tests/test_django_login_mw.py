@@ -79,6 +79,10 @@ def test_exemptions_not_read_leave_the_route_undecided() -> None:
     gate = LoginGate(own, extracts, _Resolver({"app.mw": "app/mw.py"}))
     assert gate.apply("/api/x", PUBLIC).status is AuthStatus.PUBLIC
     assert gate.apply("/notes", PUBLIC).status is AuthStatus.AUTHENTICATED
+    # its login page is let through whatever LOGIN_URL the deployment sets
+    assert gate.apply("/login", PUBLIC).status is AuthStatus.PUBLIC
+    assert gate.apply("/accounts/sign-in/", PUBLIC).status is AuthStatus.PUBLIC
+    assert gate.apply("/logins/export", PUBLIC).status is AuthStatus.AUTHENTICATED
     # a pattern that does not compile: nothing can be decided
     bad = _settings("app.mw.LoginRequiredMiddleware", {"OPEN_URLS": ["(api"]})
     gate = LoginGate(bad, extracts, _Resolver({"app.mw": "app/mw.py"}))

@@ -27,6 +27,7 @@ from threatmodel.models import AuthStatus, Evidence, RouteAuth
 BUILTIN = "django.contrib.auth.middleware.LoginRequiredMiddleware"
 NAME = "LoginRequiredMiddleware"
 MAX_PATTERNS = 200
+LOGIN_PAGE = re.compile(r"(^|/)(accounts/)?(log|sign)[-_]?in/?$", re.IGNORECASE)
 
 
 def pattern_list(node: ast.AST, strs: Mapping[str, str]) -> list[str] | None:
@@ -123,10 +124,15 @@ class LoginGate:
         # any one value (a word character matches the usual parameter patterns)
         probe = re.sub(r"\{[^}]*\}", "1", path).lstrip("/")
         hit = next((x for x in self.exempt if x.match(probe)), None)
+        if hit is None and LOGIN_PAGE.search(probe):
+            # the middleware lets its own login page through, or no one could sign in
+            # (settings.LOGIN_URL, often read from the environment with no default here)
+            hit = LOGIN_PAGE
         if hit is not None:
+            why = "its login page" if hit is LOGIN_PAGE else hit.pattern
             return RouteAuth(
                 status=AuthStatus.PUBLIC,
-                mechanism=f"exempt from global middleware {last(self.name)} ({hit.pattern})",
+                mechanism=f"exempt from global middleware {last(self.name)} ({why})",
                 evidence=ev,
             )
         return RouteAuth(
