@@ -47,13 +47,14 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-06 (issue 18, second round), both columns with this script and the same",
-    "definition (confirmed, high / critical, production). `before`: main at 52223ac (the merge",
-    "of the previous round); `after`: the precision branch. Each scan used its own extract",
-    "cache. Findings of `before` that are gone are listed under each app with their judgement.",
-    "`after` is commit dd6e518 for CTFd, mealie, healthchecks and dub, 26513f4 to fc06a5a for",
-    "saleor, hackathon-starter and netbox (later commits change no flow of theirs). DefectDojo",
-    "was not measured this round: its scans ran past an hour on the shared 2-core machine.",
+    "Measured 2026-12-06 (issue 18, third round, branch prec2), both columns with this script",
+    "and the same definition (confirmed, high / critical, production), every scan with",
+    "`--no-prove`. `before`: main at 5bfbbe7 (the merge of the second round; for DefectDojo",
+    "the lead's scan of it); `after`: the prec2 branch (2ff484c; DefectDojo 29bf41a, later",
+    "commits change no flow of the others). Findings of `before` that are gone are listed",
+    "under each app with their judgement. CTFd, mealie and healthchecks are another helper's",
+    "(`prec`) this round: measured here only to check that prec2 changes nothing there.",
+    "DefectDojo took 400-700 s a scan under a load average of ~20 on the 2-core machine.",
 ]
 
 

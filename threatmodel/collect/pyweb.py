@@ -142,11 +142,12 @@ def basics(
     }
 
 
-_TOKEN_PARAM = re.compile(r"\{((?:\w*_)?token|signed_\w+|\w*signature|uidb64)\}")
+_TOKEN_PARAM = re.compile(r"\{((?:\w*_)?(?:token|secret)|signed_\w+|\w*signature|uidb64)\}")
 
 
 def url_token(route: Route) -> Route:
-    """A public route whose path carries a secret (a reset, confirm or unsubscribe link).
+    """A public route whose path carries a secret (a reset, confirm or unsubscribe link, a
+    webhook URL with its shared secret: ``/webhook/{secret}``).
 
     The caller is admitted by holding the link, not by a login: named as such so no finding
     calls the route unauthenticated. Other statuses are left as they are.

@@ -15,10 +15,10 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
-import warnings
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.collect.entrypoints import entry_points
 from threatmodel.models import Scope
@@ -143,11 +143,8 @@ def _main_blocks(reader: RepoReader, path: str) -> list[tuple[int, int]]:
         return []
     if "__main__" not in text:
         return []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = python_tree(text)
+    if tree is None:
         return []
     out = []
     for node in tree.body:

@@ -17,7 +17,7 @@ from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import from_const
+from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -33,6 +33,7 @@ from threatmodel.dataflow.values import (
 NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id", "ord"})
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
 KEEP = frozenset({"list", "tuple", "iter", "copy.copy", "copy.deepcopy", "collections.deque"})
+SPLITEXT = frozenset({"os.path.splitext", "posixpath.splitext", "ntpath.splitext"})
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
@@ -100,6 +101,17 @@ class CallMixin(EngineBase):
             folded = self.fold_builtin(qual, args, kwargs)
             if folded is not None:
                 return folded
+        if qual == "getattr" and len(node.args) in (2, 3) and args[1].known:
+            # ``getattr(obj, "name", default)`` reads ``obj.name`` (or gives the default)
+            read = ast.Attribute(value=node.args[0], attr=str(args[1].const), ctx=ast.Load())
+            attr = self.expr(ast.copy_location(read, node), f)
+            return join(attr, args[2]) if len(args) == 3 else attr
+        if qual in SPLITEXT and len(args) == 1:
+            # (root, ext): the extension is a dot and what follows the last one in the last
+            # component, never a separator nor "..": no path escapes through it
+            whole = args[0].flat().step(line)
+            ext = whole.sanitized(PATH_KINDS, qual) if whole.labels else whole
+            return Value(items=((0, whole), (1, ext)), seq=True)
         safe = self.catalog.sanitizes(recv_qual, method)
         if safe:
             name = qual or str(method)

@@ -29,8 +29,14 @@ from threatmodel.frameworks.registry import request_sources
 
 # The frameworks' request objects (frameworks/<name>/__init__.py), as data.
 REQUEST_OBJECTS = request_sources("python").objects
+STORED = request_sources("python").stored
 # Attributes of a request object that are not client input (server state, the auth user).
 NOT_INPUT = frozenset({"user", "session", "method", "app", "state", "auth", "is_secure", "config"})
+# What a pathlib path's ``suffix`` / ``suffixes`` give is "." and what follows the last dot
+# of the last component: never a separator nor "..", so it cannot leave a folder however
+# the name was chosen (``folder / f"{obj.id}{Path(upload.name).suffix}"``).
+PATH_SAFE_ATTRS = frozenset({"suffix", "suffixes"})
+PATH_KINDS = frozenset({"path_traversal"})
 
 
 def request_label(line: int, origin: str = "request") -> Value:
@@ -153,6 +159,13 @@ class ExprMixin(EngineBase):
         if key and key in f.env:
             return f.env[key]
         base = self.expr(node.value, f)
+        if node.attr in STORED and base.all_labels():
+            return Value(frozenset({Label("database", f".{node.attr}", node.lineno)}))
+        if node.attr in PATH_SAFE_ATTRS and base.all_labels():
+            from threatmodel.dataflow.python import _is_path_expr
+
+            if dotted(node.value) in f.paths or _is_path_expr(node.value, f):
+                return base.flat().sanitized(PATH_KINDS, f"Path.{node.attr}").step(node.lineno)
         own = key.startswith("self.") and key.count(".") == 1 and f.qual.count(".") >= 2
         if own and ("self" not in f.env or not f.env["self"].labels):
             return Value(frozenset({Label("self", node.attr, node.lineno)}))

@@ -26,6 +26,8 @@ class RequestSources:
     ``html_decorators``: route decorators whose returned ``str`` is the HTML body.
     ``injected``: words of a parameter default that make the framework inject the value
     rather than take it from the request (``Depends``).
+    ``stored``: attributes of an object bound to request data that hold rows the framework
+    read from the database, not the request (a model formset's ``deleted_objects``).
     """
 
     objects: frozenset[str] = frozenset()
@@ -33,6 +35,7 @@ class RequestSources:
     route_decorators: frozenset[str] = frozenset()
     html_decorators: frozenset[str] = frozenset()
     injected: frozenset[str] = frozenset()
+    stored: frozenset[str] = frozenset()
 
     def union(self, other: RequestSources) -> RequestSources:
         return RequestSources(
@@ -41,6 +44,7 @@ class RequestSources:
             route_decorators=self.route_decorators | other.route_decorators,
             html_decorators=self.html_decorators | other.html_decorators,
             injected=self.injected | other.injected,
+            stored=self.stored | other.stored,
         )
 
     def types_pattern(self) -> re.Pattern[str]:

@@ -10,10 +10,10 @@ and classifies every use of that name in the enclosing function.
 from __future__ import annotations
 
 import ast
-import warnings
 from dataclasses import dataclass
 
 from threatmodel.code.pyast import dotted, str_const
+from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Location
 
@@ -35,11 +35,8 @@ def payload_use(reader: RepoReader, loc: Location) -> PayloadUse | None:
         text = "\n".join(reader.lines(loc.path))
     except PathRefused:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError):
+    tree = python_tree(text)
+    if tree is None:
         return None
     consts = {
         t.id: v

@@ -36,6 +36,7 @@ from threatmodel.frameworks._python.reject import (
     branch_reject,
     mentions,
     mentions_in,
+    secret_refusal,
 )
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
@@ -119,6 +120,8 @@ def _kind(
     assigned from (``resp = token_validator(request.headers...)``), must be about auth even
     for a 401: a handler rejecting a bad form with 401 is not guarded by that.
     """
+    if reject == "secret":  # the caller must hold the shared secret
+        return AUTHENTICATED
     if test is not None and mentions(test, ROLE_WORDS):
         return RESTRICTED
     if assigns is None:
@@ -245,7 +248,7 @@ def inline_guard(
         if not isinstance(stmt, ast.If):
             continue
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
-            r = branch_reject(body, assigns)
+            r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in
@@ -261,7 +264,9 @@ def inline_guard(
     for node in w.branches:
         if isinstance(node, ast.If) and id(node) not in top_ids:
             for body in (node.body, node.orelse):
-                r = branch_reject(body, assigns)
+                r = branch_reject(body, assigns) or secret_refusal(
+                    node.test, body is node.body, body
+                )
                 if r and _kind(r, node.test, assigns, strict):
                     return (CONDITIONAL, node.lineno)
     return best

@@ -179,6 +179,21 @@ def stmt_reject(stmt: ast.stmt, assigns: dict[str, ast.expr]) -> str | None:
     return None
 
 
+def secret_refusal(test: ast.expr, in_body: bool, body: list[ast.stmt]) -> str | None:
+    """``if sent != stored_secret: return ...``: a branch that ends the handler when a value
+    the caller sent fails to equal a secret turns the caller away whatever it returns (a
+    webhook answers 200 so the sender stops retrying, and does nothing). "secret" then."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return None
+    unequal = (ast.NotEq, ast.IsNot) if in_body else (ast.Eq, ast.Is)
+    sides = [test.left, test.comparators[0]]
+    if not isinstance(test.ops[0], unequal) or any(isinstance(x, ast.Constant) for x in sides):
+        return None
+    if not any(mentions(x, ("secret",)) for x in sides):
+        return None
+    return "secret" if any(isinstance(x, ast.Return | ast.Raise) for x in body) else None
+
+
 def branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
     """A reject among a branch's own statements (not nested deeper)."""
     for stmt in body:

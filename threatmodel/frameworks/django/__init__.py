@@ -11,5 +11,9 @@ FRAMEWORK = Declared(
     guards=(*GUARDS, "threatmodel.frameworks.django.auth"),
     sources=RequestSources(
         types=frozenset({"HttpRequest", "WSGIRequest", "HttpRequestBase"}),
+        # BaseModelFormSet.save() fills deleted_objects with the instances of its queryset
+        # the client ticked for deletion: the rows are the database's, only the choice is
+        # the client's
+        stored=frozenset({"deleted_objects"}),
     ),
 )

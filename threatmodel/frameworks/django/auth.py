@@ -18,6 +18,7 @@ from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last
 from threatmodel.frameworks._python.guards import AUTHENTICATED, RESTRICTED
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks.django.login_mw import LoginGate
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth
 
 SAFE = ("GET", "HEAD", "OPTIONS")
@@ -102,6 +103,7 @@ class Judge:
             if s["default_permissions"] and self.default_perms is None:
                 self.default_perms, self.settings_path = s["default_permissions"], p
         self.have_settings = bool(settings)
+        self.login_gate = LoginGate(settings, resolver.extracts, resolver)
         # Boolean settings whose default the settings modules write (``LOGIN_REQUIRED =
         # getattr(configuration, "LOGIN_REQUIRED", True)``); two modules that disagree
         # leave the setting to the deployment.
@@ -201,6 +203,7 @@ class Judge:
         exempt: bool = False,
     ) -> None:
         path = "/" + route.lstrip("/") if route else "/"
+        auth = self.login_gate.apply(path, auth)
         out.routes.append(
             Route(
                 id=f"{method} {path}",

@@ -40,6 +40,7 @@ from threatmodel.frameworks._python.settings import (
     str_default,
 )
 from threatmodel.frameworks.django import auth as django_auth
+from threatmodel.frameworks.django import login_mw
 
 SETTINGS_MARKERS = ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
 MIDDLEWARE_KINDS = {
@@ -98,6 +99,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 d["perms"][node.name] = f"config:{setting}:{_read_verdict(node)}"
     if lists:
         d["lists"] = lists
+    if reads := login_mw.settings_read(tree):
+        d["settings_read"] = reads
     # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
     # appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
     text = src.text
@@ -121,7 +124,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         d["settings"] = _settings(tree, lines)
     if (
         d["urls"] is None
-        and not (d["routers"] or d["views"] or d["perms"])
+        and not (d["routers"] or d["views"] or d["perms"] or d.get("settings_read"))
         and d["settings"] is None
     ):
         return None
@@ -294,6 +297,7 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
     s: dict[str, Any] = {"values": [], "middleware": [], "default_permissions": None}
     s["flags"] = {}  # NAME -> [default, line, text]: booleans whose default is written here
     s["strs"] = {}  # NAME -> default: strings (a URL prefix such as BASE_PATH)
+    s["patterns"] = {}  # NAME -> strings: lists a middleware may read (LOGIN_EXEMPT_URLS)
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
             continue
@@ -301,6 +305,12 @@ def _settings(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
         if not isinstance(t, ast.Name):
             continue
         name, v, line = t.id, node.value, node.lineno
+        if isinstance(v, ast.Name) and v.id in s["patterns"]:  # MIDDLEWARE = BASE_MIDDLEWARE
+            v = ast.List(elts=[ast.Constant(x) for x in s["patterns"][v.id]])
+        if name.isupper() and (found := login_mw.pattern_list(v, s["strs"])) is not None:
+            s["patterns"][name] = found
+        else:
+            s["patterns"].pop(name, None)
         if name.isupper():  # the last top-level assignment is the one that holds
             b = flag_default(v)
             if b is None:
