@@ -46,7 +46,7 @@ def local_settings(provider: str, cache_dir: Path, **budget: float | int | None)
         model=MODEL,
         base_url=f"{LOCAL}/v1" if provider == "openai-compatible" else LOCAL,
         api_key="not-needed",
-        timeout_s=900,  # a 135M model on two shared cores is slow; replay is instant
+        timeout_s=2400,  # a 135M model on two shared cores is slow; replay is instant
         max_retries=0,
         concurrency=2,
         context_tokens=8192,
