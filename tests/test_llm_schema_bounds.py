@@ -10,14 +10,23 @@ OpenAI's strict mode does not list the string-length keywords, so it gets them l
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
+from test_analyze import Scripted, example, ok, run  # noqa: F401 (example is a fixture)
 
+from threatmodel.code.reader import RepoReader
 from threatmodel.config import ProviderConfig
 from threatmodel.llm import build_provider
+from threatmodel.llm.cache import CachedProvider
+from threatmodel.llm.interface import Message, StructuredResponse, Usage
 from threatmodel.llm.schema import LlmAnswer, wire_schema
+from threatmodel.models import Facts, Verdict
+from threatmodel.verify import VerifyContext, verify_findings
 
 
 def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
@@ -114,3 +123,85 @@ def test_which_providers_get_the_string_lengths(
     assert build_provider(config).grammar_schema is grammar
     # The answer cache wraps the provider and must say the same (it decides the schema sent).
     assert build_provider(config, tmp_path).grammar_schema is grammar
+
+
+def _loop_fill(node: dict[str, Any], root: dict[str, Any]) -> Any:
+    """What a model stuck in a loop writes under a grammar built from ``node``: every list
+    to its maxItems, every string repeated up to its maxLength, a hallucinated file. An
+    unbounded string never ends: ``_Endless`` (the server stops at the output limit)."""
+    node = _resolve(node, root)
+    if "anyOf" in node:
+        return _loop_fill(next(n for n in node["anyOf"] if n.get("type") != "null"), root)
+    if "enum" in node:
+        return node["enum"][0]
+    kind = node.get("type")
+    if kind == "string":
+        if "maxLength" not in node:
+            raise _Endless
+        return ("/search/:id" * (node["maxLength"] // 11 + 1))[: node["maxLength"]]
+    if kind == "integer":
+        return 11
+    if kind == "array":
+        if "maxItems" not in node:
+            raise _Endless
+        return [_loop_fill(node["items"], root) for _ in range(node["maxItems"])]
+    return {k: _loop_fill(v, root) for k, v in node["properties"].items()}
+
+
+class _Endless(Exception):
+    pass
+
+
+class Looping(Scripted):
+    """A tiny model that loops, behind a server that enforces the schema it is sent."""
+
+    def __init__(self, grammar: bool) -> None:
+        super().__init__(lambda s, m: ok())
+        self.grammar_schema = grammar
+        self.schemas: list[dict[str, Any]] = []
+
+    def complete_structured(
+        self,
+        system: str,
+        messages: Sequence[Message],
+        schema: dict[str, Any],
+        schema_name: str,
+        max_output_tokens: int | None = None,
+    ) -> StructuredResponse:
+        self.calls.append(list(messages))
+        self.schemas.append(schema)
+        try:
+            data = _loop_fill(schema, schema)
+        except _Endless:
+            text = '{"findings": [{"title": "' + "/search/:id" * 200
+            return StructuredResponse(None, text, "length", Usage(1000, 700, 0.0))
+        return StructuredResponse(data, json.dumps(data), "stop", Usage(1000, 700, 0.0))
+
+
+def test_a_looping_model_under_the_grammar_answers_once_and_is_refuted(
+    example: tuple[Facts, RepoReader], tmp_path: Path
+) -> None:
+    inner = Looping(grammar=True)
+    first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
+    calls = len(inner.calls)
+    assert all("maxLength" in json.dumps(s) for s in inner.schemas)
+    assert first.run.status == "ran" and not first.run.failed_chunks
+    assert calls == first.chunks and first.findings  # one call a chunk, the answer kept
+    # Nothing the loop invented survives the verifiers: every file it names is made up.
+    facts, reader = example
+    checked = verify_findings(first.findings, VerifyContext(facts=facts, reader=reader))
+    assert not [f for f in checked.kept if f.verdict == Verdict.CONFIRMED]
+    assert checked.suppressed
+    again = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
+    assert again.llm_calls == 0 and len(inner.calls) == calls
+
+
+def test_without_string_bounds_the_loop_fails_every_run(
+    example: tuple[Facts, RepoReader], tmp_path: Path
+) -> None:
+    inner = Looping(grammar=False)
+    first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
+    assert first.run.status == "failed" and first.run.failed_chunks
+    calls = len(inner.calls)
+    again = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
+    assert again.llm_calls == calls  # failed answers are not kept: asked again, in vain
