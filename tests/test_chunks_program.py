@@ -374,7 +374,12 @@ def test_a_quiet_guarded_route_is_one_line_and_its_guard(tmp_path: Path) -> None
             route("/c", "c.c", "c.py", 4, AuthStatus.PUBLIC, "flask"),
         ],
         sinks=[
-            Sink(kind="command", call="os.system", dynamic=True, location=Location(path="c.py", line=5))
+            Sink(
+                kind="command",
+                call="os.system",
+                dynamic=True,
+                location=Location(path="c.py", line=5),
+            )
         ],
     )
     every = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000))

@@ -81,10 +81,13 @@ def test_the_bounds_are_the_validators_bounds() -> None:
     evidence = schema["$defs"]["LlmEvidence"]["properties"]
     finding = schema["$defs"]["LlmFinding"]["properties"]
     limits = LlmAnswer.model_json_schema()["$defs"]
-    assert evidence["snippet"]["maxLength"] == (
-        limits["LlmEvidence"]["properties"]["snippet"]["maxLength"]
+    assert (
+        evidence["snippet"]["maxLength"]
+        == (limits["LlmEvidence"]["properties"]["snippet"]["maxLength"])
     )
-    assert finding["attack"]["maxLength"] == limits["LlmFinding"]["properties"]["attack"]["maxLength"]
+    assert (
+        finding["attack"]["maxLength"] == limits["LlmFinding"]["properties"]["attack"]["maxLength"]
+    )
     long = {
         "findings": [
             {
@@ -95,9 +98,7 @@ def test_the_bounds_are_the_validators_bounds() -> None:
                 "claims": [
                     {"kind": "xss", "route": None, "table": None, "location": None, "name": None}
                 ],
-                "evidence": [
-                    {"path": "a.py", "start_line": 1, "end_line": 1, "snippet": "s" * 10}
-                ],
+                "evidence": [{"path": "a.py", "start_line": 1, "end_line": 1, "snippet": "s" * 10}],
                 "attack": "a" * finding["attack"]["maxLength"],
                 "mitigation": "m",
             }
@@ -179,7 +180,8 @@ class Looping(Scripted):
 
 
 def test_a_looping_model_under_the_grammar_answers_once_and_is_refuted(
-    example: tuple[Facts, RepoReader], tmp_path: Path
+    example: tuple[Facts, RepoReader],  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     inner = Looping(grammar=True)
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
@@ -197,7 +199,8 @@ def test_a_looping_model_under_the_grammar_answers_once_and_is_refuted(
 
 
 def test_without_string_bounds_the_loop_fails_every_run(
-    example: tuple[Facts, RepoReader], tmp_path: Path
+    example: tuple[Facts, RepoReader],  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     inner = Looping(grammar=False)
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
