@@ -348,3 +348,51 @@ def test_rest_resources_generated_from_models_and_their_hooks_are_setup(tmp_path
     data = "\n".join(c.data for c in chunks if c.kind == "application")
     assert "4|  finale.initialize({ app, sequelize: seq })" in data
     assert "8|      resource.create.send.before((req, res, context) => {" in data
+
+
+def test_a_quiet_guarded_route_is_one_line_and_its_guard(tmp_path: Path) -> None:
+    """A page that renders a template behind a decorator: the guard's code is what there is
+    to judge (shown once), the handler's body is not sent."""
+    write(
+        tmp_path,
+        {
+            "views.py": (
+                "def login_needed(f):\n    def inner(request):\n"
+                "        if request.user.ok:\n            return f(request)\n"
+                "        return None\n    return inner\n\n\n"
+                "@login_needed\ndef page(request):\n    banner = 'welcome'\n"
+                "    return render(request, 'page.html', {'banner': banner})\n\n\n"
+                "@login_needed\ndef other(request):\n    return render(request, 'other.html')\n"
+            ),
+            "c.py": "import os\n\n\ndef c(x):\n    os.system('ls ' + x)\n",
+        },
+    )
+    facts = Facts(
+        routes=[
+            route("/page", "views.page", "views.py", 10, AuthStatus.AUTHENTICATED, "flask"),
+            route("/other", "views.other", "views.py", 16, AuthStatus.AUTHENTICATED, "flask"),
+            route("/c", "c.c", "c.py", 4, AuthStatus.PUBLIC, "flask"),
+        ],
+        sinks=[
+            Sink(
+                kind="command",
+                call="os.system",
+                dynamic=True,
+                location=Location(path="c.py", line=5),
+            )
+        ],
+    )
+    every = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000))
+    assert "route GET /page  handler views.page" in every
+    assert "route GET /other  handler views.other" in every
+    assert every.count("--- decorator login_needed: views.py lines 1-6") == 1
+    assert "banner = 'welcome'" not in every  # the quiet body stays home
+
+
+def test_a_route_registered_again_names_the_later_line(tmp_path: Path) -> None:
+    write(tmp_path, {"server.js": "app.get('/m', serve)\nx()\napp.get('/m', serve)\n"})
+    m = route("/m", "serve", "server.js", 1, AuthStatus.PUBLIC, "express")
+    m = m.model_copy(update={"registered_again": [Location(path="server.js", line=3)]})
+    chunks = summarize(Facts(routes=[m]), RepoReader(tmp_path), 6000)
+    every = "\n".join(c.data for c in chunks)
+    assert "GET /m registered again at server.js:3 | app.get('/m', serve)" in every

@@ -109,3 +109,24 @@ def test_irrelevant_file_is_skipped_cheaply() -> None:
 
 def test_test_files_define_no_routes() -> None:
     assert not ExpressCollector().wants("test/api.spec.js", "javascript")
+
+
+def test_a_path_registered_twice_is_one_route_that_names_both_lines(tmp_path: Path) -> None:
+    """Express stacks registrations of one path: the first answers and a later one runs
+    only if an earlier handler calls next(). It is one route (one id), and both lines are
+    its code: the later line is kept, not dropped (juice-shop registers /metrics twice)."""
+    (tmp_path / "server.js").write_text(
+        "const express = require('express')\n"
+        "const app = express()\n"
+        "function setup () {\n"
+        "  app.get('/metrics', serve)\n"
+        "}\n"
+        "app.get('/metrics', serve)\n"
+        "app.get('/other', serve)\n"
+    )
+    facts = collect(tmp_path, ExpressCollector())
+    routes = [r for r in facts.routes if r.path == "/metrics"]
+    assert len(routes) == 1
+    assert routes[0].location.line == 4
+    assert [(loc.path, loc.line) for loc in routes[0].registered_again] == [("server.js", 6)]
+    assert by_route(facts)[("GET", "/other")].registered_again == []

@@ -182,7 +182,7 @@ class _Pass:
     def __init__(self, provider: Provider, settings: Settings, focus: Focus | None) -> None:
         self.provider = provider
         self.budget = Budget(settings.max_tokens, settings.max_cost_usd)
-        self.schema = wire_schema()
+        self.schema = wire_schema(provider.grammar_schema)
         self.focus = focus_names(focus)
         self.system = system_prompt()
         self.system_tokens = count_tokens(self.system)

@@ -73,6 +73,9 @@ class Route(Frozen):
     # The app of a monorepo the route belongs to (its root folder; '' for the repository's
     # root app): routes of different apps never merge (collect/components.py).
     component: str = ""
+    # Later registrations of the same method and path in the same router (Express stacks
+    # them: the first answers, a later one runs only if an earlier handler calls next()).
+    registered_again: list[Location] = Field(default_factory=list)
 
 
 class Middleware(Frozen):

@@ -76,14 +76,14 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
 
 
-def _detailed(
-    r: Route, sinks: list[str], flows: list[Flow], tables: list[str], guarded: bool
-) -> bool:
+def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) -> bool:
     """Whether a route's chunk shows its code. A route that calls nothing dangerous, carries
-    no flow, names no table, has no guard code to judge and is not declared for writing
-    (POST, PUT, PATCH, DELETE) is the overview's one line: its code would spend the budget
-    on pages that render a template. (A Django view answers ANY method: the rest decide.)"""
-    return bool(sinks or flows or tables or guarded) or r.method in _WRITES
+    no flow, names no table and is not declared for writing (POST, PUT, PATCH, DELETE) is
+    quiet: its code would spend the budget on pages that render a template. (A Django view
+    answers ANY method: the rest decide.) A quiet route with guard code keeps one line and
+    the guard (shown once per pass), so the guard is still judged; without a guard it is the
+    overview's line."""
+    return bool(sinks or flows or tables) or r.method in _WRITES
 
 
 def _component_sections(
@@ -120,10 +120,17 @@ def _component_sections(
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
-        if focus is None and not _detailed(r, sinks, found, named, bool(guards)):
+        quiet = focus is None and not _detailed(r, sinks, found, named)
+        if quiet and not guards:
             continue  # the cross-component overview's line is its summary
+        if quiet:
+            code, named = [], []  # the route's line and its guard's code
         lines = dict.fromkeys(f"  {flow_text(f, code[0].path)}" for f in found)
-        text = "\n".join([route_text(r, facts, sinks, named), *lines])
+        again = [
+            f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
+            for loc in r.registered_again
+        ]
+        text = "\n".join([route_text(r, facts, sinks, named), *again, *lines])
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
         by_file[r.location.path].append(
@@ -170,6 +177,7 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
         # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
         # for a route left out of the component chunks this line is its whole summary.
         lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
+        lines += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
     for t in sorted(facts.tables, key=lambda t: t.name):
         mark = "* " if focus is not None and t.name in focus.tables else ""
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]

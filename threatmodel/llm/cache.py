@@ -81,6 +81,7 @@ class CachedProvider(Provider):
         self.folder = folder
         self.name = inner.name  # type: ignore[misc]
         self.supports_json_schema = inner.supports_json_schema
+        self.grammar_schema = inner.grammar_schema
         self.supports_tools = inner.supports_tools
         self.supports_streaming = inner.supports_streaming
         self.info = getattr(inner, "info", None)  # pricing, for budget estimates

@@ -118,6 +118,8 @@ class Provider(ABC):
     - ``supports_json_schema``: the server enforces a JSON schema on the answer (OpenAI
       structured outputs, llama.cpp grammars). When False the schema is only described in
       the prompt and the answer is parsed from text.
+    - ``grammar_schema``: the server compiles the schema into a decoding grammar, so string
+      lengths are enforced too and are sent (``schema.wire_schema(True)``).
     - ``supports_tools``: forced tool calls with an ``input_schema`` (Anthropic).
     - ``supports_streaming``: ``stream_text`` streams deltas (when False it yields the whole
       answer at once).
@@ -127,6 +129,7 @@ class Provider(ABC):
 
     name: ClassVar[str]  # "openai" | "anthropic" | "openai-compatible"
     supports_json_schema: bool = False
+    grammar_schema: bool = False
     supports_tools: bool = False
     supports_streaming: bool = True
 

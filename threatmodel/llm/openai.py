@@ -156,6 +156,8 @@ class OpenAICompatibleProvider(OpenAIProvider):
     def __init__(self, config: ProviderConfig) -> None:
         super().__init__(config, model_info(self.name, config.model, config.base_url))
         self.supports_json_schema = config.json_schema
+        # llama.cpp, vLLM and Ollama turn a json_schema response format into a grammar.
+        self.grammar_schema = config.json_schema
 
     @property
     def cache_identity(self) -> str:

@@ -8,17 +8,20 @@ to ``models.CLAIM_KINDS`` by the schema itself.
 
 ``wire_schema()`` is the JSON schema sent to providers, in the strict subset OpenAI's
 structured outputs accept (every property required, nullable instead of optional,
-``additionalProperties: false``, no ``default``/``title``/length keywords); the bounds
-the wire schema cannot carry (list sizes, string lengths) are enforced by Pydantic.
+``additionalProperties: false``, no ``default``/``title``/string-length keywords); list
+sizes are on the wire, string lengths are enforced by Pydantic. ``wire_schema(True)`` keeps
+the string lengths too, for servers that compile the schema into a grammar (llama.cpp,
+vLLM, Ollama): there a small model that loops inside a string or a list is cut short by
+the grammar itself, so its answer ends and parses instead of running to the output limit.
 """
 
 from __future__ import annotations
 
 import copy
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from threatmodel.claims import REGISTRY
 from threatmodel.models import (
@@ -47,6 +50,11 @@ StrideName = Literal[
 ]
 
 
+# Every string is bounded (see wire_schema(True)); a name, a table or a CWE id is short.
+_Short = Annotated[str, StringConstraints(max_length=120)]
+_Cwe = Annotated[str, StringConstraints(max_length=16)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,9 +72,9 @@ class LlmLocation(_Strict):
 class LlmClaim(_Strict):
     kind: ClaimKind
     route: LlmRoute | None
-    table: str | None
+    table: _Short | None
     location: LlmLocation | None
-    name: str | None
+    name: _Short | None
 
 
 class LlmEvidence(_Strict):
@@ -80,7 +88,7 @@ class LlmFinding(_Strict):
     title: str = Field(min_length=3, max_length=200)
     severity: SeverityName
     stride: list[StrideName] = Field(max_length=3)
-    cwe: list[str] = Field(max_length=3)
+    cwe: list[_Cwe] = Field(max_length=3)
     claims: list[LlmClaim] = Field(min_length=1, max_length=3)
     evidence: list[LlmEvidence] = Field(min_length=1, max_length=3)
     attack: str = Field(max_length=2000)
@@ -93,34 +101,46 @@ class LlmAnswer(_Strict):
 
 # Keywords outside OpenAI's strict subset. List bounds (minItems / maxItems) and minimum are
 # accepted by OpenAI, Anthropic and llama.cpp grammars, and keep a small model from looping.
-_DROP = frozenset({"title", "default", "minLength", "maxLength", "pattern"})
+_DROP = frozenset({"title", "default", "pattern"})
+# String lengths: a grammar enforces them (llama.cpp's json-schema-to-grammar turns maxLength
+# into a bounded repetition); OpenAI strict mode does not list them among its keywords.
+_LENGTHS = frozenset({"minLength", "maxLength"})
 
 
-def _strict(node: Any) -> Any:
+def _strict(node: Any, lengths: bool) -> Any:
     if isinstance(node, dict):
+        drop = _DROP if lengths else _DROP | _LENGTHS
         out = {
-            k: ({p: _strict(s) for p, s in v.items()} if k == "properties" else _strict(v))
+            k: (
+                {p: _strict(s, lengths) for p, s in v.items()}
+                if k == "properties"
+                else _strict(v, lengths)
+            )
             for k, v in node.items()
-            if k not in _DROP
+            if k not in drop
         }
         if out.get("type") == "object" and "properties" in out:
             out["required"] = sorted(out["properties"])
             out["additionalProperties"] = False
         return out
     if isinstance(node, list):
-        return [_strict(v) for v in node]
+        return [_strict(v, lengths) for v in node]
     return node
 
 
 @cache
-def _wire_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = _strict(LlmAnswer.model_json_schema())
+def _wire_schema(lengths: bool) -> dict[str, Any]:
+    schema: dict[str, Any] = _strict(LlmAnswer.model_json_schema(), lengths)
     return schema
 
 
-def wire_schema() -> dict[str, Any]:
-    """The strict JSON schema of ``LlmAnswer`` (a fresh copy: callers may not mutate ours)."""
-    return copy.deepcopy(_wire_schema())
+def wire_schema(string_lengths: bool = False) -> dict[str, Any]:
+    """The strict JSON schema of ``LlmAnswer`` (a fresh copy: callers may not mutate ours).
+
+    ``string_lengths`` keeps ``minLength`` / ``maxLength`` (the Pydantic bounds) for a
+    server that enforces the schema as a grammar (``Provider.grammar_schema``).
+    """
+    return copy.deepcopy(_wire_schema(string_lengths))
 
 
 def _cwe(value: str) -> str | None:

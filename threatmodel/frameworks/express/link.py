@@ -83,6 +83,7 @@ class _Pending:
     line: int
     handler: str
     chain: Chain = field(default_factory=list)
+    again: list[int] = field(default_factory=list)  # later registrations' lines in ``mod``
 
 
 class _Linker:
@@ -263,6 +264,10 @@ class _Linker:
                     c for c in active if under(path, normalize_path(c[0]) if c[0] else "")
                 ]
                 self.routes[key] = pending
+            elif ev["line"] != pending.line and ev["line"] not in pending.again:
+                # The same path registered again: Express runs this one only after an
+                # earlier handler calls next(). Both lines are the route's code.
+                pending.again.append(ev["line"])
             pending.handler = handler
             pending.chain.extend((path, mod, r) for r in refs[:-1])
             pending.chain.append((path, mod, {**last, "_h": True}))
@@ -352,6 +357,7 @@ class _Linker:
                     location=Location(path=p.mod, line=p.line),
                     auth=self.auth(p.chain),
                     rate_limited=any(r.get("pkg", [""])[0] == "rate_limit" for _, _, r in p.chain),
+                    registered_again=[Location(path=p.mod, line=n) for n in sorted(p.again)],
                 )
             )
         out.middleware.extend(self.middleware[k] for k in sorted(self.middleware))
