@@ -260,10 +260,14 @@ class ExprMixin(EngineBase):
     def element(self, seq: Value) -> Value:
         """One element of an iterable: any of its items, or the whole's labels."""
         if seq.items:
-            out = Value(seq.labels)
-            for _, v in seq.items:
+            if not seq.seq:
+                return Value(seq.labels)  # iterating a dict yields keys
+            # joined item by item, so tuples of a ``zip`` / ``enumerate`` stay tuples
+            out = seq.items[0][1]
+            for _, v in seq.items[1:]:
                 out = join(out, v)
-            return out if seq.seq else Value(seq.labels)  # iterating a dict yields keys
+            # labels not placed at a position may be in any element, every part of it
+            return Value(out.all_labels() | seq.labels) if seq.labels else out
         if seq.known and isinstance(seq.const, str | tuple):
             return CLEAN
         return seq.flat()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from threatmodel.dataflow import pymatch, records
 from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
@@ -69,15 +70,17 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         f = parent.child(qual)
         a = fn.args
         params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
-        names = [p.arg for p in params]
-        if method and names:
-            names = names[1:]
+        if method and params:
             f.env[params[0].arg] = CLEAN
             params = params[1:]
-        if a.vararg:
-            names.append(a.vararg.arg)
+        # the summary's parameters as a signature: ``*args`` (or a bare ``*`` before
+        # keyword-only ones) and ``**kw`` marked, so link binds extra arguments to them
+        names = [p.arg for p in params if p not in a.kwonlyargs]
+        if a.vararg or a.kwonlyargs:
+            names.append("*" + (a.vararg.arg if a.vararg else ""))
+        names += [p.arg for p in a.kwonlyargs]
         if a.kwarg:
-            names.append(a.kwarg.arg)
+            names.append("**" + a.kwarg.arg)
         decos = [_route_deco(d) for d in fn.decorator_list]
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
@@ -136,6 +139,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 if isinstance(s.value, ast.Lambda) and isinstance(t, ast.Name):
                     f.lambdas[t.id] = s.value  # called later: its body is read then
             self.mark_parser(s.value, s.targets, f)
+            self.namedtuple(s, f)
             if _is_path_expr(s.value, f):
                 f.paths.update(dotted(t) for t in s.targets if dotted(t))
         elif isinstance(s, ast.AnnAssign):
@@ -227,6 +231,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
                     static = any(_deco_name(d) == "staticmethod" for d in member.decorator_list)
                     self.function(member, f, f"{qual}.{member.name}", method=not static)
+            fields = records.record_fields(s)
+            if fields is not None:  # a dataclass / NamedTuple: its generated constructor
+                self.function(records.init_of(fields, s), f, f"{qual}.__init__", method=True)
         elif isinstance(s, ast.Import):
             for alias in s.names:
                 if alias.asname:
@@ -250,6 +257,19 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
             for t in s.targets:
                 self.delete(t, f)
         return False
+
+    def namedtuple(self, s: ast.Assign, f: Frame) -> None:
+        """``T = namedtuple('T', 'a b')`` defines a record class named ``T``."""
+        if not isinstance(s.value, ast.Call) or len(s.targets) != 1:
+            return
+        fields = records.namedtuple_fields(s.value, qualify(s.value.func, f))
+        target = s.targets[0]
+        if fields is None or not isinstance(target, ast.Name):
+            return
+        qual = f"{f.qual}.{target.id}"
+        f.defs[target.id] = qual
+        f.env.pop(target.id, None)
+        self.function(records.init_of(fields, s), f, f"{qual}.__init__", method=True)
 
     def delete(self, t: ast.expr, f: Frame) -> None:
         """``del x`` forgets x; ``del lst[0]`` / ``del d['k']`` drop that element."""
@@ -324,12 +344,16 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         before = dict(f.env)
         outs: list[dict[str, Value]] = []
         for case in s.cases:
-            hit = _case_matches(case.pattern, subject)
+            hit = pymatch.case_matches(case.pattern, subject)
             if hit is False:
                 continue
             f.env = dict(before)
-            if isinstance(case.pattern, ast.MatchAs) and case.pattern.name:
-                f.env[case.pattern.name] = subject
+            f.env.update(pymatch.bindings(case.pattern, subject))
+            known = pymatch.literal(case.pattern)
+            if known is not None and dotted(s.subject):  # ``case 'a' | 'b':``
+                f.env[dotted(s.subject)] = known
+            if case.guard is not None:
+                self.refine(case.guard, f, True)
             if not self.block(case.body, f):
                 outs.append(f.env)
             if hit is True and case.guard is None:
@@ -390,22 +414,6 @@ def _defaults(fn: FuncNode) -> dict[str, ast.expr]:
         {p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None}
     )
     return out
-
-
-def _case_matches(pattern: ast.pattern, subject: Value) -> bool | None:
-    """True / False when the case surely matches / surely does not; None when unknown."""
-    if isinstance(pattern, ast.MatchAs) and pattern.pattern is None:
-        return True
-    if isinstance(pattern, ast.MatchValue) and isinstance(pattern.value, ast.Constant):
-        if subject.known and not subject.labels:
-            return bool(subject.const == pattern.value.value)
-        return None
-    if isinstance(pattern, ast.MatchOr):
-        got = [_case_matches(p, subject) for p in pattern.patterns]
-        if any(g is True for g in got):
-            return True
-        return False if all(g is False for g in got) else None
-    return None
 
 
 _PATH_METHODS = frozenset(

@@ -1,0 +1,129 @@
+"""Idioms real code uses, each shown safe and tainted on the same shape: ``zip`` and
+``enumerate``, record classes (dataclass, NamedTuple, namedtuple), a JSON round trip,
+``getattr`` / ``setattr``, ``match`` captures and literal cases, and ``*args`` / ``**kw``
+of the repository's own functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_dataflow_general import flagged
+
+REC = "import dataclasses, typing, collections, json\n"
+
+
+@pytest.mark.parametrize(
+    ("setup", "safe", "tainted"),
+    [
+        ("pairs = list(zip(['safe', p], ['a', 'b']))", "pairs[0][0]", "pairs[1][0]"),
+        ("d = dict(zip(['a', 'b'], ['safe', p]))", "d['a']", "d['b']"),
+        ("pairs = list(enumerate([p]))", "str(pairs[0][0])", "pairs[0][1]"),
+        ("d = json.loads(json.dumps({'a': 'safe', 'b': p}))", "d['a']", "d['b']"),
+        ("T = collections.namedtuple('T', 'a b')\nt = T('safe', p)", "t.a", "t.b"),
+        ("T = collections.namedtuple('T', ['a', 'b'])\nt = T(b=p, a='x')", "t.a", "t.b"),
+        ("class O:\n    pass\no = O()\nsetattr(o, 'a', 'safe')\no.b = p", "o.a", "getattr(o, 'b')"),
+        ("s = 'safe'", "getattr(s, 'upper')()", "getattr(p, 'strip')()"),
+    ],
+)
+def test_idioms_keep_parts_apart(setup: str, safe: str, tainted: str) -> None:
+    code = "p = request.args['p']\n" + REC + setup + "\nos.system(ARG)\n"
+    assert not flagged(code.replace("ARG", safe)), safe
+    assert flagged(code.replace("ARG", tainted)), tainted
+
+
+@pytest.mark.parametrize(
+    ("loop", "safe", "tainted"),
+    [
+        ("for a, b in zip(['x', 'y'], [p, p]):\n", "a", "b"),
+        ("for i, v in enumerate([p, p], 1):\n", "str(i)", "v"),
+        ("for k, v in {'a': 'safe', 'b': 'x'}.items():\n", "k + v", "p + v"),
+    ],
+)
+def test_loops_over_pairs_unpack_each_part(loop: str, safe: str, tainted: str) -> None:
+    code = "p = request.args['p']\n" + loop + "    os.system(ARG)\n"
+    assert not flagged(code.replace("ARG", safe)), safe
+    assert flagged(code.replace("ARG", tainted)), tainted
+
+
+RECORDS = {
+    "dataclass": "@dataclasses.dataclass\nclass R:\n    a: str\n    b: str = 'd'\n",
+    "NamedTuple": "class R(typing.NamedTuple):\n    a: str\n    b: str = 'd'\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RECORDS))
+def test_record_classes_store_each_field(kind: str) -> None:
+    code = (
+        REC
+        + RECORDS[kind]
+        + (
+            "@app.route('/x', methods=['POST'])\ndef view():\n"
+            "    p = request.args['p']\n    r = R('safe', p)\n    os.system(r.FIELD)\n"
+        )
+    )
+    from tests.test_dataflow import proven, run
+
+    assert "command_injection" not in proven(run(code.replace("FIELD", "a")))
+    assert "command_injection" in proven(run(code.replace("FIELD", "b")))
+    by_name = code.replace("R('safe', p)", "R(b=p, a='safe')")
+    assert "command_injection" not in proven(run(by_name.replace("FIELD", "a")))
+    assert "command_injection" in proven(run(by_name.replace("FIELD", "b")))
+
+
+def test_a_written_constructor_is_read_not_generated() -> None:
+    from tests.test_dataflow import proven, run
+
+    code = REC + (
+        "@dataclasses.dataclass(init=False)\nclass R:\n    a: str\n"
+        "    def __init__(self, a):\n        self.a = 'fixed'\n"
+        "@app.route('/x', methods=['POST'])\ndef view():\n"
+        "    os.system(R(request.args['p']).a)\n"
+    )
+    assert "command_injection" not in proven(run(code))
+
+
+@pytest.mark.parametrize(
+    ("cases", "tainted"),
+    [
+        ("    case 'a' | 'b':\n        bar = p", False),
+        ("    case None:\n        bar = p or ''", False),
+        ("    case str(v):\n        bar = v", True),
+        ("    case [first, *rest]:\n        bar = first", True),
+        ("    case {'k': v}:\n        bar = v", True),
+        ("    case ('a' as v) | ('b' as v):\n        bar = v", False),
+        ("    case v if v == 'ok':\n        bar = v", False),
+        ("    case v if len(v) > 2:\n        bar = v", True),
+    ],
+)
+def test_match_binds_captures_and_narrows_literal_cases(cases: str, tainted: bool) -> None:
+    code = "p = request.args['p']\nmatch p:\n" + cases + "\n    case _:\n        bar = 'x'\n"
+    code += "os.system(bar)\n"
+    assert flagged(code) is tainted, cases
+
+
+def test_match_binds_the_item_of_a_known_sequence() -> None:
+    code = "p = request.args['p']\nmatch ['safe', p]:\n    case [a, b]:\n        os.system(WHICH)\n"
+    assert not flagged(code.replace("WHICH", "a"))
+    assert flagged(code.replace("WHICH", "b"))
+
+
+@pytest.mark.parametrize(
+    ("helper", "call"),
+    [
+        ("def f(*parts):\n    return parts[1]\n", "f('safe', p)"),
+        ("def f(first, *rest):\n    return ' '.join(rest)\n", "f('safe', 'x', p)"),
+        ("def f(**kw):\n    return kw['b']\n", "f(a='safe', b=p)"),
+        ("def f(a, *, b):\n    return b\n", "f('safe', b=p)"),
+        ("def f(*, b, c='x'):\n    return b + c\n", "f(b=p)"),
+    ],
+)
+def test_extra_arguments_reach_star_parameters(helper: str, call: str) -> None:
+    from tests.test_dataflow import proven, run
+
+    code = helper + (
+        "@app.route('/x', methods=['POST'])\ndef view():\n"
+        "    p = request.args['p']\n    os.system(" + call + ")\n"
+    )
+    assert "command_injection" in proven(run(code)), helper
+    safe = helper.replace("return", "return 'const' or")
+    assert "command_injection" not in proven(run(code.replace(helper, safe))), helper
