@@ -127,3 +127,23 @@ def test_extra_arguments_reach_star_parameters(helper: str, call: str) -> None:
     assert "command_injection" in proven(run(code)), helper
     safe = helper.replace("return", "return 'const' or")
     assert "command_injection" not in proven(run(code.replace(helper, safe))), helper
+
+
+@pytest.mark.parametrize(
+    ("build", "safe", "tainted"),
+    [
+        ("s = 'help'\ns += p\ns += 'snapes on a plane'", "s[:4]", "s[4:-17]"),
+        ("s = 'help'\ns += p\ns += 'snapes on a plane'", "s[-17:]", "s[3:]"),
+        ("s = f'12345{p}abcd'", "s[:5]", "s[:6]"),
+        ("s = f'12345{p}abcd'", "s[-4:-1]", "s[1:-1]"),
+        ("s = 'ab' + p", "s[1]", "s[2]"),
+        ("s = p + 'ab'", "s[-2]", "s[-3]"),
+        ("s = 'x' + p + 'tail'", "s[0] + s[-4:]", "s[0:2]"),
+    ],
+)
+def test_slices_inside_a_strings_known_ends_are_constant(
+    build: str, safe: str, tainted: str
+) -> None:
+    code = "p = request.args['p']\n" + build + "\nos.system(ARG)\n"
+    assert not flagged(code.replace("ARG", safe)), safe
+    assert flagged(code.replace("ARG", tainted)), tainted

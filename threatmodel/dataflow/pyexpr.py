@@ -11,7 +11,7 @@ import ast
 import operator
 from typing import Any
 
-from threatmodel.dataflow import consts, containers
+from threatmodel.dataflow import affix, consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import (
@@ -55,7 +55,7 @@ class ExprMixin(EngineBase):
             parts = [self.expr(v, f) for v in node.values]
             if all(p.known for p in parts):
                 return const("".join(str(p.const) for p in parts))
-            return tainted(*parts).step(node.lineno)
+            return affix.concat(parts, tainted(*parts).step(node.lineno))
         if isinstance(node, ast.FormattedValue):
             inner = self.expr(node.value, f)
             return inner if node.format_spec is None else tainted(inner)
@@ -74,6 +74,8 @@ class ExprMixin(EngineBase):
             if isinstance(node.op, ast.Add) and a.seq and b.seq and a.items and b.items:
                 items = a.items + tuple((len(a.items) + i, v) for i, (_, v) in enumerate(b.items))
                 return Value(a.labels | b.labels, items=items, seq=True)
+            if isinstance(node.op, ast.Add):  # ``'help' + p``: the known ends are kept
+                return affix.concat([a, b], tainted(a, b).step(node.lineno))
             return tainted(a, b).step(node.lineno)
         if isinstance(node, ast.UnaryOp):
             v = self.expr(node.operand, f)
@@ -188,10 +190,17 @@ class ExprMixin(EngineBase):
                 folded = consts.fold(operator.getitem, base.const, slice(*bounds))
                 if folded is not UNKNOWN:
                     return from_const(folded)
+            given = [p if w else None for p, w in zip(parts, written, strict=True)]
+            inside = affix.sliced(base, given[0], given[1], given[2])
+            if inside is not None:
+                return inside
             return containers.sliced(base, parts[0], parts[1], parts[2], written)
         key = self.expr(node.slice, f)
         if key.known:
             k = key.const
+            inside = affix.indexed(base, k)
+            if inside is not None:
+                return inside
             if base.seq and isinstance(k, int) and base.items is not None and -len(base.items) <= k:
                 if k < len(base.items):
                     return base.items[k][1]
