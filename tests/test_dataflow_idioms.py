@@ -23,6 +23,9 @@ REC = "import dataclasses, typing, collections, json\n"
         ("T = collections.namedtuple('T', ['a', 'b'])\nt = T(b=p, a='x')", "t.a", "t.b"),
         ("class O:\n    pass\no = O()\nsetattr(o, 'a', 'safe')\no.b = p", "o.a", "getattr(o, 'b')"),
         ("s = 'safe'", "getattr(s, 'upper')()", "getattr(p, 'strip')()"),
+        ("lst = [x + '!' for x in ['safe', p]]", "lst[0]", "lst[1]"),
+        ("d = {k: v for k, v in [('a', 'safe'), ('b', p)]}", "d['a']", "d['b']"),
+        ("m = {'a': 'safe', 'b': p}", "'{a}'.format_map(m)", "'{b}'.format_map(m)"),
     ],
 )
 def test_idioms_keep_parts_apart(setup: str, safe: str, tainted: str) -> None:

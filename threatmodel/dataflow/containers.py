@@ -16,6 +16,8 @@ from typing import Any
 
 from threatmodel.dataflow.values import CLEAN, Value, const, tainted
 
+MAX_ITEMS = 64  # a comprehension over more known items is read as one element
+
 
 def seq(vals: list[Value], labels: frozenset[Any] = frozenset()) -> Value:
     return Value(labels, items=tuple(enumerate(vals)), seq=True)

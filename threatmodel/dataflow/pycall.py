@@ -236,6 +236,12 @@ class CallMixin(EngineBase):
                 return from_const(got)
         if method in BOOL_METHODS:
             return CLEAN
+        if method == "format_map" and receiver.known and len(args) == 1:
+            pairs = containers.exact_dict(args[0])  # ``'{a}'.format_map(d)``
+            named = {str(k): v for k, v in pairs or ()}
+            args, kwargs, method = (
+                ([], named, "format") if pairs is not None else (args, kwargs, method)
+            )
         if method == "format" and receiver.known:
             reads = containers.format_reads(receiver.const, args, kwargs)
             if reads is not None:

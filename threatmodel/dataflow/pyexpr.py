@@ -253,6 +253,9 @@ class ExprMixin(EngineBase):
     def comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
     ) -> Value:
+        exact = self.comprehension_items(node, f)
+        if exact is not None:
+            return exact
         saved, facts = dict(f.env), set(f.facts)
         for gen in node.generators:
             self.assign(gen.target, self.element(self.expr(gen.iter, f)), f, node.lineno)
@@ -265,6 +268,34 @@ class ExprMixin(EngineBase):
         )
         f.env, f.facts = saved, facts
         return tainted(*parts).step(node.lineno)
+
+    def comprehension_items(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
+    ) -> Value | None:
+        """``[x + '!' for x in ['safe', p]]`` over a list with known positions and no
+        filter: the result item by item (a dict comprehension: by its constant keys)."""
+        if len(node.generators) != 1 or isinstance(node, ast.SetComp):
+            return None
+        gen = node.generators[0]
+        if gen.ifs or gen.is_async:
+            return None
+        items = containers.exact_seq(self.expr(gen.iter, f))
+        if items is None or len(items) > containers.MAX_ITEMS:
+            return None
+        saved, facts = dict(f.env), set(f.facts)
+        out: list[tuple[Any, Value]] = []
+        for i, item in enumerate(items):
+            self.assign(gen.target, item, f, node.lineno)
+            if isinstance(node, ast.DictComp):
+                key = self.expr(node.key, f)
+                if not key.known or key.labels:
+                    f.env, f.facts = saved, facts
+                    return None
+                out.append((key.const, self.expr(node.value, f)))
+            else:
+                out.append((i, self.expr(node.elt, f)))
+        f.env, f.facts = saved, facts
+        return Value(items=tuple(out), seq=not isinstance(node, ast.DictComp)).step(node.lineno)
 
     def element(self, seq: Value) -> Value:
         """One element of an iterable: any of its items, or the whole's labels."""
