@@ -150,3 +150,29 @@ def test_slices_inside_a_strings_known_ends_are_constant(
     code = "p = request.args['p']\n" + build + "\nos.system(ARG)\n"
     assert not flagged(code.replace("ARG", safe)), safe
     assert flagged(code.replace("ARG", tainted)), tainted
+
+
+@pytest.mark.parametrize(
+    ("safe", "tainted"),
+    [
+        ("bar = re.sub(r'[^a-zA-Z0-9]', '', p)", "bar = re.sub(r'[;&|]', '', p)"),
+        ("bar = re.sub(r'\\W+', '_', p)", "bar = re.sub(r'\\W+', ';', p)"),
+        ("bar = re.sub(r'[^\\w.-]', '', p)", "bar = re.sub(r'(a|[^\\w])', '', p)"),
+        (
+            "if not re.fullmatch(r'[a-z0-9_-]+', p):\n    return 'no'\nbar = p",
+            "if not re.fullmatch(r'[a-z0-9_;-]+', p):\n    return 'no'\nbar = p",
+        ),
+        (
+            "if not re.match(r'^[\\w]+$', p):\n    return 'no'\nbar = p",
+            "if not re.match(r'[\\w]+', p):\n    return 'no'\nbar = p",
+        ),
+        (
+            "bar = p if re.search(r'\\A[a-z]*\\Z', p) else 'x'",
+            "bar = p if re.search(r'[a-z]*\\Z', p) else 'x'",
+        ),
+    ],
+)
+def test_regex_allow_lists(safe: str, tainted: str) -> None:
+    head = "import re\np = request.args['p']\n"
+    assert not flagged(head + safe + "\nos.system('ls ' + bar)\n"), safe
+    assert flagged(head + tainted + "\nos.system('ls ' + bar)\n"), tainted

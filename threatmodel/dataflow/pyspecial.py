@@ -1,12 +1,14 @@
 """Calls that are another construct in disguise, read as that construct: ``getattr(o, 'a')``
 is ``o.a``, ``getattr(s, 'upper')()`` is ``s.upper()``, ``setattr(o, 'a', v)`` is
-``o.a = v``, and ``json.loads(json.dumps(x))`` is ``x`` (a round trip keeps the shape, so
+``o.a = v``, ``re.sub(r'[^a-z]', '', x)`` is ``x`` made of an allow-list's characters
+(``regex.py``), and ``json.loads(json.dumps(x))`` is ``x`` (a round trip keeps the shape, so
 the items of a container stay apart)."""
 
 from __future__ import annotations
 
 import ast
 
+from threatmodel.dataflow import regex
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, qualify
 from threatmodel.dataflow.values import CLEAN, Value
@@ -49,6 +51,14 @@ def special(engine: EngineBase, node: ast.Call, f: Frame) -> Value | None:
         target = ast.copy_location(ast.Attribute(node.args[0], name, ast.Store()), node)
         engine.assign(target, engine.expr(node.args[2], f), f, node.lineno)
         return CLEAN
+    if qual == "re.sub" and len(node.args) == 3 and not node.keywords:
+        pat, repl = node.args[0], node.args[1]  # ``re.sub(r'[^a-z0-9]', '', x)``
+        if isinstance(pat, ast.Constant) and isinstance(repl, ast.Constant):
+            kept = regex.kept_chars(str(pat.value), str(repl.value))
+            kinds = regex.safe_kinds(kept, engine.catalog) if kept is not None else None
+            if kinds:
+                value = engine.expr(node.args[2], f).flat()
+                return value.sanitized(kinds, "re.sub").step(node.lineno)
     inner = node.args[0] if len(node.args) == 1 and not node.keywords else None
     if (
         qual == "json.loads"
