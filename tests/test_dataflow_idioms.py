@@ -176,3 +176,29 @@ def test_regex_allow_lists(safe: str, tainted: str) -> None:
     head = "import re\np = request.args['p']\n"
     assert not flagged(head + safe + "\nos.system('ls ' + bar)\n"), safe
     assert flagged(head + tainted + "\nos.system('ls ' + bar)\n"), tainted
+
+
+@pytest.mark.parametrize(
+    ("safe", "tainted", "kind"),
+    [
+        (
+            "yaml.load(p, Loader=yaml.BaseLoader)",
+            "yaml.load(p, Loader=yaml.FullLoader)",
+            "insecure_deserialization",
+        ),
+        (
+            "lxml.etree.fromstring(p, lxml.etree.XMLParser(resolve_entities=False))",
+            "lxml.etree.fromstring(p, lxml.etree.XMLParser(resolve_entities=True))",
+            "xxe",
+        ),
+        (
+            "lxml.etree.fromstring(p, parser=lxml.etree.XMLParser())",
+            "lxml.etree.fromstring(p, parser=lxml.etree.XMLParser(no_network=False))",
+            "xxe",
+        ),
+    ],
+)
+def test_parsers_as_configured_in_place(safe: str, tainted: str, kind: str) -> None:
+    head = "import lxml.etree\np = request.args['p']\n"
+    assert not flagged(head + safe + "\n", kind), safe
+    assert flagged(head + tainted + "\n", kind), tainted
