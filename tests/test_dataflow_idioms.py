@@ -202,3 +202,13 @@ def test_parsers_as_configured_in_place(safe: str, tainted: str, kind: str) -> N
     head = "import lxml.etree\np = request.args['p']\n"
     assert not flagged(head + safe + "\n", kind), safe
     assert flagged(head + tainted + "\n", kind), tainted
+
+
+def test_while_true_is_left_by_its_breaks_only() -> None:
+    loop = "bar = p\nwhile True:\n    bar = FIRST\n    if len(bar) > 3:\n        break\n"
+    code = "p = request.args['p']\n" + loop + "os.system(bar)\n"
+    assert not flagged(code.replace("FIRST", "'safe'"))
+    assert flagged(code.replace("FIRST", "bar + ''"))
+    endless = "p = request.args['p']\nwhile True:\n    pass\nos.system(p)\n"
+    assert not flagged(endless)  # never reached
+    assert flagged(endless.replace("while True", "while len(p) > 3"))

@@ -189,8 +189,14 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 self.refine(s.test, f, True)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
-            for carried in f.loops.pop():
-                f.env = _join_env(f.env, carried)
+            exits = f.loops.pop()
+            if test.known and not test.labels and not s.orelse:
+                # ``while True``: it is left by a break only (or by return / raise)
+                if not exits:
+                    return True
+                f.env = exits[0]
+            for env in exits:
+                f.env = _join_env(f.env, env)
             self.expr(s.test, f)
         elif isinstance(s, ast.Try | ast.TryStar):
             before = dict(f.env)
