@@ -212,3 +212,5 @@ def test_while_true_is_left_by_its_breaks_only() -> None:
     endless = "p = request.args['p']\nwhile True:\n    pass\nos.system(p)\n"
     assert not flagged(endless)  # never reached
     assert flagged(endless.replace("while True", "while len(p) > 3"))
+    changing = "p = request.args['p']\nt = True\nwhile t is not None:\n    t = db.first()\n"
+    assert flagged(changing + "os.system(p)\n")  # true on entry only: the loop ends

@@ -190,8 +190,11 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
             exits = f.loops.pop()
-            if test.known and not test.labels and not s.orelse:
-                # ``while True``: it is left by a break only (or by return / raise)
+            again = self.expr(s.test, f)  # at the loop's head, after the body ran
+            forever = test.known and again.known and bool(again.const) and not again.labels
+            if forever and not test.labels and not s.orelse:
+                # ``while True``: it is left by a break only (or by return / raise); a test
+                # true on entry that the body may change (``while tok is not None``) is not
                 if not exits:
                     return True
                 f.env = exits[0]
