@@ -73,6 +73,18 @@ def test_record_classes_store_each_field(kind: str) -> None:
     assert "command_injection" in proven(run(by_name.replace("FIELD", "b")))
 
 
+def test_a_record_with_parents_is_not_given_a_constructor_it_may_not_have() -> None:
+    from tests.test_dataflow import proven, run
+
+    code = REC + (
+        "@dataclasses.dataclass\nclass A:\n    a: str\n"
+        "@dataclasses.dataclass\nclass B(A):\n    b: str\n"
+        "@app.route('/x', methods=['POST'])\ndef view():\n"
+        "    os.system(B('safe', request.args['p']).b)\n"
+    )
+    assert "command_injection" in proven(run(code))  # B(a, b): b is the input
+
+
 def test_a_written_constructor_is_read_not_generated() -> None:
     from tests.test_dataflow import proven, run
 

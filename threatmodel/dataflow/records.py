@@ -30,6 +30,8 @@ def record_fields(cls: ast.ClassDef) -> list[tuple[str, ast.expr | None]] | None
     base = any(ast.unparse(b) in RECORD_BASES for b in cls.bases)
     if not (deco or base):
         return None
+    if deco and cls.bases:
+        return None  # the parents' fields come first: their order is not known here
     out: list[tuple[str, ast.expr | None]] = []
     for member in cls.body:
         if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
