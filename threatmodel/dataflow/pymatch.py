@@ -1,4 +1,4 @@
-"""``match`` statements: whether a case surely matches, the names a pattern binds, and what
+"""``match`` statements (``MatchMixin.match``): whether a case surely matches, the names a pattern binds, and what
 the subject is known to be inside a case of literal patterns.
 
 A capture binds the part of the subject it stands for (an item of a sequence or mapping
@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ast
 
+from threatmodel.dataflow.assign import join_env
+from threatmodel.dataflow.base import EngineBase
+from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import Value, const, join
 
 
@@ -82,3 +85,33 @@ def bindings(pattern: ast.pattern, subject: Value) -> dict[str, Value]:
 def _narrowed(pattern: ast.pattern | None, subject: Value) -> Value:
     got = literal(pattern) if pattern is not None else None
     return got if got is not None else subject
+
+
+class MatchMixin(EngineBase):
+    def match(self, s: ast.Match, f: Frame) -> bool:
+        subject = self.expr(s.subject, f)
+        before = dict(f.env)
+        outs: list[dict[str, Value]] = []
+        for case in s.cases:
+            hit = case_matches(case.pattern, subject)
+            if hit is False:
+                continue
+            f.env = dict(before)
+            f.env.update(bindings(case.pattern, subject))
+            known = literal(case.pattern)
+            if known is not None and dotted(s.subject):  # ``case 'a' | 'b':``
+                f.env[dotted(s.subject)] = known
+            if case.guard is not None:
+                self.refine(case.guard, f, True)
+            if not self.block(case.body, f):
+                outs.append(f.env)
+            if hit is True and case.guard is None:
+                break
+        else:
+            outs.append(before)
+        if not outs:
+            return True
+        f.env = outs[0]
+        for other in outs[1:]:
+            f.env = join_env(f.env, other)
+        return False

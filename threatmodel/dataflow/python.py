@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from threatmodel.dataflow import pymatch, records
+from threatmodel.dataflow import records
 from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
@@ -26,6 +26,8 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
+from threatmodel.dataflow.pymatch import MatchMixin
+from threatmodel.dataflow.records import RecordMixin
 from threatmodel.dataflow.urlparams import (
     ANY_PATH,
     SCALAR_CONVERTERS,
@@ -45,7 +47,7 @@ REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
+class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, MatchMixin, RecordMixin):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines
@@ -267,19 +269,6 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 self.delete(t, f)
         return False
 
-    def namedtuple(self, s: ast.Assign, f: Frame) -> None:
-        """``T = namedtuple('T', 'a b')`` defines a record class named ``T``."""
-        if not isinstance(s.value, ast.Call) or len(s.targets) != 1:
-            return
-        fields = records.namedtuple_fields(s.value, qualify(s.value.func, f))
-        target = s.targets[0]
-        if fields is None or not isinstance(target, ast.Name):
-            return
-        qual = f"{f.qual}.{target.id}"
-        f.defs[target.id] = qual
-        f.env.pop(target.id, None)
-        self.function(records.init_of(fields, s), f, f"{qual}.__init__", method=True)
-
     def delete(self, t: ast.expr, f: Frame) -> None:
         """``del x`` forgets x; ``del lst[0]`` / ``del d['k']`` drop that element."""
         if not isinstance(t, ast.Subscript):
@@ -347,34 +336,6 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
         ]
         del f.calls[calls:], f.returns[returns:]
         f.env, f.facts, f.attrs = env, facts, attrs
-
-    def match(self, s: ast.Match, f: Frame) -> bool:
-        subject = self.expr(s.subject, f)
-        before = dict(f.env)
-        outs: list[dict[str, Value]] = []
-        for case in s.cases:
-            hit = pymatch.case_matches(case.pattern, subject)
-            if hit is False:
-                continue
-            f.env = dict(before)
-            f.env.update(pymatch.bindings(case.pattern, subject))
-            known = pymatch.literal(case.pattern)
-            if known is not None and dotted(s.subject):  # ``case 'a' | 'b':``
-                f.env[dotted(s.subject)] = known
-            if case.guard is not None:
-                self.refine(case.guard, f, True)
-            if not self.block(case.body, f):
-                outs.append(f.env)
-            if hit is True and case.guard is None:
-                break
-        else:
-            outs.append(before)
-        if not outs:
-            return True
-        f.env = outs[0]
-        for other in outs[1:]:
-            f.env = _join_env(f.env, other)
-        return False
 
 
 def _empty(node: ast.expr, seq: Value) -> bool:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import ast
 
+from threatmodel.dataflow.base import EngineBase
+from threatmodel.dataflow.frame import Frame, qualify
+
 RECORD_DECORATORS = frozenset({"dataclass", "define", "frozen", "attrs", "s", "mutable"})
 RECORD_BASES = frozenset({"NamedTuple", "typing.NamedTuple"})
 NAMEDTUPLE = frozenset({"collections.namedtuple", "namedtuple", "typing.NamedTuple"})
@@ -99,3 +102,18 @@ def init_of(fields: list[tuple[str, ast.expr | None]], at: ast.AST) -> ast.Funct
     for node in ast.walk(fn):
         ast.copy_location(node, at)
     return fn
+
+
+class RecordMixin(EngineBase):
+    def namedtuple(self, s: ast.Assign, f: Frame) -> None:
+        """``T = namedtuple('T', 'a b')`` defines a record class named ``T``."""
+        if not isinstance(s.value, ast.Call) or len(s.targets) != 1:
+            return
+        fields = namedtuple_fields(s.value, qualify(s.value.func, f))
+        target = s.targets[0]
+        if fields is None or not isinstance(target, ast.Name):
+            return
+        qual = f"{f.qual}.{target.id}"
+        f.defs[target.id] = qual
+        f.env.pop(target.id, None)
+        self.function(init_of(fields, s), f, f"{qual}.__init__", method=True)
