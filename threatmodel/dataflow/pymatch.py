@@ -1,5 +1,5 @@
-"""``match`` statements (``MatchMixin.match``): whether a case surely matches, the names a pattern binds, and what
-the subject is known to be inside a case of literal patterns.
+"""``match`` statements (``MatchMixin.match``): whether a case surely matches, the names a
+pattern binds, and what the subject is known to be inside a case of literal patterns.
 
 A capture binds the part of the subject it stands for (an item of a sequence or mapping
 with known positions or keys, else any part of it); ``case 'a' | 'b':`` leaves the subject
