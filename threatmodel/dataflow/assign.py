@@ -9,7 +9,7 @@ from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
-from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html
+from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html, risky_xml_parser
 from threatmodel.dataflow.values import CLEAN, Value, join
 
 RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
@@ -90,17 +90,9 @@ class AssignMixin(EngineBase):
             return
         qual = qualify(node.func, f)
         names = [dotted(t) for t in targets if dotted(t)]
-        if qual.endswith("XMLParser"):
-            kw = {k.arg: k.value for k in node.keywords}
-            entities = kw.get("resolve_entities")
-            network = kw.get("no_network")
-            risky = (
-                entities is not None
-                and not (isinstance(entities, ast.Constant) and not entities.value)
-            ) or (isinstance(network, ast.Constant) and network.value is False)
-            if risky:
-                for n in names:
-                    f.env[f"{n}.<external>"] = CLEAN
+        if risky_xml_parser(node, f):
+            for n in names:
+                f.env[f"{n}.<external>"] = CLEAN
         if qual in PATH_MAKERS or (
             isinstance(node.func, ast.Attribute)
             and node.func.attr in ("resolve", "joinpath", "absolute", "with_name")

@@ -34,5 +34,11 @@ class EngineBase:
     def refine(self, test: ast.expr, f: Frame, truth: bool) -> None:
         raise NotImplementedError
 
+    def block(self, body: list[ast.stmt], f: Frame) -> bool:
+        raise NotImplementedError
+
+    def function(self, fn: Any, parent: Frame, qual: str, method: bool) -> None:
+        raise NotImplementedError
+
     def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:
         raise NotImplementedError

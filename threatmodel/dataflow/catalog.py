@@ -55,18 +55,6 @@ class Catalog:
             k for k, ns in self.needles.items() if any(n in needle or needle in n for n in ns)
         )
 
-    def stripped_by(self, pattern: str, repl: str) -> frozenset[str]:
-        """Kinds ``re.sub(pattern, repl, x)`` makes ``x`` safe for: a guard needle's
-        character that the pattern matches on its own, and ``repl`` does not bring back, is
-        gone from the result (every occurrence is matched, or inside a removed match)."""
-        try:
-            rx = re.compile(pattern)
-        except (re.error, TypeError):
-            return frozenset()
-        chars = {c for ns in self.needles.values() for n in ns for c in n}
-        gone = [c for c in chars if rx.fullmatch(c) and c not in repl]
-        return frozenset(k for c in gone for k in self.guarded_by(c))
-
 
 def build(language: str = "python") -> Catalog:
     cat = Catalog()

@@ -18,13 +18,16 @@ with the constant on either side, chained comparisons. The facts:
 - a catalog sanitizer used as a predicate (``url_has_allowed_host_and_scheme(u)``) makes
   its argument safe for its kinds when true;
 - ``x.startswith(q)``, ``x.endswith(q)`` and ``q not in x[1:-1]`` for a quote ``q``
-  together: ``x`` is a plain string literal, which ``eval`` reads as data.
+  together: ``x`` is a plain string literal, which ``eval`` reads as data;
+- ``re.fullmatch`` (or an anchored ``re.match`` / ``re.search``) of one character class:
+  ``x`` holds only those characters (``regex.py``).
 """
 
 from __future__ import annotations
 
 import ast
 
+from threatmodel.dataflow import regex
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted, qualify
 from threatmodel.dataflow.values import Label, Value, const, distinct
@@ -142,6 +145,14 @@ class CondMixin(EngineBase):
     def call_fact(self, test: ast.Call, f: Frame, truth: bool) -> None:
         func = test.func
         arg = test.args[0] if test.args else None
+        if truth and qualify(func, f) in ("re.fullmatch", "re.match", "re.search"):
+            pattern = _literal(arg)  # ``re.fullmatch(r'[a-z0-9]+', x)``: an allow-list
+            how = qualify(func, f)[3:]
+            if len(test.args) == 2 and not test.keywords and isinstance(pattern, str):
+                allowed = regex.matched_chars(pattern, how)
+                if allowed is not None:
+                    self.sanitize_names(test.args[1], regex.safe_kinds(allowed, self.catalog), f)
+            return
         if isinstance(func, ast.Attribute):
             subject = func.value
             if func.attr == "__contains__" and isinstance(_literal(arg), str):

@@ -16,6 +16,8 @@ from typing import Any
 
 from threatmodel.dataflow.values import CLEAN, Value, const, tainted
 
+MAX_ITEMS = 64  # a comprehension over more known items is read as one element
+
 
 def seq(vals: list[Value], labels: frozenset[Any] = frozenset()) -> Value:
     return Value(labels, items=tuple(enumerate(vals)), seq=True)
@@ -193,3 +195,49 @@ def reorder(lst: Value, method: str, args: list[Value]) -> Value:
     elif method in ("remove", "sort"):
         return Value(lst.all_labels())
     return Value(lst.labels, items=tuple(enumerate(vals)), seq=True)
+
+
+def zipped(args: list[Value]) -> Value:
+    """``zip(a, b)`` of lists with known positions: the tuples, position by position."""
+    cols = [exact_seq(a) for a in args]
+    if not args or any(c is None for c in cols):
+        return tainted(*args)
+    known = [c for c in cols if c is not None]
+    return seq([seq([c[i] for c in known]) for i in range(min(len(c) for c in known))])
+
+
+def enumerated(args: list[Value], kwargs: dict[str, Value]) -> Value:
+    """``enumerate(a)``: (index, element) pairs; the index is a number, never input."""
+    start = kwargs.get("start") or (args[1] if len(args) > 1 else const(0))
+    vals = exact_seq(args[0]) if args else None
+    if vals is None or not start.known or not isinstance(start.const, int):
+        return tainted(*args)
+    return seq([seq([const(start.const + i), v]) for i, v in enumerate(vals)])
+
+
+CALLS = frozenset({"dict", "reversed", "next", "sorted", "zip", "enumerate"})
+
+
+def call(qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    """``list(x)`` / ``copy.copy(x)`` keep elements (``list(d)``: the keys), ``dict(...)``
+    builds one, ``reversed`` reorders, ``next`` takes the first, ``sorted`` mixes, ``zip``
+    and ``enumerate`` pair positions."""
+    if qual == "dict":
+        return dict_of(args, kwargs)
+    if qual == "zip":
+        return zipped(args)
+    if qual == "enumerate":
+        return enumerated(args, kwargs)
+    if not args:
+        return seq([]) if qual != "next" else CLEAN
+    if qual == "reversed":
+        return reversed_of(args[0])
+    if qual == "next":
+        return first(args[0])
+    if qual == "sorted":
+        return seq([]) if exact_seq(args[0]) == [] else args[0].flat()
+    if qual in ("list", "tuple", "collections.deque"):
+        keys = view(args[0], "keys")
+        if keys is not None:
+            return keys
+    return args[0]

@@ -12,6 +12,7 @@ Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from threatmodel.claims import REGISTRY
@@ -109,13 +110,13 @@ class Linker:
     def bindings(
         self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
     ) -> dict[str, frozenset[Label]]:
-        params: list[str] = summ.get("params", NONE)
+        sig = _signature(summ.get("params", NONE))
         out: dict[str, frozenset[Label]] = {}
         for key, raw in lab.args:
             if key == "self":
                 continue
-            name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
-            out[name] = self.resolve(raw, bind, depth)
+            name = sig.bind(key)
+            out[name] = out.get(name, frozenset()) | self.resolve(raw, bind, depth)
         selfs = dict(lab.args).get("self", frozenset())
         for ctor in selfs:
             init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
@@ -357,3 +358,37 @@ def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None)
                 broken_by=broken,
             )
     return list(out.values())
+
+
+@dataclass(frozen=True)
+class _Sig:
+    """Where a call's argument lands: a positional one in its parameter or ``*args``, a
+    keyword one in its parameter or ``**kw``."""
+
+    positional: tuple[str, ...]
+    named: frozenset[str]
+    var: str
+    kw: str
+
+    def bind(self, key: str) -> str:
+        if key.isdigit():
+            i = int(key)
+            return self.positional[i] if i < len(self.positional) else self.var or key
+        return key if key in self.named or not self.kw else self.kw
+
+
+def _signature(params: list[str]) -> _Sig:
+    positional: list[str] = []
+    named: set[str] = set()
+    var = kw = ""
+    star = False
+    for p in params:
+        if p.startswith("**"):
+            kw = p[2:]
+        elif p.startswith("*"):
+            star, var = True, p[1:]
+        else:
+            named.add(p)
+            if not star:
+                positional.append(p)
+    return _Sig(tuple(positional), frozenset(named), var, kw)

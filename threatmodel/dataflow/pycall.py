@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import sys
 
-from threatmodel.dataflow import consts, containers
+from threatmodel.dataflow import consts, containers, pyspecial, regex
 from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
@@ -72,6 +72,9 @@ class CallMixin(EngineBase):
             lam = f.lambdas[func.id]
         if lam is not None:
             return self.call_lambda(lam, node, f)
+        disguised = pyspecial.special(self, node, f)
+        if disguised is not None:
+            return disguised
         method = func.attr if isinstance(func, ast.Attribute) else None
         qual = qualify(func, f)
         recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
@@ -120,9 +123,10 @@ class CallMixin(EngineBase):
             return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
         if qual in NUMERIC:
             return CLEAN
-        if qual == "re.sub" and len(args) >= 3 and args[0].known and args[1].known:
+        if qual == "re.sub" and len(args) == 3 and not kwargs and args[0].known and args[1].known:
             # ``re.sub(r"[^\w-]", "", name)``: the characters a kind's guard looks for are gone
-            kinds = self.catalog.stripped_by(str(args[0].const), str(args[1].const))
+            # (not with a count or flags: a count leaves later occurrences in place)
+            kinds = regex.sub_kinds(str(args[0].const), str(args[1].const), self.catalog)
             if kinds and args[2].all_labels():
                 return args[2].flat().sanitized(kinds, "re.sub").step(line)
         if method == "save" and node.args and receiver.labels:
@@ -142,8 +146,8 @@ class CallMixin(EngineBase):
             return Value(frozenset({Label("config", qual, line)}))
         if method in DB_METHODS:
             return Value(frozenset({Label("database", f".{method}", line)}))
-        if qual in KEEP or qual in CONTAINER_CALLS:
-            return self.container_call(qual, args, kwargs)
+        if qual in KEEP or qual in containers.CALLS:
+            return containers.call(qual, args, kwargs)
         if method is not None and not qual:
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
@@ -180,25 +184,6 @@ class CallMixin(EngineBase):
         out = self.expr(lam.body, f)
         f.env = saved
         return out.step(node.lineno)
-
-    def container_call(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value:
-        """``list(x)`` / ``copy.copy(x)`` keep elements (``list(d)``: the keys), ``dict(...)``
-        builds one, ``reversed`` reorders, ``next`` takes the first, ``sorted`` mixes."""
-        if qual == "dict":
-            return containers.dict_of(args, kwargs)
-        if not args:
-            return containers.seq([]) if qual != "next" else CLEAN
-        if qual == "reversed":
-            return containers.reversed_of(args[0])
-        if qual == "next":
-            return containers.first(args[0])
-        if qual == "sorted":
-            return containers.seq([]) if containers.exact_seq(args[0]) == [] else args[0].flat()
-        if qual in ("list", "tuple", "collections.deque"):
-            keys = containers.view(args[0], "keys")
-            if keys is not None:
-                return keys
-        return args[0]
 
     def fold_builtin(self, qual: str, args: list[Value], kwargs: dict[str, Value]) -> Value | None:
         """``len("abc")``, ``max(3, n)`` with ``n`` known, ``len(lst)`` of a list whose
@@ -269,6 +254,12 @@ class CallMixin(EngineBase):
                 return from_const(got)
         if method in BOOL_METHODS:
             return CLEAN
+        if method == "format_map" and receiver.known and len(args) == 1:
+            pairs = containers.exact_dict(args[0])  # ``'{a}'.format_map(d)``
+            named = {str(k): v for k, v in pairs or ()}
+            args, kwargs, method = (
+                ([], named, "format") if pairs is not None else (args, kwargs, method)
+            )
         if method == "format" and receiver.known:
             reads = containers.format_reads(receiver.const, args, kwargs)
             if reads is not None:
@@ -398,9 +389,6 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
             args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
             out.append(lab.with_args(args) if args != lab.args else lab)
     return distinct(out)
-
-
-CONTAINER_CALLS = frozenset({"dict", "reversed", "next", "sorted"})
 
 
 def written(node: ast.AST) -> str:

@@ -11,7 +11,7 @@ import ast
 import operator
 from typing import Any
 
-from threatmodel.dataflow import consts, containers
+from threatmodel.dataflow import affix, consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
 from threatmodel.dataflow.values import (
@@ -61,7 +61,7 @@ class ExprMixin(EngineBase):
             parts = [self.expr(v, f) for v in node.values]
             if all(p.known for p in parts):
                 return const("".join(str(p.const) for p in parts))
-            return tainted(*parts).step(node.lineno)
+            return affix.concat(parts, tainted(*parts).step(node.lineno))
         if isinstance(node, ast.FormattedValue):
             inner = self.expr(node.value, f)
             return inner if node.format_spec is None else tainted(inner)
@@ -80,6 +80,8 @@ class ExprMixin(EngineBase):
             if isinstance(node.op, ast.Add) and a.seq and b.seq and a.items and b.items:
                 items = a.items + tuple((len(a.items) + i, v) for i, (_, v) in enumerate(b.items))
                 return Value(a.labels | b.labels, items=items, seq=True)
+            if isinstance(node.op, ast.Add):  # ``'help' + p``: the known ends are kept
+                return affix.concat([a, b], tainted(a, b).step(node.lineno))
             return tainted(a, b).step(node.lineno)
         if isinstance(node, ast.UnaryOp):
             v = self.expr(node.operand, f)
@@ -201,10 +203,17 @@ class ExprMixin(EngineBase):
                 folded = consts.fold(operator.getitem, base.const, slice(*bounds))
                 if folded is not UNKNOWN:
                     return from_const(folded)
+            given = [p if w else None for p, w in zip(parts, written, strict=True)]
+            inside = affix.sliced(base, given[0], given[1], given[2])
+            if inside is not None:
+                return inside
             return containers.sliced(base, parts[0], parts[1], parts[2], written)
         key = self.expr(node.slice, f)
         if key.known:
             k = key.const
+            inside = affix.indexed(base, k)
+            if inside is not None:
+                return inside
             if base.seq and isinstance(k, int) and base.items is not None and -len(base.items) <= k:
                 if k < len(base.items):
                     return base.items[k][1]
@@ -257,6 +266,9 @@ class ExprMixin(EngineBase):
     def comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
     ) -> Value:
+        exact = self.comprehension_items(node, f)
+        if exact is not None:
+            return exact
         saved, facts = dict(f.env), set(f.facts)
         for gen in node.generators:
             self.assign(gen.target, self.element(self.expr(gen.iter, f)), f, node.lineno)
@@ -270,13 +282,45 @@ class ExprMixin(EngineBase):
         f.env, f.facts = saved, facts
         return tainted(*parts).step(node.lineno)
 
+    def comprehension_items(
+        self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp, f: Frame
+    ) -> Value | None:
+        """``[x + '!' for x in ['safe', p]]`` over a list with known positions and no
+        filter: the result item by item (a dict comprehension: by its constant keys)."""
+        if len(node.generators) != 1 or isinstance(node, ast.SetComp):
+            return None
+        gen = node.generators[0]
+        if gen.ifs or gen.is_async:
+            return None
+        items = containers.exact_seq(self.expr(gen.iter, f))
+        if items is None or len(items) > containers.MAX_ITEMS:
+            return None
+        saved, facts = dict(f.env), set(f.facts)
+        out: list[tuple[Any, Value]] = []
+        for i, item in enumerate(items):
+            self.assign(gen.target, item, f, node.lineno)
+            if isinstance(node, ast.DictComp):
+                key = self.expr(node.key, f)
+                if not key.known or key.labels:
+                    f.env, f.facts = saved, facts
+                    return None
+                out.append((key.const, self.expr(node.value, f)))
+            else:
+                out.append((i, self.expr(node.elt, f)))
+        f.env, f.facts = saved, facts
+        return Value(items=tuple(out), seq=not isinstance(node, ast.DictComp)).step(node.lineno)
+
     def element(self, seq: Value) -> Value:
         """One element of an iterable: any of its items, or the whole's labels."""
         if seq.items:
-            out = Value(seq.labels)
-            for _, v in seq.items:
+            if not seq.seq:
+                return Value(seq.labels)  # iterating a dict yields keys
+            # joined item by item, so tuples of a ``zip`` / ``enumerate`` stay tuples
+            out = seq.items[0][1]
+            for _, v in seq.items[1:]:
                 out = join(out, v)
-            return out if seq.seq else Value(seq.labels)  # iterating a dict yields keys
+            # labels not placed at a position may be in any element, every part of it
+            return Value(out.all_labels() | seq.labels) if seq.labels else out
         if seq.known and isinstance(seq.const, str | tuple):
             return CLEAN
         return seq.flat()

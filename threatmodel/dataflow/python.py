@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from threatmodel.dataflow import records
 from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
@@ -26,6 +27,8 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
+from threatmodel.dataflow.pymatch import MatchMixin
+from threatmodel.dataflow.records import RecordMixin
 from threatmodel.dataflow.urlparams import (
     ANY_PATH,
     SCALAR_CONVERTERS,
@@ -45,7 +48,9 @@ REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
+class Engine(
+    ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin
+):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines
@@ -70,15 +75,17 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
         f = parent.child(qual)
         a = fn.args
         params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
-        names = [p.arg for p in params]
-        if method and names:
-            names = names[1:]
+        if method and params:
             f.env[params[0].arg] = CLEAN
             params = params[1:]
-        if a.vararg:
-            names.append(a.vararg.arg)
+        # the summary's parameters as a signature: ``*args`` (or a bare ``*`` before
+        # keyword-only ones) and ``**kw`` marked, so link binds extra arguments to them
+        names = [p.arg for p in params if p not in a.kwonlyargs]
+        if a.vararg or a.kwonlyargs:
+            names.append("*" + (a.vararg.arg if a.vararg else ""))
+        names += [p.arg for p in a.kwonlyargs]
         if a.kwarg:
-            names.append(a.kwarg.arg)
+            names.append("**" + a.kwarg.arg)
         decos = [_route_deco(d) for d in fn.decorator_list]
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
@@ -146,6 +153,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
                 if isinstance(s.value, ast.Lambda) and isinstance(t, ast.Name):
                     f.lambdas[t.id] = s.value  # called later: its body is read then
             self.mark_parser(s.value, s.targets, f)
+            self.namedtuple(s, f)
             if _is_path_expr(s.value, f):
                 f.paths.update(dotted(t) for t in s.targets if dotted(t))
         elif isinstance(s, ast.AnnAssign):
@@ -198,8 +206,17 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
                 self.refine(s.test, f, True)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
-            for carried in f.loops.pop():
-                f.env = _join_env(f.env, carried)
+            exits = f.loops.pop()
+            again = self.expr(s.test, f)  # at the loop's head, after the body ran
+            forever = test.known and again.known and bool(again.const) and not again.labels
+            if forever and not test.labels and not s.orelse:
+                # ``while True``: it is left by a break only (or by return / raise); a test
+                # true on entry that the body may change (``while tok is not None``) is not
+                if not exits:
+                    return True
+                f.env = exits[0]
+            for env in exits:
+                f.env = _join_env(f.env, env)
             self.expr(s.test, f)
         elif isinstance(s, ast.Try | ast.TryStar):
             before = dict(f.env)
@@ -240,6 +257,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
                 if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
                     static = any(_deco_name(d) == "staticmethod" for d in member.decorator_list)
                     self.function(member, f, f"{qual}.{member.name}", method=not static)
+            fields = records.record_fields(s)
+            if fields is not None:  # a dataclass / NamedTuple: its generated constructor
+                self.function(records.init_of(fields, s), f, f"{qual}.__init__", method=True)
         elif isinstance(s, ast.Import):
             for alias in s.names:
                 if alias.asname:
@@ -332,30 +352,6 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin):
         del f.calls[calls:], f.returns[returns:]
         f.env, f.facts, f.attrs = env, facts, attrs
 
-    def match(self, s: ast.Match, f: Frame) -> bool:
-        subject = self.expr(s.subject, f)
-        before = dict(f.env)
-        outs: list[dict[str, Value]] = []
-        for case in s.cases:
-            hit = _case_matches(case.pattern, subject)
-            if hit is False:
-                continue
-            f.env = dict(before)
-            if isinstance(case.pattern, ast.MatchAs) and case.pattern.name:
-                f.env[case.pattern.name] = subject
-            if not self.block(case.body, f):
-                outs.append(f.env)
-            if hit is True and case.guard is None:
-                break
-        else:
-            outs.append(before)
-        if not outs:
-            return True
-        f.env = outs[0]
-        for other in outs[1:]:
-            f.env = _join_env(f.env, other)
-        return False
-
 
 def _empty(node: ast.expr, seq: Value) -> bool:
     """An iterable known to be empty: ``[]``, ``""``, ``range(0)``, ``range(5, 2)``."""
@@ -403,22 +399,6 @@ def _defaults(fn: FuncNode) -> dict[str, ast.expr]:
         {p.arg: d for p, d in zip(a.kwonlyargs, a.kw_defaults, strict=False) if d is not None}
     )
     return out
-
-
-def _case_matches(pattern: ast.pattern, subject: Value) -> bool | None:
-    """True / False when the case surely matches / surely does not; None when unknown."""
-    if isinstance(pattern, ast.MatchAs) and pattern.pattern is None:
-        return True
-    if isinstance(pattern, ast.MatchValue) and isinstance(pattern.value, ast.Constant):
-        if subject.known and not subject.labels:
-            return bool(subject.const == pattern.value.value)
-        return None
-    if isinstance(pattern, ast.MatchOr):
-        got = [_case_matches(p, subject) for p in pattern.patterns]
-        if any(g is True for g in got):
-            return True
-        return False if all(g is False for g in got) else None
-    return None
 
 
 _PATH_METHODS = frozenset(

@@ -47,7 +47,8 @@ def _unsafe_yaml(
     loader = next((k.value for k in call.keywords if k.arg == "Loader"), None)
     if loader is None and len(call.args) > 1:
         loader = call.args[1]
-    if loader is not None and "Safe" in dotted(loader):
+    # the safe loaders, and BaseLoader (every value a string), build no objects
+    if loader is not None and ("Safe" in dotted(loader) or dotted(loader).endswith("BaseLoader")):
         return None
     return arg
 
@@ -79,8 +80,23 @@ def _lxml_entities(
         parser = next((k.value for k in call.keywords if k.arg == "parser"), None)
     if parser is None:
         return None  # lxml >= 5 default parser does not load external entities
+    if isinstance(parser, ast.Call):  # ``fromstring(x, XMLParser(resolve_entities=True))``
+        return arg if risky_xml_parser(parser, f) else None
     key = dotted(parser)
     return arg if key and f.env.get(f"{key}.<external>") is not None else None
+
+
+def risky_xml_parser(node: ast.Call, f: Frame) -> bool:
+    """``lxml.etree.XMLParser(resolve_entities=True)`` (or ``no_network=False``): a parser
+    that loads external entities."""
+    if not qualify(node.func, f).endswith("XMLParser"):
+        return False
+    kw = {k.arg: k.value for k in node.keywords}
+    entities, network = kw.get("resolve_entities"), kw.get("no_network")
+    off = isinstance(entities, ast.Constant) and not entities.value
+    return (entities is not None and not off) or (
+        isinstance(network, ast.Constant) and network.value is False
+    )
 
 
 def _ldap(

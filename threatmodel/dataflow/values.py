@@ -87,6 +87,9 @@ class Value:
     const: Any = UNKNOWN
     items: tuple[tuple[Any, Value], ...] | None = None  # known keys (dict) or positions (list)
     seq: bool = False  # items are list positions 0..n-1
+    # a string whose middle is unknown but whose first / last characters are known
+    # (``'help' + p + 'tail'``): slices inside those ends are constants (``affix.py``)
+    affix: tuple[str, str] | None = None
 
     @property
     def known(self) -> bool:
@@ -114,7 +117,8 @@ class Value:
         if not self.labels and not self.items:
             return self
         items = None if self.items is None else tuple((k, v.step(line)) for k, v in self.items)
-        return Value(frozenset(x.step(line) for x in self.labels), self.const, items, self.seq)
+        labels = frozenset(x.step(line) for x in self.labels)
+        return Value(labels, self.const, items, self.seq, self.affix)
 
     def sanitized(self, kinds: frozenset[str], name: str) -> Value:
         return Value(distinct(x.sanitized(kinds, name) for x in self.all_labels()), self.const)
