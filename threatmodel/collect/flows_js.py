@@ -16,6 +16,7 @@ from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.dataflow.jsweak import annotate
 
 
 def _gate_words() -> list[str]:
@@ -52,7 +53,7 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 1
+    version = 2
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -62,7 +63,8 @@ class JsFlowsCollector(Collector):
         return dataflow.extract_js(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        out.flows.extend(dataflow.flows(extracts, root_aliases(extracts)))
+        aliases = root_aliases(extracts)
+        out.flows.extend(annotate(dataflow.flows(extracts, aliases), extracts, aliases))
 
 
 def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:

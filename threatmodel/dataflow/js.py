@@ -64,6 +64,9 @@ class JsEngine(JsBind):
         self.aliases: dict[str, str] = {}  # exported name -> the function it names
         self.reexports: list[str] = []  # modules re-exported whole (``export * from``)
         self.raw_html = "__html" in text
+        self.checks = {}
+        self.tested = []
+        self.param_weak = {}
         head = text.lstrip()[:40]
         self.use_server = head.startswith(("'use server'", '"use server"'))
         name = posixpath.basename(path).split(".")[0]
@@ -127,6 +130,14 @@ class JsEngine(JsBind):
         if f.hits or f.calls or not qual.endswith(">"):
             # an anonymous callback that reaches nothing: no caller can name it
             self.summaries[qual] = summary(f, names, self.table)
+            line = fn.start_point[0] + 1
+            weak = {
+                str(i): self.param_weak[(n, line)]
+                for i, n in enumerate(names)
+                if (n, line) in self.param_weak
+            }
+            if weak:
+                self.summaries[qual]["weak"] = weak
         own = set(names)
         for h in f.hits:  # closures: a sink reached with the enclosing function's variables
             outer = frozenset(x for x in h.labels if x.kind == "param" and x.origin not in own)
@@ -271,7 +282,9 @@ class JsEngine(JsBind):
         self.bind(name, self.expr(value, f), f, d.start_point[0] + 1)
 
     def if_(self, s: Node, f: Frame) -> bool:
+        since = len(self.tested)
         cond = self.expr(s.child_by_field_name("condition"), f)
+        self.mark_tested(s.child_by_field_name("condition"), since, f)
         yes = s.child_by_field_name("consequence")
         alt = s.child_by_field_name("alternative")
         no = alt.named_children[-1] if alt is not None and alt.named_children else None

@@ -12,7 +12,7 @@ a call into the repository a ``call`` label that link resolves.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
@@ -27,6 +27,7 @@ from threatmodel.dataflow.jsexpr import (
     origin,
     request_value,
 )
+from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 class JsBind(JsExpr):
     module: str
     aliases: dict[str, str]
+    checks: dict[str, list[Any]]  # weak check line -> [what it is, its and its data's lines]
+    tested: list[tuple[str | None, str]]  # (name tested, its ~mark) since the last condition
+    param_weak: dict[tuple[str, int], int]  # (parameter, function line) -> weak check line
 
     def assignment(self, node: Node, f: Frame) -> Value:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -159,6 +163,49 @@ class JsBind(JsExpr):
         ):
             return node_text(arg), frozenset(self.catalog.sinks_kinds), not negated  # an allow-list
         return None
+
+    def weak(
+        self, node: Node, method: str, obj: Node | None, receiver: Value, args: list[Value]
+    ) -> None:
+        """Note a weak allow-list test of input (``jsweak``) met while reading a condition."""
+        got = weak_test(node, method, obj, args)
+        if got is None:
+            return
+        on_receiver, what, lines = got
+        value = receiver if on_receiver else args[0] if args else CLEAN
+        if not is_input(value):
+            return
+        line = line_of(node)
+        self.checks[str(line)] = [what, lines]
+        subject = unwrap(obj if on_receiver else call_args(node)[0])
+        name = node_text(subject) if subject is not None and subject.type == "identifier" else None
+        self.tested.append((name, f"{WEAK}{self.module}:{line}"))
+        for x in value.all_labels():
+            if x.kind == "param":
+                self.param_weak.setdefault((x.origin, x.line), line)
+
+    def mark_tested(self, cond: Node | None, since: int, f: Frame) -> None:
+        """After an ``if`` condition: the names it tested weakly, and those it passed to a
+        repository function (``if (isAllowed(url))``: a check ``jsweak.annotate`` resolves),
+        carry a ``~`` mark. Nothing is sanitized: the mark only names the check."""
+        marks = self.tested[since:]
+        del self.tested[since:]
+        todo = [cond]
+        while todo and len(todo) < 64:
+            node = unwrap(todo.pop())
+            if node is None:
+                continue
+            if node.type == "call_expression":
+                qual = self.qualify(unwrap(node.child_by_field_name("function")), f)
+                if qual and self.repo(qual):
+                    for i, a in enumerate(call_args(node)):
+                        if a.type == "identifier":
+                            marks.append((node_text(a), f"{CHECK}{qual}#{i}"))
+            todo += node.named_children
+        for name, mark in marks:
+            old = f.env.get(name) if name else None
+            if old is not None and old.items is None and old.labels:
+                f.env[name] = old.sanitized(frozenset(), mark)
 
     def narrow(
         self, guard: tuple[str, frozenset[str], bool] | None, branch: bool, f: Frame

@@ -21,6 +21,7 @@ from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
+from threatmodel.dataflow.jsweak import WEAK_METHODS
 from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
 
 if TYPE_CHECKING:
@@ -293,6 +294,8 @@ class JsExpr:
             receiver = self.expr(fn.child_by_field_name("object"), f)
         qual = self.qualify(fn, f)
         args = [self.arg(a, f, method, receiver) for a in arg_nodes]
+        if method in WEAK_METHODS and fn is not None:
+            self.weak(node, method, fn.child_by_field_name("object"), receiver, args)
         if isinstance(receiver.const, Obj):
             got = self.object_call(receiver.const, method or "", node, args, f)
             if got is not None:
@@ -347,6 +350,11 @@ class JsExpr:
     def object_call(
         self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
     ) -> Value | None:
+        raise NotImplementedError
+
+    def weak(
+        self, node: Node, method: str, obj: Node | None, receiver: Value, args: list[Value]
+    ) -> None:
         raise NotImplementedError
 
     def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
