@@ -144,3 +144,20 @@ def test_a_weak_check_never_becomes_the_break() -> None:
     for f in flows:
         assert f.broken_by is None or not f.broken_by.startswith(("~", "weak"))
         assert not any(s.startswith("~") for s in f.sanitizers)
+
+
+def test_an_encoded_component_names_no_host() -> None:
+    """``encodeURIComponent`` leaves no ':', '/', '?' or '#': the value cannot choose where a
+    redirect or a fetch goes, even through a helper that builds the URL."""
+    code = """\
+    const toast = (path, message) => `${path}?error=${encodeURIComponent(message)}`
+    module.exports = (req, res) => {
+      const url = new URL(req.url)
+      res.redirect(toast(`${url.origin}/signin`, req.query.code))
+      res.redirect(encodeURIComponent(req.query.next))
+      fetch(encodeURIComponent(req.query.next))
+      res.redirect(req.query.next)
+    }
+    """
+    flows = run({"app.js": code})
+    assert {(f.claim, f.sink_location.line) for f in flows if proves(f)} == {("open_redirect", 7)}
