@@ -60,7 +60,9 @@ def redirects(flows: list[Flow]) -> list[Flow]:
 
 
 def test_a_substring_allow_list_in_another_file_is_named_with_its_data() -> None:
-    flows = run({"lib/security.ts": ALLOW_LIB, "routes/go.ts": ROUTE.replace("{check}", "isAllowed")})
+    flows = run(
+        {"lib/security.ts": ALLOW_LIB, "routes/go.ts": ROUTE.replace("{check}", "isAllowed")}
+    )
     (flow,) = redirects(flows)
     assert proves(flow)  # not sanitized: https://evil.net/?https://docs.example.org passes
     assert any("weak check: .includes(allowed) is a substring test" in s for s in flow.sanitizers)
@@ -70,7 +72,9 @@ def test_a_substring_allow_list_in_another_file_is_named_with_its_data() -> None
 
 
 def test_an_exact_membership_check_leaves_no_mark() -> None:
-    flows = run({"lib/security.ts": ALLOW_LIB, "routes/go.ts": ROUTE.replace("{check}", "isListed")})
+    flows = run(
+        {"lib/security.ts": ALLOW_LIB, "routes/go.ts": ROUTE.replace("{check}", "isListed")}
+    )
     (flow,) = redirects(flows)
     assert not any(s.startswith(("~", "weak")) for s in flow.sanitizers)
     assert all(s.path == "routes/go.ts" for s in flow.steps)
@@ -95,8 +99,8 @@ def inline(cond: str) -> Flow:
     [
         ("target.includes('example.org')", ".includes('example.org') is a substring test"),
         ("target.indexOf('example.org') !== -1", ".indexOf('example.org') is a substring"),
-        ("target.startsWith('https://example.org')", "prefix of an unparsed URL"),
-        ("ALLOWED.some(p => target.startsWith(p))", "prefix of an unparsed URL"),
+        ("target.startsWith('https://example.org')", "prefix that does not end the host"),
+        ("ALLOWED.some(p => target.startsWith(p))", "prefix that does not end the host"),
         ("/example\\.org/.test(target)", "has no ^...$ anchors"),
         ("target.match(/^https:\\/\\/example\\.org/)", "has no ^...$ anchors"),
     ],

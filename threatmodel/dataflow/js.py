@@ -67,6 +67,7 @@ class JsEngine(JsBind):
         self.checks = {}
         self.tested = []
         self.param_weak = {}
+        self.injected = {}
         head = text.lstrip()[:40]
         self.use_server = head.startswith(("'use server'", '"use server"'))
         name = posixpath.basename(path).split(".")[0]
@@ -333,6 +334,7 @@ class JsEngine(JsBind):
         body = s.child_by_field_name("body")
         inner = f.child(qual)
         inner.views = {"this": qual}
+        self.inject(body, f, qual)
         for m in body.named_children if body is not None else []:
             if m.type == "method_definition":
                 mname = m.child_by_field_name("name")

@@ -41,6 +41,7 @@ class JsBind(JsExpr):
     checks: dict[str, list[Any]]  # weak check line -> [what it is, its and its data's lines]
     tested: list[tuple[str | None, str]]  # (name tested, its ~mark) since the last condition
     param_weak: dict[tuple[str, int], int]  # (parameter, function line) -> weak check line
+    injected: dict[str, dict[str, str]]  # class -> property -> the class injected there
 
     def assignment(self, node: Node, f: Frame) -> Value:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -233,10 +234,53 @@ class JsBind(JsExpr):
             f.calls.append(CallRec(qual, line, labels))
         return Value(frozenset({Label("call", qual, line, args=labels)}))
 
+    def inject(self, body: Node | None, f: Frame, qual: str) -> None:
+        """What a class's injected properties are (Angular / NestJS dependency injection):
+        ``x = inject(T)`` / ``x = new T()`` fields and ``constructor(private x: T)``
+        parameter properties. ``this.x.m()`` then names ``T.m`` (``qualify``)."""
+        found: dict[str, str] = {}
+        for m in body.named_children if body is not None else []:
+            if m.type == "public_field_definition":
+                name, value = m.child_by_field_name("name"), unwrap(m.child_by_field_name("value"))
+                if (
+                    name is None
+                    or value is None
+                    or value.type not in ("call_expression", "new_expression")
+                ):
+                    continue
+                args = call_args(value)
+                fn = value.child_by_field_name("function") or value.child_by_field_name(
+                    "constructor"
+                )
+                if value.type == "call_expression" and (fn is None or node_text(fn) != "inject"):
+                    continue
+                target = args[0] if value.type == "call_expression" and args else fn
+                if target is not None and target.type == "identifier":
+                    found[node_text(name)] = self.qualify(target, f)
+            elif (
+                m.type == "method_definition"
+                and node_text(m.child_by_field_name("name") or m) == "constructor"
+            ):
+                params = m.child_by_field_name("parameters")
+                for p in params.named_children if params is not None else []:
+                    if not any(
+                        c.type == "accessibility_modifier" or c.type == "readonly"
+                        for c in p.children
+                    ):
+                        continue
+                    name, typ = p.child_by_field_name("pattern"), p.child_by_field_name("type")
+                    kind = typ.named_children[0] if typ is not None and typ.named_children else None
+                    if name is not None and kind is not None and kind.type == "type_identifier":
+                        found[node_text(name)] = self.qualify(kind, f)
+        self.injected[qual] = {k: v for k, v in found.items() if v}
+
     def qualify(self, fn: Node | None, f: Frame) -> str:
         """The dotted name a callee spells, its head resolved through imports / local defs."""
         if fn is None:
             return ""
+        if fn.type == "type_identifier":
+            name = node_text(fn)
+            return f.aliases.get(name) or f.defs.get(name) or name
         if fn.type == "member_expression":
             obj = unwrap(fn.child_by_field_name("object"))
             prop = fn.child_by_field_name("property")
@@ -251,6 +295,11 @@ class JsBind(JsExpr):
         if not name:
             return ""
         head, _, rest = name.partition(".")
+        if head == "this" and f.views.get("this"):
+            prop, _, method = rest.partition(".")
+            typ = self.injected.get(f.views["this"], {}).get(prop)
+            if typ and method:
+                return f"{typ}.{method}"  # ``this.products.search()``: an injected service
         base = f.aliases.get(head) or f.defs.get(head)
         if base is None:
             return "" if head in f.env else name

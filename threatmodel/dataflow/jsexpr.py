@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.code.jsast import dotted, line_of, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
@@ -42,6 +42,9 @@ REQUEST_ATTRS = frozenset(
     {"query", "body", "params", "headers", "cookies", "signedCookies", "path", "hostname"}
     | {"files", "file", "search", "searchParams", "rawBody"}
 )
+# Clients whose answer is the app's own stored data: the browser reading its API
+API_READS = ("@angular/common/http.HttpClient.",)
+POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 OWN = "this site's own origin"
 MAX_NEST = 120
@@ -320,8 +323,12 @@ class JsExpr:
         safe = self.catalog.sanitizes(qual, method if not qual else None)
         if safe:
             return tainted(*args).sanitized(safe, name).step(line)
-        if method in DB_READS:
-            return Value(frozenset({Label("database", f".{method}", line)}))
+        if qual in POSITIONAL and args and args[0].seq:
+            return args[0]  # ``Promise.all([a, b])``: each result where its promise was
+        if method in DB_READS or qual.startswith(API_READS):
+            # a database read, or the browser reading the app's own API: stored data
+            got = qual.rsplit(".", 2)[-2:] if qual.startswith(API_READS) else ["", method]
+            return Value(frozenset({Label("database", ".".join(got), line)}))
         if qual and self.repo(qual):
             if node.type == "new_expression":
                 return Value(const=Obj("instance", qual))
@@ -339,11 +346,17 @@ class JsExpr:
             # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
             # docs) => ...)`` the database's rows
             seed: list[Value] | None = None
-            if method in ("then", "map", "forEach", "filter", "reduce"):
-                seed = [receiver.flat() if method != "then" else receiver]
+            if method in ("then", "subscribe", "map", "forEach", "filter", "reduce"):
+                seed = [receiver.flat() if method not in ("then", "subscribe") else receiver]
             elif method in DB_READS or method == "find":
                 seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
             self.function(a, f, self.nested_qual(a, f), seed)
+            return CLEAN
+        if method == "subscribe" and a.type == "object":  # RxJS ``subscribe({ next: v => })``
+            for key, fn in object_props(a).items():
+                if fn.type in FUNCTIONS:
+                    seed = [receiver] if key == "next" else None
+                    self.function(fn, f, self.nested_qual(fn, f), seed)
             return CLEAN
         return self.expr(a, f)
 

@@ -95,7 +95,7 @@ def _weak_needle(method: str, text: str) -> bool:
 
 def _describe(method: str, needle: str) -> str:
     if method == "startsWith":
-        return f".startsWith({needle}) tests a prefix of an unparsed URL"
+        return f".startsWith({needle}) tests a prefix that does not end the host"
     return f".{method}({needle}) is a substring test, not an exact match"
 
 
