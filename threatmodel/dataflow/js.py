@@ -31,6 +31,7 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
 from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
+from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
 if TYPE_CHECKING:
@@ -109,9 +110,9 @@ class JsEngine(JsBind):
         f.views = dict(parent.views)
         if fn.type in ("function_declaration", "function_expression", "function"):
             f.views["this"] = qual  # a constructor function: ``this.m = ...`` are its methods
-        exported = _exported(fn)
+        exported = is_exported(fn)
         names: list[str] = []
-        for i, p in enumerate(_params(fn)):
+        for i, p in enumerate(fn_params(fn)):
             target = p.child_by_field_name("pattern") if p.type.endswith("_parameter") else p
             target = target if target is not None else p
             plain = unwrap(target)
@@ -173,7 +174,7 @@ class JsEngine(JsBind):
             return REQ if i == 0 else request_value("route params", line)
         if self.page and exported and i == 0 and last in ("default", "Page", "generateMetadata"):
             return request_value("page params", line)
-        if exported and (self.use_server or _directive(fn)):
+        if exported and (self.use_server or use_server_directive(fn)):
             return request_value(f"server action argument {name}", line)
         return None
 
@@ -377,30 +378,3 @@ class JsEngine(JsBind):
             self.aliases[f"{self.module}.default"] = f.defs[node_text(inner)]
         else:
             self.expr(value, f)
-
-
-def _params(fn: Node) -> list[Node]:
-    ps = fn.child_by_field_name("parameters")
-    if ps is None:
-        p = fn.child_by_field_name("parameter")
-        return [p] if p is not None else []
-    return [p for p in ps.named_children if p.type not in ("comment", "decorator")]
-
-
-def _exported(fn: Node) -> bool:
-    node = fn.parent
-    for _ in range(3):
-        if node is None:
-            return False
-        if node.type == "export_statement":
-            return True
-        node = node.parent
-    return False
-
-
-def _directive(fn: Node) -> bool:
-    body = fn.child_by_field_name("body")
-    first = body.named_children[0] if body is not None and body.named_children else None
-    if first is None or first.type != "expression_statement" or not first.named_children:
-        return False
-    return string_value(first.named_children[0]) == "use server"

@@ -23,10 +23,9 @@ from threatmodel.dataflow.jsexpr import (
     REQUEST_METHODS,
     JsExpr,
     Obj,
-    call_args,
-    origin,
     request_value,
 )
+from threatmodel.dataflow.jsnodes import call_args, origin
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
@@ -204,8 +203,8 @@ class JsBind(JsExpr):
                             marks.append((node_text(a), f"{CHECK}{qual}#{i}"))
             todo += node.named_children
         for name, mark in marks:
-            old = f.env.get(name) if name else None
-            if old is not None and old.items is None and old.labels:
+            old = f.env.get(name) if name is not None else None
+            if name is not None and old is not None and old.items is None and old.labels:
                 f.env[name] = old.sanitized(frozenset(), mark)
 
     def narrow(
@@ -296,8 +295,8 @@ class JsBind(JsExpr):
             return ""
         head, _, rest = name.partition(".")
         if head == "this" and f.views.get("this"):
-            prop, _, method = rest.partition(".")
-            typ = self.injected.get(f.views["this"], {}).get(prop)
+            field, _, method = rest.partition(".")
+            typ = self.injected.get(f.views["this"], {}).get(field)
             if typ and method:
                 return f"{typ}.{method}"  # ``this.products.search()``: an injected service
         base = f.aliases.get(head) or f.defs.get(head)

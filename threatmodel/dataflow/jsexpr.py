@@ -21,8 +21,9 @@ from threatmodel.code.jsast import dotted, line_of, object_props, string_value, 
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
+from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
 from threatmodel.dataflow.jsweak import WEAK_METHODS
-from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+from threatmodel.dataflow.values import CLEAN, Label, Value, const, join, tainted
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -79,15 +80,6 @@ def own_url(origin: str, line: int) -> Value:
 
 def request_value(origin: str, line: int) -> Value:
     return Value(frozenset({Label("request", origin, line)}))
-
-
-def const_of(node: Node) -> Any:
-    if node.type == "number":
-        try:
-            return float(node_text(node))
-        except ValueError:
-            return UNKNOWN
-    return {"true": True, "false": False, "null": None, "undefined": None}.get(node.type, UNKNOWN)
 
 
 class JsExpr:
@@ -327,8 +319,10 @@ class JsExpr:
             return args[0]  # ``Promise.all([a, b])``: each result where its promise was
         if method in DB_READS or qual.startswith(API_READS):
             # a database read, or the browser reading the app's own API: stored data
-            got = qual.rsplit(".", 2)[-2:] if qual.startswith(API_READS) else ["", method]
-            return Value(frozenset({Label("database", ".".join(got), line)}))
+            read = (
+                ".".join(qual.rsplit(".", 2)[-2:]) if qual.startswith(API_READS) else f".{method}"
+            )
+            return Value(frozenset({Label("database", read, line)}))
         if qual and self.repo(qual):
             if node.type == "new_expression":
                 return Value(const=Obj("instance", qual))
@@ -395,7 +389,7 @@ class JsExpr:
         value = check(when, values, node, arg_nodes or [], f, self.expr)
         if value is None:
             return
-        callee = qual if qual and not self.repo(qual) else _callee(node)
+        callee = qual if qual and not self.repo(qual) else callee_text(node)
         if isinstance(value, str):  # safe as called: kept to refute a claim there
             f.hits.append(Hit(kind, line_of(node), callee, frozenset(), f"safe: {value}"))
             return
@@ -403,26 +397,3 @@ class JsExpr:
         # only a value known to be constant refutes; an unknown clean value says nothing
         if labels or (value.known and not isinstance(value.const, Obj)):
             f.hits.append(Hit(kind, line_of(node), callee, labels))
-
-
-def call_args(node: Node) -> list[Node]:
-    args = node.child_by_field_name("arguments")
-    if args is None:
-        return []
-    if args.type == "template_string":  # tagged template: sql`...` is parameterised
-        return []
-    return [a for a in args.named_children if a.type != "comment"]
-
-
-def _callee(node: Node) -> str:
-    if node.type == "pair":
-        return "$where"
-    fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
-    text = dotted(unwrap(fn)) or (node_text(fn) if fn is not None else "")
-    return text[:80]
-
-
-def origin(node: Node) -> str:
-    """``req.body.email`` for a read of the request: the first three parts of its text."""
-    text = dotted(node) or node_text(node).split("(")[0]
-    return ".".join(text.split(".")[:3])[:60]
