@@ -4,11 +4,8 @@ unescaped HTML sink it reaches is a flow of that source kind, not of request inp
 
 from __future__ import annotations
 
-import textwrap
+from js_support import js_flows
 
-from threatmodel import dataflow
-from threatmodel.code.source import SourceFile
-from threatmodel.collect.flows_js import root_aliases
 from threatmodel.models import Flow
 from threatmodel.rules.flow_finding import proves
 
@@ -64,12 +61,7 @@ export class ItemsComponent {
 
 
 def run(files: dict[str, str]) -> list[Flow]:
-    extracts = {}
-    for path, text in files.items():
-        got = dataflow.extract_js(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
-        if got is not None:
-            extracts[path] = got
-    return dataflow.flows(extracts, root_aliases(extracts))
+    return js_flows(files)
 
 
 def test_api_data_reaching_unescaped_html_is_a_stored_flow() -> None:

@@ -4,14 +4,9 @@ points at its line and at the allow-list data it reads."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
+from js_support import js_flows
 
-from threatmodel import dataflow
-from threatmodel.code.source import SourceFile
-from threatmodel.collect.flows_js import root_aliases
-from threatmodel.dataflow.jsweak import annotate
 from threatmodel.models import Flow
 from threatmodel.rules.flow_finding import proves
 
@@ -46,13 +41,7 @@ export function go (req: Request, res: Response) {
 
 
 def run(files: dict[str, str]) -> list[Flow]:
-    extracts = {}
-    for path, text in files.items():
-        got = dataflow.extract_js(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
-        if got is not None:
-            extracts[path] = got
-    aliases = root_aliases(extracts)
-    return annotate(dataflow.flows(extracts, aliases), extracts, aliases)
+    return js_flows(files)
 
 
 def redirects(flows: list[Flow]) -> list[Flow]:
