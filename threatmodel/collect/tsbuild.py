@@ -107,6 +107,8 @@ class TsBuild:
                 return None
             raw = data.get("exclude") if isinstance(data, dict) else None
             globs = [g for g in raw if isinstance(g, str)] if isinstance(raw, list) else []
+            # repository content is untrusted: a glob of many ``**`` would backtrack for long
+            globs = [g for g in globs if len(g) <= 200 and g.count("**") <= 3][:100]
             self._configs[folder] = (folder, [_pattern(g) for g in globs])
         return self._configs[folder]
 
@@ -129,9 +131,12 @@ class TsBuild:
                 rel = posixpath.join(rel_dir, name) if rel_dir else name
                 if self._excluded_by(rel):
                     continue
-                try:
-                    text = "\n".join(self.reader.lines(rel))
-                except PathRefused:
+                try:  # read once, not kept: the reader's line cache is for cited files
+                    target = self.reader.check(rel)
+                    if target.stat().st_size > self.reader.max_bytes:
+                        continue
+                    text = target.read_text(encoding="utf-8", errors="replace")
+                except (PathRefused, OSError):
                     continue
                 for spec in IMPORT.findall(text):
                     target = posixpath.normpath(posixpath.join(rel_dir, spec))
