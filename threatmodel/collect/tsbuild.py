@@ -132,10 +132,10 @@ class TsBuild:
                 if self._excluded_by(rel):
                     continue
                 try:  # read once, not kept: the reader's line cache is for cited files
-                    target = self.reader.check(rel)
-                    if target.stat().st_size > self.reader.max_bytes:
+                    file = self.reader.check(rel)
+                    if file.stat().st_size > self.reader.max_bytes:
                         continue
-                    text = target.read_text(encoding="utf-8", errors="replace")
+                    text = file.read_text(encoding="utf-8", errors="replace")
                 except (PathRefused, OSError):
                     continue
                 for spec in IMPORT.findall(text):
