@@ -16,6 +16,7 @@ from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.dataflow.jsexpr import LOOKUP
 from threatmodel.dataflow.jsweak import annotate
 
 
@@ -53,7 +54,7 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 2
+    version = 3
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -63,8 +64,34 @@ class JsFlowsCollector(Collector):
         return dataflow.extract_js(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
         out.flows.extend(annotate(dataflow.flows(extracts, aliases), extracts, aliases))
+
+
+def with_external_lookups(extracts: Mapping[str, Extract]) -> dict[str, Extract]:
+    """``extracts`` with an empty summary for each lookup (``get``, ``find*`` ...) some file
+    calls on a module-level instance of a package's class (``export const redis = new
+    Redis()``): what ``redis.get(key)`` returns is what is stored, not the key, as for any
+    package's lookup the engine reads in place. Without a summary, link would take the call
+    for an unknown repository function and pass the key through."""
+    methods = {
+        call[0].rsplit(".", 1)[-1]
+        for data in extracts.values()
+        if data
+        for summ in data["summaries"].values()
+        for call in summ.get("calls", ())
+    }
+    lookups = sorted(m for m in methods if LOOKUP.match(m))
+    out = dict(extracts)
+    for path, data in extracts.items():
+        if data and data.get("externals") and lookups:
+            summaries = dict(data["summaries"])
+            for obj in data["externals"]:
+                for m in lookups:
+                    summaries.setdefault(f"{obj}.{m}", {})
+            out[path] = {**data, "summaries": summaries}
+    return out
 
 
 def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:

@@ -69,6 +69,8 @@ class JsEngine(JsBind):
         self.tested = []
         self.param_weak = {}
         self.injected = {}
+        self.instances: dict[str, str] = {}  # module-level name -> the class it is an instance of
+        self.externals: list[str] = []  # module-level instances of a package's class
         head = text.lstrip()[:40]
         self.use_server = head.startswith(("'use server'", '"use server"'))
         name = posixpath.basename(path).split(".")[0]
@@ -81,6 +83,9 @@ class JsEngine(JsBind):
             top.aliases[local] = self.import_qual(spec, name)
         self.block(root.named_children, top)
         self.summaries[self.module] = summary(top, [], self.table)
+        for name, cls in self.instances.items():  # ``cache.get()`` from another file
+            for qual in [q for q in self.summaries if q.startswith(f"{cls}.")]:
+                self.aliases.setdefault(f"{name}{qual[len(cls) :]}", qual)
         for alias, target in list(self.aliases.items()):
             if target in self.summaries and alias not in self.summaries:
                 self.summaries[alias] = self.summaries[target]
@@ -281,7 +286,14 @@ class JsEngine(JsBind):
                 f.defs[node_text(name)] = qual
                 self.bind(name, self.object_(inner, f, qual), f, d.start_point[0] + 1)
                 return
-        self.bind(name, self.expr(value, f), f, d.start_point[0] + 1)
+        got = self.expr(value, f)
+        if name is not None and inner is not None and inner.type == "new_expression":
+            if f.qual == self.module and isinstance(got.const, Obj):
+                # ``export const cache = new Cache()``: a singleton other files call methods of
+                self.instances[f"{f.qual}.{node_text(name)}"] = got.const.qual
+            elif f.qual == self.module:
+                self.externals.append(f"{f.qual}.{node_text(name)}")  # ``new Redis()``
+        self.bind(name, got, f, d.start_point[0] + 1)
 
     def if_(self, s: Node, f: Frame) -> bool:
         since = len(self.tested)
