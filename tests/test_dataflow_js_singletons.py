@@ -47,3 +47,20 @@ def test_singleton_methods_resolve_and_lookups_return_what_is_stored() -> None:
     # 10: a stored link found by the key; 11: a stored value; 12: a write's answer is not
     # known to be clean (an unknown method passes its input on); 13: echo returns its input
     assert lines == {12, 13}
+
+
+def test_a_star_reexport_carries_an_objects_methods() -> None:
+    files = {
+        **FILES,
+        "lib/store/redis.ts": FILES["lib/upstash.ts"],
+        "lib/store/index.ts": "export * from './redis'\n",
+        "app/other.ts": """\
+            import { NextRequest, NextResponse } from 'next/server'
+            import { redis } from '../lib/store'
+            export async function GET(req: NextRequest) {
+              const found = await redis.get(req.nextUrl.searchParams.get('k'))
+              return NextResponse.redirect(found)
+            }
+            """,
+    }
+    assert not [f for f in js_flows(files) if proves(f) and f.sink_location.path == "app/other.ts"]

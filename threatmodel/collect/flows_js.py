@@ -115,10 +115,12 @@ def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:
 
 
 def reexported(extracts: Mapping[str, Extract], names: set[str]) -> dict[str, str]:
-    """``mod.f`` -> the function it names through ``export ... from`` (two hops at most)."""
+    """``mod.f`` -> the function it names through ``export ... from`` (two hops at most);
+    ``mod.obj.m`` too: a method of an object or instance the module exports."""
+    modules = {data["module"] for data in extracts.values() if data}
     by_module: dict[str, list[str]] = {}
     for qual in names:
-        by_module.setdefault(qual.rsplit(".", 1)[0], []).append(qual)
+        by_module.setdefault(_module_of(qual, modules), []).append(qual)
     out: dict[str, str] = {}
     for _ in range(2):
         for data in extracts.values():
@@ -130,9 +132,19 @@ def reexported(extracts: Mapping[str, Extract], names: set[str]) -> dict[str, st
                 out.setdefault(alias, out.get(target, target))
             for star in links["star"]:
                 for qual in by_module.get(star, []):
-                    name = f"{mod}.{qual.rsplit('.', 1)[1]}"
+                    name = f"{mod}{qual[len(star) :]}"
                     if name not in names:
                         out.setdefault(name, out.get(qual, qual))
         for alias in list(out):
-            by_module.setdefault(alias.rsplit(".", 1)[0], []).append(alias)
+            by_module.setdefault(_module_of(alias, modules), []).append(alias)
     return out
+
+
+def _module_of(qual: str, modules: set[str]) -> str:
+    """The module part of ``./lib/x.obj.m``: the longest known module it starts with (a
+    file name may hold dots), else all before the last dot."""
+    end = len(qual)
+    while (end := qual.rfind(".", 0, end)) > 1:
+        if qual[:end] in modules:
+            return qual[:end]
+    return qual.rsplit(".", 1)[0]
