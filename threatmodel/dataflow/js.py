@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import JS_SUFFIXES, imports, string_value, unwrap
 from threatmodel.code.treesitter import node_text
-from threatmodel.dataflow.assign import join_env, summary
+from threatmodel.dataflow.assign import fields, join_env, summary
 from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
 from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
 from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
-from threatmodel.dataflow.values import CLEAN, Label, Value, join
+from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -137,6 +137,7 @@ class JsEngine(JsBind):
         if f.hits or f.calls or not qual.endswith(">"):
             # an anonymous callback that reaches nothing: no caller can name it
             self.summaries[qual] = summary(f, names, self.table)
+            self.summaries[qual].update(fields(f.returns, self.table))
             line = fn.start_point[0] + 1
             weak = {
                 str(i): self.param_weak[(n, line)]
@@ -147,12 +148,12 @@ class JsEngine(JsBind):
                 self.summaries[qual]["weak"] = weak
         own = set(names)
         for h in f.hits:  # closures: a sink reached with the enclosing function's variables
-            outer = frozenset(x for x in h.labels if x.kind == "param" and x.origin not in own)
+            outer = frozenset(x for x in h.labels if x.kind == "param" and param_name(x.origin) not in own)
             if outer:
                 parent.hits.append(Hit(h.kind, h.line, h.callee, outer, h.note))
         for c in f.calls:
             args = tuple(
-                (k, frozenset(x for x in v if x.kind == "param" and x.origin not in own))
+                (k, frozenset(x for x in v if x.kind == "param" and param_name(x.origin) not in own))
                 for k, v in c.args
             )
             if any(v for _, v in args):

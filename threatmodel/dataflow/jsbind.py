@@ -28,7 +28,7 @@ from threatmodel.dataflow.jsexpr import (
 from threatmodel.dataflow.jsnodes import call_args, origin
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
-from threatmodel.dataflow.values import CLEAN, Label, Value, join
+from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -182,7 +182,7 @@ class JsBind(JsExpr):
         self.tested.append((name, f"{WEAK}{self.module}:{line}"))
         for x in value.all_labels():
             if x.kind == "param":
-                self.param_weak.setdefault((x.origin, x.line), line)
+                self.param_weak.setdefault((param_name(x.origin), x.line), line)
 
     def mark_tested(self, cond: Node | None, since: int, f: Frame) -> None:
         """After an ``if`` condition: the names it tested weakly, and those it passed to a

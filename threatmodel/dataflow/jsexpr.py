@@ -23,7 +23,17 @@ from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
 from threatmodel.dataflow.jsweak import WEAK_METHODS
-from threatmodel.dataflow.values import CLEAN, Label, Value, const, join, tainted
+from threatmodel.dataflow.values import (
+    CLEAN,
+    Label,
+    Value,
+    attr_read,
+    const,
+    distinct,
+    join,
+    tainted,
+    whole,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -45,6 +55,7 @@ REQUEST_ATTRS = frozenset(
 )
 # Clients whose answer is the app's own stored data: the browser reading its API
 API_READS = ("@angular/common/http.HttpClient.",)
+PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called on, as it is
 POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 OWN = "this site's own origin"
@@ -263,7 +274,13 @@ class JsExpr:
         if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
             # the query or path of this request's URL: the client's, whatever the origin
             return request_value(f"{origin(node)}", line_of(node))
-        return obj.flat() if not obj.known else CLEAN
+        if obj.known:
+            return CLEAN
+        if obj.items is None and name:
+            # a field of a call's result or of a parameter: link resolves that field only
+            line = line_of(node)
+            return Value(distinct(attr_read(x, name, line) for x in obj.labels))
+        return obj.flat()
 
     def assignment(self, node: Node, f: Frame) -> Value:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -327,13 +344,16 @@ class JsExpr:
             if node.type == "new_expression":
                 return Value(const=Obj("instance", qual))
             return self.repo_call(qual, args, line, f)
-        if method == "then" and args:
+        if method in PROMISE and args:
             return receiver
         if method is not None and LOOKUP.match(method):
             # ``cache.get(key)``, ``store.findLink({ key })``: what is stored under the key,
             # not the key (``searchParams.get('q')`` is tainted through its receiver)
             return receiver.flat().step(line) if receiver.all_labels() else CLEAN
-        return tainted(receiver, *args).step(line) if (receiver.labels or any(args)) else CLEAN
+        if not receiver.labels and not any(args):
+            return CLEAN
+        # not the repository's function: its result is read whole (``values.whole``)
+        return Value(frozenset(whole(x) for x in tainted(receiver, *args).labels)).step(line)
 
     def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
         if a.type in FUNCTIONS:

@@ -16,7 +16,7 @@ from typing import Any
 
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.encode import read_table
-from threatmodel.dataflow.values import ATTR, Label, distinct
+from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
@@ -24,6 +24,18 @@ CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
 Bind = Mapping[str, frozenset[Label]]
 NONE: list[Any] = []  # a part a summary leaves out when empty (never written to)
 HitRow = tuple[str, int, str, str, frozenset[Label], tuple[int, ...]]
+
+
+class Bound(dict[str, frozenset[Label]]):
+    """A callee's parameters bound to what the caller passed (resolved), with the
+    arguments as the caller wrote them (``raw``) and where they resolve (``outer``,
+    ``depth``): a field of a parameter resolves only that field of the argument."""
+
+    def __init__(self, outer: Bind | None, depth: int) -> None:
+        super().__init__()
+        self.raw: dict[str, frozenset[Label]] = {}
+        self.outer = outer
+        self.depth = depth
 
 
 def module_name(path: str) -> str:
@@ -93,6 +105,9 @@ class Linker:
         for lab in labels:
             if lab.kind in CONCRETE:
                 out.append(lab)
+            elif lab.kind == "param" and ATTR in lab.origin:
+                for got in self.param_field(lab, bind):
+                    out.append(_through(got, lab))
             elif lab.kind in ("param", "self"):
                 key = lab.origin if lab.kind == "param" else f"self.{lab.origin}"
                 for got in (bind or {}).get(key, ()):
@@ -102,16 +117,25 @@ class Linker:
                     out.append(_through(got, lab))
         return distinct(out)
 
-    def bindings(
-        self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
-    ) -> dict[str, frozenset[Label]]:
+    def param_field(self, lab: Label, bind: Bind | None) -> frozenset[Label]:
+        """A field of a parameter (JS ``opts.cmd``, ``{ cmd } = opts``): that field of
+        the argument as the caller wrote it, when the caller's call is known; else the
+        whole argument."""
+        base, _, name = lab.origin.partition(ATTR)
+        if isinstance(bind, Bound) and base in bind.raw:
+            picked = frozenset(attr_read(x, name, x.line) for x in bind.raw[base])
+            return self.resolve(picked, bind.outer, bind.depth)
+        return (bind or {}).get(base, frozenset())
+
+    def bindings(self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int) -> Bound:
         params: list[str] = summ.get("params", NONE)
-        out: dict[str, frozenset[Label]] = {}
+        out = Bound(bind, depth)
         for key, raw in lab.args:
             if key == "self":
                 continue
             name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
             out[name] = self.resolve(raw, bind, depth)
+            out.raw[name] = raw
         selfs = dict(lab.args).get("self", frozenset())
         for ctor in selfs:
             init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
@@ -156,6 +180,10 @@ class Linker:
         for ctor in dict(lab.args).get("self", frozenset()):
             init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
             attrs = init[1].get("attrs", {}) if init is not None else {}
+            field = self.returned_field(ctor, name, bind, depth) if init is None else None
+            if field is not None:
+                out += field
+                continue
             if init is None or name not in attrs or depth > MAX_DEPTH:
                 out += self.resolve(frozenset({ctor}), bind, depth)
                 continue
@@ -163,6 +191,27 @@ class Linker:
             ibind = self.bindings(ctor, isumm, bind, depth)
             out += self.resolve(self.labels(attrs[name], ipath), ibind, depth + 1)
         return distinct(out)
+
+    def returned_field(
+        self, ctor: Label, name: str, bind: Bind | None, depth: int
+    ) -> frozenset[Label] | None:
+        """``f(x).name`` for a JS function ``f``: the returned objects' ``name`` (``assign.
+        fields``), and that field of what they spread or of what ``f`` returns as it is
+        (another call's result, a parameter). None when ``f`` is not a JS function known
+        here (Python keeps reading ``__init__``'s attributes, else the whole object)."""
+        found = self.find(ctor.origin) if ctor.kind == "call" else None
+        if found is None or found[0].endswith(".py") or depth > MAX_DEPTH:
+            return None
+        path, summ = found
+        if "fields" in summ:
+            named = self.labels(summ["fields"].get(name, NONE), path)
+            pushed = self.labels(summ.get("spread", NONE), path)
+            kept = self.labels(summ.get("whole", NONE), path)
+        else:
+            named, pushed, kept = frozenset(), self.labels(summ.get("ret", NONE), path), frozenset()
+        picked = named | kept | frozenset(attr_read(x, name, x.line) for x in pushed)
+        inner = self.bindings(ctor, summ, bind, depth)
+        return self.resolve(picked, inner, depth + 1)
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
