@@ -88,6 +88,7 @@ def test_a_parameters_field_reaches_a_sink_in_the_callee() -> None:
               const { cmd } = opts
               exec(cmd)
               exec(opts.other.cmd)
+              ;[1].forEach(() => exec(opts.cmd))
             }
             """,
         "app/route.ts": """\
@@ -101,7 +102,8 @@ def test_a_parameters_field_reaches_a_sink_in_the_callee() -> None:
             """,
     }
     lines = _request_lines(files, "lib/run.ts")
-    assert lines == {4, 5}
+    # 6: a callback reaching a sink with its parent's parameter's field (a closure)
+    assert lines == {4, 5, 6}
 
 
 def test_a_returned_objects_field_is_its_own_labels_not_its_siblings() -> None:

@@ -147,15 +147,17 @@ class JsEngine(JsBind):
             if weak:
                 self.summaries[qual]["weak"] = weak
         own = set(names)
-        for h in f.hits:  # closures: a sink reached with the enclosing function's variables
-            outer = frozenset(x for x in h.labels if x.kind == "param" and param_name(x.origin) not in own)
-            if outer:
-                parent.hits.append(Hit(h.kind, h.line, h.callee, outer, h.note))
-        for c in f.calls:
-            args = tuple(
-                (k, frozenset(x for x in v if x.kind == "param" and param_name(x.origin) not in own))
-                for k, v in c.args
+
+        def outer(labels: frozenset[Label]) -> frozenset[Label]:
+            return frozenset(
+                x for x in labels if x.kind == "param" and param_name(x.origin) not in own
             )
+
+        for h in f.hits:  # closures: a sink reached with the enclosing function's variables
+            if outer(h.labels):
+                parent.hits.append(Hit(h.kind, h.line, h.callee, outer(h.labels), h.note))
+        for c in f.calls:
+            args = tuple((k, outer(v)) for k, v in c.args)
             if any(v for _, v in args):
                 parent.calls.append(CallRec(c.qual, c.line, args))
 

@@ -7,17 +7,19 @@ defaults, rest), ``this.x`` (what a constructor stores), a property of a local o
 ``if`` test that makes a variable safe in one branch: ``!x.includes('/')`` (the registry's
 guard characters), or ``[...].includes(x)`` with constant items (an allow-list).
 ``qualify`` names a callee through the file's imports and definitions; ``repo_call`` makes
-a call into the repository a ``call`` label that link resolves.
+a call into the repository a ``call`` label that link resolves; ``arg`` reads a call's
+argument, a callback with what it will be called with (a promise's value, rows read).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.code.jsast import dotted, line_of, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import CallRec, Frame
 from threatmodel.dataflow.jsexpr import (
+    DB_READS,
     FUNCTIONS,
     HTML_PROPERTIES,
     REQUEST_METHODS,
@@ -216,6 +218,25 @@ class JsBind(JsExpr):
         f.env[name] = f.env[name].sanitized(kinds, "guard")
 
     # ------------------------------------------------------------------ calls
+    def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
+        if a.type in FUNCTIONS:
+            # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
+            # docs) => ...)`` the database's rows
+            seed: list[Value] | None = None
+            if method in ("then", "subscribe", "map", "forEach", "filter", "reduce"):
+                seed = [receiver.flat() if method not in ("then", "subscribe") else receiver]
+            elif method in DB_READS or method == "find":
+                seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
+            self.function(a, f, self.nested_qual(a, f), seed)
+            return CLEAN
+        if method == "subscribe" and a.type == "object":  # RxJS ``subscribe({ next: v => })``
+            for key, fn in object_props(a).items():
+                if fn.type in FUNCTIONS:
+                    seed = [receiver] if key == "next" else None
+                    self.function(fn, f, self.nested_qual(fn, f), seed)
+            return CLEAN
+        return self.expr(a, f)
+
     def object_call(
         self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
     ) -> Value | None:

@@ -17,23 +17,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.code.jsast import dotted, line_of, object_props, string_value, unwrap
+from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
 from threatmodel.dataflow.jsweak import WEAK_METHODS
-from threatmodel.dataflow.values import (
-    CLEAN,
-    Label,
-    Value,
-    attr_read,
-    const,
-    distinct,
-    join,
-    tainted,
-    whole,
-)
+from threatmodel.dataflow.values import CLEAN, Label, Value, const, field_of, join, tainted, whole
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -278,8 +268,7 @@ class JsExpr:
             return CLEAN
         if obj.items is None and name:
             # a field of a call's result or of a parameter: link resolves that field only
-            line = line_of(node)
-            return Value(distinct(attr_read(x, name, line) for x in obj.labels))
+            return field_of(obj, name, line_of(node))
         return obj.flat()
 
     def assignment(self, node: Node, f: Frame) -> Value:
@@ -353,26 +342,10 @@ class JsExpr:
         if not receiver.labels and not any(args):
             return CLEAN
         # not the repository's function: its result is read whole (``values.whole``)
-        return Value(frozenset(whole(x) for x in tainted(receiver, *args).labels)).step(line)
+        return whole(tainted(receiver, *args)).step(line)
 
     def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
-        if a.type in FUNCTIONS:
-            # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
-            # docs) => ...)`` the database's rows
-            seed: list[Value] | None = None
-            if method in ("then", "subscribe", "map", "forEach", "filter", "reduce"):
-                seed = [receiver.flat() if method not in ("then", "subscribe") else receiver]
-            elif method in DB_READS or method == "find":
-                seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
-            self.function(a, f, self.nested_qual(a, f), seed)
-            return CLEAN
-        if method == "subscribe" and a.type == "object":  # RxJS ``subscribe({ next: v => })``
-            for key, fn in object_props(a).items():
-                if fn.type in FUNCTIONS:
-                    seed = [receiver] if key == "next" else None
-                    self.function(fn, f, self.nested_qual(fn, f), seed)
-            return CLEAN
-        return self.expr(a, f)
+        raise NotImplementedError
 
     def object_call(
         self, o: Obj, method: str, node: Node, args: list[Value], f: Frame

@@ -87,9 +87,7 @@ def attr_read(lab: Label, name: str, line: int) -> Label:
     return lab
 
 
-def whole(lab: Label) -> Label:
-    """``lab`` as it comes out of a function outside the repository: a later field read
-    of it reads the whole value (``attr_read``)."""
+def _whole(lab: Label) -> Label:
     if lab.kind not in ("call", "param") or any(k == WHOLE for k, _ in lab.args):
         return lab
     return lab.with_args((*lab.args, (WHOLE, frozenset())))
@@ -152,6 +150,17 @@ class Value:
 
 
 CLEAN = Value()
+
+
+def field_of(value: Value, name: str, line: int) -> Value:
+    """Field ``name`` of a value known only by its labels (``attr_read`` on each)."""
+    return Value(distinct(attr_read(x, name, line) for x in value.labels))
+
+
+def whole(value: Value) -> Value:
+    """``value`` as a function outside the repository returns it: a later field read of
+    it reads the whole value (``attr_read``)."""
+    return Value(frozenset(_whole(x) for x in value.labels))
 
 
 def const(value: Any) -> Value:
