@@ -128,3 +128,31 @@ def test_a_returned_objects_field_is_its_own_labels_not_its_siblings() -> None:
             """,
     }
     assert _request_lines(files, "app/route.ts") == {7}
+
+
+def test_fields_are_followed_four_calls_deep() -> None:
+    files = {
+        **FILES,
+        "lib/cache.ts": """\
+            import { getLink } from './db/get-link'
+            import { formatLink } from './format'
+            class LinkCache {
+              async get({ domain, key }: { domain: string; key: string }) {
+                const found = await getLink({ domain, key })
+                return formatLink(found)
+              }
+            }
+            export const linkCache = new LinkCache()
+            """,
+        "app/route.ts": """\
+            import { NextRequest, NextResponse } from 'next/server'
+            import { linkCache } from '../lib/cache'
+            export async function GET(req: NextRequest) {
+              const key = req.nextUrl.searchParams.get('k')
+              const { expiredUrl, key: same } = await linkCache.get({ domain: 'a', key })
+              if (same) return NextResponse.redirect(same)
+              return NextResponse.redirect(expiredUrl)
+            }
+            """,
+    }
+    assert _request_lines(files, "app/route.ts") == {6}

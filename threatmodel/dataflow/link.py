@@ -211,7 +211,8 @@ class Linker:
             named, pushed, kept = frozenset(), self.labels(summ.get("ret", NONE), path), frozenset()
         picked = named | kept | frozenset(attr_read(x, name, x.line) for x in pushed)
         inner = self.bindings(ctor, summ, bind, depth)
-        return self.resolve(picked, inner, depth + 1)
+        # one level, as for the call itself (``attribute`` is already a level down)
+        return frozenset(_through(x, ctor) for x in self.resolve(picked, inner, depth))
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
