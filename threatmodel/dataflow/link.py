@@ -4,8 +4,10 @@ A label ``call helpers.utils.get_param(0: request.args)`` becomes what that func
 given its arguments: the request labels when it returns its parameter, nothing when it
 returns a constant, the arguments' labels when the callee is not the repository's (an
 unknown function is assumed to pass its input through). Methods of objects a repository
-class built read ``self.<attr>`` from that class's ``__init__``. Calls are also checked for
-parameter -> sink: a request value passed to a function that runs it reaches that sink.
+class built read ``self.<attr>`` from that class's ``__init__``; a field read of a JS
+function's result or parameter resolves that field only (``returned_field``,
+``param_field``). Calls are also checked for parameter -> sink: a request value passed to
+a function that runs it reaches that sink.
 Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 """
 
