@@ -156,3 +156,32 @@ def test_fields_are_followed_four_calls_deep() -> None:
             """,
     }
     assert _request_lines(files, "app/route.ts") == {6}
+
+
+def test_an_object_literal_passed_keeps_its_fields() -> None:
+    files = {
+        "lib/run.ts": """\
+            import { exec } from 'child_process'
+            export function one(opts: any) { exec(opts.cmd) }
+            export function two({ cmd, extra }: any) { exec(cmd) }
+            export function three(opts: any) { exec(opts.cmd) }
+            export function four(opts: any) { exec(opts.cmd) }
+            export function five(opts: any) { exec(opts.cmd) }
+            """,
+        "app/route.ts": """\
+            import { NextRequest } from 'next/server'
+            import { one, two, three, four, five } from '../lib/run'
+            export async function POST(req: NextRequest) {
+              const body = await req.json()
+              one({ cmd: 'ls', note: body.note })
+              two({ cmd: 'ls', extra: body.extra })
+              three({ ...body, cmd: 'ls' })
+              four({ note: 'x', ...body })
+              five({ cmd: body.cmd })
+              return new Response('ok')
+            }
+            """,
+    }
+    # 2-4: ``cmd`` is a constant in the literal passed (a later key overrides a spread);
+    # 5: a spread of the body that names no ``cmd`` of its own; 6: the client's ``cmd``
+    assert _request_lines(files, "lib/run.ts") == {5, 6}

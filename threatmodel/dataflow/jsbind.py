@@ -30,7 +30,7 @@ from threatmodel.dataflow.jsexpr import (
 from threatmodel.dataflow.jsnodes import call_args, origin
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
-from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
+from threatmodel.dataflow.values import ATTR, CLEAN, Label, Value, field_of, join, param_name
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -248,11 +248,17 @@ class JsBind(JsExpr):
         return None
 
     def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
-        pairs = tuple((str(i), shallow(a.all_labels())) for i, a in enumerate(args))
-        labels = tuple((k, v) for k, v in pairs if v)
+        labels: list[tuple[str, frozenset[Label]]] = []
+        for i, a in enumerate(args):
+            whole = shallow(a.all_labels())
+            if not whole:
+                continue
+            labels.append((str(i), whole))
+            if a.items is not None and not a.seq:
+                labels += literal_fields(str(i), a, line)
         if labels:
-            f.calls.append(CallRec(qual, line, labels))
-        return Value(frozenset({Label("call", qual, line, args=labels)}))
+            f.calls.append(CallRec(qual, line, tuple(labels)))
+        return Value(frozenset({Label("call", qual, line, args=tuple(labels))}))
 
     def inject(self, body: Node | None, f: Frame, qual: str) -> None:
         """What a class's injected properties are (Angular / NestJS dependency injection):
@@ -328,3 +334,22 @@ class JsBind(JsExpr):
     def repo(self, qual: str) -> bool:
         """Is ``qual`` a function of this repository (an import of its files or a local def)?"""
         return qual.startswith(("./", "@/", "~/"))  # a relative or root-alias import
+
+
+def literal_fields(index: str, a: Value, line: int) -> list[tuple[str, frozenset[Label]]]:
+    """An object literal passed as argument ``index``, field by field for
+    ``link.param_field``: ``index.<attr>.`` what a field it does not name may come from
+    (its spreads), and ``index.<attr>.k`` all that field ``k`` may hold (a spread after
+    ``k`` may override it)."""
+    keys = [k for k, _ in a.items or ()]
+    last = max((n for n, k in enumerate(keys) if k == "..."), default=-1)
+    rest = a.labels | (a.item("...") or CLEAN).all_labels()
+    out = [(f"{index}{ATTR}", shallow(rest))]
+    for n, (k, v) in enumerate(a.items or ()):
+        if k == "...":
+            continue
+        got = v.all_labels()
+        if n < last:
+            got |= field_of(Value(rest), str(k), line).labels
+        out.append((f"{index}{ATTR}{k}", shallow(got)))
+    return out

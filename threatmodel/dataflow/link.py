@@ -36,6 +36,8 @@ class Bound(dict[str, frozenset[Label]]):
     def __init__(self, outer: Bind | None, depth: int) -> None:
         super().__init__()
         self.raw: dict[str, frozenset[Label]] = {}
+        # (parameter, field) -> that field of an object literal passed; field "": its spreads
+        self.fields: dict[tuple[str, str], frozenset[Label]] = {}
         self.outer = outer
         self.depth = depth
 
@@ -124,6 +126,11 @@ class Linker:
         the argument as the caller wrote it, when the caller's call is known; else the
         whole argument."""
         base, _, name = lab.origin.partition(ATTR)
+        if isinstance(bind, Bound) and (base, "") in bind.fields:  # an object literal
+            picked = bind.fields.get((base, name))
+            if picked is None:  # a field it does not name: its spreads' field
+                picked = frozenset(attr_read(x, name, x.line) for x in bind.fields[(base, "")])
+            return self.resolve(picked, bind.outer, bind.depth)
         if isinstance(bind, Bound) and base in bind.raw:
             picked = frozenset(attr_read(x, name, x.line) for x in bind.raw[base])
             return self.resolve(picked, bind.outer, bind.depth)
@@ -134,6 +141,11 @@ class Linker:
         out = Bound(bind, depth)
         for key, raw in lab.args:
             if key == "self":
+                continue
+            if ATTR in key:  # one field of an object literal passed (JS: ``repo_call``)
+                index, _, field = key.partition(ATTR)
+                if index.isdigit() and int(index) < len(params):
+                    out.fields[(params[int(index)], field)] = raw
                 continue
             name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
             out[name] = self.resolve(raw, bind, depth)
