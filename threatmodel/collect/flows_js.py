@@ -16,6 +16,8 @@ from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.dataflow.jsexpr import LOOKUP
+from threatmodel.dataflow.jsweak import annotate
 
 
 def _gate_words() -> list[str]:
@@ -52,7 +54,7 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 1
+    version = 3
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -62,7 +64,34 @@ class JsFlowsCollector(Collector):
         return dataflow.extract_js(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        out.flows.extend(dataflow.flows(extracts, root_aliases(extracts)))
+        extracts = with_external_lookups(extracts)
+        aliases = root_aliases(extracts)
+        out.flows.extend(annotate(dataflow.flows(extracts, aliases), extracts, aliases))
+
+
+def with_external_lookups(extracts: Mapping[str, Extract]) -> dict[str, Extract]:
+    """``extracts`` with an empty summary for each lookup (``get``, ``find*`` ...) some file
+    calls on a module-level instance of a package's class (``export const redis = new
+    Redis()``): what ``redis.get(key)`` returns is what is stored, not the key, as for any
+    package's lookup the engine reads in place. Without a summary, link would take the call
+    for an unknown repository function and pass the key through."""
+    methods = {
+        call[0].rsplit(".", 1)[-1]
+        for data in extracts.values()
+        if data
+        for summ in data["summaries"].values()
+        for call in summ.get("calls", ())
+    }
+    lookups = sorted(m for m in methods if LOOKUP.match(m))
+    out = dict(extracts)
+    for path, data in extracts.items():
+        if data and data.get("externals") and lookups:
+            summaries = dict(data["summaries"])
+            for obj in data["externals"]:
+                for m in lookups:
+                    summaries.setdefault(f"{obj}.{m}", {})
+            out[path] = {**data, "summaries": summaries}
+    return out
 
 
 def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:
@@ -86,10 +115,12 @@ def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:
 
 
 def reexported(extracts: Mapping[str, Extract], names: set[str]) -> dict[str, str]:
-    """``mod.f`` -> the function it names through ``export ... from`` (two hops at most)."""
+    """``mod.f`` -> the function it names through ``export ... from`` (two hops at most);
+    ``mod.obj.m`` too: a method of an object or instance the module exports."""
+    modules = {data["module"] for data in extracts.values() if data}
     by_module: dict[str, list[str]] = {}
     for qual in names:
-        by_module.setdefault(qual.rsplit(".", 1)[0], []).append(qual)
+        by_module.setdefault(_module_of(qual, modules), []).append(qual)
     out: dict[str, str] = {}
     for _ in range(2):
         for data in extracts.values():
@@ -101,9 +132,19 @@ def reexported(extracts: Mapping[str, Extract], names: set[str]) -> dict[str, st
                 out.setdefault(alias, out.get(target, target))
             for star in links["star"]:
                 for qual in by_module.get(star, []):
-                    name = f"{mod}.{qual.rsplit('.', 1)[1]}"
+                    name = f"{mod}{qual[len(star) :]}"
                     if name not in names:
                         out.setdefault(name, out.get(qual, qual))
         for alias in list(out):
-            by_module.setdefault(alias.rsplit(".", 1)[0], []).append(alias)
+            by_module.setdefault(_module_of(alias, modules), []).append(alias)
     return out
+
+
+def _module_of(qual: str, modules: set[str]) -> str:
+    """The module part of ``./lib/x.obj.m``: the longest known module it starts with (a
+    file name may hold dots), else all before the last dot."""
+    end = len(qual)
+    while (end := qual.rfind(".", 0, end)) > 1:
+        if qual[:end] in modules:
+            return qual[:end]
+    return qual.rsplit(".", 1)[0]

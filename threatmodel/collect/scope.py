@@ -4,7 +4,9 @@ Code outside production is still read (a leaked key in a test is still a leaked 
 finding there is not a production threat: the report folds it away at severity low at most,
 and never lists it under "fix first". The class comes from the path (``tests/``,
 ``scripts/``, ``.github/``, ``docs/``, ``*.spec.ts``, compose files for CI ...), then from the
-content (a module that imports pytest or Playwright is a test), and for one line from its
+content (a module that imports pytest or Playwright is a test), from the build (a JS/TS file
+its ``tsconfig.json`` excludes and nothing built imports never runs: ``example``, see
+``collect.tsbuild``), and for one line from its
 place in the file (under ``if __name__ == "__main__":`` a line only runs when a developer
 runs the file by hand). ``[tool.threatmodel.scope]`` in the scanned repository's pyproject
 maps a class to glob patterns that take precedence, e.g. ``production = ["scripts/cron/*"]``.
@@ -21,6 +23,7 @@ from typing import Any, get_args
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.collect.entrypoints import entry_points
+from threatmodel.collect.tsbuild import TsBuild
 from threatmodel.models import Scope
 
 SCOPES: tuple[str, ...] = get_args(Scope)
@@ -103,6 +106,7 @@ class Classifier:
         self.config = config or ScopeConfig()
         self._files: dict[str, str] = {}
         self._main: dict[str, list[tuple[int, int]]] = {}
+        self.build = TsBuild(reader)
 
     def file(self, path: str) -> str:
         if path not in self._files:
@@ -117,7 +121,10 @@ class Classifier:
             head = "\n".join(self.reader.lines(path)[:200])
         except PathRefused:
             return scope
-        return "test" if _TEST_IMPORTS.search(head) else scope
+        if _TEST_IMPORTS.search(head):
+            return "test"
+        # left out of the TypeScript build and imported by nothing built: never runs
+        return "example" if self.build.excluded(path) else scope
 
     def at(self, path: str, line: int) -> str:
         """The class of one line: its file's, or ``dev`` under a ``__main__`` guard."""

@@ -46,4 +46,6 @@ def extract_js(src: SourceFile) -> dict[str, Any] | None:
         "summaries": summaries,
         "module": engine.module,
         "exports": engine.links(),
+        "checks": engine.checks,
+        "externals": engine.externals,
     }

@@ -10,7 +10,7 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
 from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html, risky_xml_parser
-from threatmodel.dataflow.values import CLEAN, Value, join
+from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
 RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
 PATH_MAKERS = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"})
@@ -148,3 +148,32 @@ def summary(f: Frame, params: list[str], table: LabelTable) -> dict[str, Any]:
         "attrs": {k: table.ids(v.all_labels()) for k, v in f.attrs.items()},
     }
     return {k: v for k, v in out.items() if v}
+
+
+def fields(returns: list[Value], table: LabelTable) -> dict[str, Any]:
+    """What a JS function's returned object holds field by field, for a reader of one
+    field (``link``): ``fields`` (name -> labels, from returned object literals),
+    ``spread`` (labels a field read is pushed into: a spread ``...row``, a returned call's
+    result or parameter) and ``whole`` (labels every field carries: an array, a value a
+    package function returned). Nothing when no object literal is returned: a field read
+    is then pushed into everything returned."""
+    named: dict[str, set[Label]] = {}
+    spread: set[Label] = set()
+    rest: set[Label] = set()
+    literal = False
+    for r in returns:
+        if r.items is None or r.seq:
+            (rest if r.seq else spread).update(r.all_labels() if r.seq else r.labels)
+            continue
+        literal = True
+        spread.update(r.labels)
+        for k, v in r.items:
+            (spread if k == "..." else named.setdefault(str(k), set())).update(v.all_labels())
+    if not literal:
+        return {}
+    out = {
+        "fields": {k: table.ids(v) for k, v in named.items()},
+        "spread": table.ids(spread),
+        "whole": table.ids(rest),
+    }
+    return {k: v for k, v in out.items() if v or k == "fields"}

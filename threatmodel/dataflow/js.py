@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import JS_SUFFIXES, imports, string_value, unwrap
 from threatmodel.code.treesitter import node_text
-from threatmodel.dataflow.assign import join_env, summary
+from threatmodel.dataflow.assign import fields, join_env, summary
 from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
 from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
-from threatmodel.dataflow.values import CLEAN, Label, Value, join
+from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
+from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -64,6 +65,12 @@ class JsEngine(JsBind):
         self.aliases: dict[str, str] = {}  # exported name -> the function it names
         self.reexports: list[str] = []  # modules re-exported whole (``export * from``)
         self.raw_html = "__html" in text
+        self.checks = {}
+        self.tested = []
+        self.param_weak = {}
+        self.injected = {}
+        self.instances: dict[str, str] = {}  # module-level name -> the class it is an instance of
+        self.externals: list[str] = []  # module-level instances of a package's class
         head = text.lstrip()[:40]
         self.use_server = head.startswith(("'use server'", '"use server"'))
         name = posixpath.basename(path).split(".")[0]
@@ -76,6 +83,9 @@ class JsEngine(JsBind):
             top.aliases[local] = self.import_qual(spec, name)
         self.block(root.named_children, top)
         self.summaries[self.module] = summary(top, [], self.table)
+        for name, cls in self.instances.items():  # ``cache.get()`` from another file
+            for qual in [q for q in self.summaries if q.startswith(f"{cls}.")]:
+                self.aliases.setdefault(f"{name}{qual[len(cls) :]}", qual)
         for alias, target in list(self.aliases.items()):
             if target in self.summaries and alias not in self.summaries:
                 self.summaries[alias] = self.summaries[target]
@@ -105,9 +115,9 @@ class JsEngine(JsBind):
         f.views = dict(parent.views)
         if fn.type in ("function_declaration", "function_expression", "function"):
             f.views["this"] = qual  # a constructor function: ``this.m = ...`` are its methods
-        exported = _exported(fn)
+        exported = is_exported(fn)
         names: list[str] = []
-        for i, p in enumerate(_params(fn)):
+        for i, p in enumerate(fn_params(fn)):
             target = p.child_by_field_name("pattern") if p.type.endswith("_parameter") else p
             target = target if target is not None else p
             plain = unwrap(target)
@@ -127,16 +137,27 @@ class JsEngine(JsBind):
         if f.hits or f.calls or not qual.endswith(">"):
             # an anonymous callback that reaches nothing: no caller can name it
             self.summaries[qual] = summary(f, names, self.table)
+            self.summaries[qual].update(fields(f.returns, self.table))
+            line = fn.start_point[0] + 1
+            weak = {
+                str(i): self.param_weak[(n, line)]
+                for i, n in enumerate(names)
+                if (n, line) in self.param_weak
+            }
+            if weak:
+                self.summaries[qual]["weak"] = weak
         own = set(names)
-        for h in f.hits:  # closures: a sink reached with the enclosing function's variables
-            outer = frozenset(x for x in h.labels if x.kind == "param" and x.origin not in own)
-            if outer:
-                parent.hits.append(Hit(h.kind, h.line, h.callee, outer, h.note))
-        for c in f.calls:
-            args = tuple(
-                (k, frozenset(x for x in v if x.kind == "param" and x.origin not in own))
-                for k, v in c.args
+
+        def outer(labels: frozenset[Label]) -> frozenset[Label]:
+            return frozenset(
+                x for x in labels if x.kind == "param" and param_name(x.origin) not in own
             )
+
+        for h in f.hits:  # closures: a sink reached with the enclosing function's variables
+            if outer(h.labels):
+                parent.hits.append(Hit(h.kind, h.line, h.callee, outer(h.labels), h.note))
+        for c in f.calls:
+            args = tuple((k, outer(v)) for k, v in c.args)
             if any(v for _, v in args):
                 parent.calls.append(CallRec(c.qual, c.line, args))
 
@@ -161,7 +182,7 @@ class JsEngine(JsBind):
             return REQ if i == 0 else request_value("route params", line)
         if self.page and exported and i == 0 and last in ("default", "Page", "generateMetadata"):
             return request_value("page params", line)
-        if exported and (self.use_server or _directive(fn)):
+        if exported and (self.use_server or use_server_directive(fn)):
             return request_value(f"server action argument {name}", line)
         return None
 
@@ -268,10 +289,19 @@ class JsEngine(JsBind):
                 f.defs[node_text(name)] = qual
                 self.bind(name, self.object_(inner, f, qual), f, d.start_point[0] + 1)
                 return
-        self.bind(name, self.expr(value, f), f, d.start_point[0] + 1)
+        got = self.expr(value, f)
+        if name is not None and inner is not None and inner.type == "new_expression":
+            if f.qual == self.module and isinstance(got.const, Obj):
+                # ``export const cache = new Cache()``: a singleton other files call methods of
+                self.instances[f"{f.qual}.{node_text(name)}"] = got.const.qual
+            elif f.qual == self.module:
+                self.externals.append(f"{f.qual}.{node_text(name)}")  # ``new Redis()``
+        self.bind(name, got, f, d.start_point[0] + 1)
 
     def if_(self, s: Node, f: Frame) -> bool:
+        since = len(self.tested)
         cond = self.expr(s.child_by_field_name("condition"), f)
+        self.mark_tested(s.child_by_field_name("condition"), since, f)
         yes = s.child_by_field_name("consequence")
         alt = s.child_by_field_name("alternative")
         no = alt.named_children[-1] if alt is not None and alt.named_children else None
@@ -320,6 +350,7 @@ class JsEngine(JsBind):
         body = s.child_by_field_name("body")
         inner = f.child(qual)
         inner.views = {"this": qual}
+        self.inject(body, f, qual)
         for m in body.named_children if body is not None else []:
             if m.type == "method_definition":
                 mname = m.child_by_field_name("name")
@@ -362,30 +393,3 @@ class JsEngine(JsBind):
             self.aliases[f"{self.module}.default"] = f.defs[node_text(inner)]
         else:
             self.expr(value, f)
-
-
-def _params(fn: Node) -> list[Node]:
-    ps = fn.child_by_field_name("parameters")
-    if ps is None:
-        p = fn.child_by_field_name("parameter")
-        return [p] if p is not None else []
-    return [p for p in ps.named_children if p.type not in ("comment", "decorator")]
-
-
-def _exported(fn: Node) -> bool:
-    node = fn.parent
-    for _ in range(3):
-        if node is None:
-            return False
-        if node.type == "export_statement":
-            return True
-        node = node.parent
-    return False
-
-
-def _directive(fn: Node) -> bool:
-    body = fn.child_by_field_name("body")
-    first = body.named_children[0] if body is not None and body.named_children else None
-    if first is None or first.type != "expression_statement" or not first.named_children:
-        return False
-    return string_value(first.named_children[0]) == "use server"

@@ -7,28 +7,30 @@ defaults, rest), ``this.x`` (what a constructor stores), a property of a local o
 ``if`` test that makes a variable safe in one branch: ``!x.includes('/')`` (the registry's
 guard characters), or ``[...].includes(x)`` with constant items (an allow-list).
 ``qualify`` names a callee through the file's imports and definitions; ``repo_call`` makes
-a call into the repository a ``call`` label that link resolves.
+a call into the repository a ``call`` label that link resolves; ``arg`` reads a call's
+argument, a callback with what it will be called with (a promise's value, rows read).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
+from threatmodel.code.jsast import dotted, line_of, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import CallRec, Frame
 from threatmodel.dataflow.jsexpr import (
+    DB_READS,
     FUNCTIONS,
     HTML_PROPERTIES,
     REQUEST_METHODS,
     JsExpr,
     Obj,
-    call_args,
-    origin,
     request_value,
 )
+from threatmodel.dataflow.jsnodes import call_args, origin
+from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
-from threatmodel.dataflow.values import CLEAN, Label, Value, join
+from threatmodel.dataflow.values import ATTR, CLEAN, Label, Value, field_of, join, param_name
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -37,6 +39,10 @@ if TYPE_CHECKING:
 class JsBind(JsExpr):
     module: str
     aliases: dict[str, str]
+    checks: dict[str, list[Any]]  # weak check line -> [what it is, its and its data's lines]
+    tested: list[tuple[str | None, str]]  # (name tested, its ~mark) since the last condition
+    param_weak: dict[tuple[str, int], int]  # (parameter, function line) -> weak check line
+    injected: dict[str, dict[str, str]]  # class -> property -> the class injected there
 
     def assignment(self, node: Node, f: Frame) -> Value:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -160,6 +166,49 @@ class JsBind(JsExpr):
             return node_text(arg), frozenset(self.catalog.sinks_kinds), not negated  # an allow-list
         return None
 
+    def weak(
+        self, node: Node, method: str, obj: Node | None, receiver: Value, args: list[Value]
+    ) -> None:
+        """Note a weak allow-list test of input (``jsweak``) met while reading a condition."""
+        got = weak_test(node, method, obj, args)
+        if got is None:
+            return
+        on_receiver, what, lines = got
+        value = receiver if on_receiver else args[0] if args else CLEAN
+        if not is_input(value):
+            return
+        line = line_of(node)
+        self.checks[str(line)] = [what, lines]
+        subject = unwrap(obj if on_receiver else call_args(node)[0])
+        name = node_text(subject) if subject is not None and subject.type == "identifier" else None
+        self.tested.append((name, f"{WEAK}{self.module}:{line}"))
+        for x in value.all_labels():
+            if x.kind == "param":
+                self.param_weak.setdefault((param_name(x.origin), x.line), line)
+
+    def mark_tested(self, cond: Node | None, since: int, f: Frame) -> None:
+        """After an ``if`` condition: the names it tested weakly, and those it passed to a
+        repository function (``if (isAllowed(url))``: a check ``jsweak.annotate`` resolves),
+        carry a ``~`` mark. Nothing is sanitized: the mark only names the check."""
+        marks = self.tested[since:]
+        del self.tested[since:]
+        todo = [cond]
+        while todo and len(todo) < 64:
+            node = unwrap(todo.pop())
+            if node is None:
+                continue
+            if node.type == "call_expression":
+                qual = self.qualify(unwrap(node.child_by_field_name("function")), f)
+                if qual and self.repo(qual):
+                    for i, a in enumerate(call_args(node)):
+                        if a.type == "identifier":
+                            marks.append((node_text(a), f"{CHECK}{qual}#{i}"))
+            todo += node.named_children
+        for name, mark in marks:
+            old = f.env.get(name) if name is not None else None
+            if name is not None and old is not None and old.items is None and old.labels:
+                f.env[name] = old.sanitized(frozenset(), mark)
+
     def narrow(
         self, guard: tuple[str, frozenset[str], bool] | None, branch: bool, f: Frame
     ) -> None:
@@ -169,6 +218,25 @@ class JsBind(JsExpr):
         f.env[name] = f.env[name].sanitized(kinds, "guard")
 
     # ------------------------------------------------------------------ calls
+    def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
+        if a.type in FUNCTIONS:
+            # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
+            # docs) => ...)`` the database's rows
+            seed: list[Value] | None = None
+            if method in ("then", "subscribe", "map", "forEach", "filter", "reduce"):
+                seed = [receiver.flat() if method not in ("then", "subscribe") else receiver]
+            elif method in DB_READS or method == "find":
+                seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
+            self.function(a, f, self.nested_qual(a, f), seed)
+            return CLEAN
+        if method == "subscribe" and a.type == "object":  # RxJS ``subscribe({ next: v => })``
+            for key, fn in object_props(a).items():
+                if fn.type in FUNCTIONS:
+                    seed = [receiver] if key == "next" else None
+                    self.function(fn, f, self.nested_qual(fn, f), seed)
+            return CLEAN
+        return self.expr(a, f)
+
     def object_call(
         self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
     ) -> Value | None:
@@ -180,16 +248,65 @@ class JsBind(JsExpr):
         return None
 
     def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
-        pairs = tuple((str(i), shallow(a.all_labels())) for i, a in enumerate(args))
-        labels = tuple((k, v) for k, v in pairs if v)
+        labels: list[tuple[str, frozenset[Label]]] = []
+        for i, a in enumerate(args):
+            whole = shallow(a.all_labels())
+            if not whole:
+                continue
+            labels.append((str(i), whole))
+            if a.items is not None and not a.seq:
+                labels += literal_fields(str(i), a, line)
         if labels:
-            f.calls.append(CallRec(qual, line, labels))
-        return Value(frozenset({Label("call", qual, line, args=labels)}))
+            f.calls.append(CallRec(qual, line, tuple(labels)))
+        return Value(frozenset({Label("call", qual, line, args=tuple(labels))}))
+
+    def inject(self, body: Node | None, f: Frame, qual: str) -> None:
+        """What a class's injected properties are (Angular / NestJS dependency injection):
+        ``x = inject(T)`` / ``x = new T()`` fields and ``constructor(private x: T)``
+        parameter properties. ``this.x.m()`` then names ``T.m`` (``qualify``)."""
+        found: dict[str, str] = {}
+        for m in body.named_children if body is not None else []:
+            if m.type == "public_field_definition":
+                name, value = m.child_by_field_name("name"), unwrap(m.child_by_field_name("value"))
+                if (
+                    name is None
+                    or value is None
+                    or value.type not in ("call_expression", "new_expression")
+                ):
+                    continue
+                args = call_args(value)
+                fn = value.child_by_field_name("function") or value.child_by_field_name(
+                    "constructor"
+                )
+                if value.type == "call_expression" and (fn is None or node_text(fn) != "inject"):
+                    continue
+                target = args[0] if value.type == "call_expression" and args else fn
+                if target is not None and target.type == "identifier":
+                    found[node_text(name)] = self.qualify(target, f)
+            elif (
+                m.type == "method_definition"
+                and node_text(m.child_by_field_name("name") or m) == "constructor"
+            ):
+                params = m.child_by_field_name("parameters")
+                for p in params.named_children if params is not None else []:
+                    if not any(
+                        c.type == "accessibility_modifier" or c.type == "readonly"
+                        for c in p.children
+                    ):
+                        continue
+                    name, typ = p.child_by_field_name("pattern"), p.child_by_field_name("type")
+                    kind = typ.named_children[0] if typ is not None and typ.named_children else None
+                    if name is not None and kind is not None and kind.type == "type_identifier":
+                        found[node_text(name)] = self.qualify(kind, f)
+        self.injected[qual] = {k: v for k, v in found.items() if v}
 
     def qualify(self, fn: Node | None, f: Frame) -> str:
         """The dotted name a callee spells, its head resolved through imports / local defs."""
         if fn is None:
             return ""
+        if fn.type == "type_identifier":
+            name = node_text(fn)
+            return f.aliases.get(name) or f.defs.get(name) or name
         if fn.type == "member_expression":
             obj = unwrap(fn.child_by_field_name("object"))
             prop = fn.child_by_field_name("property")
@@ -204,6 +321,11 @@ class JsBind(JsExpr):
         if not name:
             return ""
         head, _, rest = name.partition(".")
+        if head == "this" and f.views.get("this"):
+            field, _, method = rest.partition(".")
+            typ = self.injected.get(f.views["this"], {}).get(field)
+            if typ and method:
+                return f"{typ}.{method}"  # ``this.products.search()``: an injected service
         base = f.aliases.get(head) or f.defs.get(head)
         if base is None:
             return "" if head in f.env else name
@@ -212,3 +334,22 @@ class JsBind(JsExpr):
     def repo(self, qual: str) -> bool:
         """Is ``qual`` a function of this repository (an import of its files or a local def)?"""
         return qual.startswith(("./", "@/", "~/"))  # a relative or root-alias import
+
+
+def literal_fields(index: str, a: Value, line: int) -> list[tuple[str, frozenset[Label]]]:
+    """An object literal passed as argument ``index``, field by field for
+    ``link.param_field``: ``index.<attr>.`` what a field it does not name may come from
+    (its spreads), and ``index.<attr>.k`` all that field ``k`` may hold (a spread after
+    ``k`` may override it)."""
+    keys = [k for k, _ in a.items or ()]
+    last = max((n for n, k in enumerate(keys) if k == "..."), default=-1)
+    rest = a.labels | (a.item("...") or CLEAN).all_labels()
+    out = [(f"{index}{ATTR}", shallow(rest))]
+    for n, (k, v) in enumerate(a.items or ()):
+        if k == "...":
+            continue
+        got = v.all_labels()
+        if n < last:
+            got |= field_of(Value(rest), str(k), line).labels
+        out.append((f"{index}{ATTR}{k}", shallow(got)))
+    return out

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from threatmodel.code.jsast import dotted, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
-from threatmodel.dataflow.values import Label, Value, tainted
+from threatmodel.dataflow.values import ATTR, Label, Value, tainted
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -194,6 +194,8 @@ def _fixed(node: Node, f: Frame, expr: Eval) -> bool:
 def _input(label: Label) -> bool:
     """May ``label`` be request input? A repository function's result is taken for a
     computed segment unless request input is passed to it here."""
+    if label.kind == "call" and ATTR in label.origin:
+        return any(_input(x) for _, v in label.args for x in v)  # a field of a call's result
     if label.kind == "call":
         return any(x.kind == "request" for _, v in label.args for x in v)
     return label.kind in ("request", "param")

@@ -21,7 +21,9 @@ from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
-from threatmodel.dataflow.values import CLEAN, UNKNOWN, Label, Value, const, join, tainted
+from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
+from threatmodel.dataflow.jsweak import WEAK_METHODS
+from threatmodel.dataflow.values import CLEAN, Label, Value, const, field_of, join, tainted, whole
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -41,6 +43,10 @@ REQUEST_ATTRS = frozenset(
     {"query", "body", "params", "headers", "cookies", "signedCookies", "path", "hostname"}
     | {"files", "file", "search", "searchParams", "rawBody"}
 )
+# Clients whose answer is the app's own stored data: the browser reading its API
+API_READS = ("@angular/common/http.HttpClient.",)
+PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called on, as it is
+POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 OWN = "this site's own origin"
 MAX_NEST = 120
@@ -75,15 +81,6 @@ def own_url(origin: str, line: int) -> Value:
 
 def request_value(origin: str, line: int) -> Value:
     return Value(frozenset({Label("request", origin, line)}))
-
-
-def const_of(node: Node) -> Any:
-    if node.type == "number":
-        try:
-            return float(node_text(node))
-        except ValueError:
-            return UNKNOWN
-    return {"true": True, "false": False, "null": None, "undefined": None}.get(node.type, UNKNOWN)
 
 
 class JsExpr:
@@ -267,7 +264,12 @@ class JsExpr:
         if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
             # the query or path of this request's URL: the client's, whatever the origin
             return request_value(f"{origin(node)}", line_of(node))
-        return obj.flat() if not obj.known else CLEAN
+        if obj.known:
+            return CLEAN
+        if obj.items is None and name:
+            # a field of a call's result or of a parameter: link resolves that field only
+            return field_of(obj, name, line_of(node))
+        return obj.flat()
 
     def assignment(self, node: Node, f: Frame) -> Value:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -293,6 +295,8 @@ class JsExpr:
             receiver = self.expr(fn.child_by_field_name("object"), f)
         qual = self.qualify(fn, f)
         args = [self.arg(a, f, method, receiver) for a in arg_nodes]
+        if method in WEAK_METHODS and fn is not None:
+            self.weak(node, method, fn.child_by_field_name("object"), receiver, args)
         if isinstance(receiver.const, Obj):
             got = self.object_call(receiver.const, method or "", node, args, f)
             if got is not None:
@@ -317,36 +321,40 @@ class JsExpr:
         safe = self.catalog.sanitizes(qual, method if not qual else None)
         if safe:
             return tainted(*args).sanitized(safe, name).step(line)
-        if method in DB_READS:
-            return Value(frozenset({Label("database", f".{method}", line)}))
+        if qual in POSITIONAL and args and args[0].seq:
+            return args[0]  # ``Promise.all([a, b])``: each result where its promise was
+        if method in DB_READS or qual.startswith(API_READS):
+            # a database read, or the browser reading the app's own API: stored data
+            read = (
+                ".".join(qual.rsplit(".", 2)[-2:]) if qual.startswith(API_READS) else f".{method}"
+            )
+            return Value(frozenset({Label("database", read, line)}))
         if qual and self.repo(qual):
             if node.type == "new_expression":
                 return Value(const=Obj("instance", qual))
             return self.repo_call(qual, args, line, f)
-        if method == "then" and args:
+        if method in PROMISE and args:
             return receiver
         if method is not None and LOOKUP.match(method):
             # ``cache.get(key)``, ``store.findLink({ key })``: what is stored under the key,
             # not the key (``searchParams.get('q')`` is tainted through its receiver)
             return receiver.flat().step(line) if receiver.all_labels() else CLEAN
-        return tainted(receiver, *args).step(line) if (receiver.labels or any(args)) else CLEAN
+        if not receiver.labels and not any(args):
+            return CLEAN
+        # not the repository's function: its result is read whole (``values.whole``)
+        return whole(tainted(receiver, *args)).step(line)
 
     def arg(self, a: Node, f: Frame, method: str | None, receiver: Value) -> Value:
-        if a.type in FUNCTIONS:
-            # a callback: ``p.then(x => ...)`` gets the promise's value, ``col.find(q, (err,
-            # docs) => ...)`` the database's rows
-            seed: list[Value] | None = None
-            if method in ("then", "map", "forEach", "filter", "reduce"):
-                seed = [receiver.flat() if method != "then" else receiver]
-            elif method in DB_READS or method == "find":
-                seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
-            self.function(a, f, self.nested_qual(a, f), seed)
-            return CLEAN
-        return self.expr(a, f)
+        raise NotImplementedError
 
     def object_call(
         self, o: Obj, method: str, node: Node, args: list[Value], f: Frame
     ) -> Value | None:
+        raise NotImplementedError
+
+    def weak(
+        self, node: Node, method: str, obj: Node | None, receiver: Value, args: list[Value]
+    ) -> None:
         raise NotImplementedError
 
     def repo_call(self, qual: str, args: list[Value], line: int, f: Frame) -> Value:
@@ -374,7 +382,7 @@ class JsExpr:
         value = check(when, values, node, arg_nodes or [], f, self.expr)
         if value is None:
             return
-        callee = qual if qual and not self.repo(qual) else _callee(node)
+        callee = qual if qual and not self.repo(qual) else callee_text(node)
         if isinstance(value, str):  # safe as called: kept to refute a claim there
             f.hits.append(Hit(kind, line_of(node), callee, frozenset(), f"safe: {value}"))
             return
@@ -382,26 +390,3 @@ class JsExpr:
         # only a value known to be constant refutes; an unknown clean value says nothing
         if labels or (value.known and not isinstance(value.const, Obj)):
             f.hits.append(Hit(kind, line_of(node), callee, labels))
-
-
-def call_args(node: Node) -> list[Node]:
-    args = node.child_by_field_name("arguments")
-    if args is None:
-        return []
-    if args.type == "template_string":  # tagged template: sql`...` is parameterised
-        return []
-    return [a for a in args.named_children if a.type != "comment"]
-
-
-def _callee(node: Node) -> str:
-    if node.type == "pair":
-        return "$where"
-    fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
-    text = dotted(unwrap(fn)) or (node_text(fn) if fn is not None else "")
-    return text[:80]
-
-
-def origin(node: Node) -> str:
-    """``req.body.email`` for a read of the request: the first three parts of its text."""
-    text = dotted(node) or node_text(node).split("(")[0]
-    return ".".join(text.split(".")[:3])[:60]

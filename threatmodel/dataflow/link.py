@@ -4,8 +4,10 @@ A label ``call helpers.utils.get_param(0: request.args)`` becomes what that func
 given its arguments: the request labels when it returns its parameter, nothing when it
 returns a constant, the arguments' labels when the callee is not the repository's (an
 unknown function is assumed to pass its input through). Methods of objects a repository
-class built read ``self.<attr>`` from that class's ``__init__``. Calls are also checked for
-parameter -> sink: a request value passed to a function that runs it reaches that sink.
+class built read ``self.<attr>`` from that class's ``__init__``; a field read of a JS
+function's result or parameter resolves that field only (``returned_field``,
+``param_field``). Calls are also checked for parameter -> sink: a request value passed to
+a function that runs it reaches that sink.
 Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 """
 
@@ -18,7 +20,7 @@ from typing import Any
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
-from threatmodel.dataflow.values import ATTR, Label, distinct
+from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
@@ -26,6 +28,20 @@ CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
 Bind = Mapping[str, frozenset[Label]]
 NONE: list[Any] = []  # a part a summary leaves out when empty (never written to)
 HitRow = tuple[str, int, str, str, frozenset[Label], tuple[int, ...]]
+
+
+class Bound(dict[str, frozenset[Label]]):
+    """A callee's parameters bound to what the caller passed (resolved), with the
+    arguments as the caller wrote them (``raw``) and where they resolve (``outer``,
+    ``depth``): a field of a parameter resolves only that field of the argument."""
+
+    def __init__(self, outer: Bind | None, depth: int) -> None:
+        super().__init__()
+        self.raw: dict[str, frozenset[Label]] = {}
+        # (parameter, field) -> that field of an object literal passed; field "": its spreads
+        self.fields: dict[tuple[str, str], frozenset[Label]] = {}
+        self.outer = outer
+        self.depth = depth
 
 
 def module_name(path: str) -> str:
@@ -98,6 +114,9 @@ class Linker:
         for lab in labels:
             if lab.kind in CONCRETE:
                 out.append(lab)
+            elif lab.kind == "param" and ATTR in lab.origin:
+                for got in self.param_field(lab, bind):
+                    out.append(_through(got, lab))
             elif lab.kind in ("param", "self"):
                 key = lab.origin if lab.kind == "param" else f"self.{lab.origin}"
                 for got in (bind or {}).get(key, ()):
@@ -107,16 +126,35 @@ class Linker:
                     out.append(_through(got, lab))
         return distinct(out)
 
-    def bindings(
-        self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int
-    ) -> dict[str, frozenset[Label]]:
+    def param_field(self, lab: Label, bind: Bind | None) -> frozenset[Label]:
+        """A field of a parameter (JS ``opts.cmd``, ``{ cmd } = opts``): that field of
+        the argument as the caller wrote it, when the caller's call is known; else the
+        whole argument."""
+        base, _, name = lab.origin.partition(ATTR)
+        if isinstance(bind, Bound) and (base, "") in bind.fields:  # an object literal
+            picked = bind.fields.get((base, name))
+            if picked is None:  # a field it does not name: its spreads' field
+                picked = frozenset(attr_read(x, name, x.line) for x in bind.fields[(base, "")])
+            return self.resolve(picked, bind.outer, bind.depth)
+        if isinstance(bind, Bound) and base in bind.raw:
+            picked = frozenset(attr_read(x, name, x.line) for x in bind.raw[base])
+            return self.resolve(picked, bind.outer, bind.depth)
+        return (bind or {}).get(base, frozenset())
+
+    def bindings(self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int) -> Bound:
         sig = _signature(summ.get("params", NONE))
-        out: dict[str, frozenset[Label]] = {}
+        out = Bound(bind, depth)
         for key, raw in lab.args:
             if key == "self":
                 continue
-            name = sig.bind(key)
+            if ATTR in key:  # one field of an object literal passed (JS: ``repo_call``)
+                index, _, field = key.partition(ATTR)
+                if index.isdigit():
+                    out.fields[(sig.bind(index), field)] = raw
+                continue
+            name = sig.bind(key)  # ``*args`` / ``**kw`` gather what no parameter names
             out[name] = out.get(name, frozenset()) | self.resolve(raw, bind, depth)
+            out.raw[name] = out.raw.get(name, frozenset()) | raw
         selfs = dict(lab.args).get("self", frozenset())
         for ctor in selfs:
             init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
@@ -194,6 +232,10 @@ class Linker:
         for ctor in dict(lab.args).get("self", frozenset()):
             init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
             attrs = init[1].get("attrs", {}) if init is not None else {}
+            field = self.returned_field(ctor, name, bind, depth) if init is None else None
+            if field is not None:
+                out += field
+                continue
             if init is None or name not in attrs or depth > MAX_DEPTH:
                 out += self.resolve(frozenset({ctor}), bind, depth)
                 continue
@@ -201,6 +243,28 @@ class Linker:
             ibind = self.bindings(ctor, isumm, bind, depth)
             out += self.resolve(self.labels(attrs[name], ipath), ibind, depth + 1)
         return distinct(out)
+
+    def returned_field(
+        self, ctor: Label, name: str, bind: Bind | None, depth: int
+    ) -> frozenset[Label] | None:
+        """``f(x).name`` for a JS function ``f``: the returned objects' ``name`` (``assign.
+        fields``), and that field of what they spread or of what ``f`` returns as it is
+        (another call's result, a parameter). None when ``f`` is not a JS function known
+        here (Python keeps reading ``__init__``'s attributes, else the whole object)."""
+        found = self.find(ctor.origin) if ctor.kind == "call" else None
+        if found is None or found[0].endswith(".py") or depth > MAX_DEPTH:
+            return None
+        path, summ = found
+        if "fields" in summ:
+            named = self.labels(summ["fields"].get(name, NONE), path)
+            pushed = self.labels(summ.get("spread", NONE), path)
+            kept = self.labels(summ.get("whole", NONE), path)
+        else:
+            named, pushed, kept = frozenset(), self.labels(summ.get("ret", NONE), path), frozenset()
+        picked = named | kept | frozenset(attr_read(x, name, x.line) for x in pushed)
+        inner = self.bindings(ctor, summ, bind, depth)
+        # one level, as for the call itself (``attribute`` is already a level down)
+        return frozenset(_through(x, ctor) for x in self.resolve(picked, inner, depth))
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""

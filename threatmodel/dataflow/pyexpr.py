@@ -20,6 +20,7 @@ from threatmodel.dataflow.values import (
     UNKNOWN,
     Label,
     Value,
+    attr_read,
     const,
     distinct,
     join,
@@ -186,8 +187,7 @@ class ExprMixin(EngineBase):
             elif lab.kind == "call" and ATTR not in lab.origin:
                 # an attribute of an object a repository call built: link() reads what
                 # that class's __init__ stored under this name (``Foo(p).safe``)
-                origin = f"{lab.origin}{ATTR}{node.attr}"
-                out.append(Label("call", origin, node.lineno, args=(("self", frozenset({lab})),)))
+                out.append(attr_read(lab, node.attr, node.lineno))
             else:
                 out.append(lab)
         return Value(distinct(out))

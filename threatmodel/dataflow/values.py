@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ATTR = ".<attr>."  # in a call label's origin: ``Class.<attr>.name``, an attribute read
+WHOLE = "<whole>"  # in a label's args: the value went through a function not the repository's
 MAX_STEPS = 8  # lines kept per label: enough for a proof, bounded for loops
 
 
@@ -67,6 +68,34 @@ class Label:
         return Label(
             self.kind, self.origin, self.line, self.safe, args, self.steps, self.via, self.path
         )
+
+
+def attr_read(lab: Label, name: str, line: int) -> Label:
+    """``x.name`` where ``x`` carries ``lab``. A repository call's result becomes a ``call``
+    label that link resolves by that field: what ``__init__`` stored as ``self.name``, or
+    (JS) the returned object's ``name``. A JS parameter's field is the parameter with the
+    field in its origin (``opts.<attr>.cmd``): link binds it to that field of the argument.
+    A value a function outside the repository returned stays whole (``WHOLE``): what that
+    function moved between fields is not known. Any other label is the field as it is."""
+    if ATTR in lab.origin or any(k == WHOLE for k, _ in lab.args):
+        return lab  # a field of a field: the first one read is kept (bounded)
+    if lab.kind == "call":
+        return Label("call", f"{lab.origin}{ATTR}{name}", line, args=(("self", frozenset({lab})),))
+    if lab.kind == "param":
+        origin = f"{lab.origin}{ATTR}{name}"
+        return Label("param", origin, lab.line, lab.safe, (), lab.steps, lab.via, lab.path)
+    return lab
+
+
+def _whole(lab: Label) -> Label:
+    if lab.kind not in ("call", "param") or any(k == WHOLE for k, _ in lab.args):
+        return lab
+    return lab.with_args((*lab.args, (WHOLE, frozenset())))
+
+
+def param_name(origin: str) -> str:
+    """The parameter a ``param`` label reads (``opts`` for ``opts.<attr>.cmd``)."""
+    return origin.partition(ATTR)[0]
 
 
 def distinct(labels: Iterable[Label]) -> frozenset[Label]:
@@ -125,6 +154,17 @@ class Value:
 
 
 CLEAN = Value()
+
+
+def field_of(value: Value, name: str, line: int) -> Value:
+    """Field ``name`` of a value known only by its labels (``attr_read`` on each)."""
+    return Value(distinct(attr_read(x, name, line) for x in value.labels))
+
+
+def whole(value: Value) -> Value:
+    """``value`` as a function outside the repository returns it: a later field read of
+    it reads the whole value (``attr_read``)."""
+    return Value(frozenset(_whole(x) for x in value.labels))
 
 
 def const(value: Any) -> Value:

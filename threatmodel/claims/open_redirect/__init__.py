@@ -20,6 +20,12 @@ SPEC = KindSpec(
         SinkRow("fastapi.responses.RedirectResponse"),
         js(".redirect", arg=-1, when="url_host"),  # res.redirect([status,] url), ctx.redirect
     ),
-    sanitizers=("django.utils.http.url_has_allowed_host_and_scheme", "flask.url_for"),
+    sanitizers=(
+        "django.utils.http.url_has_allowed_host_and_scheme",
+        "flask.url_for",
+        # JS: an encoded component has no ':', '/', '?', '#' or '\\': it cannot name a scheme
+        # or a host, wherever it lands in the URL (Python's quote keeps '/' by default)
+        "encodeURIComponent",
+    ),
     prefix_guard=True,
 )

@@ -23,5 +23,6 @@ SPEC = KindSpec(
         *(js(c, when="url_host") for c in ("fetch", "axios", "needle", "request", "got")),
         *(js(f"{lib}.{v}", when="url_host") for lib in _JS_LIBS for v in _JS_VERBS),
     ),
+    sanitizers=("encodeURIComponent",),  # JS: an encoded component names no scheme or host
     prefix_guard=True,
 )

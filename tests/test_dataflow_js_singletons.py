@@ -1,0 +1,66 @@
+"""Module-level singletons in JS/TS: ``export const cache = new Cache()`` exposes the class's
+methods to other files (``cache.get()`` is ``Cache.get``), and a lookup on an instance of a
+package's class (``export const redis = new Redis()``) returns what is stored, not the key."""
+
+from __future__ import annotations
+
+from js_support import js_flows
+
+from threatmodel.rules.flow_finding import proves
+
+FILES = {
+    "lib/upstash.ts": """\
+        import { Redis } from '@upstash/redis'
+        export const redis = new Redis({ url: process.env.URL })
+        """,
+    "lib/cache.ts": """\
+        import { redis } from './upstash'
+        class LinkCache {
+          async get({ domain, key }: { domain: string, key: string }) {
+            return await redis.get(`link:${domain}:${key}`)
+          }
+          echo (x: string) { return x }
+        }
+        export const linkCache = new LinkCache()
+        """,
+    "app/route.ts": """\
+        import { NextRequest, NextResponse } from 'next/server'
+        import { linkCache } from '../lib/cache'
+        import { redis } from '../lib/upstash'
+        export async function GET(req: NextRequest) {
+          const key = req.nextUrl.searchParams.get('k')
+          const link = await linkCache.get({ domain: 'a', key })
+          const direct = await redis.get(key)
+          const written = await redis.set(key, 'x')
+          const back = linkCache.echo(key)
+          if (link) return NextResponse.redirect(link.url)
+          if (direct) return NextResponse.redirect(direct)
+          if (written) return NextResponse.redirect(written)
+          return NextResponse.redirect(back)
+        }
+        """,
+}
+
+
+def test_singleton_methods_resolve_and_lookups_return_what_is_stored() -> None:
+    lines = {f.sink_location.line for f in js_flows(FILES) if proves(f)}
+    # 10: a stored link found by the key; 11: a stored value; 12: a write's answer is not
+    # known to be clean (an unknown method passes its input on); 13: echo returns its input
+    assert lines == {12, 13}
+
+
+def test_a_star_reexport_carries_an_objects_methods() -> None:
+    files = {
+        **FILES,
+        "lib/store/redis.ts": FILES["lib/upstash.ts"],
+        "lib/store/index.ts": "export * from './redis'\n",
+        "app/other.ts": """\
+            import { NextRequest, NextResponse } from 'next/server'
+            import { redis } from '../lib/store'
+            export async function GET(req: NextRequest) {
+              const found = await redis.get(req.nextUrl.searchParams.get('k'))
+              return NextResponse.redirect(found)
+            }
+            """,
+    }
+    assert not [f for f in js_flows(files) if proves(f) and f.sink_location.path == "app/other.ts"]
