@@ -96,7 +96,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin):
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
         self.hoist(fn.body, f)
         self.block(fn.body, f)
-        self.summaries[qual] = _summary(f, names, self.table)
+        self.summaries[qual] = _summary(f, names, self.table, fn.lineno)
 
     def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
         """A route parameter: request input, unless its converter or its enforced type

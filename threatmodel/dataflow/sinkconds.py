@@ -211,12 +211,12 @@ def dangerous_value(
     arg: Value | None
     if row.kw == "<receiver>":
         arg = receiver
-    elif row.kw is not None:
-        arg = kwargs.get(row.kw)
     elif row.arg == -1:
         arg = tainted(*args, *kwargs.values())
     elif row.arg is not None and row.arg < len(args):
         arg = args[row.arg]
+    elif row.kw is not None:  # the same parameter passed by name (``requests.get(url=u)``)
+        arg = kwargs.get(row.kw)
     else:
         arg = None
     if arg is None:

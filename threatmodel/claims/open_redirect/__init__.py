@@ -12,6 +12,7 @@ SPEC = KindSpec(
     severity="medium",
     help="Redirect only to relative paths or to hosts on an allow-list "
     "(url_has_allowed_host_and_scheme).",
+    sink_fact="redirect",
     sinks=(
         *(SinkRow(c) for c in ("flask.redirect", "django.shortcuts.redirect")),
         *(SinkRow(c) for c in ("django.http.HttpResponseRedirect", "werkzeug.utils.redirect")),

@@ -15,9 +15,15 @@ SPEC = KindSpec(
     stride=("information_disclosure", "elevation_of_privilege"),
     severity="high",
     help="Fetch only allow-listed hosts; resolve and reject private addresses.",
+    sink_fact="http_request",
     sinks=(
-        *(SinkRow(f"{lib}.{v}") for lib in ("requests", "httpx") for v in _VERBS),
-        SinkRow("urllib.request.urlopen"),
+        # ``requests.request(method, url)``: the URL is the second argument
+        *(
+            SinkRow(f"{lib}.{v}", arg=1 if v == "request" else 0, kw="url")
+            for lib in ("requests", "httpx")
+            for v in _VERBS
+        ),
+        SinkRow("urllib.request.urlopen", kw="url"),
         SinkRow("urllib.request.Request"),
         SinkRow("urllib3.PoolManager.request", arg=1),
         *(js(c, when="url_host") for c in ("fetch", "axios", "needle", "request", "got")),
