@@ -142,9 +142,7 @@ def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
     return out
 
 
-def summary(
-    f: Frame, params: list[str], table: LabelTable, line: int = 0
-) -> dict[str, Any]:
+def summary(f: Frame, params: list[str], table: LabelTable, line: int = 0) -> dict[str, Any]:
     """A function's summary as JSON, its labels as rows of the file's ``table``; empty
     parts are left out (``link`` reads them as empty). ``line``: its ``def`` line (0: the
     module's own code), which the sink facts name as their handler's first line."""
