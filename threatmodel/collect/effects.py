@@ -18,10 +18,10 @@ from __future__ import annotations
 import ast
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 
 from threatmodel.code.pyast import dotted, str_const
+from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.collect.effects_catalog import (
     BODY,
@@ -110,12 +110,7 @@ def _parse_file(reader: RepoReader, path: str) -> ast.Module | None:
         text = "\n".join(reader.lines(path))
     except PathRefused:
         return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
+    return python_tree(text)  # the kernel's parse: any Python 3 grammar, shared
 
 
 Fn = ast.FunctionDef | ast.AsyncFunctionDef
