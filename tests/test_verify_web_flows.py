@@ -117,3 +117,18 @@ def test_the_line_verifier_answers_where_no_flow_touches_the_line(ctx: VerifyCon
     # a helper's parameter: no flow reaches it from a source; the line verifier cannot say
     verdict, reason = _verdict(ctx, "ssrf", 33)
     assert verdict is Verdict.UNVERIFIABLE and "not traceable" in reason
+
+
+def test_a_django_file_template_rendered_to_a_string_is_escaped(tmp_path: Path) -> None:
+    code = (
+        "from django.http import HttpResponse\n"
+        "from django.template.loader import render_to_string\n\n\n"
+        "def signup(request):\n"
+        "    name = request.POST['name']\n"
+        "    rendered = render_to_string('ok.html', {'name': name})\n"
+        "    return HttpResponse(rendered)\n"
+    )
+    extract = dataflow.extract(SourceFile.from_bytes("views.py", code.encode()))
+    flows = dataflow.flows({"views.py": extract})
+    xss = [f for f in flows if f.claim == "xss" and f.sink_location.line == 8]
+    assert xss and all(f.broken_by == "django.template.loader.render_to_string" for f in xss)
