@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import resolve_settings
-from threatmodel.excerpts import CodeIndex
+from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.models import Facts
 from threatmodel.scan import ScanOptions, collect_repo_facts
 
 DJANGO = Path(__file__).parent / "fixtures" / "python" / "django_app"
@@ -73,3 +75,13 @@ def test_unknown_names_resolve_to_nothing() -> None:
     assert index.python_function("shop.views.missing", near="shop/urls.py") is None
     assert index.python_function("django.contrib.admin.site", near="project/urls.py") is None
     assert index.python_function("views", near="shop/urls.py") is None
+
+
+def test_an_excerpt_is_headed_by_the_label_it_is_asked_with(tmp_path: Path) -> None:
+    (tmp_path / "h.py").write_text("def f():\n    return 1\n")
+    builder = ChunkBuilder(Facts(), RepoReader(tmp_path))
+    first = builder.excerpt(CodeRef("h.py", 1, 2, "handler GET /a"))
+    again = builder.excerpt(CodeRef("h.py", 1, 2, "helper of a flow"))
+    assert first.splitlines()[0] == "--- handler GET /a: h.py lines 1-2"
+    assert again.splitlines()[0] == "--- helper of a flow: h.py lines 1-2"
+    assert first.splitlines()[1:] == again.splitlines()[1:] == ["1|def f():", "2|    return 1"]

@@ -1,9 +1,10 @@
 """The Python collectors' text gates (collect/_pygates.py) admit every spelling Python accepts.
 
 A gate too narrow silently loses sinks; these tests pin the spellings a plain word search
-would miss (NFKC look-alikes, a gap between callee and "("), check every sink name the
-Python sinks collector knows is admitted as a call, and that a file without any is not;
-likewise every model form of the Python ORM collector.
+would miss (NFKC look-alikes, a gap between callee and "("), check every sink the claim
+catalog names is admitted as a call by the dataflow collector that follows it, and that a
+file without any is not; likewise JWT calls and every model form of the Python ORM
+collector.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ import unicodedata
 
 import pytest
 
+from threatmodel.claims import REGISTRY
 from threatmodel.code.source import SourceFile
-from threatmodel.collect import env, orm_python
-from threatmodel.collect import sinks_python as sp
+from threatmodel.collect import env, flows_python, jwt_python, orm_python
+from threatmodel.collect._pyexpr import Scope
 from threatmodel.collect._pygates import LOOKALIKE_RANGES, gate
+from threatmodel.verify._calls import sink_kind
 
-SINKS = sp.PythonSinksCollector()
+SINKS = flows_python.PythonFlowsCollector()
+JWT = jwt_python.PythonJwtCollector()
+IMPORTS = {"os": ["os", "", 0], "text": ["sqlalchemy", "text", 0]}
 
 
 def _lookalike_ranges() -> list[tuple[int, int]]:
@@ -55,32 +60,26 @@ def test_lookalike_table_matches_this_pythons_unicode() -> None:
 def test_admits_spellings_python_reads_as_a_sink(code: str) -> None:
     tree = ast.parse(code)
     call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
-    assert sp.sink_kind(call) is not None  # the premise: Python sees a sink here
+    assert sink_kind(call, IMPORTS) is not None  # the premise: Python sees a sink here
     assert SINKS.admits(code)
 
 
-def _sink_names() -> list[str]:
-    names = [
-        *sp.EVAL_CALLS,
-        *sp.COMMAND_CALLS,
-        *sp.DESERIALIZE_CALLS,
-        *sp.HTTP_CALLS,
-        *sp.REDIRECT_CALLS,
-        *sp.TEMPLATE_CALLS,
-        *sp.FILE_CALLS,
-        *sp.SQL_FUNCTIONS,
-        *(f"cursor.{m}" for m in sp.SQL_METHODS),
-        "env.from_string",
-        "django.http.HttpResponseRedirect",
-    ]
+def _sink_names() -> list[tuple[str, bool]]:
+    """Every Python catalog callee as a call, and whether its kind is a sink fact."""
+    names = {
+        (f"obj{row.callee}" if row.callee.startswith(".") else row.callee, bool(spec.sink_fact))
+        for spec in REGISTRY.values()
+        for row in spec.sinks
+        if row.language == "python" and row.callee != "<return>"
+    }
     return sorted(names)
 
 
-@pytest.mark.parametrize("name", _sink_names())
-def test_every_sink_name_is_admitted(name: str) -> None:
+@pytest.mark.parametrize(("name", "fact"), _sink_names())
+def test_every_sink_name_is_admitted(name: str, fact: bool) -> None:
     code = f"def f(x):\n    return {name}(x)\n"
     call = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call))
-    assert sp.sink_kind(call) is not None
+    assert (sink_kind(call, {}) is not None) is fact
     assert SINKS.admits(code)
 
 
@@ -89,8 +88,8 @@ def test_every_sink_name_is_admitted(name: str) -> None:
 )
 def test_jwt_calls_are_admitted(code: str) -> None:
     call = next(n for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call))
-    assert sp.jwt_settings(call, sp.Scope())
-    assert SINKS.admits(code)
+    assert jwt_python.jwt_settings(call, Scope())
+    assert JWT.admits(code)
 
 
 @pytest.mark.parametrize(
@@ -103,6 +102,7 @@ def test_jwt_calls_are_admitted(code: str) -> None:
 )
 def test_rejects_files_without_a_sink(code: str) -> None:
     assert not SINKS.admits(code)
+    assert not JWT.admits(code)
 
 
 def test_gate_pattern_parts() -> None:

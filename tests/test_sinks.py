@@ -1,10 +1,15 @@
-"""The sinks collectors: which calls are dangerous and when their input is dynamic."""
+"""Sink facts: which calls are dangerous and when their input is dynamic.
+
+Python's are the claim catalog's matches (``dataflow.sink_facts``), JS's the JS sinks
+collector's; Python JWT misuse is the JWT collector's settings.
+"""
 
 from __future__ import annotations
 
+from threatmodel import dataflow
 from threatmodel.code.source import SourceFile
+from threatmodel.collect.jwt_python import PythonJwtCollector
 from threatmodel.collect.sinks_js import JsSinksCollector
-from threatmodel.collect.sinks_python import PythonSinksCollector
 
 PY = """
 import os, subprocess, requests, jwt, yaml
@@ -51,26 +56,28 @@ def sinks_of(extract: dict) -> list[tuple[str, str, bool, int]]:
 
 
 def test_python_sinks_tell_built_queries_from_parameterised_ones() -> None:
-    got = sinks_of(PythonSinksCollector().extract(SourceFile.from_bytes("h.py", PY.encode())))
+    extract = dataflow.extract(SourceFile.from_bytes("h.py", PY.encode()))
+    sinks = sorted(dataflow.sink_facts({"h.py": extract}), key=lambda s: s.location.line)
+    got = [(s.kind, s.call, s.dynamic, s.location.line) for s in sinks]
     sql = [(c, d, line) for k, c, d, line in got if k == "sql"]
     assert sql == [
-        ("cur.execute", False, 8),
+        ("cur.execute", False, 8),  # the query is a constant, the value a parameter
         ("cur.execute", True, 9),
         ("cur.execute", True, 11),
         ("cur.execute", True, 12),
-        ("cur.execute", False, 13),
-        ("cur.execute", False, 14),
-        ("text", True, 14),
+        ("cur.execute", False, 13),  # a module constant
+        ("sqlalchemy.text", True, 14),  # one fact per call line and kind
     ]
     cmd = [(d, line) for k, c, d, line in got if k == "command"]
     assert cmd == [(False, 15), (True, 16), (False, 17)]
     assert ("http_request", "requests.get", True, 18) in got
-    deser = [line for k, _, _, line in got if k == "deserialize"]
-    assert deser == [20]  # the SafeLoader call is not a sink
+    deser = [(d, line) for k, _, d, line in got if k == "deserialize"]
+    assert deser == [(False, 19), (True, 20)]  # SafeLoader: safe as called
+    assert {(s.handler, s.handler_line) for s in sinks} == {("h.handler", 7)}
 
 
 def test_python_jwt_misuse_becomes_settings() -> None:
-    data = PythonSinksCollector().extract(SourceFile.from_bytes("h.py", PY.encode()))
+    data = PythonJwtCollector().extract(SourceFile.from_bytes("h.py", PY.encode()))
     assert ["jwt.verify", "false", 21] in data["settings"]
     assert ["jwt.algorithms", "none,HS256", 22] in data["settings"]
     assert ["jwt.secret", "literal-short", 22] in data["settings"]

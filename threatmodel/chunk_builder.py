@@ -45,7 +45,7 @@ class ChunkBuilder:
         for s in facts.secrets:
             secret_lines[s.location.path].add(s.location.line)
         self.secret_lines = secret_lines
-        self._excerpts: dict[CodeRef, str] = {}
+        self._excerpts: dict[tuple[str, int, int, int], tuple[int, list[str]]] = {}
         self.tables = {t.name: t for t in facts.tables}
 
     def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
@@ -54,7 +54,9 @@ class ChunkBuilder:
         )
 
     def excerpt(self, ref: CodeRef, max_lines: int = MAX_EXCERPT_LINES) -> str:
-        key = CodeRef(ref.path, ref.start, ref.end, str(max_lines))
+        # the lines are read and masked once per place; the label heads each use (one place
+        # is a route's handler in one chunk and a flow's helper in another)
+        key = (ref.path, ref.start, ref.end, max_lines)
         if key not in self._excerpts:
             try:
                 lines = self.reader.lines(ref.path)
@@ -70,9 +72,10 @@ class ChunkBuilder:
             ]
             if end < min(ref.end, len(lines)):
                 numbered.append(f"... ({min(ref.end, len(lines)) - end} more lines)")
-            head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"
-            self._excerpts[key] = "\n".join([head, *numbered])
-        return self._excerpts[key]
+            self._excerpts[key] = (end, numbered)
+        end, numbered = self._excerpts[key]
+        head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"
+        return "\n".join([head, *numbered])
 
     def at(self, loc: Location, code: bool = True) -> str:
         """``path:line | code`` with the line scrubbed, so the model can quote real code.

@@ -192,8 +192,8 @@ class Sink(Frozen):
     """A call that becomes dangerous when it receives attacker input."""
 
     kind: str  # sql | command | http_request | redirect | template | eval | deserialize | file
-    call: str  # the callee as written, e.g. "cursor.execute"
-    dynamic: bool  # the argument is built from non-constant input
+    call: str  # the callee: Python's as imports resolve it ("flask.redirect"), else as written
+    dynamic: bool  # the argument is not provably constant (or safe as called)
     location: Location
     handler: str | None = None  # the enclosing function
     handler_line: int | None = None  # first line of the enclosing function (links to routes)

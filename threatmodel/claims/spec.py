@@ -16,8 +16,10 @@ from dataclasses import dataclass
 class SinkRow:
     """``callee`` is a dotted name as imports resolve it (``subprocess.run``), or
     ``.method`` for a method of any receiver (``.execute``). ``arg`` / ``kw`` name the
-    dangerous argument (``arg=-1``: every argument). ``when`` names a condition the engine
-    evaluates at the call (``dataflow.conditions``): the call is a sink only when it holds.
+    dangerous argument by position and by keyword: the position when the call passes it,
+    else the keyword (``arg=None``: by keyword only; ``arg=-1``: every argument). ``when``
+    names a condition the engine evaluates at the call (``dataflow.conditions``): the call
+    is a sink only when it holds.
     ``whole``: only a value tainted as a whole counts (a dict whose values are tainted is a
     normal query document, a tainted document is an injection)."""
 
@@ -52,3 +54,6 @@ class KindSpec:
     sanitizers: tuple[str, ...] = ()  # callees (dotted or ``.method``) whose result is safe
     guard_needles: tuple[str, ...] = ()  # ``if "<needle>" in x: return`` makes x safe
     prefix_guard: bool = False  # ``if not x.startswith(...): return`` makes x safe
+    # the ``Sink`` fact kind (``facts.sinks``: sql, command, eval, deserialize, http_request,
+    # redirect, template, file) a call its Python rows match is listed as; "" not listed
+    sink_fact: str = ""

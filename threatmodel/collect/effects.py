@@ -120,8 +120,7 @@ def _parse_file(reader: RepoReader, path: str) -> ast.Module | None:
         text = "\n".join(reader.lines(path))
     except PathRefused:
         return None
-    # the kernel's parse: a file written for a newer Python (PEP 701 f-strings) is read too
-    return python_tree(text)
+    return python_tree(text)  # the kernel's parse: any Python 3 grammar, shared
 
 
 Fn = ast.FunctionDef | ast.AsyncFunctionDef

@@ -41,7 +41,7 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 2  # labels in a table per file (dataflow.encode)
+    version = 3  # summaries name their def line (the sink facts' handler_line)
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -52,3 +52,4 @@ class PythonFlowsCollector(Collector):
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         out.flows.extend(dataflow.flows(extracts))
+        out.sinks.extend(dataflow.sink_facts(extracts))

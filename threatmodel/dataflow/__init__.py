@@ -14,8 +14,9 @@ from threatmodel.code.source import SourceFile
 from threatmodel.dataflow.js import JsEngine
 from threatmodel.dataflow.link import flows, module_name
 from threatmodel.dataflow.python import Engine
+from threatmodel.dataflow.sinkfacts import sink_facts
 
-__all__ = ["extract", "extract_js", "flows", "module_name"]
+__all__ = ["extract", "extract_js", "flows", "module_name", "sink_facts"]
 
 
 def extract(src: SourceFile) -> dict[str, Any] | None:

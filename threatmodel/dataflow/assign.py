@@ -134,9 +134,10 @@ def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
     return out
 
 
-def summary(f: Frame, params: list[str], table: LabelTable) -> dict[str, Any]:
+def summary(f: Frame, params: list[str], table: LabelTable, line: int = 0) -> dict[str, Any]:
     """A function's summary as JSON, its labels as rows of the file's ``table``; empty
-    parts are left out (``link`` reads them as empty)."""
+    parts are left out (``link`` reads them as empty). ``line``: its ``def`` line (0: the
+    module's own code), which the sink facts name as their handler's first line."""
     ret = CLEAN
     for r in f.returns:
         ret = join(ret, r)
@@ -146,6 +147,7 @@ def summary(f: Frame, params: list[str], table: LabelTable) -> dict[str, Any]:
         "hits": [h.to_json(table) for h in f.hits],
         "calls": [c.to_json(table) for c in f.calls],
         "attrs": {k: table.ids(v.all_labels()) for k, v in f.attrs.items()},
+        "line": line,
     }
     return {k: v for k, v in out.items() if v}
 

@@ -7,7 +7,6 @@ its imports resolve them, so a name of one never matches a call of the other.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 

@@ -9,13 +9,13 @@ host are fixed before any input, ``res.sendFile`` under a ``root``, an XML parse
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from threatmodel.code.jsast import dotted, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
+from threatmodel.dataflow.sinkconds import FIXED_URL
 from threatmodel.dataflow.values import ATTR, Label, Value, tainted
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 Eval = Callable[["Node | None", Frame], Value]
 RESPONSES = frozenset({"res", "response", "resp", "reply"})
-FIXED = re.compile(r"^(/[^/\\]|[?#]|https?://[^/?#]+[/?#])")  # a path, or a fixed host
+FIXED = FIXED_URL  # a path, or a fixed host (one rule for both engines)
 QUERY_SHAPES = frozenset({"where", "data", "include", "select", "attributes", "order"})
 # Node's crypto objects have ``update`` too: ``createHmac(...).update(body)`` feeds a digest.
 CRYPTO_MAKERS = frozenset(

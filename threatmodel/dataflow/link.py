@@ -20,7 +20,7 @@ from typing import Any
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
-from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
+from threatmodel.dataflow.values import ATTR, Label, Step, attr_read, distinct
 from threatmodel.models import Flow, Location
 
 MAX_DEPTH = 4
@@ -352,9 +352,16 @@ def _through(got: Label, via: Label) -> Label:
         out = out.sanitized(via.safe, name)
     if via.safe and not via.via:
         out = out.sanitized(via.safe, "sanitizer")
-    for line in via.steps:
-        out = out.step(line)
+    for line in via.steps:  # lines of via's file, which may not be got's
+        out = out.step_in(via.path, line)
     return out
+
+
+def _place(step: Step, path: str) -> Location:
+    """A label's step as a place: its own file's line, or another file's ``(path, line)``."""
+    if isinstance(step, tuple):
+        return Location(path=step[0], line=step[1])
+    return Location(path=path, line=step)
 
 
 def _source_order(lab: Label) -> tuple[Any, ...]:
@@ -405,10 +412,11 @@ def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None)
             key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)
             if key in out:
                 continue
+            sink_at = Location(path=path, line=line)
             steps = [Location(path=source_path, line=lab.line)]
-            steps += [Location(path=source_path, line=s) for s in lab.steps if s != line]
+            steps += [x for x in (_place(s, source_path) for s in lab.steps) if x != sink_at]
             steps += [e for e in extra if e not in steps]
-            steps.append(Location(path=path, line=line))
+            steps.append(sink_at)
             out[key] = Flow(
                 claim=kind,
                 cwe=list(spec.cwe) if spec else [],

@@ -106,7 +106,7 @@ class Engine(
         self.hoist(fn.body, f)
         if not self.block(fn.body, f):
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
-        self.summaries[qual] = _summary(f, names, self.table)
+        self.summaries[qual] = _summary(f, names, self.table, fn.lineno)
         checks, forwards = checked_params(f), forwarded_params(f)
         if checks:
             self.summaries[qual]["checks"] = checks

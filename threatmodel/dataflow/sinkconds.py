@@ -6,6 +6,7 @@ sinks only when entities are resolved."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,10 @@ if TYPE_CHECKING:
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "cmd", "cmd.exe", "powershell", "pwsh"})
 Cond = Callable[[ast.Call, Value, Value, dict[str, Value], Frame], Value | None]
+# A URL whose constant start is a local path or fixes scheme and host: input after it picks
+# a path on a server the code chose, never another server (Python and JS engines).
+FIXED_URL = re.compile(r"^(/[^/\\]|[?#]|https?://[^/?#]+[/?#])")
+URL_KEYWORDS = ("url", "location", "redirect_to", "to")
 
 
 def _truthy(v: Value | None) -> bool:
@@ -189,6 +194,40 @@ def _path_receiver(
     return recv if dotted(node) in f.paths or _is_path_expr(node, f) else None
 
 
+def url_prefix(node: ast.expr | None) -> str:
+    """The constant text a URL expression starts with: a literal, the literal start of an
+    f-string, of ``a + b``, of ``"...%s" % x`` or ``"...{}".format(x)`` ("" if none)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        out = ""
+        for part in node.values:
+            if not (isinstance(part, ast.Constant) and isinstance(part.value, str)):
+                break
+            out += part.value
+        return out
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return url_prefix(node.left)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return url_prefix(node.left).partition("%")[0]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return url_prefix(node.func.value).partition("{")[0] if node.func.attr == "format" else ""
+    return ""
+
+
+def _url_host(
+    call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
+) -> Value | None:
+    # ``requests.get("https://api.example.com/v1/" + q)``, ``redirect("/items/" + i)``
+    if not arg.all_labels():
+        return arg  # a constant URL: kept, refuted as constant
+    node = next((k.value for k in call.keywords if k.arg in URL_KEYWORDS), None)
+    if node is None and call.args:
+        last = dotted(call.func).rsplit(".", 1)[-1]
+        node = call.args[1] if last == "request" and len(call.args) > 1 else call.args[0]
+    return None if FIXED_URL.match(url_prefix(node)) else arg
+
+
 def _no_external_entities(
     call: ast.Call, arg: Value, recv: Value, kwargs: dict[str, Value], f: Frame
 ) -> Value | None:
@@ -209,6 +248,7 @@ CONDITIONS: dict[str, Cond] = {
     "template_env": _template_env,
     "html_handler": _html_handler,
     "response_body": _response_body,
+    "url_host": _url_host,
 }
 
 
@@ -227,12 +267,12 @@ def dangerous_value(
     arg: Value | None
     if row.kw == "<receiver>":
         arg = receiver
-    elif row.kw is not None:
-        arg = kwargs.get(row.kw)
     elif row.arg == -1:
         arg = tainted(*args, *kwargs.values())
     elif row.arg is not None and row.arg < len(args):
         arg = args[row.arg]
+    elif row.kw is not None:  # the same parameter passed by name (``requests.get(url=u)``)
+        arg = kwargs.get(row.kw)
     else:
         arg = None
     if arg is None:

@@ -29,6 +29,10 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 Args = tuple[tuple[str, frozenset["Label"]], ...]
+# A line a value went through: a line of the label's own file (``Label.path``), or
+# ``(path, line)`` for a line of another file, met when link follows the value through a
+# function of another module (the engine reads one file: only link makes these).
+Step = int | tuple[str, int]
 
 
 # Labels and values are built millions of times on a large repository: they are slotted and
@@ -46,7 +50,7 @@ class Label:
     # label's identity, every loop and join doubled the paths a value could carry, which
     # made summaries grow exponentially in the number of loops (a 150-line management
     # command took seconds) and made the path a report shows depend on set order.
-    steps: tuple[int, ...] = field(default=(), compare=False)
+    steps: tuple[Step, ...] = field(default=(), compare=False)
     via: tuple[str, ...] = ()  # sanitizers met (names), for the report
     path: str = ""  # file of ``line``; set when a file's labels are read in link
 
@@ -60,6 +64,18 @@ class Label:
         if (steps and steps[-1] == line) or line == self.line:
             return self
         steps = (*steps, line)[-MAX_STEPS:]
+        return Label(
+            self.kind, self.origin, self.line, self.safe, self.args, steps, self.via, self.path
+        )
+
+    def step_in(self, path: str, line: Step) -> Label:
+        """``step`` for a line of file ``path``, which need not be this label's file."""
+        there = line if isinstance(line, tuple) else (path, line)
+        if not there[0] or there[0] == self.path:
+            return self.step(there[1])
+        if self.steps and self.steps[-1] == there:
+            return self
+        steps = (*self.steps, there)[-MAX_STEPS:]
         return Label(
             self.kind, self.origin, self.line, self.safe, self.args, steps, self.via, self.path
         )
@@ -105,9 +121,15 @@ def distinct(labels: Iterable[Label]) -> frozenset[Label]:
     out: dict[Label, Label] = {}
     for lab in labels:
         old = out.get(lab)
-        if old is None or (len(lab.steps), lab.steps) < (len(old.steps), old.steps):
+        if old is None or _path_order(lab) < _path_order(old):
             out[lab] = lab
     return frozenset(out.values())
+
+
+def _path_order(lab: Label) -> tuple[int, list[tuple[str, int]]]:
+    """Shorter path first, then lower lines (a line of the label's own file before another
+    file's): a total order over steps of both forms."""
+    return len(lab.steps), [("", s) if isinstance(s, int) else s for s in lab.steps]
 
 
 @dataclass(unsafe_hash=True, slots=True)

@@ -3,7 +3,8 @@
 The code-level verifiers (sql_injection, command_injection, ssrf, open_redirect, xss) do
 not trust the sinks facts alone: they parse the cited file through ``RepoReader`` (so a
 path named by an LLM is never read outside the repository) and classify the calls within
-a few lines of the cited line with the same code the collectors use. A call a few lines
+a few lines of the cited line: Python calls the claim catalog names (``_calls``), JS calls
+as the JS sinks collector reads them. A call a few lines
 below the cited line counts (LLMs often cite the line that builds the string).
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from threatmodel.code import jsast
+from threatmodel.code.pyast import imports_of
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import JS_LANGUAGES, detect_language
@@ -21,8 +23,8 @@ from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect._pyexpr import Scope, call_sites, dotted
 from threatmodel.collect.sinks_js import describe as describe_js
 from threatmodel.collect.sinks_js import enclosing_function
-from threatmodel.collect.sinks_python import describe_call
 from threatmodel.models import Claim, Finding, Location
+from threatmodel.verify._calls import describe_call
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -114,12 +116,13 @@ def _python(text: str, loc: Location, kinds: set[str]) -> list[Candidate] | None
     if tree is None:
         return None
     out = []
+    imports = imports_of(tree)
     for site in call_sites(tree):
         call = site.call
         cited_header = site.function is not None and _header(site.function) == loc.line
         if not cited_header and not _near(call.lineno, call.end_lineno or call.lineno, loc.line):
             continue
-        info = describe_call(call, site.scope)
+        info = describe_call(call, site.scope, imports)
         if info is None or info.kind not in kinds:
             continue
         arg_src = ast.unparse(info.arg) if info.arg is not None else ""

@@ -12,10 +12,10 @@ step) decide (``facts.flows``, see ``threatmodel.dataflow``):
 - unverifiable: the engine knows no sink of this kind at the line (an import, an idiom the
   catalog lacks), or the file was not parsed.
 
-command_injection and sql_injection are decided here too (their sinks are catalog rows), in
-Python and JavaScript / TypeScript alike; where no flow touches the cited line (an idiom the
-engines do not follow), their line verifiers still answer. xss, ssrf and open_redirect keep
-their line verifiers for now.
+Every kind of the registry is decided here, in Python and JavaScript / TypeScript alike.
+command_injection, sql_injection, xss, ssrf and open_redirect also have a line verifier
+(``LINE``): where no flow touches the cited line (an idiom the engines do not follow), it
+still answers.
 """
 
 from __future__ import annotations
@@ -30,14 +30,20 @@ from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
 from threatmodel.verify._code import line_text, locations
 from threatmodel.verify._command_line import CommandInjection
 from threatmodel.verify._proof import route_chain
+from threatmodel.verify._redirect_line import OpenRedirect
 from threatmodel.verify._sql_line import SqlInjection
+from threatmodel.verify._ssrf_line import Ssrf
+from threatmodel.verify._xss_line import Xss
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 IMPORT = re.compile(r"\s*(import|from)\s+[\w.]+")
 NEAR = 0  # the call's own line; the assignments of its arguments are steps
-NOT_PYTHON: dict[str, type[Verifier]] = {
+LINE: dict[str, type[Verifier]] = {
     "command_injection": CommandInjection,
     "sql_injection": SqlInjection,
+    "xss": Xss,
+    "ssrf": Ssrf,
+    "open_redirect": OpenRedirect,
 }  # a tool may cite the statement's first line or the call's
 
 
@@ -79,7 +85,7 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
     locs = locations(claim, finding)
     if not locs:
         return ClaimResult.unverifiable("the claim cites no location to check")
-    line_verifier = NOT_PYTHON.get(kind)
+    line_verifier = LINE.get(kind)
     refutations: list[str] = []
     for loc in locs:
         near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]
@@ -115,7 +121,5 @@ def _make(kind: str) -> type[Verifier]:
     return type(name, (Verifier,), {"kind": kind, "verify": verify, "__module__": __name__})
 
 
-LINE_VERIFIED = frozenset({"xss", "ssrf", "open_redirect"})
 for _kind in sorted(REGISTRY):
-    if _kind not in LINE_VERIFIED:
-        register(_make(_kind))
+    register(_make(_kind))

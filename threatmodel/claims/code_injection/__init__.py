@@ -11,6 +11,7 @@ SPEC = KindSpec(
     stride=("tampering", "elevation_of_privilege"),
     severity="critical",
     help="Never evaluate input; parse data with json or ast.literal_eval.",
+    sink_fact="eval",
     sinks=(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),

@@ -14,6 +14,7 @@ SPEC = KindSpec(
     severity="critical",
     help="Run a fixed program with an argument list and no shell; never put input in a "
     "shell string (shlex.quote when a shell is unavoidable).",
+    sink_fact="command",
     sinks=(
         *(SinkRow(f"os.{f}") for f in ("system", "popen", "popen2", "popen3")),
         *(SinkRow(f"os.{f}", arg=-1) for f in ("execl", "execlp", "execv", "execvp", "spawnl")),

@@ -12,6 +12,7 @@ SPEC = KindSpec(
     stride=("tampering", "elevation_of_privilege"),
     severity="critical",
     help="Parse untrusted data as JSON or with yaml.safe_load; never unpickle it.",
+    sink_fact="deserialize",
     sinks=(
         *(SinkRow(f"pickle.{f}") for f in ("loads", "load", "Unpickler")),
         *(SinkRow(f"_pickle.{f}") for f in ("loads", "load")),

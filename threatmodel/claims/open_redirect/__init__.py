@@ -12,12 +12,21 @@ SPEC = KindSpec(
     severity="medium",
     help="Redirect only to relative paths or to hosts on an allow-list "
     "(url_has_allowed_host_and_scheme).",
+    sink_fact="redirect",
     sinks=(
-        *(SinkRow(c) for c in ("flask.redirect", "django.shortcuts.redirect")),
-        *(SinkRow(c) for c in ("django.http.HttpResponseRedirect", "werkzeug.utils.redirect")),
-        SinkRow("django.http.HttpResponsePermanentRedirect"),
-        SinkRow("starlette.responses.RedirectResponse"),
-        SinkRow("fastapi.responses.RedirectResponse"),
+        # the target by position or by its keyword; a constant local path or fixed host
+        # before the input keeps the browser on a site the code chose (``url_host``)
+        SinkRow("flask.redirect", kw="location", when="url_host"),
+        SinkRow("werkzeug.utils.redirect", kw="location", when="url_host"),
+        SinkRow("django.shortcuts.redirect", kw="to", when="url_host"),
+        *(
+            SinkRow(f"django.http.{c}", kw="redirect_to", when="url_host")
+            for c in ("HttpResponseRedirect", "HttpResponsePermanentRedirect")
+        ),
+        *(
+            SinkRow(f"{m}.RedirectResponse", kw="url", when="url_host")
+            for m in ("starlette.responses", "fastapi.responses")
+        ),
         js(".redirect", arg=-1, when="url_host"),  # res.redirect([status,] url), ctx.redirect
     ),
     sanitizers=(

@@ -18,6 +18,7 @@ SPEC = KindSpec(
     severity="high",
     help="Resolve the path and check it stays under the intended folder "
     "(werkzeug.utils.safe_join, Path.resolve().is_relative_to).",
+    sink_fact="file",
     sinks=(
         *(SinkRow(c) for c in ("open", "io.open", "codecs.open", "os.open", "os.remove")),
         *(SinkRow(c) for c in ("os.unlink", "os.rmdir", "os.listdir", "shutil.rmtree")),

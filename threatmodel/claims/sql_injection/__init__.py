@@ -15,6 +15,7 @@ SPEC = KindSpec(
     severity="high",
     help="Pass values as bound parameters (cursor.execute(sql, params)), never format them "
     "into the statement.",
+    sink_fact="sql",
     sinks=(
         *(SinkRow(f".{m}") for m in ("execute", "executemany", "executescript", "mogrify")),
         *(SinkRow(f".{m}") for m in ("raw", "exec_driver_sql", "extra")),

@@ -15,11 +15,17 @@ SPEC = KindSpec(
     stride=("information_disclosure", "elevation_of_privilege"),
     severity="high",
     help="Fetch only allow-listed hosts; resolve and reject private addresses.",
+    sink_fact="http_request",
     sinks=(
-        *(SinkRow(f"{lib}.{v}") for lib in ("requests", "httpx") for v in _VERBS),
-        SinkRow("urllib.request.urlopen"),
-        SinkRow("urllib.request.Request"),
-        SinkRow("urllib3.PoolManager.request", arg=1),
+        # ``requests.request(method, url)``: the URL is the second argument
+        *(
+            SinkRow(f"{lib}.{v}", arg=1 if v == "request" else 0, kw="url", when="url_host")
+            for lib in ("requests", "httpx")
+            for v in _VERBS
+        ),
+        SinkRow("urllib.request.urlopen", kw="url", when="url_host"),
+        SinkRow("urllib.request.Request", kw="url", when="url_host"),
+        SinkRow("urllib3.PoolManager.request", arg=1, kw="url", when="url_host"),
         *(js(c, when="url_host") for c in ("fetch", "axios", "needle", "request", "got")),
         *(js(f"{lib}.{v}", when="url_host") for lib in _JS_LIBS for v in _JS_VERBS),
     ),

@@ -11,6 +11,7 @@ SPEC = KindSpec(
     stride=("tampering", "elevation_of_privilege"),
     severity="critical",
     help="Render fixed templates and pass input as context variables, never as template text.",
+    sink_fact="template",
     sinks=(
         *(SinkRow(c) for c in ("flask.render_template_string", "jinja2.Template")),
         *(SinkRow(c) for c in ("mako.template.Template", "django.template.Template")),

@@ -35,6 +35,7 @@ SPEC = KindSpec(
         "flask.jsonify",
         "json.dumps",
         "django.shortcuts.render",
+        "django.template.loader.render_to_string",  # a file template: autoescaped
         "int",
         "float",
         "<escape_html>",

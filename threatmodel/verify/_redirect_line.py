@@ -1,5 +1,8 @@
 """open_redirect: a redirect at the location sends the browser to a URL taken from the request.
 
+The line verifier: it answers only where no flow of the dataflow engine touches the cited
+line (``verify.flows``).
+
 The cited file is parsed and the redirect calls near the cited line are classified
 (``redirect``, ``HttpResponseRedirect``, ``RedirectResponse``, ``res.redirect`` ...):
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from threatmodel.models import Claim, Finding
 from threatmodel.verify._code import Candidate
 from threatmodel.verify._sinks import check_sinks
-from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext
 
 ROUTE_BUILDERS = ("url_for(", "reverse(", "request.url_for(")
 
@@ -40,7 +43,6 @@ def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
     return [_judge_one(c) for c in found]
 
 
-@register
 class OpenRedirect(Verifier):
     kind = "open_redirect"
 

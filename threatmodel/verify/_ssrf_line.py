@@ -1,5 +1,8 @@
 """ssrf: an outbound HTTP request at the location goes to a URL that comes from input.
 
+The line verifier: it answers only where no flow of the dataflow engine touches the cited
+line (``verify.flows``).
+
 The cited file is parsed and the HTTP client calls near the cited line are classified
 (``requests.*``, ``httpx.*``, ``urlopen``, ``fetch``, ``axios``, ``needle``, ``got`` ...):
 
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 from threatmodel.models import Claim, Finding
 from threatmodel.verify._code import Candidate, fixed_origin
 from threatmodel.verify._sinks import check_sinks
-from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext
 
 
 def _judge_one(c: Candidate) -> ClaimResult:
@@ -35,7 +38,6 @@ def _judge(found: Sequence[Candidate]) -> list[ClaimResult]:
     return [_judge_one(c) for c in found]
 
 
-@register
 class Ssrf(Verifier):
     kind = "ssrf"
 

@@ -1,5 +1,8 @@
 """xss: request input reaches HTML unescaped at the cited location.
 
+The line verifier: it answers only where no flow of the dataflow engine touches the cited
+line (``verify.flows``).
+
 The cited file is parsed and the code near the cited line inspected:
 
 - confirmed: a template is compiled from a string built from the request
@@ -23,13 +26,12 @@ from threatmodel.collect.sinks_js import _Scope, enclosing_function
 from threatmodel.models import Claim, Finding, Location
 from threatmodel.verify._code import candidates, locations, short
 from threatmodel.verify._window import is_js, is_python, js_window, python_window
-from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
+from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext
 
 JSON_CALLS = ("jsonify", "flask.jsonify", "JsonResponse", "JSONResponse", "res.json")
 SEND_CALLS = ("res.send", "res.write", "res.end", "response.send", "ctx.body")
 
 
-@register
 class Xss(Verifier):
     kind = "xss"
 

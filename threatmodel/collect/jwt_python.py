@@ -1,0 +1,106 @@
+"""JWT misuse in Python, as Setting facts.
+
+Extract (per file): ``jwt.verify`` ("true" / "false") for every ``jwt.decode``,
+``jwt.algorithms`` when an accepted algorithm is ``none``, and ``jwt.secret`` =
+``literal-short`` when the key is a string literal shorter than 32 characters.
+Link: adds the facts. (Python's dangerous calls are the claim catalog's rows: the dataflow
+engine lists them as ``facts.sinks``, see ``dataflow.sink_facts``.)
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.source import SourceFile
+from threatmodel.collect._pyexpr import Scope, call_sites, dotted
+from threatmodel.collect._pygates import gate
+from threatmodel.models import Location, Setting
+
+SHORT_KEY = 32  # HS256 keys shorter than this are brute-forceable offline
+
+
+def jwt_settings(call: ast.Call, scope: Scope) -> list[tuple[str, str]]:
+    """Setting (key, value) pairs for a ``jwt.decode`` / ``jwt.encode`` call."""
+    name = dotted(call.func)
+    if not name.startswith("jwt.") or name.rsplit(".", 1)[-1] not in ("decode", "encode"):
+        if name.endswith("get_unverified_claims"):
+            return [("jwt.verify", "false")]
+        return []
+    out: list[tuple[str, str]] = []
+    kw = {k.arg: k.value for k in call.keywords if k.arg}
+    if name.endswith("decode"):
+        verify = "true"
+        if _is_false(kw.get("verify")):
+            verify = "false"
+        options = kw.get("options")
+        if isinstance(options, ast.Dict):
+            for k, v in zip(options.keys, options.values, strict=False):
+                if isinstance(k, ast.Constant) and k.value == "verify_signature" and _is_false(v):
+                    verify = "false"
+        out.append(("jwt.verify", verify))
+        algs = kw.get("algorithms")
+        if isinstance(algs, ast.List | ast.Tuple):
+            names = [e.value for e in algs.elts if isinstance(e, ast.Constant)]
+            if any(str(n).lower() == "none" for n in names):
+                out.append(("jwt.algorithms", ",".join(str(n) for n in names)))
+    key = call.args[1] if len(call.args) > 1 else kw.get("key")
+    if key is not None and _literal_length(key, scope) is not None:
+        length = _literal_length(key, scope) or 0
+        out.append(("jwt.secret", "literal-short" if length < SHORT_KEY else "literal"))
+    return out
+
+
+def _is_false(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is False
+
+
+def _literal_length(node: ast.expr, scope: Scope) -> int | None:
+    """Length of the string literal ``node`` always holds (through names), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return len(node.value)
+    key = node.id if isinstance(node, ast.Name) else None
+    if key is None and isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        key = f"{dotted(node.value)}[{node.slice.value!r}]"
+    values = scope.values(key) if key else None
+    if values and len(values) == 1:
+        return _literal_length(values[0], scope) if values[0] is not node else None
+    return None
+
+
+# What a file must spell for jwt_settings() to find a call: the jwt module or the helper.
+GATE = gate(calls=[], words=["jwt"], substrings=["get_unverified_claims"])
+
+
+@register
+class PythonJwtCollector(Collector):
+    id = "jwt_python"
+    version = 1
+    gate = GATE
+
+    def wants(self, path: str, language: str) -> bool:
+        return language == "python"
+
+    def extract(self, src: SourceFile) -> Extract:
+        tree = src.python_ast
+        if tree is None:
+            return None
+        settings = [
+            [key, value, site.call.lineno]
+            for site in call_sites(tree)
+            for key, value in jwt_settings(site.call, site.scope)
+        ]
+        return {"settings": settings} if settings else None
+
+    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
+        for path, data in sorted(extracts.items()):
+            for key, value, line in data["settings"]:
+                out.settings.append(
+                    Setting(
+                        key=key,
+                        value=value,
+                        framework="pyjwt",
+                        location=Location(path=path, line=line),
+                    )
+                )
