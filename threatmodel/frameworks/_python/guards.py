@@ -30,6 +30,7 @@ from threatmodel.frameworks._python.cond import (
     guard_verdict,
     inverted_check,
 )
+from threatmodel.frameworks._python.owner import ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
@@ -206,7 +207,11 @@ def guard_anywhere(
     ``nodes``: ``walk(fn)`` or its ``Walked``, when the caller has it.
     """
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
-    return guard_verdict(fn, w.assigns)
+    found = guard_verdict(fn, w.assigns)
+    if found[0] != RESTRICTED:
+        owner = ownership_line(_top_level(fn.body), w.assigns)
+        found = (RESTRICTED, owner) if owner else found
+    return found
 
 
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
@@ -252,6 +257,9 @@ def inline_guard(
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
+    if best[0] != RESTRICTED:
+        owner = ownership_line(top, assigns)  # top now holds what survives each check
+        best = (RESTRICTED, owner) if owner else best
     if best[0] is not None:
         return best
     gated = _gated_body(fn)
@@ -348,9 +356,21 @@ def summarize(
         "decorator": is_decorator_shaped(fn),
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
-        "gate": gate_kind(w.words) if guard else None,
+        "gate": _gate(fn, w, guard, inline),
         "dispatch": dispatch_calls(w.stmts),
     }
+
+
+def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str | None:
+    """What kind of gate a guard is when it is not a login: an API key, a webhook signature,
+    or an ownership check (``owner.py``)."""
+    if not guard and not inline:
+        return None
+    kind = gate_kind(w.words) if guard else None
+    if kind is None and RESTRICTED in (guard, inline):
+        if ownership_line(_top_level(fn.body), w.assigns):
+            kind = "ownership"
+    return kind
 
 
 def summarize_with_text(

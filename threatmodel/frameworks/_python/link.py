@@ -151,6 +151,7 @@ class GuardTable:
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
+        self.owners: set[tuple[str, int]] = set()  # (file, line) of ownership checks met
 
     def summary(self, file: str | None, symbol: str) -> dict[str, Any] | None:
         if file is None:
@@ -186,6 +187,15 @@ class GuardTable:
                 result = (known or UNRESOLVED, file or "", 0)
         elif summ["guard"]:
             result = (summ["guard"][0], file or "", summ["guard"][1])
+            if summ.get("gate") == "ownership":
+                self.owners.add((file or "", summ["guard"][1]))
+            elif result[0] == AUTHENTICATED and depth < MAX_DEPTH and file:
+                # ``if not rw: raise PermissionDenied`` after ``_get_check_for_user(...)``:
+                # a helper it calls may check more (ownership) than its own test does.
+                for callee, _ in summ["calls"]:
+                    if (hit := self.verdict(file, callee, depth + 1))[0] == RESTRICTED:
+                        result = hit
+                        break
         else:
             result = (None, file or "", summ["line"])
             if depth < MAX_DEPTH and file:
@@ -235,9 +245,10 @@ class GuardTable:
                 # only the holder of the webhook secret gets through.
                 out.append(Guard(AUTHENTICATED, f"webhook_signature: {callee}()", where))
                 continue
-            st, _f, _l = self.verdict(file, callee)
+            st, f, at = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
-                out.append(Guard(st, f"call {callee}()", where))
+                what = f"call {callee}()" + (" (ownership)" if (f, at) in self.owners else "")
+                out.append(Guard(st, what, where))
         if not out and summ.get("dispatch"):
             out += self._dispatch(file, summ["dispatch"], lines)
         return out
