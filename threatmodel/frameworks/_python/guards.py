@@ -30,6 +30,7 @@ from threatmodel.frameworks._python.cond import (
     guard_verdict,
     inverted_check,
 )
+from threatmodel.frameworks._python.configured import configured
 from threatmodel.frameworks._python.owner import ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
@@ -357,6 +358,7 @@ def summarize(
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
         "gate": _gate(fn, w, guard, inline),
+        "config": configured(fn) if guard == CONDITIONAL else None,
         "dispatch": dispatch_calls(w.stmts),
     }
 

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from threatmodel.frameworks._python.configured import state_of
 from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
-from threatmodel.models import AuthStatus, Evidence, RouteAuth
+from threatmodel.models import AuthStatus, Evidence, Location, RouteAuth, SettingAuth
 
 UNRESOLVED = "unresolved"
 MAX_DEPTH = 5
@@ -143,6 +144,7 @@ class Guard:
     status: str  # authenticated | restricted | unknown | public
     mechanism: str
     evidence: tuple[tuple[str, int, str], ...] = ()
+    setting: SettingAuth | None = None  # the setting that chose ``status`` (configured.py)
 
 
 class GuardTable:
@@ -217,10 +219,32 @@ class GuardTable:
             gate = (self.summary(file, symbol) or {}).get("gate")
             return Guard(status, f"{mechanism} ({gate})" if gate else mechanism, (where,))
         if status == CONDITIONAL:
-            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
-        if status == UNRESOLVED and any(w in name.lower() for w in AUTHISH):
+            return self._configured(from_file, name, mechanism, where)
+        # ``users_ns.doc``: the method named decides, not the object it is called on
+        if status == UNRESOLVED and any(w in name.rsplit(".", 1)[-1].lower() for w in AUTHISH):
             return Guard("unknown", f"{mechanism} (not found in the repository)", (where,))
         return None
+
+    def _configured(
+        self, from_file: str, name: str, mechanism: str, where: tuple[str, int, str]
+    ) -> Guard:
+        """A guard that checks only under some values of a setting: the state under its
+        default, else the most permissive one, with every value's state named."""
+        file, symbol, _ = self.r.resolve(from_file, name)
+        config = (self.summary(file, symbol) or {}).get("config")
+        if not config or not file:
+            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
+        status = state_of(config)
+        states = ", ".join(f"{v} -> {st}" for v, st in config["states"])
+        dflt = f"default {config['default']}" if config["default"] else "no default in the code"
+        what = f"{mechanism} (depends on setting {config['setting']}: {states}; {dflt})"
+        setting = SettingAuth(
+            setting=config["setting"],
+            default=config["default"],
+            states={v: AuthStatus(st) for v, st in config["states"]},
+            location=Location(path=file, line=config["line"]),
+        )
+        return Guard(status, what, (where,), setting)
 
     def handler_guards(self, file: str, qualname: str) -> list[Guard]:
         """Guards inside a handler: its own top-level checks and the helpers it calls."""
@@ -283,7 +307,15 @@ class GuardTable:
 
 
 def decide(guards: list[Guard]) -> RouteAuth:
-    """Fold guards: restricted > authenticated > unknown > public."""
+    """Fold guards: restricted > authenticated > unknown > public.
+
+    A guard decided by a setting still counts for the statuses its setting's other values
+    give: the route's ``settings`` keep every state, whichever status wins.
+    """
+    settings = sorted(
+        {g.setting.setting: g.setting for g in guards if g.setting}.values(),
+        key=lambda s: s.setting,
+    )
     for status in (RESTRICTED, AUTHENTICATED, "unknown"):
         hits = [g for g in guards if g.status == status]
         if hits:
@@ -294,6 +326,7 @@ def decide(guards: list[Guard]) -> RouteAuth:
                 evidence=[
                     Evidence(path=p, start_line=n, end_line=n, snippet=t) for p, n, t in ev if t
                 ],
+                settings=[s for s in settings if _hit(hits, s)],
             )
     public = [g for g in guards if g.status == "public"]
     return RouteAuth(
@@ -304,4 +337,9 @@ def decide(guards: list[Guard]) -> RouteAuth:
             for p, n, t in sorted({e for g in public for e in g.evidence})
             if t
         ],
+        settings=settings,
     )
+
+
+def _hit(hits: list[Guard], setting: SettingAuth) -> bool:
+    return any(g.setting == setting for g in hits)

@@ -102,7 +102,7 @@ def owner_compare(test: ast.expr) -> bool:
     return False
 
 
-def _hides(stmt: ast.stmt) -> bool:
+def hides(stmt: ast.stmt) -> bool:
     """``raise Http404`` / ``abort(404)`` / ``return HttpResponseNotFound()``."""
     expr: ast.AST | None = None
     if isinstance(stmt, ast.Raise):
@@ -121,13 +121,13 @@ def _hides(stmt: ast.stmt) -> bool:
 
 
 def _refuses(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> bool:
-    return any(stmt_reject(s, assigns) or _hides(s) for s in block)
+    return any(stmt_reject(s, assigns) or hides(s) for s in block)
 
 
 def _serves(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> bool:
     """Does the block return something other than an error (a way past the check)?"""
     for s in block:
-        if isinstance(s, ast.Return) and not (stmt_reject(s, assigns) or _hides(s)):
+        if isinstance(s, ast.Return) and not (stmt_reject(s, assigns) or hides(s)):
             name = last(dotted(s.value)) if s.value is not None else ""
             if not any(w in name for w in ("BadRequest", "Error", "NotAllowed", "Gone")):
                 return True

@@ -1,0 +1,145 @@
+"""Guards whose check is chosen by a setting: who can call the route under each value.
+
+A visibility decorator reads a setting stored outside the code (a database row chosen in
+a setup wizard, a config file) and dispatches on it::
+
+    v = get_config(ConfigTypes.CHALLENGE_VISIBILITY)
+    if v == ChallengeVisibilityTypes.PUBLIC:
+        return f(*args, **kwargs)
+    elif v == ChallengeVisibilityTypes.PRIVATE:
+        if authed(): return f(*args, **kwargs)
+        abort(403)
+    elif v == ChallengeVisibilityTypes.ADMINS: ...
+
+The code cannot say which value a deployment picked, but it says exactly who gets in under
+each: ``states`` lists them (``public``, ``authenticated``, ``restricted``), ``default`` is
+the value the read falls back to when the call names one (``get_config(key, default=X)``).
+The route's status is the state under that default, else the most permissive state (what
+any deployment may turn it into), with every state named in the route's ``auth.settings``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from threatmodel.code.pyast import dotted, kw, last
+from threatmodel.frameworks._python.cond import guard_verdict, pass_verdict
+from threatmodel.frameworks._python.owner import hides
+from threatmodel.frameworks._python.reject import mentions
+
+_CONFIG_WORDS = ("config", "setting", "option", "flag", "feature", "visibility")
+_RANK = {"public": 0, "authenticated": 1, "restricted": 2}
+
+
+def _read(value: ast.expr) -> ast.Call | None:
+    """``get_config(KEY)`` / ``settings.get("KEY")``: a call that reads a setting."""
+    if isinstance(value, ast.Await):
+        value = value.value
+    if isinstance(value, ast.Call) and value.args and mentions(value.func, _CONFIG_WORDS):
+        return value
+    return None
+
+
+def _serves(block: list[ast.stmt], params: set[str]) -> bool:
+    """Does the arm call the wrapped view at once (``return f(*args, **kwargs)``)?"""
+    for s in block:
+        if isinstance(s, ast.Return | ast.Expr) and isinstance(s.value, ast.Call):
+            if dotted(s.value.func) in params:
+                return True
+        if not isinstance(s, ast.Expr | ast.Assign | ast.Pass):
+            return False
+    return False
+
+
+def _arm(block: list[ast.stmt], params: set[str]) -> str | None:
+    if _serves(block, params):
+        return "public"
+    fake = ast.FunctionDef(name="arm", args=ast.arguments(), body=block, decorator_list=[])
+    status, _line = guard_verdict(fake, {})
+    if status is None and len(block) == 1 and isinstance(block[0], ast.If):
+        s = block[0]  # ``if is_admin(): return f() else: abort(404)``: hidden from the rest
+        for serve, other, holds in ((s.body, s.orelse, True), (s.orelse, s.body, False)):
+            if _serves(serve, params) and other and all(hides(x) for x in other):
+                status = pass_verdict(s.test, holds, True)
+    return status if status in ("authenticated", "restricted") else None
+
+
+def _chain(stmt: ast.If, var: str) -> list[tuple[ast.expr, list[ast.stmt]]] | None:
+    """``if v == A: ... elif v == B: ...`` as [(A, arm)]; None when a test is not ``v == X``."""
+    out: list[tuple[ast.expr, list[ast.stmt]]] = []
+    node: ast.stmt | None = stmt
+    while isinstance(node, ast.If):
+        t = node.test
+        if not (
+            isinstance(t, ast.Compare)
+            and len(t.ops) == 1
+            and isinstance(t.ops[0], ast.Eq | ast.Is)
+            and isinstance(t.left, ast.Name)
+            and t.left.id == var
+        ):
+            return None
+        out.append((t.comparators[0], node.body))
+        nxt = node.orelse
+        node = nxt[0] if len(nxt) == 1 and isinstance(nxt[0], ast.If) else None
+        if node is None and nxt:
+            return None  # a final else: the values it covers are not named
+    return out
+
+
+def _text(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    return dotted(node) or ast.unparse(node)
+
+
+def configured(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Any] | None:
+    """``{setting, default, line, states: [[value, status]]}`` of a setting-dispatched guard.
+
+    Looks in ``fn`` and in the wrapper a decorator defines. None unless every value the
+    dispatch names has a known state.
+    """
+    bodies = [fn.body] + [
+        s.body for s in fn.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+    ]
+    outer = {a.arg for a in [*fn.args.args, *fn.args.posonlyargs]}
+    for body in bodies:
+        reads: dict[str, ast.Call] = {}
+        for s in body:
+            if isinstance(s, ast.Assign) and len(s.targets) == 1:
+                t = s.targets[0]
+                call = _read(s.value)
+                if isinstance(t, ast.Name) and call is not None:
+                    reads[t.id] = call
+            elif isinstance(s, ast.If) and isinstance(s.test, ast.Compare):
+                var = s.test.left.id if isinstance(s.test.left, ast.Name) else ""
+                chain = _chain(s, var) if var in reads else None
+                if not chain:
+                    continue
+                states = [[_text(v), _arm(arm, outer)] for v, arm in chain]
+                if any(st is None for _v, st in states):
+                    return None
+                call = reads[var]
+                default = kw(call, "default")
+                if default is None and len(call.args) > 1:
+                    default = call.args[1]
+                return {
+                    "setting": _text(call.args[0]),
+                    "default": _text(default) if default is not None else None,
+                    "line": s.lineno,
+                    "states": states,
+                }
+    return None
+
+
+def state_of(config: dict[str, Any]) -> str:
+    """The route's status: the state under the default, else the most permissive one."""
+    states = {v: st for v, st in config["states"]}
+    default = config.get("default")
+    if default is not None:
+        hit = states.get(default) or next(
+            (st for v, st in states.items() if last(v) == last(default)), None
+        )
+        if hit:
+            return str(hit)
+    return min((str(st) for st in states.values()), key=_RANK.__getitem__)
