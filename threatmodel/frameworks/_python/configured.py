@@ -44,9 +44,9 @@ def _read(value: ast.expr) -> ast.Call | None:
 def _serves(block: list[ast.stmt], params: set[str]) -> bool:
     """Does the arm call the wrapped view at once (``return f(*args, **kwargs)``)?"""
     for s in block:
-        if isinstance(s, ast.Return | ast.Expr) and isinstance(s.value, ast.Call):
-            if dotted(s.value.func) in params:
-                return True
+        call = s.value if isinstance(s, ast.Return | ast.Expr) else None
+        if isinstance(call, ast.Call) and dotted(call.func) in params:
+            return True
         if not isinstance(s, ast.Expr | ast.Assign | ast.Pass):
             return False
     return False
@@ -55,7 +55,9 @@ def _serves(block: list[ast.stmt], params: set[str]) -> bool:
 def _arm(block: list[ast.stmt], params: set[str]) -> str | None:
     if _serves(block, params):
         return "public"
-    fake = ast.FunctionDef(name="arm", args=ast.arguments(), body=block, decorator_list=[])
+    none: list[ast.arg] = []
+    args = ast.arguments(posonlyargs=none, args=none, kwonlyargs=none, kw_defaults=[], defaults=[])
+    fake = ast.FunctionDef(name="arm", args=args, body=block, decorator_list=[])
     status, _line = guard_verdict(fake, {})
     if status is None and len(block) == 1 and isinstance(block[0], ast.If):
         s = block[0]  # ``if is_admin(): return f() else: abort(404)``: hidden from the rest

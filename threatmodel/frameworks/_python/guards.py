@@ -39,6 +39,7 @@ from threatmodel.frameworks._python.reject import (
     mentions,
     mentions_in,
 )
+from threatmodel.frameworks._python.tokens import token_lookup
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
 
@@ -358,9 +359,20 @@ def summarize(
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
         "gate": _gate(fn, w, guard, inline),
-        "config": configured(fn) if guard == CONDITIONAL else None,
+        # a dispatch on a setting whose arms check differently (or, under the default,
+        # reject on a line of their own): the arms decide, whatever guard_verdict saw
+        "config": configured(fn) if guard in (CONDITIONAL, None) else None,
+        "token": _token(fn, w),
         "dispatch": dispatch_calls(w.stmts),
     }
+
+
+def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
+    """[key, line] of a request token the function's top level looks up (tokens.py)."""
+    if not mentions_in(w.words, ("token", "signature", "uidb64", "signed_")):
+        return None
+    hit = token_lookup(_top_level(fn.body))
+    return list(hit) if hit else None
 
 
 def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str | None:
@@ -369,9 +381,12 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if not guard and not inline:
         return None
     kind = gate_kind(w.words) if guard else None
-    if kind is None and RESTRICTED in (guard, inline):
-        if ownership_line(_top_level(fn.body), w.assigns):
-            kind = "ownership"
+    if (
+        kind is None
+        and RESTRICTED in (guard, inline)
+        and ownership_line(_top_level(fn.body), w.assigns)
+    ):
+        kind = "ownership"
     return kind
 
 
@@ -391,7 +406,7 @@ def summarize_with_text(
     s = summarize(fn, w, guard_of)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
     at = [s["line"], *(c[1] for c in s["calls"])]
-    at += [s[k][1] for k in ("inline", "guard") if s[k]]
+    at += [s[k][1] for k in ("inline", "guard", "token") if s[k]]
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
     # Only nodes spanning a cited line can yield a pair masked below: every line scan_python

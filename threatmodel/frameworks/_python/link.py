@@ -187,6 +187,8 @@ class GuardTable:
                 result = (None, file, 0)  # a variable, e.g. a security scheme: not a guard
             else:
                 result = (known or UNRESOLVED, file or "", 0)
+        elif summ.get("config"):
+            result = (CONDITIONAL, file or "", summ["config"]["line"])
         elif summ["guard"]:
             result = (summ["guard"][0], file or "", summ["guard"][1])
             if summ.get("gate") == "ownership":
@@ -262,6 +264,16 @@ class GuardTable:
                 gate = summ.get("gate")
                 what = f"check in the handler ({gate})" if gate else "check in the handler"
                 out.append(Guard(status, what, ((file, line, text),)))
+        if summ.get("token"):  # a reset / invite token from the body or query, looked up
+            key, line = summ["token"]
+            where = ((file, line, lines.get(line, "")),)
+            out.append(
+                Guard(
+                    AUTHENTICATED,
+                    f"url_token: {key} from the request body or query (a secret link)",
+                    where,
+                )
+            )
         for callee, line in summ["calls"]:
             where = ((file, line, lines.get(line, "")),)
             if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
