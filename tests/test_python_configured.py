@@ -42,3 +42,14 @@ def test_a_guard_that_always_checks_wins_and_drops_the_setting(routes: dict[str,
     auth = routes["GET /admin/posts"].auth
     assert auth.status == "restricted"
     assert auth.settings == []
+
+
+def test_a_check_made_while_a_django_setting_is_on_takes_its_default() -> None:
+    """``if settings.LOGIN_REQUIRED and not request.user.is_authenticated: 403``: the
+    settings module writes LOGIN_REQUIRED's default (True), so the route needs a login."""
+    auth = routes_by_id(facts_of("django_flag"))["GET /api/"].auth
+    assert auth.status == "authenticated"
+    [setting] = auth.settings
+    assert (setting.setting, setting.default) == ("LOGIN_REQUIRED", "True")
+    assert setting.states == {"True": "authenticated", "False": "public"}
+    assert {e.path for e in auth.evidence} == {"app/views.py", "app/settings.py"}

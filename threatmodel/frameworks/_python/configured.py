@@ -24,7 +24,7 @@ import ast
 from typing import Any
 
 from threatmodel.code.pyast import dotted, kw, last
-from threatmodel.frameworks._python.cond import guard_verdict, pass_verdict
+from threatmodel.frameworks._python.cond import block_reject, guard_verdict, pass_verdict
 from threatmodel.frameworks._python.owner import hides
 from threatmodel.frameworks._python.reject import mentions
 
@@ -145,3 +145,40 @@ def state_of(config: dict[str, Any]) -> str:
         if hit:
             return str(hit)
     return min((str(st) for st in states.values()), key=_RANK.__getitem__)
+
+
+def _flag(node: ast.expr) -> str | None:
+    """``settings.LOGIN_REQUIRED`` / ``config.AUTH_ON``: an upper-case setting read."""
+    if (
+        isinstance(node, ast.Attribute)
+        and node.attr.isupper()
+        and mentions(node.value, ("settings", "config", "conf"))
+    ):
+        return node.attr
+    return None
+
+
+def flag_check(top: list[ast.stmt], assigns: dict[str, ast.expr]) -> list[Any] | None:
+    """``if settings.LOGIN_REQUIRED and not request.user.is_authenticated: <reject>``.
+
+    A check that applies only while a boolean setting is on: ``[setting, status under
+    it, line]``. Whoever knows the setting's default (Django's settings modules) decides.
+    """
+    for stmt in top:
+        if not isinstance(stmt, ast.If):
+            continue
+        t = stmt.test
+        if not (isinstance(t, ast.BoolOp) and isinstance(t.op, ast.And)):
+            continue
+        flags = [f for v in t.values if (f := _flag(v))]
+        rest = [v for v in t.values if not _flag(v)]
+        if len(flags) != 1 or not rest:
+            continue
+        body = block_reject(stmt.body, assigns)
+        if body is None or (stmt.orelse and block_reject(stmt.orelse, assigns)):
+            continue
+        cond = rest[0] if len(rest) == 1 else ast.BoolOp(op=ast.And(), values=rest)
+        status = pass_verdict(cond, False, body in ("401", "login", "exc"))
+        if status:
+            return [flags[0], status, stmt.lineno]
+    return None

@@ -30,7 +30,7 @@ from threatmodel.frameworks._python.cond import (
     guard_verdict,
     inverted_check,
 )
-from threatmodel.frameworks._python.configured import configured
+from threatmodel.frameworks._python.configured import configured, flag_check
 from threatmodel.frameworks._python.owner import ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
@@ -363,6 +363,7 @@ def summarize(
         # reject on a line of their own): the arms decide, whatever guard_verdict saw
         "config": configured(fn) if guard in (CONDITIONAL, None) else None,
         "token": _token(fn, w),
+        "flag": flag_check(_top_level(fn.body), w.assigns) if not inline else None,
         "dispatch": dispatch_calls(w.stmts),
     }
 
@@ -407,6 +408,7 @@ def summarize_with_text(
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
     at = [s["line"], *(c[1] for c in s["calls"])]
     at += [s[k][1] for k in ("inline", "guard", "token") if s[k]]
+    at += [s["flag"][2]] if s["flag"] else []
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
     # Only nodes spanning a cited line can yield a pair masked below: every line scan_python

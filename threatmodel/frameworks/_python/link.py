@@ -154,6 +154,10 @@ class GuardTable:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
         self.owners: set[tuple[str, int]] = set()  # (file, line) of ownership checks met
+        # Boolean settings' defaults, when a framework knows them (Django's settings
+        # modules): NAME -> (default, file, line, text). Decide checks made only while a
+        # setting is on (configured.flag_check).
+        self.flags: dict[str, tuple[bool, str, int, str]] = {}
 
     def summary(self, file: str | None, symbol: str) -> dict[str, Any] | None:
         if file is None:
@@ -248,6 +252,23 @@ class GuardTable:
         )
         return Guard(status, what, (where,), setting)
 
+    def _flag_guard(self, file: str, flag: list[Any], lines: dict[int, str]) -> list[Guard]:
+        """A check made only while a boolean setting is on: its state under the default."""
+        name, status, line = flag
+        where = (file, line, lines.get(line, ""))
+        known = self.flags.get(name)
+        states = {"True": AuthStatus(status), "False": AuthStatus.PUBLIC}
+        if known is None:
+            what = f"check in the handler only while {name} is on (set outside the repository)"
+            return [Guard("unknown", what, (where,))]
+        value, spath, sline, stext = known
+        setting = SettingAuth(
+            setting=name, default=str(value), states=states, location=Location(path=file, line=line)
+        )
+        what = f"check in the handler while {name} is on ({name} defaults to {value})"
+        ev = (where, (spath, sline, stext))
+        return [Guard(status if value else "public", what, ev, setting)]
+
     def handler_guards(self, file: str, qualname: str) -> list[Guard]:
         """Guards inside a handler: its own top-level checks and the helpers it calls."""
         summ = self.r.extracts.get(file, {}).get("functions", {}).get(qualname)
@@ -264,6 +285,8 @@ class GuardTable:
                 gate = summ.get("gate")
                 what = f"check in the handler ({gate})" if gate else "check in the handler"
                 out.append(Guard(status, what, ((file, line, text),)))
+        if summ.get("flag"):
+            out += self._flag_guard(file, summ["flag"], lines)
         if summ.get("token"):  # a reset / invite token from the body or query, looked up
             key, line = summ["token"]
             where = ((file, line, lines.get(line, "")),)

@@ -114,6 +114,7 @@ class Judge:
                 self.flags.setdefault(name, (value, p, line, text))
         for name in clash:
             del self.flags[name]
+        guards.flags.update(self.flags)  # checks made only while a setting is on
         strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
         self.strs: dict[str, str] = {  # string defaults all settings modules agree on
             k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
