@@ -35,6 +35,7 @@ _CALLER = (
     "current_user",
     "g.user",
     "info.context.user",
+    "info.context.request.user",
     "request.auth",
 )
 # Lookups that refuse (404, or an uncaught DoesNotExist) when no row matches.
