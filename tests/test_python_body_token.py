@@ -33,3 +33,17 @@ def test_body_token(routes: dict[str, Route], route: str, status: str, key: str 
         assert auth.evidence and auth.evidence[0].path == "app.py"
     else:
         assert "url_token" not in (auth.mechanism or "")
+
+
+@pytest.mark.parametrize(
+    ("route", "status"),
+    [
+        ("POST /reset-password/", "authenticated"),  # body.token of the body model
+        ("GET /verify", "authenticated"),  # a `token` query parameter
+        ("POST /notes", "public"),  # a body model, no token looked up
+    ],
+)
+def test_fastapi_parameters(route: str, status: str) -> None:
+    auth = routes_by_id(facts_of("fastapi_reset"))[route].auth
+    assert auth.status == status
+    assert ("url_token: token from" in (auth.mechanism or "")) == (status == "authenticated")

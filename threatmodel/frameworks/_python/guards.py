@@ -372,7 +372,8 @@ def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     """[key, line] of a request token the function's top level looks up (tokens.py)."""
     if not mentions_in(w.words, ("token", "signature", "uidb64", "signed_")):
         return None
-    hit = token_lookup(_top_level(fn.body))
+    params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
+    hit = token_lookup(_top_level(fn.body), params)
     return list(hit) if hit else None
 
 

@@ -35,8 +35,23 @@ _LOOKUP_WORDS = (
 )
 
 
-def _request_key(node: ast.AST) -> str | None:
-    """The key of ``request.form["token"]`` / ``request.args.get("token")``, if token-like."""
+def _request_key(node: ast.AST, params: frozenset[str] = frozenset()) -> str | None:
+    """The key of ``request.form["token"]`` / ``request.args.get("token")``, if token-like.
+
+    ``params``: the handler's parameters, which FastAPI fills from the request: a
+    ``token`` query parameter, or the ``token`` field of a body model (``body.token``).
+    """
+    if isinstance(node, ast.Name) and node.id in params and _TOKEN_KEY.match(node.id):
+        return node.id
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in params
+        and node.value.id not in ("request", "self", "cls")
+        and _TOKEN_KEY.match(node.attr)
+        and not any(w in node.attr.lower() for w in ("csrf", "xsrf"))
+    ):
+        return node.attr
     key: str | None = None
     carrier: ast.AST | None = None
     if isinstance(node, ast.Subscript):
@@ -68,22 +83,25 @@ def _lookup(call: ast.Call) -> bool:
     return any(w in low for w in _LOOKUP_WORDS)
 
 
-def _uses(call: ast.Call, names: set[str]) -> str | None:
+def _uses(call: ast.Call, names: set[str], params: frozenset[str]) -> str | None:
     """The token a lookup call is handed: a variable holding it or the read itself."""
     for arg in [*call.args, *(k.value for k in call.keywords)]:
         for n in ast.walk(arg):
             if isinstance(n, ast.Name) and n.id in names:
                 return n.id
-            key = _request_key(n)
+            key = _request_key(n, params)
             if key:
                 return key
     return None
 
 
-def token_lookup(top: list[ast.stmt]) -> tuple[str, int] | None:
+def token_lookup(
+    top: list[ast.stmt], params: frozenset[str] = frozenset()
+) -> tuple[str, int] | None:
     """(token key, line of the lookup) when the handler's top level looks a request token up.
 
-    ``top``: the handler's top-level statements (looking through ``try`` / ``with``).
+    ``top``: the handler's top-level statements (looking through ``try`` / ``with``);
+    ``params``: its parameter names.
     """
     held: dict[str, str] = {}  # variable -> request key it holds
     for stmt in top:
@@ -95,13 +113,13 @@ def token_lookup(top: list[ast.stmt]) -> tuple[str, int] | None:
         if value is None:
             continue
         for n in ast.walk(value):
-            if isinstance(n, ast.Call) and _lookup(n) and _request_key(n) is None:
-                used = _uses(n, set(held))
+            if isinstance(n, ast.Call) and _lookup(n) and _request_key(n, params) is None:
+                used = _uses(n, set(held), params)
                 if used:
                     return held.get(used, used), stmt.lineno
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
-            key = _request_key(value)
+            key = _request_key(value, params)
             if isinstance(target, ast.Name) and key:
                 held[target.id] = key
     return None
