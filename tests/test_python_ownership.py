@@ -30,6 +30,7 @@ def routes():  # type: ignore[no-untyped-def]
         ("ANY /notes/{pk}/", "restricted"),  # author != request.user: Http404
         ("ANY /notes/{pk}/inline/", "restricted"),  # get_object_or_404(..., author=user)
         ("ANY /notes/{pk}/any/", "authenticated"),  # a lookup with no caller in it
+        ("ANY /notes/{pk}/maybe/", "authenticated"),  # the except serves: no refusal
     ],
 )
 def test_ownership_status(routes, route: str, status: str) -> None:  # type: ignore[no-untyped-def]

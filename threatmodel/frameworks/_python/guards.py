@@ -211,7 +211,7 @@ def guard_anywhere(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     found = guard_verdict(fn, w.assigns)
     if found[0] != RESTRICTED:
-        owner = ownership_line(_top_level(fn.body), w.assigns)
+        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body)
         found = (RESTRICTED, owner) if owner else found
     return found
 
@@ -260,7 +260,7 @@ def inline_guard(
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
     if best[0] != RESTRICTED:
-        owner = ownership_line(top, assigns)  # top now holds what survives each check
+        owner = ownership_line(top, assigns, fn.body)  # top now holds what survives each check
         best = (RESTRICTED, owner) if owner else best
     if best[0] is not None:
         return best
@@ -386,7 +386,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if (
         kind is None
         and RESTRICTED in (guard, inline)
-        and ownership_line(_top_level(fn.body), w.assigns)
+        and ownership_line(_top_level(fn.body), w.assigns, fn.body)
     ):
         kind = "ownership"
     return kind

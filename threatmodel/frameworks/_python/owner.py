@@ -135,15 +135,36 @@ def _serves(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> bool:
     return False
 
 
-def ownership_line(top: list[ast.stmt], assigns: dict[str, ast.expr]) -> int:
+def _swallowed(body: list[ast.stmt]) -> set[int]:
+    """Statements of ``try`` bodies whose ``except`` serves instead of refusing: a lookup
+    there that finds nothing falls into the handler, so it refuses no one."""
+    out: set[int] = set()
+    for s in body:
+        if isinstance(s, ast.Try):
+            refuses = all(
+                any(isinstance(x, ast.Raise) or hides(x) for x in h.body) for h in s.handlers
+            )
+            if not refuses:
+                out |= {id(x) for x in s.body}
+            out |= _swallowed(s.body)
+        elif isinstance(s, ast.With | ast.AsyncWith):
+            out |= _swallowed(s.body)
+    return out
+
+
+def ownership_line(top: list[ast.stmt], assigns: dict[str, ast.expr], body: list[ast.stmt]) -> int:
     """The line of the first top-level ownership check among ``top`` (0: none).
 
-    ``top``: the function's top-level statements (looking through ``try`` / ``with``).
+    ``top``: the function's top-level statements (looking through ``try`` / ``with``);
+    ``body``: the function's body, to tell which ``try`` swallows what fails in it.
     """
+    swallowed = _swallowed(body)
     for stmt in top:
+        if id(stmt) in swallowed:
+            continue
         if isinstance(stmt, ast.If):
-            body, orelse = _refuses(stmt.body, assigns), _refuses(stmt.orelse, assigns)
-            if owner_compare(stmt.test) and body != orelse:
+            yes, no = _refuses(stmt.body, assigns), _refuses(stmt.orelse, assigns)
+            if owner_compare(stmt.test) and yes != no:
                 return stmt.lineno
             serves = _serves(stmt.body, assigns) or _serves(stmt.orelse, assigns)
             if serves and not is_caller(stmt.test):
