@@ -31,6 +31,10 @@ def routes():  # type: ignore[no-untyped-def]
         ("ANY /notes/{pk}/inline/", "restricted"),  # get_object_or_404(..., author=user)
         ("ANY /notes/{pk}/any/", "authenticated"),  # a lookup with no caller in it
         ("ANY /notes/{pk}/maybe/", "authenticated"),  # the except serves: no refusal
+        # calls on self run the most derived method: the base's superuser check, or an
+        # override that checks nothing
+        ("GET /settings/team/", "restricted"),
+        ("GET /settings/own/", "public"),
     ],
 )
 def test_ownership_status(routes, route: str, status: str) -> None:  # type: ignore[no-untyped-def]

@@ -25,8 +25,10 @@ from typing import Any
 
 from threatmodel.code.pyast import dotted, kw, last
 from threatmodel.frameworks._python.cond import block_reject, guard_verdict, pass_verdict
+from threatmodel.frameworks._python.fold import Guard
 from threatmodel.frameworks._python.owner import hides
 from threatmodel.frameworks._python.reject import mentions
+from threatmodel.models import AuthStatus, Location, SettingAuth
 
 _CONFIG_WORDS = ("config", "setting", "option", "flag", "feature", "visibility")
 _RANK = {"public": 0, "authenticated": 1, "restricted": 2}
@@ -182,3 +184,46 @@ def flag_check(top: list[ast.stmt], assigns: dict[str, ast.expr]) -> list[Any] |
         if status:
             return [flags[0], status, stmt.lineno]
     return None
+
+
+Where = tuple[str, int, str]
+
+
+def setting_guard(config: dict[str, Any], file: str, mechanism: str, where: Where) -> Guard:
+    """The Guard of a setting-dispatched check: the state under its default, else the most
+    permissive one, with every value's state named."""
+    states = ", ".join(f"{v} -> {st}" for v, st in config["states"])
+    dflt = f"default {config['default']}" if config["default"] else "no default in the code"
+    what = f"{mechanism} (depends on setting {config['setting']}: {states}; {dflt})"
+    setting = SettingAuth(
+        setting=config["setting"],
+        default=config["default"],
+        states={v: AuthStatus(st) for v, st in config["states"]},
+        location=Location(path=file, line=config["line"]),
+    )
+    return Guard(state_of(config), what, (where,), setting)
+
+
+def flag_guard(
+    flags: dict[str, tuple[bool, str, int, str]],
+    file: str,
+    flag: list[Any],
+    lines: dict[int, str],
+) -> list[Guard]:
+    """A check made only while a boolean setting is on (``flag_check``): its state under
+    the default ``flags`` (NAME -> default, file, line, text) knows, else unknown."""
+    name, status, line = flag
+    where = (file, line, lines.get(line, ""))
+    known = flags.get(name)
+    if known is None:
+        what = f"check in the handler only while {name} is on (set outside the repository)"
+        return [Guard("unknown", what, (where,))]
+    value, spath, sline, stext = known
+    setting = SettingAuth(
+        setting=name,
+        default=str(value),
+        states={"True": AuthStatus(status), "False": AuthStatus.PUBLIC},
+        location=Location(path=file, line=line),
+    )
+    what = f"check in the handler while {name} is on ({name} defaults to {value})"
+    return [Guard(status if value else "public", what, (where, (spath, sline, stext)), setting)]

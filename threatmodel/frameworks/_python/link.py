@@ -14,9 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from threatmodel.frameworks._python.configured import state_of
+from threatmodel.frameworks._python.configured import flag_guard, setting_guard
+from threatmodel.frameworks._python.fold import Guard, decide
 from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
-from threatmodel.models import AuthStatus, Evidence, Location, RouteAuth, SettingAuth
+
+__all__ = ["Guard", "GuardTable", "Resolver", "decide"]  # Guard, decide: from fold.py
 
 UNRESOLVED = "unresolved"
 MAX_DEPTH = 5
@@ -139,14 +141,6 @@ class Resolver:
         return hit if hit[0] else (file, name, "")
 
 
-@dataclass(frozen=True)
-class Guard:
-    status: str  # authenticated | restricted | unknown | public
-    mechanism: str
-    evidence: tuple[tuple[str, int, str], ...] = ()
-    setting: SettingAuth | None = None  # the setting that chose ``status`` (configured.py)
-
-
 class GuardTable:
     """Decides whether a named function guards, following calls and dependencies."""
 
@@ -234,43 +228,43 @@ class GuardTable:
     def _configured(
         self, from_file: str, name: str, mechanism: str, where: tuple[str, int, str]
     ) -> Guard:
-        """A guard that checks only under some values of a setting: the state under its
-        default, else the most permissive one, with every value's state named."""
+        """A guard that checks only under some values of a setting (configured.py)."""
         file, symbol, _ = self.r.resolve(from_file, name)
         config = (self.summary(file, symbol) or {}).get("config")
         if not config or not file:
             return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
-        status = state_of(config)
-        states = ", ".join(f"{v} -> {st}" for v, st in config["states"])
-        dflt = f"default {config['default']}" if config["default"] else "no default in the code"
-        what = f"{mechanism} (depends on setting {config['setting']}: {states}; {dflt})"
-        setting = SettingAuth(
-            setting=config["setting"],
-            default=config["default"],
-            states={v: AuthStatus(st) for v, st in config["states"]},
-            location=Location(path=file, line=config["line"]),
-        )
-        return Guard(status, what, (where,), setting)
+        return setting_guard(config, file, mechanism, where)
 
-    def _flag_guard(self, file: str, flag: list[Any], lines: dict[int, str]) -> list[Guard]:
-        """A check made only while a boolean setting is on: its state under the default."""
-        name, status, line = flag
-        where = (file, line, lines.get(line, ""))
-        known = self.flags.get(name)
-        states = {"True": AuthStatus(status), "False": AuthStatus.PUBLIC}
-        if known is None:
-            what = f"check in the handler only while {name} is on (set outside the repository)"
-            return [Guard("unknown", what, (where,))]
-        value, spath, sline, stext = known
-        setting = SettingAuth(
-            setting=name, default=str(value), states=states, location=Location(path=file, line=line)
-        )
-        what = f"check in the handler while {name} is on ({name} defaults to {value})"
-        ev = (where, (spath, sline, stext))
-        return [Guard(status if value else "public", what, ev, setting)]
+    def method_verdict(
+        self, chain: list[tuple[str, str]], name: str, depth: int = 0
+    ) -> tuple[str | None, str, int]:
+        """``self.check_permissions()`` / ``super().prepare()`` in a class view: the method
+        the instance really runs (the most derived class of ``chain`` that defines it), and
+        what it calls on ``self`` in turn."""
+        for cfile, cname in chain:
+            summ = self.r.extracts.get(cfile, {}).get("functions", {}).get(f"{cname}.{name}")
+            if summ is None:
+                continue
+            if summ["guard"]:
+                return summ["guard"][0], cfile, summ["guard"][1]
+            for callee, _line in summ["calls"] if depth < MAX_DEPTH else []:
+                head, _, rest = callee.partition(".")
+                if head in ("self", "super") and rest and "." not in rest:
+                    hit = self.method_verdict(chain, rest, depth + 1)
+                else:
+                    hit = self.verdict(cfile, callee, depth + 1)
+                if hit[0] in (AUTHENTICATED, RESTRICTED):
+                    return hit
+            return None, cfile, summ["line"]
+        return None, "", 0
 
-    def handler_guards(self, file: str, qualname: str) -> list[Guard]:
-        """Guards inside a handler: its own top-level checks and the helpers it calls."""
+    def handler_guards(
+        self, file: str, qualname: str, chain: list[tuple[str, str]] | None = None
+    ) -> list[Guard]:
+        """Guards inside a handler: its own top-level checks and the helpers it calls.
+
+        ``chain``: a class view's classes, most derived first: calls on ``self`` (and
+        ``super()``) run the method the instance has."""
         summ = self.r.extracts.get(file, {}).get("functions", {}).get(qualname)
         if summ is None:
             return []
@@ -286,7 +280,7 @@ class GuardTable:
                 what = f"check in the handler ({gate})" if gate else "check in the handler"
                 out.append(Guard(status, what, ((file, line, text),)))
         if summ.get("flag"):
-            out += self._flag_guard(file, summ["flag"], lines)
+            out += flag_guard(self.flags, file, summ["flag"], lines)
         if summ.get("token"):  # a reset / invite token from the body or query, looked up
             key, line = summ["token"]
             where = ((file, line, lines.get(line, "")),)
@@ -304,7 +298,11 @@ class GuardTable:
                 # only the holder of the webhook secret gets through.
                 out.append(Guard(AUTHENTICATED, f"webhook_signature: {callee}()", where))
                 continue
-            st, f, at = self.verdict(file, callee)
+            head, _, rest = callee.partition(".")
+            if chain and head in ("self", "super") and rest and "." not in rest:
+                st, f, at = self.method_verdict(chain, rest)
+            else:
+                st, f, at = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
                 what = f"call {callee}()" + (" (ownership)" if (f, at) in self.owners else "")
                 out.append(Guard(st, what, where))
@@ -339,42 +337,3 @@ class GuardTable:
         first = calls[0][1]
         where = ((file, first, lines.get(first, "")),)
         return [Guard(status, f"every branch hands over to a guarded view ({names})", where)]
-
-
-def decide(guards: list[Guard]) -> RouteAuth:
-    """Fold guards: restricted > authenticated > unknown > public.
-
-    A guard decided by a setting still counts for the statuses its setting's other values
-    give: the route's ``settings`` keep every state, whichever status wins.
-    """
-    settings = sorted(
-        {g.setting.setting: g.setting for g in guards if g.setting}.values(),
-        key=lambda s: s.setting,
-    )
-    for status in (RESTRICTED, AUTHENTICATED, "unknown"):
-        hits = [g for g in guards if g.status == status]
-        if hits:
-            ev = sorted({e for g in hits for e in g.evidence})
-            return RouteAuth(
-                status=AuthStatus(status),
-                mechanism="; ".join(sorted({g.mechanism for g in hits})),
-                evidence=[
-                    Evidence(path=p, start_line=n, end_line=n, snippet=t) for p, n, t in ev if t
-                ],
-                settings=[s for s in settings if _hit(hits, s)],
-            )
-    public = [g for g in guards if g.status == "public"]
-    return RouteAuth(
-        status=AuthStatus.PUBLIC,
-        mechanism="; ".join(sorted({g.mechanism for g in public})) or None,
-        evidence=[
-            Evidence(path=p, start_line=n, end_line=n, snippet=t)
-            for p, n, t in sorted({e for g in public for e in g.evidence})
-            if t
-        ],
-        settings=settings,
-    )
-
-
-def _hit(hits: list[Guard], setting: SettingAuth) -> bool:
-    return any(g.setting == setting for g in hits)

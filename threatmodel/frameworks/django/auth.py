@@ -324,8 +324,9 @@ class Judge:
                     ):
                         gs.append(g)
             if c_file:
-                gs += self.g.handler_guards(c_file, f"{c_name}.{meth}")
-                gs += self.g.handler_guards(c_file, f"{c_name}.dispatch")
+                classes = [(f, n) for f, n, _i in chain if f]
+                gs += self.g.handler_guards(c_file, f"{c_name}.{meth}", classes)
+                gs += self.g.handler_guards(c_file, f"{c_name}.dispatch", classes)
         for callee, line, text, *_ in extra or []:
             if last(callee) == "action":
                 continue
