@@ -142,7 +142,7 @@ def basics(
     }
 
 
-_TOKEN_PARAM = re.compile(r"\{((?:\w*_)?token|signed_\w+|\w*signature|uidb64)\}")
+_TOKEN_PARAM = re.compile(r"\{((?:\w*_)?token|(?:\w*_)?secret|signed_\w+|\w*signature|uidb64)\}")
 
 
 def url_token(route: Route) -> Route:
