@@ -23,7 +23,10 @@ manifest pins (the apps' code is never committed here). The manifest
 
 An app may have a table and a sample. Paths compare after the collectors' own normalisation
 (``<int:id>``, ``(?P<id>...)`` and ``:id`` all become ``{id}``). Prints a Markdown table, one
-row per app, then one per framework.
+row per app, then one per framework the apps are listed under (found, invented, auth
+right), then one per framework that declared the routes (``Route.framework``: Flask, RESTX,
+DRF, GraphQL, Express... each its own row): routes, ``unknown`` share, sample rows right.
+``--manifest`` repeats (the Python and the JS manifest in one run).
 """
 
 from __future__ import annotations
@@ -113,12 +116,15 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
         by_file = {(r.method, r.path, r.location.path): r for r in routes}
         hits = right = 0
         misses: list[str] = []
+        graded: list[tuple[str, bool]] = []  # (framework of the route, auth right) per row
         for s in oracle["sample"]:
             key = (s["method"], norm_path(s["path"]))
             r = by_file.get((*key, s["file"])) if "file" in s else None
             r = r or route_for(routes, key, [norm_path(x) for x in oracle.get("mounts", [])])
             hits += r is not None
-            if r is not None and r.auth.status.value == s["auth"]:
+            ok = r is not None and r.auth.status.value == s["auth"]
+            graded.append((r.framework if r else app["frameworks"][0], ok))
+            if ok:
                 right += 1
             else:
                 said = r.auth.status.value if r else "missing"
@@ -127,24 +133,40 @@ def score(app: dict[str, Any], routes: list[Route]) -> dict[str, Any]:
         row["sample found"] = f"{hits}/{n}"
         row["auth right"] = f"{right}/{n}"
         row["misses"] = misses
+        row["graded"] = graded
     return row
+
+
+def by_framework(routes: list[Route], row: dict[str, Any], acc: dict[str, dict[str, int]]) -> None:
+    """Add one app's routes (by the framework that declared each) and graded sample rows."""
+    for r in routes:
+        a = acc.setdefault(r.framework, defaultdict(int))
+        a["routes"] += 1
+        a["unknown"] += r.auth.status.value == "unknown"
+    for fw, ok in row.get("graded", []):
+        a = acc.setdefault(fw, defaultdict(int))
+        a["checked"] += 1
+        a["right"] += ok
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, required=True, help="folder of OWNER+NAME checkouts")
-    ap.add_argument("--manifest", type=Path, default=MANIFEST)
+    ap.add_argument(
+        "--manifest", type=Path, action="append", help="repeatable; default: the Python one"
+    )
     ap.add_argument("--app", action="append", help="only these apps (by name)")
     ap.add_argument("--verbose", action="store_true", help="list the sample's misses")
     ap.add_argument("--dump", type=Path, help="write each app's routes to DIR/<app>.json")
     args = ap.parse_args(argv)
-    manifest = json.loads(args.manifest.read_text())
+    apps = [a for m in args.manifest or [MANIFEST] for a in json.loads(m.read_text())["apps"]]
+    acc: dict[str, dict[str, int]] = {}
     cols = ["app", "framework", "commit", "routes", "found", "invented", "sample found"]
     cols += ["auth right", "table auth", "unknown"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     per_fw: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for app in manifest["apps"]:
+    for app in apps:
         if args.app and app["name"] not in args.app:
             continue
         root = args.corpus / app["repo"].replace("/", "+") / app.get("root", "")
@@ -157,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = [r.model_dump(mode="json") for r in routes]
             (args.dump / f"{app['name']}.json").write_text(json.dumps(rows, indent=1))
         row = score(app, routes)
+        by_framework(routes, row, acc)
         row["framework"] = ",".join(app["frameworks"])
         row["commit"] = app["commit"][:10]
         print("| " + " | ".join(str(row.get(c, "n/a")) for c in cols) + " |")
@@ -171,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
             f"| {fw} | {len(rows)} | {_sum(rows, 'found')} | {_total(rows)} | "
             f"{_sum(rows, 'auth right')} | {_sum(rows, 'table auth')} |"
         )
+    print("\n| route framework | routes | unknown | sample auth right |")
+    print("|---|---|---|---|")
+    for fw, a in sorted(acc.items()):
+        unk = f"{a['unknown']} ({100 * a['unknown'] / a['routes']:.1f}%)" if a["routes"] else "0"
+        right = f"{a['right']}/{a['checked']}" if a["checked"] else "n/a"
+        print(f"| {fw} | {a['routes']} | {unk} | {right} |")
     return 0
 
 

@@ -31,6 +31,11 @@ def facts():  # type: ignore[no-untyped-def]
             "authenticated",
             "url_token: {token} in the path (a secret link)",
         ),
+        (
+            "POST /hooks/jira/{secret}",
+            "authenticated",
+            "url_token: {secret} in the path (a secret link)",
+        ),
     ],
 )
 def test_gate_named(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]

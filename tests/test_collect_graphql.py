@@ -21,6 +21,7 @@ def test_every_root_field_is_an_operation_under_the_endpoint(facts) -> None:  # 
         # strawberry with auto_camel_case=False keeps the Python names
         "MUTATION /graphql/Mutation.update_profile",
         "QUERY /graphql/Query.myOrders",
+        "QUERY /graphql/Query.my_orders",
         "QUERY /graphql/Query.my_profile",
         "QUERY /graphql/Query.orderList",
         "QUERY /graphql/Query.salesReport",
@@ -50,6 +51,12 @@ def test_every_root_field_is_an_operation_under_the_endpoint(facts) -> None:  # 
             "permissions IsAuthenticated",
         ),
         ("QUERY /graphql/Query.server_time", "public", None),
+        # the field's type returns only the caller's rows (its base's get_queryset)
+        (
+            "QUERY /graphql/Query.my_orders",
+            "restricted",
+            "ScopedType.get_queryset filters rows by the caller",
+        ),
     ],
 )
 def test_operation_auth(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]

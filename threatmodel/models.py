@@ -53,10 +53,24 @@ class AuthStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
+class SettingAuth(Frozen):
+    """Who can call a route under each value of a setting its guard reads (a visibility
+    option stored in the database, chosen in a setup wizard): the code names every value's
+    state, the deployment picks one."""
+
+    setting: str  # as the code names it, e.g. "ConfigTypes.CHALLENGE_VISIBILITY"
+    default: str | None = None  # the value the read falls back to, when the code names one
+    states: dict[str, AuthStatus]  # value -> status under it
+    location: Location
+
+
 class RouteAuth(Frozen):
     status: AuthStatus
     mechanism: str | None = None  # e.g. "decorator login_required", "Depends(get_current_user)"
     evidence: list[Evidence] = Field(default_factory=list)
+    # Settings the status depends on; then status is the state under each setting's
+    # default, else the most permissive state any value allows.
+    settings: list[SettingAuth] = Field(default_factory=list)
 
 
 class Route(Frozen):

@@ -30,6 +30,8 @@ from threatmodel.frameworks._python.cond import (
     guard_verdict,
     inverted_check,
 )
+from threatmodel.frameworks._python.configured import configured, flag_check
+from threatmodel.frameworks._python.owner import ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
@@ -38,6 +40,7 @@ from threatmodel.frameworks._python.reject import (
     mentions_in,
     secret_refusal,
 )
+from threatmodel.frameworks._python.tokens import token_lookup
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
 
@@ -209,7 +212,11 @@ def guard_anywhere(
     ``nodes``: ``walk(fn)`` or its ``Walked``, when the caller has it.
     """
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
-    return guard_verdict(fn, w.assigns)
+    found = guard_verdict(fn, w.assigns)
+    if found[0] != RESTRICTED:
+        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body)
+        found = (RESTRICTED, owner) if owner else found
+    return found
 
 
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
@@ -255,6 +262,9 @@ def inline_guard(
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
+    if best[0] != RESTRICTED:
+        owner = ownership_line(top, assigns, fn.body)  # top now holds what survives each check
+        best = (RESTRICTED, owner) if owner else best
     if best[0] is not None:
         return best
     gated = _gated_body(fn)
@@ -353,9 +363,38 @@ def summarize(
         "decorator": is_decorator_shaped(fn),
         "role": mentions_in(w.words, ROLE_WORDS),
         "issues": issues,
-        "gate": gate_kind(w.words) if guard else None,
+        "gate": _gate(fn, w, guard, inline),
+        # a dispatch on a setting whose arms check differently (or, under the default,
+        # reject on a line of their own): the arms decide, whatever guard_verdict saw
+        "config": configured(fn) if guard in (CONDITIONAL, None) else None,
+        "token": _token(fn, w),
+        "flag": flag_check(_top_level(fn.body), w.assigns) if not inline else None,
         "dispatch": dispatch_calls(w.stmts),
     }
+
+
+def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
+    """[key, line] of a request token the function's top level looks up (tokens.py)."""
+    if not mentions_in(w.words, ("token", "signature", "uidb64", "signed_")):
+        return None
+    params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
+    hit = token_lookup(_top_level(fn.body), params)
+    return list(hit) if hit else None
+
+
+def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str | None:
+    """What kind of gate a guard is when it is not a login: an API key, a webhook signature,
+    or an ownership check (``owner.py``)."""
+    if not guard and not inline:
+        return None
+    kind = gate_kind(w.words) if guard else None
+    if (
+        kind is None
+        and RESTRICTED in (guard, inline)
+        and ownership_line(_top_level(fn.body), w.assigns, fn.body)
+    ):
+        kind = "ownership"
+    return kind
 
 
 def summarize_with_text(
@@ -374,7 +413,8 @@ def summarize_with_text(
     s = summarize(fn, w, guard_of)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
     at = [s["line"], *(c[1] for c in s["calls"])]
-    at += [s[k][1] for k in ("inline", "guard") if s[k]]
+    at += [s[k][1] for k in ("inline", "guard", "token") if s[k]]
+    at += [s["flag"][2]] if s["flag"] else []
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}
     # Extracts are cached on disk and quoted as evidence: never keep a secret value in them.
     # Only nodes spanning a cited line can yield a pair masked below: every line scan_python

@@ -14,8 +14,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from threatmodel.frameworks._python.configured import flag_guard, setting_guard
+from threatmodel.frameworks._python.fold import Guard, decide
 from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
-from threatmodel.models import AuthStatus, Evidence, RouteAuth
+
+__all__ = ["Guard", "GuardTable", "Resolver", "decide"]  # Guard, decide: from fold.py
 
 UNRESOLVED = "unresolved"
 MAX_DEPTH = 5
@@ -138,19 +141,17 @@ class Resolver:
         return hit if hit[0] else (file, name, "")
 
 
-@dataclass(frozen=True)
-class Guard:
-    status: str  # authenticated | restricted | unknown | public
-    mechanism: str
-    evidence: tuple[tuple[str, int, str], ...] = ()
-
-
 class GuardTable:
     """Decides whether a named function guards, following calls and dependencies."""
 
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
+        self.owners: set[tuple[str, int]] = set()  # (file, line) of ownership checks met
+        # Boolean settings' defaults, when a framework knows them (Django's settings
+        # modules): NAME -> (default, file, line, text). Decide checks made only while a
+        # setting is on (configured.flag_check).
+        self.flags: dict[str, tuple[bool, str, int, str]] = {}
 
     def summary(self, file: str | None, symbol: str) -> dict[str, Any] | None:
         if file is None:
@@ -184,8 +185,19 @@ class GuardTable:
                 result = (None, file, 0)  # a variable, e.g. a security scheme: not a guard
             else:
                 result = (known or UNRESOLVED, file or "", 0)
+        elif summ.get("config"):
+            result = (CONDITIONAL, file or "", summ["config"]["line"])
         elif summ["guard"]:
             result = (summ["guard"][0], file or "", summ["guard"][1])
+            if summ.get("gate") == "ownership":
+                self.owners.add((file or "", summ["guard"][1]))
+            elif result[0] == AUTHENTICATED and depth < MAX_DEPTH and file:
+                # ``if not rw: raise PermissionDenied`` after ``_get_check_for_user(...)``:
+                # a helper it calls may check more (ownership) than its own test does.
+                for callee, _ in summ["calls"]:
+                    if (hit := self.verdict(file, callee, depth + 1))[0] == RESTRICTED:
+                        result = hit
+                        break
         else:
             result = (None, file or "", summ["line"])
             if depth < MAX_DEPTH and file:
@@ -207,13 +219,52 @@ class GuardTable:
             gate = (self.summary(file, symbol) or {}).get("gate")
             return Guard(status, f"{mechanism} ({gate})" if gate else mechanism, (where,))
         if status == CONDITIONAL:
-            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
-        if status == UNRESOLVED and any(w in name.lower() for w in AUTHISH):
+            return self._configured(from_file, name, mechanism, where)
+        # ``users_ns.doc``: the method named decides, not the object it is called on
+        if status == UNRESOLVED and any(w in name.rsplit(".", 1)[-1].lower() for w in AUTHISH):
             return Guard("unknown", f"{mechanism} (not found in the repository)", (where,))
         return None
 
-    def handler_guards(self, file: str, qualname: str) -> list[Guard]:
-        """Guards inside a handler: its own top-level checks and the helpers it calls."""
+    def _configured(
+        self, from_file: str, name: str, mechanism: str, where: tuple[str, int, str]
+    ) -> Guard:
+        """A guard that checks only under some values of a setting (configured.py)."""
+        file, symbol, _ = self.r.resolve(from_file, name)
+        config = (self.summary(file, symbol) or {}).get("config")
+        if not config or not file:
+            return Guard("unknown", f"{mechanism} (checks only in some configurations)", (where,))
+        return setting_guard(config, file, mechanism, where)
+
+    def method_verdict(
+        self, chain: list[tuple[str, str]], name: str, depth: int = 0
+    ) -> tuple[str | None, str, int]:
+        """``self.check_permissions()`` / ``super().prepare()`` in a class view: the method
+        the instance really runs (the most derived class of ``chain`` that defines it), and
+        what it calls on ``self`` in turn."""
+        for cfile, cname in chain:
+            summ = self.r.extracts.get(cfile, {}).get("functions", {}).get(f"{cname}.{name}")
+            if summ is None:
+                continue
+            if summ["guard"]:
+                return summ["guard"][0], cfile, summ["guard"][1]
+            for callee, _line in summ["calls"] if depth < MAX_DEPTH else []:
+                head, _, rest = callee.partition(".")
+                if head in ("self", "super") and rest and "." not in rest:
+                    hit = self.method_verdict(chain, rest, depth + 1)
+                else:
+                    hit = self.verdict(cfile, callee, depth + 1)
+                if hit[0] in (AUTHENTICATED, RESTRICTED):
+                    return hit
+            return None, cfile, summ["line"]
+        return None, "", 0
+
+    def handler_guards(
+        self, file: str, qualname: str, chain: list[tuple[str, str]] | None = None
+    ) -> list[Guard]:
+        """Guards inside a handler: its own top-level checks and the helpers it calls.
+
+        ``chain``: a class view's classes, most derived first: calls on ``self`` (and
+        ``super()``) run the method the instance has."""
         summ = self.r.extracts.get(file, {}).get("functions", {}).get(qualname)
         if summ is None:
             return []
@@ -228,6 +279,18 @@ class GuardTable:
                 gate = summ.get("gate")
                 what = f"check in the handler ({gate})" if gate else "check in the handler"
                 out.append(Guard(status, what, ((file, line, text),)))
+        if summ.get("flag"):
+            out += flag_guard(self.flags, file, summ["flag"], lines)
+        if summ.get("token"):  # a reset / invite token from the body or query, looked up
+            key, line = summ["token"]
+            where = ((file, line, lines.get(line, "")),)
+            out.append(
+                Guard(
+                    AUTHENTICATED,
+                    f"url_token: {key} from the request body or query (a secret link)",
+                    where,
+                )
+            )
         for callee, line in summ["calls"]:
             where = ((file, line, lines.get(line, "")),)
             if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
@@ -235,9 +298,14 @@ class GuardTable:
                 # only the holder of the webhook secret gets through.
                 out.append(Guard(AUTHENTICATED, f"webhook_signature: {callee}()", where))
                 continue
-            st, _f, _l = self.verdict(file, callee)
+            head, _, rest = callee.partition(".")
+            if chain and head in ("self", "super") and rest and "." not in rest:
+                st, f, at = self.method_verdict(chain, rest)
+            else:
+                st, f, at = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
-                out.append(Guard(st, f"call {callee}()", where))
+                what = f"call {callee}()" + (" (ownership)" if (f, at) in self.owners else "")
+                out.append(Guard(st, what, where))
         if not out and summ.get("dispatch"):
             out += self._dispatch(file, summ["dispatch"], lines)
         return out
@@ -269,28 +337,3 @@ class GuardTable:
         first = calls[0][1]
         where = ((file, first, lines.get(first, "")),)
         return [Guard(status, f"every branch hands over to a guarded view ({names})", where)]
-
-
-def decide(guards: list[Guard]) -> RouteAuth:
-    """Fold guards: restricted > authenticated > unknown > public."""
-    for status in (RESTRICTED, AUTHENTICATED, "unknown"):
-        hits = [g for g in guards if g.status == status]
-        if hits:
-            ev = sorted({e for g in hits for e in g.evidence})
-            return RouteAuth(
-                status=AuthStatus(status),
-                mechanism="; ".join(sorted({g.mechanism for g in hits})),
-                evidence=[
-                    Evidence(path=p, start_line=n, end_line=n, snippet=t) for p, n, t in ev if t
-                ],
-            )
-    public = [g for g in guards if g.status == "public"]
-    return RouteAuth(
-        status=AuthStatus.PUBLIC,
-        mechanism="; ".join(sorted({g.mechanism for g in public})) or None,
-        evidence=[
-            Evidence(path=p, start_line=n, end_line=n, snippet=t)
-            for p, n, t in sorted({e for g in public for e in g.evidence})
-            if t
-        ],
-    )

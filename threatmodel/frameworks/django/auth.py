@@ -116,6 +116,7 @@ class Judge:
                 self.flags.setdefault(name, (value, p, line, text))
         for name in clash:
             del self.flags[name]
+        guards.flags.update(self.flags)  # checks made only while a setting is on
         strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
         self.strs: dict[str, str] = {  # string defaults all settings modules agree on
             k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
@@ -326,8 +327,9 @@ class Judge:
                     ):
                         gs.append(g)
             if c_file:
-                gs += self.g.handler_guards(c_file, f"{c_name}.{meth}")
-                gs += self.g.handler_guards(c_file, f"{c_name}.dispatch")
+                classes = [(f, n) for f, n, _i in chain if f]
+                gs += self.g.handler_guards(c_file, f"{c_name}.{meth}", classes)
+                gs += self.g.handler_guards(c_file, f"{c_name}.dispatch", classes)
         for callee, line, text, *_ in extra or []:
             if last(callee) == "action":
                 continue

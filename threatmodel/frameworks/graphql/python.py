@@ -27,6 +27,7 @@ from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import bool_const, dotted, kw, last, line_text, tree_nodes
 from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks._python.owner import is_caller
 from threatmodel.frameworks._python.reject import ROLE_WORDS
 from threatmodel.models import AuthStatus, Location, Route
 
@@ -80,7 +81,8 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                 mutation = func[: -len(".Field")] if func.endswith(".Field") else ""
                 perms = _perm_names(kw(call, "permissions") or kw(call, "permission_classes"))
                 resolver = dotted(kw(call, "resolver"))
-                fields.append([target.id, stmt.lineno, mutation, perms, resolver])
+                typ = _type_name(stmt.annotation) if isinstance(stmt, ast.AnnAssign) else ""
+                fields.append([target.id, stmt.lineno, mutation, perms, resolver, typ])
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             for dec in stmt.decorator_list:  # @strawberry.field(permission_classes=[...])
                 name = last(dotted(dec))
@@ -90,7 +92,7 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                         if isinstance(dec, ast.Call)
                         else None
                     )
-                    fields.append([stmt.name, stmt.lineno, "", perms, f"{c.name}.{stmt.name}"])
+                    fields.append([stmt.name, stmt.lineno, "", perms, f"{c.name}.{stmt.name}", ""])
         elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             for s in stmt.body:
                 if isinstance(s, ast.Assign) and any(
@@ -98,7 +100,8 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                 ):
                     meta = _perm_names(s.value)
     bases = [dotted(b) for b in c.bases if dotted(b)]
-    if not fields and meta is None and not bases:
+    scoped = _scoped(c)
+    if not fields and meta is None and not bases and scoped is None:
         return None
     methods = [
         n.name
@@ -112,7 +115,29 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
         "methods": methods,
         "line": c.lineno,
         "text": line_text(lines, c.lineno),
+        "scoped": [scoped, line_text(lines, scoped)] if scoped else None,
     }
+
+
+def _type_name(annotation: ast.expr) -> str:
+    """``list[CircuitType]`` / ``Optional[CircuitType]`` / ``CircuitType``: the type named."""
+    node = annotation
+    while isinstance(node, ast.Subscript):
+        node = node.slice
+    return dotted(node)
+
+
+def _scoped(c: ast.ClassDef) -> int | None:
+    """The line of a type's ``get_queryset`` that filters its rows by the caller
+    (strawberry-django's hook: ``queryset.restrict(info.context.request.user, "view")``)."""
+    for fn in c.body:
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name == "get_queryset":
+            for n in ast.walk(fn):
+                if isinstance(n, ast.Call) and any(
+                    is_caller(a) for a in [*n.args, *(k.value for k in n.keywords)]
+                ):
+                    return n.lineno
+    return None
 
 
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
@@ -217,18 +242,7 @@ def _fields(
     root: tuple[str, str], classes: Mapping[tuple[str, str], Any], find: Any
 ) -> list[tuple[str, str, list[Any]]]:
     """Every field of a root type and of its bases (a subclass's own first)."""
-    out: list[tuple[str, str, list[Any]]] = []
-    stack: list[tuple[str, str]] = [root]
-    done: set[tuple[str, str]] = set()
-    while stack:
-        key = stack.pop(0)
-        if key in done or len(done) > 500:
-            continue
-        done.add(key)
-        info = classes[key]
-        out += [(key[0], key[1], f) for f in info["fields"]]
-        stack += [b for name in info["bases"] if (b := find(key[0], name)) is not None]
-    return out
+    return [(k[0], k[1], f) for k, info in _chain(root, classes, find) for f in info["fields"]]
 
 
 def _field_guards(
@@ -239,7 +253,7 @@ def _field_guards(
     find: Any,
     guards: GuardTable,
 ) -> list[Guard]:
-    name, line, mutation, perms, resolver_name = field
+    name, line, mutation, perms, resolver_name, typ = field
     text = classes[(fp, cls)]["text"]
     where = (fp, line, text)
     gs: list[Guard] = []
@@ -257,11 +271,42 @@ def _field_guards(
         ):
             gs.append(Guard("unknown", f"{mk[1]}.check_permissions() decides per request", ()))
         return gs
+    if typ and (scoped := _scoped_by(fp, typ, classes, find)) is not None:
+        gs.append(scoped)
     resolvers = [resolver_name] if resolver_name else [f"{cls}.resolve_{name}"]
     for r in resolvers:
         rfile, rsym, _ = guards.r.resolve(fp, r)
         gs += _method_guards(guards, rfile or fp, rsym if rfile else r)
     return gs
+
+
+def _scoped_by(
+    fp: str, typ: str, classes: Mapping[tuple[str, str], Any], find: Any
+) -> Guard | None:
+    """The field's type (or a base of it) returns only rows the caller may see."""
+    start = find(fp, typ)
+    for key, info in _chain(start, classes, find) if start else []:
+        if info.get("scoped"):
+            line, text = info["scoped"]
+            what = f"{key[1]}.get_queryset filters rows by the caller"
+            return Guard("restricted", what, ((key[0], line, text),))
+    return None
+
+
+def _chain(
+    root: tuple[str, str], classes: Mapping[tuple[str, str], Any], find: Any
+) -> list[tuple[tuple[str, str], Any]]:
+    """The class and its bases that have extracts, nearest first."""
+    out: list[tuple[tuple[str, str], Any]] = []
+    stack, done = [root], set[tuple[str, str]]()
+    while stack and len(done) <= 500:
+        key = stack.pop(0)
+        if key in done:
+            continue
+        done.add(key)
+        out.append((key, classes[key]))
+        stack += [b for name in classes[key]["bases"] if (b := find(key[0], name)) is not None]
+    return out
 
 
 def _method_guards(guards: GuardTable, file: str, qual: str) -> list[Guard]:
