@@ -36,6 +36,7 @@ _RESOLVER_METHODS = ("mutate", "perform_mutation", "check_permissions")
 
 
 _RELEVANT = re.compile(r"graphene|strawberry|\bclass (?:Query|Mutation)\b")
+_SCHEMA = re.compile("schema", re.IGNORECASE)
 
 
 def relevant(text: str) -> bool:
@@ -123,7 +124,10 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         info = _class(c, lines)
         if info is not None:
             d["classes"][c.name] = info
-    for node in tree_nodes(tree):
+    # A schema call's callee ends in "schema" (any case): a file that never says so (or an
+    # NFKC look-alike, which only non-ASCII text can hold) has none, and is not walked.
+    has_schema = _SCHEMA.search(src.text) is not None or not src.text.isascii()
+    for node in tree_nodes(tree) if has_schema else ():
         if isinstance(node, ast.Call) and last(dotted(node.func)).lower().endswith("schema"):
             roots = {k: dotted(kw(node, k)) for k, _m in ROOTS if dotted(kw(node, k))}
             if "query" not in roots and node.args and dotted(node.args[0]):
