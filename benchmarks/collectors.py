@@ -90,7 +90,7 @@ def main() -> None:
             t = time.process_time()
             try:
                 out = c.extract(src)
-            except Exception:  # noqa: BLE001 - as the pipeline: a collector's bug is not fatal
+            except Exception:  # as the pipeline: a collector's bug is not fatal
                 out = None
             spent = time.process_time() - t
             cpu[f"extract {c.id}"] += spent - (_parse_cpu[0] - before)
@@ -109,7 +109,7 @@ def main() -> None:
         t = time.process_time()
         try:
             c.link(per[c.id], builder, ctx)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"link {c.id} failed: {exc!r}", file=sys.stderr)
         cpu[f"link {c.id}"] += time.process_time() - t
     t = time.process_time()
