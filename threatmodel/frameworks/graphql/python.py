@@ -116,6 +116,15 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
     }
 
 
+def walks_module(text: str) -> bool:
+    """Will ``extract`` list the whole module (``tree_nodes``)? Only for schema calls.
+
+    A schema call's callee ends in "schema" (any case): a file that never says so (or an
+    NFKC look-alike, which only non-ASCII text can hold) has none.
+    """
+    return _SCHEMA.search(text) is not None or not text.isascii()
+
+
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     lib = "strawberry" if "strawberry" in src.text else "graphene"
@@ -124,10 +133,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         info = _class(c, lines)
         if info is not None:
             d["classes"][c.name] = info
-    # A schema call's callee ends in "schema" (any case): a file that never says so (or an
-    # NFKC look-alike, which only non-ASCII text can hold) has none, and is not walked.
-    has_schema = _SCHEMA.search(src.text) is not None or not src.text.isascii()
-    for node in tree_nodes(tree) if has_schema else ():
+    for node in tree_nodes(tree) if walks_module(src.text) else ():
         if isinstance(node, ast.Call) and last(dotted(node.func)).lower().endswith("schema"):
             roots = {k: dotted(kw(node, k)) for k, _m in ROOTS if dotted(kw(node, k))}
             if "query" not in roots and node.args and dotted(node.args[0]):
