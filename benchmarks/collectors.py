@@ -26,6 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from benchmarks.engine import halve  # noqa: E402
 from benchmarks.measure import table  # noqa: E402
 from threatmodel.code import source as source_module  # noqa: E402
 from threatmodel.code.collector import FactsBuilder, LinkContext  # noqa: E402
@@ -73,10 +74,7 @@ def main() -> None:
     files_of: dict[str, int] = defaultdict(int)
     slow: list[tuple[float, str, str]] = []
     t0 = time.process_time()
-    files = walk(root).files
-    if args.half:
-        mid = len(files) // 2
-        files = files[:mid] if args.half == 1 else files[mid:]
+    files = halve(walk(root).files, args.half)
     cpu["(walk)"] = time.process_time() - t0
     collectors = all_collectors()
     per: dict[str, dict[str, object]] = {c.id: {} for c in collectors}
