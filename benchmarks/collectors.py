@@ -77,7 +77,8 @@ def main() -> None:
     files = halve(walk(root).files, args.half)
     cpu["(walk)"] = time.process_time() - t0
     collectors = all_collectors()
-    per: dict[str, dict[str, object]] = {c.id: {} for c in collectors}
+    per: dict[str, dict[str, str]] = {c.id: {} for c in collectors}
+    gc.freeze()  # as collect_facts does
     for path in files:
         t = time.process_time()
         language = detect_language(path)
@@ -109,7 +110,7 @@ def main() -> None:
             t = time.process_time()
             text = json.dumps(out, separators=(",", ":"))
             if text != "null":
-                per[c.id][path] = json.loads(text)
+                per[c.id][path] = text  # as the pipeline: kept as text until link
             cpu["(json)"] += time.process_time() - t
     cpu["(parse)"] = _parse_cpu[0]
     builder = FactsBuilder()
@@ -117,7 +118,7 @@ def main() -> None:
     for c in collectors:
         t = time.process_time()
         try:
-            c.link(per[c.id], builder, ctx)
+            c.link({p: json.loads(t) for p, t in per[c.id].items()}, builder, ctx)
         except Exception as exc:
             print(f"link {c.id} failed: {exc!r}", file=sys.stderr)
         cpu[f"link {c.id}"] += time.process_time() - t
