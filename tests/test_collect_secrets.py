@@ -237,3 +237,24 @@ def test_public_supabase_anon_jwt_is_not_a_secret() -> None:
     text = f'const a = "{anon}";\nconst b = "{service}";\n'
     found = SecretsCollector().extract(SourceFile.from_bytes("src/db.ts", text.encode()))
     assert [(kind, line) for kind, _, line, _ in found or []] == [("jwt", 2)]
+
+
+def test_candidates_sharing_a_line_are_judged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A minified bundle holds hundreds of named literals on one line: whether that line
+    says "not a secret" is asked once, not once per literal (quadratic in the line's length:
+    seconds on a 250 KB bundle)."""
+    from threatmodel.collect import secrets as module
+
+    line = "".join(f'var apiPassword{i}="Zq7{i:04d}xVb2Lm9Tr4Kp8";' for i in range(300))
+    searched: list[int] = []
+    real = module._NOT_SECRET
+
+    class Counting:
+        def search(self, text: str) -> object:
+            searched.append(len(text))
+            return real.search(text)
+
+    monkeypatch.setattr(module, "_NOT_SECRET", Counting())
+    found = SecretsCollector().extract(SourceFile.from_bytes("src/bundle.js", line.encode()))
+    assert found is not None and len(found) == 300
+    assert len(searched) <= 2, f"the line was searched {len(searched)} times"

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import ModuleType
 from typing import Any
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
@@ -142,6 +143,12 @@ def basics(
     }
 
 
+def _walks_module(mod: ModuleType, text: str) -> bool:
+    """Will this framework's ``extract`` list the whole module? Yes unless it says not."""
+    says: Callable[[str], bool] | None = getattr(mod, "walks_module", None)
+    return True if says is None else says(text)
+
+
 _TOKEN_PARAM = re.compile(r"\{((?:\w*_)?(?:token|secret)|signed_\w+|\w*signature|uidb64)\}")
 
 
@@ -204,8 +211,10 @@ class PythonWebCollector(Collector):
         tree = src.python_ast
         if tree is None:
             return None
-        # flask, fastapi and aiohttp list the whole tree (tree_nodes); django rarely does.
-        data = basics(tree, src.lines, bool(wanted), any(n != "django" for n in wanted))
+        # flask, fastapi and aiohttp list the whole tree (tree_nodes); django and graphql say
+        # when they will (``walks_module``): else walking each function alone costs less.
+        module_walk = any(_walks_module(FRAMEWORKS[n], text) for n in wanted)
+        data = basics(tree, src.lines, bool(wanted), module_walk)
         for name in wanted:
             part = FRAMEWORKS[name].extract(tree, src)
             if part:

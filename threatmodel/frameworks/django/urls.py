@@ -69,6 +69,15 @@ def relevant(text: str) -> bool:
     return "django" in text or "urlpatterns" in text or "rest_framework" in text
 
 
+def walks_module(text: str) -> bool:
+    """Will ``extract`` list the whole module (``tree_nodes``)? Only for ``register`` calls.
+
+    A call can only name ``register`` if the text spells it: an ASCII file's identifiers
+    appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
+    """
+    return "register" in text or not text.isascii()
+
+
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {"urls": None, "routers": {}, "views": {}, "settings": None, "perms": {}}
@@ -101,10 +110,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         d["lists"] = lists
     if reads := login_mw.settings_read(tree):
         d["settings_read"] = reads
-    # A call can only name ``register`` if the text spells it: an ASCII file's identifiers
-    # appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
-    text = src.text
-    calls = tree_nodes(tree) if "register" in text or not text.isascii() else []
+    calls = tree_nodes(tree) if walks_module(src.text) else []
     for call in calls:
         if isinstance(call, ast.Call) and last(dotted(call.func)) == "register":
             owner = dotted(call.func).rsplit(".", 1)[0]

@@ -37,6 +37,7 @@ _RESOLVER_METHODS = ("mutate", "perform_mutation", "check_permissions")
 
 
 _RELEVANT = re.compile(r"graphene|strawberry|\bclass (?:Query|Mutation)\b")
+_SCHEMA = re.compile("schema", re.IGNORECASE)
 
 
 def relevant(text: str) -> bool:
@@ -140,6 +141,15 @@ def _scoped(c: ast.ClassDef) -> int | None:
     return None
 
 
+def walks_module(text: str) -> bool:
+    """Will ``extract`` list the whole module (``tree_nodes``)? Only for schema calls.
+
+    A schema call's callee ends in "schema" (any case): a file that never says so (or an
+    NFKC look-alike, which only non-ASCII text can hold) has none.
+    """
+    return _SCHEMA.search(text) is not None or not text.isascii()
+
+
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     lib = "strawberry" if "strawberry" in src.text else "graphene"
@@ -148,7 +158,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         info = _class(c, lines)
         if info is not None:
             d["classes"][c.name] = info
-    for node in tree_nodes(tree):
+    for node in tree_nodes(tree) if walks_module(src.text) else ():
         if isinstance(node, ast.Call) and last(dotted(node.func)).lower().endswith("schema"):
             roots = {k: dotted(kw(node, k)) for k, _m in ROOTS if dotted(kw(node, k))}
             if "query" not in roots and node.args and dotted(node.args[0]):
