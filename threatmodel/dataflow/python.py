@@ -48,9 +48,7 @@ REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(
-    ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin
-):
+class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines

@@ -72,7 +72,6 @@ def safe_kinds(allowed: frozenset[str], catalog: Catalog) -> frozenset[str]:
     )
 
 
-
 def sub_kinds(pattern: str, repl: str, catalog: Catalog) -> frozenset[str]:
     r"""Kinds ``re.sub(pattern, repl, x)`` (every occurrence) makes ``x`` safe for. A
     one-class pattern leaves only the characters outside the class (and ``repl``'s); a
