@@ -111,8 +111,8 @@ def collect_facts(
     bad_utf8: list[str] = []
     # Every object alive now (imported code, catalogs, compiled patterns) outlives the scan:
     # frozen, the cyclic collector stops walking them again each time parsing allocates
-    # (a tenth of extraction's CPU on saleor). Thawed after, so a long-lived caller (tests,
-    # ``ask``) still frees its own garbage.
+    # (its time extracting 1,500 saleor files in one process: ~1.0 s -> 0.38 s of ~12 s).
+    # Thawed after, so a long-lived caller (tests, ``ask``) still frees its own garbage.
     gc.freeze()
     try:
         for fr in _extract_all(root, files, collectors, sig, cache, jobs):
