@@ -100,3 +100,21 @@ def test_request_built_set_is_no_allow_list() -> None:
         "if (!HOSTS.has(u.hostname))", "if (!new Set(req.body.hosts).has(u.hostname))"
     )
     assert any(f.broken_by is None for f in _ssrf(js_flows({"api/h.js": text})))
+
+
+REDIRECT = """\
+export function go (req, res) {
+  const to = req.query.to
+  if (new URL(to).origin === 'https://app.example.com') {
+    res.redirect(to)
+  }
+}
+"""
+
+
+def test_origin_equality_breaks_open_redirect() -> None:
+    flows = [f for f in js_flows({"r.js": REDIRECT}) if f.claim == "open_redirect"]
+    assert flows and all(f.broken_by for f in flows), flows
+    based = REDIRECT.replace("new URL(to)", "new URL(to, 'https://app.example.com')")
+    flows = [f for f in js_flows({"r.js": based}) if f.claim == "open_redirect"]
+    assert any(f.broken_by is None for f in flows)
