@@ -32,6 +32,7 @@ from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
 from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
 from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
+from threatmodel.dataflow.jspin import pinned_params
 from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 
 if TYPE_CHECKING:
@@ -146,6 +147,9 @@ class JsEngine(JsBind):
             }
             if weak:
                 self.summaries[qual]["weak"] = weak
+            pins = pinned_params(fn, names)
+            if pins:
+                self.summaries[qual]["pins"] = pins
         own = set(names)
 
         def outer(labels: frozenset[Label]) -> frozenset[Label]:

@@ -28,6 +28,7 @@ from threatmodel.dataflow.jsexpr import (
     request_value,
 )
 from threatmodel.dataflow.jsnodes import call_args, origin
+from threatmodel.dataflow.jspin import PIN, PINNED, pin_test
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
 from threatmodel.dataflow.values import ATTR, CLEAN, Label, Value, field_of, join, param_name
@@ -137,9 +138,19 @@ class JsBind(JsExpr):
         while cond is not None and cond.type == "unary_expression" and node_text(cond)[:1] == "!":
             negated = not negated
             cond = unwrap(cond.child_by_field_name("argument"))
+        pinned = pin_test(cond)
+        if pinned is not None:
+            return pinned, PINNED, not negated  # ``HOSTS.has(new URL(x).hostname)``
         if cond is None or cond.type != "call_expression":
             return None
         fn = unwrap(cond.child_by_field_name("function"))
+        qual = self.qualify(fn, f) if fn is not None else ""
+        if qual and self.repo(qual):
+            # ``if (!isAllowedUrl(x))``: ``jsweak.annotate`` reads whether it pins the host
+            for i, a in enumerate(call_args(cond)):
+                if a.type == "identifier":
+                    return node_text(a), frozenset({f"{PIN}{qual}#{i}"}), not negated
+            return None
         args = cond.child_by_field_name("arguments")
         arg = args.named_children[0] if args is not None and args.named_children else None
         if fn is None or fn.type != "member_expression" or arg is None:
@@ -215,6 +226,10 @@ class JsBind(JsExpr):
         if guard is None or guard[2] != branch or guard[0] not in f.env:
             return
         name, kinds, _ = guard
+        mark = next((k for k in kinds if k.startswith(PIN)), None)
+        if mark is not None:
+            f.env[name] = f.env[name].sanitized(frozenset(), mark)
+            return
         f.env[name] = f.env[name].sanitized(kinds, "guard")
 
     # ------------------------------------------------------------------ calls

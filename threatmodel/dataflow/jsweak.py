@@ -40,6 +40,8 @@ INPUT = frozenset({"request", "param"})
 MAX_DATA = 16
 WEAK = "~weak "  # ``~weak ./module:line``: a check of this value, in that module
 CHECK = "~check "  # ``~check qual#i``: passed as argument i to a function that checks it
+PIN = "~pin "  # ``~pin qual#i``: held where argument i passed a function's host pin (jspin)
+PIN_KINDS = frozenset({"ssrf", "open_redirect"})
 
 
 def is_input(value: Value) -> bool:
@@ -196,9 +198,16 @@ def annotate(
             continue
         named: list[str] = []
         extra: list[Location] = []
+        pinned: str | None = None
         for s in flow.sanitizers:
             if not s.startswith("~"):
                 named.append(s)
+                continue
+            if s.startswith(PIN):
+                got_pin = _pin(s, summaries, aliases)
+                if got_pin is not None and flow.claim in PIN_KINDS:
+                    pinned = f"host allow-list: {got_pin}"
+                    named.append(pinned)
                 continue
             got = _resolve(s, paths, summaries, aliases, extracts)
             if got is not None:
@@ -207,6 +216,8 @@ def annotate(
                 extra += [Location(path=path, line=n) for n in lines]
         steps = [*flow.steps[:-1], *(e for e in extra if e not in flow.steps), *flow.steps[-1:]]
         broken = flow.broken_by
+        if broken is None and pinned is not None:
+            broken = pinned
         if broken is not None and broken.startswith("~"):
             broken = next((s for s in sorted(named) if not s.startswith("weak")), "sanitizer")
         out.append(
@@ -217,6 +228,19 @@ def annotate(
             )
         )
     return out
+
+
+def _pin(
+    mark: str,
+    summaries: Mapping[str, tuple[str, dict[str, Any]]],
+    aliases: Mapping[str, str],
+) -> str | None:
+    """The function a ``~pin`` mark names when its summary says it pins that argument."""
+    qual, _, index = mark[len(PIN) :].rpartition("#")
+    found = summaries.get(qual) or summaries.get(aliases.get(qual, ""))
+    if found is None or not index.isdigit():
+        return None
+    return qual if int(index) in found[1].get("pins", []) else None
 
 
 def _resolve(
