@@ -7,8 +7,9 @@ check in the handler), with the status it proves, how it is named and where it i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from threatmodel.models import AuthStatus, Evidence, RouteAuth, SettingAuth
+from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth, SettingAuth
 
 # guards.py's names, spelled out: guards imports configured.py, which imports this module
 AUTHENTICATED, RESTRICTED = AuthStatus.AUTHENTICATED.value, AuthStatus.RESTRICTED.value
@@ -20,6 +21,29 @@ class Guard:
     mechanism: str
     evidence: tuple[tuple[str, int, str], ...] = ()
     setting: SettingAuth | None = None  # the setting that chose ``status`` (configured.py)
+
+
+def guarded_route(
+    method: str,
+    path: str,
+    framework: str,
+    handler: str,
+    where: tuple[str, int],
+    guards: list[Guard],
+    **extra: Any,
+) -> Route:
+    """One route of a Python framework: its id, its place and the auth its guards fold to
+    (``extra``: the framework's own fields, e.g. ``csrf_exempt``, ``hidden``)."""
+    return Route(
+        id=f"{method} {path}",
+        method=method,
+        path=path,
+        framework=framework,
+        handler=handler,
+        location=Location(path=where[0], line=where[1]),
+        auth=decide(guards),
+        **extra,
+    )
 
 
 def decide(guards: list[Guard]) -> RouteAuth:

@@ -15,10 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from threatmodel.frameworks._python.configured import flag_guard, setting_guard
-from threatmodel.frameworks._python.fold import Guard, decide
+from threatmodel.frameworks._python.fold import Guard, decide, guarded_route
 from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
 
-__all__ = ["Guard", "GuardTable", "Resolver", "decide"]  # Guard, decide: from fold.py
+__all__ = [
+    "Guard",
+    "GuardTable",
+    "Resolver",
+    "decide",
+    "guarded_route",
+]  # from fold.py: Guard, decide, guarded_route
 
 UNRESOLVED = "unresolved"
 MAX_DEPTH = 5

@@ -19,8 +19,8 @@ from typing import Any
 from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import dotted, last, line_text, normalize_brace, str_const, tree_nodes
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
-from threatmodel.models import Location, Middleware, Route
+from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, guarded_route
+from threatmodel.models import Location, Middleware
 
 VERBS = ("get", "post", "put", "patch", "delete", "head")
 
@@ -203,15 +203,7 @@ def link(
                 else:
                     gs_m = gs
                 out.routes.append(
-                    Route(
-                        id=f"{m} {full}",
-                        method=m,
-                        path=full,
-                        framework="aiohttp",
-                        handler=f"{module}.{handler}",
-                        location=Location(path=p, line=line),
-                        auth=decide(gs_m),
-                    )
+                    guarded_route(m, full, "aiohttp", f"{module}.{handler}", (p, line), gs_m)
                 )
         for name, line in d["session"]:
             out.middleware.append(

@@ -18,7 +18,7 @@ from typing import Any
 
 from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import normalize_brace
-from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide, guarded_route
 from threatmodel.frameworks._python.settings import emit_middleware, emit_setting
 from threatmodel.models import Location, Route
 
@@ -125,14 +125,13 @@ def link(
                 full = normalize_brace(prefix + r["path"]) or "/"
                 for m in r["methods"]:
                     out.routes.append(
-                        Route(
-                            id=f"{m} {full}",
-                            method=m,
-                            path=full,
-                            framework="fastapi",
-                            handler=f"{module}.{r['handler']}",
-                            location=Location(path=p, line=r["line"]),
-                            auth=decide(gs),
+                        guarded_route(
+                            m,
+                            full,
+                            "fastapi",
+                            f"{module}.{r['handler']}",
+                            (p, r["line"]),
+                            gs,
                             hidden=r["hidden"],
                             rate_limited=True if r["limited"] else None,
                         )

@@ -14,11 +14,10 @@ from typing import Any
 
 from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last, normalize_angle
-from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, guarded_route
 from threatmodel.frameworks._python.settings import emit_middleware, emit_setting, resolve_secret
 from threatmodel.frameworks.flask import generated as flask_generated
 from threatmodel.frameworks.flask.resources import VIEW_METHODS, Resources
-from threatmodel.models import Location, Route
 
 
 def link(
@@ -157,14 +156,13 @@ def _emit(
     )
     for method in methods or ["ANY"]:
         out.routes.append(
-            Route(
-                id=f"{method} {full}",
-                method=method,
-                path=full,
-                framework="flask",
-                handler=f"{module}.{r['handler']}",
-                location=Location(path=p, line=r["line"]),
-                auth=decide(gs),
+            guarded_route(
+                method,
+                full,
+                "flask",
+                f"{module}.{r['handler']}",
+                (p, r["line"]),
+                gs,
                 csrf_exempt=csrf_exempt,
                 rate_limited=True if limited else limiter,
             )
