@@ -21,7 +21,15 @@ class SinkRow:
     names a condition the engine evaluates at the call (``dataflow.conditions``): the call
     is a sink only when it holds.
     ``whole``: only a value tainted as a whole counts (a dict whose values are tainted is a
-    normal query document, a tainted document is an injection)."""
+    normal query document, a tainted document is an injection).
+    ``at``: what the row names. ``call`` (a call or ``new``), ``key`` (JS: the key of an
+    object literal, whose value is the dangerous one: ``{$where: code}``) or ``assign`` (JS:
+    a property assigned, ``.innerHTML = html``).
+    ``fact``: the ``Sink`` fact kind (``facts.sinks``) a match is listed as, when not its
+    kind's ``sink_fact`` (an HTML writer of the DOM is a "template" sink of an xss kind).
+    ``shown``: the name a match is reported by, when not ``callee`` (a key's JSX attribute).
+    ``modules``: a ``.method`` row matches a call on a receiver imported from a package only
+    when the package is one of these (``z.literal`` of ``zod`` is no Sequelize literal)."""
 
     callee: str
     arg: int | None = 0
@@ -29,12 +37,36 @@ class SinkRow:
     when: str = ""
     whole: bool = False
     language: str = "python"
+    at: str = "call"
+    fact: str = ""
+    shown: str = ""
+    modules: tuple[str, ...] = ()
 
 
-def js(callee: str, arg: int | None = 0, when: str = "", whole: bool = False) -> SinkRow:
+def js(
+    callee: str,
+    arg: int | None = 0,
+    when: str = "",
+    whole: bool = False,
+    *,
+    at: str = "call",
+    fact: str = "",
+    shown: str = "",
+    modules: tuple[str, ...] = (),
+) -> SinkRow:
     """A JavaScript / TypeScript row (``callee`` as ``require`` / ESM imports resolve it,
     ``node:`` dropped; ``.method`` for any receiver)."""
-    return SinkRow(callee, arg=arg, when=when, whole=whole, language="javascript")
+    return SinkRow(
+        callee,
+        arg=arg,
+        when=when,
+        whole=whole,
+        language="javascript",
+        at=at,
+        fact=fact,
+        shown=shown,
+        modules=modules,
+    )
 
 
 @dataclass(frozen=True)
@@ -55,5 +87,10 @@ class KindSpec:
     guard_needles: tuple[str, ...] = ()  # ``if "<needle>" in x: return`` makes x safe
     prefix_guard: bool = False  # ``if not x.startswith(...): return`` makes x safe
     # the ``Sink`` fact kind (``facts.sinks``: sql, command, eval, deserialize, http_request,
-    # redirect, template, file) a call its Python rows match is listed as; "" not listed
+    # redirect, template, file) a call its rows match is listed as ("" not listed; a row's
+    # ``fact`` overrides it)
     sink_fact: str = ""
+
+    def fact_of(self, row: SinkRow) -> str:
+        """The ``Sink`` fact kind a match of ``row`` is listed as ("" none)."""
+        return row.fact or self.sink_fact

@@ -1,13 +1,15 @@
-"""Dangerous calls in JavaScript / TypeScript, from tree-sitter, and JWT misuse settings.
+"""Dangerous calls in JavaScript / TypeScript as ``Sink`` facts, and JWT misuse settings.
 
-Extract (per file): calls to SQL (``.query``, ``.raw``, ``$queryRawUnsafe`` ...), shell
-(``child_process`` ``exec`` / ``execSync`` / ``spawn`` with ``shell``), ``eval`` /
-``new Function`` / ``vm.run*``, outbound HTTP (``fetch``, ``axios``, ``needle``, ``got``,
-``http.get`` ...), redirects (``res.redirect``), templates (``ejs.render``, ``innerHTML =``),
-deserialisation (``unserialize``) and files (``fs.readFile*``, ``res.sendFile``). ``dynamic``
-is set when the dangerous argument is not a constant; for SQL only when the query is
-*built* (template literal with ``${}``, ``+`` concatenation, ``.concat``) or read straight
-from the request, not when values are passed separately. ``jsonwebtoken`` calls give
+Which calls are sinks is the claim catalog's (the JavaScript rows of ``claims/<kind>/``, the
+rows the JS dataflow engine follows; ``sink_of``): a call or ``new`` whose callee, resolved
+through the file's ``require`` / ESM imports, a row names, an object key (``$where``) or an
+assigned property (``innerHTML``) a row names. A match is listed as its row's fact kind
+(``KindSpec.fact_of``: sql, command, eval, deserialize, http_request, redirect, template,
+file); rows of kinds without one (``res.send`` of xss, Mongo's ``find``) are no ``Sink``.
+What is read here is only how the dangerous argument is written: ``dynamic`` when it is not
+a constant; for SQL only when the query is *built* (template literal with ``${}``, ``+``
+concatenation, ``.concat``) or read straight from the request, not when values are passed
+separately; ``spawn`` only with the ``shell`` option. ``jsonwebtoken`` calls give
 ``jwt.verify`` ("false" for ``jwt.decode`` used as verification is not decidable, so only
 ``verify`` calls with ``algorithms`` containing ``none`` or a short literal key are recorded).
 Link: adds the facts with the enclosing function's name and first line.
@@ -20,53 +22,36 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from threatmodel.claims import REGISTRY
+from threatmodel.claims.spec import SinkRow
 from threatmodel.code import jsast
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
+from threatmodel.dataflow.catalog import JS_CATALOG, js_callee
+from threatmodel.dataflow.jsconds import statement
 from threatmodel.models import Location, Setting, Sink
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-SQL_METHODS = frozenset({"query", "raw", "$queryRawUnsafe", "$executeRawUnsafe", "whereRaw"})
-COMMAND_FUNCS = frozenset({"exec", "execSync", "spawn", "spawnSync", "execFile", "execFileSync"})
-EVAL_CALLS = frozenset({"eval", "vm.runInNewContext", "vm.runInThisContext", "vm.runInContext"})
-HTTP_LIBS = frozenset({"axios", "needle", "got", "superagent", "request", "http", "https"})
-HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "request"})
+Imports = Mapping[str, tuple[str, str]]  # ``jsast.imports``
 REQUEST_NAMES = frozenset({"req", "request", "ctx"})
 _SINK_TYPES = frozenset({"call_expression", "new_expression", "pair", "assignment_expression"})
 SHORT_KEY = 32
 MAX_DEPTH = 6
-# The gate: a word every fact of extract() names literally. Callee names are built from the
-# identifiers' own text (jsast.dotted), so each sink needs its last name, or its object's,
-# written in the file: sink_kind's names, ``Function`` (new Function), ``child_process`` (the
-# command sinks require it), the JWT libraries, ``$where`` and ``innerHTML``/``outerHTML``.
-# Plain substrings, no word boundaries: wider than needed, never narrower.
-_GATE_WORDS = (
-    *EVAL_CALLS,
-    "Function",
-    "child_process",
-    "fetch",
-    *HTTP_LIBS,  # axios, needle, got, superagent, request, http(s)
-    "redirect",
-    "render",  # ejs.render, pug.render
-    "compile",
-    "template",
-    "write",  # document.write
-    "serialize",
-    "load",  # yaml.load
-    "readFile",
-    "createRead",
-    "sendFile",
-    "download",
-    *SQL_METHODS,
-    "jwt",
-    "jsonwebtoken",
-    "$where",
-    "innerHTML",
-    "outerHTML",
-)
+
+
+def _gate_words() -> set[str]:
+    """A word every fact of extract() names literally: the last name of each JS row listed as
+    a fact (a callee's own or its object's, as written or as imported), and the JWT
+    libraries. Plain substrings: wider than needed, never narrower."""
+    words = {"jwt", "jsonwebtoken"}
+    for spec in REGISTRY.values():
+        for row in spec.sinks:
+            if row.language == "javascript" and spec.fact_of(row):
+                words.add(row.callee.rsplit(".", 1)[-1].lstrip("$"))
+    return words
 
 
 @dataclass(frozen=True)
@@ -78,36 +63,41 @@ class JsCall:
     from_request: bool
     parameterised: bool
     line: int
+    arg: Node | None = None  # the dangerous argument (the first, when the row reads every one)
 
 
-def sink_kind(node: Node, text: str) -> tuple[str, str] | None:
-    """(kind, callee) when ``node`` (a call or new expression) is a known sink."""
-    if node.type == "new_expression":
-        ctor = jsast.dotted(node.child_by_field_name("constructor"))
-        return ("eval", "new Function") if ctor == "Function" else None
-    name = jsast.callee(node)
-    last = name.rsplit(".", 1)[-1]
-    base = name.rsplit(".", 1)[0] if "." in name else ""
-    if name in EVAL_CALLS:
-        return "eval", name
-    if last in COMMAND_FUNCS and "child_process" in text and base not in ("re", "regex"):
-        return "command", name
-    if name == "fetch" or name in ("axios", "got", "request", "needle", "superagent"):
-        return "http_request", name
-    if base.split(".")[-1] in HTTP_LIBS and last in HTTP_VERBS:
-        return "http_request", name
-    if last == "redirect" and base:
-        return "redirect", name
-    if name in ("ejs.render", "pug.render", "Handlebars.compile", "_.template", "document.write"):
-        return "template", name
-    if last in ("unserialize", "deserialize") or name == "yaml.load":
-        return "deserialize", name
-    if base in ("fs", "fs.promises", "fsPromises") and last.startswith(("readFile", "createRead")):
-        return "file", name
-    if last in ("sendFile", "download") and base:
-        return "file", name
-    if last in SQL_METHODS and base:
-        return "sql", name
+def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
+    """(fact kind, callee as written, row) when a catalog row listed as a fact names ``node``
+    (a call, ``new``, object key or property assignment), else None."""
+    if node.type in ("call_expression", "new_expression"):
+        new = node.type == "new_expression"
+        fn = jsast.unwrap(node.child_by_field_name("constructor" if new else "function"))
+        name = jsast.dotted(fn)
+        prop = fn.child_by_field_name("property") if fn and fn.type == "member_expression" else None
+        qual, imported = js_callee(name, imports) if name else ("", False)
+        method = node_text(prop) if prop is not None and not new else None
+        rows = JS_CATALOG.sinks_for(qual, method, imported)
+        written = f"new {name}" if new else name or (f".{method}" if method else "")
+        args = jsast.call_args(node)
+        for kind, row in rows:
+            fact = REGISTRY[kind].fact_of(row)
+            if fact and (row.when != "sql_text" or statement(args)):
+                return fact, written, row
+        return None
+    if node.type == "pair":
+        rows = JS_CATALOG.keys.get(_key_text(node), [])
+        written = _key_text(node)
+    elif node.type == "assignment_expression":
+        left = node.child_by_field_name("left")
+        prop = left.child_by_field_name("property") if left is not None else None
+        written = node_text(prop) if prop is not None and left.type == "member_expression" else ""
+        rows = JS_CATALOG.assigns.get(f".{written}", []) if written else []
+    else:
+        return None
+    for kind, row in rows:
+        fact = REGISTRY[kind].fact_of(row)
+        if fact:
+            return fact, written, row
     return None
 
 
@@ -179,29 +169,41 @@ class _Scope:
 
 
 def describe(
-    node: Node, text: str, fn: Node | None, root: Node, scope: _Scope | None = None
+    node: Node, imports: Imports, fn: Node | None, root: Node, scope: _Scope | None = None
 ) -> JsCall | None:
     """The sink ``node`` is, if any; ``scope``: ``_Scope(fn, root)`` when already built."""
-    found = sink_kind(node, text)
+    found = sink_of(node, imports)
     if found is None:
         return None
-    kind, name = found
-    args = jsast.call_args(node)
-    arg = args[0] if args else None
-    if kind == "eval" and name == "new Function":
-        arg = args[-1] if args else None
+    kind, name, row = found
+    if node.type == "pair":
+        picked = [node.child_by_field_name("value")]
+    elif node.type == "assignment_expression":
+        picked = [node.child_by_field_name("right")]
+    else:
+        args = jsast.call_args(node)
+        if row.arg == -1:
+            # every argument; the URL of ``res.redirect([status,] url)`` first
+            picked = sorted(args, key=lambda a: a.type == "number")
+        else:
+            picked = args[row.arg : row.arg + 1] if row.arg is not None else []
     scope = scope or _Scope(fn, root)
-    flow = scope.classify(arg)
-    from_req = scope.from_request(arg)
+    flows = {scope.classify(a) for a in picked} or {"const"}
+    flow = "const" if flows == {"const"} else "built" if "built" in flows else "opaque"
+    from_req = any(scope.from_request(a) for a in picked)
+    args = jsast.call_args(node) if node.type.endswith("expression") else []
     parameterised = kind == "sql" and len(args) > 1 and args[1].type in ("array", "object")
-    if kind == "sql":
+    if kind == "sql" and node.type != "pair":
         dynamic = flow == "built" or (flow == "opaque" and from_req and not parameterised)
-    elif kind == "command" and jsast.callee(node).rsplit(".", 1)[-1].startswith("spawn"):
+    elif kind == "sql":  # ``$where`` code: built from parts
+        dynamic = flow == "built"
+    elif kind == "command" and name.rsplit(".", 1)[-1].startswith("spawn"):
         options = jsast.object_props(args[2] if len(args) > 2 else None)
         dynamic = flow != "const" and "shell" in options
     else:
         dynamic = flow != "const"
-    return JsCall(kind, name, dynamic, flow, from_req, parameterised, jsast.line_of(node))
+    arg = picked[0] if picked else None
+    return JsCall(kind, name, dynamic, flow, from_req, parameterised, jsast.line_of(node), arg)
 
 
 def jwt_settings(node: Node) -> list[tuple[str, str]]:
@@ -250,9 +252,9 @@ def function_name(fn: Node | None) -> str | None:
 @register
 class JsSinksCollector(Collector):
     id = "sinks_js"
-    version = 1
+    version = 2  # sinks are the claim catalog's JS rows
     # The last name only: ``vm .runInNewContext`` may be split by spaces or lines.
-    gate = re.compile("|".join(sorted({re.escape(w.rsplit(".", 1)[-1]) for w in _GATE_WORDS})))
+    gate = re.compile("|".join(sorted(re.escape(w) for w in _gate_words())))
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not jsast.is_test_path(path)
@@ -272,50 +274,20 @@ class JsSinksCollector(Collector):
                 scopes[key] = _Scope(fn, root)
             return scopes[key]
 
+        imports = jsast.imports(root)
         for node in jsast.nodes_of(root, _SINK_TYPES):
-            if node.type in ("call_expression", "new_expression"):
-                # Most calls are no sink: name them before looking for their function.
-                sink = sink_kind(node, src.text) is not None
-                fn = enclosing_function(node) if sink else None
-                info = describe(node, src.text, fn, root, scope_of(fn)) if sink else None
+            # Most nodes are no sink: name them before looking for their function.
+            if sink_of(node, imports) is not None:
+                fn = enclosing_function(node)
+                info = describe(node, imports, fn, root, scope_of(fn))
                 if info is not None:
                     start = jsast.line_of(fn) if fn is not None else None
                     sinks.append(
                         [info.kind, info.call, info.dynamic, info.line, function_name(fn), start]
                     )
+            if node.type == "call_expression":
                 for key, value in jwt_settings(node):
                     settings.append([key, value, jsast.line_of(node)])
-            elif node.type == "pair" and _key_text(node) == "$where":
-                # MongoDB $where runs JavaScript on the server: a NoSQL injection sink
-                fn = enclosing_function(node)
-                flow = scope_of(fn).classify(node.child_by_field_name("value"))
-                start = jsast.line_of(fn) if fn is not None else None
-                sinks.append(
-                    [
-                        "sql",
-                        "$where",
-                        flow == "built",
-                        jsast.line_of(node),
-                        function_name(fn),
-                        start,
-                    ]
-                )
-            elif node.type == "assignment_expression":
-                left = node.child_by_field_name("left")
-                if left is not None and jsast.dotted(left).endswith((".innerHTML", ".outerHTML")):
-                    fn = enclosing_function(node)
-                    flow = scope_of(fn).classify(node.child_by_field_name("right"))
-                    start = jsast.line_of(fn) if fn is not None else None
-                    sinks.append(
-                        [
-                            "template",
-                            "innerHTML",
-                            flow != "const",
-                            jsast.line_of(node),
-                            function_name(fn),
-                            start,
-                        ]
-                    )
         if not sinks and not settings:
             return None
         return {"sinks": sinks, "settings": settings}

@@ -2,12 +2,14 @@
 
 ``CATALOG`` holds the Python rows, ``JS_CATALOG`` the JavaScript/TypeScript ones (rows with
 ``language="javascript"``). Sanitizer names are shared: each language's callees are spelled as
-its imports resolve them, so a name of one never matches a call of the other.
+its imports resolve them, so a name of one never matches a call of the other. A JS row may
+name an object key (``keys``) or an assigned property (``assigns``) instead of a call.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from threatmodel.claims import REGISTRY
@@ -17,15 +19,29 @@ from threatmodel.claims.spec import SinkRow
 @dataclass
 class Catalog:
     sinks: dict[str, list[tuple[str, SinkRow]]] = field(default_factory=lambda: defaultdict(list))
+    keys: dict[str, list[tuple[str, SinkRow]]] = field(default_factory=lambda: defaultdict(list))
+    assigns: dict[str, list[tuple[str, SinkRow]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     sanitizers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     needles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     prefix_kinds: frozenset[str] = frozenset()
     taint_kinds: frozenset[str] = frozenset()
 
-    def sinks_for(self, qual: str, method: str | None) -> list[tuple[str, SinkRow]]:
+    def sinks_for(
+        self, qual: str, method: str | None, imported: bool = False
+    ) -> list[tuple[str, SinkRow]]:
+        """Rows naming the call ``qual`` (resolved) / ``.method``. ``imported``: the
+        receiver is a package's import (``z`` of ``import { z } from "zod"``), which a
+        ``.method`` row restricted to ``modules`` does not match unless it is one of them."""
         out = list(self.sinks.get(qual, ()))
         if method:
-            out += self.sinks.get("." + method, [])
+            out += [
+                (k, r)
+                for k, r in self.sinks.get("." + method, [])
+                if not (imported and r.modules)
+                or any(qual.startswith((m + ".", m + "/")) for m in r.modules)
+            ]
         return out
 
     def sanitizes(self, qual: str, method: str | None) -> frozenset[str]:
@@ -60,7 +76,8 @@ def build(language: str = "python") -> Catalog:
     for kind, spec in REGISTRY.items():
         for row in spec.sinks:
             if row.language == language:
-                cat.sinks[row.callee].append((kind, row))
+                table = cat.keys if row.at == "key" else cat.assigns if row.at == "assign" else None
+                (cat.sinks if table is None else table)[row.callee].append((kind, row))
         for name in spec.sanitizers:
             cat.sanitizers[name].add(kind)
         for needle in spec.guard_needles:
@@ -68,6 +85,25 @@ def build(language: str = "python") -> Catalog:
     cat.prefix_kinds = frozenset(k for k, s in REGISTRY.items() if s.prefix_guard)
     cat.taint_kinds = frozenset(k for k, s in REGISTRY.items() if s.taint)
     return cat
+
+
+def package_qual(spec: str, name: str) -> str:
+    """The name a JS import of a package gives (``spec`` not relative): ``axios`` for its
+    default or namespace, ``child_process.exec`` for a named one; ``node:`` dropped."""
+    spec = spec.removeprefix("node:")
+    return spec if name in ("*", "default") else f"{spec}.{name}"
+
+
+def js_callee(name: str, imports: Mapping[str, tuple[str, str]]) -> tuple[str, bool]:
+    """A dotted JS callee as the file's imports (``code.jsast.imports``) resolve its head, and
+    whether that head is a package's import. A relative or root-alias import is the
+    repository's own code, never a catalog callee: its name is left as written."""
+    head, _, rest = name.partition(".")
+    got = imports.get(head)
+    if got is None or got[0].startswith((".", "@/", "~/")):
+        return name, False
+    base = package_qual(*got)
+    return (f"{base}.{rest}" if rest else base), True
 
 
 CATALOG = build()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import JS_SUFFIXES, imports, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.assign import fields, join_env, summary
-from threatmodel.dataflow.catalog import JS_CATALOG, Catalog
+from threatmodel.dataflow.catalog import JS_CATALOG, Catalog, package_qual
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
@@ -103,7 +103,7 @@ class JsEngine(JsBind):
         if spec.startswith("."):
             mod = module_name(posixpath.join(posixpath.dirname(self.path), spec))
             return mod if name == "*" else f"{mod}.{name}"
-        return spec if name in ("*", "default") else f"{spec}.{name}"
+        return package_qual(spec, name)
 
     def nested_qual(self, fn: Node, f: Frame) -> str:
         name = fn.child_by_field_name("name")

@@ -21,7 +21,6 @@ from threatmodel.dataflow.frame import CallRec, Frame
 from threatmodel.dataflow.jsexpr import (
     DB_READS,
     FUNCTIONS,
-    HTML_PROPERTIES,
     REQUEST_METHODS,
     JsExpr,
     Obj,
@@ -114,8 +113,8 @@ class JsBind(JsExpr):
         elif t in ("member_expression", "subscript_expression"):
             obj = unwrap(target.child_by_field_name("object"))
             prop = target.child_by_field_name("property")
-            if prop is not None and node_text(prop) in HTML_PROPERTIES:
-                self.hit("xss", [value], target, "", f, qual=f".{node_text(prop)}")
+            for kind, row in self.catalog.assigns.get(f".{node_text(prop or target)}", ()):
+                self.hit(kind, [value], target, row.when, f, qual=row.shown or row.callee)
             if obj is not None and obj.type == "this" and prop is not None:
                 f.attrs[node_text(prop)] = value
                 return

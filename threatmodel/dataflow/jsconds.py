@@ -56,15 +56,7 @@ def check(
             return None  # an object is sent as JSON
         return value
     if when == "sql_text":
-        first = unwrap(args[0]) if args else None
-        if first is None or first.type in (
-            "object",
-            "array",
-            "arrow_function",
-            "function_expression",
-        ):
-            return None  # ``handler.execute({...})``: an options object, not a statement
-        return value
+        return value if statement(args) else None
     if when == "mongo_filter":
         return None if _crypto(_receiver(call)) else _mongo(value, args, f, expr)
     if when == "url_host":
@@ -84,6 +76,18 @@ def check(
             return value
         return "parsed without noent: external entities are not substituted"
     return value
+
+
+def statement(args: list[Node]) -> bool:
+    """Is the first argument a statement (``sql_text``)? ``handler.execute({...})`` takes an
+    options object, ``knex.raw(() => ...)`` a function: no SQL text."""
+    first = unwrap(args[0]) if args else None
+    return first is not None and first.type not in (
+        "object",
+        "array",
+        "arrow_function",
+        "function_expression",
+    )
 
 
 def _receiver(call: Node) -> Node | None:

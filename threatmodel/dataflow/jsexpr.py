@@ -69,7 +69,6 @@ BROWSER_SOURCES = re.compile(
     r"(^|\.)(location\.(search|hash|href)|document\.(URL|documentURI|referrer))$"
     r"|\.snapshot\.(queryParams|params|fragment)$"
 )
-HTML_PROPERTIES = frozenset({"innerHTML", "outerHTML"})
 JSX = frozenset({"jsx_element", "jsx_self_closing_element", "jsx_fragment"})
 
 
@@ -215,10 +214,8 @@ class JsExpr:
                     self.function(value, f, f"{prefix}.{name}")
                     continue
                 v = self.expr(value, f)
-                if name == "$where":
-                    self.hit("$where", [v], c, "", f)
-                elif name == "__html":  # React's dangerouslySetInnerHTML={{ __html: x }}
-                    self.hit("xss", [v], c, "", f, qual="dangerouslySetInnerHTML")
+                for kind, row in self.catalog.keys.get(name, ()):  # ``{$where: code}``
+                    self.hit(kind, [v], c, row.when, f, qual=row.shown or row.callee)
                 items.append((name, v))
             elif c.type == "shorthand_property_identifier":
                 items.append((node_text(c), f.env.get(node_text(c), CLEAN)))
@@ -294,6 +291,8 @@ class JsExpr:
             method = node_text(prop) if prop is not None else None
             receiver = self.expr(fn.child_by_field_name("object"), f)
         qual = self.qualify(fn, f)
+        head = dotted(fn).partition(".")[0]
+        imported = head in f.aliases and not self.repo(f.aliases[head])
         args = [self.arg(a, f, method, receiver) for a in arg_nodes]
         if method in WEAK_METHODS and fn is not None:
             self.weak(node, method, fn.child_by_field_name("object"), receiver, args)
@@ -301,7 +300,7 @@ class JsExpr:
             got = self.object_call(receiver.const, method or "", node, args, f)
             if got is not None:
                 return got
-        for kind, row in self.catalog.sinks_for(qual, method):
+        for kind, row in self.catalog.sinks_for(qual, method, imported):
             known = receiver.known and not (
                 isinstance(receiver.const, Obj) and receiver.const.kind != "instance"
             )
@@ -377,8 +376,6 @@ class JsExpr:
         arg_nodes: list[Node] | None = None,
         qual: str = "",
     ) -> None:
-        if kind == "$where":
-            kind, qual = "nosql_injection", "$where"
         value = check(when, values, node, arg_nodes or [], f, self.expr)
         if value is None:
             return

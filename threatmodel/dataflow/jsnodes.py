@@ -33,8 +33,9 @@ def call_args(node: Node) -> list[Node]:
 
 
 def callee_text(node: Node) -> str:
-    if node.type == "pair":
-        return "$where"
+    if node.type == "pair":  # a catalog key (``{$where: ...}``): the key as written
+        key = node.child_by_field_name("key")
+        return (string_value(key) or node_text(key)) if key is not None else ""
     fn = node.child_by_field_name("function") or node.child_by_field_name("constructor")
     text = dotted(unwrap(fn)) or (node_text(fn) if fn is not None else "")
     return text[:80]

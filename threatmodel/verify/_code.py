@@ -3,8 +3,8 @@
 The code-level verifiers (sql_injection, command_injection, ssrf, open_redirect, xss) do
 not trust the sinks facts alone: they parse the cited file through ``RepoReader`` (so a
 path named by an LLM is never read outside the repository) and classify the calls within
-a few lines of the cited line: Python calls the claim catalog names (``_calls``), JS calls
-as the JS sinks collector reads them. A call a few lines
+a few lines of the cited line: the calls the claim catalog names (Python: ``_calls``, JS:
+the JS sinks collector's ``describe``). A call a few lines
 below the cited line counts (LLMs often cite the line that builds the string).
 """
 
@@ -180,6 +180,7 @@ def _py_prefix(expr: ast.expr, scope: Scope, depth: int = 0) -> str | None:
 
 def _js(text: str, loc: Location, kinds: set[str], lang: str) -> list[Candidate] | None:
     tree = parse_js(text, lang)
+    imports = jsast.imports(tree.root_node)
     out = []
     for node in jsast.walk(tree.root_node):
         if node.type not in ("call_expression", "new_expression", "pair"):
@@ -189,23 +190,9 @@ def _js(text: str, loc: Location, kinds: set[str], lang: str) -> list[Candidate]
         cited_header = fn is not None and fn.start_point[0] + 1 == loc.line
         if not cited_header and not _near(start, end, loc.line):
             continue
-        if node.type == "pair":
-            if _key_text(node) != "$where" or "sql" not in kinds:
-                continue
-            value = node.child_by_field_name("value")
-            built = value is not None and value.type in ("template_string", "binary_expression")
-            out.append(
-                Candidate(
-                    "sql", "$where", loc.path, start, built, "built" if built else "opaque",
-                    False, False, short(node_text(value)) if value is not None else "", None, False,
-                )
-            )  # fmt: skip
-            continue
-        info = describe_js(node, text, fn, tree.root_node)
+        info = describe_js(node, imports, fn, tree.root_node)
         if info is None or info.kind not in kinds:
             continue
-        args = jsast.call_args(node)
-        arg = args[0] if args else None
         out.append(
             Candidate(
                 kind=info.kind,
@@ -216,9 +203,9 @@ def _js(text: str, loc: Location, kinds: set[str], lang: str) -> list[Candidate]
                 flow=info.flow,
                 from_request=info.from_request,
                 parameterised=info.parameterised,
-                arg=short(node_text(arg)) if arg is not None else "",
-                prefix=_js_prefix(arg),
-                validated=fn is not None and _js_validates(fn),
+                arg=short(node_text(info.arg)) if info.arg is not None else "",
+                prefix=_js_prefix(info.arg) if node.type != "pair" else None,
+                validated=node.type != "pair" and fn is not None and _js_validates(fn),
             )
         )
     return out
@@ -269,11 +256,3 @@ def sql_placeholders(prefix: str | None) -> str:
     if ":" in prefix:
         return " (named placeholders)"
     return ""
-
-
-def _key_text(pair: Node) -> str:
-    """An object key as written: ``$where``, ``"$where"`` or ``'$where'``."""
-    key = pair.child_by_field_name("key")
-    if key is None:
-        return ""
-    return jsast.string_value(key) or node_text(key)

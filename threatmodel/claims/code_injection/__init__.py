@@ -15,7 +15,8 @@ SPEC = KindSpec(
     sinks=(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),
-        *(js(c) for c in ("eval", "Function", "setTimeout", "setInterval", "vm.Script")),
+        *(js(c) for c in ("eval", "setTimeout", "setInterval", "vm.Script")),
+        js("Function", arg=-1),  # ``new Function(a, b, body)``: names and body are code
         js("vm.runInThisContext"),
         # the sandbox is code's data too: ``runInContext('safeEval(x)', {x})`` runs x
         *(js(f"vm.{f}", arg=-1) for f in ("runInNewContext", "runInContext")),

@@ -24,5 +24,7 @@ SPEC = KindSpec(
         SinkRow("yaml.load_all", when="unsafe_yaml"),
         *(js(c) for c in ("node-serialize.unserialize", "serialize-to-js.deserialize")),
         *(js(c) for c in ("funcster.deepDeserialize", "cryo.parse")),
+        # js-yaml 3's load reads !!js/function (its 4's is safe; the version is not read)
+        *(js(f"js-yaml.{f}") for f in ("load", "loadAll")),
     ),
 )

@@ -26,7 +26,7 @@ SPEC = KindSpec(
         # JS: a filter that is request data, or holds a request field as it was parsed (a JSON
         # body's ``{"$ne": null}``), and ``$where`` code (the key of an object literal)
         *(js(f".{m}", when="mongo_filter") for m in _JS_METHODS),
-        js("$where"),
+        js("$where", at="key", fact="sql"),  # listed with the SQL sinks: a query as code
     ),
     sanitizers=("parseInt", "parseFloat", "Number", "mongo-sanitize"),
 )

@@ -22,7 +22,8 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("sqlalchemy.text", "pandas.read_sql", "pandas.read_sql_query")),
         SinkRow("django.db.models.expressions.RawSQL"),
         # JS: mysql / pg / sequelize / mysql2 take the statement first, knex / prisma raw forms
-        *(js(f".{m}", when="sql_text") for m in ("query", "execute", "raw", "literal")),
+        *(js(f".{m}", when="sql_text") for m in ("query", "execute", "raw")),
+        js(".literal", when="sql_text", modules=("sequelize",)),  # not zod's z.literal
         *(js(f".{m}", when="sql_text") for m in ("whereRaw", "orderByRaw", "havingRaw")),
         *(
             js(f".{m}", when="sql_text")

@@ -19,8 +19,12 @@ SPEC = KindSpec(
         SinkRow("<return>", when="html_handler"),
         # JS: Express's res.send of a string is an HTML page; res.json / objects are not
         *(js(f".{m}", when="html_response") for m in ("send", "write")),
-        # the browser: HTML written into the page, Angular's sanitizer switched off
-        *(js(c) for c in ("document.write", "document.writeln", ".html")),
+        # the browser: HTML written into the page (the DOM's writers are "template" sinks),
+        # React's raw HTML, Angular's sanitizer switched off
+        *(js(c, fact="template") for c in ("document.write", "document.writeln")),
+        *(js(f".{p}", at="assign", fact="template") for p in ("innerHTML", "outerHTML")),
+        js("__html", at="key", shown="dangerouslySetInnerHTML"),
+        js(".html"),
         js(".insertAdjacentHTML", arg=1),
         *(js(f".bypassSecurityTrust{t}") for t in ("Html", "Script", "Url", "ResourceUrl")),
     ),
