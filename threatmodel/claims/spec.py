@@ -29,7 +29,10 @@ class SinkRow:
     kind's ``sink_fact`` (an HTML writer of the DOM is a "template" sink of an xss kind).
     ``shown``: the name a match is reported by, when not ``callee`` (a key's JSX attribute).
     ``modules``: a ``.method`` row matches a call on a receiver imported from a package only
-    when the package is one of these (``z.literal`` of ``zod`` is no Sequelize literal)."""
+    when the package is one of these (``z.literal`` of ``zod`` is no Sequelize literal).
+    ``stored``: a stored value (read back from the database or the app's own API) reaching
+    the sink is worth a review too: it may hold what another user saved (a second-order
+    attack), and the sink runs or trusts it whole (code, HTML with escaping switched off)."""
 
     callee: str
     arg: int | None = 0
@@ -41,6 +44,7 @@ class SinkRow:
     fact: str = ""
     shown: str = ""
     modules: tuple[str, ...] = ()
+    stored: bool = False
 
 
 def js(
@@ -53,6 +57,7 @@ def js(
     fact: str = "",
     shown: str = "",
     modules: tuple[str, ...] = (),
+    stored: bool = False,
 ) -> SinkRow:
     """A JavaScript / TypeScript row (``callee`` as ``require`` / ESM imports resolve it,
     ``node:`` dropped; ``.method`` for any receiver)."""
@@ -66,6 +71,7 @@ def js(
         fact=fact,
         shown=shown,
         modules=modules,
+        stored=stored,
     )
 
 

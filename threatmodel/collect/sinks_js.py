@@ -29,7 +29,7 @@ from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkCon
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.catalog import JS_CATALOG, js_callee
-from threatmodel.dataflow.jsconds import statement
+from threatmodel.dataflow.jsconds import shaped
 from threatmodel.models import Location, Setting, Sink
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
         args = jsast.call_args(node)
         for kind, row in rows:
             fact = REGISTRY[kind].fact_of(row)
-            if fact and (row.when != "sql_text" or statement(args)):
+            if fact and shaped(row.when, args):
                 return fact, written, row
         return None
     if node.type == "pair":

@@ -20,9 +20,7 @@ from threatmodel.claims.spec import SinkRow
 class Catalog:
     sinks: dict[str, list[tuple[str, SinkRow]]] = field(default_factory=lambda: defaultdict(list))
     keys: dict[str, list[tuple[str, SinkRow]]] = field(default_factory=lambda: defaultdict(list))
-    assigns: dict[str, list[tuple[str, SinkRow]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
+    assigns: dict[str, list[tuple[str, SinkRow]]] = field(default_factory=lambda: defaultdict(list))
     sanitizers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     needles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     prefix_kinds: frozenset[str] = frozenset()
@@ -104,6 +102,20 @@ def js_callee(name: str, imports: Mapping[str, tuple[str, str]]) -> tuple[str, b
         return name, False
     base = package_qual(*got)
     return (f"{base}.{rest}" if rest else base), True
+
+
+def stored_sink(claim: str, sink: str, language: str) -> bool:
+    """Is ``sink`` (a flow's callee as resolved) of a ``claim`` row of ``language`` that a
+    stored value is worth a review at (``SinkRow.stored``)?"""
+    spec = REGISTRY.get(claim)
+    return spec is not None and any(
+        row.stored
+        and row.language == language
+        and (
+            sink in (row.callee, row.shown) or (row.callee[:1] == "." and sink.endswith(row.callee))
+        )
+        for row in spec.sinks
+    )
 
 
 CATALOG = build()

@@ -30,6 +30,8 @@ CRYPTO_MAKERS = frozenset(
     {"createHash", "createHmac", "createCipheriv", "createDecipheriv", "createSign"}
     | {"createVerify"}
 )
+NOT_TEXT = frozenset({"object", "array", "arrow_function", "function_expression"})
+CODE_TEXT = frozenset({"string", "template_string", "binary_expression"})
 # Calls whose result is a string, whatever they are given: no query document.
 STRING_CALLS = frozenset({"JSON.stringify", "String", "toString", "join", "text"})
 
@@ -37,11 +39,12 @@ STRING_CALLS = frozenset({"JSON.stringify", "String", "toString", "join", "text"
 def check(
     when: str, values: list[Value], call: Node, args: list[Node], f: Frame, expr: Eval
 ) -> Value | str | None:
-    if not values and when != "":
+    if not values or not shaped(when, args):
         return None
-    value = values[0] if len(values) == 1 else tainted(*values)
-    if not values:
-        return None
+    if len(values) > 1 and all(v.known and not v.all_labels() for v in values):
+        value = values[0]  # every argument a constant (``new Function('a', 'return a')``)
+    else:
+        value = values[0] if len(values) == 1 else tainted(*values)
     if when == "response":
         opts = object_props(unwrap(args[1])) if len(args) > 1 else {}
         if "root" in opts:
@@ -55,8 +58,6 @@ def check(
         if first is None or first.type in ("object", "array"):
             return None  # an object is sent as JSON
         return value
-    if when == "sql_text":
-        return value if statement(args) else None
     if when == "mongo_filter":
         return None if _crypto(_receiver(call)) else _mongo(value, args, f, expr)
     if when == "url_host":
@@ -78,16 +79,18 @@ def check(
     return value
 
 
-def statement(args: list[Node]) -> bool:
-    """Is the first argument a statement (``sql_text``)? ``handler.execute({...})`` takes an
-    options object, ``knex.raw(() => ...)`` a function: no SQL text."""
+def shaped(when: str, args: list[Node]) -> bool:
+    """Is the call a sink as written, by its arguments' form alone (the collector of sink
+    facts asks this too)? ``sql_text``: the first argument is a statement, not an options
+    object, array or function (``handler.execute({...})``, ``knex.raw(() => ...)``);
+    ``code_string``: the first argument is code as text (a string, template or ``+``), not
+    a function to call (``setTimeout(tick, 100)``)."""
     first = unwrap(args[0]) if args else None
-    return first is not None and first.type not in (
-        "object",
-        "array",
-        "arrow_function",
-        "function_expression",
-    )
+    if when == "sql_text":
+        return first is not None and first.type not in NOT_TEXT
+    if when == "code_string":
+        return first is not None and first.type in CODE_TEXT
+    return True
 
 
 def _receiver(call: Node) -> Node | None:

@@ -5,11 +5,19 @@ that kind on the way; the flow's steps are the proof. Pattern kinds: MD5/SHA-1 i
 security context (weak_hash), a cookie without Secure (insecure_cookie), a ``random``
 value stored as a security value (weak_random), request input stored in the session
 (trust_boundary). Severity, CWE, STRIDE and the fix come from the claim registry.
+
+Stored values: a value read back from the database or the app's own API (source kind
+``database``) reaching, unbroken, a sink whose catalog row is marked ``stored`` (code run
+whole, HTML with escaping switched off) is reported one severity lower, as a second-order
+attack to review: whether a user can save what it holds is not followed (its verifier says
+"needs review", never "confirmed").
 """
 
 from __future__ import annotations
 
 from threatmodel.claims import REGISTRY
+from threatmodel.code.source import JS_LANGUAGES, detect_language
+from threatmodel.dataflow.catalog import stored_sink
 from threatmodel.dataflow.proof import describe
 from threatmodel.models import Claim, Facts, Finding, Flow, Severity, Stride
 from threatmodel.reach import flow_routes
@@ -36,6 +44,19 @@ def proves(flow: Flow) -> bool:
     return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
 
 
+def stored(flow: Flow) -> bool:
+    """Is ``flow`` a stored value reaching, unbroken, a sink worth a review for it?"""
+    if flow.broken_by is not None or flow.source_kind != "database":
+        return False
+    lang = detect_language(flow.sink_location.path)
+    return stored_sink(flow.claim, flow.sink, "javascript" if lang in JS_LANGUAGES else lang)
+
+
+def _lower(severity: str) -> Severity:
+    order = ["info", "low", "medium", "high", "critical"]
+    return Severity(order[max(order.index(severity) - 1, 0)])
+
+
 @register
 class FlowFinding(Rule):
     id = "TM120"
@@ -44,13 +65,18 @@ class FlowFinding(Rule):
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out: list[Finding] = []
         seen: set[tuple[str, str, int]] = set()
-        for flow in facts.flows:
+        # request input first: a sink it reaches is not reported again for a stored value
+        for flow in sorted(facts.flows, key=lambda f: not proves(f)):
             spec = REGISTRY.get(flow.claim)
             key = (flow.claim, flow.sink_location.path, flow.sink_location.line)
-            if spec is None or not proves(flow) or key in seen:
+            second = not proves(flow) and stored(flow)
+            if spec is None or not (proves(flow) or second) or key in seen:
                 continue
             seen.add(key)
             what = f"{flow.source} (line {flow.source_location.line})"
+            if second:
+                out.append(self._stored(flow, ctx))
+                continue
             reaching = flow_routes(flow, facts.routes, ctx.reader)
             route = reaching[0] if reaching else None
             title = f"{spec.title}: {flow.sink} at line {flow.sink_location.line}" + (
@@ -80,3 +106,22 @@ class FlowFinding(Rule):
                 )
             )
         return out
+
+    def _stored(self, flow: Flow, ctx: RuleContext) -> Finding:
+        spec = REGISTRY[flow.claim]
+        return Finding(
+            title=f"{spec.title} (stored value): {flow.sink} at line {flow.sink_location.line} "
+            f"receives {flow.source} read at line {flow.source_location.line}",
+            severity=_lower(spec.severity),
+            stride=[Stride(s) for s in spec.stride],
+            cwe=list(spec.cwe),
+            source="rule",
+            rule_id=self.id,
+            claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
+            evidence=evidence(ctx, flow.sink_location),
+            attack=(
+                f"{describe(flow)}. The value is read back from storage: whoever can save "
+                "what it holds (another user, an earlier request) has it run or trusted here."
+            ),
+            mitigation=spec.help,
+        )

@@ -10,7 +10,9 @@ step) decide (``facts.flows``, see ``threatmodel.dataflow``):
   constant, a sanitizer or guard makes it safe for this kind, or it comes only from the
   database / configuration, not from the request;
 - unverifiable: the engine knows no sink of this kind at the line (an import, an idiom the
-  catalog lacks), or the file was not parsed.
+  catalog lacks), or the file was not parsed; or a stored value reaches a sink its catalog
+  row marks ``stored`` (who can save that value is not followed: needs review, never refuted
+  on "not request input").
 
 Every kind of the registry is decided here, in Python and JavaScript / TypeScript alike.
 command_injection, sql_injection, xss, ssrf and open_redirect also have a line verifier
@@ -26,7 +28,7 @@ from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.proof import describe, proof_steps
 from threatmodel.models import Claim, Finding, Flow, ProofStep, Route
 from threatmodel.reach import flow_routes, openness
-from threatmodel.rules.flow_finding import FINDING_SOURCES, proves
+from threatmodel.rules.flow_finding import FINDING_SOURCES, proves, stored
 from threatmodel.verify._code import line_text, locations
 from threatmodel.verify._command_line import CommandInjection
 from threatmodel.verify._proof import route_chain
@@ -87,6 +89,7 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
         return ClaimResult.unverifiable("the claim cites no location to check")
     line_verifier = LINE.get(kind)
     refutations: list[str] = []
+    review: str | None = None  # a stored value reaches the sink (``SinkRow.stored``)
     for loc in locs:
         near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]
         if not near and IMPORT.match(line_text(ctx.reader, loc)):
@@ -100,8 +103,16 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
             # several sources reach the sink: the one through the most open route leads
             flow, routes = min(proven, key=lambda p: openness(p[1][0]) if p[1] else 9)
             return ClaimResult.confirmed(describe(flow), chain(flow, routes, ctx))
-        if near:
+        second = next((f for f in near if stored(f)), None)
+        if second is not None:
+            review = review or (
+                f"a stored value reaches the sink: {describe(second)}; whether a user can "
+                "save what it holds is not followed"
+            )
+        elif near:
             refutations.append(_why_not(near[0]))
+    if review is not None:
+        return ClaimResult.unverifiable(review)
     if refutations and len(refutations) == len(locs):
         return ClaimResult.refuted(refutations[0])
     if line_verifier is not None and not refutations:

@@ -15,11 +15,13 @@ SPEC = KindSpec(
     sinks=(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),
-        *(js(c) for c in ("eval", "setTimeout", "setInterval", "vm.Script")),
-        js("Function", arg=-1),  # ``new Function(a, b, body)``: names and body are code
-        js("vm.runInThisContext"),
+        # JS: code run whole, a stored value too (``stored``: what a user saved, run later)
+        *(js(c, stored=True) for c in ("eval", "vm.Script", "vm.runInThisContext")),
+        # a string is code, a function is called: ``setTimeout(tick, 100)`` runs no text
+        *(js(c, when="code_string", stored=True) for c in ("setTimeout", "setInterval")),
+        js("Function", arg=-1, stored=True),  # ``new Function(a, b, body)``: all is code
         # the sandbox is code's data too: ``runInContext('safeEval(x)', {x})`` runs x
-        *(js(f"vm.{f}", arg=-1) for f in ("runInNewContext", "runInContext")),
+        *(js(f"vm.{f}", arg=-1, stored=True) for f in ("runInNewContext", "runInContext")),
     ),
     sanitizers=("ast.literal_eval", "int", "float", "parseInt", "parseFloat", "Number"),
 )

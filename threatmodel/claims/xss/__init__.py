@@ -20,13 +20,20 @@ SPEC = KindSpec(
         # JS: Express's res.send of a string is an HTML page; res.json / objects are not
         *(js(f".{m}", when="html_response") for m in ("send", "write")),
         # the browser: HTML written into the page (the DOM's writers are "template" sinks),
-        # React's raw HTML, Angular's sanitizer switched off
-        *(js(c, fact="template") for c in ("document.write", "document.writeln")),
-        *(js(f".{p}", at="assign", fact="template") for p in ("innerHTML", "outerHTML")),
-        js("__html", at="key", shown="dangerouslySetInnerHTML"),
-        js(".html"),
-        js(".insertAdjacentHTML", arg=1),
-        *(js(f".bypassSecurityTrust{t}") for t in ("Html", "Script", "Url", "ResourceUrl")),
+        # React's raw HTML, Angular's sanitizer switched off: no escaping at all, so a stored
+        # value is worth a review too (persisted XSS)
+        *(js(c, fact="template", stored=True) for c in ("document.write", "document.writeln")),
+        *(
+            js(f".{p}", at="assign", fact="template", stored=True)
+            for p in ("innerHTML", "outerHTML")
+        ),
+        js("__html", at="key", shown="dangerouslySetInnerHTML", stored=True),
+        js(".html", stored=True),
+        js(".insertAdjacentHTML", arg=1, stored=True),
+        *(
+            js(f".bypassSecurityTrust{t}", stored=True)
+            for t in ("Html", "Script", "Url", "ResourceUrl")
+        ),
     ),
     sanitizers=(
         "html.escape",
