@@ -149,6 +149,8 @@ def score(root: Path, entry: dict[str, Any] | None) -> tuple[int, int, int, int]
         print(f"  {how} {lab['where']}  {lab['what']}")
     extra = [f for i, f in enumerate(flows) if i not in near_any]
     extra += [f for i, f in enumerate(stored) if i not in near_saved]
+    # one finding per claim and sink line, as TM120 reports them
+    extra = list({(f.claim, f.sink_location.path, f.sink_location.line): f for f in extra}.values())
     for f in extra:
         print(
             f"  unlabelled {f.claim} {f.sink_location.path}:{f.sink_location.line} <- "

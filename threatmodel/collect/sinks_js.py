@@ -182,9 +182,11 @@ def describe(
         picked = [node.child_by_field_name("right")]
     else:
         args = jsast.call_args(node)
-        if row.arg == -1:
-            # every argument; the URL of ``res.redirect([status,] url)`` first
-            picked = sorted(args, key=lambda a: a.type == "number")
+        if row.arg == -1 and row.when == "url_host":
+            # ``res.redirect([status,] url[, init])``: the URL is the first non-number
+            picked = [a for a in args if a.type != "number"][:1]
+        elif row.arg == -1:
+            picked = args
         else:
             picked = args[row.arg : row.arg + 1] if row.arg is not None else []
     scope = scope or _Scope(fn, root)
