@@ -28,6 +28,7 @@ SPEC = KindSpec(
         SinkRow("urllib3.PoolManager.request", arg=1, kw="url", when="url_host"),
         *(js(c, when="url_host") for c in ("fetch", "axios", "needle", "request", "got")),
         *(js(f"{lib}.{v}", when="url_host") for lib in _JS_LIBS for v in _JS_VERBS),
+        *(js(c, when="url_host") for c in ("node-fetch", "cross-fetch", "isomorphic-fetch")),
     ),
     sanitizers=("encodeURIComponent",),  # JS: an encoded component names no scheme or host
     prefix_guard=True,
