@@ -90,7 +90,8 @@ def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
     elif node.type == "assignment_expression":
         left = node.child_by_field_name("left")
         prop = left.child_by_field_name("property") if left is not None else None
-        written = node_text(prop) if prop is not None and left.type == "member_expression" else ""
+        member = left is not None and left.type == "member_expression"
+        written = node_text(prop) if prop is not None and member else ""
         rows = JS_CATALOG.assigns.get(f".{written}", []) if written else []
     else:
         return None
@@ -176,10 +177,10 @@ def describe(
     if found is None:
         return None
     kind, name, row = found
-    if node.type == "pair":
-        picked = [node.child_by_field_name("value")]
-    elif node.type == "assignment_expression":
-        picked = [node.child_by_field_name("right")]
+    picked: list[Node]
+    if node.type in ("pair", "assignment_expression"):
+        value = node.child_by_field_name("value" if node.type == "pair" else "right")
+        picked = [value] if value is not None else []
     else:
         args = jsast.call_args(node)
         if row.arg == -1 and row.when == "url_host":
