@@ -48,6 +48,9 @@ function h (req, res, pattern) {
   el.innerHTML = req.query.html
   db.find({ $where: 'this.a == ' + req.query.a })
   res.redirect(301, '/home')
+  const q = 'select * from t where a = ' + req.query.a
+  conn.execute(q)
+  job.execute(req.body.payload)
 }
 """
 
@@ -61,10 +64,12 @@ def test_sink_facts_are_the_catalog_rows_resolved_through_imports() -> None:
     assert ("template", "innerHTML", True) in got  # an assigned property row
     assert ("sql", "$where", True) in got  # an object key row
     assert ("redirect", "res.redirect", False) in got  # the URL, not the status
+    assert ("sql", "conn.execute", True) in got  # a statement written as text
     calls = [c for _, c, _, _ in sinks("routes/h.js", IMPORTED)]
     assert "pattern.exec" not in calls  # a regex's exec: no child_process import names it
     assert "z.literal" not in calls  # zod's literal is no Sequelize literal (modules)
     assert calls.count("setTimeout") == 1  # a function passed is called, not evaluated
+    assert "job.execute" not in calls  # a field passed to ``execute``: no statement seen
 
 
 def test_adding_a_js_sink_is_one_row(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,6 +32,7 @@ CRYPTO_MAKERS = frozenset(
 )
 NOT_TEXT = frozenset({"object", "array", "arrow_function", "function_expression"})
 CODE_TEXT = frozenset({"string", "template_string", "binary_expression"})
+SQL_TEXT = CODE_TEXT | {"identifier"}
 # Calls whose result is a string, whatever they are given: no query document.
 STRING_CALLS = frozenset({"JSON.stringify", "String", "toString", "join", "text"})
 
@@ -84,12 +85,16 @@ def shaped(when: str, args: list[Node]) -> bool:
     facts asks this too)? ``sql_text``: the first argument is a statement, not an options
     object, array or function (``handler.execute({...})``, ``knex.raw(() => ...)``);
     ``code_string``: the first argument is code as text (a string, template or ``+``), not
-    a function to call (``setTimeout(tick, 100)``)."""
+    a function to call (``setTimeout(tick, 100)``); ``sql_string`` (a method name many
+    libraries share, ``execute``): the statement is written as text or a name holding it,
+    not a field or a call's result (``job.execute(envelope.payload)`` runs a job)."""
     first = unwrap(args[0]) if args else None
     if when == "sql_text":
         return first is not None and first.type not in NOT_TEXT
     if when == "code_string":
         return first is not None and first.type in CODE_TEXT
+    if when == "sql_string":
+        return first is not None and first.type in SQL_TEXT
     return True
 
 

@@ -22,8 +22,10 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("sqlalchemy.text", "pandas.read_sql", "pandas.read_sql_query")),
         SinkRow("django.db.models.expressions.RawSQL"),
         # JS: mysql / pg / sequelize / mysql2 take the statement first, knex / prisma raw forms
-        *(js(f".{m}", when="sql_text") for m in ("query", "execute", "raw")),
-        js(".literal", when="sql_text", modules=("sequelize",)),  # not zod's z.literal
+        *(js(f".{m}", when="sql_text") for m in ("query", "raw")),
+        # names many libraries share: SQL only when a statement is written there
+        js(".execute", when="sql_string"),  # not ``job.execute(payload)``
+        js(".literal", when="sql_string", modules=("sequelize",)),  # not zod's z.literal
         *(js(f".{m}", when="sql_text") for m in ("whereRaw", "orderByRaw", "havingRaw")),
         *(
             js(f".{m}", when="sql_text")
