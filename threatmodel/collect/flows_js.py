@@ -42,7 +42,7 @@ GATE = re.compile(
         for w in (
             *_gate_words(),
             *("req", "ctx", "Request", "params", "use server", "@Body", "@Query", "@Param"),
-            *("@Headers", "location", "snapshot", "document.", "process.env", "__html"),
+            *("@Headers", "location", "snapshot", "document.", "process.env"),
             *("find", "get", "lookup", "load", "read", "fetch", "select", "count", "has"),
             *("return '", 'return "', "return `", "return null", "return undefined"),
             *("return [", "return {", "from '.", 'from ".', "require('.", 'require(".'),
