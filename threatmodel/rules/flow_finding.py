@@ -74,15 +74,25 @@ class FlowFinding(Rule):
                 continue
             seen.add(key)
             what = f"{flow.source} (line {flow.source_location.line})"
-            if second:
-                out.append(self._stored(flow, ctx))
-                continue
-            reaching = flow_routes(flow, facts.routes, ctx.reader)
+            reaching = flow_routes(flow, facts.routes, ctx.reader) if not second else []
             route = reaching[0] if reaching else None
             title = f"{spec.title}: {flow.sink} at line {flow.sink_location.line}" + (
                 f" receives {what}" if spec.taint else ""
             )
-            if route is not None and flow.claim in BUILT:
+            attack = (
+                f"{describe(flow)}."
+                if spec.taint
+                else f"{spec.meaning.replace('`location`', 'this line')}."
+            )
+            severity = Severity(spec.severity)
+            if second:
+                title = f"{spec.title} (stored value): {title.partition(': ')[2]}"
+                attack += (
+                    " The value is read back from storage: whoever can save what it holds "
+                    "(another user, an earlier request) has it run or trusted here."
+                )
+                severity = _lower(spec.severity)
+            elif route is not None and flow.claim in BUILT:
                 title = f"{route.method} {route.path} runs {BUILT[flow.claim]} built from input "
                 title += f"({flow.sink})"
             elif route is not None:
@@ -90,38 +100,15 @@ class FlowFinding(Rule):
             out.append(
                 Finding(
                     title=title,
-                    severity=Severity(spec.severity),
+                    severity=severity,
                     stride=[Stride(s) for s in spec.stride],
                     cwe=list(spec.cwe),
                     source="rule",
                     rule_id=self.id,
                     claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
                     evidence=evidence(ctx, flow.sink_location),
-                    attack=(
-                        f"{describe(flow)}."
-                        if spec.taint
-                        else f"{spec.meaning.replace('`location`', 'this line')}."
-                    ),
+                    attack=attack,
                     mitigation=spec.help,
                 )
             )
         return out
-
-    def _stored(self, flow: Flow, ctx: RuleContext) -> Finding:
-        spec = REGISTRY[flow.claim]
-        return Finding(
-            title=f"{spec.title} (stored value): {flow.sink} at line {flow.sink_location.line} "
-            f"receives {flow.source} read at line {flow.source_location.line}",
-            severity=_lower(spec.severity),
-            stride=[Stride(s) for s in spec.stride],
-            cwe=list(spec.cwe),
-            source="rule",
-            rule_id=self.id,
-            claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
-            evidence=evidence(ctx, flow.sink_location),
-            attack=(
-                f"{describe(flow)}. The value is read back from storage: whoever can save "
-                "what it holds (another user, an earlier request) has it run or trusted here."
-            ),
-            mitigation=spec.help,
-        )
