@@ -23,13 +23,14 @@ from threatmodel.code import jsast
 from threatmodel.code.treesitter import node_text
 from threatmodel.collect._pyexpr import Flow, classify, dotted, mentions_request
 from threatmodel.collect.sinks_js import _Scope, enclosing_function
+from threatmodel.dataflow.catalog import JS_CATALOG
+from threatmodel.dataflow.jsconds import RESPONSES
 from threatmodel.models import Claim, Finding, Location
 from threatmodel.verify._code import candidates, locations, short
 from threatmodel.verify._window import is_js, is_python, js_window, python_window
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext
 
 JSON_CALLS = ("jsonify", "flask.jsonify", "JsonResponse", "JSONResponse", "res.json")
-SEND_CALLS = ("res.send", "res.write", "res.end", "response.send", "ctx.body")
 
 
 class Xss(Verifier):
@@ -92,7 +93,7 @@ class Xss(Verifier):
             name = jsast.callee(node)
             args = jsast.call_args(node)
             line = node.start_point[0] + 1
-            if name.endswith(SEND_CALLS) and args:
+            if _html_send(name) and args:
                 root = node
                 while root.parent is not None:
                     root = root.parent
@@ -102,3 +103,14 @@ class Xss(Verifier):
             if name.endswith(".json") and json_hit is None:
                 json_hit = f"the response at {loc.path}:{line} is JSON ({name}), not HTML"
         return (False, json_hit) if json_hit else None
+
+
+def _html_send(name: str) -> bool:
+    """``res.send(...)``: a method the xss catalog's ``html_response`` rows name, called on a
+    response (``res``, ``response`` ...), writes the HTML body."""
+    receiver, _, method = name.rpartition(".")
+    return receiver.rsplit(".", 1)[-1] in RESPONSES and any(
+        row.when == "html_response"
+        for kind, row in JS_CATALOG.sinks_for("", method)
+        if kind == "xss"
+    )

@@ -18,7 +18,7 @@ SPEC = KindSpec(
         *(SinkRow(c) for c in ("django.http.HttpResponse", "django.utils.safestring.mark_safe")),
         SinkRow("<return>", when="html_handler"),
         # JS: Express's res.send of a string is an HTML page; res.json / objects are not
-        *(js(f".{m}", when="html_response") for m in ("send", "write")),
+        *(js(f".{m}", when="html_response") for m in ("send", "write", "end")),
         # the browser: HTML written into the page (the DOM's writers are "template" sinks),
         # React's raw HTML, Angular's sanitizer switched off: no escaping at all, so a stored
         # value is worth a review too (persisted XSS)
