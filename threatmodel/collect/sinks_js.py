@@ -43,14 +43,17 @@ MAX_DEPTH = 6
 
 
 def _gate_words() -> set[str]:
-    """A word every fact of extract() names literally: the last name of each JS row listed as
-    a fact (a callee's own or its object's, as written or as imported), and the JWT
-    libraries. Plain substrings: wider than needed, never narrower."""
+    """A word every fact of extract() names literally, per JS row listed as a fact: a method
+    row's method, a key or property, else the callee's first part (``axios`` of
+    ``axios.get``, ``fs/promises`` of ``fs/promises.readFile``), which the file writes either
+    as the name it calls or in the import that resolves it; and the JWT libraries. Plain
+    substrings: wider than needed, never narrower."""
     words = {"jwt", "jsonwebtoken"}
     for spec in REGISTRY.values():
         for row in spec.sinks:
             if row.language == "javascript" and spec.fact_of(row):
-                words.add(row.callee.rsplit(".", 1)[-1].lstrip("$"))
+                name = row.callee.lstrip("$.")
+                words.add(name if row.callee.startswith(".") else name.split(".", 1)[0])
     return words
 
 
