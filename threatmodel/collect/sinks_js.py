@@ -158,16 +158,23 @@ class _Scope:
             return "built" if "built" in kinds else "opaque"
         return "opaque"
 
-    def from_request(self, node: Node | None, depth: int = 0) -> bool:
+    def from_request(self, node: Node | None, depth: int = 0, seen: set[str] | None = None) -> bool:
+        """Does ``node`` name the request, itself or through the names it reads? Each name
+        is followed once per question (``seen``): a name read many times, or a sandbox
+        object of many fields, is not walked again for each reading."""
         if node is None or depth > MAX_DEPTH:
             return False
+        seen = set() if seen is None else seen
         for n in jsast.walk(node):
             if n.type == "identifier":
                 name = node_text(n)
                 if name in REQUEST_NAMES:
                     return True
+                if name in seen:
+                    continue
+                seen.add(name)
                 for v in self.values.get(name, []):
-                    if v is not node and self.from_request(v, depth + 1):
+                    if v is not node and self.from_request(v, depth + 1, seen):
                         return True
         return False
 
