@@ -79,6 +79,8 @@ def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
         prop = fn.child_by_field_name("property") if fn and fn.type == "member_expression" else None
         qual, imported = js_callee(name, imports) if name else ("", False)
         method = node_text(prop) if prop is not None and not new else None
+        if qual not in JS_CATALOG.sinks and f".{method}" not in JS_CATALOG.sinks:
+            return None  # most calls: no row names them (checked before building any list)
         rows = JS_CATALOG.sinks_for(qual, method, imported)
         written = f"new {name}" if new else name or (f".{method}" if method else "")
         args = jsast.call_args(node)
@@ -88,8 +90,8 @@ def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
                 return fact, written, row
         return None
     if node.type == "pair":
-        rows = JS_CATALOG.keys.get(_key_text(node), [])
         written = _key_text(node)
+        rows = JS_CATALOG.keys.get(written, [])
     elif node.type == "assignment_expression":
         left = node.child_by_field_name("left")
         prop = left.child_by_field_name("property") if left is not None else None
