@@ -112,6 +112,22 @@ def test_engine_reads_key_and_assign_rows() -> None:
     }
 
 
+def test_engine_keeps_a_method_row_off_another_packages_import() -> None:
+    flows = js_flows(
+        {
+            "routes/z.js": """\
+            import { z } from 'zod'
+            const { Sequelize } = require('sequelize')
+            function h (req) {
+              z.literal('a' + req.query.a)
+              Sequelize.literal('b = ' + req.query.b)
+            }
+            """
+        }
+    )
+    assert [(f.claim, f.sink) for f in flows] == [("sql_injection", "sequelize.Sequelize.literal")]
+
+
 STORED = """\
 const models = require('../models')
 async function show (req, res) {
