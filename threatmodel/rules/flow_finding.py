@@ -31,9 +31,16 @@ BUILT = {
 }
 
 
-def proves(flow: Flow) -> bool:
-    """Is ``flow`` by itself proof of its claim kind?"""
+def unbroken(flow: Flow) -> bool:
+    """Does ``flow`` carry its kind's source to the sink with nothing making it safe?"""
     return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
+
+
+def proves(flow: Flow) -> bool:
+    """Is ``flow`` by itself proof of its claim kind? Not when it rests on a call into the
+    repository's own code that the engine could not resolve (DESIGN "Verdicts mean proof"):
+    such a flow is still a finding, for review, with that link named."""
+    return unbroken(flow) and not flow.unresolved
 
 
 @register
@@ -47,7 +54,7 @@ class FlowFinding(Rule):
         for flow in facts.flows:
             spec = REGISTRY.get(flow.claim)
             key = (flow.claim, flow.sink_location.path, flow.sink_location.line)
-            if spec is None or not proves(flow) or key in seen:
+            if spec is None or not unbroken(flow) or key in seen:
                 continue
             seen.add(key)
             what = f"{flow.source} (line {flow.source_location.line})"
