@@ -11,13 +11,17 @@ stays; a method the engine cannot resolve leaves the flow for review, not confir
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from threatmodel import dataflow
+from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import SourceFile
-from threatmodel.models import Flow
+from threatmodel.models import Claim, Facts, Finding, Flow, Location, Severity, Verdict
 from threatmodel.rules.flow_finding import proves, unbroken
+from threatmodel.verify.flows import judge
+from threatmodel.verify.interface import VerifyContext
 
 RENDER = """
 import os
@@ -151,7 +155,73 @@ def test_a_repository_method_link_cannot_resolve_leaves_the_flow_for_review() ->
 
 def test_a_library_base_method_is_passed_through_as_before() -> None:
     # ``self.svc`` of a class built on a library base: its unknown method is the library's
-    service = SERVICE.replace("class Service:", "import requests\n\n\nclass Service(requests.Session):")
+    service = SERVICE.replace(
+        "class Service:", "import requests\n\n\nclass Service(requests.Session):"
+    )
     service = service.replace("def export(", "def export_all(")
     flows = [f for f in _paths(_app(service=service)) if f.sink_location.path == "app/routes.py"]
     assert [f for f in flows if proves(f)]
+
+
+BASE = """
+from flask import request
+
+ALLOWED = ("a.txt", "b.txt")
+
+
+class Base:
+    def check(self, name):
+        if name not in ALLOWED:
+            raise ValueError(name)
+
+
+class View(Base):
+    def get(self):
+        n = request.args["n"]
+        self.check(n)
+        return open("/d/" + n).read()
+"""
+
+
+def test_a_check_inherited_from_a_base_class_sanitizes() -> None:
+    flows = _paths({"app/views.py": BASE})
+    assert flows and not [f for f in flows if proves(f)]
+    unchecked = BASE.replace("        self.check(n)\n", "")
+    assert [f for f in _paths({"app/views.py": unchecked}) if proves(f)]
+
+
+def test_a_function_re_exported_by_a_package_is_resolved() -> None:
+    files = {
+        "pkg/impl.py": "def clean(name):\n    return 'fixed.txt'\n",
+        "pkg/__init__.py": "from pkg.impl import clean\n",
+        "app/views.py": "from flask import request\nfrom pkg import clean\n\n"
+        "@app.route('/x')\ndef view():\n    return open(clean(request.args['n'])).read()\n",
+    }
+    assert not [f for f in _paths(files) if unbroken(f)]
+
+
+def test_a_search_loop_with_continue_proves_nothing() -> None:
+    render = RENDER.replace(
+        "            if name in names:\n",
+        "            if not names:\n                continue\n            if name in names:\n",
+    )
+    flows = _paths(_app(render=render))
+    assert [f for f in flows if proves(f) and f.sink_location.path == "app/routes.py"]
+
+
+def test_the_verifier_keeps_an_unresolved_flow_for_review_naming_the_call(tmp_path: Path) -> None:
+    service = SERVICE.replace("def export(", "def export_all(")
+    files = _app(service=service)
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(textwrap.dedent(text))
+    ctx = VerifyContext(facts=Facts(flows=_flows(files)), reader=RepoReader(tmp_path))
+    claim = Claim(kind="path_traversal", location=Location(path="app/routes.py", line=22))  # type: ignore[arg-type]
+    finding = Finding(title="t", severity=Severity.HIGH, stride=[], source="rule", claims=[claim])
+    got = judge("path_traversal", claim, finding, ctx)
+    assert got.verdict is Verdict.UNVERIFIABLE
+    assert "Exports.svc.export()" in got.reason and "could not resolve" in got.reason
+    # resolved, the same route's flow is broken by the check: refuted
+    files = _app()
+    ctx = VerifyContext(facts=Facts(flows=_flows(files)), reader=RepoReader(tmp_path))
+    assert judge("path_traversal", claim, finding, ctx).verdict is Verdict.REFUTED

@@ -17,8 +17,8 @@ import ast
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, qualify
-from threatmodel.dataflow.pyclass import own_callee
 from threatmodel.dataflow.pycall import shallow
+from threatmodel.dataflow.pyclass import own_callee
 from threatmodel.dataflow.values import Label, Value
 
 CHECKS = "#checks:"

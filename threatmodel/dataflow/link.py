@@ -67,6 +67,7 @@ class Linker:
             for name, target in (data.get("imports") or {}).items():
                 self.aliases.setdefault(name, target)
         self.classes = Hierarchy(extracts, self.summaries)  # Python methods through ``self``
+        self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
@@ -201,7 +202,7 @@ class Linker:
             for _, raw in lab.args:
                 out += self.resolve(raw, bind, depth)
             callee = self.canonical(lab.origin)
-            if found is None and out and self.classes.unresolved(callee, self.summaries):
+            if found is None and out and self.classes.unresolved(callee, self.modules):
                 # the repository's own code, unread: what it does with them is unknown
                 short = lab.origin.replace(SELF, ".")
                 out = [x.through_unknown(short) for x in out]

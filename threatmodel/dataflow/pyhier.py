@@ -102,7 +102,7 @@ class Hierarchy:
         self._cache[qual] = got
         return got
 
-    def unresolved(self, qual: str, modules: Mapping[str, Any]) -> bool:
+    def unresolved(self, qual: str, modules: frozenset[str]) -> bool:
         """Is ``qual``, which link could not resolve, the repository's own code? A method of
         a class whose bases are all the repository's (undefined there, or overridden), or a
         name of a module link read that defines no such function nor class."""
@@ -111,5 +111,5 @@ class Hierarchy:
             return self.mro(where[0])[1]
         if SELF in qual:
             return False  # an attribute of unknown class: maybe a library's object
-        module, _, _ = qual.rpartition(".")
-        return module in modules and qual not in self.classes and module not in self.classes
+        module = qual.rpartition(".")[0]  # a function of a module link read: not there
+        return module in modules and qual not in self.classes

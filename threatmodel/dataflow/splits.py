@@ -33,7 +33,11 @@ from threatmodel.dataflow.values import Value
 
 class SplitMixin(EngineBase):
     def note_splits(
-        self, body: list[ast.stmt], normal: dict[str, Value], breaks: list[dict[str, Value]], f: Frame
+        self,
+        body: list[ast.stmt],
+        normal: dict[str, Value],
+        breaks: list[dict[str, Value]],
+        f: Frame,
     ) -> None:
         """``normal``: the environment when the loop ran out; ``breaks``: at each ``break``."""
         if not breaks or _continues(body):
