@@ -225,3 +225,20 @@ def test_the_verifier_keeps_an_unresolved_flow_for_review_naming_the_call(tmp_pa
     files = _app()
     ctx = VerifyContext(facts=Facts(flows=_flows(files)), reader=RepoReader(tmp_path))
     assert judge("path_traversal", claim, finding, ctx).verdict is Verdict.REFUTED
+
+
+def test_a_method_of_a_parameter_annotated_with_a_repository_class_is_resolved() -> None:
+    checker = (
+        "ALLOWED = ('a.txt', 'b.txt')\n\n\nclass Checker:\n    def check(self, name):\n"
+        "        if name not in ALLOWED:\n            raise ValueError(name)\n"
+    )
+    view = (
+        "from fastapi import APIRouter, Depends\nfrom fastapi.responses import FileResponse\n"
+        "from app.checker import Checker\n\nrouter = APIRouter()\n\n\n"
+        "@router.get('/files')\ndef files(name: str, checker: Checker = Depends(Checker)):\n"
+        "    checker.check(name)\n    return FileResponse('/srv/' + name)\n"
+    )
+    files = {"app/checker.py": checker, "app/views.py": view}
+    assert _paths(files) and not [f for f in _paths(files) if proves(f)]
+    loose = {**files, "app/views.py": view.replace("    checker.check(name)\n", "")}
+    assert [f for f in _paths(loose) if proves(f)]

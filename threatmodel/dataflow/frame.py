@@ -69,6 +69,7 @@ class Frame:
     exits: list[dict[str, Value]] = field(default_factory=list)  # params at each normal exit
     cls: str = ""  # a method's class (qualified): ``self.m()`` is that class's ``m``
     me: str = ""  # a method's first parameter (``self`` / ``cls``)
+    typed: dict[str, str] = field(default_factory=dict)  # parameter -> its annotated class
     # name -> (what the others held on the paths where it is truthy, what they hold now):
     # a search loop's result (``splits.py``)
     splits: dict[str, tuple[dict[str, Value], dict[str, Value]]] = field(default_factory=dict)

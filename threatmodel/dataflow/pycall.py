@@ -158,9 +158,10 @@ class CallMixin(EngineBase):
             if got is not None:
                 return got
         own = pyclass.own_callee(func, f)
-        if own and all(x.kind == "self" for x in receiver.labels):
-            # ``self.m(x)`` / ``self.a.m(x)``: the class's method, resolved in link (the
-            # receiver's own labels go with it: an unresolved call passes them through)
+        if own and all(x.kind in ("self", "param") for x in receiver.labels):
+            # ``self.m(x)`` / ``self.a.m(x)`` / ``svc.m(x)`` (``svc: Svc``): the class's
+            # method, resolved in link (the receiver's own labels go with it: an
+            # unresolved call passes them through)
             return self.repo_call(own, [("self", receiver), *enumerate(args)], kwargs, line, f)
         if qual and self.may_be_repo(func, qual, f) and not receiver.labels:
             return self.repo_call(qual, list(enumerate(args)), kwargs, line, f)

@@ -85,10 +85,19 @@ def annotation_class(ann: ast.expr | None, f: Frame, repo: Any) -> str:
 
 def own_callee(func: ast.expr, f: Frame) -> str:
     """``C.<self>.m`` for ``self.m``, ``C.<self>.a.m`` for ``self.a.m`` inside a method of
-    ``C`` (``self`` still the method's first parameter, ``self.a`` not assigned here)."""
-    if not f.cls or not isinstance(func, ast.Attribute):
+    ``C`` (``self`` still the method's first parameter, ``self.a`` not assigned here);
+    ``Svc.m`` for ``svc.m`` where ``svc`` is a parameter annotated ``Svc`` (a dependency
+    injected) and still holds what the caller passed."""
+    if not isinstance(func, ast.Attribute):
         return ""
     inner = func.value
+    if isinstance(inner, ast.Name) and inner.id in f.typed:
+        value = f.env.get(inner.id)
+        labels = value.labels if value is not None else frozenset()
+        if labels and all(x.kind == "param" and x.origin == inner.id for x in labels):
+            return f"{f.typed[inner.id]}.{func.attr}"
+    if not f.cls:
+        return ""
     if isinstance(inner, ast.Name) and _is_self(inner.id, f):
         return f"{f.cls}{SELF}{func.attr}"
     if (
@@ -99,6 +108,12 @@ def own_callee(func: ast.expr, f: Frame) -> str:
     ):
         return f"{f.cls}{SELF}{inner.attr}.{func.attr}"
     return ""
+
+
+def typed_params(params: list[ast.arg], f: Frame, repo: Any) -> dict[str, str]:
+    """Parameter -> the repository class its annotation names."""
+    out = {p.arg: annotation_class(p.annotation, f, repo) for p in params}
+    return {k: v for k, v in out.items() if v}
 
 
 def _is_self(name: str, f: Frame) -> bool:

@@ -113,6 +113,7 @@ class Engine(
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
         f.params = tuple(names)
+        f.typed = pyclass.typed_params(params, f, self.may_be_repo)
         self.hoist(fn.body, f)
         if not self.block(fn.body, f):
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
