@@ -6,8 +6,11 @@ returns a constant, the arguments' labels when the callee is not the repository'
 unknown function is assumed to pass its input through). Methods of objects a repository
 class built read ``self.<attr>`` from that class's ``__init__``; a field read of a JS
 function's result or parameter resolves that field only (``returned_field``,
-``param_field``). Calls are also checked for parameter -> sink: a request value passed to
-a function that runs it reaches that sink.
+``param_field``). A Python method reached through ``self`` (or a typed parameter) is
+found through the class's bases (``pyhier``); a call into the repository's own code that
+cannot be resolved passes its input through marked ``unknown``: its flows are not proof.
+Calls are also checked for parameter -> sink: a request value passed to a function that
+runs it reaches that sink.
 Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 """
 
