@@ -47,14 +47,12 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-06 (issue 18, third round) on the merge of the round's branches, both",
-    "columns with `scan --no-prove` and this script's definition (confirmed, high / critical,",
-    "production). `before`: main at 5bfbbe7 (the merge of the second round); `after`: the",
-    "merged tree. Findings of `before` that are gone are listed under each app with their",
-    "judgement. On the quiet machine after the round a cold scan took 2 s (hackathon-starter)",
-    "to 55 s (DefectDojo, saleor 52 s). dub was scanned again after the last merge (f50bbcf,",
-    "a JS host allow-list check) that removed its one false finding (judged below); the",
-    "others at 2d37540, before it (that merge only narrows JS ssrf / open_redirect flows).",
+    "Measured 2026-12-06 (issue 18, fourth round), both columns with `scan --no-prove` and",
+    "this script's definition (confirmed, high / critical, production). `before`: main at",
+    "5d8c8c3 (the merge of the third round); `after`: branch `prec` (methods resolved through",
+    "`self`, search-loop allow-lists, a flow through repository code link cannot resolve kept",
+    "for review). Findings of `before` that are gone are listed under each app with their",
+    "judgement; the judgements of earlier rounds stay in `precision_judgements.json`.",
 ]
 
 

@@ -231,6 +231,9 @@ class Flow(Frozen):
     steps: list[Location] = Field(default_factory=list)  # source, assignments, sink, in order
     sanitizers: list[str] = Field(default_factory=list)  # sanitizers / guards met on the way
     broken_by: str | None = None
+    # calls into the repository's own code the engine could not resolve, which the value
+    # was assumed to pass through: an unbroken flow through one is not proof (needs review)
+    unresolved: list[str] = Field(default_factory=list)
 
 
 class DbFunction(Frozen):

@@ -25,7 +25,12 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
         return None
     engine = Engine(module_name(src.path), src.lines)
     summaries = engine.run(tree)
-    return {"labels": engine.table.rows, "summaries": summaries}
+    out = {"labels": engine.table.rows, "summaries": summaries}
+    if engine.classes:
+        out["classes"] = engine.classes
+    if engine.imports:
+        out["imports"] = engine.imports
+    return out
 
 
 CLIENT_SINKS = ("__html", "innerHTML", "outerHTML", "location", "bypassSecurityTrust", ".html(")

@@ -15,6 +15,7 @@ class EngineBase:
     lines: list[str]
     catalog: Catalog
     summaries: dict[str, dict[str, Any]]
+    classes: dict[str, dict[str, Any]]
 
     def expr(self, node: ast.AST | None, f: Frame) -> Value:
         raise NotImplementedError
@@ -38,6 +39,9 @@ class EngineBase:
         raise NotImplementedError
 
     def function(self, fn: Any, parent: Frame, qual: str, method: bool) -> None:
+        raise NotImplementedError
+
+    def apply_split(self, name: str, f: Frame) -> None:
         raise NotImplementedError
 
     def may_be_repo(self, func: ast.expr, qual: str, f: Frame) -> bool:

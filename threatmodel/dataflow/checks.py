@@ -18,6 +18,7 @@ import ast
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, qualify
 from threatmodel.dataflow.pycall import shallow
+from threatmodel.dataflow.pyclass import own_callee
 from threatmodel.dataflow.values import Label, Value
 
 CHECKS = "#checks:"
@@ -79,9 +80,11 @@ class ChecksMixin(EngineBase):
         call = node.value if isinstance(node, ast.Await) else node
         if not isinstance(call, ast.Call):
             return
-        qual = qualify(call.func, f)
-        if not qual or not self.may_be_repo(call.func, qual, f):
-            return
+        qual = own_callee(call.func, f)  # ``self.check(n)``: the class's method
+        if not qual:
+            qual = qualify(call.func, f)
+            if not qual or not self.may_be_repo(call.func, qual, f):
+                return
         named = [(str(i), a) for i, a in enumerate(call.args)]
         named += [(k.arg, k.value) for k in call.keywords if k.arg]
         for key, arg in named:

@@ -51,6 +51,8 @@ class CondMixin(EngineBase):
                     self.refine(v, f, truth)
         elif isinstance(test, ast.NamedExpr):
             self.refine(test.value, f, truth)
+        elif isinstance(test, ast.Name) and truth:
+            self.apply_split(test.id, f)  # a search loop's result is set (``splits``)
         elif isinstance(test, ast.Compare):
             if len(test.ops) == 1:
                 self.compare_fact(test.left, test.ops[0], test.comparators[0], f, truth)
@@ -78,6 +80,9 @@ class CondMixin(EngineBase):
             return
         if isinstance(op, ast.Eq | ast.Is):
             for probe, other in ((left, right), (right, left)):
+                none = isinstance(other, ast.Constant) and other.value is None
+                if not truth and none and isinstance(probe, ast.Name):
+                    self.apply_split(probe.id, f)  # ``found is not None``
                 absent = _absent_probe(probe)
                 value = self.expr(other, f)
                 if absent is not None and value.known and isinstance(value.const, int):
@@ -214,8 +219,13 @@ HELD = frozenset({"database", "config"})
 
 def _held(label: Label) -> bool:
     """Server-held: read from the database or configuration, or what a function of the
-    repository returns when given no argument at all (a listing, a registry)."""
-    return label.kind in HELD or (label.kind == "call" and not label.args)
+    repository returns when given no argument at all (a listing, a registry), or a method
+    called with no argument on such a value (``listing().items()``)."""
+    if label.kind in HELD:
+        return True
+    return label.kind == "call" and all(
+        k == "self" and v and all(_held(x) for x in v) for k, v in label.args
+    )
 
 
 def _literal(node: ast.AST | None) -> object:

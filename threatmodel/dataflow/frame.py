@@ -67,10 +67,18 @@ class Frame:
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # name -> lambda it holds
     params: tuple[str, ...] = ()  # the function's parameters (their checks are summarised)
     exits: list[dict[str, Value]] = field(default_factory=list)  # params at each normal exit
+    cls: str = ""  # a method's class (qualified): ``self.m()`` is that class's ``m``
+    me: str = ""  # a method's first parameter (``self`` / ``cls``)
+    typed: dict[str, str] = field(default_factory=dict)  # parameter -> its annotated class
+    # name -> (what the others held on the paths where it is truthy, what they hold now):
+    # a search loop's result (``splits.py``)
+    splits: dict[str, tuple[dict[str, Value], dict[str, Value]]] = field(default_factory=dict)
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""
-        return Frame(qual, dict(self.env), dict(self.aliases), dict(self.defs))
+        out = Frame(qual, dict(self.env), dict(self.aliases), dict(self.defs))
+        out.cls, out.me = self.cls, self.me
+        return out
 
 
 def dotted(node: ast.AST) -> str:

@@ -6,8 +6,11 @@ returns a constant, the arguments' labels when the callee is not the repository'
 unknown function is assumed to pass its input through). Methods of objects a repository
 class built read ``self.<attr>`` from that class's ``__init__``; a field read of a JS
 function's result or parameter resolves that field only (``returned_field``,
-``param_field``). Calls are also checked for parameter -> sink: a request value passed to
-a function that runs it reaches that sink.
+``param_field``). A Python method reached through ``self`` (or a typed parameter) is
+found through the class's bases (``pyhier``); a call into the repository's own code that
+cannot be resolved passes its input through marked ``unknown``: its flows are not proof.
+Calls are also checked for parameter -> sink: a request value passed to a function that
+runs it reaches that sink.
 Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 """
 
@@ -20,6 +23,8 @@ from typing import Any
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
+from threatmodel.dataflow.pyclass import SELF
+from threatmodel.dataflow.pyhier import Hierarchy
 from threatmodel.dataflow.values import ATTR, Label, Step, attr_read, distinct
 from threatmodel.models import Flow, Location
 
@@ -59,7 +64,13 @@ class Linker:
             self._rows[path] = data["labels"]
             for qual, summ in data["summaries"].items():
                 self.summaries[qual] = (path, summ)
-        self.aliases = aliases or {}  # other names a function is called by (JS ``@/`` imports)
+        # other names a function is called by (JS ``@/`` imports, Python re-exports)
+        self.aliases = dict(aliases or {})
+        for data in extracts.values():
+            for name, target in (data.get("imports") or {}).items():
+                self.aliases.setdefault(name, target)
+        self.classes = Hierarchy(extracts, self.summaries)  # Python methods through ``self``
+        self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
@@ -75,10 +86,7 @@ class Linker:
         for qual, (path, summ) in self.summaries.items():
             rows = self._rows[path]
             for call in summ.get("calls", NONE):
-                callee = (
-                    call[0] if call[0] in self.summaries else self.aliases.get(call[0], call[0])
-                )
-                callers.setdefault(callee, []).append(qual)
+                callers.setdefault(self.canonical(call[0]), []).append(qual)
             hits = summ.get("hits", NONE)
             if any(rows[i][0] in ("param", "self") for h in hits for i in h[3]) or any(
                 _param_like(x) for h in hits for x in self.labels(h[3], path) if x.kind == "call"
@@ -92,11 +100,16 @@ class Linker:
                     todo.append(caller)
         return found
 
+    def canonical(self, qual: str) -> str:
+        """The name of the function ``qual`` calls, as its summary is keyed."""
+        for _ in range(4):  # a name re-exported by a package's ``__init__``, and again
+            if qual in self.summaries or qual not in self.aliases:
+                break
+            qual = self.aliases[qual]
+        return qual if qual in self.summaries else self.classes.resolve(qual) or qual
+
     def find(self, qual: str) -> tuple[str, dict[str, Any]] | None:
-        got = self.summaries.get(qual)
-        if got is None and qual in self.aliases:
-            got = self.summaries.get(self.aliases[qual])
-        return got
+        return self.summaries.get(self.canonical(qual))
 
     def labels(self, ids: list[int], path: str) -> frozenset[Label]:
         """The labels a summary names by row (``encode``); each file's table is read
@@ -156,6 +169,9 @@ class Linker:
             out[name] = out.get(name, frozenset()) | self.resolve(raw, bind, depth)
             out.raw[name] = out.raw.get(name, frozenset()) | raw
         selfs = dict(lab.args).get("self", frozenset())
+        rest = lab.origin.partition(SELF)[2]
+        if rest and "." not in rest and bind:  # ``self.m()``: the caller's ``self`` is m's
+            out.update({k: v for k, v in bind.items() if k.startswith("self.")})
         for ctor in selfs:
             init = self.find(f"{ctor.origin}.__init__") if ctor.kind == "call" else None
             if init is None:
@@ -188,6 +204,11 @@ class Linker:
             out: list[Label] = []
             for _, raw in lab.args:
                 out += self.resolve(raw, bind, depth)
+            callee = self.canonical(lab.origin)
+            if found is None and out and self.classes.unresolved(callee, self.modules):
+                # the repository's own code, unread: what it does with them is unknown
+                short = lab.origin.replace(SELF, ".")
+                out = [x.through_unknown(short) for x in out]
             return distinct(out)
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
@@ -428,6 +449,7 @@ def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None)
                 steps=steps,
                 sanitizers=sorted(set(lab.via)),
                 broken_by=broken,
+                unresolved=list(lab.unknown),
             )
     return list(out.values())
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import sys
 
-from threatmodel.dataflow import consts, containers, pyspecial, regex
+from threatmodel.dataflow import consts, containers, pyclass, pyspecial, regex
 from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
@@ -157,18 +157,35 @@ class CallMixin(EngineBase):
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
                 return got
+        own = pyclass.own_callee(func, f)
+        if own and all(x.kind in ("self", "param") for x in receiver.labels):
+            # ``self.m(x)`` / ``self.a.m(x)`` / ``svc.m(x)`` (``svc: Svc``): the class's
+            # method, resolved in link (the receiver's own labels go with it: an
+            # unresolved call passes them through)
+            return self.repo_call(own, [("self", receiver), *enumerate(args)], kwargs, line, f)
         if qual and self.may_be_repo(func, qual, f) and not receiver.labels:
-            pairs = [(str(i), a.all_labels()) for i, a in enumerate(args)]
-            pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
-            labels = tuple((k, shallow(v)) for k, v in pairs if v)
-            if any(v for _, v in labels):
-                f.calls.append(CallRec(qual, line, labels))
-            return Value(frozenset({Label("call", qual, line, args=labels)}))
+            return self.repo_call(qual, list(enumerate(args)), kwargs, line, f)
         if method is not None and not qual:
             out = self.method_call_labels(method, receiver, args, kwargs, line, f)
             if out is not None:
                 return out
         return tainted(*everything).step(line)
+
+    def repo_call(
+        self,
+        qual: str,
+        args: list[tuple[str | int, Value]],
+        kwargs: dict[str, Value],
+        line: int,
+        f: Frame,
+    ) -> Value:
+        """A call link() may resolve with ``qual``'s summary: a ``call`` label."""
+        pairs = [(str(k), a.all_labels()) for k, a in args]
+        pairs += [(k, v.all_labels()) for k, v in kwargs.items()]
+        labels = tuple((k, shallow(v)) for k, v in pairs if v)
+        if any(v for k, v in labels if k != "self"):
+            f.calls.append(CallRec(qual, line, labels))
+        return Value(frozenset({Label("call", qual, line, args=labels)}))
 
     def call_lambda(self, lam: ast.Lambda, node: ast.Call, f: Frame) -> Value:
         """``(lambda x: 'safe')(p)``: the body read with the parameters bound to the call's

@@ -14,6 +14,7 @@ from typing import Any
 from threatmodel.dataflow import affix, consts, containers
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted
+from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.values import (
     ATTR,
     CLEAN,
@@ -147,6 +148,10 @@ class ExprMixin(EngineBase):
             return CLEAN
         return tainted(*(self.expr(c, f) for c in ast.iter_child_nodes(node)))
 
+    def props(self, cls: str) -> tuple[str, ...]:
+        """The properties class ``cls`` (of this file) defines."""
+        return tuple(self.classes.get(cls, {}).get("props", ()))
+
     def name(self, node: ast.Name, f: Frame) -> Value:
         if node.id in f.env:
             return f.env[node.id]
@@ -170,6 +175,9 @@ class ExprMixin(EngineBase):
             if dotted(node.value) in f.paths or _is_path_expr(node.value, f):
                 return base.flat().sanitized(PATH_KINDS, f"Path.{node.attr}").step(node.lineno)
         own = key.startswith("self.") and key.count(".") == 1 and f.qual.count(".") >= 2
+        if own and f.me == "self" and node.attr in self.props(f.cls):
+            # a property of the class: its method's result (``pyclass``), resolved in link
+            return Value(frozenset({Label("call", f"{f.cls}{SELF}{node.attr}", node.lineno)}))
         if own and ("self" not in f.env or not f.env["self"].labels):
             return Value(frozenset({Label("self", node.attr, node.lineno)}))
         if not base.labels and not base.items:

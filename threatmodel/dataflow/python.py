@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from threatmodel.dataflow import records
+from threatmodel.dataflow import pyclass, records
 from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
@@ -29,6 +29,7 @@ from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.pymatch import MatchMixin
 from threatmodel.dataflow.records import RecordMixin
+from threatmodel.dataflow.splits import SplitMixin
 from threatmodel.dataflow.urlparams import (
     ANY_PATH,
     SCALAR_CONVERTERS,
@@ -48,12 +49,16 @@ REQUEST_TYPES = SOURCES.types_pattern()
 FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
-class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin):
+class Engine(
+    ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin, SplitMixin
+):
     def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
         self.module = module
         self.lines = lines
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
+        self.classes: dict[str, dict[str, Any]] = {}  # class -> bases, attribute classes
+        self.imports: dict[str, str] = {}
         self.table = LabelTable()
         self.typed = validates_annotations(lines)  # FastAPI enforces parameter types
 
@@ -67,6 +72,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
         self.hoist(tree.body, top)
         self.block(tree.body, top)
         self.summaries[self.module] = _summary(top, [], self.table)
+        # what the module imports is also its name: ``pkg.helper`` re-exported by __init__
+        self.imports = {
+            f"{self.module}.{k}": v for k, v in top.aliases.items() if v != k and "." in v
+        }
         return self.summaries
 
     def function(self, fn: FuncNode, parent: Frame, qual: str, method: bool) -> None:
@@ -75,7 +84,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
         params = [*a.posonlyargs, *a.args, *a.kwonlyargs]
         if method and params:
             f.env[params[0].arg] = CLEAN
+            f.cls, f.me = qual.rpartition(".")[0], params[0].arg
             params = params[1:]
+        elif method:
+            f.cls = f.me = ""
         # the summary's parameters as a signature: ``*args`` (or a bare ``*`` before
         # keyword-only ones) and ``**kw`` marked, so link binds extra arguments to them
         names = [p.arg for p in params if p not in a.kwonlyargs]
@@ -101,6 +113,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
         f.params = tuple(names)
+        f.typed = pyclass.typed_params(params, f, self.may_be_repo)
         self.hoist(fn.body, f)
         if not self.block(fn.body, f):
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
@@ -191,8 +204,11 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
                 self.assign(s.target, item, f, line)
                 self.block(s.body, f)
                 f.env = _join_env(before, f.env)
-            for carried in f.loops.pop():
-                f.env = _join_env(f.env, carried)
+            carried, normal = f.loops.pop(), dict(f.env)
+            for env in carried:
+                f.env = _join_env(f.env, env)
+            if not s.orelse:
+                self.note_splits(s.body, normal, carried, f)
             self.block(s.orelse, f)
         elif isinstance(s, ast.While):
             test = self.expr(s.test, f)
@@ -251,6 +267,7 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
         elif isinstance(s, ast.ClassDef):
             qual = f"{f.qual}.{s.name}"
             f.defs[s.name] = qual
+            self.classes[qual] = pyclass.class_info(s, f, self.may_be_repo)
             for member in s.body:
                 if isinstance(member, ast.FunctionDef | ast.AsyncFunctionDef):
                     static = any(_deco_name(d) == "staticmethod" for d in member.decorator_list)

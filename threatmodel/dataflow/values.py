@@ -53,20 +53,32 @@ class Label:
     steps: tuple[Step, ...] = field(default=(), compare=False)
     via: tuple[str, ...] = ()  # sanitizers met (names), for the report
     path: str = ""  # file of ``line``; set when a file's labels are read in link
+    # Calls into the repository's own code that link could not resolve, which the value was
+    # assumed to pass through (link only): a flow resting on one is not proof. Like the
+    # path, how the value got here, not what it is.
+    unknown: tuple[str, ...] = field(default=(), compare=False)
 
     def sanitized(self, kinds: frozenset[str], name: str) -> Label:
         via = (*self.via, name)[-4:]
         safe = self.safe | kinds
-        return Label(self.kind, self.origin, self.line, safe, self.args, self.steps, via, self.path)
+        return Label(
+            self.kind,
+            self.origin,
+            self.line,
+            safe,
+            self.args,
+            self.steps,
+            via,
+            self.path,
+            self.unknown,
+        )
 
     def step(self, line: int) -> Label:
         steps = self.steps
         if (steps and steps[-1] == line) or line == self.line:
             return self
         steps = (*steps, line)[-MAX_STEPS:]
-        return Label(
-            self.kind, self.origin, self.line, self.safe, self.args, steps, self.via, self.path
-        )
+        return self._moved(steps)
 
     def step_in(self, path: str, line: Step) -> Label:
         """``step`` for a line of file ``path``, which need not be this label's file."""
@@ -76,13 +88,50 @@ class Label:
         if self.steps and self.steps[-1] == there:
             return self
         steps = (*self.steps, there)[-MAX_STEPS:]
+        return self._moved(steps)
+
+    def _moved(self, steps: tuple[Step, ...]) -> Label:
         return Label(
-            self.kind, self.origin, self.line, self.safe, self.args, steps, self.via, self.path
+            self.kind,
+            self.origin,
+            self.line,
+            self.safe,
+            self.args,
+            steps,
+            self.via,
+            self.path,
+            self.unknown,
         )
 
     def with_args(self, args: Args) -> Label:
         return Label(
-            self.kind, self.origin, self.line, self.safe, args, self.steps, self.via, self.path
+            self.kind,
+            self.origin,
+            self.line,
+            self.safe,
+            args,
+            self.steps,
+            self.via,
+            self.path,
+            self.unknown,
+        )
+
+    def through_unknown(self, callee: str) -> Label:
+        """This value as assumed to come out of ``callee``, a repository call link could
+        not resolve (kept first-met, bounded like the steps)."""
+        if callee in self.unknown:
+            return self
+        unknown = (*self.unknown, callee)[:4]
+        return Label(
+            self.kind,
+            self.origin,
+            self.line,
+            self.safe,
+            self.args,
+            self.steps,
+            self.via,
+            self.path,
+            unknown,
         )
 
 
@@ -99,7 +148,9 @@ def attr_read(lab: Label, name: str, line: int) -> Label:
         return Label("call", f"{lab.origin}{ATTR}{name}", line, args=(("self", frozenset({lab})),))
     if lab.kind == "param":
         origin = f"{lab.origin}{ATTR}{name}"
-        return Label("param", origin, lab.line, lab.safe, (), lab.steps, lab.via, lab.path)
+        return Label(
+            "param", origin, lab.line, lab.safe, (), lab.steps, lab.via, lab.path, lab.unknown
+        )
     return lab
 
 
@@ -126,10 +177,11 @@ def distinct(labels: Iterable[Label]) -> frozenset[Label]:
     return frozenset(out.values())
 
 
-def _path_order(lab: Label) -> tuple[int, list[tuple[str, int]]]:
-    """Shorter path first, then lower lines (a line of the label's own file before another
-    file's): a total order over steps of both forms."""
-    return len(lab.steps), [("", s) if isinstance(s, int) else s for s in lab.steps]
+def _path_order(lab: Label) -> tuple[int, int, list[tuple[str, int]]]:
+    """A path through no unresolved call first (it is proof), then shorter, then lower
+    lines (a line of the label's own file before another file's): a total order."""
+    steps = [("", s) if isinstance(s, int) else s for s in lab.steps]
+    return len(lab.unknown), len(lab.steps), steps
 
 
 @dataclass(unsafe_hash=True, slots=True)

@@ -39,8 +39,8 @@ BUILT = {
 }
 
 
-def proves(flow: Flow) -> bool:
-    """Is ``flow`` by itself proof of its claim kind?"""
+def unbroken(flow: Flow) -> bool:
+    """Does ``flow`` carry its kind's source to the sink with nothing making it safe?"""
     return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
 
 
@@ -57,6 +57,13 @@ def _lower(severity: str) -> Severity:
     return Severity(order[max(order.index(severity) - 1, 0)])
 
 
+def proves(flow: Flow) -> bool:
+    """Is ``flow`` by itself proof of its claim kind? Not when it rests on a call into the
+    repository's own code that the engine could not resolve (DESIGN "Verdicts mean proof"):
+    such a flow is still a finding, for review, with that link named."""
+    return unbroken(flow) and not flow.unresolved
+
+
 @register
 class FlowFinding(Rule):
     id = "TM120"
@@ -66,11 +73,11 @@ class FlowFinding(Rule):
         out: list[Finding] = []
         seen: set[tuple[str, str, int]] = set()
         # request input first: a sink it reaches is not reported again for a stored value
-        for flow in sorted(facts.flows, key=lambda f: not proves(f)):
+        for flow in sorted(facts.flows, key=lambda f: not unbroken(f)):
             spec = REGISTRY.get(flow.claim)
             key = (flow.claim, flow.sink_location.path, flow.sink_location.line)
-            second = not proves(flow) and stored(flow)
-            if spec is None or not (proves(flow) or second) or key in seen:
+            second = not unbroken(flow) and stored(flow)
+            if spec is None or not (unbroken(flow) or second) or key in seen:
                 continue
             seen.add(key)
             what = f"{flow.source} (line {flow.source_location.line})"

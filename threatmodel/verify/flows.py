@@ -28,7 +28,7 @@ from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.proof import describe, proof_steps
 from threatmodel.models import Claim, Finding, Flow, ProofStep, Route
 from threatmodel.reach import flow_routes, openness
-from threatmodel.rules.flow_finding import FINDING_SOURCES, proves, stored
+from threatmodel.rules.flow_finding import FINDING_SOURCES, proves, stored, unbroken
 from threatmodel.verify._code import line_text, locations
 from threatmodel.verify._command_line import CommandInjection
 from threatmodel.verify._proof import route_chain
@@ -103,6 +103,14 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
             # several sources reach the sink: the one through the most open route leads
             flow, routes = min(proven, key=lambda p: openness(p[1][0]) if p[1] else 9)
             return ClaimResult.confirmed(describe(flow), chain(flow, routes, ctx))
+        open_ = [flow for flow in near if unbroken(flow)]
+        if open_:  # unbroken, but through a call the engine could not read: not proof
+            flow = open_[0]
+            calls = ", ".join(f"{c}()" for c in flow.unresolved)
+            return ClaimResult.unverifiable(
+                f"{describe(flow)}, but the value passes through {calls}, repository code "
+                "the dataflow engine could not resolve: the missing link"
+            )
         second = next((f for f in near if stored(f)), None)
         if second is not None:
             review = review or (
