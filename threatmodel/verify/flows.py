@@ -12,7 +12,9 @@ step) decide (``facts.flows``, see ``threatmodel.dataflow``):
 - unverifiable: the engine knows no sink of this kind at the line (an import, an idiom the
   catalog lacks), or the file was not parsed; or a stored value reaches a sink its catalog
   row marks ``stored`` (who can save that value is not followed: needs review, never refuted
-  on "not request input").
+  on "not request input"); or the flow is unbroken but passes through a call into the
+  repository's own code the engine could not resolve (``Flow.unresolved``, named as the
+  missing link).
 
 Every kind of the registry is decided here, in Python and JavaScript / TypeScript alike.
 command_injection, sql_injection, xss, ssrf and open_redirect also have a line verifier
