@@ -19,6 +19,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,8 +289,31 @@ def _extract(fr: _FileResult, data: bytes, collectors: list[Collector]) -> _File
     return fr
 
 
+@contextmanager
+def one_file_without_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused while one file is parsed and read.
+
+    A parse tree has no reference cycles and dies by reference counting when the file is
+    done, yet while the collectors read it every few hundred allocations made the collector
+    traverse it again (young, then middle, then old generation): about a tenth of a cold
+    collect. Paused for one file only, whatever cycles the collectors make are freed by the
+    next collection after it, so memory stays bounded by one file's work.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _extract_one(path: str, data: bytes, interested: list[Collector]) -> str:
-    src = SourceFile.from_bytes(path, data)
+    with one_file_without_gc():
+        return _extract_each(SourceFile.from_bytes(path, data), interested)
+
+
+def _extract_each(src: SourceFile, interested: list[Collector]) -> str:
     extracts: dict[str, Any] = {}
     for c in interested:
         if not c.admits(src.text):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ast
 
-from threatmodel.code.pyast import dotted, last
+from threatmodel.code.pyast import dotted, last, walk
 from threatmodel.frameworks._python.reject import stmt_reject
 
 # Expressions that name the signed-in caller (prefixes of a dotted name).
@@ -47,7 +47,7 @@ _CMP_OPS = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn)
 
 def is_caller(node: ast.AST) -> bool:
     """Does the expression name the signed-in caller (``request.user.id``, ``current_user``)?"""
-    for n in ast.walk(node):
+    for n in walk(node):  # ast.walk's nodes and order, listed faster (hot: every summary)
         if isinstance(n, ast.Name | ast.Attribute):
             d = dotted(n)
             if any(d == c or d.startswith(c + ".") for c in _CALLER):
@@ -56,7 +56,7 @@ def is_caller(node: ast.AST) -> bool:
 
 
 def _constant(node: ast.AST) -> bool:
-    return all(isinstance(n, ast.Constant | ast.expr_context) for n in ast.walk(node))
+    return all(isinstance(n, ast.Constant | ast.expr_context) for n in walk(node))
 
 
 def _filters(call: ast.Call) -> list[ast.expr]:
@@ -174,8 +174,9 @@ def ownership_line(top: list[ast.stmt], assigns: dict[str, ast.expr], body: list
             value = stmt.value
             if isinstance(value, ast.Await):
                 value = value.value
+            # pyast.walk, not ast.walk: a tenth of saleor's pyweb extract was this walk.
             if value is not None and any(
-                isinstance(n, ast.Call) and lookup_call(n) for n in ast.walk(value)
+                lookup_call(n) for n in walk(value) if isinstance(n, ast.Call)
             ):
                 return stmt.lineno
         if isinstance(stmt, ast.Return):
