@@ -152,11 +152,18 @@ def _swallowed(body: list[ast.stmt]) -> set[int]:
     return out
 
 
-def ownership_line(top: list[ast.stmt], assigns: dict[str, ast.expr], body: list[ast.stmt]) -> int:
+def ownership_line(
+    top: list[ast.stmt],
+    assigns: dict[str, ast.expr],
+    body: list[ast.stmt],
+    lookups: bool = True,
+) -> int:
     """The line of the first top-level ownership check among ``top`` (0: none).
 
     ``top``: the function's top-level statements (looking through ``try`` / ``with``);
-    ``body``: the function's body, to tell which ``try`` swallows what fails in it.
+    ``body``: the function's body, to tell which ``try`` swallows what fails in it;
+    ``lookups``: False when no call anywhere in the function is a ``lookup_call`` (the
+    caller knows from its one walk), so no statement needs walking for one.
     """
     swallowed = _swallowed(body)
     for stmt in top:
@@ -175,8 +182,10 @@ def ownership_line(top: list[ast.stmt], assigns: dict[str, ast.expr], body: list
             if isinstance(value, ast.Await):
                 value = value.value
             # pyast.walk, not ast.walk: a tenth of saleor's pyweb extract was this walk.
-            if value is not None and any(
-                lookup_call(n) for n in walk(value) if isinstance(n, ast.Call)
+            if (
+                lookups
+                and value is not None
+                and any(lookup_call(n) for n in walk(value) if isinstance(n, ast.Call))
             ):
                 return stmt.lineno
         if isinstance(stmt, ast.Return):
