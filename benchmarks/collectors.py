@@ -30,6 +30,7 @@ from benchmarks.engine import halve  # noqa: E402
 from benchmarks.measure import table  # noqa: E402
 from threatmodel.code import source as source_module  # noqa: E402
 from threatmodel.code.collector import FactsBuilder, LinkContext  # noqa: E402
+from threatmodel.code.pyast import forget_tree  # noqa: E402
 from threatmodel.code.source import SourceFile, detect_language  # noqa: E402
 from threatmodel.code.walk import walk  # noqa: E402
 from threatmodel.collect._run import one_file_without_gc  # noqa: E402
@@ -115,6 +116,7 @@ def main() -> None:
                 if text != "null":
                     per[c.id][path] = text  # as the pipeline: kept as text until link
                 cpu["(json)"] += time.process_time() - t
+            forget_tree()
     cpu["(parse)"] = _parse_cpu[0]
     builder = FactsBuilder()
     ctx = LinkContext(root=root, files=tuple(files))

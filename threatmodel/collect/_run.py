@@ -27,6 +27,7 @@ from typing import Any
 
 from threatmodel import __version__
 from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
@@ -310,7 +311,10 @@ def one_file_without_gc() -> Iterator[None]:
 
 def _extract_one(path: str, data: bytes, interested: list[Collector]) -> str:
     with one_file_without_gc():
-        return _extract_each(SourceFile.from_bytes(path, data), interested)
+        try:
+            return _extract_each(SourceFile.from_bytes(path, data), interested)
+        finally:
+            forget_tree()  # the file's tree dies now, while the collector is still paused
 
 
 def _extract_each(src: SourceFile, interested: list[Collector]) -> str:
