@@ -33,7 +33,7 @@ from threatmodel.code.collector import FactsBuilder, LinkContext  # noqa: E402
 from threatmodel.code.pyast import forget_tree  # noqa: E402
 from threatmodel.code.source import SourceFile, detect_language  # noqa: E402
 from threatmodel.code.walk import walk  # noqa: E402
-from threatmodel.collect._run import one_file_without_gc  # noqa: E402
+from threatmodel.collect._run import gc_paused  # noqa: E402
 from threatmodel.collect.components import app_roots, with_components  # noqa: E402
 from threatmodel.collect.registry import all_collectors  # noqa: E402
 
@@ -92,7 +92,7 @@ def main() -> None:
         src = SourceFile.from_bytes(path, data)
         cpu["(read+decode)"] += time.process_time() - t
         # As the pipeline: the cyclic garbage collector paused for each file.
-        with one_file_without_gc():
+        with gc_paused():
             for c in wanted:
                 t = time.process_time()
                 ok = c.admits(src.text)
@@ -123,7 +123,9 @@ def main() -> None:
     for c in collectors:
         t = time.process_time()
         try:
-            c.link({p: json.loads(t) for p, t in per[c.id].items()}, builder, ctx)
+            with gc_paused():  # as the pipeline
+                decoded = {p: json.loads(t) for p, t in per[c.id].items()}
+            c.link(decoded, builder, ctx)
         except Exception as exc:
             print(f"link {c.id} failed: {exc!r}", file=sys.stderr)
         cpu[f"link {c.id}"] += time.process_time() - t

@@ -8,14 +8,14 @@ import gc
 import weakref
 
 from threatmodel.code import pyast
-from threatmodel.collect._run import _extract_one, one_file_without_gc
+from threatmodel.collect._run import _extract_one, gc_paused
 from threatmodel.collect.registry import all_collectors
 
 
 def test_pause_restores_an_enabled_collector_even_on_error() -> None:
     assert gc.isenabled()
     try:
-        with one_file_without_gc():
+        with gc_paused():
             assert not gc.isenabled()
             raise RuntimeError("a collector's bug")
     except RuntimeError:
@@ -26,7 +26,7 @@ def test_pause_restores_an_enabled_collector_even_on_error() -> None:
 def test_pause_leaves_a_disabled_collector_disabled() -> None:
     gc.disable()
     try:
-        with one_file_without_gc():
+        with gc_paused():
             assert not gc.isenabled()
         assert not gc.isenabled()
     finally:
