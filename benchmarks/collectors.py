@@ -30,8 +30,10 @@ from benchmarks.engine import halve  # noqa: E402
 from benchmarks.measure import table  # noqa: E402
 from threatmodel.code import source as source_module  # noqa: E402
 from threatmodel.code.collector import FactsBuilder, LinkContext  # noqa: E402
+from threatmodel.code.pyast import forget_tree  # noqa: E402
 from threatmodel.code.source import SourceFile, detect_language  # noqa: E402
 from threatmodel.code.walk import walk  # noqa: E402
+from threatmodel.collect._run import gc_paused  # noqa: E402
 from threatmodel.collect.components import app_roots, with_components  # noqa: E402
 from threatmodel.collect.registry import all_collectors  # noqa: E402
 
@@ -89,36 +91,41 @@ def main() -> None:
         data = (root / path).read_bytes()
         src = SourceFile.from_bytes(path, data)
         cpu["(read+decode)"] += time.process_time() - t
-        for c in wanted:
-            t = time.process_time()
-            ok = c.admits(src.text)
-            cpu["(gates)"] += time.process_time() - t
-            if not ok:
-                continue
-            files_of[c.id] += 1
-            before = _parse_cpu[0]
-            t = time.process_time()
-            try:
-                out = c.extract(src)
-            except Exception:  # as the pipeline: a collector's bug is not fatal
-                out = None
-            spent = time.process_time() - t
-            cpu[f"extract {c.id}"] += spent - (_parse_cpu[0] - before)
-            slow.append((spent - (_parse_cpu[0] - before), c.id, path))
-            if spent > 10:  # as it happens: a pathological file shows before the run ends
-                print(f"slow: {spent:.1f}s {c.id} {path}", file=sys.stderr, flush=True)
-            t = time.process_time()
-            text = json.dumps(out, separators=(",", ":"))
-            if text != "null":
-                per[c.id][path] = text  # as the pipeline: kept as text until link
-            cpu["(json)"] += time.process_time() - t
+        # As the pipeline: the cyclic garbage collector paused for each file.
+        with gc_paused():
+            for c in wanted:
+                t = time.process_time()
+                ok = c.admits(src.text)
+                cpu["(gates)"] += time.process_time() - t
+                if not ok:
+                    continue
+                files_of[c.id] += 1
+                before = _parse_cpu[0]
+                t = time.process_time()
+                try:
+                    out = c.extract(src)
+                except Exception:  # as the pipeline: a collector's bug is not fatal
+                    out = None
+                spent = time.process_time() - t
+                cpu[f"extract {c.id}"] += spent - (_parse_cpu[0] - before)
+                slow.append((spent - (_parse_cpu[0] - before), c.id, path))
+                if spent > 10:  # as it happens: a pathological file shows before the run ends
+                    print(f"slow: {spent:.1f}s {c.id} {path}", file=sys.stderr, flush=True)
+                t = time.process_time()
+                text = json.dumps(out, separators=(",", ":"))
+                if text != "null":
+                    per[c.id][path] = text  # as the pipeline: kept as text until link
+                cpu["(json)"] += time.process_time() - t
+            forget_tree()
     cpu["(parse)"] = _parse_cpu[0]
     builder = FactsBuilder()
     ctx = LinkContext(root=root, files=tuple(files))
     for c in collectors:
         t = time.process_time()
         try:
-            c.link({p: json.loads(t) for p, t in per[c.id].items()}, builder, ctx)
+            with gc_paused():  # as the pipeline
+                decoded = {p: json.loads(t) for p, t in per[c.id].items()}
+            c.link(decoded, builder, ctx)
         except Exception as exc:
             print(f"link {c.id} failed: {exc!r}", file=sys.stderr)
         cpu[f"link {c.id}"] += time.process_time() - t

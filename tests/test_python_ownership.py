@@ -81,3 +81,30 @@ def test_lookup_call(src: str, owned: bool) -> None:
 def test_owner_compare(src: str, owned: bool) -> None:
     expr = ast.parse(src, mode="eval").body
     assert owner_compare(expr) is owned
+
+
+def test_skipping_the_walks_when_no_call_is_a_lookup_changes_no_answer() -> None:
+    """``Walked.lookups()`` only lets ownership_line skip walks that could find nothing: on
+    every function of the Python fixtures the answer is the same as walking them all."""
+    from pathlib import Path
+
+    from threatmodel.code.pyast import walk
+    from threatmodel.frameworks._python.guards import Walked, _top_level
+    from threatmodel.frameworks._python.owner import ownership_line
+
+    checked = found = 0
+    for path in sorted((Path(__file__).parent / "fixtures" / "python").rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        for fn in walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            w = Walked(fn)
+            top = _top_level(fn.body)
+            line = ownership_line(top, w.assigns, fn.body)
+            assert ownership_line(top, w.assigns, fn.body, w.lookups()) == line, path
+            checked += 1
+            found += bool(line)
+    assert checked > 100 and found > 0  # the fixtures hold functions of both kinds

@@ -111,6 +111,13 @@ def walk_split(tree: ast.Module, roots: list[ast.AST]) -> list[list[ast.AST]]:
 _last_tree: list[Any] = [None, None]  # [module, its walk]: the file every collector is on
 
 
+def forget_tree() -> None:
+    """Let go of the last module's walk: called when its file is done, so the tree dies by
+    reference counting then (not when the next file is walked, after the cyclic garbage
+    collector has traversed it again)."""
+    _last_tree[0] = _last_tree[1] = None
+
+
 def has_tree_nodes(tree: ast.Module) -> bool:
     """Is ``tree_nodes(tree)`` already listed (free to ask)?"""
     return _last_tree[0] is tree

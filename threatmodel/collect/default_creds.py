@@ -25,6 +25,7 @@ import yaml
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.names import is_secret_name, words
+from threatmodel.code.pyast import tree_nodes
 from threatmodel.code.secret_values import DEV_DEFAULTS, fingerprint, is_placeholder
 from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
@@ -95,7 +96,7 @@ def _env_entries(env: yaml.Node | None) -> Iterator[tuple[str, int, str]]:
 
 
 def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
-    for node in ast.walk(tree):
+    for node in tree_nodes(tree):  # the module's walk, listed once for every collector
         if isinstance(node, ast.Call) and len(node.args) >= 2:
             if _dotted(node.func) not in _ENV_CALLS:
                 continue

@@ -84,8 +84,10 @@ class CondMixin(EngineBase):
                 if not truth and none and isinstance(probe, ast.Name):
                     self.apply_split(probe.id, f)  # ``found is not None``
                 absent = _absent_probe(probe)
+                if absent is None:  # nearly every test: no need to evaluate the other side
+                    continue
                 value = self.expr(other, f)
-                if absent is not None and value.known and isinstance(value.const, int):
+                if value.known and isinstance(value.const, int):
                     method, subject, needle = absent
                     # find(c) == -1 / count(c) == 0: c absent exactly when equal to the marker
                     is_marker = value.const == _ABSENT[method]
@@ -101,8 +103,10 @@ class CondMixin(EngineBase):
         if isinstance(op, ast.Gt | ast.GtE | ast.Lt | ast.LtE):
             for probe, other, flip in ((left, right, False), (right, left, True)):
                 absent = _absent_probe(probe)
+                if absent is None:
+                    continue
                 value = self.expr(other, f)
-                if absent is None or not value.known or not isinstance(value.const, int):
+                if not value.known or not isinstance(value.const, int):
                     continue
                 method, subject, needle = absent
                 marker = _ABSENT[method]

@@ -31,14 +31,14 @@ from threatmodel.frameworks._python.cond import (
     inverted_check,
 )
 from threatmodel.frameworks._python.configured import configured, flag_check
-from threatmodel.frameworks._python.owner import ownership_line
+from threatmodel.frameworks._python.owner import lookup_call, ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
     branch_reject,
     mentions,
-    mentions_in,
     secret_refusal,
+    words_of,
 )
 from threatmodel.frameworks._python.tokens import token_lookup
 
@@ -84,7 +84,17 @@ class Walked:
     one pass hands each its own (short) list and the answers are the same.
     """
 
-    __slots__ = ("assigns", "branches", "issuers", "nodes", "secrets", "stmts", "words")
+    __slots__ = (
+        "_lookups",
+        "_said",
+        "assigns",
+        "branches",
+        "issuers",
+        "nodes",
+        "secrets",
+        "stmts",
+        "words",
+    )
 
     def __init__(self, fn: FuncDef, nodes: list[ast.AST] | None = None) -> None:
         self.nodes = walk_nodes(fn) if nodes is None else nodes
@@ -97,6 +107,22 @@ class Walked:
                     lists[i].append(n)
         self.branches, self.stmts, assigns, self.issuers, self.words, self.secrets = lists
         self.assigns = _assigns(assigns)
+        self._lookups: bool | None = None
+        self._said: str | None = None
+
+    def mentions(self, words: tuple[str, ...]) -> bool:
+        """``mentions_in(self.words, words)``, the words' text joined once per function."""
+        if self._said is None:
+            self._said = words_of(self.words)
+        return any(w in self._said for w in words)
+
+    def lookups(self) -> bool:
+        """Is any call of the function an ownership lookup (``owner.lookup_call``)? Asked
+        once: the ownership tests of every top-level statement skip their walks when not
+        (they were a quarter of saleor's pyweb extract)."""
+        if self._lookups is None:
+            self._lookups = any(isinstance(n, ast.Call) and lookup_call(n) for n in self.issuers)
+        return self._lookups
 
 
 def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
@@ -214,7 +240,7 @@ def guard_anywhere(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     found = guard_verdict(fn, w.assigns)
     if found[0] != RESTRICTED:
-        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body)
+        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
         found = (RESTRICTED, owner) if owner else found
     return found
 
@@ -263,7 +289,8 @@ def inline_guard(
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
     if best[0] != RESTRICTED:
-        owner = ownership_line(top, assigns, fn.body)  # top now holds what survives each check
+        # top now holds what survives each check
+        owner = ownership_line(top, assigns, fn.body, w.lookups())
         best = (RESTRICTED, owner) if owner else best
     if best[0] is not None:
         return best
@@ -361,7 +388,7 @@ def summarize(
         "calls": calls,
         "deps": depends_of(fn),
         "decorator": is_decorator_shaped(fn),
-        "role": mentions_in(w.words, ROLE_WORDS),
+        "role": w.mentions(ROLE_WORDS),
         "issues": issues,
         "gate": _gate(fn, w, guard, inline),
         # a dispatch on a setting whose arms check differently (or, under the default,
@@ -375,7 +402,7 @@ def summarize(
 
 def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     """[key, line] of a request token the function's top level looks up (tokens.py)."""
-    if not mentions_in(w.words, ("token", "signature", "uidb64", "signed_")):
+    if not w.mentions(("token", "signature", "uidb64", "signed_")):
         return None
     params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
     hit = token_lookup(_top_level(fn.body), params)
@@ -391,7 +418,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if (
         kind is None
         and RESTRICTED in (guard, inline)
-        and ownership_line(_top_level(fn.body), w.assigns, fn.body)
+        and ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
     ):
         kind = "ownership"
     return kind

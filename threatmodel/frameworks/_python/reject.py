@@ -77,10 +77,10 @@ ROLE_WORDS = (
 
 def _words(node: ast.AST) -> str:
     """Identifiers, attributes and strings of an expression, lower case, space separated."""
-    return _words_of(walk(node))
+    return words_of(walk(node))
 
 
-def _words_of(nodes: Iterable[ast.AST]) -> str:
+def words_of(nodes: Iterable[ast.AST]) -> str:
     out = []
     for n in nodes:
         if isinstance(n, ast.Name):
@@ -101,7 +101,7 @@ def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
 
 def mentions_in(nodes: Iterable[ast.AST], words: tuple[str, ...]) -> bool:
     """``mentions`` over nodes already walked (``list(ast.walk(node))``): no second walk."""
-    text = _words_of(nodes)
+    text = words_of(nodes)
     return any(w in text for w in words)
 
 

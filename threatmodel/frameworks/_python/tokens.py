@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
-from threatmodel.code.pyast import dotted, last, str_const
+from threatmodel.code.pyast import dotted, last, str_const, walk
 
 _TOKEN_KEY = re.compile(r"^(?:\w*_)?token$|^signed_\w+$|^\w*signature$|^uidb64$", re.I)
 # Where request data arrives, as the last attribute read (``request.form``, ``request.GET``).
@@ -86,7 +86,7 @@ def _lookup(call: ast.Call) -> bool:
 def _uses(call: ast.Call, names: set[str], params: frozenset[str]) -> str | None:
     """The token a lookup call is handed: a variable holding it or the read itself."""
     for arg in [*call.args, *(k.value for k in call.keywords)]:
-        for n in ast.walk(arg):
+        for n in walk(arg):
             if isinstance(n, ast.Name) and n.id in names:
                 return n.id
             key = _request_key(n, params)
@@ -112,7 +112,7 @@ def token_lookup(
             value = value.value
         if value is None:
             continue
-        for n in ast.walk(value):
+        for n in walk(value):
             if isinstance(n, ast.Call) and _lookup(n) and _request_key(n, params) is None:
                 used = _uses(n, set(held), params)
                 if used:
