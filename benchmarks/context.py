@@ -116,7 +116,7 @@ _BENCH_SINK = {
     "deserialization": r"yaml\.load\(|pickle\.loads?\(|marshal\.loads?\(|jsonpickle\.decode\(",
     "hash": r"hashlib\.\w+\(",
     "ldapi": r"\.search\(",
-    "pathtraver": r"\bopen\(|os\.(?:remove|unlink|listdir)\(|send_file\(|shutil\.|\.exists\(",
+    "pathtraver": r"\bopen\(|os\.(?:remove|unlink|listdir)\(|send_file\(|shutil\.|\.(?:exists|read_text|read_bytes)\(",
     "redirect": r"redirect\(",
     "securecookie": r"set_cookie\(",
     "sqli": r"\.execute\w*\(",
