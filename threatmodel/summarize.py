@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_pack import Chunk, Packer, Section
@@ -101,6 +101,8 @@ def _component_sections(
         code += constants(b.index, code)
         found, through = flows.for_code(code)
         code += through
+        # The functions the route runs are read focused: quiet lines folded (excerpt_focus.py).
+        code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
         # A dangerous call a flow reaches is said by the flow's line, not twice.
@@ -142,7 +144,8 @@ def _component_sections(
             continue
         text = "\n".join(f"flow outside any known route: {flow_text(f)}" for f in held)
         risk = sum(flow_weight(f) for f in held)
-        by_file[path].append(Section(text, list(flows.refs(held)), risk=risk, sinks=len(held)))
+        refs: list[CodeRef | str] = [replace(ref, fold=True) for ref in flows.refs(held)]
+        by_file[path].append(Section(text, refs, risk=risk, sinks=len(held)))
     return by_file
 
 
