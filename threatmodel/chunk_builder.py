@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from os.path import commonprefix
 from functools import cache
 
 import tiktoken
@@ -87,6 +88,10 @@ class ChunkBuilder:
             # costs two more tokens a line, 15% of a typical chunk). Every line carries its
             # number, so blank lines and trailing spaces can go without losing a citation.
             kept = [(ref.start + i, t.rstrip()) for i, t in enumerate(body) if t.strip()]
+            # The indentation every line shares says nothing (a method, a nested handler):
+            # cut it, the relative indentation (Python's blocks) stays.
+            margin = len(commonprefix([t[: len(t) - len(t.lstrip())] for _, t in kept]))
+            kept = [(n, t[margin:]) for n, t in kept]
             if folding:
                 live = live_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
                 numbered = fold(kept, live)

@@ -43,9 +43,13 @@ _ASSIGN = re.compile(
     \s*(?::\s*[\w\[\], |.]+\s*)?(?:[-+*/%|&^]|//|\?\?|\|\||&&)?=(?!=)""",
     re.X,
 )
-_FOR = re.compile(r"^\s*(?:async\s+)?for\s*\(?\s*(?:const|let|var)?\s*(?P<lhs>[\w$,\s\[\]{}()]+?)\s+(?:in|of)\s")
+_FOR = re.compile(
+    r"^\s*(?:async\s+)?for\s*\(?\s*(?:const|let|var)?\s*(?P<lhs>[\w$,\s\[\]{}()]+?)\s+(?:in|of)\s"
+)
 _WITH_AS = re.compile(r"\bas\s+(?P<lhs>[A-Za-z_]\w*)")
-_MUTATE = re.compile(r"([A-Za-z_$][\w$]*)\s*\.\s*(?:append|extend|add|update|insert|push|unshift|set)\s*\(")
+_MUTATE = re.compile(
+    r"([A-Za-z_$][\w$]*)\s*\.\s*(?:append|extend|add|update|insert|push|unshift|set)\s*\("
+)
 _DEF = re.compile(r"^\s*(?:async\s+)?(?:def|function)\b|=>|^\s*(?:export\s+)?(?:async\s+)?\w+\s*\(")
 
 
@@ -59,7 +63,9 @@ def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
     depth, first = 0, 0
     for i, text in enumerate(lines):
         code = _STRING.sub("''", text.split("#", 1)[0] if text.lstrip().startswith("#") else text)
-        depth = max(0, depth + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}"))
+        depth = max(
+            0, depth + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+        )
         if depth == 0:
             out.append((first, i))
             first = i + 1

@@ -47,7 +47,7 @@ from threatmodel.chunk_sections import (
 from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.flow_code import FlowIndex, flow_text, flow_weight
+from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
 from threatmodel.models import Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
@@ -127,7 +127,7 @@ def _component_sections(
             continue  # the cross-component overview's line is its summary
         if quiet:
             code, named = [], []  # the route's line and its guard's code
-        lines = dict.fromkeys(f"  {flow_text(f, code[0].path)}" for f in found)
+        lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
@@ -142,7 +142,7 @@ def _component_sections(
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
             continue
-        text = "\n".join(f"flow outside any known route: {flow_text(f)}" for f in held)
+        text = "\n".join(f"flow outside any known route: {t}" for t in flow_lines(held))
         risk = sum(flow_weight(f) for f in held)
         refs: list[CodeRef | str] = [replace(ref, fold=True) for ref in flows.refs(held)]
         by_file[path].append(Section(text, refs, risk=risk, sinks=len(held)))
