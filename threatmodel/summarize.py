@@ -218,17 +218,19 @@ def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chu
 
     While few components have dangerous calls or flows (at most ``MAX_SOLO``), each gets its
     own request(s): the model's whole attention, and a failed answer costs only that
-    component, for a bounded number of extra fixed overheads. With more (a large or
-    deliberately vulnerable app) everything is packed into shared requests, so the budget
+    component, for a bounded number of extra fixed overheads. A small one (less than half a
+    request) shares with the next risky ones up to half a request: a request of its own
+    would pay the fixed overhead (~2k tokens) for a few hundred of data. With more (a large
+    or deliberately vulnerable app) everything is packed into shared requests, so the budget
     goes to flows and risky routes first instead of to one prompt overhead per file.
     """
     order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
     risky = [p for p in order if any(s.sinks for s in by_file[p])]
     if len(risky) > MAX_SOLO:
         risky = []
-    chunks: list[Chunk] = []
-    for path in risky:
-        chunks += packer.pack("routes in", "component", [(path, s) for s in by_file[path]])
+    # A new component starts a new request once the current one is half full.
+    solo = [(p, s) for p in risky for s in by_file[p]]
+    chunks = packer.pack("routes in", "component", solo, split_at=packer.budget // 2)
     shared = [(p, s) for p in order if p not in risky for s in by_file[p]]
     return chunks + packer.pack("routes in", "component", shared)
 
