@@ -17,7 +17,8 @@ two documented lines are quoted (±3): the line of its POST handler that reads t
 and the line of the sink its category names (``_BENCH_SINK``: ``cur.execute`` for sqli,
 ``subprocess`` for cmdi, the handler's last ``return`` for xss, ...), both found by reading
 the case's file, not from the tool's own flows. (Until round 4 the rule was "every line of
-the handler quoted", which stopped measuring anything once quiet lines are folded.) Checkouts live under ``--corpus`` as ``OWNER+NAME``.
+the handler quoted", which stopped measuring anything once quiet lines are folded.)
+Checkouts live under ``--corpus`` as ``OWNER+NAME``.
 Targets (issue 19): ≥ 95% of lines present; tokens ≤ 0.25 x source on apps over 100 files.
 """
 
@@ -116,7 +117,8 @@ _BENCH_SINK = {
     "deserialization": r"yaml\.load\(|pickle\.loads?\(|marshal\.loads?\(|jsonpickle\.decode\(",
     "hash": r"hashlib\.\w+\(",
     "ldapi": r"\.search\(",
-    "pathtraver": r"\bopen\(|os\.(?:remove|unlink|listdir)\(|send_file\(|shutil\.|\.(?:exists|read_text|read_bytes)\(",
+    "pathtraver": r"\bopen\(|os\.(?:remove|unlink|listdir)\(|send_file\(|shutil\."
+    r"|\.(?:exists|read_text|read_bytes)\(",
     "redirect": r"redirect\(",
     "securecookie": r"set_cookie\(",
     "sqli": r"\.execute\w*\(",

@@ -320,9 +320,8 @@ def test_browser_routes_and_contracts_reach_the_application_chunk(tmp_path: Path
     chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
     data = "\n".join(c.data for c in chunks if c.kind == "application")
     # each route's path and guard, and the matcher function that decides a hidden page
-    assert (
-        "--- client-side route: web/app.routing.ts lines 6-11\n6|  path: 'administration',"
-        in (data)
+    assert "--- client-side route: web/app.routing.ts lines 6-11\n6|  path: 'administration'," in (
+        data
     )
     # (the indentation every line of an excerpt shares is cut)
     assert "8|  canActivate: [AdminGuard]" in data and "11|  matcher: secretMatcher," in data

