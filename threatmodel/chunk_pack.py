@@ -16,7 +16,9 @@ from typing import Literal
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
 from threatmodel.excerpts import CodeRef
 
-ChunkKind = Literal["component", "application", "output", "configuration", "database", "cross"]
+ChunkKind = Literal[
+    "component", "application", "output", "configuration", "data", "database", "cross"
+]
 
 
 @dataclass(frozen=True)

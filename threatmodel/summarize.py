@@ -17,7 +17,8 @@ Then the chunks no route holds (``chunk_sections.py``): *output* (templates rend
 unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
 CORS / autoescape statements), *database* (tables no handler names: a Supabase app whose
 browser talks to the database directly), *configuration* (env names and config files,
-values withheld) and a *cross-component* overview, one line per fact, for threats that span
+values withheld), *data* (data files the code reads: seed users, security questions;
+``chunk_data.py``) and a *cross-component* overview, one line per fact, for threats that span
 components.
 
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
@@ -36,6 +37,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
+from threatmodel.chunk_data import data_text
 from threatmodel.chunk_pack import Chunk, Packer, Section
 from threatmodel.chunk_sections import (
     application_refs,
@@ -235,6 +237,10 @@ def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chu
     return chunks + packer.pack("routes in", "component", shared)
 
 
+def _in_focus(path: str, focus: Focus | None) -> bool:
+    return focus is None or path in focus.files
+
+
 def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
     return focus is None or any(r.path in focus.files for r in refs)
 
@@ -301,6 +307,8 @@ def summarize(
     if db:
         chunks += packer.pack("database", "database", [("", s) for s in db])
     chunks += packer.pack("configuration in", "configuration", conf)
+    data = [(p, Section(t)) for p, t in data_text(b.reader, files)]
+    chunks += packer.pack("data in", "data", [(p, s) for p, s in data if _in_focus(p, focus)])
     if chunks or focus is None:
         text = _cross_text(b, focus, budget)
         if text:
