@@ -69,8 +69,8 @@ class ChunkBuilder:
             if shown(f):
                 for loc in [f.source_location, *f.steps, f.sink_location]:
                     anchors[loc.path].add(loc.line)
-        for s in facts.sinks:
-            anchors[s.location.path].add(s.location.line)
+        for sink in facts.sinks:
+            anchors[sink.location.path].add(sink.location.line)
         self.anchors = anchors
         self._excerpts: dict[tuple[str, int, int, int, bool], tuple[int, list[str]]] = {}
         self.tables = {t.name: t for t in facts.tables}

@@ -146,8 +146,8 @@ def _component_sections(
             continue
         text = "\n".join(f"flow outside any known route: {t}" for t in flow_lines(held))
         risk = sum(flow_weight(f) for f in held)
-        refs: list[CodeRef | str] = [replace(ref, fold=True) for ref in flows.refs(held)]
-        by_file[path].append(Section(text, refs, risk=risk, sinks=len(held)))
+        shown: list[CodeRef | str] = [replace(ref, fold=True) for ref in flows.refs(held)]
+        by_file[path].append(Section(text, shown, risk=risk, sinks=len(held)))
     return by_file
 
 
