@@ -1,7 +1,8 @@
 """Does the LLM see the vulnerable code? ``scan --plan --format json`` over labelled apps.
 
 For each app: the share of documented vulnerable lines (±3) that some request quotes (a
-code excerpt ``--- label: path lines a-b``, or a ``path:line | code`` fact line), the tokens
+numbered line ``N|code`` of an excerpt headed ``--- label: path lines a-b``: a line folded
+into a ``…`` marker is not quoted, or a ``path:line | code`` fact line), the tokens
 the pass would send ÷ the app's source tokens, the fixed tokens per call, and whether the
 prefix (system prompt + schema) is long enough to be read from the prompt cache from the
 second call on. No LLM call is made.
@@ -11,8 +12,13 @@ second call on. No LLM call is made.
 Apps and their labels: ``benchmarks/context_manifest.json`` (hand-labelled file:line from
 each app's docs, pinned commits); juice-shop's ``vuln-code-snippet vuln-line`` markers and
 OWASP BenchmarkPython's ``expectedresults-0.1.csv`` (true cases 00001-00899 only, every
-``--bench-step``-th; a case counts as present when its handler's lines are all quoted) are
-read from the checkouts. Checkouts live under ``--corpus`` as ``OWNER+NAME``.
+``--bench-step``-th) are read from the checkouts. A BenchmarkPython case is present when its
+two documented lines are quoted (±3): the line of its POST handler that reads the request
+and the line of the sink its category names (``_BENCH_SINK``: ``cur.execute`` for sqli,
+``subprocess`` for cmdi, the handler's last ``return`` for xss, ...), both found by reading
+the case's file, not from the tool's own flows. (Until round 4 the rule was "every line of
+the handler quoted", which stopped measuring anything once quiet lines are folded.)
+Checkouts live under ``--corpus`` as ``OWNER+NAME``.
 Targets (issue 19): ≥ 95% of lines present; tokens ≤ 0.25 x source on apps over 100 files.
 """
 
@@ -34,7 +40,8 @@ from threatmodel.summarize import count_tokens
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "context_manifest.json"
 WINDOW = 3
-_EXCERPT = re.compile(r"^--- .*?: (\S+) lines (\d+)-(\d+)$", re.M)
+_EXCERPT = re.compile(r"^--- .*?: (\S+) lines (\d+)-(\d+)$")
+_NUMBERED = re.compile(r"^(\d+)\|")
 _FACT_LINE = re.compile(r"(?:^|\s)([\w./@+-]+\.\w+):(\d+) \|", re.M)
 # The marker in a comment (`// ...` or `# ...`), followed by a challenge name: juice-shop's
 # own marker parser (lib/codingChallenges.ts) holds the words inside its regexes, which
@@ -52,10 +59,18 @@ def plan(root: Path) -> dict[str, Any]:
 
 
 def quoted(data: dict[str, Any]) -> dict[str, list[tuple[int, int]]]:
+    """Lines each request shows, by path: an excerpt's numbered lines, and fact lines."""
     spans: dict[str, list[tuple[int, int]]] = {}
     for req in data["requests"]:
-        for m in _EXCERPT.finditer(req["prompt"]):
-            spans.setdefault(m.group(1), []).append((int(m.group(2)), int(m.group(3))))
+        path = None  # the excerpt being read: its body runs to the next blank line
+        for text in req["prompt"].splitlines():
+            head = _EXCERPT.match(text)
+            if head:
+                path = head.group(1)
+            elif not text.strip():
+                path = None
+            elif path and (num := _NUMBERED.match(text)):
+                spans.setdefault(path, []).append((int(num.group(1)), int(num.group(1))))
         for m in _FACT_LINE.finditer(req["prompt"]):
             line = int(m.group(2))
             spans.setdefault(m.group(1), []).append((line, line))
@@ -94,21 +109,53 @@ def marker_labels(root: Path) -> list[tuple[str, int]]:
     return out
 
 
+# The sink line of a BenchmarkPython case by its category (the expectedresults CSV's second
+# column): the call the category's vulnerability is about, as the cases write it.
+_BENCH_SINK = {
+    "cmdi": r"subprocess\.\w+\(|os\.(?:system|popen)\(",
+    "codeinj": r"\b(?:eval|exec)\(",
+    "deserialization": r"yaml\.load\(|pickle\.loads?\(|marshal\.loads?\(|jsonpickle\.decode\(",
+    "hash": r"hashlib\.\w+\(",
+    "ldapi": r"\.search\(",
+    "pathtraver": r"\bopen\(|os\.(?:remove|unlink|listdir)\(|send_file\(|shutil\."
+    r"|\.(?:exists|read_text|read_bytes)\(",
+    "redirect": r"redirect\(",
+    "securecookie": r"set_cookie\(",
+    "sqli": r"\.execute\w*\(",
+    "trustbound": r"session\[",
+    "weakrand": r"random\.\w+\(",
+    "xpathi": r"\.xpath\(|\bXPath\(",
+    "xxe": r"\bparse(?:String)?\(|fromstring\(",
+}
+# `request.form...`, or the request handed to a wrapper (`request_wrapper(request)`).
+_REQUEST_READ = re.compile(r"^(?!\s*(?:import|from)\s).*\brequest\b(?!\.path\b)")
+
+
 def bench_cases(root: Path, step: int) -> list[tuple[str, int, int]]:
-    """(file, first, last line of its handler) of sampled true cases 00001-00899."""
+    """(file, request-read line, sink line) of sampled true cases 00001-00899."""
     out = []
     with (root / "expectedresults-0.1.csv").open() as fh:
         rows = [r for r in csv.reader(fh) if r and not r[0].startswith("#")]
-    true = [r[0] for r in rows if r[2].strip() == "true" and int(r[0][-5:]) <= 899]
-    for name in true[::step]:
+    true = [(r[0], r[1].strip()) for r in rows if r[2].strip() == "true" and int(r[0][-5:]) <= 899]
+    for name, category in true[::step]:
         path = f"testcode/{name}.py"
         # By lines, not ast: a third of the cases use Python 3.12 f-strings.
         lines = (root / path).read_text().splitlines()
         # The case's last route handler (POST, where the request data is used) to the end.
         heads = [i for i, t in enumerate(lines, 1) if t.lstrip().startswith("@app.route")]
-        last = max((i for i, t in enumerate(lines, 1) if t.strip()), default=0)
-        if heads:
-            out.append((path, heads[-1], last))
+        if not heads:
+            continue
+        body = list(enumerate(lines, 1))[heads[-1] :]
+        read = next((i for i, t in body if _REQUEST_READ.search(t)), None)
+        sink_re = re.compile(_BENCH_SINK.get(category, r"^\s*return\b"))
+        after = [(i, t) for i, t in body if read is not None and i >= read]
+        sink = next((i for i, t in after if sink_re.search(t)), None)
+        if category == "xss":  # the response the request data is written into
+            sink = max((i for i, t in after if t.strip().startswith("return")), default=None)
+        if read is None or sink is None:
+            print(f"    {path}: no request read or {category} sink line found; left out")
+            continue
+        out.append((path, read, sink))
     return out
 
 
@@ -119,7 +166,7 @@ def report(name: str, root: Path, labels: list[tuple[str, int]], cases: Any = ()
     hit = [lab for lab in labels if present(spans, *lab)]
     if cases:
         labels = [(p, a) for p, a, _b in cases]
-        hit = [(p, a) for p, a, b in cases if any(x <= a and y >= b for x, y in spans.get(p, []))]
+        hit = [(p, a) for p, a, b in cases if present(spans, p, a) and present(spans, p, b)]
     sent = data["input_tokens"]
     prefix = data["prefix_tokens"]
     share = len(hit) / len(labels) if labels else 0.0

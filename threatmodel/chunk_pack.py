@@ -16,7 +16,9 @@ from typing import Literal
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
 from threatmodel.excerpts import CodeRef
 
-ChunkKind = Literal["component", "application", "output", "configuration", "database", "cross"]
+ChunkKind = Literal[
+    "component", "application", "output", "configuration", "data", "database", "cross"
+]
 
 
 @dataclass(frozen=True)
@@ -69,9 +71,16 @@ class Packer:
         return self.b.render(ref, lines)
 
     def pack(
-        self, prefix: str, kind: ChunkKind, sections: list[tuple[str, Section]]
+        self,
+        prefix: str,
+        kind: ChunkKind,
+        sections: list[tuple[str, Section]],
+        split_at: int | None = None,
     ) -> list[Chunk]:
-        """Greedy packing of (name, section) pairs, in the order given, under the budget."""
+        """Greedy packing of (name, section) pairs, in the order given, under the budget.
+
+        ``split_at``: a section of a new name (another component) starts a new chunk when
+        the current one holds at least that many tokens."""
         budget = self.budget
         chunks: list[Chunk] = []
         parts: list[str] = []
@@ -109,7 +118,9 @@ class Packer:
         for name, sec in sections:
             texts = texts_of(sec)
             cost = sum(count_tokens(t) + 2 for t in texts)
-            if used + cost > budget and used > 0:
+            new_name = bool(names) and name not in names
+            full = split_at is not None and new_name and used >= split_at
+            if (used + cost > budget or full) and used > 0:
                 flush()
                 texts = texts_of(sec)
                 cost = sum(count_tokens(t) + 2 for t in texts)

@@ -62,12 +62,14 @@ _JS_STATEMENTS = frozenset(
 
 @dataclass(frozen=True)
 class CodeRef:
-    """Lines ``start..end`` of ``path``; ``label`` says what they are."""
+    """Lines ``start..end`` of ``path``; ``label`` says what they are. ``fold``: quiet lines
+    may be folded to a marker (a function a route runs; see ``excerpt_focus.py``)."""
 
     path: str
     start: int
     end: int
     label: str
+    fold: bool = False
 
 
 class CodeIndex:

@@ -45,6 +45,39 @@ def flow_text(flow: Flow, here: str = "") -> str:
     )
 
 
+def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
+    """One line per source and sink callee: the engine reports a value once per path and per
+    sink place (a handler's two ``return``s, one path through a sanitizer and one around it),
+    the model needs it once, with every place and every state."""
+    groups: dict[tuple[str, str, str, str, int, str], list[Flow]] = defaultdict(list)
+    for f in flows:
+        loc = f.source_location
+        groups[(f.claim, f.source_kind, f.source, loc.path, loc.line, f.sink)].append(f)
+    out = []
+    for (claim, kind, source, _p, _l, sink), held in groups.items():
+        if len(held) == 1:
+            out.append(flow_text(held[0], here))
+            continue
+        at = list(dict.fromkeys(_at(f.sink_location, here) for f in held))
+        here_only = all(a.startswith("line ") for a in at)
+        plural = "lines " if len(at) > 1 else "line "
+        places = plural + ", ".join(a[5:] for a in at) if here_only else ", ".join(at)
+        states = list(
+            dict.fromkeys(f"broken by {f.broken_by}" if f.broken_by else "unbroken" for f in held)
+        )
+        if "unbroken" in states and len(states) > 1:
+            states = [
+                "unbroken on one path",
+                *(t + " on another" for t in states if t != "unbroken"),
+            ]
+        src = _at(held[0].source_location, here)
+        out.append(
+            f"flow {claim}: {kind} value {source} at {src} reaches {sink} at {places} "
+            f"({'; '.join(states)})"
+        )
+    return out
+
+
 def flow_weight(flow: Flow) -> int:
     """How much a flow adds to its route's risk: unbroken request data most."""
     if flow.broken_by:

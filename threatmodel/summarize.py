@@ -17,7 +17,8 @@ Then the chunks no route holds (``chunk_sections.py``): *output* (templates rend
 unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
 CORS / autoescape statements), *database* (tables no handler names: a Supabase app whose
 browser talks to the database directly), *configuration* (env names and config files,
-values withheld) and a *cross-component* overview, one line per fact, for threats that span
+values withheld), *data* (data files the code reads: seed users, security questions;
+``chunk_data.py``) and a *cross-component* overview, one line per fact, for threats that span
 components.
 
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
@@ -33,9 +34,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
+from threatmodel.chunk_data import data_text
 from threatmodel.chunk_pack import Chunk, Packer, Section
 from threatmodel.chunk_sections import (
     application_refs,
@@ -47,7 +49,7 @@ from threatmodel.chunk_sections import (
 from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.flow_code import FlowIndex, flow_text, flow_weight
+from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
 from threatmodel.models import Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
@@ -101,6 +103,8 @@ def _component_sections(
         code += constants(b.index, code)
         found, through = flows.for_code(code)
         code += through
+        # The functions the route runs are read focused: quiet lines folded (excerpt_focus.py).
+        code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
         # A dangerous call a flow reaches is said by the flow's line, not twice.
@@ -125,7 +129,7 @@ def _component_sections(
             continue  # the cross-component overview's line is its summary
         if quiet:
             code, named = [], []  # the route's line and its guard's code
-        lines = dict.fromkeys(f"  {flow_text(f, code[0].path)}" for f in found)
+        lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
@@ -140,9 +144,10 @@ def _component_sections(
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
             continue
-        text = "\n".join(f"flow outside any known route: {flow_text(f)}" for f in held)
+        text = "\n".join(f"flow outside any known route: {t}" for t in flow_lines(held))
         risk = sum(flow_weight(f) for f in held)
-        by_file[path].append(Section(text, list(flows.refs(held)), risk=risk, sinks=len(held)))
+        shown: list[CodeRef | str] = [replace(ref, fold=True) for ref in flows.refs(held)]
+        by_file[path].append(Section(text, shown, risk=risk, sinks=len(held)))
     return by_file
 
 
@@ -215,19 +220,25 @@ def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chu
 
     While few components have dangerous calls or flows (at most ``MAX_SOLO``), each gets its
     own request(s): the model's whole attention, and a failed answer costs only that
-    component, for a bounded number of extra fixed overheads. With more (a large or
-    deliberately vulnerable app) everything is packed into shared requests, so the budget
+    component, for a bounded number of extra fixed overheads. A small one (less than half a
+    request) shares with the next risky ones up to half a request: a request of its own
+    would pay the fixed overhead (~2k tokens) for a few hundred of data. With more (a large
+    or deliberately vulnerable app) everything is packed into shared requests, so the budget
     goes to flows and risky routes first instead of to one prompt overhead per file.
     """
     order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
     risky = [p for p in order if any(s.sinks for s in by_file[p])]
     if len(risky) > MAX_SOLO:
         risky = []
-    chunks: list[Chunk] = []
-    for path in risky:
-        chunks += packer.pack("routes in", "component", [(path, s) for s in by_file[path]])
+    # A new component starts a new request once the current one is half full.
+    solo = [(p, s) for p in risky for s in by_file[p]]
+    chunks = packer.pack("routes in", "component", solo, split_at=packer.budget // 2)
     shared = [(p, s) for p in order if p not in risky for s in by_file[p]]
     return chunks + packer.pack("routes in", "component", shared)
+
+
+def _in_focus(path: str, focus: Focus | None) -> bool:
+    return focus is None or path in focus.files
 
 
 def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
@@ -296,6 +307,8 @@ def summarize(
     if db:
         chunks += packer.pack("database", "database", [("", s) for s in db])
     chunks += packer.pack("configuration in", "configuration", conf)
+    data = [(p, Section(t)) for p, t in data_text(b.reader, files)]
+    chunks += packer.pack("data in", "data", [(p, s) for p, s in data if _in_focus(p, focus)])
     if chunks or focus is None:
         text = _cross_text(b, focus, budget)
         if text:

@@ -1,0 +1,145 @@
+"""Which lines of a long function the LLM reads; the quiet rest is folded to one marker line.
+
+A route's handler, a function it calls or a function a flow passes through is quoted whole
+when it is short (at most ``FOCUS_MIN_LINES`` lines). A longer one keeps:
+
+- its head (decorators and signature: where the request arrives);
+- every line a fact points at: the dataflow engine's flow points (source, each step, sink)
+  and the dangerous calls the collectors found (``anchors``);
+- every statement that reads request data or a value derived from it: names are followed
+  through the excerpt's own text from the function's parameters and the request objects
+  (``request``, ``req``, ``ctx``), across assignments, ``for`` targets, ``with ... as`` and
+  ``x.append(v)``-style mutations, so a check on a request value, an ORM lookup by a
+  request id or a request value written into a response is kept whether or not it reaches
+  a catalogued sink;
+
+plus ``WINDOW`` lines either side of each. A run of at least ``MIN_FOLD`` other lines is
+one marker line, ``a-b| … n lines without request data or sinks``, so the model still knows
+the lines exist and where; nothing is dropped without saying so. The following is textual
+(any language the excerpts hold), deliberately generous: a line kept for a name it merely
+shares with a request value costs tokens, never a missed threat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+
+FOCUS_MIN_LINES = 12  # a function this short is read whole
+WINDOW = 1  # lines kept either side of a line that matters
+MIN_FOLD = 3  # a shorter quiet run costs less shown than as a marker
+MAX_HEAD_LINES = 6  # decorators and a long signature
+REQUEST_NAMES = frozenset({"request", "req", "ctx"})
+# Parameters that are not data (the response writer, the next middleware) and literals.
+_NOT_DATA = frozenset(
+    {"self", "cls", "this", "res", "response", "next", "app", "None", "True", "False", "null"}
+    | {"undefined", "async", "def", "function", "str", "int", "bool", "dict", "list", "any"}
+)
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_STRING = re.compile(r"""(?:'[^'\\]*(?:\\.[^'\\]*)*'|"[^"\\]*(?:\\.[^"\\]*)*")""")
+# `x = v`, `x += v`, `a, b = v`, `const {a, b} = v`, `let [a] = v`, `x.y = v`, `x[k] = v`
+_ASSIGN = re.compile(
+    r"""^\s*(?:(?:const|let|var|export)\s+)*(?P<lhs>[\w$.\[\]{}:,\s'"*]+?)
+    \s*(?::\s*[\w\[\], |.]+\s*)?(?:[-+*/%|&^]|//|\?\?|\|\||&&)?=(?!=)""",
+    re.X,
+)
+_FOR = re.compile(
+    r"^\s*(?:async\s+)?for\s*\(?\s*(?:const|let|var)?\s*(?P<lhs>[\w$,\s\[\]{}()]+?)\s+(?:in|of)\s"
+)
+_WITH_AS = re.compile(r"\bas\s+(?P<lhs>[A-Za-z_]\w*)")
+_MUTATE = re.compile(
+    r"([A-Za-z_$][\w$]*)\s*\.\s*(?:append|extend|add|update|insert|push|unshift|set)\s*\("
+)
+_DEF = re.compile(r"^\s*(?:async\s+)?(?:def|function)\b|=>|^\s*(?:export\s+)?(?:async\s+)?\w+\s*\(")
+
+
+def _names(text: str) -> set[str]:
+    return set(_IDENT.findall(_STRING.sub("''", text)))
+
+
+def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """Index ranges (first, last) of logical lines: a line with an open bracket runs on."""
+    out: list[tuple[int, int]] = []
+    depth, first = 0, 0
+    for i, text in enumerate(lines):
+        code = _STRING.sub("''", text.split("#", 1)[0] if text.lstrip().startswith("#") else text)
+        depth = max(
+            0, depth + sum(code.count(c) for c in "([{") - sum(code.count(c) for c in ")]}")
+        )
+        if depth == 0:
+            out.append((first, i))
+            first = i + 1
+    if first < len(lines):
+        out.append((first, len(lines) - 1))
+    return out
+
+
+def _head_end(lines: Sequence[str]) -> int:
+    """Index of the signature's last line (decorators and signature are the head)."""
+    for i, text in enumerate(lines[:MAX_HEAD_LINES]):
+        if _DEF.search(text):
+            for j in range(i, min(len(lines), i + MAX_HEAD_LINES)):
+                stripped = lines[j].rstrip()
+                if stripped.endswith((":", "{", "=>")) or "=> " in stripped:
+                    return j
+            return i
+    return 0
+
+
+def _targets(text: str) -> set[str]:
+    names: set[str] = set()
+    for pattern in (_ASSIGN, _FOR):
+        m = pattern.match(text)
+        if m:
+            lhs = m.group("lhs")
+            # `x.y = v` / `x[k] = v` taint x; `{a, b: c}` taints a and c
+            names |= {n for n in _IDENT.findall(lhs) if n not in ("const", "let", "var")}
+    names |= {m.group("lhs") for m in _WITH_AS.finditer(text)}
+    return names
+
+
+def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
+    """Line numbers (``start`` is the first's) of ``lines`` the model must read."""
+    head = _head_end(lines)
+    # The parameters: the names inside the signature's brackets (not the decorators').
+    first = next((i for i, t in enumerate(lines[: head + 1]) if _DEF.search(t)), 0)
+    signature = "\n".join(lines[first : head + 1])
+    params = _names(signature[signature.find("(") + 1 : signature.rfind(")")])
+    tainted = (REQUEST_NAMES | params) - _NOT_DATA
+    stmts = _statements(lines)
+    keep: set[int] = set(range(head + 1))
+    for _ in range(2):  # twice: a loop body taints a name used above it
+        for a, b in stmts:
+            text = "\n".join(lines[a : b + 1])
+            names = _names(text)
+            hit = bool(names & tainted) or any(start + i in anchors for i in range(a, b + 1))
+            if not hit:
+                continue
+            keep.update(range(a, b + 1))
+            tainted |= _targets(text) - _NOT_DATA
+            tainted |= {m.group(1) for m in _MUTATE.finditer(text)} - _NOT_DATA
+    return {start + i for i in keep}
+
+
+def fold(numbered: list[tuple[int, str]], live: set[int]) -> list[str]:
+    """``n|code`` lines with quiet runs (no line within ``WINDOW`` of a live one) folded."""
+    near = {n + d for n in live for d in range(-WINDOW, WINDOW + 1)}
+    out: list[str] = []
+    run: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if len(run) >= MIN_FOLD:
+            a, b = run[0][0], run[-1][0]
+            out.append(f"{a}-{b}| … {len(run)} lines without request data or sinks")
+        else:
+            out.extend(f"{n}|{t}" for n, t in run)
+        run.clear()
+
+    for n, text in numbered:
+        if n in near:
+            flush()
+            out.append(f"{n}|{text}")
+        else:
+            run.append((n, text))
+    flush()
+    return out
