@@ -29,7 +29,8 @@ from threatmodel.code.source import SourceFile
 from threatmodel.rules.flow_finding import proves
 
 HEAD = """\
-import ast, base64, configparser, collections, html, io, os, subprocess, yaml, pathlib
+import ast, base64, configparser, collections, html, io, os, pickle, shlex, subprocess
+import pathlib, urllib.parse, yaml
 import xml.dom.minidom, xml.sax, xml.sax.handler
 import lxml.etree, ldap3
 from ldap3.utils.conv import escape_filter_chars
@@ -40,7 +41,7 @@ app = Flask(__name__)
 
 # A repository helper module: a request wrapper (one tainted getter, one constant), a
 # class whose method passes its argument through, a function given the request object.
-HELPERS = '''\
+HELPERS = """\
 import flask
 
 
@@ -72,7 +73,7 @@ def read_param(request, name):
     if not got:
         got = request.form.get(name)
     return got
-'''
+"""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,11 @@ class Block:
 
 SOURCES = (
     Block("args", "{o} = request.args.get('k') or ''", True),
-    Block("form_list", "vals{n} = request.form.getlist('k')\n{o} = vals{n}[0] if vals{n} else ''", True),
+    Block(
+        "form_list",
+        "vals{n} = request.form.getlist('k')\n{o} = vals{n}[0] if vals{n} else ''",
+        True,
+    ),
     Block(
         "cookie",
         "import urllib.parse\n{o} = urllib.parse.unquote_plus(request.cookies.get('k', ''))",
@@ -109,8 +114,16 @@ SOURCES = (
 
 PROPAGATORS = (
     Block("same", "{o} = {i}", True),
-    Block("fold_if_safe", "n{n} = 120\nif 7 * 3 + n{n} > 100:\n    {o} = 'ok'\nelse:\n    {o} = {i}", False),
-    Block("fold_if_kept", "n{n} = 10\nif 7 * 3 + n{n} > 100:\n    {o} = 'ok'\nelse:\n    {o} = {i}", True),
+    Block(
+        "fold_if_safe",
+        "n{n} = 120\nif 7 * 3 + n{n} > 100:\n    {o} = 'ok'\nelse:\n    {o} = {i}",
+        False,
+    ),
+    Block(
+        "fold_if_kept",
+        "n{n} = 10\nif 7 * 3 + n{n} > 100:\n    {o} = 'ok'\nelse:\n    {o} = {i}",
+        True,
+    ),
     Block("ternary_safe", "n{n} = 5\n{o} = 'ok' if (6 * 6) - n{n} > 30 else {i}", False),
     Block("ternary_kept", "n{n} = 9\n{o} = 'ok' if (6 * 6) - n{n} > 30 else {i}", True),
     Block(
@@ -125,14 +138,22 @@ PROPAGATORS = (
         "    case 'Z':\n        {o} = 'ok'\n    case _:\n        {o} = 'no'",
         True,
     ),
-    Block("dict_safe", "d{n} = {{'a': 'ok'}}\nd{n}['b'] = {i}\n{o} = d{n}['b']\n{o} = d{n}['a']", False),
+    Block(
+        "dict_safe",
+        "d{n} = {{'a': 'ok'}}\nd{n}['b'] = {i}\n{o} = d{n}['b']\n{o} = d{n}['a']",
+        False,
+    ),
     Block("dict_kept", "d{n} = {{}}\nd{n}['a'] = 'ok'\nd{n}['b'] = {i}\n{o} = d{n}['b']", True),
     Block(
         "list_safe",
         "l{n} = ['x', {i}, 'y']\nl{n}.pop(0)\n{o} = l{n}[1]",
         False,
     ),
-    Block("list_kept", "l{n} = []\nl{n}.append('x')\nl{n}.append({i})\nl{n}.pop(0)\n{o} = l{n}[0]", True),
+    Block(
+        "list_kept",
+        "l{n} = []\nl{n}.append('x')\nl{n}.append({i})\nl{n}.pop(0)\n{o} = l{n}[0]",
+        True,
+    ),
     Block(
         "config_safe",
         "c{n} = configparser.ConfigParser()\nc{n}.add_section('s')\nc{n}.set('s', 'a', 'ok')\n"
@@ -153,50 +174,115 @@ PROPAGATORS = (
     ),
     Block("affix_kept", "s{n} = 'ab' + {i} + 'cdef'\n{o} = s{n}[2:-4]", True),
     Block("affix_safe", "s{n} = 'ab' + {i} + 'cdef'\n{o} = s{n}[-4:]", False),
-    Block("b64", "t{n} = base64.b64encode({i}.encode('utf-8'))\n{o} = base64.b64decode(t{n}).decode('utf-8')", True),
+    Block(
+        "b64",
+        "t{n} = base64.b64encode({i}.encode('utf-8'))\n"
+        "{o} = base64.b64decode(t{n}).decode('utf-8')",
+        True,
+    ),
     Block("relay", "r{n} = helpers.Relay()\n{o} = r{n}.hand({i})", True),
     Block("guard_const", "{o} = 'fixed'\nif 'z' in {o}:\n    {o} = {i}", False),
     Block("copy_first", "s{n} = ''\nc{n} = s{n}\ns{n} += {i}\nc{n} += 'ok'\n{o} = c{n}", False),
     Block("split_first", "{o} = ''\nif {i}:\n    {o} = {i}.split(' ')[0]", True),
-    Block("stringio", "b{n} = io.StringIO()\nb{n}.write('<')\nb{n}.write({i})\n{o} = b{n}.getvalue()", True),
+    Block(
+        "stringio",
+        "b{n} = io.StringIO()\nb{n}.write('<')\nb{n}.write({i})\n{o} = b{n}.getvalue()",
+        True,
+    ),
     Block("join", "{o} = ''.join(['x', {i}, 'y'])", True),
     Block("fstring", "{o} = f'pre{{{i}}}post'", True),
 )
 
-# (kind, dangerous form, safe form): ``{v}`` is the value reaching the call.
+# (kind, code, dangerous): each kind's call in its dangerous form and in safe forms (a
+# safe API, a sanitizer, a guard that leaves); ``{v}`` is the value reaching it.
 SINKS = (
-    ("command_injection", "os.system('echo ' + {v})", "subprocess.run(['echo', {v}])"),
-    ("code_injection", "eval({v})", "ast.literal_eval({v})"),
-    ("path_traversal", "open('/srv/' + {v})", "open('/srv/' + os.path.basename({v}))"),
+    ("command_injection", "os.system('echo ' + {v})", True),
+    ("command_injection", "subprocess.run(['echo', {v}])", False),
+    ("command_injection", "subprocess.run('echo ' + shlex.quote({v}), shell=True)", False),
+    (
+        "command_injection",
+        "if not {v}.isalnum():\n    return 'no'\nos.system('echo ' + {v})",
+        False,
+    ),
+    ("code_injection", "eval({v})", True),
+    ("code_injection", "ast.literal_eval({v})", False),
+    (
+        "code_injection",
+        'if not ({v}.startswith("\'") and {v}.endswith("\'")) or "\'" in {v}[1:-1]:\n'
+        "    return 'no'\neval({v})",
+        False,
+    ),
+    ("path_traversal", "open('/srv/' + {v})", True),
+    ("path_traversal", "pathlib.Path('/srv', {v}).read_text()", True),
+    ("path_traversal", "open('/srv/' + os.path.basename({v}))", False),
+    ("path_traversal", "if '..' in {v}:\n    return 'no'\nopen('/srv/' + {v})", False),
     (
         "sql_injection",
         "cur = db.cursor()\ncur.execute(f\"SELECT a FROM t WHERE b = '{{{v}}}'\")",
-        "cur = db.cursor()\ncur.execute('SELECT a FROM t WHERE b = ?', ({v},))",
+        True,
     ),
-    ("xss", "return f'<p>{{{v}}}</p>'", "return f'<p>{{html.escape({v})}}</p>'"),
     (
-        "insecure_deserialization",
-        "yaml.load({v}, Loader=yaml.Loader)",
-        "yaml.safe_load({v})",
+        "sql_injection",
+        "cur = db.cursor()\ncur.execute('SELECT a FROM t WHERE b = ?', ({v},))",
+        False,
     ),
+    ("xss", "return f'<p>{{{v}}}</p>'", True),
+    ("xss", "return '<p>%s</p>' % {v}", True),
+    ("xss", "return f'<p>{{html.escape({v})}}</p>'", False),
+    ("xss", "return make_response(('ok', {{'X-Value': {v}}}))", False),
+    ("insecure_deserialization", "yaml.load({v}, Loader=yaml.Loader)", True),
+    ("insecure_deserialization", "pickle.loads(base64.b64decode({v}))", True),
+    ("insecure_deserialization", "yaml.safe_load({v})", False),
+    ("insecure_deserialization", "yaml.load({v}, Loader=yaml.SafeLoader)", False),
     (
         "xpath_injection",
         "tree = lxml.etree.parse('/srv/a.xml')\ntree.xpath(f\"//e[@id='{{{v}}}']\")",
+        True,
+    ),
+    (
+        "xpath_injection",
         "tree = lxml.etree.parse('/srv/a.xml')\ntree.xpath('//e[@id=$x]', x={v})",
+        False,
+    ),
+    (
+        "xpath_injection",
+        "tree = lxml.etree.parse('/srv/a.xml')\nif \"'\" in {v}:\n    return 'no'\n"
+        "tree.xpath(f\"//e[@id='{{{v}}}']\")",
+        False,
     ),
     (
         "ldap_injection",
         "conn = ldap3.Connection('ldap://h')\nconn.search('dc=x', f'(uid={{{v}}})')",
+        True,
+    ),
+    (
+        "ldap_injection",
         "conn = ldap3.Connection('ldap://h')\n"
         "conn.search('dc=x', f'(uid={{escape_filter_chars({v})}})')",
+        False,
     ),
-    ("open_redirect", "return redirect({v})", "return redirect(url_for('index', q={v}))"),
-    ("trust_boundary", "session['user'] = {v}", "session['user'] = 'guest'"),
+    ("open_redirect", "return redirect({v})", True),
+    ("open_redirect", "return redirect(url_for('index', q={v}))", False),
+    (
+        "open_redirect",
+        "u = urllib.parse.urlparse({v})\nif u.netloc not in ('example.com',):\n    return 'no'\n"
+        "return redirect({v})",
+        False,
+    ),
+    ("trust_boundary", "session['user'] = {v}", True),
+    ("trust_boundary", "session[{v}] = 'x'", True),
+    ("trust_boundary", "session['user'] = 'guest'", False),
     (
         "xxe",
         "p = xml.sax.make_parser()\np.setFeature(xml.sax.handler.feature_external_ges, True)\n"
         "xml.dom.minidom.parseString({v}, p)",
-        "p = xml.sax.make_parser()\nxml.dom.minidom.parseString({v}, p)",
+        True,
+    ),
+    ("xxe", "p = xml.sax.make_parser()\nxml.dom.minidom.parseString({v}, p)", False),
+    (
+        "xxe",
+        "lxml.etree.fromstring({v}.encode(), lxml.etree.XMLParser(resolve_entities=False))",
+        False,
     ),
 )
 
@@ -205,8 +291,15 @@ SINKS = (
 class Case:
     source: Block
     props: tuple[Block, ...]
-    kind: str
-    dangerous: bool
+    sink: int  # a row of SINKS
+
+    @property
+    def kind(self) -> str:
+        return SINKS[self.sink][0]
+
+    @property
+    def dangerous(self) -> bool:
+        return SINKS[self.sink][2]
 
     @property
     def expected(self) -> bool:
@@ -214,37 +307,36 @@ class Case:
 
     @property
     def label(self) -> str:
-        form = "dangerous" if self.dangerous else "safe"
-        return f"{self.source.name} > {' > '.join(p.name for p in self.props)} > {self.kind} ({form})"
+        props = " > ".join(p.name for p in self.props)
+        return f"{self.source.name} > {props} > {SINKS[self.sink][1]!r}"
 
     def body(self, n: int) -> tuple[str, int]:
         """The handler's code and the line (from 1) of its sink's first statement."""
         lines = [self.source.code.format(o="v0", n=f"{n}s")]
         for k, p in enumerate(self.props):
             lines.append(p.code.format(i=f"v{k}", o=f"v{k + 1}", n=f"{n}p{k}"))
-        dangerous, safe = next((d, s) for kind, d, s in SINKS if kind == self.kind)
         pre = "\n".join(lines) + "\n"
-        sink = (dangerous if self.dangerous else safe).format(v=f"v{len(self.props)}")
+        sink = SINKS[self.sink][1].format(v=f"v{len(self.props)}")
         return pre + sink + "\nreturn 'done'\n", pre.count("\n") + 1
 
 
 def cases(full: bool = False) -> Iterator[Case]:
-    """Every propagator with every sink (both forms), every source with every propagator,
+    """Every propagator with every sink form, every source with every propagator,
     propagators two by two; ``full``: the whole product."""
-    kinds = [k for k, _, _ in SINKS]
+    sinks = range(len(SINKS))
     if full:
-        for src, a, b, kind, dangerous in itertools.product(
-            SOURCES, PROPAGATORS, PROPAGATORS, kinds, (True, False)
-        ):
-            yield Case(src, (a, b), kind, dangerous)
+        for src, a, b, sink in itertools.product(SOURCES, PROPAGATORS, PROPAGATORS, sinks):
+            yield Case(src, (a, b), sink)
         return
     turn = itertools.count()
-    for prop, kind, dangerous in itertools.product(PROPAGATORS, kinds, (True, False)):
-        yield Case(SOURCES[next(turn) % len(SOURCES)], (prop,), kind, dangerous)
+    dangerous = [i for i in sinks if SINKS[i][2]]
+    for prop, sink in itertools.product(PROPAGATORS, sinks):
+        yield Case(SOURCES[next(turn) % len(SOURCES)], (prop,), sink)
     for src, prop in itertools.product(SOURCES, PROPAGATORS):
-        yield Case(src, (prop,), kinds[next(turn) % len(kinds)], True)
+        yield Case(src, (prop,), dangerous[next(turn) % len(dangerous)])
     for a, b in itertools.product(PROPAGATORS, PROPAGATORS):
-        yield Case(SOURCES[next(turn) % len(SOURCES)], (a, b), kinds[next(turn) % len(kinds)], True)
+        src = SOURCES[next(turn) % len(SOURCES)]
+        yield Case(src, (a, b), dangerous[next(turn) % len(dangerous)])
 
 
 def judge(batch: Iterable[Case]) -> list[tuple[Case, bool]]:
