@@ -96,8 +96,14 @@ class CondMixin(EngineBase):
                     if end is not None and isinstance(_literal(other), str):
                         # ``x[0] == "'"`` is ``x.startswith("'")``, ``x[-1]`` its end
                         f.facts.add((end[1], end[0], str(_literal(other))))
-                    elif isinstance(name_node, ast.Attribute) and _literal(other) is not None:
-                        # ``u.netloc == 'example.com'`` is ``u.netloc in ('example.com',)``
+                    elif (
+                        isinstance(name_node, ast.Attribute)
+                        and dotted(name_node.value) in f.views
+                        and _literal(other) is not None
+                    ):
+                        # ``u.netloc == 'example.com'`` of a parsed URL ``u`` is
+                        # ``u.netloc in ('example.com',)`` (not ``request.method == 'POST'``:
+                        # the request object is no view of one value)
                         self.member_fact(name_node, ast.Tuple(elts=[other], ctx=ast.Load()), f)
             return
         if isinstance(op, ast.Gt | ast.GtE | ast.Lt | ast.LtE):
