@@ -142,3 +142,16 @@ def test_filesystem_calls_are_path_sinks(sink: str) -> None:
     head = "bar = request.args.get('q', '')\n"
     assert flagged(head + sink + "\n", "path_traversal")
     assert not flagged(head + sink.replace("bar", "os.path.basename(bar)") + "\n", "path_traversal")
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "while False:\n    pass\nelse:\n    os.system(bar)\n",
+        "n = 0\nwhile n < 3:\n    n += 1\nelse:\n    os.system(bar)\n",
+        "for x in []:\n    pass\nelse:\n    os.system(bar)\n",
+    ],
+)
+def test_a_loops_else_body_runs(loop: str) -> None:
+    assert flagged("bar = request.args.get('q', '')\n" + loop)
+    assert not flagged("bar = 'fixed'\n" + loop)

@@ -196,8 +196,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
             self.block(s.orelse, f)
         elif isinstance(s, ast.While):
             test = self.expr(s.test, f)
-            if test.known and not test.const:
-                return False
+            if test.known and not test.const:  # never entered: only its ``else`` runs
+                return self.block(s.orelse, f)
             before = dict(f.env)
             f.loops.append([])
             for _ in range(2):
@@ -213,9 +213,10 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
                 if not exits:
                     return True
                 f.env = exits[0]
+            self.expr(s.test, f)
+            self.block(s.orelse, f)  # the test turned false (a ``break`` skips it)
             for env in exits:
                 f.env = _join_env(f.env, env)
-            self.expr(s.test, f)
         elif isinstance(s, ast.Try | ast.TryStar):
             before = dict(f.env)
             left = self.block(s.body, f)
