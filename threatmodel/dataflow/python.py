@@ -341,8 +341,9 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
         with the reason, not left unverifiable), nothing else it does counts."""
         if not body:
             return
-        env, facts, hits = dict(f.env), set(f.facts), len(f.hits)
+        env, facts, hits = f.env, set(f.facts), len(f.hits)
         calls, returns, attrs = len(f.calls), len(f.returns), dict(f.attrs)
+        f.env = dict(env)  # a copy: a caller may hold ``env`` itself (a match's outcomes)
         self.block(body, f)
         why = f"safe: never runs ({reason})"
         f.hits[hits:] = [
