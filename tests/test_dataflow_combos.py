@@ -181,3 +181,31 @@ def test_a_dead_case_does_not_change_what_the_taken_case_assigned() -> None:
         "pick = 'X'\nmatch pick:\n    case 'X':\n        v = bar\n    case _:\n        v = 'ok'\n"
     )
     assert flagged("bar = request.args.get('q', '')\n" + code + "os.system(v)\n")
+
+
+SAFE_WRAPPER = """\
+class Wrapped:
+    def __init__(self, request):
+        self.request = request
+
+    def fixed(self, name):
+        return "constant"
+
+    def query(self, name):
+        return self.request.args.get(name)
+"""
+
+
+def test_a_value_only_a_constant_returning_function_gives_is_a_constant_sink() -> None:
+    # kept as a constant flow (a claim there is refuted), not dropped as no sink at all
+    from tests.test_dataflow import handler, run
+
+    code = "import helpers\nw = helpers.Wrapped(request)\nbar = w.fixed('k').strip()\n"
+    flows = run(handler(code + "os.system(bar)\n"), {"helpers.py": SAFE_WRAPPER})
+    mine = [f for f in flows if f.claim == "command_injection"]
+    assert [f.source_kind for f in mine] == ["constant"]
+    assert "fixed() returns a constant" in (mine[0].broken_by or "")
+    tainted = run(
+        handler(code.replace("fixed", "query") + "os.system(bar)\n"), {"helpers.py": SAFE_WRAPPER}
+    )
+    assert [f.source_kind for f in tainted if f.claim == "command_injection"] == ["request"]
