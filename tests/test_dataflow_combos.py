@@ -209,3 +209,15 @@ def test_a_value_only_a_constant_returning_function_gives_is_a_constant_sink() -
         handler(code.replace("fixed", "query") + "os.system(bar)\n"), {"helpers.py": SAFE_WRAPPER}
     )
     assert [f.source_kind for f in tainted if f.claim == "command_injection"] == ["request"]
+
+
+def test_a_generator_is_never_taken_for_a_constant_returning_function() -> None:
+    # its result is what it yields, which the engine does not read: no refutation there
+    from tests.test_dataflow import handler, run
+
+    code = (
+        "def gen(v):\n    yield 'a'\n    yield v\n"
+        "bar = request.args.get('q', '')\nos.system(''.join(gen(bar)))\n"
+    )
+    flows = run(handler(code))
+    assert not [f for f in flows if f.claim == "command_injection" and f.source_kind == "constant"]

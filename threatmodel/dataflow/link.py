@@ -290,11 +290,12 @@ class Linker:
 
     def returns_constant(self, lab: Label) -> bool:
         """``lab`` is a call of a repository function whose every return is a constant
-        (its summary returns no label), whatever its arguments."""
+        (its summary returns no label), whatever its arguments; not a generator, whose
+        result is what it yields (the engine reads returns only)."""
         if lab.kind != "call" or ATTR in lab.origin or CHECKS in lab.origin:
             return False
         found = self.find(lab.origin)
-        return found is not None and not found[1].get("ret")
+        return found is not None and not found[1].get("ret") and not found[1].get("gen")
 
     def param_sinks(
         self,

@@ -105,6 +105,8 @@ class Engine(ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMix
         if not self.block(fn.body, f):
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
         self.summaries[qual] = _summary(f, names, self.table, fn.lineno)
+        if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
+            self.summaries[qual]["gen"] = 1  # its result is what it yields: not read here
         checks, forwards = checked_params(f), forwarded_params(f)
         if checks:
             self.summaries[qual]["checks"] = checks
