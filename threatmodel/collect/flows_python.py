@@ -41,7 +41,7 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 3  # summaries name their def line (the sink facts' handler_line)
+    version = 4  # summaries mark generators (gen); dead arms keep their sinks as safe
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
