@@ -158,6 +158,8 @@ def run_verify(
     report = json.loads(out.read_text())
     cats = kind_categories(answers)
     tally: dict[str, dict[str, int]] = {"true": defaultdict(int), "false": defaultdict(int)}
+    # (slice, category) -> [true positives, of them refuted, false positives, of them refuted]
+    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for f in report["findings"] + report.get("suppressed", []):
         kinds = [c["kind"] for c in f.get("claims") or []]
         loc = (f.get("evidence") or [{}])[0].get("path", "")
@@ -170,9 +172,13 @@ def run_verify(
             continue
         side = "true" if real else "false"
         tally[side][str(f.get("verdict"))] += 1
-        wrong = (real and f.get("verdict") == "refuted") or (
-            not real and f.get("verdict") != "refuted"
-        )
+        refuted = f.get("verdict") == "refuted"
+        for name, (lo, hi) in SLICES.items():
+            if lo <= int(m.group(1)) <= hi:
+                cell = cells[(name, cat)]
+                cell[0 if real else 2] += 1
+                cell[1 if real else 3] += int(refuted)
+        wrong = (real and refuted) or (not real and not refuted)
         if detail and wrong and tuning(test):
             print(f"  {side} positive {test} {cat}: {f.get('verdict')}")
     for side in ("true", "false"):
@@ -180,6 +186,19 @@ def run_verify(
         refuted = tally[side].get("refuted", 0)
         share = f" ({refuted / total:.1%} refuted)" if total else ""
         print(f"Bandit {side} positives: {total}, verdicts {dict(tally[side])}{share}")
+    show_verify(cells)
+
+
+def show_verify(cells: dict[tuple[str, str], list[int]]) -> None:
+    """Per slice and category: Bandit's true positives refuted / all, false ones refuted / all."""
+    print(f"\n{'category':16}" + "".join(f"{s:>24}" for s in SLICES))
+    print(f"{'':16}" + "".join(f"{'TP refuted  FP refuted':>24}" for _ in SLICES))
+    for cat in sorted({c for _, c in cells}):
+        row = ""
+        for name in SLICES:
+            tp, tp_ref, fp, fp_ref = cells.get((name, cat), [0, 0, 0, 0])
+            row += f"{f'{tp_ref}/{tp}':>13}{f'{fp_ref}/{fp}':>11}"
+        print(f"{cat:16}{row}")
 
 
 def main() -> None:

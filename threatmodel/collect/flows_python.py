@@ -41,7 +41,8 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 4  # classes (bases, attribute classes): ``self.m()`` resolved in link
+    version = 5  # classes (bases, attribute classes): ``self.m()`` resolved in link;
+    # summaries mark generators (gen); dead arms keep their sinks as safe
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:

@@ -38,6 +38,15 @@ class EngineBase:
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         raise NotImplementedError
 
+    def dead(self, body: list[ast.stmt], f: Frame, reason: str) -> None:
+        raise NotImplementedError
+
+    def dead_expr(self, node: ast.expr, f: Frame, line: int) -> None:
+        """An expression that never runs (the other arm of a constant ``a if t else b``, an
+        operand after ``and`` / ``or`` decided): its sinks kept as safe, like a dead branch."""
+        stmt = ast.copy_location(ast.Expr(value=node), node)
+        self.dead([stmt], f, f"the condition at line {line} is constant")
+
     def function(self, fn: Any, parent: Frame, qual: str, method: bool) -> None:
         raise NotImplementedError
 

@@ -99,6 +99,19 @@ class CondMixin(EngineBase):
                     key = dotted(name_node)
                     if key and value.known and not value.labels and key in f.env:
                         f.env[key] = const(value.const)
+                    end = _end_probe(name_node)
+                    if end is not None and isinstance(_literal(other), str):
+                        # ``x[0] == "'"`` is ``x.startswith("'")``, ``x[-1]`` its end
+                        f.facts.add((end[1], end[0], str(_literal(other))))
+                    elif (
+                        isinstance(name_node, ast.Attribute)
+                        and dotted(name_node.value) in f.views
+                        and _literal(other) is not None
+                    ):
+                        # ``u.netloc == 'example.com'`` of a parsed URL ``u`` is
+                        # ``u.netloc in ('example.com',)`` (not ``request.method == 'POST'``:
+                        # the request object is no view of one value)
+                        self.member_fact(name_node, ast.Tuple(elts=[other], ctx=ast.Load()), f)
             return
         if isinstance(op, ast.Gt | ast.GtE | ast.Lt | ast.LtE):
             for probe, other, flip in ((left, right, False), (right, left, True)):
@@ -154,25 +167,40 @@ class CondMixin(EngineBase):
     def call_fact(self, test: ast.Call, f: Frame, truth: bool) -> None:
         func = test.func
         arg = test.args[0] if test.args else None
-        if truth and qualify(func, f) in ("re.fullmatch", "re.match", "re.search"):
+        if qualify(func, f) in ("re.fullmatch", "re.match", "re.search"):
             pattern = _literal(arg)  # ``re.fullmatch(r'[a-z0-9]+', x)``: an allow-list
             how = qualify(func, f)[3:]
             if len(test.args) == 2 and not test.keywords and isinstance(pattern, str):
-                allowed = regex.matched_chars(pattern, how)
-                if allowed is not None:
-                    self.sanitize_names(test.args[1], regex.safe_kinds(allowed, self.catalog), f)
+                if truth:
+                    allowed = regex.matched_chars(pattern, how)
+                    if allowed is not None:
+                        kinds = regex.safe_kinds(allowed, self.catalog)
+                        self.sanitize_names(test.args[1], kinds, f)
+                elif how == "search":  # ``re.search(r'[;&|]', x)`` found nothing: none is in x
+                    for needle in regex.class_chars(pattern):
+                        self.contains_fact(test.args[1], needle, f, present=False)
+            return
+        if qualify(func, f) in ("any", "all") and len(test.args) == 1:
+            self.each_needle(test.args[0], qualify(func, f) == "any", f, truth)
             return
         if isinstance(func, ast.Attribute):
             subject = func.value
             if func.attr == "__contains__" and isinstance(_literal(arg), str):
                 self.contains_fact(subject, str(_literal(arg)), f, present=truth)
-            if not truth:
-                return
             name = dotted(subject)
             quote = _literal(arg)
+            if not truth:
+                if name and isinstance(quote, str) and func.attr == "startswith":
+                    f.facts.add((name, "not_startswith", quote))
+                    self.local_path_check(name, f)
+                return
             if name and isinstance(quote, str) and func.attr in ("startswith", "endswith"):
                 f.facts.add((name, func.attr, quote))
-            if func.attr == "startswith" and _real_prefix(test):
+                self.local_path_check(name, f)
+            if func.attr == "is_relative_to" and arg is not None:
+                # ``p.is_relative_to(base)``: the prefix check of a path object
+                self.sanitize_names(subject, self.catalog.prefix_kinds, f)
+            elif func.attr == "startswith" and _real_prefix(test):
                 self.sanitize_names(subject, self.catalog.prefix_kinds, f)
             elif func.attr in CHAR_CLASS:
                 self.sanitize_names(subject, self.catalog.taint_kinds, f)
@@ -188,6 +216,33 @@ class CondMixin(EngineBase):
         kinds = self.catalog.sanitizes(qual, None)
         if kinds:  # a validator the catalog knows, used as a predicate
             self.sanitize_names(arg, kinds, f)
+
+    def each_needle(self, gen: ast.expr, is_any: bool, f: Frame, truth: bool) -> None:
+        """``any(c in x for c in ';&|')`` false, or ``all(c not in x for c in ...)`` true:
+        no character of the constant is in ``x``."""
+        if not isinstance(gen, ast.GeneratorExp | ast.ListComp) or len(gen.generators) != 1:
+            return
+        loop = gen.generators[0]
+        chars, test = _literal(loop.iter), gen.elt
+        if loop.ifs or not isinstance(loop.target, ast.Name) or not isinstance(test, ast.Compare):
+            return
+        if len(test.ops) != 1 or not isinstance(test.left, ast.Name):
+            return
+        absent = isinstance(test.ops[0], ast.NotIn)
+        if test.left.id != loop.target.id or not isinstance(test.ops[0], ast.In | ast.NotIn):
+            return
+        # any(c in x) false / all(c not in x) true: every needle absent
+        if (is_any and not absent and not truth) or (not is_any and absent and truth):
+            needles = chars if isinstance(chars, tuple | str) else ()
+            for needle in needles:
+                if isinstance(needle, str):
+                    self.contains_fact(test.comparators[0], needle, f, present=False)
+
+    def local_path_check(self, name: str, f: Frame) -> None:
+        """``x.startswith('/')`` and not ``x.startswith('//')``: a path on this site, which
+        a redirect cannot take anywhere else."""
+        if {(name, "startswith", "/"), (name, "not_startswith", "//")} <= f.facts:
+            self.sanitize_names(ast.Name(id=name), frozenset({"open_redirect"}), f)
 
     def literal_check(self, f: Frame) -> None:
         """A name that starts and ends with a quote with none in between is a string
@@ -239,6 +294,18 @@ def _literal(node: ast.AST | None) -> object:
         isinstance(e, ast.Constant) for e in node.elts
     ):
         return tuple(e.value for e in node.elts if isinstance(e, ast.Constant))
+    return None
+
+
+def _end_probe(node: ast.AST) -> tuple[str, str] | None:
+    """``x[0]`` / ``x[-1]``: ("startswith" / "endswith", "x")."""
+    if not isinstance(node, ast.Subscript) or not dotted(node.value):
+        return None
+    at = _literal(node.slice)
+    if at == 0:
+        return "startswith", dotted(node.value)
+    if isinstance(node.slice, ast.UnaryOp) and ast.unparse(node.slice) == "-1":
+        return "endswith", dotted(node.value)
     return None
 
 

@@ -296,12 +296,27 @@ class Linker:
                 got = self.resolve(raw_labels, None, 0)
                 if got or not raw_labels:
                     out.append((kind, line, callee + note_sep(note), path, got, tuple(lines)))
+                elif all(self.returns_constant(x) for x in raw_labels):
+                    # the value is what repository functions return, and they return only
+                    # constants: a constant sink (refutes a claim there), not no sink at all
+                    names = ", ".join(sorted({x.origin.rsplit(".", 1)[-1] for x in raw_labels}))
+                    why = note_sep(note or f"{names}() returns a constant")
+                    out.append((kind, line, callee + why, path, frozenset(), tuple(lines)))
             for qual, _line, raw_args in summ.get("calls", NONE):
                 if qual not in self._reaching:
                     continue
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
                 out += self.param_sinks(qual, args, None, 0, set())
         return out
+
+    def returns_constant(self, lab: Label) -> bool:
+        """``lab`` is a call of a repository function whose every return is a constant
+        (its summary returns no label), whatever its arguments; not a generator, whose
+        result is what it yields (the engine reads returns only)."""
+        if lab.kind != "call" or ATTR in lab.origin or CHECKS in lab.origin:
+            return False
+        found = self.find(lab.origin)
+        return found is not None and not found[1].get("ret") and not found[1].get("gen")
 
     def param_sinks(
         self,

@@ -239,8 +239,12 @@ class CallMixin(EngineBase):
         line: int,
         f: Frame,
     ) -> Value | None:
-        """A method of an object a repo call returned: a ``call`` label on ``Class.method``."""
-        calls = [x for x in receiver.labels if x.kind == "call"]
+        """A method of an object a repo call returned: a ``call`` label on ``Class.method``.
+        Not of what a method returned (a label with a ``self``): ``Class.method.encode``
+        names no function link() could find, so its result carries its inputs, as link()
+        would conclude; a chain of such labels would only grow until ``shallow`` cut the
+        constructor that ``self`` needs (``w.get().encode().decode()`` lost ``w``)."""
+        calls = [x for x in receiver.labels if x.kind == "call" and "self" not in dict(x.args)]
         if not calls:
             return None
         pairs = [("self", frozenset(calls))] + [

@@ -99,6 +99,7 @@ class ExprMixin(EngineBase):
         if isinstance(node, ast.IfExp):
             test = self.expr(node.test, f)
             if test.known and not test.labels:
+                self.dead_expr(node.orelse if test.const else node.body, f, node.lineno)
                 return self.expr(node.body if test.const else node.orelse, f)
             arms = []
             for arm, truth in ((node.body, True), (node.orelse, False)):
@@ -248,6 +249,8 @@ class ExprMixin(EngineBase):
                 # ``a or b``: a truthy constant ends it; ``a and b``: a falsy one does
                 if bool(v.const) != is_and:
                     out = v if out is None else join(out, v)
+                    for rest in node.values[i + 1 :]:
+                        self.dead_expr(rest, f, node.lineno)
                     break
                 continue
             if is_and and i < len(node.values) - 1:

@@ -92,9 +92,11 @@ class MatchMixin(EngineBase):
         subject = self.expr(s.subject, f)
         before = dict(f.env)
         outs: list[dict[str, Value]] = []
-        for case in s.cases:
+        why = f"no value of the subject at line {s.lineno} matches"
+        for n, case in enumerate(s.cases):
             hit = case_matches(case.pattern, subject)
             if hit is False:
+                self.dead(case.body, f, why)
                 continue
             f.env = dict(before)
             f.env.update(bindings(case.pattern, subject))
@@ -106,6 +108,8 @@ class MatchMixin(EngineBase):
             if not self.block(case.body, f):
                 outs.append(f.env)
             if hit is True and case.guard is None:
+                for later in s.cases[n + 1 :]:
+                    self.dead(later.body, f, f"line {case.pattern.lineno} always matches first")
                 break
         else:
             outs.append(before)

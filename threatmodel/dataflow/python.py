@@ -118,6 +118,8 @@ class Engine(
         if not self.block(fn.body, f):
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
         self.summaries[qual] = _summary(f, names, self.table, fn.lineno)
+        if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
+            self.summaries[qual]["gen"] = 1  # its result is what it yields: not read here
         checks, forwards = checked_params(f), forwarded_params(f)
         if checks:
             self.summaries[qual]["checks"] = checks
@@ -212,8 +214,8 @@ class Engine(
             self.block(s.orelse, f)
         elif isinstance(s, ast.While):
             test = self.expr(s.test, f)
-            if test.known and not test.const:
-                return False
+            if test.known and not test.const:  # never entered: only its ``else`` runs
+                return self.block(s.orelse, f)
             before = dict(f.env)
             f.loops.append([])
             for _ in range(2):
@@ -229,9 +231,10 @@ class Engine(
                 if not exits:
                     return True
                 f.env = exits[0]
+            self.expr(s.test, f)
+            self.block(s.orelse, f)  # the test turned false (a ``break`` skips it)
             for env in exits:
                 f.env = _join_env(f.env, env)
-            self.expr(s.test, f)
         elif isinstance(s, ast.Try | ast.TryStar):
             before = dict(f.env)
             left = self.block(s.body, f)
@@ -357,8 +360,9 @@ class Engine(
         with the reason, not left unverifiable), nothing else it does counts."""
         if not body:
             return
-        env, facts, hits = dict(f.env), set(f.facts), len(f.hits)
+        env, facts, hits = f.env, set(f.facts), len(f.hits)
         calls, returns, attrs = len(f.calls), len(f.returns), dict(f.attrs)
+        f.env = dict(env)  # a copy: a caller may hold ``env`` itself (a match's outcomes)
         self.block(body, f)
         why = f"safe: never runs ({reason})"
         f.hits[hits:] = [

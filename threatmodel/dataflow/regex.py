@@ -53,6 +53,14 @@ def matched_chars(pattern: str, how: str) -> frozenset[str] | None:
     return None if chars is None else chars | extra
 
 
+def class_chars(pattern: str) -> frozenset[str]:
+    """The characters ``re.search(pattern, s)`` finds when ``pattern`` is one positive
+    character class (``r'[;&|]'``): none of them is in ``s`` when it finds nothing."""
+    if pattern.startswith("[^"):
+        return frozenset()
+    return _class_chars(pattern.rstrip("+*")) or frozenset()
+
+
 def kept_chars(pattern: str, repl: str) -> frozenset[str] | None:
     """The characters ``re.sub(pattern, repl, s)`` can leave, for a one-class pattern."""
     chars = _class_chars(pattern)

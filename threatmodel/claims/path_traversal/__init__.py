@@ -27,6 +27,8 @@ SPEC = KindSpec(
         SinkRow("fastapi.responses.FileResponse"),
         SinkRow("starlette.responses.FileResponse"),
         *(SinkRow(c) for c in ("os.path.exists", "os.path.isfile", "os.path.getsize")),
+        *(SinkRow(c) for c in ("os.path.isdir", "os.stat", "os.lstat", "os.scandir")),
+        *(SinkRow(c) for c in ("os.mkdir", "os.makedirs", "os.chmod", "shutil.copytree")),
         # methods of a pathlib path built from input: the receiver is the dangerous value
         *(
             SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
@@ -34,8 +36,9 @@ SPEC = KindSpec(
         ),
         *(
             SinkRow(f".{m}", kw="<receiver>", when="path_receiver")
-            for m in ("exists", "unlink", "is_file", "stat", "mkdir", "touch", "rmdir")
+            for m in ("exists", "unlink", "is_file", "is_dir", "iterdir", "stat", "mkdir")
         ),
+        *(SinkRow(f".{m}", kw="<receiver>", when="path_receiver") for m in ("touch", "rmdir")),
         *(js(f"{m}.{f}") for m in ("fs", "fs.promises", "fs/promises", "fs-extra") for f in _FS),
         *(js(f".{m}", when="response") for m in ("sendFile", "download", "attachment")),
     ),
