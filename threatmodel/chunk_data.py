@@ -27,16 +27,16 @@ from collections.abc import Sequence
 
 from threatmodel.chunk_sections import (
     _KEY_VALUE,
-    MAX_LINE_CHARS,
     _code_files,
     _lines,
     is_config_file,
     redact_config_line,
+    redacted_block,
 )
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.names import is_secret_name
 from threatmodel.code.reader import RepoReader
-from threatmodel.redact import mask_line, mask_lines
+from threatmodel.redact import mask_line
 
 MAX_DATA_LINES = 40
 MAX_FILES_PER_FOLDER = 5
@@ -130,14 +130,7 @@ def data_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[str, str]]
             lines = _lines(reader, path)
             if not lines:
                 continue
-            head = mask_lines(lines[:MAX_DATA_LINES], 1)  # token formats over the whole block
-            shown = [
-                f"{no}|{redact_data_line(text)[:MAX_LINE_CHARS]}"
-                for no, text in enumerate(head, 1)
-                if text.strip()
-            ]
-            if len(lines) > MAX_DATA_LINES:
-                shown.append(f"... ({len(lines) - MAX_DATA_LINES} more lines)")
+            shown = redacted_block(lines, MAX_DATA_LINES, redact_data_line)
             last = min(len(lines), MAX_DATA_LINES)
             title = f"--- data the code reads, secret values withheld: {path} lines 1-{last}"
             out.append((path, title + "\n" + "\n".join(shown)))

@@ -28,7 +28,8 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.names import is_secret_name
@@ -233,23 +234,29 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
         lines = _lines(reader, path)
         if not lines:
             continue
-        env_file = _is_env_file(posixpath.basename(path))
-        head = lines[:MAX_CONFIG_LINES]
-        # Token formats first, over the whole block (a private key spans lines), then each
-        # line's value withheld unless plainly not a secret.
-        masked = mask_lines(head, 1)
-        shown = [
-            f"{no}|{redact_config_line(text, env_file)[:MAX_LINE_CHARS]}"
-            for no, text in enumerate(masked, 1)
-            if text.strip()
-        ]
-        if len(lines) > MAX_CONFIG_LINES:
-            shown.append(f"... ({len(lines) - MAX_CONFIG_LINES} more lines)")
+        redact = partial(redact_config_line, env_file=_is_env_file(posixpath.basename(path)))
+        shown = redacted_block(lines, MAX_CONFIG_LINES, redact)
         if shown:
             last = min(len(lines), MAX_CONFIG_LINES)
             title = f"--- configuration, values withheld: {path} lines 1-{last}"
             out.append((path, title + "\n" + "\n".join(shown)))
     return out
+
+
+def redacted_block(lines: Sequence[str], limit: int, redact: Callable[[str], str]) -> list[str]:
+    """The first ``limit`` of ``lines``, numbered, blank ones left out, each redacted.
+
+    Token formats are masked first, over the whole block (a private key spans lines), then
+    ``redact`` withholds each line's value unless it is plainly not a secret.
+    """
+    shown = [
+        f"{no}|{redact(text)[:MAX_LINE_CHARS]}"
+        for no, text in enumerate(mask_lines(list(lines[:limit]), 1), 1)
+        if text.strip()
+    ]
+    if len(lines) > limit:
+        shown.append(f"... ({len(lines) - limit} more lines)")
+    return shown
 
 
 # Client-side routing of a single-page app: which pages exist, which guard each, and the
