@@ -249,9 +249,7 @@ def test_provider_dying_mid_run_then_resume(provider: str, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("fault", BAD_ANSWERS)
-def test_a_bad_answer_after_every_reask_replays_on_the_next_run(
-    fault: str, tmp_path: Path
-) -> None:
+def test_a_bad_answer_after_every_reask_replays_on_the_next_run(fault: str, tmp_path: Path) -> None:
     """A refusal, a cut-off or off-schema answer that every re-ask repeats is what the same
     model gives the same prompts: the next run replays that failure from the cache, with
     no request, and names the same chunk."""
