@@ -121,7 +121,7 @@ GRAMMAR_ITEMS = 2
 def _strict(node: Any, lengths: bool) -> Any:
     if isinstance(node, dict):
         drop = _DROP if lengths else _DROP | _LENGTHS
-        out = {
+        out: dict[str, Any] = {
             k: (
                 {p: _strict(s, lengths) for p, s in v.items()}
                 if k == "properties"
@@ -131,9 +131,9 @@ def _strict(node: Any, lengths: bool) -> Any:
             if k not in drop
         }
         if lengths and "maxLength" in out:
-            out["maxLength"] = min(out["maxLength"], GRAMMAR_TEXT)
+            out["maxLength"] = min(int(out["maxLength"]), GRAMMAR_TEXT)
         if lengths and out.get("type") == "array" and "maxItems" in out:
-            out["maxItems"] = min(out["maxItems"], GRAMMAR_ITEMS)
+            out["maxItems"] = min(int(out["maxItems"]), GRAMMAR_ITEMS)
         if out.get("type") == "object" and "properties" in out:
             out["required"] = sorted(out["properties"])
             out["additionalProperties"] = False
