@@ -8,9 +8,10 @@
 #   LLAMA_DIR=/path/to/build PORT=8088 scripts/record-cassettes.sh
 #   ONLY=openai-compatible scripts/record-cassettes.sh   # re-record one provider's cassette
 #
-# Time: the openai-compatible cassette took about 20 minutes a call (512 output tokens at
-# 0.35-0.7 tokens/s a slot) on 2 cores shared with 7 other sessions; on a quiet machine
-# SmolLM2 runs at 10-17 tokens/s without a grammar, 2-3 tokens/s under the bounded one.
+# Time (2026-12-06, 2 cores shared with other sessions): the openai-compatible cassette,
+# 3 calls of up to 1536 output tokens, took 8 minutes at 4-8 tokens/s under the capped
+# grammar; an earlier try at 512 tokens took 31 minutes for 6 calls at 0.4-2.2 tokens/s
+# under heavier load. SmolLM2 alone runs at 10-17 tokens/s on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

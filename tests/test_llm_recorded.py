@@ -47,27 +47,24 @@ class Recorded:
     # per chunk: None when it was answered (its findings then go to the verifiers), else the
     # problem of its last answer, after MAX_REASKS re-asks
     outcome: dict[str, str | None]
+    calls: int
 
 
 RECORDED = {
     # Recorded 2026-12-06 with the grammar caps (300 characters a string, 4 findings, 2
-    # items a list), 31 minutes for 6 calls on 2 shared cores (0.4-2.2 tokens/s). The
-    # grammar held: every string ended at its cap ("notes_search_table_public_bucket_..."
-    # for 300 characters), every list at its cap ("repudiation", "repudiation"). But one
-    # finding filled to its caps is longer than 512 tokens, so every answer, re-asks too,
-    # was cut off at the output limit. The failures are cached and replay.
-    "openai-compatible": Recorded(
-        "2026-12-06",
-        512,
-        {c: "cut off at the output limit" for c in CHUNKS},
-    ),
+    # items a list) and 1536 output tokens: 3 calls, 8 minutes at 4-8 tokens/s. The grammar
+    # held: strings end at their cap ("notes_search_search_search_..."), lists at theirs
+    # ("repudiation", "repudiation"). The routes chunk answered at once (305 tokens: a
+    # hardcoded_secret in the file "flask" at line 10^15); the overview was cut off at 1536
+    # tokens, then answered after one re-ask (1369 tokens). Every claim is made up and the
+    # verifiers refute it. (At 512 output tokens, recorded the same day, one finding filled
+    # to its caps did not fit: every answer and re-ask was cut off.)
+    "openai-compatible": Recorded("2026-12-06", 1536, {c: None for c in CHUNKS}, calls=3),
     # Recorded 2026-11-21 (a217963): asked for a forced tool on /v1/messages, it chatted in
     # plain text until the output limit. The Anthropic schema carries no string lengths,
     # so the grammar caps do not change its request.
     "anthropic": Recorded(
-        "2026-11-21",
-        700,
-        {c: "cut off at the output limit" for c in CHUNKS},
+        "2026-11-21", 700, {c: "cut off at the output limit" for c in CHUNKS}, calls=6
     ),
 }
 
@@ -128,14 +125,17 @@ def test_scan_with_recorded_local_model(provider: str, tmp_path: Path, vcr: Any)
     assert set(failed) <= set(recorded.outcome)
     answered = [c for c, p in recorded.outcome.items() if p is None]
     assert report.llm.status == ("failed" if not answered else "partial" if failed else "ran")
-    assert report.stats.llm_calls >= len(answered) + (MAX_REASKS + 1) * len(failed)
+    assert report.stats.llm_calls == recorded.calls
+    assert recorded.calls >= len(answered) + (MAX_REASKS + 1) * len(failed)
     assert any(r.id == "GET /notes/search" for r in report.facts.routes)
     assert any(f.source == "rule" for f in report.findings)
     # Whatever the tiny model said went through the verifiers: nothing it made up is
     # reported as confirmed.
     llm = [f for f in report.findings + report.suppressed if f.source == "llm"]
     assert not [f for f in llm if f.verdict == Verdict.CONFIRMED]
-    assert bool(llm) <= bool(answered)
+    assert bool(llm) == bool(answered)
+    # SmolLM2 cites files that do not exist: each of its findings is refuted, with a reason.
+    assert all(f.verdict == Verdict.REFUTED and f.reason for f in llm)
 
     # The same model on the same inputs: every exchange replays from the answer cache, the
     # failures too, so the re-run makes no call and says the same.
