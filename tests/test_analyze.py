@@ -322,26 +322,38 @@ def test_planted_secrets_never_reach_the_provider(tmp_path: Path) -> None:
         assert value not in sent, value
 
 
-def test_cache_keeps_reasked_exchanges_that_ended_well_and_retries_failures(
+def test_cache_keeps_every_ended_exchange_and_asks_again_after_a_transient_error(
     example: tuple[Facts, RepoReader], tmp_path: Path
 ) -> None:
     cut = StructuredResponse(None, '{"findings": [', "length")
+    server_down = [True]
 
     def script(system: str, messages: Sequence[Message]) -> StructuredResponse:
+        first_line = messages[0].content.splitlines()[0]
         if is_component(messages):  # bad first, fine after one re-ask
             return cut if len(messages) == 1 else ok([SEARCH])
-        if "database" in messages[0].content.splitlines()[0]:
-            return cut  # never usable: the chunk fails
+        if "database" in first_line:
+            return cut  # never usable: the chunk fails after every re-ask
+        if first_line.startswith("Overview") and server_down[0]:
+            raise ProviderError("openai-compatible (scripted): server error 500.")
         return ok()
 
     inner = Scripted(script)
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
-    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1) + 2
+    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1) + 1
+    failed = sorted(f.split(":")[0] for f in first.run.failed_chunks)
+    assert failed == ["cross-component", "database#1"], failed
     before = len(inner.calls)
+    server_down[0] = False
     second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
-    asked_again = inner.calls[before:]
-    # the component chunk (re-asked, then usable) replays from the cache in full; only the
-    # chunk that failed is asked again, so a transient failure heals on the next run
-    assert all(not is_component(c) for c in asked_again)
-    assert len(asked_again) == MAX_REASKS + 1
-    assert second.cache_hits == 4 and [f.title for f in second.findings] == [SEARCH["title"]]
+    asked_again = [c[0].content.splitlines()[0] for c in inner.calls[before:]]
+    # Every exchange that ended replays from the cache in full: the component chunk (re-asked,
+    # then usable), the application chunk, and the database chunk that failed after every
+    # re-ask (the same model would answer the same prompts the same way). Only the chunk a
+    # transient error cut short is asked again, so it heals on the next run.
+    assert len(asked_again) == 1 and asked_again[0].startswith("Overview"), asked_again
+    assert second.cache_hits == 2 + 1 + (MAX_REASKS + 1)
+    assert [f.title for f in second.findings] == [SEARCH["title"]]
+    assert [f.split(":")[0] for f in second.run.failed_chunks] == ["database#1"]
+    database = next(f for f in first.run.failed_chunks if f.startswith("database"))
+    assert second.run.failed_chunks == [database]  # the same failure, replayed

@@ -1,39 +1,72 @@
 """The LLM pass against a real model, replayed from cassettes recorded on loopback.
 
 The cassettes in ``cassettes/test_llm_recorded/`` were recorded from llama.cpp's
-``llama-server`` serving SmolLM2-135M-Instruct (both its OpenAI ``/v1/chat/completions``
-and its Anthropic ``/v1/messages`` endpoints) by ``scripts/record-cassettes.sh``. The model
-is tiny: it answers in the schema (the server enforces it) but hallucinates files, lines
-and titles, runs out of output tokens, and ignores a forced tool. That is the point: the
-pass must survive all of it, the verifiers must refute the hallucinations, and nothing it
-invents may be reported as confirmed.
+``llama-server`` serving SmolLM2-135M-Instruct (its OpenAI ``/v1/chat/completions`` and its
+Anthropic ``/v1/messages`` endpoints) by ``scripts/record-cassettes.sh``. The model is tiny:
+it answers in the schema (the server enforces it) but hallucinates files, lines and titles,
+runs out of output tokens, and ignores a forced tool. That is the point: the pass must
+survive all of it, the verifiers must refute the hallucinations, nothing it invents may be
+reported as confirmed, and a re-run of the same model on the same inputs makes no call
+(every chunk's exchange ended, answered or failed after both re-asks, and is cached whole).
 
-These cassettes predate the grammar bounds (``schema.wire_schema(True)``: every string and
-list bounded, so a looping model's answer ends and parses). They were not re-recorded this
-round: under the helpers' load llama-server generated 0.17 tokens/s. What the bounds do to
-a looping model is tested with a scripted one in test_llm_schema_bounds.py; once re-recorded
-(``scripts/record-cassettes.sh`` on a quiet machine), the openai-compatible run is expected
-to end with usable answers and a re-run to make 0 calls, and this test must say so.
+``RECORDED`` says, per provider, when its cassette was recorded, with which output limit
+and what the model did; the test asserts exactly that. The replay makes no request the
+cassette does not hold (``allow_playback_repeats`` is off), so the second run's zero calls
+are counted on the cassette too.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, git_repo_copy
 from llm_cassettes import LLM_MATCH_ON
 
+from threatmodel.analyze import MAX_REASKS
 from threatmodel.config import ProviderConfig, Settings
-from threatmodel.models import Report
+from threatmodel.models import Report, Verdict
 from threatmodel.scan import ScanOptions, run_scan
 
 LOCAL = "http://127.0.0.1:8088"
 MODEL = "SmolLM2-135M-Instruct"
-# Two routes, two chunks: recording on CPU runs at about one token a second under load.
+# Two routes, two chunks: recording on CPU runs well under a token a second under load.
 TINY = FIXTURES / "llm" / "tiny"
-TINY_SECRET = "sk_live_51TinyPlantedZ9xW8vU7tS6rQ5pO4nM3lK2jI1hG0f"
+CHUNKS = ["cross-component", "routes in app.py#1"]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What one cassette holds: how it was recorded and what the model did."""
+
+    when: str
+    output_limit: int
+    # per chunk: None when it was answered (its findings then go to the verifiers), else the
+    # problem of its last answer, after MAX_REASKS re-asks
+    outcome: dict[str, str | None]
+    calls: int
+
+
+RECORDED = {
+    # Recorded 2026-12-06 with the grammar caps (300 characters a string, 4 findings, 2
+    # items a list) and 1536 output tokens: 3 calls, 8 minutes at 4-8 tokens/s. The grammar
+    # held: strings end at their cap ("notes_search_search_search_..."), lists at theirs
+    # ("repudiation", "repudiation"). The routes chunk answered at once (305 tokens: a
+    # hardcoded_secret in the file "flask" at line 10^15); the overview was cut off at 1536
+    # tokens, then answered after one re-ask (1369 tokens). Every claim is made up and the
+    # verifiers refute it. (At 512 output tokens, recorded the same day, one finding filled
+    # to its caps did not fit: every answer and re-ask was cut off.)
+    "openai-compatible": Recorded("2026-12-06", 1536, {c: None for c in CHUNKS}, calls=3),
+    # Recorded 2026-11-21 (a217963): asked for a forced tool on /v1/messages, it chatted in
+    # plain text until the output limit. The Anthropic schema carries no string lengths,
+    # so the grammar caps do not change its request.
+    "anthropic": Recorded(
+        "2026-11-21", 700, {c: "cut off at the output limit" for c in CHUNKS}, calls=6
+    ),
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +75,12 @@ def vcr_config(vcr_config: dict[str, object]) -> dict[str, object]:
     return {
         **vcr_config,
         "match_on": LLM_MATCH_ON,
-        "allow_playback_repeats": True,  # the re-run asks the failed chunks again
+        "allow_playback_repeats": False,  # a request asked twice would be a second call
         "record_mode": os.environ.get("THREATMODEL_RECORD", "none"),
     }
 
 
-def local_settings(provider: str, cache_dir: Path, **budget: float | int | None) -> Settings:
+def local_settings(provider: str, cache_dir: Path) -> Settings:
     config = ProviderConfig(
         name=provider,
         model=MODEL,
@@ -57,57 +90,60 @@ def local_settings(provider: str, cache_dir: Path, **budget: float | int | None)
         max_retries=0,
         concurrency=2,
         context_tokens=8192,
-        # As recorded. A re-recording should give a bounded answer of a looping model room
-        # (8 short findings are about 2k tokens): raise this to 2048 then.
-        max_output_tokens=700,
+        max_output_tokens=RECORDED[provider].output_limit,
     )
-    return Settings(
-        provider=config,
-        cache_dir=cache_dir,
-        max_tokens=budget.get("max_tokens"),  # type: ignore[arg-type]
-        max_cost_usd=budget.get("max_cost"),  # type: ignore[arg-type]
-    )
+    return Settings(provider=config, cache_dir=cache_dir)
 
 
 def scan(repo: Path, settings: Settings) -> Report:
     return run_scan(repo, settings, ScanOptions(use_cache=False, jobs=1))
 
 
-# What SmolLM2-135M really does with each API (see the cassettes): under the server's JSON
-# grammar it loops until the output limit; asked for a forced tool on /v1/messages it
-# chats in plain text instead, until the output limit. Both end as "cut off".
-RECORDED_PROBLEM = {
-    "openai-compatible": "cut off at the output limit",
-    "anthropic": "cut off at the output limit",
-}
+def requests_seen(cassette: Any) -> int:
+    """Requests that reached the cassette: replayed ones, plus new ones when recording."""
+    return int(cassette.play_count) + len(cassette)
 
 
 @pytest.mark.vcr
-@pytest.mark.parametrize("provider", ["openai-compatible", "anthropic"])
-def test_scan_with_recorded_local_model(provider: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("provider", sorted(RECORDED))
+def test_scan_with_recorded_local_model(provider: str, tmp_path: Path, vcr: Any) -> None:
+    recorded = RECORDED[provider]
     repo = git_repo_copy(TINY, tmp_path / "tiny")
     settings = local_settings(provider, tmp_path / "cache")
     report = scan(repo, settings)
 
     assert report.llm.provider == provider
     assert report.stats.input_tokens > 0
-    # Every chunk was asked, re-asked twice with the problem, then recorded as failed by name:
-    # no crash, and the rest of the report (facts, rules, verification) is all there.
-    assert report.stats.llm_calls == 2 * 3
-    assert report.llm.status == "failed"
-    assert [f.split(": ", 1)[0] for f in report.llm.failed_chunks] == [
-        "cross-component",
-        "routes in app.py#1",
-    ]
-    for failed in report.llm.failed_chunks:
-        assert RECORDED_PROBLEM[provider] in failed and "after 2 re-asks" in failed
-    assert not [f for f in report.findings + report.suppressed if f.source == "llm"]
+    # The run completes: every chunk was answered, or asked, re-asked twice with the problem
+    # and then named as failed; the rest of the report (facts, rules, verification) is there.
+    failed = {f.split(": ", 1)[0]: f for f in report.llm.failed_chunks}
+    for chunk, problem in recorded.outcome.items():
+        if problem is None:
+            assert chunk not in failed
+        else:
+            assert problem in failed[chunk] and f"after {MAX_REASKS} re-asks" in failed[chunk]
+    assert set(failed) <= set(recorded.outcome)
+    answered = [c for c, p in recorded.outcome.items() if p is None]
+    assert report.llm.status == ("failed" if not answered else "partial" if failed else "ran")
+    assert report.stats.llm_calls == recorded.calls
+    assert recorded.calls >= len(answered) + (MAX_REASKS + 1) * len(failed)
     assert any(r.id == "GET /notes/search" for r in report.facts.routes)
     assert any(f.source == "rule" for f in report.findings)
+    # Whatever the tiny model said went through the verifiers: nothing it made up is
+    # reported as confirmed.
+    llm = [f for f in report.findings + report.suppressed if f.source == "llm"]
+    assert not [f for f in llm if f.verdict == Verdict.CONFIRMED]
+    assert bool(llm) == bool(answered)
+    # SmolLM2 cites files that do not exist: each of its findings is refuted, with a reason.
+    assert all(f.verdict == Verdict.REFUTED and f.reason for f in llm)
 
-    # Failed answers are not cached (llm/cache.py keeps usable answers only), so a re-run
-    # asks those chunks again instead of replaying the failure forever; same model, same
-    # result. (A re-run where every chunk was usable makes no call: test_llm_authored.py.)
+    # The same model on the same inputs: every exchange replays from the answer cache, the
+    # failures too, so the re-run makes no call and says the same.
+    seen = requests_seen(vcr)
     again = scan(repo, settings)
+    assert again.stats.llm_calls == 0
+    assert requests_seen(vcr) == seen
     assert again.llm.failed_chunks == report.llm.failed_chunks
-    assert again.stats.llm_calls == report.stats.llm_calls
+    assert sorted(f.title for f in again.findings + again.suppressed if f.source == "llm") == (
+        sorted(f.title for f in llm)
+    )

@@ -19,12 +19,19 @@ from typing import Any
 import pytest
 from test_analyze import Scripted, example, ok, run  # noqa: F401 (example is a fixture)
 
+from threatmodel.analyze import MAX_REASKS
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import ProviderConfig
 from threatmodel.llm import build_provider
 from threatmodel.llm.cache import CachedProvider
 from threatmodel.llm.interface import Message, StructuredResponse, Usage
-from threatmodel.llm.schema import LlmAnswer, wire_schema
+from threatmodel.llm.schema import (
+    GRAMMAR_FINDINGS,
+    GRAMMAR_TEXT,
+    MAX_FINDINGS,
+    LlmAnswer,
+    wire_schema,
+)
 from threatmodel.models import Facts, Verdict
 from threatmodel.verify import VerifyContext, verify_findings
 
@@ -75,19 +82,34 @@ def test_strict_schema_carries_no_string_lengths() -> None:
     assert "maxItems" in text  # list bounds are in OpenAI's strict subset
 
 
-def test_the_bounds_are_the_validators_bounds() -> None:
-    """One notion: the grammar's bounds are Pydantic's, so a grammar-cut answer validates."""
+def _pairs(grammar: Any, limits: Any, root: dict[str, Any], lroot: dict[str, Any]) -> Any:
+    """(grammar node, validator node) for every schema node, walked side by side."""
+    if isinstance(grammar, dict):
+        if "$ref" in grammar:
+            grammar, limits = _resolve(grammar, root), _resolve(limits, lroot)
+        yield grammar, limits
+        for key, value in grammar.items():
+            if key in limits and isinstance(value, dict | list):
+                yield from _pairs(value, limits[key], root, lroot)
+    elif isinstance(grammar, list):
+        for g, v in zip(grammar, limits, strict=True):
+            yield from _pairs(g, v, root, lroot)
+
+
+def test_the_grammar_bounds_are_within_the_validators_bounds() -> None:
+    """One notion: the grammar caps lie within Pydantic's bounds, so a grammar-cut answer
+    validates; and they are tighter where llama.cpp's grammar sampling crawls."""
     schema = wire_schema(True)
-    evidence = schema["$defs"]["LlmEvidence"]["properties"]
+    limits = LlmAnswer.model_json_schema()
+    pairs = list(_pairs(schema, limits, schema, limits))
+    for key in ("maxLength", "maxItems"):
+        bounded = [(g[key], v[key]) for g, v in pairs if key in g]
+        assert bounded and all(g <= v for g, v in bounded), (key, bounded)
+    assert max(g["maxLength"] for g, _ in pairs if "maxLength" in g) == GRAMMAR_TEXT
+    assert schema["properties"]["findings"]["maxItems"] == GRAMMAR_FINDINGS < MAX_FINDINGS
+    # The longest answer the grammar allows is a few thousand tokens, not tens of thousands.
+    assert longest(schema, schema) < 20_000
     finding = schema["$defs"]["LlmFinding"]["properties"]
-    limits = LlmAnswer.model_json_schema()["$defs"]
-    assert (
-        evidence["snippet"]["maxLength"]
-        == (limits["LlmEvidence"]["properties"]["snippet"]["maxLength"])
-    )
-    assert (
-        finding["attack"]["maxLength"] == limits["LlmFinding"]["properties"]["attack"]["maxLength"]
-    )
     long = {
         "findings": [
             {
@@ -103,6 +125,7 @@ def test_the_bounds_are_the_validators_bounds() -> None:
                 "mitigation": "m",
             }
         ]
+        * GRAMMAR_FINDINGS
     }
     LlmAnswer.model_validate(long)
 
@@ -198,7 +221,7 @@ def test_a_looping_model_under_the_grammar_answers_once_and_is_refuted(
     assert again.llm_calls == 0 and len(inner.calls) == calls
 
 
-def test_without_string_bounds_the_loop_fails_every_run(
+def test_without_string_bounds_the_loop_fails_and_the_failure_replays(
     example: tuple[Facts, RepoReader],  # noqa: F811 (the fixture imported above)
     tmp_path: Path,
 ) -> None:
@@ -206,5 +229,9 @@ def test_without_string_bounds_the_loop_fails_every_run(
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
     assert first.run.status == "failed" and first.run.failed_chunks
     calls = len(inner.calls)
+    assert calls == first.chunks * (MAX_REASKS + 1)
+    # Cut off at the output limit after every re-ask: the same model would do it again, so
+    # the exchange is kept and the next run replays the failure instead of paying for it.
     again = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
-    assert again.llm_calls == calls  # failed answers are not kept: asked again, in vain
+    assert again.llm_calls == 0 and len(inner.calls) == calls
+    assert again.run.failed_chunks == first.run.failed_chunks

@@ -249,15 +249,33 @@ def test_provider_dying_mid_run_then_resume(provider: str, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("fault", BAD_ANSWERS)
-def test_a_bad_answer_is_asked_again_on_the_next_run(fault: str, tmp_path: Path) -> None:
-    """A refusal, a cut-off or off-schema answer is not kept: the next run asks again, and
-    only for that chunk."""
+def test_a_bad_answer_after_every_reask_replays_on_the_next_run(fault: str, tmp_path: Path) -> None:
+    """A refusal, a cut-off or off-schema answer that every re-ask repeats is what the same
+    model gives the same prompts: the next run replays that failure from the cache, with
+    no request, and names the same chunk."""
     repo = shop_repo(tmp_path)
     cache = tmp_path / "cache"
     with FakeLLM(per_chunk({ORDERS: [fault]}), shop_answer) as fake:
         first = scan(repo, settings_for("openai", fake.url, cache))
         assert first.llm.status == "partial"
-        fake.reset()  # the model behaves now
+        fake.reset()
+        second = scan(repo, settings_for("openai", fake.url, cache))
+    assert fake.requests == []
+    assert second.stats.llm_calls == 0
+    assert second.llm.failed_chunks == first.llm.failed_chunks
+    assert SQLI_TITLE not in confirmed_titles(second)
+
+
+@pytest.mark.parametrize("fault", ("500", "drop"))
+def test_a_transient_failure_is_asked_again_on_the_next_run(fault: str, tmp_path: Path) -> None:
+    """A chunk that a 5xx or a dropped connection failed (after its retries) stored nothing:
+    the next run asks it again, and only it."""
+    repo = shop_repo(tmp_path)
+    cache = tmp_path / "cache"
+    with FakeLLM(per_chunk({ORDERS: [fault]}), shop_answer) as fake:
+        first = scan(repo, settings_for("openai", fake.url, cache))
+        assert first.llm.status == "partial"
+        fake.reset()  # the server is back
         second = scan(repo, settings_for("openai", fake.url, cache))
     assert [r.chunk for r in fake.requests] == ["routes in app/orders.py (part 1)"]
     assert second.llm.status == "ran", second.llm.message

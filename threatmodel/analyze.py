@@ -243,9 +243,11 @@ class _Pass:
         return resp
 
     def _remember(self, out: _ChunkResult) -> None:
-        """The cache keeps only usable answers, so a failed chunk is asked again next run.
-        A chunk that ended well after re-asks keeps its whole exchange: an unchanged
-        repository then replays it with no call at all."""
+        """Keep a chunk's whole exchange once it has ended for good: answered (after
+        re-asks or not), or still unusable after every re-ask. The same model given the
+        same prompts and output limit answers the same way, so an unchanged repository
+        replays either with no call at all. A chunk cut short by a transient error
+        (timeout, 5xx, the budget) is not kept: its first answers are asked again."""
         remember = getattr(self.provider, "remember", None)
         if callable(remember):
             for messages, resp in out.reasked:
@@ -293,6 +295,7 @@ class _Pass:
                 ),
             ]
         out.failed = f"{problem} (still after {MAX_REASKS} re-asks)"
+        self._remember(out)
         return out
 
 

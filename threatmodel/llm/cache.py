@@ -6,12 +6,16 @@ not finished (each answer is written atomically the moment it arrives). The key 
 everything that decides an answer: the provider's identity (name, model, base URL for
 self-hosted servers), the system prompt, the messages, the schema and the output limit.
 
-What is stored is the model's answer and its usage, never the prompt or a key. Only a usable
-answer is stored: complete (``finish_reason`` "stop") and valid against the requested JSON
-schema. A refusal, an answer cut off at the output limit, plain text instead of the tool
-call or JSON off the schema is used for this run's re-ask but not kept, so the next run asks
-that chunk again instead of replaying the failure forever. Streaming free-text calls
-(``ask``) are passed through uncached: they are interactive.
+What is stored is the model's answer and its usage, never the prompt or a key. A usable
+answer (complete, ``finish_reason`` "stop", and valid against the requested JSON schema) is
+stored when it arrives. An unusable one (a refusal, an answer cut off at the output limit,
+plain text instead of the tool call, JSON off the schema) is kept only through
+``remember``, once analyze.py knows how its chunk ended: answered after a re-ask, or failed
+after every re-ask. The model answers an unchanged prompt the same way, so replaying that
+failure is what asking again would give; the key holds the output limit and the model, so
+raising the limit or changing the model asks again. An error raised by the provider
+(timeout, 5xx, a rejected key) returns no answer and nothing is stored. Streaming
+free-text calls (``ask``) are passed through uncached: they are interactive.
 """
 
 from __future__ import annotations
@@ -144,8 +148,8 @@ class CachedProvider(Provider):
         resp: StructuredResponse,
         max_output_tokens: int | None = None,
     ) -> None:
-        """Keep an unusable answer after all: its re-ask led to a usable one, so replaying the
-        whole exchange on the next run costs nothing and gives the same result."""
+        """Keep an unusable answer after all: its chunk has ended (answered after a re-ask, or
+        failed after every re-ask), so replaying the exchange gives the same result free."""
         key = cache_key(self.inner, system, messages, schema, schema_name, max_output_tokens)
         self.store(key, resp)
 
