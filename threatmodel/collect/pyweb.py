@@ -191,7 +191,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 3
+    version = 4
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -19,6 +19,7 @@ from threatmodel.code.pyast import last
 from threatmodel.frameworks._python.guards import AUTHENTICATED, RESTRICTED
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
 from threatmodel.frameworks.django.login_mw import LoginGate
+from threatmodel.frameworks.django.url_gate import UrlGate
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth
 
 SAFE = ("GET", "HEAD", "OPTIONS")
@@ -118,6 +119,8 @@ class Judge:
             del self.flags[name]
         guards.flags.update(self.flags)  # checks made only while a setting is on
         strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
+        self.url_gate = UrlGate(settings, resolver, guards, self.flags)
+        self.unread = ""  # the prefix read as empty above the routes being added (urls._walk)
         self.strs: dict[str, str] = {  # string defaults all settings modules agree on
             k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
         }
@@ -146,20 +149,17 @@ class Judge:
             decs = self._decs(file, symbol)
             methods, gs, exempt = self._function(file, symbol, decs)
             for m in methods:
-                self._add(out, m, route, handler, p, e["line"], decide(gs), exempt)
+                self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
             return
         chain = self._chain(file, symbol)
         methods = self._class_methods(chain)
         for m in methods:
             gs, exempt = self._class_guards(chain, m.lower(), m)
-            self._add(out, m, route, handler, p, e["line"], decide(gs), exempt)
+            self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
 
     def router(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, router: str) -> None:
-        file, symbol, _ = self.r.resolve(p, router)
-        regs = self.r.extracts.get(file or p, {}).get("django", {}).get("routers", {}).get(symbol)
-        regs = regs or self.r.extracts[p]["django"]["routers"].get(router, [])
-        for prefix, viewset, line in regs:
-            vfile, vsym, vmod = self.r.resolve(file or p, viewset)
+        for home, prefix, viewset, line in self._registrations(p, router):
+            vfile, vsym, vmod = self.r.resolve(home, viewset)
             chain = self._chain(vfile, vsym)
             attrs = _merged_attrs(chain)
             lookup = (attrs.get("lookup_url_kwarg") or attrs.get("lookup_field") or ["pk"])[0]
@@ -169,7 +169,7 @@ class Judge:
                 method, detail = ACTIONS[action]
                 path = base + (f"{{{lookup}}}/" if detail else "")
                 gs, _ = self._class_guards(chain, action, method)
-                self._add(out, method, path, f"{handler}.{action}", file or p, line, decide(gs))
+                self._add(out, method, path, f"{handler}.{action}", home, line, decide(gs))
             for c_file, c_name, _info in chain:
                 for key, decs in (
                     self.r.extracts.get(c_file, {}).get("django", {}).get("views", {}).items()
@@ -186,9 +186,25 @@ class Judge:
                         gs, _ = self._class_guards(
                             chain, meth, method, extra=decs, file=c_file, perms=override
                         )
-                        self._add(
-                            out, method, path, f"{handler}.{meth}", file or p, line, decide(gs)
-                        )
+                        self._add(out, method, path, f"{handler}.{meth}", home, line, decide(gs))
+
+    def _registrations(self, p: str, router: str) -> list[tuple[str, str, str, int]]:
+        """(file, prefix, viewset, line) of each ``register`` on the router, also those made
+        by functions it is handed to (``add_user_urls(router)`` registering on its parameter).
+        """
+        file, symbol, _ = self.r.resolve(p, router)
+        home = file or p
+        dj = self.r.extracts.get(home, {}).get("django", {})
+        regs = dj.get("routers", {}).get(symbol)
+        if not regs:
+            home, regs = p, self.r.extracts[p]["django"]["routers"].get(router, [])
+        out = [(home, prefix, viewset, line) for prefix, viewset, line in regs]
+        for callee, index, _line in dj.get("router_calls", {}).get(symbol, []):
+            ffile, fsym, _ = self.r.resolve(file or p, callee)
+            fn = self.r.extracts.get(ffile or "", {}).get("django", {}).get("router_fns", {})
+            if ffile and fsym in fn and fn[fsym][0] == index:
+                out += [(ffile, prefix, viewset, line) for prefix, viewset, line in fn[fsym][1]]
+        return out
 
     # ------------------------------------------------------------------ helpers
 
@@ -202,9 +218,10 @@ class Judge:
         line: int,
         auth: RouteAuth,
         exempt: bool = False,
+        url_name: str | None = None,
     ) -> None:
         path = "/" + route.lstrip("/") if route else "/"
-        auth = self.login_gate.apply(path, auth)
+        auth = self.url_gate.apply(path, url_name, self.login_gate.apply(path, auth))
         out.routes.append(
             Route(
                 id=f"{method} {path}",
@@ -215,6 +232,7 @@ class Judge:
                 location=Location(path=p, line=line),
                 auth=auth,
                 csrf_exempt=exempt,
+                unread_prefix=self.unread,
             )
         )
 

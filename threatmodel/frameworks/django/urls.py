@@ -30,6 +30,7 @@ from threatmodel.code.pyast import (
     tree_nodes,
 )
 from threatmodel.code.source import SourceFile
+from threatmodel.frameworks._python.configured import setting_call
 from threatmodel.frameworks._python.guards import ROLE_WORDS, mentions
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import (
@@ -40,7 +41,7 @@ from threatmodel.frameworks._python.settings import (
     str_default,
 )
 from threatmodel.frameworks.django import auth as django_auth
-from threatmodel.frameworks.django import login_mw
+from threatmodel.frameworks.django import login_mw, url_gate
 
 SETTINGS_MARKERS = ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
 MIDDLEWARE_KINDS = {
@@ -66,7 +67,13 @@ AUTH_URLS = [
 
 
 def relevant(text: str) -> bool:
-    return "django" in text or "urlpatterns" in text or "rest_framework" in text
+    # ``.register(``: a function that registers viewsets on a router it is handed
+    return (
+        "django" in text
+        or "urlpatterns" in text
+        or "rest_framework" in text
+        or ".register(" in text
+    )
 
 
 def walks_module(text: str) -> bool:
@@ -89,10 +96,15 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "urlpatterns" for t in targets):
                 d["urls"] = (d["urls"] or []) + _patterns(node.value, lines, consts)
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple):
-                # A local list of paths, for ``include(check_urls)``.
-                entries = _patterns(node.value, lines, consts)
-                for t in (t for t in targets if isinstance(t, ast.Name) and entries):
+        for n in _list_builds(node):
+            # A local list of paths, for ``include(check_urls)``: ``ur = [...]``, then
+            # ``ur += other_urls`` (also under an ``if``: each arm's paths are listed).
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            entries = _patterns(n.value, lines, consts)
+            for t in (t for t in targets if isinstance(t, ast.Name) and t.id != "urlpatterns"):
+                if isinstance(n, ast.AugAssign) and t.id in lists:
+                    lists[t.id] = lists[t.id] + entries
+                elif isinstance(n, ast.Assign) and isinstance(n.value, ast.List | ast.Tuple):
                     lists[t.id] = entries
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list:
             d["views"][node.name] = [_dec(x, lines) for x in node.decorator_list]
@@ -106,19 +118,21 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     ]
             if anon and (setting := _anon_setting(node)):
                 d["perms"][node.name] = f"config:{setting}:{_read_verdict(node)}"
+    lists = {k: v for k, v in lists.items() if v}
     if lists:
         d["lists"] = lists
     if reads := login_mw.settings_read(tree):
         d["settings_read"] = reads
+    if gates := url_gate.gates(tree, lines):
+        d["url_gates"] = gates
+    if tables := url_gate.tables(tree, lines):
+        d["tables"] = tables
     calls = tree_nodes(tree) if walks_module(src.text) else []
     for call in calls:
-        if isinstance(call, ast.Call) and last(dotted(call.func)) == "register":
-            owner = dotted(call.func).rsplit(".", 1)[0]
-            prefix = str_const(call.args[0]) if call.args else None
-            if prefix is not None and len(call.args) > 1 and owner:
-                d["routers"].setdefault(owner, []).append(
-                    [prefix, dotted(call.args[1]), call.lineno]
-                )
+        if (reg := _registration(call, consts)) is not None:
+            d["routers"].setdefault(reg[0], []).append(reg[1:])
+    if calls:
+        _router_passing(tree, calls, d, consts)
     assigned = {
         t.id
         for n in tree.body
@@ -131,10 +145,72 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     if (
         d["urls"] is None
         and not (d["routers"] or d["views"] or d["perms"] or d.get("settings_read"))
+        and not (d.get("url_gates") or d.get("tables"))
         and d["settings"] is None
     ):
         return None
     return d
+
+
+def _list_builds(node: ast.stmt) -> list[ast.Assign | ast.AugAssign]:
+    """Assignments of a module statement, and of the arms of a module-level ``if``."""
+    if isinstance(node, ast.Assign | ast.AugAssign):
+        return [node]
+    if isinstance(node, ast.If):
+        return [n for s in (*node.body, *node.orelse) for n in _list_builds(s)]
+    return []
+
+
+def _registration(call: ast.AST, consts: dict[str, str]) -> list[Any] | None:
+    """``router.register(r"users", UserViewSet)``: [router, prefix, viewset, line]."""
+    if not isinstance(call, ast.Call) or last(dotted(call.func)) != "register":
+        return None
+    owner = dotted(call.func).rsplit(".", 1)[0]
+    prefix = _text(call.args[0], consts) if call.args else None
+    if prefix is None or len(call.args) < 2 or not owner or not dotted(call.args[1]):
+        return None
+    return [owner, prefix, dotted(call.args[1]), call.lineno]
+
+
+def _router_passing(
+    tree: ast.Module, calls: list[ast.AST], d: dict[str, Any], consts: dict[str, str]
+) -> None:
+    """Routers handed to functions that register on them (``add_user_urls(v2_api)``).
+
+    ``router_fns``: a module function -> [parameter index, registrations made on that
+    parameter]. ``router_calls``: a router made here (``X = DefaultRouter()``) -> the calls
+    it is passed to, [callee, argument index, line]; link follows them (auth.py's router).
+    """
+    fns: dict[str, Any] = {}
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef) or not fn.args.args:
+            continue
+        params = [a.arg for a in fn.args.args]
+        for node in ast.walk(fn):
+            reg = _registration(node, consts)
+            if reg is not None and reg[0] in params:
+                entry = fns.setdefault(fn.name, [params.index(reg[0]), []])
+                if entry[0] == params.index(reg[0]):
+                    entry[1].append(reg[1:])
+    if fns:
+        d["router_fns"] = fns
+    made = {
+        t.id
+        for n in calls
+        if isinstance(n, ast.Assign)
+        and isinstance(n.value, ast.Call)
+        and last(dotted(n.value.func)).endswith("Router")
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
+    passed: dict[str, list[Any]] = {}
+    for n in calls if made else []:
+        if isinstance(n, ast.Call) and dotted(n.func) and last(dotted(n.func)) != "register":
+            for i, a in enumerate(n.args):
+                if isinstance(a, ast.Name) and a.id in made:
+                    passed.setdefault(a.id, []).append([dotted(n.func), i, n.lineno])
+    if passed:
+        d["router_calls"] = passed
 
 
 def _anon_setting(cls: ast.ClassDef) -> str | None:
@@ -231,6 +307,55 @@ def _text(node: ast.AST | None, consts: dict[str, str]) -> str | None:
     return str_const(node)
 
 
+def _formatted(node: ast.AST | None, consts: dict[str, str]) -> tuple[str, str] | None:
+    """``"^{}api/".format(get_setting("url_prefix"))`` / ``f"^{prefix()}api/"``: the route with
+    each value the code cannot know (a call: a setting read at run time, a deployment's URL
+    prefix) read as empty, and the first such value's source ("" when every one folded).
+
+    Read empty, the path is the one a deployment without a prefix serves: nothing invented.
+    """
+    pieces: list[ast.AST | str] = []
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "format"
+        and (template := str_const(node.func.value)) is not None
+        and not node.keywords
+    ):
+        parts = template.split("{}")
+        if len(parts) != len(node.args) + 1 or any("{" in x or "}" in x for x in parts):
+            return None
+        for text, arg in zip(parts, [*node.args, None], strict=True):
+            pieces.append(text)
+            if arg is not None:
+                pieces.append(arg)
+    elif isinstance(node, ast.JoinedStr):
+        for v in node.values:
+            pieces.append(v.value if isinstance(v, ast.FormattedValue) else str_const(v) or "")
+    else:
+        return None
+    out, unread = [], ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            out.append(piece)
+        elif (known := _text(piece, consts)) is not None:
+            out.append(known)
+        elif _setting_read(piece):
+            unread = unread or ast.unparse(piece)[:80]
+        else:
+            return None
+    return "".join(out), unread
+
+
+def _setting_read(node: ast.AST) -> bool:
+    """``get_system_setting("url_prefix")``: a call named for a setting, of constants only
+    (a computed value such as ``settings.MEDIA_URL.strip("/")`` is not read as empty)."""
+    call = setting_call(node) if isinstance(node, ast.Call) else None
+    return call is not None and all(
+        isinstance(a, ast.Constant) for a in [*call.args, *(k.value for k in call.keywords)]
+    )
+
+
 def _patterns(
     node: ast.expr, lines: list[str], consts: dict[str, str] | None = None, views: str = ""
 ) -> list[dict[str, Any]]:
@@ -240,6 +365,8 @@ def _patterns(
     the dotted-string views.
     """
     consts = consts or {}
+    if isinstance(node, ast.Name):  # ``urlpatterns += api_urls``: a list named elsewhere
+        return [{"kind": "include_name", "name": node.id, "route": "", "line": node.lineno}]
     if isinstance(node, ast.BinOp):
         return _patterns(node.left, lines, consts) + _patterns(node.right, lines, consts)
     if isinstance(node, ast.Attribute) and node.attr == "urls":
@@ -255,6 +382,9 @@ def _patterns(
             continue
         first = e.args[0] if e.args else kw(e, "route")
         raw = _text(first, consts)
+        unread = ""
+        if raw is None and (folded := _formatted(first, consts)) is not None:
+            raw, unread = folded
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
         # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
         setting = dotted(first).removeprefix("settings.") if raw is None else ""
@@ -271,6 +401,10 @@ def _patterns(
         }
         if setting and raw == "":
             entry["setting"] = setting
+        if unread:
+            entry["unread"] = unread
+        if (name := str_const(kw(e, "name"))) is not None:
+            entry["name"] = name  # the URL name a middleware may look up (url_gate.py)
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:
@@ -441,28 +575,42 @@ def _walk(
     if depth > 10:
         return
     for e in entries:
-        route = prefix + e["route"]
-        if e.get("setting"):  # its default, or the entry is left out (as any unknown route)
-            if (value := judge.strs.get(e["setting"])) is None:
-                continue
-            route = prefix + normalize_angle(value)
-        kind = e["kind"]
-        if kind == "inline":
-            _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)
-        elif kind == "include_name" and (local := _local_list(p, e["name"], resolver)):
-            _walk(local[0], local[1], route, urlconfs, resolver, judge, out, depth + 1)
-        elif kind in ("include", "include_name"):
-            target = _include_target(p, e, resolver)
-            if target in urlconfs and target is not None:
-                _walk(target, urlconfs[target], route, urlconfs, resolver, judge, out, depth + 1)
-            elif kind == "include" and e["module"] == "django.contrib.auth.urls":
-                for sub in AUTH_URLS:
-                    judge.builtin(
-                        out, p, e, route + normalize_angle(sub), "django.contrib.auth.views"
-                    )
-        elif kind == "admin":
-            judge.builtin(out, p, e, route, "django.contrib.admin.site")
-        elif kind == "router":
-            judge.router(out, p, e, route, e["router"])
-        else:
-            judge.view(out, p, e, route)
+        outer = judge.unread
+        judge.unread = e.get("unread") or outer  # a prefix read as empty, for the routes under it
+        _entry(p, e, prefix, urlconfs, resolver, judge, out, depth)
+        judge.unread = outer
+
+
+def _entry(
+    p: str,
+    e: dict[str, Any],
+    prefix: str,
+    urlconfs: Mapping[str, Any],
+    resolver: Resolver,
+    judge: django_auth.Judge,
+    out: FactsBuilder,
+    depth: int,
+) -> None:
+    route = prefix + e["route"]
+    if e.get("setting"):  # its default, or the entry is left out (as any unknown route)
+        if (value := judge.strs.get(e["setting"])) is None:
+            return
+        route = prefix + normalize_angle(value)
+    kind = e["kind"]
+    if kind == "inline":
+        _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)
+    elif kind == "include_name" and (local := _local_list(p, e["name"], resolver)):
+        _walk(local[0], local[1], route, urlconfs, resolver, judge, out, depth + 1)
+    elif kind in ("include", "include_name"):
+        target = _include_target(p, e, resolver)
+        if target in urlconfs and target is not None:
+            _walk(target, urlconfs[target], route, urlconfs, resolver, judge, out, depth + 1)
+        elif kind == "include" and e["module"] == "django.contrib.auth.urls":
+            for sub in AUTH_URLS:
+                judge.builtin(out, p, e, route + normalize_angle(sub), "django.contrib.auth.views")
+    elif kind == "admin":
+        judge.builtin(out, p, e, route, "django.contrib.admin.site")
+    elif kind == "router":
+        judge.router(out, p, e, route, e["router"])
+    else:
+        judge.view(out, p, e, route)
