@@ -18,6 +18,7 @@ from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last
 from threatmodel.frameworks._python.guards import AUTHENTICATED, RESTRICTED
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks.django import drf_perms
 from threatmodel.frameworks.django.login_mw import LoginGate
 from threatmodel.frameworks.django.url_gate import UrlGate
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth
@@ -168,7 +169,7 @@ class Judge:
             for action in self._actions(chain):
                 method, detail = ACTIONS[action]
                 path = base + (f"{{{lookup}}}/" if detail else "")
-                gs, _ = self._class_guards(chain, action, method)
+                gs, _ = self._class_guards(chain, action, method, detail=detail)
                 self._add(out, method, path, f"{handler}.{action}", home, line, decide(gs))
             for c_file, c_name, _info in chain:
                 for key, decs in (
@@ -184,7 +185,7 @@ class Judge:
                         perms = [n[5:] for n in act[3] if n.startswith("perm=")]
                         override = [perms, (c_file, act[1], act[2])] if perms else None
                         gs, _ = self._class_guards(
-                            chain, meth, method, extra=decs, file=c_file, perms=override
+                            chain, meth, method, decs, c_file, override, detail=bool(act[5])
                         )
                         self._add(out, method, path, f"{handler}.{meth}", home, line, decide(gs))
 
@@ -314,6 +315,7 @@ class Judge:
         extra: list[Any] | None = None,
         file: str | None = None,
         perms: list[Any] | None = None,
+        detail: bool = False,
     ) -> tuple[list[Guard], bool]:
         gs: list[Guard] = []
         exempt = False
@@ -366,18 +368,19 @@ class Judge:
             if "get_permissions" in {m for _f, _n, i in chain for m in i["methods"]}:
                 gs.append(Guard("unknown", "get_permissions() decides per request", ()))
             else:
-                gs += self._perm_guards_for(perms, chain[0][0], method)
+                gs += self._perm_guards_for(perms, chain[0][0], method, detail)
         return gs, exempt
 
     def _perm_guards_for(
-        self, perms: list[Any] | None, file: str | None, method: str
+        self, perms: list[Any] | None, file: str | None, method: str, detail: bool = False
     ) -> list[Guard]:
         if perms is None:
             if self.default_perms is not None:
                 names, line, text = self.default_perms
                 where = (self.settings_path, line, text)
                 return [
-                    self._perm(n, file, method, where, "DEFAULT_PERMISSION_CLASSES ") for n in names
+                    self._perm(n, file, method, where, "DEFAULT_PERMISSION_CLASSES ", detail)
+                    for n in names
                 ] or [Guard("public", "DRF default AllowAny", ())]
             if self.have_settings:
                 return [Guard("public", "DRF default AllowAny (no DEFAULT_PERMISSION_CLASSES)", ())]
@@ -385,9 +388,11 @@ class Judge:
         names, where = perms
         if not names:
             return [Guard("public", "permission_classes = []", (where,))]
-        return [self._perm(n, file, method, where, "") for n in names]
+        return [self._perm(n, file, method, where, "", detail) for n in names]
 
-    def _perm(self, name: str, file: str | None, method: str, where: Any, via: str) -> Guard:
+    def _perm(
+        self, name: str, file: str | None, method: str, where: Any, via: str, detail: bool
+    ) -> Guard:
         short = last(name)
         if not name:
             return Guard("unknown", "composed permission classes", (where,))
@@ -399,7 +404,11 @@ class Judge:
         tfile, tsym, _ = self.r.resolve(file or "", name)
         if tfile is None and "." in name:  # settings name it by dotted path: "app.perms.Cls"
             tfile, tsym = self.r.module_file(name.rsplit(".", 1)[0]), short
-        verdict = self.r.extracts.get(tfile or "", {}).get("django", {}).get("perms", {}).get(tsym)
+        chain = [(f, n) for f, n, _i in self._chain(tfile, tsym) if f]
+        verdict, on_object = drf_perms.verdicts(self.r.extracts, chain)
+        if on_object == RESTRICTED and detail and verdict in (None, "public"):
+            what = f"{via}permission class {short} (has_object_permission on the loaded object)"
+            return Guard(RESTRICTED, what, (where,))
         if verdict is None:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
         if verdict.startswith("config:"):

@@ -122,10 +122,11 @@ def gates(tree: ast.Module, lines: list[str]) -> dict[str, Any]:
         if not isinstance(cls, ast.ClassDef):
             continue
         for fn in cls.body:
-            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and fn.name in HOOKS:
-                if found := _gate(fn, lines):
-                    out[cls.name] = found
-                    break
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) or fn.name not in HOOKS:
+                continue
+            if found := _gate(fn, lines):
+                out[cls.name] = found
+                break
     return out
 
 
@@ -137,9 +138,10 @@ def _gate(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> dict[
             names |= {t.id for t in n.targets if isinstance(t, ast.Name)}
     for n in ast.walk(fn):
         table, arg = _lookup(n)
-        if table and arg is not None and (_is_url_name(arg) or dotted(arg) in names):
-            if lookup is None or n.lineno < lookup[1]:  # type: ignore[attr-defined]
-                lookup = (table, n.lineno)  # type: ignore[attr-defined]
+        keyed = arg is not None and (_is_url_name(arg) or dotted(arg) in names)
+        line: int = getattr(n, "lineno", 0)
+        if table and keyed and (lookup is None or line < lookup[1]):
+            lookup = (table, line)
     if lookup is None:
         return None
     table, at = lookup
@@ -174,11 +176,16 @@ def _is_url_name(node: ast.AST | None) -> bool:
 
 def _lookup(n: ast.AST) -> tuple[str, ast.expr | None]:
     """(table, key expression) of ``T.get(k)``, ``T[k]`` or ``k in T`` with T a plain name."""
-    if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "get":
-        if isinstance(n.func.value, ast.Name) and n.args:
-            return n.func.value.id, n.args[0]
-    if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and isinstance(n.ctx, ast.Load):
-        return n.value.id, n.slice
+    if (
+        isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "get"
+        and isinstance(n.func.value, ast.Name)
+        and n.args
+    ):
+        return n.func.value.id, n.args[0]
+    if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+        return (n.value.id, n.slice) if isinstance(n.ctx, ast.Load) else ("", None)
     if (
         isinstance(n, ast.Compare)
         and len(n.ops) == 1
@@ -194,8 +201,10 @@ def _lets_through(body: list[ast.stmt]) -> bool:
     if len(body) != 1 or not isinstance(body[0], ast.Return):
         return False
     v = body[0].value
-    return v is None or (isinstance(v, ast.Constant) and v.value is None) or (
-        isinstance(v, ast.Call) and last(dotted(v.func)) == "get_response"
+    return (
+        v is None
+        or (isinstance(v, ast.Constant) and v.value is None)
+        or (isinstance(v, ast.Call) and last(dotted(v.func)) == "get_response")
     )
 
 
@@ -228,9 +237,9 @@ class UrlGate:
         guards: GuardTable,
         flags: Mapping[str, tuple[bool, str, int, str]],
     ) -> None:
-        # (middleware, settings path, line, gate, table file, table data)
+        # (middleware, its module's file, settings line, gate, table file, table data)
         self.gates: list[tuple[str, str, int, dict[str, Any], str, dict[str, Any]]] = []
-        for p, s in sorted(settings.items()):
+        for _p, s in sorted(settings.items()):
             for name, line in s["middleware"]:
                 module, _, cls = name.rpartition(".")
                 mfile = resolver.module_file(module) if module else None

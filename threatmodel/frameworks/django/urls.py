@@ -77,12 +77,13 @@ def relevant(text: str) -> bool:
 
 
 def walks_module(text: str) -> bool:
-    """Will ``extract`` list the whole module (``tree_nodes``)? Only for ``register`` calls.
+    """Will ``extract`` list the whole module (``tree_nodes``)? Only for ``register`` calls
+    and for routers handed to functions (``add_urls(DefaultRouter())``).
 
     A call can only name ``register`` if the text spells it: an ASCII file's identifiers
     appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
     """
-    return "register" in text or not text.isascii()
+    return "register" in text or "Router" in text or not text.isascii()
 
 
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
@@ -112,6 +113,9 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
                     d["perms"][node.name] = _permission_verdict(item)
+                elif isinstance(item, ast.FunctionDef) and item.name == "has_object_permission":
+                    # DRF asks it of the object a detail route loads (get_object)
+                    d.setdefault("obj_perms", {})[node.name] = _permission_verdict(item)
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.decorator_list:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
@@ -351,6 +355,10 @@ def _setting_read(node: ast.AST) -> bool:
     """``get_system_setting("url_prefix")``: a call named for a setting, of constants only
     (a computed value such as ``settings.MEDIA_URL.strip("/")`` is not read as empty)."""
     call = setting_call(node) if isinstance(node, ast.Call) else None
+    func = call.func if call is not None else None
+    if isinstance(func, ast.Attribute):  # ``config.get("prefix")``, not a value's method
+        named = func.attr == "get" or mentions(func, ("setting",))
+        call = call if named and "." not in dotted(func.value) else None
     return call is not None and all(
         isinstance(a, ast.Constant) for a in [*call.args, *(k.value for k in call.keywords)]
     )
