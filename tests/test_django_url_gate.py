@@ -106,3 +106,11 @@ if settings.FLAG:
     t = tables(ast.parse(src), src.splitlines())["T"]
     assert sorted(t["keys"]) == ["a", "c"]
     assert t["cond"] == {"c": "FLAG"}
+
+
+def test_model_permissions_ask_nothing_of_reads(routes) -> None:  # type: ignore[no-untyped-def]
+    # DRF's DjangoModelPermissions: GET needs a signed-in user, writes a model permission
+    assert routes["GET /api/tags/"].auth.status.value == "authenticated"
+    assert routes["GET /api/tags/{pk}/"].auth.status.value == "authenticated"
+    assert routes["POST /api/tags/"].auth.status.value == "restricted"
+    assert routes["DELETE /api/tags/{pk}/"].auth.status.value == "restricted"

@@ -89,6 +89,7 @@ PERMS = {
     "TokenHasScope": RESTRICTED,
     "TokenHasReadWriteScope": RESTRICTED,
 }
+MODEL_PERMS = ("DjangoModelPermissions", "DjangoObjectPermissions")
 READ_ONLY_ANON = {
     "IsAuthenticatedOrReadOnly": AUTHENTICATED,
     "DjangoModelPermissionsOrAnonReadOnly": RESTRICTED,
@@ -396,6 +397,10 @@ class Judge:
         short = last(name)
         if not name:
             return Guard("unknown", "composed permission classes", (where,))
+        if short in MODEL_PERMS and method in SAFE:
+            # DRF's perms_map asks no permission of GET / HEAD / OPTIONS: only a signed-in user
+            what = f"{via}permission_classes {short} (no permission asked for {method})"
+            return Guard(AUTHENTICATED, what, (where,))
         if short in PERMS:
             return Guard(PERMS[short], f"{via}permission_classes {short}", (where,))
         if short in READ_ONLY_ANON:
