@@ -76,12 +76,12 @@ def test_prefix_read_at_run_time_is_empty_and_marked(routes) -> None:  # type: i
 
 
 def test_a_computed_prefix_is_not_read_as_empty() -> None:
-    from threatmodel.frameworks.django.urls import _formatted
+    from threatmodel.frameworks.django.url_text import formatted
 
     call = ast.parse('"^{}/(?P<p>.*)$".format(settings.MEDIA_URL.strip("/"))', mode="eval")
-    assert _formatted(call.body, {}) is None
+    assert formatted(call.body, {}) is None
     fstr = ast.parse("f\"^{get_config('prefix')}api/\"", mode="eval")
-    assert _formatted(fstr.body, {}) == ("^api/", "get_config('prefix')")
+    assert formatted(fstr.body, {}) == ("^api/", "get_config('prefix')")
 
 
 def test_a_lookup_without_a_refusal_is_no_gate() -> None:

@@ -18,7 +18,7 @@ from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last
 from threatmodel.frameworks._python.guards import AUTHENTICATED, RESTRICTED
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
-from threatmodel.frameworks.django import drf_perms
+from threatmodel.frameworks.django import drf_perms, routers
 from threatmodel.frameworks.django.login_mw import LoginGate
 from threatmodel.frameworks.django.url_gate import UrlGate
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth
@@ -160,7 +160,7 @@ class Judge:
             self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
 
     def router(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, router: str) -> None:
-        for home, prefix, viewset, line in self._registrations(p, router):
+        for home, prefix, viewset, line in routers.registrations(self.r, p, router):
             vfile, vsym, vmod = self.r.resolve(home, viewset)
             chain = self._chain(vfile, vsym)
             attrs = _merged_attrs(chain)
@@ -189,24 +189,6 @@ class Judge:
                             chain, meth, method, decs, c_file, override, detail=bool(act[5])
                         )
                         self._add(out, method, path, f"{handler}.{meth}", home, line, decide(gs))
-
-    def _registrations(self, p: str, router: str) -> list[tuple[str, str, str, int]]:
-        """(file, prefix, viewset, line) of each ``register`` on the router, also those made
-        by functions it is handed to (``add_user_urls(router)`` registering on its parameter).
-        """
-        file, symbol, _ = self.r.resolve(p, router)
-        home = file or p
-        dj = self.r.extracts.get(home, {}).get("django", {})
-        regs = dj.get("routers", {}).get(symbol)
-        if not regs:
-            home, regs = p, self.r.extracts[p]["django"]["routers"].get(router, [])
-        out = [(home, prefix, viewset, line) for prefix, viewset, line in regs]
-        for callee, index, _line in dj.get("router_calls", {}).get(symbol, []):
-            ffile, fsym, _ = self.r.resolve(file or p, callee)
-            fn = self.r.extracts.get(ffile or "", {}).get("django", {}).get("router_fns", {})
-            if ffile and fsym in fn and fn[fsym][0] == index:
-                out += [(ffile, prefix, viewset, line) for prefix, viewset, line in fn[fsym][1]]
-        return out
 
     # ------------------------------------------------------------------ helpers
 

@@ -30,8 +30,6 @@ from threatmodel.code.pyast import (
     tree_nodes,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.configured import setting_call
-from threatmodel.frameworks._python.guards import ROLE_WORDS, mentions
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import (
     emit_middleware,
@@ -41,7 +39,7 @@ from threatmodel.frameworks._python.settings import (
     str_default,
 )
 from threatmodel.frameworks.django import auth as django_auth
-from threatmodel.frameworks.django import login_mw, url_gate
+from threatmodel.frameworks.django import drf_perms, login_mw, routers, url_gate, url_text
 
 SETTINGS_MARKERS = ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
 MIDDLEWARE_KINDS = {
@@ -89,7 +87,7 @@ def walks_module(text: str) -> bool:
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {"urls": None, "routers": {}, "views": {}, "settings": None, "perms": {}}
-    consts = _str_consts(tree)
+    consts = url_text.str_consts(tree)
     anon = "authenticated_users_only" in src.text  # DRF model permissions set from a setting
     lists: dict[str, list[dict[str, Any]]] = {}
     for node in tree.body:
@@ -112,16 +110,16 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
-                    d["perms"][node.name] = _permission_verdict(item)
+                    d["perms"][node.name] = drf_perms.permission_verdict(item)
                 elif isinstance(item, ast.FunctionDef) and item.name == "has_object_permission":
                     # DRF asks it of the object a detail route loads (get_object)
-                    d.setdefault("obj_perms", {})[node.name] = _permission_verdict(item)
+                    d.setdefault("obj_perms", {})[node.name] = drf_perms.permission_verdict(item)
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.decorator_list:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
-            if anon and (setting := _anon_setting(node)):
-                d["perms"][node.name] = f"config:{setting}:{_read_verdict(node)}"
+            if anon and (setting := drf_perms.anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}:{drf_perms.read_verdict(node)}"
     lists = {k: v for k, v in lists.items() if v}
     if lists:
         d["lists"] = lists
@@ -133,10 +131,10 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         d["tables"] = tables
     calls = tree_nodes(tree) if walks_module(src.text) else []
     for call in calls:
-        if (reg := _registration(call, consts)) is not None:
+        if (reg := routers.registration(call, consts)) is not None:
             d["routers"].setdefault(reg[0], []).append(reg[1:])
     if calls:
-        _router_passing(tree, calls, d, consts)
+        routers.router_passing(tree, calls, d, consts)
     assigned = {
         t.id
         for n in tree.body
@@ -165,101 +163,6 @@ def _list_builds(node: ast.stmt) -> list[ast.Assign | ast.AugAssign]:
     return []
 
 
-def _registration(call: ast.AST, consts: dict[str, str]) -> list[Any] | None:
-    """``router.register(r"users", UserViewSet)``: [router, prefix, viewset, line]."""
-    if not isinstance(call, ast.Call) or last(dotted(call.func)) != "register":
-        return None
-    owner = dotted(call.func).rsplit(".", 1)[0]
-    prefix = _text(call.args[0], consts) if call.args else None
-    if prefix is None or len(call.args) < 2 or not owner or not dotted(call.args[1]):
-        return None
-    return [owner, prefix, dotted(call.args[1]), call.lineno]
-
-
-def _router_passing(
-    tree: ast.Module, calls: list[ast.AST], d: dict[str, Any], consts: dict[str, str]
-) -> None:
-    """Routers handed to functions that register on them (``add_user_urls(v2_api)``).
-
-    ``router_fns``: a module function -> [parameter index, registrations made on that
-    parameter]. ``router_calls``: a router made here (``X = DefaultRouter()``) -> the calls
-    it is passed to, [callee, argument index, line]; link follows them (auth.py's router).
-    """
-    fns: dict[str, Any] = {}
-    for fn in tree.body:
-        if not isinstance(fn, ast.FunctionDef) or not fn.args.args:
-            continue
-        params = [a.arg for a in fn.args.args]
-        for node in ast.walk(fn):
-            reg = _registration(node, consts)
-            if reg is not None and reg[0] in params:
-                entry = fns.setdefault(fn.name, [params.index(reg[0]), []])
-                if entry[0] == params.index(reg[0]):
-                    entry[1].append(reg[1:])
-    if fns:
-        d["router_fns"] = fns
-    made = {
-        t.id
-        for n in calls
-        if isinstance(n, ast.Assign)
-        and isinstance(n.value, ast.Call)
-        and last(dotted(n.value.func)).endswith("Router")
-        for t in n.targets
-        if isinstance(t, ast.Name)
-    }
-    passed: dict[str, list[Any]] = {}
-    for n in calls if made else []:
-        if isinstance(n, ast.Call) and dotted(n.func) and last(dotted(n.func)) != "register":
-            for i, a in enumerate(n.args):
-                if isinstance(a, ast.Name) and a.id in made:
-                    passed.setdefault(a.id, []).append([dotted(n.func), i, n.lineno])
-    if passed:
-        d["router_calls"] = passed
-
-
-def _anon_setting(cls: ast.ClassDef) -> str | None:
-    """``self.authenticated_users_only = settings.LOGIN_REQUIRED``: the setting's name.
-
-    DRF's model permissions let anonymous callers through when that attribute is false.
-    """
-    for n in ast.walk(cls):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1:
-            t = n.targets[0]
-            name = t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "")
-            if name == "authenticated_users_only" and not isinstance(n.value, ast.Constant):
-                return dotted(n.value) or "a setting"
-    return None
-
-
-def _read_verdict(cls: ast.ClassDef) -> str:
-    """What a read needs when anonymous callers are refused: a model permission class's
-    ``perms_map`` may ask a view permission for GET (restricted) or nothing (authenticated).
-    """
-    for n in cls.body:
-        if (
-            isinstance(n, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "perms_map" for t in n.targets)
-            and isinstance(n.value, ast.Dict)
-        ):
-            for k, v in zip(n.value.keys, n.value.values, strict=False):
-                if str_const(k) == "GET":
-                    has = isinstance(v, ast.List | ast.Tuple) and bool(v.elts)
-                    return "restricted" if has else "authenticated"
-    return "authenticated"
-
-
-def _permission_verdict(fn: ast.FunctionDef) -> str:
-    """A DRF permission's ``has_permission``: what letting a request through requires."""
-    returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
-    if returns and all(isinstance(v, ast.Constant) and v.value is True for v in returns):
-        return "public"
-    if mentions(fn, ROLE_WORDS):
-        return "restricted"
-    if mentions(fn, ("is_authenticated", "user", "token", "auth")):
-        return "authenticated"
-    return "unknown"
-
-
 def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
     """[callee, line, text, names in args, strings in args, detail flag (for @action)]."""
     names: list[str] = []
@@ -281,87 +184,6 @@ def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
             strings = [s for s in strings if s != url_path]
             names.append(f"url_path={url_path}")
     return [dotted(dec), dec.lineno, line_text(lines, dec.lineno), names, strings, detail]
-
-
-def _str_consts(tree: ast.Module) -> dict[str, str]:
-    """Module-level string constants, first assignment wins (the default configuration)."""
-    out: dict[str, str] = {}
-    for n in tree.body:
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            v = str_const(n.value)
-            if v is not None and n.targets[0].id not in out:
-                out[n.targets[0].id] = v
-    return out
-
-
-def _text(node: ast.AST | None, consts: dict[str, str]) -> str | None:
-    """A route as written: a string, a module constant, or an f-string of constants."""
-    if isinstance(node, ast.Name):
-        return consts.get(node.id)
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for v in node.values:
-            if isinstance(v, ast.FormattedValue):
-                if not isinstance(v.value, ast.Name) or v.value.id not in consts:
-                    return None
-                parts.append(consts[v.value.id])
-            else:
-                parts.append(str_const(v) or "")
-        return "".join(parts)
-    return str_const(node)
-
-
-def _formatted(node: ast.AST | None, consts: dict[str, str]) -> tuple[str, str] | None:
-    """``"^{}api/".format(get_setting("url_prefix"))`` / ``f"^{prefix()}api/"``: the route with
-    each value the code cannot know (a call: a setting read at run time, a deployment's URL
-    prefix) read as empty, and the first such value's source ("" when every one folded).
-
-    Read empty, the path is the one a deployment without a prefix serves: nothing invented.
-    """
-    pieces: list[ast.AST | str] = []
-    if (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr == "format"
-        and (template := str_const(node.func.value)) is not None
-        and not node.keywords
-    ):
-        parts = template.split("{}")
-        if len(parts) != len(node.args) + 1 or any("{" in x or "}" in x for x in parts):
-            return None
-        for text, arg in zip(parts, [*node.args, None], strict=True):
-            pieces.append(text)
-            if arg is not None:
-                pieces.append(arg)
-    elif isinstance(node, ast.JoinedStr):
-        for v in node.values:
-            pieces.append(v.value if isinstance(v, ast.FormattedValue) else str_const(v) or "")
-    else:
-        return None
-    out, unread = [], ""
-    for piece in pieces:
-        if isinstance(piece, str):
-            out.append(piece)
-        elif (known := _text(piece, consts)) is not None:
-            out.append(known)
-        elif _setting_read(piece):
-            unread = unread or ast.unparse(piece)[:80]
-        else:
-            return None
-    return "".join(out), unread
-
-
-def _setting_read(node: ast.AST) -> bool:
-    """``get_system_setting("url_prefix")``: a call named for a setting, of constants only
-    (a computed value such as ``settings.MEDIA_URL.strip("/")`` is not read as empty)."""
-    call = setting_call(node) if isinstance(node, ast.Call) else None
-    func = call.func if call is not None else None
-    if isinstance(func, ast.Attribute):  # ``config.get("prefix")``, not a value's method
-        named = func.attr == "get" or mentions(func, ("setting",))
-        call = call if named and "." not in dotted(func.value) else None
-    return call is not None and all(
-        isinstance(a, ast.Constant) for a in [*call.args, *(k.value for k in call.keywords)]
-    )
 
 
 def _patterns(
@@ -389,9 +211,9 @@ def _patterns(
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
         first = e.args[0] if e.args else kw(e, "route")
-        raw = _text(first, consts)
+        raw = url_text.text(first, consts)
         unread = ""
-        if raw is None and (folded := _formatted(first, consts)) is not None:
+        if raw is None and (folded := url_text.formatted(first, consts)) is not None:
             raw, unread = folded
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
         # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
