@@ -114,3 +114,9 @@ def test_model_permissions_ask_nothing_of_reads(routes) -> None:  # type: ignore
     assert routes["GET /api/tags/{pk}/"].auth.status.value == "authenticated"
     assert routes["POST /api/tags/"].auth.status.value == "restricted"
     assert routes["DELETE /api/tags/{pk}/"].auth.status.value == "restricted"
+
+
+def test_a_prefix_named_by_a_package_constant(routes) -> None:  # type: ignore[no-untyped-def]
+    # register(rf"{path}", ...) with ``path = "members"`` in the package's __init__.py
+    assert routes["GET /api/members/"].location.path == "proj/api_urls.py"
+    assert routes["GET /api/members/{pk}/"].auth.status.value == "restricted"

@@ -17,14 +17,23 @@ from threatmodel.frameworks.django.url_text import text
 
 
 def registration(call: ast.AST, consts: dict[str, str]) -> list[Any] | None:
-    """``router.register(r"users", UserViewSet)``: [router, prefix, viewset, line]."""
+    """``router.register(r"users", UserViewSet)``: [router, prefix, viewset, line], and a
+    fifth element when the prefix is a name imported from another module (``from app.api
+    import path``; ``register(path, ...)`` / ``register(rf"{path}", ...)``): link reads it."""
     if not isinstance(call, ast.Call) or last(dotted(call.func)) != "register":
         return None
     owner = dotted(call.func).rsplit(".", 1)[0]
-    prefix = text(call.args[0], consts) if call.args else None
-    if prefix is None or len(call.args) < 2 or not owner or not dotted(call.args[1]):
+    if len(call.args) < 2 or not owner or not dotted(call.args[1]):
         return None
-    return [owner, prefix, dotted(call.args[1]), call.lineno]
+    first = call.args[0]
+    prefix = text(first, consts)
+    if prefix is not None:
+        return [owner, prefix, dotted(call.args[1]), call.lineno]
+    if isinstance(first, ast.JoinedStr) and len(first.values) == 1:
+        first = getattr(first.values[0], "value", first)
+    if isinstance(first, ast.Name):
+        return [owner, "", dotted(call.args[1]), call.lineno, first.id]
+    return None
 
 
 def router_passing(
@@ -77,10 +86,22 @@ def registrations(r: Resolver, p: str, router: str) -> list[tuple[str, str, str,
     regs = dj.get("routers", {}).get(symbol)
     if not regs:
         home, regs = p, r.extracts[p]["django"]["routers"].get(router, [])
-    out = [(home, prefix, viewset, line) for prefix, viewset, line in regs]
+    out = [_named(r, home, reg) for reg in regs]
     for callee, index, _line in dj.get("router_calls", {}).get(symbol, []):
         ffile, fsym, _ = r.resolve(file or p, callee)
         fns = r.extracts.get(ffile or "", {}).get("django", {}).get("router_fns", {})
         if ffile and fsym in fns and fns[fsym][0] == index:
-            out += [(ffile, prefix, viewset, line) for prefix, viewset, line in fns[fsym][1]]
-    return out
+            out += [_named(r, ffile, reg) for reg in fns[fsym][1]]
+    return [reg for reg in out if reg is not None]
+
+
+def _named(r: Resolver, file: str, reg: list[Any]) -> tuple[str, str, str, int] | None:
+    """A registration with its prefix: written, or the string constant its name is bound to
+    in the module it is imported from (left out, as any unread route, when there is none)."""
+    prefix, viewset, line, *name = reg
+    if name:
+        target, symbol, _ = r.resolve(file, name[0])
+        prefix = r.extracts.get(target or "", {}).get("strs", {}).get(symbol)
+        if prefix is None:
+            return None
+    return (file, prefix, viewset, line)
