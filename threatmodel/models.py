@@ -90,6 +90,9 @@ class Route(Frozen):
     # Later registrations of the same method and path in the same router (Express stacks
     # them: the first answers, a later one runs only if an earlier handler calls next()).
     registered_again: list[Location] = Field(default_factory=list)
+    # A path prefix the code reads at run time (a setting: ``"^{}api/".format(setting())``),
+    # left out of ``path`` (read as empty, as a deployment without one serves it): its source.
+    unread_prefix: str = ""
 
 
 class Middleware(Frozen):

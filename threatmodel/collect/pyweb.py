@@ -40,6 +40,7 @@ from threatmodel.frameworks._python.guards import (
 )
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import instance_defaults, module_consts
+from threatmodel.frameworks.django.url_text import str_consts
 from threatmodel.frameworks.openapi import routes as openapi
 from threatmodel.frameworks.registry import routes_modules
 from threatmodel.models import AuthStatus, Route, RouteAuth
@@ -172,26 +173,38 @@ def url_token(route: Route) -> Route:
 
 
 def _reexports(src: SourceFile) -> dict[str, Any] | None:
-    """A package's ``__init__`` or a module of ``from .x import *``: only its imports.
+    """A package's ``__init__`` or a module of ``from .x import *``: only its imports, and a
+    package's string constants (``path = "users"``, a URL prefix its modules import).
 
     Nothing to judge in it, but a name imported through it (``from app.deps import
     get_user`` where ``app/deps/__init__.py`` re-exports) resolves only if it is known.
     """
-    if "import" not in src.text or not (src.path.endswith("__init__.py") or "import *" in src.text):
+    init = src.path.endswith("__init__.py")
+    if not (init or "import *" in src.text):
+        return None
+    if "import" not in src.text and not (init and "=" in src.text):
         return None
     tree = src.python_ast
     if tree is None:
         return None
     imports, stars = imports_of(tree), star_imports_of(tree)
-    if not imports and not stars:
+    strs = str_consts(tree) if init else {}
+    if not imports and not stars and not strs:
         return None
-    return {"imports": imports, "stars": stars, "functions": {}, "classes": {}, "symbols": []}
+    return {
+        "imports": imports,
+        "stars": stars,
+        "functions": {},
+        "classes": {},
+        "symbols": sorted(strs),
+        "strs": strs,
+    }
 
 
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 3
+    version = 4
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

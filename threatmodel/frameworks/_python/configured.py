@@ -43,6 +43,9 @@ def _read(value: ast.expr) -> ast.Call | None:
     return None
 
 
+setting_call = _read  # public: django/urls.py reads a URL prefix formatted from such a call
+
+
 def _serves(block: list[ast.stmt], params: set[str]) -> bool:
     """Does the arm call the wrapped view at once (``return f(*args, **kwargs)``)?"""
     for s in block:

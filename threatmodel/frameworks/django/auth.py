@@ -18,7 +18,9 @@ from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last
 from threatmodel.frameworks._python.guards import AUTHENTICATED, RESTRICTED
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
+from threatmodel.frameworks.django import drf_perms, routers
 from threatmodel.frameworks.django.login_mw import LoginGate
+from threatmodel.frameworks.django.url_gate import UrlGate
 from threatmodel.models import AuthStatus, Location, Route, RouteAuth
 
 SAFE = ("GET", "HEAD", "OPTIONS")
@@ -87,6 +89,7 @@ PERMS = {
     "TokenHasScope": RESTRICTED,
     "TokenHasReadWriteScope": RESTRICTED,
 }
+MODEL_PERMS = ("DjangoModelPermissions", "DjangoObjectPermissions")
 READ_ONLY_ANON = {
     "IsAuthenticatedOrReadOnly": AUTHENTICATED,
     "DjangoModelPermissionsOrAnonReadOnly": RESTRICTED,
@@ -118,6 +121,8 @@ class Judge:
             del self.flags[name]
         guards.flags.update(self.flags)  # checks made only while a setting is on
         strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
+        self.url_gate = UrlGate(settings, resolver, guards, self.flags)
+        self.unread = ""  # the prefix read as empty above the routes being added (urls._walk)
         self.strs: dict[str, str] = {  # string defaults all settings modules agree on
             k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
         }
@@ -146,20 +151,17 @@ class Judge:
             decs = self._decs(file, symbol)
             methods, gs, exempt = self._function(file, symbol, decs)
             for m in methods:
-                self._add(out, m, route, handler, p, e["line"], decide(gs), exempt)
+                self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
             return
         chain = self._chain(file, symbol)
         methods = self._class_methods(chain)
         for m in methods:
             gs, exempt = self._class_guards(chain, m.lower(), m)
-            self._add(out, m, route, handler, p, e["line"], decide(gs), exempt)
+            self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
 
     def router(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, router: str) -> None:
-        file, symbol, _ = self.r.resolve(p, router)
-        regs = self.r.extracts.get(file or p, {}).get("django", {}).get("routers", {}).get(symbol)
-        regs = regs or self.r.extracts[p]["django"]["routers"].get(router, [])
-        for prefix, viewset, line in regs:
-            vfile, vsym, vmod = self.r.resolve(file or p, viewset)
+        for home, prefix, viewset, line in routers.registrations(self.r, p, router):
+            vfile, vsym, vmod = self.r.resolve(home, viewset)
             chain = self._chain(vfile, vsym)
             attrs = _merged_attrs(chain)
             lookup = (attrs.get("lookup_url_kwarg") or attrs.get("lookup_field") or ["pk"])[0]
@@ -168,8 +170,8 @@ class Judge:
             for action in self._actions(chain):
                 method, detail = ACTIONS[action]
                 path = base + (f"{{{lookup}}}/" if detail else "")
-                gs, _ = self._class_guards(chain, action, method)
-                self._add(out, method, path, f"{handler}.{action}", file or p, line, decide(gs))
+                gs, _ = self._class_guards(chain, action, method, detail=detail)
+                self._add(out, method, path, f"{handler}.{action}", home, line, decide(gs))
             for c_file, c_name, _info in chain:
                 for key, decs in (
                     self.r.extracts.get(c_file, {}).get("django", {}).get("views", {}).items()
@@ -184,11 +186,9 @@ class Judge:
                         perms = [n[5:] for n in act[3] if n.startswith("perm=")]
                         override = [perms, (c_file, act[1], act[2])] if perms else None
                         gs, _ = self._class_guards(
-                            chain, meth, method, extra=decs, file=c_file, perms=override
+                            chain, meth, method, decs, c_file, override, detail=bool(act[5])
                         )
-                        self._add(
-                            out, method, path, f"{handler}.{meth}", file or p, line, decide(gs)
-                        )
+                        self._add(out, method, path, f"{handler}.{meth}", home, line, decide(gs))
 
     # ------------------------------------------------------------------ helpers
 
@@ -202,9 +202,10 @@ class Judge:
         line: int,
         auth: RouteAuth,
         exempt: bool = False,
+        url_name: str | None = None,
     ) -> None:
         path = "/" + route.lstrip("/") if route else "/"
-        auth = self.login_gate.apply(path, auth)
+        auth = self.url_gate.apply(path, url_name, self.login_gate.apply(path, auth))
         out.routes.append(
             Route(
                 id=f"{method} {path}",
@@ -215,6 +216,7 @@ class Judge:
                 location=Location(path=p, line=line),
                 auth=auth,
                 csrf_exempt=exempt,
+                unread_prefix=self.unread,
             )
         )
 
@@ -296,6 +298,7 @@ class Judge:
         extra: list[Any] | None = None,
         file: str | None = None,
         perms: list[Any] | None = None,
+        detail: bool = False,
     ) -> tuple[list[Guard], bool]:
         gs: list[Guard] = []
         exempt = False
@@ -348,18 +351,19 @@ class Judge:
             if "get_permissions" in {m for _f, _n, i in chain for m in i["methods"]}:
                 gs.append(Guard("unknown", "get_permissions() decides per request", ()))
             else:
-                gs += self._perm_guards_for(perms, chain[0][0], method)
+                gs += self._perm_guards_for(perms, chain[0][0], method, detail)
         return gs, exempt
 
     def _perm_guards_for(
-        self, perms: list[Any] | None, file: str | None, method: str
+        self, perms: list[Any] | None, file: str | None, method: str, detail: bool = False
     ) -> list[Guard]:
         if perms is None:
             if self.default_perms is not None:
                 names, line, text = self.default_perms
                 where = (self.settings_path, line, text)
                 return [
-                    self._perm(n, file, method, where, "DEFAULT_PERMISSION_CLASSES ") for n in names
+                    self._perm(n, file, method, where, "DEFAULT_PERMISSION_CLASSES ", detail)
+                    for n in names
                 ] or [Guard("public", "DRF default AllowAny", ())]
             if self.have_settings:
                 return [Guard("public", "DRF default AllowAny (no DEFAULT_PERMISSION_CLASSES)", ())]
@@ -367,12 +371,18 @@ class Judge:
         names, where = perms
         if not names:
             return [Guard("public", "permission_classes = []", (where,))]
-        return [self._perm(n, file, method, where, "") for n in names]
+        return [self._perm(n, file, method, where, "", detail) for n in names]
 
-    def _perm(self, name: str, file: str | None, method: str, where: Any, via: str) -> Guard:
+    def _perm(
+        self, name: str, file: str | None, method: str, where: Any, via: str, detail: bool
+    ) -> Guard:
         short = last(name)
         if not name:
             return Guard("unknown", "composed permission classes", (where,))
+        if short in MODEL_PERMS and method in SAFE:
+            # DRF's perms_map asks no permission of GET / HEAD / OPTIONS: only a signed-in user
+            what = f"{via}permission_classes {short} (no permission asked for {method})"
+            return Guard(AUTHENTICATED, what, (where,))
         if short in PERMS:
             return Guard(PERMS[short], f"{via}permission_classes {short}", (where,))
         if short in READ_ONLY_ANON:
@@ -381,7 +391,11 @@ class Judge:
         tfile, tsym, _ = self.r.resolve(file or "", name)
         if tfile is None and "." in name:  # settings name it by dotted path: "app.perms.Cls"
             tfile, tsym = self.r.module_file(name.rsplit(".", 1)[0]), short
-        verdict = self.r.extracts.get(tfile or "", {}).get("django", {}).get("perms", {}).get(tsym)
+        chain = [(f, n) for f, n, _i in self._chain(tfile, tsym) if f]
+        verdict, on_object = drf_perms.verdicts(self.r.extracts, chain)
+        if on_object == RESTRICTED and detail and verdict in (None, "public"):
+            what = f"{via}permission class {short} (has_object_permission on the loaded object)"
+            return Guard(RESTRICTED, what, (where,))
         if verdict is None:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
         if verdict.startswith("config:"):

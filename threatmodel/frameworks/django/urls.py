@@ -30,7 +30,6 @@ from threatmodel.code.pyast import (
     tree_nodes,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.guards import ROLE_WORDS, mentions
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import (
     emit_middleware,
@@ -40,7 +39,7 @@ from threatmodel.frameworks._python.settings import (
     str_default,
 )
 from threatmodel.frameworks.django import auth as django_auth
-from threatmodel.frameworks.django import login_mw
+from threatmodel.frameworks.django import drf_perms, login_mw, routers, url_gate, url_text
 
 SETTINGS_MARKERS = ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
 MIDDLEWARE_KINDS = {
@@ -66,22 +65,29 @@ AUTH_URLS = [
 
 
 def relevant(text: str) -> bool:
-    return "django" in text or "urlpatterns" in text or "rest_framework" in text
+    # ``.register(``: a function that registers viewsets on a router it is handed
+    return (
+        "django" in text
+        or "urlpatterns" in text
+        or "rest_framework" in text
+        or ".register(" in text
+    )
 
 
 def walks_module(text: str) -> bool:
-    """Will ``extract`` list the whole module (``tree_nodes``)? Only for ``register`` calls.
+    """Will ``extract`` list the whole module (``tree_nodes``)? Only for ``register`` calls
+    and for routers handed to functions (``add_urls(DefaultRouter())``).
 
     A call can only name ``register`` if the text spells it: an ASCII file's identifiers
     appear as written (a non-ASCII one may spell it in letters NFKC folds to ASCII).
     """
-    return "register" in text or not text.isascii()
+    return "register" in text or "Router" in text or not text.isascii()
 
 
 def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {"urls": None, "routers": {}, "views": {}, "settings": None, "perms": {}}
-    consts = _str_consts(tree)
+    consts = url_text.str_consts(tree)
     anon = "authenticated_users_only" in src.text  # DRF model permissions set from a setting
     lists: dict[str, list[dict[str, Any]]] = {}
     for node in tree.body:
@@ -89,36 +95,46 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "urlpatterns" for t in targets):
                 d["urls"] = (d["urls"] or []) + _patterns(node.value, lines, consts)
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.List | ast.Tuple):
-                # A local list of paths, for ``include(check_urls)``.
-                entries = _patterns(node.value, lines, consts)
-                for t in (t for t in targets if isinstance(t, ast.Name) and entries):
+        for n in _list_builds(node):
+            # A local list of paths, for ``include(check_urls)``: ``ur = [...]``, then
+            # ``ur += other_urls`` (also under an ``if``: each arm's paths are listed).
+            targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+            entries = _patterns(n.value, lines, consts)
+            for t in (t for t in targets if isinstance(t, ast.Name) and t.id != "urlpatterns"):
+                if isinstance(n, ast.AugAssign) and t.id in lists:
+                    lists[t.id] = lists[t.id] + entries
+                elif isinstance(n, ast.Assign) and isinstance(n.value, ast.List | ast.Tuple):
                     lists[t.id] = entries
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list:
             d["views"][node.name] = [_dec(x, lines) for x in node.decorator_list]
         elif isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
-                    d["perms"][node.name] = _permission_verdict(item)
+                    d["perms"][node.name] = drf_perms.permission_verdict(item)
+                elif isinstance(item, ast.FunctionDef) and item.name == "has_object_permission":
+                    # DRF asks it of the object a detail route loads (get_object)
+                    d.setdefault("obj_perms", {})[node.name] = drf_perms.permission_verdict(item)
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and item.decorator_list:
                     d["views"][f"{node.name}.{item.name}"] = [
                         _dec(x, lines) for x in item.decorator_list
                     ]
-            if anon and (setting := _anon_setting(node)):
-                d["perms"][node.name] = f"config:{setting}:{_read_verdict(node)}"
+            if anon and (setting := drf_perms.anon_setting(node)):
+                d["perms"][node.name] = f"config:{setting}:{drf_perms.read_verdict(node)}"
+    lists = {k: v for k, v in lists.items() if v}
     if lists:
         d["lists"] = lists
     if reads := login_mw.settings_read(tree):
         d["settings_read"] = reads
+    if gates := url_gate.gates(tree, lines):
+        d["url_gates"] = gates
+    if tables := url_gate.tables(tree, lines):
+        d["tables"] = tables
     calls = tree_nodes(tree) if walks_module(src.text) else []
     for call in calls:
-        if isinstance(call, ast.Call) and last(dotted(call.func)) == "register":
-            owner = dotted(call.func).rsplit(".", 1)[0]
-            prefix = str_const(call.args[0]) if call.args else None
-            if prefix is not None and len(call.args) > 1 and owner:
-                d["routers"].setdefault(owner, []).append(
-                    [prefix, dotted(call.args[1]), call.lineno]
-                )
+        if (reg := routers.registration(call, consts)) is not None:
+            d["routers"].setdefault(reg[0], []).append(reg[1:])
+    if calls:
+        routers.router_passing(tree, calls, d, consts)
     assigned = {
         t.id
         for n in tree.body
@@ -131,53 +147,20 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     if (
         d["urls"] is None
         and not (d["routers"] or d["views"] or d["perms"] or d.get("settings_read"))
+        and not (d.get("url_gates") or d.get("tables"))
         and d["settings"] is None
     ):
         return None
     return d
 
 
-def _anon_setting(cls: ast.ClassDef) -> str | None:
-    """``self.authenticated_users_only = settings.LOGIN_REQUIRED``: the setting's name.
-
-    DRF's model permissions let anonymous callers through when that attribute is false.
-    """
-    for n in ast.walk(cls):
-        if isinstance(n, ast.Assign) and len(n.targets) == 1:
-            t = n.targets[0]
-            name = t.attr if isinstance(t, ast.Attribute) else getattr(t, "id", "")
-            if name == "authenticated_users_only" and not isinstance(n.value, ast.Constant):
-                return dotted(n.value) or "a setting"
-    return None
-
-
-def _read_verdict(cls: ast.ClassDef) -> str:
-    """What a read needs when anonymous callers are refused: a model permission class's
-    ``perms_map`` may ask a view permission for GET (restricted) or nothing (authenticated).
-    """
-    for n in cls.body:
-        if (
-            isinstance(n, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "perms_map" for t in n.targets)
-            and isinstance(n.value, ast.Dict)
-        ):
-            for k, v in zip(n.value.keys, n.value.values, strict=False):
-                if str_const(k) == "GET":
-                    has = isinstance(v, ast.List | ast.Tuple) and bool(v.elts)
-                    return "restricted" if has else "authenticated"
-    return "authenticated"
-
-
-def _permission_verdict(fn: ast.FunctionDef) -> str:
-    """A DRF permission's ``has_permission``: what letting a request through requires."""
-    returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
-    if returns and all(isinstance(v, ast.Constant) and v.value is True for v in returns):
-        return "public"
-    if mentions(fn, ROLE_WORDS):
-        return "restricted"
-    if mentions(fn, ("is_authenticated", "user", "token", "auth")):
-        return "authenticated"
-    return "unknown"
+def _list_builds(node: ast.stmt) -> list[ast.Assign | ast.AugAssign]:
+    """Assignments of a module statement, and of the arms of a module-level ``if``."""
+    if isinstance(node, ast.Assign | ast.AugAssign):
+        return [node]
+    if isinstance(node, ast.If):
+        return [n for s in (*node.body, *node.orelse) for n in _list_builds(s)]
+    return []
 
 
 def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
@@ -203,34 +186,6 @@ def _dec(dec: ast.expr, lines: list[str]) -> list[Any]:
     return [dotted(dec), dec.lineno, line_text(lines, dec.lineno), names, strings, detail]
 
 
-def _str_consts(tree: ast.Module) -> dict[str, str]:
-    """Module-level string constants, first assignment wins (the default configuration)."""
-    out: dict[str, str] = {}
-    for n in tree.body:
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            v = str_const(n.value)
-            if v is not None and n.targets[0].id not in out:
-                out[n.targets[0].id] = v
-    return out
-
-
-def _text(node: ast.AST | None, consts: dict[str, str]) -> str | None:
-    """A route as written: a string, a module constant, or an f-string of constants."""
-    if isinstance(node, ast.Name):
-        return consts.get(node.id)
-    if isinstance(node, ast.JoinedStr):
-        parts = []
-        for v in node.values:
-            if isinstance(v, ast.FormattedValue):
-                if not isinstance(v.value, ast.Name) or v.value.id not in consts:
-                    return None
-                parts.append(consts[v.value.id])
-            else:
-                parts.append(str_const(v) or "")
-        return "".join(parts)
-    return str_const(node)
-
-
 def _patterns(
     node: ast.expr, lines: list[str], consts: dict[str, str] | None = None, views: str = ""
 ) -> list[dict[str, Any]]:
@@ -240,6 +195,8 @@ def _patterns(
     the dotted-string views.
     """
     consts = consts or {}
+    if isinstance(node, ast.Name):  # ``urlpatterns += api_urls``: a list named elsewhere
+        return [{"kind": "include_name", "name": node.id, "route": "", "line": node.lineno}]
     if isinstance(node, ast.BinOp):
         return _patterns(node.left, lines, consts) + _patterns(node.right, lines, consts)
     if isinstance(node, ast.Attribute) and node.attr == "urls":
@@ -254,7 +211,10 @@ def _patterns(
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
         first = e.args[0] if e.args else kw(e, "route")
-        raw = _text(first, consts)
+        raw = url_text.text(first, consts)
+        unread = ""
+        if raw is None and (folded := url_text.formatted(first, consts)) is not None:
+            raw, unread = folded
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
         # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
         setting = dotted(first).removeprefix("settings.") if raw is None else ""
@@ -271,6 +231,10 @@ def _patterns(
         }
         if setting and raw == "":
             entry["setting"] = setting
+        if unread:
+            entry["unread"] = unread
+        if (name := str_const(kw(e, "name"))) is not None:
+            entry["name"] = name  # the URL name a middleware may look up (url_gate.py)
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:
@@ -441,28 +405,42 @@ def _walk(
     if depth > 10:
         return
     for e in entries:
-        route = prefix + e["route"]
-        if e.get("setting"):  # its default, or the entry is left out (as any unknown route)
-            if (value := judge.strs.get(e["setting"])) is None:
-                continue
-            route = prefix + normalize_angle(value)
-        kind = e["kind"]
-        if kind == "inline":
-            _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)
-        elif kind == "include_name" and (local := _local_list(p, e["name"], resolver)):
-            _walk(local[0], local[1], route, urlconfs, resolver, judge, out, depth + 1)
-        elif kind in ("include", "include_name"):
-            target = _include_target(p, e, resolver)
-            if target in urlconfs and target is not None:
-                _walk(target, urlconfs[target], route, urlconfs, resolver, judge, out, depth + 1)
-            elif kind == "include" and e["module"] == "django.contrib.auth.urls":
-                for sub in AUTH_URLS:
-                    judge.builtin(
-                        out, p, e, route + normalize_angle(sub), "django.contrib.auth.views"
-                    )
-        elif kind == "admin":
-            judge.builtin(out, p, e, route, "django.contrib.admin.site")
-        elif kind == "router":
-            judge.router(out, p, e, route, e["router"])
-        else:
-            judge.view(out, p, e, route)
+        outer = judge.unread
+        judge.unread = e.get("unread") or outer  # a prefix read as empty, for the routes under it
+        _entry(p, e, prefix, urlconfs, resolver, judge, out, depth)
+        judge.unread = outer
+
+
+def _entry(
+    p: str,
+    e: dict[str, Any],
+    prefix: str,
+    urlconfs: Mapping[str, Any],
+    resolver: Resolver,
+    judge: django_auth.Judge,
+    out: FactsBuilder,
+    depth: int,
+) -> None:
+    route = prefix + e["route"]
+    if e.get("setting"):  # its default, or the entry is left out (as any unknown route)
+        if (value := judge.strs.get(e["setting"])) is None:
+            return
+        route = prefix + normalize_angle(value)
+    kind = e["kind"]
+    if kind == "inline":
+        _walk(p, e["entries"], route, urlconfs, resolver, judge, out, depth + 1)
+    elif kind == "include_name" and (local := _local_list(p, e["name"], resolver)):
+        _walk(local[0], local[1], route, urlconfs, resolver, judge, out, depth + 1)
+    elif kind in ("include", "include_name"):
+        target = _include_target(p, e, resolver)
+        if target in urlconfs and target is not None:
+            _walk(target, urlconfs[target], route, urlconfs, resolver, judge, out, depth + 1)
+        elif kind == "include" and e["module"] == "django.contrib.auth.urls":
+            for sub in AUTH_URLS:
+                judge.builtin(out, p, e, route + normalize_angle(sub), "django.contrib.auth.views")
+    elif kind == "admin":
+        judge.builtin(out, p, e, route, "django.contrib.admin.site")
+    elif kind == "router":
+        judge.router(out, p, e, route, e["router"])
+    else:
+        judge.view(out, p, e, route)
