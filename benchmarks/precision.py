@@ -49,10 +49,12 @@ NOTES = [
     "",
     "Measured 2026-12-06 (issue 18, fourth round), both columns with `scan --no-prove` and",
     "this script's definition (confirmed, high / critical, production). `before`: main at",
-    "5d8c8c3 (the merge of the third round); `after`: branch `prec` (methods resolved through",
-    "`self`, search-loop allow-lists, a flow through repository code link cannot resolve kept",
-    "for review). Findings of `before` that are gone are listed under each app with their",
-    "judgement; the judgements of earlier rounds stay in `precision_judgements.json`.",
+    "5d8c8c3 (the merge of the third round); `after`: the merge of the fourth round's seven",
+    "branches (among them methods resolved through `self`, search-loop allow-lists, a flow",
+    "through repository code link cannot resolve kept for review, DefectDojo's URL-name",
+    "permission middleware and api/v2 router). Findings of `before` that are gone are listed",
+    "under each app with their judgement; the judgements of earlier rounds stay in",
+    "`precision_judgements.json`.",
 ]
 
 
