@@ -29,6 +29,10 @@ MODELS = {
     "anthropic": "claude-haiku-4-5",
 }
 PROVIDERS = tuple(MODELS)
+# Faults are injected per chunk: a small request budget gives the orders component (the
+# one they hit) a request of its own, so a fault there is seen to spare the other chunks
+# (the shop's small components would all share one request otherwise).
+SHOP_CHUNK_TOKENS = 500
 
 
 def provider_config(
@@ -49,6 +53,7 @@ def provider_config(
         concurrency=concurrency,
         context_tokens=16_384,
         max_output_tokens=1_000,
+        chunk_tokens=SHOP_CHUNK_TOKENS,
     )
 
 
@@ -123,12 +128,10 @@ SQLI_TITLE, CMDI_TITLE = SQLI["title"], CMDI["title"]
 
 
 def shop_answer(req: Recorded) -> dict[str, Any]:
-    """What a capable model answers per chunk of the shop fixture."""
-    if "app/orders.py" in req.chunk:
-        return {"findings": [SQLI]}
-    if "app/reports.py" in req.chunk:
-        return {"findings": [CMDI]}
-    return {"findings": []}
+    """What a capable model answers per chunk of the shop fixture: the flaw of each file the
+    chunk shows (small components share a request, so one chunk may show both)."""
+    shown = {"app/orders.py": SQLI, "app/reports.py": CMDI}
+    return {"findings": [finding for path, finding in shown.items() if path in req.chunk]}
 
 
 def confirmed_titles(report: Report) -> set[str]:

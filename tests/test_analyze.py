@@ -357,3 +357,16 @@ def test_cache_keeps_every_ended_exchange_and_asks_again_after_a_transient_error
     assert [f.split(":")[0] for f in second.run.failed_chunks] == ["database#1"]
     database = next(f for f in first.run.failed_chunks if f.startswith("database"))
     assert second.run.failed_chunks == [database]  # the same failure, replayed
+
+
+def test_chunk_tokens_caps_the_data_per_request() -> None:
+    from threatmodel.analyze import CHUNK_CAP_TOKENS, MIN_CHUNK_TOKENS, chunk_budget
+    from threatmodel.config import ConfigError, provider_tuning
+
+    assert chunk_budget(128_000, 4_096, 2_000) == CHUNK_CAP_TOKENS
+    assert chunk_budget(128_000, 4_096, 2_000, cap=500) == 500
+    # a window too small for the prompt still gets requests worth their fixed part
+    assert chunk_budget(4_096, 1_500, 2_000) == MIN_CHUNK_TOKENS
+    assert provider_tuning({"chunk_tokens": 800}) == {"chunk_tokens": 800}
+    with pytest.raises(ConfigError, match="chunk_tokens must be a number from 200"):
+        provider_tuning({"chunk_tokens": 50})

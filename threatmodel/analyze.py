@@ -54,6 +54,7 @@ __all__ = ["AnalyzeOutcome", "Focus", "run_llm_pass"]
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 MAX_REASKS = 2
 CHUNK_CAP_TOKENS = 6_000  # smaller chunks keep the model focused and a failure cheap
+MIN_CHUNK_TOKENS = 1_000  # a small window still gets requests worth their fixed prompt
 PROMPT_OVERHEAD_TOKENS = 600  # chunk template text around the data, and the re-ask text
 
 
@@ -115,10 +116,14 @@ def chunk_prompt(chunk: Chunk, focus: list[str]) -> str:
     )
 
 
-def chunk_budget(context_tokens: int, max_output_tokens: int, system_tokens: int) -> int:
-    """Data tokens per chunk: what the window leaves after the prompt, a re-ask and answers."""
+def chunk_budget(
+    context_tokens: int, max_output_tokens: int, system_tokens: int, cap: int | None = None
+) -> int:
+    """Data tokens per chunk: what the window leaves after the prompt, a re-ask and answers
+    (at least ``MIN_CHUNK_TOKENS``), at most ``cap`` (``chunk_tokens`` in
+    ``[tool.threatmodel]``: smaller requests, more of them) or ``CHUNK_CAP_TOKENS``."""
     room = context_tokens - 2 * max_output_tokens - system_tokens
-    return min(CHUNK_CAP_TOKENS, room - PROMPT_OVERHEAD_TOKENS)
+    return min(cap or CHUNK_CAP_TOKENS, max(room - PROMPT_OVERHEAD_TOKENS, MIN_CHUNK_TOKENS))
 
 
 def fixed_tokens(system: str, schema: dict[str, Any], focus: list[str]) -> int:
@@ -187,10 +192,11 @@ class _Pass:
         self.system = system_prompt()
         self.system_tokens = count_tokens(self.system)
         self.fatal: str | None = None
+        self.cap = settings.provider.chunk_tokens if settings.provider else None
 
     def chunk_budget(self) -> int:
         p = self.provider
-        return chunk_budget(p.context_tokens, p.max_output_tokens, self.system_tokens)
+        return chunk_budget(p.context_tokens, p.max_output_tokens, self.system_tokens, self.cap)
 
     def prompt(self, chunk: Chunk) -> str:
         return chunk_prompt(chunk, self.focus)
@@ -294,7 +300,13 @@ class _Pass:
                     ),
                 ),
             ]
-        out.failed = f"{problem} (still after {MAX_REASKS} re-asks)"
+        # The failure is cached (the same model, prompt and limit would fail again): say how
+        # to ask anew, so a user who fixed the server is not left replaying it.
+        out.failed = (
+            f"{problem} (still after {MAX_REASKS} re-asks; kept in the answer cache: another "
+            "--model, a larger max_output_tokens in [tool.threatmodel] or another --cache-dir "
+            "asks again)"
+        )
         self._remember(out)
         return out
 

@@ -44,6 +44,7 @@ class ProviderConfig:
     concurrency: int = 4
     context_tokens: int | None = None  # None: the model's known window (llm/pricing.py)
     max_output_tokens: int = 4096
+    chunk_tokens: int | None = None  # None: analyze.CHUNK_CAP_TOKENS of data per request
     json_schema: bool = True  # openai-compatible: the server enforces response_format schemas
 
 
@@ -173,6 +174,7 @@ def provider_tuning(table: dict[str, Any]) -> dict[str, Any]:
         "concurrency": (int, 1, 16),
         "context_tokens": (int, 2048, 2_000_000),
         "max_output_tokens": (int, 256, 32_768),
+        "chunk_tokens": (int, 200, 100_000),
     }
     out: dict[str, Any] = {}
     for key, (kind, low, high) in bounds.items():

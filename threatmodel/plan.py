@@ -116,7 +116,7 @@ def plan_llm_pass(
     else:
         context, max_out = DEFAULT_CONTEXT, DEFAULT_MAX_OUTPUT
     system_tokens = count_tokens(system)
-    budget = chunk_budget(context, max_out, system_tokens)
+    budget = chunk_budget(context, max_out, system_tokens, config.chunk_tokens if config else None)
     names = focus_names(focus)
     chunks = summarize(facts, reader, budget, focus, files)
     plan = Plan(

@@ -57,7 +57,9 @@ from threatmodel.words import plural
 
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
-MIN_CHUNK_TOKENS = 1_000
+# The smallest data budget packed under (the lower bound of ``chunk_tokens`` in config):
+# below it an excerpt is cut to a few lines and the fixed prompt dwarfs the data.
+MIN_BUDGET_TOKENS = 200
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
 
@@ -293,7 +295,7 @@ def summarize(
     unescaped output and configuration files are looked for. Routes' chunks hold the
     dataflow engine's flows (``facts.flows``, see ``flow_code.py``).
     """
-    budget = max(budget_tokens, MIN_CHUNK_TOKENS)
+    budget = max(budget_tokens, MIN_BUDGET_TOKENS)
     focus = None if focus is None or focus.empty() else focus
     b = ChunkBuilder(facts, reader)
     packer = Packer(b, budget)
