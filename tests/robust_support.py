@@ -42,6 +42,7 @@ def provider_config(
     timeout: float = 0.5,
     retries: int = 2,
     concurrency: int = 2,
+    chunk_tokens: int | None = SHOP_CHUNK_TOKENS,
 ) -> ProviderConfig:
     return ProviderConfig(
         name=provider,
@@ -53,7 +54,7 @@ def provider_config(
         concurrency=concurrency,
         context_tokens=16_384,
         max_output_tokens=1_000,
-        chunk_tokens=SHOP_CHUNK_TOKENS,
+        chunk_tokens=chunk_tokens,
     )
 
 

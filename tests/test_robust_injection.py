@@ -99,7 +99,9 @@ def obeyed(
     tmp = tmp_path_factory.mktemp("inj")
     repo = git_repo_copy(INJECTION_APP, tmp / "app")
     with FakeLLM(answer=obeying_answer) as fake:
-        report = scan(repo, settings_for(request.param, fake.url, tmp / "cache"))
+        # the default request size: the app's one file is one request
+        settings = settings_for(request.param, fake.url, tmp / "cache", chunk_tokens=None)
+        report = scan(repo, settings)
     return report, list(fake.requests)
 
 
