@@ -33,6 +33,10 @@ SHAPES = [
     ('token_value = "qwErTyUiOpAsDfGhJk"', "qwErTyUiOpAsDfGhJk"),  # random, no digit
     ("API_KEY: Zx9Qw8Er7Ty6Ui5", "Zx9Qw8Er7Ty6Ui5"),  # unquoted, secret-named (YAML)
     ("-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA", "MIIEpAIBAAKCAQEA"),  # cut off
+    # A URL or path is judged piece by piece: a token inside one is still a random piece.
+    ('u = "https://x.io/reset/a8F3kQ9zL2mN7pR4tV6w"', "a8F3kQ9zL2mN7pR4tV6w"),
+    ('k = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "bPxRfiCYEXAMPLEKEY"),  # base64 with /
+    ('k = "/a1B2c3D4e5F6g7H8i9J0k1L2"', "a1B2c3D4e5F6g7H8i9J0k1L2"),  # base64 starting with /
 ]
 
 
@@ -53,6 +57,11 @@ def test_ordinary_code_is_left_alone() -> None:
         'title = "an ordinary sentence here"',
         "app.config['SECRET_KEY'] = os.environ['SECRET_KEY']",
         'headers = {"Content-Type": "application/json"}',
+        # Paths and URLs are what the LLM must read to see which file or host a handler uses.
+        'filename = os.path.join(dirname, "playground/A6/utility.py")',
+        'url = f"https://pypi.org/pypi/{k[0]}/{k[1]}/json"',
+        'url = "http://127.0.0.1:8000/2021/discussion/A9/target"',
+        '@app.route("/benchmark/sqli-00/BenchmarkTest00001", methods=["POST"])',
     ):
         assert mask_line(code) == code
 

@@ -67,6 +67,13 @@ _UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"
 # The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`.
 _ASSIGNED = re.compile(r"""([A-Za-z_$][\w$.-]*)['"]?\s*(?:=|:|=>|:=)\s*[rbuf]*$""")
 _IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
+# A URL (a scheme), a rooted or relative path, or a file name with an extension: judged by
+# its pieces. Base64 secrets hold `/` too, but never start with a scheme nor end in `.ext`;
+# one that starts with `/` still has, at its length, a long random piece.
+_PATHLIKE = re.compile(r"^(?:[A-Za-z][\w+.-]*://|\.{0,2}/)|\.[a-z]{1,4}$")
+_PIECES = re.compile(r"[/?&=#:@]")
+# A name with a counter (`BenchmarkTest00001`, `Invoice_2024`): letters, then digits.
+_NUMBERED_NAME = re.compile(r"^[A-Za-z]+[_-]?\d+$")
 _KEY_AFTER = re.compile(r"\s*[\]:]")
 # How far before a literal its name is looked for: a name, quotes and an operator. Bounded
 # so that a 250 KB line is not searched again before each of its thousands of literals.
@@ -96,15 +103,30 @@ def _is_key(line: str, end: int) -> bool:
     return _KEY_AFTER.match(line, end) is not None
 
 
-def _random_word(value: str) -> bool:
-    """A word of the literal is a long random-looking token ("Bearer <token>" counts)."""
-    return any(
-        len(word) >= 16
-        and any(c.isdigit() for c in word)
-        and any(c.isalpha() for c in word)
-        and entropy(word) >= 3.5
-        for word in value.split()
+def _random_piece(piece: str) -> bool:
+    return (
+        len(piece) >= 16
+        and any(c.isdigit() for c in piece)
+        and any(c.isalpha() for c in piece)
+        and entropy(piece) >= 3.5
+        and not _NUMBERED_NAME.match(piece)
     )
+
+
+def _random_word(value: str) -> bool:
+    """A word of the literal is a long random-looking token ("Bearer <token>" counts).
+
+    A URL or file path is judged piece by piece: ``playground/A6/utility.py`` or
+    ``https://pypi.org/pypi/{name}/json`` is long and mixed as a whole, yet it is the code a
+    reviewer (or the LLM) must read to see which file a handler overwrites or which host it
+    calls; a token inside it (``/reset/<token>``) is still a long random piece. A URL's
+    password is a token format (``mask_tokens``), masked before this runs.
+    """
+    for word in value.split():
+        pieces = _PIECES.split(word) if _PATHLIKE.search(word) else [word]
+        if any(_random_piece(piece) for piece in pieces):
+            return True
+    return False
 
 
 def _names_secret(line: str) -> bool:
