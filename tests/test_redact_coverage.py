@@ -37,6 +37,8 @@ SHAPES = [
     ('u = "https://x.io/reset/a8F3kQ9zL2mN7pR4tV6w"', "a8F3kQ9zL2mN7pR4tV6w"),
     ('k = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "bPxRfiCYEXAMPLEKEY"),  # base64 with /
     ('k = "/a1B2c3D4e5F6g7H8i9J0k1L2"', "a1B2c3D4e5F6g7H8i9J0k1L2"),  # base64 starting with /
+    ('k = "/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEK"', "K7MDENG"),  # short pieces, not names
+    ("SECRET=a1B2.c3D4(e5F6g7H8", "e5F6g7H8"),  # looks like a call, but not of names
 ]
 
 
@@ -62,6 +64,11 @@ def test_ordinary_code_is_left_alone() -> None:
         'url = f"https://pypi.org/pypi/{k[0]}/{k[1]}/json"',
         'url = "http://127.0.0.1:8000/2021/discussion/A9/target"',
         '@app.route("/benchmark/sqli-00/BenchmarkTest00001", methods=["POST"])',
+        'path("2021/discussion/A6/api2", apis.discussion_api)',
+        # Where a password comes from is code, not the password.
+        '            password = request.POST["password"]',
+        "password = md5(password.encode()).hexdigest()",
+        'token = os.environ.get("TOKEN")',
     ):
         assert mask_line(code) == code
 

@@ -67,13 +67,17 @@ _UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"
 # The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`.
 _ASSIGNED = re.compile(r"""([A-Za-z_$][\w$.-]*)['"]?\s*(?:=|:|=>|:=)\s*[rbuf]*$""")
 _IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
-# A URL (a scheme), a rooted or relative path, or a file name with an extension: judged by
-# its pieces. Base64 secrets hold `/` too, but never start with a scheme nor end in `.ext`;
-# one that starts with `/` still has, at its length, a long random piece.
-_PATHLIKE = re.compile(r"^(?:[A-Za-z][\w+.-]*://|\.{0,2}/)|\.[a-z]{1,4}$")
+# A URL (a scheme) or a file name with an extension: judged by its pieces. Base64 secrets
+# hold `/` too, but never start with a scheme nor end in `.ext`.
+_PATHLIKE = re.compile(r"^[A-Za-z][\w+.-]*://|\.[a-z]{1,4}$")
 _PIECES = re.compile(r"[/?&=#:@]")
-# A name with a counter (`BenchmarkTest00001`, `Invoice_2024`): letters, then digits.
-_NUMBERED_NAME = re.compile(r"^[A-Za-z]+[_-]?\d+$")
+# A part of a name (split at `_ . -`): letters, then a short counter (`BenchmarkTest00001`,
+# `Lab_2021`, `A2_Crypto_failur`). Random tokens mix digits among letters.
+_NAME_PART = re.compile(r"^([A-Za-z]*)\d{0,6}$")
+_NAME_SPLIT = re.compile(r"[_.\-]")
+# An unquoted `name = value` whose value is code, not a literal: a chain of names read or
+# called (`request.POST["password"]`, `os.environ.get(...)`, `md5(...)`).
+_CODE_VALUE = re.compile(r"^([A-Za-z_][\w.]*)[\[(]")
 _KEY_AFTER = re.compile(r"\s*[\]:]")
 # How far before a literal its name is looked for: a name, quotes and an operator. Bounded
 # so that a 250 KB line is not searched again before each of its thousands of literals.
@@ -103,27 +107,48 @@ def _is_key(line: str, end: int) -> bool:
     return _KEY_AFTER.match(line, end) is not None
 
 
+def _is_name(piece: str) -> bool:
+    """Words with short counters, camel humps at most every fourth letter: a name."""
+    for part in _NAME_SPLIT.split(piece):
+        m = _NAME_PART.match(part)
+        if m is None:
+            return False
+        letters = m.group(1)
+        if not letters.isupper() and sum(c.isupper() for c in letters[1:]) > len(letters) // 4:
+            return False
+    return True
+
+
+def _is_code(value: str) -> bool:
+    """An unquoted value that reads or calls a chain of names: where a secret comes from."""
+    m = _CODE_VALUE.match(value)
+    return m is not None and all(part and _is_name(part) for part in m.group(1).split("."))
+
+
 def _random_piece(piece: str) -> bool:
     return (
         len(piece) >= 16
         and any(c.isdigit() for c in piece)
         and any(c.isalpha() for c in piece)
         and entropy(piece) >= 3.5
-        and not _NUMBERED_NAME.match(piece)
+        and not _is_name(piece)
     )
 
 
 def _random_word(value: str) -> bool:
     """A word of the literal is a long random-looking token ("Bearer <token>" counts).
 
-    A URL or file path is judged piece by piece: ``playground/A6/utility.py`` or
+    A URL or file path (or any ``a/b`` of names: ``2021/discussion/A6/api2``) is judged
+    piece by piece: ``playground/A6/utility.py`` or
     ``https://pypi.org/pypi/{name}/json`` is long and mixed as a whole, yet it is the code a
     reviewer (or the LLM) must read to see which file a handler overwrites or which host it
     calls; a token inside it (``/reset/<token>``) is still a long random piece. A URL's
     password is a token format (``mask_tokens``), masked before this runs.
     """
     for word in value.split():
-        pieces = _PIECES.split(word) if _PATHLIKE.search(word) else [word]
+        pieces = _PIECES.split(word)
+        if not _PATHLIKE.search(word) and not all(_is_name(p) for p in pieces if p):
+            pieces = [word]  # `a/b` of random pieces is base64, judged whole
         if any(_random_piece(piece) for piece in pieces):
             return True
     return False
@@ -157,6 +182,8 @@ def _unquoted(m: re.Match[str]) -> str:
     name, value = m.group(2), m.group(3)
     if MASK in value or "://" in value or not is_secret_name(name):
         return m.group(0)  # a URL's password, if any, is a token span
+    if _is_code(value):
+        return m.group(0)  # where the value comes from is what a reviewer must read
     if looks_like_secret(value, name, "config") or (len(value) >= 12 and entropy(value) > 3.0):
         return m.group(1) + MASK
     return m.group(0)
