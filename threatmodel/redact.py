@@ -78,7 +78,8 @@ _NAME_SPLIT = re.compile(r"[_.\-]")
 # An unquoted `name = value` whose value is code, not a literal: a chain of names read or
 # called (`request.POST["password"]`, `os.environ.get(...)`, `md5(...)`).
 _CODE_VALUE = re.compile(r"^([A-Za-z_][\w.]*)[\[(]")
-_KEY_AFTER = re.compile(r"\s*[\]:]")
+# A key is followed by `]` or `:`, but not by the `:` that ends a block (`if x == 'y':`).
+_KEY_AFTER = re.compile(r"\s*(?:\]|:(?!\s*(?:#.*)?$))")
 # How far before a literal its name is looked for: a name, quotes and an operator. Bounded
 # so that a 250 KB line is not searched again before each of its thousands of literals.
 _NAME_REACH = 160
