@@ -95,3 +95,14 @@ def test_detection_keeps_its_judgement_while_masking_is_broader() -> None:
     assert list(find_tokens("k = 'AKIAIOSFODNN7EXAMPLE'")) == []
     assert token_spans("k = sk_live_a1b2c3d4e5") == [(4, 22)]
     assert mask_tokens("a sk_live_a1b2c3d4e5 b AKIAQWERTYUIOPASDFGH") == f"a {MASK} b {MASK}"
+
+
+def test_a_block_colon_is_not_a_mapping_key() -> None:
+    # A known secret line whose literal ends an `if`: the colon closes the block, so the
+    # literal is a value and is masked even without its fingerprint.
+    out = mask_lines(["if user == 'bob' and password == 'reaper':"], 3, {3})
+    assert "reaper" not in out[0] and "'bob'" not in out[0]
+    assert mask_line("cfg['SECRET_NAME']", force=True) == f"cfg['{MASK}']"  # only literal
+    assert mask_line("x = {'password': 'p4ss', 'user': 'bob'}", force=True).startswith(
+        "x = {'password': "
+    )
