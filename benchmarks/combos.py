@@ -20,13 +20,19 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import sys
 import textwrap
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from threatmodel import dataflow
 from threatmodel.code.source import SourceFile
 from threatmodel.rules.flow_finding import proves
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.combo_sources import REQUEST_API, SOURCES, Block
 
 HEAD = """\
 import ast, base64, configparser, collections, html, io, os, pickle, shlex, subprocess
@@ -75,42 +81,6 @@ def read_param(request, name):
     return got
 """
 
-
-@dataclass(frozen=True)
-class Block:
-    """One building block: ``code`` reads ``{i}`` (a propagator's input) and writes
-    ``{o}``; ``{n}`` makes its own names unique. ``keeps``: the output carries the
-    request input (a source: it reads the request at all)."""
-
-    name: str
-    code: str
-    keeps: bool
-
-
-SOURCES = (
-    Block("args", "{o} = request.args.get('k') or ''", True),
-    Block(
-        "form_list",
-        "vals{n} = request.form.getlist('k')\n{o} = vals{n}[0] if vals{n} else ''",
-        True,
-    ),
-    Block(
-        "cookie",
-        "import urllib.parse\n{o} = urllib.parse.unquote_plus(request.cookies.get('k', ''))",
-        True,
-    ),
-    Block(
-        "header_name",
-        "{o} = ''\nfor name{n} in request.headers.keys():\n"
-        "    if name{n}.lower() in ('host', 'accept'):\n        continue\n"
-        "    {o} = name{n}\n    break",
-        True,
-    ),
-    Block("wrapper", "w{n} = helpers.Wrapped(request)\n{o} = w{n}.query('k') or ''", True),
-    Block("wrapper_fixed", "w{n} = helpers.Wrapped(request)\n{o} = w{n}.fixed('k')", False),
-    Block("helper_fn", "{o} = helpers.read_param(request, 'k') or ''", True),
-    Block("json_body", "{o} = (request.get_json(silent=True) or {{}}).get('k', '')", True),
-)
 
 PROPAGATORS = (
     Block("same", "{o} = {i}", True),
@@ -321,12 +291,15 @@ class Case:
 
 
 def cases(full: bool = False) -> Iterator[Case]:
-    """Every propagator with every sink form, every source with every propagator,
-    propagators two by two; ``full``: the whole product."""
+    """Every propagator with every sink form, every source with every propagator, every
+    request API read with every sink form, propagators two by two; ``full``: the whole
+    product, and every request API read with every propagator and sink form."""
     sinks = range(len(SINKS))
     if full:
         for src, a, b, sink in itertools.product(SOURCES, PROPAGATORS, PROPAGATORS, sinks):
             yield Case(src, (a, b), sink)
+        for src, a, sink in itertools.product(REQUEST_API, PROPAGATORS, sinks):
+            yield Case(src, (a,), sink)
         return
     turn = itertools.count()
     dangerous = [i for i in sinks if SINKS[i][2]]
@@ -334,6 +307,8 @@ def cases(full: bool = False) -> Iterator[Case]:
         yield Case(SOURCES[next(turn) % len(SOURCES)], (prop,), sink)
     for src, prop in itertools.product(SOURCES, PROPAGATORS):
         yield Case(src, (prop,), dangerous[next(turn) % len(dangerous)])
+    for src, sink in itertools.product(REQUEST_API, sinks):
+        yield Case(src, (PROPAGATORS[next(turn) % len(PROPAGATORS)],), sink)
     for a, b in itertools.product(PROPAGATORS, PROPAGATORS):
         src = SOURCES[next(turn) % len(SOURCES)]
         yield Case(src, (a, b), dangerous[next(turn) % len(dangerous)])

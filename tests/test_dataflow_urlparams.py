@@ -123,3 +123,60 @@ def import_yaml():
 """
     )
     assert proven_lines(found, "insecure_deserialization") == {13}
+
+
+PATHS = """from flask import Flask, request, redirect
+import os
+app = Flask(__name__)
+
+
+@app.route("/fixed", methods=["POST"])
+@app.route("/also-fixed")
+def fixed():
+    os.system("echo " + request.path)
+
+
+@app.route("/one/<name>")
+def variable(name):
+    os.system("echo " + request.path)
+
+
+@app.route("/query")
+def with_query():
+    os.system("echo " + request.full_path)
+
+
+@app.errorhandler(404)
+def missing(e):
+    return redirect(request.path)
+
+
+def helper():
+    os.system("echo " + request.path)
+
+
+@app.route("/kw")
+def keywords(**kw):
+    os.system("echo " + request.path)
+"""
+
+
+def test_request_path_is_fixed_only_where_every_route_is_a_fixed_path() -> None:
+    # the router matched "/fixed" or "/also-fixed" exactly before ``fixed`` ran; a
+    # variable part, the query string, an error handler (any path), a plain function and
+    # a handler given keyword parameters (a blueprint prefix's variables) stay input
+    flows = [
+        f
+        for f in dataflow.flows(
+            {"app.py": dataflow.extract(SourceFile.from_bytes("app.py", PATHS.encode()))}
+        )
+        if proves(f)
+    ]
+    lines = PATHS.splitlines()
+    where = {lines[f.sink_location.line - 1].strip() for f in flows}
+    functions = set()
+    for f in flows:
+        above = [x for x in lines[: f.sink_location.line] if x.startswith("def ")]
+        functions.add(above[-1].split("(")[0][4:])
+    assert functions == {"variable", "with_query", "missing", "helper", "keywords"}
+    assert "return redirect(request.path)" in where

@@ -38,6 +38,9 @@ NOT_INPUT = frozenset({"user", "session", "method", "app", "state", "auth", "is_
 # of the last component: never a separator nor "..", so it cannot leave a folder however
 # the name was chosen (``folder / f"{obj.id}{Path(upload.name).suffix}"``).
 PATH_SAFE_ATTRS = frozenset({"suffix", "suffixes"})
+# The request's URL path, which the router matched: fixed in a handler whose routes are
+# all fixed paths (``urlparams.static_route``). ``full_path`` / ``url`` add the query.
+ROUTED_ATTRS = frozenset({"path"})
 PATH_KINDS = frozenset({"path_traversal"})
 
 
@@ -190,7 +193,7 @@ class ExprMixin(EngineBase):
         out: list[Label] = []
         for lab in base.all_labels():
             if lab.kind == "request" and lab.origin == "request":
-                if node.attr in NOT_INPUT:
+                if node.attr in NOT_INPUT or (node.attr in ROUTED_ATTRS and f.fixed_path):
                     continue
                 out.append(Label("request", f"request.{node.attr}", lab.line, steps=lab.steps))
             elif lab.kind == "call" and ATTR not in lab.origin:

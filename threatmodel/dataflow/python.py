@@ -36,6 +36,7 @@ from threatmodel.dataflow.urlparams import (
     SEGMENT,
     path_converters,
     scalar_annotation,
+    static_route,
     validates_annotations,
 )
 from threatmodel.dataflow.values import CLEAN, Label, Value
@@ -99,6 +100,7 @@ class Engine(
         decos = [_route_deco(d) for d in fn.decorator_list]
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
+        f.fixed_path = route and static_route(fn)
         end = fn.end_lineno or fn.lineno
         f.text = "\n".join(self.lines[fn.lineno - 1 : end])
         defaults = _defaults(fn)

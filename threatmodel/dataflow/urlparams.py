@@ -8,6 +8,11 @@ value can at most be ``..``, one level up, never a path of the caller's choosing
 safe for path traversal. ``<path:p>`` / ``{p:path}`` match any path and stay request input.
 FastAPI validates annotations too: a parameter declared ``int``, ``UUID`` or ``datetime``
 holds that type or the request is refused (Flask and Django do not check annotations).
+
+A handler whose every route is a fixed path (no variable part) and that takes no URL
+parameters is only reached at that path: the router matched it exactly before the
+handler ran, so ``request.path`` there is the route's own path, not text of the caller's
+choosing (``static_route``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,26 @@ def path_converters(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str
                 for name, conv in pattern_converters(a.value).items():
                     out.setdefault(name, conv)
     return out
+
+
+def static_route(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Every route decorator of ``fn`` names a constant path with no variable part, and
+    ``fn`` takes no parameters (a blueprint prefix with variables would hand it some)."""
+    a = fn.args
+    if a.posonlyargs or a.args or a.kwonlyargs or a.vararg or a.kwarg:
+        return False
+    paths = 0
+    for d in fn.decorator_list:
+        if not isinstance(d, ast.Call):
+            continue
+        args = [*d.args[:1], *(k.value for k in d.keywords if k.arg in ("rule", "path"))]
+        for x in args:
+            if not (isinstance(x, ast.Constant) and isinstance(x.value, str)):
+                return False
+            if pattern_converters(x.value) or "<" in x.value or "{" in x.value:
+                return False
+            paths += 1
+    return paths > 0
 
 
 def pattern_converters(pattern: str) -> dict[str, str]:
