@@ -40,6 +40,7 @@ from threatmodel.frameworks._python.guards import (
 )
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import instance_defaults, module_consts
+from threatmodel.frameworks._python.stored_flag import model_bools
 from threatmodel.frameworks.django.url_text import str_consts
 from threatmodel.frameworks.openapi import routes as openapi
 from threatmodel.frameworks.registry import routes_modules
@@ -136,6 +137,9 @@ def basics(
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
         "defaults": instance_defaults(tree) if classes else {},
+        # boolean model fields' declared defaults (stored_flag.py): a check made only while
+        # a stored switch is off is on in a fresh deployment
+        "bools": model_bools(tree, lines) if classes else {},
         "imports": imports_of(tree),
         "stars": star_imports_of(tree),
         "functions": functions,
@@ -204,7 +208,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 4
+    version = 5
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -233,7 +237,7 @@ class PythonWebCollector(Collector):
             if part:
                 data["functions"].update(part.pop("extra_functions", {}))
                 data[name] = part
-        if not wanted and not data["functions"] and not data["consts"] and not data["defaults"]:
+        if not wanted and not any(data[k] for k in ("functions", "consts", "defaults", "bools")):
             return _reexports(src)
         return data
 

@@ -40,6 +40,7 @@ from threatmodel.frameworks._python.reject import (
     secret_refusal,
     words_of,
 )
+from threatmodel.frameworks._python.stored_flag import stored_flag_check
 from threatmodel.frameworks._python.tokens import token_lookup
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
@@ -374,6 +375,10 @@ def summarize(
     guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
     issues = issues_credentials(fn, w)
     inline, iline = inline_guard(fn, issues, w)
+    top = _top_level(fn.body)
+    flag = flag_check(top, w.assigns) if not inline else None
+    if inline in (None, CONDITIONAL) and flag is None:
+        flag, inline = _stored_flag(fn, top, w.assigns, issues, (inline, iline))
     calls = top_calls(fn)
     for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
         if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -395,9 +400,29 @@ def summarize(
         # reject on a line of their own): the arms decide, whatever guard_verdict saw
         "config": configured(fn) if guard in (CONDITIONAL, None) else None,
         "token": _token(fn, w),
-        "flag": flag_check(_top_level(fn.body), w.assigns) if not inline else None,
+        "flag": flag,
         "dispatch": dispatch_calls(w.stmts),
     }
+
+
+def _stored_flag(
+    fn: FuncDef,
+    top: list[ast.stmt],
+    assigns: dict[str, ast.expr],
+    issues: bool,
+    inline: tuple[str | None, int],
+) -> tuple[list[Any] | None, str | None]:
+    """(flag, inline): a check the handler makes only under a model row's flag
+    (stored_flag.py) replaces the "on some paths only" it was read as."""
+
+    def arm(block: list[ast.stmt]) -> tuple[str | None, int]:
+        fake = ast.FunctionDef(name=fn.name, args=fn.args, body=block, decorator_list=[])
+        return inline_guard(fake, issues)  # type: ignore[arg-type]
+
+    hit = stored_flag_check(top, assigns, arm)
+    if hit is None or (inline[0] and not hit[1] <= inline[1] <= hit[2]):
+        return None, inline[0]
+    return hit[0], None
 
 
 def _token(fn: FuncDef, w: Walked) -> list[Any] | None:

@@ -17,6 +17,7 @@ from typing import Any
 from threatmodel.frameworks._python.configured import flag_guard, setting_guard
 from threatmodel.frameworks._python.fold import Guard, decide, guarded_route
 from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
+from threatmodel.frameworks._python.stored_flag import declared_flags
 
 __all__ = [
     "Guard",
@@ -156,8 +157,9 @@ class GuardTable:
         self.owners: set[tuple[str, int]] = set()  # (file, line) of ownership checks met
         # Boolean settings' defaults, when a framework knows them (Django's settings
         # modules): NAME -> (default, file, line, text). Decide checks made only while a
-        # setting is on (configured.flag_check).
-        self.flags: dict[str, tuple[bool, str, int, str]] = {}
+        # setting is on (configured.flag_check). Models' boolean fields declare theirs
+        # (``Model.field``, stored_flag.py); settings modules add upper-case names.
+        self.flags: dict[str, tuple[bool, str, int, str]] = declared_flags(resolver.extracts)
 
     def summary(self, file: str | None, symbol: str) -> dict[str, Any] | None:
         if file is None:
