@@ -20,10 +20,16 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
-from threatmodel.code.pyast import FuncDef, dotted, kw, last
+from threatmodel.code.pyast import FuncDef, dotted, last
 from threatmodel.code.pyast import walk as walk_nodes
 from threatmodel.code.secret_scan import scan_python
 from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
+from threatmodel.frameworks._python.calls import (
+    depends_of,
+    is_decorator_shaped,
+    top_calls,
+    top_level,
+)
 from threatmodel.frameworks._python.cond import (
     dispatch_calls,
     gate_kind,
@@ -40,6 +46,7 @@ from threatmodel.frameworks._python.reject import (
     secret_refusal,
     words_of,
 )
+from threatmodel.frameworks._python.rows import row_facts
 from threatmodel.frameworks._python.stored_flag import stored_flag_check
 from threatmodel.frameworks._python.tokens import token_lookup
 
@@ -241,7 +248,7 @@ def guard_anywhere(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     found = guard_verdict(fn, w.assigns)
     if found[0] != RESTRICTED:
-        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
+        owner = ownership_line(top_level(fn.body), w.assigns, fn.body, w.lookups())
         found = (RESTRICTED, owner) if owner else found
     return found
 
@@ -249,16 +256,6 @@ def guard_anywhere(
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
     rank = {None: 0, AUTHENTICATED: 1, RESTRICTED: 2}
     return b if rank[b[0]] > rank[a[0]] else a
-
-
-def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """A handler's top-level statements, looking through ``try`` and ``with`` bodies."""
-    out: list[ast.stmt] = []
-    for s in body:
-        out.append(s)
-        if isinstance(s, ast.Try | ast.With | ast.AsyncWith):
-            out.extend(_top_level(s.body))
-    return out
 
 
 def inline_guard(
@@ -274,7 +271,7 @@ def inline_guard(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     assigns = w.assigns
     best: tuple[str | None, int] = (None, 0)
-    top = _top_level(fn.body)
+    top = top_level(fn.body)
     i = 0
     while i < len(top):  # grows: the branch that survives a check is top level too
         stmt = top[i]
@@ -288,7 +285,7 @@ def inline_guard(
                 kind = None  # turns away callers who are logged in
             if kind:
                 best = _better(best, (kind, stmt.lineno))
-                top.extend(_top_level(other))
+                top.extend(top_level(other))
     if best[0] != RESTRICTED:
         # top now holds what survives each check
         owner = ownership_line(top, assigns, fn.body, w.lookups())
@@ -310,58 +307,6 @@ def inline_guard(
     return best
 
 
-def top_calls(fn: FuncDef) -> list[list[Any]]:
-    """Calls made by the function's top-level statements: [[callee, line]].
-
-    These are the helpers that can guard it (``check_authorized(request)``,
-    ``user = require_user()``); a call nested in a branch guards only that branch.
-    """
-    out: list[list[Any]] = []
-    for stmt in _top_level(fn.body):
-        value: ast.AST | None = None
-        if isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign | ast.Return):
-            value = stmt.value
-        if isinstance(value, ast.Await):
-            value = value.value
-        if isinstance(value, ast.Call) and dotted(value.func):
-            out.append([dotted(value.func), stmt.lineno])
-    return out
-
-
-def depends_of(fn: FuncDef) -> list[list[Any]]:
-    """FastAPI ``Depends(x)`` / ``Security(x, scopes=[...])`` parameters: [[x, line, scoped]]."""
-    out: list[list[Any]] = []
-    defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
-    annotated = [a.annotation for a in [*fn.args.args, *fn.args.kwonlyargs] if a.annotation]
-    for node in [*defaults, *annotated]:
-        for call in walk_nodes(node):
-            dep = depends_target(call)
-            if dep is not None:
-                out.append(dep)
-    return out
-
-
-def depends_target(node: ast.AST) -> list[Any] | None:
-    """``Depends(get_user)`` -> [callee, line, scoped]; a factory call names its factory."""
-    if not isinstance(node, ast.Call) or last(dotted(node.func)) not in ("Depends", "Security"):
-        return None
-    target = node.args[0] if node.args else kw(node, "dependency")
-    if target is None:
-        return None
-    scopes = kw(node, "scopes")
-    scoped = isinstance(scopes, ast.List | ast.Tuple) and bool(scopes.elts)
-    return [dotted(target), node.lineno, scoped]
-
-
-def is_decorator_shaped(fn: FuncDef) -> bool:
-    """Defines an inner function and returns it (a decorator or a decorator factory)."""
-    inner = {n.name for n in fn.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    return bool(inner) and any(
-        isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in inner
-        for n in fn.body
-    )
-
-
 def summarize(
     fn: FuncDef,
     nodes: list[ast.AST] | Walked | None = None,
@@ -375,7 +320,7 @@ def summarize(
     guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
     issues = issues_credentials(fn, w)
     inline, iline = inline_guard(fn, issues, w)
-    top = _top_level(fn.body)
+    top = top_level(fn.body)
     flag = flag_check(top, w.assigns) if not inline else None
     if inline in (None, CONDITIONAL) and flag is None:
         flag, inline = _stored_flag(fn, top, w.assigns, issues, (inline, iline))
@@ -402,6 +347,7 @@ def summarize(
         "token": _token(fn, w),
         "flag": flag,
         "dispatch": dispatch_calls(w.stmts),
+        **row_facts(w.stmts, w.branches, w.assigns),  # rows.py: scoped queries, registries
     }
 
 
@@ -430,7 +376,7 @@ def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     if not w.mentions(("token", "signature", "uidb64", "signed_")):
         return None
     params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
-    hit = token_lookup(_top_level(fn.body), params)
+    hit = token_lookup(top_level(fn.body), params)
     return list(hit) if hit else None
 
 
@@ -443,7 +389,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if (
         kind is None
         and RESTRICTED in (guard, inline)
-        and ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
+        and ownership_line(top_level(fn.body), w.assigns, fn.body, w.lookups())
     ):
         kind = "ownership"
     return kind

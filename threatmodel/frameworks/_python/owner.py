@@ -37,6 +37,7 @@ _CALLER = (
     "info.context.user",
     "info.context.request.user",
     "request.auth",
+    "get_current_user",  # django-crum and its kind: the request's user, from anywhere
 )
 # Lookups that refuse (404, or an uncaught DoesNotExist) when no row matches.
 _REFUSING = {"get_object_or_404", "first_or_404", "get_or_404", "one_or_404"}
