@@ -363,7 +363,7 @@ def _stored_flag(
 
     def arm(block: list[ast.stmt]) -> tuple[str | None, int]:
         fake = ast.FunctionDef(name=fn.name, args=fn.args, body=block, decorator_list=[])
-        return inline_guard(fake, issues)  # type: ignore[arg-type]
+        return inline_guard(fake, issues)
 
     hit = stored_flag_check(top, assigns, arm)
     if hit is None or (inline[0] and not hit[1] <= inline[1] <= hit[2]):
