@@ -39,6 +39,7 @@ from threatmodel.frameworks._python.guards import (
     summarize_with_text,
 )
 from threatmodel.frameworks._python.link import GuardTable, Resolver
+from threatmodel.frameworks._python.owner import CALLER_WORDS
 from threatmodel.frameworks._python.rows import maybe_dispatch, registrations, row_facts
 from threatmodel.frameworks._python.settings import instance_defaults, module_consts
 from threatmodel.frameworks._python.stored_flag import model_bools
@@ -132,9 +133,9 @@ def basics(
         guard = None
         if not full and not is_decorator_shaped(fn):
             guard = guard_anywhere(fn, walked)
-            if not guard[0] and not any(
-                row_facts(walked.stmts, walked.branches, walked.assigns).values()
-            ):
+            named = walked.mentions(CALLER_WORDS)
+            rows = row_facts(walked.stmts, walked.branches, walked.assigns, named)
+            if not guard[0] and not any(rows.values()):
                 continue  # neither a guard nor a scoped query / registry dispatch (rows.py)
         functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
     return {

@@ -37,7 +37,7 @@ from threatmodel.frameworks._python.cond import (
     inverted_check,
 )
 from threatmodel.frameworks._python.configured import configured, flag_check
-from threatmodel.frameworks._python.owner import lookup_call, ownership_line
+from threatmodel.frameworks._python.owner import CALLER_WORDS, lookup_call, ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
@@ -347,7 +347,9 @@ def summarize(
         "token": _token(fn, w),
         "flag": flag,
         "dispatch": dispatch_calls(w.stmts),
-        **row_facts(w.stmts, w.branches, w.assigns),  # rows.py: scoped queries, registries
+        **row_facts(
+            w.stmts, w.branches, w.assigns, w.mentions(CALLER_WORDS)
+        ),  # rows.py: scoped queries, registries
     }
 
 

@@ -144,11 +144,18 @@ def registrations(tree: ast.Module) -> list[list[Any]]:
 
 
 def row_facts(
-    stmts: list[ast.AST], branches: list[ast.AST], assigns: dict[str, ast.expr]
+    stmts: list[ast.AST],
+    branches: list[ast.AST],
+    assigns: dict[str, ast.expr],
+    named: bool,
 ) -> dict[str, Any]:
-    """The summary fields of this module for one function (guards.summarize)."""
+    """The summary fields of this module for one function (guards.summarize).
+
+    ``named``: does the function say a word of ``owner.CALLER_WORDS``? One that never does
+    cannot name the caller, and is not walked for it.
+    """
     return {
         "registry": registry_dispatch(stmts, assigns),
-        "rows": caller_rows(stmts, branches, assigns),
-        "caller": returns_caller(stmts),
+        "rows": caller_rows(stmts, branches, assigns) if named else None,
+        "caller": returns_caller(stmts) if named else False,
     }
