@@ -153,3 +153,73 @@ def test_registrar_from_another_module_is_not_paired(tmp_path: Path) -> None:
         "from app.registry import register_filter", "from app.other import register_filter"
     )
     assert _routes(tmp_path, files)["/notes"].auth.status.value == "public"
+
+
+MORE_VIEWS = """
+from django.http import JsonResponse
+from django.views import View
+
+from app.queries import list_notes
+
+
+def calendar(request):
+    if "lead" in request.GET:
+        rows = list_notes("view").filter(lead=request.GET["lead"])
+    else:
+        rows = list_notes("view")
+    return JsonResponse({"n": rows.count()})
+
+
+def one_arm(request):
+    if "lead" in request.GET:
+        rows = list_notes("view")
+    else:
+        rows = []
+    return JsonResponse({"n": len(rows)})
+
+
+def exported(request):
+    return wrap(request).qs
+
+
+def wrap(request):
+    return list_notes("view").order_by("id")
+
+
+class NoteDetail(View):
+    def get_queryset(self):
+        return list_notes("view")
+
+    def get(self, request, pk):
+        note = self.get_object()
+        return JsonResponse({"id": note.id})
+"""
+MORE_URLS = """
+from django.urls import path
+
+from app import more
+
+urlpatterns = [
+    path("calendar", more.calendar),
+    path("one_arm", more.one_arm),
+    path("exported", more.exported),
+    path("note/<int:pk>", more.NoteDetail.as_view()),
+]
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/calendar", "restricted"),  # every arm of the if/else makes the call
+        ("/one_arm", "public"),  # one arm only: some requests get no scoped rows
+        ("/exported", "restricted"),  # wrap(request).qs: wrap runs first
+        ("/note/{pk}", "restricted"),  # get_object() looks pk up in get_queryset()
+    ],
+)
+def test_calls_on_every_path(tmp_path: Path, path: str, status: str) -> None:
+    files = dict(FILES)
+    files["app/more.py"] = MORE_VIEWS
+    files["app/urls.py"] = MORE_URLS
+    routes = _routes(tmp_path, files)
+    assert routes[path].auth.status.value == status
