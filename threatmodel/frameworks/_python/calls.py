@@ -54,6 +54,34 @@ def _calls(body: list[ast.stmt]) -> list[list[Any]]:
     return out
 
 
+def param_calls(fn: FuncDef) -> list[list[Any]]:
+    """Calls made under a top-level ``if <param>:`` / ``if <param> is not None:`` (no
+    ``else``) on one of the function's parameters: [[param, callee, line]].
+
+    A view shared by two URL patterns (``/bulk`` and ``/product/<pid>/bulk``) checks the
+    product only when the pattern captured one; on the route whose pattern always does,
+    the branch is always taken and its calls are the handler's (link time knows the
+    route's parameters).
+    """
+    params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+    out: list[list[Any]] = []
+    for stmt in top_level(fn.body):
+        if not isinstance(stmt, ast.If) or stmt.orelse:
+            continue
+        t = stmt.test
+        if (
+            isinstance(t, ast.Compare)
+            and len(t.ops) == 1
+            and isinstance(t.ops[0], ast.IsNot)
+            and isinstance(t.comparators[0], ast.Constant)
+            and t.comparators[0].value is None
+        ):
+            t = t.left
+        if isinstance(t, ast.Name) and t.id in params:
+            out += [[t.id, callee, line] for callee, line in _calls(stmt.body)]
+    return out
+
+
 def _root_call(node: ast.AST | None) -> ast.Call | None:
     """``f(x).order_by(...)`` / ``f(x).qs``: the call that runs first, ``f(x)``; the rest
     are methods and attributes of its result."""

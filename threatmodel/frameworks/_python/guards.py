@@ -27,6 +27,7 @@ from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.frameworks._python.calls import (
     depends_of,
     is_decorator_shaped,
+    param_calls,
     top_calls,
     top_level,
 )
@@ -325,6 +326,7 @@ def summarize(
     if inline in (None, CONDITIONAL) and flag is None:
         flag, inline = _stored_flag(fn, top, w.assigns, issues, (inline, iline))
     calls = top_calls(fn)
+    under_params = param_calls(fn)
     for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
         if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
             calls.extend(top_calls(inner))
@@ -347,6 +349,7 @@ def summarize(
         "token": _token(fn, w),
         "flag": flag,
         "dispatch": dispatch_calls(w.stmts),
+        "param_calls": under_params,
         **row_facts(
             w.stmts, w.branches, w.assigns, w.mentions(CALLER_WORDS)
         ),  # rows.py: scoped queries, registries
@@ -412,7 +415,7 @@ def summarize_with_text(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     s = summarize(fn, w, guard_of)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
-    at = [s["line"], *(c[1] for c in s["calls"])]
+    at = [s["line"], *(c[1] for c in s["calls"]), *(c[2] for c in s["param_calls"])]
     at += [s[k][1] for k in ("inline", "guard", "token") if s[k]]
     at += [s["flag"][2]] if s["flag"] else []
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}

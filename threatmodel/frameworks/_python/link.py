@@ -311,12 +311,17 @@ class GuardTable:
         return None, "", 0
 
     def handler_guards(
-        self, file: str, qualname: str, chain: list[tuple[str, str]] | None = None
+        self,
+        file: str,
+        qualname: str,
+        chain: list[tuple[str, str]] | None = None,
+        params: frozenset[str] = frozenset(),
     ) -> list[Guard]:
         """Guards inside a handler: its own top-level checks and the helpers it calls.
 
         ``chain``: a class view's classes, most derived first: calls on ``self`` (and
-        ``super()``) run the method the instance has."""
+        ``super()``) run the method the instance has. ``params``: the parameters the
+        route's pattern always captures (calls under ``if <param>:`` are made then)."""
         summ = self.r.extracts.get(file, {}).get("functions", {}).get(qualname)
         if summ is None:
             return []
@@ -343,7 +348,8 @@ class GuardTable:
                     where,
                 )
             )
-        for callee, line in summ["calls"]:
+        taken = [[c, line] for p, c, line in summ.get("param_calls", []) if p in params]
+        for callee, line in [*summ["calls"], *taken]:
             where = ((file, line, lines.get(line, "")),)
             if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
                 # The payload's signature is verified (it raises when it does not match):
