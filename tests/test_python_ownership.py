@@ -89,7 +89,8 @@ def test_skipping_the_walks_when_no_call_is_a_lookup_changes_no_answer() -> None
     from pathlib import Path
 
     from threatmodel.code.pyast import walk
-    from threatmodel.frameworks._python.guards import Walked, _top_level
+    from threatmodel.frameworks._python.calls import top_level
+    from threatmodel.frameworks._python.guards import Walked
     from threatmodel.frameworks._python.owner import ownership_line
 
     checked = found = 0
@@ -102,7 +103,7 @@ def test_skipping_the_walks_when_no_call_is_a_lookup_changes_no_answer() -> None
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             w = Walked(fn)
-            top = _top_level(fn.body)
+            top = top_level(fn.body)
             line = ownership_line(top, w.assigns, fn.body)
             assert ownership_line(top, w.assigns, fn.body, w.lookups()) == line, path
             checked += 1

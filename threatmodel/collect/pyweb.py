@@ -39,7 +39,10 @@ from threatmodel.frameworks._python.guards import (
     summarize_with_text,
 )
 from threatmodel.frameworks._python.link import GuardTable, Resolver
+from threatmodel.frameworks._python.owner import CALLER_WORDS
+from threatmodel.frameworks._python.rows import maybe_dispatch, registrations, row_facts
 from threatmodel.frameworks._python.settings import instance_defaults, module_consts
+from threatmodel.frameworks._python.stored_flag import model_bools
 from threatmodel.frameworks.django.url_text import str_consts
 from threatmodel.frameworks.openapi import routes as openapi
 from threatmodel.frameworks.registry import routes_modules
@@ -130,12 +133,18 @@ def basics(
         guard = None
         if not full and not is_decorator_shaped(fn):
             guard = guard_anywhere(fn, walked)
-            if not guard[0]:
-                continue
+            named = walked.mentions(CALLER_WORDS)
+            rows = row_facts(walked.stmts, walked.branches, walked.assigns, named)
+            if not guard[0] and not any(rows.values()):
+                continue  # neither a guard nor a scoped query / registry dispatch (rows.py)
         functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
         "defaults": instance_defaults(tree) if classes else {},
+        # boolean model fields' declared defaults (stored_flag.py): a check made only while
+        # a stored switch is off is on in a fresh deployment
+        "bools": model_bools(tree, lines) if classes else {},
+        "registrations": registrations(tree),  # register("key", fn): rows.py
         "imports": imports_of(tree),
         "stars": star_imports_of(tree),
         "functions": functions,
@@ -204,7 +213,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 4
+    version = 5
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -217,6 +226,7 @@ class PythonWebCollector(Collector):
         if (
             not wanted
             and not maybe_guards(text)
+            and not maybe_dispatch(text)
             and "SECRET" not in text
             and "Settings" not in text
         ):
@@ -233,7 +243,9 @@ class PythonWebCollector(Collector):
             if part:
                 data["functions"].update(part.pop("extra_functions", {}))
                 data[name] = part
-        if not wanted and not data["functions"] and not data["consts"] and not data["defaults"]:
+        if not wanted and not any(
+            data[k] for k in ("functions", "consts", "defaults", "bools", "registrations")
+        ):
             return _reexports(src)
         return data
 

@@ -213,20 +213,24 @@ def flag_guard(
     flag: list[Any],
     lines: dict[int, str],
 ) -> list[Guard]:
-    """A check made only while a boolean setting is on (``flag_check``): its state under
-    the default ``flags`` (NAME -> default, file, line, text) knows, else unknown."""
-    name, status, line = flag
+    """A check made only while a boolean setting is on (``flag_check``), or while a stored
+    flag has the value ``flag[3]`` (stored_flag.py): its state under the default ``flags``
+    (NAME -> default, file, line, text) knows, else unknown."""
+    name, status, line = flag[:3]
+    when = bool(flag[3]) if len(flag) > 3 else True
     where = (file, line, lines.get(line, ""))
     known = flags.get(name)
+    state = "on" if when else "off"
     if known is None:
-        what = f"check in the handler only while {name} is on (set outside the repository)"
+        what = f"check in the handler only while {name} is {state} (set outside the repository)"
         return [Guard("unknown", what, (where,))]
     value, spath, sline, stext = known
     setting = SettingAuth(
         setting=name,
         default=str(value),
-        states={"True": AuthStatus(status), "False": AuthStatus.PUBLIC},
+        states={str(when): AuthStatus(status), str(not when): AuthStatus.PUBLIC},
         location=Location(path=file, line=line),
     )
-    what = f"check in the handler while {name} is on ({name} defaults to {value})"
-    return [Guard(status if value else "public", what, (where, (spath, sline, stext)), setting)]
+    what = f"check in the handler while {name} is {state} ({name} defaults to {value})"
+    checked = value == when
+    return [Guard(status if checked else "public", what, (where, (spath, sline, stext)), setting)]

@@ -20,10 +20,17 @@ import ast
 from collections.abc import Iterable
 from typing import Any
 
-from threatmodel.code.pyast import FuncDef, dotted, kw, last
+from threatmodel.code.pyast import FuncDef, dotted, last
 from threatmodel.code.pyast import walk as walk_nodes
 from threatmodel.code.secret_scan import scan_python
 from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
+from threatmodel.frameworks._python.calls import (
+    depends_of,
+    is_decorator_shaped,
+    param_calls,
+    top_calls,
+    top_level,
+)
 from threatmodel.frameworks._python.cond import (
     dispatch_calls,
     gate_kind,
@@ -31,7 +38,7 @@ from threatmodel.frameworks._python.cond import (
     inverted_check,
 )
 from threatmodel.frameworks._python.configured import configured, flag_check
-from threatmodel.frameworks._python.owner import lookup_call, ownership_line
+from threatmodel.frameworks._python.owner import CALLER_WORDS, lookup_call, ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
@@ -40,6 +47,8 @@ from threatmodel.frameworks._python.reject import (
     secret_refusal,
     words_of,
 )
+from threatmodel.frameworks._python.rows import row_facts
+from threatmodel.frameworks._python.stored_flag import stored_flag_check
 from threatmodel.frameworks._python.tokens import token_lookup
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
@@ -240,7 +249,7 @@ def guard_anywhere(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     found = guard_verdict(fn, w.assigns)
     if found[0] != RESTRICTED:
-        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
+        owner = ownership_line(top_level(fn.body), w.assigns, fn.body, w.lookups())
         found = (RESTRICTED, owner) if owner else found
     return found
 
@@ -248,16 +257,6 @@ def guard_anywhere(
 def _better(a: tuple[str | None, int], b: tuple[str | None, int]) -> tuple[str | None, int]:
     rank = {None: 0, AUTHENTICATED: 1, RESTRICTED: 2}
     return b if rank[b[0]] > rank[a[0]] else a
-
-
-def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """A handler's top-level statements, looking through ``try`` and ``with`` bodies."""
-    out: list[ast.stmt] = []
-    for s in body:
-        out.append(s)
-        if isinstance(s, ast.Try | ast.With | ast.AsyncWith):
-            out.extend(_top_level(s.body))
-    return out
 
 
 def inline_guard(
@@ -273,7 +272,7 @@ def inline_guard(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     assigns = w.assigns
     best: tuple[str | None, int] = (None, 0)
-    top = _top_level(fn.body)
+    top = top_level(fn.body)
     i = 0
     while i < len(top):  # grows: the branch that survives a check is top level too
         stmt = top[i]
@@ -287,7 +286,7 @@ def inline_guard(
                 kind = None  # turns away callers who are logged in
             if kind:
                 best = _better(best, (kind, stmt.lineno))
-                top.extend(_top_level(other))
+                top.extend(top_level(other))
     if best[0] != RESTRICTED:
         # top now holds what survives each check
         owner = ownership_line(top, assigns, fn.body, w.lookups())
@@ -309,58 +308,6 @@ def inline_guard(
     return best
 
 
-def top_calls(fn: FuncDef) -> list[list[Any]]:
-    """Calls made by the function's top-level statements: [[callee, line]].
-
-    These are the helpers that can guard it (``check_authorized(request)``,
-    ``user = require_user()``); a call nested in a branch guards only that branch.
-    """
-    out: list[list[Any]] = []
-    for stmt in _top_level(fn.body):
-        value: ast.AST | None = None
-        if isinstance(stmt, ast.Expr | ast.Assign | ast.AnnAssign | ast.Return):
-            value = stmt.value
-        if isinstance(value, ast.Await):
-            value = value.value
-        if isinstance(value, ast.Call) and dotted(value.func):
-            out.append([dotted(value.func), stmt.lineno])
-    return out
-
-
-def depends_of(fn: FuncDef) -> list[list[Any]]:
-    """FastAPI ``Depends(x)`` / ``Security(x, scopes=[...])`` parameters: [[x, line, scoped]]."""
-    out: list[list[Any]] = []
-    defaults = [*fn.args.defaults, *(d for d in fn.args.kw_defaults if d is not None)]
-    annotated = [a.annotation for a in [*fn.args.args, *fn.args.kwonlyargs] if a.annotation]
-    for node in [*defaults, *annotated]:
-        for call in walk_nodes(node):
-            dep = depends_target(call)
-            if dep is not None:
-                out.append(dep)
-    return out
-
-
-def depends_target(node: ast.AST) -> list[Any] | None:
-    """``Depends(get_user)`` -> [callee, line, scoped]; a factory call names its factory."""
-    if not isinstance(node, ast.Call) or last(dotted(node.func)) not in ("Depends", "Security"):
-        return None
-    target = node.args[0] if node.args else kw(node, "dependency")
-    if target is None:
-        return None
-    scopes = kw(node, "scopes")
-    scoped = isinstance(scopes, ast.List | ast.Tuple) and bool(scopes.elts)
-    return [dotted(target), node.lineno, scoped]
-
-
-def is_decorator_shaped(fn: FuncDef) -> bool:
-    """Defines an inner function and returns it (a decorator or a decorator factory)."""
-    inner = {n.name for n in fn.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
-    return bool(inner) and any(
-        isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id in inner
-        for n in fn.body
-    )
-
-
 def summarize(
     fn: FuncDef,
     nodes: list[ast.AST] | Walked | None = None,
@@ -374,7 +321,12 @@ def summarize(
     guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
     issues = issues_credentials(fn, w)
     inline, iline = inline_guard(fn, issues, w)
+    top = top_level(fn.body)
+    flag = flag_check(top, w.assigns) if not inline else None
+    if inline in (None, CONDITIONAL) and flag is None:
+        flag, inline = _stored_flag(fn, top, w.assigns, issues, (inline, iline))
     calls = top_calls(fn)
+    under_params = param_calls(fn)
     for inner in fn.body:  # a decorator's wrapper: its top-level calls are the decorator's
         if isinstance(inner, ast.FunctionDef | ast.AsyncFunctionDef):
             calls.extend(top_calls(inner))
@@ -395,9 +347,33 @@ def summarize(
         # reject on a line of their own): the arms decide, whatever guard_verdict saw
         "config": configured(fn) if guard in (CONDITIONAL, None) else None,
         "token": _token(fn, w),
-        "flag": flag_check(_top_level(fn.body), w.assigns) if not inline else None,
+        "flag": flag,
         "dispatch": dispatch_calls(w.stmts),
+        "param_calls": under_params,
+        **row_facts(
+            w.stmts, w.branches, w.assigns, w.mentions(CALLER_WORDS)
+        ),  # rows.py: scoped queries, registries
     }
+
+
+def _stored_flag(
+    fn: FuncDef,
+    top: list[ast.stmt],
+    assigns: dict[str, ast.expr],
+    issues: bool,
+    inline: tuple[str | None, int],
+) -> tuple[list[Any] | None, str | None]:
+    """(flag, inline): a check the handler makes only under a model row's flag
+    (stored_flag.py) replaces the "on some paths only" it was read as."""
+
+    def arm(block: list[ast.stmt]) -> tuple[str | None, int]:
+        fake = ast.FunctionDef(name=fn.name, args=fn.args, body=block, decorator_list=[])
+        return inline_guard(fake, issues)
+
+    hit = stored_flag_check(top, assigns, arm)
+    if hit is None or (inline[0] and not hit[1] <= inline[1] <= hit[2]):
+        return None, inline[0]
+    return hit[0], None
 
 
 def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
@@ -405,7 +381,7 @@ def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     if not w.mentions(("token", "signature", "uidb64", "signed_")):
         return None
     params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
-    hit = token_lookup(_top_level(fn.body), params)
+    hit = token_lookup(top_level(fn.body), params)
     return list(hit) if hit else None
 
 
@@ -418,7 +394,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if (
         kind is None
         and RESTRICTED in (guard, inline)
-        and ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
+        and ownership_line(top_level(fn.body), w.assigns, fn.body, w.lookups())
     ):
         kind = "ownership"
     return kind
@@ -439,7 +415,7 @@ def summarize_with_text(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     s = summarize(fn, w, guard_of)
     s["decorators"] = [[dotted(d), d.lineno, _line(lines, d.lineno)] for d in fn.decorator_list]
-    at = [s["line"], *(c[1] for c in s["calls"])]
+    at = [s["line"], *(c[1] for c in s["calls"]), *(c[2] for c in s["param_calls"])]
     at += [s[k][1] for k in ("inline", "guard", "token") if s[k]]
     at += [s["flag"][2]] if s["flag"] else []
     s["text"] = {str(n): _line(lines, n) for n in sorted(set(at))}

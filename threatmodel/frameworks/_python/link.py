@@ -17,6 +17,7 @@ from typing import Any
 from threatmodel.frameworks._python.configured import flag_guard, setting_guard
 from threatmodel.frameworks._python.fold import Guard, decide, guarded_route
 from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
+from threatmodel.frameworks._python.stored_flag import declared_flags
 
 __all__ = [
     "Guard",
@@ -154,10 +155,13 @@ class GuardTable:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
         self.owners: set[tuple[str, int]] = set()  # (file, line) of ownership checks met
+        self.row_filters: set[tuple[str, int]] = set()  # (file, line) of scoped queries met
+        self._registered: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         # Boolean settings' defaults, when a framework knows them (Django's settings
         # modules): NAME -> (default, file, line, text). Decide checks made only while a
-        # setting is on (configured.flag_check).
-        self.flags: dict[str, tuple[bool, str, int, str]] = {}
+        # setting is on (configured.flag_check). Models' boolean fields declare theirs
+        # (``Model.field``, stored_flag.py); settings modules add upper-case names.
+        self.flags: dict[str, tuple[bool, str, int, str]] = declared_flags(resolver.extracts)
 
     def summary(self, file: str | None, symbol: str) -> dict[str, Any] | None:
         if file is None:
@@ -204,6 +208,8 @@ class GuardTable:
                     if (hit := self.verdict(file, callee, depth + 1))[0] == RESTRICTED:
                         result = hit
                         break
+        elif (rows := self._rows(file or "", summ, depth)) is not None:
+            result = rows
         else:
             result = (None, file or "", summ["line"])
             if depth < MAX_DEPTH and file:
@@ -214,6 +220,42 @@ class GuardTable:
                         break
         self._memo[key] = result
         return result
+
+    def _rows(
+        self, file: str, summ: dict[str, Any], depth: int
+    ) -> tuple[str | None, str, int] | None:
+        """RESTRICTED when the function returns rows scoped to the caller (rows.py), itself
+        or through the function a registry hands it; None when neither."""
+        rows = summ.get("rows")
+        if rows and (
+            not rows[1]
+            or any(
+                (s := self.summary(*self.r.resolve(file, h)[:2])) and s.get("caller")
+                for h in rows[1]
+            )
+        ):
+            self.row_filters.add((file, rows[0]))
+            return RESTRICTED, file, rows[0]
+        reg = summ.get("registry")
+        if not reg or depth >= MAX_DEPTH:
+            return None
+        gfile, _sym, gmod = self.r.resolve(file, reg[0])
+        impls = self.registered().get((gfile or gmod, reg[1]), [])
+        hits = [self.verdict(f, name, depth + 1) for f, name in impls]
+        if hits and all(h[0] == RESTRICTED for h in hits):
+            return hits[0]
+        return None
+
+    def registered(self) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """(the registry's module, key) -> the functions registered under the key, from
+        every module's top-level ``register("key", fn)`` calls (rows.registrations)."""
+        if self._registered is None:
+            self._registered = {}
+            for path in sorted(self.r.extracts):
+                for registrar, key, name, _line in self.r.extracts[path].get("registrations", []):
+                    rfile, _sym, rmod = self.r.resolve(path, registrar)
+                    self._registered.setdefault((rfile or rmod, key), []).append((path, name))
+        return self._registered
 
     def as_guard(
         self, from_file: str, name: str, mechanism: str, where: tuple[str, int, str]
@@ -262,15 +304,24 @@ class GuardTable:
                 if hit[0] in (AUTHENTICATED, RESTRICTED):
                     return hit
             return None, cfile, summ["line"]
+        if name == "get_object" and depth < MAX_DEPTH:
+            # Django's and DRF's own get_object looks the object up in get_queryset() and
+            # answers 404 when it is not there: rows scoped to the caller scope the object.
+            return self.method_verdict(chain, "get_queryset", depth + 1)
         return None, "", 0
 
     def handler_guards(
-        self, file: str, qualname: str, chain: list[tuple[str, str]] | None = None
+        self,
+        file: str,
+        qualname: str,
+        chain: list[tuple[str, str]] | None = None,
+        params: frozenset[str] = frozenset(),
     ) -> list[Guard]:
         """Guards inside a handler: its own top-level checks and the helpers it calls.
 
         ``chain``: a class view's classes, most derived first: calls on ``self`` (and
-        ``super()``) run the method the instance has."""
+        ``super()``) run the method the instance has. ``params``: the parameters the
+        route's pattern always captures (calls under ``if <param>:`` are made then)."""
         summ = self.r.extracts.get(file, {}).get("functions", {}).get(qualname)
         if summ is None:
             return []
@@ -297,7 +348,8 @@ class GuardTable:
                     where,
                 )
             )
-        for callee, line in summ["calls"]:
+        taken = [[c, line] for p, c, line in summ.get("param_calls", []) if p in params]
+        for callee, line in [*summ["calls"], *taken]:
             where = ((file, line, lines.get(line, "")),)
             if callee.rsplit(".", 1)[-1] in SIGNATURE_CHECKS:
                 # The payload's signature is verified (it raises when it does not match):
@@ -311,6 +363,7 @@ class GuardTable:
                 st, f, at = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
                 what = f"call {callee}()" + (" (ownership)" if (f, at) in self.owners else "")
+                what += " (rows filtered by the caller)" if (f, at) in self.row_filters else ""
                 out.append(Guard(st, what, where))
         if not out and summ.get("dispatch"):
             out += self._dispatch(file, summ["dispatch"], lines)

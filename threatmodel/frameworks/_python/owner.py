@@ -37,9 +37,12 @@ _CALLER = (
     "info.context.user",
     "info.context.request.user",
     "request.auth",
+    "get_current_user",  # django-crum and its kind: the request's user, from anywhere
 )
 # Lookups that refuse (404, or an uncaught DoesNotExist) when no row matches.
 _REFUSING = {"get_object_or_404", "first_or_404", "get_or_404", "one_or_404"}
+# Words (``reject.words_of``) every one of them says: a function saying none names no caller.
+CALLER_WORDS = ("user", "profile", "auth")
 # Rejections that hide an object from a stranger: as good as a 403 after an owner test.
 _NOT_FOUND = {"Http404", "NotFound", "HTTPNotFound", "HttpResponseNotFound"}
 _CMP_OPS = (ast.Eq, ast.NotEq, ast.Is, ast.IsNot, ast.In, ast.NotIn)

@@ -11,6 +11,7 @@ router-registered viewsets' actions (``list``, ``retrieve``, ``@action``...).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -149,7 +150,8 @@ class Judge:
         handler = f"{_mod(file) if file else module}.{symbol}".lstrip(".")
         if e["kind"] == "function":
             decs = self._decs(file, symbol)
-            methods, gs, exempt = self._function(file, symbol, decs)
+            params = frozenset(re.findall(r"\{(\w+)\}", route))
+            methods, gs, exempt = self._function(file, symbol, decs, params)
             for m in methods:
                 self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
             return
@@ -227,7 +229,7 @@ class Judge:
         return result
 
     def _function(
-        self, file: str | None, symbol: str, decs: list[Any]
+        self, file: str | None, symbol: str, decs: list[Any], params: frozenset[str] = frozenset()
     ) -> tuple[list[str], list[Guard], bool]:
         methods: list[str] = ["ANY"]
         gs: list[Guard] = []
@@ -249,7 +251,7 @@ class Judge:
             elif file and (g := self.g.as_guard(file, callee, f"decorator @{callee}", where)):
                 gs.append(g)
         if file:
-            gs += self.g.handler_guards(file, symbol)
+            gs += self.g.handler_guards(file, symbol, params=params)
         if drf:
             return methods, gs + self._perm_guards_for(perms, file, methods[0]), exempt
         return methods, gs, exempt

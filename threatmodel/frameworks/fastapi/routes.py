@@ -28,7 +28,7 @@ from threatmodel.code.pyast import (
     tree_nodes,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.guards import depends_target
+from threatmodel.frameworks._python.calls import depends_target
 from threatmodel.frameworks._python.settings import cors_options, secret_source
 from threatmodel.frameworks.fastapi.link import link
 
