@@ -17,14 +17,15 @@ Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
+from threatmodel.dataflow.pending import Pending
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
+from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.values import ATTR, Label, Step, attr_read, distinct
 from threatmodel.models import Flow, Location
 
@@ -155,7 +156,7 @@ class Linker:
         return (bind or {}).get(base, frozenset())
 
     def bindings(self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int) -> Bound:
-        sig = _signature(summ.get("params", NONE))
+        sig = signature(summ.get("params", NONE))
         out = Bound(bind, depth)
         for key, raw in lab.args:
             if key == "self":
@@ -408,6 +409,7 @@ def _source_order(lab: Label) -> tuple[Any, ...]:
 
 def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> list[Flow]:
     linker = Linker(extracts, aliases)
+    pending = Pending(linker.find)  # what the repository's yes/no functions prove
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
     for kind, line, callee, path, labels, lines in linker.hits():
@@ -444,7 +446,8 @@ def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None)
             continue
         for lab in sorted(labels, key=_source_order):
             source_path = lab.path or path
-            broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None
+            met = sorted(set(pending.sanitizers(lab)))
+            broken = next(iter(met), "sanitizer") if kind in pending.proven(lab) else None
             key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)
             if key in out:
                 continue
@@ -462,42 +465,8 @@ def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None)
                 sink=callee,
                 sink_location=Location(path=path, line=line),
                 steps=steps,
-                sanitizers=sorted(set(lab.via)),
+                sanitizers=met,
                 broken_by=broken,
                 unresolved=list(lab.unknown),
             )
     return list(out.values())
-
-
-@dataclass(frozen=True)
-class _Sig:
-    """Where a call's argument lands: a positional one in its parameter or ``*args``, a
-    keyword one in its parameter or ``**kw``."""
-
-    positional: tuple[str, ...]
-    named: frozenset[str]
-    var: str
-    kw: str
-
-    def bind(self, key: str) -> str:
-        if key.isdigit():
-            i = int(key)
-            return self.positional[i] if i < len(self.positional) else self.var or key
-        return key if key in self.named or not self.kw else self.kw
-
-
-def _signature(params: list[str]) -> _Sig:
-    positional: list[str] = []
-    named: set[str] = set()
-    var = kw = ""
-    star = False
-    for p in params:
-        if p.startswith("**"):
-            kw = p[2:]
-        elif p.startswith("*"):
-            star, var = True, p[1:]
-        else:
-            named.add(p)
-            if not star:
-                positional.append(p)
-    return _Sig(tuple(positional), frozenset(named), var, kw)

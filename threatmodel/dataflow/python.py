@@ -120,11 +120,14 @@ class Engine(
         self.summaries[qual] = _summary(f, names, self.table, fn.lineno)
         if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
             self.summaries[qual]["gen"] = 1  # its result is what it yields: not read here
-        checks, forwards = checked_params(f), forwarded_params(f)
+        checks, forwards = checked_params(f.params, f.exits), forwarded_params(f)
         if checks:
             self.summaries[qual]["checks"] = checks
         if forwards:
             self.summaries[qual]["checked_by"] = forwards
+        holds = checked_params(f.params, f.truthy)
+        if holds:
+            self.summaries[qual]["holds"] = holds
 
     def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
         """A route parameter: request input, unless its converter or its enforced type
@@ -185,6 +188,7 @@ class Engine(
             value = self.expr(s.value, f) if s.value is not None else CLEAN
             f.returns.append(value)
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
+            self.truthy_exit(s.value, value, f)
             self.return_sink(value, f, line, s.value)
             return True
         elif isinstance(s, ast.Raise | ast.Break | ast.Continue):

@@ -1,0 +1,136 @@
+"""A repository's own yes/no function guarding a branch (``checks.holds``, ``pending``).
+
+``utils.safe_for_redirect(url)`` returns what Django's ``url_has_allowed_host_and_scheme``
+answers; a view of another module redirects only where it held (``if ok(x): redirect(x)``)
+or leaves where it did not (``if not ok(x): x = default``). The flow is broken there, for
+the kind the wrapped check proves and no other; a function that returns true on some way
+that proves nothing, or whose result the caller does not test, leaves the flow.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from threatmodel import dataflow
+from threatmodel.code.source import SourceFile
+from threatmodel.models import Flow
+from threatmodel.rules.flow_finding import proves
+
+UTILS = """
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_for_redirect(url):
+    return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+
+
+def local_and_short(url, limit=200):
+    return len(url) < limit and safe_for_redirect(url)
+
+
+def permissive(url):
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return True
+    return url.startswith("x")
+
+
+def safe_or_none(url):
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url
+    return None
+"""
+
+VIEW_IF = """
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from utilities.request import {name}
+
+
+def go(request):
+    url = request.GET.get("next")
+    if url and {name}(url):
+        return redirect(url)
+    return redirect("/")
+"""
+
+VIEW_NOT = """
+from django.shortcuts import redirect
+from utilities import request as req
+
+
+def go(request):
+    url = request.GET.get("next")
+    if not req.{name}(url):
+        url = "/"
+    return redirect(url)
+"""
+
+VIEW_XSS = """
+from django.http import HttpResponse
+from utilities.request import safe_for_redirect
+
+
+def go(request):
+    url = request.GET.get("next")
+    if safe_for_redirect(url):
+        return HttpResponse(url)
+    return HttpResponse("no")
+"""
+
+
+def _flows(view: str, utils: str = UTILS) -> list[Flow]:
+    files = {"utilities/request.py": utils, "views.py": view}
+    extracts = {}
+    for path, text in files.items():
+        got = dataflow.extract(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
+        if got:
+            extracts[path] = got
+    return [
+        f
+        for f in dataflow.flows(extracts)
+        if f.source_kind == "request" and f.sink_location.path == "views.py"
+    ]
+
+
+def _redirects(view: str, utils: str = UTILS) -> list[Flow]:
+    return [f for f in _flows(view, utils) if f.claim == "open_redirect"]
+
+
+@pytest.mark.parametrize("view", [VIEW_IF, VIEW_NOT])
+@pytest.mark.parametrize("name", ["safe_for_redirect", "local_and_short"])
+def test_a_repository_predicate_breaks_the_flow_in_its_true_branch(view: str, name: str) -> None:
+    flows = _redirects(view.format(name=name))
+    assert flows, "the request value still reaches the redirect (as a broken flow)"
+    assert not [f for f in flows if proves(f)]
+    assert all(f.broken_by == f"{name}()" and f.sanitizers == [f"{name}()"] for f in flows)
+
+
+def test_a_predicate_that_returns_true_when_unchecked_proves_nothing() -> None:
+    flows = _redirects(VIEW_IF.format(name="permissive"))
+    assert [f for f in flows if proves(f)]
+    assert not any("permissive()" in f.sanitizers for f in flows), "no name for no proof"
+
+
+def test_a_returned_value_that_is_none_when_unchecked_is_a_predicate() -> None:
+    assert not [f for f in _redirects(VIEW_IF.format(name="safe_or_none")) if proves(f)]
+
+
+def test_the_false_branch_and_an_untested_call_keep_the_flow() -> None:
+    inverted = VIEW_IF.format(name="safe_for_redirect").replace("if url and", "if not")
+    assert [f for f in _redirects(inverted) if proves(f)]
+    untested = VIEW_IF.format(name="safe_for_redirect").replace(
+        "if url and safe_for_redirect(url):", "safe_for_redirect(url)\n    if url:"
+    )
+    assert [f for f in _redirects(untested) if proves(f)]
+
+
+def test_the_predicate_proves_only_the_kinds_its_check_proves() -> None:
+    flows = [f for f in _flows(VIEW_XSS) if f.claim == "xss"]
+    assert [f for f in flows if proves(f)], "a same-site URL is still markup"
+
+
+def test_a_predicate_the_repository_does_not_define_proves_nothing() -> None:
+    flows = _redirects(VIEW_IF.format(name="safe_for_redirect"), utils="X = 1\n")
+    assert [f for f in flows if proves(f)]
