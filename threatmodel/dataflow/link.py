@@ -72,6 +72,9 @@ class Linker:
                 self.aliases.setdefault(name, target)
         self.classes = Hierarchy(extracts, self.summaries)  # Python methods through ``self``
         self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
+        self.js_modules = frozenset(
+            str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
+        )
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
@@ -206,7 +209,7 @@ class Linker:
             for _, raw in lab.args:
                 out += self.resolve(raw, bind, depth)
             callee = self.canonical(lab.origin)
-            if found is None and out and self.classes.unresolved(callee, self.modules):
+            if found is None and out and self.unresolved(callee):
                 # the repository's own code, unread: what it does with them is unknown
                 short = lab.origin.replace(SELF, ".")
                 out = [x.through_unknown(short) for x in out]
@@ -214,6 +217,21 @@ class Linker:
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+
+    def unresolved(self, callee: str) -> bool:
+        """Is ``callee``, which no summary answers, the repository's own code (its flows are
+        not proof)? Python: ``pyhier``'s rule. JavaScript: a function a file of the repository
+        exports by that name (``./lib/x.f``, the file read), not a method of something it
+        exports (``./lib/x.db.query``: maybe a package's object)."""
+        if self.classes.unresolved(callee, self.modules):
+            return True
+        if not callee.startswith("./"):
+            return False
+        end = len(callee)
+        while (end := callee.rfind(".", 0, end)) > 1:  # a file name may hold dots
+            if callee[:end] in self.js_modules:
+                return "." not in callee[end + 1 :]
+        return False
 
     def checked(
         self, qual: str, key: str, lab: Label, bind: Bind | None, depth: int
