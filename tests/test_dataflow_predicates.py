@@ -80,22 +80,93 @@ def go(request):
 """
 
 
-def _flows(view: str, utils: str = UTILS) -> list[Flow]:
-    files = {"utilities/request.py": utils, "views.py": view}
+MIXIN = """
+from utilities.request import safe_for_redirect
+
+
+class ReturnURLMixin:
+    def get_return_url(self, request):
+        url = request.GET.get("return_url")
+        if url and safe_for_redirect(url):
+            return url
+        return "/"
+"""
+
+VIEW_MIXIN = """
+from django.shortcuts import redirect
+from utilities.views import ReturnURLMixin
+
+
+class Edit(ReturnURLMixin):
+    def post(self, request):
+        return redirect(self.get_return_url(request))
+"""
+
+
+def _extracts(files: dict[str, str]) -> dict[str, object]:
     extracts = {}
     for path, text in files.items():
         got = dataflow.extract(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
         if got:
             extracts[path] = got
+    return extracts
+
+
+def _flows(view: str, utils: str = UTILS, root: str = "") -> list[Flow]:
+    files = {f"{root}utilities/request.py": utils, f"{root}views.py": view}
     return [
         f
-        for f in dataflow.flows(extracts)
-        if f.source_kind == "request" and f.sink_location.path == "views.py"
+        for f in dataflow.flows(_extracts(files))
+        if f.source_kind == "request" and f.sink_location.path == f"{root}views.py"
     ]
 
 
-def _redirects(view: str, utils: str = UTILS) -> list[Flow]:
-    return [f for f in _flows(view, utils) if f.claim == "open_redirect"]
+def _redirects(view: str, utils: str = UTILS, root: str = "") -> list[Flow]:
+    return [f for f in _flows(view, utils, root) if f.claim == "open_redirect"]
+
+
+def test_a_predicate_imported_from_below_the_repository_root_is_found() -> None:
+    # ``app/`` is where the code runs from: ``utilities.request`` is ``app/utilities/request.py``
+    flows = _redirects(VIEW_IF.format(name="safe_for_redirect"), root="app/")
+    assert flows and not [f for f in flows if proves(f)]
+
+
+@pytest.mark.parametrize("root", ["", "app/"])
+def test_a_mixin_method_returning_the_checked_url_or_a_constant_is_safe(root: str) -> None:
+    files = {
+        f"{root}utilities/request.py": UTILS,
+        f"{root}utilities/views.py": MIXIN,
+        f"{root}edit.py": VIEW_MIXIN,
+    }
+    flows = [
+        f
+        for f in dataflow.flows(_extracts(files))
+        if f.claim == "open_redirect" and f.sink_location.path == f"{root}edit.py"
+    ]
+    assert flows and not [f for f in flows if proves(f)]
+    unsafe = files | {
+        f"{root}utilities/views.py": MIXIN.replace("if url and safe_", "if url or safe_")
+    }
+    flows = [
+        f
+        for f in dataflow.flows(_extracts(unsafe))
+        if f.claim == "open_redirect" and f.sink_location.path == f"{root}edit.py"
+    ]
+    assert [f for f in flows if proves(f)]
+
+
+def test_a_module_tail_two_files_share_names_neither() -> None:
+    files = {
+        "a/utilities/request.py": UTILS,
+        "b/utilities/request.py": UTILS,
+        "a/views.py": VIEW_IF.format(name="safe_for_redirect"),
+    }
+    flows = [
+        f
+        for f in dataflow.flows(_extracts(files))
+        if f.claim == "open_redirect" and f.sink_location.path == "a/views.py"
+    ]
+    assert [f for f in flows if proves(f)], "which file Python imports is not known: no guess"
 
 
 @pytest.mark.parametrize("view", [VIEW_IF, VIEW_NOT])

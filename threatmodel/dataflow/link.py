@@ -25,6 +25,7 @@ from threatmodel.dataflow.encode import read_table
 from threatmodel.dataflow.pending import Pending
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
+from threatmodel.dataflow.pyroots import Roots
 from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.values import ATTR, Label, Step, attr_read, distinct
 from threatmodel.models import Flow, Location
@@ -70,8 +71,10 @@ class Linker:
         for data in extracts.values():
             for name, target in (data.get("imports") or {}).items():
                 self.aliases.setdefault(name, target)
-        self.classes = Hierarchy(extracts, self.summaries)  # Python methods through ``self``
         self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
+        self.roots = Roots(self.modules)  # ``utilities.x`` of ``netbox/utilities/x.py``
+        # Python methods through ``self``
+        self.classes = Hierarchy(extracts, self.summaries, self.roots.full)
         self.js_modules = frozenset(
             str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
         )
@@ -105,7 +108,19 @@ class Linker:
         return found
 
     def canonical(self, qual: str) -> str:
-        """The name of the function ``qual`` calls, as its summary is keyed."""
+        """The name of the function ``qual`` calls, as its summary is keyed (imported from
+        below the repository's root: as the file names it, ``pyroots``)."""
+        got = self._canonical(qual)
+        if got in self.summaries:
+            return got
+        rooted = self.roots.full(got)
+        if rooted is not None:
+            there = self._canonical(rooted)
+            if there in self.summaries:
+                return there
+        return got
+
+    def _canonical(self, qual: str) -> str:
         for _ in range(4):  # a name re-exported by a package's ``__init__``, and again
             if qual in self.summaries or qual not in self.aliases:
                 break

@@ -12,7 +12,7 @@ inherited through a base the repository does not define (what any library call i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from threatmodel.dataflow.pyclass import SELF
@@ -21,10 +21,18 @@ BUILTIN_BASES = frozenset({"object", "typing.Generic", "Generic", "abc.ABC", "AB
 
 
 class Hierarchy:
-    def __init__(self, extracts: Mapping[str, Any], summaries: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        extracts: Mapping[str, Any],
+        summaries: Mapping[str, Any],
+        rooted: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.classes: dict[str, dict[str, Any]] = {}
         for data in extracts.values():
             self.classes.update(data.get("classes") or {})
+        if rooted is not None:  # bases and attribute classes as the repository's files name them
+            for qual, info in list(self.classes.items()):
+                self.classes[qual] = _renamed(info, self.classes, rooted)
         self.has = summaries
         self.children: dict[str, list[str]] = {}
         for qual, info in self.classes.items():
@@ -113,3 +121,21 @@ class Hierarchy:
             return False  # an attribute of unknown class: maybe a library's object
         module = qual.rpartition(".")[0]  # a function of a module link read: not there
         return module in modules and qual not in self.classes
+
+
+def _renamed(
+    info: dict[str, Any], known: Mapping[str, Any], rooted: Callable[[str], str | None]
+) -> dict[str, Any]:
+    """A class's bases and attribute classes, each imported from below the repository's root
+    renamed to the class a file defines (``pyroots``); a name already known is kept."""
+
+    def name(c: str) -> str:
+        got = None if c in known else rooted(c)
+        return got if got is not None and got in known else c
+
+    out = dict(info)
+    if "bases" in info:
+        out["bases"] = [name(b) for b in info["bases"]]
+    if "types" in info:
+        out["types"] = {k: name(str(v)) for k, v in info["types"].items()}
+    return out
