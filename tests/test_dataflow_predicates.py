@@ -4,7 +4,9 @@
 answers; a view of another module redirects only where it held (``if ok(x): redirect(x)``)
 or leaves where it did not (``if not ok(x): x = default``). The flow is broken there, for
 the kind the wrapped check proves and no other; a function that returns true on some way
-that proves nothing, or whose result the caller does not test, leaves the flow.
+that proves nothing, or whose result the caller does not test, leaves the flow. The
+predicate is found when the code imports it from a folder below the repository's root
+(``pyroots``), and through a mixin's method. Django's ``reverse()`` builds a path of the site.
 """
 
 from __future__ import annotations
@@ -205,3 +207,22 @@ def test_the_predicate_proves_only_the_kinds_its_check_proves() -> None:
 def test_a_predicate_the_repository_does_not_define_proves_nothing() -> None:
     flows = _redirects(VIEW_IF.format(name="safe_for_redirect"), utils="X = 1\n")
     assert [f for f in flows if proves(f)]
+
+
+REVERSED = """
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+
+def go(request):
+    obj_id = request.POST.get("id")
+    if "_next" in request.POST:
+        return HttpResponseRedirect(reverse("view_thing", args=(obj_id,)))
+    return HttpResponseRedirect(obj_id)
+"""
+
+
+def test_a_django_reverse_of_request_arguments_is_a_local_path() -> None:
+    flows = _redirects(REVERSED)
+    assert {f.sink_location.line for f in flows if proves(f)} == {10}
+    assert any(f.sink_location.line == 9 and f.broken_by for f in flows)
