@@ -226,3 +226,59 @@ def test_a_django_reverse_of_request_arguments_is_a_local_path() -> None:
     flows = _redirects(REVERSED)
     assert {f.sink_location.line for f in flows if proves(f)} == {10}
     assert any(f.sink_location.line == 9 and f.broken_by for f in flows)
+
+
+GENERIC_INIT = """
+from .edit import *
+"""
+
+GENERIC_EDIT = """
+from utilities.views import ReturnURLMixin
+
+
+class EditView(ReturnURLMixin):
+    pass
+"""
+
+VIEW_SUBCLASS = """
+from django.shortcuts import redirect
+from views import generic
+
+
+class ThingEdit(generic.EditView):
+    def post(self, request):
+        return redirect(self.get_return_url(request))
+"""
+
+
+@pytest.mark.parametrize("root", ["", "app/"])
+def test_a_base_class_a_package_re_exports_with_a_star_import_is_followed(root: str) -> None:
+    files = {
+        f"{root}utilities/request.py": UTILS,
+        f"{root}utilities/views.py": MIXIN,
+        f"{root}views/generic/__init__.py": GENERIC_INIT,
+        f"{root}views/generic/edit.py": GENERIC_EDIT,
+        f"{root}things.py": VIEW_SUBCLASS,
+    }
+
+    def proven(files: dict[str, str]) -> list[Flow]:
+        return [
+            f
+            for f in dataflow.flows(_extracts(files))
+            if f.claim == "open_redirect"
+            and f.sink_location.path == f"{root}things.py"
+            and proves(f)
+        ]
+
+    assert not proven(files)
+    unsafe = MIXIN.replace("if url and safe_", "if url or safe_")
+    assert proven(files | {f"{root}utilities/views.py": unsafe})
+
+
+def test_a_relative_import_in_a_package_init_is_inside_the_package() -> None:
+    got = dataflow.extract(
+        SourceFile.from_bytes("app/pkg/__init__.py", b"from .x import helper\nfrom .y import *\n")
+    )
+    assert got is not None
+    assert got["imports"] == {"app.pkg.helper": "app.pkg.x.helper"}
+    assert got["stars"] == ["app.pkg.y"]

@@ -23,13 +23,15 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
     tree = src.python_ast
     if tree is None:
         return None
-    engine = Engine(module_name(src.path), src.lines)
+    engine = Engine(module_name(src.path), src.lines, package=src.path.endswith("__init__.py"))
     summaries = engine.run(tree)
     out = {"labels": engine.table.rows, "summaries": summaries}
     if engine.classes:
         out["classes"] = engine.classes
     if engine.imports:
         out["imports"] = engine.imports
+    if engine.stars:
+        out["stars"] = engine.stars
     return out
 
 

@@ -72,9 +72,11 @@ class Linker:
             for name, target in (data.get("imports") or {}).items():
                 self.aliases.setdefault(name, target)
         self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
-        self.roots = Roots(self.modules)  # ``utilities.x`` of ``netbox/utilities/x.py``
+        # ``utilities.x`` of ``netbox/utilities/x.py``; a package's ``from .x import *``
+        stars = {module_name(p): d["stars"] for p, d in extracts.items() if d.get("stars")}
+        self.roots = Roots(self.modules, stars)
         # Python methods through ``self``
-        self.classes = Hierarchy(extracts, self.summaries, self.roots.full)
+        self.classes = Hierarchy(extracts, self.summaries, self.roots.candidates)
         self.js_modules = frozenset(
             str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
         )
@@ -113,9 +115,8 @@ class Linker:
         got = self._canonical(qual)
         if got in self.summaries:
             return got
-        rooted = self.roots.full(got)
-        if rooted is not None:
-            there = self._canonical(rooted)
+        for other in self.roots.candidates(got):
+            there = self._canonical(other)
             if there in self.summaries:
                 return there
         return got

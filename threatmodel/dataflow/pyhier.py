@@ -25,14 +25,14 @@ class Hierarchy:
         self,
         extracts: Mapping[str, Any],
         summaries: Mapping[str, Any],
-        rooted: Callable[[str], str | None] | None = None,
+        elsewhere: Callable[[str], list[str]] | None = None,
     ) -> None:
         self.classes: dict[str, dict[str, Any]] = {}
         for data in extracts.values():
             self.classes.update(data.get("classes") or {})
-        if rooted is not None:  # bases and attribute classes as the repository's files name them
+        if elsewhere is not None:  # bases and attribute classes as the files define them
             for qual, info in list(self.classes.items()):
-                self.classes[qual] = _renamed(info, self.classes, rooted)
+                self.classes[qual] = _renamed(info, self.classes, elsewhere)
         self.has = summaries
         self.children: dict[str, list[str]] = {}
         for qual, info in self.classes.items():
@@ -124,14 +124,16 @@ class Hierarchy:
 
 
 def _renamed(
-    info: dict[str, Any], known: Mapping[str, Any], rooted: Callable[[str], str | None]
+    info: dict[str, Any], known: Mapping[str, Any], elsewhere: Callable[[str], list[str]]
 ) -> dict[str, Any]:
     """A class's bases and attribute classes, each imported from below the repository's root
-    renamed to the class a file defines (``pyroots``); a name already known is kept."""
+    or through a package's ``*`` imports renamed to the class a file defines (``pyroots``);
+    a name already known is kept."""
 
     def name(c: str) -> str:
-        got = None if c in known else rooted(c)
-        return got if got is not None and got in known else c
+        if c in known:
+            return c
+        return next((x for x in elsewhere(c) if x in known), c)
 
     out = dict(info)
     if "bases" in info:

@@ -52,8 +52,12 @@ FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 class Engine(
     ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin, SplitMixin
 ):
-    def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
+    def __init__(
+        self, module: str, lines: list[str], catalog: Catalog = CATALOG, package: bool = False
+    ) -> None:
         self.module = module
+        self.package = package  # a package's ``__init__``: ``from .x`` is inside it
+        self.stars: list[str] = []  # modules it imports ``*`` from (its names are theirs)
         self.lines = lines
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
@@ -293,6 +297,8 @@ class Engine(
         elif isinstance(s, ast.ImportFrom):
             base = self.import_base(s)
             for alias in s.names:
+                if alias.name == "*" and f.qual == self.module:
+                    self.stars.append(base)
                 if alias.name != "*":
                     f.aliases[alias.asname or alias.name] = (
                         f"{base}.{alias.name}" if base else alias.name
@@ -329,8 +335,9 @@ class Engine(
         if not s.level:
             return s.module or ""
         parts = self.module.split(".")
-        # a module's package is its dotted name minus the last part (``pkg.__init__`` too)
-        pkg = parts[: len(parts) - s.level]
+        # a module's package is its dotted name minus the last part; a package's
+        # ``__init__`` is named as the package, which ``from .x`` starts from
+        pkg = parts[: len(parts) - s.level + (1 if self.package else 0)]
         return ".".join([*pkg, *([s.module] if s.module else [])])
 
     def if_(self, s: ast.If, f: Frame) -> bool:
