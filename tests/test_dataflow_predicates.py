@@ -282,3 +282,23 @@ def test_a_relative_import_in_a_package_init_is_inside_the_package() -> None:
     assert got is not None
     assert got["imports"] == {"app.pkg.helper": "app.pkg.x.helper"}
     assert got["stars"] == ["app.pkg.y"]
+
+
+def test_a_tail_another_file_of_the_repository_shares_is_no_guess() -> None:
+    # the other ``utilities/request.py`` has no extract (no gate let it through), but it
+    # is a file of the repository: which one Python imports is not known
+    files = {
+        "app/utilities/request.py": UTILS,
+        "app/views.py": VIEW_IF.format(name="safe_for_redirect"),
+    }
+    extracts = _extracts(files)
+    alone = dataflow.flows(extracts, files=list(files))
+    both = dataflow.flows(extracts, files=[*files, "tools/utilities/request.py"])
+    redirect = [
+        f for f in alone if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
+    ]
+    assert redirect and not [f for f in redirect if proves(f)]
+    redirect = [
+        f for f in both if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
+    ]
+    assert [f for f in redirect if proves(f)]

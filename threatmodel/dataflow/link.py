@@ -16,7 +16,7 @@ Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from threatmodel.claims import REGISTRY
@@ -58,7 +58,10 @@ def module_name(path: str) -> str:
 
 class Linker:
     def __init__(
-        self, extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None
+        self,
+        extracts: Mapping[str, Any],
+        aliases: Mapping[str, str] | None = None,
+        files: Iterable[str] | None = None,
     ) -> None:
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._rows: dict[str, list[list[Any]]] = {}
@@ -74,7 +77,8 @@ class Linker:
         self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
         # ``utilities.x`` of ``netbox/utilities/x.py``; a package's ``from .x import *``
         stars = {module_name(p): d["stars"] for p, d in extracts.items() if d.get("stars")}
-        self.roots = Roots(self.modules, stars)
+        every = {module_name(p) for p in files or () if p.endswith(".py")}
+        self.roots = Roots(self.modules | every, stars)
         # Python methods through ``self``
         self.classes = Hierarchy(extracts, self.summaries, self.roots.candidates)
         self.js_modules = frozenset(
@@ -441,8 +445,14 @@ def _source_order(lab: Label) -> tuple[Any, ...]:
     return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
 
 
-def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> list[Flow]:
-    linker = Linker(extracts, aliases)
+def flows(
+    extracts: Mapping[str, Any],
+    aliases: Mapping[str, str] | None = None,
+    files: Iterable[str] | None = None,
+) -> list[Flow]:
+    """``files``: every file of the repository (extracts are only those a gate let
+    through), so a module tail is unique among all of them (``pyroots``)."""
+    linker = Linker(extracts, aliases, files)
     pending = Pending(linker.find)  # what the repository's yes/no functions prove
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
