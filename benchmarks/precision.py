@@ -47,14 +47,14 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-06 (issue 18, fourth round), both columns with `scan --no-prove` and",
-    "this script's definition (confirmed, high / critical, production). `before`: main at",
-    "5d8c8c3 (the merge of the third round); `after`: the merge of the fourth round's seven",
-    "branches (among them methods resolved through `self`, search-loop allow-lists, a flow",
-    "through repository code link cannot resolve kept for review, DefectDojo's URL-name",
-    "permission middleware and api/v2 router). Findings of `before` that are gone are listed",
-    "under each app with their judgement; the judgements of earlier rounds stay in",
-    "`precision_judgements.json`.",
+    "Measured 2026-12-06 (fifth round, branch `pred`), both columns with `scan --no-prove`",
+    "and this script's definition (confirmed, production; high / critical and, apart,",
+    "medium). `before`: main at 7f5129d (the merge of the fourth round); `after`: branch",
+    "`pred` (a repository yes/no function guarding a branch is a check; Django's `reverse()`",
+    "an open-redirect sanitizer; Python imports resolved from a folder below the repository",
+    "root and through a package's `import *`; JS flows through unresolved repository calls",
+    "kept for review). Findings of `before` that are gone are listed under each app with",
+    "their judgement; the judgements of earlier rounds stay in `precision_judgements.json`.",
 ]
 
 
