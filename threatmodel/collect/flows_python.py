@@ -43,8 +43,9 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 6  # stars: a package's ``import *``; classes (bases, attribute classes): ``self.m()`` resolved in link;
-    # summaries mark generators (gen); dead arms keep their sinks as safe
+    version = 6  # stars: a package's ``import *``; classes (bases, attribute classes):
+    # ``self.m()`` resolved in link; summaries mark generators (gen); dead arms keep their
+    # sinks as safe
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
