@@ -302,3 +302,39 @@ def test_a_tail_another_file_of_the_repository_shares_is_no_guess() -> None:
         f for f in both if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
     ]
     assert [f for f in redirect if proves(f)]
+
+
+EDIT_BASE = """
+from django.shortcuts import redirect
+from utilities.views import ReturnURLMixin
+
+
+class EditView(ReturnURLMixin):
+    def post(self, request):
+        return redirect(self.get_return_url(request))
+
+
+class JournalEdit(EditView):
+    def get_return_url(self, request):
+        return {ret}
+"""
+
+
+def test_a_method_subclasses_override_is_what_any_of_them_returns() -> None:
+    def redirects(ret: str) -> list[Flow]:
+        files = {
+            "utilities/request.py": UTILS,
+            "utilities/views.py": MIXIN,
+            "edit.py": EDIT_BASE.format(ret=ret),
+        }
+        return [
+            f
+            for f in dataflow.flows(_extracts(files))
+            if f.claim == "open_redirect" and f.sink_location.path == "edit.py"
+        ]
+
+    # every implementation checks the URL or returns a constant: no way through
+    assert not [f for f in redirects('"/journal/"') if f.broken_by is None]
+    # one returns the caller's URL as it is: a flow, for review (the object decides)
+    open_ = [f for f in redirects('request.GET.get("next")') if f.broken_by is None]
+    assert open_ and all(f.unresolved and not proves(f) for f in open_)

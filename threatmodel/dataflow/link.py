@@ -223,6 +223,10 @@ class Linker:
         if checks and "." not in key:
             return self.checked(qual, key, lab, bind, depth)
         found = self.find(lab.origin)
+        if found is None and depth <= MAX_DEPTH:
+            each = self.classes.implementations(self.canonical(lab.origin))
+            if each:
+                return self.any_of(each, lab, bind, depth)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
@@ -237,6 +241,21 @@ class Linker:
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+
+    def any_of(
+        self, quals: list[str], lab: Label, bind: Bind | None, depth: int
+    ) -> frozenset[Label]:
+        """A method subclasses override (``pyhier.implementations``): what any of them
+        returns, each through its own checks, marked as resting on a call whose function
+        the object's class decides (not proof)."""
+        short = lab.origin.replace(SELF, ".")
+        out: list[Label] = []
+        for qual in quals:
+            path, summ = self.summaries[qual]
+            inner = self.bindings(lab, summ, bind, depth)
+            got = self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+            out += (x.through_unknown(short) for x in got)
+        return distinct(out)
 
     def unresolved(self, callee: str) -> bool:
         """Is ``callee``, which no summary answers, the repository's own code (its flows are

@@ -77,6 +77,28 @@ class Hierarchy:
             todo += self.children.get(c, ())
         return False
 
+    def implementations(self, qual: str) -> list[str]:
+        """The functions a method call some subclass overrides may run: the one the
+        object's class finds through its bases, and every subclass's own (empty when the
+        call is one function, or names no method the repository defines)."""
+        where = self.target(qual)
+        if where is None:
+            return []
+        cls, name = where
+        first = self.defined(cls, name)
+        if first is None or not self.overridden(cls, name):
+            return []
+        out, seen, todo = [first], set(), list(self.children.get(cls, ()))
+        while todo:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            if f"{c}.{name}" in self.has and f"{c}.{name}" not in out:
+                out.append(f"{c}.{name}")
+            todo += self.children.get(c, ())
+        return out
+
     def attr_class(self, cls: str, attr: str) -> str | None:
         for c in self.mro(cls)[0]:
             got = self.classes[c].get("types", {}).get(attr)
