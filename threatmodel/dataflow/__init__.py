@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.flowfacts import flows
 from threatmodel.dataflow.js import JsEngine
-from threatmodel.dataflow.link import flows, module_name
+from threatmodel.dataflow.link import module_name
 from threatmodel.dataflow.python import Engine
 from threatmodel.dataflow.sinkfacts import sink_facts
 

@@ -1,4 +1,5 @@
-"""Across files: resolve ``call`` labels with the callees' summaries and build ``Flow`` facts.
+"""Across files: resolve ``call`` labels with the callees' summaries (``flowfacts`` makes the
+``Flow`` facts of what this resolves).
 
 A label ``call helpers.utils.get_param(0: request.args)`` becomes what that function returns
 given its arguments: the request labels when it returns its parameter, nothing when it
@@ -19,16 +20,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
-from threatmodel.dataflow.pending import Pending
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
 from threatmodel.dataflow.pyroots import Roots
 from threatmodel.dataflow.signature import signature
-from threatmodel.dataflow.values import ATTR, Label, Step, attr_read, distinct
-from threatmodel.models import Flow, Location
+from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
 
 MAX_DEPTH = 4
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
@@ -427,12 +425,6 @@ def _hit(row: list[Any]) -> tuple[str, int, str, list[int], str, list[int]]:
     return kind, line, callee, ids, rest[0] if rest else "", rest[1] if len(rest) > 1 else []
 
 
-def _constant_reason(note: str, safe: bool) -> str:
-    if safe:
-        return note.removeprefix("safe: ")
-    return f"constant; {note}" if note else "constant"
-
-
 def note_sep(note: str) -> str:
     return f"{NOTE}{note}" if note else ""
 
@@ -449,87 +441,3 @@ def _through(got: Label, via: Label) -> Label:
     for line in via.steps:  # lines of via's file, which may not be got's
         out = out.step_in(via.path, line)
     return out
-
-
-def _place(step: Step, path: str) -> Location:
-    """A label's step as a place: its own file's line, or another file's ``(path, line)``."""
-    if isinstance(step, tuple):
-        return Location(path=step[0], line=step[1])
-    return Location(path=path, line=step)
-
-
-def _source_order(lab: Label) -> tuple[Any, ...]:
-    """Request sources first, then by place; a total order, so which of two labels at one
-    place gives the flow never depends on set order."""
-    return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
-
-
-def flows(
-    extracts: Mapping[str, Any],
-    aliases: Mapping[str, str] | None = None,
-    files: Iterable[str] | None = None,
-) -> list[Flow]:
-    """``files``: every file of the repository (extracts are only those a gate let
-    through), so a module tail is unique among all of them (``pyroots``)."""
-    linker = Linker(extracts, aliases, files)
-    pending = Pending(linker.find)  # what the repository's yes/no functions prove
-    out: dict[tuple[Any, ...], Flow] = {}
-    key: tuple[Any, ...]
-    for kind, line, callee, path, labels, lines in linker.hits():
-        extra = [Location(path=path, line=n) for n in lines if n != line]
-        spec = REGISTRY.get(kind)
-        callee, _, note = callee.partition(NOTE)
-        if not labels and spec is not None and (spec.taint or note.startswith("safe: ")):
-            safe = note.startswith("safe: ")
-            key = (kind, path, line, "constant", safe)
-            out.setdefault(
-                key,
-                Flow(
-                    claim=kind,
-                    cwe=list(spec.cwe),
-                    source_kind="safe_call" if safe else "constant",
-                    source=callee if safe else "constant",
-                    source_location=Location(path=path, line=line),
-                    sink=callee,
-                    sink_location=Location(path=path, line=line),
-                    steps=[*extra, Location(path=path, line=line)],
-                    broken_by=_constant_reason(note, safe),
-                ),
-            )
-            continue
-        wanted = {
-            "weak_random": {"random"},
-            "weak_hash": {"pattern"},
-            "insecure_cookie": {"pattern"},
-        }
-        labels = frozenset(
-            x for x in labels if x.kind in wanted.get(kind, {"request", "database", "config"})
-        )
-        if not labels and note.startswith("safe: ") and spec is not None:
-            continue
-        for lab in sorted(labels, key=_source_order):
-            source_path = lab.path or path
-            met = sorted(set(pending.sanitizers(lab)))
-            broken = next(iter(met), "sanitizer") if kind in pending.proven(lab) else None
-            key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)
-            if key in out:
-                continue
-            sink_at = Location(path=path, line=line)
-            steps = [Location(path=source_path, line=lab.line)]
-            steps += [x for x in (_place(s, source_path) for s in lab.steps) if x != sink_at]
-            steps += [e for e in extra if e not in steps]
-            steps.append(sink_at)
-            out[key] = Flow(
-                claim=kind,
-                cwe=list(spec.cwe) if spec else [],
-                source_kind=lab.kind,
-                source=lab.origin,
-                source_location=Location(path=source_path, line=lab.line),
-                sink=callee,
-                sink_location=Location(path=path, line=line),
-                steps=steps,
-                sanitizers=met,
-                broken_by=broken,
-                unresolved=list(lab.unknown),
-            )
-    return list(out.values())
