@@ -157,6 +157,10 @@ _NOT_SECRET_WORDS = frozenset(
         "kind",
         "query",
         "route",
+        # an e-mail's template file and subject line (``PASSWORD_RESET_DEFAULT_TEMPLATE``)
+        "template",
+        "subject",
+        "title",
         "key",  # "token_key", "secret_key_name": a lookup key, not the secret
         "hash",
         "hashed",

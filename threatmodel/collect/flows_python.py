@@ -28,21 +28,24 @@ def _gate_names() -> list[str]:
 
 
 # A file matters to dataflow when it names a sink, a sanitizer or a source, or has a
-# function that returns a constant (a wrapper whose summary breaks a flow). Any other
+# function that returns a constant (a wrapper whose summary breaks a flow), or names a
+# package's functions by importing a module whole (``import *``). Any other
 # function passes its arguments through, which is what link() assumes of a function it
 # has no summary for, so skipping the file loses nothing.
 GATE = gate(
     calls=[*_gate_names(), "set_cookie", "getenv", "fetchone", "fetchall", "setFeature"],
     words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape"],
-    substrings=['return "', "return '", "return f'", 'return f"', "return None"],
+    # ``from .views import *``: a package's names are its modules' (``pyroots``)
+    substrings=['return "', "return '", "return f'", 'return f"', "return None", "import *"],
 )
 
 
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 5  # classes (bases, attribute classes): ``self.m()`` resolved in link;
-    # summaries mark generators (gen); dead arms keep their sinks as safe
+    version = 6  # stars: a package's ``import *``; classes (bases, attribute classes):
+    # ``self.m()`` resolved in link; summaries mark generators (gen); dead arms keep their
+    # sinks as safe
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -52,5 +55,5 @@ class PythonFlowsCollector(Collector):
         return dataflow.extract(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        out.flows.extend(dataflow.flows(extracts))
+        out.flows.extend(dataflow.flows(extracts, files=ctx.files))
         out.sinks.extend(dataflow.sink_facts(extracts))

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.flowfacts import flows
 from threatmodel.dataflow.js import JsEngine
-from threatmodel.dataflow.link import flows, module_name
+from threatmodel.dataflow.link import module_name
 from threatmodel.dataflow.python import Engine
 from threatmodel.dataflow.sinkfacts import sink_facts
 
@@ -23,13 +24,15 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
     tree = src.python_ast
     if tree is None:
         return None
-    engine = Engine(module_name(src.path), src.lines)
+    engine = Engine(module_name(src.path), src.lines, package=src.path.endswith("__init__.py"))
     summaries = engine.run(tree)
     out = {"labels": engine.table.rows, "summaries": summaries}
     if engine.classes:
         out["classes"] = engine.classes
     if engine.imports:
         out["imports"] = engine.imports
+    if engine.stars:
+        out["stars"] = engine.stars
     return out
 
 

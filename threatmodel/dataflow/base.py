@@ -35,6 +35,14 @@ class EngineBase:
     def refine(self, test: ast.expr, f: Frame, truth: bool) -> None:
         raise NotImplementedError
 
+    def sanitize_names(
+        self, node: ast.AST, kinds: frozenset[str], f: Frame, name: str = "guard"
+    ) -> None:
+        raise NotImplementedError
+
+    def repo_predicate(self, test: ast.Call, f: Frame) -> None:
+        raise NotImplementedError
+
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         raise NotImplementedError
 

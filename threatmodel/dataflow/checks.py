@@ -9,6 +9,13 @@ first, for a validator that calls another); the caller's variable becomes a ``ca
 ``<callee>#checks:<argument>`` that ``link`` resolves with that summary (an unknown callee
 passes its argument through, as any unknown call does). Only guards count: a parameter the
 callee reassigns (``name = secure_filename(name)``) is its local value, not the caller's.
+
+A yes/no function of the repository works the other way round: ``def safe(url): return
+url_has_allowed_host_and_scheme(url)`` proves nothing when called, but ``if safe(u):`` (or
+``if not safe(u): return``) proves in its true branch what ``safe`` returning true proves.
+The callee's summary names it (``holds``: parameter -> the kinds its guards prove at every
+``return`` of a value that may be true, read as that value being true); the caller's branch
+marks the argument with a pending kind (``HOLDS``), which link replaces by those kinds.
 """
 
 from __future__ import annotations
@@ -23,20 +30,29 @@ from threatmodel.dataflow.values import Label, Value
 
 CHECKS = "#checks:"
 GUARD = "guard"  # the name conds.sanitize_names gives a guard's sanitizing
+HOLDS = "?holds:"  # a pending kind (and its sanitizer's name): ``?holds:<callee>#<argument>``
 
 
-def checked_params(f: Frame) -> dict[str, list[str]]:
-    """Parameter -> the kinds its guards prove on every normal exit of the function."""
+def holds(qual: str, key: str) -> str:
+    """The pending kind of a value in the branch where the repository's function ``qual``
+    returned true given it as argument ``key`` (a position or a keyword)."""
+    return f"{HOLDS}{qual}#{key}"
+
+
+def checked_params(params: tuple[str, ...], envs: list[dict[str, Value]]) -> dict[str, list[str]]:
+    """Parameter -> the kinds its guards prove at every one of ``envs``: the function's
+    normal exits (``checks``), or its returns of a value that may be true (``holds``)."""
     out: dict[str, list[str]] = {}
-    if not f.exits:
+    if not envs:
         return out
-    for name in f.params:
+    for name in params:
         kinds: frozenset[str] | None = None
-        for env in f.exits:
+        for env in envs:
             value = env.get(name)
             labels = [] if value is None else list(value.all_labels())
             own = [x for x in labels if x.kind == "param" and x.origin == name]
-            if not own or len(own) != len(labels) or any(v != GUARD for x in own for v in x.via):
+            guards = all(v == GUARD or v.startswith(HOLDS) for x in own for v in x.via)
+            if not own or len(own) != len(labels) or not guards:
                 kinds = frozenset()
                 break
             here = frozenset.intersection(*(x.safe for x in own))
@@ -97,3 +113,30 @@ class ChecksMixin(EngineBase):
             args = ((key, shallow(labels)),)
             label = Label("call", f"{qual}{CHECKS}{key}", call.lineno, args=args)
             f.env[arg.id] = Value(frozenset({label}))
+
+    def truthy_exit(self, node: ast.expr | None, value: Value, f: Frame) -> None:
+        """At ``return node``: unless the value is never true, the parameters as the value
+        being true leaves them (``return is_safe(url)``, ``return ok and x.isdigit()``)."""
+        if node is None or (value.known and not value.all_labels() and not value.const):
+            return
+        env, facts, hits, calls = f.env, f.facts, len(f.hits), len(f.calls)
+        f.env, f.facts = dict(env), set(facts)
+        if not value.known:
+            self.refine(node, f, True)
+        f.truthy.append({n: f.env[n] for n in f.params if n in f.env})
+        del f.hits[hits:], f.calls[calls:]  # the test was read for its facts only
+        f.env, f.facts = env, facts
+
+    def repo_predicate(self, test: ast.Call, f: Frame) -> None:
+        """``ok(x)`` was true, for a function ``ok`` that may be the repository's: ``x``
+        carries ``ok``'s pending kind (link: what ``ok``'s ``holds`` proves, maybe nothing)."""
+        qual = own_callee(test.func, f)
+        if not qual:
+            qual = qualify(test.func, f)
+            if not qual or not self.may_be_repo(test.func, qual, f):
+                return
+        named = [(str(i), a) for i, a in enumerate(test.args)]
+        named += [(k.arg, k.value) for k in test.keywords if k.arg]
+        for key, arg in named:
+            kind = holds(qual, key)
+            self.sanitize_names(arg, frozenset({kind}), f, kind)

@@ -167,6 +167,8 @@ class CondMixin(EngineBase):
     def call_fact(self, test: ast.Call, f: Frame, truth: bool) -> None:
         func = test.func
         arg = test.args[0] if test.args else None
+        if truth:
+            self.repo_predicate(test, f)  # ``if ok(x):`` for the repository's ``ok``
         if qualify(func, f) in ("re.fullmatch", "re.match", "re.search"):
             pattern = _literal(arg)  # ``re.fullmatch(r'[a-z0-9]+', x)``: an allow-list
             how = qualify(func, f)[3:]
@@ -254,14 +256,16 @@ class CondMixin(EngineBase):
             ):
                 self.sanitize_names(ast.Name(id=name), frozenset({"code_injection"}), f)
 
-    def sanitize_names(self, node: ast.AST, kinds: frozenset[str], f: Frame) -> None:
+    def sanitize_names(
+        self, node: ast.AST, kinds: frozenset[str], f: Frame, name: str = "guard"
+    ) -> None:
         for sub in ast.walk(node):
             key = dotted(sub)
             if not key:
                 continue
-            for name in {key, key.split(".")[0], f.views.get(key.split(".")[0], "")}:
-                if name and name in f.env:
-                    f.env[name] = sanitize_keep(f.env[name], kinds, "guard")
+            for held in {key, key.split(".")[0], f.views.get(key.split(".")[0], "")}:
+                if held and held in f.env:
+                    f.env[held] = sanitize_keep(f.env[held], kinds, name)
 
 
 def sanitize_keep(v: Value, kinds: frozenset[str], name: str) -> Value:

@@ -68,6 +68,9 @@ class Frame:
     lambdas: dict[str, ast.Lambda] = field(default_factory=dict)  # name -> lambda it holds
     params: tuple[str, ...] = ()  # the function's parameters (their checks are summarised)
     exits: list[dict[str, Value]] = field(default_factory=list)  # params at each normal exit
+    # params at each ``return`` whose value may be true, as that value being true leaves
+    # them: what the function proves when a caller tests its result (``checks.holds``)
+    truthy: list[dict[str, Value]] = field(default_factory=list)
     cls: str = ""  # a method's class (qualified): ``self.m()`` is that class's ``m``
     me: str = ""  # a method's first parameter (``self`` / ``cls``)
     typed: dict[str, str] = field(default_factory=dict)  # parameter -> its annotated class

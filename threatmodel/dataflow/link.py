@@ -1,4 +1,5 @@
-"""Across files: resolve ``call`` labels with the callees' summaries and build ``Flow`` facts.
+"""Across files: resolve ``call`` labels with the callees' summaries (``flowfacts`` makes the
+``Flow`` facts of what this resolves).
 
 A label ``call helpers.utils.get_param(0: request.args)`` becomes what that function returns
 given its arguments: the request labels when it returns its parameter, nothing when it
@@ -16,17 +17,16 @@ Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
-from threatmodel.dataflow.values import ATTR, Label, Step, attr_read, distinct
-from threatmodel.models import Flow, Location
+from threatmodel.dataflow.pyroots import Roots
+from threatmodel.dataflow.signature import signature
+from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
 
 MAX_DEPTH = 4
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
@@ -56,7 +56,10 @@ def module_name(path: str) -> str:
 
 class Linker:
     def __init__(
-        self, extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None
+        self,
+        extracts: Mapping[str, Any],
+        aliases: Mapping[str, str] | None = None,
+        files: Iterable[str] | None = None,
     ) -> None:
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._rows: dict[str, list[list[Any]]] = {}
@@ -69,8 +72,16 @@ class Linker:
         for data in extracts.values():
             for name, target in (data.get("imports") or {}).items():
                 self.aliases.setdefault(name, target)
-        self.classes = Hierarchy(extracts, self.summaries)  # Python methods through ``self``
         self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
+        # ``utilities.x`` of ``netbox/utilities/x.py``; a package's ``from .x import *``
+        stars = {module_name(p): d["stars"] for p, d in extracts.items() if d.get("stars")}
+        every = {module_name(p) for p in files or () if p.endswith(".py")}
+        self.roots = Roots(self.modules | every, stars)
+        # Python methods through ``self``
+        self.classes = Hierarchy(extracts, self.summaries, self.roots.candidates)
+        self.js_modules = frozenset(
+            str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
+        )
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int], frozenset[Label]] = {}
@@ -101,7 +112,18 @@ class Linker:
         return found
 
     def canonical(self, qual: str) -> str:
-        """The name of the function ``qual`` calls, as its summary is keyed."""
+        """The name of the function ``qual`` calls, as its summary is keyed (imported from
+        below the repository's root: as the file names it, ``pyroots``)."""
+        got = self._canonical(qual)
+        if got in self.summaries:
+            return got
+        for other in self.roots.candidates(got):
+            there = self._canonical(other)
+            if there in self.summaries:
+                return there
+        return got
+
+    def _canonical(self, qual: str) -> str:
         for _ in range(4):  # a name re-exported by a package's ``__init__``, and again
             if qual in self.summaries or qual not in self.aliases:
                 break
@@ -155,7 +177,7 @@ class Linker:
         return (bind or {}).get(base, frozenset())
 
     def bindings(self, lab: Label, summ: dict[str, Any], bind: Bind | None, depth: int) -> Bound:
-        sig = _signature(summ.get("params", NONE))
+        sig = signature(summ.get("params", NONE))
         out = Bound(bind, depth)
         for key, raw in lab.args:
             if key == "self":
@@ -199,13 +221,17 @@ class Linker:
         if checks and "." not in key:
             return self.checked(qual, key, lab, bind, depth)
         found = self.find(lab.origin)
+        if found is None and depth <= MAX_DEPTH:
+            each = self.classes.implementations(self.canonical(lab.origin))
+            if each:
+                return self.any_of(each, lab, bind, depth)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
             for _, raw in lab.args:
                 out += self.resolve(raw, bind, depth)
             callee = self.canonical(lab.origin)
-            if found is None and out and self.classes.unresolved(callee, self.modules):
+            if found is None and out and self.unresolved(callee):
                 # the repository's own code, unread: what it does with them is unknown
                 short = lab.origin.replace(SELF, ".")
                 out = [x.through_unknown(short) for x in out]
@@ -213,6 +239,36 @@ class Linker:
         path, summ = found
         inner = self.bindings(lab, summ, bind, depth)
         return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+
+    def any_of(
+        self, quals: list[str], lab: Label, bind: Bind | None, depth: int
+    ) -> frozenset[Label]:
+        """A method subclasses override (``pyhier.implementations``): what any of them
+        returns, each through its own checks, marked as resting on a call whose function
+        the object's class decides (not proof)."""
+        short = lab.origin.replace(SELF, ".")
+        out: list[Label] = []
+        for qual in quals:
+            path, summ = self.summaries[qual]
+            inner = self.bindings(lab, summ, bind, depth)
+            got = self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
+            out += (x.through_unknown(short) for x in got)
+        return distinct(out)
+
+    def unresolved(self, callee: str) -> bool:
+        """Is ``callee``, which no summary answers, the repository's own code (its flows are
+        not proof)? Python: ``pyhier``'s rule. JavaScript: a function a file of the repository
+        exports by that name (``./lib/x.f``, the file read), not a method of something it
+        exports (``./lib/x.db.query``: maybe a package's object)."""
+        if self.classes.unresolved(callee, self.modules):
+            return True
+        if not callee.startswith("./"):
+            return False
+        end = len(callee)
+        while (end := callee.rfind(".", 0, end)) > 1:  # a file name may hold dots
+            if callee[:end] in self.js_modules:
+                return "." not in callee[end + 1 :]
+        return False
 
     def checked(
         self, qual: str, key: str, lab: Label, bind: Bind | None, depth: int
@@ -369,12 +425,6 @@ def _hit(row: list[Any]) -> tuple[str, int, str, list[int], str, list[int]]:
     return kind, line, callee, ids, rest[0] if rest else "", rest[1] if len(rest) > 1 else []
 
 
-def _constant_reason(note: str, safe: bool) -> str:
-    if safe:
-        return note.removeprefix("safe: ")
-    return f"constant; {note}" if note else "constant"
-
-
 def note_sep(note: str) -> str:
     return f"{NOTE}{note}" if note else ""
 
@@ -391,113 +441,3 @@ def _through(got: Label, via: Label) -> Label:
     for line in via.steps:  # lines of via's file, which may not be got's
         out = out.step_in(via.path, line)
     return out
-
-
-def _place(step: Step, path: str) -> Location:
-    """A label's step as a place: its own file's line, or another file's ``(path, line)``."""
-    if isinstance(step, tuple):
-        return Location(path=step[0], line=step[1])
-    return Location(path=path, line=step)
-
-
-def _source_order(lab: Label) -> tuple[Any, ...]:
-    """Request sources first, then by place; a total order, so which of two labels at one
-    place gives the flow never depends on set order."""
-    return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
-
-
-def flows(extracts: Mapping[str, Any], aliases: Mapping[str, str] | None = None) -> list[Flow]:
-    linker = Linker(extracts, aliases)
-    out: dict[tuple[Any, ...], Flow] = {}
-    key: tuple[Any, ...]
-    for kind, line, callee, path, labels, lines in linker.hits():
-        extra = [Location(path=path, line=n) for n in lines if n != line]
-        spec = REGISTRY.get(kind)
-        callee, _, note = callee.partition(NOTE)
-        if not labels and spec is not None and (spec.taint or note.startswith("safe: ")):
-            safe = note.startswith("safe: ")
-            key = (kind, path, line, "constant", safe)
-            out.setdefault(
-                key,
-                Flow(
-                    claim=kind,
-                    cwe=list(spec.cwe),
-                    source_kind="safe_call" if safe else "constant",
-                    source=callee if safe else "constant",
-                    source_location=Location(path=path, line=line),
-                    sink=callee,
-                    sink_location=Location(path=path, line=line),
-                    steps=[*extra, Location(path=path, line=line)],
-                    broken_by=_constant_reason(note, safe),
-                ),
-            )
-            continue
-        wanted = {
-            "weak_random": {"random"},
-            "weak_hash": {"pattern"},
-            "insecure_cookie": {"pattern"},
-        }
-        labels = frozenset(
-            x for x in labels if x.kind in wanted.get(kind, {"request", "database", "config"})
-        )
-        if not labels and note.startswith("safe: ") and spec is not None:
-            continue
-        for lab in sorted(labels, key=_source_order):
-            source_path = lab.path or path
-            broken = next(iter(sorted(lab.via)), "sanitizer") if kind in lab.safe else None
-            key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)
-            if key in out:
-                continue
-            sink_at = Location(path=path, line=line)
-            steps = [Location(path=source_path, line=lab.line)]
-            steps += [x for x in (_place(s, source_path) for s in lab.steps) if x != sink_at]
-            steps += [e for e in extra if e not in steps]
-            steps.append(sink_at)
-            out[key] = Flow(
-                claim=kind,
-                cwe=list(spec.cwe) if spec else [],
-                source_kind=lab.kind,
-                source=lab.origin,
-                source_location=Location(path=source_path, line=lab.line),
-                sink=callee,
-                sink_location=Location(path=path, line=line),
-                steps=steps,
-                sanitizers=sorted(set(lab.via)),
-                broken_by=broken,
-                unresolved=list(lab.unknown),
-            )
-    return list(out.values())
-
-
-@dataclass(frozen=True)
-class _Sig:
-    """Where a call's argument lands: a positional one in its parameter or ``*args``, a
-    keyword one in its parameter or ``**kw``."""
-
-    positional: tuple[str, ...]
-    named: frozenset[str]
-    var: str
-    kw: str
-
-    def bind(self, key: str) -> str:
-        if key.isdigit():
-            i = int(key)
-            return self.positional[i] if i < len(self.positional) else self.var or key
-        return key if key in self.named or not self.kw else self.kw
-
-
-def _signature(params: list[str]) -> _Sig:
-    positional: list[str] = []
-    named: set[str] = set()
-    var = kw = ""
-    star = False
-    for p in params:
-        if p.startswith("**"):
-            kw = p[2:]
-        elif p.startswith("*"):
-            star, var = True, p[1:]
-        else:
-            named.add(p)
-            if not star:
-                positional.append(p)
-    return _Sig(tuple(positional), frozenset(named), var, kw)

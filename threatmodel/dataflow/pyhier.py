@@ -12,7 +12,7 @@ inherited through a base the repository does not define (what any library call i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from threatmodel.dataflow.pyclass import SELF
@@ -21,10 +21,18 @@ BUILTIN_BASES = frozenset({"object", "typing.Generic", "Generic", "abc.ABC", "AB
 
 
 class Hierarchy:
-    def __init__(self, extracts: Mapping[str, Any], summaries: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        extracts: Mapping[str, Any],
+        summaries: Mapping[str, Any],
+        elsewhere: Callable[[str], list[str]] | None = None,
+    ) -> None:
         self.classes: dict[str, dict[str, Any]] = {}
         for data in extracts.values():
             self.classes.update(data.get("classes") or {})
+        if elsewhere is not None:  # bases and attribute classes as the files define them
+            for qual, info in list(self.classes.items()):
+                self.classes[qual] = _renamed(info, self.classes, elsewhere)
         self.has = summaries
         self.children: dict[str, list[str]] = {}
         for qual, info in self.classes.items():
@@ -68,6 +76,28 @@ class Hierarchy:
                 return True
             todo += self.children.get(c, ())
         return False
+
+    def implementations(self, qual: str) -> list[str]:
+        """The functions a method call some subclass overrides may run: the one the
+        object's class finds through its bases, and every subclass's own (empty when the
+        call is one function, or names no method the repository defines)."""
+        where = self.target(qual)
+        if where is None:
+            return []
+        cls, name = where
+        first = self.defined(cls, name)
+        if first is None or not self.overridden(cls, name):
+            return []
+        out, seen, todo = [first], set(), list(self.children.get(cls, ()))
+        while todo:
+            c = todo.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            if f"{c}.{name}" in self.has and f"{c}.{name}" not in out:
+                out.append(f"{c}.{name}")
+            todo += self.children.get(c, ())
+        return out
 
     def attr_class(self, cls: str, attr: str) -> str | None:
         for c in self.mro(cls)[0]:
@@ -113,3 +143,23 @@ class Hierarchy:
             return False  # an attribute of unknown class: maybe a library's object
         module = qual.rpartition(".")[0]  # a function of a module link read: not there
         return module in modules and qual not in self.classes
+
+
+def _renamed(
+    info: dict[str, Any], known: Mapping[str, Any], elsewhere: Callable[[str], list[str]]
+) -> dict[str, Any]:
+    """A class's bases and attribute classes, each imported from below the repository's root
+    or through a package's ``*`` imports renamed to the class a file defines (``pyroots``);
+    a name already known is kept."""
+
+    def name(c: str) -> str:
+        if c in known:
+            return c
+        return next((x for x in elsewhere(c) if x in known), c)
+
+    out = dict(info)
+    if "bases" in info:
+        out["bases"] = [name(b) for b in info["bases"]]
+    if "types" in info:
+        out["types"] = {k: name(str(v)) for k, v in info["types"].items()}
+    return out

@@ -53,8 +53,12 @@ FuncNode = ast.FunctionDef | ast.AsyncFunctionDef
 class Engine(
     ExprMixin, CallMixin, AssignMixin, CondMixin, ChecksMixin, MatchMixin, RecordMixin, SplitMixin
 ):
-    def __init__(self, module: str, lines: list[str], catalog: Catalog = CATALOG) -> None:
+    def __init__(
+        self, module: str, lines: list[str], catalog: Catalog = CATALOG, package: bool = False
+    ) -> None:
         self.module = module
+        self.package = package  # a package's ``__init__``: ``from .x`` is inside it
+        self.stars: list[str] = []  # modules it imports ``*`` from (its names are theirs)
         self.lines = lines
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
@@ -122,11 +126,14 @@ class Engine(
         self.summaries[qual] = _summary(f, names, self.table, fn.lineno)
         if any(isinstance(n, ast.Yield | ast.YieldFrom) for n in ast.walk(fn)):
             self.summaries[qual]["gen"] = 1  # its result is what it yields: not read here
-        checks, forwards = checked_params(f), forwarded_params(f)
+        checks, forwards = checked_params(f.params, f.exits), forwarded_params(f)
         if checks:
             self.summaries[qual]["checks"] = checks
         if forwards:
             self.summaries[qual]["checked_by"] = forwards
+        holds = checked_params(f.params, f.truthy)
+        if holds:
+            self.summaries[qual]["holds"] = holds
 
     def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
         """A route parameter: request input, unless its converter or its enforced type
@@ -187,6 +194,7 @@ class Engine(
             value = self.expr(s.value, f) if s.value is not None else CLEAN
             f.returns.append(value)
             f.exits.append({n: f.env[n] for n in f.params if n in f.env})
+            self.truthy_exit(s.value, value, f)
             self.return_sink(value, f, line, s.value)
             return True
         elif isinstance(s, ast.Raise | ast.Break | ast.Continue):
@@ -291,6 +299,8 @@ class Engine(
         elif isinstance(s, ast.ImportFrom):
             base = self.import_base(s)
             for alias in s.names:
+                if alias.name == "*" and f.qual == self.module:
+                    self.stars.append(base)
                 if alias.name != "*":
                     f.aliases[alias.asname or alias.name] = (
                         f"{base}.{alias.name}" if base else alias.name
@@ -327,8 +337,9 @@ class Engine(
         if not s.level:
             return s.module or ""
         parts = self.module.split(".")
-        # a module's package is its dotted name minus the last part (``pkg.__init__`` too)
-        pkg = parts[: len(parts) - s.level]
+        # a module's package is its dotted name minus the last part; a package's
+        # ``__init__`` is named as the package, which ``from .x`` starts from
+        pkg = parts[: len(parts) - s.level + (1 if self.package else 0)]
         return ".".join([*pkg, *([s.module] if s.module else [])])
 
     def if_(self, s: ast.If, f: Frame) -> bool:

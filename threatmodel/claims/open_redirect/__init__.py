@@ -32,6 +32,10 @@ SPEC = KindSpec(
     sanitizers=(
         "django.utils.http.url_has_allowed_host_and_scheme",
         "flask.url_for",
+        # a path of this site built from the URLconf; Django escapes a leading ``//`` so
+        # the result is never scheme-relative, whatever the arguments
+        "django.urls.reverse",
+        "django.urls.reverse_lazy",
         # JS: an encoded component has no ':', '/', '?', '#' or '\\': it cannot name a scheme
         # or a host, wherever it lands in the URL (Python's quote keeps '/' by default)
         "encodeURIComponent",

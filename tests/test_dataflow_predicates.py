@@ -1,0 +1,340 @@
+"""A repository's own yes/no function guarding a branch (``checks.holds``, ``pending``).
+
+``utils.safe_for_redirect(url)`` returns what Django's ``url_has_allowed_host_and_scheme``
+answers; a view of another module redirects only where it held (``if ok(x): redirect(x)``)
+or leaves where it did not (``if not ok(x): x = default``). The flow is broken there, for
+the kind the wrapped check proves and no other; a function that returns true on some way
+that proves nothing, or whose result the caller does not test, leaves the flow. The
+predicate is found when the code imports it from a folder below the repository's root
+(``pyroots``), and through a mixin's method. Django's ``reverse()`` builds a path of the site.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from threatmodel import dataflow
+from threatmodel.code.source import SourceFile
+from threatmodel.models import Flow
+from threatmodel.rules.flow_finding import proves
+
+UTILS = """
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_for_redirect(url):
+    return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+
+
+def local_and_short(url, limit=200):
+    return len(url) < limit and safe_for_redirect(url)
+
+
+def permissive(url):
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return True
+    return url.startswith("x")
+
+
+def safe_or_none(url):
+    if url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return url
+    return None
+"""
+
+VIEW_IF = """
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from utilities.request import {name}
+
+
+def go(request):
+    url = request.GET.get("next")
+    if url and {name}(url):
+        return redirect(url)
+    return redirect("/")
+"""
+
+VIEW_NOT = """
+from django.shortcuts import redirect
+from utilities import request as req
+
+
+def go(request):
+    url = request.GET.get("next")
+    if not req.{name}(url):
+        url = "/"
+    return redirect(url)
+"""
+
+VIEW_XSS = """
+from django.http import HttpResponse
+from utilities.request import safe_for_redirect
+
+
+def go(request):
+    url = request.GET.get("next")
+    if safe_for_redirect(url):
+        return HttpResponse(url)
+    return HttpResponse("no")
+"""
+
+
+MIXIN = """
+from utilities.request import safe_for_redirect
+
+
+class ReturnURLMixin:
+    def get_return_url(self, request):
+        url = request.GET.get("return_url")
+        if url and safe_for_redirect(url):
+            return url
+        return "/"
+"""
+
+VIEW_MIXIN = """
+from django.shortcuts import redirect
+from utilities.views import ReturnURLMixin
+
+
+class Edit(ReturnURLMixin):
+    def post(self, request):
+        return redirect(self.get_return_url(request))
+"""
+
+
+def _extracts(files: dict[str, str]) -> dict[str, object]:
+    extracts = {}
+    for path, text in files.items():
+        got = dataflow.extract(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
+        if got:
+            extracts[path] = got
+    return extracts
+
+
+def _flows(view: str, utils: str = UTILS, root: str = "") -> list[Flow]:
+    files = {f"{root}utilities/request.py": utils, f"{root}views.py": view}
+    return [
+        f
+        for f in dataflow.flows(_extracts(files))
+        if f.source_kind == "request" and f.sink_location.path == f"{root}views.py"
+    ]
+
+
+def _redirects(view: str, utils: str = UTILS, root: str = "") -> list[Flow]:
+    return [f for f in _flows(view, utils, root) if f.claim == "open_redirect"]
+
+
+def test_a_predicate_imported_from_below_the_repository_root_is_found() -> None:
+    # ``app/`` is where the code runs from: ``utilities.request`` is ``app/utilities/request.py``
+    flows = _redirects(VIEW_IF.format(name="safe_for_redirect"), root="app/")
+    assert flows and not [f for f in flows if proves(f)]
+
+
+@pytest.mark.parametrize("root", ["", "app/"])
+def test_a_mixin_method_returning_the_checked_url_or_a_constant_is_safe(root: str) -> None:
+    files = {
+        f"{root}utilities/request.py": UTILS,
+        f"{root}utilities/views.py": MIXIN,
+        f"{root}edit.py": VIEW_MIXIN,
+    }
+    flows = [
+        f
+        for f in dataflow.flows(_extracts(files))
+        if f.claim == "open_redirect" and f.sink_location.path == f"{root}edit.py"
+    ]
+    assert flows and not [f for f in flows if proves(f)]
+    unsafe = files | {
+        f"{root}utilities/views.py": MIXIN.replace("if url and safe_", "if url or safe_")
+    }
+    flows = [
+        f
+        for f in dataflow.flows(_extracts(unsafe))
+        if f.claim == "open_redirect" and f.sink_location.path == f"{root}edit.py"
+    ]
+    assert [f for f in flows if proves(f)]
+
+
+def test_a_module_tail_two_files_share_names_neither() -> None:
+    files = {
+        "a/utilities/request.py": UTILS,
+        "b/utilities/request.py": UTILS,
+        "a/views.py": VIEW_IF.format(name="safe_for_redirect"),
+    }
+    flows = [
+        f
+        for f in dataflow.flows(_extracts(files))
+        if f.claim == "open_redirect" and f.sink_location.path == "a/views.py"
+    ]
+    assert [f for f in flows if proves(f)], "which file Python imports is not known: no guess"
+
+
+@pytest.mark.parametrize("view", [VIEW_IF, VIEW_NOT])
+@pytest.mark.parametrize("name", ["safe_for_redirect", "local_and_short"])
+def test_a_repository_predicate_breaks_the_flow_in_its_true_branch(view: str, name: str) -> None:
+    flows = _redirects(view.format(name=name))
+    assert flows, "the request value still reaches the redirect (as a broken flow)"
+    assert not [f for f in flows if proves(f)]
+    assert all(f.broken_by == f"{name}()" and f.sanitizers == [f"{name}()"] for f in flows)
+
+
+def test_a_predicate_that_returns_true_when_unchecked_proves_nothing() -> None:
+    flows = _redirects(VIEW_IF.format(name="permissive"))
+    assert [f for f in flows if proves(f)]
+    assert not any("permissive()" in f.sanitizers for f in flows), "no name for no proof"
+
+
+def test_a_returned_value_that_is_none_when_unchecked_is_a_predicate() -> None:
+    assert not [f for f in _redirects(VIEW_IF.format(name="safe_or_none")) if proves(f)]
+
+
+def test_the_false_branch_and_an_untested_call_keep_the_flow() -> None:
+    inverted = VIEW_IF.format(name="safe_for_redirect").replace("if url and", "if not")
+    assert [f for f in _redirects(inverted) if proves(f)]
+    untested = VIEW_IF.format(name="safe_for_redirect").replace(
+        "if url and safe_for_redirect(url):", "safe_for_redirect(url)\n    if url:"
+    )
+    assert [f for f in _redirects(untested) if proves(f)]
+
+
+def test_the_predicate_proves_only_the_kinds_its_check_proves() -> None:
+    flows = [f for f in _flows(VIEW_XSS) if f.claim == "xss"]
+    assert [f for f in flows if proves(f)], "a same-site URL is still markup"
+
+
+def test_a_predicate_the_repository_does_not_define_proves_nothing() -> None:
+    flows = _redirects(VIEW_IF.format(name="safe_for_redirect"), utils="X = 1\n")
+    assert [f for f in flows if proves(f)]
+
+
+REVERSED = """
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+
+def go(request):
+    obj_id = request.POST.get("id")
+    if "_next" in request.POST:
+        return HttpResponseRedirect(reverse("view_thing", args=(obj_id,)))
+    return HttpResponseRedirect(obj_id)
+"""
+
+
+def test_a_django_reverse_of_request_arguments_is_a_local_path() -> None:
+    flows = _redirects(REVERSED)
+    assert {f.sink_location.line for f in flows if proves(f)} == {10}
+    assert any(f.sink_location.line == 9 and f.broken_by for f in flows)
+
+
+GENERIC_INIT = """
+from .edit import *
+"""
+
+GENERIC_EDIT = """
+from utilities.views import ReturnURLMixin
+
+
+class EditView(ReturnURLMixin):
+    pass
+"""
+
+VIEW_SUBCLASS = """
+from django.shortcuts import redirect
+from views import generic
+
+
+class ThingEdit(generic.EditView):
+    def post(self, request):
+        return redirect(self.get_return_url(request))
+"""
+
+
+@pytest.mark.parametrize("root", ["", "app/"])
+def test_a_base_class_a_package_re_exports_with_a_star_import_is_followed(root: str) -> None:
+    files = {
+        f"{root}utilities/request.py": UTILS,
+        f"{root}utilities/views.py": MIXIN,
+        f"{root}views/generic/__init__.py": GENERIC_INIT,
+        f"{root}views/generic/edit.py": GENERIC_EDIT,
+        f"{root}things.py": VIEW_SUBCLASS,
+    }
+
+    def proven(files: dict[str, str]) -> list[Flow]:
+        return [
+            f
+            for f in dataflow.flows(_extracts(files))
+            if f.claim == "open_redirect"
+            and f.sink_location.path == f"{root}things.py"
+            and proves(f)
+        ]
+
+    assert not proven(files)
+    unsafe = MIXIN.replace("if url and safe_", "if url or safe_")
+    assert proven(files | {f"{root}utilities/views.py": unsafe})
+
+
+def test_a_relative_import_in_a_package_init_is_inside_the_package() -> None:
+    got = dataflow.extract(
+        SourceFile.from_bytes("app/pkg/__init__.py", b"from .x import helper\nfrom .y import *\n")
+    )
+    assert got is not None
+    assert got["imports"] == {"app.pkg.helper": "app.pkg.x.helper"}
+    assert got["stars"] == ["app.pkg.y"]
+
+
+def test_a_tail_another_file_of_the_repository_shares_is_no_guess() -> None:
+    # the other ``utilities/request.py`` has no extract (no gate let it through), but it
+    # is a file of the repository: which one Python imports is not known
+    files = {
+        "app/utilities/request.py": UTILS,
+        "app/views.py": VIEW_IF.format(name="safe_for_redirect"),
+    }
+    extracts = _extracts(files)
+    alone = dataflow.flows(extracts, files=list(files))
+    both = dataflow.flows(extracts, files=[*files, "tools/utilities/request.py"])
+    redirect = [
+        f for f in alone if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
+    ]
+    assert redirect and not [f for f in redirect if proves(f)]
+    redirect = [
+        f for f in both if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
+    ]
+    assert [f for f in redirect if proves(f)]
+
+
+EDIT_BASE = """
+from django.shortcuts import redirect
+from utilities.views import ReturnURLMixin
+
+
+class EditView(ReturnURLMixin):
+    def post(self, request):
+        return redirect(self.get_return_url(request))
+
+
+class JournalEdit(EditView):
+    def get_return_url(self, request):
+        return {ret}
+"""
+
+
+def test_a_method_subclasses_override_is_what_any_of_them_returns() -> None:
+    def redirects(ret: str) -> list[Flow]:
+        files = {
+            "utilities/request.py": UTILS,
+            "utilities/views.py": MIXIN,
+            "edit.py": EDIT_BASE.format(ret=ret),
+        }
+        return [
+            f
+            for f in dataflow.flows(_extracts(files))
+            if f.claim == "open_redirect" and f.sink_location.path == "edit.py"
+        ]
+
+    # every implementation checks the URL or returns a constant: no way through
+    assert not [f for f in redirects('"/journal/"') if f.broken_by is None]
+    # one returns the caller's URL as it is: a flow, for review (the object decides)
+    open_ = [f for f in redirects('request.GET.get("next")') if f.broken_by is None]
+    assert open_ and all(f.unresolved and not proves(f) for f in open_)

@@ -1,0 +1,33 @@
+"""A default credential is a value of a password setting, not of a setting about passwords.
+
+saleor-style constants name the e-mail a password reset sends (``..._PASSWORD_RESET_DEFAULT_
+TEMPLATE = "password_reset.html"``, ``..._DEFAULT_SUBJECT = "Password reset e-mail"``): the
+last word says what the value is, as for ``TOKEN_URL``. A default password stays reported.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from threatmodel.code.names import is_secret_name
+from threatmodel.collect.default_creds import python_defaults
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'ACCOUNT_PASSWORD_RESET_DEFAULT_TEMPLATE = "password_reset.html"',
+        'SET_STAFF_PASSWORD_DEFAULT_SUBJECT = "You are invited"',
+        'ADMIN_PASSWORD_DEFAULT_TITLE = "Set your password"',
+    ],
+)
+def test_a_template_or_subject_about_passwords_is_no_credential(line: str) -> None:
+    assert not list(python_defaults(ast.parse(line)))
+    assert not is_secret_name(line.split(" = ")[0])
+
+
+def test_a_default_password_is_still_one() -> None:
+    got = list(python_defaults(ast.parse('_DEFAULT_PASSWORD = "MyPassword"\n')))
+    assert [name for name, _, _ in got] == ["_DEFAULT_PASSWORD"]
