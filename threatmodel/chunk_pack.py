@@ -17,7 +17,7 @@ from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tok
 from threatmodel.excerpts import CodeRef
 
 ChunkKind = Literal[
-    "component", "application", "output", "configuration", "data", "database", "cross"
+    "component", "application", "output", "configuration", "data", "database", "setup", "cross"
 ]
 
 
@@ -43,6 +43,9 @@ class Section:
     tables: list[str] = field(default_factory=list)
     risk: int = 0
     sinks: int = 0  # dangerous calls and flows in the route's code
+    # The section's own kind when sections of several kinds are packed together (the small
+    # setup chunks share requests): a chunk of one kind is that kind, of several "setup".
+    kind: ChunkKind | None = None
 
 
 def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
@@ -53,7 +56,7 @@ def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
 def title(prefix: str, names: list[str]) -> str:
     names = [n for n in names if n]
     shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
-    return f"{prefix} {shown}" if shown else prefix
+    return " ".join(t for t in (prefix, shown) if t)
 
 
 class Packer:
@@ -89,6 +92,7 @@ class Packer:
         names: list[str] = []
         routes: list[str] = []
         tables: list[str] = []
+        kinds: set[ChunkKind] = set()
         used = 0
 
         def flush() -> None:
@@ -99,7 +103,7 @@ class Packer:
                 chunks.append(
                     Chunk(
                         f"{title(prefix, names[:1])}#{n}",
-                        kind,
+                        kinds.pop() if len(kinds) == 1 else "setup" if kinds else kind,
                         title(prefix, names) + f" (part {n})",
                         data,
                         count_tokens(data),
@@ -110,6 +114,7 @@ class Packer:
                 self.sent.update(seen - cut)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
             cut.clear()
+            kinds.clear()
 
         def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
             head = [sec.text] if sec.text else []
@@ -135,6 +140,8 @@ class Packer:
                 cut.update(key(ref) for ref in sec.refs)
             if name not in names:
                 names.append(name)
+            if sec.kind is not None:
+                kinds.add(sec.kind)
             routes += sec.routes
             tables += sec.tables
             used += cost

@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
-from threatmodel.chunk_pack import Chunk, Packer, Section
+from threatmodel.chunk_pack import Chunk, ChunkKind, Packer, Section, title
 from threatmodel.chunk_sections import (
     application_refs,
     client_route_refs,
@@ -175,16 +175,30 @@ def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> 
     return out
 
 
-def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
+def _cross_text(
+    b: ChunkBuilder, focus: Focus | None, budget: int, held: set[str], setup_sent: bool
+) -> str:
+    """One line per fact; routes a component request holds (``held``) grouped by file and
+    auth, one short entry each (their code and handler line are in that request); the
+    global middleware and settings only when no setup request holds them (``setup_sent``)."""
     facts = b.facts
     lines: list[str] = []
+    grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
         mark = "* " if focus is not None and r.id in focus.routes else ""
         auth = r.auth.status.value + (f" via {r.auth.mechanism}" if r.auth.mechanism else "")
+        if r.id in held and not mark and not r.registered_again:
+            grouped[(r.location.path, auth)].append(f"{r.id} :{r.location.line}")
+            continue
         # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
         # for a route left out of the component chunks this line is its whole summary.
         lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
         lines += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
+    lines += [
+        f"routes declared in {path} with auth {auth} (shown in a component request): "
+        + ", ".join(ids)
+        for (path, auth), ids in sorted(grouped.items())
+    ]
     for t in sorted(facts.tables, key=lambda t: t.name):
         mark = "* " if focus is not None and t.name in focus.tables else ""
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
@@ -209,7 +223,7 @@ def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
         f"withheld) at {b.at(s.location, code=False)}"
         for s in sorted(facts.secrets, key=lambda s: (s.location.path, s.location.line))
     ]
-    glob = global_text(facts)
+    glob = "" if setup_sent else global_text(facts)
     text = "\n".join(lines + ([glob] if glob else []))
     while count_tokens(text) > budget and lines:
         lines = lines[: len(lines) * 3 // 4]  # keep the head, say how much was left out
@@ -303,16 +317,26 @@ def summarize(
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
-    chunks += packer.pack("output in", "output", out)
-    chunks += packer.pack("application setup in", "application", app)
-    db = _database_sections(b, used_tables, focus)
-    if db:
-        chunks += packer.pack("database", "database", [("", s) for s in db])
-    chunks += packer.pack("configuration in", "configuration", conf)
-    data = [(p, Section(t)) for p, t in data_text(b.reader, files)]
-    chunks += packer.pack("data in", "data", [(p, s) for p, s in data if _in_focus(p, focus)])
+    db = [("database", s) for s in _database_sections(b, used_tables, focus)]
+    data = [(p, Section(t)) for p, t in data_text(b.reader, files) if _in_focus(p, focus)]
+    # The setup sections are small (a settings file, two templates, a compose file): they
+    # share requests, in this order (unescaped output first), instead of paying the fixed
+    # prompt (~2k tokens) once per kind.
+    setup: list[tuple[str, Section]] = []
+    kinds: list[tuple[str, ChunkKind, list[tuple[str, Section]]]] = [
+        ("output in", "output", out),
+        ("application setup in", "application", app),
+        ("", "database", db),
+        ("configuration in", "configuration", conf),
+        ("data in", "data", data),
+    ]
+    for prefix, kind, secs in kinds:
+        setup += [(title(prefix, [name]), replace(s, kind=kind)) for name, s in secs]
+    chunks += packer.pack("", "setup", setup)
     if chunks or focus is None:
-        text = _cross_text(b, focus, budget)
+        held = {r for c in chunks if c.kind == "component" for r in c.routes}
+        setup_sent = any(name == "settings and middleware" for name, _ in app)
+        text = _cross_text(b, focus, budget, held, setup_sent)
         if text:
             chunks.append(
                 Chunk(
