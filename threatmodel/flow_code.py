@@ -78,6 +78,13 @@ def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
     return out
 
 
+def decided_state(flow: Flow) -> str:
+    """What the engine decided about a flow it does not send as code (see ``decided``)."""
+    if flow.broken_by:
+        return f"{flow.source_kind} value broken by {flow.broken_by}"
+    return "a constant value" if flow.source_kind == "constant" else "a safe call"
+
+
 def flow_weight(flow: Flow) -> int:
     """How much a flow adds to its route's risk: unbroken request data most."""
     if flow.broken_by:
@@ -99,9 +106,13 @@ class FlowIndex:
     def __init__(self, index: CodeIndex, flows: Sequence[Flow]) -> None:
         self.index = index
         self.by_path: dict[str, list[Flow]] = defaultdict(list)
+        # Every flow by the file of its sink: what reaches a route's code from outside it
+        # (a request wrapper in a helper), and the flows the engine decided (not shown).
+        self.by_sink: dict[str, list[Flow]] = defaultdict(list)
         for f in flows:
             if shown(f):
                 self.by_path[f.source_location.path].append(f)
+            self.by_sink[f.sink_location.path].append(f)
         self.claimed: set[int] = set()  # ids of flows some route holds
 
     def for_code(self, code: Sequence[CodeRef]) -> tuple[list[Flow], list[CodeRef]]:
@@ -114,6 +125,22 @@ class FlowIndex:
         ]
         self.claimed.update(id(f) for f in flows)
         return flows, self.refs(flows, code)
+
+    def decided(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
+        """The flows that make ``code`` decided, or None when it is not: some flow reaches
+        it (from its own lines or from outside, shown or proved constant / a safe call) and
+        every one the engine would show is broken. Such code is named, not quoted
+        (summarize.py): the engine already judged each value that reaches its sinks."""
+        reaching = [
+            f
+            for path in sorted({r.path for r in code})
+            for f in self.by_sink.get(path, ())
+            if _inside(f.sink_location, code)
+        ]
+        held = list({id(f): f for f in [*found, *reaching]}.values())
+        if not held or any(shown(f) and not f.broken_by for f in held):
+            return None
+        return held
 
     def refs(self, flows: Sequence[Flow], have: Sequence[CodeRef] = ()) -> list[CodeRef]:
         """The functions around each flow's points, once each, skipping lines ``have`` holds."""

@@ -49,7 +49,7 @@ from threatmodel.chunk_sections import (
 from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
+from threatmodel.flow_code import FlowIndex, decided_state, flow_lines, flow_weight
 from threatmodel.models import Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
@@ -90,8 +90,19 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
     return bool(sinks or flows or tables) or r.method in _WRITES
 
 
+_DECIDED_HEAD = (
+    "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
+)
+
+
+def _decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
+    """One line per sink place and verdict, with the sink's code (it can be cited)."""
+    out = {f"    {f.claim} at {b.at(f.sink_location)}: {decided_state(f)}" for f in flows}
+    return sorted(out)
+
+
 def _component_sections(
-    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex
+    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex, left_out: list[str] | None = None
 ) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
@@ -129,9 +140,19 @@ def _component_sections(
         quiet = focus is None and not _detailed(r, sinks, found, named)
         if quiet and not guards:
             continue  # the cross-component overview's line is its summary
-        if quiet:
+        # Decided: every value that reaches the route's sinks was judged by the engine
+        # (broken, constant, a safe call) and no sink takes a value it did not follow: the
+        # route's line, its guard and a line per decided sink, not its code.
+        decided = None
+        if not quiet and not named and not any("non-constant" in s for s in sinks):
+            decided = flows.decided(code, found)
+        if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
         lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
+        if decided is not None:
+            lines = [_DECIDED_HEAD, *_decided_lines(b, decided)]
+            if left_out is not None:
+                left_out.append(r.id)
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
@@ -139,9 +160,8 @@ def _component_sections(
         text = "\n".join([route_text(r, facts, sinks, named), *again, *lines])
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
-        by_file[r.location.path].append(
-            Section(text, refs, [r.id], named, risk, len(sinks) + len(found))
-        )
+        risky = 0 if decided is not None else len(sinks) + len(found)
+        by_file[r.location.path].append(Section(text, refs, [r.id], named, risk, risky))
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
@@ -176,7 +196,12 @@ def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> 
 
 
 def _cross_text(
-    b: ChunkBuilder, focus: Focus | None, budget: int, held: set[str], setup_sent: bool
+    b: ChunkBuilder,
+    focus: Focus | None,
+    budget: int,
+    held: set[str],
+    setup_sent: bool,
+    left_out: list[str] | None = None,
 ) -> str:
     """One line per fact; routes a component request holds (``held``) grouped by file and
     auth, one short entry each (their code and handler line are in that request); the
@@ -225,9 +250,15 @@ def _cross_text(
     ]
     glob = "" if setup_sent else global_text(facts)
     text = "\n".join(lines + ([glob] if glob else []))
+    total = len(lines)
     while count_tokens(text) > budget and lines:
         lines = lines[: len(lines) * 3 // 4]  # keep the head, say how much was left out
         text = "\n".join([*lines, f"... (overview cut to fit: {len(lines)} lines kept)"])
+    if len(lines) < total and left_out is not None:
+        left_out.append(
+            f"{total - len(lines)} of the overview's {total} lines (routes, tables, env vars, "
+            "secrets): more than one request holds"
+        )
     return text
 
 
@@ -302,8 +333,12 @@ def summarize(
     budget_tokens: int,
     focus: Focus | None = None,
     files: Sequence[str] = (),
+    left_out: list[str] | None = None,
 ) -> list[Chunk]:
     """The chunks to send, each at most ~``budget_tokens`` of data, riskiest first.
+
+    ``left_out``, when given, receives one sentence per kind of thing not quoted and why
+    (``scan --plan`` prints them): nothing is dropped silently.
 
     ``files`` are the repository's files (the walk's list): where application setup,
     unescaped output and configuration files are looked for. Routes' chunks hold the
@@ -313,7 +348,14 @@ def summarize(
     focus = None if focus is None or focus.empty() else focus
     b = ChunkBuilder(facts, reader)
     packer = Packer(b, budget)
-    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows))
+    decided: list[str] = []
+    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided)
+    if decided and left_out is not None:
+        left_out.append(
+            f"the code of {plural(len(decided), 'route')} (named by their route line and "
+            "one line per dangerous call): the dataflow engine decided every value reaching "
+            "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
+        )
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
@@ -336,7 +378,7 @@ def summarize(
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
-        text = _cross_text(b, focus, budget, held, setup_sent)
+        text = _cross_text(b, focus, budget, held, setup_sent, left_out)
         if text:
             chunks.append(
                 Chunk(
