@@ -100,6 +100,13 @@ def _targets(text: str) -> set[str]:
 
 def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
     """Line numbers (``start`` is the first's) of ``lines`` the model must read."""
+    return _followed(lines, start, anchors)[0]
+
+
+def _followed(
+    lines: Sequence[str], start: int, anchors: Collection[int]
+) -> tuple[set[int], frozenset[str]]:
+    """(line numbers to read, the names that hold request data)."""
     head = _head_end(lines)
     # The parameters: the names inside the signature's brackets (not the decorators').
     first = next((i for i, t in enumerate(lines[: head + 1]) if _DEF.search(t)), 0)
@@ -118,7 +125,38 @@ def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> se
             keep.update(range(a, b + 1))
             tainted |= _targets(text) - _NOT_DATA
             tainted |= {m.group(1) for m in _MUTATE.finditer(text)} - _NOT_DATA
-    return {start + i for i in keep}
+    return {start + i for i in keep}, tainted
+
+
+# A statement that decides what runs (`if`, `while`, `case` ...).
+_CONDITION = re.compile(r"^\s*(?:\}\s*)?(?:if|elif|else\s+if|while|switch|case|match|assert)\b")
+_CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
+# Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
+_INSPECT = frozenset(
+    {"isinstance", "len", "str", "int", "float", "bool", "type", "hasattr", "repr", "callable"}
+)
+
+
+def request_checks(lines: Sequence[str], start: int) -> set[int]:
+    """Line numbers of conditions that hand request data to a call: a password compared by a
+    lookup, an ownership test (``if Doc.objects.filter(owner=user_id)``). A bare test of a
+    value (``if not param``, ``isinstance``, a read such as ``request.form.get(k)``) is not
+    one: it decides nothing about the caller."""
+    live, tainted = _followed(lines, start, ())
+    head = start + _head_end(lines)
+    out = set()
+    for n in live:
+        text = _STRING.sub("''", lines[n - start])
+        if n > head and _CONDITION.match(text):
+            # `request.form.getlist(name)` reads request data; `User.find(id)` hands it on.
+            args = " ".join(
+                a
+                for f, a in _CALL_ARGS.findall(text)
+                if f not in _INSPECT and f.split(".")[0] not in tainted
+            )
+            if _names(args) & tainted:
+                out.add(n)
+    return out
 
 
 def fold(numbered: list[tuple[int, str]], live: set[int]) -> list[str]:

@@ -80,9 +80,11 @@ def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
 
 def decided_state(flow: Flow) -> str:
     """What the engine decided about a flow it does not send as code (see ``decided``)."""
-    if flow.broken_by:
-        return f"{flow.source_kind} value broken by {flow.broken_by}"
-    return "a constant value" if flow.source_kind == "constant" else "a safe call"
+    if flow.source_kind == "constant":
+        return "a constant value"
+    if flow.source_kind == "safe_call":
+        return "a safe call"
+    return f"{flow.source_kind} value broken by {flow.broken_by}"
 
 
 def flow_weight(flow: Flow) -> int:
@@ -96,7 +98,8 @@ def _inside(loc: Location, refs: Iterable[CodeRef]) -> bool:
     return any(r.path == loc.path and r.start <= loc.line <= r.end for r in refs)
 
 
-def _points(flow: Flow) -> list[Location]:
+def flow_points(flow: Flow) -> list[Location]:
+    """Source, each step and sink of a flow, in order."""
     return [flow.source_location, *flow.steps, flow.sink_location]
 
 
@@ -146,7 +149,7 @@ class FlowIndex:
         """The functions around each flow's points, once each, skipping lines ``have`` holds."""
         out: list[CodeRef] = []
         for f in flows:
-            for loc in _points(f):
+            for loc in flow_points(f):
                 if _inside(loc, [*have, *out]):
                     continue
                 start, end = self.index.unit_extent(loc.path, loc.line)

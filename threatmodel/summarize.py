@@ -46,10 +46,11 @@ from threatmodel.chunk_sections import (
     contract_refs,
     output_refs,
 )
-from threatmodel.code.reader import RepoReader
+from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.flow_code import FlowIndex, decided_state, flow_lines, flow_weight
+from threatmodel.excerpt_focus import request_checks
+from threatmodel.flow_code import FlowIndex, decided_state, flow_lines, flow_points, flow_weight
 from threatmodel.models import Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
@@ -101,6 +102,24 @@ def _decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
     return sorted(out)
 
 
+def _reads_elsewhere(b: ChunkBuilder, code: list[CodeRef], flows: list[Flow]) -> bool:
+    """Whether a route's own code (its handler) checks request data through a call no decided
+    flow passes through (a login's lookup, an ownership test): logic the engine does not
+    judge, which the model must read whatever flows it decided. (A helper's parameters are
+    not the caller's: its checks on them are the data's, e.g. an escaping loop.)"""
+    points = {(loc.path, loc.line) for f in flows for loc in flow_points(f)}
+    for ref in code:
+        if ref.label.startswith("constant"):
+            continue
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        if any((ref.path, n) not in points for n in request_checks(lines, ref.start)):
+            return True
+    return False
+
+
 def _component_sections(
     b: ChunkBuilder, focus: Focus | None, flows: FlowIndex, left_out: list[str] | None = None
 ) -> dict[str, list[Section]]:
@@ -110,6 +129,7 @@ def _component_sections(
     by_file: dict[str, list[Section]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
         code, guards = route_refs(b, r)
+        own = list(code)  # the route's declaration and handler, before what they call
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
         # the module values they read, then the code the dataflow engine's flows pass through.
         code += callees(b.index, code)
@@ -146,11 +166,16 @@ def _component_sections(
         decided = None
         if not quiet and not named and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
+            if decided is not None and _reads_elsewhere(b, own, decided):
+                decided = None
         if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
         lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
         if decided is not None:
             lines = [_DECIDED_HEAD, *_decided_lines(b, decided)]
+            # a dangerous call a decided line names is not said twice
+            at = {f"at {f.sink_location.path}:{f.sink_location.line}" for f in decided}
+            sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
             if left_out is not None:
                 left_out.append(r.id)
         again = [
