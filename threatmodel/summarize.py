@@ -102,13 +102,16 @@ def _decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
     return sorted(out)
 
 
-def _reads_elsewhere(b: ChunkBuilder, code: list[CodeRef], flows: list[Flow]) -> bool:
+def _more_to_read(b: ChunkBuilder, code: list[CodeRef], flows: list[Flow]) -> bool:
     """Whether a route's own code (its handler) checks request data through a call no decided
     flow passes through (a login's lookup, an ownership test): logic the engine does not
     judge, which the model must read whatever flows it decided. (A helper's parameters are
-    not the caller's: its checks on them are the data's, e.g. an escaping loop.)"""
+    not the caller's: its checks on them are the data's, e.g. an escaping loop.) Or a
+    hardcoded secret the collectors found in it: the model judges what it grants."""
     points = {(loc.path, loc.line) for f in flows for loc in flow_points(f)}
     for ref in code:
+        if any(ref.start <= n <= ref.end for n in b.secret_lines[ref.path]):
+            return True
         if ref.label.startswith("constant"):
             continue
         try:
@@ -166,7 +169,7 @@ def _component_sections(
         decided = None
         if not quiet and not named and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
-            if decided is not None and _reads_elsewhere(b, own, decided):
+            if decided is not None and _more_to_read(b, own, decided):
                 decided = None
         if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
@@ -303,9 +306,12 @@ def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chu
     if len(risky) > MAX_SOLO:
         risky = []
     # A new component starts a new request once the current one is half full.
-    solo = [(p, s) for p in risky for s in by_file[p]]
+    # Within a component too, the riskiest routes first (a cut or a budget stop drops the
+    # rest), then by path.
+    ranked = {p: sorted(by_file[p], key=lambda s: -s.risk) for p in order}
+    solo = [(p, s) for p in risky for s in ranked[p]]
     chunks = packer.pack("routes in", "component", solo, split_at=packer.budget // 2)
-    shared = [(p, s) for p in order if p not in risky for s in by_file[p]]
+    shared = [(p, s) for p in order if p not in risky for s in ranked[p]]
     return chunks + packer.pack("routes in", "component", shared)
 
 
