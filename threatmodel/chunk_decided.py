@@ -29,13 +29,18 @@ def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
     return sorted(out)
 
 
-def more_to_read(b: ChunkBuilder, code: list[CodeRef], flows: list[Flow]) -> bool:
-    """Whether a route's own code (its handler) checks request data through a call no decided
-    flow passes through (a login's lookup, an ownership test): logic the engine does not
-    judge, which the model must read whatever flows it decided. (A helper's parameters are
-    not the caller's: its checks on them are the data's, e.g. an escaping loop.) Or a
-    hardcoded secret the collectors found in it: the model judges what it grants."""
+def more_to_read(
+    b: ChunkBuilder, own: list[CodeRef], code: list[CodeRef], flows: list[Flow]
+) -> bool:
+    """Whether a route's code checks request data through a call no decided flow passes
+    through (a login's lookup, an ownership test): logic the engine does not judge, which
+    the model must read whatever flows it decided. In the route's ``own`` code (its handler)
+    every parameter is request data; in the functions it calls only the request objects
+    (``req``, ``request``) are: a helper's checks on its parameters are the data's (an
+    escaping loop). Or a hardcoded secret the collectors found in that code: the model
+    judges what it grants."""
     points = {(loc.path, loc.line) for f in flows for loc in flow_points(f)}
+    mine = {(r.path, r.start, r.end) for r in own}
     for ref in code:
         if any(ref.start <= n <= ref.end for n in b.secret_lines[ref.path]):
             return True
@@ -45,6 +50,7 @@ def more_to_read(b: ChunkBuilder, code: list[CodeRef], flows: list[Flow]) -> boo
             lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
         except PathRefused:
             continue
-        if any((ref.path, n) not in points for n in request_checks(lines, ref.start)):
+        params = (ref.path, ref.start, ref.end) in mine
+        if any((ref.path, n) not in points for n in request_checks(lines, ref.start, params)):
             return True
     return False

@@ -104,15 +104,16 @@ def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> se
 
 
 def _followed(
-    lines: Sequence[str], start: int, anchors: Collection[int]
+    lines: Sequence[str], start: int, anchors: Collection[int], params: bool = True
 ) -> tuple[set[int], frozenset[str]]:
-    """(line numbers to read, the names that hold request data)."""
+    """(line numbers to read, the names that hold request data); ``params=False``: the
+    function's parameters are not taken for request data, only the request objects."""
     head = _head_end(lines)
     # The parameters: the names inside the signature's brackets (not the decorators').
     first = next((i for i, t in enumerate(lines[: head + 1]) if _DEF.search(t)), 0)
     signature = "\n".join(lines[first : head + 1])
-    params = _names(signature[signature.find("(") + 1 : signature.rfind(")")])
-    tainted = (REQUEST_NAMES | params) - _NOT_DATA
+    names = _names(signature[signature.find("(") + 1 : signature.rfind(")")])
+    tainted = (REQUEST_NAMES | (names if params else frozenset())) - _NOT_DATA
     stmts = _statements(lines)
     keep: set[int] = set(range(head + 1))
     for _ in range(2):  # twice: a loop body taints a name used above it
@@ -137,12 +138,14 @@ _INSPECT = frozenset(
 )
 
 
-def request_checks(lines: Sequence[str], start: int) -> set[int]:
+def request_checks(lines: Sequence[str], start: int, params: bool = True) -> set[int]:
     """Line numbers of conditions that hand request data to a call: a password compared by a
     lookup, an ownership test (``if Doc.objects.filter(owner=user_id)``). A bare test of a
     value (``if not param``, ``isinstance``, a read such as ``request.form.get(k)``) is not
-    one: it decides nothing about the caller."""
-    live, tainted = _followed(lines, start, ())
+    one: it decides nothing about the caller. ``params=False`` for a helper the handler
+    calls: its parameters may be any value (an escaping loop tests its input's characters),
+    only what it reads from the request objects counts."""
+    live, tainted = _followed(lines, start, (), params)
     head = start + _head_end(lines)
     out = set()
     for n in live:

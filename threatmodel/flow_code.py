@@ -134,16 +134,20 @@ class FlowIndex:
         it (from its own lines or from outside, shown or proved constant / a safe call) and
         every one the engine would show is broken. Such code is named, not quoted
         (summarize.py): the engine already judged each value that reaches its sinks."""
+        # A module-level value the code reads (``constant`` excerpts: a key read from a file
+        # at import) is not the route's: its flows decide nothing about the route.
+        own = [r for r in code if not r.label.startswith("constant")]
         reaching = [
             f
-            for path in sorted({r.path for r in code})
+            for path in sorted({r.path for r in own})
             for f in self.by_sink.get(path, ())
-            if _inside(f.sink_location, code)
+            if _inside(f.sink_location, own)
         ]
-        held = list({id(f): f for f in [*found, *reaching]}.values())
-        if not held or any(shown(f) and not f.broken_by for f in held):
+        if any(shown(f) and not f.broken_by for f in [*found, *reaching]):
             return None
-        return held
+        mine = [f for f in found if _inside(f.source_location, own)]
+        held = list({id(f): f for f in [*mine, *reaching]}.values())
+        return held or None
 
     def refs(self, flows: Sequence[Flow], have: Sequence[CodeRef] = ()) -> list[CodeRef]:
         """The functions around each flow's points, once each, skipping lines ``have`` holds."""

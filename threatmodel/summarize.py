@@ -131,7 +131,7 @@ def _component_sections(
         decided = None
         if not quiet and not named and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
-            if decided is not None and more_to_read(b, own, decided):
+            if decided is not None and more_to_read(b, own, code, decided):
                 decided = None
         if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
