@@ -10,6 +10,7 @@ so repeated code is paid for once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -91,11 +92,14 @@ class Packer:
         kind: ChunkKind,
         sections: list[tuple[str, Section]],
         split_at: int | None = None,
+        prefixes: Mapping[ChunkKind, str] | None = None,
     ) -> list[Chunk]:
         """Greedy packing of (name, section) pairs, in the order given, under the budget.
 
         ``split_at``: a section of a new name (another component) starts a new chunk when
-        the current one holds at least that many tokens."""
+        the current one holds at least that many tokens. ``prefixes``: sections of several
+        kinds (``Section.kind``) packed together; a chunk's title names each kind's
+        sections after its prefix (``output in a.html; application setup in settings``)."""
         budget = self.budget
         chunks: list[Chunk] = []
         parts: list[str] = []
@@ -104,8 +108,16 @@ class Packer:
         names: list[str] = []
         routes: list[str] = []
         tables: list[str] = []
-        kinds: set[ChunkKind] = set()
+        kinds: dict[ChunkKind, list[str]] = {}  # with ``prefixes``: names by kind, in order
         used = 0
+
+        def heading(first: bool = False) -> str:
+            if not prefixes or not kinds:
+                return title(prefix, names[:1] if first else names)
+            if first:
+                k, ns = next(iter(kinds.items()))
+                return title(prefixes[k], ns[:1])
+            return "; ".join(title(prefixes[k], ns) for k, ns in kinds.items())
 
         def flush() -> None:
             nonlocal parts, seen, names, routes, tables, used
@@ -114,9 +126,9 @@ class Packer:
                 n = len(chunks) + 1
                 chunks.append(
                     Chunk(
-                        f"{title(prefix, names[:1])}#{n}",
-                        kinds.pop() if len(kinds) == 1 else "setup" if kinds else kind,
-                        title(prefix, names) + f" (part {n})",
+                        f"{heading(first=True)}#{n}",
+                        next(iter(kinds)) if len(kinds) == 1 else "setup" if kinds else kind,
+                        heading() + f" (part {n})",
                         data,
                         count_tokens(data),
                         tuple(routes),
@@ -152,8 +164,8 @@ class Packer:
                 cut.update(key(ref) for ref in sec.refs)
             if name not in names:
                 names.append(name)
-            if sec.kind is not None:
-                kinds.add(sec.kind)
+            if sec.kind is not None and name not in kinds.setdefault(sec.kind, []):
+                kinds[sec.kind].append(name)
             routes += sec.routes
             tables += sec.tables
             used += cost

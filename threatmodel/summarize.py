@@ -45,7 +45,7 @@ from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import DECIDED_HEAD, decided_lines, more_to_read
 from threatmodel.chunk_overview import cross_text
-from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, title
+from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section
 from threatmodel.chunk_sections import (
     application_refs,
     client_route_refs,
@@ -69,6 +69,14 @@ __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 MIN_BUDGET_TOKENS = 200
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
+# How a setup request's title names its sections, by kind.
+_SETUP_PREFIX: dict[ChunkKind, str] = {
+    "output": "output in",
+    "application": "application setup in",
+    "database": "database",
+    "configuration": "configuration in",
+    "data": "data in",
+}
 
 
 def _words(text: str) -> set[str]:
@@ -285,22 +293,20 @@ def summarize(
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
-    db = [("database", s) for s in _database_sections(b, used_tables, focus)]
+    db = [("", s) for s in _database_sections(b, used_tables, focus)]
     data = [(p, Section(t)) for p, t in data_text(b.reader, files) if _in_focus(p, focus)]
     # The setup sections are small (a settings file, two templates, a compose file): they
     # share requests, in this order (unescaped output first), instead of paying the fixed
     # prompt (~2k tokens) once per kind.
-    setup: list[tuple[str, Section]] = []
-    kinds: list[tuple[str, ChunkKind, list[tuple[str, Section]]]] = [
-        ("output in", "output", out),
-        ("application setup in", "application", app),
-        ("", "database", db),
-        ("configuration in", "configuration", conf),
-        ("data in", "data", data),
+    kinds: list[tuple[ChunkKind, list[tuple[str, Section]]]] = [
+        ("output", out),
+        ("application", app),
+        ("database", db),
+        ("configuration", conf),
+        ("data", data),
     ]
-    for prefix, kind, secs in kinds:
-        setup += [(title(prefix, [name]), replace(s, kind=kind)) for name, s in secs]
-    chunks += packer.pack("", "setup", setup)
+    setup = [(name, replace(s, kind=kind)) for kind, secs in kinds for name, s in secs]
+    chunks += packer.pack("", "setup", setup, prefixes=_SETUP_PREFIX)
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
