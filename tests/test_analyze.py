@@ -202,9 +202,7 @@ def test_call_failure_fails_one_chunk_and_keeps_the_rest(
 
     out = run(example, Scripted(script), tmp_path)
     assert out.run.status == "partial" and len(out.findings) == 1
-    assert out.run.failed_chunks == [
-        f"{SETUP}#1: openai-compatible (scripted): server error 500."
-    ]
+    assert out.run.failed_chunks == [f"{SETUP}#1: openai-compatible (scripted): server error 500."]
 
 
 def test_rejected_key_stops_the_pass(example: tuple[Facts, RepoReader], tmp_path: Path) -> None:
