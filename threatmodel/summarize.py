@@ -94,7 +94,7 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
 
 
 def _component_sections(
-    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex, left_out: list[str] | None = None
+    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex, decided_ids: list[str] | None = None
 ) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
@@ -149,8 +149,8 @@ def _component_sections(
             # a dangerous call a decided line names is not said twice
             at = {f"at {f.sink_location.path}:{f.sink_location.line}" for f in decided}
             sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
-            if left_out is not None:
-                left_out.append(r.id)
+            if decided_ids is not None:
+                decided_ids.append(r.id)
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
