@@ -13,7 +13,7 @@ from test_chunks_program import route, write
 
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
-from threatmodel.excerpt_focus import request_checks
+from threatmodel.excerpt_focus import request_uses
 from threatmodel.models import AuthStatus, Facts, Flow, Location, Sink
 from threatmodel.plan import plan_llm_pass, plan_text
 from threatmodel.summarize import summarize
@@ -107,18 +107,24 @@ def test_a_flow_from_outside_keeps_the_code(tmp_path: Path) -> None:
     assert '9|    q = request.args["q"]' in comp
 
 
-def test_request_checks_are_lookups_not_reads() -> None:
+def test_request_uses_are_hand_offs_not_reads() -> None:
     lines = [
         "def view(request):",
         "    user = request.POST.get('name')",
         "    if not user:",
-        "        return None",
+        "        return render(request, 'login.html')",
         "    if isinstance(user, str) and request.POST.get('x'):",
         "        pass",
         "    if login.objects.filter(user=user):",
         "        return 1",
+        "    open('log.txt', 'w').write(user)",
+        "    audit(request.POST['pw'])",
     ]
-    assert request_checks(lines, 1) == {7}
+    assert request_uses(lines, 1) == {7, 9, 10}
+    # in a helper the handler calls, a parameter is not request data
+    helper = ["def escape(s):", "    for c in s:", "        out.append(ord(c))"]
+    assert request_uses(helper, 1, params=False) == set()
+    assert request_uses(helper, 1) == {3}
 
 
 def test_overview_groups_the_routes_a_component_holds(tmp_path: Path) -> None:

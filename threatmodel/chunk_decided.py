@@ -4,16 +4,16 @@ A route is decided when every value that reaches its dangerous calls was judged 
 engine (``FlowIndex.decided``: broken by a sanitizer or guard, constant, a safe call) and no
 dangerous call takes a value it did not follow. Its chunk section is the route's line and
 one ``path:line | code`` line per sink with the verdict, so the model knows the code exists
-and can cite it. Unless its handler holds what the engine does not judge
-(``more_to_read``): a check on request data through a call (a login's lookup, an ownership
-test), or a hardcoded secret the collectors found.
+and can cite it. Unless its code holds what the engine does not judge (``more_to_read``):
+request data handed to a call on no decided flow (a login's lookup, an ownership test,
+request text written to a file), or a hardcoded secret the collectors found.
 """
 
 from __future__ import annotations
 
 from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import PathRefused
-from threatmodel.excerpt_focus import request_checks
+from threatmodel.excerpt_focus import request_uses
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import decided_state, flow_points
 from threatmodel.models import Flow
@@ -32,13 +32,13 @@ def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
 def more_to_read(
     b: ChunkBuilder, own: list[CodeRef], code: list[CodeRef], flows: list[Flow]
 ) -> bool:
-    """Whether a route's code checks request data through a call no decided flow passes
-    through (a login's lookup, an ownership test): logic the engine does not judge, which
-    the model must read whatever flows it decided. In the route's ``own`` code (its handler)
-    every parameter is request data; in the functions it calls only the request objects
-    (``req``, ``request``) are: a helper's checks on its parameters are the data's (an
-    escaping loop). Or a hardcoded secret the collectors found in that code: the model
-    judges what it grants."""
+    """Whether a route's code hands request data to a call no decided flow passes through
+    (a login's lookup, an ownership test, request text written to a file): logic the engine
+    does not judge, which the model must read whatever flows it decided. In the route's
+    ``own`` code (its handler) every parameter is request data; in the functions it calls
+    only the request objects (``req``, ``request``) are: a helper's uses of its parameters
+    are the data's (an escaping loop). Or a hardcoded secret the collectors found in that
+    code: the model judges what it grants."""
     points = {(loc.path, loc.line) for f in flows for loc in flow_points(f)}
     mine = {(r.path, r.start, r.end) for r in own}
     for ref in code:
@@ -51,6 +51,6 @@ def more_to_read(
         except PathRefused:
             continue
         params = (ref.path, ref.start, ref.end) in mine
-        if any((ref.path, n) not in points for n in request_checks(lines, ref.start, params)):
+        if any((ref.path, n) not in points for n in request_uses(lines, ref.start, params)):
             return True
     return False

@@ -129,8 +129,7 @@ def _followed(
     return {start + i for i in keep}, tainted
 
 
-# A statement that decides what runs (`if`, `while`, `case` ...).
-_CONDITION = re.compile(r"^\s*(?:\}\s*)?(?:if|elif|else\s+if|while|switch|case|match|assert)\b")
+_REQUEST_VALUE = re.compile(r"\b(?:request|req|ctx)\s*[.\[]")
 _CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
 # Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
 _INSPECT = frozenset(
@@ -138,26 +137,30 @@ _INSPECT = frozenset(
 )
 
 
-def request_checks(lines: Sequence[str], start: int, params: bool = True) -> set[int]:
-    """Line numbers of conditions that hand request data to a call: a password compared by a
-    lookup, an ownership test (``if Doc.objects.filter(owner=user_id)``). A bare test of a
-    value (``if not param``, ``isinstance``, a read such as ``request.form.get(k)``) is not
-    one: it decides nothing about the caller. ``params=False`` for a helper the handler
+def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[int]:
+    """Line numbers of statements that hand a value read from the request to a call: a
+    password compared by a lookup, an ownership test (``if Doc.objects.filter(owner=uid)``),
+    request text written to a file (``f.write(code)``). Not one: a read (``request.form.get(k)``),
+    a builtin inspecting the value (``isinstance``, ``len``), the request object itself handed
+    to the framework (``render(request, ...)``). ``params=False`` for a helper the handler
     calls: its parameters may be any value (an escaping loop tests its input's characters),
     only what it reads from the request objects counts."""
     live, tainted = _followed(lines, start, (), params)
     head = start + _head_end(lines)
     out = set()
+    derived = tainted - REQUEST_NAMES
     for n in live:
         text = _STRING.sub("''", lines[n - start])
-        if n > head and _CONDITION.match(text):
+        if n > head:
             # `request.form.getlist(name)` reads request data; `User.find(id)` hands it on.
             args = " ".join(
                 a
                 for f, a in _CALL_ARGS.findall(text)
                 if f not in _INSPECT and f.split(".")[0] not in tainted
             )
-            if _names(args) & tainted:
+            # a value read from the request (`code`, `request.POST['x']`), not the request
+            # object itself handed to the framework (`render(request, ...)`)
+            if _names(args) & derived or _REQUEST_VALUE.search(args):
                 out.add(n)
     return out
 
