@@ -118,6 +118,10 @@ def run(example: tuple[Facts, RepoReader], provider: Provider, tmp_path: Path, *
     return run_llm_pass(facts, reader, settings(tmp_path, **kw), NullProgress(), provider=provider)
 
 
+# The example's setup request: its application setup and its database share it.
+SETUP = "application setup in settings and middleware"
+
+
 def is_component(messages: Sequence[Message]) -> bool:
     return "Component: routes in app.py" in messages[0].content
 
@@ -140,10 +144,10 @@ def test_valid_answers_become_llm_findings(
     assert [f.title for f in out.findings] == ["SQL injection in search"]
     f = out.findings[0]
     assert f.source == "llm" and f.cwe == ["CWE-89"] and f.claims[0].kind == "sql_injection"
-    # component, application setup, database, overview
-    assert out.llm_calls == len(provider.calls) == out.chunks == 4
-    assert out.input_tokens == 400 and out.cost_usd == pytest.approx(0.004)
-    assert "4 of 4 chunks analysed" in out.run.message
+    # component, application setup + database (one setup request), overview
+    assert out.llm_calls == len(provider.calls) == out.chunks == 3
+    assert out.input_tokens == 300 and out.cost_usd == pytest.approx(0.003)
+    assert "3 of 3 chunks analysed" in out.run.message
 
 
 def test_schema_error_is_reasked_with_the_error(
@@ -198,7 +202,7 @@ def test_call_failure_fails_one_chunk_and_keeps_the_rest(
 
     out = run(example, Scripted(script), tmp_path)
     assert out.run.status == "partial" and len(out.findings) == 1
-    assert out.run.failed_chunks == ["database#1: openai-compatible (scripted): server error 500."]
+    assert out.run.failed_chunks == [f"{SETUP}#1: openai-compatible (scripted): server error 500."]
 
 
 def test_rejected_key_stops_the_pass(example: tuple[Facts, RepoReader], tmp_path: Path) -> None:
@@ -213,7 +217,7 @@ def test_rejected_key_stops_the_pass(example: tuple[Facts, RepoReader], tmp_path
     )
     assert out.run.status == "failed" and len(provider.calls) == 1
     assert "OPENAI_API_KEY" in out.run.message
-    assert sum("not analysed" in f for f in out.run.failed_chunks) == 3
+    assert sum("not analysed" in f for f in out.run.failed_chunks) == 2
 
 
 def test_token_budget_stops_cleanly_and_is_never_exceeded(
@@ -254,8 +258,8 @@ def test_cached_rerun_makes_no_call(example: tuple[Facts, RepoReader], tmp_path:
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
     calls = len(inner.calls)
     second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path, max_tokens=1)
-    assert len(inner.calls) == calls == 4  # nothing new was asked, even under a tiny budget
-    assert second.llm_calls == 0 and second.cache_hits == 4 and second.run.status == "ran"
+    assert len(inner.calls) == calls == 3  # nothing new was asked, even under a tiny budget
+    assert second.llm_calls == 0 and second.cache_hits == 3 and second.run.status == "ran"
     assert [f.fingerprint for f in second.findings] == [f.fingerprint for f in first.findings]
     cached = "\n".join(p.read_text() for p in (tmp_path / "llm").rglob("*.json"))
     assert "SQL injection in search" in cached and STRIPE_EXAMPLE not in cached
@@ -340,22 +344,22 @@ def test_cache_keeps_every_ended_exchange_and_asks_again_after_a_transient_error
 
     inner = Scripted(script)
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
-    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1) + 1
+    assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1)
     failed = sorted(f.split(":")[0] for f in first.run.failed_chunks)
-    assert failed == ["cross-component", "database#1"], failed
+    assert failed == [f"{SETUP}#1", "cross-component"], failed
     before = len(inner.calls)
     server_down[0] = False
     second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
     asked_again = [c[0].content.splitlines()[0] for c in inner.calls[before:]]
     # Every exchange that ended replays from the cache in full: the component chunk (re-asked,
-    # then usable), the application chunk, and the database chunk that failed after every
+    # then usable) and the setup chunk (application and database) that failed after every
     # re-ask (the same model would answer the same prompts the same way). Only the chunk a
     # transient error cut short is asked again, so it heals on the next run.
     assert len(asked_again) == 1 and asked_again[0].startswith("Overview"), asked_again
-    assert second.cache_hits == 2 + 1 + (MAX_REASKS + 1)
+    assert second.cache_hits == 2 + (MAX_REASKS + 1)
     assert [f.title for f in second.findings] == [SEARCH["title"]]
-    assert [f.split(":")[0] for f in second.run.failed_chunks] == ["database#1"]
-    database = next(f for f in first.run.failed_chunks if f.startswith("database"))
+    assert [f.split(":")[0] for f in second.run.failed_chunks] == [f"{SETUP}#1"]
+    database = next(f for f in first.run.failed_chunks if f.startswith(SETUP))
     assert second.run.failed_chunks == [database]  # the same failure, replayed
 
 

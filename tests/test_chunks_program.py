@@ -133,15 +133,19 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     by_kind = {c.kind: c for c in chunks}
     assert "--- called find_note: store.py lines 4-5" in by_kind["component"].data
-    app = by_kind["application"].data
-    assert "settings.py lines 1-5" in app  # DEBUG, and the whole MIDDLEWARE statement
-    assert "SESSION_COOKIE_SECURE" in app and "TIME_ZONE" not in app
-    out = by_kind["output"].data
-    assert "templates/page.html" in out and "views/item.ejs" in out
-    assert "templates/clean.html" not in out
-    conf = by_kind["configuration"].data
-    assert "SECRET_KEY=<set>" in conf and "EMPTY_ONE=<empty>" in conf
-    assert 'DEBUG: "true"' in conf and "POSTGRES_PASSWORD" in conf
+    # The small setup sections share one request (kind "setup": several kinds in it),
+    # unescaped output first, then the application setup, then the configuration.
+    setup = by_kind["setup"]
+    assert setup.title.startswith("output in templates/page.html")
+    data = setup.data
+    assert "views/item.ejs" in data and "templates/clean.html" not in data
+    assert "settings.py lines 1-5" in data  # DEBUG, and the whole MIDDLEWARE statement
+    assert "SESSION_COOKIE_SECURE" in data and "TIME_ZONE" not in data
+    assert "SECRET_KEY=<set>" in data and "EMPTY_ONE=<empty>" in data
+    assert 'DEBUG: "true"' in data and "POSTGRES_PASSWORD" in data
+    order = ["templates/page.html", "settings.py lines 1-5", "SECRET_KEY=<set>"]
+    assert [data.index(t) for t in order] == sorted(data.index(t) for t in order)
+    assert [c.kind for c in chunks] == ["component", "setup", "cross"]
     every = "\n".join(c.data for c in chunks)
     assert "s3cr3t-planted-value-123" not in every and "hunter2planted" not in every
 

@@ -10,6 +10,7 @@ so repeated code is paid for once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,8 +18,20 @@ from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tok
 from threatmodel.excerpts import CodeRef
 
 ChunkKind = Literal[
-    "component", "application", "output", "configuration", "data", "database", "cross"
+    "component", "application", "output", "configuration", "data", "database", "setup", "cross"
 ]
+
+
+@dataclass(frozen=True)
+class Focus:
+    """Restrict the pass to what changed (``diff``): route ids, table names, file paths."""
+
+    routes: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+    files: frozenset[str] = frozenset()
+
+    def empty(self) -> bool:
+        return not (self.routes or self.tables or self.files)
 
 
 @dataclass(frozen=True)
@@ -43,6 +56,9 @@ class Section:
     tables: list[str] = field(default_factory=list)
     risk: int = 0
     sinks: int = 0  # dangerous calls and flows in the route's code
+    # The section's own kind when sections of several kinds are packed together (the small
+    # setup chunks share requests): a chunk of one kind is that kind, of several "setup".
+    kind: ChunkKind | None = None
 
 
 def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
@@ -53,7 +69,7 @@ def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
 def title(prefix: str, names: list[str]) -> str:
     names = [n for n in names if n]
     shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
-    return f"{prefix} {shown}" if shown else prefix
+    return " ".join(t for t in (prefix, shown) if t)
 
 
 class Packer:
@@ -76,11 +92,14 @@ class Packer:
         kind: ChunkKind,
         sections: list[tuple[str, Section]],
         split_at: int | None = None,
+        prefixes: Mapping[ChunkKind, str] | None = None,
     ) -> list[Chunk]:
         """Greedy packing of (name, section) pairs, in the order given, under the budget.
 
         ``split_at``: a section of a new name (another component) starts a new chunk when
-        the current one holds at least that many tokens."""
+        the current one holds at least that many tokens. ``prefixes``: sections of several
+        kinds (``Section.kind``) packed together; a chunk's title names each kind's
+        sections after its prefix (``output in a.html; application setup in settings``)."""
         budget = self.budget
         chunks: list[Chunk] = []
         parts: list[str] = []
@@ -89,7 +108,16 @@ class Packer:
         names: list[str] = []
         routes: list[str] = []
         tables: list[str] = []
+        kinds: dict[ChunkKind, list[str]] = {}  # with ``prefixes``: names by kind, in order
         used = 0
+
+        def heading(first: bool = False) -> str:
+            if not prefixes or not kinds:
+                return title(prefix, names[:1] if first else names)
+            if first:
+                k, ns = next(iter(kinds.items()))
+                return title(prefixes[k], ns[:1])
+            return "; ".join(title(prefixes[k], ns) for k, ns in kinds.items())
 
         def flush() -> None:
             nonlocal parts, seen, names, routes, tables, used
@@ -98,9 +126,9 @@ class Packer:
                 n = len(chunks) + 1
                 chunks.append(
                     Chunk(
-                        f"{title(prefix, names[:1])}#{n}",
-                        kind,
-                        title(prefix, names) + f" (part {n})",
+                        f"{heading(first=True)}#{n}",
+                        next(iter(kinds)) if len(kinds) == 1 else "setup" if kinds else kind,
+                        heading() + f" (part {n})",
                         data,
                         count_tokens(data),
                         tuple(routes),
@@ -110,6 +138,7 @@ class Packer:
                 self.sent.update(seen - cut)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
             cut.clear()
+            kinds.clear()
 
         def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
             head = [sec.text] if sec.text else []
@@ -135,6 +164,8 @@ class Packer:
                 cut.update(key(ref) for ref in sec.refs)
             if name not in names:
                 names.append(name)
+            if sec.kind is not None and name not in kinds.setdefault(sec.kind, []):
+                kinds[sec.kind].append(name)
             routes += sec.routes
             tables += sec.tables
             used += cost

@@ -100,12 +100,20 @@ def _targets(text: str) -> set[str]:
 
 def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
     """Line numbers (``start`` is the first's) of ``lines`` the model must read."""
+    return _followed(lines, start, anchors)[0]
+
+
+def _followed(
+    lines: Sequence[str], start: int, anchors: Collection[int], params: bool = True
+) -> tuple[set[int], frozenset[str]]:
+    """(line numbers to read, the names that hold request data); ``params=False``: the
+    function's parameters are not taken for request data, only the request objects."""
     head = _head_end(lines)
     # The parameters: the names inside the signature's brackets (not the decorators').
     first = next((i for i, t in enumerate(lines[: head + 1]) if _DEF.search(t)), 0)
     signature = "\n".join(lines[first : head + 1])
-    params = _names(signature[signature.find("(") + 1 : signature.rfind(")")])
-    tainted = (REQUEST_NAMES | params) - _NOT_DATA
+    names = _names(signature[signature.find("(") + 1 : signature.rfind(")")])
+    tainted = (REQUEST_NAMES | (names if params else frozenset())) - _NOT_DATA
     stmts = _statements(lines)
     keep: set[int] = set(range(head + 1))
     for _ in range(2):  # twice: a loop body taints a name used above it
@@ -118,7 +126,43 @@ def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> se
             keep.update(range(a, b + 1))
             tainted |= _targets(text) - _NOT_DATA
             tainted |= {m.group(1) for m in _MUTATE.finditer(text)} - _NOT_DATA
-    return {start + i for i in keep}
+    return {start + i for i in keep}, tainted
+
+
+_REQUEST_VALUE = re.compile(r"\b(?:request|req|ctx)\s*[.\[]")
+_CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
+# Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
+_INSPECT = frozenset(
+    {"isinstance", "len", "str", "int", "float", "bool", "type", "hasattr", "repr", "callable"}
+)
+
+
+def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[int]:
+    """Line numbers of statements that hand a value read from the request to a call: a
+    password compared by a lookup, an ownership test (``if Doc.objects.filter(owner=uid)``),
+    request text written to a file (``f.write(code)``). Not one: a read (``request.form.get(k)``),
+    a builtin inspecting the value (``isinstance``, ``len``), the request object itself handed
+    to the framework (``render(request, ...)``). ``params=False`` for a helper the handler
+    calls: its parameters may be any value (an escaping loop tests its input's characters),
+    only what it reads from the request objects counts."""
+    live, tainted = _followed(lines, start, (), params)
+    head = start + _head_end(lines)
+    out = set()
+    derived = tainted - REQUEST_NAMES
+    for n in live:
+        text = _STRING.sub("''", lines[n - start])
+        if n > head:
+            # `request.form.getlist(name)` reads request data; `User.find(id)` hands it on.
+            args = " ".join(
+                a
+                for f, a in _CALL_ARGS.findall(text)
+                if f not in _INSPECT and f.split(".")[0] not in tainted
+            )
+            # a value read from the request (`code`, `request.POST['x']`), not the request
+            # object itself handed to the framework (`render(request, ...)`)
+            if _names(args) & derived or _REQUEST_VALUE.search(args):
+                out.add(n)
+    return out
 
 
 def fold(numbered: list[tuple[int, str]], live: set[int]) -> list[str]:

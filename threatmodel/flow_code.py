@@ -78,6 +78,15 @@ def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
     return out
 
 
+def decided_state(flow: Flow) -> str:
+    """What the engine decided about a flow it does not send as code (see ``decided``)."""
+    if flow.source_kind == "constant":
+        return "a constant value"
+    if flow.source_kind == "safe_call":
+        return "a safe call"
+    return f"{flow.source_kind} value broken by {flow.broken_by}"
+
+
 def flow_weight(flow: Flow) -> int:
     """How much a flow adds to its route's risk: unbroken request data most."""
     if flow.broken_by:
@@ -89,7 +98,8 @@ def _inside(loc: Location, refs: Iterable[CodeRef]) -> bool:
     return any(r.path == loc.path and r.start <= loc.line <= r.end for r in refs)
 
 
-def _points(flow: Flow) -> list[Location]:
+def flow_points(flow: Flow) -> list[Location]:
+    """Source, each step and sink of a flow, in order."""
     return [flow.source_location, *flow.steps, flow.sink_location]
 
 
@@ -99,9 +109,13 @@ class FlowIndex:
     def __init__(self, index: CodeIndex, flows: Sequence[Flow]) -> None:
         self.index = index
         self.by_path: dict[str, list[Flow]] = defaultdict(list)
+        # Every flow by the file of its sink: what reaches a route's code from outside it
+        # (a request wrapper in a helper), and the flows the engine decided (not shown).
+        self.by_sink: dict[str, list[Flow]] = defaultdict(list)
         for f in flows:
             if shown(f):
                 self.by_path[f.source_location.path].append(f)
+            self.by_sink[f.sink_location.path].append(f)
         self.claimed: set[int] = set()  # ids of flows some route holds
 
     def for_code(self, code: Sequence[CodeRef]) -> tuple[list[Flow], list[CodeRef]]:
@@ -115,11 +129,31 @@ class FlowIndex:
         self.claimed.update(id(f) for f in flows)
         return flows, self.refs(flows, code)
 
+    def decided(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
+        """The flows that make ``code`` decided, or None when it is not: some flow reaches
+        it (from its own lines or from outside, shown or proved constant / a safe call) and
+        every one the engine would show is broken. Such code is named, not quoted
+        (summarize.py): the engine already judged each value that reaches its sinks."""
+        # A module-level value the code reads (``constant`` excerpts: a key read from a file
+        # at import) is not the route's: its flows decide nothing about the route.
+        own = [r for r in code if not r.label.startswith("constant")]
+        reaching = [
+            f
+            for path in sorted({r.path for r in own})
+            for f in self.by_sink.get(path, ())
+            if _inside(f.sink_location, own)
+        ]
+        if any(shown(f) and not f.broken_by for f in [*found, *reaching]):
+            return None
+        mine = [f for f in found if _inside(f.source_location, own)]
+        held = list({id(f): f for f in [*mine, *reaching]}.values())
+        return held or None
+
     def refs(self, flows: Sequence[Flow], have: Sequence[CodeRef] = ()) -> list[CodeRef]:
         """The functions around each flow's points, once each, skipping lines ``have`` holds."""
         out: list[CodeRef] = []
         for f in flows:
-            for loc in _points(f):
+            for loc in flow_points(f):
                 if _inside(loc, [*have, *out]):
                     continue
                 start, end = self.index.unit_extent(loc.path, loc.line)

@@ -70,6 +70,8 @@ class Plan:
     prefix_tokens: int  # system prompt + schema: the same at the head of every call
     fixed_tokens_per_call: int  # the prefix and the prompt template around the data
     requests: list[PlannedRequest] = field(default_factory=list)
+    # What the requests do not quote, and why (summarize's ``left_out``): no silent loss.
+    left_out: list[str] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     assumed_output_tokens_per_call: int = ASSUMED_OUTPUT_TOKENS
 
@@ -118,7 +120,8 @@ def plan_llm_pass(
     system_tokens = count_tokens(system)
     budget = chunk_budget(context, max_out, system_tokens, config.chunk_tokens if config else None)
     names = focus_names(focus)
-    chunks = summarize(facts, reader, budget, focus, files)
+    left_out: list[str] = []
+    chunks = summarize(facts, reader, budget, focus, files, left_out)
     plan = Plan(
         provider=config.name if config else None,
         model=config.model if config else None,
@@ -127,6 +130,7 @@ def plan_llm_pass(
         schema=schema,
         prefix_tokens=system_tokens + count_tokens(json.dumps(schema, sort_keys=True)),
         fixed_tokens_per_call=fixed_tokens(system, schema, names),
+        left_out=left_out,
     )
     for c in chunks:
         prompt = chunk_prompt(c, names)
@@ -156,6 +160,9 @@ def plan_text(plan: Plan) -> str:
     width = min(width, 90)
     for r in plan.requests:
         lines.append(f"  {r.title[:90]:<{width}}  {r.kind:<13} {r.prompt_tokens:>7,} tokens")
+    if plan.left_out:
+        lines += ["", "Not quoted (named in the requests instead):"]
+        lines += [f"  - {t}" for t in plan.left_out]
     lines += [
         "",
         f"Estimated cost (assuming {plan.assumed_output_tokens_per_call} output tokens per call;"

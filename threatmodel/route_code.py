@@ -19,8 +19,10 @@ MAX_MODEL_LINES = 40
 
 
 def route_risk(r: Route, sinks: list[str], tables: list[str]) -> int:
-    """How much a route's chunk matters: reachable without auth, dangerous calls, writes."""
-    score = 3 * len(sinks) + 2 * sum("non-constant" in s for s in sinks) + len(tables)
+    """How much a route's chunk matters: reachable without auth, dangerous calls, writes.
+    A call whose arguments are constant weighs little (``redirect('login')``): an unbroken
+    flow (``flow_weight``) or a call with a value the engine did not follow comes first."""
+    score = sum(5 if "non-constant" in s else 1 for s in sinks) + len(tables)
     if r.auth.status in (AuthStatus.PUBLIC, AuthStatus.UNKNOWN):
         score += 4
     return score + (1 if r.method not in ("GET", "HEAD", "OPTIONS") else 0)

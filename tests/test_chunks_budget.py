@@ -1,0 +1,150 @@
+"""Tokens spent on what is risky first (issue 19): code the dataflow engine decided is named,
+not quoted; small setup sections share a request; the overview does not repeat what the
+component requests hold; and the plan says what was left out and why.
+
+Fixtures are written here; facts are built by hand so these tests check summarize.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_chunks_program import route, write
+
+from threatmodel.code.reader import RepoReader
+from threatmodel.config import Settings
+from threatmodel.excerpt_focus import request_uses
+from threatmodel.models import AuthStatus, Facts, Flow, Location, Sink
+from threatmodel.plan import plan_llm_pass, plan_text
+from threatmodel.summarize import summarize
+
+WEB = {
+    "web.py": (
+        "from flask import Flask, request, redirect\nimport db\n\napp = Flask(__name__)\n\n\n"
+        '@app.get("/safe")\ndef safe():\n    q = request.args["q"]\n'
+        '    return db.conn().execute("SELECT * FROM t WHERE a = ?", (q,))\n\n\n'
+        '@app.get("/login")\ndef login():\n    user = request.args["user"]\n'
+        '    if Users.find(user, request.args["pw"]):\n        return redirect("/home")\n'
+        '    return redirect("/login")\n\n\n'
+        '@app.get("/raw")\ndef raw():\n    q = request.args["q"]\n'
+        '    return db.conn().execute("SELECT * FROM t WHERE a = " + q)\n'
+    ),
+}
+
+
+def at(line: int) -> Location:
+    return Location(path="web.py", line=line)
+
+
+def flow(src: int, sink: int, kind: str = "request", broken: str | None = None) -> Flow:
+    claim = "sql_injection" if sink in (10, 24) else "open_redirect"
+    call = "execute" if claim == "sql_injection" else "redirect"
+    return Flow(
+        claim=claim,
+        source_kind=kind,
+        source="request.args" if kind == "request" else "'/home'",
+        source_location=at(src),
+        sink=call,
+        sink_location=at(sink),
+        steps=[at(src), at(sink)],
+        broken_by=broken,
+    )
+
+
+def facts() -> Facts:
+    return Facts(
+        routes=[
+            route("/safe", "web.safe", "web.py", 8, AuthStatus.PUBLIC, "flask"),
+            route("/login", "web.login", "web.py", 14, AuthStatus.PUBLIC, "flask"),
+            route("/raw", "web.raw", "web.py", 22, AuthStatus.PUBLIC, "flask"),
+        ],
+        sinks=[
+            Sink(kind="redirect", call="redirect", dynamic=False, location=at(n)) for n in (17, 18)
+        ],
+        flows=[
+            flow(9, 10, broken="parameterised query"),  # decided: the engine broke it
+            flow(17, 17, kind="constant", broken="constant"),
+            flow(18, 18, kind="constant", broken="constant"),
+            flow(23, 24),  # unbroken: shown whole
+        ],
+    )
+
+
+def test_decided_code_is_named_not_quoted(tmp_path: Path) -> None:
+    files = write(tmp_path, WEB)
+    left_out: list[str] = []
+    chunks = summarize(facts(), RepoReader(tmp_path), 6000, files=files, left_out=left_out)
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    # /safe: the route's line and its sink's line (citable code), not its handler
+    assert "9|    q = request.args" not in comp.data
+    assert "code not quoted: the dataflow engine decided every value" in comp.data
+    assert (
+        'sql_injection at web.py:10 | return db.conn().execute("SELECT * FROM t WHERE a = ?", '
+        "(q,)): request value broken by parameterised query" in comp.data
+    )
+    # /login: its sinks take constants, but it checks request data through a lookup
+    assert '16|    if Users.find(user, request.args["pw"]):' in comp.data
+    # /raw: an unbroken flow, quoted
+    assert '24|    return db.conn().execute("SELECT * FROM t WHERE a = " + q)' in comp.data
+    # within a component the riskiest route comes first, the decided one last
+    heads = [t for t in comp.data.splitlines() if t.startswith("route ")]
+    assert [t.split()[2] for t in heads] == ["/raw", "/login", "/safe"]
+    assert left_out and left_out[0].startswith("the code of 1 route ")
+
+
+def test_a_flow_from_outside_keeps_the_code(tmp_path: Path) -> None:
+    """An unbroken flow that starts in a helper (a request wrapper) and reaches the route's
+    sink: the route is not decided, whatever its own flows say."""
+    files = write(tmp_path, WEB)
+    f = facts()
+    outside = flow(10, 10).model_copy(
+        update={"source_location": Location(path="wrap.py", line=3), "steps": [at(10)]}
+    )
+    f = f.model_copy(update={"flows": [*f.flows, outside]})
+    chunks = summarize(f, RepoReader(tmp_path), 6000, files=files, left_out=[])
+    comp = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert "code not quoted" not in comp
+    assert '9|    q = request.args["q"]' in comp
+
+
+def test_request_uses_are_hand_offs_not_reads() -> None:
+    lines = [
+        "def view(request):",
+        "    user = request.POST.get('name')",
+        "    if not user:",
+        "        return render(request, 'login.html')",
+        "    if isinstance(user, str) and request.POST.get('x'):",
+        "        pass",
+        "    if login.objects.filter(user=user):",
+        "        return 1",
+        "    open('log.txt', 'w').write(user)",
+        "    audit(request.POST['pw'])",
+    ]
+    assert request_uses(lines, 1) == {7, 9, 10}
+    # in a helper the handler calls, a parameter is not request data
+    helper = ["def escape(s):", "    for c in s:", "        out.append(ord(c))"]
+    assert request_uses(helper, 1, params=False) == set()
+    assert request_uses(helper, 1) == {3}
+
+
+def test_overview_groups_the_routes_a_component_holds(tmp_path: Path) -> None:
+    files = write(tmp_path, WEB)
+    chunks = summarize(facts(), RepoReader(tmp_path), 6000, files=files)
+    cross = chunks[-1]
+    assert cross.kind == "cross"
+    assert (
+        "routes declared in web.py with auth public (shown in a component request): "
+        "GET /login :14, GET /raw :22, GET /safe :8" in cross.data
+    )
+    assert "route GET /raw: auth public; handler" not in cross.data
+
+
+def test_plan_says_what_was_left_out(tmp_path: Path) -> None:
+    files = write(tmp_path, WEB)
+    settings = Settings(provider=None, cache_dir=tmp_path / "c")
+    plan = plan_llm_pass(facts(), RepoReader(tmp_path), settings, files)
+    assert plan.left_out and "decided every value" in plan.left_out[0]
+    assert '"left_out": [' in plan.to_json()
+    text = plan_text(plan)
+    assert "Not quoted (named in the requests instead):" in text
+    assert "the code of 1 route" in text

@@ -1,0 +1,56 @@
+"""Routes the dataflow engine decided: named by their line and their sinks, not quoted.
+
+A route is decided when every value that reaches its dangerous calls was judged by the
+engine (``FlowIndex.decided``: broken by a sanitizer or guard, constant, a safe call) and no
+dangerous call takes a value it did not follow. Its chunk section is the route's line and
+one ``path:line | code`` line per sink with the verdict, so the model knows the code exists
+and can cite it. Unless its code holds what the engine does not judge (``more_to_read``):
+request data handed to a call on no decided flow (a login's lookup, an ownership test,
+request text written to a file), or a hardcoded secret the collectors found.
+"""
+
+from __future__ import annotations
+
+from threatmodel.chunk_builder import ChunkBuilder
+from threatmodel.code.reader import PathRefused
+from threatmodel.excerpt_focus import request_uses
+from threatmodel.excerpts import CodeRef
+from threatmodel.flow_code import decided_state, flow_points
+from threatmodel.models import Flow
+
+DECIDED_HEAD = (
+    "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
+)
+
+
+def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
+    """One line per sink place and verdict, with the sink's code (it can be cited)."""
+    out = {f"    {f.claim} at {b.at(f.sink_location)}: {decided_state(f)}" for f in flows}
+    return sorted(out)
+
+
+def more_to_read(
+    b: ChunkBuilder, own: list[CodeRef], code: list[CodeRef], flows: list[Flow]
+) -> bool:
+    """Whether a route's code hands request data to a call no decided flow passes through
+    (a login's lookup, an ownership test, request text written to a file): logic the engine
+    does not judge, which the model must read whatever flows it decided. In the route's
+    ``own`` code (its handler) every parameter is request data; in the functions it calls
+    only the request objects (``req``, ``request``) are: a helper's uses of its parameters
+    are the data's (an escaping loop). Or a hardcoded secret the collectors found in that
+    code: the model judges what it grants."""
+    points = {(loc.path, loc.line) for f in flows for loc in flow_points(f)}
+    mine = {(r.path, r.start, r.end) for r in own}
+    for ref in code:
+        if any(ref.start <= n <= ref.end for n in b.secret_lines[ref.path]):
+            return True
+        if ref.label.startswith("constant"):
+            continue
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        params = (ref.path, ref.start, ref.end) in mine
+        if any((ref.path, n) not in points for n in request_uses(lines, ref.start, params)):
+            return True
+    return False
