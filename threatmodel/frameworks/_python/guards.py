@@ -17,6 +17,7 @@ every cold scan.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -447,12 +448,7 @@ def summarize_with_text(
     # Only nodes spanning a cited line can yield a pair masked below: every line scan_python
     # reports for a node lies within that node's lines.
     cited = [int(n) for n in s["text"]]  # sorted
-    lo, hi = cited[0], cited[-1]
-    near = [
-        n
-        for n in w.secrets
-        if n.lineno <= hi and (n.end_lineno or n.lineno) >= lo and _spans(n, cited)  # type: ignore[attr-defined]
-    ]
+    near = [n for n in w.secrets if _spans(n, cited)]
     for name, n, value in scan_python(fn, near):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
             s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
@@ -465,10 +461,11 @@ def summarize_with_text(
 
 
 def _spans(node: ast.AST, lines: list[int]) -> bool:
-    """Does ``node`` (a statement or an expression) span one of ``lines``?"""
+    """Does ``node`` (a statement or an expression) span one of ``lines`` (sorted)?"""
     first: int = getattr(node, "lineno", 0)
     end: int = getattr(node, "end_lineno", None) or first
-    return any(first <= n <= end for n in lines)
+    i = bisect_left(lines, first)  # the first cited line at or after the node's first
+    return i < len(lines) and lines[i] <= end
 
 
 def _line(lines: list[str], n: int) -> str:
