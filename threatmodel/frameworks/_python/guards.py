@@ -87,8 +87,11 @@ class Walked:
 
     __slots__ = (
         "_lookups",
+        "_owner",
         "_said",
+        "_top",
         "assigns",
+        "body",
         "branches",
         "issuers",
         "nodes",
@@ -99,6 +102,7 @@ class Walked:
 
     def __init__(self, fn: FuncDef, nodes: list[ast.AST] | None = None) -> None:
         self.nodes = walk_nodes(fn) if nodes is None else nodes
+        self.body = fn.body
         lists: list[list[ast.AST]] = [[], [], [], [], [], []]
         groups = _GROUPS
         for n in self.nodes:
@@ -110,6 +114,8 @@ class Walked:
         self.assigns = _assigns(assigns)
         self._lookups: bool | None = None
         self._said: str | None = None
+        self._top: list[ast.stmt] | None = None
+        self._owner: int | None = None
 
     def mentions(self, words: tuple[str, ...]) -> bool:
         """``mentions_in(self.words, words)``, the words' text joined once per function."""
@@ -124,6 +130,19 @@ class Walked:
         if self._lookups is None:
             self._lookups = any(isinstance(n, ast.Call) and lookup_call(n) for n in self.issuers)
         return self._lookups
+
+    def top(self) -> list[ast.stmt]:
+        """``_top_level(fn.body)``, listed once (five questions read it); not to be changed."""
+        if self._top is None:
+            self._top = _top_level(self.body)
+        return self._top
+
+    def owner(self) -> int:
+        """``ownership_line`` over ``top()``: asked by the guard test, the inline test (when
+        no check let more statements through) and the gate kind, answered once."""
+        if self._owner is None:
+            self._owner = ownership_line(self.top(), self.assigns, self.body, self.lookups())
+        return self._owner
 
 
 def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
@@ -241,7 +260,7 @@ def guard_anywhere(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     found = guard_verdict(fn, w.assigns)
     if found[0] != RESTRICTED:
-        owner = ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
+        owner = w.owner()
         found = (RESTRICTED, owner) if owner else found
     return found
 
@@ -274,7 +293,7 @@ def inline_guard(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     assigns = w.assigns
     best: tuple[str | None, int] = (None, 0)
-    top = _top_level(fn.body)
+    top = list(w.top())  # a copy: it grows below
     i = 0
     while i < len(top):  # grows: the branch that survives a check is top level too
         stmt = top[i]
@@ -290,8 +309,10 @@ def inline_guard(
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(_top_level(other))
     if best[0] != RESTRICTED:
-        # top now holds what survives each check
-        owner = ownership_line(top, assigns, fn.body, w.lookups())
+        # top now holds what survives each check (only appended to: the same length is
+        # the same statements, whose answer the guard test may already have asked)
+        grew = len(top) != len(w.top())
+        owner = ownership_line(top, assigns, fn.body, w.lookups()) if grew else w.owner()
         best = (RESTRICTED, owner) if owner else best
     if best[0] is not None:
         return best
@@ -396,7 +417,7 @@ def summarize(
         # reject on a line of their own): the arms decide, whatever guard_verdict saw
         "config": configured(fn) if guard in (CONDITIONAL, None) else None,
         "token": _token(fn, w),
-        "flag": flag_check(_top_level(fn.body), w.assigns) if not inline else None,
+        "flag": flag_check(w.top(), w.assigns) if not inline else None,
         "dispatch": dispatch_calls(w.stmts),
     }
 
@@ -406,7 +427,7 @@ def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     if not w.mentions(("token", "signature", "uidb64", "signed_")):
         return None
     params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
-    hit = token_lookup(_top_level(fn.body), params)
+    hit = token_lookup(w.top(), params)
     return list(hit) if hit else None
 
 
@@ -419,7 +440,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if (
         kind is None
         and RESTRICTED in (guard, inline)
-        and ownership_line(_top_level(fn.body), w.assigns, fn.body, w.lookups())
+        and w.owner()
     ):
         kind = "ownership"
     return kind
