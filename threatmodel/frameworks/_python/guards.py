@@ -437,11 +437,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if not guard and not inline:
         return None
     kind = gate_kind(w.words) if guard else None
-    if (
-        kind is None
-        and RESTRICTED in (guard, inline)
-        and w.owner()
-    ):
+    if kind is None and RESTRICTED in (guard, inline) and w.owner():
         kind = "ownership"
     return kind
 
