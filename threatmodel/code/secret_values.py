@@ -301,6 +301,8 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
 _NEEDLE_RES: dict[str, re.Pattern[str]] = {
     kind: re.compile("|".join(re.escape(n) for n in needles)) for kind, needles in _NEEDLES.items()
 }
+# Any kind's needle: a text holding none (most single lines of code) can match no kind.
+_ANY_NEEDLE = re.compile("|".join(re.escape(n) for ns in _NEEDLES.values() for n in ns))
 # "://" is in most files (any URL); a connection string spells its scheme before it.
 _DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb+srv", "redis",
                "rediss", "amqp", "amqps", "mssql", "sqlserver")  # fmt: skip
@@ -354,6 +356,8 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     ``find_tokens`` applies (placeholders, public JWTs, local-default passwords): masking
     one of those costs nothing, missing a real one leaks it.
     """
+    if _ANY_NEEDLE.search(text) is None:  # one search, not one per kind (_may_match)
+        return []
     spans: list[tuple[int, int]] = []
     for kind, pattern, group in TOKEN_PATTERNS + MASK_ONLY_PATTERNS:
         if not _may_match(kind, text):

@@ -17,6 +17,7 @@ every cold scan.
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -95,8 +96,11 @@ class Walked:
 
     __slots__ = (
         "_lookups",
+        "_owner",
         "_said",
+        "_top",
         "assigns",
+        "body",
         "branches",
         "issuers",
         "nodes",
@@ -107,6 +111,7 @@ class Walked:
 
     def __init__(self, fn: FuncDef, nodes: list[ast.AST] | None = None) -> None:
         self.nodes = walk_nodes(fn) if nodes is None else nodes
+        self.body = fn.body
         lists: list[list[ast.AST]] = [[], [], [], [], [], []]
         groups = _GROUPS
         for n in self.nodes:
@@ -118,6 +123,8 @@ class Walked:
         self.assigns = _assigns(assigns)
         self._lookups: bool | None = None
         self._said: str | None = None
+        self._top: list[ast.stmt] | None = None
+        self._owner: int | None = None
 
     def mentions(self, words: tuple[str, ...]) -> bool:
         """``mentions_in(self.words, words)``, the words' text joined once per function."""
@@ -132,6 +139,19 @@ class Walked:
         if self._lookups is None:
             self._lookups = any(isinstance(n, ast.Call) and lookup_call(n) for n in self.issuers)
         return self._lookups
+
+    def top(self) -> list[ast.stmt]:
+        """``top_level(fn.body)``, listed once (five questions read it); not to be changed."""
+        if self._top is None:
+            self._top = top_level(self.body)
+        return self._top
+
+    def owner(self) -> int:
+        """``ownership_line`` over ``top()``: asked by the guard test, the inline test (when
+        no check let more statements through) and the gate kind, answered once."""
+        if self._owner is None:
+            self._owner = ownership_line(self.top(), self.assigns, self.body, self.lookups())
+        return self._owner
 
 
 def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
@@ -249,7 +269,7 @@ def guard_anywhere(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     found = guard_verdict(fn, w.assigns)
     if found[0] != RESTRICTED:
-        owner = ownership_line(top_level(fn.body), w.assigns, fn.body, w.lookups())
+        owner = w.owner()
         found = (RESTRICTED, owner) if owner else found
     return found
 
@@ -272,7 +292,7 @@ def inline_guard(
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     assigns = w.assigns
     best: tuple[str | None, int] = (None, 0)
-    top = top_level(fn.body)
+    top = list(w.top())  # a copy: it grows below
     i = 0
     while i < len(top):  # grows: the branch that survives a check is top level too
         stmt = top[i]
@@ -288,8 +308,10 @@ def inline_guard(
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(top_level(other))
     if best[0] != RESTRICTED:
-        # top now holds what survives each check
-        owner = ownership_line(top, assigns, fn.body, w.lookups())
+        # top now holds what survives each check (only appended to: the same length is
+        # the same statements, whose answer the guard test may already have asked)
+        grew = len(top) != len(w.top())
+        owner = ownership_line(top, assigns, fn.body, w.lookups()) if grew else w.owner()
         best = (RESTRICTED, owner) if owner else best
     if best[0] is not None:
         return best
@@ -321,7 +343,7 @@ def summarize(
     guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
     issues = issues_credentials(fn, w)
     inline, iline = inline_guard(fn, issues, w)
-    top = top_level(fn.body)
+    top = w.top()
     flag = flag_check(top, w.assigns) if not inline else None
     if inline in (None, CONDITIONAL) and flag is None:
         flag, inline = _stored_flag(fn, top, w.assigns, issues, (inline, iline))
@@ -381,7 +403,7 @@ def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     if not w.mentions(("token", "signature", "uidb64", "signed_")):
         return None
     params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
-    hit = token_lookup(top_level(fn.body), params)
+    hit = token_lookup(w.top(), params)
     return list(hit) if hit else None
 
 
@@ -391,11 +413,7 @@ def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str 
     if not guard and not inline:
         return None
     kind = gate_kind(w.words) if guard else None
-    if (
-        kind is None
-        and RESTRICTED in (guard, inline)
-        and ownership_line(top_level(fn.body), w.assigns, fn.body, w.lookups())
-    ):
+    if kind is None and RESTRICTED in (guard, inline) and w.owner():
         kind = "ownership"
     return kind
 
@@ -423,12 +441,7 @@ def summarize_with_text(
     # Only nodes spanning a cited line can yield a pair masked below: every line scan_python
     # reports for a node lies within that node's lines.
     cited = [int(n) for n in s["text"]]  # sorted
-    lo, hi = cited[0], cited[-1]
-    near = [
-        n
-        for n in w.secrets
-        if n.lineno <= hi and (n.end_lineno or n.lineno) >= lo and _spans(n, cited)  # type: ignore[attr-defined]
-    ]
+    near = [n for n in w.secrets if _spans(n, cited)]
     for name, n, value in scan_python(fn, near):
         if str(n) in s["text"] and value and looks_like_secret(value, name):
             s["text"][str(n)] = s["text"][str(n)].replace(value, MASK)
@@ -441,10 +454,11 @@ def summarize_with_text(
 
 
 def _spans(node: ast.AST, lines: list[int]) -> bool:
-    """Does ``node`` (a statement or an expression) span one of ``lines``?"""
+    """Does ``node`` (a statement or an expression) span one of ``lines`` (sorted)?"""
     first: int = getattr(node, "lineno", 0)
     end: int = getattr(node, "end_lineno", None) or first
-    return any(first <= n <= end for n in lines)
+    i = bisect_left(lines, first)  # the first cited line at or after the node's first
+    return i < len(lines) and lines[i] <= end
 
 
 def _line(lines: list[str], n: int) -> str:
