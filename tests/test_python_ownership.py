@@ -90,8 +90,8 @@ def test_skipping_the_walks_when_no_call_is_a_lookup_changes_no_answer() -> None
 
     from threatmodel.code.pyast import walk
     from threatmodel.frameworks._python.calls import top_level
-    from threatmodel.frameworks._python.guards import Walked
     from threatmodel.frameworks._python.owner import ownership_line
+    from threatmodel.frameworks._python.walked import Walked
 
     checked = found = 0
     for path in sorted((Path(__file__).parent / "fixtures" / "python").rglob("*.py")):

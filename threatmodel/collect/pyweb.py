@@ -32,7 +32,6 @@ from threatmodel.code.pyast import (
 )
 from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.guards import (
-    Walked,
     guard_anywhere,
     is_decorator_shaped,
     maybe_guards,
@@ -43,6 +42,7 @@ from threatmodel.frameworks._python.owner import CALLER_WORDS
 from threatmodel.frameworks._python.rows import maybe_dispatch, registrations, row_facts
 from threatmodel.frameworks._python.settings import instance_defaults, module_consts
 from threatmodel.frameworks._python.stored_flag import model_bools
+from threatmodel.frameworks._python.walked import Walked
 from threatmodel.frameworks.django.url_text import str_consts
 from threatmodel.frameworks.openapi import routes as openapi
 from threatmodel.frameworks.registry import routes_modules

@@ -10,15 +10,14 @@ admin; otherwise ``authenticated``.
 ``summarize`` turns every function of a file into a small JSON-able summary; link time
 follows the ``calls`` and ``deps`` of a summary into other files (see pyweb_link.py). It walks
 each function's tree once and sorts the nodes in one pass into the few lists each question
-reads (``Walked``): walking is most of the cost, and a file's functions are summarised on
-every cold scan.
+reads (``walked.Walked``): walking is most of the cost, and a file's functions are
+summarised on every cold scan.
 """
 
 from __future__ import annotations
 
 import ast
 from bisect import bisect_left
-from collections.abc import Iterable
 from typing import Any
 
 from threatmodel.code.pyast import FuncDef, dotted, last
@@ -39,127 +38,20 @@ from threatmodel.frameworks._python.cond import (
     inverted_check,
 )
 from threatmodel.frameworks._python.configured import configured, flag_check
-from threatmodel.frameworks._python.owner import CALLER_WORDS, lookup_call, ownership_line
+from threatmodel.frameworks._python.owner import CALLER_WORDS, ownership_line
 from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
     branch_reject,
     mentions,
     secret_refusal,
-    words_of,
 )
 from threatmodel.frameworks._python.rows import row_facts
 from threatmodel.frameworks._python.stored_flag import stored_flag_check
 from threatmodel.frameworks._python.tokens import token_lookup
+from threatmodel.frameworks._python.walked import Walked
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
-
-
-def walk(fn: FuncDef) -> list[ast.AST]:
-    """Every node of ``fn`` in ``ast.walk`` order, for the passes below to share."""
-    return walk_nodes(fn)
-
-
-# Which of Walked's lists a node class goes to. Parsed trees hold exactly these classes
-# (never subclasses), so ``n.__class__`` selects the same nodes as the ``isinstance`` tests
-# of the passes that read each list.
-_BRANCHES, _STMTS, _ASSIGNS, _ISSUERS_AT, _WORDS, _SECRETS = range(6)
-_GROUPS: dict[type, tuple[int, ...]] = {
-    ast.If: (_BRANCHES,),
-    ast.While: (_BRANCHES,),
-    ast.Try: (_BRANCHES,),
-    ast.Raise: (_STMTS,),
-    ast.Return: (_STMTS,),
-    ast.Expr: (_STMTS,),
-    ast.Assign: (_ASSIGNS, _ISSUERS_AT, _SECRETS),
-    ast.Call: (_ISSUERS_AT, _SECRETS),
-    ast.Name: (_WORDS,),
-    ast.Attribute: (_WORDS,),
-    ast.Constant: (_WORDS,),
-    ast.arg: (_WORDS,),
-    ast.AnnAssign: (_SECRETS,),
-    ast.Dict: (_SECRETS,),
-    ast.FunctionDef: (_SECRETS,),
-    ast.AsyncFunctionDef: (_SECRETS,),
-    ast.Lambda: (_SECRETS,),
-    ast.Compare: (_SECRETS,),
-}
-
-
-class Walked:
-    """``walk(fn)`` sorted in one pass into the nodes each analysis reads, in walk order.
-
-    Summarising a function used to loop over all its nodes once per question (assignments,
-    guard, credentials, words, secrets); each question only looks at a few node classes, so
-    one pass hands each its own (short) list and the answers are the same.
-    """
-
-    __slots__ = (
-        "_lookups",
-        "_owner",
-        "_said",
-        "_top",
-        "assigns",
-        "body",
-        "branches",
-        "issuers",
-        "nodes",
-        "secrets",
-        "stmts",
-        "words",
-    )
-
-    def __init__(self, fn: FuncDef, nodes: list[ast.AST] | None = None) -> None:
-        self.nodes = walk_nodes(fn) if nodes is None else nodes
-        self.body = fn.body
-        lists: list[list[ast.AST]] = [[], [], [], [], [], []]
-        groups = _GROUPS
-        for n in self.nodes:
-            g = groups.get(n.__class__)
-            if g is not None:
-                for i in g:
-                    lists[i].append(n)
-        self.branches, self.stmts, assigns, self.issuers, self.words, self.secrets = lists
-        self.assigns = _assigns(assigns)
-        self._lookups: bool | None = None
-        self._said: str | None = None
-        self._top: list[ast.stmt] | None = None
-        self._owner: int | None = None
-
-    def mentions(self, words: tuple[str, ...]) -> bool:
-        """``mentions_in(self.words, words)``, the words' text joined once per function."""
-        if self._said is None:
-            self._said = words_of(self.words)
-        return any(w in self._said for w in words)
-
-    def lookups(self) -> bool:
-        """Is any call of the function an ownership lookup (``owner.lookup_call``)? Asked
-        once: the ownership tests of every top-level statement skip their walks when not
-        (they were a quarter of saleor's pyweb extract)."""
-        if self._lookups is None:
-            self._lookups = any(isinstance(n, ast.Call) and lookup_call(n) for n in self.issuers)
-        return self._lookups
-
-    def top(self) -> list[ast.stmt]:
-        """``top_level(fn.body)``, listed once (five questions read it); not to be changed."""
-        if self._top is None:
-            self._top = top_level(self.body)
-        return self._top
-
-    def owner(self) -> int:
-        """``ownership_line`` over ``top()``: asked by the guard test, the inline test (when
-        no check let more statements through) and the gate kind, answered once."""
-        if self._owner is None:
-            self._owner = ownership_line(self.top(), self.assigns, self.body, self.lookups())
-        return self._owner
-
-
-def _assigns(nodes: Iterable[ast.AST]) -> dict[str, ast.expr]:
-    out: dict[str, ast.expr] = {}
-    for n in nodes:
-        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
-            out[n.targets[0].id] = n.value
-    return out
 
 
 # Words that make a *positive* test an auth test when the whole handler sits under it.
