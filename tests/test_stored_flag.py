@@ -102,3 +102,15 @@ def test_flag_not_read_from_a_row_stays_conditional(tmp_path: Path) -> None:
     route = _route(tmp_path, "not request.GET.get('skip')", model)
     assert route.auth.status.value == "unknown"
     assert route.auth.mechanism == "auth check on some paths only"
+
+
+def test_a_shared_secret_check_is_named_and_no_cookie_session(tmp_path: Path) -> None:
+    """The check compares what the caller sent with a stored secret: the mechanism names the
+    gate, so CSRF (which rides a cookie session) is not read into the route."""
+    from threatmodel.verify.csrf_missing import header_auth
+
+    model = MODEL.replace("{field}", "disable_secret").replace("{default}", "False")
+    route = _route(tmp_path, "not site.disable_secret", model)
+    assert route.auth.status.value == "authenticated"
+    assert (route.auth.mechanism or "").startswith("check in the handler (shared_secret) while")
+    assert header_auth(route)

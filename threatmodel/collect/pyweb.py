@@ -213,7 +213,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 5
+    version = 6
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -30,7 +30,7 @@ OFF = frozenset({"false", "0", "no", "off", "disabled"})
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HEADER = re.compile(
     r"bearer|jwt|token|api[ _-]?key|authorization|header|oauth2|openapi security|basic auth"
-    r"|x-api|signature",
+    r"|x-api|signature|shared_secret",
     re.I,
 )
 GUARDED = (AuthStatus.AUTHENTICATED, AuthStatus.RESTRICTED)
@@ -87,8 +87,8 @@ class CsrfMissing(Verifier):
             )
         if header_auth(route):
             return ClaimResult.refuted(
-                f"{route.id} authenticates with a header ({route.auth.mechanism}), which a "
-                "cross-site form cannot send"
+                f"{route.id} authenticates with a header or a secret the caller sends "
+                f"({route.auth.mechanism}), which a cross-site form cannot send"
             )
         if route.auth.status not in GUARDED:
             return ClaimResult.unverifiable(

@@ -212,17 +212,20 @@ def flag_guard(
     file: str,
     flag: list[Any],
     lines: dict[int, str],
+    gate: str | None = None,
 ) -> list[Guard]:
     """A check made only while a boolean setting is on (``flag_check``), or while a stored
     flag has the value ``flag[3]`` (stored_flag.py): its state under the default ``flags``
-    (NAME -> default, file, line, text) knows, else unknown."""
+    (NAME -> default, file, line, text) knows, else unknown. ``gate``: what the check
+    admits by when it is not a login (``guards._gate``), named in the mechanism."""
     name, status, line = flag[:3]
+    check = f"check in the handler ({gate})" if gate else "check in the handler"
     when = bool(flag[3]) if len(flag) > 3 else True
     where = (file, line, lines.get(line, ""))
     known = flags.get(name)
     state = "on" if when else "off"
     if known is None:
-        what = f"check in the handler only while {name} is {state} (set outside the repository)"
+        what = f"{check} only while {name} is {state} (set outside the repository)"
         return [Guard("unknown", what, (where,))]
     value, spath, sline, stext = known
     setting = SettingAuth(
@@ -231,6 +234,6 @@ def flag_guard(
         states={str(when): AuthStatus(status), str(not when): AuthStatus.PUBLIC},
         location=Location(path=file, line=line),
     )
-    what = f"check in the handler while {name} is {state} ({name} defaults to {value})"
+    what = f"{check} while {name} is {state} ({name} defaults to {value})"
     checked = value == when
     return [Guard(status if checked else "public", what, (where, (spath, sline, stext)), setting)]

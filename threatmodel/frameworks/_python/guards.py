@@ -256,7 +256,7 @@ def summarize(
         "decorator": is_decorator_shaped(fn),
         "role": w.mentions(ROLE_WORDS),
         "issues": issues,
-        "gate": _gate(fn, w, guard, inline),
+        "gate": _gate(fn, w, guard, (inline, iline) if inline else (flag or [None, None, 0])[1:3]),
         # a dispatch on a setting whose arms check differently (or, under the default,
         # reject on a line of their own): the arms decide, whatever guard_verdict saw
         "config": configured(fn) if guard in (CONDITIONAL, None) else None,
@@ -299,15 +299,33 @@ def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     return list(hit) if hit else None
 
 
-def _gate(fn: FuncDef, w: Walked, guard: str | None, inline: str | None) -> str | None:
+def _gate(
+    fn: FuncDef, w: Walked, guard: str | None, check: list[Any] | tuple[Any, ...]
+) -> str | None:
     """What kind of gate a guard is when it is not a login: an API key, a webhook signature,
-    or an ownership check (``owner.py``)."""
+    an ownership check (``owner.py``), or a shared secret the handler compares.
+    ``check``: (status, line) of the handler's own check, or of its check under a
+    setting's flag."""
+    inline, line = check
     if not guard and not inline:
         return None
     kind = gate_kind(w.words) if guard else None
     if kind is None and RESTRICTED in (guard, inline) and w.owner():
         kind = "ownership"
+    if kind is None and inline and _secret_check(w, line):
+        kind = "shared_secret"  # the caller must send a secret it was given, not a cookie
     return kind
+
+
+def _secret_check(w: Walked, line: int) -> bool:
+    """Is the check at ``line`` one that turns away a caller whose value is not the stored
+    secret (``reject.secret_refusal``), at any depth (under a setting's flag too)?"""
+    return any(
+        isinstance(n, ast.If)
+        and n.lineno == line
+        and any(secret_refusal(n.test, body is n.body, body) for body in (n.body, n.orelse))
+        for n in w.branches
+    )
 
 
 def summarize_with_text(

@@ -337,7 +337,7 @@ class GuardTable:
                 what = f"check in the handler ({gate})" if gate else "check in the handler"
                 out.append(Guard(status, what, ((file, line, text),)))
         if summ.get("flag"):
-            out += flag_guard(self.flags, file, summ["flag"], lines)
+            out += flag_guard(self.flags, file, summ["flag"], lines, summ.get("gate"))
         if summ.get("token"):  # a reset / invite token from the body or query, looked up
             key, line = summ["token"]
             where = ((file, line, lines.get(line, "")),)
