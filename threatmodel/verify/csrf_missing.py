@@ -2,15 +2,17 @@
 cross-site requests.
 
 CSRF needs a credential the browser sends by itself: a session cookie. A route that
-authenticates with a header (a bearer token, an API key) cannot be ridden by a cross-site
-form, and a public route has no session to ride. So:
+authenticates with a header (a bearer token, an API key), a signature or a shared secret
+the caller sends (a webhook's) cannot be ridden by a cross-site form, and a public route
+has no session to ride. So:
 
 - a route claim is refuted when the route does not exist, when CSRF middleware covers it
   and it is not exempt (the reason names the middleware), or when its guard authenticates
-  by a header (the reason names the guard); confirmed when it is exempt (or CSRF is off)
-  and it is guarded by a cookie session (session middleware or cookie settings in the app,
-  and a guard that is not a header) and it changes state (a write method, or its handler
-  writes), with the chain route → cookie-session guard → CSRF off → effect;
+  by a header, a signature or a shared secret (the reason names the guard); confirmed
+  when it is exempt (or CSRF is off) and it is guarded by a cookie session (session
+  middleware or cookie settings in the app, and a guard that is none of those) and it
+  changes state (a write method, or its handler writes), with the chain route →
+  cookie-session guard → CSRF off → effect;
 - a claim about the whole app (``csrf.enabled`` false) is confirmed only when the app has
   cookie sessions and a route they guard; otherwise unverifiable, with the session link
   named.
