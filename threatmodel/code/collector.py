@@ -71,6 +71,13 @@ class Collector(ABC):
     # change a fact: tests/test_collect_gates.py links fixtures with and without gates.
     # A compiled pattern, or any TextGate (the Python collectors' also admit NFKC look-alikes).
     gate: ClassVar[TextGate | None] = None
+    # Does extract() see test code (files whose path, or the repository's scope override,
+    # says test or fixture; collect/scope.py)? Tests and their fixtures never serve an
+    # attacker: their routes are invented and their flows would be folded anyway, and they
+    # are most of a large repository's code (saleor: 67% of its Python bytes). So the engine
+    # hands them only to collectors that find something meaningful there without parsing
+    # (a leaked key's token format is a leaked key anywhere), and a test file is never parsed.
+    reads_test_code: ClassVar[bool] = False
 
     @abstractmethod
     def wants(self, path: str, language: str) -> bool:

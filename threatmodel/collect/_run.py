@@ -5,6 +5,10 @@ repository is large enough to pay for them, and each file's extracts are cached 
 hash (see cache.py): an unchanged file is never parsed twice. A file that fails to parse,
 or makes a collector raise, is counted in ``not_parsed``; it never stops the scan.
 
+Test code (a file whose path, or the repository's ``[tool.threatmodel.scope]``, says test or
+fixture) goes only to the collectors that read it without parsing (``reads_test_code``:
+token-format secrets, prompt injection, manifests): it is read and hashed, never parsed.
+
 It streams: the main process reads and hashes a batch of files at a time and looks them up
 in the cache; workers get the paths of the misses, read and parse them, and send back each
 file's extracts as text; new cache entries are written as they arrive. Only the extracts
@@ -32,6 +36,8 @@ from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
+from threatmodel.collect.scope import TEST_CODE, ScopeConfig, path_scope
+from threatmodel.config import repo_table
 from threatmodel.models import Facts
 from threatmodel.progress import NullProgress, Progress
 
@@ -99,10 +105,15 @@ def collect_facts(
     cache: FactCache | None = None,
     jobs: int | None = None,
     progress: Progress | None = None,
+    scope: ScopeConfig | None = None,
 ) -> CollectResult:
+    """``scope``: the repository's overrides (default: read from its pyproject.toml)."""
     progress = progress or NullProgress()
     collectors = all_collectors()
+    scope = scope if scope is not None else ScopeConfig.from_table(repo_table(root))
     sig = signature(collectors)
+    if scope.patterns:  # they decide which collectors read a file, so they key its extracts
+        sig = hashlib.sha256(f"{sig}|{sorted(scope.patterns.items())}".encode()).hexdigest()[:16]
     jobs = jobs or min(os.cpu_count() or 1, 4)
     progress.start("collect", len(files))
     # Each collector's extracts stay JSON text until its link runs: decoded, the extracts of
@@ -117,7 +128,7 @@ def collect_facts(
     # Thawed after, so a long-lived caller (tests, ``ask``) still frees its own garbage.
     gc.freeze()
     try:
-        for fr in _extract_all(root, files, collectors, sig, cache, jobs):
+        for fr in _extract_all(root, files, collectors, sig, cache, jobs, scope):
             progress.advance()
             result.files_parsed += 1
             if fr.digest:
@@ -185,6 +196,7 @@ def _extract_all(
     sig: str,
     cache: FactCache | None,
     jobs: int,
+    scope: ScopeConfig,
 ) -> Iterator[_FileResult]:
     """Every file's result, in ``files`` order.
 
@@ -200,27 +212,28 @@ def _extract_all(
     misses: list[str] = []  # paths read and not found in the cache, not yet handed out
     try:
         for start in range(0, len(files), BATCH):
-            read = _read_batch(root, files[start : start + BATCH], collectors, sig, lookup)
+            batch = files[start : start + BATCH]
+            read = _read_batch(root, batch, collectors, sig, lookup, scope)
             for fr, data in read:
                 if data is None:
                     yield fr  # cached, unreadable, or wanted by no collector
                 elif not parallel:
-                    yield _extract(fr, data, collectors)
+                    yield _extract(fr, data, collectors, scope)
                 else:
                     misses.append(fr.path)
             if len(misses) >= BATCH:
                 # Workers get paths, never contents: each reads its own files (fork keeps the
                 # imports), so only the parsed extracts cross a pipe.
                 pool = pool or ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
-                in_flight.append(pool.submit(_worker_batch, str(root), misses))
+                in_flight.append(pool.submit(_worker_batch, str(root), misses, scope))
                 misses = []
             while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
                 yield from in_flight.popleft().result()
         if misses:
             if pool is None:  # a handful of changed files: not worth a pool
-                yield from _worker_batch(str(root), misses, collectors)
+                yield from _worker_batch(str(root), misses, scope, collectors)
             else:
-                in_flight.append(pool.submit(_worker_batch, str(root), misses))
+                in_flight.append(pool.submit(_worker_batch, str(root), misses, scope))
         while in_flight:
             yield from in_flight.popleft().result()
     finally:
@@ -237,13 +250,13 @@ def _init_worker() -> None:
 
 
 def _worker_batch(
-    root: str, paths: list[str], collectors: list[Collector] | None = None
+    root: str, paths: list[str], scope: ScopeConfig, collectors: list[Collector] | None = None
 ) -> list[_FileResult]:
     """Read and extract ``paths`` (cache misses), in a worker or in the main process."""
     collectors = collectors or _worker_collectors
     out = []
-    for fr, data in _read_batch(Path(root), paths, collectors, "", None):
-        out.append(fr if data is None else _extract(fr, data, collectors))
+    for fr, data in _read_batch(Path(root), paths, collectors, "", None, scope):
+        out.append(fr if data is None else _extract(fr, data, collectors, scope))
     return out
 
 
@@ -253,6 +266,7 @@ def _read_batch(
     collectors: list[Collector],
     sig: str,
     lookup: Callable[[str, list[str]], dict[str, str]] | None,
+    scope: ScopeConfig,
 ) -> list[tuple[_FileResult, bytes | None]]:
     """Read and hash a batch of files and look their digests up in one query.
 
@@ -261,8 +275,7 @@ def _read_batch(
     """
     out: list[tuple[_FileResult, bytes | None]] = []
     for path in paths:
-        language = detect_language(path)
-        if not any(c.wants(path, language) for c in collectors):
+        if not _interested(collectors, path, scope):
             out.append((_FileResult(path, "", None, cached=False), None))
             continue
         try:
@@ -284,11 +297,21 @@ def _read_batch(
     return out
 
 
-def _extract(fr: _FileResult, data: bytes, collectors: list[Collector]) -> _FileResult:
-    language = detect_language(fr.path)
-    interested = [c for c in collectors if c.wants(fr.path, language)]
-    fr.payload = _extract_one(fr.path, data, interested)
+def _extract(
+    fr: _FileResult, data: bytes, collectors: list[Collector], scope: ScopeConfig
+) -> _FileResult:
+    fr.payload = _extract_one(fr.path, data, _interested(collectors, fr.path, scope))
     return fr
+
+
+def _interested(collectors: list[Collector], path: str, scope: ScopeConfig) -> list[Collector]:
+    """The collectors that read ``path``: those that want its name; for test code only those
+    that read it without a parse (see ``Collector.reads_test_code``)."""
+    language = detect_language(path)
+    test_code = path_scope(path, scope) in TEST_CODE
+    return [
+        c for c in collectors if (c.reads_test_code or not test_code) and c.wants(path, language)
+    ]
 
 
 @contextmanager

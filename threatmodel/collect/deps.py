@@ -187,6 +187,7 @@ def _is_requirements(path: str, language: str) -> bool:
 @register
 class DependencyCollector(Collector):
     id = "deps"
+    reads_test_code = True  # manifests, no code parse: a test suite's pins still install
     version = 1
 
     def wants(self, path: str, language: str) -> bool:

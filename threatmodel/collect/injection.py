@@ -202,6 +202,7 @@ def scan_text(text: str, findings_blocks: bool = True) -> list[tuple[int, str]]:
 @register
 class PromptInjectionCollector(Collector):
     id = "prompt_injection"
+    reads_test_code = True  # text only, and injected text works wherever it lands
     version = 1
 
     def wants(self, path: str, language: str) -> bool:

@@ -82,6 +82,20 @@ class ScopeConfig:
         return None
 
 
+# Code that only a test runner runs, and the data it reads: never reached by an attacker, so
+# the collect engine reads it only with collectors that need no parse (see NOT_PARSED there).
+TEST_CODE: frozenset[str] = frozenset({"test", "fixture"})
+
+
+def path_scope(path: str, config: ScopeConfig | None = None) -> str:
+    """The class of a file by its path alone: the repository's override, else the rules.
+
+    Unlike ``Classifier.file`` it never reads the file (no content or build rules), so the
+    collect engine can decide before parsing which collectors read a file.
+    """
+    return (config.match(path) if config is not None else None) or classify_path(path)
+
+
 def classify_path(path: str) -> str:
     """The class a path's directories and name give it (``production`` when none does)."""
     parts = path.replace("\\", "/").split("/")

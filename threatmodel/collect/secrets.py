@@ -32,6 +32,7 @@ from threatmodel.code.secret_scan import scan_js, scan_python, scan_structured
 from threatmodel.code.secret_values import find_tokens, fingerprint, looks_like_secret
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect._secret_names import js_keep, may_name_secret, python_nodes
+from threatmodel.collect.scope import TEST_CODE, classify_path
 from threatmodel.models import Location, Secret
 
 _LANGUAGES = frozenset(
@@ -69,7 +70,8 @@ def context_of(path: str) -> str:
     """
     p = PurePosixPath(path)
     name = p.name.lower()
-    if any(part.lower() in _TEST_DIRS for part in p.parts[:-1]):
+    # Test code is never parsed (code/collector.py ``reads_test_code``): token formats only.
+    if classify_path(path) in TEST_CODE or any(part.lower() in _TEST_DIRS for part in p.parts[:-1]):
         return "test"
     stem = name.split(".")[0]
     if (
@@ -217,6 +219,7 @@ def _raw_line(text: str, value: str) -> int:
 class SecretsCollector(Collector):
     id = "secrets"
     version = 4
+    reads_test_code = True  # token formats only there (context_of), never a parse
 
     def wants(self, path: str, language: str) -> bool:
         name = PurePosixPath(path).name
