@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from threatmodel.code.source import SourceFile
-from threatmodel.code.walk import walk
-from threatmodel.collect import collect_facts
-from threatmodel.collect.cache import FactCache
 from threatmodel.collect.registry import all_collectors
 from threatmodel.collect.scope import ScopeConfig, path_scope
+from threatmodel.config import Settings
+from threatmodel.scan import ScanOptions, collect_repo_facts
 
 _RNG = random.Random(6)
 TOKEN = "gh" + "p_" + "".join(_RNG.choice(string.ascii_letters + string.digits) for _ in range(36))
@@ -42,9 +41,11 @@ def _repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def _where(root: Path, cache: FactCache | None = None) -> dict[str, set[str]]:
-    """The files each kind of fact is located in."""
-    facts = collect_facts(root, walk(root).files, cache=cache, jobs=1).facts
+def _where(root: Path, cache: Path | None = None) -> dict[str, set[str]]:
+    """The files each kind of fact is located in, as a scan collects them."""
+    settings = Settings(provider=None, cache_dir=cache or Path())
+    options = ScanOptions(jobs=1, use_cache=cache is not None)
+    facts = collect_repo_facts(root, settings, options).facts
     return {
         "routes": {r.location.path for r in facts.routes},
         "flows": {f.sink_location.path for f in facts.flows},
@@ -121,15 +122,10 @@ def test_the_path_decides_not_the_imports(tmp_path: Path, parsed: list[str]) -> 
 
 def test_changing_the_scope_does_not_serve_stale_extracts(tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo", {"tests/app/views.py": VIEW})
-    cache = FactCache(tmp_path / "cache")
-    try:
-        assert _where(root, cache)["routes"] == set()
-        (root / "pyproject.toml").write_text(
-            '[tool.threatmodel.scope]\nproduction = ["tests/app/*"]\n'
-        )
-        assert _where(root, cache)["routes"] == {"tests/app/views.py"}
-    finally:
-        cache.close()
+    assert _where(root, tmp_path / "cache")["routes"] == set()
+    (root / "pyproject.toml").write_text('[tool.threatmodel.scope]\nproduction = ["tests/app/*"]\n')
+    assert _where(root, tmp_path / "cache")["routes"] == {"tests/app/views.py"}
+    assert list((tmp_path / "cache").iterdir())  # the cache was used
 
 
 def test_only_collectors_that_need_no_parse_read_test_code() -> None:

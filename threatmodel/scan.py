@@ -111,7 +111,12 @@ def collect_repo_facts(
     cache = FactCache(settings.cache_dir) if options.use_cache else None
     try:
         collected = collect_facts(
-            root, walked.files, cache=cache, jobs=options.jobs, progress=progress
+            root,
+            walked.files,
+            cache=cache,
+            jobs=options.jobs,
+            progress=progress,
+            scope=ScopeConfig.from_table(repo_table(root)),  # which files are test code
         )
     finally:
         if cache is not None:

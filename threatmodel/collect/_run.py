@@ -37,7 +37,6 @@ from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
 from threatmodel.collect.scope import TEST_CODE, ScopeConfig, path_scope
-from threatmodel.config import repo_table
 from threatmodel.models import Facts
 from threatmodel.progress import NullProgress, Progress
 
@@ -107,10 +106,10 @@ def collect_facts(
     progress: Progress | None = None,
     scope: ScopeConfig | None = None,
 ) -> CollectResult:
-    """``scope``: the repository's overrides (default: read from its pyproject.toml)."""
+    """``scope``: the repository's ``[tool.threatmodel.scope]`` (default: none)."""
     progress = progress or NullProgress()
     collectors = all_collectors()
-    scope = scope if scope is not None else ScopeConfig.from_table(repo_table(root))
+    scope = scope or ScopeConfig()
     sig = signature(collectors)
     if scope.patterns:  # they decide which collectors read a file, so they key its extracts
         sig = hashlib.sha256(f"{sig}|{sorted(scope.patterns.items())}".encode()).hexdigest()[:16]
