@@ -17,7 +17,7 @@ import pytest
 
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.registry import all_collectors
-from threatmodel.collect.scope import ScopeConfig, path_scope
+from threatmodel.collect.scope import ScopeConfig, code_of_tests
 from threatmodel.config import Settings
 from threatmodel.scan import ScanOptions, collect_repo_facts
 
@@ -121,7 +121,7 @@ def test_the_path_decides_not_the_imports(tmp_path: Path, parsed: list[str]) -> 
 
 
 def test_changing_the_scope_does_not_serve_stale_extracts(tmp_path: Path) -> None:
-    root = _repo(tmp_path / "repo", {"tests/app/views.py": VIEW})
+    root = _repo(tmp_path / "repo", {"tests/app/views.py": VIEW, "tests/test_app.py": ""})
     assert _where(root, tmp_path / "cache")["routes"] == set()
     (root / "pyproject.toml").write_text('[tool.threatmodel.scope]\nproduction = ["tests/app/*"]\n')
     assert _where(root, tmp_path / "cache")["routes"] == {"tests/app/views.py"}
@@ -133,17 +133,29 @@ def test_only_collectors_that_need_no_parse_read_test_code() -> None:
     assert readers == {"deps", "prompt_injection", "secrets"}
 
 
-@pytest.mark.parametrize(
-    ("path", "scope"),
-    [
-        ("saleor/graphql/tests/test_x.py", "test"),
-        ("saleor/conftest.py", "test"),
-        ("src/__fixtures__/data.ts", "fixture"),
-        ("src/app.spec.ts", "test"),
-        ("saleor/core/mock.py", "production"),
-        ("tests/app/views.py", "production"),  # the override wins
-    ],
-)
-def test_path_scope(path: str, scope: str) -> None:
+def test_test_code_by_path() -> None:
+    files = [
+        "saleor/graphql/tests/test_x.py",
+        "saleor/graphql/tests/utils.py",  # a helper beside tests
+        "saleor/conftest.py",
+        "src/__fixtures__/data.ts",
+        "src/app.spec.ts",
+        "saleor/core/mock.py",
+        "tests/app/views.py",  # the repository's globs win
+        "dojo/test/views.py",  # a Test model's app: a folder of tests holds tests
+        "dojo/test/ui/urls.py",
+    ]
     config = ScopeConfig({"production": ["tests/app/*"]})
-    assert path_scope(path, config) == scope
+    assert code_of_tests(files, config) == {
+        "saleor/graphql/tests/test_x.py",
+        "saleor/graphql/tests/utils.py",
+        "saleor/conftest.py",
+        "src/__fixtures__/data.ts",
+        "src/app.spec.ts",
+    }
+
+
+def test_a_folder_named_test_without_tests_is_parsed(tmp_path: Path, parsed: list[str]) -> None:
+    root = _repo(tmp_path, {"dojo/test/views.py": VIEW, "unittests/test_views.py": VIEW})
+    assert _where(root)["routes"] == {"dojo/test/views.py"}
+    assert parsed == ["dojo/test/views.py"]

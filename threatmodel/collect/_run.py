@@ -5,9 +5,9 @@ repository is large enough to pay for them, and each file's extracts are cached 
 hash (see cache.py): an unchanged file is never parsed twice. A file that fails to parse,
 or makes a collector raise, is counted in ``not_parsed``; it never stops the scan.
 
-Test code (a file whose path, or the repository's ``[tool.threatmodel.scope]``, says test or
-fixture) goes only to the collectors that read it without parsing (``reads_test_code``:
-token-format secrets, prompt injection, manifests): it is read and hashed, never parsed.
+Test code (``scope.code_of_tests``: by its path, or the repository's ``[tool.threatmodel.scope]``)
+goes only to the collectors that read it without parsing (``reads_test_code``: token-format
+secrets, prompt injection, manifests): it is read and hashed, never parsed.
 
 It streams: the main process reads and hashes a batch of files at a time and looks them up
 in the cache; workers get the paths of the misses, read and parse them, and send back each
@@ -36,7 +36,7 @@ from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
-from threatmodel.collect.scope import TEST_CODE, ScopeConfig, path_scope
+from threatmodel.collect.scope import ScopeConfig, code_of_tests
 from threatmodel.models import Facts
 from threatmodel.progress import NullProgress, Progress
 
@@ -109,10 +109,8 @@ def collect_facts(
     """``scope``: the repository's ``[tool.threatmodel.scope]`` (default: none)."""
     progress = progress or NullProgress()
     collectors = all_collectors()
-    scope = scope or ScopeConfig()
+    tests = code_of_tests(files, scope)
     sig = signature(collectors)
-    if scope.patterns:  # they decide which collectors read a file, so they key its extracts
-        sig = hashlib.sha256(f"{sig}|{sorted(scope.patterns.items())}".encode()).hexdigest()[:16]
     jobs = jobs or min(os.cpu_count() or 1, 4)
     progress.start("collect", len(files))
     # Each collector's extracts stay JSON text until its link runs: decoded, the extracts of
@@ -127,7 +125,7 @@ def collect_facts(
     # Thawed after, so a long-lived caller (tests, ``ask``) still frees its own garbage.
     gc.freeze()
     try:
-        for fr in _extract_all(root, files, collectors, sig, cache, jobs, scope):
+        for fr in _extract_all(root, files, collectors, sig, cache, jobs, tests):
             progress.advance()
             result.files_parsed += 1
             if fr.digest:
@@ -137,7 +135,7 @@ def collect_facts(
             if fr.cached:
                 result.cache_hits += 1
             elif fr.digest:
-                fresh.append((fr.digest, fr.payload))
+                fresh.append((_key(fr.digest, fr.path in tests), fr.payload))
                 if cache is not None and len(fresh) >= PUT_EVERY:
                     cache.put_many(sig, fresh)  # written as they come: memory stays flat
                     fresh = []
@@ -195,7 +193,7 @@ def _extract_all(
     sig: str,
     cache: FactCache | None,
     jobs: int,
-    scope: ScopeConfig,
+    tests: frozenset[str],
 ) -> Iterator[_FileResult]:
     """Every file's result, in ``files`` order.
 
@@ -212,27 +210,27 @@ def _extract_all(
     try:
         for start in range(0, len(files), BATCH):
             batch = files[start : start + BATCH]
-            read = _read_batch(root, batch, collectors, sig, lookup, scope)
+            read = _read_batch(root, batch, collectors, sig, lookup, tests)
             for fr, data in read:
                 if data is None:
                     yield fr  # cached, unreadable, or wanted by no collector
                 elif not parallel:
-                    yield _extract(fr, data, collectors, scope)
+                    yield _extract(fr, data, collectors, fr.path in tests)
                 else:
                     misses.append(fr.path)
             if len(misses) >= BATCH:
                 # Workers get paths, never contents: each reads its own files (fork keeps the
                 # imports), so only the parsed extracts cross a pipe.
                 pool = pool or ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
-                in_flight.append(pool.submit(_worker_batch, str(root), misses, scope))
+                in_flight.append(pool.submit(_worker_batch, str(root), misses, tests & set(misses)))
                 misses = []
             while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
                 yield from in_flight.popleft().result()
         if misses:
             if pool is None:  # a handful of changed files: not worth a pool
-                yield from _worker_batch(str(root), misses, scope, collectors)
+                yield from _worker_batch(str(root), misses, tests, collectors)
             else:
-                in_flight.append(pool.submit(_worker_batch, str(root), misses, scope))
+                in_flight.append(pool.submit(_worker_batch, str(root), misses, tests & set(misses)))
         while in_flight:
             yield from in_flight.popleft().result()
     finally:
@@ -249,13 +247,16 @@ def _init_worker() -> None:
 
 
 def _worker_batch(
-    root: str, paths: list[str], scope: ScopeConfig, collectors: list[Collector] | None = None
+    root: str,
+    paths: list[str],
+    tests: frozenset[str],
+    collectors: list[Collector] | None = None,
 ) -> list[_FileResult]:
     """Read and extract ``paths`` (cache misses), in a worker or in the main process."""
     collectors = collectors or _worker_collectors
     out = []
-    for fr, data in _read_batch(Path(root), paths, collectors, "", None, scope):
-        out.append(fr if data is None else _extract(fr, data, collectors, scope))
+    for fr, data in _read_batch(Path(root), paths, collectors, "", None, tests):
+        out.append(fr if data is None else _extract(fr, data, collectors, fr.path in tests))
     return out
 
 
@@ -265,7 +266,7 @@ def _read_batch(
     collectors: list[Collector],
     sig: str,
     lookup: Callable[[str, list[str]], dict[str, str]] | None,
-    scope: ScopeConfig,
+    tests: frozenset[str],
 ) -> list[tuple[_FileResult, bytes | None]]:
     """Read and hash a batch of files and look their digests up in one query.
 
@@ -274,7 +275,7 @@ def _read_batch(
     """
     out: list[tuple[_FileResult, bytes | None]] = []
     for path in paths:
-        if not _interested(collectors, path, scope):
+        if not _interested(collectors, path, path in tests):
             out.append((_FileResult(path, "", None, cached=False), None))
             continue
         try:
@@ -286,31 +287,32 @@ def _read_batch(
         # The path is part of the key: extracts may depend on where a file lives (Next.js).
         digest = hashlib.sha256(path.encode() + b"\0" + data).hexdigest()
         out.append((_FileResult(path, digest, None, cached=False), data))
-    digests = [fr.digest for fr, data in out if data is not None]
-    hits = lookup(sig, digests) if lookup and digests else {}
+    keys = [_key(fr.digest, fr.path in tests) for fr, data in out if data is not None]
+    hits = lookup(sig, keys) if lookup and keys else {}
     for i, (fr, _) in enumerate(out):
-        hit = hits.get(fr.digest)
+        hit = hits.get(_key(fr.digest, fr.path in tests))
         if hit is not None:
             fr.payload, fr.cached = hit, True
             out[i] = (fr, None)
     return out
 
 
-def _extract(
-    fr: _FileResult, data: bytes, collectors: list[Collector], scope: ScopeConfig
-) -> _FileResult:
-    fr.payload = _extract_one(fr.path, data, _interested(collectors, fr.path, scope))
+def _extract(fr: _FileResult, data: bytes, collectors: list[Collector], test: bool) -> _FileResult:
+    fr.payload = _extract_one(fr.path, data, _interested(collectors, fr.path, test))
     return fr
 
 
-def _interested(collectors: list[Collector], path: str, scope: ScopeConfig) -> list[Collector]:
+def _interested(collectors: list[Collector], path: str, test: bool) -> list[Collector]:
     """The collectors that read ``path``: those that want its name; for test code only those
     that read it without a parse (see ``Collector.reads_test_code``)."""
     language = detect_language(path)
-    test_code = path_scope(path, scope) in TEST_CODE
-    return [
-        c for c in collectors if (c.reads_test_code or not test_code) and c.wants(path, language)
-    ]
+    return [c for c in collectors if (c.reads_test_code or not test) and c.wants(path, language)]
+
+
+def _key(digest: str, test: bool) -> str:
+    """A file's fact-cache key: its digest, tagged for test code, whose extracts are fewer
+    (whether a file is test code depends on the scope globs and on the other files)."""
+    return hashlib.sha256(f"test:{digest}".encode()).hexdigest() if test else digest
 
 
 @contextmanager

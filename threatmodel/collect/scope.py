@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import fnmatch
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -83,33 +84,71 @@ class ScopeConfig:
 
 
 # Code that only a test runner runs, and the data it reads: never reached by an attacker, so
-# the collect engine reads it only with collectors that need no parse (see NOT_PARSED there).
+# the collect engine reads it only with collectors that need no parse (``code_of_tests``).
 TEST_CODE: frozenset[str] = frozenset({"test", "fixture"})
 
 
-def path_scope(path: str, config: ScopeConfig | None = None) -> str:
-    """The class of a file by its path alone: the repository's override, else the rules.
+def code_of_tests(files: Iterable[str], config: ScopeConfig | None = None) -> frozenset[str]:
+    """The files of a repository that are test code, judged by their paths alone.
 
-    Unlike ``Classifier.file`` it never reads the file (no content or build rules), so the
-    collect engine can decide before parsing which collectors read a file.
+    The repository's globs decide first, then ``classify_path``, with one check the file
+    list allows: a folder named like a test folder counts only if a test-named file
+    (``test_*.py``, ``conftest.py``, ``*.spec.ts`` ...) lies somewhere below it. DefectDojo's
+    ``dojo/test/`` holds the views and URLs of its ``Test`` model, no test, so it is parsed.
+    No content rule (imports pytest or unittest): it needs the text, and it would drop a
+    production module that imports ``unittest.mock``.
     """
-    return (config.match(path) if config is not None else None) or classify_path(path)
+    files = list(files)  # walked paths: relative, "/"-separated
+    holding: set[str] = set()  # folders with a test-named file below them
+    for f in files:
+        parts = f.split("/")
+        if _by_name(parts[-1]) == "test":
+            holding.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    out = set()
+    for f in files:
+        chosen = config.match(f) if config is not None else None
+        if chosen is not None:
+            if chosen in TEST_CODE:
+                out.add(f)
+            continue
+        parts = f.split("/")
+        by_dir = _by_dir(parts)
+        if by_dir is None:
+            test = _by_name(parts[-1]) in TEST_CODE
+        else:
+            scope, depth = by_dir
+            test = scope == "fixture" or (
+                scope == "test" and "/".join(parts[: depth + 1]) in holding
+            )
+        if test:
+            out.add(f)
+    return frozenset(out)
 
 
 def classify_path(path: str) -> str:
     """The class a path's directories and name give it (``production`` when none does)."""
     parts = path.replace("\\", "/").split("/")
-    for d in parts[:-1]:
+    by_dir = _by_dir(parts)
+    return by_dir[0] if by_dir else _by_name(parts[-1]) or "production"
+
+
+def _by_dir(parts: list[str]) -> tuple[str, int] | None:
+    """The class the first telling folder of a path gives, and that folder's index."""
+    for i, d in enumerate(parts[:-1]):
         hit = _DIRS.get(d.lower())
         if hit is not None:
-            return hit
+            return hit, i
         if d.startswith(".") and d not in (".", ".."):
-            return "dev"  # .devcontainer, .vscode, .husky: tooling folders
-    name = parts[-1].lower()
+            return "dev", i  # .devcontainer, .vscode, .husky: tooling folders
+    return None
+
+
+def _by_name(name: str) -> str | None:
+    name = name.lower()
     for pattern, scope in _FILES:
         if pattern.search(name):
             return scope
-    return "production"
+    return None
 
 
 class Classifier:
