@@ -31,11 +31,13 @@ from benchmarks.measure import table  # noqa: E402
 from threatmodel.code import source as source_module  # noqa: E402
 from threatmodel.code.collector import FactsBuilder, LinkContext  # noqa: E402
 from threatmodel.code.pyast import forget_tree  # noqa: E402
-from threatmodel.code.source import SourceFile, detect_language  # noqa: E402
+from threatmodel.code.source import SourceFile  # noqa: E402
 from threatmodel.code.walk import walk  # noqa: E402
-from threatmodel.collect._run import gc_paused  # noqa: E402
+from threatmodel.collect._run import gc_paused, interested  # noqa: E402
 from threatmodel.collect.components import app_roots, with_components  # noqa: E402
 from threatmodel.collect.registry import all_collectors  # noqa: E402
+from threatmodel.collect.scope import ScopeConfig, code_of_tests  # noqa: E402
+from threatmodel.config import repo_table  # noqa: E402
 
 _parse_cpu = [0.0]
 _gc_cpu = [0.0, 0.0]  # [total, started at]
@@ -76,15 +78,18 @@ def main() -> None:
     files_of: dict[str, int] = defaultdict(int)
     slow: list[tuple[float, str, str]] = []
     t0 = time.process_time()
-    files = halve(walk(root).files, args.half)
+    walked = walk(root).files
+    files = halve(walked, args.half)
     cpu["(walk)"] = time.process_time() - t0
+    t0 = time.process_time()
+    tests = code_of_tests(walked, ScopeConfig.from_table(repo_table(root)))  # as the scan
+    cpu["(test code)"] = time.process_time() - t0
     collectors = all_collectors()
     per: dict[str, dict[str, str]] = {c.id: {} for c in collectors}
     gc.freeze()  # as collect_facts does
     for path in files:
         t = time.process_time()
-        language = detect_language(path)
-        wanted = [c for c in collectors if c.wants(path, language)]
+        wanted = interested(collectors, path, path in tests)  # as the pipeline
         if not wanted:
             cpu["(wants)"] += time.process_time() - t
             continue

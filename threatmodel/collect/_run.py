@@ -275,7 +275,7 @@ def _read_batch(
     """
     out: list[tuple[_FileResult, bytes | None]] = []
     for path in paths:
-        if not _interested(collectors, path, path in tests):
+        if not interested(collectors, path, path in tests):
             out.append((_FileResult(path, "", None, cached=False), None))
             continue
         try:
@@ -298,11 +298,11 @@ def _read_batch(
 
 
 def _extract(fr: _FileResult, data: bytes, collectors: list[Collector], test: bool) -> _FileResult:
-    fr.payload = _extract_one(fr.path, data, _interested(collectors, fr.path, test))
+    fr.payload = _extract_one(fr.path, data, interested(collectors, fr.path, test))
     return fr
 
 
-def _interested(collectors: list[Collector], path: str, test: bool) -> list[Collector]:
+def interested(collectors: list[Collector], path: str, test: bool) -> list[Collector]:
     """The collectors that read ``path``: those that want its name; for test code only those
     that read it without a parse (see ``Collector.reads_test_code``)."""
     language = detect_language(path)
