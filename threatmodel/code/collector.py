@@ -72,7 +72,7 @@ class Collector(ABC):
     # A compiled pattern, or any TextGate (the Python collectors' also admit NFKC look-alikes).
     gate: ClassVar[TextGate | None] = None
     # Does extract() see test code (files whose path, or the repository's scope override,
-    # says test or fixture; collect/scope.py)? Tests and their fixtures never serve an
+    # says test or fixture: collect/scope.code_of_tests)? Tests and their fixtures never serve an
     # attacker: their routes are invented and their flows would be folded anyway, and they
     # are most of a large repository's code (saleor: 67% of its Python bytes). So the engine
     # hands them only to collectors that find something meaningful there without parsing
