@@ -100,16 +100,19 @@ def test_the_repository_scope_brings_test_code_back(tmp_path: Path, parsed: list
     assert "tests/test_y.py" not in parsed
 
 
-def test_a_scope_that_says_test_drops_production_code(tmp_path: Path) -> None:
+def test_a_scope_that_says_test_drops_production_code(tmp_path: Path, parsed: list[str]) -> None:
     root = _repo(
         tmp_path,
         {
             "pyproject.toml": '[tool.threatmodel.scope]\ntest = ["harness/*"]\n',
-            "harness/server.py": VIEW,
+            # The secrets collector's own context calls this file code and would walk its
+            # tree for the name: the engine never lets test code be parsed.
+            "harness/server.py": VIEW + 'SECRET_KEY = "q8Zr2vLx9TmW4pKd"\n',
             "app.py": VIEW,
         },
     )
     assert _where(root)["routes"] == {"app.py"}
+    assert set(parsed) == {"app.py"}
 
 
 def test_the_path_decides_not_the_imports(tmp_path: Path, parsed: list[str]) -> None:

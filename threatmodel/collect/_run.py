@@ -298,7 +298,7 @@ def _read_batch(
 
 
 def _extract(fr: _FileResult, data: bytes, collectors: list[Collector], test: bool) -> _FileResult:
-    fr.payload = _extract_one(fr.path, data, interested(collectors, fr.path, test))
+    fr.payload = _extract_one(fr.path, data, interested(collectors, fr.path, test), test)
     return fr
 
 
@@ -336,10 +336,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _extract_one(path: str, data: bytes, interested: list[Collector]) -> str:
+def _extract_one(path: str, data: bytes, interested: list[Collector], test: bool = False) -> str:
+    src = SourceFile.from_bytes(path, data)
+    if test:
+        # Test code is never parsed, whatever a collector that reads it asks for: its trees
+        # are "none" from the start (a collector then finds what the text alone shows).
+        src.python_ast = src.ts_tree = None
     with gc_paused():
         try:
-            return _extract_each(SourceFile.from_bytes(path, data), interested)
+            return _extract_each(src, interested)
         finally:
             forget_tree()  # the file's tree dies now, while the collector is still paused
 
