@@ -17,7 +17,8 @@ import pytest
 
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.registry import all_collectors
-from threatmodel.collect.scope import ScopeConfig, code_of_tests
+from threatmodel.code.reader import RepoReader
+from threatmodel.collect.scope import Classifier, ScopeConfig, code_of_tests
 from threatmodel.config import Settings
 from threatmodel.scan import ScanOptions, collect_repo_facts
 
@@ -162,3 +163,22 @@ def test_a_folder_named_test_without_tests_is_parsed(tmp_path: Path, parsed: lis
     root = _repo(tmp_path, {"dojo/test/views.py": VIEW, "unittests/test_views.py": VIEW})
     assert _where(root)["routes"] == {"dojo/test/views.py"}
     assert parsed == ["dojo/test/views.py"]
+
+
+def test_the_report_classes_test_code_as_the_engine_does(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        {
+            "dojo/test/views.py": VIEW,  # a Test model's app: parsed, so its findings count
+            "unittests/test_views.py": VIEW,
+            "unittests/helpers.py": "X = 1\n",
+        },
+    )
+    classifier = Classifier(RepoReader(root))
+    files = ["dojo/test/views.py", "unittests/test_views.py", "unittests/helpers.py"]
+    assert {f: classifier.file(f) for f in files} == {
+        "dojo/test/views.py": "production",
+        "unittests/test_views.py": "test",
+        "unittests/helpers.py": "test",
+    }
+    assert {f for f in files if classifier.file(f) == "test"} == code_of_tests(files)

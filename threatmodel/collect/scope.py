@@ -23,6 +23,7 @@ from typing import Any, get_args
 
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.walk import walk
 from threatmodel.collect.entrypoints import entry_points
 from threatmodel.collect.tsbuild import TsBuild
 from threatmodel.models import Scope
@@ -99,11 +100,7 @@ def code_of_tests(files: Iterable[str], config: ScopeConfig | None = None) -> fr
     production module that imports ``unittest.mock``.
     """
     files = list(files)  # walked paths: relative, "/"-separated
-    holding: set[str] = set()  # folders with a test-named file below them
-    for f in files:
-        parts = f.split("/")
-        if _by_name(parts[-1]) == "test":
-            holding.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    holding = test_folders(files)
     out = set()
     for f in files:
         chosen = config.match(f) if config is not None else None
@@ -111,18 +108,32 @@ def code_of_tests(files: Iterable[str], config: ScopeConfig | None = None) -> fr
             if chosen in TEST_CODE:
                 out.add(f)
             continue
-        parts = f.split("/")
-        by_dir = _by_dir(parts)
-        if by_dir is None:
-            test = _by_name(parts[-1]) in TEST_CODE
-        else:
-            scope, depth = by_dir
-            test = scope == "fixture" or (
-                scope == "test" and "/".join(parts[: depth + 1]) in holding
-            )
-        if test:
+        if classify_listed(f, holding) in TEST_CODE:
             out.add(f)
     return frozenset(out)
+
+
+def test_folders(files: Iterable[str]) -> frozenset[str]:
+    """Folders with a test-named file (``test_*.py``, ``*.spec.ts`` ...) somewhere below."""
+    holding: set[str] = set()
+    for f in files:
+        parts = f.split("/")
+        if _by_name(parts[-1]) == "test":
+            holding.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return frozenset(holding)
+
+
+def classify_listed(path: str, holding: frozenset[str]) -> str:
+    """``classify_path``, where a folder named like a test folder makes a test only when it
+    is one of ``holding`` (``test_folders`` of the repository's files)."""
+    parts = path.replace("\\", "/").split("/")
+    by_dir = _by_dir(parts)
+    if by_dir is None:
+        return _by_name(parts[-1]) or "production"
+    scope, depth = by_dir
+    if scope == "test" and "/".join(parts[: depth + 1]) not in holding:
+        return _by_name(parts[-1]) or "production"
+    return scope
 
 
 def classify_path(path: str) -> str:
@@ -160,6 +171,12 @@ class Classifier:
         self._files: dict[str, str] = {}
         self._main: dict[str, list[tuple[int, int]]] = {}
         self.build = TsBuild(reader)
+        self._holding: frozenset[str] | None = None
+
+    def _test_folders(self) -> frozenset[str]:
+        if self._holding is None:  # listed once, and only when a path looks like a test's
+            self._holding = test_folders(walk(self.reader.root).files)
+        return self._holding
 
     def file(self, path: str) -> str:
         if path not in self._files:
@@ -168,6 +185,8 @@ class Classifier:
 
     def _file(self, path: str) -> str:
         scope = classify_path(path)
+        if scope == "test":  # judged as the collect engine judges it (``code_of_tests``)
+            scope = classify_listed(path, self._test_folders())
         if scope != "production":
             return scope
         try:
