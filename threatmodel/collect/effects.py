@@ -179,10 +179,42 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
 
 
 def _module_files(reader: RepoReader, module: str) -> list[str]:
-    wanted = (f"{module}.py", f"{module}/__init__.py")
-    return [
-        f for f in _Files.of(reader) if f.endswith(wanted) and (f in wanted or f"/{module}" in f)
-    ][:3]
+    """Up to 3 files that may hold ``module`` (a path without ``.py``), in walk order.
+
+    Asked for every route's handler and for every import of every function it reads (631
+    times on saleor), so the answer is kept, and a module with a directory part only looks
+    at the files of its last name (a suffix match on ``a/b.py`` ends in the basename ``b.py``).
+    """
+    key = (str(reader.root), module)
+    if key not in _MODULES:
+        wanted = (f"{module}.py", f"{module}/__init__.py")
+        tail = module.rsplit("/", 1)[-1]
+        files = (
+            _by_name(reader).get(f"{tail}.py", []) + _by_name(reader).get(f"{tail}/", [])
+            if "/" in module
+            else list(enumerate(_Files.of(reader)))
+        )
+        _MODULES[key] = [
+            f for _, f in sorted(files) if f.endswith(wanted) and (f in wanted or f"/{module}" in f)
+        ][:3]
+    return _MODULES[key]
+
+
+_MODULES: dict[tuple[str, str], list[str]] = {}
+_NAMES: dict[str, dict[str, list[tuple[int, str]]]] = {}
+
+
+def _by_name(reader: RepoReader) -> dict[str, list[tuple[int, str]]]:
+    """(walk position, file) by basename, and ``__init__.py`` files by ``dirname/``."""
+    key = str(reader.root)
+    if key not in _NAMES:
+        index: dict[str, list[tuple[int, str]]] = {}
+        for i, f in enumerate(_Files.of(reader)):
+            parts = f.rsplit("/", 2)
+            name = f"{parts[-2]}/" if parts[-1] == "__init__.py" and len(parts) > 1 else parts[-1]
+            index.setdefault(name, []).append((i, f))
+        _NAMES[key] = index
+    return _NAMES[key]
 
 
 def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
