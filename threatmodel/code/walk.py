@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,14 +187,20 @@ def _git_ls_files(root: Path) -> list[str] | None:
     """Tracked and untracked-but-not-ignored files, or None when root is not a git work tree."""
     if not (root / ".git").exists():
         return None
-    import git  # GitPython imports slowly; only pay for it in git checkouts
-
+    # git itself, not GitPython: importing that costs a warm scan of saleor 0.04-0.08 s.
+    # Names are decoded as GitPython did (UTF-8, undecodable bytes as surrogate escapes).
     try:
-        repo = git.Repo(root)
-        out = repo.git.ls_files("-z", "--cached", "--others", "--exclude-standard")
-    except (git.GitError, OSError, ValueError):
+        out = subprocess.run(
+            ["git", "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            env={**os.environ, "LC_ALL": "C", "LANGUAGE": "C"},
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git: walk the directory
+    if out.returncode != 0:
         return None  # a broken .git: fall back to walking the directory
-    return [p for p in out.split("\0") if p]
+    return [p for p in out.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
 
 
 def _directory_walk(root: Path) -> Iterator[str]:
