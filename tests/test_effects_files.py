@@ -1,11 +1,11 @@
-"""effects._module_files: the basename index answers exactly what a scan of every file did."""
+"""effects_files.module_files: the basename index answers exactly what a scan of every file did."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from threatmodel.code.reader import RepoReader
-from threatmodel.collect import effects
+from threatmodel.collect import effects_files
 
 
 def _scan_all(files: list[str], module: str) -> list[str]:
@@ -32,10 +32,10 @@ def test_index_matches_a_scan_of_every_file(tmp_path: Path) -> None:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x = 1\n")
     reader = RepoReader(tmp_path)
-    files = effects._Files.of(reader)
+    files = effects_files.code_files(reader)
     modules = ["app/views", "views", "app", "pkg", "pkg/sub", "sub/mod", "pkg/sub/mod", "mod"]
     for module in [*modules, "iews", "nothing/here", "typing"]:
-        assert effects._module_files(reader, module) == _scan_all(files, module), module
+        assert effects_files.module_files(reader, module) == _scan_all(files, module), module
     # the cap keeps the first three in walk order
-    assert len(effects._module_files(reader, "app/views")) == 3
-    assert effects._module_files(reader, "pkg/sub") == ["pkg/sub/__init__.py"]
+    assert len(effects_files.module_files(reader, "app/views")) == 3
+    assert effects_files.module_files(reader, "pkg/sub") == ["pkg/sub/__init__.py"]
