@@ -270,7 +270,8 @@ def _read_batch(
             out.append((_FileResult(path, "", None, cached=False), None))
             continue
         try:
-            data = (root / path).read_bytes()
+            with open(os.path.join(root, path), "rb") as fh:  # no Path object per file
+                data = fh.read()
         except OSError as exc:
             error = f"unreadable: {exc.strerror or exc}"
             out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None))
