@@ -300,4 +300,5 @@ def is_own_output(path: Path) -> bool:
             head = fh.read(_OWN_HEAD)
     except OSError:
         return False
-    return any(mark.search(head) for mark in _OWN_MARKS)
+    # Every mark names the tool: one substring test spares most files the three patterns.
+    return b"threatmodel" in head and any(mark.search(head) for mark in _OWN_MARKS)
