@@ -45,6 +45,7 @@ from threatmodel.llm.schema import (
     to_finding,
     wire_schema,
 )
+from threatmodel.llm_outcome import AnalyzeOutcome, skipped
 from threatmodel.models import Facts, Finding, LlmRun
 from threatmodel.progress import Progress
 from threatmodel.summarize import Chunk, Focus, count_tokens, summarize
@@ -56,21 +57,6 @@ MAX_REASKS = 2
 CHUNK_CAP_TOKENS = 6_000  # smaller chunks keep the model focused and a failure cheap
 MIN_CHUNK_TOKENS = 1_000  # a small window still gets requests worth their fixed prompt
 PROMPT_OVERHEAD_TOKENS = 600  # chunk template text around the data, and the re-ask text
-
-
-@dataclass
-class AnalyzeOutcome:
-    findings: list[Finding] = field(default_factory=list)
-    run: LlmRun = field(default_factory=lambda: LlmRun(status="skipped"))
-    llm_calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    cache_hits: int = 0  # answers served from the cache (no call made)
-    chunks: int = 0
-    cached_input_tokens: int = 0  # prompt tokens the provider read from its prompt cache
-    cached_cost_usd: float = 0.0
-    fixed_tokens_per_call: int = 0  # system prompt, schema and prompt template of a call
 
 
 @cache
@@ -344,7 +330,7 @@ def run_llm_pass(
     ``provider`` overrides the one built from ``settings`` (tests, embedding); ``files``
     (the walk's list) is where setup, output and configuration chunks come from."""
     if settings.provider is None and provider is None:
-        return AnalyzeOutcome(run=LlmRun(status="skipped", message=settings.skip_reason))
+        return skipped(settings)
     if provider is None:
         from threatmodel.llm import build_provider
 

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from threatmodel import __version__
-from threatmodel.analyze import run_llm_pass
 from threatmodel.baseline import resolve_and_apply
 from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import detect_language
@@ -26,6 +25,7 @@ from threatmodel.collect.proof import ProveOptions, attach, prove, sql_projects
 from threatmodel.collect.registry import all_collectors
 from threatmodel.collect.scope import ScopeConfig
 from threatmodel.config import Settings, repo_table
+from threatmodel.llm_outcome import AnalyzeOutcome, skipped
 from threatmodel.models import Facts, FileStats, Finding, RepoInfo, Report, StageHealth, Stats
 from threatmodel.progress import NullProgress, Progress
 from threatmodel.rules import RuleContext
@@ -60,6 +60,17 @@ def git_commit(root: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _llm_pass(
+    facts: Facts, reader: RepoReader, settings: Settings, progress: Progress, files: list[str]
+) -> AnalyzeOutcome:
+    """The LLM pass; without a provider its modules are not even imported (see llm_outcome)."""
+    if settings.provider is None:
+        return skipped(settings)
+    from threatmodel.analyze import run_llm_pass
+
+    return run_llm_pass(facts, reader, settings, progress, files=files)
 
 
 def assign_ids(findings: list[Finding]) -> list[Finding]:
@@ -219,7 +230,7 @@ def run_scan(
         )
     )
 
-    llm = run_llm_pass(facts, reader, settings, progress, files=walked.files)
+    llm = _llm_pass(facts, reader, settings, progress, walked.files)
     stages.append(
         StageHealth(
             stage="llm",

@@ -24,7 +24,6 @@ from threatmodel.code.walk import resolve_root
 from threatmodel.collect.proof import ProveOptions
 from threatmodel.config import Settings
 from threatmodel.errors import ConfigError, UsageError
-from threatmodel.plan import plan_llm_pass, plan_text
 from threatmodel.render import FORMATS, render
 from threatmodel.render.formats import link_base_for
 from threatmodel.render.stable import display_name, root_label, stable_report
@@ -188,6 +187,8 @@ def _plan(
         raise ConfigError("--plan writes text (the default) or --format json.")
     progress = RichProgress(quiet=quiet)
     repo = collect_repo_facts(root, settings, ScanOptions(jobs=jobs, use_cache=use_cache), progress)
+    from threatmodel.plan import plan_llm_pass, plan_text  # the LLM pass's code: only here
+
     planned = plan_llm_pass(repo.facts, RepoReader(root), settings, repo.walked.files)
     write_output(planned.to_json() if fmt == "json" else plan_text(planned), out or Path("-"))
     if not quiet and out is not None and str(out) != "-":

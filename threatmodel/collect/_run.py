@@ -161,11 +161,15 @@ def collect_facts(
             # In ``files`` order, whichever order the workers finished in.
             with gc_paused():  # decoded JSON holds no cycles
                 decoded = {path: json.loads(texts[path]) for path in files if path in texts}
+                # Frozen until every link is done, so the first collection after the pause
+                # does not walk every decoded object (0.1-0.2 s each for saleor's biggest).
+                gc.freeze()
             c.link(decoded, builder, ctx)
         except Exception as exc:  # a broken collector must not sink the scan, nor hide
             result.not_parsed.append(
                 f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}"
             )
+    gc.unfreeze()
     # each app of a monorepo is its own component: routes of two apps never merge
     builder.routes = with_components(builder.routes, app_roots(root, files))
     result.facts = builder.build()
@@ -279,7 +283,8 @@ def _read_batch(
             out.append((_FileResult(path, "", None, cached=False), None))
             continue
         try:
-            data = (root / path).read_bytes()
+            with open(os.path.join(root, path), "rb") as fh:  # no Path object per file
+                data = fh.read()
         except OSError as exc:
             error = f"unreadable: {exc.strerror or exc}"
             out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None))

@@ -16,13 +16,11 @@ JavaScript / TypeScript handlers are read by ``effects_js``.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from dataclasses import dataclass, field
 
 from threatmodel.code.pyast import dotted, str_const
-from threatmodel.code.pyparse import python_tree
-from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.reader import RepoReader
 from threatmodel.collect.effects_catalog import (
     BODY,
     DATA_WRITES,
@@ -30,12 +28,12 @@ from threatmodel.collect.effects_catalog import (
     SCRATCH_PATH,
     SIDE_EFFECTS,
     SIGNATURE,
-    SKIP_DIRS,
     TOKEN_NAME,
     URL_TYPES,
     classify_call,
     destructive,
 )
+from threatmodel.collect.effects_files import Fn, code_files, functions, module_files, parsed
 from threatmodel.collect.handler_gates import (
     branch_nodes,
     call_at,
@@ -84,48 +82,6 @@ class HandlerCode:
         return [e for e in self.effects if e.kind in ("paid_api", "sms")]
 
 
-class _Files:
-    """Python module files of the repository, listed once per reader (module resolution)."""
-
-    _cache: dict[str, list[str]] = {}
-
-    @classmethod
-    def of(cls, reader: RepoReader) -> list[str]:
-        key = str(reader.root)
-        if key not in cls._cache:
-            out: list[str] = []
-            for dirpath, dirs, files in os.walk(reader.root):
-                dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-                rel = os.path.relpath(dirpath, reader.root).replace(os.sep, "/")
-                for f in files:
-                    if f.endswith((".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
-                        out.append(f if rel == "." else f"{rel}/{f}")
-            cls._cache[key] = out
-        return cls._cache[key]
-
-
-_TREES: dict[tuple[str, str], ast.Module | None] = {}
-
-
-def _parse(reader: RepoReader, path: str) -> ast.Module | None:
-    """One parse per file per repository: every route's handler lookup asks again."""
-    key = (str(reader.root), path)
-    if key not in _TREES:
-        _TREES[key] = _parse_file(reader, path)
-    return _TREES[key]
-
-
-def _parse_file(reader: RepoReader, path: str) -> ast.Module | None:
-    try:
-        text = "\n".join(reader.lines(path))
-    except PathRefused:
-        return None
-    return python_tree(text)  # the kernel's parse: any Python 3 grammar, shared
-
-
-Fn = ast.FunctionDef | ast.AsyncFunctionDef
-
-
 def _defs(tree: ast.Module) -> dict[str, Fn]:
     """Module-level functions and ``Class.method`` names."""
     out: dict[str, Fn] = {}
@@ -147,18 +103,14 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
     """The handler's file and functions: at the route's line, else by its dotted name."""
     path, line = route.location.path, route.location.line
     if path.endswith(".py"):
-        tree = _parse(reader, path)
-        if tree is not None:
-            for node in ast.walk(tree):
-                if isinstance(node, Fn):
-                    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-                    if first <= line <= node.lineno:
-                        return path, [node]
+        for first, node in functions(reader, path):
+            if first <= line <= node.lineno:
+                return path, [node]
     parts = [p for p in re.split(r"[.:]", route.handler) if p]
     for cut in range(len(parts) - 1, 0, -1):
         module, names = "/".join(parts[:cut]), parts[cut:]
-        for f in _module_files(reader, module):
-            tree = _parse(reader, f)
+        for f in module_files(reader, module):
+            tree = parsed(reader, f)
             if tree is None:
                 continue
             defs = _defs(tree)
@@ -178,13 +130,6 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
     return None
 
 
-def _module_files(reader: RepoReader, module: str) -> list[str]:
-    wanted = (f"{module}.py", f"{module}/__init__.py")
-    return [
-        f for f in _Files.of(reader) if f.endswith(wanted) and (f in wanted or f"/{module}" in f)
-    ][:3]
-
-
 def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
     """Local name -> (file, function) for ``from repo.module import f``."""
     out: dict[str, tuple[str, str]] = {}
@@ -194,7 +139,7 @@ def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple
             if node.level:
                 here = path.rsplit("/", node.level)[0] if "/" in path else ""
                 base = f"{here}/{base}" if here else base
-            files = _module_files(reader, base)
+            files = module_files(reader, base)
             for a in node.names:
                 if files:
                     out[a.asname or a.name] = (files[0], a.name)
@@ -212,7 +157,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
     for fn in fns:
         _scan(reader, path, fn, 0, effects, signature, seen, route.method)
     first = fns[0]
-    tree = _parse(reader, path)
+    tree = parsed(reader, path)
     return HandlerCode(
         name=first.name,
         location=Location(path=path, line=first.lineno),
@@ -225,7 +170,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
         first_run=_first_run(reader, path, fns, route.method, effects),
         capability=capability_key(
             first,
-            call_at(_parse(reader, route.location.path), route.location.line),
+            call_at(parsed(reader, route.location.path), route.location.line),
             reader.lines(path),
         ),
     )
@@ -306,7 +251,7 @@ def _scan(
     steady: bool = False,
 ) -> None:
     seen.add((path, f"{fn.name}:{fn.lineno}"))
-    tree = _parse(reader, path) if depth < DEPTH else None
+    tree = parsed(reader, path) if depth < DEPTH else None
     defs = _defs(tree) if tree is not None else {}
     imported = _imports(tree, path, reader) if tree is not None else {}
     params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
@@ -334,7 +279,7 @@ def _scan(
             continue
         tpath, tfn = target if isinstance(target, tuple) else (path, target)
         if tpath != path:
-            ttree = _parse(reader, tpath)
+            ttree = parsed(reader, tpath)
             tfn_node = _defs(ttree).get(tfn) if ttree is not None and isinstance(tfn, str) else None
         else:
             tfn_node = tfn if not isinstance(tfn, str) else None
@@ -421,5 +366,5 @@ def _handler_code(reader: RepoReader, route: Route) -> HandlerCode | None:
     from threatmodel.collect.effects_js import js_handler
 
     if route.location.path.endswith((".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
-        return js_handler(reader, route, _Files.of(reader))
+        return js_handler(reader, route, code_files(reader))
     return python_handler(reader, route)

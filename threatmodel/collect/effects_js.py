@@ -96,6 +96,16 @@ class _Module:
                 name = _fn_name(node)
                 if name and name not in self.defs:
                     self.defs[name] = node
+        self._lines: dict[int, list[Node]] | None = None
+
+    def at(self, line: int) -> list[Node]:
+        """The nodes that start on ``line``, in walk order. Indexed on first use: a route
+        file is asked once per route (juice-shop's server.ts: hundreds)."""
+        if self._lines is None:
+            self._lines = {}
+            for node in jsast.walk(self.root):
+                self._lines.setdefault(jsast.line_of(node), []).append(node)
+        return self._lines.get(line, [])
 
 
 def _fn_name(fn: Node) -> str | None:
@@ -122,6 +132,7 @@ class _Loader:
         self.reader = reader
         self.files = frozenset(files)
         self.cache: dict[str, _Module | None] = {}
+        self._imported: dict[str, list[_Module]] = {}
 
     def load(self, path: str) -> _Module | None:
         if path not in self.cache:
@@ -139,12 +150,15 @@ class _Loader:
         return self.cache[path]
 
     def imported(self, mod: _Module) -> list[_Module]:
-        out = []
-        for spec, _name in jsast.imports(mod.root).values():
-            target = jsast.resolve_module(mod.path, spec, self.files)
-            if target is not None and (m := self.load(target)) is not None:
-                out.append(m)
-        return out
+        """The repository's modules ``mod`` imports (kept: asked again for every lookup)."""
+        if mod.path not in self._imported:
+            out = []
+            for spec, _name in jsast.imports(mod.root).values():
+                target = jsast.resolve_module(mod.path, spec, self.files)
+                if target is not None and (m := self.load(target)) is not None:
+                    out.append(m)
+            self._imported[mod.path] = out
+        return self._imported[mod.path]
 
     def lookup(self, mod: _Module, name: str) -> tuple[_Module, Node] | None:
         short = name.rsplit(".", 1)[-1]
@@ -170,9 +184,7 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
     line = route.location.line
     fns: list[tuple[_Module, Node]] = []
     wrapper: str | None = None
-    for node in jsast.walk(mod.root):
-        if jsast.line_of(node) != line:
-            continue
+    for node in mod.at(line):
         if node.type in jsast.FUNCTION_TYPES:
             fns.append((mod, node))
             break
