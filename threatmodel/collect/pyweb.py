@@ -31,12 +31,8 @@ from threatmodel.code.pyast import (
     walk_split,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.guards import (
-    guard_anywhere,
-    is_decorator_shaped,
-    maybe_guards,
-    summarize_with_text,
-)
+from threatmodel.collect.pyweb_lazy import lazy, stub
+from threatmodel.frameworks._python.guards import guard_anywhere, is_decorator_shaped, maybe_guards
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.owner import CALLER_WORDS
 from threatmodel.frameworks._python.rows import maybe_dispatch, registrations, row_facts
@@ -123,21 +119,23 @@ def basics(
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
     # Either way each function's nodes are exactly walk(fn): the output does not depend on it.
+    # A framework file keeps every function without asking anything of it: no walk then.
     if defs and module_walk and not has_tree_nodes(tree):
-        parts = walk_split(tree, [d[0] for d in defs])  # and fills tree_nodes
+        parts: list[list[ast.AST] | None] = list(walk_split(tree, [d[0] for d in defs]))
+    elif full:
+        parts = [None] * len(defs)
     else:
         parts = [walk(d[0]) for d in defs]
-    masked: dict[str, str] = {}  # this file's lines, masked once each
     for (fn, qual), nodes in zip(defs, parts, strict=True):
-        walked = Walked(fn, nodes)  # once, for the guard test and the summary
-        guard = None
         if not full and not is_decorator_shaped(fn):
+            walked = Walked(fn, nodes)
             guard = guard_anywhere(fn, walked)
             named = walked.mentions(CALLER_WORDS)
             rows = row_facts(walked.stmts, walked.branches, walked.assigns, named)
             if not guard[0] and not any(rows.values()):
                 continue  # neither a guard nor a scoped query / registry dispatch (rows.py)
-        functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
+        # summarised when link reads it (pyweb_lazy): it reads about one in twenty
+        functions[qual] = stub(fn, lines)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
         "defaults": instance_defaults(tree) if classes else {},
@@ -213,7 +211,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 6
+    version = 7  # guard summaries are stubs until link reads them (pyweb_lazy)
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -252,6 +250,7 @@ class PythonWebCollector(Collector):
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         py = {p: d for p, d in extracts.items() if p.endswith((".py", ".pyi"))}
         specs = {p: d for p, d in extracts.items() if p not in py}
+        lazy(py, ctx.root)  # guard summaries are computed as link reads them
         resolver = Resolver(py)
         guards = GuardTable(resolver)
         first = len(out.routes)
