@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Mapping
-from types import ModuleType
+from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.pyast import (
     dotted,
-    has_tree_nodes,
     imports_of,
     line_text,
     star_imports_of,
     str_const,
     walk,
-    walk_split,
 )
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.pyweb_lazy import lazy, stub
@@ -92,15 +89,12 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
     }
 
 
-def basics(
-    tree: ast.Module, lines: list[str], full: bool, module_walk: bool = False
-) -> dict[str, Any]:
+def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     """Imports, module-level names, classes and function summaries of one file.
 
-    ``full``: summarise every function (a framework file: handlers need their inline
-    checks); otherwise keep only what can be a guard (cheaper, smaller). ``module_walk``:
-    ``tree_nodes(tree)`` will be asked for after this; then one walk of the module lists
-    every function's nodes too, else each function is walked alone (fewer nodes).
+    ``full``: keep every function (a framework file: handlers need their inline checks);
+    otherwise only what can be a guard (cheaper, smaller). Each is kept as a stub that link
+    summarises if it reads it (``pyweb_lazy``).
     """
     functions: dict[str, Any] = {}
     classes: dict[str, Any] = {}
@@ -118,17 +112,10 @@ def basics(
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
-    # Either way each function's nodes are exactly walk(fn): the output does not depend on it.
-    # A framework file keeps every function without asking anything of it: no walk then.
-    if defs and module_walk and not has_tree_nodes(tree):
-        parts: list[list[ast.AST] | None] = list(walk_split(tree, [d[0] for d in defs]))
-    elif full:
-        parts = [None] * len(defs)
-    else:
-        parts = [walk(d[0]) for d in defs]
-    for (fn, qual), nodes in zip(defs, parts, strict=True):
+    for fn, qual in defs:
+        # a framework file keeps every function without asking anything of it: no walk
         if not full and not is_decorator_shaped(fn):
-            walked = Walked(fn, nodes)
+            walked = Walked(fn, walk(fn))
             guard = guard_anywhere(fn, walked)
             named = walked.mentions(CALLER_WORDS)
             rows = row_facts(walked.stmts, walked.branches, walked.assigns, named)
@@ -149,12 +136,6 @@ def basics(
         "classes": classes,
         "symbols": sorted(set(symbols)),
     }
-
-
-def _walks_module(mod: ModuleType, text: str) -> bool:
-    """Will this framework's ``extract`` list the whole module? Yes unless it says not."""
-    says: Callable[[str], bool] | None = getattr(mod, "walks_module", None)
-    return True if says is None else says(text)
 
 
 _TOKEN_PARAM = re.compile(r"\{((?:\w*_)?(?:token|secret)|signed_\w+|\w*signature|uidb64)\}")
@@ -232,10 +213,7 @@ class PythonWebCollector(Collector):
         tree = src.python_ast
         if tree is None:
             return None
-        # flask, fastapi and aiohttp list the whole tree (tree_nodes); django and graphql say
-        # when they will (``walks_module``): else walking each function alone costs less.
-        module_walk = any(_walks_module(FRAMEWORKS[n], text) for n in wanted)
-        data = basics(tree, src.lines, bool(wanted), module_walk)
+        data = basics(tree, src.lines, bool(wanted))
         for name in wanted:
             part = FRAMEWORKS[name].extract(tree, src)
             if part:
