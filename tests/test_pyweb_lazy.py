@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 from threatmodel.code.source import SourceFile
+from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
+from threatmodel.collect.cache import FactCache
 from threatmodel.collect.pyweb import PythonWebCollector
 from threatmodel.collect.pyweb_lazy import LAZY, LazyFunctions, _File, _find, stub
 from threatmodel.frameworks._python.guards import summarize_with_text
@@ -128,3 +130,58 @@ def test_routes_and_guards_are_the_same_through_the_stubs(tmp_path: Path) -> Non
     auth = {r.path: r.auth.status.value for r in facts.routes}
     # ``login_required`` is judged from its summary, which only link asked for
     assert auth["/open"] == "public" and auth["/private"] == "authenticated"
+
+
+VIEWS = """\
+from flask import Flask
+from auth import login_required
+
+app = Flask(__name__)
+
+
+@app.route("/private")
+@login_required
+def private_view():
+    return "secret"
+"""
+
+AUTH = """\
+from functools import wraps
+from flask import abort, session
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if "user" not in session:
+            abort(401)
+        return view(*args, **kwargs)
+    return wrapped
+"""
+
+
+def test_a_warm_scan_after_an_edit_summarises_the_edited_file(tmp_path: Path) -> None:
+    """The decorator's file changes (lines shifted, the check gone): its stubs are made
+    again and link summarises the new lines; the unchanged views file comes from the
+    cache. The warm result is the cold one's."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "views.py").write_text(VIEWS)
+    (root / "auth.py").write_text(AUTH)
+
+    def collect(cached: bool) -> tuple[dict[str, str], int]:
+        cache = FactCache(tmp_path / "cache") if cached else None
+        try:
+            got = collect_facts(root, walk(root).files, cache=cache, jobs=1)
+        finally:
+            if cache is not None:
+                cache.close()
+        return {r.path: r.auth.status.value for r in got.facts.routes}, got.cache_hits
+
+    assert collect(True)[0]["/private"] == "authenticated"
+    edited = AUTH.replace('        if "user" not in session:\n            abort(401)\n', "")
+    (root / "auth.py").write_text("# moved down\n\n\n" + edited)
+    warm, hits = collect(True)
+    assert hits >= 1  # views.py, from the cache
+    assert warm == collect(False)[0]
+    assert warm["/private"] != "authenticated"
