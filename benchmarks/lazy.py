@@ -279,7 +279,11 @@ def pyweb_rows(root: Path, files: list[str]) -> list[dict[str, object]]:
     }
     return [
         {"set": "guard summaries (stubs)", "summaries": count, "files": len(extracts)},
-        {"set": "summaries after link (+ flask's own)", "summaries": len(read), "files": len({p for p, _ in read})},
+        {
+            "set": "summaries after link (+ flask's own)",
+            "summaries": len(read),
+            "files": len({p for p, _ in read}),
+        },
         {"set": "CPU s: extract", "summaries": round(total, 2), "files": ""},
         {"set": "CPU s: link", "summaries": round(linked, 2), "files": ""},
         {"set": "CPU s: of which summarising", "summaries": round(spent[0], 2), "files": ""},
