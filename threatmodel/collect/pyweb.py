@@ -8,7 +8,7 @@ from a Flask app). Each framework lives in its own folder of ``frameworks/`` (li
 ``frameworks/registry.py``), whose routes module has a ``relevant(text)``, an
 ``extract(tree, src)`` and a ``link(...)``; this module decides cheaply which of them a file
 needs, parses it once, and shares the per-file basics (imports, function summaries,
-classes).
+classes). A function summary is a stub until link reads it (``pyweb_lazy``).
 """
 
 from __future__ import annotations
