@@ -8,35 +8,28 @@ from a Flask app). Each framework lives in its own folder of ``frameworks/`` (li
 ``frameworks/registry.py``), whose routes module has a ``relevant(text)``, an
 ``extract(tree, src)`` and a ``link(...)``; this module decides cheaply which of them a file
 needs, parses it once, and shares the per-file basics (imports, function summaries,
-classes).
+classes). A function summary is a stub until link reads it (``pyweb_lazy``).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable, Mapping
-from types import ModuleType
+from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.pyast import (
     dotted,
-    has_tree_nodes,
     imports_of,
     line_text,
     star_imports_of,
     str_const,
     walk,
-    walk_split,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.guards import (
-    guard_anywhere,
-    is_decorator_shaped,
-    maybe_guards,
-    summarize_with_text,
-)
+from threatmodel.collect.pyweb_lazy import lazy, stub
+from threatmodel.frameworks._python.guards import guard_anywhere, is_decorator_shaped, maybe_guards
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.owner import CALLER_WORDS
 from threatmodel.frameworks._python.rows import maybe_dispatch, registrations, row_facts
@@ -96,15 +89,12 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
     }
 
 
-def basics(
-    tree: ast.Module, lines: list[str], full: bool, module_walk: bool = False
-) -> dict[str, Any]:
+def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     """Imports, module-level names, classes and function summaries of one file.
 
-    ``full``: summarise every function (a framework file: handlers need their inline
-    checks); otherwise keep only what can be a guard (cheaper, smaller). ``module_walk``:
-    ``tree_nodes(tree)`` will be asked for after this; then one walk of the module lists
-    every function's nodes too, else each function is walked alone (fewer nodes).
+    ``full``: keep every function (a framework file: handlers need their inline checks);
+    otherwise only what can be a guard (cheaper, smaller). Each is kept as a stub that link
+    summarises if it reads it (``pyweb_lazy``).
     """
     functions: dict[str, Any] = {}
     classes: dict[str, Any] = {}
@@ -122,22 +112,17 @@ def basics(
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
-    # Either way each function's nodes are exactly walk(fn): the output does not depend on it.
-    if defs and module_walk and not has_tree_nodes(tree):
-        parts = walk_split(tree, [d[0] for d in defs])  # and fills tree_nodes
-    else:
-        parts = [walk(d[0]) for d in defs]
-    masked: dict[str, str] = {}  # this file's lines, masked once each
-    for (fn, qual), nodes in zip(defs, parts, strict=True):
-        walked = Walked(fn, nodes)  # once, for the guard test and the summary
-        guard = None
+    for fn, qual in defs:
+        # a framework file keeps every function without asking anything of it: no walk
         if not full and not is_decorator_shaped(fn):
+            walked = Walked(fn, walk(fn))
             guard = guard_anywhere(fn, walked)
             named = walked.mentions(CALLER_WORDS)
             rows = row_facts(walked.stmts, walked.branches, walked.assigns, named)
             if not guard[0] and not any(rows.values()):
                 continue  # neither a guard nor a scoped query / registry dispatch (rows.py)
-        functions[qual] = summarize_with_text(fn, lines, walked, guard, masked)
+        # summarised when link reads it (pyweb_lazy): it reads about one in twenty
+        functions[qual] = stub(fn, lines)
     return {
         "consts": module_consts(tree) if "SECRET" in "".join(symbols) else {},
         "defaults": instance_defaults(tree) if classes else {},
@@ -151,12 +136,6 @@ def basics(
         "classes": classes,
         "symbols": sorted(set(symbols)),
     }
-
-
-def _walks_module(mod: ModuleType, text: str) -> bool:
-    """Will this framework's ``extract`` list the whole module? Yes unless it says not."""
-    says: Callable[[str], bool] | None = getattr(mod, "walks_module", None)
-    return True if says is None else says(text)
 
 
 _TOKEN_PARAM = re.compile(r"\{((?:\w*_)?(?:token|secret)|signed_\w+|\w*signature|uidb64)\}")
@@ -213,7 +192,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 6
+    version = 7  # guard summaries are stubs until link reads them (pyweb_lazy)
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -234,10 +213,7 @@ class PythonWebCollector(Collector):
         tree = src.python_ast
         if tree is None:
             return None
-        # flask, fastapi and aiohttp list the whole tree (tree_nodes); django and graphql say
-        # when they will (``walks_module``): else walking each function alone costs less.
-        module_walk = any(_walks_module(FRAMEWORKS[n], text) for n in wanted)
-        data = basics(tree, src.lines, bool(wanted), module_walk)
+        data = basics(tree, src.lines, bool(wanted))
         for name in wanted:
             part = FRAMEWORKS[name].extract(tree, src)
             if part:
@@ -252,6 +228,7 @@ class PythonWebCollector(Collector):
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         py = {p: d for p, d in extracts.items() if p.endswith((".py", ".pyi"))}
         specs = {p: d for p, d in extracts.items() if p not in py}
+        lazy(py, ctx.root)  # guard summaries are computed as link reads them
         resolver = Resolver(py)
         guards = GuardTable(resolver)
         first = len(out.routes)

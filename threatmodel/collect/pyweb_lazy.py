@@ -1,0 +1,126 @@
+"""pyweb's guard summaries, computed when link reads one (issues 16 and 17).
+
+Extract keeps every function it would summarise, but as a stub: where the function is in
+its file and a checksum of its lines. Link reads the summaries of the functions a route,
+a decorator or a dependency names, and of what those call: on saleor 724 of 18,282, in
+364 of 3,193 files (``benchmarks/lazy.py``). ``LazyFunctions`` answers such a read by
+parsing that function's lines again (alone, at their own line numbers; the whole file when
+they do not parse alone) and summarising it exactly as extract used to
+(``summarize_with_text``: its cited lines are masked there, so no secret is held or cached
+either way).
+
+A summary depends on its function's own lines only, so a stub is as cacheable as the
+summary was. The file is read again at link from the scanned root; if its lines there no
+longer match the checksum (the file changed during the scan), the function has no summary
+rather than another version's.
+"""
+
+from __future__ import annotations
+
+import ast
+import zlib
+from pathlib import Path
+from typing import Any
+
+from threatmodel.code.pyparse import NotPython, parse_python
+from threatmodel.code.source import SourceFile
+from threatmodel.frameworks._python.guards import summarize_with_text
+from threatmodel.frameworks._python.walked import Walked
+
+LAZY = "lazy"  # a stub's key: [first line (decorators included), last line, def line, crc]
+FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def stub(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
+    first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+    last = fn.end_lineno or fn.lineno
+    return {LAZY: [first, last, fn.lineno, _crc(lines, first, last)]}
+
+
+def _crc(lines: list[str], first: int, last: int) -> int:
+    return zlib.crc32("\n".join(lines[first - 1 : last]).encode("utf-8", "surrogatepass"))
+
+
+class _File:
+    """One file as link reads it again: its lines, and the whole tree if a function's
+    lines do not parse alone."""
+
+    def __init__(self, root: Path, path: str) -> None:
+        self.path = path
+        try:
+            self.src: SourceFile | None = SourceFile.from_bytes(path, (root / path).read_bytes())
+        except OSError:
+            self.src = None
+        self.lines = self.src.lines if self.src is not None else []
+        self.masked: dict[str, str] = {}  # summarize_with_text's per-file memo
+
+    def function(self, qual: str, first: int, last: int, line: int) -> FuncDef | None:
+        name = qual.rsplit(".", 1)[-1]
+        got = _find(self._alone(first, last), name, line)
+        if got is None and self.src is not None and self.src.python_ast is not None:
+            body = self.src.python_ast.body
+            got = _find(body, name, line) or _find(
+                [m for c in body if isinstance(c, ast.ClassDef) for m in c.body], name, line
+            )
+        return got
+
+    def _alone(self, first: int, last: int) -> list[ast.stmt]:
+        """The function's lines parsed at their own line numbers and columns: an indented
+        method under an ``if 1:`` on the line above (a method always has its class's)."""
+        segment = "\n".join(self.lines[first - 1 : last])
+        indented = segment[:1].isspace()
+        if indented and first < 2:
+            return []
+        head = "\n" * (first - 2) + "if 1:\n" if indented else "\n" * (first - 1)
+        try:
+            body = parse_python(head + segment, filename=self.path).body
+        except (NotPython, RecursionError, MemoryError):
+            return []
+        if indented:
+            return body[0].body if body and isinstance(body[0], ast.If) else []
+        return body
+
+
+def _find(body: list[ast.stmt], name: str, line: int) -> FuncDef | None:
+    for node in body:
+        if isinstance(node, FuncDef) and node.name == name and node.lineno == line:
+            return node
+    return None
+
+
+class LazyFunctions(dict[str, Any]):
+    """A file's ``functions`` whose stubs become summaries when read (``[]``, ``get``)."""
+
+    def __init__(self, data: dict[str, Any], root: Path, path: str) -> None:
+        super().__init__(data)
+        self.root, self.path = root, path
+        self._file: _File | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, dict) and LAZY in value:
+            value = self._summary(key, *value[LAZY])
+            super().__setitem__(key, value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 (dict.get skips __getitem__)
+
+    def _summary(self, qual: str, first: int, last: int, line: int, crc: int) -> Any:
+        if self._file is None:
+            self._file = _File(self.root, self.path)
+        f = self._file
+        if len(f.lines) < last or _crc(f.lines, first, last) != crc:
+            return None  # not the lines extract read
+        fn = f.function(qual, first, last, line)
+        if fn is None:
+            return None
+        return summarize_with_text(fn, f.lines, Walked(fn), None, f.masked)
+
+
+def lazy(extracts: dict[str, Any], root: Path) -> None:
+    """Every file's ``functions`` made lazy, in place, before link reads any."""
+    for path, data in extracts.items():
+        fns = data.get("functions")
+        if fns and any(isinstance(v, dict) and LAZY in v for v in fns.values()):
+            data["functions"] = LazyFunctions(fns, root, path)
