@@ -17,7 +17,7 @@ import tiktoken
 
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import JS_LANGUAGES
-from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines
+from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines, touched_lines
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.flow_code import shown
 from threatmodel.models import Facts, Location
@@ -73,7 +73,7 @@ class ChunkBuilder:
         for sink in facts.sinks:
             anchors[sink.location.path].add(sink.location.line)
         self.anchors = anchors
-        self._excerpts: dict[tuple[str, int, int, int, bool], tuple[int, list[str]]] = {}
+        self._excerpts: dict[tuple[str, int, int, int, bool, bool], tuple[int, list[str]]] = {}
         self.tables = {t.name: t for t in facts.tables}
 
     def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
@@ -85,7 +85,9 @@ class ChunkBuilder:
         # the lines are read and masked once per place; the label heads each use (one place
         # is a route's handler in one chunk and a flow's helper in another)
         folding = ref.fold and ref.end - ref.start + 1 > FOCUS_MIN_LINES
-        key = (ref.path, ref.start, ref.end, max_lines, folding)
+        # short code is read whole (a route table's entry, a small handler)
+        touched = ref.touched and ref.end - ref.start + 1 > FOCUS_MIN_LINES
+        key = (ref.path, ref.start, ref.end, max_lines, folding, touched)
         if key not in self._excerpts:
             try:
                 lines = self.reader.lines(ref.path)
@@ -94,7 +96,7 @@ class ChunkBuilder:
             last = min(ref.end, len(lines))
             # Folded, the whole function is read and its quiet runs become markers; the cut
             # to `max_lines` then counts the lines shown, so a sink at the end survives.
-            end = last if folding else min(last, ref.start + max_lines - 1)
+            end = last if folding or touched else min(last, ref.start + max_lines - 1)
             body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
             # `12|code`: the shortest numbering a model reads reliably (a padded `   12 | `
             # costs two more tokens a line, 15% of a typical chunk). Every line carries its
@@ -104,7 +106,13 @@ class ChunkBuilder:
             # cut it, the relative indentation (Python's blocks) stays.
             margin = _shared_indent([t for _, t in kept])
             kept = [(n, t[margin:]) for n, t in kept]
-            if folding:
+            if touched:
+                # The head, the statements that touch request data and the answers, nothing
+                # around them: the numbers' gaps and the head's words say the rest is not
+                # quoted.
+                live = touched_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
+                numbered = [f"{n}|{t}" for n, t in kept if n in live][:max_lines]
+            elif folding:
                 live = live_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
                 numbered = fold(kept, live)
                 if len(numbered) > max_lines:
@@ -117,7 +125,8 @@ class ChunkBuilder:
                 numbered.append(f"... ({last - end} more lines)")
             self._excerpts[key] = (end, numbered)
         end, numbered = self._excerpts[key]
-        head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"
+        label = f"{ref.label}, only the lines touching request data" if touched else ref.label
+        head = f"--- {label}: {ref.path} lines {ref.start}-{end}"
         return "\n".join([head, *numbered])
 
     def at(self, loc: Location, code: bool = True) -> str:

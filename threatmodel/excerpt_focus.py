@@ -103,6 +103,19 @@ def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> se
     return _followed(lines, start, anchors)[0]
 
 
+_RETURN = re.compile(r"^\s*return\b")
+
+
+def touched_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
+    """``live_lines`` and the ``return`` statements: a plain write route's handler read by
+    what it does with request data and what it answers (``CodeRef.touched``)."""
+    out = live_lines(lines, start, anchors)
+    for a, b in _statements(lines):
+        if _RETURN.match(lines[a]):
+            out.update(range(start + a, start + b + 1))
+    return out
+
+
 def _followed(
     lines: Sequence[str], start: int, anchors: Collection[int], params: bool = True
 ) -> tuple[set[int], frozenset[str]]:
