@@ -75,3 +75,20 @@ def test_a_hardcoded_secret_keeps_the_handler_quoted(tmp_path: Path) -> None:
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     data = "\n".join(c.data for c in chunks if c.kind == "component")
     assert "only the lines touching request data" not in data
+
+
+def test_route_line_leaves_its_place_to_the_excerpt_below(tmp_path: Path) -> None:
+    """The excerpt that follows holds the route's line: the route line does not repeat its
+    handler and place. A second route on the same handler, whose excerpt the chunk already
+    shows, keeps them (nothing below says where it is)."""
+    again = post().model_copy(update={"id": "POST /remember2", "path": "/remember2"})
+    files = write(tmp_path, WEB)
+    chunks = summarize(Facts(routes=[post(), again]), RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    lines = [t for t in data.splitlines() if t.startswith("route ")]
+    assert sorted(lines) == [
+        "route POST /remember (flask)",
+        "route POST /remember2  handler web.remember at web.py:7 (flask)",
+    ]
+    first = data.index("route POST /remember (flask)")
+    assert data.index("--- handler, only the lines touching", first) > first

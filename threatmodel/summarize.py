@@ -173,7 +173,14 @@ def _component_sections(
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
         risky = 0 if decided is not None else len(sinks) + len(found)
-        by_file[r.location.path].append(Section(text, refs, [r.id], named, risk, risky))
+        sec = Section(text, refs, [r.id], named, risk, risky)
+        where = r.location
+        sec.located = next(
+            (c for c in code if c.path == where.path and c.start <= where.line <= c.end), None
+        )
+        if sec.located is not None:
+            sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
+        by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
