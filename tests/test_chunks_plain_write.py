@@ -10,6 +10,7 @@ from pathlib import Path
 from test_chunks_program import route, write
 
 from threatmodel.code.reader import RepoReader
+from threatmodel.excerpt_focus import touched_lines
 from threatmodel.models import AuthStatus, Facts, Location, Route, RouteAuth, Secret
 from threatmodel.summarize import summarize
 
@@ -92,3 +93,23 @@ def test_route_line_leaves_its_place_to_the_excerpt_below(tmp_path: Path) -> Non
     ]
     first = data.index("route POST /remember (flask)")
     assert data.index("--- handler, only the lines touching", first) > first
+
+
+def test_touched_lines_keep_the_checks_that_refuse_a_caller() -> None:
+    lines = [
+        "def remember():",  # 1
+        "    uid = session.get('uid')",  # 2
+        "    if not uid:",  # 3
+        "        abort(403)",  # 4
+        "    note = 'constant'",  # 5
+        "    name = request.form['name']",  # 6
+        "    audit = 'x'",  # 7
+        "    if name == 'admin':",  # 8
+        "        raise Forbidden()",  # 9
+        "    else:",  # 10
+        "        return 'ok'",  # 11
+    ]
+    assert touched_lines(lines, 1, ()) == {1, 3, 4, 6, 8, 9, 10, 11}
+    # not a function (a route table's entry, a resource's options): read whole
+    table = ["    path('logout/', LogoutView.as_view(), name='logout'),", "    path('x/', x),", "]"]
+    assert touched_lines(table, 28, ()) == {28, 29, 30}

@@ -34,13 +34,12 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 def plain_write(
     b: ChunkBuilder, r: Route, own: list[CodeRef], flows: list[Flow], sinks: list[str]
 ) -> bool:
-    """Whether a route is a plain write: anyone may call it (public or unknown), it is
-    declared for writing, and its code has no flow, no dangerous call and no hardcoded
-    secret (the caller checks that it names no table). Its handler's quiet lines are not
-    quoted: no value in them reaches anything the collectors know to be dangerous."""
-    if flows or sinks or r.method not in WRITES:
-        return False
-    if r.auth.status not in (AuthStatus.PUBLIC, AuthStatus.UNKNOWN):
+    """Whether a route is a plain write: the collectors found it public (an unknown auth
+    is judged by its whole code), it is declared for writing, and its code has no flow, no
+    dangerous call and no hardcoded secret (the caller checks that it names no table). Its
+    handler's quiet lines are not quoted: no value in them reaches anything the collectors
+    know to be dangerous."""
+    if flows or sinks or r.method not in WRITES or r.auth.status != AuthStatus.PUBLIC:
         return False
     return not any(ref.start <= n <= ref.end for ref in own for n in b.secret_lines[ref.path])
 

@@ -51,7 +51,7 @@ from threatmodel.chunk_decided import (
     plain_write,
 )
 from threatmodel.chunk_overview import cross_text
-from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section
+from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
 from threatmodel.chunk_sections import (
     application_refs,
     client_route_refs,
@@ -153,9 +153,10 @@ def _component_sections(
         if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
         elif not named and plain_write(b, r, own, found, sinks):
-            mine = {(ref.path, ref.start, ref.end) for ref in own}
-            code = [replace(ref, touched=(ref.path, ref.start, ref.end) in mine) for ref in code]
-            if plain_ids is not None:
+            # short code and a route table's entry are read whole (ChunkBuilder.excerpt)
+            mine = {key(ref) for ref in own if b.partial(replace(ref, touched=True))}
+            code = [replace(ref, touched=key(ref) in mine) for ref in code]
+            if mine and plain_ids is not None:
                 plain_ids.append(r.id)
         lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
         if decided is not None:
@@ -316,7 +317,8 @@ def summarize(
         left_out.append(
             f"the handler lines of {plural(len(plain), 'route')} that do not touch request "
             "data (public write routes with no flow, no dangerous call and no table: their "
-            "head and the statements that read or pass on request data are quoted)"
+            "head, the statements that read or pass on request data, their exits and the "
+            "branch each ends are quoted)"
         )
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
