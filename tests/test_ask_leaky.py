@@ -50,7 +50,7 @@ def test_open_question_is_asked_with_the_scans_chunks(ctx: ChatContext) -> None:
     got = retrieve("is GET /api/search safe from injection?", ctx, 6_000)
     assert got.chunks and "GET /api/search" in got.chunks[0].routes
     # the scan's chunk, as summarize built it (whole, not re-excerpted)
-    assert "--- handler of GET /api/search: app.py lines" in got.chunks[0].data
+    assert "--- handler: app.py lines" in got.chunks[0].data
     _, user, _, tokens = build_prompt("is GET /api/search safe from injection?", ctx, 6_000)
     assert f"CHUNK {got.chunks[0].title}:" in user and tokens <= 6_000
 

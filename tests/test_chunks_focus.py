@@ -88,7 +88,7 @@ def test_a_long_handler_is_quoted_focused_in_its_route_chunk(tmp_path: Path) -> 
         for c in summarize(facts, RepoReader(tmp_path), 6000, files=files)
         if c.kind == "component"
     ]
-    assert "--- handler of GET /run: web.py lines 5-21" in comp.data
+    assert "--- handler: web.py lines 5-21" in comp.data
     assert "7|    name = request.args['name']" in comp.data
     assert "20|    out = subprocess.check_output(cmd, shell=True)" in comp.data
     assert "9-13| … 5 lines without request data or sinks" in comp.data

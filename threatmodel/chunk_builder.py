@@ -17,7 +17,7 @@ import tiktoken
 
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import JS_LANGUAGES
-from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines
+from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines, touched_lines
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.flow_code import shown
 from threatmodel.models import Facts, Location
@@ -73,7 +73,10 @@ class ChunkBuilder:
         for sink in facts.sinks:
             anchors[sink.location.path].add(sink.location.line)
         self.anchors = anchors
-        self._excerpts: dict[tuple[str, int, int, int, bool], tuple[int, list[str]]] = {}
+        # (path, start, end, max lines, folded, touched) -> (last line, lines, partial)
+        self._excerpts: dict[
+            tuple[str, int, int, int, bool, bool], tuple[int, list[str], bool]
+        ] = {}
         self.tables = {t.name: t for t in facts.tables}
 
     def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
@@ -81,11 +84,17 @@ class ChunkBuilder:
             table_text(self.tables[ref]) if isinstance(ref, str) else self.excerpt(ref, max_lines)
         )
 
+    @staticmethod
+    def _key(ref: CodeRef, max_lines: int) -> tuple[str, int, int, int, bool, bool]:
+        # short code is read whole (a small handler, a route table's entry)
+        long = ref.end - ref.start + 1 > FOCUS_MIN_LINES
+        return (ref.path, ref.start, ref.end, max_lines, ref.fold and long, ref.touched and long)
+
     def excerpt(self, ref: CodeRef, max_lines: int = MAX_EXCERPT_LINES) -> str:
         # the lines are read and masked once per place; the label heads each use (one place
         # is a route's handler in one chunk and a flow's helper in another)
-        folding = ref.fold and ref.end - ref.start + 1 > FOCUS_MIN_LINES
-        key = (ref.path, ref.start, ref.end, max_lines, folding)
+        key = self._key(ref, max_lines)
+        _path, _start, _end, _max, folding, touched = key
         if key not in self._excerpts:
             try:
                 lines = self.reader.lines(ref.path)
@@ -94,7 +103,7 @@ class ChunkBuilder:
             last = min(ref.end, len(lines))
             # Folded, the whole function is read and its quiet runs become markers; the cut
             # to `max_lines` then counts the lines shown, so a sink at the end survives.
-            end = last if folding else min(last, ref.start + max_lines - 1)
+            end = last if folding or touched else min(last, ref.start + max_lines - 1)
             body = mask_lines(lines[ref.start - 1 : end], ref.start, self.secret_lines[ref.path])
             # `12|code`: the shortest numbering a model reads reliably (a padded `   12 | `
             # costs two more tokens a line, 15% of a typical chunk). Every line carries its
@@ -104,7 +113,17 @@ class ChunkBuilder:
             # cut it, the relative indentation (Python's blocks) stays.
             margin = _shared_indent([t for _, t in kept])
             kept = [(n, t[margin:]) for n, t in kept]
-            if folding:
+            partial = False
+            if touched:
+                # The head, the statements that touch request data and the exits, nothing
+                # around them: the numbers' gaps and the head's words say the rest is not
+                # quoted.
+                live = touched_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
+                numbered = [f"{n}|{t}" for n, t in kept if n in live]
+                partial = len(numbered) < len(kept)
+                if len(numbered) > max_lines:
+                    numbered = [*numbered[:max_lines], f"... ({len(numbered) - max_lines} more)"]
+            elif folding:
                 live = live_lines(lines[ref.start - 1 : end], ref.start, self.anchors[ref.path])
                 numbered = fold(kept, live)
                 if len(numbered) > max_lines:
@@ -115,10 +134,16 @@ class ChunkBuilder:
                 numbered = [f"{n}|{t}" for n, t in kept]
             if end < last:
                 numbered.append(f"... ({last - end} more lines)")
-            self._excerpts[key] = (end, numbered)
-        end, numbered = self._excerpts[key]
-        head = f"--- {ref.label}: {ref.path} lines {ref.start}-{end}"
+            self._excerpts[key] = (end, numbered, partial)
+        end, numbered, partial = self._excerpts[key]
+        label = f"{ref.label}, only the lines touching request data" if partial else ref.label
+        head = f"--- {label}: {ref.path} lines {ref.start}-{end}"
         return "\n".join([head, *numbered])
+
+    def partial(self, ref: CodeRef) -> bool:
+        """Whether ``ref``'s excerpt leaves lines out unmarked (a ``touched`` handler)."""
+        self.excerpt(ref)
+        return self._excerpts[self._key(ref, MAX_EXCERPT_LINES)][2]
 
     def at(self, loc: Location, code: bool = True) -> str:
         """``path:line | code`` with the line scrubbed, so the model can quote real code.

@@ -7,6 +7,11 @@ one ``path:line | code`` line per sink with the verdict, so the model knows the 
 and can cite it. Unless its code holds what the engine does not judge (``more_to_read``):
 request data handed to a call on no decided flow (a login's lookup, an ownership test,
 request text written to a file), or a hardcoded secret the collectors found.
+
+A plain write route (``plain_write``: public, declared for writing, no flow, no dangerous
+call, no table named) has no value the engine could decide; what a model judges there is who
+may call it and what it does with the request's data. Its handler is quoted by its head and
+the statements that touch request data only (``CodeRef.touched``), not its whole body.
 """
 
 from __future__ import annotations
@@ -16,11 +21,27 @@ from threatmodel.code.reader import PathRefused
 from threatmodel.excerpt_focus import request_uses
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import decided_state, flow_points
-from threatmodel.models import Flow
+from threatmodel.models import AuthStatus, Flow, Route
 
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
+
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def plain_write(
+    b: ChunkBuilder, r: Route, own: list[CodeRef], flows: list[Flow], sinks: list[str]
+) -> bool:
+    """Whether a route is a plain write: the collectors found it public (an unknown auth
+    is judged by its whole code), it is declared for writing, and its code has no flow, no
+    dangerous call and no hardcoded secret (the caller checks that it names no table). Its
+    handler's quiet lines are not quoted: no value in them reaches anything the collectors
+    know to be dangerous."""
+    if flows or sinks or r.method not in WRITES or r.auth.status != AuthStatus.PUBLIC:
+        return False
+    return not any(ref.start <= n <= ref.end for ref in own for n in b.secret_lines[ref.path])
 
 
 def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:

@@ -59,6 +59,10 @@ class Section:
     # The section's own kind when sections of several kinds are packed together (the small
     # setup chunks share requests): a chunk of one kind is that kind, of several "setup".
     kind: ChunkKind | None = None
+    # A route whose excerpt ``located`` holds its line: ``brief`` replaces ``text`` in a
+    # chunk that shows that excerpt (the route line need not say its handler and place).
+    brief: str = ""
+    located: CodeRef | None = None
 
 
 def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
@@ -141,7 +145,10 @@ class Packer:
             kinds.clear()
 
         def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
-            head = [sec.text] if sec.text else []
+            text = sec.text
+            if sec.located is not None and key(sec.located) not in seen | self.sent:
+                text = sec.brief
+            head = [text] if text else []
             return head + [self._render(ref, lines) for ref in sec.refs if key(ref) not in seen]
 
         for name, sec in sections:

@@ -103,6 +103,30 @@ def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> se
     return _followed(lines, start, anchors)[0]
 
 
+# A function's head (`def`, `function`, an arrow, a method `name(args) {`), not a call that
+# `_DEF` would also take for one (`path('logout/', LogoutView.as_view()),`).
+_FUNCTION = re.compile(r"^\s*(?:async\s+)?(?:def|function)\b|=>|^\s*\w+\s*\(.*\)\s*\{\s*$")
+_EXIT = re.compile(r"^\s*(?:return|raise|throw|abort)\b")
+_BRANCH = re.compile(r"^\s*(?:\}\s*)?(?:(?:el)?if\b|else\b)")
+
+
+def touched_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
+    """``live_lines``, every exit (``return``, ``raise``, ``throw``, ``abort``) and the
+    branch line it ends (``if not session.get('uid'):`` before ``abort(403)``): a plain
+    write route's handler read by what it does with request data, what it answers and
+    the checks that refuse a caller (``CodeRef.touched``)."""
+    if not any(_FUNCTION.search(t) for t in lines[:MAX_HEAD_LINES]):
+        return set(range(start, start + len(lines)))  # not a function: read whole
+    out = live_lines(lines, start, anchors)
+    stmts = _statements(lines)
+    for i, (a, b) in enumerate(stmts):
+        if _EXIT.match(lines[a]):
+            out.update(range(start + a, start + b + 1))
+            if i and _BRANCH.match(lines[stmts[i - 1][0]]):
+                out.update(range(start + stmts[i - 1][0], start + stmts[i - 1][1] + 1))
+    return out
+
+
 def _followed(
     lines: Sequence[str], start: int, anchors: Collection[int], params: bool = True
 ) -> tuple[set[int], frozenset[str]]:

@@ -63,13 +63,16 @@ _JS_STATEMENTS = frozenset(
 @dataclass(frozen=True)
 class CodeRef:
     """Lines ``start..end`` of ``path``; ``label`` says what they are. ``fold``: quiet lines
-    may be folded to a marker (a function a route runs; see ``excerpt_focus.py``)."""
+    may be folded to a marker (a function a route runs; see ``excerpt_focus.py``).
+    ``touched``: only the head and the statements that touch request data are shown (a
+    plain write route's handler; see ``chunk_decided.plain_write``)."""
 
     path: str
     start: int
     end: int
     label: str
     fold: bool = False
+    touched: bool = False
 
 
 class CodeIndex:

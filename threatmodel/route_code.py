@@ -31,7 +31,7 @@ def route_risk(r: Route, sinks: list[str], tables: list[str]) -> int:
 def route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]:
     """(code, guards) of a route: its declaration, its handler's definition, the guards."""
     start, end = b.index.unit_extent(r.location.path, r.location.line)
-    handler = CodeRef(r.location.path, start, end, f"handler of {r.id}")
+    handler = CodeRef(r.location.path, start, end, "handler")
     guards = b.index.guard_definitions(r.location.path, r.location.line)
     refs = [handler]
     if detect_language(r.location.path) not in CODE_LANGUAGES:

@@ -43,9 +43,15 @@ from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
-from threatmodel.chunk_decided import DECIDED_HEAD, decided_lines, more_to_read
+from threatmodel.chunk_decided import (
+    DECIDED_HEAD,
+    WRITES,
+    decided_lines,
+    more_to_read,
+    plain_write,
+)
 from threatmodel.chunk_overview import cross_text
-from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section
+from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
 from threatmodel.chunk_sections import (
     application_refs,
     client_route_refs,
@@ -67,7 +73,6 @@ __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 # The smallest data budget packed under (the lower bound of ``chunk_tokens`` in config):
 # below it an excerpt is cut to a few lines and the fixed prompt dwarfs the data.
 MIN_BUDGET_TOKENS = 200
-_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
 # How a setup request's title names its sections, by kind.
 _SETUP_PREFIX: dict[ChunkKind, str] = {
@@ -90,11 +95,15 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
     answers ANY method: the rest decide.) A quiet route with guard code keeps one line and
     the guard (shown once per pass), so the guard is still judged; without a guard it is the
     overview's line."""
-    return bool(sinks or flows or tables) or r.method in _WRITES
+    return bool(sinks or flows or tables) or r.method in WRITES
 
 
 def _component_sections(
-    b: ChunkBuilder, focus: Focus | None, flows: FlowIndex, decided_ids: list[str] | None = None
+    b: ChunkBuilder,
+    focus: Focus | None,
+    flows: FlowIndex,
+    decided_ids: list[str] | None = None,
+    plain_ids: list[str] | None = None,
 ) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
@@ -143,6 +152,12 @@ def _component_sections(
                 decided = None
         if quiet or decided is not None:
             code, named = [], []  # the route's line and its guard's code
+        elif not named and plain_write(b, r, own, found, sinks):
+            # short code and a route table's entry are read whole (ChunkBuilder.excerpt)
+            mine = {key(ref) for ref in own if b.partial(replace(ref, touched=True))}
+            code = [replace(ref, touched=key(ref) in mine) for ref in code]
+            if mine and plain_ids is not None:
+                plain_ids.append(r.id)
         lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
         if decided is not None:
             lines = [DECIDED_HEAD, *decided_lines(b, decided)]
@@ -159,7 +174,14 @@ def _component_sections(
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
         risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
         risky = 0 if decided is not None else len(sinks) + len(found)
-        by_file[r.location.path].append(Section(text, refs, [r.id], named, risk, risky))
+        sec = Section(text, refs, [r.id], named, risk, risky)
+        where = r.location
+        sec.located = next(
+            (c for c in code if c.path == where.path and c.start <= where.line <= c.end), None
+        )
+        if sec.located is not None:
+            sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
+        by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
@@ -283,12 +305,20 @@ def summarize(
     b = ChunkBuilder(facts, reader)
     packer = Packer(b, budget)
     decided: list[str] = []
-    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided)
+    plain: list[str] = []
+    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain)
     if decided and left_out is not None:
         left_out.append(
             f"the code of {plural(len(decided), 'route')} (named by their route line and "
             "one line per dangerous call): the dataflow engine decided every value reaching "
             "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
+        )
+    if plain and left_out is not None:
+        left_out.append(
+            f"the handler lines of {plural(len(plain), 'route')} that do not touch request "
+            "data (public write routes with no flow, no dangerous call and no table: their "
+            "head, the statements that read or pass on request data, their exits and the "
+            "branch each ends are quoted)"
         )
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}

@@ -35,10 +35,15 @@ def table_text(t: Table) -> str:
     return "\n".join(out)
 
 
-def route_text(r: Route, facts: Facts, sinks: list[str], tables: list[str]) -> str:
-    out = [
-        f"route {r.id}  handler {r.handler} at {r.location.path}:{r.location.line} ({r.framework})"
-    ]
+def route_text(
+    r: Route, facts: Facts, sinks: list[str], tables: list[str], located: bool = True
+) -> str:
+    """A route's facts, one line each. ``located=False`` when the excerpt that follows holds
+    the route's line: its handler and place are read there, not said twice."""
+    head = f"route {r.id}"
+    if located:
+        head += f"  handler {r.handler} at {r.location.path}:{r.location.line}"
+    out = [f"{head} ({r.framework})"]
     auth = f"  auth: {r.auth.status.value}"
     auth += f" via {r.auth.mechanism}" if r.auth.mechanism else ""
     out.append(auth)
