@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.registry import all_collectors
-from threatmodel.code.reader import RepoReader
 from threatmodel.collect.scope import Classifier, ScopeConfig, code_of_tests
 from threatmodel.config import Settings
 from threatmodel.scan import ScanOptions, collect_repo_facts
