@@ -2,7 +2,8 @@
 
 Extraction is the expensive part (parsing), so it fans out over worker processes when the
 repository is large enough to pay for them, and each file's extracts are cached by content
-hash (see cache.py): an unchanged file is never parsed twice. A file that fails to parse,
+hash (see cache.py): an unchanged file is never extracted twice (link parses again only the
+lines of the functions whose guard summaries it reads: pyweb_lazy). A file that fails to parse,
 or makes a collector raise, is counted in ``not_parsed``; it never stops the scan.
 
 Test code (``scope.code_of_tests``: by its path, or the repository's ``[tool.threatmodel.scope]``)
