@@ -26,6 +26,7 @@ from itertools import accumulate
 from pathlib import PurePosixPath
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.letters import LetterRuns
 from threatmodel.code.source import SourceFile
 
 MAX_HITS_PER_FILE = 5
@@ -121,31 +122,46 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
      "inst]", "<|im_"),
 )  # fmt: skip
 _WORDS = tuple(sorted({word for words in _NEEDS for word in words}))
+# Words of letters only are first asked of the file's letter runs (one pass, see
+# code/letters.py): most files hold none of them, and then the file is not scanned for them.
+_LETTER_WORDS = tuple(w for w in _WORDS if w.isascii() and w.isalpha())
+_OTHER_WORDS = tuple(w for w in _WORDS if w not in _LETTER_WORDS)
 _AI = re.compile(r"ais?(?![a-z0-9])")  # "ai" as a word; the character before is checked
 _TAG = re.compile(r"<[\s_/]*(?:system|instruction)")
 
 
-def _ai_words(low: str) -> list[int]:
-    """Offsets of "ai" / "ais" as a word and of a <system> / <instructions> tag."""
-    found = [
-        m.start()
-        for m in _AI.finditer(low)
-        if not (m.start() and low[m.start() - 1].isascii() and low[m.start() - 1].isalnum())
-    ]
-    if "system" in low or "instruction" in low:
+def _ai_words(low: str, runs: LetterRuns | None = None) -> list[int]:
+    """Offsets of "ai" / "ais" as a word and of a <system> / <instructions> tag.
+
+    ``runs``: the letter runs of ``low``, if known. "ai" as a word is a whole run ("ai" or
+    "ais"): the letter before it is not ASCII alphanumeric, the one after not in [a-z0-9].
+    """
+    found: list[int] = []
+    if runs is None or "ai" in runs.runs or "ais" in runs.runs:
+        found = [
+            m.start()
+            for m in _AI.finditer(low)
+            if not (m.start() and low[m.start() - 1].isascii() and low[m.start() - 1].isalnum())
+        ]
+    if runs is None:
+        tag = "system" in low or "instruction" in low
+    else:
+        tag = runs.may_hold("system") or runs.may_hold("instruction")
+    if tag:
         found.extend(m.start() for m in _TAG.finditer(low))
     return found
 
 
 def _candidates(low: str) -> list[int]:
     """Offsets in the lower-cased text where some pattern could match (a superset)."""
+    runs = LetterRuns(low)
     found: list[int] = []
-    for word in _WORDS:
+    for word in (*(w for w in _LETTER_WORDS if runs.may_hold(w)), *_OTHER_WORDS):
         at = low.find(word)
         while at >= 0:
             found.append(at)
             at = low.find(word, at + 1)
-    return found + _ai_words(low)
+    return found + _ai_words(low, runs)
 
 
 def normalise(text: str) -> str:

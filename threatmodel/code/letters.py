@@ -1,0 +1,38 @@
+"""The distinct runs of ASCII letters in a text: a one-pass prefilter for many needles.
+
+A detector that looks for any of thirty words in a file used to scan the file thirty times
+(``str.find`` per word), and found none of them in most files. The letter runs of the
+lower-cased text are computed in one pass in C (``bytes.translate``, ``split``) and
+deduplicated; joined, they are a few times shorter than the file, so asking each word of
+them is cheap, and only the words they hold need a scan of the file itself.
+
+Why it is sound: a needle made only of the letters a-z that occurs in the text lies inside
+one maximal run of those letters, so it occurs in that run, which is in ``runs``. Non-ASCII
+characters (any byte of their UTF-8 form is 0x80 or above) and everything else separate
+runs, so a needle holding any other character cannot be asked (``may_hold`` refuses it).
+"""
+
+from __future__ import annotations
+
+import string
+
+# Every byte but a-z becomes a blank.
+_TABLE = bytes(c if chr(c) in string.ascii_lowercase else 0x20 for c in range(256))
+
+
+class LetterRuns:
+    """The maximal runs of a-z in ``low`` (a lower-cased text), each once."""
+
+    __slots__ = ("joined", "runs")
+
+    def __init__(self, low: str) -> None:
+        # surrogatepass: a file decoded with surrogateescape may hold lone surrogates.
+        raw = low.encode("utf-8", "surrogatepass").translate(_TABLE)
+        self.runs = frozenset(raw.decode("ascii").split())
+        self.joined = " ".join(self.runs)
+
+    def may_hold(self, needle: str) -> bool:
+        """False only when ``needle`` (letters a-z only) occurs nowhere in the text."""
+        if not (needle.isascii() and needle.isalpha() and needle.islower()):
+            raise ValueError(f"not a run of a-z: {needle!r}")
+        return needle in self.joined
