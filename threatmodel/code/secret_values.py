@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from threatmodel.code.letters import LetterRuns
 from threatmodel.code.names import KEY_QUALIFIERS, words
 
 
@@ -308,8 +309,32 @@ _DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb
                "rediss", "amqp", "amqps", "mssql", "sqlserver")  # fmt: skip
 
 
-def _may_match(kind: str, text: str) -> bool:
-    """Does ``text`` hold a literal part of every match of ``kind``'s pattern?"""
+def _letter_piece(needle: str) -> str | None:
+    """The longest run of a-z in the lower-cased ``needle``: a text holding the needle holds
+    it in one of its letter runs (code/letters.py). None when the needle has no letter."""
+    pieces = re.findall("[a-z]+", needle.lower())
+    return max(pieces, key=len) if pieces else None
+
+
+def _needle_letters(needles: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The letter piece of each needle; None if one has no letter ("://" cannot be ruled
+    out by letters)."""
+    pieces = [_letter_piece(n) for n in needles]
+    return tuple(p for p in pieces if p is not None) if None not in pieces else None
+
+
+_NEEDLE_LETTERS = {kind: _needle_letters(needles) for kind, needles in _NEEDLES.items()}
+
+
+def _may_match(kind: str, text: str, runs: LetterRuns | None = None) -> bool:
+    """Does ``text`` hold a literal part of every match of ``kind``'s pattern?
+
+    ``runs``: the letter runs of ``text.lower()``, if known: a kind none of whose needles'
+    letters occur there is ruled out without scanning the text (most kinds in most files).
+    """
+    letters = _NEEDLE_LETTERS[kind]
+    if runs is not None and letters is not None and not any(map(runs.may_hold, letters)):
+        return False
     if kind != "connection_string":
         return _NEEDLE_RES[kind].search(text) is not None
     at = text.find("://")
@@ -320,10 +345,13 @@ def _may_match(kind: str, text: str) -> bool:
     return False
 
 
-def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
-    """(kind, offset, value) of every known-format token in ``text``; values stay in-process."""
+def find_tokens(text: str, runs: LetterRuns | None = None) -> Iterator[tuple[str, int, str]]:
+    """(kind, offset, value) of every known-format token in ``text``; values stay in-process.
+
+    ``runs``: the letter runs of ``text.lower()`` if the caller has them (a prefilter).
+    """
     for kind, pattern, group in TOKEN_PATTERNS:
-        if not _may_match(kind, text):
+        if not _may_match(kind, text, runs):
             continue
         for m in pattern.finditer(text):
             value = m.group(group)

@@ -41,6 +41,7 @@ from collections.abc import Iterator
 
 import tree_sitter
 
+from threatmodel.code.letters import LetterRuns
 from threatmodel.code.names import KEY_QUALIFIERS
 
 _STEMS = ("passw", "pwd", "passphrase", "secret", "token", "credential", "jwt", "hmac",
@@ -78,17 +79,27 @@ def _qualified_key(lowered: str) -> bool:
     return False
 
 
-def may_name_secret(text: str, language: str) -> bool:
+def may_name_secret(text: str, language: str, runs: LetterRuns | None = None) -> bool:
     """False only when no literal in ``text`` can be assigned to a secret-looking name.
 
     ``language`` is the SourceFile's: ``python`` (also each notebook cell), a JavaScript
     dialect, ``yaml`` or ``json``; for any other it answers True (those are not walked).
+    ``runs``: the letter runs of ``text.lower()`` if known (SourceFile.letter_runs): every
+    stem and "key" is letters only, so the runs answer whether the text holds one without
+    scanning it once per stem.
     """
     if language == "python" and not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    lowered = text.lower()
-    if any(stem in lowered for stem in _STEMS) or _qualified_key(lowered):
-        return True
+        runs = None  # NFKC folds letters in that the raw text's runs do not hold
+    if runs is not None:
+        if any(map(runs.may_hold, _STEMS)):
+            return True
+        if runs.may_hold("key") and _qualified_key(text.lower()):
+            return True
+    else:
+        lowered = text.lower()
+        if any(stem in lowered for stem in _STEMS) or _qualified_key(lowered):
+            return True
     if language == "python":
         return _PY_SPLIT.search(text) is not None
     if language in ("yaml", "json"):

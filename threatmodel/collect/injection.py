@@ -152,9 +152,12 @@ def _ai_words(low: str, runs: LetterRuns | None = None) -> list[int]:
     return found
 
 
-def _candidates(low: str) -> list[int]:
-    """Offsets in the lower-cased text where some pattern could match (a superset)."""
-    runs = LetterRuns(low)
+def _candidates(low: str, runs: LetterRuns | None = None) -> list[int]:
+    """Offsets in the lower-cased text where some pattern could match (a superset).
+
+    ``runs``: the letter runs of ``low`` if the caller has them (SourceFile.letter_runs).
+    """
+    runs = runs or LetterRuns(low)
     found: list[int] = []
     for word in (*(w for w in _LETTER_WORDS if runs.may_hold(w)), *_OTHER_WORDS):
         at = low.find(word)
@@ -184,19 +187,30 @@ def classify(text: str) -> str | None:
     return None
 
 
-def scan_text(text: str, findings_blocks: bool = True) -> list[tuple[int, str]]:
-    """(line, label) hits of ``text``, at most MAX_HITS_PER_FILE."""
+def scan_text(
+    text: str, findings_blocks: bool = True, src: SourceFile | None = None
+) -> list[tuple[int, str]]:
+    """(line, label) hits of ``text``, at most MAX_HITS_PER_FILE.
+
+    ``src``: the file ``text`` is the text of, whose lower-cased text and letter runs other
+    collectors may have computed already.
+    """
     lines = text.splitlines(keepends=True)
     # Line numbers (0-based) worth classifying: those holding a bidi control or a candidate
     # word. Offsets map to lines through the lines' start offsets, which hold in the
     # lower-cased text too unless lower() changed its length (a few non-ASCII letters do);
     # then every line is a candidate.
-    low = text.lower()
+    low = src.lowered if src is not None else text.lower()
     # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text.
     hidden = set() if text.isascii() else {m.start() for m in HIDDEN.finditer(text)}
     if len(low) == len(text):
         starts = list(accumulate((len(line) for line in lines), initial=0))
-        wanted = sorted({bisect_right(starts, at) - 1 for at in (*hidden, *_candidates(low))})
+        wanted = sorted(
+            {
+                bisect_right(starts, at) - 1
+                for at in (*hidden, *_candidates(low, src.letter_runs if src else None))
+            }
+        )
     else:
         wanted = list(range(len(lines)))
     hits: list[tuple[int, str]] = []
@@ -227,7 +241,7 @@ class PromptInjectionCollector(Collector):
     def extract(self, src: SourceFile) -> Extract:
         # A JSON file may legitimately hold findings (a report, a baseline); elsewhere such a
         # block is aimed at whoever reads the code.
-        hits = scan_text(src.text, findings_blocks=src.language != "json")
+        hits = scan_text(src.text, findings_blocks=src.language != "json", src=src)
         name = classify(PurePosixPath(src.path).stem.replace(".", " ").replace("-", " "))
         if name:
             hits.insert(0, (0, name))

@@ -234,7 +234,7 @@ class SecretsCollector(Collector):
         found = _Findings()
         context = context_of(src.path)
         tokens: dict[int, list[str]] = {}  # line -> token values, to merge with assignments
-        for kind, offset, value in find_tokens(text):
+        for kind, offset, value in find_tokens(text, src.letter_runs):
             if context == "test" and kind in _FIXTURE_KINDS:
                 continue  # tests are full of sample JWTs, local databases and test keys
             line = _line_at(text, offset)
@@ -243,7 +243,9 @@ class SecretsCollector(Collector):
         # Walking the tree costs far more than the token scan and finds nothing in most
         # files: walk only where a secret-looking name can occur (a necessary condition, see
         # _secret_names) or a token can take the name it is assigned to (any name).
-        walk = context != "test" and (bool(tokens) or may_name_secret(text, src.language))
+        walk = context != "test" and (
+            bool(tokens) or may_name_secret(text, src.language, src.letter_runs)
+        )
         said: dict[int, bool] = {}  # said_not_secret by line
         for name, line, value in self._assignments(src, bool(tokens)) if walk else ():
             held = [t for t in tokens.get(line, ()) if t in value]
@@ -278,8 +280,10 @@ class SecretsCollector(Collector):
         """(name, line, value) of literals given names; ``held_tokens``: the file holds a
         token format, whose assigned name counts whatever it is (see ``extract``)."""
         lang = src.language
-        lowered = src.text.lower()
-        if not any(hint in lowered for hint in _NAME_HINTS):
+        runs = src.letter_runs  # hints of letters only are asked of it, not of the text
+        if not any(
+            runs.may_hold(hint) if hint.isalpha() else hint in src.lowered for hint in _NAME_HINTS
+        ):
             return  # no secret-looking name anywhere: skip walking the tree
         if lang == "python":
             module = src.python_ast
