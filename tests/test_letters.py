@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from threatmodel.code.letters import LetterRuns
-from threatmodel.collect.injection import _candidates, _WORDS, _ai_words
+from threatmodel.collect.injection import _WORDS, _ai_words, _candidates
 
 
 def test_a_needle_inside_a_longer_word_is_held() -> None:
