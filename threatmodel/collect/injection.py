@@ -195,7 +195,6 @@ def scan_text(
     ``src``: the file ``text`` is the text of, whose lower-cased text and letter runs other
     collectors may have computed already.
     """
-    lines = text.splitlines(keepends=True)
     # Line numbers (0-based) worth classifying: those holding a bidi control or a candidate
     # word. Offsets map to lines through the lines' start offsets, which hold in the
     # lower-cased text too unless lower() changed its length (a few non-ASCII letters do);
@@ -204,14 +203,14 @@ def scan_text(
     # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text.
     hidden = set() if text.isascii() else {m.start() for m in HIDDEN.finditer(text)}
     if len(low) == len(text):
+        offsets = [*hidden, *_candidates(low, src.letter_runs if src else None)]
+        if not offsets:
+            return []  # most files: no line to classify, so no need to split them
+        lines = text.splitlines(keepends=True)
         starts = list(accumulate((len(line) for line in lines), initial=0))
-        wanted = sorted(
-            {
-                bisect_right(starts, at) - 1
-                for at in (*hidden, *_candidates(low, src.letter_runs if src else None))
-            }
-        )
+        wanted = sorted({bisect_right(starts, at) - 1 for at in offsets})
     else:
+        lines = text.splitlines(keepends=True)
         wanted = list(range(len(lines)))
     hits: list[tuple[int, str]] = []
     for index in wanted:
