@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel.code.letters import LetterRuns
+from threatmodel.code.letters import LetterRuns, is_letters, letters_only
 from threatmodel.collect.injection import _WORDS, _ai_words, _candidates
 
 
@@ -21,8 +21,9 @@ def test_non_ascii_and_digits_separate_runs() -> None:
 
 
 def test_only_letter_needles_are_asked() -> None:
+    assert is_letters("vulnerabilit") and not is_letters("a.i.") and not is_letters("Key")
     with pytest.raises(ValueError):
-        LetterRuns("a.i.").may_hold("a.i.")
+        letters_only(("token", "db_url"))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ them is cheap, and only the words they hold need a scan of the file itself.
 Why it is sound: a needle made only of the letters a-z that occurs in the text lies inside
 one maximal run of those letters, so it occurs in that run, which is in ``runs``. Non-ASCII
 characters (any byte of their UTF-8 form is 0x80 or above) and everything else separate
-runs, so a needle holding any other character cannot be asked (``may_hold`` refuses it).
+runs, so a needle holding any other character cannot be asked (``is_letters``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,19 @@ class LetterRuns:
         self.joined = " ".join(self.runs)
 
     def may_hold(self, needle: str) -> bool:
-        """False only when ``needle`` (letters a-z only) occurs nowhere in the text."""
-        if not (needle.isascii() and needle.isalpha() and needle.islower()):
-            raise ValueError(f"not a run of a-z: {needle!r}")
+        """False only when ``needle`` occurs nowhere in the text. ``needle`` must be a run of
+        a-z (``is_letters``), checked where the needles are defined, not on this hot path."""
         return needle in self.joined
+
+
+def is_letters(needle: str) -> bool:
+    """Can ``needle`` be asked of LetterRuns (only the letters a-z, at least one)?"""
+    return needle.isascii() and needle.isalpha() and needle.islower()
+
+
+def letters_only(needles: tuple[str, ...]) -> tuple[str, ...]:
+    """``needles``, each checked by ``is_letters``: for constants asked of LetterRuns."""
+    for needle in needles:
+        if not is_letters(needle):
+            raise ValueError(f"not a run of a-z: {needle!r}")
+    return needles

@@ -41,11 +41,11 @@ from collections.abc import Iterator
 
 import tree_sitter
 
-from threatmodel.code.letters import LetterRuns
+from threatmodel.code.letters import LetterRuns, letters_only
 from threatmodel.code.names import KEY_QUALIFIERS
 
-_STEMS = ("passw", "pwd", "passphrase", "secret", "token", "credential", "jwt", "hmac",
-          "cookieparser", "cipher")  # fmt: skip
+_STEMS = letters_only(("passw", "pwd", "passphrase", "secret", "token", "credential", "jwt",
+                       "hmac", "cookieparser", "cipher"))  # fmt: skip
 # First words of the (x, "key") pairs of _names._SECRET_PAIRS, and the key qualifiers.
 _QUALIFIERS = tuple(
     sorted(

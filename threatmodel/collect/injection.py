@@ -26,7 +26,7 @@ from itertools import accumulate
 from pathlib import PurePosixPath
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.code.letters import LetterRuns
+from threatmodel.code.letters import LetterRuns, is_letters
 from threatmodel.code.source import SourceFile
 
 MAX_HITS_PER_FILE = 5
@@ -124,7 +124,7 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
 _WORDS = tuple(sorted({word for words in _NEEDS for word in words}))
 # Words of letters only are first asked of the file's letter runs (one pass, see
 # code/letters.py): most files hold none of them, and then the file is not scanned for them.
-_LETTER_WORDS = tuple(w for w in _WORDS if w.isascii() and w.isalpha())
+_LETTER_WORDS = tuple(w for w in _WORDS if is_letters(w))
 _OTHER_WORDS = tuple(w for w in _WORDS if w not in _LETTER_WORDS)
 _AI = re.compile(r"ais?(?![a-z0-9])")  # "ai" as a word; the character before is checked
 _TAG = re.compile(r"<[\s_/]*(?:system|instruction)")
@@ -207,7 +207,7 @@ def scan_text(
         if not offsets:
             return []  # most files: no line to classify, so no need to split them
         lines = text.splitlines(keepends=True)
-        starts = list(accumulate((len(line) for line in lines), initial=0))
+        starts = list(accumulate(map(len, lines), initial=0))
         wanted = sorted({bisect_right(starts, at) - 1 for at in offsets})
     else:
         lines = text.splitlines(keepends=True)
