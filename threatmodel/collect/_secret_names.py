@@ -57,11 +57,17 @@ _QUALIFIERS = tuple(
 _NAME_CHARS = re.compile(r"[\w$.\-]*")  # what _KEY_NAME lets a name hold
 # A letter spelt as an escape in a decoded string: Python \x41 \u0041 \N{...} \101, a
 # line continuation inside a string ("pass\<newline>word").
-# Every branch starts with a backslash or a quote, so the search skips other characters fast.
+# Every branch starts with a literal (a backslash, a double or a single quote), so ``re``
+# skips, in C, every position that starts none; one branch opening with the class ["'] made
+# it try the whole pattern at every character (0.9 s on saleor's Python files, not 0.1 s).
+_CONCAT = r"""(?<=[\w$.\-]["'])["']{0,2}(?:\s|\\|#[^\n]*+)*+[rRuU]?["']{1,3}(?=[\w$.\-])"""
 _PY_SPLIT = re.compile(
     r"\\[xuUN0-7]|\\\n(?<=[\w$.\-]\\\n)[\w$.\-]|\\\r\n(?<=[\w$.\-]\\\r\n)[\w$.\-]"
     # implicit concatenation: "pass" "word", 'pass' \<newline> r'word', "pass"  # c <newline> "word"
-    r"""|["'](?<=[\w$.\-]["'])["']{0,2}(?:\s|\\|#[^\n]*+)*+[rRuU]?["']{1,3}(?=[\w$.\-])"""
+    + '|"'
+    + _CONCAT
+    + "|'"
+    + _CONCAT
 )
 # YAML \x41 \u0041 \U00000041, JSON \u0041, YAML's escaped line break in a quoted scalar.
 _DATA_SPLIT = re.compile(r"\\(?:[xuU]|\r?\n)")
