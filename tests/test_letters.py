@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from threatmodel.code.letters import LetterRuns, is_letters, letters_only
+from threatmodel.code.letters import LetterRuns, is_letters, letters_only, probe
+from threatmodel.code.secret_values import _NEEDLES, _may_match, find_tokens
 from threatmodel.collect.injection import _WORDS, _ai_words, _candidates
 
 
@@ -45,3 +46,28 @@ def test_candidates_are_every_offset_of_every_word(low: str) -> None:
             at = low.find(word, at + 1)
     expected += _ai_words(low)
     assert sorted(_candidates(low)) == sorted(expected)
+
+
+def test_probe_marks_where_a_run_must_end() -> None:
+    assert probe("sk-") == "sk " and probe("_live_") == " live " and probe("AKIA") == "akia"
+    assert probe("hooks.slack.com") == " slack " and probe("://") is None
+    assert LetterRuns("key = 'task-1'").may_hold("sk ")  # "task" ends in "sk"
+    assert not LetterRuns("key = 'skip-1'").may_hold("sk ")
+
+
+@pytest.mark.parametrize("kind", sorted(_NEEDLES))
+def test_runs_never_rule_out_a_kind_whose_needle_is_there(kind: str) -> None:
+    # Each needle in the middle of a word, at a line's start, after digits, in any case:
+    # wherever the text holds it, the letter runs must not rule the kind out.
+    for needle in _NEEDLES[kind]:
+        for text in (
+            needle,
+            f"x{needle}y",
+            f"9{needle}9",
+            f"a_{needle}_b\n",
+            f"é{needle}é",
+            f"v = 'ab{needle}cd'",
+        ):
+            runs = LetterRuns(text.lower())
+            assert _may_match(kind, text) <= _may_match(kind, text, runs), (kind, text)
+            assert list(find_tokens(text)) == list(find_tokens(text, runs))

@@ -14,6 +14,7 @@ runs, so a needle holding any other character cannot be asked (``is_letters``).
 
 from __future__ import annotations
 
+import re
 import string
 
 # Every byte but a-z becomes a blank.
@@ -29,12 +30,29 @@ class LetterRuns:
         # surrogatepass: a file decoded with surrogateescape may hold lone surrogates.
         raw = low.encode("utf-8", "surrogatepass").translate(_TABLE)
         self.runs = frozenset(raw.decode("ascii").split())
-        self.joined = " ".join(self.runs)
+        self.joined = " " + " ".join(self.runs) + " "  # a blank on both sides of every run
 
     def may_hold(self, needle: str) -> bool:
         """False only when ``needle`` occurs nowhere in the text. ``needle`` must be a run of
-        a-z (``is_letters``), checked where the needles are defined, not on this hot path."""
+        a-z (``is_letters``) or a ``probe``, checked where the needles are defined, not on
+        this hot path."""
         return needle in self.joined
+
+
+def probe(needle: str) -> str | None:
+    """What ``LetterRuns.may_hold`` can ask for a needle of any characters (``"sk-"``), or
+    None when it has no letter a-z: its longest run of a-z, lower-cased, with a blank on the
+    side where a non-letter follows or precedes it in the needle, since a run of the text
+    ends there too (``"sk "``: some run of the text ends in "sk"; ``"_live_"``: " live ")."""
+    low = needle.lower()
+    best: str | None = None
+    for m in re.finditer("[a-z]+", low):
+        left = " " if m.start() > 0 else ""
+        right = " " if m.end() < len(low) else ""
+        asked = left + m.group() + right
+        if best is None or len(asked) > len(best):
+            best = asked
+    return best
 
 
 def is_letters(needle: str) -> bool:

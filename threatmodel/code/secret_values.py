@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from threatmodel.code.letters import LetterRuns
+from threatmodel.code.letters import LetterRuns, probe
 from threatmodel.code.names import KEY_QUALIFIERS, words
 
 
@@ -309,18 +309,11 @@ _DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb
                "rediss", "amqp", "amqps", "mssql", "sqlserver")  # fmt: skip
 
 
-def _letter_piece(needle: str) -> str | None:
-    """The longest run of a-z in the lower-cased ``needle``: a text holding the needle holds
-    it in one of its letter runs (code/letters.py). None when the needle has no letter."""
-    pieces = re.findall("[a-z]+", needle.lower())
-    return max(pieces, key=len) if pieces else None
-
-
 def _needle_letters(needles: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The letter piece of each needle; None if one has no letter ("://" cannot be ruled
-    out by letters)."""
-    pieces = [_letter_piece(n) for n in needles]
-    return tuple(p for p in pieces if p is not None) if None not in pieces else None
+    """What a text's letter runs hold if it holds each needle (``letters.probe``); None if
+    a needle has no letter ("://" cannot be ruled out by letters)."""
+    probes = [probe(n) for n in needles]
+    return tuple(p for p in probes if p is not None) if None not in probes else None
 
 
 _NEEDLE_LETTERS = {kind: _needle_letters(needles) for kind, needles in _NEEDLES.items()}
