@@ -102,7 +102,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Bidirectional embedding, override and isolate controls: text that displays differently from
 # how it parses ("Trojan Source", CVE-2021-42574). Zero-width joiners are left alone: emoji
 # sequences and several scripts need them.
-HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI = "".join(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+HIDDEN = re.compile(f"[{_BIDI}]")
 
 
 # A cheap superset of each pattern, aligned with PATTERNS: the words one of which it needs
@@ -196,22 +197,25 @@ def scan_text(
     collectors may have computed already.
     """
     # Line numbers (0-based) worth classifying: those holding a bidi control or a candidate
-    # word. Offsets map to lines through the lines' start offsets, which hold in the
-    # lower-cased text too unless lower() changed its length (a few non-ASCII letters do);
-    # then every line is a candidate.
+    # word. An offset maps to its line through the lines' start offsets.
     low = src.lowered if src is not None else text.lower()
-    # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text.
-    hidden = set() if text.isascii() else {m.start() for m in HIDDEN.finditer(text)}
-    if len(low) == len(text):
-        offsets = [*hidden, *_candidates(low, src.letter_runs if src else None)]
-        if not offsets:
-            return []  # most files: no line to classify, so no need to split them
-        lines = text.splitlines(keepends=True)
-        starts = list(accumulate(map(len, lines), initial=0))
-        wanted = sorted({bisect_right(starts, at) - 1 for at in offsets})
-    else:
-        lines = text.splitlines(keepends=True)
-        wanted = list(range(len(lines)))
+    # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text, and
+    # nine scans for one character each (memchr-fast) five times cheaper than the regex.
+    hidden: set[int] = set()
+    if not text.isascii() and any(char in text for char in _BIDI):
+        hidden = {m.start() for m in HIDDEN.finditer(text)}
+    found = _candidates(low, src.letter_runs if src else None)
+    if not (hidden or found):
+        return []  # most files: no line to classify, so no need to split them
+    lines = text.splitlines(keepends=True)
+    starts = list(accumulate(map(len, lines), initial=0))
+    lines_of = {bisect_right(starts, at) - 1 for at in hidden}  # offsets in ``text``
+    if len(low) != len(text):
+        # A few letters lengthen when lower-cased ("İ"), always by as much wherever they
+        # stand, so a line's lower-cased length is its length in ``low``.
+        starts = list(accumulate((len(line.lower()) for line in lines), initial=0))
+    lines_of.update(bisect_right(starts, at) - 1 for at in found)  # offsets in ``low``
+    wanted = sorted(lines_of)
     hits: list[tuple[int, str]] = []
     for index in wanted:
         line = lines[index]
