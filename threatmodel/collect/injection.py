@@ -26,7 +26,7 @@ from itertools import accumulate
 from pathlib import PurePosixPath
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.code.letters import LetterRuns, is_letters
+from threatmodel.code.letters import LetterRuns, probe
 from threatmodel.code.source import SourceFile
 
 MAX_HITS_PER_FILE = 5
@@ -123,10 +123,10 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
      "inst]", "<|im_"),
 )  # fmt: skip
 _WORDS = tuple(sorted({word for words in _NEEDS for word in words}))
-# Words of letters only are first asked of the file's letter runs (one pass, see
-# code/letters.py): most files hold none of them, and then the file is not scanned for them.
-_LETTER_WORDS = tuple(w for w in _WORDS if is_letters(w))
-_OTHER_WORDS = tuple(w for w in _WORDS if w not in _LETTER_WORDS)
+# Each word is first asked of the file's letter runs (one pass, see code/letters.py), as its
+# probe ("inst]" needs a run ending in "inst"): most files hold none, and then the file is
+# not scanned for it. Every word has a letter ("" would be asked of every file).
+_PROBES = tuple((word, probe(word) or "") for word in _WORDS)
 _AI = re.compile(r"ais?(?![a-z0-9])")  # "ai" as a word; the character before is checked
 _TAG = re.compile(r"<[\s_/]*(?:system|instruction)")
 
@@ -160,7 +160,7 @@ def _candidates(low: str, runs: LetterRuns | None = None) -> list[int]:
     """
     runs = runs or LetterRuns(low)
     found: list[int] = []
-    for word in (*(w for w in _LETTER_WORDS if runs.may_hold(w)), *_OTHER_WORDS):
+    for word in (word for word, asked in _PROBES if runs.may_hold(asked)):
         at = low.find(word)
         while at >= 0:
             found.append(at)
