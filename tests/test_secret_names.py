@@ -33,7 +33,7 @@ FULLWIDTH_PASSWORD = "".join(chr(ord(c) + 0xFEE0) for c in "password")
 def _extract(path: str, text: str, walk_all: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
     with monkeypatch.context() as m:
         if walk_all:
-            m.setattr(secrets_module, "may_name_secret", lambda text, language: True)
+            m.setattr(secrets_module, "may_name_secret", lambda text, language, runs=None: True)
             m.setattr(secrets_module, "python_nodes", lambda module, text: None)
             m.setattr(secrets_module, "js_keep", None)
         return SecretsCollector().extract(SourceFile.from_bytes(path, text.encode()))

@@ -20,6 +20,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from threatmodel.code.letters import LetterRuns, probe
 from threatmodel.code.names import KEY_QUALIFIERS, words
 
 
@@ -308,8 +309,25 @@ _DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "mongodb", "mongodb
                "rediss", "amqp", "amqps", "mssql", "sqlserver")  # fmt: skip
 
 
-def _may_match(kind: str, text: str) -> bool:
-    """Does ``text`` hold a literal part of every match of ``kind``'s pattern?"""
+def _needle_letters(needles: tuple[str, ...]) -> tuple[str, ...] | None:
+    """What a text's letter runs hold if it holds each needle (``letters.probe``); None if
+    a needle has no letter ("://" cannot be ruled out by letters)."""
+    probes = [probe(n) for n in needles]
+    return tuple(p for p in probes if p is not None) if None not in probes else None
+
+
+_NEEDLE_LETTERS = {kind: _needle_letters(needles) for kind, needles in _NEEDLES.items()}
+
+
+def _may_match(kind: str, text: str, runs: LetterRuns | None = None) -> bool:
+    """Does ``text`` hold a literal part of every match of ``kind``'s pattern?
+
+    ``runs``: the letter runs of ``text.lower()``, if known: a kind none of whose needles'
+    letters occur there is ruled out without scanning the text (most kinds in most files).
+    """
+    letters = _NEEDLE_LETTERS[kind]
+    if runs is not None and letters is not None and not any(map(runs.may_hold, letters)):
+        return False
     if kind != "connection_string":
         return _NEEDLE_RES[kind].search(text) is not None
     at = text.find("://")
@@ -320,10 +338,13 @@ def _may_match(kind: str, text: str) -> bool:
     return False
 
 
-def find_tokens(text: str) -> Iterator[tuple[str, int, str]]:
-    """(kind, offset, value) of every known-format token in ``text``; values stay in-process."""
+def find_tokens(text: str, runs: LetterRuns | None = None) -> Iterator[tuple[str, int, str]]:
+    """(kind, offset, value) of every known-format token in ``text``; values stay in-process.
+
+    ``runs``: the letter runs of ``text.lower()`` if the caller has them (a prefilter).
+    """
     for kind, pattern, group in TOKEN_PATTERNS:
-        if not _may_match(kind, text):
+        if not _may_match(kind, text, runs):
             continue
         for m in pattern.finditer(text):
             value = m.group(group)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from threatmodel.code.letters import LetterRuns
 from threatmodel.code.pyparse import NotPython, parse_python
 
 if TYPE_CHECKING:
@@ -96,6 +97,16 @@ class SourceFile:
     @cached_property
     def lines(self) -> list[str]:
         return self.text.splitlines()
+
+    @cached_property
+    def lowered(self) -> str:
+        """``text.lower()``, once for every collector that searches it case-blind."""
+        return self.text.lower()
+
+    @cached_property
+    def letter_runs(self) -> LetterRuns:
+        """The distinct a-z runs of ``lowered``: a one-pass prefilter for words (letters.py)."""
+        return LetterRuns(self.lowered)
 
     @cached_property
     def python_ast(self) -> ast.Module | None:

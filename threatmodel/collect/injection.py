@@ -26,6 +26,7 @@ from itertools import accumulate
 from pathlib import PurePosixPath
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.letters import LetterRuns, probe
 from threatmodel.code.source import SourceFile
 
 MAX_HITS_PER_FILE = 5
@@ -101,7 +102,8 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Bidirectional embedding, override and isolate controls: text that displays differently from
 # how it parses ("Trojan Source", CVE-2021-42574). Zero-width joiners are left alone: emoji
 # sequences and several scripts need them.
-HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI = "".join(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
+HIDDEN = re.compile(f"[{_BIDI}]")
 
 
 # A cheap superset of each pattern, aligned with PATTERNS: the words one of which it needs
@@ -121,31 +123,49 @@ _NEEDS: tuple[tuple[str, ...], ...] = (
      "inst]", "<|im_"),
 )  # fmt: skip
 _WORDS = tuple(sorted({word for words in _NEEDS for word in words}))
+# Each word is first asked of the file's letter runs (one pass, see code/letters.py), as its
+# probe ("inst]" needs a run ending in "inst"): most files hold none, and then the file is
+# not scanned for it. Every word has a letter ("" would be asked of every file).
+_PROBES = tuple((word, probe(word) or "") for word in _WORDS)
 _AI = re.compile(r"ais?(?![a-z0-9])")  # "ai" as a word; the character before is checked
 _TAG = re.compile(r"<[\s_/]*(?:system|instruction)")
 
 
-def _ai_words(low: str) -> list[int]:
-    """Offsets of "ai" / "ais" as a word and of a <system> / <instructions> tag."""
-    found = [
-        m.start()
-        for m in _AI.finditer(low)
-        if not (m.start() and low[m.start() - 1].isascii() and low[m.start() - 1].isalnum())
-    ]
-    if "system" in low or "instruction" in low:
+def _ai_words(low: str, runs: LetterRuns | None = None) -> list[int]:
+    """Offsets of "ai" / "ais" as a word and of a <system> / <instructions> tag.
+
+    ``runs``: the letter runs of ``low``, if known. "ai" as a word is a whole run ("ai" or
+    "ais"): the letter before it is not ASCII alphanumeric, the one after not in [a-z0-9].
+    """
+    found: list[int] = []
+    if runs is None or "ai" in runs.runs or "ais" in runs.runs:
+        found = [
+            m.start()
+            for m in _AI.finditer(low)
+            if not (m.start() and low[m.start() - 1].isascii() and low[m.start() - 1].isalnum())
+        ]
+    if runs is None:
+        tag = "system" in low or "instruction" in low
+    else:
+        tag = runs.may_hold("system") or runs.may_hold("instruction")
+    if tag:
         found.extend(m.start() for m in _TAG.finditer(low))
     return found
 
 
-def _candidates(low: str) -> list[int]:
-    """Offsets in the lower-cased text where some pattern could match (a superset)."""
+def _candidates(low: str, runs: LetterRuns | None = None) -> list[int]:
+    """Offsets in the lower-cased text where some pattern could match (a superset).
+
+    ``runs``: the letter runs of ``low`` if the caller has them (SourceFile.letter_runs).
+    """
+    runs = runs or LetterRuns(low)
     found: list[int] = []
-    for word in _WORDS:
+    for word in (word for word, asked in _PROBES if runs.may_hold(asked)):
         at = low.find(word)
         while at >= 0:
             found.append(at)
             at = low.find(word, at + 1)
-    return found + _ai_words(low)
+    return found + _ai_words(low, runs)
 
 
 def normalise(text: str) -> str:
@@ -168,21 +188,34 @@ def classify(text: str) -> str | None:
     return None
 
 
-def scan_text(text: str, findings_blocks: bool = True) -> list[tuple[int, str]]:
-    """(line, label) hits of ``text``, at most MAX_HITS_PER_FILE."""
-    lines = text.splitlines(keepends=True)
+def scan_text(
+    text: str, findings_blocks: bool = True, src: SourceFile | None = None
+) -> list[tuple[int, str]]:
+    """(line, label) hits of ``text``, at most MAX_HITS_PER_FILE.
+
+    ``src``: the file ``text`` is the text of, whose lower-cased text and letter runs other
+    collectors may have computed already.
+    """
     # Line numbers (0-based) worth classifying: those holding a bidi control or a candidate
-    # word. Offsets map to lines through the lines' start offsets, which hold in the
-    # lower-cased text too unless lower() changed its length (a few non-ASCII letters do);
-    # then every line is a candidate.
-    low = text.lower()
-    # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text.
-    hidden = set() if text.isascii() else {m.start() for m in HIDDEN.finditer(text)}
-    if len(low) == len(text):
-        starts = list(accumulate((len(line) for line in lines), initial=0))
-        wanted = sorted({bisect_right(starts, at) - 1 for at in (*hidden, *_candidates(low))})
-    else:
-        wanted = list(range(len(lines)))
+    # word. An offset maps to its line through the lines' start offsets.
+    low = src.lowered if src is not None else text.lower()
+    # Bidi controls are not ASCII; isascii() is far cheaper than a regex over the text, and
+    # nine scans for one character each (memchr-fast) five times cheaper than the regex.
+    hidden: set[int] = set()
+    if not text.isascii() and any(char in text for char in _BIDI):
+        hidden = {m.start() for m in HIDDEN.finditer(text)}
+    found = _candidates(low, src.letter_runs if src else None)
+    if not (hidden or found):
+        return []  # most files: no line to classify, so no need to split them
+    lines = text.splitlines(keepends=True)
+    starts = list(accumulate(map(len, lines), initial=0))
+    lines_of = {bisect_right(starts, at) - 1 for at in hidden}  # offsets in ``text``
+    if len(low) != len(text):
+        # A few letters lengthen when lower-cased ("İ"), always by as much wherever they
+        # stand, so a line's lower-cased length is its length in ``low``.
+        starts = list(accumulate((len(line.lower()) for line in lines), initial=0))
+    lines_of.update(bisect_right(starts, at) - 1 for at in found)  # offsets in ``low``
+    wanted = sorted(lines_of)
     hits: list[tuple[int, str]] = []
     for index in wanted:
         line = lines[index]
@@ -211,7 +244,7 @@ class PromptInjectionCollector(Collector):
     def extract(self, src: SourceFile) -> Extract:
         # A JSON file may legitimately hold findings (a report, a baseline); elsewhere such a
         # block is aimed at whoever reads the code.
-        hits = scan_text(src.text, findings_blocks=src.language != "json")
+        hits = scan_text(src.text, findings_blocks=src.language != "json", src=src)
         name = classify(PurePosixPath(src.path).stem.replace(".", " ").replace("-", " "))
         if name:
             hits.insert(0, (0, name))

@@ -26,6 +26,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.letters import is_letters
 from threatmodel.code.names import is_secret_name, words
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.secret_scan import scan_js, scan_python, scan_structured
@@ -54,6 +55,9 @@ _TEST_DIRS = frozenset(
 # Every secret-looking name contains one of these (see _names.is_secret_name, _KEY_ARGS).
 _NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "dsn", "jwt", "hmac",
                "cookieparser", "cipher", "database_url", "db_url", "connection")  # fmt: skip
+# Hints of letters only are asked of a file's letter runs (code/letters.py), others of its text.
+_LETTER_HINTS = tuple(h for h in _NAME_HINTS if is_letters(h))
+_OTHER_HINTS = tuple(h for h in _NAME_HINTS if not is_letters(h))
 _KEY_NAME = re.compile(r"[A-Za-z_$][\w$.\-]{0,63}")
 _FIXTURE_KINDS = frozenset({"jwt", "connection_string", "private_key"})
 # Names that say their value is not real.
@@ -234,7 +238,7 @@ class SecretsCollector(Collector):
         found = _Findings()
         context = context_of(src.path)
         tokens: dict[int, list[str]] = {}  # line -> token values, to merge with assignments
-        for kind, offset, value in find_tokens(text):
+        for kind, offset, value in find_tokens(text, src.letter_runs):
             if context == "test" and kind in _FIXTURE_KINDS:
                 continue  # tests are full of sample JWTs, local databases and test keys
             line = _line_at(text, offset)
@@ -243,7 +247,9 @@ class SecretsCollector(Collector):
         # Walking the tree costs far more than the token scan and finds nothing in most
         # files: walk only where a secret-looking name can occur (a necessary condition, see
         # _secret_names) or a token can take the name it is assigned to (any name).
-        walk = context != "test" and (bool(tokens) or may_name_secret(text, src.language))
+        walk = context != "test" and (
+            bool(tokens) or may_name_secret(text, src.language, src.letter_runs)
+        )
         said: dict[int, bool] = {}  # said_not_secret by line
         for name, line, value in self._assignments(src, bool(tokens)) if walk else ():
             held = [t for t in tokens.get(line, ()) if t in value]
@@ -278,8 +284,10 @@ class SecretsCollector(Collector):
         """(name, line, value) of literals given names; ``held_tokens``: the file holds a
         token format, whose assigned name counts whatever it is (see ``extract``)."""
         lang = src.language
-        lowered = src.text.lower()
-        if not any(hint in lowered for hint in _NAME_HINTS):
+        if not (
+            any(map(src.letter_runs.may_hold, _LETTER_HINTS))
+            or any(hint in src.lowered for hint in _OTHER_HINTS)
+        ):
             return  # no secret-looking name anywhere: skip walking the tree
         if lang == "python":
             module = src.python_ast
