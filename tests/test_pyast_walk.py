@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from threatmodel.code.pyast import tree_nodes, walk, walk_split
+from threatmodel.code.pyast import tree_nodes, walk
 from threatmodel.collect import _pyexpr
 from threatmodel.frameworks.flask import routes as flask
 
@@ -118,18 +118,3 @@ def test_flask_qualnames_match_the_full_walk() -> None:
     )
     for tree in [ast.parse(code), *TREES]:
         assert flask._qualnames(tree) == _reference_qualnames(tree)
-
-
-def test_walk_split_is_walk_of_each_function() -> None:
-    for tree in TREES:
-        roots: list[ast.AST] = []
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                roots.append(node)
-            elif isinstance(node, ast.ClassDef):
-                roots.extend(
-                    n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
-                )
-        parts = walk_split(tree, roots)
-        assert [[id(n) for n in p] for p in parts] == [[id(n) for n in walk(r)] for r in roots]
-        assert [id(n) for n in tree_nodes(tree)] == [id(n) for n in ast.walk(tree)]

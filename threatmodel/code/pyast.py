@@ -75,39 +75,6 @@ def walk(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def walk_split(tree: ast.Module, roots: list[ast.AST]) -> list[list[ast.AST]]:
-    """``[walk(r) for r in roots]`` from one walk of ``tree``, which ``tree_nodes`` then reuses.
-
-    ``roots``: disjoint subtrees of ``tree`` (its functions and methods). A breadth-first
-    order restricted to a subtree is that subtree's own breadth-first order (both visit by
-    depth, and within a depth by the order of the parents), so each root's nodes, read off
-    the whole walk in order, are exactly ``walk(root)``; the tree is walked once, not once
-    for the module and again for every function.
-    """
-    index = {id(r): i for i, r in enumerate(roots)}
-    out: list[ast.AST] = [tree]
-    owner: list[int] = [index.get(id(tree), -1)]
-    append, own, fields, get = out.append, owner.append, CHILD_FIELDS, index.get
-    for k, n in enumerate(out):  # the lists grow while they are read, as in walk()
-        o = owner[k]
-        for name in fields.get(n.__class__, n._fields):
-            v = getattr(n, name, None)
-            if isinstance(v, _AST):
-                append(v)
-                own(o if o >= 0 else get(id(v), -1))
-            elif isinstance(v, list):
-                for x in v:
-                    if isinstance(x, _AST):
-                        append(x)
-                        own(o if o >= 0 else get(id(x), -1))
-    parts: list[list[ast.AST]] = [[] for _ in roots]
-    for n, o in zip(out, owner, strict=True):
-        if o >= 0:
-            parts[o].append(n)
-    _last_tree[0], _last_tree[1] = tree, out
-    return parts
-
-
 _last_tree: list[Any] = [None, None]  # [module, its walk]: the file every collector is on
 
 
