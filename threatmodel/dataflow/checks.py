@@ -48,18 +48,27 @@ def checked_params(params: tuple[str, ...], envs: list[dict[str, Value]]) -> dic
     for name in params:
         kinds: frozenset[str] | None = None
         for env in envs:
-            value = env.get(name)
-            labels = [] if value is None else list(value.all_labels())
-            own = [x for x in labels if x.kind == "param" and x.origin == name]
-            guards = all(v == GUARD or v.startswith(HOLDS) for x in own for v in x.via)
-            if not own or len(own) != len(labels) or not guards:
-                kinds = frozenset()
-                break
-            here = frozenset.intersection(*(x.safe for x in own))
+            here = _guarded(env.get(name), name)
             kinds = here if kinds is None else kinds & here
+            if not kinds:
+                break  # no exit can add a kind back
         if kinds:
             out[name] = sorted(kinds)
     return out
+
+
+def _guarded(value: Value | None, name: str) -> frozenset[str]:
+    """The kinds parameter ``name``'s guards prove of ``value``: nothing unless every label
+    is the parameter itself, made safe by guards only."""
+    labels = value.all_labels() if value is not None else frozenset()
+    kinds: frozenset[str] | None = None
+    for x in labels:
+        if x.kind != "param" or x.origin != name or not x.safe:
+            return frozenset()
+        if not all(v == GUARD or v.startswith(HOLDS) for v in x.via):
+            return frozenset()
+        kinds = x.safe if kinds is None else kinds & x.safe
+    return kinds or frozenset()
 
 
 def forwarded_params(f: Frame) -> dict[str, str]:
