@@ -71,6 +71,11 @@ def _guarded(value: Value | None, name: str) -> frozenset[str]:
     return kinds or frozenset()
 
 
+def _whole(env: dict[str, Value], name: str) -> bool:
+    value = env.get(name)
+    return value is not None and value.items is None and bool(value.labels)
+
+
 def forwarded_params(f: Frame) -> dict[str, str]:
     """Parameter -> the ``<callee>#checks:<argument>`` it was handed to on every way out
     (``def validate(x): check(x)``): its checks are that callee's, resolved in link."""
@@ -105,23 +110,22 @@ class ChecksMixin(EngineBase):
         call = node.value if isinstance(node, ast.Await) else node
         if not isinstance(call, ast.Call):
             return
+        named = [(str(i), a) for i, a in enumerate(call.args)]
+        named += [(k.arg, k.value) for k in call.keywords if k.arg]
+        # only a variable handed over whole, holding labels and no items, is what the
+        # callee's checks change (most calls hand none: the callee is not resolved then)
+        names = [(k, a.id) for k, a in named if isinstance(a, ast.Name) and _whole(f.env, a.id)]
+        if not names:
+            return
         qual = own_callee(call.func, f)  # ``self.check(n)``: the class's method
         if not qual:
             qual = qualify(call.func, f)
             if not qual or not self.may_be_repo(call.func, qual, f):
                 return
-        named = [(str(i), a) for i, a in enumerate(call.args)]
-        named += [(k.arg, k.value) for k in call.keywords if k.arg]
-        for key, arg in named:
-            if not isinstance(arg, ast.Name) or arg.id not in f.env:
-                continue
-            old = f.env[arg.id]
-            labels = old.all_labels()
-            if not labels or old.items is not None:
-                continue
-            args = ((key, shallow(labels)),)
+        for key, name in names:
+            args = ((key, shallow(f.env[name].labels)),)
             label = Label("call", f"{qual}{CHECKS}{key}", call.lineno, args=args)
-            f.env[arg.id] = Value(frozenset({label}))
+            f.env[name] = Value(frozenset({label}))
 
     def truthy_exit(self, node: ast.expr | None, value: Value, f: Frame) -> None:
         """At ``return node``: unless the value is never true, the parameters as the value
