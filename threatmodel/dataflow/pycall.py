@@ -72,11 +72,11 @@ class CallMixin(EngineBase):
             lam = f.lambdas[func.id]
         if lam is not None:
             return self.call_lambda(lam, node, f)
-        disguised = pyspecial.special(self, node, f)
+        qual = qualify(func, f)
+        disguised = pyspecial.special(self, node, f, qual)
         if disguised is not None:
             return disguised
         method = func.attr if isinstance(func, ast.Attribute) else None
-        qual = qualify(func, f)
         recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
         receiver = self.expr(func.value, f) if isinstance(func, ast.Attribute) else CLEAN
         args, kwargs = _args(node, self, f)
