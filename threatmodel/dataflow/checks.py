@@ -132,6 +132,8 @@ class ChecksMixin(EngineBase):
         being true leaves them (``return is_safe(url)``, ``return ok and x.isdigit()``)."""
         if node is None or (value.known and not value.all_labels() and not value.const):
             return
+        if not f.params:
+            return  # it proves things of parameters only (``holds``): ``def m(self)`` has none
         env, facts, hits, calls = f.env, f.facts, len(f.hits), len(f.calls)
         f.env, f.facts = dict(env), set(facts)
         if not value.known:
