@@ -107,3 +107,12 @@ def test_a_validator_that_calls_a_validator_checks_too() -> None:
     lax = RAISES + "def validate(x, strict):\n    if strict:\n        check(x)\n"
     code = lax + handler("n = request.args['n']\nvalidate(n, False)\nopen('/d/' + n)\n")
     assert "path_traversal" in proven(run(code))
+
+
+def test_a_variable_handed_twice_is_checked_by_the_argument_that_checks_it() -> None:
+    two = ALLOW + "def check(x, y):\n    if x not in ALLOWED:\n        raise ValueError(x)\n"
+    code = two + handler("n = request.args['n']\ncheck(n, n)\nopen('/d/' + n)\n")
+    assert "path_traversal" not in proven(run(code))
+    # an expression handed over is not the variable: the variable is not checked
+    code = RAISES + handler("n = request.args['n']\ncheck(n.strip())\nopen('/d/' + n)\n")
+    assert "path_traversal" in proven(run(code))

@@ -48,18 +48,32 @@ def checked_params(params: tuple[str, ...], envs: list[dict[str, Value]]) -> dic
     for name in params:
         kinds: frozenset[str] | None = None
         for env in envs:
-            value = env.get(name)
-            labels = [] if value is None else list(value.all_labels())
-            own = [x for x in labels if x.kind == "param" and x.origin == name]
-            guards = all(v == GUARD or v.startswith(HOLDS) for x in own for v in x.via)
-            if not own or len(own) != len(labels) or not guards:
-                kinds = frozenset()
-                break
-            here = frozenset.intersection(*(x.safe for x in own))
+            here = _guarded(env.get(name), name)
             kinds = here if kinds is None else kinds & here
+            if not kinds:
+                break  # no exit can add a kind back
         if kinds:
             out[name] = sorted(kinds)
     return out
+
+
+def _guarded(value: Value | None, name: str) -> frozenset[str]:
+    """The kinds parameter ``name``'s guards prove of ``value``: nothing unless every label
+    is the parameter itself, made safe by guards only."""
+    labels = value.all_labels() if value is not None else frozenset()
+    kinds: frozenset[str] | None = None
+    for x in labels:
+        if x.kind != "param" or x.origin != name or not x.safe:
+            return frozenset()
+        if not all(v == GUARD or v.startswith(HOLDS) for v in x.via):
+            return frozenset()
+        kinds = x.safe if kinds is None else kinds & x.safe
+    return kinds or frozenset()
+
+
+def _whole(env: dict[str, Value], name: str) -> bool:
+    value = env.get(name)
+    return value is not None and value.items is None and bool(value.labels)
 
 
 def forwarded_params(f: Frame) -> dict[str, str]:
@@ -96,29 +110,30 @@ class ChecksMixin(EngineBase):
         call = node.value if isinstance(node, ast.Await) else node
         if not isinstance(call, ast.Call):
             return
+        named = [(str(i), a) for i, a in enumerate(call.args)]
+        named += [(k.arg, k.value) for k in call.keywords if k.arg]
+        # only a variable handed over whole, holding labels and no items, is what the
+        # callee's checks change (most calls hand none: the callee is not resolved then)
+        names = [(k, a.id) for k, a in named if isinstance(a, ast.Name) and _whole(f.env, a.id)]
+        if not names:
+            return
         qual = own_callee(call.func, f)  # ``self.check(n)``: the class's method
         if not qual:
             qual = qualify(call.func, f)
             if not qual or not self.may_be_repo(call.func, qual, f):
                 return
-        named = [(str(i), a) for i, a in enumerate(call.args)]
-        named += [(k.arg, k.value) for k in call.keywords if k.arg]
-        for key, arg in named:
-            if not isinstance(arg, ast.Name) or arg.id not in f.env:
-                continue
-            old = f.env[arg.id]
-            labels = old.all_labels()
-            if not labels or old.items is not None:
-                continue
-            args = ((key, shallow(labels)),)
+        for key, name in names:
+            args = ((key, shallow(f.env[name].labels)),)
             label = Label("call", f"{qual}{CHECKS}{key}", call.lineno, args=args)
-            f.env[arg.id] = Value(frozenset({label}))
+            f.env[name] = Value(frozenset({label}))
 
     def truthy_exit(self, node: ast.expr | None, value: Value, f: Frame) -> None:
         """At ``return node``: unless the value is never true, the parameters as the value
         being true leaves them (``return is_safe(url)``, ``return ok and x.isdigit()``)."""
         if node is None or (value.known and not value.all_labels() and not value.const):
             return
+        if not f.params:
+            return  # it proves things of parameters only (``holds``): ``def m(self)`` has none
         env, facts, hits, calls = f.env, f.facts, len(f.hits), len(f.calls)
         f.env, f.facts = dict(env), set(facts)
         if not value.known:

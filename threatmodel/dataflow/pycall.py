@@ -72,11 +72,11 @@ class CallMixin(EngineBase):
             lam = f.lambdas[func.id]
         if lam is not None:
             return self.call_lambda(lam, node, f)
-        disguised = pyspecial.special(self, node, f)
+        qual = qualify(func, f)
+        disguised = pyspecial.special(self, node, f, qual)
         if disguised is not None:
             return disguised
         method = func.attr if isinstance(func, ast.Attribute) else None
-        qual = qualify(func, f)
         recv_qual = "" if isinstance(func, ast.Attribute) and not qual else qual
         receiver = self.expr(func.value, f) if isinstance(func, ast.Attribute) else CLEAN
         args, kwargs = _args(node, self, f)
@@ -405,17 +405,22 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
     """``f(g(h(x)))``: keep three levels of calls to resolve, treat deeper ones as passing
     their arguments through (what link() assumes of an unknown function), so labels and
     the extract stay small."""
+    if all(lab.kind != "call" for lab in labels):
+        return labels  # no call to cut: already a set of distinct labels (most values)
     out: list[Label] = []
+    cut = False  # a label changed: the labels are a new set
     for lab in labels:
         if lab.kind != "call":
             out.append(lab)
         elif depth >= NESTING:
+            cut = True
             for _, inner in lab.args:
                 out += shallow(inner, depth)
         else:
             args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
+            cut = cut or args != lab.args
             out.append(lab.with_args(args) if args != lab.args else lab)
-    return distinct(out)
+    return distinct(out) if cut else labels
 
 
 def written(node: ast.AST) -> str:

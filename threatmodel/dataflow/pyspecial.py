@@ -21,9 +21,12 @@ def _const_name(node: ast.Call, at: int) -> str | None:
     return None
 
 
-def attribute_of(node: ast.Call, f: Frame) -> ast.Attribute | None:
-    """``getattr(o, 'a')`` (no default) as the node ``o.a``."""
-    if not isinstance(node.func, ast.Name) or qualify(node.func, f) != "getattr":
+def attribute_of(node: ast.Call, f: Frame, qual: str | None = None) -> ast.Attribute | None:
+    """``getattr(o, 'a')`` (no default) as the node ``o.a`` (``qual``: the callee as
+    ``qualify`` names it, when the caller has it already)."""
+    if not isinstance(node.func, ast.Name):
+        return None
+    if (qualify(node.func, f) if qual is None else qual) != "getattr":
         return None
     name = _const_name(node, 1)
     if name is None or len(node.args) != 2:
@@ -31,8 +34,9 @@ def attribute_of(node: ast.Call, f: Frame) -> ast.Attribute | None:
     return ast.copy_location(ast.Attribute(node.args[0], name, ast.Load()), node)
 
 
-def special(engine: EngineBase, node: ast.Call, f: Frame) -> Value | None:
-    """The call's value when it is one of the disguised constructs, else None."""
+def special(engine: EngineBase, node: ast.Call, f: Frame, qual: str) -> Value | None:
+    """The call's value when it is one of the disguised constructs, else None (``qual``:
+    ``qualify(node.func, f)``)."""
     func = node.func
     if isinstance(func, ast.Call):  # ``getattr(s, 'upper')()``: the method call
         attr = attribute_of(func, f)
@@ -40,10 +44,9 @@ def special(engine: EngineBase, node: ast.Call, f: Frame) -> Value | None:
             call = ast.Call(attr, node.args, node.keywords)
             return engine.expr(ast.copy_location(call, node), f)
         return None
-    attr = attribute_of(node, f)
+    attr = attribute_of(node, f, qual)
     if attr is not None:
         return engine.expr(attr, f)
-    qual = qualify(func, f)
     name = _const_name(node, 1) if qual == "setattr" and len(node.args) == 3 else None
     if name is not None:
         target = ast.copy_location(ast.Attribute(node.args[0], name, ast.Store()), node)
