@@ -95,10 +95,14 @@ def _has_lookalike(text: str) -> bool:
 
 
 def gate(
-    calls: Iterable[str] = (), words: Iterable[str] = (), substrings: Iterable[str] = ()
+    calls: Iterable[str] = (),
+    words: Iterable[str] = (),
+    substrings: Iterable[str] = (),
+    patterns: Iterable[str] = (),
 ) -> PythonGate:
     """One pattern: a call whose callee's last identifier is one of ``calls``, an identifier
-    that ends in one of ``words`` (``requests``, also ``my_requests``), or a substring.
+    that ends in one of ``words`` (``requests``, also ``my_requests``), a substring, or one
+    of ``patterns`` (regular expressions, each starting with a literal character).
 
     The alternatives are folded into one prefix tree whose branches all start with a literal:
     ``re`` then skips, in C, every position whose character starts no branch, which makes
@@ -107,8 +111,9 @@ def gate(
     keys = [*(n + _CALL for n in calls), *(n + _WORD for n in words), *substrings]
     tail = {_CALL: _CALL_GAP, _WORD: r"\b", _PLAIN: ""}
     keys = sorted(k if k[-1] in tail else k + _PLAIN for k in keys)
-    needles = tuple(k[:-1] for k in keys) if len(keys) <= _MAX_NEEDLES else ()
-    return PythonGate(re.compile(_trie(keys, tail)), needles)
+    patterns = list(patterns)
+    needles = tuple(k[:-1] for k in keys) if len(keys) <= _MAX_NEEDLES and not patterns else ()
+    return PythonGate(re.compile("|".join([_trie(keys, tail), *patterns])), needles)
 
 
 def _trie(keys: list[str], tail: dict[str, str]) -> str:

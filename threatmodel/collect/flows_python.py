@@ -29,23 +29,29 @@ def _gate_names() -> list[str]:
 
 # A file matters to dataflow when it names a sink, a sanitizer or a source, or has a
 # function that returns a constant (a wrapper whose summary breaks a flow), or names a
-# package's functions by importing a module whole (``import *``). Any other
-# function passes its arguments through, which is what link() assumes of a function it
-# has no summary for, so skipping the file loses nothing.
+# package's functions by importing a module whole (``import *``), or declares a handler
+# whose parameters are request input with a route decorator (``@app.route("/x/<name>")``,
+# FastAPI's ``@router.get`` whose every parameter is input): such a handler may hold no
+# source word and hand its parameter to a sink in another file. Any other function passes
+# its arguments through, which is what link() assumes of a function it has no summary for,
+# so skipping the file loses nothing.
 GATE = gate(
     calls=[*_gate_names(), "set_cookie", "getenv", "fetchone", "fetchall", "setFeature"],
     words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape"],
     # ``from .views import *``: a package's names are its modules' (``pyroots``)
     substrings=['return "', "return '", "return f'", 'return f"', "return None", "import *"],
-)
+    patterns=[
+        r"@[\w.]+\.(?:route|get|post|put|patch|delete|head|options|api_route|websocket)\s*\(",
+    ],
+)  # fmt: skip
 
 
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 6  # stars: a package's ``import *``; classes (bases, attribute classes):
-    # ``self.m()`` resolved in link; summaries mark generators (gen); dead arms keep their
-    # sinks as safe
+    version = 7  # route handlers' files pass the gate; stars: a package's ``import *``;
+    # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
+    # generators (gen); dead arms keep their sinks as safe
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
