@@ -107,3 +107,25 @@ def test_reader_refuses_paths_outside_without_reading(tmp_path: Path, path: str,
 )
 def test_detect_language_by_name(path: str, language: str) -> None:
     assert detect_language(path) == language
+
+
+def test_a_scanned_repository_cannot_make_git_run_a_command(tmp_path: Path) -> None:
+    """``core.fsmonitor`` in the scanned folder's own .git/config names a command git runs
+    when it lists untracked files: the walk (and the commit lookup) must not run it."""
+    from threatmodel.scan import git_commit
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "app.py").write_text("x = 1\n")
+    marker = tmp_path / "ran"
+    for args in (
+        ["init", "-q"],
+        ["add", "app.py"],
+        ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "one"],
+        ["config", "core.fsmonitor", f"touch {marker}; true"],
+    ):
+        subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+    (root / "new.py").write_text("y = 2\n")  # untracked: ls-files --others lists it
+    assert walk(root).files == ["app.py", "new.py"]
+    assert git_commit(root) is not None
+    assert not marker.exists()

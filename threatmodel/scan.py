@@ -17,7 +17,13 @@ from threatmodel import __version__
 from threatmodel.baseline import resolve_and_apply
 from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import detect_language
-from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, NOT_UTF8_NAME, WalkResult, walk
+from threatmodel.code.walk import (
+    DEFAULT_MAX_FILE_BYTES,
+    NO_REPO_COMMANDS,
+    NOT_UTF8_NAME,
+    WalkResult,
+    walk,
+)
 from threatmodel.collect import CollectResult, collect_facts
 from threatmodel.collect.bundles import scan_bundles
 from threatmodel.collect.cache import FactCache
@@ -51,7 +57,7 @@ def git_commit(root: Path) -> str | None:
         return None
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            ["git", "-C", str(root), *NO_REPO_COMMANDS, "rev-parse", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,

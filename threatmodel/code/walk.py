@@ -185,6 +185,8 @@ def _candidates(root: Path) -> Iterator[str]:
 
 
 _LS_FLAGS = ("--cached", "--others", "--exclude-standard")
+# Options that stop git from running a command a scanned repository's config names.
+NO_REPO_COMMANDS = ("-c", "core.fsmonitor=false")
 
 
 def _git_ls_files(root: Path) -> list[str] | None:
@@ -199,11 +201,12 @@ def _git_ls_files(root: Path) -> list[str] | None:
                 "git",
                 "-C",
                 str(root),
+                # The scanned folder's own .git/config is untrusted: ``core.fsmonitor`` names
+                # a command that git runs to list changed files (ls-files --others does).
+                *NO_REPO_COMMANDS,
                 "ls-files",
                 "-z",
-                "--cached",
-                "--others",
-                "--exclude-standard",
+                *_LS_FLAGS,
             ],
             capture_output=True,
             env={**os.environ, "LC_ALL": "C", "LANGUAGE": "C"},
