@@ -21,14 +21,11 @@ from threatmodel.code.reader import PathRefused
 from threatmodel.excerpt_focus import request_uses
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import decided_state, flow_points
-from threatmodel.models import AuthStatus, Flow, Route
+from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
 
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
-
-
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def plain_write(
@@ -39,7 +36,7 @@ def plain_write(
     dangerous call and no hardcoded secret (the caller checks that it names no table). Its
     handler's quiet lines are not quoted: no value in them reaches anything the collectors
     know to be dangerous."""
-    if flows or sinks or r.method not in WRITES or r.auth.status != AuthStatus.PUBLIC:
+    if flows or sinks or r.method not in WRITE_METHODS or r.auth.status != AuthStatus.PUBLIC:
         return False
     return not any(ref.start <= n <= ref.end for ref in own for n in b.secret_lines[ref.path])
 

@@ -73,6 +73,10 @@ class RouteAuth(Frozen):
     settings: list[SettingAuth] = Field(default_factory=list)
 
 
+# HTTP methods a route declares for changing state (``ANY`` is judged apart where it counts).
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 class Route(Frozen):
     id: str  # "METHOD /path", unique within a report
     method: str  # upper case; "ANY" when every method is accepted

@@ -45,7 +45,6 @@ from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import (
     DECIDED_HEAD,
-    WRITES,
     decided_lines,
     more_to_read,
     plain_write,
@@ -63,7 +62,7 @@ from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
-from threatmodel.models import Facts, Flow, Route
+from threatmodel.models import WRITE_METHODS, Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
 from threatmodel.words import plural
@@ -95,7 +94,7 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
     answers ANY method: the rest decide.) A quiet route with guard code keeps one line and
     the guard (shown once per pass), so the guard is still judged; without a guard it is the
     overview's line."""
-    return bool(sinks or flows or tables) or r.method in WRITES
+    return bool(sinks or flows or tables) or r.method in WRITE_METHODS
 
 
 def _component_sections(

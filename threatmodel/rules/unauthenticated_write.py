@@ -28,10 +28,17 @@ from __future__ import annotations
 
 from threatmodel.collect.effects import handler_code
 from threatmodel.collect.handler_gates import by_design
-from threatmodel.models import Claim, Facts, Finding, RouteRef, Severity, Stride
+from threatmodel.models import (
+    WRITE_METHODS,
+    Claim,
+    Facts,
+    Finding,
+    RouteRef,
+    Severity,
+    Stride,
+)
 from threatmodel.rules.interface import Rule, RuleContext, register
 
-WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Path segments (lower case, "-" and "_" removed) that name an endpoint public by design.
 AUTH_SEGMENTS = frozenset(
     {"login", "logout", "signin", "signout", "signup", "register", "registration", "token"}
