@@ -75,6 +75,8 @@ class RouteAuth(Frozen):
 
 # HTTP methods a route declares for changing state (``ANY`` is judged apart where it counts).
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# ... and those that may change state: a route answering ``ANY`` method (a Django view) too.
+MAY_WRITE_METHODS = WRITE_METHODS | {"ANY"}
 
 
 class Route(Frozen):

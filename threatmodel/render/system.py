@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from threatmodel.models import AuthStatus, Facts, Route
+from threatmodel.models import MAY_WRITE_METHODS, AuthStatus, Facts, Route
 from threatmodel.words import plural
 
 # Dependency name -> service name, for libraries whose purpose is to call a third party.
@@ -116,9 +116,6 @@ class SystemView:
     client_exposed: list[str] = field(default_factory=list)
 
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
-
-
 def service_for(name: str) -> str | None:
     low = name.lower()
     if low in EXTERNAL_SERVICES:
@@ -164,7 +161,7 @@ def build_system(facts: Facts, public_writes: int | None = None) -> SystemView:
         else sum(
             1
             for r in facts.routes
-            if r.auth.status is AuthStatus.PUBLIC and r.method in WRITE_METHODS
+            if r.auth.status is AuthStatus.PUBLIC and r.method in MAY_WRITE_METHODS
         )
     )
     view.client_exposed = sorted({e.name for e in facts.env_vars if e.client_exposed})

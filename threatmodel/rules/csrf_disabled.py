@@ -7,12 +7,19 @@ and for POST / PUT / PATCH / DELETE routes marked ``csrf_exempt``.
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Facts, Finding, RouteRef, Severity, Stride
+from threatmodel.models import (
+    MAY_WRITE_METHODS,
+    Claim,
+    Facts,
+    Finding,
+    RouteRef,
+    Severity,
+    Stride,
+)
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
 OFF = frozenset({"false", "0", "no", "off", "disabled"})
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE", "ANY"})
 MITIGATION = (
     "Keep CSRF protection on; for token-authenticated APIs make sure no cookie session is "
     "accepted on the exempted route."
@@ -46,7 +53,7 @@ class CsrfDisabled(Rule):
                     )
                 )
         for r in facts.routes:
-            if not r.csrf_exempt or r.method not in WRITE_METHODS:
+            if not r.csrf_exempt or r.method not in MAY_WRITE_METHODS:
                 continue
             out.append(
                 Finding(

@@ -23,13 +23,21 @@ from __future__ import annotations
 import re
 
 from threatmodel.collect.effects import handler_code
-from threatmodel.models import AuthStatus, Claim, Finding, Middleware, ProofStep, Route, Setting
+from threatmodel.models import (
+    WRITE_METHODS,
+    AuthStatus,
+    Claim,
+    Finding,
+    Middleware,
+    ProofStep,
+    Route,
+    Setting,
+)
 from threatmodel.verify._common import at, find_routes, no_route_reason, settings
 from threatmodel.verify._proof import effect_step, guard_step, route_step
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 OFF = frozenset({"false", "0", "no", "off", "disabled"})
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HEADER = re.compile(
     r"bearer|jwt|token|api[ _-]?key|authorization|header|oauth2|openapi security|basic auth"
     r"|x-api|signature|shared_secret",
