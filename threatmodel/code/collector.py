@@ -78,6 +78,9 @@ class Collector(ABC):
     # hands them only to collectors that find something meaningful there without parsing
     # (a leaked key's token format is a leaked key anywhere), and a test file is never parsed.
     reads_test_code: ClassVar[bool] = False
+    # Collectors whose link() must run before this one's (it reads the facts they add:
+    # ``flows_python`` reads the Python routes). Links otherwise run in id order.
+    link_after: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def wants(self, path: str, language: str) -> bool:
@@ -196,4 +199,24 @@ def _unique_route_ids(routes: list[Route]) -> list[Route]:
         seen[rid] = n
         final = rid if n == 1 else f"{rid} #{n}"
         out.append(r if final == r.id else r.model_copy(update={"id": final}))
+    return out
+
+
+def link_order(collectors: list[Collector]) -> list[Collector]:
+    """``collectors`` in id order, each after those it names in ``link_after``."""
+    by_id = {c.id: c for c in collectors}
+    out: list[Collector] = []
+    placed: set[str] = set()
+
+    def place(c: Collector, seen: frozenset[str]) -> None:
+        if c.id in placed or c.id in seen:  # a cycle is left in id order
+            return
+        for dep in sorted(c.link_after):
+            if dep in by_id:
+                place(by_id[dep], seen | {c.id})
+        placed.add(c.id)
+        out.append(c)
+
+    for c in collectors:
+        place(c, frozenset())
     return out

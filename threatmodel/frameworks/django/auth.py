@@ -124,6 +124,7 @@ class Judge:
         strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
         self.url_gate = UrlGate(settings, resolver, guards, self.flags)
         self.unread = ""  # the prefix read as empty above the routes being added (urls._walk)
+        self.params: dict[str, str] = {}  # the captures' converters of the prefixes walked
         self.strs: dict[str, str] = {  # string defaults all settings modules agree on
             k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
         }
@@ -219,6 +220,7 @@ class Judge:
                 auth=auth,
                 csrf_exempt=exempt,
                 unread_prefix=self.unread,
+                params={k: v for k, v in self.params.items() if "{" + k + "}" in path},
             )
         )
 
