@@ -269,3 +269,83 @@ def test_an_angle_pattern_names_its_converters() -> None:
         "name": "",
         "p": "path",
     }
+
+
+RESTX_APP = """\
+import sqlite3
+from flask import Flask
+from flask_restx import Api, Namespace, Resource
+
+app = Flask(__name__)
+api = Api(app, prefix="/api")
+ns = Namespace("things")
+api.add_namespace(ns, "/things")
+
+
+@ns.route("/<thing>")
+class Thing(Resource):
+    def get(self, thing):
+        con = sqlite3.connect("x.db")
+        return str(con.execute(f"SELECT * FROM things WHERE n = '{thing}'").fetchall())
+
+
+@ns.route("/n/<int:num>")
+class Numbered(Resource):
+    def get(self, num):
+        con = sqlite3.connect("x.db")
+        return str(con.execute(f"SELECT * FROM things LIMIT {num}").fetchall())
+"""
+
+DRF_VIEWS = """\
+from django.db import connection
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+
+class NoteViewSet(viewsets.ViewSet):
+    def retrieve(self, request, pk=None):
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT * FROM notes WHERE id = '{pk}'")
+        return Response({})
+
+
+class TagViewSet(viewsets.ViewSet):
+    lookup_value_regex = r"\\d+"
+
+    def retrieve(self, request, pk=None):
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT * FROM tags WHERE id = '{pk}'")
+        return Response({})
+"""
+
+DRF_URLS = """\
+from django.urls import include, path
+from rest_framework.routers import DefaultRouter
+from . import views
+
+router = DefaultRouter()
+router.register("notes", views.NoteViewSet, basename="note")
+router.register("tags", views.TagViewSet, basename="tag")
+
+urlpatterns = [path("api/", include(router.urls))]
+"""
+
+
+def test_a_restx_resource_s_methods_take_their_captures(tmp_path: Path) -> None:
+    facts = _facts(tmp_path, {"app.py": RESTX_APP})
+    assert _sql(facts) == {"thing": [None]}  # and <int:num> makes none
+    assert {r.path: r.params for r in facts.routes}["/api/things/{thing}"] == {"thing": ""}
+
+
+def test_a_drf_view_set_s_lookup_is_one_segment_unless_its_regex_says_less(
+    tmp_path: Path,
+) -> None:
+    files = {"manage.py": "import django\n", "app/__init__.py": ""}
+    facts = _facts(tmp_path, {**files, "app/views.py": DRF_VIEWS, "app/urls.py": DRF_URLS})
+    params = {r.path: r.params for r in facts.routes if r.method == "GET"}
+    assert params["/api/notes/{pk}/"] == {"pk": ""}
+    assert params["/api/tags/{pk}/"] == {"pk": "scalar"}
+    assert _sql(facts) == {"pk": [None]}
+    (flow,) = [f for f in facts.flows if f.source == "parameter pk"]
+    assert "notes" in DRF_VIEWS.splitlines()[flow.sink_location.line - 1]
