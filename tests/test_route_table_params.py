@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from threatmodel.code.urlpattern import pattern_converters, regex_converters
+from threatmodel.collect.flows_python import GATE
 from threatmodel.config import Settings
 from threatmodel.models import Facts
 from threatmodel.scan import ScanOptions, collect_repo_facts
@@ -349,3 +350,30 @@ def test_a_drf_view_set_s_lookup_is_one_segment_unless_its_regex_says_less(
     assert _sql(facts) == {"pk": [None]}
     (flow,) = [f for f in facts.flows if f.source == "parameter pk"]
     assert "notes" in DRF_VIEWS.splitlines()[flow.sink_location.line - 1]
+
+
+THIN_VIEW = """\
+from flask.views import MethodView
+from app.helpers import launch
+
+
+class Runner(MethodView):
+    def get(self, job):
+        return launch(job)
+"""
+
+
+def test_a_thin_method_view_hands_its_capture_to_a_sink_elsewhere(tmp_path: Path) -> None:
+    helper = "import os\n\n\ndef launch(job):\n    return os.popen('run ' + job).read()\n"
+    main = (
+        "from flask import Flask\nfrom app.views import Runner\napp = Flask(__name__)\n"
+        'app.add_url_rule("/run/<job>", view_func=Runner.as_view("run"))\n'
+    )
+    files = {"app/__init__.py": "", "app/helpers.py": helper, "app/views.py": THIN_VIEW}
+    files["app/main.py"] = main
+    # a verb method's ``def get(`` reads as a call of a sink's name: the flows gate lets
+    # every class view's file through
+    assert GATE.search(THIN_VIEW.replace("MethodView", "Base")) is not None
+    facts = _facts(tmp_path, files)
+    cmd = [f for f in facts.flows if f.claim == "command_injection" and f.broken_by is None]
+    assert [(f.source, f.sink_location.path) for f in cmd] == [("parameter job", "app/helpers.py")]
