@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.collector import link_order
 from threatmodel.code.urlpattern import pattern_converters, regex_converters
 from threatmodel.collect.flows_python import GATE
+from threatmodel.collect.registry import all_collectors
 from threatmodel.config import Settings
 from threatmodel.models import Facts
 from threatmodel.scan import ScanOptions, collect_repo_facts
@@ -377,3 +379,12 @@ def test_a_thin_method_view_hands_its_capture_to_a_sink_elsewhere(tmp_path: Path
     facts = _facts(tmp_path, files)
     cmd = [f for f in facts.flows if f.claim == "command_injection" and f.broken_by is None]
     assert [(f.source, f.sink_location.path) for f in cmd] == [("parameter job", "app/helpers.py")]
+
+
+def test_flows_python_links_right_after_the_python_routes_and_nothing_moves_earlier() -> None:
+    collectors = all_collectors()
+    ids = [c.id for c in collectors]
+    order = [c.id for c in link_order(collectors)]
+    assert order.index("flows_python") == order.index("pyweb") + 1
+    # every other collector keeps its id-order place relative to the rest
+    assert [i for i in order if i != "flows_python"] == [i for i in ids if i != "flows_python"]

@@ -203,20 +203,22 @@ def _unique_route_ids(routes: list[Route]) -> list[Route]:
 
 
 def link_order(collectors: list[Collector]) -> list[Collector]:
-    """``collectors`` in id order, each after those it names in ``link_after``."""
-    by_id = {c.id: c for c in collectors}
+    """``collectors`` in id order, except that one waits until those it names in
+    ``link_after`` have linked (the others keep their places: nothing links earlier)."""
+    known = {c.id for c in collectors}
     out: list[Collector] = []
     placed: set[str] = set()
-
-    def place(c: Collector, seen: frozenset[str]) -> None:
-        if c.id in placed or c.id in seen:  # a cycle is left in id order
-            return
-        for dep in sorted(c.link_after):
-            if dep in by_id:
-                place(by_id[dep], seen | {c.id})
-        placed.add(c.id)
-        out.append(c)
-
+    waiting: list[Collector] = []
     for c in collectors:
-        place(c, frozenset())
-    return out
+        waiting.append(c)
+        ready = True
+        while ready:
+            ready = False
+            for w in waiting:
+                if all(d in placed or d not in known for d in w.link_after):
+                    out.append(w)
+                    placed.add(w.id)
+                    waiting.remove(w)
+                    ready = True
+                    break
+    return out + waiting  # a cycle: left in id order
