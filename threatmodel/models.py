@@ -99,6 +99,11 @@ class Route(Frozen):
     # A path prefix the code reads at run time (a setting: ``"^{}api/".format(setting())``),
     # left out of ``path`` (read as empty, as a deployment without one serves it): its source.
     unread_prefix: str = ""
+    # What the pattern says of each parameter it captures (name -> converter: "" for the
+    # default one-segment converter, else as written: "int", "path", "uuid"...; "scalar" for
+    # a regex group matching only word characters and '-'). Empty when the framework's
+    # collector does not record it; a name missing here is not known to be request input.
+    params: dict[str, str] = Field(default_factory=dict)
 
 
 class Middleware(Frozen):

@@ -78,6 +78,9 @@ class Collector(ABC):
     # hands them only to collectors that find something meaningful there without parsing
     # (a leaked key's token format is a leaked key anywhere), and a test file is never parsed.
     reads_test_code: ClassVar[bool] = False
+    # Collectors whose link() must run before this one's (it reads the facts they add:
+    # ``flows_python`` reads the Python routes). Links otherwise run in id order.
+    link_after: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def wants(self, path: str, language: str) -> bool:
@@ -197,3 +200,25 @@ def _unique_route_ids(routes: list[Route]) -> list[Route]:
         final = rid if n == 1 else f"{rid} #{n}"
         out.append(r if final == r.id else r.model_copy(update={"id": final}))
     return out
+
+
+def link_order(collectors: list[Collector]) -> list[Collector]:
+    """``collectors`` in id order, except that one waits until those it names in
+    ``link_after`` have linked (the others keep their places: nothing links earlier)."""
+    known = {c.id for c in collectors}
+    out: list[Collector] = []
+    placed: set[str] = set()
+    waiting: list[Collector] = []
+    for c in collectors:
+        waiting.append(c)
+        ready = True
+        while ready:
+            ready = False
+            for w in waiting:
+                if all(d in placed or d not in known for d in w.link_after):
+                    out.append(w)
+                    placed.add(w.id)
+                    waiting.remove(w)
+                    ready = True
+                    break
+    return out + waiting  # a cycle: left in id order

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from threatmodel import __version__
-from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.code.collector import Collector, FactsBuilder, LinkContext, link_order
 from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect.cache import FactCache
@@ -156,7 +156,7 @@ def collect_facts(
 
     builder = FactsBuilder()
     ctx = LinkContext(root=root, files=tuple(files))
-    for c in collectors:
+    for c in link_order(collectors):
         texts = per_collector.pop(c.id)
         try:
             # In ``files`` order, whichever order the workers finished in.

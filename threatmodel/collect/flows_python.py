@@ -53,6 +53,7 @@ class PythonFlowsCollector(Collector):
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe
     gate = GATE
+    link_after = frozenset({"pyweb"})  # reads the Python routes (their URL parameters)
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"
@@ -61,5 +62,7 @@ class PythonFlowsCollector(Collector):
         return dataflow.extract(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        out.flows.extend(dataflow.flows(extracts, files=ctx.files))
+        # the routes are linked first (``link_after``): their URL captures are request input
+        routes = [r for r in out.routes if r.location.path.endswith(".py")]
+        out.flows.extend(dataflow.flows(extracts, files=ctx.files, routes=routes))
         out.sinks.extend(dataflow.sink_facts(extracts))

@@ -25,11 +25,8 @@ import ast
 import re
 
 from threatmodel.code.pyast import dotted, str_const
-from threatmodel.dataflow.urlparams import (
-    path_converters,
-    pattern_converters,
-    validates_annotations,
-)
+from threatmodel.code.urlpattern import pattern_converters
+from threatmodel.dataflow.urlparams import path_converters, validates_annotations
 from threatmodel.models import Location
 
 Fn = ast.FunctionDef | ast.AsyncFunctionDef

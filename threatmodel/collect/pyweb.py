@@ -192,7 +192,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 7  # guard summaries are stubs until link reads them (pyweb_lazy)
+    version = 8  # Django URL entries keep their captures' converters (params)
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

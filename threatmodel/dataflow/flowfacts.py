@@ -13,8 +13,9 @@ from typing import Any
 from threatmodel.claims import REGISTRY
 from threatmodel.dataflow.link import NOTE, Linker
 from threatmodel.dataflow.pending import Pending
+from threatmodel.dataflow.routeparams import route_hits
 from threatmodel.dataflow.values import Label, Step
-from threatmodel.models import Flow, Location
+from threatmodel.models import Flow, Location, Route
 
 
 def _constant_reason(note: str, safe: bool) -> str:
@@ -40,14 +41,17 @@ def flows(
     extracts: Mapping[str, Any],
     aliases: Mapping[str, str] | None = None,
     files: Iterable[str] | None = None,
+    routes: Iterable[Route] = (),
 ) -> list[Flow]:
     """``files``: every file of the repository (extracts are only those a gate let
-    through), so a module tail is unique among all of them (``pyroots``)."""
+    through), so a module tail is unique among all of them (``pyroots``). ``routes``: the
+    route facts, whose captured URL parameters are request input in their handlers
+    (``routeparams``)."""
     linker = Linker(extracts, aliases, files)
     pending = Pending(linker.find)  # what the repository's yes/no functions prove
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
-    for kind, line, callee, path, labels, lines in linker.hits():
+    for kind, line, callee, path, labels, lines in [*linker.hits(), *route_hits(linker, routes)]:
         extra = [Location(path=path, line=n) for n in lines if n != line]
         spec = REGISTRY.get(kind)
         callee, _, note = callee.partition(NOTE)

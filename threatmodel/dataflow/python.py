@@ -31,12 +31,10 @@ from threatmodel.dataflow.pymatch import MatchMixin
 from threatmodel.dataflow.records import RecordMixin
 from threatmodel.dataflow.splits import SplitMixin
 from threatmodel.dataflow.urlparams import (
-    ANY_PATH,
-    SCALAR_CONVERTERS,
-    SEGMENT,
     path_converters,
     scalar_annotation,
     static_route,
+    url_value,
     validates_annotations,
 )
 from threatmodel.dataflow.values import CLEAN, Label, Value
@@ -139,14 +137,9 @@ class Engine(
         """A route parameter: request input, unless its converter or its enforced type
         leaves no room for a payload (``urlparams``)."""
         conv = converters.get(p.arg)
-        if conv in SCALAR_CONVERTERS or (
-            conv != "path" and scalar_annotation(p.annotation) and self.typed
-        ):
+        if conv != "path" and scalar_annotation(p.annotation) and self.typed:
             return CLEAN
-        label = Label("request", f"parameter {p.arg}", line)
-        if conv is not None and conv not in ANY_PATH:
-            label = label.sanitized(frozenset({"path_traversal"}), SEGMENT)
-        return Value(frozenset({label}))
+        return url_value(p.arg, conv, line)
 
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:

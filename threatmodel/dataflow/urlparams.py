@@ -13,15 +13,22 @@ A handler whose every route is a fixed path (no variable part) and that takes no
 parameters is only reached at that path: the router matched it exactly before the
 handler ran, so ``request.path`` there is the route's own path, not text of the caller's
 choosing (``static_route``).
+
+A handler a route *table* names (Django ``path("d/<str:name>/", views.detail)``, Flask
+``add_url_rule``, a class view's verb methods) gets the same values at link, from the
+converters its route fact records (``models.Route.params``, read by ``code.urlpattern``):
+``url_value`` is the one reading of a converter for both.
 """
 
 from __future__ import annotations
 
 import ast
-import re
+
+from threatmodel.code.urlpattern import pattern_converters
+from threatmodel.dataflow.values import CLEAN, Label, Value
 
 # Converters whose matches carry no characters an injection needs.
-SCALAR_CONVERTERS = frozenset({"int", "float", "uuid", "slug"})
+SCALAR_CONVERTERS = frozenset({"int", "float", "uuid", "slug", "scalar"})
 ANY_PATH = frozenset({"path"})
 SCALAR_TYPES = frozenset(
     {"int", "float", "bool", "UUID", "UUID1", "UUID3", "UUID4", "UUID5", "uuid.UUID"}
@@ -29,8 +36,6 @@ SCALAR_TYPES = frozenset(
     | {"PositiveInt", "NonNegativeInt", "conint", "StrictInt", "StrictBool"}
 )
 SEGMENT = "one URL path segment (its converter matches no '/')"
-_ANGLE = re.compile(r"<(?:(\w+)(?:\([^>]*\))?:)?(\w+)>")
-_BRACE = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
 def path_converters(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
@@ -68,16 +73,6 @@ def static_route(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return paths > 0
 
 
-def pattern_converters(pattern: str) -> dict[str, str]:
-    """Parameter -> converter ("" for the default) of one URL pattern string."""
-    out: dict[str, str] = {}
-    for conv, name in _ANGLE.findall(pattern):
-        out.setdefault(name, conv)
-    for name, conv in _BRACE.findall(pattern):
-        out.setdefault(name, conv)
-    return out
-
-
 def scalar_annotation(annotation: ast.expr | None) -> bool:
     """``int`` / ``UUID4`` / ``Annotated[int, Path()]`` / ``int | None``: a type FastAPI
     checks that no injection text survives."""
@@ -102,3 +97,16 @@ def scalar_annotation(annotation: ast.expr | None) -> bool:
 def validates_annotations(lines: list[str]) -> bool:
     """Does this module build FastAPI routes (whose parameters' types are enforced)?"""
     return any(line.startswith(("from fastapi", "import fastapi")) for line in lines)
+
+
+def url_value(name: str, conv: str | None, line: int, path: str = "") -> Value:
+    """The value a URL parameter holds by its converter (None: not known to be one of the
+    route's captures; then the caller decides): clean for a converter that admits no
+    payload, one path segment (safe for path traversal) for the default and any other
+    converter but ``path``, plain request input for ``path``."""
+    if conv in SCALAR_CONVERTERS:
+        return CLEAN
+    label = Label("request", f"parameter {name}", line, path=path)
+    if conv is not None and conv not in ANY_PATH:
+        label = label.sanitized(frozenset({"path_traversal"}), SEGMENT)
+    return Value(frozenset({label}))

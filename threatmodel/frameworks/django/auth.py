@@ -17,6 +17,7 @@ from typing import Any
 
 from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last
+from threatmodel.code.urlpattern import regex_converters
 from threatmodel.frameworks._python.guards import AUTHENTICATED, RESTRICTED
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
 from threatmodel.frameworks.django import drf_perms, routers
@@ -124,6 +125,7 @@ class Judge:
         strs = [s.get("strs", {}) for _p, s in sorted(settings.items())]
         self.url_gate = UrlGate(settings, resolver, guards, self.flags)
         self.unread = ""  # the prefix read as empty above the routes being added (urls._walk)
+        self.params: dict[str, str] = {}  # the captures' converters of the prefixes walked
         self.strs: dict[str, str] = {  # string defaults all settings modules agree on
             k: v for d in strs for k, v in d.items() if all(o.get(k, v) == v for o in strs)
         }
@@ -167,13 +169,18 @@ class Judge:
             chain = self._chain(vfile, vsym)
             attrs = _merged_attrs(chain)
             lookup = (attrs.get("lookup_url_kwarg") or attrs.get("lookup_field") or ["pk"])[0]
+            # DRF's lookup matches ``[^/.]+`` (one segment) unless the view set says otherwise
+            regex = (attrs.get("lookup_value_regex") or ["[^/.]+"])[0]
+            regex = "[^/.]+" if regex.isidentifier() else regex  # a name: its value is unread
+            captures = regex_converters(f"(?P<{lookup}>{regex})")
             base = route + prefix.strip("^$").rstrip("/") + "/"
             handler = f"{_mod(vfile) if vfile else vmod}.{vsym}".lstrip(".")
             for action in self._actions(chain):
                 method, detail = ACTIONS[action]
                 path = base + (f"{{{lookup}}}/" if detail else "")
                 gs, _ = self._class_guards(chain, action, method, detail=detail)
-                self._add(out, method, path, f"{handler}.{action}", home, line, decide(gs))
+                auth = decide(gs)
+                self._add(out, method, path, f"{handler}.{action}", home, line, auth, by=captures)
             for c_file, c_name, _info in chain:
                 for key, decs in (
                     self.r.extracts.get(c_file, {}).get("django", {}).get("views", {}).items()
@@ -190,7 +197,8 @@ class Judge:
                         gs, _ = self._class_guards(
                             chain, meth, method, decs, c_file, override, detail=bool(act[5])
                         )
-                        self._add(out, method, path, f"{handler}.{meth}", home, line, decide(gs))
+                        name = f"{handler}.{meth}"
+                        self._add(out, method, path, name, home, line, decide(gs), by=captures)
 
     # ------------------------------------------------------------------ helpers
 
@@ -205,8 +213,11 @@ class Judge:
         auth: RouteAuth,
         exempt: bool = False,
         url_name: str | None = None,
+        by: Mapping[str, str] | None = None,
     ) -> None:
+        """``by``: converters of captures the route's own pattern adds (a DRF lookup)."""
         path = "/" + route.lstrip("/") if route else "/"
+        captured = {**self.params, **(by or {})}
         auth = self.url_gate.apply(path, url_name, self.login_gate.apply(path, auth))
         out.routes.append(
             Route(
@@ -219,6 +230,7 @@ class Judge:
                 auth=auth,
                 csrf_exempt=exempt,
                 unread_prefix=self.unread,
+                params={k: v for k, v in captured.items() if "{" + k + "}" in path},
             )
         )
 

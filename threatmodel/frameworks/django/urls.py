@@ -30,6 +30,7 @@ from threatmodel.code.pyast import (
     tree_nodes,
 )
 from threatmodel.code.source import SourceFile
+from threatmodel.code.urlpattern import pattern_converters, regex_converters
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.settings import (
     emit_middleware,
@@ -233,6 +234,8 @@ def _patterns(
             entry["setting"] = setting
         if unread:
             entry["unread"] = unread
+        if params := (regex_converters(raw) if regex else pattern_converters(raw)):
+            entry["params"] = params  # each capture's converter (``models.Route.params``)
         if (name := str_const(kw(e, "name"))) is not None:
             entry["name"] = name  # the URL name a middleware may look up (url_gate.py)
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
@@ -405,10 +408,11 @@ def _walk(
     if depth > 10:
         return
     for e in entries:
-        outer = judge.unread
+        outer, captured = judge.unread, judge.params
         judge.unread = e.get("unread") or outer  # a prefix read as empty, for the routes under it
+        judge.params = {**captured, **e.get("params", {})}  # an include's captures too
         _entry(p, e, prefix, urlconfs, resolver, judge, out, depth)
-        judge.unread = outer
+        judge.unread, judge.params = outer, captured
 
 
 def _entry(

@@ -14,6 +14,7 @@ from typing import Any
 
 from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import last, normalize_angle
+from threatmodel.code.urlpattern import pattern_converters
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, guarded_route
 from threatmodel.frameworks._python.settings import emit_middleware, emit_setting, resolve_secret
 from threatmodel.frameworks.flask import generated as flask_generated
@@ -66,13 +67,14 @@ def link(
                 hooks.setdefault(scope if scope in bps else None, []).append(g)
     limiter = _limiter(fl)
     for p, d in fl.items():
-        module = p.removesuffix(".py").replace("/", ".")
         for r in d["routes"]:
             owner_key = key(p, r["owner"]) if r["owner"] else None
             if owner_key is None and not d["imports_flask"]:
                 continue  # `@x.get("/")` on something not known to be Flask (FastAPI...)
             for prefix, chain in prefixes(owner_key):
-                _emit(out, p, module, r, prefix, chain, hooks, guards, extracts, limiter)
+                home, name = _home(p, r["handler"], resolver)
+                where = (home, name, home.removesuffix(".py").replace("/", "."))
+                _emit(out, p, where, r, prefix, chain, hooks, guards, resolver.extracts, limiter)
         for rec in d["middleware"]:
             emit_middleware(out, rec, p)
             if rec[0] == "cors":
@@ -117,10 +119,17 @@ def _route_guards(
     return gs, csrf_exempt, limited
 
 
+def _home(p: str, handler: str, resolver: Resolver) -> tuple[str, str]:
+    """(file, name) of a route's handler: ``add_url_rule(view_func=UserAPI.as_view(..))``
+    may name a class (or function) imported from another module."""
+    target, symbol, _ = resolver.resolve(p, handler)
+    return (target, symbol) if target and target != p else (p, handler)
+
+
 def _emit(
     out: FactsBuilder,
     p: str,
-    module: str,
+    where: tuple[str, str, str],
     r: dict[str, Any],
     prefix: str,
     chain: list[Any],
@@ -134,36 +143,31 @@ def _emit(
     for bp in chain:
         gs += hooks.get(bp, [])
     methods = r["methods"]
+    home, name, module = where  # the handler's own file, name there and module
     if r["view_class"]:
-        cls = (
-            extracts[p]["classes"].get(r["handler"])
-            if r["handler"] in extracts[p]["classes"]
-            else None
-        )
+        cls = extracts.get(home, {}).get("classes", {}).get(name)
         methods = methods or (
             [m.upper() for m in cls["methods"] if m in VIEW_METHODS] if cls else None
         )
         if cls:
             line, text = cls["attr_lines"].get("decorators", [cls["line"], ""])
             for dec in cls["attrs"].get("decorators", []):
-                g = guards.as_guard(p, dec, f"view decorator {dec}", (p, line, text))
+                g = guards.as_guard(home, dec, f"view decorator {dec}", (home, line, text))
                 if g:
                     gs.append(g)
-    full = (
-        normalize_angle(prefix.rstrip("/") + "/" + r["path"].lstrip("/"))
-        if r["path"]
-        else (prefix or "/")
-    )
+    raw = prefix.rstrip("/") + "/" + r["path"].lstrip("/") if r["path"] else (prefix or "/")
+    full = normalize_angle(raw) if r["path"] else raw
     for method in methods or ["ANY"]:
         out.routes.append(
             guarded_route(
                 method,
                 full,
                 "flask",
-                f"{module}.{r['handler']}",
+                f"{module}.{name}",
                 (p, r["line"]),
                 gs,
                 csrf_exempt=csrf_exempt,
                 rate_limited=True if limited else limiter,
+                params=pattern_converters(raw),
             )
         )

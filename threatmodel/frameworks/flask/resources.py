@@ -19,6 +19,7 @@ from typing import Any
 
 from threatmodel.code.collector import FactsBuilder
 from threatmodel.code.pyast import normalize_angle
+from threatmodel.code.urlpattern import pattern_converters
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
 from threatmodel.models import Location, Route
 
@@ -115,7 +116,8 @@ class Resources:
             for owner, cls_name, paths, line in d["class_routes"]:
                 for pre, chain, gs in self.mounts(p, owner):
                     for url in paths:
-                        self._emit(out, p, module, cls_name, join_path(pre, url), line, chain, gs)
+                        full, raw = join_path(pre, url), (pre, url)
+                        self._emit(out, p, module, cls_name, full, line, chain, gs, params=raw)
             for rec in d["restful"]:
                 if rec[0] != "resource":
                     continue
@@ -133,6 +135,7 @@ class Resources:
                             chain,
                             gs,
                             (target or "", symbol),
+                            params=(pre, url),
                         )
 
     def _emit(
@@ -146,8 +149,11 @@ class Resources:
         chain: list[Any],
         outer: list[Guard],
         defined: Key | None = None,
+        params: tuple[str, str] = ("", ""),
     ) -> None:
+        """``params``: the prefix and the path as written, whose captures the route keeps."""
         dfile, dname = defined or (p, cls_name)
+        captures = pattern_converters(params[0] + params[1])
         cls = self.extracts.get(dfile, {}).get("classes", {}).get(dname)
         methods = [m for m in (cls or {}).get("methods", []) if m in VIEW_METHODS]
         hooks = list(self.hooks.get(None, []))
@@ -165,6 +171,7 @@ class Resources:
                     location=Location(path=p, line=line),
                     auth=decide(gs),
                     rate_limited=self.limiter,
+                    params=captures,
                 )
             )
 
