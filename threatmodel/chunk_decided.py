@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import PathRefused
-from threatmodel.excerpt_focus import request_uses
+from threatmodel.excerpt_focus import request_reads, request_uses, statement_spans
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import decided_state, flow_points
 from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
 
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
+)
+PROVED_HEAD = (
+    "  code not quoted: the dataflow engine proved the unbroken flows above (the report"
+    " carries them); the lines they pass through:"
 )
 
 
@@ -45,6 +49,29 @@ def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
     """One line per sink place and verdict, with the sink's code (it can be cited)."""
     out = {f"    {f.claim} at {b.at(f.sink_location)}: {decided_state(f)}" for f in flows}
     return sorted(out)
+
+
+def proved_lines(b: ChunkBuilder, own: list[CodeRef], flows: list[Flow]) -> list[str]:
+    """The points (source, each step, sink) of the flows and the statements of the route's
+    ``own`` code that read the request (input no proved flow may follow: a value read and
+    only compared), once each, in file order: per file an excerpt of those lines only
+    (``--- flow points: path lines a-b`` and ``n|code``), quotable."""
+    by_path: dict[str, set[int]] = {}
+    for f in flows:
+        for loc in flow_points(f):
+            by_path.setdefault(loc.path, set()).add(loc.line)
+    for ref in own:
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        by_path.setdefault(ref.path, set()).update(request_reads(lines, ref.start))
+    out = []
+    for path, numbers in sorted(by_path.items()):
+        shown = b.points(path, sorted(numbers))
+        if shown:
+            out += [f"--- flow points: {path} lines {min(numbers)}-{max(numbers)}", *shown]
+    return out
 
 
 def more_to_read(
@@ -69,6 +96,11 @@ def more_to_read(
         except PathRefused:
             continue
         params = (ref.path, ref.start, ref.end) in mine
-        if any((ref.path, n) not in points for n in request_uses(lines, ref.start, params)):
-            return True
+        # The engine names a statement by one line (``x += (`` of a call below it): a use
+        # is followed when a point of a flow lies in the same statement.
+        spans = statement_spans(lines, ref.start)
+        for n in request_uses(lines, ref.start, params):
+            a, z = next(((a, z) for a, z in spans if a <= n <= z), (n, n))
+            if not any((ref.path, m) in points for m in range(a, z + 1)):
+                return True
     return False

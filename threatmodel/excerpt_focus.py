@@ -74,6 +74,11 @@ def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+def statement_spans(lines: Sequence[str], start: int) -> list[tuple[int, int]]:
+    """Line numbers (first, last) of ``lines``' logical lines (``start`` is the first's)."""
+    return [(start + a, start + b) for a, b in _statements(lines)]
+
+
 def _head_end(lines: Sequence[str]) -> int:
     """Index of the signature's last line (decorators and signature are the head)."""
     for i, text in enumerate(lines[:MAX_HEAD_LINES]):
@@ -186,6 +191,21 @@ def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[i
             # object itself handed to the framework (`render(request, ...)`)
             if _names(args) & derived or _REQUEST_VALUE.search(args):
                 out.add(n)
+    return out
+
+
+def request_reads(lines: Sequence[str], start: int) -> set[int]:
+    """Line numbers of the statements after the head that read the request objects
+    (``request.form.get(k)``, ``req.body.x``, ``request.COOKIES['id']``) or keep what a
+    call makes of one (``wrapped = request_wrapper(request)``)."""
+    head = _head_end(lines)
+    out: set[int] = set()
+    for a, b in _statements(lines):
+        text = _STRING.sub("''", "\n".join(lines[a : b + 1]))
+        if a <= head:
+            continue
+        if _REQUEST_VALUE.search(text) or (_ASSIGN.match(text) and _names(text) & REQUEST_NAMES):
+            out.add(start + a)
     return out
 
 

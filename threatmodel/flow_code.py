@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from threatmodel.code.jsast import is_test_path
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Flow, Location
+from threatmodel.rules.flow_finding import proves
 
 _DECIDED = frozenset({"constant", "safe_call"})
 MAX_FLOW_UNIT_LINES = 60  # the function around a step: its head is where the value moves
@@ -148,6 +149,26 @@ class FlowIndex:
         mine = [f for f in found if _inside(f.source_location, own)]
         held = list({id(f): f for f in [*mine, *reaching]}.values())
         return held or None
+
+    def proved(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
+        """The flows that make ``code`` proved, or None when it is not: some flow reaching
+        it proves its claim (``rules.flow_finding.proves``: request data, unbroken, nothing
+        unresolved; TM120 reports it without the LLM) and every other one the engine would
+        show is broken. What the model would judge in such code the engine has already
+        shown, point by point (summarize.py quotes those points, not the code)."""
+        own = [r for r in code if not r.label.startswith("constant")]
+        reaching = [
+            f
+            for path in sorted({r.path for r in own})
+            for f in self.by_sink.get(path, ())
+            if _inside(f.sink_location, own)
+        ]
+        held = list({id(f): f for f in [*found, *reaching] if shown(f)}.values())
+        if not any(proves(f) for f in held):
+            return None
+        if any(not f.broken_by and not proves(f) for f in held):
+            return None
+        return held
 
     def refs(self, flows: Sequence[Flow], have: Sequence[CodeRef] = ()) -> list[CodeRef]:
         """The functions around each flow's points, once each, skipping lines ``have`` holds."""

@@ -45,9 +45,11 @@ from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import (
     DECIDED_HEAD,
+    PROVED_HEAD,
     decided_lines,
     more_to_read,
     plain_write,
+    proved_lines,
 )
 from threatmodel.chunk_overview import cross_text
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
@@ -103,6 +105,7 @@ def _component_sections(
     flows: FlowIndex,
     decided_ids: list[str] | None = None,
     plain_ids: list[str] | None = None,
+    proved_ids: list[str] | None = None,
 ) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
@@ -144,12 +147,17 @@ def _component_sections(
         # Decided: every value that reaches the route's sinks was judged by the engine
         # (broken, constant, a safe call) and no sink takes a value it did not follow: the
         # route's line, its guard and a line per decided sink, not its code.
-        decided = None
+        decided = proved = None
         if not quiet and not named and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
             if decided is not None and more_to_read(b, own, code, decided):
                 decided = None
-        if quiet or decided is not None:
+            # Proved: the engine proved a flow and broke every other one; its points are
+            # the route's code the model needs (TM120 reports the finding already).
+            proved = None if decided is not None else flows.proved(code, found)
+            if proved is not None and more_to_read(b, own, code, proved):
+                proved = None
+        if quiet or decided is not None or proved is not None:
             code, named = [], []  # the route's line and its guard's code
         elif not named and plain_write(b, r, own, found, sinks):
             # short code and a route table's entry are read whole (ChunkBuilder.excerpt)
@@ -157,7 +165,9 @@ def _component_sections(
             code = [replace(ref, touched=key(ref) in mine) for ref in code]
             if mine and plain_ids is not None:
                 plain_ids.append(r.id)
-        lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
+        # (a proved route's flows are said from its handler's file: its code is not quoted)
+        here = code[0].path if code else own[0].path if proved is not None and own else ""
+        lines = [f"  {t}" for t in flow_lines(found, here)]
         if decided is not None:
             lines = [DECIDED_HEAD, *decided_lines(b, decided)]
             # a dangerous call a decided line names is not said twice
@@ -165,6 +175,10 @@ def _component_sections(
             sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
             if decided_ids is not None:
                 decided_ids.append(r.id)
+        if proved is not None:
+            lines += [PROVED_HEAD, *proved_lines(b, own, proved)]
+            if proved_ids is not None:
+                proved_ids.append(r.id)
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
@@ -305,12 +319,20 @@ def summarize(
     packer = Packer(b, budget)
     decided: list[str] = []
     plain: list[str] = []
-    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain)
+    proved: list[str] = []
+    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain, proved)
     if decided and left_out is not None:
         left_out.append(
             f"the code of {plural(len(decided), 'route')} (named by their route line and "
             "one line per dangerous call): the dataflow engine decided every value reaching "
             "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
+        )
+    if proved and left_out is not None:
+        left_out.append(
+            f"the code of {plural(len(proved), 'route')} (named by their route line, their "
+            "flows and one line per point each flow passes through): the dataflow engine "
+            "proved a flow from the request to a dangerous call (reported without the LLM) "
+            "and broke every other one"
         )
     if plain and left_out is not None:
         left_out.append(
