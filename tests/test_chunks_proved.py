@@ -12,7 +12,7 @@ from pathlib import Path
 from test_chunks_program import route, write
 
 from threatmodel.code.reader import RepoReader
-from threatmodel.excerpt_focus import request_reads
+from threatmodel.excerpt_focus import passes_on, request_reads
 from threatmodel.models import AuthStatus, Facts, Flow, Location
 from threatmodel.summarize import summarize
 
@@ -84,10 +84,13 @@ def component(tmp_path: Path, f: Facts, left_out: list[str] | None = None) -> st
 def test_a_proved_route_is_quoted_by_its_points(tmp_path: Path) -> None:
     left_out: list[str] = []
     data = component(tmp_path, facts(sqli(8, [8, 12, 16], 17)), left_out)
-    assert "the dataflow engine proved the unbroken flows above" in data
-    assert "--- flow points: app.py lines 8-17" in data
+    assert "the engine proved its flows" in data
+    # the route's line is among the points: the route line need not say its handler
+    assert "route GET /find (flask)\n" in data
+    assert "--- flow points: app.py lines 6-17" in data
     # source, each step and the sink, and the other request read (a value only compared)
     for line in (
+        '6|@app.post("/find")',
         '8|name = request.form["name"]',
         '9|note = request.form.get("note", "")',
         "12|padded = name.strip()",
@@ -105,13 +108,13 @@ def test_logic_the_engine_does_not_judge_keeps_the_code(tmp_path: Path) -> None:
     data = component(tmp_path, facts(sqli(22, [22, 24], 25)))
     assert "--- handler" in data
     assert '23|    if Users.owns(request.form["uid"], name):' in data
-    assert "proved the unbroken flows" not in data
+    assert "the engine proved its flows" not in data
 
 
 def test_an_unresolved_flow_is_not_proof(tmp_path: Path) -> None:
     """A flow resting on a call the engine could not resolve is for review: the code stays."""
     data = component(tmp_path, facts(sqli(8, [8, 12, 16], 17, unresolved=["helpers.pad"])))
-    assert "proved the unbroken flows" not in data
+    assert "the engine proved its flows" not in data
     assert "--- handler" in data
     assert "15|        total += i" in data
 
@@ -128,3 +131,83 @@ def test_request_reads_are_reads_and_kept_wrappers() -> None:
     # a read, and what a call made of the request kept; not a string naming it, not the
     # request handed to the framework's render
     assert request_reads(lines, 10) == {11, 13}
+
+
+WRAPPED = {
+    "web.py": (
+        "from flask import Flask, request\n"  # 1
+        "import wrap\n"  # 2
+        "\n"  # 3
+        "app = Flask(__name__)\n"  # 4
+        "\n"  # 5
+        '@app.get("/page")\n'  # 6
+        "def page_get():\n"  # 7
+        "    return page_post()\n"  # 8
+        "\n"  # 9
+        '@app.post("/page")\n'  # 10
+        "def page_post():\n"  # 11
+        "    w = wrap.request_wrapper(request)\n"  # 12
+        '    name = w.get("name")\n'  # 13
+        "    total = 0\n"  # 14
+        "    for i in range(3):\n"  # 15
+        "        total += i\n"  # 16
+        '    return "<p>" + name + "</p>"\n'  # 17
+    ),
+    "wrap.py": (
+        "class request_wrapper:\n"  # 1
+        "    def __init__(self, request):\n"  # 2
+        "        self.request = request\n"  # 3
+        "\n"  # 4
+        "    def get(self, k):\n"  # 5
+        "        return self.request.form.get(k)\n"  # 6
+    ),
+}
+
+
+def xss(sink: int, *steps: int) -> Flow:
+    return Flow(
+        claim="xss",
+        source_kind="request",
+        source="request",
+        source_location=Location(path="wrap.py", line=3),
+        sink="return",
+        sink_location=Location(path="web.py", line=sink),
+        steps=[Location(path="wrap.py", line=3), *(Location(path="web.py", line=n) for n in steps)],
+    )
+
+
+def test_a_flow_from_a_request_wrapper_is_the_handlers_and_a_pass_through_is_one_line(
+    tmp_path: Path,
+) -> None:
+    """The flows start in a wrapper the handler calls (no route's code): they are the POST
+    handler's, proved, not "outside any known route"; the GET handler that only returns the
+    POST handler's response is one point line, not an excerpt; the wrapper, a function the
+    flow passes through outside the handler, is quoted focused."""
+    files = write(tmp_path, WRAPPED)
+    get = route("/page", "web.page_get", "web.py", 6, AuthStatus.PUBLIC, "flask")
+    post = get.model_copy(update={"id": "POST /page", "method": "POST", "handler": "web.page_post"})
+    post = post.model_copy(update={"location": Location(path="web.py", line=10)})
+    f = Facts(routes=[get, post], flows=[xss(17, 12, 13, 17), xss(8, 12, 13, 17, 8)])
+    chunks = summarize(f, RepoReader(tmp_path), 6000, files=files, left_out=[])
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert "flow outside any known route" not in data
+    assert "route POST /page (flask)" in data
+    assert "the engine proved its flows" in data
+    assert "--- flow points: web.py lines 8-17" in data
+    for line in (
+        "8|return page_post()",
+        '10|@app.post("/page")',
+        "12|w = wrap.request_wrapper(request)",
+        '17|return "<p>" + name + "</p>"',
+    ):
+        assert line in data
+    assert "--- flow xss: wrap.py lines 2-3" in data
+    assert "7|def page_get():" not in data and "16|" not in data
+
+
+def test_passes_on_is_a_lone_return_of_a_call() -> None:
+
+    assert passes_on(["def get():", "    return post()"])
+    assert passes_on(["function get(req, res) {", "  return post(req, res);", "}"])
+    assert not passes_on(["def get():", "    x = 1", "    return post(x)"])
+    assert not passes_on(["def get():", "    return VALUE"])

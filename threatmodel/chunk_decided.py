@@ -16,19 +16,20 @@ the statements that touch request data only (``CodeRef.touched``), not its whole
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import PathRefused
-from threatmodel.excerpt_focus import request_reads, request_uses, statement_spans
+from threatmodel.excerpt_focus import passes_on, request_reads, request_uses, statement_spans
 from threatmodel.excerpts import CodeRef
-from threatmodel.flow_code import decided_state, flow_points
+from threatmodel.flow_code import FlowIndex, decided_state, flow_points
 from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
 
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
 PROVED_HEAD = (
-    "  code not quoted: the dataflow engine proved the unbroken flows above (the report"
-    " carries them); the lines they pass through:"
+    "  code not quoted: the engine proved its flows (reported without the LLM); their points:"
 )
 
 
@@ -51,27 +52,46 @@ def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
     return sorted(out)
 
 
-def proved_lines(b: ChunkBuilder, own: list[CodeRef], flows: list[Flow]) -> list[str]:
-    """The points (source, each step, sink) of the flows and the statements of the route's
-    ``own`` code that read the request (input no proved flow may follow: a value read and
-    only compared), once each, in file order: per file an excerpt of those lines only
-    (``--- flow points: path lines a-b`` and ``n|code``), quotable."""
+def proved_lines(
+    b: ChunkBuilder, index: FlowIndex, r: Route, own: list[CodeRef], flows: list[Flow]
+) -> tuple[list[str], list[CodeRef], bool]:
+    """(lines, excerpts, whether the lines hold the route's own line) for a route the engine
+    proved. Its handler (``own``) is quoted by the flows' points (source, each step, sink)
+    and its statements that read the request (input no proved flow may follow: a value
+    read and only compared): per file an excerpt of those lines only (``--- flow points:
+    path lines a-b`` and ``n|code``). A function outside it that a flow passes through is
+    quoted focused (its parameters are the flow's data: a DAO's query built from them),
+    unless it only returns a call (a GET handler answering with the POST handler's
+    response): its point is one line. The route's line is a point when its file holds one
+    (the route line above then need not say its handler and place)."""
+    outside = []
+    for ref in index.refs(flows, own):
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        if not passes_on(lines):
+            outside.append(replace(ref, fold=True))
     by_path: dict[str, set[int]] = {}
     for f in flows:
         for loc in flow_points(f):
-            by_path.setdefault(loc.path, set()).add(loc.line)
+            if not any(x.path == loc.path and x.start <= loc.line <= x.end for x in outside):
+                by_path.setdefault(loc.path, set()).add(loc.line)
     for ref in own:
         try:
             lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
         except PathRefused:
             continue
         by_path.setdefault(ref.path, set()).update(request_reads(lines, ref.start))
+    located = bool(by_path.get(r.location.path))
+    if located:
+        by_path[r.location.path].add(r.location.line)
     out = []
     for path, numbers in sorted(by_path.items()):
         shown = b.points(path, sorted(numbers))
         if shown:
             out += [f"--- flow points: {path} lines {min(numbers)}-{max(numbers)}", *shown]
-    return out
+    return out, outside, located
 
 
 def more_to_read(

@@ -194,6 +194,23 @@ def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[i
     return out
 
 
+_CLOSE = re.compile(r"^\s*[)}\]]*;?\s*$")
+
+
+def passes_on(lines: Sequence[str]) -> bool:
+    """Whether a function's body is one ``return`` of a call and nothing else (a GET handler
+    answering with the POST handler's response, a wrapper): one line says all it does."""
+    if not any(_FUNCTION.search(t) for t in lines[:MAX_HEAD_LINES]):
+        return False
+    # the body alone: a brace language's head opens a block the statements would run on in
+    rest = [t for t in lines[_head_end(lines) + 1 :] if t.strip() and not _CLOSE.match(t)]
+    body = _statements(rest)
+    if len(body) != 1:
+        return False
+    text = "\n".join(rest[body[0][0] : body[0][1] + 1])
+    return bool(_EXIT.match(text)) and text.lstrip().startswith("return") and "(" in text
+
+
 def request_reads(lines: Sequence[str], start: int) -> set[int]:
     """Line numbers of the statements after the head that read the request objects
     (``request.form.get(k)``, ``req.body.x``, ``request.COOKIES['id']``) or keep what a

@@ -111,15 +111,25 @@ def _component_sections(
     tables = {t.name: t for t in facts.tables}
     short = {t.name: t.name.rsplit(".", 1)[-1].lower() for t in facts.tables}
     by_file: dict[str, list[Section]] = defaultdict(list)
-    for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
-        code, guards = route_refs(b, r)
+    routes = sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method))
+    read = {r.id: route_refs(b, r) for r in routes}
+    handlers: dict[str, list[CodeRef]] = defaultdict(list)
+    for code, _guards in read.values():
+        for ref in code:
+            handlers[ref.path].append(ref)
+    for r in routes:
+        code, guards = read[r.id]
+        code = list(code)
         own = list(code)  # the route's declaration and handler, before what they call
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
         # the module values they read, then the code the dataflow engine's flows pass through.
         code += callees(b.index, code)
         code += constants(b.index, code)
         found, through = flows.for_code(code)
-        code += through
+        # and the flows that enter the handler from outside (a request wrapper it calls)
+        entering = flows.entering(own, code, handlers)
+        found += entering
+        code += through + flows.refs(entering, [*code, *through])
         # The functions the route runs are read focused: quiet lines folded (excerpt_focus.py).
         code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
@@ -175,8 +185,10 @@ def _component_sections(
             sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
             if decided_ids is not None:
                 decided_ids.append(r.id)
+        shown_at = False  # whether the lines below hold the route's own line
         if proved is not None:
-            lines += [PROVED_HEAD, *proved_lines(b, own, proved)]
+            points, code, shown_at = proved_lines(b, flows, r, own, proved)
+            lines += [PROVED_HEAD, *points]
             if proved_ids is not None:
                 proved_ids.append(r.id)
         again = [
@@ -192,7 +204,9 @@ def _component_sections(
         sec.located = next(
             (c for c in code if c.path == where.path and c.start <= where.line <= c.end), None
         )
-        if sec.located is not None:
+        if shown_at:
+            sec.text = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
+        elif sec.located is not None:
             sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
         by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
