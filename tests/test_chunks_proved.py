@@ -12,7 +12,7 @@ from pathlib import Path
 from test_chunks_program import route, write
 
 from threatmodel.code.reader import RepoReader
-from threatmodel.excerpt_focus import passes_on, request_reads
+from threatmodel.excerpt_focus import passes_on, request_reads, request_uses
 from threatmodel.models import AuthStatus, Facts, Flow, Location
 from threatmodel.summarize import summarize
 
@@ -29,7 +29,7 @@ APP = {
         '    note = request.form.get("note", "")\n'  # 9
         "    if len(note) > 200:\n"  # 10
         '        return "too long"\n'  # 11
-        "    padded = name.strip()\n"  # 12
+        "    padded = pad(name)\n"  # 12
         "    total = 0\n"  # 13
         "    for i in range(3):\n"  # 14
         "        total += i\n"  # 15
@@ -93,7 +93,7 @@ def test_a_proved_route_is_quoted_by_its_points(tmp_path: Path) -> None:
         '6|@app.post("/find")',
         '8|name = request.form["name"]',
         '9|note = request.form.get("note", "")',
-        "12|padded = name.strip()",
+        "12|padded = pad(name)",
         "17|rows = sqlite3.connect('db').execute(query)",
     ):
         assert line in data
@@ -211,3 +211,33 @@ def test_passes_on_is_a_lone_return_of_a_call() -> None:
     assert passes_on(["function get(req, res) {", "  return post(req, res);", "}"])
     assert not passes_on(["def get():", "    x = 1", "    return post(x)"])
     assert not passes_on(["def get():", "    return VALUE"])
+
+
+def test_a_call_whose_result_the_flow_reads_on_is_on_the_flow(tmp_path: Path) -> None:
+    """/find hands ``name`` to ``pad(name)`` on line 12; with no step named there, the
+    flow still reads what it made (``padded``) on line 16: the engine carried the value
+    through the call, the route is proved. A call whose result nothing on the flow reads
+    is logic to judge: the code stays."""
+    proved = component(tmp_path, facts(sqli(8, [8, 16], 17)))
+    assert "the engine proved its flows" in proved
+    assert "12|padded = pad(name)" not in proved  # not a point, not a request read
+    app = dict(APP)
+    app["app.py"] = app["app.py"].replace("    padded = pad(name)\n", "    audit(name)\n")
+    app["app.py"] = app["app.py"].replace("+ padded +", "+ name +")
+    write(tmp_path, app)
+    chunks = summarize(facts(sqli(8, [8, 16], 17)), RepoReader(tmp_path), 6000, files=sorted(app))
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert "the engine proved its flows" not in data
+    assert "12|    audit(name)" in data
+
+
+def test_printing_a_comment_and_a_keyword_are_no_hand_off() -> None:
+    lines = [
+        "def view(request):",
+        "    name = request.POST.get('name')",
+        "    print(name)",
+        "    # lookup(name)",
+        "    if(request.method == 'POST'):",
+        "        lookup(name)",
+    ]
+    assert request_uses(lines, 1) == {6}

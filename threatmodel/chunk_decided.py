@@ -20,7 +20,14 @@ from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import PathRefused
-from threatmodel.excerpt_focus import passes_on, request_reads, request_uses, statement_spans
+from threatmodel.excerpt_focus import (
+    assigned,
+    names,
+    passes_on,
+    request_reads,
+    request_uses,
+    statement_spans,
+)
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, decided_state, flow_points
 from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
@@ -119,8 +126,20 @@ def more_to_read(
         # The engine names a statement by one line (``x += (`` of a call below it): a use
         # is followed when a point of a flow lies in the same statement.
         spans = statement_spans(lines, ref.start)
+        # the statements the flows' points lie in, by their first line
+        stated = {
+            a: "\n".join(lines[a - ref.start : z - ref.start + 1])
+            for a, z in spans
+            if any((ref.path, m) in points for m in range(a, z + 1))
+        }
         for n in request_uses(lines, ref.start, params):
             a, z = next(((a, z) for a, z in spans if a <= n <= z), (n, n))
-            if not any((ref.path, m) in points for m in range(a, z + 1)):
+            if any((ref.path, m) in points for m in range(a, z + 1)):
+                continue
+            # A call whose result a later point reads is on the flow (``bar =
+            # thing.process(param)`` then ``query = ... bar``): the engine carried the value
+            # through it, whether or not it names the line.
+            made = assigned("\n".join(lines[a - ref.start : z - ref.start + 1]))
+            if not made or not any(made & names(t) for m, t in stated.items() if m > z):
                 return True
     return False

@@ -57,6 +57,12 @@ def _names(text: str) -> set[str]:
     return set(_IDENT.findall(_STRING.sub("''", text)))
 
 
+def names(text: str) -> set[str]:
+    """The identifiers of a line of code, those inside string literals too (an f-string's
+    ``{bar}``)."""
+    return set(_IDENT.findall(text))
+
+
 def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
     """Index ranges (first, last) of logical lines: a line with an open bracket runs on."""
     out: list[tuple[int, int]] = []
@@ -101,6 +107,11 @@ def _targets(text: str) -> set[str]:
             names |= {n for n in _IDENT.findall(lhs) if n not in ("const", "let", "var")}
     names |= {m.group("lhs") for m in _WITH_AS.finditer(text)}
     return names
+
+
+def assigned(text: str) -> set[str]:
+    """The names a statement assigns (``x = ...``, ``for x in``, ``with ... as x``)."""
+    return _targets(text) - _NOT_DATA
 
 
 def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
@@ -163,6 +174,10 @@ _CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
 # Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
 _INSPECT = frozenset(
     {"isinstance", "len", "str", "int", "float", "bool", "type", "hasattr", "repr", "callable"}
+    # printing a value decides nothing either
+    | {"print", "console.log"}
+    # keywords before a bracket: `if(request.method == "POST"):` is no call
+    | {"if", "elif", "while", "for", "return", "not", "and", "or", "in", "switch", "assert"}
 )
 
 
@@ -180,7 +195,7 @@ def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[i
     derived = tainted - REQUEST_NAMES
     for n in live:
         text = _STRING.sub("''", lines[n - start])
-        if n > head:
+        if n > head and not text.lstrip().startswith(("#", "//")):  # not a comment line
             # `request.form.getlist(name)` reads request data; `User.find(id)` hands it on.
             args = " ".join(
                 a
