@@ -35,9 +35,8 @@ from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
-PROVED_HEAD = (
-    "  code not quoted: the engine proved its flows (reported without the LLM); their points:"
-)
+# Heads a proved route's first excerpt of points (no ": " in it: the label ends there).
+PROVED_LABEL = "flow points (code not quoted, the engine proved these flows)"
 
 
 def plain_write(
@@ -66,13 +65,17 @@ def proved_lines(
     proved. Its handler (``own``) is quoted by the flows' points (source, each step, sink)
     and its statements that read the request (input no proved flow may follow: a value
     read and only compared): per file an excerpt of those lines only (``--- flow points:
-    path lines a-b`` and ``n|code``). A function outside it that a flow passes through is
+    path lines a-b`` and ``n|code``; the first says the engine proved the flows). Of a broken
+    flow, its sink's line. A function outside it that a flow passes through is
     quoted focused (its parameters are the flow's data: a DAO's query built from them),
     unless it only returns a call (a GET handler answering with the POST handler's
     response): its point is one line. The route's line is a point when its file holds one
     (the route line above then need not say its handler and place)."""
+    # A broken flow the engine decided: its sink's line says where (its flow line says by
+    # what); the lines it passes through are the proving flows' or judged already.
+    proving = [f for f in flows if not f.broken_by]
     outside = []
-    for ref in index.refs(flows, own):
+    for ref in index.refs(proving, own):
         try:
             lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
         except PathRefused:
@@ -81,7 +84,7 @@ def proved_lines(
             outside.append(replace(ref, fold=True))
     by_path: dict[str, set[int]] = {}
     for f in flows:
-        for loc in flow_points(f):
+        for loc in flow_points(f) if not f.broken_by else [f.sink_location]:
             if not any(x.path == loc.path and x.start <= loc.line <= x.end for x in outside):
                 by_path.setdefault(loc.path, set()).add(loc.line)
     for ref in own:
@@ -97,7 +100,8 @@ def proved_lines(
     for path, numbers in sorted(by_path.items()):
         shown = b.points(path, sorted(numbers))
         if shown:
-            out += [f"--- flow points: {path} lines {min(numbers)}-{max(numbers)}", *shown]
+            label = PROVED_LABEL if not out else "flow points"
+            out += [f"--- {label}: {path} lines {min(numbers)}-{max(numbers)}", *shown]
     return out, outside, located
 
 

@@ -45,7 +45,6 @@ from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import (
     DECIDED_HEAD,
-    PROVED_HEAD,
     decided_lines,
     more_to_read,
     plain_write,
@@ -188,7 +187,7 @@ def _component_sections(
         shown_at = False  # whether the lines below hold the route's own line
         if proved is not None:
             points, code, shown_at = proved_lines(b, flows, r, own, proved)
-            lines += [PROVED_HEAD, *points]
+            lines += points
             if proved_ids is not None:
                 proved_ids.append(r.id)
         again = [
