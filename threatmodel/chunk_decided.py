@@ -96,7 +96,7 @@ def proved_lines(
     located = bool(by_path.get(r.location.path))
     if located:
         by_path[r.location.path].add(r.location.line)
-    out = []
+    out: list[str] = []
     for path, numbers in sorted(by_path.items()):
         shown = b.points(path, sorted(numbers))
         if shown:
