@@ -79,7 +79,7 @@ def test_decided_code_is_named_not_quoted(tmp_path: Path) -> None:
     assert "9|    q = request.args" not in comp.data
     assert "code not quoted: the dataflow engine decided every value" in comp.data
     assert (
-        'sql_injection at web.py:10 | return db.conn().execute("SELECT * FROM t WHERE a = ?", '
+        'sql_injection at line 10 | return db.conn().execute("SELECT * FROM t WHERE a = ?", '
         "(q,)): request value broken by parameterised query" in comp.data
     )
     # /login: its sinks take constants, but it checks request data through a lookup

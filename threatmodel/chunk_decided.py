@@ -52,10 +52,22 @@ def plain_write(
     return not any(ref.start <= n <= ref.end for ref in own for n in b.secret_lines[ref.path])
 
 
-def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
-    """One line per sink place and verdict, with the sink's code (it can be cited)."""
-    out = {f"    {f.claim} at {b.at(f.sink_location)}: {decided_state(f)}" for f in flows}
-    return sorted(out)
+def decided_lines(b: ChunkBuilder, flows: list[Flow], here: str = "") -> list[str]:
+    """One line per sink place and verdict, with the sink's code (it can be cited). A
+    place in ``here`` (the file the route line names) is ``line N``."""
+    out = set()
+    for f in flows:
+        where = b.at(f.sink_location)
+        if f.sink_location.path == here:
+            where = "line " + where.removeprefix(f"{here}:")
+        out.add(
+            (
+                f.sink_location.path,
+                f.sink_location.line,
+                f"    {f.claim} at {where}: {decided_state(f)}",
+            )
+        )
+    return [t for _p, _n, t in sorted(out)]
 
 
 def proved_lines(

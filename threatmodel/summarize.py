@@ -178,7 +178,7 @@ def _component_sections(
         here = code[0].path if code else own[0].path if proved is not None and own else ""
         lines = [f"  {t}" for t in flow_lines(found, here)]
         if decided is not None:
-            lines = [DECIDED_HEAD, *decided_lines(b, decided)]
+            lines = [DECIDED_HEAD, *decided_lines(b, decided, r.location.path)]
             # a dangerous call a decided line names is not said twice
             at = {f"at {f.sink_location.path}:{f.sink_location.line}" for f in decided}
             sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
