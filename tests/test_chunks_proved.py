@@ -264,3 +264,23 @@ def test_a_broken_flow_beside_a_proved_one_is_its_sink_line(tmp_path: Path) -> N
     assert "the engine proved these flows" in data
     assert '11|return "too long"' in data  # the broken flow's sink
     assert "10|if len(note) > 200:" not in data  # a step of the broken flow only
+
+
+def test_methods_with_the_same_facts_share_one_section(tmp_path: Path) -> None:
+    """A view declared for GET and POST with the same facts is one section; a method whose
+    auth differs keeps its own."""
+    files = write(tmp_path, APP)
+    get = route("/owner", "app.owner", "app.py", 20, AuthStatus.PUBLIC, "flask")
+    post = get.model_copy(update={"id": "POST /owner", "method": "POST"})
+    put = get.model_copy(update={"id": "PUT /owner", "method": "PUT"})
+    put = put.model_copy(
+        update={"auth": put.auth.model_copy(update={"status": AuthStatus.AUTHENTICATED})}
+    )
+    f = Facts(routes=[get, post, put], flows=[sqli(22, [22, 24], 25)])
+    chunks = summarize(f, RepoReader(tmp_path), 6000, files=files)
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    heads = [t for t in comp.data.splitlines() if t.startswith("route ")]
+    assert len(heads) == 2
+    assert any(t.startswith("route GET, POST /owner") for t in heads)
+    assert any(t.startswith("route PUT /owner") for t in heads)
+    assert set(comp.routes) == {"GET /owner", "POST /owner", "PUT /owner"}

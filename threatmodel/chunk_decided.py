@@ -31,6 +31,7 @@ from threatmodel.excerpt_focus import (
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, decided_state, flow_points
 from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
+from threatmodel.words import plural
 
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
@@ -159,3 +160,29 @@ def more_to_read(
             if not made or not any(made & names(t) for m, t in stated.items() if m > z):
                 return True
     return False
+
+
+def left_out_lines(decided: list[str], proved: list[str], plain: list[str]) -> list[str]:
+    """What the plan says was not quoted of the routes above (ids of each kind), and why."""
+    out = []
+    if decided:
+        out.append(
+            f"the code of {plural(len(decided), 'route')} (named by their route line and "
+            "one line per dangerous call): the dataflow engine decided every value reaching "
+            "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
+        )
+    if proved:
+        out.append(
+            f"the code of {plural(len(proved), 'route')} (named by their route line, their "
+            "flows and one line per point each flow passes through): the dataflow engine "
+            "proved a flow from the request to a dangerous call (reported without the LLM) "
+            "and broke every other one"
+        )
+    if plain:
+        out.append(
+            f"the handler lines of {plural(len(plain), 'route')} that do not touch request "
+            "data (public write routes with no flow, no dangerous call and no table: their "
+            "head, the statements that read or pass on request data, their exits and the "
+            "branch each ends are quoted)"
+        )
+    return out

@@ -46,10 +46,12 @@ from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import (
     DECIDED_HEAD,
     decided_lines,
+    left_out_lines,
     more_to_read,
     plain_write,
     proved_lines,
 )
+from threatmodel.chunk_join import Joiner
 from threatmodel.chunk_overview import cross_text
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
 from threatmodel.chunk_sections import (
@@ -66,7 +68,6 @@ from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
 from threatmodel.models import WRITE_METHODS, Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
-from threatmodel.words import plural
 
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
@@ -112,6 +113,7 @@ def _component_sections(
     by_file: dict[str, list[Section]] = defaultdict(list)
     routes = sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method))
     read = {r.id: route_refs(b, r) for r in routes}
+    joiner = Joiner()
     handlers: dict[str, list[CodeRef]] = defaultdict(list)
     for code, _guards in read.values():
         for ref in code:
@@ -207,7 +209,8 @@ def _component_sections(
             sec.text = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
         elif sec.located is not None:
             sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
-        by_file[r.location.path].append(sec)
+        if not joiner.joined(r, sec):  # one section for methods with the same facts
+            by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
@@ -334,26 +337,8 @@ def summarize(
     plain: list[str] = []
     proved: list[str] = []
     by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain, proved)
-    if decided and left_out is not None:
-        left_out.append(
-            f"the code of {plural(len(decided), 'route')} (named by their route line and "
-            "one line per dangerous call): the dataflow engine decided every value reaching "
-            "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
-        )
-    if proved and left_out is not None:
-        left_out.append(
-            f"the code of {plural(len(proved), 'route')} (named by their route line, their "
-            "flows and one line per point each flow passes through): the dataflow engine "
-            "proved a flow from the request to a dangerous call (reported without the LLM) "
-            "and broke every other one"
-        )
-    if plain and left_out is not None:
-        left_out.append(
-            f"the handler lines of {plural(len(plain), 'route')} that do not touch request "
-            "data (public write routes with no flow, no dangerous call and no table: their "
-            "head, the statements that read or pass on request data, their exits and the "
-            "branch each ends are quoted)"
-        )
+    if left_out is not None:
+        left_out += left_out_lines(decided, proved, plain)
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
