@@ -1,4 +1,4 @@
-"""Routes the dataflow engine decided: named by their line and their sinks, not quoted.
+"""Routes the dataflow engine decided or proved: named by their line, sinks or points, not quoted.
 
 A route is decided when every value that reaches its dangerous calls was judged by the
 engine (``FlowIndex.decided``: broken by a sanitizer or guard, constant, a safe call) and no
@@ -7,6 +7,11 @@ one ``path:line | code`` line per sink with the verdict, so the model knows the 
 and can cite it. Unless its code holds what the engine does not judge (``more_to_read``):
 request data handed to a call on no decided flow (a login's lookup, an ownership test,
 request text written to a file), or a hardcoded secret the collectors found.
+
+A route the engine proved (``FlowIndex.proved``: a flow of request data reaches a sink
+unbroken with nothing unresolved, TM120's proof, and every other flow is broken) needs no
+handler either: the finding exists without the LLM. Unless ``more_to_read`` finds logic in
+it, it is quoted by ``proved_lines``: the flows' points and its request reads.
 
 A plain write route (``plain_write``: public, declared for writing, no flow, no dangerous
 call, no table named) has no value the engine could decide; what a model judges there is who

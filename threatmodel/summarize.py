@@ -11,7 +11,11 @@ the functions they pass through (``flow_code.py``). A route with no dangerous ca
 flow, no table and no unauthenticated write is left to the overview's one line. A route
 the dataflow engine *decided* (every value reaching its sinks broken, constant or a safe
 call; ``FlowIndex.decided``) is its line and one line per sink, unless its handler checks
-request data through a call or holds a hardcoded secret (``chunk_decided.py``). Components,
+request data through a call or holds a hardcoded secret (``chunk_decided.py``). A route the
+engine *proved* (a flow of request data unbroken to a sink, every other one broken;
+``FlowIndex.proved``) is its line, its flows and an excerpt of only their points and its
+request reads (TM120 reports the finding without the LLM). Routes sharing a handler and
+every fact are one section (``chunk_join.py``). Components,
 and routes within one, go riskiest first (flows and public dangerous calls; see
 ``_route_chunks`` for when they share requests); an excerpt an earlier request holds is
 named, not repeated (``chunk_pack.py``). What is named and not quoted is said in
