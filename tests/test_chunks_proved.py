@@ -284,3 +284,18 @@ def test_methods_with_the_same_facts_share_one_section(tmp_path: Path) -> None:
     assert any(t.startswith("route GET, POST /owner") for t in heads)
     assert any(t.startswith("route PUT /owner") for t in heads)
     assert set(comp.routes) == {"GET /owner", "POST /owner", "PUT /owner"}
+
+
+def test_a_short_statement_over_several_lines_is_quoted_whole(tmp_path: Path) -> None:
+    app = dict(APP)
+    # lines 9-11 stay lines 9-11: the read now runs over two
+    app["app.py"] = app["app.py"].replace(
+        '    note = request.form.get("note", "")\n    if len(note) > 200:\n        return',
+        '    note = request.form.get(\n        "note")\n    if len(note) > 200: return',
+    )
+    write(tmp_path, app)
+    chunks = summarize(
+        facts(sqli(8, [8, 12, 16], 17)), RepoReader(tmp_path), 6000, files=["app.py"]
+    )
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert '9|note = request.form.get(\n10|"note")' in data

@@ -41,6 +41,7 @@ from threatmodel.words import plural
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
+MAX_POINT_LINES = 4  # a point's statement up to this long is quoted whole
 # Heads a proved route's first excerpt of points (no ": " in it: the label ends there).
 PROVED_LABEL = "flow points (code not quoted, the engine proved these flows)"
 
@@ -110,7 +111,12 @@ def proved_lines(
             lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
         except PathRefused:
             continue
-        by_path.setdefault(ref.path, set()).update(request_reads(lines, ref.start))
+        held = by_path.setdefault(ref.path, set())
+        held.update(request_reads(lines, ref.start))
+        # A short statement over several lines is read whole (`const {` ... `} = req.query;`).
+        for a, z in statement_spans(lines, ref.start):
+            if a < z < a + MAX_POINT_LINES and held & set(range(a, z + 1)):
+                held.update(range(a, z + 1))
     located = bool(by_path.get(r.location.path))
     if located:
         by_path[r.location.path].add(r.location.line)
