@@ -184,10 +184,10 @@ def left_out_lines(decided: list[str], proved: list[str], plain: list[str]) -> l
         )
     if proved:
         out.append(
-            f"the code of {plural(len(proved), 'route')} (named by their route line, their "
-            "flows and one line per point each flow passes through): the dataflow engine "
-            "proved a flow from the request to a dangerous call (reported without the LLM) "
-            "and broke every other one"
+            f"the code of {plural(len(proved), 'route')} (only the lines their flows pass "
+            "through, their request reads and their route line are quoted): the dataflow "
+            "engine proved a flow of request data to a dangerous call (reported without the "
+            "LLM) and broke every other one"
         )
     if plain:
         out.append(
