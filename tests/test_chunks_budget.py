@@ -79,13 +79,14 @@ def test_decided_code_is_named_not_quoted(tmp_path: Path) -> None:
     assert "9|    q = request.args" not in comp.data
     assert "code not quoted: the dataflow engine decided every value" in comp.data
     assert (
-        'sql_injection at web.py:10 | return db.conn().execute("SELECT * FROM t WHERE a = ?", '
+        'sql_injection at line 10 | return db.conn().execute("SELECT * FROM t WHERE a = ?", '
         "(q,)): request value broken by parameterised query" in comp.data
     )
     # /login: its sinks take constants, but it checks request data through a lookup
     assert '16|    if Users.find(user, request.args["pw"]):' in comp.data
-    # /raw: an unbroken flow, quoted
-    assert '24|    return db.conn().execute("SELECT * FROM t WHERE a = " + q)' in comp.data
+    # /raw: an unbroken flow the engine proves, quoted by its points (test_chunks_proved.py)
+    assert "the engine proved these flows): web.py lines 22-24" in comp.data
+    assert '24|return db.conn().execute("SELECT * FROM t WHERE a = " + q)' in comp.data
     # within a component the riskiest route comes first, the decided one last
     heads = [t for t in comp.data.splitlines() if t.startswith("route ")]
     assert [t.split()[2] for t in heads] == ["/raw", "/login", "/safe"]
@@ -94,16 +95,21 @@ def test_decided_code_is_named_not_quoted(tmp_path: Path) -> None:
 
 def test_a_flow_from_outside_keeps_the_code(tmp_path: Path) -> None:
     """An unbroken flow that starts in a helper (a request wrapper) and reaches the route's
-    sink: the route is not decided, whatever its own flows say."""
+    sink: the route is not decided, whatever its own flows say (an open one: resting on a
+    call the engine could not resolve; a proved one is quoted by its points)."""
     files = write(tmp_path, WEB)
     f = facts()
     outside = flow(10, 10).model_copy(
-        update={"source_location": Location(path="wrap.py", line=3), "steps": [at(10)]}
+        update={
+            "source_location": Location(path="wrap.py", line=3),
+            "steps": [at(10)],
+            "unresolved": ["wrap.read"],
+        }
     )
     f = f.model_copy(update={"flows": [*f.flows, outside]})
     chunks = summarize(f, RepoReader(tmp_path), 6000, files=files, left_out=[])
     comp = "\n".join(c.data for c in chunks if c.kind == "component")
-    assert "code not quoted" not in comp
+    assert "decided every value" not in comp
     assert '9|    q = request.args["q"]' in comp
 
 

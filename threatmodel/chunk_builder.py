@@ -160,6 +160,20 @@ class ChunkBuilder:
         text = mask_lines([line], loc.line, self.secret_lines[loc.path])[0].strip()
         return f"{loc.path}:{loc.line} | {text[:160]}"
 
+    def points(self, path: str, numbers: list[int]) -> list[str]:
+        """``n|code`` for each line ``numbers`` names (scrubbed like ``at``, indentation cut):
+        the lines an excerpt of only those points shows."""
+        try:
+            lines = self.reader.lines(path)
+        except PathRefused:
+            return []
+        out = []
+        for n in sorted(set(numbers)):
+            if 1 <= n <= len(lines):
+                text = mask_lines([lines[n - 1]], n, self.secret_lines[path])[0].strip()
+                out.append(f"{n}|{text[:160]}")
+        return out
+
     def code_text(self, ref: CodeRef) -> str:
         try:
             return "\n".join(self.reader.lines(ref.path)[ref.start - 1 : ref.end]).lower()

@@ -1,4 +1,4 @@
-"""Routes the dataflow engine decided: named by their line and their sinks, not quoted.
+"""Routes the dataflow engine decided or proved: named by their line, sinks or points, not quoted.
 
 A route is decided when every value that reaches its dangerous calls was judged by the
 engine (``FlowIndex.decided``: broken by a sanitizer or guard, constant, a safe call) and no
@@ -8,6 +8,11 @@ and can cite it. Unless its code holds what the engine does not judge (``more_to
 request data handed to a call on no decided flow (a login's lookup, an ownership test,
 request text written to a file), or a hardcoded secret the collectors found.
 
+A route the engine proved (``FlowIndex.proved``: a flow of request data reaches a sink
+unbroken with nothing unresolved, TM120's proof, and every other flow is broken) needs no
+handler either: the finding exists without the LLM. Unless ``more_to_read`` finds logic in
+it, it is quoted by ``proved_lines``: the flows' points and its request reads.
+
 A plain write route (``plain_write``: public, declared for writing, no flow, no dangerous
 call, no table named) has no value the engine could decide; what a model judges there is who
 may call it and what it does with the request's data. Its handler is quoted by its head and
@@ -16,16 +21,29 @@ the statements that touch request data only (``CodeRef.touched``), not its whole
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import PathRefused
-from threatmodel.excerpt_focus import request_uses
+from threatmodel.excerpt_focus import (
+    assigned,
+    names,
+    passes_on,
+    request_reads,
+    request_uses,
+    statement_spans,
+)
 from threatmodel.excerpts import CodeRef
-from threatmodel.flow_code import decided_state, flow_points
+from threatmodel.flow_code import FlowIndex, decided_state, flow_points
 from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
+from threatmodel.words import plural
 
 DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
+MAX_POINT_LINES = 4  # a point's statement up to this long is quoted whole
+# Heads a proved route's first excerpt of points (no ": " in it: the label ends there).
+PROVED_LABEL = "flow points (code not quoted, the engine proved these flows)"
 
 
 def plain_write(
@@ -41,10 +59,74 @@ def plain_write(
     return not any(ref.start <= n <= ref.end for ref in own for n in b.secret_lines[ref.path])
 
 
-def decided_lines(b: ChunkBuilder, flows: list[Flow]) -> list[str]:
-    """One line per sink place and verdict, with the sink's code (it can be cited)."""
-    out = {f"    {f.claim} at {b.at(f.sink_location)}: {decided_state(f)}" for f in flows}
-    return sorted(out)
+def decided_lines(b: ChunkBuilder, flows: list[Flow], here: str = "") -> list[str]:
+    """One line per sink place and verdict, with the sink's code (it can be cited). A
+    place in ``here`` (the file the route line names) is ``line N``."""
+    out = set()
+    for f in flows:
+        where = b.at(f.sink_location)
+        if f.sink_location.path == here:
+            where = "line " + where.removeprefix(f"{here}:")
+        out.add(
+            (
+                f.sink_location.path,
+                f.sink_location.line,
+                f"    {f.claim} at {where}: {decided_state(f)}",
+            )
+        )
+    return [t for _p, _n, t in sorted(out)]
+
+
+def proved_lines(
+    b: ChunkBuilder, index: FlowIndex, r: Route, own: list[CodeRef], flows: list[Flow]
+) -> tuple[list[str], list[CodeRef], bool]:
+    """(lines, excerpts, whether the lines hold the route's own line) for a route the engine
+    proved. Its handler (``own``) is quoted by the flows' points (source, each step, sink)
+    and its statements that read the request (input no proved flow may follow: a value
+    read and only compared): per file an excerpt of those lines only (``--- flow points:
+    path lines a-b`` and ``n|code``; the first says the engine proved the flows). Of a broken
+    flow, its sink's line. A function outside it that a flow passes through is
+    quoted focused (its parameters are the flow's data: a DAO's query built from them),
+    unless it only returns a call (a GET handler answering with the POST handler's
+    response): its point is one line. The route's line is a point when its file holds one
+    (the route line above then need not say its handler and place)."""
+    # A broken flow the engine decided: its sink's line says where (its flow line says by
+    # what); the lines it passes through are the proving flows' or judged already.
+    proving = [f for f in flows if not f.broken_by]
+    outside = []
+    for ref in index.refs(proving, own):
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        if not passes_on(lines):
+            outside.append(replace(ref, fold=True))
+    by_path: dict[str, set[int]] = {}
+    for f in flows:
+        for loc in flow_points(f) if not f.broken_by else [f.sink_location]:
+            if not any(x.path == loc.path and x.start <= loc.line <= x.end for x in outside):
+                by_path.setdefault(loc.path, set()).add(loc.line)
+    for ref in own:
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        held = by_path.setdefault(ref.path, set())
+        held.update(request_reads(lines, ref.start))
+        # A short statement over several lines is read whole (`const {` ... `} = req.query;`).
+        for a, z in statement_spans(lines, ref.start):
+            if a < z < a + MAX_POINT_LINES and held & set(range(a, z + 1)):
+                held.update(range(a, z + 1))
+    located = bool(by_path.get(r.location.path))
+    if located:
+        by_path[r.location.path].add(r.location.line)
+    out: list[str] = []
+    for path, numbers in sorted(by_path.items()):
+        shown = b.points(path, sorted(numbers))
+        if shown:
+            label = PROVED_LABEL if not out else "flow points"
+            out += [f"--- {label}: {path} lines {min(numbers)}-{max(numbers)}", *shown]
+    return out, outside, located
 
 
 def more_to_read(
@@ -69,6 +151,49 @@ def more_to_read(
         except PathRefused:
             continue
         params = (ref.path, ref.start, ref.end) in mine
-        if any((ref.path, n) not in points for n in request_uses(lines, ref.start, params)):
-            return True
+        # The engine names a statement by one line (``x += (`` of a call below it): a use
+        # is followed when a point of a flow lies in the same statement.
+        spans = statement_spans(lines, ref.start)
+        # the statements the flows' points lie in, by their first line
+        stated = {
+            a: "\n".join(lines[a - ref.start : z - ref.start + 1])
+            for a, z in spans
+            if any((ref.path, m) in points for m in range(a, z + 1))
+        }
+        for n in request_uses(lines, ref.start, params):
+            a, z = next(((a, z) for a, z in spans if a <= n <= z), (n, n))
+            if any((ref.path, m) in points for m in range(a, z + 1)):
+                continue
+            # A call whose result a later point reads is on the flow (``bar =
+            # thing.process(param)`` then ``query = ... bar``): the engine carried the value
+            # through it, whether or not it names the line.
+            made = assigned("\n".join(lines[a - ref.start : z - ref.start + 1]))
+            if not made or not any(made & names(t) for m, t in stated.items() if m > z):
+                return True
     return False
+
+
+def left_out_lines(decided: list[str], proved: list[str], plain: list[str]) -> list[str]:
+    """What the plan says was not quoted of the routes above (ids of each kind), and why."""
+    out = []
+    if decided:
+        out.append(
+            f"the code of {plural(len(decided), 'route')} (named by their route line and "
+            "one line per dangerous call): the dataflow engine decided every value reaching "
+            "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
+        )
+    if proved:
+        out.append(
+            f"the code of {plural(len(proved), 'route')} (only the lines their flows pass "
+            "through, their request reads and their route line are quoted): the dataflow "
+            "engine proved a flow of request data to a dangerous call (reported without the "
+            "LLM) and broke every other one"
+        )
+    if plain:
+        out.append(
+            f"the handler lines of {plural(len(plain), 'route')} that do not touch request "
+            "data (public write routes with no flow, no dangerous call and no table: their "
+            "head, the statements that read or pass on request data, their exits and the "
+            "branch each ends are quoted)"
+        )
+    return out

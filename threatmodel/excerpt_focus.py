@@ -57,6 +57,12 @@ def _names(text: str) -> set[str]:
     return set(_IDENT.findall(_STRING.sub("''", text)))
 
 
+def names(text: str) -> set[str]:
+    """The identifiers of a line of code, those inside string literals too (an f-string's
+    ``{bar}``)."""
+    return set(_IDENT.findall(text))
+
+
 def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
     """Index ranges (first, last) of logical lines: a line with an open bracket runs on."""
     out: list[tuple[int, int]] = []
@@ -72,6 +78,11 @@ def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
     if first < len(lines):
         out.append((first, len(lines) - 1))
     return out
+
+
+def statement_spans(lines: Sequence[str], start: int) -> list[tuple[int, int]]:
+    """Line numbers (first, last) of ``lines``' logical lines (``start`` is the first's)."""
+    return [(start + a, start + b) for a, b in _statements(lines)]
 
 
 def _head_end(lines: Sequence[str]) -> int:
@@ -96,6 +107,11 @@ def _targets(text: str) -> set[str]:
             names |= {n for n in _IDENT.findall(lhs) if n not in ("const", "let", "var")}
     names |= {m.group("lhs") for m in _WITH_AS.finditer(text)}
     return names
+
+
+def assigned(text: str) -> set[str]:
+    """The names a statement assigns (``x = ...``, ``for x in``, ``with ... as x``)."""
+    return _targets(text) - _NOT_DATA
 
 
 def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
@@ -158,6 +174,10 @@ _CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
 # Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
 _INSPECT = frozenset(
     {"isinstance", "len", "str", "int", "float", "bool", "type", "hasattr", "repr", "callable"}
+    # printing a value decides nothing either
+    | {"print", "console.log"}
+    # keywords before a bracket: `if(request.method == "POST"):` is no call
+    | {"if", "elif", "while", "for", "return", "not", "and", "or", "in", "switch", "assert"}
 )
 
 
@@ -175,7 +195,7 @@ def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[i
     derived = tainted - REQUEST_NAMES
     for n in live:
         text = _STRING.sub("''", lines[n - start])
-        if n > head:
+        if n > head and not text.lstrip().startswith(("#", "//")):  # not a comment line
             # `request.form.getlist(name)` reads request data; `User.find(id)` hands it on.
             args = " ".join(
                 a
@@ -186,6 +206,38 @@ def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[i
             # object itself handed to the framework (`render(request, ...)`)
             if _names(args) & derived or _REQUEST_VALUE.search(args):
                 out.add(n)
+    return out
+
+
+_CLOSE = re.compile(r"^\s*[)}\]]*;?\s*$")
+
+
+def passes_on(lines: Sequence[str]) -> bool:
+    """Whether a function's body is one ``return`` of a call and nothing else (a GET handler
+    answering with the POST handler's response, a wrapper): one line says all it does."""
+    if not any(_FUNCTION.search(t) for t in lines[:MAX_HEAD_LINES]):
+        return False
+    # the body alone: a brace language's head opens a block the statements would run on in
+    rest = [t for t in lines[_head_end(lines) + 1 :] if t.strip() and not _CLOSE.match(t)]
+    body = _statements(rest)
+    if len(body) != 1:
+        return False
+    text = "\n".join(rest[body[0][0] : body[0][1] + 1])
+    return bool(_EXIT.match(text)) and text.lstrip().startswith("return") and "(" in text
+
+
+def request_reads(lines: Sequence[str], start: int) -> set[int]:
+    """Line numbers of the statements after the head that read the request objects
+    (``request.form.get(k)``, ``req.body.x``, ``request.COOKIES['id']``) or keep what a
+    call makes of one (``wrapped = request_wrapper(request)``)."""
+    head = _head_end(lines)
+    out: set[int] = set()
+    for a, b in _statements(lines):
+        text = _STRING.sub("''", "\n".join(lines[a : b + 1]))
+        if a <= head:
+            continue
+        if _REQUEST_VALUE.search(text) or (_ASSIGN.match(text) and _names(text) & REQUEST_NAMES):
+            out.add(start + a)
     return out
 
 

@@ -15,11 +15,12 @@ not: the engine already decided it, and it would only spend the budget.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from threatmodel.code.jsast import is_test_path
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Flow, Location
+from threatmodel.rules.flow_finding import proves
 
 _DECIDED = frozenset({"constant", "safe_call"})
 MAX_FLOW_UNIT_LINES = 60  # the function around a step: its head is where the value moves
@@ -112,9 +113,13 @@ class FlowIndex:
         # Every flow by the file of its sink: what reaches a route's code from outside it
         # (a request wrapper in a helper), and the flows the engine decided (not shown).
         self.by_sink: dict[str, list[Flow]] = defaultdict(list)
+        # Shown flows by the files of their points: what enters a handler from outside.
+        self.by_point: dict[str, list[Flow]] = defaultdict(list)
         for f in flows:
             if shown(f):
                 self.by_path[f.source_location.path].append(f)
+                for path in dict.fromkeys(p.path for p in flow_points(f)):
+                    self.by_point[path].append(f)
             self.by_sink[f.sink_location.path].append(f)
         self.claimed: set[int] = set()  # ids of flows some route holds
 
@@ -128,6 +133,31 @@ class FlowIndex:
         ]
         self.claimed.update(id(f) for f in flows)
         return flows, self.refs(flows, code)
+
+    def entering(
+        self,
+        own: Sequence[CodeRef],
+        code: Sequence[CodeRef],
+        handlers: Mapping[str, Sequence[CodeRef]],
+    ) -> list[Flow]:
+        """Shown flows from outside ``code`` whose first point inside any route's handler
+        (``handlers``, by path) lies in ``own`` (this route's): a request wrapper the
+        handler calls (``wrapped = request_wrapper(request)``) reaching its sink, or its
+        response returned by another handler. They are this handler's flows, once: not the
+        other handler's (a GET handler returning the POST handler's response), nor those of
+        every route calling a function that holds a sink."""
+        out = []
+        for path in sorted({r.path for r in own}):
+            for f in self.by_point.get(path, ()):
+                if id(f) in self.claimed or _inside(f.source_location, code):
+                    continue
+                first = next(
+                    (p for p in flow_points(f) if _inside(p, handlers.get(p.path, ()))), None
+                )
+                if first is not None and _inside(first, own):
+                    out.append(f)
+        self.claimed.update(id(f) for f in out)
+        return out
 
     def decided(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
         """The flows that make ``code`` decided, or None when it is not: some flow reaches
@@ -148,6 +178,26 @@ class FlowIndex:
         mine = [f for f in found if _inside(f.source_location, own)]
         held = list({id(f): f for f in [*mine, *reaching]}.values())
         return held or None
+
+    def proved(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
+        """The flows that make ``code`` proved, or None when it is not: some flow reaching
+        it proves its claim (``rules.flow_finding.proves``: request data, unbroken, nothing
+        unresolved; TM120 reports it without the LLM) and every other one the engine would
+        show is broken. What the model would judge in such code the engine has already
+        shown, point by point (summarize.py quotes those points, not the code)."""
+        own = [r for r in code if not r.label.startswith("constant")]
+        reaching = [
+            f
+            for path in sorted({r.path for r in own})
+            for f in self.by_sink.get(path, ())
+            if _inside(f.sink_location, own)
+        ]
+        held = list({id(f): f for f in [*found, *reaching] if shown(f)}.values())
+        if not any(proves(f) for f in held):
+            return None
+        if any(not f.broken_by and not proves(f) for f in held):
+            return None
+        return held
 
     def refs(self, flows: Sequence[Flow], have: Sequence[CodeRef] = ()) -> list[CodeRef]:
         """The functions around each flow's points, once each, skipping lines ``have`` holds."""

@@ -11,7 +11,11 @@ the functions they pass through (``flow_code.py``). A route with no dangerous ca
 flow, no table and no unauthenticated write is left to the overview's one line. A route
 the dataflow engine *decided* (every value reaching its sinks broken, constant or a safe
 call; ``FlowIndex.decided``) is its line and one line per sink, unless its handler checks
-request data through a call or holds a hardcoded secret (``chunk_decided.py``). Components,
+request data through a call or holds a hardcoded secret (``chunk_decided.py``). A route the
+engine *proved* (a flow of request data unbroken to a sink, every other one broken;
+``FlowIndex.proved``) is its line, its flows and an excerpt of only their points and its
+request reads (TM120 reports the finding without the LLM). Routes sharing a handler and
+every fact are one section (``chunk_join.py``). Components,
 and routes within one, go riskiest first (flows and public dangerous calls; see
 ``_route_chunks`` for when they share requests); an excerpt an earlier request holds is
 named, not repeated (``chunk_pack.py``). What is named and not quoted is said in
@@ -46,9 +50,12 @@ from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import (
     DECIDED_HEAD,
     decided_lines,
+    left_out_lines,
     more_to_read,
     plain_write,
+    proved_lines,
 )
+from threatmodel.chunk_join import Joiner
 from threatmodel.chunk_overview import cross_text
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
 from threatmodel.chunk_sections import (
@@ -65,7 +72,6 @@ from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
 from threatmodel.models import WRITE_METHODS, Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
-from threatmodel.words import plural
 
 __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 
@@ -103,20 +109,32 @@ def _component_sections(
     flows: FlowIndex,
     decided_ids: list[str] | None = None,
     plain_ids: list[str] | None = None,
+    proved_ids: list[str] | None = None,
 ) -> dict[str, list[Section]]:
     facts = b.facts
     tables = {t.name: t for t in facts.tables}
     short = {t.name: t.name.rsplit(".", 1)[-1].lower() for t in facts.tables}
     by_file: dict[str, list[Section]] = defaultdict(list)
-    for r in sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method)):
-        code, guards = route_refs(b, r)
+    routes = sorted(facts.routes, key=lambda r: (r.location.path, r.path, r.method))
+    read = {r.id: route_refs(b, r) for r in routes}
+    joiner = Joiner()
+    handlers: dict[str, list[CodeRef]] = defaultdict(list)
+    for code, _guards in read.values():
+        for ref in code:
+            handlers[ref.path].append(ref)
+    for r in routes:
+        code, guards = read[r.id]
+        code = list(code)
         own = list(code)  # the route's declaration and handler, before what they call
         # The repository functions the handler calls (a DAO's SQL, a helper's shell call),
         # the module values they read, then the code the dataflow engine's flows pass through.
         code += callees(b.index, code)
         code += constants(b.index, code)
         found, through = flows.for_code(code)
-        code += through
+        # and the flows that enter the handler from outside (a request wrapper it calls)
+        entering = flows.entering(own, code, handlers)
+        found += entering
+        code += through + flows.refs(entering, [*code, *through])
         # The functions the route runs are read focused: quiet lines folded (excerpt_focus.py).
         code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
@@ -144,12 +162,17 @@ def _component_sections(
         # Decided: every value that reaches the route's sinks was judged by the engine
         # (broken, constant, a safe call) and no sink takes a value it did not follow: the
         # route's line, its guard and a line per decided sink, not its code.
-        decided = None
+        decided = proved = None
         if not quiet and not named and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
             if decided is not None and more_to_read(b, own, code, decided):
                 decided = None
-        if quiet or decided is not None:
+            # Proved: the engine proved a flow and broke every other one; its points are
+            # the route's code the model needs (TM120 reports the finding already).
+            proved = None if decided is not None else flows.proved(code, found)
+            if proved is not None and more_to_read(b, own, code, proved):
+                proved = None
+        if quiet or decided is not None or proved is not None:
             code, named = [], []  # the route's line and its guard's code
         elif not named and plain_write(b, r, own, found, sinks):
             # short code and a route table's entry are read whole (ChunkBuilder.excerpt)
@@ -157,14 +180,22 @@ def _component_sections(
             code = [replace(ref, touched=key(ref) in mine) for ref in code]
             if mine and plain_ids is not None:
                 plain_ids.append(r.id)
-        lines = [f"  {t}" for t in flow_lines(found, code[0].path if code else "")]
+        # (a proved route's flows are said from its handler's file: its code is not quoted)
+        here = code[0].path if code else own[0].path if proved is not None and own else ""
+        lines = [f"  {t}" for t in flow_lines(found, here)]
         if decided is not None:
-            lines = [DECIDED_HEAD, *decided_lines(b, decided)]
+            lines = [DECIDED_HEAD, *decided_lines(b, decided, r.location.path)]
             # a dangerous call a decided line names is not said twice
             at = {f"at {f.sink_location.path}:{f.sink_location.line}" for f in decided}
             sinks = [s for s in sinks if not any(s.endswith(a) for a in at)]
             if decided_ids is not None:
                 decided_ids.append(r.id)
+        shown_at = False  # whether the lines below hold the route's own line
+        if proved is not None:
+            points, code, shown_at = proved_lines(b, flows, r, own, proved)
+            lines += points
+            if proved_ids is not None:
+                proved_ids.append(r.id)
         again = [
             f"  registered again at {b.at(loc)} (runs only if an earlier handler calls next())"
             for loc in r.registered_again
@@ -178,9 +209,12 @@ def _component_sections(
         sec.located = next(
             (c for c in code if c.path == where.path and c.start <= where.line <= c.end), None
         )
-        if sec.located is not None:
+        if shown_at:
+            sec.text = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
+        elif sec.located is not None:
             sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
-        by_file[r.location.path].append(sec)
+        if not joiner.joined(r, sec):  # one section for methods with the same facts
+            by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
         if focus is not None and path not in focus.files:
@@ -305,20 +339,10 @@ def summarize(
     packer = Packer(b, budget)
     decided: list[str] = []
     plain: list[str] = []
-    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain)
-    if decided and left_out is not None:
-        left_out.append(
-            f"the code of {plural(len(decided), 'route')} (named by their route line and "
-            "one line per dangerous call): the dataflow engine decided every value reaching "
-            "their dangerous calls (broken by a sanitizer or guard, constant, a safe call)"
-        )
-    if plain and left_out is not None:
-        left_out.append(
-            f"the handler lines of {plural(len(plain), 'route')} that do not touch request "
-            "data (public write routes with no flow, no dangerous call and no table: their "
-            "head, the statements that read or pass on request data, their exits and the "
-            "branch each ends are quoted)"
-        )
+    proved: list[str] = []
+    by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain, proved)
+    if left_out is not None:
+        left_out += left_out_lines(decided, proved, plain)
     chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
