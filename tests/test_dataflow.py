@@ -9,8 +9,8 @@ import pytest
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import CLAIM_KINDS, Flow
-from threatmodel.rules.flow_finding import proves
 
 HEAD = (
     "from flask import Flask, request, redirect, make_response, session\n"

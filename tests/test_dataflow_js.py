@@ -11,6 +11,7 @@ from threatmodel import dataflow
 from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.flows_js import root_aliases
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import (
     AuthStatus,
     Claim,
@@ -24,7 +25,6 @@ from threatmodel.models import (
     Sink,
     Verdict,
 )
-from threatmodel.rules.flow_finding import proves
 from threatmodel.rules.injectable_sink import InjectableSinkInHandler
 from threatmodel.rules.interface import RuleContext
 from threatmodel.verify.flows import judge

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from js_support import js_flows
 
-from threatmodel.rules.flow_finding import proves
+from threatmodel.dataflow.proof import proves
 
 FILES = {
     "lib/db/get-link.ts": """\

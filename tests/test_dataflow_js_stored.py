@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from js_support import js_flows
 
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import Flow
-from threatmodel.rules.flow_finding import proves
 
 SERVICE = """\
 import { Injectable, inject } from '@angular/core'

@@ -17,8 +17,8 @@ from threatmodel import dataflow
 from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.flows_js import root_aliases
+from threatmodel.dataflow.proof import proves, unbroken
 from threatmodel.models import Claim, Facts, Finding, Flow, Location, Severity, Verdict
-from threatmodel.rules.flow_finding import proves, unbroken
 from threatmodel.verify.flows import judge
 from threatmodel.verify.interface import VerifyContext
 

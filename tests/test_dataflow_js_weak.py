@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from js_support import js_flows
 
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import Flow
-from threatmodel.rules.flow_finding import proves
 
 ALLOW_LIB = """\
 export const allowedTargets = new Set([

@@ -17,8 +17,8 @@ import pytest
 
 from threatmodel import dataflow
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import Flow
-from threatmodel.rules.flow_finding import proves
 
 UTILS = """
 from django.utils.http import url_has_allowed_host_and_scheme

@@ -18,8 +18,8 @@ import pytest
 from threatmodel import dataflow
 from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.proof import proves, unbroken
 from threatmodel.models import Claim, Facts, Finding, Flow, Location, Severity, Verdict
-from threatmodel.rules.flow_finding import proves, unbroken
 from threatmodel.verify.flows import judge
 from threatmodel.verify.interface import VerifyContext
 

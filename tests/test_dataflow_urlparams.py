@@ -7,8 +7,8 @@ import textwrap
 
 from threatmodel import dataflow
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import Flow
-from threatmodel.rules.flow_finding import proves
 
 FLASK = """from flask import Flask, send_file
 import os, subprocess

@@ -12,8 +12,8 @@ import textwrap
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import Flow, Sink
-from threatmodel.rules.flow_finding import proves
 
 APP = """\
 import os

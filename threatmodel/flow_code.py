@@ -18,9 +18,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from threatmodel.code.jsast import is_test_path
+from threatmodel.dataflow.proof import proves
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.models import Flow, Location
-from threatmodel.rules.flow_finding import proves
 
 _DECIDED = frozenset({"constant", "safe_call"})
 MAX_FLOW_UNIT_LINES = 60  # the function around a step: its head is where the value moves
@@ -181,7 +181,7 @@ class FlowIndex:
 
     def proved(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
         """The flows that make ``code`` proved, or None when it is not: some flow reaching
-        it proves its claim (``rules.flow_finding.proves``: request data, unbroken, nothing
+        it proves its claim (``dataflow.proof.proves``: request data, unbroken, nothing
         unresolved; TM120 reports it without the LLM) and every other one the engine would
         show is broken. What the model would judge in such code the engine has already
         shown, point by point (summarize.py quotes those points, not the code)."""

@@ -1,9 +1,29 @@
-"""How a flow is told: one sentence and its proof-chain links, shared by rule TM120 and the
-verifiers, so a finding's attack text, its verdict reason and its proof say the same thing."""
+"""How a flow is told and whether it proves its claim: one sentence, its proof-chain links
+and the test of proof, shared by rule TM120, the verifiers and the chunk builder, so a
+finding's attack text, its verdict reason, its proof and what the model is shown agree."""
 
 from __future__ import annotations
 
 from threatmodel.models import Flow, Location, ProofStep
+
+# Which source kinds make a flow a finding, per claim kind (others: request input only).
+FINDING_SOURCES = {
+    "weak_hash": "pattern",
+    "insecure_cookie": "pattern",
+    "weak_random": "random",
+}
+
+
+def unbroken(flow: Flow) -> bool:
+    """Does ``flow`` carry its kind's source to the sink with nothing making it safe?"""
+    return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
+
+
+def proves(flow: Flow) -> bool:
+    """Is ``flow`` by itself proof of its claim kind? Not when it rests on a call into the
+    repository's own code that the engine could not resolve (DESIGN "Verdicts mean proof"):
+    such a flow is still a finding, for review, with that link named."""
+    return unbroken(flow) and not flow.unresolved
 
 
 def describe(flow: Flow) -> str:

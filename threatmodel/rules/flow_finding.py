@@ -18,30 +18,17 @@ from __future__ import annotations
 from threatmodel.claims import REGISTRY
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.dataflow.catalog import stored_sink
-from threatmodel.dataflow.proof import describe
+from threatmodel.dataflow.proof import describe, unbroken
 from threatmodel.models import Claim, Facts, Finding, Flow, Severity, Stride
 from threatmodel.reach import flow_routes
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
-
-# Which source kinds make a flow a finding, per claim kind (others: request input only).
-FINDING_SOURCES = {
-    "weak_hash": "pattern",
-    "insecure_cookie": "pattern",
-    "weak_random": "random",
-}
-
 
 BUILT = {
     "sql_injection": "SQL query",
     "command_injection": "shell command",
     "code_injection": "code",
 }
-
-
-def unbroken(flow: Flow) -> bool:
-    """Does ``flow`` carry its kind's source to the sink with nothing making it safe?"""
-    return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
 
 
 def stored(flow: Flow) -> bool:
@@ -55,13 +42,6 @@ def stored(flow: Flow) -> bool:
 def _lower(severity: str) -> Severity:
     order = ["info", "low", "medium", "high", "critical"]
     return Severity(order[max(order.index(severity) - 1, 0)])
-
-
-def proves(flow: Flow) -> bool:
-    """Is ``flow`` by itself proof of its claim kind? Not when it rests on a call into the
-    repository's own code that the engine could not resolve (DESIGN "Verdicts mean proof"):
-    such a flow is still a finding, for review, with that link named."""
-    return unbroken(flow) and not flow.unresolved
 
 
 @register

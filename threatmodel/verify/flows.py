@@ -27,10 +27,10 @@ from __future__ import annotations
 import re
 
 from threatmodel.claims import REGISTRY
-from threatmodel.dataflow.proof import describe, proof_steps
+from threatmodel.dataflow.proof import FINDING_SOURCES, describe, proof_steps, proves, unbroken
 from threatmodel.models import Claim, Finding, Flow, ProofStep, Route
 from threatmodel.reach import flow_routes, openness
-from threatmodel.rules.flow_finding import FINDING_SOURCES, proves, stored, unbroken
+from threatmodel.rules.flow_finding import stored
 from threatmodel.verify._code import line_text, locations
 from threatmodel.verify._command_line import CommandInjection
 from threatmodel.verify._proof import route_chain
