@@ -25,7 +25,6 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ from threatmodel import __version__
 from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
 from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
+from threatmodel.collect._link import gc_paused, link_each
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
@@ -120,57 +120,60 @@ def collect_facts(
     result = CollectResult(facts=Facts())
     fresh: list[tuple[str, str]] = []
     bad_utf8: list[str] = []
+    ctx = LinkContext(root=root, files=tuple(files))
+    # Production code goes first: once it is all extracted, the collectors that read no test
+    # code link (in this process) while the workers read the test code and the text files
+    # the rest want. Each collector links into its own builder; they merge in collector
+    # order, so the facts are those of one builder linked in that order.
+    order, early_files = production_first(files, collectors, tests)
+    early = [c for c in collectors if not c.reads_test_code]
+    parts: dict[str, FactsBuilder] = {}
     # Every object alive now (imported code, catalogs, compiled patterns) outlives the scan:
     # frozen, the cyclic collector stops walking them again each time parsing allocates
     # (its time extracting 1,500 saleor files in one process: ~1.0 s -> 0.38 s of ~12 s).
     # Thawed after, so a long-lived caller (tests, ``ask``) still frees its own garbage.
     gc.freeze()
     try:
-        for fr in _extract_all(root, files, collectors, sig, cache, jobs, tests):
+        if not early_files:
+            link_each(early, per_collector, files, ctx, parts, result.not_parsed)
+        run = _extract_all(root, order, collectors, sig, cache, jobs, tests, len(early_files))
+        for fr in run:
             progress.advance()
             result.files_parsed += 1
             if fr.digest:
                 result.digests[fr.path] = fr.digest
-            if fr.payload is None:
-                continue
-            if fr.cached:
-                result.cache_hits += 1
-            elif fr.digest:
-                fresh.append((_key(fr.digest, fr.path in tests), fr.payload))
-                if cache is not None and len(fresh) >= PUT_EVERY:
-                    cache.put_many(sig, fresh)  # written as they come: memory stays flat
-                    fresh = []
-            # Extracts always pass through JSON, cached or not, so a cold and a warm scan link
-            # exactly the same data.
-            errors, extracts = _unframe(fr.payload)
-            result.not_parsed.extend(f"{fr.path}: {e}" for e in errors if not is_decode_note(e))
-            bad_utf8.extend(f"{fr.path} ({e})" for e in errors if is_decode_note(e))
-            for cid, data in extracts:
-                if data != "null" and cid in per_collector:
-                    per_collector[cid][fr.path] = data
+            if fr.payload is not None:
+                if fr.cached:
+                    result.cache_hits += 1
+                elif fr.digest:
+                    fresh.append((_key(fr.digest, fr.path in tests), fr.payload))
+                    if cache is not None and len(fresh) >= PUT_EVERY:
+                        cache.put_many(sig, fresh)  # written as they come: memory stays flat
+                        fresh = []
+                # Extracts always pass through JSON, cached or not, so a cold and a warm
+                # scan link exactly the same data.
+                errors, extracts = _unframe(fr.payload)
+                result.not_parsed.extend(f"{fr.path}: {e}" for e in errors if not is_decode_note(e))
+                bad_utf8.extend(f"{fr.path} ({e})" for e in errors if is_decode_note(e))
+                for cid, data in extracts:
+                    if data != "null" and cid in per_collector:
+                        per_collector[cid][fr.path] = data
+            if fr.path in early_files:
+                early_files.discard(fr.path)
+                if not early_files:
+                    link_each(early, per_collector, files, ctx, parts, result.not_parsed)
         if cache is not None and fresh:
             cache.put_many(sig, fresh)
     finally:
         gc.unfreeze()
     progress.finish()
 
-    builder = FactsBuilder()
-    ctx = LinkContext(root=root, files=tuple(files))
-    for c in collectors:
-        texts = per_collector.pop(c.id)
-        try:
-            # In ``files`` order, whichever order the workers finished in.
-            with gc_paused():  # decoded JSON holds no cycles
-                decoded = {path: json.loads(texts[path]) for path in files if path in texts}
-                # Frozen until every link is done, so the first collection after the pause
-                # does not walk every decoded object (0.1-0.2 s each for saleor's biggest).
-                gc.freeze()
-            c.link(decoded, builder, ctx)
-        except Exception as exc:  # a broken collector must not sink the scan, nor hide
-            result.not_parsed.append(
-                f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}"
-            )
+    late = [c for c in collectors if c.id not in parts]
+    link_each(late, per_collector, files, ctx, parts, result.not_parsed)
     gc.unfreeze()
+    builder = FactsBuilder()
+    for c in collectors:
+        builder.merge(parts[c.id])
     # each app of a monorepo is its own component: routes of two apps never merge
     builder.routes = with_components(builder.routes, app_roots(root, files))
     result.facts = builder.build()
@@ -186,6 +189,21 @@ def collect_facts(
     return result
 
 
+def production_first(
+    files: list[str], collectors: list[Collector], tests: frozenset[str]
+) -> tuple[list[str], set[str]]:
+    """``files`` with the production code first (a file some collector that reads no test
+    code wants), and the set of those files. They are also the costly ones (parsed), so the
+    light files left for the end keep both workers busy to the last batch."""
+    first = {
+        path
+        for path in files
+        if path not in tests
+        and any(not c.reads_test_code for c in interested(collectors, path, False))
+    }
+    return [p for p in files if p in first] + [p for p in files if p not in first], first
+
+
 def is_decode_note(error: str) -> bool:
     """A file's "invalid UTF-8" note: it was read (with replacements), not left unparsed."""
     return error.startswith(INVALID_UTF8)
@@ -199,8 +217,10 @@ def _extract_all(
     cache: FactCache | None,
     jobs: int,
     tests: frozenset[str],
+    unbounded_from: int = 0,
 ) -> Iterator[_FileResult]:
-    """Every file's result, in ``files`` order.
+    """Every file's result, in ``files`` order (the files from ``unbounded_from`` on are
+    handed to the workers without waiting for results).
 
     The main process reads and hashes each batch and looks it up in the cache (cheap: a
     tenth of a second per 10k files); only the misses are parsed, by worker processes when
@@ -229,7 +249,10 @@ def _extract_all(
                 pool = pool or ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
                 in_flight.append(pool.submit(_worker_batch, str(root), misses, tests & set(misses)))
                 misses = []
-            while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
+            # At most a few batches ahead while production code is handed out; past it, all
+            # of the rest is queued so the workers never wait while this process links.
+            ahead = 4 * jobs if start < unbounded_from else len(files)
+            while in_flight and (in_flight[0].done() or len(in_flight) > ahead):
                 yield from in_flight.popleft().result()
         if misses:
             if pool is None:  # a handful of changed files: not worth a pool
@@ -319,27 +342,6 @@ def _key(digest: str, test: bool) -> str:
     """A file's fact-cache key: its digest, tagged for test code, whose extracts are fewer
     (whether a file is test code depends on the scope globs and on the other files)."""
     return hashlib.sha256(f"test:{digest}".encode()).hexdigest() if test else digest
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while one file is parsed and read, or while the
-    extracts of one collector are decoded from JSON.
-
-    A parse tree and decoded JSON have no reference cycles (a tree dies by reference counting
-    when its file is done), yet while they were alive every few hundred allocations made the
-    collector traverse them again (young, then middle, then old generation): 2.9 CPU s of
-    saleor's 42 s collect, and part of why our parse cost 1.2-1.6x ``ast.parse`` alone.
-    Paused for one file only, whatever cycles the collectors make are freed by the next
-    collection after it, so memory stays bounded by one file's work.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _extract_one(path: str, data: bytes, interested: list[Collector], test: bool = False) -> str:
