@@ -42,6 +42,20 @@ def link_each(
             failures.append(f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}")
 
 
+def production_first(
+    files: list[str], readers: dict[str, list[Collector]], tests: frozenset[str]
+) -> tuple[list[str], set[str]]:
+    """``files`` with the production code first (a file some collector that reads no test
+    code wants), and the set of those files. They are also the costly ones (parsed), so the
+    light files left for the end keep both workers busy to the last batch."""
+    first = {
+        path
+        for path in files
+        if path not in tests and any(not c.reads_test_code for c in readers[path])
+    }
+    return [p for p in files if p in first] + [p for p in files if p not in first], first
+
+
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """The cyclic garbage collector paused while one file is parsed and read, or while the

@@ -33,7 +33,7 @@ from threatmodel import __version__
 from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
 from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
-from threatmodel.collect._link import gc_paused, link_each
+from threatmodel.collect._link import gc_paused, link_each, production_first
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
@@ -125,7 +125,8 @@ def collect_facts(
     # code link (in this process) while the workers read the test code and the text files
     # the rest want. Each collector links into its own builder; they merge in collector
     # order, so the facts are those of one builder linked in that order.
-    order, early_files = production_first(files, collectors, tests)
+    readers = {path: interested(collectors, path, path in tests) for path in files}
+    order, early_files = production_first(files, readers, tests)
     early = [c for c in collectors if not c.reads_test_code]
     parts: dict[str, FactsBuilder] = {}
     # Every object alive now (imported code, catalogs, compiled patterns) outlives the scan:
@@ -136,7 +137,9 @@ def collect_facts(
     try:
         if not early_files:
             link_each(early, per_collector, files, ctx, parts, result.not_parsed)
-        run = _extract_all(root, order, collectors, sig, cache, jobs, tests, len(early_files))
+        run = _extract_all(
+            root, order, collectors, sig, cache, jobs, tests, len(early_files), readers
+        )
         for fr in run:
             progress.advance()
             result.files_parsed += 1
@@ -189,21 +192,6 @@ def collect_facts(
     return result
 
 
-def production_first(
-    files: list[str], collectors: list[Collector], tests: frozenset[str]
-) -> tuple[list[str], set[str]]:
-    """``files`` with the production code first (a file some collector that reads no test
-    code wants), and the set of those files. They are also the costly ones (parsed), so the
-    light files left for the end keep both workers busy to the last batch."""
-    first = {
-        path
-        for path in files
-        if path not in tests
-        and any(not c.reads_test_code for c in interested(collectors, path, False))
-    }
-    return [p for p in files if p in first] + [p for p in files if p not in first], first
-
-
 def is_decode_note(error: str) -> bool:
     """A file's "invalid UTF-8" note: it was read (with replacements), not left unparsed."""
     return error.startswith(INVALID_UTF8)
@@ -218,6 +206,7 @@ def _extract_all(
     jobs: int,
     tests: frozenset[str],
     unbounded_from: int = 0,
+    readers: dict[str, list[Collector]] | None = None,
 ) -> Iterator[_FileResult]:
     """Every file's result, in ``files`` order (the files from ``unbounded_from`` on are
     handed to the workers without waiting for results).
@@ -235,12 +224,12 @@ def _extract_all(
     try:
         for start in range(0, len(files), BATCH):
             batch = files[start : start + BATCH]
-            read = _read_batch(root, batch, collectors, sig, lookup, tests)
-            for fr, data in read:
+            read = _read_batch(root, batch, collectors, sig, lookup, tests, readers)
+            for fr, data, wanted in read:
                 if data is None:
                     yield fr  # cached, unreadable, or wanted by no collector
                 elif not parallel:
-                    yield _extract(fr, data, collectors, fr.path in tests)
+                    yield _extract(fr, data, wanted, fr.path in tests)
                 else:
                     misses.append(fr.path)
             if len(misses) >= BATCH:
@@ -283,8 +272,8 @@ def _worker_batch(
     """Read and extract ``paths`` (cache misses), in a worker or in the main process."""
     collectors = collectors or _worker_collectors
     out = []
-    for fr, data in _read_batch(Path(root), paths, collectors, "", None, tests):
-        out.append(fr if data is None else _extract(fr, data, collectors, fr.path in tests))
+    for fr, data, wanted in _read_batch(Path(root), paths, collectors, "", None, tests):
+        out.append(fr if data is None else _extract(fr, data, wanted, fr.path in tests))
     return out
 
 
@@ -295,39 +284,44 @@ def _read_batch(
     sig: str,
     lookup: Callable[[str, list[str]], dict[str, str]] | None,
     tests: frozenset[str],
-) -> list[tuple[_FileResult, bytes | None]]:
+    readers: dict[str, list[Collector]] | None = None,
+) -> list[tuple[_FileResult, bytes | None, list[Collector]]]:
     """Read and hash a batch of files and look their digests up in one query.
 
     Each result comes with the file's bytes when it still has to be extracted (a cache
-    miss), else with None (a hit, an unreadable file, or a file no collector wants).
+    miss), else with None (a hit, an unreadable file, or a file no collector wants), and
+    with the collectors that read it (``readers``, when the caller already knows them).
     """
-    out: list[tuple[_FileResult, bytes | None]] = []
+    out: list[tuple[_FileResult, bytes | None, list[Collector]]] = []
     for path in paths:
-        if not interested(collectors, path, path in tests):
-            out.append((_FileResult(path, "", None, cached=False), None))
+        wanted = (
+            readers[path] if readers is not None else interested(collectors, path, path in tests)
+        )
+        if not wanted:
+            out.append((_FileResult(path, "", None, cached=False), None, wanted))
             continue
         try:
             with open(os.path.join(root, path), "rb") as fh:  # no Path object per file
                 data = fh.read()
         except OSError as exc:
             error = f"unreadable: {exc.strerror or exc}"
-            out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None))
+            out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None, wanted))
             continue
         # The path is part of the key: extracts may depend on where a file lives (Next.js).
         digest = hashlib.sha256(path.encode() + b"\0" + data).hexdigest()
-        out.append((_FileResult(path, digest, None, cached=False), data))
-    keys = [_key(fr.digest, fr.path in tests) for fr, data in out if data is not None]
+        out.append((_FileResult(path, digest, None, cached=False), data, wanted))
+    keys = [_key(fr.digest, fr.path in tests) for fr, data, _ in out if data is not None]
     hits = lookup(sig, keys) if lookup and keys else {}
-    for i, (fr, _) in enumerate(out):
+    for i, (fr, _, wanted) in enumerate(out):
         hit = hits.get(_key(fr.digest, fr.path in tests))
         if hit is not None:
             fr.payload, fr.cached = hit, True
-            out[i] = (fr, None)
+            out[i] = (fr, None, wanted)
     return out
 
 
-def _extract(fr: _FileResult, data: bytes, collectors: list[Collector], test: bool) -> _FileResult:
-    fr.payload = _extract_one(fr.path, data, interested(collectors, fr.path, test), test)
+def _extract(fr: _FileResult, data: bytes, readers: list[Collector], test: bool) -> _FileResult:
+    fr.payload = _extract_one(fr.path, data, readers, test)
     return fr
 
 
