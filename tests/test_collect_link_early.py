@@ -119,3 +119,26 @@ def test_early_collectors_link_before_test_code_is_read(
     assert sorted(e for e in events if e.startswith("link ")) == sorted(
         f"link {c.id}" for c in all_collectors()
     )
+
+
+SERVER = """const express = require('express')
+const { ApolloServer } = require('@apollo/server')
+const { expressMiddleware } = require('@apollo/server/express4')
+
+const resolvers = { Query: { posts: () => [] } }
+const app = express()
+const server = new ApolloServer({ typeDefs: 'type Query { posts: [String] }', resolvers })
+app.post('/api/v2/graphql', express.json(), expressMiddleware(server))
+app.listen(4000)
+"""
+
+
+def test_a_link_reads_the_routes_linked_before_it(tmp_path: Path) -> None:
+    """graphql_js names its operations under the endpoint Express linked before it."""
+    (tmp_path / "package.json").write_text('{"name": "api", "dependencies": {"express": "4"}}')
+    (tmp_path / "server.js").write_text(SERVER)
+    (tmp_path / "server.test.js").write_text("test('posts', () => {})\n")  # read late
+    facts = collect_facts(tmp_path, walk(tmp_path).files, jobs=1).facts
+    paths = {r.path for r in facts.routes}
+    assert "/api/v2/graphql" in paths
+    assert "/api/v2/graphql/Query.posts" in paths, paths

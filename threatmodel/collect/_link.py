@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from threatmodel.code.collector import Collector, FactsBuilder, LinkContext
+from threatmodel.models import Route
 
 
 def link_each(
@@ -23,13 +24,20 @@ def link_each(
     ctx: LinkContext,
     parts: dict[str, FactsBuilder],
     failures: list[str],
+    linked_routes: list[Route],
 ) -> None:
     """Link each of ``collectors`` (its extracts: JSON text per path, taken out of
     ``per_collector``) into a builder of its own in ``parts``; a failed link is noted in
-    ``failures``."""
+    ``failures``.
+
+    A link may read the routes linked before it (graphql_js finds the endpoint Express
+    mounted): each builder starts with ``linked_routes``, the routes of every link so far,
+    and keeps only those its link appended. Routes come only from collectors that read no
+    test code, so each of them sees the routes of the collectors before it in id order.
+    """
     for c in collectors:
         texts = per_collector.pop(c.id)
-        parts[c.id] = part = FactsBuilder()
+        parts[c.id] = part = FactsBuilder(routes=list(linked_routes))
         try:
             # In ``files`` order, whichever order the workers finished in.
             with gc_paused():  # decoded JSON holds no cycles
@@ -40,6 +48,8 @@ def link_each(
             c.link(decoded, part, ctx)
         except Exception as exc:  # a broken collector must not sink the scan, nor hide
             failures.append(f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}")
+        part.routes = part.routes[len(linked_routes) :]  # a link appends; it never edits
+        linked_routes.extend(part.routes)
 
 
 def production_first(
