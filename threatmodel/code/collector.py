@@ -93,7 +93,12 @@ class Collector(ABC):
 
     @abstractmethod
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        """Combine per-file extracts (keyed by path, non-None only) into facts."""
+        """Combine per-file extracts (keyed by path, non-None only) into facts.
+
+        ``out`` is this collector's own builder: it appends to it, and it may read
+        ``out.routes``, which start with the routes of the collectors linked before it (in id
+        order; the collectors that read test code link last: collect/_link.py).
+        """
 
 
 _REGISTRY: dict[str, type[Collector]] = {}
