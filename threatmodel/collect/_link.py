@@ -3,7 +3,7 @@
 collect/_run.py links the collectors that read no test code as soon as the production code is
 extracted (while the workers still read the test code), the rest at the end; a builder per
 collector, merged in collector order (``FactsBuilder.merge``), gives the facts one builder
-linked in that order would.
+linked in that order would. ``gc_paused`` is the garbage-collector pause of both phases.
 """
 
 from __future__ import annotations

@@ -240,10 +240,11 @@ def _extract_all(
                 in_flight.append(pool.submit(_worker_batch, str(root), misses, tests & set(misses)))
                 misses = []
             # At most a few batches ahead while production code is handed out; past it, all
-            # of the rest is queued so the workers never wait while this process links.
-            ahead = 4 * jobs if start < unbounded_from else len(files)
-            while in_flight and (in_flight[0].done() or len(in_flight) > ahead):
-                yield from in_flight.popleft().result()
+            # of the rest is queued before any result is taken, so the workers never wait
+            # while this process links (collect_facts links on the last production result).
+            if start + BATCH < unbounded_from:
+                while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
+                    yield from in_flight.popleft().result()
         if misses:
             if pool is None:  # a handful of changed files: not worth a pool
                 yield from _worker_batch(str(root), misses, tests, collectors)
