@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -96,7 +96,12 @@ class Collector(ABC):
 
     @abstractmethod
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        """Combine per-file extracts (keyed by path, non-None only) into facts."""
+        """Combine per-file extracts (keyed by path, non-None only) into facts.
+
+        ``out`` is this collector's own builder: it appends to it, and it may read
+        ``out.routes``, which start with the routes of the collectors linked before it (in id
+        order; the collectors that read test code link last: collect/_link.py).
+        """
 
 
 _REGISTRY: dict[str, type[Collector]] = {}
@@ -146,6 +151,17 @@ class FactsBuilder:
                 )
                 return
         self.env_vars.append(EnvVar(name=name, client_exposed=client_exposed, locations=[location]))
+
+    def merge(self, other: FactsBuilder) -> None:
+        """Append what ``other`` gathered, as if its link had run on this builder after the
+        links that filled this one (collectors link into their own builders, merged in
+        collector order: collect/_run.py)."""
+        for f in fields(self):
+            if f.name != "env_vars":
+                getattr(self, f.name).extend(getattr(other, f.name))
+        for var in other.env_vars:  # merged by name: replayed, locations in first-seen order
+            for location in var.locations:
+                self.add_env_read(var.name, location, var.client_exposed)
 
     def build(self) -> Facts:
         routes = _unique_route_ids(

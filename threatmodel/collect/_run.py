@@ -25,7 +25,6 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +33,12 @@ from threatmodel import __version__
 from threatmodel.code.collector import Collector, FactsBuilder, LinkContext, link_order
 from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
+from threatmodel.collect._link import gc_paused, link_each, production_first
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
 from threatmodel.collect.scope import ScopeConfig, code_of_tests
-from threatmodel.models import Facts
+from threatmodel.models import Facts, Route
 from threatmodel.progress import NullProgress, Progress
 
 PARALLEL_THRESHOLD = 300  # below this many files a process pool costs more than it saves
@@ -120,57 +120,66 @@ def collect_facts(
     result = CollectResult(facts=Facts())
     fresh: list[tuple[str, str]] = []
     bad_utf8: list[str] = []
+    ctx = LinkContext(root=root, files=tuple(files))
+    # Production code goes first: once it is all extracted, the collectors that read no test
+    # code link (in this process) while the workers read the test code and the text files
+    # the rest want. Each collector links into its own builder; they merge in collector
+    # order, so the facts are those of one builder linked in that order.
+    readers = {path: interested(collectors, path, path in tests) for path in files}
+    order, early_files = production_first(files, readers, tests)
+    # link_order: a collector links after those it names in ``link_after`` (flows_python
+    # binds the URL captures of the routes pyweb linked)
+    early = link_order([c for c in collectors if not c.reads_test_code])
+    parts: dict[str, FactsBuilder] = {}
+    routes: list[Route] = []  # every route linked so far, in link order (see link_each)
     # Every object alive now (imported code, catalogs, compiled patterns) outlives the scan:
     # frozen, the cyclic collector stops walking them again each time parsing allocates
     # (its time extracting 1,500 saleor files in one process: ~1.0 s -> 0.38 s of ~12 s).
     # Thawed after, so a long-lived caller (tests, ``ask``) still frees its own garbage.
     gc.freeze()
     try:
-        for fr in _extract_all(root, files, collectors, sig, cache, jobs, tests):
+        if not early_files:
+            link_each(early, per_collector, files, ctx, parts, result.not_parsed, routes)
+        run = _extract_all(
+            root, order, collectors, sig, cache, jobs, tests, len(early_files), readers
+        )
+        for fr in run:
             progress.advance()
             result.files_parsed += 1
             if fr.digest:
                 result.digests[fr.path] = fr.digest
-            if fr.payload is None:
-                continue
-            if fr.cached:
-                result.cache_hits += 1
-            elif fr.digest:
-                fresh.append((_key(fr.digest, fr.path in tests), fr.payload))
-                if cache is not None and len(fresh) >= PUT_EVERY:
-                    cache.put_many(sig, fresh)  # written as they come: memory stays flat
-                    fresh = []
-            # Extracts always pass through JSON, cached or not, so a cold and a warm scan link
-            # exactly the same data.
-            errors, extracts = _unframe(fr.payload)
-            result.not_parsed.extend(f"{fr.path}: {e}" for e in errors if not is_decode_note(e))
-            bad_utf8.extend(f"{fr.path} ({e})" for e in errors if is_decode_note(e))
-            for cid, data in extracts:
-                if data != "null" and cid in per_collector:
-                    per_collector[cid][fr.path] = data
+            if fr.payload is not None:
+                if fr.cached:
+                    result.cache_hits += 1
+                elif fr.digest:
+                    fresh.append((_key(fr.digest, fr.path in tests), fr.payload))
+                    if cache is not None and len(fresh) >= PUT_EVERY:
+                        cache.put_many(sig, fresh)  # written as they come: memory stays flat
+                        fresh = []
+                # Extracts always pass through JSON, cached or not, so a cold and a warm
+                # scan link exactly the same data.
+                errors, extracts = _unframe(fr.payload)
+                result.not_parsed.extend(f"{fr.path}: {e}" for e in errors if not is_decode_note(e))
+                bad_utf8.extend(f"{fr.path} ({e})" for e in errors if is_decode_note(e))
+                for cid, data in extracts:
+                    if data != "null" and cid in per_collector:
+                        per_collector[cid][fr.path] = data
+            if fr.path in early_files:
+                early_files.discard(fr.path)
+                if not early_files:
+                    link_each(early, per_collector, files, ctx, parts, result.not_parsed, routes)
         if cache is not None and fresh:
             cache.put_many(sig, fresh)
     finally:
         gc.unfreeze()
     progress.finish()
 
-    builder = FactsBuilder()
-    ctx = LinkContext(root=root, files=tuple(files))
-    for c in link_order(collectors):
-        texts = per_collector.pop(c.id)
-        try:
-            # In ``files`` order, whichever order the workers finished in.
-            with gc_paused():  # decoded JSON holds no cycles
-                decoded = {path: json.loads(texts[path]) for path in files if path in texts}
-                # Frozen until every link is done, so the first collection after the pause
-                # does not walk every decoded object (0.1-0.2 s each for saleor's biggest).
-                gc.freeze()
-            c.link(decoded, builder, ctx)
-        except Exception as exc:  # a broken collector must not sink the scan, nor hide
-            result.not_parsed.append(
-                f"(collector {c.id}): link failed: {type(exc).__name__}: {exc}"
-            )
+    late = link_order([c for c in collectors if c.id not in parts])
+    link_each(late, per_collector, files, ctx, parts, result.not_parsed, routes)
     gc.unfreeze()
+    builder = FactsBuilder()
+    for c in collectors:
+        builder.merge(parts[c.id])
     # each app of a monorepo is its own component: routes of two apps never merge
     builder.routes = with_components(builder.routes, app_roots(root, files))
     result.facts = builder.build()
@@ -199,8 +208,11 @@ def _extract_all(
     cache: FactCache | None,
     jobs: int,
     tests: frozenset[str],
+    unbounded_from: int = 0,
+    readers: dict[str, list[Collector]] | None = None,
 ) -> Iterator[_FileResult]:
-    """Every file's result, in ``files`` order.
+    """Every file's result, in ``files`` order (the files from ``unbounded_from`` on are
+    handed to the workers without waiting for results).
 
     The main process reads and hashes each batch and looks it up in the cache (cheap: a
     tenth of a second per 10k files); only the misses are parsed, by worker processes when
@@ -215,12 +227,12 @@ def _extract_all(
     try:
         for start in range(0, len(files), BATCH):
             batch = files[start : start + BATCH]
-            read = _read_batch(root, batch, collectors, sig, lookup, tests)
-            for fr, data in read:
+            read = _read_batch(root, batch, collectors, sig, lookup, tests, readers)
+            for fr, data, wanted in read:
                 if data is None:
                     yield fr  # cached, unreadable, or wanted by no collector
                 elif not parallel:
-                    yield _extract(fr, data, collectors, fr.path in tests)
+                    yield _extract(fr, data, wanted, fr.path in tests)
                 else:
                     misses.append(fr.path)
             if len(misses) >= BATCH:
@@ -229,8 +241,12 @@ def _extract_all(
                 pool = pool or ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker)
                 in_flight.append(pool.submit(_worker_batch, str(root), misses, tests & set(misses)))
                 misses = []
-            while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
-                yield from in_flight.popleft().result()
+            # At most a few batches ahead while production code is handed out; past it, all
+            # of the rest is queued before any result is taken, so the workers never wait
+            # while this process links (collect_facts links on the last production result).
+            if start + BATCH < unbounded_from:
+                while in_flight and (in_flight[0].done() or len(in_flight) > 4 * jobs):
+                    yield from in_flight.popleft().result()
         if misses:
             if pool is None:  # a handful of changed files: not worth a pool
                 yield from _worker_batch(str(root), misses, tests, collectors)
@@ -260,8 +276,8 @@ def _worker_batch(
     """Read and extract ``paths`` (cache misses), in a worker or in the main process."""
     collectors = collectors or _worker_collectors
     out = []
-    for fr, data in _read_batch(Path(root), paths, collectors, "", None, tests):
-        out.append(fr if data is None else _extract(fr, data, collectors, fr.path in tests))
+    for fr, data, wanted in _read_batch(Path(root), paths, collectors, "", None, tests):
+        out.append(fr if data is None else _extract(fr, data, wanted, fr.path in tests))
     return out
 
 
@@ -272,39 +288,44 @@ def _read_batch(
     sig: str,
     lookup: Callable[[str, list[str]], dict[str, str]] | None,
     tests: frozenset[str],
-) -> list[tuple[_FileResult, bytes | None]]:
+    readers: dict[str, list[Collector]] | None = None,
+) -> list[tuple[_FileResult, bytes | None, list[Collector]]]:
     """Read and hash a batch of files and look their digests up in one query.
 
     Each result comes with the file's bytes when it still has to be extracted (a cache
-    miss), else with None (a hit, an unreadable file, or a file no collector wants).
+    miss), else with None (a hit, an unreadable file, or a file no collector wants), and
+    with the collectors that read it (``readers``, when the caller already knows them).
     """
-    out: list[tuple[_FileResult, bytes | None]] = []
+    out: list[tuple[_FileResult, bytes | None, list[Collector]]] = []
     for path in paths:
-        if not interested(collectors, path, path in tests):
-            out.append((_FileResult(path, "", None, cached=False), None))
+        wanted = (
+            readers[path] if readers is not None else interested(collectors, path, path in tests)
+        )
+        if not wanted:
+            out.append((_FileResult(path, "", None, cached=False), None, wanted))
             continue
         try:
             with open(os.path.join(root, path), "rb") as fh:  # no Path object per file
                 data = fh.read()
         except OSError as exc:
             error = f"unreadable: {exc.strerror or exc}"
-            out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None))
+            out.append((_FileResult(path, "", _payload({}, [error]), cached=False), None, wanted))
             continue
         # The path is part of the key: extracts may depend on where a file lives (Next.js).
         digest = hashlib.sha256(path.encode() + b"\0" + data).hexdigest()
-        out.append((_FileResult(path, digest, None, cached=False), data))
-    keys = [_key(fr.digest, fr.path in tests) for fr, data in out if data is not None]
+        out.append((_FileResult(path, digest, None, cached=False), data, wanted))
+    keys = [_key(fr.digest, fr.path in tests) for fr, data, _ in out if data is not None]
     hits = lookup(sig, keys) if lookup and keys else {}
-    for i, (fr, _) in enumerate(out):
+    for i, (fr, _, wanted) in enumerate(out):
         hit = hits.get(_key(fr.digest, fr.path in tests))
         if hit is not None:
             fr.payload, fr.cached = hit, True
-            out[i] = (fr, None)
+            out[i] = (fr, None, wanted)
     return out
 
 
-def _extract(fr: _FileResult, data: bytes, collectors: list[Collector], test: bool) -> _FileResult:
-    fr.payload = _extract_one(fr.path, data, interested(collectors, fr.path, test), test)
+def _extract(fr: _FileResult, data: bytes, readers: list[Collector], test: bool) -> _FileResult:
+    fr.payload = _extract_one(fr.path, data, readers, test)
     return fr
 
 
@@ -319,27 +340,6 @@ def _key(digest: str, test: bool) -> str:
     """A file's fact-cache key: its digest, tagged for test code, whose extracts are fewer
     (whether a file is test code depends on the scope globs and on the other files)."""
     return hashlib.sha256(f"test:{digest}".encode()).hexdigest() if test else digest
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused while one file is parsed and read, or while the
-    extracts of one collector are decoded from JSON.
-
-    A parse tree and decoded JSON have no reference cycles (a tree dies by reference counting
-    when its file is done), yet while they were alive every few hundred allocations made the
-    collector traverse them again (young, then middle, then old generation): 2.9 CPU s of
-    saleor's 42 s collect, and part of why our parse cost 1.2-1.6x ``ast.parse`` alone.
-    Paused for one file only, whatever cycles the collectors make are freed by the next
-    collection after it, so memory stays bounded by one file's work.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _extract_one(path: str, data: bytes, interested: list[Collector], test: bool = False) -> str:

@@ -178,9 +178,12 @@ def _pnpm(text: str) -> dict[str, str]:
 
 
 def _is_requirements(path: str, language: str) -> bool:
-    p = PurePosixPath(path)  # requirements.txt, requirements-dev.in, requirements/base.txt
+    # requirements.txt, requirements-dev.in, requirements/base.txt. String operations, not
+    # a PurePosixPath: asked of every walked file, twice (a tenth of a second on saleor).
+    folder, _, name = path.rpartition("/")
+    dot = name.rfind(".")  # PurePosixPath.suffix: a leading dot starts no suffix
     return language == "requirements" or (
-        p.parent.name == "requirements" and p.suffix in (".txt", ".in")
+        folder.rpartition("/")[2] == "requirements" and dot > 0 and name[dot:] in (".txt", ".in")
     )
 
 
@@ -191,7 +194,7 @@ class DependencyCollector(Collector):
     version = 1
 
     def wants(self, path: str, language: str) -> bool:
-        name = PurePosixPath(path).name
+        name = path.rpartition("/")[2]
         return _is_requirements(path, language) or name in _MANIFESTS or name in _LOCKS
 
     def extract(self, src: SourceFile) -> Extract:

@@ -226,7 +226,7 @@ class SecretsCollector(Collector):
     reads_test_code = True  # token formats only there (context_of), never a parse
 
     def wants(self, path: str, language: str) -> bool:
-        name = PurePosixPath(path).name
+        name = path.rpartition("/")[2]  # asked of every walked file: no PurePosixPath
         if name in _SKIP_NAMES:
             return False
         return language in _LANGUAGES or name.lower().endswith(_TOKEN_ONLY_SUFFIXES)
