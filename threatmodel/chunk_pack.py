@@ -10,6 +10,7 @@ so repeated code is paid for once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -65,6 +66,31 @@ class Section:
     located: CodeRef | None = None
 
 
+# The fact lines of a route's head that can be said once for a whole request: they read the
+# same whatever file the route is in (a flow's ``line N`` is relative to the route's file,
+# so flow lines are never hoisted). The framework is its head line's last parenthesis.
+_HOISTED = ("  auth: ", "  flags: ", "  middleware: ")
+_FRAMEWORK = re.compile(r" \(([\w.-]+)\)$")
+SHARED_HEAD = "every route below:"
+
+
+def shared_lines(head: str) -> list[str]:
+    """The lines of a route's head a request may say once for all its routes."""
+    lines = head.split("\n")
+    out = [ln for ln in lines[1:] if ln.startswith(_HOISTED)]
+    if m := _FRAMEWORK.search(lines[0]):
+        out.append(f"  framework: {m.group(1)}")
+    return out
+
+
+def without(head: str, hoisted: set[str]) -> str:
+    """A route's head with the lines its request says once (``shared_lines``) left out."""
+    first, *rest = head.split("\n")
+    if (m := _FRAMEWORK.search(first)) and f"  framework: {m.group(1)}" in hoisted:
+        first = first[: m.start()]
+    return "\n".join([first, *(ln for ln in rest if ln not in hoisted)])
+
+
 def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
     """An excerpt is shown once whatever it was reached as (handler, callee, flow step)."""
     return ref if isinstance(ref, str) else (ref.path, ref.start, ref.end)
@@ -114,6 +140,18 @@ class Packer:
         tables: list[str] = []
         kinds: dict[ChunkKind, list[str]] = {}  # with ``prefixes``: names by kind, in order
         used = 0
+        # Route heads (their index in ``parts``) and the fact lines all of them share, said
+        # once at the chunk's head when two or more routes share them (``saving`` tokens).
+        heads: list[int] = []
+        common: list[str] = []
+        saving = 0
+
+        def hoist(lines: list[str], n: int) -> int:
+            """Tokens saved by saying ``lines`` once for ``n`` route heads."""
+            if n < 2 or not lines:
+                return 0
+            each = sum(count_tokens(ln) + 1 for ln in lines)
+            return max(0, (n - 1) * each - count_tokens(SHARED_HEAD) - 2)
 
         def heading(first: bool = False) -> str:
             if not prefixes or not kinds:
@@ -124,7 +162,11 @@ class Packer:
             return "; ".join(title(prefixes[k], ns) for k, ns in kinds.items())
 
         def flush() -> None:
-            nonlocal parts, seen, names, routes, tables, used
+            nonlocal parts, seen, names, routes, tables, used, heads, common, saving
+            if saving > 0:
+                for i in heads:
+                    parts[i] = without(parts[i], set(common))
+                parts.insert(0, "\n".join([SHARED_HEAD, *common]))
             if parts:
                 data = "\n\n".join(parts)
                 n = len(chunks) + 1
@@ -141,6 +183,7 @@ class Packer:
                 )
                 self.sent.update(seen - cut)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
+            heads, common, saving = [], [], 0
             cut.clear()
             kinds.clear()
 
@@ -151,20 +194,33 @@ class Packer:
             head = [text] if text else []
             return head + [self._render(ref, lines) for ref in sec.refs if key(ref) not in seen]
 
+        def joined(sec: Section, texts: list[str]) -> tuple[int, list[str], int]:
+            """The section's cost and, for a route, the shared lines and saving with it."""
+            cost = sum(count_tokens(t) + 2 for t in texts)
+            if not (sec.routes and sec.text):
+                return cost, common, saving
+            mine = shared_lines(texts[0])
+            both = [ln for ln in common if ln in mine] if heads else mine
+            saves = hoist(both, len(heads) + 1)
+            return cost - (saves - saving), both, saves
+
         for name, sec in sections:
             texts = texts_of(sec)
-            cost = sum(count_tokens(t) + 2 for t in texts)
+            cost, shared, saves = joined(sec, texts)
             new_name = bool(names) and name not in names
             full = split_at is not None and new_name and used >= split_at
             if (used + cost > budget or full) and used > 0:
                 flush()
                 texts = texts_of(sec)
-                cost = sum(count_tokens(t) + 2 for t in texts)
+                cost, shared, saves = joined(sec, texts)
             lines = MAX_EXCERPT_LINES
             while used + cost > budget and lines > 5 and sec.refs:
                 lines //= 2  # too big alone: show less of each excerpt
                 texts = texts_of(sec, lines)
-                cost = sum(count_tokens(t) + 2 for t in texts)
+                cost, shared, saves = joined(sec, texts)
+            if sec.routes and sec.text:
+                heads.append(len(parts))
+                common, saving = shared, saves
             parts += texts
             seen.update(key(ref) for ref in sec.refs)
             if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again

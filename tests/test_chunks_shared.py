@@ -1,0 +1,84 @@
+"""A fact every route of a request shares (auth, flags, framework) is said once at the
+request's head, not on every route (issue 19); a fact only some share stays on each route.
+Fixtures are written here; facts built by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_chunks_program import route, write
+
+from threatmodel.chunk_pack import SHARED_HEAD, shared_lines, without
+from threatmodel.code.reader import RepoReader
+from threatmodel.models import AuthStatus, Facts, Location, Route, Sink
+from threatmodel.summarize import summarize
+
+N = 4
+WEB = {
+    f"web{i}.py": (
+        "import os\nfrom flask import Flask, request\n\napp = Flask(__name__)\n\n\n"  # 1-6
+        f'@app.get("/run{i}")\n'  # 7
+        f"def run{i}():\n"  # 8
+        '    os.system(request.args["c"])\n'  # 9
+        "    return 'ok'\n"  # 10
+    )
+    for i in range(N)
+}
+
+
+def routes(statuses: list[AuthStatus]) -> tuple[list[Route], list[Sink]]:
+    rs, sinks = [], []
+    for i, status in enumerate(statuses):
+        r = route(f"/run{i}", f"web{i}.run{i}", f"web{i}.py", 7, status, "flask")
+        rs.append(r.model_copy(update={"rate_limited": False}))
+        loc = Location(path=f"web{i}.py", line=9)
+        sinks.append(Sink(kind="command", call="os.system", location=loc, dynamic=True))
+    return rs, sinks
+
+
+def components(tmp_path: Path, statuses: list[AuthStatus]) -> list[str]:
+    files = write(tmp_path, WEB)
+    rs, sinks = routes(statuses)
+    chunks = summarize(Facts(routes=rs, sinks=sinks), RepoReader(tmp_path), 6000, files=files)
+    return [c.data for c in chunks if c.kind == "component"]
+
+
+def test_shared_auth_flags_and_framework_are_said_once(tmp_path: Path) -> None:
+    (data,) = components(tmp_path, [AuthStatus.PUBLIC] * N)
+    head = data.split("\n\n")[0]
+    assert head == f"{SHARED_HEAD}\n  auth: public\n  flags: not rate limited\n  framework: flask"
+    assert data.count("auth: public") == 1 and data.count("not rate limited") == 1
+    assert "(flask)" not in data
+    for i in range(N):  # every route is still there, with its own dangerous call
+        assert f"route GET /run{i}\n" in data
+        assert f"command os.system at web{i}.py:9 with a non-constant argument" in data
+        assert f"9|    os.system(request.args[\"c\"])" in data
+
+
+def test_a_fact_only_some_routes_share_stays_on_each(tmp_path: Path) -> None:
+    statuses = [AuthStatus.PUBLIC, AuthStatus.AUTHENTICATED] * (N // 2)
+    (data,) = components(tmp_path, statuses)
+    assert data.startswith(f"{SHARED_HEAD}\n  flags: not rate limited\n  framework: flask\n\n")
+    assert data.count("  auth: public") == N // 2
+    assert data.count("  auth: authenticated") == N // 2
+
+
+def test_one_route_is_not_given_a_shared_head(tmp_path: Path) -> None:
+    (data,) = components(tmp_path, [AuthStatus.PUBLIC])
+    assert SHARED_HEAD not in data
+    assert "route GET /run0  handler" in data or "route GET /run0 (flask)" in data
+    assert "  auth: public" in data
+
+
+def test_shared_lines_never_take_a_flow_line() -> None:
+    # a flow's `line N` is relative to the route's own file: the same words in two files
+    # are two facts, so flow lines stay on their route
+    head = (
+        "route GET /a (flask)\n  auth: public\n"
+        "  flow xss: request value request.args at line 3 reaches return at line 4 (unbroken)"
+    )
+    assert shared_lines(head) == ["  auth: public", "  framework: flask"]
+    assert without(head, {"  auth: public", "  framework: flask"}) == (
+        "route GET /a\n"
+        "  flow xss: request value request.args at line 3 reaches return at line 4 (unbroken)"
+    )
