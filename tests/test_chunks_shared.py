@@ -8,7 +8,8 @@ from pathlib import Path
 
 from test_chunks_program import route, write
 
-from threatmodel.chunk_pack import SHARED_HEAD, shared_lines, without
+from threatmodel.chunk_builder import ChunkBuilder
+from threatmodel.chunk_pack import SHARED_HEAD, Packer, Section, shared_lines, without
 from threatmodel.code.reader import RepoReader
 from threatmodel.models import AuthStatus, Facts, Location, Route, Sink
 from threatmodel.summarize import summarize
@@ -82,3 +83,26 @@ def test_shared_lines_never_take_a_flow_line() -> None:
         "route GET /a\n"
         "  flow xss: request value request.args at line 3 reaches return at line 4 (unbroken)"
     )
+
+
+def _sections(name: str, n: int, words: int) -> list[tuple[str, Section]]:
+    text = " ".join(["word"] * words)
+    head = f"route GET /{name}{{}} (flask)\n  note: {text}"
+    return [(name, Section(head.format(i), routes=[f"GET /{name}{i}"])) for i in range(n)]
+
+
+def test_a_component_that_fits_whole_fills_the_request(tmp_path: Path) -> None:
+    """A risky component starts a request of its own once the current one is half full,
+    unless all its sections fit in what is left: then it fills that request (one fixed
+    prompt less), and it is never cut in two by that rule."""
+    packer = Packer(ChunkBuilder(Facts(), RepoReader(tmp_path)), 1000)
+    big = _sections("big", 3, 180)  # ~600 tokens: past half the budget
+    small = _sections("small", 2, 60)  # ~140 tokens: fits in what is left
+    large = _sections("large", 3, 100)  # ~330 tokens: does not
+    names = {"big", "small", "large"}
+    chunks = packer.pack("routes in", "component", big + small + large, 500, split_names=names)
+    assert [sorted({r.rstrip("0123456789") for r in c.routes}) for c in chunks] == [
+        ["GET /big", "GET /small"],
+        ["GET /large"],
+    ]
+    assert all(c.tokens <= 1000 for c in chunks)

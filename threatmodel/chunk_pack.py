@@ -11,7 +11,7 @@ so repeated code is paid for once.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -123,13 +123,17 @@ class Packer:
         sections: list[tuple[str, Section]],
         split_at: int | None = None,
         prefixes: Mapping[ChunkKind, str] | None = None,
+        split_names: Collection[str] | None = None,
     ) -> list[Chunk]:
         """Greedy packing of (name, section) pairs, in the order given, under the budget.
 
-        ``split_at``: a section of a new name (another component) starts a new chunk when
-        the current one holds at least that many tokens. ``prefixes``: sections of several
+        ``split_at``: a section of a new name (another component; with ``split_names``, one
+        of those) starts a new chunk when the current one holds at least that many tokens
+        and the name's sections do not all fit in what is left (a request is filled, and a
+        component that fits whole is not cut in two). ``prefixes``: sections of several
         kinds (``Section.kind``) packed together; a chunk's title names each kind's
-        sections after its prefix (``output in a.html; application setup in settings``)."""
+        sections after its prefix (``output in a.html; application setup in settings``); a
+        chunk holding a route is a ``component`` chunk."""
         budget = self.budget
         chunks: list[Chunk] = []
         parts: list[str] = []
@@ -145,13 +149,20 @@ class Packer:
         heads: list[int] = []
         common: list[str] = []
         saving = 0
+        cuts: dict[tuple[str, frozenset[str]], int] = {}
 
-        def hoist(lines: list[str], n: int) -> int:
-            """Tokens saved by saying ``lines`` once for ``n`` route heads."""
-            if n < 2 or not lines:
+        def hoist(lines: list[str], more: str) -> int:
+            """Tokens saved by saying ``lines`` once for the heads so far and ``more``."""
+            held = [parts[i] for i in heads] + [more]
+            if len(held) < 2 or not lines:
                 return 0
-            each = sum(count_tokens(ln) + 1 for ln in lines)
-            return max(0, (n - 1) * each - count_tokens(SHARED_HEAD) - 2)
+            drop = frozenset(lines)
+            cut = 0
+            for h in held:  # a head's cut is asked again for each later route: kept
+                if (h, drop) not in cuts:
+                    cuts[h, drop] = count_tokens(h) - count_tokens(without(h, drop))
+                cut += cuts[h, drop]
+            return max(0, cut - count_tokens("\n".join([SHARED_HEAD, *lines])) - 2)
 
         def heading(first: bool = False) -> str:
             if not prefixes or not kinds:
@@ -160,6 +171,13 @@ class Packer:
                 k, ns = next(iter(kinds.items()))
                 return title(prefixes[k], ns[:1])
             return "; ".join(title(prefixes[k], ns) for k, ns in kinds.items())
+
+        def chunk_kind() -> ChunkKind:
+            if not kinds:
+                return kind
+            if "component" in kinds or len(kinds) == 1:
+                return "component" if "component" in kinds else next(iter(kinds))
+            return "setup"
 
         def flush() -> None:
             nonlocal parts, seen, names, routes, tables, used, heads, common, saving
@@ -173,7 +191,7 @@ class Packer:
                 chunks.append(
                     Chunk(
                         f"{heading(first=True)}#{n}",
-                        next(iter(kinds)) if len(kinds) == 1 else "setup" if kinds else kind,
+                        chunk_kind(),
                         heading() + f" (part {n})",
                         data,
                         count_tokens(data),
@@ -201,14 +219,29 @@ class Packer:
                 return cost, common, saving
             mine = shared_lines(texts[0])
             both = [ln for ln in common if ln in mine] if heads else mine
-            saves = hoist(both, len(heads) + 1)
+            saves = hoist(both, texts[0])
             return cost - (saves - saving), both, saves
 
-        for name, sec in sections:
+        def fits_whole(i: int, first: int) -> bool:
+            """Whether the sections of ``sections[i]``'s name fit in what is left."""
+            total = first
+            for other, sec in sections[i + 1 :]:
+                if other != sections[i][0] or used + total > budget:
+                    break
+                total += sum(count_tokens(t) + 2 for t in texts_of(sec))
+            return used + total <= budget
+
+        for i, (name, sec) in enumerate(sections):
             texts = texts_of(sec)
             cost, shared, saves = joined(sec, texts)
             new_name = bool(names) and name not in names
-            full = split_at is not None and new_name and used >= split_at
+            full = (
+                split_at is not None
+                and new_name
+                and used >= split_at
+                and (split_names is None or name in split_names)
+                and not fits_whole(i, cost)
+            )
             if (used + cost > budget or full) and used > 0:
                 flush()
                 texts = texts_of(sec)
