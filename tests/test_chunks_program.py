@@ -205,7 +205,7 @@ def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> 
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     (comp,) = [c for c in chunks if c.kind == "component"]
     assert (
-        "flow sql_injection: request value request.args at line 10 reaches "
+        "flow sql_injection: request.args line 10 reaches "
         "sqlite3.Connection.execute at store.py:5 (unbroken)"
     ) in comp.data
     assert "constant value" not in comp.data  # a value the engine proved constant is not sent
