@@ -9,7 +9,8 @@ from pathlib import Path
 from test_chunks_program import route, write
 
 from threatmodel.chunk_builder import ChunkBuilder
-from threatmodel.chunk_pack import SHARED_HEAD, Packer, Section, shared_lines, without
+from threatmodel.chunk_pack import Packer, Section
+from threatmodel.chunk_shared import DEFAULT_HEAD, SHARED_HEAD, Plan, plan, shared_lines
 from threatmodel.code.reader import RepoReader
 from threatmodel.models import AuthStatus, Facts, Location, Route, Sink
 from threatmodel.summarize import summarize
@@ -56,12 +57,32 @@ def test_shared_auth_flags_and_framework_are_said_once(tmp_path: Path) -> None:
         assert f"9|    os.system(request.args[\"c\"])" in data
 
 
-def test_a_fact_only_some_routes_share_stays_on_each(tmp_path: Path) -> None:
-    statuses = [AuthStatus.PUBLIC, AuthStatus.AUTHENTICATED] * (N // 2)
+def test_the_commonest_auth_is_said_once_and_the_others_on_their_route(tmp_path: Path) -> None:
+    statuses = [AuthStatus.PUBLIC] * (N - 1) + [AuthStatus.AUTHENTICATED]
     (data,) = components(tmp_path, statuses)
-    assert data.startswith(f"{SHARED_HEAD}\n  flags: not rate limited\n  framework: flask\n\n")
-    assert data.count("  auth: public") == N // 2
-    assert data.count("  auth: authenticated") == N // 2
+    assert data.startswith(
+        f"{SHARED_HEAD}\n  flags: not rate limited\n  framework: flask\n"
+        f"{DEFAULT_HEAD}\n  auth: public\n\n"
+    )
+    assert data.count("  auth: public") == 1
+    assert data.count("  auth: authenticated") == 1  # the one route that differs says so
+    i = data.index("route GET /run3")
+    assert data.index("  auth: authenticated") > i
+
+
+def test_a_sentence_many_routes_repeat_is_said_once_and_named() -> None:
+    said = "  code not quoted: the dataflow engine decided every value"
+    heads = [
+        f"route GET /a (flask)\n  auth: public\n{said}",
+        f"route GET /b (flask)\n  auth: public\n{said}",
+        "route GET /c (flask)\n  auth: public\n  dangerous calls: os.system at c.py:5",
+    ]
+    p = plan(heads)
+    assert p.named == (said,) and "  auth: public" in p.every
+    assert p.apply(heads[0]) == "route GET /a\n  code not quoted"
+    # a line with a place (relative to the route's file) is never said once for several
+    twice = [h.replace("/a", "/x") for h in heads[2:]] + heads[2:]
+    assert plan(twice).named == ()
 
 
 def test_one_route_is_not_given_a_shared_head(tmp_path: Path) -> None:
@@ -79,7 +100,7 @@ def test_shared_lines_never_take_a_flow_line() -> None:
         "  flow xss: request value request.args at line 3 reaches return at line 4 (unbroken)"
     )
     assert shared_lines(head) == ["  auth: public", "  framework: flask"]
-    assert without(head, {"  auth: public", "  framework: flask"}) == (
+    assert Plan(every=("  auth: public", "  framework: flask")).apply(head) == (
         "route GET /a\n"
         "  flow xss: request value request.args at line 3 reaches return at line 4 (unbroken)"
     )

@@ -10,12 +10,12 @@ so repeated code is paid for once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
+from threatmodel.chunk_shared import Plan, Sharing
 from threatmodel.excerpts import CodeRef
 
 ChunkKind = Literal[
@@ -64,31 +64,6 @@ class Section:
     # chunk that shows that excerpt (the route line need not say its handler and place).
     brief: str = ""
     located: CodeRef | None = None
-
-
-# The fact lines of a route's head that can be said once for a whole request: they read the
-# same whatever file the route is in (a flow's ``line N`` is relative to the route's file,
-# so flow lines are never hoisted). The framework is its head line's last parenthesis.
-_HOISTED = ("  auth: ", "  flags: ", "  middleware: ")
-_FRAMEWORK = re.compile(r" \(([\w.-]+)\)$")
-SHARED_HEAD = "every route below:"
-
-
-def shared_lines(head: str) -> list[str]:
-    """The lines of a route's head a request may say once for all its routes."""
-    lines = head.split("\n")
-    out = [ln for ln in lines[1:] if ln.startswith(_HOISTED)]
-    if m := _FRAMEWORK.search(lines[0]):
-        out.append(f"  framework: {m.group(1)}")
-    return out
-
-
-def without(head: str, hoisted: set[str]) -> str:
-    """A route's head with the lines its request says once (``shared_lines``) left out."""
-    first, *rest = head.split("\n")
-    if (m := _FRAMEWORK.search(first)) and f"  framework: {m.group(1)}" in hoisted:
-        first = first[: m.start()]
-    return "\n".join([first, *(ln for ln in rest if ln not in hoisted)])
 
 
 def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
@@ -144,25 +119,10 @@ class Packer:
         tables: list[str] = []
         kinds: dict[ChunkKind, list[str]] = {}  # with ``prefixes``: names by kind, in order
         used = 0
-        # Route heads (their index in ``parts``) and the fact lines all of them share, said
-        # once at the chunk's head when two or more routes share them (``saving`` tokens).
+        # Route heads (their index in ``parts``) and what they share, said once at the
+        # chunk's head (chunk_shared.py).
         heads: list[int] = []
-        common: list[str] = []
-        saving = 0
-        cuts: dict[tuple[str, frozenset[str]], int] = {}
-
-        def hoist(lines: list[str], more: str) -> int:
-            """Tokens saved by saying ``lines`` once for the heads so far and ``more``."""
-            held = [parts[i] for i in heads] + [more]
-            if len(held) < 2 or not lines:
-                return 0
-            drop = frozenset(lines)
-            cut = 0
-            for h in held:  # a head's cut is asked again for each later route: kept
-                if (h, drop) not in cuts:
-                    cuts[h, drop] = count_tokens(h) - count_tokens(without(h, drop))
-                cut += cuts[h, drop]
-            return max(0, cut - count_tokens("\n".join([SHARED_HEAD, *lines])) - 2)
+        sharing = Sharing()
 
         def heading(first: bool = False) -> str:
             if not prefixes or not kinds:
@@ -180,11 +140,11 @@ class Packer:
             return "setup"
 
         def flush() -> None:
-            nonlocal parts, seen, names, routes, tables, used, heads, common, saving
-            if saving > 0:
+            nonlocal parts, seen, names, routes, tables, used, heads, sharing
+            if sharing.saving > 0:
                 for i in heads:
-                    parts[i] = without(parts[i], set(common))
-                parts.insert(0, "\n".join([SHARED_HEAD, *common]))
+                    parts[i] = sharing.plan.apply(parts[i])
+                parts.insert(0, sharing.plan.head())
             if parts:
                 data = "\n\n".join(parts)
                 n = len(chunks) + 1
@@ -201,7 +161,7 @@ class Packer:
                 )
                 self.sent.update(seen - cut)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
-            heads, common, saving = [], [], 0
+            heads, sharing = [], Sharing()
             cut.clear()
             kinds.clear()
 
@@ -212,15 +172,13 @@ class Packer:
             head = [text] if text else []
             return head + [self._render(ref, lines) for ref in sec.refs if key(ref) not in seen]
 
-        def joined(sec: Section, texts: list[str]) -> tuple[int, list[str], int]:
-            """The section's cost and, for a route, the shared lines and saving with it."""
+        def joined(sec: Section, texts: list[str]) -> tuple[int, Plan, int]:
+            """The section's cost and, for a route, the chunk's plan and saving with it."""
             cost = sum(count_tokens(t) + 2 for t in texts)
             if not (sec.routes and sec.text):
-                return cost, common, saving
-            mine = shared_lines(texts[0])
-            both = [ln for ln in common if ln in mine] if heads else mine
-            saves = hoist(both, texts[0])
-            return cost - (saves - saving), both, saves
+                return cost, sharing.plan, sharing.saving
+            p, saves = sharing.with_head(texts[0])
+            return cost - (saves - sharing.saving), p, saves
 
         def fits_whole(i: int, first: int) -> bool:
             """Whether the sections of ``sections[i]``'s name fit in what is left."""
@@ -253,7 +211,7 @@ class Packer:
                 cost, shared, saves = joined(sec, texts)
             if sec.routes and sec.text:
                 heads.append(len(parts))
-                common, saving = shared, saves
+                sharing.add(texts[0], shared, saves)
             parts += texts
             seen.update(key(ref) for ref in sec.refs)
             if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again
