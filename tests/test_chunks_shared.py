@@ -54,7 +54,7 @@ def test_shared_auth_flags_and_framework_are_said_once(tmp_path: Path) -> None:
     for i in range(N):  # every route is still there, with its own dangerous call
         assert f"route GET /run{i}\n" in data
         assert f"command os.system at web{i}.py:9 with a non-constant argument" in data
-        assert f"9|    os.system(request.args[\"c\"])" in data
+        assert '9|    os.system(request.args["c"])' in data
 
 
 def test_the_commonest_auth_is_said_once_and_the_others_on_their_route(tmp_path: Path) -> None:

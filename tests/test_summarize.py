@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, FIXTURES, git_repo_copy
 
+from threatmodel.chunk_overview import secret_lines
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
-from threatmodel.chunk_overview import secret_lines
 from threatmodel.models import Facts, Location, Secret
 from threatmodel.redact import MASK, mask_line
 from threatmodel.scan import ScanOptions, run_scan

@@ -94,7 +94,8 @@ def plan(heads: list[str]) -> Plan:
         if any(ln.startswith(prefix) for ln in every):
             continue
         ranked = sorted(
-            (ln for ln in seen if ln.startswith(prefix)), key=lambda ln: (-counts[ln], seen.index(ln))
+            (ln for ln in seen if ln.startswith(prefix)),
+            key=lambda ln: (-counts[ln], seen.index(ln)),
         )
         if ranked and counts[ranked[0]] >= 2:
             default.append(ranked[0])
