@@ -146,3 +146,13 @@ def test_a_flow_line_names_the_source_kind_only_when_its_name_does_not() -> None
         "flow command_injection: request value req.body at a.js:3 reaches "
         "subprocess.check_output line 20 (unbroken)"
     ]
+
+
+def test_a_flow_line_names_each_sink_file_once() -> None:
+    far = [Location(path="views.py", line=n) for n in (25, 73)]
+    flows = [FLOW.model_copy(update={"sink_location": at}) for at in far]
+    (line,) = flow_lines(flows, "web.py")
+    assert line == (
+        "flow command_injection: request.args line 7 reaches "
+        "subprocess.check_output at views.py:25, 73 (unbroken)"
+    )

@@ -54,6 +54,21 @@ def flow_text(flow: Flow, here: str = "") -> str:
     return f"flow {flow.claim}: {_source(flow, here)} reaches {flow.sink}{sink} ({state})"
 
 
+def _places(locs: Sequence[Location], here: str) -> str:
+    """Sink places, each file named once: ``lines 25, 52`` in the route's own file,
+    ``a.py:25, 73; b.py:4`` elsewhere (both, ``;``-separated, when a flow reaches both)."""
+    by_path: dict[str, list[int]] = {}
+    for loc in locs:
+        lines = by_path.setdefault("" if loc.path == here else loc.path, [])
+        if loc.line not in lines:
+            lines.append(loc.line)
+    out = []
+    for path, lines in by_path.items():
+        nums = ", ".join(map(str, lines))
+        out.append(f"{path}:{nums}" if path else f"line{'s' if len(lines) > 1 else ''} {nums}")
+    return "; ".join(out)
+
+
 def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
     """One line per source and sink callee: the engine reports a value once per path and per
     sink place (a handler's two ``return``s, one path through a sanitizer and one around it),
@@ -67,10 +82,7 @@ def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
         if len(held) == 1:
             out.append(flow_text(held[0], here))
             continue
-        at = list(dict.fromkeys(_at(f.sink_location, here) for f in held))
-        here_only = all(a.startswith("line ") for a in at)
-        plural = "lines " if len(at) > 1 else "line "
-        places = plural + ", ".join(a[5:] for a in at) if here_only else ", ".join(at)
+        places = _places([f.sink_location for f in held], here)
         states = list(
             dict.fromkeys(f"broken by {f.broken_by}" if f.broken_by else "unbroken" for f in held)
         )
