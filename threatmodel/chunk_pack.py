@@ -5,7 +5,9 @@ A *section* is one route (or table, or setup file) with the text and excerpts it
 fixed prompt overhead for several), a section too big for one chunk has its excerpts cut.
 An excerpt appears once per chunk, and once per *pass*: an excerpt an earlier chunk already
 holds (a helper many routes call, an ORM model) is named in one line instead of shown again,
-so repeated code is paid for once.
+so repeated code is paid for once. What the routes of a chunk share (auth, flags, the
+framework, a repeated sentence) is said once at its head (``chunk_shared.py``); the cost
+of a section is counted with that saving, so a chunk is filled to the budget as sent.
 """
 
 from __future__ import annotations
