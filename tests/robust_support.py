@@ -31,8 +31,9 @@ MODELS = {
 PROVIDERS = tuple(MODELS)
 # Faults are injected per chunk: a small request budget gives the orders component (the
 # one they hit) a request of its own, so a fault there is seen to spare the other chunks
-# (the shop's small components would all share one request otherwise).
-SHOP_CHUNK_TOKENS = 500
+# (the shop's small components would all share one request otherwise: a component that
+# fits whole in what a request leaves joins it).
+SHOP_CHUNK_TOKENS = 400
 
 
 def provider_config(

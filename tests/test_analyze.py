@@ -108,8 +108,15 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Facts, RepoReader
     return facts, RepoReader(root)
 
 
+# Requests of 1,500 data tokens: the example is three (routes with its application setup,
+# the database, the overview), so one request can fail while the others are answered.
+SMALL = 1500
+
+
 def settings(tmp_path: Path, **kw: Any) -> Settings:
-    config = ProviderConfig("openai-compatible", "scripted", "http://x/v1", "k", concurrency=2)
+    config = ProviderConfig(
+        "openai-compatible", "scripted", "http://x/v1", "k", concurrency=2, chunk_tokens=SMALL
+    )
     return Settings(provider=config, cache_dir=tmp_path, **kw)
 
 
@@ -118,8 +125,8 @@ def run(example: tuple[Facts, RepoReader], provider: Provider, tmp_path: Path, *
     return run_llm_pass(facts, reader, settings(tmp_path, **kw), NullProgress(), provider=provider)
 
 
-# The example's setup request: its application setup and its database share it.
-SETUP = "application setup in settings and middleware"
+# The example's second request: its database (the application setup fills the first).
+SETUP = "database"
 
 
 def is_component(messages: Sequence[Message]) -> bool:
@@ -144,7 +151,7 @@ def test_valid_answers_become_llm_findings(
     assert [f.title for f in out.findings] == ["SQL injection in search"]
     f = out.findings[0]
     assert f.source == "llm" and f.cwe == ["CWE-89"] and f.claims[0].kind == "sql_injection"
-    # component, application setup + database (one setup request), overview
+    # routes and application setup, database, overview
     assert out.llm_calls == len(provider.calls) == out.chunks == 3
     assert out.input_tokens == 300 and out.cost_usd == pytest.approx(0.003)
     assert "3 of 3 chunks analysed" in out.run.message
@@ -202,7 +209,7 @@ def test_call_failure_fails_one_chunk_and_keeps_the_rest(
 
     out = run(example, Scripted(script), tmp_path)
     assert out.run.status == "partial" and len(out.findings) == 1
-    assert out.run.failed_chunks == [f"{SETUP}#1: openai-compatible (scripted): server error 500."]
+    assert out.run.failed_chunks == [f"{SETUP}#2: openai-compatible (scripted): server error 500."]
 
 
 def test_rejected_key_stops_the_pass(example: tuple[Facts, RepoReader], tmp_path: Path) -> None:
@@ -211,7 +218,9 @@ def test_rejected_key_stops_the_pass(example: tuple[Facts, RepoReader], tmp_path
 
     provider = Scripted(script)
     facts, reader = example
-    cfg = ProviderConfig("openai-compatible", "scripted", "http://x/v1", "k", concurrency=1)
+    cfg = ProviderConfig(
+        "openai-compatible", "scripted", "http://x/v1", "k", concurrency=1, chunk_tokens=SMALL
+    )
     out = run_llm_pass(
         facts, reader, Settings(cfg, cache_dir=tmp_path), NullProgress(), provider=provider
     )
@@ -225,7 +234,9 @@ def test_token_budget_stops_cleanly_and_is_never_exceeded(
 ) -> None:
     provider = Scripted(lambda s, m: ok([SEARCH] if is_component(m) else [], tokens=1500))
     facts, reader = example
-    cfg = ProviderConfig("openai-compatible", "scripted", "http://x/v1", "k", concurrency=1)
+    cfg = ProviderConfig(
+        "openai-compatible", "scripted", "http://x/v1", "k", concurrency=1, chunk_tokens=SMALL
+    )
     budget = 5_000
     out = run_llm_pass(
         facts,
@@ -346,7 +357,7 @@ def test_cache_keeps_every_ended_exchange_and_asks_again_after_a_transient_error
     first = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
     assert first.run.status == "partial" and first.llm_calls == 2 + (MAX_REASKS + 1)
     failed = sorted(f.split(":")[0] for f in first.run.failed_chunks)
-    assert failed == [f"{SETUP}#1", "cross-component"], failed
+    assert failed == ["cross-component", f"{SETUP}#2"], failed
     before = len(inner.calls)
     server_down[0] = False
     second = run(example, CachedProvider(inner, tmp_path / "llm"), tmp_path)
@@ -358,7 +369,7 @@ def test_cache_keeps_every_ended_exchange_and_asks_again_after_a_transient_error
     assert len(asked_again) == 1 and asked_again[0].startswith("Overview"), asked_again
     assert second.cache_hits == 2 + (MAX_REASKS + 1)
     assert [f.title for f in second.findings] == [SEARCH["title"]]
-    assert [f.split(":")[0] for f in second.run.failed_chunks] == [f"{SETUP}#1"]
+    assert [f.split(":")[0] for f in second.run.failed_chunks] == [f"{SETUP}#2"]
     database = next(f for f in first.run.failed_chunks if f.startswith(SETUP))
     assert second.run.failed_chunks == [database]  # the same failure, replayed
 

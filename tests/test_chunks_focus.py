@@ -113,8 +113,8 @@ def test_flows_of_one_source_and_sink_are_one_line() -> None:
     safe = FLOW.model_copy(update={"broken_by": "shlex.quote"})
     (line,) = flow_lines([FLOW, again, safe], "web.py")
     assert line == (
-        "flow command_injection: request value request.args at line 7 reaches "
-        "subprocess.check_output at lines 20, 21 "
+        "flow command_injection: request.args line 7 reaches "
+        "subprocess.check_output lines 20, 21 "
         "(unbroken on one path; broken by shlex.quote on another)"
     )
     other = FLOW.model_copy(update={"sink": "os.system"})
@@ -138,3 +138,22 @@ def test_small_risky_components_share_a_request(tmp_path: Path) -> None:
     chunks = summarize(Facts(routes=routes, sinks=sinks), RepoReader(tmp_path), 6000, files=files)
     (comp,) = [c for c in chunks if c.kind == "component"]
     assert set(comp.routes) == {"GET /m0", "GET /m1", "GET /m2"}
+
+
+def test_a_flow_line_names_the_source_kind_only_when_its_name_does_not() -> None:
+    at = Location(path="a.js", line=3)
+    js = FLOW.model_copy(update={"source": "req.body", "source_location": at})
+    assert flow_lines([js], "web.py") == [
+        "flow command_injection: request value req.body at a.js:3 reaches "
+        "subprocess.check_output line 20 (unbroken)"
+    ]
+
+
+def test_a_flow_line_names_each_sink_file_once() -> None:
+    far = [Location(path="views.py", line=n) for n in (25, 73)]
+    flows = [FLOW.model_copy(update={"sink_location": at}) for at in far]
+    (line,) = flow_lines(flows, "web.py")
+    assert line == (
+        "flow command_injection: request.args line 7 reaches "
+        "subprocess.check_output at views.py:25, 73 (unbroken)"
+    )

@@ -133,11 +133,13 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     by_kind = {c.kind: c for c in chunks}
     assert "--- called find_note: store.py lines 4-5" in by_kind["component"].data
-    # The small setup sections share one request (kind "setup": several kinds in it),
-    # unescaped output first, then the application setup, then the configuration.
-    setup = by_kind["setup"]
-    assert setup.title.startswith("output in templates/page.html")
+    # The small setup sections fill the room the route request leaves (one fixed prompt for
+    # all), after the routes: unescaped output first, then the application setup, then the
+    # configuration; the title names each kind.
+    setup = by_kind["component"]
+    assert setup.title.startswith("routes in web.py; output in templates/page.html")
     data = setup.data
+    assert data.index("route GET /note") < data.index("templates/page.html")
     assert "views/item.ejs" in data and "templates/clean.html" not in data
     assert "settings.py lines 1-5" in data  # DEBUG, and the whole MIDDLEWARE statement
     assert "SESSION_COOKIE_SECURE" in data and "TIME_ZONE" not in data
@@ -145,7 +147,7 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     assert 'DEBUG: "true"' in data and "POSTGRES_PASSWORD" in data
     order = ["templates/page.html", "settings.py lines 1-5", "SECRET_KEY=<set>"]
     assert [data.index(t) for t in order] == sorted(data.index(t) for t in order)
-    assert [c.kind for c in chunks] == ["component", "setup", "cross"]
+    assert [c.kind for c in chunks] == ["component", "cross"]
     every = "\n".join(c.data for c in chunks)
     assert "s3cr3t-planted-value-123" not in every and "hunter2planted" not in every
 
@@ -171,12 +173,11 @@ def test_riskiest_first_and_quiet_routes_left_to_the_overview(tmp_path: Path) ->
         ],
     )
     chunks = summarize(facts, RepoReader(tmp_path), 6000)
-    risky, shared = [c for c in chunks if c.kind == "component"]
-    # few dangerous components: the public route with a dangerous call first, in a request
-    # of its own (a failed answer costs only it); the write shares the next; the GET page
-    # with nothing dangerous is only the overview's line (its code is not sent)
-    assert risky.routes == ("GET /c",) and risky.title == "routes in c.py (part 1)"
-    assert shared.routes == ("POST /a",) and shared.title == "routes in a.py (part 1)"
+    (comp,) = [c for c in chunks if c.kind == "component"]
+    # the public route with a dangerous call first; the write fills the room its request
+    # leaves (no second fixed prompt for it); the GET page with nothing dangerous is only
+    # the overview's line (its code is not sent)
+    assert comp.routes == ("GET /c", "POST /a") and comp.title == "routes in c.py, a.py (part 1)"
     assert "b.py lines" not in "\n".join(c.data for c in chunks)
     assert "route GET /b: auth authenticated; handler b.py:1 | def b(x):" in chunks[-1].data
 
@@ -206,7 +207,7 @@ def test_flow_chunk_holds_source_steps_and_sink_across_files(tmp_path: Path) -> 
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
     (comp,) = [c for c in chunks if c.kind == "component"]
     assert (
-        "flow sql_injection: request value request.args at line 10 reaches "
+        "flow sql_injection: request.args line 10 reaches "
         "sqlite3.Connection.execute at store.py:5 (unbroken)"
     ) in comp.data
     assert "constant value" not in comp.data  # a value the engine proved constant is not sent
@@ -222,7 +223,7 @@ def test_a_flow_no_route_holds_is_shown_by_its_sink_file(tmp_path: Path) -> None
     in_test = flow.model_copy(update={"source_location": test, "sink_location": test})
     chunks = summarize(Facts(flows=[flow, in_test]), RepoReader(tmp_path), 6000, files=files)
     (comp,) = [c for c in chunks if c.kind == "component"]  # the test's flow is not sent
-    assert comp.title == "routes in store.py (part 1)"
+    assert comp.title.startswith("routes in store.py")
     assert "flow outside any known route: flow sql_injection" in comp.data
     assert "--- flow sql_injection: store.py lines 4-5" in comp.data
 

@@ -138,7 +138,8 @@ def test_small_change_costs_a_fraction_of_a_full_scan(history: History, tmp_path
     settings = settings_in(tmp_path / "cache")(history.repo)
     scan = run_scan(history.repo, settings, ScanOptions(jobs=1))
     run_llm_pass(scan.facts, RepoReader(history.repo), settings, NullProgress(), provider=full)
-    # Even on this tiny app: fewer calls, and a fraction of the tokens (the fixed system
-    # prompt of each call is most of what remains).
-    assert len(small.prompts) < len(full.prompts)
+    # Even on this tiny app: no more calls (a full scan of it is one routes request, its
+    # setup filling the room, and the overview), and a fraction of the tokens (the fixed
+    # system prompt of each call is most of what remains).
+    assert len(small.prompts) <= len(full.prompts)
     assert 0 < small.input_tokens < full.input_tokens * 0.75

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE, FIXTURES, git_repo_copy
 
+from threatmodel.chunk_overview import secret_lines
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
-from threatmodel.models import Facts
+from threatmodel.models import Facts, Location, Secret
 from threatmodel.redact import MASK, mask_line
 from threatmodel.scan import ScanOptions, run_scan
 from threatmodel.summarize import Focus, count_tokens, summarize
@@ -42,8 +43,8 @@ def test_component_chunk_has_handlers_guards_and_tables(example: tuple[Facts, Re
     facts, reader = example
     chunks = summarize(facts, reader, 6000)
     kinds = [c.kind for c in chunks]
-    # the database section shares the setup request (kind "setup" when it holds several)
-    setup = "\n".join(c.data for c in chunks if c.kind in ("database", "setup"))
+    # the database section shares a request (the last route request when it fits)
+    setup = "\n".join(c.data for c in chunks if c.kind != "cross")
     assert kinds[-1] == "cross" and "component" in kinds and "table " in setup
     app = next(c for c in chunks if c.id == "routes in app.py#1")
     assert "POST /api/notes/{note_id}/share" in app.routes
@@ -58,16 +59,30 @@ def test_component_chunk_has_handlers_guards_and_tables(example: tuple[Facts, Re
     assert "table profiles" in setup and "row level security DISABLED" in setup
 
 
-def test_secrets_appear_by_kind_name_and_fingerprint_only(
+def test_secrets_appear_by_name_kind_and_place_only(
     example: tuple[Facts, RepoReader],
 ) -> None:
     facts, reader = example
     chunks = summarize(facts, reader, 6000)
     text = "\n".join(c.data for c in chunks)
     assert STRIPE_EXAMPLE not in text
-    assert "STRIPE_SECRET_KEY" in text
     secret = next(s for s in facts.secrets if s.name == "STRIPE_SECRET_KEY")
-    assert secret.fingerprint in text
+    assert f"hardcoded secret STRIPE_SECRET_KEY ({secret.kind}) at " in text
+    # the fingerprint is no use to the model: not sent (places of one value share a line)
+    assert secret.fingerprint not in text
+
+
+def test_places_of_one_secret_value_share_a_line() -> None:
+    def at(path: str, line: int, fp: str = "a" * 16) -> Secret:
+        return Secret(
+            kind="jwt_secret", name="key", location=Location(path=path, line=line), fingerprint=fp
+        )
+
+    lines = secret_lines([at("b.py", 4), at("a.py", 9), at("a.py", 3), at("c.py", 1, "b" * 16)])
+    assert lines == [
+        "hardcoded secret key (jwt_secret) (the same value) at a.py:3, 9; b.py:4",
+        "hardcoded secret key (jwt_secret) at c.py:1",
+    ]
 
 
 def test_chunks_respect_the_budget_and_are_deterministic(example: tuple[Facts, RepoReader]) -> None:

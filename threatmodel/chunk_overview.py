@@ -10,11 +10,31 @@ budget from the end, saying so (and in ``left_out``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_pack import Focus
+from threatmodel.models import Secret
 from threatmodel.summary_text import global_text
 from threatmodel.words import plural
+
+
+def secret_lines(secrets: Iterable[Secret]) -> list[str]:
+    """One line per hardcoded secret value: its name, kind and every place it is written
+    (``a.py:3, 9; b.py:4``). Not its fingerprint, which the model cannot use: the places of
+    one value share a line (a key pasted in three files is one line), which says what the
+    fingerprint said. The value itself is never known here (the system prompt says so)."""
+    places: dict[tuple[str, str, str], dict[str, list[str]]] = defaultdict(dict)
+    for s in sorted(secrets, key=lambda s: (s.location.path, s.location.line)):
+        at = places[(s.name, s.kind, s.fingerprint)]
+        at.setdefault(s.location.path, []).append(str(s.location.line))
+    out = []
+    for (name, kind, _fp), at in places.items():
+        said = name if kind == name else f"{name} ({kind})"
+        where = "; ".join(f"{path}:{', '.join(lines)}" for path, lines in at.items())
+        again = " (the same value)" if sum(map(len, at.values())) > 1 else ""
+        out.append(f"hardcoded secret {said}{again} at {where}")
+    return out
 
 
 def cross_text(
@@ -65,11 +85,7 @@ def cross_text(
         + (f" read at {b.at(e.locations[0], code=False)}" if e.locations else "")
         for e in sorted(facts.env_vars, key=lambda e: e.name)
     ]
-    lines += [
-        f"hardcoded secret: {s.kind} named {s.name} (fingerprint {s.fingerprint}; value "
-        f"withheld) at {b.at(s.location, code=False)}"
-        for s in sorted(facts.secrets, key=lambda s: (s.location.path, s.location.line))
-    ]
+    lines += secret_lines(facts.secrets)
     glob = "" if setup_sent else global_text(facts)
     text = "\n".join(lines + ([glob] if glob else []))
     total = len(lines)

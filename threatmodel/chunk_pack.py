@@ -5,16 +5,19 @@ A *section* is one route (or table, or setup file) with the text and excerpts it
 fixed prompt overhead for several), a section too big for one chunk has its excerpts cut.
 An excerpt appears once per chunk, and once per *pass*: an excerpt an earlier chunk already
 holds (a helper many routes call, an ORM model) is named in one line instead of shown again,
-so repeated code is paid for once.
+so repeated code is paid for once. What the routes of a chunk share (auth, flags, the
+framework, a repeated sentence) is said once at its head (``chunk_shared.py``); the cost
+of a section is counted with that saving, so a chunk is filled to the budget as sent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
+from threatmodel.chunk_shared import Plan, Sharing
 from threatmodel.excerpts import CodeRef
 
 ChunkKind = Literal[
@@ -97,13 +100,17 @@ class Packer:
         sections: list[tuple[str, Section]],
         split_at: int | None = None,
         prefixes: Mapping[ChunkKind, str] | None = None,
+        split_names: Collection[str] | None = None,
     ) -> list[Chunk]:
         """Greedy packing of (name, section) pairs, in the order given, under the budget.
 
-        ``split_at``: a section of a new name (another component) starts a new chunk when
-        the current one holds at least that many tokens. ``prefixes``: sections of several
+        ``split_at``: a section of a new name (another component; with ``split_names``, one
+        of those) starts a new chunk when the current one holds at least that many tokens
+        and the name's sections do not all fit in what is left (a request is filled, and a
+        component that fits whole is not cut in two). ``prefixes``: sections of several
         kinds (``Section.kind``) packed together; a chunk's title names each kind's
-        sections after its prefix (``output in a.html; application setup in settings``)."""
+        sections after its prefix (``output in a.html; application setup in settings``); a
+        chunk holding a route is a ``component`` chunk."""
         budget = self.budget
         chunks: list[Chunk] = []
         parts: list[str] = []
@@ -114,6 +121,10 @@ class Packer:
         tables: list[str] = []
         kinds: dict[ChunkKind, list[str]] = {}  # with ``prefixes``: names by kind, in order
         used = 0
+        # Route heads (their index in ``parts``) and what they share, said once at the
+        # chunk's head (chunk_shared.py).
+        heads: list[int] = []
+        sharing = Sharing()
 
         def heading(first: bool = False) -> str:
             if not prefixes or not kinds:
@@ -123,15 +134,26 @@ class Packer:
                 return title(prefixes[k], ns[:1])
             return "; ".join(title(prefixes[k], ns) for k, ns in kinds.items())
 
+        def chunk_kind() -> ChunkKind:
+            if not kinds:
+                return kind
+            if "component" in kinds or len(kinds) == 1:
+                return "component" if "component" in kinds else next(iter(kinds))
+            return "setup"
+
         def flush() -> None:
-            nonlocal parts, seen, names, routes, tables, used
+            nonlocal parts, seen, names, routes, tables, used, heads, sharing
+            if sharing.saving > 0:
+                for i in heads:
+                    parts[i] = sharing.plan.apply(parts[i])
+                parts.insert(0, sharing.plan.head())
             if parts:
                 data = "\n\n".join(parts)
                 n = len(chunks) + 1
                 chunks.append(
                     Chunk(
                         f"{heading(first=True)}#{n}",
-                        next(iter(kinds)) if len(kinds) == 1 else "setup" if kinds else kind,
+                        chunk_kind(),
                         heading() + f" (part {n})",
                         data,
                         count_tokens(data),
@@ -141,6 +163,7 @@ class Packer:
                 )
                 self.sent.update(seen - cut)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
+            heads, sharing = [], Sharing()
             cut.clear()
             kinds.clear()
 
@@ -151,20 +174,46 @@ class Packer:
             head = [text] if text else []
             return head + [self._render(ref, lines) for ref in sec.refs if key(ref) not in seen]
 
-        for name, sec in sections:
-            texts = texts_of(sec)
+        def joined(sec: Section, texts: list[str]) -> tuple[int, Plan, int]:
+            """The section's cost and, for a route, the chunk's plan and saving with it."""
             cost = sum(count_tokens(t) + 2 for t in texts)
+            if not (sec.routes and sec.text):
+                return cost, sharing.plan, sharing.saving
+            p, saves = sharing.with_head(texts[0])
+            return cost - (saves - sharing.saving), p, saves
+
+        def fits_whole(i: int, first: int) -> bool:
+            """Whether the sections of ``sections[i]``'s name fit in what is left."""
+            total = first
+            for other, sec in sections[i + 1 :]:
+                if other != sections[i][0] or used + total > budget:
+                    break
+                total += sum(count_tokens(t) + 2 for t in texts_of(sec))
+            return used + total <= budget
+
+        for i, (name, sec) in enumerate(sections):
+            texts = texts_of(sec)
+            cost, shared, saves = joined(sec, texts)
             new_name = bool(names) and name not in names
-            full = split_at is not None and new_name and used >= split_at
+            full = (
+                split_at is not None
+                and new_name
+                and used >= split_at
+                and (split_names is None or name in split_names)
+                and not fits_whole(i, cost)
+            )
             if (used + cost > budget or full) and used > 0:
                 flush()
                 texts = texts_of(sec)
-                cost = sum(count_tokens(t) + 2 for t in texts)
+                cost, shared, saves = joined(sec, texts)
             lines = MAX_EXCERPT_LINES
             while used + cost > budget and lines > 5 and sec.refs:
                 lines //= 2  # too big alone: show less of each excerpt
                 texts = texts_of(sec, lines)
-                cost = sum(count_tokens(t) + 2 for t in texts)
+                cost, shared, saves = joined(sec, texts)
+            if sec.routes and sec.text:
+                heads.append(len(parts))
+                sharing.add(texts[0], shared, saves)
             parts += texts
             seen.update(key(ref) for ref in sec.refs)
             if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again

@@ -35,15 +35,39 @@ def _at(loc: Location, here: str) -> str:
     return f"line {loc.line}" if loc.path == here else f"{loc.path}:{loc.line}"
 
 
+def _where(place: str) -> str:
+    """`` line 7`` in the route's own file, `` at web.py:7`` in another."""
+    return f" {place}" if place.startswith("line") else f" at {place}"
+
+
+def _source(flow: Flow, here: str) -> str:
+    """The source, with its kind only when its name does not say it (``request.args`` is a
+    request value; ``req.body`` is said as ``request value req.body``)."""
+    kind = "" if flow.source_kind in flow.source.lower() else f"{flow.source_kind} value "
+    return f"{kind}{flow.source}{_where(_at(flow.source_location, here))}"
+
+
 def flow_text(flow: Flow, here: str = "") -> str:
     """One line: claim, source → sink, and whether (and by what) it is broken. Places in
     ``here`` (the route's own file) are written as ``line N``."""
-    src, sink = _at(flow.source_location, here), _at(flow.sink_location, here)
+    sink = _where(_at(flow.sink_location, here))
     state = f"broken by {flow.broken_by}" if flow.broken_by else "unbroken"
-    return (
-        f"flow {flow.claim}: {flow.source_kind} value {flow.source} at {src}"
-        f" reaches {flow.sink} at {sink} ({state})"
-    )
+    return f"flow {flow.claim}: {_source(flow, here)} reaches {flow.sink}{sink} ({state})"
+
+
+def _places(locs: Sequence[Location], here: str) -> str:
+    """Sink places, each file named once: ``lines 25, 52`` in the route's own file,
+    ``a.py:25, 73; b.py:4`` elsewhere (both, ``;``-separated, when a flow reaches both)."""
+    by_path: dict[str, list[int]] = {}
+    for loc in locs:
+        lines = by_path.setdefault("" if loc.path == here else loc.path, [])
+        if loc.line not in lines:
+            lines.append(loc.line)
+    out = []
+    for path, lines in by_path.items():
+        nums = ", ".join(map(str, lines))
+        out.append(f"{path}:{nums}" if path else f"line{'s' if len(lines) > 1 else ''} {nums}")
+    return "; ".join(out)
 
 
 def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
@@ -55,14 +79,11 @@ def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
         loc = f.source_location
         groups[(f.claim, f.source_kind, f.source, loc.path, loc.line, f.sink)].append(f)
     out = []
-    for (claim, kind, source, _p, _l, sink), held in groups.items():
+    for (claim, _k, _s, _p, _l, sink), held in groups.items():
         if len(held) == 1:
             out.append(flow_text(held[0], here))
             continue
-        at = list(dict.fromkeys(_at(f.sink_location, here) for f in held))
-        here_only = all(a.startswith("line ") for a in at)
-        plural = "lines " if len(at) > 1 else "line "
-        places = plural + ", ".join(a[5:] for a in at) if here_only else ", ".join(at)
+        places = _places([f.sink_location for f in held], here)
         states = list(
             dict.fromkeys(f"broken by {f.broken_by}" if f.broken_by else "unbroken" for f in held)
         )
@@ -71,9 +92,8 @@ def flow_lines(flows: Sequence[Flow], here: str = "") -> list[str]:
                 "unbroken on one path",
                 *(t + " on another" for t in states if t != "unbroken"),
             ]
-        src = _at(held[0].source_location, here)
         out.append(
-            f"flow {claim}: {kind} value {source} at {src} reaches {sink} at {places} "
+            f"flow {claim}: {_source(held[0], here)} reaches {sink}{_where(places)} "
             f"({'; '.join(states)})"
         )
     return out

@@ -79,8 +79,9 @@ __all__ = ["Chunk", "Focus", "count_tokens", "summarize"]
 # below it an excerpt is cut to a few lines and the fixed prompt dwarfs the data.
 MIN_BUDGET_TOKENS = 200
 MAX_SOLO = 8  # components with dangerous calls that still get requests of their own
-# How a setup request's title names its sections, by kind.
+# How a request's title names its sections, by kind (routes and setup share requests).
 _SETUP_PREFIX: dict[ChunkKind, str] = {
+    "component": "routes in",
     "output": "output in",
     "application": "application setup in",
     "database": "database",
@@ -248,29 +249,37 @@ def _database_sections(b: ChunkBuilder, used: set[str], focus: Focus | None) -> 
     return out
 
 
-def _route_chunks(packer: Packer, by_file: dict[str, list[Section]]) -> list[Chunk]:
-    """Components riskiest first (then by path), a component's routes together.
+def _route_chunks(
+    packer: Packer, by_file: dict[str, list[Section]], setup: list[tuple[str, Section]]
+) -> list[Chunk]:
+    """Components riskiest first (then by path), a component's routes together, then the
+    ``setup`` sections (``Section.kind`` set) in the room the last route request leaves.
 
-    While few components have dangerous calls or flows (at most ``MAX_SOLO``), each gets its
-    own request(s): the model's whole attention, and a failed answer costs only that
-    component, for a bounded number of extra fixed overheads. A small one (less than half a
-    request) shares with the next risky ones up to half a request: a request of its own
-    would pay the fixed overhead (~2k tokens) for a few hundred of data. With more (a large
-    or deliberately vulnerable app) everything is packed into shared requests, so the budget
-    goes to flows and risky routes first instead of to one prompt overhead per file.
+    While few components have dangerous calls or flows (at most ``MAX_SOLO``), each starts a
+    request of its own once the current one is half full and it does not fit whole in what
+    is left: the model's attention on few components, and a failed answer costs only those,
+    for a bounded number of extra fixed overheads (~2k tokens each). A small one shares
+    with the next risky ones. With more (a large or deliberately vulnerable app) everything
+    is packed in order, so the budget goes to flows and risky routes first instead of to
+    one prompt overhead per file. Quiet components, then setup, fill the last request.
     """
     order = sorted(by_file, key=lambda p: (-max(s.risk for s in by_file[p]), p))
     risky = [p for p in order if any(s.sinks for s in by_file[p])]
     if len(risky) > MAX_SOLO:
         risky = []
-    # A new component starts a new request once the current one is half full.
     # Within a component too, the riskiest routes first (a cut or a budget stop drops the
     # rest), then by path.
     ranked = {p: sorted(by_file[p], key=lambda s: -s.risk) for p in order}
-    solo = [(p, s) for p in risky for s in ranked[p]]
-    chunks = packer.pack("routes in", "component", solo, split_at=packer.budget // 2)
-    shared = [(p, s) for p in order if p not in risky for s in ranked[p]]
-    return chunks + packer.pack("routes in", "component", shared)
+    ordered = [p for p in risky] + [p for p in order if p not in risky]
+    routes = [(p, replace(s, kind="component")) for p in ordered for s in ranked[p]]
+    return packer.pack(
+        "routes in",
+        "component",
+        routes + setup,
+        split_at=packer.budget // 2,
+        prefixes=_SETUP_PREFIX,
+        split_names=set(risky),
+    )
 
 
 def _in_focus(path: str, focus: Focus | None) -> bool:
@@ -343,7 +352,6 @@ def summarize(
     by_file = _component_sections(b, focus, FlowIndex(b.index, facts.flows), decided, plain, proved)
     if left_out is not None:
         left_out += left_out_lines(decided, proved, plain)
-    chunks = _route_chunks(packer, by_file)
     used_tables = {t for secs in by_file.values() for s in secs for t in s.tables}
     app, out, conf = _setup_sections(b, files, focus)
     db = [("", s) for s in _database_sections(b, used_tables, focus)]
@@ -359,7 +367,7 @@ def summarize(
         ("data", data),
     ]
     setup = [(name, replace(s, kind=kind)) for kind, secs in kinds for name, s in secs]
-    chunks += packer.pack("", "setup", setup, prefixes=_SETUP_PREFIX)
+    chunks = _route_chunks(packer, by_file, setup)
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
