@@ -85,7 +85,7 @@ def test_decided_code_is_named_not_quoted(tmp_path: Path) -> None:
     # /login: its sinks take constants, but it checks request data through a lookup
     assert '16|    if Users.find(user, request.args["pw"]):' in comp.data
     # /raw: an unbroken flow the engine proves, quoted by its points (test_chunks_proved.py)
-    assert "the engine proved these flows): web.py lines 22-24" in comp.data
+    assert "proved flow points: web.py lines 22-24" in comp.data
     assert '24|return db.conn().execute("SELECT * FROM t WHERE a = " + q)' in comp.data
     # within a component the riskiest route comes first, the decided one last
     heads = [t for t in comp.data.splitlines() if t.startswith("route ")]

@@ -84,13 +84,10 @@ def component(tmp_path: Path, f: Facts, left_out: list[str] | None = None) -> st
 def test_a_proved_route_is_quoted_by_its_points(tmp_path: Path) -> None:
     left_out: list[str] = []
     data = component(tmp_path, facts(sqli(8, [8, 12, 16], 17)), left_out)
-    assert "the engine proved these flows" in data
+    assert "proved flow points" in data
     # the route's line is among the points: the route line need not say its handler
     assert "route GET /find (flask)\n" in data
-    assert (
-        "--- flow points (code not quoted, the engine proved these flows): app.py lines 6-17"
-        in data
-    )
+    assert "--- proved flow points: app.py lines 6-17" in data
     # source, each step and the sink, and the other request read (a value only compared)
     for line in (
         '6|@app.post("/find")',
@@ -111,13 +108,13 @@ def test_logic_the_engine_does_not_judge_keeps_the_code(tmp_path: Path) -> None:
     data = component(tmp_path, facts(sqli(22, [22, 24], 25)))
     assert "--- handler" in data
     assert '23|    if Users.owns(request.form["uid"], name):' in data
-    assert "the engine proved these flows" not in data
+    assert "proved flow points" not in data
 
 
 def test_an_unresolved_flow_is_not_proof(tmp_path: Path) -> None:
     """A flow resting on a call the engine could not resolve is for review: the code stays."""
     data = component(tmp_path, facts(sqli(8, [8, 12, 16], 17, unresolved=["helpers.pad"])))
-    assert "the engine proved these flows" not in data
+    assert "proved flow points" not in data
     assert "--- handler" in data
     assert "15|        total += i" in data
 
@@ -195,11 +192,8 @@ def test_a_flow_from_a_request_wrapper_is_the_handlers_and_a_pass_through_is_one
     data = "\n".join(c.data for c in chunks if c.kind == "component")
     assert "flow outside any known route" not in data
     assert "route POST /page (flask)" in data
-    assert "the engine proved these flows" in data
-    assert (
-        "--- flow points (code not quoted, the engine proved these flows): web.py lines 8-17"
-        in data
-    )
+    assert "proved flow points" in data
+    assert "--- proved flow points: web.py lines 8-17" in data
     for line in (
         "8|return page_post()",
         '10|@app.post("/page")',
@@ -225,7 +219,7 @@ def test_a_call_whose_result_the_flow_reads_on_is_on_the_flow(tmp_path: Path) ->
     through the call, the route is proved. A call whose result nothing on the flow reads
     is logic to judge: the code stays."""
     proved = component(tmp_path, facts(sqli(8, [8, 16], 17)))
-    assert "the engine proved these flows" in proved
+    assert "proved flow points" in proved
     assert "12|padded = pad(name)" not in proved  # not a point, not a request read
     app = dict(APP)
     app["app.py"] = app["app.py"].replace("    padded = pad(name)\n", "    audit(name)\n")
@@ -233,7 +227,7 @@ def test_a_call_whose_result_the_flow_reads_on_is_on_the_flow(tmp_path: Path) ->
     write(tmp_path, app)
     chunks = summarize(facts(sqli(8, [8, 16], 17)), RepoReader(tmp_path), 6000, files=sorted(app))
     data = "\n".join(c.data for c in chunks if c.kind == "component")
-    assert "the engine proved these flows" not in data
+    assert "proved flow points" not in data
     assert "12|    audit(name)" in data
 
 
@@ -261,7 +255,7 @@ def test_a_broken_flow_beside_a_proved_one_is_its_sink_line(tmp_path: Path) -> N
         broken_by="escape",
     )
     data = component(tmp_path, facts(sqli(8, [8, 12, 16], 17), broken))
-    assert "the engine proved these flows" in data
+    assert "proved flow points" in data
     assert '11|return "too long"' in data  # the broken flow's sink
     assert "10|if len(note) > 200:" not in data  # a step of the broken flow only
 

@@ -42,8 +42,9 @@ DECIDED_HEAD = (
     "  code not quoted: the dataflow engine decided every value reaching its dangerous calls"
 )
 MAX_POINT_LINES = 4  # a point's statement up to this long is quoted whole
-# Heads a proved route's first excerpt of points (no ": " in it: the label ends there).
-PROVED_LABEL = "flow points (code not quoted, the engine proved these flows)"
+# Heads a proved route's first excerpt of points (no ": " in it: the label ends there). What
+# it means is said once, in the system prompt, not beside each of a request's many routes.
+PROVED_LABEL = "proved flow points"
 
 
 def plain_write(
