@@ -28,7 +28,7 @@ from pathlib import Path
 
 from threatmodel import dataflow
 from threatmodel.code.source import SourceFile
-from threatmodel.rules.flow_finding import proves
+from threatmodel.dataflow.proof import proves
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -42,8 +42,9 @@ from threatmodel.code.reader import RepoReader
 from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.collect import collect_facts
 from threatmodel.collect.scope import Classifier
+from threatmodel.dataflow.proof import proves
 from threatmodel.models import Flow
-from threatmodel.rules.flow_finding import proves, stored
+from threatmodel.rules.flow_finding import stored
 
 MANIFEST = Path(__file__).resolve().parent / "jsflows_manifest.json"
 NEAR = 3
