@@ -14,7 +14,7 @@ from test_chunks_program import route, write
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.excerpt_focus import request_uses
-from threatmodel.models import AuthStatus, Facts, Flow, Location, Sink
+from threatmodel.models import AuthStatus, EnvVar, Facts, Flow, Location, Sink, Table
 from threatmodel.plan import plan_llm_pass, plan_text
 from threatmodel.summarize import summarize
 
@@ -154,3 +154,36 @@ def test_plan_says_what_was_left_out(tmp_path: Path) -> None:
     text = plan_text(plan)
     assert "Not quoted (named in the requests instead):" in text
     assert "the code of 1 route" in text
+
+
+def test_overview_cut_drops_quiet_routes_before_tables_and_env_vars(tmp_path: Path) -> None:
+    """A large app's quiet pages (routes no request holds) are cut from the overview before
+    its tables and env vars, which are what the overview's cross-component question is
+    about: sorted first and cut from the end, they had left room for none of them."""
+    files = write(tmp_path, {"pages.py": "def page():\n    return 'ok'\n"})
+    routes = [
+        route(f"/page/{i:03}", "pages.page", "pages.py", 1, AuthStatus.PUBLIC, "flask")
+        for i in range(300)
+    ]
+    tables = [
+        Table(name=f"orders_{i}", source="django", location=Location(path="pages.py", line=1))
+        for i in range(5)
+    ]
+    env = [EnvVar(name="STRIPE_SECRET_KEY", client_exposed=False)]
+    left_out: list[str] = []
+    chunks = summarize(
+        Facts(routes=routes, tables=tables, env_vars=env),
+        RepoReader(tmp_path),
+        1500,
+        files=files,
+        left_out=left_out,
+    )
+    cross = chunks[-1]
+    assert cross.kind == "cross"
+    for i in range(5):
+        assert f"table orders_{i}: rls n/a" in cross.data
+    assert "env var STRIPE_SECRET_KEY" in cross.data
+    kept = cross.data.count("route GET /page/")
+    assert 0 < kept < 300  # the head of the quiet routes, the rest cut
+    assert f"overview cut to fit: {300 - kept} lines left out" in cross.data
+    assert any("routes no request holds first" in x for x in left_out)

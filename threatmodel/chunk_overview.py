@@ -3,8 +3,14 @@
 Routes a component request already holds are grouped by declaring file and auth, one short
 entry each (their code and handler line are in that request); a route left out of the
 component requests keeps its line with its handler's code (its whole summary). The global
-middleware and settings are left to the setup request when it holds them. Cut to the
-budget from the end, saying so (and in ``left_out``).
+middleware and settings are left to the setup request when it holds them.
+
+Cut to the budget saying so (and in ``left_out``), the least cross-component lines first:
+the lines of routes no request holds (a quiet page: no dangerous call, flow, table or write
+method), then the grouped routes, and only then tables, buckets, env vars and secrets, which
+are what the overview's question is about. (Cut from the end of one list, a large app's
+quiet routes, sorted first, had left no room for any of its tables or env vars.) Lines
+marked as changed under review are kept.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ def cross_text(
     auth, one short entry each (their code and handler line are in that request); the
     global middleware and settings only when no setup request holds them (``setup_sent``)."""
     facts = b.facts
-    lines: list[str] = []
+    quiet: list[str] = []  # routes no request holds, each with its handler's line
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
         mark = "* " if focus is not None and r.id in focus.routes else ""
@@ -59,42 +65,55 @@ def cross_text(
             continue
         # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
         # for a route left out of the component chunks this line is its whole summary.
-        lines.append(f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}")
-        lines += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
-    lines += [
+        entry = [f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}"]
+        entry += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
+        quiet.append("\n".join(entry))
+    held_lines = [
         f"routes declared in {path} with auth {auth} (shown in a component request): "
         + ", ".join(ids)
         for (path, auth), ids in sorted(grouped.items())
     ]
+    fact_lines: list[str] = []
     for t in sorted(facts.tables, key=lambda t: t.name):
         mark = "* " if focus is not None and t.name in focus.tables else ""
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
         open_ = sorted(p.name for p in t.policies if p.permissive)
-        lines.append(
+        fact_lines.append(
             f"{mark}table {t.name}: rls {rls}, {plural(len(t.policies), 'policy')}"
             + (f", permissive: {', '.join(open_)}" if open_ else "")
             + f"; defined at {b.at(t.location)}"
         )
-    lines += [
+    fact_lines += [
         f"bucket {k.name}: public={k.public} at {b.at(k.location)}"
         for k in sorted(facts.buckets, key=lambda k: k.name)
     ]
-    lines += [
+    fact_lines += [
         f"env var {e.name}"
         + (" (exposed to the browser)" if e.client_exposed else "")
         + (f" read at {b.at(e.locations[0], code=False)}" if e.locations else "")
         for e in sorted(facts.env_vars, key=lambda e: e.name)
     ]
-    lines += secret_lines(facts.secrets)
+    fact_lines += secret_lines(facts.secrets)
     glob = "" if setup_sent else global_text(facts)
-    text = "\n".join(lines + ([glob] if glob else []))
-    total = len(lines)
-    while count_tokens(text) > budget and lines:
-        lines = lines[: len(lines) * 3 // 4]  # keep the head, say how much was left out
-        text = "\n".join([*lines, f"... (overview cut to fit: {len(lines)} lines kept)"])
-    if len(lines) < total and left_out is not None:
+    parts = [quiet, held_lines, fact_lines]  # cut in this order (see the module docstring)
+    total = sum(map(len, parts))
+
+    def text_of(cut: int) -> str:
+        tail = [f"... (overview cut to fit: {cut} lines left out)"] if cut else []
+        return "\n".join([*quiet, *held_lines, *fact_lines, *tail] + ([glob] if glob else []))
+
+    text = text_of(0)
+    for part in parts:
+        changed = [x for x in part if x.startswith("* ")]
+        while count_tokens(text) > budget and len(part) > len(changed):
+            rest = [x for x in part if not x.startswith("* ")]
+            part[:] = changed + rest[: len(rest) * 3 // 4]  # keep the head of each list
+            text = text_of(total - sum(map(len, parts)))
+    kept = sum(map(len, parts))
+    if kept < total and left_out is not None:
         left_out.append(
-            f"{total - len(lines)} of the overview's {total} lines (routes, tables, env vars, "
-            "secrets): more than one request holds"
+            f"{total - kept} of the overview's {total} lines (routes no request holds first, "
+            "then routes grouped by file, then tables, env vars, secrets): more than one "
+            "request holds"
         )
     return text
