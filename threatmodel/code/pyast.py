@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from threatmodel.code.urlpattern import group_end
+
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
 _AST = ast.AST
 
@@ -261,15 +263,7 @@ def normalize_regex(pattern: str) -> str:
             i += 2
             continue
         if ch == "(":
-            depth, j = 1, i + 1
-            while j < len(p) and depth:
-                if p[j] == "\\":
-                    j += 1
-                elif p[j] == "(":
-                    depth += 1
-                elif p[j] == ")":
-                    depth -= 1
-                j += 1
+            j = group_end(p, i + 1)
             group = p[i:j]
             if group.startswith("(?P<"):
                 out.append("{" + group[4 : group.index(">")] + "}")

@@ -35,18 +35,24 @@ def regex_converters(pattern: str) -> dict[str, str]:
     that never matches '/', else "path"."""
     out: dict[str, str] = {}
     for m in _GROUP.finditer(pattern):
-        depth, j = 1, m.end()
-        while j < len(pattern) and depth:
-            if pattern[j] == "\\":
-                j += 1
-            elif pattern[j] == "(":
-                depth += 1
-            elif pattern[j] == ")":
-                depth -= 1
-            j += 1
-        body = pattern[m.end() : j - 1]
+        body = pattern[m.end() : group_end(pattern, m.end()) - 1]
         out.setdefault(m.group(1), _regex_kind(body))
     return out
+
+
+def group_end(pattern: str, inside: int) -> int:
+    """The index just past the ``)`` closing the regex group whose body starts at
+    ``inside`` (nested groups and escaped parentheses skipped)."""
+    depth, j = 1, inside
+    while j < len(pattern) and depth:
+        if pattern[j] == "\\":
+            j += 1
+        elif pattern[j] == "(":
+            depth += 1
+        elif pattern[j] == ")":
+            depth -= 1
+        j += 1
+    return j
 
 
 def _regex_kind(body: str) -> str:
