@@ -177,6 +177,13 @@ def test_catalog_rows_for_exec_spawn_and_elementtree() -> None:
     assert flows and all(f.source_kind == "safe_call" and f.broken_by for f in flows)
 
 
+def test_libraries_that_eval_their_argument() -> None:
+    image = "from PIL import ImageMath\nImageMath.eval(request.form['e'], a=1)\n"
+    assert flagged(image, "code_injection")
+    assert not flagged(image.replace("request.form['e']", "'a + 1'"), "code_injection")
+    assert flagged("import sympy\nsympy.sympify(request.args['x'])\n", "code_injection")
+
+
 def test_facts_of_one_branch_do_not_leak_into_the_other() -> None:
     code = (
         "b = request.args['p']\n"

@@ -54,7 +54,11 @@ __all__ = ["AnalyzeOutcome", "Focus", "run_llm_pass"]
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 MAX_REASKS = 2
-CHUNK_CAP_TOKENS = 6_000  # smaller chunks keep the model focused and a failure cheap
+# Data per request. Every request also pays the fixed part (system prompt, schema, template:
+# about 2.1k tokens): at 6k of data that was a quarter of each request, at 8k a fifth. The
+# cap still keeps a request's routes few enough for the model's findings (MAX_FINDINGS) and
+# a failed request cheap to re-send.
+CHUNK_CAP_TOKENS = 8_000
 MIN_CHUNK_TOKENS = 1_000  # a small window still gets requests worth their fixed prompt
 PROMPT_OVERHEAD_TOKENS = 600  # chunk template text around the data, and the re-ask text
 

@@ -15,6 +15,10 @@ SPEC = KindSpec(
     sinks=(
         *(SinkRow(c) for c in ("eval", "exec", "compile", "builtins.eval", "builtins.exec")),
         SinkRow("code.InteractiveInterpreter.runsource"),
+        # libraries whose documentation says they eval their string argument: Pillow's
+        # ImageMath (CVE-2022-22817, CVE-2023-50447) and SymPy's sympify
+        *(SinkRow(f"PIL.ImageMath.{f}") for f in ("eval", "unsafe_eval")),
+        SinkRow("sympy.sympify"),
         # JS: code run whole, a stored value too (``stored``: what a user saved, run later)
         *(js(c, stored=True) for c in ("eval", "vm.Script", "vm.runInThisContext")),
         # a string is code, a function is called: ``setTimeout(tick, 100)`` runs no text
