@@ -7,11 +7,12 @@ python benchmarks/precision.py recall BEFORE_DIR AFTER_DIR     # every "before" 
 ``CORPUS`` holds one checkout per app, named ``OWNER+NAME`` (the layout of the shared dev
 corpus); each is scanned with ``--provider none`` at the commit pinned in ``APPS`` (a
 checkout at another commit is reported, not silently measured). ``report`` lists every
-confirmed high / critical production finding with its file:line and the judgement a person
-made by reading the code (``precision_judgements.json``: fingerprint -> [true|false, why]);
-a finding nobody judged yet is listed as "unjudged" and counted neither way. ``recall``
-compares two scans of the vulnerable apps: every finding confirmed before must still be
-reported (confirmed or needs review), matched by rule and location.
+confirmed high / critical production finding, then every confirmed medium one, with its
+file:line and the judgement a person made by reading the code
+(``precision_judgements.json``: fingerprint -> [true|false, why]); a finding nobody judged
+yet is listed as "unjudged" and counted neither way. ``recall`` compares two scans of the
+vulnerable apps: every finding confirmed before must still be reported (confirmed or needs
+review), matched by rule and location.
 """
 
 from __future__ import annotations
@@ -119,8 +120,8 @@ def report(scans: Path, md: Path, before: Path | None = None) -> int:
         "`benchmarks/precision.py report`; judgements live in `precision_judgements.json`.",
         "",
         "| app | commit | before | before false | after | true | false | unjudged | % true "
-        "| medium before | medium after |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| medium before | medium after | medium true / false / unjudged |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     body: list[str] = []
     failed = 0
@@ -134,13 +135,15 @@ def report(scans: Path, md: Path, before: Path | None = None) -> int:
         was = "n/a" if old is None else str(len(old))
         was_false = "n/a" if old is None else str(_judge(old, judged)[1])
         if not path.exists():
-            lines.append(f"| {app} | `{commit[:12]}` | {was} | {was_false} | not scanned |||||||")
+            lines.append(f"| {app} | `{commit[:12]}` | {was} | {was_false} | not scanned ||||||||")
             continue
         now_report = json.loads(path.read_text())
         found, now_medium = headline(now_report), medium(now_report)
         t, f_, u = _judge(found, judged)
         body += ["", f"## {app}", ""]
         body += [_line(f, judged) for f in found] or ["No confirmed high / critical findings."]
+        if now_medium:
+            body += ["", "Medium:", ""] + [_line(f, judged) for f in now_medium]
         now = {f["fingerprint"] for f in found}
         gone = [f for f in old or [] if f["fingerprint"] not in now]
         if gone:
@@ -154,9 +157,10 @@ def report(scans: Path, md: Path, before: Path | None = None) -> int:
         if (t + f_ and t / (t + f_) < TARGET_TRUE) or f_ > MAX_FALSE:
             failed += 1
         was_medium = "n/a" if old is None else str(len(old_medium))
+        mt, mf, mu = _judge(now_medium, judged)
         lines.append(
             f"| {app} | `{commit[:12]}` | {was} | {was_false} | {len(found)} | {t} | {f_} | {u} "
-            f"| {pct} | {was_medium} | {len(now_medium)} |"
+            f"| {pct} | {was_medium} | {len(now_medium)} | {mt} / {mf} / {mu} |"
         )
     md.write_text("\n".join([*lines, *NOTES, *body]) + "\n")
     return 1 if failed else 0
