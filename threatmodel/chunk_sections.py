@@ -10,7 +10,9 @@ Route chunks show handlers; these three show what no handler holds (summarize.py
   each shown as its whole statement;
 - **output**: template and component lines that render data without escaping (``|safe``,
   ``{% autoescape false %}``, ``<%- %>``, ``{{{ }}}``, ``dangerouslySetInnerHTML``,
-  ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each;
+  ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each; where the app
+  turns autoescaping off (a ``templates.autoescape`` setting, collect/templates_python.py),
+  every ``{{ value }}`` of its Jinja / Django templates is such a line too;
 - **client routing and contracts** (in the application chunk): a single-page app's browser
   routes with their guards and matchers (a hidden admin page, a guard that runs only in the
   browser), and Solidity contracts (code that holds value, which no collector parses);
@@ -42,6 +44,7 @@ MAX_FILE_BYTES = 200_000  # bigger files are data or bundles, not configuration
 MAX_LINE_CHARS = 400  # a longer line is minified: not readable, not sent
 MAX_STATEMENT_LINES = 20
 OUTPUT_CONTEXT = 3  # lines shown before and after an unescaped output
+MAX_TEMPLATE_GAP = 10  # markup lines between two outputs of one template shown, not a new head
 MAX_CONFIG_LINES = 60
 
 _APP_KEYS = re.compile(
@@ -67,6 +70,14 @@ _UNESCAPED = re.compile(
     |\bbypassSecurityTrust\w*\(|\binsertAdjacentHTML\(""",
     re.X,
 )
+# A Jinja / Django output a filter does not make harmless (escaped, JSON, a number), in the
+# templates of an app that turned autoescaping off.
+_PRINTED = re.compile(
+    r"""\{\{(?!\s*(?:url_for|static|csrf_token)\b)(?![^}]*\|\s*
+    (?:e|escape|forceescape|tojson|urlencode|int|float|length|count|filesizeformat)\b)""",
+    re.X,
+)
+_JINJA_EXT = (".html", ".htm", ".jinja", ".jinja2", ".j2")
 _TEMPLATE_EXT = (
     ".html", ".htm", ".jinja", ".jinja2", ".j2", ".ejs", ".hbs", ".handlebars", ".mustache",
     ".njk", ".vue", ".svelte", ".erb", ".twig", ".pug", ".jade", ".liquid",
@@ -179,8 +190,12 @@ def application_refs(
     return out
 
 
-def output_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
-    """Lines that render data without escaping, each with ``OUTPUT_CONTEXT`` lines around."""
+def output_refs(
+    index: CodeIndex, files: Sequence[str], autoescape_off: bool = False
+) -> list[CodeRef]:
+    """Lines that render data without escaping, each with ``OUTPUT_CONTEXT`` lines around;
+    with ``autoescape_off``, also each ``{{ value }}`` line of the Jinja / Django templates
+    (alone: the template's every output is the finding, not its surroundings)."""
     out: list[CodeRef] = []
     for path in sorted(files):
         if is_test_path(path) or ".min." in path:
@@ -195,7 +210,15 @@ def output_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
             for no, text in enumerate(lines, 1)
             if len(text) <= MAX_LINE_CHARS and _UNESCAPED.search(text)
         ]
-        out += _merge(path, spans, "unescaped output")
+        gap = 1
+        if autoescape_off and path.endswith(_JINJA_EXT) and "/static/" not in f"/{path}":
+            printed = [
+                (no, no)
+                for no, text in enumerate(lines, 1)
+                if len(text) <= MAX_LINE_CHARS and _PRINTED.search(text)
+            ]
+            spans, gap = spans + printed, (MAX_TEMPLATE_GAP if printed else gap)
+        out += _merge(path, spans, "unescaped output", gap)
     return out
 
 

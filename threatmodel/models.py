@@ -207,13 +207,18 @@ class Setting(Frozen):
 
     Keys are dotted and stable: ``debug``, ``cors.allow_origins``, ``cors.allow_credentials``,
     ``jwt.verify``, ``jwt.algorithms``, ``csrf.enabled``, ``allowed_hosts``,
-    ``session.cookie_secure``, ``secret_key`` (value: "hardcoded" | "env"), ...
+    ``session.cookie_secure``, ``secret_key`` (value: "hardcoded" | "env"),
+    ``templates.autoescape`` (``TEMPLATES_AUTOESCAPE``), ...
     """
 
     key: str
     value: str
     framework: str
     location: Location
+
+
+# "false" where a template engine is set up not to escape what it prints.
+TEMPLATES_AUTOESCAPE = "templates.autoescape"
 
 
 class Sink(Frozen):

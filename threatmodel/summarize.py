@@ -69,7 +69,7 @@ from threatmodel.code.reader import RepoReader
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
-from threatmodel.models import WRITE_METHODS, Facts, Flow, Route
+from threatmodel.models import TEMPLATES_AUTOESCAPE, WRITE_METHODS, Facts, Flow, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
 
@@ -308,7 +308,8 @@ def _setup_sections(
         app += [(r.path, Section("", [r])) for r in app_refs]
     extra = client_route_refs(b.index, files) + contract_refs(b.index, files)
     app += [(r.path, Section("", [r])) for r in extra if _touches([r], focus)]
-    out = [(r.path, Section("", [r])) for r in output_refs(b.index, files)]
+    off = any(s.key == TEMPLATES_AUTOESCAPE and s.value == "false" for s in facts.settings)
+    out = [(r.path, Section("", [r])) for r in output_refs(b.index, files, off)]
     out = [(p, s) for p, s in out if focus is None or p in focus.files]
     conf: list[tuple[str, Section]] = []
     names = [
