@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.secret_values import find_tokens, looks_like_secret
 from threatmodel.code.source import SourceFile
 from threatmodel.collect.secrets import SecretsCollector, context_of
 
@@ -215,6 +216,10 @@ def test_no_value_in_the_cached_report(
         ("netbox/configuration_testing.py", "test"),
         ("src/auth.spec.ts", "test"),
         ("src/i18n/de.json", "test"),
+        ("public/intl/messages/de.json", "test"),
+        ("messages/da-DK.json", "test"),  # a locale with a region: a translation catalog
+        ("locale/pt_BR.yml", "test"),
+        ("config/db.json", "config"),  # two letters alone name no locale
         (".env", "config"),
         (".env.production", "config"),
         (".env.example", "template"),
@@ -224,6 +229,26 @@ def test_no_value_in_the_cached_report(
 )
 def test_context_of(path: str, context: str) -> None:
     assert context_of(path) == context
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "secret"),
+    [
+        ("app_rail_preferences", "APP_RAIL_PREFERENCES_KEY", False),  # a storage key's name
+        ("secret-key", "AWS_SECRET_ACCESS_KEY", False),  # spelled from its name: placeholder
+        ("secret", "SECRET_KEY", True),  # a weak key is the finding
+        ("prod_signing_key_2", "SIGNING_KEY", True),  # words of its own, and a digit
+    ],
+)
+def test_values_spelled_from_their_name(value: str, name: str, secret: bool) -> None:
+    assert looks_like_secret(value, name, "code") is secret
+
+
+def test_a_connection_string_built_from_fields_is_not_hardcoded() -> None:
+    text = 'BROKER = f"amqp://{RABBITMQ_USER}:{RABBITMQ_PASSWORD}@{HOST}:5672/"\n'
+    assert [k for k, _o, _v in find_tokens(text)] == []
+    planted = 'BROKER = "amqp://app:Zq8vN2rLx4@broker:5672/"\n'
+    assert [k for k, _o, _v in find_tokens(planted)] == ["connection_string"]
 
 
 def test_public_supabase_anon_jwt_is_not_a_secret() -> None:

@@ -141,7 +141,10 @@ DEV_DEFAULTS = frozenset(
         "pw",
     }
 )
-_TEMPLATE = re.compile(r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{[a-z_]*\}|^\*+$|^\.+$")
+# ``{name}``: a format field (``f"amqp://{USER}:{PASSWORD}@host"``), any case.
+_TEMPLATE = re.compile(
+    r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{(?:[A-Za-z_][\w.]*)?\}|^\*+$|^\.+$"
+)
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
 _FILE_PATH = re.compile(
@@ -213,6 +216,10 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False
     if _squash(lowered) == _squash(name) or lowered in {"true", "false", "bearer", "basic"}:
         return False  # SECRET_MULTILINE = "SecretMultiline": an enum constant
+    if _IDENTIFIER.fullmatch(v) and set(words(v)) <= set(words(name)):
+        # PREFERENCES_KEY = "app_preferences", AWS_SECRET_ACCESS_KEY=secret-key: the value
+        # is spelled from its own name's words (a storage key's name, a placeholder)
+        return False
     # "access_token", "new_password", "SECRET_KEY" name a field or a variable; but
     # "session_cookie_secret_key_here" assigned to a cookie secret is the secret itself.
     if (

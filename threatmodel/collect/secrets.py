@@ -50,8 +50,15 @@ _SKIP_NAMES = frozenset(
 _TEST_DIRS = frozenset(
     {"test", "tests", "__tests__", "spec", "specs", "fixtures", "__fixtures__", "e2e", "cypress",
      "testdata", "examples", "example", "docs", "mocks", "__mocks__", "samples", "i18n", "l10n",
-     "locales", "locale", "translations", "lang", ".github", ".devcontainer", ".circleci"}
+     "intl", "locales", "locale", "translations", "lang", ".github", ".devcontainer",
+     ".circleci"}
 )  # fmt: skip
+# A translation catalog named by its locale with a region or script (``da-DK.json``,
+# ``pt_BR.yml``, ``zh-Hans.json``): UI text ("password": "Adgangskode"), not credentials. A
+# bare ``de.json`` is not enough on its own (``db.json``, ``ci.yml`` look the same).
+_LOCALE_FILE = re.compile(
+    r"[a-z]{2,3}[-_](?:[A-Z]{2}|[A-Z][a-z]{3}|\d{3})\.(?:json|ya?ml|po|arb|toml)"
+)
 # Every secret-looking name contains one of these (see _names.is_secret_name, _KEY_ARGS).
 _NAME_HINTS = ("pass", "pwd", "secret", "token", "key", "credential", "dsn", "jwt", "hmac",
                "cookieparser", "cipher", "database_url", "db_url", "connection")  # fmt: skip
@@ -68,9 +75,10 @@ _ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "
 def context_of(path: str) -> str:
     """How literals in this file are judged (see ``looks_like_secret``).
 
-    ``test`` (tests, examples, docs, translations: literals there are fixtures and prose, so
-    only high-value token formats count), ``template`` (``.env.example``: only random-looking
-    values), ``config`` (YAML, JSON, committed .env, Dockerfile) or ``code``.
+    ``test`` (tests, examples, docs, translations by folder or locale-named file: literals
+    there are fixtures and prose, so only high-value token formats count), ``template``
+    (``.env.example``: only random-looking values), ``config`` (YAML, JSON, committed .env,
+    Dockerfile) or ``code``.
     """
     p = PurePosixPath(path)
     name = p.name.lower()
@@ -85,6 +93,8 @@ def context_of(path: str) -> str:
     ):
         return "test"
     if ".spec." in name or name in ("conftest.py", "setuptests.ts", "setuptests.js"):
+        return "test"
+    if _LOCALE_FILE.fullmatch(p.name):
         return "test"
     if name.startswith(".env") or name.endswith(".env"):
         return "template" if any(t in name for t in _ENV_TEMPLATES) else "config"
