@@ -26,6 +26,8 @@ an anonymous caller is exactly who they serve.
 
 from __future__ import annotations
 
+import re
+
 from threatmodel.collect.effects import handler_code
 from threatmodel.collect.handler_gates import by_design
 from threatmodel.models import (
@@ -47,18 +49,31 @@ AUTH_SEGMENTS = frozenset(
     | {"sessions", "tokens", "otp", "magiclink", "reset", "jwks", "jwksjson", "wellknown"}
 )
 
+SIGN_IN_WORDS = frozenset({"login", "logout", "signin", "signout", "signup", "oauth", "magiclink"})
+
 
 def is_auth_endpoint(path: str) -> bool:
-    """True for /login, /api/v1/auth/token, /users/register, /password/reset ..."""
-    words = [
-        seg.lower().replace("-", "").replace("_", "")
-        for seg in path.strip("/").split("/")
-        if seg and not seg.startswith(("{", "<", ":"))
-    ]
+    """True for /login, /api/v1/auth/token, /users/register, /password/reset,
+    /auth/magic-sign-in/ ..."""
+    segments = [seg.lower() for seg in path.strip("/").split("/")]
+    segments = [seg for seg in segments if seg and not seg.startswith(("{", "<", ":"))]
+    words = [seg.replace("-", "").replace("_", "") for seg in segments]
     if any(w in AUTH_SEGMENTS for w in words):
         return True
     joined = "".join(words[-2:])  # "/password/reset" -> "passwordreset"
-    return joined in AUTH_SEGMENTS or joined.endswith(("passwordreset", "resetpassword"))
+    if joined in AUTH_SEGMENTS or joined.endswith(("passwordreset", "resetpassword")):
+        return True
+    # A segment that spells a sign-in step among other words ("magic-sign-in",
+    # "email_login"); a word like "session" or "token" among others names data
+    # ("session-notes", "token-transfers"), so alone it does not count here.
+    for seg in segments:
+        parts = [p for p in re.split(r"[-_]", seg) if p]
+        for i in range(len(parts)):
+            if parts[i] in SIGN_IN_WORDS or any(
+                "".join(parts[i:j]) in AUTH_SEGMENTS for j in range(i + 2, i + 4)
+            ):
+                return True
+    return False
 
 
 @register
