@@ -225,7 +225,11 @@ def _url_host(
     if node is None and call.args:
         last = dotted(call.func).rsplit(".", 1)[-1]
         node = call.args[1] if last == "request" and len(call.args) > 1 else call.args[0]
-    return None if FIXED_URL.match(url_prefix(node)) else arg
+    if FIXED_URL.match(url_prefix(node)):
+        return None
+    # built before the call (``url = f"https://api.example.com/?q={q}"; get(url)``): the
+    # value's own known start
+    return None if arg.affix and FIXED_URL.match(arg.affix[0]) else arg
 
 
 def _no_external_entities(

@@ -279,4 +279,29 @@ def join(a: Value, b: Value) -> Value:
     labels = a.labels | b.labels
     if items is None and (a.items or b.items):
         labels = a.all_labels() | b.all_labels()
-    return Value(labels, a.const if same else UNKNOWN, items, a.seq and items is not None)
+    affix = None if same else _common_ends(a, b)
+    return Value(labels, a.const if same else UNKNOWN, items, a.seq and items is not None, affix)
+
+
+def _string_ends(v: Value) -> tuple[str, str] | None:
+    if v.known:
+        return (v.const, v.const) if isinstance(v.const, str) else None
+    return None if v.items is not None else v.affix
+
+
+def _common_ends(a: Value, b: Value) -> tuple[str, str] | None:
+    """The start and end both branches' strings share (``f"https://h/a?{q}" if q else
+    f"https://h/b"``: both start ``https://h/``), so a URL's fixed host survives a branch."""
+    ea, eb = _string_ends(a), _string_ends(b)
+    if ea is None or eb is None:
+        return None
+    prefix = _shared_start(ea[0], eb[0])
+    suffix = _shared_start(ea[1][::-1], eb[1][::-1])[::-1]
+    return (prefix, suffix) if prefix or suffix else None
+
+
+def _shared_start(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
