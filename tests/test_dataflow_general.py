@@ -177,6 +177,21 @@ def test_catalog_rows_for_exec_spawn_and_elementtree() -> None:
     assert flows and all(f.source_kind == "safe_call" and f.broken_by for f in flows)
 
 
+def test_a_url_whose_host_is_fixed_before_the_call() -> None:
+    q = "q = request.args['q']\n"
+    built = q + "url = f'https://api.example.com/search?q={q}'\nrequests.get(url)\n"
+    assert not flagged(built, "ssrf")
+    branches = q + (
+        "url = f'https://api.example.com/s?q={q}' if q else 'https://api.example.com/all'\n"
+        "requests.get(url=url)\n"
+    )
+    assert not flagged(branches, "ssrf")
+    host = q + "url = f'https://{q}/search'\nrequests.get(url)\n"
+    assert flagged(host, "ssrf")
+    either = q + "url = 'https://api.example.com/' if q else q\nrequests.get(url)\n"
+    assert flagged(either, "ssrf")
+
+
 def test_libraries_that_eval_their_argument() -> None:
     image = "from PIL import ImageMath\nImageMath.eval(request.form['e'], a=1)\n"
     assert flagged(image, "code_injection")
