@@ -64,13 +64,18 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
     attrs: dict[str, list[str]] = {}
     attr_lines: dict[str, list[Any]] = {"__class__": [node.lineno, line_text(lines, node.lineno)]}
     for stmt in node.body:
+        # ``permission_classes = (IsAuthenticated,)`` and, typed,
+        # ``permission_classes: Sequence[type[BasePermission]] = (IsAuthenticated,)``
+        target: ast.expr | None = None
+        v: ast.expr | None = None
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-            target = stmt.targets[0]
-            if isinstance(target, ast.Name):
-                v = stmt.value
-                elts = v.elts if isinstance(v, ast.List | ast.Tuple | ast.Set) else [v]
-                attrs[target.id] = [str_const(e) or dotted(e) for e in elts]
-                attr_lines[target.id] = [stmt.lineno, line_text(lines, stmt.lineno)]
+            target, v = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            target, v = stmt.target, stmt.value
+        if isinstance(target, ast.Name) and v is not None:
+            elts = v.elts if isinstance(v, ast.List | ast.Tuple | ast.Set) else [v]
+            attrs[target.id] = [str_const(e) or dotted(e) for e in elts]
+            attr_lines[target.id] = [stmt.lineno, line_text(lines, stmt.lineno)]
     return {
         "line": node.lineno,
         "bases": [dotted(b) for b in node.bases],
