@@ -223,6 +223,9 @@ def test_no_value_in_the_cached_report(
         (".env", "config"),
         (".env.production", "config"),
         (".env.example", "template"),
+        ("server/.env.testing", "test"),
+        (".env.test", "test"),
+        (".env.staging", "config"),
         ("docker-compose.yml", "config"),
         ("Dockerfile", "config"),
     ],
@@ -242,6 +245,16 @@ def test_context_of(path: str, context: str) -> None:
 )
 def test_values_spelled_from_their_name(value: str, name: str, secret: bool) -> None:
     assert looks_like_secret(value, name, "code") is secret
+
+
+def test_enum_members_are_labels(tmp_path: Path) -> None:
+    code = (
+        "from enum import StrEnum\n\n\nclass TokenType(StrEnum):\n"
+        '    client_secret = "acme_client_secret_x9"\n\n\n'
+        'API_SECRET = "acme_client_secret_x9"\n'
+    )
+    got = SecretsCollector().extract(SourceFile.from_bytes("app/enums.py", code.encode()))
+    assert [item[1] for item in got or []] == ["API_SECRET"]
 
 
 def test_a_connection_string_built_from_fields_is_not_hardcoded() -> None:

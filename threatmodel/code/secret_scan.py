@@ -82,8 +82,13 @@ def scan_python(tree: ast.AST, nodes: Iterable[ast.AST] | None = None) -> Iterat
 
     ``nodes``: ``ast.walk(tree)`` already listed by the caller, so the tree is not walked again.
     """
+    members: set[int] = set()  # enum members: ``client_secret = "polar_cs"`` is a label
     for node in ast.walk(tree) if nodes is None else nodes:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
+        if isinstance(node, ast.ClassDef) and any(
+            (_target_name(b) or "").endswith(("Enum", "Flag", "Choices")) for b in node.bases
+        ):
+            members.update(id(stmt) for stmt in node.body)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and id(node) not in members:
             value = _literal(node.value)
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if value is not None:

@@ -97,6 +97,8 @@ def context_of(path: str) -> str:
     if _LOCALE_FILE.fullmatch(p.name):
         return "test"
     if name.startswith(".env") or name.endswith(".env"):
+        if set(re.split(r"[.\-_]", name)) & {"test", "testing", "ci"}:
+            return "test"  # .env.test, .env.testing: the test suite's own services
         return "template" if any(t in name for t in _ENV_TEMPLATES) else "config"
     if p.suffix.lower() in (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg") or (
         name.startswith("dockerfile")
