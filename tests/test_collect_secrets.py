@@ -247,6 +247,14 @@ def test_values_spelled_from_their_name(value: str, name: str, secret: bool) -> 
     assert looks_like_secret(value, name, "code") is secret
 
 
+def test_a_firebase_app_config_key_is_public() -> None:
+    key = "AIza" + "Sy" + "B1x2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q"
+    text = f'{{"client": [{{"api_key": [{{"current_key": "{key}"}}]}}]}}\n'.encode()
+    collector = SecretsCollector()
+    assert collector.extract(SourceFile.from_bytes("app/google-services.json", text)) is None
+    assert collector.extract(SourceFile.from_bytes("app/config.json", text))
+
+
 def test_enum_members_are_labels(tmp_path: Path) -> None:
     code = (
         "from enum import StrEnum\n\n\nclass TokenType(StrEnum):\n"

@@ -67,6 +67,9 @@ _LETTER_HINTS = tuple(h for h in _NAME_HINTS if is_letters(h))
 _OTHER_HINTS = tuple(h for h in _NAME_HINTS if not is_letters(h))
 _KEY_NAME = re.compile(r"[A-Za-z_$][\w$.\-]{0,63}")
 _FIXTURE_KINDS = frozenset({"jwt", "connection_string", "private_key"})
+# Firebase's mobile app configs: their API key identifies the project and ships in every
+# copy of the app (Firebase documents it as not secret; rules and key restrictions guard).
+_CLIENT_CONFIGS = frozenset({"google-services.json", "GoogleService-Info.plist"})
 # Names that say their value is not real.
 _FAKE_NAME_WORDS = frozenset({"dummy", "fake", "example", "sample", "test", "mock", "demo"})
 _ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "schema")
@@ -250,9 +253,12 @@ class SecretsCollector(Collector):
         found = _Findings()
         context = context_of(src.path)
         tokens: dict[int, list[str]] = {}  # line -> token values, to merge with assignments
+        client_config = src.path.rpartition("/")[2] in _CLIENT_CONFIGS
         for kind, offset, value in find_tokens(text, src.letter_runs):
             if context == "test" and kind in _FIXTURE_KINDS:
                 continue  # tests are full of sample JWTs, local databases and test keys
+            if client_config and kind == "google_api_key":
+                continue  # a Firebase app's key ships inside the app by design
             line = _line_at(text, offset)
             found.add(kind, f"<{kind}>", line, value)
             tokens.setdefault(line, []).append(value)
