@@ -177,6 +177,22 @@ def test_catalog_rows_for_exec_spawn_and_elementtree() -> None:
     assert flows and all(f.source_kind == "safe_call" and f.broken_by for f in flows)
 
 
+def test_query_builders_bind_their_arguments() -> None:
+    q = "q = request.args['q']\n"
+    built = q + (
+        "stmt = select(User).where(User.name.ilike(f'%{q}%'))\n"
+        "stmt = stmt.filter_by(active=q).limit(10)\n"
+        "session.execute(stmt)\n"
+    )
+    assert not flagged(built, "sql_injection")
+    text = q + "stmt = text(f\"SELECT * FROM u WHERE n = '{q}'\")\nsession.execute(stmt)\n"
+    assert flagged(text, "sql_injection")
+    # a statement built from SQL text keeps it through a builder method
+    raw = q + "stmt = f\"SELECT * FROM u WHERE n = '{q}'\"\nsession.execute(stmt.where(ok))\n"
+    assert flagged(raw, "sql_injection")
+    assert flagged(q + "cursor.execute('SELECT * FROM u WHERE n = ' + q)\n", "sql_injection")
+
+
 def test_a_url_whose_host_is_fixed_before_the_call() -> None:
     q = "q = request.args['q']\n"
     built = q + "url = f'https://api.example.com/search?q={q}'\nrequests.get(url)\n"

@@ -125,7 +125,10 @@ class CallMixin(EngineBase):
             name = qual or str(method)
             if "int" in qual.split(".")[-1:] or qual in NUMERIC:
                 return CLEAN
-            return tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
+            cleaned = tainted(*args, *kwargs.values()).sanitized(safe, name).step(line)
+            # a method cleans what it is given, not the object it is called on
+            # (``stmt.where(...)`` keeps whatever ``stmt`` was built from)
+            return join(cleaned, receiver) if method and receiver.labels else cleaned
         if qual in NUMERIC:
             return CLEAN
         if qual == "re.sub" and len(args) == 3 and not kwargs and args[0].known and args[1].known:

@@ -4,6 +4,14 @@ from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 # JS: numbers, and the drivers' own escaping of a value for a SQL literal
 _JS = ("parseInt", "parseFloat", "Number", "sqlstring.escape", "mysql.escape", "pg-format")
+# Query builders bind what they are given as parameters: SQLAlchemy 2.0 and the Django ORM
+# (``select(User).where(User.name.ilike(f"%{q}%"))``, ``qs.filter(name=q)``) put the value in
+# a bound parameter, never in the SQL text (1.4+ refuses a plain string in ``where``; raw
+# text goes through ``sqlalchemy.text`` / ``.raw`` / ``.extra``, sinks above). ``order_by``
+# and ``group_by`` are left out: older SQLAlchemy read a string there as SQL.
+_BUILDER_METHODS: tuple[str, ...] = ("where", "filter", "filter_by", "exclude", "having", "ilike")
+_BUILDER_METHODS += ("like", "notilike", "notlike", "in_", "not_in", "between", "limit", "offset")
+_BUILDERS = tuple(f".{m}" for m in _BUILDER_METHODS)
 
 SPEC = KindSpec(
     kind="sql_injection",
@@ -32,6 +40,10 @@ SPEC = KindSpec(
             for m in ("joinRaw", "$queryRawUnsafe", "$executeRawUnsafe")
         ),
     ),
-    sanitizers=("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier", *_JS),
+    sanitizers=(
+        *("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier"),
+        *_BUILDERS,
+        *_JS,
+    ),
     guard_needles=("'", '"', ";", "--"),
 )
