@@ -172,6 +172,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
             first,
             call_at(parsed(reader, route.location.path), route.location.line),
             reader.lines(path),
+            route.params,
         ),
     )
 
