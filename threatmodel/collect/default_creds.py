@@ -11,14 +11,19 @@ service that uses it is reachable: anyone who reaches the port logs in with it. 
 - Python: a weak literal default of a secret-named setting read from the environment
   (``os.getenv("ADMIN_PASSWORD", "admin")``), a module constant naming a default / admin
   / initial password (``DEFAULT_ADMIN_PASSWORD = "admin"``), or a password field's default
-  in a settings class (pydantic ``BaseSettings``: ``POSTGRES_PASSWORD: str = "mealie"``).
+  in a settings class (pydantic ``BaseSettings``: ``ADMIN_PASSWORD: str = "admin"``).
+
+A password set beside the host it is sent to (``POSTGRES_PASSWORD`` with ``POSTGRES_SERVER``
+in one service's environment or one settings class) is a client's connection setting, not
+a credential the service accepts: left out (the server's own default is found where the
+server is configured).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
 
 import yaml
@@ -70,10 +75,28 @@ def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
     for _key, svc in services.value:
         if not isinstance(svc, yaml.MappingNode) or _get(svc, "ports") is None:
             continue
-        env = _get(svc, "environment")
-        for name, line, value in _env_entries(env):
-            if _password_name(name) and weak(value):
+        entries = list(_env_entries(_get(svc, "environment")))
+        remote = _remote_prefixes(n for n, _, _ in entries)
+        for name, line, value in entries:
+            if _password_name(name) and weak(value) and not _client_side(name, remote):
                 yield name, line, value
+
+
+# The last word of a setting that names the server a client connects to.
+_HOST_WORDS = frozenset({"host", "hostname", "server", "addr", "address", "endpoint"})
+
+
+def _remote_prefixes(names: Iterable[str]) -> set[str]:
+    """First words of settings naming another host (``POSTGRES_SERVER`` -> ``postgres``)."""
+    return {ws[0] for n in names if len(ws := words(n)) > 1 and ws[-1] in _HOST_WORDS}
+
+
+def _client_side(name: str, remote: set[str]) -> bool:
+    """``POSTGRES_PASSWORD`` beside ``POSTGRES_SERVER``: the password this service sends to
+    a server elsewhere, not one it accepts. Nobody logs in to this service with it; the
+    server's own setting (its compose service, its config) is where a weak one is found."""
+    ws = words(name)
+    return len(ws) > 1 and ws[0] in remote
 
 
 def _get(node: yaml.MappingNode, key: str) -> yaml.Node | None:
@@ -117,12 +140,14 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
         if isinstance(n, ast.ClassDef)
     ]
     for body, settings_class in bodies:
+        constants = [c for stmt in body if (c := _constant(stmt)) is not None]
+        remote = _remote_prefixes(n for n, _ in constants)
         for stmt in body:
             found = _constant(stmt)
             if found is None:
                 continue
             name, value = found
-            if not _password_name(name) or is_placeholder(value):
+            if not _password_name(name) or is_placeholder(value) or _client_side(name, remote):
                 continue
             # A settings class field (pydantic BaseSettings) is a default the environment
             # overrides: a password there is a default credential, whatever it looks like.
