@@ -30,13 +30,13 @@ def test_a_template_or_subject_about_passwords_is_no_credential(line: str) -> No
 
 def test_a_default_password_is_still_one() -> None:
     got = list(python_defaults(ast.parse('_DEFAULT_PASSWORD = "MyPassword"\n')))
-    assert [name for name, _, _ in got] == ["_DEFAULT_PASSWORD"]
+    assert [d.name for d in got] == ["_DEFAULT_PASSWORD"]
 
 
 CLIENT_SETTINGS = """
 class PostgresProvider(BaseSettings):
     POSTGRES_USER: str = "app"
-    POSTGRES_PASSWORD: str = "app"
+    POSTGRES_PASSWORD: str = "appdb"
     POSTGRES_SERVER: str = "postgres"
 
 
@@ -63,8 +63,8 @@ APP_COMPOSE = """services:
 def test_a_password_sent_to_another_host_is_a_client_setting() -> None:
     # POSTGRES_PASSWORD beside POSTGRES_SERVER is what the app sends to a database
     # elsewhere; ADMIN_PASSWORD beside an unrelated SMTP_HOST is one the app accepts.
-    got = [name for name, _, _ in python_defaults(ast.parse(CLIENT_SETTINGS))]
-    assert got == ["ADMIN_PASSWORD"]
-    # In compose, the app's copy is left out; the database service's own stays reported.
-    lines = [line for _, line, _ in compose_defaults(APP_COMPOSE)]
-    assert lines == [12]
+    got = [(d.name, d.client) for d in python_defaults(ast.parse(CLIENT_SETTINGS))]
+    assert got == [("POSTGRES_PASSWORD", True), ("ADMIN_PASSWORD", False)]
+    # In compose, the app's copy is the client's; the database service's own is reported.
+    lines = [(d.line, d.client) for d in compose_defaults(APP_COMPOSE)]
+    assert lines == [(6, True), (12, False)]

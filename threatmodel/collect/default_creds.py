@@ -15,8 +15,8 @@ service that uses it is reachable: anyone who reaches the port logs in with it. 
 
 A password set beside the host it is sent to (``POSTGRES_PASSWORD`` with ``POSTGRES_SERVER``
 in one service's environment or one settings class) is a client's connection setting, not
-a credential the service accepts: left out (the server's own default is found where the
-server is configured).
+a credential the service accepts: a fact of kind ``client_default_credential``, which no
+rule reports (the server's own default is found where the server is configured).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import ast
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 import yaml
 
@@ -37,6 +38,9 @@ from threatmodel.collect._pygates import gate
 from threatmodel.models import Location, Secret
 
 KIND = "default_credential"
+# A guessable default of a password the app sends to another host: kept as a fact so TM105
+# does not call it a leaked secret, reported by no rule.
+CLIENT_KIND = "client_default_credential"
 _COMPOSE = re.compile(r"^(docker-)?compose[\w.-]*\.ya?ml$", re.I)
 _WEAK_EXTRA = frozenset({"admin123", "password123", "123456", "12345678", "qwerty", "letmein"})
 _DEFAULT_WORDS = frozenset({"default", "admin", "initial", "superuser", "root", "bootstrap"})
@@ -61,8 +65,15 @@ def _password_name(name: str) -> bool:
     return is_secret_name(name) and bool(ws & {"password", "passwd", "pwd", "pass", "secret"})
 
 
-def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
-    """(name, line, value) of weak secret-named env entries of services with ports."""
+class Default(NamedTuple):
+    name: str
+    line: int
+    value: str
+    client: bool = False  # sent to a server elsewhere (``_client_side``): not reported
+
+
+def compose_defaults(text: str) -> Iterator[Default]:
+    """Weak secret-named env entries of services with ports."""
     try:
         root = yaml.compose(text)
     except (yaml.YAMLError, RecursionError):  # hostile nesting must not crash the collector
@@ -78,8 +89,8 @@ def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
         entries = list(_env_entries(_get(svc, "environment")))
         remote = _remote_prefixes(n for n, _, _ in entries)
         for name, line, value in entries:
-            if _password_name(name) and weak(value) and not _client_side(name, remote):
-                yield name, line, value
+            if _password_name(name) and weak(value):
+                yield Default(name, line, value, _client_side(name, remote))
 
 
 # The last word of a setting that names the server a client connects to.
@@ -118,7 +129,7 @@ def _env_entries(env: yaml.Node | None) -> Iterator[tuple[str, int, str]]:
                 yield name.strip(), item.start_mark.line + 1, value.strip()
 
 
-def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
+def python_defaults(tree: ast.Module) -> Iterator[Default]:
     for node in tree_nodes(tree):  # the module's walk, listed once for every collector
         if isinstance(node, ast.Call) and len(node.args) >= 2:
             if _dotted(node.func) not in _ENV_CALLS:
@@ -132,7 +143,7 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
                 and _password_name(key.value)
                 and weak(default.value)
             ):
-                yield key.value, node.lineno, default.value
+                yield Default(key.value, node.lineno, default.value)
     bodies: list[tuple[list[ast.stmt], bool]] = [(tree.body, False)]
     bodies += [
         (n.body, any(_dotted(b).endswith("Settings") for b in n.bases))
@@ -147,14 +158,18 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
             if found is None:
                 continue
             name, value = found
-            if not _password_name(name) or is_placeholder(value) or _client_side(name, remote):
+            if not _password_name(name) or is_placeholder(value):
+                continue
+            if _client_side(name, remote):
+                if weak(value):  # a guessable connection default: neither TM122 nor a leak
+                    yield Default(name, stmt.lineno, value, client=True)
                 continue
             # A settings class field (pydantic BaseSettings) is a default the environment
             # overrides: a password there is a default credential, whatever it looks like.
             password = bool(set(words(name)) & {"password", "passwd", "pwd"})
             named_default = bool(set(words(name)) & _DEFAULT_WORDS)
             if (settings_class and password) or (named_default and (weak(value) or password)):
-                yield name, stmt.lineno, value
+                yield Default(name, stmt.lineno, value)
 
 
 def _constant(stmt: ast.stmt) -> tuple[str, str] | None:
@@ -187,7 +202,7 @@ def _dotted(node: ast.AST) -> str:
 @register
 class DefaultCredentialsCollector(Collector):
     id = "default_credentials"
-    version = 1
+    version = 2
     # Only files that name a password are parsed (a file without one holds no default).
     gate = gate(substrings=["password", "PASSWORD", "Password", "passwd", "PASSWD", "pwd", "PWD"])
 
@@ -203,15 +218,15 @@ class DefaultCredentialsCollector(Collector):
             found = list(python_defaults(tree)) if tree is not None else []
         else:
             found = list(compose_defaults(text))
-        items = [[name, line, fingerprint(value)] for name, line, value in found]
+        items = [[d.name, d.line, fingerprint(d.value), d.client] for d in found]
         return items or None
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         for path, items in extracts.items():
-            for name, line, fp in items:
+            for name, line, fp, client in items:
                 out.secrets.append(
                     Secret(
-                        kind=KIND,
+                        kind=CLIENT_KIND if client else KIND,
                         name=name,
                         location=Location(path=path, line=line),
                         fingerprint=fp,
