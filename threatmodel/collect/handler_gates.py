@@ -245,11 +245,18 @@ def _method_test(test: ast.expr) -> set[str] | None:
     return None
 
 
-def by_design(route_id: str, first_run: Location | None, capability: str | None) -> str | None:
+def by_design(
+    route_id: str,
+    first_run: Location | None,
+    capability: str | None,
+    contact: Location | None = None,
+) -> str | None:
     """Why a public route's writes are not a missing guard, or None.
 
     Said as "needs review", not refuted: a bootstrap endpoint is open until setup is done,
-    and a capability URL is only as secret as the places its link is sent to."""
+    a capability URL is only as secret as the places its link is sent to, and a contact
+    form (``contact``: its only write mails the app's own configured address) can still
+    flood the operator's inbox."""
     if first_run is not None:
         return (
             f"{route_id} writes only while the app is not yet set up (first-run gate at "
@@ -262,5 +269,11 @@ def by_design(route_id: str, first_run: Location | None, capability: str | None)
             "object up by (admitted only as a UUID, or matched against a stored key): a "
             "capability URL (whoever holds the link may call it), by design unless the link "
             "is exposed"
+        )
+    if contact is not None:
+        return (
+            f"{route_id} only mails the app's own configured address ({contact.path}:"
+            f"{contact.line}): a contact form, public by design; the caller reaches the "
+            "operator and nobody else (no relay), at most flooding that inbox"
         )
     return None
