@@ -11,6 +11,8 @@ A small Django app written for these tests, with each safe shape beside its vuln
   with an API-key check (one also tests the item's project itself): no cookie rides it.
   ``/form/<uuid:code>`` is ``csrf_exempt`` and ``login_required`` (the cookie session):
   still confirmed.
+- Flask: ``/feeds/<feed_key>/mark`` finds its feed by ``filter_by(access_key=feed_key)``
+  (a capability URL), ``/feeds/<name>/touch`` by ``filter_by(name=name)`` (confirmed).
 - ``/form/<sha1:key>`` (API key) has the same shape as ``/form/<uuid:code>`` (cookie): each
   claim is judged on its own route.
 """
@@ -196,3 +198,39 @@ def test_csrf_exempt_views_are_judged_by_how_they_authenticate(tmp_path: Path) -
     assert keyed.verdict is Verdict.REFUTED, (keyed.verdict, keyed.notes)
     cookie = _route(tm107, "/form/{code}")  # a login_required view under a cookie session
     assert cookie.verdict is Verdict.CONFIRMED, (cookie.verdict, cookie.reason)
+
+
+FLASK = """from flask import Flask
+
+from app.models import Feed, db
+
+app = Flask(__name__)
+
+
+@app.route("/feeds/<feed_key>/mark", methods=["POST"])
+def mark(feed_key):
+    feed = Feed.query.filter_by(access_key=feed_key).first_or_404()
+    feed.stale = True
+    db.session.commit()
+    return "ok"
+
+
+@app.route("/feeds/<name>/touch", methods=["POST"])
+def touch(name):
+    feed = Feed.query.filter_by(name=name).first_or_404()
+    feed.stale = True
+    db.session.commit()
+    return "ok"
+"""
+
+
+def test_a_flask_capture_matched_against_a_stored_key_is_a_capability_url(
+    tmp_path: Path,
+) -> None:
+    files = {"app/__init__.py": "", "app/main.py": FLASK, "app/models.py": "Feed = db = None\n"}
+    tm101 = by_rule(scan(tmp_path, files), "TM101")
+    mark = _route(tm101, "/feeds/{feed_key}/mark")
+    assert mark.verdict is not Verdict.CONFIRMED, (mark.title, mark.reason)
+    assert "{feed_key}" in (mark.reason or "")
+    touch = _route(tm101, "/feeds/{name}/touch")
+    assert touch.verdict is Verdict.CONFIRMED, (touch.title, touch.reason)
