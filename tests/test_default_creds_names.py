@@ -12,7 +12,7 @@ import ast
 import pytest
 
 from threatmodel.code.names import is_secret_name
-from threatmodel.collect.default_creds import python_defaults
+from threatmodel.collect.default_creds import compose_defaults, python_defaults
 
 
 @pytest.mark.parametrize(
@@ -30,4 +30,41 @@ def test_a_template_or_subject_about_passwords_is_no_credential(line: str) -> No
 
 def test_a_default_password_is_still_one() -> None:
     got = list(python_defaults(ast.parse('_DEFAULT_PASSWORD = "MyPassword"\n')))
-    assert [name for name, _, _ in got] == ["_DEFAULT_PASSWORD"]
+    assert [d.name for d in got] == ["_DEFAULT_PASSWORD"]
+
+
+CLIENT_SETTINGS = """
+class PostgresProvider(BaseSettings):
+    POSTGRES_USER: str = "app"
+    POSTGRES_PASSWORD: str = "appdb"
+    POSTGRES_SERVER: str = "postgres"
+
+
+class AdminSettings(BaseSettings):
+    ADMIN_PASSWORD: str = "admin"
+    SMTP_HOST: str = "mail"
+"""
+
+APP_COMPOSE = """services:
+  app:
+    image: app
+    ports: ["8080:8080"]
+    environment:
+      POSTGRES_PASSWORD: postgres
+      POSTGRES_HOST: db
+  db:
+    image: postgres
+    ports: ["5432:5432"]
+    environment:
+      POSTGRES_PASSWORD: postgres
+"""
+
+
+def test_a_password_sent_to_another_host_is_a_client_setting() -> None:
+    # POSTGRES_PASSWORD beside POSTGRES_SERVER is what the app sends to a database
+    # elsewhere; ADMIN_PASSWORD beside an unrelated SMTP_HOST is one the app accepts.
+    got = [(d.name, d.client) for d in python_defaults(ast.parse(CLIENT_SETTINGS))]
+    assert got == [("POSTGRES_PASSWORD", True), ("ADMIN_PASSWORD", False)]
+    # In compose, the app's copy is the client's; the database service's own is reported.
+    lines = [(d.line, d.client) for d in compose_defaults(APP_COMPOSE)]
+    assert lines == [(6, True), (12, False)]

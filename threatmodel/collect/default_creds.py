@@ -11,15 +11,21 @@ service that uses it is reachable: anyone who reaches the port logs in with it. 
 - Python: a weak literal default of a secret-named setting read from the environment
   (``os.getenv("ADMIN_PASSWORD", "admin")``), a module constant naming a default / admin
   / initial password (``DEFAULT_ADMIN_PASSWORD = "admin"``), or a password field's default
-  in a settings class (pydantic ``BaseSettings``: ``POSTGRES_PASSWORD: str = "mealie"``).
+  in a settings class (pydantic ``BaseSettings``: ``ADMIN_PASSWORD: str = "admin"``).
+
+A password set beside the host it is sent to (``POSTGRES_PASSWORD`` with ``POSTGRES_SERVER``
+in one service's environment or one settings class) is a client's connection setting, not
+a credential the service accepts: a fact of kind ``client_default_credential``, which no
+rule reports (the server's own default is found where the server is configured).
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 import yaml
 
@@ -32,6 +38,9 @@ from threatmodel.collect._pygates import gate
 from threatmodel.models import Location, Secret
 
 KIND = "default_credential"
+# A guessable default of a password the app sends to another host: kept as a fact so TM105
+# does not call it a leaked secret, reported by no rule.
+CLIENT_KIND = "client_default_credential"
 _COMPOSE = re.compile(r"^(docker-)?compose[\w.-]*\.ya?ml$", re.I)
 _WEAK_EXTRA = frozenset({"admin123", "password123", "123456", "12345678", "qwerty", "letmein"})
 _DEFAULT_WORDS = frozenset({"default", "admin", "initial", "superuser", "root", "bootstrap"})
@@ -56,8 +65,15 @@ def _password_name(name: str) -> bool:
     return is_secret_name(name) and bool(ws & {"password", "passwd", "pwd", "pass", "secret"})
 
 
-def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
-    """(name, line, value) of weak secret-named env entries of services with ports."""
+class Default(NamedTuple):
+    name: str
+    line: int
+    value: str
+    client: bool = False  # sent to a server elsewhere (``_client_side``): not reported
+
+
+def compose_defaults(text: str) -> Iterator[Default]:
+    """Weak secret-named env entries of services with ports."""
     try:
         root = yaml.compose(text)
     except (yaml.YAMLError, RecursionError):  # hostile nesting must not crash the collector
@@ -70,10 +86,28 @@ def compose_defaults(text: str) -> Iterator[tuple[str, int, str]]:
     for _key, svc in services.value:
         if not isinstance(svc, yaml.MappingNode) or _get(svc, "ports") is None:
             continue
-        env = _get(svc, "environment")
-        for name, line, value in _env_entries(env):
+        entries = list(_env_entries(_get(svc, "environment")))
+        remote = _remote_prefixes(n for n, _, _ in entries)
+        for name, line, value in entries:
             if _password_name(name) and weak(value):
-                yield name, line, value
+                yield Default(name, line, value, _client_side(name, remote))
+
+
+# The last word of a setting that names the server a client connects to.
+_HOST_WORDS = frozenset({"host", "hostname", "server", "addr", "address", "endpoint"})
+
+
+def _remote_prefixes(names: Iterable[str]) -> set[str]:
+    """First words of settings naming another host (``POSTGRES_SERVER`` -> ``postgres``)."""
+    return {ws[0] for n in names if len(ws := words(n)) > 1 and ws[-1] in _HOST_WORDS}
+
+
+def _client_side(name: str, remote: set[str]) -> bool:
+    """``POSTGRES_PASSWORD`` beside ``POSTGRES_SERVER``: the password this service sends to
+    a server elsewhere, not one it accepts. Nobody logs in to this service with it; the
+    server's own setting (its compose service, its config) is where a weak one is found."""
+    ws = words(name)
+    return len(ws) > 1 and ws[0] in remote
 
 
 def _get(node: yaml.MappingNode, key: str) -> yaml.Node | None:
@@ -95,7 +129,7 @@ def _env_entries(env: yaml.Node | None) -> Iterator[tuple[str, int, str]]:
                 yield name.strip(), item.start_mark.line + 1, value.strip()
 
 
-def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
+def python_defaults(tree: ast.Module) -> Iterator[Default]:
     for node in tree_nodes(tree):  # the module's walk, listed once for every collector
         if isinstance(node, ast.Call) and len(node.args) >= 2:
             if _dotted(node.func) not in _ENV_CALLS:
@@ -109,7 +143,7 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
                 and _password_name(key.value)
                 and weak(default.value)
             ):
-                yield key.value, node.lineno, default.value
+                yield Default(key.value, node.lineno, default.value)
     bodies: list[tuple[list[ast.stmt], bool]] = [(tree.body, False)]
     bodies += [
         (n.body, any(_dotted(b).endswith("Settings") for b in n.bases))
@@ -117,6 +151,8 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
         if isinstance(n, ast.ClassDef)
     ]
     for body, settings_class in bodies:
+        constants = [c for stmt in body if (c := _constant(stmt)) is not None]
+        remote = _remote_prefixes(n for n, _ in constants)
         for stmt in body:
             found = _constant(stmt)
             if found is None:
@@ -124,12 +160,16 @@ def python_defaults(tree: ast.Module) -> Iterator[tuple[str, int, str]]:
             name, value = found
             if not _password_name(name) or is_placeholder(value):
                 continue
+            if _client_side(name, remote):
+                if weak(value):  # a guessable connection default: neither TM122 nor a leak
+                    yield Default(name, stmt.lineno, value, client=True)
+                continue
             # A settings class field (pydantic BaseSettings) is a default the environment
             # overrides: a password there is a default credential, whatever it looks like.
             password = bool(set(words(name)) & {"password", "passwd", "pwd"})
             named_default = bool(set(words(name)) & _DEFAULT_WORDS)
             if (settings_class and password) or (named_default and (weak(value) or password)):
-                yield name, stmt.lineno, value
+                yield Default(name, stmt.lineno, value)
 
 
 def _constant(stmt: ast.stmt) -> tuple[str, str] | None:
@@ -162,7 +202,7 @@ def _dotted(node: ast.AST) -> str:
 @register
 class DefaultCredentialsCollector(Collector):
     id = "default_credentials"
-    version = 1
+    version = 2
     # Only files that name a password are parsed (a file without one holds no default).
     gate = gate(substrings=["password", "PASSWORD", "Password", "passwd", "PASSWD", "pwd", "PWD"])
 
@@ -178,15 +218,15 @@ class DefaultCredentialsCollector(Collector):
             found = list(python_defaults(tree)) if tree is not None else []
         else:
             found = list(compose_defaults(text))
-        items = [[name, line, fingerprint(value)] for name, line, value in found]
+        items = [[d.name, d.line, fingerprint(d.value), d.client] for d in found]
         return items or None
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         for path, items in extracts.items():
-            for name, line, fp in items:
+            for name, line, fp, client in items:
                 out.secrets.append(
                     Secret(
-                        kind=KIND,
+                        kind=CLIENT_KIND if client else KIND,
                         name=name,
                         location=Location(path=path, line=line),
                         fingerprint=fp,

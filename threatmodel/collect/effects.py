@@ -40,6 +40,7 @@ from threatmodel.collect.handler_gates import (
     capability_key,
     first_run_test,
 )
+from threatmodel.collect.recipients import py_to_operator
 from threatmodel.models import Location, Route
 
 
@@ -49,6 +50,8 @@ class Effect:
     call: str  # the callee as written
     location: Location
     destructive: bool = False  # deletes or overwrites existing data (delete, update, DROP)
+    # An e-mail only to the app's own configured address (``collect.recipients``).
+    to_operator: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,14 @@ class HandlerCode:
         on a paid API: that is cost abuse; not a call to another service, whose effect the
         code does not show)."""
         return [e for e in self.effects if e.kind in DATA_WRITES or e.kind in SIDE_EFFECTS]
+
+    @property
+    def contact(self) -> Location | None:
+        """Where it mails the operator, when every write is such a mail (a contact form)."""
+        writes = self.writes
+        if writes and all(e.kind == "email" and e.to_operator for e in writes):
+            return writes[0].location
+        return None
 
     @property
     def data_writes(self) -> list[Effect]:
@@ -172,6 +183,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
             first,
             call_at(parsed(reader, route.location.path), route.location.line),
             reader.lines(path),
+            route.params,
         ),
     )
 
@@ -270,7 +282,8 @@ def _scan(
         if kind is not None:
             first = str_const(node.args[0]) if node.args else None
             wipes = destructive(kind, name, first)
-            effects.append(Effect(kind=kind, call=name, location=where, destructive=wipes))
+            mine = kind == "email" and py_to_operator(name, node)
+            effects.append(Effect(kind, name, where, destructive=wipes, to_operator=mine))
             continue
         if tree is None:
             continue

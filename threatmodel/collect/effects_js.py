@@ -18,6 +18,7 @@ from threatmodel.code.source import detect_language
 from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect.effects import Effect, HandlerCode, ordered
 from threatmodel.collect.effects_catalog import PAID_URL, SCRATCH_PATH, SIGNATURE, destructive
+from threatmodel.collect.recipients import js_to_operator
 from threatmodel.models import Location, Route
 
 if TYPE_CHECKING:
@@ -314,7 +315,8 @@ def _scan(
         if kind is not None:
             first = jsast.string_value(args[0]) if args else None
             wipes = destructive(kind, name, first)
-            effects.append(Effect(kind=kind, call=name, location=where, destructive=wipes))
+            mine = kind == "email" and js_to_operator(args, fn)
+            effects.append(Effect(kind, name, where, destructive=wipes, to_operator=mine))
             continue
         if depth >= DEPTH or not name:
             continue

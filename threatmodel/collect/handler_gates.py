@@ -13,7 +13,9 @@ Two by-design shapes of "a write with no login", read from the handler's code:
 - **A capability URL.** A route whose path carries a parameter the framework admits only
   as a UUID (``<uuid:code>``, ``{code:uuid}``, FastAPI ``code: UUID``) and which the handler
   hands to a lookup is addressed by a secret 122 random bits long: whoever holds the link
-  was given it (a delivery callback, a ping URL). ``capability_key`` names that parameter.
+  was given it (a delivery callback, a ping URL). So is one the handler matches against a
+  stored key (``Project.objects.get(ping_key=ping_key)``): the value is the credential.
+  ``capability_key`` names that parameter.
 
 The words of the first-run vocabulary are general (setup, install, configure, initialise,
 bootstrap, onboard), like the auth-endpoint words of TM101: no application's names.
@@ -49,6 +51,13 @@ PER_CALLER = frozenset(
     {"request", "req", "user", "current_user", "self", "session", "profile", "account", "g"}
 )
 UUID_CONVERTERS = frozenset({"uuid"})
+NUMERIC_CONVERTERS = frozenset({"int", "float"})
+# A stored field holding a credential: ``ping_key``, ``api_key``, ``token``, ``secret``.
+_SECRET_FIELD = re.compile(r"^(?:\w+_)?(?:key|token|secret)$")
+# Fields named "key" that identify rather than authenticate.
+NOT_SECRET_KEYS = frozenset(
+    {"primary_key", "natural_key", "sort_key", "cache_key", "lookup_key", "idempotency_key"}
+)
 UUID_TYPES = frozenset({"UUID", "UUID1", "UUID3", "UUID4", "UUID5", "uuid.UUID", "UUID4Str"})
 
 
@@ -122,9 +131,19 @@ def steady_prune(node: ast.AST) -> tuple[list[ast.AST], ast.expr | None]:
     return list(ast.iter_child_nodes(node)), None
 
 
-def capability_key(fn: Fn, route_call: ast.Call | None, lines: list[str]) -> str | None:
-    """The UUID-typed path parameter the handler looks its object up by, or None."""
-    converters = path_converters(fn)
+def capability_key(
+    fn: Fn,
+    route_call: ast.Call | None,
+    lines: list[str],
+    params: dict[str, str] | None = None,
+) -> str | None:
+    """The path parameter the handler looks its object up by as a secret, or None: a
+    UUID-typed one looked up at all, or any non-numeric one looked up by a field named as
+    a key (``Project.objects.get(ping_key=ping_key)``, ``filter(project__api_key=key)``).
+
+    ``params``: the route's captures (``Route.params``), with those of an ``include()``
+    prefix that the pattern at ``route_call`` does not show."""
+    converters = {**(params or {}), **path_converters(fn)}
     pattern = str_const(route_call.args[0]) if route_call is not None else None
     if pattern:  # the URL pattern declared apart from the handler (Django's urls.py)
         converters = {**pattern_converters(pattern), **converters}
@@ -137,7 +156,24 @@ def capability_key(fn: Fn, route_call: ast.Call | None, lines: list[str]) -> str
     for name in sorted(uuid_params):
         if _looked_up_by(fn, name):
             return name
+    for name in sorted(converters):
+        if converters[name] not in NUMERIC_CONVERTERS and _looked_up_as_secret(fn, name):
+            return name
     return None
+
+
+def _looked_up_as_secret(fn: Fn, name: str) -> bool:
+    """``name`` is matched against a stored secret: passed as a lookup keyword whose field
+    is named as a key or token (``get(ping_key=name)``, ``filter(project__api_key=name)``);
+    the object is found only by whoever holds the value."""
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call):
+            for k in node.keywords:
+                field = (k.arg or "").rsplit("__", 1)[-1]
+                named = isinstance(k.value, ast.Name) and k.value.id == name
+                if named and _SECRET_FIELD.match(field) and field not in NOT_SECRET_KEYS:
+                    return True
+    return False
 
 
 def _looked_up_by(fn: Fn, name: str) -> bool:
@@ -209,11 +245,18 @@ def _method_test(test: ast.expr) -> set[str] | None:
     return None
 
 
-def by_design(route_id: str, first_run: Location | None, capability: str | None) -> str | None:
+def by_design(
+    route_id: str,
+    first_run: Location | None,
+    capability: str | None,
+    contact: Location | None = None,
+) -> str | None:
     """Why a public route's writes are not a missing guard, or None.
 
     Said as "needs review", not refuted: a bootstrap endpoint is open until setup is done,
-    and a capability URL is only as secret as the places its link is sent to."""
+    a capability URL is only as secret as the places its link is sent to, and a contact
+    form (``contact``: its only write mails the app's own configured address) can still
+    flood the operator's inbox."""
     if first_run is not None:
         return (
             f"{route_id} writes only while the app is not yet set up (first-run gate at "
@@ -222,8 +265,15 @@ def by_design(route_id: str, first_run: Location | None, capability: str | None)
         )
     if capability is not None:
         return (
-            f"{route_id} is addressed by {{{capability}}}, which the framework admits only as "
-            "a UUID and the handler looks its object up by: a capability URL (whoever holds "
-            "the link may call it), by design unless the link is exposed"
+            f"{route_id} is addressed by {{{capability}}}, a secret the handler looks its "
+            "object up by (admitted only as a UUID, or matched against a stored key): a "
+            "capability URL (whoever holds the link may call it), by design unless the link "
+            "is exposed"
+        )
+    if contact is not None:
+        return (
+            f"{route_id} only mails the app's own configured address ({contact.path}:"
+            f"{contact.line}): a contact form, public by design; the caller reaches the "
+            "operator and nobody else (no relay), at most flooding that inbox"
         )
     return None

@@ -9,7 +9,7 @@ fingerprint, and the renderer masks the quoted line.
 from __future__ import annotations
 
 from threatmodel.collect.bundles import KIND as BUNDLED
-from threatmodel.collect.default_creds import KIND
+from threatmodel.collect.default_creds import CLIENT_KIND, KIND
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
 from threatmodel.redact import secret_locations
 from threatmodel.rules._helpers import evidence
@@ -28,12 +28,16 @@ class HardcodedSecret(Rule):
         # Every secret of a line focuses its (cut) evidence on the line's first secret, so
         # the thousand secrets of a one-line fixture quote one window, and are one finding.
         on_line = secret_locations(facts)
-        defaults = {(s.location.path, s.location.line) for s in facts.secrets if s.kind == KIND}
+        defaults = {
+            (s.location.path, s.location.line)
+            for s in facts.secrets
+            if s.kind in (KIND, CLIENT_KIND)
+        }
         for s in facts.secrets:
             if s.kind == BUNDLED:
                 continue  # TM132 reports keys in built bundles, without quoting the bundle
-            if s.kind == KIND or (s.location.path, s.location.line) in defaults:
-                continue  # TM122's: a default credential is not a leaked secret
+            if s.kind in (KIND, CLIENT_KIND) or (s.location.path, s.location.line) in defaults:
+                continue  # TM122's, or a client's guessable default: not a leaked secret
             critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
             out.append(
                 Finding(

@@ -13,10 +13,12 @@ medium when only URL parts reach a write that adds derived data (a cache, a thum
 or the effect is email or a payment.
 A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
 reported at low severity for review ("accepts anonymous requests"), never as confirmed.
-Two by-design shapes are reported for review too (``collect.handler_gates``): a handler
+Three by-design shapes are reported for review too (``collect.handler_gates``): a handler
 whose every write runs only before the app is set up (a first-run gate such as
-``if not is_setup():``) at medium, open until setup is finished; and a route addressed by a
-UUID-typed path parameter the handler looks its object up by (a capability URL) at low.
+``if not is_setup():``) at medium, open until setup is finished; a route addressed by a
+path parameter that is the credential (a UUID, or a value matched against a stored key: a
+capability URL) at low; and a contact form, whose only write mails the app's own configured
+address (``collect.recipients``), at low.
 Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
@@ -98,7 +100,11 @@ class UnauthenticatedWriteRoute(Rule):
             read_only = code is not None and not writes
             # Email and payments are side effects (spam, card testing), not tampering: medium.
             side_only = bool(writes) and code is not None and not code.data_writes
-            design = None if code is None else by_design(route.id, code.first_run, code.capability)
+            design = (
+                None
+                if code is None
+                else by_design(route.id, code.first_run, code.capability, code.contact)
+            )
             if read_only:
                 title, severity = "accepts anonymous requests (no write found)", Severity.LOW
             elif design is not None and code is not None and code.first_run is not None:
@@ -107,6 +113,8 @@ class UnauthenticatedWriteRoute(Rule):
                     "writes without authentication until setup is done",
                     Severity.MEDIUM,
                 )
+            elif design is not None and code is not None and code.contact is not None:
+                title, severity = "mails the operator without authentication", Severity.LOW
             elif design is not None:
                 title, severity = "writes by a capability URL (no login)", Severity.LOW
             elif side_only:

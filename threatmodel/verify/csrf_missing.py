@@ -33,8 +33,9 @@ from threatmodel.models import (
     Route,
     Setting,
 )
-from threatmodel.verify._common import at, find_routes, no_route_reason, settings
+from threatmodel.verify._common import at, settings
 from threatmodel.verify._proof import effect_step, guard_step, route_step
+from threatmodel.verify._routes import claimed_routes
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 OFF = frozenset({"false", "0", "no", "off", "disabled"})
@@ -73,13 +74,12 @@ class CsrfMissing(Verifier):
         sessions = session_evidence(ctx)
         if claim.route is None:
             return self._app_wide(off, guards, sessions, ctx)
-        label = f"{claim.route.method.upper()} {claim.route.path}"
-        if not ctx.facts.routes:
-            return ClaimResult.unverifiable("no routes were collected from this repository")
-        routes = find_routes(ctx.facts, claim.route.method, claim.route.path)
-        if not routes:
-            return ClaimResult.refuted(no_route_reason(ctx.facts, label, claim.route.path))
-        route = routes[0]
+        found = claimed_routes(claim, ctx)
+        if isinstance(found, ClaimResult):
+            return found
+        # Routes of one shape (``/checks/{code}``, ``/checks/{unique_key}``): the exact path
+        # names the one the claim is about.
+        route = found[1][0]
         unprotected = route.csrf_exempt or bool(off)
         if not unprotected:
             covering = [

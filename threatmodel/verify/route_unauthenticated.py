@@ -52,7 +52,9 @@ def public_route(route: Route, claim: Claim, ctx: VerifyContext) -> ClaimResult:
     wrapped = unguarded_wrapper(route, code, ctx)
     if wrapped is not None:
         return ClaimResult.unverifiable(wrapped)
-    design = None if code is None else by_design(route.id, code.first_run, code.capability)
+    design = (
+        None if code is None else by_design(route.id, code.first_run, code.capability, code.contact)
+    )
     if design is not None:
         return ClaimResult.unverifiable(design)
     writes = code.writes if code is not None else []

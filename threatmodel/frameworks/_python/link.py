@@ -154,7 +154,9 @@ class GuardTable:
     def __init__(self, resolver: Resolver) -> None:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
-        self.owners: set[tuple[str, int]] = set()  # (file, line) of ownership checks met
+        # (file, line) of each guard met -> its gate (ownership, api_key, ...): a handler
+        # that calls a guarded helper is guarded the helper's way (an API key is no cookie).
+        self.gates: dict[tuple[str, int], str] = {}
         self.row_filters: set[tuple[str, int]] = set()  # (file, line) of scoped queries met
         self._registered: dict[tuple[str, str], list[tuple[str, str]]] | None = None
         # Boolean settings' defaults, when a framework knows them (Django's settings
@@ -199,9 +201,14 @@ class GuardTable:
             result = (CONDITIONAL, file or "", summ["config"]["line"])
         elif summ["guard"]:
             result = (summ["guard"][0], file or "", summ["guard"][1])
-            if summ.get("gate") == "ownership":
-                self.owners.add((file or "", summ["guard"][1]))
-            elif result[0] == AUTHENTICATED and depth < MAX_DEPTH and file:
+            if summ.get("gate"):
+                self.gates[(file or "", summ["guard"][1])] = summ["gate"]
+            if (
+                summ.get("gate") != "ownership"
+                and result[0] == AUTHENTICATED
+                and depth < MAX_DEPTH
+                and file
+            ):
                 # ``if not rw: raise PermissionDenied`` after ``_get_check_for_user(...)``:
                 # a helper it calls may check more (ownership) than its own test does.
                 for callee, _ in summ["calls"]:
@@ -362,12 +369,26 @@ class GuardTable:
             else:
                 st, f, at = self.verdict(file, callee)
             if st in (AUTHENTICATED, RESTRICTED):
-                what = f"call {callee}()" + (" (ownership)" if (f, at) in self.owners else "")
+                gate = self._gate_of(file, callee, (f, at))
+                what = f"call {callee}()" + (f" ({gate})" if gate else "")
                 what += " (rows filtered by the caller)" if (f, at) in self.row_filters else ""
                 out.append(Guard(st, what, where))
         if not out and summ.get("dispatch"):
             out += self._dispatch(file, summ["dispatch"], lines)
         return out
+
+    def _gate_of(self, file: str, callee: str, guard_at: tuple[str, int]) -> str | None:
+        """The kind of gate (api_key, ownership...) a guarded call passes: the guard's own,
+        else that of a decorator on the called function (calling a decorated view runs its
+        decorator: ``return get_check(request)`` where ``@authorize_read def get_check``)."""
+        if gate := self.gates.get(guard_at):
+            return gate
+        target, symbol, _ = self.r.resolve(file, callee)
+        for dec, _line, _text in (self.summary(target, symbol) or {}).get("decorators", []):
+            dfile, dsym, _ = self.r.resolve(target or file, dec)
+            if gate := (self.summary(dfile, dsym) or {}).get("gate"):
+                return str(gate)
+        return None
 
     def _dispatch(self, file: str, calls: list[list[Any]], lines: dict[int, str]) -> list[Guard]:
         """A view whose every return hands over to another view: guarded if each one is."""
