@@ -50,6 +50,7 @@ class Frame:
     defs: dict[str, str]  # function / class names visible here -> qualified names
     route: bool = False  # a Flask-style handler: its returned string is the HTML body
     fixed_path: bool = False  # a handler reached only at constant paths (``static_route``)
+    routed: bool = False  # runs only once a route matched (``urlparams.after_routing``)
     text: str = ""  # the function's source, read only by pattern predicates (weak hash)
     views: dict[str, str] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)  # names holding a pathlib path
