@@ -5,7 +5,9 @@ after a fixed host cannot change where the browser goes, including when the URL 
 in a variable or a helper first. The request's own path, read where a route matched
 (a route handler, a Django ``process_exception`` hook, a view decorator's wrapper), is a
 path of the site; read in an error handler or a middleware's ``__call__`` (which also run
-for ``//evil.example``) it stays input. ``redirect(request.args["next"])`` stays one.
+for ``//evil.example``) it stays input, and the request object handed to a helper keeps its
+attributes' names. ``redirect(request.args["next"])`` stays one. The JavaScript engine builds
+templates and ``+`` the same way (``new URL(`/marketplace/${x}`, req.url)``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import textwrap
 
 from threatmodel import dataflow
 from threatmodel.code.source import SourceFile
+from threatmodel.collect.flows_js import root_aliases
 from threatmodel.dataflow.proof import proves
 
 
@@ -114,11 +117,21 @@ class MaintenanceMiddleware:
         return HttpResponseRedirect(request.get_full_path())
 
 
+def _unsign(request, key):
+    if key not in request.session:
+        return None
+    return request.session[key]
+
+
 def sudo(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if "code" in request.POST:
+        # the request object handed to a helper keeps its attributes' names
+        ours = _unsign(request, "code")
+        if ours and ours == request.POST["code"]:
             return redirect(request.path)
+        if "back" in request.GET:
+            return redirect(request.GET["back"])
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -141,4 +154,91 @@ def go():
 
 
 def test_the_request_own_path_is_a_local_url_only_where_a_route_matched() -> None:
-    assert _confirmed("app.py", OWN_PATH) == {"__call__", "missing", "go"}
+    assert _confirmed("app.py", OWN_PATH) == {"__call__", "wrapper", "missing", "go"}
+    text = textwrap.dedent(OWN_PATH)
+    got = dataflow.extract(SourceFile.from_bytes("app.py", text.encode()))
+    lines = text.splitlines()
+    sinks = {
+        lines[f.sink_location.line - 1].strip()
+        for f in dataflow.flows({"app.py": got} if got else {})
+        if f.claim == "open_redirect" and proves(f)
+    }
+    assert "return redirect(request.path)" not in sinks
+    assert 'return redirect(request.GET["back"])' in sinks
+
+
+def _js_confirmed(files: dict[str, str]) -> set[tuple[str, int]]:
+    extracts = {}
+    for path, text in files.items():
+        got = dataflow.extract_js(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
+        if got:
+            extracts[path] = got
+    return {
+        (f.sink_location.path, f.sink_location.line)
+        for f in dataflow.flows(extracts, root_aliases(extracts))
+        if f.claim == "open_redirect" and proves(f)
+    }
+
+
+PARSE_TS = """
+import { NextRequest } from "next/server";
+export const parse = (req: NextRequest) => {
+  const path = req.nextUrl.pathname;
+  const searchParams = req.nextUrl.searchParams.toString();
+  const searchParamsObj = Object.fromEntries(req.nextUrl.searchParams);
+  const searchParamsString = searchParams.length > 0 ? `?${searchParams}` : "";
+  return { path, searchParamsObj, searchParamsString };
+};
+"""
+
+REDIRECTS_TS = """
+export const marketplace = (path: string, params: Record<string, string>) => {
+  if (path === "/programs/marketplace") {
+    if (params.category) {
+      return `/marketplace/c/${params.category.toLowerCase()}`;
+    }
+    return "/marketplace/all";
+  }
+  return null;
+};
+"""
+
+MIDDLEWARE_TS = """
+import { NextRequest, NextResponse } from "next/server";
+import { parse } from "./lib/parse";
+import { marketplace } from "./lib/redirects";
+export async function middleware(req: NextRequest) {
+  const { path, searchParamsObj, searchParamsString } = parse(req);
+  if (marketplace(path, searchParamsObj)) {
+    const to = `${marketplace(path, searchParamsObj)}${searchParamsString}`;
+    return NextResponse.redirect(new URL(to, req.url));
+  }
+  if (searchParamsObj.to) {
+    return NextResponse.redirect(new URL(searchParamsObj.to, req.url));
+  }
+  return NextResponse.redirect(new URL(`/login?next=${path}`, req.url));
+}
+"""
+
+
+def test_js_pieces_after_a_local_path_or_a_query_mark_are_built_safe_across_files() -> None:
+    # a helper returning "/marketplace/..." and a query string built as "?..." in another
+    # file: neither piece can start the URL; ``searchParams.get("to")`` can
+    got = _js_confirmed(
+        {"lib/parse.ts": PARSE_TS, "lib/redirects.ts": REDIRECTS_TS, "middleware.ts": MIDDLEWARE_TS}
+    )
+    assert got == {("middleware.ts", 12)}
+
+
+EXPRESS = """
+const express = require("express");
+const app = express();
+app.get("/a", (req, res) => { res.redirect(process.env.BASE + "?q=" + req.query.q); });
+app.get("/b", (req, res) => { const u = `${process.env.BASE}#${req.query.t}`; res.redirect(u); });
+app.get("/c", (req, res) => { res.redirect(req.query.url); });
+app.get("/d", (req, res) => { res.redirect(process.env.BASE + req.query.q); });
+"""
+
+
+def test_js_input_after_a_configured_start_and_a_query_mark_is_no_redirect() -> None:
+    assert _js_confirmed({"app.js": EXPRESS}) == {("app.js", 6), ("app.js", 7)}
