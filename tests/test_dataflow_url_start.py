@@ -242,3 +242,79 @@ app.get("/d", (req, res) => { res.redirect(process.env.BASE + req.query.q); });
 
 def test_js_input_after_a_configured_start_and_a_query_mark_is_no_redirect() -> None:
     assert _js_confirmed({"app.js": EXPRESS}) == {("app.js", 6), ("app.js", 7)}
+
+
+VALIDATORS = """
+from urllib.parse import urljoin, urlparse
+
+from flask import request
+
+
+def is_safe_url(target):
+    ref_url = urlparse(request.host_url)
+    test_url = urlparse(urljoin(request.host_url, target))
+    return test_url.scheme in ("http", "https") and ref_url.netloc == test_url.netloc
+
+
+def same_as_itself(target):
+    a = urlparse(target)
+    b = urlparse(target)
+    return a.netloc == b.netloc
+"""
+
+LOGIN = """
+from flask import Flask, redirect, request
+
+from utils import validators
+
+app = Flask(__name__)
+
+
+@app.route("/login")
+def login():
+    nxt = request.args.get("next")
+    if validators.is_safe_url(nxt):
+        return redirect(nxt)
+    return "no"
+
+
+@app.route("/again")
+def again():
+    # the same read, tested then used: one value
+    if request.args.get("next") and validators.is_safe_url(request.args.get("next")):
+        return redirect(request.args.get("next"))
+    return "no"
+
+
+@app.route("/after")
+def after():
+    # tested in a branch that does not leave: the read after it is not the tested one
+    if validators.is_safe_url(request.args.get("next")):
+        print("ok")
+    return redirect(request.args.get("next"))
+
+
+@app.route("/loose")
+def loose():
+    nxt = request.args.get("next")
+    if validators.same_as_itself(nxt):
+        return redirect(nxt)
+    return "no"
+"""
+
+
+def test_a_host_compared_with_the_request_host_after_urljoin_is_same_origin() -> None:
+    # Flask-Login's ``is_safe_url``: the target resolved against this host keeps its netloc
+    files = {"utils/validators.py": VALIDATORS, "auth.py": LOGIN}
+    extracts = {}
+    for path, text in files.items():
+        got = dataflow.extract(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
+        if got:
+            extracts[path] = got
+    lines = textwrap.dedent(LOGIN).splitlines()
+    proven = {
+        [x for x in lines[: f.sink_location.line] if x.startswith("def ")][-1]
+        for f in dataflow.flows(extracts)
+        if f.claim == "open_redirect" and f.sink_location.path == "auth.py" and proves(f)
+    }
+    assert proven == {"def loose():", "def after():"}

@@ -17,14 +17,12 @@ input after a ``?`` that follows it is still in the query.
 
 from __future__ import annotations
 
-from threatmodel.claims import REGISTRY
+from threatmodel.dataflow.catalog import CATALOG
 from threatmodel.dataflow.conds import sanitize_keep
 from threatmodel.dataflow.sinkconds import FIXED_URL
 from threatmodel.dataflow.values import Label, Value
 
-HOST_KINDS = frozenset(
-    kind for kind, spec in REGISTRY.items() if any(r.when == "url_host" for r in spec.sinks)
-)
+HOST_KINDS = CATALOG.host_kinds
 NAME = "fixed URL start"
 # Label kinds that never carry what the client sent (``conds.HELD`` plus a module value).
 _NOT_INPUT = frozenset({"database", "config", "random", "self"})
