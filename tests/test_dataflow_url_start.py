@@ -286,6 +286,14 @@ def again():
     return "no"
 
 
+@app.errorhandler(404)
+def missing(e):
+    # any path reaches an error handler: the tested path is the one redirected to
+    if "again" in request.form and validators.is_safe_url(request.path):
+        return redirect(request.path)
+    return "no"
+
+
 @app.route("/after")
 def after():
     # tested in a branch that does not leave: the read after it is not the tested one

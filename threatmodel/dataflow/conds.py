@@ -276,9 +276,12 @@ class CondMixin(EngineBase):
         self, node: ast.AST, kinds: frozenset[str], f: Frame, name: str = "guard"
     ) -> None:
         again = reread_key(node)
-        if again:  # ``ok(request.args.get("next"))``: the same read later is what was tested
+        if again and again[1:] not in f.env:
+            # ``ok(request.args.get("next"))``: the same read of the request later is what
+            # was tested (a read of anything else may change between the two)
             got = f.env.get(again) or self.expr(node, f)
-            if got.all_labels():
+            labels = got.all_labels()
+            if labels and all(x.kind == "request" for x in labels):
                 f.env[again], f.rereads = sanitize_keep(got, kinds, name), True
         for sub in ast.walk(node):
             key = dotted(sub)

@@ -92,9 +92,11 @@ REREAD = "("  # env key prefix of a request read the code repeats (``reread_key`
 
 def reread_key(node: ast.AST) -> str:
     """The env key of ``request.args.get("next")`` (a ``get`` with constant arguments on a
-    dotted receiver): Flask code tests and uses the same read twice
+    dotted receiver) or ``request.path``: code tests and uses the same read twice
     (``if is_safe_url(request.args.get("next")): return redirect(request.args.get("next"))``),
     which gives the same value both times. "" for any other expression."""
+    if isinstance(node, ast.Attribute) and dotted(node):
+        return REREAD + dotted(node)  # ``request.path``
     if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
         return ""
     if node.func.attr != "get" or node.keywords or not dotted(node.func.value):

@@ -13,7 +13,7 @@ from typing import Any
 
 from threatmodel.dataflow import affix, consts, containers, urlhead
 from threatmodel.dataflow.base import EngineBase
-from threatmodel.dataflow.frame import Frame, dotted
+from threatmodel.dataflow.frame import REREAD, Frame, dotted
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.values import (
     ATTR,
@@ -181,6 +181,8 @@ class ExprMixin(EngineBase):
         key = dotted(node)
         if key and key in f.env:
             return f.env[key]
+        if f.rereads and REREAD + key in f.env:
+            return f.env[REREAD + key]  # a request read a guard tested (``reread_key``)
         base = self.expr(node.value, f)
         if node.attr in STORED and base.all_labels():
             return Value(frozenset({Label("database", f".{node.attr}", node.lineno)}))
