@@ -104,7 +104,7 @@ class Engine(
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
         f.fixed_path = route and static_route(fn)
-        f.routed = after_routing(fn, route, parent.params)
+        f.routed = after_routing(fn, route, parent.params, method)
         end = fn.end_lineno or fn.lineno
         f.text = "\n".join(self.lines[fn.lineno - 1 : end])
         defaults = _defaults(fn)
