@@ -13,6 +13,11 @@ keeps holding through variables (``url = base + "?q=" + q`` ... ``redirect(url)`
 Text the engine does not know but that is no input (configuration, a database value, a
 repository call given no input) is a placeholder character: it may be anything, but the
 input after a ``?`` that follows it is still in the query.
+
+The mark is on the input's labels, not on its place in the string: code that parses the
+built URL back apart (``parse_qs(urlparse(u).query)["next"]``) would get the input back
+still marked. Reading a redirect target out of a URL the same code just built is rare; the
+mark is what lets the fact survive variables and helpers.
 """
 
 from __future__ import annotations
