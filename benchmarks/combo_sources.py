@@ -7,9 +7,10 @@ whole request surface as Flask hands it out: ``args`` / ``form`` / ``values`` (a
 ``lists``, iteration), ``headers`` (``EnvironHeaders``: ``get_all``, ``getlist``, iteration
 as (name, value) pairs), ``cookies``, ``files`` (``FileStorage``), the body (``get_json``,
 ``json``, ``get_data``, ``data``, ``stream``), ``environ``, ``query_string`` parsed by
-hand, the URL (``url``, ``full_path``). A key is request input as much as a value (the
-caller names the parameters and headers); a name compared equal to a constant is that
-constant. Values the caller does not choose are not input: ``method``, a membership test,
+hand, the URL (``url``, ``full_path``; the latter starts with a path of this site, so it is
+no open redirect). A key is request input as much as a value (the caller names the
+parameters and headers); a name compared equal to a constant is that constant. Values
+the caller does not choose are not input: ``method``, a membership test,
 a length, and ``request.path`` in a handler whose routes are all fixed paths (the router
 matched it exactly; ``combos`` writes such routes).
 """
@@ -28,6 +29,9 @@ class Block:
     name: str
     code: str
     keeps: bool
+    # kinds it is no input for: the request's own path cannot start a URL that leaves the
+    # site (``dataflow/urlhead.py``)
+    safe_for: frozenset[str] = frozenset()
 
 
 SOURCES = (
@@ -228,7 +232,7 @@ REQUEST_API = (
         True,
     ),
     Block("url", "{o} = request.url", True),
-    Block("full_path", "{o} = request.full_path", True),
+    Block("full_path", "{o} = request.full_path", True, frozenset({"open_redirect", "ssrf"})),
     Block("path_fixed_route", "{o} = request.path", False),
     Block("user_agent", "{o} = request.user_agent.string", True),
     Block("referrer", "{o} = request.referrer or ''", True),

@@ -273,6 +273,8 @@ class Case:
 
     @property
     def expected(self) -> bool:
+        if self.kind in self.source.safe_for:
+            return False
         return self.dangerous and self.source.keeps and all(p.keeps for p in self.props)
 
     @property

@@ -7,7 +7,7 @@ from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.encode import LabelTable
-from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
+from threatmodel.dataflow.frame import REREAD, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
 from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html, risky_xml_parser
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
@@ -100,7 +100,14 @@ class AssignMixin(EngineBase):
         ):
             f.paths.update(names)
         if qual in PARSE_VIEWS and len(node.args) == 1:
-            source = dotted(node.args[0])
+            inner = node.args[0]
+            if (
+                isinstance(inner, ast.Call)
+                and qualify(inner.func, f) == "urllib.parse.urljoin"
+                and len(inner.args) == 2
+            ):
+                inner = inner.args[1]  # ``urlparse(urljoin(base, x))``: a guard on it guards x
+            source = dotted(inner)
             if source:
                 for n in names:
                     f.views[n] = source
@@ -131,6 +138,9 @@ def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:
     out = dict(a)
     for k, v in b.items():
         out[k] = join(out[k], v) if k in out else v
+    for k in a.keys() ^ b.keys():
+        if k.startswith(REREAD):
+            del out[k]  # a repeated read one branch tested: read afresh after the join
     return out
 
 

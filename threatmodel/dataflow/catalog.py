@@ -24,6 +24,7 @@ class Catalog:
     sanitizers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     needles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     prefix_kinds: frozenset[str] = frozenset()
+    host_kinds: frozenset[str] = frozenset()  # a sink row asks for the URL's host fixed
     taint_kinds: frozenset[str] = frozenset()
 
     def sinks_for(
@@ -81,6 +82,9 @@ def build(language: str = "python") -> Catalog:
         for needle in spec.guard_needles:
             cat.needles[kind].add(needle)
     cat.prefix_kinds = frozenset(k for k, s in REGISTRY.items() if s.prefix_guard)
+    cat.host_kinds = frozenset(
+        k for k, s in REGISTRY.items() if any(r.when == "url_host" for r in s.sinks)
+    )
     cat.taint_kinds = frozenset(k for k, s in REGISTRY.items() if s.taint)
     return cat
 

@@ -73,7 +73,12 @@ def _guarded(value: Value | None, name: str) -> frozenset[str]:
 
 def _whole(env: dict[str, Value], name: str) -> bool:
     value = env.get(name)
-    return value is not None and value.items is None and bool(value.labels)
+    if value is None or value.items is not None or not value.labels:
+        return False
+    # the framework's request object is read by attribute (``request.path``), which a
+    # check of the object inside the callee does not change: wrapped, it would be read
+    # back as the whole request and its attributes would lose their names
+    return not all(x.kind == "request" and x.origin == "request" for x in value.labels)
 
 
 def forwarded_params(f: Frame) -> dict[str, str]:

@@ -29,9 +29,10 @@ import ast
 
 from threatmodel.dataflow import regex
 from threatmodel.dataflow.base import EngineBase
-from threatmodel.dataflow.frame import Frame, dotted, qualify
+from threatmodel.dataflow.frame import Frame, dotted, qualify, reread_key
 from threatmodel.dataflow.values import Label, Value, const, distinct
 
+HOST_PARTS = frozenset({"netloc", "hostname"})  # of a parsed URL (``urllib.parse``)
 CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
 NUMBER_TYPES = frozenset({"int", "float", "bool", "complex", "decimal.Decimal", "uuid.UUID"})
 _FLIP = {ast.NotIn: ast.In, ast.NotEq: ast.Eq, ast.IsNot: ast.Is}
@@ -112,6 +113,10 @@ class CondMixin(EngineBase):
                         # ``u.netloc in ('example.com',)`` (not ``request.method == 'POST'``:
                         # the request object is no view of one value)
                         self.member_fact(name_node, ast.Tuple(elts=[other], ctx=ast.Load()), f)
+                    elif self.same_host(name_node, other, f):
+                        # ``urlparse(urljoin(base, x)).netloc == urlparse(request.host_url)
+                        # .netloc`` (Flask-Login's ``is_safe_url``): ``x`` names this host
+                        self.sanitize_names(name_node, self.catalog.host_kinds, f)
             return
         if isinstance(op, ast.Gt | ast.GtE | ast.Lt | ast.LtE):
             for probe, other, flip in ((left, right, False), (right, left, True)):
@@ -129,6 +134,17 @@ class CondMixin(EngineBase):
                 if all(_cmp(op, v, value.const, flip) != holds for v in present_vals):
                     self.contains_fact(subject, needle, f, present=(holds != truth))
                 return
+
+    def same_host(self, node: ast.expr, other: ast.expr, f: Frame) -> bool:
+        """Is ``node`` the host of a parsed URL (``u.netloc``, ``u = urlparse(x)``) and
+        ``other`` the same part of another parse, one not of ``x``?"""
+        if not (isinstance(node, ast.Attribute) and isinstance(other, ast.Attribute)):
+            return False
+        if node.attr not in HOST_PARTS or other.attr != node.attr:
+            return False
+        mine, theirs = dotted(node.value), dotted(other.value)
+        source = f.views.get(mine)
+        return bool(source) and mine != theirs and f.views.get(theirs, theirs) != source
 
     def contains_fact(self, subject: ast.expr, needle: str, f: Frame, present: bool) -> None:
         if present:
@@ -259,6 +275,14 @@ class CondMixin(EngineBase):
     def sanitize_names(
         self, node: ast.AST, kinds: frozenset[str], f: Frame, name: str = "guard"
     ) -> None:
+        again = reread_key(node)
+        if again and again[1:] not in f.env:
+            # ``ok(request.args.get("next"))``: the same read of the request later is what
+            # was tested (a read of anything else may change between the two)
+            got = f.env.get(again) or self.expr(node, f)
+            labels = got.all_labels()
+            if labels and all(x.kind == "request" for x in labels):
+                f.env[again], f.rereads = sanitize_keep(got, kinds, name), True
         for sub in ast.walk(node):
             key = dotted(sub)
             if not key:

@@ -50,6 +50,8 @@ class Frame:
     defs: dict[str, str]  # function / class names visible here -> qualified names
     route: bool = False  # a Flask-style handler: its returned string is the HTML body
     fixed_path: bool = False  # a handler reached only at constant paths (``static_route``)
+    routed: bool = False  # runs only once a route matched (``urlparams.after_routing``)
+    rereads: bool = False  # some branch holds a ``reread_key``: calls look theirs up
     text: str = ""  # the function's source, read only by pattern predicates (weak hash)
     views: dict[str, str] = field(default_factory=dict)
     paths: set[str] = field(default_factory=set)  # names holding a pathlib path
@@ -83,6 +85,25 @@ class Frame:
         out = Frame(qual, dict(self.env), dict(self.aliases), dict(self.defs))
         out.cls, out.me = self.cls, self.me
         return out
+
+
+REREAD = "("  # env key prefix of a request read the code repeats (``reread_key``)
+
+
+def reread_key(node: ast.AST) -> str:
+    """The env key of ``request.args.get("next")`` (a ``get`` with constant arguments on a
+    dotted receiver) or ``request.path``: code tests and uses the same read twice
+    (``if is_safe_url(request.args.get("next")): return redirect(request.args.get("next"))``),
+    which gives the same value both times. "" for any other expression."""
+    if isinstance(node, ast.Attribute) and dotted(node):
+        return REREAD + dotted(node)  # ``request.path``
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return ""
+    if node.func.attr != "get" or node.keywords or not dotted(node.func.value):
+        return ""
+    if not all(isinstance(a, ast.Constant) for a in node.args):
+        return ""
+    return REREAD + ast.unparse(node)
 
 
 def dotted(node: ast.AST) -> str:

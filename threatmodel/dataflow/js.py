@@ -311,12 +311,14 @@ class JsEngine(JsBind):
         no = alt.named_children[-1] if alt is not None and alt.named_children else None
         if cond.known and not isinstance(cond.const, Obj):
             return self.stmt(yes if cond.const else no, f)
-        guard = self.guard(s.child_by_field_name("condition"), f)
+        guards = self.guards(s.child_by_field_name("condition"), f)
         before = dict(f.env)
-        self.narrow(guard, True, f)
+        for guard in guards:
+            self.narrow(guard, True, f)
         left_yes = self.stmt(yes, f)
         env_yes, f.env = f.env, dict(before)
-        self.narrow(guard, False, f)
+        for guard in guards:
+            self.narrow(guard, False, f)
         left_no = self.stmt(no, f)
         if left_yes and not left_no:
             return False  # f.env is the else branch's

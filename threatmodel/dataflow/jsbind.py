@@ -129,6 +129,18 @@ class JsBind(JsExpr):
                 else:
                     f.env[node_text(obj)] = Value(old.all_labels() | value.all_labels())
 
+    def guards(self, cond: Node | None, f: Frame) -> list[tuple[str, frozenset[str], bool]]:
+        """Every ``guard`` an ``if`` condition proves in one of its branches: each operand of
+        a true ``a && b`` holds (``if (u && isAllowed(u))``), each operand of a false
+        ``a || b`` fails (``if (!u || !isAllowed(u)) return``)."""
+        cond = unwrap(cond)
+        op = node_text(cond.child_by_field_name("operator") or cond) if cond is not None else ""
+        if cond is not None and cond.type == "binary_expression" and op in ("&&", "||"):
+            sides = (cond.child_by_field_name("left"), cond.child_by_field_name("right"))
+            return [g for x in sides for g in self.guards(x, f) if g[2] == (op == "&&")]
+        one = self.guard(cond, f)
+        return [one] if one is not None else []
+
     def guard(self, cond: Node | None, f: Frame) -> tuple[str, frozenset[str], bool] | None:
         """``x.includes('/')`` / ``!x.includes('..')`` / ``[...].includes(x)`` as a guard:
         (the variable, the kinds it is safe for, whether it is safe when the test holds)."""

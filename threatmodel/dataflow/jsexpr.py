@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
+from threatmodel.dataflow import affix, urlhead
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
@@ -174,8 +175,15 @@ class JsExpr:
         parts = [c for c in node.named_children if c.type == "template_substitution"]
         if not parts:
             return const(node_text(node)[1:-1])
-        values = [self.expr(c.named_children[0] if c.named_children else None, f) for c in parts]
-        return tainted(*values)
+        # every piece in order (text and substitutions), for where the input lands (urlhead)
+        pieces = [
+            self.expr(c.named_children[0] if c.named_children else None, f)
+            if c.type == "template_substitution"
+            else const(node_text(c))
+            for c in node.named_children
+        ]
+        pieces = urlhead.fixed_tail(pieces)
+        return affix.concat(pieces, tainted(*pieces))
 
     def binary(self, node: Node, f: Frame) -> Value:
         op = node.child_by_field_name("operator")
@@ -194,7 +202,8 @@ class JsExpr:
                     return const(a.const + b.const)
                 except TypeError:
                     return CLEAN
-            return tainted(a, b)
+            a, b = urlhead.fixed_tail([a, b])
+            return affix.concat([a, b], tainted(a, b))  # the known ends: ``base + '?q='``
         if a.known and b.known and opt in ("===", "==", "!==", "!="):
             same = a.const == b.const
             return const(same if opt in ("===", "==") else not same)

@@ -15,7 +15,7 @@ import sys
 from threatmodel.dataflow import consts, containers, pyclass, pyspecial, regex
 from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
-from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
+from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
 from threatmodel.dataflow.patterns import check_patterns, random_source
 from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
@@ -72,6 +72,10 @@ class CallMixin(EngineBase):
             lam = f.lambdas[func.id]
         if lam is not None:
             return self.call_lambda(lam, node, f)
+        if f.rereads:
+            again = f.env.get(reread_key(node))
+            if again is not None:
+                return again
         qual = qualify(func, f)
         disguised = pyspecial.special(self, node, f, qual)
         if disguised is not None:

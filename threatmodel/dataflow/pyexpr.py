@@ -11,9 +11,9 @@ import ast
 import operator
 from typing import Any
 
-from threatmodel.dataflow import affix, consts, containers
+from threatmodel.dataflow import affix, consts, containers, urlhead
 from threatmodel.dataflow.base import EngineBase
-from threatmodel.dataflow.frame import Frame, dotted
+from threatmodel.dataflow.frame import REREAD, Frame, dotted
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.values import (
     ATTR,
@@ -42,6 +42,15 @@ PATH_SAFE_ATTRS = frozenset({"suffix", "suffixes"})
 # all fixed paths (``urlparams.static_route``). ``full_path`` / ``url`` add the query.
 ROUTED_ATTRS = frozenset({"path"})
 PATH_KINDS = frozenset({"path_traversal"})
+# The path this request came in on (Django ``path`` / ``path_info`` / ``get_full_path()``,
+# Flask ``path`` / ``full_path`` / ``script_root``) where a route matched it
+# (``urlparams.after_routing``): it starts with the one ``/`` of a path of this site, so
+# as a URL's start it keeps the browser here. A ``//host`` path matches no route (Django
+# strips one leading ``/`` before matching; Werkzeug merges the slashes and redirects
+# first), bar a catch-all pattern at the root. The query after the path is input.
+OWN_PATH_ATTRS = frozenset(
+    {"path", "path_info", "full_path", "script_root", "get_full_path", "get_full_path_info"}
+)
 
 
 def request_label(line: int, origin: str = "request") -> Value:
@@ -66,6 +75,7 @@ class ExprMixin(EngineBase):
             parts = [self.expr(v, f) for v in node.values]
             if all(p.known for p in parts):
                 return const("".join(str(p.const) for p in parts))
+            parts = urlhead.fixed_tail(parts)
             return affix.concat(parts, tainted(*parts).step(node.lineno))
         if isinstance(node, ast.FormattedValue):
             inner = self.expr(node.value, f)
@@ -86,6 +96,7 @@ class ExprMixin(EngineBase):
                 items = a.items + tuple((len(a.items) + i, v) for i, (_, v) in enumerate(b.items))
                 return Value(a.labels | b.labels, items=items, seq=True)
             if isinstance(node.op, ast.Add):  # ``'help' + p``: the known ends are kept
+                a, b = urlhead.fixed_tail([a, b])
                 return affix.concat([a, b], tainted(a, b).step(node.lineno))
             return tainted(a, b).step(node.lineno)
         if isinstance(node, ast.UnaryOp):
@@ -170,6 +181,8 @@ class ExprMixin(EngineBase):
         key = dotted(node)
         if key and key in f.env:
             return f.env[key]
+        if f.rereads and REREAD + key in f.env:
+            return f.env[REREAD + key]  # a request read a guard tested (``reread_key``)
         base = self.expr(node.value, f)
         if node.attr in STORED and base.all_labels():
             return Value(frozenset({Label("database", f".{node.attr}", node.lineno)}))
@@ -195,7 +208,10 @@ class ExprMixin(EngineBase):
             if lab.kind == "request" and lab.origin == "request":
                 if node.attr in NOT_INPUT or (node.attr in ROUTED_ATTRS and f.fixed_path):
                     continue
-                out.append(Label("request", f"request.{node.attr}", lab.line, steps=lab.steps))
+                got = Label("request", f"request.{node.attr}", lab.line, steps=lab.steps)
+                if node.attr in OWN_PATH_ATTRS and f.routed:
+                    got = got.sanitized(urlhead.HOST_KINDS, "the request's own path")
+                out.append(got)
             elif lab.kind == "call" and ATTR not in lab.origin:
                 # an attribute of an object a repository call built: link() reads what
                 # that class's __init__ stored under this name (``Foo(p).safe``)

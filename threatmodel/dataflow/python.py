@@ -31,6 +31,7 @@ from threatmodel.dataflow.pymatch import MatchMixin
 from threatmodel.dataflow.records import RecordMixin
 from threatmodel.dataflow.splits import SplitMixin
 from threatmodel.dataflow.urlparams import (
+    after_routing,
     path_converters,
     scalar_annotation,
     static_route,
@@ -103,6 +104,7 @@ class Engine(
         route = any(d in ROUTE_DECORATORS for d in decos)
         f.route = any(d in HTML_DECORATORS for d in decos)
         f.fixed_path = route and static_route(fn)
+        f.routed = after_routing(fn, route, parent.params, method)
         end = fn.end_lineno or fn.lineno
         f.text = "\n".join(self.lines[fn.lineno - 1 : end])
         defaults = _defaults(fn)

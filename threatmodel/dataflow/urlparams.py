@@ -73,6 +73,35 @@ def static_route(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return paths > 0
 
 
+# Django middleware hooks called only once the URL resolved to a view.
+AFTER_ROUTING_HOOKS = frozenset({"process_view", "process_exception", "process_template_response"})
+# A class view's handlers (Django ``View``, DRF, Flask ``MethodView``): ``dispatch`` calls
+# them for the request the URLconf routed to the class.
+VERB_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "dispatch"})
+
+
+def after_routing(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, route: bool, outer: tuple[str, ...], method: bool
+) -> bool:
+    """Does ``fn`` run only for a request the router matched to a view: a route handler,
+    a class view's verb method, a Django middleware hook called after resolving
+    (``process_view``, ``process_exception``), or a view decorator's wrapper
+    (``@wraps(view)`` of the enclosing function's parameter ``outer``)? There the
+    request's own path is one of the site's routes, never ``//host``
+    (``pyexpr.OWN_PATH_ATTRS``); an error handler, a ``before_request`` hook or a
+    middleware's ``__call__`` also run for paths that matched nothing."""
+    if route or fn.name in AFTER_ROUTING_HOOKS or (method and fn.name in VERB_METHODS):
+        return True
+    return any(
+        isinstance(d, ast.Call)
+        and ast.unparse(d.func).rsplit(".", 1)[-1] == "wraps"
+        and bool(d.args)
+        and isinstance(d.args[0], ast.Name)
+        and d.args[0].id in outer
+        for d in fn.decorator_list
+    )
+
+
 def scalar_annotation(annotation: ast.expr | None) -> bool:
     """``int`` / ``UUID4`` / ``Annotated[int, Path()]`` / ``int | None``: a type FastAPI
     checks that no injection text survives."""
