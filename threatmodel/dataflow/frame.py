@@ -77,6 +77,9 @@ class Frame:
     # name -> (what the others held on the paths where it is truthy, what they hold now):
     # a search loop's result (``splits.py``)
     splits: dict[str, tuple[dict[str, Value], dict[str, Value]]] = field(default_factory=dict)
+    # response name -> the XSS hits its constructor made (``r = HttpResponse(x)``): a later
+    # non-HTML content type or attachment header on ``r`` withdraws them
+    responses: dict[str, list[Hit]] = field(default_factory=dict)
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""

@@ -17,7 +17,7 @@ from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const
+from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -169,6 +169,15 @@ class CallMixin(EngineBase):
             out = self.method_call_labels(method, receiver, args, kwargs, line, f)
             if out is not None:
                 return out
+        if method is not None and request_object(receiver):
+            # ``request.get_json()``: text read from the request, named by its method (as
+            # ``request.args`` is), so it is never taken for the request object below
+            everything[0] = self.expr(func, f)
+        if "." in qual:
+            # a library function handed the request object itself (``get_token(request)``,
+            # ``get_current_site(request)``) returns what the library computed from it,
+            # not the client's text; the text is in the request's attributes and methods
+            everything = [everything[0], *(v for v in everything[1:] if not request_object(v))]
         return tainted(*everything).step(line)
 
     def repo_call(

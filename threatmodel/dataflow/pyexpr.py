@@ -48,6 +48,13 @@ def request_label(line: int, origin: str = "request") -> Value:
     return Value(frozenset({Label("request", origin, line)}))
 
 
+def request_object(v: Value) -> bool:
+    """``v`` is the request object as a whole (the handler's ``request``), not a text read
+    from it (``request.args``)."""
+    labels = v.all_labels()
+    return bool(labels) and all(x.kind == "request" and x.origin == "request" for x in labels)
+
+
 class ExprMixin(EngineBase):
     """The expression half of ``Engine`` (kept apart to keep modules small)."""
 
