@@ -109,3 +109,21 @@ def test_a_library_value_computed_from_the_request_object_is_not_its_text() -> N
         return "<p>" + v.decode()
     """
     assert xss_lines(FLASK, flask) == {6}
+
+
+def test_a_request_method_read_keeps_the_guard_met_before() -> None:
+    # ``request.get_full_path()`` checked, then used: the check holds for the read
+    text = """
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+    def ok(url):
+        return url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+    def v(request):
+        if ok(request.get_full_path()):
+            return redirect(request.get_full_path())
+        return redirect('/')
+    """
+    extract = dataflow.extract(SourceFile.from_bytes("v.py", textwrap.dedent(text).encode()))
+    flows = dataflow.flows({"v.py": extract}) if extract else []
+    got = [x for x in flows if x.claim == "open_redirect" and x.source == "request.get_full_path"]
+    assert got and not any(proves(x) for x in got)

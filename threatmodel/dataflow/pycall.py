@@ -17,7 +17,7 @@ from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object
+from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object, request_read
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -172,7 +172,7 @@ class CallMixin(EngineBase):
         if method is not None and request_object(receiver):
             # ``request.get_json()``: text read from the request, named by its method (as
             # ``request.args`` is), so it is never taken for the request object below
-            everything[0] = self.expr(func, f)
+            everything[0] = request_read(receiver, method)
         if "." in qual:
             # a library function handed the request object itself (``get_token(request)``,
             # ``get_current_site(request)``) returns what the library computed from it,

@@ -8,6 +8,7 @@ per-key / per-position values, and calls go to ``pycall``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import operator
 from typing import Any
 
@@ -46,6 +47,14 @@ PATH_KINDS = frozenset({"path_traversal"})
 
 def request_label(line: int, origin: str = "request") -> Value:
     return Value(frozenset({Label("request", origin, line)}))
+
+
+def request_read(v: Value, method: str) -> Value:
+    """What ``request.<method>()`` gives when ``v`` is the request object: its labels
+    renamed ``request.<method>``, keeping the sanitizers and guards they met."""
+    return Value(
+        frozenset(dataclasses.replace(x, origin=f"request.{method}", _h=0) for x in v.labels)
+    )
 
 
 def request_object(v: Value) -> bool:
