@@ -127,3 +127,18 @@ def test_a_request_method_read_keeps_the_guard_met_before() -> None:
     flows = dataflow.flows({"v.py": extract}) if extract else []
     got = [x for x in flows if x.claim == "open_redirect" and x.source == "request.get_full_path"]
     assert got and not any(proves(x) for x in got)
+
+
+def test_format_html_escapes_its_arguments_not_its_format() -> None:
+    body = """
+    from django.utils.html import format_html, conditional_escape
+    from django.urls import reverse
+    def a(request):
+        return mark_safe(format_html('<b>{}</b>', request.GET["q"]))
+    def b(request):
+        return mark_safe(format_html(request.GET["fmt"], 1))
+    def c(request):
+        u = reverse("item", args=[request.GET["q"]])
+        return mark_safe(f'<a href="{u}">{conditional_escape(request.GET["n"])}</a>')
+    """
+    assert xss_lines(DJANGO, body) == {7}

@@ -46,6 +46,8 @@ SPEC = KindSpec(
         "bleach.clean",
         "cgi.escape",
         "django.utils.html.escape",
+        "django.utils.html.conditional_escape",
+        "django.urls.reverse",  # a URL path whose arguments are percent-quoted
         "flask.render_template",
         "flask.jsonify",
         "json.dumps",
