@@ -12,7 +12,6 @@ from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, qualify
 from threatmodel.dataflow.values import CLEAN, Value, tainted
 
-
 XSS = frozenset({"xss"})
 
 
