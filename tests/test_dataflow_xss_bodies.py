@@ -142,3 +142,54 @@ def test_format_html_escapes_its_arguments_not_its_format() -> None:
         return mark_safe(f'<a href="{u}">{conditional_escape(request.GET["n"])}</a>')
     """
     assert xss_lines(DJANGO, body) == {7}
+
+
+REGISTRY = """
+from flask import send_from_directory
+class Png:
+    def asset(self, name):
+        return send_from_directory('/tmp', name)
+SHARES = {"png": Png}
+def pick(kind):
+    return SHARES.get(kind)
+def uploader():
+    return SHARES["png"]()
+"""
+ECHO = """
+class Echo:
+    def asset(self, name):
+        return '<p>' + name
+"""
+APP = """
+from flask import Flask
+from shares import pick, uploader
+app = Flask(__name__)
+@app.route('/a/<k>/<path:p>')
+def a(k, p):
+    cls = pick(k)
+    s = cls()
+    return s.asset(p)
+@app.route('/b/<path:p>')
+def b(p):
+    return uploader().asset(p)
+"""
+
+
+def registry_flows(extra: dict[str, str]) -> list[tuple[int, bool, bool]]:
+    files = {"app.py": textwrap.dedent(APP), "shares.py": REGISTRY, **extra}
+    extracts = {}
+    for path, text in files.items():
+        got = dataflow.extract(SourceFile.from_bytes(path, text.encode()))
+        if got:
+            extracts[path] = got
+    flows = [x for x in dataflow.flows(extracts) if x.claim == "xss"]
+    return sorted((x.sink_location.line, x.broken_by is None, proves(x)) for x in flows)
+
+
+def test_a_method_of_an_object_a_repository_function_made_is_the_repositorys() -> None:
+    # ``cls = pick(kind); cls().asset(p)``: which class is the registry's choice, so every
+    # ``asset`` the repository's classes define is read; none reflects the path here
+    assert registry_flows({}) == [(9, False, False), (12, False, False)]
+    # one that does: a finding to review (the class that runs is not known), not proof
+    got = registry_flows({"echo.py": ECHO})
+    assert got == [(9, False, False), (9, True, False), (12, False, False), (12, True, False)]

@@ -64,6 +64,16 @@ def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], di
     return args, kwargs
 
 
+def made_object(func: ast.expr, f: Frame) -> Value | None:
+    """``cls = get_share(kind); s = cls()``: calling what a repository function returned
+    (a class it picked) builds an object link knows only by that function, so
+    ``s.asset(p)`` is read as that function's ``.asset`` (``pyhier.made_by``)."""
+    if not isinstance(func, ast.Name) or func.id in f.defs or func.id not in f.env:
+        return None
+    calls = frozenset(x for x in f.env[func.id].labels if x.kind == "call")
+    return Value(calls) if calls and calls == f.env[func.id].labels else None
+
+
 class CallMixin(EngineBase):
     def call(self, node: ast.Call, f: Frame) -> Value:
         func = node.func
@@ -157,6 +167,9 @@ class CallMixin(EngineBase):
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
                 return got
+        made = made_object(func, f)
+        if made is not None:
+            return made
         own = pyclass.own_callee(func, f)
         if own and all(x.kind in ("self", "param") for x in receiver.labels):
             # ``self.m(x)`` / ``self.a.m(x)`` / ``svc.m(x)`` (``svc: Svc``): the class's
