@@ -168,8 +168,8 @@ class CallMixin(EngineBase):
             if got is not None:
                 return got
         made = made_object(func, f)
-        if made is not None:
-            return made
+        if made is not None:  # the object carries what it was built from, too
+            return tainted(made, *args, *kwargs.values()).step(line)
         own = pyclass.own_callee(func, f)
         if own and all(x.kind in ("self", "param") for x in receiver.labels):
             # ``self.m(x)`` / ``self.a.m(x)`` / ``svc.m(x)`` (``svc: Svc``): the class's
