@@ -193,3 +193,18 @@ def test_a_method_of_an_object_a_repository_function_made_is_the_repositorys() -
     # one that does: a finding to review (the class that runs is not known), not proof
     got = registry_flows({"echo.py": ECHO})
     assert got == [(9, False, False), (9, True, False), (12, False, False), (12, True, False)]
+
+
+def test_a_content_type_set_in_one_branch_leaves_the_other_a_page() -> None:
+    body = """
+    def a(request):
+        r = HttpResponse(request.GET["q"])
+        if request.GET.get("raw"):
+            r["Content-Type"] = "text/plain"
+        return r
+    def b(request):
+        r = HttpResponse(request.GET["q"])
+        r["Content-Type"] = "text/plain"
+        return r
+    """
+    assert xss_lines(DJANGO, body) == {3}

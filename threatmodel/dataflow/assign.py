@@ -148,14 +148,16 @@ def note_response(node: ast.expr, targets: list[ast.expr], f: Frame, since: int)
     made = [h for h in f.hits[since:] if h.kind == "xss"]
     for t in targets:
         if isinstance(t, ast.Name) and made:
-            f.responses[t.id] = made
+            f.responses[t.id] = (f.block, made)
 
 
 def withdraw(name: str, f: Frame) -> None:
     """The response ``name`` gets a non-HTML content type or is an attachment: its body is
-    not rendered as the site's page, so its constructor's XSS hits are not sinks."""
-    gone = f.responses.pop(name, [])
-    if gone:
+    not rendered as the site's page, so its constructor's XSS hits are not sinks (only when
+    set in the constructor's own statement list: in a branch, the other path is a page)."""
+    block, gone = f.responses.get(name, (0, []))
+    if gone and block == f.block:  # set on every path after the constructor
+        del f.responses[name]
         f.hits[:] = [h for h in f.hits if not any(h is g for g in gone)]
 
 

@@ -144,11 +144,15 @@ class Engine(
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         """Run ``body``; True when it always leaves (return, raise, break, continue)."""
-        for i, stmt in enumerate(body):
-            if self.stmt(stmt, f):
-                self.dead(body[i + 1 :], f, f"line {stmt.lineno} always leaves before it")
-                return True
-        return False
+        outer, f.block = f.block, id(body)
+        try:
+            for i, stmt in enumerate(body):
+                if self.stmt(stmt, f):
+                    self.dead(body[i + 1 :], f, f"line {stmt.lineno} always leaves before it")
+                    return True
+            return False
+        finally:
+            f.block = outer
 
     def hoist(self, body: list[ast.stmt], f: Frame) -> None:
         """A function body names the functions and classes of its scope when it runs, so
