@@ -61,6 +61,8 @@ def handler(lines: str) -> str:
         ("return '<p>' + request.args['n']\n", "xss"),
         ("session['who'] = request.args['n']\n", "trust_boundary"),
         ("h = hashlib.md5(request.form['password'].encode())\n", "weak_hash"),
+        # the app's secret key as the key of a digest that signs: a weak MAC
+        ("signature = hashlib.md5((settings.SECRET_KEY + m).encode())\n", "weak_hash"),
         ("session['token'] = str(random.random())\n", "weak_random"),
         ("r = make_response('x'); r.set_cookie('a', 'b', secure=False)\n", "insecure_cookie"),
     ],
@@ -76,6 +78,8 @@ def test_each_kind_is_found(code: str, kind: str) -> None:
         ("yaml.load(request.data, Loader=yaml.SafeLoader)\n", "insecure_deserialization"),
         ("cur.execute('SELECT ?', (request.args['q'],))\n", "sql_injection"),
         ("h = hashlib.md5(b'etag', usedforsecurity=False)\n", "weak_hash"),
+        # the app's secret key only keys a rate limit's bucket name: no security value
+        ("h = hashlib.sha1((email + settings.SECRET_KEY).encode())\n", "weak_hash"),
         ("r = make_response('x'); r.set_cookie('a', 'b', secure=True)\n", "insecure_cookie"),
         ("n = random.SystemRandom().random(); session['token'] = n\n", "weak_random"),
         ("import html\nreturn '<p>' + html.escape(request.args['n'])\n", "xss"),

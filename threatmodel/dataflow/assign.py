@@ -9,7 +9,13 @@ from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import REREAD, Frame, Hit, dotted, qualify
 from threatmodel.dataflow.patterns import check_store
-from threatmodel.dataflow.sinkconds import CONTENT_TYPE, body_of, not_html, risky_xml_parser
+from threatmodel.dataflow.sinkconds import (
+    CONTENT_TYPE,
+    body_of,
+    not_html,
+    not_page,
+    risky_xml_parser,
+)
 from threatmodel.dataflow.values import CLEAN, Label, Value, join
 
 RESPONSES = frozenset({"flask.make_response", "flask.Response", "django.http.HttpResponse"})
@@ -37,6 +43,8 @@ class AssignMixin(EngineBase):
             key = dotted(target)
             if target.attr in ("mimetype", "content_type") and dotted(target.value):
                 f.env[f"{dotted(target.value)}.{CONTENT_TYPE}"] = value  # resp.mimetype = ...
+                if not_html(value):
+                    withdraw(dotted(target.value), f)
             if key:
                 f.env[key] = value
                 if key.startswith("self.") and key.count(".") == 1:
@@ -57,6 +65,11 @@ class AssignMixin(EngineBase):
                 and str(header).lower() == "content-type"
             ):  # resp.headers["Content-Type"] = ...
                 f.env[f"{dotted(owner.value)}.{CONTENT_TYPE}"] = value
+            if isinstance(header, str) and not_page(header, value):
+                # ``resp["Content-Disposition"] = "attachment..."`` (Django),
+                # ``resp.headers["Content-Type"] = "text/plain"`` (Flask)
+                on_headers = isinstance(owner, ast.Attribute) and owner.attr == "headers"
+                withdraw(dotted(owner.value) if on_headers else base, f)  # type: ignore[attr-defined]
             if not base:
                 return
             old = f.env.get(base) or self.expr(target.value, f)
@@ -132,6 +145,27 @@ class AssignMixin(EngineBase):
             )
             if got is not None and got.all_labels():
                 f.hits.append(Hit(kind, line, "return", got.all_labels()))
+
+
+def note_response(node: ast.expr, targets: list[ast.expr], f: Frame, since: int) -> None:
+    """``r = HttpResponse(x)``: remember the XSS hits the constructor made (from
+    ``f.hits[since:]``) under ``r``, which a later header on ``r`` may withdraw."""
+    if not (isinstance(node, ast.Call) and qualify(node.func, f) in RESPONSES):
+        return
+    made = [h for h in f.hits[since:] if h.kind == "xss"]
+    for t in targets:
+        if isinstance(t, ast.Name) and made:
+            f.responses[t.id] = (f.block, made)
+
+
+def withdraw(name: str, f: Frame) -> None:
+    """The response ``name`` gets a non-HTML content type or is an attachment: its body is
+    not rendered as the site's page, so its constructor's XSS hits are not sinks (only when
+    set in the constructor's own statement list: in a branch, the other path is a page)."""
+    block, gone = f.responses.get(name, (0, []))
+    if gone and block == f.block:  # set on every path after the constructor
+        del f.responses[name]
+        f.hits[:] = [h for h in f.hits if not any(h is g for g in gone)]
 
 
 def join_env(a: dict[str, Value], b: dict[str, Value]) -> dict[str, Value]:

@@ -79,6 +79,11 @@ class Frame:
     # name -> (what the others held on the paths where it is truthy, what they hold now):
     # a search loop's result (``splits.py``)
     splits: dict[str, tuple[dict[str, Value], dict[str, Value]]] = field(default_factory=dict)
+    # response name -> (the statement list it was built in, the XSS hits its constructor
+    # made) (``r = HttpResponse(x)``): a non-HTML content type or attachment header set on
+    # ``r`` later in that same list (on every path, not in a branch) withdraws them
+    responses: dict[str, tuple[int, list[Hit]]] = field(default_factory=dict)
+    block: int = 0  # the statement list running now (``id`` of the list)
 
     def child(self, qual: str) -> Frame:
         """The frame a nested function starts from: it sees this one's names (closure)."""

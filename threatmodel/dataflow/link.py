@@ -228,6 +228,7 @@ class Linker:
         found = self.find(lab.origin)
         if found is None and depth <= MAX_DEPTH:
             each = self.classes.implementations(self.canonical(lab.origin))
+            each = each or self.classes.made_by(lab.origin)
             if each:
                 return self.any_of(each, lab, bind, depth)
         if found is None or depth > MAX_DEPTH:

@@ -4,7 +4,8 @@ These are not request -> sink flows, so each has its own honest predicate:
 
 - weak_hash: MD5 / SHA-1 (``hashlib.md5``, ``hashlib.new('sha1')`` ...) not marked
   ``usedforsecurity=False``, in a function whose text names passwords, secrets, credentials
-  or signatures, or hashing request input (a cache key or an ETag is not a finding);
+  or signatures (not the framework's ``SECRET_KEY`` keying a digest), or hashing request
+  input (a cache key or an ETag is not a finding);
 - insecure_cookie: ``set_cookie`` without ``secure=True``, or with ``httponly=False``;
 - weak_random: a ``random`` module value (not ``SystemRandom``) stored under a name that
   says session, token, password, secret, key, nonce, salt or OTP, or set as a cookie;
@@ -38,6 +39,11 @@ SECURE_RANDOM = frozenset({"random.SystemRandom", "random.seed", "random.Random.
 # MD5 / SHA-1 break where the input is guessable (passwords) or a collision forges a
 # signature; a digest of a high-entropy token used as a cache key is not a finding.
 HASH_CONTEXT = re.compile(r"passw|passwd|pwd|secret|credential|signature|signing", re.I)
+# The framework's secret key (Django ``settings.SECRET_KEY``, Flask ``app.secret_key``) mixed
+# into a digest is its key, not the value hashed: ``sha1(email + SECRET_KEY)`` names a rate
+# limit's bucket. A keyed digest is a finding where the function signs or checks a password
+# (the other words), not for naming the key.
+APP_KEY = re.compile(r"\bsecret_key\b", re.I)
 MAYBE_REQUEST = frozenset({"request", "call", "param", "self"})  # link() decides
 SESSION_NAMES = frozenset({"flask.session", "quart.session", "request.session", "session"})
 
@@ -81,7 +87,7 @@ def check_patterns(
             for x in a.all_labels()
         )
         if not (off is not None and off.known and not off.const) and (
-            data_from_request or bool(HASH_CONTEXT.search(f.text))
+            data_from_request or bool(HASH_CONTEXT.search(APP_KEY.sub("", f.text)))
         ):
             f.hits.append(Hit("weak_hash", line, qual, frozenset({Label("pattern", weak, line)})))
     if method == "set_cookie":

@@ -17,7 +17,7 @@ from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const
+from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object, request_read
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -62,6 +62,16 @@ def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], di
     args = [engine.expr(a, f) for a in node.args]
     kwargs = {k.arg or "**": engine.expr(k.value, f) for k in node.keywords}
     return args, kwargs
+
+
+def made_object(func: ast.expr, f: Frame) -> Value | None:
+    """``cls = get_share(kind); s = cls()``: calling what a repository function returned
+    (a class it picked) builds an object link knows only by that function, so
+    ``s.asset(p)`` is read as that function's ``.asset`` (``pyhier.made_by``)."""
+    if not isinstance(func, ast.Name) or func.id in f.defs or func.id not in f.env:
+        return None
+    calls = frozenset(x for x in f.env[func.id].labels if x.kind == "call")
+    return Value(calls) if calls and calls == f.env[func.id].labels else None
 
 
 class CallMixin(EngineBase):
@@ -164,6 +174,9 @@ class CallMixin(EngineBase):
             got = self.method(node, method, receiver, args, kwargs, f)
             if got is not None:
                 return got
+        made = made_object(func, f)
+        if made is not None:  # the object carries what it was built from, too
+            return tainted(made, *args, *kwargs.values()).step(line)
         own = pyclass.own_callee(func, f)
         if own and all(x.kind in ("self", "param") for x in receiver.labels):
             # ``self.m(x)`` / ``self.a.m(x)`` / ``svc.m(x)`` (``svc: Svc``): the class's
@@ -176,6 +189,15 @@ class CallMixin(EngineBase):
             out = self.method_call_labels(method, receiver, args, kwargs, line, f)
             if out is not None:
                 return out
+        if method is not None and request_object(receiver):
+            # ``request.get_json()``: text read from the request, named by its method (as
+            # ``request.args`` is), so it is never taken for the request object below
+            everything[0] = request_read(receiver, method)
+        if "." in qual:
+            # a library function handed the request object itself (``get_token(request)``,
+            # ``get_current_site(request)``) returns what the library computed from it,
+            # not the client's text; the text is in the request's attributes and methods
+            everything = [everything[0], *(v for v in everything[1:] if not request_object(v))]
         return tainted(*everything).step(line)
 
     def repo_call(

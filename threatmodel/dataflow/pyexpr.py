@@ -8,6 +8,7 @@ per-key / per-position values, and calls go to ``pycall``.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import operator
 from typing import Any
 
@@ -55,6 +56,21 @@ OWN_PATH_ATTRS = frozenset(
 
 def request_label(line: int, origin: str = "request") -> Value:
     return Value(frozenset({Label("request", origin, line)}))
+
+
+def request_read(v: Value, method: str) -> Value:
+    """What ``request.<method>()`` gives when ``v`` is the request object: its labels
+    renamed ``request.<method>``, keeping the sanitizers and guards they met."""
+    return Value(
+        frozenset(dataclasses.replace(x, origin=f"request.{method}", _h=0) for x in v.labels)
+    )
+
+
+def request_object(v: Value) -> bool:
+    """``v`` is the request object as a whole (the handler's ``request``), not a text read
+    from it (``request.args``)."""
+    labels = v.all_labels()
+    return bool(labels) and all(x.kind == "request" and x.origin == "request" for x in labels)
 
 
 class ExprMixin(EngineBase):

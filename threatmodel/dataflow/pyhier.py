@@ -39,6 +39,7 @@ class Hierarchy:
             for base in info.get("bases", ()):
                 self.children.setdefault(base, []).append(qual)
         self._cache: dict[str, str | None] = {}
+        self._by_name: dict[str, list[str]] | None = None
 
     def mro(self, cls: str) -> tuple[list[str], bool]:
         """``cls`` and its bases in lookup order, and whether every base is known."""
@@ -131,6 +132,23 @@ class Hierarchy:
                 got = None  # the subclass an object is decides: not one function
         self._cache[qual] = got
         return got
+
+    def made_by(self, qual: str) -> list[str]:
+        """``get_uploader().download``: a method of an object a repository function returned
+        (``qual`` is that function's name and the method's), when link cannot tell which
+        class: the methods of that name the repository's classes define (a class picked
+        from a registry: ``UPLOADERS[name]()``); empty when none does (a library's object,
+        ``get_db().execute``)."""
+        maker, _, name = qual.rpartition(".")
+        if not maker or maker in self.classes or maker not in self.has or SELF in qual:
+            return []
+        if self._by_name is None:  # once: every class method by its name
+            self._by_name = {}
+            for q in self.has:
+                cls, _, m = q.rpartition(".")
+                if cls in self.classes:
+                    self._by_name.setdefault(m, []).append(q)
+        return sorted(self._by_name.get(name, ()))
 
     def unresolved(self, qual: str, modules: frozenset[str]) -> bool:
         """Is ``qual``, which link could not resolve, the repository's own code? A method of

@@ -1,7 +1,8 @@
 """Calls that are another construct in disguise, read as that construct: ``getattr(o, 'a')``
 is ``o.a``, ``getattr(s, 'upper')()`` is ``s.upper()``, ``setattr(o, 'a', v)`` is
 ``o.a = v``, and ``json.loads(json.dumps(x))`` is ``x`` (a round trip keeps the shape, so
-the items of a container stay apart)."""
+the items of a container stay apart); Django's ``format_html(fmt, a)`` is
+``fmt.format(conditional_escape(a))``: its arguments are escaped, its format string not."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import ast
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, qualify
-from threatmodel.dataflow.values import CLEAN, Value
+from threatmodel.dataflow.values import CLEAN, Value, tainted
+
+XSS = frozenset({"xss"})
 
 
 def _const_name(node: ast.Call, at: int) -> str | None:
@@ -61,4 +64,10 @@ def special(engine: EngineBase, node: ast.Call, f: Frame, qual: str) -> Value | 
         and qualify(inner.func, f) == "json.dumps"
     ):
         return engine.expr(inner.args[0], f).step(node.lineno)
+    if qual == "django.utils.html.format_html" and node.args:
+        fmt = engine.expr(node.args[0], f)
+        rest = [engine.expr(a, f) for a in node.args[1:]]
+        rest += [engine.expr(k.value, f) for k in node.keywords]
+        escaped = tainted(*rest).sanitized(XSS, "format_html")
+        return tainted(fmt, escaped).step(node.lineno)
     return None

@@ -17,7 +17,7 @@ import ast
 from typing import Any
 
 from threatmodel.dataflow import pyclass, records
-from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin
+from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin, note_response
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
@@ -146,11 +146,15 @@ class Engine(
     # ------------------------------------------------------------------ statements
     def block(self, body: list[ast.stmt], f: Frame) -> bool:
         """Run ``body``; True when it always leaves (return, raise, break, continue)."""
-        for i, stmt in enumerate(body):
-            if self.stmt(stmt, f):
-                self.dead(body[i + 1 :], f, f"line {stmt.lineno} always leaves before it")
-                return True
-        return False
+        outer, f.block = f.block, id(body)
+        try:
+            for i, stmt in enumerate(body):
+                if self.stmt(stmt, f):
+                    self.dead(body[i + 1 :], f, f"line {stmt.lineno} always leaves before it")
+                    return True
+            return False
+        finally:
+            f.block = outer
 
     def hoist(self, body: list[ast.stmt], f: Frame) -> None:
         """A function body names the functions and classes of its scope when it runs, so
@@ -162,7 +166,9 @@ class Engine(
     def stmt(self, s: ast.stmt, f: Frame) -> bool:
         line = s.lineno
         if isinstance(s, ast.Assign):
+            since = len(f.hits)
             value = self.expr(s.value, f)
+            note_response(s.value, s.targets, f, since)
             if isinstance(s.value, ast.Call | ast.Await):  # the arguments, before a target
                 self.checked_by(s.value, f)  # named like one (``x = f(x)``) is overwritten
             for t in s.targets:

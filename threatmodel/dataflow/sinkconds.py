@@ -136,17 +136,42 @@ def _template_env(
 
 
 CONTENT_TYPE = "<content_type>"  # env key suffix: the content type set on a response name
+CLEAN_TYPE = Value(const="application/octet-stream")  # a body never rendered
 
 
 def not_html(v: Value | None) -> bool:
-    """A known content type that a browser does not render as HTML (text/plain, JSON)."""
-    return v is not None and v.known and isinstance(v.const, str) and "html" not in v.const.lower()
+    """A known content type that a browser does not render as HTML (text/plain, JSON).
+    SVG and XML are rendered as documents that can run script (XHTML, SVG ``<script>``)."""
+    if v is None or not v.known or not isinstance(v.const, str):
+        return False
+    low = v.const.lower()
+    return not any(t in low for t in ("html", "xml", "svg"))
+
+
+def attachment(v: Value | None) -> bool:
+    """A known Content-Disposition that makes the browser download the body, never render
+    it in the site's origin."""
+    return (
+        v is not None
+        and v.known
+        and isinstance(v.const, str)
+        and v.const.strip().lower().startswith("attachment")
+    )
+
+
+def not_page(name: str, v: Value | None) -> bool:
+    """Setting header ``name`` to ``v`` keeps the body off the page: a non-HTML
+    Content-Type, or a Content-Disposition attachment."""
+    low = name.lower()
+    return (low == "content-type" and not_html(v)) or (
+        low == "content-disposition" and attachment(v)
+    )
 
 
 def _headers_type(v: Value | None) -> Value | None:
     for k, x in (v.items or ()) if v is not None and not v.seq else ():
-        if isinstance(k, str) and k.lower() == "content-type":
-            return x
+        if isinstance(k, str) and not_page(k, x):
+            return CLEAN_TYPE
     return None
 
 

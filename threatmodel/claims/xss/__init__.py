@@ -13,9 +13,13 @@ SPEC = KindSpec(
     help="Render through an autoescaping template, or escape with html.escape / "
     "markupsafe.escape; never mark input safe (Markup, |safe).",
     sinks=(
-        *(SinkRow(c, when="response_body") for c in ("flask.make_response", "flask.Response")),
+        # a response's body is HTML unless its content type (or an attachment) says not
+        *(
+            SinkRow(c, when="response_body")
+            for c in ("flask.make_response", "flask.Response", "django.http.HttpResponse")
+        ),
         SinkRow("markupsafe.Markup"),
-        *(SinkRow(c) for c in ("django.http.HttpResponse", "django.utils.safestring.mark_safe")),
+        SinkRow("django.utils.safestring.mark_safe"),
         SinkRow("<return>", when="html_handler"),
         # JS: Express's res.send of a string is an HTML page; res.json / objects are not
         *(js(f".{m}", when="html_response") for m in ("send", "write", "end")),
@@ -42,6 +46,8 @@ SPEC = KindSpec(
         "bleach.clean",
         "cgi.escape",
         "django.utils.html.escape",
+        "django.utils.html.conditional_escape",
+        "django.urls.reverse",  # a URL path whose arguments are percent-quoted
         "flask.render_template",
         "flask.jsonify",
         "json.dumps",
@@ -49,6 +55,11 @@ SPEC = KindSpec(
         "django.template.loader.render_to_string",  # a file template: autoescaped
         "int",
         "float",
+        # a file served by path (or file object) answers with the file's bytes, not the
+        # argument's text: the path is path traversal's concern (its own sink row), never XSS
+        *("flask.send_file", "flask.send_from_directory", "werkzeug.utils.send_file"),
+        *("werkzeug.utils.send_from_directory", "django.http.FileResponse"),
+        *("starlette.responses.FileResponse", "fastapi.responses.FileResponse"),
         "<escape_html>",
         *("escape-html", "validator.escape", "he.encode", "he.escape", "lodash.escape", "xss"),
         *("dompurify.sanitize", "isomorphic-dompurify.sanitize", "sanitize-html"),
