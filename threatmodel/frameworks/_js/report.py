@@ -147,7 +147,7 @@ def _binding(n: Node) -> tuple[str | None, Node | None]:
 def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | None:
     """What the anonymous branch does: refuse, flag a variable, or return nothing."""
     truthy: set[str] = set()
-    rejects = rejection(branch) is not None
+    rejects = _refuses(branch)
     for n in walk_shallow(branch):
         name, value = _binding(n)
         if n.type == "assignment_expression" and name and value is not None:
@@ -164,6 +164,18 @@ def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | 
     if not (props_t or props_f or rejects):
         return None
     return _summary(call, rejects, props_t, props_f)
+
+
+def _refuses(branch: Node) -> bool:
+    """The branch itself refuses: ``error = () => unauthorized()`` only makes a refusal
+    for the caller to return (code in a nested function does not run here)."""
+    found = rejection(branch)
+    cur = found.parent if found is not None else None
+    while cur is not None and cur != branch:
+        if cur.type in FUNCTION_TYPES:
+            return False
+        cur = cur.parent
+    return found is not None
 
 
 def _summary(call: Node, rejects: bool, truthy: set[str], falsy: set[str]) -> dict[str, Any]:
@@ -273,6 +285,8 @@ def report_checks(fn: Node) -> list[list[Any]]:
                 continue
             for local, prop in _destructured(target).items():
                 bound[local] = (value, prop)
+            if "." not in callee(value):
+                out.append(_check(value, None, False, False, value))
         elif n.type == "expression_statement" and n.named_children:
             call = n.named_children[0]
             if call.type == "await_expression" and call.named_children:
@@ -354,7 +368,7 @@ def _bare(node: Node | None) -> Node | None:
 
 def _ends(branch: Node) -> bool:
     """The branch ends the request: it refuses, returns or throws before the work."""
-    if rejection(branch) is not None:
+    if _refuses(branch):
         return True
     if branch.type in ("return_statement", "throw_statement"):
         return True
