@@ -28,7 +28,6 @@ guarded by it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import (
@@ -42,7 +41,7 @@ from threatmodel.code.jsast import (
     walk_shallow,
 )
 from threatmodel.code.treesitter import node_text
-from threatmodel.frameworks._js.handler import _anonymous, is_auth_lookup
+from threatmodel.frameworks._js.handler import anonymous, is_auth_lookup
 from threatmodel.frameworks._js.reject import names_in, rejection, source_line
 
 if TYPE_CHECKING:
@@ -77,9 +76,7 @@ def lookup_functions(functions: dict[str, Node]) -> set[str]:
 
 def _reads_credential(fn: Node, readers: set[str]) -> bool:
     body = body_of(fn)
-    return body is not None and any(
-        is_auth_lookup(c) or callee(c) in readers for c in _calls(body)
-    )
+    return body is not None and any(is_auth_lookup(c) or callee(c) in readers for c in _calls(body))
 
 
 def _answers_empty(fn: Node) -> bool:
@@ -109,15 +106,14 @@ def reporters(fn: Node) -> list[dict[str, Any]]:
     for n in walk_shallow(body):
         name, value = _binding(n)
         if name is not None and value is not None and value.type == "call_expression":
-            if callee(value):
-                results[name] = value
+            results[name] = value
     out: list[dict[str, Any]] = []
     for n in walk_shallow(body) if results else []:
         if n.type != "if_statement":
             continue
         cond = n.child_by_field_name("condition")
         for var, call in results.items():
-            taken = _anonymous(cond, {var})
+            taken = anonymous(cond, {var})
             if taken is None or call.start_byte > n.start_byte:
                 continue
             branch = n.child_by_field_name("consequence" if taken else "alternative")
@@ -150,9 +146,8 @@ def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | 
     rejects = _refuses(branch)
     for n in walk_shallow(branch):
         name, value = _binding(n)
-        if n.type == "assignment_expression" and name and value is not None:
-            if node_text(value) not in _FALSY:
-                truthy.add(name)  # error = () => unauthorized()
+        if n.type == "assignment_expression" and name and value and node_text(value) not in _FALSY:
+            truthy.add(name)  # error = () => unauthorized()
         if n.type == "return_statement":
             value = n.named_children[0] if n.named_children else None
             if value is None or node_text(value) in _FALSY:
@@ -276,7 +271,10 @@ def report_checks(fn: Node) -> list[list[Any]]:
     for n in walk_shallow(body):
         if n.type == "variable_declarator":
             value = n.child_by_field_name("value")
-            while value is not None and value.type in ("await_expression", "parenthesized_expression"):
+            while value is not None and value.type in (
+                "await_expression",
+                "parenthesized_expression",
+            ):
                 value = value.named_children[0] if value.named_children else None
             target = n.child_by_field_name("name")
             if value is None or target is None or value.type != "call_expression":
@@ -313,7 +311,9 @@ def _check(call: Node, prop: str | None, truthy: bool, role: bool, at: Node) -> 
     for a in call_args(call):
         props = object_props(a) if a.type == "object" else None
         args.append(
-            {k: node_text(v)[:40] for k, v in props.items()} if props is not None else node_text(a)[:40]
+            {k: node_text(v)[:40] for k, v in props.items()}
+            if props is not None
+            else node_text(a)[:40]
         )
     return [callee(call), prop, truthy, role, line_of(at), source_line(at), args]
 
@@ -372,16 +372,7 @@ def _ends(branch: Node) -> bool:
         return True
     if branch.type in ("return_statement", "throw_statement"):
         return True
-    return any(
-        c.type in ("return_statement", "throw_statement") for c in branch.named_children
-    )
-
-
-def lookup_resolved(
-    summary: dict[str, Any], is_lookup: Callable[[str], bool]
-) -> bool:
-    """Does the helper's lookup read the caller (known by name, or a repository lookup)?"""
-    return bool(summary.get("known")) or is_lookup(summary.get("lookup", ""))
+    return any(c.type in ("return_statement", "throw_statement") for c in branch.named_children)
 
 
 def skipped(summary: dict[str, Any], args: list[Any]) -> bool:

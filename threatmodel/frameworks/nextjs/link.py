@@ -153,7 +153,9 @@ def reported(
         lookup = exported(mod, name, "lookups", extracts, files)
         if lookup is not None and prop is not None and not truthy:
             why = f"calls {name}() ({lookup[1]}), which looks up the caller, and refuses"
-            out.append((mod, {"v": v, "why": f"{why} when it finds no one", "line": line, "s": quote}))
+            out.append(
+                (mod, {"v": v, "why": f"{why} when it finds no one", "line": line, "s": quote})
+            )
             continue
         found = exported(mod, name, "reporters", extracts, files)
         for summary in found[0] if found is not None else []:

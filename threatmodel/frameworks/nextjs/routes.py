@@ -39,6 +39,7 @@ from threatmodel.code.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import handler_auth, wrapper_auth
+from threatmodel.frameworks._js.report import lookup_functions, report_checks, reporters
 from threatmodel.frameworks.nextjs import middleware as nextjs_mw
 from threatmodel.frameworks.nextjs.exposed import hidden_actions
 from threatmodel.frameworks.nextjs.files import (
@@ -52,7 +53,6 @@ from threatmodel.frameworks.nextjs.files import (
     methods_of,
     route_of,
 )
-from threatmodel.frameworks._js.report import lookup_functions, report_checks, reporters
 from threatmodel.frameworks.nextjs.link import middleware_guards, owned, reported, returns_lookup
 from threatmodel.frameworks.nextjs.middleware import host_values
 from threatmodel.frameworks.nextjs.nextauth import nextauth_programs
@@ -165,7 +165,7 @@ class NextJsCollector(Collector):
             # found to their caller (parseRequest -> checkAuth): joined at link time.
             out["lookups"] = {fname: 1 for fname in lookup_functions(f.functions)}
             out["reporters"] = {
-                fname: found for fname, fn in f.functions.items() if (found := reporters(fn))
+                fname: told for fname, fn in f.functions.items() if (told := reporters(fn))
             }
             # Exported functions that decide nothing themselves may call one that does
             # (withCron -> verifyQstashSignature): their calls are followed at link time.
