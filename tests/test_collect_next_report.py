@@ -98,3 +98,11 @@ def test_helper_refusing_on_a_repository_lookup(facts: Facts) -> None:
     route = by_route(facts)[("PUT", "/api/settings")]
     assert route.auth.status.value == "authenticated"
     assert "requireCaller()" in (route.auth.mechanism or "")
+
+
+def test_predicate_over_the_reported_caller_restricts(facts: Facts) -> None:
+    route = by_route(facts)[("POST", "/api/projects/{projectId}")]
+    assert route.auth.status.value == "restricted"
+    assert route.auth.evidence[0].snippet.startswith("if (!(await canEditProject(caller")
+    # the predicate alone, with readRequest's error never tested, shows no sign-in
+    assert status(facts, "POST", "/api/drafts") == "public"

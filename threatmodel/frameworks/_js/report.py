@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _FALSY = frozenset({"null", "undefined", "false", "0", '""', "''"})
+ROLE, ACCESS = 1, 2  # what a handler's test reads besides the caller (report_checks)
 _ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
 
 
@@ -262,7 +263,10 @@ def report_checks(fn: Node) -> list[list[Any]]:
     """Calls a handler refuses on the answer of: [[callee, prop, refuses when truthy,
     role, line, quote, args]]; args is, per argument, its props (an object literal) or
     its text. A call whose answer is never tested is listed with prop None, so that a
-    helper that refuses by itself can still be recognised at link time."""
+    helper that refuses by itself can still be recognised at link time. ``role`` is
+    ROLE when the test reads a role, ACCESS when the handler hands that answer to a
+    predicate and refuses with 401/403 when it says no (``if (!(await
+    canUpdateWebsite(auth, websiteId))) return unauthorized()``)."""
     body = body_of(fn)
     if body is None:
         return []
@@ -284,20 +288,25 @@ def report_checks(fn: Node) -> list[list[Any]]:
             for local, prop in _destructured(target).items():
                 bound[local] = (value, prop)
             if "." not in callee(value):
-                out.append(_check(value, None, False, False, value))
+                out.append(_check(value, None, False, 0, value))
         elif n.type == "expression_statement" and n.named_children:
             call = n.named_children[0]
             if call.type == "await_expression" and call.named_children:
                 call = call.named_children[0]
             if call.type == "call_expression" and "." not in callee(call) and callee(call):
-                out.append(_check(call, None, False, False, call))
+                out.append(_check(call, None, False, 0, call))
     for n in walk_shallow(body):
         if n.type != "if_statement" or not bound:
             continue
         cond, then = n.child_by_field_name("condition"), n.child_by_field_name("consequence")
         if cond is None or then is None or not _ends(then):
             continue
-        role = any(w in node_text(cond).lower() for w in _ROLE_WORDS)
+        access = _access(cond, bound) if _refuses(then) else None
+        if access is not None:
+            call, prop = bound[access]
+            out.append(_check(call, prop, False, ACCESS, n))
+            continue
+        role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
         for local, path, truthy in _when(cond):
             if local in bound:
                 call, prop = bound[local]
@@ -306,7 +315,25 @@ def report_checks(fn: Node) -> list[list[Any]]:
     return out[:40]
 
 
-def _check(call: Node, prop: str | None, truthy: bool, role: bool, at: Node) -> list[Any]:
+def _access(cond: Node, bound: dict[str, tuple[Node, str]]) -> str | None:
+    """``!(await canX(auth, id))``: the local holding a helper's answer that a predicate
+    is asked about, refused when it says no."""
+    inner = _bare(cond)
+    if inner is None or inner.type != "unary_expression" or not node_text(inner).startswith("!"):
+        return None
+    call = _bare(inner.named_children[0] if inner.named_children else None)
+    while call is not None and call.type in ("await_expression", "parenthesized_expression"):
+        call = call.named_children[0] if call.named_children else None
+    if call is None or call.type != "call_expression" or not callee(call):
+        return None
+    for a in call_args(call):
+        root = dotted(a).partition(".")[0]
+        if root in bound:
+            return root
+    return None
+
+
+def _check(call: Node, prop: str | None, truthy: bool, role: int, at: Node) -> list[Any]:
     args: list[Any] = []
     for a in call_args(call):
         props = object_props(a) if a.type == "object" else None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.collector import Extract
 from threatmodel.code.jsast import resolve_module, walk
 from threatmodel.frameworks._js.handler import is_auth_lookup
-from threatmodel.frameworks._js.report import skipped
+from threatmodel.frameworks._js.report import ACCESS, skipped
 from threatmodel.frameworks.nextjs import middleware as nextjs_mw
 from threatmodel.frameworks.nextjs import run as nextjs_run
 from threatmodel.frameworks.nextjs.owner import library_throws
@@ -146,14 +146,16 @@ def reported(
     error()`` where ``parseRequest`` flags ``error`` when ``checkAuth`` finds no one, or
     ``const user = await checkAuth(req); if (!user) return unauthorized()``."""
     out: list[tuple[str, dict[str, Any]]] = []
+    access: list[tuple[str, dict[str, Any]]] = []
     for name, prop, truthy, role, line, quote, args in h.get("reports", []):
         if "." in name:
             continue  # a method of some object: not a repository function we can name
         v = "restricted" if role else "authenticated"
+        into = access if role == ACCESS else out
         lookup = exported(mod, name, "lookups", extracts, files)
         if lookup is not None and prop is not None and not truthy:
             why = f"calls {name}() ({lookup[1]}), which looks up the caller, and refuses"
-            out.append(
+            into.append(
                 (mod, {"v": v, "why": f"{why} when it finds no one", "line": line, "s": quote})
             )
             continue
@@ -162,7 +164,9 @@ def reported(
             helper_mod = found[1] if found is not None else mod
             if not _reads_caller(summary, helper_mod, extracts, files) or skipped(summary, args):
                 continue
-            if summary["rejects"] and prop is None:
+            if role == ACCESS and _reported(summary, prop or "", False):
+                why = f"hands the caller {name}() reports to a check, and refuses when it fails"
+            elif summary["rejects"] and prop is None:
                 why = f"calls {name}(), which refuses when {summary['lookup']}() finds no one"
             elif prop is not None and _reported(summary, prop, truthy):
                 why = (
@@ -171,9 +175,11 @@ def reported(
                 )
             else:
                 continue
-            out.append((mod, {"v": v, "why": why, "line": line, "s": quote}))
+            into.append((mod, {"v": v, "why": why, "line": line, "s": quote}))
             break
-    return out
+    # a predicate over the caller (canUpdateWebsite(auth, id)) restricts a route only
+    # once the caller is known to be signed in
+    return out + access if out else []
 
 
 def _reads_caller(
