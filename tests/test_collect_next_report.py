@@ -56,6 +56,8 @@ def test_skip_option_unchecked_error_and_body_only_helper_stay_public(facts: Fac
 def test_lookup_known_by_what_it_does(facts: Facts) -> None:
     # `if (!found) return unauthorized()` on resolveCaller's answer guards the route
     assert status(facts, "GET", "/api/profile") == "authenticated"
+    # the empty lookup answered with the public feed is no refusal
+    assert status(facts, "GET", "/api/feed") == "public"
     # bearerOnly reads the token but looks no one up and never answers empty
     assert status(facts, "POST", "/api/keys") == "public"
     caller = _file("src/lib/caller.ts")

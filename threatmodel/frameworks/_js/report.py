@@ -261,7 +261,8 @@ def _param_names(fn: Node) -> dict[str, tuple[int, str]]:
 
 def report_checks(fn: Node) -> list[list[Any]]:
     """Calls a handler refuses on the answer of: [[callee, prop, refuses when truthy,
-    role, line, quote, args]]; args is, per argument, its props (an object literal) or
+    role, line, quote, args, the branch refuses (401/403, throw, redirect) rather than
+    only returns]]; args is, per argument, its props (an object literal) or
     its text. A call whose answer is never tested is listed with prop None, so that a
     helper that refuses by itself can still be recognised at link time. ``role`` is
     ROLE when the test reads a role, ACCESS when the handler hands that answer to a
@@ -288,13 +289,13 @@ def report_checks(fn: Node) -> list[list[Any]]:
             for local, prop in _destructured(target).items():
                 bound[local] = (value, prop)
             if "." not in callee(value):
-                out.append(_check(value, None, False, 0, value))
+                out.append(_check(value, None, False, 0, value, False))
         elif n.type == "expression_statement" and n.named_children:
             call = n.named_children[0]
             if call.type == "await_expression" and call.named_children:
                 call = call.named_children[0]
             if call.type == "call_expression" and "." not in callee(call) and callee(call):
-                out.append(_check(call, None, False, 0, call))
+                out.append(_check(call, None, False, 0, call, False))
     for n in walk_shallow(body):
         if n.type != "if_statement" or not bound:
             continue
@@ -304,14 +305,15 @@ def report_checks(fn: Node) -> list[list[Any]]:
         access = _access(cond, bound) if _refuses(then) else None
         if access is not None:
             call, prop = bound[access]
-            out.append(_check(call, prop, False, ACCESS, n))
+            out.append(_check(call, prop, False, ACCESS, n, True))
             continue
         role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
+        refuses = _refuses(then)  # not just `return`: an empty answer may be served as such
         for local, path, truthy in _when(cond):
             if local in bound:
                 call, prop = bound[local]
                 full = ".".join(p for p in (prop, path) if p)
-                out.append(_check(call, full, truthy, role, n))
+                out.append(_check(call, full, truthy, role, n, refuses))
     return out[:40]
 
 
@@ -333,7 +335,9 @@ def _access(cond: Node, bound: dict[str, tuple[Node, str]]) -> str | None:
     return None
 
 
-def _check(call: Node, prop: str | None, truthy: bool, role: int, at: Node) -> list[Any]:
+def _check(
+    call: Node, prop: str | None, truthy: bool, role: int, at: Node, refuses: bool
+) -> list[Any]:
     args: list[Any] = []
     for a in call_args(call):
         props = object_props(a) if a.type == "object" else None
@@ -342,7 +346,7 @@ def _check(call: Node, prop: str | None, truthy: bool, role: int, at: Node) -> l
             if props is not None
             else node_text(a)[:40]
         )
-    return [callee(call), prop, truthy, role, line_of(at), source_line(at), args]
+    return [callee(call), prop, truthy, role, line_of(at), source_line(at), args, refuses]
 
 
 def _destructured(target: Node) -> dict[str, str]:

@@ -147,13 +147,13 @@ def reported(
     ``const user = await checkAuth(req); if (!user) return unauthorized()``."""
     out: list[tuple[str, dict[str, Any]]] = []
     access: list[tuple[str, dict[str, Any]]] = []
-    for name, prop, truthy, role, line, quote, args in h.get("reports", []):
+    for name, prop, truthy, role, line, quote, args, refuses in h.get("reports", []):
         if "." in name:
             continue  # a method of some object: not a repository function we can name
         v = "restricted" if role else "authenticated"
         into = access if role == ACCESS else out
         lookup = exported(mod, name, "lookups", extracts, files)
-        if lookup is not None and prop is not None and not truthy:
+        if lookup is not None and prop is not None and not truthy and refuses:
             why = f"calls {name}() ({lookup[1]}), which looks up the caller, and refuses"
             into.append(
                 (mod, {"v": v, "why": f"{why} when it finds no one", "line": line, "s": quote})
@@ -168,7 +168,9 @@ def reported(
                 why = f"hands the caller {name}() reports to a check, and refuses when it fails"
             elif summary["rejects"] and prop is None:
                 why = f"calls {name}(), which refuses when {summary['lookup']}() finds no one"
-            elif prop is not None and _reported(summary, prop, truthy):
+            elif prop is not None and (truthy or refuses) and _reported(summary, prop, truthy):
+                # a flag the helper sets for an anonymous caller (error) is a refusal
+                # however it is returned; an empty answer must be refused as such
                 why = (
                     f"refuses on {prop or 'the answer'} of {name}(), which reports "
                     f"an empty {summary['lookup']}() ({helper_mod}:{summary['line']})"
