@@ -15,12 +15,13 @@ handler -> helper -> lookup, repository functions only):
 - ``lookup_functions``: functions that read a credential (an auth lookup call, or a
   function of the same file that makes one) and answer nothing (``return null``, a bare
   ``return``, ``false``) or throw on some path: ``checkAuth`` is one by what it does.
-- ``reporter``: a function that calls some function, and when the result is empty
+- ``reporters``: a function that calls some function, and when the result is empty
   rejects, or marks a variable it returns (``error``), or returns nothing. Its summary
   names the props of its answer that are truthy (``error``) or falsy (``auth``) for an
   anonymous caller, and the option parameters that skip the check (``options.skipAuth``).
-- ``report_checks``: the calls a handler makes and the props of their answers it refuses
-  on (``if (error) return ...``, ``if (!auth) throw ...``), with the arguments it passed.
+- ``skipped``: whether a call's arguments pass the option that skips the check.
+
+What a handler refuses on of such an answer is ``_js/refusal.report_checks``.
 
 A handler that never tests the report, or passes the option that skips the check, is not
 guarded by it.
@@ -33,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import (
     FUNCTION_TYPES,
     body_of,
-    call_args,
     callee,
     dotted,
     line_of,
+    nodes_of,
     object_props,
     walk_shallow,
 )
@@ -48,12 +49,34 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 _FALSY = frozenset({"null", "undefined", "false", "0", '""', "''"})
-ROLE, ACCESS = 1, 2  # what a handler's test reads besides the caller (report_checks)
-_ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
+
+
+_CALL = frozenset({"call_expression"})
+_EXITS = frozenset({"return_statement", "throw_statement"})
+_BINDINGS = frozenset({"variable_declarator", "assignment_expression"})
+_IF = frozenset({"if_statement"})
+_RETURN = frozenset({"return_statement"})
+_BRANCH = _BINDINGS | {"return_statement"}
+
+
+def own_nodes(node: Node, types: frozenset[str]) -> list[Node]:
+    """``nodes_of`` (the indexed, fast walk) without what nested functions hold: their
+    code runs elsewhere (``error = () => unauthorized()`` only builds a refusal)."""
+    out = []
+    for n in nodes_of(node, types):
+        if n == node:
+            out.append(n)
+            continue
+        cur = n.parent
+        while cur is not None and cur != node and cur.type not in FUNCTION_TYPES:
+            cur = cur.parent
+        if cur is None or cur == node:
+            out.append(n)
+    return out
 
 
 def _calls(body: Node) -> list[Node]:
-    return [n for n in walk_shallow(body) if n.type == "call_expression"]
+    return nodes_of(body, _CALL)
 
 
 def lookup_functions(functions: dict[str, Node]) -> set[str]:
@@ -82,7 +105,7 @@ def _reads_credential(fn: Node, readers: set[str]) -> bool:
 
 def _answers_empty(fn: Node) -> bool:
     body = body_of(fn)
-    for n in walk_shallow(body) if body is not None else []:
+    for n in own_nodes(body, _EXITS) if body is not None else []:
         if n.type == "throw_statement":
             return True
         if n.type == "return_statement":
@@ -103,15 +126,16 @@ def reporters(fn: Node) -> list[dict[str, Any]]:
     body = body_of(fn)
     if body is None:
         return []
+    ifs = own_nodes(body, _IF)
+    if not ifs:
+        return []
     results: dict[str, Node] = {}  # variable -> the call whose answer it holds
-    for n in walk_shallow(body):
+    for n in own_nodes(body, _BINDINGS):
         name, value = _binding(n)
         if name is not None and value is not None and value.type == "call_expression":
             results[name] = value
     out: list[dict[str, Any]] = []
-    for n in walk_shallow(body) if results else []:
-        if n.type != "if_statement":
-            continue
+    for n in ifs if results else []:
         cond = n.child_by_field_name("condition")
         for var, call in results.items():
             taken = anonymous(cond, {var})
@@ -136,16 +160,14 @@ def _binding(n: Node) -> tuple[str | None, Node | None]:
         return None, None
     if target is None or target.type != "identifier" or value is None:
         return None, None
-    while value is not None and value.type in ("await_expression", "parenthesized_expression"):
-        value = value.named_children[0] if value.named_children else None
-    return node_text(target), value
+    return node_text(target), unawait(value)
 
 
 def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | None:
     """What the anonymous branch does: refuse, flag a variable, or return nothing."""
     truthy: set[str] = set()
-    rejects = _refuses(branch)
-    for n in walk_shallow(branch):
+    rejects = refuses_here(branch)
+    for n in own_nodes(branch, _BRANCH):
         name, value = _binding(n)
         if n.type == "assignment_expression" and name and value and node_text(value) not in _FALSY:
             truthy.add(name)  # error = () => unauthorized()
@@ -162,7 +184,7 @@ def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | 
     return _summary(call, rejects, props_t, props_f)
 
 
-def _refuses(branch: Node) -> bool:
+def refuses_here(branch: Node) -> bool:
     """The branch itself refuses: ``error = () => unauthorized()`` only makes a refusal
     for the caller to return (code in a nested function does not run here)."""
     found = rejection(branch)
@@ -188,8 +210,8 @@ def _returned(body: Node, truthy: set[str], falsy: set[str]) -> tuple[set[str], 
     """The props of the function's answer that carry the flagged variables."""
     props_t: set[str] = set()
     props_f: set[str] = set()
-    for n in walk_shallow(body):
-        if n.type != "return_statement" or not n.named_children:
+    for n in own_nodes(body, _RETURN):
+        if not n.named_children:
             continue
         value = n.named_children[0]
         if value.type == "identifier":
@@ -259,151 +281,10 @@ def _param_names(fn: Node) -> dict[str, tuple[int, str]]:
     return out
 
 
-def report_checks(fn: Node) -> list[list[Any]]:
-    """Calls a handler refuses on the answer of: [[callee, prop, refuses when truthy,
-    role, line, quote, args, the branch refuses (401/403, throw, redirect) rather than
-    only returns]]; args is, per argument, its props (an object literal) or
-    its text. A call whose answer is never tested is listed with prop None, so that a
-    helper that refuses by itself can still be recognised at link time. ``role`` is
-    ROLE when the test reads a role, ACCESS when the handler hands that answer to a
-    predicate and refuses with 401/403 when it says no (``if (!(await
-    canUpdateWebsite(auth, websiteId))) return unauthorized()``)."""
-    body = body_of(fn)
-    if body is None:
-        return []
-    bound: dict[str, tuple[Node, str]] = {}  # local name -> (call, prop of its answer)
-    out: list[list[Any]] = []
-    for n in walk_shallow(body):
-        if n.type == "variable_declarator":
-            value = n.child_by_field_name("value")
-            while value is not None and value.type in (
-                "await_expression",
-                "parenthesized_expression",
-            ):
-                value = value.named_children[0] if value.named_children else None
-            target = n.child_by_field_name("name")
-            if value is None or target is None or value.type != "call_expression":
-                continue
-            if not callee(value) or is_auth_lookup(value):
-                continue
-            for local, prop in _destructured(target).items():
-                bound[local] = (value, prop)
-            if "." not in callee(value):
-                out.append(_check(value, None, False, 0, value, False))
-        elif n.type == "expression_statement" and n.named_children:
-            call = n.named_children[0]
-            if call.type == "await_expression" and call.named_children:
-                call = call.named_children[0]
-            if call.type == "call_expression" and "." not in callee(call) and callee(call):
-                out.append(_check(call, None, False, 0, call, False))
-    for n in walk_shallow(body):
-        if n.type != "if_statement" or not bound:
-            continue
-        cond, then = n.child_by_field_name("condition"), n.child_by_field_name("consequence")
-        if cond is None or then is None or not _ends(then):
-            continue
-        access = _access(cond, bound) if _refuses(then) else None
-        if access is not None:
-            call, prop = bound[access]
-            out.append(_check(call, prop, False, ACCESS, n, True))
-            continue
-        role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
-        refuses = _refuses(then)  # not just `return`: an empty answer may be served as such
-        for local, path, truthy in _when(cond):
-            if local in bound:
-                call, prop = bound[local]
-                full = ".".join(p for p in (prop, path) if p)
-                out.append(_check(call, full, truthy, role, n, refuses))
-    return out[:40]
-
-
-def _access(cond: Node, bound: dict[str, tuple[Node, str]]) -> str | None:
-    """``!(await canX(auth, id))``: the local holding a helper's answer that a predicate
-    is asked about, refused when it says no."""
-    inner = _bare(cond)
-    if inner is None or inner.type != "unary_expression" or not node_text(inner).startswith("!"):
-        return None
-    call = _bare(inner.named_children[0] if inner.named_children else None)
-    while call is not None and call.type in ("await_expression", "parenthesized_expression"):
-        call = call.named_children[0] if call.named_children else None
-    if call is None or call.type != "call_expression" or not callee(call):
-        return None
-    for a in call_args(call):
-        root = dotted(a).partition(".")[0]
-        if root in bound:
-            return root
-    return None
-
-
-def _check(
-    call: Node, prop: str | None, truthy: bool, role: int, at: Node, refuses: bool
-) -> list[Any]:
-    args: list[Any] = []
-    for a in call_args(call):
-        props = object_props(a) if a.type == "object" else None
-        args.append(
-            {k: node_text(v)[:40] for k, v in props.items()}
-            if props is not None
-            else node_text(a)[:40]
-        )
-    return [callee(call), prop, truthy, role, line_of(at), source_line(at), args, refuses]
-
-
-def _destructured(target: Node) -> dict[str, str]:
-    """Local name -> the prop of the answer it holds ('' for the answer itself)."""
-    if target.type == "identifier":
-        return {node_text(target): ""}
-    out: dict[str, str] = {}
-    if target.type != "object_pattern":
-        return out
-    for p in target.named_children:
-        if p.type == "shorthand_property_identifier_pattern":
-            out[node_text(p)] = node_text(p)
-        elif p.type == "pair_pattern":
-            key, value = p.child_by_field_name("key"), p.child_by_field_name("value")
-            if key is not None and value is not None and value.type == "identifier":
-                out[node_text(value)] = node_text(key)
-    return out
-
-
-def _when(cond: Node | None) -> list[tuple[str, str, bool]]:
-    """(local, prop path, truthy): the condition holds whenever that value has that
-    truthiness. ``a || b`` holds when either does; ``a && b`` is left out (it needs both)."""
-    cond = _bare(cond)
-    if cond is None:
-        return []
-    if cond.type in ("identifier", "member_expression"):
-        path = node_text(cond).replace("?.", ".").replace("!", "")
-        local, _, rest = path.partition(".")
-        return [(local, rest, True)]
-    if cond.type == "unary_expression" and node_text(cond).startswith("!"):
-        inner = _bare(cond.named_children[0] if cond.named_children else None)
-        if inner is None or inner.type not in ("identifier", "member_expression"):
-            return []  # !(a || b) needs both: not one value's truthiness
-        return [(local, path, not truthy) for local, path, truthy in _when(inner)]
-    if cond.type == "binary_expression":
-        op = node_text(cond.child_by_field_name("operator") or cond)
-        left, right = cond.child_by_field_name("left"), cond.child_by_field_name("right")
-        if op == "||":
-            return _when(left) + _when(right)
-        if op in ("===", "==") and right is not None and node_text(right) in ("null", "undefined"):
-            return [(local, path, False) for local, path, truthy in _when(left) if truthy]
-    return []
-
-
-def _bare(node: Node | None) -> Node | None:
-    while node is not None and node.type == "parenthesized_expression" and node.named_children:
-        node = node.named_children[0]
-    return node
-
-
-def _ends(branch: Node) -> bool:
-    """The branch ends the request: it refuses, returns or throws before the work."""
-    if _refuses(branch):
-        return True
-    if branch.type in ("return_statement", "throw_statement"):
-        return True
-    return any(c.type in ("return_statement", "throw_statement") for c in branch.named_children)
+def unawait(value: Node | None) -> Node | None:
+    while value is not None and value.type in ("await_expression", "parenthesized_expression"):
+        value = value.named_children[0] if value.named_children else None
+    return value
 
 
 def skipped(summary: dict[str, Any], args: list[Any]) -> bool:

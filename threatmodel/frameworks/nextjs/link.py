@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.collector import Extract
 from threatmodel.code.jsast import resolve_module, walk
 from threatmodel.frameworks._js.handler import is_auth_lookup
-from threatmodel.frameworks._js.report import ACCESS, skipped
+from threatmodel.frameworks._js.refusal import ACCESS
+from threatmodel.frameworks._js.report import skipped
 from threatmodel.frameworks.nextjs import middleware as nextjs_mw
 from threatmodel.frameworks.nextjs import run as nextjs_run
 from threatmodel.frameworks.nextjs.owner import library_throws

@@ -39,7 +39,8 @@ from threatmodel.code.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import handler_auth, wrapper_auth
-from threatmodel.frameworks._js.report import lookup_functions, report_checks, reporters
+from threatmodel.frameworks._js.refusal import report_checks
+from threatmodel.frameworks._js.report import lookup_functions, reporters
 from threatmodel.frameworks.nextjs import middleware as nextjs_mw
 from threatmodel.frameworks.nextjs.exposed import hidden_actions
 from threatmodel.frameworks.nextjs.files import (
