@@ -106,5 +106,7 @@ def test_predicate_over_the_reported_caller_restricts(facts: Facts) -> None:
     route = by_route(facts)[("POST", "/api/projects/{projectId}")]
     assert route.auth.status.value == "restricted"
     assert route.auth.evidence[0].snippet.startswith("if (!(await canEditProject(caller")
+    # the caller's own fields compared in a refused condition: the owner or an admin
+    assert status(facts, "DELETE", "/api/accounts/{accountId}") == "restricted"
     # the predicate alone, with readRequest's error never tested, shows no sign-in
     assert status(facts, "POST", "/api/drafts") == "public"

@@ -2,17 +2,17 @@
 
 ``report_checks`` lists the calls a handler makes and the props of their answers it refuses
 on (``if (error) return error()``, ``if (!auth) throw ...``), with the arguments it passed
-(so that link time can tell a ``{ skipAuth: true }`` from the default), and the predicates
-it hands such an answer to before refusing with 401/403 (``if (!(await
-canUpdateWebsite(auth, id))) return unauthorized()``). Link time (``nextjs/link.reported``)
-joins them with the helpers' summaries.
+(so that link time can tell a ``{ skipAuth: true }`` from the default), and the conditions
+over such an answer it refuses on (``if (!(await canUpdateWebsite(auth, id))) return
+unauthorized()``, ``if (auth.user.id !== userId && !auth.user.isAdmin) ...``). Link time
+(``nextjs/link.reported``) joins them with the helpers' summaries.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.code.jsast import body_of, call_args, callee, dotted, line_of, object_props
+from threatmodel.code.jsast import body_of, call_args, callee, line_of, object_props, walk
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import is_auth_lookup
 from threatmodel.frameworks._js.reject import source_line
@@ -59,18 +59,17 @@ def report_checks(fn: Node) -> list[list[Any]]:
         cond, then = n.child_by_field_name("condition"), n.child_by_field_name("consequence")
         if cond is None or then is None or not _ends(then):
             continue
-        access = _access(cond, bound) if refuses_here(then) else None
+        role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
+        refuses = refuses_here(then)  # not just `return`: an empty answer may be served as such
+        tested = [(local, path, truthy) for local, path, truthy in _when(cond) if local in bound]
+        for local, path, truthy in tested:
+            call, prop = bound[local]
+            full = ".".join(p for p in (prop, path) if p)
+            out.append(_check(call, full, truthy, role, n, refuses))
+        access = _access(cond, bound) if refuses and not tested else None
         if access is not None:
             call, prop = bound[access]
             out.append(_check(call, prop, False, ACCESS, n, True))
-            continue
-        role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
-        refuses = refuses_here(then)  # not just `return`: an empty answer may be served as such
-        for local, path, truthy in _when(cond):
-            if local in bound:
-                call, prop = bound[local]
-                full = ".".join(p for p in (prop, path) if p)
-                out.append(_check(call, full, truthy, role, n, refuses))
     return out[:40]
 
 
@@ -83,18 +82,13 @@ def _statement(call: Node) -> bool:
 
 
 def _access(cond: Node, bound: dict[str, tuple[Node, str]]) -> str | None:
-    """``!(await canX(auth, id))``: the local holding a helper's answer that a predicate
-    is asked about, refused when it says no."""
-    inner = unawait(cond)
-    if inner is None or inner.type != "unary_expression" or not node_text(inner).startswith("!"):
-        return None
-    call = unawait(inner.named_children[0] if inner.named_children else None)
-    if call is None or call.type != "call_expression" or not callee(call):
-        return None
-    for a in call_args(call):
-        root = dotted(a).partition(".")[0]
-        if root in bound:
-            return root
+    """The local holding a helper's answer that a refused condition asks about beyond
+    its being there: a predicate over it (``!(await canX(auth, id))``) or its fields
+    (``auth.user.id !== userId && !auth.user.isAdmin``). Some signed-in callers are
+    turned away: an access check."""
+    for n in walk(cond):
+        if n.type == "identifier" and node_text(n) in bound:
+            return node_text(n)
     return None
 
 
