@@ -63,6 +63,9 @@ def test_lookup_known_by_what_it_does(facts: Facts) -> None:
     caller = _file("src/lib/caller.ts")
     assert lookup_functions(caller.functions) == {"resolveCaller"}
     assert lookup_functions(_file("src/lib/token.ts").functions) == set()
+    # db.session.findFirst reads a visitor's record: a name is not a credential read
+    assert lookup_functions(_file("src/lib/visits.ts").functions) == set()
+    assert status(facts, "GET", "/api/visits/{visitId}") == "public"
 
 
 def test_role_test_on_the_reported_caller_restricts(facts: Facts) -> None:

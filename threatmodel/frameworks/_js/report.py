@@ -42,7 +42,7 @@ from threatmodel.code.jsast import (
     walk_shallow,
 )
 from threatmodel.code.treesitter import node_text
-from threatmodel.frameworks._js.handler import anonymous, is_auth_lookup
+from threatmodel.frameworks._js.handler import AUTH_LOOKUPS, anonymous, is_auth_lookup
 from threatmodel.frameworks._js.reject import names_in, rejection, source_line
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ _FALSY = frozenset({"null", "undefined", "false", "0", '""', "''"})
 
 
 _CALL = frozenset({"call_expression"})
+_CREDENTIAL_READS = ("cookies.get", "headers.get", "cookies")
 _EXITS = frozenset({"return_statement", "throw_statement"})
 _BINDINGS = frozenset({"variable_declarator", "assignment_expression"})
 _IF = frozenset({"if_statement"})
@@ -100,7 +101,18 @@ def lookup_functions(functions: dict[str, Node]) -> set[str]:
 
 def _reads_credential(fn: Node, readers: set[str]) -> bool:
     body = body_of(fn)
-    return body is not None and any(is_auth_lookup(c) or callee(c) in readers for c in _calls(body))
+    return body is not None and any(_credential(c) or callee(c) in readers for c in _calls(body))
+
+
+def _credential(call: Node) -> bool:
+    """A request credential read (``headers.get('authorization')``, a session cookie) or a
+    library lookup named in AUTH_LOOKUPS. The looser half of ``is_auth_lookup`` (any name
+    holding "session") is left out: ``prisma.session.findFirst`` in an analytics app reads
+    visitor records, and a function of the repository is judged by what it does."""
+    if not is_auth_lookup(call):
+        return False
+    name = callee(call)
+    return name.rpartition(".")[2] in AUTH_LOOKUPS or name.lower().endswith(_CREDENTIAL_READS)
 
 
 def _answers_empty(fn: Node) -> bool:
@@ -199,7 +211,7 @@ def refuses_here(branch: Node) -> bool:
 def _summary(call: Node, rejects: bool, truthy: set[str], falsy: set[str]) -> dict[str, Any]:
     return {
         "lookup": callee(call),
-        "known": is_auth_lookup(call),
+        "known": _credential(call),
         "rejects": rejects,
         "truthy": sorted(truthy),
         "falsy": sorted(falsy),
