@@ -113,3 +113,10 @@ def test_predicate_over_the_reported_caller_restricts(facts: Facts) -> None:
     assert status(facts, "DELETE", "/api/accounts/{accountId}") == "restricted"
     # the predicate alone, with readRequest's error never tested, shows no sign-in
     assert status(facts, "POST", "/api/drafts") == "public"
+
+
+def test_helper_answering_nothing_for_an_empty_lookup(facts: Facts) -> None:
+    # currentAccount returns null when resolveCaller (another file) finds no one
+    assert status(facts, "GET", "/api/billing") == "authenticated"
+    summary = reporters(_file("src/lib/account.ts").functions["currentAccount"])[0]
+    assert summary["falsy"] == [""] and summary["truthy"] == []
