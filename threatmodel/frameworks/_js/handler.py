@@ -211,7 +211,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                 continue
             # Which branch does a signed-out caller take? When the condition also depends on
             # something else (a view name, a token type) the refusal is not a login guard.
-            taken = _anonymous(cond, auth_vars)
+            taken = anonymous(cond, auth_vars)
             if taken is None:
                 continue
             for field in ["consequence"] if taken else ["alternative"]:
@@ -227,7 +227,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
     return best
 
 
-def _anonymous(cond: Node | None, auth_vars: set[str]) -> bool | None:
+def anonymous(cond: Node | None, auth_vars: set[str]) -> bool | None:
     """The condition's value for a signed-out caller (every auth lookup empty), if decidable."""
     cond = unwrap(cond)
     if cond is None:
@@ -243,12 +243,12 @@ def _anonymous(cond: Node | None, auth_vars: set[str]) -> bool | None:
     if t == "call_expression":
         return False if is_auth_lookup(cond) or callee(cond).endswith("isAuthenticated") else None
     if t == "unary_expression" and node_text(cond).startswith("!") and cond.named_children:
-        inner = _anonymous(cond.named_children[0], auth_vars)
+        inner = anonymous(cond.named_children[0], auth_vars)
         return None if inner is None else not inner
     if t == "binary_expression":
         op = node_text(cond.child_by_field_name("operator") or cond)
-        left = _anonymous(cond.child_by_field_name("left"), auth_vars)
-        right = _anonymous(cond.child_by_field_name("right"), auth_vars)
+        left = anonymous(cond.child_by_field_name("left"), auth_vars)
+        right = anonymous(cond.child_by_field_name("right"), auth_vars)
         if op == "&&":
             return False if False in (left, right) else (None if None in (left, right) else True)
         if op == "||":
@@ -264,7 +264,7 @@ def _compare(cond: Node, op: str, auth_vars: set[str]) -> bool | None:
     for a, b in ((left, right), (right, left)):
         if a is None or b is None or a.type not in ("identifier", "member_expression"):
             continue
-        if _anonymous(a, auth_vars) is not False:
+        if anonymous(a, auth_vars) is not False:
             continue
         if node_text(b) in ("null", "undefined"):
             return op in ("===", "==")

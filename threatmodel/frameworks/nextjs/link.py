@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.collector import Extract
 from threatmodel.code.jsast import resolve_module, walk
 from threatmodel.frameworks._js.handler import is_auth_lookup
+from threatmodel.frameworks._js.refusal import ACCESS
+from threatmodel.frameworks._js.report import skipped
 from threatmodel.frameworks.nextjs import middleware as nextjs_mw
 from threatmodel.frameworks.nextjs import run as nextjs_run
 from threatmodel.frameworks.nextjs.owner import library_throws
@@ -135,6 +137,72 @@ def owned(
             why = f"fetches the record for the signed-in caller with {name}(), which refuses"
             return [(mod, {"v": "restricted", "why": why, "line": line, "s": quote})]
     return []
+
+
+def reported(
+    h: dict[str, Any], mod: str, extracts: Mapping[str, Extract], files: frozenset[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """A handler that refuses on what a repository helper reports about the caller
+    (``_js/report``): ``const { error } = await parseRequest(req); if (error) return
+    error()`` where ``parseRequest`` flags ``error`` when ``checkAuth`` finds no one, or
+    ``const user = await checkAuth(req); if (!user) return unauthorized()``."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    access: list[tuple[str, dict[str, Any]]] = []
+    for name, prop, truthy, role, line, quote, args, refuses in h.get("reports", []):
+        if "." in name:
+            continue  # a method of some object: not a repository function we can name
+        v = "restricted" if role else "authenticated"
+        into = access if role == ACCESS else out
+        lookup = exported(mod, name, "lookups", extracts, files)
+        if lookup is not None and prop is not None and not truthy and refuses:
+            why = f"calls {name}() ({lookup[1]}), which looks up the caller, and refuses"
+            into.append(
+                (mod, {"v": v, "why": f"{why} when it finds no one", "line": line, "s": quote})
+            )
+            continue
+        found = exported(mod, name, "reporters", extracts, files)
+        for summary in found[0] if found is not None else []:
+            helper_mod = found[1] if found is not None else mod
+            if not _reads_caller(summary, helper_mod, extracts, files) or skipped(summary, args):
+                continue
+            if role == ACCESS and _reported(summary, prop or "", False):
+                why = f"hands the caller {name}() reports to a check, and refuses when it fails"
+            elif summary["rejects"] and prop is None:
+                why = f"calls {name}(), which refuses when {summary['lookup']}() finds no one"
+            elif prop is not None and (truthy or refuses) and _reported(summary, prop, truthy):
+                # a flag the helper sets for an anonymous caller (error) is a refusal
+                # however it is returned; an empty answer must be refused as such
+                why = (
+                    f"refuses on {prop or 'the answer'} of {name}(), which reports "
+                    f"an empty {summary['lookup']}() ({helper_mod}:{summary['line']})"
+                )
+            else:
+                continue
+            into.append((mod, {"v": v, "why": why, "line": line, "s": quote}))
+            break
+    # a predicate over the caller (canUpdateWebsite(auth, id)) restricts a route only
+    # once the caller is known to be signed in
+    return out + access if out else []
+
+
+def _reads_caller(
+    summary: dict[str, Any], mod: str, extracts: Mapping[str, Extract], files: frozenset[str]
+) -> bool:
+    """Is the helper's lookup an auth lookup by name, or a repository function that reads
+    a credential and answers nothing when there is no caller?"""
+    name = summary["lookup"]
+    if summary["known"]:
+        return True
+    return "." not in name and exported(mod, name, "lookups", extracts, files) is not None
+
+
+def _reported(summary: dict[str, Any], prop: str, truthy: bool) -> bool:
+    """Does the handler's test catch what the helper answers for an anonymous caller?
+    A prop falsy for the anonymous caller is falsy (or throws) all the way down."""
+    if truthy:
+        return prop in summary["truthy"]
+    head = prop.partition(".")[0]
+    return prop in summary["falsy"] or head in summary["falsy"] or "" in summary["falsy"]
 
 
 def returns_lookup(fn: Node) -> bool:

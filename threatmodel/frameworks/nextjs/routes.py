@@ -39,6 +39,8 @@ from threatmodel.code.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import handler_auth, wrapper_auth
+from threatmodel.frameworks._js.refusal import report_checks
+from threatmodel.frameworks._js.report import lookup_functions, reporters
 from threatmodel.frameworks.nextjs import middleware as nextjs_mw
 from threatmodel.frameworks.nextjs.exposed import hidden_actions
 from threatmodel.frameworks.nextjs.files import (
@@ -52,7 +54,7 @@ from threatmodel.frameworks.nextjs.files import (
     methods_of,
     route_of,
 )
-from threatmodel.frameworks.nextjs.link import middleware_guards, owned, returns_lookup
+from threatmodel.frameworks.nextjs.link import middleware_guards, owned, reported, returns_lookup
 from threatmodel.frameworks.nextjs.middleware import host_values
 from threatmodel.frameworks.nextjs.nextauth import nextauth_programs
 from threatmodel.frameworks.nextjs.owner import owned_calls, throws
@@ -82,7 +84,7 @@ _HELPER_HINTS = (
 @register
 class NextJsCollector(Collector):
     id = "nextjs"
-    version = 2
+    version = 3
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)
@@ -160,6 +162,12 @@ class NextJsCollector(Collector):
                 for fname, fn in f.functions.items()
                 if fname in f.exports and returns_lookup(fn)
             }
+            # Functions that look the caller up, and those that report what such a lookup
+            # found to their caller (parseRequest -> checkAuth): joined at link time.
+            out["lookups"] = {fname: 1 for fname in lookup_functions(f.functions)}
+            out["reporters"] = {
+                fname: told for fname, fn in f.functions.items() if (told := reporters(fn))
+            }
             # Exported functions that decide nothing themselves may call one that does
             # (withCron -> verifyQstashSignature): their calls are followed at link time.
             out["calls"] = {
@@ -172,6 +180,8 @@ class NextJsCollector(Collector):
             or out["helpers"]
             or out.get("calls")
             or out.get("getters")
+            or out.get("lookups")
+            or out.get("reporters")
             or out.get("throwers")
             or out.get("programs")
             or out["reexports"]
@@ -219,6 +229,11 @@ class NextJsCollector(Collector):
         v, calls = f.verdict(target)
         h = {"method": method, "name": name, "line": line_of(target), "v": v, "calls": calls}
         wrapped = unwrap(f.resolve(target))
+        if is_fn(target) or (wrapped is not None and is_fn(wrapped)):
+            # what it refuses on of a helper's answer (parseRequest's error): see link
+            checks = report_checks(unwrap(wrapped) or target)
+            if checks:
+                h["reports"] = checks
         if wrapped is not None and wrapped.type == "call_expression":
             # the function a wrapper hands the caller to: does it fetch only what is theirs?
             inner = next((n for n in walk(wrapped) if is_fn(n)), None)
@@ -302,6 +317,7 @@ class NextJsCollector(Collector):
                     ]
                 if not action:
                     cands += middleware_guards(mws, root, host, where, extracts, files)
+                cands += reported(h, hmod, extracts, files)
                 cands += owned(h, hmod, cands, extracts, files)
                 out.routes.append(
                     Route(
