@@ -10,6 +10,7 @@ all the collectors that read it (walking is most of what the Python collectors c
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.code.urlpattern import group_end
@@ -191,6 +192,18 @@ def imports_of(tree: ast.Module) -> dict[str, list[Any]]:
                 for h in node.handlers:
                     stack.extend(h.body)
     return out
+
+
+def absolute_name(name: str, imports: Mapping[str, list[Any]]) -> str:
+    """``name`` with its first part replaced by what ``imports`` (``imports_of``) says it is:
+    ``setup_jinja`` -> ``aiohttp_jinja2.setup``. A relative import is the repository's own
+    code and stays as written."""
+    head, _, rest = name.partition(".")
+    got = imports.get(head)
+    if got is None or got[2]:
+        return name
+    base = ".".join(p for p in (got[0], got[1]) if p)
+    return f"{base}.{rest}" if rest else base
 
 
 def star_imports_of(tree: ast.Module) -> list[list[Any]]:

@@ -25,7 +25,7 @@ import ast
 from collections.abc import Iterator, Mapping
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.code.pyast import bool_const, dotted, imports_of, kw, str_const
+from threatmodel.code.pyast import absolute_name, bool_const, dotted, imports_of, kw, str_const
 from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
 from threatmodel.models import TEMPLATES_AUTOESCAPE, Location, Setting
@@ -42,16 +42,6 @@ _ENGINES = {
 }
 
 
-def _qualified(name: str, imports: Mapping[str, list[object]]) -> str:
-    """``setup_jinja`` -> ``aiohttp_jinja2.setup`` through the module's imports."""
-    head, _, rest = name.partition(".")
-    if head not in imports:
-        return name
-    module, symbol, _level = imports[head]
-    full = f"{module}.{symbol}" if symbol else str(module)
-    return f"{full}.{rest}" if rest else full
-
-
 def autoescape_off(tree: ast.Module) -> Iterator[tuple[str, int]]:
     """(engine, line) of each statement that turns template autoescaping off."""
     imports = imports_of(tree)
@@ -63,7 +53,7 @@ def autoescape_off(tree: ast.Module) -> Iterator[tuple[str, int]]:
     )
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            engine = _ENGINES.get(_qualified(dotted(node.func), imports))
+            engine = _ENGINES.get(absolute_name(dotted(node.func), imports))
             if engine and bool_const(kw(node, "autoescape")) is False:
                 yield engine, node.lineno
         elif isinstance(node, ast.Assign):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from threatmodel.claims import REGISTRY
+from threatmodel.code.pyast import absolute_name
 from threatmodel.collect._pyexpr import Flow, Scope, classify, dotted, mentions_request
 from threatmodel.dataflow.catalog import CATALOG
 
@@ -34,22 +35,11 @@ class CallInfo:
     arg: ast.expr | None
 
 
-def resolve(name: str, imports: Imports) -> str:
-    """``name`` with its first part replaced by what the file imported it as (absolute
-    imports; a relative one is the repository's own code, never a catalog callee)."""
-    head, _, rest = name.partition(".")
-    got = imports.get(head)
-    if got is None or got[2]:
-        return name
-    base = ".".join(p for p in (got[0], got[1]) if p)
-    return f"{base}.{rest}" if rest else base
-
-
 def sink_kind(call: ast.Call, imports: Imports) -> tuple[str, str] | None:
     """(sink fact kind, callee as written) when a catalog row names ``call``, else None."""
     name = dotted(call.func)
     method = call.func.attr if isinstance(call.func, ast.Attribute) else None
-    for kind, row in CATALOG.sinks_for(resolve(name, imports) if name else "", method):
+    for kind, row in CATALOG.sinks_for(absolute_name(name, imports) if name else "", method):
         fact = REGISTRY[kind].sink_fact
         if fact and not (row.when == "unsafe_yaml" and _safe_yaml(call)):
             return fact, name
@@ -81,7 +71,7 @@ def describe_call(call: ast.Call, scope: Scope, imports: Imports) -> CallInfo | 
     )
     if kind == "sql":
         dynamic = flow is Flow.BUILT or (flow is Flow.OPAQUE and from_request and not parameterised)
-    elif kind == "command" and resolve(name, imports).startswith("subprocess."):
+    elif kind == "command" and absolute_name(name, imports).startswith("subprocess."):
         dynamic = _subprocess_dynamic(call, arg, scope)
     else:
         dynamic = flow is not Flow.CONST
