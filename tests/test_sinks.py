@@ -78,9 +78,9 @@ def test_python_sinks_tell_built_queries_from_parameterised_ones() -> None:
 
 def test_python_jwt_misuse_becomes_settings() -> None:
     data = PythonJwtCollector().extract(SourceFile.from_bytes("h.py", PY.encode()))
-    assert ["jwt.verify", "false", 21] in data["settings"]
-    assert ["jwt.algorithms", "none,HS256", 22] in data["settings"]
-    assert ["jwt.secret", "literal-short", 22] in data["settings"]
+    assert ["jwt.verify", "false", "pyjwt", 21] in data["settings"]
+    assert ["jwt.algorithms", "none,HS256", "pyjwt", 22] in data["settings"]
+    assert ["jwt.secret", "literal-short", "pyjwt", 22] in data["settings"]
 
 
 def test_js_sinks_and_jwt_settings() -> None:

@@ -10,13 +10,11 @@ engine lists them as ``facts.sinks``, see ``dataflow.sink_facts``.)
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
 
-from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
-from threatmodel.code.source import SourceFile
+from threatmodel.code.collector import register
 from threatmodel.collect._pyexpr import Scope, call_sites, dotted
 from threatmodel.collect._pygates import gate
-from threatmodel.models import Location, Setting
+from threatmodel.collect._pysettings import PythonSettingsCollector
 
 SHORT_KEY = 32  # HS256 keys shorter than this are brute-forceable offline
 
@@ -74,33 +72,14 @@ GATE = gate(calls=[], words=["jwt"], substrings=["get_unverified_claims"])
 
 
 @register
-class PythonJwtCollector(Collector):
+class PythonJwtCollector(PythonSettingsCollector):
     id = "jwt_python"
-    version = 1
+    version = 2
     gate = GATE
 
-    def wants(self, path: str, language: str) -> bool:
-        return language == "python"
-
-    def extract(self, src: SourceFile) -> Extract:
-        tree = src.python_ast
-        if tree is None:
-            return None
-        settings = [
-            [key, value, site.call.lineno]
+    def rows(self, tree: ast.Module) -> list[tuple[str, str, str, int]]:
+        return [
+            (key, value, "pyjwt", site.call.lineno)
             for site in call_sites(tree)
             for key, value in jwt_settings(site.call, site.scope)
         ]
-        return {"settings": settings} if settings else None
-
-    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        for path, data in sorted(extracts.items()):
-            for key, value, line in data["settings"]:
-                out.settings.append(
-                    Setting(
-                        key=key,
-                        value=value,
-                        framework="pyjwt",
-                        location=Location(path=path, line=line),
-                    )
-                )

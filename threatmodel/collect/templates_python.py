@@ -22,13 +22,13 @@ often as HTML, so only the explicit ``False`` is a fact. Link: adds the facts.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
-from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.collector import register
 from threatmodel.code.pyast import absolute_name, bool_const, dotted, imports_of, kw, str_const
-from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
-from threatmodel.models import TEMPLATES_AUTOESCAPE, Location, Setting
+from threatmodel.collect._pysettings import PythonSettingsCollector
+from threatmodel.models import TEMPLATES_AUTOESCAPE
 
 # Callables that take ``autoescape=`` and build the engine a web app renders with, by the
 # module they are imported from.
@@ -85,29 +85,11 @@ GATE = gate(substrings=["autoescape"])
 
 
 @register
-class PythonTemplatesCollector(Collector):
+class PythonTemplatesCollector(PythonSettingsCollector):
     id = "templates_python"
     version = 1
     gate = GATE
 
-    def wants(self, path: str, language: str) -> bool:
-        return language == "python"
-
-    def extract(self, src: SourceFile) -> Extract:
-        tree = src.python_ast
-        if tree is None:
-            return None
+    def rows(self, tree: ast.Module) -> list[tuple[str, str, str, int]]:
         found = sorted(set(autoescape_off(tree)), key=lambda e: e[1])
-        return {"off": [[engine, line] for engine, line in found]} if found else None
-
-    def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        for path, data in sorted(extracts.items()):
-            for engine, line in data["off"]:
-                out.settings.append(
-                    Setting(
-                        key=TEMPLATES_AUTOESCAPE,
-                        value="false",
-                        framework=engine,
-                        location=Location(path=path, line=line),
-                    )
-                )
+        return [(TEMPLATES_AUTOESCAPE, "false", engine, line) for engine, line in found]
