@@ -195,6 +195,18 @@ def test_a_method_of_an_object_a_repository_function_made_is_the_repositorys() -
     assert got == [(9, False, False), (9, True, False), (12, False, False), (12, True, False)]
 
 
+def test_a_value_every_registry_class_returns_alike_is_proof() -> None:
+    # every ``asset`` the repository defines reflects the path: whichever class the
+    # registry picks, the flow holds
+    echo_all = {
+        "shares.py": REGISTRY.replace(
+            "return send_from_directory('/tmp', name)", "return '<b>' + name"
+        ),
+        "echo.py": ECHO,
+    }
+    assert registry_flows(echo_all) == [(9, True, True), (12, True, True)]
+
+
 def test_a_content_type_set_in_one_branch_leaves_the_other_a_page() -> None:
     body = """
     def a(request):

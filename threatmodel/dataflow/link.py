@@ -249,17 +249,19 @@ class Linker:
     def any_of(
         self, quals: list[str], lab: Label, bind: Bind | None, depth: int
     ) -> frozenset[Label]:
-        """A method subclasses override (``pyhier.implementations``): what any of them
-        returns, each through its own checks, marked as resting on a call whose function
-        the object's class decides (not proof)."""
+        """A method subclasses override (``pyhier.implementations``), or the methods of
+        that name a registry's classes define (``made_by``): what any of them returns,
+        each through its own checks. A value every one of them returns alike comes out
+        whichever the object's class is; the others are marked as resting on a call whose
+        function the class decides (not proof)."""
         short = lab.origin.replace(SELF, ".")
-        out: list[Label] = []
+        each: list[frozenset[Label]] = []
         for qual in quals:
             path, summ = self.summaries[qual]
             inner = self.bindings(lab, summ, bind, depth)
-            got = self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
-            out += (x.through_unknown(short) for x in got)
-        return distinct(out)
+            each.append(self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth))
+        alike = frozenset.intersection(*each) if each else frozenset()
+        return distinct(x if x in alike else x.through_unknown(short) for got in each for x in got)
 
     def unresolved(self, callee: str) -> bool:
         """Is ``callee``, which no summary answers, the repository's own code (its flows are
