@@ -228,9 +228,11 @@ class Linker:
         found = self.find(lab.origin)
         if found is None and depth <= MAX_DEPTH:
             each = self.classes.implementations(self.canonical(lab.origin))
-            each = each or self.classes.made_by(lab.origin)
             if each:
                 return self.any_of(each, lab, bind, depth)
+            each = self.classes.made_by(lab.origin)
+            if each:
+                return self.any_of(each, lab, bind, depth, registry=True)
         if found is None or depth > MAX_DEPTH:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
@@ -247,20 +249,26 @@ class Linker:
         return self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth)
 
     def any_of(
-        self, quals: list[str], lab: Label, bind: Bind | None, depth: int
+        self,
+        quals: list[str],
+        lab: Label,
+        bind: Bind | None,
+        depth: int,
+        registry: bool = False,
     ) -> frozenset[Label]:
         """A method subclasses override (``pyhier.implementations``), or the methods of
-        that name a registry's classes define (``made_by``): what any of them returns,
-        each through its own checks. A value every one of them returns alike comes out
-        whichever the object's class is; the others are marked as resting on a call whose
-        function the class decides (not proof)."""
+        that name a registry's classes define (``registry``, ``made_by``): what any of
+        them returns, each through its own checks, marked as resting on a call whose
+        function the object's class decides (not proof). Of a registry's classes, a value
+        every one returns alike comes out whichever is picked, and stays proof; an
+        override may come from a class the repository does not define, so there none is."""
         short = lab.origin.replace(SELF, ".")
         each: list[frozenset[Label]] = []
         for qual in quals:
             path, summ = self.summaries[qual]
             inner = self.bindings(lab, summ, bind, depth)
             each.append(self.resolve(self.labels(summ.get("ret", NONE), path), inner, depth))
-        alike = frozenset.intersection(*each) if each else frozenset()
+        alike = frozenset.intersection(*each) if registry and each else frozenset()
         return distinct(x if x in alike else x.through_unknown(short) for got in each for x in got)
 
     def unresolved(self, callee: str) -> bool:
