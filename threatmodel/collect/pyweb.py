@@ -104,6 +104,7 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     functions: dict[str, Any] = {}
     classes: dict[str, Any] = {}
     symbols: list[str] = []
+    instances: dict[str, str] = {}
 
     defs: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
     for node in tree.body:
@@ -116,7 +117,12 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
                     defs.append((item, f"{node.name}.{item.name}"))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            symbols.extend(t.id for t in targets if isinstance(t, ast.Name))
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+            symbols.extend(names)
+            if isinstance(node.value, ast.Call) and dotted(node.value.func):
+                # ``admin_only = RoleChecker(["admin"])``: ``Depends(admin_only)`` runs the
+                # class's ``__call__`` (link follows the name to what built it)
+                instances.update(dict.fromkeys(names, dotted(node.value.func)))
     for fn, qual in defs:
         # a framework file keeps every function without asking anything of it: no walk
         if not full and not is_decorator_shaped(fn):
@@ -140,6 +146,7 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
         "functions": functions,
         "classes": classes,
         "symbols": sorted(set(symbols)),
+        "instances": instances,
     }
 
 
@@ -197,7 +204,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 8  # Django URL entries keep their captures' converters (params)
+    version = 9  # module variables built by a call name what built them (instances)
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

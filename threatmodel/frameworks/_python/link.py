@@ -189,12 +189,19 @@ class GuardTable:
         result: tuple[str | None, str, int]
         if summ is None:
             known = KNOWN_GUARDS.get(symbol.rsplit(".", 1)[-1])
+            made = self.r.extracts[file].get("instances", {}).get(symbol) if file else None
             if (
                 file is not None
                 and known is None
                 and symbol in self.r.extracts[file].get("symbols", [])
             ):
                 result = (None, file, 0)  # a variable, e.g. a security scheme: not a guard
+                if made and depth < MAX_DEPTH:
+                    # an instance of the repository's class (``admin = RoleChecker([...])``)
+                    # guards as the class's ``__call__`` does; a library's object does not
+                    built = self.verdict(file, made, depth + 1)
+                    if built[0] in (AUTHENTICATED, RESTRICTED):
+                        result = built
             else:
                 result = (known or UNRESOLVED, file or "", 0)
         elif summ.get("config"):
