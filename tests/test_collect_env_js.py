@@ -39,6 +39,8 @@ def test_prefixes_and_secret_names() -> None:
     assert looks_secret("NEXT_PUBLIC_SUPABASE_SERVICE_ROLE_KEY")
     assert not looks_secret("NEXT_PUBLIC_SUPABASE_ANON_KEY")
     assert not looks_secret("NEXT_PUBLIC_STRIPE_PUBLISHABLE_KEY")
+    assert not looks_secret("NEXT_PUBLIC_POSTHOG_TOKEN")  # an analytics project key
+    assert looks_secret("NEXT_PUBLIC_GITHUB_TOKEN")
 
 
 def test_rule_flags_secret_names_and_verifier_agrees() -> None:

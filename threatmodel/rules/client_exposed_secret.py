@@ -6,7 +6,7 @@ downloads. When such a variable's name says it holds a secret (``SERVICE_ROLE``,
 ``PRIVATE_KEY``, ``PASSWORD``, ``TOKEN``, ...) anyone can read the value from the bundle: a
 Supabase service-role key, for example, bypasses every row-level-security policy.
 Names that are public by design (Supabase anon keys, Stripe publishable keys, Firebase web
-API keys, site keys of captchas) are not reported.
+API keys, site keys of captchas, product-analytics project keys) are not reported.
 """
 
 from __future__ import annotations
@@ -49,6 +49,10 @@ PUBLIC_MARKERS = (
     "CSRF_TOKEN",
     "MAPBOX_TOKEN",
     "MAPBOX_ACCESS_TOKEN",
+    # product-analytics project keys, written to be sent from every browser (PostHog's
+    # "project API key", Mixpanel's project token): they can only send events
+    "POSTHOG",
+    "MIXPANEL_TOKEN",
 )
 
 
