@@ -235,15 +235,15 @@ def test_code_shown_in_one_request_is_named_in_the_next(
     helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
     mods = {"h.py": helper + "    return x\n"}
     body = "".join(f"    v{i} = {i}\n" for i in range(30))
-    for n in range(8):
+    for n in range(12):
         mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}"
         mods[f"m{n}.py"] += "    os.system(helper(x))\n"
     write(tmp_path, mods)
     facts = Facts(
-        routes=[route(f"/m{n}", "v", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(8)],
+        routes=[route(f"/m{n}", "v", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(12)],
         sinks=[
             Sink(kind="command", call="os.system", dynamic=True, location=Location(path=p, line=36))
-            for p in (f"m{n}.py" for n in range(8))
+            for p in (f"m{n}.py" for n in range(12))
         ],
     )
     comps = [c for c in summarize(facts, RepoReader(tmp_path), 1000) if c.kind == "component"]

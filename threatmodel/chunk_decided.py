@@ -27,8 +27,10 @@ from threatmodel.chunk_builder import ChunkBuilder
 from threatmodel.code.reader import PathRefused
 from threatmodel.excerpt_focus import (
     assigned,
+    is_function,
     names,
     passes_on,
+    request_branches,
     request_reads,
     request_uses,
     statement_spans,
@@ -171,6 +173,23 @@ def more_to_read(
             made = assigned("\n".join(lines[a - ref.start : z - ref.start + 1]))
             if not made or not any(made & names(t) for m, t in stated.items() if m > z):
                 return True
+    return False
+
+
+def acts_on_request(b: ChunkBuilder, own: list[CodeRef]) -> bool:
+    """Whether a route's handler does something with what the caller sent: hands it to a
+    call (a lookup, a file write, a helper) or branches on it (a header that unlocks a
+    page). A handler that only renders a page for the method or the logged-in user does
+    not: it is quiet (summarize.py)."""
+    for ref in own:
+        try:
+            lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
+        except PathRefused:
+            continue
+        if is_function(lines) and (
+            request_branches(lines, ref.start) or request_uses(lines, ref.start)
+        ):
+            return True
     return False
 
 

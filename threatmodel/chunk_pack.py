@@ -79,6 +79,12 @@ def title(prefix: str, names: list[str]) -> str:
     return " ".join(t for t in (prefix, shown) if t)
 
 
+# A remainder of at most 1/TAIL_SLACK of the budget rides in the last request instead of
+# starting one of its own: a request costs ~2k tokens of fixed prompt (system prompt and
+# schema), more than the few hundred tokens of data such a tail holds.
+TAIL_SLACK = 4
+
+
 class Packer:
     """Packs sections into chunks; remembers across calls which excerpts were sent."""
 
@@ -191,6 +197,11 @@ class Packer:
                 total += sum(count_tokens(t) + 2 for t in texts_of(sec))
             return used + total <= budget
 
+        def rest_fits(i: int) -> bool:
+            """Whether ``sections[i:]`` all fit in what is left plus ``TAIL_SLACK``."""
+            total = sum(count_tokens(t) + 2 for _, sec in sections[i:] for t in texts_of(sec))
+            return used + total <= budget + budget // TAIL_SLACK
+
         for i, (name, sec) in enumerate(sections):
             texts = texts_of(sec)
             cost, shared, saves = joined(sec, texts)
@@ -202,6 +213,8 @@ class Packer:
                 and (split_names is None or name in split_names)
                 and not fits_whole(i, cost)
             )
+            if used + cost > budget and used > 0 and not full and rest_fits(i):
+                budget = self.budget + self.budget // TAIL_SLACK  # the tail rides along
             if (used + cost > budget or full) and used > 0:
                 flush()
                 texts = texts_of(sec)

@@ -126,12 +126,18 @@ _EXIT = re.compile(r"^\s*(?:return|raise|throw|abort)\b")
 _BRANCH = re.compile(r"^\s*(?:\}\s*)?(?:(?:el)?if\b|else\b)")
 
 
+def is_function(lines: Sequence[str]) -> bool:
+    """Whether an excerpt is a function (its head in the first lines), not a route table's
+    entry or a module's statements."""
+    return any(_FUNCTION.search(t) for t in lines[:MAX_HEAD_LINES])
+
+
 def touched_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> set[int]:
     """``live_lines``, every exit (``return``, ``raise``, ``throw``, ``abort``) and the
     branch line it ends (``if not session.get('uid'):`` before ``abort(403)``): a plain
     write route's handler read by what it does with request data, what it answers and
     the checks that refuse a caller (``CodeRef.touched``)."""
-    if not any(_FUNCTION.search(t) for t in lines[:MAX_HEAD_LINES]):
+    if not is_function(lines):
         return set(range(start, start + len(lines)))  # not a function: read whole
     out = live_lines(lines, start, anchors)
     stmts = _statements(lines)
@@ -141,6 +147,22 @@ def touched_lines(lines: Sequence[str], start: int, anchors: Collection[int]) ->
             if i and _BRANCH.match(lines[stmts[i - 1][0]]):
                 out.update(range(start + stmts[i - 1][0], start + stmts[i - 1][1] + 1))
     return out
+
+
+_REQUEST_VALUE = re.compile(r"\b(?:request|req|ctx)\s*[.\[]")
+
+
+def _reads(text: str, names: set[str], tainted: Collection[str]) -> bool:
+    """Whether a statement reads request data: a value derived from it, a field of a request
+    object (``request.GET['q']``, ``request.user``), or what a call makes of the whole object
+    kept in a name (``wrapped = request_wrapper(request)``). The request object merely
+    handed on (``return render(request, "page.html")``) reads nothing: in a Django view every
+    other line does that, and quoting them all would spend the budget on templates."""
+    if names & (set(tainted) - REQUEST_NAMES):
+        return True
+    if not names & REQUEST_NAMES:
+        return False
+    return bool(_REQUEST_VALUE.search(_STRING.sub("''", text)) or _targets(text))
 
 
 def _followed(
@@ -160,7 +182,7 @@ def _followed(
         for a, b in stmts:
             text = "\n".join(lines[a : b + 1])
             names = _names(text)
-            hit = bool(names & tainted) or any(start + i in anchors for i in range(a, b + 1))
+            hit = _reads(text, names, tainted) or any(start + i in anchors for i in range(a, b + 1))
             if not hit:
                 continue
             keep.update(range(a, b + 1))
@@ -169,7 +191,6 @@ def _followed(
     return {start + i for i in keep}, tainted
 
 
-_REQUEST_VALUE = re.compile(r"\b(?:request|req|ctx)\s*[.\[]")
 _CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
 # Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
 _INSPECT = frozenset(
@@ -209,13 +230,37 @@ def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[i
     return out
 
 
+_CONDITION = re.compile(r"^\s*(?:\}\s*)?(?:(?:el)?if|while)\b")
+# What the server itself set on a request, not what the caller sent: `if request.method ==
+# "POST"` dispatches, `if request.user.is_authenticated` is the login check (guards.py).
+_SERVER_SET = re.compile(r"\b(?:request|req|ctx)\s*\.\s*(?:method|user)\b")
+
+
+def request_branches(lines: Sequence[str], start: int, params: bool = True) -> set[int]:
+    """Line numbers of the conditions (``if``, ``elif``, ``while``) that test what the caller
+    sent: a header compared to a host name that unlocks a secret, a field that picks a
+    branch. Not one: a test of the method or of the logged-in user. Such a handler decides
+    on attacker input without a catalogued sink, which is where logic flaws live."""
+    _live, tainted = _followed(lines, start, (), params)
+    derived = tainted - REQUEST_NAMES
+    head = _head_end(lines)
+    out = set()
+    for a, b in _statements(lines):
+        text = _STRING.sub("''", "\n".join(lines[a : b + 1]))
+        if a <= head or not _CONDITION.match(text):
+            continue
+        if _names(text) & derived or _REQUEST_VALUE.search(_SERVER_SET.sub("", text)):
+            out.add(start + a)
+    return out
+
+
 _CLOSE = re.compile(r"^\s*[)}\]]*;?\s*$")
 
 
 def passes_on(lines: Sequence[str]) -> bool:
     """Whether a function's body is one ``return`` of a call and nothing else (a GET handler
     answering with the POST handler's response, a wrapper): one line says all it does."""
-    if not any(_FUNCTION.search(t) for t in lines[:MAX_HEAD_LINES]):
+    if not is_function(lines):
         return False
     # the body alone: a brace language's head opens a block the statements would run on in
     rest = [t for t in lines[_head_end(lines) + 1 :] if t.strip() and not _CLOSE.match(t)]

@@ -199,6 +199,17 @@ class FlowIndex:
         held = list({id(f): f for f in [*mine, *reaching]}.values())
         return held or None
 
+    def constant_sinks(self, code: Sequence[CodeRef]) -> set[Location]:
+        """The dangerous calls in ``code`` that only ever take constants (``redirect('login')``):
+        every flow the engine followed to them starts at a constant, so an attacker has
+        nothing to put there. A route whose code is quoted need not name them."""
+        states: dict[Location, set[bool]] = defaultdict(set)
+        for path in sorted({r.path for r in code}):
+            for f in self.by_sink.get(path, ()):
+                if _inside(f.sink_location, code):
+                    states[f.sink_location].add(f.source_kind == "constant")
+        return {loc for loc, kinds in states.items() if kinds == {True}}
+
     def proved(self, code: Sequence[CodeRef], found: Sequence[Flow]) -> list[Flow] | None:
         """The flows that make ``code`` proved, or None when it is not: some flow reaching
         it proves its claim (``dataflow.proof.proves``: request data, unbroken, nothing

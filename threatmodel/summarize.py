@@ -49,6 +49,7 @@ from threatmodel.chunk_builder import ChunkBuilder, count_tokens
 from threatmodel.chunk_data import data_text
 from threatmodel.chunk_decided import (
     DECIDED_HEAD,
+    acts_on_request,
     decided_lines,
     left_out_lines,
     more_to_read,
@@ -94,14 +95,24 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", text))
 
 
-def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) -> bool:
-    """Whether a route's chunk shows its code. A route that calls nothing dangerous, carries
-    no flow, names no table and is not declared for writing (POST, PUT, PATCH, DELETE) is
-    quiet: its code would spend the budget on pages that render a template. (A Django view
-    answers ANY method: the rest decide.) A quiet route with guard code keeps one line and
-    the guard (shown once per pass), so the guard is still judged; without a guard it is the
-    overview's line."""
-    return bool(sinks or flows or tables) or r.method in WRITE_METHODS
+def _detailed(
+    b: ChunkBuilder,
+    r: Route,
+    own: list[CodeRef],
+    sinks: list[str],
+    flows: list[Flow],
+    tables: list[str],
+) -> bool:
+    """Whether a route's chunk shows its code. A route that calls nothing dangerous (a call
+    that only ever takes constants, ``redirect('login')``, is not), carries no flow, names
+    no table, is not declared for writing (POST, PUT, PATCH, DELETE) and does nothing with
+    what the caller sent (``acts_on_request``: a Django view answers ANY method) is quiet:
+    its code would spend the budget on pages that render a template. A quiet route with
+    guard code keeps one line and the guard (shown once per pass), so the guard is still
+    judged; without a guard it is the overview's line."""
+    if sinks or flows or tables or r.method in WRITE_METHODS:
+        return True
+    return acts_on_request(b, own)
 
 
 def _component_sections(
@@ -140,11 +151,17 @@ def _component_sections(
         code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
-        # A dangerous call a flow reaches is said by the flow's line, not twice.
+        # A dangerous call a flow reaches is said by the flow's line, not twice; one that
+        # only ever takes constants is nothing to an attacker (it still weighs the route's
+        # rank: such code is more than a page).
         reached = {f.sink_location for f in found}
-        sinks = sorted(
-            f"{s.kind} {s.call} at {s.location.path}:{s.location.line}"
-            + (" with a non-constant argument" if s.dynamic else "")
+        constant = flows.constant_sinks(code)
+        calls = sorted(
+            (
+                f"{s.kind} {s.call} at {s.location.path}:{s.location.line}"
+                + (" with a non-constant argument" if s.dynamic else ""),
+                s.location in constant,
+            )
             for s in facts.sinks
             if s.location not in reached
             and any(
@@ -152,12 +169,13 @@ def _component_sections(
                 for ref in code
             )
         )
+        sinks = [text for text, fixed in calls if not fixed]
         files = {ref.path for ref in code} | {g.path for g in guards}
         if focus is not None and not (
             r.id in focus.routes or files & focus.files or set(named) & focus.tables
         ):
             continue
-        quiet = focus is None and not _detailed(r, sinks, found, named)
+        quiet = focus is None and not _detailed(b, r, own, sinks, found, named)
         if quiet and not guards:
             continue  # the cross-component overview's line is its summary
         # Decided: every value that reaches the route's sinks was judged by the engine
@@ -203,7 +221,7 @@ def _component_sections(
         ]
         text = "\n".join([route_text(r, facts, sinks, named), *again, *lines])
         refs: list[CodeRef | str] = [*named, *code, *guards, *model_code(b, named)]
-        risk = route_risk(r, sinks, named) + sum(flow_weight(f) for f in found)
+        risk = route_risk(r, [t for t, _ in calls], named) + sum(flow_weight(f) for f in found)
         risky = 0 if decided is not None else len(sinks) + len(found)
         sec = Section(text, refs, [r.id], named, risk, risky)
         where = r.location
