@@ -11,7 +11,8 @@ when it is short (at most ``FOCUS_MIN_LINES`` lines). A longer one keeps:
   (``request``, ``req``, ``ctx``), across assignments, ``for`` targets, ``with ... as`` and
   ``x.append(v)``-style mutations, so a check on a request value, an ORM lookup by a
   request id or a request value written into a response is kept whether or not it reaches
-  a catalogued sink;
+  a catalogued sink (the request object merely handed on, ``render(request, "page.html")``,
+  is not request data);
 
 plus ``WINDOW`` lines either side of each. A run of at least ``MIN_FOLD`` other lines is
 one marker line, ``a-b| … n lines without request data or sinks``, so the model still knows

@@ -7,8 +7,10 @@ and grants, and the ORM model's definition), and code read through ``RepoReader`
 handler (for a route table, the view it names), the repository functions it calls and the
 module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
 around it (``excerpts.py``), and the dataflow engine's flows that start in that code, with
-the functions they pass through (``flow_code.py``). A route with no dangerous call, no
-flow, no table and no unauthenticated write is left to the overview's one line. A route
+the functions they pass through (``flow_code.py``). A route with no dangerous call (one
+that only ever takes constants does not count), no flow, no table, no write method and a
+handler that does nothing with what the caller sent (``acts_on_request``) is left to the
+overview's one line. A route
 the dataflow engine *decided* (every value reaching its sinks broken, constant or a safe
 call; ``FlowIndex.decided``) is its line and one line per sink, unless its handler checks
 request data through a call or holds a hardcoded secret (``chunk_decided.py``). A route the
