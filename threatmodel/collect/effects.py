@@ -62,6 +62,8 @@ class HandlerCode:
     location: Location
     effects: list[Effect] = field(default_factory=list)
     signature: Location | None = None  # where it verifies a webhook signature
+    # where it hands the request to an authentication library (``NextAuth(req, res, ...)``)
+    sign_in: Location | None = None
     reads_body: bool = True  # reads a request body / form / upload (False: only URL parts)
     wrapper: str | None = None  # a decorator / wrapper whose checks were not analysed
     # Where a first-run gate is tested, when every write runs only before the app is set up.

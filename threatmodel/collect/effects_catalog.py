@@ -85,6 +85,10 @@ SIGNATURE = re.compile(
     r"(signature|hmac|webhook)_?(is_?)?valid\w*)$",
     re.I,
 )
+# Authentication libraries' own request handlers: a route that hands its request to one is
+# the library's sign-in, callback and session endpoint (next-auth's `[...nextauth]`), public
+# by design, whatever the sign-in callbacks write.
+SIGN_IN = re.compile(r"^(NextAuth|ExpressAuth|passport\.authenticate)$")
 # A file written under a cache or temp folder is derived data, not a change to the app's data.
 SCRATCH_PATH = re.compile(r"cache|\btmp\b|\btemp|tempfile|mkstemp|gettempdir", re.I)
 # Request bodies, forms and uploads: what a caller sends beyond the URL.

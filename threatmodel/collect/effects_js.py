@@ -17,7 +17,13 @@ from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import detect_language
 from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect.effects import Effect, HandlerCode, ordered
-from threatmodel.collect.effects_catalog import PAID_URL, SCRATCH_PATH, SIGNATURE, destructive
+from threatmodel.collect.effects_catalog import (
+    PAID_URL,
+    SCRATCH_PATH,
+    SIGN_IN,
+    SIGNATURE,
+    destructive,
+)
 from threatmodel.collect.recipients import js_to_operator
 from threatmodel.models import Location, Route
 
@@ -211,9 +217,10 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
         fns.append(hit)
     effects: list[Effect] = []
     signature: list[Location] = []
+    sign_in: list[Location] = []
     seen: set[int] = set()
     for m, fn in fns:
-        _scan(loader, m, fn, 0, effects, signature, seen)
+        _scan(loader, m, fn, 0, effects, (signature, sign_in), seen)
     m0, fn0 = fns[0]
     body = any(_JS_BODY.search(node_text(fn)) for _, fn in fns)
     return HandlerCode(
@@ -223,6 +230,7 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
         location=Location(path=m0.path, line=jsast.line_of(fn0)),
         effects=ordered(effects, m0.path),
         signature=signature[0] if signature else None,
+        sign_in=sign_in[0] if sign_in else None,
     )
 
 
@@ -295,9 +303,12 @@ def _scan(
     fn: Node,
     depth: int,
     effects: list[Effect],
-    signature: list[Location],
+    gates: tuple[list[Location], list[Location]],
     seen: set[int],
 ) -> None:
+    """Walk ``fn`` (and the repository functions it calls) for effects, and for where it
+    checks a signature or hands the request to an authentication library (``gates``)."""
+    signature, sign_in = gates
     seen.add(fn.id)
     for node in jsast.walk(fn):
         if node.type == "binary_expression" and _compares_signature(node):
@@ -308,6 +319,8 @@ def _scan(
         where = Location(path=mod.path, line=jsast.line_of(node))
         if SIGNATURE.search(name):
             signature.append(where)
+        if SIGN_IN.match(name):
+            sign_in.append(where)
         kind = classify_js(name, node)
         args = jsast.call_args(node)
         if kind == "file_write" and args and _scratch(args[0], fn):
@@ -322,4 +335,4 @@ def _scan(
             continue
         hit = loader.lookup(mod, name) if name.count(".") <= 1 else None
         if hit is not None and hit[1].id not in seen:
-            _scan(loader, hit[0], hit[1], depth + 1, effects, signature, seen)
+            _scan(loader, hit[0], hit[1], depth + 1, effects, gates, seen)

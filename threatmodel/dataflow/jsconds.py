@@ -30,6 +30,8 @@ CRYPTO_MAKERS = frozenset(
     {"createHash", "createHmac", "createCipheriv", "createDecipheriv", "createSign"}
     | {"createVerify"}
 )
+# The fields of a request's options object that choose the server it reaches.
+SERVER_FIELDS = frozenset({"url", "baseURL", "host", "hostname", "origin", "socketPath"})
 NOT_TEXT = frozenset({"object", "array", "arrow_function", "function_expression"})
 CODE_TEXT = frozenset({"string", "template_string", "binary_expression"})
 SQL_TEXT = CODE_TEXT | {"identifier"}
@@ -66,6 +68,15 @@ def check(
             # ``res.redirect([status,] url[, init])``: the URL is the first non-number
             i = next((i for i, a in enumerate(args) if a.type != "number"), 0)
             value, args = values[i], [args[i]]
+        first = unwrap(args[0]) if args else None
+        if first is not None and first.type == "object":
+            # request options (``http.request({host, path})``, axios's config): the fields
+            # that choose the server decide, not the path or headers sent to it
+            server = [v for k, v in object_props(first).items() if k in SERVER_FIELDS]
+            chosen = [expr(v, f) for v in server]
+            if not any(v.all_labels() for v in chosen):
+                return "the request's server is fixed: input reaches only its path or headers"
+            return tainted(*chosen)
         if not value.all_labels():
             return value  # a constant URL
         for node in args:

@@ -22,8 +22,9 @@ address (``collect.recipients``), at low.
 Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
-reset and forgot-password, email verification, OAuth callbacks) are not reported either:
-an anonymous caller is exactly who they serve.
+reset and forgot-password, email verification, OAuth callbacks, and a route that hands its
+request to an authentication library such as next-auth's ``NextAuth(req, res, options)``)
+are not reported either: an anonymous caller is exactly who they serve.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ AUTH_SEGMENTS = frozenset(
     {"login", "logout", "signin", "signout", "signup", "register", "registration", "token"}
     | {"refresh", "refreshtoken", "passwordreset", "resetpassword", "forgotpassword"}
     | {"forgot", "verifyemail", "confirmemail", "callback", "oauth", "authenticate", "session"}
+    | {"verificationemail", "emailverification"}
     | {"sessions", "tokens", "otp", "magiclink", "reset", "jwks", "jwksjson", "wellknown"}
 )
 
@@ -91,6 +93,8 @@ class UnauthenticatedWriteRoute(Rule):
             code = handler_code(ctx.reader, route)
             if code is not None and code.signature is not None:
                 continue  # authenticated by the signature it checks
+            if code is not None and code.sign_in is not None:
+                continue  # an authentication library's own endpoints: sign-in is their job
             writes = code.writes if code is not None else []
             if not writes and route.method not in WRITE_METHODS:
                 continue  # a read: not this rule's

@@ -32,6 +32,7 @@ from threatmodel.frameworks._js.callers import by_link_token, owned_lookup, sign
 from threatmodel.frameworks._js.reject import (
     NOT_YOURS,
     REQUEST_AUTH,
+    denies,
     mentions,
     names_in,
     rejection,
@@ -212,6 +213,8 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
             # Which branch does a signed-out caller take? When the condition also depends on
             # something else (a view name, a token type) the refusal is not a login guard.
             taken = anonymous(cond, auth_vars)
+            if taken is None and node.type == "if_statement" and denies(node):
+                taken = True  # `if (typeof token === "string") return res.status(401)...`
             if taken is None:
                 continue
             for field in ["consequence"] if taken else ["alternative"]:

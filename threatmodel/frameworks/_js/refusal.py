@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import body_of, call_args, callee, line_of, object_props, walk
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import is_auth_lookup
-from threatmodel.frameworks._js.reject import source_line
+from threatmodel.frameworks._js.reject import denies, source_line
 from threatmodel.frameworks._js.report import own_nodes, refuses_here, unawait
 
 if TYPE_CHECKING:
@@ -63,6 +63,11 @@ def report_checks(fn: Node) -> list[list[Any]]:
         role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
         refuses = refuses_here(then)  # not just `return`: an empty answer may be served as such
         tested = [(local, path, truthy) for local, path, truthy in _when(cond) if local in bound]
+        if not tested and _shape_test(cond, bound) and denies(n):
+            # `if (typeof pass === "string") return res.status(401)...`: a test of the
+            # answer's shape whose branch answers 401/403 is the anonymous caller's
+            local = next(iter(_shape_test(cond, bound)))
+            tested = [(local, "", False)]
         for local, path, truthy in tested:
             call, prop = bound[local]
             full = ".".join(p for p in (prop, path) if p)
@@ -72,6 +77,14 @@ def report_checks(fn: Node) -> list[list[Any]]:
             call, prop = bound[access]
             out.append(_check(call, prop, False, ACCESS, n, True))
     return out[:30] + plain[:20]  # the tests first: a long handler makes many calls
+
+
+def _shape_test(cond: Node, bound: dict[str, tuple[Node, str]]) -> set[str]:
+    """The helper answers a condition tests without calling anything on them (``typeof``,
+    a comparison): a predicate call over them is an access check (``_access``)."""
+    if any(n.type == "call_expression" for n in walk(cond)):
+        return set()
+    return {node_text(n) for n in walk(cond) if n.type == "identifier" and node_text(n) in bound}
 
 
 def _statement(call: Node) -> bool:

@@ -62,6 +62,37 @@ def rejection(branch: Node, deny: tuple[str, ...] = _DENY) -> Node | None:
     return None
 
 
+# Next.js's navigation functions end the render by throwing: the caller's code stops there.
+_THROWING_CALLS = frozenset({"redirect", "permanentRedirect", "notFound", "unauthorized"})
+_THROWING_CALLS |= {"forbidden"}
+
+
+def stops_caller(branch: Node) -> bool:
+    """The branch's refusal ends the code that called it too: a ``throw``, or a Next.js
+    navigation call (which throws). ``res.status(401).json(...)`` then ``return null``
+    answers the request but hands control back: a caller that goes on still runs."""
+    found = rejection(branch)
+    if found is None:
+        return False
+    if found.type == "throw_statement":
+        return True
+    return found.type == "call_expression" and callee(found).rpartition(".")[2] in _THROWING_CALLS
+
+
+def denies(if_node: Node) -> bool:
+    """The ``if``'s consequence answers 401 or 403 itself (``res.status(401)``): by the
+    status's meaning, the branch a caller the server does not know takes. Said of a test
+    whose shape tells nothing by itself (``typeof token === "string"``, a lookup that
+    answers an error message in place of the caller)."""
+    then = if_node.child_by_field_name("consequence")
+    found = rejection(then) if then is not None else None
+    return (
+        found is not None
+        and found.type == "call_expression"
+        and callee(found).endswith(("status", "sendStatus", "writeHead"))
+    )
+
+
 def mentions(node: Node, names: set[str]) -> bool:
     return bool(names) and any(n.type == "identifier" and node_text(n) in names for n in walk(node))
 

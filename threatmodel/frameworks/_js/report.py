@@ -43,7 +43,14 @@ from threatmodel.code.jsast import (
 )
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import AUTH_LOOKUPS, anonymous, is_auth_lookup
-from threatmodel.frameworks._js.reject import names_in, rejection, source_line
+from threatmodel.frameworks._js.reject import (
+    denies,
+    mentions,
+    names_in,
+    rejection,
+    source_line,
+    stops_caller,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -116,13 +123,15 @@ def _credential(call: Node) -> bool:
 
 
 def _answers_empty(fn: Node) -> bool:
+    """Some path throws or answers no caller: nothing, a falsy value, or a message string
+    in place of the caller (``return "You must be logged in."``)."""
     body = body_of(fn)
     for n in own_nodes(body, _EXITS) if body is not None else []:
         if n.type == "throw_statement":
             return True
         if n.type == "return_statement":
             value = n.named_children[0] if n.named_children else None
-            if value is None or node_text(value) in _FALSY:
+            if value is None or node_text(value) in _FALSY or value.type == "string":
                 return True
     return False
 
@@ -131,8 +140,10 @@ def reporters(fn: Node) -> list[dict[str, Any]]:
     """Summaries of the ways a function reports an empty answer of a call to its caller.
 
     Each is {"lookup": callee, "known": the callee is an auth lookup by itself, "rejects":
-    it refuses itself, "truthy"/"falsy": props of its answer for an anonymous caller (""
-    is the answer itself), "skip": [[param index, prop, negated], ...], "line", "s"}.
+    it refuses itself, "stops": that refusal throws, so its caller stops too (not a
+    ``res.status(401)`` answer followed by ``return null``), "truthy"/"falsy": props of
+    its answer for an anonymous caller ("" is the answer itself), "skip": [[param index,
+    prop, negated], ...], "line", "s"}.
     ``lookup`` is resolved at link time: a summary whose callee is no lookup (a schema
     check reported the same way) says nothing."""
     body = body_of(fn)
@@ -150,8 +161,15 @@ def reporters(fn: Node) -> list[dict[str, Any]]:
     for n in ifs if results else []:
         cond = n.child_by_field_name("condition")
         for var, call in results.items():
+            if call.start_byte > n.start_byte:
+                continue
             taken = anonymous(cond, {var})
-            if taken is None or call.start_byte > n.start_byte:
+            if taken is None and cond is not None and mentions(cond, {var}) and denies(n):
+                # A test of the answer's shape (``typeof token === "string"``, a lookup that
+                # answers an error message) whose branch answers 401/403: by the status's
+                # meaning, that branch is the one taken when the caller is not known.
+                taken = True
+            if taken is None:
                 continue
             branch = n.child_by_field_name("consequence" if taken else "alternative")
             summary = _report(body, branch, var, call) if branch is not None else None
@@ -179,6 +197,7 @@ def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | 
     """What the anonymous branch does: refuse, flag a variable, or return nothing."""
     truthy: set[str] = set()
     rejects = refuses_here(branch)
+    stops = rejects and stops_caller(branch)
     for n in own_nodes(branch, _BRANCH):
         name, value = _binding(n)
         if n.type == "assignment_expression" and name and value and node_text(value) not in _FALSY:
@@ -186,14 +205,14 @@ def _report(body: Node, branch: Node, var: str, call: Node) -> dict[str, Any] | 
         if n.type == "return_statement":
             value = n.named_children[0] if n.named_children else None
             if value is None or node_text(value) in _FALSY:
-                return _summary(call, rejects, set(), {""})  # return null
+                return _summary(call, rejects, set(), {""}, stops)  # return null
             for key, v in object_props(value).items():
                 if node_text(v) not in _FALSY:
-                    return _summary(call, rejects, {key}, set())  # return { error: ... }
+                    return _summary(call, rejects, {key}, set(), stops)  # { error: ... }
     props_t, props_f = _returned(body, truthy, {var} - truthy)
     if not (props_t or props_f or rejects):
         return None
-    return _summary(call, rejects, props_t, props_f)
+    return _summary(call, rejects, props_t, props_f, stops)
 
 
 def refuses_here(branch: Node) -> bool:
@@ -208,11 +227,14 @@ def refuses_here(branch: Node) -> bool:
     return found is not None
 
 
-def _summary(call: Node, rejects: bool, truthy: set[str], falsy: set[str]) -> dict[str, Any]:
+def _summary(
+    call: Node, rejects: bool, truthy: set[str], falsy: set[str], stops: bool = False
+) -> dict[str, Any]:
     return {
         "lookup": callee(call),
         "known": _credential(call),
         "rejects": rejects,
+        "stops": stops,
         "truthy": sorted(truthy),
         "falsy": sorted(falsy),
     }

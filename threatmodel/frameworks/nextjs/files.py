@@ -105,6 +105,12 @@ class NextFile:
             if node.type == "export_statement":
                 self._export(node)
 
+    def default_name(self) -> str | None:
+        """The name of the function ``export default`` gives (``export default async function
+        verify()`` or ``export default verify``), if it is one of this file's functions."""
+        target = self.exports.get("default")
+        return next((n for n, fn in self.functions.items() if fn == target), None)
+
     def resolve(self, target: Node) -> Node:
         """``export const POST = GET`` / ``export { handler as GET }``: the value named."""
         for _ in range(4):

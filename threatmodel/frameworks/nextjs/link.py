@@ -98,6 +98,8 @@ def exported(
     the one an import names, followed through barrels (``export * from``) and workspace
     packages. Gives (value, defining module)."""
     x = extracts.get(mod) or {}
+    if name == "default":  # summaries are by the function's own name
+        name = x.get("default") or name
     local = (x.get(key) or {}).get(name)
     if local is not None:
         return local, mod
@@ -167,8 +169,16 @@ def reported(
                 continue
             if role == ACCESS and _reported(summary, prop or "", False):
                 why = f"hands the caller {name}() reports to a check, and refuses when it fails"
-            elif summary["rejects"] and prop is None:
+            elif summary["rejects"] and summary["stops"] and prop is None:
+                # the helper's refusal throws (or redirects): the handler stops there too
                 why = f"calls {name}(), which refuses when {summary['lookup']}() finds no one"
+            elif summary["rejects"] and prop is not None and _reported(summary, prop, truthy):
+                # the helper answered the refusal itself (``res.status(401)``) and the
+                # handler stops on what it reports: ``if (!user) return;``
+                why = (
+                    f"stops on {prop or 'the answer'} of {name}(), which refuses when "
+                    f"{summary['lookup']}() finds no one ({helper_mod}:{summary['line']})"
+                )
             elif prop is not None and (truthy or refuses) and _reported(summary, prop, truthy):
                 # a flag the helper sets for an anonymous caller (error) is a refusal
                 # however it is returned; an empty answer must be refused as such

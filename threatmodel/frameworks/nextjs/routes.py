@@ -78,6 +78,9 @@ _HELPER_HINTS = (
     "user",
     "ignature",
     "timingSafeEqual",
+    # a helper that answers the refusal itself, whatever it calls the caller
+    "401",
+    "403",
 )
 
 
@@ -119,6 +122,9 @@ class NextJsCollector(Collector):
             "handlers": [],
             "helpers": {},
             "reexports": f.reexports,
+            # the name of the function `export default` gives: an importer's `import x
+            # from "./m"` asks for "default", this file's summaries are by name
+            "default": f.default_name(),
             "client": has_directive(tree.root_node, "use client"),
             "server_module": has_use_server(tree.root_node),
         }
