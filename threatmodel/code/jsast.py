@@ -264,3 +264,23 @@ def is_test_path(path: str) -> bool:
 
 def snippet(text_lines: list[str], line: int) -> str:
     return text_lines[line - 1].strip() if 0 < line <= len(text_lines) else ""
+
+
+def has_directive(body: Node | None, directive: str) -> bool:
+    """Does a module or function body open with ``directive`` (``"use client"``, ...)?
+
+    The directive prologue is the string statements before any other code; comments may
+    sit among them."""
+    for node in body.named_children if body is not None else []:
+        if node.type == "comment":
+            continue
+        value = (
+            string_value(node.named_children[0] if node.named_children else None)
+            if node.type == "expression_statement"
+            else None
+        )
+        if value is None:
+            return False
+        if value == directive:
+            return True
+    return False

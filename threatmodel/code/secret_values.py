@@ -253,14 +253,23 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     )
 
 
+# Issuers of JWTs published for local development: the Supabase CLI signs its local stack's
+# anon and service-role keys with one documented secret, the same on every machine.
+_DEMO_ISSUERS = frozenset({"supabase-demo"})
+
+
 def _jwt_is_public(token: str) -> bool:
-    """Supabase anon keys and similar JWTs are meant to ship to browsers."""
+    """Supabase anon keys and similar JWTs are meant to ship to browsers; the local stack's
+    published demo keys (``"iss": "supabase-demo"``) open nothing but a developer's own
+    machine."""
     try:
         payload = token.split(".")[1]
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError, binascii.Error, UnicodeDecodeError):
         return False
-    return isinstance(data, dict) and data.get("role") in ("anon", "public")
+    if not isinstance(data, dict):
+        return False
+    return data.get("role") in ("anon", "public") or data.get("iss") in _DEMO_ISSUERS
 
 
 # Shapes looser than TOKEN_PATTERNS (shorter bodies, publishable Stripe keys, a private key

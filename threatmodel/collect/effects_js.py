@@ -189,6 +189,11 @@ def js_handler(reader: RepoReader, route: Route, files: list[str]) -> HandlerCod
     if mod is None:
         return None
     line = route.location.line
+    if jsast.has_directive(mod.root, "use client"):
+        # A client component's code runs in the visitor's browser: what it writes goes
+        # through the browser's own session (an API route, row-level security), not this
+        # route, which only serves the page.
+        return HandlerCode(name=route.handler, location=route.location, reads_body=False)
     fns: list[tuple[_Module, Node]] = []
     wrapper: str | None = None
     for node in mod.at(line):

@@ -60,6 +60,14 @@ DB_READS = frozenset(
     | {"findAndCountAll", "findOneAndUpdate", "fetchAll", "first", "query", "execute"}
     | {"$queryRaw", "$queryRawUnsafe", "select", "selectFrom"}
 )
+# A query builder's steps after the read (Supabase / PostgREST, Knex): they narrow or order
+# the rows the read answers.
+QUERY_STEPS = frozenset(
+    {"eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "is", "in", "contains"}
+    | {"containedBy", "match", "not", "or", "filter", "order", "limit", "range", "single"}
+    | {"maybeSingle", "textSearch", "where", "andWhere", "orWhere", "whereIn", "orderBy"}
+    | {"offset", "first", "returns", "throwOnError"}
+)
 WRAPPERS = frozenset(
     {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
     | {"type_assertion", "await_expression", "sequence_expression"}
@@ -331,6 +339,14 @@ class JsExpr:
             return tainted(*args).sanitized(safe, name).step(line)
         if qual in POSITIONAL and args and args[0].seq:
             return args[0]  # ``Promise.all([a, b])``: each result where its promise was
+        if (
+            method in QUERY_STEPS
+            and receiver.labels
+            and all(x.kind == "database" for x in receiver.all_labels())
+        ):
+            # ``.select("*").eq("id", id).single()``: the filter's value picks rows, it
+            # is not their content; the rows stay stored data
+            return receiver
         if method in DB_READS or qual.startswith(API_READS):
             # a database read, or the browser reading the app's own API: stored data
             read = (

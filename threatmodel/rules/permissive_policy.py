@@ -10,10 +10,15 @@ A policy naming only roles that bypass RLS (``service_role``, ``postgres``,
 ``supabase_admin``) is never reported: those roles see every row with or without it. When
 the table was proven on a real PostgreSQL (``Table.proof``), the finding cites what the
 database did, and a policy the database shows opens nothing beyond each caller's own rows
-is not reported (the disagreement is listed in the report's ``proof``).
+is not reported (the disagreement is listed in the report's ``proof``). On
+``storage.objects`` a policy scoped to a bucket (``bucket_id = 'avatars'``) opens that
+bucket's objects, and says so; read access to a bucket that is itself public is what TM104
+reports, not a second finding.
 """
 
 from __future__ import annotations
+
+import re
 
 from threatmodel.collect.proof.read import (
     applies,
@@ -52,6 +57,7 @@ class PermissiveRlsPolicy(Rule):
 
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out = []
+        public = {b.name for b in facts.buckets if b.public}
         for table in facts.tables:
             if not table.rls_enabled:
                 continue
@@ -61,13 +67,20 @@ class PermissiveRlsPolicy(Rule):
                 proven = proven_by(table, p)
                 if proven == []:
                     continue  # the database shows no caller reaching rows not its own
+                scope = bucket_scope(table, p)
+                if scope and p.command.upper() == "SELECT" and scope <= public:
+                    continue  # reading a public bucket's objects: TM104 reports the bucket
                 roles = {r.lower() for r in p.roles} or {"public"}
                 wide = bool(roles & OPEN_ROLES) or p.command != "SELECT"
                 who = role_words(roles)
                 gives, stride = _GIVES.get(p.command.upper(), _ALL)
+                what = table.name
+                if scope:
+                    gives = gives.replace("row", "object")
+                    what = f"bucket {', '.join(sorted(scope))} ({table.name})"
                 out.append(
                     Finding(
-                        title=f'Policy "{p.name}" lets {who} {gives} {table.name}',
+                        title=f'Policy "{p.name}" lets {who} {gives} {what}',
                         severity=Severity.HIGH if wide else Severity.MEDIUM,
                         stride=stride,
                         cwe=["CWE-284"],
@@ -95,6 +108,18 @@ class PermissiveRlsPolicy(Rule):
                     )
                 )
         return out
+
+
+_BUCKET = re.compile(r"\bbucket_id\s*=\s*'([^']*)'")
+
+
+def bucket_scope(table: Table, policy: Policy) -> set[str]:
+    """The buckets a ``storage.objects`` policy is scoped to (``bucket_id = 'avatars'``, the
+    one open condition ``_rls`` allows there): it opens those buckets' objects, not every
+    row of the table."""
+    if table.name != "storage.objects":
+        return set()
+    return set(_BUCKET.findall(policy.using or policy.check or ""))
 
 
 def proven_by(table: Table, policy: Policy) -> list[str] | None:

@@ -16,6 +16,7 @@ from threatmodel.code.jsast import (
     call_args,
     callee,
     dotted,
+    has_directive,
     line_of,
     nodes_of,
     string_value,
@@ -279,23 +280,3 @@ def methods_of(fn: Node) -> list[str]:
 
 def has_use_server(body: Node | None) -> bool:
     return has_directive(body, "use server")
-
-
-def has_directive(body: Node | None, directive: str) -> bool:
-    """Does a module or function body open with ``directive`` (``"use client"``, ...)?
-
-    The directive prologue is the string statements before any other code; comments may
-    sit among them."""
-    for node in body.named_children if body is not None else []:
-        if node.type == "comment":
-            continue
-        value = (
-            string_value(node.named_children[0] if node.named_children else None)
-            if node.type == "expression_statement"
-            else None
-        )
-        if value is None:
-            return False
-        if value == directive:
-            return True
-    return False
