@@ -25,6 +25,7 @@ from threatmodel.code.pyast import (
     line_text,
     star_imports_of,
     str_const,
+    subscript_head,
     walk,
 )
 from threatmodel.code.source import SourceFile
@@ -78,7 +79,7 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
             attr_lines[target.id] = [stmt.lineno, line_text(lines, stmt.lineno)]
     return {
         "line": node.lineno,
-        "bases": [dotted(b) for b in node.bases],
+        "bases": [dotted(subscript_head(b)) for b in node.bases],
         "methods": sorted(
             n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         ),

@@ -150,18 +150,29 @@ class Judge:
         else:
             file, symbol, module = self.r.resolve(p, e["view"])
         handler = f"{_mod(file) if file else module}.{symbol}".lstrip(".")
+        # decorators applied by hand in the URLconf: ``login_required(V.as_view())``
+        where = (p, e["line"], e.get("text", ""))
+        wrapped = [
+            g
+            for w in e.get("wrappers", [])
+            if (g := self.g.as_guard(p, w, f"{last(w)}() in the URLconf", where))
+        ]
+        wrapped_exempt = any(last(w) == "csrf_exempt" for w in e.get("wrappers", []))
         if e["kind"] == "function":
             decs = self._decs(file, symbol)
             params = frozenset(re.findall(r"\{(\w+)\}", route))
             methods, gs, exempt = self._function(file, symbol, decs, params)
             for m in methods:
-                self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
+                auth = decide(wrapped + gs)
+                exempt = exempt or wrapped_exempt
+                self._add(out, m, route, handler, p, e["line"], auth, exempt, e.get("name"))
             return
         chain = self._chain(file, symbol)
         methods = self._class_methods(chain)
         for m in methods:
             gs, exempt = self._class_guards(chain, m.lower(), m)
-            self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
+            auth, exempt = decide(wrapped + gs), exempt or wrapped_exempt
+            self._add(out, m, route, handler, p, e["line"], auth, exempt, e.get("name"))
 
     def router(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, router: str) -> None:
         for home, prefix, viewset, line in routers.registrations(self.r, p, router):

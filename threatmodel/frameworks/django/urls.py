@@ -41,6 +41,7 @@ from threatmodel.frameworks._python.settings import (
 )
 from threatmodel.frameworks.django import auth as django_auth
 from threatmodel.frameworks.django import drf_perms, login_mw, routers, url_gate, url_text
+from threatmodel.frameworks.django.wrapped import unwrapped
 
 SETTINGS_MARKERS = ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
 MIDDLEWARE_KINDS = {
@@ -209,6 +210,9 @@ def _patterns(
         return []
     out = []
     for e in node.elts:
+        if isinstance(e, ast.Starred):  # ``*router.urls``, ``*other_patterns``: spliced in
+            out += _patterns(e.value, lines, consts, views)
+            continue
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
         first = e.args[0] if e.args else kw(e, "route")
@@ -217,6 +221,7 @@ def _patterns(
         if raw is None and (folded := url_text.formatted(first, consts)) is not None:
             raw, unread = folded
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
+        view, wrappers = unwrapped(view)
         # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
         setting = dotted(first).removeprefix("settings.") if raw is None else ""
         if setting and dotted(first).startswith("settings."):
@@ -238,6 +243,8 @@ def _patterns(
             entry["params"] = params  # each capture's converter (``models.Route.params``)
         if (name := str_const(kw(e, "name"))) is not None:
             entry["name"] = name  # the URL name a middleware may look up (url_gate.py)
+        if wrappers:
+            entry["wrappers"] = wrappers
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:
