@@ -31,6 +31,25 @@ def test_spliced_router_urls_are_routes(routes) -> None:  # type: ignore[no-unty
             "DRF default AllowAny (no DEFAULT_PERMISSION_CLASSES)",
         ),
         ("GET /app/", "authenticated", "login_required() in the URLconf"),
+        # a subclass of DRF's model permissions keeps DRF's has_permission: perms_map asks
+        # a permission of writes, and of reads when it names one for GET
+        ("GET /api/shared/", "restricted", "permission class NotePermissions (perms_map for GET)"),
+        (
+            "POST /api/shared/",
+            "restricted",
+            "permission class NotePermissions (perms_map for POST)",
+        ),
+        (
+            "POST /api/pins/",
+            "restricted",
+            "permission class LooseModelPermissions (perms_map for POST)",
+        ),
+        (
+            "GET /api/pins/",
+            "authenticated",
+            "permission class LooseModelPermissions (perms_map for GET); permission_classes"
+            " IsAuthenticated",
+        ),
     ],
 )
 def test_auth(routes, route: str, status: str, mechanism: str) -> None:  # type: ignore[no-untyped-def]

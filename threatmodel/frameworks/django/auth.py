@@ -423,6 +423,12 @@ class Judge:
             return Guard(RESTRICTED, what, (where,))
         if verdict is None:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
+        if verdict.startswith("model:"):
+            # DRF's model-permission has_permission, inherited: perms_map decides
+            refused = method not in SAFE or (on_object == RESTRICTED and detail)
+            status = RESTRICTED if refused else verdict.split(":", 1)[1]
+            what = f"{via}permission class {short} (perms_map for {method})"
+            return Guard(status, what, (where,))
         if verdict.startswith("config:"):
             # DRF's authenticated_users_only set from a setting: reads by anonymous callers
             # depend on it; writes still need the model permission. When the settings module

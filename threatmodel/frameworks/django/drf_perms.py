@@ -8,7 +8,8 @@ detail routes only (list and create routes load no object).
 
 Extract: ``permission_verdict`` (a ``has_permission`` / ``has_object_permission``),
 ``anon_setting`` and ``read_verdict`` (DRF model permissions whose anonymous reads a setting
-allows). Link: ``verdicts`` along a class chain.
+allows), ``model_verdict`` (a subclass of DRF's model permissions that keeps DRF's
+``has_permission``). Link: ``verdicts`` along a class chain.
 """
 
 from __future__ import annotations
@@ -66,6 +67,19 @@ def read_verdict(cls: ast.ClassDef) -> str:
                     has = isinstance(v, ast.List | ast.Tuple) and bool(v.elts)
                     return "restricted" if has else "authenticated"
     return "authenticated"
+
+
+MODEL_PERMS = ("DjangoModelPermissions", "DjangoObjectPermissions")
+
+
+def model_verdict(cls: ast.ClassDef) -> str | None:
+    """``class AppPerms(DjangoObjectPermissions)`` with no ``has_permission`` of its own
+    runs DRF's: the ``perms_map`` permission of the method, ``model:<what a read needs>``
+    (writes always need theirs; reads need what the class's ``perms_map`` asks for GET,
+    DRF's own asks nothing)."""
+    if not any(dotted(b).rsplit(".", 1)[-1] in MODEL_PERMS for b in cls.bases):
+        return None
+    return f"model:{read_verdict(cls)}"
 
 
 def permission_verdict(fn: ast.FunctionDef) -> str:

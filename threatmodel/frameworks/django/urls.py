@@ -122,6 +122,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     ]
             if anon and (setting := drf_perms.anon_setting(node)):
                 d["perms"][node.name] = f"config:{setting}:{drf_perms.read_verdict(node)}"
+            elif node.name not in d["perms"] and (model := drf_perms.model_verdict(node)):
+                d["perms"][node.name] = model
     lists = {k: v for k, v in lists.items() if v}
     if lists:
         d["lists"] = lists
