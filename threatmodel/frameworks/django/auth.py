@@ -373,11 +373,20 @@ class Judge:
                     owner[2].get("attr_lines", {}).get("permission_classes", [owner[2]["line"], ""])
                 )
                 perms = [attrs["permission_classes"], (owner[0], line, text)]
-            if "get_permissions" in {m for _f, _n, i in chain for m in i["methods"]}:
+            if self._decides_itself(chain, meth):
                 gs.append(Guard("unknown", "get_permissions() decides per request", ()))
             else:
                 gs += self._perm_guards_for(perms, chain[0][0], method, detail)
         return gs, exempt
+
+    def _decides_itself(self, chain: list[Any], action: str) -> bool:
+        """The nearest ``get_permissions`` override decides for ``action``: unless it names
+        the actions it changes and this is not one (``drf_perms.per_action``)."""
+        owner = next(((f, n) for f, n, i in chain if "get_permissions" in i["methods"]), None)
+        if owner is None:
+            return False
+        named = self.r.extracts.get(owner[0], {}).get("django", {}).get("per_action", {})
+        return owner[1] not in named or action in named[owner[1]]
 
     def _perm_guards_for(
         self, perms: list[Any] | None, file: str | None, method: str, detail: bool = False

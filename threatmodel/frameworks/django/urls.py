@@ -113,6 +113,9 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
                     d["perms"][node.name] = drf_perms.permission_verdict(item)
+                elif isinstance(item, ast.FunctionDef) and item.name == "get_permissions":
+                    if (named := drf_perms.per_action(item)) is not None:
+                        d.setdefault("per_action", {})[node.name] = named
                 elif isinstance(item, ast.FunctionDef) and item.name == "has_object_permission":
                     # DRF asks it of the object a detail route loads (get_object)
                     d.setdefault("obj_perms", {})[node.name] = drf_perms.permission_verdict(item)
@@ -150,7 +153,13 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         d["settings"] = _settings(tree, lines)
     if (
         d["urls"] is None
-        and not (d["routers"] or d["views"] or d["perms"] or d.get("settings_read"))
+        and not (
+            d["routers"]
+            or d["views"]
+            or d["perms"]
+            or d.get("settings_read")
+            or d.get("per_action")
+        )
         and not (d.get("url_gates") or d.get("tables"))
         and d["settings"] is None
     ):
