@@ -36,6 +36,8 @@ APPS: dict[str, str] = {
     "dubinc+dub": "1de955f782a72e1eff7b201ae54a909d5ceb5722",
     "netbox-community+netbox": "43fe81f9e833228c9869f7ddadb67e6c5f145060",
     "DefectDojo+django-DefectDojo": "7cfa159a6767b0ac6e66f3b1597a997e607e7308",
+    "paperless-ngx+paperless-ngx": "b0e0e8a35373a5d9d588a507cb63c79e50a23403",
+    "getredash+redash": "ca79fe988d81cdac9675b412f3dfcab107bc1fbc",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",

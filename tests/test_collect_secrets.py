@@ -304,3 +304,21 @@ def test_candidates_sharing_a_line_are_judged_once(monkeypatch: pytest.MonkeyPat
     found = SecretsCollector().extract(SourceFile.from_bytes("src/bundle.js", line.encode()))
     assert found is not None and len(found) == 300
     assert len(searched) <= 2, f"the line was searched {len(searched)} times"
+
+
+def test_a_password_spelled_as_its_user_name_is_no_secret() -> None:
+    """A compose password equal to the user / database name beside it is a default printed
+    in the clear; a value of its own in the same mapping is still found."""
+    text = (
+        "services:\n  db:\n    environment:\n      ARCHIVE_DB: ledgerbox\n"
+        "      ARCHIVE_USER: ledgerbox\n      ARCHIVE_PASSWORD: ledgerbox\n"
+        "  queue:\n    environment:\n      - QUEUE_USER=ledgerbox\n"
+        "      - QUEUE_PASSWORD=Vq7rT2mXk9pL\n"
+    )
+    got = SecretsCollector().extract(SourceFile.from_bytes("compose.yml", text.encode()))
+    assert [item[1] for item in got or []] == ["QUEUE_PASSWORD"]
+
+
+def test_a_class_named_by_import_path_is_code() -> None:
+    assert not looks_like_secret("ledger.auth.SessionTokenStrategy", "LEDGER_TOKEN_STRATEGY")
+    assert looks_like_secret("ledger.auth.s3cr3t-Tok3n-9f8e7d", "LEDGER_TOKEN")

@@ -90,6 +90,19 @@ def test_each_kind_is_found(code: str, kind: str) -> None:
             "path_traversal",
         ),
         ("return os.path.join('/data', request.args['f'])\n", "path_traversal"),
+        # a file name cleaned of separators, under a folder the server made
+        (
+            "import tempfile, pathlib\nfrom pathvalidate import sanitize_filename\n"
+            "d = pathlib.Path(tempfile.mkdtemp())\n"
+            "p = d / pathlib.Path(sanitize_filename(request.form['name']))\n"
+            "p.write_bytes(request.data)\n",
+            "path_traversal",
+        ),
+        (
+            "from django.utils.text import get_valid_filename\n"
+            "open('/up/' + get_valid_filename(request.form['name']), 'wb')\n",
+            "path_traversal",
+        ),
     ],
 )
 def test_safe_variants_are_not_found(code: str, kind: str) -> None:

@@ -118,6 +118,12 @@ def dotted(node: ast.AST | None) -> str:
     return ""
 
 
+def subscript_head(node: ast.expr) -> ast.expr:
+    """``Generic[T]`` / ``GenericAPIView[Any]``: the class named before the subscript (a
+    generic alias subclasses the class itself)."""
+    return node.value if isinstance(node, ast.Subscript) else node
+
+
 def last(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 import tree_sitter
 import yaml
 
+from threatmodel.code.names import is_secret_name
 from threatmodel.code.treesitter import node_text
 
 Triple = tuple[str, int, str]
@@ -237,11 +238,12 @@ def scan_structured(text: str) -> Iterator[Triple]:
     stack: list[yaml.Node] = [d for d in documents if d is not None]
     while stack:
         node = stack.pop()
+        pairs: list[Triple] = []
         if isinstance(node, yaml.MappingNode):
             for key, value in node.value:
                 if isinstance(value, yaml.ScalarNode) and isinstance(key, yaml.ScalarNode):
                     if value.tag.endswith(":str"):
-                        yield str(key.value), value.start_mark.line + 1, str(value.value)
+                        pairs.append((str(key.value), value.start_mark.line + 1, str(value.value)))
                 else:
                     stack.append(value)
         elif isinstance(node, yaml.SequenceNode):
@@ -249,6 +251,15 @@ def scan_structured(text: str) -> Iterator[Triple]:
                 if isinstance(item, yaml.ScalarNode) and "=" in str(item.value):
                     name, _, value = str(item.value).partition("=")
                     if name and " " not in name:
-                        yield name, item.start_mark.line + 1, value
+                        pairs.append((name, item.start_mark.line + 1, value))
                 else:
                     stack.append(item)
+        yield from _unpublished(pairs)
+
+
+def _unpublished(pairs: list[Triple]) -> Iterator[Triple]:
+    """The pairs of one mapping, less a secret-named value the same mapping also gives under
+    a plain name: ``POSTGRES_PASSWORD: shop`` beside ``POSTGRES_USER: shop`` is a default
+    spelled from the user / database name, printed in the clear one line away, no secret."""
+    plain = {v for n, _, v in pairs if not is_secret_name(n)}
+    yield from (p for p in pairs if not (p[2] in plain and is_secret_name(p[0])))

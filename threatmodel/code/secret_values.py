@@ -146,6 +146,9 @@ _TEMPLATE = re.compile(
     r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{(?:[A-Za-z_][\w.]*)?\}|^\*+$|^\.+$"
 )
 _IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+# ``"app.auth.TokenStrategy"``: a dotted import path a setting names a class by (Django's
+# ``*_BACKEND`` / ``*_STRATEGY`` / ``*_CLASS`` settings), code, not a credential.
+_IMPORT_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\.[A-Z][A-Za-z0-9_]*")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
 _FILE_PATH = re.compile(
     r"[\w.\-]+(?:/[\w.\-]+)*\.(?:md|rst|html?|py|js|ts|json|ya?ml|txt|png|jpe?g|svg|css|pem|crt"
@@ -228,6 +231,8 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         and (v.isupper() or set(words(v)) & _FIELD_WORDS or not _strong_name(name))
     ):
         return False
+    if _IMPORT_PATH.fullmatch(v):
+        return False  # a class named by its import path
     if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
         return False  # a schema type, not a value
     if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v) or _FILE_PATH.fullmatch(v):

@@ -49,9 +49,9 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 7  # route handlers' files pass the gate; stars: a package's ``import *``;
+    version = 8  # route handlers' files pass the gate; stars: a package's ``import *``;
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
-    # generators (gen); dead arms keep their sinks as safe
+    # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py)
     gate = GATE
     link_after = frozenset({"pyweb"})  # reads the Python routes (their URL parameters)
 

@@ -25,6 +25,7 @@ from threatmodel.code.pyast import (
     line_text,
     star_imports_of,
     str_const,
+    subscript_head,
     walk,
 )
 from threatmodel.code.source import SourceFile
@@ -78,7 +79,7 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
             attr_lines[target.id] = [stmt.lineno, line_text(lines, stmt.lineno)]
     return {
         "line": node.lineno,
-        "bases": [dotted(b) for b in node.bases],
+        "bases": [dotted(subscript_head(b)) for b in node.bases],
         "methods": sorted(
             n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
         ),
@@ -173,14 +174,18 @@ def url_token(route: Route) -> Route:
 
 
 def _reexports(src: SourceFile) -> dict[str, Any] | None:
-    """A package's ``__init__`` or a module of ``from .x import *``: only its imports, and a
-    package's string constants (``path = "users"``, a URL prefix its modules import).
+    """A package's ``__init__``, a module of ``from .x import *`` or of subclasses: only its
+    imports, its classes (bases, attributes, methods) and a package's string constants
+    (``path = "users"``, a URL prefix its modules import).
 
     Nothing to judge in it, but a name imported through it (``from app.deps import
-    get_user`` where ``app/deps/__init__.py`` re-exports) resolves only if it is known.
+    get_user`` where ``app/deps/__init__.py`` re-exports) resolves only if it is known, and
+    a view or resource class routed from another file (``add_resource(FavResource, ...)``)
+    inherits its guards and methods from bases only its own module names.
     """
     init = src.path.endswith("__init__.py")
-    if not (init or "import *" in src.text):
+    subclasses = "class " in src.text and "import" in src.text
+    if not (init or subclasses or "import *" in src.text):
         return None
     if "import" not in src.text and not (init and "=" in src.text):
         return None
@@ -189,13 +194,20 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
         return None
     imports, stars = imports_of(tree), star_imports_of(tree)
     strs = str_consts(tree) if init else {}
+    classes = {
+        c.name: _class_info(c, src.lines)
+        for c in tree.body
+        if isinstance(c, ast.ClassDef) and c.bases
+    }
+    if not (init or stars or classes):
+        return None
     if not imports and not stars and not strs:
         return None
     return {
         "imports": imports,
         "stars": stars,
         "functions": {},
-        "classes": {},
+        "classes": classes,
         "symbols": sorted(strs),
         "strs": strs,
     }
@@ -204,7 +216,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 9  # module variables built by a call name what built them (instances)
+    version = 10  # classes of every module that imports its bases (_reexports)
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -31,6 +31,8 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
         out["classes"] = engine.classes
     if engine.imports:
         out["imports"] = engine.imports
+    if engine.instances:
+        out["instances"] = engine.instances
     if engine.stars:
         out["stars"] = engine.stars
     return out

@@ -25,6 +25,7 @@ from threatmodel.dataflow.encode import read_table
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
 from threatmodel.dataflow.pyroots import Roots
+from threatmodel.dataflow.sandbox import WHY, sandboxed
 from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
 
@@ -79,6 +80,9 @@ class Linker:
         self.roots = Roots(self.modules | every, stars)
         # Python methods through ``self``
         self.classes = Hierarchy(extracts, self.summaries, self.roots.candidates)
+        self.instances = {
+            k: v for d in extracts.values() for k, v in d.get("instances", {}).items()
+        }
         self.js_modules = frozenset(
             str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
         )
@@ -361,10 +365,15 @@ class Linker:
 
     def hits(self) -> list[HitRow]:
         """(kind, line, callee, path, concrete labels) for every sink met, through calls."""
-        out = []
+        out: list[HitRow] = []
         for _qual, (path, summ) in self.summaries.items():
             for kind, line, callee, raw, note, lines in map(_hit, summ.get("hits", NONE)):
                 raw_labels = self.labels(raw, path)
+                if self.sandboxed(kind, callee, path):
+                    out.append(
+                        (kind, line, callee + note_sep(WHY), path, frozenset(), tuple(lines))
+                    )
+                    continue
                 got = self.resolve(raw_labels, None, 0)
                 if got or not raw_labels:
                     out.append((kind, line, callee + note_sep(note), path, got, tuple(lines)))
@@ -380,6 +389,12 @@ class Linker:
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
                 out += self.param_sinks(qual, args, None, 0, set())
         return out
+
+    def sandboxed(self, kind: str, callee: str, path: str) -> bool:
+        """A template compiled by a sandboxed Jinja environment (``sandbox.py``)."""
+        return kind == "template_injection" and sandboxed(
+            callee, module_name(path), self.instances, self.classes.classes, self.roots.candidates
+        )
 
     def returns_constant(self, lab: Label) -> bool:
         """``lab`` is a call of a repository function whose every return is a constant
@@ -408,8 +423,8 @@ class Linker:
         out = []
         for kind, line, callee, raw, _note, lines in map(_hit, summ.get("hits", NONE)):
             labels = frozenset(x for x in self.labels(raw, path) if _param_like(x))
-            if not labels:
-                continue
+            if not labels or self.sandboxed(kind, callee, path):
+                continue  # a sandboxed render is reported safe where it is (``hits``)
             via_params = self.resolve(labels, inner, depth)
             if via_params:
                 out.append((kind, line, callee, path, via_params, tuple(lines)))

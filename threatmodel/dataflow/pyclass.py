@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from threatmodel.code.pyast import subscript_head
 from threatmodel.dataflow.frame import Frame, dotted, qualify
 
 SELF = ".<self>."  # in a call label's origin: ``Class.<self>.method`` / ``.<self>.attr.method``
@@ -25,7 +26,7 @@ def class_info(node: ast.ClassDef, f: Frame, repo: Any) -> dict[str, Any]:
     """``{"bases": [...], "types": {attr: class}, "props": [...]}`` of a class statement
     read in frame ``f`` (its module or function), names qualified through its imports.
     ``repo(node, qual)`` says whether a name may be the repository's (``may_be_repo``)."""
-    bases = [qualify(_head(b), f) or dotted(_head(b)) for b in node.bases]
+    bases = [qualify(subscript_head(b), f) or dotted(subscript_head(b)) for b in node.bases]
     types: dict[str, str] = {}
     props: list[str] = []
 
@@ -121,11 +122,6 @@ def _is_self(name: str, f: Frame) -> bool:
     return name == f.me and value is not None and not value.labels and not value.known
 
 
-def _head(node: ast.expr) -> ast.expr:
-    """``Generic[T]`` / ``Repo[A, B]``: the class named before the subscript."""
-    return node.value if isinstance(node, ast.Subscript) else node
-
-
 def _deco(d: ast.expr) -> str:
     return dotted(d.func if isinstance(d, ast.Call) else d)
 
@@ -136,7 +132,7 @@ def _built(value: ast.expr | None, f: Frame, repo: Any) -> str:
         value = value.value
     if not isinstance(value, ast.Call):
         return ""
-    func = _head(value.func)
+    func = subscript_head(value.func)
     if not isinstance(func, ast.Name | ast.Attribute):
         return ""
     qual = qualify(func, f)

@@ -29,6 +29,7 @@ from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.pymatch import MatchMixin
 from threatmodel.dataflow.records import RecordMixin
+from threatmodel.dataflow.sandbox import module_instances
 from threatmodel.dataflow.splits import SplitMixin
 from threatmodel.dataflow.urlparams import (
     after_routing,
@@ -62,6 +63,7 @@ class Engine(
         self.catalog = catalog
         self.summaries: dict[str, dict[str, Any]] = {}
         self.classes: dict[str, dict[str, Any]] = {}  # class -> bases, attribute classes
+        self.instances: dict[str, str] = {}  # module variable -> the class that built it
         self.imports: dict[str, str] = {}
         self.table = LabelTable()
         self.typed = validates_annotations(lines)  # FastAPI enforces parameter types
@@ -76,6 +78,7 @@ class Engine(
         self.hoist(tree.body, top)
         self.block(tree.body, top)
         self.summaries[self.module] = _summary(top, [], self.table)
+        self.instances = module_instances(tree.body, top)  # sandbox.py
         # what the module imports is also its name: ``pkg.helper`` re-exported by __init__
         self.imports = {
             f"{self.module}.{k}": v for k, v in top.aliases.items() if v != k and "." in v

@@ -47,6 +47,9 @@ SPEC = KindSpec(
         "werkzeug.utils.safe_join",
         "flask.safe_join",
         "os.path.basename",
+        # both drop path separators and refuse "." / ".." (a file name, never a path)
+        "pathvalidate.sanitize_filename",
+        "django.utils.text.get_valid_filename",
         "int",
         "uuid.UUID",
         *("path.basename", "parseInt", "Number", "sanitize-filename"),

@@ -150,18 +150,29 @@ class Judge:
         else:
             file, symbol, module = self.r.resolve(p, e["view"])
         handler = f"{_mod(file) if file else module}.{symbol}".lstrip(".")
+        # decorators applied by hand in the URLconf: ``login_required(V.as_view())``
+        where = (p, e["line"], e.get("text", ""))
+        wrapped = [
+            g
+            for w in e.get("wrappers", [])
+            if (g := self.g.as_guard(p, w, f"{last(w)}() in the URLconf", where))
+        ]
+        wrapped_exempt = any(last(w) == "csrf_exempt" for w in e.get("wrappers", []))
         if e["kind"] == "function":
             decs = self._decs(file, symbol)
             params = frozenset(re.findall(r"\{(\w+)\}", route))
             methods, gs, exempt = self._function(file, symbol, decs, params)
             for m in methods:
-                self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
+                auth = decide(wrapped + gs)
+                exempt = exempt or wrapped_exempt
+                self._add(out, m, route, handler, p, e["line"], auth, exempt, e.get("name"))
             return
         chain = self._chain(file, symbol)
         methods = self._class_methods(chain)
         for m in methods:
             gs, exempt = self._class_guards(chain, m.lower(), m)
-            self._add(out, m, route, handler, p, e["line"], decide(gs), exempt, e.get("name"))
+            auth, exempt = decide(wrapped + gs), exempt or wrapped_exempt
+            self._add(out, m, route, handler, p, e["line"], auth, exempt, e.get("name"))
 
     def router(self, out: FactsBuilder, p: str, e: dict[str, Any], route: str, router: str) -> None:
         for home, prefix, viewset, line in routers.registrations(self.r, p, router):
@@ -362,11 +373,20 @@ class Judge:
                     owner[2].get("attr_lines", {}).get("permission_classes", [owner[2]["line"], ""])
                 )
                 perms = [attrs["permission_classes"], (owner[0], line, text)]
-            if "get_permissions" in {m for _f, _n, i in chain for m in i["methods"]}:
+            if self._decides_itself(chain, meth):
                 gs.append(Guard("unknown", "get_permissions() decides per request", ()))
             else:
                 gs += self._perm_guards_for(perms, chain[0][0], method, detail)
         return gs, exempt
+
+    def _decides_itself(self, chain: list[Any], action: str) -> bool:
+        """The nearest ``get_permissions`` override decides for ``action``: unless it names
+        the actions it changes and this is not one (``drf_perms.per_action``)."""
+        owner = next(((f, n) for f, n, i in chain if "get_permissions" in i["methods"]), None)
+        if owner is None:
+            return False
+        named = self.r.extracts.get(owner[0], {}).get("django", {}).get("per_action", {})
+        return owner[1] not in named or action in named[owner[1]]
 
     def _perm_guards_for(
         self, perms: list[Any] | None, file: str | None, method: str, detail: bool = False
@@ -412,6 +432,12 @@ class Judge:
             return Guard(RESTRICTED, what, (where,))
         if verdict is None:
             return Guard("unknown", f"{via}permission class {short} (not analysed)", (where,))
+        if verdict.startswith("model:"):
+            # DRF's model-permission has_permission, inherited: perms_map decides
+            refused = method not in SAFE or (on_object == RESTRICTED and detail)
+            status = RESTRICTED if refused else verdict.split(":", 1)[1]
+            what = f"{via}permission class {short} (perms_map for {method})"
+            return Guard(status, what, (where,))
         if verdict.startswith("config:"):
             # DRF's authenticated_users_only set from a setting: reads by anonymous callers
             # depend on it; writes still need the model permission. When the settings module

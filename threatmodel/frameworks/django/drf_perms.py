@@ -8,7 +8,9 @@ detail routes only (list and create routes load no object).
 
 Extract: ``permission_verdict`` (a ``has_permission`` / ``has_object_permission``),
 ``anon_setting`` and ``read_verdict`` (DRF model permissions whose anonymous reads a setting
-allows). Link: ``verdicts`` along a class chain.
+allows), ``model_verdict`` (a subclass of DRF's model permissions that keeps DRF's
+``has_permission``), ``per_action`` (a view set's ``get_permissions`` that changes the
+classes for named actions only). Link: ``verdicts`` along a class chain.
 """
 
 from __future__ import annotations
@@ -68,6 +70,19 @@ def read_verdict(cls: ast.ClassDef) -> str:
     return "authenticated"
 
 
+MODEL_PERMS = ("DjangoModelPermissions", "DjangoObjectPermissions")
+
+
+def model_verdict(cls: ast.ClassDef) -> str | None:
+    """``class AppPerms(DjangoObjectPermissions)`` with no ``has_permission`` of its own
+    runs DRF's: the ``perms_map`` permission of the method, ``model:<what a read needs>``
+    (writes always need theirs; reads need what the class's ``perms_map`` asks for GET,
+    DRF's own asks nothing)."""
+    if not any(dotted(b).rsplit(".", 1)[-1] in MODEL_PERMS for b in cls.bases):
+        return None
+    return f"model:{read_verdict(cls)}"
+
+
 def permission_verdict(fn: ast.FunctionDef) -> str:
     """A DRF permission's ``has_permission``: what letting a request through requires."""
     returns = [n.value for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None]
@@ -78,3 +93,47 @@ def permission_verdict(fn: ast.FunctionDef) -> str:
     if mentions(fn, ("is_authenticated", "user", "token", "auth")):
         return "authenticated"
     return "unknown"
+
+
+def per_action(fn: ast.FunctionDef) -> list[str] | None:
+    """The actions a view set's ``get_permissions`` decides itself, when every other
+    action gets ``super().get_permissions()`` (the class's ``permission_classes``)::
+
+        if self.action == "test":                  # or: in ("test", "summary"), and ...
+            self.permission_classes = (IsAuthenticated,)   # or: return [...]
+        return super().get_permissions()
+
+    None when it has any other shape: then it decides per request, unread."""
+    *branches, last = fn.body
+    if not (isinstance(last, ast.Return) and _super_call(last.value)):
+        return None
+    names: list[str] = []
+    for b in branches:
+        if isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant):
+            continue  # the docstring
+        if not isinstance(b, ast.If) or b.orelse or not (got := _actions_named(b.test)):
+            return None
+        names += got
+    return names
+
+
+def _super_call(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Call) and dotted(node.func) == "super.get_permissions"
+
+
+def _actions_named(test: ast.expr) -> list[str]:
+    """``self.action == "x"`` / ``self.action in ("x", "y")``, alone or first of an ``and``
+    (the branch runs only for those actions)."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        test = test.values[0]
+    if not (
+        isinstance(test, ast.Compare)
+        and dotted(test.left) == "self.action"
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Eq | ast.In)
+    ):
+        return []
+    right = test.comparators[0]
+    elts = right.elts if isinstance(right, ast.Tuple | ast.List | ast.Set) else [right]
+    names = [str_const(e) for e in elts]
+    return [n for n in names if n is not None] if all(names) else []

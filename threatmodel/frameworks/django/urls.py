@@ -41,6 +41,7 @@ from threatmodel.frameworks._python.settings import (
 )
 from threatmodel.frameworks.django import auth as django_auth
 from threatmodel.frameworks.django import drf_perms, login_mw, routers, url_gate, url_text
+from threatmodel.frameworks.django.wrapped import unwrapped
 
 SETTINGS_MARKERS = ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF")
 MIDDLEWARE_KINDS = {
@@ -112,6 +113,9 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             for item in node.body:
                 if isinstance(item, ast.FunctionDef) and item.name == "has_permission":
                     d["perms"][node.name] = drf_perms.permission_verdict(item)
+                elif isinstance(item, ast.FunctionDef) and item.name == "get_permissions":
+                    if (named := drf_perms.per_action(item)) is not None:
+                        d.setdefault("per_action", {})[node.name] = named
                 elif isinstance(item, ast.FunctionDef) and item.name == "has_object_permission":
                     # DRF asks it of the object a detail route loads (get_object)
                     d.setdefault("obj_perms", {})[node.name] = drf_perms.permission_verdict(item)
@@ -121,6 +125,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                     ]
             if anon and (setting := drf_perms.anon_setting(node)):
                 d["perms"][node.name] = f"config:{setting}:{drf_perms.read_verdict(node)}"
+            elif node.name not in d["perms"] and (model := drf_perms.model_verdict(node)):
+                d["perms"][node.name] = model
     lists = {k: v for k, v in lists.items() if v}
     if lists:
         d["lists"] = lists
@@ -147,7 +153,13 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         d["settings"] = _settings(tree, lines)
     if (
         d["urls"] is None
-        and not (d["routers"] or d["views"] or d["perms"] or d.get("settings_read"))
+        and not (
+            d["routers"]
+            or d["views"]
+            or d["perms"]
+            or d.get("settings_read")
+            or d.get("per_action")
+        )
         and not (d.get("url_gates") or d.get("tables"))
         and d["settings"] is None
     ):
@@ -209,6 +221,9 @@ def _patterns(
         return []
     out = []
     for e in node.elts:
+        if isinstance(e, ast.Starred):  # ``*router.urls``, ``*other_patterns``: spliced in
+            out += _patterns(e.value, lines, consts, views)
+            continue
         if not isinstance(e, ast.Call) or last(dotted(e.func)) not in ("path", "re_path", "url"):
             continue
         first = e.args[0] if e.args else kw(e, "route")
@@ -217,6 +232,7 @@ def _patterns(
         if raw is None and (folded := url_text.formatted(first, consts)) is not None:
             raw, unread = folded
         view = e.args[1] if len(e.args) > 1 else kw(e, "view")
+        view, wrappers = unwrapped(view)
         # ``path(settings.BASE_PATH, include(...))``: a prefix the settings module defaults
         setting = dotted(first).removeprefix("settings.") if raw is None else ""
         if setting and dotted(first).startswith("settings."):
@@ -238,6 +254,8 @@ def _patterns(
             entry["params"] = params  # each capture's converter (``models.Route.params``)
         if (name := str_const(kw(e, "name"))) is not None:
             entry["name"] = name  # the URL name a middleware may look up (url_gate.py)
+        if wrappers:
+            entry["wrappers"] = wrappers
         if isinstance(view, ast.Call) and last(dotted(view.func)) == "include":
             target = view.args[0] if view.args else None
             if isinstance(target, ast.Tuple) and target.elts:

@@ -87,7 +87,8 @@ def link(
             if k == "secret_key":
                 v = resolve_secret(v, p, resolver)
             emit_setting(out, k, v, "flask", p, line)
-    res = Resources(fl, extracts, resolver, guards, key, prefixes, hooks, limiter)
+    # classes are looked up in every file: a Resource may live in a module with no route
+    res = Resources(fl, resolver.extracts, resolver, guards, key, prefixes, hooks, limiter)
     res.emit(out)
     flask_generated.emit(fl, key, res, hooks, out)
 
@@ -169,5 +170,6 @@ def _emit(
                 csrf_exempt=csrf_exempt,
                 rate_limited=True if limited else limiter,
                 params=pattern_converters(raw),
+                unread_prefix=r.get("unread", ""),
             )
         )

@@ -95,15 +95,32 @@ class Resources:
                 )
         return out
 
-    def method_guards(self, file: str, cls_name: str, method: str) -> list[Guard]:
-        """The class's method_decorators / decorators, the method's decorators and checks."""
+    def chain(self, file: str, cls_name: str, depth: int = 0) -> list[tuple[str, dict[str, Any]]]:
+        """The class and its bases the repository defines, most derived first: a
+        ``BaseResource`` with ``decorators = [login_required]`` guards every subclass, and
+        a base's ``get`` answers for it."""
         cls = self.extracts.get(file, {}).get("classes", {}).get(cls_name)
-        if cls is None:
+        if cls is None or depth > 5:
             return []
+        out = [(file, cls)]
+        for base in cls["bases"]:
+            bfile, bsym, _ = self.resolver.resolve(file, base)
+            if bfile:
+                out += self.chain(bfile, bsym, depth + 1)
+        return out
+
+    def method_guards(self, file: str, cls_name: str, method: str) -> list[Guard]:
+        """The class's method_decorators / decorators (its own, else the nearest base's),
+        the method's decorators and checks."""
+        chain = self.chain(file, cls_name)
+        if not chain:
+            return []
+        cls = chain[0][1]
         gs: list[Guard] = []
         for attr in ("method_decorators", "decorators"):
-            line, text = cls["attr_lines"].get(attr, [cls["line"], ""])
-            gs += self._named(file, cls["attrs"].get(attr, []), attr, line, text)
+            owner, held = next(((f, c) for f, c in chain if attr in c["attrs"]), chain[0])
+            line, text = held["attr_lines"].get(attr, [held["line"], ""])
+            gs += self._named(owner, held["attrs"].get(attr, []), attr, line, text)
         for callee, line, text, _names, _strings in cls.get("method_decs", {}).get(method, []):
             g = self.guards.as_guard(file, callee, f"decorator @{callee}", (file, line, text))
             if g:
@@ -154,8 +171,9 @@ class Resources:
         """``params``: the prefix and the path as written, whose captures the route keeps."""
         dfile, dname = defined or (p, cls_name)
         captures = pattern_converters(params[0] + params[1])
-        cls = self.extracts.get(dfile, {}).get("classes", {}).get(dname)
-        methods = [m for m in (cls or {}).get("methods", []) if m in VIEW_METHODS]
+        classes = self.chain(dfile, dname)
+        cls = classes[0][1] if classes else None
+        methods = sorted({m for _f, c in classes for m in c["methods"] if m in VIEW_METHODS})
         hooks = list(self.hooks.get(None, []))
         for bp in chain:
             hooks += self.hooks.get(bp, [])

@@ -100,6 +100,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         if isinstance(c, ast.ClassDef) and any(last(dotted(b)) == "Flask" for b in c.bases)
     }
     d["restx"] = "flask_restx" in src.text or "flask_restplus" in src.text
+    d["api_classes"], d["resource_adders"] = _api_classes(tree)
     for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             _assign(node, d, lines)
@@ -115,7 +116,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         for stmt in cls.body:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 _config_assign(stmt.targets[0], stmt.value, stmt.lineno, d, class_level=True)
-    del d["app_classes"], d["restx"]
+    del d["app_classes"], d["restx"], d["api_classes"], d["resource_adders"]
     keys = ("apps", "blueprints", "registrations", "routes", "hooks", "settings", "middleware")
     more = ("restful", "add_api", "namespaces", "add_ns", "class_routes")
     if not any(d[k] for k in (*keys, *more)):
@@ -142,7 +143,7 @@ def _assign(node: ast.Assign, d: dict[str, Any], lines: list[str]) -> None:
             d["blueprints"][n] = {"prefix": prefix, "line": node.lineno}
         if names and (static := _static(call, None)) is not None:
             d["static"].append([names[0], *static, node.lineno, line_text(lines, node.lineno)])
-    elif ctor == "Api" and names:  # flask-restful / flask-restx Api(app, prefix=, decorators=)
+    elif ctor in d["api_classes"] and names:  # flask-restful / -restx Api(app, prefix=, ...)
         target = dotted(call.args[0]) if call.args else dotted(kw(call, "app"))
         prefix = str_const(kw(call, "prefix")) or ""
         decs = _names(kw(call, "decorators"))
@@ -225,8 +226,9 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
         d["add_ns"].append([owner, dotted(call.args[0]), path, call.lineno])
     elif name == "add_api" and call.args:  # connexion serves an OpenAPI spec
         d["add_api"].append([str_const(call.args[0]), str_const(kw(call, "base_path"))])
-    elif name == "add_resource" and call.args:
-        urls = [u for a in call.args[1:] if (u := str_const(a)) is not None]
+    elif name in d["resource_adders"] and call.args:
+        rules = [rule_of(a) for a in call.args[1:]]
+        urls = [u for u, _helper in rules if u is not None]
         d["restful"].append(["resource", owner, dotted(call.args[0]), urls, call.lineno])
     elif name in EXTENSIONS and (
         name != "Session" or (call.args and "app" in dotted(call.args[0]))
@@ -281,7 +283,7 @@ def _function(
             continue
         if not isinstance(dec, ast.Call) or not owner or (verb != "route" and verb not in VERBS):
             continue
-        path = str_const(dec.args[0]) if dec.args else str_const(kw(dec, "rule"))
+        path, helper = rule_of(dec.args[0] if dec.args else kw(dec, "rule"))
         if path is None or not (path.startswith("/") or path == ""):
             continue
         if verb == "route":
@@ -300,8 +302,48 @@ def _function(
                 "view_class": False,
                 "line": fn.lineno,
                 "decorators": others,
+                "unread": f"{helper}()" if helper else "",
             }
         )
+
+
+def rule_of(node: ast.AST | None) -> tuple[str | None, str]:
+    """A route's rule and the helper that computes it: ``"/login"`` -> ("/login", ""), and
+    ``scoped("/login")`` (a function of the repository handed a literal rule, adding a
+    prefix some configurations want) -> ("/login", "scoped"): the rule a deployment without
+    the prefix serves, the prefix unread (as Django's prefixes read at run time)."""
+    if (text := str_const(node)) is not None:
+        return text, ""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and len(node.args) == 1
+        and not node.keywords
+        and (text := str_const(node.args[0])) is not None
+        and text.startswith("/")
+    ):
+        return text, node.func.id
+    return None, ""
+
+
+def _api_classes(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """Names that build an Api here (``Api`` and this module's subclasses of it), and the
+    methods that add a resource: ``add_resource`` and a subclass's own method that hands
+    its arguments on to ``self.add_resource`` (``add_org_resource(cls, *urls)``)."""
+    classes = [
+        c
+        for c in tree.body
+        if isinstance(c, ast.ClassDef) and any(last(dotted(b)) == "Api" for b in c.bases)
+    ]
+    adders = {"add_resource"}
+    for c in classes:
+        for fn in c.body:
+            if isinstance(fn, ast.FunctionDef) and any(
+                isinstance(n, ast.Call) and dotted(n.func) == "self.add_resource"
+                for n in ast.walk(fn)
+            ):
+                adders.add(fn.name)
+    return {"Api"} | {c.name for c in classes}, adders
 
 
 def _names(node: ast.AST | None) -> list[str]:
