@@ -86,8 +86,9 @@ def reported(root: Path) -> tuple[list[Flow], list[Flow], int, float]:
     walked = walk(root, DEFAULT_MAX_FILE_BYTES)
     facts = collect_facts(root, walked.files, cache=None, jobs=1).facts
     scope = Classifier(RepoReader(root))
-    flows = [f for f in facts.flows if f.sink_location.path.endswith(JS) and proves(f)]
-    saved = [f for f in facts.flows if f.sink_location.path.endswith(JS) and stored(f)]
+    # a JS flow starts in JS code; it may end in a view the code renders (``jsviews``)
+    flows = [f for f in facts.flows if f.source_location.path.endswith(JS) and proves(f)]
+    saved = [f for f in facts.flows if f.source_location.path.endswith(JS) and stored(f)]
 
     def production(f: Flow) -> bool:
         return scope.at(f.sink_location.path, f.sink_location.line) == "production"

@@ -16,6 +16,7 @@ from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.dataflow import jsviews
 from threatmodel.dataflow.jsexpr import LOOKUP
 from threatmodel.dataflow.jsweak import annotate
 
@@ -54,7 +55,7 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 3
+    version = 4
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -66,7 +67,8 @@ class JsFlowsCollector(Collector):
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
-        out.flows.extend(annotate(dataflow.flows(extracts, aliases), extracts, aliases))
+        found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
+        out.flows.extend(jsviews.resolve(found, ctx.root, ctx.files))
 
 
 def with_external_lookups(extracts: Mapping[str, Extract]) -> dict[str, Extract]:

@@ -59,6 +59,10 @@ def check(
         if first is None or first.type in ("object", "array"):
             return None  # an object is sent as JSON
         return value
+    if when == "view_locals":
+        # ``res.render(view, locals)``: what reaches the page is decided by the view
+        obj = unwrap(_receiver(call))
+        return value if obj is not None and dotted(obj).split(".")[-1] in RESPONSES else None
     if when == "mongo_filter":
         return None if _crypto(_receiver(call)) else _mongo(value, args, f, expr)
     if when == "url_host":
@@ -95,6 +99,8 @@ def shaped(when: str, args: list[Node]) -> bool:
         return first is not None and first.type in CODE_TEXT
     if when == "sql_string":
         return first is not None and first.type in SQL_TEXT
+    if when == "view_locals":  # a view named by a string, and the locals it is given
+        return first is not None and first.type == "string" and len(args) > 1
     return True
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
-from threatmodel.dataflow import affix, urlhead
+from threatmodel.dataflow import affix, jsviews, urlhead
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
@@ -389,6 +389,13 @@ class JsExpr:
         if value is None:
             return
         callee = qual if qual and not self.repo(qual) else callee_text(node)
+        view = string_value(unwrap(arg_nodes[0])) if when == "view_locals" and arg_nodes else None
+        if view and not isinstance(value, str):
+            # which locals each source reaches; link reads the view (``jsviews``)
+            found = jsviews.hits(callee, view, value)
+            f.hits += [Hit(kind, line_of(node), c, labels) for c, labels in found]
+            if found or value.all_labels():
+                return
         if isinstance(value, str):  # safe as called: kept to refute a claim there
             f.hits.append(Hit(kind, line_of(node), callee, frozenset(), f"safe: {value}"))
             return

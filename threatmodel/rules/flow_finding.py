@@ -35,7 +35,9 @@ def stored(flow: Flow) -> bool:
     """Is ``flow`` a stored value reaching, unbroken, a sink worth a review for it?"""
     if flow.broken_by is not None or flow.source_kind != "database":
         return False
-    lang = detect_language(flow.sink_location.path)
+    # the engine that matched the row read the source's file (a sink's line may be in the
+    # view a JS handler renders: ``dataflow/jsviews.py``)
+    lang = detect_language(flow.source_location.path)
     return stored_sink(flow.claim, flow.sink, "javascript" if lang in JS_LANGUAGES else lang)
 
 
