@@ -16,6 +16,7 @@ from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.collect.fixed_in import keep_fixed_in
 from threatmodel.dataflow import jsviews
 from threatmodel.dataflow.jsexpr import LOOKUP
 from threatmodel.dataflow.jsweak import annotate
@@ -68,6 +69,7 @@ class JsFlowsCollector(Collector):
         extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
         found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
+        found = keep_fixed_in(found, ctx.root, ctx.files)
         out.flows.extend(jsviews.resolve(found, ctx.root, ctx.files))
 
 
