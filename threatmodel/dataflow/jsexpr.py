@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from threatmodel.claims.sql_injection import PG_PROMISE
 from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow import affix, jsviews, urlhead
@@ -60,6 +61,8 @@ DB_READS = frozenset(
     | {"findAndCountAll", "findOneAndUpdate", "fetchAll", "first", "query", "execute"}
     | {"$queryRaw", "$queryRawUnsafe", "select", "selectFrom"}
 )
+# a package's object's query methods (``db.one(q)`` of pg-promise: ``dataflow/jsmade.py``)
+PACKAGE_READS = frozenset(f"pg-promise.{m}" for m in PG_PROMISE)
 WRAPPERS = frozenset(
     {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
     | {"type_assertion", "await_expression", "sequence_expression"}
@@ -331,7 +334,7 @@ class JsExpr:
             return tainted(*args).sanitized(safe, name).step(line)
         if qual in POSITIONAL and args and args[0].seq:
             return args[0]  # ``Promise.all([a, b])``: each result where its promise was
-        if method in DB_READS or qual.startswith(API_READS):
+        if method in DB_READS or qual in PACKAGE_READS or qual.startswith(API_READS):
             # a database read, or the browser reading the app's own API: stored data
             read = (
                 ".".join(qual.rsplit(".", 2)[-2:]) if qual.startswith(API_READS) else f".{method}"
