@@ -47,6 +47,9 @@ REQUEST_ATTRS = frozenset(
 )
 # Clients whose answer is the app's own stored data: the browser reading its API
 API_READS = ("@angular/common/http.HttpClient.",)
+# The browser's own HTTP clients, made with ``new``: what their response fields hold is what
+# the server sent (its stored data), like a read of the API
+API_CLIENTS = {"XMLHttpRequest": ("responseText", "response", "responseXML")}
 PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called on, as it is
 POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
@@ -340,6 +343,9 @@ class JsExpr:
                 ".".join(qual.rsplit(".", 2)[-2:]) if qual.startswith(API_READS) else f".{method}"
             )
             return Value(frozenset({Label("database", read, line)}))
+        if node.type == "new_expression" and qual in API_CLIENTS:
+            answer = Value(frozenset({Label("database", f"{qual}.response", line)}))
+            return Value(items=tuple((k, answer) for k in API_CLIENTS[qual]))
         if qual and self.repo(qual):
             if node.type == "new_expression":
                 return Value(const=Obj("instance", qual))

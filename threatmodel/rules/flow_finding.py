@@ -16,6 +16,7 @@ attack to review: whether a user can save what it holds is not followed (its ver
 from __future__ import annotations
 
 from threatmodel.claims import REGISTRY
+from threatmodel.code.inline import is_view
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.dataflow.catalog import stored_sink
 from threatmodel.dataflow.proof import describe, unbroken
@@ -37,8 +38,10 @@ def stored(flow: Flow) -> bool:
         return False
     # the engine that matched the row read the source's file (a sink's line may be in the
     # view a JS handler renders: ``dataflow/jsviews.py``)
-    lang = detect_language(flow.source_location.path)
-    return stored_sink(flow.claim, flow.sink, "javascript" if lang in JS_LANGUAGES else lang)
+    at = flow.source_location.path
+    lang = detect_language(at)
+    js = lang in JS_LANGUAGES or is_view(at)  # a view's inline script is the JS engine's
+    return stored_sink(flow.claim, flow.sink, "javascript" if js else lang)
 
 
 def _lower(severity: str) -> Severity:
