@@ -93,6 +93,7 @@ def test_raw_outputs_name_the_printed_paths_not_calls_or_includes() -> None:
     text = "<%- JSON.stringify(data.rows[0]) + ' items' %>\n<%- include('x') %>\n<%-a.b%><%= c %>\n"
     assert raw_outputs(text, "ejs") == [(1, "data.rows"), (3, "a.b")]
     assert raw_outputs("p!= bio\nspan !{user.name}\n", "pug") == [(1, "bio"), (2, "user.name")]
+    assert raw_outputs("if a!== b\n  p= a\n", "pug") == []  # a comparison, an escaped output
 
 
 def test_flows_into_other_sinks_pass_through_untouched(tmp_path: Path) -> None:

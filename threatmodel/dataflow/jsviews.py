@@ -27,8 +27,8 @@ RAW = {
     "ejs": re.compile(r"<%-(.*?)-?%>", re.S),
     "hbs": re.compile(r"\{\{\{(.*?)\}\}\}", re.S),
     "handlebars": re.compile(r"\{\{\{(.*?)\}\}\}", re.S),
-    "pug": re.compile(r"!\{(.*?)\}|^\s*[\w.#-]*!=\s*(.+)$", re.M),
-    "jade": re.compile(r"!\{(.*?)\}|^\s*[\w.#-]*!=\s*(.+)$", re.M),
+    "pug": re.compile(r"!\{(.*?)\}|^\s*[\w.#-]*!=(?!=)\s*(.+)$", re.M),
+    "jade": re.compile(r"!\{(.*?)\}|^\s*[\w.#-]*!=(?!=)\s*(.+)$", re.M),
 }
 # A dotted name with optional indexes (``output.products[i].name``), not a call's callee.
 NAME = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:\s*(?:\.\s*[A-Za-z_$][\w$]*|\[[^\]]*\]))*")
