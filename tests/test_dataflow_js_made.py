@@ -5,7 +5,14 @@ when a caller calls what ``require`` gave."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from js_support import js_flows
+
+from threatmodel.code.reader import RepoReader
+from threatmodel.models import Facts
+from threatmodel.rules.flow_finding import FlowFinding
+from threatmodel.rules.interface import RuleContext
 
 MODEL = """\
 var config = require('../config'),
@@ -77,3 +84,43 @@ def test_a_factory_made_database_objects_queries_are_sql_sinks() -> None:
 def test_array_methods_of_the_same_names_are_no_sinks() -> None:
     flows = js_flows({"model/items.js": MODEL, "routes/web.js": ROUTES})
     assert not [f for f in flows if f.sink_location.line == 15]
+
+
+TWIN_MODEL = """\
+var pgp = require('pg-promise')();
+var db = pgp(process.env.DB);
+
+function byId(id) {
+    var q = "SELECT * FROM items WHERE id = '" + id + "'";
+    return db.one(q);
+}
+
+function byCode(code) {
+    var q = "SELECT * FROM items WHERE code = '" + code + "'";
+    return db.one(q);
+}
+
+module.exports = { byId: byId, byCode: byCode };
+"""
+
+TWIN_ROUTES = """\
+var model = require('../model/items');
+var router = require('express').Router();
+
+router.get('/id', function (req, res) { model.byId(req.query.id) });
+router.get('/code', function (req, res) { model.byCode(req.query.code) });
+"""
+
+
+def test_two_sinks_whose_lines_read_the_same_stay_two_findings(tmp_path: Path) -> None:
+    # a fingerprint quotes lines, not their numbers: the second also quotes its source
+    files = {"model/items.js": TWIN_MODEL, "routes/items.js": TWIN_ROUTES}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    facts = Facts(flows=js_flows(files))
+    ctx = RuleContext(root=tmp_path, reader=RepoReader(tmp_path))
+    found = [f for f in FlowFinding().check(facts, ctx) if f.claims[0].kind == "sql_injection"]
+    assert sorted(f.claims[0].location.line for f in found if f.claims[0].location) == [6, 11]
+    assert len({f.fingerprint for f in found}) == 2
+    assert sorted(len(f.evidence) for f in found) == [1, 2]

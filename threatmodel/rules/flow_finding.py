@@ -57,6 +57,7 @@ class FlowFinding(Rule):
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out: list[Finding] = []
         seen: set[tuple[str, str, int]] = set()
+        taken: set[str] = set()  # fingerprints given
         # request input first: a sink it reaches is not reported again for a stored value
         for flow in sorted(facts.flows, key=lambda f: not unbroken(f)):
             spec = REGISTRY.get(flow.claim)
@@ -89,18 +90,24 @@ class FlowFinding(Rule):
                 title += f"({flow.sink})"
             elif route is not None:
                 title = f"{route.method} {route.path}: {title}"
-            out.append(
-                Finding(
-                    title=title,
-                    severity=severity,
-                    stride=[Stride(s) for s in spec.stride],
-                    cwe=list(spec.cwe),
-                    source="rule",
-                    rule_id=self.id,
-                    claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
-                    evidence=evidence(ctx, flow.sink_location),
-                    attack=attack,
-                    mitigation=spec.help,
-                )
+            finding = Finding(
+                title=title,
+                severity=severity,
+                stride=[Stride(s) for s in spec.stride],
+                cwe=list(spec.cwe),
+                source="rule",
+                rule_id=self.id,
+                claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
+                evidence=evidence(ctx, flow.sink_location),
+                attack=attack,
+                mitigation=spec.help,
             )
+            if finding.fingerprint in taken:
+                # another sink of this file reads the same (``return db.one(q);`` in two
+                # query functions): a fingerprint quotes lines, not their numbers, so this
+                # one quotes its source too and stays a finding of its own
+                more = finding.evidence + evidence(ctx, flow.source_location)
+                finding = finding.model_copy(update={"evidence": more})
+            taken.add(finding.fingerprint)
+            out.append(finding)
         return out
