@@ -108,3 +108,17 @@ def test_flows_into_other_sinks_pass_through_untouched(tmp_path: Path) -> None:
         sink_location=at,
     )
     assert resolve([flow], tmp_path, []) == [flow]
+
+
+def test_a_view_outside_a_views_folder_is_found_by_its_name(tmp_path: Path) -> None:
+    (tmp_path / "src/templates").mkdir(parents=True)
+    (tmp_path / "src/templates/greet.ejs").write_text("<p>\n<%- who %></p>\n")
+    (tmp_path / "src/app.js").write_text(
+        "module.exports.greet = function (req, res) {\n"
+        "  res.render('greet', { who: req.query.who })\n"
+        "}\n"
+    )
+    flows = [f for f in collect(tmp_path, JsFlowsCollector()).flows if f.claim == "xss"]
+    assert [(f.sink_location.path, f.sink_location.line) for f in flows] == [
+        ("src/templates/greet.ejs", 2)
+    ]

@@ -6,7 +6,8 @@ file and cannot see the view, so at the call it records which local paths each s
 reaches (``hits``: one hit per label, its paths in the callee). Link knows every file: there
 ``resolve`` reads the view and keeps a flow only when the view prints one of those paths raw,
 with the view's line as the sink (the res.render line is a step), and drops it otherwise.
-Views are found as Express finds them by default: ``<views>/<name>.<ext>``.
+Views are found as Express finds them by default, ``<views>/<name>.<ext>``, else as the one
+file whose path ends in the name (a views folder set elsewhere).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def raw_outputs(text: str, ext: str) -> list[tuple[int, str]]:
 def resolve(flows: Iterable[Flow], root: Path, files: Iterable[str]) -> list[Flow]:
     """Flows into ``res.render`` made concrete by the view: sink at the view's raw output of
     a path the value reaches, or dropped when the view escapes every one of them."""
+    files = list(files)
     views = _views(files)
     cache: dict[str, list[tuple[str, int, str]]] = {}
     out: list[Flow] = []
@@ -95,7 +97,8 @@ def resolve(flows: Iterable[Flow], root: Path, files: Iterable[str]) -> list[Flo
             out.append(flow.model_copy(update={"sink": callee, "source": callee}))
             continue
         if view not in cache:
-            cache[view] = _printed(root, views.get(_view_name(view), []))
+            name = _view_name(view)
+            cache[view] = _printed(root, views.get(name) or _elsewhere(name, files))
         reached = paths.split(",")
         hit = next(
             ((p, n, name) for p, n, name in cache[view] if any(_meets(name, r) for r in reached)),
@@ -139,6 +142,17 @@ def _views(files: Iterable[str]) -> dict[str, list[str]]:
         if (sep and (not head or head.endswith("/"))) and dot and ext in RAW:
             out.setdefault(name, []).append(rel)
     return out
+
+
+def _elsewhere(name: str, files: list[str]) -> list[str]:
+    """A view kept in another folder (``app.set('views', 'templates')``): the one file
+    whose path ends in the name, or none when several do (no guess)."""
+    found = [
+        rel
+        for rel in files
+        if rel.rpartition(".")[2] in RAW and ("/" + rel.rpartition(".")[0]).endswith("/" + name)
+    ]
+    return found if len(found) == 1 else []
 
 
 def _printed(root: Path, paths: list[str]) -> list[tuple[str, int, str]]:
