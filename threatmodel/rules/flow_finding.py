@@ -105,8 +105,13 @@ class FlowFinding(Rule):
             if finding.fingerprint in taken:
                 # another sink of this file reads the same (``return db.one(q);`` in two
                 # query functions): a fingerprint quotes lines, not their numbers, so this
-                # one quotes its source too and stays a finding of its own
-                more = finding.evidence + evidence(ctx, flow.source_location)
+                # one quotes its source too (or, for a pattern found on the sink's own line,
+                # the lines leading to it) and stays a finding of its own
+                at, before = flow.source_location, 0
+                if at == flow.sink_location:
+                    before = min(2, at.line - 1)
+                    at = at.model_copy(update={"line": at.line - before})
+                more = [*finding.evidence, ctx.evidence_at(at, extra_lines=before)]
                 finding = finding.model_copy(update={"evidence": more})
             taken.add(finding.fingerprint)
             out.append(finding)
