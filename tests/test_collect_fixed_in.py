@@ -12,6 +12,7 @@ from js_support import collect
 
 from threatmodel.collect.flows_js import JsFlowsCollector
 from threatmodel.collect.sinks_js import JsSinksCollector
+from threatmodel.dataflow.proof import proof_steps
 
 HANDLER = """\
 var mathjs = require('mathjs')
@@ -33,5 +34,9 @@ def test_an_old_pinned_release_makes_the_call_a_sink(tmp_path: Path, pin: str, f
     facts = collect(tmp_path, JsFlowsCollector(), JsSinksCollector())
     found = [f for f in facts.flows if f.claim == "code_injection" and f.broken_by is None]
     assert [(f.sink, f.sink_location.line) for f in found] == [("mathjs.eval", 4)] * flows
+    # the old pin is the proof's first step
+    assert [(f.steps[0].path, f.steps[0].line) for f in found] == [("package.json", 1)] * flows
+    said = [s.text for f in found for s in proof_steps(f) if s.location.path == "package.json"]
+    assert said == ["the package's release pinned at line 1, before its fix"] * flows
     # never a sink fact: whether it is one depends on the version, which a flow checks
     assert not [s for s in facts.sinks if "mathjs" in s.call]

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from threatmodel.claims import REGISTRY
 from threatmodel.collect.deps import package_json
-from threatmodel.models import Flow
+from threatmodel.models import Flow, Location
 
 
 def _rows() -> dict[str, tuple[str, str]]:
@@ -37,7 +37,7 @@ def keep_fixed_in(flows: Iterable[Flow], root: Path, files: Iterable[str]) -> li
     manifests = sorted(
         (p for p in files if posixpath.basename(p) == "package.json"), key=len, reverse=True
     )
-    pins: dict[str, dict[str, str]] = {}
+    pins: dict[str, dict[str, tuple[str, int]]] = {}
     out: list[Flow] = []
     for flow in flows:
         row = ROWS.get(flow.sink)
@@ -53,17 +53,21 @@ def keep_fixed_in(flows: Iterable[Flow], root: Path, files: Iterable[str]) -> li
             continue
         if manifest not in pins:
             pins[manifest] = _pins(root / manifest)
-        if _older(pins[manifest].get(package, ""), fixed):
-            out.append(flow)
+        spec, line = pins[manifest].get(package, ("", 0))
+        if _older(spec, fixed):
+            # the pin is part of the proof: a step the report and the model's chunk show
+            pin = Location(path=manifest, line=line)
+            out.append(flow.model_copy(update={"steps": [pin, *flow.steps]}) if line else flow)
     return out
 
 
-def _pins(path: Path) -> dict[str, str]:
+def _pins(path: Path) -> dict[str, tuple[str, int]]:
+    """Package -> (its version spec, the manifest's line declaring it)."""
     try:
         deps = list(package_json(path.read_text(errors="replace")))
     except (OSError, ValueError):
         return {}
-    return {name: spec for _, name, spec, _ in deps if spec}
+    return {name: (spec, line or 0) for _, name, spec, line in deps if spec}
 
 
 def _older(spec: str, fixed: str) -> bool:
