@@ -122,3 +122,22 @@ def test_a_view_outside_a_views_folder_is_found_by_its_name(tmp_path: Path) -> N
     assert [(f.sink_location.path, f.sink_location.line) for f in flows] == [
         ("src/templates/greet.ejs", 2)
     ]
+
+
+def test_koa_and_fastify_render_through_their_own_objects(tmp_path: Path) -> None:
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views/hello.ejs").write_text("<h1><%- name %></h1>\n")
+    (tmp_path / "app.js").write_text(
+        "router.get('/k', async (ctx) => {\n"
+        "  await ctx.render('hello', { name: ctx.query.name })\n"
+        "})\n"
+        "fastify.get('/f', (request, reply) => {\n"
+        "  reply.view('/views/hello.ejs', { name: request.query.name })\n"
+        "})\n"
+        "function later (tpl) { tpl.render('hello', { name: 'x' }) }\n"
+    )
+    flows = [f for f in collect(tmp_path, JsFlowsCollector()).flows if f.claim == "xss"]
+    assert sorted((f.steps[-2].line, f.sink_location.path) for f in flows) == [
+        (2, "views/hello.ejs"),
+        (5, "views/hello.ejs"),
+    ]
