@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import yaml
 
+from threatmodel.code.inline import is_view
 from threatmodel.code.reader import RepoReader
 from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, walk
 from threatmodel.collect import collect_facts
@@ -86,8 +87,14 @@ def reported(root: Path) -> tuple[list[Flow], list[Flow], int, float]:
     walked = walk(root, DEFAULT_MAX_FILE_BYTES)
     facts = collect_facts(root, walked.files, cache=None, jobs=1).facts
     scope = Classifier(RepoReader(root))
-    flows = [f for f in facts.flows if f.sink_location.path.endswith(JS) and proves(f)]
-    saved = [f for f in facts.flows if f.sink_location.path.endswith(JS) and stored(f)]
+
+    # a JS flow starts in JS code (a view's inline script too: ``code/inline``); it may end
+    # in a view the code renders (``jsviews``)
+    def js(f: Flow) -> bool:
+        return f.source_location.path.endswith(JS) or is_view(f.source_location.path)
+
+    flows = [f for f in facts.flows if js(f) and proves(f)]
+    saved = [f for f in facts.flows if js(f) and stored(f)]
 
     def production(f: Flow) -> bool:
         return scope.at(f.sink_location.path, f.sink_location.line) == "production"

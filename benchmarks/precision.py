@@ -43,6 +43,8 @@ VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",
     "OWASP+NodeGoat": "c5cb68a7084e4ae7dcc60e6a98768720a81841e8",
     "adeyosemanputra+pygoat": "19d17cc8874861142b330636d068bbde54e86b85",
+    "appsecco+dvna": "9ba473add536f66ac9007966acb2a775dd31277a",
+    "cr0hn+vulnerable-node": "4e2058201e4443026c11de1799d1e2f2e37f9f9b",
     "juice-shop+juice-shop": "33518f5a0911e25d9df747b1e70fb7af279a755c",
     "we45+Vulnerable-Flask-App": "b6a4f97afd466e83e1f60781494252dec1c37039",
 }

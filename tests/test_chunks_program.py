@@ -403,3 +403,19 @@ def test_a_route_registered_again_names_the_later_line(tmp_path: Path) -> None:
     chunks = summarize(Facts(routes=[m]), RepoReader(tmp_path), 6000)
     every = "\n".join(c.data for c in chunks)
     assert "GET /m registered again at server.js:3 | app.get('/m', serve)" in every
+
+
+def test_the_express_apps_creation_is_application_setup(tmp_path: Path) -> None:
+    # where helmet or app.disable('x-powered-by') would go: the model sees it is absent
+    files = {
+        "server.js": (
+            "var express = require('express')\nvar path = require('path')\n\n"
+            "var app = express();\n\nconsole.log(path.sep)\n"
+            "app.use(express.static('public'))\n"
+        )
+    }
+    write(tmp_path, files)
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=list(files))
+    data = "\n".join(c.data for c in chunks)
+    assert "4|var app = express();" in data and "console.log" not in data
+    assert "7|app.use(express.static('public'))" in data

@@ -41,3 +41,11 @@ def facts():  # type: ignore[no-untyped-def]
 def test_gate_named(facts, route: str, status: str, mechanism: str | None) -> None:  # type: ignore[no-untyped-def]
     r = routes_by_id(facts)[route]
     assert (r.auth.status, r.auth.mechanism) == (status, mechanism)
+
+
+def test_javascript_rows_named_like_python_builtins_open_no_python_file() -> None:
+    # pg-promise's db.any / db.map are JS sinks; in Python, any() / map() are builtins
+    from threatmodel.collect.flows_python import GATE as PY_GATE
+
+    assert PY_GATE.search("ok = any(x > 1 for x in xs)\nys = list(map(str, xs))\n") is None
+    assert PY_GATE.search("cursor.execute(q)\n") is not None

@@ -85,3 +85,33 @@ def test_an_excerpt_is_headed_by_the_label_it_is_asked_with(tmp_path: Path) -> N
     assert first.splitlines()[0] == "--- handler GET /a: h.py lines 1-2"
     assert again.splitlines()[0] == "--- helper of a flow: h.py lines 1-2"
     assert first.splitlines()[1:] == again.splitlines()[1:] == ["1|def f():", "2|    return 1"]
+
+
+def test_a_required_modules_exported_function_is_an_express_handlers_body(
+    tmp_path: Path,
+) -> None:
+    # `const h = require("../core/h")` is an import, not a factory call: `h.show` is the
+    # `module.exports.show = function` of that module (CommonJS), as with `exports.show`.
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "core").mkdir()
+    (tmp_path / "routes/web.js").write_text(
+        "var router = require('express').Router()\n"
+        "var pages = require('../core/pages')\n"
+        "router.post('/show', pages.show)\n"
+        "router.post('/list', pages.list)\n"
+    )
+    (tmp_path / "core/pages.js").write_text(
+        "var db = require('../models')\n"
+        "module.exports.show = function (req, res) {\n"
+        "  res.send('ok')\n"
+        "}\n"
+        "exports.list = (req, res) => {\n"
+        "  res.send('ok')\n"
+        "}\n"
+    )
+    index = CodeIndex(RepoReader(tmp_path))
+    show = index.js_member_function("routes/web.js", "pages.show")
+    listed = index.js_member_function("routes/web.js", "pages.list")
+    assert show is not None and (show.path, show.start, show.end) == ("core/pages.js", 2, 4)
+    assert listed is not None and (listed.path, listed.start) == ("core/pages.js", 5)
+    assert index.js_member_function("routes/web.js", "pages.missing") is None

@@ -57,6 +57,7 @@ _APP_KEYS = re.compile(
     |\bautoescape\b|\bjinja_env\b
     |\b(?:app|server|router)\.(?:use|set|disable|enable)\(
     |\b(?:helmet|csurf|cors|session|cookieSession|cookieParser|expressSession)\s*\(
+    |=\s*(?:express|fastify)\(\s*[){]  # the app made: where helmet / x-powered-by belong
     |\bweb\.Application\(|\bmiddlewares\s*=|\bsetup\(\s*app\b
     |\b(?:finale|epilogue)\.(?:initialize|resource)\(
     |\.(?:create|list|read|update|delete)\.(?:start|auth|fetch|data|write|send|complete)

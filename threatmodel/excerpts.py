@@ -194,7 +194,9 @@ class CodeIndex:
             return None
         imports = jsast.imports(tree.root_node)
         source = obj
-        for node in jsast.walk(tree.root_node):
+        # ``const h = require("./h")`` is itself an import (its call is no factory); only
+        # ``new Handler(db)`` / ``makeHandler(db)`` names the import the object comes from.
+        for node in () if obj in imports else jsast.walk(tree.root_node):
             name = node.child_by_field_name("name") if node.type == "variable_declarator" else None
             if name is not None and node_text(name) == obj:
                 value = jsast.unwrap(node.child_by_field_name("value"))

@@ -32,7 +32,10 @@ class SinkRow:
     when the package is one of these (``z.literal`` of ``zod`` is no Sequelize literal).
     ``stored``: a stored value (read back from the database or the app's own API) reaching
     the sink is worth a review too: it may hold what another user saved (a second-order
-    attack), and the sink runs or trusts it whole (code, HTML with escaping switched off)."""
+    attack), and the sink runs or trusts it whole (code, HTML with escaping switched off).
+    ``below``: the call is a sink only in the package's versions before this one, where a
+    published flaw was fixed (``mathjs.eval`` ran code until 3.17.0): the app's manifest must
+    pin an older version (``collect/flows_js.py``)."""
 
     callee: str
     arg: int | None = 0
@@ -45,6 +48,7 @@ class SinkRow:
     shown: str = ""
     modules: tuple[str, ...] = ()
     stored: bool = False
+    below: str = ""
 
 
 def js(
@@ -58,6 +62,7 @@ def js(
     shown: str = "",
     modules: tuple[str, ...] = (),
     stored: bool = False,
+    below: str = "",
 ) -> SinkRow:
     """A JavaScript / TypeScript row (``callee`` as ``require`` / ESM imports resolve it,
     ``node:`` dropped; ``.method`` for any receiver)."""
@@ -72,6 +77,7 @@ def js(
         shown=shown,
         modules=modules,
         stored=stored,
+        below=below,
     )
 
 

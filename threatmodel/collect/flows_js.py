@@ -14,8 +14,11 @@ from collections.abc import Mapping
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.inline import is_view, script_source
 from threatmodel.code.jsast import is_test_path
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.collect.fixed_in import keep_fixed_in
+from threatmodel.dataflow import jsviews
 from threatmodel.dataflow.jsexpr import LOOKUP
 from threatmodel.dataflow.jsweak import annotate
 
@@ -54,19 +57,25 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 3
+    version = 5
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
-        return language in JS_LANGUAGES and not is_test_path(path) and "/dist/" not in path
+        code = language in JS_LANGUAGES or is_view(path)  # a view's inline scripts too
+        return code and not is_test_path(path) and "/dist/" not in path
 
     def extract(self, src: SourceFile) -> Extract:
+        if src.language not in JS_LANGUAGES:
+            script = script_source(src)
+            return dataflow.extract_js(script) if script is not None else None
         return dataflow.extract_js(src)
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
-        out.flows.extend(annotate(dataflow.flows(extracts, aliases), extracts, aliases))
+        found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
+        found = keep_fixed_in(found, ctx.root, ctx.files)
+        out.flows.extend(jsviews.resolve(found, ctx.root, ctx.files))
 
 
 def with_external_lookups(extracts: Mapping[str, Extract]) -> dict[str, Extract]:

@@ -7,6 +7,7 @@ through imports) into ``Flow`` facts.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 
 from threatmodel import dataflow
@@ -15,13 +16,19 @@ from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkCon
 from threatmodel.code.source import SourceFile
 from threatmodel.collect._pygates import gate
 
+PY_BUILTINS = frozenset(dir(builtins))
+
 
 def _gate_names() -> list[str]:
     """Last identifiers of every catalog sink and sanitizer, from the registry."""
     names: set[str] = set()
     for spec in REGISTRY.values():
         for row in spec.sinks:
-            names.add(row.callee.rsplit(".", 1)[-1])
+            name = row.callee.rsplit(".", 1)[-1]
+            # a JavaScript row named like a Python builtin (pg-promise's ``db.any``,
+            # ``db.map``) would admit every file that calls ``any(...)``: no Python sink
+            if row.language == "python" or name not in PY_BUILTINS:
+                names.add(name)
         for name in spec.sanitizers:
             names.add(name.rsplit(".", 1)[-1])
     return sorted(n for n in names if n.isidentifier())

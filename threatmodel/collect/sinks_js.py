@@ -86,7 +86,9 @@ def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
         args = jsast.call_args(node)
         for kind, row in rows:
             fact = REGISTRY[kind].fact_of(row)
-            if fact and shaped(row.when, args):
+            # a row of a package's old versions only is a flow's (``collect/fixed_in``): listed
+            # as a fact it would call every app's ``mathjs.eval`` dangerous
+            if fact and shaped(row.when, args) and not row.below:
                 return fact, written, row
         return None
     if node.type == "pair":
@@ -267,7 +269,7 @@ def function_name(fn: Node | None) -> str | None:
 @register
 class JsSinksCollector(Collector):
     id = "sinks_js"
-    version = 2  # sinks are the claim catalog's JS rows
+    version = 3  # sinks are the claim catalog's JS rows
     # The last name only: ``vm .runInNewContext`` may be split by spaces or lines.
     gate = re.compile("|".join(sorted(re.escape(w) for w in _gate_words())))
 

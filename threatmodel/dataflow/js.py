@@ -31,6 +31,7 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
 from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
+from threatmodel.dataflow.jsmade import made_by_packages
 from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
 from threatmodel.dataflow.jspin import pinned_params
 from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
@@ -82,8 +83,13 @@ class JsEngine(JsBind):
         top = Frame(self.module, {}, {}, {})
         for local, (spec, name) in imports(root).items():
             top.aliases[local] = self.import_qual(spec, name)
+        # ``db = pgp(url)``: the package's object (``db.one`` is ``pg-promise.one``)
+        top.aliases.update(made_by_packages(root))
         self.block(root.named_children, top)
-        self.summaries[self.module] = summary(top, [], self.table)
+        # ``module.exports = fn``: calling what ``require`` gave calls ``fn`` (the alias
+        # below); the module's own top-level code keeps its sinks under another name
+        own = f"{self.module}.<module>" if self.module in self.aliases else self.module
+        self.summaries[own] = summary(top, [], self.table)
         for name, cls in self.instances.items():  # ``cache.get()`` from another file
             for qual in [q for q in self.summaries if q.startswith(f"{cls}.")]:
                 self.aliases.setdefault(f"{name}{qual[len(cls) :]}", qual)

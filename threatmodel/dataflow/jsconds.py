@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 Eval = Callable[["Node | None", Frame], Value]
 RESPONSES = frozenset({"res", "response", "resp", "reply"})
+RENDERERS = RESPONSES | {"ctx"}  # koa-views renders through the context
 FIXED = FIXED_URL  # a path, or a fixed host (one rule for both engines)
 QUERY_SHAPES = frozenset({"where", "data", "include", "select", "attributes", "order"})
 # Node's crypto objects have ``update`` too: ``createHmac(...).update(body)`` feeds a digest.
@@ -61,6 +62,11 @@ def check(
         if first is None or first.type in ("object", "array"):
             return None  # an object is sent as JSON
         return value
+    if when == "view_locals":
+        # ``res.render(view, locals)`` (Koa's ``ctx.render``, Fastify's ``reply.view``):
+        # what reaches the page is decided by the view
+        obj = unwrap(_receiver(call))
+        return value if obj is not None and dotted(obj).split(".")[-1] in RENDERERS else None
     if when == "mongo_filter":
         return None if _crypto(_receiver(call)) else _mongo(value, args, f, expr)
     if when == "url_host":
@@ -106,6 +112,8 @@ def shaped(when: str, args: list[Node]) -> bool:
         return first is not None and first.type in CODE_TEXT
     if when == "sql_string":
         return first is not None and first.type in SQL_TEXT
+    if when == "view_locals":  # a view named by a string, and the locals it is given
+        return first is not None and first.type == "string" and len(args) > 1
     return True
 
 

@@ -17,9 +17,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from threatmodel.claims.sql_injection import PG_PROMISE
 from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
-from threatmodel.dataflow import affix, urlhead
+from threatmodel.dataflow import affix, jsviews, urlhead
 from threatmodel.dataflow.frame import Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
@@ -46,6 +47,9 @@ REQUEST_ATTRS = frozenset(
 )
 # Clients whose answer is the app's own stored data: the browser reading its API
 API_READS = ("@angular/common/http.HttpClient.",)
+# The browser's own HTTP clients, made with ``new``: what their response fields hold is what
+# the server sent (its stored data), like a read of the API
+API_CLIENTS = {"XMLHttpRequest": ("responseText", "response", "responseXML")}
 PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called on, as it is
 POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
@@ -68,6 +72,8 @@ QUERY_STEPS = frozenset(
     | {"maybeSingle", "textSearch", "where", "andWhere", "orWhere", "whereIn", "orderBy"}
     | {"offset", "first", "returns", "throwOnError"}
 )
+# a package's object's query methods (``db.one(q)`` of pg-promise: ``dataflow/jsmade.py``)
+PACKAGE_READS = frozenset(f"pg-promise.{m}" for m in PG_PROMISE)
 WRAPPERS = frozenset(
     {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"}
     | {"type_assertion", "await_expression", "sequence_expression"}
@@ -347,12 +353,15 @@ class JsExpr:
             # ``.select("*").eq("id", id).single()``: the filter's value picks rows, it
             # is not their content; the rows stay stored data
             return receiver
-        if method in DB_READS or qual.startswith(API_READS):
+        if method in DB_READS or qual in PACKAGE_READS or qual.startswith(API_READS):
             # a database read, or the browser reading the app's own API: stored data
             read = (
                 ".".join(qual.rsplit(".", 2)[-2:]) if qual.startswith(API_READS) else f".{method}"
             )
             return Value(frozenset({Label("database", read, line)}))
+        if node.type == "new_expression" and qual in API_CLIENTS:
+            answer = Value(frozenset({Label("database", f"{qual}.response", line)}))
+            return Value(items=tuple((k, answer) for k in API_CLIENTS[qual]))
         if qual and self.repo(qual):
             if node.type == "new_expression":
                 return Value(const=Obj("instance", qual))
@@ -405,6 +414,13 @@ class JsExpr:
         if value is None:
             return
         callee = qual if qual and not self.repo(qual) else callee_text(node)
+        view = string_value(unwrap(arg_nodes[0])) if when == "view_locals" and arg_nodes else None
+        if view and not isinstance(value, str):
+            # which locals each source reaches; link reads the view (``jsviews``)
+            found = jsviews.hits(callee, view, value)
+            f.hits += [Hit(kind, line_of(node), c, labels) for c, labels in found]
+            if found or value.all_labels():
+                return
         if isinstance(value, str):  # safe as called: kept to refute a claim there
             f.hits.append(Hit(kind, line_of(node), callee, frozenset(), f"safe: {value}"))
             return

@@ -14,6 +14,11 @@ FINDING_SOURCES = {
 }
 
 
+# A step in a dependency manifest is the pin a version-gated sink row needs
+# (``SinkRow.below``, ``collect/fixed_in.py``), not a line the value went through.
+MANIFESTS = frozenset({"package.json"})
+
+
 def unbroken(flow: Flow) -> bool:
     """Does ``flow`` carry its kind's source to the sink with nothing making it safe?"""
     return flow.broken_by is None and flow.source_kind == FINDING_SOURCES.get(flow.claim, "request")
@@ -45,8 +50,13 @@ def proof_steps(flow: Flow) -> tuple[ProofStep, ...]:
     ]
     ends = {_key(flow.source_location), _key(flow.sink_location)}
     for step in flow.steps:
-        if _key(step) not in ends:
-            out.append(ProofStep(kind="flow", text=f"passed on at line {step.line}", location=step))
+        if _key(step) in ends:
+            continue
+        if step.path.rpartition("/")[2] in MANIFESTS:  # a sink of old releases only
+            text = f"the package's release pinned at line {step.line}, before its fix"
+        else:
+            text = f"passed on at line {step.line}"
+        out.append(ProofStep(kind="flow", text=text, location=step))
     sink = f"reaches {flow.sink}"
     if flow.sanitizers:
         sink += f" (met {', '.join(flow.sanitizers)}, none of which makes it safe here)"

@@ -16,6 +16,7 @@ attack to review: whether a user can save what it holds is not followed (its ver
 from __future__ import annotations
 
 from threatmodel.claims import REGISTRY
+from threatmodel.code.inline import is_view
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.dataflow.catalog import stored_sink
 from threatmodel.dataflow.proof import describe, unbroken
@@ -35,8 +36,12 @@ def stored(flow: Flow) -> bool:
     """Is ``flow`` a stored value reaching, unbroken, a sink worth a review for it?"""
     if flow.broken_by is not None or flow.source_kind != "database":
         return False
-    lang = detect_language(flow.sink_location.path)
-    return stored_sink(flow.claim, flow.sink, "javascript" if lang in JS_LANGUAGES else lang)
+    # the engine that matched the row read the source's file (a sink's line may be in the
+    # view a JS handler renders: ``dataflow/jsviews.py``)
+    at = flow.source_location.path
+    lang = detect_language(at)
+    js = lang in JS_LANGUAGES or is_view(at)  # a view's inline script is the JS engine's
+    return stored_sink(flow.claim, flow.sink, "javascript" if js else lang)
 
 
 def _lower(severity: str) -> Severity:
@@ -52,6 +57,7 @@ class FlowFinding(Rule):
     def check(self, facts: Facts, ctx: RuleContext) -> list[Finding]:
         out: list[Finding] = []
         seen: set[tuple[str, str, int]] = set()
+        taken: set[str] = set()  # fingerprints given
         # request input first: a sink it reaches is not reported again for a stored value
         for flow in sorted(facts.flows, key=lambda f: not unbroken(f)):
             spec = REGISTRY.get(flow.claim)
@@ -84,18 +90,29 @@ class FlowFinding(Rule):
                 title += f"({flow.sink})"
             elif route is not None:
                 title = f"{route.method} {route.path}: {title}"
-            out.append(
-                Finding(
-                    title=title,
-                    severity=severity,
-                    stride=[Stride(s) for s in spec.stride],
-                    cwe=list(spec.cwe),
-                    source="rule",
-                    rule_id=self.id,
-                    claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
-                    evidence=evidence(ctx, flow.sink_location),
-                    attack=attack,
-                    mitigation=spec.help,
-                )
+            finding = Finding(
+                title=title,
+                severity=severity,
+                stride=[Stride(s) for s in spec.stride],
+                cwe=list(spec.cwe),
+                source="rule",
+                rule_id=self.id,
+                claims=[Claim(kind=flow.claim, location=flow.sink_location)],  # type: ignore[arg-type]
+                evidence=evidence(ctx, flow.sink_location),
+                attack=attack,
+                mitigation=spec.help,
             )
+            if finding.fingerprint in taken:
+                # another sink of this file reads the same (``return db.one(q);`` in two
+                # query functions): a fingerprint quotes lines, not their numbers, so this
+                # one quotes its source too (or, for a pattern found on the sink's own line,
+                # the lines leading to it) and stays a finding of its own
+                at, before = flow.source_location, 0
+                if at == flow.sink_location:
+                    before = min(2, at.line - 1)
+                    at = at.model_copy(update={"line": at.line - before})
+                more = [*finding.evidence, ctx.evidence_at(at, extra_lines=before)]
+                finding = finding.model_copy(update={"evidence": more})
+            taken.add(finding.fingerprint)
+            out.append(finding)
         return out

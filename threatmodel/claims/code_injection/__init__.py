@@ -26,6 +26,9 @@ SPEC = KindSpec(
         js("Function", arg=-1, stored=True),  # ``new Function(a, b, body)``: all is code
         # the sandbox is code's data too: ``runInContext('safeEval(x)', {x})`` runs x
         *(js(f"vm.{f}", arg=-1, stored=True) for f in ("runInNewContext", "runInContext")),
+        # math.js's expression parser reached JavaScript's Function constructor before 3.17.0
+        # (CVE-2017-1001002, CVE-2017-1001003); a sink only where the app pins such a version
+        js("mathjs.eval", below="3.17.0"),
     ),
     sanitizers=("ast.literal_eval", "int", "float", "parseInt", "parseFloat", "Number"),
 )

@@ -13,6 +13,10 @@ _BUILDER_METHODS: tuple[str, ...] = ("where", "filter", "filter_by", "exclude", 
 _BUILDER_METHODS += ("like", "notilike", "notlike", "in_", "not_in", "between", "limit", "offset")
 _BUILDERS = tuple(f".{m}" for m in _BUILDER_METHODS)
 
+# pg-promise's query methods (its Database API): each runs the statement it is given first
+PG_PROMISE: tuple[str, ...] = ("none", "one", "many", "any", "oneOrNone", "manyOrNone", "result")
+PG_PROMISE += ("multi", "multiResult", "each", "map")
+
 SPEC = KindSpec(
     kind="sql_injection",
     title="SQL injection",
@@ -33,6 +37,9 @@ SPEC = KindSpec(
         *(js(f".{m}", when="sql_text") for m in ("query", "raw")),
         # names many libraries share: SQL only when a statement is written there
         js(".execute", when="sql_string"),  # not ``job.execute(payload)``
+        # pg-promise's database object (``db = pgp(url)``: ``dataflow/jsmade.py``) takes the
+        # statement first in every query method; ``one`` or ``many`` alone name nothing
+        *(js(f"pg-promise.{m}", when="sql_text") for m in PG_PROMISE),
         js(".literal", when="sql_string", modules=("sequelize",)),  # not zod's z.literal
         *(js(f".{m}", when="sql_text") for m in ("whereRaw", "orderByRaw", "havingRaw")),
         *(

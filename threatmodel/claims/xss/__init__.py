@@ -23,6 +23,10 @@ SPEC = KindSpec(
         SinkRow("<return>", when="html_handler"),
         # JS: Express's res.send of a string is an HTML page; res.json / objects are not
         *(js(f".{m}", when="html_response") for m in ("send", "write", "end")),
+        # res.render(view, locals), Koa's ctx.render, Fastify's reply.view: XSS where the
+        # view prints a local raw (EJS ``<%- %>``, Handlebars ``{{{ }}}``, Pug ``!{}``);
+        # link reads the view (dataflow/jsviews.py)
+        *(js(f".{m}", arg=1, when="view_locals", stored=True) for m in ("render", "view")),
         # the browser: HTML written into the page (the DOM's writers are "template" sinks),
         # React's raw HTML, Angular's sanitizer switched off: no escaping at all, so a stored
         # value is worth a review too (persisted XSS)

@@ -1,0 +1,166 @@
+"""Request data rendered into a view's raw (unescaped) output: ``res.render(view, locals)``.
+
+``res.render`` is XSS only where the view prints a local without escaping (EJS ``<%- x %>``,
+Handlebars ``{{{ x }}}``, Pug ``!{x}`` / ``p!= x``); ``<%= x %>`` escapes. The engine reads one
+file and cannot see the view, so at the call it records which local paths each source
+reaches (``hits``: one hit per label, its paths in the callee). Link knows every file: there
+``resolve`` reads the view and keeps a flow only when the view prints one of those paths raw,
+with the view's line as the sink (the res.render line is a step), and drops it otherwise.
+Views are found as Express finds them by default, ``<views>/<name>.<ext>``, else as the one
+file whose path ends in the name (a views folder set elsewhere).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from threatmodel.dataflow.values import Label, Value
+from threatmodel.models import Flow, Location
+
+# ``res.render <view> app/products <locals> output.searchTerm,output.id``: spaces, which no
+# callee holds (a package's name may hold ``@``)
+SEP, PATHS = " <view> ", " <locals> "
+MAX_DEPTH = 4
+# Raw output tags by view extension; group 1 is the expression printed without escaping.
+RAW = {
+    "ejs": re.compile(r"<%-(.*?)-?%>", re.S),
+    "hbs": re.compile(r"\{\{\{(.*?)\}\}\}", re.S),
+    "handlebars": re.compile(r"\{\{\{(.*?)\}\}\}", re.S),
+    "pug": re.compile(r"!\{(.*?)\}|^\s*[\w.#-]*!=(?!=)\s*(.+)$", re.M),
+    "jade": re.compile(r"!\{(.*?)\}|^\s*[\w.#-]*!=(?!=)\s*(.+)$", re.M),
+}
+# A dotted name with optional indexes (``output.products[i].name``), not a call's callee.
+NAME = re.compile(r"(?<![\w$.])[A-Za-z_$][\w$]*(?:\s*(?:\.\s*[A-Za-z_$][\w$]*|\[[^\]]*\]))*")
+CALLED = re.compile(r"\s*\(")
+INDEX = re.compile(r"\s*\[[^\]]*\]|\s+")
+STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`")
+INCLUDE = re.compile(r"^\s*include\b")  # ``<%- include(x) %>``: another view, not data
+
+
+def leaves(value: Value, prefix: str = "", depth: int = 0) -> dict[Label, set[str]]:
+    """Each label of ``value`` -> the local paths (``output.searchTerm``) it reaches; a list's
+    positions are no part of a path (the view indexes them: ``products[i].name``)."""
+    out: dict[Label, set[str]] = {}
+    for lab in value.labels:
+        out.setdefault(lab, set()).add(prefix)
+    if value.items and depth < MAX_DEPTH:
+        for key, item in value.items:
+            sub = prefix if value.seq or not isinstance(key, str) else _join(prefix, key)
+            for lab, paths in leaves(item, sub, depth + 1).items():
+                out.setdefault(lab, set()).update(paths)
+    return out
+
+
+def hits(callee: str, view: str, value: Value) -> list[tuple[str, frozenset[Label]]]:
+    """(callee naming the view and the paths, the one label) per label of the locals."""
+    return [
+        (f"{callee}{SEP}{view}{PATHS}{','.join(sorted(paths))}", frozenset({lab}))
+        for lab, paths in leaves(value).items()
+        if paths - {""}  # the locals object itself is no local a view prints
+    ]
+
+
+def raw_outputs(text: str, ext: str) -> list[tuple[int, str]]:
+    """(line, local path) of each name a view prints without escaping."""
+    pattern = RAW.get(ext)
+    if pattern is None:
+        return []
+    out: list[tuple[int, str]] = []
+    for m in pattern.finditer(text):
+        expr = next((g for g in m.groups() if g is not None), "")
+        if INCLUDE.match(expr):
+            continue
+        line = text.count("\n", 0, m.start()) + 1
+        expr = STRING.sub("''", expr)  # a string's words are no names
+        for name in NAME.finditer(expr):
+            if not CALLED.match(expr, name.end()):  # ``JSON.stringify(x)``: x is printed
+                out.append((line, INDEX.sub("", name.group())))
+    return out
+
+
+def resolve(flows: Iterable[Flow], root: Path, files: Iterable[str]) -> list[Flow]:
+    """Flows into ``res.render`` made concrete by the view: sink at the view's raw output of
+    a path the value reaches, or dropped when the view escapes every one of them."""
+    files = list(files)
+    views = _views(files)
+    cache: dict[str, list[tuple[str, int, str]]] = {}
+    out: list[Flow] = []
+    for flow in flows:
+        callee, sep, rest = flow.sink.partition(SEP)
+        if not sep:
+            out.append(flow)
+            continue
+        view, _, paths = rest.partition(PATHS)
+        if flow.source_kind in ("constant", "safe_call"):
+            out.append(flow.model_copy(update={"sink": callee, "source": callee}))
+            continue
+        if view not in cache:
+            name = _view_name(view)
+            cache[view] = _printed(root, views.get(name) or _elsewhere(name, files))
+        reached = paths.split(",")
+        hit = next(
+            ((p, n, name) for p, n, name in cache[view] if any(_meets(name, r) for r in reached)),
+            None,
+        )
+        if hit is None:
+            continue
+        path, line, _ = hit
+        at = Location(path=path, line=line)
+        out.append(
+            flow.model_copy(
+                update={"sink": callee, "sink_location": at, "steps": [*flow.steps, at]}
+            )
+        )
+    return out
+
+
+def _view_name(view: str) -> str:
+    """``/app/products.ejs`` -> ``app/products``: a view named with its extension too."""
+    name, dot, ext = view.lstrip("/").rpartition(".")
+    return name if dot and ext in RAW else view.lstrip("/")
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _meets(printed: str, reached: str) -> bool:
+    """The view prints the value reached, part of it, or an object holding it."""
+    return (
+        printed == reached or printed.startswith(reached + ".") or reached.startswith(printed + ".")
+    )
+
+
+def _views(files: Iterable[str]) -> dict[str, list[str]]:
+    """View name (``app/products``) -> the files under a ``views`` folder it names."""
+    out: dict[str, list[str]] = {}
+    for rel in files:
+        head, sep, tail = rel.rpartition("views/")
+        name, dot, ext = tail.rpartition(".")
+        if (sep and (not head or head.endswith("/"))) and dot and ext in RAW:
+            out.setdefault(name, []).append(rel)
+    return out
+
+
+def _elsewhere(name: str, files: list[str]) -> list[str]:
+    """A view kept in another folder (``app.set('views', 'templates')``): the one file
+    whose path ends in the name, or none when several do (no guess)."""
+    found = [
+        rel
+        for rel in files
+        if rel.rpartition(".")[2] in RAW and ("/" + rel.rpartition(".")[0]).endswith("/" + name)
+    ]
+    return found if len(found) == 1 else []
+
+
+def _printed(root: Path, paths: list[str]) -> list[tuple[str, int, str]]:
+    out: list[tuple[str, int, str]] = []
+    for rel in sorted(paths):
+        try:
+            text = (root / rel).read_text(errors="replace")
+        except OSError:
+            continue
+        out += [(rel, line, name) for line, name in raw_outputs(text, rel.rpartition(".")[2])]
+    return out
