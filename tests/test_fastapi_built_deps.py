@@ -107,3 +107,17 @@ def test_a_reject_after_the_guests_early_return_does_not_guard() -> None:
     ).body[0]
     assert isinstance(no_exit, ast.FunctionDef)
     assert summarize(no_exit)["guard"] is not None
+
+
+def test_a_request_value_is_not_a_module_name_of_the_same_spelling() -> None:
+    fn = ast.parse(
+        "def __call__(self, subject):\n"
+        "    if subject.role not in self.roles:\n"
+        "        raise HTTPException(status_code=403)\n"
+        "    return subject\n"
+    ).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    env = {"self.roles": Coll(frozenset({"?:owner"}))}
+    # ``subject.role`` is the caller's: the test stays, whatever a module calls ``role``
+    folded = fold(fn, env, lambda name: Ref(f"?:{name.rsplit('.', 1)[-1]}"))  # type: ignore[arg-type]
+    assert "if subject.role not in self.roles:" in ast.unparse(folded)

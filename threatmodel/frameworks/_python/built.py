@@ -302,8 +302,15 @@ def fold(fn: FuncDef, env: Env, r: Resolve) -> FuncDef:
     }
     own |= {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
     scope = {k: v for k, v in env.items() if k not in own}
+    heads = {n.split(".")[0] for n in own}
+
+    def outside(name: str) -> Val:
+        # ``user.role`` where ``user`` is a parameter or a local is the request's, never
+        # a module's name of the same spelling
+        return None if name.split(".")[0] in heads else r(name)
+
     new = copy.copy(fn)
-    new.body = _fold(fn.body, scope, r) or [ast.copy_location(ast.Pass(), fn)]
+    new.body = _fold(fn.body, scope, outside) or [ast.copy_location(ast.Pass(), fn)]
     return new
 
 
