@@ -85,7 +85,7 @@ class GuardTable:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
         # what built dependencies make (made.py): read from the files themselves
-        self.maker = Maker(resolver.resolve, sources or (lambda _path: None))
+        self.maker = Maker(resolver, sources or (lambda _path: None))
         self._made_memo: dict[Made, tuple[str | None, str, int]] = {}
         # (file, line) of each guard met -> its gate (ownership, api_key, ...): a handler
         # that calls a guarded helper is guarded the helper's way (an API key is no cookie).

@@ -35,6 +35,7 @@ from threatmodel.frameworks._python.built import (
     returned,
     run_body,
 )
+from threatmodel.frameworks._python.resolve import Resolver
 
 MAX_DEPTH = 5
 Sources = Callable[[str], SourceFile | None]
@@ -66,8 +67,9 @@ def _members(node: ast.ClassDef | FuncDef | ast.Module) -> dict[str, Any]:
 class Maker:
     """Follows a ``Built`` to the callable it makes (see the module docstring)."""
 
-    def __init__(self, resolve: Callable[[str, str], tuple[str | None, str, str]], src: Sources):
-        self._resolve = resolve
+    def __init__(self, resolver: Resolver, src: Sources):
+        self._resolve = resolver.resolve
+        self._is_var = lambda f, s: s in resolver.extracts.get(f, {}).get("symbols", [])
         self._src = src
 
     def key(self, file: str) -> Resolve:
@@ -80,7 +82,8 @@ class Maker:
             target, symbol, _mod = self._resolve(file, name)
             if not target:
                 return Ref(f"?:{last(symbol)}")
-            node = self._literal(target, symbol)
+            # only a module variable can hold a literal: classes and functions are not read
+            node = self._literal(target, symbol) if self._is_var(target, symbol) else None
             if node is not None:
                 return evaluate(node, {}, target, self._refs(target))
             return Ref(f"{target}:{symbol}")
