@@ -121,3 +121,14 @@ def test_a_request_value_is_not_a_module_name_of_the_same_spelling() -> None:
     # ``subject.role`` is the caller's: the test stays, whatever a module calls ``role``
     folded = fold(fn, env, lambda name: Ref(f"?:{name.rsplit('.', 1)[-1]}"))  # type: ignore[arg-type]
     assert "if subject.role not in self.roles:" in ast.unparse(folded)
+
+
+def test_not_permitted_on_a_role_test_restricts() -> None:
+    fn = ast.parse(
+        "def check(self, subject):\n"
+        "    if subject.role not in self.roles:\n"
+        "        raise NotPermitted('members with a billing role only')\n"
+        "    return subject\n"
+    ).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    assert summarize(fn)["guard"] == ["restricted", 2]
