@@ -132,3 +132,19 @@ def test_not_permitted_on_a_role_test_restricts() -> None:
     ).body[0]
     assert isinstance(fn, ast.FunctionDef)
     assert summarize(fn)["guard"] == ["restricted", 2]
+
+
+def test_a_constant_against_a_name_stays_undecided() -> None:
+    fn = ast.parse(
+        "def __call__(self, user):\n"
+        "    if self.mode == 'optional':\n"
+        "        return user\n"
+        "    raise HTTPException(status_code=401)\n"
+    ).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    # Mode.OPTIONAL may be a str enum equal to 'optional': the code does not say
+    env = {"self.mode": Ref("app/modes.py:Mode.OPTIONAL")}
+    folded = fold(fn, env, lambda name: Ref(f"?:{name}"))  # type: ignore[arg-type]
+    assert "if self.mode == 'optional':" in ast.unparse(folded)
+    same = fold(fn, {"self.mode": Const("optional")}, lambda name: Ref(f"?:{name}"))  # type: ignore[arg-type]
+    assert "raise" not in ast.unparse(same)

@@ -258,13 +258,29 @@ def _compare(test: ast.Compare, env: Env, r: Resolve) -> bool | ast.expr:
     if not names & set(env):
         return test  # neither side is what the dependency was built with
     lv, rv = _operand(left, env, r, True), _operand(right, env, r, True)
-    if isinstance(op, ast.In | ast.NotIn) and isinstance(rv, Coll) and member(lv) is not None:
-        return (member(lv) in rv.items) == isinstance(op, ast.In)
-    if isinstance(op, ast.Eq | ast.Is | ast.NotEq | ast.IsNot):
-        if member(lv) is None or member(rv) is None:
+    a = member(lv)
+    if isinstance(op, ast.In | ast.NotIn) and isinstance(rv, Coll) and a is not None:
+        hits = [_same(a, b) for b in rv.items]
+        if None in hits and True not in hits:
             return test
-        return (member(lv) == member(rv)) == isinstance(op, ast.Eq | ast.Is)
+        return (True in hits) == isinstance(op, ast.In)
+    if isinstance(op, ast.Eq | ast.Is | ast.NotEq | ast.IsNot):
+        same = _same(a, member(rv))
+        return test if same is None else same == isinstance(op, ast.Eq | ast.Is)
     return test
+
+
+def _same(a: Any, b: Any) -> bool | None:
+    """Do two members name the same thing? None when the code cannot say: a constant
+    against a name (an enum member may equal a string), or either unknown. A name found
+    in the repository on one side and not on the other (``?:``) compares by its symbol."""
+    if a is None or b is None or isinstance(a, tuple) != isinstance(b, tuple):
+        return None
+    if isinstance(a, tuple):
+        return bool(a == b)
+    if a.startswith("?:") or b.startswith("?:"):
+        return bool(last(a.split(":", 1)[1]) == last(b.split(":", 1)[1]))
+    return bool(a == b)
 
 
 def _fold(body: list[ast.stmt], env: Env, r: Resolve) -> list[ast.stmt]:
