@@ -29,7 +29,9 @@ from threatmodel.code.pyast import (
     walk,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.collect.pyweb_lazy import lazy, stub
+from threatmodel.collect.pyweb_lazy import lazy, sources, stub
+from threatmodel.frameworks._python.built import encode_call
+from threatmodel.frameworks._python.calls import built_deps
 from threatmodel.frameworks._python.guards import guard_anywhere, is_decorator_shaped, maybe_guards
 from threatmodel.frameworks._python.link import GuardTable, Resolver
 from threatmodel.frameworks._python.owner import CALLER_WORDS
@@ -105,7 +107,7 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
     functions: dict[str, Any] = {}
     classes: dict[str, Any] = {}
     symbols: list[str] = []
-    instances: dict[str, str] = {}
+    instances: dict[str, list[Any]] = {}
 
     defs: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]] = []
     for node in tree.body:
@@ -122,8 +124,8 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
             symbols.extend(names)
             if isinstance(node.value, ast.Call) and dotted(node.value.func):
                 # ``admin_only = RoleChecker(["admin"])``: ``Depends(admin_only)`` runs the
-                # class's ``__call__`` (link follows the name to what built it)
-                instances.update(dict.fromkeys(names, dotted(node.value.func)))
+                # class's ``__call__`` built with these arguments (link: made.py)
+                instances.update(dict.fromkeys(names, encode_call(node.value)))
     for fn, qual in defs:
         # a framework file keeps every function without asking anything of it: no walk
         if not full and not is_decorator_shaped(fn):
@@ -148,6 +150,10 @@ def basics(tree: ast.Module, lines: list[str], full: bool) -> dict[str, Any]:
         "classes": classes,
         "symbols": sorted(set(symbols)),
         "instances": instances,
+        # ``Depends(require(...))``: the calls that build dependencies in place (calls.py)
+        "built": built_deps(tree)
+        if any("Depends(" in x or "Security(" in x for x in lines)
+        else {},
     }
 
 
@@ -216,7 +222,9 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 10  # classes of every module that imports its bases (_reexports)
+    # 11: classes of every module that imports its bases (_reexports); instances and
+    # in-place Depends(factory(...)) keep their call's arguments
+    version = 11
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
@@ -254,7 +262,7 @@ class PythonWebCollector(Collector):
         specs = {p: d for p, d in extracts.items() if p not in py}
         lazy(py, ctx.root)  # guard summaries are computed as link reads them
         resolver = Resolver(py)
-        guards = GuardTable(resolver)
+        guards = GuardTable(resolver, sources(ctx.root))
         first = len(out.routes)
         for name, mod in FRAMEWORKS.items():
             mod.link({p: d for p, d in py.items() if name in d}, resolver, guards, out)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ast
 import zlib
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,20 @@ class LazyFunctions(dict[str, Any]):
         if fn is None:
             return None
         return summarize_with_text(fn, f.lines, Walked(fn), None, f.masked)
+
+
+def sources(root: Path) -> Callable[[str], SourceFile | None]:
+    """Files read again at link by path (each once): what a built dependency makes is read
+    from its factory's and class's own code (frameworks/_python/made.py)."""
+
+    @lru_cache(maxsize=64)
+    def read(path: str) -> SourceFile | None:
+        try:
+            return SourceFile.from_bytes(path, (root / path).read_bytes())
+        except OSError:
+            return None
+
+    return read
 
 
 def lazy(extracts: dict[str, Any], root: Path) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from threatmodel.code.pyast import FuncDef, dotted, kw, last
 from threatmodel.code.pyast import walk as walk_nodes
+from threatmodel.frameworks._python.built import encode_call
 
 
 def top_level(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -106,6 +107,34 @@ def depends_of(fn: FuncDef) -> list[list[Any]]:
             dep = depends_target(call)
             if dep is not None:
                 out.append(dep)
+    return out
+
+
+def annotation_refs(fn: FuncDef) -> list[list[Any]]:
+    """Names in parameter annotations that may be FastAPI ``Annotated`` aliases
+    (``user: CurrentUser``): [[name, line]]; an annotation that spells ``Depends`` out is
+    read by ``depends_of`` instead. FastAPI reads an alias's metadata as if written there."""
+    out: list[list[Any]] = []
+    for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+        if a.annotation is None or any(depends_target(n) for n in walk_nodes(a.annotation)):
+            continue
+        for n in walk_nodes(a.annotation):
+            if isinstance(n, ast.Name | ast.Attribute) and (name := dotted(n)):
+                out.append([name, a.lineno])
+    return out
+
+
+def built_deps(tree: ast.AST) -> dict[str, Any]:
+    """``Depends(require(scopes={...}))``: each dependency a call builds in place, by
+    ``"line:callee"`` (what ``depends_target`` names it), with the call's arguments
+    (``built.encode_call``) for link to fold the callable it makes on them."""
+    out: dict[str, Any] = {}
+    for node in walk_nodes(tree):
+        dep = depends_target(node)
+        if dep is not None and isinstance(node, ast.Call):
+            target = node.args[0] if node.args else kw(node, "dependency")
+            if isinstance(target, ast.Call) and dep[0]:
+                out[f"{dep[1]}:{dep[0]}"] = encode_call(target)
     return out
 
 

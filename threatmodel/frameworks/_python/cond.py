@@ -166,6 +166,23 @@ def _anonymous_reaches(path: Path) -> bool:
     return True
 
 
+def _guest_exit(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> int | None:
+    """The index after ``if is_anonymous(user): return user`` in ``block``: a caller with
+    no identity is served there, so a reject further down never reaches one (optional
+    auth, or a scope check only identified callers face)."""
+    for i, s in enumerate(block):
+        if (
+            isinstance(s, ast.If)
+            and not s.orelse
+            and s.body
+            and isinstance(s.body[-1], ast.Return)
+            and block_reject(s.body, assigns) is None
+            and not _anonymous_reaches([(s.test, False)])
+        ):
+            return i + 1
+    return None
+
+
 def guard_verdict(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, assigns: dict[str, ast.expr]
 ) -> tuple[str | None, int]:
@@ -180,6 +197,12 @@ def guard_verdict(
     stack: list[tuple[list[ast.stmt], Path]] = [(fn.body, [])]
     while stack:
         block, path = stack.pop()
+        cut = _guest_exit(block, assigns)
+        if cut:  # what follows is reached only by callers with an identity
+            exit_test = block[cut - 1]
+            assert isinstance(exit_test, ast.If)
+            stack.append((block[cut:], [*path, (exit_test.test, False)]))
+            block = block[:cut]
         if path == [] and block_reject([s for s in block if not isinstance(s, ast.If)], assigns):
             # Asked only here, at an unconditional reject: re-reading the words of every
             # function summarised cost a tenth of a Django app's collect.

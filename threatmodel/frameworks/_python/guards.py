@@ -25,6 +25,7 @@ from threatmodel.code.pyast import walk as walk_nodes
 from threatmodel.code.secret_scan import scan_python
 from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.frameworks._python.calls import (
+    annotation_refs,
     depends_of,
     is_decorator_shaped,
     param_calls,
@@ -253,6 +254,7 @@ def summarize(
         "inline": [inline, iline] if inline else None,
         "calls": calls,
         "deps": depends_of(fn),
+        "annotated": annotation_refs(fn),  # ``user: CurrentUser``: an Annotated alias's deps
         "decorator": is_decorator_shaped(fn),
         "role": w.mentions(ROLE_WORDS),
         "issues": issues,

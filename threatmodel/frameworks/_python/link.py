@@ -1,22 +1,30 @@
 """Link-time helpers for the Python web collectors: follow names across files, judge guards.
 
-``Resolver`` maps a name used in one file (``login_required``, ``auth.bp``,
-``views.home``) to the file and symbol that define it, through the file's imports, the way
-Python would. ``GuardTable`` answers "does this decorator / dependency / hook / helper
-reject unauthenticated requests?" by following its summary (pyguards.summarize) and the
-guards it calls or depends on, into other files. ``decide`` folds a route's guards into its
-``RouteAuth``.
+``Resolver`` (resolve.py) maps a name used in one file to the file and symbol that define
+it. ``GuardTable`` answers "does this decorator / dependency / hook / helper reject
+unauthenticated requests?" by following its summary (guards.summarize) and the guards it
+calls or depends on, into other files. A dependency a call built (an instance of the
+repository's class, a factory's closure) is judged as the callable it made, folded on the
+arguments it was built with (built.py, made.py). ``decide`` folds a route's guards into
+its ``RouteAuth``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
+from threatmodel.frameworks._python.built import Built, Env, built_of, fold
 from threatmodel.frameworks._python.configured import flag_guard, setting_guard
 from threatmodel.frameworks._python.fold import Guard, decide, guarded_route
-from threatmodel.frameworks._python.guards import AUTHENTICATED, CONDITIONAL, RESTRICTED
+from threatmodel.frameworks._python.guards import (
+    AUTHENTICATED,
+    CONDITIONAL,
+    RESTRICTED,
+    summarize_with_text,
+)
+from threatmodel.frameworks._python.made import Made, Maker, Sources
+from threatmodel.frameworks._python.resolve import MAX_DEPTH, Resolver, module_names
 from threatmodel.frameworks._python.stored_flag import declared_flags
 
 __all__ = [
@@ -25,10 +33,11 @@ __all__ = [
     "Resolver",
     "decide",
     "guarded_route",
+    "module_names",
 ]  # from fold.py: Guard, decide, guarded_route
 
 UNRESOLVED = "unresolved"
-MAX_DEPTH = 5
+Sub = Callable[[str, str, int], tuple[str | None, str, int]]  # (file, name, line) -> verdict
 
 # Guards from libraries, by the module they come from (prefix) and their name.
 KNOWN_GUARDS: dict[str, str] = {
@@ -69,91 +78,15 @@ SIGNATURE_CHECKS = {
 AUTHISH = ("auth", "login", "token", "jwt", "permission", "role", "admin", "user", "secure")
 
 
-def module_names(path: str) -> list[str]:
-    """Dotted names a file may be imported as: ``src/app/views.py`` -> views, app.views, ..."""
-    parts = path.removesuffix(".py").split("/")
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
-
-
-@dataclass
-class Resolver:
-    """Follows imports between the files that have extracts."""
-
-    extracts: Mapping[str, Mapping[str, Any]]
-    _by_module: dict[str, list[str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for path in self.extracts:
-            if path.endswith(".py"):
-                for name in module_names(path):
-                    self._by_module.setdefault(name, []).append(path)
-        for paths in self._by_module.values():
-            paths.sort(key=lambda p: (p.count("/"), p))
-
-    def module_file(self, module: str, from_file: str = "", level: int = 0) -> str | None:
-        if level:
-            base = from_file.split("/")[:-1]
-            base = base[: len(base) - (level - 1)] if level > 1 else base
-            rel = "/".join([*base, *module.split(".")]) if module else "/".join(base)
-            for cand in (f"{rel}.py", f"{rel}/__init__.py"):
-                if cand in self.extracts:
-                    return cand
-            return None
-        paths = self._by_module.get(module)
-        return paths[0] if paths else None
-
-    def resolve(self, from_file: str, name: str, depth: int = 0) -> tuple[str | None, str, str]:
-        """(file defining it or None, symbol, module as imported) for ``name`` in ``from_file``."""
-        data = self.extracts.get(from_file, {})
-        head, _, rest = name.partition(".")
-        if not rest and (head in data.get("functions", {}) or head in data.get("classes", {})):
-            return from_file, head, ""
-        if rest and name in data.get("functions", {}):  # a nested def: `factory.hook`
-            return from_file, name, ""
-        if not rest and head in data.get("symbols", []):
-            return from_file, head, ""
-        imp = data.get("imports", {}).get(head)
-        if imp is None:
-            for mod, level in data.get("stars", []):
-                f = self.module_file(mod, from_file, level)
-                if f and f != from_file and depth < MAX_DEPTH:
-                    hit = self.resolve(f, name, depth + 1)
-                    if hit[0]:
-                        return hit
-            return (None, name, "") if not rest else (None, rest, "")
-        module, imported, level = imp
-        if imported:  # from module import imported [as head]
-            sub = self.module_file(f"{module}.{imported}" if module else imported, from_file, level)
-            if sub and rest:  # `from app import views` then `views.home`
-                return self._follow(sub, rest, depth)
-            target = self.module_file(module, from_file, level)
-            full = f"{imported}.{rest}" if rest else imported
-            if target and target != from_file:
-                return self._follow(target, full, depth)
-            return None, full, module
-        # `import a.b.c` (head "a") or `import a.b as head`: the longest prefix that is a file
-        parts = (f"{module}.{rest}" if rest else module).split(".")
-        for i in range(len(parts) - 1, 0, -1):
-            f = self.module_file(".".join(parts[:i]))
-            if f:
-                return self._follow(f, ".".join(parts[i:]), depth)
-        return None, parts[-1], ".".join(parts[:-1])
-
-    def _follow(self, file: str, name: str, depth: int) -> tuple[str | None, str, str]:
-        if depth >= MAX_DEPTH:
-            return file, name, ""
-        hit = self.resolve(file, name, depth + 1)
-        return hit if hit[0] else (file, name, "")
-
-
 class GuardTable:
     """Decides whether a named function guards, following calls and dependencies."""
 
-    def __init__(self, resolver: Resolver) -> None:
+    def __init__(self, resolver: Resolver, sources: Sources | None = None) -> None:
         self.r = resolver
         self._memo: dict[tuple[str, str], tuple[str | None, str, int]] = {}
+        # what built dependencies make (made.py): read from the files themselves
+        self.maker = Maker(resolver, sources or (lambda _path: None))
+        self._made_memo: dict[Made, tuple[str | None, str, int]] = {}
         # (file, line) of each guard met -> its gate (ownership, api_key, ...): a handler
         # that calls a guarded helper is guarded the helper's way (an API key is no cookie).
         self.gates: dict[tuple[str, int], str] = {}
@@ -198,42 +131,102 @@ class GuardTable:
                 result = (None, file, 0)  # a variable, e.g. a security scheme: not a guard
                 if made and depth < MAX_DEPTH:
                     # an instance of the repository's class (``admin = RoleChecker([...])``)
-                    # guards as the class's ``__call__`` does; a library's object does not
-                    built = self.verdict(file, made, depth + 1)
+                    # or what a factory made: guards as its callable does, built with
+                    # these arguments (made.py); a library's object does not
+                    built = self.built_verdict(
+                        built_of(file, made, {}, self.maker.key(file)), depth
+                    )
                     if built[0] in (AUTHENTICATED, RESTRICTED):
                         result = built
             else:
                 result = (known or UNRESOLVED, file or "", 0)
-        elif summ.get("config"):
-            result = (CONDITIONAL, file or "", summ["config"]["line"])
-        elif summ["guard"]:
-            result = (summ["guard"][0], file or "", summ["guard"][1])
-            if summ.get("gate"):
-                self.gates[(file or "", summ["guard"][1])] = summ["gate"]
-            if (
-                summ.get("gate") != "ownership"
-                and result[0] == AUTHENTICATED
-                and depth < MAX_DEPTH
-                and file
-            ):
-                # ``if not rw: raise PermissionDenied`` after ``_get_check_for_user(...)``:
-                # a helper it calls may check more (ownership) than its own test does.
-                for callee, _ in summ["calls"]:
-                    if (hit := self.verdict(file, callee, depth + 1))[0] == RESTRICTED:
-                        result = hit
-                        break
-        elif (rows := self._rows(file or "", summ, depth)) is not None:
-            result = rows
         else:
-            result = (None, file or "", summ["line"])
-            if depth < MAX_DEPTH and file:
-                for callee, _ in [*summ["calls"], *((d[0], d[1]) for d in summ["deps"])]:
-                    st, f, line = self.verdict(file, callee, depth + 1)
-                    if st in (AUTHENTICATED, RESTRICTED):
-                        result = (st, f, line)
-                        break
+            result = self._judge(file or "", summ, depth, self._plain(depth))
         self._memo[key] = result
         return result
+
+    def _plain(self, depth: int) -> Sub:
+        """How a function's callees and dependencies are judged: by name in their file."""
+        return lambda f, name, line: self.dep_verdict(f, name, line, depth + 1)
+
+    def dep_verdict(
+        self, file: str, name: str, line: int, depth: int = 0, env: Env | None = None
+    ) -> tuple[str | None, str, int]:
+        """A dependency named at ``file:line``: what the call there built (``Depends(
+        require(scopes))``, its arguments in ``env`` first), else the name's verdict."""
+        enc = self.r.extracts.get(file, {}).get("built", {}).get(f"{line}:{name}")
+        if enc is not None and depth < MAX_DEPTH:
+            m = self.maker.made(built_of(file, enc, env or {}, self.maker.key(file)))
+            if m is not None:  # else a library's factory: judged by its name as before
+                return self.made_verdict(m, depth)
+        if env and isinstance(env.get(name), Built) and depth < MAX_DEPTH:
+            built = env[name]
+            assert isinstance(built, Built)
+            return self.built_verdict(built, depth)
+        return self.verdict(file, name, depth)
+
+    def built_verdict(self, b: Built, depth: int = 0) -> tuple[str | None, str, int]:
+        """What a call built guards as: the callable it made, folded on its arguments."""
+        m = self.maker.made(b)
+        return self.made_verdict(m, depth) if m is not None else (None, b.file, 0)
+
+    def made_verdict(self, m: Made, depth: int) -> tuple[str | None, str, int]:
+        if m in self._made_memo:
+            return self._made_memo[m]
+        self._made_memo[m] = (None, m.file, m.fn.lineno)  # cycle guard
+        env = m.scope
+        folded = fold(m.fn, env, self.maker.key(m.file))
+        summ = summarize_with_text(folded, self.maker.lines(m.file))
+
+        def sub(f: str, name: str, line: int) -> tuple[str | None, str, int]:
+            inner = self.maker.on_self(m, name) if f == m.file else None
+            if inner is not None:  # the same instance's own method: no deeper
+                return self.made_verdict(inner, depth)
+            return self.dep_verdict(f, name, line, depth + 1, env if f == m.file else None)
+
+        result = self._judge(m.file, summ, depth, sub) if depth < MAX_DEPTH else self._made_memo[m]
+        self._made_memo[m] = result
+        return result
+
+    def _judge(
+        self, file: str, summ: dict[str, Any], depth: int, sub: Sub
+    ) -> tuple[str | None, str, int]:
+        """A function's verdict from its summary; ``sub`` judges what it calls or depends on."""
+        result: tuple[str | None, str, int]
+        if summ.get("config"):
+            result = (CONDITIONAL, file, summ["config"]["line"])
+        elif summ["guard"]:
+            result = (summ["guard"][0], file, summ["guard"][1])
+            if summ.get("gate"):
+                self.gates[(file, summ["guard"][1])] = summ["gate"]
+            if summ.get("gate") != "ownership" and result[0] == AUTHENTICATED and depth < MAX_DEPTH:
+                # ``if not rw: raise PermissionDenied`` after ``_get_check_for_user(...)``:
+                # a helper it calls may check more (ownership) than its own test does.
+                for callee, line in summ["calls"]:
+                    if (hit := sub(file, callee, line))[0] == RESTRICTED:
+                        result = hit
+                        break
+        elif (rows := self._rows(file, summ, depth)) is not None:
+            result = rows
+        else:
+            result = (None, file, summ["line"])
+            if depth < MAX_DEPTH:
+                named = [(file, c[0], c[1]) for c in [*summ["calls"], *summ["deps"]]]
+                for ref, _line in summ.get("annotated", []):
+                    named += [(f, d[0], d[1]) for f, d in self.alias_deps(file, ref)]
+                for f, callee, line in named:
+                    st, at, n = sub(f, callee, line)
+                    if st in (AUTHENTICATED, RESTRICTED):
+                        result = (st, at, n)
+                        break
+        return result
+
+    def alias_deps(self, file: str, name: str) -> list[tuple[str, list[Any]]]:
+        """The dependencies an ``Annotated`` alias carries (``CurrentUser = Annotated[User,
+        Depends(get_user)]``), in the file that defines it: [(file, [callee, line, ...])]."""
+        target, symbol, _ = self.r.resolve(file, name)
+        found = self.r.extracts.get(target or "", {}).get("fastapi", {}).get("aliases", {})
+        return [(target or "", x) for x in found.get(symbol, [])]
 
     def _rows(
         self, file: str, summ: dict[str, Any], depth: int
@@ -272,10 +265,20 @@ class GuardTable:
         return self._registered
 
     def as_guard(
-        self, from_file: str, name: str, mechanism: str, where: tuple[str, int, str]
+        self,
+        from_file: str,
+        name: str,
+        mechanism: str,
+        where: tuple[str, int, str],
+        at: int | None = None,
     ) -> Guard | None:
-        """A Guard for a decorator / dependency / hook named ``name``; None if it guards nothing."""
-        status, _file, _line = self.verdict(from_file, name)
+        """A Guard for a decorator / dependency / hook named ``name``; None if it guards nothing.
+
+        ``at``: the line of a dependency, where a call may build it (``dep_verdict``)."""
+        if at is not None:
+            status, _file, _line = self.dep_verdict(from_file, name, at)
+        else:
+            status, _file, _line = self.verdict(from_file, name)
         if status in (AUTHENTICATED, RESTRICTED):
             file, symbol, _ = self.r.resolve(from_file, name)
             gate = (self.summary(file, symbol) or {}).get("gate")

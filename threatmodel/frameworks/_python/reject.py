@@ -32,6 +32,7 @@ _AUTH_EXC = (
     "credential",
     "notauthorized",
     "nopermission",
+    "notpermitted",
 )
 _HTTP_EXC = ("httpexception", "httperror", "abort", "problem", "apierror", "exception", "response")
 _REDIRECTS = {

@@ -97,12 +97,7 @@ def link(
 
     def alias_deps(file: str, refs: list[list[Any]]) -> list[list[Any]]:
         """The dependencies an annotation's ``Annotated`` alias carries, where it is defined."""
-        out: list[list[Any]] = []
-        for name, _line, _text in refs:
-            target, symbol, _ = resolver.resolve(file, name)
-            for x in fa.get(target or "", {}).get("aliases", {}).get(symbol, []):
-                out.append([target, *x])
-        return out
+        return [[target, *x] for name, *_ in refs for target, x in guards.alias_deps(file, name)]
 
     mw_guards: list[Guard] = []
     for p, d in fa.items():
@@ -201,7 +196,7 @@ def _dep_guard(
     depth: int = 0,
 ) -> list[Guard]:
     where = (file, line, text)
-    g = guards.as_guard(file, name, f"Depends({name})", where)
+    g = guards.as_guard(file, name, f"Depends({name})", where, at=line)
     if g:
         return [g]
     target, symbol, _ = guards.r.resolve(file, name)

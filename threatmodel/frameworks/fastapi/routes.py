@@ -28,7 +28,7 @@ from threatmodel.code.pyast import (
     tree_nodes,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.frameworks._python.calls import depends_target
+from threatmodel.frameworks._python.calls import annotation_refs, depends_target
 from threatmodel.frameworks._python.settings import cors_options, secret_source
 from threatmodel.frameworks.fastapi.link import link
 
@@ -217,15 +217,7 @@ def _alias_refs(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) ->
 
     Resolved at link time (the alias usually lives in another module, ``deps.py``).
     """
-    out: list[list[Any]] = []
-    args = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
-    for a in args:
-        if a.annotation is None or any(depends_target(n) for n in ast.walk(a.annotation)):
-            continue
-        for n in ast.walk(a.annotation):
-            if isinstance(n, ast.Name | ast.Attribute) and (name := dotted(n)):
-                out.append([name, a.lineno, line_text(lines, a.lineno)])
-    return out
+    return [[name, line, line_text(lines, line)] for name, line in annotation_refs(fn)]
 
 
 # FastAPI's own pages: (keyword, default URL). The OAuth2 redirect exists with the docs page.
