@@ -9,7 +9,7 @@ import ast
 import pytest
 from pyweb_facts import facts_of, routes_by_id
 
-from threatmodel.frameworks._python.built import Coll, Const, Ref, fold
+from threatmodel.frameworks._python.built import Coll, Const, Ref, encode_call, fold
 from threatmodel.frameworks._python.guards import summarize
 
 
@@ -148,3 +148,19 @@ def test_a_constant_against_a_name_stays_undecided() -> None:
     assert "if self.mode == 'optional':" in ast.unparse(folded)
     same = fold(fn, {"self.mode": Const("optional")}, lambda name: Ref(f"?:{name}"))  # type: ignore[arg-type]
     assert "raise" not in ast.unparse(same)
+
+
+def test_a_secret_passed_to_a_call_is_never_recorded() -> None:
+    # the extract is cached on disk: a password or key given to a constructor stays out
+    call = ast.parse(
+        'Gate(roles={"admin"}, password="hunter2", token="sk_live_' + "x1Y2z3" * 5 + '", '
+        'mode="strict")'
+    ).body[0]
+    assert isinstance(call, ast.Expr) and isinstance(call.value, ast.Call)
+    _callee, _args, kws = encode_call(call.value)
+    assert kws == {
+        "roles": ["s", [["c", "admin"]]],
+        "password": None,
+        "token": None,
+        "mode": ["c", "strict"],
+    }

@@ -30,7 +30,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from threatmodel.code.names import is_secret_name
 from threatmodel.code.pyast import FuncDef, dotted, last
+from threatmodel.code.secret_values import find_tokens, looks_like_secret
 
 # ``frozenset(x)`` / ``set(x)`` ... keep the members of what they are given
 _SAME_MEMBERS = {"frozenset", "set", "list", "tuple", "sorted"}
@@ -82,25 +84,37 @@ def member(v: Val) -> Any:
 # -- extract side: a call site's arguments, JSON-able -------------------------------------
 
 
-def encode(node: ast.AST | None) -> Any:
-    """A call argument as JSON: ``["c", v]``, ``["n", "a.b"]``, ``["s", [...]]`` or None."""
+def encode(node: ast.AST | None, name: str = "") -> Any:
+    """A call argument as JSON: ``["c", v]``, ``["n", "a.b"]``, ``["s", [...]]`` or None.
+    ``name``: the keyword it is passed as."""
     if isinstance(node, ast.Constant) and isinstance(
         node.value, str | int | float | bool | type(None)
     ):
+        if isinstance(node.value, str) and _may_be_secret(node.value, name):
+            return None  # the extract is cached on disk: a secret's value never is
         return ["c", node.value]
     if isinstance(node, ast.Name | ast.Attribute) and dotted(node):
         return ["n", dotted(node)]
     if isinstance(node, ast.Set | ast.List | ast.Tuple):
-        items = [encode(e) for e in node.elts]
+        items = [encode(e, name) for e in node.elts]
         return ["s", items] if all(i and i[0] != "s" for i in items) else None
     if isinstance(node, ast.Call) and last(dotted(node.func)) in _SAME_MEMBERS and node.args:
-        return encode(node.args[0])
+        return encode(node.args[0], name)
     return None
+
+
+def _may_be_secret(text: str, name: str) -> bool:
+    """A string passed as a secret-named keyword (``password="..."``), in a known token
+    format, or random enough to be a key: never recorded (a guard compares role and scope
+    names, which are none of these)."""
+    if name and is_secret_name(name):
+        return True
+    return any(True for _ in find_tokens(text)) or looks_like_secret(text, "secret", "template")
 
 
 def encode_call(call: ast.Call) -> list[Any]:
     """``[callee, [args...], {kw: arg}]`` of a call that builds a dependency."""
-    kws = {k.arg: encode(k.value) for k in call.keywords if k.arg}
+    kws = {k.arg: encode(k.value, k.arg) for k in call.keywords if k.arg}
     return [dotted(call.func), [encode(a) for a in call.args], kws]
 
 
