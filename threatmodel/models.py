@@ -101,7 +101,8 @@ class Route(Frozen):
     unread_prefix: str = ""
     # What the pattern says of each parameter it captures (name -> converter: "" for the
     # default one-segment converter, else as written: "int", "path", "uuid"...; "scalar" for
-    # a regex group matching only word characters and '-'). Empty when the framework's
+    # a regex group matching only word characters and '-'; "text" for any text the client
+    # writes, as a GraphQL operation's arguments). Empty when the framework's
     # collector does not record it; a name missing here is not known to be request input.
     params: dict[str, str] = Field(default_factory=dict)
 

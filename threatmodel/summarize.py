@@ -100,8 +100,8 @@ def _detailed(r: Route, sinks: list[str], flows: list[Flow], tables: list[str]) 
     quiet: its code would spend the budget on pages that render a template. (A Django view
     answers ANY method: the rest decide.) A quiet route with guard code keeps one line and
     the guard (shown once per pass), so the guard is still judged; without a guard it is the
-    overview's line."""
-    return bool(sinks or flows or tables) or r.method in WRITE_METHODS
+    overview's line. A GraphQL ``MUTATION`` is declared for writing as a POST is."""
+    return bool(sinks or flows or tables) or r.method in WRITE_METHODS or r.method == "MUTATION"
 
 
 def _component_sections(

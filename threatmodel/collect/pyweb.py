@@ -204,7 +204,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 9  # module variables built by a call name what built them (instances)
+    version = 10  # graphene fields' arguments and resolvers (frameworks/graphql/args.py)
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
