@@ -43,6 +43,7 @@ VULNERABLE: dict[str, str] = {
     "adeyosemanputra+pygoat": "19d17cc8874861142b330636d068bbde54e86b85",
     "juice-shop+juice-shop": "33518f5a0911e25d9df747b1e70fb7af279a755c",
     "we45+Vulnerable-Flask-App": "b6a4f97afd466e83e1f60781494252dec1c37039",
+    "dolevf+Damn-Vulnerable-GraphQL-Application": "a961308c02d1fb462b192681c336b0739e432da7",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
