@@ -9,6 +9,8 @@ SQL or a shell command (through a helper module) was never followed.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from threatmodel.config import Settings
@@ -138,3 +140,66 @@ def test_string_arguments_reach_sql_and_a_helper_modules_shell(facts: Facts) -> 
         "parameter label",
         "parameter word",
     }
+
+
+APP = """\
+from flask import Flask
+from flask_graphql import GraphQLView
+
+from notes import guards
+from notes.ops import schema
+
+app = Flask(__name__)
+
+layers = [guards.DepthLimit(), guards.NoIntrospection()]
+
+app.add_url_rule("/graphql", view_func=GraphQLView.as_view(
+    "graphql", schema=schema, middleware=layers, batch=True
+))
+"""
+
+GUARDS = """\
+class DepthLimit:
+    def resolve(self, next, root, info, **kwargs):
+        return next(root, info, **kwargs)
+
+
+class NoIntrospection:
+    def resolve(self, next, root, info, **kwargs):
+        if info.field_name == "__schema":
+            raise Exception("introspection is off")
+        return next(root, info, **kwargs)
+"""
+
+
+def test_the_views_graphql_middleware_is_scoped_to_its_route_and_shown_with_each_operation(
+    tmp_path: Path,
+) -> None:
+    from threatmodel.code.reader import RepoReader
+    from threatmodel.summarize import summarize
+
+    files = {
+        "notes/__init__.py": "",
+        "notes/ops.py": OPS,
+        "notes/mixins.py": MIXINS,
+        "notes/tools.py": TOOLS,
+        "notes/db.py": DB,
+        "notes/guards.py": GUARDS,
+        "notes/app.py": APP,
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    options = ScanOptions(jobs=1, use_cache=False)
+    settings = Settings(provider=None, cache_dir=tmp_path / ".c")
+    facts = collect_repo_facts(tmp_path, settings, options).facts
+    assert sorted((m.name, m.scope, m.location.line) for m in facts.middleware) == [
+        ("guards.DepthLimit", "/graphql", 11),
+        ("guards.NoIntrospection", "/graphql", 11),
+    ]
+    chunks = summarize(facts, RepoReader(tmp_path), 8000, files=sorted(files))
+    data = "\n".join(c.data for c in chunks)
+    # the middleware's code, with the operations it runs before
+    assert "--- middleware guards.NoIntrospection: notes/guards.py lines 6-10" in data
+    # and the statement that gives the view its middleware (batching on) is setup
+    assert '12|    "graphql", schema=schema, middleware=layers, batch=True' in data

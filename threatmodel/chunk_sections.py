@@ -171,7 +171,7 @@ def application_refs(
     index: CodeIndex, files: Sequence[str], anchors: Mapping[str, set[int]]
 ) -> list[CodeRef]:
     """Statements that configure the application: lines of ``files`` that look like setup,
-    and the ``anchors`` (path -> lines of settings and global middleware facts)."""
+    and the ``anchors`` (path -> lines of settings and middleware facts)."""
     out: list[CodeRef] = []
     for path in sorted(set(_code_files(files)) | set(anchors)):
         lines = _lines(index.reader, path)

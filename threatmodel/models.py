@@ -114,6 +114,11 @@ class Middleware(Frozen):
     location: Location
     options: dict[str, str] = Field(default_factory=dict)  # non-secret settings only
 
+    def applies_to(self, route: Route) -> bool:
+        """Does it run for ``route``: global, scoped to the route's id, or to a path prefix
+        the route's path is under?"""
+        return self.scope in ("global", route.id) or route.path.startswith(self.scope)
+
 
 class Policy(Frozen):
     name: str

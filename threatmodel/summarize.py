@@ -296,9 +296,9 @@ def _setup_sections(
     """(application, output, configuration) sections: see chunk_sections.py."""
     facts = b.facts
     anchors: dict[str, set[int]] = defaultdict(set)
-    for loc in [s.location for s in facts.settings] + [
-        m.location for m in facts.middleware if m.scope == "global"
-    ]:
+    # every middleware's line: a scoped one's is where a view is given its middleware too
+    # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``)
+    for loc in [s.location for s in facts.settings] + [m.location for m in facts.middleware]:
         anchors[loc.path].add(loc.line)
     app_refs = application_refs(b.index, files, anchors)
     app: list[tuple[str, Section]] = []

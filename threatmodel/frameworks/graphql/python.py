@@ -34,6 +34,7 @@ from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, dec
 from threatmodel.frameworks._python.owner import is_caller
 from threatmodel.frameworks._python.reject import ROLE_WORDS
 from threatmodel.frameworks.graphql.args import class_args, field_args
+from threatmodel.frameworks.graphql.endpoint import middleware, views
 from threatmodel.models import AuthStatus, Location, Route
 
 ROOTS = (("query", "QUERY"), ("mutation", "MUTATION"))
@@ -43,14 +44,17 @@ _MUTATORS = ("mutate", "mutate_and_get_payload", "perform_mutation")
 _RESOLVER_METHODS = (*_MUTATORS, "check_permissions")
 
 
-_RELEVANT = re.compile(r"graphene|strawberry|\bclass (?:Query|Mutation)\b|\bdef resolve_\w+\(")
+_RELEVANT = re.compile(
+    r"graphene|strawberry|\bclass (?:Query|Mutation)\b|\bdef resolve_\w+\(|\bGraphQL\w*View\b"
+)
 _SCHEMA = re.compile("schema", re.IGNORECASE)
 
 
 def relevant(text: str) -> bool:
     """A graphene / strawberry module, one that assembles the root types from mixins
     (saleor's ``api.py`` imports only the ``graphql`` core), or a mixin of resolvers a root
-    type inherits (``def resolve_x(``, no graphene import needed)."""
+    type inherits (``def resolve_x(``, no graphene import needed), or one that builds the
+    view serving the schema (``GraphQLView.as_view(schema=..., middleware=...)``)."""
     return _RELEVANT.search(text) is not None
 
 
@@ -172,7 +176,10 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         info = _class(c, lines)
         if info is not None:
             d["classes"][c.name] = info
-    for node in tree_nodes(tree) if walks_module(src.text) else ():
+    nodes = list(tree_nodes(tree)) if walks_module(src.text) else []
+    if served := views(tree, nodes):
+        d["views"] = served
+    for node in nodes:
         if isinstance(node, ast.Call) and last(dotted(node.func)).lower().endswith("schema"):
             roots = {k: dotted(kw(node, k)) for k, _m in ROOTS if dotted(kw(node, k))}
             if "query" not in roots and node.args and dotted(node.args[0]):
@@ -184,7 +191,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                         if isinstance(sub, ast.Call) and bool_const(kw(sub, k)) is False:
                             camel = False
                 d["schemas"].append([roots, camel])
-    return d if d["classes"] or d["schemas"] else None
+    return d if d["classes"] or d["schemas"] or served else None
 
 
 def _camel(name: str) -> str:
@@ -232,6 +239,7 @@ def link(
         None,
     )
     outer = [_endpoint_guard(endpoint)] if endpoint else []
+    out.middleware += middleware({p: d.get("views", []) for p, d in gq.items()}, out.routes)
     base = endpoint.path.rstrip("/") if endpoint else "/graphql"
     seen: set[str] = set()
     for method, root, camel in roots:
