@@ -203,3 +203,43 @@ def test_the_views_graphql_middleware_is_scoped_to_its_route_and_shown_with_each
     assert "--- middleware guards.NoIntrospection: notes/guards.py lines 6-10" in data
     # and the statement that gives the view its middleware (batching on) is setup
     assert '12|    "graphql", schema=schema, middleware=layers, batch=True' in data
+
+
+STRAWBERRY = """\
+import strawberry
+from strawberry.types import Info
+
+from notes.db import session
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def find(self, info: Info, phrase: str, page: int | None = None) -> list[str]:
+        rows = session.execute(f"SELECT body FROM notes WHERE body LIKE '%{phrase}%'")
+        return [r[0] for r in rows][(page or 0) :]
+
+    @strawberry.field
+    def since(self, day: int) -> list[str]:
+        return session.execute(f"SELECT body FROM notes WHERE day > {day}")
+
+
+schema = strawberry.Schema(query=Query)
+"""
+
+
+def test_a_strawberry_resolvers_parameters_are_its_arguments(tmp_path: Path) -> None:
+    files = {"notes/__init__.py": "", "notes/api.py": STRAWBERRY, "notes/db.py": DB}
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    options = ScanOptions(jobs=1, use_cache=False)
+    settings = Settings(provider=None, cache_dir=tmp_path / ".c")
+    facts = collect_repo_facts(tmp_path, settings, options).facts
+    ops = {r.id: (r.handler, r.params) for r in facts.routes}
+    # info (by name or its Info annotation) and self are not arguments
+    assert ops["QUERY /graphql/Query.find"] == (
+        "notes.api.Query.find",
+        {"phrase": "text", "page": "scalar"},
+    )
+    assert _unbroken(facts, "sql_injection") == {"parameter phrase"}

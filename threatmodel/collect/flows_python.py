@@ -37,9 +37,9 @@ def _gate_names() -> list[str]:
 # so skipping the file loses nothing.
 GATE = gate(
     calls=[*_gate_names(), "set_cookie", "getenv", "fetchone", "fetchall", "setFeature"],
-    # "graphene": a resolver's arguments are request input (frameworks/graphql/args.py)
+    # "graphene", "strawberry": a resolver's arguments are request input (graphql/args.py)
     words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape",
-           "graphene"],
+           "graphene", "strawberry"],
     # ``from .views import *``: a package's names are its modules' (``pyroots``)
     substrings=['return "', "return '", "return f'", 'return f"', "return None", "import *"],
     patterns=[

@@ -204,7 +204,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 11  # GraphQL views: their middleware (graphql/endpoint.py); graphene arguments
+    version = 11  # GraphQL views: their middleware (graphql/endpoint.py); operations: arguments
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -4,7 +4,9 @@ graphene passes a field's declared arguments to its resolver as keyword argument
 (``resolve_x(root, info, **args)``; graphene/types/field.py builds them from ``args=`` and
 every keyword of the field call it does not itself consume, ``**extra_args``); a mutation's
 come from its ``class Arguments`` (``class Input`` on older graphene and relay's
-``ClientIDMutation``). The client writes each value in the query, so each is request input
+``ClientIDMutation``); a strawberry resolver's are its own parameters but the root and
+``info``, typed by their annotations. The client writes each value in the query, so each is
+request input
 in the resolver: ``"text"`` for a string-like type (``String``, ``ID``, ``JSONString``, an
 input object), ``"scalar"`` for one graphql-core parses into a number, boolean, date or
 UUID before the resolver runs (no payload survives). These are the converters of
@@ -27,6 +29,12 @@ FIELD_OPTIONS = frozenset(
 SCALAR_TYPES = frozenset(
     {"Int", "Float", "Boolean", "Decimal", "Date", "DateTime", "Time", "UUID", "BigInt"}
 )
+# Python annotations strawberry maps to such a scalar.
+SCALAR_ANNOTATIONS = frozenset(
+    {"int", "float", "bool", "Decimal", "date", "datetime", "time", "UUID"}
+)
+# A strawberry resolver's parameters that are not arguments: the parent value and info.
+NOT_ARGUMENTS = frozenset({"self", "cls", "root", "parent", "info", "source"})
 # Wrappers whose first argument is the type they wrap.
 _WRAPPERS = frozenset({"Argument", "NonNull", "List", "InputField"})
 # The inner classes that declare a mutation's arguments.
@@ -79,3 +87,31 @@ def class_args(c: ast.ClassDef) -> dict[str, str] | None:
                     out[target.id] = converter(s.value)
             return out
     return None
+
+
+def _annotation(node: ast.expr | None) -> str:
+    """``int`` / ``Optional[int]`` / ``int | None`` / ``list[int]``: "scalar"; else "text"."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        sides = [
+            n
+            for n in (node.left, node.right)
+            if not (isinstance(n, ast.Constant) and n.value is None)
+        ]
+        node = sides[0] if len(sides) == 1 else None
+    while isinstance(node, ast.Subscript) and last(dotted(node.value)) in ("Optional", "list"):
+        node = node.slice
+    if isinstance(node, ast.Constant) and node.value is None:
+        return "text"
+    return "scalar" if last(dotted(node)) in SCALAR_ANNOTATIONS else "text"
+
+
+def resolver_args(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, str]:
+    """A strawberry resolver's arguments: its parameters but the parent value and ``info``
+    (by name, or annotated ``Info``)."""
+    a = fn.args
+    out: dict[str, str] = {}
+    for p in [*a.posonlyargs, *a.args, *a.kwonlyargs]:
+        if p.arg in NOT_ARGUMENTS or "Info" in (ast.unparse(p.annotation) if p.annotation else ""):
+            continue
+        out[p.arg] = _annotation(p.annotation)
+    return out

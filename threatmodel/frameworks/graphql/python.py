@@ -33,7 +33,7 @@ from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
 from threatmodel.frameworks._python.owner import is_caller
 from threatmodel.frameworks._python.reject import ROLE_WORDS
-from threatmodel.frameworks.graphql.args import class_args, field_args
+from threatmodel.frameworks.graphql.args import class_args, field_args, resolver_args
 from threatmodel.frameworks.graphql.endpoint import middleware, views
 from threatmodel.models import AuthStatus, Location, Route
 
@@ -107,7 +107,8 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                         else None
                     )
                     resolver = f"{c.name}.{stmt.name}"
-                    fields.append([stmt.name, stmt.lineno, "", perms, resolver, "", {}])
+                    args = resolver_args(stmt)
+                    fields.append([stmt.name, stmt.lineno, "", perms, resolver, "", args])
         elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             for s in stmt.body:
                 if isinstance(s, ast.Assign) and any(
