@@ -145,7 +145,8 @@ DEV_DEFAULTS = frozenset(
 _TEMPLATE = re.compile(
     r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{(?:[A-Za-z_][\w.]*)?\}|^\*+$|^\.+$"
 )
-_IDENTIFIER = re.compile(r"[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+# (a leading dot: a jQuery event namespace or CSS class, ``DATA_API_KEY = ".data-api"``)
+_IDENTIFIER = re.compile(r"\.?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
 _FILE_PATH = re.compile(
     r"[\w.\-]+(?:/[\w.\-]+)*\.(?:md|rst|html?|py|js|ts|json|ya?ml|txt|png|jpe?g|svg|css|pem|crt"
