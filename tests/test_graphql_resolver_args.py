@@ -154,7 +154,8 @@ app = Flask(__name__)
 layers = [guards.DepthLimit(), guards.NoIntrospection()]
 
 app.add_url_rule("/graphql", view_func=GraphQLView.as_view(
-    "graphql", schema=schema, middleware=layers, batch=True
+    "graphql", schema=schema, middleware=layers, batch=True,
+    format_error=guards.loud_error,
 ))
 """
 
@@ -169,6 +170,12 @@ class NoIntrospection:
         if info.field_name == "__schema":
             raise Exception("introspection is off")
         return next(root, info, **kwargs)
+
+
+def loud_error(error):
+    import traceback
+
+    return {"message": str(error), "trace": traceback.format_exc()}
 """
 
 
@@ -193,16 +200,19 @@ def test_the_views_graphql_middleware_is_scoped_to_its_route_and_shown_with_each
     options = ScanOptions(jobs=1, use_cache=False)
     settings = Settings(provider=None, cache_dir=tmp_path / ".c")
     facts = collect_repo_facts(tmp_path, settings, options).facts
-    assert sorted((m.name, m.scope, m.location.line) for m in facts.middleware) == [
-        ("guards.DepthLimit", "/graphql", 11),
-        ("guards.NoIntrospection", "/graphql", 11),
+    assert sorted((m.name, m.scope, m.location.line, m.options) for m in facts.middleware) == [
+        ("guards.DepthLimit", "/graphql", 11, {"role": "middleware"}),
+        ("guards.NoIntrospection", "/graphql", 11, {"role": "middleware"}),
+        ("guards.loud_error", "/graphql", 11, {"role": "format_error"}),
     ]
     chunks = summarize(facts, RepoReader(tmp_path), 8000, files=sorted(files))
     data = "\n".join(c.data for c in chunks)
     # the middleware's code, with the operations it runs before
     assert "--- middleware guards.NoIntrospection: notes/guards.py lines 6-10" in data
+    # and the error formatter: what every error tells the caller
+    assert "--- format_error guards.loud_error: notes/guards.py lines 13-16" in data
     # and the statement that gives the view its middleware (batching on) is setup
-    assert '12|    "graphql", schema=schema, middleware=layers, batch=True' in data
+    assert '12|    "graphql", schema=schema, middleware=layers, batch=True,' in data
 
 
 STRAWBERRY = """\

@@ -75,7 +75,7 @@ def scoped_middleware(b: ChunkBuilder, r: Route) -> list[CodeRef]:
             continue
         code = handler_definition(b.index, m.location.path, m.location.line, m.name)
         if code is not None and code not in out:
-            out.append(replace(code, label=f"middleware {m.name}"))
+            out.append(replace(code, label=f"{m.options.get('role', 'middleware')} {m.name}"))
     return out
 
 

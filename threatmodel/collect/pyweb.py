@@ -204,7 +204,7 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    version = 11  # GraphQL views: their middleware (graphql/endpoint.py); operations: arguments
+    version = 12  # GraphQL views: middleware, error formatter (graphql/endpoint.py); arguments
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -1,13 +1,14 @@
-"""The GraphQL middleware a view serving GraphQL runs around every operation.
+"""The GraphQL middleware and error formatter a view serving GraphQL runs for every operation.
 
 A GraphQL view (Flask-GraphQL / graphql-server's ``GraphQLView.as_view(schema=...,
 middleware=[...])``, graphene-django's ``GraphQLView(schema=..., middleware=...)``) hands
 its ``middleware`` to graphql-core, which calls each one's ``resolve(next, root, info,
 **args)`` (or the function itself) before every resolver: depth and cost limits,
-introspection and deny lists, login checks. Each becomes a ``Middleware`` fact scoped to
-the route that serves the view, so every operation under it names it and its chunk shows
-its code (``route_code.route_refs``). Whether one refuses a caller is not judged here: the
-operation's auth is left as its guards decide.
+introspection and deny lists, login checks; its ``format_error`` writes every error the
+caller sees. Each becomes a ``Middleware`` fact scoped to the route that serves the view
+(``options["role"]`` says which), so every operation under it names it and its chunk shows
+its code (``route_code.scoped_middleware``). Whether one refuses a caller is not judged
+here: the operation's auth is left as its guards decide.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from typing import Any
 
 from threatmodel.code.pyast import dotted, kw
 from threatmodel.models import Location, Middleware, Route
+
+# The view's keyword that names its error formatter (graphql-server / Flask-GraphQL,
+# graphene-django's subclass attribute is not read).
+FORMATTERS = ("format_error", "error_formatter")
 
 
 def _module_lists(tree: ast.Module) -> dict[str, ast.expr]:
@@ -32,8 +37,10 @@ def _module_lists(tree: ast.Module) -> dict[str, ast.expr]:
 
 
 def views(tree: ast.Module, calls: Iterable[ast.AST]) -> list[list[Any]]:
-    """``[first line, last line, [middleware names]]`` of each call that builds a GraphQL
-    view (``schema=`` and ``middleware=`` given), the names as written (``mw.Depth``)."""
+    """``[first line, last line, [[name, role], ...]]`` of each call that builds a GraphQL
+    view (``schema=`` given): its ``middleware=`` (role "middleware") and its error
+    formatter (role ``format_error``: what every error response tells the caller, a stack
+    trace or not), the names as written (``mw.Depth``)."""
     lists: dict[str, ast.expr] | None = None
     out: list[list[Any]] = []
     for node in calls:
@@ -44,9 +51,10 @@ def views(tree: ast.Module, calls: Iterable[ast.AST]) -> list[list[Any]]:
             lists = _module_lists(tree) if lists is None else lists
             given = lists.get(given.id, given)
         elts = given.elts if isinstance(given, ast.List | ast.Tuple) else []
-        names = [n for e in elts if (n := dotted(e))]
-        if names:
-            out.append([node.lineno, node.end_lineno or node.lineno, names])
+        hooks = [[n, "middleware"] for e in elts if (n := dotted(e))]
+        hooks += [[n, k] for k in FORMATTERS if (n := dotted(kw(node, k)))]
+        if hooks:
+            out.append([node.lineno, node.end_lineno or node.lineno, hooks])
     return out
 
 
@@ -57,10 +65,13 @@ def middleware(
     inside, the call that builds the view), scoped to the route's path."""
     out: list[Middleware] = []
     for r in routes:
-        for first, end, names in declared.get(r.location.path, ()):
+        for first, end, hooks in declared.get(r.location.path, ()):
             if first <= r.location.line <= end or r.location.line <= first <= r.location.line + 1:
                 where = Location(path=r.location.path, line=first)
                 out += [
-                    Middleware(kind="other", name=n, scope=r.path, location=where) for n in names
+                    Middleware(
+                        kind="other", name=n, scope=r.path, location=where, options={"role": role}
+                    )
+                    for n, role in hooks
                 ]
     return out
