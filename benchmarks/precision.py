@@ -47,6 +47,7 @@ VULNERABLE: dict[str, str] = {
     "cr0hn+vulnerable-node": "4e2058201e4443026c11de1799d1e2f2e37f9f9b",
     "juice-shop+juice-shop": "33518f5a0911e25d9df747b1e70fb7af279a755c",
     "we45+Vulnerable-Flask-App": "b6a4f97afd466e83e1f60781494252dec1c37039",
+    "dolevf+Damn-Vulnerable-GraphQL-Application": "a961308c02d1fb462b192681c336b0739e432da7",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5

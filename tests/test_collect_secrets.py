@@ -241,6 +241,7 @@ def test_context_of(path: str, context: str) -> None:
         ("secret-key", "AWS_SECRET_ACCESS_KEY", False),  # spelled from its name: placeholder
         ("secret", "SECRET_KEY", True),  # a weak key is the finding
         ("prod_signing_key_2", "SIGNING_KEY", True),  # words of its own, and a digit
+        (".data-api", "DATA_API_KEY", False),  # Bootstrap's event namespace
     ],
 )
 def test_values_spelled_from_their_name(value: str, name: str, secret: bool) -> None:

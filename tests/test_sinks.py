@@ -96,3 +96,22 @@ def test_js_sinks_and_jwt_settings() -> None:
     assert ["jwt.algorithms", "none", 11] in data["settings"]
     assert ["jwt.secret", "literal-short", 11] in data["settings"]
     assert all(s[4] == "h" for s in data["sinks"])  # enclosing function recorded
+
+
+def test_a_decode_imported_from_jwt_is_jwt_decode() -> None:
+    # ``from jwt import decode`` (a GraphQL app's token helper); a repository's own
+    # ``decode`` (relative import) is not PyJWT's
+    code = (
+        "from jwt import decode\n"
+        "from jwt import decode as unpack\n"
+        "from .codec import decode as mine\n"
+        "def who(token):\n"
+        "    return decode(token, options={'verify_signature': False})['sub']\n"
+        "def who2(token):\n"
+        "    return unpack(token, 'k', algorithms=['HS256'])\n"
+        "def who3(token):\n"
+        "    return mine(token, options={'verify_signature': False})\n"
+    )
+    data = PythonJwtCollector().extract(SourceFile.from_bytes("t.py", code.encode()))
+    verify = [row for row in data["settings"] if row[0] == "jwt.verify"]
+    assert verify == [["jwt.verify", "false", "pyjwt", 5], ["jwt.verify", "true", "pyjwt", 7]]

@@ -64,11 +64,14 @@ _APP_KEYS = re.compile(
     \.(?:before|after)\(""",
     re.X,
 )
+# (the last line: jQuery parsing markup built in place, a template literal or an HTML
+# string, possibly on the next line: ``$(el).append(`<pre>${text}</pre>`)`` is DOM XSS)
 _UNESCAPED = re.compile(
     r"""\|\s*safe\b|\{%-?\s*autoescape\s+(?:false|off)|<%-|\{\{\{|\{@html\b|\|\s*raw\b
     |dangerouslySetInnerHTML|\bv-html\b|\bmark_safe\(|\bMarkup\(|\bSafeString\(
     |\brender_template_string\(|\.(?:inner|outer)HTML\s*=|\bdocument\.write\(
-    |\bbypassSecurityTrust\w*\(|\binsertAdjacentHTML\(""",
+    |\bbypassSecurityTrust\w*\(|\binsertAdjacentHTML\(
+    |\.(?:append|prepend|html|after|before|replaceWith)\(\s*(?:`|['"]\s*<|$)""",
     re.X,
 )
 # A Jinja / Django output a filter does not make harmless (escaped, JSON, a number), in the
@@ -169,7 +172,7 @@ def application_refs(
     index: CodeIndex, files: Sequence[str], anchors: Mapping[str, set[int]]
 ) -> list[CodeRef]:
     """Statements that configure the application: lines of ``files`` that look like setup,
-    and the ``anchors`` (path -> lines of settings and global middleware facts)."""
+    and the ``anchors`` (path -> lines of settings and middleware facts)."""
     out: list[CodeRef] = []
     for path in sorted(set(_code_files(files)) | set(anchors)):
         lines = _lines(index.reader, path)

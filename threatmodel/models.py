@@ -101,7 +101,8 @@ class Route(Frozen):
     unread_prefix: str = ""
     # What the pattern says of each parameter it captures (name -> converter: "" for the
     # default one-segment converter, else as written: "int", "path", "uuid"...; "scalar" for
-    # a regex group matching only word characters and '-'). Empty when the framework's
+    # a regex group matching only word characters and '-'; "text" for any text the client
+    # writes, as a GraphQL operation's arguments). Empty when the framework's
     # collector does not record it; a name missing here is not known to be request input.
     params: dict[str, str] = Field(default_factory=dict)
 
@@ -112,6 +113,11 @@ class Middleware(Frozen):
     scope: str  # "global", a path prefix, or a route id
     location: Location
     options: dict[str, str] = Field(default_factory=dict)  # non-secret settings only
+
+    def applies_to(self, route: Route) -> bool:
+        """Does it run for ``route``: global, scoped to the route's id, or to a path prefix
+        the route's path is under?"""
+        return self.scope in ("global", route.id) or route.path.startswith(self.scope)
 
 
 class Policy(Frozen):

@@ -9,6 +9,8 @@ components so the token budget goes to public routes with dangerous calls first.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from threatmodel.chunk_builder import CODE_LANGUAGES, ChunkBuilder
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpt_calls import handler_definition
@@ -60,7 +62,21 @@ def route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]
         # the route text's location).
         refs = [code]
         guards = b.index.guard_definitions(code.path, code.start)
-    return refs, guards
+    return refs, guards + scoped_middleware(b, r)
+
+
+def scoped_middleware(b: ChunkBuilder, r: Route) -> list[CodeRef]:
+    """The definitions of the middleware scoped to ``r``'s path (not the app's global ones,
+    which the application chunk holds), named where they are given: the GraphQL middleware
+    of the view serving its operations (``frameworks/graphql/endpoint.py``)."""
+    out: list[CodeRef] = []
+    for m in b.facts.middleware:
+        if m.scope == "global" or not m.applies_to(r):
+            continue
+        code = handler_definition(b.index, m.location.path, m.location.line, m.name)
+        if code is not None and code not in out:
+            out.append(replace(code, label=f"{m.options.get('role', 'middleware')} {m.name}"))
+    return out
 
 
 def _top_level_extent(b: ChunkBuilder, path: str, line: int) -> tuple[int, int]:

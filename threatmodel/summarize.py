@@ -107,12 +107,12 @@ def _detailed(
 ) -> bool:
     """Whether a route's chunk shows its code. A route that calls nothing dangerous (a call
     that only ever takes constants, ``redirect('login')``, is not), carries no flow, names
-    no table, is not declared for writing (POST, PUT, PATCH, DELETE) and does nothing with
-    what the caller sent (``acts_on_request``: a Django view answers ANY method) is quiet:
-    its code would spend the budget on pages that render a template. A quiet route with
-    guard code keeps one line and the guard (shown once per pass), so the guard is still
-    judged; without a guard it is the overview's line."""
-    if sinks or flows or tables or r.method in WRITE_METHODS:
+    no table, is not declared for writing (POST, PUT, PATCH, DELETE, a GraphQL
+    ``MUTATION``) and does nothing with what the caller sent (``acts_on_request``: a Django
+    view answers ANY method) is quiet: its code would spend the budget on pages that render
+    a template. A quiet route with guard code keeps one line and the guard (shown once per
+    pass), so the guard is still judged; without a guard it is the overview's line."""
+    if sinks or flows or tables or r.method in WRITE_METHODS or r.method == "MUTATION":
         return True
     return acts_on_request(b, own)
 
@@ -316,9 +316,9 @@ def _setup_sections(
     """(application, output, configuration) sections: see chunk_sections.py."""
     facts = b.facts
     anchors: dict[str, set[int]] = defaultdict(set)
-    for loc in [s.location for s in facts.settings] + [
-        m.location for m in facts.middleware if m.scope == "global"
-    ]:
+    # every middleware's line: a scoped one's is where a view is given its middleware too
+    # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``)
+    for loc in [s.location for s in facts.settings] + [m.location for m in facts.middleware]:
         anchors[loc.path].add(loc.line)
     app_refs = application_refs(b.index, files, anchors)
     app: list[tuple[str, Section]] = []

@@ -55,7 +55,7 @@ def route_text(
     mws = [
         f"{m.kind} {m.name} ({m.scope})"
         for m in facts.middleware
-        if m.scope != "global" and (m.scope == r.id or r.path.startswith(m.scope))
+        if m.scope != "global" and m.applies_to(r)
     ]
     if mws:
         out.append(f"  middleware: {'; '.join(sorted(mws))}")

@@ -44,11 +44,14 @@ def _gate_names() -> list[str]:
 # so skipping the file loses nothing.
 GATE = gate(
     calls=[*_gate_names(), "set_cookie", "getenv", "fetchone", "fetchall", "setFeature"],
-    words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape"],
+    # "graphene", "strawberry": a resolver's arguments are request input (graphql/args.py)
+    words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape",
+           "graphene", "strawberry"],
     # ``from .views import *``: a package's names are its modules' (``pyroots``)
     substrings=['return "', "return '", "return f'", 'return f"', "return None", "import *"],
     patterns=[
         r"@[\w.]+\.(?:route|get|post|put|patch|delete|head|options|api_route|websocket)\s*\(",
+        r"\bdef resolve_\w+\(",  # a mixin of GraphQL resolvers: its arguments are input
     ],
 )  # fmt: skip
 
@@ -56,7 +59,9 @@ GATE = gate(
 @register
 class PythonFlowsCollector(Collector):
     id = "flows_python"
-    version = 8  # route handlers' files pass the gate; stars: a package's ``import *``;
+    # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
+    # ``import *``;
+    version = 9
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py)
     gate = GATE

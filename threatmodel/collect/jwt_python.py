@@ -10,8 +10,11 @@ engine lists them as ``facts.sinks``, see ``dataflow.sink_facts``.)
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
+from typing import Any
 
 from threatmodel.code.collector import register
+from threatmodel.code.pyast import imports_of
 from threatmodel.collect._pyexpr import Scope, call_sites, dotted
 from threatmodel.collect._pygates import gate
 from threatmodel.collect._pysettings import PythonSettingsCollector
@@ -19,9 +22,24 @@ from threatmodel.collect._pysettings import PythonSettingsCollector
 SHORT_KEY = 32  # HS256 keys shorter than this are brute-forceable offline
 
 
-def jwt_settings(call: ast.Call, scope: Scope) -> list[tuple[str, str]]:
-    """Setting (key, value) pairs for a ``jwt.decode`` / ``jwt.encode`` call."""
-    name = dotted(call.func)
+def absolute(name: str, imported: Mapping[str, list[Any]]) -> str:
+    """``decode`` after ``from jwt import decode`` (or ``as d``) -> ``jwt.decode``: the
+    callee as the module it comes from spells it (a relative import is the repository's)."""
+    head, dot, rest = name.partition(".")
+    got = imported.get(head)
+    if got is None or got[2]:
+        return name
+    module, member = str(got[0]), str(got[1])
+    full = f"{module}.{member}" if member else module
+    return full + dot + rest
+
+
+def jwt_settings(
+    call: ast.Call, scope: Scope, imported: Mapping[str, list[Any]] | None = None
+) -> list[tuple[str, str]]:
+    """Setting (key, value) pairs for a ``jwt.decode`` / ``jwt.encode`` call (``imported``:
+    the module's imports, ``code.pyast.imports_of``, naming a bare ``decode``)."""
+    name = absolute(dotted(call.func), imported or {})
     if not name.startswith("jwt.") or name.rsplit(".", 1)[-1] not in ("decode", "encode"):
         if name.endswith("get_unverified_claims"):
             return [("jwt.verify", "false")]
@@ -74,12 +92,13 @@ GATE = gate(calls=[], words=["jwt"], substrings=["get_unverified_claims"])
 @register
 class PythonJwtCollector(PythonSettingsCollector):
     id = "jwt_python"
-    version = 2
+    version = 3  # ``from jwt import decode`` then ``decode(...)``
     gate = GATE
 
     def rows(self, tree: ast.Module) -> list[tuple[str, str, str, int]]:
+        imported = imports_of(tree)
         return [
             (key, value, "pyjwt", site.call.lineno)
             for site in call_sites(tree)
-            for key, value in jwt_settings(site.call, site.scope)
+            for key, value in jwt_settings(site.call, site.scope, imported)
         ]

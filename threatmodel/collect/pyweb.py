@@ -222,9 +222,10 @@ def _reexports(src: SourceFile) -> dict[str, Any] | None:
 @register
 class PythonWebCollector(Collector):
     id = "pyweb"
-    # 11: classes of every module that imports its bases (_reexports); instances and
-    # in-place Depends(factory(...)) keep their call's arguments
-    version = 11
+    # 13: classes of every module that imports its bases (_reexports); instances and
+    # in-place Depends(factory(...)) keep their call's arguments; GraphQL views: middleware,
+    # error formatter (graphql/endpoint.py); arguments
+    version = 13
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -5,7 +5,8 @@ decorator itself (``@app.route("/x/<name>")``). A handler a route *table* names 
 captures the same way at run time (Django ``path("d/<str:name>/", views.detail)``, Flask
 ``add_url_rule("/x/<name>", view_func=show)``, a class view's ``get(self, request, slug)``),
 so here every route fact whose pattern records its captures (``models.Route.params``) binds
-them to its handler's parameters, each valued by its converter (``urlparams.url_value``),
+them to its handler's parameters (a handler taking ``**kw`` gathers every capture, as a
+GraphQL resolver takes its arguments), each valued by its converter (``urlparams.url_value``),
 and the sinks they reach through the handler and its callees are found as a caller's
 arguments are (``Linker.param_sinks``). A parameter no route captures stays a parameter.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from threatmodel.dataflow.link import HitRow, Linker
+from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.urlparams import url_value
 from threatmodel.models import Route
 
@@ -36,6 +38,8 @@ def route_hits(linker: Linker, routes: Iterable[Route]) -> list[HitRow]:
                 continue
             path, summ = found
             names = [n for n in summ.get("params", ()) if n in route.params]
+            if signature(summ.get("params", ())).kw:  # ``mutate(root, info, **kw)``
+                names += [n for n in sorted(route.params) if n not in names]
             key = (qual, tuple((n, route.params[n]) for n in names))
             if not names or key in done:
                 continue

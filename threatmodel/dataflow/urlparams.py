@@ -29,7 +29,9 @@ from threatmodel.dataflow.values import CLEAN, Label, Value
 
 # Converters whose matches carry no characters an injection needs.
 SCALAR_CONVERTERS = frozenset({"int", "float", "uuid", "slug", "scalar"})
-ANY_PATH = frozenset({"path"})
+# Converters whose matches may be any text: Flask's ``path``, and "text", a value the client
+# writes whole (a GraphQL argument, ``frameworks/graphql/args.py``).
+ANY_PATH = frozenset({"path", "text"})
 SCALAR_TYPES = frozenset(
     {"int", "float", "bool", "UUID", "UUID1", "UUID3", "UUID4", "UUID5", "uuid.UUID"}
     | {"datetime", "date", "time", "Decimal", "datetime.datetime", "datetime.date"}

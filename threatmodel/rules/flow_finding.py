@@ -58,6 +58,11 @@ class FlowFinding(Rule):
         out: list[Finding] = []
         seen: set[tuple[str, str, int]] = set()
         taken: set[str] = set()  # fingerprints given
+        reaching_sink: dict[tuple[str, str, int], list[Flow]] = {}
+        for flow in facts.flows:
+            if unbroken(flow):
+                key = (flow.claim, flow.sink_location.path, flow.sink_location.line)
+                reaching_sink.setdefault(key, []).append(flow)
         # request input first: a sink it reaches is not reported again for a stored value
         for flow in sorted(facts.flows, key=lambda f: not unbroken(f)):
             spec = REGISTRY.get(flow.claim)
@@ -90,6 +95,8 @@ class FlowFinding(Rule):
                 title += f"({flow.sink})"
             elif route is not None:
                 title = f"{route.method} {route.path}: {title}"
+            if not second and spec.taint:
+                attack += _also(flow, reaching_sink.get(key, []), facts, ctx)
             finding = Finding(
                 title=title,
                 severity=severity,
@@ -116,3 +123,19 @@ class FlowFinding(Rule):
             taken.add(finding.fingerprint)
             out.append(finding)
         return out
+
+
+def _also(flow: Flow, others: list[Flow], facts: Facts, ctx: RuleContext) -> str:
+    """The other routes whose request input reaches the same sink unbroken: one finding
+    per sink (a helper's shell call), naming every entry point that reaches it."""
+    seen: set[str] = set()
+    names: list[str] = []
+    for other in others:
+        if other.source_location == flow.source_location and other.source == flow.source:
+            continue
+        for r in flow_routes(other, facts.routes, ctx.reader)[:1]:
+            name = f"{r.method} {r.path} ({other.source}, line {other.source_location.line})"
+            if r.id not in seen:
+                seen.add(r.id)
+                names.append(name)
+    return f" Also reached from {'; '.join(names)}." if names else ""

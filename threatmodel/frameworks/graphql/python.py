@@ -14,6 +14,10 @@ or ``permission_classes=`` (strawberry); a graphene mutation's ``Meta.permission
 resolver's (``resolve_<field>``, a strawberry resolver, the mutation's ``mutate`` /
 ``perform_mutation``) decorators and its own checks. A mutation that overrides
 ``check_permissions`` decides per request: ``unknown`` unless its checks are read as a guard.
+
+What answers it: the route's handler is the resolver graphene calls (``_operation``) and its
+``params`` the arguments the operation declares (``args.py``), request input the dataflow
+engine follows from the resolver's parameters (``dataflow/routeparams.py``).
 """
 
 from __future__ import annotations
@@ -29,20 +33,28 @@ from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, decide
 from threatmodel.frameworks._python.owner import is_caller
 from threatmodel.frameworks._python.reject import ROLE_WORDS
+from threatmodel.frameworks.graphql.args import class_args, field_args, resolver_args
+from threatmodel.frameworks.graphql.endpoint import middleware, views
 from threatmodel.models import AuthStatus, Location, Route
 
 ROOTS = (("query", "QUERY"), ("mutation", "MUTATION"))
 _FIELD_CALLS = ("field", "mutation", "List", "NonNull", "Argument")
-_RESOLVER_METHODS = ("mutate", "perform_mutation", "check_permissions")
+# The methods that answer a mutation (graphene, relay's ClientIDMutation, saleor's base).
+_MUTATORS = ("mutate", "mutate_and_get_payload", "perform_mutation")
+_RESOLVER_METHODS = (*_MUTATORS, "check_permissions")
 
 
-_RELEVANT = re.compile(r"graphene|strawberry|\bclass (?:Query|Mutation)\b")
+_RELEVANT = re.compile(
+    r"graphene|strawberry|\bclass (?:Query|Mutation)\b|\bdef resolve_\w+\(|\bGraphQL\w*View\b"
+)
 _SCHEMA = re.compile("schema", re.IGNORECASE)
 
 
 def relevant(text: str) -> bool:
-    """A graphene / strawberry module, or one that assembles the root types from mixins
-    (saleor's ``api.py`` imports only the ``graphql`` core)."""
+    """A graphene / strawberry module, one that assembles the root types from mixins
+    (saleor's ``api.py`` imports only the ``graphql`` core), or a mixin of resolvers a root
+    type inherits (``def resolve_x(``, no graphene import needed), or one that builds the
+    view serving the schema (``GraphQLView.as_view(schema=..., middleware=...)``)."""
     return _RELEVANT.search(text) is not None
 
 
@@ -83,7 +95,8 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                 perms = _perm_names(kw(call, "permissions") or kw(call, "permission_classes"))
                 resolver = dotted(kw(call, "resolver"))
                 typ = _type_name(stmt.annotation) if isinstance(stmt, ast.AnnAssign) else ""
-                fields.append([target.id, stmt.lineno, mutation, perms, resolver, typ])
+                args = field_args(call)[0]
+                fields.append([target.id, stmt.lineno, mutation, perms, resolver, typ, args])
         elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             for dec in stmt.decorator_list:  # @strawberry.field(permission_classes=[...])
                 name = last(dotted(dec))
@@ -93,7 +106,9 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                         if isinstance(dec, ast.Call)
                         else None
                     )
-                    fields.append([stmt.name, stmt.lineno, "", perms, f"{c.name}.{stmt.name}", ""])
+                    resolver = f"{c.name}.{stmt.name}"
+                    args = resolver_args(stmt)
+                    fields.append([stmt.name, stmt.lineno, "", perms, resolver, "", args])
         elif isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
             for s in stmt.body:
                 if isinstance(s, ast.Assign) and any(
@@ -102,7 +117,9 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
                     meta = _perm_names(s.value)
     bases = [dotted(b) for b in c.bases if dotted(b)]
     scoped = _scoped(c)
-    if not fields and meta is None and not bases and scoped is None:
+    defs = [n.name for n in c.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    resolves = any(d.startswith("resolve_") for d in defs)  # a mixin of resolvers
+    if not fields and meta is None and not bases and scoped is None and not resolves:
         return None
     methods = [
         n.name
@@ -114,6 +131,8 @@ def _class(c: ast.ClassDef, lines: list[str]) -> dict[str, Any] | None:
         "fields": fields,
         "meta": meta,
         "methods": methods,
+        "defs": defs,
+        "arguments": class_args(c),
         "line": c.lineno,
         "text": line_text(lines, c.lineno),
         "scoped": [scoped, line_text(lines, scoped)] if scoped else None,
@@ -158,7 +177,10 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         info = _class(c, lines)
         if info is not None:
             d["classes"][c.name] = info
-    for node in tree_nodes(tree) if walks_module(src.text) else ():
+    nodes = list(tree_nodes(tree)) if walks_module(src.text) else []
+    if served := views(tree, nodes):
+        d["views"] = served
+    for node in nodes:
         if isinstance(node, ast.Call) and last(dotted(node.func)).lower().endswith("schema"):
             roots = {k: dotted(kw(node, k)) for k, _m in ROOTS if dotted(kw(node, k))}
             if "query" not in roots and node.args and dotted(node.args[0]):
@@ -170,7 +192,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                         if isinstance(sub, ast.Call) and bool_const(kw(sub, k)) is False:
                             camel = False
                 d["schemas"].append([roots, camel])
-    return d if d["classes"] or d["schemas"] else None
+    return d if d["classes"] or d["schemas"] or served else None
 
 
 def _camel(name: str) -> str:
@@ -218,6 +240,7 @@ def link(
         None,
     )
     outer = [_endpoint_guard(endpoint)] if endpoint else []
+    out.middleware += middleware({p: d.get("views", []) for p, d in gq.items()}, out.routes)
     base = endpoint.path.rstrip("/") if endpoint else "/graphql"
     seen: set[str] = set()
     for method, root, camel in roots:
@@ -228,17 +251,57 @@ def link(
                 continue
             seen.add(rid)
             gs = [*outer, *_field_guards(fp, cls, field, classes, find, guards)]
+            handler, params = _operation(fp, cls, field, classes, find, resolver)
             out.routes.append(
                 Route(
                     id=rid,
                     method=method,
                     path=f"{base}/{root[1]}.{name}",
                     framework=gq[fp]["lib"],
-                    handler=f"{fp.removesuffix('.py').replace('/', '.')}.{cls}.{field[0]}",
+                    handler=handler,
                     location=Location(path=fp, line=field[1]),
                     auth=decide(gs),
+                    params=params,
                 )
             )
+
+
+def _module(path: str) -> str:
+    return path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+
+
+def _operation(
+    fp: str,
+    cls: str,
+    field: list[Any],
+    classes: Mapping[tuple[str, str], Any],
+    find: Any,
+    resolver: Resolver,
+) -> tuple[str, dict[str, str]]:
+    """The function that answers an operation (``module.Class.method``) and the arguments
+    its caller writes (``args.py``): a mutation's ``mutate`` (``mutate_and_get_payload``,
+    ``perform_mutation``: the nearest class of its chain that defines one) with its
+    ``Arguments``; a field's ``resolver=``, else ``resolve_<field>`` of the root type or the
+    nearest base defining it, with the field call's arguments. Without a resolver of the
+    repository's (graphene's default reads an attribute), the field itself."""
+    name, _line, mutation, _perms, resolver_name, _typ, args = field
+    here = f"{_module(fp)}.{cls}.{name}"
+    if mutation and (mk := find(fp, mutation)) is not None:  # not ``graphene.Field()``
+        chain = _chain(mk, classes, find)
+        given = (i.get("arguments") for _k, i in chain)
+        declared: dict[str, str] = next((a for a in given if a is not None), {})
+        for key, info in chain:
+            method = next((m for m in _MUTATORS if m in info["methods"]), None)
+            if method:
+                return f"{_module(key[0])}.{key[1]}.{method}", declared
+        return here, declared
+    if resolver_name:
+        target, symbol, _ = resolver.resolve(fp, resolver_name)
+        return (f"{_module(target)}.{symbol}" if target else here), args
+    for key, info in _chain((fp, cls), classes, find):
+        if f"resolve_{name}" in info["defs"]:
+            return f"{_module(key[0])}.{key[1]}.resolve_{name}", args
+    return here, args
 
 
 def _endpoint_guard(route: Route) -> Guard:
@@ -263,7 +326,7 @@ def _field_guards(
     find: Any,
     guards: GuardTable,
 ) -> list[Guard]:
-    name, line, mutation, perms, resolver_name, typ = field
+    name, line, mutation, perms, resolver_name, typ, _args = field
     text = classes[(fp, cls)]["text"]
     where = (fp, line, text)
     gs: list[Guard] = []
