@@ -43,10 +43,11 @@ def layout(tmp_path: Path) -> tuple[Path, Path]:
     repo = tmp_path / "repo"
     (repo / "app").mkdir(parents=True)
     (repo / "app" / "views.py").write_text(
-        "from flask import Flask\napp = Flask(__name__)\n\n\n@app.get('/ping')\n"
-        # it reads a file, so its chunk shows its code (a page with nothing dangerous is only
-        # a line of the overview) and the pass asks at least two questions
-        "def ping():\n    return open('pong.txt').read()\n",
+        "from flask import Flask, request\napp = Flask(__name__)\n\n\n@app.get('/ping')\n"
+        # it tests what the caller sent, so its chunk shows its code (a page that does
+        # nothing with the request is only a line of the overview) and the pass asks at
+        # least two questions
+        "def ping():\n    if request.args.get('loud'):\n        return 'PONG'\n    return 'pong'\n",
         encoding="utf-8",
     )
     os.symlink(outside / "secret.txt", repo / "app" / "settings.py")  # file link out
@@ -130,7 +131,7 @@ def test_reader_refuses_before_opening(layout: tuple[Path, Path], watch_opens: l
             reader.lines(path)
         assert reader.snippet(path, 1) == ""
     assert watch_opens == []
-    assert reader.lines("app/views.py")[0] == "from flask import Flask"
+    assert reader.lines("app/views.py")[0] == "from flask import Flask, request"
     # Control: the instrument does see an open outside the repository (via pathlib too).
     assert (outside / "secret.txt").read_text("utf-8").startswith(CANARY)
     assert watch_opens == [str((outside / "secret.txt").resolve())]

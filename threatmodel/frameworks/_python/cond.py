@@ -217,6 +217,10 @@ def guard_verdict(
                 ro = block_reject(s.orelse, assigns) if s.orelse else None
                 if (rb is None) != (ro is None) and _anonymous_reaches(path):
                     k = pass_verdict(s.test, rb is None, (rb or ro) in _STRONG)
+                    if k in (None, "authenticated") and _raises_denial(s.body if rb else s.orelse):
+                        # ``if missing_permissions: raise PermissionDenied(...)``: whatever
+                        # the test's shape, the exception says who is turned away
+                        k = "restricted"
                     if k and any(mentions(t, _CONFIG_WORDS) for t, _h in path):
                         k = "conditional"  # checked only in some configurations
                     best = _better(best, (k, s.lineno))
@@ -234,6 +238,16 @@ def guard_verdict(
             elif isinstance(s, ast.With | ast.AsyncWith | ast.For | ast.AsyncFor):
                 stack.append((s.body, path))
     return best
+
+
+def _raises_denial(block: list[ast.stmt]) -> bool:
+    """The block raises an exception whose name says permission is denied
+    (``PermissionDenied``, ``NotAdmin``): a permission check by the exception's meaning."""
+    for stmt in block:
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            return mentions(exc, ROLE_WORDS)
+    return False
 
 
 def _exc_kind(reject: str, exc_type: ast.expr | None) -> str | None:

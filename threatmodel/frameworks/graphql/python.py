@@ -339,10 +339,14 @@ def _field_guards(
             gs.append(_perm_guard(info["meta"], mwhere, f"{mk[1]}.Meta.permissions"))
         for m in info["methods"]:
             gs += _method_guards(guards, mk[0], f"{mk[1]}.{m}")
-        if "check_permissions" in info["methods"] and not any(
-            g.status in ("authenticated", "restricted") for g in gs
-        ):
-            gs.append(Guard("unknown", f"{mk[1]}.check_permissions() decides per request", ()))
+        # A ``check_permissions`` of the mutation or of a repository base it inherits
+        # (the base's ``mutate`` asks it on every call, against permission maps or the
+        # object at hand): who may call is decided per request, not declared here.
+        hook = next(
+            (k for k, i in _chain(mk, classes, find) if "check_permissions" in i["methods"]), None
+        )
+        if hook is not None and not any(g.status in ("authenticated", "restricted") for g in gs):
+            gs.append(Guard("unknown", f"{hook[1]}.check_permissions() decides per request", ()))
         return gs
     if typ and (scoped := _scoped_by(fp, typ, classes, find)) is not None:
         gs.append(scoped)
