@@ -217,7 +217,7 @@ def guard_verdict(
                 ro = block_reject(s.orelse, assigns) if s.orelse else None
                 if (rb is None) != (ro is None) and _anonymous_reaches(path):
                     k = pass_verdict(s.test, rb is None, (rb or ro) in _STRONG)
-                    if k in (None, "authenticated") and _raises_denial(s.body if rb else s.orelse):
+                    if k is None and _raises_denial(s.body if rb else s.orelse):
                         # ``if missing_permissions: raise PermissionDenied(...)``: whatever
                         # the test's shape, the exception says who is turned away
                         k = "restricted"
