@@ -53,13 +53,13 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-07 (eighth round, branch `integ9`), both columns with `scan --no-prove`",
+    "Measured 2026-12-07 (ninth round, branch `integ10`), both columns with `scan --no-prove`",
     "and this script's definition (confirmed, production; high / critical and, apart,",
-    "medium). `before`: main at a9ff6c2 (the seventh round's landing); `after`: `integ9`",
-    "(open redirects judged by where input lands in the URL, XSS through served files and",
-    "late content types, capability URLs and API-key gates, Next.js helper-guarded",
-    "handlers). Every confirmed medium is now judged and listed under its app; findings of",
-    "`before` that are gone are listed with their judgement.",
+    "medium). `before`: main at 37b3079 (the eighth round's landing), which did not list",
+    "paperless-ngx and redash (their branch measured 15 false highs and 5 false mediums",
+    "before its fixes); `after`: `integ10` (guards built by factories, Django/DRF/",
+    "Flask-RESTful routes of the two new apps, GraphQL operations at their resolvers with",
+    "permission checks read in code). Every confirmed finding is judged.",
 ]
 
 
