@@ -228,7 +228,7 @@ def refuses_here(branch: Node) -> bool:
 
 
 def _summary(
-    call: Node, rejects: bool, truthy: set[str], falsy: set[str], stops: bool = False
+    call: Node, rejects: bool, truthy: set[str], falsy: set[str], stops: bool
 ) -> dict[str, Any]:
     return {
         "lookup": callee(call),

@@ -191,7 +191,9 @@ def guard_verdict(
     Looks into the wrapper of a decorator; each ``if`` whose one arm rejects decides who
     passes (``pass_verdict``), unless an enclosing test already let only identified callers
     reach it. An ``except`` that rejects on an auth exception, and a reject with no test
-    around it, guard as before.
+    around it, guard as before. A test that says nothing by itself whose arm raises a
+    permission-denied exception is a permission check (``_raises_denial``; the exception
+    is read as ``_exc_kind`` reads an ``except``'s).
     """
     best: tuple[str | None, int] = (None, 0)
     stack: list[tuple[list[ast.stmt], Path]] = [(fn.body, [])]

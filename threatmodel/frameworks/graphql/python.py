@@ -12,8 +12,9 @@ Who may call one, outermost first: the endpoint route's own guards (a view that 
 anonymous callers guards every operation); the field's ``permissions=`` (graphene helpers)
 or ``permission_classes=`` (strawberry); a graphene mutation's ``Meta.permissions``; the
 resolver's (``resolve_<field>``, a strawberry resolver, the mutation's ``mutate`` /
-``perform_mutation``) decorators and its own checks. A mutation that overrides
-``check_permissions`` decides per request: ``unknown`` unless its checks are read as a guard.
+``perform_mutation``) decorators and its own checks. A mutation that defines or inherits
+(from a repository base whose ``mutate`` asks it) ``check_permissions`` decides per
+request: ``unknown`` unless its checks are read as a guard.
 
 What answers it: the route's handler is the resolver graphene calls (``_operation``) and its
 ``params`` the arguments the operation declares (``args.py``), request input the dataflow
