@@ -7,18 +7,29 @@ the kind the wrapped check proves and no other; a function that returns true on 
 that proves nothing, or whose result the caller does not test, leaves the flow. The
 predicate is found when the code imports it from a folder below the repository's root
 (``pyroots``), and through a mixin's method. Django's ``reverse()`` builds a path of the site.
+
+A plain yes/no check whose tests the engine has no rule for (every ``return`` a literal
+``True`` or ``False``, a test reading the parameter) still decides on the value: a flow past
+it names it (``Flow.unread_checks``) and is no proof; a function returning anything else is
+not such a check.
 """
 
 from __future__ import annotations
 
+import ast
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from threatmodel import dataflow
+from threatmodel.code.reader import RepoReader
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow.checks import decided_params
 from threatmodel.dataflow.proof import proves
-from threatmodel.models import Flow
+from threatmodel.models import Claim, Facts, Finding, Flow, Severity, Verdict
+from threatmodel.verify.flows import judge
+from threatmodel.verify.interface import VerifyContext
 
 UTILS = """
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -338,3 +349,82 @@ def test_a_method_subclasses_override_is_what_any_of_them_returns() -> None:
     # one returns the caller's URL as it is: a flow, for review (the object decides)
     open_ = [f for f in redirects('request.GET.get("next")') if f.broken_by is None]
     assert open_ and all(f.unresolved and not proves(f) for f in open_)
+
+
+HOMEMADE = """
+from urllib.parse import urlparse
+
+
+def stays_here(url):
+    url = url.strip()
+    for candidate in (url, url.replace("\\\\", "/")):
+        if candidate.startswith("///") or urlparse(candidate).netloc:
+            return False
+    return True
+
+
+def next_or_home(raw):
+    if stays_here(raw):
+        return raw
+    return "/"
+
+
+def known(url):
+    return len(url) > 3
+
+
+def flag_only(url):
+    if DEBUG:
+        return True
+    return False
+"""
+
+VIEW_NEXT = """
+from django.shortcuts import redirect
+from utilities.request import next_or_home
+
+
+def go(request):
+    return redirect(next_or_home(request.GET.get("next")))
+"""
+
+
+@pytest.mark.parametrize(
+    "view",
+    [VIEW_IF.format(name="stays_here"), VIEW_NOT.format(name="stays_here"), VIEW_NEXT],
+)
+def test_a_check_the_engine_cannot_read_leaves_the_flow_for_review(view: str) -> None:
+    flows = _redirects(view, utils=HOMEMADE)
+    assert flows and all(f.broken_by is None for f in flows), "nothing proven safe"
+    assert all(f.unread_checks == ["stays_here()"] for f in flows)
+    assert not [f for f in flows if proves(f)], "a check decided: not proof of an attack"
+
+
+@pytest.mark.parametrize("name", ["known", "flag_only"])
+def test_what_is_not_a_yes_no_check_of_the_value_leaves_the_proof(name: str) -> None:
+    flows = _redirects(VIEW_IF.format(name=name), utils=HOMEMADE)
+    assert [f for f in flows if proves(f)] and not any(f.unread_checks for f in flows)
+
+
+def test_decided_params_reads_the_returns_and_the_tests() -> None:
+    tree = ast.parse(textwrap.dedent(HOMEMADE))
+    fns = {fn.name: fn for fn in tree.body if isinstance(fn, ast.FunctionDef)}
+    assert decided_params(fns["stays_here"], ("url",)) == ["url"]
+    assert decided_params(fns["next_or_home"], ("raw",)) == [], "returns a value, not yes/no"
+    assert decided_params(fns["known"], ("url",)) == []
+    assert decided_params(fns["flag_only"], ("url",)) == [], "its tests never read url"
+
+
+def test_the_verifier_keeps_a_flow_past_an_unread_check_for_review(tmp_path: Path) -> None:
+    files = {"utilities/request.py": HOMEMADE, "views.py": VIEW_IF.format(name="stays_here")}
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(textwrap.dedent(text))
+    flows = dataflow.flows(_extracts(files))
+    ctx = VerifyContext(facts=Facts(flows=flows), reader=RepoReader(tmp_path))
+    sink = next(f.sink_location for f in flows if f.claim == "open_redirect" and not f.broken_by)
+    claim = Claim(kind="open_redirect", location=sink)  # type: ignore[arg-type]
+    finding = Finding(title="t", severity=Severity.MEDIUM, stride=[], source="rule", claims=[claim])
+    got = judge("open_redirect", claim, finding, ctx)
+    assert got.verdict is Verdict.UNVERIFIABLE
+    assert "stays_here()" in got.reason and "cannot judge" in got.reason

@@ -259,6 +259,10 @@ class Flow(Frozen):
     # calls into the repository's own code the engine could not resolve, which the value
     # was assumed to pass through: an unbroken flow through one is not proof (needs review)
     unresolved: list[str] = Field(default_factory=list)
+    # yes/no checks of the repository's own the value passed (``if is_local(url):``) that
+    # decide on it but whose meaning the engine cannot read (``dataflow/pending.py``): an
+    # unbroken flow past one is not proof either (needs review), named as ``is_local()``
+    unread_checks: list[str] = Field(default_factory=list)
 
 
 class DbFunction(Frozen):

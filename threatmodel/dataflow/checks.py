@@ -16,6 +16,11 @@ url_has_allowed_host_and_scheme(url)`` proves nothing when called, but ``if safe
 The callee's summary names it (``holds``: parameter -> the kinds its guards prove at every
 ``return`` of a value that may be true, read as that value being true); the caller's branch
 marks the argument with a pending kind (``HOLDS``), which link replaces by those kinds.
+
+A yes/no check whose meaning the engine cannot read (``def is_local(u): ... return False
+... return True`` over tests of ``urlparse`` parts it has no rule for) still decides: its
+summary names the parameters it tests (``decides``, ``decided_params``), and a flow that
+went through its true branch is not proof (``Flow.unread_checks``): a reviewer reads it.
 """
 
 from __future__ import annotations
@@ -37,6 +42,63 @@ def holds(qual: str, key: str) -> str:
     """The pending kind of a value in the branch where the repository's function ``qual``
     returned true given it as argument ``key`` (a position or a keyword)."""
     return f"{HOLDS}{qual}#{key}"
+
+
+def decided_params(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef, params: tuple[str, ...]
+) -> list[str]:
+    """The parameters ``fn`` is a yes/no check of: every ``return`` gives a literal ``True``
+    or ``False`` (both appear) and a test (``if``, ``while``, ``assert``) reads the parameter
+    or a local computed from it. A function returning anything else (a count, a row, a
+    regex match) is not read as a check: what its callers test is then its value."""
+    returns: list[ast.Return] = []
+    tests: list[ast.expr] = []
+    binds: list[tuple[list[ast.expr], ast.expr]] = []  # (targets, value) of each binding
+    for node in _own_nodes(fn):
+        if isinstance(node, ast.Return):
+            returns.append(node)
+        elif isinstance(node, ast.If | ast.While | ast.Assert):
+            tests.append(node.test)
+        elif isinstance(node, ast.Assign):
+            binds.append((node.targets, node.value))
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.NamedExpr) and node.value:
+            binds.append(([node.target], node.value))
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            binds.append(([node.target], node.iter))
+    answers = [r.value.value if isinstance(r.value, ast.Constant) else None for r in returns]
+    if not returns or any(not isinstance(a, bool) for a in answers) or len(set(answers)) != 2:
+        return []
+    out = []
+    for name in params:
+        derived = {name}
+        grew = True
+        while grew:  # a local computed from a derived name is derived (bounded by binds)
+            grew = False
+            for targets, value in binds:
+                if _names(value) & derived:
+                    new = set().union(*(_names(t) for t in targets)) - derived
+                    derived |= new
+                    grew = grew or bool(new)
+        if any(_names(t) & derived for t in tests):
+            out.append(name)
+    return out
+
+
+def _own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """The nodes of ``fn``'s own body, not of the functions, lambdas or classes it defines."""
+    out: list[ast.AST] = []
+    todo: list[ast.AST] = list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            continue
+        out.append(node)
+        todo.extend(ast.iter_child_nodes(node))
+    return out
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def checked_params(params: tuple[str, ...], envs: list[dict[str, Value]]) -> dict[str, list[str]]:

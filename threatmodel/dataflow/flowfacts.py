@@ -107,5 +107,6 @@ def flows(
                 sanitizers=met,
                 broken_by=broken,
                 unresolved=list(lab.unknown),
+                unread_checks=sorted(set(pending.unread(lab))),
             )
     return list(out.values())

@@ -5,7 +5,9 @@ In the branch where ``ok(x)`` was true the engine marks ``x`` safe for the pendi
 with every summary known, that kind becomes the kinds ``ok``'s ``holds`` (what its returns
 of a true value prove) and ``checks`` (what holds on every way out) name for that parameter:
 through predicates that call other predicates too, bounded like every resolution. A pending
-kind that proves nothing is dropped, and so is its name from the sanitizers reported.
+kind that proves nothing is dropped, and so is its name from the sanitizers reported; when
+``ok`` is a yes/no check of that argument all the same (``decides``), it is a check the
+engine cannot read (``unread``), which a flow names: such a flow is not proof.
 """
 
 from __future__ import annotations
@@ -42,7 +44,25 @@ class Pending:
             if not v.startswith(HOLDS):
                 out.append(v)
             elif self.kinds(v):
-                out.append(v.removeprefix(HOLDS).rpartition("#")[0].rsplit(".", 1)[-1] + "()")
+                out.append(_called(v))
+        return out
+
+    def unread(self, lab: Label) -> list[str]:
+        """The yes/no checks ``lab`` passed that decide on it but prove nothing the engine
+        can read, named as ``sanitizers`` names a predicate: ``name()``."""
+        out: list[str] = []
+        for v in lab.via:
+            if not v.startswith(HOLDS) or self.kinds(v):
+                continue
+            qual, _, key = v.removeprefix(HOLDS).rpartition("#")
+            found = self.find(qual)
+            if found is None:
+                continue
+            summ = found[1]
+            params: list[str] = summ.get("params", [])
+            name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+            if name in summ.get("decides", ()):
+                out.append(_called(v))
         return out
 
     def kinds(self, pending: str, depth: int = 0) -> frozenset[str]:
@@ -64,3 +84,8 @@ class Pending:
         if depth == 0:
             self._kinds[pending] = got
         return got
+
+
+def _called(pending: str) -> str:
+    """``?holds:app.auth.is_local#0`` as a report names it: ``is_local()``."""
+    return pending.removeprefix(HOLDS).rpartition("#")[0].rsplit(".", 1)[-1] + "()"

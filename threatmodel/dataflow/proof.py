@@ -26,9 +26,10 @@ def unbroken(flow: Flow) -> bool:
 
 def proves(flow: Flow) -> bool:
     """Is ``flow`` by itself proof of its claim kind? Not when it rests on a call into the
-    repository's own code that the engine could not resolve (DESIGN "Verdicts mean proof"):
-    such a flow is still a finding, for review, with that link named."""
-    return unbroken(flow) and not flow.unresolved
+    repository's own code that the engine could not resolve, or passed a check of the
+    repository's it cannot read (DESIGN "Verdicts mean proof"): such a flow is still a
+    finding, for review, with that link named."""
+    return unbroken(flow) and not flow.unresolved and not flow.unread_checks
 
 
 def describe(flow: Flow) -> str:

@@ -21,7 +21,12 @@ from threatmodel.dataflow.assign import PATH_MAKERS, AssignMixin, note_response
 from threatmodel.dataflow.assign import join_env as _join_env
 from threatmodel.dataflow.assign import summary as _summary
 from threatmodel.dataflow.catalog import CATALOG, Catalog
-from threatmodel.dataflow.checks import ChecksMixin, checked_params, forwarded_params
+from threatmodel.dataflow.checks import (
+    ChecksMixin,
+    checked_params,
+    decided_params,
+    forwarded_params,
+)
 from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
@@ -137,6 +142,9 @@ class Engine(
         holds = checked_params(f.params, f.truthy)
         if holds:
             self.summaries[qual]["holds"] = holds
+        decides = decided_params(fn, f.params)
+        if decides:
+            self.summaries[qual]["decides"] = decides
 
     def url_param(self, p: ast.arg, converters: dict[str, str], line: int) -> Value:
         """A route parameter: request input, unless its converter or its enforced type

@@ -14,7 +14,8 @@ step) decide (``facts.flows``, see ``threatmodel.dataflow``):
   row marks ``stored`` (who can save that value is not followed: needs review, never refuted
   on "not request input"); or the flow is unbroken but passes through a call into the
   repository's own code the engine could not resolve (``Flow.unresolved``, named as the
-  missing link).
+  missing link), or past a yes/no check of the repository's whose meaning it cannot read
+  (``Flow.unread_checks``: whether the check stops an attack is the reviewer's call).
 
 Every kind of the registry is decided here, in Python and JavaScript / TypeScript alike.
 command_injection, sql_injection, xss, ssrf and open_redirect also have a line verifier
@@ -106,13 +107,8 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
             flow, routes = min(proven, key=lambda p: openness(p[1][0]) if p[1] else 9)
             return ClaimResult.confirmed(describe(flow), chain(flow, routes, ctx))
         open_ = [flow for flow in near if unbroken(flow)]
-        if open_:  # unbroken, but through a call the engine could not read: not proof
-            flow = open_[0]
-            calls = ", ".join(f"{c}()" for c in flow.unresolved)
-            return ClaimResult.unverifiable(
-                f"{describe(flow)}, but the value passes through {calls}, repository code "
-                "the dataflow engine could not resolve: the missing link"
-            )
+        if open_:  # unbroken, but through code the engine could not read: not proof
+            return ClaimResult.unverifiable(_missing_link(open_[0]))
         second = next((f for f in near if stored(f)), None)
         if second is not None:
             review = review or (
@@ -144,3 +140,19 @@ def _make(kind: str) -> type[Verifier]:
 
 for _kind in sorted(REGISTRY):
     register(_make(_kind))
+
+
+def _missing_link(flow: Flow) -> str:
+    """Why an unbroken flow is not proof: the repository code on its way the engine could
+    not read, a call it could not resolve or a check it cannot judge."""
+    if flow.unresolved:
+        calls = ", ".join(f"{c}()" for c in flow.unresolved)
+        return (
+            f"{describe(flow)}, but the value passes through {calls}, repository code "
+            "the dataflow engine could not resolve: the missing link"
+        )
+    checks = ", ".join(flow.unread_checks)
+    return (
+        f"{describe(flow)}, but only where {checks} accepted it, a check of the "
+        "repository's the dataflow engine cannot judge: whether it stops the attack needs review"
+    )
