@@ -12,7 +12,8 @@ found through the class's bases (``pyhier``); a call into the repository's own c
 cannot be resolved passes its input through marked ``unknown``: its flows are not proof.
 Calls are also checked for parameter -> sink: a request value passed to a function that
 runs it reaches that sink.
-Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut.
+Resolution depth is bounded (``MAX_DEPTH``) and recursion is cut; a repository function
+past the bound passes its input through marked ``unknown`` too (not followed, not proof).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from threatmodel.dataflow.sandbox import WHY, sandboxed
 from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
 
-MAX_DEPTH = 4
+MAX_DEPTH = 5
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
 Bind = Mapping[str, frozenset[Label]]
 NONE: list[Any] = []  # a part a summary leaves out when empty (never written to)
@@ -243,8 +244,9 @@ class Linker:
             for _, raw in lab.args:
                 out += self.resolve(raw, bind, depth)
             callee = self.canonical(lab.origin)
-            if found is None and out and self.unresolved(callee):
-                # the repository's own code, unread: what it does with them is unknown
+            if out and (found is not None or self.unresolved(callee)):
+                # the repository's own code, unread (or past the depth bound): what it does
+                # with them is unknown, so a flow through it is no proof
                 short = lab.origin.replace(SELF, ".")
                 out = [x.through_unknown(short) for x in out]
             return distinct(out)

@@ -149,7 +149,7 @@ def _missing_link(flow: Flow) -> str:
         calls = ", ".join(f"{c}()" for c in flow.unresolved)
         return (
             f"{describe(flow)}, but the value passes through {calls}, repository code "
-            "the dataflow engine could not resolve: the missing link"
+            "the dataflow engine could not resolve or did not follow: the missing link"
         )
     checks = ", ".join(flow.unread_checks)
     return (
