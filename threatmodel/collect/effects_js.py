@@ -21,6 +21,7 @@ from threatmodel.collect.effects_catalog import (
     PAID_URL,
     SCRATCH_PATH,
     SIGN_IN,
+    SIGN_IN_STEPS,
     SIGNATURE,
     destructive,
 )
@@ -98,11 +99,23 @@ class _Module:
         self.path = path
         self.root = root
         self.defs: dict[str, Node] = {}
+        # names destructured from a call's result (``const { signIn } = NextAuth(cfg)``) ->
+        # that callee: what a library's factory handed back
+        self.made: dict[str, str] = {}
         for node in jsast.walk(root):
             if node.type in jsast.FUNCTION_TYPES:
                 name = _fn_name(node)
                 if name and name not in self.defs:
                     self.defs[name] = node
+            elif node.type == "variable_declarator":
+                target = node.child_by_field_name("name")
+                value = jsast.unwrap(node.child_by_field_name("value"))
+                if target is None or value is None or target.type != "object_pattern":
+                    continue
+                if value.type == "call_expression" and jsast.callee(value):
+                    for n in jsast.walk(target):
+                        if n.type in ("shorthand_property_identifier_pattern", "identifier"):
+                            self.made.setdefault(node_text(n), jsast.callee(value))
         self._lines: dict[int, list[Node]] | None = None
 
     def at(self, line: int) -> list[Node]:
@@ -166,6 +179,14 @@ class _Loader:
                     out.append(m)
             self._imported[mod.path] = out
         return self._imported[mod.path]
+
+    def made_by(self, mod: _Module, name: str) -> str:
+        """The call whose result ``name`` was destructured from, here or in a repository
+        module ``mod`` imports ("" when none)."""
+        for m in (mod, *self.imported(mod)):
+            if name in m.made:
+                return m.made[name]
+        return ""
 
     def lookup(self, mod: _Module, name: str) -> tuple[_Module, Node] | None:
         short = name.rsplit(".", 1)[-1]
@@ -326,6 +347,8 @@ def _scan(
             signature.append(where)
         if SIGN_IN.match(name):
             sign_in.append(where)
+        elif SIGN_IN_STEPS.match(name) and SIGN_IN.match(loader.made_by(mod, name)):
+            sign_in.append(where)  # next-auth's ``signIn`` from ``NextAuth(config)``
         kind = classify_js(name, node)
         args = jsast.call_args(node)
         if kind == "file_write" and args and _scratch(args[0], fn):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import body_of, call_args, callee, line_of, object_props, walk
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import is_auth_lookup
-from threatmodel.frameworks._js.reject import denies, source_line
+from threatmodel.frameworks._js.reject import denies, leaving, source_line
 from threatmodel.frameworks._js.report import own_nodes, refuses_here, unawait
 
 if TYPE_CHECKING:
@@ -164,8 +164,4 @@ def _when(cond: Node | None) -> list[tuple[str, str, bool]]:
 
 def _ends(branch: Node) -> bool:
     """The branch ends the request: it refuses, returns or throws before the work."""
-    if refuses_here(branch):
-        return True
-    if branch.type in ("return_statement", "throw_statement"):
-        return True
-    return any(c.type in ("return_statement", "throw_statement") for c in branch.named_children)
+    return refuses_here(branch) or leaving(branch) is not None

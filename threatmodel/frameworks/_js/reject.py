@@ -62,6 +62,32 @@ def rejection(branch: Node, deny: tuple[str, ...] = _DENY) -> Node | None:
     return None
 
 
+def leaving(branch: Node) -> Node | None:
+    """The ``return`` or ``throw`` that ends ``branch`` (the statement itself, or one of its
+    block's statements): nothing after the ``if`` runs on this way. Not a ``return`` that
+    hands the request on (``return next()``, ``NextResponse.next()``): the work still runs."""
+    if branch.type == "else_clause" and branch.named_children:
+        branch = branch.named_children[0]
+    for node in [branch] if branch.type != "statement_block" else branch.named_children:
+        if node.type == "throw_statement":
+            return node
+        if node.type == "return_statement":
+            value = node.named_children[0] if node.named_children else None
+            if value is not None and value.type == "await_expression" and value.named_children:
+                value = value.named_children[0]
+            if _hands_on(value):
+                return None
+            return node
+    return None
+
+
+def _hands_on(value: Node | None) -> bool:
+    """``next()`` / ``NextResponse.next()``: the request goes on to the work."""
+    if value is None or value.type != "call_expression":
+        return False
+    return callee(value).rpartition(".")[2] == "next" and not call_args(value)
+
+
 # Next.js's navigation functions end the render by throwing: the caller's code stops there.
 _THROWING_CALLS = frozenset({"redirect", "permanentRedirect", "notFound", "unauthorized"})
 _THROWING_CALLS |= {"forbidden"}
