@@ -6,9 +6,10 @@ supabase.auth.getUser(); if (!user) redirect('/login')``, or Juice Shop's
 ``const u = security.authenticatedUsers.get(token); if (u) {...} else next(new Error(..))``.
 A handler counts as guarded only when an ``if`` whose condition looks at the result of an
 auth lookup (or at ``req.user`` / ``req.session`` / ``req.auth``) has a branch that rejects:
-401/403, a redirect, ``notFound()``, ``next(err)`` or ``throw``; or, for the branch a
-signed-out caller takes, that ends the handler with any ``return`` (``return new
-AppError("unauthorized").toResponse()``) but one handing the request on (``return next()``).
+401/403, a redirect, ``notFound()``, ``next(err)`` or ``throw``; on the branch a signed-out
+caller takes, also any 4xx, or a ``return`` whose answer says no (``return new
+AppError("unauthorized").toResponse()``). A branch serving signed-out visitors something
+else (a public feed) is no refusal: the route serves anonymous callers.
 Calling an auth lookup without acting on it guards nothing. A condition that checks a role,
 an admin flag or a permission makes the handler ``restricted``. Clerk's ``auth.protect()``
 counts as a check.
@@ -36,9 +37,9 @@ from threatmodel.frameworks._js.reject import (
     NOT_YOURS,
     REQUEST_AUTH,
     denies,
-    leaving,
     mentions,
     names_in,
+    refusing,
     rejection,
     source_line,
 )
@@ -227,10 +228,7 @@ def _handler_auth(fn: Node) -> dict[str, Any] | None:
                     first = branch.named_children[0] if branch.named_children else None
                     if first is not None and first.type == "if_statement":
                         continue  # else-if: that `if` is judged on its own
-                # the way a signed-out caller takes ends the handler: whatever it answers
-                # (a refusal, or an error object of the app's own making), the work after
-                # the test runs for signed-in callers only
-                reject = (rejection(branch) or leaving(branch)) if branch is not None else None
+                reject = refusing(branch) if branch is not None else None
                 if reject is not None:
                     best = _stronger(best, _verdict(reject, node_text(cond)[:80], [cond]))
                     break

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import body_of, call_args, callee, line_of, object_props, walk
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import is_auth_lookup
-from threatmodel.frameworks._js.reject import denies, leaving, source_line
+from threatmodel.frameworks._js.reject import denies, leaving, refusing, source_line
 from threatmodel.frameworks._js.report import own_nodes, refuses_here, unawait
 
 if TYPE_CHECKING:
@@ -29,13 +29,13 @@ _HANDLER = frozenset({"variable_declarator", "assignment_expression", "call_expr
 
 def report_checks(fn: Node) -> list[list[Any]]:
     """Calls a handler refuses on the answer of: [[callee, prop, refuses when truthy,
-    role, line, quote, args, the branch refuses (401/403, throw, redirect) rather than
-    only returns]]; args is, per argument, its props (an object literal) or
-    its text. A call whose answer is never tested is listed with prop None, so that a
-    helper that refuses by itself can still be recognised at link time. ``role`` is
-    ROLE when the test reads a role, ACCESS when the handler hands that answer to a
-    predicate and refuses with 401/403 when it says no (``if (!(await
-    canUpdateWebsite(auth, websiteId))) return unauthorized()``)."""
+    role, line, quote, args, the branch refuses (401/403, throw, redirect, or for a
+    signed-out caller any 4xx or an answer saying no) rather than only returns]]; args
+    is, per argument, its props (an object literal) or its text. A call whose answer is
+    never tested is listed with prop None, so that a helper that refuses by itself can
+    still be recognised at link time. ``role`` is ROLE when the test reads a role, ACCESS
+    when the handler hands that answer to a predicate and refuses when it says no (``if
+    (!(await canUpdateWebsite(auth, websiteId))) return unauthorized()``)."""
     body = body_of(fn)
     if body is None:
         return []
@@ -61,7 +61,9 @@ def report_checks(fn: Node) -> list[list[Any]]:
         if cond is None or then is None or not _ends(then):
             continue
         role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
-        refuses = refuses_here(then)  # not just `return`: an empty answer may be served as such
+        # not just `return`: an empty answer may be served as such (a public feed); a 4xx
+        # or an answer saying no is a refusal (``reject.refusing``, as handler.py reads)
+        refuses = refuses_here(then) or refusing(then) is not None
         tested = [(local, path, truthy) for local, path, truthy in _when(cond) if local in bound]
         if not tested and _shape_test(cond, bound) and denies(n):
             # `if (typeof pass === "string") return res.status(401)...`: a test of the

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from threatmodel.code.jsast import call_args, callee, nodes_of, walk
@@ -17,6 +18,16 @@ if TYPE_CHECKING:
 REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
 _DENY = ("401", "403")
 NOT_YOURS = (*_DENY, "404")  # a record the caller may not reach is often "not found"
+# Any client error answers "no" to a caller the server does not know (``res.status(404)
+# .json({ response: "Token invalid." })``): read so on the branch a signed-out caller takes.
+CLIENT_ERRORS = tuple(str(n) for n in range(400, 500))
+# What an answer says when it refuses without a status in sight: an error object of the
+# app's own making, or a refusal's words (``new AppError("unauthorized:chat").toResponse()``)
+_SAYS_NO = re.compile(
+    r"\bnew\s+\w*(Error|Exception)\b|unauthori[sz]ed|unauthenticated|forbidden"
+    r"|not (logged|signed) in|log ?in required|access denied|permission denied",
+    re.I,
+)
 _REJECT_CALLS = frozenset(
     {"redirect", "notFound", "unauthorized", "forbidden", "permanentRedirect", "rewrite"}
 )
@@ -78,6 +89,20 @@ def leaving(branch: Node) -> Node | None:
             if _hands_on(value):
                 return None
             return node
+    return None
+
+
+def refusing(branch: Node) -> Node | None:
+    """How the branch a signed-out caller takes refuses: a refusal (``rejection``, any
+    4xx status), or a ``return`` that ends the handler with an answer saying no (an error
+    object, a refusal's words). Not one serving something else (a public feed for
+    signed-out visitors): that route serves anonymous callers."""
+    found = rejection(branch, CLIENT_ERRORS)
+    if found is not None:
+        return found
+    node = leaving(branch)
+    if node is not None and node.type == "return_statement" and _SAYS_NO.search(node_text(node)):
+        return node
     return None
 
 

@@ -123,15 +123,18 @@ def _credential(call: Node) -> bool:
 
 
 def _answers_empty(fn: Node) -> bool:
-    """Some path throws or answers no caller: nothing, a falsy value, or a message string
-    in place of the caller (``return "You must be logged in."``)."""
+    """Some path throws or answers no caller: nothing, a falsy value, a message string in
+    place of the caller (``return "You must be logged in."``), or a library lookup's own
+    answer (``return getToken({ req })``: null when no one signed in)."""
     body = body_of(fn)
     for n in own_nodes(body, _EXITS) if body is not None else []:
         if n.type == "throw_statement":
             return True
         if n.type == "return_statement":
-            value = n.named_children[0] if n.named_children else None
+            value = unawait(n.named_children[0] if n.named_children else None)
             if value is None or node_text(value) in _FALSY or value.type == "string":
+                return True
+            if value.type == "call_expression" and _credential(value):
                 return True
     return False
 
