@@ -183,7 +183,7 @@ def test_overview_cut_drops_quiet_routes_before_tables_and_env_vars(tmp_path: Pa
     for i in range(5):
         assert f"table orders_{i}: rls n/a" in cross.data
     assert "env var STRIPE_SECRET_KEY" in cross.data
-    kept = cross.data.count("route GET /page/")
+    kept = cross.data.count("  GET /page/")
     assert 0 < kept < 300  # the head of the quiet routes, the rest cut
     assert f"overview cut to fit: {300 - kept} lines left out" in cross.data
     assert any("routes no request holds first" in x for x in left_out)

@@ -1,8 +1,8 @@
 """The cross-component overview: one line per fact, for threats that span components.
 
-Routes a component request already holds are grouped by declaring file and auth, one short
-entry each (their code and handler line are in that request); a route left out of the
-component requests keeps its line with its handler's code (its whole summary). The global
+Routes are grouped by declaring file and auth, one entry each: a route a component request
+already holds by its id and line (its code and handler line are in that request); a route
+left out of the component requests with its declaration's code (its whole summary). The global
 middleware and settings are left to the setup request when it holds them.
 
 Cut to the budget saying so (and in ``left_out``), the least cross-component lines first:
@@ -55,7 +55,8 @@ def cross_text(
     auth, one short entry each (their code and handler line are in that request); the
     global middleware and settings only when no setup request holds them (``setup_sent``)."""
     facts = b.facts
-    quiet: list[str] = []  # routes no request holds, each with its handler's line
+    quiet: list[str] = []  # routes no request holds, each with its declaration's line
+    quiet_in: dict[str, tuple[str, str]] = {}  # such an entry -> (declaring file, auth)
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
         mark = "* " if focus is not None and r.id in focus.routes else ""
@@ -63,11 +64,14 @@ def cross_text(
         if r.id in held and not mark and not r.registered_again:
             grouped[(r.location.path, auth)].append(f"{r.id} :{r.location.line}")
             continue
-        # The handler's line of code, so a finding can cite it (analyze_cross.j2 says so);
-        # for a route left out of the component chunks this line is its whole summary.
-        entry = [f"{mark}route {r.id}: auth {auth}; handler {b.at(r.location)}"]
-        entry += [f"  {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
+        # The declaration's line of code, so a finding can cite it (analyze_cross.j2 says
+        # so); for a route left out of the component chunks this line is its whole summary.
+        # Grouped by file and auth like the held routes: the path and the auth are said once.
+        line = b.at(r.location).removeprefix(r.location.path)
+        entry = [f"{mark or '  '}{r.id} {line}"]
+        entry += [f"    {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
         quiet.append("\n".join(entry))
+        quiet_in[quiet[-1]] = (r.location.path, auth)
     held_lines = [
         f"routes declared in {path} with auth {auth} (shown in a component request): "
         + ", ".join(ids)
@@ -100,7 +104,8 @@ def cross_text(
 
     def text_of(cut: int) -> str:
         tail = [f"... (overview cut to fit: {cut} lines left out)"] if cut else []
-        return "\n".join([*quiet, *held_lines, *fact_lines, *tail] + ([glob] if glob else []))
+        lines = [*_quiet_groups(quiet, quiet_in), *held_lines, *fact_lines, *tail]
+        return "\n".join(lines + ([glob] if glob else []))
 
     text = text_of(0)
     for part in parts:
@@ -117,3 +122,15 @@ def cross_text(
             "request holds"
         )
     return text
+
+
+def _quiet_groups(entries: list[str], where: dict[str, tuple[str, str]]) -> list[str]:
+    """The routes no request holds under one line per declaring file and auth."""
+    by: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for e in entries:
+        by[where[e]].append(e)
+    out: list[str] = []
+    for (path, auth), group in sorted(by.items()):
+        out.append(f"routes declared in {path} with auth {auth} (their declaration lines):")
+        out += group
+    return out
