@@ -4,7 +4,7 @@ through the sign-in function an auth library's factory hands back
 
 ``if (!session?.user) return new NotesError("unauthorized").toResponse()``: the branch a
 signed-out caller takes ends the handler with an answer that says no (an error object, a
-refusal's words, any 4xx), so the delete after it runs for signed-in callers only. A branch
+refusal's words, a 404), so the delete after it runs for signed-in callers only. A branch
 serving signed-out visitors something else (a public feed) is no refusal; a branch that a
 signed-in caller takes (``if (session?.user) return ...``) guards nothing, and neither does
 one that hands the request on (``return next()``). A server action that creates a user and
@@ -64,6 +64,7 @@ def test_leaving_names_the_statement_that_ends_a_branch(branch: str, ends: bool)
         ("{ return Response.json({ error: 'Not signed in' }); }", True),
         ("{ throw new Error('no'); }", True),
         ("{ return Response.json(await db.post.findMany({ where: { open: true } })); }", False),
+        ("{ return res.status(400).json({ response: 'Bad id.' }); }", False),
         ("{ return next(); }", False),
     ],
 )

@@ -7,7 +7,7 @@ supabase.auth.getUser(); if (!user) redirect('/login')``, or Juice Shop's
 A handler counts as guarded only when an ``if`` whose condition looks at the result of an
 auth lookup (or at ``req.user`` / ``req.session`` / ``req.auth``) has a branch that rejects:
 401/403, a redirect, ``notFound()``, ``next(err)`` or ``throw``; on the branch a signed-out
-caller takes, also any 4xx, or a ``return`` whose answer says no (``return new
+caller takes, also a 404, or a ``return`` whose answer says no (``return new
 AppError("unauthorized").toResponse()``). A branch serving signed-out visitors something
 else (a public feed) is no refusal: the route serves anonymous callers.
 Calling an auth lookup without acting on it guards nothing. A condition that checks a role,

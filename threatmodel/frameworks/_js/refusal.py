@@ -30,7 +30,7 @@ _HANDLER = frozenset({"variable_declarator", "assignment_expression", "call_expr
 def report_checks(fn: Node) -> list[list[Any]]:
     """Calls a handler refuses on the answer of: [[callee, prop, refuses when truthy,
     role, line, quote, args, the branch refuses (401/403, throw, redirect, or for a
-    signed-out caller any 4xx or an answer saying no) rather than only returns]]; args
+    signed-out caller a 404 or an answer saying no) rather than only returns]]; args
     is, per argument, its props (an object literal) or its text. A call whose answer is
     never tested is listed with prop None, so that a helper that refuses by itself can
     still be recognised at link time. ``role`` is ROLE when the test reads a role, ACCESS
@@ -61,9 +61,11 @@ def report_checks(fn: Node) -> list[list[Any]]:
         if cond is None or then is None or not _ends(then):
             continue
         role = ROLE if any(w in node_text(cond).lower() for w in _ROLE_WORDS) else 0
-        # not just `return`: an empty answer may be served as such (a public feed); a 4xx
-        # or an answer saying no is a refusal (``reject.refusing``, as handler.py reads)
-        refuses = refuses_here(then) or refusing(then) is not None
+        # not just `return`: an empty answer may be served as such (a public feed). Where
+        # the answer is empty (no caller), a 404 or an answer saying no refuses too
+        # (``reject.refusing``, as handler.py reads); a predicate's "no" needs a refusal
+        refuses = refuses_here(then)
+        refuses_anonymous = refuses or refusing(then) is not None
         tested = [(local, path, truthy) for local, path, truthy in _when(cond) if local in bound]
         if not tested and _shape_test(cond, bound) and denies(n):
             # `if (typeof pass === "string") return res.status(401)...`: a test of the
@@ -73,7 +75,9 @@ def report_checks(fn: Node) -> list[list[Any]]:
         for local, path, truthy in tested:
             call, prop = bound[local]
             full = ".".join(p for p in (prop, path) if p)
-            out.append(_check(call, full, truthy, role, n, refuses))
+            out.append(
+                _check(call, full, truthy, role, n, refuses or (not truthy and refuses_anonymous))
+            )
         access = _access(cond, bound) if refuses and not tested else None
         if access is not None:
             call, prop = bound[access]

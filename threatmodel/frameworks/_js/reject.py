@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
 _DENY = ("401", "403")
 NOT_YOURS = (*_DENY, "404")  # a record the caller may not reach is often "not found"
-# Any client error answers "no" to a caller the server does not know (``res.status(404)
-# .json({ response: "Token invalid." })``): read so on the branch a signed-out caller takes.
-CLIENT_ERRORS = tuple(str(n) for n in range(400, 500))
 # What an answer says when it refuses without a status in sight: an error object of the
 # app's own making, or a refusal's words (``new AppError("unauthorized:chat").toResponse()``)
 _SAYS_NO = re.compile(
@@ -93,11 +90,13 @@ def leaving(branch: Node) -> Node | None:
 
 
 def refusing(branch: Node) -> Node | None:
-    """How the branch a signed-out caller takes refuses: a refusal (``rejection``, any
-    4xx status), or a ``return`` that ends the handler with an answer saying no (an error
-    object, a refusal's words). Not one serving something else (a public feed for
-    signed-out visitors): that route serves anonymous callers."""
-    found = rejection(branch, CLIENT_ERRORS)
+    """How the branch a signed-out caller takes refuses: a refusal (``rejection``, a 404
+    too: ``res.status(404).json({ response: "Token invalid." })`` hides the rest from one
+    the server does not know), or a ``return`` that ends the handler with an answer saying
+    no (an error object, a refusal's words). Not one serving something else (a public feed
+    for signed-out visitors): that route serves anonymous callers. A 400 is the caller's
+    input refused, not the caller."""
+    found = rejection(branch, NOT_YOURS)
     if found is not None:
         return found
     node = leaving(branch)
