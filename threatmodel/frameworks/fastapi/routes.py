@@ -111,7 +111,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 for n in names:
                     d["apps"][n] = _deps(kw(call, "dependencies"), lines)
                 if ctor == "FastAPI" and names:
-                    d["docs"].append([_docs_urls(call, d["consts"]), node.lineno])
+                    d["docs"].append([_docs_urls(call, d["consts"]), node.lineno, names[0]])
                 if bool_const(kw(call, "debug")):
                     d["settings"].append(["debug", "true", node.lineno])
             elif ctor.endswith("Router"):  # APIRouter, or a subclass (resolved at link time)
