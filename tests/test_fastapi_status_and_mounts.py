@@ -4,7 +4,9 @@ A rejection whose status is an enum member's value (``HTTPStatus.FORBIDDEN.value
 403; a helper the handler calls that returns only when a request's signature matches and
 raises that otherwise turns away every caller without a valid signature. An app mounted
 under a prefix (``main.mount("/api/v1", app=api)``) serves its own OpenAPI and docs pages
-under that prefix, as it serves its routes.
+under that prefix, as it serves its routes. A decorator applied by a call
+(``router.post("/register")(register)``, often under a setting) makes a route as the
+decorator does.
 """
 
 from __future__ import annotations
@@ -71,4 +73,31 @@ def test_a_mounted_apps_own_pages_are_served_under_its_mount(tmp_path: Path) -> 
         "GET /api/v1/ping",
         "GET /api/v1/spec.json",
         "GET /api/v1/docs",
+    }
+
+
+APPLIED = """
+from fastapi import APIRouter, FastAPI
+
+SIGNUP_OPEN = True
+router = APIRouter()
+
+
+def register(email: str):
+    return {"email": email}
+
+
+if SIGNUP_OPEN:
+    register = router.post("/register")(register)
+
+app = FastAPI(openapi_url=None)
+app.include_router(router, prefix="/auth")
+"""
+
+
+def test_a_route_decorator_applied_by_a_call_makes_a_route(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APPLIED)
+    facts = collect_facts(tmp_path, ["app.py"], cache=None, jobs=1).facts
+    assert {(r.id, r.handler, r.auth.status.value) for r in facts.routes} == {
+        ("POST /auth/register", "app.register", "public")
     }
