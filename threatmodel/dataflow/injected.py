@@ -2,12 +2,12 @@
 
 FastAPI resolves a parameter annotated ``Annotated[Session, Depends(get_db)]`` by calling
 the dependency, whether the ``Annotated`` is written in place or through an alias another
-module defines (``DbSession = Annotated[Session, Depends(get_db)]``, then ``db: DbSession``)
-. The value is what the dependency returned (a database session, the current user), not
-something the caller sent. A default or an annotation written in place is read where the
-handler is (``python.py``); an alias is known only once every module is: extract records
-each module's injecting aliases and each route parameter's annotation, and ``dropped``
-names the request sources whose annotation is such an alias.
+module defines (``DbSession = Annotated[Session, Depends(get_db)]``, then
+``db: DbSession``). The value is what the dependency returned (a database session, the
+current user), not something the caller sent. A default or an annotation written in place
+is read where the handler is (``python.py``); an alias is known only once every module is:
+extract records each module's injecting aliases and each route parameter's annotation, and
+``dropped`` names the request sources whose annotation is such an alias.
 """
 
 from __future__ import annotations

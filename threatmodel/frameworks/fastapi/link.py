@@ -7,7 +7,8 @@ dependencies, its own (spelled out or through an ``Annotated`` alias defined in 
 a class-based controller's ``Depends`` attributes (and its bases'),
 HTTP middleware, and the handler's own checks. A dependency guards only if its definition
 rejects (raises 401/403...); one that returns None guards nothing. A bare security scheme
-only checks that a token is present, not that it is valid: ``unknown``.
+only checks that a token is present, not that it is valid: ``unknown``. FastAPI's own pages
+(OpenAPI, docs) are served under the prefix their app is mounted at.
 """
 
 from __future__ import annotations

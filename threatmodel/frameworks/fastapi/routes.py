@@ -3,7 +3,8 @@
 Extract (per file): ``FastAPI(dependencies=[...])``, ``APIRouter(prefix=, dependencies=)``,
 ``include_router(child, prefix=, dependencies=)``, ``mount``, route decorators
 (``@app.get``, ``@router.api_route``; ``include_in_schema=False`` marks a route hidden),
-``add_api_route``, the handler's ``Depends``/``Security`` parameters (also through a module's
+``add_api_route``, a route decorator applied by a call (``router.post(path)(fn)``), the
+handler's ``Depends``/``Security`` parameters (also through a module's
 ``Annotated`` aliases: ``CurrentUser = Annotated[User, Depends(get_user)]``), security scheme
 objects (``OAuth2PasswordBearer``...), ``add_middleware`` and ``@app.middleware("http")``.
 Link: combines prefixes along include chains; a route is guarded by its own dependencies,
