@@ -8,9 +8,11 @@ itself, or a wrapper that raises again, still guards.
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 from threatmodel.collect import collect_facts
+from threatmodel.frameworks._python.calls import swallows
 
 APP = """
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -63,3 +65,42 @@ def test_a_swallowed_check_guards_nothing(tmp_path: Path) -> None:
         "GET /me": "authenticated",
         "GET /strict": "authenticated",
     }
+
+
+REFUSING = """
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+app = FastAPI(openapi_url=None)
+
+
+def current_user(request: Request):
+    if not request.headers.get("authorization"):
+        raise HTTPException(status_code=401)
+    return {}
+
+
+def user_or_refuse(request: Request):
+    try:
+        current_user(request)
+    except Exception:
+        return JSONResponse({"error": "login"}, status_code=401)
+
+
+@app.get("/account")
+def account(request: Request):
+    refused = user_or_refuse(request)
+    return refused or {}
+"""
+
+
+def test_a_handler_that_refuses_itself_is_no_optional_login() -> None:
+    import ast
+
+    from threatmodel.frameworks._python.calls import swallows
+
+    tree = ast.parse(REFUSING)
+    tries = [n for n in ast.walk(tree) if isinstance(n, ast.Try)]
+    assert [swallows(t) for t in tries] == [False]
+    opt = [n for n in ast.walk(ast.parse(APP)) if isinstance(n, ast.Try)]
+    assert [swallows(t) for t in opt] == [True, False]

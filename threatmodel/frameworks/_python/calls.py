@@ -13,6 +13,7 @@ from typing import Any
 from threatmodel.code.pyast import FuncDef, dotted, kw, last
 from threatmodel.code.pyast import walk as walk_nodes
 from threatmodel.frameworks._python.built import encode_call
+from threatmodel.frameworks._python.reject import branch_reject
 
 
 def top_level(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -42,11 +43,14 @@ _CATCH_ALL = frozenset({"Exception", "BaseException", "HTTPException"})
 
 def swallows(t: ast.Try) -> bool:
     """``try: return get_current_user(...) except Exception: return None``: an optional
-    login. A handler that catches every exception (or HTTP's) and does not raise again."""
+    login. A handler that catches every exception (or HTTP's), does not raise again and
+    does not refuse itself."""
     for h in t.handlers:
         types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
         broad = any(x is None or last(dotted(x)) in _CATCH_ALL for x in types)
-        if broad and not any(isinstance(n, ast.Raise) for n in ast.walk(h)):
+        again = any(isinstance(n, ast.Raise) for n in ast.walk(h))
+        # ``except Exception: return jsonify(...), 401`` refuses in the handler itself
+        if broad and not again and not branch_reject(h.body, {}):
             return True
     return False
 
