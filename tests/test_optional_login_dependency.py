@@ -95,10 +95,6 @@ def account(request: Request):
 
 
 def test_a_handler_that_refuses_itself_is_no_optional_login() -> None:
-    import ast
-
-    from threatmodel.frameworks._python.calls import swallows
-
     tree = ast.parse(REFUSING)
     tries = [n for n in ast.walk(tree) if isinstance(n, ast.Try)]
     assert [swallows(t) for t in tries] == [False]
