@@ -155,6 +155,7 @@ _NOT_SECRET_WORDS = frozenset(
         "handler",
         "backend",
         "kind",
+        "provider",  # SECRET_PROVIDER names which provider holds the secrets: a choice
         "query",
         "route",
         # an e-mail's template file and subject line (``PASSWORD_RESET_DEFAULT_TEMPLATE``)
@@ -198,10 +199,20 @@ KEY_QUALIFIERS = frozenset(
 )  # fmt: skip
 
 
+# Words that make a name a yes/no setting (``USE_ID_TOKEN``, ``ENABLE_API_KEY``): what
+# follows them names what is switched on; the value is a flag, not that thing.
+_SWITCH_WORDS = frozenset({"use", "enable", "disable", "allow", "require", "should"})
+
+
+def is_switch_name(name: str) -> bool:
+    """A setting that turns something on or off (``..._USE_ID_TOKEN``), whatever it names."""
+    return any(w in _SWITCH_WORDS for w in words(name)[:-1])
+
+
 def is_secret_name(name: str) -> bool:
     """An identifier or config key that, when given a literal value, holds a secret."""
     ws = words(name)
-    if not ws:
+    if not ws or is_switch_name(name):
         return False
     pair = _has_pair(ws, _SECRET_PAIRS)
     if ws[-1] == "key" and len(ws) > 1 and set(ws[:-1]) & KEY_QUALIFIERS:

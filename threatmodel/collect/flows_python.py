@@ -48,7 +48,9 @@ GATE = gate(
     words=["request", "req", "session", "random", "hashlib", "Hash", "environ", "escape",
            "graphene", "strawberry"],
     # ``from .views import *``: a package's names are its modules' (``pyroots``)
-    substrings=['return "', "return '", "return f'", 'return f"', "return None", "import *"],
+    # ``Annotated[..., Depends(...)]`` aliases: a handler's parameter named by one is injected
+    substrings=['return "', "return '", "return f'", 'return f"', "return None", "import *",
+                "Depends("],
     patterns=[
         r"@[\w.]+\.(?:route|get|post|put|patch|delete|head|options|api_route|websocket)\s*\(",
         r"\bdef resolve_\w+\(",  # a mixin of GraphQL resolvers: its arguments are input
@@ -61,7 +63,7 @@ class PythonFlowsCollector(Collector):
     id = "flows_python"
     # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
     # ``import *``;
-    version = 9
+    version = 10  # 10: route parameters' annotations and modules' injecting aliases
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py)
     gate = GATE

@@ -224,8 +224,9 @@ class PythonWebCollector(Collector):
     id = "pyweb"
     # 13: classes of every module that imports its bases (_reexports); instances and
     # in-place Depends(factory(...)) keep their call's arguments; GraphQL views: middleware,
-    # error formatter (graphql/endpoint.py); arguments
-    version = 13
+    # error formatter (graphql/endpoint.py); arguments; 14: FastAPI's docs pages name
+    # their app (served under its mount); 15: a route decorator applied by a call
+    version = 15
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from threatmodel.code.source import SourceFile
+from threatmodel.dataflow import injected
 from threatmodel.dataflow.flowfacts import flows
 from threatmodel.dataflow.js import JsEngine
 from threatmodel.dataflow.link import module_name
-from threatmodel.dataflow.python import Engine
+from threatmodel.dataflow.python import SOURCES, Engine
 from threatmodel.dataflow.sinkfacts import sink_facts
 
 __all__ = ["extract", "extract_js", "flows", "module_name", "sink_facts"]
@@ -35,6 +36,11 @@ def extract(src: SourceFile) -> dict[str, Any] | None:
         out["instances"] = engine.instances
     if engine.stars:
         out["stars"] = engine.stars
+    if engine.annotated:
+        out["annotated_params"] = engine.annotated
+    found = injected.aliases(tree, engine.module, SOURCES.injects)
+    if found:
+        out["injected_aliases"] = found
     return out
 
 

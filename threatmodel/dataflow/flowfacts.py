@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from threatmodel.claims import REGISTRY
+from threatmodel.dataflow.injected import dropped
 from threatmodel.dataflow.link import NOTE, Linker
 from threatmodel.dataflow.pending import Pending
 from threatmodel.dataflow.routeparams import route_hits
@@ -49,6 +50,7 @@ def flows(
     (``routeparams``)."""
     linker = Linker(extracts, aliases, files)
     pending = Pending(linker.find)  # what the repository's yes/no functions prove
+    injected = dropped(extracts, linker.canonical)  # ``db: DbSession``: not the caller's
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
     for kind, line, callee, path, labels, lines in [*linker.hits(), *route_hits(linker, routes)]:
@@ -85,6 +87,8 @@ def flows(
             continue
         for lab in sorted(labels, key=_source_order):
             source_path = lab.path or path
+            if lab.kind == "request" and (source_path, lab.line, lab.origin) in injected:
+                continue
             met = sorted(set(pending.sanitizers(lab)))
             broken = next(iter(met), "sanitizer") if kind in pending.proven(lab) else None
             key = (kind, path, line, lab.kind, source_path, lab.line, broken is None)

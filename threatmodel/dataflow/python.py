@@ -30,6 +30,7 @@ from threatmodel.dataflow.checks import (
 from threatmodel.dataflow.conds import CondMixin
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import Frame, Hit, dotted, qualify
+from threatmodel.dataflow.injected import is_alias_value
 from threatmodel.dataflow.pycall import CallMixin
 from threatmodel.dataflow.pyexpr import REQUEST_OBJECTS, ExprMixin, request_label
 from threatmodel.dataflow.pymatch import MatchMixin
@@ -72,6 +73,7 @@ class Engine(
         self.imports: dict[str, str] = {}
         self.table = LabelTable()
         self.typed = validates_annotations(lines)  # FastAPI enforces parameter types
+        self.annotated: list[list[Any]] = []  # [line, route parameter, its annotation]
 
     def module_value(self, qual: str, line: int = 1) -> Value:
         """A module attribute: ``flask.request`` (however imported) is the request."""
@@ -120,10 +122,16 @@ class Engine(
         for p in [*params, *(x for x in (a.vararg, a.kwarg) if x is not None)]:
             ann = ast.unparse(p.annotation) if p.annotation is not None else ""
             default = defaults.get(p.arg)
+            injected = default is not None and SOURCES.injects(ast.unparse(default))
             if p.arg in ("request", "req") or REQUEST_TYPES.search(ann):
                 f.env[p.arg] = request_label(fn.lineno)
-            elif route and not (default is not None and SOURCES.injects(ast.unparse(default))):
+            elif route and not injected and not is_alias_value(p.annotation, SOURCES.injects):
                 f.env[p.arg] = self.url_param(p, converters, fn.lineno)
+                if isinstance(p.annotation, ast.Name | ast.Attribute):
+                    # ``db: DbSession``: injected if the alias is (``injected.dropped``)
+                    named = qualify(p.annotation, parent)
+                    named = named if "." in named else f"{self.module}.{named}"
+                    self.annotated.append([fn.lineno, p.arg, named])
             else:
                 f.env[p.arg] = Value(frozenset({Label("param", p.arg, fn.lineno)}))
         f.params = tuple(names)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 
+from threatmodel.code.names import is_switch_name
 from threatmodel.models import Claim, Facts, Finding, Severity, Stride
 from threatmodel.rules.interface import Rule, RuleContext, register
 
@@ -65,8 +66,8 @@ def is_env_file(path: str) -> bool:
 def looks_secret(name: str) -> bool:
     """True when an env var name says it holds a credential that must stay on the server."""
     upper = name.upper()
-    if any(m in upper for m in PUBLIC_MARKERS):
-        return False
+    if any(m in upper for m in PUBLIC_MARKERS) or is_switch_name(name):
+        return False  # public by design, or a yes/no setting (``..._USE_ID_TOKEN``)
     return any(m in upper for m in SECRET_MARKERS)
 
 

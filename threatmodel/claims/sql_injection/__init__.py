@@ -12,6 +12,11 @@ _JS = ("parseInt", "parseFloat", "Number", "sqlstring.escape", "mysql.escape", "
 _BUILDER_METHODS: tuple[str, ...] = ("where", "filter", "filter_by", "exclude", "having", "ilike")
 _BUILDER_METHODS += ("like", "notilike", "notlike", "in_", "not_in", "between", "limit", "offset")
 _BUILDERS = tuple(f".{m}" for m in _BUILDER_METHODS)
+# SQLAlchemy's schema DDL takes a name, which its compiler writes as a quoted identifier
+# (``IdentifierPreparer.format_schema``), as psycopg2.sql.Identifier does
+_DDL_NAMES = tuple(
+    f"sqlalchemy.{m}.{c}" for m in ("schema", "sql.ddl") for c in ("CreateSchema", "DropSchema")
+)
 
 # pg-promise's query methods (its Database API): each runs the statement it is given first
 PG_PROMISE: tuple[str, ...] = ("none", "one", "many", "any", "oneOrNone", "manyOrNone", "result")
@@ -50,6 +55,7 @@ SPEC = KindSpec(
     sanitizers=(
         *("int", "float", "uuid.UUID", ".quote_ident", "psycopg2.sql.Identifier"),
         *_BUILDERS,
+        *_DDL_NAMES,
         *_JS,
     ),
     guard_needles=("'", '"', ";", "--"),

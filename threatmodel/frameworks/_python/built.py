@@ -20,6 +20,9 @@ allowed``) into an environment, and every test of the callable that reads only t
 environment is decided (``fold``): the arm it takes replaces the ``if``, the code after a
 ``return`` it reaches is dropped. The folded callable is then judged like any other
 dependency. A test that reads the request, or a value the code does not spell out, stays.
+A ``for`` over a collection it was built with runs its body once per member (the loop
+variable names each: ``Checks([OwnerRule])`` calls ``OwnerRule``), and a raise whose status
+is an attribute it holds (``self.denied_code``) gets that status written in.
 """
 
 from __future__ import annotations
@@ -297,23 +300,31 @@ def _same(a: Any, b: Any) -> bool | None:
     return bool(a == b)
 
 
-def _fold(body: list[ast.stmt], env: Env, r: Resolve) -> list[ast.stmt]:
+def _fold(body: list[ast.stmt], env: Env, r: Resolve, loops: dict[str, Val]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for s in body:
         if isinstance(s, ast.If):
             d = decide(s.test, env, r)
             if isinstance(d, bool):
-                out.extend(_fold(s.body if d else s.orelse, env, r))
+                out.extend(_fold(s.body if d else s.orelse, env, r, loops))
             else:
                 new = copy.copy(s)
                 new.test = d
-                new.body = _fold(s.body, env, r) or [ast.copy_location(ast.Pass(), s)]
-                new.orelse = _fold(s.orelse, env, r)
+                new.body = _fold(s.body, env, r, loops) or [ast.copy_location(ast.Pass(), s)]
+                new.orelse = _fold(s.orelse, env, r, loops)
                 out.append(new)
         elif isinstance(s, ast.Try | ast.With | ast.AsyncWith):
             new_block = copy.copy(s)
-            new_block.body = _fold(s.body, env, r) or [ast.copy_location(ast.Pass(), s)]
+            new_block.body = _fold(s.body, env, r, loops) or [ast.copy_location(ast.Pass(), s)]
             out.append(new_block)
+        elif isinstance(s, ast.For) and isinstance(s.target, ast.Name) and _every(s, env, r):
+            # ``for check in self.checks: check(request)`` over a collection the dependency
+            # was built with: the body runs for every member, so what it calls is called on
+            # every path (the loop variable names each member: ``loops``)
+            loops[s.target.id] = env[dotted(s.iter)]
+            out.extend(_fold(s.body, env, r, loops))
+        elif isinstance(s, ast.Raise):
+            out.append(_status_written(s, env))
         else:
             out.append(s)
         if out and isinstance(out[-1], ast.Return | ast.Raise):
@@ -321,10 +332,49 @@ def _fold(body: list[ast.stmt], env: Env, r: Resolve) -> list[ast.stmt]:
     return out
 
 
-def fold(fn: FuncDef, env: Env, r: Resolve) -> FuncDef:
+def _every(loop: ast.For, env: Env, r: Resolve) -> bool:
+    """Does the loop run its whole body once per member of a known, non-empty collection
+    (no ``else``, nothing that leaves the body early but a raise)?"""
+    name = dotted(loop.iter) if isinstance(loop.iter, ast.Name | ast.Attribute) else ""
+    over = env.get(name) if name else None
+    if loop.orelse or not isinstance(over, Coll) or not over.items:
+        return False
+    return not any(isinstance(n, ast.Break | ast.Continue | ast.Return) for n in ast.walk(loop))
+
+
+def _status_written(s: ast.Raise, env: Env) -> ast.Raise:
+    """``raise HTTPException(status_code=self.denied_code)``: the status a class attribute
+    holds written in its place (a constant, or the name it is: ``HTTP_403_FORBIDDEN``), so
+    the rejection reads as what it is (reject.py reads literals and status names)."""
+    call = s.exc
+    if not isinstance(call, ast.Call):
+        return s
+
+    def written(node: ast.expr) -> ast.expr:
+        name = dotted(node) if isinstance(node, ast.Name | ast.Attribute) else ""
+        v = env.get(name) if name else None
+        if isinstance(v, Const) and isinstance(v.value, int):
+            return ast.copy_location(ast.Constant(v.value), node)
+        if isinstance(v, Ref):
+            symbol = last(v.key.rsplit(":", 1)[1])
+            return ast.copy_location(ast.Name(id=symbol, ctx=ast.Load()), node)
+        return node
+
+    new_call = copy.copy(call)
+    new_call.args = [written(a) for a in call.args]
+    new_call.keywords = [
+        ast.copy_location(ast.keyword(arg=k.arg, value=written(k.value)), k) for k in call.keywords
+    ]
+    new = copy.copy(s)
+    new.exc = new_call
+    return new
+
+
+def fold(fn: FuncDef, env: Env, r: Resolve, loops: dict[str, Val] | None = None) -> FuncDef:
     """``fn`` with every test its environment decides replaced by the arm it takes.
 
-    Names the function assigns itself are its own, not the environment's."""
+    Names the function assigns itself are its own, not the environment's. ``loops``: filled
+    with each loop variable that runs over a collection of the environment (``_every``)."""
     own = {
         dotted(n)
         for n in ast.walk(fn)
@@ -340,7 +390,8 @@ def fold(fn: FuncDef, env: Env, r: Resolve) -> FuncDef:
         return None if name.split(".")[0] in heads else r(name)
 
     new = copy.copy(fn)
-    new.body = _fold(fn.body, scope, outside) or [ast.copy_location(ast.Pass(), fn)]
+    found: dict[str, Val] = {} if loops is None else loops
+    new.body = _fold(fn.body, scope, outside, found) or [ast.copy_location(ast.Pass(), fn)]
     return new
 
 

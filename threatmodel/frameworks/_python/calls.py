@@ -13,6 +13,7 @@ from typing import Any
 from threatmodel.code.pyast import FuncDef, dotted, kw, last
 from threatmodel.code.pyast import walk as walk_nodes
 from threatmodel.frameworks._python.built import encode_call
+from threatmodel.frameworks._python.reject import branch_reject
 
 
 def top_level(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -35,9 +36,38 @@ def top_calls(fn: FuncDef) -> list[list[Any]]:
     return _calls(fn.body)
 
 
+# What a rejection raises (an HTTP or auth exception): a handler catching one of these and
+# not raising again lets the caller through whatever the ``try`` body called.
+_CATCH_ALL = frozenset({"Exception", "BaseException", "HTTPException"})
+
+
+def swallows(t: ast.Try) -> bool:
+    """``try: return get_current_user(...) except Exception: return None``: an optional
+    login. A handler that catches every exception (or HTTP's), does not raise again and
+    does not refuse itself."""
+    for h in t.handlers:
+        types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+        broad = any(x is None or last(dotted(x)) in _CATCH_ALL for x in types)
+        again = any(isinstance(n, ast.Raise) for n in ast.walk(h))
+        # ``except Exception: return jsonify(...), 401`` refuses in the handler itself
+        if broad and not again and not branch_reject(h.body, {}):
+            return True
+    return False
+
+
+def _reaching(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``top_level``, but not into a ``try`` whose handler swallows what a check raises."""
+    out: list[ast.stmt] = []
+    for s in body:
+        out.append(s)
+        if isinstance(s, ast.With | ast.AsyncWith) or (isinstance(s, ast.Try) and not swallows(s)):
+            out.extend(_reaching(s.body))
+    return out
+
+
 def _calls(body: list[ast.stmt]) -> list[list[Any]]:
     out: list[list[Any]] = []
-    for stmt in top_level(body):
+    for stmt in _reaching(body):
         if isinstance(stmt, ast.If) and stmt.orelse:
             other = {c for c, _line in _calls(stmt.orelse)}
             out += [c for c in _calls(stmt.body) if c[0] in other]

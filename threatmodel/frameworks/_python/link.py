@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from threatmodel.frameworks._python.built import Built, Env, built_of, fold
+from threatmodel.frameworks._python.built import Built, Coll, Env, Val, built_of, fold
 from threatmodel.frameworks._python.configured import flag_guard, setting_guard
 from threatmodel.frameworks._python.fold import Guard, decide, guarded_route
 from threatmodel.frameworks._python.guards import (
@@ -163,7 +163,22 @@ class GuardTable:
             built = env[name]
             assert isinstance(built, Built)
             return self.built_verdict(built, depth)
-        return self.verdict(file, name, depth)
+        found = self.verdict(file, name, depth)
+        if found[0] not in (None, UNRESOLVED) or depth >= MAX_DEPTH:
+            return found
+        target, symbol, _ = self.r.resolve(file, name)  # a class called runs its __init__
+        m = self.maker.constructed(target, symbol) if target else None
+        got = self.made_verdict(m, depth) if m is not None else found
+        return got if got[0] in (AUTHENTICATED, RESTRICTED) else found
+
+    def each_verdict(self, over: Coll, depth: int) -> tuple[str | None, str, int]:
+        """A loop calls every member of ``over`` (classes or functions of the repository):
+        each may reject, so the strongest verdict among them."""
+        keys = sorted(k for k in over.items if isinstance(k, str) and not k.startswith("?:"))
+        where = [k.rsplit(":", 1) for k in keys]
+        got = [self.dep_verdict(f, symbol, 0, depth + 1) for f, symbol in where]
+        rank = {RESTRICTED: 2, AUTHENTICATED: 1}
+        return max(got, key=lambda v: rank.get(v[0] or "", 0), default=(None, "", 0))
 
     def built_verdict(self, b: Built, depth: int = 0) -> tuple[str | None, str, int]:
         """What a call built guards as: the callable it made, folded on its arguments."""
@@ -175,10 +190,13 @@ class GuardTable:
             return self._made_memo[m]
         self._made_memo[m] = (None, m.file, m.fn.lineno)  # cycle guard
         env = m.scope
-        folded = fold(m.fn, env, self.maker.key(m.file))
+        loops: dict[str, Val] = {}
+        folded = fold(m.fn, env, self.maker.key(m.file), loops)
         summ = summarize_with_text(folded, self.maker.lines(m.file))
 
         def sub(f: str, name: str, line: int) -> tuple[str | None, str, int]:
+            if f == m.file and isinstance(each := loops.get(name), Coll):
+                return self.each_verdict(each, depth)
             inner = self.maker.on_self(m, name) if f == m.file else None
             if inner is not None:  # the same instance's own method: no deeper
                 return self.made_verdict(inner, depth)

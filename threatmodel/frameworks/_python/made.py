@@ -4,15 +4,16 @@
 (a factory called in place) runs, per request, what the call made (``built.py``):
 
 - a class of the repository: its ``__call__`` (the class's or the first base's that has
-  one), with ``self.<attr>`` as its ``__init__`` set them from the arguments;
+  one), with ``self.<attr>`` as the class bodies and its ``__init__`` set them;
 - a function of the repository: what it returns, with its parameters bound to the
   arguments and its top-level locals evaluated: a function defined in it (a closure, over
   that environment), or a call (a class defined in it or anywhere, another factory), made
   the same way.
 
-``Maker.made`` answers a ``Made``: the callable (unfolded), the file it is in, its
-environment, and for a method the classes ``super()`` and ``self`` reach. Library calls
-(``HTTPBearer(...)``) and what the code does not spell out make nothing.
+Calling a class (``Check(request=request)``, or ``Depends(Check)``) runs its ``__init__``:
+``Maker.constructed``. ``Maker.made`` answers a ``Made``: the callable (unfolded), the file
+it is in, its environment, and for a method the classes ``super()`` and ``self`` reach.
+Library calls (``HTTPBearer(...)``) and what the code does not spell out make nothing.
 """
 
 from __future__ import annotations
@@ -193,18 +194,49 @@ class Maker:
         outer: Env,
     ) -> Made | None:
         chain = self.classes(file, cls)
-        env: dict[str, Val] = {}
+        env = self.class_attrs(chain)
         init = self.method(chain, "__init__")
         if init is not None:
             ifile = chain[init[0]][0]
             r = self.key(ifile)
-            local = {**outer, **bind(init[1], args, kwargs, outer, ifile, r)}
+            local = {**outer, **env, **bind(init[1], args, kwargs, outer, ifile, r)}
             run_body(init[1].body, local, ifile, r)
             env = {k: v for k, v in local.items() if k.startswith("self.")}
         call = self.method(chain, "__call__")
         if call is None:
             return None
         at, fn = call
+        return Made(chain[at][0], fn, _frozen(env), chain, at, (fn.lineno, fn.col_offset))
+
+    def class_attrs(self, chain: Classes) -> dict[str, Val]:
+        """``self.<name>`` for what the classes' bodies assign (``denied_code =
+        HTTP_403_FORBIDDEN``), a subclass's over its bases'."""
+        env: dict[str, Val] = {}
+        for cfile, cls in reversed(chain):
+            r = self.key(cfile)
+            for s in cls.body:
+                if isinstance(s, ast.Assign | ast.AnnAssign) and s.value is not None:
+                    targets = s.targets if isinstance(s, ast.Assign) else [s.target]
+                    for t in targets:
+                        if isinstance(t, ast.Name):
+                            env[f"self.{t.id}"] = evaluate(s.value, {}, cfile, r)
+        return env
+
+    def constructed(self, file: str, symbol: str) -> Made | None:
+        """Calling a class of the repository (``Check(request=request)``, or FastAPI calling
+        ``Depends(Check)``) runs its ``__init__``, over the class's attributes: that method,
+        or None when the name is no such class or no class of its chain defines one."""
+        node = self.top(file, symbol)
+        if not isinstance(node, ast.ClassDef):
+            return None
+        chain = self.classes(file, node)
+        init = self.method(chain, "__init__")
+        if init is None:
+            return None
+        at, fn = init
+        # ``self.__class__`` is the class called: two subclasses sharing a base's
+        # ``__init__`` are two callables (what ``self.<method>`` runs differs)
+        env = {**self.class_attrs(chain), "self.__class__": Ref(f"{file}:{symbol}")}
         return Made(chain[at][0], fn, _frozen(env), chain, at, (fn.lineno, fn.col_offset))
 
     def on_self(self, m: Made, callee: str) -> Made | None:

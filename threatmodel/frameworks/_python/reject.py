@@ -110,7 +110,8 @@ def _status(node: ast.AST | None) -> int | None:
     """401 / 403 from a literal or a named constant (``status.HTTP_401_UNAUTHORIZED``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
         return node.value
-    name = dotted(node).upper()
+    # ``HTTPStatus.FORBIDDEN.value``: an enum member's value is the member's status
+    name = dotted(node).upper().removesuffix(".VALUE")
     if "401" in name or name.endswith("UNAUTHORIZED"):
         return 401
     if "403" in name or name.endswith("FORBIDDEN"):

@@ -7,7 +7,8 @@ dependencies, its own (spelled out or through an ``Annotated`` alias defined in 
 a class-based controller's ``Depends`` attributes (and its bases'),
 HTTP middleware, and the handler's own checks. A dependency guards only if its definition
 rejects (raises 401/403...); one that returns None guards nothing. A bare security scheme
-only checks that a token is present, not that it is valid: ``unknown``.
+only checks that a token is present, not that it is valid: ``unknown``. FastAPI's own pages
+(OpenAPI, docs) are served under the prefix their app is mounted at.
 """
 
 from __future__ import annotations
@@ -131,10 +132,13 @@ def link(
                             rate_limited=True if r["limited"] else None,
                         )
                     )
-        for urls, line in d.get("docs", []):
-            _docs_routes(
-                out, p, line, {k: text_of(p, v) if v else v for k, v in urls.items()}, mw_guards
-            )
+        for urls, line, *app in d.get("docs", []):
+            # an app mounted under a prefix (``main.mount("/api/v1", app=api)``) serves its
+            # pages there
+            prefixes = {pp for pp, _deps in chains(key(p, app[0]))} if app else {""}
+            for prefix in sorted(prefixes):
+                pages = {k: text_of(p, v) if v else v for k, v in urls.items()}
+                _docs_routes(out, p, line, pages, mw_guards, prefix.rstrip("/"))
         for rec in d["middleware"]:
             emit_middleware(out, rec, p)
             if rec[0] == "cors":
@@ -154,7 +158,12 @@ def link(
 
 
 def _docs_routes(
-    out: FactsBuilder, p: str, line: int, urls: Mapping[str, str | None], mw: list[Guard]
+    out: FactsBuilder,
+    p: str,
+    line: int,
+    urls: Mapping[str, str | None],
+    mw: list[Guard],
+    prefix: str = "",
 ) -> None:
     """FastAPI's own pages: the OpenAPI schema, and the docs pages that read it.
 
@@ -169,16 +178,17 @@ def _docs_routes(
     if urls.get("docs_url"):
         pages += [urls["docs_url"], urls.get("swagger_ui_oauth2_redirect_url")]
     pages.append(urls.get("redoc_url"))
-    for page in pages:
-        if not page or "{" in page or not page.startswith("/"):
+    for found in pages:
+        if not found or "{" in found or not found.startswith("/"):
             continue
+        page = prefix + found
         out.routes.append(
             Route(
                 id=f"GET {page}",
                 method="GET",
                 path=page,
                 framework="fastapi",
-                handler=f"fastapi.FastAPI.{page.strip('/').replace('/', '_') or 'root'}",
+                handler=f"fastapi.FastAPI.{found.strip('/').replace('/', '_') or 'root'}",
                 location=Location(path=p, line=line),
                 auth=decide(list(mw)),
                 hidden=True,

@@ -3,7 +3,8 @@
 Extract (per file): ``FastAPI(dependencies=[...])``, ``APIRouter(prefix=, dependencies=)``,
 ``include_router(child, prefix=, dependencies=)``, ``mount``, route decorators
 (``@app.get``, ``@router.api_route``; ``include_in_schema=False`` marks a route hidden),
-``add_api_route``, the handler's ``Depends``/``Security`` parameters (also through a module's
+``add_api_route``, a route decorator applied by a call (``router.post(path)(fn)``), the
+handler's ``Depends``/``Security`` parameters (also through a module's
 ``Annotated`` aliases: ``CurrentUser = Annotated[User, Depends(get_user)]``), security scheme
 objects (``OAuth2PasswordBearer``...), ``add_middleware`` and ``@app.middleware("http")``.
 Link: combines prefixes along include chains; a route is guarded by its own dependencies,
@@ -96,6 +97,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     }
     for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
         _class(c, d, lines)
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     for stmt in tree.body:  # string constants a prefix may name (``prefix=user_prefix``)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             t, v = stmt.targets[0], str_const(stmt.value)
@@ -111,7 +113,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 for n in names:
                     d["apps"][n] = _deps(kw(call, "dependencies"), lines)
                 if ctor == "FastAPI" and names:
-                    d["docs"].append([_docs_urls(call, d["consts"]), node.lineno])
+                    d["docs"].append([_docs_urls(call, d["consts"]), node.lineno, names[0]])
                 if bool_const(kw(call, "debug")):
                     d["settings"].append(["debug", "true", node.lineno])
             elif ctor.endswith("Router"):  # APIRouter, or a subclass (resolved at link time)
@@ -125,6 +127,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 d["schemes"].extend(names)
         elif isinstance(node, ast.Call):
             _call(node, d, lines)  # (include_router prefixes: ref:NAME, resolved at link)
+            _applied(node, defs, d, lines)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _function(node, d, lines, methods.get(id(node)))
     controllers = any(deps for _bases, deps in d["classes"].values())
@@ -316,44 +319,73 @@ def _function(
     for dec in fn.decorator_list:
         if not isinstance(dec, ast.Call) or not isinstance(dec.func, ast.Attribute):
             continue
-        verb, owner = dec.func.attr, dotted(dec.func.value)
+        verb = dec.func.attr
         if verb == "middleware" and str_const(dec.args[0] if dec.args else None) == "http":
             d["guards_mw"].append([fn.name, dec.lineno, line_text(lines, dec.lineno)])
             continue
-        if verb not in VERBS and verb not in ("api_route", "route"):
-            continue
-        path = str_const(dec.args[0]) if dec.args else str_const(kw(dec, "path"))
-        if path is None:
-            continue
-        methods = (
-            [verb.upper()]
-            if verb in VERBS
-            else [m.upper() for m in (str_list(kw(dec, "methods")) or ["GET"])]
-        )
-        deps = _deps(kw(dec, "dependencies"), lines)
-        for a in [
-            *fn.args.defaults,
-            *(x for x in fn.args.kw_defaults if x),
-            *(a.annotation for a in fn.args.args if a.annotation),
-        ]:
-            for n in ast.walk(a):
-                dep = depends_target(n)
-                if dep:
-                    deps.append([*dep, line_text(lines, dep[1])])
-        d["routes"].append(
-            {
-                "owner": owner,
-                "path": path,
-                "methods": methods,
-                "handler": f"{cls}.{fn.name}" if cls else fn.name,
-                "cls": cls,
-                "line": fn.lineno,
-                "deps": deps,
-                "alias_refs": _alias_refs(fn, lines),
-                "limited": limited,
-                "hidden": bool_const(kw(dec, "include_in_schema")) is False,
-            }
-        )
+        _route(fn, dec, d, lines, cls, limited)
+
+
+def _applied(call: ast.Call, defs: dict[str, Any], d: dict[str, Any], lines: list[str]) -> None:
+    """``router.post("/register")(register_user)``: the decorator applied by a call (often
+    under a setting, ``if REGISTRATION_ENABLED:``) makes the module's function a route."""
+    dec = call.func
+    if (
+        isinstance(dec, ast.Call)
+        and isinstance(dec.func, ast.Attribute)
+        and len(call.args) == 1
+        and isinstance(call.args[0], ast.Name)
+        and call.args[0].id in defs
+    ):
+        fn = defs[call.args[0].id]
+        _route(fn, dec, d, lines, None, any(last(dotted(x)) == "limit" for x in fn.decorator_list))
+
+
+def _route(
+    fn: ast.FunctionDef | ast.AsyncFunctionDef,
+    dec: ast.Call,
+    d: dict[str, Any],
+    lines: list[str],
+    cls: str | None,
+    limited: bool,
+) -> None:
+    """A route when ``dec`` is ``<router>.<verb>(path, ...)`` (or ``api_route``/``route``)."""
+    assert isinstance(dec.func, ast.Attribute)
+    verb, owner = dec.func.attr, dotted(dec.func.value)
+    if verb not in VERBS and verb not in ("api_route", "route"):
+        return
+    path = str_const(dec.args[0]) if dec.args else str_const(kw(dec, "path"))
+    if path is None:
+        return
+    methods = (
+        [verb.upper()]
+        if verb in VERBS
+        else [m.upper() for m in (str_list(kw(dec, "methods")) or ["GET"])]
+    )
+    deps = _deps(kw(dec, "dependencies"), lines)
+    for a in [
+        *fn.args.defaults,
+        *(x for x in fn.args.kw_defaults if x),
+        *(a.annotation for a in fn.args.args if a.annotation),
+    ]:
+        for n in ast.walk(a):
+            dep = depends_target(n)
+            if dep:
+                deps.append([*dep, line_text(lines, dep[1])])
+    d["routes"].append(
+        {
+            "owner": owner,
+            "path": path,
+            "methods": methods,
+            "handler": f"{cls}.{fn.name}" if cls else fn.name,
+            "cls": cls,
+            "line": fn.lineno,
+            "deps": deps,
+            "alias_refs": _alias_refs(fn, lines),
+            "limited": limited,
+            "hidden": bool_const(kw(dec, "include_in_schema")) is False,
+        }
+    )
 
 
 __all__ = ["extract", "link", "relevant"]
