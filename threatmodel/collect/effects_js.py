@@ -41,6 +41,11 @@ _JS_BODY = re.compile(
     r"\b(req|request|ctx\.request)\.(body|files?|json\(|formData\(|text\()|\bparsedInput\b|"
     r"\bformData\b|await\s+(req|request)\.(json|formData|text)\(|\bbody\s*[:}]|getBody\("
 )
+# Koa's context delegates the response's header methods (ctx.remove / ctx.set / ctx.append
+# touch a header, not a record); metrics and tracing clients count, they store no data.
+_NOT_STORES_TOO = re.compile(
+    r"^ctx\.(?:response\.)?\w+$|^(?:metrics|statsd|stats|dogstatsd|tracer|span|logger)\.", re.I
+)
 _API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
 _DB_TAIL = re.compile(
     r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
@@ -86,7 +91,12 @@ def classify_js(name: str, call: Node) -> str | None:
     for kind, pattern in JS_EFFECTS:
         if pattern.search(name):
             return kind
-    if "." in name and _DB_TAIL.search(name) and not _NOT_STORES.match(name):
+    if (
+        "." in name
+        and _DB_TAIL.search(name)
+        and not _NOT_STORES.match(name)
+        and not _NOT_STORES_TOO.match(name)
+    ):
         # lettersApi.create, stripeClient.customers.update: a third-party API, not a store.
         receiver = name.rsplit(".", 1)[0]
         return "outbound" if _API_CLIENT.search(receiver) else "db_write"
