@@ -5,6 +5,7 @@ they throw and when they run."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,10 @@ from threatmodel.code.jsast import callee, nodes_of, resolve_module
 from threatmodel.code.jsworkspace import alias_candidates, repo_files
 from threatmodel.code.treesitter import parse_js
 from threatmodel.collect.effects_js import classify_js
+from threatmodel.config import Settings
 from threatmodel.frameworks.express.routes import ExpressCollector
 from threatmodel.models import Facts
+from threatmodel.scan import ScanOptions, run_scan
 
 APP = Path(__file__).parent / "fixtures" / "js" / "koa-mounted"
 
@@ -35,9 +38,12 @@ def test_routes_under_the_mount_prefix_with_koa_router_concatenation(facts: Fact
     assert sorted(by_route(facts)) == [
         ("GET", "/"),
         ("GET", "/v2/notes.optout"),
+        ("GET", "/v2/notes.page"),
         ("POST", "/v2/notes.list"),
+        ("POST", "/v2/notes.optout"),
         ("POST", "/v2/notes.purge"),
         ("POST", "/v2/notes.read"),
+        ("POST", "/v2/notes.rename"),
     ]
 
 
@@ -85,3 +91,25 @@ def test_koa_context_and_metrics_calls_store_nothing() -> None:
         "ctx.state.member.save": "db_write",
         "note.destroy": "db_write",
     }
+
+
+def test_a_handler_that_hands_its_request_to_a_checking_function_is_gated(facts: Facts) -> None:
+    for method in ("GET", "POST"):  # return optOut(ctx) / optOut itself
+        auth = by_route(facts)[(method, "/v2/notes.optout")].auth
+        assert auth.status.value == "authenticated", method
+        assert "url_token" in (auth.mechanism or "")
+
+
+def test_counting_a_visit_is_no_overwrite(tmp_path: Path) -> None:
+    shutil.copytree(APP, tmp_path / "app")
+    report = run_scan(
+        tmp_path / "app",
+        Settings(provider=None, cache_dir=tmp_path / ".cache"),
+        ScanOptions(use_cache=False, jobs=1),
+    )
+    tm101 = {f.claims[0].route.path: f for f in report.findings if f.rule_id == "TM101"}
+    # every value the update sets is the server's (a clock, a counter): medium, no overwrite
+    assert tm101["/v2/notes.page"].severity.value == "medium"
+    # a title from the request overwrites the record: high
+    assert tm101["/v2/notes.rename"].severity.value == "high"
+    assert "/v2/notes.optout" not in tm101  # the link's token is the gate

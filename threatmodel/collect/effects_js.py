@@ -72,6 +72,34 @@ JS_EFFECTS: list[tuple[str, re.Pattern[str]]] = [
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 
 
+_SERVER_VALUES = frozenset({"number", "true", "false", "null", "string", "undefined"})
+_CLOCK_OR_SQL = re.compile(r"^(?:Date\.now|\w+\.(?:literal|fn|now)|now)$")
+
+
+def _bookkeeping(args: list[Node]) -> bool:
+    """``share.update({ lastAccessedAt: new Date(), views: literal("views + 1") })``: every
+    value the update sets is made by the server (a clock, a constant, a counter's SQL), so
+    it changes no data a caller chose: a visit counted, not a record overwritten."""
+    values = args[0] if args else None
+    if values is None or values.type != "object" or not values.named_children:
+        return False
+    for pair in values.named_children:
+        value = pair.child_by_field_name("value") if pair.type == "pair" else None
+        if value is None or not _server_made(value):
+            return False
+    return True
+
+
+def _server_made(node: Node) -> bool:
+    if node.type in _SERVER_VALUES:
+        return True
+    if node.type == "new_expression":
+        return jsast.dotted(node.child_by_field_name("constructor")) == "Date"
+    if node.type == "call_expression":
+        return bool(_CLOCK_OR_SQL.match(jsast.callee(node)))
+    return False
+
+
 def classify_js(name: str, call: Node) -> str | None:
     if not name:
         return None
@@ -342,7 +370,7 @@ def _scan(
             continue
         if kind is not None:
             first = jsast.string_value(args[0]) if args else None
-            wipes = destructive(kind, name, first)
+            wipes = destructive(kind, name, first) and not _bookkeeping(args)
             mine = kind == "email" and js_to_operator(args, fn)
             effects.append(Effect(kind, name, where, destructive=wipes, to_operator=mine))
             continue

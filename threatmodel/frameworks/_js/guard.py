@@ -238,8 +238,9 @@ def _analyse(
     if inner is not None and inner is not fn:
         return _analyse(inner, imports, names)  # a factory: its parameters are options
     call = returned_call(fn)
-    if call is not None:
-        return known_call(call, imports)
+    known = known_call(call, imports) if call is not None else None
+    if known is not None or (call is not None and len(names) != 1):
+        return known
     if len(names) == 1:
         # Koa's handler takes the context alone: interesting when it checks auth itself.
         hc = handler_auth(fn)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import (
     FUNCTION_TYPES,
+    body_of,
     call_args,
     callee,
     dotted,
@@ -35,11 +36,13 @@ from threatmodel.code.jsast import (
     string_value,
     strings_of,
     unwrap,
+    walk_shallow,
 )
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.callers import identity_calls
 from threatmodel.frameworks._js.guard import analyse, known_call
+from threatmodel.frameworks._js.handler import handler_auth
 from threatmodel.frameworks._js.waiver import passed_true
 from threatmodel.frameworks.express import finale as express_finale
 from threatmodel.frameworks.express import link as express_link
@@ -329,6 +332,9 @@ class _FileReader(Declarations):
         }
         if node.type in FUNCTION_TYPES:
             ref["inline"] = analyse(node, self.imports) or {"v": "none", "why": ""}
+            handed = self._delegated_check(node) if "hc" not in ref["inline"] else None
+            if handed is not None:
+                ref["inline"] = {**ref["inline"], "hc": handed}
             calls = identity_calls(node)
             if calls:  # a service it hands the caller's id may check ownership (link)
                 ref["idcalls"] = calls
@@ -361,6 +367,30 @@ class _FileReader(Declarations):
         if target is not None:
             ref["target"] = target
         return ref
+
+    def _delegated_check(self, fn: Node) -> dict[str, Any] | None:
+        """``async (ctx) => { ...; return handleX(ctx); }``: a handler that ends by handing
+        its request to a function of this file has that function's own check (its writes
+        run there, behind it)."""
+        names = params(fn)
+        body = body_of(fn)
+        if not names or not names[0] or body is None:
+            return None
+        for node in walk_shallow(body):
+            value = (
+                unwrap(node.named_children[0])
+                if node.type == "return_statement" and node.named_children
+                else None
+            )
+            if value is None or value.type != "call_expression":
+                continue
+            target = self._fn_nodes.get(callee(value))
+            handed = any(node_text(a) == names[0] for a in call_args(value))
+            if target is not None and target != fn and handed:
+                found = handler_auth(target)
+                if found is not None:
+                    return found
+        return None
 
     def _invoke(self, call: Node, params_seen: set[str]) -> None:
         """``routes(app)`` / ``require('./routes')(app)``: the app is handed to other code."""
