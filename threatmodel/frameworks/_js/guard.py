@@ -30,7 +30,7 @@ from threatmodel.code.jsast import (
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import handler_auth
 from threatmodel.frameworks._js.koa import after_next, calls_next, refuses_caller
-from threatmodel.frameworks._js.waiver import waiving_option
+from threatmodel.frameworks._js.waiver import forwards_options, waiving_option
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -265,7 +265,8 @@ def _middleware_verdict(
             "shorthand_property_identifier",
             "string_fragment",
         ):
-            words.add(node_text(node).lower())
+            if not _option_read(node, options):
+                words.add(node_text(node).lower())
         elif (
             reject is None
             and _rejects(node, res, nxt)
@@ -295,7 +296,23 @@ def _middleware_verdict(
     waived = waiving_option(reject, fn, options) if options else None
     if waived is not None:
         out["unless"] = waived  # auth({ optional: true }) refuses no one
+    if verdict == AUTHENTICATED and forwards_options(fn, options):
+        out["opts"] = True  # auth({ role: Role.Admin }) hands the role to its check
     return out
+
+
+def _option_read(node: Node, options: list[str]) -> bool:
+    """``options.role``'s ``role``: a factory option, which the registration decides."""
+    parent = node.parent
+    if node.type != "property_identifier" or parent is None or not options:
+        return False
+    obj = parent.child_by_field_name("object") if parent.type == "member_expression" else None
+    return obj is not None and obj.type == "identifier" and node_text(obj) in options
+
+
+def names_role(key: str) -> bool:
+    """Does an option's name say it requires a role (``role``, ``admin``, ``permission``)?"""
+    return any(w in key.lower() for w in _ROLE_WORDS)
 
 
 _IDENTITY_WORDS = ("authenticated", "user", "session", "logged", "signedin", "token", "auth")

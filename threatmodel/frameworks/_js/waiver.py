@@ -5,7 +5,9 @@ guards one route and merely reads the caller on another, depending on a flag it 
 When the refusal the guard verdict rests on stands only where an option of the factory is
 false (``if (options.optional && ...) { ... } else { throw err }``, ``if (!opts.optional)
 throw ...``, or after ``if (options.optional) return next()``), the verdict names that
-option, and a registration that passes it as ``true`` guards nothing.
+option, and a registration that passes it as ``true`` guards nothing. A factory whose
+middleware hands its options to the check it runs is marked too: a registration that
+passes it a role (``auth({ role: Role.Admin })``) restricts the route to that role.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from threatmodel.code.jsast import call_args, object_props
+from threatmodel.code.jsast import call_args, nodes_of, object_props
 from threatmodel.code.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -69,8 +71,22 @@ def _early_exit(stmt: Node, options: list[str]) -> str | None:
     return found[0] if "return" in text or "next" in text else None
 
 
-def passed_true(call: Node) -> list[str]:
-    """The options a registration passes as literal ``true``: ``auth({ optional: true })``."""
+def passed_options(call: Node) -> tuple[list[str], list[str]]:
+    """The options a registration passes a guard factory: those given as literal ``true``
+    (``auth({ optional: true })``) and every key (``auth({ role: Role.Admin })``)."""
     args = call_args(call)
     props = object_props(args[0]) if args and args[0].type == "object" else {}
-    return sorted(k for k, v in props.items() if node_text(v) == "true")
+    return sorted(k for k, v in props.items() if node_text(v) == "true"), sorted(props)
+
+
+def forwards_options(fn: Node, options: list[str]) -> bool:
+    """Does the middleware a factory returns read the factory's options (handing them to
+    the check it runs, ``validateAuthentication(ctx, options)``)? Then what a registration
+    passes there (a role) shapes the check."""
+    names = {p for p in options if p}
+    return bool(names) and any(
+        n.type == "identifier" and node_text(n) in names for n in nodes_of(fn, _IDS)
+    )
+
+
+_IDS = frozenset({"identifier"})

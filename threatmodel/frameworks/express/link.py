@@ -22,7 +22,7 @@ from typing import Any
 from threatmodel.code.collector import Extract, FactsBuilder, LinkContext
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import repo_files
-from threatmodel.frameworks._js.guard import name_looks_auth
+from threatmodel.frameworks._js.guard import name_looks_auth, names_role
 from threatmodel.models import (
     AuthStatus,
     Evidence,
@@ -201,6 +201,10 @@ class _Linker:
         if found is not None and found.get("unless") in ref.get("on", ()):
             why = f"{name}({found['unless']}: true) lets callers without credentials through"
             return {"v": "none", "why": why, "mod": found.get("mod", mod)}
+        roles = [k for k in ref.get("keys", ()) if names_role(k)]
+        if found is not None and found.get("opts") and found["v"] == "authenticated" and roles:
+            why = f"{name}({roles[0]}: ...) hands the required role to its check"
+            return {**found, "v": "restricted", "why": why}
         if found is not None:
             return found
         last = name.rpartition(".")[2]

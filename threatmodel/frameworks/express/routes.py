@@ -43,7 +43,7 @@ from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.callers import identity_calls
 from threatmodel.frameworks._js.guard import analyse, known_call
 from threatmodel.frameworks._js.handler import handler_auth
-from threatmodel.frameworks._js.waiver import passed_true
+from threatmodel.frameworks._js.waiver import passed_options
 from threatmodel.frameworks.express import finale as express_finale
 from threatmodel.frameworks.express import link as express_link
 from threatmodel.frameworks.express.decls import Declarations, alias_name
@@ -352,8 +352,11 @@ class _FileReader(Declarations):
                 ref["pkg"] = kind
             name = callee(seen) if seen.type == "call_expression" else ""
             ref["name"], ref["called"] = name, True
-            if seen.type == "call_expression" and (flags := passed_true(seen)):
+            flags, keys = passed_options(seen) if seen.type == "call_expression" else ([], [])
+            if flags:
                 ref["on"] = flags  # auth({ optional: true }): a guard factory's options
+            if keys:
+                ref["keys"] = keys
             args = call_args(seen) if seen.type == "call_expression" else []
             if len(args) == 1 and args[0].type in (
                 "identifier",
