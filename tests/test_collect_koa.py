@@ -44,6 +44,7 @@ def test_routes_under_the_mount_prefix_with_koa_router_concatenation(facts: Fact
         ("POST", "/v2/notes.purge"),
         ("POST", "/v2/notes.read"),
         ("POST", "/v2/notes.rename"),
+        ("POST", "/v2/notes.retitle"),
     ]
 
 
@@ -109,8 +110,11 @@ def test_counting_a_visit_is_no_overwrite(tmp_path: Path) -> None:
         ScanOptions(use_cache=False, jobs=1),
     )
     tm101 = {f.claims[0].route.path: f for f in report.findings if f.rule_id == "TM101"}
-    # every value the update sets is the server's (a clock, a counter): medium, no overwrite
-    assert tm101["/v2/notes.page"].severity.value == "medium"
+    # every value the update sets is the server's (a clock, a counter): a visit recorded
+    page = tm101["/v2/notes.page"]
+    assert page.severity.value == "low" and "records a visit" in page.title
     # a title from the request overwrites the record: high
     assert tm101["/v2/notes.rename"].severity.value == "high"
+    # save(options): its argument is no value set; the title was set from the request
+    assert "records a visit" not in tm101["/v2/notes.retitle"].title
     assert "/v2/notes.optout" not in tm101  # the link's token is the gate

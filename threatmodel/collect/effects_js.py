@@ -72,6 +72,9 @@ JS_EFFECTS: list[tuple[str, re.Pattern[str]]] = [
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 
 
+# Calls whose first argument is the values they set (Sequelize's instance.update(values)):
+# save(options) / create(...) are told their values elsewhere.
+_SETS = frozenset({"update", "increment", "decrement"})
 _SERVER_VALUES = frozenset({"number", "true", "false", "null", "string", "undefined"})
 _CLOCK_OR_SQL = re.compile(r"^(?:Date\.now|\w+\.(?:literal|fn|now)|now)$")
 
@@ -370,9 +373,12 @@ def _scan(
             continue
         if kind is not None:
             first = jsast.string_value(args[0]) if args else None
-            wipes = destructive(kind, name, first) and not _bookkeeping(args)
+            kept = kind == "db_write" and name.rsplit(".", 1)[-1] in _SETS and _bookkeeping(args)
+            wipes = destructive(kind, name, first) and not kept
             mine = kind == "email" and js_to_operator(args, fn)
-            effects.append(Effect(kind, name, where, destructive=wipes, to_operator=mine))
+            effects.append(
+                Effect(kind, name, where, destructive=wipes, to_operator=mine, bookkeeping=kept)
+            )
             continue
         if depth >= DEPTH or not name:
             continue
