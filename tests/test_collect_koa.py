@@ -39,6 +39,7 @@ def test_routes_under_the_mount_prefix_with_koa_router_concatenation(facts: Fact
         ("GET", "/"),
         ("GET", "/v2/notes.optout"),
         ("GET", "/v2/notes.page"),
+        ("POST", "/v2/members.passkeyLogin"),
         ("POST", "/v2/notes.list"),
         ("POST", "/v2/notes.optout"),
         ("POST", "/v2/notes.purge"),
@@ -118,3 +119,4 @@ def test_counting_a_visit_is_no_overwrite(tmp_path: Path) -> None:
     # save(options): its argument is no value set; the title was set from the request
     assert "records a visit" not in tm101["/v2/notes.retitle"].title
     assert "/v2/notes.optout" not in tm101  # the link's token is the gate
+    assert "/v2/members.passkeyLogin" not in tm101  # it signs the caller in: sign-in itself

@@ -103,6 +103,20 @@ def _server_made(node: Node) -> bool:
     return False
 
 
+_LOG_IN = re.compile(r"^(?:log[iI]n|sign[iI]n)$")
+_REQUEST = frozenset({"req", "request", "ctx"})
+
+
+def _signs_in(name: str, call: Node) -> bool:
+    """``req.logIn(user)`` (passport) or ``signIn(ctx, ...)``: the handler establishes the
+    caller's session, so it is the sign-in step itself, public by design."""
+    head, _, last = name.rpartition(".")
+    if not _LOG_IN.match(last):
+        return False
+    args = jsast.call_args(call)
+    return head in _REQUEST or (bool(args) and node_text(args[0]) in _REQUEST)
+
+
 def classify_js(name: str, call: Node) -> str | None:
     if not name:
         return None
@@ -365,7 +379,7 @@ def _scan(
         where = Location(path=mod.path, line=jsast.line_of(node))
         if SIGNATURE.search(name):
             signature.append(where)
-        if SIGN_IN.match(name):
+        if SIGN_IN.match(name) or _signs_in(name, node):
             sign_in.append(where)
         kind = classify_js(name, node)
         args = jsast.call_args(node)

@@ -25,7 +25,8 @@ Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
 reset and forgot-password, email verification, OAuth callbacks, and a route that hands its
-request to an authentication library such as next-auth's ``NextAuth(req, res, options)``)
+request to an authentication library such as next-auth's ``NextAuth(req, res, options)``,
+or that signs the caller in itself: ``req.logIn(user)``, ``signIn(ctx, ...)``)
 are not reported either: an anonymous caller is exactly who they serve.
 """
 
