@@ -6,7 +6,9 @@ Each app (``express()``, ``Koa``, ``Fastify``) is replayed from its first regist
 ``require('./routes')(app)`` replays the other module's registrations on its parameter at
 that point. So a global ``app.use(auth)`` placed after a route does not guard it, and a
 router mounted from another file gets its full path. Routers nobody mounts are replayed on
-their own, so no route is lost, with only the prefixes the code gives them.
+their own, so no route is lost, with only the prefixes the code gives them; an app another
+app mounts (koa-mount) is replayed only where it is mounted. An import is followed through
+barrels (``export { default } from "./x"``, ``export * from``) and tsconfig path aliases.
 
 A route's auth is the strongest verdict along its chain: ``restricted`` (a guard that
 checks a role) over ``authenticated`` over ``unknown`` (a guard-like name whose code is not

@@ -2,7 +2,8 @@
 
 Extract (per file, from the tree-sitter tree) an ordered list of registrations on each app or
 router object: ``app.METHOD(path, ...handlers)``, ``app.route(path).get().post()``,
-``app.use([path], ...middleware | router)``, Fastify's ``route({...})`` and
+``app.use([path], ...middleware | router)`` (and Koa's ``app.use(mount("/p", app))``;
+koa-router's paths need no leading slash), Fastify's ``route({...})`` and
 ``register(plugin, {prefix})``, and calls that hand the app to a function of another module
 (``require('./routes')(app)``). Each handler argument is kept as a reference (name, callee,
 line) plus what this file alone can say about it (an inline function's guard verdict, a
