@@ -37,6 +37,7 @@ def test_routes_under_the_mount_prefix_with_koa_router_concatenation(facts: Fact
     # each route once (the mounted app is not also replayed bare at the root)
     assert sorted(by_route(facts)) == [
         ("GET", "/"),
+        ("GET", "/v2/members.me"),
         ("GET", "/v2/notes.optout"),
         ("GET", "/v2/notes.page"),
         ("POST", "/v2/members.passkeyLogin"),
@@ -67,6 +68,11 @@ def test_koa_throws_that_refuse_no_caller(facts: Facts) -> None:
     # ... but the handler's constant-time compare of the link's token is a gate
     assert optout.status.value == "authenticated"
     assert "url_token" in (optout.mechanism or "")
+
+
+def test_a_koa_handler_that_refuses_without_ctx_state_user(facts: Facts) -> None:
+    me = by_route(facts)[("GET", "/v2/members.me")].auth
+    assert me.status.value == "authenticated" and "ctx.state.user" in (me.mechanism or "")
 
 
 def test_tsconfig_paths_resolve_imports() -> None:
