@@ -39,6 +39,7 @@ APPS: dict[str, str] = {
     "paperless-ngx+paperless-ngx": "b0e0e8a35373a5d9d588a507cb63c79e50a23403",
     "getredash+redash": "ca79fe988d81cdac9675b412f3dfcab107bc1fbc",
     "Netflix+dispatch": "dd2837e82a0bf5565b1b4b4b91ea30b7262d4061",
+    "outline+outline": "d77dcdf853868c5d5fe125c895c9b71f0eff5c68",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",

@@ -50,8 +50,8 @@ MANIFEST = Path(__file__).resolve().parent / "routes_manifest.json"
 
 def norm_path(path: str) -> str:
     """An oracle's path in the facts' spelling."""
-    if path.startswith("action:"):  # a Next.js server action: action:<file>#<function>
-        return path
+    if path.startswith("action:") or path == "*":
+        return path  # a Next.js server action (action:<file>#<function>); a catch-all "*"
     if any(c in path for c in "^$(") or "\\" in path:
         path = normalize_regex(path)
     path = normalize_brace(normalize_angle(path))

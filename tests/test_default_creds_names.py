@@ -68,3 +68,25 @@ def test_a_password_sent_to_another_host_is_a_client_setting() -> None:
     # In compose, the app's copy is the client's; the database service's own is reported.
     lines = [(d.line, d.client) for d in compose_defaults(APP_COMPOSE)]
     assert lines == [(6, True), (12, False)]
+
+
+LOOPBACK_COMPOSE = """services:
+  cache:
+    image: postgres
+    ports:
+      - "127.0.0.1:5433:5432"
+      - host_ip: "::1"
+        target: 5432
+    environment:
+      POSTGRES_PASSWORD: postgres
+  db:
+    image: postgres
+    ports: ["127.0.0.1:5432:5432", "6543:5432"]
+    environment:
+      POSTGRES_PASSWORD: postgres
+"""
+
+
+def test_a_service_published_on_loopback_only_is_reached_by_no_one_else() -> None:
+    # cache binds the host's loopback alone; db also publishes 6543 on every interface
+    assert [d.line for d in compose_defaults(LOOPBACK_COMPOSE)] == [14]

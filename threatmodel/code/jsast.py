@@ -16,7 +16,7 @@ from threatmodel.code.jsindex import FUNCTION_TYPES as FUNCTION_TYPES
 from threatmodel.code.jsindex import memo as memo
 from threatmodel.code.jsindex import nodes_of as nodes_of
 from threatmodel.code.jsindex import walk as walk
-from threatmodel.code.jsworkspace import package_candidates
+from threatmodel.code.jsworkspace import alias_candidates, package_candidates
 from threatmodel.code.treesitter import node_text
 
 if TYPE_CHECKING:
@@ -209,6 +209,13 @@ def _require_binding(decl: Node, out: dict[str, tuple[str, str]]) -> None:
 
 def resolve_module(from_path: str, spec: str, files: frozenset[str] | set[str]) -> str | None:
     """The repository file a relative import names, trying the usual suffixes and index files."""
+    aliases = getattr(files, "aliases", None)
+    if aliases and not spec.startswith("."):
+        # The repository's own tsconfig ``paths`` (``jsworkspace.RepoFiles``) say first.
+        for cand in alias_candidates(from_path, spec, aliases):
+            hit = _with_suffix(cand, files)
+            if hit:
+                return hit
     if spec.startswith(("@/", "~/")):
         # The common tsconfig alias for the source root, from the importing file's own app
         # outwards (a monorepo's apps/web/lib/...), trying both conventions.

@@ -5,9 +5,10 @@ local-development default; it is not a leaked secret. It is a different threat w
 service that uses it is reachable: anyone who reaches the port logs in with it. Reported as
 ``Secret`` facts of kind ``default_credential`` (the value never leaves ``extract``):
 
-- compose files: a secret-named environment entry of a service that publishes ``ports:``,
-  with a weak value (a word such as ``postgres``, ``password``, ``admin``, ``changeme``, or
-  a short lower-case word);
+- compose files: a secret-named environment entry of a service that publishes ``ports:``
+  beyond the host's loopback (``127.0.0.1:5432:5432`` reaches no one else), with a weak
+  value (a word such as ``postgres``, ``password``, ``admin``, ``changeme``, or a short
+  lower-case word);
 - Python: a weak literal default of a secret-named setting read from the environment
   (``os.getenv("ADMIN_PASSWORD", "admin")``), a module constant naming a default / admin
   / initial password (``DEFAULT_ADMIN_PASSWORD = "admin"``), or a password field's default
@@ -73,7 +74,7 @@ class Default(NamedTuple):
 
 
 def compose_defaults(text: str) -> Iterator[Default]:
-    """Weak secret-named env entries of services with ports."""
+    """Weak secret-named env entries of services with ports others can reach."""
     try:
         root = yaml.compose(text)
     except (yaml.YAMLError, RecursionError):  # hostile nesting must not crash the collector
@@ -84,13 +85,35 @@ def compose_defaults(text: str) -> Iterator[Default]:
     if not isinstance(services, yaml.MappingNode):
         return
     for _key, svc in services.value:
-        if not isinstance(svc, yaml.MappingNode) or _get(svc, "ports") is None:
+        if not isinstance(svc, yaml.MappingNode) or not _published(_get(svc, "ports")):
             continue
         entries = list(_env_entries(_get(svc, "environment")))
         remote = _remote_prefixes(n for n, _, _ in entries)
         for name, line, value in entries:
             if _password_name(name) and weak(value):
                 yield Default(name, line, value, _client_side(name, remote))
+
+
+_LOOPBACK = ("127.", "[::1]", "::1", "localhost")
+
+
+def _published(ports: yaml.Node | None) -> bool:
+    """Does the service publish a port beyond this machine? ``"127.0.0.1:5432:5432"`` (or
+    the long form's ``host_ip: 127.0.0.1``) binds the host's loopback only: nobody else
+    reaches it. A port with no host address binds every interface."""
+    if not isinstance(ports, yaml.SequenceNode):
+        return ports is not None
+    for entry in ports.value:
+        if isinstance(entry, yaml.MappingNode):
+            ip = _get(entry, "host_ip")
+            host = ip.value if isinstance(ip, yaml.ScalarNode) else ""
+        elif isinstance(entry, yaml.ScalarNode):
+            host = str(entry.value) if str(entry.value).count(":") >= 2 else ""
+        else:
+            return True
+        if not host.startswith(_LOOPBACK):
+            return True
+    return False
 
 
 # The last word of a setting that names the server a client connects to.

@@ -52,6 +52,9 @@ class Effect:
     destructive: bool = False  # deletes or overwrites existing data (delete, update, DROP)
     # An e-mail only to the app's own configured address (``collect.recipients``).
     to_operator: bool = False
+    # Every value the write sets is made by the server (a clock, a constant, a counter's
+    # SQL): a visit recorded, not data a caller chose.
+    bookkeeping: bool = False
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,11 @@ _JS_BODY = re.compile(
     r"\b(req|request|ctx\.request)\.(body|files?|json\(|formData\(|text\()|\bparsedInput\b|"
     r"\bformData\b|await\s+(req|request)\.(json|formData|text)\(|\bbody\s*[:}]|getBody\("
 )
+# Koa's context delegates the response's header methods (ctx.remove / ctx.set / ctx.append
+# touch a header, not a record); metrics and tracing clients count, they store no data.
+_NOT_STORES_TOO = re.compile(
+    r"^ctx\.(?:response\.)?\w+$|^(?:metrics|statsd|stats|dogstatsd|tracer|span|logger)\.", re.I
+)
 _API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
 _DB_TAIL = re.compile(
     r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
@@ -68,6 +73,51 @@ JS_EFFECTS: list[tuple[str, re.Pattern[str]]] = [
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 
 
+# Calls whose first argument is the values they set (Sequelize's instance.update(values)):
+# save(options) / create(...) are told their values elsewhere.
+_SETS = frozenset({"update", "increment", "decrement"})
+_SERVER_VALUES = frozenset({"number", "true", "false", "null", "string", "undefined"})
+_CLOCK_OR_SQL = re.compile(r"^(?:Date\.now|\w+\.(?:literal|fn|now)|now)$")
+
+
+def _bookkeeping(args: list[Node]) -> bool:
+    """``share.update({ lastAccessedAt: new Date(), views: literal("views + 1") })``: every
+    value the update sets is made by the server (a clock, a constant, a counter's SQL), so
+    it changes no data a caller chose: a visit counted, not a record overwritten."""
+    values = args[0] if args else None
+    if values is None or values.type != "object" or not values.named_children:
+        return False
+    for pair in values.named_children:
+        value = pair.child_by_field_name("value") if pair.type == "pair" else None
+        if value is None or not _server_made(value):
+            return False
+    return True
+
+
+def _server_made(node: Node) -> bool:
+    if node.type in _SERVER_VALUES:
+        return True
+    if node.type == "new_expression":
+        return jsast.dotted(node.child_by_field_name("constructor")) == "Date"
+    if node.type == "call_expression":
+        return bool(_CLOCK_OR_SQL.match(jsast.callee(node)))
+    return False
+
+
+_LOG_IN = re.compile(r"^(?:log[iI]n|sign[iI]n)$")
+_REQUEST = frozenset({"req", "request", "ctx"})
+
+
+def _signs_in(name: str, call: Node) -> bool:
+    """``req.logIn(user)`` (passport) or ``signIn(ctx, ...)``: the handler establishes the
+    caller's session, so it is the sign-in step itself, public by design."""
+    head, _, last = name.rpartition(".")
+    if not _LOG_IN.match(last):
+        return False
+    args = jsast.call_args(call)
+    return head in _REQUEST or (bool(args) and node_text(args[0]) in _REQUEST)
+
+
 def classify_js(name: str, call: Node) -> str | None:
     if not name:
         return None
@@ -87,7 +137,12 @@ def classify_js(name: str, call: Node) -> str | None:
     for kind, pattern in JS_EFFECTS:
         if pattern.search(name):
             return kind
-    if "." in name and _DB_TAIL.search(name) and not _NOT_STORES.match(name):
+    if (
+        "." in name
+        and _DB_TAIL.search(name)
+        and not _NOT_STORES.match(name)
+        and not _NOT_STORES_TOO.match(name)
+    ):
         # lettersApi.create, stripeClient.customers.update: a third-party API, not a store.
         receiver = name.rsplit(".", 1)[0]
         return "outbound" if _API_CLIENT.search(receiver) else "db_write"
@@ -345,7 +400,7 @@ def _scan(
         where = Location(path=mod.path, line=jsast.line_of(node))
         if SIGNATURE.search(name):
             signature.append(where)
-        if SIGN_IN.match(name):
+        if SIGN_IN.match(name) or _signs_in(name, node):
             sign_in.append(where)
         elif SIGN_IN_STEPS.match(name) and SIGN_IN.match(loader.made_by(mod, name)):
             sign_in.append(where)  # next-auth's ``signIn`` from ``NextAuth(config)``
@@ -355,9 +410,12 @@ def _scan(
             continue
         if kind is not None:
             first = jsast.string_value(args[0]) if args else None
-            wipes = destructive(kind, name, first)
+            kept = kind == "db_write" and name.rsplit(".", 1)[-1] in _SETS and _bookkeeping(args)
+            wipes = destructive(kind, name, first) and not kept
             mine = kind == "email" and js_to_operator(args, fn)
-            effects.append(Effect(kind, name, where, destructive=wipes, to_operator=mine))
+            effects.append(
+                Effect(kind, name, where, destructive=wipes, to_operator=mine, bookkeeping=kept)
+            )
             continue
         if depth >= DEPTH or not name:
             continue

@@ -15,42 +15,19 @@ still built when an included file imports it, which is the common case of a ``fi
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
 from functools import cached_property
 
 from threatmodel.code.jsast import JS_SUFFIXES
+from threatmodel.code.jsworkspace import jsonc
 from threatmodel.code.reader import PathRefused, RepoReader
 
 CONFIG = "tsconfig.json"
 SKIP_DIRS = frozenset({"node_modules", ".git", "dist", "build", "coverage", ".next", "out"})
 IMPORT = re.compile(r"""(?:\bfrom\s*|\brequire\s*\(\s*|\bimport\s*\(\s*)['"](\.{1,2}/[^'"]+)['"]""")
 MAX_SCAN = 20000  # files read to find importers: a bound on hostile trees
-
-
-def _jsonc(text: str) -> object:
-    """``tsconfig.json`` is JSON with comments and trailing commas."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else n
-        elif text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            i = n if end < 0 else end + 2
-        else:
-            out.append(c)
-            i += 1
-    return json.loads(re.sub(r",(\s*[}\]])", r"\1", "".join(out)))
 
 
 def _pattern(glob: str) -> re.Pattern[str]:
@@ -101,7 +78,7 @@ class TsBuild:
         if folder not in self._configs:
             name = posixpath.join(folder, CONFIG) if folder else CONFIG
             try:
-                data = _jsonc("\n".join(self.reader.lines(name)))
+                data = jsonc("\n".join(self.reader.lines(name)))
             except (PathRefused, ValueError):
                 self._configs[folder] = None
                 return None

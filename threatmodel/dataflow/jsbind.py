@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import dotted, line_of, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
+from threatmodel.dataflow.conds import sanitize_keep
 from threatmodel.dataflow.frame import CallRec, Frame
 from threatmodel.dataflow.jsexpr import (
     DB_READS,
@@ -30,7 +31,11 @@ from threatmodel.dataflow.jsnodes import call_args, origin
 from threatmodel.dataflow.jspin import PIN, PINNED, pin_test
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
+from threatmodel.dataflow.urlhead import HOST_KINDS
 from threatmodel.dataflow.values import ATTR, CLEAN, Label, Value, field_of, join, param_name
+
+# The parts of a WHATWG URL after its origin: assigning them never changes the host.
+_URL_TAIL = frozenset({"pathname", "search", "hash"})
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -123,6 +128,10 @@ class JsBind(JsExpr):
                 if isinstance(old.const, Obj) or not value.all_labels():
                     return
                 field = node_text(prop) if prop is not None and t == "member_expression" else None
+                if field in _URL_TAIL:
+                    # url.pathname = input: a URL object's path, query or fragment; no value
+                    # set there moves its origin (the setters escape, the host stays).
+                    value = sanitize_keep(value, HOST_KINDS, "a URL object's path or query")
                 if field is not None and old.items is not None and not old.seq:
                     items = (*tuple((k, v) for k, v in old.items if k != field), (field, value))
                     f.env[node_text(obj)] = Value(old.labels, items=items)

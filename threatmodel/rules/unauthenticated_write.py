@@ -12,7 +12,9 @@ Severity follows what the caller controls: high when the handler reads a request
 medium when only URL parts reach a write that adds derived data (a cache, a thumbnail),
 or the effect is email or a payment.
 A POST / PUT / PATCH / DELETE whose handler was read and writes nothing found is
-reported at low severity for review ("accepts anonymous requests"), never as confirmed.
+reported at low severity for review ("accepts anonymous requests"), never as confirmed;
+a handler whose every write only records the visit (each value it sets is the server's:
+a timestamp, a counter's ``views + 1``) at low too ("records a visit").
 Three by-design shapes are reported for review too (``collect.handler_gates``): a handler
 whose every write runs only before the app is set up (a first-run gate such as
 ``if not is_setup():``) at medium, open until setup is finished; a route addressed by a
@@ -23,7 +25,8 @@ Routes whose status is ``unknown`` are not
 reported: the collector could not decide, so neither can this rule. Endpoints that are
 public by design (login, logout, register / signup, token issue and refresh, password
 reset and forgot-password, email verification, OAuth callbacks, and a route that hands its
-request to an authentication library such as next-auth's ``NextAuth(req, res, options)``)
+request to an authentication library such as next-auth's ``NextAuth(req, res, options)``,
+or that signs the caller in itself: ``req.logIn(user)``, ``signIn(ctx, ...)``)
 are not reported either: an anonymous caller is exactly who they serve.
 """
 
@@ -121,6 +124,9 @@ class UnauthenticatedWriteRoute(Rule):
                 title, severity = "mails the operator without authentication", Severity.LOW
             elif design is not None:
                 title, severity = "writes by a capability URL (no login)", Severity.LOW
+            elif code is not None and not code.reads_body and all(e.bookkeeping for e in writes):
+                # lastSeenAt = now, views + 1: the caller's visit recorded, no data chosen
+                title, severity = "records a visit without authentication", Severity.LOW
             elif side_only:
                 kinds = " and ".join(sorted({e.kind for e in writes}))
                 title, severity = f"triggers {kinds} without authentication", Severity.MEDIUM

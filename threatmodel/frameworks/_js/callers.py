@@ -42,8 +42,13 @@ _CALLS = frozenset({"call_expression"})
 # Library calls that verify a webhook sender's signature and fail (throw or answer false,
 # which callers turn into a refusal) when it does not match: Stripe, Svix, QStash, Slack,
 # GitHub-style HMAC compares.
-_SIGNATURE_CALLS = frozenset(
-    {"constructEvent", "constructEventAsync", "timingSafeEqual", "verifySlackRequest"}
+_SIGNATURE_CALLS = frozenset({"constructEvent", "constructEventAsync", "verifySlackRequest"})
+# A constant-time comparison exists to compare a secret: crypto.timingSafeEqual and the
+# helpers and packages that wrap it (safeEqual, secureCompare, safe-compare, tsscmp, scmp).
+CONSTANT_TIME = re.compile(
+    r"^(?:timing_?safe_?(?:equal|compare)s?|safe_?(?:equal|compare)s?|secure_?(?:equal|compare)s?"
+    r"|constant_?time_?(?:equal|compare)s?|tsscmp|scmp)$",
+    re.IGNORECASE,
 )
 _SIGNATURE_WORDS = ("signature", "svix", "webhook", "hmac", "upstash")
 
@@ -75,14 +80,15 @@ def signature_check(fn: Node) -> dict[str, Any] | None:
     for node in nodes_of(body, _CALLS):
         name = callee(node)
         last = name.rpartition(".")[2]
-        found = last in _SIGNATURE_CALLS
+        constant_time = bool(CONSTANT_TIME.match(last))
+        found = last in _SIGNATURE_CALLS or constant_time
         if not found and last == "verify":
             # receiver.verify({signature, body}) / wh.verify(payload, headers): a signature
             # verifier, unlike jwt.verify, is handed the signature or the svix headers
             text = node_text(node).lower()
             found = any(w in text or w in name.lower() for w in _SIGNATURE_WORDS)
         if found:
-            mechanism, what = _secret_kind(body) if last == "timingSafeEqual" else _WEBHOOK
+            mechanism, what = _secret_kind(body) if constant_time else _WEBHOOK
             return {
                 "v": "authenticated",
                 "why": f"verifies {what} with {name}()",

@@ -29,6 +29,8 @@ from threatmodel.code.jsast import (
 )
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import handler_auth
+from threatmodel.frameworks._js.koa import after_next, calls_next, refuses_caller
+from threatmodel.frameworks._js.waiver import forwards_options, waiving_option
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -212,11 +214,20 @@ def analyse(fn: Node, imports: dict[str, tuple[str, str]]) -> dict[str, Any] | N
     None when the function does not look like middleware at all (so a caller may fall
     back to other evidence); ``{"v": "none"}`` when it is middleware that never rejects.
     """
+    return _analyse(fn, imports, [])
+
+
+def _analyse(
+    fn: Node, imports: dict[str, tuple[str, str]], options: list[str]
+) -> dict[str, Any] | None:
     names = params(fn)
     if len(names) >= 4:
         return None  # an error handler (err, req, res, next): not on the request's way in
-    if len(names) == 3:
-        verdict = _middleware_verdict(fn, names)
+    if len(names) == 3 or (len(names) == 2 and calls_next(fn, names[1])):
+        # Express's (req, res, next); Koa's (ctx, next), whose context is also the response
+        koa = len(names) == 2
+        res, nxt = (names[1], names[2]) if not koa else (names[0], names[1])
+        verdict = _middleware_verdict(fn, res, nxt, options, koa)
         hc = handler_auth(fn)
         return {**verdict, "hc": hc} if hc else verdict
     if len(names) == 2:
@@ -225,15 +236,21 @@ def analyse(fn: Node, imports: dict[str, tuple[str, str]]) -> dict[str, Any] | N
         return {"v": NONE, "why": "", "line": line_of(fn), "next": False, "hc": hc} if hc else None
     inner = returned_function(fn)
     if inner is not None and inner is not fn:
-        return analyse(inner, imports)
+        return _analyse(inner, imports, names)  # a factory: its parameters are options
     call = returned_call(fn)
-    if call is not None:
-        return known_call(call, imports)
+    known = known_call(call, imports) if call is not None else None
+    if known is not None or (call is not None and len(names) != 1):
+        return known
+    if len(names) == 1:
+        # Koa's handler takes the context alone: interesting when it checks auth itself.
+        hc = handler_auth(fn)
+        return {"v": NONE, "why": "", "line": line_of(fn), "next": False, "hc": hc} if hc else None
     return None
 
 
-def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
-    _req, res, nxt = names
+def _middleware_verdict(
+    fn: Node, res: str, nxt: str, options: list[str], koa: bool = False
+) -> dict[str, Any]:
     body = body_of(fn)
     if body is None:
         return {"v": NONE, "why": "", "line": line_of(fn), "next": False}
@@ -248,8 +265,14 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
             "shorthand_property_identifier",
             "string_fragment",
         ):
-            words.add(node_text(node).lower())
-        elif reject is None and _rejects(node, res, nxt):
+            if not _option_read(node, options):
+                words.add(node_text(node).lower())
+        elif (
+            reject is None
+            and _rejects(node, res, nxt)
+            and not after_next(node, fn, nxt)
+            and (not koa or refuses_caller(node, res))
+        ):
             if _refuses_signed_in(node, nxt):
                 inverted = inverted or node
             else:
@@ -269,7 +292,27 @@ def _middleware_verdict(fn: Node, names: list[str]) -> dict[str, Any]:
         return {"v": NONE, "why": "never rejects the request", "line": line_of(fn), "next": passes}
     verdict = RESTRICTED if any(w in text for w in _ROLE_WORDS) else AUTHENTICATED
     how = node_text(reject).split("\n")[0][:60]
-    return {"v": verdict, "why": f"rejects with {how}", "line": line_of(reject), "next": passes}
+    out = {"v": verdict, "why": f"rejects with {how}", "line": line_of(reject), "next": passes}
+    waived = waiving_option(reject, fn, options) if options else None
+    if waived is not None:
+        out["unless"] = waived  # auth({ optional: true }) refuses no one
+    if verdict == AUTHENTICATED and forwards_options(fn, options):
+        out["opts"] = True  # auth({ role: Role.Admin }) hands the role to its check
+    return out
+
+
+def _option_read(node: Node, options: list[str]) -> bool:
+    """``options.role``'s ``role``: a factory option, which the registration decides."""
+    parent = node.parent
+    if node.type != "property_identifier" or parent is None or not options:
+        return False
+    obj = parent.child_by_field_name("object") if parent.type == "member_expression" else None
+    return obj is not None and obj.type == "identifier" and node_text(obj) in options
+
+
+def names_role(key: str) -> bool:
+    """Does an option's name say it requires a role (``role``, ``admin``, ``permission``)?"""
+    return any(w in key.lower() for w in _ROLE_WORDS)
 
 
 _IDENTITY_WORDS = ("authenticated", "user", "session", "logged", "signedin", "token", "auth")
@@ -327,12 +370,12 @@ def _rejects(node: Node, res: str, nxt: str) -> bool:
     t = node.type
     if t == "throw_statement":
         return True
-    if t == "assignment_expression":
+    if t == "assignment_expression":  # res.statusCode = 401; Koa's ctx.status = 401
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
         return (
             left is not None
             and right is not None
-            and node_text(left).endswith(".statusCode")
+            and node_text(left).endswith((".statusCode", ".status"))
             and node_text(right) in ("401", "403")
         )
     if t != "call_expression":
@@ -343,6 +386,8 @@ def _rejects(node: Node, res: str, nxt: str) -> bool:
     if last in ("status", "sendStatus", "writeHead") and args:
         code = node_text(args[0])
         return len(code) == 3 and code.startswith("4")
+    if name == f"{res}.throw" and res:
+        return True  # Koa's ctx.throw(401) / ctx.throw(new AuthenticationError())
     if last == "redirect":
         return name.startswith((res, "res")) if res else name.startswith("res")
     return bool(nxt) and name == nxt and bool(args) and string_value(args[0]) != "route"

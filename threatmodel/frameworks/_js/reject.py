@@ -15,7 +15,18 @@ from threatmodel.code.treesitter import node_text
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-REQUEST_AUTH = ("req.user", "req.session", "req.auth", "request.user", "request.auth")
+# Where a signed-in caller's identity sits on the request: Express (passport, express-jwt,
+# express-session) and Koa (koa-passport and koa-jwt set ctx.state.user, koa-session
+# ctx.session).
+REQUEST_AUTH = (
+    "req.user",
+    "req.session",
+    "req.auth",
+    "request.user",
+    "request.auth",
+    "ctx.state.user",
+    "ctx.session",
+)
 _DENY = ("401", "403")
 NOT_YOURS = (*_DENY, "404")  # a record the caller may not reach is often "not found"
 # What an answer says when it refuses without a status in sight: an error object of the
@@ -52,8 +63,8 @@ def rejection(branch: Node, deny: tuple[str, ...] = _DENY) -> Node | None:
             name = callee(node)
             last = name.rpartition(".")[2]
             args = call_args(node)
-            if last in _REJECT_CALLS:
-                return node
+            if last in _REJECT_CALLS or (last == "throw" and name == "ctx.throw" and args):
+                return node  # Koa's ctx.throw(401) raises the refusal
             status = last in ("status", "sendStatus", "writeHead") and bool(args)
             if (status and node_text(args[0]) in deny) or (last == "next" and args):
                 return node

@@ -66,6 +66,7 @@ class Declarations:
         self.consts: dict[str, str] = {}
         self.arrays: dict[str, list[str]] = {}
         self.exports: dict[str, str] = {}
+        self.stars: list[str] = []  # modules re-exported whole (export * from ...)
         self.functions: dict[str, list[str]] = {}
         self.settings: list[list[Any]] = []
         self._params_seen: set[str] = set()
@@ -175,6 +176,8 @@ class Declarations:
             kind = self._factory_kind(value)
             if kind:
                 self.receivers[name] = {"kind": kind, "prefix": self._router_prefix(value)}
+                if self._koa_router(value):
+                    self.receivers[name]["koa"] = True
             elif (root := self._chain_root(value)) is not None:
                 self.anonymous[root.start_byte] = name  # Router().use(a).get(...)
                 self.receivers[name] = {"kind": self._factory_kind(root), "prefix": ""}
@@ -223,6 +226,14 @@ class Declarations:
         if origin == "express" and name.split(".")[0] == name:
             return "app"
         return None
+
+    def _koa_router(self, value: Node) -> bool:
+        """koa-router joins a prefix to a route path by plain concatenation (its
+        ``Layer#setPrefix``), so ``router.post("users.list", h)`` mounted with
+        ``use("/", r.routes())`` serves ``/users.list``: its paths need no leading slash."""
+        fn = value.child_by_field_name("function") or value.child_by_field_name("constructor")
+        origin = self.imports.get(dotted(fn).split(".")[0], ("", ""))[0]
+        return origin in ("koa-router", "@koa/router")
 
     def _router_prefix(self, value: Node) -> str:
         args = call_args(value)
@@ -282,11 +293,21 @@ class Declarations:
                 root = self._chain_root(value)
                 if root is not None:
                     self._anonymous_export(root)
-        for clause in (c for c in node.named_children if c.type == "export_clause"):
+        source = node.child_by_field_name("source")
+        origin = string_value(source) if source is not None else None
+        clauses = [c for c in node.named_children if c.type == "export_clause"]
+        if origin is not None and not clauses and decl is None:
+            self.stars.append(origin)  # export * from "./routes"
+        for clause in clauses:
             for spec in clause.named_children:
                 name, alias = spec.child_by_field_name("name"), spec.child_by_field_name("alias")
-                if name is not None:
-                    self.exports[node_text(alias or name)] = node_text(name)
+                if name is None:
+                    continue
+                local = node_text(name)
+                if origin is not None:  # export { default } from "./x": an import, re-exported
+                    local = f"<from {origin}>{local}"
+                    self.imports[local] = (origin, node_text(name))
+                self.exports[node_text(alias or name)] = local
 
     def _target(self, given: Node) -> list[str] | None:
         """What a mounted/registered value refers to: [kind, a, b]."""
@@ -299,6 +320,10 @@ class Declarations:
             return ["import", spec, "*"] if spec else None
         if node.type == "call_expression" and (recv := self._receiver_value(node)) is not None:
             return ["local", recv, ""]  # Router().post(...) handed over inline
+        if node.type == "call_expression" and callee(node).endswith((".routes", ".middleware")):
+            # koa-router's router.routes() (alias middleware()): the router itself
+            base = callee(node).rsplit(".", 1)[0]
+            return ["local", base, ""] if base in self.receivers else self._target_name(base)
         if node.type == "call_expression":
             # require('./routes/app')() / makeRouter(): the router the function returns
             made = self._target(node.child_by_field_name("function") or node)
@@ -315,9 +340,6 @@ class Declarations:
                     kind, a, _ = made
                     field = "this." + node_text(prop)
                     return ["import", a, field] if kind == "import" else ["local", field, ""]
-        if node.type == "call_expression" and callee(node).endswith(".routes"):
-            base = callee(node).rsplit(".", 1)[0]
-            return ["local", base, ""] if base in self.receivers else self._target_name(base)
         if node.type in ("identifier", "member_expression"):
             return self._target_name(dotted(node))
         return None

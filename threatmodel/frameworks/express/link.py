@@ -6,7 +6,9 @@ Each app (``express()``, ``Koa``, ``Fastify``) is replayed from its first regist
 ``require('./routes')(app)`` replays the other module's registrations on its parameter at
 that point. So a global ``app.use(auth)`` placed after a route does not guard it, and a
 router mounted from another file gets its full path. Routers nobody mounts are replayed on
-their own, so no route is lost, with only the prefixes the code gives them.
+their own, so no route is lost, with only the prefixes the code gives them; an app another
+app mounts (koa-mount) is replayed only where it is mounted. An import is followed through
+barrels (``export { default } from "./x"``, ``export * from``) and tsconfig path aliases.
 
 A route's auth is the strongest verdict along its chain: ``restricted`` (a guard that
 checks a role) over ``authenticated`` over ``unknown`` (a guard-like name whose code is not
@@ -21,7 +23,8 @@ from typing import Any
 
 from threatmodel.code.collector import Extract, FactsBuilder, LinkContext
 from threatmodel.code.jsast import resolve_module
-from threatmodel.frameworks._js.guard import name_looks_auth
+from threatmodel.code.jsworkspace import repo_files
+from threatmodel.frameworks._js.guard import name_looks_auth, names_role
 from threatmodel.models import (
     AuthStatus,
     Evidence,
@@ -89,7 +92,7 @@ class _Pending:
 class _Linker:
     def __init__(self, extracts: Mapping[str, Extract], ctx: LinkContext) -> None:
         self.x = extracts
-        self.files = frozenset(ctx.files) | frozenset(extracts)
+        self.files = repo_files(ctx.root, frozenset(ctx.files) | frozenset(extracts))
         self.routes: dict[tuple[str, str, str], _Pending] = {}
         self.middleware: dict[tuple[str, str, str, str, int], Middleware] = {}
         self.done: set[tuple[str, str]] = set()
@@ -121,13 +124,37 @@ class _Linker:
             return str(exports.get("default", name))
         return str(exports.get(name, name))
 
+    def origin(self, mod: str, name: str, depth: int = 0) -> tuple[str, str]:
+        """The module and local name an export of ``mod`` stands for, through re-exports:
+        ``export { default } from "./x"``, ``import r from "./x"; export default r`` and
+        ``export * from "./x"`` (a barrel ``index.ts`` in front of the router's file)."""
+        local = self.exported(mod, name)
+        data = self.x[mod]
+        if depth >= 5:
+            return mod, local
+        imported = data["imports"].get(local)
+        if imported is not None and imported[1] != "*":
+            other = self.module(mod, imported[0])
+            return self.origin(other, imported[1], depth + 1) if other else (mod, local)
+        known = ("receivers", "defs", "functions", "returns", "aliases")
+        if name not in ("*", "default", "") and not any(local in data[k] for k in known):
+            for spec in data.get("stars", []):  # export * re-exports every named export
+                other = self.module(mod, spec)
+                found = self.origin(other, name, depth + 1) if other else None
+                if found is not None and any(found[1] in self.x[found[0]][k] for k in known):
+                    return found
+        return mod, local
+
     def receiver_of(self, mod: str, target: list[str]) -> tuple[str, str] | None:
         if target[0] == "made":  # the router a factory function returns
             _, kind, a, b = target
             other = mod if kind == "localfn" else self.module(mod, a)
             if other is None:
                 return None
-            fn = a if kind == "localfn" else self.exported(other, b)
+            if kind == "localfn":
+                fn = a
+            else:
+                other, fn = self.origin(other, b)
             made = self.x[other].get("returns", {}).get(fn)
             return (other, made) if made in self.x[other]["receivers"] else None
         kind, a, b = target
@@ -137,7 +164,7 @@ class _Linker:
             other = self.module(mod, a)
             if other is None:
                 return None
-            local = self.exported(other, b)
+            other, local = self.origin(other, b)
             return (other, local) if local in self.x[other]["receivers"] else None
         return None
 
@@ -152,11 +179,14 @@ class _Linker:
             other = self.module(mod, a)
             if other is None:
                 return None
-            params = self.x[other]["functions"].get(self.exported(other, b))
+            other, local = self.origin(other, b)
+            params = self.x[other]["functions"].get(local)
             return (other, params) if params is not None else None
         return None
 
-    def verdict(self, mod: str, ref: dict[str, Any]) -> dict[str, Any] | None:
+    def verdict(self, mod: str, ref: dict[str, Any], named: bool = True) -> dict[str, Any] | None:
+        """The guard verdict of one registered argument; ``named`` lets a name that says
+        auth stand for code the repository does not hold (``unknown``)."""
         if "inline" in ref:
             return {**ref["inline"], "mod": mod}
         if "pkg" in ref and ref["pkg"][0] != "auth":
@@ -164,13 +194,23 @@ class _Linker:
         name = str(ref.get("name") or "")
         found = self._lookup(mod, name, 0) if name else None
         if "inner" in ref and (found is None or (found["v"] == "none" and not found.get("hc"))):
-            inner = self.verdict(mod, ref["inner"])  # asyncHandler(getProfile()): the inner one
+            # asyncHandler(getProfile()): the inner one. When the wrapper's own code was read
+            # (validate(AuthSchema) never rejects a caller), its argument is an option, not
+            # a guard by its name alone.
+            inner = self.verdict(mod, ref["inner"], named=found is None)
             if inner is not None:
                 return inner
+        if found is not None and found.get("unless") in ref.get("on", ()):
+            why = f"{name}({found['unless']}: true) lets callers without credentials through"
+            return {"v": "none", "why": why, "mod": found.get("mod", mod)}
+        roles = [k for k in ref.get("keys", ()) if names_role(k)]
+        if found is not None and found.get("opts") and found["v"] == "authenticated" and roles:
+            why = f"{name}({roles[0]}: ...) hands the required role to its check"
+            return {**found, "v": "restricted", "why": why}
         if found is not None:
             return found
         last = name.rpartition(".")[2]
-        if last and name_looks_auth(last):
+        if named and last and name_looks_auth(last):
             return {"v": "unknown", "why": f"{last} is not defined in the repository"}
         return None
 
@@ -186,7 +226,7 @@ class _Linker:
             spec, imported = data["imports"][root]
             other = self.module(mod, spec)
             if other is not None:
-                want = self.exported(other, member.rpartition(".")[2] if member else imported)
+                other, want = self.origin(other, member.rpartition(".")[2] if member else imported)
                 if want in self.x[other]["defs"]:
                     return {**self.x[other]["defs"][want], "mod": other}
                 if not member and want in self.x[other]["aliases"]:
@@ -196,6 +236,17 @@ class _Linker:
             return self._lookup(mod, f"{target}.{member}" if member else target, depth + 1)
         hit = self._unique.get((self.app_root(mod), last))
         return {**hit[1], "mod": hit[0]} if hit is not None and depth == 0 else None
+
+    def mounted(self) -> set[tuple[str, str]]:
+        """Receivers some ``use()`` mounts: they are replayed where they are mounted."""
+        out: set[tuple[str, str]] = set()
+        for mod, data in self.x.items():
+            for ev in data["events"]:
+                for ref in ev["mws"] if ev["op"] == "use" else []:
+                    sub = self.receiver_of(mod, ref["target"]) if "target" in ref else None
+                    if sub is not None:
+                        out.add(sub)
+        return out
 
     # ----------------------------------------------------------------- replay
     def expand(
@@ -298,7 +349,7 @@ class _Linker:
             other = self.module(mod, spec)
             if other is None:
                 continue
-            fname = self.exported(other, member or imported)
+            other, fname = self.origin(other, member or imported)
             found = self.x[other].get("owners", {}).get(fname, {}).get(str(idx))
             if found is not None:
                 why = f"{name}() refuses callers who do not own the record"
@@ -365,13 +416,16 @@ class _Linker:
 
 def link(extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
     linker = _Linker(extracts, ctx)
+    mounted = linker.mounted()
+    # Replay from the receivers nobody mounts (the server's own app first): a Koa app that
+    # another app mounts (koa-mount) is replayed once, under the prefix it is mounted at.
     roots = sorted(
-        (0 if info["kind"] == "app" else 1, mod, recv)
+        ((mod, recv) in mounted, 0 if info["kind"] == "app" else 1, mod, recv)
         for mod, data in extracts.items()
         for recv, info in data["receivers"].items()
         if any(ev["recv"] == recv for ev in data["events"])
     )
-    for _, mod, recv in roots:
+    for _, _, mod, recv in roots:
         if (mod, recv) not in linker.done:
             linker.expand(mod, recv, "", [], frozenset())
     linker.emit(out)

@@ -2,7 +2,8 @@
 
 Extract (per file, from the tree-sitter tree) an ordered list of registrations on each app or
 router object: ``app.METHOD(path, ...handlers)``, ``app.route(path).get().post()``,
-``app.use([path], ...middleware | router)``, Fastify's ``route({...})`` and
+``app.use([path], ...middleware | router)`` (and Koa's ``app.use(mount("/p", app))``;
+koa-router's paths need no leading slash), Fastify's ``route({...})`` and
 ``register(plugin, {prefix})``, and calls that hand the app to a function of another module
 (``require('./routes')(app)``). Each handler argument is kept as a reference (name, callee,
 line) plus what this file alone can say about it (an inline function's guard verdict, a
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import (
     FUNCTION_TYPES,
+    body_of,
     call_args,
     callee,
     dotted,
@@ -35,11 +37,14 @@ from threatmodel.code.jsast import (
     string_value,
     strings_of,
     unwrap,
+    walk_shallow,
 )
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.callers import identity_calls
 from threatmodel.frameworks._js.guard import analyse, known_call
+from threatmodel.frameworks._js.handler import handler_auth
+from threatmodel.frameworks._js.waiver import passed_options
 from threatmodel.frameworks.express import finale as express_finale
 from threatmodel.frameworks.express import link as express_link
 from threatmodel.frameworks.express.decls import Declarations, alias_name
@@ -70,7 +75,9 @@ _MARKERS = (
 # The same markers as the collector's gate: extract() returns None without one of them, so the
 # gate admits every file whose extract link() can use (router-exporting files, guard
 # definitions and re-exported middleware included: they reach link() only through extract()).
-_GATE = re.compile("|".join(re.escape(m) for m in _MARKERS))
+# A barrel (``export { default } from "./router"``) is how link() reaches the router behind it.
+_REEXPORT = r"export\s*(?:\*|\{[^}]*\})\s*from\b"
+_GATE = re.compile("|".join([*(re.escape(m) for m in _MARKERS), _REEXPORT]))
 
 
 def _looks_receiver(name: str) -> bool:
@@ -166,7 +173,7 @@ class _FileReader(Declarations):
     def _registration(self, call: Node, recv: str, prop: str) -> None:
         args = call_args(call)
         if prop in METHODS and len(args) >= 2:
-            paths = self._paths(args[0], call)
+            paths = self._paths(args[0], call, relative=bool(self.receivers[recv].get("koa")))
             if paths is not None:
                 handlers = [a for a in args[1:] if a.type != "object"]
                 opts = next((object_props(a) for a in args[1:] if a.type == "object"), {})
@@ -175,6 +182,10 @@ class _FileReader(Declarations):
                 ]
                 refs = [self._ref(h) for h in [*_flatten(hooks), *handlers]]
                 self._add_route(recv, prop, paths, refs, call)
+        elif prop == "use" and args and (mounted := self._mounted(args[0])) is not None:
+            prefix, inner = mounted
+            refs = [self._ref(a) for a in _flatten(inner)]
+            self.events.append({"op": "use", "recv": recv, "paths": [prefix], "mws": refs})
         elif prop == "use" and args:
             paths = self._paths(args[0], call) if args[0].type != "identifier" else None
             if paths is None and args[0].type == "identifier" and args[0].text:
@@ -201,6 +212,25 @@ class _FileReader(Declarations):
                 )
         elif prop == "prefix" and args and (p := string_value(args[0])) is not None:
             self.receivers[recv]["prefix"] = p
+
+    def _mounted(self, arg: Node) -> tuple[str, list[Node]] | None:
+        """``app.use(mount("/api", api))``: koa-mount runs ``api`` (an app, a router's
+        ``routes()`` or a middleware) only under ``/api``, with that prefix stripped; its
+        routes are the mounted app's own under the prefix. ``mount(app)`` mounts at the root."""
+        node = unwrap(arg)
+        if node is None or node.type != "call_expression":
+            return None
+        fn = node.child_by_field_name("function")
+        name = dotted(fn) if fn is not None else ""
+        if self.imports.get(name, ("", ""))[0] != "koa-mount":
+            return None
+        args = call_args(node)
+        prefix = string_value(args[0]) if args else None
+        if prefix is None and args and args[0].type == "identifier":
+            prefix = self.consts.get(node_text(args[0]))
+        if prefix is None:
+            return ("", args[:1]) if len(args) == 1 else None
+        return (prefix, args[1:]) if len(args) > 1 else None
 
     def _route_chain(self, call: Node, method: str) -> None:
         """``app.route('/x').get(h).post(h2)``: walk down to the ``route()`` call."""
@@ -252,10 +282,14 @@ class _FileReader(Declarations):
             }
         )
 
-    def _paths(self, node: Node, call: Node) -> list[str] | None:
+    def _paths(self, node: Node, call: Node, relative: bool = False) -> list[str] | None:
         """Literal paths of a registration; template strings resolved through constants
-        and ``for (const x of [..literal..])`` loops."""
+        and ``for (const x of [..literal..])`` loops. A path without a leading slash is
+        someone else's URL (an HTTP client's), unless the router is one whose prefix is
+        concatenated onto it (``relative``: koa-router)."""
         plain = strings_of(node)
+        if plain is not None and relative:
+            return plain
         if plain is not None:
             return plain if all(p.startswith(("/", "*")) or p == "" for p in plain) else None
         if node.type == "identifier":
@@ -299,6 +333,9 @@ class _FileReader(Declarations):
         }
         if node.type in FUNCTION_TYPES:
             ref["inline"] = analyse(node, self.imports) or {"v": "none", "why": ""}
+            handed = self._delegated_check(node) if "hc" not in ref["inline"] else None
+            if handed is not None:
+                ref["inline"] = {**ref["inline"], "hc": handed}
             calls = identity_calls(node)
             if calls:  # a service it hands the caller's id may check ownership (link)
                 ref["idcalls"] = calls
@@ -316,6 +353,11 @@ class _FileReader(Declarations):
                 ref["pkg"] = kind
             name = callee(seen) if seen.type == "call_expression" else ""
             ref["name"], ref["called"] = name, True
+            flags, keys = passed_options(seen) if seen.type == "call_expression" else ([], [])
+            if flags:
+                ref["on"] = flags  # auth({ optional: true }): a guard factory's options
+            if keys:
+                ref["keys"] = keys
             args = call_args(seen) if seen.type == "call_expression" else []
             if len(args) == 1 and args[0].type in (
                 "identifier",
@@ -329,6 +371,30 @@ class _FileReader(Declarations):
         if target is not None:
             ref["target"] = target
         return ref
+
+    def _delegated_check(self, fn: Node) -> dict[str, Any] | None:
+        """``async (ctx) => { ...; return handleX(ctx); }``: a handler that ends by handing
+        its request to a function of this file has that function's own check (its writes
+        run there, behind it)."""
+        names = params(fn)
+        body = body_of(fn)
+        if not names or not names[0] or body is None:
+            return None
+        for node in walk_shallow(body):
+            value = (
+                unwrap(node.named_children[0])
+                if node.type == "return_statement" and node.named_children
+                else None
+            )
+            if value is None or value.type != "call_expression":
+                continue
+            target = self._fn_nodes.get(callee(value))
+            handed = any(node_text(a) == names[0] for a in call_args(value))
+            if target is not None and target != fn and handed:
+                found = handler_auth(target)
+                if found is not None:
+                    return found
+        return None
 
     def _invoke(self, call: Node, params_seen: set[str]) -> None:
         """``routes(app)`` / ``require('./routes')(app)``: the app is handed to other code."""
@@ -361,14 +427,14 @@ def _flatten(nodes: list[Node]) -> list[Node]:
 @register
 class ExpressCollector(Collector):
     id = "express"
-    version = 2
+    version = 3
     gate = _GATE
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)
 
     def extract(self, src: SourceFile) -> Extract:
-        if not any(m in src.text for m in _MARKERS):
+        if not _GATE.search(src.text):
             return None
         tree = src.ts_tree
         if tree is None:
@@ -376,7 +442,8 @@ class ExpressCollector(Collector):
         reader = _FileReader(src, tree.root_node)
         reader.scan_declarations()
         reader.scan_calls()
-        if not (reader.events or reader.defs or reader.settings or reader.owners):
+        reexports = reader.stars or any(k.startswith("<from ") for k in reader.imports)
+        if not (reader.events or reader.defs or reader.settings or reader.owners or reexports):
             return None
         return {
             "receivers": reader.receivers,
@@ -384,6 +451,7 @@ class ExpressCollector(Collector):
             "defs": reader.defs,
             "imports": {k: list(v) for k, v in reader.imports.items()},
             "exports": reader.exports,
+            "stars": reader.stars,
             "functions": reader.functions,
             "settings": reader.settings,
             "aliases": {k: a for k, v in reader.aliases.items() if (a := alias_name(v))},

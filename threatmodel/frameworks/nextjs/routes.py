@@ -35,7 +35,7 @@ from threatmodel.code.jsast import (
     unwrap,
     walk,
 )
-from threatmodel.code.jsworkspace import RepoFiles, workspace_packages
+from threatmodel.code.jsworkspace import repo_files
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.handler import handler_auth, wrapper_auth
@@ -268,9 +268,7 @@ class NextJsCollector(Collector):
         return out
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        files = RepoFiles(
-            frozenset(ctx.files) | frozenset(extracts), workspace_packages(ctx.root, ctx.files)
-        )
+        files = repo_files(ctx.root, frozenset(ctx.files) | frozenset(extracts))
         is_next = any(PurePosixPath(p).name.startswith("next.config") for p in files) or any(
             x["next"] for x in extracts.values()
         )
