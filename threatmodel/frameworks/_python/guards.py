@@ -46,6 +46,7 @@ from threatmodel.frameworks._python.reject import (
     branch_reject,
     mentions,
     secret_refusal,
+    session_identity,
 )
 from threatmodel.frameworks._python.rows import row_facts
 from threatmodel.frameworks._python.stored_flag import stored_flag_check
@@ -88,8 +89,10 @@ def _kind(
         return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
     if reject == "login":
         # A redirect to the login page: the test, or what its names were assigned from
-        # (``username = await authorized_userid(request)``), must say auth strongly.
-        return AUTHENTICATED if any(mentions(s, _STRONG_AUTH) for s in sources) else None
+        # (``username = await authorized_userid(request)``), must say auth strongly, or
+        # read the caller's identity from the session (``'username' not in g.session``).
+        strong = any(mentions(s, _STRONG_AUTH) for s in sources)
+        return AUTHENTICATED if strong or any(map(session_identity, walk_nodes(test))) else None
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None

@@ -106,6 +106,35 @@ def mentions_in(nodes: Iterable[ast.AST], words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
 
 
+# Session keys that name who is logged in (lower case, substrings of the key).
+_IDENTITY_KEYS = ("user", "auth", "login", "logged", "token", "uid", "account")
+
+
+def session_identity(node: ast.AST) -> bool:
+    """Does ``node`` read who is logged in from the server's session: ``'username' in
+    g.session``, ``session['user_id']``, ``session.get('logged_in')``? The session is the
+    store a login writes the caller's identity to, so a test of it at an identity key is
+    a login check, however the app names its session object."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        if not isinstance(node.ops[0], ast.In | ast.NotIn):
+            return False
+        base, key = node.comparators[0], node.left
+    elif isinstance(node, ast.Subscript):
+        base, key = node.value, node.slice
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        if node.func.attr != "get":
+            return False
+        base, key = node.func.value, node.args[0]
+    else:
+        return False
+    name = str_const(key)
+    return (
+        last(dotted(base)) == "session"
+        and name is not None
+        and any(w in name.lower() for w in _IDENTITY_KEYS)
+    )
+
+
 def _status(node: ast.AST | None) -> int | None:
     """401 / 403 from a literal or a named constant (``status.HTTP_401_UNAUTHORIZED``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
