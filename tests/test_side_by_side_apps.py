@@ -3,14 +3,18 @@ scripts that import their neighbours by bare name (``import notes_store``), as a
 folder first on ``sys.path`` lets them. Each file's imports are its own folder's: routes get
 their own app's blueprint prefix, the dataflow follows a view into its own app's store. A
 handler that redirects to the login page when the session holds no user is guarded; one
-that tests a session key naming no one is not.
+that tests a session key naming no one is not; sent anywhere else, the guest is turned away
+all the same. A handler's writes are followed through ``import module`` into its own app's
+module (``collect.effects``).
 """
 
 from __future__ import annotations
 
 import pytest
-from pyweb_facts import facts_of, routes_by_id
+from pyweb_facts import PYTHON_FIXTURES, facts_of, routes_by_id
 
+from threatmodel.code.reader import RepoReader
+from threatmodel.collect.effects import handler_code
 from threatmodel.models import Facts
 
 
@@ -29,9 +33,11 @@ def test_each_app_routes_under_its_own_blueprint_prefix(facts: Facts) -> None:
         "GET /notes/search": "unsafe/notes_views.py",
         "POST /notes/": "unsafe/notes_views.py",
         "POST /notes/basket": "unsafe/notes_views.py",
+        "POST /notes/archive": "unsafe/notes_views.py",
         "GET /memo/search": "safe/notes_views.py",
         "POST /memo/": "safe/notes_views.py",
         "POST /memo/basket": "safe/notes_views.py",
+        "POST /memo/archive": "safe/notes_views.py",
     }
 
 
@@ -50,6 +56,8 @@ def test_flow_followed_into_the_importing_apps_own_module(facts: Facts) -> None:
         # ``if "username" not in g.session: return redirect("/account/login")``
         ("POST /notes/", "authenticated"),
         ("POST /memo/", "authenticated"),
+        # ``if "username" not in g.session: return redirect("/")``: sent away, wherever to
+        ("POST /notes/archive", "authenticated"),
         # ``if "basket" not in session``: the key names no one who logged in
         ("POST /notes/basket", "public"),
     ],
@@ -58,3 +66,19 @@ def test_session_identity_test_before_a_login_redirect_guards(
     facts: Facts, route: str, status: str
 ) -> None:
     assert routes_by_id(facts)[route].auth.status == status
+
+
+@pytest.mark.parametrize(
+    ("route", "store"), [("POST /notes/basket", "unsafe"), ("POST /memo/basket", "safe")]
+)
+def test_writes_followed_through_a_module_import_into_the_apps_own_module(
+    facts: Facts, route: str, store: str
+) -> None:
+    code = handler_code(
+        RepoReader(PYTHON_FIXTURES / "flask_side_by_side"), routes_by_id(facts)[route]
+    )
+    assert code is not None
+    assert [(e.kind, e.location.path, e.location.line) for e in code.writes] == [
+        ("db_write", f"{store}/notes_store.py", 6),
+        ("db_write", f"{store}/notes_store.py", 7),
+    ]

@@ -144,7 +144,8 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
 
 
 def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
-    """Local name -> (file, function) for ``from repo.module import f``."""
+    """Local name -> (file, function) for ``from repo.module import f``, and ``m.f`` ->
+    (file, function) for ``import repo.module as m`` (each function the module defines)."""
     out: dict[str, tuple[str, str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -155,8 +156,29 @@ def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple
             files = module_files(reader, base)
             for a in node.names:
                 if files:
-                    out[a.asname or a.name] = (files[0], a.name)
+                    out[a.asname or a.name] = (_nearest(files, base, path), a.name)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                files = module_files(reader, a.name.replace(".", "/"))
+                if not files:
+                    continue
+                file = _nearest(files, a.name.replace(".", "/"), path)
+                mod = parsed(reader, file)
+                local = a.asname or a.name
+                for name in _defs(mod) if mod is not None else ():
+                    out[f"{local}.{name}"] = (file, name)
     return out
+
+
+def _nearest(files: list[str], module: str, importer: str) -> str:
+    """Of the files a module may be, the one under the deepest folder that holds the
+    importer (two apps side by side each import their own ``lib.py``), else the first."""
+    held = [
+        f
+        for f in files
+        if importer.startswith(f.removesuffix("/__init__.py").removesuffix(".py")[: -len(module)])
+    ]
+    return max(held, key=lambda f: f.count("/")) if held else files[0]
 
 
 def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:

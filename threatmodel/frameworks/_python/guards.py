@@ -44,6 +44,7 @@ from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
     branch_reject,
+    identity_redirect,
     mentions,
     secret_refusal,
     session_identity,
@@ -197,6 +198,7 @@ def inline_guard(
             continue
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
+            r = r or identity_redirect(stmt.test, body)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in

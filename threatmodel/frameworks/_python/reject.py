@@ -224,6 +224,23 @@ def secret_refusal(test: ast.expr, in_body: bool, body: list[ast.stmt]) -> str |
     return "secret" if any(isinstance(x, ast.Return | ast.Raise) for x in body) else None
 
 
+def identity_redirect(test: ast.expr, body: list[ast.stmt]) -> str | None:
+    """``if 'username' not in g.session: return redirect('/')``: a branch on the session's
+    identity that sends the caller away turns away who is not logged in, wherever to
+    ("login", as a redirect to the login page would). The caller decides which arm runs
+    for guests (``inverted_check``)."""
+    if not any(map(session_identity, walk(test))):
+        return None
+    for stmt in body:
+        if (
+            isinstance(stmt, ast.Return)
+            and isinstance(stmt.value, ast.Call)
+            and last(dotted(stmt.value.func)) in _REDIRECTS
+        ):
+            return "login"
+    return None
+
+
 def branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
     """A reject among a branch's own statements (not nested deeper)."""
     for stmt in body:
