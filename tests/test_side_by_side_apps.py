@@ -34,10 +34,12 @@ def test_each_app_routes_under_its_own_blueprint_prefix(facts: Facts) -> None:
         "POST /notes/": "unsafe/notes_views.py",
         "POST /notes/basket": "unsafe/notes_views.py",
         "POST /notes/archive": "unsafe/notes_views.py",
+        "POST /notes/password": "unsafe/notes_views.py",
         "GET /memo/search": "safe/notes_views.py",
         "POST /memo/": "safe/notes_views.py",
         "POST /memo/basket": "safe/notes_views.py",
         "POST /memo/archive": "safe/notes_views.py",
+        "POST /memo/password": "safe/notes_views.py",
     }
 
 
@@ -58,6 +60,8 @@ def test_flow_followed_into_the_importing_apps_own_module(facts: Facts) -> None:
         ("POST /memo/", "authenticated"),
         # ``if "username" not in g.session: return redirect("/")``: sent away, wherever to
         ("POST /notes/archive", "authenticated"),
+        # and in a handler that calls ``login`` (to check the current password)
+        ("POST /notes/password", "authenticated"),
         # ``if "basket" not in session``: the key names no one who logged in
         ("POST /notes/basket", "public"),
     ],

@@ -86,14 +86,17 @@ def _kind(
     sources += [
         assigns[n.id] for n in walk_nodes(test) if isinstance(n, ast.Name) and n.id in assigns
     ]
+    # the caller's identity read from the session (``'username' not in g.session``): a
+    # login check however the app names its session, in a handler that logs in too (a
+    # password change that checks the current password by calling ``login``)
+    identity = any(map(session_identity, walk_nodes(test)))
     if strict:  # the test alone must say auth
-        return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
+        return AUTHENTICATED if identity or mentions(test, _STRONG_AUTH) else None
     if reject == "login":
         # A redirect to the login page: the test, or what its names were assigned from
-        # (``username = await authorized_userid(request)``), must say auth strongly, or
-        # read the caller's identity from the session (``'username' not in g.session``).
+        # (``username = await authorized_userid(request)``), must say auth strongly.
         strong = any(mentions(s, _STRONG_AUTH) for s in sources)
-        return AUTHENTICATED if strong or any(map(session_identity, walk_nodes(test))) else None
+        return AUTHENTICATED if strong or identity else None
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None
