@@ -174,3 +174,39 @@ def test_a_dust_view_evaluates_its_if_conds_and_prints_s_filtered_references_raw
         ("code_injection", "views/badge.dust", 2, 2),
         ("xss", "views/badge.dust", 3, 2),
     ]
+
+
+NOTES = """\
+var mongoose = require('mongoose')
+var Note = mongoose.model('Note')
+
+module.exports.list = function (req, res) {
+  Note.find({}).sort('-at').exec(function (err, notes) {
+    res.render('notes', { notes: notes })
+  })
+}
+"""
+
+NOTES_VIEW = """\
+<% notes.forEach(function (note) { %>
+  <li><%= note.title %></li>
+  <li><%- note.body %></li>
+<% }) %>
+<% for (const again of notes) { %><p><%- again.body %></p><% } %>
+"""
+
+
+def test_a_mongoose_querys_rows_printed_raw_through_a_loop_element_are_stored_flows(
+    tmp_path: Path,
+) -> None:
+    # ``exec``'s callback gets the rows (stored data); the view prints ``note.body`` of
+    # ``notes.forEach(function (note)``: the list's path, so the flow ends at that line
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views/notes.ejs").write_text(NOTES_VIEW)
+    (tmp_path / "notes.js").write_text(NOTES)
+    facts = collect(tmp_path, JsFlowsCollector())
+    found = sorted(
+        (f.claim, f.source_kind, f.sink_location.path, f.sink_location.line) for f in facts.flows
+    )
+    assert found == [("xss", "database", "views/notes.ejs", 3)]
+    assert raw_outputs(NOTES_VIEW, "ejs") == [(3, "notes.body"), (5, "notes.body")]

@@ -74,10 +74,12 @@ def hits(callee: str, view: str, value: Value) -> list[tuple[str, frozenset[Labe
 
 
 def raw_outputs(text: str, ext: str) -> list[tuple[int, str]]:
-    """(line, local path) of each name a view prints without escaping."""
+    """(line, local path) of each name a view prints without escaping; an element's name
+    (``todo`` of ``todos.forEach(function (todo) {``) is its list's (``todos``)."""
     pattern = RAW.get(ext)
     if pattern is None:
         return []
+    element = _elements(text) if ext == "ejs" else {}
     out: list[tuple[int, str]] = []
     for m in pattern.finditer(text):
         expr = next((g for g in m.groups() if g is not None), "")
@@ -87,8 +89,37 @@ def raw_outputs(text: str, ext: str) -> list[tuple[int, str]]:
         expr = STRING.sub("''", expr.split("|", 1)[0] if ext == "dust" else expr)
         for name in NAME.finditer(expr):  # (a string's words are no names)
             if not CALLED.match(expr, name.end()):  # ``JSON.stringify(x)``: x is printed
-                out.append((line, INDEX.sub("", name.group())))
+                out.append((line, _listed(INDEX.sub("", name.group()), element)))
     return out
+
+
+# An EJS loop's element: ``xs.forEach(function (x) {``, ``xs.map((x) =>``, ``for (const x of
+# xs)``. The element is a position of the list, which is no part of a local's path.
+_NAME = r"[A-Za-z_$][\w$]*"
+LOOPS = (
+    re.compile(
+        rf"({_NAME}(?:\.{_NAME})*)\s*\.\s*(?:forEach|map)\s*\(\s*(?:function\s*)?\(?\s*({_NAME})"
+    ),
+    re.compile(rf"for\s*\(\s*(?:var|let|const)\s+({_NAME})\s+of\s+({_NAME}(?:\.{_NAME})*)"),
+)
+
+
+def _elements(text: str) -> dict[str, str]:
+    """Loop element name -> the list it walks, as the view's code writes them."""
+    out: dict[str, str] = {}
+    for m in LOOPS[0].finditer(text):
+        out.setdefault(m.group(2), m.group(1))
+    for m in LOOPS[1].finditer(text):
+        out.setdefault(m.group(1), m.group(2))
+    return out
+
+
+def _listed(name: str, element: dict[str, str], depth: int = 0) -> str:
+    """``todo.content`` as the list's path (``todos.content``), nested loops too."""
+    head, dot, rest = name.partition(".")
+    if head not in element or depth > MAX_DEPTH:
+        return name
+    return _listed(element[head] + dot + rest, element, depth + 1)
 
 
 def evaluated(text: str, ext: str) -> list[tuple[int, str]]:
