@@ -66,6 +66,7 @@ from threatmodel.chunk_sections import (
     client_route_refs,
     configuration_text,
     contract_refs,
+    hook_refs,
     output_refs,
 )
 from threatmodel.code.reader import RepoReader
@@ -334,7 +335,9 @@ def _setup_sections(
     # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``)
     for loc in [s.location for s in facts.settings] + [m.location for m in facts.middleware]:
         anchors[loc.path].add(loc.line)
-    app_refs = application_refs(b.index, files, anchors)
+    # the request hooks and what they call (the session loader every guard relies on)
+    hooks = hook_refs(b.index, files)
+    app_refs = application_refs(b.index, files, anchors) + hooks + callees(b.index, hooks, 1)
     app: list[tuple[str, Section]] = []
     glob = global_text(facts, limit=None)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
