@@ -303,6 +303,8 @@ def _scan(
         kind = classify_call(name, node)
         if kind == "file_write" and node.args and _scratch(node.args[0], fn):
             continue
+        if kind is not None and node.args and _in_memory(node.args[0], fn):
+            continue  # ``img.save(buffer)``: bytes kept in memory (an image to inline)
         if kind is not None:
             first = str_const(node.args[0]) if node.args else None
             wipes = destructive(kind, name, first)
@@ -336,6 +338,25 @@ def _scratch(target: ast.expr, fn: Fn) -> bool:
     for _ in range(3):
         text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))
     return bool(SCRATCH_PATH.search(text))
+
+
+_BUFFERS = frozenset({"BytesIO", "StringIO"})
+
+
+def _in_memory(target: ast.expr, fn: Fn) -> bool:
+    """The call writes into an in-memory buffer (``io.BytesIO()``, or a name the function
+    assigned one to): nothing is stored, whatever the method's name says."""
+    if isinstance(target, ast.Call):
+        return dotted(target.func).rsplit(".", 1)[-1] in _BUFFERS
+    if not isinstance(target, ast.Name):
+        return False
+    return any(
+        isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == target.id for t in node.targets)
+        and isinstance(node.value, ast.Call)
+        and dotted(node.value.func).rsplit(".", 1)[-1] in _BUFFERS
+        for node in ast.walk(fn)
+    )
 
 
 def _compares_token(node: ast.Compare, params: set[str]) -> bool:
