@@ -35,11 +35,13 @@ def test_each_app_routes_under_its_own_blueprint_prefix(facts: Facts) -> None:
         "POST /notes/basket": "unsafe/notes_views.py",
         "POST /notes/archive": "unsafe/notes_views.py",
         "POST /notes/password": "unsafe/notes_views.py",
+        "POST /notes/welcome": "unsafe/notes_views.py",
         "GET /memo/search": "safe/notes_views.py",
         "POST /memo/": "safe/notes_views.py",
         "POST /memo/basket": "safe/notes_views.py",
         "POST /memo/archive": "safe/notes_views.py",
         "POST /memo/password": "safe/notes_views.py",
+        "POST /memo/welcome": "safe/notes_views.py",
     }
 
 
@@ -62,6 +64,8 @@ def test_flow_followed_into_the_importing_apps_own_module(facts: Facts) -> None:
         ("POST /notes/archive", "authenticated"),
         # and in a handler that calls ``login`` (to check the current password)
         ("POST /notes/password", "authenticated"),
+        # ``if "username" in g.session: return redirect("/")``: sends the logged-in away
+        ("POST /notes/welcome", "public"),
         # ``if "basket" not in session``: the key names no one who logged in
         ("POST /notes/basket", "public"),
     ],

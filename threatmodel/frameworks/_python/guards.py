@@ -201,7 +201,7 @@ def inline_guard(
             continue
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
-            r = r or identity_redirect(stmt.test, body)
+            r = r or identity_redirect(stmt.test, body, body is stmt.body)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in

@@ -224,12 +224,15 @@ def secret_refusal(test: ast.expr, in_body: bool, body: list[ast.stmt]) -> str |
     return "secret" if any(isinstance(x, ast.Return | ast.Raise) for x in body) else None
 
 
-def identity_redirect(test: ast.expr, body: list[ast.stmt]) -> str | None:
-    """``if 'username' not in g.session: return redirect('/')``: a branch on the session's
-    identity that sends the caller away turns away who is not logged in, wherever to
-    ("login", as a redirect to the login page would). The caller decides which arm runs
-    for guests (``inverted_check``)."""
-    if not any(map(session_identity, walk(test))):
+def identity_redirect(test: ast.expr, body: list[ast.stmt], in_body: bool) -> str | None:
+    """``if 'username' not in g.session: return redirect('/')``: a branch that runs when the
+    session holds no identity and sends the caller away turns away who is not logged in,
+    wherever to ("login", as a redirect to the login page would). ``in_body``: ``body`` is
+    the ``if``'s own arm (else its ``else``). One that runs when the session *does* hold an
+    identity (``if 'user_id' in session: return redirect('/home')``, a login page) guards
+    nothing."""
+    absent = _absent_when_true(test)
+    if absent is None or absent != in_body:
         return None
     for stmt in body:
         if (
@@ -239,6 +242,17 @@ def identity_redirect(test: ast.expr, body: list[ast.stmt]) -> str | None:
         ):
             return "login"
     return None
+
+
+def _absent_when_true(test: ast.expr) -> bool | None:
+    """Whether ``test`` is true when the session holds no identity (``'u' not in session``,
+    ``not session.get('u')``), false when it holds one, None when it is no such test."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _absent_when_true(test.operand)
+        return None if inner is None else not inner
+    if not session_identity(test):
+        return None
+    return isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.NotIn)
 
 
 def branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
