@@ -50,6 +50,8 @@ VULNERABLE: dict[str, str] = {
     "juice-shop+juice-shop": "33518f5a0911e25d9df747b1e70fb7af279a755c",
     "we45+Vulnerable-Flask-App": "b6a4f97afd466e83e1f60781494252dec1c37039",
     "dolevf+Damn-Vulnerable-GraphQL-Application": "a961308c02d1fb462b192681c336b0739e432da7",
+    "fportantier+vulpy": "5249cc8b05a1c37f6b2f757b1cf16a509c327122",
+    "snyk-labs+nodejs-goof": "add14ba59e98240d9e00a235dd7d42cd61ae9912",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5

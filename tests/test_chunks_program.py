@@ -358,6 +358,21 @@ def test_rest_resources_generated_from_models_and_their_hooks_are_setup(tmp_path
     assert "8|resource.create.send.before((req, res, context) => {" in data
 
 
+def test_a_request_hook_and_the_loader_it_calls_are_setup(tmp_path: Path) -> None:
+    # every guard reads ``g.member``: where it comes from is the hook and the loader
+    app = (
+        "from flask import Flask, g, request\n\nimport members\n\napp = Flask(__name__)\n\n\n"
+        "@app.before_request\ndef load_member():\n"
+        "    g.member = members.from_cookie(request.cookies.get('m'))\n"
+    )
+    loader = "import json\n\n\ndef from_cookie(raw):\n    return json.loads(raw or '{}')\n"
+    files = write(tmp_path, {"app.py": app, "members.py": loader})
+    chunks = summarize(Facts(), RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "application")
+    assert "--- request hook: app.py lines 8-10" in data
+    assert "5|    return json.loads(raw or '{}')" in data
+
+
 def test_a_quiet_guarded_route_is_one_line_and_its_guard(tmp_path: Path) -> None:
     """A page that renders a template behind a decorator: the guard's code is what there is
     to judge (shown once), the handler's body is not sent."""

@@ -143,3 +143,49 @@ def test_a_small_tail_rides_in_the_last_request(tmp_path: Path) -> None:
     # a remainder bigger than that is a request of its own, as is one after a full request
     assert len(packed(tmp_path, [900, 400], 1000)) == 2
     assert len(packed(tmp_path, [900, 900, 150], 1000)) == 2
+
+
+FORGED = (
+    "import store\n"  # 1
+    "\n"  # 2
+    "\n"  # 3
+    "def unsubscribe(request):\n"  # 4
+    "    store.forget_expired()\n"  # 5
+    '    return render(request, "bye.html")\n'  # 6
+    "\n"  # 7
+    "\n"  # 8
+    "def about(request):\n"  # 9
+    "    store.count_visits()\n"  # 10
+    '    return render(request, "about.html")\n'  # 11
+)
+STORE = (
+    "def forget_expired():\n"  # 1
+    '    db.execute("DELETE FROM subscriptions WHERE expired")\n'  # 2
+    "\n"  # 3
+    "\n"  # 4
+    "def count_visits():\n"  # 5
+    '    return db.execute("SELECT count(*) FROM visits")\n'  # 6
+)
+
+
+def test_a_get_whose_handler_writes_is_quoted_a_page_that_reads_is_not(tmp_path: Path) -> None:
+    # ``GET /unsubscribe`` deletes through ``import store`` (no request data in it): forged
+    # by a link (CSRF), its code is the model's to read; ``GET /about`` only reads
+    files = write(tmp_path, {"views.py": FORGED, "store.py": STORE})
+    facts = Facts(
+        routes=[
+            route(
+                "/unsubscribe",
+                "views.unsubscribe",
+                "views.py",
+                4,
+                AuthStatus.AUTHENTICATED,
+                "django",
+            ),
+            route("/about", "views.about", "views.py", 9, AuthStatus.PUBLIC, "django"),
+        ]
+    )
+    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert "5|    store.forget_expired()" in data
+    assert "10|" not in data and "GET /about" not in data

@@ -141,3 +141,72 @@ def test_koa_and_fastify_render_through_their_own_objects(tmp_path: Path) -> Non
         (2, "views/hello.ejs"),
         (5, "views/hello.ejs"),
     ]
+
+
+BADGE = """\
+module.exports.badge = function (req, res) {
+  res.render('badge.dust', { kind: req.query.kind, label: req.query.label, tip: req.query.tip })
+}
+"""
+
+BADGE_VIEW = """\
+<span>{label}</span>
+{@if cond="'{kind}' == 'gold'"}<b>gold</b>{/if}
+<i>{tip|s}</i>
+"""
+
+
+def test_a_dust_view_evaluates_its_if_conds_and_prints_s_filtered_references_raw(
+    tmp_path: Path,
+) -> None:
+    # dustjs-helpers' ``@if`` evals its cond with the references substituted: code
+    # injection there; ``{tip|s}`` is printed unescaped: XSS; ``{label}`` is escaped
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views/badge.dust").write_text(BADGE_VIEW)
+    (tmp_path / "badge.js").write_text(BADGE)
+    facts = collect(tmp_path, JsFlowsCollector())
+    found = sorted(
+        (f.claim, f.sink_location.path, f.sink_location.line, f.source_location.line)
+        for f in facts.flows
+        if f.source_kind == "request"
+    )
+    assert found == [
+        ("code_injection", "views/badge.dust", 2, 2),
+        ("xss", "views/badge.dust", 3, 2),
+    ]
+
+
+NOTES = """\
+var mongoose = require('mongoose')
+var Note = mongoose.model('Note')
+
+module.exports.list = function (req, res) {
+  Note.find({}).sort('-at').exec(function (err, notes) {
+    res.render('notes', { notes: notes })
+  })
+}
+"""
+
+NOTES_VIEW = """\
+<% notes.forEach(function (note) { %>
+  <li><%= note.title %></li>
+  <li><%- note.body %></li>
+<% }) %>
+<% for (const again of notes) { %><p><%- again.body %></p><% } %>
+"""
+
+
+def test_a_mongoose_querys_rows_printed_raw_through_a_loop_element_are_stored_flows(
+    tmp_path: Path,
+) -> None:
+    # ``exec``'s callback gets the rows (stored data); the view prints ``note.body`` of
+    # ``notes.forEach(function (note)``: the list's path, so the flow ends at that line
+    (tmp_path / "views").mkdir()
+    (tmp_path / "views/notes.ejs").write_text(NOTES_VIEW)
+    (tmp_path / "notes.js").write_text(NOTES)
+    facts = collect(tmp_path, JsFlowsCollector())
+    found = sorted(
+        (f.claim, f.source_kind, f.sink_location.path, f.sink_location.line) for f in facts.flows
+    )
+    assert found == [("xss", "database", "views/notes.ejs", 3)]
+    assert raw_outputs(NOTES_VIEW, "ejs") == [(3, "notes.body"), (5, "notes.body")]

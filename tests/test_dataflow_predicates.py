@@ -6,7 +6,8 @@ or leaves where it did not (``if not ok(x): x = default``). The flow is broken t
 the kind the wrapped check proves and no other; a function that returns true on some way
 that proves nothing, or whose result the caller does not test, leaves the flow. The
 predicate is found when the code imports it from a folder below the repository's root
-(``pyroots``), and through a mixin's method. Django's ``reverse()`` builds a path of the site.
+(``pyroots``; of two such folders, the importer's own), and through a mixin's method.
+Django's ``reverse()`` builds a path of the site.
 
 A plain yes/no check whose tests the engine has no rule for (every ``return`` a literal
 ``True`` or ``False``, a test reading the parameter) still decides on the value: a flow past
@@ -168,18 +169,20 @@ def test_a_mixin_method_returning_the_checked_url_or_a_constant_is_safe(root: st
     assert [f for f in flows if proves(f)]
 
 
-def test_a_module_tail_two_files_share_names_neither() -> None:
+def test_a_module_tail_two_files_share_names_the_importers_own_or_neither() -> None:
+    """``a/utilities`` and ``b/utilities``: ``a/views.py`` runs with ``a/`` on ``sys.path``
+    (its script's folder, or the root its package lives under), so it imports ``a``'s; a
+    file under neither folder names neither: no guess."""
     files = {
         "a/utilities/request.py": UTILS,
-        "b/utilities/request.py": UTILS,
+        "b/utilities/request.py": UTILS.replace("return url_has_allowed", "return url or url_has"),
         "a/views.py": VIEW_IF.format(name="safe_for_redirect"),
+        "c/views.py": VIEW_IF.format(name="safe_for_redirect"),
     }
-    flows = [
-        f
-        for f in dataflow.flows(_extracts(files))
-        if f.claim == "open_redirect" and f.sink_location.path == "a/views.py"
-    ]
-    assert [f for f in flows if proves(f)], "which file Python imports is not known: no guess"
+    flows = [f for f in dataflow.flows(_extracts(files)) if f.claim == "open_redirect"]
+    proved = {f.sink_location.path for f in flows if proves(f)}
+    assert "a/views.py" not in proved, "a's own predicate (b's proves nothing) breaks the flow"
+    assert "c/views.py" in proved, "which file Python imports is not known: no guess"
 
 
 @pytest.mark.parametrize("view", [VIEW_IF, VIEW_NOT])
@@ -295,24 +298,24 @@ def test_a_relative_import_in_a_package_init_is_inside_the_package() -> None:
     assert got["stars"] == ["app.pkg.y"]
 
 
-def test_a_tail_another_file_of_the_repository_shares_is_no_guess() -> None:
+def test_a_tail_another_file_of_the_repository_shares_is_no_guess_outside_both() -> None:
     # the other ``utilities/request.py`` has no extract (no gate let it through), but it
-    # is a file of the repository: which one Python imports is not known
+    # is a file of the repository: which one Python imports is known only to a file under
+    # one of the two folders (``app/views.py``: ``app``'s), not to one under neither
     files = {
         "app/utilities/request.py": UTILS,
         "app/views.py": VIEW_IF.format(name="safe_for_redirect"),
+        "scripts/views.py": VIEW_IF.format(name="safe_for_redirect"),
     }
     extracts = _extracts(files)
-    alone = dataflow.flows(extracts, files=list(files))
-    both = dataflow.flows(extracts, files=[*files, "tools/utilities/request.py"])
-    redirect = [
-        f for f in alone if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
-    ]
-    assert redirect and not [f for f in redirect if proves(f)]
-    redirect = [
-        f for f in both if f.claim == "open_redirect" and f.sink_location.path == "app/views.py"
-    ]
-    assert [f for f in redirect if proves(f)]
+    for every in (list(files), [*files, "tools/utilities/request.py"]):
+        proved = {
+            f.sink_location.path
+            for f in dataflow.flows(extracts, files=every)
+            if f.claim == "open_redirect" and proves(f)
+        }
+        assert "app/views.py" not in proved
+        assert ("scripts/views.py" in proved) == (len(every) > len(files)), every
 
 
 EDIT_BASE = """

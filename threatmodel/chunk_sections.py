@@ -7,7 +7,9 @@ Route chunks show handlers; these three show what no handler holds (summarize.py
   CSRF, CORS and ``SECURE_*`` settings; Flask ``app.config`` / ``secret_key`` /
   ``CSRFProtect``; Express ``app.use`` of sessions, CORS, helmet, csurf; REST resources
   generated from ORM models (finale / epilogue) and their hooks; template ``autoescape``),
-  each shown as its whole statement;
+  each shown as its whole statement; and the hooks the framework runs before every
+  request (Flask ``before_request``), whole, with the functions they call: where the
+  session or the user every guard reads comes from (``hook_refs``);
 - **output**: template and component lines that render data without escaping (``|safe``,
   ``{% autoescape false %}``, ``<%- %>``, ``{{{ }}}``, ``dangerouslySetInnerHTML``,
   ``v-html``, ``mark_safe``, ``innerHTML =``), with a few lines around each; where the app
@@ -191,6 +193,33 @@ def application_refs(
                     start, end = no, no
             spans.append((start, min(end, start + MAX_STATEMENT_LINES - 1)))
         out += _merge(path, spans, "application setup")
+    return out
+
+
+# Functions a Python framework runs before every request's handler (Flask's app and
+# blueprint hooks): they load the session or user that each guard then reads.
+_REQUEST_HOOKS = frozenset({"before_request", "before_app_request"})
+MAX_HOOK_LINES = 30
+
+
+def hook_refs(index: CodeIndex, files: Sequence[str]) -> list[CodeRef]:
+    """Each request hook, from its decorator to its end (at most ``MAX_HOOK_LINES``)."""
+    out: list[CodeRef] = []
+    for path in _code_files(files):
+        if detect_language(path) != "python" or "before_" not in "".join(
+            _lines(index.reader, path) or []
+        ):
+            continue
+        tree = index.python(path)
+        for node in ast.walk(tree) if tree is not None else ():
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            marks = [d.func if isinstance(d, ast.Call) else d for d in node.decorator_list]
+            hooks = [d for d in marks if isinstance(d, ast.Attribute) and d.attr in _REQUEST_HOOKS]
+            if hooks:
+                start = hooks[0].lineno
+                end = min(node.end_lineno or node.lineno, start + MAX_HOOK_LINES - 1)
+                out.append(CodeRef(path, start, end, "request hook"))
     return out
 
 

@@ -332,6 +332,7 @@ ClaimKind = Literal[
     "xpath_injection",
     "template_injection",
     "nosql_injection",
+    "prototype_pollution",
     "weak_hash",
     "weak_random",
     "insecure_cookie",

@@ -8,9 +8,9 @@ handler (for a route table, the view it names), the repository functions it call
 module-level values they read (``excerpt_calls.py``), the decorators / middleware wrapped
 around it (``excerpts.py``), and the dataflow engine's flows that start in that code, with
 the functions they pass through (``flow_code.py``). A route with no dangerous call (one
-that only ever takes constants does not count), no flow, no table, no write method and a
-handler that does nothing with what the caller sent (``acts_on_request``) is left to the
-overview's one line. A route
+that only ever takes constants does not count), no flow, no table, no write method, a
+handler that does nothing with what the caller sent (``acts_on_request``) and changes no
+data (``collect.effects``) is left to the overview's one line. A route
 the dataflow engine *decided* (every value reaching its sinks broken, constant or a safe
 call; ``FlowIndex.decided``) is its line and one line per sink, unless its handler checks
 request data through a call or holds a hardcoded secret (``chunk_decided.py``). A route the
@@ -66,9 +66,11 @@ from threatmodel.chunk_sections import (
     client_route_refs,
     configuration_text,
     contract_refs,
+    hook_refs,
     output_refs,
 )
 from threatmodel.code.reader import RepoReader
+from threatmodel.collect.effects import handler_code
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
@@ -110,11 +112,23 @@ def _detailed(
     no table, is not declared for writing (POST, PUT, PATCH, DELETE, a GraphQL
     ``MUTATION``) and does nothing with what the caller sent (``acts_on_request``: a Django
     view answers ANY method) is quiet: its code would spend the budget on pages that render
-    a template. A quiet route with guard code keeps one line and the guard (shown once per
-    pass), so the guard is still judged; without a guard it is the overview's line."""
+    a template, unless its handler changes data (a GET that writes is forged by a link). A
+    quiet route with guard code keeps one line and the guard (shown once per pass), so the
+    guard is still judged; without a guard it is the overview's line."""
     if sinks or flows or tables or r.method in WRITE_METHODS or r.method == "MUTATION":
         return True
-    return acts_on_request(b, own)
+    return acts_on_request(b, own) or forged_write(b, r)
+
+
+def forged_write(b: ChunkBuilder, r: Route) -> bool:
+    """A route not declared for writing (GET) whose handler changes data (``collect.effects``:
+    a write a few calls deep, ``mfa_disable(user)``): a link or an image tag makes a signed-in
+    browser run it (cross-site request forgery). What the model judges there is the handler
+    itself, so its code is quoted even when the engine decided every value in it."""
+    if r.method in WRITE_METHODS or r.method == "MUTATION":
+        return False
+    code = handler_code(b.reader, r)
+    return code is not None and bool(code.writes)
 
 
 def _component_sections(
@@ -184,7 +198,8 @@ def _component_sections(
         # (broken, constant, a safe call) and no sink takes a value it did not follow: the
         # route's line, its guard and a line per decided sink, not its code.
         decided = proved = None
-        if not quiet and not named and not any("non-constant" in s for s in sinks):
+        forged = not quiet and forged_write(b, r)
+        if not quiet and not named and not forged and not any("non-constant" in s for s in sinks):
             decided = flows.decided(code, found)
             if decided is not None and more_to_read(b, own, code, decided):
                 decided = None
@@ -320,7 +335,9 @@ def _setup_sections(
     # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``)
     for loc in [s.location for s in facts.settings] + [m.location for m in facts.middleware]:
         anchors[loc.path].add(loc.line)
-    app_refs = application_refs(b.index, files, anchors)
+    # the request hooks and what they call (the session loader every guard relies on)
+    hooks = hook_refs(b.index, files)
+    app_refs = application_refs(b.index, files, anchors) + hooks + callees(b.index, hooks, 1)
     app: list[tuple[str, Section]] = []
     glob = global_text(facts, limit=None)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):

@@ -147,7 +147,8 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
 
 
 def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
-    """Local name -> (file, function) for ``from repo.module import f``."""
+    """Local name -> (file, function) for ``from repo.module import f``, and ``m.f`` ->
+    (file, function) for ``import repo.module as m`` (each function the module defines)."""
     out: dict[str, tuple[str, str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -158,8 +159,29 @@ def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple
             files = module_files(reader, base)
             for a in node.names:
                 if files:
-                    out[a.asname or a.name] = (files[0], a.name)
+                    out[a.asname or a.name] = (_nearest(files, base, path), a.name)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                files = module_files(reader, a.name.replace(".", "/"))
+                if not files:
+                    continue
+                file = _nearest(files, a.name.replace(".", "/"), path)
+                mod = parsed(reader, file)
+                local = a.asname or a.name
+                for name in _defs(mod) if mod is not None else ():
+                    out[f"{local}.{name}"] = (file, name)
     return out
+
+
+def _nearest(files: list[str], module: str, importer: str) -> str:
+    """Of the files a module may be, the one under the deepest folder that holds the
+    importer (two apps side by side each import their own ``lib.py``), else the first."""
+    held = [
+        f
+        for f in files
+        if importer.startswith(f.removesuffix("/__init__.py").removesuffix(".py")[: -len(module)])
+    ]
+    return max(held, key=lambda f: f.count("/")) if held else files[0]
 
 
 def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
@@ -284,6 +306,8 @@ def _scan(
         kind = classify_call(name, node)
         if kind == "file_write" and node.args and _scratch(node.args[0], fn):
             continue
+        if kind is not None and node.args and _in_memory(node.args[0], fn):
+            continue  # ``img.save(buffer)``: bytes kept in memory (an image to inline)
         if kind is not None:
             first = str_const(node.args[0]) if node.args else None
             wipes = destructive(kind, name, first)
@@ -317,6 +341,25 @@ def _scratch(target: ast.expr, fn: Fn) -> bool:
     for _ in range(3):
         text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))
     return bool(SCRATCH_PATH.search(text))
+
+
+_BUFFERS = frozenset({"BytesIO", "StringIO"})
+
+
+def _in_memory(target: ast.expr, fn: Fn) -> bool:
+    """The call writes into an in-memory buffer (``io.BytesIO()``, or a name the function
+    assigned one to): nothing is stored, whatever the method's name says."""
+    if isinstance(target, ast.Call):
+        return dotted(target.func).rsplit(".", 1)[-1] in _BUFFERS
+    if not isinstance(target, ast.Name):
+        return False
+    return any(
+        isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == target.id for t in node.targets)
+        and isinstance(node.value, ast.Call)
+        and dotted(node.value.func).rsplit(".", 1)[-1] in _BUFFERS
+        for node in ast.walk(fn)
+    )
 
 
 def _compares_token(node: ast.Compare, params: set[str]) -> bool:

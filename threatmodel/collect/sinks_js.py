@@ -88,7 +88,8 @@ def sink_of(node: Node, imports: Imports) -> tuple[str, str, SinkRow] | None:
             fact = REGISTRY[kind].fact_of(row)
             # a row of a package's old versions only is a flow's (``collect/fixed_in``): listed
             # as a fact it would call every app's ``mathjs.eval`` dangerous
-            if fact and shaped(row.when, args) and not row.below:
+            # nor a render's: what its locals become is the view's (``dataflow/jsviews``)
+            if fact and shaped(row.when, args) and not row.below and row.when != "view_locals":
                 return fact, written, row
         return None
     if node.type == "pair":

@@ -260,7 +260,9 @@ class JsBind(JsExpr):
             seed: list[Value] | None = None
             if method in ("then", "subscribe", "map", "forEach", "filter", "reduce"):
                 seed = [receiver.flat() if method not in ("then", "subscribe") else receiver]
-            elif method in DB_READS or method == "find":
+            elif method in DB_READS or method in ("find", "exec"):
+                # ``Model.find(q).sort(s).exec((err, docs) => ...)``: Mongoose's query runs
+                # and calls back with the rows (a RegExp's ``exec`` takes no function)
                 seed = [CLEAN, Value(frozenset({Label("database", f".{method}", line_of(a))}))]
             self.function(a, f, self.nested_qual(a, f), seed)
             return CLEAN

@@ -67,6 +67,16 @@ def check(
         # what reaches the page is decided by the view
         obj = unwrap(_receiver(call))
         return value if obj is not None and dotted(obj).split(".")[-1] in RENDERERS else None
+    if when == "view_options":
+        # ``res.render(view, req.body)``: Express hands the locals object to the view engine
+        # as its options too, so a request object passed whole sets them (hbs reads
+        # ``layout`` as the file to render around the view; ejs takes ``settings['view
+        # options']`` into its compiler); a request value under a key of a literal is data
+        obj = unwrap(_receiver(call))
+        if obj is None or dotted(obj).split(".")[-1] not in RENDERERS:
+            return None
+        whole = frozenset(x for x in value.labels if x.kind == "request")
+        return Value(whole) if whole else None
     if when == "mongo_filter":
         return None if _crypto(_receiver(call)) else _mongo(value, args, f, expr)
     if when == "url_host":
@@ -104,7 +114,8 @@ def shaped(when: str, args: list[Node]) -> bool:
     ``code_string``: the first argument is code as text (a string, template or ``+``), not
     a function to call (``setTimeout(tick, 100)``); ``sql_string`` (a method name many
     libraries share, ``execute``): the statement is written as text or a name holding it,
-    not a field or a call's result (``job.execute(envelope.payload)`` runs a job)."""
+    not a field or a call's result (``job.execute(envelope.payload)`` runs a job);
+    ``view_options``: a view named by a string, its locals a value, not an object literal."""
     first = unwrap(args[0]) if args else None
     if when == "sql_text":
         return first is not None and first.type not in NOT_TEXT
@@ -112,8 +123,10 @@ def shaped(when: str, args: list[Node]) -> bool:
         return first is not None and first.type in CODE_TEXT
     if when == "sql_string":
         return first is not None and first.type in SQL_TEXT
-    if when == "view_locals":  # a view named by a string, and the locals it is given
-        return first is not None and first.type == "string" and len(args) > 1
+    if when in ("view_locals", "view_options"):  # a view named by a string, and its locals
+        view = first is not None and first.type == "string" and len(args) > 1
+        # ``view_options``: locals written as an object literal are data, not the options
+        return view and (when == "view_locals" or (unwrap(args[1]) or args[1]).type != "object")
     return True
 
 

@@ -25,7 +25,7 @@ from threatmodel.dataflow.checks import CHECKS
 from threatmodel.dataflow.encode import read_table
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
-from threatmodel.dataflow.pyroots import Roots
+from threatmodel.dataflow.pyroots import Roots, localized
 from threatmodel.dataflow.sandbox import WHY, sandboxed
 from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
@@ -63,6 +63,16 @@ class Linker:
         aliases: Mapping[str, str] | None = None,
         files: Iterable[str] | None = None,
     ) -> None:
+        self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
+        # ``utilities.x`` of ``netbox/utilities/x.py``; a package's ``from .x import *``
+        stars = {module_name(p): d["stars"] for p, d in extracts.items() if d.get("stars")}
+        every = {module_name(p) for p in files or () if p.endswith(".py")}
+        self.roots = Roots(self.modules | every, stars)
+        if self.roots.shared:  # two apps side by side: each file's imports of its own
+            extracts = {
+                p: localized(d, module_name(p), self.roots) if p.endswith(".py") else d
+                for p, d in extracts.items()
+            }
         self.summaries: dict[str, tuple[str, dict[str, Any]]] = {}
         self._rows: dict[str, list[list[Any]]] = {}
         for path, data in extracts.items():
@@ -74,11 +84,6 @@ class Linker:
         for data in extracts.values():
             for name, target in (data.get("imports") or {}).items():
                 self.aliases.setdefault(name, target)
-        self.modules = frozenset(module_name(p) for p in extracts if p.endswith(".py"))
-        # ``utilities.x`` of ``netbox/utilities/x.py``; a package's ``from .x import *``
-        stars = {module_name(p): d["stars"] for p, d in extracts.items() if d.get("stars")}
-        every = {module_name(p) for p in files or () if p.endswith(".py")}
-        self.roots = Roots(self.modules | every, stars)
         # Python methods through ``self``
         self.classes = Hierarchy(extracts, self.summaries, self.roots.candidates)
         self.instances = {

@@ -24,6 +24,10 @@ SPEC = KindSpec(
         # a string is code, a function is called: ``setTimeout(tick, 100)`` runs no text
         *(js(c, when="code_string", stored=True) for c in ("setTimeout", "setInterval")),
         js("Function", arg=-1, stored=True),  # ``new Function(a, b, body)``: all is code
+        # ``res.render(view, locals)`` where the view's engine evaluates a local as code
+        # (dustjs-helpers' ``{@if cond="'{x}'=='a'"}`` evals the text): link reads the view
+        # (dataflow/jsviews.py)
+        js(".render", arg=1, when="view_locals"),
         # the sandbox is code's data too: ``runInContext('safeEval(x)', {x})`` runs x
         *(js(f"vm.{f}", arg=-1, stored=True) for f in ("runInNewContext", "runInContext")),
         # math.js's expression parser reached JavaScript's Function constructor before 3.17.0

@@ -41,6 +41,10 @@ SPEC = KindSpec(
         *(SinkRow(f".{m}", kw="<receiver>", when="path_receiver") for m in ("touch", "rmdir")),
         *(js(f"{m}.{f}") for m in ("fs", "fs.promises", "fs/promises", "fs-extra") for f in _FS),
         *(js(f".{m}", when="response") for m in ("sendFile", "download", "attachment")),
+        # ``res.render(view, req.body)``: the request object whole is the view engine's
+        # options (Express passes the locals so): hbs renders the file its ``layout`` names
+        # around the view (``"layout": "../package.json"`` prints any file)
+        *(js(f".{m}", arg=1, when="view_options") for m in ("render", "view")),
     ),
     sanitizers=(
         "werkzeug.utils.secure_filename",

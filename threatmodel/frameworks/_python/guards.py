@@ -44,8 +44,10 @@ from threatmodel.frameworks._python.reject import (
     AUTH_WORDS,
     ROLE_WORDS,
     branch_reject,
+    identity_redirect,
     mentions,
     secret_refusal,
+    session_identity,
 )
 from threatmodel.frameworks._python.rows import row_facts
 from threatmodel.frameworks._python.stored_flag import stored_flag_check
@@ -84,12 +86,17 @@ def _kind(
     sources += [
         assigns[n.id] for n in walk_nodes(test) if isinstance(n, ast.Name) and n.id in assigns
     ]
+    # the caller's identity read from the session (``'username' not in g.session``): a
+    # login check however the app names its session, in a handler that logs in too (a
+    # password change that checks the current password by calling ``login``)
+    identity = any(map(session_identity, walk_nodes(test)))
     if strict:  # the test alone must say auth
-        return AUTHENTICATED if mentions(test, _STRONG_AUTH) else None
+        return AUTHENTICATED if identity or mentions(test, _STRONG_AUTH) else None
     if reject == "login":
         # A redirect to the login page: the test, or what its names were assigned from
         # (``username = await authorized_userid(request)``), must say auth strongly.
-        return AUTHENTICATED if any(mentions(s, _STRONG_AUTH) for s in sources) else None
+        strong = any(mentions(s, _STRONG_AUTH) for s in sources)
+        return AUTHENTICATED if strong or identity else None
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None
@@ -194,6 +201,7 @@ def inline_guard(
             continue
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
+            r = r or identity_redirect(stmt.test, body, body is stmt.body)
             kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in

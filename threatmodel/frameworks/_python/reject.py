@@ -106,6 +106,35 @@ def mentions_in(nodes: Iterable[ast.AST], words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
 
 
+# Session keys that name who is logged in (lower case, substrings of the key).
+_IDENTITY_KEYS = ("user", "auth", "login", "logged", "token", "uid", "account")
+
+
+def session_identity(node: ast.AST) -> bool:
+    """Does ``node`` read who is logged in from the server's session: ``'username' in
+    g.session``, ``session['user_id']``, ``session.get('logged_in')``? The session is the
+    store a login writes the caller's identity to, so a test of it at an identity key is
+    a login check, however the app names its session object."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        if not isinstance(node.ops[0], ast.In | ast.NotIn):
+            return False
+        base, key = node.comparators[0], node.left
+    elif isinstance(node, ast.Subscript):
+        base, key = node.value, node.slice
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
+        if node.func.attr != "get":
+            return False
+        base, key = node.func.value, node.args[0]
+    else:
+        return False
+    name = str_const(key)
+    return (
+        last(dotted(base)) == "session"
+        and name is not None
+        and any(w in name.lower() for w in _IDENTITY_KEYS)
+    )
+
+
 def _status(node: ast.AST | None) -> int | None:
     """401 / 403 from a literal or a named constant (``status.HTTP_401_UNAUTHORIZED``)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, int):
@@ -194,6 +223,37 @@ def secret_refusal(test: ast.expr, in_body: bool, body: list[ast.stmt]) -> str |
     if not any(mentions(x, ("secret",)) for x in sides):
         return None
     return "secret" if any(isinstance(x, ast.Return | ast.Raise) for x in body) else None
+
+
+def identity_redirect(test: ast.expr, body: list[ast.stmt], in_body: bool) -> str | None:
+    """``if 'username' not in g.session: return redirect('/')``: a branch that runs when the
+    session holds no identity and sends the caller away turns away who is not logged in,
+    wherever to ("login", as a redirect to the login page would). ``in_body``: ``body`` is
+    the ``if``'s own arm (else its ``else``). One that runs when the session *does* hold an
+    identity (``if 'user_id' in session: return redirect('/home')``, a login page) guards
+    nothing."""
+    absent = _absent_when_true(test)
+    if absent is None or absent != in_body:
+        return None
+    for stmt in body:
+        if (
+            isinstance(stmt, ast.Return)
+            and isinstance(stmt.value, ast.Call)
+            and last(dotted(stmt.value.func)) in _REDIRECTS
+        ):
+            return "login"
+    return None
+
+
+def _absent_when_true(test: ast.expr) -> bool | None:
+    """Whether ``test`` is true when the session holds no identity (``'u' not in session``,
+    ``not session.get('u')``), false when it holds one, None when it is no such test."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _absent_when_true(test.operand)
+        return None if inner is None else not inner
+    if not session_identity(test):
+        return None
+    return isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.NotIn)
 
 
 def branch_reject(body: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:

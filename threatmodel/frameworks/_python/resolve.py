@@ -23,6 +23,15 @@ def module_names(path: str) -> list[str]:
     return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
 
 
+def _folder(path: str, depth: int) -> str:
+    """The folder ``path`` is imported from as a module of ``depth`` parts ("" or "a/b/")."""
+    parts = path.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    head = parts[: len(parts) - depth]
+    return "/".join(head) + "/" if head else ""
+
+
 @dataclass
 class Resolver:
     """Follows imports between the files that have extracts."""
@@ -48,7 +57,18 @@ class Resolver:
                     return cand
             return None
         paths = self._by_module.get(module)
-        return paths[0] if paths else None
+        if not paths:
+            return None
+        depth = module.count(".") + 1
+        if len(paths) > 1 and from_file and not from_file.startswith(_folder(paths[0], depth)):
+            # two files a name may be (two apps side by side, ``bad/lib.py`` and
+            # ``good/lib.py``) and the shallowest is in a folder that does not hold the
+            # importing file: the one whose folder does, the deepest such (a script's
+            # folder is first on ``sys.path``)
+            held = [p for p in paths if from_file.startswith(_folder(p, depth))]
+            if held:
+                return max(held, key=lambda p: p.count("/"))
+        return paths[0]
 
     def resolve(self, from_file: str, name: str, depth: int = 0) -> tuple[str | None, str, str]:
         """(file defining it or None, symbol, module as imported) for ``name`` in ``from_file``."""
@@ -82,7 +102,7 @@ class Resolver:
         # `import a.b.c` (head "a") or `import a.b as head`: the longest prefix that is a file
         parts = (f"{module}.{rest}" if rest else module).split(".")
         for i in range(len(parts) - 1, 0, -1):
-            f = self.module_file(".".join(parts[:i]))
+            f = self.module_file(".".join(parts[:i]), from_file)
             if f:
                 return self._follow(f, ".".join(parts[i:]), depth)
         return None, parts[-1], ".".join(parts[:-1])
