@@ -40,6 +40,7 @@ APPS: dict[str, str] = {
     "getredash+redash": "ca79fe988d81cdac9675b412f3dfcab107bc1fbc",
     "Netflix+dispatch": "dd2837e82a0bf5565b1b4b4b91ea30b7262d4061",
     "outline+outline": "d77dcdf853868c5d5fe125c895c9b71f0eff5c68",
+    "vercel+ai-chatbot": "9d5d8a3ea7968522a37ab1cc145a6c0ef8a9dd2e",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",
