@@ -58,13 +58,15 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-07 (ninth round, branch `integ10`), both columns with `scan --no-prove`",
-    "and this script's definition (confirmed, production; high / critical and, apart,",
-    "medium). `before`: main at 37b3079 (the eighth round's landing), which did not list",
-    "paperless-ngx and redash (their branch measured 15 false highs and 5 false mediums",
-    "before its fixes); `after`: `integ10` (guards built by factories, Django/DRF/",
-    "Flask-RESTful routes of the two new apps, GraphQL operations at their resolvers with",
-    "permission checks read in code). Every confirmed finding is judged.",
+    "Measured 2026-12-07 (tenth round, branch `integ11`), both columns with this script's",
+    "`scan` (RLS proof on) and definition (confirmed, production; high / critical and,",
+    "apart, medium). `before`: main at 0fde6a5 (the ninth round's landing), which did not",
+    "list Netflix/dispatch, outline and vercel/ai-chatbot (their branches measured 7 false",
+    "highs and 1 true medium on dispatch, 5 false highs and 6 false mediums on outline; the",
+    "lead's first scan of ai-chatbot, 9 highs of which 7 false); `after`: `integ11` (checks",
+    "the engine cannot read and calls past its depth bound leave a flow for review, JS",
+    "refusals on the signed-out branch, Koa mounts and guards, FastAPI permission classes",
+    "run by a dependency). Every confirmed finding is judged.",
 ]
 
 
