@@ -42,6 +42,9 @@ class Roots:
         self.shared = {
             k: sorted(shared[k]) for k, v in tails.items() if v is None and k not in self.modules
         }
+        # the first name of every shared tail: a name starting otherwise needs no look-up
+        # (most do not: saleor's labels all start with ``saleor.``)
+        self.shared_heads = frozenset(k.partition(".")[0] for k in self.shared)
         self._cache: dict[str, str | None] = {}
 
     def full(self, qual: str) -> str | None:
@@ -119,6 +122,8 @@ def localized(data: dict[str, Any], module: str, roots: Roots) -> dict[str, Any]
     def name(s: str) -> str:
         head = HOLDS if s.startswith(HOLDS) else ""
         body = s[len(head) :]
+        if body.partition(".")[0] not in roots.shared_heads:
+            return s
         end = len(body)
         while (end := body.rfind(".", 0, end)) > 0:
             mod = roots.near(body[:end], module)

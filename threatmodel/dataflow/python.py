@@ -150,7 +150,9 @@ class Engine(
         holds = checked_params(f.params, f.truthy)
         if holds:
             self.summaries[qual]["holds"] = holds
-        decides = decided_params(fn, f.params)
+        # a yes/no check answers only True or False: most functions are not read again
+        yes_no = bool(f.returns) and all(isinstance(v.const, bool) for v in f.returns)
+        decides = decided_params(fn, f.params) if yes_no else []
         if decides:
             self.summaries[qual]["decides"] = decides
 
