@@ -26,6 +26,7 @@ went through its true branch is not proof (``Flow.unread_checks``): a reviewer r
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, qualify
@@ -42,6 +43,13 @@ def holds(qual: str, key: str) -> str:
     """The pending kind of a value in the branch where the repository's function ``qual``
     returned true given it as argument ``key`` (a position or a keyword)."""
     return f"{HOLDS}{qual}#{key}"
+
+
+def param_named(summ: dict[str, Any], key: str) -> str:
+    """The parameter of the function ``summ`` summarises that a call's argument ``key`` (a
+    position or a keyword) binds."""
+    params: list[str] = summ.get("params", [])
+    return params[int(key)] if key.isdigit() and int(key) < len(params) else key
 
 
 def decided_params(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from threatmodel.dataflow.checks import CHECKS
+from threatmodel.dataflow.checks import CHECKS, param_named
 from threatmodel.dataflow.encode import read_table
 from threatmodel.dataflow.pyclass import SELF
 from threatmodel.dataflow.pyhier import Hierarchy
@@ -318,8 +318,7 @@ class Linker:
         if found is None or depth > MAX_DEPTH:
             return frozenset()
         summ = found[1]
-        params: list[str] = summ.get("params", NONE)
-        name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+        name = param_named(summ, key)
         kinds = frozenset(summ.get("checks", {}).get(name, ()))
         via = summ.get("checked_by", {}).get(name)
         if via:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from threatmodel.dataflow.checks import HOLDS
+from threatmodel.dataflow.checks import HOLDS, param_named
 from threatmodel.dataflow.values import Label
 
 Find = Callable[[str], "tuple[str, dict[str, Any]] | None"]
@@ -58,10 +58,7 @@ class Pending:
             found = self.find(qual)
             if found is None:
                 continue
-            summ = found[1]
-            params: list[str] = summ.get("params", [])
-            name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
-            if name in summ.get("decides", ()):
+            if param_named(found[1], key) in found[1].get("decides", ()):
                 out.append(_called(v))
         return out
 
@@ -74,8 +71,7 @@ class Pending:
         found = self.find(qual)
         if found is not None and depth <= MAX_DEPTH:
             summ = found[1]
-            params: list[str] = summ.get("params", [])
-            name = params[int(key)] if key.isdigit() and int(key) < len(params) else key
+            name = param_named(summ, key)
             out: set[str] = set()
             for part in ("holds", "checks"):
                 for k in summ.get(part, {}).get(name, ()):
