@@ -89,10 +89,11 @@ SIGNATURE = re.compile(
 # the library's sign-in, callback and session endpoint (next-auth's `[...nextauth]`), public
 # by design, whatever the sign-in callbacks write.
 SIGN_IN = re.compile(r"^(NextAuth|ExpressAuth|passport\.authenticate)$")
-# The functions such a library's factory hands back that sign a caller in, up or out
-# (``export const { auth, signIn } = NextAuth(config)``): a route calling one is a sign-in
-# or sign-up endpoint. Not ``auth``, the session getter every guarded route calls.
-SIGN_IN_STEPS = re.compile(r"^sign_?(in|up|out)$", re.I)
+# The calls that sign a caller in, up or out: passport's ``req.logIn(user)``, a
+# ``signIn(ctx, ...)`` handed the request, the ``signIn`` such a library's factory hands back
+# (``export const { auth, signIn } = NextAuth(config)``): a route making one is a sign-in or
+# sign-up endpoint. Not ``auth``, the session getter every guarded route calls.
+SIGN_IN_STEPS = re.compile(r"^(sign_?(in|up|out)|log_?(in|out))$", re.I)
 # A file written under a cache or temp folder is derived data, not a change to the app's data.
 SCRATCH_PATH = re.compile(r"cache|\btmp\b|\btemp|tempfile|mkstemp|gettempdir", re.I)
 # Request bodies, forms and uploads: what a caller sends beyond the URL.

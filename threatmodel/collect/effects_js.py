@@ -104,16 +104,19 @@ def _server_made(node: Node) -> bool:
     return False
 
 
-_LOG_IN = re.compile(r"^(?:log[iI]n|sign[iI]n)$")
 _REQUEST = frozenset({"req", "request", "ctx"})
 
 
-def _signs_in(name: str, call: Node) -> bool:
-    """``req.logIn(user)`` (passport) or ``signIn(ctx, ...)``: the handler establishes the
-    caller's session, so it is the sign-in step itself, public by design."""
+def _signs_in(name: str, call: Node, loader: _Loader, mod: _Module) -> bool:
+    """``req.logIn(user)`` (passport), ``signIn(ctx, ...)``, or the ``signIn`` an
+    authentication library's factory handed back (``const { signIn } = NextAuth(config)``,
+    here or in a module ``mod`` imports): the handler establishes the caller's session, so
+    it is the sign-in (or sign-up) step itself, public by design."""
     head, _, last = name.rpartition(".")
-    if not _LOG_IN.match(last):
+    if not SIGN_IN_STEPS.match(last):
         return False
+    if SIGN_IN.match(loader.made_by(mod, last)):
+        return True
     args = jsast.call_args(call)
     return head in _REQUEST or (bool(args) and node_text(args[0]) in _REQUEST)
 
@@ -400,10 +403,8 @@ def _scan(
         where = Location(path=mod.path, line=jsast.line_of(node))
         if SIGNATURE.search(name):
             signature.append(where)
-        if SIGN_IN.match(name) or _signs_in(name, node):
+        if SIGN_IN.match(name) or _signs_in(name, node, loader, mod):
             sign_in.append(where)
-        elif SIGN_IN_STEPS.match(name) and SIGN_IN.match(loader.made_by(mod, name)):
-            sign_in.append(where)  # next-auth's ``signIn`` from ``NextAuth(config)``
         kind = classify_js(name, node)
         args = jsast.call_args(node)
         if kind == "file_write" and args and _scratch(args[0], fn):
