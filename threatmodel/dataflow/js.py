@@ -30,6 +30,7 @@ from threatmodel.dataflow.catalog import JS_CATALOG, Catalog, package_qual
 from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
+from threatmodel.dataflow.jsdecide import decided_params
 from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
 from threatmodel.dataflow.jsmade import made_by_packages
 from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
@@ -156,6 +157,9 @@ class JsEngine(JsBind):
             pins = pinned_params(fn, names)
             if pins:
                 self.summaries[qual]["pins"] = pins
+            decides = [names[i] for i in decided_params(fn) if i < len(names)]
+            if decides:  # by name, as Python's summaries (``checks.param_named``)
+                self.summaries[qual]["decides"] = decides
         own = set(names)
 
         def outer(labels: frozenset[Label]) -> frozenset[Label]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import dotted, line_of, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.conds import sanitize_keep
-from threatmodel.dataflow.frame import CallRec, Frame
+from threatmodel.dataflow.frame import REREAD, CallRec, Frame
 from threatmodel.dataflow.jsexpr import (
     DB_READS,
     FUNCTIONS,
@@ -27,12 +27,22 @@ from threatmodel.dataflow.jsexpr import (
     Obj,
     request_value,
 )
+from threatmodel.dataflow.jsnarrow import EQUALS, checked_values, equality
 from threatmodel.dataflow.jsnodes import call_args, origin
 from threatmodel.dataflow.jspin import PIN, PINNED, pin_test
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
 from threatmodel.dataflow.urlhead import HOST_KINDS
-from threatmodel.dataflow.values import ATTR, CLEAN, Label, Value, field_of, join, param_name
+from threatmodel.dataflow.values import (
+    ATTR,
+    CLEAN,
+    Label,
+    Value,
+    const,
+    field_of,
+    join,
+    param_name,
+)
 
 # The parts of a WHATWG URL after its origin: assigning them never changes the host.
 _URL_TAIL = frozenset({"pathname", "search", "hash"})
@@ -87,6 +97,11 @@ class JsBind(JsExpr):
         if target is None:
             return
         t = target.type
+        if f.rereads and t in ("identifier", "member_expression"):
+            # what a guard narrowed under this name (``subject``) no longer holds
+            gone = REREAD + dotted(target)
+            for k in [k for k in f.env if k == gone or k.startswith(gone + ".")]:
+                del f.env[k]
         if t in ("identifier", "shorthand_property_identifier_pattern"):
             f.env[node_text(target)] = value.step(line)
         elif t == "object_pattern":
@@ -147,12 +162,13 @@ class JsBind(JsExpr):
         if cond is not None and cond.type == "binary_expression" and op in ("&&", "||"):
             sides = (cond.child_by_field_name("left"), cond.child_by_field_name("right"))
             return [g for x in sides for g in self.guards(x, f) if g[2] == (op == "&&")]
-        one = self.guard(cond, f)
-        return [one] if one is not None else []
+        return self.guard(cond, f)
 
-    def guard(self, cond: Node | None, f: Frame) -> tuple[str, frozenset[str], bool] | None:
-        """``x.includes('/')`` / ``!x.includes('..')`` / ``[...].includes(x)`` as a guard:
-        (the variable, the kinds it is safe for, whether it is safe when the test holds)."""
+    def guard(self, cond: Node | None, f: Frame) -> list[tuple[str, frozenset[str], bool]]:
+        """``x.includes('/')`` / ``!x.includes('..')`` / ``[...].includes(x)`` /
+        ``x === 'a'`` / ``isSafe(x)`` as guards: (the variable, or the ``subject`` key of a
+        member expression, the kinds it is safe for, whether it is safe when the test
+        holds)."""
         cond = unwrap(cond)
         negated = False
         while cond is not None and cond.type == "unary_expression" and node_text(cond)[:1] == "!":
@@ -160,32 +176,42 @@ class JsBind(JsExpr):
             cond = unwrap(cond.child_by_field_name("argument"))
         pinned = pin_test(cond)
         if pinned is not None:
-            return pinned, PINNED, not negated  # ``HOSTS.has(new URL(x).hostname)``
+            return [(pinned, PINNED, not negated)]  # ``HOSTS.has(new URL(x).hostname)``
+        same = equality(cond)
+        if same is not None:
+            # ``x === 'a'``, ``ctx.headers.host === 'a.com'``: where it holds, it is 'a'
+            node, literal, holds = same
+            key = self.subject(node, f)
+            return [(key, frozenset({EQUALS + literal}), holds != negated)] if key else []
         if cond is None or cond.type != "call_expression":
-            return None
+            return []
         fn = unwrap(cond.child_by_field_name("function"))
         qual = self.qualify(fn, f) if fn is not None else ""
         if qual and self.repo(qual):
-            # ``if (!isAllowedUrl(x))``: ``jsweak.annotate`` reads whether it pins the host
+            # ``if (!isAllowedUrl(x))``, ``if (ok({url: req.query.next}))``: ``jsweak.annotate``
+            # reads whether it pins the host, or decides on the value in a way it cannot read
+            out = []
             for i, a in enumerate(call_args(cond)):
-                if a.type == "identifier":
-                    return node_text(a), frozenset({f"{PIN}{qual}#{i}"}), not negated
-            return None
+                for node in checked_values(a):
+                    key = self.subject(node, f)
+                    if key:
+                        out.append((key, frozenset({f"{PIN}{qual}#{i}"}), not negated))
+            return out
         args = cond.child_by_field_name("arguments")
         arg = args.named_children[0] if args is not None and args.named_children else None
         if fn is None or fn.type != "member_expression" or arg is None:
-            return None
+            return []
         prop = fn.child_by_field_name("property")
         if prop is None or node_text(prop) not in ("includes", "has", "indexOf"):
-            return None
+            return []
         obj = unwrap(fn.child_by_field_name("object"))
         needle = string_value(arg)
         if obj is not None and obj.type == "identifier" and needle is not None:
             kinds = self.catalog.guarded_by(needle)  # ``x.includes('/')`` true: x is unsafe
             return (
-                (node_text(obj), kinds, negated)
+                [(node_text(obj), kinds, negated)]
                 if kinds and node_text(prop) == "includes"
-                else None
+                else []
             )
         listed = self.expr(obj, f)
         if (
@@ -194,8 +220,24 @@ class JsBind(JsExpr):
             and listed.items
             and all(v.known for _, v in listed.items)
         ):
-            return node_text(arg), frozenset(self.catalog.sinks_kinds), not negated  # an allow-list
-        return None
+            # an allow-list
+            return [(node_text(arg), frozenset(self.catalog.sinks_kinds), not negated)]
+        return []
+
+    def subject(self, node: Node, f: Frame) -> str:
+        """The env key a guard narrows: a variable's name, or for a member expression of
+        names (``req.query.next``, ``ctx.headers.host``) a ``REREAD`` key its later reads
+        look up (``member``), holding its value as read here. "" for anything else."""
+        node = unwrap(node) or node
+        if node.type in ("identifier", "shorthand_property_identifier"):
+            return node_text(node) if node_text(node) in f.env else ""
+        key = dotted(node) if node.type == "member_expression" else ""
+        if not key or "(" in key:
+            return ""
+        if REREAD + key not in f.env:
+            f.env[REREAD + key] = self.expr(node, f)
+        f.rereads = True
+        return REREAD + key
 
     def weak(
         self, node: Node, method: str, obj: Node | None, receiver: Value, args: list[Value]
@@ -232,8 +274,10 @@ class JsBind(JsExpr):
                 qual = self.qualify(unwrap(node.child_by_field_name("function")), f)
                 if qual and self.repo(qual):
                     for i, a in enumerate(call_args(node)):
-                        if a.type == "identifier":
-                            marks.append((node_text(a), f"{CHECK}{qual}#{i}"))
+                        for value in checked_values(a):
+                            key = self.subject(value, f)
+                            if key:
+                                marks.append((key, f"{CHECK}{qual}#{i}"))
             todo += node.named_children
         for name, mark in marks:
             old = f.env.get(name) if name is not None else None
@@ -246,6 +290,10 @@ class JsBind(JsExpr):
         if guard is None or guard[2] != branch or guard[0] not in f.env:
             return
         name, kinds, _ = guard
+        literal = next((k for k in kinds if k.startswith(EQUALS)), None)
+        if literal is not None:
+            f.env[name] = const(literal[len(EQUALS) :])
+            return
         mark = next((k for k in kinds if k.startswith(PIN)), None)
         if mark is not None:
             f.env[name] = f.env[name].sanitized(frozenset(), mark)

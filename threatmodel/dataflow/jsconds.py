@@ -225,7 +225,9 @@ def _fixed(node: Node, f: Frame, expr: Eval) -> bool:
     for text, value in _parts(node, f, expr):
         if text is None:
             if any(_input(x) for x in value.labels):
-                return False  # input (or what a caller may pass) before the host is known
+                # input (or what a caller may pass) before the host is known, unless its own
+                # known start ends the host (``https://a.com`` then a request path '/...')
+                return bool(FIXED.match(prefix + (value.affix or ("", ""))[0]))
             text = value.const if isinstance(value.const, str) else "x"  # a configured part
         prefix += text
         if FIXED.match(prefix):

@@ -21,7 +21,7 @@ from threatmodel.claims.sql_injection import PG_PROMISE
 from threatmodel.code.jsast import dotted, line_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow import affix, jsviews, urlhead
-from threatmodel.dataflow.frame import Frame, Hit
+from threatmodel.dataflow.frame import REREAD, Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
 from threatmodel.dataflow.jsweak import WEAK_METHODS
@@ -95,6 +95,14 @@ def own_url(origin: str, line: int) -> Value:
 
 def request_value(origin: str, line: int) -> Value:
     return Value(frozenset({Label("request", origin, line)}))
+
+
+def request_path(origin: str, line: int) -> Value:
+    """The path of this request's URL (Express's ``req.path``, Koa's ``ctx.path``, a WHATWG
+    ``pathname``): client input that starts with '/'. A browser sends its request line's
+    target as a path, so where a victim's browser is led it is '/...' (``//evil.example``
+    too: alone it can still be a redirect's host, but after ``https://host`` it is a path)."""
+    return Value(frozenset({Label("request", origin, line)}), affix=("/", ""))
 
 
 class JsExpr:
@@ -261,6 +269,8 @@ class JsExpr:
             return Value(frozenset({Label("config", f"process.env.{name}", line_of(node))}))
         if BROWSER_SOURCES.search(dotted(node)):
             return request_value(dotted(node)[-60:], line_of(node))
+        if f.rereads and REREAD + dotted(node) in f.env:
+            return f.env[REREAD + dotted(node)]  # a read a guard narrowed (``jsbind.subject``)
         obj = self.expr(obj_node, f)
         return self.attr(obj, name, node, f)
 
@@ -270,12 +280,16 @@ class JsExpr:
             if o.kind == "req":
                 if name in OWN_URL:
                     return own_url(origin(node), line_of(node))
+                if name == "path":
+                    return request_path(origin(node), line_of(node))
                 if name in REQUEST_ATTRS or not name:
                     return request_value(origin(node), line_of(node))
                 return CLEAN  # session, user, app, method ...: not what the client sent
             if o.kind == "ctx":
                 if name == "request":
                     return REQ
+                if name == "path":
+                    return request_path(origin(node), line_of(node))
                 return request_value(origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
             return CLEAN
         got = obj.item(name) if name else None
@@ -283,6 +297,8 @@ class JsExpr:
             return got
         if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
             # the query or path of this request's URL: the client's, whatever the origin
+            if name == "pathname":
+                return request_path(origin(node), line_of(node))
             return request_value(f"{origin(node)}", line_of(node))
         if obj.known:
             return CLEAN

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import call_args, dotted, string_value, unwrap
 from threatmodel.code.treesitter import node_text
+from threatmodel.dataflow.checks import param_named
 from threatmodel.dataflow.values import Value
 from threatmodel.models import Flow, Location
 
@@ -199,6 +200,7 @@ def annotate(
         named: list[str] = []
         extra: list[Location] = []
         pinned: str | None = None
+        unread = list(flow.unread_checks)
         for s in flow.sanitizers:
             if not s.startswith("~"):
                 named.append(s)
@@ -208,6 +210,8 @@ def annotate(
                 if got_pin is not None and flow.claim in PIN_KINDS:
                     pinned = f"host allow-list: {got_pin}"
                     named.append(pinned)
+                elif got_pin is None:
+                    unread += _unread(s, summaries, aliases)
                 continue
             got = _resolve(s, paths, summaries, aliases, extracts)
             if got is not None:
@@ -220,13 +224,12 @@ def annotate(
             broken = pinned
         if broken is not None and broken.startswith("~"):
             broken = next((s for s in sorted(named) if not s.startswith("weak")), "sanitizer")
-        out.append(
-            flow.model_copy(update={"sanitizers": sorted(set(named)), "steps": steps})
-            if broken == flow.broken_by
-            else flow.model_copy(
-                update={"sanitizers": sorted(set(named)), "steps": steps, "broken_by": broken}
-            )
-        )
+        update: dict[str, Any] = {"sanitizers": sorted(set(named)), "steps": steps}
+        if broken != flow.broken_by:
+            update["broken_by"] = broken
+        if unread != flow.unread_checks:
+            update["unread_checks"] = sorted(set(unread))
+        out.append(flow.model_copy(update=update))
     return out
 
 
@@ -241,6 +244,22 @@ def _pin(
     if found is None or not index.isdigit():
         return None
     return qual if int(index) in found[1].get("pins", []) else None
+
+
+def _unread(
+    mark: str,
+    summaries: Mapping[str, tuple[str, dict[str, Any]]],
+    aliases: Mapping[str, str],
+) -> list[str]:
+    """``[name()]`` when the function a ``~pin`` mark names pins nothing but is a yes/no
+    check of that argument (``jsdecide``): a check the engine cannot read."""
+    qual, _, index = mark[len(PIN) :].rpartition("#")
+    found = summaries.get(qual) or summaries.get(aliases.get(qual, ""))
+    if found is None or param_named(found[1], index) not in found[1].get("decides", ()):
+        return []
+    if index in found[1].get("weak", {}):
+        return []  # read: a weak allow-list test, which a crafted value passes
+    return [f"{qual.rsplit('.', 1)[-1]}()"]
 
 
 def _resolve(

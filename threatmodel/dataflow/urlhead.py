@@ -55,7 +55,8 @@ def fixed_tail(parts: list[Value]) -> list[Value]:
         if part.known:
             text += str(part.const)
         elif any(_input(x) for x in part.all_labels()):
-            if not _fixed(text):
+            # input with a known start (a request's path: '/...') lands after it
+            if not _fixed(text + (part.affix or ("", ""))[0]):
                 return parts
             return parts[:i] + [_safe(p) for p in parts[i:]]
         else:
