@@ -380,6 +380,20 @@ def flag_only(url):
     if DEBUG:
         return True
     return False
+
+
+def landing_page(url: str | None) -> bool:
+    if not url:
+        return False
+    parts = urlparse(url)
+    if parts.netloc:
+        return False
+    page = lookup_page(parts.path)
+    return page.name in LANDING_PAGES
+
+
+def typed_flag(url: str) -> bool:
+    return DEBUG
 """
 
 VIEW_NEXT = """
@@ -407,6 +421,15 @@ def test_a_check_the_engine_cannot_read_leaves_the_flow_for_review(view: str) ->
 def test_what_is_not_a_yes_no_check_of_the_value_leaves_the_proof(name: str) -> None:
     flows = _redirects(VIEW_IF.format(name=name), utils=HOMEMADE)
     assert [f for f in flows if proves(f)] and not any(f.unread_checks for f in flows)
+
+
+def test_a_check_declared_bool_may_answer_with_a_comparison() -> None:
+    # ``-> bool``: ``return page.name in LANDING_PAGES`` is its yes; still unread
+    flows = _redirects(VIEW_IF.format(name="landing_page"), utils=HOMEMADE)
+    assert flows and all(f.unread_checks == ["landing_page()"] for f in flows)
+    assert not [f for f in flows if proves(f)]
+    flows = _redirects(VIEW_IF.format(name="typed_flag"), utils=HOMEMADE)
+    assert [f for f in flows if proves(f)], "declared bool, but it never reads url"
 
 
 def test_decided_params_reads_the_returns_and_the_tests() -> None:

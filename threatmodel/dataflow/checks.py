@@ -56,9 +56,11 @@ def decided_params(
     fn: ast.FunctionDef | ast.AsyncFunctionDef, params: tuple[str, ...]
 ) -> list[str]:
     """The parameters ``fn`` is a yes/no check of: every ``return`` gives a literal ``True``
-    or ``False`` (both appear) and a test (``if``, ``while``, ``assert``) reads the parameter
-    or a local computed from it. A function returning anything else (a count, a row, a
-    regex match) is not read as a check: what its callers test is then its value."""
+    or ``False`` (both appear), or ``fn`` is declared ``-> bool`` (then a return may be a
+    comparison: ``return match.url_name in ALLOWED``); and a test (``if``, ``while``,
+    ``assert``) or a returned comparison reads the parameter or a local computed from it. A
+    function returning anything else (a count, a row, a regex match) is not read as a check:
+    what its callers test is then its value."""
     returns: list[ast.Return] = []
     tests: list[ast.expr] = []
     binds: list[tuple[list[ast.expr], ast.expr]] = []  # (targets, value) of each binding
@@ -74,7 +76,11 @@ def decided_params(
         elif isinstance(node, ast.For | ast.AsyncFor):
             binds.append(([node.target], node.iter))
     answers = [r.value.value if isinstance(r.value, ast.Constant) else None for r in returns]
-    if not returns or any(not isinstance(a, bool) for a in answers) or len(set(answers)) != 2:
+    if not returns:
+        return []
+    if declared_bool(fn):
+        tests += [r.value for r in returns if r.value is not None and _boolean(r.value)]
+    elif any(not isinstance(a, bool) for a in answers) or len(set(answers)) != 2:
         return []
     out = []
     for name in params:
@@ -90,6 +96,20 @@ def decided_params(
         if any(_names(t) & derived for t in tests):
             out.append(name)
     return out
+
+
+def declared_bool(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Is ``fn`` declared to answer yes or no (``-> bool``)?"""
+    return isinstance(fn.returns, ast.Name) and fn.returns.id == "bool"
+
+
+def _boolean(node: ast.expr) -> bool:
+    """A comparison, a negation, or ``and`` / ``or`` of those: a yes/no by its form."""
+    if isinstance(node, ast.Compare) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    ):
+        return True
+    return isinstance(node, ast.BoolOp) and all(_boolean(v) for v in node.values)
 
 
 def _own_nodes(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:

@@ -25,6 +25,7 @@ from threatmodel.dataflow.checks import (
     ChecksMixin,
     checked_params,
     decided_params,
+    declared_bool,
     forwarded_params,
 )
 from threatmodel.dataflow.conds import CondMixin
@@ -150,8 +151,11 @@ class Engine(
         holds = checked_params(f.params, f.truthy)
         if holds:
             self.summaries[qual]["holds"] = holds
-        # a yes/no check answers only True or False: most functions are not read again
-        yes_no = bool(f.returns) and all(isinstance(v.const, bool) for v in f.returns)
+        # a yes/no check answers only True or False, or says so (``-> bool``): most
+        # functions are not read again
+        yes_no = bool(f.returns) and (
+            all(isinstance(v.const, bool) for v in f.returns) or declared_bool(fn)
+        )
         decides = decided_params(fn, f.params) if yes_no else []
         if decides:
             self.summaries[qual]["decides"] = decides
