@@ -54,6 +54,8 @@ PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called
 POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 OWN = "this site's own origin"
+PREVIOUS_PAGE = "the browser's previous page (Referer)"
+REFERER = frozenset({"referer", "referrer"})
 MAX_NEST = 120
 OWN_URL = frozenset({"url", "originalUrl", "nextUrl"})
 URL_PARTS = frozenset({"searchParams", "search", "hash", "pathname", "query", "username"})
@@ -95,6 +97,24 @@ def own_url(origin: str, line: int) -> Value:
 
 def request_value(origin: str, line: int) -> Value:
     return Value(frozenset({Label("request", origin, line)}))
+
+
+def previous_page(origin: str, line: int, asked: Value, key: object) -> Value | None:
+    """The Referer header when ``key`` names it on ``asked``, the request (``req.get(
+    'Referrer')``, ``req.headers.referer``, ``request.headers.get('referer')``): the page the
+    browser comes from, Express's ``res.redirect('back')``. A redirect there leads back to
+    that page, which a third party can only make its own page, where the victim already
+    was: not a redirect anywhere else."""
+    if not isinstance(key, str) or key.lower() not in REFERER:
+        return None
+    o = asked.const
+    whole = isinstance(o, Obj) and o.kind in ("req", "ctx")
+    headers = bool(asked.labels) and all(
+        x.kind == "request" and x.origin.endswith("headers") for x in asked.labels
+    )
+    if not whole and not headers:
+        return None
+    return request_value(origin, line).sanitized(frozenset({"open_redirect"}), PREVIOUS_PAGE)
 
 
 def request_path(origin: str, line: int) -> Value:
@@ -150,6 +170,8 @@ class JsExpr:
             obj = self.expr(node.child_by_field_name("object"), f)
             key = self.expr(node.child_by_field_name("index"), f)
             got = obj.item(key.const) if key.known else None
+            if got is None and key.known:
+                got = previous_page(origin(node), line_of(node), obj, key.const)
             return got if got is not None else self.attr(obj, "", node, f)
         if t in ("call_expression", "new_expression"):
             return self.call(node, f)
@@ -293,6 +315,8 @@ class JsExpr:
                 return request_value(origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
             return CLEAN
         got = obj.item(name) if name else None
+        if got is None:
+            got = previous_page(origin(node), line_of(node), obj, name)
         if got is not None:
             return got
         if name in URL_PARTS and obj.labels and all(OWN in x.via for x in obj.labels):
@@ -335,6 +359,10 @@ class JsExpr:
         args = [self.arg(a, f, method, receiver) for a in arg_nodes]
         if method in WEAK_METHODS and fn is not None:
             self.weak(node, method, fn.child_by_field_name("object"), receiver, args)
+        if method in ("get", "header") and args:
+            back = previous_page(origin(node), line, receiver, args[0].const)
+            if back is not None:
+                return back
         if isinstance(receiver.const, Obj):
             got = self.object_call(receiver.const, method or "", node, args, f)
             if got is not None:
