@@ -97,7 +97,11 @@ class JsBind(JsExpr):
         if target is None:
             return
         t = target.type
-        if f.rereads and t in ("identifier", "member_expression"):
+        if f.rereads and t in (
+            "identifier",
+            "shorthand_property_identifier_pattern",
+            "member_expression",
+        ):
             # what a guard narrowed under this name (``subject``) no longer holds
             gone = REREAD + dotted(target)
             for k in [k for k in f.env if k == gone or k.startswith(gone + ".")]:
