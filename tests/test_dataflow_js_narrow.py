@@ -65,6 +65,12 @@ export function listed(u) {
   return false
 }
 
+export const local = (u: string) => u.startsWith('/') && !u.startsWith('//')
+
+export function isTarget(u: unknown): u is string {
+  return typeof u === 'string' && u.length < 100
+}
+
 export function cleaned(u) {
   if (u.length > 200) return ''
   return u.trim()
@@ -73,7 +79,7 @@ export function cleaned(u) {
 
 MIDDLEWARE = """\
 import { NextRequest, NextResponse } from "next/server";
-import { staysHome, nearby, listed, cleaned } from "./checks";
+import { staysHome, nearby, listed, cleaned, local, isTarget } from "./checks";
 
 export async function middleware(req: NextRequest) {
   const q = Object.fromEntries(req.nextUrl.searchParams.entries());
@@ -89,6 +95,12 @@ export async function middleware(req: NextRequest) {
   }
   if (cleaned(q.then)) {
     return NextResponse.redirect(q.then);
+  }
+  if (local(q.there)) {
+    return NextResponse.redirect(q.there);
+  }
+  if (isTarget(q.where)) {
+    return NextResponse.redirect(q.where);
   }
   return NextResponse.redirect(to);
 }
@@ -128,12 +140,10 @@ def test_unread_yes_no_check_leaves_the_flow_for_review() -> None:
     assert through_object and all(f.unread_checks == ["staysHome()"] for f in through_object)
     assert not any(proves(f) for f in through_object)
     # ``if (!nearby(to)) return``: past the refusal the check held
-    assert all(f.unread_checks == ["nearby()"] for f in got[19])
+    assert all(f.unread_checks == ["nearby()"] for f in got[25])
 
 
-def test_weak_allow_list_and_a_non_boolean_function_stay_proof() -> None:
+def test_an_arrow_of_boolean_methods_and_a_type_predicate_are_yes_no_checks() -> None:
     got = _redirects(js_flows({"checks.ts": CHECKS, "middleware.ts": MIDDLEWARE}))
-    weak = got[14]
-    assert weak and all(not f.unread_checks for f in weak)
-    assert any("weak check" in s for f in weak for s in f.sanitizers)
-    assert got[17] and all(not f.unread_checks and proves(f) for f in got[17])
+    assert got[20] and all(f.unread_checks == ["local()"] for f in got[20])
+    assert got[23] and all(f.unread_checks == ["isTarget()"] for f in got[23])

@@ -13,6 +13,7 @@ what callers test is then its value.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from threatmodel.code.jsast import unwrap
@@ -29,6 +30,9 @@ FUNCTIONS = frozenset(
 )
 TESTS = frozenset({"if_statement", "while_statement", "ternary_expression", "switch_statement"})
 MAX_NODES = 4000
+# methods whose answer is a boolean, whatever they are called on
+BOOLEAN_METHODS = frozenset({"startsWith", "endsWith", "includes", "has", "test", "some", "every"})
+PREDICATE = re.compile(r"[A-Za-z_$][\w$]*\s+is\s+\S.*")
 NAMES = frozenset(
     {"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"}
 )
@@ -88,8 +92,11 @@ def decided_params(fn: Node) -> list[int]:
 def _yes_no(fn: Node, returns: list[Node | None]) -> bool:
     kind = fn.child_by_field_name("return_type")
     if kind is not None:
-        text = node_text(kind).lstrip(":").replace(" ", "")
-        return text in ("boolean", "Promise<boolean>")
+        text = node_text(kind).lstrip(":").strip()
+        # ``boolean``, ``Promise<boolean>``, a type predicate ``u is SafeUrl``
+        return text.replace(" ", "") in ("boolean", "Promise<boolean>") or bool(
+            PREDICATE.fullmatch(text)
+        )
     literals = set()
     for r in returns:
         r = unwrap(r)
@@ -106,6 +113,14 @@ def _boolean(node: Node) -> bool:
         return True
     if node.type == "unary_expression":
         return node_text(node).startswith("!")
+    if node.type == "call_expression":
+        fn = unwrap(node.child_by_field_name("function"))
+        prop = fn.child_by_field_name("property") if fn is not None else None
+        return (
+            fn is not None
+            and fn.type == "member_expression"
+            and (prop is not None and node_text(prop) in BOOLEAN_METHODS)
+        )
     if node.type == "binary_expression":
         op = node_text(node.child_by_field_name("operator") or node)
         if op in COMPARISONS:
