@@ -31,10 +31,11 @@ from threatmodel.dataflow.encode import LabelTable
 from threatmodel.dataflow.frame import CallRec, Frame, Hit
 from threatmodel.dataflow.jsbind import JsBind
 from threatmodel.dataflow.jsdecide import decided_params
-from threatmodel.dataflow.jsexpr import CTX, FUNCTIONS, MAX_NEST, REQ, Obj, request_value
+from threatmodel.dataflow.jsexpr import FUNCTIONS, MAX_NEST
 from threatmodel.dataflow.jsmade import made_by_packages
 from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
 from threatmodel.dataflow.jspin import pinned_params
+from threatmodel.dataflow.jsrequest import CTX, REQ, Obj, request_value
 from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 
 if TYPE_CHECKING:

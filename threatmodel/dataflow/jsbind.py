@@ -24,12 +24,11 @@ from threatmodel.dataflow.jsexpr import (
     FUNCTIONS,
     REQUEST_METHODS,
     JsExpr,
-    Obj,
-    request_value,
 )
 from threatmodel.dataflow.jsnarrow import EQUALS, checked_values, equality
 from threatmodel.dataflow.jsnodes import call_args, origin
 from threatmodel.dataflow.jspin import PIN, PINNED, pin_test
+from threatmodel.dataflow.jsrequest import Obj, request_value
 from threatmodel.dataflow.jsweak import CHECK, WEAK, is_input, weak_test
 from threatmodel.dataflow.pycall import shallow
 from threatmodel.dataflow.urlhead import HOST_KINDS

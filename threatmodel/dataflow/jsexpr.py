@@ -14,7 +14,6 @@ receiver's and arguments' labels through. Sinks are the registry's JavaScript ro
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.claims.sql_injection import PG_PROMISE
@@ -24,6 +23,15 @@ from threatmodel.dataflow import affix, jsviews, urlhead
 from threatmodel.dataflow.frame import REREAD, Frame, Hit
 from threatmodel.dataflow.jsconds import check
 from threatmodel.dataflow.jsnodes import call_args, callee_text, const_of, origin
+from threatmodel.dataflow.jsrequest import (
+    OWN,
+    REQ,
+    Obj,
+    own_url,
+    previous_page,
+    request_path,
+    request_value,
+)
 from threatmodel.dataflow.jsweak import WEAK_METHODS
 from threatmodel.dataflow.values import CLEAN, Label, Value, const, field_of, join, tainted, whole
 
@@ -33,14 +41,6 @@ if TYPE_CHECKING:
     from threatmodel.dataflow.catalog import Catalog
 
 
-@dataclass(frozen=True)
-class Obj:
-    kind: str  # req | ctx | instance
-    qual: str = ""
-
-
-REQ = Value(const=Obj("req"))
-CTX = Value(const=Obj("ctx"))
 REQUEST_ATTRS = frozenset(
     {"query", "body", "params", "headers", "cookies", "signedCookies", "path", "hostname"}
     | {"files", "file", "search", "searchParams", "rawBody"}
@@ -53,9 +53,6 @@ API_CLIENTS = {"XMLHttpRequest": ("responseText", "response", "responseXML")}
 PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called on, as it is
 POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
 LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
-OWN = "this site's own origin"
-PREVIOUS_PAGE = "the browser's previous page (Referer)"
-REFERER = frozenset({"referer", "referrer"})
 MAX_NEST = 120
 OWN_URL = frozenset({"url", "originalUrl", "nextUrl"})
 URL_PARTS = frozenset({"searchParams", "search", "hash", "pathname", "query", "username"})
@@ -87,42 +84,6 @@ BROWSER_SOURCES = re.compile(
     r"|\.snapshot\.(queryParams|params|fragment)$"
 )
 JSX = frozenset({"jsx_element", "jsx_self_closing_element", "jsx_fragment"})
-
-
-def own_url(origin: str, line: int) -> Value:
-    """This request's own URL (``req.url``, ``req.nextUrl``): its scheme and host are this
-    site's, so a redirect or fetch to it (``new URL('/login', req.url)``) stays on this site."""
-    return request_value(origin, line).sanitized(frozenset({"open_redirect", "ssrf"}), OWN)
-
-
-def request_value(origin: str, line: int) -> Value:
-    return Value(frozenset({Label("request", origin, line)}))
-
-
-def previous_page(origin: str, line: int, asked: Value, key: object) -> Value | None:
-    """The Referer header when ``key`` names it on ``asked``, the request (``req.get(
-    'Referrer')``, ``req.headers.referer``, ``request.headers.get('referer')``): the page the
-    browser comes from, Express's ``res.redirect('back')``. A redirect there leads back to
-    that page, which a third party can only make its own page, where the victim already
-    was: not a redirect anywhere else."""
-    if not isinstance(key, str) or key.lower() not in REFERER:
-        return None
-    o = asked.const
-    whole = isinstance(o, Obj) and o.kind in ("req", "ctx")
-    headers = bool(asked.labels) and all(
-        x.kind == "request" and x.origin.endswith("headers") for x in asked.labels
-    )
-    if not whole and not headers:
-        return None
-    return request_value(origin, line).sanitized(frozenset({"open_redirect"}), PREVIOUS_PAGE)
-
-
-def request_path(origin: str, line: int) -> Value:
-    """The path of this request's URL (Express's ``req.path``, Koa's ``ctx.path``, a WHATWG
-    ``pathname``): client input that starts with '/'. A browser sends its request line's
-    target as a path, so where a victim's browser is led it is '/...' (``//evil.example``
-    too: alone it can still be a redirect's host, but after ``https://host`` it is a path)."""
-    return Value(frozenset({Label("request", origin, line)}), affix=("/", ""))
 
 
 class JsExpr:
