@@ -56,3 +56,18 @@ def test_combine_resolvers_guards_imported_from_another_file() -> None:
     assert routes[("MUTATION", "/graphql/Mutation.deleteNote")].auth.status.value == "restricted"
     # a guard that refuses no one guards nothing
     assert routes[("MUTATION", "/graphql/Mutation.pingNote")].auth.status.value == "public"
+
+
+def test_an_undefined_identity_that_throws_authenticates(tmp_path: Path) -> None:
+    (tmp_path / "schema.js").write_text(
+        "const { ApolloServer } = require('apollo-server')\n"
+        "const resolvers = { Mutation: {\n"
+        "  save: async (parent, args, context) => {\n"
+        "    if (typeof context.user == 'undefined') { throw new Error('sign in') }\n"
+        "    return args.name\n"
+        "  },\n"
+        "} }\n"
+        "new ApolloServer({ resolvers })\n"
+    )
+    routes = by_route(collect(tmp_path, GraphqlJsCollector()))
+    assert routes[("MUTATION", "/graphql/Mutation.save")].auth.status.value == "authenticated"

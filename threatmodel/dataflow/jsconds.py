@@ -17,6 +17,7 @@ from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
 from threatmodel.dataflow.sinkconds import FIXED_URL
 from threatmodel.dataflow.values import ATTR, Label, Value, tainted
+from threatmodel.frameworks.graphql.js import ARGUMENT
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -173,9 +174,14 @@ def _string_call(node: Node) -> bool:
 
 def _parsed(value: Value) -> Value | None:
     """The request labels of ``value`` that may hold a parsed object: a JSON body's or a
-    query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)."""
+    query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)
+    nor a GraphQL argument (typed by the schema, and no GraphQL name starts with ``$``)."""
     got = frozenset(
-        x for x in value.labels if x.kind == "request" and "params" not in x.origin.split(".")
+        x
+        for x in value.labels
+        if x.kind == "request"
+        and "params" not in x.origin.split(".")
+        and not x.origin.startswith(ARGUMENT)
     )
     return Value(got) if got else None
 

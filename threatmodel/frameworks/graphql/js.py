@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 ROOTS = (("Query", "QUERY"), ("Mutation", "MUTATION"))
+# The origin of a resolver's arguments as a request source (``dataflow/js.py``). GraphQL
+# coerces each to its declared type, and a name is ``[_A-Za-z][_0-9A-Za-z]*``: no input
+# object holds a ``$`` key, so none is a Mongo operator (``dataflow/jsconds.py``).
+ARGUMENT = "GraphQL argument"
 _LIBS = ("@apollo/server", "apollo-server", "graphql-yoga", "@graphql-tools", "graphql-tools")
 _IDENTITY = ("user", "currentuser", "session", "userid", "viewer", "me", "auth", "account")
 _ROLE = ("role", "admin", "permission", "isstaff", "scope")
@@ -82,6 +86,23 @@ def _fields(obj: Node, local: dict[str, Node]) -> list[dict[str, Any]]:
             field["refs"] = refs(value)  # combineResolvers(isAuthenticated, ..., resolver)
         out.append(field)
     return out
+
+
+def is_resolver(fn: Node) -> bool:
+    """Is ``fn`` a field's resolver in a resolver map: a function (or method) of an object
+    held under a type's name in an object that has a ``Query`` or ``Mutation`` key? The
+    server calls it with the client's field arguments second (``(parent, args, ctx)``),
+    whatever type it resolves."""
+    field = fn if fn.type == "method_definition" else fn.parent
+    if field is None or field.type not in ("pair", "method_definition"):
+        return False
+    fields = field.parent
+    holder = fields.parent if fields is not None and fields.type == "object" else None
+    resolvers = holder.parent if holder is not None and holder.type == "pair" else None
+    if resolvers is None or resolvers.type != "object":
+        return False
+    keys = (p.child_by_field_name("key") for p in resolvers.named_children if p.type == "pair")
+    return any(k is not None and node_text(k) in dict(ROOTS) for k in keys)
 
 
 def _resolver_in(wrapper: Node) -> Node | None:
