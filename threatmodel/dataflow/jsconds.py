@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from threatmodel.code.jsast import dotted, object_props, string_value, unwrap
+from threatmodel.code.jsast import dotted, literal_object, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
 from threatmodel.dataflow.sinkconds import FIXED_URL
@@ -101,7 +101,10 @@ def check(
                 return "the URL's scheme and host are fixed before any input"
         return value
     if when == "noent":
-        opts = object_props(unwrap(args[1])) if len(args) > 1 else {}
+        literal = literal_object(args[1]) if len(args) > 1 else None
+        if len(args) > 1 and literal is None:
+            return None  # options the engine cannot read: no claim either way
+        opts = object_props(literal)
         if "noent" in opts and node_text(opts["noent"]) == "true":
             return value
         return "parsed without noent: external entities are not substituted"

@@ -120,7 +120,7 @@ def _resolver_in(wrapper: Node) -> Node | None:
 @register
 class GraphqlJsCollector(Collector):
     id = "graphql_js"
-    version = 1
+    version = 2  # 2: an undefined caller refused
     # resolver maps, or the server library a resolver file may not name itself
     gate = re.compile(r"\b(?:Query|Mutation)\b|apollo-server|@apollo/server|graphql-")
 
