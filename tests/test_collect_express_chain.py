@@ -1,0 +1,55 @@
+"""Which callback of an Express route is its handler and which are its guards: a guard taken
+as a member of a required module, and a package's middleware placed after the app's own
+callback (which answers, so the middleware never runs and is no handler)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from js_support import by_route, collect
+
+from threatmodel.frameworks.express.routes import ExpressCollector
+
+GUARD = """\
+module.exports = {
+  needToken: (req, res, next) => {
+    if (!req.headers.authorization) {
+      return res.status(401).send({ error: 'token required' })
+    }
+    next()
+  },
+}
+"""
+ROUTES = """\
+const express = require('express')
+const needToken = require('../guards').needToken
+const perms = require('express-jwt-permissions')({ permissionsProperty: 'scopes' })
+const items = require('../items')
+const router = express.Router()
+router.get('/items', needToken, items.list, perms.check(['items:read']))
+router.post('/items', items.add)
+router.get('/ping', perms.check(['ping']))
+module.exports = router
+"""
+ITEMS = "module.exports = { list: (req, res) => res.json([]), add: (req, res) => res.end() }\n"
+APP = """\
+const express = require('express')
+const app = express()
+app.use('/api', require('./routes/items'))
+"""
+
+
+def test_member_required_guard_and_middleware_after_the_handler(tmp_path: Path) -> None:
+    (tmp_path / "routes").mkdir()
+    (tmp_path / "routes" / "items.js").write_text(ROUTES)
+    (tmp_path / "guards.js").write_text(GUARD)
+    (tmp_path / "items.js").write_text(ITEMS)
+    (tmp_path / "app.js").write_text(APP)
+    routes = by_route(collect(tmp_path, ExpressCollector()))
+    listed = routes[("GET", "/api/items")]
+    assert listed.handler == "items.list"
+    assert listed.auth.status.value == "authenticated"
+    assert "needToken" in (listed.auth.mechanism or "")
+    assert routes[("POST", "/api/items")].auth.status.value == "public"
+    # a route made of a package's middleware alone keeps it as its handler
+    assert routes[("GET", "/api/ping")].handler == "perms.check(['ping'])"
