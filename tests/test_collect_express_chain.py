@@ -1,6 +1,7 @@
-"""Which callback of an Express route is its handler and which are its guards: a guard taken
-as a member of a required module, and a package's middleware placed after the app's own
-callback (which answers, so the middleware never runs and is no handler)."""
+"""What an Express registration says: which callback of a route is its handler and which are
+its guards (a guard taken as a member of a required module; a package's middleware placed
+after the app's own callback, which answers, so the middleware never runs and is no
+handler), and a middleware's options held in a name."""
 
 from __future__ import annotations
 
@@ -53,3 +54,26 @@ def test_member_required_guard_and_middleware_after_the_handler(tmp_path: Path) 
     assert routes[("POST", "/api/items")].auth.status.value == "public"
     # a route made of a package's middleware alone keeps it as its handler
     assert routes[("GET", "/api/ping")].handler == "perms.check(['ping'])"
+
+
+CORS = """\
+const express = require('express')
+const cors = require('cors')
+const app = express()
+const corsOptions = {
+  origin: true,
+  credentials: true,
+}
+app.use(cors(corsOptions))
+app.use('/b', cors(makeOptions()))
+"""
+
+
+def test_cors_options_held_in_a_name_are_read_where_written(tmp_path: Path) -> None:
+    (tmp_path / "app.js").write_text(CORS)
+    settings = collect(tmp_path, ExpressCollector()).settings
+    got = {(s.key, s.value, s.location.line) for s in settings}
+    assert ("cors.allow_origins", "reflect", 5) in got
+    assert ("cors.allow_credentials", "true", 6) in got
+    # options the reader cannot see are not the package's default
+    assert ("cors.allow_origins", "dynamic", 9) in got

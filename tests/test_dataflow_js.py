@@ -293,3 +293,12 @@ def test_xml_options_held_in_a_name_and_the_xpath_package() -> None:
     assert not any(f.sink_location.line == 15 for f in flows)
     # options declared without noent refute a claim there
     assert any(f.sink_location.line == 10 and not proves(f) for f in flows)
+
+
+def test_a_template_of_constants_is_a_constant() -> None:
+    code = "const kind = 'public'\n"
+    code += "users.find({ $where: `this.kind == '${kind}' && this.n < ${3}` })\n"
+    flows = run(express(code))
+    assert [(f.claim, f.source_kind) for f in flows if f.sink_location.line == 5] == [
+        ("nosql_injection", "constant")
+    ]

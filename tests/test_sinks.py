@@ -115,3 +115,23 @@ def test_a_decode_imported_from_jwt_is_jwt_decode() -> None:
     data = PythonJwtCollector().extract(SourceFile.from_bytes("t.py", code.encode()))
     verify = [row for row in data["settings"] if row[0] == "jwt.verify"]
     assert verify == [["jwt.verify", "false", "pyjwt", 5], ["jwt.verify", "true", "pyjwt", 7]]
+
+
+JWT_BY_NAME = """
+const jwt = require("jsonwebtoken");
+const options = { issuer: "me", algorithms: ["HS256", "none"] };
+function h(req, res) {
+  return jwt.verify(req.headers.authorization, process.env.KEY, options);
+}
+function strict(req, res) {
+  const options = { algorithms: ["HS256"] };
+  return jwt.verify(req.headers.authorization, process.env.KEY, options);
+}
+"""
+
+
+def test_js_jwt_options_held_in_a_name() -> None:
+    data = JsSinksCollector().extract(SourceFile.from_bytes("a.js", JWT_BY_NAME.encode()))
+    algs = [s for s in data["settings"] if s[0] == "jwt.algorithms"]
+    # the module's options object; the function's own one (declared nearer) accepts no none
+    assert algs == [["jwt.algorithms", "HS256,none", 5]]

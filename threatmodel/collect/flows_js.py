@@ -59,7 +59,8 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 6  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name
+    version = 7  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
+    # 7: templates of constants fold
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:

@@ -233,8 +233,11 @@ def jwt_settings(node: Node) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if name.endswith("verify"):
         out.append(("jwt.verify", "true"))
+        # the options written in place or held in a name (``const options = {...}``)
         algs = jsast.strings_of(
-            jsast.object_props(args[2] if len(args) > 2 else None).get("algorithms")
+            jsast.object_props(jsast.literal_object(args[2]) if len(args) > 2 else None).get(
+                "algorithms"
+            )
         )
         if algs and any(a.lower() == "none" for a in algs):
             out.append(("jwt.algorithms", ",".join(algs)))
@@ -270,7 +273,7 @@ def function_name(fn: Node | None) -> str | None:
 @register
 class JsSinksCollector(Collector):
     id = "sinks_js"
-    version = 4  # sinks are the claim catalog's JS rows; 4: the xpath package
+    version = 5  # sinks are the claim catalog's JS rows; 4: xpath; 5: jwt options by name
     # The last name only: ``vm .runInNewContext`` may be split by spaces or lines.
     gate = re.compile("|".join(sorted(re.escape(w) for w in _gate_words())))
 

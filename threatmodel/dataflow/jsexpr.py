@@ -201,6 +201,8 @@ class JsExpr:
             else const(node_text(c))
             for c in node.named_children
         ]
+        if all(p.known and type(p.const) in (str, int, float) for p in pieces):
+            return const("".join(str(p.const) for p in pieces))  # constants only: folded
         pieces = urlhead.fixed_tail(pieces)
         return affix.concat(pieces, tainted(*pieces))
 
