@@ -153,6 +153,21 @@ def literal_object(node: Node | None) -> Node | None:
     return None
 
 
+def made_by_call(root: Node) -> dict[str, str]:
+    """Top-level name -> the function whose call made it (``const l = rateLimiter({...})``)."""
+    out: dict[str, str] = {}
+    for stmt in root.named_children:
+        if stmt.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for decl in stmt.named_children:
+            name = decl.child_by_field_name("name")
+            value = unwrap(decl.child_by_field_name("value"))
+            fn = value.child_by_field_name("function") if value is not None else None
+            if name is not None and fn is not None and fn.type == "identifier":
+                out[node_text(name)] = node_text(fn)
+    return out
+
+
 def params(fn: Node) -> list[str]:
     """Parameter names of a function node ('' for destructured or unnamed ones)."""
     ps = fn.child_by_field_name("parameters")
