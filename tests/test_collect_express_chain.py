@@ -77,3 +77,22 @@ def test_cors_options_held_in_a_name_are_read_where_written(tmp_path: Path) -> N
     assert ("cors.allow_credentials", "true", 6) in got
     # options the reader cannot see are not the package's default
     assert ("cors.allow_origins", "dynamic", 9) in got
+
+
+OAUTH = """\
+const express = require('express')
+const passport = require('passport')
+const { startFlow } = require('./flow')
+const router = express.Router()
+router.get('/auth/github', startFlow, passport.authenticate('github'))
+module.exports = router
+"""
+
+
+def test_a_package_imported_as_such_may_be_the_handler(tmp_path: Path) -> None:
+    # passport.authenticate answers (it redirects to the provider): the callback before it
+    # is middleware, not the handler
+    (tmp_path / "routes.js").write_text(OAUTH)
+    (tmp_path / "flow.js").write_text("exports.startFlow = (req, res, next) => next()\n")
+    routes = by_route(collect(tmp_path, ExpressCollector()))
+    assert routes[("GET", "/auth/github")].handler == "passport.authenticate('github')"

@@ -357,10 +357,11 @@ class Declarations:
             return ["localfn", root, ""]
         return None
 
-    def from_package(self, name: str, depth: int = 0) -> bool:
-        """Is ``name`` a package's import, or what a package's factory made
-        (``guard = require('express-jwt-permissions')(opts)``), not the app's own code?"""
-        if name in self.imports:
+    def made_by_package(self, name: str, depth: int = 0) -> bool:
+        """Is ``name`` an object a package's factory made, configured by the app (``guard =
+        require('express-jwt-permissions')(opts)``), not the app's own code? (A package
+        imported as such, ``passport``, is not: its call may be the route's handler.)"""
+        if depth and name in self.imports:
             return not self.imports[name][0].startswith((".", "@/", "~/"))
         value = unwrap(self.aliases.get(name))
         fn = unwrap(value.child_by_field_name("function")) if value is not None else None
@@ -369,7 +370,7 @@ class Declarations:
         if fn.type == "call_expression" and callee(fn) == "require":
             spec = string_value(unwrap(call_args(fn)[0])) if call_args(fn) else None
             return spec is not None and not spec.startswith((".", "@/", "~/"))
-        return fn.type == "identifier" and self.from_package(node_text(fn), depth + 1)
+        return fn.type == "identifier" and self.made_by_package(node_text(fn), depth + 1)
 
     def _anonymous_export(self, root: Node) -> None:
         """``export default Router().use('/api', api)``: a receiver with no name of its own."""

@@ -353,8 +353,8 @@ class _FileReader(Declarations):
                 ref["pkg"] = kind
             name = callee(seen) if seen.type == "call_expression" else ""
             ref["name"], ref["called"] = name, True
-            if name and self.from_package(name.split(".")[0]):
-                ref["pkg_call"] = True
+            if "." in name and self.made_by_package(name.split(".")[0]):
+                ref["pkg_call"] = True  # ``guard.check([...])``: a configured package check
             flags, keys = passed_options(seen) if seen.type == "call_expression" else ([], [])
             if flags:
                 ref["on"] = flags  # auth({ optional: true }): a guard factory's options
