@@ -53,6 +53,8 @@ VULNERABLE: dict[str, str] = {
     "dolevf+Damn-Vulnerable-GraphQL-Application": "a961308c02d1fb462b192681c336b0739e432da7",
     "fportantier+vulpy": "5249cc8b05a1c37f6b2f757b1cf16a509c327122",
     "snyk-labs+nodejs-goof": "add14ba59e98240d9e00a235dd7d42cd61ae9912",
+    "snoopysecurity+dvws-node": "a7385b855dce7a4da135f5949df96059b76aaba6",
+    "nVisium+django.nV": "a48901f106da4888417339b7b44b8ed56b64c63f",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5

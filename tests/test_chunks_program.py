@@ -435,3 +435,43 @@ def test_the_express_apps_creation_is_application_setup(tmp_path: Path) -> None:
     data = "\n".join(c.data for c in chunks)
     assert "4|var app = express();" in data and "console.log" not in data
     assert "7|app.use(express.static('public'))" in data
+
+
+SIGNUP = {
+    "accounts/forms.py": (
+        "from django import forms\n"  # 1
+        "from django.contrib.auth.models import User\n"  # 2
+        "\n"  # 3
+        "class SignupForm(forms.ModelForm):\n"  # 4
+        "    class Meta:\n"  # 5
+        "        model = User\n"  # 6
+        "        exclude = ['groups', 'last_login']\n"  # 7
+        "\n"  # 8
+        "class SearchForm(forms.Form):\n"  # 9
+        "    q = forms.CharField()\n"  # 10
+    ),
+    "accounts/views.py": (
+        "from accounts.forms import SignupForm, SearchForm\n"  # 1
+        "\n"  # 2
+        "def signup(request):\n"  # 3
+        "    form = SignupForm(data=request.POST)\n"  # 4
+        "    if form.is_valid():\n"  # 5
+        "        form.save()\n"  # 6
+        "    SearchForm(request.GET).is_valid()\n"  # 7
+        "    return None\n"  # 8
+    ),
+}
+
+
+def test_a_model_forms_meta_is_shown_with_the_view_that_saves_it(tmp_path: Path) -> None:
+    # which fields the request may set (mass assignment) is the Meta's fields / exclude
+    files = write(tmp_path, SIGNUP)
+    facts = Facts(
+        routes=[
+            route("/signup", "accounts.views.signup", "accounts/views.py", 3,
+                  AuthStatus.PUBLIC, "django")
+        ]
+    )  # fmt: skip
+    data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000, files=files))
+    assert "--- called SignupForm: accounts/forms.py lines 5-7" in data
+    assert "SearchForm: accounts/forms.py" not in data  # a plain form names no model fields

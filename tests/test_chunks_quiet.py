@@ -189,3 +189,32 @@ def test_a_get_whose_handler_writes_is_quoted_a_page_that_reads_is_not(tmp_path:
     data = "\n".join(c.data for c in chunks if c.kind == "component")
     assert "5|    store.forget_expired()" in data
     assert "10|" not in data and "GET /about" not in data
+
+
+ENV_VIEWS = (
+    "import os\n"  # 1
+    "from django.http import JsonResponse\n"  # 2
+    "\n"  # 3
+    "def info(request):\n"  # 4
+    '    return JsonResponse({"env": dict(os.environ)})\n'  # 5
+    "\n"  # 6
+    "\n"  # 7
+    "def region(request):\n"  # 8
+    '    return JsonResponse({"region": os.environ.get("REGION")})\n'  # 9
+)
+
+
+def test_a_page_that_returns_the_whole_environment_is_quoted(tmp_path: Path) -> None:
+    # the process environment (its secrets) handed to any caller is the model's to judge;
+    # one variable of it is a page like any other
+    files = write(tmp_path, {"views.py": ENV_VIEWS})
+    facts = Facts(
+        routes=[
+            route("/info", "views.info", "views.py", 4, AuthStatus.PUBLIC, "django"),
+            route("/region", "views.region", "views.py", 8, AuthStatus.PUBLIC, "django"),
+        ]
+    )
+    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert '5|    return JsonResponse({"env": dict(os.environ)})' in data
+    assert "9|" not in data

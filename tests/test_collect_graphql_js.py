@@ -56,3 +56,34 @@ def test_combine_resolvers_guards_imported_from_another_file() -> None:
     assert routes[("MUTATION", "/graphql/Mutation.deleteNote")].auth.status.value == "restricted"
     # a guard that refuses no one guards nothing
     assert routes[("MUTATION", "/graphql/Mutation.pingNote")].auth.status.value == "public"
+
+
+def test_an_undefined_identity_that_throws_authenticates(tmp_path: Path) -> None:
+    (tmp_path / "schema.js").write_text(
+        "const { ApolloServer } = require('apollo-server')\n"
+        "const resolvers = { Mutation: {\n"
+        "  save: async (parent, args, context) => {\n"
+        "    if (typeof context.user == 'undefined') { throw new Error('sign in') }\n"
+        "    return args.name\n"
+        "  },\n"
+        "} }\n"
+        "new ApolloServer({ resolvers })\n"
+    )
+    routes = by_route(collect(tmp_path, GraphqlJsCollector()))
+    assert routes[("MUTATION", "/graphql/Mutation.save")].auth.status.value == "authenticated"
+
+
+def test_server_options_that_open_it_are_settings(tmp_path: Path) -> None:
+    (tmp_path / "server.js").write_text(
+        "const { ApolloServer } = require('apollo-server')\n"
+        "const options = {\n"
+        "  introspection: true,\n"
+        "  allowBatchedHttpRequests: true,\n"
+        "  debug: process.env.NODE_ENV !== 'production',\n"
+        "}\n"
+        "const server = new ApolloServer(options)\n"
+    )
+    settings = collect(tmp_path, GraphqlJsCollector()).settings
+    got = {(s.key, s.value, s.location.line) for s in settings}
+    # written true, in a name the call reads; a value the deployment decides is no fact
+    assert got == {("graphql.introspection", "true", 3), ("graphql.batching", "true", 4)}

@@ -263,3 +263,42 @@ def test_tm111_leaves_followed_sinks_to_the_flows(tmp_path: Path) -> None:
     assert rule.check(Facts(routes=[route], sinks=[sink]), rule_ctx)  # no flow: ``dynamic``
     # the engine followed the call and the number breaks the flow: TM111 says nothing
     assert rule.check(Facts(routes=[route], sinks=[sink], flows=ctx.facts.flows), rule_ctx) == []
+
+
+XML = """\
+const xpath = require('xpath')
+const libxml = require('libxmljs')
+const loose = { noent: false }
+module.exports = {
+  find: (req, res) => {
+    const opts = { noent: true, dtdload: true }
+    const doc = libxml.parseXml(req.body.xml, opts)
+    const hit = xpath.evaluate("//a[b='" + req.params.b + "']", doc, null, 0, null)
+    const all = xpath.select('//a/b', doc)
+    res.json([hit, all, libxml.parseXml(req.body.xml, loose)])
+  },
+  later: (req, res) => {
+    let o = { noent: false }
+    o = { noent: true }
+    res.json(libxml.parseXml(req.body.xml, o))
+  },
+}
+"""
+
+
+def test_xml_options_held_in_a_name_and_the_xpath_package() -> None:
+    flows = run({"xml.js": XML})
+    assert {k for k in proven(flows)} == {("xxe", 7), ("xpath_injection", 8)}
+    # options the engine cannot pin (assigned twice) neither confirm nor refute
+    assert not any(f.sink_location.line == 15 for f in flows)
+    # options declared without noent refute a claim there
+    assert any(f.sink_location.line == 10 and not proves(f) for f in flows)
+
+
+def test_a_template_of_constants_is_a_constant() -> None:
+    code = "const kind = 'public'\n"
+    code += "users.find({ $where: `this.kind == '${kind}' && this.n < ${3}` })\n"
+    flows = run(express(code))
+    assert [(f.claim, f.source_kind) for f in flows if f.sink_location.line == 5] == [
+        ("nosql_injection", "constant")
+    ]

@@ -103,3 +103,34 @@ def test_a_confirmed_flow_carries_its_chain_from_source_to_sink(tmp_path: Path) 
     assert got.proof[0].location is not None and got.proof[0].location.line == 8
     assert got.proof[-1].location is not None and got.proof[-1].location.line == 9
     assert "subprocess.run" in got.proof[-1].text
+
+
+WHERE = textwrap.dedent(
+    """\
+    module.exports = {
+      search: (req, res) => {
+        const kind = 'public'
+        notes.find({ $where: `this.kind == '${kind}' && this.name == '${req.body.q}'` })
+        notes.find({ $where: `this.kind == '${kind}'` })
+      },
+    }
+    """
+)
+
+
+def test_a_sql_claim_on_where_code_is_decided_by_the_nosql_flow(tmp_path: Path) -> None:
+    # ``$where`` is listed with the SQL sinks, so a rule reading sink facts claims SQL
+    # injection there: the engine's NoSQL flow at that sink decides it
+    (tmp_path / "app.js").write_text(WHERE)
+    extract = dataflow.extract_js(SourceFile.from_bytes("app.js", WHERE.encode()))
+    assert extract is not None
+    facts = Facts(flows=dataflow.flows({"app.js": extract}, {}))
+    ctx = VerifyContext(facts=facts, reader=RepoReader(tmp_path))
+    got = {}
+    for line in (4, 5):
+        claim = Claim(kind="sql_injection", location=Location(path="app.js", line=line))
+        finding = Finding(
+            title="t", severity=Severity.HIGH, stride=[], source="rule", claims=[claim]
+        )
+        got[line] = judge("sql_injection", claim, finding, ctx).verdict
+    assert got == {4: Verdict.CONFIRMED, 5: Verdict.REFUTED}

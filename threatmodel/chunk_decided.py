@@ -21,6 +21,7 @@ the statements that touch request data only (``CodeRef.touched``), not its whole
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder
@@ -47,6 +48,13 @@ MAX_POINT_LINES = 4  # a point's statement up to this long is quoted whole
 # Heads a proved route's first excerpt of points (no ": " in it: the label ends there). What
 # it means is said once, in the system prompt, not beside each of a request's many routes.
 PROVED_LABEL = "proved flow points"
+# The environment read whole, not one variable of it: ``process.env`` not followed by a
+# member nor destructured (``const { A } = process.env``), ``os.environ`` not followed by
+# ``.get`` or a subscript (``dict(os.environ)``).
+WHOLE_ENV = re.compile(
+    r"(?<!\} = )(?<!\}=)\bprocess\.env\b(?!\s*(?:\.|\[|\?\.))"
+    r"|\bos\.environ\b(?!\s*(?:\.get\b|\[))"
+)
 
 
 def plain_write(
@@ -179,15 +187,18 @@ def more_to_read(
 def acts_on_request(b: ChunkBuilder, own: list[CodeRef]) -> bool:
     """Whether a route's handler does something with what the caller sent: hands it to a
     call (a lookup, a file write, a helper) or branches on it (a header that unlocks a
-    page). A handler that only renders a page for the method or the logged-in user does
-    not: it is quiet (summarize.py)."""
+    page), or reads the process's whole environment (``res.json({env: process.env})``, the
+    app's secrets handed to whoever asks). A handler that only renders a page for the method
+    or the logged-in user does not: it is quiet (summarize.py)."""
     for ref in own:
         try:
             lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
         except PathRefused:
             continue
         if is_function(lines) and (
-            request_branches(lines, ref.start) or request_uses(lines, ref.start)
+            request_branches(lines, ref.start)
+            or request_uses(lines, ref.start)
+            or any(WHOLE_ENV.search(line) for line in lines)
         ):
             return True
     return False

@@ -41,9 +41,29 @@ _SKIP_HEADS = frozenset({"self", "cls", "this", "super"})
 def _py_def_in(index: CodeIndex, path: str, attrs: list[str]) -> CodeRef | None:
     tree = index.python(path)
     found = _py_member(tree, attrs) if tree is not None else None
-    if found is None or isinstance(found, ast.ClassDef):
-        return None  # a class (a constructor call, an inherited method) is not a callee body
-    return _py_ref(path, found, f"called {'.'.join(attrs)}")
+    if isinstance(found, ast.ClassDef):
+        # a class (a constructor call, an inherited method) is not a callee body, but a
+        # model form's or serializer's ``Meta`` says which request fields it saves
+        meta = _fields_meta(found) if len(attrs) == 1 else None
+        return _py_ref(path, meta, f"called {attrs[0]}") if meta is not None else None
+    return _py_ref(path, found, f"called {'.'.join(attrs)}") if found is not None else None
+
+
+def _fields_meta(cls: ast.ClassDef) -> ast.ClassDef | None:
+    """The inner ``class Meta`` of a Django ``ModelForm`` / DRF ``ModelSerializer`` that
+    names the model fields a request may set (``fields``, ``exclude``)."""
+    for node in cls.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Meta":
+            names = {
+                t.id
+                for a in node.body
+                if isinstance(a, ast.Assign)
+                for t in a.targets
+                if isinstance(t, ast.Name)
+            }
+            if names & {"fields", "exclude"}:
+                return node
+    return None
 
 
 def resolve_python(index: CodeIndex, path: str, name: str) -> CodeRef | None:

@@ -282,18 +282,29 @@ class CodeIndex:
         names = [node_text(a) for a in jsast.call_args(call) if a.type == "identifier"]
         out: list[CodeRef] = []
         imports = jsast.imports(tree.root_node)
+        made = jsast.made_by_call(tree.root_node)  # ``limiter = rateLimiter({...})``: its factory
         for name in names:
             ref = _js_toplevel_def(path, tree.root_node, name)
-            if ref is None and name in imports:
-                spec, member = imports[name]
-                target = self._js_module(path, spec)
-                other = self.js(target) if target else None
-                if other is not None and target is not None:
-                    wanted = name if member in ("*", "default") else member
-                    ref = _js_toplevel_def(target, other.root_node, wanted)
+            ref = ref or (self._js_imported(path, imports, name) if name in imports else None)
             if ref is not None:
                 out.append(CodeRef(ref.path, ref.start, ref.end, f"middleware {name}"))
+            factory = made.get(name)
+            found = self._js_imported(path, imports, factory) if factory in imports else None
+            if factory and found is not None:
+                out.append(CodeRef(found.path, found.start, found.end, f"made by {factory}"))
         return out
+
+    def _js_imported(
+        self, path: str, imports: dict[str, tuple[str, str]], name: str
+    ) -> CodeRef | None:
+        spec, member = imports[name]
+        target = self._js_module(path, spec)
+        other = self.js(target) if target else None
+        if other is None or target is None:
+            return None
+        return _js_toplevel_def(
+            target, other.root_node, name if member in ("*", "default") else member
+        )
 
     def _js_module(self, from_path: str, spec: str) -> str | None:
         if not spec.startswith("."):

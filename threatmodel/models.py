@@ -214,7 +214,8 @@ class Setting(Frozen):
     Keys are dotted and stable: ``debug``, ``cors.allow_origins``, ``cors.allow_credentials``,
     ``jwt.verify``, ``jwt.algorithms``, ``csrf.enabled``, ``allowed_hosts``,
     ``session.cookie_secure``, ``secret_key`` (value: "hardcoded" | "env"),
-    ``templates.autoescape`` (``TEMPLATES_AUTOESCAPE``), ...
+    ``templates.autoescape`` (``TEMPLATES_AUTOESCAPE``), ``graphql.introspection`` /
+    ``debug`` / ``playground`` / ``batching`` (a JS GraphQL server's option written true), ...
     """
 
     key: str

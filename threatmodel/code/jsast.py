@@ -118,6 +118,56 @@ def object_props(node: Node | None) -> dict[str, Node]:
     return out
 
 
+def literal_object(node: Node | None) -> Node | None:
+    """The object literal ``node`` is, or that the name ``node`` is declared with in the
+    nearest enclosing block declaring it once (``const opts = { noent: true }`` then
+    ``parse(xml, opts)``); None when the name is assigned again there or is no object."""
+    node = unwrap(node)
+    if node is None or node.type == "object":
+        return node
+    if node.type != "identifier":
+        return None
+    name = node_text(node)
+    scope = node.parent
+    while scope is not None:
+        if scope.type in ("statement_block", "program"):
+            found = [
+                d.child_by_field_name("value")
+                for s in scope.named_children
+                if s.type in ("lexical_declaration", "variable_declaration")
+                for d in s.named_children
+                if d.type == "variable_declarator"
+                and node_text(d.child_by_field_name("name") or d) == name
+            ]
+            if found:
+                value = unwrap(found[0])
+                reassigned = any(
+                    n.type == "assignment_expression"
+                    and node_text(n.child_by_field_name("left") or n) == name
+                    for n in walk(scope)
+                )
+                if len(found) > 1 or reassigned or value is None:
+                    return None
+                return value if value.type == "object" else None
+        scope = scope.parent
+    return None
+
+
+def made_by_call(root: Node) -> dict[str, str]:
+    """Top-level name -> the function whose call made it (``const l = rateLimiter({...})``)."""
+    out: dict[str, str] = {}
+    for stmt in root.named_children:
+        if stmt.type not in ("lexical_declaration", "variable_declaration"):
+            continue
+        for decl in stmt.named_children:
+            name = decl.child_by_field_name("name")
+            value = unwrap(decl.child_by_field_name("value"))
+            fn = value.child_by_field_name("function") if value is not None else None
+            if name is not None and fn is not None and fn.type == "identifier":
+                out[node_text(name)] = node_text(fn)
+    return out
+
+
 def params(fn: Node) -> list[str]:
     """Parameter names of a function node ('' for destructured or unnamed ones)."""
     ps = fn.child_by_field_name("parameters")

@@ -34,9 +34,10 @@ def _gate_words() -> list[str]:
     return sorted(n for n in names if n)
 
 
-# A file matters to the engine when it names a sink, a sanitizer or a source, reads the
-# database or a store (``find``, ``get``: a lookup's result is not its key), returns a
-# constant (a wrapper whose summary breaks a flow) or re-exports another file. Any other
+# A file matters to the engine when it names a sink, a sanitizer, a source (a resolver map
+# too) or a token check, reads the database or a store (``find``, ``get``: a lookup's
+# result is not its key), returns a constant (a wrapper whose summary breaks a flow) or
+# re-exports another file. Any other
 # function passes its arguments through, which is what link() assumes of a function it has
 # no summary for, so skipping the file loses nothing. Plain substrings: wide, never narrow.
 GATE = re.compile(
@@ -46,6 +47,7 @@ GATE = re.compile(
             *_gate_words(),
             *("req", "ctx", "Request", "params", "use server", "@Body", "@Query", "@Param"),
             *("@Headers", "location", "snapshot", "document.", "process.env"),
+            *("Query", "Mutation", "verify", "Verify"),  # resolver maps, token checks
             *("find", "get", "lookup", "load", "read", "fetch", "select", "count", "has"),
             *("return '", 'return "', "return `", "return null", "return undefined"),
             *("return [", "return {", "from '.", 'from ".', "require('.", 'require(".'),
@@ -57,7 +59,8 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 5
+    version = 7  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
+    # 7: templates of constants fold
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:

@@ -26,8 +26,10 @@ def _gate_names() -> list[str]:
         for row in spec.sinks:
             name = row.callee.rsplit(".", 1)[-1]
             # a JavaScript row named like a Python builtin (pg-promise's ``db.any``,
-            # ``db.map``) would admit every file that calls ``any(...)``: no Python sink
-            if row.language == "python" or name not in PY_BUILTINS:
+            # ``db.map``) would admit every file that calls ``any(...)``: no Python sink;
+            # nor is an npm package's function (``xpath.evaluate``)
+            js_package = row.language != "python" and not row.callee.startswith(".")
+            if row.language == "python" or (name not in PY_BUILTINS and not js_package):
                 names.add(name)
         for name in spec.sanitizers:
             names.add(name.rsplit(".", 1)[-1])
@@ -63,7 +65,7 @@ class PythonFlowsCollector(Collector):
     id = "flows_python"
     # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
     # ``import *``;
-    version = 10  # 10: route parameters' annotations and modules' injecting aliases
+    version = 11  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py)
     gate = GATE

@@ -224,6 +224,9 @@ def describe(
     return JsCall(kind, name, dynamic, flow, from_req, parameterised, jsast.line_of(node), arg)
 
 
+FALSY = frozenset({"''", '""', "``", "null", "undefined", "false", "0"})
+
+
 def jwt_settings(node: Node) -> list[tuple[str, str]]:
     """jsonwebtoken ``jwt.verify(token, key, {algorithms})`` misuse as Setting pairs."""
     name = jsast.callee(node)
@@ -233,10 +236,17 @@ def jwt_settings(node: Node) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if name.endswith("verify"):
         out.append(("jwt.verify", "true"))
+        # the options written in place or held in a name (``const options = {...}``)
         algs = jsast.strings_of(
-            jsast.object_props(args[2] if len(args) > 2 else None).get("algorithms")
+            jsast.object_props(jsast.literal_object(args[2]) if len(args) > 2 else None).get(
+                "algorithms"
+            )
         )
-        if algs and any(a.lower() == "none" for a in algs):
+        # jsonwebtoken refuses an unsigned token whenever it is given a key ("jwt signature
+        # is required"): ``none`` is accepted only with no key or a falsy one
+        key_node = jsast.unwrap(args[1]) if len(args) > 1 else None
+        keyless = key_node is None or node_text(key_node) in FALSY
+        if algs and any(a.lower() == "none" for a in algs) and keyless:
             out.append(("jwt.algorithms", ",".join(algs)))
     key = jsast.string_value(args[1]) if len(args) > 1 else None
     if key is not None:
@@ -270,7 +280,7 @@ def function_name(fn: Node | None) -> str | None:
 @register
 class JsSinksCollector(Collector):
     id = "sinks_js"
-    version = 3  # sinks are the claim catalog's JS rows
+    version = 5  # sinks are the claim catalog's JS rows; 4: xpath; 5: jwt options
     # The last name only: ``vm .runInNewContext`` may be split by spaces or lines.
     gate = re.compile("|".join(sorted(re.escape(w) for w in _gate_words())))
 

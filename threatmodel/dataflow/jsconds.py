@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from threatmodel.code.jsast import dotted, object_props, string_value, unwrap
+from threatmodel.code.jsast import dotted, literal_object, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.dataflow.frame import Frame
 from threatmodel.dataflow.sinkconds import FIXED_URL
 from threatmodel.dataflow.values import ATTR, Label, Value, tainted
+from threatmodel.frameworks.graphql.js import ARGUMENT
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -100,7 +101,10 @@ def check(
                 return "the URL's scheme and host are fixed before any input"
         return value
     if when == "noent":
-        opts = object_props(unwrap(args[1])) if len(args) > 1 else {}
+        literal = literal_object(args[1]) if len(args) > 1 else None
+        if len(args) > 1 and literal is None:
+            return None  # options the engine cannot read: no claim either way
+        opts = object_props(literal)
         if "noent" in opts and node_text(opts["noent"]) == "true":
             return value
         return "parsed without noent: external entities are not substituted"
@@ -173,9 +177,14 @@ def _string_call(node: Node) -> bool:
 
 def _parsed(value: Value) -> Value | None:
     """The request labels of ``value`` that may hold a parsed object: a JSON body's or a
-    query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)."""
+    query string's field (``{"$ne": 1}``, ``?id[$ne]=1``), not a route parameter (a string)
+    nor a GraphQL argument (typed by the schema, and no GraphQL name starts with ``$``)."""
     got = frozenset(
-        x for x in value.labels if x.kind == "request" and "params" not in x.origin.split(".")
+        x
+        for x in value.labels
+        if x.kind == "request"
+        and "params" not in x.origin.split(".")
+        and not x.origin.startswith(ARGUMENT)
     )
     return Value(got) if got else None
 

@@ -71,6 +71,11 @@ QUERY_STEPS = frozenset(
     | {"maybeSingle", "textSearch", "where", "andWhere", "orWhere", "whereIn", "orderBy"}
     | {"offset", "first", "returns", "throwOnError"}
 )
+# Token checks whose result is the payload the server signed: a verified token's claims
+# were issued by the app (or whoever holds its key), not typed by the caller, so they carry
+# no request label (``jwt.decode``, which checks nothing, passes the token's labels through;
+# accepting ``none`` or a guessable key is the ``weak_jwt`` claim, not an injection).
+SIGNED = frozenset({"jsonwebtoken.verify", "jose.jwtVerify", "jose.compactVerify"})
 # a package's object's query methods (``db.one(q)`` of pg-promise: ``dataflow/jsmade.py``)
 PACKAGE_READS = frozenset(f"pg-promise.{m}" for m in PG_PROMISE)
 WRAPPERS = frozenset(
@@ -187,6 +192,8 @@ class JsExpr:
             else const(node_text(c))
             for c in node.named_children
         ]
+        if all(p.known and type(p.const) in (str, int, float) for p in pieces):
+            return const("".join(str(p.const) for p in pieces))  # constants only: folded
         pieces = urlhead.fixed_tail(pieces)
         return affix.concat(pieces, tainted(*pieces))
 
@@ -344,6 +351,8 @@ class JsExpr:
                 else []
             )
             self.hit(kind, picked, node, row.when, f, arg_nodes, qual)
+        if qual in SIGNED:
+            return CLEAN
         name = qual or (f".{method}" if method else "")
         safe = self.catalog.sanitizes(qual, method if not qual else None)
         if safe:

@@ -86,6 +86,20 @@ def chain(flow: Flow, routes: list[Route], ctx: VerifyContext) -> tuple[ProofSte
     return (*head, *proof_steps(flow))
 
 
+def _at_sink_of(kind: str, flow: Flow) -> bool:
+    """Does ``flow`` decide a claim of ``kind``: a flow of that kind, or of another kind at
+    a sink its row lists with ``kind``'s sink facts (``$where``, code of a NoSQL query, is
+    listed with the SQL sinks: a rule that reads those facts claims SQL injection there)?"""
+    if flow.claim == kind:
+        return True
+    spec, other = REGISTRY.get(kind), REGISTRY.get(flow.claim)
+    if spec is None or other is None or not spec.sink_fact:
+        return False
+    return any(
+        other.fact_of(r) == spec.sink_fact and flow.sink in (r.callee, r.shown) for r in other.sinks
+    )
+
+
 def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
     locs = locations(claim, finding)
     if not locs:
@@ -94,7 +108,9 @@ def judge(kind: str, claim: Claim, finding: Finding, ctx: VerifyContext) -> Clai
     refutations: list[str] = []
     review: str | None = None  # a stored value reaches the sink (``SinkRow.stored``)
     for loc in locs:
-        near = [f for f in ctx.facts.flows if f.claim == kind and _touches(f, loc.path, loc.line)]
+        near = [
+            f for f in ctx.facts.flows if _at_sink_of(kind, f) and _touches(f, loc.path, loc.line)
+        ]
         if not near and IMPORT.match(line_text(ctx.reader, loc)):
             # a claim on ``import pickle`` is about the file's uses of it: all of them decide
             near = [

@@ -1,6 +1,6 @@
 """xpath_injection: an XPath expression is built from request input."""
 
-from threatmodel.claims.spec import KindSpec, SinkRow
+from threatmodel.claims.spec import KindSpec, SinkRow, js
 
 SPEC = KindSpec(
     kind="xpath_injection",
@@ -19,6 +19,8 @@ SPEC = KindSpec(
         SinkRow("elementpath.iter_select", arg=1),
         SinkRow("elementpath.Selector"),
         *(SinkRow(f".{m}", when="etree") for m in ("find", "findall", "findtext", "iterfind")),
+        # JS: the xpath package compiles its first argument (``xpath.evaluate(expr, doc, ...)``)
+        *(js(f"xpath.{m}") for m in ("select", "select1", "evaluate", "parse")),
     ),
     guard_needles=("'", '"'),
 )

@@ -183,8 +183,8 @@ class Declarations:
                 self.receivers[name] = {"kind": self._factory_kind(root), "prefix": ""}
             if callee(value) != "require":  # an import, not an alias: imports() has it
                 self.aliases[name] = value
-        elif value.type in ("member_expression", "identifier"):
-            self.aliases[name] = value
+        elif value.type in ("member_expression", "identifier") and name not in self.imports:
+            self.aliases[name] = value  # not ``require('./m').name``: imports() has it
 
     def _chain_root(self, value: Node) -> Node | None:
         """The factory call under ``Router().use(a).get(p, h)``, if the chain has one."""
@@ -356,6 +356,21 @@ class Declarations:
         if not member and root in self.functions:
             return ["localfn", root, ""]
         return None
+
+    def made_by_package(self, name: str, depth: int = 0) -> bool:
+        """Is ``name`` an object a package's factory made, configured by the app (``guard =
+        require('express-jwt-permissions')(opts)``), not the app's own code? (A package
+        imported as such, ``passport``, is not: its call may be the route's handler.)"""
+        if depth and name in self.imports:
+            return not self.imports[name][0].startswith((".", "@/", "~/"))
+        value = unwrap(self.aliases.get(name))
+        fn = unwrap(value.child_by_field_name("function")) if value is not None else None
+        if fn is None or value is None or value.type != "call_expression" or depth > 3:
+            return False
+        if fn.type == "call_expression" and callee(fn) == "require":
+            spec = string_value(unwrap(call_args(fn)[0])) if call_args(fn) else None
+            return spec is not None and not spec.startswith((".", "@/", "~/"))
+        return fn.type == "identifier" and self.made_by_package(node_text(fn), depth + 1)
 
     def _anonymous_export(self, root: Node) -> None:
         """``export default Router().use('/api', api)``: a receiver with no name of its own."""

@@ -299,6 +299,11 @@ class _Linker:
 
     def _route(self, mod: str, ev: dict[str, Any], prefix: str, active: Chain) -> None:
         refs = ev["mws"]
+        while len(refs) > 1 and refs[-1].get("pkg_call") and not refs[-2].get("pkg_call"):
+            # a configured package check after the app's own callback is no handler: the
+            # app's callback answers (``ctrl.list, guard.check(['read'])``), the check never
+            # runs
+            refs = refs[:-1]
         last = refs[-1]
         handler = (
             last["t"]

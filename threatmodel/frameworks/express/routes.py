@@ -353,6 +353,8 @@ class _FileReader(Declarations):
                 ref["pkg"] = kind
             name = callee(seen) if seen.type == "call_expression" else ""
             ref["name"], ref["called"] = name, True
+            if "." in name and self.made_by_package(name.split(".")[0]):
+                ref["pkg_call"] = True  # ``guard.check([...])``: a configured package check
             flags, keys = passed_options(seen) if seen.type == "call_expression" else ([], [])
             if flags:
                 ref["on"] = flags  # auth({ optional: true }): a guard factory's options
@@ -427,7 +429,7 @@ def _flatten(nodes: list[Node]) -> list[Node]:
 @register
 class ExpressCollector(Collector):
     id = "express"
-    version = 3
+    version = 4  # 4: a package's middleware call is marked (pkg_call)
     gate = _GATE
 
     def wants(self, path: str, language: str) -> bool:

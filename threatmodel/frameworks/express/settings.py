@@ -18,6 +18,7 @@ from threatmodel.code.jsast import (
     callee,
     dotted,
     line_of,
+    literal_object,
     object_props,
     string_value,
     strings_of,
@@ -139,12 +140,20 @@ def settings_of(
     kind = middleware_kind(call, imports)
     if kind is None:
         return []
-    opts = object_props(args[0]) if args else {}
+    # options written in place or held in a name (``cors(corsOptions)``); each setting is
+    # located where its value is written
+    literal = literal_object(args[0]) if args else None
+    opts = object_props(literal)
+
+    def at(key: str) -> int:
+        return line_of(opts[key]) if key in opts else line
+
     if kind[0] == "cors":
-        out = [["cors.allow_origins", _origins(opts.get("origin")), line]]
+        origins = _origins(opts.get("origin")) if literal or not args else "dynamic"
+        out = [["cors.allow_origins", origins, at("origin")]]
         creds = _bool(opts.get("credentials"))
         if creds is not None:
-            out.append(["cors.allow_credentials", creds, line])
+            out.append(["cors.allow_credentials", creds, at("credentials")])
         return out
     if kind[0] == "session":
         out = []

@@ -24,11 +24,14 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.jsast import (
     FUNCTION_TYPES,
+    call_args,
     callee,
     imports,
     is_test_path,
     line_of,
+    literal_object,
     nodes_of,
+    object_props,
     params,
     resolve_module,
     unwrap,
@@ -37,12 +40,25 @@ from threatmodel.code.jsast import (
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks.graphql.js_guards import guard_verdict, refs, strongest
-from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
+from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth, Setting
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 ROOTS = (("Query", "QUERY"), ("Mutation", "MUTATION"))
+# The origin of a resolver's arguments as a request source (``dataflow/js.py``). GraphQL
+# coerces each to its declared type, and a name is ``[_A-Za-z][_0-9A-Za-z]*``: no input
+# object holds a ``$`` key, so none is a Mongo operator (``dataflow/jsconds.py``).
+ARGUMENT = "GraphQL argument"
+SERVERS = frozenset({"ApolloServer", "createYoga", "graphqlHTTP", "createHandler"})
+# server options that, set true, open the server to any caller -> the setting's name
+OPEN_OPTIONS = {
+    "introspection": "introspection",
+    "debug": "debug",
+    "playground": "playground",
+    "graphiql": "playground",
+    "allowBatchedHttpRequests": "batching",
+}
 _LIBS = ("@apollo/server", "apollo-server", "graphql-yoga", "@graphql-tools", "graphql-tools")
 _IDENTITY = ("user", "currentuser", "session", "userid", "viewer", "me", "auth", "account")
 _ROLE = ("role", "admin", "permission", "isstaff", "scope")
@@ -84,6 +100,44 @@ def _fields(obj: Node, local: dict[str, Node]) -> list[dict[str, Any]]:
     return out
 
 
+def server_options(root: Node) -> list[list[Any]]:
+    """``[key, line]`` of each option a GraphQL server is built with that opens it to any
+    caller, written ``true`` in place or in a name (``new ApolloServer({ introspection:
+    true })``, graphql-yoga's ``createYoga``, express-graphql's ``graphqlHTTP``): the schema
+    listed to anyone, errors with stack traces, many operations per request (brute force
+    past a per-request rate limit), the in-browser IDE."""
+    out: list[list[Any]] = []
+    for node in nodes_of(root, frozenset({"new_expression", "call_expression"})):
+        fn = node.child_by_field_name("constructor") or node.child_by_field_name("function")
+        if fn is None or node_text(fn).rsplit(".", 1)[-1] not in SERVERS:
+            continue
+        args = call_args(node)
+        opts = object_props(literal_object(args[0])) if args else {}
+        out += [
+            [f"graphql.{OPEN_OPTIONS[k]}", line_of(v)]
+            for k, v in opts.items()
+            if k in OPEN_OPTIONS and node_text(v) == "true"
+        ]
+    return out
+
+
+def is_resolver(fn: Node) -> bool:
+    """Is ``fn`` a field's resolver in a resolver map: a function (or method) of an object
+    held under a type's name in an object that has a ``Query`` or ``Mutation`` key? The
+    server calls it with the client's field arguments second (``(parent, args, ctx)``),
+    whatever type it resolves."""
+    field = fn if fn.type == "method_definition" else fn.parent
+    if field is None or field.type not in ("pair", "method_definition"):
+        return False
+    fields = field.parent
+    holder = fields.parent if fields is not None and fields.type == "object" else None
+    resolvers = holder.parent if holder is not None and holder.type == "pair" else None
+    if resolvers is None or resolvers.type != "object":
+        return False
+    keys = (p.child_by_field_name("key") for p in resolvers.named_children if p.type == "pair")
+    return any(k is not None and node_text(k) in dict(ROOTS) for k in keys)
+
+
 def _resolver_in(wrapper: Node) -> Node | None:
     """The resolver-shaped function (parent, args, context, ...) a wrapper returns."""
     return next(
@@ -99,7 +153,7 @@ def _resolver_in(wrapper: Node) -> Node | None:
 @register
 class GraphqlJsCollector(Collector):
     id = "graphql_js"
-    version = 1
+    version = 3  # 2: an undefined caller refused; 3: server options
     # resolver maps, or the server library a resolver file may not name itself
     gate = re.compile(r"\b(?:Query|Mutation)\b|apollo-server|@apollo/server|graphql-")
 
@@ -141,11 +195,18 @@ class GraphqlJsCollector(Collector):
             "lib": uses_lib,
             "defs": defs,
             "imports": {k: list(v) for k, v in found.items()},
+            "settings": server_options(tree.root_node) if uses_lib else [],
         }
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         if not any(x.get("lib") for x in extracts.values()):
             return  # resolver-shaped objects without a GraphQL server library
+        for mod, x in sorted(extracts.items()):
+            for key, line in x.get("settings", []):
+                where = Location(path=mod, line=line)
+                out.settings.append(
+                    Setting(key=key, value="true", framework="graphql", location=where)
+                )
         endpoint = next(
             (r for r in out.routes if "graphql" in r.path.lower() and r.method in ("ANY", "POST")),
             None,

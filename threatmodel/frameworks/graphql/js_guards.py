@@ -116,7 +116,9 @@ def guard_verdict(fn: Node) -> dict[str, Any] | None:
             continue
         if cond is None or found is None or not _mentions(cond, ctx, names):
             continue
-        if node.type == "if_statement" and not any(c in node_text(cond) for c in ("!", "null")):
+        if node.type == "if_statement" and not any(
+            c in node_text(cond) for c in ("!", "null", "undefined")
+        ):
             continue  # `if (ctx.user) throw`: refuses only signed-in callers
         return {
             "v": "restricted" if _restricts(cond, ctx, names) else "authenticated",
