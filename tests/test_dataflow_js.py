@@ -263,3 +263,27 @@ def test_tm111_leaves_followed_sinks_to_the_flows(tmp_path: Path) -> None:
     assert rule.check(Facts(routes=[route], sinks=[sink]), rule_ctx)  # no flow: ``dynamic``
     # the engine followed the call and the number breaks the flow: TM111 says nothing
     assert rule.check(Facts(routes=[route], sinks=[sink], flows=ctx.facts.flows), rule_ctx) == []
+
+
+def test_nest_route_parameter_and_command_objects_are_no_query() -> None:
+    """A NestJS ``@Param`` is a path segment (a string): no Mongo operator rides in it, as
+    with Express's ``req.params``; a name bound by ``const`` to an object built from input
+    (a command handed to ``execute``) is no SQL statement, one bound to text is."""
+    files = {
+        "src/items.controller.ts": """\
+            export class ItemsController {
+              @Delete(':id') drop(@Param('id') id: string) { return this.items.deleteOne(id) }
+              @Post() find(@Body() dto: Dto) { return this.items.deleteOne(dto) }
+              @Get(':id') one(@Param('id') id: string) {
+                const cmd = LoadItemCommand.create({ id })
+                return this.loadItem.execute(cmd)
+              }
+              @Get() list(@Query('q') q: string) {
+                const sql = 'select * from items where name = ' + q
+                return this.conn.execute(sql)
+              }
+            }
+        """,
+    }
+    got = {(f.claim, f.sink_location.line) for f in run(files) if proves(f)}
+    assert got == {("nosql_injection", 3), ("sql_injection", 10)}
