@@ -52,3 +52,33 @@ def test_module_middleware_binds_by_path_method_and_controller() -> None:
     assert visit.auth.evidence[0].snippet == ".apply(SessionMiddleware)"
     # TraceMiddleware is bound to every route but only calls next(): it changes nothing.
     assert routes[("GET", "/api/cats")].auth.status.value == "public"
+
+
+MONO = Path(__file__).parent / "fixtures" / "js" / "nest-mono"
+
+
+def test_paths_as_nest_builds_them() -> None:
+    """URI versioning (default, controller, @Version, VERSION_NEUTRAL, arrays), array
+    paths, RouterModule paths and setGlobalPrefix's exclude, per application."""
+    routes = by_route(collect(MONO, NestJsCollector()))
+    got = {key: r.auth.status.value for key, r in routes.items()}
+    assert got == {
+        ("GET", "/api/v1/notes"): "authenticated",  # the global TokenGuard
+        ("GET", "/api/v1/notes/feed"): "public",  # @Open() sets the key TokenGuard skips on
+        ("GET", "/api/v2/notes/recent"): "authenticated",
+        ("GET", "/api/v2/notes/latest"): "authenticated",
+        ("DELETE", "/api/v1/notes/{id}"): "restricted",  # @StaffOnly() sets StaffGuard's key
+        ("GET", "/status"): "public",  # excluded from the prefix, version neutral
+        ("GET", "/api/v1/backoffice/reports"): "authenticated",  # @SessionRequired()'s guard
+        ("GET", "/api/v2/backoffice/reports"): "authenticated",
+        ("GET", "/jobs/queue"): "public",  # the worker: the API's global guards are not its own
+    }
+
+
+def test_guard_evidence_through_composed_decorator() -> None:
+    routes = by_route(collect(MONO, NestJsCollector()))
+    reports = routes[("GET", "/api/v1/backoffice/reports")].auth
+    assert reports.mechanism == "guard CookieSessionGuard"  # TokenGuard is lifted by @Open()
+    assert reports.evidence[0].snippet == "@SessionRequired()"
+    # StaffGuard lets every route without its key through: GET /notes is TokenGuard's alone
+    assert routes[("GET", "/api/v1/notes")].auth.mechanism == "guard TokenGuard"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
+from threatmodel.code.components import app_roots, component_of
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
-from threatmodel.collect.components import app_roots, component_of
 from threatmodel.frameworks.nextjs.routes import NextJsCollector
 from threatmodel.models import Facts
 
