@@ -72,6 +72,10 @@ def test_paths_as_nest_builds_them() -> None:
         ("GET", "/api/v1/backoffice/reports"): "authenticated",  # @SessionRequired()'s guard
         ("GET", "/api/v2/backoffice/reports"): "authenticated",
         ("GET", "/jobs/queue"): "public",  # the worker: the API's global guards are not its own
+        # passport's login flows are the sign-in step (as in Express), a token strategy is not
+        ("GET", "/api/v1/login/github"): "public",  # passport.authenticate(Providers.GITHUB)
+        ("GET", "/api/v1/login/github/callback"): "public",  # AuthGuard('github')
+        ("POST", "/api/v1/login/renew"): "authenticated",  # AuthGuard('jwt-renew')
     }
 
 

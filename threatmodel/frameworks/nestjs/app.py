@@ -49,6 +49,8 @@ class NestApps:
             self.decorators.update(x.get("decorators", {}))
             consts.update(x.get("consts", {}))
             self.bindings += [(mod, b) for b in x["bindings"]]
+            for b in x["bindings"]:
+                self.middleware.update(b.get("known", {}))
             router += x.get("router", [])
             pkg = self.package(mod)
             own = self._own.setdefault(pkg, {"guards": [], "prefix": None, "versioning": None})

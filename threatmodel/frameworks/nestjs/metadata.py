@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import call_args, callee, nodes_of, string_value, unwrap
 from threatmodel.code.treesitter import node_text
+from threatmodel.frameworks._js.guard import strategy_names
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -185,9 +186,9 @@ def guard_names(args: list[Node]) -> list[str]:
     """``UseGuards(AuthGuard('jwt'), RolesGuard, new KeyGuard())`` -> the guards' names."""
     names = []
     for a in args:
-        if a.type == "call_expression":  # AuthGuard('jwt')
-            strategy = string_value(call_args(a)[0]) if call_args(a) else None
-            names.append(f"{callee(a)}({strategy or ''})")
+        if a.type == "call_expression":  # AuthGuard('jwt'), AuthGuard(['jwt', 'api-key'])
+            strategies = strategy_names(call_args(a)[0]) if call_args(a) else []
+            names.append(f"{callee(a)}({','.join(strategies)})")
         elif a.type == "new_expression":
             names.append(node_text(a.child_by_field_name("constructor") or a))
         else:

@@ -37,7 +37,7 @@ from threatmodel.code.components import app_roots
 from threatmodel.code.jsast import call_args, callee, line_of, nodes_of, object_props, unwrap
 from threatmodel.code.source import SourceFile
 from threatmodel.code.treesitter import node_text
-from threatmodel.frameworks._js.guard import name_looks_auth
+from threatmodel.frameworks._js.guard import checks_credential, name_looks_auth
 from threatmodel.frameworks.nestjs.app import NestApps
 from threatmodel.frameworks.nestjs.metadata import (
     decorator_factories,
@@ -303,7 +303,10 @@ def _param(seg: str) -> str:
 
 def _guard_verdict(name: str, guards: Mapping[str, str]) -> str | None:
     base = name.split("(")[0]
-    if base == "AuthGuard":
+    if base == "AuthGuard":  # passport's: the default strategy, or the ones named
+        strategies = [s for s in name[len(base) + 1 : -1].split(",") if s]
+        if strategies and not any(checks_credential(s) for s in strategies):
+            return None  # a login flow (github, local): the sign-in step, open to anyone
         return "authenticated"
     if base in guards:
         return None if guards[base] == "none" else guards[base]
