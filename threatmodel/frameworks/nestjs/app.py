@@ -37,6 +37,7 @@ class NestApps:
         self.bindings: list[tuple[str, dict[str, Any]]] = []
         self.decorators: dict[str, list[list[str]]] = {}
         consts: dict[str, str] = {}
+        config: dict[str, str] = {}  # @nestjs/config: 'app.apiPrefix' -> its literal
         self._roots = roots
         self._own: dict[str, dict[str, Any]] = {}  # package -> settings it makes
         serving: set[str] = set()  # packages with controllers
@@ -56,12 +57,16 @@ class NestApps:
             own = self._own.setdefault(pkg, {"guards": [], "prefix": None, "versioning": None})
             own["guards"] += [(mod, g) for g in x["global_guards"]]
             own["prefix"] = x["prefix"] or own["prefix"]
+            config.update(x.get("config", {}))
             own["versioning"] = x.get("versioning") or own["versioning"]
             if x["controllers"]:
                 serving.add(pkg)
             for module, ctrls in x.get("modules", {}).items():
                 for c in ctrls:
                     controllers.setdefault(c, module)
+        for own in self._own.values():
+            if own["prefix"] and own["prefix"].get("config") in config:
+                own["prefix"] = {**own["prefix"], "prefix": config[own["prefix"]["config"]]}
         self._bootstrap = {p: s for p, s in self._own.items() if p not in serving}
         by_module = {module: path for path, module in router}
         self.module_paths = {c: by_module[m] for c, m in controllers.items() if m in by_module}

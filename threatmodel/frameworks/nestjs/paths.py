@@ -8,9 +8,11 @@ paths, the method's paths (``@Controller(['a', 'b'])`` and ``@Get(['x', 'y'])`` 
 path each), and in front of all the global prefix, unless ``setGlobalPrefix``'s
 ``exclude`` names the route (matched without the prefix and the version).
 
-Values are read as written: a string, or a template literal with its substitutions left
-out (``${CONTEXT_PATH}v``: a deployment's context path, empty unless set), an array of
-them. A prefix that is no literal at all (read from configuration) is unknown: no prefix.
+Values are read as written: a string, a template literal with its substitutions left out
+(``${CONTEXT_PATH}v``: a deployment's context path, empty unless set), the default of
+``process.env.X || 'api'``, an array of them. A prefix read from @nestjs/config
+(``config.get('app.apiPrefix')``) is the literal its ``registerAs('app', ...)`` factory
+answers with; any other prefix is unknown: no prefix.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import call_args, callee, object_props, string_value, unwrap
 from threatmodel.code.treesitter import node_text
+from threatmodel.frameworks.nestjs.metadata import factory_body
 from threatmodel.frameworks.nestjs.middleware import route_specs
 
 if TYPE_CHECKING:
@@ -37,7 +40,38 @@ def literal(node: Node | None) -> str | None:
         return value
     if node.type == "template_string":
         return "".join(node_text(c) for c in node.named_children if c.type == "string_fragment")
+    op = node.child_by_field_name("operator") if node.type == "binary_expression" else None
+    if op is not None and node_text(op) in ("||", "??"):  # process.env.PREFIX || 'api'
+        return literal(node.child_by_field_name("right"))
     return None
+
+
+def config_key(node: Node | None) -> str | None:
+    """``config.get('app.apiPrefix')`` (@nestjs/config's ConfigService): the key it reads."""
+    node = unwrap(node)
+    if node is None or node.type != "call_expression":
+        return None
+    if not callee(node).endswith((".get", ".getOrThrow")) or not call_args(node):
+        return None
+    return string_value(call_args(node)[0])
+
+
+def registered(call: Node) -> dict[str, str]:
+    """``registerAs('app', () => ({apiPrefix: process.env.API_PREFIX || 'api'}))``: each
+    key the namespace's factory answers with a literal, as ``app.apiPrefix`` -> ``api``."""
+    args = call_args(call)
+    if callee(call) != "registerAs" or len(args) < 2:
+        return {}
+    space = string_value(args[0])
+    body = factory_body(args[1])
+    if space is None or body is None or body.type != "object":
+        return {}
+    out = {}
+    for key, value in object_props(body).items():
+        text = literal(value)
+        if text is not None:
+            out[f"{space}.{key}"] = text
+    return out
 
 
 def values(node: Node | None) -> list[str]:
@@ -83,12 +117,13 @@ def global_prefix(call: Node) -> dict[str, Any] | None:
     """``app.setGlobalPrefix('api', {exclude: ['health', {path, method}]})``."""
     args = call_args(call)
     prefix = literal(args[0]) if args else None
-    if prefix is None:
+    config = config_key(args[0]) if args else None
+    if prefix is None and config is None:
         return None
     opts = object_props(unwrap(args[1])) if len(args) > 1 else {}
     excl = unwrap(opts.get("exclude"))
     exclude = route_specs(excl.named_children) if excl is not None and excl.type == "array" else []
-    return {"prefix": prefix, "exclude": exclude}
+    return {"prefix": prefix or "", "config": config, "exclude": exclude}
 
 
 def router_paths(call: Node) -> list[list[str]]:

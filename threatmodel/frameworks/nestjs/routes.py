@@ -57,6 +57,7 @@ from threatmodel.frameworks.nestjs.paths import (
     decorator_paths,
     global_prefix,
     join,
+    registered,
     route_paths,
     router_paths,
     values,
@@ -122,7 +123,7 @@ class NestJsCollector(Collector):
     # The markers extract() checks before parsing; it returns None without one of them.
     gate = re.compile(
         r"@Controller|canActivate|Global|APP_GUARD|forRoutes|NestMiddleware|enableVersioning"
-        r"|applyDecorators|SetMetadata|createDecorator|RouterModule|@Module"
+        r"|applyDecorators|SetMetadata|createDecorator|RouterModule|@Module|registerAs"
     )
 
     def wants(self, path: str, language: str) -> bool:
@@ -145,6 +146,7 @@ class NestJsCollector(Collector):
             "decorators": factories,
             "modules": {},
             "router": [],
+            "config": {},
         }
         for node in nodes_of(tree.root_node, _READ_TYPES):
             if node.type == "class_declaration":
@@ -186,6 +188,7 @@ class NestJsCollector(Collector):
                         for g in guard_names(args)
                     ]
                 out["router"] += router_paths(node)
+                out["config"].update(registered(node))
             elif node.type == "object":
                 props = object_props(node)
                 if node_text(props.get("provide") or node) == "APP_GUARD" and "useClass" in props:
