@@ -6,6 +6,8 @@ from pathlib import Path
 
 from js_support import by_route, collect
 
+from threatmodel.code.reader import RepoReader
+from threatmodel.collect.effects import handler_code
 from threatmodel.frameworks.nestjs.routes import NestJsCollector
 
 APP = Path(__file__).parent / "fixtures" / "js" / "nest-app"
@@ -76,6 +78,8 @@ def test_paths_as_nest_builds_them() -> None:
         ("GET", "/api/v1/login/github"): "public",  # passport.authenticate(Providers.GITHUB)
         ("GET", "/api/v1/login/github/callback"): "public",  # AuthGuard('github')
         ("POST", "/api/v1/login/renew"): "authenticated",  # AuthGuard('jwt-renew')
+        ("POST", "/api/v1/drafts"): "public",
+        ("GET", "/api/v1/drafts/{id}"): "public",
     }
 
 
@@ -86,3 +90,16 @@ def test_guard_evidence_through_composed_decorator() -> None:
     assert reports.evidence[0].snippet == "@SessionRequired()"
     # StaffGuard lets every route without its key through: GET /notes is TokenGuard's alone
     assert routes[("GET", "/api/v1/notes")].auth.mechanism == "guard TokenGuard"
+
+
+def test_handler_effects_follow_injected_use_cases() -> None:
+    """A controller hands its work to an injected service (``this.saveNote.execute(cmd)``
+    with ``constructor(private readonly saveNote: SaveNote)``): its writes are the route's;
+    building a command object (``SaveNoteCommand.create``) writes nothing."""
+    routes = by_route(collect(MONO, NestJsCollector()))
+    reader = RepoReader(MONO)
+    save = handler_code(reader, routes[("POST", "/api/v1/drafts")])
+    assert save is not None
+    assert [(e.kind, e.call) for e in save.effects] == [("db_write", "this.store.notes.insertOne")]
+    preview = handler_code(reader, routes[("GET", "/api/v1/drafts/{id}")])
+    assert preview is not None and preview.effects == []
