@@ -323,3 +323,17 @@ def test_a_password_spelled_as_its_user_name_is_no_secret() -> None:
 def test_a_class_named_by_import_path_is_code() -> None:
     assert not looks_like_secret("ledger.auth.SessionTokenStrategy", "LEDGER_TOKEN_STRATEGY")
     assert looks_like_secret("ledger.auth.s3cr3t-Tok3n-9f8e7d", "LEDGER_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "secret"),
+    [
+        ("incorrectPassword", "password", False),  # an error code: { password: '...' }
+        ("missingOldPassword", "oldPassword", False),
+        ("credentials.apiKey", "credentials.user", False),  # a field path ($rename)
+        ("mySecretPass", "password", True),  # camelCase words of its own: a weak password
+        ("aB3dE5fG7hJ9kL1m", "apiKey", True),  # digits: no identifier
+    ],
+)
+def test_camel_case_identifiers_are_code(value: str, name: str, secret: bool) -> None:
+    assert looks_like_secret(value, name, "code") is secret

@@ -146,7 +146,12 @@ _TEMPLATE = re.compile(
     r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{(?:[A-Za-z_][\w.]*)?\}|^\*+$|^\.+$"
 )
 # (a leading dot: a jQuery event namespace or CSS class, ``DATA_API_KEY = ".data-api"``)
-_IDENTIFIER = re.compile(r"\.?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_IDENTIFIER = re.compile(
+    r"\.?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
+    # camelCase, dotted too: an error code or a field path ("incorrectPassword",
+    # "credentials.apiKey"): words joined as code joins them
+    r"|[a-z][a-z0-9]*(?:\.?[A-Z][a-z0-9]+|\.[a-z][a-z0-9]*)*[A-Z][a-z0-9]+"
+)
 # ``"app.auth.TokenStrategy"``: a dotted import path a setting names a class by (Django's
 # ``*_BACKEND`` / ``*_STRATEGY`` / ``*_CLASS`` settings), code, not a credential.
 _IMPORT_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\.[A-Z][A-Za-z0-9_]*")
