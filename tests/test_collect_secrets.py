@@ -333,7 +333,8 @@ def test_a_class_named_by_import_path_is_code() -> None:
         ("credentials.apiKey", "credentials.user", False),  # a field path ($rename)
         ("mySecretPass", "password", True),  # camelCase words of its own: a weak password
         ("aB3dE5fG7hJ9kL1m", "apiKey", True),  # digits: no identifier
+        ("^0.4.1", "react-password-strength-bar", False),  # a dependency's version
     ],
 )
-def test_camel_case_identifiers_are_code(value: str, name: str, secret: bool) -> None:
+def test_camel_case_identifiers_and_versions_are_no_secrets(value: str, name: str, secret: bool) -> None:
     assert looks_like_secret(value, name, "code") is secret

@@ -155,6 +155,8 @@ _IDENTIFIER = re.compile(
 # ``"app.auth.TokenStrategy"``: a dotted import path a setting names a class by (Django's
 # ``*_BACKEND`` / ``*_STRATEGY`` / ``*_CLASS`` settings), code, not a credential.
 _IMPORT_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\.[A-Z][A-Za-z0-9_]*")
+# A version or a dependency's version range (``^0.4.1``, ``~2.0``, ``>=1.2.0-rc.1``).
+_VERSION_RANGE = re.compile(r"(?:[\^~]|[<>]=?|=)?\s*v?\d+(?:\.(?:\d+|x|\*)){1,2}(?:[-+][\w.]+)?")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
 _FILE_PATH = re.compile(
     r"[\w.\-]+(?:/[\w.\-]+)*\.(?:md|rst|html?|py|js|ts|json|ya?ml|txt|png|jpe?g|svg|css|pem|crt"
@@ -239,6 +241,8 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False
     if _IMPORT_PATH.fullmatch(v):
         return False  # a class named by its import path
+    if _VERSION_RANGE.fullmatch(v):
+        return False  # "react-password-strength-bar": "^0.4.1", a dependency's version
     if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
         return False  # a schema type, not a value
     if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v) or _FILE_PATH.fullmatch(v):
