@@ -336,5 +336,5 @@ def test_a_class_named_by_import_path_is_code() -> None:
         ("^0.4.1", "react-password-strength-bar", False),  # a dependency's version
     ],
 )
-def test_camel_case_identifiers_and_versions_are_no_secrets(value: str, name: str, secret: bool) -> None:
+def test_camel_case_identifiers_and_versions(value: str, name: str, secret: bool) -> None:
     assert looks_like_secret(value, name, "code") is secret
