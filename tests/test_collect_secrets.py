@@ -338,3 +338,14 @@ def test_a_class_named_by_import_path_is_code() -> None:
 )
 def test_camel_case_identifiers_and_versions(value: str, name: str, secret: bool) -> None:
     assert looks_like_secret(value, name, "code") is secret
+
+
+def test_a_table_of_placeholders_holds_no_secret() -> None:
+    """An app that refuses to start with the sample secrets lists them: their table's name
+    says what they are (a placeholder); a secret beside it is still one."""
+    text = (
+        "const PLACEHOLDER_SECRETS = { SESSION_SECRET: 'secret', SIGNING_SECRET: 'sign_it' };\n"
+        "const config = { SESSION_SECRET: 'pr0d-S3ss10n-k3y' };\n"
+    )
+    got = SecretsCollector().extract(SourceFile.from_bytes("src/config/secrets.ts", text.encode()))
+    assert [(item[1], item[2]) for item in got or []] == [("SESSION_SECRET", 2)]
