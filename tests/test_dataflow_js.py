@@ -287,3 +287,26 @@ def test_nest_route_parameter_and_command_objects_are_no_query() -> None:
     }
     got = {(f.claim, f.sink_location.line) for f in run(files) if proves(f)}
     assert got == {("nosql_injection", 3), ("sql_injection", 10)}
+
+
+def test_nest_parse_pipes_make_a_typed_value() -> None:
+    """``@Param('id', ParseIntPipe)`` / ``new ParseUUIDPipe()``: Nest hands the handler a
+    number or a UUID (or answers 400), so no statement can be spelled through it; a plain
+    ``@Query`` string still can."""
+    files = {
+        "src/rows.controller.ts": """\
+            export class RowsController {
+              @Get(':id') one(@Param('id', ParseIntPipe) id: number) {
+                return this.conn.query('select * from rows where id = ' + id)
+              }
+              @Get(':key') byKey(@Param('key', new ParseUUIDPipe()) key: string) {
+                return this.conn.query(`select * from rows where key = '${key}'`)
+              }
+              @Get() find(@Query('name') name: string) {
+                return this.conn.query('select * from rows where name = ' + name)
+              }
+            }
+        """,
+    }
+    got = {(f.claim, f.sink_location.line) for f in run(files) if proves(f)}
+    assert got == {("sql_injection", 9)}
