@@ -67,6 +67,7 @@ def test_paths_as_nest_builds_them() -> None:
     assert got == {
         ("GET", "/api/v1/notes"): "authenticated",  # the global TokenGuard
         ("GET", "/api/v1/notes/feed"): "public",  # @Open() sets the key TokenGuard skips on
+        ("GET", "/api/v1/notes/history"): "authenticated",  # AuditTrailGuard: its own key set
         ("GET", "/api/v2/notes/recent"): "authenticated",
         ("GET", "/api/v2/notes/latest"): "authenticated",
         ("DELETE", "/api/v1/notes/{id}"): "restricted",  # @StaffOnly() sets StaffGuard's key
