@@ -4,9 +4,10 @@ One repository may hold several Nest applications (a monorepo's API, worker and 
 services), each with its own ``main.ts``: its global prefix, URI versioning and global
 guards (``useGlobalGuards``, ``APP_GUARD``) are its own. A setting applies to the
 controllers of the app (the component: code/components.py, the deepest folder whose
-``package.json`` depends on a server framework) that makes it; one made in an app without
-controllers (a bootstrap app whose controllers live in libraries) applies to the
-controllers of apps that make none of their own.
+``package.json`` depends on a server framework) that makes it. A prefix or versioning made
+in a package without controllers (a bootstrap package whose controllers live in libraries)
+applies to the apps that make none of their own; a global guard made there (a library
+module's ``APP_GUARD``) to every app, as importing the module adds it.
 
 Guards, middleware, decorator factories and constants are named across the repository,
 as imports name them.
