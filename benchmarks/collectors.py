@@ -30,11 +30,11 @@ from benchmarks.engine import halve  # noqa: E402
 from benchmarks.measure import table  # noqa: E402
 from threatmodel.code import source as source_module  # noqa: E402
 from threatmodel.code.collector import FactsBuilder, LinkContext  # noqa: E402
+from threatmodel.code.components import app_roots, with_components  # noqa: E402
 from threatmodel.code.pyast import forget_tree  # noqa: E402
 from threatmodel.code.source import SourceFile  # noqa: E402
 from threatmodel.code.walk import walk  # noqa: E402
 from threatmodel.collect._run import gc_paused, interested  # noqa: E402
-from threatmodel.collect.components import app_roots, with_components  # noqa: E402
 from threatmodel.collect.registry import all_collectors  # noqa: E402
 from threatmodel.collect.scope import ScopeConfig, code_of_tests  # noqa: E402
 from threatmodel.config import repo_table  # noqa: E402

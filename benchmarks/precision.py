@@ -41,6 +41,8 @@ APPS: dict[str, str] = {
     "Netflix+dispatch": "dd2837e82a0bf5565b1b4b4b91ea30b7262d4061",
     "outline+outline": "d77dcdf853868c5d5fe125c895c9b71f0eff5c68",
     "vercel+ai-chatbot": "9d5d8a3ea7968522a37ab1cc145a6c0ef8a9dd2e",
+    "novuhq+novu": "74a2e9a6a295cd5a17aa9806914b4574fecce737",
+    "brocoders+nestjs-boilerplate": "9620f159eefe38f47747d02ab162852367c5472c",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from js_support import by_route, collect
 
+from threatmodel.code.reader import RepoReader
+from threatmodel.collect.effects import handler_code
 from threatmodel.frameworks.nestjs.routes import NestJsCollector
 
 APP = Path(__file__).parent / "fixtures" / "js" / "nest-app"
@@ -52,3 +54,53 @@ def test_module_middleware_binds_by_path_method_and_controller() -> None:
     assert visit.auth.evidence[0].snippet == ".apply(SessionMiddleware)"
     # TraceMiddleware is bound to every route but only calls next(): it changes nothing.
     assert routes[("GET", "/api/cats")].auth.status.value == "public"
+
+
+MONO = Path(__file__).parent / "fixtures" / "js" / "nest-mono"
+
+
+def test_paths_as_nest_builds_them() -> None:
+    """URI versioning (default, controller, @Version, VERSION_NEUTRAL, arrays), array
+    paths, RouterModule paths and setGlobalPrefix's exclude, per application."""
+    routes = by_route(collect(MONO, NestJsCollector()))
+    got = {key: r.auth.status.value for key, r in routes.items()}
+    assert got == {
+        ("GET", "/api/v1/notes"): "authenticated",  # the global TokenGuard
+        ("GET", "/api/v1/notes/feed"): "public",  # @Open() sets the key TokenGuard skips on
+        ("GET", "/api/v1/notes/history"): "authenticated",  # AuditTrailGuard: its own key set
+        ("GET", "/api/v2/notes/recent"): "authenticated",
+        ("GET", "/api/v2/notes/latest"): "authenticated",
+        ("DELETE", "/api/v1/notes/{id}"): "restricted",  # @StaffOnly() sets StaffGuard's key
+        ("GET", "/status"): "public",  # excluded from the prefix, version neutral
+        ("GET", "/api/v1/backoffice/reports"): "authenticated",  # @SessionRequired()'s guard
+        ("GET", "/api/v2/backoffice/reports"): "authenticated",
+        ("GET", "/jobs/queue"): "public",  # the worker: the API's global guards are not its own
+        # passport's login flows are the sign-in step (as in Express), a token strategy is not
+        ("GET", "/api/v1/login/github"): "public",  # passport.authenticate(Providers.GITHUB)
+        ("GET", "/api/v1/login/github/callback"): "public",  # AuthGuard('github')
+        ("POST", "/api/v1/login/renew"): "authenticated",  # AuthGuard('jwt-renew')
+        ("POST", "/api/v1/drafts"): "public",
+        ("GET", "/api/v1/drafts/{id}"): "public",
+    }
+
+
+def test_guard_evidence_through_composed_decorator() -> None:
+    routes = by_route(collect(MONO, NestJsCollector()))
+    reports = routes[("GET", "/api/v1/backoffice/reports")].auth
+    assert reports.mechanism == "guard CookieSessionGuard"  # TokenGuard is lifted by @Open()
+    assert reports.evidence[0].snippet == "@SessionRequired()"
+    # StaffGuard lets every route without its key through: GET /notes is TokenGuard's alone
+    assert routes[("GET", "/api/v1/notes")].auth.mechanism == "guard TokenGuard"
+
+
+def test_handler_effects_follow_injected_use_cases() -> None:
+    """A controller hands its work to an injected service (``this.saveNote.execute(cmd)``
+    with ``constructor(private readonly saveNote: SaveNote)``): its writes are the route's;
+    building a command object (``SaveNoteCommand.create``) writes nothing."""
+    routes = by_route(collect(MONO, NestJsCollector()))
+    reader = RepoReader(MONO)
+    save = handler_code(reader, routes[("POST", "/api/v1/drafts")])
+    assert save is not None
+    assert [(e.kind, e.call) for e in save.effects] == [("db_write", "this.store.notes.insertOne")]
+    preview = handler_code(reader, routes[("GET", "/api/v1/drafts/{id}")])
+    assert preview is not None and preview.effects == []

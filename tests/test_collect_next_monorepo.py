@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from js_support import by_route, collect
 
+from threatmodel.code.components import app_roots, component_of
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import RepoFiles, workspace_packages
 from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
-from threatmodel.collect.components import app_roots, component_of
 from threatmodel.frameworks.nextjs.routes import NextJsCollector
 from threatmodel.models import Facts
 
@@ -83,3 +83,10 @@ def test_a_page_is_guarded_by_the_server_component_it_renders(facts: Facts) -> N
     invite = by_route(facts)[("GET", "/invite/{token}")].auth
     assert invite.status.value == "authenticated"
     assert "<AcceptInvite>" in (invite.mechanism or "")
+
+
+def test_pages_of_an_app_that_is_not_next_are_no_routes(facts: Facts) -> None:
+    """apps/console is a create-react-app (its package.json lists no ``next``): its
+    ``src/pages`` are React Router screens, though another app of the repository is Next.js."""
+    assert not [r for r in facts.routes if r.location.path.startswith("apps/console/")]
+    assert any(r.location.path.startswith("apps/docs/") for r in facts.routes)

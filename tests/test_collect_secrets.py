@@ -323,3 +323,29 @@ def test_a_password_spelled_as_its_user_name_is_no_secret() -> None:
 def test_a_class_named_by_import_path_is_code() -> None:
     assert not looks_like_secret("ledger.auth.SessionTokenStrategy", "LEDGER_TOKEN_STRATEGY")
     assert looks_like_secret("ledger.auth.s3cr3t-Tok3n-9f8e7d", "LEDGER_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("value", "name", "secret"),
+    [
+        ("incorrectPassword", "password", False),  # an error code: { password: '...' }
+        ("missingOldPassword", "oldPassword", False),
+        ("credentials.apiKey", "credentials.user", False),  # a field path ($rename)
+        ("mySecretPass", "password", True),  # camelCase words of its own: a weak password
+        ("aB3dE5fG7hJ9kL1m", "apiKey", True),  # digits: no identifier
+        ("^0.4.1", "react-password-strength-bar", False),  # a dependency's version
+    ],
+)
+def test_camel_case_identifiers_and_versions(value: str, name: str, secret: bool) -> None:
+    assert looks_like_secret(value, name, "code") is secret
+
+
+def test_a_table_of_placeholders_holds_no_secret() -> None:
+    """An app that refuses to start with the sample secrets lists them: their table's name
+    says what they are (a placeholder); a secret beside it is still one."""
+    text = (
+        "const PLACEHOLDER_SECRETS = { SESSION_SECRET: 'secret', SIGNING_SECRET: 'sign_it' };\n"
+        "const config = { SESSION_SECRET: 'pr0d-S3ss10n-k3y' };\n"
+    )
+    got = SecretsCollector().extract(SourceFile.from_bytes("src/config/secrets.ts", text.encode()))
+    assert [(item[1], item[2]) for item in got or []] == [("SESSION_SECRET", 2)]

@@ -302,3 +302,50 @@ def test_a_template_of_constants_is_a_constant() -> None:
     assert [(f.claim, f.source_kind) for f in flows if f.sink_location.line == 5] == [
         ("nosql_injection", "constant")
     ]
+
+
+def test_nest_route_parameter_and_command_objects_are_no_query() -> None:
+    """A NestJS ``@Param`` is a path segment (a string): no Mongo operator rides in it, as
+    with Express's ``req.params``; a name bound by ``const`` to an object built from input
+    (a command handed to ``execute``) is no SQL statement, one bound to text is."""
+    files = {
+        "src/items.controller.ts": """\
+            export class ItemsController {
+              @Delete(':id') drop(@Param('id') id: string) { return this.items.deleteOne(id) }
+              @Post() find(@Body() dto: Dto) { return this.items.deleteOne(dto) }
+              @Get(':id') one(@Param('id') id: string) {
+                const cmd = LoadItemCommand.create({ id })
+                return this.loadItem.execute(cmd)
+              }
+              @Get() list(@Query('q') q: string) {
+                const sql = 'select * from items where name = ' + q
+                return this.conn.execute(sql)
+              }
+            }
+        """,
+    }
+    got = {(f.claim, f.sink_location.line) for f in run(files) if proves(f)}
+    assert got == {("nosql_injection", 3), ("sql_injection", 10)}
+
+
+def test_nest_parse_pipes_make_a_typed_value() -> None:
+    """``@Param('id', ParseIntPipe)`` / ``new ParseUUIDPipe()``: Nest hands the handler a
+    number or a UUID (or answers 400), so no statement can be spelled through it; a plain
+    ``@Query`` string still can."""
+    files = {
+        "src/rows.controller.ts": """\
+            export class RowsController {
+              @Get(':id') one(@Param('id', ParseIntPipe) id: number) {
+                return this.conn.query('select * from rows where id = ' + id)
+              }
+              @Get(':key') byKey(@Param('key', new ParseUUIDPipe()) key: string) {
+                return this.conn.query(`select * from rows where key = '${key}'`)
+              }
+              @Get() find(@Query('name') name: string) {
+                return this.conn.query('select * from rows where name = ' + name)
+              }
+            }
+        """,
+    }
+    got = {(f.claim, f.sink_location.line) for f in run(files) if proves(f)}
+    assert got == {("sql_injection", 9)}

@@ -91,7 +91,7 @@ class Route(Frozen):
     csrf_exempt: bool = False
     rate_limited: bool | None = None  # None: the collector does not know
     # The app of a monorepo the route belongs to (its root folder; '' for the repository's
-    # root app): routes of different apps never merge (collect/components.py).
+    # root app): routes of different apps never merge (code/components.py).
     component: str = ""
     # Later registrations of the same method and path in the same router (Express stacks
     # them: the first answers, a later one runs only if an earlier handler calls next()).

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 import tree_sitter
 import yaml
 
-from threatmodel.code.names import is_secret_name
+from threatmodel.code.names import is_secret_name, words
 from threatmodel.code.treesitter import node_text
 
 Triple = tuple[str, int, str]
@@ -177,6 +177,17 @@ def _js_positional_key(call: tree_sitter.Node) -> Iterator[Triple]:
             yield spec[1], call.start_point[0] + 1, value
 
 
+# Words that say a name's values are not real: a fixture, an example, the placeholders an app
+# refuses (``PLACEHOLDER_SECRETS``, ``DUMMY_PASSWORD``).
+FAKE_NAME_WORDS = frozenset(
+    {"dummy", "fake", "example", "sample", "test", "mock", "demo", "placeholder", "placeholders"}
+)
+
+
+def fake_name(name: str) -> bool:
+    return bool(set(words(name)) & FAKE_NAME_WORDS)
+
+
 _JS_PAIRS = {
     "variable_declarator": ("name", "value"),
     "assignment_expression": ("left", "right"),
@@ -198,8 +209,14 @@ def scan_js(
         node = stack.pop()
         if keep is not None and not keep(node):
             continue
-        stack.extend(reversed(node.named_children))
         fields = _JS_PAIRS.get(node.type)
+        if (
+            fields is not None
+            and node.type != "pair"
+            and fake_name(_js_name(node.child_by_field_name(fields[0])) or "")
+        ):
+            continue  # PLACEHOLDER_SECRETS = {JWT_SECRET: 'secret'}: values known to be fake
+        stack.extend(reversed(node.named_children))
         if fields is not None:
             name = _js_name(node.child_by_field_name(fields[0]))
             value = _js_string(node.child_by_field_name(fields[1]))

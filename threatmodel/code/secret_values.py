@@ -146,10 +146,17 @@ _TEMPLATE = re.compile(
     r"\$\{|\{\{|\$\(|%\(|%s|<[^>]*>|^\$[A-Za-z_]|\{(?:[A-Za-z_][\w.]*)?\}|^\*+$|^\.+$"
 )
 # (a leading dot: a jQuery event namespace or CSS class, ``DATA_API_KEY = ".data-api"``)
-_IDENTIFIER = re.compile(r"\.?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_IDENTIFIER = re.compile(
+    r"\.?[a-z][a-z0-9]*(?:[_.-][a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
+    # camelCase, dotted too: an error code or a field path ("incorrectPassword",
+    # "credentials.apiKey"): words joined as code joins them
+    r"|[a-z][a-z0-9]*(?:\.?[A-Z][a-z0-9]+|\.[a-z][a-z0-9]*)*[A-Z][a-z0-9]+"
+)
 # ``"app.auth.TokenStrategy"``: a dotted import path a setting names a class by (Django's
 # ``*_BACKEND`` / ``*_STRATEGY`` / ``*_CLASS`` settings), code, not a credential.
 _IMPORT_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\.[A-Z][A-Za-z0-9_]*")
+# A version or a dependency's version range (``^0.4.1``, ``~2.0``, ``>=1.2.0-rc.1``).
+_VERSION_RANGE = re.compile(r"(?:[\^~]|[<>]=?|=)?\s*v?\d+(?:\.(?:\d+|x|\*)){1,2}(?:[-+][\w.]+)?")
 _PROSE = re.compile(r"[A-Za-z][A-Za-z,.'!?:;()\-]*(?: [A-Za-z,.'!?:;()\-]+)+")
 _FILE_PATH = re.compile(
     r"[\w.\-]+(?:/[\w.\-]+)*\.(?:md|rst|html?|py|js|ts|json|ya?ml|txt|png|jpe?g|svg|css|pem|crt"
@@ -234,6 +241,8 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False
     if _IMPORT_PATH.fullmatch(v):
         return False  # a class named by its import path
+    if _VERSION_RANGE.fullmatch(v):
+        return False  # "react-password-strength-bar": "^0.4.1", a dependency's version
     if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
         return False  # a schema type, not a value
     if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v) or _FILE_PATH.fullmatch(v):

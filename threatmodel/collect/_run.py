@@ -31,11 +31,11 @@ from typing import Any
 
 from threatmodel import __version__
 from threatmodel.code.collector import Collector, FactsBuilder, LinkContext, link_order
+from threatmodel.code.components import app_roots, with_components
 from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
 from threatmodel.collect._link import gc_paused, link_each, production_first
 from threatmodel.collect.cache import FactCache
-from threatmodel.collect.components import app_roots, with_components
 from threatmodel.collect.registry import all_collectors
 from threatmodel.collect.scope import ScopeConfig, code_of_tests
 from threatmodel.models import Facts, Route

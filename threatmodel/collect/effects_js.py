@@ -48,6 +48,9 @@ _NOT_STORES_TOO = re.compile(
     r"^ctx\.(?:response\.)?\w+$|^(?:metrics|statsd|stats|dogstatsd|tracer|span|logger)\.", re.I
 )
 _API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
+# A command or DTO class (the CQRS idiom: ``XCommand.create({...})`` validates and builds the
+# value a use case is handed): its static factory makes an object, it stores nothing.
+_MESSAGE_CLASS = re.compile(r"[A-Z][A-Za-z0-9]*(?:Command|Dto|DTO)")
 _DB_TAIL = re.compile(
     r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
     r"delete|deleteOne|deleteMany|destroy|remove|findOneAndUpdate|findByIdAndUpdate|"
@@ -148,6 +151,8 @@ def classify_js(name: str, call: Node) -> str | None:
     ):
         # lettersApi.create, stripeClient.customers.update: a third-party API, not a store.
         receiver = name.rsplit(".", 1)[0]
+        if _MESSAGE_CLASS.fullmatch(receiver):
+            return None  # GetInviteCommand.create({...}): a command object built, no record
         return "outbound" if _API_CLIENT.search(receiver) else "db_write"
     return None
 
@@ -157,10 +162,15 @@ class _Module:
         self.path = path
         self.root = root
         self.defs: dict[str, Node] = {}
+        self.classes: dict[str, Node] = {}  # class name -> its declaration
         # names destructured from a call's result (``const { signIn } = NextAuth(cfg)``) ->
         # that callee: what a library's factory handed back
         self.made: dict[str, str] = {}
         for node in jsast.walk(root):
+            if node.type == "class_declaration":
+                cname = node.child_by_field_name("name")
+                if cname is not None:
+                    self.classes.setdefault(node_text(cname), node)
             if node.type in jsast.FUNCTION_TYPES:
                 name = _fn_name(node)
                 if name and name not in self.defs:
@@ -246,6 +256,26 @@ class _Loader:
                 return m.made[name]
         return ""
 
+    def injected(self, mod: _Module, fn: Node, name: str) -> tuple[_Module, Node] | None:
+        """``this.getInvite.execute(cmd)`` in a class whose constructor is handed
+        ``private getInvite: GetInvite`` (dependency injection: NestJS, Angular, tsyringe):
+        ``GetInvite``'s ``execute``, here or in a module ``mod`` imports."""
+        parts = name.split(".")
+        if len(parts) != 3 or parts[0] != "this":
+            return None
+        cls = fn.parent
+        while cls is not None and cls.type != "class_declaration":
+            cls = cls.parent
+        typ = _injected_type(cls, parts[1]) if cls is not None else None
+        if typ is None:
+            return None
+        for m in (mod, *self.imported(mod)):
+            target = m.classes.get(typ)
+            method = _method(target, parts[2]) if target is not None else None
+            if method is not None:
+                return m, method
+        return None
+
     def lookup(self, mod: _Module, name: str) -> tuple[_Module, Node] | None:
         short = name.rsplit(".", 1)[-1]
         if short in mod.defs:
@@ -254,6 +284,30 @@ class _Loader:
             if short in other.defs:
                 return other, other.defs[short]
         return None
+
+
+def _injected_type(cls: Node, field: str) -> str | None:
+    """The type of ``field`` as the class's constructor declares it (a parameter property:
+    ``constructor(private readonly field: Type)``)."""
+    ctor = _method(cls, "constructor")
+    params = ctor.child_by_field_name("parameters") if ctor is not None else None
+    for p in params.named_children if params is not None else []:
+        pattern = p.child_by_field_name("pattern")
+        if pattern is None or node_text(pattern) != field:
+            continue
+        typ = p.child_by_field_name("type")
+        named = typ.named_children[0] if typ is not None and typ.named_children else None
+        return node_text(named) if named is not None and named.type == "type_identifier" else None
+    return None
+
+
+def _method(cls: Node, name: str) -> Node | None:
+    body = cls.child_by_field_name("body")
+    for child in body.named_children if body is not None else []:
+        key = child.child_by_field_name("name")
+        if child.type == "method_definition" and key is not None and node_text(key) == name:
+            return child
+    return None
 
 
 _LOADERS: dict[str, _Loader] = {}
@@ -420,6 +474,6 @@ def _scan(
             continue
         if depth >= DEPTH or not name:
             continue
-        hit = loader.lookup(mod, name) if name.count(".") <= 1 else None
+        hit = loader.lookup(mod, name) if name.count(".") <= 1 else loader.injected(mod, fn, name)
         if hit is not None and hit[1].id not in seen:
             _scan(loader, hit[0], hit[1], depth + 1, effects, gates, seen)

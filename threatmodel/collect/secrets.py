@@ -29,7 +29,7 @@ from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkCon
 from threatmodel.code.letters import is_letters
 from threatmodel.code.names import is_secret_name, words
 from threatmodel.code.pyparse import python_tree
-from threatmodel.code.secret_scan import scan_js, scan_python, scan_structured
+from threatmodel.code.secret_scan import fake_name, scan_js, scan_python, scan_structured
 from threatmodel.code.secret_values import find_tokens, fingerprint, looks_like_secret
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect._secret_names import js_keep, may_name_secret, python_nodes
@@ -71,7 +71,6 @@ _FIXTURE_KINDS = frozenset({"jwt", "connection_string", "private_key"})
 # copy of the app (Firebase documents it as not secret; rules and key restrictions guard).
 _CLIENT_CONFIGS = frozenset({"google-services.json", "GoogleService-Info.plist"})
 # Names that say their value is not real.
-_FAKE_NAME_WORDS = frozenset({"dummy", "fake", "example", "sample", "test", "mock", "demo"})
 _ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "schema")
 
 
@@ -274,7 +273,7 @@ class SecretsCollector(Collector):
             if held:  # a known token format assigned to a name: keep its kind, take the name
                 found.add("", name, line, held[0])
                 continue
-            if not _KEY_NAME.fullmatch(name) or set(words(name)) & _FAKE_NAME_WORDS:
+            if not _KEY_NAME.fullmatch(name) or fake_name(name):
                 continue  # "Invalid password." is a translation key; DUMMY_PASSWORD is fake
             kind = secret_kind(name)
             if kind == "connection_string":

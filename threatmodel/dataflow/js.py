@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 REQUEST_TYPES = re.compile(r"\b(Request|NextRequest|NextApiRequest|FastifyRequest)\b")
 NEST_SOURCES = re.compile(r"@(Body|Query|Param|Headers|UploadedFile|UploadedFiles)\b")
+# NestJS's built-in pipes that turn a parameter into a number, a boolean, a UUID or an enum
+# member, or answer 400: what reaches the handler can carry no payload.
+NEST_TYPED = re.compile(r"\bParse(?:Int|Float|Bool|UUID|Enum)Pipe\b")
 VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_statement"})
 DECLS = frozenset({"lexical_declaration", "variable_declaration"})
@@ -185,7 +188,11 @@ class JsEngine(JsBind):
         line = fn.start_point[0] + 1
         nest = NEST_SOURCES.search(text)
         if nest:
-            return request_value(f"@{nest.group(1)}", line)
+            value = request_value(f"@{nest.group(1)}", line)
+            pipe = NEST_TYPED.search(text)
+            if pipe:  # @Param('id', ParseIntPipe): the handler gets a number (or a 400)
+                return value.sanitized(self.catalog.sanitizes("parseInt", None), pipe.group(0))
+            return value
         if "@Req(" in text or "@Request(" in text:
             return REQ
         typ = p.child_by_field_name("type")

@@ -37,6 +37,11 @@ SERVER_FIELDS = frozenset({"url", "baseURL", "host", "hostname", "origin", "sock
 NOT_TEXT = frozenset({"object", "array", "arrow_function", "function_expression"})
 CODE_TEXT = frozenset({"string", "template_string", "binary_expression"})
 SQL_TEXT = CODE_TEXT | {"identifier"}
+# Where a name is bound: functions (their body's statements) and the module.
+SCOPES = frozenset(
+    {"function_declaration", "function_expression", "arrow_function", "method_definition"}
+    | {"generator_function_declaration", "program"}
+)
 # Calls whose result is a string, whatever they are given: no query document.
 STRING_CALLS = frozenset({"JSON.stringify", "String", "toString", "join", "text"})
 
@@ -126,12 +131,52 @@ def shaped(when: str, args: list[Node]) -> bool:
     if when == "code_string":
         return first is not None and first.type in CODE_TEXT
     if when == "sql_string":
-        return first is not None and first.type in SQL_TEXT
+        return first is not None and first.type in SQL_TEXT and _named_text(first)
     if when in ("view_locals", "view_options"):  # a view named by a string, and its locals
         view = first is not None and first.type == "string" and len(args) > 1
         # ``view_options``: locals written as an object literal are data, not the options
         return view and (when == "view_locals" or (unwrap(args[1]) or args[1]).type != "object")
     return True
+
+
+def _named_text(node: Node, depth: int = 0) -> bool:
+    """May a name passed as ``sql_string`` hold a statement? A name bound once by ``const``
+    in an enclosing function (or the module) holds what it was bound to: the same form rule
+    as an argument written in place, so ``const command = Cmd.create({...})`` (an object, a
+    call's result) is no statement; a parameter, ``let`` or an unseen binding may be one."""
+    if node.type != "identifier" or depth > 4:
+        return True
+    name = node_text(node)
+    scope = node.parent
+    while scope is not None:
+        if scope.type in SCOPES:
+            for decl in _own_consts(scope):
+                bound = decl.child_by_field_name("name")
+                if bound is not None and node_text(bound) == name:
+                    init = unwrap(decl.child_by_field_name("value"))
+                    if init is None:
+                        return True
+                    if init.type == "await_expression" and init.named_children:
+                        init = unwrap(init.named_children[0]) or init
+                    return init.type in CODE_TEXT or (
+                        init.type == "identifier" and _named_text(init, depth + 1)
+                    )
+        scope = scope.parent
+    return True
+
+
+def _own_consts(scope: Node) -> list[Node]:
+    """The ``const`` declarators written directly in ``scope``'s body (not nested functions)."""
+    body = scope.child_by_field_name("body") if scope.type != "program" else scope
+    if body is None:
+        return []
+    out = []
+    for stmt in body.named_children:
+        exported = stmt.type == "export_statement" and stmt.named_children
+        decl = stmt.named_children[0] if exported else stmt
+        if decl.type == "lexical_declaration" and node_text(decl).startswith("const"):
+            out += [d for d in decl.named_children if d.type == "variable_declarator"]
+    return out
 
 
 def _receiver(call: Node) -> Node | None:
@@ -183,10 +228,16 @@ def _parsed(value: Value) -> Value | None:
         x
         for x in value.labels
         if x.kind == "request"
-        and "params" not in x.origin.split(".")
+        and not route_parameter(x.origin)
         and not x.origin.startswith(ARGUMENT)
     )
     return Value(got) if got else None
+
+
+def route_parameter(origin: str) -> bool:
+    """Is a request label's origin a path parameter, always a string: Express's
+    ``req.params.id``, a Next.js handler's ``route params``, NestJS's ``@Param``?"""
+    return "params" in origin.split(".") or origin in ("route params", "@Param")
 
 
 def _mongo(value: Value, args: list[Node], f: Frame, expr: Eval) -> Value | None:

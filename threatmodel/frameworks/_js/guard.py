@@ -65,8 +65,10 @@ PACKAGE_GUARDS = {
 }
 # passport strategies that check a credential on every request (others start a login flow).
 GUARD_STRATEGIES = frozenset(
-    {"jwt", "bearer", "session", "basic", "headerapikey", "api-key", "oauth-bearer", "digest"}
+    {"jwt", "bearer", "session", "basic", "headerapikey", "apikey", "oauthbearer", "digest"}
 )
+# Words in a strategy's own name that say it checks a credential (``jwt-refresh``, ``apiKey``).
+_CREDENTIAL_WORDS = ("jwt", "bearer", "apikey", "token", "session")
 _ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
 _AUTH_WORDS = (
     "session",
@@ -136,7 +138,7 @@ def _known_call(call: Node, imports: dict[str, tuple[str, str]]) -> dict[str, An
     if name.endswith(("passport.authenticate", "passport.authorize")) or name == "authenticate":
         args = call_args(call)
         strategies = _strategies(args[0]) if args else []
-        if strategies and any(s.lower() in GUARD_STRATEGIES for s in strategies):
+        if strategies and any(checks_credential(s) for s in strategies):
             return {"v": AUTHENTICATED, "why": f"passport.authenticate({', '.join(strategies)})"}
         return {"v": NONE, "why": "passport login strategy"} if strategies else None
     base, _, last = name.rpartition(".")
@@ -167,12 +169,30 @@ def _optional(call: Node) -> bool:
 
 
 def _strategies(node: Node) -> list[str]:
+    return strategy_names(node)
+
+
+def strategy_names(node: Node) -> list[str]:
+    """Passport strategy names as written: ``'jwt'``, ``['jwt', 'api-key']``, or an enum's
+    member (``Strategies.GITHUB`` -> ``GITHUB``)."""
     one = string_value(node)
     if one is not None:
         return [one]
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return [node_text(prop)] if prop is not None else []
     if node.type == "array":
-        return [s for c in node.named_children if (s := string_value(c)) is not None]
+        return [s for c in node.named_children for s in strategy_names(c)]
     return []
+
+
+def checks_credential(strategy: str) -> bool:
+    """Does a passport strategy check a credential on every request (a token, key or session),
+    rather than start or finish a login flow (``local``, ``github``, ``google``: the sign-in
+    step, open to anyone)? Names are the app's own (``jwt-refresh``, ``subscriberJwt``,
+    ``HEADER_API_KEY``): read by the credential they name."""
+    norm = strategy.lower().replace("-", "").replace("_", "")
+    return norm in GUARD_STRATEGIES or any(w in norm for w in _CREDENTIAL_WORDS)
 
 
 def returned_function(fn: Node) -> Node | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import call_args, callee, line_of, nodes_of, object_props, string_value
 from threatmodel.code.source import SourceFile
 from threatmodel.code.treesitter import node_text
-from threatmodel.frameworks._js.guard import name_looks_auth
+from threatmodel.frameworks._js.guard import known_call, name_looks_auth
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -67,6 +67,7 @@ def binding(call: Node, src: SourceFile) -> dict[str, Any] | None:
     line = line_of(call)
     binding: dict[str, Any] = {
         "apply": [],
+        "known": {},
         "routes": route_specs(call_args(call)),
         "exclude": [],
         "line": line,
@@ -80,6 +81,13 @@ def binding(call: Node, src: SourceFile) -> dict[str, Any] | None:
         step = method_name(inner)
         if step == "apply":
             binding["apply"] = [node_text(a) for a in call_args(inner)]
+            # a library's middleware made by a call (passport.authenticate('github')): what
+            # it does is known by the call (_js/guard.py), not by its name
+            binding["known"] = {
+                node_text(a): found["v"]
+                for a in call_args(inner)
+                if a.type == "call_expression" and (found := known_call(a, {})) is not None
+            }
             # The line that says ".apply(...)": a chain starts with `consumer` on a line of its own.
             fn = inner.child_by_field_name("function")
             prop = fn.child_by_field_name("property") if fn is not None else None

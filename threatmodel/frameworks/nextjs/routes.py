@@ -25,6 +25,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
+from threatmodel.code.components import component_of, uses_package
 from threatmodel.code.jsast import (
     body_of,
     call_args,
@@ -288,11 +289,16 @@ class NextJsCollector(Collector):
             for h in x["handlers"]
             if h["v"]
         ]
+        uses = uses_package(ctx.root, files, "next")
+        folders = sorted(uses)
         for mod in sorted(extracts):
             x = extracts[mod]
             kind, root, url = x.get("route") or ["action", "", ""]
             if kind == "layout":
                 continue
+            owner = component_of(mod, folders)
+            if owner and not uses[owner]:
+                continue  # the file's own package is no Next.js app (a React SPA's pages/)
             # The host folder leaves the path (the file's location still names it).
             host, where = host_of(url)
             for h, hmod in [(h, mod) for h in x["handlers"]] + reexported(mod, x, files, extracts):

@@ -6,6 +6,8 @@ An app root is a folder with its own ``package.json`` that depends on a web fram
 deepest app root above its file (``Route.component``, '' for the repository root), so two
 apps that both serve ``GET /api/health`` stay two routes with ids that say which app each
 is (``GET /api/health`` and ``GET /api/health (apps/web)``), never one merged row.
+``uses_package`` says which packages list a framework: a file is that framework's only
+when its own package does (Next.js ``pages/`` beside a create-react-app's ``src/pages``).
 """
 
 from __future__ import annotations
@@ -67,6 +69,37 @@ def _is_server_app(path: Path) -> bool:
         if isinstance(table, dict):
             deps |= set(table)
     return bool(deps & _JS_FRAMEWORKS)
+
+
+def uses_package(root: Path, files: Iterable[str], package: str) -> dict[str, bool]:
+    """Each folder with its own ``package.json`` (not the root's): does it list ``package``
+    (dependencies, devDependencies, peerDependencies) or hold its config file? A file whose
+    deepest such folder does not is no part of that framework's app (a create-react-app's
+    ``src/pages`` beside a Next.js app of the same monorepo)."""
+    listed: dict[str, bool] = {}
+    configs = set()
+    for path in files:
+        if "node_modules/" in path:
+            continue
+        folder, name = posixpath.split(path)
+        if name == "package.json" and folder:
+            listed[folder] = _depends(root / path, package)
+        elif name.startswith(f"{package}.config"):
+            configs.add(folder)
+    return {f: yes or f in configs for f, yes in listed.items()}
+
+
+def _depends(path: Path, package: str) -> bool:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, ValueError):
+        return True  # unread: not evidence against
+    if not isinstance(data, dict):
+        return True
+    return any(
+        isinstance(data.get(s), dict) and package in data[s]
+        for s in ("dependencies", "devDependencies", "peerDependencies")
+    )
 
 
 def component_of(path: str, roots: list[str]) -> str:
