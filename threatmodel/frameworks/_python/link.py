@@ -167,16 +167,17 @@ class GuardTable:
         if found[0] not in (None, UNRESOLVED) or depth >= MAX_DEPTH:
             return found
         target, symbol, _ = self.r.resolve(file, name)  # a class called runs its __init__
-        m = self.maker.constructed(target, symbol) if self._may_be_class(target, symbol) else None
+        is_class = target is not None and self._may_be_class(target, symbol)
+        m = self.maker.constructed(target, symbol) if target and is_class else None
         got = self.made_verdict(m, depth) if m is not None else found
         return got if got[0] in (AUTHENTICATED, RESTRICTED) else found
 
-    def _may_be_class(self, file: str | None, symbol: str) -> bool:
+    def _may_be_class(self, file: str, symbol: str) -> bool:
         """Whether ``symbol`` can name a class of ``file``, by its extract: ``constructed``
         reads the whole file again to find out, so a name the extract knows as a function
         or a variable is not worth that parse (saleor: 85 files re-read at link for calls
         to its own helpers)."""
-        if file is None or "." in symbol:
+        if "." in symbol:
             return False
         data = self.r.extracts.get(file)
         if data is None or symbol in data.get("classes", {}):
