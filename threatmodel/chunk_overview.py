@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-
 from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
@@ -25,7 +24,6 @@ from threatmodel.chunk_pack import Chunk, Focus
 from threatmodel.models import Secret
 from threatmodel.summary_text import global_text
 from threatmodel.words import plural
-
 
 # Heads the overview where it ends a component request's data (analyze_chunk.j2 asks its
 # question).

@@ -151,8 +151,9 @@ def plan_llm_pass(
 def plan_text(plan: Plan) -> str:
     """The plan for a terminal: one line per request, then the cost of each model."""
     who = f"{plan.provider} {plan.model}" if plan.provider else "no provider configured"
+    asked = plural(len(plan.requests), "request")
     lines = [
-        f"LLM pass plan ({who}): {plural(len(plan.requests), 'request')}, {plan.input_tokens:,} input "
+        f"LLM pass plan ({who}): {asked}, {plan.input_tokens:,} input "
         f"tokens, {plan.fixed_tokens_per_call:,} fixed tokens per call "
         f"(system prompt and schema: {plan.prefix_tokens:,}). No call was made.",
         "",
