@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.chunk_overview import OVERVIEW_HEAD
+from threatmodel.chunk_pack import Chunk
 from threatmodel.models import Route
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,3 +83,18 @@ _BUILT_IN = ("flask.static", "flask_restx.", "fastapi.FastAPI.")
 def declared_routes(routes: list[Route]) -> list[Route]:
     """The routes the repository's own code declares, without the framework's built-ins."""
     return [r for r in routes if not r.handler.startswith(_BUILT_IN)]
+
+
+def overview_of(chunks: list[Chunk]) -> str:
+    """The overview's lines: a request of its own, or the end of the last request it joined
+    (``chunk_overview.join_overview``)."""
+    last = chunks[-1]
+    if last.kind == "cross":
+        return last.data
+    assert last.overview, [c.kind for c in chunks]
+    return last.data.split(f"\n{OVERVIEW_HEAD}\n", 1)[1]
+
+
+def without_overview(chunk: Chunk) -> str:
+    """A request's data without the overview that may end it: the code it quotes."""
+    return chunk.data.split(f"\n{OVERVIEW_HEAD}\n", 1)[0]

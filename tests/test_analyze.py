@@ -114,11 +114,14 @@ SMALL = 1500
 
 
 @pytest.fixture(autouse=True)
-def no_tail_slack(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the database its own request: at this small budget it would ride in the routes'
-    request (``chunk_pack.TAIL_SLACK``, tested in test_chunks_quiet.py), and these tests need
-    three requests that fail or answer one by one."""
+def three_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the database and the overview requests of their own: at this small budget the
+    database would ride in the routes' request (``chunk_pack.TAIL_SLACK``, tested in
+    test_chunks_quiet.py) and the overview in the database's (``join_overview``, tested in
+    test_summarize.py and test_chunks_program.py), and these tests need three requests that
+    fail or answer one by one."""
     monkeypatch.setattr("threatmodel.chunk_pack.TAIL_SLACK", 10**9)
+    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, b: [*c, o])
 
 
 def settings(tmp_path: Path, **kw: Any) -> Settings:

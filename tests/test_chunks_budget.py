@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import overview_of
 from test_chunks_program import route, write
 
 from threatmodel.code.reader import RepoReader
@@ -136,13 +137,12 @@ def test_request_uses_are_hand_offs_not_reads() -> None:
 def test_overview_groups_the_routes_a_component_holds(tmp_path: Path) -> None:
     files = write(tmp_path, WEB)
     chunks = summarize(facts(), RepoReader(tmp_path), 6000, files=files)
-    cross = chunks[-1]
-    assert cross.kind == "cross"
+    cross = overview_of(chunks)
     assert (
         "routes declared in web.py with auth public (shown in a component request): "
-        "GET /login :14, GET /raw :22, GET /safe :8" in cross.data
+        "GET /login :14, GET /raw :22, GET /safe :8" in cross
     )
-    assert "route GET /raw: auth public; handler" not in cross.data
+    assert "route GET /raw: auth public; handler" not in cross
 
 
 def test_plan_says_what_was_left_out(tmp_path: Path) -> None:
@@ -178,12 +178,11 @@ def test_overview_cut_drops_quiet_routes_before_tables_and_env_vars(tmp_path: Pa
         files=files,
         left_out=left_out,
     )
-    cross = chunks[-1]
-    assert cross.kind == "cross"
+    cross = overview_of(chunks)
     for i in range(5):
-        assert f"table orders_{i}: rls n/a" in cross.data
-    assert "env var STRIPE_SECRET_KEY" in cross.data
-    kept = cross.data.count("  GET /page/")
+        assert f"table orders_{i}: rls n/a" in cross
+    assert "env var STRIPE_SECRET_KEY" in cross
+    kept = cross.count("  GET /page/")
     assert 0 < kept < 300  # the head of the quiet routes, the rest cut
-    assert f"overview cut to fit: {300 - kept} lines left out" in cross.data
+    assert f"overview cut to fit: {300 - kept} lines left out" in cross
     assert any("routes no request holds first" in x for x in left_out)

@@ -147,7 +147,8 @@ def test_setup_output_and_configuration_chunks(tmp_path: Path) -> None:
     assert 'DEBUG: "true"' in data and "POSTGRES_PASSWORD" in data
     order = ["templates/page.html", "settings.py lines 1-5", "SECRET_KEY=<set>"]
     assert [data.index(t) for t in order] == sorted(data.index(t) for t in order)
-    assert [c.kind for c in chunks] == ["component", "cross"]
+    # the overview ends the same request: one fixed prompt for the whole small app
+    assert [c.kind for c in chunks] == ["component"] and chunks[0].overview
     every = "\n".join(c.data for c in chunks)
     assert "s3cr3t-planted-value-123" not in every and "hunter2planted" not in every
 

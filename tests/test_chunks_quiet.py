@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import without_overview
 from test_chunks_program import route, write
 
 from threatmodel.chunk_builder import ChunkBuilder
@@ -77,7 +78,7 @@ def views_facts() -> Facts:
 def components(tmp_path: Path, facts: Facts, budget: int = 6000) -> list[str]:
     files = write(tmp_path, {"views.py": VIEWS})
     chunks = summarize(facts, RepoReader(tmp_path), budget, files=files)
-    return [c.data for c in chunks if c.kind == "component"]
+    return [without_overview(c) for c in chunks if c.kind == "component"]
 
 
 def test_a_branch_on_a_header_is_acting_on_request_data() -> None:
@@ -186,7 +187,7 @@ def test_a_get_whose_handler_writes_is_quoted_a_page_that_reads_is_not(tmp_path:
         ]
     )
     chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
-    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    data = "\n".join(without_overview(c) for c in chunks if c.kind == "component")
     assert "5|    store.forget_expired()" in data
     assert "10|" not in data and "GET /about" not in data
 

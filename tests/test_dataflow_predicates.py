@@ -318,6 +318,24 @@ def test_a_tail_another_file_of_the_repository_shares_is_no_guess_outside_both()
         assert ("scripts/views.py" in proved) == (len(every) > len(files)), every
 
 
+def test_a_tail_below_a_package_names_nothing() -> None:
+    # ``app/__init__.py`` makes ``app`` a package, imported as ``app.utilities...``: its
+    # folder is no ``sys.path`` entry, so ``utilities.request`` is not ``app``'s module
+    # (Python would not find it) and its check proves nothing for the importer
+    files = {
+        "app/utilities/request.py": UTILS,
+        "app/views.py": VIEW_IF.format(name="safe_for_redirect"),
+    }
+    extracts = _extracts(files)
+    for every, found in ((list(files), True), ([*files, "app/__init__.py"], False)):
+        proved = {
+            f.sink_location.path
+            for f in dataflow.flows(extracts, files=every)
+            if f.claim == "open_redirect" and proves(f)
+        }
+        assert ("app/views.py" not in proved) == found, every
+
+
 EDIT_BASE = """
 from django.shortcuts import redirect
 from utilities.views import ReturnURLMixin

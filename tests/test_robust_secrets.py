@@ -158,7 +158,9 @@ def surfaces(tmp_path_factory: pytest.TempPathFactory) -> Surfaces:
 
 def test_every_surface_was_exercised(surfaces: Surfaces) -> None:
     assert surfaces.apis == {"openai", "anthropic"}
-    assert len(surfaces.bodies) >= 8
+    # a request from each command that asks the model (the small app is one request per
+    # scan; the second openai scan replays the answer cache)
+    assert len(surfaces.bodies) >= 5
     names = set(surfaces.texts)
     assert {"report r.md", "report r.json", "report r.sf"} <= names
     assert any(n.startswith("cache ") for n in names)

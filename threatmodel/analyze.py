@@ -102,7 +102,13 @@ def chunk_prompt(chunk: Chunk, focus: list[str]) -> str:
     marker, data = data_block(chunk.data)
     name = "analyze_cross.j2" if chunk.kind == "cross" else "analyze_chunk.j2"
     return render_prompt(
-        name, title=chunk.title, marker=marker, data=data, focus=focus, max_findings=MAX_FINDINGS
+        name,
+        title=chunk.title,
+        marker=marker,
+        data=data,
+        focus=focus,
+        max_findings=MAX_FINDINGS,
+        overview=chunk.overview,
     )
 
 

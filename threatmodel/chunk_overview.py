@@ -17,12 +17,36 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
-from threatmodel.chunk_pack import Focus
+from threatmodel.chunk_pack import Chunk, Focus
 from threatmodel.models import Secret
 from threatmodel.summary_text import global_text
 from threatmodel.words import plural
+
+# Heads the overview where it ends a component request's data (analyze_chunk.j2 asks its
+# question).
+OVERVIEW_HEAD = "overview of the whole application:"
+
+
+def join_overview(chunks: list[Chunk], overview: Chunk, budget: int) -> list[Chunk]:
+    """The overview as the end of the last request's data when both fit one budget, else
+    as a request of its own.
+
+    A request of its own pays the fixed prompt (~2k tokens) again for a few hundred tokens
+    of overview: on a small app (one component request) the pass is then two requests
+    where one holds everything; its question is asked in that one request instead."""
+    if not chunks:
+        return [overview]
+    last = chunks[-1]
+    data = f"{last.data}\n\n{OVERVIEW_HEAD}\n{overview.data}"
+    tokens = count_tokens(data)
+    if tokens > budget:
+        return [*chunks, overview]
+    # ``routes`` and ``tables`` stay the ones whose code the request holds (``ask`` ranks
+    # chunks by them); the overview names every other by a line
+    return [*chunks[:-1], replace(last, data=data, tokens=tokens, overview=True)]
 
 
 def secret_lines(secrets: Iterable[Secret]) -> list[str]:

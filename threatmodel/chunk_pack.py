@@ -48,6 +48,8 @@ class Chunk:
     tokens: int
     routes: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
+    # the data ends with the overview of the whole application (chunk_overview.join_overview)
+    overview: bool = False
 
 
 @dataclass

@@ -28,6 +28,7 @@ from threatmodel.llm.pricing import ALTERNATIVES, MIN_CACHED_PREFIX, cost_usd, m
 from threatmodel.llm.schema import wire_schema
 from threatmodel.models import Facts
 from threatmodel.summarize import Focus, count_tokens, summarize
+from threatmodel.words import plural
 
 ASSUMED_OUTPUT_TOKENS = 800  # per call; a typical findings answer (not known in advance)
 DEFAULT_CONTEXT = 128_000  # with no provider configured: a hosted model's window
@@ -150,8 +151,9 @@ def plan_llm_pass(
 def plan_text(plan: Plan) -> str:
     """The plan for a terminal: one line per request, then the cost of each model."""
     who = f"{plan.provider} {plan.model}" if plan.provider else "no provider configured"
+    asked = plural(len(plan.requests), "request")
     lines = [
-        f"LLM pass plan ({who}): {len(plan.requests)} requests, {plan.input_tokens:,} input "
+        f"LLM pass plan ({who}): {asked}, {plan.input_tokens:,} input "
         f"tokens, {plan.fixed_tokens_per_call:,} fixed tokens per call "
         f"(system prompt and schema: {plan.prefix_tokens:,}). No call was made.",
         "",

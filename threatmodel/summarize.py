@@ -59,7 +59,7 @@ from threatmodel.chunk_decided import (
     proved_lines,
 )
 from threatmodel.chunk_join import Joiner
-from threatmodel.chunk_overview import cross_text
+from threatmodel.chunk_overview import cross_text, join_overview
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
 from threatmodel.chunk_sections import (
     application_refs,
@@ -411,17 +411,16 @@ def summarize(
         setup_sent = any(name == "settings and middleware" for name, _ in app)
         text = cross_text(b, focus, budget, held, setup_sent, left_out)
         if text:
-            chunks.append(
-                Chunk(
-                    "cross-component",
-                    "cross",
-                    "cross-component overview",
-                    text,
-                    count_tokens(text),
-                    tuple(r.id for r in facts.routes),
-                    tuple(t.name for t in facts.tables),
-                )
+            overview = Chunk(
+                "cross-component",
+                "cross",
+                "cross-component overview",
+                text,
+                count_tokens(text),
+                tuple(r.id for r in facts.routes),
+                tuple(t.name for t in facts.tables),
             )
+            chunks = join_overview(chunks, overview, budget)
     return chunks
 
 

@@ -67,7 +67,8 @@ class Linker:
         # ``utilities.x`` of ``netbox/utilities/x.py``; a package's ``from .x import *``
         stars = {module_name(p): d["stars"] for p, d in extracts.items() if d.get("stars")}
         every = {module_name(p) for p in files or () if p.endswith(".py")}
-        self.roots = Roots(self.modules | every, stars)
+        packages = {module_name(p) for p in files or () if p.endswith("/__init__.py")}
+        self.roots = Roots(self.modules | every, stars, packages)
         if self.roots.shared:  # two apps side by side: each file's imports of its own
             extracts = {
                 p: localized(d, module_name(p), self.roots) if p.endswith(".py") else d

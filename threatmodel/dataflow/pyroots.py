@@ -26,15 +26,24 @@ from threatmodel.dataflow.checks import HOLDS
 
 class Roots:
     def __init__(
-        self, modules: Iterable[str], stars: Mapping[str, list[str]] | None = None
+        self,
+        modules: Iterable[str],
+        stars: Mapping[str, list[str]] | None = None,
+        packages: Iterable[str] = (),
     ) -> None:
         self.modules = frozenset(modules)
         self.stars = dict(stars or {})  # package -> the modules its ``__init__`` imports ``*`` from
+        # A folder with an ``__init__.py`` is a package, imported by its parent's name: it is
+        # no ``sys.path`` entry, so a tail below it names nothing (saleor's every folder is
+        # one: no tail at all, and link renames nothing)
+        inside = frozenset(packages)
         tails: dict[str, str | None] = {}
         shared: dict[str, list[str]] = {}  # tail -> every module that ends so
         for mod in self.modules:
             parts = mod.split(".")
             for i in range(1, len(parts)):
+                if ".".join(parts[:i]) in inside:
+                    continue
                 tail = ".".join(parts[i:])
                 tails[tail] = mod if tails.get(tail, mod) == mod else None
                 shared.setdefault(tail, []).append(mod)

@@ -167,9 +167,22 @@ class GuardTable:
         if found[0] not in (None, UNRESOLVED) or depth >= MAX_DEPTH:
             return found
         target, symbol, _ = self.r.resolve(file, name)  # a class called runs its __init__
-        m = self.maker.constructed(target, symbol) if target else None
+        is_class = target is not None and self._may_be_class(target, symbol)
+        m = self.maker.constructed(target, symbol) if target and is_class else None
         got = self.made_verdict(m, depth) if m is not None else found
         return got if got[0] in (AUTHENTICATED, RESTRICTED) else found
+
+    def _may_be_class(self, file: str, symbol: str) -> bool:
+        """Whether ``symbol`` can name a class of ``file``, by its extract: ``constructed``
+        reads the whole file again to find out, so a name the extract knows as a function
+        or a variable is not worth that parse (saleor: 85 files re-read at link for calls
+        to its own helpers)."""
+        if "." in symbol:
+            return False
+        data = self.r.extracts.get(file)
+        if data is None or symbol in data.get("classes", {}):
+            return True
+        return symbol not in data.get("functions", {}) and symbol not in data.get("symbols", [])
 
     def each_verdict(self, over: Coll, depth: int) -> tuple[str | None, str, int]:
         """A loop calls every member of ``over`` (classes or functions of the repository):
