@@ -12,6 +12,9 @@ from pathlib import Path
 from conftest import overview_of
 from test_chunks_program import route, write
 
+from threatmodel.chunk_builder import count_tokens
+from threatmodel.chunk_overview import OVERVIEW_HEAD, join_overview
+from threatmodel.chunk_pack import Chunk
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.excerpt_focus import request_uses
@@ -186,3 +189,15 @@ def test_overview_cut_drops_quiet_routes_before_tables_and_env_vars(tmp_path: Pa
     assert 0 < kept < 300  # the head of the quiet routes, the rest cut
     assert f"overview cut to fit: {300 - kept} lines left out" in cross
     assert any("routes no request holds first" in x for x in left_out)
+
+
+def test_the_overview_joins_the_last_request_only_when_both_fit() -> None:
+    routes = Chunk("a#1", "component", "routes in a.py", "route GET /a", 4, ("GET /a",))
+    overview = Chunk("cross-component", "cross", "cross-component overview", "env var K", 3)
+    (joined,) = join_overview([routes], overview, budget=100)
+    assert joined.overview and joined.id == routes.id and joined.routes == ("GET /a",)
+    assert joined.data == f"route GET /a\n\n{OVERVIEW_HEAD}\nenv var K"
+    assert joined.tokens == count_tokens(joined.data)
+    # no room: the overview is a request of its own, the routes' request as it was
+    assert join_overview([routes], overview, budget=10) == [routes, overview]
+    assert join_overview([], overview, budget=100) == [overview]
