@@ -3,7 +3,8 @@
 The engine names a file's functions by its path (``netbox/utilities/request.py`` defines
 ``netbox.utilities.request.safe_for_redirect``), but code that runs from that folder imports
 ``utilities.request``: Python finds it through ``sys.path``, which the repository's layout
-only implies. ``Roots.full`` gives the name a file defines for such an import: the longest
+only implies. Such a folder is no package: one with an ``__init__.py`` is imported by its
+parent's name, so no tail starts below it. ``Roots.full`` gives the name a file defines for such an import: the longest
 leading part of the name that is the tail of exactly one file's module (``utilities.request``
 -> ``netbox.utilities.request``). A part that is itself a module of the repository is
 already its own name. A tail two files share (``libuser`` of ``bad/libuser.py`` and
