@@ -62,15 +62,14 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-07 (tenth round, branch `integ11`), both columns with this script's",
+    "Measured 2026-12-07 (eleventh round, branch `integ12`), both columns with this script's",
     "`scan` (RLS proof on) and definition (confirmed, production; high / critical and,",
-    "apart, medium). `before`: main at 0fde6a5 (the ninth round's landing), which did not",
-    "list Netflix/dispatch, outline and vercel/ai-chatbot (their branches measured 7 false",
-    "highs and 1 true medium on dispatch, 5 false highs and 6 false mediums on outline; the",
-    "lead's first scan of ai-chatbot, 9 highs of which 7 false); `after`: `integ11` (checks",
-    "the engine cannot read and calls past its depth bound leave a flow for review, JS",
-    "refusals on the signed-out branch, Koa mounts and guards, FastAPI permission classes",
-    "run by a dependency). Every confirmed finding is judged.",
+    "apart, medium). `before`: main at 468d761 (the tenth round's landing), which listed",
+    "novu and nestjs-boilerplate in no benchmark (both NestJS, new this round: main reads",
+    "them as above); `after`: `integ12` (NestJS paths, versioning, module-scoped global",
+    "guards and guard metadata; JS checks the engine cannot read leave a flow for review,",
+    "JS equality with a literal narrows a member expression, a Referer redirect is the",
+    "browser's previous page). Every confirmed finding is judged.",
 ]
 
 
