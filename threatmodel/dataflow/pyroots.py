@@ -1,20 +1,20 @@
 """Python names as imported from a folder below the repository's root.
 
 The engine names a file's functions by its path (``netbox/utilities/request.py`` defines
-``netbox.utilities.request.safe_for_redirect``), but code that runs from that folder imports
-``utilities.request``: Python finds it through ``sys.path``, which the repository's layout
-only implies. Such a folder is no package: one with an ``__init__.py`` is imported by its
-parent's name, so no tail starts below it. ``Roots.full`` gives the name a file defines for such an import: the longest
-leading part of the name that is the tail of exactly one file's module (``utilities.request``
--> ``netbox.utilities.request``). A part that is itself a module of the repository is
-already its own name. A tail two files share (``libuser`` of ``bad/libuser.py`` and
-``good/libuser.py``, two apps side by side) names, for an importing file, the one whose
-folder holds that file: a script's own folder is first on ``sys.path``, so ``import
-libuser`` in ``bad/views.py`` is ``bad/libuser.py`` (``Roots.near``; ``localized`` renames
-a file's extract so); from anywhere else it names neither: no guess. A package whose
-``__init__`` imports ``*`` from its modules (``from .object_views import *``) names their
-names too: ``candidates`` lists where a name may be defined, for link to keep the first
-that is.
+``netbox.utilities.request.safe_for_redirect``), but code that runs from that folder
+imports ``utilities.request``: Python finds it through ``sys.path``, which the repository's
+layout only implies. Such a folder is no package: one with an ``__init__.py`` is imported
+by its parent's name, so no tail starts below it. ``Roots.full`` gives the name a file
+defines for such an import: the longest leading part of the name that is the tail of
+exactly one file's module (``utilities.request`` -> ``netbox.utilities.request``). A part
+that is itself a module of the repository is already its own name. A tail two files share
+(``libuser`` of ``bad/libuser.py`` and ``good/libuser.py``, two apps side by side) names,
+for an importing file, the one whose folder holds that file: a script's own folder is first
+on ``sys.path``, so ``import libuser`` in ``bad/views.py`` is ``bad/libuser.py``
+(``Roots.near``; ``localized`` renames a file's extract so); from anywhere else it names
+neither: no guess. A package whose ``__init__`` imports ``*`` from its modules (``from
+.object_views import *``) names their names too: ``candidates`` lists where a name may be
+defined, for link to keep the first that is.
 """
 
 from __future__ import annotations
