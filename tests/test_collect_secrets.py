@@ -349,3 +349,14 @@ def test_a_table_of_placeholders_holds_no_secret() -> None:
     )
     got = SecretsCollector().extract(SourceFile.from_bytes("src/config/secrets.ts", text.encode()))
     assert [(item[1], item[2]) for item in got or []] == [("SESSION_SECRET", 2)]
+
+
+def test_seed_data_named_dummy_is_still_read() -> None:
+    """Dummy or sample data is what a seed script writes into the database: its users'
+    passwords are the deployment's credentials, not placeholders."""
+    text = (
+        "var dummy_info = { users: [ { username: 'admin', password: 'Adm1n-Passw0rd' } ] };\n"
+        "module.exports = dummy_info;\n"
+    )
+    got = SecretsCollector().extract(SourceFile.from_bytes("dummy.js", text.encode()))
+    assert [(item[1], item[2]) for item in got or []] == [("password", 1)]

@@ -184,8 +184,18 @@ FAKE_NAME_WORDS = frozenset(
 )
 
 
+# A whole declaration skipped for its name: only words that say its values are not real.
+# Dummy, sample or demo data is often what a seed script writes into the database (users
+# with their passwords, vulnerable-node's ``dummy_info``): its values stay looked at.
+_FAKE_DECLARATION_WORDS = FAKE_NAME_WORDS - {"dummy", "sample", "demo"}
+
+
 def fake_name(name: str) -> bool:
     return bool(set(words(name)) & FAKE_NAME_WORDS)
+
+
+def _fake_declaration(name: str) -> bool:
+    return bool(set(words(name)) & _FAKE_DECLARATION_WORDS)
 
 
 _JS_PAIRS = {
@@ -213,7 +223,7 @@ def scan_js(
         if (
             fields is not None
             and node.type != "pair"
-            and fake_name(_js_name(node.child_by_field_name(fields[0])) or "")
+            and _fake_declaration(_js_name(node.child_by_field_name(fields[0])) or "")
         ):
             continue  # PLACEHOLDER_SECRETS = {JWT_SECRET: 'secret'}: values known to be fake
         stack.extend(reversed(node.named_children))

@@ -236,7 +236,7 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 4
+    version = 5
     reads_test_code = True  # token formats only there (context_of), never a parse
 
     def wants(self, path: str, language: str) -> bool:
