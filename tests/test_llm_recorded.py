@@ -33,9 +33,10 @@ from threatmodel.scan import ScanOptions, run_scan
 
 LOCAL = "http://127.0.0.1:8088"
 MODEL = "SmolLM2-135M-Instruct"
-# Two routes, two chunks: recording on CPU runs well under a token a second under load.
+# Two routes, one request (the overview ends it: chunk_overview.join_overview): recording
+# on CPU runs at a few tokens a second under load.
 TINY = FIXTURES / "llm" / "tiny"
-CHUNKS = ["cross-component", "routes in app.py#1"]
+CHUNK = "routes in app.py#1"
 
 
 @dataclass(frozen=True)
@@ -51,21 +52,20 @@ class Recorded:
 
 
 RECORDED = {
-    # Recorded 2026-12-06 with the grammar caps (300 characters a string, 4 findings, 2
-    # items a list) and 1536 output tokens: 3 calls, 8 minutes at 4-8 tokens/s. The grammar
-    # held: strings end at their cap ("notes_search_search_search_..."), lists at theirs
-    # ("repudiation", "repudiation"). The routes chunk answered at once (305 tokens: a
-    # hardcoded_secret in the file "flask" at line 10^15); the overview was cut off at 1536
-    # tokens, then answered after one re-ask (1369 tokens). Every claim is made up and the
-    # verifiers refute it. (At 512 output tokens, recorded the same day, one finding filled
-    # to its caps did not fit: every answer and re-ask was cut off.)
-    "openai-compatible": Recorded("2026-12-06", 1536, {c: None for c in CHUNKS}, calls=3),
-    # Recorded 2026-11-21 (a217963): asked for a forced tool on /v1/messages, it chatted in
-    # plain text until the output limit. The Anthropic schema carries no string lengths,
-    # so the grammar caps do not change its request.
-    "anthropic": Recorded(
-        "2026-11-21", 700, {c: "cut off at the output limit" for c in CHUNKS}, calls=6
-    ),
+    # Recorded 2026-12-07 (round 12: the overview now ends the routes request) with the
+    # grammar caps (300 characters a string, 4 findings, 2 items a list) and 1536 output
+    # tokens: 2 calls, about 9 minutes at ~3 tokens/s on two cores shared with a build. The
+    # first answer was cut off at 1536 tokens inside its findings; after one re-ask it
+    # answered (563 tokens): "How an attacker can abuse this component", a code_injection
+    # claim with CWE ids "1.1.1.1.0" and "2.0.0.0". Every claim is made up and the verifiers
+    # refute it. (Recorded 2026-12-06 with the overview a request of its own: 3 calls.)
+    "openai-compatible": Recorded("2026-12-07", 1536, {CHUNK: None}, calls=2),
+    # Recorded 2026-12-07: asked for a forced tool on /v1/messages, it answered in plain
+    # text each time: cut off at the 700-token limit ("To abuse this component, you could
+    # have: 1. Deleting the path to the public key..."), then twice a JSON-looking text
+    # block instead of a tool call. The Anthropic schema carries no string lengths, so the
+    # grammar caps do not change its request.
+    "anthropic": Recorded("2026-12-07", 700, {CHUNK: "plain text"}, calls=3),
 }
 
 
