@@ -146,9 +146,22 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
     return None
 
 
+_IMPORTS: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+
+
 def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
     """Local name -> (file, function) for ``from repo.module import f``, and ``m.f`` ->
-    (file, function) for ``import repo.module as m`` (each function the module defines)."""
+    (file, function) for ``import repo.module as m`` (each function the module defines).
+
+    Once per file (``tree`` is ``parsed(reader, path)``): every handler and callee read in
+    that file asks again."""
+    key = (str(reader.root), path)
+    if key not in _IMPORTS:
+        _IMPORTS[key] = _read_imports(tree, path, reader)
+    return _IMPORTS[key]
+
+
+def _read_imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module:

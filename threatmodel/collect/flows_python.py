@@ -55,7 +55,9 @@ GATE = gate(
                 "Depends("],
     patterns=[
         r"@[\w.]+\.(?:route|get|post|put|patch|delete|head|options|api_route|websocket)\s*\(",
-        r"\bdef resolve_\w+\(",  # a mixin of GraphQL resolvers: its arguments are input
+        # a mixin of GraphQL resolvers: its arguments are input (no leading ``\b``: a
+        # pattern must start with a literal, or ``re`` tries it at every position)
+        r"def resolve_\w+\(",
     ],
 )  # fmt: skip
 
@@ -65,9 +67,10 @@ class PythonFlowsCollector(Collector):
     id = "flows_python"
     # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
     # ``import *``;
-    version = 11  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
+    version = 12  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
-    # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py)
+    # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py);
+    # 12: the gate's resolver pattern has no leading word boundary (it may say yes more often)
     gate = GATE
     link_after = frozenset({"pyweb"})  # reads the Python routes (their URL parameters)
 
