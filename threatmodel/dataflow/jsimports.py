@@ -21,6 +21,7 @@ from typing import Any
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import RepoFiles
 from threatmodel.dataflow.js import module_name
+from threatmodel.dataflow.jsweak import CHECK, PIN
 
 
 def resolve_bare(extracts: Mapping[str, Any], files: RepoFiles) -> dict[str, Any]:
@@ -59,10 +60,19 @@ def _renamed(data: dict[str, Any], modules: dict[str, str], names: set[str]) -> 
                 return modules[spec] + s[len(spec) :]
         return s
 
+    def mark(s: str) -> str:
+        for head in (PIN, CHECK):  # ``~pin qual#i``: the check a guard passed the value to
+            if s.startswith(head):
+                qual, sep, index = s[len(head) :].rpartition("#")
+                return f"{head}{name(qual)}{sep}{index}"
+        return s
+
     rows = []
     for row in data["labels"]:
         if row[0] == "call":
             row = [row[0], name(row[1]), *row[2:]]
+        if len(row) > 6 and row[6]:  # the checks a value went through
+            row = [*row[:6], [mark(x) for x in row[6]], *row[7:]]
         rows.append(row)
     summaries = {}
     for qual, summ in data["summaries"].items():
