@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from js_support import by_route, collect
+from js_support import by_route, collect, js_flows
 
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import repo_files
@@ -68,8 +68,8 @@ def test_workspace_package_entry_is_its_sources() -> None:
 
 def test_a_call_into_a_workspace_package_is_followed() -> None:
     found = _redirects(WORKSPACE)
-    assert found[9] == {"database"}
-    assert found[13] == {"request"}
+    assert found[10] == {"database"}
+    assert found[14] == {"request"}
 
 
 def test_a_static_factory_of_a_repository_class_is_read_not_named() -> None:
@@ -79,3 +79,28 @@ def test_a_static_factory_of_a_repository_class_is_read_not_named() -> None:
     # SaveNoteCommand.create is BaseCommand's (a workspace package): builds an object;
     # Note.create is the ORM package's Model's: a write
     assert [(e.kind, e.call) for e in code.effects] == [("db_write", "Note.create")]
+
+
+HELPER = """
+import archive from 'archive-kit'
+import fs from 'fs'
+
+function unpack(buffer) {
+  const folder = archive.open(buffer)
+  for (const item of folder.entries) {
+    fs.writeFileSync('/srv/uploads/' + item.name, item.body)
+  }
+}
+
+export function upload(req, res) {
+  unpack(req.body.data)
+  res.end()
+}
+"""
+
+
+def test_a_library_call_in_a_helper_still_carries_its_parameter() -> None:
+    """A call through a bare import that no repository file answers is a library's: link
+    passes its arguments through, also from a helper's parameter to its sink."""
+    flows = [f for f in js_flows({"routes/upload.js": HELPER}) if f.claim == "path_traversal"]
+    assert [(f.source_kind, f.sink_location.line) for f in flows] == [("request", 8)]

@@ -26,7 +26,7 @@ from threatmodel.collect.effects_catalog import (
     SIGNATURE,
     destructive,
 )
-from threatmodel.collect.effects_js_classes import static_method
+from threatmodel.collect.effects_js_classes import library_receiver, static_method
 from threatmodel.collect.recipients import js_to_operator
 from threatmodel.models import Location, Route
 
@@ -466,6 +466,8 @@ def _scan(
                 _scan(loader, cast(_Module, static[0]), static[1], depth + 1, effects, gates, seen)
             continue
         kind = classify_js(name, node)
+        if kind == "db_write" and library_receiver(loader, mod, fn, name):
+            continue  # ``EditorState.create``, ``new Map().delete``: a library's, no store
         args = jsast.call_args(node)
         if kind == "file_write" and args and _scratch(args[0], fn):
             continue
