@@ -17,7 +17,7 @@ from pathlib import Path
 from js_support import by_route, collect, js_flows
 
 from threatmodel.code.jsast import resolve_module
-from threatmodel.code.jsworkspace import repo_files
+from threatmodel.code.jsworkspace import RepoFiles, package_entries, repo_files
 from threatmodel.code.reader import RepoReader
 from threatmodel.collect.effects import handler_code
 from threatmodel.collect.flows_js import JsFlowsCollector
@@ -104,3 +104,25 @@ def test_a_library_call_in_a_helper_still_carries_its_parameter() -> None:
     passes its arguments through, also from a helper's parameter to its sink."""
     flows = [f for f in js_flows({"routes/upload.js": HELPER}) if f.claim == "path_traversal"]
     assert [(f.source_kind, f.sink_location.line) for f in flows] == [("request", 8)]
+
+
+def test_package_entries_map_build_outputs_to_sources() -> None:
+    data = {
+        "main": "./dist/cjs/index.js",
+        "exports": {
+            ".": {"types": "./dist/index.d.ts", "import": "./dist/esm/index.js"},
+            "./nest": "./dist/nest/module.js",
+        },
+    }
+    got = package_entries(data, "libs/kit")
+    assert got["./nest"] == ["libs/kit/dist/nest/module.js", "libs/kit/src/nest/module"]
+    assert "libs/kit/src/index" in got["."]
+    files = RepoFiles(
+        ["libs/kit/src/nest/module.ts", "libs/kit/src/index.ts"],
+        {"@acme/kit": "libs/kit"},
+        entries={"@acme/kit": got},
+    )
+    assert resolve_module("apps/x/main.ts", "@acme/kit/nest", files) == (
+        "libs/kit/src/nest/module.ts"
+    )
+    assert resolve_module("apps/x/main.ts", "@acme/kit", files) == "libs/kit/src/index.ts"

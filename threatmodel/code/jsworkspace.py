@@ -52,24 +52,13 @@ class RepoFiles(frozenset[str]):
         return self
 
 
-_LAST: list[tuple[tuple[Path, frozenset[str]], RepoFiles]] = []
-
-
 def repo_files(root: Path, files: Iterable[str]) -> RepoFiles:
-    """The file list a linker resolves imports against: workspace packages and aliases.
-    Several collectors ask for the same repository in one scan: the last answer is kept."""
+    """The file list a linker resolves imports against: workspace packages and aliases
+    (read afresh each time: novu's 5k files and 39 packages take a tenth of a second)."""
     listed = frozenset(files)
-    if _LAST and _LAST[0][0] == (root, listed):
-        return _LAST[0][1]
     found: dict[str, dict[str, list[str]]] = {}
-    got = RepoFiles(
-        listed,
-        workspace_packages(root, listed, found),
-        tsconfig_paths(root, listed),
-        found,
-    )
-    _LAST[:] = [((root, listed), got)]
-    return got
+    packages = workspace_packages(root, listed, found)
+    return RepoFiles(listed, packages, tsconfig_paths(root, listed), found)
 
 
 def jsonc(text: str) -> object:
