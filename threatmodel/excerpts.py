@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from threatmodel.code import jsast
+from threatmodel.code.jsworkspace import RepoFiles, repo_files
 from threatmodel.code.pyast import FuncDef, dotted, imports_of, last
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.code.treesitter import node_text, parse_js
+from threatmodel.collect.effects_files import code_files
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Tree
@@ -82,6 +84,7 @@ class CodeIndex:
         self.reader = reader
         self._py: dict[str, ast.Module | None] = {}
         self._js: dict[str, Tree | None] = {}
+        self._files: RepoFiles | None = None  # the repository's, for import resolution
 
     # ------------------------------------------------------------------ parsing
 
@@ -307,12 +310,12 @@ class CodeIndex:
         )
 
     def _js_module(self, from_path: str, spec: str) -> str | None:
-        if not spec.startswith("."):
-            return None
-        base = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), spec))
-        candidates = [base] + [base + s for s in jsast.JS_SUFFIXES]
-        candidates += [f"{base}/index{s}" for s in jsast.JS_SUFFIXES]
-        return next((c for c in candidates if self.exists(c)), None)
+        """The repository file an import names, by the resolver every JS consumer uses
+        (relative files, tsconfig aliases, workspace packages: ``jsast.resolve_module``)."""
+        if self._files is None:
+            self._files = repo_files(self.reader.root, code_files(self.reader))
+        found = jsast.resolve_module(from_path, spec, self._files)
+        return found if found is not None and self.exists(found) else None
 
 
 def _py_start(node: FuncDef | ast.ClassDef) -> int:

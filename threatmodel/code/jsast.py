@@ -288,7 +288,8 @@ def resolve_module(from_path: str, spec: str, files: frozenset[str] | set[str]) 
         # A workspace package of this monorepo (``@acme/utils``), when the caller's file list
         # knows them (``jsworkspace.RepoFiles``); any other bare import is a library.
         packages = getattr(files, "packages", None)
-        for cand in package_candidates(spec, packages) if packages else []:
+        entries = getattr(files, "entries", None)
+        for cand in package_candidates(spec, packages, entries) if packages else []:
             hit = _with_suffix(cand, files)
             if hit:
                 return hit

@@ -13,6 +13,53 @@ import re
 
 from threatmodel.code.pyast import str_const
 
+# Client libraries of databases and caches: evidence of a data store the app talks to (the
+# system view), and the packages whose classes' write-named methods do store
+# (``effects_js_classes.library_receiver``).
+DATASTORE_CLIENTS = {
+    "psycopg2": "PostgreSQL",
+    "psycopg2-binary": "PostgreSQL",
+    "psycopg": "PostgreSQL",
+    "asyncpg": "PostgreSQL",
+    "pg": "PostgreSQL",
+    "postgres": "PostgreSQL",
+    "pymysql": "MySQL",
+    "mysqlclient": "MySQL",
+    "mysql": "MySQL",
+    "mysql2": "MySQL",
+    "mysql-python": "MySQL",
+    "mysql-connector-python": "MySQL",
+    "sqlalchemy": "SQL database (SQLAlchemy)",
+    "flask-sqlalchemy": "SQL database (SQLAlchemy)",
+    "sequelize": "SQL database (Sequelize)",
+    "@prisma/client": "SQL database (Prisma)",
+    "typeorm": "SQL database (TypeORM)",
+    "knex": "SQL database (Knex)",
+    "peewee": "SQL database (peewee)",
+    "sqlite3": "SQLite",
+    "better-sqlite3": "SQLite",
+    "redis": "Redis",
+    "ioredis": "Redis",
+    "pymongo": "MongoDB",
+    "motor": "MongoDB",
+    "mongoengine": "MongoDB",
+    "mongodb": "MongoDB",
+    "mongoose": "MongoDB",
+    "elasticsearch": "Elasticsearch",
+    "@elastic/elasticsearch": "Elasticsearch",
+    "objection": "SQL database (Objection)",
+    "kysely": "SQL database (Kysely)",
+    "drizzle-orm": "SQL database (Drizzle)",
+    "@mikro-orm/core": "SQL database (MikroORM)",
+    "@upstash/redis": "Redis",
+    "@vercel/kv": "Redis",
+    "@aws-sdk/client-dynamodb": "DynamoDB",
+    "@aws-sdk/lib-dynamodb": "DynamoDB",
+    "firebase-admin": "Firestore",
+    "@google-cloud/firestore": "Firestore",
+}
+
+
 DEPTH = 3  # calls into the repository's own functions followed from the handler
 
 # (effect kind, regex over the callee's dotted name). First match wins; order matters.

@@ -25,7 +25,9 @@ _FUNCTIONS: dict[tuple[str, str], list[tuple[int, Fn]]] = {}
 
 
 def code_files(reader: RepoReader) -> list[str]:
-    """Python and JS/TS files of the repository in walk order (module resolution)."""
+    """Python and JS/TS files of the repository in walk order (module resolution), and the
+    ``package.json`` / ``tsconfig*.json`` files that name workspace packages and path aliases
+    (``code.jsworkspace``)."""
     key = str(reader.root)
     if key not in _FILES:
         out: list[str] = []
@@ -33,10 +35,16 @@ def code_files(reader: RepoReader) -> list[str]:
             dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
             rel = os.path.relpath(dirpath, reader.root).replace(os.sep, "/")
             for f in files:
-                if f.endswith((".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")):
+                if f.endswith((".py", ".js", ".ts", ".jsx", ".tsx", ".mjs", ".cjs")) or _config(f):
                     out.append(f if rel == "." else f"{rel}/{f}")
         _FILES[key] = out
     return _FILES[key]
+
+
+def _config(name: str) -> bool:
+    return name == "package.json" or (
+        name.startswith(("tsconfig", "jsconfig")) and name.endswith(".json")
+    )
 
 
 def module_files(reader: RepoReader, module: str) -> list[str]:

@@ -10,9 +10,10 @@ levels deep, are classified by one catalog of callee patterns.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from threatmodel.code import jsast
+from threatmodel.code.jsworkspace import repo_files
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.code.source import detect_language
 from threatmodel.code.treesitter import node_text, parse_js
@@ -25,6 +26,7 @@ from threatmodel.collect.effects_catalog import (
     SIGNATURE,
     destructive,
 )
+from threatmodel.collect.effects_js_classes import library_receiver, static_method
 from threatmodel.collect.recipients import js_to_operator
 from threatmodel.models import Location, Route
 
@@ -48,9 +50,6 @@ _NOT_STORES_TOO = re.compile(
     r"^ctx\.(?:response\.)?\w+$|^(?:metrics|statsd|stats|dogstatsd|tracer|span|logger)\.", re.I
 )
 _API_CLIENT = re.compile(r"(api|client|sdk|service)$", re.I)
-# A command or DTO class (the CQRS idiom: ``XCommand.create({...})`` validates and builds the
-# value a use case is handed): its static factory makes an object, it stores nothing.
-_MESSAGE_CLASS = re.compile(r"[A-Z][A-Za-z0-9]*(?:Command|Dto|DTO)")
 _DB_TAIL = re.compile(
     r"\.(save|create|createMany|insert|insertOne|insertMany|update|updateOne|updateMany|upsert|"
     r"delete|deleteOne|deleteMany|destroy|remove|findOneAndUpdate|findByIdAndUpdate|"
@@ -151,8 +150,6 @@ def classify_js(name: str, call: Node) -> str | None:
     ):
         # lettersApi.create, stripeClient.customers.update: a third-party API, not a store.
         receiver = name.rsplit(".", 1)[0]
-        if _MESSAGE_CLASS.fullmatch(receiver):
-            return None  # GetInviteCommand.create({...}): a command object built, no record
         return "outbound" if _API_CLIENT.search(receiver) else "db_write"
     return None
 
@@ -167,7 +164,7 @@ class _Module:
         # that callee: what a library's factory handed back
         self.made: dict[str, str] = {}
         for node in jsast.walk(root):
-            if node.type == "class_declaration":
+            if node.type in ("class_declaration", "abstract_class_declaration"):
                 cname = node.child_by_field_name("name")
                 if cname is not None:
                     self.classes.setdefault(node_text(cname), node)
@@ -218,7 +215,7 @@ def _fn_name(fn: Node) -> str | None:
 class _Loader:
     def __init__(self, reader: RepoReader, files: list[str]) -> None:
         self.reader = reader
-        self.files = frozenset(files)
+        self.files = repo_files(reader.root, files)  # workspace packages and tsconfig aliases
         self.cache: dict[str, _Module | None] = {}
         self._imported: dict[str, list[_Module]] = {}
 
@@ -242,11 +239,15 @@ class _Loader:
         if mod.path not in self._imported:
             out = []
             for spec, _name in jsast.imports(mod.root).values():
-                target = jsast.resolve_module(mod.path, spec, self.files)
+                target = self.resolve(mod, spec)
                 if target is not None and (m := self.load(target)) is not None:
                     out.append(m)
             self._imported[mod.path] = out
         return self._imported[mod.path]
+
+    def resolve(self, mod: _Module, spec: str) -> str | None:
+        """The repository file ``mod``'s import ``spec`` names (None: a library's)."""
+        return jsast.resolve_module(mod.path, spec, self.files)
 
     def made_by(self, mod: _Module, name: str) -> str:
         """The call whose result ``name`` was destructured from, here or in a repository
@@ -459,7 +460,14 @@ def _scan(
             signature.append(where)
         if SIGN_IN.match(name) or _signs_in(name, node, loader, mod):
             sign_in.append(where)
+        static = static_method(loader, mod, name) if "." in name else None
+        if static is not None:  # ``Cls.create()`` of a repository class: its body says
+            if depth < DEPTH and static[1].id not in seen:
+                _scan(loader, cast(_Module, static[0]), static[1], depth + 1, effects, gates, seen)
+            continue
         kind = classify_js(name, node)
+        if kind == "db_write" and library_receiver(loader, mod, fn, name):
+            continue  # ``EditorState.create``, ``new Map().delete``: a library's, no store
         args = jsast.call_args(node)
         if kind == "file_write" and args and _scratch(args[0], fn):
             continue

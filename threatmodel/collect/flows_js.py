@@ -16,10 +16,12 @@ from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.inline import is_view, script_source
 from threatmodel.code.jsast import is_test_path
+from threatmodel.code.jsworkspace import repo_files
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.collect.fixed_in import keep_fixed_in
 from threatmodel.dataflow import jsviews
 from threatmodel.dataflow.jsexpr import LOOKUP
+from threatmodel.dataflow.jsimports import resolve_bare
 from threatmodel.dataflow.jsweak import annotate
 
 
@@ -59,8 +61,8 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 7  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
-    # 7: templates of constants fold
+    version = 8  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
+    # 7: templates of constants fold; 8: calls through bare imports kept for link (``bare``)
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -75,6 +77,7 @@ class JsFlowsCollector(Collector):
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         extracts = with_external_lookups(extracts)
+        extracts = resolve_bare(extracts, repo_files(ctx.root, ctx.files))
         aliases = root_aliases(extracts)
         found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
         found = keep_fixed_in(found, ctx.root, ctx.files)

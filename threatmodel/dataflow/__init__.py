@@ -65,4 +65,5 @@ def extract_js(src: SourceFile) -> dict[str, Any] | None:
         "exports": engine.links(),
         "checks": engine.checks,
         "externals": engine.externals,
+        "bare": sorted(engine.bare),
     }

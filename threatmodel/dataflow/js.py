@@ -72,6 +72,7 @@ class JsEngine(JsBind):
         self.table = LabelTable()  # the file's labels, written once each (encode.py)
         self.aliases: dict[str, str] = {}  # exported name -> the function it names
         self.reexports: list[str] = []  # modules re-exported whole (``export * from``)
+        self.bare: set[str] = set()  # bare specifiers imported (``jsimports`` resolves them)
         self.raw_html = "__html" in text
         self.checks = {}
         self.tested = []
@@ -89,6 +90,8 @@ class JsEngine(JsBind):
         top = Frame(self.module, {}, {}, {})
         for local, (spec, name) in imports(root).items():
             top.aliases[local] = self.import_qual(spec, name)
+            if not spec.startswith((".", "@/", "~/", "node:")):
+                self.bare.add(spec)  # a library, or the repository's own: link says
         # ``db = pgp(url)``: the package's object (``db.one`` is ``pg-promise.one``)
         top.aliases.update(made_by_packages(root))
         self.block(root.named_children, top)
@@ -397,8 +400,10 @@ class JsEngine(JsBind):
         decl = s.child_by_field_name("declaration")
         value = s.child_by_field_name("value")
         source = string_value(s.child_by_field_name("source"))
-        if source is not None and source.startswith("."):  # a re-export: resolved in link
+        if source is not None and not source.startswith("node:"):  # resolved in link
             target = self.import_qual(source, "*")
+            if not source.startswith("."):
+                self.bare.add(source)  # ``export * from '@acme/db'``: maybe the repository's
             clause = next((c for c in s.named_children if c.type == "export_clause"), None)
             if clause is None:
                 self.reexports.append(target)  # export * from './x'

@@ -57,6 +57,7 @@ class JsBind(JsExpr):
     tested: list[tuple[str | None, str]]  # (name tested, its ~mark) since the last condition
     param_weak: dict[tuple[str, int], int]  # (parameter, function line) -> weak check line
     injected: dict[str, dict[str, str]]  # class -> property -> the class injected there
+    bare: set[str]  # bare specifiers the file imports (a library's, or the repository's)
 
     def assignment(self, node: Node, f: Frame) -> Value:
         left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
@@ -190,7 +191,7 @@ class JsBind(JsExpr):
             return []
         fn = unwrap(cond.child_by_field_name("function"))
         qual = self.qualify(fn, f) if fn is not None else ""
-        if qual and self.repo(qual):
+        if qual and (self.repo(qual) or self.checker(qual)):
             # ``if (!isAllowedUrl(x))``, ``if (ok({url: req.query.next}))``: ``jsweak.annotate``
             # reads whether it pins the host, or decides on the value in a way it cannot read
             out = []
@@ -275,7 +276,7 @@ class JsBind(JsExpr):
                 continue
             if node.type == "call_expression":
                 qual = self.qualify(unwrap(node.child_by_field_name("function")), f)
-                if qual and self.repo(qual):
+                if qual and (self.repo(qual) or self.checker(qual)):
                     for i, a in enumerate(call_args(node)):
                         for value in checked_values(a):
                             key = self.subject(value, f)
@@ -422,6 +423,15 @@ class JsBind(JsExpr):
     def repo(self, qual: str) -> bool:
         """Is ``qual`` a function of this repository (an import of its files or a local def)?"""
         return qual.startswith(("./", "@/", "~/"))  # a relative or root-alias import
+
+    def checker(self, qual: str) -> bool:
+        """Is ``qual`` a function a bare import names (``isSafeUrl`` of ``@server/utils``),
+        which may be the repository's (a tsconfig alias, a workspace package: ``jsimports``
+        says at link)? Its mark then names it; a library's is no summary, and its mark is
+        dropped (``jsweak.annotate``). A collection's membership test is none of these."""
+        if qual.rsplit(".", 1)[-1] in ("includes", "has", "indexOf"):
+            return False
+        return any(qual.startswith(f"{spec}.") for spec in self.bare)
 
 
 def literal_fields(index: str, a: Value, line: int) -> list[tuple[str, frozenset[Label]]]:

@@ -388,6 +388,12 @@ class JsExpr:
             return receiver.flat().step(line) if receiver.all_labels() else CLEAN
         if not receiver.labels and not any(args):
             return CLEAN
+        if imported and qual and not receiver.labels and node.type != "new_expression":
+            # a bare import names a library or the repository's own file (a tsconfig
+            # ``paths`` alias, a workspace package): only link knows (``jsimports``). A
+            # call label: the function's summary when it is the repository's, else its
+            # arguments passed through, as below
+            return self.repo_call(qual, args, line, f)
         # not the repository's function: its result is read whole (``values.whole``)
         return whole(tainted(receiver, *args)).step(line)
 

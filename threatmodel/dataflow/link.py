@@ -112,7 +112,10 @@ class Linker:
                 callers.setdefault(self.canonical(call[0]), []).append(qual)
             hits = summ.get("hits", NONE)
             if any(rows[i][0] in ("param", "self") for h in hits for i in h[3]) or any(
-                _param_like(x) for h in hits for x in self.labels(h[3], path) if x.kind == "call"
+                self.param_like(x)
+                for h in hits
+                for x in self.labels(h[3], path)
+                if x.kind == "call"
             ):
                 todo.append(qual)
         found = set(todo)
@@ -429,7 +432,7 @@ class Linker:
             return []
         out = []
         for kind, line, callee, raw, _note, lines in map(_hit, summ.get("hits", NONE)):
-            labels = frozenset(x for x in self.labels(raw, path) if _param_like(x))
+            labels = frozenset(x for x in self.labels(raw, path) if self.param_like(x))
             if not labels or self.sandboxed(kind, callee, path):
                 continue  # a sandboxed render is reported safe where it is (``hits``)
             via_params = self.resolve(labels, inner, depth)
@@ -442,19 +445,21 @@ class Linker:
             out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
         return out
 
+    def param_like(self, lab: Label, depth: int = 0) -> bool:
+        """A parameter (or ``self``), or one as a callee's checks left it (``#checks:``),
+        or (JS) one passed to a function no summary answers: the JS engine leaves a call
+        through a bare import to link (``jsimports``), and a library's function passes its
+        arguments through (``_call_result``), as the engine's own fallback did."""
+        if lab.kind in ("param", "self"):
+            return True
+        if lab.kind != "call" or depth > MAX_DEPTH:
+            return False
+        if CHECKS not in lab.origin and (lab.path.endswith(".py") or self.find(lab.origin)):
+            return False
+        return any(self.param_like(x, depth + 1) for _, raw in lab.args for x in raw)
+
 
 NOTE = " | "
-
-
-def _param_like(lab: Label) -> bool:
-    """A parameter (or ``self``), or one as a callee's checks left it (``#checks:``)."""
-    if lab.kind in ("param", "self"):
-        return True
-    return (
-        lab.kind == "call"
-        and CHECKS in lab.origin
-        and any(_param_like(x) for _, raw in lab.args for x in raw)
-    )
 
 
 def _hit(row: list[Any]) -> tuple[str, int, str, list[int], str, list[int]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from threatmodel.collect.effects_catalog import DATASTORE_CLIENTS
 from threatmodel.models import MAY_WRITE_METHODS, AuthStatus, Facts, Route
 from threatmodel.words import plural
 
@@ -56,39 +57,6 @@ SERVICE_PREFIXES = {
     "@sentry/": "Sentry",
     "azure-": "Azure",
     "@azure/": "Azure",
-}
-# Client libraries of databases and caches: evidence of a data store the app talks to.
-DATASTORE_CLIENTS = {
-    "psycopg2": "PostgreSQL",
-    "psycopg2-binary": "PostgreSQL",
-    "psycopg": "PostgreSQL",
-    "asyncpg": "PostgreSQL",
-    "pg": "PostgreSQL",
-    "postgres": "PostgreSQL",
-    "pymysql": "MySQL",
-    "mysqlclient": "MySQL",
-    "mysql": "MySQL",
-    "mysql2": "MySQL",
-    "mysql-python": "MySQL",
-    "mysql-connector-python": "MySQL",
-    "sqlalchemy": "SQL database (SQLAlchemy)",
-    "flask-sqlalchemy": "SQL database (SQLAlchemy)",
-    "sequelize": "SQL database (Sequelize)",
-    "@prisma/client": "SQL database (Prisma)",
-    "typeorm": "SQL database (TypeORM)",
-    "knex": "SQL database (Knex)",
-    "peewee": "SQL database (peewee)",
-    "sqlite3": "SQLite",
-    "better-sqlite3": "SQLite",
-    "redis": "Redis",
-    "ioredis": "Redis",
-    "pymongo": "MongoDB",
-    "motor": "MongoDB",
-    "mongoengine": "MongoDB",
-    "mongodb": "MongoDB",
-    "mongoose": "MongoDB",
-    "elasticsearch": "Elasticsearch",
-    "@elastic/elasticsearch": "Elasticsearch",
 }
 
 
