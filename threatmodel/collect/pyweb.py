@@ -226,7 +226,7 @@ class PythonWebCollector(Collector):
     # in-place Depends(factory(...)) keep their call's arguments; GraphQL views: middleware,
     # error formatter (graphql/endpoint.py); arguments; 14: FastAPI's docs pages name
     # their app (served under its mount); 15: a route decorator applied by a call
-    version = 15
+    version = 16
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")
