@@ -43,6 +43,9 @@ BOOL_METHODS = frozenset(
     | {"isidentifier", "isascii", "isspace", "islower", "isupper", "istitle", "isprintable"}
     | {"find", "rfind", "index", "rindex", "count", "__len__", "__contains__", "bit_length"}
 )
+# A hash object's digest (``hashlib.sha256(body).hexdigest()``, ``hmac.new(k, m).digest()``):
+# hex digits or bytes the input cannot choose (a preimage), so no kind's payload survives it.
+DIGEST_METHODS = frozenset({"hexdigest", "digest"})
 MUTATORS = frozenset(
     {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
 )
@@ -307,7 +310,7 @@ class CallMixin(EngineBase):
             got = consts.method(receiver.const, method, [a.const for a in args], known)
             if got is not UNKNOWN:
                 return from_const(got)
-        if method in BOOL_METHODS:
+        if method in BOOL_METHODS or method in DIGEST_METHODS:
             return CLEAN
         if method == "format_map" and receiver.known and len(args) == 1:
             pairs = containers.exact_dict(args[0])  # ``'{a}'.format_map(d)``
