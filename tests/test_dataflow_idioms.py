@@ -245,3 +245,10 @@ def test_a_digest_of_input_names_a_file_the_input_cannot_choose(digest: str) -> 
     code = code.replace("DIGEST", digest)
     assert not flagged(code.replace("ARG", "name"), "path_traversal"), digest
     assert flagged(code.replace("ARG", "p"), "path_traversal"), digest
+
+
+def test_a_digest_of_a_predictable_value_is_as_predictable() -> None:
+    # the digest hides the request's text, not how guessable the hashed random value was
+    code = "import hashlib, random\nkey = str(random.getrandbits(64)).encode()\n"
+    code += "session['token'] = hashlib.sha1(key).hexdigest()\n"
+    assert flagged(code, "weak_random")
