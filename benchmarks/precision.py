@@ -43,6 +43,10 @@ APPS: dict[str, str] = {
     "vercel+ai-chatbot": "9d5d8a3ea7968522a37ab1cc145a6c0ef8a9dd2e",
     "novuhq+novu": "74a2e9a6a295cd5a17aa9806914b4574fecce737",
     "brocoders+nestjs-boilerplate": "9620f159eefe38f47747d02ab162852367c5472c",
+    # The GitHub snapshot is over the fetch limit (840 MB): the backend as PyPI ships it,
+    # open-webui 0.12.4's wheel (sha256 02e9caba96234db3...), unpacked to backend/open_webui
+    # without the built frontend.
+    "open-webui+open-webui": "pypi-0.12.4-02e9caba96234db3fa17a92e56163b3f7f2b8ca8",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",

@@ -242,6 +242,9 @@ def test_context_of(path: str, context: str) -> None:
         ("secret", "SECRET_KEY", True),  # a weak key is the finding
         ("prod_signing_key_2", "SIGNING_KEY", True),  # words of its own, and a digit
         (".data-api", "DATA_API_KEY", False),  # Bootstrap's event namespace
+        ("web.search.brave_api_key", "BRAVE_API_KEY", False),  # a settings store's address
+        ("audio.tts.api_key", "TTS_API_KEY", False),  # ends in the name's own words
+        ("web.search.k7f2q9x4m1", "BRAVE_API_KEY", True),  # dotted, but the tail is no name
     ],
 )
 def test_values_spelled_from_their_name(value: str, name: str, secret: bool) -> None:

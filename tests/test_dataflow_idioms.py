@@ -226,3 +226,29 @@ def test_while_true_is_left_by_its_breaks_only() -> None:
     assert flagged(endless.replace("while True", "while len(p) > 3"))
     changing = "p = request.args['p']\nt = True\nwhile t is not None:\n    t = db.first()\n"
     assert flagged(changing + "os.system(p)\n")  # true on entry only: the loop ends
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        "hashlib.sha256(p.encode()).hexdigest()",
+        "hashlib.sha256(request.get_data()).hexdigest()",
+        "hashlib.md5(p.encode() + b'salt').hexdigest()",
+        "hmac.new(b'k', p.encode(), 'sha256').hexdigest()",
+        "base64.b64encode(hashlib.sha1(p.encode()).digest()).decode()",
+    ],
+)
+def test_a_digest_of_input_names_a_file_the_input_cannot_choose(digest: str) -> None:
+    # a cache file named by the hash of the request body: hex digits, no ``../``
+    code = "import hashlib, hmac, base64\np = request.args['p']\nname = DIGEST\n"
+    code += "open('/var/cache/' + ARG + '.mp3')\n"
+    code = code.replace("DIGEST", digest)
+    assert not flagged(code.replace("ARG", "name"), "path_traversal"), digest
+    assert flagged(code.replace("ARG", "p"), "path_traversal"), digest
+
+
+def test_a_digest_of_a_predictable_value_is_as_predictable() -> None:
+    # the digest hides the request's text, not how guessable the hashed random value was
+    code = "import hashlib, random\nkey = str(random.getrandbits(64)).encode()\n"
+    code += "session['token'] = hashlib.sha1(key).hexdigest()\n"
+    assert flagged(code, "weak_random")

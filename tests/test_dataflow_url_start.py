@@ -30,7 +30,11 @@ def _confirmed(path: str, code: str) -> set[str]:
     out = set()
     for f in dataflow.flows({path: got} if got else {}):
         if f.claim == "open_redirect" and proves(f):
-            above = [x for x in lines[: f.sink_location.line] if x.lstrip().startswith("def ")]
+            above = [
+                x
+                for x in lines[: f.sink_location.line]
+                if x.lstrip().startswith(("def ", "async def "))
+            ]
             out.add(above[-1].split("(")[0].split("def ")[1])
     return out
 
@@ -394,3 +398,41 @@ def test_js_a_check_among_and_or_operands_guards_its_branch() -> None:
     # true proves nothing of ok(u), nor does a prefix test of something else
     got = _js_confirmed({"lib/check.js": CHECK_JS, "app.js": GUARDED_JS})
     assert got == {("app.js", 22), ("app.js", 29)}
+
+
+ORIGIN = """
+import requests
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+router = APIRouter()
+
+
+@router.get("/sso/done")
+async def back_home(request: Request):
+    target = str(request.base_url).rstrip("/")
+    return RedirectResponse(url=f"{target}/welcome")
+
+
+@router.get("/sso/next")
+async def back_to(request: Request):
+    return RedirectResponse(url=request.query_params.get("next", "/"))
+
+
+@router.get("/sso/ping")
+async def ping_self(request: Request):
+    requests.get(f"{request.base_url}health")  # the client's Host header picks the server
+"""
+
+
+def test_the_requests_own_origin_keeps_the_browser_on_the_site() -> None:
+    # ``request.base_url`` is the origin the browser addressed: a redirect there is no open
+    # redirect; a query parameter still is
+    assert _confirmed("app/sso.py", ORIGIN) == {"back_to"}
+
+
+def test_the_requests_own_origin_still_steers_a_server_side_fetch() -> None:
+    text = textwrap.dedent(ORIGIN)
+    got = dataflow.extract(SourceFile.from_bytes("app/sso.py", text.encode()))
+    kinds = {f.claim for f in dataflow.flows({"app/sso.py": got} if got else {}) if proves(f)}
+    assert "ssrf" in kinds

@@ -152,6 +152,8 @@ _IDENTIFIER = re.compile(
     # "credentials.apiKey"): words joined as code joins them
     r"|[a-z][a-z0-9]*(?:\.?[A-Z][a-z0-9]+|\.[a-z][a-z0-9]*)*[A-Z][a-z0-9]+"
 )
+# A settings store's dotted address (``"mail.smtp.api_key"``): lower-case identifiers.
+_SETTING_PATH = re.compile(r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+")
 # ``"app.auth.TokenStrategy"``: a dotted import path a setting names a class by (Django's
 # ``*_BACKEND`` / ``*_STRATEGY`` / ``*_CLASS`` settings), code, not a credential.
 _IMPORT_PATH = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)+\.[A-Z][A-Za-z0-9_]*")
@@ -230,6 +232,10 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     if _IDENTIFIER.fullmatch(v) and set(words(v)) <= set(words(name)):
         # PREFERENCES_KEY = "app_preferences", AWS_SECRET_ACCESS_KEY=secret-key: the value
         # is spelled from its own name's words (a storage key's name, a placeholder)
+        return False
+    if _SETTING_PATH.fullmatch(v) and set(words(v.rsplit(".", 1)[1])) <= set(words(name)):
+        # {"SMTP_API_KEY": "mail.smtp.api_key"}: the address of the setting that holds the
+        # key (a config store's dotted path ending in the name's own words), not the key
         return False
     # "access_token", "new_password", "SECRET_KEY" name a field or a variable; but
     # "session_cookie_secret_key_here" assigned to a cookie secret is the secret itself.

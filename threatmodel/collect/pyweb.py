@@ -225,9 +225,10 @@ class PythonWebCollector(Collector):
     # 13: classes of every module that imports its bases (_reexports); instances and
     # in-place Depends(factory(...)) keep their call's arguments; GraphQL views: middleware,
     # error formatter (graphql/endpoint.py); arguments; 14: FastAPI's docs pages name
-    # their app (served under its mount); 15: a route decorator applied by a call; 16: the
-    # GraphQL module test has no leading word boundary (it may say yes more often)
-    version = 16
+    # their app (served under its mount); 15: a route decorator applied by a call; 16: an
+    # aiohttp decorator only on a RouteTableDef; 17: the GraphQL module test has no leading
+    # word boundary (it may say yes more often)
+    version = 17
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -43,6 +43,10 @@ BOOL_METHODS = frozenset(
     | {"isidentifier", "isascii", "isspace", "islower", "isupper", "istitle", "isprintable"}
     | {"find", "rfind", "index", "rindex", "count", "__len__", "__contains__", "bit_length"}
 )
+# A hash object's digest (``hashlib.sha256(body).hexdigest()``, ``hmac.new(k, m).digest()``):
+# hex digits or bytes the input cannot choose (a preimage), so no injection payload survives
+# it; a digest of a predictable value is as predictable, so a ``random`` label stays.
+DIGEST_METHODS = frozenset({"hexdigest", "digest"})
 MUTATORS = frozenset(
     {"append", "add", "extend", "insert", "update", "set", "appendleft", "write", "writelines"}
 )
@@ -309,6 +313,8 @@ class CallMixin(EngineBase):
                 return from_const(got)
         if method in BOOL_METHODS:
             return CLEAN
+        if method in DIGEST_METHODS:
+            return Value(frozenset(x for x in receiver.all_labels() if x.kind == "random"))
         if method == "format_map" and receiver.known and len(args) == 1:
             pairs = containers.exact_dict(args[0])  # ``'{a}'.format_map(d)``
             named = {str(k): v for k, v in pairs or ()}

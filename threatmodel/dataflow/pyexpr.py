@@ -53,6 +53,13 @@ OWN_PATH_ATTRS = frozenset(
     {"path", "path_info", "full_path", "script_root", "get_full_path", "get_full_path_info"}
 )
 
+# The origin this request was addressed to (Starlette ``base_url``, Flask / Werkzeug
+# ``host_url`` / ``url_root`` / ``root_url`` / ``host``): the host the browser itself
+# connected to, so a redirect there keeps it on this site. Only for redirects: a server
+# that fetches that URL goes wherever the client's Host header says (SSRF stays).
+OWN_ORIGIN_ATTRS = frozenset({"base_url", "host_url", "url_root", "root_url", "host"})
+REDIRECT_KINDS = frozenset({"open_redirect"})
+
 
 def request_label(line: int, origin: str = "request") -> Value:
     return Value(frozenset({Label("request", origin, line)}))
@@ -227,6 +234,8 @@ class ExprMixin(EngineBase):
                 got = Label("request", f"request.{node.attr}", lab.line, steps=lab.steps)
                 if node.attr in OWN_PATH_ATTRS and f.routed:
                     got = got.sanitized(urlhead.HOST_KINDS, "the request's own path")
+                elif node.attr in OWN_ORIGIN_ATTRS:
+                    got = got.sanitized(REDIRECT_KINDS, "the request's own origin")
                 out.append(got)
             elif lab.kind == "call" and ATTR not in lab.origin:
                 # an attribute of an object a repository call built: link() reads what

@@ -35,6 +35,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
     lines = src.lines
     d: dict[str, Any] = {
         "routes": [],
+        "decorated": [],  # @owner.<verb>(path): a route only if owner is a RouteTableDef
         "tables": [],
         "adds": [],
         "subapps": [],
@@ -72,7 +73,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                             )
                         if verb == "view":
                             method = "VIEW"
-                        d["routes"].append([owner, method, path, node.name, node.lineno])
+                        d["decorated"].append([owner, method, path, node.name, node.lineno])
     if not any(d.values()):
         return None
     return d
@@ -172,9 +173,14 @@ def link(
                 mw.append(
                     Guard("unknown", g.mechanism + " (path exemptions not analysed)", g.evidence)
                 )
+    # ``@routes.get(path)`` serves a route only where ``routes`` is an aiohttp
+    # ``RouteTableDef`` (made here or imported by that name): a FastAPI ``APIRouter`` or any
+    # other object's ``.get`` decorator in a file that merely uses aiohttp's client is not one.
+    tables = {t for d in ah.values() for t in d["tables"]}
     for p, d in ah.items():
         module = p.removesuffix(".py").replace("/", ".")
-        for owner, method, path, handler, line in d["routes"]:
+        decorated = [r for r in d.get("decorated", []) if last(r[0]) in tables]
+        for owner, method, path, handler, line in [*d["routes"], *decorated]:
             if path is None or not handler:
                 continue
             full = normalize_brace(prefix_of.get(last(owner), "").rstrip("/") + path)
