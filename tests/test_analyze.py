@@ -121,7 +121,7 @@ def three_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     test_summarize.py and test_chunks_program.py), and these tests need three requests that
     fail or answer one by one."""
     monkeypatch.setattr("threatmodel.chunk_pack.TAIL_SLACK", 10**9)
-    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, b: [*c, o])
+    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, *_: [*c, o])
 
 
 def settings(tmp_path: Path, **kw: Any) -> Settings:
