@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
+from threatmodel.chunk_overlap import quoted_lines, without_shown
 from threatmodel.chunk_shared import Plan, Sharing
 from threatmodel.excerpts import CodeRef
 
@@ -109,7 +110,11 @@ class Packer:
         self.twins: dict[str, str] = {}
 
     def _render(
-        self, ref: CodeRef | str, lines: int = MAX_EXCERPT_LINES, here: Mapping[str, str] = {}
+        self,
+        ref: CodeRef | str,
+        lines: int = MAX_EXCERPT_LINES,
+        here: Mapping[str, str] = {},
+        quoted: Mapping[str, set[int]] = {},
     ) -> str:
         """The excerpt, or one line naming it when this pass already shows it: the same
         place in another request, or the same code at another place (``here``: this
@@ -128,6 +133,9 @@ class Packer:
                     f"(--- {ref.label}: {ref.path} lines {ref.start}-{ref.end}: the same code "
                     f"as {where}{other})"
                 )
+        if isinstance(ref, CodeRef) and quoted.get(ref.path):
+            # (``quoted``: the lines this request holds by path: chunk_overlap.py)
+            return without_shown(text, quoted[ref.path])
         return text
 
     def pack(
@@ -154,6 +162,7 @@ class Packer:
         seen: set[tuple[str, int, int] | str] = set()
         cut: set[tuple[str, int, int] | str] = set()
         copies: dict[str, str] = {}  # code this chunk shows in full, by ``body``: where
+        quoted: dict[str, set[int]] = {}  # the lines this chunk's excerpts number, by path
         names: list[str] = []
         routes: list[str] = []
         tables: list[str] = []
@@ -205,6 +214,7 @@ class Packer:
             heads, sharing = [], Sharing()
             cut.clear()
             copies.clear()
+            quoted.clear()
             kinds.clear()
 
         def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
@@ -213,7 +223,7 @@ class Packer:
                 text = sec.brief
             head = [text] if text else []
             refs = [ref for ref in sec.refs if key(ref) not in seen]
-            return head + [self._render(ref, lines, copies) for ref in refs]
+            return head + [self._render(ref, lines, copies, quoted) for ref in refs]
 
         def joined(sec: Section, texts: list[str]) -> tuple[int, Plan, int]:
             """The section's cost and, for a route, the chunk's plan and saving with it."""
@@ -270,6 +280,9 @@ class Packer:
                         continue
                     if text.count("\n") >= TWIN_MIN_LINES:
                         copies.setdefault(body(text), f"{ref.path} lines {ref.start}-{ref.end}")
+            for text in texts:
+                if (got := quoted_lines(text)) is not None:
+                    quoted.setdefault(got[0], set()).update(got[1])
             seen.update(key(ref) for ref in sec.refs)
             if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again
                 cut.update(key(ref) for ref in sec.refs)
