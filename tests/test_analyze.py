@@ -108,9 +108,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Facts, RepoReader
     return facts, RepoReader(root)
 
 
-# Requests of 1,500 data tokens: the example is three (routes with its application setup,
+# Requests of 1,400 data tokens: the example is three (routes with its application setup,
 # the database, the overview), so one request can fail while the others are answered.
-SMALL = 1500
+SMALL = 1400
 
 
 @pytest.fixture(autouse=True)
@@ -121,7 +121,7 @@ def three_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     test_summarize.py and test_chunks_program.py), and these tests need three requests that
     fail or answer one by one."""
     monkeypatch.setattr("threatmodel.chunk_pack.TAIL_SLACK", 10**9)
-    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, b: [*c, o])
+    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, *_: [*c, o])
 
 
 def settings(tmp_path: Path, **kw: Any) -> Settings:

@@ -12,8 +12,8 @@ from pathlib import Path
 from conftest import overview_of
 from test_chunks_program import route, write
 
-from threatmodel.chunk_builder import count_tokens
-from threatmodel.chunk_overview import OVERVIEW_HEAD, join_overview
+from threatmodel.chunk_builder import ChunkBuilder, count_tokens
+from threatmodel.chunk_overview import OVERVIEW_HEAD, cross_text, join_overview
 from threatmodel.chunk_pack import Chunk
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
@@ -139,13 +139,36 @@ def test_request_uses_are_hand_offs_not_reads() -> None:
 
 def test_overview_groups_the_routes_a_component_holds(tmp_path: Path) -> None:
     files = write(tmp_path, WEB)
-    chunks = summarize(facts(), RepoReader(tmp_path), 6000, files=files)
-    cross = overview_of(chunks)
+    b = ChunkBuilder(facts(), RepoReader(tmp_path))
+    cross = cross_text(b, None, 6000, {"GET /login", "GET /raw", "GET /safe"}, False)
     assert (
         "routes declared in web.py with auth public (shown in a component request): "
         "GET /login :14, GET /raw :22, GET /safe :8" in cross
     )
     assert "route GET /raw: auth public; handler" not in cross
+    # Ending the request that holds those routes, the overview does not list them again:
+    # that request says each one with its auth and code.
+    chunks = summarize(facts(), RepoReader(tmp_path), 6000, files=files)
+    assert chunks[-1].overview and "GET /raw" not in overview_of(chunks)
+    assert "route GET /raw" in chunks[-1].data
+
+
+def test_overview_lists_a_route_registered_twice_at_one_line_once(tmp_path: Path) -> None:
+    """One blueprint mounted by two entry points: ids ``GET /a`` and ``GET /a #2``, one
+    declaration. Copied into a second folder, the same entry is listed under each file."""
+    files = write(tmp_path, {"one/pages.py": "def page():\n", "two/pages.py": "def page():\n"})
+    routes = [
+        route("/a", "one.pages.page", "one/pages.py", 1, AuthStatus.PUBLIC, "flask"),
+        route("/a", "one.pages.page", "one/pages.py", 1, AuthStatus.PUBLIC, "flask"),
+        route("/a", "two.pages.page", "two/pages.py", 1, AuthStatus.PUBLIC, "flask"),
+    ]
+    routes[1] = routes[1].model_copy(update={"id": "GET /a #2"})
+    routes[2] = routes[2].model_copy(update={"id": "GET /a #3"})
+    b = ChunkBuilder(Facts(routes=routes), RepoReader(tmp_path))
+    cross = cross_text(b, None, 6000, set(), False)
+    assert cross.count("  GET /a :1 | def page():") == 2 and "#" not in cross
+    assert "routes declared in one/pages.py" in cross and "routes declared in two/pages.py" in cross
+    del files
 
 
 def test_plan_says_what_was_left_out(tmp_path: Path) -> None:
@@ -182,8 +205,8 @@ def test_overview_cut_drops_quiet_routes_before_tables_and_env_vars(tmp_path: Pa
         left_out=left_out,
     )
     cross = overview_of(chunks)
-    for i in range(5):
-        assert f"table orders_{i}: rls n/a" in cross
+    for i in range(5):  # said by the request the overview ends (its database section)
+        assert f"table orders_{i}" in chunks[-1].data
     assert "env var STRIPE_SECRET_KEY" in cross
     kept = cross.count("  GET /page/")
     assert 0 < kept < 300  # the head of the quiet routes, the rest cut

@@ -81,18 +81,22 @@ def test_a_hardcoded_secret_keeps_the_handler_quoted(tmp_path: Path) -> None:
 def test_route_line_leaves_its_place_to_the_excerpt_below(tmp_path: Path) -> None:
     """The excerpt that follows holds the route's line: the route line does not repeat its
     handler and place. A second route on the same handler, whose excerpt the chunk already
-    shows, keeps them (nothing below says where it is)."""
+    shows, keeps them (nothing below says where it is). A second path on the same handler
+    with the same facts is the same section (chunk_join.py)."""
     again = post().model_copy(update={"id": "POST /remember2", "path": "/remember2"})
+    logged_in = post().model_copy(update={"auth": RouteAuth(status=AuthStatus.AUTHENTICATED)})
+    other = logged_in.model_copy(update={"id": "POST /remember3", "path": "/remember3"})
     files = write(tmp_path, WEB)
-    chunks = summarize(Facts(routes=[post(), again]), RepoReader(tmp_path), 6000, files=files)
+    chunks = summarize(
+        Facts(routes=[post(), again, other]), RepoReader(tmp_path), 6000, files=files
+    )
     data = "\n".join(c.data for c in chunks if c.kind == "component")
     lines = [t for t in data.splitlines() if t.startswith("route ")]
-    # (the framework both share is said once at the request's head: test_chunks_shared.py)
     assert sorted(lines) == [
-        "route POST /remember",
-        "route POST /remember2  handler web.remember at web.py:7",
+        "route POST /remember3  handler web.remember at web.py:7 (flask)",
+        "route POST /remember; POST /remember2 (flask)",
     ]
-    first = data.index("route POST /remember\n")
+    first = data.index("route POST /remember; POST /remember2 (flask)\n")
     assert data.index("--- handler, only the lines touching", first) > first
 
 

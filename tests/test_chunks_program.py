@@ -237,8 +237,10 @@ def test_code_shown_in_one_request_is_named_in_the_next(
     helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
     mods = {"h.py": helper + "    return x\n"}
     body = "".join(f"    v{i} = {i}\n" for i in range(30))
-    for n in range(12):
-        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}"
+    for n in range(12):  # (each its own code: a byte-identical copy is named, not quoted)
+        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}".replace(
+            "v0 = 0", f"v0 = {n}"
+        )
         mods[f"m{n}.py"] += "    os.system(helper(x))\n"
     write(tmp_path, mods)
     facts = Facts(
@@ -476,3 +478,26 @@ def test_a_model_forms_meta_is_shown_with_the_view_that_saves_it(tmp_path: Path)
     data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000, files=files))
     assert "--- called SignupForm: accounts/forms.py lines 5-7" in data
     assert "SearchForm: accounts/forms.py" not in data  # a plain form names no model fields
+
+
+def test_a_copy_of_shown_code_is_named_not_quoted_again(tmp_path: Path) -> None:
+    """A module copied into a second folder (an app's ``bad/`` and ``good/`` versions): the
+    copy's excerpt names the code already shown, at the copy's own place; code that
+    differs by one line is quoted."""
+    body = "".join(f"    v{i} = x + {i}\n" for i in range(8)) + "    os.system(v0)\n"
+    same = f"import os\n\n\ndef v(x):\n{body}"
+    write(tmp_path, {"bad/m.py": same, "good/m.py": same, "fix/m.py": same.replace("+ 3", "- 3")})
+    dirs = ("bad", "good", "fix")
+    routes = [route("/m", f"{d}.m.v", f"{d}/m.py", 4, AuthStatus.PUBLIC, "flask") for d in dirs]
+    routes = [r.model_copy(update={"id": f"GET /m #{n}"}) for n, r in enumerate(routes, 1)]
+    facts = Facts(
+        routes=routes,
+        sinks=[
+            Sink(kind="command", call="os.system", dynamic=True, location=Location(path=p, line=13))
+            for p in ("bad/m.py", "good/m.py", "fix/m.py")
+        ],
+    )
+    data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000))
+    assert "--- handler: bad/m.py lines 4-13" in data
+    assert "(--- handler: good/m.py lines 4-13: the same code as bad/m.py lines 4-13)" in data
+    assert "--- handler: fix/m.py lines 4-13\n" in data

@@ -34,7 +34,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Settings]:
 def test_plan_holds_the_requests_exactly_as_sent(repo: tuple[Path, Settings]) -> None:
     root, settings = repo
     # small requests: the example fits in one, and the prefix is cached from the second call
-    small = ProviderConfig("anthropic", "claude-sonnet-4-5", chunk_tokens=1500)
+    small = ProviderConfig("anthropic", "claude-sonnet-4-5", chunk_tokens=1000)
     settings = Settings(small, cache_dir=settings.cache_dir)
     collected = collect_repo_facts(root, settings, ScanOptions(jobs=1))
     reader = RepoReader(root)
@@ -123,7 +123,7 @@ def test_stats_carry_cached_tokens_and_fixed_overhead(
         )
 
     config = ProviderConfig(
-        "openai-compatible", "scripted", "http://x/v1", "k", concurrency=1, chunk_tokens=1500
+        "openai-compatible", "scripted", "http://x/v1", "k", concurrency=1, chunk_tokens=1000
     )
     out = run_llm_pass(
         facts,

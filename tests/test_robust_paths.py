@@ -146,7 +146,7 @@ def test_scan_refutes_llm_findings_citing_paths_outside(
     repo, outside = layout
     # the overview a request of its own (``join_overview`` would end the one views request
     # with it): two answers of 8 findings each carry every citation
-    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, b: [*c, o])
+    monkeypatch.setattr("threatmodel.summarize.join_overview", lambda c, o, *_: [*c, o])
     paths = hostile_paths(outside)
     cited = [finding_citing(p, i) for i, p in enumerate(paths)]
     # A claim about a real file inside, so the pass is seen to confirm what it should.

@@ -1,10 +1,15 @@
-"""Routes that share a handler and every fact are one section, their methods joined.
+"""Routes that share a handler and every fact are one section, their methods and paths joined.
 
 A Django class view answers GET, POST and DELETE on one path through one class; Flask's
 ``methods=['GET', 'POST']`` declares two routes on one function. When the collectors found
 the same auth, flags, dangerous calls, flows and code for each, their sections would say
 the same thing once per method: the model reads it once, headed ``route GET, POST /path``.
-A route whose facts differ (a method the class leaves public) keeps its own section.
+The same holds across paths and registrations: one function under two route decorators
+(``/posts/`` and ``/posts/<username>``), or one blueprint registered by two entry points of
+an app (the same method and path twice, ids ``GET /a`` and ``GET /a #2``) is one section,
+headed ``route GET /posts/; GET /posts/{username}`` (a path's methods said once).
+A route whose facts differ (a method the class leaves public, another app's middleware)
+keeps its own section.
 """
 
 from __future__ import annotations
@@ -13,33 +18,46 @@ from threatmodel.chunk_pack import Section, key
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import Route
 
-_Key = tuple[str, str, str, str, str, tuple[object, ...], CodeRef | None]
+_Key = tuple[str, str, str, str, tuple[object, ...], CodeRef | None]
+
+
+def lead(routes: list[Route]) -> str:
+    """``route GET, POST /a; GET /b``: each path once with its methods, in first-seen order
+    (a second registration of a method and path adds nothing the model reads)."""
+    by_path: dict[str, list[str]] = {}
+    for r in routes:
+        methods = by_path.setdefault(r.path, [])
+        if r.method not in methods:
+            methods.append(r.method)
+    return "route " + "; ".join(f"{', '.join(ms)} {p}" for p, ms in by_path.items())
 
 
 class Joiner:
     """Remembers the sections built so far (one summarise run)."""
 
     def __init__(self) -> None:
-        self._seen: dict[_Key, tuple[Section, list[str]]] = {}
+        self._seen: dict[_Key, tuple[Section, list[Route]]] = {}
 
     def joined(self, r: Route, sec: Section) -> bool:
         """Whether ``sec`` (route ``r``'s) joined an earlier section with the same facts:
         then that section names ``r`` too and the caller drops ``sec``."""
         head = f"route {r.id}"
-        if r.id != f"{r.method} {r.path}" or not sec.text.startswith(head):
+        if not sec.text.startswith(head):
             return False
         rest = sec.text[len(head) :]
         brief = sec.brief[len(head) :] if sec.brief.startswith(head) else ""
         refs = tuple(key(ref) for ref in sec.refs)
-        k = (r.location.path, r.path, r.handler, rest, brief, refs, sec.located)
+        # The path is not in the key: every fact of a route's section is in ``rest`` (a
+        # scoped middleware names the route's path there), so equal text is equal facts.
+        k = (r.location.path, r.handler, rest, brief, refs, sec.located)
         if k not in self._seen:
-            self._seen[k] = (sec, [r.method])
+            self._seen[k] = (sec, [r])
             return False
-        prev, methods = self._seen[k]
-        methods.append(r.method)
-        lead = f"route {', '.join(methods)} {r.path}"
-        prev.text = lead + rest
+        prev, routes = self._seen[k]
+        routes.append(r)
+        head = lead(routes)
+        prev.text = head + rest
         if brief:
-            prev.brief = lead + brief
+            prev.brief = head + brief
         prev.routes.append(r.id)
         return True

@@ -15,12 +15,13 @@ marked as changed under review are kept.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
-from threatmodel.chunk_pack import Chunk, Focus
+from threatmodel.chunk_pack import TAIL_SLACK, Chunk, Focus
 from threatmodel.models import Secret
 from threatmodel.summary_text import global_text
 from threatmodel.words import plural
@@ -30,9 +31,12 @@ from threatmodel.words import plural
 OVERVIEW_HEAD = "overview of the whole application:"
 
 
-def join_overview(chunks: list[Chunk], overview: Chunk, budget: int) -> list[Chunk]:
+def join_overview(
+    chunks: list[Chunk], overview: Chunk, budget: int, inner: str | None = None
+) -> list[Chunk]:
     """The overview as the end of the last request's data when both fit one budget, else
-    as a request of its own.
+    as a request of its own. ``inner``: the overview as the end of that request (without
+    what the request says already: ``cross_text(ends=...)``), when it differs.
 
     A request of its own pays the fixed prompt (~2k tokens) again for a few hundred tokens
     of overview: on a small app (one component request) the pass is then two requests
@@ -40,9 +44,12 @@ def join_overview(chunks: list[Chunk], overview: Chunk, budget: int) -> list[Chu
     if not chunks:
         return [overview]
     last = chunks[-1]
-    data = f"{last.data}\n\n{OVERVIEW_HEAD}\n{overview.data}"
+    tail = overview.data if inner is None else inner or "(every fact is said above)"
+    data = f"{last.data}\n\n{OVERVIEW_HEAD}\n{tail}"
     tokens = count_tokens(data)
-    if tokens > budget:
+    # The slack the packer gives a request's tail (``TAIL_SLACK``): a few hundred tokens of
+    # overview cost less in the last request than the fixed prompt of a request of their own.
+    if tokens > budget + budget // TAIL_SLACK:
         return [*chunks, overview]
     # ``routes`` and ``tables`` stay the ones whose code the request holds (``ask`` ranks
     # chunks by them); the overview names every other by a line
@@ -74,28 +81,45 @@ def cross_text(
     held: set[str],
     setup_sent: bool,
     left_out: list[str] | None = None,
+    ends: Chunk | None = None,
 ) -> str:
     """One line per fact; routes a component request holds (``held``) grouped by file and
     auth, one short entry each (their code and handler line are in that request); the
-    global middleware and settings only when no setup request holds them (``setup_sent``)."""
+    global middleware and settings only when no setup request holds them (``setup_sent``).
+
+    ``ends``: the request this overview would end (``join_overview``). What it says already
+    is not said again: its routes (each with its auth and code), its tables (with their
+    row-level security), the env vars its configuration section names. A route registered
+    twice at one line (one blueprint mounted by two entry points: ids ``GET /a`` and
+    ``GET /a #2``) is one entry: the second says nothing the first does not."""
     facts = b.facts
-    quiet: list[str] = []  # routes no request holds, each with its declaration's line
-    quiet_in: dict[str, tuple[str, str]] = {}  # such an entry -> (declaring file, auth)
+    here = set(ends.routes) if ends is not None else set()
+    said = ends.data if ends is not None else ""
+    entries: set[tuple[str, str, str]] = set()  # (file, auth, entry) already listed
+    # routes no request holds, each with its declaration's line, as ``entry\0file\0auth``
+    # (two files may hold the same entry: a module copied into two folders)
+    quiet: list[str] = []
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for r in sorted(facts.routes, key=lambda r: (r.path, r.method)):
         mark = "* " if focus is not None and r.id in focus.routes else ""
         auth = r.auth.status.value + (f" via {r.auth.mechanism}" if r.auth.mechanism else "")
         if r.id in held and not mark and not r.registered_again:
-            grouped[(r.location.path, auth)].append(f"{r.id} :{r.location.line}")
+            short = f"{r.method} {r.path} :{r.location.line}"
+            if r.id not in here and (r.location.path, auth, short) not in entries:
+                entries.add((r.location.path, auth, short))
+                grouped[(r.location.path, auth)].append(short)
             continue
         # The declaration's line of code, so a finding can cite it (analyze_cross.j2 says
         # so); for a route left out of the component chunks this line is its whole summary.
         # Grouped by file and auth like the held routes: the path and the auth are said once.
         line = b.at(r.location).removeprefix(r.location.path)
-        entry = [f"{mark or '  '}{r.id} {line}"]
+        head = f"{mark or '  '}{r.method} {r.path} {line}"
+        if not r.registered_again and (r.location.path, auth, head) in entries:
+            continue
+        entries.add((r.location.path, auth, head))
+        entry = [head if not r.registered_again else f"{mark or '  '}{r.id} {line}"]
         entry += [f"    {r.id} registered again at {b.at(loc)}" for loc in r.registered_again]
-        quiet.append("\n".join(entry))
-        quiet_in[quiet[-1]] = (r.location.path, auth)
+        quiet.append("\0".join(["\n".join(entry), r.location.path, auth]))
     held_lines = [
         f"routes declared in {path} with auth {auth} (shown in a component request): "
         + ", ".join(ids)
@@ -104,6 +128,8 @@ def cross_text(
     fact_lines: list[str] = []
     for t in sorted(facts.tables, key=lambda t: t.name):
         mark = "* " if focus is not None and t.name in focus.tables else ""
+        if not mark and ends is not None and t.name in ends.tables:
+            continue
         rls = {True: "on", False: "OFF", None: "n/a"}[t.rls_enabled]
         open_ = sorted(p.name for p in t.policies if p.permissive)
         fact_lines.append(
@@ -120,6 +146,7 @@ def cross_text(
         + (" (exposed to the browser)" if e.client_exposed else "")
         + (f" read at {b.at(e.locations[0], code=False)}" if e.locations else "")
         for e in sorted(facts.env_vars, key=lambda e: e.name)
+        if not re.search(rf"^env var {re.escape(e.name)}(?:[ ;]|$)", said, re.M)
     ]
     fact_lines += secret_lines(facts.secrets)
     glob = "" if setup_sent else global_text(facts)
@@ -128,7 +155,7 @@ def cross_text(
 
     def text_of(cut: int) -> str:
         tail = [f"... (overview cut to fit: {cut} lines left out)"] if cut else []
-        lines = [*_quiet_groups(quiet, quiet_in), *held_lines, *fact_lines, *tail]
+        lines = [*_quiet_groups(quiet), *held_lines, *fact_lines, *tail]
         return "\n".join(lines + ([glob] if glob else []))
 
     text = text_of(0)
@@ -148,11 +175,12 @@ def cross_text(
     return text
 
 
-def _quiet_groups(entries: list[str], where: dict[str, tuple[str, str]]) -> list[str]:
+def _quiet_groups(entries: list[str]) -> list[str]:
     """The routes no request holds under one line per declaring file and auth."""
     by: dict[tuple[str, str], list[str]] = defaultdict(list)
     for e in entries:
-        by[where[e]].append(e)
+        text, path, auth = e.split("\0")
+        by[(path, auth)].append(text)
     out: list[str] = []
     for (path, auth), group in sorted(by.items()):
         out.append(f"routes declared in {path} with auth {auth} (their declaration lines):")

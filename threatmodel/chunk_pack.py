@@ -12,11 +12,13 @@ of a section is counted with that saving, so a chunk is filled to the budget as 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
+from threatmodel.chunk_overlap import quoted_lines, without_shown
 from threatmodel.chunk_shared import Plan, Sharing
 from threatmodel.excerpts import CodeRef
 
@@ -85,6 +87,16 @@ def title(prefix: str, names: list[str]) -> str:
 # starting one of its own: a request costs ~2k tokens of fixed prompt (system prompt and
 # schema), more than the few hundred tokens of data such a tail holds.
 TAIL_SLACK = 4
+# An excerpt's line numbers (``12|``, a fold marker's ``3-9|``): what two copies of one code
+# at other places differ by.
+_NUMBER = re.compile(r"^\d+(?:-\d+)?\|", re.M)
+TWIN_MIN_LINES = 3  # a shorter copy costs about what naming its twin does
+
+
+def body(excerpt: str) -> str:
+    """An excerpt's code without its head and line numbers: equal for byte-identical code
+    (a module copied into two folders, a vendored helper), wherever it sits."""
+    return _NUMBER.sub("", excerpt.split("\n", 1)[1] if "\n" in excerpt else "")
 
 
 class Packer:
@@ -94,12 +106,37 @@ class Packer:
         self.b = b
         self.budget = budget
         self.sent: set[tuple[str, int, int] | str] = set()  # excerpts some chunk already holds
+        # Code shown in full in an earlier request, by ``body``: where it was shown.
+        self.twins: dict[str, str] = {}
 
-    def _render(self, ref: CodeRef | str, lines: int = MAX_EXCERPT_LINES) -> str:
+    def _render(
+        self,
+        ref: CodeRef | str,
+        lines: int = MAX_EXCERPT_LINES,
+        here: Mapping[str, str] = {},
+        quoted: Mapping[str, set[int]] = {},
+    ) -> str:
+        """The excerpt, or one line naming it when this pass already shows it: the same
+        place in another request, or the same code at another place (``here``: this
+        request's copies, by ``body``), which the model reads once (a copy of a module in
+        a second folder costs a line, not its code again)."""
         if isinstance(ref, CodeRef) and key(ref) in self.sent:
             # Shown in full in another request of this pass; name it so the model knows it.
             return f"(--- {ref.label}: {ref.path} lines {ref.start}-{ref.end}, in another request)"
-        return self.b.render(ref, lines)
+        text = self.b.render(ref, lines)
+        if isinstance(ref, CodeRef) and text.count("\n") >= TWIN_MIN_LINES:
+            code = body(text)
+            where = here.get(code) or self.twins.get(code)
+            if where is not None and not where.startswith(f"{ref.path} lines {ref.start}-"):
+                other = "" if code in here else ", in another request"
+                return (
+                    f"(--- {ref.label}: {ref.path} lines {ref.start}-{ref.end}: the same code "
+                    f"as {where}{other})"
+                )
+        if isinstance(ref, CodeRef) and quoted.get(ref.path):
+            # (``quoted``: the lines this request holds by path: chunk_overlap.py)
+            return without_shown(text, quoted[ref.path])
+        return text
 
     def pack(
         self,
@@ -124,6 +161,8 @@ class Packer:
         parts: list[str] = []
         seen: set[tuple[str, int, int] | str] = set()
         cut: set[tuple[str, int, int] | str] = set()
+        copies: dict[str, str] = {}  # code this chunk shows in full, by ``body``: where
+        quoted: dict[str, set[int]] = {}  # the lines this chunk's excerpts number, by path
         names: list[str] = []
         routes: list[str] = []
         tables: list[str] = []
@@ -170,9 +209,12 @@ class Packer:
                     )
                 )
                 self.sent.update(seen - cut)
+                self.twins.update((c, w) for c, w in copies.items() if c not in self.twins)
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
             heads, sharing = [], Sharing()
             cut.clear()
+            copies.clear()
+            quoted.clear()
             kinds.clear()
 
         def texts_of(sec: Section, lines: int = MAX_EXCERPT_LINES) -> list[str]:
@@ -180,7 +222,8 @@ class Packer:
             if sec.located is not None and key(sec.located) not in seen | self.sent:
                 text = sec.brief
             head = [text] if text else []
-            return head + [self._render(ref, lines) for ref in sec.refs if key(ref) not in seen]
+            refs = [ref for ref in sec.refs if key(ref) not in seen]
+            return head + [self._render(ref, lines, copies, quoted) for ref in refs]
 
         def joined(sec: Section, texts: list[str]) -> tuple[int, Plan, int]:
             """The section's cost and, for a route, the chunk's plan and saving with it."""
@@ -230,6 +273,16 @@ class Packer:
                 heads.append(len(parts))
                 sharing.add(texts[0], shared, saves)
             parts += texts
+            if lines == MAX_EXCERPT_LINES:  # (cut to fit: a later request shows it again)
+                fresh = [r for r in sec.refs if key(r) not in seen]
+                for ref, text in zip(fresh, texts[len(texts) - len(fresh) :], strict=True):
+                    if not isinstance(ref, CodeRef) or not text.startswith("--- "):
+                        continue
+                    if text.count("\n") >= TWIN_MIN_LINES:
+                        copies.setdefault(body(text), f"{ref.path} lines {ref.start}-{ref.end}")
+            for text in texts:
+                if (got := quoted_lines(text)) is not None:
+                    quoted.setdefault(got[0], set()).update(got[1])
             seen.update(key(ref) for ref in sec.refs)
             if lines < MAX_EXCERPT_LINES:  # cut to fit: a later request shows it again
                 cut.update(key(ref) for ref in sec.refs)

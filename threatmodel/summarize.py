@@ -409,7 +409,8 @@ def summarize(
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
-        text = cross_text(b, focus, budget, held, setup_sent, left_out)
+        cut: list[str] = []  # the overview's cut, as a request of its own / ending the last
+        text = cross_text(b, focus, budget, held, setup_sent, cut)
         if text:
             overview = Chunk(
                 "cross-component",
@@ -420,7 +421,16 @@ def summarize(
                 tuple(r.id for r in facts.routes),
                 tuple(t.name for t in facts.tables),
             )
-            chunks = join_overview(chunks, overview, budget)
+            inner_cut: list[str] = []
+            inner = (
+                cross_text(b, focus, budget, held, setup_sent, inner_cut, chunks[-1])
+                if chunks
+                else None
+            )
+            chunks = join_overview(chunks, overview, budget, inner)
+            cut = inner_cut if chunks[-1].overview else cut
+        if left_out is not None:
+            left_out += cut
     return chunks
 
 

@@ -67,15 +67,30 @@ def route_text(
 
 
 def global_text(facts: Facts, limit: int | None = 30) -> str:
-    """Global middleware and settings, one line each (the first ``limit`` lines)."""
+    """Global middleware and settings (the first ``limit`` lines).
+
+    Middleware declared at one place (a ``MIDDLEWARE`` list) is one line naming each in
+    order of kind; a setting with one value in one file is one line with each of its lines
+    (``setting jwt.secret = literal-short (pyjwt) at a.py:169, 182``): the place is said
+    once, not per entry (two copies of a Django project declared 15 middleware lines)."""
+    where: dict[tuple[str, int], list[str]] = {}
+    for m in sorted(facts.middleware, key=lambda m: (m.kind, m.name)):
+        if m.scope == "global":
+            opts = f" {dict(sorted(m.options.items()))}" if m.options else ""
+            where.setdefault((m.location.path, m.location.line), []).append(
+                f"{m.kind} {m.name}{opts}"
+            )
     lines = [
-        f"global middleware: {m.kind} {m.name} at {m.location.path}:{m.location.line}"
-        + (f" {dict(sorted(m.options.items()))}" if m.options else "")
-        for m in sorted(facts.middleware, key=lambda m: (m.kind, m.name))
-        if m.scope == "global"
+        f"global middleware at {path}:{line}: " + ", ".join(names)
+        for (path, line), names in sorted(where.items())
     ]
+    said: dict[tuple[str, str, str, str], list[int]] = {}
+    for st in sorted(facts.settings, key=lambda s: (s.key, s.location.path, s.location.line)):
+        said.setdefault((st.key, st.value, st.framework, st.location.path), []).append(
+            st.location.line
+        )
     lines += [
-        f"setting {s.key} = {s.value} ({s.framework}) at {s.location.path}:{s.location.line}"
-        for s in sorted(facts.settings, key=lambda s: (s.key, s.location.path))
+        f"setting {k} = {v} ({fw}) at {path}:" + ", ".join(map(str, sorted(set(at))))
+        for (k, v, fw, path), at in said.items()
     ]
     return "\n".join(lines[:limit])
