@@ -440,8 +440,24 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
     """``f(g(h(x)))``: keep three levels of calls to resolve, treat deeper ones as passing
     their arguments through (what link() assumes of an unknown function), so labels and
     the extract stay small."""
+    return _shallow(labels, depth, {})
+
+
+# A label set's cut by (the set, depth), and by (its id, depth) with the set kept so that the
+# id is not reused: one label set is often the argument of many calls (a value passed on
+# through a long function), so the labels form a graph that, walked as a tree, grew
+# exponentially (minutes on one 6,500-line module). The id is asked first: comparing equal
+# sets compares their labels' nested arguments.
+_Memo = dict[tuple[object, int], tuple[frozenset[Label], frozenset[Label]]]
+
+
+def _shallow(labels: frozenset[Label], depth: int, memo: _Memo) -> frozenset[Label]:
     if all(lab.kind != "call" for lab in labels):
         return labels  # no call to cut: already a set of distinct labels (most values)
+    level = min(depth, NESTING)  # below NESTING every depth cuts the same
+    known = memo.get((id(labels), level)) or memo.get((labels, level))
+    if known is not None:
+        return known[1]
     out: list[Label] = []
     cut = False  # a label changed: the labels are a new set
     for lab in labels:
@@ -450,12 +466,14 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
         elif depth >= NESTING:
             cut = True
             for _, inner in lab.args:
-                out += shallow(inner, depth)
+                out += _shallow(inner, depth, memo)
         else:
-            args = tuple((k, shallow(v, depth + 1)) for k, v in lab.args)
+            args = tuple((k, _shallow(v, depth + 1, memo)) for k, v in lab.args)
             cut = cut or args != lab.args
             out.append(lab.with_args(args) if args != lab.args else lab)
-    return distinct(out) if cut else labels
+    result = distinct(out) if cut else labels
+    memo[(id(labels), level)] = memo[(labels, level)] = (labels, result)
+    return result
 
 
 def written(node: ast.AST) -> str:
