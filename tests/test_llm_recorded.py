@@ -52,19 +52,19 @@ class Recorded:
 
 
 RECORDED = {
-    # Recorded 2026-12-07 (round 12: the overview now ends the routes request) with the
-    # grammar caps (300 characters a string, 4 findings, 2 items a list) and 1536 output
-    # tokens: 2 calls, about 9 minutes at ~3 tokens/s on two cores shared with a build. The
-    # first answer was cut off at 1536 tokens inside its findings; after one re-ask it
-    # answered (563 tokens): "How an attacker can abuse this component", a code_injection
-    # claim with CWE ids "1.1.1.1.0" and "2.0.0.0". Every claim is made up and the verifiers
-    # refute it. (Recorded 2026-12-06 with the overview a request of its own: 3 calls.)
-    "openai-compatible": Recorded("2026-12-07", 1536, {CHUNK: None}, calls=2),
-    # Recorded 2026-12-07: asked for a forced tool on /v1/messages, it answered in plain
-    # text each time: cut off at the 700-token limit ("To abuse this component, you could
-    # have: 1. Deleting the path to the public key..."), then twice a JSON-looking text
-    # block instead of a tool call. The Anthropic schema carries no string lengths, so the
-    # grammar caps do not change its request.
+    # Recorded 2026-12-07 again (round 13: the overview leaves out what the request above
+    # states) with the grammar caps (300 characters a string, 4 findings, 2 items a list) and
+    # 1536 output tokens: 1 call, answered in 1386 tokens: "How an attacker can abuse this
+    # component", a default_credentials claim whose route, table and evidence path are all
+    # "dde_cred_m", CWE "repercussion". Every claim is made up and the verifiers refute it.
+    # (Round 12's prompt: 2 calls, the first cut off; round 11's, the overview a request of
+    # its own: 3 calls.)
+    "openai-compatible": Recorded("2026-12-07", 1536, {CHUNK: None}, calls=1),
+    # Recorded 2026-12-07 again (round 13): asked for a forced tool on /v1/messages, it
+    # answered in plain text each time: cut off at the 700-token limit ("The application
+    # uses a feature called a `route` that makes a `GET` request to a `POST` endpoint..."),
+    # then twice a few lines about JSON strings instead of a tool call. The Anthropic schema
+    # carries no string lengths, so the grammar caps do not change its request.
     "anthropic": Recorded("2026-12-07", 700, {CHUNK: "plain text"}, calls=3),
 }
 
