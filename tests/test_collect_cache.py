@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,35 @@ def test_a_rescan_after_one_edit_starts_no_worker(
     again = _collect(repo, tmp_path / "cache", jobs=2)
     assert again.cache_hits == len(cold.digests) - 1  # every file read but the edited one
     assert again.facts.routes == cold.facts.routes
+
+
+def test_a_cold_parallel_collect_leaves_the_reading_to_the_workers(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing in the cache to look up, this process hands out paths unread (the
+    workers read and hash each file once); a warm scan reads here to look each file up."""
+    monkeypatch.setattr(_run, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(_run, "BATCH", 3)
+    sequential = _collect(repo, None)
+    read_here: list[int] = []  # a forked worker's calls land in its own copy of this list
+    real = _run._read_batch
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        read_here.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_run, "_read_batch", counted)
+    cold = _collect(repo, tmp_path / "cache", jobs=2)
+    assert read_here == []
+    assert cold.digests == sequential.digests and cold.facts == sequential.facts
+    warm = _collect(repo, tmp_path / "cache", jobs=2)
+    assert sum(read_here) == len(walk(repo).files)
+    assert warm.cache_hits == len(cold.digests) and warm.facts == cold.facts
+
+
+def test_cache_holds_only_what_was_stored_under_the_signature(tmp_path: Path) -> None:
+    cache = FactCache(tmp_path)
+    assert not cache.holds("sig1")
+    cache.put_many("sig1", [("d1", "{}")])
+    assert cache.holds("sig1") and not cache.holds("sig2")
+    cache.close()

@@ -215,19 +215,31 @@ def _extract_all(
     handed to the workers without waiting for results).
 
     The main process reads and hashes each batch and looks it up in the cache (cheap: a
-    tenth of a second per 10k files); only the misses are parsed, by worker processes when
+    tenth of a second per 10k files; skipped when the cache holds nothing of this
+    signature); only the misses are parsed, by worker processes when
     there are enough of them to pay for a pool. A warm scan, or a re-scan after one edit,
     never starts a worker.
     """
-    lookup = cache.lookup if cache is not None else None
+    lookup = cache.lookup if cache is not None and cache.holds(sig) else None
     parallel = jobs > 1 and len(files) >= PARALLEL_THRESHOLD
+    # With nothing to look up (no cache, or a cold one), this process need not read or hash
+    # a file the workers read anyway: it hands out paths at once and keeps its core for them.
+    blind = parallel and lookup is None
     pool: ProcessPoolExecutor | None = None
     in_flight: deque[Future[list[_FileResult]]] = deque()
     misses: list[str] = []  # paths read and not found in the cache, not yet handed out
     try:
         for start in range(0, len(files), BATCH):
             batch = files[start : start + BATCH]
-            read = _read_batch(root, batch, collectors, sig, lookup, tests, readers)
+            if blind:
+                read: list[tuple[_FileResult, bytes | None, list[Collector]]] = []
+                for path in batch:
+                    if _readers(path, collectors, tests, readers):
+                        misses.append(path)
+                    else:
+                        read.append((_FileResult(path, "", None, cached=False), None, []))
+            else:
+                read = _read_batch(root, batch, collectors, sig, lookup, tests, readers)
             for fr, data, wanted in read:
                 if data is None:
                     yield fr  # cached, unreadable, or wanted by no collector
@@ -298,9 +310,7 @@ def _read_batch(
     """
     out: list[tuple[_FileResult, bytes | None, list[Collector]]] = []
     for path in paths:
-        wanted = (
-            readers[path] if readers is not None else interested(collectors, path, path in tests)
-        )
+        wanted = _readers(path, collectors, tests, readers)
         if not wanted:
             out.append((_FileResult(path, "", None, cached=False), None, wanted))
             continue
@@ -322,6 +332,16 @@ def _read_batch(
             fr.payload, fr.cached = hit, True
             out[i] = (fr, None, wanted)
     return out
+
+
+def _readers(
+    path: str,
+    collectors: list[Collector],
+    tests: frozenset[str],
+    readers: dict[str, list[Collector]] | None,
+) -> list[Collector]:
+    """The collectors that read ``path`` (``readers``, when the caller already knows them)."""
+    return readers[path] if readers is not None else interested(collectors, path, path in tests)
 
 
 def _extract(fr: _FileResult, data: bytes, readers: list[Collector], test: bool) -> _FileResult:

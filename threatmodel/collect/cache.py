@@ -49,6 +49,19 @@ class FactCache:
         except sqlite3.Error:
             return {}
 
+    def holds(self, signature: str) -> bool:
+        """Whether any entry was stored for this signature (a cold cache has none: looking
+        each file up in it would only cost the read and the hash)."""
+        if self._db is None:
+            return False
+        try:
+            row = self._db.execute(
+                "SELECT 1 FROM extracts WHERE signature = ? LIMIT 1", (signature,)
+            ).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None
+
     def put_many(self, signature: str, items: list[tuple[str, str]]) -> None:
         """Store (digest, text) pairs; the first write of a run drops other signatures."""
         if self._db is None:
