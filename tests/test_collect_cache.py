@@ -6,7 +6,9 @@ process pool must produce identical facts; a changed file is parsed again and on
 
 from __future__ import annotations
 
+import os
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +148,13 @@ def test_cache_holds_only_what_was_stored_under_the_signature(tmp_path: Path) ->
     cache.put_many("sig1", [("d1", "{}")])
     assert cache.holds("sig1") and not cache.holds("sig2")
     cache.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "nice"), reason="POSIX process priorities")
+def test_workers_run_below_the_process_that_links() -> None:
+    """The main process links the production code while the workers read the test code:
+    on as many cores as workers, it must not have to share its core with them."""
+    mine = os.nice(0)
+    with ProcessPoolExecutor(max_workers=1, initializer=_run._init_worker) as pool:
+        theirs = pool.submit(os.nice, 0).result()
+    assert theirs == min(19, mine + _run.WORKER_NICENESS)
