@@ -10,7 +10,7 @@ summaries hold row numbers. ``read_table`` turns a file's rows back into labels 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from threatmodel.dataflow.values import Label
@@ -67,3 +67,31 @@ def read_table(rows: list[list[Any]], path: str) -> list[Label]:
             )
         )
     return out
+
+
+def renamed_calls(
+    data: dict[str, Any],
+    name: Callable[[str], str],
+    mark: Callable[[Any], Any],
+    mark_columns: tuple[int, ...],
+) -> dict[str, Any]:
+    """A copy of a file's extract whose call labels and summaries' calls name their callee
+    by ``name``, and whose marks (the entries of the rows' ``mark_columns``: sanitizers,
+    the checks a value went through) are ``mark``-ed; the extract itself (maybe the
+    collect cache's) is left as it was. Import resolution renames through it (a bare
+    specifier to its module, a shared module tail to the module near the file)."""
+    rows = []
+    for row in data["labels"]:
+        row = list(row)
+        if row[0] == "call":
+            row[1] = name(row[1])
+        for i in mark_columns:
+            if i < len(row) and row[i]:
+                row[i] = [mark(x) for x in row[i]]
+        rows.append(row)
+    summaries = {}
+    for qual, summ in data["summaries"].items():
+        if summ.get("calls"):
+            summ = {**summ, "calls": [[name(c[0]), *c[1:]] for c in summ["calls"]]}
+        summaries[qual] = summ
+    return {**data, "labels": rows, "summaries": summaries}

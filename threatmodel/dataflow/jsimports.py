@@ -20,6 +20,7 @@ from typing import Any
 
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import RepoFiles
+from threatmodel.dataflow.encode import renamed_calls
 from threatmodel.dataflow.js import module_name
 from threatmodel.dataflow.jsweak import CHECK, PIN
 
@@ -67,19 +68,7 @@ def _renamed(data: dict[str, Any], modules: dict[str, str], names: set[str]) -> 
                 return f"{head}{name(qual)}{sep}{index}"
         return s
 
-    rows = []
-    for row in data["labels"]:
-        if row[0] == "call":
-            row = [row[0], name(row[1]), *row[2:]]
-        if len(row) > 6 and row[6]:  # the checks a value went through
-            row = [*row[:6], [mark(x) for x in row[6]], *row[7:]]
-        rows.append(row)
-    summaries = {}
-    for qual, summ in data["summaries"].items():
-        if summ.get("calls"):
-            summ = {**summ, "calls": [[name(c[0]), *c[1:]] for c in summ["calls"]]}
-        summaries[qual] = summ
-    out = {**data, "labels": rows, "summaries": summaries}
+    out = renamed_calls(data, name, mark, (6,))  # 6: the checks a value went through
     links = data.get("exports")
     if links:
         out["exports"] = {

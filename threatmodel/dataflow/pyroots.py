@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from threatmodel.dataflow.checks import HOLDS
+from threatmodel.dataflow.encode import renamed_calls
 
 
 class Roots:
@@ -141,24 +142,10 @@ def localized(data: dict[str, Any], module: str, roots: Roots) -> dict[str, Any]
                 return head + mod + body[end:]
         return s
 
-    def marks(xs: list[Any]) -> list[Any]:
-        return [name(x) if isinstance(x, str) and x.startswith(HOLDS) else x for x in xs]
+    def marks(x: Any) -> Any:
+        return name(x) if isinstance(x, str) and x.startswith(HOLDS) else x
 
-    rows = []
-    for row in data["labels"]:
-        row = list(row)
-        if row[0] == "call":
-            row[1] = name(row[1])
-        for i in (3, 6):  # sanitizers and the checks a value went through
-            if i < len(row):
-                row[i] = marks(row[i])
-        rows.append(row)
-    summaries = {}
-    for qual, summ in data["summaries"].items():
-        if summ.get("calls"):
-            summ = {**summ, "calls": [[name(c[0]), *c[1:]] for c in summ["calls"]]}
-        summaries[qual] = summ
-    out = {**data, "labels": rows, "summaries": summaries}
+    out = renamed_calls(data, name, marks, (3, 6))  # sanitizers, checks passed through
     for key in ("imports", "instances"):
         if data.get(key):
             out[key] = {k: name(v) for k, v in data[key].items()}
