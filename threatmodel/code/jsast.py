@@ -40,6 +40,35 @@ def line_of(node: Node) -> int:
     return node.start_point[0] + 1
 
 
+# A binding's node type -> the fields of its target and its value.
+_BINDINGS = {
+    "variable_declarator": ("name", "value"),  # const x = v
+    "assignment_expression": ("left", "right"),  # x = v
+}
+
+
+def declared(fn: Node) -> dict[str, Node]:
+    """Each name ``fn`` declares (``const x = v``, ``let``, ``var``) -> its value (the last
+    declaration of a name wins)."""
+    out: dict[str, Node] = {}
+    for node in walk(fn):
+        if node.type == "variable_declarator":
+            bound = binding(node)
+            if bound is not None:
+                out[node_text(bound[0])] = bound[1]
+    return out
+
+
+def binding(node: Node) -> tuple[Node, Node] | None:
+    """(target, value) of a declaration ``const x = v`` or an assignment ``x = v``; None for
+    any other node, or one without both."""
+    fields = _BINDINGS.get(node.type)
+    if fields is None:
+        return None
+    target, value = (node.child_by_field_name(f) for f in fields)
+    return (target, value) if target is not None and value is not None else None
+
+
 def string_value(node: Node | None) -> str | None:
     """The value of a string literal or a template string without substitutions."""
     if node is None:

@@ -424,12 +424,7 @@ def _compares_signature(node: Node) -> bool:
 
 def _scratch(target: Node, fn: Node) -> bool:
     """The written path names a cache or temp folder, following the function's declarations."""
-    values: dict[str, str] = {}
-    for node in jsast.walk(fn):
-        if node.type == "variable_declarator":
-            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-            if name is not None and value is not None:
-                values[node_text(name)] = node_text(value)
+    values = {name: node_text(value) for name, value in jsast.declared(fn).items()}
     text = node_text(target)
     for _ in range(3):
         text += " " + " ".join(values.get(n, "") for n in re.findall(r"\w+", text))

@@ -191,14 +191,9 @@ def _constructed(fn: Node, local: str) -> str | None:
     """The class ``local`` is built from in ``fn`` (``const view = new EditorView(...)``, or
     ``let view; ... view = new EditorView(...)``): the first ``new`` it is given."""
     for node in jsast.walk(fn):
-        if node.type == "variable_declarator":
-            target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-        elif node.type == "assignment_expression":
-            target, value = node.child_by_field_name("left"), node.child_by_field_name("right")
-        else:
-            continue
-        if target is not None and value is not None and node_text(target) == local:
-            return _new_of(value)
+        bound = jsast.binding(node)
+        if bound is not None and node_text(bound[0]) == local:
+            return _new_of(bound[1])
     return None
 
 

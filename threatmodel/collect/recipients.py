@@ -33,12 +33,7 @@ def js_to_operator(args: list[Node], fn: Node) -> bool:
     """Does every ``to`` of the mail call's arguments name a configured or constant address?
     Objects are followed through the declarations of ``fn`` (``sendMail(mailSettings)``,
     ``mailSettings = { mailOptions }``, ``mailOptions = { to: process.env.X }``)."""
-    decls: dict[str, Node] = {}
-    for node in jsast.walk(fn):
-        if node.type == "variable_declarator":
-            name, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-            if name is not None and value is not None:
-                decls[node_text(name)] = value
+    decls = jsast.declared(fn)
     found: list[Node] = []
     for a in args:
         _js_recipients(a, decls, found, 0)

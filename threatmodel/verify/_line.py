@@ -110,16 +110,13 @@ def _js(text: str, line: int, lang: str) -> list[Assigned]:
     for node in jsast.walk(tree.root_node):
         if node.start_point[0] + 1 != line:
             continue
-        if node.type == "variable_declarator":
-            target, value = node.child_by_field_name("name"), node.child_by_field_name("value")
-        elif node.type == "assignment_expression":
-            target, value = node.child_by_field_name("left"), node.child_by_field_name("right")
-        elif node.type == "pair":
-            target, value = node.child_by_field_name("key"), node.child_by_field_name("value")
-        else:
+        bound = jsast.binding(node)
+        if node.type == "pair":  # an object's ``key: value`` sets a field too
+            key, val = node.child_by_field_name("key"), node.child_by_field_name("value")
+            bound = (key, val) if key is not None and val is not None else None
+        if bound is None:
             continue
-        if target is None or value is None:
-            continue
+        target, value = bound
         name = node_text(target)
         if value.type in ("true", "false"):
             out.append(Assigned(name, "bool", value.type, truth=value.type == "true"))
