@@ -28,16 +28,6 @@ FIXTURE_ROOTS = sorted(
         REPO / "examples" / "leaky-notes",
     }
 )
-# Known and left (round 13): flows_js's gate skips a file whose helper only passes its
-# argument on (``tidy(v) { return v.trim() }``); the flow through it is kept, as link assumes
-# of a function it has no summary for, but without the step at the helper's line. Strict: the
-# day the gate keeps that step, this fails and the mark goes.
-_STEP_LOST = pytest.mark.xfail(
-    strict=True, reason="flows_js gate: a skipped pass-through helper's step is not shown"
-)
-_ROOTS = [
-    pytest.param(r, marks=_STEP_LOST) if r.name == "ts-paths-app" else r for r in FIXTURE_ROOTS
-]
 
 
 def _facts(root: Path) -> tuple[dict[str, object], list[str]]:
@@ -46,7 +36,7 @@ def _facts(root: Path) -> tuple[dict[str, object], list[str]]:
     return result.facts.model_dump(mode="json"), not_parsed + result.warnings
 
 
-@pytest.mark.parametrize("root", _ROOTS, ids=lambda p: str(p.relative_to(REPO)))
+@pytest.mark.parametrize("root", FIXTURE_ROOTS, ids=lambda p: str(p.relative_to(REPO)))
 def test_gates_change_no_fact(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gated = _facts(root)
     for c in all_collectors():

@@ -19,6 +19,8 @@ from js_support import by_route, collect, js_flows
 from threatmodel.code.jsast import resolve_module
 from threatmodel.code.jsworkspace import RepoFiles, package_entries, repo_files
 from threatmodel.code.reader import RepoReader
+from threatmodel.code.walk import walk
+from threatmodel.collect import collect_facts
 from threatmodel.collect.effects import handler_code
 from threatmodel.collect.flows_js import JsFlowsCollector
 from threatmodel.frameworks.express.routes import ExpressCollector
@@ -126,3 +128,14 @@ def test_package_entries_map_build_outputs_to_sources() -> None:
         "libs/kit/src/nest/module.ts"
     )
     assert resolve_module("apps/x/main.ts", "@acme/kit", files) == "libs/kit/src/index.ts"
+
+
+def test_a_pass_through_helper_the_gate_skips_still_shows_its_step() -> None:
+    """``text.ts`` names nothing the flows gate looks for (``tidy(v)`` returns ``v.trim()``):
+    the workers never extract it, but link does once a route calls into it, so the flow
+    through it has its step there, as without the gate."""
+    assert JsFlowsCollector.gate is not None
+    assert not JsFlowsCollector.gate.search((PATHS_APP / "server/utils/text.ts").read_text())
+    facts = collect_facts(PATHS_APP, walk(PATHS_APP).files, cache=None, jobs=1).facts
+    (flow,) = [f for f in facts.flows if f.claim == "open_redirect" and f.sink_location.line == 15]
+    assert "server/utils/text.ts" in {s.path for s in flow.steps}
