@@ -6,6 +6,7 @@ import ast
 import json
 from pathlib import Path
 
+from threatmodel.code.pyparse import parse_lines
 from threatmodel.code.source import SourceFile
 from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
@@ -105,7 +106,7 @@ def test_a_function_is_parsed_alone_at_its_own_lines_and_columns(tmp_path: Path)
     assert src.python_ast is not None
     for qual, fn in _defs(src.python_ast).items():
         first, last, line, _ = stub(fn, src.lines)[LAZY]
-        got = _find(f._alone(first, last), qual.rsplit(".", 1)[-1], line)
+        got = _find(parse_lines(f.lines, first, last, "app.py"), qual.rsplit(".", 1)[-1], line)
         assert got is not None and ast.dump(got, include_attributes=True) == ast.dump(
             fn, include_attributes=True
         ), qual

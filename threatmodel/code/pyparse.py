@@ -66,6 +66,25 @@ def python_tree(text: str) -> ast.Module | None:
         return None
 
 
+def parse_lines(lines: list[str], first: int, last: int, filename: str) -> list[ast.stmt]:
+    """The statements of lines ``first``..``last`` (1-based) of a file, parsed alone at their
+    own line numbers and columns (an indented block, a method, under an ``if 1:`` on the
+    line above: a method always has its class's line there); [] when they do not parse
+    alone. A reader that needs one definition of a large file parses it, not the file."""
+    segment = "\n".join(lines[first - 1 : last])
+    indented = segment[:1].isspace()
+    if indented and first < 2:
+        return []
+    head = "\n" * (first - 2) + "if 1:\n" if indented else "\n" * (first - 1)
+    try:
+        body = parse_python(head + segment, filename=filename).body
+    except (NotPython, RecursionError, MemoryError):
+        return []
+    if indented:
+        return body[0].body if body and isinstance(body[0], ast.If) else []
+    return body
+
+
 def _parse(text: str, filename: str, mode: str) -> ast.AST:
     try:
         with warnings.catch_warnings():

@@ -81,6 +81,8 @@ def _class_info(node: ast.ClassDef, lines: list[str]) -> dict[str, Any]:
             attr_lines[target.id] = [stmt.lineno, line_text(lines, stmt.lineno)]
     return {
         "line": node.lineno,
+        # its lines, decorators included: link parses the class alone (made.py)
+        "span": [min([node.lineno, *(d.lineno for d in node.decorator_list)]), node.end_lineno],
         "bases": [dotted(subscript_head(b)) for b in node.bases],
         "methods": sorted(
             n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -227,8 +229,8 @@ class PythonWebCollector(Collector):
     # error formatter (graphql/endpoint.py); arguments; 14: FastAPI's docs pages name
     # their app (served under its mount); 15: a route decorator applied by a call; 16: an
     # aiohttp decorator only on a RouteTableDef; 17: the GraphQL module test has no leading
-    # word boundary (it may say yes more often)
-    version = 17
+    # word boundary (it may say yes more often); 18: a class's span of lines
+    version = 18
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -24,7 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from threatmodel.code.pyparse import NotPython, parse_python
+from threatmodel.code.pyparse import parse_lines
 from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.guards import summarize_with_text
 from threatmodel.frameworks._python.walked import Walked
@@ -58,29 +58,13 @@ class _File:
 
     def function(self, qual: str, first: int, last: int, line: int) -> FuncDef | None:
         name = qual.rsplit(".", 1)[-1]
-        got = _find(self._alone(first, last), name, line)
+        got = _find(parse_lines(self.lines, first, last, self.path), name, line)
         if got is None and self.src is not None and self.src.python_ast is not None:
             body = self.src.python_ast.body
             got = _find(body, name, line) or _find(
                 [m for c in body if isinstance(c, ast.ClassDef) for m in c.body], name, line
             )
         return got
-
-    def _alone(self, first: int, last: int) -> list[ast.stmt]:
-        """The function's lines parsed at their own line numbers and columns: an indented
-        method under an ``if 1:`` on the line above (a method always has its class's)."""
-        segment = "\n".join(self.lines[first - 1 : last])
-        indented = segment[:1].isspace()
-        if indented and first < 2:
-            return []
-        head = "\n" * (first - 2) + "if 1:\n" if indented else "\n" * (first - 1)
-        try:
-            body = parse_python(head + segment, filename=self.path).body
-        except (NotPython, RecursionError, MemoryError):
-            return []
-        if indented:
-            return body[0].body if body and isinstance(body[0], ast.If) else []
-        return body
 
 
 def _find(body: list[ast.stmt], name: str, line: int) -> FuncDef | None:

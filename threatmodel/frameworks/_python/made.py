@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from threatmodel.code.pyast import FuncDef, dotted, last
+from threatmodel.code.pyparse import parse_lines
 from threatmodel.code.source import SourceFile
+from threatmodel.collect.pyweb_lazy import LAZY
 from threatmodel.frameworks._python.built import (
     Built,
     Env,
@@ -65,13 +67,18 @@ def _members(node: ast.ClassDef | FuncDef | ast.Module) -> dict[str, Any]:
     }
 
 
+_DEFS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+
+
 class Maker:
     """Follows a ``Built`` to the callable it makes (see the module docstring)."""
 
     def __init__(self, resolver: Resolver, src: Sources):
         self._resolve = resolver.resolve
+        self._extracts = resolver.extracts
         self._is_var = lambda f, s: s in resolver.extracts.get(f, {}).get("symbols", [])
         self._src = src
+        self._alone: dict[tuple[str, str], ast.ClassDef | FuncDef | None] = {}
 
     def key(self, file: str) -> Resolve:
         """Names in ``file`` -> their value: a literal collection or constant the defining
@@ -120,13 +127,37 @@ class Maker:
         return src.lines if src is not None else []
 
     def top(self, file: str | None, symbol: str) -> ast.ClassDef | FuncDef | None:
-        tree = self.tree(file) if file else None
-        if tree is None or "." in symbol:
+        if not file or "." in symbol:
+            return None
+        alone = self._parsed_alone(file, symbol)
+        if alone is not None:
+            return alone
+        tree = self.tree(file)
+        if tree is None:
             return None
         got = _members(tree).get(symbol)
         return (
             got if isinstance(got, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef) else None
         )
+
+    def _parsed_alone(self, file: str, symbol: str) -> ast.ClassDef | FuncDef | None:
+        """A top-level class or function of ``file`` parsed from its own lines, where the
+        extract gives them (a class's span, a function's stub): a large module is not
+        parsed whole for one class's ``__init__``. Once per name, so that the node is the
+        same object at every read (``classes`` compares them)."""
+        key = (file, symbol)
+        if key not in self._alone:
+            data = self._extracts.get(file) or {}
+            cls = data.get("classes", {}).get(symbol) or {}
+            # the raw entry: ``get`` of a lazy ``functions`` would summarise the function
+            stub = dict.get(data.get("functions") or {}, symbol)
+            span = cls.get("span") or (stub.get(LAZY, [])[:2] if isinstance(stub, dict) else [])
+            lines = self.lines(file) if len(span) == 2 else []
+            body = parse_lines(lines, span[0], span[1], file) if lines else []
+            self._alone[key] = next(
+                (n for n in body if isinstance(n, _DEFS) and n.name == symbol), None
+            )
+        return self._alone[key]
 
     def made(self, b: Built, depth: int = 0) -> Made | None:
         target, symbol, _ = self._resolve(b.file, b.callee)
