@@ -32,3 +32,26 @@ def test_calls_deeper_than_nesting_pass_their_inputs() -> None:
         (lab,) = inner
     assert lab.origin == "request.args"
     assert chain == [f"m.f{i}" for i in range(NESTING + 1, 1, -1)]  # the outer NESTING kept
+
+
+def _arg(lab: Label) -> frozenset[Label]:
+    return dict(lab.args)["0"]
+
+
+def test_equal_sets_that_came_along_different_paths_keep_their_own() -> None:
+    """Two arguments equal but for the lines their value went through (``Label`` equality
+    leaves the path out): the memo that cuts each set once must not hand one the other's
+    path, or the steps a report shows depend on which was met first (set order)."""
+    deep = _nest(NESTING + 1)  # deep enough that each argument is cut, not kept as it is
+    via5 = frozenset({Label("call", "m.h", 4, args=(("0", frozenset({deep})),), steps=(5,))})
+    via7 = frozenset({Label("call", "m.h", 4, args=(("0", frozenset({deep})),), steps=(7,))})
+    assert via5 == via7
+    top = frozenset(
+        {
+            Label("call", "m.f", 10, args=(("0", via5),)),
+            Label("call", "m.g", 11, args=(("0", via7),)),
+        }
+    )
+    out = {lab.origin: lab for lab in shallow(top)}
+    assert [x.steps for x in _arg(out["m.f"])] == [(5,)]
+    assert [x.steps for x in _arg(out["m.g"])] == [(7,)]

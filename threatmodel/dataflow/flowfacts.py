@@ -15,7 +15,7 @@ from threatmodel.dataflow.injected import dropped
 from threatmodel.dataflow.link import NOTE, Linker
 from threatmodel.dataflow.pending import Pending
 from threatmodel.dataflow.routeparams import route_hits
-from threatmodel.dataflow.values import Label, Step
+from threatmodel.dataflow.values import Label, Step, path_order
 from threatmodel.models import Flow, Location, Route
 
 
@@ -33,9 +33,18 @@ def _place(step: Step, path: str) -> Location:
 
 
 def _source_order(lab: Label) -> tuple[Any, ...]:
-    """Request sources first, then by place; a total order, so which of two labels at one
-    place gives the flow never depends on set order."""
-    return (lab.kind != "request", lab.path, lab.line, lab.origin, sorted(lab.safe), lab.via)
+    """Request sources first, then by place, then by the path they came along (as
+    ``distinct`` keeps one): a total order on what a flow shows, so which of two labels at
+    one place gives the flow never depends on set order."""
+    return (
+        lab.kind != "request",
+        lab.path,
+        lab.line,
+        lab.origin,
+        sorted(lab.safe),
+        lab.via,
+        path_order(lab),
+    )
 
 
 def flows(

@@ -28,7 +28,7 @@ from threatmodel.dataflow.pyhier import Hierarchy
 from threatmodel.dataflow.pyroots import Roots, localized
 from threatmodel.dataflow.sandbox import WHY, sandboxed
 from threatmodel.dataflow.signature import signature
-from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct
+from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct, paths_hash
 
 MAX_DEPTH = 5
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
@@ -95,12 +95,11 @@ class Linker:
         )
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
-        self._results: dict[tuple[Label, int], frozenset[Label]] = {}
-        # resolve() of (a label set, its binding's id, depth), the binding kept beside the
-        # answer so that its id is not reused: a set of labels is the argument of many
-        # calls of one value's history, and walked again each time the work grew
-        # exponentially with a function's length (minutes on a 6,500-line module)
-        self._resolved: dict[tuple[frozenset[Label], int, int], tuple[object, frozenset[Label]]]
+        self._results: dict[tuple[Label, int, int], frozenset[Label]] = {}
+        # resolve() of (a label set's id, its binding's id, depth): a set of labels is the
+        # argument of many calls of one value's history, and walked again each time the
+        # work grew exponentially with a function's length (minutes on a 6,500-line module)
+        self._resolved: dict[tuple[object, ...], tuple[object, frozenset[Label]]]
         self._resolved = {}
         self._canon: dict[str, str] = {}  # canonical(): saleor asks 52k times, of 7k names
         self._reaching = self._reaching_sinks()
@@ -170,7 +169,10 @@ class Linker:
         return got
 
     def resolve(self, labels: frozenset[Label], bind: Bind | None, depth: int) -> frozenset[Label]:
-        key = (labels, id(bind), depth)
+        # By the set and its paths (equal sets may hold labels that came along different
+        # paths: ``Label`` equality leaves the path out, and the answer keeps each label's)
+        # and by the binding's id, the binding kept so that its id is not reused.
+        key = (labels, paths_hash(labels), id(bind), depth)
         known = self._resolved.get(key)
         if known is not None and known[0] is bind:
             return known[1]
@@ -240,11 +242,12 @@ class Linker:
 
     def call_result(self, lab: Label, bind: Bind | None, depth: int) -> frozenset[Label]:
         if bind is None:  # the same call label is met from many places: resolve it once
-            key = (lab, depth)
+            # with its paths: an equal label may have come along another path, and its
+            # arguments' labels too
+            key = (lab, lab.path_hash(), depth)
             got = self._results.get(key)
             if got is None:
-                got = self._call_result(lab, None, depth)
-                self._results[key] = got
+                got = self._results[key] = self._call_result(lab, None, depth)
             return got
         return self._call_result(lab, bind, depth)
 

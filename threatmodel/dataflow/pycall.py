@@ -27,6 +27,7 @@ from threatmodel.dataflow.values import (
     const,
     distinct,
     join,
+    paths_hash,
     tainted,
 )
 
@@ -443,20 +444,27 @@ def shallow(labels: frozenset[Label], depth: int = 0) -> frozenset[Label]:
     return _shallow(labels, depth, {})
 
 
-# A label set's cut by (the set, depth), and by (its id, depth) with the set kept so that the
-# id is not reused: one label set is often the argument of many calls (a value passed on
-# through a long function), so the labels form a graph that, walked as a tree, grew
-# exponentially (minutes on one 6,500-line module). The id is asked first: comparing equal
-# sets compares their labels' nested arguments.
-_Memo = dict[tuple[object, int], tuple[frozenset[Label], frozenset[Label]]]
+# A label set's cut by (the set and its paths, depth), and by (its id, depth) with the set
+# kept so that the id is not reused: one label set is often the argument of many calls (a
+# value passed on through a long function), so the labels form a graph that, walked as a
+# tree, grew exponentially (minutes on one 6,500-line module). The id is asked first:
+# comparing equal sets compares their labels' nested arguments. The paths are part of the
+# value key: equal sets may hold labels that came along different paths (``Label`` equality
+# leaves the path out), and the cut keeps each label's.
+_Memo = dict[tuple[object, ...], tuple[frozenset[Label], frozenset[Label]]]
 
 
 def _shallow(labels: frozenset[Label], depth: int, memo: _Memo) -> frozenset[Label]:
     if all(lab.kind != "call" for lab in labels):
         return labels  # no call to cut: already a set of distinct labels (most values)
     level = min(depth, NESTING)  # below NESTING every depth cuts the same
-    known = memo.get((id(labels), level)) or memo.get((labels, level))
+    known = memo.get((id(labels), level))
     if known is not None:
+        return known[1]
+    by_value = (labels, paths_hash(labels), level)
+    known = memo.get(by_value)
+    if known is not None:
+        memo[(id(labels), level)] = (labels, known[1])
         return known[1]
     out: list[Label] = []
     cut = False  # a label changed: the labels are a new set
@@ -472,7 +480,7 @@ def _shallow(labels: frozenset[Label], depth: int, memo: _Memo) -> frozenset[Lab
             cut = cut or args != lab.args
             out.append(lab.with_args(args) if args != lab.args else lab)
     result = distinct(out) if cut else labels
-    memo[(id(labels), level)] = memo[(labels, level)] = (labels, result)
+    memo[(id(labels), level)] = memo[by_value] = (labels, result)
     return result
 
 

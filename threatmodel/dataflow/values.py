@@ -61,6 +61,17 @@ class Label:
     # path, how the value got here, not what it is.
     unknown: tuple[str, ...] = field(default=(), compare=False)
     _h: int = field(default=0, compare=False, repr=False)
+    _ph: int = field(default=0, compare=False, repr=False)  # path_hash(), kept
+
+    def path_hash(self) -> int:
+        """A hash of the label with its path and its arguments' paths: two equal labels
+        (equality leaves paths out) that came along different paths hash apart (almost
+        surely), so a memo keyed by it never answers one with the other's path."""
+        h = self._ph
+        if not h:
+            args = tuple((k, paths_hash(v)) for k, v in self.args)
+            h = self._ph = hash((hash(self), self.steps, self.unknown, args)) or 1
+        return h
 
     def __hash__(self) -> int:
         h = self._h
@@ -178,6 +189,12 @@ def param_name(origin: str) -> str:
     return origin.partition(ATTR)[0]
 
 
+def paths_hash(labels: frozenset[Label]) -> int:
+    """``Label.path_hash`` of a set: with the set, a memo key that tells equal sets whose
+    labels came along different paths apart."""
+    return hash(frozenset(x.path_hash() for x in labels))
+
+
 def distinct(labels: Iterable[Label]) -> frozenset[Label]:
     """``labels`` as a set. Of labels that are one but for their path, the shortest path
     (then the lowest lines) is kept whatever order they come in, so where two values meet
@@ -185,12 +202,12 @@ def distinct(labels: Iterable[Label]) -> frozenset[Label]:
     out: dict[Label, Label] = {}
     for lab in labels:
         old = out.get(lab)
-        if old is None or _path_order(lab) < _path_order(old):
+        if old is None or path_order(lab) < path_order(old):
             out[lab] = lab
     return frozenset(out.values())
 
 
-def _path_order(lab: Label) -> tuple[int, int, list[tuple[str, int]]]:
+def path_order(lab: Label) -> tuple[int, int, list[tuple[str, int]]]:
     """A path through no unresolved call first (it is proof), then shorter, then lower
     lines (a line of the label's own file before another file's): a total order."""
     steps = [("", s) if isinstance(s, int) else s for s in lab.steps]
