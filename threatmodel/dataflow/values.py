@@ -201,10 +201,21 @@ def distinct(labels: Iterable[Label]) -> frozenset[Label]:
     the path a report shows never depends on set order."""
     out: dict[Label, Label] = {}
     for lab in labels:
-        old = out.get(lab)
-        if old is None or path_order(lab) < path_order(old):
+        old = out.setdefault(lab, lab)
+        if old is not lab and _goes_first(lab, old):
             out[lab] = lab
     return frozenset(out.values())
+
+
+def _goes_first(a: Label, b: Label) -> bool:
+    """``path_order(a) < path_order(b)``, without building either when the counts decide
+    or the paths are the same (most meetings: open-webui's link met 3.5 million)."""
+    if a.steps == b.steps and a.unknown == b.unknown:
+        return False
+    counts_a, counts_b = (len(a.unknown), len(a.steps)), (len(b.unknown), len(b.steps))
+    if counts_a != counts_b:
+        return counts_a < counts_b
+    return path_order(a) < path_order(b)
 
 
 def path_order(lab: Label) -> tuple[int, int, list[tuple[str, int]]]:
