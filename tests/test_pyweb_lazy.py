@@ -12,8 +12,9 @@ from threatmodel.code.walk import walk
 from threatmodel.collect import collect_facts
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.pyweb import PythonWebCollector
-from threatmodel.collect.pyweb_lazy import LAZY, LazyFunctions, _File, _find, stub
+from threatmodel.collect.pyweb_lazy import LazyFunctions, _File, _find
 from threatmodel.frameworks._python.guards import summarize_with_text
+from threatmodel.frameworks._python.stubs import LAZY, stub
 
 APP = """\
 from functools import wraps

@@ -29,7 +29,7 @@ from threatmodel.code.pyast import (
     walk,
 )
 from threatmodel.code.source import SourceFile
-from threatmodel.collect.pyweb_lazy import lazy, sources, stub
+from threatmodel.collect.pyweb_lazy import lazy, sources
 from threatmodel.frameworks._python.built import encode_call
 from threatmodel.frameworks._python.calls import built_deps
 from threatmodel.frameworks._python.guards import guard_anywhere, is_decorator_shaped, maybe_guards
@@ -38,6 +38,7 @@ from threatmodel.frameworks._python.owner import CALLER_WORDS
 from threatmodel.frameworks._python.rows import maybe_dispatch, registrations, row_facts
 from threatmodel.frameworks._python.settings import instance_defaults, module_consts
 from threatmodel.frameworks._python.stored_flag import model_bools
+from threatmodel.frameworks._python.stubs import stub
 from threatmodel.frameworks._python.walked import Walked
 from threatmodel.frameworks.django.url_text import str_consts
 from threatmodel.frameworks.openapi import routes as openapi

@@ -18,7 +18,6 @@ rather than another version's.
 from __future__ import annotations
 
 import ast
-import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -27,20 +26,10 @@ from typing import Any
 from threatmodel.code.pyparse import parse_lines
 from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.guards import summarize_with_text
+from threatmodel.frameworks._python.stubs import LAZY, crc
 from threatmodel.frameworks._python.walked import Walked
 
-LAZY = "lazy"  # a stub's key: [first line (decorators included), last line, def line, crc]
 FuncDef = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-def stub(fn: FuncDef, lines: list[str]) -> dict[str, Any]:
-    first = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
-    last = fn.end_lineno or fn.lineno
-    return {LAZY: [first, last, fn.lineno, _crc(lines, first, last)]}
-
-
-def _crc(lines: list[str], first: int, last: int) -> int:
-    return zlib.crc32("\n".join(lines[first - 1 : last]).encode("utf-8", "surrogatepass"))
 
 
 class _File:
@@ -92,11 +81,11 @@ class LazyFunctions(dict[str, Any]):
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in self else default  # noqa: SIM401 (dict.get skips __getitem__)
 
-    def _summary(self, qual: str, first: int, last: int, line: int, crc: int) -> Any:
+    def _summary(self, qual: str, first: int, last: int, line: int, checksum: int) -> Any:
         if self._file is None:
             self._file = _File(self.root, self.path)
         f = self._file
-        if len(f.lines) < last or _crc(f.lines, first, last) != crc:
+        if len(f.lines) < last or crc(f.lines, first, last) != checksum:
             return None  # not the lines extract read
         fn = f.function(qual, first, last, line)
         if fn is None:

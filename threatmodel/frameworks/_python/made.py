@@ -26,7 +26,6 @@ from typing import Any
 from threatmodel.code.pyast import FuncDef, dotted, last
 from threatmodel.code.pyparse import parse_lines
 from threatmodel.code.source import SourceFile
-from threatmodel.collect.pyweb_lazy import LAZY
 from threatmodel.frameworks._python.built import (
     Built,
     Env,
@@ -39,6 +38,7 @@ from threatmodel.frameworks._python.built import (
     run_body,
 )
 from threatmodel.frameworks._python.resolve import Resolver
+from threatmodel.frameworks._python.stubs import LAZY
 
 MAX_DEPTH = 5
 Sources = Callable[[str], SourceFile | None]
