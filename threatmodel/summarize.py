@@ -332,8 +332,16 @@ def _setup_sections(
     facts = b.facts
     anchors: dict[str, set[int]] = defaultdict(set)
     # every middleware's line: a scoped one's is where a view is given its middleware too
-    # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``)
-    for loc in [s.location for s in facts.settings] + [m.location for m in facts.middleware]:
+    # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``); not a route's
+    # own auth guard given in its declaration (``router.get(path, isAuthenticated, h)``):
+    # the route's auth line names it and its chunk or overview line holds the declaration.
+    declared = {r.location for r in facts.routes}
+    given = [
+        m.location
+        for m in facts.middleware
+        if not (m.kind == "auth" and m.scope != "global" and m.location in declared)
+    ]
+    for loc in [s.location for s in facts.settings] + given:
         anchors[loc.path].add(loc.line)
     # the request hooks and what they call (the session loader every guard relies on)
     hooks = hook_refs(b.index, files)

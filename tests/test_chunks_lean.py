@@ -1,0 +1,200 @@
+"""What a request does not repeat (issue 19): a model that only lists the columns its table
+fact already names, a template's markup past the line a flow reaches, a route's own auth
+guard re-quoted as application setup. What the model needs to judge stays.
+
+Fixtures are written here; facts are built by hand so these tests check summarize.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from threatmodel.code.reader import RepoReader
+from threatmodel.excerpt_focus import is_function
+from threatmodel.models import (
+    AuthStatus,
+    Column,
+    Facts,
+    Flow,
+    Location,
+    Middleware,
+    Route,
+    RouteAuth,
+    Table,
+)
+from threatmodel.summarize import summarize
+
+
+def write(root: Path, files: dict[str, str]) -> list[str]:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return sorted(files)
+
+
+def express_route(path: str, handler: str, loc: str, line: int, method: str = "POST") -> Route:
+    return Route(
+        id=f"{method} {path}",
+        method=method,
+        path=path,
+        framework="express",
+        handler=handler,
+        location=Location(path=loc, line=line),
+        auth=RouteAuth(status=AuthStatus.AUTHENTICATED),
+    )
+
+
+SHOP = {
+    "routes.js": (
+        "var h = require('./handler')\n"  # 1
+        "router.post('/items', auth.check, h.search)\n"  # 2
+        "router.get('/form', auth.check, function (req, res) {\n"  # 3
+        "    res.render('form', {mode: req.query.mode})\n"  # 4
+        "})\n"  # 5
+        "router.get('/about', auth.check, function (req, res) {\n"  # 6
+        "    res.render('about')\n"  # 7
+        "})\n"  # 8
+    ),
+    "handler.js": (
+        "module.exports.search = function (req, res) {\n"  # 1
+        "    db.Item.findAll({where: {name: req.body.name}}).then(items => {\n"  # 2
+        "        res.render('items', {items: items})\n"  # 3
+        "    })\n"  # 4
+        "}\n"  # 5
+    ),
+    "models/item.js": (
+        "module.exports = function (sequelize, DataTypes) {\n"  # 1
+        '    var Item = sequelize.define("Item", {\n'  # 2
+        "        id: {\n"  # 3
+        "            type: DataTypes.INTEGER,\n"  # 4
+        "            primaryKey: true\n"  # 5
+        "        },\n"  # 6
+        "        name: {\n"  # 7
+        "            type: DataTypes.STRING\n"  # 8
+        "        }\n"  # 9
+        "    });\n"  # 10
+        "    return Item\n"  # 11
+        "}\n"  # 12
+    ),
+    "models/user.js": (
+        "module.exports = function (sequelize, DataTypes) {\n"  # 1
+        '    var User = sequelize.define("User", {\n'  # 2
+        "        role: {\n"  # 3
+        "            type: DataTypes.STRING,\n"  # 4
+        "            defaultValue: 'admin'\n"  # 5
+        "        }\n"  # 6
+        "    });\n"  # 7
+        "    return User\n"  # 8
+        "}\n"  # 9
+    ),
+    # 30 lines: the row printed unescaped at 12, markup to the end
+    "views/items.ejs": "".join(
+        "<% items.forEach(function (it) { %>\n"
+        if n == 11
+        else "<td><%- it.name %></td>\n"
+        if n == 12
+        else f"<p>plain markup {n}</p>\n"
+        for n in range(1, 31)
+    ),
+}
+
+
+def shop_facts() -> Facts:
+    row = Location(path="views/items.ejs", line=12)
+    read = Location(path="handler.js", line=2)
+    stored = Flow(
+        claim="xss",
+        source="Item.findAll",
+        source_kind="database",
+        source_location=read,
+        sink="res.render",
+        sink_location=row,
+    )
+    return Facts(
+        routes=[
+            express_route("/items", "h.search", "routes.js", 2),
+            express_route("/form", "anonymous", "routes.js", 3, "GET"),
+            express_route("/about", "anonymous", "routes.js", 6, "GET"),
+        ],
+        middleware=[
+            Middleware(
+                kind="auth",
+                name="auth.check",
+                scope=scope,
+                location=Location(path="routes.js", line=line),
+            )
+            for scope, line in (("POST /items", 2), ("GET /form", 3), ("GET /about", 6))
+        ],
+        tables=[
+            Table(
+                name="Item",
+                source="sequelize",
+                columns=[Column(name="id", type="INTEGER"), Column(name="name", type="STRING")],
+                location=Location(path="models/item.js", line=2),
+            ),
+            Table(
+                name="User",
+                source="sequelize",
+                columns=[Column(name="role", type="STRING")],
+                location=Location(path="models/user.js", line=2),
+            ),
+        ],
+        flows=[stored],
+    )
+
+
+def shop_data(tmp_path: Path, facts: Facts) -> str:
+    files = write(tmp_path, SHOP)
+    return "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000, files=files))
+
+
+def test_a_model_of_columns_only_is_not_quoted_its_table_fact_lists_them(tmp_path: Path) -> None:
+    data = shop_data(tmp_path, shop_facts())
+    assert "table Item (from sequelize" in data and "columns: id INTEGER, name STRING" in data
+    assert "model of Item" not in data and "primaryKey: true" not in data
+
+
+def test_a_model_with_a_default_is_quoted(tmp_path: Path) -> None:
+    facts = shop_facts()
+    # the handler now names User too: its role column defaults to admin, which no fact says
+    write(tmp_path, SHOP)
+    handler = (tmp_path / "handler.js").read_text().replace("db.Item", "db.User")
+    (tmp_path / "handler.js").write_text(handler)
+    files = sorted(SHOP)
+    data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000, files=files))
+    assert "--- model of User: models/user.js lines 2-7" in data
+    assert "5|        defaultValue: 'admin'" in data
+
+
+def test_a_template_flow_excerpt_ends_a_few_lines_past_its_sink(tmp_path: Path) -> None:
+    data = shop_data(tmp_path, shop_facts())
+    # the sink's line and three on each side (the loop that prints it), not a window of
+    # twenty-five lines from the sink on
+    assert "--- flow xss: views/items.ejs lines 9-15" in data
+    assert "12|<td><%- it.name %></td>" in data
+    assert "plain markup 16" not in data and "plain markup 30" not in data
+
+
+def test_a_routes_own_auth_guard_is_not_application_setup(tmp_path: Path) -> None:
+    data = shop_data(tmp_path, shop_facts())
+    # a quiet page behind its guard: its declaration line is the overview's, its body is
+    # not re-quoted as setup because the guard is given there
+    assert "application setup: routes.js" not in data and "render('about')" not in data
+    assert "GET /about :6 | router.get('/about', auth.check, function (req, res) {" in data
+
+
+def test_a_scoped_middleware_that_is_not_auth_stays_application_setup(tmp_path: Path) -> None:
+    facts = shop_facts()
+    other = [m.model_copy(update={"kind": "other"}) for m in facts.middleware]
+    data = shop_data(tmp_path, facts.model_copy(update={"middleware": other}))
+    assert "--- application setup: routes.js lines 2-8" in data
+    assert "7|    res.render('about')" in data
+
+
+def test_an_inline_express_handler_is_a_function_and_its_request_read_is_quoted(
+    tmp_path: Path,
+) -> None:
+    assert is_function(["router.get('/form', auth.check, function (req, res) {"])
+    data = shop_data(tmp_path, shop_facts())
+    # it hands a request value to the page: not a quiet route left to the overview
+    assert "4|    res.render('form', {mode: req.query.mode})" in data
