@@ -198,3 +198,41 @@ def test_an_inline_express_handler_is_a_function_and_its_request_read_is_quoted(
     data = shop_data(tmp_path, shop_facts())
     # it hands a request value to the page: not a quiet route left to the overview
     assert "4|    res.render('form', {mode: req.query.mode})" in data
+
+
+BLUEPRINT = (
+    "from flask import Blueprint, request\n"  # 1
+    "\n"  # 2
+    "notes = Blueprint('notes', __name__)\n"  # 3
+    "LIMIT = 20\n"  # 4
+    "\n"  # 5
+    "\n"  # 6
+    "@notes.route('/notes')\n"  # 7
+    "def listing():\n"  # 8
+    "    return str(LIMIT + len(request.args))\n"  # 9
+)
+
+
+def test_the_blueprint_a_route_is_registered_on_is_not_a_constant_to_quote() -> None:
+    from threatmodel.excerpt_calls import constants
+    from threatmodel.excerpts import CodeIndex, CodeRef
+
+    class Lines:
+        def lines(self, path: str) -> list[str]:
+            return BLUEPRINT.splitlines()
+
+    index = CodeIndex(Lines())  # type: ignore[arg-type]
+    found = constants(index, [CodeRef("notes.py", 7, 9, "handler")])
+    # LIMIT, which the handler reads, is quoted; the blueprint its decorator registers the
+    # handler on is the route's own fact, not data the handler depends on
+    assert [c.label for c in found] == ["constant LIMIT"]
+
+
+def test_the_schema_is_counted_as_the_sdks_send_it() -> None:
+    import json
+
+    from threatmodel.llm.schema import schema_text, wire_schema
+
+    text = schema_text(wire_schema())
+    assert json.loads(text) == wire_schema()
+    assert ", " not in text and ": " not in text  # compact, as httpx / openai-python send it

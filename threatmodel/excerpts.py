@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
 FALLBACK_LINES = 25  # window shown when the file cannot be parsed
-_ROUTE_DECORATORS = frozenset(
+ROUTE_DECORATORS = frozenset(
     {
         "route",
         "get",
@@ -247,7 +247,7 @@ class CodeIndex:
         out: list[CodeRef] = []
         for dec in fn.decorator_list:
             name = dotted(dec)
-            if not name or ("." in name and last(name) in _ROUTE_DECORATORS):
+            if not name or ("." in name and last(name) in ROUTE_DECORATORS):
                 continue
             ref = self._py_resolve(path, tree, name)
             if ref is not None:
