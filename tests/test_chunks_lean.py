@@ -236,3 +236,37 @@ def test_the_schema_is_counted_as_the_sdks_send_it() -> None:
     text = schema_text(wire_schema())
     assert json.loads(text) == wire_schema()
     assert ", " not in text and ": " not in text  # compact, as httpx / openai-python send it
+
+
+def test_one_sink_reached_by_two_decided_values_is_one_line(tmp_path: Path) -> None:
+    from threatmodel.chunk_builder import ChunkBuilder
+    from threatmodel.chunk_decided import decided_lines
+
+    write(tmp_path, {"views.py": "def page(request):\n    return render_template('p.html')\n"})
+    sink = Location(path="views.py", line=2)
+    flows = [
+        Flow(
+            claim="xss",
+            source=kind,
+            source_kind=kind,
+            source_location=Location(path="views.py", line=1),
+            sink="render_template",
+            sink_location=sink,
+            broken_by="flask.render_template",
+        )
+        for kind in ("request", "database")
+    ]
+    b = ChunkBuilder(Facts(flows=flows), RepoReader(tmp_path))
+    assert decided_lines(b, flows, "views.py") == [
+        "    xss at line 2 | return render_template('p.html'): database value broken by "
+        "flask.render_template; request value broken by flask.render_template"
+    ]
+
+
+def test_a_config_files_comment_lines_are_not_sent(tmp_path: Path) -> None:
+    from threatmodel.chunk_sections import configuration_text
+
+    text = "# build the app\nFROM python:3.12\n  # run it\nCMD python app.py\n"
+    write(tmp_path, {"Dockerfile": text})
+    ((_path, shown),) = configuration_text(RepoReader(tmp_path), ["Dockerfile"])
+    assert shown.splitlines()[1:] == ["2|FROM python:3.12", "4|CMD python app.py"]
