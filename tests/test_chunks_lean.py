@@ -270,3 +270,22 @@ def test_a_config_files_comment_lines_are_not_sent(tmp_path: Path) -> None:
     write(tmp_path, {"Dockerfile": text})
     ((_path, shown),) = configuration_text(RepoReader(tmp_path), ["Dockerfile"])
     assert shown.splitlines()[1:] == ["2|FROM python:3.12", "4|CMD python app.py"]
+
+
+def test_markup_set_to_a_literal_is_not_unescaped_output(tmp_path: Path) -> None:
+    from threatmodel.chunk_sections import output_refs
+    from threatmodel.excerpts import CodeIndex
+
+    page = (
+        "<script>\n"  # 1
+        'out.innerHTML = "";\n'  # 2
+        "fetch('/api').then(r => r.text()).then(t => {\n"  # 3
+        "    out.innerHTML = t;\n"  # 4
+        "}).catch(e => { out.innerHTML = 'error'; });\n"  # 5
+        "</script>\n"  # 6
+    ) + "<p>plain</p>\n" * 20
+    write(tmp_path, {"page.html": page, "empty.html": 'x.innerHTML = "";\n'})
+    refs = output_refs(CodeIndex(RepoReader(tmp_path)), ["empty.html", "page.html"])
+    # the line that prints the fetched text, with its context; nothing for the literal-only
+    # file
+    assert [(r.path, r.start, r.end) for r in refs] == [("page.html", 1, 7)]

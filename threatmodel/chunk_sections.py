@@ -79,6 +79,11 @@ _UNESCAPED = re.compile(
     |\.(?:append|prepend|html|after|before|replaceWith)\(\s*(?:`|['"]\s*<|$)""",
     re.X,
 )
+# Markup assigned as a lone string literal (``out.innerHTML = "";``, ``= 'error'``): the
+# page's own text, nothing from a request or the database is printed there.
+_LITERAL_HTML = re.compile(
+    r"""\.(?:inner|outer)HTML\s*=\s*(?:"[^"\\]*"|'[^'\\]*'|`[^`$\\]*`)\s*(?=[;})\s]*$)"""
+)
 # A Jinja / Django output a filter does not make harmless (escaped, JSON, a number), in the
 # templates of an app that turned autoescaping off.
 _PRINTED = re.compile(
@@ -244,7 +249,7 @@ def output_refs(
         spans = [
             (max(1, no - OUTPUT_CONTEXT), min(len(lines), no + OUTPUT_CONTEXT))
             for no, text in enumerate(lines, 1)
-            if len(text) <= MAX_LINE_CHARS and _UNESCAPED.search(text)
+            if len(text) <= MAX_LINE_CHARS and _UNESCAPED.search(_LITERAL_HTML.sub("", text))
         ]
         gap = 1
         if autoescape_off and path.endswith(_JINJA_EXT) and "/static/" not in f"/{path}":
