@@ -289,3 +289,24 @@ def test_markup_set_to_a_literal_is_not_unescaped_output(tmp_path: Path) -> None
     # the line that prints the fetched text, with its context; nothing for the literal-only
     # file
     assert [(r.path, r.start, r.end) for r in refs] == [("page.html", 1, 7)]
+
+
+def test_global_middleware_beside_its_quoted_list_is_named_by_its_class() -> None:
+    from threatmodel.summary_text import global_text
+
+    at = Location(path="proj/settings.py", line=40)
+    facts = Facts(
+        middleware=[
+            Middleware(
+                kind="csrf", name="django.middleware.csrf.CsrfViewMiddleware", scope="global",
+                location=at,
+            )
+        ]
+    )  # fmt: skip
+    # the overview, where no statement is quoted, keeps the dotted path
+    assert global_text(facts) == (
+        "global middleware at proj/settings.py:40: csrf django.middleware.csrf.CsrfViewMiddleware"
+    )
+    assert global_text(facts, quoted=True) == (
+        "global middleware at proj/settings.py:40: csrf CsrfViewMiddleware"
+    )

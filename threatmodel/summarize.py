@@ -347,7 +347,8 @@ def _setup_sections(
     hooks = hook_refs(b.index, files)
     app_refs = application_refs(b.index, files, anchors) + hooks + callees(b.index, hooks, 1)
     app: list[tuple[str, Section]] = []
-    glob = global_text(facts, limit=None)
+    # (every global middleware's line is an anchor: its statement is quoted after these)
+    glob = global_text(facts, limit=None, quoted=True)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
         app.append(("settings and middleware", Section(glob)))
         app += [(r.path, Section("", [r])) for r in app_refs]
