@@ -310,3 +310,25 @@ def test_global_middleware_beside_its_quoted_list_is_named_by_its_class() -> Non
     assert global_text(facts, quoted=True) == (
         "global middleware at proj/settings.py:40: csrf CsrfViewMiddleware"
     )
+
+
+def test_a_routes_middleware_line_does_not_repeat_its_auth_guard_or_its_own_id() -> None:
+    from threatmodel.summary_text import route_text
+
+    r = express_route("/items", "h.search", "routes.js", 2)
+    r = r.model_copy(
+        update={
+            "auth": RouteAuth(status=AuthStatus.AUTHENTICATED, mechanism="middleware auth.check")
+        }
+    )
+    at = Location(path="routes.js", line=2)
+    facts = Facts(
+        middleware=[
+            Middleware(kind="auth", name="auth.check", scope="POST /items", location=at),
+            Middleware(kind="rate_limit", name="limiter", scope="POST /items", location=at),
+            Middleware(kind="cors", name="cors", scope="/it", location=at),
+        ]
+    )
+    lines = route_text(r, facts, [], []).splitlines()
+    assert lines[1] == "  auth: authenticated via middleware auth.check"
+    assert lines[2] == "  middleware: cors cors (/it); rate_limit limiter"

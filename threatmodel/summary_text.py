@@ -52,10 +52,14 @@ def route_text(
         flags.append("rate limited" if r.rate_limited else "not rate limited")
     if flags:
         out.append(f"  flags: {', '.join(flags)}")
+    # A scoped middleware: its scope when it is a path prefix (this route's own id says
+    # nothing); not at all when it is the auth guard the auth line names.
     mws = [
-        f"{m.kind} {m.name} ({m.scope})"
+        f"{m.kind} {m.name}" + ("" if m.scope == r.id else f" ({m.scope})")
         for m in facts.middleware
-        if m.scope != "global" and m.applies_to(r)
+        if m.scope != "global"
+        and m.applies_to(r)
+        and not (m.kind == "auth" and m.name in (r.auth.mechanism or "").split())
     ]
     if mws:
         out.append(f"  middleware: {'; '.join(sorted(mws))}")
