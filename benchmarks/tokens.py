@@ -14,7 +14,6 @@ Markdown, lockfiles...). The ratio is sent / code tokens, the stricter of the tw
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,6 +30,7 @@ from threatmodel.llm.interface import (
     TextStream,
     Usage,
 )
+from threatmodel.llm.schema import schema_text
 from threatmodel.progress import NullProgress
 from threatmodel.scan import ScanOptions, collect_repo_facts
 from threatmodel.summarize import count_tokens
@@ -58,7 +58,7 @@ class CountingProvider(Provider):
         schema_name: str,
         max_output_tokens: int | None = None,
     ) -> StructuredResponse:
-        tokens = count_tokens(system) + count_tokens(json.dumps(schema))
+        tokens = count_tokens(system) + count_tokens(schema_text(schema))
         tokens += sum(count_tokens(m.content) for m in messages)
         self.requests += 1
         self.sent += tokens

@@ -33,7 +33,7 @@ PROVIDERS = tuple(MODELS)
 # one they hit) a request of its own, so a fault there is seen to spare the other chunks
 # (the shop's small components would all share one request otherwise: a component that
 # fits whole in what a request leaves joins it).
-SHOP_CHUNK_TOKENS = 400
+SHOP_CHUNK_TOKENS = 350
 
 
 def provider_config(

@@ -108,9 +108,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Facts, RepoReader
     return facts, RepoReader(root)
 
 
-# Requests of 1,400 data tokens: the example is three (routes with its application setup,
+# Requests of 1,300 data tokens: the example is three (routes with its application setup,
 # the database, the overview), so one request can fail while the others are answered.
-SMALL = 1400
+SMALL = 1300
 
 
 @pytest.fixture(autouse=True)

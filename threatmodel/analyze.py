@@ -42,6 +42,7 @@ from threatmodel.llm.schema import (
     SCHEMA_NAME,
     LlmAnswer,
     claim_vocabulary,
+    schema_text,
     to_finding,
     wire_schema,
 )
@@ -127,7 +128,7 @@ def fixed_tokens(system: str, schema: dict[str, Any], focus: list[str]) -> int:
     empty = Chunk("", "component", "", "", 0)
     return (
         count_tokens(system)
-        + count_tokens(json.dumps(schema, sort_keys=True))
+        + count_tokens(schema_text(schema))
         + count_tokens(chunk_prompt(empty, focus))
     )
 

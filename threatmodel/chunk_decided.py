@@ -22,6 +22,7 @@ the statements that touch request data only (``CodeRef.touched``), not its whole
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder
@@ -38,7 +39,7 @@ from threatmodel.excerpt_focus import (
 )
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, decided_state, flow_points
-from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Route
+from threatmodel.models import WRITE_METHODS, AuthStatus, Flow, Location, Route
 from threatmodel.words import plural
 
 DECIDED_HEAD = (
@@ -71,21 +72,20 @@ def plain_write(
 
 
 def decided_lines(b: ChunkBuilder, flows: list[Flow], here: str = "") -> list[str]:
-    """One line per sink place and verdict, with the sink's code (it can be cited). A
-    place in ``here`` (the file the route line names) is ``line N``."""
-    out = set()
+    """One line per sink place and claim, with the sink's code (it can be cited) and each
+    verdict (``database value broken by X; request value broken by X``): the code is said
+    once however many values reach it. A place in ``here`` (the file the route line names)
+    is ``line N``."""
+    states: dict[tuple[str, int, str], set[str]] = defaultdict(set)
     for f in flows:
-        where = b.at(f.sink_location)
-        if f.sink_location.path == here:
+        states[(f.sink_location.path, f.sink_location.line, f.claim)].add(decided_state(f))
+    out = []
+    for (path, line, claim), said in sorted(states.items()):
+        where = b.at(Location(path=path, line=line))
+        if path == here:
             where = "line " + where.removeprefix(f"{here}:")
-        out.add(
-            (
-                f.sink_location.path,
-                f.sink_location.line,
-                f"    {f.claim} at {where}: {decided_state(f)}",
-            )
-        )
-    return [t for _p, _n, t in sorted(out)]
+        out.append(f"    {claim} at {where}: {'; '.join(sorted(said))}")
+    return out
 
 
 def proved_lines(

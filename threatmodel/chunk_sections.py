@@ -48,6 +48,9 @@ MAX_STATEMENT_LINES = 20
 OUTPUT_CONTEXT = 3  # lines shown before and after an unescaped output
 MAX_TEMPLATE_GAP = 10  # markup lines between two outputs of one template shown, not a new head
 MAX_CONFIG_LINES = 60
+# A comment line of a Dockerfile, compose / YAML, .env, ini or TOML file configures nothing
+# (a commented-out setting is off): left out like a blank line, a gap in the numbering.
+_CONFIG_COMMENT = ("#", ";")
 
 _APP_KEYS = re.compile(
     r"""^\s*(?:DEBUG|SECRET_KEY|MIDDLEWARE(?:_CLASSES)?|ALLOWED_HOSTS|CSRF_\w+|CORS_\w+
@@ -75,6 +78,11 @@ _UNESCAPED = re.compile(
     |\bbypassSecurityTrust\w*\(|\binsertAdjacentHTML\(
     |\.(?:append|prepend|html|after|before|replaceWith)\(\s*(?:`|['"]\s*<|$)""",
     re.X,
+)
+# Markup assigned as a lone string literal (``out.innerHTML = "";``, ``= 'error'``): the
+# page's own text, nothing from a request or the database is printed there.
+_LITERAL_HTML = re.compile(
+    r"""\.(?:inner|outer)HTML\s*=\s*(?:"[^"\\]*"|'[^'\\]*'|`[^`$\\]*`)\s*(?=[;})\s]*$)"""
 )
 # A Jinja / Django output a filter does not make harmless (escaped, JSON, a number), in the
 # templates of an app that turned autoescaping off.
@@ -241,7 +249,7 @@ def output_refs(
         spans = [
             (max(1, no - OUTPUT_CONTEXT), min(len(lines), no + OUTPUT_CONTEXT))
             for no, text in enumerate(lines, 1)
-            if len(text) <= MAX_LINE_CHARS and _UNESCAPED.search(text)
+            if len(text) <= MAX_LINE_CHARS and _UNESCAPED.search(_LITERAL_HTML.sub("", text))
         ]
         gap = 1
         if autoescape_off and path.endswith(_JINJA_EXT) and "/static/" not in f"/{path}":
@@ -291,7 +299,7 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
         if not lines:
             continue
         redact = partial(redact_config_line, env_file=_is_env_file(posixpath.basename(path)))
-        shown = redacted_block(lines, MAX_CONFIG_LINES, redact)
+        shown = redacted_block(lines, MAX_CONFIG_LINES, redact, _CONFIG_COMMENT)
         if shown:
             last = min(len(lines), MAX_CONFIG_LINES)
             title = f"--- configuration, values withheld: {path} lines 1-{last}"
@@ -299,8 +307,11 @@ def configuration_text(reader: RepoReader, files: Sequence[str]) -> list[tuple[s
     return out
 
 
-def redacted_block(lines: Sequence[str], limit: int, redact: Callable[[str], str]) -> list[str]:
-    """The first ``limit`` of ``lines``, numbered, blank ones left out, each redacted.
+def redacted_block(
+    lines: Sequence[str], limit: int, redact: Callable[[str], str], comment: tuple[str, ...] = ()
+) -> list[str]:
+    """The first ``limit`` of ``lines``, numbered, blank ones and those starting with a
+    ``comment`` mark left out, each redacted.
 
     Token formats are masked first, over the whole block (a private key spans lines), then
     ``redact`` withholds each line's value unless it is plainly not a secret.
@@ -308,7 +319,7 @@ def redacted_block(lines: Sequence[str], limit: int, redact: Callable[[str], str
     shown = [
         f"{no}|{redact(text)[:MAX_LINE_CHARS]}"
         for no, text in enumerate(mask_lines(list(lines[:limit]), 1), 1)
-        if text.strip()
+        if text.strip() and not (comment and text.lstrip().startswith(comment))
     ]
     if len(lines) > limit:
         shown.append(f"... ({len(lines) - limit} more lines)")

@@ -24,6 +24,7 @@ from threatmodel.code.pyast import dotted, imports_of
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.code.treesitter import node_text
 from threatmodel.excerpts import (
+    ROUTE_DECORATORS,
     CodeIndex,
     CodeRef,
     _js_toplevel_def,
@@ -216,12 +217,35 @@ MAX_CONSTANTS = 4  # per route: allow-lists, query templates, patterns the code 
 MAX_CONSTANT_LINES = 25
 
 
+def _registrars(tree: ast.Module, ref: CodeRef) -> set[int]:
+    """The names a decorator in ``ref`` is reached through (``mod_user`` of
+    ``@mod_user.route('/login')``): the blueprint or app registering the function, which
+    the route's own facts already say. Its arguments are read as usual."""
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            for deco in node.decorator_list:
+                if not ref.start <= deco.lineno <= ref.end:
+                    continue
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if not (isinstance(target, ast.Attribute) and target.attr in ROUTE_DECORATORS):
+                    continue
+                while isinstance(target, ast.Attribute):
+                    target = target.value
+                if isinstance(target, ast.Name):
+                    out.add(id(target))
+    return out
+
+
 def _py_constants(index: CodeIndex, ref: CodeRef) -> list[CodeRef]:
     tree = index.python(ref.path)
     if tree is None:
         return []
+    registrar = _registrars(tree, ref)
     used = {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and ref.start <= n.lineno <= ref.end
+        n.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Name) and ref.start <= n.lineno <= ref.end and id(n) not in registrar
     }
     out = []
     for node in tree.body:

@@ -122,7 +122,9 @@ def live_lines(lines: Sequence[str], start: int, anchors: Collection[int]) -> se
 
 # A function's head (`def`, `function`, an arrow, a method `name(args) {`), not a call that
 # `_DEF` would also take for one (`path('logout/', LogoutView.as_view()),`).
-_FUNCTION = re.compile(r"^\s*(?:async\s+)?(?:def|function)\b|=>|^\s*\w+\s*\(.*\)\s*\{\s*$")
+# (``function`` anywhere: an Express handler written inline, ``router.get(p, function (req,
+# res) {``, is a function too)
+_FUNCTION = re.compile(r"^\s*(?:async\s+)?def\b|\bfunction\b|=>|^\s*\w+\s*\(.*\)\s*\{\s*$")
 _EXIT = re.compile(r"^\s*(?:return|raise|throw|abort)\b")
 _BRANCH = re.compile(r"^\s*(?:\}\s*)?(?:(?:el)?if\b|else\b)")
 

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node, Tree
 
 FALLBACK_LINES = 25  # window shown when the file cannot be parsed
-_ROUTE_DECORATORS = frozenset(
+ROUTE_DECORATORS = frozenset(
     {
         "route",
         "get",
@@ -117,6 +117,11 @@ class CodeIndex:
 
     def unit_extent(self, path: str, line: int) -> tuple[int, int]:
         """First and last line of the function / statement at ``line`` (a window otherwise)."""
+        return self.unit_at(path, line) or (line, line + FALLBACK_LINES - 1)
+
+    def unit_at(self, path: str, line: int) -> tuple[int, int] | None:
+        """First and last line of the function / statement at ``line``; None where no parser
+        finds one (a template, a JSON file, code that does not parse)."""
         lang = detect_language(path)
         found: tuple[int, int] | None = None
         if lang == "python":
@@ -127,7 +132,7 @@ class CodeIndex:
             node = self._js_unit_at(path, line)
             if node is not None:
                 found = (node.start_point[0] + 1, node.end_point[0] + 1)
-        return found or (line, line + FALLBACK_LINES - 1)
+        return found
 
     def _py_function_at(self, path: str, line: int) -> FuncDef | None:
         tree = self.python(path)
@@ -242,7 +247,7 @@ class CodeIndex:
         out: list[CodeRef] = []
         for dec in fn.decorator_list:
             name = dotted(dec)
-            if not name or ("." in name and last(name) in _ROUTE_DECORATORS):
+            if not name or ("." in name and last(name) in ROUTE_DECORATORS):
                 continue
             ref = self._py_resolve(path, tree, name)
             if ref is not None:

@@ -24,6 +24,7 @@ from threatmodel.models import Flow, Location
 
 _DECIDED = frozenset({"constant", "safe_call"})
 MAX_FLOW_UNIT_LINES = 60  # the function around a step: its head is where the value moves
+POINT_CONTEXT = 3  # lines shown on each side of a point outside a (short) unit
 
 
 def shown(flow: Flow) -> bool:
@@ -117,6 +118,19 @@ def flow_weight(flow: Flow) -> int:
 
 def _inside(loc: Location, refs: Iterable[CodeRef]) -> bool:
     return any(r.path == loc.path and r.start <= loc.line <= r.end for r in refs)
+
+
+def _add_window(out: list[CodeRef], ref: CodeRef) -> None:
+    """Append ``ref``, or widen an excerpt of ``out`` it overlaps or touches (same file and
+    label): two points a few lines apart make one excerpt, not two that repeat lines."""
+    for i, have in enumerate(out):
+        if (have.path, have.label) == (ref.path, ref.label) and (
+            ref.start <= have.end + 1 and ref.end >= have.start - 1
+        ):
+            start, end = min(have.start, ref.start), max(have.end, ref.end)
+            out[i] = CodeRef(ref.path, start, end, ref.label)
+            return
+    out.append(ref)
 
 
 def flow_points(flow: Flow) -> list[Location]:
@@ -237,10 +251,20 @@ class FlowIndex:
             for loc in flow_points(f):
                 if _inside(loc, [*have, *out]):
                     continue
-                start, end = self.index.unit_extent(loc.path, loc.line)
-                if end - start >= MAX_FLOW_UNIT_LINES:  # a long unit: the lines around the point
-                    start, end = max(start, loc.line - 3), min(end, loc.line + 3)
-                out.append(CodeRef(loc.path, start, end, f"flow {f.claim}"))
+                unit = self.index.unit_at(loc.path, loc.line)
+                # A long unit, or no unit (a template's line, a manifest's dependency):
+                # the lines around the point. A fixed window from the point on showed a
+                # template's markup for twenty lines past its sink.
+                if unit is None:
+                    start, end = max(1, loc.line - POINT_CONTEXT), loc.line + POINT_CONTEXT
+                elif unit[1] - unit[0] >= MAX_FLOW_UNIT_LINES:
+                    start, end = (
+                        max(unit[0], loc.line - POINT_CONTEXT),
+                        min(unit[1], loc.line + POINT_CONTEXT),
+                    )
+                else:
+                    start, end = unit
+                _add_window(out, CodeRef(loc.path, start, end, f"flow {f.claim}"))
         return out
 
     def unclaimed(self) -> dict[str, list[Flow]]:

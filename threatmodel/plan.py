@@ -25,7 +25,7 @@ from threatmodel.analyze import (
 from threatmodel.code.reader import RepoReader
 from threatmodel.config import Settings
 from threatmodel.llm.pricing import ALTERNATIVES, MIN_CACHED_PREFIX, cost_usd, model_info
-from threatmodel.llm.schema import wire_schema
+from threatmodel.llm.schema import schema_text, wire_schema
 from threatmodel.models import Facts
 from threatmodel.summarize import Focus, count_tokens, summarize
 from threatmodel.words import plural
@@ -129,7 +129,7 @@ def plan_llm_pass(
         budget_tokens=budget,
         system=system,
         schema=schema,
-        prefix_tokens=system_tokens + count_tokens(json.dumps(schema, sort_keys=True)),
+        prefix_tokens=system_tokens + count_tokens(schema_text(schema)),
         fixed_tokens_per_call=fixed_tokens(system, schema, names),
         left_out=left_out,
     )

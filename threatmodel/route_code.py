@@ -9,15 +9,24 @@ components so the token budget goes to public routes with dangerous calls first.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from threatmodel.chunk_builder import CODE_LANGUAGES, ChunkBuilder
+from threatmodel.code.reader import PathRefused
 from threatmodel.code.source import JS_LANGUAGES, detect_language
 from threatmodel.excerpt_calls import handler_definition
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import AuthStatus, Route
 
 MAX_MODEL_LINES = 40
+# A model line that is more than a column's name and type: a method or hook (``def``,
+# ``function``, an arrow), a default, a setter / getter / validator, choices.
+_BEHAVIOUR = re.compile(
+    r"\b(?:def|function|lambda)\b|=>|\b(?:\w*default\w*|on_?update|hooks|validates?"
+    r"|validate|set|get|choices|before\w+|after\w+)\s*[:=(]",
+    re.I,
+)
 
 
 def route_risk(r: Route, sinks: list[str], tables: list[str]) -> int:
@@ -88,14 +97,27 @@ def _top_level_extent(b: ChunkBuilder, path: str, line: int) -> tuple[int, int]:
     return b.index.unit_extent(path, line)
 
 
+def _says_more(b: ChunkBuilder, path: str, start: int, end: int) -> bool:
+    """Whether a model's lines hold code beyond its columns' names and types: a method,
+    hook, setter or validator, a default value."""
+    try:
+        lines = b.reader.lines(path)[start - 1 : end]
+    except PathRefused:
+        return False
+    return any(_BEHAVIOUR.search(t) for t in lines)
+
+
 def model_code(b: ChunkBuilder, tables: list[str]) -> list[CodeRef]:
     """The ORM model definitions of the tables a route's code names: their hooks, setters
-    and defaults (a password hashed in a setter, a role column with a default) are code."""
+    and defaults (a password hashed in a setter, a role column with a default) are code.
+    A model that only declares columns is not quoted: the table's fact line lists them."""
     out = []
     for name in tables:
         t = b.tables[name]
         if t.source != "sql" and detect_language(t.location.path) in CODE_LANGUAGES:
             start, end = _top_level_extent(b, t.location.path, t.location.line)
             end = min(end, start + MAX_MODEL_LINES - 1)  # the columns and their hooks
+            if t.columns and not _says_more(b, t.location.path, start, end):
+                continue
             out.append(CodeRef(t.location.path, start, end, f"model of {name}"))
     return out

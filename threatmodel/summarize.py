@@ -332,14 +332,23 @@ def _setup_sections(
     facts = b.facts
     anchors: dict[str, set[int]] = defaultdict(set)
     # every middleware's line: a scoped one's is where a view is given its middleware too
-    # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``)
-    for loc in [s.location for s in facts.settings] + [m.location for m in facts.middleware]:
+    # (a GraphQL view's ``as_view(schema=..., middleware=..., batch=True)``); not a route's
+    # own auth guard given in its declaration (``router.get(path, isAuthenticated, h)``):
+    # the route's auth line names it and its chunk or overview line holds the declaration.
+    declared = {r.location for r in facts.routes}
+    given = [
+        m.location
+        for m in facts.middleware
+        if not (m.kind == "auth" and m.scope != "global" and m.location in declared)
+    ]
+    for loc in [s.location for s in facts.settings] + given:
         anchors[loc.path].add(loc.line)
     # the request hooks and what they call (the session loader every guard relies on)
     hooks = hook_refs(b.index, files)
     app_refs = application_refs(b.index, files, anchors) + hooks + callees(b.index, hooks, 1)
     app: list[tuple[str, Section]] = []
-    glob = global_text(facts, limit=None)
+    # (every global middleware's line is an anchor: its statement is quoted after these)
+    glob = global_text(facts, limit=None, quoted=True)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
         app.append(("settings and middleware", Section(glob)))
         app += [(r.path, Section("", [r])) for r in app_refs]

@@ -52,10 +52,14 @@ def route_text(
         flags.append("rate limited" if r.rate_limited else "not rate limited")
     if flags:
         out.append(f"  flags: {', '.join(flags)}")
+    # A scoped middleware: its scope when it is a path prefix (this route's own id says
+    # nothing); not at all when it is the auth guard the auth line names.
     mws = [
-        f"{m.kind} {m.name} ({m.scope})"
+        f"{m.kind} {m.name}" + ("" if m.scope == r.id else f" ({m.scope})")
         for m in facts.middleware
-        if m.scope != "global" and m.applies_to(r)
+        if m.scope != "global"
+        and m.applies_to(r)
+        and not (m.kind == "auth" and m.name in (r.auth.mechanism or "").split())
     ]
     if mws:
         out.append(f"  middleware: {'; '.join(sorted(mws))}")
@@ -66,19 +70,23 @@ def route_text(
     return "\n".join(out)
 
 
-def global_text(facts: Facts, limit: int | None = 30) -> str:
+def global_text(facts: Facts, limit: int | None = 30, quoted: bool = False) -> str:
     """Global middleware and settings (the first ``limit`` lines).
 
     Middleware declared at one place (a ``MIDDLEWARE`` list) is one line naming each in
     order of kind; a setting with one value in one file is one line with each of its lines
     (``setting jwt.secret = literal-short (pyjwt) at a.py:169, 182``): the place is said
-    once, not per entry (two copies of a Django project declared 15 middleware lines)."""
+    once, not per entry (two copies of a Django project declared 15 middleware lines).
+    ``quoted``: the statements declaring the middleware are quoted beside these lines (the
+    application chunk), so a dotted name is its last part (``csrf CsrfViewMiddleware``),
+    the kind being what the line adds."""
     where: dict[tuple[str, int], list[str]] = {}
     for m in sorted(facts.middleware, key=lambda m: (m.kind, m.name)):
         if m.scope == "global":
             opts = f" {dict(sorted(m.options.items()))}" if m.options else ""
+            name = m.name.rsplit(".", 1)[-1] if quoted else m.name
             where.setdefault((m.location.path, m.location.line), []).append(
-                f"{m.kind} {m.name}{opts}"
+                f"{m.kind} {name}{opts}"
             )
     lines = [
         f"global middleware at {path}:{line}: " + ", ".join(names)

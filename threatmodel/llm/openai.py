@@ -19,6 +19,7 @@ from threatmodel.config import ProviderConfig
 from threatmodel.llm._sdk import SdkProvider, SdkTextStream
 from threatmodel.llm.interface import FinishReason, Message, StructuredResponse, TextStream, Usage
 from threatmodel.llm.pricing import ModelInfo, model_info
+from threatmodel.llm.schema import schema_text
 
 # Reasoning models accept only the default temperature.
 _NO_TEMPERATURE = ("o1", "o3", "o4", "gpt-5")
@@ -92,7 +93,7 @@ class OpenAIProvider(SdkProvider):
             # The server cannot enforce a schema: describe it in the system prompt instead.
             system += (
                 "\n\nAnswer with one JSON object, no prose, that follows this JSON schema:\n"
-                + json.dumps(schema, sort_keys=True)
+                + schema_text(schema)
             )
         kwargs: dict[str, Any] = {
             "messages": self._messages(system, messages),

@@ -18,6 +18,7 @@ the grammar itself, so its answer ends and parses instead of running to the outp
 from __future__ import annotations
 
 import copy
+import json
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -158,6 +159,13 @@ def wire_schema(string_lengths: bool = False) -> dict[str, Any]:
     server that enforces the schema as a grammar (``Provider.grammar_schema``).
     """
     return copy.deepcopy(_wire_schema(string_lengths))
+
+
+def schema_text(schema: dict[str, Any]) -> str:
+    """The schema as text, the way the SDKs put it on the wire (compact JSON, the
+    separators of httpx and the openai / anthropic clients): what its tokens are counted
+    on, and what a server that cannot enforce a schema reads in the system prompt."""
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _cwe(value: str) -> str | None:
