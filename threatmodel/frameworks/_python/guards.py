@@ -37,6 +37,7 @@ from threatmodel.frameworks._python.cond import (
     gate_kind,
     guard_verdict,
     inverted_check,
+    listed_only,
 )
 from threatmodel.frameworks._python.configured import configured, flag_check
 from threatmodel.frameworks._python.owner import CALLER_WORDS, ownership_line
@@ -205,6 +206,8 @@ def inline_guard(
             kind = _kind(r, stmt.test, assigns, strict) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in
+            if kind == AUTHENTICATED and listed_only(stmt.test, body is stmt.orelse):
+                kind = RESTRICTED  # only the callers a setting lists pass
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(top_level(other))

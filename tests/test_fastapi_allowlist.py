@@ -1,0 +1,45 @@
+"""Who may call a FastAPI route when its dependencies compare the caller with a setting.
+
+``account.id != settings.owner_account and account.id not in settings.operator_accounts``
+rejects every caller the deployment does not list: only listed operators pass, a
+restriction however the setting is named (no role word needed). A dependency that depends
+on it (``owner``) is at least as strict. ``dependencies=panel_checks`` names a module's
+list of ``Depends``: FastAPI runs each of them. A check of the caller against another row
+(``item.account_id != account.id``) is not a list of callers; a test that reads only
+settings (``settings.method_on("password")``) decides by deployment, not by caller.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from threatmodel.collect import collect_facts
+
+FIXTURE = Path(__file__).parent / "fixtures" / "python" / "fastapi_allowlist"
+
+
+def _routes(tmp_path: Path) -> dict[str, tuple[str, str]]:
+    root = tmp_path / "app"
+    shutil.copytree(FIXTURE, root)
+    files = sorted(p.name for p in root.glob("*.py"))
+    facts = collect_facts(root, files, cache=None, jobs=1).facts
+    return {
+        f"{r.method} {r.path}": (r.auth.status.value, r.auth.mechanism or "") for r in facts.routes
+    }
+
+
+def test_a_setting_that_lists_callers_restricts(tmp_path: Path) -> None:
+    routes = _routes(tmp_path)
+    assert routes["GET /ops/accounts"][0] == "restricted"
+    assert routes["DELETE /ops/accounts/{account_id}"][0] == "restricted"
+
+
+def test_a_module_list_of_dependencies_guards_the_route(tmp_path: Path) -> None:
+    status, mechanism = _routes(tmp_path)["GET /panel"]
+    assert status == "restricted"
+    assert "operator" in mechanism
+
+
+def test_comparing_with_another_row_is_no_list_of_callers(tmp_path: Path) -> None:
+    assert _routes(tmp_path)["GET /ops/mine/{item_id}"][0] == "authenticated"
