@@ -43,3 +43,15 @@ def test_a_module_list_of_dependencies_guards_the_route(tmp_path: Path) -> None:
 
 def test_comparing_with_another_row_is_no_list_of_callers(tmp_path: Path) -> None:
     assert _routes(tmp_path)["GET /ops/mine/{item_id}"][0] == "authenticated"
+
+
+def test_a_test_of_settings_alone_turns_a_feature_off_for_everyone(tmp_path: Path) -> None:
+    assert _routes(tmp_path)["POST /signup"][0] == "public"
+
+
+def test_a_login_through_a_helper_is_a_login(tmp_path: Path) -> None:
+    routes = _routes(tmp_path)
+    assert routes["POST /signin"][0] == "public"  # its password check is the login
+    # the same check with no credentials issued stays the handler's check
+    assert routes["POST /unlock"][0] == "authenticated"
+    assert routes["POST /confirm"][0] == "authenticated"

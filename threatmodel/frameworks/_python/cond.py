@@ -178,6 +178,16 @@ _CONFIG_WORDS = ("config", "setting", "environ", "getenv", "feature", "visibilit
 Path = list[tuple[ast.expr, bool]]  # the enclosing tests and the value each has on the way
 
 
+def deployment_only(test: ast.AST) -> bool:
+    """Does ``test`` read nothing but the deployment's settings and constants
+    (``not settings.is_auth_method_allowed(AuthMethods.password)``)? Then it decides by
+    deployment, never by who calls: a reject under it turns a feature off for everyone."""
+    names = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
+    return bool(names) and all(
+        n[:1].isupper() or any(w in n.lower() for w in _CONFIG_WORDS) for n in names
+    )
+
+
 def block_reject(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:
     """A reject among a block's own statements, or an ``if`` of it whose both arms reject.
 

@@ -33,6 +33,7 @@ from threatmodel.frameworks._python.calls import (
     top_level,
 )
 from threatmodel.frameworks._python.cond import (
+    deployment_only,
     dispatch_calls,
     gate_kind,
     guard_verdict,
@@ -76,6 +77,8 @@ def _kind(
     """
     if reject == "secret":  # the caller must hold the shared secret
         return AUTHENTICATED
+    if test is not None and deployment_only(test):
+        return None  # a feature switched off for every caller alike
     if test is not None and mentions(test, ROLE_WORDS):
         return RESTRICTED
     if assigns is None:
@@ -247,6 +250,8 @@ def summarize(
     guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
     issues = issues_credentials(fn, w)
     inline, iline = inline_guard(fn, issues, w)
+    # the same checks read as a login's, for link to use if a helper it calls logs in
+    as_login = inline_guard(fn, True, w) if inline and not issues else None
     top = w.top()
     flag = flag_check(top, w.assigns) if not inline else None
     if inline in (None, CONDITIONAL) and flag is None:
@@ -263,6 +268,7 @@ def summarize(
         "line": fn.lineno,
         "guard": [guard, gline] if guard else None,
         "inline": [inline, iline] if inline else None,
+        "inline_login": [as_login[0], as_login[1]] if as_login and as_login[0] else None,
         "calls": calls,
         "deps": depends_of(fn),
         "annotated": annotation_refs(fn),  # ``user: CurrentUser``: an Annotated alias's deps
