@@ -180,6 +180,28 @@ def depends_target(node: ast.AST) -> list[Any] | None:
     return [dotted(target), node.lineno, scoped]
 
 
+# Parameters that hold the request itself or the instance, not a value the client sent.
+_CARRIER_PARAMS = frozenset({"self", "cls", "request", "req", "websocket", "info"})
+
+
+def client_values(fn: FuncDef) -> frozenset[str]:
+    """Parameters the client fills (a query, cookie, header or body value), not ones the
+    framework injects (``Depends(...)``, also inside ``Annotated``) nor the request."""
+    args = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    names = [a.arg for a in fn.args.args][::-1]
+    defaults = dict(zip(names, fn.args.defaults[::-1], strict=False))  # the last ones have one
+    kw_pairs = zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True)
+    defaults.update({a.arg: d for a, d in kw_pairs if d})
+    out = set()
+    for a in args:
+        parts = [x for x in (a.annotation, defaults.get(a.arg)) if x is not None]
+        injected = any(depends_target(n) for x in parts for n in ast.walk(x))
+        typed = a.annotation is not None and last(dotted(a.annotation)) in ("Request", "WebSocket")
+        if not injected and not typed and a.arg not in _CARRIER_PARAMS:
+            out.add(a.arg)
+    return frozenset(out)
+
+
 def is_decorator_shaped(fn: FuncDef) -> bool:
     """Defines an inner function and returns it (a decorator or a decorator factory)."""
     inner = {n.name for n in fn.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}

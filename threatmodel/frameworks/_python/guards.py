@@ -26,6 +26,7 @@ from threatmodel.code.secret_scan import scan_python
 from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.frameworks._python.calls import (
     annotation_refs,
+    client_values,
     depends_of,
     is_decorator_shaped,
     param_calls,
@@ -68,6 +69,7 @@ def _kind(
     test: ast.AST | None,
     assigns: dict[str, ast.expr] | None = None,
     strict: bool = False,
+    client: frozenset[str] = frozenset(),
 ) -> str | None:
     """Status a reject on ``test`` proves; None when it is not about auth.
 
@@ -79,7 +81,7 @@ def _kind(
         return AUTHENTICATED
     if test is not None and deployment_only(test):
         return None  # a feature switched off for every caller alike
-    if test is not None and mentions(test, ROLE_WORDS):
+    if test is not None and mentions(test, ROLE_WORDS) and not _sent_only(test, client):
         return RESTRICTED
     if assigns is None:
         strong = reject in ("401", "login", "exc")
@@ -104,6 +106,13 @@ def _kind(
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None
+
+
+def _sent_only(test: ast.AST, client: frozenset[str]) -> bool:
+    """A test of values the client sent alone (``if not admin_access_token``, a cookie
+    parameter): a role word in their names proves no role, the client chose them."""
+    names = [n.id for n in walk_nodes(test) if isinstance(n, ast.Name)]
+    return bool(names) and all(n in client for n in names)
 
 
 def _gated_body(fn: FuncDef) -> tuple[str | None, int]:
@@ -195,6 +204,7 @@ def inline_guard(
     """
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     assigns = w.assigns
+    client = client_values(fn)
     best: tuple[str | None, int] = (None, 0)
     top = list(w.top())  # a copy: it grows below
     i = 0
@@ -206,7 +216,7 @@ def inline_guard(
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
             r = r or identity_redirect(stmt.test, body, body is stmt.body)
-            kind = _kind(r, stmt.test, assigns, strict) if r else None
+            kind = _kind(r, stmt.test, assigns, strict, client) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in
             if kind == AUTHENTICATED and listed_only(stmt.test, body is stmt.orelse):
