@@ -228,7 +228,7 @@ class PythonWebCollector(Collector):
     # their app (served under its mount); 15: a route decorator applied by a call; 16: an
     # aiohttp decorator only on a RouteTableDef; 17: the GraphQL module test has no leading
     # word boundary (it may say yes more often); 18: FastAPI ``dependencies=NAME`` of a
-    # module's list
+    # module's list; FastAPI websocket routes (WS)
     version = 18
 
     def wants(self, path: str, language: str) -> bool:

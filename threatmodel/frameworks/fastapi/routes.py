@@ -3,10 +3,11 @@
 Extract (per file): ``FastAPI(dependencies=[...])``, ``APIRouter(prefix=, dependencies=)``,
 ``include_router(child, prefix=, dependencies=)``, ``mount``, route decorators
 (``@app.get``, ``@router.api_route``; ``include_in_schema=False`` marks a route hidden),
-``add_api_route``, a route decorator applied by a call (``router.post(path)(fn)``), the
-handler's ``Depends``/``Security`` parameters (also through a module's
-``Annotated`` aliases: ``CurrentUser = Annotated[User, Depends(get_user)]``), security scheme
-objects (``OAuth2PasswordBearer``...), ``add_middleware`` and ``@app.middleware("http")``.
+``add_api_route``, ``@router.websocket`` (method ``WS``), a route decorator applied by a
+call (``router.post(path)(fn)``), the handler's ``Depends``/``Security`` parameters (also
+through a module's ``Annotated`` aliases: ``CurrentUser = Annotated[User,
+Depends(get_user)]``), security scheme objects (``OAuth2PasswordBearer``...),
+``add_middleware`` and ``@app.middleware("http")``.
 Link: combines prefixes along include chains; a route is guarded by its own dependencies,
 its routers' and its app's. A dependency guards only if its definition rejects (raises
 401/403...); one that returns None guards nothing. A bare security scheme only checks that a
@@ -367,19 +368,22 @@ def _route(
     cls: str | None,
     limited: bool,
 ) -> None:
-    """A route when ``dec`` is ``<router>.<verb>(path, ...)`` (or ``api_route``/``route``)."""
+    """A route when ``dec`` is ``<router>.<verb>(path, ...)`` (or ``api_route``/``route``);
+    ``<router>.websocket(path)`` is one too, its method ``WS`` (a connection the client
+    opens and then talks over, guarded by the same dependencies)."""
     assert isinstance(dec.func, ast.Attribute)
     verb, owner = dec.func.attr, dotted(dec.func.value)
-    if verb not in VERBS and verb not in ("api_route", "route"):
+    if verb not in VERBS and verb not in ("api_route", "route", "websocket"):
         return
     path = str_const(dec.args[0]) if dec.args else str_const(kw(dec, "path"))
     if path is None:
         return
-    methods = (
-        [verb.upper()]
-        if verb in VERBS
-        else [m.upper() for m in (str_list(kw(dec, "methods")) or ["GET"])]
-    )
+    if verb == "websocket":
+        methods = ["WS"]
+    elif verb in VERBS:
+        methods = [verb.upper()]
+    else:
+        methods = [m.upper() for m in (str_list(kw(dec, "methods")) or ["GET"])]
     deps = _deps(kw(dec, "dependencies"), lines, d["dep_lists"])
     for a in [
         *fn.args.defaults,
