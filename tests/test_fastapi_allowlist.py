@@ -59,7 +59,10 @@ def test_a_login_through_a_helper_is_a_login(tmp_path: Path) -> None:
 
 def test_a_role_word_in_a_value_the_client_sends_proves_no_role(tmp_path: Path) -> None:
     # ``if not admin_session: raise 401``: a cookie the client chose, present or not
-    assert _routes(tmp_path)["DELETE /switch-back"][0] == "authenticated"
+    routes = _routes(tmp_path)
+    assert routes["DELETE /switch-back"][0] == "authenticated"
+    # a parameter typed with an alias defined elsewhere may be injected: its role counts
+    assert routes["GET /admin-report"][0] == "restricted"
 
 
 def test_a_websocket_route_is_a_route_with_its_dependencies(tmp_path: Path) -> None:

@@ -180,24 +180,34 @@ def depends_target(node: ast.AST) -> list[Any] | None:
     return [dotted(target), node.lineno, scoped]
 
 
-# Parameters that hold the request itself or the instance, not a value the client sent.
-_CARRIER_PARAMS = frozenset({"self", "cls", "request", "req", "websocket", "info"})
+# Where FastAPI reads a parameter from the request (``Annotated[str, Cookie()]``, ``=
+# Header(None)``), and the plain types a query parameter has: a value the client sent.
+_SENT_FROM = frozenset({"Cookie", "Header", "Query", "Body", "Form", "Path"})
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "None", "Optional", "UUID"})
 
 
 def client_values(fn: FuncDef) -> frozenset[str]:
     """Parameters the client fills (a query, cookie, header or body value), not ones the
-    framework injects (``Depends(...)``, also inside ``Annotated``) nor the request."""
-    args = [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]
+    framework injects (``Depends(...)``, an ``Annotated`` alias defined elsewhere such as
+    ``CurrentUser``, which may inject) nor the request: only those read from the request
+    by name (``Cookie()``...) or typed with a plain scalar."""
     names = [a.arg for a in fn.args.args][::-1]
     defaults = dict(zip(names, fn.args.defaults[::-1], strict=False))  # the last ones have one
     kw_pairs = zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True)
     defaults.update({a.arg: d for a, d in kw_pairs if d})
     out = set()
-    for a in args:
+    for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
         parts = [x for x in (a.annotation, defaults.get(a.arg)) if x is not None]
-        injected = any(depends_target(n) for x in parts for n in ast.walk(x))
-        typed = a.annotation is not None and last(dotted(a.annotation)) in ("Request", "WebSocket")
-        if not injected and not typed and a.arg not in _CARRIER_PARAMS:
+        nodes = [n for x in parts for n in ast.walk(x)]
+        if any(depends_target(n) for n in nodes):
+            continue
+        sent = any(isinstance(n, ast.Call) and last(dotted(n.func)) in _SENT_FROM for n in nodes)
+        typed = a.annotation is not None and all(
+            last(dotted(n)) in _SCALARS
+            for n in ast.walk(a.annotation)
+            if isinstance(n, ast.Name | ast.Attribute)
+        )
+        if sent or typed:
             out.add(a.arg)
     return frozenset(out)
 
