@@ -47,6 +47,7 @@ APPS: dict[str, str] = {
     # open-webui 0.12.4's wheel (sha256 02e9caba96234db3...), unpacked to backend/open_webui
     # without the built frontend.
     "open-webui+open-webui": "pypi-0.12.4-02e9caba96234db3fa17a92e56163b3f7f2b8ca8",
+    "lnbits+lnbits": "7d98c6b0808efab3edafc21310ec34d1c38c23df",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",
@@ -219,6 +220,7 @@ def main() -> int:
     s.add_argument("--out", type=Path, default=Path("precision-scans"))
     s.add_argument("--vulnerable", action="store_true", help="the recall apps instead")
     s.add_argument("--no-prove", action="store_true", help="skip the RLS proof (faster)")
+    s.add_argument("--apps", nargs="+", help="only these apps (OWNER+NAME) of the list")
     r = sub.add_parser("report")
     r.add_argument("scans", type=Path)
     r.add_argument("--md", type=Path, default=HERE / "precision.md")
@@ -229,6 +231,7 @@ def main() -> int:
     args = p.parse_args()
     if args.cmd == "scan":
         apps = list(VULNERABLE if args.vulnerable else APPS)
+        apps = [a for a in apps if a in args.apps] if args.apps else apps
         scan(args.corpus, args.out, apps, prove=not args.no_prove)
         return 0
     if args.cmd == "report":

@@ -245,6 +245,9 @@ def test_context_of(path: str, context: str) -> None:
         ("web.search.brave_api_key", "BRAVE_API_KEY", False),  # a settings store's address
         ("audio.tts.api_key", "TTS_API_KEY", False),  # ends in the name's own words
         ("web.search.k7f2q9x4m1", "BRAVE_API_KEY", True),  # dotted, but the tail is no name
+        ("no_api_key", "api_key", False),  # its name's words saying there is none
+        ("missing-token", "AUTH_TOKEN", False),
+        ("no_secret_9f8e7d", "api_key", True),  # words and digits of its own
     ],
 )
 def test_values_spelled_from_their_name(value: str, name: str, secret: bool) -> None:

@@ -85,6 +85,8 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
     ),
 ]
 
+# Words that, beside a name's own, say the value is missing: ``"no_api_key"``.
+_ABSENT_WORDS = frozenset({"no", "not", "without", "missing", "unset", "empty"})
 _PLACEHOLDER_WORDS = frozenset(
     {
         "example",
@@ -229,9 +231,10 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False
     if _squash(lowered) == _squash(name) or lowered in {"true", "false", "bearer", "basic"}:
         return False  # SECRET_MULTILINE = "SecretMultiline": an enum constant
-    if _IDENTIFIER.fullmatch(v) and set(words(v)) <= set(words(name)):
+    if _IDENTIFIER.fullmatch(v) and set(words(v)) - set(words(name)) <= _ABSENT_WORDS:
         # PREFERENCES_KEY = "app_preferences", AWS_SECRET_ACCESS_KEY=secret-key: the value
-        # is spelled from its own name's words (a storage key's name, a placeholder)
+        # is spelled from its own name's words (a storage key's name, a placeholder);
+        # api_key = "no_api_key": those words saying there is none (a sentinel)
         return False
     if _SETTING_PATH.fullmatch(v) and set(words(v.rsplit(".", 1)[1])) <= set(words(name)):
         # {"SMTP_API_KEY": "mail.smtp.api_key"}: the address of the setting that holds the

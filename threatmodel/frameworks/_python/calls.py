@@ -180,6 +180,38 @@ def depends_target(node: ast.AST) -> list[Any] | None:
     return [dotted(target), node.lineno, scoped]
 
 
+# Where FastAPI reads a parameter from the request (``Annotated[str, Cookie()]``, ``=
+# Header(None)``), and the plain types a query parameter has: a value the client sent.
+_SENT_FROM = frozenset({"Cookie", "Header", "Query", "Body", "Form", "Path"})
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes", "None", "Optional", "UUID"})
+
+
+def client_values(fn: FuncDef) -> frozenset[str]:
+    """Parameters the client fills (a query, cookie, header or body value), not ones the
+    framework injects (``Depends(...)``, an ``Annotated`` alias defined elsewhere such as
+    ``CurrentUser``, which may inject) nor the request: only those read from the request
+    by name (``Cookie()``...) or typed with a plain scalar."""
+    names = [a.arg for a in fn.args.args][::-1]
+    defaults = dict(zip(names, fn.args.defaults[::-1], strict=False))  # the last ones have one
+    kw_pairs = zip(fn.args.kwonlyargs, fn.args.kw_defaults, strict=True)
+    defaults.update({a.arg: d for a, d in kw_pairs if d})
+    out = set()
+    for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]:
+        parts = [x for x in (a.annotation, defaults.get(a.arg)) if x is not None]
+        nodes = [n for x in parts for n in ast.walk(x)]
+        if any(depends_target(n) for n in nodes):
+            continue
+        sent = any(isinstance(n, ast.Call) and last(dotted(n.func)) in _SENT_FROM for n in nodes)
+        typed = a.annotation is not None and all(
+            last(dotted(n)) in _SCALARS
+            for n in ast.walk(a.annotation)
+            if isinstance(n, ast.Name | ast.Attribute)
+        )
+        if sent or typed:
+            out.add(a.arg)
+    return frozenset(out)
+
+
 def is_decorator_shaped(fn: FuncDef) -> bool:
     """Defines an inner function and returns it (a decorator or a decorator factory)."""
     inner = {n.name for n in fn.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}

@@ -100,6 +100,48 @@ def _asserts_identity(lit: Literal) -> bool:
     return positive != guest  # "user.is_anonymous" asserted false is an identity
 
 
+# The caller's identity, as compared with a list of who may pass.
+_IDENTITY_ATTRS = ("id", "pk", "uid", "user_id", "email", "username", "sub", "pubkey")
+
+
+def _configured(node: ast.expr) -> bool:
+    """A value the deployment fixes, not the request: a setting (``settings.super_user``,
+    ``config["ADMINS"]``, ``os.environ[...]``), an upper-case constant, or literals."""
+    if isinstance(node, ast.Constant):
+        return node.value is not None
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return bool(node.elts) and all(isinstance(e, ast.Constant) for e in node.elts)
+    name = dotted(node.value if isinstance(node, ast.Subscript) else node)
+    if not name:
+        return False
+    return mentions(node, _CONFIG_WORDS) or any(p.isupper() for p in name.split("."))
+
+
+def allow_list(lit: Literal) -> bool:
+    """``account.id == settings.super_user`` / ``user.email in ADMIN_EMAILS`` asserted true:
+    only the callers the deployment lists pass. However the list is named, that is a
+    restriction, not a login (the caller must be one of them)."""
+    node, positive = lit
+    if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+        return False
+    op = node.ops[0]
+    if not isinstance(op, ast.Eq | ast.NotEq | ast.In | ast.NotIn):
+        return False
+    if positive != isinstance(op, ast.Eq | ast.In):
+        return False  # passes when the caller is *not* the listed one
+    left, right = node.left, node.comparators[0]
+    sides = [(left, right)] if isinstance(op, ast.In) else [(left, right), (right, left)]
+    return any(
+        isinstance(who, ast.Attribute) and who.attr in _IDENTITY_ATTRS and _configured(listed)
+        for who, listed in sides
+    )
+
+
+def listed_only(test: ast.expr, passes_when: bool) -> bool:
+    """Does every way of passing ``test == passes_when`` require a listed caller?"""
+    return all(any(map(allow_list, conj)) for conj in disjuncts(test, passes_when))
+
+
 def pass_verdict(test: ast.expr, passes_when: bool, strong: bool) -> str | None:
     """ "restricted", "authenticated" or None: what requiring ``test == passes_when`` proves.
 
@@ -109,7 +151,7 @@ def pass_verdict(test: ast.expr, passes_when: bool, strong: bool) -> str | None:
     ors = disjuncts(test, passes_when)
     role = True
     for conj in ors:
-        ident = [lit for lit in conj if _asserts_identity(lit)]
+        ident = [lit for lit in conj if _asserts_identity(lit) or allow_list(lit)]
         if not ident:
             lone = len(ors) == 1 and not any(
                 _inverted(x) or _presence(x) or _not_identity(x[0]) for x in conj
@@ -118,7 +160,7 @@ def pass_verdict(test: ast.expr, passes_when: bool, strong: bool) -> str | None:
                 role = False
                 continue
             return None
-        role = role and any(mentions(n, ROLE_WORDS) for n, _p in ident)
+        role = role and any(mentions(n, ROLE_WORDS) or allow_list((n, p)) for n, p in ident)
     return "restricted" if role else "authenticated"
 
 
@@ -134,6 +176,16 @@ _STRONG = ("401", "login", "exc")
 # A test on these decides by deployment, not by caller: a check under it is config-dependent.
 _CONFIG_WORDS = ("config", "setting", "environ", "getenv", "feature", "visibility")
 Path = list[tuple[ast.expr, bool]]  # the enclosing tests and the value each has on the way
+
+
+def deployment_only(test: ast.AST) -> bool:
+    """Does ``test`` read nothing but the deployment's settings and constants
+    (``not settings.is_auth_method_allowed(AuthMethods.password)``)? Then it decides by
+    deployment, never by who calls: a reject under it turns a feature off for everyone."""
+    names = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
+    return bool(names) and all(
+        n[:1].isupper() or any(w in n.lower() for w in _CONFIG_WORDS) for n in names
+    )
 
 
 def block_reject(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:

@@ -26,6 +26,7 @@ from threatmodel.code.secret_scan import scan_python
 from threatmodel.code.secret_values import MASK, looks_like_secret, mask_tokens
 from threatmodel.frameworks._python.calls import (
     annotation_refs,
+    client_values,
     depends_of,
     is_decorator_shaped,
     param_calls,
@@ -33,10 +34,12 @@ from threatmodel.frameworks._python.calls import (
     top_level,
 )
 from threatmodel.frameworks._python.cond import (
+    deployment_only,
     dispatch_calls,
     gate_kind,
     guard_verdict,
     inverted_check,
+    listed_only,
 )
 from threatmodel.frameworks._python.configured import configured, flag_check
 from threatmodel.frameworks._python.owner import CALLER_WORDS, ownership_line
@@ -66,6 +69,7 @@ def _kind(
     test: ast.AST | None,
     assigns: dict[str, ast.expr] | None = None,
     strict: bool = False,
+    client: frozenset[str] = frozenset(),
 ) -> str | None:
     """Status a reject on ``test`` proves; None when it is not about auth.
 
@@ -75,7 +79,9 @@ def _kind(
     """
     if reject == "secret":  # the caller must hold the shared secret
         return AUTHENTICATED
-    if test is not None and mentions(test, ROLE_WORDS):
+    if test is not None and deployment_only(test):
+        return None  # a feature switched off for every caller alike
+    if test is not None and mentions(test, ROLE_WORDS) and not _sent_only(test, client):
         return RESTRICTED
     if assigns is None:
         strong = reject in ("401", "login", "exc")
@@ -100,6 +106,13 @@ def _kind(
     if any(mentions(s, AUTH_WORDS) for s in sources):
         return AUTHENTICATED
     return None
+
+
+def _sent_only(test: ast.AST, client: frozenset[str]) -> bool:
+    """A test of values the client sent alone (``if not admin_access_token``, a cookie
+    parameter): a role word in their names proves no role, the client chose them."""
+    names = [n.id for n in walk_nodes(test) if isinstance(n, ast.Name)]
+    return bool(names) and all(n in client for n in names)
 
 
 def _gated_body(fn: FuncDef) -> tuple[str | None, int]:
@@ -191,6 +204,7 @@ def inline_guard(
     """
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     assigns = w.assigns
+    client = client_values(fn)
     best: tuple[str | None, int] = (None, 0)
     top = list(w.top())  # a copy: it grows below
     i = 0
@@ -202,9 +216,11 @@ def inline_guard(
         for body, other in ((stmt.body, stmt.orelse), (stmt.orelse, stmt.body)):
             r = branch_reject(body, assigns) or secret_refusal(stmt.test, body is stmt.body, body)
             r = r or identity_redirect(stmt.test, body, body is stmt.body)
-            kind = _kind(r, stmt.test, assigns, strict) if r else None
+            kind = _kind(r, stmt.test, assigns, strict, client) if r else None
             if kind and inverted_check(stmt.test, body is stmt.orelse):
                 kind = None  # turns away callers who are logged in
+            if kind == AUTHENTICATED and listed_only(stmt.test, body is stmt.orelse):
+                kind = RESTRICTED  # only the callers a setting lists pass
             if kind:
                 best = _better(best, (kind, stmt.lineno))
                 top.extend(top_level(other))
@@ -244,6 +260,8 @@ def summarize(
     guard, gline = guard_anywhere(fn, w) if guard_of is None else guard_of
     issues = issues_credentials(fn, w)
     inline, iline = inline_guard(fn, issues, w)
+    # the same checks read as a login's, for link to use if a helper it calls logs in
+    as_login = inline_guard(fn, True, w) if inline and not issues else None
     top = w.top()
     flag = flag_check(top, w.assigns) if not inline else None
     if inline in (None, CONDITIONAL) and flag is None:
@@ -260,6 +278,7 @@ def summarize(
         "line": fn.lineno,
         "guard": [guard, gline] if guard else None,
         "inline": [inline, iline] if inline else None,
+        "inline_login": [as_login[0], as_login[1]] if as_login and as_login[0] else None,
         "calls": calls,
         "deps": depends_of(fn),
         "annotated": annotation_refs(fn),  # ``user: CurrentUser``: an Annotated alias's deps

@@ -375,8 +375,13 @@ class GuardTable:
             return []
         out: list[Guard] = []
         lines = {int(k): v for k, v in summ.get("text", {}).items()}
-        if summ["inline"]:
-            status, line = summ["inline"]
+        inline = summ["inline"]
+        if inline and not summ["issues"] and self.logs_in(file, summ):
+            # ``return _auth_success_response(account)``: a login through a helper; its
+            # password or account checks are the login itself, not a guard before it
+            inline = summ.get("inline_login")
+        if inline:
+            status, line = inline
             text = lines.get(line, "")
             if status == CONDITIONAL:
                 out.append(Guard("unknown", "auth check on some paths only", ((file, line, text),)))
@@ -417,6 +422,17 @@ class GuardTable:
         if not out and summ.get("dispatch"):
             out += self._dispatch(file, summ["dispatch"], lines)
         return out
+
+    def logs_in(self, file: str, summ: dict[str, Any], depth: int = 0) -> bool:
+        """Does a function the handler calls (or one that one calls) issue credentials?"""
+        if depth >= 3:
+            return False
+        for callee, _line in summ["calls"]:
+            target, symbol, _ = self.r.resolve(file, callee)
+            found = self.summary(target, symbol)
+            if found and target and (found["issues"] or self.logs_in(target, found, depth + 1)):
+                return True
+        return False
 
     def _gate_of(self, file: str, callee: str, guard_at: tuple[str, int]) -> str | None:
         """The kind of gate (api_key, ownership...) a guarded call passes: the guard's own,

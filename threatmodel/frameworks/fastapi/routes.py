@@ -3,10 +3,11 @@
 Extract (per file): ``FastAPI(dependencies=[...])``, ``APIRouter(prefix=, dependencies=)``,
 ``include_router(child, prefix=, dependencies=)``, ``mount``, route decorators
 (``@app.get``, ``@router.api_route``; ``include_in_schema=False`` marks a route hidden),
-``add_api_route``, a route decorator applied by a call (``router.post(path)(fn)``), the
-handler's ``Depends``/``Security`` parameters (also through a module's
-``Annotated`` aliases: ``CurrentUser = Annotated[User, Depends(get_user)]``), security scheme
-objects (``OAuth2PasswordBearer``...), ``add_middleware`` and ``@app.middleware("http")``.
+``add_api_route``, ``@router.websocket`` (method ``WS``), a route decorator applied by a
+call (``router.post(path)(fn)``), the handler's ``Depends``/``Security`` parameters (also
+through a module's ``Annotated`` aliases: ``CurrentUser = Annotated[User,
+Depends(get_user)]``), security scheme objects (``OAuth2PasswordBearer``...),
+``add_middleware`` and ``@app.middleware("http")``.
 Link: combines prefixes along include chains; a route is guarded by its own dependencies,
 its routers' and its app's. A dependency guards only if its definition rejects (raises
 401/403...); one that returns None guards nothing. A bare security scheme only checks that a
@@ -60,8 +61,15 @@ def relevant(text: str) -> bool:
     return "fastapi" in text or "starlette" in text or "APIRouter" in text
 
 
-def _deps(node: ast.AST | None, lines: list[str]) -> list[list[Any]]:
-    """``dependencies=[Depends(a), Security(b, scopes=[..])]`` -> [[name, line, scoped, text]]."""
+def _deps(
+    node: ast.AST | None, lines: list[str], lists: dict[str, list[list[Any]]] | None = None
+) -> list[list[Any]]:
+    """``dependencies=[Depends(a), Security(b, scopes=[..])]`` -> [[name, line, scoped, text]].
+
+    ``lists``: the module's top-level lists of dependencies (``admin_checks = [Depends(a),
+    Depends(b)]``): ``dependencies=admin_checks`` is that list, as FastAPI reads it."""
+    if isinstance(node, ast.Name):
+        return list((lists or {}).get(node.id, []))
     out = []
     if isinstance(node, ast.List | ast.Tuple):
         for e in node.elts:
@@ -87,6 +95,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "consts": {},
         "aliases": {},
         "docs": [],
+        "dep_lists": {},  # read while extracting, not kept
     }
     methods = {
         id(f): c.name
@@ -95,8 +104,6 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         for f in c.body
         if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
     }
-    for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        _class(c, d, lines)
     defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
     for stmt in tree.body:  # string constants a prefix may name (``prefix=user_prefix``)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
@@ -104,6 +111,9 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             if isinstance(t, ast.Name) and v is not None and len(v) < 200:
                 d["consts"][t.id] = v
         _alias(stmt, d, lines)
+        _dep_list(stmt, d, lines)
+    for c in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        _class(c, d, lines)
     for node in tree_nodes(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             ctor = last(dotted(node.value.func))
@@ -111,7 +121,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             call = node.value
             if ctor in ("FastAPI", "Starlette"):
                 for n in names:
-                    d["apps"][n] = _deps(kw(call, "dependencies"), lines)
+                    d["apps"][n] = _deps(kw(call, "dependencies"), lines, d["dep_lists"])
                 if ctor == "FastAPI" and names:
                     d["docs"].append([_docs_urls(call, d["consts"]), node.lineno, names[0]])
                 if bool_const(kw(call, "debug")):
@@ -120,7 +130,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 for n in names:
                     d["routers"][n] = [
                         _prefix(kw(call, "prefix"), d["consts"]),
-                        _deps(kw(call, "dependencies"), lines),
+                        _deps(kw(call, "dependencies"), lines, d["dep_lists"]),
                         "" if ctor == "APIRouter" else dotted(call.func),
                     ]
             elif ctor in SCHEMES and bool_const(kw(call, "auto_error")) is not False:
@@ -130,6 +140,7 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             _applied(node, defs, d, lines)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _function(node, d, lines, methods.get(id(node)))
+    del d["dep_lists"]
     controllers = any(deps for _bases, deps in d["classes"].values())
     if not controllers and not any(d[k] for k in d if k not in ("classes", "consts", "aliases")):
         if d["aliases"]:  # a dependencies module: only its aliases matter to other files
@@ -156,7 +167,7 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
                     owner,
                     dotted(child),
                     prefix or "",
-                    _deps(kw(call, "dependencies"), lines),
+                    _deps(kw(call, "dependencies"), lines, d["dep_lists"]),
                     call.lineno,
                 ]
             )
@@ -170,7 +181,7 @@ def _call(call: ast.Call, d: dict[str, Any], lines: list[str]) -> None:
                 "methods": [m.upper() for m in methods],
                 "handler": dotted(endpoint),
                 "line": call.lineno,
-                "deps": _deps(kw(call, "dependencies"), lines),
+                "deps": _deps(kw(call, "dependencies"), lines, d["dep_lists"]),
                 "hidden": bool_const(kw(call, "include_in_schema")) is False,
                 "limited": False,
             }
@@ -213,6 +224,14 @@ def _alias(stmt: ast.stmt, d: dict[str, Any], lines: list[str]) -> None:
     deps = [dep for n in ast.walk(value) if (dep := depends_target(n))]
     if deps:
         d["aliases"][target.id] = [[*dep, line_text(lines, dep[1])] for dep in deps]
+
+
+def _dep_list(stmt: ast.stmt, d: dict[str, Any], lines: list[str]) -> None:
+    """``admin_checks = [Depends(a), Depends(b)]``: a list ``dependencies=`` may name."""
+    if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.List | ast.Tuple)):
+        return
+    if deps := _deps(stmt.value, lines):
+        d["dep_lists"].update({t.id: deps for t in stmt.targets if isinstance(t, ast.Name)})
 
 
 def _alias_refs(fn: ast.FunctionDef | ast.AsyncFunctionDef, lines: list[str]) -> list[list[Any]]:
@@ -303,7 +322,7 @@ def _class(c: ast.ClassDef, d: dict[str, Any], lines: list[str]) -> None:
             and isinstance(n.func, ast.Attribute)
             and n.func.attr == "__init__"
         ):
-            rdeps += _deps(kw(n, "dependencies"), lines)
+            rdeps += _deps(kw(n, "dependencies"), lines, d["dep_lists"])
             if (p := str_const(kw(n, "prefix"))) is not None:
                 prefix = p
     d["router_classes"][c.name] = [prefix, rdeps]
@@ -349,20 +368,23 @@ def _route(
     cls: str | None,
     limited: bool,
 ) -> None:
-    """A route when ``dec`` is ``<router>.<verb>(path, ...)`` (or ``api_route``/``route``)."""
+    """A route when ``dec`` is ``<router>.<verb>(path, ...)`` (or ``api_route``/``route``);
+    ``<router>.websocket(path)`` is one too, its method ``WS`` (a connection the client
+    opens and then talks over, guarded by the same dependencies)."""
     assert isinstance(dec.func, ast.Attribute)
     verb, owner = dec.func.attr, dotted(dec.func.value)
-    if verb not in VERBS and verb not in ("api_route", "route"):
+    if verb not in VERBS and verb not in ("api_route", "route", "websocket"):
         return
     path = str_const(dec.args[0]) if dec.args else str_const(kw(dec, "path"))
     if path is None:
         return
-    methods = (
-        [verb.upper()]
-        if verb in VERBS
-        else [m.upper() for m in (str_list(kw(dec, "methods")) or ["GET"])]
-    )
-    deps = _deps(kw(dec, "dependencies"), lines)
+    if verb == "websocket":
+        methods = ["WS"]
+    elif verb in VERBS:
+        methods = [verb.upper()]
+    else:
+        methods = [m.upper() for m in (str_list(kw(dec, "methods")) or ["GET"])]
+    deps = _deps(kw(dec, "dependencies"), lines, d["dep_lists"])
     for a in [
         *fn.args.defaults,
         *(x for x in fn.args.kw_defaults if x),
