@@ -1,6 +1,6 @@
 """Precision on well-built apps and recall on deliberately vulnerable ones (issue 18).
 
-python benchmarks/precision.py scan CORPUS [--out DIR] [--no-prove] [--vulnerable]
+python benchmarks/precision.py scan CORPUS [--out DIR] [--no-prove] [--vulnerable] [--apps A ...]
 python benchmarks/precision.py report DIR [--md benchmarks/precision.md] [--before DIR]
 python benchmarks/precision.py recall BEFORE_DIR AFTER_DIR     # every "before" still reported
 
@@ -219,6 +219,7 @@ def main() -> int:
     s.add_argument("--out", type=Path, default=Path("precision-scans"))
     s.add_argument("--vulnerable", action="store_true", help="the recall apps instead")
     s.add_argument("--no-prove", action="store_true", help="skip the RLS proof (faster)")
+    s.add_argument("--apps", nargs="+", help="only these apps (OWNER+NAME)")
     r = sub.add_parser("report")
     r.add_argument("scans", type=Path)
     r.add_argument("--md", type=Path, default=HERE / "precision.md")
@@ -228,7 +229,7 @@ def main() -> int:
     c.add_argument("after", type=Path)
     args = p.parse_args()
     if args.cmd == "scan":
-        apps = list(VULNERABLE if args.vulnerable else APPS)
+        apps = args.apps or list(VULNERABLE if args.vulnerable else APPS)
         scan(args.corpus, args.out, apps, prove=not args.no_prove)
         return 0
     if args.cmd == "report":
