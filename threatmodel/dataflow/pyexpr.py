@@ -12,7 +12,7 @@ import dataclasses
 import operator
 from typing import Any
 
-from threatmodel.dataflow import affix, consts, containers, urlhead
+from threatmodel.dataflow import affix, consts, containers, pieces, urlhead
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import REREAD, Frame, dotted
 from threatmodel.dataflow.pyclass import SELF
@@ -278,6 +278,10 @@ class ExprMixin(EngineBase):
                 folded = consts.fold(operator.getitem, base.const, k)
                 if folded is not UNKNOWN:
                     return from_const(folded)
+            sep = pieces.free_of(node, k, lambda e: self.expr(e, f))
+            kinds = self.catalog.guarded_by(sep)
+            if kinds and base.all_labels():  # ``url.split('/')[-1]``: no '/' left in it
+                return base.flat().sanitized(kinds, f"a piece cut at {sep!r}")
         return base.flat()
 
     def boolop(self, node: ast.BoolOp, f: Frame) -> Value:
