@@ -227,8 +227,9 @@ class PythonWebCollector(Collector):
     # error formatter (graphql/endpoint.py); arguments; 14: FastAPI's docs pages name
     # their app (served under its mount); 15: a route decorator applied by a call; 16: an
     # aiohttp decorator only on a RouteTableDef; 17: the GraphQL module test has no leading
-    # word boundary (it may say yes more often)
-    version = 17
+    # word boundary (it may say yes more often); 18: a test of configuration constants
+    # only is no identity check (cond.config_only)
+    version = 18
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -82,9 +82,37 @@ _NOT_IDENTITY = ("csrf", "xsrf", "nonce")
 
 
 def _not_identity(node: ast.expr) -> bool:
-    return mentions(node, _NOT_IDENTITY) or any(
-        isinstance(n, ast.Attribute) and n.attr in _ROUTING_ATTRS for n in ast.walk(node)
+    return (
+        mentions(node, _NOT_IDENTITY)
+        or any(isinstance(n, ast.Attribute) and n.attr in _ROUTING_ATTRS for n in ast.walk(node))
+        or config_only(node)
     )
+
+
+def config_only(test: ast.AST) -> bool:
+    """Does ``test`` read only configuration: upper-case constants (``ENABLE_SIGNUP``,
+    ``settings.AUTH_REQUIRED``) and literals, no call, nothing of the request? Such a test
+    is the same for every caller (a feature switch), so it says nothing of who is calling,
+    whatever its names say (``if not ENABLE_OAUTH_LOGIN: raise 403`` turns everyone away
+    or no one)."""
+
+    def setting(n: ast.AST) -> bool:
+        if isinstance(n, ast.Constant):
+            return True
+        if isinstance(n, ast.Name | ast.Attribute):
+            name = dotted(n)
+            return bool(name) and name.rsplit(".", 1)[-1].isupper()
+        if isinstance(n, ast.UnaryOp):
+            return setting(n.operand)
+        if isinstance(n, ast.BoolOp):
+            return all(map(setting, n.values))
+        if isinstance(n, ast.Compare):
+            return setting(n.left) and all(map(setting, n.comparators))
+        if isinstance(n, ast.Tuple | ast.List | ast.Set):
+            return all(map(setting, n.elts))
+        return False
+
+    return setting(test) and not isinstance(test, ast.Constant)
 
 
 def _asserts_identity(lit: Literal) -> bool:
