@@ -87,3 +87,38 @@ def test_a_public_route_that_signs_the_caller_in_is_no_unauthenticated_write(
         if f.rule_id == "TM101" and f.claims and f.claims[0].route
     }
     assert writes == {"/notes": Verdict.CONFIRMED}
+
+
+def test_a_set_up_wizard_that_signs_its_admin_in_stays_for_review(tmp_path: Path) -> None:
+    """A first-run route that creates the admin and signs them in is still reported (by
+    design, open until setup is done), not dropped as a sign-in endpoint."""
+    shutil.copytree(PYTHON_FIXTURES / "fastapi_switches", tmp_path / "app")
+    main = tmp_path / "app" / "main.py"
+    main.write_text(
+        main.read_text()
+        + """
+
+def is_setup() -> bool:
+    return session.query(Attempt).count() > 0
+
+
+@app.post("/setup")
+async def setup(form: Credentials):
+    if not is_setup():
+        session.add(Attempt(user=form.user))
+        session.commit()
+        return session_response(form.user)
+    raise HTTPException(status_code=403)
+"""
+    )
+    report = run_scan(
+        tmp_path / "app",
+        Settings(provider=None, cache_dir=tmp_path / "cache"),
+        ScanOptions(use_cache=False, jobs=1),
+    )
+    found = [
+        f
+        for f in [*report.findings, *report.suppressed]
+        if f.rule_id == "TM101" and f.claims and f.claims[0].route
+    ]
+    assert {f.claims[0].route.path for f in found if f.claims[0].route} == {"/notes", "/setup"}

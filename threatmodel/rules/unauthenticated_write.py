@@ -96,8 +96,11 @@ class UnauthenticatedWriteRoute(Rule):
             code = handler_code(ctx.reader, route)
             if code is not None and code.signature is not None:
                 continue  # authenticated by the signature it checks
-            if code is not None and code.sign_in is not None:
-                continue  # an authentication library's own endpoints: sign-in is their job
+            if code is not None and code.sign_in is not None and code.first_run is None:
+                # an authentication library's own endpoints, or a handler that signs the
+                # caller in: sign-in is their job (a set-up wizard that signs its first
+                # admin in stays: open until setup is done)
+                continue
             writes = code.writes if code is not None else []
             if not writes and route.method not in WRITE_METHODS:
                 continue  # a read: not this rule's
