@@ -1,10 +1,12 @@
 """One piece of a string cut at a separator holds no separator.
 
 ``name = url.split('/')[-1]`` is the last path segment: whatever the input was, no ``/`` is
-left in it, which is what ``os.path.basename`` gives and what a guard ``'/' not in name``
-proves. The piece is marked safe for the kinds a guard on the separator's absence protects
-(``Catalog.guarded_by``). Only a piece picked at once by a constant index: the list itself
-keeps every piece and, joined back (``os.path.join(base, *parts)``), every separator.
+left in it, which is what ``os.path.basename`` gives (a path_traversal sanitizer of the
+catalog). Only a cut at ``/`` marks anything (``pyexpr.subscript``), and only for path
+traversal: a piece cut at ``&`` of a query string is no more safe for a shell than the query
+(no intent to guard, unlike a written ``'&' not in x``). Only a piece picked at once by a
+constant index: the list itself keeps every piece and, joined back (``os.path.join(base,
+*parts)``), every separator.
 
 Which pieces are free of the separator:
 

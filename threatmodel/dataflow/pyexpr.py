@@ -279,9 +279,8 @@ class ExprMixin(EngineBase):
                 if folded is not UNKNOWN:
                     return from_const(folded)
             sep = pieces.free_of(node, k, lambda e: self.expr(e, f))
-            kinds = self.catalog.guarded_by(sep)
-            if kinds and base.all_labels():  # ``url.split('/')[-1]``: no '/' left in it
-                return base.flat().sanitized(kinds, f"a piece cut at {sep!r}")
+            if sep == "/" and base.all_labels():  # ``url.split('/')[-1]``: a base name
+                return base.flat().sanitized(PATH_KINDS, "a piece cut at '/'")
         return base.flat()
 
     def boolop(self, node: ast.BoolOp, f: Frame) -> Value:
