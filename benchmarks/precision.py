@@ -1,6 +1,6 @@
 """Precision on well-built apps and recall on deliberately vulnerable ones (issue 18).
 
-python benchmarks/precision.py scan CORPUS [--out DIR] [--no-prove] [--vulnerable]
+python benchmarks/precision.py scan CORPUS [--out DIR] [--no-prove] [--vulnerable] [--apps A ...]
 python benchmarks/precision.py report DIR [--md benchmarks/precision.md] [--before DIR]
 python benchmarks/precision.py recall BEFORE_DIR AFTER_DIR     # every "before" still reported
 

@@ -180,19 +180,56 @@ def current_user(token):
 """
 
 
+# Only the token's lifetime, read off the call itself: when to refresh, not who calls.
+JWT_LIFETIME = """import jwt
+
+
+def refresh_at(session):
+    stored = session.token.get("id_token")
+    return jwt.decode(stored, options={"verify_signature": False}).get("exp")
+"""
+JWT_DIRECT_IDENTITY = """import jwt
+
+
+def user_id(token):
+    return lookup(jwt.decode(token, options={"verify_signature": False})["sub"])
+"""
+# The token was sent to its issuer's userinfo endpoint first, which refuses a forged one.
+JWT_ISSUER = """import jwt
+
+
+async def exchange(client, form):
+    try:
+        info = await client.userinfo(token={"access_token": form.token})
+    except Exception as e:
+        raise PermissionError("invalid token") from e
+    claims = jwt.decode(form.token, options={"verify_signature": False})
+    return set_role(info["sub"], claims.get("roles"))
+"""
+# ... but a failed userinfo call that is only logged lets any token through.
+JWT_ISSUER_IGNORED = JWT_ISSUER.replace('raise PermissionError("invalid token") from e', "log(e)")
+
+
 @pytest.mark.parametrize(
-    ("source", "verdict"),
-    [(JWT_ROUTING, Verdict.REFUTED), (JWT_IDENTITY, Verdict.CONFIRMED)],
+    ("source", "verdict", "why"),
+    [
+        (JWT_ROUTING, Verdict.REFUTED, "routing claim"),
+        (JWT_IDENTITY, Verdict.CONFIRMED, ""),
+        (JWT_LIFETIME, Verdict.UNVERIFIABLE, "read for exp"),
+        (JWT_DIRECT_IDENTITY, Verdict.CONFIRMED, ""),
+        (JWT_ISSUER, Verdict.REFUTED, "verified by its issuer first (`client.userinfo`)"),
+        (JWT_ISSUER_IGNORED, Verdict.CONFIRMED, ""),
+    ],
 )
 def test_weak_jwt_needs_the_payload_to_decide(
-    tmp_path: Path, source: str, verdict: Verdict
+    tmp_path: Path, source: str, verdict: Verdict, why: str
 ) -> None:
     found = by_rule(scan(tmp_path, {"auth.py": source}), "TM109")
     assert found and found[0].verdict is verdict
     if verdict is Verdict.CONFIRMED:
         assert [s.kind for s in found[0].proof] == ["setting", "flow"]
     else:
-        assert "routing claim" in (found[0].reason or "")
+        assert why in " ".join([found[0].reason or "", *found[0].notes])
 
 
 def test_default_credentials_in_compose_with_a_published_port(tmp_path: Path) -> None:

@@ -6,10 +6,15 @@ it: public, members only, or admins only (hidden by a 404). One names its defaul
 
 from __future__ import annotations
 
-import pytest
-from pyweb_facts import facts_of, routes_by_id
+import shutil
+from pathlib import Path
 
-from threatmodel.models import Route
+import pytest
+from pyweb_facts import PYTHON_FIXTURES, facts_of, routes_by_id
+
+from threatmodel.config import Settings
+from threatmodel.models import Route, Verdict
+from threatmodel.scan import ScanOptions, run_scan
 
 
 @pytest.fixture(scope="module")
@@ -53,3 +58,67 @@ def test_a_check_made_while_a_django_setting_is_on_takes_its_default() -> None:
     assert (setting.setting, setting.default) == ("LOGIN_REQUIRED", "True")
     assert setting.states == {"True": "authenticated", "False": "public"}
     assert {e.path for e in auth.evidence} == {"app/views.py", "app/settings.py"}
+
+
+def test_a_switch_on_configuration_is_no_identity_check_whatever_its_name() -> None:
+    """``if not ENABLE_PASSWORD_AUTH: raise 403`` turns every caller away or none: the
+    names in it say "auth", but nothing in it is about the caller."""
+    routes = routes_by_id(facts_of("fastapi_switches"))
+    assert routes["POST /auths/directory"].auth.status == "public"
+    assert routes["POST /notes"].auth.status == "public"
+    assert routes["POST /me/notes"].auth.status == "authenticated"
+
+
+def test_a_public_route_that_signs_the_caller_in_is_no_unauthenticated_write(
+    tmp_path: Path,
+) -> None:
+    """TM101: the sign-in route writes (a login attempt) and issues a session token a call
+    away (``session_response`` -> ``create_session_token``): public by design. The notes
+    route behind a mere switch writes for anyone."""
+    shutil.copytree(PYTHON_FIXTURES / "fastapi_switches", tmp_path / "app")
+    report = run_scan(
+        tmp_path / "app",
+        Settings(provider=None, cache_dir=tmp_path / "cache"),
+        ScanOptions(use_cache=False, jobs=1),
+    )
+    writes = {
+        f.claims[0].route.path: f.verdict
+        for f in report.findings
+        if f.rule_id == "TM101" and f.claims and f.claims[0].route
+    }
+    assert writes == {"/notes": Verdict.CONFIRMED}
+
+
+def test_a_set_up_wizard_that_signs_its_admin_in_stays_for_review(tmp_path: Path) -> None:
+    """A first-run route that creates the admin and signs them in is still reported (by
+    design, open until setup is done), not dropped as a sign-in endpoint."""
+    shutil.copytree(PYTHON_FIXTURES / "fastapi_switches", tmp_path / "app")
+    main = tmp_path / "app" / "main.py"
+    main.write_text(
+        main.read_text()
+        + """
+
+def is_setup() -> bool:
+    return session.query(Attempt).count() > 0
+
+
+@app.post("/setup")
+async def setup(form: Credentials):
+    if not is_setup():
+        session.add(Attempt(user=form.user))
+        session.commit()
+        return session_response(form.user)
+    raise HTTPException(status_code=403)
+"""
+    )
+    report = run_scan(
+        tmp_path / "app",
+        Settings(provider=None, cache_dir=tmp_path / "cache"),
+        ScanOptions(use_cache=False, jobs=1),
+    )
+    found = [
+        f
+        for f in [*report.findings, *report.suppressed]
+        if f.rule_id == "TM101" and f.claims and f.claims[0].route
+    ]
+    assert {f.claims[0].route.path for f in found if f.claims[0].route} == {"/notes", "/setup"}

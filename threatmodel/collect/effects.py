@@ -41,6 +41,7 @@ from threatmodel.collect.handler_gates import (
     first_run_test,
 )
 from threatmodel.collect.recipients import py_to_operator
+from threatmodel.frameworks._python.guards import issues_call
 from threatmodel.models import Location, Route
 
 
@@ -204,9 +205,10 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
     path, fns = found
     effects: list[Effect] = []
     signature: list[Location] = []
+    sign_in: list[Location] = []
     seen: set[tuple[str, str]] = set()
     for fn in fns:
-        _scan(reader, path, fn, 0, effects, signature, seen, route.method)
+        _scan(reader, path, fn, 0, effects, signature, seen, route.method, sign_in=sign_in)
     first = fns[0]
     tree = parsed(reader, path)
     return HandlerCode(
@@ -214,6 +216,7 @@ def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:
         location=Location(path=path, line=first.lineno),
         effects=ordered(_unique(effects), path),
         signature=signature[0] if signature else None,
+        sign_in=sign_in[0] if sign_in else None,
         reads_body=any(_reads_body(fn) for fn in fns),
         # A function decorator of the repository is read by the route collectors (pyguards):
         # its verdict is in the route's auth. Class decorators and router classes are not.
@@ -301,7 +304,10 @@ def _scan(
     seen: set[tuple[str, str]],
     method: str = "ANY",
     steady: bool = False,
+    sign_in: list[Location] | None = None,
 ) -> None:
+    """``sign_in``: where the code logs the caller in or issues them a session token
+    (``guards.issues_call``), a few calls deep: a sign-in endpoint, public by design."""
     seen.add((path, f"{fn.name}:{fn.lineno}"))
     tree = parsed(reader, path) if depth < DEPTH else None
     defs = _defs(tree) if tree is not None else {}
@@ -316,6 +322,8 @@ def _scan(
         where = Location(path=path, line=node.lineno)
         if SIGNATURE.search(name):
             signature.append(where)
+        if sign_in is not None and issues_call(name):
+            sign_in.append(where)
         kind = classify_call(name, node)
         if kind == "file_write" and node.args and _scratch(node.args[0], fn):
             continue
@@ -339,7 +347,18 @@ def _scan(
         else:
             tfn_node = tfn if not isinstance(tfn, str) else None
         if tfn_node is not None and (tpath, f"{tfn_node.name}:{tfn_node.lineno}") not in seen:
-            _scan(reader, tpath, tfn_node, depth + 1, effects, signature, seen, method, steady)
+            _scan(
+                reader,
+                tpath,
+                tfn_node,
+                depth + 1,
+                effects,
+                signature,
+                seen,
+                method,
+                steady,
+                sign_in,
+            )
 
 
 def _scratch(target: ast.expr, fn: Fn) -> bool:

@@ -65,8 +65,9 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 8  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
-    # 7: templates of constants fold; 8: calls through bare imports kept for link (``bare``)
+    version = 9  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
+    # 7: templates of constants fold; 8: calls through bare imports kept for link (``bare``);
+    # 9: a URL's fixed start judged per host kind (``urlhead``)
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:

@@ -231,8 +231,9 @@ class PythonWebCollector(Collector):
     # their app (served under its mount); 15: a route decorator applied by a call; 16: an
     # aiohttp decorator only on a RouteTableDef; 17: the GraphQL module test has no leading
     # word boundary (it may say yes more often); 18: FastAPI ``dependencies=NAME`` of a
-    # module's list; FastAPI websocket routes (WS); 19: a class's span of lines
-    version = 19
+    # module's list; FastAPI websocket routes (WS); 19: a class's span of lines; 20: a test
+    # of configuration constants only is no identity check (cond.config_only)
+    version = 20
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 
 from threatmodel.dataflow import regex
+from threatmodel.dataflow.assign import join_env
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted, qualify, reread_key
 from threatmodel.dataflow.values import Label, Value, const, distinct
@@ -50,6 +51,8 @@ class CondMixin(EngineBase):
             if isinstance(test.op, ast.And) == truth:
                 for v in test.values:
                     self.refine(v, f, truth)
+            else:
+                self.either(test.values, f, truth)
         elif isinstance(test, ast.NamedExpr):
             self.refine(test.value, f, truth)
         elif isinstance(test, ast.Name) and truth:
@@ -65,6 +68,25 @@ class CondMixin(EngineBase):
         elif isinstance(test, ast.Call):
             self.call_fact(test, f, truth)
         self.literal_check(f)
+
+    def either(self, parts: list[ast.expr], f: Frame, truth: bool) -> None:
+        """True ``a or b`` (false ``a and b``): some part has ``truth``, so what every part
+        proves alone holds. Each part refines its own copy of the names, and the copies
+        meet as two branches do (``join_env``: a value safe in one and not in the other is
+        not safe), so ``x == '/static' or x.startswith('/static/')`` leaves ``x`` a local
+        path, while ``x == 'a' or y == 'b'`` proves nothing of either."""
+        env, facts = f.env, f.facts
+        envs: list[dict[str, Value]] = []
+        held: set[tuple[str, str, str]] | None = None
+        for part in parts:
+            f.env, f.facts = dict(env), set(facts)
+            self.refine(part, f, truth)
+            envs.append(f.env)
+            held = f.facts if held is None else held & f.facts
+        joined = envs[0]
+        for other in envs[1:]:
+            joined = join_env(joined, other)
+        f.env, f.facts = joined, held if held is not None else facts
 
     def compare_fact(
         self, left: ast.expr, op: ast.cmpop, right: ast.expr, f: Frame, truth: bool

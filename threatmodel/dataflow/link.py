@@ -166,7 +166,12 @@ class Linker:
             qual = self.aliases[qual]
         if qual in self.summaries:
             return qual
-        return self.classes.resolve(qual) or self._exported(qual) or qual
+        return (
+            self.classes.resolve(qual)
+            or self._instance_method(qual)
+            or self._exported(qual)
+            or qual
+        )
 
     def _exported(self, qual: str) -> str | None:
         """``pkg.crud.get_link`` when ``pkg/crud/__init__.py`` was never extracted (it only
@@ -179,6 +184,20 @@ class Linker:
             if (got := f"{mod}.{name}") in self.summaries
         ]
         return found[0] if len(found) == 1 else None
+
+    def _instance_method(self, qual: str) -> str | None:
+        """``obj.m`` where ``obj`` is a module variable a repository class built (``Users =
+        UsersTable()``, imported and called elsewhere): the method that class finds
+        through its bases. The object's class is known exactly, so a subclass's override
+        does not matter; a method the class inherits from a library is not found (its
+        call passes its input through, as any library call)."""
+        receiver, _, name = qual.rpartition(".")
+        for _ in range(4):  # the variable re-exported by a package's ``__init__``
+            if receiver in self.instances or receiver not in self.aliases:
+                break
+            receiver = self.aliases[receiver]
+        cls = self.instances.get(receiver)
+        return self.classes.defined(cls, name) if cls in self.classes.classes else None
 
     def find(self, qual: str) -> tuple[str, dict[str, Any]] | None:
         return self.summaries.get(self.canonical(qual))

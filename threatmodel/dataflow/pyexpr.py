@@ -12,7 +12,7 @@ import dataclasses
 import operator
 from typing import Any
 
-from threatmodel.dataflow import affix, consts, containers, urlhead
+from threatmodel.dataflow import affix, consts, containers, pieces, urlhead
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import REREAD, Frame, dotted
 from threatmodel.dataflow.pyclass import SELF
@@ -278,6 +278,9 @@ class ExprMixin(EngineBase):
                 folded = consts.fold(operator.getitem, base.const, k)
                 if folded is not UNKNOWN:
                     return from_const(folded)
+            sep = pieces.free_of(node, k, lambda e: self.expr(e, f))
+            if sep == "/" and base.all_labels():  # ``url.split('/')[-1]``: a base name
+                return base.flat().sanitized(PATH_KINDS, "a piece cut at '/'")
         return base.flat()
 
     def boolop(self, node: ast.BoolOp, f: Frame) -> Value:

@@ -33,13 +33,15 @@ NAME = "fixed URL start"
 _NOT_INPUT = frozenset({"database", "config", "random", "self"})
 
 
-def _input(label: Label) -> bool:
-    """Can ``label`` carry input that decides the URL's host (not yet safe for it)?"""
-    if label.safe >= HOST_KINDS or label.kind in _NOT_INPUT:
+def _input(label: Label, kind: str) -> bool:
+    """Can ``label`` carry input that decides the URL's host for ``kind`` (not yet safe for
+    it)? Per kind: the request's own origin (``request.base_url``) is this site for a
+    redirect, and still what the client's Host header says for a server-side request."""
+    if kind in label.safe or label.kind in _NOT_INPUT:
         return False
     if label.kind == "call":
         # a repository call's result is input only if input was passed to it
-        return any(_input(x) for _, v in label.args for x in v)
+        return any(_input(x, kind) for _, v in label.args for x in v)
     return True
 
 
@@ -47,26 +49,37 @@ def _fixed(text: str) -> bool:
     return bool(FIXED_URL.match(text)) or "?" in text or "#" in text
 
 
-def fixed_tail(parts: list[Value]) -> list[Value]:
-    """``parts`` of one string, in order, with every piece after a fixed start (see the
-    module docstring) safe for ``HOST_KINDS``."""
+def _start(parts: list[Value], kind: str) -> int | None:
+    """The index of the first of ``parts`` past a fixed start for ``kind``; None when input
+    may start the URL."""
     text = ""
     for i, part in enumerate(parts):
         if part.known:
             text += str(part.const)
-        elif any(_input(x) for x in part.all_labels()):
+        elif any(_input(x, kind) for x in part.all_labels()):
             # input with a known start (a request's path: '/...') lands after it
-            if not _fixed(text + (part.affix or ("", ""))[0]):
-                return parts
-            return parts[:i] + [_safe(p) for p in parts[i:]]
+            return i if _fixed(text + (part.affix or ("", ""))[0]) else None
         else:
             # not input: its known start, something unknown, its known end
             head, tail = part.affix or ("", "")
             text += head + "\0" + tail
         if _fixed(text):
-            return parts[: i + 1] + [_safe(p) for p in parts[i + 1 :]]
-    return parts
+            return i + 1
+    return None
 
 
-def _safe(v: Value) -> Value:
-    return v if v.known or not v.all_labels() else sanitize_keep(v, HOST_KINDS, NAME)
+def fixed_tail(parts: list[Value]) -> list[Value]:
+    """``parts`` of one string, in order, with every piece after a fixed start (see the
+    module docstring) safe for the ``HOST_KINDS`` that start is fixed for."""
+    starts = {k: at for k in sorted(HOST_KINDS) if (at := _start(parts, k)) is not None}
+    if not starts:
+        return parts
+    out = []
+    for i, part in enumerate(parts):
+        kinds = frozenset(k for k, at in starts.items() if i >= at)
+        out.append(_safe(part, kinds) if kinds else part)
+    return out
+
+
+def _safe(v: Value, kinds: frozenset[str]) -> Value:
+    return v if v.known or not v.all_labels() else sanitize_keep(v, kinds, NAME)

@@ -96,8 +96,18 @@ class UnauthenticatedWriteRoute(Rule):
             code = handler_code(ctx.reader, route)
             if code is not None and code.signature is not None:
                 continue  # authenticated by the signature it checks
-            if code is not None and code.sign_in is not None:
-                continue  # an authentication library's own endpoints: sign-in is their job
+            # An authentication library's own endpoint (JS: the library serves it whole),
+            # or a Python handler that issues the caller a session token and writes (a login
+            # attempt, the account): sign-in is their job. A set-up wizard that signs its
+            # first admin in stays (open until setup is done), and so does a Python one with
+            # no write found (for review, at low).
+            if (
+                code is not None
+                and code.sign_in is not None
+                and code.first_run is None
+                and (code.writes or not code.location.path.endswith(".py"))
+            ):
+                continue
             writes = code.writes if code is not None else []
             if not writes and route.method not in WRITE_METHODS:
                 continue  # a read: not this rule's

@@ -12,7 +12,9 @@ An unverified decode is a threat only when its payload decides identity or acces
 reaches a response (``verify/_jwt_use.py``): confirmed with the chain decode → the use that
 decides. Refuted when the payload is only read for a routing claim (``iss``, ``owner``,
 ``kid``) and the file also decodes with verification (e.g. reading the issuer to pick the
-verifier). Unverifiable when what the payload decides cannot be traced.
+verifier), or when the function handed the token to its issuer's userinfo or introspection
+endpoint first. Unverifiable when what the payload decides cannot be traced, or when only
+a lifetime claim (``exp``) is read.
 """
 
 from __future__ import annotations
@@ -102,7 +104,12 @@ def _decides(s: Setting, why: str, ctx: VerifyContext) -> ClaimResult:
             location=use.decides,
         )
         return ClaimResult.confirmed(f"{why}; {use.what}{at(use.decides)}", (setting, flow))
-    if use.verifying is not None and use.what.startswith("read for"):
+    if use.issuer is not None:
+        return ClaimResult.refuted(
+            f"the token decoded unverified{at(s.location)} was {use.what}{at(use.issuer)}, "
+            "which refuses a token it did not sign: its claims are the issuer's"
+        )
+    if use.verifying is not None and use.routing_only:
         return ClaimResult.refuted(
             f"the unverified payload{at(s.location)} is only {use.what} (a routing claim) "
             f"before the verifying decode{at(use.verifying)}; it decides no identity or access"

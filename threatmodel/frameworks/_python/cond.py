@@ -82,9 +82,54 @@ _NOT_IDENTITY = ("csrf", "xsrf", "nonce")
 
 
 def _not_identity(node: ast.expr) -> bool:
-    return mentions(node, _NOT_IDENTITY) or any(
-        isinstance(n, ast.Attribute) and n.attr in _ROUTING_ATTRS for n in ast.walk(node)
+    return (
+        mentions(node, _NOT_IDENTITY)
+        or any(isinstance(n, ast.Attribute) and n.attr in _ROUTING_ATTRS for n in ast.walk(node))
+        or config_only(node)
     )
+
+
+def config_only(test: ast.AST) -> bool:
+    """Does ``test`` read only the deployment's configuration? Literals, upper-case
+    constants (``ENABLE_SIGNUP``, ``request.app.state.config.ENABLE_SIGNUP``), names rooted
+    at a constant, class or settings object (``AuthMethods.password``, ``settings.x``) and
+    calls of a settings object with such arguments (``not
+    settings.is_auth_method_allowed(AuthMethods.password)``); nothing of the request or
+    the caller. Such a test is the same for every caller (a feature switch), so it says
+    nothing of who is calling, whatever its names say: a reject under it turns everyone
+    away or no one (``if not ENABLE_OAUTH_LOGIN: raise 403``)."""
+
+    def root(n: ast.AST) -> str:
+        return (dotted(n) or "").split(".", 1)[0]
+
+    def configured(name: str) -> bool:
+        return name[:1].isupper() or any(w in name.lower() for w in _CONFIG_WORDS)
+
+    def setting(n: ast.AST) -> bool:
+        if isinstance(n, ast.Constant):
+            return True
+        if isinstance(n, ast.Name | ast.Attribute):
+            name = dotted(n)
+            return bool(name) and (name.rsplit(".", 1)[-1].isupper() or configured(root(n)))
+        if isinstance(n, ast.Call):
+            head = root(n.func)
+            return (
+                bool(head)
+                and any(w in head.lower() for w in _CONFIG_WORDS)
+                and all(map(setting, n.args))
+                and all(setting(k.value) for k in n.keywords)
+            )
+        if isinstance(n, ast.UnaryOp):
+            return setting(n.operand)
+        if isinstance(n, ast.BoolOp):
+            return all(map(setting, n.values))
+        if isinstance(n, ast.Compare):
+            return setting(n.left) and all(map(setting, n.comparators))
+        if isinstance(n, ast.Tuple | ast.List | ast.Set):
+            return all(map(setting, n.elts))
+        return False
+
+    return setting(test) and not isinstance(test, ast.Constant)
 
 
 def _asserts_identity(lit: Literal) -> bool:
@@ -176,16 +221,6 @@ _STRONG = ("401", "login", "exc")
 # A test on these decides by deployment, not by caller: a check under it is config-dependent.
 _CONFIG_WORDS = ("config", "setting", "environ", "getenv", "feature", "visibility")
 Path = list[tuple[ast.expr, bool]]  # the enclosing tests and the value each has on the way
-
-
-def deployment_only(test: ast.AST) -> bool:
-    """Does ``test`` read nothing but the deployment's settings and constants
-    (``not settings.is_auth_method_allowed(AuthMethods.password)``)? Then it decides by
-    deployment, never by who calls: a reject under it turns a feature off for everyone."""
-    names = [n.id for n in ast.walk(test) if isinstance(n, ast.Name)]
-    return bool(names) and all(
-        n[:1].isupper() or any(w in n.lower() for w in _CONFIG_WORDS) for n in names
-    )
 
 
 def block_reject(block: list[ast.stmt], assigns: dict[str, ast.expr]) -> str | None:

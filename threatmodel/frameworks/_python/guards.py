@@ -34,7 +34,7 @@ from threatmodel.frameworks._python.calls import (
     top_level,
 )
 from threatmodel.frameworks._python.cond import (
-    deployment_only,
+    config_only,
     dispatch_calls,
     gate_kind,
     guard_verdict,
@@ -79,8 +79,8 @@ def _kind(
     """
     if reject == "secret":  # the caller must hold the shared secret
         return AUTHENTICATED
-    if test is not None and deployment_only(test):
-        return None  # a feature switched off for every caller alike
+    if test is not None and config_only(test):
+        return None  # a feature switch: the same for every caller
     if test is not None and mentions(test, ROLE_WORDS) and not _sent_only(test, client):
         return RESTRICTED
     if assigns is None:
@@ -148,16 +148,21 @@ _ISSUERS = (
 )
 
 
+def issues_call(callee: str) -> bool:
+    """Does a call of ``callee`` (dotted) log a caller in or hand them a session token?"""
+    name = last(callee)
+    low = name.lower()
+    if name in _ISSUERS or callee == "jwt.encode":
+        return True
+    return "token" in low and any(w in low for w in ("create", "generate", "issue", "encode"))
+
+
 def issues_credentials(fn: FuncDef, nodes: list[ast.AST] | Walked | None = None) -> bool:
     """Does the handler log the caller in (a login endpoint)? Its checks are the login itself."""
     w = nodes if isinstance(nodes, Walked) else Walked(fn, nodes)
     for n in w.issuers:
         if isinstance(n, ast.Call):
-            name = last(dotted(n.func))
-            low = name.lower()
-            if name in _ISSUERS or (dotted(n.func) in ("jwt.encode",)):
-                return True
-            if "token" in low and any(w in low for w in ("create", "generate", "issue", "encode")):
+            if issues_call(dotted(n.func)):
                 return True
         elif isinstance(n, ast.Assign):
             for t in (
