@@ -29,8 +29,11 @@ if [ ! -x "$SERVER" ]; then
   echo "== building llama-server $VERSION (10-15 minutes on 2 cores)"
   (cd "$LLAMA_DIR" && "$PY" -m pip download --no-deps "llama-cpp-python==$VERSION" -d . \
      && tar xzf "llama_cpp_python-$VERSION.tar.gz")
+  # Not -march=native: a build for one host's CPU died with "Illegal instruction" once the
+  # VM ran on another (2026-12-07); AVX2 is on every machine seen here.
   (cd "$SRC" && cmake -B build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
      -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON \
+     -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
      && cmake --build build --target llama-server -j2)
 fi
 if [ ! -f "$MODEL" ]; then
