@@ -67,14 +67,14 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-07 (eleventh round, branch `integ12`), both columns with this script's",
-    "`scan` (RLS proof on) and definition (confirmed, production; high / critical and,",
-    "apart, medium). `before`: main at 468d761 (the tenth round's landing), which listed",
-    "novu and nestjs-boilerplate in no benchmark (both NestJS, new this round: main reads",
-    "them as above); `after`: `integ12` (NestJS paths, versioning, module-scoped global",
-    "guards and guard metadata; JS checks the engine cannot read leave a flow for review,",
-    "JS equality with a literal narrows a member expression, a Referer redirect is the",
-    "browser's previous page). Every confirmed finding is judged.",
+    "Measured 2026-12-07 (fourteenth round, branch `integ14`), both columns with this",
+    "script's `scan` (RLS proof on) and definition (confirmed, production; high / critical",
+    "and, apart, medium). `before`: main at 9c40b71 (the thirteenth round's landing), which",
+    "listed lnbits in no benchmark (new this round); `after`: `integ14` (open-webui's",
+    "unverified-JWT reads, base names cut at '/', a true 'or', URL starts per host kind,",
+    "module instances' methods, configuration-only tests, sign-in endpoints; lnbits's",
+    "settings allow-lists, websocket routes, re-exporting packages; memo keys that keep a",
+    "value's path). Every confirmed finding is judged.",
 ]
 
 
