@@ -84,7 +84,6 @@ class JsFlowsCollector(Collector):
         files = repo_files(ctx.root, ctx.files)
         extracts = with_called_files(extracts, ctx, files, self._extract_at_link)
         extracts = with_external_lookups(extracts)
-        extracts = resolve_bare(extracts, files)
         aliases = root_aliases(extracts)
         found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
         found = keep_fixed_in(found, ctx.root, ctx.files)
@@ -114,12 +113,13 @@ def with_called_files(
 ) -> dict[str, Extract]:
     """``extracts`` with those of the repository files their calls name (through relative,
     aliased or workspace imports) that have none: files the gate skipped, whose functions
-    only pass their arguments on, so that a flow through them shows its step there."""
+    only pass their arguments on, so that a flow through them shows its step there. Calls
+    through bare imports come back named as their files' modules (``resolve_bare``)."""
     modules = {module_name(f): f for f in ctx.files if f.endswith(JS_SUFFIXES)}
     out = dict(extracts)
     tried: set[str] = set()
+    named = resolve_bare(out, files)
     for _ in range(_CALLED_ROUNDS):
-        named = resolve_bare(out, files)
         wanted = sorted(
             f
             for m in _called_modules(named, modules)
@@ -132,7 +132,8 @@ def with_called_files(
             got = extract(ctx.root, path)
             if got is not None:
                 out[path] = got
-    return out
+        named = resolve_bare(out, files)
+    return named
 
 
 def _called_modules(extracts: Mapping[str, Extract], modules: Mapping[str, str]) -> set[str]:
