@@ -60,14 +60,18 @@ def test_every_collected_django_route_resolves_to_views_py() -> None:
 
 
 def test_modules_named_from_a_subfolder_resolve_through_near(tmp_path: Path) -> None:
-    """manage.py in ``src/``: modules are named from there, not from the repository root."""
+    """manage.py in ``src/``: modules are named from there, not from the repository root.
+    With a second copy side by side (``other/``), the one whose folder holds the routing file
+    is the handler."""
     shutil.copytree(DJANGO, tmp_path / "src")
+    shutil.copytree(DJANGO, tmp_path / "other")
     index = CodeIndex(RepoReader(tmp_path))
-    assert index.python_function("shop.views.account") is None  # no hint, not at the root
-    ref = index.python_function("shop.views.account", near="src/shop/urls.py")
-    assert ref is not None
-    assert ref.path == "src/shop/views.py"
-    assert ref.start == _def_line(tmp_path / "src" / "shop" / "views.py", "@login_required")
+    for near in ("src/shop/urls.py", "other/shop/urls.py"):
+        ref = index.python_function("shop.views.account", near=near)
+        assert ref is not None
+        assert ref.path == near.replace("urls.py", "views.py")
+    folder = near.split("/")[0]
+    assert ref.start == _def_line(tmp_path / folder / "shop" / "views.py", "@login_required")
 
 
 def test_unknown_names_resolve_to_nothing() -> None:

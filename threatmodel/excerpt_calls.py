@@ -29,8 +29,6 @@ from threatmodel.excerpts import (
     CodeRef,
     _js_toplevel_def,
     _py_member,
-    _py_module_files,
-    _py_module_paths,
     _py_ref,
 )
 
@@ -95,21 +93,11 @@ def resolve_python(index: CodeIndex, path: str, name: str) -> CodeRef | None:
     for mod, attrs in tries:
         if not attrs or len(attrs) > 2:
             continue
-        for candidate in _candidates(path, mod, level):
+        for candidate in index.reader.python_modules.files_of(mod, path, level):
             ref = _py_def_in(index, candidate, attrs)
             if ref is not None:
                 return ref
     return None
-
-
-def _candidates(path: str, module: str, level: int) -> list[str]:
-    """Files an import may name: package-relative / root / sibling, then (absolute imports)
-    from each folder above ``path``: an app whose package root is ``demos/polls`` imports
-    ``aiohttpdemo_polls.views``, not ``demos.polls.aiohttpdemo_polls.views``."""
-    out = _py_module_paths(path, module, level)
-    if level == 0 and module:
-        out += [c for c in _py_module_files(module.replace(".", "/"), path) if c not in out]
-    return out
 
 
 def handler_definition(index: CodeIndex, path: str, line: int, handler: str) -> CodeRef | None:

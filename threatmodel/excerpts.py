@@ -17,7 +17,6 @@ Files that do not parse give a fixed window of lines instead: never an exception
 from __future__ import annotations
 
 import ast
-import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -173,16 +172,16 @@ class CodeIndex:
 
         The name may end in a class (a Django class-based view: its whole body) or in
         ``Class.method`` (a viewset action: the method, or the class when the method is
-        inherited). The module is looked for from the repository root, then from each folder
-        above ``near`` (the file that routes to it): Django names modules from the folder
-        holding ``manage.py``, which need not be the root.
+        inherited). The module is the file the kernel's rule gives when ``near`` (the file
+        that routes to it) imports it: Django names modules from the folder holding
+        ``manage.py``, which need not be the root.
         """
         parts = dotted_name.split(".")
         for split in range(len(parts) - 1, 0, -1):
             module, attrs = parts[:split], parts[split:]
             if len(attrs) > 2:
                 break
-            for candidate in _py_module_files("/".join(module), near):
+            for candidate in self.reader.python_modules.files_of(".".join(module), near):
                 tree = self.python(candidate)
                 found = _py_member(tree, attrs) if tree is not None else None
                 if found is not None:
@@ -270,7 +269,7 @@ class CodeIndex:
                 module = f"{module}.{member}" if module else member
         else:  # `from auth import guard` then `@guard`
             target = member or head
-        for candidate in _py_module_paths(path, module, level):
+        for candidate in self.reader.python_modules.files_of(module, path, level):
             other = self.python(candidate)
             if other is None:
                 continue
@@ -357,20 +356,6 @@ def _py_toplevel_class(tree: ast.Module, name: str) -> ast.ClassDef | None:
     )
 
 
-def _py_module_files(rel: str, near: str) -> list[str]:
-    """``rel.py`` / ``rel/__init__.py`` from the root, then from each folder above ``near``."""
-    bases = [""]
-    folder = posixpath.dirname(near)
-    while folder:
-        bases.append(folder)
-        folder = posixpath.dirname(folder)
-    return [
-        posixpath.join(base, f"{rel}{suffix}")
-        for base in bases
-        for suffix in (".py", "/__init__.py")
-    ]
-
-
 def _py_toplevel_def(tree: ast.Module, name: str) -> FuncDef | None:
     return next(
         (
@@ -380,27 +365,6 @@ def _py_toplevel_def(tree: ast.Module, name: str) -> FuncDef | None:
         ),
         None,
     )
-
-
-def _py_module_paths(from_path: str, module: str, level: int) -> list[str]:
-    """Repository files a Python import may name (package-relative, then root, then sibling)."""
-    rel = module.replace(".", "/") if module else ""
-    bases: list[str] = []
-    here = posixpath.dirname(from_path)
-    if level > 0:
-        up = here
-        for _ in range(level - 1):
-            up = posixpath.dirname(up)
-        bases.append(posixpath.join(up, rel) if rel else up)
-    elif rel:
-        bases += [rel, posixpath.join(here, rel) if here else rel]
-    out: list[str] = []
-    for base in bases:
-        for raw in (f"{base}.py", f"{base}/__init__.py"):
-            cand = posixpath.normpath(raw)
-            if not cand.startswith("../") and cand not in out:
-                out.append(cand)
-    return out
 
 
 def _js_toplevel_def(path: str, root: Node, name: str) -> CodeRef | None:

@@ -225,7 +225,7 @@ def run_scan(
             )
         )
 
-    reader = RepoReader(root)
+    reader = RepoReader(root, files=walked.files)
     rule_findings, rule_errors = run_rules_checked(facts, RuleContext(root=root, reader=reader))
     stages.append(
         StageHealth(

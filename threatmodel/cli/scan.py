@@ -189,7 +189,9 @@ def _plan(
     repo = collect_repo_facts(root, settings, ScanOptions(jobs=jobs, use_cache=use_cache), progress)
     from threatmodel.plan import plan_llm_pass, plan_text  # the LLM pass's code: only here
 
-    planned = plan_llm_pass(repo.facts, RepoReader(root), settings, repo.walked.files)
+    planned = plan_llm_pass(
+        repo.facts, RepoReader(root, files=repo.walked.files), settings, repo.walked.files
+    )
     write_output(planned.to_json() if fmt == "json" else plan_text(planned), out or Path("-"))
     if not quiet and out is not None and str(out) != "-":
         err.print(f"wrote {out}", markup=False)

@@ -2,14 +2,19 @@
 
 The path is untrusted: an absolute path, a ``..`` segment, or a symlink that resolves out
 of the repository is refused *before* anything is opened. Files are cached per reader.
+
+A reader also knows which files the repository holds (the walk's list, so every reader of
+imports agrees with the collectors on it) and which file each Python module name is.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES
+from threatmodel.code.pymodules import ModuleIndex
+from threatmodel.code.walk import DEFAULT_MAX_FILE_BYTES, walk
 
 
 class PathRefused(Exception):
@@ -17,12 +22,36 @@ class PathRefused(Exception):
 
 
 class RepoReader:
-    def __init__(self, root: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES * 5) -> None:
+    def __init__(
+        self,
+        root: Path,
+        max_bytes: int = DEFAULT_MAX_FILE_BYTES * 5,
+        files: Sequence[str] | None = None,
+    ) -> None:
+        """``files``: the repository's walked files when the caller has them (a scan does);
+        otherwise the reader walks the repository the first time it is asked."""
         self.root = root.resolve()
         self._root = str(self.root)
         self._root_prefix = self._root.rstrip(os.sep) + os.sep
         self.max_bytes = max_bytes
         self._lines: dict[str, list[str]] = {}
+        self._files = list(files) if files is not None else None
+        self._modules: ModuleIndex | None = None
+
+    @property
+    def files(self) -> list[str]:
+        """The repository's files as the walk lists them (sorted, ignored and vendored ones
+        left out)."""
+        if self._files is None:
+            self._files = walk(self.root).files
+        return self._files
+
+    @property
+    def python_modules(self) -> ModuleIndex:
+        """The repository's Python files by the module names they may be imported as."""
+        if self._modules is None:
+            self._modules = ModuleIndex(self.files)
+        return self._modules
 
     def check(self, path: str) -> Path:
         """The absolute path for a repo-relative ``path``, or PathRefused (nothing is read)."""

@@ -33,7 +33,7 @@ from threatmodel.collect.effects_catalog import (
     classify_call,
     destructive,
 )
-from threatmodel.collect.effects_files import Fn, code_files, functions, module_files, parsed
+from threatmodel.collect.effects_files import Fn, code_files, functions, parsed
 from threatmodel.collect.handler_gates import (
     branch_nodes,
     call_at,
@@ -125,8 +125,8 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
                 return path, [node]
     parts = [p for p in re.split(r"[.:]", route.handler) if p]
     for cut in range(len(parts) - 1, 0, -1):
-        module, names = "/".join(parts[:cut]), parts[cut:]
-        for f in module_files(reader, module):
+        module, names = ".".join(parts[:cut]).replace("/", "."), parts[cut:]
+        for f in reader.python_modules.files_of(module, route.location.path):
             tree = parsed(reader, f)
             if tree is None:
                 continue
@@ -164,38 +164,23 @@ def _imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple
 
 def _read_imports(tree: ast.Module, path: str, reader: RepoReader) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
+    modules = reader.python_modules
     for node in tree.body:
         if isinstance(node, ast.ImportFrom) and node.module:
-            base = node.module.replace(".", "/")
-            if node.level:
-                here = path.rsplit("/", node.level)[0] if "/" in path else ""
-                base = f"{here}/{base}" if here else base
-            files = module_files(reader, base)
+            file = modules.file_of(node.module, path, node.level)
             for a in node.names:
-                if files:
-                    out[a.asname or a.name] = (_nearest(files, base, path), a.name)
+                if file:
+                    out[a.asname or a.name] = (file, a.name)
         elif isinstance(node, ast.Import):
             for a in node.names:
-                files = module_files(reader, a.name.replace(".", "/"))
-                if not files:
+                file = modules.file_of(a.name, path)
+                if not file:
                     continue
-                file = _nearest(files, a.name.replace(".", "/"), path)
                 mod = parsed(reader, file)
                 local = a.asname or a.name
                 for name in _defs(mod) if mod is not None else ():
                     out[f"{local}.{name}"] = (file, name)
     return out
-
-
-def _nearest(files: list[str], module: str, importer: str) -> str:
-    """Of the files a module may be, the one under the deepest folder that holds the
-    importer (two apps side by side each import their own ``lib.py``), else the first."""
-    held = [
-        f
-        for f in files
-        if importer.startswith(f.removesuffix("/__init__.py").removesuffix(".py")[: -len(module)])
-    ]
-    return max(held, key=lambda f: f.count("/")) if held else files[0]
 
 
 def python_handler(reader: RepoReader, route: Route) -> HandlerCode | None:

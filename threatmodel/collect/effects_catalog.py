@@ -154,9 +154,6 @@ URL_TYPES = frozenset(
 TOKEN_NAME = re.compile(r"token|signature|^sig$|hmac|otp|nonce", re.I)
 _SQL_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create|drop|alter|truncate)\b", re.I)
 _FILE_WRITE_MODES = frozenset("wax+")
-SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", "dist", "build"})
-
-
 DATA_WRITES = frozenset({"db_write", "file_write", "storage"})
 SIDE_EFFECTS = frozenset({"email", "payment"})
 # URLs of paid APIs called over plain HTTP (fetch, requests.post): the host decides.

@@ -24,7 +24,7 @@ from threatmodel.frameworks._python.guards import (
     summarize_with_text,
 )
 from threatmodel.frameworks._python.made import Made, Maker, Sources
-from threatmodel.frameworks._python.resolve import MAX_DEPTH, Resolver, module_names
+from threatmodel.frameworks._python.resolve import MAX_DEPTH, Resolver
 from threatmodel.frameworks._python.stored_flag import declared_flags
 
 __all__ = [
@@ -33,7 +33,6 @@ __all__ = [
     "Resolver",
     "decide",
     "guarded_route",
-    "module_names",
 ]  # from fold.py: Guard, decide, guarded_route
 
 UNRESOLVED = "unresolved"

@@ -3,7 +3,8 @@ Python would find it.
 
 ``Resolver`` maps a name used in one file (``login_required``, ``auth.bp``,
 ``views.home``) to the file and symbol that define it, through the file's imports (relative
-ones too), ``from x import *`` and packages, among the files that have extracts.
+ones too), ``from x import *`` and packages, among the files that have extracts. Which file a
+module name is comes from the kernel's one rule (``code.pymodules``).
 """
 
 from __future__ import annotations
@@ -12,24 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from threatmodel.code.pymodules import ModuleIndex
+
 MAX_DEPTH = 5
-
-
-def module_names(path: str) -> list[str]:
-    """Dotted names a file may be imported as: ``src/app/views.py`` -> views, app.views, ..."""
-    parts = path.removesuffix(".py").split("/")
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    return [".".join(parts[i:]) for i in range(len(parts)) if parts[i:]]
-
-
-def _folder(path: str, depth: int) -> str:
-    """The folder ``path`` is imported from as a module of ``depth`` parts ("" or "a/b/")."""
-    parts = path.removesuffix(".py").split("/")
-    if parts[-1] == "__init__":
-        parts = parts[:-1]
-    head = parts[: len(parts) - depth]
-    return "/".join(head) + "/" if head else ""
 
 
 @dataclass
@@ -37,38 +23,13 @@ class Resolver:
     """Follows imports between the files that have extracts."""
 
     extracts: Mapping[str, Mapping[str, Any]]
-    _by_module: dict[str, list[str]] = field(default_factory=dict)
+    _modules: ModuleIndex = field(init=False)
 
     def __post_init__(self) -> None:
-        for path in self.extracts:
-            if path.endswith(".py"):
-                for name in module_names(path):
-                    self._by_module.setdefault(name, []).append(path)
-        for paths in self._by_module.values():
-            paths.sort(key=lambda p: (p.count("/"), p))
+        self._modules = ModuleIndex(self.extracts)
 
     def module_file(self, module: str, from_file: str = "", level: int = 0) -> str | None:
-        if level:
-            base = from_file.split("/")[:-1]
-            base = base[: len(base) - (level - 1)] if level > 1 else base
-            rel = "/".join([*base, *module.split(".")]) if module else "/".join(base)
-            for cand in (f"{rel}.py", f"{rel}/__init__.py"):
-                if cand in self.extracts:
-                    return cand
-            return None
-        paths = self._by_module.get(module)
-        if not paths:
-            return None
-        depth = module.count(".") + 1
-        if len(paths) > 1 and from_file and not from_file.startswith(_folder(paths[0], depth)):
-            # two files a name may be (two apps side by side, ``bad/lib.py`` and
-            # ``good/lib.py``) and the shallowest is in a folder that does not hold the
-            # importing file: the one whose folder does, the deepest such (a script's
-            # folder is first on ``sys.path``)
-            held = [p for p in paths if from_file.startswith(_folder(p, depth))]
-            if held:
-                return max(held, key=lambda p: p.count("/"))
-        return paths[0]
+        return self._modules.file_of(module, from_file, level)
 
     def resolve(self, from_file: str, name: str, depth: int = 0) -> tuple[str | None, str, str]:
         """(file defining it or None, symbol, module as imported) for ``name`` in ``from_file``."""
