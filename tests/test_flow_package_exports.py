@@ -1,10 +1,12 @@
 """A function named through its package (``from ..crud import get_short_link``) whose
 ``__init__.py`` only re-exports it (``from .links import get_short_link``).
 
-The dataflow gate skips an ``__init__`` that only imports, so its re-exports are not
-extracted; link resolves the name to the one module of that package that defines it. A
-row looked up by the caller's code is the database's value, not the code: no open
-redirect from the parameter. A helper that passes its argument through still does.
+The dataflow gate skips an ``__init__`` that only imports; link extracts it after all when
+an extracted file calls into it (``collect/_called_files``), so the name resolves to the
+module the ``__init__`` imports it from, not to another module of the package that defines
+the same name (``legacy.py``). A row looked up by the caller's code is the database's
+value, not the code: no open redirect from the parameter. A helper that passes its
+argument through still does.
 """
 
 from __future__ import annotations

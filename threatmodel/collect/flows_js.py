@@ -8,18 +8,17 @@ through ``require`` / ESM imports) into ``Flow`` facts, by the same linker as Py
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 
 from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.inline import is_view, script_source
 from threatmodel.code.jsast import JS_SUFFIXES, is_test_path
-from threatmodel.code.jsworkspace import RepoFiles, repo_files
+from threatmodel.code.jsworkspace import repo_files
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
+from threatmodel.collect._called_files import extract_at_link, with_called_files
 from threatmodel.collect.fixed_in import keep_fixed_in
 from threatmodel.dataflow import jsviews
 from threatmodel.dataflow.js import module_name
@@ -45,7 +44,7 @@ def _gate_words() -> list[str]:
 # re-exports another file. Any other function passes its arguments through, which is what
 # link() assumes of a function it has no summary for; but a flow through it shows a step
 # at its line, so link extracts such a file after all when an extracted file calls into it
-# (``with_called_files``). Plain substrings: wide, never narrow.
+# (``_called_files``). Plain substrings: wide, never narrow.
 GATE = re.compile(
     "|".join(
         re.escape(w)
@@ -82,75 +81,18 @@ class JsFlowsCollector(Collector):
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         files = repo_files(ctx.root, ctx.files)
-        extracts = with_called_files(extracts, ctx, files, self._extract_at_link)
+        modules = {module_name(f): f for f in ctx.files if f.endswith(JS_SUFFIXES)}
+        extracts = with_called_files(
+            extracts,
+            modules,
+            lambda path: extract_at_link(self, ctx.root, path),
+            rename=lambda found: resolve_bare(found, files),  # bare imports as their modules
+        )
         extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
         found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
         found = keep_fixed_in(found, ctx.root, ctx.files)
         out.flows.extend(jsviews.resolve(found, ctx.root, ctx.files))
-
-    def _extract_at_link(self, root: Path, path: str) -> Extract:
-        """A file the gate skipped, extracted as the workers would have (through JSON)."""
-        try:
-            src = SourceFile.from_bytes(path, (root / path).read_bytes())
-        except OSError:
-            return None
-        if not self.wants(path, src.language):
-            return None
-        found = self.extract(src)
-        return json.loads(json.dumps(found)) if found is not None else None
-
-
-# Rounds of files extracted at link: a helper the gate skipped may call another one.
-_CALLED_ROUNDS = 4
-
-
-def with_called_files(
-    extracts: Mapping[str, Extract],
-    ctx: LinkContext,
-    files: RepoFiles,
-    extract: Callable[[Path, str], Extract],
-) -> dict[str, Extract]:
-    """``extracts`` with those of the repository files their calls name (through relative,
-    aliased or workspace imports) that have none: files the gate skipped, whose functions
-    only pass their arguments on, so that a flow through them shows its step there. Calls
-    through bare imports come back named as their files' modules (``resolve_bare``)."""
-    modules = {module_name(f): f for f in ctx.files if f.endswith(JS_SUFFIXES)}
-    out = dict(extracts)
-    tried: set[str] = set()
-    named = resolve_bare(out, files)
-    for _ in range(_CALLED_ROUNDS):
-        wanted = sorted(
-            f
-            for m in _called_modules(named, modules)
-            if (f := modules[m]) not in out and f not in tried
-        )
-        if not wanted:
-            break
-        for path in wanted:
-            tried.add(path)
-            got = extract(ctx.root, path)
-            if got is not None:
-                out[path] = got
-        named = resolve_bare(out, files)
-    return named
-
-
-def _called_modules(extracts: Mapping[str, Extract], modules: Mapping[str, str]) -> set[str]:
-    """The modules of ``modules`` that the extracts' calls name (``./lib/text.tidy``)."""
-    found: set[str] = set()
-    for data in extracts.values():
-        if not data:
-            continue
-        quals = [row[1] for row in data["labels"] if row[0] == "call"]
-        quals += [c[0] for summ in data["summaries"].values() for c in summ.get("calls", ())]
-        for qual in set(quals):
-            end = len(qual)
-            while (end := qual.rfind(".", 0, end)) > 0:
-                if qual[:end] in modules:
-                    found.add(qual[:end])
-                    break
-    return found
 
 
 def with_external_lookups(extracts: Mapping[str, Extract]) -> dict[str, Extract]:

@@ -14,7 +14,9 @@ from threatmodel import dataflow
 from threatmodel.claims import REGISTRY
 from threatmodel.code.collector import Collector, Extract, FactsBuilder, LinkContext, register
 from threatmodel.code.source import SourceFile
+from threatmodel.collect._called_files import extract_at_link, with_called_files
 from threatmodel.collect._pygates import gate
+from threatmodel.dataflow.link import module_name
 
 PY_BUILTINS = frozenset(dir(builtins))
 
@@ -42,8 +44,10 @@ def _gate_names() -> list[str]:
 # whose parameters are request input with a route decorator (``@app.route("/x/<name>")``,
 # FastAPI's ``@router.get`` whose every parameter is input): such a handler may hold no
 # source word and hand its parameter to a sink in another file. Any other function passes
-# its arguments through, which is what link() assumes of a function it has no summary for,
-# so skipping the file loses nothing.
+# its arguments through, which is what link() assumes of a function it has no summary for;
+# but a flow through it shows a step at its line, and a package ``__init__`` that only
+# imports says which module a name is, so link extracts such a file after all when an
+# extracted file calls into it (``_called_files``), as the JavaScript flows do.
 GATE = gate(
     calls=[*_gate_names(), "set_cookie", "getenv", "fetchone", "fetchall", "setFeature"],
     # "graphene", "strawberry": a resolver's arguments are request input (graphql/args.py)
@@ -85,5 +89,9 @@ class PythonFlowsCollector(Collector):
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         # the routes are linked first (``link_after``): their URL captures are request input
         routes = [r for r in out.routes if r.location.path.endswith(".py")]
-        out.flows.extend(dataflow.flows(extracts, files=ctx.files, routes=routes))
+        modules = {module_name(f): f for f in ctx.files if f.endswith(".py")}
+        linked = with_called_files(
+            extracts, modules, lambda path: extract_at_link(self, ctx.root, path)
+        )
+        out.flows.extend(dataflow.flows(linked, files=ctx.files, routes=routes))
         out.sinks.extend(dataflow.sink_facts(extracts))

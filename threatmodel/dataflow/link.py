@@ -51,17 +51,6 @@ class Bound(dict[str, frozenset[Label]]):
         self.depth = depth
 
 
-def _package_exports(packages: Iterable[str], modules: Iterable[str]) -> dict[str, list[str]]:
-    """package -> its own modules (``pkg.crud`` -> ``pkg.crud.links``, not deeper)."""
-    inside = frozenset(packages)
-    out: dict[str, list[str]] = {}
-    for mod in sorted(modules):
-        head = mod.rpartition(".")[0]
-        if head in inside:
-            out.setdefault(head, []).append(mod)
-    return out
-
-
 def module_name(path: str) -> str:
     mod = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
     return mod.removeprefix("src.")
@@ -80,7 +69,6 @@ class Linker:
         every = {module_name(p) for p in files or () if p.endswith(".py")}
         packages = {module_name(p) for p in files or () if p.endswith("/__init__.py")}
         self.roots = Roots(self.modules | every, stars, packages)
-        self._exports = _package_exports(packages, every)
         if self.roots.shared:  # two apps side by side: each file's imports of its own
             extracts = {
                 p: localized(d, module_name(p), self.roots) if p.endswith(".py") else d
@@ -166,24 +154,7 @@ class Linker:
             qual = self.aliases[qual]
         if qual in self.summaries:
             return qual
-        return (
-            self.classes.resolve(qual)
-            or self._instance_method(qual)
-            or self._exported(qual)
-            or qual
-        )
-
-    def _exported(self, qual: str) -> str | None:
-        """``pkg.crud.get_link`` when ``pkg/crud/__init__.py`` was never extracted (it only
-        imports, the gate skips it): the one module of that package whose function it is
-        (``pkg.crud.links.get_link``), as ``from .links import get_link`` re-exports it."""
-        package, _, name = qual.rpartition(".")
-        found = [
-            got
-            for mod in self._exports.get(package, ())
-            if (got := f"{mod}.{name}") in self.summaries
-        ]
-        return found[0] if len(found) == 1 else None
+        return self.classes.resolve(qual) or self._instance_method(qual) or qual
 
     def _instance_method(self, qual: str) -> str | None:
         """``obj.m`` where ``obj`` is a module variable a repository class built (``Users =
