@@ -124,7 +124,7 @@ def main() -> None:
             forget_tree()
     cpu["(parse)"] = _parse_cpu[0]
     builder = FactsBuilder()
-    ctx = LinkContext(root=root, files=tuple(files))
+    ctx = LinkContext(root=root, files=tuple(files), tests=tests)
     for c in collectors:
         t = time.process_time()
         try:

@@ -53,10 +53,12 @@ class TextGate(Protocol):
 
 @dataclass(frozen=True)
 class LinkContext:
-    """What link() may know beyond the extracts: the root and the full file list."""
+    """What link() may know beyond the extracts: the root, the full file list, and which of
+    those files are test code (``collect/scope.code_of_tests``)."""
 
     root: Path
     files: tuple[str, ...]
+    tests: frozenset[str] = frozenset()
 
 
 class Collector(ABC):

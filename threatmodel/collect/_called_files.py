@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from pathlib import Path
 
-from threatmodel.code.collector import Collector, Extract
+from threatmodel.code.collector import Collector, Extract, LinkContext
 from threatmodel.code.source import SourceFile
 
 # Rounds of files extracted at link: a helper the gate skipped may call another one.
@@ -70,11 +69,14 @@ def called_modules(extracts: Mapping[str, Extract], modules: Mapping[str, str]) 
     return found
 
 
-def extract_at_link(collector: Collector, root: Path, path: str) -> Extract:
+def extract_at_link(collector: Collector, ctx: LinkContext, path: str) -> Extract:
     """``path`` extracted by ``collector`` as a worker would have (through JSON), or None
-    when it cannot be read or the collector does not want it."""
+    when it cannot be read or the collector does not want it (test code included, unless it
+    reads test code: a production file may import a test fixture's helper)."""
+    if path in ctx.tests and not collector.reads_test_code:
+        return None
     try:
-        src = SourceFile.from_bytes(path, (root / path).read_bytes())
+        src = SourceFile.from_bytes(path, (ctx.root / path).read_bytes())
     except OSError:
         return None
     if not collector.wants(path, src.language):

@@ -121,7 +121,7 @@ def collect_facts(
     result = CollectResult(facts=Facts())
     fresh: list[tuple[str, str]] = []
     bad_utf8: list[str] = []
-    ctx = LinkContext(root=root, files=tuple(files))
+    ctx = LinkContext(root=root, files=tuple(files), tests=tests)
     # Production code goes first: once it is all extracted, the collectors that read no test
     # code link (in this process) while the workers read the test code and the text files
     # the rest want. Each collector links into its own builder; they merge in collector

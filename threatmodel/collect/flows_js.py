@@ -85,7 +85,7 @@ class JsFlowsCollector(Collector):
         extracts = with_called_files(
             extracts,
             modules,
-            lambda path: extract_at_link(self, ctx.root, path),
+            lambda path: extract_at_link(self, ctx, path),
             rename=lambda found: resolve_bare(found, files),  # bare imports as their modules
         )
         extracts = with_external_lookups(extracts)

@@ -90,8 +90,6 @@ class PythonFlowsCollector(Collector):
         # the routes are linked first (``link_after``): their URL captures are request input
         routes = [r for r in out.routes if r.location.path.endswith(".py")]
         modules = {module_name(f): f for f in ctx.files if f.endswith(".py")}
-        linked = with_called_files(
-            extracts, modules, lambda path: extract_at_link(self, ctx.root, path)
-        )
+        linked = with_called_files(extracts, modules, lambda path: extract_at_link(self, ctx, path))
         out.flows.extend(dataflow.flows(linked, files=ctx.files, routes=routes))
         out.sinks.extend(dataflow.sink_facts(extracts))
