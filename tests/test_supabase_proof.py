@@ -289,3 +289,11 @@ def test_scan_says_when_no_database_could_be_had(tmp_path: Path) -> None:
     assert all(t.proof is None for t in report.facts.tables)
     # the static reading stands: the public profiles policy is still reported
     assert any('"profiles are public"' in f.title for f in report.findings)
+
+
+def test_a_sign_up_function_has_no_caller_to_check(tmp_path: Path) -> None:
+    report = _scan(FIXTURE.parent / "supabase_signup", tmp_path, prove_on=False)
+    bypass = sorted(s.handler for s in report.facts.sinks if s.kind == "rls_bypass")
+    assert bypass == ["auth-signup", "purge-notes"]
+    flagged = [f.claims[0].route for f in report.findings if f.rule_id == "TM131"]
+    assert [r.path for r in flagged if r] == ["/functions/v1/purge-notes"]
