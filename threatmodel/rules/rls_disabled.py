@@ -6,7 +6,9 @@ level security anyone holding the public anon key reads and writes every row. Re
 Postgres tables with RLS explicitly off (``rls_enabled`` false) that are in the exposed
 schema when the repository is a Supabase project (policies using ``auth.uid()``, storage
 buckets, ``anon`` / ``authenticated`` roles or grants, a supabase dependency or env var),
-or that are granted to ``anon`` / ``authenticated`` explicitly.
+or that are granted to ``anon`` / ``authenticated`` explicitly. A table the database proof
+shows no API role reaching at all (``REVOKE ALL ... FROM anon, authenticated``) is not
+reported: with RLS off, the privileges are what closes it.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class RlsDisabledExposedTable(Rule):
                 table.rls_enabled is not False
                 or table.source != "sql"
                 or not exposed(table, supabase)
+                or proven_closed(table)
             ):
                 continue
             out.append(
@@ -78,6 +81,17 @@ class RlsDisabledExposedTable(Rule):
                 )
             )
         return out
+
+
+def proven_closed(table: Table) -> bool:
+    """The database let no role (anon, either user) do anything to the table."""
+    proof = table.proof
+    return (
+        proof is not None
+        and proof.note is None
+        and bool(proof.checks)
+        and not any(c.allowed for c in proof.checks)
+    )
 
 
 def _proven(table: Table) -> list[str]:
