@@ -39,8 +39,9 @@ _INTERESTING = re.compile(
 _META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
 
 
-def _line_of(text: str, offset: int) -> int:
-    # pglast reports character offsets of the statement start; skip leading blanks/comments.
+def statement_line(text: str, offset: int) -> int:
+    """The line a statement starting at ``offset`` is on, past leading blanks and comments
+    (pglast's offsets and its scanner's slices start before them)."""
     return text.count("\n", 0, offset) + 1 + _leading_newlines(text, offset)
 
 
@@ -81,12 +82,14 @@ def parse_file(text: str) -> tuple[list[dict[str, Any]], str | None]:
                 parsed = parser.parse_sql(text[part])
             except parser.ParseError as exc:
                 if error is None:
-                    error = f"SQL not parsed at line {_line_of(text, part.start)}: {_reason(exc)}"
+                    error = (
+                        f"SQL not parsed at line {statement_line(text, part.start)}: {_reason(exc)}"
+                    )
                 continue
             pieces.extend((part.start + (raw.stmt_location or 0), raw.stmt) for raw in parsed)
     ops = []
     for offset, stmt in pieces:
-        line = _line_of(text, offset)
+        line = statement_line(text, offset)
         if isinstance(stmt, ast.DoStmt):
             ops.extend(_do_block_ops(stmt, line))
         for op in statement_ops(stmt):
