@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.reader import RepoReader
 from threatmodel.collect import collect_facts
 from threatmodel.collect.proof import ProveOptions, prove, sql_projects
 from threatmodel.collect.proof.server import binaries, is_local_url
 from threatmodel.config import Settings
-from threatmodel.models import Report
+from threatmodel.models import Claim, Finding, Location, Report, Severity
 from threatmodel.scan import ScanOptions, run_scan
+from threatmodel.verify import VerifyContext, verify_findings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "supabase_proof"
 
@@ -324,3 +326,24 @@ def test_rls_off_behind_revoked_privileges_is_closed(tmp_path: Path, prove_on: b
     report = _scan(FIXTURE.parent / "supabase_revoked", tmp_path, prove_on=prove_on)
     off = sorted(f.claims[0].table for f in report.findings if f.rule_id == "TM103")
     assert off == ["bulletins", "drafts"]  # bulletins: anon still reads every row
+
+
+def test_a_claim_of_rls_off_behind_revoked_privileges_is_refuted(tmp_path: Path) -> None:
+    root = FIXTURE.parent / "supabase_revoked"
+    report = _scan(root, tmp_path, prove_on=False)
+    loc = Location(path="supabase/migrations/20240101000000_init.sql", line=2)
+    claims = {
+        table: Finding(
+            title=f"RLS off on {table}",
+            severity=Severity.HIGH,
+            source="llm",
+            claims=[Claim(kind="rls_disabled", table=table, location=loc)],
+        )
+        for table in ("audit_trail", "drafts")
+    }
+    ctx = VerifyContext(facts=report.facts, reader=RepoReader(root))
+    out = verify_findings(list(claims.values()), ctx)
+    [refuted] = out.suppressed
+    assert refuted.claims[0].table == "audit_trail"
+    assert "revoked from anon and authenticated" in (refuted.reason or "")
+    assert [f.claims[0].table for f in out.kept] == ["drafts"]

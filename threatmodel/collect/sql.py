@@ -168,7 +168,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 3
+    version = 4
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"

@@ -39,12 +39,15 @@ def is_supabase(facts: Facts) -> bool:
     return False
 
 
+def revoked(table: Table) -> bool:
+    """Every API role's privileges are revoked (an empty grant): the REST API is refused."""
+    return {g.role for g in table.grants if not g.privileges} >= CLIENT_ROLES
+
+
 def exposed(table: Table, supabase: bool) -> bool:
     granted = any(g.role in CLIENT_ROLES and g.privileges for g in table.grants)
-    # Every API role's privileges revoked (an empty grant): the REST API is refused.
-    revoked = {g.role for g in table.grants if not g.privileges} >= CLIENT_ROLES
     schema = table.name.split(".", 1)[0] if "." in table.name else "public"
-    return granted or (supabase and schema == "public" and not revoked)
+    return granted or (supabase and schema == "public" and not revoked(table))
 
 
 @register
