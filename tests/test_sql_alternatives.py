@@ -46,7 +46,9 @@ def test_the_proof_groups_files_as_the_collector_does() -> None:
         "setup.sql": ["setup.sql"],
     }
     steps = DATA / "sql_steps"
-    assert sql_projects(steps, _files(steps)) == {"": ["db/01_tables.sql", "db/02_policies.sql"]}
+    assert sql_projects(steps, _files(steps)) == {
+        "": ["db/01_tables.sql", "db/02_policies.sql", "db/03_seed.sql"]
+    }
 
 
 def test_loose_steps_of_one_schema_stay_one_database(tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ is in. Files under neither belong to the repository-wide project ``""``. Tables 
 projects never merge: the same ``profiles`` in two apps of a monorepo are two tables.
 
 The loose files of project ``""`` have no migration tool ordering them. When two of them
-create the same table they are alternative schemas (a lab's insecure and secure setups, an
-old and a new ``schema.sql``), not steps: run in a row, the second ``CREATE TABLE`` fails
-or drops the first's table. Each loose file is then its own database, named by its path,
-so one file's policies never decide another file's tables.
+create the same table outright (``CREATE TABLE`` without ``IF NOT EXISTS``) they are
+alternative schemas (a lab's insecure and secure setups, an old and a new ``schema.sql``),
+not steps: run in a row, the second ``CREATE TABLE`` fails or drops the first's table. Each
+loose file is then its own database, named by its path, so one file's policies never decide
+another file's tables.
 """
 
 from __future__ import annotations

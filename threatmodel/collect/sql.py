@@ -153,8 +153,9 @@ def _execsql(node: Any) -> list[tuple[int, str]]:
 
 
 def created(ops: list[dict[str, Any]]) -> set[str]:
-    """The tables a file's operations create."""
-    return {op["table"] for op in ops if op["op"] == "create_table"}
+    """The tables a file's operations create outright (``IF NOT EXISTS`` tolerates a table
+    already there: a file repeating one that way can follow the file that made it)."""
+    return {op["table"] for op in ops if op["op"] == "create_table" and not op["if_not_exists"]}
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -168,7 +169,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 4
+    version = 5
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"
