@@ -48,6 +48,8 @@ APPS: dict[str, str] = {
     # without the built frontend.
     "open-webui+open-webui": "pypi-0.12.4-02e9caba96234db3fa17a92e56163b3f7f2b8ca8",
     "lnbits+lnbits": "7d98c6b0808efab3edafc21310ec34d1c38c23df",
+    # Supabase Edge Functions (Deno) behind a JWKS check in _shared/auth.ts, and migrations.
+    "gelodln+quark-backend": "1afda7a741d9dfb650f1e4d9c6283ecb153594c8",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",
@@ -62,6 +64,12 @@ VULNERABLE: dict[str, str] = {
     "snyk-labs+nodejs-goof": "add14ba59e98240d9e00a235dd7d42cd61ae9912",
     "snoopysecurity+dvws-node": "a7385b855dce7a4da135f5949df96059b76aaba6",
     "nVisium+django.nV": "a48901f106da4888417339b7b44b8ed56b64c63f",
+    # A Supabase lab: RLS off on documents in database_setup.sql and the insecure deploy
+    # script, which scripts/deploy-secure.sql replaces (alternatives, not a sequence).
+    "havbay+supabase-vuln-lab": "56f112969cb8d516ea83491b71425a50b98fa42b",
+    # Not meant to be vulnerable, but its 34 migrations end with RLS off on users, profiles,
+    # memories, messages and more, and any signed-in user may delete every avatar.
+    "zephrly+remi": "efa4033a3279e8f6718266315b05b6090c088412",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
@@ -75,6 +83,11 @@ NOTES = [
     "module instances' methods, configuration-only tests, sign-in endpoints; lnbits's",
     "settings allow-lists, websocket routes, re-exporting packages; memo keys that keep a",
     "value's path). Every confirmed finding is judged.",
+    "",
+    "Fifteenth round (branch `supa15`): quark-backend (Supabase Edge Functions and",
+    "migrations) joins the list, supabase-vuln-lab and remi the vulnerable apps; their",
+    "findings are judged (loose alternative schema files, sign-up functions, reference",
+    "tables).",
 ]
 
 

@@ -76,7 +76,7 @@ def measure(migrations: int, tables: int) -> dict[str, object]:
         generate(root, migrations, tables)
         files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
         start = time.monotonic()
-        outcome = prove(root, sql_projects(files), ProveOptions())
+        outcome = prove(root, sql_projects(root, files), ProveOptions())
         proof_s = time.monotonic() - start
         if outcome.run.status != "proven":
             raise SystemExit(f"proof did not run: {outcome.run.message}")

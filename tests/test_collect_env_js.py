@@ -28,6 +28,7 @@ def test_every_read_form_and_exposure() -> None:
         "VITE_SUPABASE_ANON_KEY": True,
         "REACT_APP_GITHUB_TOKEN": True,
         "PORT": False,
+        "RESEND_API_KEY": False,  # Deno.env.get in an Edge Function: server side
     }
     where = next(v for v in facts.env_vars if v.name == "VITE_SUPABASE_SERVICE_ROLE_KEY")
     assert [(loc.path, loc.line) for loc in where.locations] == [("config.ts", 3)]

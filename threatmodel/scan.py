@@ -212,7 +212,7 @@ def run_scan(
     proof = None
     if any(t.source == "sql" for t in facts.tables):
         progress.start("prove")
-        proved = prove(root, sql_projects(walked.files), options.prove)
+        proved = prove(root, sql_projects(root, walked.files), options.prove)
         progress.finish()
         facts, proof = attach(facts, proved)
         stages.append(

@@ -31,7 +31,10 @@ def table_text(t: Table) -> str:
         text += " [lets every row through]" if p.permissive else ""
         out.append(text)
     for g in sorted(t.grants, key=lambda g: g.role):
-        out.append(f"  grant {', '.join(g.privileges)} to {g.role}")
+        if g.privileges:
+            out.append(f"  grant {', '.join(g.privileges)} to {g.role}")
+        else:
+            out.append(f"  every privilege revoked from {g.role}")
     return "\n".join(out)
 
 

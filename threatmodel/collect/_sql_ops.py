@@ -115,7 +115,14 @@ def statement_ops(stmt: Any) -> list[dict[str, Any]]:
 
 
 def _create_table(s: Any) -> list[dict[str, Any]]:
-    return [{"op": "create_table", "table": _rel(s.relation), "columns": _columns(s.tableElts)}]
+    return [
+        {
+            "op": "create_table",
+            "table": _rel(s.relation),
+            "columns": _columns(s.tableElts),
+            "if_not_exists": bool(s.if_not_exists),
+        }
+    ]
 
 
 def _alter_table(s: Any) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ _RLS_ALWAYS_ON = frozenset({"storage.objects", "storage.buckets"})
 # Roles PostgREST serves requests as. Supabase grants them EXECUTE on every function of the
 # public schema by default privileges, so revoking from PUBLIC alone leaves them able to call.
 API_ROLES = ("anon", "authenticated")
+_CRUD = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
 
 
 def _schema(name: str) -> str:
@@ -169,15 +170,21 @@ class SchemaState:
                 table.grants.setdefault(role, set()).update(op["privileges"])
 
     def _op_revoke(self, op: dict[str, Any], loc: Location) -> None:
+        everything = "ALL" in op["privileges"] or set(op["privileges"]) >= _CRUD
         for table in self._grant_targets(op, loc):
             for role in op["roles"]:
                 held = table.grants.get(role, set())
-                if "ALL" in op["privileges"]:
+                if everything:
                     held.clear()
                 else:
                     held.difference_update(op["privileges"])
                     held.discard("ALL")  # a partial revoke leaves an unknown remainder
-                if not held:
+                if held:
+                    table.grants[role] = held
+                elif everything and role in API_ROLES:
+                    # Explicitly nothing: the default privileges Supabase gives are gone.
+                    table.grants[role] = set()
+                else:
                     table.grants.pop(role, None)
 
     # ------------------------------------------------------------------ storage, functions

@@ -1,11 +1,12 @@
 """Environment variables read by JavaScript/TypeScript code, and which ones reach the browser.
 
 Reads found in the parse tree: ``process.env.X``, ``process.env["X"]``, destructuring
-``const { X, Y: y } = process.env``, ``import.meta.env.X`` (Vite, Astro, SvelteKit) and
-``Bun.env.X``. Bundlers inline variables with certain prefixes into the client bundle
-(``NEXT_PUBLIC_``, ``VITE_``, ``REACT_APP_``, ``PUBLIC_``, ``EXPO_PUBLIC_``,
-``NUXT_PUBLIC_``, ``GATSBY_``): those are recorded ``client_exposed``, because anyone who
-loads the page can read them. Only names are recorded, never values.
+``const { X, Y: y } = process.env``, ``import.meta.env.X`` (Vite, Astro, SvelteKit),
+``Bun.env.X`` and ``Deno.env.get("X")`` (Deno, Supabase Edge Functions). Bundlers inline
+variables with certain prefixes into the client bundle (``NEXT_PUBLIC_``, ``VITE_``,
+``REACT_APP_``, ``PUBLIC_``, ``EXPO_PUBLIC_``, ``NUXT_PUBLIC_``, ``GATSBY_``): those are
+recorded ``client_exposed``, because anyone who loads the page can read them. Only names are
+recorded, never values.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ CLIENT_PREFIXES = (
     "GATSBY_",
 )
 _ENV_OBJECTS = frozenset({"process.env", "import.meta.env", "Bun.env"})
-_READ_TYPES = frozenset({"member_expression", "subscript_expression", "variable_declarator"})
+_READ_TYPES = frozenset(
+    {"member_expression", "subscript_expression", "variable_declarator", "call_expression"}
+)
+# Deno has no env object to index: a variable is read by a call.
+_ENV_CALLS = frozenset({"Deno.env.get"})
 
 
 def is_client_exposed(name: str) -> bool:
@@ -51,9 +56,9 @@ def _env_object(node: Node | None) -> bool:
 @register
 class JsEnvCollector(Collector):
     id = "env_js"
-    version = 1
+    version = 2
     # Every read names ``.env`` literally (``process.env``, ``import.meta.env``, ``Bun.env``,
-    # ``= process.env`` when destructured): extract() returns None without it.
+    # ``Deno.env``, ``= process.env`` when destructured): extract() returns None without it.
     gate = re.compile(r"\.env")
 
     def wants(self, path: str, language: str) -> bool:
@@ -77,6 +82,12 @@ class JsEnvCollector(Collector):
             elif t == "subscript_expression":
                 name = string_value(node.child_by_field_name("index"))
                 if name and _env_object(node.child_by_field_name("object")):
+                    reads.add((name, line_of(node)))
+            elif t == "call_expression":
+                args = node.child_by_field_name("arguments")
+                first = args.named_children[0] if args and args.named_children else None
+                name = string_value(first) if first is not None else None
+                if name and dotted(node.child_by_field_name("function")) in _ENV_CALLS:
                     reads.add((name, line_of(node)))
             elif t == "variable_declarator":
                 pattern = node.child_by_field_name("name")

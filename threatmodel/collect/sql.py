@@ -7,7 +7,8 @@ buckets (``insert into storage.buckets``, ``update storage.buckets set public``)
 pglast rejects is split into statements with pglast's scanner and each is parsed alone:
 the statements that parse still count, and the first failure is recorded as the reason.
 
-Link: per Supabase project (``_sql_projects.py``: each is its own database), applies every
+Link: per Supabase project (``_sql_projects.py``: each is its own database, and loose files
+that create the same table are alternatives, each its own database), applies every
 file's operations in migration order (paths sorted the way migration
 tools sort them: by name, numbers compared as numbers) and reports the **final** state, so
 a policy dropped or replaced later is gone and a table whose RLS a later migration disables
@@ -38,8 +39,9 @@ _INTERESTING = re.compile(
 _META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
 
 
-def _line_of(text: str, offset: int) -> int:
-    # pglast reports character offsets of the statement start; skip leading blanks/comments.
+def statement_line(text: str, offset: int) -> int:
+    """The line a statement starting at ``offset`` is on, past leading blanks and comments
+    (pglast's offsets and its scanner's slices start before them)."""
     return text.count("\n", 0, offset) + 1 + _leading_newlines(text, offset)
 
 
@@ -80,17 +82,29 @@ def parse_file(text: str) -> tuple[list[dict[str, Any]], str | None]:
                 parsed = parser.parse_sql(text[part])
             except parser.ParseError as exc:
                 if error is None:
-                    error = f"SQL not parsed at line {_line_of(text, part.start)}: {_reason(exc)}"
+                    error = (
+                        f"SQL not parsed at line {statement_line(text, part.start)}: {_reason(exc)}"
+                    )
                 continue
             pieces.extend((part.start + (raw.stmt_location or 0), raw.stmt) for raw in parsed)
     ops = []
     for offset, stmt in pieces:
-        line = _line_of(text, offset)
+        line = statement_line(text, offset)
         if isinstance(stmt, ast.DoStmt):
             ops.extend(_do_block_ops(stmt, line))
         for op in statement_ops(stmt):
             ops.append({**op, "line": line})
     return ops, error
+
+
+def read_ops(text: str) -> tuple[list[dict[str, Any]], str | None]:
+    """``parse_file``, with a file the scanner itself rejects giving no operations."""
+    try:
+        return parse_file(text)
+    except parser.ParseError as exc:  # the scanner itself failed (unterminated quote)
+        return [], f"SQL not parsed: {_reason(exc)}"
+    except RecursionError:
+        return [], "SQL nested too deeply to analyse"
 
 
 def _do_block_ops(stmt: ast.DoStmt, line: int) -> list[dict[str, Any]]:
@@ -138,6 +152,12 @@ def _execsql(node: Any) -> list[tuple[int, str]]:
     return found
 
 
+def created(ops: list[dict[str, Any]]) -> set[str]:
+    """The tables a file's operations create outright (``IF NOT EXISTS`` tolerates a table
+    already there: a file repeating one that way can follow the file that made it)."""
+    return {op["table"] for op in ops if op["op"] == "create_table" and not op["if_not_exists"]}
+
+
 _DIGITS = re.compile(r"(\d+)")
 
 
@@ -149,7 +169,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 2
+    version = 5
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"
@@ -157,19 +177,15 @@ class SqlCollector(Collector):
     def extract(self, src: SourceFile) -> Extract:
         if not _INTERESTING.search(src.text):
             return None
-        try:
-            ops, error = parse_file(src.text)
-        except parser.ParseError as exc:  # the scanner itself failed (unterminated quote)
-            ops, error = [], f"SQL not parsed: {_reason(exc)}"
-        except RecursionError:
-            ops, error = [], "SQL nested too deeply to analyse"
+        ops, error = read_ops(src.text)
         if error:
             src.parse_errors.append(error)
         return {"ops": ops} if ops else None
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
         ordered = sorted(extracts, key=migration_order)
-        projects = group_by_project(ordered, frozenset(ctx.files))
+        creates = {path: created(extracts[path]["ops"]) for path in ordered}
+        projects = group_by_project(ordered, frozenset(ctx.files), creates)
         for project, paths in sorted(projects.items()):
             state = SchemaState()
             for path in paths:

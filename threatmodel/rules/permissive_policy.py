@@ -13,7 +13,10 @@ database did, and a policy the database shows opens nothing beyond each caller's
 is not reported (the disagreement is listed in the report's ``proof``). On
 ``storage.objects`` a policy scoped to a bucket (``bucket_id = 'avatars'``) opens that
 bucket's objects, and says so; read access to a bucket that is itself public is what TM104
-reports, not a second finding.
+reports, not a second finding. Read access to a table whose rows belong to no user (the
+proof found no owner column and no foreign key to a table with one) and that has no
+sensitive column is reported at low: that is how an app publishes its reference data
+(roles, topics, a product catalog), by design unless the table holds more than it shows.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ _GIVES: dict[str, tuple[str, list[Stride]]] = {
     "DELETE": ("delete every row of", [Stride.TAMPERING, Stride.DENIAL_OF_SERVICE]),
 }
 _ALL = ("read and change every row of", [Stride.INFORMATION_DISCLOSURE, Stride.TAMPERING])
+_SHARED = (
+    " No row belongs to a user (no owner column, no foreign key to a table with one) and no"
+    " column is sensitive: reference data published to every caller is by design."
+)
 
 
 def role_words(roles: set[str]) -> str:
@@ -72,6 +79,7 @@ class PermissiveRlsPolicy(Rule):
                     continue  # reading a public bucket's objects: TM104 reports the bucket
                 roles = {r.lower() for r in p.roles} or {"public"}
                 wide = bool(roles & OPEN_ROLES) or p.command != "SELECT"
+                shared = p.command == "SELECT" and reference_data(table)
                 who = role_words(roles)
                 gives, stride = _GIVES.get(p.command.upper(), _ALL)
                 what = table.name
@@ -81,7 +89,9 @@ class PermissiveRlsPolicy(Rule):
                 out.append(
                     Finding(
                         title=f'Policy "{p.name}" lets {who} {gives} {what}',
-                        severity=Severity.HIGH if wide else Severity.MEDIUM,
+                        severity=Severity.LOW
+                        if shared
+                        else (Severity.HIGH if wide else Severity.MEDIUM),
                         stride=stride,
                         cwe=["CWE-284"],
                         source="rule",
@@ -99,7 +109,9 @@ class PermissiveRlsPolicy(Rule):
                             f"Call the database API as {', '.join(sorted(roles))} and "
                             f"{p.command} rows of {table.name}: "
                             f"the policy's condition ({p.using or p.check or 'none'}) "
-                            "lets every row through." + sentences(proven or [])
+                            "lets every row through."
+                            + sentences(proven or [])
+                            + (_SHARED if shared else "")
                         ),
                         mitigation=(
                             "Restrict the policy to the rows the caller owns, e.g. "
@@ -120,6 +132,15 @@ def bucket_scope(table: Table, policy: Policy) -> set[str]:
     if table.name != "storage.objects":
         return set()
     return set(_BUCKET.findall(policy.using or policy.check or ""))
+
+
+def reference_data(table: Table) -> bool:
+    """The proof found the table's rows belong to no user, and no column is sensitive."""
+    return (
+        table.proof is not None
+        and not table.proof.user_rows
+        and not any(c.sensitive for c in table.columns)
+    )
 
 
 def proven_by(table: Table, policy: Policy) -> list[str] | None:

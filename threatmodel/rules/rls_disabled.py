@@ -6,7 +6,10 @@ level security anyone holding the public anon key reads and writes every row. Re
 Postgres tables with RLS explicitly off (``rls_enabled`` false) that are in the exposed
 schema when the repository is a Supabase project (policies using ``auth.uid()``, storage
 buckets, ``anon`` / ``authenticated`` roles or grants, a supabase dependency or env var),
-or that are granted to ``anon`` / ``authenticated`` explicitly.
+or that are granted to ``anon`` / ``authenticated`` explicitly. A table whose privileges are
+all revoked from both API roles (``REVOKE ALL ... FROM anon, authenticated``, statically an
+empty grant), or that the database proof shows no API role reaching at all, is not
+reported: with RLS off, the privileges are what closes it.
 """
 
 from __future__ import annotations
@@ -36,10 +39,15 @@ def is_supabase(facts: Facts) -> bool:
     return False
 
 
+def revoked(table: Table) -> bool:
+    """Every API role's privileges are revoked (an empty grant): the REST API is refused."""
+    return {g.role for g in table.grants if not g.privileges} >= CLIENT_ROLES
+
+
 def exposed(table: Table, supabase: bool) -> bool:
-    granted = any(g.role in CLIENT_ROLES for g in table.grants)
+    granted = any(g.role in CLIENT_ROLES and g.privileges for g in table.grants)
     schema = table.name.split(".", 1)[0] if "." in table.name else "public"
-    return granted or (supabase and schema == "public")
+    return granted or (supabase and schema == "public" and not revoked(table))
 
 
 @register
@@ -55,6 +63,7 @@ class RlsDisabledExposedTable(Rule):
                 table.rls_enabled is not False
                 or table.source != "sql"
                 or not exposed(table, supabase)
+                or proven_closed(table)
             ):
                 continue
             out.append(
@@ -78,6 +87,17 @@ class RlsDisabledExposedTable(Rule):
                 )
             )
         return out
+
+
+def proven_closed(table: Table) -> bool:
+    """The database let no role (anon, either user) do anything to the table."""
+    proof = table.proof
+    return (
+        proof is not None
+        and proof.note is None
+        and bool(proof.checks)
+        and not any(c.allowed for c in proof.checks)
+    )
 
 
 def _proven(table: Table) -> list[str]:

@@ -5,7 +5,9 @@ service-role key (RLS bypassed) and never checks who is calling.
 ``rls_bypass`` sink and each function as a route whose auth is its own caller check
 (``auth.getUser()`` and a 401/403): ``verify_jwt`` alone lets anyone with the public anon
 key in. A function with such a client and no check lets any visitor do whatever the
-function does to every row.
+function does to every row. A function public by design (sign-in, sign-up, token refresh,
+password reset: ``is_auth_endpoint`` of TM101) has no caller to check yet; its service-role
+client is how it creates the user or signs them in, so it is not reported.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from threatmodel.models import AuthStatus, Claim, Facts, Finding, RouteRef, Severity, Stride
 from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
+from threatmodel.rules.unauthenticated_write import is_auth_endpoint
 
 
 @register
@@ -33,7 +36,7 @@ class ServiceRoleFunction(Rule):
                 ),
                 None,
             )
-            if route is None:
+            if route is None or is_auth_endpoint(route.path):
                 continue
             out.append(
                 Finding(

@@ -76,13 +76,23 @@ def guard_text(route: Route) -> str:
     return f"{route.auth.mechanism or 'an auth check'}{where}"
 
 
-def find_table(facts: Facts, name: str) -> Table | None:
-    """A table by name, with or without the ``public.`` schema and quotes, case-insensitive."""
+def find_table(facts: Facts, name: str, where: Location | None = None) -> Table | None:
+    """A table by name, with or without the ``public.`` schema and quotes, case-insensitive.
+
+    Two databases (projects, alternative schema files) may each have the name: the one
+    whose project holds ``where`` (the claim's file) is meant."""
     want = _table_key(name)
-    for t in facts.tables:
-        if _table_key(t.name) == want:
-            return t
-    return None
+    found = [t for t in facts.tables if _table_key(t.name) == want]
+    if where is None or len(found) < 2:
+        return found[0] if found else None
+    return max(found, key=lambda t: _holds(t.project, where.path))
+
+
+def _holds(project: str | None, path: str) -> int:
+    """How specifically ``project`` holds ``path``: -1 not at all, else its length."""
+    if not project:
+        return 0
+    return len(project) if path == project or path.startswith(project + "/") else -1
 
 
 def _table_key(name: str) -> str:

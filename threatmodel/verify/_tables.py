@@ -11,7 +11,7 @@ def table_or_reason(claim: Claim, facts: Facts) -> Table | ClaimResult:
     """The claimed table, or the result to return when it cannot be looked at."""
     if not claim.table:
         return ClaimResult.unverifiable("claim names no table")
-    table = find_table(facts, claim.table)
+    table = find_table(facts, claim.table, claim.location)
     if table is not None:
         return table
     if not facts.tables:

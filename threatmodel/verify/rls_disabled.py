@@ -2,12 +2,14 @@
 
 Looked up in the final schema (after every migration): confirmed when the table's
 ``rls_enabled`` is false; refuted when it is true (the reason names the table's policies)
-or when the table does not exist; unverifiable for tables without RLS semantics.
+or when the table does not exist or every privilege on it is revoked from the API roles;
+unverifiable for tables without RLS semantics.
 """
 
 from __future__ import annotations
 
 from threatmodel.models import Claim, Finding
+from threatmodel.rules.rls_disabled import revoked
 from threatmodel.verify._common import at
 from threatmodel.verify._tables import describe_policies, table_or_reason
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
@@ -28,6 +30,11 @@ class RlsDisabled(Verifier):
             return ClaimResult.refuted(
                 f"{table.name} (created{at(table.location)}) has row level security enabled; "
                 f"policies: {policies}"
+            )
+        if revoked(table):
+            return ClaimResult.refuted(
+                f"{table.name} has row level security off, but every privilege on it is "
+                "revoked from anon and authenticated: the API cannot reach it"
             )
         return ClaimResult.confirmed(
             f"{table.name} has row level security disabled{at(table.location)}"

@@ -52,13 +52,16 @@ class ProofOutcome:
     projects: dict[str, ProvenProject] = field(default_factory=dict)
 
 
-def sql_projects(files: list[str]) -> dict[str, list[str]]:
-    """The repository's ``.sql`` files per Supabase project, each in migration order."""
-    from threatmodel.collect._sql_projects import group_by_project
-    from threatmodel.collect.sql import migration_order
+def sql_projects(root: Path, files: list[str]) -> dict[str, list[str]]:
+    """The repository's ``.sql`` files per Supabase project, each in migration order (the
+    static collector's grouping: loose files are read for the tables they create)."""
+    from threatmodel.collect._sql_projects import group_by_project, project_of
+    from threatmodel.collect.sql import created, migration_order, read_ops
 
     sql = sorted((f for f in files if f.lower().endswith(".sql")), key=migration_order)
-    return group_by_project(sql, frozenset(files))
+    present = frozenset(files)
+    creates = {f: created(read_ops(_read(root, f))[0]) for f in sql if project_of(f, present) == ""}
+    return group_by_project(sql, present, creates)
 
 
 def _open(options: ProveOptions) -> AbstractContextManager[Database]:
@@ -158,6 +161,7 @@ def _table_proof(
         database=version,
         seeded=seeded,
         owner_columns=table.owner_columns,
+        user_rows=table.user_rows,
         checks=[ProofCheck(**asdict(c)) for c in checks],
         note=table.error,
     )

@@ -23,6 +23,7 @@ from pglast import parser
 from threatmodel.collect.proof.seed import message
 from threatmodel.collect.proof.server import Database, DatabaseUnavailable, connect
 from threatmodel.collect.proof.shim import ROLES_SQL, SCHEMA_SQL, database_sql
+from threatmodel.collect.sql import statement_line
 
 TEMPLATE = "tm_supabase_shim"
 _META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
@@ -105,12 +106,7 @@ def statements(text: str) -> list[tuple[int, str]]:
         parts = parser.split(text, with_parser=False, only_slices=True)
     except parser.ParseError:
         return [(1, text)] if text.strip() else []
-    out = []
-    for part in parts:
-        sql = text[part]
-        line = text.count("\n", 0, part.start + len(sql) - len(sql.lstrip())) + 1
-        out.append((line, sql))
-    return out
+    return [(statement_line(text, part.start), text[part]) for part in parts]
 
 
 def apply_migrations(conn: Any, files: list[tuple[str, str]]) -> Applied:

@@ -50,6 +50,7 @@ class TableInfo:
     rows: list[str | None] = field(default_factory=list)  # ctid of user i's row, None if unseeded
     keys: list[dict[str, Any]] = field(default_factory=list)  # user i's row's column values
     error: str | None = None
+    user_rows: bool = True  # rows belong to users: see _mark_user_rows
 
 
 def message(exc: Exception) -> str:
@@ -119,6 +120,7 @@ def discover(conn: Any) -> dict[str, TableInfo]:
         ]
         tables[info.name] = info
     _inherit_owners(tables)
+    _mark_user_rows(tables)
     return tables
 
 
@@ -134,6 +136,22 @@ def _inherit_owners(tables: dict[str, TableInfo]) -> None:
                 if owner and col not in table.owner_columns:
                     table.owner_columns.append(col)
                     changed = True
+
+
+def _mark_user_rows(tables: dict[str, TableInfo]) -> None:
+    """A table's rows belong to users when it has an owner column or a foreign key to a table
+    whose rows do (or to one not discovered here, which cannot be told); the rest is the
+    app's own reference data (roles, topics, a product catalog)."""
+    for table in tables.values():
+        table.user_rows = bool(table.owner_columns)
+    changed = True
+    while changed:
+        changed = False
+        for table in tables.values():
+            if not table.user_rows and any(
+                parent not in tables or tables[parent].user_rows for parent, _ in table.fks.values()
+            ):
+                table.user_rows = changed = True
 
 
 def value_sql(col: Column, table: TableInfo, i: int) -> tuple[str, Any]:
