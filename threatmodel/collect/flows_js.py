@@ -90,7 +90,8 @@ class JsFlowsCollector(Collector):
         )
         extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
-        found = annotate(dataflow.flows(extracts, aliases), extracts, aliases)
+        found = dataflow.flows(extracts, aliases, warnings=out.warnings)
+        found = annotate(found, extracts, aliases)
         found = keep_fixed_in(found, ctx.root, ctx.files)
         out.flows.extend(jsviews.resolve(found, ctx.root, ctx.files))
 

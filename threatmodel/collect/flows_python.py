@@ -91,5 +91,7 @@ class PythonFlowsCollector(Collector):
         routes = [r for r in out.routes if r.location.path.endswith(".py")]
         modules = {module_name(f): f for f in ctx.files if f.endswith(".py")}
         linked = with_called_files(extracts, modules, lambda path: extract_at_link(self, ctx, path))
-        out.flows.extend(dataflow.flows(linked, files=ctx.files, routes=routes))
+        out.flows.extend(
+            dataflow.flows(linked, files=ctx.files, routes=routes, warnings=out.warnings)
+        )
         out.sinks.extend(dataflow.sink_facts(extracts))

@@ -52,11 +52,13 @@ def flows(
     aliases: Mapping[str, str] | None = None,
     files: Iterable[str] | None = None,
     routes: Iterable[Route] = (),
+    warnings: list[str] | None = None,
 ) -> list[Flow]:
     """``files``: every file of the repository (extracts are only those a gate let
     through), so a module tail is unique among all of them (``pyroots``). ``routes``: the
     route facts, whose captured URL parameters are request input in their handlers
-    (``routeparams``)."""
+    (``routeparams``). ``warnings``: where to say that link met its bound on calls followed
+    (``link.MAX_EXPANSIONS``), past which flows through calls are no proof."""
     linker = Linker(extracts, aliases, files)
     pending = Pending(linker.find)  # what the repository's yes/no functions prove
     injected = dropped(extracts, linker.canonical)  # ``db: DbSession``: not the caller's
@@ -122,4 +124,10 @@ def flows(
                 unresolved=list(lab.unknown),
                 unread_checks=sorted(set(pending.unread(lab))),
             )
+    if linker.cut_short() and warnings is not None:
+        warnings.append(
+            f"dataflow: stopped following calls in their callers' context after "
+            f"{linker.max_expansions:,} calls; later flows through the repository's own functions "
+            "pass their input on unread and are marked unresolved, not proof"
+        )
     return list(out.values())

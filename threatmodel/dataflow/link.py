@@ -31,6 +31,13 @@ from threatmodel.dataflow.signature import signature
 from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct, paths_hash
 
 MAX_DEPTH = 5
+# Calls followed with their caller's arguments bound, per link. Following every call path is
+# exponential in the depth bound on a dense call graph: open-webui scanned from its
+# ``backend/`` folder, where every import resolves, held over 8 GB before link ended (the
+# largest app otherwise, open-webui from its root, needs 125k; saleor 1.4k, polar 12k).
+# Past the bound a call of the repository's code passes its input on unread, as past
+# MAX_DEPTH: a flow through it is no proof, and ``flows`` says the bound was met.
+MAX_EXPANSIONS = 150_000
 CONCRETE = frozenset({"request", "database", "config", "random", "pattern"})
 Bind = Mapping[str, frozenset[Label]]
 NONE: list[Any] = []  # a part a summary leaves out when empty (never written to)
@@ -103,6 +110,12 @@ class Linker:
         self._resolved = {}
         self._canon: dict[str, str] = {}  # canonical(): saleor asks 52k times, of 7k names
         self._reaching = self._reaching_sinks()
+        self.expansions = 0  # calls followed with a bound caller
+        self.max_expansions = MAX_EXPANSIONS
+
+    def cut_short(self) -> bool:
+        """Did this link meet its bound on calls followed (``MAX_EXPANSIONS``)?"""
+        return self.expansions > self.max_expansions
 
     def _reaching_sinks(self) -> set[str]:
         """Functions through which an argument can reach a sink: a hit of theirs reads a
@@ -273,15 +286,18 @@ class Linker:
         qual, checks, key = lab.origin.rpartition(CHECKS)
         if checks and "." not in key:
             return self.checked(qual, key, lab, bind, depth)
+        if bind is not None:
+            self.expansions += 1
+        deep = depth > MAX_DEPTH or self.expansions > self.max_expansions
         found = self.find(lab.origin)
-        if found is None and depth <= MAX_DEPTH:
+        if found is None and not deep:
             each = self.classes.implementations(self.canonical(lab.origin))
             if each:
                 return self.any_of(each, lab, bind, depth)
             each = self.classes.made_by(lab.origin)
             if each:
                 return self.any_of(each, lab, bind, depth, registry=True)
-        if found is None or depth > MAX_DEPTH:
+        if found is None or deep:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
             for _, raw in lab.args:
