@@ -86,3 +86,11 @@ def test_an_express_check_of_an_oauth_value_is_no_login(tmp_path: Path) -> None:
     routes = by_route(collect(tmp_path, ExpressCollector()))
     assert routes[("GET", "/oauth/return")].auth.status.value != "authenticated"
     assert routes[("GET", "/profile")].auth.status.value == "authenticated"
+
+
+def test_a_reset_key_decrypted_by_the_server_is_a_secret_link(tmp_path: Path) -> None:
+    routes = _auth(tmp_path)
+    status, mechanism = routes["PUT /reset"]
+    assert status == "authenticated" and mechanism.startswith("url_token: reset_key")
+    # decoding base64 checks nothing: the key is only read
+    assert routes["PUT /reset-unchecked"][0] == "public"

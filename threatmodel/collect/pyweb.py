@@ -234,7 +234,7 @@ class PythonWebCollector(Collector):
     # module's list; FastAPI websocket routes (WS); 19: a class's span of lines; 20: a test
     # of configuration constants only is no identity check (cond.config_only); 21: auth and
     # role words on identifier words (``vocab.py``: "oauth" is no "auth"), a bearer JWT's
-    # guard no webhook signature
+    # guard no webhook signature; a reset or invite key decoded then decrypted is a token
     version = 21
 
     def wants(self, path: str, language: str) -> bool:
