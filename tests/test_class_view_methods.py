@@ -3,7 +3,9 @@
 Django REST framework's ``APIView`` answers each method with the method of that name; the
 route collector lists one route per method, each with its own decorator. The GET route of
 a view whose ``get`` only reads and whose ``post`` (signed in) creates a row does not change
-data: TM101 must not cite the ``post``'s write for the public GET.
+data: TM101 must not cite the ``post``'s write for the public GET. The LLM is shown each
+method route's own method under the class head, not the whole class cut at the excerpt's
+length (which lost a ``put`` after a long ``get``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.test_precision import by_rule, scan
+from threatmodel.chunk_builder import ChunkBuilder
+from threatmodel.code.reader import RepoReader
+from threatmodel.excerpts import CodeIndex
+from threatmodel.models import Facts
 
 VIEWS = """from functools import wraps
 
@@ -79,3 +85,28 @@ def test_a_get_route_is_judged_by_its_own_method(tmp_path: Path) -> None:
     assert not any("GET /orders/{order_id}" in t for t in titles), titles
     # a GET that itself writes is still reported
     assert any("GET /notes" in t for t in titles), titles
+
+
+LONG_VIEW = (
+    "from rest_framework.views import APIView\n\n\n"
+    "class OrderView(APIView):\n"
+    "    permission_classes = []\n\n"
+    "    def get(self, request):\n" + "        x = 1\n" * 90 + "        return x\n\n"
+    "    def put(self, request):\n"
+    "        order.status = request.data['status']\n"
+    "        return order\n"
+)
+
+
+def test_a_method_route_shows_its_own_method_under_the_class_head(tmp_path: Path) -> None:
+    (tmp_path / "views.py").write_text(LONG_VIEW)
+    index = CodeIndex(RepoReader(tmp_path))
+    cls = index.python_function("views.OrderView")
+    assert cls is not None
+    head, put = index.view_method(cls, "PUT") or []
+    assert (head.start, head.end) == (4, 6)  # the class line and its attributes
+    text = ChunkBuilder(Facts(), RepoReader(tmp_path)).excerpt(put)
+    assert "order.status = request.data['status']" in text
+    # the whole class cut at the excerpt's length never reached the put
+    assert "order.status" not in ChunkBuilder(Facts(), RepoReader(tmp_path)).excerpt(cls)
+    assert index.view_method(cls, "DELETE") is None  # not its own: the class
