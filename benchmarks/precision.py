@@ -62,6 +62,9 @@ VULNERABLE: dict[str, str] = {
     "snyk-labs+nodejs-goof": "add14ba59e98240d9e00a235dd7d42cd61ae9912",
     "snoopysecurity+dvws-node": "a7385b855dce7a4da135f5949df96059b76aaba6",
     "nVisium+django.nV": "a48901f106da4888417339b7b44b8ed56b64c63f",
+    # the Django workshop service is what the tool reads; identity (Java), community (Go)
+    # and web (React) add their committed keys and configuration only
+    "OWASP+crAPI": "824a1ffc915bc22abac52a8e95172c8c9e7b9bd1",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
