@@ -13,7 +13,10 @@ A token its issuer accepted first is verified: the same function handed it to th
 issuer's OAuth userinfo or token-introspection endpoint (``ISSUER_CHECKS``; OpenID Connect
 Core 5.3, RFC 7662), where a forged token is refused, before decoding it unverified, and
 leaves when that call fails (it raises, or every handler of its ``try`` leaves too). Its
-claims are the issuer's, whatever they decide next.
+claims are the issuer's, whatever they decide next. So is a token the function sent in an
+HTTP request (``requests.post(VERIFY_URL, json={"token": token})``) and decodes only where
+that response's status said 200 (``if resp.status_code == 200:``, ``if resp.ok:``): a
+verification service of the deployment's own, answering as an introspection endpoint does.
 """
 
 from __future__ import annotations
@@ -34,6 +37,9 @@ LIFETIME = frozenset({"exp", "iat", "nbf"})
 # userinfo endpoint (authlib ``client.userinfo(token=...)``) and OAuth token introspection.
 ISSUER_CHECKS = frozenset({"userinfo", "introspect_token", "introspect"})
 _LOGS = ("print", "logger.", "logging.", "log.", "console.")
+# Methods of an HTTP client (``requests``, ``httpx``, a session) that send a request.
+_SENDS = frozenset({"get", "post", "put", "request"})
+_OK = ("200", "HTTP_200_OK", "OK")
 
 
 @dataclass(frozen=True)
@@ -139,14 +145,49 @@ def _issuer_accepted(
     for node in ast.walk(fn):
         if not (isinstance(node, ast.Call) and node.lineno < call.lineno):
             continue
-        if last(dotted(node.func)) not in ISSUER_CHECKS:
-            continue
         given = [*node.args, *(k.value for k in node.keywords)]
-        if any(ast.unparse(n) in holders for a in given for n in ast.walk(a)) and _fails_out(
-            node, parents
-        ):
+        if not any(ast.unparse(n) in holders for a in given for n in ast.walk(a)):
+            continue
+        name = last(dotted(node.func))
+        if name in ISSUER_CHECKS and _fails_out(node, parents):
+            return node
+        if name in _SENDS and _status_gates(fn, node, call, parents):
             return node
     return None
+
+
+def _status_gates(
+    fn: ast.AST, send: ast.Call, call: ast.Call, parents: dict[ast.AST, ast.AST]
+) -> bool:
+    """Is ``call`` reached only where the response of ``send`` (an HTTP request) said 200:
+    inside ``if resp.status_code == 200`` / ``if resp.ok`` (or a name holding the status)?"""
+    bound = parents.get(send)
+    if not (isinstance(bound, ast.Assign) and isinstance(bound.targets[0], ast.Name)):
+        return False
+    resp = bound.targets[0].id
+    status = {f"{resp}.status_code"}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and ast.unparse(node.value) in status:
+            status |= {ast.unparse(t) for t in node.targets}
+
+    def ok(test: ast.expr) -> bool:
+        if ast.unparse(test) == f"{resp}.ok":
+            return True
+        return (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)
+            and {ast.unparse(test.left), ast.unparse(test.comparators[0])} & status != set()
+            and any(ast.unparse(side).endswith(_OK) for side in (test.left, test.comparators[0]))
+        )
+
+    child: ast.AST = call
+    up = parents.get(call)
+    while up is not None and up is not fn:
+        if isinstance(up, ast.If) and child in up.body and ok(up.test):
+            return True
+        child, up = up, parents.get(up)
+    return False
 
 
 def _fails_out(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
