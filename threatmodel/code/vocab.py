@@ -26,6 +26,17 @@ def word_text(text: str) -> str:
     return " " + _SEP.sub(" ", _CAMEL.sub(" ", text).lower()).strip()
 
 
+@lru_cache(maxsize=65536)
+def _one(name: str) -> str:
+    return word_text(name) if name else ""
+
+
+def words_text(names: list[str]) -> str:
+    """``word_text`` of names joined by spaces, each name's words cut once (names repeat:
+    ``request``, ``user``, ``self`` in every function)."""
+    return "".join(map(_one, names))
+
+
 @lru_cache(maxsize=256)
 def _keys(vocab: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(word_text(w) for w in vocab)

@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterable
 
 from threatmodel.code.pyast import dotted, last, str_const, walk
-from threatmodel.code.vocab import says, word_text
+from threatmodel.code.vocab import says, words_text
 
 # Exception names (lower case, substrings) that only an auth failure raises.
 _AUTH_EXC = (
@@ -95,7 +95,7 @@ def words_of(nodes: Iterable[ast.AST]) -> str:
             out.append(n.value)
         elif isinstance(n, ast.arg):
             out.append(n.arg)
-    return word_text(" ".join(out))
+    return words_text(out)
 
 
 def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
