@@ -7,6 +7,7 @@ and ``current_user`` still say auth, in Python and in an Express middleware.
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from js_support import by_route, collect
 
 from threatmodel.code.vocab import says, word_text
 from threatmodel.collect import collect_facts
+from threatmodel.frameworks._python.tokens import token_lookup
 from threatmodel.frameworks.express.routes import ExpressCollector
 
 FIXTURE = Path(__file__).parent / "fixtures" / "python" / "auth_words"
@@ -94,3 +96,15 @@ def test_a_reset_key_decrypted_by_the_server_is_a_secret_link(tmp_path: Path) ->
     assert status == "authenticated" and mechanism.startswith("url_token: reset_key")
     # decoding base64 checks nothing: the key is only read
     assert routes["PUT /reset-unchecked"][0] == "public"
+
+
+def test_a_decode_that_verifies_nothing_is_no_token_lookup() -> None:
+    def lookup(body: str) -> tuple[str, int] | None:
+        fn = ast.parse(body).body[0]
+        assert isinstance(fn, ast.FunctionDef)
+        return token_lookup(fn.body, frozenset({"form"}))
+
+    checked = "def f(form):\n    claims = jwt.decode(form.token, KEY, algorithms=['HS256'])\n"
+    assert lookup(checked) == ("token", 2)
+    unchecked = checked.replace("KEY, algorithms=['HS256']", "options={'verify_signature': False}")
+    assert lookup(unchecked) is None

@@ -24,7 +24,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from threatmodel.code.pyast import dotted, last, str_const
+from threatmodel.code.pyast import dotted, last, skips_verification, str_const
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Location
@@ -70,8 +70,10 @@ def payload_use(reader: RepoReader, loc: Location) -> PayloadUse | None:
     decodes = [
         n for n in ast.walk(tree) if isinstance(n, ast.Call) and dotted(n.func).endswith("decode")
     ]
-    unverified = [n for n in decodes if _unverified(n) and abs(n.lineno - loc.line) <= 3]
-    verifying = next((n for n in decodes if "jwt" in dotted(n.func) and not _unverified(n)), None)
+    unverified = [n for n in decodes if skips_verification(n) and abs(n.lineno - loc.line) <= 3]
+    verifying = next(
+        (n for n in decodes if "jwt" in dotted(n.func) and not skips_verification(n)), None
+    )
     verified_at = Location(path=loc.path, line=verifying.lineno) if verifying else None
     if not unverified:
         return None
@@ -201,17 +203,6 @@ def _fails_out(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
                     return False
         child, up = up, parents.get(up)
     return True
-
-
-def _unverified(call: ast.Call) -> bool:
-    for k in call.keywords:
-        if k.arg == "verify" and isinstance(k.value, ast.Constant) and k.value.value is False:
-            return True
-        if k.arg == "options" and isinstance(k.value, ast.Dict):
-            for kk, vv in zip(k.value.keys, k.value.values, strict=False):
-                if str_const(kk) == "verify_signature" and isinstance(vv, ast.Constant):
-                    return vv.value is False
-    return False
 
 
 def _enclosing(tree: ast.Module, call: ast.Call) -> ast.AST | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import re
 
-from threatmodel.code.pyast import dotted, last, str_const, walk
+from threatmodel.code.pyast import dotted, last, skips_verification, str_const, walk
 
 # A reset, invite or confirmation link's key is a token by its name too (``reset_key``,
 # ``invite_code``); a bare ``key`` or ``code`` is not (an API key, an OAuth code).
@@ -54,8 +54,10 @@ _LOOKUP_WORDS = (
     "first",
     "decrypt",
 )
-# Decoders of a transport encoding: what they return is the token still, checked by no one.
-_ENCODINGS = {"b64decode", "urlsafe_b64decode", "a2b_base64", "unquote", "unquote_plus", "decode"}
+# Decoders of a transport encoding: what they return is the token still, checked by no one
+# (``bytes.decode`` too: called on the token, it is handed none).
+_TRANSPORT = {"b64decode", "urlsafe_b64decode", "a2b_base64", "unquote", "unquote_plus"}
+_ENCODINGS = _TRANSPORT | {"decode"}
 
 
 def _request_key(node: ast.AST, params: frozenset[str] = frozenset()) -> str | None:
@@ -102,9 +104,15 @@ def _request_key(node: ast.AST, params: frozenset[str] = frozenset()) -> str | N
 
 
 def _lookup(call: ast.Call) -> bool:
+    """A call that checks a token: a lookup, a verification, a decryption; not a transport
+    decoding, nor a decode that says it verifies nothing (``verify_signature: False``)."""
     name = call.func.attr if isinstance(call.func, ast.Attribute) else last(dotted(call.func))
     low = name.lower()
-    return low not in _ENCODINGS and any(w in low for w in _LOOKUP_WORDS)
+    return (
+        low not in _TRANSPORT
+        and any(w in low for w in _LOOKUP_WORDS)
+        and not skips_verification(call)
+    )
 
 
 def _uses(call: ast.Call, names: set[str], params: frozenset[str]) -> str | None:
