@@ -70,6 +70,9 @@ VULNERABLE: dict[str, str] = {
     # Not meant to be vulnerable, but its 34 migrations end with RLS off on users, profiles,
     # memories, messages and more, and any signed-in user may delete every avatar.
     "zephrly+remi": "efa4033a3279e8f6718266315b05b6090c088412",
+    # the Django workshop service is what the tool reads; identity (Java), community (Go)
+    # and web (React) add their committed keys and configuration only
+    "OWASP+crAPI": "824a1ffc915bc22abac52a8e95172c8c9e7b9bd1",
 }
 JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5

@@ -326,6 +326,14 @@ def test_a_password_spelled_as_its_user_name_is_no_secret() -> None:
     assert [item[1] for item in got or []] == ["QUEUE_PASSWORD"]
 
 
+def test_a_relative_api_route_is_no_secret() -> None:
+    # a web client's table of endpoints, named after what each does
+    assert not looks_like_secret("api/v2/user/reset-password", "RESET_PASSWORD")
+    assert not looks_like_secret("api/auth/v4.0/user/login-with-token", "LOGIN_TOKEN")
+    assert looks_like_secret("k3j4/h5g6/Tz9q", "API_TOKEN")  # no words: a value
+    assert looks_like_secret("hunter2/hunter3", "PASSWORD")  # two segments: not a route
+
+
 def test_a_class_named_by_import_path_is_code() -> None:
     assert not looks_like_secret("ledger.auth.SessionTokenStrategy", "LEDGER_TOKEN_STRATEGY")
     assert looks_like_secret("ledger.auth.s3cr3t-Tok3n-9f8e7d", "LEDGER_TOKEN")

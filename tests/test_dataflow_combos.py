@@ -73,7 +73,7 @@ def test_string_methods_on_a_repository_methods_result_keep_its_source(chain: st
             "eval(bar)",
         ),
         (
-            "if re.search(r'[;&|`$]', bar):\n    return 'no'\n",
+            "if re.search(r'[;&|`$\\n]', bar):\n    return 'no'\n",
             "command_injection",
             "os.system('x ' + bar)",
         ),

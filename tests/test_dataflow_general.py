@@ -48,21 +48,20 @@ def test_folding_never_builds_huge_values() -> None:
 @pytest.mark.parametrize(
     "guard",
     [
-        "if ';' in p:\n    return 'no'\n",
-        "if p.find(';') != -1:\n    return 'no'\n",
-        "if p.count(';') > 0:\n    return 'no'\n",
-        "if not (';' not in p):\n    return 'no'\n",
-        "if p.__contains__(';'):\n    return 'no'\n",
-        "assert ';' not in p\n",
+        "if '..' in p:\n    return 'no'\n",
+        "if p.find('..') != -1:\n    return 'no'\n",
+        "if p.count('..') > 0:\n    return 'no'\n",
+        "if not ('..' not in p):\n    return 'no'\n",
+        "if p.__contains__('..'):\n    return 'no'\n",
+        "assert '..' not in p\n",
         "if not (p.isalnum() and p.isdigit()):\n    return 'no'\n",
     ],
 )
 def test_guards_in_every_spelling(guard: str) -> None:
-    # the catalog's shell metacharacters: ';' absent makes the value safe for the kind
-    code = "p = request.args['p']\n" + guard + "os.system('ls ' + p)\n"
-    if "isalnum" not in guard:
-        code = code.replace("os.system('ls ' + p)", "os.system('ls ' + p.replace('&', ''))")
-    assert not flagged(code), guard
+    # a catalog guard needle: '..' absent makes the value safe for path traversal
+    code = "p = request.args['p']\n" + guard + "open('/d/' + p)\n"
+    assert flagged("p = request.args['p']\nopen('/d/' + p)\n", "path_traversal")
+    assert not flagged(code, "path_traversal"), guard
 
 
 def test_conditions_refine_both_branches_without_leaving() -> None:

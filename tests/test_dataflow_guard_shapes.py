@@ -137,3 +137,42 @@ def test_a_method_of_a_module_instance_is_its_class_method(method: str, unsafe: 
     if not unsafe:  # the rows are the database's: a stored value, not the request's ids
         found = [f for f in flows if f.claim == PATH]
         assert found and all(f.source_kind == "database" for f in found)
+
+
+@pytest.mark.parametrize(
+    ("test", "unsafe"),
+    [
+        # one metacharacter gone leaves `;`, `|`, `$()`, backticks and newlines
+        ("'&' in cmd", True),
+        ("';' in cmd or '|' in cmd", True),
+        # every one the shell reads, in one test or one after another
+        ("any(c in cmd for c in ';&|$`\\n')", False),
+        (
+            "';' in cmd or '&' in cmd or '|' in cmd or '$' in cmd or '`' in cmd or '\\n' in cmd",
+            False,
+        ),
+    ],
+)
+def test_a_shell_command_is_safe_only_without_every_metacharacter(test: str, unsafe: bool) -> None:
+    code = handler(
+        f"import os\ncmd = request.args['c']\nif {test}:\n    return 'no'\nos.system('ls ' + cmd)\n"
+    )
+    assert ("command_injection" in proven(run(code))) is unsafe
+
+
+def test_metacharacter_tests_one_after_another_add_up() -> None:
+    checks = [f"if {c!r} in cmd:\n    return 'no'\n" for c in ";&|$`\n"]
+
+    def code(tests: list[str]) -> str:
+        return handler(f"import os\ncmd = request.args['c']\n{''.join(tests)}os.system(cmd)\n")
+
+    assert "command_injection" not in proven(run(code(checks)))
+    assert "command_injection" in proven(run(code(checks[:-1])))  # newlines still pass
+
+
+def test_one_quote_absent_still_guards_sql() -> None:
+    code = handler(
+        "cur = db.cursor()\nq = request.args['q']\nif \"'\" in q:\n    return 'no'\n"
+        'cur.execute("SELECT * FROM t WHERE a = \'" + q + "\'")\n'
+    )
+    assert "sql_injection" not in proven(run(code))

@@ -208,6 +208,24 @@ async def exchange(client, form):
 """
 # ... but a failed userinfo call that is only logged lets any token through.
 JWT_ISSUER_IGNORED = JWT_ISSUER.replace('raise PermissionError("invalid token") from e', "log(e)")
+# The deployment's own verification service answered 200 for this token before its claims
+# are read (an introspection endpoint spoken to with requests).
+JWT_REMOTE = """import jwt
+import requests
+
+
+def caller(request):
+    token = request.META.get("HTTP_AUTHORIZATION")[7:]
+    body = {"token": token}
+    answer = requests.post(VERIFY_URL, json=body)
+    status = answer.status_code
+    if status == 200:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return find_user(claims["sub"])
+    return None
+"""
+# ... but a decode that does not wait for the answer trusts any token.
+JWT_REMOTE_IGNORED = JWT_REMOTE.replace("if status == 200:", "if status or True:")
 
 
 @pytest.mark.parametrize(
@@ -219,6 +237,8 @@ JWT_ISSUER_IGNORED = JWT_ISSUER.replace('raise PermissionError("invalid token") 
         (JWT_DIRECT_IDENTITY, Verdict.CONFIRMED, ""),
         (JWT_ISSUER, Verdict.REFUTED, "verified by its issuer first (`client.userinfo`)"),
         (JWT_ISSUER_IGNORED, Verdict.CONFIRMED, ""),
+        (JWT_REMOTE, Verdict.REFUTED, "verified by its issuer first (`requests.post`)"),
+        (JWT_REMOTE_IGNORED, Verdict.CONFIRMED, ""),
     ],
 )
 def test_weak_jwt_needs_the_payload_to_decide(

@@ -17,7 +17,7 @@ Files that do not parse give a fixed window of lines instead: never an exception
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from threatmodel.code import jsast
@@ -187,6 +187,34 @@ class CodeIndex:
                 if found is not None:
                     return _py_ref(candidate, found, f"handler {dotted_name}")
         return None
+
+    def view_method(self, ref: CodeRef, method: str) -> list[CodeRef] | None:
+        """A class-based view's code for the route of one HTTP method: the class's head (its
+        bases and attributes, ``permission_classes``, up to its first method) and the method
+        of that name, when the class defines it; None otherwise (an inherited method: the
+        class). The whole class, quoted for each of its routes, lost its later methods at
+        the excerpt's length (a ``put`` after a long ``get`` and ``post``)."""
+        tree = self.python(ref.path)
+        cls = (
+            next(
+                (n for n in tree.body if isinstance(n, ast.ClassDef) and _py_start(n) == ref.start),
+                None,
+            )
+            if tree is not None
+            else None
+        )
+        if cls is None:
+            return None
+        fns = [n for n in cls.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        own = next((n for n in fns if n.name == method.lower()), None)
+        if own is None:
+            return None
+        head_end = max(ref.start, _py_start(fns[0]) - 1)
+        method_ref = _py_ref(ref.path, own, f"{ref.label}.{own.name}")
+        return [
+            replace(ref, end=head_end),
+            replace(method_ref, fold=ref.fold, touched=ref.touched),
+        ]
 
     def js_member_function(self, path: str, dotted_name: str) -> CodeRef | None:
         """The body of ``obj.method`` used as an Express handler in ``path``.

@@ -59,8 +59,9 @@ def route_refs(b: ChunkBuilder, r: Route) -> tuple[list[CodeRef], list[CodeRef]]
         # The route's location is its `path(...)` line in urls.py: show the view it names
         # (function, class-based view, or viewset action). The line itself is the route
         # text's `at urls.py:N`; quoting it again costs a request's worth over 100 routes.
-        refs = [code]
-        guards = b.index.guard_definitions(code.path, code.start)
+        # A class-based view's route of one method shows that method under the class head.
+        refs = b.index.view_method(code, r.method) or [code]
+        guards = b.index.guard_definitions(code.path, refs[-1].start)
     elif "." in r.handler and detect_language(r.location.path) in JS_LANGUAGES:
         # `router.get("/x", auth, handlers.show)`: the body lives in another module.
         code = b.index.js_member_function(r.location.path, r.handler)

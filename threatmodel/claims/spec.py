@@ -97,6 +97,9 @@ class KindSpec:
     sinks: tuple[SinkRow, ...] = ()
     sanitizers: tuple[str, ...] = ()  # callees (dotted or ``.method``) whose result is safe
     guard_needles: tuple[str, ...] = ()  # ``if "<needle>" in x: return`` makes x safe
+    # ... only once every needle is known absent (a shell: with ``;`` gone, ``|``, ``$()``,
+    # backticks and newlines still start a command), not any one of them
+    guard_needs_all: bool = False
     prefix_guard: bool = False  # ``if not x.startswith(...): return`` makes x safe
     # the ``Sink`` fact kind (``facts.sinks``: sql, command, eval, deserialize, http_request,
     # redirect, template, file) a call its rows match is listed as ("" not listed; a row's

@@ -312,3 +312,16 @@ def join_paths(*parts: str) -> str:
     if tail.endswith("/") and path != "/":
         path += "/"
     return path
+
+
+def skips_verification(call: ast.Call) -> bool:
+    """Does a token decode say it checks no signature (``verify=False``, ``options=
+    {"verify_signature": False}``)? Its payload is whatever the caller wrote."""
+    for k in call.keywords:
+        if k.arg == "verify" and isinstance(k.value, ast.Constant) and k.value.value is False:
+            return True
+        if k.arg == "options" and isinstance(k.value, ast.Dict):
+            for kk, vv in zip(k.value.keys, k.value.values, strict=False):
+                if str_const(kk) == "verify_signature" and isinstance(vv, ast.Constant):
+                    return vv.value is False
+    return False

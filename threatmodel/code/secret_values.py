@@ -166,6 +166,11 @@ _FILE_PATH = re.compile(
     r"[\w.\-]+(?:/[\w.\-]+)*\.(?:md|rst|html?|py|js|ts|json|ya?ml|txt|png|jpe?g|svg|css|pem|crt"
     r"|key|pub|p12|jks|env|cfg|conf|ini|toml|xml|csv)"
 )
+# A relative API route (``api/v2/user/reset-password``, ``api/auth/v4.0/login-with-token``):
+# three or more segments, each a lower-case word, a version or a path parameter. A client's
+# table of endpoints names them after what they do (``RESET_PASSWORD``, ``LOGIN_TOKEN``).
+_ROUTE_SEGMENT = r"(?:[a-z][a-z0-9_-]*|v?\d+(?:\.\d+)*|\{\w+\}|:\w+)"
+_ROUTE_PATH = re.compile(rf"{_ROUTE_SEGMENT}(?:/{_ROUTE_SEGMENT}){{2,}}/?")
 _REPEATED = re.compile(r"^(.)\1+$|^(?:0123456789|123456789|abcdef)")
 
 
@@ -254,8 +259,12 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
         return False  # "react-password-strength-bar": "^0.4.1", a dependency's version
     if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
         return False  # a schema type, not a value
-    if re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v) or _FILE_PATH.fullmatch(v):
-        return False  # a URL without credentials, a file path
+    if (
+        re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v)
+        or _FILE_PATH.fullmatch(v)
+        or _ROUTE_PATH.fullmatch(v)
+    ):
+        return False  # a URL without credentials, a file path, an API route
     if any(c.isalpha() and not c.isascii() for c in v):
         return False  # a translation
     weak_ok = _strong_name(name)

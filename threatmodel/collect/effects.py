@@ -136,11 +136,17 @@ def _find_handler(reader: RepoReader, route: Route) -> tuple[str, list[Fn]] | No
                 return f, [defs[want]]
             if len(names) == 1:  # a class-based view: its write methods
                 method = route.method.lower()
+                own = defs.get(f"{names[0]}.{method}")
+                if own is not None:
+                    # the route is this one method's (``GET /orders`` is ``get``): the view's
+                    # ``post`` is the POST route's handler, with its own guard
+                    return f, [own]
+                # a GET runs none of the write hooks (``perform_create``, ``form_valid``)
+                hooks = () if method in ("get", "head", "options") else WRITE_METHODS
                 fns = [
                     fn
                     for k, fn in defs.items()
-                    if k.startswith(names[0] + ".")
-                    and k.split(".", 1)[1] in (method, *WRITE_METHODS)
+                    if k.startswith(names[0] + ".") and k.split(".", 1)[1] in (method, *hooks)
                 ]
                 if fns:
                     return f, fns

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from threatmodel.code.collector import register
-from threatmodel.code.pyast import imports_of
+from threatmodel.code.pyast import imports_of, skips_verification
 from threatmodel.collect._pyexpr import Scope, call_sites, dotted
 from threatmodel.collect._pygates import gate
 from threatmodel.collect._pysettings import PythonSettingsCollector
@@ -47,15 +47,7 @@ def jwt_settings(
     out: list[tuple[str, str]] = []
     kw = {k.arg: k.value for k in call.keywords if k.arg}
     if name.endswith("decode"):
-        verify = "true"
-        if _is_false(kw.get("verify")):
-            verify = "false"
-        options = kw.get("options")
-        if isinstance(options, ast.Dict):
-            for k, v in zip(options.keys, options.values, strict=False):
-                if isinstance(k, ast.Constant) and k.value == "verify_signature" and _is_false(v):
-                    verify = "false"
-        out.append(("jwt.verify", verify))
+        out.append(("jwt.verify", "false" if skips_verification(call) else "true"))
         algs = kw.get("algorithms")
         if isinstance(algs, ast.List | ast.Tuple):
             names = [e.value for e in algs.elts if isinstance(e, ast.Constant)]
@@ -66,10 +58,6 @@ def jwt_settings(
         length = _literal_length(key, scope) or 0
         out.append(("jwt.secret", "literal-short" if length < SHORT_KEY else "literal"))
     return out
-
-
-def _is_false(node: ast.AST | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is False
 
 
 def _literal_length(node: ast.expr, scope: Scope) -> int | None:

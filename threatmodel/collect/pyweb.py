@@ -232,8 +232,10 @@ class PythonWebCollector(Collector):
     # aiohttp decorator only on a RouteTableDef; 17: the GraphQL module test has no leading
     # word boundary (it may say yes more often); 18: FastAPI ``dependencies=NAME`` of a
     # module's list; FastAPI websocket routes (WS); 19: a class's span of lines; 20: a test
-    # of configuration constants only is no identity check (cond.config_only)
-    version = 20
+    # of configuration constants only is no identity check (cond.config_only); 21: auth and
+    # role words on identifier words (``vocab.py``: "oauth" is no "auth"), a bearer JWT's
+    # guard no webhook signature; a reset or invite key decoded then decrypted is a token
+    version = 21
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

@@ -23,6 +23,7 @@ class Catalog:
     assigns: dict[str, list[tuple[str, SinkRow]]] = field(default_factory=lambda: defaultdict(list))
     sanitizers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     needles: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    all_needles: frozenset[str] = frozenset()  # kinds safe only with every needle absent
     prefix_kinds: frozenset[str] = frozenset()
     host_kinds: frozenset[str] = frozenset()  # a sink row asks for the URL's host fixed
     taint_kinds: frozenset[str] = frozenset()
@@ -59,14 +60,23 @@ class Catalog:
     def sinks_kinds(self) -> frozenset[str]:
         return frozenset(k for rows in self.sinks.values() for k, _ in rows)
 
-    def guarded_by(self, needle: str) -> frozenset[str]:
+    def guarded_by(self, needle: str, absent: frozenset[str] = frozenset()) -> frozenset[str]:
         """Kinds a value is safe for once it is known not to contain ``needle``: a guard
         needle the absent text is part of is absent too (no ``.`` at all: no ``..``), and,
-        as the catalog has always read it, the absence of a text holding a guard needle."""
+        as the catalog has always read it, the absence of a text holding a guard needle.
+        A kind that needs all its needles gone (``all_needles``) is safe only when each is
+        part of ``needle`` or of a text in ``absent``, the value's other absent texts."""
         if not needle:
             return frozenset()
+        gone = (needle, *absent)
         return frozenset(
-            k for k, ns in self.needles.items() if any(n in needle or needle in n for n in ns)
+            k
+            for k, ns in self.needles.items()
+            if (
+                all(any(g in n for g in gone) for n in ns)
+                if k in self.all_needles
+                else any(n in needle or needle in n for n in ns)
+            )
         )
 
 
@@ -82,6 +92,7 @@ def build(language: str = "python") -> Catalog:
         for needle in spec.guard_needles:
             cat.needles[kind].add(needle)
     cat.prefix_kinds = frozenset(k for k, s in REGISTRY.items() if s.prefix_guard)
+    cat.all_needles = frozenset(k for k, s in REGISTRY.items() if s.guard_needs_all)
     cat.host_kinds = frozenset(
         k for k, s in REGISTRY.items() if any(r.when == "url_host" for r in s.sinks)
     )

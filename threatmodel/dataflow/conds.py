@@ -8,7 +8,8 @@ round, ``x.find(c) == -1`` / ``x.count(c) == 0`` / ``x.__contains__(c)``, ``==``
 with the constant on either side, chained comparisons. The facts:
 
 - ``c not in x`` (any spelling): ``x`` is safe for the kinds a catalog guard character
-  ``c`` protects (``'..' not in name`` for path traversal, ``"'" not in q`` for SQL);
+  ``c`` protects (``'..' not in name`` for path traversal, ``"'" not in q`` for SQL); a
+  kind that needs all its characters gone (a shell command) only once each was tested;
 - ``x in (constants)`` / ``x == constant``: ``x`` is one of known constants (``==``: it
   *is* that constant, so later tests on it fold); ``x in pool`` where the pool holds no
   caller input (a folder listing, rows read, a lookup called with no argument) is an
@@ -174,7 +175,11 @@ class CondMixin(EngineBase):
         inner = isinstance(subject, ast.Subscript) and isinstance(subject.slice, ast.Slice)
         if inner and ast.unparse(subject) == f"{dotted(subject.value)}[1:-1]":  # type: ignore[attr-defined]
             f.facts.add((ast.unparse(subject)[:-6], "inner_free", needle))
-        kinds = self.catalog.guarded_by(needle)
+        # what earlier tests already proved absent (``';' not in x and '|' not in x``)
+        key = ast.unparse(subject)
+        absent = frozenset(x[2] for x in f.facts if x[0] == key and x[1] == "absent")
+        f.facts.add((key, "absent", needle))
+        kinds = self.catalog.guarded_by(needle, absent)
         if kinds:
             self.sanitize_names(subject, kinds, f)
 
@@ -212,9 +217,8 @@ class CondMixin(EngineBase):
             how = qualify(func, f)[3:]
             if len(test.args) == 2 and not test.keywords and isinstance(pattern, str):
                 if truth:
-                    allowed = regex.matched_chars(pattern, how)
-                    if allowed is not None:
-                        kinds = regex.safe_kinds(allowed, self.catalog)
+                    kinds = regex.allow_list_kinds(pattern, how, self.catalog)
+                    if kinds:
                         self.sanitize_names(test.args[1], kinds, f)
                 elif how == "search":  # ``re.search(r'[;&|]', x)`` found nothing: none is in x
                     for needle in regex.class_chars(pattern):

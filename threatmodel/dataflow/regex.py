@@ -34,9 +34,23 @@ def _class_chars(body: str) -> frozenset[str] | None:
     return frozenset(c for c in ASCII if cls.fullmatch(c))
 
 
-def matched_chars(pattern: str, how: str) -> frozenset[str] | None:
-    """The characters a string can hold when ``re.<how>(pattern, s)`` is true; None when
-    ``pattern`` is no whole-string allow-list."""
+def allow_list_kinds(pattern: str, how: str, catalog: Catalog) -> frozenset[str]:
+    """Kinds a value is safe for when ``re.<how>(pattern, s)`` is true. The final newline
+    ``$`` lets through ends a shell command and starts none: the kinds that need all their
+    needles gone (``Catalog.all_needles``) are judged without it."""
+    allowed, final = _matched(pattern, how)
+    if allowed is None:
+        return frozenset()
+    kinds = safe_kinds(allowed, catalog)
+    if final:
+        kinds |= safe_kinds(allowed - {"\n"}, catalog) & catalog.all_needles
+    return kinds
+
+
+def _matched(pattern: str, how: str) -> tuple[frozenset[str] | None, bool]:
+    """The characters a string can hold when ``re.<how>(pattern, s)`` is true (None when
+    ``pattern`` is no whole-string allow-list), and whether its newline is only the final
+    one ``$`` allows."""
     body, extra = pattern, frozenset[str]()
     start = how == "fullmatch" or how == "match"
     for head in ("^", r"\A"):
@@ -48,9 +62,11 @@ def matched_chars(pattern: str, how: str) -> frozenset[str] | None:
     elif body.endswith("$") and not body.endswith(r"\$"):
         body, end, extra = body[:-1], True, frozenset("\n")  # ``$`` allows a final newline
     if not (start and end):
-        return None
+        return None, False
     chars = _class_chars(body)
-    return None if chars is None else chars | extra
+    if chars is None:
+        return None, False
+    return chars | extra, bool(extra) and "\n" not in chars
 
 
 def class_chars(pattern: str) -> frozenset[str]:

@@ -13,7 +13,10 @@ A token its issuer accepted first is verified: the same function handed it to th
 issuer's OAuth userinfo or token-introspection endpoint (``ISSUER_CHECKS``; OpenID Connect
 Core 5.3, RFC 7662), where a forged token is refused, before decoding it unverified, and
 leaves when that call fails (it raises, or every handler of its ``try`` leaves too). Its
-claims are the issuer's, whatever they decide next.
+claims are the issuer's, whatever they decide next. So is a token the function sent in an
+HTTP request (``requests.post(VERIFY_URL, json={"token": token})``) and decodes only where
+that response's status said 200 (``if resp.status_code == 200:``, ``if resp.ok:``): a
+verification service of the deployment's own, answering as an introspection endpoint does.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from threatmodel.code.pyast import dotted, last, str_const
+from threatmodel.code.pyast import dotted, last, skips_verification, str_const
 from threatmodel.code.pyparse import python_tree
 from threatmodel.code.reader import PathRefused, RepoReader
 from threatmodel.models import Location
@@ -34,6 +37,9 @@ LIFETIME = frozenset({"exp", "iat", "nbf"})
 # userinfo endpoint (authlib ``client.userinfo(token=...)``) and OAuth token introspection.
 ISSUER_CHECKS = frozenset({"userinfo", "introspect_token", "introspect"})
 _LOGS = ("print", "logger.", "logging.", "log.", "console.")
+# Methods of an HTTP client (``requests``, ``httpx``, a session) that send a request.
+_SENDS = frozenset({"get", "post", "put", "request"})
+_OK = ("200", "HTTP_200_OK", "OK")
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,10 @@ def payload_use(reader: RepoReader, loc: Location) -> PayloadUse | None:
     decodes = [
         n for n in ast.walk(tree) if isinstance(n, ast.Call) and dotted(n.func).endswith("decode")
     ]
-    unverified = [n for n in decodes if _unverified(n) and abs(n.lineno - loc.line) <= 3]
-    verifying = next((n for n in decodes if "jwt" in dotted(n.func) and not _unverified(n)), None)
+    unverified = [n for n in decodes if skips_verification(n) and abs(n.lineno - loc.line) <= 3]
+    verifying = next(
+        (n for n in decodes if "jwt" in dotted(n.func) and not skips_verification(n)), None
+    )
     verified_at = Location(path=loc.path, line=verifying.lineno) if verifying else None
     if not unverified:
         return None
@@ -139,14 +147,49 @@ def _issuer_accepted(
     for node in ast.walk(fn):
         if not (isinstance(node, ast.Call) and node.lineno < call.lineno):
             continue
-        if last(dotted(node.func)) not in ISSUER_CHECKS:
-            continue
         given = [*node.args, *(k.value for k in node.keywords)]
-        if any(ast.unparse(n) in holders for a in given for n in ast.walk(a)) and _fails_out(
-            node, parents
-        ):
+        if not any(ast.unparse(n) in holders for a in given for n in ast.walk(a)):
+            continue
+        name = last(dotted(node.func))
+        if name in ISSUER_CHECKS and _fails_out(node, parents):
+            return node
+        if name in _SENDS and _status_gates(fn, node, call, parents):
             return node
     return None
+
+
+def _status_gates(
+    fn: ast.AST, send: ast.Call, call: ast.Call, parents: dict[ast.AST, ast.AST]
+) -> bool:
+    """Is ``call`` reached only where the response of ``send`` (an HTTP request) said 200:
+    inside ``if resp.status_code == 200`` / ``if resp.ok`` (or a name holding the status)?"""
+    bound = parents.get(send)
+    if not (isinstance(bound, ast.Assign) and isinstance(bound.targets[0], ast.Name)):
+        return False
+    resp = bound.targets[0].id
+    status = {f"{resp}.status_code"}
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Assign) and ast.unparse(node.value) in status:
+            status |= {ast.unparse(t) for t in node.targets}
+
+    def ok(test: ast.expr) -> bool:
+        if ast.unparse(test) == f"{resp}.ok":
+            return True
+        return (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.Eq)
+            and {ast.unparse(test.left), ast.unparse(test.comparators[0])} & status != set()
+            and any(ast.unparse(side).endswith(_OK) for side in (test.left, test.comparators[0]))
+        )
+
+    child: ast.AST = call
+    up = parents.get(call)
+    while up is not None and up is not fn:
+        if isinstance(up, ast.If) and child in up.body and ok(up.test):
+            return True
+        child, up = up, parents.get(up)
+    return False
 
 
 def _fails_out(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
@@ -160,17 +203,6 @@ def _fails_out(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
                     return False
         child, up = up, parents.get(up)
     return True
-
-
-def _unverified(call: ast.Call) -> bool:
-    for k in call.keywords:
-        if k.arg == "verify" and isinstance(k.value, ast.Constant) and k.value.value is False:
-            return True
-        if k.arg == "options" and isinstance(k.value, ast.Dict):
-            for kk, vv in zip(k.value.keys, k.value.values, strict=False):
-                if str_const(kk) == "verify_signature" and isinstance(vv, ast.Constant):
-                    return vv.value is False
-    return False
 
 
 def _enclosing(tree: ast.Module, call: ast.Call) -> ast.AST | None:

@@ -35,5 +35,6 @@ SPEC = KindSpec(
         *(js(f) for f in ("shelljs.exec", "execa.command", "execa.commandSync")),
     ),
     sanitizers=("shlex.quote", "pipes.quote", "int", "float", "parseInt", "parseFloat", "Number"),
-    guard_needles=(";", "&", "|", "$", "`"),
+    guard_needles=(";", "&", "|", "$", "`", "\n"),
+    guard_needs_all=True,
 )

@@ -28,6 +28,7 @@ from threatmodel.code.jsast import (
     walk_shallow,
 )
 from threatmodel.code.treesitter import node_text
+from threatmodel.code.vocab import says, word_text
 from threatmodel.frameworks._js.handler import handler_auth
 from threatmodel.frameworks._js.koa import after_next, calls_next, refuses_caller
 from threatmodel.frameworks._js.waiver import forwards_options, waiving_option
@@ -69,7 +70,8 @@ GUARD_STRATEGIES = frozenset(
 )
 # Words in a strategy's own name that say it checks a credential (``jwt-refresh``, ``apiKey``).
 _CREDENTIAL_WORDS = ("jwt", "bearer", "apikey", "token", "session")
-_ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "isstaff")
+# Matched on identifier words (``vocab.says``: "oauth" is not "auth").
+_ROLE_WORDS = ("role", "admin", "permission", "privilege", "superuser", "super_user", "is_staff")
 _AUTH_WORDS = (
     "session",
     "user",
@@ -96,11 +98,11 @@ AUTH_LIKE_NAMES = (
     "admin",
     "role",
     "permission",
-    "signedin",
-    "verifytoken",
-    "checktoken",
-    "requireuser",
-    "ensureuser",
+    "signed_in",
+    "verify_token",
+    "check_token",
+    "require_user",
+    "ensure_user",
 )
 
 
@@ -118,8 +120,7 @@ _CALL = frozenset({"call_expression"})
 
 
 def name_looks_auth(name: str) -> bool:
-    low = name.lower()
-    return any(w in low for w in AUTH_LIKE_NAMES)
+    return says(word_text(name), AUTH_LIKE_NAMES)
 
 
 def known_call(call: Node, imports: dict[str, tuple[str, str]]) -> dict[str, Any] | None:
@@ -286,7 +287,7 @@ def _middleware_verdict(
             "string_fragment",
         ):
             if not _option_read(node, options):
-                words.add(node_text(node).lower())
+                words.add(node_text(node))
         elif (
             reject is None
             and _rejects(node, res, nxt)
@@ -299,8 +300,8 @@ def _middleware_verdict(
                 reject = node
     # Does it hand the request on (a middleware) or is it the endpoint itself?
     passes = any(callee(n) == nxt and not call_args(n) for n in nodes_of(body, _CALL))
-    text = " ".join(sorted(words))
-    auth_related = any(w in text for w in _AUTH_WORDS)
+    text = word_text(" ".join(sorted(words)))
+    auth_related = says(text, _AUTH_WORDS)
     # Even a 401 needs an auth-related check behind it: a captcha or body validator that
     # answers 401 is not a login guard.
     if not auth_related:
@@ -310,7 +311,7 @@ def _middleware_verdict(
         return {"v": NONE, "why": why, "line": line_of(inverted), "next": passes}
     if reject is None:
         return {"v": NONE, "why": "never rejects the request", "line": line_of(fn), "next": passes}
-    verdict = RESTRICTED if any(w in text for w in _ROLE_WORDS) else AUTHENTICATED
+    verdict = RESTRICTED if says(text, _ROLE_WORDS) else AUTHENTICATED
     how = node_text(reject).split("\n")[0][:60]
     out = {"v": verdict, "why": f"rejects with {how}", "line": line_of(reject), "next": passes}
     waived = waiving_option(reject, fn, options) if options else None
@@ -332,10 +333,10 @@ def _option_read(node: Node, options: list[str]) -> bool:
 
 def names_role(key: str) -> bool:
     """Does an option's name say it requires a role (``role``, ``admin``, ``permission``)?"""
-    return any(w in key.lower() for w in _ROLE_WORDS)
+    return says(word_text(key), _ROLE_WORDS)
 
 
-_IDENTITY_WORDS = ("authenticated", "user", "session", "logged", "signedin", "token", "auth")
+_IDENTITY_WORDS = ("authenticated", "user", "session", "logged", "signed_in", "token", "auth")
 _NEGATIONS = ("!", "== null", "=== null", "== undefined", "=== undefined")
 
 
@@ -375,8 +376,8 @@ def _refuses_signed_in(reject: Node, nxt: str) -> bool:
 
 
 def _names_identity(cond: Node) -> bool:
-    low = node_text(cond).lower()
-    return any(w in low for w in _IDENTITY_WORDS) and not any(w in low for w in _ROLE_WORDS)
+    said = word_text(node_text(cond))
+    return says(said, _IDENTITY_WORDS) and not says(said, _ROLE_WORDS)
 
 
 def _positive(cond: Node) -> bool:

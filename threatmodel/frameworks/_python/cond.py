@@ -378,10 +378,18 @@ _GATES = (
 )
 
 
+# A guard that reads the caller's bearer token or decodes a JWT logs the caller in: a
+# token's own signature (``jwt.decode(t, options={"verify_signature": False})``) is no
+# webhook's.
+_LOGIN_TOKEN = ("bearer", "jwt")
+
+
 def gate_kind(words: list[ast.AST]) -> str | None:
     """ "api_key" or "webhook_signature" when a guard's names say that is what it checks."""
     for kind, markers in _GATES:
         if mentions_in(words, markers):
+            if kind == "webhook_signature" and mentions_in(words, _LOGIN_TOKEN):
+                return None
             return kind
     return None
 

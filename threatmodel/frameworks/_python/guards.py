@@ -54,7 +54,7 @@ from threatmodel.frameworks._python.reject import (
 )
 from threatmodel.frameworks._python.rows import row_facts
 from threatmodel.frameworks._python.stored_flag import stored_flag_check
-from threatmodel.frameworks._python.tokens import token_lookup
+from threatmodel.frameworks._python.tokens import TOKEN_WORDS, token_lookup
 from threatmodel.frameworks._python.walked import Walked
 
 AUTHENTICATED, RESTRICTED, CONDITIONAL = "authenticated", "restricted", "conditional"
@@ -326,7 +326,7 @@ def _stored_flag(
 
 def _token(fn: FuncDef, w: Walked) -> list[Any] | None:
     """[key, line] of a request token the function's top level looks up (tokens.py)."""
-    if not w.mentions(("token", "signature", "uidb64", "signed_")):
+    if not w.mentions(TOKEN_WORDS):
         return None
     params = frozenset(a.arg for a in [*fn.args.args, *fn.args.kwonlyargs])
     hit = token_lookup(w.top(), params)

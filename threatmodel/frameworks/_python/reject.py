@@ -3,7 +3,8 @@
 A rejection is raising an auth exception or an HTTP 401/403, ``abort(401)``, returning a
 401/403 response (``jsonify(...), 401``, ``Response(status=403)``), or redirecting to a login
 page. ``mentions`` tells whether an expression is about auth (or about roles), from its
-identifiers and short strings: comments never count, they are not in the tree.
+identifiers and short strings, word by word (``vocab.py``: "oauth" is not "auth"):
+comments never count, they are not in the tree.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ast
 from collections.abc import Iterable
 
 from threatmodel.code.pyast import dotted, last, str_const, walk
+from threatmodel.code.vocab import says, words_text
 
 # Exception names (lower case, substrings) that only an auth failure raises.
 _AUTH_EXC = (
@@ -43,7 +45,7 @@ _REDIRECTS = {
     "redirect_to_login",
 }
 _LOGIN_WORDS = ("login", "signin", "sign_in", "sign-in", "auth")
-# Words that make a test an auth test (identifiers and strings, lower case, substrings).
+# Words that make a test an auth test (identifiers and strings; ``vocab.says``).
 AUTH_WORDS = (
     "auth",
     "token",
@@ -82,6 +84,7 @@ def _words(node: ast.AST) -> str:
 
 
 def words_of(nodes: Iterable[ast.AST]) -> str:
+    """The nodes' identifiers and short strings as a ``vocab.word_text``."""
     out = []
     for n in nodes:
         if isinstance(n, ast.Name):
@@ -92,18 +95,16 @@ def words_of(nodes: Iterable[ast.AST]) -> str:
             out.append(n.value)
         elif isinstance(n, ast.arg):
             out.append(n.arg)
-    return " ".join(out).lower()
+    return words_text(out)
 
 
 def mentions(node: ast.AST, words: tuple[str, ...]) -> bool:
-    text = _words(node)
-    return any(w in text for w in words)
+    return says(_words(node), words)
 
 
 def mentions_in(nodes: Iterable[ast.AST], words: tuple[str, ...]) -> bool:
     """``mentions`` over nodes already walked (``list(ast.walk(node))``): no second walk."""
-    text = words_of(nodes)
-    return any(w in text for w in words)
+    return says(words_of(nodes), words)
 
 
 # Session keys that name who is logged in (lower case, substrings of the key).

@@ -14,9 +14,29 @@ from __future__ import annotations
 import ast
 import re
 
-from threatmodel.code.pyast import dotted, last, str_const, walk
+from threatmodel.code.pyast import dotted, last, skips_verification, str_const, walk
 
-_TOKEN_KEY = re.compile(r"^(?:\w*_)?token$|^signed_\w+$|^\w*signature$|^uidb64$", re.I)
+# A reset, invite or confirmation link's key is a token by its name too (``reset_key``,
+# ``invite_code``); a bare ``key`` or ``code`` is not (an API key, an OAuth code).
+_TOKEN_KEY = re.compile(
+    r"^(?:\w*_)?token$|^signed_\w+$|^\w*signature$|^uidb64$"
+    r"|^(?:reset|invite|invitation|confirm\w*|verification|activation|magic)_(?:key|code)$",
+    re.I,
+)
+# Words one of those keys says (``vocab.says``): a function saying none reads no token.
+TOKEN_WORDS = (
+    "token",
+    "signature",
+    "uidb64",
+    "signed",
+    "reset",
+    "invite",
+    "invitation",
+    "confirm",
+    "verification",
+    "activation",
+    "magic",
+)
 # Where request data arrives, as the last attribute read (``request.form``, ``request.GET``).
 _CARRIERS = {"form", "args", "values", "GET", "POST", "data", "json", "query_params", "query"}
 _LOOKUP_WORDS = (
@@ -32,7 +52,12 @@ _LOOKUP_WORDS = (
     "lookup",
     "validate",
     "first",
+    "decrypt",
 )
+# Decoders of a transport encoding: what they return is the token still, checked by no one
+# (``bytes.decode`` too: called on the token, it is handed none).
+_TRANSPORT = {"b64decode", "urlsafe_b64decode", "a2b_base64", "unquote", "unquote_plus"}
+_ENCODINGS = _TRANSPORT | {"decode"}
 
 
 def _request_key(node: ast.AST, params: frozenset[str] = frozenset()) -> str | None:
@@ -79,8 +104,15 @@ def _request_key(node: ast.AST, params: frozenset[str] = frozenset()) -> str | N
 
 
 def _lookup(call: ast.Call) -> bool:
-    low = last(dotted(call.func)).lower()
-    return any(w in low for w in _LOOKUP_WORDS)
+    """A call that checks a token: a lookup, a verification, a decryption; not a transport
+    decoding, nor a decode that says it verifies nothing (``verify_signature: False``)."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else last(dotted(call.func))
+    low = name.lower()
+    return (
+        low not in _TRANSPORT
+        and any(w in low for w in _LOOKUP_WORDS)
+        and not skips_verification(call)
+    )
 
 
 def _uses(call: ast.Call, names: set[str], params: frozenset[str]) -> str | None:
@@ -93,6 +125,27 @@ def _uses(call: ast.Call, names: set[str], params: frozenset[str]) -> str | None
             if key:
                 return key
     return None
+
+
+def _decoded(
+    value: ast.expr, names: set[str], params: frozenset[str], held: dict[str, str]
+) -> str | None:
+    """The token a transport decoding of it holds (``_ENCODINGS`` calls only)."""
+    if not isinstance(value, ast.Call):
+        return None
+    calls = [n for n in walk(value) if isinstance(n, ast.Call)]
+    if not all(_encoding(c) for c in calls):
+        return None
+    for c in calls:
+        used = _uses(c, names, params)
+        if used:
+            return held.get(used, used)
+    return None
+
+
+def _encoding(call: ast.Call) -> bool:
+    func = call.func
+    return (func.attr if isinstance(func, ast.Attribute) else last(dotted(func))) in _ENCODINGS
 
 
 def token_lookup(
@@ -119,7 +172,8 @@ def token_lookup(
                     return held.get(used, used), stmt.lineno
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
             target = stmt.targets[0]
-            key = _request_key(value, params)
+            # the token itself, or the token decoded (``b64decode(body.reset_key).decode()``)
+            key = _request_key(value, params) or _decoded(value, set(held), params, held)
             if isinstance(target, ast.Name) and key:
                 held[target.id] = key
     return None

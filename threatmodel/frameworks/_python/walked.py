@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from threatmodel.code.pyast import FuncDef
 from threatmodel.code.pyast import walk as walk_nodes
+from threatmodel.code.vocab import says
 from threatmodel.frameworks._python.calls import top_level
 from threatmodel.frameworks._python.owner import lookup_call, ownership_line
 from threatmodel.frameworks._python.reject import words_of
@@ -88,7 +89,7 @@ class Walked:
         """``mentions_in(self.words, words)``, the words' text joined once per function."""
         if self._said is None:
             self._said = words_of(self.words)
-        return any(w in self._said for w in words)
+        return says(self._said, words)
 
     def lookups(self) -> bool:
         """Is any call of the function an ownership lookup (``owner.lookup_call``)? Asked

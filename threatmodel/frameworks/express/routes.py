@@ -429,7 +429,8 @@ def _flatten(nodes: list[Node]) -> list[Node]:
 @register
 class ExpressCollector(Collector):
     id = "express"
-    version = 4  # 4: a package's middleware call is marked (pkg_call)
+    version = 5  # 4: a package's middleware call is marked (pkg_call); 5: auth words on
+    # identifier words (``vocab.py``)
     gate = _GATE
 
     def wants(self, path: str, language: str) -> bool:

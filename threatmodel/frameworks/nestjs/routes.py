@@ -119,7 +119,7 @@ def _guard_class(cls: Node) -> tuple[str, dict[str, list[list[Any]]]] | None:
 @register
 class NestJsCollector(Collector):
     id = "nestjs"
-    version = 2
+    version = 3  # 3: auth-like names on identifier words (``vocab.py``)
     # The markers extract() checks before parsing; it returns None without one of them.
     gate = re.compile(
         r"@Controller|canActivate|Global|APP_GUARD|forRoutes|NestMiddleware|enableVersioning"

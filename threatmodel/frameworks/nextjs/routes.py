@@ -88,7 +88,7 @@ _HELPER_HINTS = (
 @register
 class NextJsCollector(Collector):
     id = "nextjs"
-    version = 3
+    version = 4  # 4: auth-like names on identifier words (``vocab.py``)
 
     def wants(self, path: str, language: str) -> bool:
         return language in JS_LANGUAGES and not is_test_path(path)
