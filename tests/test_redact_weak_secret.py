@@ -49,6 +49,13 @@ def test_a_secret_named_value_is_masked_however_weak(line: str, kept: str) -> No
         'fields = ("password", "email")',  # a tuple of field names, not a call's key
         'PASSWORD_FIELD = "password"',  # names a field (is_secret_name says no)
         "var x = {type: 'password', name: 'password'}",
+        # a value by its shape is none: a switch, an option's word, a message, an env name
+        'response.set_cookie("token", "true")',
+        "fetch(url, {credentials: 'same-origin'})",
+        'INVALID_TOKEN = "Invalid or expired token."',
+        "'auth.api_key': 'AUTH_API_KEY',",
+        "if k not in ('connection_token', 'installation_id'):",  # no call: a tuple
+        "token = f'{cfg.get(\"access_token\", \"\")}'",  # the unquoted net reads no literal
     ],
 )
 def test_code_around_secret_names_stays_readable(line: str) -> None:

@@ -43,6 +43,7 @@ from threatmodel.code.secret_values import (
     fingerprint,
     looks_like_secret,
     mask_tokens,
+    may_hold_secret,
 )
 from threatmodel.models import Evidence, Facts, Finding, Report, Route
 
@@ -64,14 +65,18 @@ __all__ = [
 # opening one and take the code *between* two literals for a literal.
 _STRING = re.compile(r"""(?P<q>["'`])(?P<body>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 # KEY=value or key: value without quotes (.env, YAML, INI, compose lists).
-_UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"`][^\s#]*)""")
+# (A value opening a prefixed literal, `f'{...}'`, is a literal: the literal net judges it.)
+_UNQUOTED = re.compile(
+    r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)(?![rbuf]{1,2}['"`])([^\s#'"`][^\s#]*)"""
+)
 # The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`, a
 # subscript `cfg['NAME'] = "..."`, an annotated `name: str = "..."`, or the key a call's
 # first argument names (`getenv("NAME", "...")`, `setdefault('NAME', '...')`: the value a
 # setting falls back to is that setting's value).
 _ASSIGNED = re.compile(
     r"""([A-Za-z_$][\w$.-]*)(?:['"]?\]?\s*(?:=|:|=>|:=)|\s*:\s*[\w.\[\], |]+=)\s*[rbuf]*$"""
-    r"""|[\w$)\]]\s*\(\s*[rbuf]*['"]([A-Za-z_$][\w$.-]*)['"]\s*,\s*[rbuf]*$"""
+    r"""|(?:^|[^\w$])(?!(?:in|not|and|or|if|elif|while|return|assert|yield)\b)[\w$.)\]]+\s*\("""
+    r"""\s*[rbuf]*['"]([A-Za-z_$][\w$.-]*)['"]\s*,\s*[rbuf]*$"""
 )
 # An interpolation in a literal (`f"{user}:{password}"`, `${TOKEN}`, `%(pw)s`): the value
 # is assembled from others, the code a reviewer must read to see where it comes from.
@@ -205,12 +210,15 @@ def _secret_named(before: str, value: str) -> bool:
     secret-named setting or key (``SECRET_KEY = 'aaaaaaa'``): its value is withheld
     whatever its length or randomness. Being weak or a placeholder is what makes a
     hardcoded secret worth reporting (``looks_like_secret`` judges that for findings); it
-    never makes the value fit to leave the machine. An interpolation only is kept."""
+    never makes the value fit to leave the machine. What is no value by its shape (a field
+    name, a message, a path: ``may_hold_secret``) and an interpolation only are kept."""
     m = _ASSIGNED.search(before)
     if m is None:
         return False
     name = (m.group(1) or m.group(2)).rsplit(".", 1)[-1]
-    return is_secret_name(name) and not _INTERPOLATED.match(value)
+    return (
+        is_secret_name(name) and may_hold_secret(value, name) and not _INTERPOLATED.match(value)
+    )
 
 
 def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool = False) -> str:
