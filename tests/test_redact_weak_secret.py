@@ -55,7 +55,7 @@ def test_a_secret_named_value_is_masked_however_weak(line: str, kept: str) -> No
         'INVALID_TOKEN = "Invalid or expired token."',
         "'auth.api_key': 'AUTH_API_KEY',",
         "if k not in ('connection_token', 'installation_id'):",  # no call: a tuple
-        "token = f'{cfg.get(\"access_token\", \"\")}'",  # the unquoted net reads no literal
+        'token = f\'{cfg.get("access_token", "")}\'',  # the unquoted net reads no literal
     ],
 )
 def test_code_around_secret_names_stays_readable(line: str) -> None:

@@ -216,9 +216,7 @@ def _secret_named(before: str, value: str) -> bool:
     if m is None:
         return False
     name = (m.group(1) or m.group(2)).rsplit(".", 1)[-1]
-    return (
-        is_secret_name(name) and may_hold_secret(value, name) and not _INTERPOLATED.match(value)
-    )
+    return is_secret_name(name) and may_hold_secret(value, name) and not _INTERPOLATED.match(value)
 
 
 def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool = False) -> str:
