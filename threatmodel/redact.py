@@ -78,6 +78,8 @@ _ASSIGNED = re.compile(
     r"""|(?:^|[^\w$])(?!(?:in|not|and|or|if|elif|while|return|assert|yield)\b)[\w$.)\]]+\s*\("""
     r"""\s*[rbuf]*['"]([A-Za-z_$][\w$.-]*)['"]\s*,\s*[rbuf]*$"""
 )
+# A field of an f-string or a template literal: code, not text.
+_FIELD = re.compile(r"\$?\{[^{}]*\}")
 # An interpolation in a literal (`f"{user}:{password}"`, `${TOKEN}`, `%(pw)s`): the value
 # is assembled from others, the code a reviewer must read to see where it comes from.
 _INTERPOLATED = re.compile(r"^(?:[^\w{}$%]*(?:\$?\{[^{}]*\}|%\(\w+\)s))+[^\w{}$%]*$")
@@ -238,6 +240,10 @@ def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool
             return f"{q}{MASK}{q}"
         if len(value) < 4:
             return m.group(0)
+        if q == "`" or line[max(0, m.start() - 2) : m.start()].lower().endswith(("f", "fr")):
+            # An f-string's or template literal's fields are code (`{escape(p.read_text()
+            # [:1000])}`, a sink a reviewer must read), judged by the text around them.
+            value = _FIELD.sub(" ", value)
         if (
             _random_word(value)
             # A key names a value, it is not one: {"verify_signature": False} stays readable.
