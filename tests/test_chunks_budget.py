@@ -137,6 +137,33 @@ def test_request_uses_are_hand_offs_not_reads() -> None:
     assert request_uses(helper, 1) == {3}
 
 
+def test_a_request_value_inside_a_multi_line_call_is_handed_on() -> None:
+    # The value sits on a line of its own inside the call's object argument: the line
+    # holds no call, the statement does.
+    lines = [
+        "app.get('/page/:name', function (req, res) {",  # 1
+        "  res.render('pages/frame', {",
+        "    title: titles[req.params.name],",  # 3
+        "    body: req.params.name + '/body',",  # 4
+        "    count: 3",
+        "  }, function (err, html) {",
+        "    if (err) { console.log(req.params.name) }",  # printed, not handed on
+        "    res.send(html)",
+        "  })",
+        "})",
+    ]
+    assert request_uses(lines, 1) == {3, 4}
+    python = [
+        "def page(request):",
+        "    return render(",
+        "        request,",  # the request object handed to the framework: no use
+        "        'page.html',",
+        "        {'q': (request.GET['q'],)},",  # 5: inside a tuple inside a dict
+        "    )",
+    ]
+    assert request_uses(python, 1) == {5}
+
+
 def test_overview_groups_the_routes_a_component_holds(tmp_path: Path) -> None:
     files = write(tmp_path, WEB)
     b = ChunkBuilder(facts(), RepoReader(tmp_path))

@@ -332,3 +332,25 @@ def test_a_routes_middleware_line_does_not_repeat_its_auth_guard_or_its_own_id()
     lines = route_text(r, facts, [], []).splitlines()
     assert lines[1] == "  auth: authenticated via middleware auth.check"
     assert lines[2] == "  middleware: cors cors (/it); rate_limit limiter"
+
+
+def test_a_code_excerpts_comment_lines_are_not_sent_its_numbers_stay(tmp_path: Path) -> None:
+    from threatmodel.chunk_builder import ChunkBuilder
+    from threatmodel.excerpts import CodeRef
+
+    write(
+        tmp_path,
+        {
+            "view.py": "def page(q):\n    # look the note up\n    return find(q)  # by id\n",
+            "route.js": (
+                "function page(req, res) {\n  // the caller's note\n  /* res.send(old)\n"
+                "  */\n  res.send(find(req.query.q)) // by id\n}\n"
+            ),
+        },
+    )
+    b = ChunkBuilder(Facts(), RepoReader(tmp_path))
+    py = b.excerpt(CodeRef("view.py", 1, 3, "handler"))
+    assert "look the note up" not in py and "3|    return find(q)  # by id" in py
+    js = b.excerpt(CodeRef("route.js", 1, 6, "handler"))
+    assert "the caller's note" not in js and "5|  res.send(find(req.query.q)) // by id" in js
+    assert "3|  /* res.send(old)" in js  # code switched off is read as such

@@ -39,6 +39,7 @@ SHAPES = [
     ('k = "/a1B2c3D4e5F6g7H8i9J0k1L2"', "a1B2c3D4e5F6g7H8i9J0k1L2"),  # base64 starting with /
     ('k = "/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEK"', "K7MDENG"),  # short pieces, not names
     ("SECRET=a1B2.c3D4(e5F6g7H8", "e5F6g7H8"),  # looks like a call, but not of names
+    ('x = f"Bearer a8F3kQ9zL2mN7pR4tV6w{suffix}"', "a8F3kQ9zL2mN7pR4tV6w"),  # text beside a field
 ]
 
 
@@ -69,6 +70,9 @@ def test_ordinary_code_is_left_alone() -> None:
         '            password = request.POST["password"]',
         "password = md5(password.encode()).hexdigest()",
         'token = os.environ.get("TOKEN")',
+        # An f-string's fields are code: a sink's call inside one stays readable.
+        "        f'{escape_for_html(p.read_text()[:1000])}'",
+        "const page = `/notes/${noteId}/revisions/${revision.slice(0, 12)}`",
     ):
         assert mask_line(code) == code
 

@@ -197,8 +197,9 @@ def test_repository_text_reaches_the_model_only_inside_the_data_block(
             for m in re.finditer(re.escape(phrase), first, re.I):
                 assert begin < m.start() < end, f"{phrase!r} outside the data block"
                 seen += 1
-    # (through the star route's handler, quoted whole: /search is proved and the delete
-    # route decided, quoted by their flows' points and sinks only)
+    # (through the star route's handler, quoted whole, its note string: /search is proved
+    # and the delete route decided, quoted by their flows' points and sinks only, and
+    # comment-only lines are not sent)
     assert seen >= 2, "the injected text did reach the model, as data"
 
 

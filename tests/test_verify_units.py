@@ -74,6 +74,17 @@ def test_elided_quote_matches_its_parts_in_order(repo: Path) -> None:
     assert ok.ok and not wrong_order.ok
 
 
+def test_a_quote_copied_over_a_left_out_comment_line_matches(tmp_path: Path) -> None:
+    # An excerpt leaves comment-only lines out: the model's quote runs over them.
+    (tmp_path / "v.py").write_text("def v(q):\n    # look it up\n    return find(q)\n")
+    quote = "def v(q):\n    return find(q)"
+    ok = check_evidence([ev("v.py", 1, quote)], RepoReader(tmp_path))
+    assert ok.ok and (ok.evidence[0].start_line, ok.evidence[0].end_line) == (1, 3)
+    # code is not skipped: a quote leaving out a line of code is still not in the file
+    (tmp_path / "w.py").write_text("def v(q):\n    q = q.strip()\n    return find(q)\n")
+    assert not check_evidence([ev("w.py", 1, quote)], RepoReader(tmp_path)).ok
+
+
 def test_claim_location_past_the_end_refutes_the_finding(repo: Path) -> None:
     finding = Finding(
         id="X1",

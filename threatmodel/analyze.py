@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -50,6 +50,7 @@ from threatmodel.llm_outcome import AnalyzeOutcome, skipped
 from threatmodel.models import Facts, Finding, LlmRun
 from threatmodel.progress import Progress
 from threatmodel.summarize import Chunk, Focus, count_tokens, summarize
+from threatmodel.vocabulary import supported_kinds
 
 __all__ = ["AnalyzeOutcome", "Focus", "run_llm_pass"]
 
@@ -84,11 +85,12 @@ def data_block(data: str) -> tuple[str, str]:
     return f"REPO_DATA_{hashlib.sha256(safe.encode()).hexdigest()[:12].upper()}", safe
 
 
-def system_prompt() -> str:
-    """The system prompt: the same in every call of every pass (a cacheable prefix)."""
+def system_prompt(kinds: Collection[str] | None = None) -> str:
+    """The system prompt: the same in every call of a pass (a cacheable prefix). ``kinds``:
+    the claim kinds the repository's facts can support (``vocabulary.supported_kinds``)."""
     return render_prompt(
         "analyze_system.j2",
-        claim_kinds=claim_vocabulary(),
+        claim_kinds=claim_vocabulary(kinds),
         max_findings=MAX_FINDINGS,
         schema_name=SCHEMA_NAME,
     )
@@ -181,12 +183,14 @@ class _ChunkResult:
 class _Pass:
     """One LLM pass: shared state for the worker threads."""
 
-    def __init__(self, provider: Provider, settings: Settings, focus: Focus | None) -> None:
+    def __init__(
+        self, provider: Provider, settings: Settings, focus: Focus | None, kinds: Collection[str]
+    ) -> None:
         self.provider = provider
         self.budget = Budget(settings.max_tokens, settings.max_cost_usd)
-        self.schema = wire_schema(provider.grammar_schema)
+        self.schema = wire_schema(provider.grammar_schema, kinds)
         self.focus = focus_names(focus)
-        self.system = system_prompt()
+        self.system = system_prompt(kinds)
         self.system_tokens = count_tokens(self.system)
         self.fatal: str | None = None
         self.cap = settings.provider.chunk_tokens if settings.provider else None
@@ -348,7 +352,7 @@ def run_llm_pass(
         assert settings.provider is not None
         provider = build_provider(settings.provider, settings.cache_dir / "llm")
     name, model = provider.name, provider.model
-    state = _Pass(provider, settings, focus)
+    state = _Pass(provider, settings, focus, supported_kinds(facts))
     chunks = summarize(facts, reader, state.chunk_budget(), focus, files)
     progress.start("llm", len(chunks))
     workers = settings.provider.concurrency if settings.provider else 1

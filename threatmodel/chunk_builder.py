@@ -2,9 +2,10 @@
 
 ``ChunkBuilder`` reads each excerpt once per summarise run, through ``RepoReader``, masks it
 (``redact.py``: secret lines found by the collectors, token formats, secret-named literals)
-and numbers its lines (``12|code``) so the model can cite ``path:line``. A function a route
-runs (``CodeRef.fold``) has its quiet lines folded (``excerpt_focus.py``), anchored on the
-lines the facts point at: flow points and dangerous calls.
+and numbers its lines (``12|code``, blank and comment-only lines left out) so the model can
+cite ``path:line``. A function a route runs (``CodeRef.fold``) has its quiet lines folded
+(``excerpt_focus.py``), anchored on the lines the facts point at: flow points and
+dangerous calls.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from functools import cache
 import tiktoken
 
 from threatmodel.code.reader import PathRefused, RepoReader
-from threatmodel.code.source import JS_LANGUAGES
+from threatmodel.code.source import JS_LANGUAGES, detect_language, is_line_comment
 from threatmodel.excerpt_focus import FOCUS_MIN_LINES, fold, live_lines, touched_lines
 from threatmodel.excerpts import CodeIndex, CodeRef
 from threatmodel.flow_code import shown
@@ -108,7 +109,15 @@ class ChunkBuilder:
             # `12|code`: the shortest numbering a model reads reliably (a padded `   12 | `
             # costs two more tokens a line, 15% of a typical chunk). Every line carries its
             # number, so blank lines and trailing spaces can go without losing a citation.
-            kept = [(ref.start + i, t.rstrip()) for i, t in enumerate(body) if t.strip()]
+            # Comment-only lines go like blank ones: a comment says what the code is meant
+            # to do, the code what it does. (A `/* ... */` block stays: it often holds code
+            # switched off, read as such.)
+            language = detect_language(ref.path)
+            kept = [
+                (ref.start + i, t.rstrip())
+                for i, t in enumerate(body)
+                if t.strip() and not is_line_comment(t, language)
+            ]
             # The indentation every line shares says nothing (a method, a nested handler):
             # cut it, the relative indentation (Python's blocks) stays.
             margin = _shared_indent([t for _, t in kept])

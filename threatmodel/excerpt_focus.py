@@ -23,6 +23,7 @@ shares with a request value costs tokens, never a missed threat.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Sequence
 
@@ -81,9 +82,23 @@ def _statements(lines: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+def _body_statements(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """``_statements`` of a function read as its head, then its body's statements.
+
+    A brace language's head opens the brackets its body closes (``router.get(p, function
+    (req, res) {`` ... ``})``): counted from the head, the whole body would be one statement,
+    kept whole as soon as any line of it reads the request."""
+    if not is_function(lines):
+        return _statements(lines)
+    head = _head_end(lines)
+    body = _statements(lines[head + 1 :])
+    return [(0, head), *((head + 1 + a, head + 1 + b) for a, b in body)]
+
+
 def statement_spans(lines: Sequence[str], start: int) -> list[tuple[int, int]]:
-    """Line numbers (first, last) of ``lines``' logical lines (``start`` is the first's)."""
-    return [(start + a, start + b) for a, b in _statements(lines)]
+    """Line numbers (first, last) of ``lines``' logical lines (``start`` is the first's); a
+    function's body statements apart from its head."""
+    return [(start + a, start + b) for a, b in _body_statements(lines)]
 
 
 def _head_end(lines: Sequence[str]) -> int:
@@ -107,6 +122,16 @@ def _targets(text: str) -> set[str]:
             # `x.y = v` / `x[k] = v` taint x; `{a, b: c}` taints a and c
             names |= {n for n in _IDENT.findall(lhs) if n not in ("const", "let", "var")}
     names |= {m.group("lhs") for m in _WITH_AS.finditer(text)}
+    return names
+
+
+def _block_targets(stmt: Sequence[str]) -> set[str]:
+    """``_targets`` of a statement and of the statements a brace block of it holds (a line
+    after one ending in ``{``, ``}`` or ``;``: ``} else {`` then ``data = file.data``)."""
+    names = _targets("\n".join(stmt))
+    for before, text in itertools.pairwise(stmt):
+        if before.rstrip().endswith(("{", "}", ";")):
+            names |= _targets(text)
     return names
 
 
@@ -143,7 +168,7 @@ def touched_lines(lines: Sequence[str], start: int, anchors: Collection[int]) ->
     if not is_function(lines):
         return set(range(start, start + len(lines)))  # not a function: read whole
     out = live_lines(lines, start, anchors)
-    stmts = _statements(lines)
+    stmts = _body_statements(lines)
     for i, (a, b) in enumerate(stmts):
         if _EXIT.match(lines[a]):
             out.update(range(start + a, start + b + 1))
@@ -179,7 +204,7 @@ def _followed(
     signature = "\n".join(lines[first : head + 1])
     names = _names(signature[signature.find("(") + 1 : signature.rfind(")")])
     tainted = (REQUEST_NAMES | (names if params else frozenset())) - _NOT_DATA
-    stmts = _statements(lines)
+    stmts = _body_statements(lines)
     keep: set[int] = set(range(head + 1))
     for _ in range(2):  # twice: a loop body taints a name used above it
         for a, b in stmts:
@@ -189,47 +214,96 @@ def _followed(
             if not hit:
                 continue
             keep.update(range(a, b + 1))
-            tainted |= _targets(text) - _NOT_DATA
+            tainted |= _block_targets(lines[a : b + 1]) - _NOT_DATA
             tainted |= {m.group(1) for m in _MUTATE.finditer(text)} - _NOT_DATA
     return {start + i for i in keep}, tainted
 
 
-_CALL_ARGS = re.compile(r"([\w$.]+)\s*\(([^()]*)\)")
 # Builtins that inspect the value itself: `if isinstance(bar, str)` decides nothing.
 _INSPECT = frozenset(
     {"isinstance", "len", "str", "int", "float", "bool", "type", "hasattr", "repr", "callable"}
     # printing a value decides nothing either
     | {"print", "console.log"}
-    # keywords before a bracket: `if(request.method == "POST"):` is no call
-    | {"if", "elif", "while", "for", "return", "not", "and", "or", "in", "switch", "assert"}
 )
+# Keywords before a bracket: `if(request.method == "POST"):` is no call, and the call (if
+# any) around the bracket is the one the value goes to (`return (lookup(x))`).
+_KEYWORDS = frozenset(
+    {"if", "elif", "while", "for", "return", "not", "and", "or", "in", "switch", "assert"}
+    | {"await", "yield", "typeof", "new", "throw", "raise", "del"}
+)
+_CALLEE = re.compile(r"([\w$.]+)\s*$")
+_DEFINES = re.compile(r"\b(?:def|function)\s*[\w$]*\s*$")
+# What a brace opening a block follows (`) {`, `=> {`, `else {`); any other opens a value.
+_BLOCK = re.compile(r"(?:\)|=>|\b(?:else|try|finally|do))\s*$")
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+
+
+def _handed_on(stack: Sequence[tuple[str, str]], tainted: Collection[str]) -> bool:
+    """Whether a value inside these open brackets (innermost last) is an argument of a call
+    that is not a read of the request itself nor a builtin looking at the value.
+
+    A bracket of a keyword, a tuple, a list or an object literal lies between the value and
+    its call (``f({"q": request.GET["q"]})``); a block's brace or a definition's parameters
+    end the search: the statement inside a callback is its own."""
+    for bracket, callee in reversed(stack):
+        if callee in ("block", "def"):
+            return False
+        if bracket != "(" or not callee or callee in _KEYWORDS:
+            continue
+        return callee not in _INSPECT and callee.split(".")[0] not in tainted
+    return False
+
+
+def _bracket(code: str, at: int) -> tuple[str, str]:
+    """The frame a bracket opening at ``code[at]`` pushes: (bracket, what it belongs to:
+    a callee's dotted name, ``def``, ``block`` or "")."""
+    before = code[:at]
+    if code[at] == "{":
+        return "{", "block" if _BLOCK.search(before) else ""
+    if code[at] == "[" or _DEFINES.search(before):
+        return code[at], "def" if code[at] == "(" else ""
+    m = _CALLEE.search(before)
+    return "(", m.group(1) if m else ""
+
+
+# What the server set or matched, handed on (``set_cookie(..., path=request.path)``): the
+# method, the signed-in user, the path the router matched (a parameter in it is read by
+# name, a derived value).
+_ROUTED = re.compile(r"\b(?:request|req|ctx)\s*\.\s*(?:method|user|path)\b")
 
 
 def request_uses(lines: Sequence[str], start: int, params: bool = True) -> set[int]:
     """Line numbers of statements that hand a value read from the request to a call: a
     password compared by a lookup, an ownership test (``if Doc.objects.filter(owner=uid)``),
-    request text written to a file (``f.write(code)``). Not one: a read (``request.form.get(k)``),
-    a builtin inspecting the value (``isinstance``, ``len``), the request object itself handed
-    to the framework (``render(request, ...)``). ``params=False`` for a helper the handler
-    calls: its parameters may be any value (an escaping loop tests its input's characters),
-    only what it reads from the request objects counts."""
+    request text written to a file (``f.write(code)``), a request value in a multi-line
+    call's arguments (``res.render(page, {\n vuln: req.params.vuln, ...``: the line of the
+    value is the use). Not one: a read (``request.form.get(k)``), a builtin inspecting the
+    value (``isinstance``, ``len``), the request object itself handed to the framework
+    (``render(request, ...)``). ``params=False`` for a helper the handler calls: its
+    parameters may be any value (an escaping loop tests its input's characters), only what
+    it reads from the request objects counts."""
     live, tainted = _followed(lines, start, (), params)
-    head = start + _head_end(lines)
+    head = _head_end(lines)
     out = set()
     derived = tainted - REQUEST_NAMES
-    for n in live:
-        text = _STRING.sub("''", lines[n - start])
-        if n > head and not text.lstrip().startswith(("#", "//")):  # not a comment line
-            # `request.form.getlist(name)` reads request data; `User.find(id)` hands it on.
-            args = " ".join(
-                a
-                for f, a in _CALL_ARGS.findall(text)
-                if f not in _INSPECT and f.split(".")[0] not in tainted
-            )
+    for a, b in _body_statements(lines):
+        stack: list[tuple[str, str]] = []  # a statement's brackets close within it
+        for i in range(max(a, head + 1), b + 1):
+            code = _STRING.sub("''", lines[i])
+            if code.lstrip().startswith(("#", "//")):
+                continue  # a comment line
             # a value read from the request (`code`, `request.POST['x']`), not the request
             # object itself handed to the framework (`render(request, ...)`)
-            if _names(args) & derived or _REQUEST_VALUE.search(args):
-                out.add(n)
+            values = {m.start() for m in _IDENT.finditer(code) if m.group() in derived}
+            values |= {m.start() for m in _REQUEST_VALUE.finditer(code)}
+            values -= {m.start() for m in _ROUTED.finditer(code)}
+            for col, ch in enumerate(code):
+                if col in values and start + i in live and _handed_on(stack, tainted):
+                    out.add(start + i)
+                if ch in _OPEN:
+                    stack.append(_bracket(code, col))
+                elif ch in ")]}" and stack:
+                    stack.pop()
     return out
 
 
@@ -248,7 +322,7 @@ def request_branches(lines: Sequence[str], start: int, params: bool = True) -> s
     derived = tainted - REQUEST_NAMES
     head = _head_end(lines)
     out = set()
-    for a, b in _statements(lines):
+    for a, b in _body_statements(lines):
         text = _STRING.sub("''", "\n".join(lines[a : b + 1]))
         if a <= head or not _CONDITION.match(text):
             continue
@@ -280,7 +354,7 @@ def request_reads(lines: Sequence[str], start: int) -> set[int]:
     call makes of one (``wrapped = request_wrapper(request)``)."""
     head = _head_end(lines)
     out: set[int] = set()
-    for a, b in _statements(lines):
+    for a, b in _body_statements(lines):
         text = _STRING.sub("''", "\n".join(lines[a : b + 1]))
         if a <= head:
             continue

@@ -28,6 +28,7 @@ from threatmodel.llm.pricing import ALTERNATIVES, MIN_CACHED_PREFIX, cost_usd, m
 from threatmodel.llm.schema import schema_text, wire_schema
 from threatmodel.models import Facts
 from threatmodel.summarize import Focus, count_tokens, summarize
+from threatmodel.vocabulary import supported_kinds
 from threatmodel.words import plural
 
 ASSUMED_OUTPUT_TOKENS = 800  # per call; a typical findings answer (not known in advance)
@@ -110,8 +111,9 @@ def plan_llm_pass(
 ) -> Plan:
     """The pass's requests and their estimated cost; makes no call and needs no key."""
     config = settings.provider
-    system = system_prompt()
-    schema = wire_schema()
+    kinds = supported_kinds(facts)
+    system = system_prompt(kinds)
+    schema = wire_schema(kinds=kinds)
     if config is not None:
         info = model_info(config.name, config.model, config.base_url)
         context = config.context_tokens or info.context_tokens

@@ -13,7 +13,8 @@ A line is masked by these nets, any of which suffices (over-masking is safe, lea
 - on a line where the secrets collector found a value (``Facts.secrets``), the literal whose
   hash is that secret's fingerprint, else every literal that is not a mapping key, else the
   unquoted value after ``KEY=`` / ``key:`` (.env, YAML);
-- a literal assigned to a secret-looking name that ``looks_like_secret`` accepts;
+- a literal assigned to a secret-named setting or key (``_secret_named``: ``is_secret_name``,
+  the secrets collector's names), whatever its length or entropy (``'aaaaaaa'`` too);
 - a long random-looking literal (a word of 16+ characters, letters and digits, high entropy;
   or, on a line naming a secret, any 16+ character high-entropy literal without spaces);
 - the unquoted value of a secret-named ``KEY=value`` / ``key: value`` that looks random.
@@ -42,6 +43,7 @@ from threatmodel.code.secret_values import (
     fingerprint,
     looks_like_secret,
     mask_tokens,
+    may_hold_secret,
 )
 from threatmodel.models import Evidence, Facts, Finding, Report, Route
 
@@ -63,9 +65,24 @@ __all__ = [
 # opening one and take the code *between* two literals for a literal.
 _STRING = re.compile(r"""(?P<q>["'`])(?P<body>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 # KEY=value or key: value without quotes (.env, YAML, INI, compose lists).
-_UNQUOTED = re.compile(r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)([^\s#'"`][^\s#]*)""")
-# The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`.
-_ASSIGNED = re.compile(r"""([A-Za-z_$][\w$.-]*)['"]?\s*(?:=|:|=>|:=)\s*[rbuf]*$""")
+# (A value opening a prefixed literal, `f'{...}'`, is a literal: the literal net judges it.)
+_UNQUOTED = re.compile(
+    r"""^(\s*(?:export\s+|-\s+)?([\w.\-]+)\s*[=:]\s*)(?![rbuf]{1,2}['"`])([^\s#'"`][^\s#]*)"""
+)
+# The name a literal is assigned to: `NAME = "..."`, `name: "..."`, `"name": "..."`, a
+# subscript `cfg['NAME'] = "..."`, an annotated `name: str = "..."`, or the key a call's
+# first argument names (`getenv("NAME", "...")`, `setdefault('NAME', '...')`: the value a
+# setting falls back to is that setting's value).
+_ASSIGNED = re.compile(
+    r"""([A-Za-z_$][\w$.-]*)(?:['"]?\]?\s*(?:=|:|=>|:=)|\s*:\s*[\w.\[\], |]+=)\s*[rbuf]*$"""
+    r"""|(?:^|[^\w$])(?!(?:in|not|and|or|if|elif|while|return|assert|yield)\b)[\w$.)\]]+\s*\("""
+    r"""\s*[rbuf]*['"]([A-Za-z_$][\w$.-]*)['"]\s*,\s*[rbuf]*$"""
+)
+# A field of an f-string or a template literal: code, not text.
+_FIELD = re.compile(r"\$?\{[^{}]*\}")
+# An interpolation in a literal (`f"{user}:{password}"`, `${TOKEN}`, `%(pw)s`): the value
+# is assembled from others, the code a reviewer must read to see where it comes from.
+_INTERPOLATED = re.compile(r"^(?:[^\w{}$%]*(?:\$?\{[^{}]*\}|%\(\w+\)s))+[^\w{}$%]*$")
 _IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
 # A URL (a scheme) or a file name with an extension: judged by its pieces. Base64 secrets
 # hold `/` too, but never start with a scheme nor end in `.ext`.
@@ -190,6 +207,20 @@ def _unquoted(m: re.Match[str]) -> str:
     return m.group(0)
 
 
+def _secret_named(before: str, value: str) -> bool:
+    """Whether the literal ``value``, preceded on its line by ``before``, is assigned to a
+    secret-named setting or key (``SECRET_KEY = 'aaaaaaa'``): its value is withheld
+    whatever its length or randomness. Being weak or a placeholder is what makes a
+    hardcoded secret worth reporting (``looks_like_secret`` judges that for findings); it
+    never makes the value fit to leave the machine. What is no value by its shape (a field
+    name, a message, a path: ``may_hold_secret``) and an interpolation only are kept."""
+    m = _ASSIGNED.search(before)
+    if m is None:
+        return False
+    name = (m.group(1) or m.group(2)).rsplit(".", 1)[-1]
+    return is_secret_name(name) and may_hold_secret(value, name) and not _INTERPOLATED.match(value)
+
+
 def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool = False) -> str:
     """``line`` with its secret values replaced by MASK.
 
@@ -203,13 +234,18 @@ def mask_line(line: str, fingerprints: frozenset[str] = frozenset(), force: bool
 
     def literal(m: re.Match[str]) -> str:
         value, q = m.group("body"), m.group("q")
-        if len(value) < 4 or MASK in value:
+        if not value or MASK in value:
             return m.group(0)
-        before = _ASSIGNED.search(line[max(0, m.start() - _NAME_REACH) : m.start()])
-        name = before.group(1).rsplit(".", 1)[-1] if before else ""
+        if _secret_named(line[max(0, m.start() - _NAME_REACH) : m.start()], value):
+            return f"{q}{MASK}{q}"
+        if len(value) < 4:
+            return m.group(0)
+        if q == "`" or line[max(0, m.start() - 2) : m.start()].lower().endswith(("f", "fr")):
+            # An f-string's or template literal's fields are code (`{escape(p.read_text()
+            # [:1000])}`, a sink a reviewer must read), judged by the text around them.
+            value = _FIELD.sub(" ", value)
         if (
-            (name and is_secret_name(name) and looks_like_secret(value, name))
-            or _random_word(value)
+            _random_word(value)
             # A key names a value, it is not one: {"verify_signature": False} stays readable.
             or (
                 named

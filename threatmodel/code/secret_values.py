@@ -220,6 +220,61 @@ def _strong_name(name: str) -> bool:
     return len(ws) > 1 and ws[-1] == "key" and bool(set(ws[:-1]) & KEY_QUALIFIERS)
 
 
+def _not_a_value(v: str, name: str) -> bool:
+    """Whether the stripped literal ``v`` assigned to ``name`` names, describes or addresses
+    something rather than holding a credential: a storage key spelled from the name's own
+    words, a setting's address, a field name, an import path, a version, a schema type, a
+    URL or file path, a translation, a message. Its shape decides, never its strength."""
+    if v.lower() in {"true", "false", "bearer", "basic"}:
+        return True  # a switch, an authorization scheme
+    if _IDENTIFIER.fullmatch(v) and set(words(v)) - set(words(name)) <= _ABSENT_WORDS:
+        # PREFERENCES_KEY = "app_preferences", AWS_SECRET_ACCESS_KEY=secret-key: the value
+        # is spelled from its own name's words (a storage key's name, a placeholder);
+        # api_key = "no_api_key": those words saying there is none (a sentinel)
+        return True
+    if _SETTING_PATH.fullmatch(v) and set(words(v.rsplit(".", 1)[1])) <= set(words(name)):
+        # {"SMTP_API_KEY": "mail.smtp.api_key"}: the address of the setting that holds the
+        # key (a config store's dotted path ending in the name's own words), not the key
+        return True
+    # "access_token", "new_password", "SECRET_KEY" name a field or a variable; but
+    # "session_cookie_secret_key_here" assigned to a cookie secret is the secret itself.
+    if (
+        _IDENTIFIER.fullmatch(v)
+        and not any(c.isdigit() for c in v)
+        and (v.isupper() or set(words(v)) & _FIELD_WORDS or not _strong_name(name))
+    ):
+        return True
+    if _IMPORT_PATH.fullmatch(v):
+        return True  # a class named by its import path
+    if _VERSION_RANGE.fullmatch(v):
+        return True  # "react-password-strength-bar": "^0.4.1", a dependency's version
+    if v.lower() in {"string", "str", "text", "number", "boolean", "required", "optional"}:
+        return True  # a schema type, not a value
+    if (
+        re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v)
+        or _FILE_PATH.fullmatch(v)
+        or _ROUTE_PATH.fullmatch(v)
+    ):
+        return True  # a URL without credentials, a file path, an API route
+    if any(c.isalpha() and not c.isascii() for c in v):
+        return True  # a translation
+    if _PROSE.fullmatch(v) or len(v.split()) > 2:
+        # A sentence is a message, unless a password field holds a short passphrase
+        # ("my little nest of vipers") that says nothing about passwords.
+        sentence = len(v.split()) > 12 or v.rstrip()[-1:] in ".?!:" or v[:1].isupper()
+        return not _strong_name(name) or sentence or bool(set(words(v)) & _MESSAGE_WORDS)
+    return False
+
+
+def may_hold_secret(value: str, name: str) -> bool:
+    """Whether a literal assigned to the secret-looking ``name`` may be its value, however
+    weak: not empty, and not a name, message, path or the like (``_not_a_value``). What may
+    hold a secret is withheld from every output (redact.py); ``looks_like_secret`` decides
+    whether it is worth a finding."""
+    v = value.strip()
+    return bool(v) and not _not_a_value(v, name)
+
+
 def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     """Whether a literal assigned to the secret-looking ``name`` is a real secret.
 
@@ -234,46 +289,10 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     lowered = v.lower()
     if lowered in DEV_DEFAULTS and context != "code":
         return False
-    if _squash(lowered) == _squash(name) or lowered in {"true", "false", "bearer", "basic"}:
+    if _squash(lowered) == _squash(name):
         return False  # SECRET_MULTILINE = "SecretMultiline": an enum constant
-    if _IDENTIFIER.fullmatch(v) and set(words(v)) - set(words(name)) <= _ABSENT_WORDS:
-        # PREFERENCES_KEY = "app_preferences", AWS_SECRET_ACCESS_KEY=secret-key: the value
-        # is spelled from its own name's words (a storage key's name, a placeholder);
-        # api_key = "no_api_key": those words saying there is none (a sentinel)
+    if _not_a_value(v, name):
         return False
-    if _SETTING_PATH.fullmatch(v) and set(words(v.rsplit(".", 1)[1])) <= set(words(name)):
-        # {"SMTP_API_KEY": "mail.smtp.api_key"}: the address of the setting that holds the
-        # key (a config store's dotted path ending in the name's own words), not the key
-        return False
-    # "access_token", "new_password", "SECRET_KEY" name a field or a variable; but
-    # "session_cookie_secret_key_here" assigned to a cookie secret is the secret itself.
-    if (
-        _IDENTIFIER.fullmatch(v)
-        and not any(c.isdigit() for c in v)
-        and (v.isupper() or set(words(v)) & _FIELD_WORDS or not _strong_name(name))
-    ):
-        return False
-    if _IMPORT_PATH.fullmatch(v):
-        return False  # a class named by its import path
-    if _VERSION_RANGE.fullmatch(v):
-        return False  # "react-password-strength-bar": "^0.4.1", a dependency's version
-    if lowered in {"string", "str", "text", "number", "boolean", "required", "optional"}:
-        return False  # a schema type, not a value
-    if (
-        re.match(r"^(?:https?://|/|\./|~/|[A-Za-z]:\\)", v)
-        or _FILE_PATH.fullmatch(v)
-        or _ROUTE_PATH.fullmatch(v)
-    ):
-        return False  # a URL without credentials, a file path, an API route
-    if any(c.isalpha() and not c.isascii() for c in v):
-        return False  # a translation
-    weak_ok = _strong_name(name)
-    if _PROSE.fullmatch(v) or len(v.split()) > 2:
-        # A sentence is a message, unless a password field holds a short passphrase
-        # ("my little nest of vipers") that says nothing about passwords.
-        sentence = len(v.split()) > 12 or v.rstrip()[-1:] in ".?!:" or v[:1].isupper()
-        if not weak_ok or sentence or set(words(v)) & _MESSAGE_WORDS:
-            return False
     if context in ("test", "template"):
         return _random_enough(v)
     if context == "config" and v.isalpha() and v.islower() and len(v) < 8:
@@ -281,7 +300,7 @@ def looks_like_secret(value: str, name: str, context: str = "code") -> bool:
     min_weak = 4 if context == "code" else 6
     return (
         _random_enough(v)
-        or (weak_ok and len(v) >= min_weak)
+        or (_strong_name(name) and len(v) >= min_weak)
         or (len(v) >= 10 and entropy(v) >= 2.8)
     )
 

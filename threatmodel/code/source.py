@@ -68,6 +68,15 @@ def detect_language(path: str) -> str:
     return LANGUAGE_BY_SUFFIX.get(name[dot:] if 0 < dot < len(name) - 1 else "", "other")
 
 
+_LINE_COMMENT = {"python": "#", **{js: "//" for js in JS_LANGUAGES}}
+
+
+def is_line_comment(text: str, language: str) -> bool:
+    """Whether a line of a code file holds only a line comment (``#``, ``//``)."""
+    mark = _LINE_COMMENT.get(language)
+    return mark is not None and text.lstrip().startswith(mark)
+
+
 @dataclass
 class SourceFile:
     """A repository file: ``path`` is repo-relative POSIX; ``text`` is decoded UTF-8."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Collection
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -152,13 +153,20 @@ def _wire_schema(lengths: bool) -> dict[str, Any]:
     return schema
 
 
-def wire_schema(string_lengths: bool = False) -> dict[str, Any]:
+def wire_schema(
+    string_lengths: bool = False, kinds: Collection[str] | None = None
+) -> dict[str, Any]:
     """The strict JSON schema of ``LlmAnswer`` (a fresh copy: callers may not mutate ours).
 
     ``string_lengths`` keeps ``minLength`` / ``maxLength`` (the Pydantic bounds) for a
-    server that enforces the schema as a grammar (``Provider.grammar_schema``).
+    server that enforces the schema as a grammar (``Provider.grammar_schema``). ``kinds``
+    narrows the claim kinds' enum (``vocabulary.supported_kinds``); None keeps them all.
     """
-    return copy.deepcopy(_wire_schema(string_lengths))
+    schema = copy.deepcopy(_wire_schema(string_lengths))
+    if kinds is not None:
+        kind = schema["$defs"]["LlmClaim"]["properties"]["kind"]
+        kind["enum"] = [k for k in kind["enum"] if k in kinds]
+    return schema
 
 
 def schema_text(schema: dict[str, Any]) -> str:
@@ -259,8 +267,9 @@ for _kind, _spec in REGISTRY.items():
     CLAIM_HELP.setdefault(_kind, (_spec.params, _spec.meaning[0].upper() + _spec.meaning[1:] + "."))
 
 
-def claim_vocabulary() -> list[dict[str, str]]:
-    """The vocabulary for the system prompt, in CLAIM_KINDS order."""
+def claim_vocabulary(kinds: Collection[str] | None = None) -> list[dict[str, str]]:
+    """The vocabulary for the system prompt, in CLAIM_KINDS order (only ``kinds``, if
+    given)."""
     return [
         {
             "kind": k,
@@ -268,4 +277,5 @@ def claim_vocabulary() -> list[dict[str, str]]:
             "meaning": CLAIM_HELP.get(k, ("", k))[1],
         }
         for k in CLAIM_KINDS
+        if kinds is None or k in kinds
     ]

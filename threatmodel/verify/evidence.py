@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from threatmodel.code.reader import PathRefused, RepoReader
+from threatmodel.code.source import detect_language, is_line_comment
 from threatmodel.models import Claim, Evidence, normalize_snippet
 from threatmodel.redact import cap_snippet
 
@@ -50,7 +51,7 @@ def check_evidence(items: list[Evidence], reader: RepoReader) -> EvidenceResult:
             checked.append(ev.model_copy(update={"end_line": end, "snippet": snippet}))
             continue
         span = end - ev.start_line + 1
-        found = _find(lines, quote, ev.start_line, span)
+        found = _find(lines, quote, ev.start_line, span, detect_language(ev.path))
         if found is None:
             return EvidenceResult(
                 False,
@@ -94,8 +95,12 @@ def check_claim_locations(claims: list[Claim], reader: RepoReader) -> str | None
     return None
 
 
-def _find(lines: list[str], quote: str, line: int, span: int) -> tuple[int, int] | None:
-    """First window (start, end) at or near ``line`` whose normalised text contains ``quote``."""
+def _find(
+    lines: list[str], quote: str, line: int, span: int, language: str
+) -> tuple[int, int] | None:
+    """First window (start, end) at or near ``line`` whose normalised text contains ``quote``,
+    with or without its comment-only lines (an excerpt leaves them out, so a quote copied
+    from one runs over them)."""
     quote_lines = max(1, quote.count("\n") + 1, span)
     order = [line] + [line + d * s for d in range(1, NEARBY_LINES + 1) for s in (-1, 1)]
     for start in order:
@@ -103,17 +108,24 @@ def _find(lines: list[str], quote: str, line: int, span: int) -> tuple[int, int]
             continue
         for width in range(1, quote_lines + 3):
             stop = min(len(lines), start + width - 1)
-            window = normalize_snippet(" ".join(lines[start - 1 : stop]))
-            if _contains(window, quote):
-                return _tighten(lines, quote, start, stop)
+            shown = lines[start - 1 : stop]
+            bare = [t for t in shown if not is_line_comment(t, language)]
+            windows = {normalize_snippet(" ".join(shown)), normalize_snippet(" ".join(bare))}
+            if any(_contains(window, quote) for window in windows):
+                return _tighten(lines, quote, start, stop, language)
             if stop == len(lines):
                 break
     return None
 
 
-def _tighten(lines: list[str], quote: str, start: int, stop: int) -> tuple[int, int]:
+def _tighten(lines: list[str], quote: str, start: int, stop: int, language: str) -> tuple[int, int]:
     """Drop leading lines the quote does not need (windows grow downward from ``start``)."""
-    while start < stop and _contains(normalize_snippet(" ".join(lines[start:stop])), quote):
+    while start < stop and _contains(
+        normalize_snippet(
+            " ".join(t for t in lines[start:stop] if not is_line_comment(t, language))
+        ),
+        quote,
+    ):
         start += 1
     return start, stop
 
