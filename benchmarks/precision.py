@@ -78,19 +78,16 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-07 (fourteenth round, branch `integ14`), both columns with this",
+    "Measured 2026-12-07 (fifteenth round, branch `integ15`), both columns with this",
     "script's `scan` (RLS proof on) and definition (confirmed, production; high / critical",
-    "and, apart, medium). `before`: main at 9c40b71 (the thirteenth round's landing), which",
-    "listed lnbits in no benchmark (new this round); `after`: `integ14` (open-webui's",
-    "unverified-JWT reads, base names cut at '/', a true 'or', URL starts per host kind,",
-    "module instances' methods, configuration-only tests, sign-in endpoints; lnbits's",
-    "settings allow-lists, websocket routes, re-exporting packages; memo keys that keep a",
-    "value's path). Every confirmed finding is judged.",
-    "",
-    "Fifteenth round (branch `supa15`): quark-backend (Supabase Edge Functions and",
-    "migrations) joins the list, supabase-vuln-lab and remi the vulnerable apps; their",
-    "findings are judged (loose alternative schema files, sign-up functions, reference",
-    "tables).",
+    "and, apart, medium). `before`: `integ14` (the fourteenth round's landing, whose facts",
+    "main 22b2d94 keeps); `after`: `integ15` (one Python module-resolution rule, gate-",
+    "skipped files extracted at link for Python too, a bound on calls followed; auth words",
+    "matched on identifier words, shell guards needing every metacharacter, class-based",
+    "views judged per method, reset keys as secret links; loose alternative SQL schemas,",
+    "REVOKE from the API roles, sign-in Edge Functions, reference tables; short secrets",
+    "masked). quark-backend is new in the list (no `before`), supabase-vuln-lab, remi and",
+    "OWASP crAPI in the vulnerable apps. Every confirmed finding is judged.",
 ]
 
 
