@@ -12,14 +12,24 @@ from threatmodel.config import Settings
 from threatmodel.llm.schema import wire_schema
 from threatmodel.models import CLAIM_KINDS, Bucket, EnvVar, Facts, Location, Sink, Table
 from threatmodel.plan import plan_llm_pass
-from threatmodel.vocabulary import NEEDS, supported_kinds
+from threatmodel.verify.interface import all_verifiers
+from threatmodel.vocabulary import supported_kinds
 
 HERE = Location(path="db/0001.sql", line=1)
 
 
 def test_a_plain_web_app_leaves_out_the_kinds_it_has_no_subject_for() -> None:
     kinds = supported_kinds(Facts())
-    assert set(CLAIM_KINDS) - set(kinds) == set(NEEDS)
+    left_out = {
+        "rls_disabled",
+        "rls_permissive",
+        "rls_bypass",
+        "public_bucket",
+        "client_exposed_secret",
+    }
+    assert set(CLAIM_KINDS) - set(kinds) == left_out
+    # each is left out by its own verifier, the one place that knows what it looks up
+    assert all(not all_verifiers()[k].can_confirm(Facts()) for k in left_out)
     system = system_prompt(kinds)
     assert "- rls_disabled:" not in system and "- public_bucket:" not in system
     assert "- sql_injection:" in system and "- cost_abuse:" in system  # judged from code

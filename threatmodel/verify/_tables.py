@@ -7,6 +7,12 @@ from threatmodel.verify._common import at, find_table
 from threatmodel.verify.interface import ClaimResult
 
 
+def has_rls_semantics(facts: Facts) -> bool:
+    """Whether any table can carry a row level security claim (a table without RLS
+    semantics makes both table verifiers answer unverifiable at best)."""
+    return any(t.rls_enabled is not None for t in facts.tables)
+
+
 def table_or_reason(claim: Claim, facts: Facts) -> Table | ClaimResult:
     """The claimed table, or the result to return when it cannot be looked at."""
     if not claim.table:

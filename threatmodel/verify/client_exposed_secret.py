@@ -8,7 +8,7 @@ when its name is public by design (an anon or publishable key).
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Finding
+from threatmodel.models import Claim, Facts, Finding
 from threatmodel.rules.client_exposed_secret import is_env_file, looks_secret
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -16,6 +16,10 @@ from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, r
 @register
 class ClientExposedSecretVerifier(Verifier):
     kind = "client_exposed_secret"
+
+    @classmethod
+    def can_confirm(cls, facts: Facts) -> bool:
+        return any(v.client_exposed for v in facts.env_vars)
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         if not claim.name:

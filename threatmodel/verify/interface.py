@@ -51,6 +51,17 @@ class Verifier(ABC):
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         """Decide one claim. Must not raise for bad input: refute or mark unverifiable."""
 
+    @classmethod
+    def can_confirm(cls, facts: Facts) -> bool:
+        """Whether ``facts`` hold any subject a claim of this kind could be confirmed on.
+
+        A verifier that looks its subject up in the facts (a table, a bucket, an env var)
+        and refutes a claim when the facts hold none says so here: the LLM pass then leaves
+        the kind out of its vocabulary (``threatmodel/vocabulary.py``). Kinds judged from
+        code keep the default: the model may see what no collector found.
+        """
+        return True
+
 
 _REGISTRY: dict[str, type[Verifier]] = {}
 _LOAD_ERRORS: dict[str, str] = {}  # module -> why it could not be imported

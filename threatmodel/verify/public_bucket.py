@@ -7,7 +7,7 @@ bucket of that name is created in the repository.
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Finding
+from threatmodel.models import Claim, Facts, Finding
 from threatmodel.verify._common import at
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
@@ -15,6 +15,10 @@ from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, r
 @register
 class PublicBucket(Verifier):
     kind = "public_bucket"
+
+    @classmethod
+    def can_confirm(cls, facts: Facts) -> bool:
+        return bool(facts.buckets)
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         buckets = ctx.facts.buckets

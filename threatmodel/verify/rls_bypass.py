@@ -23,6 +23,13 @@ from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, r
 class RlsBypass(Verifier):
     kind = "rls_bypass"
 
+    @classmethod
+    def can_confirm(cls, facts: Facts) -> bool:
+        # a database function or view, or code holding a service-role client
+        return bool(facts.functions or facts.views) or any(
+            s.kind == "rls_bypass" for s in facts.sinks
+        )
+
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         facts = ctx.facts
         db_object = _database_object(claim, facts)

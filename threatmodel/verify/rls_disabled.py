@@ -8,16 +8,20 @@ unverifiable for tables without RLS semantics.
 
 from __future__ import annotations
 
-from threatmodel.models import Claim, Finding
+from threatmodel.models import Claim, Facts, Finding
 from threatmodel.rules.rls_disabled import revoked
 from threatmodel.verify._common import at
-from threatmodel.verify._tables import describe_policies, table_or_reason
+from threatmodel.verify._tables import describe_policies, has_rls_semantics, table_or_reason
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 
 @register
 class RlsDisabled(Verifier):
     kind = "rls_disabled"
+
+    @classmethod
+    def can_confirm(cls, facts: Facts) -> bool:
+        return has_rls_semantics(facts)
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         table = table_or_reason(claim, ctx.facts)

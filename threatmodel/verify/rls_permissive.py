@@ -15,15 +15,19 @@ caller the claim is about reached rows not its own, refuted when none did.
 from __future__ import annotations
 
 from threatmodel.collect.proof.read import applies, bypass_only, describe, proof_open
-from threatmodel.models import Claim, Finding, Policy, Table
+from threatmodel.models import Claim, Facts, Finding, Policy, Table
 from threatmodel.verify._common import at
-from threatmodel.verify._tables import describe_policies, table_or_reason
+from threatmodel.verify._tables import describe_policies, has_rls_semantics, table_or_reason
 from threatmodel.verify.interface import ClaimResult, Verifier, VerifyContext, register
 
 
 @register
 class RlsPermissive(Verifier):
     kind = "rls_permissive"
+
+    @classmethod
+    def can_confirm(cls, facts: Facts) -> bool:
+        return has_rls_semantics(facts)
 
     def verify(self, claim: Claim, finding: Finding, ctx: VerifyContext) -> ClaimResult:
         table = table_or_reason(claim, ctx.facts)
