@@ -75,3 +75,11 @@ def test_every_reader_of_imports_asks_the_same_index(tmp_path: Path) -> None:
         assert resolver.module_file(module, importer) == reader.python_modules.file_of(
             module, importer
         )
+
+
+def test_a_package_wins_over_a_module_of_the_same_name() -> None:
+    # Python's path finder looks for ``a/__init__.py`` before ``a.py`` in each folder
+    index = ModuleIndex(["util.py", "util/__init__.py", "util/text.py", "app/views.py"])
+    assert index.files_of("util", "app/views.py") == ["util/__init__.py", "util.py"]
+    assert index.files_of("util", "app/views.py", level=2) == ["util/__init__.py", "util.py"]
+    assert index.file_of("util.text") == "util/text.py"

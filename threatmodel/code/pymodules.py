@@ -11,8 +11,10 @@ dotted name may be several files (``a/b.py`` at the root, ``src/a/b.py``, ``bad/
    or the project folder an app's modules are named from);
 3. the rest, the shallowest first (an import whose folder the layout does not show).
 
-A relative import (``from ..x import y``) names one place exactly. Route collectors, the
-effects reader and the excerpts all ask here, so a name means the same file to each of them.
+A relative import (``from ..x import y``) names one place exactly. In one folder a package
+wins over a module of the same name (``a/__init__.py`` over ``a.py``), as Python's path finder
+looks for the package first. Route collectors, the effects reader and the excerpts all ask
+here, so a name means the same file to each of them.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ def import_folder(path: str, depth: int) -> str:
     return "/".join(head) + "/" if head else ""
 
 
+def _shallow_package_first(path: str) -> tuple[int, bool, str]:
+    """Sort key: the folder a file is imported from, shallowest first; in one folder the
+    package before the module (``a/__init__.py`` is ``a`` where ``a.py`` is too)."""
+    package = path == "__init__.py" or path.endswith("/__init__.py")
+    return (path.count("/") - package, not package, path)
+
+
 class ModuleIndex:
     """The Python files of a repository by every dotted name they may be imported as."""
 
@@ -48,7 +57,7 @@ class ModuleIndex:
             for name in module_names(path):
                 self._by_module.setdefault(name, []).append(path)
         for found in self._by_module.values():
-            found.sort(key=lambda p: (p.count("/"), p))
+            found.sort(key=_shallow_package_first)
 
     def files_of(self, module: str, importer: str = "", level: int = 0) -> list[str]:
         """The files ``module`` may be when ``importer`` imports it, best first (see the
@@ -59,7 +68,7 @@ class ModuleIndex:
                 return []  # above the repository: Python refuses it too
             base = base[: len(base) - (level - 1)]
             rel = "/".join([*base, *module.split(".")] if module else base)
-            return [c for c in (f"{rel}.py", f"{rel}/__init__.py") if rel and c in self.paths]
+            return [c for c in (f"{rel}/__init__.py", f"{rel}.py") if rel and c in self.paths]
         found = self._by_module.get(module, [])
         if len(found) < 2:
             return list(found)
