@@ -38,6 +38,9 @@ def facts():  # type: ignore[no-untyped-def]
         ("GET /catalog/drafts", "authenticated", "Depends(member_scoped)"),
         # admits a module constant that lists every kind of user, Guest among them
         ("GET /catalog/open", "public", None),
+        # a factory returning one of two module functions by its keyword-only default
+        ("GET /catalog/orders", "authenticated", "Depends(session_user)"),
+        ("GET /catalog/deals", "public", None),
     ],
 )
 def test_a_built_dependency_guards_as_what_it_was_built_with(

@@ -33,6 +33,7 @@ from threatmodel.frameworks._python.built import (
     Resolve,
     Val,
     bind,
+    decide,
     evaluate,
     returned,
     run_body,
@@ -57,6 +58,17 @@ class Made:
     @property
     def scope(self) -> dict[str, Val]:
         return dict(self.env)
+
+
+def _taken(value: ast.expr | None, env: Env, r: Resolve) -> ast.expr | None:
+    """A conditional return the factory's arguments decide (``a if required else b``,
+    ``required`` a parameter with its default): the arm it takes; else ``value``."""
+    while isinstance(value, ast.IfExp):
+        test = decide(value.test, env, r)
+        if not isinstance(test, bool):
+            return value
+        value = value.body if test else value.orelse
+    return value
 
 
 def _members(node: ast.ClassDef | FuncDef | ast.Module) -> dict[str, Any]:
@@ -180,7 +192,7 @@ class Maker:
         r = self.key(file)
         env = {**outer, **bind(node, args, kwargs, outer, file, r)}
         run_body(node.body, env, file, r)
-        value = returned(node)
+        value = _taken(returned(node), env, r)
         inner = _members(node)
         if isinstance(value, ast.Name) and isinstance(inner.get(value.id), FuncDef):
             fn = inner[value.id]
@@ -189,6 +201,13 @@ class Maker:
             built = env[value.id]
             assert isinstance(built, Built)
             return self.made(built, depth + 1)
+        if isinstance(value, ast.Name) and value.id not in env:
+            # a function of the module (or one it imports) handed out as it is: it runs
+            # with its own module's names, nothing of the factory's
+            target, symbol, _ = self._resolve(file, value.id)
+            fn = self.top(target, symbol)
+            if target and isinstance(fn, FuncDef):
+                return Made(target, fn, (), ident=(fn.lineno, fn.col_offset))
         if isinstance(value, ast.Call) and dotted(value.func) and depth < MAX_DEPTH:
             name = dotted(value.func)
             vargs = tuple(evaluate(a, env, file, r) for a in value.args)
