@@ -170,15 +170,36 @@ def evidence(lines: list[str], line: int) -> list[Any]:
 
 
 def imports_of(tree: ast.Module) -> dict[str, list[Any]]:
-    """Top-level imports: local name -> [module, imported name or "", level].
+    """Imports: local name -> [module, imported name or "", level].
 
     ``from .auth import login_required as lr`` -> ``{"lr": ["auth", "login_required", 1]}``;
-    ``import app.views as v`` -> ``{"v": ["app.views", "", 0]}``. Only module-level imports
-    (and those under ``if``/``try``) are kept: that is where names used by decorators and
-    ``include()`` come from.
+    ``import app.views as v`` -> ``{"v": ["app.views", "", 0]}``. Module-level imports (and
+    those under ``if``/``try``) first: that is where names used by decorators and
+    ``include()`` come from. Then imports inside a top-level function or method: an
+    application factory imports its blueprints there (``from app.auth import bp`` in
+    ``create_app``, Flask's own tutorial does so) to register them. Such a name is kept
+    only where the module binds it nowhere else, and only when every function that imports
+    it imports the same thing.
     """
+    out = _imports_in(tree.body)
+    bound = set(out) | _module_bindings(tree)
+    local: dict[str, list[Any] | None] = {}
+    for node in tree.body:
+        bodies = [node] if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else []
+        if isinstance(node, ast.ClassDef):
+            bodies = [n for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        for fn in bodies:
+            for name, target in _imports_in(fn.body).items():
+                if name not in bound:
+                    local[name] = target if local.get(name, target) == target else None
+    out.update({name: target for name, target in local.items() if target is not None})
+    return out
+
+
+def _imports_in(body: list[ast.stmt]) -> dict[str, list[Any]]:
+    """The imports of ``body``, through ``if`` and ``try`` (not into nested functions)."""
     out: dict[str, list[Any]] = {}
-    stack: list[ast.stmt] = list(tree.body)
+    stack: list[ast.stmt] = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, ast.ImportFrom):
@@ -198,6 +219,18 @@ def imports_of(tree: ast.Module) -> dict[str, list[Any]]:
                 for h in node.handlers:
                     stack.extend(h.body)
     return out
+
+
+def _module_bindings(tree: ast.Module) -> set[str]:
+    """Names the module's own top-level statements bind (assignments, defs, classes)."""
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+    return names
 
 
 def absolute_name(name: str, imports: Mapping[str, list[Any]]) -> str:

@@ -80,7 +80,7 @@ GATE = gate(calls=[], words=["jwt"], substrings=["get_unverified_claims"])
 @register
 class PythonJwtCollector(PythonSettingsCollector):
     id = "jwt_python"
-    version = 3  # ``from jwt import decode`` then ``decode(...)``
+    version = 4  # 3: ``from jwt import decode`` then ``decode(...)``; 4: imports in a function
     gate = GATE
 
     def rows(self, tree: ast.Module) -> list[tuple[str, str, str, int]]:

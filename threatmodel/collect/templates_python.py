@@ -87,7 +87,7 @@ GATE = gate(substrings=["autoescape"])
 @register
 class PythonTemplatesCollector(PythonSettingsCollector):
     id = "templates_python"
-    version = 1
+    version = 2  # 2: imports inside a top-level function (code/pyast.imports_of)
     gate = GATE
 
     def rows(self, tree: ast.Module) -> list[tuple[str, str, str, int]]:
