@@ -220,3 +220,21 @@ def test_a_content_type_set_in_one_branch_leaves_the_other_a_page() -> None:
         return r
     """
     assert xss_lines(DJANGO, body) == {3}
+
+
+def test_a_query_value_read_with_a_numeric_type_is_a_number() -> None:
+    # werkzeug converts ``request.args.get(name, default, type=int)`` before returning it
+    body = """
+    @app.route('/a')
+    def a():
+        page = request.args.get('page', 1, type=int)
+        return listing(page)
+    @app.route('/b')
+    def b():
+        size = request.args.get('size', type=float)
+        return "<p>%s</p>" % size
+    @app.route('/c')
+    def c():
+        return "<p>" + request.args.get('q', type=str)
+    """
+    assert xss_lines(FLASK, body) == {12}

@@ -63,6 +63,12 @@ LIBRARIES = frozenset(
 )
 
 
+def _numeric_type(node: ast.Call, f: Frame) -> bool:
+    """``type=int`` (``float``, ``bool``) among a call's keywords."""
+    kind = next((k.value for k in node.keywords if k.arg == "type"), None)
+    return kind is not None and qualify(kind, f) in ("int", "float", "bool")
+
+
 def _args(node: ast.Call, engine: EngineBase, f: Frame) -> tuple[list[Value], dict[str, Value]]:
     args = [engine.expr(a, f) for a in node.args]
     kwargs = {k.arg or "**": engine.expr(k.value, f) for k in node.keywords}
@@ -121,6 +127,11 @@ class CallMixin(EngineBase):
             # a redirect response: its target is the open_redirect sink above; it has no
             # page body the input could write into (returned, it is no XSS)
             return CLEAN
+        if method == "get" and _numeric_type(node, f):
+            # werkzeug's ``request.args.get("page", 1, type=int)`` converts before it
+            # returns (the default when that fails); no ``dict.get`` takes keywords
+            default = args[1] if len(args) > 1 else kwargs.get("default", CLEAN)
+            return tainted(default) if default.all_labels() else CLEAN
         everything = [receiver, *args, *kwargs.values()]
         if random_source(qual):
             return Value(frozenset({Label("random", qual, line)}))
