@@ -16,6 +16,11 @@ def test_blueprints_imported_in_the_factory_get_their_prefixes() -> None:
     assert not {"GET /login", "GET /{entry_id}"} & set(routes)
 
 
+def test_a_route_module_that_imports_nothing_from_flask() -> None:
+    # ``from journal.entries import bp`` then ``@bp.route``: the blueprint is Flask's
+    assert "POST /entries/tokens" in routes_by_id(facts_of("flask_factory"))
+
+
 def test_a_function_import_never_overrides_a_module_name() -> None:
     tree = ast.parse(
         "from a import bp\n"

@@ -43,7 +43,16 @@ CONFIG_KEYS = {"DEBUG": "debug", "SESSION_COOKIE_SECURE": "session.cookie_secure
 
 
 def relevant(text: str) -> bool:
-    return "flask" in text or "Flask" in text or "connexion" in text or "debug=True" in text
+    # ``.route(``: a blueprint's module may import nothing from Flask (``from app.api import
+    # bp`` then ``@bp.route``); link keeps such a route only when its owner is a Flask app or
+    # blueprint
+    return (
+        "flask" in text
+        or "Flask" in text
+        or "connexion" in text
+        or "debug=True" in text
+        or ".route(" in text
+    )
 
 
 # The fields that hold statements under a statement (or the module): only they can lead
