@@ -20,6 +20,7 @@ def test_routes_with_include_prefixes_and_router(facts) -> None:  # type: ignore
         "DELETE /api/orders/{pk}/",
         "GET /api/orders/",
         "GET /api/orders/{pk}/",
+        "GET /api/tags/{slug}/",  # lookup_url_kwarg None: the lookup field names it
         "GET /shop/dashboard/",
         "GET /shop/products/{pk}/",
         "GET /shop/reports/",

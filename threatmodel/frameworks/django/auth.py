@@ -179,7 +179,9 @@ class Judge:
             vfile, vsym, vmod = self.r.resolve(home, viewset)
             chain = self._chain(vfile, vsym)
             attrs = _merged_attrs(chain)
-            lookup = (attrs.get("lookup_url_kwarg") or attrs.get("lookup_field") or ["pk"])[0]
+            # DRF: ``self.lookup_url_kwarg or self.lookup_field`` (``None`` is read as "")
+            named = [*attrs.get("lookup_url_kwarg", [])[:1], *attrs.get("lookup_field", [])[:1]]
+            lookup = next((n for n in named if n), "pk")
             # DRF's lookup matches ``[^/.]+`` (one segment) unless the view set says otherwise
             regex = (attrs.get("lookup_value_regex") or ["[^/.]+"])[0]
             regex = "[^/.]+" if regex.isidentifier() else regex  # a name: its value is unread
