@@ -37,6 +37,26 @@ _INTERESTING = re.compile(
     r"\b(create|alter|drop|grant|revoke|insert\s+into\s+storage|update\s+storage)\b", re.I
 )
 _META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
+# ``COPY t (a, b) FROM stdin;`` then its rows up to a ``\.`` line: psql sends the rows as
+# COPY data (pg_dump writes them so), they are no SQL
+# a statement (its leading comments, as a pg_dump writes them, left aside) that is such a COPY
+COPY_IN = re.compile(r"^(?:\s*--[^\n]*\n)*\s*COPY\b[^;]*\bFROM\s+STDIN\b", re.I)
+_COPY_IN_LINE = re.compile(r"^[ \t]*COPY\b[^;]*\bFROM\s+STDIN\b[^;]*;", re.I | re.M)
+_DATA_END = re.compile(r"^\\\.[ \t]*$", re.M)
+
+
+def sql_only(text: str) -> str:
+    """``text`` with what psql reads that is no SQL blanked, offsets and lines kept: its
+    meta-commands (``\\set``, ``\\connect``) and the rows after a ``COPY ... FROM stdin;``."""
+    out, at = [], 0
+    for m in _COPY_IN_LINE.finditer(text):
+        if m.start() < at:
+            continue  # inside the rows of an earlier COPY
+        end = _DATA_END.search(text, m.end())
+        stop = end.end() if end else len(text)
+        out += [text[at : m.end()], re.sub(r"[^\n]", " ", text[m.end() : stop])]
+        at = stop
+    return _META.sub(lambda m: " " * len(m.group(0)), "".join([*out, text[at:]]))
 
 
 def statement_line(text: str, offset: int) -> int:
@@ -70,8 +90,7 @@ def parse_file(text: str) -> tuple[list[dict[str, Any]], str | None]:
     """Every schema operation of a SQL file with its line, and why part of it failed (if so)."""
     pieces: list[tuple[int, Any]] = []
     error: str | None = None
-    # psql meta-commands (\set, \connect) are not SQL: blank them, keeping offsets and lines.
-    text = _META.sub(lambda m: " " * len(m.group(0)), text)
+    text = sql_only(text)
     try:
         pieces = [(raw.stmt_location or 0, raw.stmt) for raw in parser.parse_sql(text)]
     except parser.ParseError:
@@ -169,7 +188,7 @@ def migration_order(path: str) -> list[Any]:
 @register
 class SqlCollector(Collector):
     id = "sql"
-    version = 5
+    version = 6  # 6: the rows after COPY ... FROM stdin are no SQL (sql_only)
 
     def wants(self, path: str, language: str) -> bool:
         return language == "sql"

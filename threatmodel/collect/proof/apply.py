@@ -13,7 +13,6 @@ still counts.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,10 +22,10 @@ from pglast import parser
 from threatmodel.collect.proof.seed import message
 from threatmodel.collect.proof.server import Database, DatabaseUnavailable, connect
 from threatmodel.collect.proof.shim import ROLES_SQL, SCHEMA_SQL, database_sql
-from threatmodel.collect.sql import statement_line
+from threatmodel.collect.sql import COPY_IN, sql_only, statement_line
 
 TEMPLATE = "tm_supabase_shim"
-_META = re.compile(r"^[ \t]*\\[a-zA-Z!].*$", re.M)
+COPY_IN_SKIPPED = "COPY FROM STDIN: its rows are psql input, not loaded"
 
 
 @dataclass
@@ -100,8 +99,9 @@ class Cluster:
 
 
 def statements(text: str) -> list[tuple[int, str]]:
-    """(line, SQL) of each statement of a migration, psql meta-commands blanked."""
-    text = _META.sub(lambda m: " " * len(m.group(0)), text)
+    """(line, SQL) of each statement of a migration, what psql reads that is no SQL blanked
+    (``sql_only``)."""
+    text = sql_only(text)
     try:
         parts = parser.split(text, with_parser=False, only_slices=True)
     except parser.ParseError:
@@ -114,6 +114,10 @@ def apply_migrations(conn: Any, files: list[tuple[str, str]]) -> Applied:
     applied = Applied()
     for path, text in files:
         for line, sql in statements(text):
+            if COPY_IN.match(sql):
+                # run alone, it would leave the connection waiting for rows that never come
+                applied.skipped.append(f"{path}:{line}: {COPY_IN_SKIPPED}")
+                continue
             try:
                 conn.execute(sql)
                 applied.statements += 1
