@@ -228,6 +228,13 @@ def test_no_value_in_the_cached_report(
         (".env.staging", "config"),
         ("docker-compose.yml", "config"),
         ("Dockerfile", "config"),
+        # a config file named as a template, a folder named as examples
+        ("config_examples/config_full.example.json", "test"),
+        ("deploy/settings.sample.yaml", "template"),
+        ("conf/app.dist.ini", "template"),
+        ("config/production.json", "config"),
+        ("sample-data/seed.json", "test"),
+        ("samplers/config.json", "config"),  # a word of the name, not its start
     ],
 )
 def test_context_of(path: str, context: str) -> None:

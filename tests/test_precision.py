@@ -354,3 +354,16 @@ def test_a_guarded_route_is_named_with_its_guard(tmp_path: Path) -> None:
     route, guard = flow.proof[0], flow.proof[1]
     assert "GET /admin/search" in route.text
     assert guard.text.startswith("authenticated") and "login_required" in guard.text
+
+
+def test_a_stripe_test_mode_key_is_low_a_live_one_critical(tmp_path: Path) -> None:
+    files = {
+        "billing.py": (
+            'LIVE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\n'
+            'TEST = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"\n'
+        ),
+    }
+    found = {f.claims[0].name: f for f in by_rule(scan(tmp_path, files), "TM105")}
+    assert found["stripe_key"].severity.value == "critical"
+    # a test-mode key moves no money: still reported, for review
+    assert found["stripe_test_key"].severity.value == "low"

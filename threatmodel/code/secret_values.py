@@ -50,7 +50,9 @@ TOKEN_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
     ("github_token", re.compile(r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b"), 0),
     ("github_token", re.compile(r"\bgithub_pat_[A-Za-z0-9_]{50,}\b"), 0),
     ("gitlab_token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b"), 0),
-    ("stripe_key", re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{20,}\b"), 0),
+    ("stripe_key", re.compile(r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,}\b"), 0),
+    # test mode: no live money moves, only the account's test data (hardcoded_secret: low)
+    ("stripe_test_key", re.compile(r"\b(?:sk|rk)_test_[0-9A-Za-z]{20,}\b"), 0),
     ("slack_token", re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b"), 0),
     (
         "slack_webhook",
@@ -350,7 +352,8 @@ _NEEDLES: dict[str, tuple[str, ...]] = {
     "aws_access_key": ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA"),
     "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
     "gitlab_token": ("glpat-",),
-    "stripe_key": ("_live_", "_test_"),
+    "stripe_key": ("_live_",),
+    "stripe_test_key": ("_test_",),
     "slack_token": ("xox",),
     "slack_webhook": ("hooks.slack.com",),
     "google_api_key": ("AIza",),
@@ -429,7 +432,7 @@ def find_tokens(text: str, runs: LetterRuns | None = None) -> Iterator[tuple[str
             elif kind == "private_key":
                 if "..." in value or len(re.sub(r"\\[rn]|\s", "", value)) < 40:
                     continue
-            elif is_placeholder(value.split("_")[-1] if kind == "stripe_key" else value) or (
+            elif is_placeholder(value.split("_")[-1] if kind.startswith("stripe") else value) or (
                 "EXAMPLE" in value
             ):
                 continue

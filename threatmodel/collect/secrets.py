@@ -70,6 +70,8 @@ _FIXTURE_KINDS = frozenset({"jwt", "connection_string", "private_key"})
 # Firebase's mobile app configs: their API key identifies the project and ships in every
 # copy of the app (Firebase documents it as not secret; rules and key restrictions guard).
 _CLIENT_CONFIGS = frozenset({"google-services.json", "GoogleService-Info.plist"})
+# Words of a folder's name that make it a folder of examples.
+_EXAMPLE_WORDS = frozenset({"example", "examples", "sample", "samples"})
 # Names that say their value is not real.
 _ENV_TEMPLATES = ("example", "sample", "template", "dist", "defaults", "tmpl", "schema")
 
@@ -85,7 +87,7 @@ def context_of(path: str) -> str:
     p = PurePosixPath(path)
     name = p.name.lower()
     # Test code is never parsed (code/collector.py ``reads_test_code``): token formats only.
-    if classify_path(path) in TEST_CODE or any(part.lower() in _TEST_DIRS for part in p.parts[:-1]):
+    if classify_path(path) in TEST_CODE or any(_test_dir(part) for part in p.parts[:-1]):
         return "test"
     stem = name.split(".")[0]
     if (
@@ -105,8 +107,16 @@ def context_of(path: str) -> str:
     if p.suffix.lower() in (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg") or (
         name.startswith("dockerfile")
     ):
-        return "config"
+        # ``config.example.json``, ``settings.sample.yaml``: a template, as .env.example is
+        return "template" if set(name.split(".")[1:-1]) & set(_ENV_TEMPLATES) else "config"
     return "code"
+
+
+def _test_dir(part: str) -> bool:
+    """A folder of tests, examples or docs, by name or by one word of it
+    (``config_examples``, ``sample-data``)."""
+    low = part.lower()
+    return low in _TEST_DIRS or bool(set(re.split(r"[-_.]", low)) & _EXAMPLE_WORDS)
 
 
 def secret_kind(name: str) -> str:
@@ -236,8 +246,10 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 7  # 6: a name's own words saying there is none ("no_api_key") are no secret;
-    # 7: a relative API route (``RESET_PASSWORD: "api/v2/user/reset-password"``) is none
+    version = 9  # 6: a name's own words saying there is none ("no_api_key") are no secret;
+    # 7: a relative API route (``RESET_PASSWORD: "api/v2/user/reset-password"``) is none;
+    # 8: config files named as templates, folders named by an example word (context_of);
+    # 9: a Stripe test-mode key is its own kind (stripe_test_key)
     reads_test_code = True  # token formats only there (context_of), never a parse
 
     def wants(self, path: str, language: str) -> bool:

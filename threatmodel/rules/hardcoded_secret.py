@@ -2,8 +2,9 @@
 
 Anyone with read access to the repository (or its history, forks, CI logs, a leaked
 image) holds the credential. Critical for keys of live third-party services and private
-keys, high otherwise. The value never appears in the finding: the secret fact carries a
-fingerprint, and the renderer masks the quoted line.
+keys, low for a service's test-mode key (a Stripe ``sk_test_`` key moves no money and reads
+only the account's test data), high otherwise. The value never appears in the finding: the
+secret fact carries a fingerprint, and the renderer masks the quoted line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from threatmodel.rules._helpers import evidence
 from threatmodel.rules.interface import Rule, RuleContext, register
 
 CRITICAL_KINDS = ("aws", "stripe", "private_key", "github", "openai", "anthropic", "service_role")
+TEST_MODE_KINDS = frozenset({"stripe_test_key"})
 
 
 @register
@@ -38,11 +40,16 @@ class HardcodedSecret(Rule):
                 continue  # TM132 reports keys in built bundles, without quoting the bundle
             if s.kind in (KIND, CLIENT_KIND) or (s.location.path, s.location.line) in defaults:
                 continue  # TM122's, or a client's guessable default: not a leaked secret
-            critical = any(k in s.kind.lower() for k in CRITICAL_KINDS)
+            if s.kind in TEST_MODE_KINDS:
+                severity = Severity.LOW
+            elif any(k in s.kind.lower() for k in CRITICAL_KINDS):
+                severity = Severity.CRITICAL
+            else:
+                severity = Severity.HIGH
             out.append(
                 Finding(
                     title=f"Hardcoded {s.kind.replace('_', ' ')} in {s.name} ({s.location.path})",
-                    severity=Severity.CRITICAL if critical else Severity.HIGH,
+                    severity=severity,
                     stride=[Stride.SPOOFING, Stride.INFORMATION_DISCLOSURE],
                     cwe=["CWE-798"],
                     source="rule",
