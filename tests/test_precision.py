@@ -359,8 +359,7 @@ def test_a_guarded_route_is_named_with_its_guard(tmp_path: Path) -> None:
 def test_a_stripe_test_mode_key_is_low_a_live_one_critical(tmp_path: Path) -> None:
     files = {
         "billing.py": (
-            'LIVE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\n'
-            'TEST = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"\n'
+            'LIVE = "sk_live_4eC39HqLyjWDarjtT1zdp7dc"\nTEST = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"\n'
         ),
     }
     found = {f.claims[0].name: f for f in by_rule(scan(tmp_path, files), "TM105")}

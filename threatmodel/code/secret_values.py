@@ -331,7 +331,8 @@ def _jwt_is_public(token: str) -> bool:
 # finding, but text that leaves the machine or reaches a report is masked on them too.
 # (kind, pattern, group holding the secret)
 MASK_ONLY_PATTERNS: list[tuple[str, re.Pattern[str], int]] = [
-    ("stripe_key", re.compile(r"\b[srp]k_(?:live|test)_[0-9A-Za-z]{10,}"), 0),
+    ("stripe_key", re.compile(r"\b[srp]k_live_[0-9A-Za-z]{10,}"), 0),
+    ("stripe_test_key", re.compile(r"\b[srp]k_test_[0-9A-Za-z]{10,}"), 0),
     ("openai_key", re.compile(r"\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_\-]{20,}"), 0),
     ("github_token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}|\bgithub_pat_[A-Za-z0-9_]{30,}"), 0),
     ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), 0),
