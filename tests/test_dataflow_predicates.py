@@ -472,3 +472,40 @@ def test_the_verifier_keeps_a_flow_past_an_unread_check_for_review(tmp_path: Pat
     got = judge("open_redirect", claim, finding, ctx)
     assert got.verdict is Verdict.UNVERIFIABLE
     assert "stays_here()" in got.reason and "cannot judge" in got.reason
+
+
+def test_a_file_whose_folder_is_the_base_is_in_it() -> None:
+    # ``p.parent.samefile(base)``: the file system resolved ``..`` and links to base itself
+    src = textwrap.dedent(
+        """
+        from pathlib import Path
+        from fastapi import APIRouter
+        router = APIRouter()
+        BASE = Path("/srv/results")
+
+        def in_dir(file: Path, directory: Path) -> bool:
+            return file.is_file() and file.parent.samefile(directory)
+
+        @router.get("/helper")
+        def helper(name: str):
+            fn = (BASE / name).with_suffix(".json")
+            if not in_dir(fn, BASE):
+                raise ValueError("no")
+            return open(fn).read()
+
+        @router.get("/inline")
+        def inline(name: str):
+            fn = BASE / name
+            if not fn.parent.samefile(BASE):
+                raise ValueError("no")
+            return open(fn).read()
+
+        @router.get("/unchecked")
+        def unchecked(name: str):
+            return open(BASE / name).read()
+        """
+    )
+    extract = dataflow.extract(SourceFile.from_bytes("app.py", src.encode()))
+    assert extract is not None
+    flows = [x for x in dataflow.flows({"app.py": extract}) if x.claim == "path_traversal"]
+    assert {x.sink_location.line: proves(x) for x in flows} == {15: False, 22: False, 26: True}

@@ -244,6 +244,15 @@ class CondMixin(EngineBase):
             if func.attr == "is_relative_to" and arg is not None:
                 # ``p.is_relative_to(base)``: the prefix check of a path object
                 self.sanitize_names(subject, self.catalog.prefix_kinds, f)
+            elif (
+                func.attr == "samefile"
+                and arg is not None
+                and isinstance(subject, ast.Attribute)
+                and subject.attr == "parent"
+            ):
+                # ``p.parent.samefile(base)``: the file system found p's folder to be base
+                # (``..`` and links resolved), so p names a file directly in it
+                self.sanitize_names(subject.value, self.catalog.prefix_kinds, f)
             elif func.attr == "startswith" and _real_prefix(test):
                 self.sanitize_names(subject, self.catalog.prefix_kinds, f)
             elif func.attr in CHAR_CLASS:
