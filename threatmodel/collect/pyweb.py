@@ -236,8 +236,9 @@ class PythonWebCollector(Collector):
     # role words on identifier words (``vocab.py``: "oauth" is no "auth"), a bearer JWT's
     # guard no webhook signature; a reset or invite key decoded then decrypted is a token
     # 22: imports inside a top-level function (an application factory's blueprints); a
-    # Flask route module that imports nothing from Flask (``@bp.route`` only)
-    version = 22
+    # Flask route module that imports nothing from Flask (``@bp.route`` only); 23: Flask
+    # routes registered through a repository helper around add_url_rule (registrars.py)
+    version = 23
 
     def wants(self, path: str, language: str) -> bool:
         return language in ("python", "yaml", "json")

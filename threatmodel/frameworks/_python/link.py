@@ -75,6 +75,10 @@ SIGNATURE_CHECKS = {
 }
 # Names that sound like auth: unresolved ones make a route "unknown", never "public".
 AUTHISH = ("auth", "login", "token", "jwt", "permission", "role", "admin", "user", "secure")
+# A library's requirement decorators (flask-allows ``allows.requires(IsAdmin)``, Starlette's
+# ``requires("authenticated")``, Flask-Principal's ``permission.require()``): they refuse a
+# caller who fails what they are given, which the code does not spell out here.
+REQUIREMENTS = frozenset({"requires", "require"})
 
 
 class GuardTable:
@@ -316,7 +320,8 @@ class GuardTable:
         if status == CONDITIONAL:
             return self._configured(from_file, name, mechanism, where)
         # ``users_ns.doc``: the method named decides, not the object it is called on
-        if status == UNRESOLVED and any(w in name.rsplit(".", 1)[-1].lower() for w in AUTHISH):
+        verb = name.rsplit(".", 1)[-1].lower()
+        if status == UNRESOLVED and (verb in REQUIREMENTS or any(w in verb for w in AUTHISH)):
             return Guard("unknown", f"{mechanism} (not found in the repository)", (where,))
         return None
 

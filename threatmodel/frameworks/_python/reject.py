@@ -184,8 +184,10 @@ def reject_of(expr: ast.AST | None, assigns: dict[str, ast.expr]) -> str | None:
     if isinstance(expr, ast.Call):
         if last(name) in _REDIRECTS:
             return "login" if last(name) == "redirect_to_login" or _login_target(expr) else None
-        if low in ("unauthorized", "login_required", "handle_no_permission"):
-            return "401"  # flask-login's login_manager.unauthorized(), Django mixins
+        if low in ("unauthorized", "login_required", "handle_no_permission", "needs_refresh"):
+            # flask-login's login_manager.unauthorized() and .needs_refresh() (a stale
+            # session sent to sign in again), Django mixins
+            return "401"
         s = _call_status(expr)
         if s in (401, 403):
             return str(s)

@@ -18,6 +18,7 @@ from threatmodel.code.urlpattern import pattern_converters
 from threatmodel.frameworks._python.link import Guard, GuardTable, Resolver, guarded_route
 from threatmodel.frameworks._python.settings import emit_middleware, emit_setting, resolve_secret
 from threatmodel.frameworks.flask import generated as flask_generated
+from threatmodel.frameworks.flask.registrars import registered_routes
 from threatmodel.frameworks.flask.resources import VIEW_METHODS, Resources
 
 
@@ -66,8 +67,14 @@ def link(
                 scope = None if kind == "before_app_request" else key(p, owner)
                 hooks.setdefault(scope if scope in bps else None, []).append(g)
     limiter = _limiter(fl)
+
+    def registrar_of(file: str, callee: str) -> dict[str, Any] | None:
+        target, symbol, _ = resolver.resolve(file, callee)
+        return fl[target].get("registrars", {}).get(symbol) if target in fl else None
+
     for p, d in fl.items():
-        for r in d["routes"]:
+        through = registered_routes(p, d.get("registrar_calls", []), registrar_of)
+        for r in [*d["routes"], *through]:
             owner_key = key(p, r["owner"]) if r["owner"] else None
             if owner_key is None and not d["imports_flask"]:
                 continue  # `@x.get("/")` on something not known to be Flask (FastAPI...)

@@ -29,6 +29,7 @@ from threatmodel.code.source import SourceFile
 from threatmodel.frameworks._python.guards import summarize_with_text
 from threatmodel.frameworks._python.settings import cors_options, module_consts, secret_source
 from threatmodel.frameworks.flask.link import link
+from threatmodel.frameworks.flask.registrars import registrar, registration_call
 
 VERBS = ("get", "post", "put", "patch", "delete")
 EXTENSIONS = {
@@ -44,14 +45,15 @@ CONFIG_KEYS = {"DEBUG": "debug", "SESSION_COOKIE_SECURE": "session.cookie_secure
 
 def relevant(text: str) -> bool:
     # ``.route(``: a blueprint's module may import nothing from Flask (``from app.api import
-    # bp`` then ``@bp.route``); link keeps such a route only when its owner is a Flask app or
-    # blueprint
+    # bp`` then ``@bp.route``); ``.add_url_rule(``: nor may a helper that registers views
+    # (registrars.py). Link keeps such a route only when its owner is a Flask app or blueprint
     return (
         "flask" in text
         or "Flask" in text
         or "connexion" in text
         or "debug=True" in text
         or ".route(" in text
+        or ".add_url_rule(" in text
     )
 
 
@@ -101,6 +103,13 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
         "consts": module_consts(tree),
         "static": [],
         "api_docs": {},
+        # routes registered through a function of the repository (registrars.py)
+        "registrars": {
+            n.name: reg
+            for n in tree.body
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and (reg := registrar(n))
+        },
+        "registrar_calls": [],
     }
     # Classes of this module that extend Flask construct apps too (``class MyFlask(Flask)``).
     d["app_classes"] = {"Flask"} | {
@@ -115,6 +124,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
             _assign(node, d, lines)
         elif isinstance(node, ast.Call):
             _call(node, d, lines)
+            if (rec := registration_call(node)) is not None:
+                d["registrar_calls"].append(rec)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             _function(node, qual.get(id(node), node.name), d, lines)
         elif isinstance(node, ast.ClassDef) and node.decorator_list:
@@ -127,7 +138,8 @@ def extract(tree: ast.Module, src: SourceFile) -> dict[str, Any] | None:
                 _config_assign(stmt.targets[0], stmt.value, stmt.lineno, d, class_level=True)
     del d["app_classes"], d["restx"], d["api_classes"], d["resource_adders"]
     keys = ("apps", "blueprints", "registrations", "routes", "hooks", "settings", "middleware")
-    more = ("restful", "add_api", "namespaces", "add_ns", "class_routes")
+    more: tuple[str, ...] = ("restful", "add_api", "namespaces", "add_ns", "class_routes")
+    more += ("registrars", "registrar_calls")
     if not any(d[k] for k in (*keys, *more)):
         return None
     return d
