@@ -60,7 +60,7 @@ def _context(fn: Node) -> tuple[str, set[str]]:
     return "", names
 
 
-def _mentions(node: Node, ctx: str, names: set[str]) -> bool:
+def mentions_caller(node: Node, ctx: str, names: set[str]) -> bool:
     for n in walk(node):
         if n.type == "identifier" and node_text(n) in names:
             return True
@@ -71,7 +71,7 @@ def _mentions(node: Node, ctx: str, names: set[str]) -> bool:
     return False
 
 
-def _restricts(cond: Node, ctx: str, names: set[str]) -> bool:
+def restricts(cond: Node, ctx: str, names: set[str]) -> bool:
     text = node_text(cond).lower()
     if any(w in text for w in _ROLE) or any(n.lower() in _ROLE for n in names if n in text):
         return True
@@ -80,7 +80,7 @@ def _restricts(cond: Node, ctx: str, names: set[str]) -> bool:
             continue
         left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
         sides = [s for s in (left, right) if s is not None]
-        mine = [s for s in sides if _mentions(s, ctx, names)]
+        mine = [s for s in sides if mentions_caller(s, ctx, names)]
         other = [s for s in sides if s not in mine and s.type == "member_expression"]
         if mine and other:
             return True
@@ -114,14 +114,14 @@ def guard_verdict(fn: Node) -> dict[str, Any] | None:
             found = no if _is_error(no) else yes if _is_error(yes) else None
         else:
             continue
-        if cond is None or found is None or not _mentions(cond, ctx, names):
+        if cond is None or found is None or not mentions_caller(cond, ctx, names):
             continue
         if node.type == "if_statement" and not any(
             c in node_text(cond) for c in ("!", "null", "undefined")
         ):
             continue  # `if (ctx.user) throw`: refuses only signed-in callers
         return {
-            "v": "restricted" if _restricts(cond, ctx, names) else "authenticated",
+            "v": "restricted" if restricts(cond, ctx, names) else "authenticated",
             "why": f"refuses the caller on the test `{node_text(cond)[:80]}`",
             "line": line_of(found),
             "s": source_line(found),

@@ -1,0 +1,139 @@
+"""tRPC procedure builder chains, and who a middleware of one turns away.
+
+A procedure is a chain of calls ending in its kind: ``protectedProcedure.input(schema)
+.mutation(async ({ ctx, input }) => ...)``. Its root is ``t.procedure`` (anyone may call it)
+or another builder's name (``protectedProcedure = t.procedure.use(isAuthed)``), and each
+``.use(middleware)`` on the way may refuse the caller before the resolver runs.
+
+A middleware receives ``{ ctx, next }``; it refuses an anonymous caller when a test of the
+caller in ``ctx`` (``ctx.session?.user``, ``ctx.user``) leads to a refusal (``throw new
+TRPCError({ code: "UNAUTHORIZED" })``): the same reading as a GraphQL resolver's guard
+(``graphql/js_guards.py``). A refusal on a test naming a role (``!isUserAdmin``,
+``ctx.user.role !== "ADMIN"``) makes it ``restricted``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from threatmodel.code.jsast import FUNCTION_TYPES, call_args, line_of, nodes_of, unwrap
+from threatmodel.code.treesitter import node_text
+from threatmodel.frameworks._js.reject import rejection, source_line
+from threatmodel.frameworks.graphql.js_guards import mentions_caller, restricts
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+# The last call of a procedure's chain: its kind, and the method tRPC's HTTP link sends it
+# with (queries as GET, mutations as POST; a subscription over a WebSocket or SSE).
+KINDS = {"query": "GET", "mutation": "POST", "subscription": "WS"}
+# The calls a builder chain is made of, besides ``use`` (tRPC's procedure builder API)
+STEPS = frozenset({"input", "output", "meta", "use", "concat", "unstable_concat"})
+_IFS = frozenset({"if_statement"})
+# a subscription's resolver may be an async generator (``async function* () { yield ... }``)
+_RESOLVERS = (*FUNCTION_TYPES, "generator_function")
+
+
+def links(node: Node | None) -> tuple[str | None, list[Node]] | None:
+    """(the root's name, the ``.use`` arguments in order) of a builder chain, or None when
+    ``node`` is not one. The root ``t.procedure`` (tRPC's own base builder) is None."""
+    uses: list[Node] = []
+    node = unwrap(node)
+    while node is not None and node.type == "call_expression":
+        fn = node.child_by_field_name("function")
+        prop = fn.child_by_field_name("property") if fn is not None else None
+        if fn is None or fn.type != "member_expression" or prop is None:
+            return None
+        if node_text(prop) not in STEPS:
+            return None
+        if node_text(prop) in ("use", "concat", "unstable_concat"):
+            uses[:0] = call_args(node)[:1]
+        node = unwrap(fn.child_by_field_name("object"))
+    if node is None:
+        return None
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        return (None, uses) if prop is not None and node_text(prop) == "procedure" else None
+    return (node_text(node), uses) if node.type == "identifier" else None
+
+
+def procedure(call: Node) -> tuple[str, Node, str | None, list[Node]] | None:
+    """(kind, resolver, root, uses) when ``call`` is ``<chain>.query|mutation|subscription(fn)``
+    on a builder chain."""
+    fn = call.child_by_field_name("function")
+    if fn is None or fn.type != "member_expression":
+        return None
+    prop = fn.child_by_field_name("property")
+    args = call_args(call)
+    resolver = unwrap(args[0]) if args else None
+    if prop is None or node_text(prop) not in KINDS or resolver is None:
+        return None
+    if resolver.type not in _RESOLVERS:
+        return None
+    chain = links(fn.child_by_field_name("object"))
+    if chain is None:
+        return None
+    root, uses = chain
+    if root is not None and not (uses or _steps(fn) or "procedure" in root.lower()):
+        return None  # ``db.query(fn)``: a bare name's call, nothing of a builder
+    return node_text(prop), resolver, root, uses
+
+
+def _steps(member: Node) -> bool:
+    obj = unwrap(member.child_by_field_name("object"))
+    return obj is not None and obj.type == "call_expression"
+
+
+def is_resolver(fn: Node) -> bool:
+    """Is ``fn`` a tRPC procedure's resolver (its one argument holds the caller's ``input``)?"""
+    args = fn.parent
+    call = args.parent if args is not None and args.type == "arguments" else None
+    return call is not None and call.type == "call_expression" and procedure(call) is not None
+
+
+def _context_name(fn: Node) -> str:
+    """The name the middleware's context goes by: ``ctx`` of ``({ ctx, next })``."""
+    ps = fn.child_by_field_name("parameters")
+    first = ps.named_children[0] if ps is not None and ps.named_children else None
+    if first is not None and first.type.endswith("_parameter"):
+        first = first.child_by_field_name("pattern")
+    if first is None or first.type != "object_pattern":
+        return ""
+    for p in first.named_children:
+        if p.type == "shorthand_property_identifier_pattern" and node_text(p) == "ctx":
+            return "ctx"
+        if p.type == "pair_pattern" and node_text(p.child_by_field_name("key") or p) == "ctx":
+            value = p.child_by_field_name("value")
+            return node_text(value) if value is not None and value.type == "identifier" else ""
+    return ""
+
+
+def middleware_verdict(fn: Node) -> dict[str, Any] | None:
+    """{"v", "why", "line", "s"} when the middleware refuses a caller without identity;
+    ``restricted`` when it also refuses one on a role test."""
+    ctx = _context_name(fn)
+    if not ctx:
+        return None
+    who: dict[str, Any] | None = None
+    role = None
+    for node in nodes_of(fn, _IFS):
+        cond = node.child_by_field_name("condition")
+        then = node.child_by_field_name("consequence")
+        found = rejection(then) if then is not None else None
+        if cond is None or found is None:
+            continue
+        negative = any(c in node_text(cond) for c in ("!", "null", "undefined"))
+        if who is None and negative and mentions_caller(cond, ctx, set()):
+            who = {
+                "v": "restricted" if restricts(cond, ctx, set()) else "authenticated",
+                "why": f"middleware refuses the caller on the test `{node_text(cond)[:80]}`",
+                "line": line_of(found),
+                "s": source_line(found),
+            }
+        elif role is None and restricts(cond, "", set()):
+            role = (cond, found)
+    if who is not None and role is not None:
+        cond, found = role
+        why = f"{who['why']}, then on the role test `{node_text(cond)[:80]}`"
+        return {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
+    return who
