@@ -2,9 +2,9 @@
 
 ``Obj``: the Express / Next.js request, Koa's ``ctx``, a tRPC resolver's options and an
 instance of a repository class, known as objects rather than by labels. A request read is
-``request`` input; the request's own URL has this site's scheme and host (``own_url``); its path starts with '/'
-(``request_path``); its Referer header is the page the browser comes from
-(``previous_page``).
+``request`` input; the request's own URL has this site's scheme and host (``own_url``); its
+path starts with '/' (``request_path``); its Referer header is the page the browser comes
+from (``previous_page``).
 """
 
 from __future__ import annotations

@@ -189,13 +189,13 @@ class TrpcCollector(Collector):
             if name is not None and value is not None and name.type == "identifier":
                 local.setdefault(node_text(name), value)
         defs: dict[str, Any] = {}
-        for name, value in local.items():
+        for key, value in local.items():
             if value.type == "call_expression" and (proc := _proc(value, local)) is not None:
-                defs[name] = {"proc": proc}
+                defs[key] = {"proc": proc}
             elif value.type == "call_expression" and (ent := _entries(value, local)) is not None:
-                defs[name] = {"router": ent}
+                defs[key] = {"router": ent}
             elif (chain := _chain(value, local)) is not None:
-                defs[name] = {"chain": chain}
+                defs[key] = {"chain": chain}
         adapters = _adapters(root) if "trpc" in src.text.lower() else []
         if not defs and not adapters:
             return None
