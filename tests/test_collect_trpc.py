@@ -22,6 +22,7 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
         ("GET", "/api/trpc/post.search"),
         ("POST", "/api/trpc/post.create"),
         ("POST", "/api/trpc/post.thumbnail"),
+        ("GET", "/api/trpc/post.drafts"),  # a builder factory's call, then .query
         ("WS", "/api/trpc/post.onAdd"),
         # mergeRouters and nested routers, each key a step of the dotted path
         ("GET", "/api/trpc/admin.stats"),
@@ -29,7 +30,9 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
     }
     create = routes[("POST", "/api/trpc/post.create")]
     assert create.location.path == "src/server/api/routers/post.ts"
-    assert create.location.line == 24
+    assert create.location.line == 25
+    # a server-side caller in a page and an OpenAPI adapter serve no tRPC mount of their own
+    assert not any(p.startswith(("/posts/", "/api/post")) for _, p in procs)
 
 
 def test_who_may_call_follows_the_builder_chain() -> None:
@@ -48,6 +51,8 @@ def test_who_may_call_follows_the_builder_chain() -> None:
     # a builder made from the protected one, adding a role test
     assert status("GET", "admin.stats") == "restricted"
     assert status("POST", "admin.users.remove") == "restricted"
+    # a factory returning the protected builder with one more middleware
+    assert status("GET", "post.drafts") == "authenticated"
     # a library's middleware: what it refuses is not read
     assert status("POST", "post.thumbnail") == "unknown"
 

@@ -34,13 +34,18 @@ _IFS = frozenset({"if_statement"})
 _RESOLVERS = (*FUNCTION_TYPES, "generator_function")
 
 
-def links(node: Node | None) -> tuple[str | None, list[Node]] | None:
+def links(node: Node | None, stepped: bool = False) -> tuple[str | None, list[Node]] | None:
     """(the root's name, the ``.use`` arguments in order) of a builder chain, or None when
-    ``node`` is not one. The root ``t.procedure`` (tRPC's own base builder) is None."""
+    ``node`` is not one. The root ``t.procedure`` (tRPC's own base builder) is None; a
+    builder factory's call (``withPermission("project", "create")``) is the factory's name,
+    once a step follows it (``stepped``: ``node`` is the object of one)."""
     uses: list[Node] = []
     node = unwrap(node)
+    start = node
     while node is not None and node.type == "call_expression":
         fn = node.child_by_field_name("function")
+        if fn is not None and fn.type == "identifier":  # a bare call is no chain by itself
+            return (node_text(fn), uses) if stepped or node is not start else None
         prop = fn.child_by_field_name("property") if fn is not None else None
         if fn is None or fn.type != "member_expression" or prop is None:
             return None
@@ -70,7 +75,7 @@ def procedure(call: Node) -> tuple[str, Node, str | None, list[Node]] | None:
         return None
     if resolver.type not in _RESOLVERS:
         return None
-    chain = links(fn.child_by_field_name("object"))
+    chain = links(fn.child_by_field_name("object"), stepped=True)
     if chain is None:
         return None
     root, uses = chain
@@ -126,7 +131,7 @@ def middleware_verdict(fn: Node) -> dict[str, Any] | None:
         if who is None and negative and mentions_caller(cond, ctx, set()):
             who = {
                 "v": "restricted" if restricts(cond, ctx, set()) else "authenticated",
-                "why": f"middleware refuses the caller on the test `{node_text(cond)[:80]}`",
+                "why": f"middleware refuses the caller on the test `{_quote(cond)}`",
                 "line": line_of(found),
                 "s": source_line(found),
             }
@@ -134,6 +139,11 @@ def middleware_verdict(fn: Node) -> dict[str, Any] | None:
             role = (cond, found)
     if who is not None and role is not None:
         cond, found = role
-        why = f"{who['why']}, then on the role test `{node_text(cond)[:80]}`"
+        why = f"{who['why']}, then on the role test `{_quote(cond)}`"
         return {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
     return who
+
+
+def _quote(cond: Node) -> str:
+    """A test's source on one line (a multi-line condition quoted in a mechanism)."""
+    return " ".join(node_text(cond).split())[:80]

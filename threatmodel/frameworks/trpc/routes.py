@@ -42,6 +42,7 @@ from threatmodel.code.jsast import (
 from threatmodel.code.jsworkspace import RepoFiles, repo_files
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
+from threatmodel.frameworks._js.guard import returned_call
 from threatmodel.frameworks.graphql.js_guards import strongest
 from threatmodel.frameworks.trpc.chain import KINDS, links, middleware_verdict, procedure
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
@@ -77,7 +78,11 @@ def _chain(value: Node, local: dict[str, Node]) -> dict[str, Any] | None:
     if found is not None:
         base, uses = found
         return {"base": base, "uses": [_use_item(u, local) for u in uses]}
-    if value.type in (*FUNCTION_TYPES, "function_declaration"):
+    made = returned_call(value) if value.type in FUNCTION_TYPES else None
+    if made is not None and (found := links(made)) is not None:
+        base, uses = found  # a builder factory: (resource, action) => protectedProcedure.use(...)
+        return {"base": base, "uses": [_use_item(u, local) for u in uses]}
+    if value.type in FUNCTION_TYPES:
         v = middleware_verdict(value)
         return {"base": None, "uses": [["v", v]]} if v is not None else None
     if value.type == "call_expression" and callee(value).rsplit(".", 1)[-1] == "middleware":
@@ -138,18 +143,27 @@ def _entry(value: Node, local: dict[str, Node]) -> dict[str, Any]:
 
 
 def _adapters(root: Node) -> list[dict[str, Any]]:
-    """Calls handed an options object with ``router: <name>`` (every tRPC adapter's)."""
+    """The calls that serve a router over HTTP: every tRPC adapter takes the router and
+    builds each request's context (``createNextApiHandler({ router: appRouter,
+    createContext })``). Not a server-side caller (``createServerSideHelpers({ router,
+    ctx })``: no request), nor an OpenAPI adapter (its paths are the procedures' own
+    ``meta.openapi``)."""
     out = []
     for call in nodes_of(root, _CALLS):
+        if "openapi" in callee(call).lower():
+            continue
         for arg in call_args(call):
-            props = object_props(unwrap(arg))
-            router = unwrap(props.get("router"))
-            if router is None and "router" in props:
+            obj = unwrap(arg)
+            props = object_props(obj)
+            short = {
+                node_text(p)
+                for p in (obj.named_children if obj is not None and obj.type == "object" else [])
+                if p.type == "shorthand_property_identifier"
+            }
+            if not ({"router", "createContext"} <= props.keys() | short):
                 continue
-            if router is None and any(
-                p.type == "shorthand_property_identifier" and node_text(p) == "router"
-                for p in (unwrap(arg) or arg).named_children
-            ):
+            router = unwrap(props.get("router"))
+            if "router" in short:
                 out.append({"router": "router", "endpoint": _endpoint(props)})
             elif router is not None and router.type == "identifier":
                 out.append({"router": node_text(router), "endpoint": _endpoint(props)})
@@ -252,14 +266,15 @@ class TrpcCollector(Collector):
 
 
 def _mount(mod: str, adapter: dict[str, Any], routes: list[Route]) -> str | None:
-    served = [r.path for r in routes if r.location.path == mod]
-    for path in served:
-        head, _, last = path.rstrip("/").rpartition("/")
-        if last.startswith("{") or last in ("*", ":path*"):
-            return head or "/"
+    """Where the adapter serves: its ``endpoint``, else the path of the catch-all route
+    serving its file less the parameter that holds the procedure's path."""
     if adapter.get("endpoint"):
         return str(adapter["endpoint"]).rstrip("/") or "/"
-    return served[0].rstrip("/") if served else None
+    for r in routes:
+        head, _, last = r.path.rstrip("/").rpartition("/")
+        if r.location.path == mod and last.startswith("{"):
+            return head or "/"
+    return None
 
 
 class _World:
