@@ -23,6 +23,7 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
         ("POST", "/api/trpc/post.create"),
         ("POST", "/api/trpc/post.thumbnail"),
         ("GET", "/api/trpc/post.drafts"),  # a builder factory's call, then .query
+        ("GET", "/api/trpc/post.mine"),
         ("WS", "/api/trpc/post.onAdd"),
         # mergeRouters and nested routers, each key a step of the dotted path
         ("GET", "/api/trpc/admin.stats"),
@@ -30,7 +31,7 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
     }
     create = routes[("POST", "/api/trpc/post.create")]
     assert create.location.path == "src/server/api/routers/post.ts"
-    assert create.location.line == 25
+    assert create.location.line == 26
     # a server-side caller in a page and an OpenAPI adapter serve no tRPC mount of their own
     assert not any(p.startswith(("/posts/", "/api/post")) for _, p in procs)
 
@@ -51,8 +52,12 @@ def test_who_may_call_follows_the_builder_chain() -> None:
     # a builder made from the protected one, adding a role test
     assert status("GET", "admin.stats") == "restricted"
     assert status("POST", "admin.users.remove") == "restricted"
-    # a factory returning the protected builder with one more middleware
-    assert status("GET", "post.drafts") == "authenticated"
+    # a factory's middleware hands its context to an imported check refusing on a role
+    drafts = routes[("GET", "/api/trpc/post.drafts")].auth
+    assert drafts.status.value == "restricted"
+    assert drafts.evidence[0].path == "src/server/permission.ts"
+    # ... or to a function that refuses no one: the protected builder's check remains
+    assert status("GET", "post.mine") == "authenticated"
     # a library's middleware: what it refuses is not read
     assert status("POST", "post.thumbnail") == "unknown"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from threatmodel.code.jsast import FUNCTION_TYPES, call_args, line_of, nodes_of, unwrap
+from threatmodel.code.jsast import FUNCTION_TYPES, call_args, callee, line_of, nodes_of, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.reject import rejection, source_line
 from threatmodel.frameworks.graphql.js_guards import mentions_caller, restricts
@@ -30,6 +30,7 @@ KINDS = {"query": "GET", "mutation": "POST", "subscription": "WS"}
 # The calls a builder chain is made of, besides ``use`` (tRPC's procedure builder API)
 STEPS = frozenset({"input", "output", "meta", "use", "concat", "unstable_concat"})
 _IFS = frozenset({"if_statement"})
+_CALLS = frozenset({"call_expression"})
 # a subscription's resolver may be an async generator (``async function* () { yield ... }``)
 _RESOLVERS = (*FUNCTION_TYPES, "generator_function")
 
@@ -142,6 +143,31 @@ def middleware_verdict(fn: Node) -> dict[str, Any] | None:
         why = f"{who['why']}, then on the role test `{_quote(cond)}`"
         return {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
     return who
+
+
+def handed_context(fn: Node) -> list[str]:
+    """The functions a middleware calls with its context (``await checkPermission(ctx,
+    {...})``): they may refuse the caller for it, read at link time (``role_refusal``)."""
+    ctx = _context_name(fn)
+    out: list[str] = []
+    for call in nodes_of(fn, _CALLS) if ctx else []:
+        name = callee(call)
+        if "." not in name and any(node_text(a) == ctx for a in call_args(call)):
+            out.append(name)
+    return list(dict.fromkeys(out))
+
+
+def role_refusal(fn: Node) -> dict[str, Any] | None:
+    """A function that refuses on a role test (``if (!role) throw new TRPCError(...)``):
+    a permission check a middleware hands its context to."""
+    for node in nodes_of(fn, _IFS):
+        cond = node.child_by_field_name("condition")
+        then = node.child_by_field_name("consequence")
+        found = rejection(then) if then is not None else None
+        if cond is not None and found is not None and restricts(cond, "", set()):
+            why = f"refuses the caller on the role test `{_quote(cond)}`"
+            return {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
+    return None
 
 
 def _quote(cond: Node) -> str:

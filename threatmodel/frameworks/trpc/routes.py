@@ -44,7 +44,14 @@ from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.guard import returned_call
 from threatmodel.frameworks.graphql.js_guards import strongest
-from threatmodel.frameworks.trpc.chain import KINDS, links, middleware_verdict, procedure
+from threatmodel.frameworks.trpc.chain import (
+    KINDS,
+    handed_context,
+    links,
+    middleware_verdict,
+    procedure,
+    role_refusal,
+)
 from threatmodel.models import AuthStatus, Evidence, Location, Route, RouteAuth
 
 if TYPE_CHECKING:
@@ -63,7 +70,10 @@ def _use_item(arg: Node, local: dict[str, Node]) -> list[Any]:
         return ["ref", node_text(arg)]
     if arg.type in FUNCTION_TYPES:
         v = middleware_verdict(arg)
-        return ["v", v] if v is not None else ["none"]
+        if v is not None:
+            return ["v", v]
+        calls = handed_context(arg)
+        return ["calls", calls] if calls else ["none"]
     if arg.type == "call_expression":  # t.middleware(fn)
         inner = [a for a in map(unwrap, call_args(arg)) if a is not None]
         if len(inner) == 1 and inner[0].type in (*FUNCTION_TYPES, "identifier"):
@@ -210,6 +220,8 @@ class TrpcCollector(Collector):
                 defs[key] = {"router": ent}
             elif (chain := _chain(value, local)) is not None:
                 defs[key] = {"chain": chain}
+            elif value.type in FUNCTION_TYPES and (check := role_refusal(value)) is not None:
+                defs[key] = {"check": check}
         adapters = _adapters(root) if "trpc" in src.text.lower() else []
         if not defs and not adapters:
             return None
@@ -353,6 +365,13 @@ class _World:
                 found.append({**item[1], "mod": mod})
             elif item[0] == "unknown":
                 unread = True
+            elif item[0] == "calls":  # the functions a middleware hands its context to
+                for name in item[1]:
+                    d = self.lookup(mod, name)
+                    if d is not None and "check" in d[1]:
+                        check = d[1]["check"]
+                        why = f"middleware calls {name}(), which {check['why']}"
+                        found.append({**check, "why": why, "mod": d[0]})
             elif item[0] == "ref":
                 d = self.lookup(mod, item[1])
                 if d is None or "chain" not in d[1]:
