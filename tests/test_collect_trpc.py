@@ -24,6 +24,8 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
         ("POST", "/api/trpc/post.thumbnail"),
         ("GET", "/api/trpc/post.drafts"),  # a builder factory's call, then .query
         ("GET", "/api/trpc/post.mine"),
+        ("POST", "/api/trpc/post.remove"),
+        ("POST", "/api/trpc/post.share"),
         ("WS", "/api/trpc/post.onAdd"),
         # mergeRouters and nested routers, each key a step of the dotted path
         ("GET", "/api/trpc/admin.stats"),
@@ -31,7 +33,7 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
     }
     create = routes[("POST", "/api/trpc/post.create")]
     assert create.location.path == "src/server/api/routers/post.ts"
-    assert create.location.line == 26
+    assert create.location.line == 27
     # a server-side caller in a page and an OpenAPI adapter serve no tRPC mount of their own
     assert not any(p.startswith(("/posts/", "/api/post")) for _, p in procs)
 
@@ -58,6 +60,10 @@ def test_who_may_call_follows_the_builder_chain() -> None:
     assert drafts.evidence[0].path == "src/server/permission.ts"
     # ... or to a function that refuses no one: the protected builder's check remains
     assert status("GET", "post.mine") == "authenticated"
+    # the resolver's own test of the caller against the record's owner
+    assert status("POST", "post.remove") == "restricted"
+    # ... but not one after a return: a caller with a token is served before it
+    assert status("POST", "post.share") == "public"
     # a library's middleware: what it refuses is not read
     assert status("POST", "post.thumbnail") == "unknown"
 

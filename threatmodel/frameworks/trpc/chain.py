@@ -31,6 +31,7 @@ KINDS = {"query": "GET", "mutation": "POST", "subscription": "WS"}
 STEPS = frozenset({"input", "output", "meta", "use", "concat", "unstable_concat"})
 _IFS = frozenset({"if_statement"})
 _CALLS = frozenset({"call_expression"})
+_RETURNS = frozenset({"return_statement"})
 # a subscription's resolver may be an async generator (``async function* () { yield ... }``)
 _RESOLVERS = (*FUNCTION_TYPES, "generator_function")
 
@@ -114,15 +115,25 @@ def _context_name(fn: Node) -> str:
     return ""
 
 
-def middleware_verdict(fn: Node) -> dict[str, Any] | None:
+def first_return(fn: Node) -> int:
+    """Where a resolver's first ``return`` starts: a check after it guards one way only
+    (``if (token) return ...; if (!ctx.user) throw``: a caller with a token passes)."""
+    found = nodes_of(fn, _RETURNS)
+    return found[0].start_byte if found else fn.end_byte
+
+
+def middleware_verdict(fn: Node, until: int | None = None) -> dict[str, Any] | None:
     """{"v", "why", "line", "s"} when the middleware refuses a caller without identity;
-    ``restricted`` when it also refuses one on a role test."""
+    ``restricted`` when it also refuses one on a role test. Only tests before ``until``
+    count."""
     ctx = _context_name(fn)
     if not ctx:
         return None
     who: dict[str, Any] | None = None
     role = None
     for node in nodes_of(fn, _IFS):
+        if until is not None and node.start_byte > until:
+            break
         cond = node.child_by_field_name("condition")
         then = node.child_by_field_name("consequence")
         found = rejection(then) if then is not None else None
@@ -132,7 +143,7 @@ def middleware_verdict(fn: Node) -> dict[str, Any] | None:
         if who is None and negative and mentions_caller(cond, ctx, set()):
             who = {
                 "v": "restricted" if restricts(cond, ctx, set()) else "authenticated",
-                "why": f"middleware refuses the caller on the test `{_quote(cond)}`",
+                "why": f"refuses the caller on the test `{_quote(cond)}`",
                 "line": line_of(found),
                 "s": source_line(found),
             }
@@ -145,12 +156,15 @@ def middleware_verdict(fn: Node) -> dict[str, Any] | None:
     return who
 
 
-def handed_context(fn: Node) -> list[str]:
+def handed_context(fn: Node, until: int | None = None) -> list[str]:
     """The functions a middleware calls with its context (``await checkPermission(ctx,
-    {...})``): they may refuse the caller for it, read at link time (``role_refusal``)."""
+    {...})``) before ``until``: they may refuse the caller for it, read at link time
+    (``role_refusal``)."""
     ctx = _context_name(fn)
     out: list[str] = []
     for call in nodes_of(fn, _CALLS) if ctx else []:
+        if until is not None and call.start_byte > until:
+            break
         name = callee(call)
         if "." not in name and any(node_text(a) == ctx for a in call_args(call)):
             out.append(name)

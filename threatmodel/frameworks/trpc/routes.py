@@ -46,6 +46,7 @@ from threatmodel.frameworks._js.guard import returned_call
 from threatmodel.frameworks.graphql.js_guards import strongest
 from threatmodel.frameworks.trpc.chain import (
     KINDS,
+    first_return,
     handed_context,
     links,
     middleware_verdict,
@@ -62,17 +63,18 @@ _CALLS = frozenset({"call_expression"})
 _DEPTH = 8
 
 
-def _use_item(arg: Node, local: dict[str, Node]) -> list[Any]:
-    """A ``.use()`` argument: ["v", verdict], ["none"] (read, refuses no one), ["ref", name]
-    (another file's or a builder's), ["unknown"] (a call's result, a library's)."""
+def _use_item(arg: Node, local: dict[str, Node], until: int | None = None) -> list[Any]:
+    """A ``.use()`` argument: ["v", verdict], ["none"] (read, refuses no one), ["calls",
+    names] (the functions it hands its context to), ["ref", name] (another file's or a
+    builder's), ["unknown"] (a call's result, a library's)."""
     arg = unwrap(arg) or arg
     if arg.type == "identifier" and arg.text is not None:
         return ["ref", node_text(arg)]
     if arg.type in FUNCTION_TYPES:
-        v = middleware_verdict(arg)
+        v = middleware_verdict(arg, until)
         if v is not None:
             return ["v", v]
-        calls = handed_context(arg)
+        calls = handed_context(arg, until)
         return ["calls", calls] if calls else ["none"]
     if arg.type == "call_expression":  # t.middleware(fn)
         inner = [a for a in map(unwrap, call_args(arg)) if a is not None]
@@ -105,11 +107,13 @@ def _proc(call: Node, local: dict[str, Node]) -> dict[str, Any] | None:
     if found is None:
         return None
     kind, resolver, root, uses = found
+    # the resolver's own checks of the caller count as a last middleware's
+    own = _use_item(resolver, local, first_return(resolver))
     return {
         "kind": kind,
         "line": line_of(resolver),
         "base": root,
-        "uses": [_use_item(u, local) for u in uses],
+        "uses": [_use_item(u, local) for u in uses] + ([own] if own[0] != "none" else []),
     }
 
 
@@ -370,7 +374,7 @@ class _World:
                     d = self.lookup(mod, name)
                     if d is not None and "check" in d[1]:
                         check = d[1]["check"]
-                        why = f"middleware calls {name}(), which {check['why']}"
+                        why = f"calls {name}(), which {check['why']}"
                         found.append({**check, "why": why, "mod": d[0]})
             elif item[0] == "ref":
                 d = self.lookup(mod, item[1])
