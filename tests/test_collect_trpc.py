@@ -26,6 +26,8 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
         ("GET", "/api/trpc/post.mine"),
         ("POST", "/api/trpc/post.remove"),
         ("POST", "/api/trpc/post.share"),
+        ("POST", "/api/trpc/post.publish"),
+        ("POST", "/api/trpc/post.vote"),
         ("WS", "/api/trpc/post.onAdd"),
         # mergeRouters and nested routers, each key a step of the dotted path
         ("GET", "/api/trpc/admin.stats"),
@@ -64,6 +66,10 @@ def test_who_may_call_follows_the_builder_chain() -> None:
     assert status("POST", "post.remove") == "restricted"
     # ... but not one after a return: a caller with a token is served before it
     assert status("POST", "post.share") == "public"
+    # a role test alone restricts a procedure the builder authenticates, not a public one
+    # (whose role it reads, the caller's or a record's, is not said)
+    assert status("POST", "post.publish") == "restricted"
+    assert status("POST", "post.vote") == "public"
     # a library's middleware: what it refuses is not read
     assert status("POST", "post.thumbnail") == "unknown"
 

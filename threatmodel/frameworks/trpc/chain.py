@@ -33,7 +33,7 @@ _IFS = frozenset({"if_statement"})
 _CALLS = frozenset({"call_expression"})
 _RETURNS = frozenset({"return_statement"})
 # a subscription's resolver may be an async generator (``async function* () { yield ... }``)
-_RESOLVERS = (*FUNCTION_TYPES, "generator_function")
+RESOLVERS = (*FUNCTION_TYPES, "generator_function")
 
 
 def links(node: Node | None, stepped: bool = False) -> tuple[str | None, list[Node]] | None:
@@ -75,7 +75,7 @@ def procedure(call: Node) -> tuple[str, Node, str | None, list[Node]] | None:
     resolver = unwrap(args[0]) if args else None
     if prop is None or node_text(prop) not in KINDS or resolver is None:
         return None
-    if resolver.type not in _RESOLVERS:
+    if resolver.type not in RESOLVERS:
         return None
     chain = links(fn.child_by_field_name("object"), stepped=True)
     if chain is None:
@@ -124,8 +124,10 @@ def first_return(fn: Node) -> int:
 
 def middleware_verdict(fn: Node, until: int | None = None) -> dict[str, Any] | None:
     """{"v", "why", "line", "s"} when the middleware refuses a caller without identity;
-    ``restricted`` when it also refuses one on a role test. Only tests before ``until``
-    count."""
+    ``restricted`` when it refuses one on a role test. Only tests before ``until`` count.
+    A role test with no test of the caller's identity is ``alone``: whose role it reads
+    (the caller's, or a record's) is not said, so it restricts only a procedure another
+    check authenticates."""
     ctx = _context_name(fn)
     if not ctx:
         return None
@@ -149,10 +151,12 @@ def middleware_verdict(fn: Node, until: int | None = None) -> dict[str, Any] | N
             }
         elif role is None and restricts(cond, "", set()):
             role = (cond, found)
-    if who is not None and role is not None:
+    if role is not None:
         cond, found = role
-        why = f"{who['why']}, then on the role test `{_quote(cond)}`"
-        return {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
+        why = f"refuses the caller on the role test `{_quote(cond)}`"
+        why = f"{who['why']}, then {why.removeprefix('refuses the caller ')}" if who else why
+        out = {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
+        return out if who else {**out, "alone": True}
     return who
 
 
@@ -173,14 +177,16 @@ def handed_context(fn: Node, until: int | None = None) -> list[str]:
 
 def role_refusal(fn: Node) -> dict[str, Any] | None:
     """A function that refuses on a role test (``if (!role) throw new TRPCError(...)``):
-    a permission check a middleware hands its context to."""
+    a permission check a middleware hands its context to (``alone``, as in
+    ``middleware_verdict``)."""
     for node in nodes_of(fn, _IFS):
         cond = node.child_by_field_name("condition")
         then = node.child_by_field_name("consequence")
         found = rejection(then) if then is not None else None
         if cond is not None and found is not None and restricts(cond, "", set()):
             why = f"refuses the caller on the role test `{_quote(cond)}`"
-            return {"v": "restricted", "why": why, "line": line_of(found), "s": source_line(found)}
+            line, quote = line_of(found), source_line(found)
+            return {"v": "restricted", "why": why, "line": line, "s": quote, "alone": True}
     return None
 
 

@@ -46,6 +46,7 @@ from threatmodel.frameworks._js.guard import returned_call
 from threatmodel.frameworks.graphql.js_guards import strongest
 from threatmodel.frameworks.trpc.chain import (
     KINDS,
+    RESOLVERS,
     first_return,
     handed_context,
     links,
@@ -65,17 +66,17 @@ _DEPTH = 8
 
 def _use_item(arg: Node, local: dict[str, Node], until: int | None = None) -> list[Any]:
     """A ``.use()`` argument: ["v", verdict], ["none"] (read, refuses no one), ["calls",
-    names] (the functions it hands its context to), ["ref", name] (another file's or a
-    builder's), ["unknown"] (a call's result, a library's)."""
+    names, its own verdict] (the functions it hands its context to), ["ref", name]
+    (another file's or a builder's), ["unknown"] (a call's result, a library's)."""
     arg = unwrap(arg) or arg
     if arg.type == "identifier" and arg.text is not None:
         return ["ref", node_text(arg)]
-    if arg.type in FUNCTION_TYPES:
+    if arg.type in RESOLVERS:
         v = middleware_verdict(arg, until)
-        if v is not None:
-            return ["v", v]
-        calls = handed_context(arg, until)
-        return ["calls", calls] if calls else ["none"]
+        calls = handed_context(arg, until) if v is None or v["v"] != "restricted" else []
+        if calls:  # a check it calls may restrict more than its own test
+            return ["calls", calls, v]
+        return ["v", v] if v is not None else ["none"]
     if arg.type == "call_expression":  # t.middleware(fn)
         inner = [a for a in map(unwrap, call_args(arg)) if a is not None]
         if len(inner) == 1 and inner[0].type in (*FUNCTION_TYPES, "identifier"):
@@ -370,6 +371,7 @@ class _World:
             elif item[0] == "unknown":
                 unread = True
             elif item[0] == "calls":  # the functions a middleware hands its context to
+                found += [{**item[2], "mod": mod}] if item[2] else []
                 for name in item[1]:
                     d = self.lookup(mod, name)
                     if d is not None and "check" in d[1]:
@@ -388,7 +390,8 @@ class _World:
 
     def auth(self, mod: str, proc: dict[str, Any]) -> RouteAuth:
         found, unread = self.verdicts(mod, proc, 0)
-        v = strongest(found)
+        # a role test alone restricts only a procedure another check authenticates
+        v = strongest(found) if any(not f.get("alone") for f in found) else None
         if v is not None:
             ev = [Evidence(path=v["mod"], start_line=v["line"], end_line=v["line"], snippet=v["s"])]
             return RouteAuth(status=AuthStatus(v["v"]), mechanism=v["why"], evidence=ev)
