@@ -28,6 +28,7 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
         ("POST", "/api/trpc/post.share"),
         ("POST", "/api/trpc/post.publish"),
         ("POST", "/api/trpc/post.vote"),
+        ("POST", "/api/trpc/post.setAudience"),
         ("WS", "/api/trpc/post.onAdd"),
         # mergeRouters and nested routers, each key a step of the dotted path
         ("GET", "/api/trpc/admin.stats"),
@@ -70,6 +71,8 @@ def test_who_may_call_follows_the_builder_chain() -> None:
     # (whose role it reads, the caller's or a record's, is not said)
     assert status("POST", "post.publish") == "restricted"
     assert status("POST", "post.vote") == "public"
+    # role words in the client's input or in a string are a value checked, not a role
+    assert status("POST", "post.setAudience") == "authenticated"
     # a library's middleware: what it refuses is not read
     assert status("POST", "post.thumbnail") == "unknown"
 

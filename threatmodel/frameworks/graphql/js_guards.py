@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 IDENTITY = ("user", "currentuser", "session", "userid", "viewer", "me", "auth", "account")
-_ROLE = ("role", "admin", "permission", "isstaff", "scope")
+ROLE = ("role", "admin", "permission", "isstaff", "scope")
 _RANK = {"authenticated": 1, "restricted": 2}
 
 
@@ -73,7 +73,7 @@ def mentions_caller(node: Node, ctx: str, names: set[str]) -> bool:
 
 def restricts(cond: Node, ctx: str, names: set[str]) -> bool:
     text = node_text(cond).lower()
-    if any(w in text for w in _ROLE) or any(n.lower() in _ROLE for n in names if n in text):
+    if any(w in text for w in ROLE) or any(n.lower() in ROLE for n in names if n in text):
         return True
     for n in walk(cond):  # message.userId !== me.id: the caller against a record's owner
         if n.type != "binary_expression":

@@ -14,12 +14,13 @@ TRPCError({ code: "UNAUTHORIZED" })``): the same reading as a GraphQL resolver's
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from threatmodel.code.jsast import FUNCTION_TYPES, call_args, callee, line_of, nodes_of, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.reject import rejection, source_line
-from threatmodel.frameworks.graphql.js_guards import mentions_caller, restricts
+from threatmodel.frameworks.graphql.js_guards import ROLE, mentions_caller, restricts
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -32,6 +33,7 @@ STEPS = frozenset({"input", "output", "meta", "use", "concat", "unstable_concat"
 _IFS = frozenset({"if_statement"})
 _CALLS = frozenset({"call_expression"})
 _RETURNS = frozenset({"return_statement"})
+_INPUT_READ = re.compile(r"\binput(?:\??\.\w+)+|\"[^\"]*\"|'[^']*'|`[^`]*`")
 # a subscription's resolver may be an async generator (``async function* () { yield ... }``)
 RESOLVERS = (*FUNCTION_TYPES, "generator_function")
 
@@ -149,7 +151,7 @@ def middleware_verdict(fn: Node, until: int | None = None) -> dict[str, Any] | N
                 "line": line_of(found),
                 "s": source_line(found),
             }
-        elif role is None and restricts(cond, "", set()):
+        elif role is None and _role_test(cond):
             role = (cond, found)
     if role is not None:
         cond, found = role
@@ -183,11 +185,19 @@ def role_refusal(fn: Node) -> dict[str, Any] | None:
         cond = node.child_by_field_name("condition")
         then = node.child_by_field_name("consequence")
         found = rejection(then) if then is not None else None
-        if cond is not None and found is not None and restricts(cond, "", set()):
+        if cond is not None and found is not None and _role_test(cond):
             why = f"refuses the caller on the role test `{_quote(cond)}`"
             line, quote = line_of(found), source_line(found)
             return {"v": "restricted", "why": why, "line": line, "s": quote, "alone": True}
     return None
+
+
+def _role_test(cond: Node) -> bool:
+    """Does the test name a role in a name it reads, not in the client's ``input`` nor in a
+    string (``!["admin", "member"].includes(input.defaultRole)``: a value being validated,
+    not the caller's role)?"""
+    text = _INPUT_READ.sub("", node_text(cond)).lower()
+    return any(w in text for w in ROLE)
 
 
 def _quote(cond: Node) -> str:
