@@ -64,7 +64,7 @@ _CALLS = frozenset({"call_expression"})
 _DEPTH = 8
 
 
-def _use_item(arg: Node, local: dict[str, Node], until: int | None = None) -> list[Any]:
+def _use_item(arg: Node, until: int | None = None) -> list[Any]:
     """A ``.use()`` argument: ["v", verdict], ["none"] (read, refuses no one), ["calls",
     names, its own verdict] (the functions it hands its context to), ["ref", name]
     (another file's or a builder's), ["unknown"] (a call's result, a library's)."""
@@ -80,41 +80,41 @@ def _use_item(arg: Node, local: dict[str, Node], until: int | None = None) -> li
     if arg.type == "call_expression":  # t.middleware(fn)
         inner = [a for a in map(unwrap, call_args(arg)) if a is not None]
         if len(inner) == 1 and inner[0].type in (*FUNCTION_TYPES, "identifier"):
-            return _use_item(inner[0], local)
+            return _use_item(inner[0])
     return ["unknown"]
 
 
-def _chain(value: Node, local: dict[str, Node]) -> dict[str, Any] | None:
+def _chain(value: Node) -> dict[str, Any] | None:
     """A builder (``t.procedure.use(isAuthed)``) or a middleware (``t.middleware(fn)``, a
     function of ``{ ctx, next }``) as {"base", "uses"}."""
     found = links(value)
     if found is not None:
         base, uses = found
-        return {"base": base, "uses": [_use_item(u, local) for u in uses]}
+        return {"base": base, "uses": [_use_item(u) for u in uses]}
     made = returned_call(value) if value.type in FUNCTION_TYPES else None
     if made is not None and (found := links(made)) is not None:
         base, uses = found  # a builder factory: (resource, action) => protectedProcedure.use(...)
-        return {"base": base, "uses": [_use_item(u, local) for u in uses]}
-    if value.type in FUNCTION_TYPES:
-        v = middleware_verdict(value)
-        return {"base": None, "uses": [["v", v]]} if v is not None else None
+        return {"base": base, "uses": [_use_item(u) for u in uses]}
+    if value.type in FUNCTION_TYPES:  # a middleware of its own: const isAuthed = ({ ctx }) =>
+        item = _use_item(value)
+        return {"base": None, "uses": [item]} if item[0] != "none" else None
     if value.type == "call_expression" and callee(value).rsplit(".", 1)[-1] == "middleware":
-        return {"base": None, "uses": [_use_item(value, local)]}
+        return {"base": None, "uses": [_use_item(value)]}
     return None
 
 
-def _proc(call: Node, local: dict[str, Node]) -> dict[str, Any] | None:
+def _proc(call: Node) -> dict[str, Any] | None:
     found = procedure(call)
     if found is None:
         return None
     kind, resolver, root, uses = found
     # the resolver's own checks of the caller count as a last middleware's
-    own = _use_item(resolver, local, first_return(resolver))
+    own = _use_item(resolver, first_return(resolver))
     return {
         "kind": kind,
         "line": line_of(resolver),
         "base": root,
-        "uses": [_use_item(u, local) for u in uses] + ([own] if own[0] != "none" else []),
+        "uses": [_use_item(u) for u in uses] + ([own] if own[0] != "none" else []),
     }
 
 
@@ -123,35 +123,35 @@ def _is_router_call(node: Node) -> bool:
     return name.lower().endswith("router") and not name.lower().startswith("use")
 
 
-def _entries(call: Node, local: dict[str, Node]) -> list[list[Any]] | None:
+def _entries(call: Node) -> list[list[Any]] | None:
     """[key, entry] of a router call's object (key "" for a merged router)."""
     args = [a for a in map(unwrap, call_args(call)) if a is not None]
     if callee(call).rsplit(".", 1)[-1] == "mergeRouters":
-        return [["", _entry(a, local)] for a in args]
+        return [["", _entry(a)] for a in args]
     if len(args) != 1 or args[0].type != "object" or not _is_router_call(call):
         return None
-    return _members(args[0], local)
+    return _members(args[0])
 
 
-def _members(obj: Node, local: dict[str, Node]) -> list[list[Any]]:
-    out = [[key, _entry(unwrap(v) or v, local)] for key, v in object_props(obj).items()]
+def _members(obj: Node) -> list[list[Any]]:
+    out = [[key, _entry(unwrap(v) or v)] for key, v in object_props(obj).items()]
     for spread in (c for c in obj.named_children if c.type == "spread_element"):
         inner = unwrap(spread.named_children[0]) if spread.named_children else None
         if inner is not None:
-            out.append(["", _entry(inner, local)])
+            out.append(["", _entry(inner)])
     return out
 
 
-def _entry(value: Node, local: dict[str, Node]) -> dict[str, Any]:
+def _entry(value: Node) -> dict[str, Any]:
     if value.type == "identifier":
         return {"ref": node_text(value)}
     if value.type == "object":  # tRPC 11: a plain object nests a router in place
-        return {"router": _members(value, local)}
+        return {"router": _members(value)}
     if value.type == "call_expression":
-        proc = _proc(value, local)
+        proc = _proc(value)
         if proc is not None:
             return {"proc": proc}
-        inner = _entries(value, local)
+        inner = _entries(value)
         if inner is not None:
             return {"router": inner}
     return {}
@@ -219,11 +219,11 @@ class TrpcCollector(Collector):
                 local.setdefault(node_text(name), value)
         defs: dict[str, Any] = {}
         for key, value in local.items():
-            if value.type == "call_expression" and (proc := _proc(value, local)) is not None:
+            if value.type == "call_expression" and (proc := _proc(value)) is not None:
                 defs[key] = {"proc": proc}
-            elif value.type == "call_expression" and (ent := _entries(value, local)) is not None:
+            elif value.type == "call_expression" and (ent := _entries(value)) is not None:
                 defs[key] = {"router": ent}
-            elif (chain := _chain(value, local)) is not None:
+            elif (chain := _chain(value)) is not None:
                 defs[key] = {"chain": chain}
             elif value.type in FUNCTION_TYPES and (check := role_refusal(value)) is not None:
                 defs[key] = {"check": check}
