@@ -35,9 +35,10 @@ from threatmodel.dataflow.jsexpr import FUNCTIONS, MAX_NEST
 from threatmodel.dataflow.jsmade import made_by_packages
 from threatmodel.dataflow.jsnodes import fn_params, is_exported, use_server_directive
 from threatmodel.dataflow.jspin import pinned_params
-from threatmodel.dataflow.jsrequest import CTX, REQ, Obj, request_value
+from threatmodel.dataflow.jsrequest import CTX, REQ, TRPC, Obj, request_value
 from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 from threatmodel.frameworks.graphql.js import ARGUMENT, is_resolver
+from threatmodel.frameworks.trpc.chain import is_resolver as is_procedure
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -208,6 +209,8 @@ class JsEngine(JsBind):
             return REQ if i == 0 else request_value("route params", line)
         if self.page and exported and i == 0 and last in ("default", "Page", "generateMetadata"):
             return request_value("page params", line)
+        if i == 0 and is_procedure(fn):
+            return TRPC
         if i == 1 and is_resolver(fn):
             return request_value(f"{ARGUMENT} {name}", line)
         if exported and (self.use_server or use_server_directive(fn)):

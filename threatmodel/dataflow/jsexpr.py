@@ -281,6 +281,8 @@ class JsExpr:
                 if name == "path":
                     return request_path(origin(node), line_of(node))
                 return request_value(origin(node), line_of(node)) if name in CTX_ATTRS else CLEAN
+            if o.kind == "trpc" and name == "input":  # ctx, path, signal: the server's
+                return request_value(f"tRPC {origin(node)}", line_of(node))
             return CLEAN
         got = obj.item(name) if name else None
         if got is None:

@@ -1,10 +1,10 @@
 """What the JavaScript / TypeScript engine knows a request's parts are, by what they are.
 
-``Obj``: the Express / Next.js request, Koa's ``ctx`` and an instance of a repository class,
-known as objects rather than by labels. A request read is ``request`` input; the request's
-own URL has this site's scheme and host (``own_url``); its path starts with '/'
-(``request_path``); its Referer header is the page the browser comes from
-(``previous_page``).
+``Obj``: the Express / Next.js request, Koa's ``ctx``, a tRPC resolver's options and an
+instance of a repository class, known as objects rather than by labels. A request read is
+``request`` input; the request's own URL has this site's scheme and host (``own_url``); its
+path starts with '/' (``request_path``); its Referer header is the page the browser comes
+from (``previous_page``).
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from threatmodel.dataflow.values import Label, Value
 
 @dataclass(frozen=True)
 class Obj:
-    kind: str  # req | ctx | instance
+    kind: str  # req | ctx | trpc | instance
     qual: str = ""
 
 
 REQ = Value(const=Obj("req"))
 CTX = Value(const=Obj("ctx"))
+# a tRPC procedure resolver's one argument: only its ``input`` is the client's
+TRPC = Value(const=Obj("trpc"))
 OWN = "this site's own origin"
 PREVIOUS_PAGE = "the browser's previous page (Referer)"
 REFERER = frozenset({"referer", "referrer"})

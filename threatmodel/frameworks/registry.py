@@ -22,6 +22,7 @@ from threatmodel.frameworks import (
     nextjs,
     openapi,
     supabase_functions,
+    trpc,
 )
 from threatmodel.frameworks.base import Framework, RequestSources
 
@@ -37,6 +38,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     supabase_functions.FRAMEWORK,
     graphql.FRAMEWORK,  # last of pyweb's: operations sit under the route serving GraphQL
     graphql.JS_FRAMEWORK,
+    trpc.FRAMEWORK,
 )
 
 # Request objects of Python web frameworks that have no folder here (their routes are not

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 IDENTITY = ("user", "currentuser", "session", "userid", "viewer", "me", "auth", "account")
-_ROLE = ("role", "admin", "permission", "isstaff", "scope")
+ROLE = ("role", "admin", "permission", "isstaff", "scope")
 _RANK = {"authenticated": 1, "restricted": 2}
 
 
@@ -60,7 +60,7 @@ def _context(fn: Node) -> tuple[str, set[str]]:
     return "", names
 
 
-def _mentions(node: Node, ctx: str, names: set[str]) -> bool:
+def mentions_caller(node: Node, ctx: str, names: set[str]) -> bool:
     for n in walk(node):
         if n.type == "identifier" and node_text(n) in names:
             return True
@@ -71,16 +71,16 @@ def _mentions(node: Node, ctx: str, names: set[str]) -> bool:
     return False
 
 
-def _restricts(cond: Node, ctx: str, names: set[str]) -> bool:
+def restricts(cond: Node, ctx: str, names: set[str]) -> bool:
     text = node_text(cond).lower()
-    if any(w in text for w in _ROLE) or any(n.lower() in _ROLE for n in names if n in text):
+    if any(w in text for w in ROLE) or any(n.lower() in ROLE for n in names if n in text):
         return True
     for n in walk(cond):  # message.userId !== me.id: the caller against a record's owner
         if n.type != "binary_expression":
             continue
         left, right = n.child_by_field_name("left"), n.child_by_field_name("right")
         sides = [s for s in (left, right) if s is not None]
-        mine = [s for s in sides if _mentions(s, ctx, names)]
+        mine = [s for s in sides if mentions_caller(s, ctx, names)]
         other = [s for s in sides if s not in mine and s.type == "member_expression"]
         if mine and other:
             return True
@@ -114,14 +114,14 @@ def guard_verdict(fn: Node) -> dict[str, Any] | None:
             found = no if _is_error(no) else yes if _is_error(yes) else None
         else:
             continue
-        if cond is None or found is None or not _mentions(cond, ctx, names):
+        if cond is None or found is None or not mentions_caller(cond, ctx, names):
             continue
         if node.type == "if_statement" and not any(
             c in node_text(cond) for c in ("!", "null", "undefined")
         ):
             continue  # `if (ctx.user) throw`: refuses only signed-in callers
         return {
-            "v": "restricted" if _restricts(cond, ctx, names) else "authenticated",
+            "v": "restricted" if restricts(cond, ctx, names) else "authenticated",
             "why": f"refuses the caller on the test `{node_text(cond)[:80]}`",
             "line": line_of(found),
             "s": source_line(found),
