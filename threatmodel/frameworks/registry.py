@@ -21,6 +21,7 @@ from threatmodel.frameworks import (
     nestjs,
     nextjs,
     openapi,
+    rpc,
     supabase_functions,
 )
 from threatmodel.frameworks.base import Framework, RequestSources
@@ -37,6 +38,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     supabase_functions.FRAMEWORK,
     graphql.FRAMEWORK,  # last of pyweb's: operations sit under the route serving GraphQL
     graphql.JS_FRAMEWORK,
+    rpc.FRAMEWORK,
 )
 
 # Request objects of Python web frameworks that have no folder here (their routes are not
