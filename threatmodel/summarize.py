@@ -58,6 +58,8 @@ from threatmodel.chunk_decided import (
     plain_write,
     proved_lines,
 )
+from threatmodel.chunk_deps import dependency_text
+from threatmodel.chunk_deps import shown as shown_dependencies
 from threatmodel.chunk_join import Joiner
 from threatmodel.chunk_overview import cross_text, join_overview
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
@@ -369,6 +371,9 @@ def _setup_sections(
     if names and configs:  # with no config file, the overview's env var lines suffice
         conf.append(("environment variables", Section("\n".join(names))))
     conf += [(p, Section(t)) for p, t in configs]
+    deps = [d for d in shown_dependencies(facts) if focus is None or d.location.path in focus.files]
+    if deps:
+        conf.append(("dependencies", Section(dependency_text(b, deps))))
     return app, out, conf
 
 

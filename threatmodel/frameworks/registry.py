@@ -62,3 +62,8 @@ def routes_modules(collector: str, language: str) -> dict[str, ModuleType]:
         for fw in FRAMEWORKS
         if fw.collector == collector and fw.language == language
     }
+
+
+def framework_packages() -> frozenset[str]:
+    """The packages (manifest names) that are a framework the tool reads."""
+    return frozenset(p for fw in FRAMEWORKS for p in fw.packages)

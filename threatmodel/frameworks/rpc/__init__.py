@@ -17,4 +17,5 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.rpc.js",
     collector="rpc_js",
     guards=JS_GUARDS,
+    packages=("xmlrpc",),
 )
