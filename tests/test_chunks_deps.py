@@ -46,7 +46,7 @@ def _facts() -> Facts:
             _dep("pypi", "requests", "2.5.0", "requirements.txt", 3),
             _dep("npm", "needle", "3.3.1", "package.json", 3),
             _dep("npm", "left-pad", "1.0.0", "package.json", 4),
-            _dep("npm", "helmet", "4.0.0", "package.json", 5),
+            _dep("npm", "helmet", "4.6.1", "package.json", 5),
             _dep("npm", "mongoose", "7.0.0", "package.json", 6),
         ],
         flows=[flow],
@@ -61,12 +61,12 @@ def test_framework_and_fact_named_dependencies_are_shown(tmp_path: Path) -> None
     files = write(tmp_path, FILES)
     chunks = summarize(_facts(), RepoReader(tmp_path), 6000, files=files)
     conf = "\n".join(c.data for c in chunks)  # setup sections ride in the route request
-    assert "django 1.8.3: requirements.txt:1 | Django==1.8.3" in conf  # a web framework
-    assert 'needle 3.3.1: package.json:3 | "needle": "^3.3.1",' in conf  # a flow's sink
-    assert "helmet 4.0.0: package.json:5" in conf  # a middleware
-    assert "mongoose 7.0.0: package.json:6" in conf  # a table's ORM
+    assert "requirements.txt:1 | Django==1.8.3\n" in conf  # a web framework
+    assert 'package.json:3 | "needle": "^3.3.1",\n' in conf  # a flow's sink
+    assert 'package.json:5 | "helmet": "^4.0.0", -> 4.6.1' in conf  # a middleware
+    assert 'package.json:6 | "mongoose": "^7.0.0"\n' in conf  # a table's ORM; locked as declared
     # nothing in the facts rests on them: a formatter, a utility, an unused client
-    assert "black" not in conf and "left-pad" not in conf and "requests 2.5.0" not in conf
+    assert "black" not in conf and "left-pad" not in conf and "requests==2.5.0" not in conf
 
 
 def test_no_dependency_line_without_dependencies(tmp_path: Path) -> None:

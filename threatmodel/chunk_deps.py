@@ -46,8 +46,16 @@ def shown(facts: Facts) -> list[Dependency]:
     return out
 
 
+def _line(b: ChunkBuilder, dep: Dependency) -> str:
+    """The manifest line, and the version a lockfile resolved when the line does not say it."""
+    at = b.at(dep.location)
+    version = dep.version or ""
+    return at if not version or version in at.partition(" | ")[2] else f"{at} -> {version}"
+
+
 def dependency_text(b: ChunkBuilder, deps: list[Dependency]) -> str:
-    """One line per dependency: name, version, and its manifest line (``path:line | code``)."""
-    lines = [f"{d.name} {d.version or 'unpinned'}: {b.at(d.location)}" for d in deps]
-    head = "dependencies the facts rest on (resolved version, then the manifest line):"
+    """One line per dependency: its manifest line (``path:line | code``), with the version a
+    lockfile resolved when the line gives a range."""
+    lines = [_line(b, d) for d in deps]
+    head = "dependencies the facts rest on (their manifest line; a lockfile's version after):"
     return "\n".join([head, *lines])
