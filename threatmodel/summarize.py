@@ -60,6 +60,7 @@ from threatmodel.chunk_decided import (
 )
 from threatmodel.chunk_deps import dependency_text
 from threatmodel.chunk_deps import shown as shown_dependencies
+from threatmodel.chunk_exposure import sensitive_reads
 from threatmodel.chunk_join import Joiner
 from threatmodel.chunk_overview import cross_text, join_overview
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
@@ -169,6 +170,8 @@ def _component_sections(
         code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
+        for path, rows in sensitive_reads(b.reader, [tables[n] for n in named], code).items():
+            b.anchor(path, rows)  # whole rows of a table with a password column, answered
         # A dangerous call a flow reaches is said by the flow's line, not twice; one that
         # only ever takes constants is nothing to an attacker (it still weighs the route's
         # rank: such code is more than a page).
