@@ -79,7 +79,7 @@ class PythonFlowsCollector(Collector):
     # ``urlhead`` per host kind; 14: a shell command is guarded only with every metacharacter
     # absent (``guard_needs_all``); words of identifiers (``vocab.py``)
     gate = GATE
-    link_after = frozenset({"pyweb"})  # reads the Python routes (their URL parameters)
+    link_after = frozenset({"pyweb", "pyrpc"})  # reads the Python routes (their parameters)
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"

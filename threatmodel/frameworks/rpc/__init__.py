@@ -1,11 +1,12 @@
 """RPC servers: entry points that are no HTTP route of a web framework.
 
-An XML-RPC server (the npm ``xmlrpc`` package) answers a POST to any URL of its port and
-dispatches on the ``methodName`` the body names: each method a handler is registered for is
-one entry point, in the representation GraphQL operations use: method ``RPC``, path
-``/<method name>``, framework ``xmlrpc``. ``js.py`` finds them and their handlers; the
-dataflow engine makes the handler's parameters that carry the caller's values request input
-(``dataflow/js.py``), so the flows they reach are found and the handler reaches a chunk.
+An XML-RPC server answers a POST to its URL and dispatches on the ``methodName`` the body
+names: each method a function is registered for is one entry point, in the representation
+GraphQL operations use (``route.py``: method ``RPC``, path ``/<method name>``, framework
+``xmlrpc``). ``js.py`` reads the npm ``xmlrpc`` package's servers, ``python.py`` the standard
+library's (its routes made by ``collect/pyrpc.py``); the dataflow engine takes what the
+caller sends as request input in the function registered, so the flows it reaches are
+found and the function reaches a chunk.
 """
 
 from threatmodel.frameworks._js import GUARDS as JS_GUARDS

@@ -9,9 +9,9 @@ read; the server's own events (``NotFound``, ``error`` ...) are no methods. What
 looks like is data (``LIBRARIES``): a package, the functions that make a server, the method
 that registers a handler, which handler parameter holds the caller's values.
 
-The protocol carries no credentials and the package reads none, so a method's auth is
-``unknown``: a handler may still check a token among its parameters, which this does not
-read.
+Each method is a route (``route.py``) whose handler is ``<file>#<method name>``: the
+engine makes the handler's parameter that holds the caller's values request input where it
+reads the function (``dataflow/js.py``, ``handler_params``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from threatmodel.code.jsast import (
 )
 from threatmodel.code.source import JS_LANGUAGES, SourceFile
 from threatmodel.code.treesitter import node_text
-from threatmodel.models import AuthStatus, Location, Route, RouteAuth
+from threatmodel.frameworks.rpc.route import method_route
+from threatmodel.models import Location
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -62,7 +63,6 @@ LIBRARIES = (
 # A file that can hold a server: it names one of the packages.
 _PACKAGES = "|".join(re.escape(x.package) for x in LIBRARIES)
 LIBRARIES_GATE = re.compile(rf"\b(?:{_PACKAGES})\b")
-METHOD = "RPC"
 # The origin of a method's parameters as a request source (``dataflow/js.py``).
 ARGUMENT = "XML-RPC parameter"
 _CALLS = frozenset({"call_expression"})
@@ -165,17 +165,7 @@ class RpcJsCollector(Collector):
         return {"methods": found} if found else None
 
     def link(self, extracts: Mapping[str, Extract], out: FactsBuilder, ctx: LinkContext) -> None:
-        why = "XML-RPC method: the protocol carries no credentials; the handler's checks not read"
         for mod, x in sorted(extracts.items()):
             for name, line in x["methods"]:
-                out.routes.append(
-                    Route(
-                        id=f"{METHOD} /{name}",
-                        method=METHOD,
-                        path=f"/{name}",
-                        framework="xmlrpc",
-                        handler=f"{mod}#{name}",
-                        location=Location(path=mod, line=line),
-                        auth=RouteAuth(status=AuthStatus.UNKNOWN, mechanism=why),
-                    )
-                )
+                where = Location(path=mod, line=line)
+                out.routes.append(method_route(name, f"{mod}#{name}", where))
