@@ -444,8 +444,7 @@ class Linker:
                     why = note_sep(note or f"{names}() returns a constant")
                     out.append((kind, line, callee + why, path, frozenset(), tuple(lines)))
             for qual, _line, raw_args in summ.get("calls", NONE):
-                # as the caller spells it (``apis.x`` of ``app/apis/x.py``): its summary's name
-                if self.canonical(qual) not in self._reaching:
+                if qual not in self._reaching:
                     continue
                 args = tuple((k, self.labels(v, path)) for k, v in raw_args)
                 out += self.param_sinks(qual, args, None, 0, set())
@@ -490,7 +489,7 @@ class Linker:
             if via_params:
                 out.append((kind, line, callee, path, via_params, tuple(lines)))
         for cqual, _line, raw_args in summ.get("calls", NONE):
-            if self.canonical(cqual) not in self._reaching:
+            if cqual not in self._reaching:
                 continue
             cargs = tuple((k, self.labels(v, path)) for k, v in raw_args)
             out += self.param_sinks(cqual, cargs, inner, depth + 1, seen | {qual})
