@@ -376,7 +376,8 @@ def _setup_sections(
     conf += [(p, Section(t)) for p, t in configs]
     deps = [d for d in shown_dependencies(facts) if focus is None or d.location.path in focus.files]
     if deps:
-        conf.append(("dependencies", Section(dependency_text(b, deps))))
+        # unnamed: a request's title names files (the dependencies are facts, like tables)
+        conf.append(("", Section(dependency_text(b, deps))))
     return app, out, conf
 
 
