@@ -219,3 +219,32 @@ def test_a_page_that_returns_the_whole_environment_is_quoted(tmp_path: Path) -> 
     data = "\n".join(c.data for c in chunks if c.kind == "component")
     assert '5|    return JsonResponse({"env": dict(os.environ)})' in data
     assert "9|" not in data
+
+
+HEADER_VIEWS = (
+    "from fastapi import APIRouter, Response\n"  # 1
+    "router = APIRouter()\n"  # 2
+    "\n"  # 3
+    "def health(response: Response):\n"  # 4
+    '    response.headers["X-Powered-By"] = "Python 3.10, FastAPI 0.103"\n'  # 5
+    '    return {"ok": True}\n'  # 6
+    "\n"  # 7
+    "def ping(response: Response):\n"  # 8
+    '    response.headers["Cache-Control"] = "no-store"\n'  # 9
+    '    return {"ok": True}\n'  # 10
+)
+
+
+def test_a_page_that_names_its_software_in_a_header_is_quoted(tmp_path: Path) -> None:
+    # the versions to look exploits up by, written by the handler; another header is not
+    files = write(tmp_path, {"views.py": HEADER_VIEWS})
+    facts = Facts(
+        routes=[
+            route("/health", "views.health", "views.py", 4, AuthStatus.PUBLIC, "fastapi"),
+            route("/ping", "views.ping", "views.py", 8, AuthStatus.PUBLIC, "fastapi"),
+        ]
+    )
+    chunks = summarize(facts, RepoReader(tmp_path), 6000, files=files)
+    data = "\n".join(c.data for c in chunks if c.kind == "component")
+    assert '5|    response.headers["X-Powered-By"] = "Python 3.10, FastAPI 0.103"' in data
+    assert "9|" not in data

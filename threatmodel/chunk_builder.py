@@ -80,6 +80,12 @@ class ChunkBuilder:
         ] = {}
         self.tables = {t.name: t for t in facts.tables}
 
+    def anchor(self, path: str, lines: set[int]) -> None:
+        """Lines a folded excerpt of ``path`` shows besides the facts' (found per route)."""
+        if lines - self.anchors[path]:
+            self.anchors[path] |= lines
+            self._excerpts = {k: v for k, v in self._excerpts.items() if k[0] != path}
+
     def render(self, ref: CodeRef | str, max_lines: int = MAX_EXCERPT_LINES) -> str:
         return (
             table_text(self.tables[ref]) if isinstance(ref, str) else self.excerpt(ref, max_lines)

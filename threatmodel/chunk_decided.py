@@ -57,6 +57,13 @@ WHOLE_ENV = re.compile(
     r"|\bos\.environ\b(?!\s*(?:\.get\b|\[))"
 )
 
+# A response header that names the software and its version (``X-Powered-By: Python 3.10,
+# FastAPI 0.103``, ``Server``, ``X-AspNet-Version``, ``X-Runtime``, ``X-Generator``): what an
+# attacker looks up known exploits by, written by the handler itself.
+FINGERPRINT_HEADER = re.compile(
+    r"""["'](?:x-powered-by|server|x-aspnet(?:mvc)?-version|x-runtime|x-generator)["']""", re.I
+)
+
 
 def plain_write(
     b: ChunkBuilder, r: Route, own: list[CodeRef], flows: list[Flow], sinks: list[str]
@@ -188,8 +195,9 @@ def acts_on_request(b: ChunkBuilder, own: list[CodeRef]) -> bool:
     """Whether a route's handler does something with what the caller sent: hands it to a
     call (a lookup, a file write, a helper) or branches on it (a header that unlocks a
     page), or reads the process's whole environment (``res.json({env: process.env})``, the
-    app's secrets handed to whoever asks). A handler that only renders a page for the method
-    or the logged-in user does not: it is quiet (summarize.py)."""
+    app's secrets handed to whoever asks), or writes a header naming the software it runs
+    (``X-Powered-By``: the versions to look exploits up by). A handler that only renders a
+    page for the method or the logged-in user does not: it is quiet (summarize.py)."""
     for ref in own:
         try:
             lines = b.reader.lines(ref.path)[ref.start - 1 : ref.end]
@@ -198,7 +206,7 @@ def acts_on_request(b: ChunkBuilder, own: list[CodeRef]) -> bool:
         if is_function(lines) and (
             request_branches(lines, ref.start)
             or request_uses(lines, ref.start)
-            or any(WHOLE_ENV.search(line) for line in lines)
+            or any(WHOLE_ENV.search(line) or FINGERPRINT_HEADER.search(line) for line in lines)
         ):
             return True
     return False

@@ -80,7 +80,8 @@ def key(ref: CodeRef | str) -> tuple[str, int, int] | str:
 def title(prefix: str, names: list[str]) -> str:
     names = [n for n in names if n]
     shown = ", ".join(names[:3]) + (f" (+{len(names) - 3} more)" if len(names) > 3 else "")
-    return " ".join(t for t in (prefix, shown) if t)
+    # ("configuration in" with nothing named: only unnamed sections, as the dependencies)
+    return " ".join(t for t in (prefix if shown else prefix.removesuffix(" in"), shown) if t)
 
 
 # A remainder of at most 1/TAIL_SLACK of the budget rides in the last request instead of

@@ -58,6 +58,9 @@ from threatmodel.chunk_decided import (
     plain_write,
     proved_lines,
 )
+from threatmodel.chunk_deps import dependency_text
+from threatmodel.chunk_deps import shown as shown_dependencies
+from threatmodel.chunk_exposure import sensitive_reads
 from threatmodel.chunk_join import Joiner
 from threatmodel.chunk_overview import cross_text, join_overview
 from threatmodel.chunk_pack import Chunk, ChunkKind, Focus, Packer, Section, key
@@ -167,6 +170,8 @@ def _component_sections(
         code = [replace(ref, fold=not ref.label.startswith("constant")) for ref in code]
         words = _words("\n".join(b.code_text(ref) for ref in code))
         named = sorted(n for n in tables if short[n] in words)
+        for path, rows in sensitive_reads(b.reader, [tables[n] for n in named], code).items():
+            b.anchor(path, rows)  # whole rows of a table with a password column, answered
         # A dangerous call a flow reaches is said by the flow's line, not twice; one that
         # only ever takes constants is nothing to an attacker (it still weighs the route's
         # rank: such code is more than a page).
@@ -369,6 +374,10 @@ def _setup_sections(
     if names and configs:  # with no config file, the overview's env var lines suffice
         conf.append(("environment variables", Section("\n".join(names))))
     conf += [(p, Section(t)) for p, t in configs]
+    deps = [d for d in shown_dependencies(facts) if focus is None or d.location.path in focus.files]
+    if deps:
+        # unnamed: a request's title names files (the dependencies are facts, like tables)
+        conf.append(("", Section(dependency_text(b, deps))))
     return app, out, conf
 
 

@@ -64,10 +64,11 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 10  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
+    version = 12  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
     # 7: templates of constants fold; 8: calls through bare imports kept for link (``bare``);
     # 9: a URL's fixed start judged per host kind (``urlhead``); 10: a shell command is guarded
-    # only with every metacharacter absent (``guard_needs_all``)
+    # only with every metacharacter absent (``guard_needs_all``); 11: XML-RPC method parameters;
+    # 12: a tRPC resolver's ``input``
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:

@@ -71,16 +71,18 @@ class PythonFlowsCollector(Collector):
     id = "flows_python"
     # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
     # ``import *``;
-    version = 16  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
+    version = 17  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py);
     # 12: the gate's resolver pattern has no leading word boundary (it may say yes more often)
     # 13: a piece cut at a separator (``pieces.py``), a true ``or`` (``conds.either``),
     # ``urlhead`` per host kind; 14: a shell command is guarded only with every metacharacter
     # absent (``guard_needs_all``); words of identifiers (``vocab.py``); 15: werkzeug's
-    # ``.get(name, type=int)`` is a number; 16: ``p.parent.samefile(base)`` contains p
+    # ``.get(name, type=int)`` is a number; 16: ``p.parent.samefile(base)`` contains p;
+    # 17: a catalog row whose argument the call does not pass (``args=``) no longer calls
+    # the call safe
     gate = GATE
-    link_after = frozenset({"pyweb"})  # reads the Python routes (their URL parameters)
+    link_after = frozenset({"pyweb", "pyrpc"})  # reads the Python routes (their parameters)
 
     def wants(self, path: str, language: str) -> bool:
         return language == "python"

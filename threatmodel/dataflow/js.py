@@ -38,6 +38,7 @@ from threatmodel.dataflow.jspin import pinned_params
 from threatmodel.dataflow.jsrequest import CTX, REQ, TRPC, Obj, request_value
 from threatmodel.dataflow.values import CLEAN, Label, Value, join, param_name
 from threatmodel.frameworks.graphql.js import ARGUMENT, is_resolver
+from threatmodel.frameworks.rpc import js as rpc
 from threatmodel.frameworks.trpc.chain import is_resolver as is_procedure
 
 if TYPE_CHECKING:
@@ -86,9 +87,13 @@ class JsEngine(JsBind):
         name = posixpath.basename(path).split(".")[0]
         self.page = name in ("page", "layout")
         self.route = name == "route"
+        self.rpc_lib = rpc.LIBRARIES_GATE.search(text) is not None
+        self.rpc: dict[int, int] = {}  # an RPC method handler's start -> its callers' values
 
     def run(self, root: Node) -> dict[str, dict[str, Any]]:
         top = Frame(self.module, {}, {}, {})
+        if self.rpc_lib:
+            self.rpc = rpc.handler_params(root)
         for local, (spec, name) in imports(root).items():
             top.aliases[local] = self.import_qual(spec, name)
             if not spec.startswith((".", "@/", "~/", "node:")):
@@ -213,6 +218,8 @@ class JsEngine(JsBind):
             return TRPC
         if i == 1 and is_resolver(fn):
             return request_value(f"{ARGUMENT} {name}", line)
+        if self.rpc.get(fn.start_byte, -1) == i:
+            return request_value(f"{rpc.ARGUMENT} {name}", line)
         if exported and (self.use_server or use_server_directive(fn)):
             return request_value(f"server action argument {name}", line)
         return None

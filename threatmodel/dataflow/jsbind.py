@@ -83,14 +83,20 @@ class JsBind(JsExpr):
     def assigned_qual(self, target: str, f: Frame) -> str:
         if target == "module.exports":
             return f"{self.module}.default"
-        for prefix in ("module.exports.", "exports."):
-            if target.startswith(prefix) and "." not in target[len(prefix) :]:
-                return f"{self.module}.{target[len(prefix) :]}"
+        if exported := self.own_export(target):
+            return exported
         if target.startswith("this.") and "." not in target[5:] and f.views.get("this"):
             return f"{f.views['this']}.{target[5:]}"
         if target.isidentifier():
             f.defs[target] = f"{f.qual}.{target}"
             return f.defs[target]
+        return ""
+
+    def own_export(self, name: str) -> str:
+        """The function ``module.exports.x`` / ``exports.x`` names in this module, or ''."""
+        for prefix in ("module.exports.", "exports."):
+            if name.startswith(prefix) and "." not in name[len(prefix) :]:
+                return f"{self.module}.{name[len(prefix) :]}"
         return ""
 
     def bind(self, target: Node | None, value: Value, f: Frame, line: int) -> None:
@@ -409,6 +415,8 @@ class JsBind(JsExpr):
         name = dotted(fn)
         if not name:
             return ""
+        if (exported := self.own_export(name)) and "exports" not in f.env:
+            return exported  # ``module.exports.get(url)``: the module's own function
         head, _, rest = name.partition(".")
         if head == "this" and f.views.get("this"):
             field, _, method = rest.partition(".")

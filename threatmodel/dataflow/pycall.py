@@ -18,7 +18,7 @@ from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
 from threatmodel.dataflow.patterns import check_patterns, random_source
 from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object, request_read
-from threatmodel.dataflow.sinkconds import body_of, dangerous_value
+from threatmodel.dataflow.sinkconds import body_of, dangerous_value, row_argument
 from threatmodel.dataflow.values import (
     CLEAN,
     UNKNOWN,
@@ -114,7 +114,9 @@ class CallMixin(EngineBase):
             callee = qual or written(func) or f".{method}"
             lines = _arg_lines(node, f)
             if value is None:  # not dangerous as called: kept to refute a claim there
-                why = SAFE_AS_CALLED.get(row.when)
+                # (a row whose argument the call does not pass says nothing of the call)
+                applies = row_argument(row, args, kwargs, receiver) is not None
+                why = SAFE_AS_CALLED.get(row.when) if applies else None
                 if why:
                     f.hits.append(Hit(kind, line, callee, frozenset(), f"safe: {why}", lines))
                 continue

@@ -281,6 +281,22 @@ CONDITIONS: dict[str, Cond] = {
 }
 
 
+def row_argument(
+    row: SinkRow, args: list[Value], kwargs: dict[str, Value], receiver: Value
+) -> Value | None:
+    """The argument ``row`` names as the call passes it, or None when the call passes none
+    there (the row does not apply: ``subprocess.run(cmd, shell=True)`` has no ``args=``)."""
+    if row.kw == "<receiver>":
+        return receiver
+    if row.arg == -1:
+        return tainted(*args, *kwargs.values())
+    if row.arg is not None and row.arg < len(args):
+        return args[row.arg]
+    if row.kw is not None:  # the same parameter passed by name (``requests.get(url=u)``)
+        return kwargs.get(row.kw)
+    return None
+
+
 def dangerous_value(
     kind: str,
     row: SinkRow,
@@ -293,17 +309,7 @@ def dangerous_value(
 ) -> Value | None:
     """The value that makes ``call`` dangerous under ``row``, or None when it is not a sink."""
     del engine, kind
-    arg: Value | None
-    if row.kw == "<receiver>":
-        arg = receiver
-    elif row.arg == -1:
-        arg = tainted(*args, *kwargs.values())
-    elif row.arg is not None and row.arg < len(args):
-        arg = args[row.arg]
-    elif row.kw is not None:  # the same parameter passed by name (``requests.get(url=u)``)
-        arg = kwargs.get(row.kw)
-    else:
-        arg = None
+    arg = row_argument(row, args, kwargs, receiver)
     if arg is None:
         return None
     if row.when:
@@ -316,4 +322,4 @@ def dangerous_value(
     return arg
 
 
-__all__ = ["CONDITIONS", "CONTENT_TYPE", "dangerous_value", "not_html", "qualify"]
+__all__ = ["CONDITIONS", "CONTENT_TYPE", "dangerous_value", "not_html", "qualify", "row_argument"]

@@ -83,6 +83,10 @@ class Framework(Protocol):
     def request_sources(self) -> RequestSources:
         """Its request objects, types and route decorators, for the dataflow engine."""
 
+    @property
+    def packages(self) -> tuple[str, ...]:
+        """The packages that are the framework, as a manifest names them."""
+
 
 @dataclass(frozen=True)
 class Declared:
@@ -94,6 +98,9 @@ class Declared:
     collector: str
     guards: tuple[str, ...]
     sources: RequestSources = field(default_factory=RequestSources)
+    # The packages that are the framework, as manifests name them (PyPI names canonical,
+    # npm names as published): the configuration chunk shows their declared versions.
+    packages: tuple[str, ...] = ()
 
     def request_sources(self) -> RequestSources:
         return self.sources

@@ -21,6 +21,7 @@ from threatmodel.frameworks import (
     nestjs,
     nextjs,
     openapi,
+    rpc,
     supabase_functions,
     trpc,
 )
@@ -39,6 +40,7 @@ FRAMEWORKS: tuple[Framework, ...] = (
     graphql.FRAMEWORK,  # last of pyweb's: operations sit under the route serving GraphQL
     graphql.JS_FRAMEWORK,
     trpc.FRAMEWORK,
+    rpc.FRAMEWORK,
 )
 
 # Request objects of Python web frameworks that have no folder here (their routes are not
@@ -62,3 +64,8 @@ def routes_modules(collector: str, language: str) -> dict[str, ModuleType]:
         for fw in FRAMEWORKS
         if fw.collector == collector and fw.language == language
     }
+
+
+def framework_packages() -> frozenset[str]:
+    """The packages (manifest names) that are a framework the tool reads."""
+    return frozenset(p for fw in FRAMEWORKS for p in fw.packages)

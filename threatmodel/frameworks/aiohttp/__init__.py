@@ -10,4 +10,5 @@ FRAMEWORK = Declared(
     collector="pyweb",
     guards=GUARDS,
     sources=RequestSources(types=frozenset({"Request"})),  # aiohttp.web.Request
+    packages=("aiohttp",),
 )

@@ -16,4 +16,5 @@ FRAMEWORK = Declared(
         # the client's
         stored=frozenset({"deleted_objects"}),
     ),
+    packages=("django", "djangorestframework"),
 )

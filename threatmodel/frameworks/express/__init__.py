@@ -14,4 +14,5 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.express.routes",
     collector="express",
     guards=GUARDS,
+    packages=("express", "koa", "@koa/router", "koa-router", "fastify"),
 )

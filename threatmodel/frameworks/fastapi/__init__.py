@@ -14,4 +14,5 @@ FRAMEWORK = Declared(
         route_decorators=frozenset({"get", "post", "put", "patch", "delete", "api_route"}),
         injected=frozenset({"Depends"}),  # a Depends(...) default is injected, not input
     ),
+    packages=("fastapi", "starlette"),
 )

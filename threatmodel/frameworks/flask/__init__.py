@@ -15,4 +15,5 @@ FRAMEWORK = Declared(
         route_decorators=frozenset({"route", "get", "post", "put", "patch", "delete"}),
         html_decorators=frozenset({"route"}),  # a returned str is the HTML body
     ),
+    packages=("flask", "werkzeug", "flask-restful", "flask-restx"),
 )

@@ -16,6 +16,7 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.graphql.python",
     collector="pyweb",
     guards=PY_GUARDS,
+    packages=("graphene", "graphene-django", "strawberry-graphql"),
 )
 
 JS_FRAMEWORK = Declared(
@@ -24,4 +25,5 @@ JS_FRAMEWORK = Declared(
     routes="threatmodel.frameworks.graphql.js",
     collector="graphql_js",
     guards=JS_GUARDS,
+    packages=("@apollo/server", "apollo-server", "apollo-server-express", "graphql-yoga"),
 )

@@ -9,4 +9,5 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.nestjs.routes",
     collector="nestjs",
     guards=(*GUARDS, "threatmodel.frameworks.nestjs.routes"),  # canActivate of guard classes
+    packages=("@nestjs/core", "@nestjs/common"),
 )

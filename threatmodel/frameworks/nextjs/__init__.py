@@ -9,4 +9,5 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.nextjs.routes",
     collector="nextjs",
     guards=(*GUARDS, "threatmodel.frameworks.nextjs.middleware"),
+    packages=("next",),
 )

@@ -9,4 +9,5 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.openapi.routes",
     collector="pyweb",
     guards=GUARDS,
+    packages=("connexion",),
 )

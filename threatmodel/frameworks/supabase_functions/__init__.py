@@ -8,4 +8,5 @@ FRAMEWORK = Declared(
     routes="threatmodel.frameworks.supabase_functions.routes",
     collector="supabase_functions",
     guards=("threatmodel.frameworks.supabase_functions.routes",),  # auth.getUser() checks
+    packages=("@supabase/supabase-js",),
 )
