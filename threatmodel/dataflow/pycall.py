@@ -17,7 +17,7 @@ from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object, request_read
+from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_read
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -28,6 +28,7 @@ from threatmodel.dataflow.values import (
     distinct,
     join,
     paths_hash,
+    request_object,
     tainted,
 )
 

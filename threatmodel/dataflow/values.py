@@ -282,6 +282,13 @@ def whole(value: Value) -> Value:
     return Value(frozenset(_whole(x) for x in value.labels))
 
 
+def request_object(v: Value) -> bool:
+    """``v`` is the request object as a whole (the handler's ``request``), not a text read
+    from it (``request.args``)."""
+    labels = v.all_labels()
+    return bool(labels) and all(x.kind == "request" and x.origin == "request" for x in labels)
+
+
 def const(value: Any) -> Value:
     return Value(const=value)
 
