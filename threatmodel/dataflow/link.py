@@ -28,7 +28,7 @@ from threatmodel.dataflow.pyhier import Hierarchy
 from threatmodel.dataflow.pyroots import Roots, localized
 from threatmodel.dataflow.sandbox import WHY, sandboxed
 from threatmodel.dataflow.signature import signature
-from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct, paths_hash
+from threatmodel.dataflow.values import ATTR, LOOKUP, Label, attr_read, distinct, paths_hash
 
 MAX_DEPTH = 5
 # Calls followed with their caller's arguments bound, per link. Following every call path is
@@ -297,6 +297,8 @@ class Linker:
             each = self.classes.made_by(lab.origin)
             if each:
                 return self.any_of(each, lab, bind, depth, registry=True)
+        if found is None and self.stored_lookup(self.canonical(lab.origin)):
+            return frozenset()
         if found is None or deep:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
@@ -343,13 +345,28 @@ class Linker:
         exports (``./lib/x.db.query``: maybe a package's object)."""
         if self.classes.unresolved(callee, self.modules):
             return True
+        rest = self.js_export(callee)
+        return rest is not None and "." not in rest
+
+    def stored_lookup(self, callee: str) -> bool:
+        """Is ``callee``, which no summary answers, a lookup (``LOOKUP``: ``get``,
+        ``find*``, ``fetch`` ...) on an object a JS file of the repository exports
+        (``export const redis = new Redis()``, ``export default { client }``)? It returns
+        what is stored under its key, not the key, as a package's lookup the engine reads
+        in place does (``jsexpr``)."""
+        rest = self.js_export(callee)
+        return rest is not None and "." in rest and bool(LOOKUP.match(rest.rpartition(".")[2]))
+
+    def js_export(self, callee: str) -> str | None:
+        """What ``callee`` names in the JS file of the repository it starts with (``f`` of
+        ``./lib/x.f``, ``db.query`` of ``./lib/x.db.query``), or None."""
         if not callee.startswith("./"):
-            return False
+            return None
         end = len(callee)
         while (end := callee.rfind(".", 0, end)) > 1:  # a file name may hold dots
             if callee[:end] in self.js_modules:
-                return "." not in callee[end + 1 :]
-        return False
+                return callee[end + 1 :]
+        return None
 
     def checked(
         self, qual: str, key: str, lab: Label, bind: Bind | None, depth: int

@@ -12,6 +12,7 @@ with known keys / positions (element-level taint: ``d['a'] = x; d['b']`` is clea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -274,6 +275,11 @@ CLEAN = Value()
 def field_of(value: Value, name: str, line: int) -> Value:
     """Field ``name`` of a value known only by its labels (``attr_read`` on each)."""
     return Value(distinct(attr_read(x, name, line) for x in value.labels))
+
+
+# A lookup's method name (``cache.get(key)``, ``store.findLink({ key })``, ``fetch``): called
+# on an object outside the code read, it returns what is stored under the key, not the key.
+LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 
 
 def whole(value: Value) -> Value:
