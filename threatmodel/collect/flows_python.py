@@ -71,13 +71,15 @@ class PythonFlowsCollector(Collector):
     id = "flows_python"
     # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
     # ``import *``;
-    version = 14  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
+    version = 15  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py);
     # 12: the gate's resolver pattern has no leading word boundary (it may say yes more often)
     # 13: a piece cut at a separator (``pieces.py``), a true ``or`` (``conds.either``),
     # ``urlhead`` per host kind; 14: a shell command is guarded only with every metacharacter
-    # absent (``guard_needs_all``); words of identifiers (``vocab.py``)
+    # absent (``guard_needs_all``); words of identifiers (``vocab.py``); 15: a request whose
+    # content type no cross-site page sends (``browserless``), a URL's query put back by
+    # ``urlunparse`` (``URL_JOINS``), Django's host check from its standalone packages
     gate = GATE
     link_after = frozenset({"pyweb"})  # reads the Python routes (their URL parameters)
 

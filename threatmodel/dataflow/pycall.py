@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import sys
 
-from threatmodel.dataflow import consts, containers, pyclass, pyspecial, regex
+from threatmodel.dataflow import consts, containers, pyclass, pyspecial, regex, urlhead
 from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
@@ -36,6 +36,10 @@ NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id"
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
 KEEP = frozenset({"list", "tuple", "iter", "copy.copy", "copy.deepcopy", "collections.deque"})
 SPLITEXT = frozenset({"os.path.splitext", "posixpath.splitext", "ntpath.splitext"})
+# A URL put back together from its parts: (scheme, netloc, path, params, query, fragment),
+# or the five of ``urlsplit``. From the fourth on, each part lands after a ``;``, ``?`` or
+# ``#`` the function writes: whatever it holds, it cannot choose the scheme or the host.
+URL_JOINS = frozenset({"urllib.parse.urlunparse", "urllib.parse.urlunsplit"})
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
@@ -140,6 +144,11 @@ class CallMixin(EngineBase):
             whole = args[0].flat().step(line)
             ext = whole.sanitized(PATH_KINDS, qual) if whole.labels else whole
             return Value(items=((0, whole), (1, ext)), seq=True)
+        if qual in URL_JOINS and len(args) == 1 and args[0].seq and args[0].items:
+            head = tainted(*(v for _, v in args[0].items[:3]))
+            tail = tainted(*(v for _, v in args[0].items[3:]))
+            tail = tail.sanitized(urlhead.HOST_KINDS, qual) if tail.labels else tail
+            return tainted(head, tail).step(line)
         safe = self.catalog.sanitizes(recv_qual, method)
         if safe:
             name = qual or str(method)
