@@ -75,3 +75,22 @@ def test_djangos_host_check_from_its_standalone_packages() -> None:
         return redirect(request.args.get("next"))
     """
     assert redirect_lines(body) == {16}
+
+
+def test_starlettes_url_for_is_this_sites_origin_whatever_its_parameters() -> None:
+    text = """
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+app = FastAPI()
+
+@app.get("/a/{slug}")
+async def a(request: Request, slug: str):
+    return RedirectResponse(str(request.url_for("b", slug=slug)))
+
+@app.get("/c")
+async def c(request: Request, next: str):
+    return RedirectResponse(next)
+"""
+    extract = dataflow.extract(SourceFile.from_bytes("app.py", text.encode()))
+    flows = dataflow.flows({"app.py": extract}) if extract else []
+    assert {x.sink_location.line for x in flows if x.claim == "open_redirect" and proves(x)} == {12}

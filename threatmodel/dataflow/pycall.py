@@ -17,7 +17,13 @@ from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_read
+from threatmodel.dataflow.pyexpr import (
+    OWN_ORIGIN_METHODS,
+    PATH_KINDS,
+    REDIRECT_KINDS,
+    from_const,
+    request_read,
+)
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -208,6 +214,9 @@ class CallMixin(EngineBase):
             # ``request.get_json()``: text read from the request, named by its method (as
             # ``request.args`` is), so it is never taken for the request object below
             everything[0] = request_read(receiver, method)
+            if method in OWN_ORIGIN_METHODS:
+                here = tainted(*everything).sanitized(REDIRECT_KINDS, "the request's own origin")
+                return here.step(line)
         if "." in qual:
             # a library function handed the request object itself (``get_token(request)``,
             # ``get_current_site(request)``) returns what the library computed from it,

@@ -58,6 +58,9 @@ OWN_PATH_ATTRS = frozenset(
 # connected to, so a redirect there keeps it on this site. Only for redirects: a server
 # that fetches that URL goes wherever the client's Host header says (SSRF stays).
 OWN_ORIGIN_ATTRS = frozenset({"base_url", "host_url", "url_root", "root_url", "host"})
+# Starlette's ``request.url_for(name, **params)``: that origin joined with a route's path
+# (whatever the parameters, the URL is absolute on this host).
+OWN_ORIGIN_METHODS = frozenset({"url_for"})
 REDIRECT_KINDS = frozenset({"open_redirect"})
 
 
