@@ -94,3 +94,24 @@ async def c(request: Request, next: str):
     extract = dataflow.extract(SourceFile.from_bytes("app.py", text.encode()))
     flows = dataflow.flows({"app.py": extract}) if extract else []
     assert {x.sink_location.line for x in flows if x.claim == "open_redirect" and proves(x)} == {12}
+
+
+def test_query_parameters_set_on_a_starlette_url_do_not_choose_its_host() -> None:
+    text = """
+from fastapi import FastAPI, Request
+from fastapi.datastructures import URL
+from fastapi.responses import RedirectResponse
+app = FastAPI()
+
+@app.get("/a")
+async def a(request: Request):
+    url = URL("https://checkout.example.com/c").include_query_params(**request.query_params)
+    return RedirectResponse(url)
+
+@app.get("/b")
+async def b(request: Request, to: str):
+    return RedirectResponse(URL(to).include_query_params(a="1"))
+"""
+    extract = dataflow.extract(SourceFile.from_bytes("app.py", text.encode()))
+    flows = dataflow.flows({"app.py": extract}) if extract else []
+    assert {x.sink_location.line for x in flows if x.claim == "open_redirect" and proves(x)} == {14}

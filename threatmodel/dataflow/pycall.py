@@ -46,6 +46,9 @@ SPLITEXT = frozenset({"os.path.splitext", "posixpath.splitext", "ntpath.splitext
 # or the five of ``urlsplit``. From the fourth on, each part lands after a ``;``, ``?`` or
 # ``#`` the function writes: whatever it holds, it cannot choose the scheme or the host.
 URL_JOINS = frozenset({"urllib.parse.urlunparse", "urllib.parse.urlunsplit"})
+# Starlette's (and FastAPI's) ``URL`` methods that set only the query string: what they are
+# given lands after the ``?``, where it cannot choose the host of the URL they are called on.
+QUERY_SETTERS = frozenset({"include_query_params", "replace_query_params"})
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
@@ -150,6 +153,10 @@ class CallMixin(EngineBase):
             whole = args[0].flat().step(line)
             ext = whole.sanitized(PATH_KINDS, qual) if whole.labels else whole
             return Value(items=((0, whole), (1, ext)), seq=True)
+        if method in QUERY_SETTERS and not qual:
+            query = tainted(*args, *kwargs.values())
+            query = query.sanitized(urlhead.HOST_KINDS, f".{method}") if query.labels else query
+            return tainted(receiver, query).step(line)
         if qual in URL_JOINS and len(args) == 1 and args[0].seq and args[0].items:
             head = tainted(*(v for _, v in args[0].items[:3]))
             tail = tainted(*(v for _, v in args[0].items[3:]))
