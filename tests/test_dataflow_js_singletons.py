@@ -89,3 +89,21 @@ def test_a_lookup_on_a_client_an_exported_object_holds_returns_what_is_stored() 
     # 6: what the key found; 8: an unknown method passes its input on
     lines = {f.sink_location.line for f in js_flows(files) if proves(f)}
     assert lines == {8}
+
+
+def test_a_lookup_through_a_root_alias_import_returns_what_is_stored() -> None:
+    files = {
+        "src/lib/upstash.ts": FILES["lib/upstash.ts"],
+        "src/app/route.ts": """\
+            import { NextRequest, NextResponse } from 'next/server'
+            import { redis } from '@/lib/upstash'
+            export async function GET(req: NextRequest) {
+              const key = req.nextUrl.searchParams.get('k')
+              const found = await redis.get(`link:${key}`)
+              if (found) return NextResponse.redirect(found)
+              return NextResponse.redirect(await redis.publish(key))
+            }
+            """,
+    }
+    # 6: what the key found; 7: an unknown method passes its input on
+    assert {f.sink_location.line for f in js_flows(files) if proves(f)} == {7}

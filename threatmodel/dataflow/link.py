@@ -100,6 +100,7 @@ class Linker:
         self.js_modules = frozenset(
             str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
         )
+        self._js_tails: dict[str, str | None] | None = None  # ``js_tails``, made once asked
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int, int], frozenset[Label]] = {}
@@ -354,19 +355,37 @@ class Linker:
         (``export const redis = new Redis()``, ``export default { client }``)? It returns
         what is stored under its key, not the key, as a package's lookup the engine reads
         in place does (``jsexpr``)."""
-        rest = self.js_export(callee)
+        rest = self.js_export(callee, rooted=True)
         return rest is not None and "." in rest and bool(LOOKUP.match(rest.rpartition(".")[2]))
 
-    def js_export(self, callee: str) -> str | None:
+    def js_export(self, callee: str, rooted: bool = False) -> str | None:
         """What ``callee`` names in the JS file of the repository it starts with (``f`` of
-        ``./lib/x.f``, ``db.query`` of ``./lib/x.db.query``), or None."""
-        if not callee.startswith("./"):
+        ``./lib/x.f``, ``db.query`` of ``./lib/x.db.query``), or None. ``rooted``: a
+        tsconfig root alias (``@/lib/x.db.query``) names the one file whose path ends so."""
+        if callee.startswith("./"):
+            start, owner = 2, (lambda head: head in self.js_modules)
+        elif rooted and callee.startswith(("@/", "~/")):
+            start, owner = 3, (lambda head: self.js_tails().get(head[2:]) is not None)
+        else:
             return None
         end = len(callee)
-        while (end := callee.rfind(".", 0, end)) > 1:  # a file name may hold dots
-            if callee[:end] in self.js_modules:
+        while (end := callee.rfind(".", 0, end)) >= start:  # a file name may hold dots
+            if owner(callee[:end]):
                 return callee[end + 1 :]
         return None
+
+    def js_tails(self) -> dict[str, str | None]:
+        """Each JS module's path tails (``lib/x`` of ``./apps/web/lib/x``) -> the module, or
+        None where two modules share the tail (a monorepo's apps: no guess)."""
+        if self._js_tails is None:
+            tails: dict[str, str | None] = {}
+            for mod in self.js_modules:
+                parts = mod.removeprefix("./").split("/")
+                for i in range(len(parts)):
+                    tail = "/".join(parts[i:])
+                    tails[tail] = mod if tails.get(tail, mod) == mod else None
+            self._js_tails = tails
+        return self._js_tails
 
     def checked(
         self, qual: str, key: str, lab: Label, bind: Bind | None, depth: int
