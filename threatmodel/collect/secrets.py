@@ -236,8 +236,9 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 7  # 6: a name's own words saying there is none ("no_api_key") are no secret;
-    # 7: a relative API route (``RESET_PASSWORD: "api/v2/user/reset-password"``) is none
+    version = 8  # 6: a name's own words saying there is none ("no_api_key") are no secret;
+    # 7: a relative API route (``RESET_PASSWORD: "api/v2/user/reset-password"``) is none;
+    # 8: a component's ``PreviewProps`` (React Email) hold sample values
     reads_test_code = True  # token formats only there (context_of), never a parse
 
     def wants(self, path: str, language: str) -> bool:
