@@ -456,9 +456,13 @@ def _scan(
         if SIGN_IN.match(name) or _signs_in(name, node, loader, mod):
             sign_in.append(where)
         static = static_method(loader, mod, name) if "." in name else None
-        if static is not None:  # ``Cls.create()`` of a repository class: its body says
-            if depth < DEPTH and static[1].id not in seen:
-                _scan(loader, cast(_Module, static[0]), static[1], depth + 1, effects, gates, seen)
+        # ``this.users.delete(x)`` of an injected repository service (``constructor(private
+        # users: UsersService)``): its method's body says what it writes, not its name
+        # (``delete`` on a ``*Service`` would read as an outbound HTTP call)
+        own = static or (loader.injected(mod, fn, name) if name.startswith("this.") else None)
+        if own is not None:  # ``Cls.create()`` of a repository class: its body says
+            if depth < DEPTH and own[1].id not in seen:
+                _scan(loader, cast(_Module, own[0]), own[1], depth + 1, effects, gates, seen)
             continue
         kind = classify_js(name, node)
         if kind == "db_write" and library_receiver(loader, mod, fn, name):
@@ -477,6 +481,6 @@ def _scan(
             continue
         if depth >= DEPTH or not name:
             continue
-        hit = loader.lookup(mod, name) if name.count(".") <= 1 else loader.injected(mod, fn, name)
+        hit = loader.lookup(mod, name) if name.count(".") <= 1 else None
         if hit is not None and hit[1].id not in seen:
             _scan(loader, hit[0], hit[1], depth + 1, effects, gates, seen)
