@@ -129,6 +129,9 @@ SIGNATURE = re.compile(
     r"check_signature|verify_header|Webhook\.verify|webhook\w*\.verify|constructEvent|"
     r"(^|\.)unsign|signing\.loads|check_token|constant_time_compare|verify_token|"
     r"validate_token|timingSafeEqual|^authenticate|verify_?\w*_?(signature|token|webhook|hmac)|"
+    # a JSON Web Token checked against the app's key (jsonwebtoken's ``jwt.verify``, NestJS's
+    # ``this.jwtService.verifyAsync``): what the request carries was signed by the app
+    r"(^|\.)jwt\w*\.verify(Async)?|"
     r"(signature|hmac|webhook)_?(is_?)?valid\w*)$",
     re.I,
 )
