@@ -19,6 +19,7 @@ from threatmodel.code.source import detect_language
 from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect.effects import Effect, HandlerCode, ordered
 from threatmodel.collect.effects_catalog import (
+    JWT_VERIFY,
     PAID_URL,
     SCRATCH_PATH,
     SIGN_IN,
@@ -107,6 +108,16 @@ def _server_made(node: Node) -> bool:
 
 
 _REQUEST = frozenset({"req", "request", "ctx"})
+
+
+def _keyless_jwt(name: str, call: Node) -> bool:
+    """``jwt.verify(token, "", {algorithms: ["HS256", "none"]})``: a JWT check with an
+    empty key, or one that accepts the ``none`` algorithm, proves nothing about the caller."""
+    if not JWT_VERIFY.search(name):
+        return False
+    args = jsast.call_args(call)
+    key = jsast.string_value(args[1]) if len(args) > 1 else None
+    return key == "" or bool(re.search(r"""['"]none['"]""", node_text(call), re.I))
 
 
 def _signs_in(name: str, call: Node, loader: _Loader, mod: _Module) -> bool:
@@ -451,7 +462,7 @@ def _scan(
             continue
         name = jsast.callee(node) or _chain_name(node)
         where = Location(path=mod.path, line=jsast.line_of(node))
-        if SIGNATURE.search(name):
+        if SIGNATURE.search(name) and not _keyless_jwt(name, node):
             signature.append(where)
         if SIGN_IN.match(name) or _signs_in(name, node, loader, mod):
             sign_in.append(where)
