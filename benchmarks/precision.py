@@ -50,6 +50,12 @@ APPS: dict[str, str] = {
     "lnbits+lnbits": "7d98c6b0808efab3edafc21310ec34d1c38c23df",
     # Supabase Edge Functions (Deno) behind a JWKS check in _shared/auth.ts, and migrations.
     "gelodln+quark-backend": "1afda7a741d9dfb650f1e4d9c6283ecb153594c8",
+    # NestJS + TypeORM on MySQL (the RealWorld example); umami: Next.js + Prisma analytics
+    "lujakob+nestjs-realworld-example-app": "c1c2cc4e448b279ff083272df1ac50d20c3304fa",
+    "umami-software+umami": "c0ea3aefbee7a3429ee2f824b06dc4a9dbe0b7e1",
+    # FastAPI server and Next.js clients; the checkout lacks 9 large media / script blobs
+    # the snapshot did not carry (as in routes_manifest.json)
+    "polarsource+polar": "c6c3645e639ee8eeaa05aa0835cf8e39e330382f",
 }
 VULNERABLE: dict[str, str] = {
     "erev0s+VAmPI": "1713b54b601ad29582581eeda4b31fceb1319874",

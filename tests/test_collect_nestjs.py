@@ -104,3 +104,76 @@ def test_handler_effects_follow_injected_use_cases() -> None:
     assert [(e.kind, e.call) for e in save.effects] == [("db_write", "this.store.notes.insertOne")]
     preview = handler_code(reader, routes[("GET", "/api/v1/drafts/{id}")])
     assert preview is not None and preview.effects == []
+
+
+def test_a_write_named_call_on_an_injected_service_is_its_body(tmp_path: Path) -> None:
+    """``this.users.delete(slug)`` on an injected ``UsersService`` is not an outbound HTTP
+    call because a ``*Service`` has a ``delete``: the service's method is read, and the
+    repository delete it makes is the route's write."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "users.controller.ts").write_text(
+        "import { Controller, Delete, Param } from '@nestjs/common';\n"
+        "import { UsersService } from './users.service';\n"
+        "@Controller()\n"
+        "export class UsersController {\n"
+        "  constructor(private readonly users: UsersService) {}\n"
+        "  @Delete('users/:slug')\n"
+        "  async remove(@Param() params) {\n"
+        "    return this.users.delete(params.slug);\n"
+        "  }\n"
+        "}\n"
+    )
+    (src / "users.service.ts").write_text(
+        "import { Injectable } from '@nestjs/common';\n"
+        "import { Repository } from 'typeorm';\n"
+        "@Injectable()\n"
+        "export class UsersService {\n"
+        "  constructor(private readonly repo: Repository<object>) {}\n"
+        "  async delete(email: string) {\n"
+        "    return await this.repo.delete({ email });\n"
+        "  }\n"
+        "}\n"
+    )
+    routes = by_route(collect(tmp_path, NestJsCollector()))
+    code = handler_code(RepoReader(tmp_path), routes[("DELETE", "/users/{slug}")])
+    assert code is not None
+    assert [(e.kind, e.call, e.destructive) for e in code.effects] == [
+        ("db_write", "this.repo.delete", True)
+    ]
+
+
+def test_a_write_behind_a_verified_jwt_is_authenticated_by_it(tmp_path: Path) -> None:
+    """An e-mail confirmation whose service first checks the signed hash
+    (``this.jwtService.verifyAsync(hash, {secret})``) is authenticated by that token."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "auth.controller.ts").write_text(
+        "import { Body, Controller, Post } from '@nestjs/common';\n"
+        "import { AuthService } from './auth.service';\n"
+        "@Controller('auth')\n"
+        "export class AuthController {\n"
+        "  constructor(private readonly service: AuthService) {}\n"
+        "  @Post('email/confirm')\n"
+        "  async confirm(@Body() dto: any) {\n"
+        "    return this.service.confirm(dto.hash);\n"
+        "  }\n"
+        "}\n"
+    )
+    (src / "auth.service.ts").write_text(
+        "import { Injectable } from '@nestjs/common';\n"
+        "import { JwtService } from '@nestjs/jwt';\n"
+        "import { Repository } from 'typeorm';\n"
+        "@Injectable()\n"
+        "export class AuthService {\n"
+        "  constructor(private jwtService: JwtService, private repo: Repository<object>) {}\n"
+        "  async confirm(hash: string) {\n"
+        "    const data = await this.jwtService.verifyAsync(hash, { secret: 's' });\n"
+        "    await this.repo.update(data.id, { active: true });\n"
+        "  }\n"
+        "}\n"
+    )
+    routes = by_route(collect(tmp_path, NestJsCollector()))
+    code = handler_code(RepoReader(tmp_path), routes[("POST", "/auth/email/confirm")])
+    assert code is not None and code.signature is not None
+    assert [e.call for e in code.effects] == ["this.repo.update"]

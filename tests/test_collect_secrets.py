@@ -381,3 +381,15 @@ def test_seed_data_named_dummy_is_still_read() -> None:
     )
     got = SecretsCollector().extract(SourceFile.from_bytes("dummy.js", text.encode()))
     assert [(item[1], item[2]) for item in got or []] == [("password", 1)]
+
+
+def test_a_components_preview_props_hold_sample_values() -> None:
+    """React Email renders a template in its preview server with ``PreviewProps``: sample
+    values; a token elsewhere in the file, or a preview token's own setting, is still read."""
+    text = (
+        "export const TokenLeaked = (props) => null;\n"
+        "TokenLeaked.PreviewProps = { email: 'a@b.c', access_token: 'tok_9fQ2xLm4Vb7Kp1Zr' };\n"
+        "const CMS_PREVIEW_TOKEN = 'cpt_8Hs2Lq9Xw4Rt6Yu1';\n"
+    )
+    got = SecretsCollector().extract(SourceFile.from_bytes("emails/leaked.tsx", text.encode()))
+    assert [(item[1], item[2]) for item in got or []] == [("CMS_PREVIEW_TOKEN", 3)]

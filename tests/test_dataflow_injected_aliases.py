@@ -61,8 +61,8 @@ def search(db_session: DbSession, body: Filter):
 """
 
 
-def _sql_sources() -> set[tuple[int, str]]:
-    files = {"shop/deps.py": DEPS, "shop/views.py": VIEWS}
+def _sql_sources(root: str = "") -> set[tuple[int, str]]:
+    files = {f"{root}shop/deps.py": DEPS, f"{root}shop/views.py": VIEWS}
     extracts = {}
     for path, text in files.items():
         got = dataflow.extract(SourceFile.from_bytes(path, textwrap.dedent(text).encode()))
@@ -70,7 +70,7 @@ def _sql_sources() -> set[tuple[int, str]]:
             extracts[path] = got
     return {
         (f.sink_location.line, f.source)
-        for f in dataflow.flows(extracts)
+        for f in dataflow.flows(extracts, files=files)
         if f.claim == "sql_injection" and f.source_kind == "request"
     }
 
@@ -80,3 +80,10 @@ def test_an_injected_alias_parameter_is_no_request_input() -> None:
     lines = VIEWS.splitlines()
     search = next(i + 1 for i, x in enumerate(lines) if "SELECT * FROM items" in x)
     assert got == {(search, "parameter body")}
+
+
+def test_an_alias_in_a_package_below_the_repositorys_root_is_found_too() -> None:
+    # ``server/shop/deps.py`` imported as ``shop.deps``: the name as the file names it
+    lines = VIEWS.splitlines()
+    search = next(i + 1 for i, x in enumerate(lines) if "SELECT * FROM items" in x)
+    assert _sql_sources("server/") == {(search, "parameter body")}

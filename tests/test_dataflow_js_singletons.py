@@ -64,3 +64,46 @@ def test_a_star_reexport_carries_an_objects_methods() -> None:
             """,
     }
     assert not [f for f in js_flows(files) if proves(f) and f.sink_location.path == "app/other.ts"]
+
+
+def test_a_lookup_on_a_client_an_exported_object_holds_returns_what_is_stored() -> None:
+    files = {
+        "lib/store.ts": """\
+            import { createClient } from 'redis'
+            function connect() { return createClient({ url: process.env.URL }) }
+            const client = globalThis.store || connect()
+            export default { client, enabled: true }
+            """,
+        "app/q/route.ts": """\
+            import { NextResponse } from 'next/server'
+            import store from '../../lib/store'
+            export async function GET(req: Request, { params }: { params: { slug: string } }) {
+              const { slug } = params
+              const link = await store.client.fetch(`link:${slug}`, async () => null, 60)
+              if (link) return NextResponse.redirect(link.url)
+              const sent = await store.client.publish(slug)
+              return NextResponse.redirect(sent)
+            }
+            """,
+    }
+    # 6: what the key found; 8: an unknown method passes its input on
+    lines = {f.sink_location.line for f in js_flows(files) if proves(f)}
+    assert lines == {8}
+
+
+def test_a_lookup_through_a_root_alias_import_returns_what_is_stored() -> None:
+    files = {
+        "src/lib/upstash.ts": FILES["lib/upstash.ts"],
+        "src/app/route.ts": """\
+            import { NextRequest, NextResponse } from 'next/server'
+            import { redis } from '@/lib/upstash'
+            export async function GET(req: NextRequest) {
+              const key = req.nextUrl.searchParams.get('k')
+              const found = await redis.get(`link:${key}`)
+              if (found) return NextResponse.redirect(found)
+              return NextResponse.redirect(await redis.publish(key))
+            }
+            """,
+    }
+    # 6: what the key found; 7: an unknown method passes its input on
+    assert {f.sink_location.line for f in js_flows(files) if proves(f)} == {7}

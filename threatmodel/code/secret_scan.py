@@ -194,8 +194,14 @@ def fake_name(name: str) -> bool:
     return bool(set(words(name)) & FAKE_NAME_WORDS)
 
 
+# The sample props a component's preview renders it with (React Email's ``Email.PreviewProps
+# = {...}``, shown only by its preview server): illustrative values, whatever their names.
+_PREVIEW_PROPS = frozenset({"preview", "props"})
+
+
 def _fake_declaration(name: str) -> bool:
-    return bool(set(words(name)) & _FAKE_DECLARATION_WORDS)
+    ws = set(words(name))
+    return bool(ws & _FAKE_DECLARATION_WORDS) or ws >= _PREVIEW_PROPS
 
 
 _JS_PAIRS = {

@@ -35,6 +35,7 @@ from threatmodel.code.collector import Collector, FactsBuilder, LinkContext, lin
 from threatmodel.code.components import app_roots, with_components
 from threatmodel.code.pyast import forget_tree
 from threatmodel.code.source import INVALID_UTF8, SourceFile, detect_language
+from threatmodel.collect._document_stores import without_document_store
 from threatmodel.collect._link import gc_paused, link_each, production_first
 from threatmodel.collect.cache import FactCache
 from threatmodel.collect.registry import all_collectors
@@ -183,6 +184,7 @@ def collect_facts(
         builder.merge(parts[c.id])
     # each app of a monorepo is its own component: routes of two apps never merge
     builder.routes = with_components(builder.routes, app_roots(root, files))
+    builder.flows = without_document_store(builder.flows, builder.dependencies)
     result.facts = builder.build()
     result.warnings = list(dict.fromkeys(builder.warnings))  # de-duplicated, in order
     if bad_utf8:

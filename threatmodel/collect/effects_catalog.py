@@ -124,11 +124,17 @@ EFFECTS: list[tuple[str, re.Pattern[str]]] = [
 ]
 # Calls that authenticate the request by what it carries: a webhook signature, a signed
 # link (``signer.unsign``), a one-time token (``check_token``), credentials (``authenticate``).
+# A JSON Web Token checked against the app's key (jsonwebtoken's ``jwt.verify``, NestJS's
+# ``this.jwtService.verifyAsync``): what the request carries was signed by the app (unless
+# the call accepts no key or the ``none`` algorithm: ``effects_js``).
+_JWT_VERIFY = r"(^|\.)jwt\w*\.verify(Async)?"
+JWT_VERIFY = re.compile(_JWT_VERIFY + "$", re.I)
 SIGNATURE = re.compile(
     r"(compare_digest|construct_event|verify_signature|verify_webhook|validate_signature|"
     r"check_signature|verify_header|Webhook\.verify|webhook\w*\.verify|constructEvent|"
     r"(^|\.)unsign|signing\.loads|check_token|constant_time_compare|verify_token|"
     r"validate_token|timingSafeEqual|^authenticate|verify_?\w*_?(signature|token|webhook|hmac)|"
+    rf"{_JWT_VERIFY}|"
     r"(signature|hmac|webhook)_?(is_?)?valid\w*)$",
     re.I,
 )

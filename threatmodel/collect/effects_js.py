@@ -19,6 +19,7 @@ from threatmodel.code.source import detect_language
 from threatmodel.code.treesitter import node_text, parse_js
 from threatmodel.collect.effects import Effect, HandlerCode, ordered
 from threatmodel.collect.effects_catalog import (
+    JWT_VERIFY,
     PAID_URL,
     SCRATCH_PATH,
     SIGN_IN,
@@ -107,6 +108,16 @@ def _server_made(node: Node) -> bool:
 
 
 _REQUEST = frozenset({"req", "request", "ctx"})
+
+
+def _keyless_jwt(name: str, call: Node) -> bool:
+    """``jwt.verify(token, "", {algorithms: ["HS256", "none"]})``: a JWT check with an
+    empty key, or one that accepts the ``none`` algorithm, proves nothing about the caller."""
+    if not JWT_VERIFY.search(name):
+        return False
+    args = jsast.call_args(call)
+    key = jsast.string_value(args[1]) if len(args) > 1 else None
+    return key == "" or bool(re.search(r"""['"]none['"]""", node_text(call), re.I))
 
 
 def _signs_in(name: str, call: Node, loader: _Loader, mod: _Module) -> bool:
@@ -451,14 +462,18 @@ def _scan(
             continue
         name = jsast.callee(node) or _chain_name(node)
         where = Location(path=mod.path, line=jsast.line_of(node))
-        if SIGNATURE.search(name):
+        if SIGNATURE.search(name) and not _keyless_jwt(name, node):
             signature.append(where)
         if SIGN_IN.match(name) or _signs_in(name, node, loader, mod):
             sign_in.append(where)
         static = static_method(loader, mod, name) if "." in name else None
-        if static is not None:  # ``Cls.create()`` of a repository class: its body says
-            if depth < DEPTH and static[1].id not in seen:
-                _scan(loader, cast(_Module, static[0]), static[1], depth + 1, effects, gates, seen)
+        # ``this.users.delete(x)`` of an injected repository service (``constructor(private
+        # users: UsersService)``): its method's body says what it writes, not its name
+        # (``delete`` on a ``*Service`` would read as an outbound HTTP call)
+        own = static or (loader.injected(mod, fn, name) if name.startswith("this.") else None)
+        if own is not None:  # ``Cls.create()`` of a repository class: its body says
+            if depth < DEPTH and own[1].id not in seen:
+                _scan(loader, cast(_Module, own[0]), own[1], depth + 1, effects, gates, seen)
             continue
         kind = classify_js(name, node)
         if kind == "db_write" and library_receiver(loader, mod, fn, name):
@@ -477,6 +492,6 @@ def _scan(
             continue
         if depth >= DEPTH or not name:
             continue
-        hit = loader.lookup(mod, name) if name.count(".") <= 1 else loader.injected(mod, fn, name)
+        hit = loader.lookup(mod, name) if name.count(".") <= 1 else None
         if hit is not None and hit[1].id not in seen:
             _scan(loader, hit[0], hit[1], depth + 1, effects, gates, seen)

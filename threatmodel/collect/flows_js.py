@@ -22,7 +22,6 @@ from threatmodel.collect._called_files import extract_at_link, with_called_files
 from threatmodel.collect.fixed_in import keep_fixed_in
 from threatmodel.dataflow import jsviews
 from threatmodel.dataflow.js import module_name
-from threatmodel.dataflow.jsexpr import LOOKUP
 from threatmodel.dataflow.jsimports import resolve_bare
 from threatmodel.dataflow.jsweak import annotate
 
@@ -64,11 +63,12 @@ GATE = re.compile(
 @register
 class JsFlowsCollector(Collector):
     id = "flows_js"
-    version = 12  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
+    version = 13  # 6: GraphQL resolver arguments, verified tokens, xpath, XML options by name;
     # 7: templates of constants fold; 8: calls through bare imports kept for link (``bare``);
     # 9: a URL's fixed start judged per host kind (``urlhead``); 10: a shell command is guarded
     # only with every metacharacter absent (``guard_needs_all``); 11: XML-RPC method parameters;
-    # 12: a tRPC resolver's ``input``
+    # 12: a tRPC resolver's ``input``; 13: no ``externals`` (link takes any lookup on an
+    # exported object for what is stored, ``stored_lookup``)
     gate = GATE
 
     def wants(self, path: str, language: str) -> bool:
@@ -90,37 +90,11 @@ class JsFlowsCollector(Collector):
             lambda path: extract_at_link(self, ctx, path),
             rename=lambda found: resolve_bare(found, files),  # bare imports as their modules
         )
-        extracts = with_external_lookups(extracts)
         aliases = root_aliases(extracts)
         found = dataflow.flows(extracts, aliases, warnings=out.warnings)
         found = annotate(found, extracts, aliases)
         found = keep_fixed_in(found, ctx.root, ctx.files)
         out.flows.extend(jsviews.resolve(found, ctx.root, ctx.files))
-
-
-def with_external_lookups(extracts: Mapping[str, Extract]) -> dict[str, Extract]:
-    """``extracts`` with an empty summary for each lookup (``get``, ``find*`` ...) some file
-    calls on a module-level instance of a package's class (``export const redis = new
-    Redis()``): what ``redis.get(key)`` returns is what is stored, not the key, as for any
-    package's lookup the engine reads in place. Without a summary, link would take the call
-    for an unknown repository function and pass the key through."""
-    methods = {
-        call[0].rsplit(".", 1)[-1]
-        for data in extracts.values()
-        if data
-        for summ in data["summaries"].values()
-        for call in summ.get("calls", ())
-    }
-    lookups = sorted(m for m in methods if LOOKUP.match(m))
-    out = dict(extracts)
-    for path, data in extracts.items():
-        if data and data.get("externals") and lookups:
-            summaries = dict(data["summaries"])
-            for obj in data["externals"]:
-                for m in lookups:
-                    summaries.setdefault(f"{obj}.{m}", {})
-            out[path] = {**data, "summaries": summaries}
-    return out
 
 
 def root_aliases(extracts: Mapping[str, Extract]) -> dict[str, str]:

@@ -71,7 +71,7 @@ class PythonFlowsCollector(Collector):
     id = "flows_python"
     # 9: route handlers' and graphene resolvers' files pass the gate; stars: a package's
     # ``import *``;
-    version = 17  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
+    version = 18  # 10: route parameters' annotations and modules' injecting aliases; 11: gate
     # classes (bases, attribute classes): ``self.m()`` resolved in link; summaries mark
     # generators (gen); dead arms keep their sinks as safe; module instances (sandbox.py);
     # 12: the gate's resolver pattern has no leading word boundary (it may say yes more often)
@@ -80,7 +80,9 @@ class PythonFlowsCollector(Collector):
     # absent (``guard_needs_all``); words of identifiers (``vocab.py``); 15: werkzeug's
     # ``.get(name, type=int)`` is a number; 16: ``p.parent.samefile(base)`` contains p;
     # 17: a catalog row whose argument the call does not pass (``args=``) no longer calls
-    # the call safe
+    # the call safe; 18: a request whose content type no cross-site page sends
+    # (``browserless``), a URL's query put back by ``urlunparse`` (``URL_JOINS``), Django's
+    # host check from its standalone packages
     gate = GATE
     link_after = frozenset({"pyweb", "pyrpc"})  # reads the Python routes (their parameters)
 

@@ -246,10 +246,11 @@ def _raw_line(text: str, value: str) -> int:
 @register
 class SecretsCollector(Collector):
     id = "secrets"
-    version = 9  # 6: a name's own words saying there is none ("no_api_key") are no secret;
+    version = 10  # 6: a name's own words saying there is none ("no_api_key") are no secret;
     # 7: a relative API route (``RESET_PASSWORD: "api/v2/user/reset-password"``) is none;
     # 8: config files named as templates, folders named by an example word (context_of);
-    # 9: a Stripe test-mode key is its own kind (stripe_test_key)
+    # 9: a Stripe test-mode key is its own kind (stripe_test_key); 10: a component's
+    # ``PreviewProps`` (React Email) hold sample values
     reads_test_code = True  # token formats only there (context_of), never a parse
 
     def wants(self, path: str, language: str) -> bool:

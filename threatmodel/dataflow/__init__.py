@@ -64,6 +64,5 @@ def extract_js(src: SourceFile) -> dict[str, Any] | None:
         "module": engine.module,
         "exports": engine.links(),
         "checks": engine.checks,
-        "externals": engine.externals,
         "bare": sorted(engine.bare),
     }

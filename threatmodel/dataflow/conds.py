@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import ast
 
-from threatmodel.dataflow import regex
+from threatmodel.dataflow import browserless, regex
 from threatmodel.dataflow.assign import join_env
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import Frame, dotted, qualify, reread_key
-from threatmodel.dataflow.values import Label, Value, const, distinct
+from threatmodel.dataflow.values import Label, Value, const, distinct, request_object
 
 HOST_PARTS = frozenset({"netloc", "hostname"})  # of a parsed URL (``urllib.parse``)
 CHAR_CLASS = frozenset({"isdigit", "isnumeric", "isdecimal", "isalnum", "isalpha", "isidentifier"})
@@ -58,6 +58,10 @@ class CondMixin(EngineBase):
             self.refine(test.value, f, truth)
         elif isinstance(test, ast.Name) and truth:
             self.apply_split(test.id, f)  # a search loop's result is set (``splits``)
+        elif isinstance(test, ast.Attribute) and truth:
+            asked = browserless.is_json_test(test)
+            if asked is not None and request_object(self.expr(asked, f)):
+                browserless.hold(f)
         elif isinstance(test, ast.Compare):
             if len(test.ops) == 1:
                 self.compare_fact(test.left, test.ops[0], test.comparators[0], f, truth)
@@ -69,6 +73,17 @@ class CondMixin(EngineBase):
         elif isinstance(test, ast.Call):
             self.call_fact(test, f, truth)
         self.literal_check(f)
+
+    def content_type_fact(self, left: ast.expr, right: ast.expr, f: Frame) -> None:
+        """``request.content_type == "application/json"`` (either way round) is true: the
+        request is none a cross-site page can send (``browserless``)."""
+        for probe, other in ((left, right), (right, left)):
+            asked = browserless.content_type_of(probe)
+            if asked is None or not browserless.not_simple(_literal(other)):
+                continue
+            if request_object(self.expr(asked, f)):
+                browserless.hold(f)
+                return
 
     def either(self, parts: list[ast.expr], f: Frame, truth: bool) -> None:
         """True ``a or b`` (false ``a and b``): some part has ``truth``, so what every part
@@ -118,6 +133,7 @@ class CondMixin(EngineBase):
                     self.contains_fact(subject, needle, f, present=(truth != is_marker))
                     return
             if truth:
+                self.content_type_fact(left, right, f)
                 for name_node, other in ((left, right), (right, left)):
                     value = self.expr(other, f)
                     key = dotted(name_node)

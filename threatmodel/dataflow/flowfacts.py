@@ -61,7 +61,8 @@ def flows(
     (``link.MAX_EXPANSIONS``), past which flows through calls are no proof."""
     linker = Linker(extracts, aliases, files)
     pending = Pending(linker.find)  # what the repository's yes/no functions prove
-    injected = dropped(extracts, linker.canonical)  # ``db: DbSession``: not the caller's
+    # ``db: DbSession``: not the caller's
+    injected = dropped(extracts, linker.canonical, linker.roots.candidates)
     out: dict[tuple[Any, ...], Flow] = {}
     key: tuple[Any, ...]
     for kind, line, callee, path, labels, lines in [*linker.hits(), *route_hits(linker, routes)]:

@@ -43,14 +43,18 @@ def aliases(tree: ast.Module, module: str, injects: Injects) -> list[str]:
 
 
 def dropped(
-    extracts: Mapping[str, Any], canonical: Callable[[str], str]
+    extracts: Mapping[str, Any],
+    canonical: Callable[[str], str],
+    candidates: Callable[[str], list[str]],
 ) -> set[tuple[str, int, str]]:
     """(file, line, origin) of every route parameter source annotated with an injecting
-    alias of any module (``canonical``: a name re-exported by a package, as link reads it)."""
+    alias of any module (``canonical``: a name re-exported by a package, as link reads it;
+    ``candidates``: the names it may have as its file names it, below the repository's
+    root, ``pyroots``: ``polar.x.Alias`` imported, ``server/polar/x.py`` defining it)."""
     known = {a for data in extracts.values() for a in data.get("injected_aliases", [])}
     out = set()
     for path, data in extracts.items():
         for line, param, qual in data.get("annotated_params", []):
-            if qual in known or canonical(qual) in known:
+            if {qual, canonical(qual), *candidates(qual)} & known:
                 out.add((path, line, f"parameter {param}"))
     return out

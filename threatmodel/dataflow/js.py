@@ -81,7 +81,6 @@ class JsEngine(JsBind):
         self.param_weak = {}
         self.injected = {}
         self.instances: dict[str, str] = {}  # module-level name -> the class it is an instance of
-        self.externals: list[str] = []  # module-level instances of a package's class
         head = text.lstrip()[:40]
         self.use_server = head.startswith(("'use server'", '"use server"'))
         name = posixpath.basename(path).split(".")[0]
@@ -328,12 +327,15 @@ class JsEngine(JsBind):
                 self.bind(name, self.object_(inner, f, qual), f, d.start_point[0] + 1)
                 return
         got = self.expr(value, f)
-        if name is not None and inner is not None and inner.type == "new_expression":
-            if f.qual == self.module and isinstance(got.const, Obj):
-                # ``export const cache = new Cache()``: a singleton other files call methods of
-                self.instances[f"{f.qual}.{node_text(name)}"] = got.const.qual
-            elif f.qual == self.module:
-                self.externals.append(f"{f.qual}.{node_text(name)}")  # ``new Redis()``
+        if (
+            name is not None
+            and inner is not None
+            and inner.type == "new_expression"
+            and f.qual == self.module
+            and isinstance(got.const, Obj)
+        ):
+            # ``export const cache = new Cache()``: a singleton other files call methods of
+            self.instances[f"{f.qual}.{node_text(name)}"] = got.const.qual
         self.bind(name, got, f, d.start_point[0] + 1)
 
     def if_(self, s: Node, f: Frame) -> bool:

@@ -33,7 +33,17 @@ from threatmodel.dataflow.jsrequest import (
     request_value,
 )
 from threatmodel.dataflow.jsweak import WEAK_METHODS
-from threatmodel.dataflow.values import CLEAN, Label, Value, const, field_of, join, tainted, whole
+from threatmodel.dataflow.values import (
+    CLEAN,
+    LOOKUP,
+    Label,
+    Value,
+    const,
+    field_of,
+    join,
+    tainted,
+    whole,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -52,7 +62,6 @@ API_READS = ("@angular/common/http.HttpClient.",)
 API_CLIENTS = {"XMLHttpRequest": ("responseText", "response", "responseXML")}
 PROMISE = frozenset({"then", "finally", "catch"})  # the promise they are called on, as it is
 POSITIONAL = frozenset({"Promise.all", "rxjs.forkJoin", "rxjs.zip"})
-LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
 MAX_NEST = 120
 OWN_URL = frozenset({"url", "originalUrl", "nextUrl"})
 URL_PARTS = frozenset({"searchParams", "search", "hash", "pathname", "query", "username"})

@@ -28,7 +28,7 @@ from threatmodel.dataflow.pyhier import Hierarchy
 from threatmodel.dataflow.pyroots import Roots, localized
 from threatmodel.dataflow.sandbox import WHY, sandboxed
 from threatmodel.dataflow.signature import signature
-from threatmodel.dataflow.values import ATTR, Label, attr_read, distinct, paths_hash
+from threatmodel.dataflow.values import ATTR, LOOKUP, Label, attr_read, distinct, paths_hash
 
 MAX_DEPTH = 5
 # Calls followed with their caller's arguments bound, per link. Following every call path is
@@ -100,6 +100,7 @@ class Linker:
         self.js_modules = frozenset(
             str(d["module"]) for p, d in extracts.items() if not p.endswith(".py") and "module" in d
         )
+        self._js_tails: dict[str, str | None] | None = None  # ``js_tails``, made once asked
         self._tables: dict[str, list[Label]] = {}
         self._decoded: dict[int, frozenset[Label]] = {}
         self._results: dict[tuple[Label, int, int], frozenset[Label]] = {}
@@ -297,6 +298,8 @@ class Linker:
             each = self.classes.made_by(lab.origin)
             if each:
                 return self.any_of(each, lab, bind, depth, registry=True)
+        if found is None and self.stored_lookup(self.canonical(lab.origin)):
+            return frozenset()
         if found is None or deep:
             # not the repository's function (or too deep): its result carries its inputs
             out: list[Label] = []
@@ -343,13 +346,46 @@ class Linker:
         exports (``./lib/x.db.query``: maybe a package's object)."""
         if self.classes.unresolved(callee, self.modules):
             return True
-        if not callee.startswith("./"):
-            return False
+        rest = self.js_export(callee)
+        return rest is not None and "." not in rest
+
+    def stored_lookup(self, callee: str) -> bool:
+        """Is ``callee``, which no summary answers, a lookup (``LOOKUP``: ``get``,
+        ``find*``, ``fetch`` ...) on an object a JS file of the repository exports
+        (``export const redis = new Redis()``, ``export default { client }``)? It returns
+        what is stored under its key, not the key, as a package's lookup the engine reads
+        in place does (``jsexpr``)."""
+        rest = self.js_export(callee, rooted=True)
+        return rest is not None and "." in rest and bool(LOOKUP.match(rest.rpartition(".")[2]))
+
+    def js_export(self, callee: str, rooted: bool = False) -> str | None:
+        """What ``callee`` names in the JS file of the repository it starts with (``f`` of
+        ``./lib/x.f``, ``db.query`` of ``./lib/x.db.query``), or None. ``rooted``: a
+        tsconfig root alias (``@/lib/x.db.query``) names the one file whose path ends so."""
+        if callee.startswith("./"):
+            start, owner = 2, (lambda head: head in self.js_modules)
+        elif rooted and callee.startswith(("@/", "~/")):
+            start, owner = 3, (lambda head: self.js_tails().get(head[2:]) is not None)
+        else:
+            return None
         end = len(callee)
-        while (end := callee.rfind(".", 0, end)) > 1:  # a file name may hold dots
-            if callee[:end] in self.js_modules:
-                return "." not in callee[end + 1 :]
-        return False
+        while (end := callee.rfind(".", 0, end)) >= start:  # a file name may hold dots
+            if owner(callee[:end]):
+                return callee[end + 1 :]
+        return None
+
+    def js_tails(self) -> dict[str, str | None]:
+        """Each JS module's path tails (``lib/x`` of ``./apps/web/lib/x``) -> the module, or
+        None where two modules share the tail (a monorepo's apps: no guess)."""
+        if self._js_tails is None:
+            tails: dict[str, str | None] = {}
+            for mod in self.js_modules:
+                parts = mod.removeprefix("./").split("/")
+                for i in range(len(parts)):
+                    tail = "/".join(parts[i:])
+                    tails[tail] = mod if tails.get(tail, mod) == mod else None
+            self._js_tails = tails
+        return self._js_tails
 
     def checked(
         self, qual: str, key: str, lab: Label, bind: Bind | None, depth: int

@@ -12,12 +12,18 @@ from __future__ import annotations
 import ast
 import sys
 
-from threatmodel.dataflow import consts, containers, pyclass, pyspecial, regex
+from threatmodel.dataflow import consts, containers, pyclass, pyspecial, regex, urlhead
 from threatmodel.dataflow.assign import RESPONSES
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import CallRec, Frame, Hit, dotted, qualify, reread_key
 from threatmodel.dataflow.patterns import check_patterns, random_source
-from threatmodel.dataflow.pyexpr import PATH_KINDS, from_const, request_object, request_read
+from threatmodel.dataflow.pyexpr import (
+    OWN_ORIGIN_METHODS,
+    PATH_KINDS,
+    REDIRECT_KINDS,
+    from_const,
+    request_read,
+)
 from threatmodel.dataflow.sinkconds import body_of, dangerous_value, row_argument
 from threatmodel.dataflow.values import (
     CLEAN,
@@ -28,6 +34,7 @@ from threatmodel.dataflow.values import (
     distinct,
     join,
     paths_hash,
+    request_object,
     tainted,
 )
 
@@ -35,6 +42,13 @@ NUMERIC = frozenset({"int", "float", "bool", "len", "abs", "round", "hash", "id"
 NUMERIC |= {"isinstance", "hasattr", "callable", "issubclass", "uuid.UUID"}
 KEEP = frozenset({"list", "tuple", "iter", "copy.copy", "copy.deepcopy", "collections.deque"})
 SPLITEXT = frozenset({"os.path.splitext", "posixpath.splitext", "ntpath.splitext"})
+# A URL put back together from its parts: (scheme, netloc, path, params, query, fragment),
+# or the five of ``urlsplit``. From the fourth on, each part lands after a ``;``, ``?`` or
+# ``#`` the function writes: whatever it holds, it cannot choose the scheme or the host.
+URL_JOINS = frozenset({"urllib.parse.urlunparse", "urllib.parse.urlunsplit"})
+# Starlette's (and FastAPI's) ``URL`` methods that set only the query string: what they are
+# given lands after the ``?``, where it cannot choose the host of the URL they are called on.
+QUERY_SETTERS = frozenset({"include_query_params", "replace_query_params"})
 FILE_OPENERS = frozenset({"open", "io.open", "codecs.open"})
 CONFIG = frozenset({"os.getenv", "os.environ.get", "os.environ.__getitem__", "getenv"})
 DB_METHODS = frozenset({"fetchone", "fetchall", "fetchmany", "scalar", "scalars", "first"})
@@ -152,6 +166,15 @@ class CallMixin(EngineBase):
             whole = args[0].flat().step(line)
             ext = whole.sanitized(PATH_KINDS, qual) if whole.labels else whole
             return Value(items=((0, whole), (1, ext)), seq=True)
+        if method in QUERY_SETTERS and not qual:
+            query = tainted(*args, *kwargs.values())
+            query = query.sanitized(urlhead.HOST_KINDS, f".{method}") if query.labels else query
+            return tainted(receiver, query).step(line)
+        if qual in URL_JOINS and len(args) == 1 and args[0].seq and args[0].items:
+            head = tainted(*(v for _, v in args[0].items[:3]))
+            tail = tainted(*(v for _, v in args[0].items[3:]))
+            tail = tail.sanitized(urlhead.HOST_KINDS, qual) if tail.labels else tail
+            return tainted(head, tail).step(line)
         safe = self.catalog.sanitizes(recv_qual, method)
         if safe:
             name = qual or str(method)
@@ -211,6 +234,9 @@ class CallMixin(EngineBase):
             # ``request.get_json()``: text read from the request, named by its method (as
             # ``request.args`` is), so it is never taken for the request object below
             everything[0] = request_read(receiver, method)
+            if method in OWN_ORIGIN_METHODS:
+                here = tainted(*everything).sanitized(REDIRECT_KINDS, "the request's own origin")
+                return here.step(line)
         if "." in qual:
             # a library function handed the request object itself (``get_token(request)``,
             # ``get_current_site(request)``) returns what the library computed from it,

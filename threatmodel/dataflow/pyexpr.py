@@ -12,7 +12,7 @@ import dataclasses
 import operator
 from typing import Any
 
-from threatmodel.dataflow import affix, consts, containers, pieces, urlhead
+from threatmodel.dataflow import affix, browserless, consts, containers, pieces, urlhead
 from threatmodel.dataflow.base import EngineBase
 from threatmodel.dataflow.frame import REREAD, Frame, dotted
 from threatmodel.dataflow.pyclass import SELF
@@ -58,6 +58,9 @@ OWN_PATH_ATTRS = frozenset(
 # connected to, so a redirect there keeps it on this site. Only for redirects: a server
 # that fetches that URL goes wherever the client's Host header says (SSRF stays).
 OWN_ORIGIN_ATTRS = frozenset({"base_url", "host_url", "url_root", "root_url", "host"})
+# Starlette's ``request.url_for(name, **params)``: that origin joined with a route's path
+# (whatever the parameters, the URL is absolute on this host).
+OWN_ORIGIN_METHODS = frozenset({"url_for"})
 REDIRECT_KINDS = frozenset({"open_redirect"})
 
 
@@ -71,13 +74,6 @@ def request_read(v: Value, method: str) -> Value:
     return Value(
         frozenset(dataclasses.replace(x, origin=f"request.{method}", _h=0) for x in v.labels)
     )
-
-
-def request_object(v: Value) -> bool:
-    """``v`` is the request object as a whole (the handler's ``request``), not a text read
-    from it (``request.args``)."""
-    labels = v.all_labels()
-    return bool(labels) and all(x.kind == "request" and x.origin == "request" for x in labels)
 
 
 class ExprMixin(EngineBase):
@@ -195,7 +191,8 @@ class ExprMixin(EngineBase):
             return f.env[node.id]
         qual = f.aliases.get(node.id)
         if qual in REQUEST_OBJECTS:
-            return request_label(node.lineno)
+            asked = request_label(node.lineno)
+            return browserless.mark(asked) if browserless.holds(f) else asked
         if qual is not None:
             return self.module_value(qual, node.lineno)
         return CLEAN
@@ -236,6 +233,8 @@ class ExprMixin(EngineBase):
                     got = got.sanitized(urlhead.HOST_KINDS, "the request's own path")
                 elif node.attr in OWN_ORIGIN_ATTRS:
                     got = got.sanitized(REDIRECT_KINDS, "the request's own origin")
+                if browserless.holds(f):
+                    got = got.sanitized(browserless.KINDS, browserless.NAME)
                 out.append(got)
             elif lab.kind == "call" and ATTR not in lab.origin:
                 # an attribute of an object a repository call built: link() reads what

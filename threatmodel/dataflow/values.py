@@ -12,6 +12,7 @@ with known keys / positions (element-level taint: ``d['a'] = x; d['b']`` is clea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,10 +277,22 @@ def field_of(value: Value, name: str, line: int) -> Value:
     return Value(distinct(attr_read(x, name, line) for x in value.labels))
 
 
+# A lookup's method name (``cache.get(key)``, ``store.findLink({ key })``, ``fetch``): called
+# on an object outside the code read, it returns what is stored under the key, not the key.
+LOOKUP = re.compile(r"^(get|find|lookup|load|read|fetch|select|count|exists|has)([A-Z_]|$)")
+
+
 def whole(value: Value) -> Value:
     """``value`` as a function outside the repository returns it: a later field read of
     it reads the whole value (``attr_read``)."""
     return Value(frozenset(_whole(x) for x in value.labels))
+
+
+def request_object(v: Value) -> bool:
+    """``v`` is the request object as a whole (the handler's ``request``), not a text read
+    from it (``request.args``)."""
+    labels = v.all_labels()
+    return bool(labels) and all(x.kind == "request" and x.origin == "request" for x in labels)
 
 
 def const(value: Any) -> Value:

@@ -10,6 +10,18 @@ _JS_METHODS = (
     *("count", "countDocuments", "replaceOne", "aggregate"),
 )
 
+# npm packages whose queries take a document of operators (``{"$ne": null}``, a Mango
+# selector, Sequelize 4's ``$`` aliases): a JS ``findOne(filter)`` is a NoSQL query only in
+# a project that depends on one of them (``collect/_document_stores.py``); elsewhere it is
+# a SQL ORM's or the code's own method.
+JS_CLIENTS = frozenset(
+    {"mongodb", "mongoose", "mongojs", "monk", "mongoist", "mongoskin", "mquery", "camo"}
+    | {"@nestjs/mongoose", "@typegoose/typegoose", "@mikro-orm/mongodb", "marsdb", "nedb"}
+    | {"@seald-io/nedb", "nedb-promises", "tingodb", "lokijs", "mingo", "sift", "nano"}
+    | {"pouchdb", "pouchdb-node", "pouchdb-browser", "pouchdb-find", "sequelize"}
+    | {"waterline", "sails"}
+)
+
 SPEC = KindSpec(
     kind="nosql_injection",
     title="NoSQL injection",

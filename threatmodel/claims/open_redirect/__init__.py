@@ -31,6 +31,9 @@ SPEC = KindSpec(
     ),
     sanitizers=(
         "django.utils.http.url_has_allowed_host_and_scheme",
+        # Django's check as standalone PyPI packages (safe-redirect-url, is-safe-url)
+        "safe_redirect_url.url_has_allowed_host_and_scheme",
+        "is_safe_url.is_safe_url",
         "flask.url_for",
         # a path of this site built from the URLconf; Django escapes a leading ``//`` so
         # the result is never scheme-relative, whatever the arguments
