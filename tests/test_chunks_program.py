@@ -237,14 +237,18 @@ def test_code_shown_in_one_request_is_named_in_the_next(
     helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
     mods = {"h.py": helper + "    return x\n"}
     body = "".join(f"    v{i} = {i}\n" for i in range(30))
-    for n in range(12):  # (each its own code: a byte-identical copy is named, not quoted)
-        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}".replace(
+    # each its own function: a byte-identical copy is named, another version of one function
+    # quoted by its changes (chunk_versions.py)
+    for n in range(12):
+        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v{n}(x):\n{body}".replace(
             "v0 = 0", f"v0 = {n}"
         )
         mods[f"m{n}.py"] += "    os.system(helper(x))\n"
     write(tmp_path, mods)
     facts = Facts(
-        routes=[route(f"/m{n}", "v", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(12)],
+        routes=[
+            route(f"/m{n}", f"v{n}", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(12)
+        ],
         sinks=[
             Sink(kind="command", call="os.system", dynamic=True, location=Location(path=p, line=36))
             for p in (f"m{n}.py" for n in range(12))
@@ -482,8 +486,8 @@ def test_a_model_forms_meta_is_shown_with_the_view_that_saves_it(tmp_path: Path)
 
 def test_a_copy_of_shown_code_is_named_not_quoted_again(tmp_path: Path) -> None:
     """A module copied into a second folder (an app's ``bad/`` and ``good/`` versions): the
-    copy's excerpt names the code already shown, at the copy's own place; code that
-    differs by one line is quoted."""
+    copy's excerpt names the code already shown, at the copy's own place; a version that
+    differs by one line is quoted by that line (chunk_versions.py)."""
     body = "".join(f"    v{i} = x + {i}\n" for i in range(8)) + "    os.system(v0)\n"
     same = f"import os\n\n\ndef v(x):\n{body}"
     write(tmp_path, {"bad/m.py": same, "good/m.py": same, "fix/m.py": same.replace("+ 3", "- 3")})
@@ -500,4 +504,6 @@ def test_a_copy_of_shown_code_is_named_not_quoted_again(tmp_path: Path) -> None:
     data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000))
     assert "--- handler: bad/m.py lines 4-13" in data
     assert "(--- handler: good/m.py lines 4-13: the same code as bad/m.py lines 4-13)" in data
-    assert "--- handler: fix/m.py lines 4-13\n" in data
+    changed = "--- handler (bad/m.py lines 4-13 above, except these lines): fix/m.py lines 4-13"
+    assert f"{changed}\n8|    v3 = x - 3\n" in data
+    assert "5|    v0 = x + 0" not in data.split(changed)[1]
