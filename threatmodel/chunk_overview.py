@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
@@ -32,28 +32,36 @@ OVERVIEW_HEAD = "overview of the whole application:"
 
 
 def join_overview(
-    chunks: list[Chunk], overview: Chunk, budget: int, inner: str | None = None
+    chunks: list[Chunk],
+    overview: Chunk,
+    budget: int,
+    inner: Callable[[Chunk], str] | None = None,
 ) -> list[Chunk]:
-    """The overview as the end of the last request's data when both fit one budget, else
-    as a request of its own. ``inner``: the overview as the end of that request (without
-    what the request says already: ``cross_text(ends=...)``), when it differs.
+    """The overview as the end of one request's data when both fit one budget, else as a
+    request of its own: the last request, or failing that the one with the most room (a
+    last request filled by the setup sections, an earlier one a component ended early).
+    ``inner``: the overview as the end of a given request (without what that request says
+    already: ``cross_text(ends=...)``), when it differs.
 
     A request of its own pays the fixed prompt (~2k tokens) again for a few hundred tokens
     of overview: on a small app (one component request) the pass is then two requests
     where one holds everything; its question is asked in that one request instead."""
     if not chunks:
         return [overview]
-    last = chunks[-1]
-    tail = overview.data if inner is None else inner or "(every fact is said above)"
-    data = f"{last.data}\n\n{OVERVIEW_HEAD}\n{tail}"
-    tokens = count_tokens(data)
-    # The slack the packer gives a request's tail (``TAIL_SLACK``): a few hundred tokens of
-    # overview cost less in the last request than the fixed prompt of a request of their own.
-    if tokens > budget + budget // TAIL_SLACK:
-        return [*chunks, overview]
-    # ``routes`` and ``tables`` stay the ones whose code the request holds (``ask`` ranks
-    # chunks by them); the overview names every other by a line
-    return [*chunks[:-1], replace(last, data=data, tokens=tokens, overview=True)]
+    roomiest = min(range(len(chunks)), key=lambda i: (chunks[i].tokens, -i))
+    for i in dict.fromkeys([len(chunks) - 1, roomiest]):
+        host = chunks[i]
+        tail = overview.data if inner is None else inner(host) or "(every fact is said above)"
+        data = f"{host.data}\n\n{OVERVIEW_HEAD}\n{tail}"
+        tokens = count_tokens(data)
+        # The slack the packer gives a request's tail (``TAIL_SLACK``): a few hundred
+        # tokens of overview cost less in a request than the fixed prompt of their own.
+        if tokens <= budget + budget // TAIL_SLACK:
+            # ``routes`` and ``tables`` stay the ones whose code the request holds (``ask``
+            # ranks chunks by them); the overview names every other by a line
+            joined = replace(host, data=data, tokens=tokens, overview=True)
+            return [*chunks[:i], joined, *chunks[i + 1 :]]
+    return [*chunks, overview]
 
 
 def secret_lines(secrets: Iterable[Secret]) -> list[str]:

@@ -418,7 +418,7 @@ def summarize(
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
-        cut: list[str] = []  # the overview's cut, as a request of its own / ending the last
+        cut: list[str] = []  # the overview's cut, as a request of its own / ending one
         text = cross_text(b, focus, budget, held, setup_sent, cut)
         if text:
             overview = Chunk(
@@ -430,14 +430,14 @@ def summarize(
                 tuple(r.id for r in facts.routes),
                 tuple(t.name for t in facts.tables),
             )
-            inner_cut: list[str] = []
-            inner = (
-                cross_text(b, focus, budget, held, setup_sent, inner_cut, chunks[-1])
-                if chunks
-                else None
-            )
+            cuts: dict[str, list[str]] = {}  # the overview's cut ending each request tried
+
+            def inner(host: Chunk) -> str:
+                cuts[host.id] = []
+                return cross_text(b, focus, budget, held, setup_sent, cuts[host.id], host)
+
             chunks = join_overview(chunks, overview, budget, inner)
-            cut = inner_cut if chunks[-1].overview else cut
+            cut = next((cuts[c.id] for c in chunks if c.overview), cut)
         if left_out is not None:
             left_out += cut
     return chunks
