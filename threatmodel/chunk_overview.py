@@ -68,17 +68,31 @@ def secret_lines(secrets: Iterable[Secret]) -> list[str]:
     """One line per hardcoded secret value: its name, kind and every place it is written
     (``a.py:3, 9; b.py:4``). Not its fingerprint, which the model cannot use: the places of
     one value share a line (a key pasted in three files is one line), which says what the
-    fingerprint said. The value itself is never known here (the system prompt says so)."""
+    fingerprint said. Values of one name and kind written once each in one file share a
+    line too (``password (2 values) at views.py:831, 833``: ten test passwords are one
+    line, not ten). The value itself is never known here (the system prompt says so)."""
     places: dict[tuple[str, str, str], dict[str, list[str]]] = defaultdict(dict)
     for s in sorted(secrets, key=lambda s: (s.location.path, s.location.line)):
         at = places[(s.name, s.kind, s.fingerprint)]
         at.setdefault(s.location.path, []).append(str(s.location.line))
+    # each value written once, by name, kind and file: its line
+    single: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for (name, kind, _fp), at in places.items():
+        if sum(map(len, at.values())) == 1:
+            ((path, lines),) = at.items()
+            single[(name, kind, path)] += lines
     out = []
     for (name, kind, _fp), at in places.items():
         said = name if kind == name else f"{name} ({kind})"
-        where = "; ".join(f"{path}:{', '.join(lines)}" for path, lines in at.items())
-        again = " (the same value)" if sum(map(len, at.values())) > 1 else ""
-        out.append(f"hardcoded secret {said}{again} at {where}")
+        if sum(map(len, at.values())) > 1:
+            where = "; ".join(f"{path}:{', '.join(lines)}" for path, lines in at.items())
+            out.append(f"hardcoded secret {said} (the same value) at {where}")
+            continue
+        ((path, (line,)),) = at.items()
+        lines = single[(name, kind, path)]
+        if lines[0] == line:  # said once, at the first of the file's values
+            each = f" ({len(lines)} values)" if len(lines) > 1 else ""
+            out.append(f"hardcoded secret {said}{each} at {path}:{', '.join(lines)}")
     return out
 
 

@@ -249,7 +249,9 @@ def _component_sections(
             sec.text = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
         elif sec.located is not None:
             sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
-        if not joiner.joined(r, sec):  # one section for methods with the same facts
+        # one section for methods with the same facts, and for quiet routes with the same
+        # guard and facts
+        if not (joiner.joined_quiet(r, sec) if quiet else joiner.joined(r, sec)):
             by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
