@@ -74,7 +74,7 @@ from threatmodel.collect.effects import handler_code
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
-from threatmodel.models import TEMPLATES_AUTOESCAPE, WRITE_METHODS, Facts, Flow, Route
+from threatmodel.models import TEMPLATES_AUTOESCAPE, WRITE_METHODS, Facts, Flow, Location, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
 
@@ -327,6 +327,30 @@ def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
     return focus is None or any(r.path in focus.files for r in refs)
 
 
+def _inline_settings(b: ChunkBuilder, glob: str, refs: list[CodeRef]) -> tuple[str, list[CodeRef]]:
+    """(``glob``'s lines, ``refs``) with each one-line application statement that a setting
+    of one place points at said on that setting's line (``setting debug = true (django) at
+    settings.py:30 | DEBUG = True``), not quoted again below it as an excerpt of its own:
+    the place, then the same place and its code, cost twice what the line does."""
+    lines = glob.split("\n") if glob else []
+    rest = []
+    for ref in refs:
+        at = f" at {ref.path}:{ref.start}"
+        i = next(
+            (
+                i
+                for i, t in enumerate(lines)
+                if t.startswith("setting ") and t.endswith(at) and ref.start == ref.end
+            ),
+            None,
+        )
+        if i is None or ref.label != "application setup":
+            rest.append(ref)
+            continue
+        lines[i] = lines[i][: -len(at)] + " at " + b.at(Location(path=ref.path, line=ref.start))
+    return "\n".join(lines), rest
+
+
 def _setup_sections(
     b: ChunkBuilder, files: Sequence[str], focus: Focus | None
 ) -> tuple[list[tuple[str, Section]], list[tuple[str, Section]], list[tuple[str, Section]]]:
@@ -350,7 +374,7 @@ def _setup_sections(
     app_refs = application_refs(b.index, files, anchors) + hooks + callees(b.index, hooks, 1)
     app: list[tuple[str, Section]] = []
     # (every global middleware's line is an anchor: its statement is quoted after these)
-    glob = global_text(facts, limit=None, quoted=True)
+    glob, app_refs = _inline_settings(b, global_text(facts, limit=None, quoted=True), app_refs)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
         app.append(("settings and middleware", Section(glob)))
         app += [(r.path, Section("", [r])) for r in app_refs]
