@@ -509,3 +509,35 @@ def test_a_copy_of_shown_code_is_named_not_quoted_again(tmp_path: Path) -> None:
     changed = "--- handler (bad/m.py lines 4-13 above, except these lines): fix/m.py lines 4-13"
     assert f"{changed}\n8|    v3 = x - 3\n" in data
     assert "5|    v0 = x + 0" not in data.split(changed)[1]
+
+
+def test_a_one_line_setting_is_said_on_its_setting_line(tmp_path: Path) -> None:
+    """A setting whose statement is one line carries its code on the setting's line; a
+    setting at several places, or a statement over several lines, keeps its excerpt."""
+    files = write(
+        tmp_path,
+        {
+            "app.py": (
+                "from flask import Flask\n\napp = Flask(__name__)\n"  # 1-3
+                "app.config.update(\n    DEBUG=True,\n)\n"  # 4-6
+                "\n\n@app.route('/')\ndef home():\n    return 'hi'\n"  # 7-11
+                "\n\napp.run(debug=True, port=5000)\n"  # 12-14
+            )
+        },
+    )
+    debug = [
+        Setting(
+            key="debug", value="true", framework="flask", location=Location(path="app.py", line=n)
+        )
+        for n in (5, 14)
+    ]
+    facts = Facts(
+        routes=[route("/", "app.home", "app.py", 9, AuthStatus.PUBLIC, "flask")], settings=debug
+    )
+    data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000, files=files))
+    assert "setting debug = true (flask) at app.py:5, 14\n" in data  # two places: excerpts
+    assert "--- application setup: app.py lines 14-14" in data
+    one = facts.model_copy(update={"settings": facts.settings[1:]})
+    data = "\n".join(c.data for c in summarize(one, RepoReader(tmp_path), 6000, files=files))
+    assert "setting debug = true (flask) at app.py:14 | app.run(debug=True, port=5000)" in data
+    assert "application setup: app.py lines 14-14" not in data
