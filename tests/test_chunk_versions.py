@@ -47,6 +47,12 @@ def test_a_version_is_its_changed_and_missing_lines() -> None:
     )
     dropped = v.changes(_excerpt("good/mod_user.py lines 9-25", [*LOGIN[:9], *LOGIN[10:]]))
     assert dropped is not None and dropped.endswith("\n(not here: its line 24)")
+    # a version quoted by its changes is no version another is read against
+    signed = [LOGIN[0], "10|def do_login(next=None):", *LOGIN[2:]]
+    short = v.changes(_excerpt("v2/mod_user.py lines 9-26", signed))
+    assert short is not None and short.endswith("\n10|def do_login(next=None):")
+    v.add(short)
+    assert len(v.here["do_login"]) == 1
 
 
 def test_an_earlier_requests_version_is_named_so() -> None:

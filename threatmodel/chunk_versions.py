@@ -33,6 +33,7 @@ _NAMED = re.compile(
     r"|([\w$.]+)\s*=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*=>)"
 )
 _HEAD = re.compile(r"^--- (.*?): (\S+ lines \d+-\d+)$")
+_EXCEPT = ", except these lines)"  # ends the label of a version quoted by its changes
 _NUMBER = re.compile(r"^(\d+)(?:-\d+)?\|")
 
 
@@ -70,8 +71,10 @@ class Versions:
         head, *lines = text.split("\n")
         m = _HEAD.match(head)
         name = function_name(lines)
-        # (an excerpt with another's lines replaced by markers is no full version)
-        if m and name and all(_NUMBER.match(t) for t in lines):
+        # (an excerpt with another's lines replaced by markers is no full version, nor is
+        # a version quoted by its changes)
+        full = m is not None and not m.group(1).endswith(_EXCEPT)
+        if m and name and full and all(_NUMBER.match(t) for t in lines):
             self.here.setdefault(name, []).append(_Shown(m.group(2), lines))
 
     def flush(self) -> None:
@@ -120,7 +123,7 @@ class Versions:
         if same < MIN_SAME or changed * MAX_CHANGED_SHARE > same:
             return None
         where = "above" if near else "in another request"
-        head = f"--- {label} ({other.where} {where}, except these lines): {place}"
+        head = f"--- {label} ({other.where} {where}{_EXCEPT}: {place}"
         short = "\n".join([head, *out])
         return short if count_tokens(short) < count_tokens(text) else None
 
