@@ -21,14 +21,12 @@ decorator costs more than the pages tell.
 
 from __future__ import annotations
 
-import re
-
 from threatmodel.chunk_pack import Section, key
+from threatmodel.chunk_shared import FRAMEWORK
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import Route
 
 _Key = tuple[str, str, str, str, tuple[object, ...], CodeRef | None]
-_FRAMEWORK = re.compile(r" \([\w.-]+\)$")  # a route line's framework (summary_text.route_text)
 
 
 def lead(routes: list[Route]) -> str:
@@ -64,7 +62,7 @@ class Joiner:
         entries = "; ".join(
             f"{q.method} {q.path} :{q.location.line} {q.handler.rsplit('.', 1)[-1]}" for q in routes
         )
-        framework = m.group() if (m := _FRAMEWORK.search(first)) else ""
+        framework = m.group() if (m := FRAMEWORK.search(first)) else ""
         head = f"routes in {r.location.path} with only their guard to read: {entries}"
         prev.text = "\n".join([head + framework, *([rest] if rest else [])])
         prev.routes.append(r.id)
