@@ -251,3 +251,22 @@ def test_the_overview_joins_the_last_request_only_when_both_fit() -> None:
     # no room: the overview is a request of its own, the routes' request as it was
     assert join_overview([routes], overview, budget=10) == [routes, overview]
     assert join_overview([], overview, budget=100) == [overview]
+
+
+def test_the_overview_joins_the_request_with_most_room_when_the_last_is_full() -> None:
+    first = Chunk("a#1", "component", "routes in a.py", "route GET /a", 4, ("GET /a",))
+    full = "\n".join(f"route GET /b{i}" for i in range(40))
+    last = Chunk("b#2", "component", "routes in b.py", full, count_tokens(full), ("GET /b0",))
+    overview = Chunk("cross-component", "cross", "cross-component overview", "env var K", 3)
+    ends: list[str] = []
+
+    def inner(host: Chunk) -> str:
+        ends.append(host.id)
+        return f"env var K (ending {host.id})"
+
+    joined = join_overview([first, last], overview, budget=100, inner=inner)
+    assert ends == ["b#2", "a#1"]  # the last request first, then the roomiest
+    assert [c.id for c in joined] == ["a#1", "b#2"] and joined[1] == last
+    assert joined[0].overview and joined[0].data.endswith("env var K (ending a#1)")
+    # neither has room: a request of its own
+    assert join_overview([first, last], overview, budget=10) == [first, last, overview]

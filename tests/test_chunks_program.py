@@ -237,14 +237,18 @@ def test_code_shown_in_one_request_is_named_in_the_next(
     helper = "def helper(x):\n" + "".join(f"    x = x + {i}\n" for i in range(30))
     mods = {"h.py": helper + "    return x\n"}
     body = "".join(f"    v{i} = {i}\n" for i in range(30))
-    for n in range(12):  # (each its own code: a byte-identical copy is named, not quoted)
-        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v(x):\n{body}".replace(
+    # each its own function: a byte-identical copy is named, another version of one function
+    # quoted by its changes (chunk_versions.py)
+    for n in range(12):
+        mods[f"m{n}.py"] = f"import os\nfrom h import helper\n\n\ndef v{n}(x):\n{body}".replace(
             "v0 = 0", f"v0 = {n}"
         )
         mods[f"m{n}.py"] += "    os.system(helper(x))\n"
     write(tmp_path, mods)
     facts = Facts(
-        routes=[route(f"/m{n}", "v", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(12)],
+        routes=[
+            route(f"/m{n}", f"v{n}", f"m{n}.py", 5, AuthStatus.PUBLIC, "flask") for n in range(12)
+        ],
         sinks=[
             Sink(kind="command", call="os.system", dynamic=True, location=Location(path=p, line=36))
             for p in (f"m{n}.py" for n in range(12))
@@ -378,7 +382,8 @@ def test_a_request_hook_and_the_loader_it_calls_are_setup(tmp_path: Path) -> Non
 
 def test_a_quiet_guarded_route_is_one_line_and_its_guard(tmp_path: Path) -> None:
     """A page that renders a template behind a decorator: the guard's code is what there is
-    to judge (shown once), the handler's body is not sent."""
+    to judge (shown once), the handler's body is not sent. Quiet routes of one file behind
+    one guard are one line, an entry each (chunk_join.Joiner.joined_quiet)."""
     write(
         tmp_path,
         {
@@ -409,8 +414,9 @@ def test_a_quiet_guarded_route_is_one_line_and_its_guard(tmp_path: Path) -> None
         ],
     )
     every = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000))
-    assert "route GET /page  handler views.page" in every
-    assert "route GET /other  handler views.other" in every
+    assert "routes in views.py with only their guard to read: GET /other :16 other; " in every
+    assert "; GET /page :10 page" in every
+    assert "handler views.page" not in every
     assert every.count("--- decorator login_needed: views.py lines 1-6") == 1
     assert "banner = 'welcome'" not in every  # the quiet body stays home
 
@@ -482,8 +488,8 @@ def test_a_model_forms_meta_is_shown_with_the_view_that_saves_it(tmp_path: Path)
 
 def test_a_copy_of_shown_code_is_named_not_quoted_again(tmp_path: Path) -> None:
     """A module copied into a second folder (an app's ``bad/`` and ``good/`` versions): the
-    copy's excerpt names the code already shown, at the copy's own place; code that
-    differs by one line is quoted."""
+    copy's excerpt names the code already shown, at the copy's own place; a version that
+    differs by one line is quoted by that line (chunk_versions.py)."""
     body = "".join(f"    v{i} = x + {i}\n" for i in range(8)) + "    os.system(v0)\n"
     same = f"import os\n\n\ndef v(x):\n{body}"
     write(tmp_path, {"bad/m.py": same, "good/m.py": same, "fix/m.py": same.replace("+ 3", "- 3")})
@@ -500,4 +506,38 @@ def test_a_copy_of_shown_code_is_named_not_quoted_again(tmp_path: Path) -> None:
     data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000))
     assert "--- handler: bad/m.py lines 4-13" in data
     assert "(--- handler: good/m.py lines 4-13: the same code as bad/m.py lines 4-13)" in data
-    assert "--- handler: fix/m.py lines 4-13\n" in data
+    changed = "--- handler (bad/m.py lines 4-13 above, except these lines): fix/m.py lines 4-13"
+    assert f"{changed}\n8|    v3 = x - 3\n" in data
+    assert "5|    v0 = x + 0" not in data.split(changed)[1]
+
+
+def test_a_one_line_setting_is_said_on_its_setting_line(tmp_path: Path) -> None:
+    """A setting whose statement is one line carries its code on the setting's line; a
+    setting at several places, or a statement over several lines, keeps its excerpt."""
+    files = write(
+        tmp_path,
+        {
+            "app.py": (
+                "from flask import Flask\n\napp = Flask(__name__)\n"  # 1-3
+                "app.config.update(\n    DEBUG=True,\n)\n"  # 4-6
+                "\n\n@app.route('/')\ndef home():\n    return 'hi'\n"  # 7-11
+                "\n\napp.run(debug=True, port=5000)\n"  # 12-14
+            )
+        },
+    )
+    debug = [
+        Setting(
+            key="debug", value="true", framework="flask", location=Location(path="app.py", line=n)
+        )
+        for n in (5, 14)
+    ]
+    facts = Facts(
+        routes=[route("/", "app.home", "app.py", 9, AuthStatus.PUBLIC, "flask")], settings=debug
+    )
+    data = "\n".join(c.data for c in summarize(facts, RepoReader(tmp_path), 6000, files=files))
+    assert "setting debug = true (flask) at app.py:5, 14\n" in data  # two places: excerpts
+    assert "--- application setup: app.py lines 14-14" in data
+    one = facts.model_copy(update={"settings": facts.settings[1:]})
+    data = "\n".join(c.data for c in summarize(one, RepoReader(tmp_path), 6000, files=files))
+    assert "setting debug = true (flask) at app.py:14 | app.run(debug=True, port=5000)" in data
+    assert "application setup: app.py lines 14-14" not in data

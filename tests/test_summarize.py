@@ -84,6 +84,12 @@ def test_places_of_one_secret_value_share_a_line() -> None:
         "hardcoded secret key (jwt_secret) (the same value) at a.py:3, 9; b.py:4",
         "hardcoded secret key (jwt_secret) at c.py:1",
     ]
+    # values written once each in one file share a line (ten test passwords in a view)
+    each = [at("v.py", n, f"{n:016x}") for n in (12, 3, 7)] + [at("w.py", 1, "c" * 16)]
+    assert secret_lines(each) == [
+        "hardcoded secret key (jwt_secret) (3 values) at v.py:3, 7, 12",
+        "hardcoded secret key (jwt_secret) at w.py:1",
+    ]
 
 
 def test_chunks_respect_the_budget_and_are_deterministic(example: tuple[Facts, RepoReader]) -> None:

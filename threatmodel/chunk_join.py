@@ -10,11 +10,19 @@ an app (the same method and path twice, ids ``GET /a`` and ``GET /a #2``) is one
 headed ``route GET /posts/; GET /posts/{username}`` (a path's methods said once).
 A route whose facts differ (a method the class leaves public, another app's middleware)
 keeps its own section.
+
+A quiet route (nothing in its handler to read: no dangerous call, flow, table, write or
+use of the request) is shown only for its guard, once per pass. Quiet routes declared in
+one file with the same facts and guards are one section whatever their handlers, one short
+entry each (``routes in urls.py with only their guard to read: ANY /a :9 page_a; ...``):
+the route line's ``handler X at path:line`` said thirty times for thirty pages behind one
+decorator costs more than the pages tell.
 """
 
 from __future__ import annotations
 
 from threatmodel.chunk_pack import Section, key
+from threatmodel.chunk_shared import FRAMEWORK
 from threatmodel.excerpts import CodeRef
 from threatmodel.models import Route
 
@@ -37,6 +45,28 @@ class Joiner:
 
     def __init__(self) -> None:
         self._seen: dict[_Key, tuple[Section, list[Route]]] = {}
+        self._quiet: dict[tuple[str, str, tuple[object, ...]], tuple[Section, list[Route]]] = {}
+
+    def joined_quiet(self, r: Route, sec: Section) -> bool:
+        """Whether ``sec``, quiet route ``r``'s (its route line and its guards), joined an
+        earlier quiet section of ``r``'s file with the same facts and guards: that section
+        then lists ``r`` by its method, path, line and handler, and the caller drops
+        ``sec``."""
+        first, _, rest = sec.text.partition("\n")
+        k = (r.location.path, rest, tuple(key(ref) for ref in sec.refs))
+        if k not in self._quiet:
+            self._quiet[k] = (sec, [r])
+            return False
+        prev, routes = self._quiet[k]
+        routes.append(r)
+        entries = "; ".join(
+            f"{q.method} {q.path} :{q.location.line} {q.handler.rsplit('.', 1)[-1]}" for q in routes
+        )
+        framework = m.group() if (m := FRAMEWORK.search(first)) else ""
+        head = f"routes in {r.location.path} with only their guard to read: {entries}"
+        prev.text = "\n".join([head + framework, *([rest] if rest else [])])
+        prev.routes.append(r.id)
+        return True
 
     def joined(self, r: Route, sec: Section) -> bool:
         """Whether ``sec`` (route ``r``'s) joined an earlier section with the same facts:

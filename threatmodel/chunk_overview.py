@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from threatmodel.chunk_builder import ChunkBuilder, count_tokens
@@ -32,45 +32,67 @@ OVERVIEW_HEAD = "overview of the whole application:"
 
 
 def join_overview(
-    chunks: list[Chunk], overview: Chunk, budget: int, inner: str | None = None
+    chunks: list[Chunk],
+    overview: Chunk,
+    budget: int,
+    inner: Callable[[Chunk], str] | None = None,
 ) -> list[Chunk]:
-    """The overview as the end of the last request's data when both fit one budget, else
-    as a request of its own. ``inner``: the overview as the end of that request (without
-    what the request says already: ``cross_text(ends=...)``), when it differs.
+    """The overview as the end of one request's data when both fit one budget, else as a
+    request of its own: the last request, or failing that the one with the most room (a
+    last request filled by the setup sections, an earlier one a component ended early).
+    ``inner``: the overview as the end of a given request (without what that request says
+    already: ``cross_text(ends=...)``), when it differs.
 
     A request of its own pays the fixed prompt (~2k tokens) again for a few hundred tokens
     of overview: on a small app (one component request) the pass is then two requests
     where one holds everything; its question is asked in that one request instead."""
     if not chunks:
         return [overview]
-    last = chunks[-1]
-    tail = overview.data if inner is None else inner or "(every fact is said above)"
-    data = f"{last.data}\n\n{OVERVIEW_HEAD}\n{tail}"
-    tokens = count_tokens(data)
-    # The slack the packer gives a request's tail (``TAIL_SLACK``): a few hundred tokens of
-    # overview cost less in the last request than the fixed prompt of a request of their own.
-    if tokens > budget + budget // TAIL_SLACK:
-        return [*chunks, overview]
-    # ``routes`` and ``tables`` stay the ones whose code the request holds (``ask`` ranks
-    # chunks by them); the overview names every other by a line
-    return [*chunks[:-1], replace(last, data=data, tokens=tokens, overview=True)]
+    roomiest = min(range(len(chunks)), key=lambda i: (chunks[i].tokens, -i))
+    for i in dict.fromkeys([len(chunks) - 1, roomiest]):
+        host = chunks[i]
+        tail = overview.data if inner is None else inner(host) or "(every fact is said above)"
+        data = f"{host.data}\n\n{OVERVIEW_HEAD}\n{tail}"
+        tokens = count_tokens(data)
+        # The slack the packer gives a request's tail (``TAIL_SLACK``): a few hundred
+        # tokens of overview cost less in a request than the fixed prompt of their own.
+        if tokens <= budget + budget // TAIL_SLACK:
+            # ``routes`` and ``tables`` stay the ones whose code the request holds (``ask``
+            # ranks chunks by them); the overview names every other by a line
+            joined = replace(host, data=data, tokens=tokens, overview=True)
+            return [*chunks[:i], joined, *chunks[i + 1 :]]
+    return [*chunks, overview]
 
 
 def secret_lines(secrets: Iterable[Secret]) -> list[str]:
     """One line per hardcoded secret value: its name, kind and every place it is written
     (``a.py:3, 9; b.py:4``). Not its fingerprint, which the model cannot use: the places of
     one value share a line (a key pasted in three files is one line), which says what the
-    fingerprint said. The value itself is never known here (the system prompt says so)."""
+    fingerprint said. Values of one name and kind written once each in one file share a
+    line too (``password (2 values) at views.py:831, 833``: ten test passwords are one
+    line, not ten). The value itself is never known here (the system prompt says so)."""
     places: dict[tuple[str, str, str], dict[str, list[str]]] = defaultdict(dict)
     for s in sorted(secrets, key=lambda s: (s.location.path, s.location.line)):
         at = places[(s.name, s.kind, s.fingerprint)]
         at.setdefault(s.location.path, []).append(str(s.location.line))
+    # each value written once, by name, kind and file: its line
+    single: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for (name, kind, _fp), at in places.items():
+        if sum(map(len, at.values())) == 1:
+            ((path, lines),) = at.items()
+            single[(name, kind, path)] += lines
     out = []
     for (name, kind, _fp), at in places.items():
         said = name if kind == name else f"{name} ({kind})"
-        where = "; ".join(f"{path}:{', '.join(lines)}" for path, lines in at.items())
-        again = " (the same value)" if sum(map(len, at.values())) > 1 else ""
-        out.append(f"hardcoded secret {said}{again} at {where}")
+        if sum(map(len, at.values())) > 1:
+            where = "; ".join(f"{path}:{', '.join(lines)}" for path, lines in at.items())
+            out.append(f"hardcoded secret {said} (the same value) at {where}")
+            continue
+        ((path, (line,)),) = at.items()
+        lines = single[(name, kind, path)]
+        if lines[0] == line:  # said once, at the first of the file's values
+            each = f" ({len(lines)} values)" if len(lines) > 1 else ""
+            out.append(f"hardcoded secret {said}{each} at {path}:{', '.join(lines)}")
     return out
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 from threatmodel.chunk_builder import MAX_EXCERPT_LINES, ChunkBuilder, count_tokens
 from threatmodel.chunk_overlap import quoted_lines, without_shown
 from threatmodel.chunk_shared import Plan, Sharing
+from threatmodel.chunk_versions import Versions
 from threatmodel.excerpts import CodeRef
 
 ChunkKind = Literal[
@@ -109,6 +110,8 @@ class Packer:
         self.sent: set[tuple[str, int, int] | str] = set()  # excerpts some chunk already holds
         # Code shown in full in an earlier request, by ``body``: where it was shown.
         self.twins: dict[str, str] = {}
+        # Functions shown in full, by name: another version is quoted by what it changes.
+        self.versions = Versions()
 
     def _render(
         self,
@@ -134,6 +137,8 @@ class Packer:
                     f"(--- {ref.label}: {ref.path} lines {ref.start}-{ref.end}: the same code "
                     f"as {where}{other})"
                 )
+        if isinstance(ref, CodeRef) and (changes := self.versions.changes(text)) is not None:
+            return changes
         if isinstance(ref, CodeRef) and quoted.get(ref.path):
             # (``quoted``: the lines this request holds by path: chunk_overlap.py)
             return without_shown(text, quoted[ref.path])
@@ -211,6 +216,7 @@ class Packer:
                 )
                 self.sent.update(seen - cut)
                 self.twins.update((c, w) for c, w in copies.items() if c not in self.twins)
+            self.versions.flush()
             parts, seen, names, routes, tables, used = [], set(), [], [], [], 0
             heads, sharing = [], Sharing()
             cut.clear()
@@ -281,6 +287,7 @@ class Packer:
                         continue
                     if text.count("\n") >= TWIN_MIN_LINES:
                         copies.setdefault(body(text), f"{ref.path} lines {ref.start}-{ref.end}")
+                    self.versions.add(text)
             for text in texts:
                 if (got := quoted_lines(text)) is not None:
                     quoted.setdefault(got[0], set()).update(got[1])

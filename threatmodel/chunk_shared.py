@@ -28,7 +28,8 @@ DEFAULT_HEAD = "every route below unless its own line says otherwise:"
 NAMED_HEAD = "said once here (a route below gives only the part before the colon):"
 _HOISTED = ("  auth: ", "  flags: ", "  middleware: ")
 _ALWAYS = ("  auth: ", "  framework: ")  # every route's head says them: a default is safe
-_FRAMEWORK = re.compile(r" \(([\w.-]+)\)$")  # the head line's last parenthesis
+# the head line's last parenthesis: the framework (summary_text.route_text)
+FRAMEWORK = re.compile(r" \(([\w.-]+)\)$")
 _FW = "  framework: "
 
 
@@ -36,7 +37,7 @@ def shared_lines(head: str) -> list[str]:
     """The lines of a route's head a request may say once for all its routes."""
     lines = head.split("\n")
     out = [ln for ln in lines[1:] if ln.startswith(_HOISTED)]
-    if m := _FRAMEWORK.search(lines[0]):
+    if m := FRAMEWORK.search(lines[0]):
         out.append(f"{_FW}{m.group(1)}")
     return out
 
@@ -74,7 +75,7 @@ class Plan:
         """A route's head with what the request says once left out."""
         first, *rest = head.split("\n")
         dropped = set(self.every) | set(self.default)
-        if (m := _FRAMEWORK.search(first)) and f"{_FW}{m.group(1)}" in dropped:
+        if (m := FRAMEWORK.search(first)) and f"{_FW}{m.group(1)}" in dropped:
             first = first[: m.start()]
         named = set(self.named)
         kept = [ln.split(": ", 1)[0] if ln in named else ln for ln in rest if ln not in dropped]

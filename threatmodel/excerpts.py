@@ -185,7 +185,8 @@ class CodeIndex:
                 tree = self.python(candidate)
                 found = _py_member(tree, attrs) if tree is not None else None
                 if found is not None:
-                    return _py_ref(candidate, found, f"handler {dotted_name}")
+                    # (the module is the file the excerpt's head names: not said twice)
+                    return _py_ref(candidate, found, f"handler {'.'.join(attrs)}")
         return None
 
     def view_method(self, ref: CodeRef, method: str) -> list[CodeRef] | None:
@@ -250,8 +251,9 @@ class CodeIndex:
             return None
         for node in jsast.walk(other.root_node):
             if _js_defines(node, member):
+                # (``obj`` is the module the excerpt's head names)
                 return CodeRef(
-                    module, node.start_point[0] + 1, node.end_point[0] + 1, f"handler {dotted_name}"
+                    module, node.start_point[0] + 1, node.end_point[0] + 1, f"handler {member}"
                 )
         return None
 

@@ -77,7 +77,7 @@ from threatmodel.collect.effects import handler_code
 from threatmodel.excerpt_calls import callees, constants
 from threatmodel.excerpts import CodeRef
 from threatmodel.flow_code import FlowIndex, flow_lines, flow_weight
-from threatmodel.models import TEMPLATES_AUTOESCAPE, WRITE_METHODS, Facts, Flow, Route
+from threatmodel.models import TEMPLATES_AUTOESCAPE, WRITE_METHODS, Facts, Flow, Location, Route
 from threatmodel.route_code import model_code, route_refs, route_risk
 from threatmodel.summary_text import global_text, route_text, table_text
 
@@ -254,7 +254,9 @@ def _component_sections(
             sec.text = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
         elif sec.located is not None:
             sec.brief = "\n".join([route_text(r, facts, sinks, named, False), *again, *lines])
-        if not joiner.joined(r, sec):  # one section for methods with the same facts
+        # one section for methods with the same facts, and for quiet routes with the same
+        # guard and facts
+        if not (joiner.joined_quiet(r, sec) if quiet else joiner.joined(r, sec)):
             by_file[r.location.path].append(sec)
     # Flows no route holds (a helper module, a view no route table resolved), by sink file.
     for path, held in sorted(flows.unclaimed().items()):
@@ -330,6 +332,30 @@ def _touches(refs: Iterable[CodeRef], focus: Focus | None) -> bool:
     return focus is None or any(r.path in focus.files for r in refs)
 
 
+def _inline_settings(b: ChunkBuilder, glob: str, refs: list[CodeRef]) -> tuple[str, list[CodeRef]]:
+    """(``glob``'s lines, ``refs``) with each one-line application statement that a setting
+    of one place points at said on that setting's line (``setting debug = true (django) at
+    settings.py:30 | DEBUG = True``), not quoted again below it as an excerpt of its own:
+    the place, then the same place and its code, cost twice what the line does."""
+    lines = glob.split("\n") if glob else []
+    rest = []
+    for ref in refs:
+        at = f" at {ref.path}:{ref.start}"
+        i = next(
+            (
+                i
+                for i, t in enumerate(lines)
+                if t.startswith("setting ") and t.endswith(at) and ref.start == ref.end
+            ),
+            None,
+        )
+        if i is None or ref.label != "application setup":
+            rest.append(ref)
+            continue
+        lines[i] = lines[i][: -len(at)] + " at " + b.at(Location(path=ref.path, line=ref.start))
+    return "\n".join(lines), rest
+
+
 def _setup_sections(
     b: ChunkBuilder, files: Sequence[str], focus: Focus | None
 ) -> tuple[list[tuple[str, Section]], list[tuple[str, Section]], list[tuple[str, Section]]]:
@@ -353,7 +379,7 @@ def _setup_sections(
     app_refs = application_refs(b.index, files, anchors) + hooks + callees(b.index, hooks, 1)
     app: list[tuple[str, Section]] = []
     # (every global middleware's line is an anchor: its statement is quoted after these)
-    glob = global_text(facts, limit=None, quoted=True)
+    glob, app_refs = _inline_settings(b, global_text(facts, limit=None, quoted=True), app_refs)
     if (glob or app_refs) and (_touches(app_refs, focus) or (focus and set(anchors) & focus.files)):
         app.append(("settings and middleware", Section(glob)))
         app += [(r.path, Section("", [r])) for r in app_refs]
@@ -427,7 +453,7 @@ def summarize(
     if chunks or focus is None:
         held = {r for c in chunks if c.kind == "component" for r in c.routes}
         setup_sent = any(name == "settings and middleware" for name, _ in app)
-        cut: list[str] = []  # the overview's cut, as a request of its own / ending the last
+        cut: list[str] = []  # the overview's cut, as a request of its own / ending one
         text = cross_text(b, focus, budget, held, setup_sent, cut)
         if text:
             overview = Chunk(
@@ -439,14 +465,14 @@ def summarize(
                 tuple(r.id for r in facts.routes),
                 tuple(t.name for t in facts.tables),
             )
-            inner_cut: list[str] = []
-            inner = (
-                cross_text(b, focus, budget, held, setup_sent, inner_cut, chunks[-1])
-                if chunks
-                else None
-            )
+            cuts: dict[str, list[str]] = {}  # the overview's cut ending each request tried
+
+            def inner(host: Chunk) -> str:
+                cuts[host.id] = []
+                return cross_text(b, focus, budget, held, setup_sent, cuts[host.id], host)
+
             chunks = join_overview(chunks, overview, budget, inner)
-            cut = inner_cut if chunks[-1].overview else cut
+            cut = next((cuts[c.id] for c in chunks if c.overview), cut)
         if left_out is not None:
             left_out += cut
     return chunks
