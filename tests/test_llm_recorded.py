@@ -52,20 +52,21 @@ class Recorded:
 
 
 RECORDED = {
-    # Recorded 2026-12-07 again (round 13: the overview leaves out what the request above
-    # states) with the grammar caps (300 characters a string, 4 findings, 2 items a list) and
-    # 1536 output tokens: 1 call, answered in 1386 tokens: "How an attacker can abuse this
-    # component", a default_credentials claim whose route, table and evidence path are all
-    # "dde_cred_m", CWE "repercussion". Every claim is made up and the verifiers refute it.
-    # (Round 12's prompt: 2 calls, the first cut off; round 11's, the overview a request of
-    # its own: 3 calls.)
-    "openai-compatible": Recorded("2026-12-07", 1536, {CHUNK: None}, calls=1),
-    # Recorded 2026-12-07 again (round 13): asked for a forced tool on /v1/messages, it
-    # answered in plain text each time: cut off at the 700-token limit ("The application
-    # uses a feature called a `route` that makes a `GET` request to a `POST` endpoint..."),
-    # then twice a few lines about JSON strings instead of a tool call. The Anthropic schema
-    # carries no string lengths, so the grammar caps do not change its request.
-    "anthropic": Recorded("2026-12-07", 700, {CHUNK: "plain text"}, calls=3),
+    # Recorded 2026-12-08 again (round 16: the configuration chunk lists dependencies, quiet
+    # routes share a line) with the grammar caps (300 characters a string, 4 findings, 2 items
+    # a list) and 1536 output tokens: 1 call, answered in 347 tokens: "How an attacker can
+    # abuse this component", two code_injection claims whose route path, table and location
+    # path are "GET" / "POST", evidence in a file "repeats_to_public", CWE "repudiation".
+    # Every claim is made up and the verifiers refute it. (Round 13's prompt: 1 call, a
+    # default_credentials claim; round 12's: 2 calls, the first cut off.)
+    "openai-compatible": Recorded("2026-12-08", 1536, {CHUNK: None}, calls=1),
+    # Recorded 2026-12-08 again (round 16): asked for a forced tool on /v1/messages, it
+    # answered in plain text each time and was cut off at the 700-token limit each time
+    # ("This component can be used for custom actions. You can create a new route with a
+    # custom action..."), re-asked twice: never a tool call. (Round 13: plain text, its
+    # last answer short enough to end.) The Anthropic schema carries no string lengths, so
+    # the grammar caps do not change its request.
+    "anthropic": Recorded("2026-12-08", 700, {CHUNK: "cut off at the output limit"}, calls=3),
 }
 
 
