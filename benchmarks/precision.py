@@ -84,16 +84,16 @@ JUDGEMENTS = HERE / "precision_judgements.json"
 TARGET_TRUE, MAX_FALSE = 0.9, 5
 NOTES = [
     "",
-    "Measured 2026-12-07 (fifteenth round, branch `integ15`), both columns with this",
+    "Measured 2026-12-08 (sixteenth round, branch `integ16`), both columns with this",
     "script's `scan` (RLS proof on) and definition (confirmed, production; high / critical",
-    "and, apart, medium). `before`: `integ14` (the fourteenth round's landing, whose facts",
-    "main 22b2d94 keeps); `after`: `integ15` (one Python module-resolution rule, gate-",
-    "skipped files extracted at link for Python too, a bound on calls followed; auth words",
-    "matched on identifier words, shell guards needing every metacharacter, class-based",
-    "views judged per method, reset keys as secret links; loose alternative SQL schemas,",
-    "REVOKE from the API roles, sign-in Edge Functions, reference tables; short secrets",
-    "masked). quark-backend is new in the list (no `before`), supabase-vuln-lab, remi and",
-    "OWASP crAPI in the vulnerable apps. Every confirmed finding is judged.",
+    "and, apart, medium). `before`: `integ15` (the fifteenth round's landing, main 66ed299);",
+    "`after`: `integ16` (requests only JSON can send, redirect targets whose host the code",
+    "fixes, lookups on exported objects, NoSQL flows without a document store, injected",
+    "services, JWT checks as authentication; FastAPI factories handing out module functions,",
+    "Flask factories' local imports and registration helpers, werkzeug's typed reads,",
+    "containment by samefile, template-named config files, Stripe test keys; tRPC procedures",
+    "and XML-RPC methods as routes). nestjs-realworld, umami and polar are new in the list (no",
+    "`before`). Every confirmed finding is judged.",
 ]
 
 
