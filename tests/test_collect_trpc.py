@@ -29,6 +29,7 @@ def test_procedures_are_routes_under_the_catch_all() -> None:
         ("POST", "/api/trpc/post.publish"),
         ("POST", "/api/trpc/post.vote"),
         ("POST", "/api/trpc/post.setAudience"),
+        ("POST", "/api/trpc/post.acceptInvite"),
         ("WS", "/api/trpc/post.onAdd"),
         # mergeRouters and nested routers, each key a step of the dotted path
         ("GET", "/api/trpc/admin.stats"),
@@ -84,3 +85,13 @@ def test_no_adapter_no_routes_without_a_router(tmp_path: Path) -> None:
         "export const rows = pool.query(async ({ input }) => input);\n"
     )
     assert not collect(tmp_path, NextJsCollector(), TrpcCollector()).routes
+
+
+def test_a_token_from_the_input_admits_its_holder() -> None:
+    # a public procedure handing a token of its input to a lookup: a secret link's holder
+    routes = by_route(collect(APP, NextJsCollector(), TrpcCollector()))
+    invite = routes[("POST", "/api/trpc/post.acceptInvite")].auth
+    assert invite.status.value == "authenticated"
+    assert invite.mechanism == "url_token: inviteToken from the input (a secret link)"
+    # reading other fields of the input admits no one
+    assert routes[("POST", "/api/trpc/post.vote")].auth.status.value == "public"

@@ -146,6 +146,10 @@ def test_ci_mode_fails_on_a_stage_that_could_not_run() -> None:
         ("/api/email_login", True),
         ("/api/session-notes", False),  # "session" among other words names data
         ("/api/token-transfers", False),
+        # a tRPC procedure's dotted, camelCase path
+        ("/api/trpc/auth.passkey.createSigninOptions", True),
+        ("/api/trpc/post.create", False),
+        ("/api/trpc/wallet.tokenTransfers", False),
     ],
 )
 def test_auth_endpoints_are_public_by_design(path: str, auth: bool) -> None:

@@ -62,7 +62,11 @@ SIGN_IN_WORDS = frozenset({"login", "logout", "signin", "signout", "signup", "oa
 def is_auth_endpoint(path: str) -> bool:
     """True for /login, /api/v1/auth/token, /users/register, /password/reset,
     /auth/magic-sign-in/ ..."""
-    segments = [seg.lower() for seg in path.strip("/").split("/")]
+    # a tRPC procedure's path is dotted (``/api/trpc/auth.passkey.createSigninOptions``), its
+    # names camelCase: both cut into segments and words as slashes and dashes are
+    raw = re.split(r"[/.]", path.strip("/"))
+    raw = [re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", seg) for seg in raw]
+    segments = [seg.lower() for seg in raw]
     segments = [seg for seg in segments if seg and not seg.startswith(("{", "<", ":"))]
     words = [seg.replace("-", "").replace("_", "") for seg in segments]
     if any(w in AUTH_SEGMENTS for w in words):

@@ -23,6 +23,16 @@ _TOKEN_KEY = re.compile(
     r"|^(?:reset|invite|invitation|confirm\w*|verification|activation|magic)_(?:key|code)$",
     re.I,
 )
+
+
+def is_token_key(name: str) -> bool:
+    """A request field that names a secret link's token (``_TOKEN_KEY``); a camelCase name
+    (``inviteToken``, JavaScript's spelling) is read as its snake_case one. An anti-forgery
+    token says nothing about who calls."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return bool(_TOKEN_KEY.match(snake)) and not any(w in snake.lower() for w in ("csrf", "xsrf"))
+
+
 # Words one of those keys says (``vocab.says``): a function saying none reads no token.
 TOKEN_WORDS = (
     "token",

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from threatmodel.code.jsast import FUNCTION_TYPES, call_args, callee, line_of, nodes_of, unwrap
 from threatmodel.code.treesitter import node_text
 from threatmodel.frameworks._js.reject import rejection, source_line
+from threatmodel.frameworks._python.tokens import is_token_key
 from threatmodel.frameworks.graphql.js_guards import ROLE, mentions_caller, restricts
 
 if TYPE_CHECKING:
@@ -115,6 +116,36 @@ def _context_name(fn: Node) -> str:
             value = p.child_by_field_name("value")
             return node_text(value) if value is not None and value.type == "identifier" else ""
     return ""
+
+
+def input_token(fn: Node) -> dict[str, Any] | None:
+    """{"v", "why", "line", "s"} when a resolver reads a secret link's token from its input
+    (``const { token } = input``, ``input.inviteToken``) and hands it to a call by its first
+    ``return`` (that one included): the caller is admitted by holding the token (an invite,
+    a signing link), as a Python handler's token from the body is (``_python/tokens.py``). A
+    token written as a row's value admits no one; one the resolver tests first (``if
+    (input.token)``) is ``optional``: it admits its holder, the rest of the resolver decides
+    for the caller without one."""
+    returns = nodes_of(fn, _RETURNS)
+    until = returns[0].end_byte if returns else fn.end_byte
+    head = (fn.text or b"")[: max(0, until - fn.start_byte)].decode("utf-8", "replace")
+    keys = re.findall(r"\binput\.(\w+)", head)
+    for fields in re.findall(r"\{([^{}]*)\}\s*=\s*input\b", head):
+        keys += [f.split(":")[0].strip() for f in fields.split(",")]
+    for key in dict.fromkeys(k for k in keys if k and is_token_key(k)):
+        for handed in re.finditer(rf"\([^()]*\b(?:input\.)?{key}\b", head):
+            if re.search(r"\b(?:if|while)\s*$", head[: handed.start()]):
+                continue  # a test of it, not a call given it
+            if re.search(r"\bdata\s*:\s*\{[^{}]*$", handed.group(0)):
+                continue  # written as a row's value (``create({ data: { token } })``)
+            line = fn.start_point[0] + head.count("\n", 0, handed.start()) + 1
+            text = head[head.rfind("\n", 0, handed.start()) + 1 :].split("\n", 1)[0].strip()
+            why = f"url_token: {key} from the input (a secret link)"
+            # tested first (``if (input.token)``): a caller may come without one
+            # (``if (!token) throw`` requires it: not optional)
+            optional = re.search(rf"\bif\s*\(\s*(?:input\.)?{key}\b", head) is not None
+            return {"v": "authenticated", "why": why, "line": line, "s": text, "optional": optional}
+    return None
 
 
 def first_return(fn: Node) -> int:

@@ -49,6 +49,7 @@ from threatmodel.frameworks.trpc.chain import (
     RESOLVERS,
     first_return,
     handed_context,
+    input_token,
     links,
     middleware_verdict,
     procedure,
@@ -109,7 +110,13 @@ def _proc(call: Node) -> dict[str, Any] | None:
         return None
     kind, resolver, root, uses = found
     # the resolver's own checks of the caller count as a last middleware's
-    own = _use_item(resolver, first_return(resolver))
+    until = first_return(resolver)
+    own = _use_item(resolver, until)
+    token = input_token(resolver) if own[0] == "none" else None
+    # an optional token admits its holder; whoever comes without one meets the rest of
+    # the resolver's checks, or none
+    if token is not None and (not token.pop("optional") or _use_item(resolver)[0] != "none"):
+        own = ["v", token]
     return {
         "kind": kind,
         "line": line_of(resolver),
@@ -199,7 +206,7 @@ def _endpoint(props: dict[str, Node]) -> str | None:
 @register
 class TrpcCollector(Collector):
     id = "trpc"
-    version = 1
+    version = 2  # 2: a token read from the input and handed to a call (a secret link)
     link_after = frozenset({"nextjs", "express"})  # the route serving the adapter's file
     gate = re.compile(r"(?i)trpc|procedure|\.(?:mutation|subscription)\(|router\(")
 
